@@ -1,0 +1,72 @@
+/**
+ * The layering of DESIGN.md, enforced. A folder may import only the folders listed for it,
+ * only through their `index.ts`, and never in a cycle.
+ */
+const layers = {
+  schemas: [],
+  core: ['schemas'],
+  compiler: ['core', 'schemas'],
+  policy: ['core', 'schemas'],
+  provenance: ['core', 'schemas'],
+  sdk: ['core', 'schemas'],
+  runners: ['core', 'schemas'],
+  tasks: ['sdk', 'core', 'schemas'],
+  engine: ['core', 'compiler', 'policy', 'provenance', 'runners', 'schemas'],
+  app: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'sdk', 'tasks'],
+  action: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'app'],
+  api: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'app'],
+  console: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'api'],
+  cli: [
+    'core',
+    'compiler',
+    'policy',
+    'provenance',
+    'runners',
+    'engine',
+    'schemas',
+    'app',
+    'api',
+    'console',
+    'sdk',
+    'tasks',
+  ],
+  bin: ['cli'],
+};
+const all = Object.keys(layers);
+
+const layerRules = Object.entries(layers).map(([from, allowed]) => ({
+  name: `layer-${from}`,
+  comment: `${from}/ may import only: ${allowed.join(', ') || 'nothing'} (DESIGN.md layering)`,
+  severity: 'error',
+  from: { path: `^${from}/` },
+  to: { path: `^(${all.filter((l) => l !== from && !allowed.includes(l)).join('|')})/` },
+}));
+
+module.exports = {
+  forbidden: [
+    ...layerRules,
+    {
+      name: 'no-cycles',
+      severity: 'error',
+      from: {},
+      to: { circular: true },
+    },
+    {
+      name: 'no-deep-imports',
+      comment: 'Other folders import a top-level folder only through its index.ts',
+      severity: 'error',
+      from: { path: '^([^/]+)/' },
+      to: {
+        path: `^(${all.join('|')})/(?!index\\.ts$)(?!.*\\.json$)`,
+        pathNot: ['^$1/'],
+      },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|action/dist|fixtures)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js', '.json'] },
+  },
+};

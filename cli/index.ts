@@ -1,0 +1,10 @@
+import { processIo } from './io.ts';
+import { runCli } from './program.ts';
+
+export { runCli } from './program.ts';
+export { ExitCode } from './exit-codes.ts';
+export type { CliIo } from './io.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  return runCli(argv, processIo());
+}

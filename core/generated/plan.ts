@@ -1,0 +1,191 @@
+// Generated from schemas/plan.schema.json by scripts/generate-types.ts. Do not edit.
+
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "PlanAction".
+ */
+export type PlanAction =
+  | {
+      type: 'shell';
+      script: string;
+    }
+  | {
+      type: 'argv';
+      /**
+       * @minItems 1
+       */
+      argv: [string, ...string[]];
+    }
+  | {
+      type: 'catalog';
+      /**
+       * As written, e.g. tasks/http@1
+       */
+      ref: string;
+      name: string;
+      /**
+       * The exact resolved version
+       */
+      version: string;
+      /**
+       * sha256 of the task package (its code digest)
+       */
+      digest: string;
+    }
+  | {
+      type: 'container';
+      image: string;
+      command?: string[];
+      args?: string[];
+    };
+
+/**
+ * The compiler's output: a canonical, content-addressed description of one workflow. Its digest is the sha256 of the RFC 8785 canonical JSON of the plan without the `digest` field. Tasks are in deterministic topological order (ties broken by declaration order).
+ */
+export interface Plan {
+  apiVersion: 'maestro/v1';
+  kind: 'Plan';
+  digest: string;
+  workflow: {
+    kind: 'Workflow' | 'Runbook';
+    name: string;
+    namespace: string;
+    labels: {
+      [k: string]: string;
+    };
+  };
+  params: {
+    [k: string]: PlanParam;
+  };
+  policy?: PolicyContext;
+  approvals?: {
+    required: number;
+    from: string[];
+  };
+  budget?: {
+    limit: number;
+    currency: string;
+  };
+  triggers: {
+    push?: RefFilter;
+    pull_request?: RefFilter;
+    schedule?: string[];
+    manual?: boolean;
+  };
+  /**
+   * Whole-run timeout.
+   */
+  timeoutMs?: number;
+  tasks: PlanTask[];
+  edges: {
+    from: string;
+    to: string;
+  }[];
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "PlanParam".
+ */
+export interface PlanParam {
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array';
+  required: boolean;
+  default?: unknown;
+  description?: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "PolicyContext".
+ */
+export interface PolicyContext {
+  purpose?: string;
+  authority?: string;
+  license?: string;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "RefFilter".
+ */
+export interface RefFilter {
+  branches?: string[];
+  paths?: string[];
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "PlanTask".
+ */
+export interface PlanTask {
+  /**
+   * Unique in the plan. A matrix expansion is `<declaredId>[k=v,...]`.
+   */
+  id: string;
+  /**
+   * The id as written in the manifest.
+   */
+  declaredId: string;
+  /**
+   * This expansion's matrix values.
+   */
+  matrix?: {};
+  action: PlanAction;
+  with: {
+    [k: string]: Template;
+  };
+  env: {
+    [k: string]: string;
+  };
+  /**
+   * Plan task ids this task waits for: from `needs` and from output references; a need on a matrix task means all its expansions (fan-in).
+   */
+  needs: string[];
+  /**
+   * CEL condition evaluated when the task becomes ready.
+   */
+  when?: string;
+  /**
+   * Run even when a dependency was skipped (skip does not propagate to this task).
+   */
+  runIfSkipped?: boolean;
+  retry: RetryPolicy;
+  timeoutMs?: number;
+  cache: {
+    enabled: boolean;
+    ttlMs?: number;
+  };
+  runner: string;
+  resources: string;
+  outputs: string[];
+  /**
+   * Names of the secrets this task's templates reference.
+   */
+  secrets: string[];
+  /**
+   * sha256 of this task's canonical definition (before expression resolution).
+   */
+  definitionDigest: string;
+}
+/**
+ * A JSON value whose strings may hold `${...}` expressions, resolved at dispatch time. Expressions are data: they never become shell code.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "Template".
+ */
+export interface Template {
+  [k: string]: unknown;
+}
+/**
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "RetryPolicy".
+ */
+export interface RetryPolicy {
+  /**
+   * Number of retries after the first attempt.
+   */
+  limit: number;
+  backoff: {
+    initialMs: number;
+    factor: number;
+    maxMs: number;
+    maxDurationMs?: number;
+  };
+  jitter: 'full' | 'none';
+}

@@ -1,0 +1,9 @@
+// The public face of core/: types generated from the schemas, diagnostics, errors, states and
+// reasons, canonical digests, and the ports the engine and surfaces plug into.
+export * from './diagnostics.ts';
+export * from './errors.ts';
+export * from './states.ts';
+export * from './canonical.ts';
+export * from './plan.ts';
+export * from './ports/clock.ts';
+export * from './ports/runner.ts';

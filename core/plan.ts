@@ -1,0 +1,9 @@
+export type {
+  Plan,
+  PlanTask,
+  PlanAction,
+  PlanParam,
+  PolicyContext,
+  RetryPolicy,
+  RefFilter,
+} from './generated/plan.ts';

@@ -1,0 +1,117 @@
+/**
+ * The Runner port: how the engine starts one task attempt somewhere (a local process, a
+ * container, a Kubernetes Job) and learns how it ended. Runners know nothing of plans, retries
+ * or policy; the engine resolves every expression before calling `start`, and owns retries.
+ */
+
+/** What to execute. Values are already resolved; none of them is ever spliced into shell code. */
+export type RunnerCommand =
+  | { kind: 'shell'; script: string }
+  | { kind: 'argv'; argv: string[] }
+  | { kind: 'container'; image: string; command?: string[]; args?: string[] };
+
+export interface AttemptRef {
+  runId: string;
+  taskId: string;
+  /** 1-based attempt number. */
+  attempt: number;
+  /** Globally unique id of this attempt (used for idempotent re-creation, e.g. a Job name). */
+  attemptId: string;
+}
+
+export interface RunnerStartRequest extends AttemptRef {
+  command: RunnerCommand;
+  /** The task's environment (resolved). The runner adds MAESTRO_OUTPUT and MAESTRO_ARTIFACTS. */
+  env: Record<string, string>;
+  /** Values to redact from logs and errors (the resolved secrets). */
+  redact: string[];
+  /** Host directory for this attempt's scratch space. */
+  workDir: string;
+  /** Host directory the task writes artifacts into (mounted where the task runs). */
+  artifactsDir: string;
+  /** Container image for shell/argv commands on runners that need one; ignored by `local`. */
+  image?: string;
+  /** Resource class name from the manifest (`small`, `large`, ...), mapped by operator config. */
+  resources: string;
+  /** The manifest's namespace, mapped by operator config for isolating runners. */
+  namespace: string;
+  timeoutMs?: number;
+  /** Declared output names; a runner may use them to collect outputs. */
+  outputs: string[];
+}
+
+export const Stream = { stdout: 'stdout', stderr: 'stderr', system: 'system' } as const;
+export type Stream = (typeof Stream)[keyof typeof Stream];
+
+export interface LogLine {
+  stream: Stream;
+  /** One line of text, without its newline, already redacted by the runner. */
+  text: string;
+  /** Milliseconds since the epoch. */
+  time: number;
+}
+
+/** How an attempt ended, in runner-neutral terms; the engine maps it to a task state. */
+export const AttemptOutcome = {
+  succeeded: 'succeeded',
+  failed: 'failed',
+  timedOut: 'timed_out',
+  cancelled: 'cancelled',
+  /** The runner could not start or track the attempt (spawn failure, API error, image missing). */
+  runnerError: 'runner_error',
+} as const;
+export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
+
+export interface AttemptResult {
+  outcome: AttemptOutcome;
+  exitCode: number | null;
+  signal?: string;
+  /** Whether retrying could help: set by the runner from the failure's class, never from text. */
+  retryable: boolean;
+  /** A short machine reason such as `OOMKilled`, `DeadlineExceeded`, `ENOENT`. */
+  reason?: string;
+  message?: string;
+  /** Outputs the task wrote (`key=value` lines in $MAESTRO_OUTPUT, or the runner's equivalent). */
+  outputs: Record<string, string>;
+  startedAt: number;
+  finishedAt: number;
+}
+
+export interface RunnerHandle {
+  /** Log lines as they arrive; ends when the attempt ends. */
+  logs(): AsyncIterable<LogLine>;
+  /** Resolves when the attempt has ended and its resources are released. Never rejects. */
+  wait(): Promise<AttemptResult>;
+  /** Ask the attempt to stop (SIGTERM or equivalent), then force it after `graceMs`. */
+  cancel(reason: string, graceMs?: number): Promise<void>;
+}
+
+export interface Runner {
+  /** Registry name: `local`, `container`, `kubernetes`, ... */
+  readonly kind: string;
+  start(request: RunnerStartRequest): Promise<RunnerHandle>;
+  /**
+   * Re-attach to an attempt started before a crash, if the backend can (a Kubernetes Job can,
+   * a local child process cannot). Returns undefined when there is nothing to attach to.
+   */
+  reattach?(ref: AttemptRef): Promise<RunnerHandle | undefined>;
+  close?(): Promise<void>;
+}
+
+/** A registry of runners by kind, so manifests pick by name and operators plug in more. */
+export class RunnerRegistry {
+  readonly #runners = new Map<string, Runner>();
+
+  register(runner: Runner): this {
+    this.#runners.set(runner.kind, runner);
+    return this;
+  }
+
+  get(kind: string): Runner | undefined {
+    return this.#runners.get(kind);
+  }
+
+  kinds(): string[] {
+    return [...this.#runners.keys()].sort();
+  }
+}

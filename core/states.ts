@@ -1,0 +1,88 @@
+/**
+ * The closed sets of run and task states and of the reasons for a transition. Stored, rendered
+ * into check runs and the console, and switched on exhaustively; adding one is a deliberate act.
+ */
+export const TaskState = {
+  queued: 'queued',
+  waitingForApproval: 'waiting_for_approval',
+  blockedByPolicy: 'blocked_by_policy',
+  ready: 'ready',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  skipped: 'skipped',
+  cached: 'cached',
+  timedOut: 'timed_out',
+} as const;
+export type TaskState = (typeof TaskState)[keyof typeof TaskState];
+
+export const RunState = {
+  queued: 'queued',
+  waitingForApproval: 'waiting_for_approval',
+  running: 'running',
+  succeeded: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  timedOut: 'timed_out',
+} as const;
+export type RunState = (typeof RunState)[keyof typeof RunState];
+
+const terminalTask: ReadonlySet<TaskState> = new Set([
+  TaskState.succeeded,
+  TaskState.failed,
+  TaskState.cancelled,
+  TaskState.skipped,
+  TaskState.cached,
+  TaskState.timedOut,
+  TaskState.blockedByPolicy,
+]);
+const terminalRun: ReadonlySet<RunState> = new Set([
+  RunState.succeeded,
+  RunState.failed,
+  RunState.cancelled,
+  RunState.timedOut,
+]);
+
+export function isTerminalTaskState(state: TaskState): boolean {
+  return terminalTask.has(state);
+}
+export function isTerminalRunState(state: RunState): boolean {
+  return terminalRun.has(state);
+}
+/** States whose outputs dependants may consume. */
+export function isSuccessfulTaskState(state: TaskState): boolean {
+  return state === TaskState.succeeded || state === TaskState.cached;
+}
+
+/** Why a transition happened. */
+export const Reason = {
+  created: 'created',
+  dependenciesMet: 'dependencies_met',
+  conditionFalse: 'condition_false',
+  dependencySkipped: 'dependency_skipped',
+  dependencyFailed: 'dependency_failed',
+  started: 'started',
+  exitedZero: 'exited_zero',
+  exitedNonZero: 'exited_non_zero',
+  killedBySignal: 'killed_by_signal',
+  timeout: 'timeout',
+  runTimeout: 'run_timeout',
+  runnerError: 'runner_error',
+  retryScheduled: 'retry_scheduled',
+  retriesExhausted: 'retries_exhausted',
+  circuitOpen: 'circuit_open',
+  cacheHit: 'cache_hit',
+  cancelRequested: 'cancel_requested',
+  policyDenied: 'policy_denied',
+  policyUnavailable: 'policy_unavailable',
+  approvalRequired: 'approval_required',
+  approvalGranted: 'approval_granted',
+  budgetExceeded: 'budget_exceeded',
+  interrupted: 'interrupted',
+  resumed: 'resumed',
+  retriedByUser: 'retried_by_user',
+  allTasksSucceeded: 'all_tasks_succeeded',
+  taskFailed: 'task_failed',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];

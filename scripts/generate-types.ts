@@ -1,0 +1,31 @@
+// Generates core/generated/*.ts from schemas/*.schema.json, so types and schemas cannot drift.
+// `npm run gen` rewrites them; core/generated.test.ts fails when they are stale.
+import { readFile, writeFile, readdir } from 'node:fs/promises';
+import { compile } from 'json-schema-to-typescript';
+
+const root = new URL('../', import.meta.url);
+
+export async function generateTypes(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const files = (await readdir(new URL('schemas/', root))).filter((f) => f.endsWith('.schema.json')).sort();
+  for (const file of files) {
+    const schema = JSON.parse(await readFile(new URL(`schemas/${file}`, root), 'utf8'));
+    const name = file.replace('.schema.json', '');
+    const ts = await compile(schema, schema.title ?? name, {
+      bannerComment: `// Generated from schemas/${file} by scripts/generate-types.ts. Do not edit.`,
+      additionalProperties: false,
+      style: { singleQuote: true, printWidth: 110, trailingComma: 'all' },
+      unreachableDefinitions: true,
+      cwd: new URL('schemas/', root).pathname,
+    });
+    out.set(`core/generated/${name}.ts`, ts);
+  }
+  return out;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const [path, ts] of await generateTypes()) {
+    await writeFile(new URL(path, root), ts);
+    console.log(`wrote ${path}`);
+  }
+}
