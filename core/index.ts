@@ -7,3 +7,6 @@ export * from './canonical.ts';
 export * from './plan.ts';
 export * from './ports/clock.ts';
 export * from './ports/runner.ts';
+export * from './ports/policy.ts';
+export * from './ports/attestor.ts';
+export * from './catalog.ts';

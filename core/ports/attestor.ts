@@ -1,0 +1,62 @@
+/**
+ * The provenance seam: after every task attempt (succeeded, failed or cancelled) and every run,
+ * the engine hands the evidence it recorded to an Attestor, which returns a signed receipt the
+ * engine stores. The control plane writes every field; a task only contributes its outputs.
+ */
+export interface DigestedFile {
+  /** Path relative to the attempt's artifacts directory, with `/` separators. */
+  path: string;
+  digest: string;
+  size: number;
+}
+
+export interface AttemptEvidence {
+  runId: string;
+  taskId: string;
+  attempt: number;
+  attemptId: string;
+  planDigest: string;
+  workflow: { name: string; namespace: string };
+  params: Record<string, unknown>;
+  /** The task's definition digest and code digest (image or task package digest, when known). */
+  definitionDigest: string;
+  codeDigest?: string;
+  runner: string;
+  /** Resolved inputs by name (env names, `with` keys, argv) mapped to their sha256 digest. */
+  inputDigests: Record<string, string>;
+  outputs: Record<string, string>;
+  artifacts: DigestedFile[];
+  /** The final state of this attempt: succeeded, failed, cancelled, timed_out, cached. */
+  status: string;
+  exitCode: number | null;
+  startedAt: number;
+  finishedAt: number;
+  cache: { hit: boolean; key?: string };
+  policy: { decisionIds: string[]; bundleDigest?: string };
+  approvalDigest?: string;
+}
+
+export interface RunEvidence {
+  runId: string;
+  planDigest: string;
+  workflow: { name: string; namespace: string };
+  params: Record<string, unknown>;
+  status: string;
+  startedAt: number;
+  finishedAt: number;
+  /** Digests of the attempt receipts in this run, by `taskId#attempt`. */
+  attemptReceipts: Record<string, string>;
+  approvalDigest?: string;
+}
+
+export interface SignedReceipt {
+  /** sha256 of the in-toto statement. */
+  digest: string;
+  /** The standard Sigstore bundle (JSON), with a DSSE envelope over the statement. */
+  bundle: unknown;
+}
+
+export interface Attestor {
+  attestAttempt(evidence: AttemptEvidence): Promise<SignedReceipt>;
+  attestRun(evidence: RunEvidence): Promise<SignedReceipt>;
+}
