@@ -1,0 +1,55 @@
+/**
+ * Operator configuration of the container runner (docs/runners.md). Resource classes map a
+ * manifest's `resources` name to limits; the runner refuses an unknown class rather than guessing.
+ */
+import { InputError } from '../../core/index.ts';
+
+export interface ContainerResourceClass {
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
+  /** CPU limit in cores (fractions allowed, e.g. 0.5). */
+  cpus?: number;
+  /** Maximum number of processes in the container. */
+  pids?: number;
+}
+
+export interface ContainerRunnerConfig {
+  /** Docker Engine API socket (Docker's or `podman system service`'s). */
+  socketPath: string;
+  /** Image for `shell`/`argv` commands when the request names none. */
+  defaultImage: string;
+  /** `never`: only local images (the default; no registry is assumed); `missing`: pull when absent. */
+  pull?: 'never' | 'missing';
+  /** Container user; must be non-root (`uid:gid`). Default `1000:1000`. */
+  user?: string;
+  /** Network mode; default `none` so tasks reach nothing unless the operator allows it. */
+  network?: string;
+  /** Grace period between SIGTERM and SIGKILL on cancel and timeout. Default 10 000 ms. */
+  stopGraceMs?: number;
+  resourceClasses: Record<string, ContainerResourceClass>;
+}
+
+const ROOT_USERS = new Set(['0', 'root']);
+
+/** Validates the parts a bad value would make unsafe (root user) or ambiguous. */
+export function validateContainerConfig(config: ContainerRunnerConfig): void {
+  const user = (config.user ?? '1000:1000').split(':')[0] ?? '';
+  if (ROOT_USERS.has(user))
+    throw new InputError('runner_config_invalid', 'container runner: `user` must not be root', {
+      hint: 'use a numeric non-root uid:gid such as 1000:1000',
+    });
+  if (!config.socketPath)
+    throw new InputError('runner_config_invalid', 'container runner: `socketPath` is required');
+  if (!config.defaultImage)
+    throw new InputError('runner_config_invalid', 'container runner: `defaultImage` is required');
+  for (const [name, rc] of Object.entries(config.resourceClasses)) {
+    for (const key of ['memoryBytes', 'cpus', 'pids'] as const) {
+      const value = rc[key];
+      if (value !== undefined && !(typeof value === 'number' && value > 0))
+        throw new InputError(
+          'runner_config_invalid',
+          `container runner: resourceClasses.${name}.${key} must be a positive number`,
+        );
+    }
+  }
+}

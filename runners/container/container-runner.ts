@@ -1,0 +1,320 @@
+/**
+ * The container runner: one container per attempt through the Docker Engine API (dockerode), so
+ * the same code drives Docker Engine and Podman's Docker-compatible service. Containers run as a
+ * non-root user, never privileged, with every capability dropped, no new privileges, a read-only
+ * root filesystem (tmpfs /tmp) and the resource class's limits. The attempt's artifacts directory
+ * and an outputs directory are bind-mounted; the task writes `key=value` lines to $MAESTRO_OUTPUT.
+ */
+import { createHash } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Docker from 'dockerode';
+import {
+  AttemptOutcome,
+  InputError,
+  systemClock,
+  type AttemptResult,
+  type Clock,
+  type Runner,
+  type RunnerHandle,
+  type RunnerStartRequest,
+} from '../../core/index.ts';
+import { LineSplitter, LogChannel, makeRedactor, parseOutputs } from './attempt-io.ts';
+import { validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
+
+const ARTIFACTS_PATH = '/maestro/artifacts';
+const OUTPUT_DIR = '/maestro/output';
+
+interface DockerError {
+  statusCode?: number;
+  message?: string;
+}
+
+class CancelledBeforeStart extends Error {}
+
+export interface ContainerRunnerDeps {
+  clock?: Clock;
+}
+
+/** A container name from the attempt id: readable prefix plus a hash so distinct ids never collide. */
+export function containerName(attemptId: string): string {
+  const hash = createHash('sha256').update(attemptId).digest('hex').slice(0, 10);
+  const readable = attemptId
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .slice(0, 40);
+  return `maestro-${readable}-${hash}`;
+}
+
+function commandOf(request: RunnerStartRequest): { cmd?: string[]; entrypoint?: string[] } {
+  const command = request.command;
+  if (command.kind === 'shell') return { entrypoint: ['/bin/sh', '-c'], cmd: [command.script] };
+  if (command.kind === 'argv') return { entrypoint: command.argv.slice(0, 1), cmd: command.argv.slice(1) };
+  return { entrypoint: command.command, cmd: command.args };
+}
+
+export function createContainerRunner(config: ContainerRunnerConfig, deps: ContainerRunnerDeps = {}): Runner {
+  validateContainerConfig(config);
+  const docker = new Docker({ socketPath: config.socketPath });
+  const clock = deps.clock ?? systemClock;
+  const user = config.user ?? '1000:1000';
+  const [uid, gid] = user.split(':').map(Number);
+  const graceMs = config.stopGraceMs ?? 10_000;
+
+  async function prepareDir(dir: string): Promise<void> {
+    await mkdir(dir, { recursive: true });
+    // The task runs as a non-root uid; when Maestro runs as root (rootful Podman/Docker) the host
+    // directories must belong to that uid or the task cannot write its artifacts and outputs.
+    if (process.getuid?.() === 0 && Number.isInteger(uid))
+      await chown(dir, uid!, Number.isInteger(gid) ? gid! : uid!);
+    else await chmod(dir, 0o777);
+  }
+
+  async function ensureImage(image: string): Promise<void> {
+    try {
+      await docker.getImage(image).inspect();
+      return;
+    } catch (error) {
+      if ((error as DockerError).statusCode !== 404) throw error;
+    }
+    if (config.pull !== 'missing')
+      throw new InputError(
+        'image_not_found',
+        `image ${image} is not present locally and pulling is disabled`,
+        {
+          hint: 'build or import the image on the runner host, or set pull: missing in the runner config',
+        },
+      );
+    const stream = await docker.pull(image);
+    await new Promise<void>((resolve, reject) =>
+      docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
+    );
+  }
+
+  async function start(request: RunnerStartRequest): Promise<RunnerHandle> {
+    const startedAt = clock.now();
+    const logs = new LogChannel();
+    const redact = makeRedactor(request.redact);
+    const resourceClass = config.resourceClasses[request.resources];
+    let resolveResult!: (r: AttemptResult) => void;
+    const result = new Promise<AttemptResult>((resolve) => (resolveResult = resolve));
+
+    const finishEarly = (reason: string, message: string, retryable: boolean): RunnerHandle => {
+      logs.push({ stream: 'system', text: redact(message), time: clock.now() });
+      logs.close();
+      resolveResult({
+        outcome: AttemptOutcome.runnerError,
+        exitCode: null,
+        retryable,
+        reason,
+        message: redact(message),
+        outputs: {},
+        startedAt,
+        finishedAt: clock.now(),
+      });
+      return { logs: () => logs, wait: () => result, cancel: async () => {} };
+    };
+
+    if (!resourceClass)
+      return finishEarly(
+        'UnknownResourceClass',
+        `resource class ${JSON.stringify(request.resources)} is not configured for the container runner`,
+        false,
+      );
+    const image =
+      request.command.kind === 'container' ? request.command.image : (request.image ?? config.defaultImage);
+    const outputHostDir = join(request.workDir, 'maestro-output');
+    try {
+      await prepareDir(request.artifactsDir);
+      await prepareDir(outputHostDir);
+      await writeFile(join(outputHostDir, 'outputs.env'), '');
+      if (process.getuid?.() === 0 && Number.isInteger(uid))
+        await chown(join(outputHostDir, 'outputs.env'), uid!, Number.isInteger(gid) ? gid! : uid!);
+      else await chmod(join(outputHostDir, 'outputs.env'), 0o666);
+      await ensureImage(image);
+    } catch (error) {
+      const retryable = !(error instanceof InputError);
+      const reason = error instanceof InputError ? 'ImageNotFound' : 'PrepareFailed';
+      return finishEarly(reason, (error as Error).message, retryable);
+    }
+
+    const { cmd, entrypoint } = commandOf(request);
+    const env = {
+      ...request.env,
+      MAESTRO_OUTPUT: `${OUTPUT_DIR}/outputs.env`,
+      MAESTRO_ARTIFACTS: ARTIFACTS_PATH,
+      HOME: '/tmp',
+    };
+    let container: Docker.Container;
+    try {
+      container = await docker.createContainer({
+        name: containerName(request.attemptId),
+        Image: image,
+        ...(entrypoint && entrypoint.length > 0 ? { Entrypoint: entrypoint } : {}),
+        ...(cmd ? { Cmd: cmd } : {}),
+        Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+        User: user,
+        WorkingDir: ARTIFACTS_PATH,
+        Tty: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Labels: {
+          'maestro.dev/run-id': request.runId,
+          'maestro.dev/task-id': request.taskId,
+          'maestro.dev/attempt': String(request.attempt),
+          'maestro.dev/attempt-id': request.attemptId,
+        },
+        HostConfig: {
+          Privileged: false,
+          CapDrop: ['ALL'],
+          SecurityOpt: ['no-new-privileges'],
+          ReadonlyRootfs: true,
+          Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
+          NetworkMode: config.network ?? 'none',
+          Binds: [`${request.artifactsDir}:${ARTIFACTS_PATH}:rw`, `${outputHostDir}:${OUTPUT_DIR}:rw`],
+          ...(resourceClass.memoryBytes
+            ? { Memory: resourceClass.memoryBytes, MemorySwap: resourceClass.memoryBytes }
+            : {}),
+          ...(resourceClass.cpus ? { NanoCpus: Math.round(resourceClass.cpus * 1e9) } : {}),
+          ...(resourceClass.pids ? { PidsLimit: resourceClass.pids } : {}),
+        },
+      });
+    } catch (error) {
+      const status = (error as DockerError).statusCode;
+      return finishEarly(
+        status === 409 ? 'AlreadyExists' : 'CreateFailed',
+        `could not create the container: ${(error as Error).message}`,
+        status === undefined || status >= 500,
+      );
+    }
+
+    const stdout = new LineSplitter('stdout', logs, redact, clock);
+    const stderr = new LineSplitter('stderr', logs, redact, clock);
+    let ending: { outcome: AttemptOutcome; reason: string; message: string } | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+
+    const stop = async (graceForStop: number) => {
+      try {
+        await container.stop({ t: Math.max(0, Math.ceil(graceForStop / 1000)) });
+      } catch (error) {
+        const status = (error as DockerError).statusCode;
+        if (status !== 304 && status !== 404) throw error; // 304: already stopped
+      }
+    };
+
+    const run = async (): Promise<AttemptResult> => {
+      try {
+        // Attach before start so no early output is lost; Tty false means a multiplexed stream.
+        const attached = (await container.attach({
+          stream: true,
+          stdout: true,
+          stderr: true,
+        })) as NodeJS.ReadableStream;
+        const out = new PassThrough();
+        const err = new PassThrough();
+        out.on('data', (c: Buffer) => stdout.write(c));
+        err.on('data', (c: Buffer) => stderr.write(c));
+        docker.modem.demuxStream(attached, out, err);
+        const streamEnded = new Promise<void>((resolve) => {
+          attached.on('end', resolve);
+          attached.on('close', resolve);
+          attached.on('error', () => resolve());
+        });
+        if (ending?.outcome === AttemptOutcome.cancelled) throw new CancelledBeforeStart();
+        await container.start();
+        if (request.timeoutMs !== undefined)
+          timer = setTimeout(() => {
+            ending ??= {
+              outcome: AttemptOutcome.timedOut,
+              reason: 'DeadlineExceeded',
+              message: `timed out after ${request.timeoutMs} ms`,
+            };
+            void stop(graceMs).catch(() => {});
+          }, request.timeoutMs);
+        const waited = (await container.wait()) as { StatusCode: number };
+        // The attach stream closes shortly after exit; bound the wait so a stuck stream cannot hang us.
+        await Promise.race([streamEnded, clock.sleep(2000)]);
+        stdout.flush();
+        stderr.flush();
+        const info = await container.inspect();
+        const outputs = parseOutputs(
+          await readFile(join(outputHostDir, 'outputs.env'), 'utf8').catch(() => ''),
+          request.outputs,
+        );
+        const exitCode = waited.StatusCode;
+        const oom = info.State.OOMKilled === true;
+        let outcome: AttemptOutcome;
+        let reason: string | undefined;
+        let message: string | undefined;
+        let retryable = false;
+        if (ending) ({ outcome, reason, message } = ending);
+        else if (oom) {
+          outcome = AttemptOutcome.failed;
+          reason = 'OOMKilled';
+          message = 'the container exceeded its memory limit';
+          retryable = false;
+        } else if (exitCode === 0) outcome = AttemptOutcome.succeeded;
+        else {
+          outcome = AttemptOutcome.failed;
+          reason = 'NonZeroExit';
+          message = `exited with code ${exitCode}`;
+          // 137/143 without our cancel mean something outside killed it: worth a retry.
+          retryable = exitCode === 137 || exitCode === 143;
+        }
+        return {
+          outcome,
+          exitCode,
+          retryable: outcome === AttemptOutcome.timedOut ? true : retryable,
+          ...(reason ? { reason } : {}),
+          ...(message ? { message: redact(message) } : {}),
+          outputs,
+          startedAt,
+          finishedAt: clock.now(),
+        };
+      } catch (error) {
+        if (error instanceof CancelledBeforeStart)
+          return {
+            outcome: AttemptOutcome.cancelled,
+            exitCode: null,
+            retryable: false,
+            reason: 'Cancelled',
+            message: redact(ending?.message ?? 'cancelled'),
+            outputs: {},
+            startedAt,
+            finishedAt: clock.now(),
+          };
+        return {
+          outcome: AttemptOutcome.runnerError,
+          exitCode: null,
+          retryable: true,
+          reason: 'ContainerApiError',
+          message: redact(`container API failed: ${(error as Error).message}`),
+          outputs: {},
+          startedAt,
+          finishedAt: clock.now(),
+        };
+      } finally {
+        if (timer) clearTimeout(timer);
+        await container.remove({ force: true, v: true }).catch(() => {});
+        logs.close();
+      }
+    };
+    void run().then(resolveResult);
+
+    return {
+      logs: () => logs,
+      wait: () => result,
+      cancel: async (reason, grace) => {
+        ending ??= { outcome: AttemptOutcome.cancelled, reason: 'Cancelled', message: reason };
+        await stop(grace ?? graceMs);
+      },
+    };
+  }
+
+  return {
+    kind: 'container',
+    start,
+    close: async () => {},
+  };
+}

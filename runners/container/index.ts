@@ -1,0 +1,8 @@
+// The container runner (Docker Engine API: Docker or Podman's compatible service).
+export { createContainerRunner, containerName, type ContainerRunnerDeps } from './container-runner.ts';
+export {
+  validateContainerConfig,
+  type ContainerRunnerConfig,
+  type ContainerResourceClass,
+} from './config.ts';
+export { LogChannel, LineSplitter, makeRedactor, parseOutputs } from './attempt-io.ts';

@@ -1,0 +1,209 @@
+/**
+ * The container runner against real Podman (Docker-compatible API) running real containers from
+ * the locally imported busybox image. No mocks: every assertion observes a real container.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogLine, Runner, RunnerStartRequest } from '../core/index.ts';
+import { createContainerRunner } from '../runners/container/index.ts';
+import { ensurePodmanService, TEST_IMAGE, type PodmanService } from './setup/podman-service.ts';
+
+let service: PodmanService;
+let runner: Runner;
+let docker: Docker;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  service = await ensurePodmanService();
+  docker = new Docker({ socketPath: service.socketPath });
+  runner = createContainerRunner({
+    socketPath: service.socketPath,
+    defaultImage: TEST_IMAGE,
+    stopGraceMs: 2000,
+    resourceClasses: {
+      small: { memoryBytes: 64 * 1024 * 1024, cpus: 0.5, pids: 64 },
+      tiny: { memoryBytes: 16 * 1024 * 1024 },
+    },
+  });
+});
+
+afterAll(async () => {
+  await service?.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+let counter = 0;
+function request(overrides: Partial<RunnerStartRequest>): RunnerStartRequest {
+  const root = mkdtempSync(join(tmpdir(), 'maestro-ctr-'));
+  dirs.push(root);
+  counter += 1;
+  const attemptId = `run-${process.pid}-${counter}/task/1`;
+  return {
+    runId: `run-${process.pid}-${counter}`,
+    taskId: 'task',
+    attempt: 1,
+    attemptId,
+    command: { kind: 'shell', script: 'true' },
+    env: {},
+    redact: [],
+    workDir: join(root, 'work'),
+    artifactsDir: join(root, 'artifacts'),
+    resources: 'small',
+    namespace: 'default',
+    outputs: [],
+    ...overrides,
+  };
+}
+
+async function collect(logs: AsyncIterable<LogLine>): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  for await (const line of logs) lines.push(line);
+  return lines;
+}
+
+async function containersOf(attemptId: string) {
+  return docker.listContainers({ all: true, filters: { label: [`maestro.dev/attempt-id=${attemptId}`] } });
+}
+
+describe('container runner on Podman', () => {
+  it('runs a shell task as non-root with no capabilities, streams demuxed logs, collects outputs and artifacts, and removes the container', async () => {
+    const req = request({
+      command: {
+        kind: 'shell',
+        script: [
+          'echo "uid=$(id -u)"',
+          'grep CapEff /proc/self/status',
+          'echo "greeting=$GREETING" >&2',
+          'echo "secret is $TOKEN"',
+          'touch /probe 2>/dev/null && echo rootfs=writable || echo rootfs=readonly',
+          'echo built > "$MAESTRO_ARTIFACTS/result.txt"',
+          'echo "answer=42" >> "$MAESTRO_OUTPUT"',
+          'echo "undeclared=x" >> "$MAESTRO_OUTPUT"',
+        ].join('\n'),
+      },
+      env: { GREETING: 'hello; $(rm -rf /)', TOKEN: 's3cr3t-value' },
+      redact: ['s3cr3t-value'],
+      outputs: ['answer'],
+    });
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    expect(result.exitCode).toBe(0);
+    expect(result.outputs).toEqual({ answer: '42' });
+    const stdout = lines.filter((l) => l.stream === 'stdout').map((l) => l.text);
+    const stderr = lines.filter((l) => l.stream === 'stderr').map((l) => l.text);
+    expect(stdout).toContain('uid=1000');
+    expect(stdout).toContain('CapEff:\t0000000000000000');
+    expect(stdout).toContain('rootfs=readonly');
+    expect(stdout).toContain('secret is ***');
+    expect(stderr).toEqual(['greeting=hello; $(rm -rf /)']);
+    expect(readFileSync(join(req.artifactsDir, 'result.txt'), 'utf8')).toBe('built\n');
+    expect(await containersOf(req.attemptId)).toEqual([]);
+  });
+
+  it('passes argv as data, not through a shell', async () => {
+    const req = request({ command: { kind: 'argv', argv: ['/bin/echo', 'a b', '$HOME', ';', 'ls'] } });
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    expect(lines.map((l) => l.text)).toEqual(['a b $HOME ; ls']);
+  });
+
+  it('maps a non-zero exit code to failed, not retryable', async () => {
+    const handle = await runner.start(
+      request({ command: { kind: 'shell', script: 'echo bad >&2; exit 3' } }),
+    );
+    const result = await handle.wait();
+    expect(result).toMatchObject({ outcome: 'failed', exitCode: 3, retryable: false, reason: 'NonZeroExit' });
+  });
+
+  it('applies the resource class limits to the real cgroup', async () => {
+    const handle = await runner.start(
+      request({
+        command: {
+          kind: 'shell',
+          script:
+            'cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes',
+        },
+      }),
+    );
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    expect(lines.map((l) => l.text)).toContain(String(64 * 1024 * 1024));
+  });
+
+  it('times out: stops the container and reports timed_out', async () => {
+    const req = request({ command: { kind: 'shell', script: 'echo started; sleep 60' }, timeoutMs: 1500 });
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(result).toMatchObject({ outcome: 'timed_out', reason: 'DeadlineExceeded', retryable: true });
+    expect(lines.map((l) => l.text)).toContain('started');
+    expect(await containersOf(req.attemptId)).toEqual([]);
+  });
+
+  it('cancel sends SIGTERM first (the task can clean up), then removes the container', async () => {
+    const req = request({
+      command: {
+        kind: 'shell',
+        script: 'trap "echo got-term; exit 0" TERM; echo ready; while true; do sleep 0.1; done',
+      },
+    });
+    const handle = await runner.start(req);
+    const lines: LogLine[] = [];
+    const iterator = handle.logs()[Symbol.asyncIterator]();
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      lines.push(next.value);
+      if (next.value.text === 'ready') break;
+    }
+    await handle.cancel('user asked', 5000);
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) break;
+      lines.push(next.value);
+    }
+    const result = await handle.wait();
+    expect(result.outcome).toBe('cancelled');
+    expect(result.message).toBe('user asked');
+    expect(lines.map((l) => l.text)).toContain('got-term');
+    expect(await containersOf(req.attemptId)).toEqual([]);
+  });
+
+  it('cancel kills a task that ignores SIGTERM after the grace period', async () => {
+    const handle = await runner.start(
+      request({
+        command: { kind: 'shell', script: 'trap "" TERM; echo ready; while true; do sleep 0.1; done' },
+      }),
+    );
+    for await (const line of handle.logs()) if (line.text === 'ready') break;
+    await handle.cancel('stop now', 1000);
+    const result = await handle.wait();
+    expect(result.outcome).toBe('cancelled');
+    expect(result.exitCode).toBe(137);
+  });
+
+  it('reports a missing image as a non-retryable runner error', async () => {
+    const handle = await runner.start(
+      request({ command: { kind: 'container', image: 'localhost/does-not-exist:1' } }),
+    );
+    const result = await handle.wait();
+    expect(result).toMatchObject({ outcome: 'runner_error', reason: 'ImageNotFound', retryable: false });
+  });
+
+  it('refuses an unknown resource class and a root user in config', async () => {
+    const handle = await runner.start(request({ resources: 'huge' }));
+    expect(await handle.wait()).toMatchObject({ outcome: 'runner_error', reason: 'UnknownResourceClass' });
+    expect(() =>
+      createContainerRunner({
+        socketPath: service.socketPath,
+        defaultImage: TEST_IMAGE,
+        user: '0:0',
+        resourceClasses: {},
+      }),
+    ).toThrow(/must not be root/);
+  });
+});
