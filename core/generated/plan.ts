@@ -76,6 +76,10 @@ export interface Plan {
    * Whole-run timeout.
    */
   timeoutMs?: number;
+  /**
+   * Digest of the policy bundle the plan was compiled against (`maestro policy build` reports it): sha256 over the canonical JSON of the bundle's wasm digest and data.
+   */
+  policyBundleDigest?: string;
   tasks: PlanTask[];
   edges: {
     from: string;

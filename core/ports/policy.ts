@@ -24,7 +24,8 @@ export interface PolicyTaskInput {
 
 export interface PolicyInput {
   task: PolicyTaskInput;
-  workflow: { name: string; namespace: string; kind: string };
+  /** `labels` (optional, added by the policy helper): metadata.labels, for sensitive-label rules. */
+  workflow: { name: string; namespace: string; kind: string; labels?: Record<string, string> };
   planDigest: string;
   namespace: string;
   policy: PolicyContext;
