@@ -1,0 +1,275 @@
+import { createHash, type KeyObject } from 'node:crypto';
+import { ProvenanceError, RejectReason } from '../errors.ts';
+import type { MaestroAttemptFields, MaestroRunFields } from '../statement.ts';
+import { ARTIFACT_SUBJECT_PREFIX } from '../statement.ts';
+import { verifyBundle, type TrustedIdentity, type VerifiedBundle, type VerifiedSigner } from '../verify.ts';
+import {
+  APPROVAL_FILE,
+  INDEX_BUNDLE_FILE,
+  INDEX_FILE,
+  INDEX_MEDIA_TYPE,
+  PUBLIC_KEY_FILE,
+  RUN_RECEIPT_FILE,
+  TRUSTED_ROOT_FILE,
+  parseArtifactFile,
+  parseAttemptReceiptFile,
+  type DisclosureIndex,
+} from './layout.ts';
+import { DEFAULT_READ_LIMITS, readTgzStrict, type ReadLimits } from './tar-read.ts';
+
+export interface VerifyDisclosureOptions {
+  /** Pin the signer's public key (PEM). Without it the archive's own key is used and reported. */
+  publicKey?: string | KeyObject;
+  /** Pin a keyless identity; the archive's trusted-root snapshot is used unless one is given. */
+  trustedIdentity?: Omit<TrustedIdentity, 'trustedRoot'> & { trustedRoot?: unknown };
+  limits?: ReadLimits;
+}
+
+export interface DisclosureReport {
+  runId: string;
+  signer: VerifiedSigner;
+  /** `pinned` when the caller gave the key or identity; `archive` when the archive's own key was used. */
+  trust: 'pinned' | 'archive';
+  files: number;
+  receipts: number;
+  artifacts: number;
+  warnings: string[];
+}
+
+/**
+ * `maestro disclose verify`: checks a disclosure archive entirely in memory and offline. The
+ * first problem found is thrown as a ProvenanceError whose `reason` names it.
+ */
+export async function verifyDisclosure(
+  tgz: Uint8Array,
+  options: VerifyDisclosureOptions = {},
+): Promise<DisclosureReport> {
+  const files = await readTgzStrict(tgz, options.limits ?? DEFAULT_READ_LIMITS);
+  const indexBytes = files.get(INDEX_FILE);
+  const indexBundleBytes = files.get(INDEX_BUNDLE_FILE);
+  if (!indexBytes || !indexBundleBytes)
+    throw new ProvenanceError(
+      RejectReason.indexMissing,
+      `the archive has no ${!indexBytes ? INDEX_FILE : INDEX_BUNDLE_FILE}`,
+    );
+  const { trust, material } = trustMaterial(files, options);
+  const verified = verifyIndexBundle(indexBundleBytes, material);
+  if (!verified.payload.equals(indexBytes))
+    throw new ProvenanceError(
+      RejectReason.indexMismatch,
+      `${INDEX_FILE} is not the index that ${INDEX_BUNDLE_FILE} signs`,
+    );
+  const index = parseIndex(indexBytes);
+  checkFiles(index, files);
+  const receipts = checkReceipts(index.runId, files, material);
+  return {
+    runId: index.runId,
+    signer: verified.signer,
+    trust,
+    files: index.files.length,
+    receipts: receipts.count,
+    artifacts: receipts.artifacts,
+    warnings: [...verified.warnings, ...(trust === 'archive' ? [archiveTrustWarning(verified.signer)] : [])],
+  };
+}
+
+type Material = { publicKey?: string | KeyObject; trustedIdentity?: TrustedIdentity };
+
+function trustMaterial(
+  files: Map<string, Buffer>,
+  options: VerifyDisclosureOptions,
+): { trust: 'pinned' | 'archive'; material: Material } {
+  if (options.publicKey) return { trust: 'pinned', material: { publicKey: options.publicKey } };
+  if (options.trustedIdentity) {
+    const root =
+      options.trustedIdentity.trustedRoot ?? parseJson(files.get(TRUSTED_ROOT_FILE), TRUSTED_ROOT_FILE);
+    return {
+      trust: 'pinned',
+      material: { trustedIdentity: { ...options.trustedIdentity, trustedRoot: root } },
+    };
+  }
+  const key = files.get(PUBLIC_KEY_FILE);
+  if (!key)
+    throw new ProvenanceError(
+      RejectReason.verificationMaterialMissing,
+      `the archive has no ${PUBLIC_KEY_FILE}; pass --key or a certificate identity`,
+    );
+  return { trust: 'archive', material: { publicKey: key.toString('utf8') } };
+}
+
+function archiveTrustWarning(signer: VerifiedSigner): string {
+  const who = signer.kind === 'key' ? `key ${signer.keyFingerprint}` : signer.subjectAlternativeName;
+  return `verified against the archive's own ${who}; pass --key to pin the key you expect`;
+}
+
+function verifyIndexBundle(bytes: Buffer, material: Material): VerifiedBundle {
+  try {
+    return verifyBundle(parseJson(bytes, INDEX_BUNDLE_FILE), { ...material, payloadType: INDEX_MEDIA_TYPE });
+  } catch (error) {
+    if (error instanceof ProvenanceError && error.reason === RejectReason.signerMismatch) throw error;
+    if (error instanceof ProvenanceError && error.reason === RejectReason.identityMismatch) throw error;
+    throw new ProvenanceError(
+      RejectReason.indexSignatureInvalid,
+      `the index signature does not verify: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function parseJson(bytes: Buffer | undefined, name: string): unknown {
+  try {
+    if (!bytes) throw new Error('missing');
+    return JSON.parse(bytes.toString('utf8'));
+  } catch (cause) {
+    throw new ProvenanceError(RejectReason.indexMalformed, `${name} is missing or not JSON`, { cause });
+  }
+}
+
+function parseIndex(bytes: Buffer): DisclosureIndex {
+  const index = parseJson(bytes, INDEX_FILE) as DisclosureIndex;
+  if (typeof index !== 'object' || index === null)
+    throw new ProvenanceError(RejectReason.indexMalformed, `${INDEX_FILE} is not an object`);
+  if (index.mediaType !== INDEX_MEDIA_TYPE)
+    throw new ProvenanceError(
+      RejectReason.indexMediaType,
+      `${INDEX_FILE} has media type ${JSON.stringify(index.mediaType)}, expected ${INDEX_MEDIA_TYPE}`,
+    );
+  if (typeof index.runId !== 'string' || !Array.isArray(index.files))
+    throw new ProvenanceError(RejectReason.indexMalformed, `${INDEX_FILE} lacks runId or files`);
+  const seen = new Set<string>();
+  for (const entry of index.files) {
+    if (
+      typeof entry?.path !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(entry.sha256) ||
+      !Number.isSafeInteger(entry.size)
+    )
+      throw new ProvenanceError(
+        RejectReason.indexMalformed,
+        `${INDEX_FILE} has a malformed entry ${JSON.stringify(entry)}`,
+      );
+    if (seen.has(entry.path))
+      throw new ProvenanceError(RejectReason.duplicateEntry, `${INDEX_FILE} lists ${entry.path} twice`);
+    seen.add(entry.path);
+  }
+  return index;
+}
+
+function checkFiles(index: DisclosureIndex, files: Map<string, Buffer>): void {
+  const listed = new Set(index.files.map((entry) => entry.path));
+  for (const path of files.keys())
+    if (path !== INDEX_FILE && path !== INDEX_BUNDLE_FILE && !listed.has(path))
+      throw new ProvenanceError(
+        RejectReason.extraFile,
+        `${path} is in the archive but not in the signed index`,
+      );
+  for (const entry of index.files) {
+    const data = files.get(entry.path);
+    if (!data)
+      throw new ProvenanceError(
+        RejectReason.missingFile,
+        `${entry.path} is in the signed index but not in the archive`,
+      );
+    if (data.length !== entry.size)
+      throw new ProvenanceError(
+        RejectReason.sizeMismatch,
+        `${entry.path} is ${data.length} bytes, the index says ${entry.size}`,
+      );
+    if (createHash('sha256').update(data).digest('hex') !== entry.sha256)
+      throw new ProvenanceError(
+        RejectReason.digestMismatch,
+        `${entry.path} does not match its sha256 in the signed index`,
+      );
+  }
+}
+
+/** Receipts must verify with the same signer, belong to this run, sit at their own path, and
+ * attest every artifact shipped beside them; the run receipt must cover exactly those receipts. */
+function checkReceipts(
+  runId: string,
+  files: Map<string, Buffer>,
+  material: Material,
+): { count: number; artifacts: number } {
+  const attempts = new Map<string, { subjects: Map<string, string>; digest: string }>();
+  for (const [path, data] of files) {
+    const where = parseAttemptReceiptFile(path);
+    if (!where) continue;
+    const verified = verifyReceipt(path, data, material);
+    const maestro = maestroFields(verified, path) as MaestroAttemptFields;
+    if (maestro.kind !== 'attempt' || maestro.runId !== runId)
+      throw new ProvenanceError(
+        RejectReason.receiptRunMismatch,
+        `${path} is a receipt of run ${maestro.runId}, not ${runId}`,
+      );
+    if (maestro.taskId !== where.taskId || maestro.attempt !== where.attempt)
+      throw new ProvenanceError(
+        RejectReason.receiptSwapped,
+        `${path} holds the receipt of ${maestro.taskId} attempt ${maestro.attempt}`,
+      );
+    const subjects = new Map<string, string>();
+    for (const s of verified.statement!.subject)
+      if (s.name?.startsWith(ARTIFACT_SUBJECT_PREFIX) && s.digest?.sha256)
+        subjects.set(s.name.slice(ARTIFACT_SUBJECT_PREFIX.length), s.digest.sha256);
+    attempts.set(`${where.taskId}#${where.attempt}`, { subjects, digest: verified.payloadDigest });
+  }
+  let artifacts = 0;
+  for (const [path, data] of files) {
+    const where = parseArtifactFile(path);
+    if (!where) continue;
+    const attested = attempts.get(`${where.taskId}#${where.attempt}`)?.subjects.get(where.path);
+    if (attested !== createHash('sha256').update(data).digest('hex'))
+      throw new ProvenanceError(
+        RejectReason.artifactNotAttested,
+        `${path} is not attested by its attempt's receipt`,
+      );
+    artifacts++;
+  }
+  const runReceipt = files.get(RUN_RECEIPT_FILE);
+  if (runReceipt) {
+    const maestro = maestroFields(
+      verifyReceipt(RUN_RECEIPT_FILE, runReceipt, material),
+      RUN_RECEIPT_FILE,
+    ) as MaestroRunFields;
+    if (maestro.kind !== 'run' || maestro.runId !== runId)
+      throw new ProvenanceError(
+        RejectReason.receiptRunMismatch,
+        `${RUN_RECEIPT_FILE} is not the receipt of run ${runId}`,
+      );
+    const listed = Object.entries(maestro.attemptReceipts ?? {});
+    const mismatch =
+      listed.length !== attempts.size || listed.some(([key, digest]) => attempts.get(key)?.digest !== digest);
+    if (mismatch)
+      throw new ProvenanceError(
+        RejectReason.receiptSetMismatch,
+        `the attempt receipts are not the set the run receipt signs`,
+      );
+  }
+  const approval = files.get(APPROVAL_FILE);
+  if (approval) verifyReceipt(APPROVAL_FILE, approval, material);
+  return { count: attempts.size + (runReceipt ? 1 : 0), artifacts };
+}
+
+function verifyReceipt(path: string, data: Buffer, material: Material): VerifiedBundle {
+  try {
+    return verifyBundle(JSON.parse(data.toString('utf8')), material);
+  } catch (error) {
+    throw new ProvenanceError(
+      RejectReason.receiptSignatureInvalid,
+      `${path} does not verify: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
+  }
+}
+
+function maestroFields(verified: VerifiedBundle, path: string): MaestroAttemptFields | MaestroRunFields {
+  const predicate = verified.statement?.predicate as
+    | { buildDefinition?: { internalParameters?: { maestro?: MaestroAttemptFields | MaestroRunFields } } }
+    | undefined;
+  const maestro = predicate?.buildDefinition?.internalParameters?.maestro;
+  if (!maestro)
+    throw new ProvenanceError(RejectReason.statementMalformed, `${path} is not a Maestro receipt`);
+  return maestro;
+}

@@ -1,0 +1,25 @@
+// The public face of provenance/: receipts (in-toto + SLSA v1), Sigstore signing and offline
+// verification, disclosure archives, and the replay comparison.
+export * from './errors.ts';
+export * from './statement.ts';
+export * from './signer.ts';
+export { createLocalKeySigner, keyFingerprint, type LocalKeySignerOptions } from './local-key.ts';
+export { loadOrCreateDevKey, DEV_KEY_DIR, DEV_PRIVATE_KEY_FILE, DEV_PUBLIC_KEY_FILE } from './dev-key.ts';
+export { createKeylessSigner, type KeylessSignerOptions } from './keyless.ts';
+export { signStatement } from './sign.ts';
+export * from './verify.ts';
+export * from './attestor.ts';
+export * from './compare.ts';
+export * from './disclosure/layout.ts';
+export {
+  packDisclosure,
+  disclosureFiles,
+  buildDisclosureArchive,
+  type DisclosureInput,
+} from './disclosure/pack.ts';
+export {
+  verifyDisclosure,
+  type VerifyDisclosureOptions,
+  type DisclosureReport,
+} from './disclosure/verify-disclosure.ts';
+export { readTgzStrict, DEFAULT_READ_LIMITS, type ReadLimits } from './disclosure/tar-read.ts';

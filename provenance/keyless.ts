@@ -1,0 +1,38 @@
+import {
+  DEFAULT_FULCIO_URL,
+  DEFAULT_REKOR_URL,
+  DSSEBundleBuilder,
+  FulcioSigner,
+  RekorWitness,
+  type IdentityProvider,
+} from '@sigstore/sign';
+import { bundleToJSON } from '@sigstore/bundle';
+import type { ProvenanceSigner } from './signer.ts';
+
+export interface KeylessSignerOptions {
+  /** Supplies the OIDC token (the surface builds it, e.g. from GitHub Actions' token endpoint). */
+  identityProvider: IdentityProvider;
+  fulcioURL?: string;
+  rekorURL?: string;
+}
+
+/**
+ * Keyless signing: the OIDC token is exchanged for a short-lived Fulcio certificate, and the DSSE
+ * signature is logged in Rekor, so the bundle carries the certificate and the inclusion proof.
+ * This path needs the public Sigstore services and a CI identity token; neither exists in this
+ * sandbox, so it is exercised only where a surface configures it (GitHub Actions).
+ */
+export function createKeylessSigner(options: KeylessSignerOptions): ProvenanceSigner {
+  const builder = new DSSEBundleBuilder({
+    signer: new FulcioSigner({
+      identityProvider: options.identityProvider,
+      fulcioBaseURL: options.fulcioURL ?? DEFAULT_FULCIO_URL,
+    }),
+    witnesses: [new RekorWitness({ entryType: 'dsse', rekorBaseURL: options.rekorURL ?? DEFAULT_REKOR_URL })],
+  });
+  return {
+    kind: 'keyless',
+    signDsse: async (payload, payloadType) =>
+      bundleToJSON(await builder.create({ data: Buffer.from(payload), type: payloadType })),
+  };
+}

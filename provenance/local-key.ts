@@ -1,0 +1,62 @@
+import { createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { DSSEBundleBuilder, type Signer } from '@sigstore/sign';
+import { bundleToJSON } from '@sigstore/bundle';
+import { sha256Digest } from '../core/index.ts';
+import { SigningConfigError } from './errors.ts';
+import { DEV_KEY_HINT_PREFIX, DEV_KEY_WARNING, type ProvenanceSigner } from './signer.ts';
+
+export interface LocalKeySignerOptions {
+  /** PKCS#8 or SEC1 PEM of an ECDSA P-256 private key. */
+  privateKeyPem: string;
+  /** Where the key came from, for error messages (a path, or "inline"). */
+  source?: string;
+  /** Marks the development key: every output carries the warning. */
+  development?: boolean;
+}
+
+/** `sha256:<hex>` of a public key's SubjectPublicKeyInfo DER: the key's stable name. */
+export function keyFingerprint(publicKey: KeyObject): string {
+  return sha256Digest(publicKey.export({ type: 'spki', format: 'der' }));
+}
+
+/** Parses a P-256 private key or says exactly why it cannot be used. */
+function loadP256PrivateKey(pem: string, source: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch (cause) {
+    throw new SigningConfigError(`signing key ${source} is not a readable PEM private key`, {
+      cause,
+      hint: 'create one with: openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt',
+    });
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1')
+    throw new SigningConfigError(`signing key ${source} is not an ECDSA P-256 key`, {
+      hint: 'Maestro signs with ECDSA P-256 (prime256v1) keys',
+    });
+  return key;
+}
+
+/** A signer over an operator-configured (or development) ECDSA P-256 key. */
+export function createLocalKeySigner(options: LocalKeySignerOptions): ProvenanceSigner {
+  const privateKey = loadP256PrivateKey(options.privateKeyPem, options.source ?? 'inline');
+  const publicKey = createPublicKey(privateKey);
+  const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const fingerprint = keyFingerprint(publicKey);
+  const hint = options.development ? `${DEV_KEY_HINT_PREFIX}${fingerprint}` : fingerprint;
+  const signer: Signer = {
+    sign: async (data) => ({
+      signature: cryptoSign('sha256', data, privateKey),
+      key: { $case: 'publicKey', publicKey: publicKeyPem, hint },
+    }),
+  };
+  const builder = new DSSEBundleBuilder({ signer, witnesses: [] });
+  return {
+    kind: options.development ? 'development-key' : 'local-key',
+    keyFingerprint: fingerprint,
+    publicKeyPem,
+    ...(options.development ? { warning: DEV_KEY_WARNING } : {}),
+    signDsse: async (payload, payloadType) =>
+      bundleToJSON(await builder.create({ data: Buffer.from(payload), type: payloadType })),
+  };
+}
