@@ -12,8 +12,10 @@ const layers = {
   runners: ['core', 'schemas'],
   tasks: ['sdk', 'core', 'schemas'],
   engine: ['core', 'compiler', 'policy', 'provenance', 'runners', 'schemas'],
+  // Finding manifest files and compiling them with the built-in catalog: shared by cli/ and action/.
+  workspace: ['core', 'compiler', 'tasks', 'schemas'],
   app: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'sdk', 'tasks'],
-  action: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'app'],
+  action: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'app', 'workspace'],
   api: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'app'],
   console: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'api'],
   cli: [
@@ -29,6 +31,7 @@ const layers = {
     'console',
     'sdk',
     'tasks',
+    'workspace',
   ],
   bin: ['cli'],
 };
