@@ -1,2 +1,10 @@
-// The runners: each backend's factory, registered by surfaces in a RunnerRegistry (core).
-export { createContainerRunner, type ContainerRunnerConfig } from './container/index.ts';
+// The runners' public face. Each runner implements core's Runner port; the engine registers the
+// ones it needs in a RunnerRegistry by kind.
+export {
+  createLocalRunner,
+  baseEnvFrom,
+  BASE_ENV_NAMES,
+  type LocalRunner,
+  type LocalRunnerOptions,
+  type SpawnPathInfo,
+} from './local/index.ts';

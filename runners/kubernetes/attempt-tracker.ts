@@ -1,0 +1,269 @@
+/**
+ * Follows one attempt's Job to its end: a resilient watch on the Job (by name) and one on its pods
+ * (by the `batch.kubernetes.io/job-name` label the Job controller sets), pod logs streamed while the
+ * pod runs, and cancel by deleting the Job with a propagation policy. Only ever touches the Job it
+ * was created for (name + uid), in the one namespace it was given.
+ */
+import { Writable } from 'node:stream';
+import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import {
+  AttemptOutcome,
+  type AttemptResult,
+  type Clock,
+  type LogLine,
+  type RunnerHandle,
+} from '../../core/index.ts';
+import { LineSplitter, LogChannel, parseOutputs } from '../container/index.ts';
+import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
+import type { KubernetesRunnerConfig } from './config.ts';
+import { CONTAINER_NAME } from './job-spec.ts';
+import { ResilientWatch, type WatchStats } from './resilient-watch.ts';
+
+export interface KubernetesRunnerStats {
+  /** Non-watch API requests made by the runner (create, read, list, delete). */
+  requests: number;
+  watch: WatchStats;
+}
+
+export interface TrackerContext {
+  kubeConfig: KubeConfig;
+  batch: BatchV1Api;
+  core: CoreV1Api;
+  config: KubernetesRunnerConfig;
+  clock: Clock;
+  stats: KubernetesRunnerStats;
+}
+
+export interface TrackedAttempt {
+  namespace: string;
+  job: V1Job;
+  outputs: string[];
+  redact: (text: string) => string;
+  startedAt: number;
+}
+
+export class AttemptTracker implements RunnerHandle {
+  readonly #ctx: TrackerContext;
+  readonly #attempt: TrackedAttempt;
+  readonly #name: string;
+  readonly #uid: string | undefined;
+  readonly #logs = new LogChannel();
+  readonly #watches: ResilientWatch<V1Job | V1Pod>[] = [];
+  readonly #result: Promise<AttemptResult>;
+  #resolve!: (result: AttemptResult) => void;
+  #job: V1Job;
+  #pod: V1Pod | undefined;
+  #cancelReason: string | undefined;
+  #done = false;
+  #logAbort: AbortController | undefined;
+  #logSplitter: LineSplitter | undefined;
+  #stuckTimer: ReturnType<typeof setInterval> | undefined;
+  readonly #onClose: () => void;
+
+  constructor(ctx: TrackerContext, attempt: TrackedAttempt, onClose: () => void) {
+    this.#ctx = ctx;
+    this.#attempt = attempt;
+    this.#job = attempt.job;
+    this.#name = attempt.job.metadata!.name!;
+    this.#uid = attempt.job.metadata?.uid;
+    this.#onClose = onClose;
+    this.#result = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /** Starts the watches; returns at once. */
+  begin(): void {
+    const { kubeConfig, batch, core, clock, stats } = this.#ctx;
+    const ns = this.#attempt.namespace;
+    const trouble = (message: string) => this.#system(message);
+    const jobWatch = new ResilientWatch<V1Job>({
+      kubeConfig,
+      clock,
+      stats: stats.watch,
+      path: `/apis/batch/v1/namespaces/${ns}/jobs`,
+      query: { fieldSelector: `metadata.name=${this.#name}` },
+      list: async () => {
+        stats.requests += 1;
+        const list = await batch.listNamespacedJob({ namespace: ns, fieldSelector: `metadata.name=${this.#name}` });
+        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+      },
+      onObject: (job) => this.#onJob(job),
+      onDeleted: (job) => this.#onJobDeleted(job),
+      onTrouble: trouble,
+    });
+    const podSelector = `batch.kubernetes.io/job-name=${this.#name}`;
+    const podWatch = new ResilientWatch<V1Pod>({
+      kubeConfig,
+      clock,
+      stats: stats.watch,
+      path: `/api/v1/namespaces/${ns}/pods`,
+      query: { labelSelector: podSelector },
+      list: async () => {
+        stats.requests += 1;
+        const list = await core.listNamespacedPod({ namespace: ns, labelSelector: podSelector });
+        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+      },
+      onObject: (pod) => this.#onPod(pod),
+      onDeleted: () => {},
+      onTrouble: trouble,
+    });
+    this.#watches.push(jobWatch as ResilientWatch<V1Job | V1Pod>, podWatch as ResilientWatch<V1Job | V1Pod>);
+    void jobWatch.run();
+    void podWatch.run();
+    const limit = this.#ctx.config.unschedulableTimeoutMs ?? 300_000;
+    this.#stuckTimer = setInterval(() => this.#checkStuck(), Math.max(250, Math.min(5000, limit / 4)));
+  }
+
+  logs(): AsyncIterable<LogLine> {
+    return this.#logs;
+  }
+
+  wait(): Promise<AttemptResult> {
+    return this.#result;
+  }
+
+  async cancel(reason: string, graceMs?: number): Promise<void> {
+    if (this.#done) return;
+    this.#cancelReason ??= reason;
+    const deleted = await this.#deleteJob(graceMs);
+    if (!deleted) this.#finishCancelled();
+  }
+
+  /** Stops watching without touching the Job (a crash or shutdown of Maestro; reattach resumes). */
+  detach(): void {
+    this.#teardown();
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  #onJob(job: V1Job): void {
+    if (this.#done || (this.#uid && job.metadata?.uid !== this.#uid)) return;
+    this.#job = job;
+    this.#evaluate();
+  }
+
+  #onJobDeleted(job: V1Job): void {
+    if (this.#done || (this.#uid && job.metadata?.uid !== this.#uid)) return;
+    if (this.#cancelReason !== undefined) return this.#finishCancelled();
+    const verdict = classifyJob(job, this.#pod);
+    if (verdict) return this.#finish(verdict);
+    this.#finish({
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable: true,
+      reason: 'JobDeleted',
+      message: `Job ${this.#name} was deleted by someone else before it finished`,
+    });
+  }
+
+  #onPod(pod: V1Pod): void {
+    if (this.#done) return;
+    const owner = pod.metadata?.ownerReferences?.find((r) => r.kind === 'Job');
+    if (this.#uid && owner && owner.uid !== this.#uid) return;
+    this.#pod = pod;
+    if (pod.status?.phase === 'Running' && !this.#logAbort && this.#ctx.config.streamLogs !== false)
+      this.#streamLogs(pod);
+    this.#evaluate();
+  }
+
+  #evaluate(): void {
+    if (this.#done || this.#cancelReason !== undefined) return;
+    const verdict = classifyJob(this.#job, this.#pod);
+    if (verdict) return this.#finish(verdict);
+    this.#checkStuck();
+  }
+
+  #checkStuck(): void {
+    if (this.#done || this.#cancelReason !== undefined || !this.#pod) return;
+    const limit = this.#ctx.config.unschedulableTimeoutMs ?? 300_000;
+    const verdict = classifyStuckPod(this.#pod, this.#ctx.clock.now(), limit);
+    if (!verdict) return;
+    // The pod will not run as is: free the cluster's resources before reporting.
+    void this.#deleteJob(0).finally(() => this.#finish(verdict));
+  }
+
+  #streamLogs(pod: V1Pod): void {
+    const abort = new AbortController();
+    this.#logAbort = abort;
+    const splitter = new LineSplitter('stdout', this.#logs, this.#attempt.redact, this.#ctx.clock);
+    this.#logSplitter = splitter;
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, callback) {
+        splitter.write(chunk);
+        callback();
+      },
+    });
+    const log = new Log(this.#ctx.kubeConfig);
+    this.#ctx.stats.requests += 1;
+    log
+      .log(this.#attempt.namespace, pod.metadata!.name!, CONTAINER_NAME, sink, { follow: true })
+      .then((controller) => abort.signal.addEventListener('abort', () => controller.abort(), { once: true }))
+      .catch((error: unknown) => {
+        if (!this.#done) this.#system(`logs are not available for pod ${pod.metadata?.name}: ${(error as Error).message}`);
+      });
+  }
+
+  async #deleteJob(graceMs: number | undefined): Promise<boolean> {
+    try {
+      this.#ctx.stats.requests += 1;
+      await this.#ctx.batch.deleteNamespacedJob({
+        name: this.#name,
+        namespace: this.#attempt.namespace,
+        propagationPolicy: this.#ctx.config.deletePropagation ?? 'Background',
+        ...(graceMs !== undefined ? { gracePeriodSeconds: Math.ceil(graceMs / 1000) } : {}),
+        body: {
+          propagationPolicy: this.#ctx.config.deletePropagation ?? 'Background',
+          ...(this.#uid ? { preconditions: { uid: this.#uid } } : {}),
+        },
+      });
+      return true;
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code === 404 || code === 409) return false; // already gone (or a different Job now)
+      this.#system(`could not delete Job ${this.#name}: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  #finishCancelled(): void {
+    this.#finish({
+      outcome: AttemptOutcome.cancelled,
+      exitCode: null,
+      retryable: false,
+      reason: 'Cancelled',
+      message: this.#cancelReason ?? 'cancelled',
+    });
+  }
+
+  #finish(verdict: Verdict): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#logSplitter?.flush();
+    this.#teardown();
+    const redact = this.#attempt.redact;
+    this.#resolve({
+      outcome: verdict.outcome,
+      exitCode: verdict.exitCode,
+      retryable: verdict.retryable,
+      ...(verdict.reason ? { reason: verdict.reason } : {}),
+      ...(verdict.message ? { message: redact(verdict.message) } : {}),
+      outputs: parseOutputs(verdict.terminationMessage ?? '', this.#attempt.outputs),
+      startedAt: this.#attempt.startedAt,
+      finishedAt: this.#ctx.clock.now(),
+    });
+  }
+
+  #teardown(): void {
+    for (const w of this.#watches) w.stop();
+    this.#watches.length = 0;
+    if (this.#stuckTimer) clearInterval(this.#stuckTimer);
+    this.#logAbort?.abort();
+    this.#logs.close();
+    this.#onClose();
+  }
+
+  #system(text: string): void {
+    this.#logs.push({ stream: 'system', text: this.#attempt.redact(text), time: this.#ctx.clock.now() });
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Operator configuration of the Kubernetes runner (docs/runners.md): where the cluster is, which
+ * Kubernetes namespace each manifest namespace maps to, and a pod template per resource class.
+ */
+import { InputError } from '../../core/index.ts';
+
+export interface Toleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
+
+export interface KubernetesResourceClass {
+  requests?: { cpu?: string; memory?: string; 'ephemeral-storage'?: string };
+  limits?: { cpu?: string; memory?: string; 'ephemeral-storage'?: string };
+  nodeSelector?: Record<string, string>;
+  tolerations?: Toleration[];
+  /** Service account the pod runs as. Its token is mounted only when `mountServiceAccountToken`. */
+  serviceAccountName?: string;
+  mountServiceAccountToken?: boolean;
+  /** Extra pod annotations (e.g. to opt out of a mesh sidecar). */
+  annotations?: Record<string, string>;
+}
+
+export interface KubernetesRunnerConfig {
+  /** Path of a kubeconfig file; omitted means in-cluster configuration (service account). */
+  kubeconfig?: string;
+  /** Context within the kubeconfig; default its current context. */
+  context?: string;
+  /** Manifest namespace → Kubernetes namespace. A manifest namespace not listed cannot run here. */
+  namespaces: Record<string, string>;
+  /** Image for `shell`/`argv` commands when the request names none. Must contain /bin/sh for shell. */
+  defaultImage: string;
+  resourceClasses: Record<string, KubernetesResourceClass>;
+  /** Non-root uid (and gid) the container runs as. Default 1000. */
+  runAsUser?: number;
+  /** Seconds a finished Job is kept before the TTL controller deletes it. Default 3600. */
+  ttlSecondsAfterFinished?: number;
+  /** How cancel deletes the Job's pods. Default `Background`. */
+  deletePropagation?: 'Foreground' | 'Background';
+  /** How long a pod may stay unschedulable before the attempt fails (retryable). Default 300 000 ms. */
+  unschedulableTimeoutMs?: number;
+  /** Stream container logs while the pod runs (needs a kubelet). Default true. */
+  streamLogs?: boolean;
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+}
+
+export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
+  const fail = (message: string, hint?: string): never => {
+    throw new InputError('runner_config_invalid', `kubernetes runner: ${message}`, hint ? { hint } : {});
+  };
+  if (!config.defaultImage) fail('`defaultImage` is required');
+  if (Object.keys(config.namespaces ?? {}).length === 0)
+    fail(
+      '`namespaces` must map at least one manifest namespace',
+      'e.g. namespaces: { default: maestro-runs }',
+    );
+  const dns1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+  for (const [from, to] of Object.entries(config.namespaces))
+    if (!dns1123.test(to))
+      fail(`namespaces.${from} → ${JSON.stringify(to)} is not a valid Kubernetes namespace`);
+  if (config.runAsUser !== undefined && !(Number.isInteger(config.runAsUser) && config.runAsUser > 0))
+    fail('`runAsUser` must be a positive integer (the restricted profile forbids root)');
+}

@@ -1,0 +1,165 @@
+/**
+ * Builds the Job for one attempt. The name is a pure function of (run, task, attempt), so a
+ * re-create after a crash hits AlreadyExists instead of starting a duplicate. The pod meets the
+ * restricted Pod Security profile: non-root, no privilege escalation, all capabilities dropped,
+ * seccomp RuntimeDefault, read-only root filesystem with emptyDir volumes for /tmp and the work dir,
+ * and no service-account token unless the resource class asks for one.
+ */
+import { createHash } from 'node:crypto';
+import type { V1Job } from '@kubernetes/client-node';
+import type { AttemptRef, RunnerStartRequest } from '../../core/index.ts';
+import type { KubernetesResourceClass, KubernetesRunnerConfig } from './config.ts';
+
+export const LABEL_RUN = 'maestro.dev/run-id';
+export const LABEL_TASK = 'maestro.dev/task-id';
+export const LABEL_ATTEMPT = 'maestro.dev/attempt';
+export const LABEL_NAMESPACE = 'maestro.dev/namespace';
+export const LABEL_MANAGED = 'app.kubernetes.io/managed-by';
+export const ANNOTATION_ATTEMPT_ID = 'maestro.dev/attempt-id';
+export const ANNOTATION_RUN_ID = 'maestro.dev/run-id';
+export const ANNOTATION_TASK_ID = 'maestro.dev/task-id';
+export const CONTAINER_NAME = 'task';
+export const TERMINATION_LOG = '/dev/termination-log';
+const WORK_DIR = '/maestro/work';
+const ARTIFACTS_DIR = '/maestro/artifacts';
+
+/** Job names become pod-name prefixes (plus 6 chars), so they stay within 52 characters. */
+const MAX_NAME = 52;
+
+function dns1123(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
+}
+
+/** `m-<run>-<task>-<attempt>-<hash>`: readable, DNS-1123, and unique through a hash of all three ids. */
+export function jobName(ref: Pick<AttemptRef, 'runId' | 'taskId' | 'attempt'>): string {
+  const hash = createHash('sha256')
+    .update(`${ref.runId}\u0000${ref.taskId}\u0000${ref.attempt}`)
+    .digest('hex')
+    .slice(0, 10);
+  const suffix = `-a${ref.attempt}-${hash}`;
+  const room = MAX_NAME - 2 - suffix.length;
+  const readable = dns1123(`${ref.runId}-${ref.taskId}`).slice(0, room).replace(/-$/, '');
+  return `m-${readable}${suffix}`.replace(/^m--/, 'm-');
+}
+
+/** Label values are limited to 63 chars of [A-Za-z0-9_.-]; long ids are hashed (the annotation keeps the original). */
+export function labelValue(value: string): string {
+  const clean = value.replace(/[^A-Za-z0-9_.-]/g, '_').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  if (clean === value && value.length <= 63) return value;
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, 12);
+  return `${clean.slice(0, 50).replace(/[^A-Za-z0-9]+$/, '')}-${hash}`.replace(/^-/, 'h');
+}
+
+export function attemptLabels(ref: AttemptRef, manifestNamespace: string): Record<string, string> {
+  return {
+    [LABEL_MANAGED]: 'summit-maestro',
+    [LABEL_RUN]: labelValue(ref.runId),
+    [LABEL_TASK]: labelValue(ref.taskId),
+    [LABEL_ATTEMPT]: String(ref.attempt),
+    [LABEL_NAMESPACE]: labelValue(manifestNamespace),
+  };
+}
+
+function commandOf(request: RunnerStartRequest): { command?: string[]; args?: string[]; image?: string } {
+  const c = request.command;
+  if (c.kind === 'shell') return { command: ['/bin/sh', '-c', c.script] };
+  if (c.kind === 'argv') return { command: c.argv };
+  return {
+    image: c.image,
+    ...(c.command ? { command: c.command } : {}),
+    ...(c.args ? { args: c.args } : {}),
+  };
+}
+
+export function buildJob(
+  request: RunnerStartRequest,
+  k8sNamespace: string,
+  resourceClass: KubernetesResourceClass,
+  config: KubernetesRunnerConfig,
+): V1Job {
+  const name = jobName(request);
+  const labels = attemptLabels(request, request.namespace);
+  const annotations = {
+    [ANNOTATION_ATTEMPT_ID]: request.attemptId,
+    [ANNOTATION_RUN_ID]: request.runId,
+    [ANNOTATION_TASK_ID]: request.taskId,
+  };
+  const { image: commandImage, ...cmd } = commandOf(request);
+  const uid = config.runAsUser ?? 1000;
+  const env = {
+    ...request.env,
+    MAESTRO_OUTPUT: TERMINATION_LOG,
+    MAESTRO_ARTIFACTS: ARTIFACTS_DIR,
+    HOME: '/tmp',
+  };
+  const mountToken = resourceClass.mountServiceAccountToken === true;
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name, namespace: k8sNamespace, labels, annotations },
+    spec: {
+      backoffLimit: 0, // the engine owns retries
+      ttlSecondsAfterFinished: config.ttlSecondsAfterFinished ?? 3600,
+      ...(request.timeoutMs !== undefined
+        ? { activeDeadlineSeconds: Math.max(1, Math.ceil(request.timeoutMs / 1000)) }
+        : {}),
+      template: {
+        metadata: { labels, annotations: { ...resourceClass.annotations, ...annotations } },
+        spec: {
+          restartPolicy: 'Never',
+          automountServiceAccountToken: mountToken,
+          ...(resourceClass.serviceAccountName
+            ? { serviceAccountName: resourceClass.serviceAccountName }
+            : {}),
+          ...(resourceClass.nodeSelector ? { nodeSelector: resourceClass.nodeSelector } : {}),
+          ...(resourceClass.tolerations ? { tolerations: resourceClass.tolerations } : {}),
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: commandImage ?? request.image ?? config.defaultImage,
+              ...(config.imagePullPolicy ? { imagePullPolicy: config.imagePullPolicy } : {}),
+              ...cmd,
+              workingDir: WORK_DIR,
+              env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+              resources: {
+                ...(resourceClass.requests ? { requests: { ...resourceClass.requests } } : {}),
+                ...(resourceClass.limits ? { limits: { ...resourceClass.limits } } : {}),
+              },
+              terminationMessagePath: TERMINATION_LOG,
+              terminationMessagePolicy: 'File',
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ['ALL'] },
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
+              volumeMounts: [
+                { name: 'tmp', mountPath: '/tmp' },
+                { name: 'work', mountPath: WORK_DIR },
+                { name: 'artifacts', mountPath: ARTIFACTS_DIR },
+              ],
+            },
+          ],
+          volumes: [
+            { name: 'tmp', emptyDir: {} },
+            { name: 'work', emptyDir: {} },
+            { name: 'artifacts', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+}

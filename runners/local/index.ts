@@ -1,0 +1,11 @@
+// The local runner: one process group per attempt, started through the C launcher when it can be
+// built and through child_process otherwise. See README.md.
+export {
+  createLocalRunner,
+  type LocalRunner,
+  type LocalRunnerOptions,
+  type SpawnPathInfo,
+} from './local-runner.ts';
+export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
+export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
+export { parseOutputsFile } from './outputs-file.ts';

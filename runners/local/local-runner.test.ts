@@ -1,0 +1,275 @@
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogLine, RunnerCommand, RunnerHandle, RunnerStartRequest } from '../../core/index.ts';
+import { createLocalRunner, type LocalRunner } from './index.ts';
+
+const SETUP_HINT = 'the launcher needs a C compiler: run `bash scripts/setup/local-runner.sh`';
+const baseEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', LANG: 'C.UTF-8' };
+
+let seq = 0;
+function request(command: RunnerCommand, extra: Partial<RunnerStartRequest> = {}): RunnerStartRequest {
+  const root = mkdtempSync(join(tmpdir(), 'maestro-local-test-'));
+  seq++;
+  return {
+    runId: 'run-1',
+    taskId: `task-${seq}`,
+    attempt: 1,
+    attemptId: `attempt-${seq}`,
+    command,
+    env: {},
+    redact: [],
+    workDir: join(root, 'work'),
+    artifactsDir: join(root, 'artifacts', 'nested'),
+    resources: 'small',
+    namespace: 'default',
+    outputs: [],
+    ...extra,
+  };
+}
+const sh = (script: string): RunnerCommand => ({ kind: 'shell', script });
+
+async function collect(handle: RunnerHandle): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  for await (const line of handle.logs()) lines.push(line);
+  return lines;
+}
+const texts = (lines: LogLine[], stream: string) =>
+  lines.filter((l) => l.stream === stream).map((l) => l.text);
+
+/** Alive means present in /proc and not a zombie waiting for its reaper. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (path) => {
+  let runner: LocalRunner;
+  beforeAll(async () => {
+    runner = createLocalRunner({ spawn: path, baseEnv, graceMs: 2000, tailMs: 50 });
+    const info = await runner.spawnPath();
+    if (info.kind !== path || info.fallbackReason)
+      throw new Error(`expected the ${path} path: ${info.fallbackReason ?? info.kind}; ${SETUP_HINT}`);
+  });
+  afterAll(() => runner.close());
+
+  it('maps exit codes and signals to outcomes', async () => {
+    const ok = await (await runner.start(request(sh('exit 0')))).wait();
+    expect(ok).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+    const failed = await (await runner.start(request(sh('exit 3')))).wait();
+    expect(failed).toMatchObject({ outcome: 'failed', exitCode: 3, retryable: true, reason: 'exit_code' });
+    const killed = await (await runner.start(request(sh('kill -9 $$')))).wait();
+    expect(killed).toMatchObject({ outcome: 'failed', exitCode: null, signal: 'SIGKILL', retryable: true });
+    expect(ok.finishedAt).toBeGreaterThanOrEqual(ok.startedAt);
+  });
+
+  it('passes argv elements verbatim, never through a shell', async () => {
+    const tricky = [
+      'a value with spaces',
+      `"double" 'single'`,
+      '$(touch pwned)',
+      '`touch pwned2`; rm -rf /',
+      '*',
+    ];
+    const req = request({ kind: 'argv', argv: ['printf', '%s\\n', ...tricky] });
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    expect(texts(lines, 'stdout')).toEqual(tricky.map((t) => t.replace('\\n', '\n')));
+    expect(existsSync(join(req.workDir, 'pwned'))).toBe(false);
+    expect(existsSync(join(req.workDir, 'pwned2'))).toBe(false);
+  });
+
+  it('gives a shell script its env, a minimal base, the work dir as cwd, and nothing of ours', async () => {
+    const req = request(sh('echo "greeting=$GREETING"; pwd; env | cut -d= -f1 | sort'), {
+      env: { GREETING: 'hello "world" $HOME' },
+    });
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    const out = texts(lines, 'stdout');
+    expect(out[0]).toBe('greeting=hello "world" $HOME');
+    expect(out[1]).toBe(realpathSync(req.workDir));
+    // sh itself adds PWD (and may add SHLVL, OLDPWD, _); nothing else may appear.
+    const names = out.slice(2).filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n));
+    expect(names).toEqual(['GREETING', 'HOME', 'LANG', 'MAESTRO_ARTIFACTS', 'MAESTRO_OUTPUT', 'PATH']);
+  });
+
+  it('parses key=value and heredoc outputs from $MAESTRO_OUTPUT', async () => {
+    const script = [
+      'echo "count=42" >> "$MAESTRO_OUTPUT"',
+      'echo "url=https://x/?a=b" >> "$MAESTRO_OUTPUT"',
+      `printf 'notes<<EOF_1\\nline one\\n\\nline=three\\nEOF_1\\n' >> "$MAESTRO_OUTPUT"`,
+      'echo "count=43" >> "$MAESTRO_OUTPUT"',
+    ].join('\n');
+    const result = await (await runner.start(request(sh(script)))).wait();
+    expect(result.outputs).toEqual({ count: '43', url: 'https://x/?a=b', notes: 'line one\n\nline=three' });
+  });
+
+  it('creates the artifacts directory and exposes it as $MAESTRO_ARTIFACTS', async () => {
+    const req = request(sh('echo data > "$MAESTRO_ARTIFACTS/report.txt"'));
+    const result = await (await runner.start(req)).wait();
+    expect(result.outcome).toBe('succeeded');
+    expect(readFileSync(join(req.artifactsDir, 'report.txt'), 'utf8')).toBe('data\n');
+  });
+
+  it('redacts secrets on stdout and stderr, mid-line and across chunk boundaries', async () => {
+    const secret = 'hunter2-S3CR3T';
+    const script = [
+      `echo "token=${secret} end"`,
+      `echo "err ${secret}" >&2`,
+      `printf 'start hunter2-'`,
+      'sleep 0.3', // the rest arrives in a later chunk (and a later tail on the launcher path)
+      `printf 'S3CR3T tail\\n'`,
+      `printf 'last ${secret}'`, // no newline: the partial last line is kept and redacted
+    ].join('\n');
+    const handle = await runner.start(request(sh(script), { redact: [secret, ''] }));
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    expect(lines.every((l) => !l.text.includes(secret) && !l.text.includes('S3CR3T'))).toBe(true);
+    expect(texts(lines, 'stdout')).toEqual(['token=*** end', 'start *** tail', 'last ***']);
+    expect(texts(lines, 'stderr')).toEqual(['err ***']);
+    expect(lines.every((l) => typeof l.time === 'number')).toBe(true);
+  });
+
+  it('streams logs while the process runs', async () => {
+    const handle = await runner.start(request(sh('echo first; sleep 1; echo second')));
+    let settled = false;
+    void handle.wait().then(() => (settled = true));
+    const iterator = handle.logs()[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    expect(first.value?.text).toBe('first');
+    expect(settled).toBe(false);
+    const second = await iterator.next();
+    expect(second.value?.text).toBe('second');
+    expect((await handle.wait()).outcome).toBe('succeeded');
+  });
+
+  it('cancel ends the whole tree, grandchild included', async () => {
+    const req = request(sh('sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait'));
+    const handle = await runner.start(req);
+    const pidFile = join(req.artifactsDir, 'pid');
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the pid file');
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    expect(isAlive(grandchild)).toBe(true);
+    await handle.cancel('user asked', 1000);
+    const result = await handle.wait();
+    expect(result).toMatchObject({ outcome: 'cancelled', retryable: false });
+    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+  });
+
+  it('escalates to SIGKILL after the grace period when the tree ignores SIGTERM', async () => {
+    const req = request(
+      sh('trap "" TERM; sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait; wait; sleep 100'),
+    );
+    const handle = await runner.start(req);
+    const pidFile = join(req.artifactsDir, 'pid');
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the pid file');
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await handle.cancel('stop', 300);
+    const result = await handle.wait();
+    expect(result).toMatchObject({ outcome: 'cancelled', signal: 'SIGKILL' });
+    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+  });
+
+  it('times out, killing the tree, as a retryable timed_out', async () => {
+    const req = request(sh('sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait'), { timeoutMs: 300 });
+    const handle = await runner.start(req);
+    const result = await handle.wait();
+    expect(result).toMatchObject({ outcome: 'timed_out', retryable: true, reason: 'DeadlineExceeded' });
+    const grandchild = Number(readFileSync(join(req.artifactsDir, 'pid'), 'utf8'));
+    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+  });
+
+  it('reports a missing or non-executable program as a runner_error', async () => {
+    const missing = await (
+      await runner.start(request({ kind: 'argv', argv: ['/nonexistent/bin/nope'] }))
+    ).wait();
+    expect(missing).toMatchObject({
+      outcome: 'runner_error',
+      reason: 'ENOENT',
+      retryable: false,
+      exitCode: null,
+    });
+    const notOnPath = await (
+      await runner.start(request({ kind: 'argv', argv: ['no-such-program-xyz'] }))
+    ).wait();
+    expect(notOnPath).toMatchObject({ outcome: 'runner_error', reason: 'ENOENT', retryable: false });
+    const req = request({ kind: 'argv', argv: ['./not-executable'] });
+    mkdirSync(req.workDir, { recursive: true });
+    writeFileSync(join(req.workDir, 'not-executable'), '#!/bin/sh\necho hi\n');
+    chmodSync(join(req.workDir, 'not-executable'), 0o644);
+    const denied = await (await runner.start(req)).wait();
+    expect(denied).toMatchObject({ outcome: 'runner_error', reason: 'EACCES', retryable: false });
+  });
+
+  it('rejects container commands and NUL bytes without starting anything', async () => {
+    const container = await (await runner.start(request({ kind: 'container', image: 'alpine' }))).wait();
+    expect(container).toMatchObject({
+      outcome: 'runner_error',
+      reason: 'unsupported_command',
+      retryable: false,
+    });
+    const nul = await (await runner.start(request({ kind: 'argv', argv: ['echo', 'a\0b'] }))).wait();
+    expect(nul).toMatchObject({ outcome: 'runner_error', reason: 'EINVAL', retryable: false });
+  });
+
+  it('redacts secrets from runner errors too', async () => {
+    const secret = 'pw-0123456789';
+    const result = await (
+      await runner.start(request({ kind: 'argv', argv: [`/nonexistent/${secret}`] }, { redact: [secret] }))
+    ).wait();
+    expect(result.outcome).toBe('runner_error');
+    expect(result.message ?? '').not.toContain(secret);
+  });
+});
+
+describe('local runner spawn path selection', () => {
+  it('falls back to child_process when no C compiler is available', async () => {
+    const runner = createLocalRunner({
+      baseEnv,
+      cc: '/nonexistent/cc',
+      cacheDir: mkdtempSync(join(tmpdir(), 'maestro-launcher-cache-')),
+    });
+    const info = await runner.spawnPath();
+    expect(info.kind).toBe('node');
+    expect(info.fallbackReason).toMatch(/nonexistent\/cc/);
+    const result = await (await runner.start(request(sh('echo fine')))).wait();
+    expect(result.outcome).toBe('succeeded');
+    await runner.close();
+  });
+
+  it('closing the runner ends attempts still running on the launcher', async () => {
+    const runner = createLocalRunner({ spawn: 'launcher', baseEnv });
+    const info = await runner.spawnPath();
+    expect(info.fallbackReason, SETUP_HINT).toBeUndefined();
+    const req = request(sh('sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait'));
+    const handle = await runner.start(req);
+    const pidFile = join(req.artifactsDir, 'pid');
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the pid file');
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    await runner.close();
+    expect((await handle.wait()).outcome).toBe('cancelled');
+    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+  });
+});

@@ -1,0 +1,252 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AttemptOutcome,
+  Stream,
+  systemClock,
+  type AttemptResult,
+  type Clock,
+  type LogLine,
+  type Runner,
+  type RunnerHandle,
+  type RunnerStartRequest,
+} from '../../core/index.ts';
+import { taskEnv } from './environment.ts';
+import { ensureLauncherBinary } from './launcher-build.ts';
+import { createLauncherSpawner } from './launcher-spawner.ts';
+import { LineSplitter } from './line-splitter.ts';
+import { LogBuffer } from './log-buffer.ts';
+import { createNodeSpawner } from './node-spawner.ts';
+import { outcomeOf, isRetryableSpawnError, type Ending } from './outcome.ts';
+import { parseOutputsFile } from './outputs-file.ts';
+import { createRedactor } from './redact.ts';
+import type { SpawnedProcess, Spawner } from './spawner.ts';
+
+export interface LocalRunnerOptions {
+  /**
+   * `auto` (default): the C launcher when it can be built, else child_process. `launcher`: the
+   * launcher or a runner_error per attempt saying why not. `node`: always child_process.
+   */
+  spawn?: 'auto' | 'launcher' | 'node';
+  /** PATH, HOME, LANG, TMPDIR for tasks, picked by a surface (see `baseEnvFrom`). */
+  baseEnv?: Record<string, string>;
+  /** Where the compiled launcher is cached. Default ~/.cache/maestro/launcher. */
+  cacheDir?: string;
+  /** C compiler for the launcher. Default `cc`. */
+  cc?: string;
+  /** SIGTERM-to-SIGKILL grace for timeouts, and for cancel when the caller gives none. */
+  graceMs?: number;
+  /** How often the launcher path polls a running task's output files. Default 200 ms. */
+  tailMs?: number;
+  clock?: Clock;
+}
+
+export interface SpawnPathInfo {
+  kind: 'launcher' | 'node';
+  /** Why the launcher is not used, when it is not. */
+  fallbackReason?: string;
+}
+
+export interface LocalRunner extends Runner {
+  /** Which spawn path this runner uses (building the launcher if needed). */
+  spawnPath(): Promise<SpawnPathInfo>;
+  close(): Promise<void>;
+}
+
+type Resolved = { spawner: Spawner; info: SpawnPathInfo } | { spawner: undefined; info: SpawnPathInfo };
+
+export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner {
+  const clock = options.clock ?? systemClock;
+  const graceMs = options.graceMs ?? 5000;
+  const mode = options.spawn ?? 'auto';
+  const active = new Set<Attempt>();
+  let resolved: Promise<Resolved> | undefined;
+  let logDir: string | undefined;
+
+  const resolve = (): Promise<Resolved> =>
+    (resolved ??= (async (): Promise<Resolved> => {
+      if (mode === 'node') return { spawner: createNodeSpawner(), info: { kind: 'node' } };
+      const build = await ensureLauncherBinary(
+        options.cacheDir ?? join(homedir(), '.cache', 'maestro', 'launcher'),
+        options.cc,
+      );
+      if (build.ok) {
+        logDir = mkdtempSync(join(tmpdir(), 'maestro-launcher-'));
+        const spawner = createLauncherSpawner({ binary: build.path, logDir, tailMs: options.tailMs ?? 200 });
+        return { spawner, info: { kind: 'launcher' } };
+      }
+      const reason = `the launcher is not available: ${build.reason}`;
+      if (mode === 'launcher')
+        return { spawner: undefined, info: { kind: 'launcher', fallbackReason: reason } };
+      return { spawner: createNodeSpawner(), info: { kind: 'node', fallbackReason: reason } };
+    })());
+
+  return {
+    kind: 'local',
+    async spawnPath() {
+      return (await resolve()).info;
+    },
+    async start(request) {
+      const startedAt = clock.now();
+      const attempt = new Attempt(request, clock, graceMs, startedAt);
+      if (request.command.kind === 'container') {
+        attempt.finishEarly('unsupported_command', 'the local runner cannot run container commands');
+        return attempt.handle();
+      }
+      const outputFile = join(request.workDir, '.maestro-output');
+      try {
+        mkdirSync(request.workDir, { recursive: true });
+        mkdirSync(request.artifactsDir, { recursive: true });
+        writeFileSync(outputFile, '');
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+        attempt.finishEarly(code, `cannot prepare the attempt's directories: ${(error as Error).message}`);
+        return attempt.handle();
+      }
+      const { spawner, info } = await resolve();
+      if (!spawner) {
+        attempt.finishEarly('launcher_unavailable', info.fallbackReason ?? 'the launcher is not available');
+        return attempt.handle();
+      }
+      const argv =
+        request.command.kind === 'shell' ? ['/bin/sh', '-c', request.command.script] : request.command.argv;
+      const env = taskEnv(options.baseEnv ?? {}, request.env, outputFile, request.artifactsDir);
+      active.add(attempt);
+      attempt.run(spawner, { argv, env, cwd: request.workDir }, outputFile, () => active.delete(attempt));
+      return attempt.handle();
+    },
+    async close() {
+      await Promise.all([...active].map((attempt) => attempt.cancel('the local runner closed', 0)));
+      if (resolved) await (await resolved).spawner?.close();
+      if (logDir) rmSync(logDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One attempt: its logs, its timers, and the single result `wait()` gives. */
+class Attempt {
+  readonly #request: RunnerStartRequest;
+  readonly #clock: Clock;
+  readonly #graceMs: number;
+  readonly #startedAt: number;
+  readonly #redact: (text: string) => string;
+  readonly #logs = new LogBuffer();
+  readonly #result: Promise<AttemptResult>;
+  #resolve!: (result: AttemptResult) => void;
+  #process: SpawnedProcess | undefined;
+  #finished = false;
+  #timedOut = false;
+  #cancelled: string | undefined;
+  #timeoutTimer: NodeJS.Timeout | undefined;
+  #killTimer: NodeJS.Timeout | undefined;
+
+  constructor(request: RunnerStartRequest, clock: Clock, graceMs: number, startedAt: number) {
+    this.#request = request;
+    this.#clock = clock;
+    this.#graceMs = graceMs;
+    this.#startedAt = startedAt;
+    this.#redact = createRedactor(request.redact);
+    this.#result = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  handle(): RunnerHandle {
+    return {
+      logs: () => this.#logs.follow(),
+      wait: () => this.#result,
+      cancel: (reason, graceMs) => this.cancel(reason, graceMs),
+    };
+  }
+
+  finishEarly(code: string, message: string): void {
+    this.#system(message);
+    this.#complete({
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable: isRetryableSpawnError(code),
+      reason: code,
+      message: this.#redact(message),
+      outputs: {},
+    });
+  }
+
+  run(
+    spawner: Spawner,
+    spec: { argv: string[]; env: Record<string, string>; cwd: string },
+    outputFile: string,
+    onDone: () => void,
+  ): void {
+    const now = () => this.#clock.now();
+    const push = (line: LogLine) => this.#logs.push(line);
+    const out = new LineSplitter(Stream.stdout, this.#redact, push, now);
+    const err = new LineSplitter(Stream.stderr, this.#redact, push, now);
+    const proc = spawner.spawn(spec, { stdout: (c) => out.write(c), stderr: (c) => err.write(c) });
+    this.#process = proc;
+    if (this.#cancelled !== undefined) proc.signalGroup('SIGKILL');
+    const timeoutMs = this.#request.timeoutMs;
+    if (timeoutMs !== undefined && timeoutMs > 0)
+      this.#timeoutTimer = setTimeout(() => {
+        if (this.#finished || this.#cancelled !== undefined) return;
+        this.#timedOut = true;
+        this.#system(`timed out after ${timeoutMs} ms; stopping the process group`);
+        this.#terminate(this.#graceMs);
+      }, timeoutMs);
+    void proc.ended.then((end: Ending) => {
+      out.end();
+      err.end();
+      onDone();
+      const base = outcomeOf(end, {
+        timedOut: this.#timedOut,
+        timeoutMs,
+        cancelled: this.#cancelled,
+      });
+      let outputs: Record<string, string> = {};
+      if (end.kind === 'exited') {
+        let text = '';
+        try {
+          text = readFileSync(outputFile, 'utf8');
+        } catch {
+          // the task removed its outputs file: it has no outputs
+        }
+        const parsed = parseOutputsFile(text);
+        outputs = parsed.outputs;
+        for (const problem of parsed.problems) this.#system(problem);
+      } else {
+        this.#system(end.message);
+      }
+      this.#complete({ ...base, ...(base.message ? { message: this.#redact(base.message) } : {}), outputs });
+    });
+  }
+
+  async cancel(reason: string, graceMs?: number): Promise<void> {
+    if (this.#finished) return;
+    if (this.#cancelled === undefined && !this.#timedOut) {
+      this.#cancelled = reason;
+      this.#system(`cancel requested: ${reason}`);
+      this.#terminate(graceMs ?? this.#graceMs);
+    }
+    await this.#result;
+  }
+
+  /** SIGTERM to the whole group now, SIGKILL to it after the grace period. */
+  #terminate(graceMs: number): void {
+    const proc = this.#process;
+    if (!proc) return; // not spawned yet: run() kills it on arrival
+    if (graceMs <= 0) return proc.signalGroup('SIGKILL');
+    proc.signalGroup('SIGTERM');
+    this.#killTimer ??= setTimeout(() => proc.signalGroup('SIGKILL'), graceMs);
+  }
+
+  #system(text: string): void {
+    this.#logs.push({ stream: Stream.system, text: this.#redact(text), time: this.#clock.now() });
+  }
+
+  #complete(result: Omit<AttemptResult, 'startedAt' | 'finishedAt'>): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timeoutTimer);
+    clearTimeout(this.#killTimer);
+    this.#logs.close();
+    this.#resolve({ ...result, startedAt: this.#startedAt, finishedAt: this.#clock.now() });
+  }
+}

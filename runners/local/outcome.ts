@@ -1,0 +1,86 @@
+import { AttemptOutcome, type AttemptResult } from '../../core/index.ts';
+
+/**
+ * Maps how a process ended to a runner-neutral outcome. Retryability comes from the class of
+ * failure only: a non-zero exit or a signal is `retryable: true` because the runner cannot know
+ * whether the task is flaky (the engine's retry policy decides whether to retry at all); our own
+ * timeout is retryable; a cancel is not (someone asked it to stop); a spawn failure that retrying
+ * cannot fix (missing or non-executable program, bad argument) is not, other spawn failures
+ * (EAGAIN, ENOMEM, EMFILE: the host was busy) are.
+ */
+const PERMANENT_SPAWN_ERRORS: ReadonlySet<string> = new Set([
+  'ENOENT',
+  'EACCES',
+  'ENOEXEC',
+  'ENOTDIR',
+  'EISDIR',
+  'EINVAL',
+  'ELOOP',
+  'ENAMETOOLONG',
+  'E2BIG',
+  'unsupported_command',
+  'runner_closed',
+]);
+
+export function isRetryableSpawnError(code: string): boolean {
+  return !PERMANENT_SPAWN_ERRORS.has(code);
+}
+
+export type Ending =
+  | { kind: 'exited'; exitCode: number | null; signal: string | null }
+  | { kind: 'spawn_error'; code: string; message: string };
+
+export interface EndContext {
+  timedOut: boolean;
+  timeoutMs?: number;
+  cancelled: string | undefined;
+}
+
+type Base = Omit<AttemptResult, 'outputs' | 'startedAt' | 'finishedAt'>;
+
+export function outcomeOf(end: Ending, ctx: EndContext): Base {
+  if (end.kind === 'spawn_error')
+    return {
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable: isRetryableSpawnError(end.code),
+      reason: end.code,
+      message: end.message,
+    };
+  const signal = end.signal === null ? {} : { signal: end.signal };
+  if (ctx.cancelled !== undefined)
+    return {
+      outcome: AttemptOutcome.cancelled,
+      exitCode: end.exitCode,
+      ...signal,
+      retryable: false,
+      reason: 'cancelled',
+      message: `cancelled: ${ctx.cancelled}`,
+    };
+  if (ctx.timedOut)
+    return {
+      outcome: AttemptOutcome.timedOut,
+      exitCode: end.exitCode,
+      ...signal,
+      retryable: true,
+      reason: 'DeadlineExceeded',
+      message: `timed out after ${ctx.timeoutMs} ms`,
+    };
+  if (end.exitCode === 0) return { outcome: AttemptOutcome.succeeded, exitCode: 0, retryable: false };
+  if (end.signal !== null)
+    return {
+      outcome: AttemptOutcome.failed,
+      exitCode: null,
+      signal: end.signal,
+      retryable: true,
+      reason: end.signal,
+      message: `killed by ${end.signal}`,
+    };
+  return {
+    outcome: AttemptOutcome.failed,
+    exitCode: end.exitCode,
+    retryable: true,
+    reason: 'exit_code',
+    message: `exited with code ${end.exitCode}`,
+  };
+}
