@@ -1,0 +1,89 @@
+/**
+ * The provenance seam: evidence for every attempt (and the run) goes to the Attestor; the signed
+ * receipt is stored. A failing attestor is logged on the run, never hides the task's result.
+ */
+import { Reason, describeError, type AttemptEvidence } from '../core/index.ts';
+import { digestArtifacts } from './artifacts.ts';
+import { inputDigests } from './dispatch.ts';
+import type { AttemptInfo } from './run-attempt.ts';
+import type { RunExecution } from './run-execution.ts';
+
+export async function attestAttempt(
+  exec: RunExecution,
+  taskId: string,
+  info: AttemptInfo,
+  end: {
+    status: string;
+    exitCode: number | null;
+    finishedAt: number;
+    outputs: Record<string, string>;
+    cacheHit: boolean;
+  },
+): Promise<void> {
+  const { attestor, store } = exec.ctx;
+  if (!attestor) return;
+  const plan = exec.planTask(taskId);
+  const run = exec.run;
+  const evidence: AttemptEvidence = {
+    runId: exec.runId,
+    taskId,
+    attempt: info.attempt,
+    attemptId: info.attemptId,
+    planDigest: run.planDigest,
+    workflow: { name: run.workflow, namespace: run.namespace },
+    params: run.params,
+    definitionDigest: plan.definitionDigest,
+    runner: plan.runner,
+    inputDigests: inputDigests(info.resolved, info.redact),
+    outputs: end.outputs,
+    artifacts: digestArtifacts(info.artifactsDir),
+    status: end.status,
+    exitCode: end.exitCode,
+    startedAt: info.startedAt,
+    finishedAt: end.finishedAt,
+    cache: info.cacheKey ? { hit: end.cacheHit, key: info.cacheKey } : { hit: false },
+    policy: { decisionIds: info.decisionIds },
+  };
+  if (info.resolved.codeDigest) evidence.codeDigest = info.resolved.codeDigest;
+  if (run.approvalDigest) evidence.approvalDigest = run.approvalDigest;
+  try {
+    const receipt = await attestor.attestAttempt(evidence);
+    store.putReceipt({
+      runId: exec.runId,
+      taskId,
+      attempt: info.attempt,
+      ...receipt,
+      createdAt: exec.ctx.clock.now(),
+    });
+  } catch (error) {
+    exec.runLog('system', `attestation of ${taskId} attempt ${info.attempt} failed: ${describeError(error)}`);
+  }
+}
+
+export async function attestRunEnd(exec: RunExecution): Promise<void> {
+  const { attestor, store, clock } = exec.ctx;
+  if (!attestor) return;
+  const run = exec.run;
+  const attemptReceipts: Record<string, string> = {};
+  for (const r of store.listReceipts(exec.runId))
+    if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
+  try {
+    const evidence = {
+      runId: run.id,
+      planDigest: run.planDigest,
+      workflow: { name: run.workflow, namespace: run.namespace },
+      params: run.params,
+      status: run.status,
+      startedAt: run.startedAt ?? run.createdAt,
+      finishedAt: run.finishedAt ?? clock.now(),
+      attemptReceipts,
+      ...(run.approvalDigest ? { approvalDigest: run.approvalDigest } : {}),
+    };
+    const receipt = await attestor.attestRun(evidence);
+    // A run attested again after a user retry gets a new row under a later attempt number.
+    const previous = store.listReceipts(exec.runId).filter((r) => r.taskId === '').length;
+    store.putReceipt({ runId: run.id, taskId: '', attempt: previous, ...receipt, createdAt: clock.now() });
+  } catch (error) {
+    exec.runLog('system', `attestation of the run failed: ${describeError(error)} (${Reason.runnerError})`);
+  }
+}

@@ -1,0 +1,38 @@
+/** What every part of one engine instance shares (passed explicitly; no module state). */
+import type { Tracer } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type {
+  Attestor,
+  Clock,
+  PolicyGate,
+  RandomSource,
+  RunnerRegistry,
+  TaskCatalog,
+} from '../core/index.ts';
+import type { CircuitBreaker } from './breaker.ts';
+import type { EngineEvent } from './events.ts';
+import type { Expressions } from './expressions.ts';
+import type { Store } from './store/store.ts';
+
+export interface EngineContext {
+  store: Store;
+  runners: RunnerRegistry;
+  catalog: TaskCatalog | undefined;
+  policy: PolicyGate | undefined;
+  attestor: Attestor | undefined;
+  expressions: Expressions;
+  clock: Clock;
+  random: RandomSource;
+  logger: Logger;
+  tracer: Tracer;
+  dataDir: string;
+  secrets: Record<string, string>;
+  breaker: CircuitBreaker;
+  /** This engine instance, as lease owner: `host|pid|uuid`. */
+  owner: string;
+  leaseMs: number;
+  graceMs: number;
+  nodePath: string;
+  emit: (event: EngineEvent) => void;
+  redactAll: (text: string) => string;
+}

@@ -1,0 +1,151 @@
+/**
+ * Dispatch: from a PlanTask and what the run knows (params, secrets, earlier outputs) to the
+ * runner's start request. Pure apart from reading the catalog; every value is resolved here, so
+ * runners never see an expression.
+ */
+import type { PlanTask, RunnerCommand, TaskCatalog } from '../core/index.ts';
+import { InputError, digestOf } from '../core/index.ts';
+import { MissingSecretError } from './errors.ts';
+import type { ExpressionScope, Expressions } from './expressions.ts';
+
+export interface DispatchContext {
+  runId: string;
+  workflow: { name: string; namespace: string };
+  params: Record<string, unknown>;
+  secrets: Record<string, string>;
+  outputsOf: (taskId: string) => Record<string, string>;
+  declaredIdOf: (taskId: string) => string;
+  catalog: TaskCatalog | undefined;
+  expressions: Expressions;
+  /** The Node binary that runs catalog tasks. */
+  nodePath: string;
+}
+
+export interface ResolvedTask {
+  command: RunnerCommand;
+  env: Record<string, string>;
+  with: Record<string, unknown>;
+  /** The secret values this task may see, for redaction. */
+  redact: string[];
+  image?: string;
+  codeDigest?: string;
+  /** Breaker target: runner + image, or the catalog task. */
+  target: string;
+}
+
+export function scopeFor(
+  task: PlanTask,
+  ctx: DispatchContext,
+  secrets: Record<string, string>,
+): ExpressionScope {
+  // The compiler's scope names finished tasks by declared id (a matrix expansion by its own id too).
+  const tasks: Record<string, { outputs: Record<string, string> }> = {};
+  for (const need of task.needs) {
+    const outputs = { outputs: ctx.outputsOf(need) };
+    tasks[need] = outputs;
+    tasks[ctx.declaredIdOf(need)] ??= outputs;
+  }
+  return {
+    params: ctx.params,
+    secrets,
+    workload: { identity: `maestro:${ctx.workflow.namespace}/${ctx.workflow.name}/${task.declaredId}` },
+    tasks,
+    matrix: task.matrix ?? {},
+    run: { id: ctx.runId },
+  };
+}
+
+function taskSecrets(task: PlanTask, ctx: DispatchContext): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const name of task.secrets) {
+    const value = ctx.secrets[name];
+    if (value === undefined) throw new MissingSecretError(name, task.id);
+    secrets[name] = value;
+  }
+  return secrets;
+}
+
+function asString(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask {
+  const secrets = taskSecrets(task, ctx);
+  const scope = scopeFor(task, ctx, secrets);
+  const render = (value: unknown): unknown => ctx.expressions.renderTemplate(value, scope);
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(task.env)) env[name] = asString(render(value));
+  const withValues = (render(task.with) ?? {}) as Record<string, unknown>;
+  const redact = Object.values(secrets);
+  const action = task.action;
+  switch (action.type) {
+    case 'shell':
+      return {
+        command: { kind: 'shell', script: asString(render(action.script)) },
+        env,
+        with: withValues,
+        redact,
+        target: task.runner,
+      };
+    case 'argv':
+      return {
+        command: { kind: 'argv', argv: action.argv.map((a) => asString(render(a))) },
+        env,
+        with: withValues,
+        redact,
+        target: task.runner,
+      };
+    case 'container': {
+      const command: RunnerCommand = { kind: 'container', image: action.image };
+      if (action.command) command.command = action.command.map((a) => asString(render(a)));
+      if (action.args) command.args = action.args.map((a) => asString(render(a)));
+      return {
+        command,
+        env,
+        with: withValues,
+        redact,
+        image: action.image,
+        target: `${task.runner}:${action.image}`,
+      };
+    }
+    case 'catalog': {
+      const entry = ctx.catalog?.versions(action.name).find((e) => e.version === action.version);
+      if (!entry)
+        throw new InputError(
+          'catalog_task_missing',
+          `task ${task.id} uses ${action.name}@${action.version}, which is not in the catalog`,
+        );
+      env.MAESTRO_INPUTS = JSON.stringify(withValues);
+      const resolved: ResolvedTask = {
+        command: { kind: 'argv', argv: [ctx.nodePath, entry.entry] },
+        env,
+        with: withValues,
+        redact,
+        codeDigest: action.digest,
+        target: `${action.name}@${action.version}`,
+      };
+      if (entry.image) resolved.image = entry.image;
+      return resolved;
+    }
+  }
+}
+
+/** Digest of each resolved input by name (command, env.<NAME>, with.<key>). Secrets are redacted first. */
+export function inputDigests(resolved: ResolvedTask, redact: (t: string) => string): Record<string, string> {
+  const digests: Record<string, string> = {
+    command: digestOf(JSON.parse(redact(JSON.stringify(resolved.command)))),
+  };
+  for (const [k, v] of Object.entries(resolved.env)) digests[`env.${k}`] = digestOf(redact(v));
+  for (const [k, v] of Object.entries(resolved.with))
+    digests[`with.${k}`] = digestOf(JSON.parse(redact(JSON.stringify(v ?? null))));
+  return digests;
+}
+
+/** Cache key: sha256 over the definition digest, the resolved (redacted) inputs and the code digest. */
+export function cacheKeyOf(task: PlanTask, resolved: ResolvedTask, redact: (t: string) => string): string {
+  return digestOf({
+    definitionDigest: task.definitionDigest,
+    inputs: inputDigests(resolved, redact),
+    codeDigest: resolved.codeDigest ?? null,
+  });
+}

@@ -1,0 +1,320 @@
+/**
+ * The engine's public object: submit a plan as a run, execute it (or resume it after a crash),
+ * cancel, retry the failed part, and subscribe to events. One instance may execute many runs at
+ * once within its concurrency limits.
+ */
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, hostname } from 'node:os';
+import { trace, type Tracer } from '@opentelemetry/api';
+import pino, { type Logger } from 'pino';
+import {
+  Reason,
+  RunState,
+  TaskState,
+  isTerminalRunState,
+  systemClock,
+  systemRandom,
+  type Attestor,
+  type Clock,
+  type Plan,
+  type PolicyGate,
+  type RandomSource,
+  type RunnerRegistry,
+  type TaskCatalog,
+} from '../core/index.ts';
+import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
+import type { EngineContext } from './context.ts';
+import { RunBusyError, StaleStateError } from './errors.ts';
+import type { EngineEvent, EngineListener } from './events.ts';
+import type { Expressions } from './expressions.ts';
+import { createRedactor } from './redact.ts';
+import { RunExecution } from './run-execution.ts';
+import { Scheduler } from './scheduler.ts';
+import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
+import type { RunRecord, Store, TaskRecord } from './store/store.ts';
+
+export interface EngineOptions {
+  store: Store;
+  runners: RunnerRegistry;
+  expressions: Expressions;
+  /** Where attempts' work and artifacts directories live. */
+  dataDir: string;
+  catalog?: TaskCatalog;
+  policy?: PolicyGate;
+  attestor?: Attestor;
+  clock?: Clock;
+  random?: RandomSource;
+  logger?: Logger;
+  tracer?: Tracer;
+  /** Overall concurrent attempts (default: CPU count). */
+  concurrency?: number;
+  /** Concurrent attempts per run (default: unlimited within the overall limit). */
+  runConcurrency?: number;
+  secrets?: Record<string, string>;
+  breaker?: BreakerOptions;
+  /** Lease time to live for attempts and runs (heartbeats renew at a third of it). */
+  leaseMs?: number;
+  /** Grace between the cancel signal and the kill. */
+  graceMs?: number;
+  /** Node binary for catalog tasks (default: this process's). */
+  nodePath?: string;
+}
+
+export interface SubmitOptions {
+  params?: Record<string, unknown>;
+  trigger?: string;
+  actor?: string;
+  priority?: number;
+  approvalDigest?: string;
+}
+
+export interface Engine {
+  readonly store: Store;
+  submit(plan: Plan, options?: SubmitOptions): string;
+  execute(runId: string, options?: { signal?: AbortSignal }): Promise<RunRecord>;
+  resume(runId: string, options?: { signal?: AbortSignal }): Promise<RunRecord>;
+  cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
+  retry(runId: string, options?: { by?: string }): RunRecord;
+  subscribe(listener: EngineListener): () => void;
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function createEngine(options: EngineOptions): Engine {
+  const listeners = new Set<EngineListener>();
+  const secrets = options.secrets ?? {};
+  const clock = options.clock ?? systemClock;
+  const ctx: EngineContext = {
+    store: options.store,
+    runners: options.runners,
+    catalog: options.catalog,
+    policy: options.policy,
+    attestor: options.attestor,
+    expressions: options.expressions,
+    clock,
+    random: options.random ?? systemRandom,
+    logger: options.logger ?? pino({ level: 'silent' }),
+    tracer: options.tracer ?? trace.getTracer('summit-maestro-engine'),
+    dataDir: options.dataDir,
+    secrets,
+    breaker: new CircuitBreaker(options.breaker ?? { threshold: 5, coolDownMs: 30_000 }, clock),
+    owner: `${hostname()}|${process.pid}|${randomUUID()}`,
+    leaseMs: options.leaseMs ?? 15_000,
+    graceMs: options.graceMs ?? 5_000,
+    nodePath: options.nodePath ?? process.execPath,
+    emit: (event: EngineEvent) => {
+      for (const listener of listeners) {
+        try {
+          listener(event);
+        } catch {
+          // A listener's failure must never affect the run.
+        }
+      }
+    },
+    redactAll: createRedactor(Object.values(secrets)),
+  };
+  const scheduler = new Scheduler(
+    options.concurrency ?? availableParallelism(),
+    options.runConcurrency ?? Infinity,
+  );
+  const executing = new Map<string, RunExecution>();
+  const store = options.store;
+
+  function takeRunLease(runId: string): void {
+    const name = `run:${runId}`;
+    const now = clock.now();
+    const current = store.getLease(name);
+    let force = false;
+    if (current && current.owner !== ctx.owner && current.expiresAt >= now) {
+      const [host, pid] = current.owner.split('|');
+      // The same machine and a dead pid: the previous engine was killed; take over at once.
+      if (host === hostname() && pid !== undefined && !isProcessAlive(Number(pid))) force = true;
+      else throw new RunBusyError(runId, current.owner);
+    }
+    store.acquireLease(name, ctx.owner, now, ctx.leaseMs, force);
+  }
+
+  async function execute(runId: string, opts: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+    const run = store.getRun(runId);
+    if (isTerminalRunState(run.status)) return run;
+    const existing = executing.get(runId);
+    if (existing) return existing.done;
+    takeRunLease(runId);
+    const exec = new RunExecution(ctx, run, scheduler);
+    executing.set(runId, exec);
+    const heartbeat = setInterval(
+      () => {
+        try {
+          store.acquireLease(`run:${runId}`, ctx.owner, clock.now(), ctx.leaseMs);
+          const by = store.getRun(runId).cancelRequestedBy;
+          if (by) void exec.stop(by, 'cancel_requested');
+        } catch (error) {
+          ctx.logger.error({ runId, err: String(error) }, 'run heartbeat failed');
+        }
+      },
+      Math.max(50, Math.floor(ctx.leaseMs / 3)),
+    );
+    const onAbort = () => void exec.stop('signal', 'cancel_requested');
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      exec.start();
+      if (run.cancelRequestedBy) void exec.stop(run.cancelRequestedBy, 'cancel_requested');
+      return await exec.done;
+    } finally {
+      clearInterval(heartbeat);
+      opts.signal?.removeEventListener('abort', onAbort);
+      executing.delete(runId);
+      store.releaseLease(`run:${runId}`, ctx.owner);
+    }
+  }
+
+  /** Cancels a run nobody is executing: its open tasks and the run itself, in the store. */
+  function cancelIdle(run: RunRecord, by: string): void {
+    const now = clock.now();
+    for (const t of store.listTasks(run.id)) {
+      if (
+        t.state !== TaskState.queued &&
+        t.state !== TaskState.ready &&
+        t.state !== TaskState.waitingForApproval
+      )
+        continue;
+      assertTaskTransition(t.state, TaskState.cancelled);
+      store.transitionTask(run.id, t.taskId, t.state, TaskState.cancelled, Reason.cancelRequested, by, now);
+    }
+    if (run.status === RunState.running) {
+      // Running tasks belong to a dead engine: their attempts are closed as interrupted first.
+      for (const a of store.listAttempts(run.id))
+        if (a.status === 'running')
+          store.interruptAttempt(a.id, now, `cancelled by ${by} while no engine was running it`);
+      for (const t of store.listTasks(run.id))
+        if (t.state === TaskState.running)
+          store.transitionTask(
+            run.id,
+            t.taskId,
+            t.state,
+            TaskState.cancelled,
+            Reason.cancelRequested,
+            by,
+            now,
+          );
+    }
+    assertRunTransition(run.status, RunState.cancelled);
+    store.transitionRun(run.id, run.status, RunState.cancelled, Reason.cancelRequested, by, now);
+    ctx.emit({
+      type: 'run',
+      runId: run.id,
+      from: run.status,
+      to: RunState.cancelled,
+      reason: Reason.cancelRequested,
+      by,
+      time: now,
+    });
+  }
+
+  return {
+    store,
+    submit(plan, submit = {}) {
+      const id = `r-${randomUUID()}`;
+      const record = store.createRun({
+        id,
+        workflow: plan.workflow.name,
+        namespace: plan.workflow.namespace,
+        planDigest: plan.digest,
+        plan,
+        params: submit.params ?? {},
+        trigger: submit.trigger ?? 'manual',
+        actor: submit.actor ?? 'unknown',
+        priority: submit.priority ?? 0,
+        createdAt: clock.now(),
+        approvalDigest: submit.approvalDigest ?? null,
+        by: submit.actor ?? 'unknown',
+      });
+      ctx.emit({
+        type: 'run',
+        runId: id,
+        from: null,
+        to: record.status,
+        reason: Reason.created,
+        by: record.actor,
+        time: record.createdAt,
+      });
+      return id;
+    },
+    execute,
+    resume: execute,
+    async cancel(runId, { by, taskId }) {
+      const run = store.getRun(runId);
+      const exec = executing.get(runId);
+      if (taskId !== undefined) {
+        store.getTask(runId, taskId);
+        if (!exec)
+          throw new StaleStateError(
+            `run ${runId} is not being executed by this engine; cancel the whole run`,
+          );
+        return exec.cancelTask(taskId, by);
+      }
+      if (isTerminalRunState(run.status)) return;
+      store.requestRunCancel(runId, by);
+      if (exec) return exec.stop(by, 'cancel_requested');
+      const lease = store.getLease(`run:${runId}`);
+      const [host, pid] = lease?.owner.split('|') ?? [];
+      const alive =
+        lease !== undefined &&
+        lease.expiresAt >= clock.now() &&
+        !(host === hostname() && pid !== undefined && !isProcessAlive(Number(pid)));
+      // A live engine elsewhere will see the request on its next heartbeat.
+      if (!alive) cancelIdle(run, by);
+    },
+    retry(runId, { by = 'unknown' } = {}) {
+      const run = store.getRun(runId);
+      if (!isTerminalRunState(run.status) || run.status === RunState.succeeded)
+        throw new StaleStateError(
+          `run ${runId} is ${run.status}: only a failed, cancelled or timed-out run can be retried`,
+        );
+      const tasks = store.listTasks(runId);
+      const byId = new Map(tasks.map((t) => [t.taskId, t]));
+      const reopen = new Set<string>();
+      const failedLike = new Set<string>([
+        TaskState.failed,
+        TaskState.timedOut,
+        TaskState.cancelled,
+        TaskState.blockedByPolicy,
+      ]);
+      for (const t of tasks) if (failedLike.has(t.state)) reopen.add(t.taskId);
+      // Tasks skipped because of a reopened dependency re-open too (plan order is topological).
+      for (const p of run.plan.tasks) {
+        const t: TaskRecord = byId.get(p.id)!;
+        const skippedByFailure =
+          t.state === TaskState.skipped &&
+          (t.reason === Reason.dependencyFailed || t.reason === Reason.dependencySkipped) &&
+          p.needs.some((n) => reopen.has(n));
+        if (skippedByFailure) reopen.add(p.id);
+      }
+      const now = clock.now();
+      store.clearRunCancel(runId);
+      assertRunTransition(run.status, RunState.queued);
+      store.transitionRun(runId, run.status, RunState.queued, Reason.retriedByUser, by, now);
+      for (const id of reopen) {
+        const t = byId.get(id)!;
+        assertTaskTransition(t.state, TaskState.queued);
+        store.transitionTask(runId, id, t.state, TaskState.queued, Reason.retriedByUser, by, now, {
+          retryBase: t.attempts,
+          firstStartedAt: null,
+          notBefore: null,
+        });
+      }
+      return store.getRun(runId);
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,62 @@
+/** The engine's typed errors. Callers switch on `code`, never on message text. */
+import { Fault, MaestroError, NotFoundError, type MaestroErrorOptions } from '../core/index.ts';
+
+/** An illegal state transition was requested: a bug in the engine, never the user's fault. */
+export class IllegalTransitionError extends MaestroError {
+  constructor(kind: 'run' | 'task', from: string, to: string, options: MaestroErrorOptions = {}) {
+    super('illegal_transition', `illegal ${kind} transition ${from} -> ${to}`, {
+      fault: Fault.system,
+      ...options,
+    });
+  }
+}
+
+/** A compare-and-set on stored state failed: someone else changed it first. */
+export class StaleStateError extends MaestroError {
+  constructor(message: string, options: MaestroErrorOptions = {}) {
+    super('stale_state', message, { fault: Fault.system, ...options });
+  }
+}
+
+/** A worker whose lease expired (or was taken over) tried to write. */
+export class LeaseLostError extends MaestroError {
+  constructor(name: string, options: MaestroErrorOptions = {}) {
+    super('lease_lost', `the lease ${JSON.stringify(name)} is no longer held by this worker`, {
+      fault: Fault.system,
+      ...options,
+    });
+  }
+}
+
+/** The data directory cannot be used (not a database, newer schema, not a directory). */
+export class StoreUnusableError extends MaestroError {
+  constructor(message: string, options: MaestroErrorOptions = {}) {
+    super('store_unusable', message, { fault: Fault.user, ...options });
+  }
+}
+
+/** Another live process is executing this run. */
+export class RunBusyError extends MaestroError {
+  constructor(runId: string, owner: string) {
+    super('run_busy', `run ${runId} is being executed by another process (${owner})`, {
+      fault: Fault.user,
+      hint: 'wait for it to finish, or cancel it with `maestro runs cancel`',
+    });
+  }
+}
+
+export class RunNotFoundError extends NotFoundError {
+  constructor(runId: string) {
+    super('run', runId, { hint: 'list runs with `maestro runs list`' });
+  }
+}
+
+/** A secret a task references was not provided. */
+export class MissingSecretError extends MaestroError {
+  constructor(name: string, taskId: string) {
+    super('missing_secret', `task ${taskId} needs the secret ${name}, which was not provided`, {
+      fault: Fault.user,
+      hint: `set MAESTRO_SECRET_${name} or add ${name}=... to the secrets file (--secrets)`,
+    });
+  }
+}

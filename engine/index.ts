@@ -1,0 +1,29 @@
+// The public face of engine/: the store port and its embedded implementation, and the engine.
+export { openStore } from './store/open-store.ts';
+export type {
+  Store,
+  RunRecord,
+  TaskRecord,
+  TransitionRecord,
+  AttemptRecord,
+  StoredLogLine,
+  CacheEntry,
+  ReceiptRecord,
+  RunFilter,
+  Lease,
+} from './store/store.ts';
+export { createEngine } from './engine.ts';
+export type { Engine, EngineOptions, SubmitOptions } from './engine.ts';
+export type { EngineEvent, EngineListener } from './events.ts';
+export type { Expressions, ExpressionScope } from './expressions.ts';
+export type { BreakerOptions } from './breaker.ts';
+export { backoffCeiling, retryDelay, nextRetry } from './retry.ts';
+export {
+  IllegalTransitionError,
+  StaleStateError,
+  LeaseLostError,
+  StoreUnusableError,
+  RunBusyError,
+  RunNotFoundError,
+  MissingSecretError,
+} from './errors.ts';

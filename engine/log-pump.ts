@@ -1,0 +1,40 @@
+/** Copies an attempt's log lines into the store in small batches, redacting them again first. */
+import type { RunnerHandle } from '../core/index.ts';
+import type { RunExecution } from './run-execution.ts';
+import type { StoredLogLine } from './store/store.ts';
+
+export async function pumpLogs(
+  exec: RunExecution,
+  taskId: string,
+  attempt: number,
+  handle: RunnerHandle,
+  redact: (text: string) => string,
+): Promise<void> {
+  const { store } = exec.ctx;
+  let batch: StoredLogLine[] = [];
+  let lastFlush = Date.now();
+  const flush = (): void => {
+    store.appendLogs(batch);
+    batch = [];
+    lastFlush = Date.now();
+  };
+  try {
+    for await (const line of handle.logs()) {
+      const text = redact(line.text);
+      batch.push({ runId: exec.runId, taskId, attempt, stream: line.stream, time: line.time, text });
+      exec.ctx.emit({
+        type: 'log',
+        runId: exec.runId,
+        taskId,
+        attempt,
+        stream: line.stream,
+        text,
+        time: line.time,
+      });
+      // Wall time here only paces batching; it never decides behaviour.
+      if (batch.length >= 200 || Date.now() - lastFlush > 200) flush();
+    }
+  } finally {
+    flush();
+  }
+}

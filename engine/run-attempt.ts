@@ -1,0 +1,330 @@
+/**
+ * One attempt of one ready task: policy, resolution, cache, breaker, the runner, logs, the
+ * fenced result, the receipt, and the decision that follows. The transition to `running` is
+ * stored before the runner is called; the result is written only while this worker holds the
+ * attempt's lease.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  AttemptOutcome,
+  Reason,
+  TaskState,
+  describeError,
+  isMaestroError,
+  sha256Digest,
+  type AttemptResult,
+  type RunnerHandle,
+  type RunnerStartRequest,
+} from '../core/index.ts';
+import { copyArtifacts } from './artifacts.ts';
+import { attestAttempt } from './attest.ts';
+import { cacheKeyOf, inputDigests, resolveTask, type ResolvedTask } from './dispatch.ts';
+import { LeaseLostError } from './errors.ts';
+import { checkPolicy } from './policy-check.ts';
+import { createRedactor, redactRecord } from './redact.ts';
+import type { RunExecution } from './run-execution.ts';
+import { pumpLogs } from './log-pump.ts';
+
+function safeSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+export interface AttemptInfo {
+  attempt: number;
+  attemptId: string;
+  workDir: string;
+  artifactsDir: string;
+  startedAt: number;
+  cacheKey: string | null;
+  decisionIds: string[];
+  resolved: ResolvedTask;
+  redact: (text: string) => string;
+}
+
+export async function runAttempt(exec: RunExecution, taskId: string): Promise<void> {
+  const { ctx } = exec;
+  const by = `engine:${ctx.owner}`;
+  const task = exec.task(taskId);
+  if (task.state !== TaskState.ready) return;
+  const plan = exec.planTask(taskId);
+  const attempt = task.attempts + 1;
+
+  const decision = await checkPolicy(exec, taskId, attempt);
+  if (!decision.allowed) return;
+
+  let resolved: ResolvedTask;
+  try {
+    resolved = resolveTask(plan, exec.dispatchContext());
+  } catch (error) {
+    exec.taskLog(taskId, attempt, 'system', `cannot dispatch: ${describeError(error)}`);
+    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
+    return;
+  }
+  const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
+  const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
+  const base = join(ctx.dataDir, 'work', exec.runId, safeSegment(taskId), String(attempt));
+  const info: AttemptInfo = {
+    attempt,
+    attemptId,
+    workDir: join(base, 'work'),
+    artifactsDir: join(base, 'artifacts'),
+    startedAt: ctx.clock.now(),
+    cacheKey: plan.cache.enabled ? cacheKeyOf(plan, resolved, redact) : null,
+    decisionIds: decision.decisionIds,
+    resolved,
+    redact,
+  };
+  mkdirSync(info.workDir, { recursive: true });
+  mkdirSync(info.artifactsDir, { recursive: true });
+
+  // Stored before anything runs: the attempt exists from here on, even if we crash.
+  exec.transitionTask(taskId, TaskState.running, Reason.started, by, {
+    attempts: attempt,
+    firstStartedAt: task.firstStartedAt ?? info.startedAt,
+    notBefore: null,
+    cacheKey: info.cacheKey,
+  });
+  const token = ctx.store.startAttempt({
+    id: attemptId,
+    runId: exec.runId,
+    taskId,
+    attempt,
+    startedAt: info.startedAt,
+    inputs: JSON.parse(
+      redact(JSON.stringify({ command: resolved.command, env: resolved.env, with: resolved.with })),
+    ),
+    workDir: info.workDir,
+    artifactsDir: info.artifactsDir,
+    cacheKey: info.cacheKey,
+    owner: ctx.owner,
+    leaseMs: ctx.leaseMs,
+  });
+
+  const hit = info.cacheKey ? ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
+  if (hit) {
+    copyArtifacts(hit.artifactsDir, info.artifactsDir);
+    const now = ctx.clock.now();
+    ctx.store.finishAttempt(attemptId, token, now, {
+      outcome: 'cached',
+      exitCode: null,
+      signal: null,
+      retryable: false,
+      reason: 'cache_hit',
+      message: `outputs reused from run ${hit.runId} task ${hit.taskId} attempt ${hit.attempt}`,
+      finishedAt: now,
+      cacheHit: true,
+      policyDecisionIds: info.decisionIds,
+      outputs: hit.outputs,
+    });
+    exec.taskLog(taskId, attempt, 'system', `cache hit ${info.cacheKey}`);
+    await attestAttempt(exec, taskId, info, {
+      status: 'cached',
+      exitCode: null,
+      finishedAt: now,
+      outputs: hit.outputs,
+      cacheHit: true,
+    });
+    exec.transitionTask(taskId, TaskState.cached, Reason.cacheHit, by, undefined, info.cacheKey ?? undefined);
+    return;
+  }
+
+  const span = ctx.tracer.startSpan('maestro.attempt', {
+    attributes: { 'maestro.run.id': exec.runId, 'maestro.task.id': taskId, 'maestro.attempt': attempt },
+  });
+  const result = await execute(exec, taskId, info, token);
+  const outputs = redactRecord(result.outputs, redact);
+  const finishedAt = ctx.clock.now();
+  try {
+    ctx.store.finishAttempt(attemptId, token, finishedAt, {
+      outcome: result.outcome,
+      exitCode: result.exitCode,
+      signal: result.signal ?? null,
+      retryable: result.retryable,
+      reason: result.reason ?? null,
+      message: result.message === undefined ? null : redact(result.message),
+      finishedAt,
+      cacheHit: false,
+      policyDecisionIds: info.decisionIds,
+      outputs,
+    });
+  } catch (error) {
+    span.end();
+    if (error instanceof LeaseLostError) {
+      // Another worker owns this attempt now; our result must not count.
+      exec.taskLog(taskId, attempt, 'system', 'result discarded: this worker lost the attempt lease');
+      return;
+    }
+    throw error;
+  }
+  span.setAttribute('maestro.attempt.outcome', result.outcome);
+  span.setStatus({
+    code: result.outcome === AttemptOutcome.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
+  });
+  span.end();
+  if (result.reason !== 'circuit_open')
+    ctx.breaker.record(resolved.target, isBreakerFailure(exec, taskId, result));
+  await attestAttempt(exec, taskId, info, {
+    status: result.outcome,
+    exitCode: result.exitCode,
+    finishedAt,
+    outputs,
+    cacheHit: false,
+  });
+  applyResult(exec, taskId, info, result, outputs);
+}
+
+/** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */
+function isBreakerFailure(exec: RunExecution, taskId: string, result: AttemptResult): boolean {
+  if (result.outcome === AttemptOutcome.runnerError) return true;
+  const action = exec.planTask(taskId).action.type;
+  const shared = action === 'catalog' || action === 'container';
+  return shared && (result.outcome === AttemptOutcome.failed || result.outcome === AttemptOutcome.timedOut);
+}
+
+async function execute(
+  exec: RunExecution,
+  taskId: string,
+  info: AttemptInfo,
+  token: number,
+): Promise<AttemptResult> {
+  const { ctx } = exec;
+  const plan = exec.planTask(taskId);
+  const fail = (reason: string, message: string, retryable: boolean): AttemptResult => ({
+    outcome: AttemptOutcome.runnerError,
+    exitCode: null,
+    retryable,
+    reason,
+    message,
+    outputs: {},
+    startedAt: info.startedAt,
+    finishedAt: ctx.clock.now(),
+  });
+  if (ctx.breaker.isOpen(info.resolved.target))
+    return fail(
+      'circuit_open',
+      `circuit open for ${info.resolved.target}: failing fast during the cool-down`,
+      true,
+    );
+  const runner = ctx.runners.get(plan.runner);
+  if (!runner)
+    return fail(
+      'unknown_runner',
+      `no runner named ${plan.runner} (have: ${ctx.runners.kinds().join(', ')})`,
+      false,
+    );
+  const request: RunnerStartRequest = {
+    runId: exec.runId,
+    taskId,
+    attempt: info.attempt,
+    attemptId: info.attemptId,
+    command: info.resolved.command,
+    env: info.resolved.env,
+    redact: info.resolved.redact,
+    workDir: info.workDir,
+    artifactsDir: info.artifactsDir,
+    resources: plan.resources,
+    namespace: exec.run.namespace,
+    outputs: plan.outputs,
+  };
+  if (info.resolved.image) request.image = info.resolved.image;
+  if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
+  let handle: RunnerHandle;
+  try {
+    handle = await runner.start(request);
+  } catch (error) {
+    const retryable = isMaestroError(error) ? error.retryable : true;
+    return fail(
+      isMaestroError(error) ? error.code : 'start_failed',
+      info.redact(describeError(error)),
+      retryable,
+    );
+  }
+  exec.registerHandle(taskId, handle);
+  if (exec.taskCancelledBy(taskId)) void handle.cancel('cancel_requested', ctx.graceMs);
+  const heartbeat = setInterval(
+    () => {
+      try {
+        ctx.store.heartbeat(info.attemptId, token, ctx.clock.now(), ctx.leaseMs);
+      } catch {
+        void handle.cancel('lease_lost', ctx.graceMs);
+      }
+    },
+    Math.max(50, Math.floor(ctx.leaseMs / 3)),
+  );
+  try {
+    const logs = pumpLogs(exec, taskId, info.attempt, handle, info.redact);
+    const result = await handle.wait();
+    await logs;
+    return result;
+  } finally {
+    clearInterval(heartbeat);
+    exec.registerHandle(taskId, undefined);
+  }
+}
+
+function applyResult(
+  exec: RunExecution,
+  taskId: string,
+  info: AttemptInfo,
+  result: AttemptResult,
+  outputs: Record<string, string>,
+): void {
+  const { ctx } = exec;
+  const by = `engine:${ctx.owner}`;
+  const detail = result.message ? info.redact(result.message) : undefined;
+  if (result.outcome === AttemptOutcome.succeeded) {
+    if (info.cacheKey) {
+      const ttl = exec.planTask(taskId).cache.ttlMs;
+      ctx.store.putCacheEntry({
+        key: info.cacheKey,
+        runId: exec.runId,
+        taskId,
+        attempt: info.attempt,
+        outputs,
+        artifactsDir: info.artifactsDir,
+        createdAt: ctx.clock.now(),
+        expiresAt: ttl === undefined ? null : ctx.clock.now() + ttl,
+      });
+    }
+    exec.transitionTask(taskId, TaskState.succeeded, Reason.exitedZero, by);
+    return;
+  }
+  const cancelledBy = exec.taskCancelledBy(taskId);
+  if (cancelledBy !== undefined) {
+    const timedOut = exec.stopping?.reason === 'run_timeout';
+    exec.transitionTask(
+      taskId,
+      timedOut ? TaskState.timedOut : TaskState.cancelled,
+      timedOut ? Reason.runTimeout : Reason.cancelRequested,
+      cancelledBy,
+      undefined,
+      detail,
+    );
+    return;
+  }
+  const final = finalFor(result);
+  exec.scheduleRetryOrFinish(taskId, result.retryable, detail === undefined ? final : { ...final, detail });
+}
+
+function finalFor(result: AttemptResult): { state: TaskState; reason: Reason } {
+  switch (result.outcome) {
+    case AttemptOutcome.timedOut:
+      return { state: TaskState.timedOut, reason: Reason.timeout };
+    case AttemptOutcome.cancelled:
+      return { state: TaskState.cancelled, reason: Reason.cancelRequested };
+    case AttemptOutcome.runnerError:
+      return {
+        state: TaskState.failed,
+        reason: result.reason === 'circuit_open' ? Reason.circuitOpen : Reason.runnerError,
+      };
+    default:
+      return {
+        state: TaskState.failed,
+        reason: result.exitCode === null && result.signal ? Reason.killedBySignal : Reason.exitedNonZero,
+      };
+  }
+}
+
+export { inputDigests };

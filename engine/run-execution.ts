@@ -1,0 +1,424 @@
+/**
+ * One run being executed by this engine instance: decides which tasks become ready, skipped or
+ * cancelled, hands ready tasks to the scheduler, applies retries, and closes the run. Every
+ * transition is asserted legal and stored before anything acts on it.
+ */
+import type { Span } from '@opentelemetry/api';
+import { SpanStatusCode } from '@opentelemetry/api';
+import {
+  Reason,
+  RunState,
+  TaskState,
+  describeError,
+  isSuccessfulTaskState,
+  isTerminalRunState,
+  isTerminalTaskState,
+  type PlanTask,
+  type RunnerHandle,
+  type Stream,
+} from '../core/index.ts';
+import type { EngineContext } from './context.ts';
+import { scopeFor, type DispatchContext } from './dispatch.ts';
+import { nextRetry } from './retry.ts';
+import { runAttempt } from './run-attempt.ts';
+import type { Scheduler } from './scheduler.ts';
+import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
+import type { RunRecord, TaskPatch, TaskRecord } from './store/store.ts';
+import { attestRunEnd } from './attest.ts';
+
+const failedStates: ReadonlySet<TaskState> = new Set([
+  TaskState.failed,
+  TaskState.timedOut,
+  TaskState.cancelled,
+  TaskState.blockedByPolicy,
+]);
+
+export class RunExecution {
+  readonly ctx: EngineContext;
+  readonly runId: string;
+  readonly #scheduler: Scheduler;
+  readonly #plan: Map<string, PlanTask>;
+  readonly #tasks = new Map<string, TaskRecord>();
+  readonly #handles = new Map<string, RunnerHandle>();
+  readonly #taskCancels = new Map<string, string>();
+  readonly #timers = new AbortController();
+  #run: RunRecord;
+  #stop: { by: string; reason: 'cancel_requested' | 'run_timeout' } | undefined;
+  #span: Span | undefined;
+  #finish!: (run: RunRecord) => void;
+  readonly done: Promise<RunRecord>;
+  #finishing = false;
+
+  constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
+    this.ctx = ctx;
+    this.runId = run.id;
+    this.#run = run;
+    this.#scheduler = scheduler;
+    this.#plan = new Map(run.plan.tasks.map((t) => [t.id, t]));
+    this.done = new Promise((resolve) => (this.#finish = resolve));
+  }
+
+  get run(): RunRecord {
+    return this.#run;
+  }
+
+  get stopping(): { by: string; reason: string } | undefined {
+    return this.#stop;
+  }
+
+  planTask(taskId: string): PlanTask {
+    return this.#plan.get(taskId)!;
+  }
+
+  task(taskId: string): TaskRecord {
+    return this.#tasks.get(taskId)!;
+  }
+
+  taskCancelledBy(taskId: string): string | undefined {
+    return this.#taskCancels.get(taskId) ?? this.#stop?.by;
+  }
+
+  dispatchContext(): DispatchContext {
+    return {
+      runId: this.runId,
+      workflow: { name: this.#run.workflow, namespace: this.#run.namespace },
+      params: this.#run.params,
+      secrets: this.ctx.secrets,
+      outputsOf: (id) => this.ctx.store.taskOutputs(this.runId, id),
+      declaredIdOf: (id) => this.planTask(id).declaredId,
+      catalog: this.ctx.catalog,
+      expressions: this.ctx.expressions,
+      nodePath: this.ctx.nodePath,
+    };
+  }
+
+  /** Recovers what a crash left behind, then starts scheduling. */
+  start(): void {
+    const { store, clock } = this.ctx;
+    for (const t of store.listTasks(this.runId)) this.#tasks.set(t.taskId, t);
+    this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
+    this.#span = this.ctx.tracer.startSpan('maestro.run', {
+      attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
+    });
+    const by = `engine:${this.ctx.owner}`;
+    if (this.#run.status === RunState.queued) {
+      this.transitionRun(RunState.running, Reason.started, by);
+      const policy = this.#run.plan.policy ?? {};
+      this.runLog(
+        'system',
+        `policy context: purpose=${policy.purpose ?? '-'} authority=${policy.authority ?? '-'} license=${policy.license ?? '-'}`,
+      );
+    } else {
+      this.runLog('system', `resumed by ${by}`);
+      this.#recover(by);
+    }
+    if (this.#run.plan.timeoutMs !== undefined) {
+      const remaining = (this.#run.startedAt ?? clock.now()) + this.#run.plan.timeoutMs - clock.now();
+      clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
+        () => this.stop('engine', 'run_timeout'),
+        () => undefined,
+      );
+    }
+    this.evaluate();
+  }
+
+  /** Attempts that were running when the previous engine died are closed as interrupted. */
+  #recover(by: string): void {
+    const { store, clock } = this.ctx;
+    for (const attempt of store.listAttempts(this.runId)) {
+      if (attempt.status !== 'running') continue;
+      store.interruptAttempt(
+        attempt.id,
+        clock.now(),
+        'the engine executing this attempt stopped (crash or kill)',
+      );
+      this.taskLog(attempt.taskId, attempt.attempt, 'system', `attempt ${attempt.attempt} was interrupted`);
+    }
+    for (const t of [...this.#tasks.values()]) {
+      if (t.state === TaskState.ready) this.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
+      if (t.state !== TaskState.running) continue;
+      const delay = nextRetry(
+        {
+          policy: this.planTask(t.taskId).retry,
+          attempts: t.attempts - t.retryBase,
+          retryable: true,
+          firstStartedAt: t.firstStartedAt ?? clock.now(),
+          now: clock.now(),
+        },
+        this.ctx.random,
+      );
+      if (delay === undefined) this.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by);
+      else
+        this.transitionTask(t.taskId, TaskState.queued, Reason.interrupted, by, {
+          notBefore: clock.now() + delay,
+        });
+    }
+    for (const t of this.#tasks.values())
+      if (t.state === TaskState.queued && t.notBefore !== null) this.#waitForRetry(t.taskId, t.notBefore);
+  }
+
+  transitionRun(to: RunState, reason: Reason, by: string): void {
+    const from = this.#run.status;
+    assertRunTransition(from, to);
+    const time = this.ctx.clock.now();
+    this.ctx.store.transitionRun(this.runId, from, to, reason, by, time);
+    this.#run = this.ctx.store.getRun(this.runId);
+    this.ctx.emit({ type: 'run', runId: this.runId, from, to, reason, by, time });
+  }
+
+  transitionTask(
+    taskId: string,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    patch?: TaskPatch,
+    detail?: string,
+  ): void {
+    const current = this.task(taskId);
+    assertTaskTransition(current.state, to);
+    const time = this.ctx.clock.now();
+    this.ctx.store.transitionTask(this.runId, taskId, current.state, to, reason, by, time, patch, detail);
+    const next = { ...current, ...patch, state: to, reason, updatedAt: time } as TaskRecord;
+    this.#tasks.set(taskId, next);
+    const event = {
+      type: 'task' as const,
+      runId: this.runId,
+      taskId,
+      from: current.state,
+      to,
+      reason,
+      by,
+      time,
+    };
+    this.ctx.emit(
+      detail === undefined
+        ? { ...event, attempt: next.attempts }
+        : { ...event, attempt: next.attempts, detail },
+    );
+  }
+
+  runLog(stream: Stream, text: string): void {
+    this.taskLog(null, null, stream, text);
+  }
+
+  taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): void {
+    const time = this.ctx.clock.now();
+    const line = this.ctx.redactAll(text);
+    this.ctx.store.appendLogs([{ runId: this.runId, taskId, attempt, stream, text: line, time }]);
+    this.ctx.emit({ type: 'log', runId: this.runId, taskId, attempt, stream, text: line, time });
+  }
+
+  registerHandle(taskId: string, handle: RunnerHandle | undefined): void {
+    if (handle) this.#handles.set(taskId, handle);
+    else this.#handles.delete(taskId);
+  }
+
+  /** Moves every queued task whose dependencies are all final to ready, skipped or cancelled. */
+  evaluate(): void {
+    const by = `engine:${this.ctx.owner}`;
+    let changed = true;
+    while (changed) {
+      changed = false;
+      for (const t of this.#tasks.values()) {
+        if (t.state !== TaskState.queued || t.notBefore !== null) continue;
+        if (this.#stop || this.#taskCancels.has(t.taskId)) {
+          this.transitionTask(
+            t.taskId,
+            TaskState.cancelled,
+            Reason.cancelRequested,
+            this.taskCancelledBy(t.taskId)!,
+          );
+          changed = true;
+          continue;
+        }
+        const plan = this.planTask(t.taskId);
+        const needs = plan.needs.map((id) => this.task(id).state);
+        if (!needs.every(isTerminalTaskState)) continue;
+        changed = true;
+        if (needs.some((s) => failedStates.has(s))) {
+          this.transitionTask(t.taskId, TaskState.skipped, Reason.dependencyFailed, by);
+        } else if (needs.some((s) => s === TaskState.skipped) && !plan.runIfSkipped) {
+          this.transitionTask(t.taskId, TaskState.skipped, Reason.dependencySkipped, by);
+        } else if (plan.when !== undefined && !this.#condition(plan)) {
+          // #condition already moved the task when evaluation itself failed.
+          if (this.task(t.taskId).state === TaskState.queued)
+            this.transitionTask(t.taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
+        } else {
+          this.transitionTask(t.taskId, TaskState.ready, Reason.dependenciesMet, by);
+          this.#scheduler.enqueue({ runId: this.runId, taskId: t.taskId, priority: this.#run.priority });
+        }
+      }
+    }
+    this.#maybeFinish();
+  }
+
+  #condition(plan: PlanTask): boolean {
+    try {
+      const scope = scopeFor(plan, this.dispatchContext(), {});
+      return this.ctx.expressions.evaluateCondition(plan.when!, scope);
+    } catch (error) {
+      this.taskLog(plan.id, null, 'system', `when condition could not be evaluated: ${describeError(error)}`);
+      this.transitionTask(
+        plan.id,
+        TaskState.failed,
+        Reason.runnerError,
+        `engine:${this.ctx.owner}`,
+        undefined,
+        describeError(error),
+      );
+      return false;
+    }
+  }
+
+  async #launch(taskId: string): Promise<void> {
+    try {
+      await runAttempt(this, taskId);
+    } catch (error) {
+      // A bug or a store failure: record it on the run's log, fail the task if we still can.
+      this.ctx.logger.error(
+        { runId: this.runId, taskId, err: this.ctx.redactAll(describeError(error)) },
+        'attempt failed',
+      );
+      this.runLog('system', `internal error in task ${taskId}: ${describeError(error)}`);
+      const state = this.task(taskId).state;
+      if (state === TaskState.ready || state === TaskState.running)
+        this.transitionTask(
+          taskId,
+          TaskState.failed,
+          Reason.runnerError,
+          `engine:${this.ctx.owner}`,
+          undefined,
+          describeError(error),
+        );
+    }
+    this.evaluate();
+  }
+
+  /** Decides what follows a finished attempt: a retry later, or a final state. */
+  scheduleRetryOrFinish(
+    taskId: string,
+    retryable: boolean,
+    final: { state: TaskState; reason: Reason; detail?: string },
+  ): void {
+    const { clock } = this.ctx;
+    const t = this.task(taskId);
+    const by = `engine:${this.ctx.owner}`;
+    const stopped = this.#stop !== undefined || this.#taskCancels.has(taskId);
+    const delay = stopped
+      ? undefined
+      : nextRetry(
+          {
+            policy: this.planTask(taskId).retry,
+            attempts: t.attempts - t.retryBase,
+            retryable,
+            firstStartedAt: t.firstStartedAt ?? clock.now(),
+            now: clock.now(),
+          },
+          this.ctx.random,
+        );
+    if (delay !== undefined) {
+      const notBefore = clock.now() + delay;
+      this.transitionTask(
+        taskId,
+        TaskState.queued,
+        Reason.retryScheduled,
+        by,
+        { notBefore },
+        `wait ${delay}ms`,
+      );
+      this.#waitForRetry(taskId, notBefore);
+      return;
+    }
+    const reason =
+      retryable && t.attempts - t.retryBase > 1 && !stopped ? Reason.retriesExhausted : final.reason;
+    this.transitionTask(taskId, final.state, reason, by, undefined, final.detail);
+  }
+
+  #waitForRetry(taskId: string, notBefore: number): void {
+    const wait = Math.max(0, notBefore - this.ctx.clock.now());
+    this.ctx.clock.sleep(wait, this.#timers.signal).then(
+      () => {
+        if (this.task(taskId).state !== TaskState.queued) return;
+        this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
+        this.evaluate();
+      },
+      () => {
+        // Aborted by cancel/timeout: the task is cancelled by evaluate().
+        if (this.task(taskId).state === TaskState.queued)
+          this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
+        this.evaluate();
+      },
+    );
+  }
+
+  /** Cancels one task: queued/ready ones at once, a running one through its runner. */
+  async cancelTask(taskId: string, by: string): Promise<void> {
+    this.#taskCancels.set(taskId, by);
+    const t = this.task(taskId);
+    if (t.state === TaskState.ready) {
+      this.#scheduler.drain(this.runId);
+      this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
+      this.#requeueReady();
+    } else if (t.state === TaskState.queued) {
+      this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
+    }
+    await this.#handles.get(taskId)?.cancel('cancel_requested', this.ctx.graceMs);
+    this.evaluate();
+  }
+
+  #requeueReady(): void {
+    for (const t of this.#tasks.values())
+      if (t.state === TaskState.ready)
+        this.#scheduler.enqueue({ runId: this.runId, taskId: t.taskId, priority: this.#run.priority });
+  }
+
+  /** Stops the whole run (user cancel or run timeout). */
+  async stop(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
+    if (this.#stop || this.#finishing) return;
+    this.#stop = { by, reason };
+    this.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
+    for (const taskId of this.#scheduler.drain(this.runId))
+      if (this.task(taskId).state === TaskState.ready)
+        this.transitionTask(
+          taskId,
+          TaskState.cancelled,
+          reason === 'run_timeout' ? Reason.runTimeout : Reason.cancelRequested,
+          by,
+        );
+    this.#timers.abort();
+    await Promise.all([...this.#handles.values()].map((h) => h.cancel(reason, this.ctx.graceMs)));
+    this.evaluate();
+  }
+
+  #maybeFinish(): void {
+    if (this.#finishing) return;
+    const tasks = [...this.#tasks.values()];
+    if (!tasks.every((t) => isTerminalTaskState(t.state))) return;
+    this.#finishing = true;
+    this.#timers.abort();
+    void this.#close(tasks);
+  }
+
+  async #close(tasks: TaskRecord[]): Promise<void> {
+    const by = this.#stop?.by ?? `engine:${this.ctx.owner}`;
+    if (!isTerminalRunState(this.#run.status)) {
+      if (this.#stop?.reason === 'run_timeout') this.transitionRun(RunState.timedOut, Reason.runTimeout, by);
+      else if (this.#stop) this.transitionRun(RunState.cancelled, Reason.cancelRequested, by);
+      else if (tasks.every((t) => isSuccessfulTaskState(t.state) || t.state === TaskState.skipped))
+        this.transitionRun(RunState.succeeded, Reason.allTasksSucceeded, by);
+      else this.transitionRun(RunState.failed, Reason.taskFailed, by);
+    }
+    await attestRunEnd(this);
+    this.#span?.setAttribute('maestro.run.status', this.#run.status);
+    this.#span?.setStatus({
+      code: this.#run.status === RunState.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
+    });
+    this.#span?.end();
+    this.#scheduler.detach(this.runId);
+    this.#finish(this.#run);
+  }
+
+  get span(): Span | undefined {
+    return this.#span;
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * Versioned schema migrations. Each entry runs once, in order, inside a transaction, and is
+ * recorded in `schema_migrations`; a database with a newer version than we know is refused.
+ */
+export const migrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL UNIQUE,
+  workflow TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  plan_digest TEXT NOT NULL,
+  plan TEXT NOT NULL,
+  params TEXT NOT NULL,
+  trigger TEXT NOT NULL,
+  actor TEXT NOT NULL,
+  priority INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  approval_digest TEXT,
+  cancel_requested_by TEXT
+) STRICT;
+CREATE INDEX runs_created ON runs (created_at);
+CREATE INDEX runs_status ON runs (status);
+CREATE TABLE tasks (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  task_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  retry_base INTEGER NOT NULL DEFAULT 0,
+  first_started_at INTEGER,
+  not_before INTEGER,
+  cache_key TEXT,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, task_id)
+) STRICT;
+CREATE TABLE transitions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  task_id TEXT,
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  by TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  detail TEXT
+) STRICT;
+CREATE INDEX transitions_run ON transitions (run_id, task_id, id);
+CREATE TABLE attempts (
+  id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'finished')),
+  outcome TEXT,
+  exit_code INTEGER,
+  signal TEXT,
+  retryable INTEGER NOT NULL DEFAULT 0,
+  reason TEXT,
+  message TEXT,
+  inputs TEXT NOT NULL,
+  work_dir TEXT NOT NULL,
+  artifacts_dir TEXT NOT NULL,
+  cache_key TEXT,
+  cache_hit INTEGER NOT NULL DEFAULT 0,
+  policy_decisions TEXT NOT NULL DEFAULT '[]',
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  fencing_token INTEGER NOT NULL,
+  UNIQUE (run_id, task_id, attempt),
+  FOREIGN KEY (run_id, task_id) REFERENCES tasks (run_id, task_id)
+) STRICT;
+-- An attempt gets its result once; afterwards it is history and never changes.
+CREATE TRIGGER attempts_immutable BEFORE UPDATE ON attempts
+  WHEN OLD.status = 'finished'
+  BEGIN SELECT RAISE(ABORT, 'attempt is finished and immutable'); END;
+CREATE TRIGGER attempts_never_deleted BEFORE DELETE ON attempts
+  BEGIN SELECT RAISE(ABORT, 'attempts are never deleted'); END;
+CREATE TABLE outputs (
+  attempt_id TEXT NOT NULL REFERENCES attempts (id),
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (attempt_id, name)
+) STRICT;
+CREATE TABLE logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  task_id TEXT,
+  attempt INTEGER,
+  stream TEXT NOT NULL,
+  time INTEGER NOT NULL,
+  text TEXT NOT NULL
+) STRICT;
+CREATE INDEX logs_run ON logs (run_id, task_id, id);
+CREATE TABLE cache_entries (
+  key TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  outputs TEXT NOT NULL,
+  artifacts_dir TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER
+) STRICT;
+CREATE TABLE receipts (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  task_id TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  digest TEXT NOT NULL,
+  bundle TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, task_id, attempt)
+) STRICT;
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  owner TEXT NOT NULL,
+  token INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) STRICT;
+`,
+  },
+];

@@ -1,0 +1,97 @@
+/**
+ * Opens (or creates) the SQLite database under a data dir, refusing anything it cannot use
+ * without changing it: a path that is not a directory, a file that is not a database, a schema
+ * newer than this build. Durability settings:
+ * - WAL: readers (`maestro runs list`) never block the executing engine, and a crash leaves the
+ *   last committed transaction intact.
+ * - synchronous=FULL: a transition or a finished attempt, once committed, survives power loss as
+ *   well as kill -9. NORMAL would survive kill -9 too but could drop the last commits on power
+ *   loss, which would re-run an attempt we told the user had completed. Commits are per
+ *   transition, so the extra fsync is the price of "no completed attempt runs again".
+ * - busy_timeout: a second process (a CLI cancel) waits for the writer instead of failing.
+ * - foreign_keys: attempts, logs and outputs can never point at a run that does not exist.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { StoreUnusableError } from '../../errors.ts';
+import { migrations } from './migrations.ts';
+
+export const databaseFileName = 'maestro.db';
+
+function ensureDirectory(dataDir: string): void {
+  let stat;
+  try {
+    stat = statSync(dataDir);
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    return;
+  }
+  if (!stat.isDirectory())
+    throw new StoreUnusableError(`the data dir ${dataDir} exists but is not a directory`, {
+      hint: 'pass --data-dir <dir> or set MAESTRO_DATA_DIR to a directory',
+    });
+}
+
+function refuse(file: string, cause: unknown): never {
+  throw new StoreUnusableError(`the data dir's database ${file} cannot be read (corrupt or not a database)`, {
+    cause,
+    hint: 'it was left untouched; point --data-dir at another directory or restore it from a backup',
+  });
+}
+
+export function openDatabase(dataDir: string): DatabaseSync {
+  ensureDirectory(dataDir);
+  const file = join(dataDir, databaseFileName);
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(file, { enableForeignKeyConstraints: true, timeout: 5000 });
+  } catch (error) {
+    refuse(file, error);
+  }
+  try {
+    // Reading the schema first: on a file that is not a database this fails before anything is written.
+    db.prepare('SELECT count(*) AS n FROM sqlite_master').get();
+    const check = db.prepare('PRAGMA quick_check').get() as { quick_check?: string } | undefined;
+    if (check?.quick_check !== 'ok') throw new Error(`quick_check: ${String(check?.quick_check)}`);
+  } catch (error) {
+    db.close();
+    refuse(file, error);
+  }
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec('PRAGMA synchronous = FULL');
+  db.exec('PRAGMA foreign_keys = ON');
+  migrate(db, file);
+  return db;
+}
+
+function migrate(db: DatabaseSync, file: string): void {
+  db.exec(
+    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+  );
+  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const current = row.v ?? 0;
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (current > latest) {
+    db.close();
+    throw new StoreUnusableError(
+      `the database ${file} has schema version ${current}, newer than this maestro knows (${latest})`,
+      { hint: 'upgrade maestro, or use another --data-dir' },
+    );
+  }
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+        migration.version,
+        Date.now(),
+      );
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}

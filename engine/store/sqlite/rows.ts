@@ -1,0 +1,71 @@
+/** Row -> record mapping for the SQLite store (column names stay here, out of the engine). */
+import type { Plan, Reason, RunState, TaskState } from '../../../core/index.ts';
+import type { AttemptRecord, RunRecord, TaskRecord } from '../store.ts';
+
+export type Row = Record<string, unknown>;
+
+const optNumber = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+const optString = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+export function toRun(r: Row): RunRecord {
+  return {
+    id: String(r.id),
+    workflow: String(r.workflow),
+    namespace: String(r.namespace),
+    planDigest: String(r.plan_digest),
+    plan: JSON.parse(String(r.plan)) as Plan,
+    params: JSON.parse(String(r.params)) as Record<string, unknown>,
+    trigger: String(r.trigger),
+    actor: String(r.actor),
+    priority: Number(r.priority),
+    status: String(r.status) as RunState,
+    reason: String(r.reason) as Reason,
+    createdAt: Number(r.created_at),
+    startedAt: optNumber(r.started_at),
+    finishedAt: optNumber(r.finished_at),
+    approvalDigest: optString(r.approval_digest),
+    cancelRequestedBy: optString(r.cancel_requested_by),
+  };
+}
+
+export function toTask(r: Row): TaskRecord {
+  return {
+    runId: String(r.run_id),
+    taskId: String(r.task_id),
+    position: Number(r.position),
+    state: String(r.state) as TaskState,
+    reason: String(r.reason) as Reason,
+    attempts: Number(r.attempts),
+    retryBase: Number(r.retry_base),
+    firstStartedAt: optNumber(r.first_started_at),
+    notBefore: optNumber(r.not_before),
+    cacheKey: optString(r.cache_key),
+    updatedAt: Number(r.updated_at),
+  };
+}
+
+export function toAttempt(r: Row, outputs: Record<string, string>): AttemptRecord {
+  return {
+    id: String(r.id),
+    runId: String(r.run_id),
+    taskId: String(r.task_id),
+    attempt: Number(r.attempt),
+    status: String(r.status) as AttemptRecord['status'],
+    outcome: optString(r.outcome),
+    exitCode: optNumber(r.exit_code),
+    signal: optString(r.signal),
+    retryable: Number(r.retryable) === 1,
+    reason: optString(r.reason),
+    message: optString(r.message),
+    inputs: JSON.parse(String(r.inputs)) as Record<string, unknown>,
+    workDir: String(r.work_dir),
+    artifactsDir: String(r.artifacts_dir),
+    cacheKey: optString(r.cache_key),
+    cacheHit: Number(r.cache_hit) === 1,
+    policyDecisionIds: JSON.parse(String(r.policy_decisions)) as string[],
+    startedAt: Number(r.started_at),
+    finishedAt: optNumber(r.finished_at),
+    fencingToken: Number(r.fencing_token),
+    outputs,
+  };
+}

@@ -1,0 +1,512 @@
+/**
+ * The embedded Store on node:sqlite. Every method is one transaction; compare-and-set updates
+ * refuse stale writers; attempt results are fenced by the lease token.
+ */
+import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { Reason, RunState, TaskState } from '../../../core/index.ts';
+import { RunNotFoundError, LeaseLostError, StaleStateError } from '../../errors.ts';
+import { NotFoundError } from '../../../core/index.ts';
+import type {
+  AttemptFinish,
+  AttemptRecord,
+  AttemptStart,
+  CacheEntry,
+  Lease,
+  NewRun,
+  ReceiptRecord,
+  RunFilter,
+  RunRecord,
+  Store,
+  StoredLogLine,
+  TaskPatch,
+  TaskRecord,
+  TransitionRecord,
+} from '../store.ts';
+import { openDatabase } from './open-database.ts';
+import { toAttempt, toRun, toTask, type Row } from './rows.ts';
+
+export class SqliteStore implements Store {
+  readonly location: string;
+  readonly #db: DatabaseSync;
+
+  constructor(dataDir: string) {
+    this.location = dataDir;
+    this.#db = openDatabase(dataDir);
+  }
+
+  #tx<T>(fn: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = fn();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #all(sql: string, ...args: SQLInputValue[]): Row[] {
+    return this.#db.prepare(sql).all(...args) as Row[];
+  }
+
+  #get(sql: string, ...args: SQLInputValue[]): Row | undefined {
+    return this.#db.prepare(sql).get(...args) as Row | undefined;
+  }
+
+  #run(sql: string, ...args: SQLInputValue[]): number {
+    return Number(this.#db.prepare(sql).run(...args).changes);
+  }
+
+  createRun(run: NewRun): RunRecord {
+    return this.#tx(() => {
+      const seq = Number(this.#get('SELECT coalesce(max(seq), 0) + 1 AS s FROM runs')?.s ?? 1);
+      this.#run(
+        `INSERT INTO runs (id, seq, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
+           status, reason, created_at, approval_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 'created', ?, ?)`,
+        run.id,
+        seq,
+        run.workflow,
+        run.namespace,
+        run.planDigest,
+        JSON.stringify(run.plan),
+        JSON.stringify(run.params),
+        run.trigger,
+        run.actor,
+        run.priority,
+        run.createdAt,
+        run.approvalDigest,
+      );
+      this.#insertTransition(run.id, null, null, 'queued', 'created', run.by, run.createdAt, null);
+      const insertTask = this.#db.prepare(
+        `INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at) VALUES (?, ?, ?, 'queued', 'created', ?)`,
+      );
+      run.plan.tasks.forEach((task, position) => {
+        insertTask.run(run.id, task.id, position, run.createdAt);
+        this.#insertTransition(run.id, task.id, null, 'queued', 'created', run.by, run.createdAt, null);
+      });
+      return this.getRun(run.id);
+    });
+  }
+
+  #insertTransition(
+    runId: string,
+    taskId: string | null,
+    from: string | null,
+    to: string,
+    reason: string,
+    by: string,
+    time: number,
+    detail: string | null,
+  ): void {
+    this.#run(
+      'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      runId,
+      taskId,
+      from,
+      to,
+      reason,
+      by,
+      time,
+      detail,
+    );
+  }
+
+  getRun(runId: string): RunRecord {
+    const row = this.#get('SELECT * FROM runs WHERE id = ?', runId);
+    if (!row) throw new RunNotFoundError(runId);
+    return toRun(row);
+  }
+
+  listRuns(filter: RunFilter = {}): RunRecord[] {
+    const where: string[] = [];
+    const args: SQLInputValue[] = [];
+    if (filter.status?.length) {
+      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
+      args.push(...filter.status);
+    }
+    if (filter.workflow !== undefined) {
+      where.push('workflow = ?');
+      args.push(filter.workflow);
+    }
+    if (filter.namespace !== undefined) {
+      where.push('namespace = ?');
+      args.push(filter.namespace);
+    }
+    if (filter.since !== undefined) {
+      where.push('created_at >= ?');
+      args.push(filter.since);
+    }
+    if (filter.until !== undefined) {
+      where.push('created_at <= ?');
+      args.push(filter.until);
+    }
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    return this.#all(sql, ...args, filter.limit ?? -1).map(toRun);
+  }
+
+  transitionRun(runId: string, from: RunState, to: RunState, reason: Reason, by: string, time: number): void {
+    this.#tx(() => {
+      const startedAt = to === 'running' ? time : null;
+      const finishedAt = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(to) ? time : null;
+      const changed = this.#run(
+        `UPDATE runs SET status = ?, reason = ?, started_at = coalesce(started_at, ?),
+           finished_at = CASE WHEN ? IS NULL THEN NULL ELSE ? END WHERE id = ? AND status = ?`,
+        to,
+        reason,
+        startedAt,
+        finishedAt,
+        finishedAt,
+        runId,
+        from,
+      );
+      if (changed !== 1) {
+        this.getRun(runId);
+        throw new StaleStateError(`run ${runId} is no longer ${from}`);
+      }
+      this.#insertTransition(runId, null, from, to, reason, by, time, null);
+    });
+  }
+
+  requestRunCancel(runId: string, by: string): void {
+    if (this.#run('UPDATE runs SET cancel_requested_by = ? WHERE id = ?', by, runId) !== 1)
+      throw new RunNotFoundError(runId);
+  }
+
+  clearRunCancel(runId: string): void {
+    this.#run('UPDATE runs SET cancel_requested_by = NULL WHERE id = ?', runId);
+  }
+
+  listTasks(runId: string): TaskRecord[] {
+    return this.#all('SELECT * FROM tasks WHERE run_id = ? ORDER BY position', runId).map(toTask);
+  }
+
+  getTask(runId: string, taskId: string): TaskRecord {
+    const row = this.#get('SELECT * FROM tasks WHERE run_id = ? AND task_id = ?', runId, taskId);
+    if (!row) throw new NotFoundError('task', `${runId}/${taskId}`);
+    return toTask(row);
+  }
+
+  transitionTask(
+    runId: string,
+    taskId: string,
+    from: TaskState,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    time: number,
+    patch: TaskPatch = {},
+    detail?: string,
+  ): void {
+    this.#tx(() => {
+      const sets = ['state = ?', 'reason = ?', 'updated_at = ?'];
+      const args: SQLInputValue[] = [to, reason, time];
+      if (patch.attempts !== undefined) {
+        sets.push('attempts = ?');
+        args.push(patch.attempts);
+      }
+      if (patch.retryBase !== undefined) {
+        sets.push('retry_base = ?');
+        args.push(patch.retryBase);
+      }
+      if (patch.firstStartedAt !== undefined) {
+        sets.push('first_started_at = ?');
+        args.push(patch.firstStartedAt);
+      }
+      if (patch.notBefore !== undefined) {
+        sets.push('not_before = ?');
+        args.push(patch.notBefore);
+      }
+      if (patch.cacheKey !== undefined) {
+        sets.push('cache_key = ?');
+        args.push(patch.cacheKey);
+      }
+      const changed = this.#run(
+        `UPDATE tasks SET ${sets.join(', ')} WHERE run_id = ? AND task_id = ? AND state = ?`,
+        ...args,
+        runId,
+        taskId,
+        from,
+      );
+      if (changed !== 1) {
+        this.getTask(runId, taskId);
+        throw new StaleStateError(`task ${runId}/${taskId} is no longer ${from}`);
+      }
+      this.#insertTransition(runId, taskId, from, to, reason, by, time, detail ?? null);
+    });
+  }
+
+  listTransitions(runId: string, taskId?: string | null): TransitionRecord[] {
+    const rows =
+      taskId === undefined
+        ? this.#all('SELECT * FROM transitions WHERE run_id = ? ORDER BY id', runId)
+        : taskId === null
+          ? this.#all('SELECT * FROM transitions WHERE run_id = ? AND task_id IS NULL ORDER BY id', runId)
+          : this.#all(
+              'SELECT * FROM transitions WHERE run_id = ? AND task_id = ? ORDER BY id',
+              runId,
+              taskId,
+            );
+    return rows.map((r) => ({
+      runId: String(r.run_id),
+      taskId: r.task_id === null ? null : String(r.task_id),
+      from: r.from_state === null ? null : String(r.from_state),
+      to: String(r.to_state),
+      reason: String(r.reason) as Reason,
+      by: String(r.by),
+      time: Number(r.time),
+      detail: r.detail === null ? null : String(r.detail),
+    }));
+  }
+
+  startAttempt(start: AttemptStart): number {
+    return this.#tx(() => {
+      const lease = this.#acquire(`attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
+      this.#run(
+        `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
+           started_at, fencing_token) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+        start.id,
+        start.runId,
+        start.taskId,
+        start.attempt,
+        JSON.stringify(start.inputs),
+        start.workDir,
+        start.artifactsDir,
+        start.cacheKey,
+        start.startedAt,
+        lease.token,
+      );
+      return lease.token;
+    });
+  }
+
+  #checkFence(attemptId: string, token: number, now: number): void {
+    const lease = this.getLease(`attempt:${attemptId}`);
+    if (!lease || lease.token !== token || lease.expiresAt < now)
+      throw new LeaseLostError(`attempt:${attemptId}`);
+  }
+
+  heartbeat(attemptId: string, token: number, now: number, leaseMs: number): void {
+    this.#tx(() => {
+      this.#checkFence(attemptId, token, now);
+      this.#run('UPDATE leases SET expires_at = ? WHERE name = ?', now + leaseMs, `attempt:${attemptId}`);
+    });
+  }
+
+  finishAttempt(attemptId: string, token: number, now: number, finish: AttemptFinish): void {
+    this.#tx(() => {
+      this.#checkFence(attemptId, token, now);
+      this.#closeAttempt(attemptId, finish);
+      this.#run('UPDATE leases SET expires_at = 0 WHERE name = ?', `attempt:${attemptId}`);
+    });
+  }
+
+  #closeAttempt(attemptId: string, finish: AttemptFinish): void {
+    const changed = this.#run(
+      `UPDATE attempts SET status = 'finished', outcome = ?, exit_code = ?, signal = ?, retryable = ?, reason = ?,
+         message = ?, finished_at = ?, cache_hit = ?, policy_decisions = ? WHERE id = ? AND status = 'running'`,
+      finish.outcome,
+      finish.exitCode,
+      finish.signal,
+      finish.retryable ? 1 : 0,
+      finish.reason,
+      finish.message,
+      finish.finishedAt,
+      finish.cacheHit ? 1 : 0,
+      JSON.stringify(finish.policyDecisionIds),
+      attemptId,
+    );
+    if (changed !== 1) throw new StaleStateError(`attempt ${attemptId} is not running`);
+    const insert = this.#db.prepare('INSERT INTO outputs (attempt_id, name, value) VALUES (?, ?, ?)');
+    for (const [name, value] of Object.entries(finish.outputs)) insert.run(attemptId, name, value);
+  }
+
+  interruptAttempt(attemptId: string, now: number, message: string): void {
+    this.#tx(() => {
+      // Bumping the token fences out the old worker even if it is somehow still alive.
+      this.#acquire(`attempt:${attemptId}`, 'recovery', now, 0, true);
+      this.#closeAttempt(attemptId, {
+        outcome: 'interrupted',
+        exitCode: null,
+        signal: null,
+        retryable: true,
+        reason: 'interrupted',
+        message,
+        finishedAt: now,
+        cacheHit: false,
+        policyDecisionIds: [],
+        outputs: {},
+      });
+    });
+  }
+
+  listAttempts(runId: string, taskId?: string): AttemptRecord[] {
+    const rows =
+      taskId === undefined
+        ? this.#all('SELECT * FROM attempts WHERE run_id = ? ORDER BY started_at, attempt', runId)
+        : this.#all(
+            'SELECT * FROM attempts WHERE run_id = ? AND task_id = ? ORDER BY attempt',
+            runId,
+            taskId,
+          );
+    return rows.map((row) => toAttempt(row, this.#outputsOf(String(row.id))));
+  }
+
+  #outputsOf(attemptId: string): Record<string, string> {
+    const outputs: Record<string, string> = {};
+    for (const r of this.#all(
+      'SELECT name, value FROM outputs WHERE attempt_id = ? ORDER BY name',
+      attemptId,
+    ))
+      outputs[String(r.name)] = String(r.value);
+    return outputs;
+  }
+
+  taskOutputs(runId: string, taskId: string): Record<string, string> {
+    const row = this.#get(
+      `SELECT id FROM attempts WHERE run_id = ? AND task_id = ? AND outcome IN ('succeeded', 'cached')
+         ORDER BY attempt DESC LIMIT 1`,
+      runId,
+      taskId,
+    );
+    return row ? this.#outputsOf(String(row.id)) : {};
+  }
+
+  appendLogs(lines: StoredLogLine[]): void {
+    if (lines.length === 0) return;
+    this.#tx(() => {
+      const insert = this.#db.prepare(
+        'INSERT INTO logs (run_id, task_id, attempt, stream, time, text) VALUES (?, ?, ?, ?, ?, ?)',
+      );
+      for (const l of lines) insert.run(l.runId, l.taskId, l.attempt, l.stream, l.time, l.text);
+    });
+  }
+
+  listLogs(runId: string, taskId?: string | null, afterId = 0): (StoredLogLine & { id: number })[] {
+    const rows =
+      taskId === undefined
+        ? this.#all('SELECT * FROM logs WHERE run_id = ? AND id > ? ORDER BY id', runId, afterId)
+        : taskId === null
+          ? this.#all(
+              'SELECT * FROM logs WHERE run_id = ? AND task_id IS NULL AND id > ? ORDER BY id',
+              runId,
+              afterId,
+            )
+          : this.#all(
+              'SELECT * FROM logs WHERE run_id = ? AND task_id = ? AND id > ? ORDER BY id',
+              runId,
+              taskId,
+              afterId,
+            );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      runId: String(r.run_id),
+      taskId: r.task_id === null ? null : String(r.task_id),
+      attempt: r.attempt === null ? null : Number(r.attempt),
+      stream: String(r.stream) as StoredLogLine['stream'],
+      time: Number(r.time),
+      text: String(r.text),
+    }));
+  }
+
+  getCacheEntry(key: string, now: number): CacheEntry | undefined {
+    const r = this.#get(
+      'SELECT * FROM cache_entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
+      key,
+      now,
+    );
+    if (!r) return undefined;
+    return {
+      key: String(r.key),
+      runId: String(r.run_id),
+      taskId: String(r.task_id),
+      attempt: Number(r.attempt),
+      outputs: JSON.parse(String(r.outputs)) as Record<string, string>,
+      artifactsDir: String(r.artifacts_dir),
+      createdAt: Number(r.created_at),
+      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
+    };
+  }
+
+  putCacheEntry(e: CacheEntry): void {
+    this.#run(
+      `INSERT OR REPLACE INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      e.key,
+      e.runId,
+      e.taskId,
+      e.attempt,
+      JSON.stringify(e.outputs),
+      e.artifactsDir,
+      e.createdAt,
+      e.expiresAt,
+    );
+  }
+
+  putReceipt(r: ReceiptRecord): void {
+    this.#run(
+      'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      r.runId,
+      r.taskId,
+      r.attempt,
+      r.digest,
+      JSON.stringify(r.bundle),
+      r.createdAt,
+    );
+  }
+
+  listReceipts(runId: string): ReceiptRecord[] {
+    this.getRun(runId);
+    return this.#all(
+      'SELECT * FROM receipts WHERE run_id = ? ORDER BY created_at, task_id, attempt',
+      runId,
+    ).map((r) => ({
+      runId: String(r.run_id),
+      taskId: String(r.task_id),
+      attempt: Number(r.attempt),
+      digest: String(r.digest),
+      bundle: JSON.parse(String(r.bundle)) as unknown,
+      createdAt: Number(r.created_at),
+    }));
+  }
+
+  #acquire(name: string, owner: string, now: number, ttlMs: number, force: boolean): Lease {
+    const current = this.getLease(name);
+    if (current && !force && current.owner !== owner && current.expiresAt >= now)
+      throw new LeaseLostError(name, { details: { owner: current.owner } });
+    const token = (current?.token ?? 0) + 1;
+    this.#run(
+      `INSERT INTO leases (name, owner, token, expires_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at`,
+      name,
+      owner,
+      token,
+      now + ttlMs,
+    );
+    return { name, owner, token, expiresAt: now + ttlMs };
+  }
+
+  acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Lease {
+    return this.#tx(() => this.#acquire(name, owner, now, ttlMs, force));
+  }
+
+  getLease(name: string): Lease | undefined {
+    const r = this.#get('SELECT * FROM leases WHERE name = ?', name);
+    return r
+      ? {
+          name: String(r.name),
+          owner: String(r.owner),
+          token: Number(r.token),
+          expiresAt: Number(r.expires_at),
+        }
+      : undefined;
+  }
+
+  releaseLease(name: string, owner: string): void {
+    this.#run('UPDATE leases SET expires_at = 0 WHERE name = ? AND owner = ?', name, owner);
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

@@ -1,0 +1,227 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunnerRegistry } from '../core/index.ts';
+import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
+import {
+  fakeClock,
+  planOf,
+  processRunner,
+  sequenceRandom,
+  shellTask,
+  simpleExpressions,
+  tempDir,
+} from './helpers/engine-fixtures.ts';
+
+function setup(extra: Partial<EngineOptions> = {}) {
+  const dataDir = tempDir();
+  const store = openStore({ dataDir });
+  const runner = processRunner();
+  const engine = createEngine({
+    store,
+    dataDir,
+    runners: new RunnerRegistry().register(runner),
+    expressions: simpleExpressions,
+    concurrency: 2,
+    leaseMs: 60_000,
+    ...extra,
+  });
+  return { dataDir, store, runner, engine };
+}
+
+describe('engine scheduling with real processes', () => {
+  it('runs fan-out then fan-in in dependency order and passes outputs', async () => {
+    const { engine, store, dataDir } = setup();
+    const log = join(dataDir, 'order.log');
+    const plan = planOf([
+      shellTask('a', `echo a >> ${log}; echo "greeting=hello" >> "$MAESTRO_OUTPUT"`, {
+        outputs: ['greeting'],
+      }),
+      shellTask('b1', `echo b1 >> ${log}`, { needs: ['a'] }),
+      shellTask('b2', `echo b2 >> ${log}`, { needs: ['a'] }),
+      shellTask('c', `echo "c \${tasks.a.outputs.greeting}" >> ${log}`, { needs: ['a', 'b1', 'b2'] }),
+    ]);
+    const runId = engine.submit(plan, { actor: 'tester' });
+    const run = await engine.execute(runId);
+    expect(run.status).toBe('succeeded');
+    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('a');
+    expect(lines.slice(1, 3).sort()).toEqual(['b1', 'b2']);
+    expect(lines[3]).toBe('c hello');
+    expect(store.taskOutputs(runId, 'a')).toEqual({ greeting: 'hello' });
+    const transitions = store.listTransitions(runId, 'c').map((t) => t.to);
+    expect(transitions).toEqual(['queued', 'ready', 'running', 'succeeded']);
+  });
+
+  it('retries with exponential backoff and full jitter from the injected clock and random source', async () => {
+    const clock = fakeClock();
+    const { engine, store, dataDir } = setup({ clock, random: sequenceRandom([0.5, 0.25, 0.75]) });
+    const counter = join(dataDir, 'count');
+    writeFileSync(counter, '');
+    const plan = planOf([
+      shellTask('flaky', `echo x >> ${counter}; [ $(wc -l < ${counter}) -ge 4 ]`, {
+        retry: { limit: 5, backoff: { initialMs: 1000, factor: 2, maxMs: 3000 }, jitter: 'full' },
+      }),
+    ]);
+    const runId = engine.submit(plan);
+    const run = await engine.execute(runId);
+    expect(run.status).toBe('succeeded');
+    // ceilings 1000, 2000, min(4000, 3000) × random 0.5, 0.25, 0.75
+    expect(clock.waits).toEqual([500, 500, 2250]);
+    const attempts = store.listAttempts(runId, 'flaky');
+    expect(attempts.map((a) => a.outcome)).toEqual(['failed', 'failed', 'failed', 'succeeded']);
+  });
+
+  it('stops retrying at the limit and when the failure is not retryable', async () => {
+    const { engine, store } = setup({ clock: fakeClock() });
+    const runId = engine.submit(
+      planOf([
+        shellTask('always', 'exit 3', {
+          retry: { limit: 2, backoff: { initialMs: 10, factor: 2, maxMs: 100 }, jitter: 'none' },
+        }),
+        shellTask('after', 'true', { needs: ['always'] }),
+      ]),
+    );
+    const run = await engine.execute(runId);
+    expect(run.status).toBe('failed');
+    expect(store.listAttempts(runId, 'always').map((a) => a.exitCode)).toEqual([3, 3, 3]);
+    expect(store.getTask(runId, 'always').reason).toBe('retries_exhausted');
+    expect(store.getTask(runId, 'after')).toMatchObject({ state: 'skipped', reason: 'dependency_failed' });
+  });
+
+  it('times a task out and records timed_out', async () => {
+    const { engine, store } = setup();
+    const runId = engine.submit(planOf([shellTask('slow', 'sleep 30', { timeoutMs: 300 })]));
+    const run = await engine.execute(runId);
+    expect(run.status).toBe('failed');
+    expect(store.getTask(runId, 'slow')).toMatchObject({ state: 'timed_out', reason: 'timeout' });
+  });
+
+  it('cancels a running run, kills its process and records who cancelled', async () => {
+    const { engine, store } = setup();
+    const runId = engine.submit(
+      planOf([shellTask('long', 'sleep 30'), shellTask('next', 'true', { needs: ['long'] })]),
+    );
+    const done = engine.execute(runId);
+    await new Promise<void>((resolve) => {
+      const off = engine.subscribe((e) => {
+        if (e.type === 'task' && e.to === 'running') {
+          off();
+          resolve();
+        }
+      });
+    });
+    await engine.cancel(runId, { by: 'user:alice' });
+    const run = await done;
+    expect(run.status).toBe('cancelled');
+    expect(store.getTask(runId, 'long')).toMatchObject({ state: 'cancelled' });
+    const last = store.listTransitions(runId, null).at(-1)!;
+    expect(last).toMatchObject({ to: 'cancelled', by: 'user:alice' });
+    expect(store.listTransitions(runId, 'long').at(-1)!.by).toBe('user:alice');
+  });
+
+  it('skips on a false condition and propagates the skip unless runIfSkipped', async () => {
+    const { engine, store } = setup();
+    const runId = engine.submit(
+      planOf([
+        shellTask('gate', 'echo "go=no" >> "$MAESTRO_OUTPUT"', { outputs: ['go'] }),
+        shellTask('maybe', 'true', { needs: ['gate'], when: "tasks.gate.outputs.go == 'yes'" }),
+        shellTask('dep', 'true', { needs: ['maybe'] }),
+        shellTask('always', 'true', { needs: ['maybe'], runIfSkipped: true }),
+      ]),
+    );
+    const run = await engine.execute(runId);
+    expect(run.status).toBe('succeeded');
+    expect(store.getTask(runId, 'maybe')).toMatchObject({ state: 'skipped', reason: 'condition_false' });
+    expect(store.getTask(runId, 'dep')).toMatchObject({ state: 'skipped', reason: 'dependency_skipped' });
+    expect(store.getTask(runId, 'always').state).toBe('succeeded');
+  });
+
+  it('opens the circuit after consecutive runner errors and fails fast during the cool-down', async () => {
+    const { engine, store, runner } = setup({
+      breaker: { threshold: 2, coolDownMs: 60_000 },
+      concurrency: 1,
+    });
+    const tasks = ['t1', 't2', 't3', 't4'].map((id) =>
+      shellTask(id, 'true', { action: { type: 'argv', argv: ['/nonexistent/binary'] } }),
+    );
+    const runId = engine.submit(planOf(tasks));
+    await engine.execute(runId);
+    expect(runner.started).toEqual(['t1#1', 't2#1']);
+    const reasons = tasks.map((t) => store.getTask(runId, t.id).reason);
+    expect(reasons).toEqual(['runner_error', 'runner_error', 'circuit_open', 'circuit_open']);
+  });
+
+  it('reuses outputs and artifacts on a cache hit, and misses when inputs change', async () => {
+    const { engine, store, runner } = setup();
+    const task = (msg: string) =>
+      shellTask(
+        'build',
+        `echo "out=${msg}" >> "$MAESTRO_OUTPUT"; echo ${msg} > "$MAESTRO_ARTIFACTS/file.txt"`,
+        {
+          cache: { enabled: true },
+          outputs: ['out'],
+        },
+      );
+    const first = engine.submit(planOf([task('one')]));
+    await engine.execute(first);
+    const second = engine.submit(planOf([task('one')]));
+    await engine.execute(second);
+    expect(store.getTask(second, 'build')).toMatchObject({ state: 'cached', reason: 'cache_hit' });
+    expect(store.getTask(second, 'build').cacheKey).toBe(store.getTask(first, 'build').cacheKey);
+    expect(store.taskOutputs(second, 'build')).toEqual({ out: 'one' });
+    const cachedAttempt = store.listAttempts(second, 'build')[0]!;
+    expect(readFileSync(join(cachedAttempt.artifactsDir, 'file.txt'), 'utf8')).toBe('one\n');
+    const third = engine.submit(planOf([task('two')]));
+    await engine.execute(third);
+    expect(store.getTask(third, 'build').state).toBe('succeeded');
+    expect(runner.started).toEqual(['build#1', 'build#1']);
+  });
+
+  it('runs a user retry of only the failed part, keeping the history', async () => {
+    const { engine, store, dataDir } = setup();
+    const flag = join(dataDir, 'flag');
+    const runId = engine.submit(
+      planOf([
+        shellTask('ok', 'true'),
+        shellTask('fix', `test -f ${flag}`, { needs: ['ok'] }),
+        shellTask('end', 'true', { needs: ['fix'] }),
+      ]),
+    );
+    expect((await engine.execute(runId)).status).toBe('failed');
+    writeFileSync(flag, '');
+    engine.retry(runId, { by: 'user:bob' });
+    expect((await engine.execute(runId)).status).toBe('succeeded');
+    expect(store.listAttempts(runId, 'ok')).toHaveLength(1);
+    expect(store.listAttempts(runId, 'fix').map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
+    expect(store.listTransitions(runId, 'end').map((t) => t.to)).toEqual([
+      'queued',
+      'skipped',
+      'queued',
+      'ready',
+      'running',
+      'succeeded',
+    ]);
+  });
+
+  it('redacts secrets from logs, outputs and errors', async () => {
+    const { engine, store } = setup({ secrets: { TOKEN: 's3cr3t-value' } });
+    const runId = engine.submit(
+      planOf([
+        shellTask(
+          'leak',
+          'echo "token is ${secrets.TOKEN}"; echo "t=${secrets.TOKEN}" >> "$MAESTRO_OUTPUT"',
+          {
+            secrets: ['TOKEN'],
+            outputs: ['t'],
+          },
+        ),
+      ]),
+    );
+    await engine.execute(runId);
+    const text = JSON.stringify([store.listLogs(runId), store.listAttempts(runId)]);
+    expect(text).toContain('token is ***');
+    expect(text).not.toContain('s3cr3t-value');
+    expect(store.taskOutputs(runId, 'leak')).toEqual({ t: '***' });
+  });
+});
