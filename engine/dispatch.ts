@@ -80,8 +80,10 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
   const action = task.action;
   switch (action.type) {
     case 'shell':
+      // The compiler already moved every expression of a script into MAESTRO_EXPR_<n> env
+      // entries, so the script text is passed as it is: values reach the shell only as data.
       return {
-        command: { kind: 'shell', script: asString(render(action.script)) },
+        command: { kind: 'shell', script: action.script },
         env,
         with: withValues,
         redact,

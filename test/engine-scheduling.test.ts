@@ -39,7 +39,10 @@ describe('engine scheduling with real processes', () => {
       }),
       shellTask('b1', `echo b1 >> ${log}`, { needs: ['a'] }),
       shellTask('b2', `echo b2 >> ${log}`, { needs: ['a'] }),
-      shellTask('c', `echo "c \${tasks.a.outputs.greeting}" >> ${log}`, { needs: ['a', 'b1', 'b2'] }),
+      shellTask('c', `echo "c $MAESTRO_EXPR_0" >> ${log}`, {
+        needs: ['a', 'b1', 'b2'],
+        env: { MAESTRO_EXPR_0: '${tasks.a.outputs.greeting}' },
+      }),
     ]);
     const runId = engine.submit(plan, { actor: 'tester' });
     const run = await engine.execute(runId);
@@ -210,8 +213,9 @@ describe('engine scheduling with real processes', () => {
       planOf([
         shellTask(
           'leak',
-          'echo "token is ${secrets.TOKEN}"; echo "t=${secrets.TOKEN}" >> "$MAESTRO_OUTPUT"',
+          'echo "token is $MAESTRO_EXPR_0"; echo "t=$MAESTRO_EXPR_0" >> "$MAESTRO_OUTPUT"; exit 1',
           {
+            env: { MAESTRO_EXPR_0: '${secrets.TOKEN}' },
             secrets: ['TOKEN'],
             outputs: ['t'],
           },
@@ -222,6 +226,7 @@ describe('engine scheduling with real processes', () => {
     const text = JSON.stringify([store.listLogs(runId), store.listAttempts(runId)]);
     expect(text).toContain('token is ***');
     expect(text).not.toContain('s3cr3t-value');
-    expect(store.taskOutputs(runId, 'leak')).toEqual({ t: '***' });
+    expect(store.listAttempts(runId, 'leak')[0]!.outputs).toEqual({ t: '***' });
+    expect(store.listAttempts(runId, 'leak')[0]!.inputs).toMatchObject({ env: { MAESTRO_EXPR_0: '***' } });
   });
 });
