@@ -23,3 +23,4 @@ export {
   type DisclosureReport,
 } from './disclosure/verify-disclosure.ts';
 export { readTgzStrict, DEFAULT_READ_LIMITS, type ReadLimits } from './disclosure/tar-read.ts';
+export { resolveSigner, signingConfigFromEnv, type SigningConfig } from './resolve-signer.ts';

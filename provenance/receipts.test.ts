@@ -31,13 +31,19 @@ describe('attempt receipts', () => {
     const { signer, publicKeyPem } = freshKeySigner();
     const attestor = createAttestor({ signer });
     const receipt = await attestor.attestAttempt(attemptEvidence());
-    expect((receipt.bundle as { mediaType: string }).mediaType).toBe('application/vnd.dev.sigstore.bundle.v0.3+json');
+    expect((receipt.bundle as { mediaType: string }).mediaType).toBe(
+      'application/vnd.dev.sigstore.bundle.v0.3+json',
+    );
     const verified = verifyBundle(receipt.bundle, {
       publicKey: publicKeyPem,
       artifacts: [{ name: 'report.json', data: Buffer.from('{"rows":42}\n') }],
     });
     expect(verified.payloadDigest).toBe(receipt.digest);
-    expect(verified.signer).toEqual({ kind: 'key', keyFingerprint: signer.keyFingerprint, development: false });
+    expect(verified.signer).toEqual({
+      kind: 'key',
+      keyFingerprint: signer.keyFingerprint,
+      development: false,
+    });
     expect(verified.warnings).toEqual([]);
     const statement = verified.statement as ReceiptStatement;
     expect(statement._type).toBe('https://in-toto.io/Statement/v1');
@@ -67,14 +73,23 @@ describe('attempt receipts', () => {
     ['failed', 2],
     ['cancelled', null],
     ['timed_out', null],
-  ] as const)('signs a %s attempt with no artifacts, its subject the outputs document', async (status, exitCode) => {
-    const { signer, publicKeyPem } = freshKeySigner();
-    const evidence = attemptEvidence({ status, exitCode, artifacts: [], outputs: {} });
-    const receipt = await createAttestor({ signer }).attestAttempt(evidence);
-    const statement = verifyBundle(receipt.bundle, { publicKey: publicKeyPem }).statement as ReceiptStatement;
-    expect(statement.subject).toEqual([{ name: OUTPUTS_SUBJECT, digest: { sha256: sha256Digest(outputsDocument({})).slice(7) } }]);
-    expect(statement.predicate.buildDefinition.internalParameters.maestro).toMatchObject({ status, exitCode });
-  });
+  ] as const)(
+    'signs a %s attempt with no artifacts, its subject the outputs document',
+    async (status, exitCode) => {
+      const { signer, publicKeyPem } = freshKeySigner();
+      const evidence = attemptEvidence({ status, exitCode, artifacts: [], outputs: {} });
+      const receipt = await createAttestor({ signer }).attestAttempt(evidence);
+      const statement = verifyBundle(receipt.bundle, { publicKey: publicKeyPem })
+        .statement as ReceiptStatement;
+      expect(statement.subject).toEqual([
+        { name: OUTPUTS_SUBJECT, digest: { sha256: sha256Digest(outputsDocument({})).slice(7) } },
+      ]);
+      expect(statement.predicate.buildDefinition.internalParameters.maestro).toMatchObject({
+        status,
+        exitCode,
+      });
+    },
+  );
 
   it('records a cache hit with its key', async () => {
     const { signer, publicKeyPem } = freshKeySigner();
@@ -91,16 +106,23 @@ describe('attempt receipts', () => {
   it('takes the builder id from the attestor, never from evidence', async () => {
     const { signer, publicKeyPem } = freshKeySigner();
     const attestor = createAttestor({ signer, builderId: 'https://maestro.example/builder' });
-    const hostile = { ...attemptEvidence(), builder: { id: 'https://evil' } } as ReturnType<typeof attemptEvidence>;
-    const statement = verifyBundle((await attestor.attestAttempt(hostile)).bundle, { publicKey: publicKeyPem })
-      .statement as ReceiptStatement;
+    const hostile = { ...attemptEvidence(), builder: { id: 'https://evil' } } as ReturnType<
+      typeof attemptEvidence
+    >;
+    const statement = verifyBundle((await attestor.attestAttempt(hostile)).bundle, {
+      publicKey: publicKeyPem,
+    }).statement as ReceiptStatement;
     expect(statement.predicate.runDetails.builder.id).toBe('https://maestro.example/builder');
   });
 
   it('refuses evidence whose artifact path escapes the artifacts dir', async () => {
     const { signer } = freshKeySigner();
-    const evidence = attemptEvidence({ artifacts: [{ path: '../other-run/x', digest: sha256Digest('x'), size: 1 }] });
-    await expect(createAttestor({ signer }).attestAttempt(evidence)).rejects.toMatchObject({ code: 'evidence_invalid' });
+    const evidence = attemptEvidence({
+      artifacts: [{ path: '../other-run/x', digest: sha256Digest('x'), size: 1 }],
+    });
+    await expect(createAttestor({ signer }).attestAttempt(evidence)).rejects.toMatchObject({
+      code: 'evidence_invalid',
+    });
   });
 
   it('signs a run receipt whose subjects are the attempt receipts', async () => {
@@ -136,11 +158,16 @@ describe('verification failures', () => {
     expect(reasonOf(() => verifyBundle(changed, { publicKey: publicKeyPem }))).toBe('signature_invalid');
     expect(reasonOf(() => verifyBundle(bundle, { publicKey: other.publicKeyPem }))).toBe('signer_mismatch');
     expect(
-      reasonOf(() => verifyBundle(bundle, { publicKey: publicKeyPem, artifacts: [{ name: 'x', data: Buffer.from('nope') }] })),
+      reasonOf(() =>
+        verifyBundle(bundle, {
+          publicKey: publicKeyPem,
+          artifacts: [{ name: 'x', data: Buffer.from('nope') }],
+        }),
+      ),
     ).toBe('artifact_mismatch');
-    expect(reasonOf(() => verifyBundle({ ...bundle, mediaType: 'application/json' }, { publicKey: publicKeyPem }))).toBe(
-      'bundle_media_type',
-    );
+    expect(
+      reasonOf(() => verifyBundle({ ...bundle, mediaType: 'application/json' }, { publicKey: publicKeyPem })),
+    ).toBe('bundle_media_type');
     expect(reasonOf(() => verifyBundle(bundle, {}))).toBe('verification_material_missing');
   });
 

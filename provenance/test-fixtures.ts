@@ -6,7 +6,9 @@ import type { ProvenanceSigner } from './signer.ts';
 
 export function freshKeySigner(): { signer: ProvenanceSigner; publicKeyPem: string } {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const signer = createLocalKeySigner({ privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
+  const signer = createLocalKeySigner({
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  });
   return { signer, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString() };
 }
 

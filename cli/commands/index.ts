@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerVerify } from './verify.ts';
+import { registerReceipts } from './receipts.ts';
+import { registerDisclose } from './disclose.ts';
 
 /** Every command registers itself here, one line each. */
-export function registerCommands(_program: Command, _context: CliContext): void {}
+export function registerCommands(program: Command, context: CliContext): void {
+  registerVerify(program, context);
+  registerReceipts(program, context);
+  registerDisclose(program, context);
+}

@@ -1,0 +1,131 @@
+/**
+ * `maestro disclose <run> -o bundle.tgz`: packs a run's evidence under a signed index.
+ * `maestro disclose verify bundle.tgz`: verifies such an archive offline, in memory.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { systemClock, UsageError } from '../../core/index.ts';
+import { openStore } from '../../engine/index.ts';
+import {
+  ProvenanceError,
+  packDisclosure,
+  resolveSigner,
+  signingConfigFromEnv,
+  verifyDisclosure,
+  type DisclosureReport,
+} from '../../provenance/index.ts';
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { gatherDisclosure } from './disclose-gather.ts';
+import {
+  addTrustOptions,
+  dataDirOf,
+  readInputFile,
+  resolveTrust,
+  type TrustFlags,
+} from './provenance-options.ts';
+
+interface DiscloseFlags {
+  output?: string;
+  dataDir?: string;
+  signingKey?: string;
+  manifest?: string;
+  decisions?: string;
+  approval?: string;
+  trustedRoot?: string;
+}
+
+export function registerDisclose(program: Command, context: CliContext): void {
+  const disclose = program
+    .command('disclose')
+    .description("pack a run's artifacts, receipts, plan, policy decisions and approval under a signed index")
+    .argument('<run>', 'run id')
+    .option('-o, --output <file>', 'the archive to write (.tgz)')
+    .option('--data-dir <dir>', 'Maestro data directory (default $MAESTRO_DATA_DIR or .maestro-data)')
+    .option('--signing-key <pem>', 'ECDSA P-256 private key (default $MAESTRO_SIGNING_KEY, else the dev key)')
+    .option('--manifest <file>', 'the workflow manifest to include')
+    .option(
+      '--decisions <file>',
+      'policy decision log (JSON Lines; default <data-dir>/policy/decisions.jsonl)',
+    )
+    .option('--approval <file>', "the run's approval attestation (Sigstore bundle)")
+    .option('--trusted-root <file>', 'Sigstore trusted_root.json to include for keyless receipts')
+    .action((runId: string, flags: DiscloseFlags) => runDisclose(context, runId, flags));
+  addTrustOptions(
+    disclose
+      .command('verify')
+      .description('verify a disclosure archive offline; exit 1 with a named reason on any problem')
+      .argument('<archive>', 'a .tgz made by `maestro disclose`')
+      .option('--format <format>', 'text or json', 'text'),
+  ).action((archive: string, flags: TrustFlags & { format: string }) =>
+    runDiscloseVerify(context, archive, flags),
+  );
+}
+
+async function runDisclose(context: CliContext, runId: string, flags: DiscloseFlags): Promise<void> {
+  const { io } = context;
+  if (!flags.output) throw new UsageError('disclose needs -o <bundle.tgz>');
+  const dataDir = dataDirOf(io, flags.dataDir);
+  const config = signingConfigFromEnv(io.env, dataDir);
+  const signer = await resolveSigner(
+    flags.signingKey ? { dataDir, keyPath: resolve(io.cwd, flags.signingKey) } : config,
+  );
+  const readJson = (path: string | undefined, what: string) =>
+    path === undefined ? undefined : (JSON.parse(readInputFile(io, path, what).toString('utf8')) as unknown);
+  const store = openStore({ dataDir });
+  let archive: Buffer;
+  try {
+    const input = gatherDisclosure(store, runId, {
+      dataDir,
+      now: systemClock.now(),
+      ...(flags.manifest ? { manifest: readInputFile(io, flags.manifest, 'manifest').toString('utf8') } : {}),
+      ...(flags.decisions ? { decisions: readInputFile(io, flags.decisions, 'decision log') } : {}),
+      ...(flags.approval ? { approval: readJson(flags.approval, 'approval attestation') } : {}),
+      ...(flags.trustedRoot ? { trustedRoot: readJson(flags.trustedRoot, 'trusted root') } : {}),
+    });
+    archive = await packDisclosure(input, signer);
+    io.stdout(
+      `wrote ${flags.output}: run ${runId}, ${input.attemptReceipts.length + (input.runReceipt ? 1 : 0)} receipt(s), ` +
+        `${input.artifacts.length} artifact(s), signed by ${signer.keyFingerprint ?? 'keyless identity'}\n`,
+    );
+  } finally {
+    store.close();
+  }
+  writeFileSync(resolve(io.cwd, flags.output), archive);
+  if (signer.warning) io.stdout(`warning: index and receipts ${signer.warning}\n`);
+}
+
+async function runDiscloseVerify(
+  context: CliContext,
+  archivePath: string,
+  flags: TrustFlags & { format: string },
+): Promise<void> {
+  const { io } = context;
+  const bytes = readFileSync(resolve(io.cwd, archivePath));
+  const trust = resolveTrust(io, flags, { optional: true });
+  let report: DisclosureReport;
+  try {
+    report = await verifyDisclosure(bytes, trust ?? {});
+  } catch (error) {
+    if (!(error instanceof ProvenanceError)) throw error;
+    if (flags.format === 'json')
+      io.stdout(`${JSON.stringify({ ok: false, reason: error.reason, message: error.message })}\n`);
+    else io.stderr(`maestro: disclosure REJECTED (${error.reason}): ${error.message}\n`);
+    context.exitCode = ExitCode.inputErrors;
+    return;
+  }
+  if (flags.format === 'json') {
+    io.stdout(`${JSON.stringify({ ok: true, ...report })}\n`);
+    return;
+  }
+  const signer =
+    report.signer.kind === 'key'
+      ? `key ${report.signer.keyFingerprint}${report.signer.development ? ' (development key)' : ''}`
+      : `${report.signer.subjectAlternativeName} issued by ${report.signer.issuer}`;
+  io.stdout(
+    `verified ${archivePath}: run ${report.runId}, ${report.files} file(s), ${report.receipts} receipt(s), ` +
+      `${report.artifacts} artifact(s)\n  signer: ${signer} (${report.trust === 'pinned' ? 'pinned' : "the archive's own key"})\n`,
+  );
+  for (const warning of report.warnings) io.stdout(`warning: ${warning}\n`);
+}
