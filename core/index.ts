@@ -5,6 +5,7 @@ export * from './errors.ts';
 export * from './states.ts';
 export * from './canonical.ts';
 export * from './plan.ts';
+export * from './manifest.ts';
 export * from './ports/clock.ts';
 export * from './ports/runner.ts';
 export * from './ports/policy.ts';

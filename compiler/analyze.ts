@@ -1,0 +1,323 @@
+import type { CatalogEntry, ManifestTask, TaskCatalog } from '../core/index.ts';
+import { checkReference } from './check-references.ts';
+import type { ReferenceContext } from './check-references.ts';
+import { Code } from './codes.ts';
+import { conditionChecker } from './condition.ts';
+import { findCycles, topologicalOrder } from './dag.ts';
+import { forEachString, scanTemplate } from './expressions.ts';
+import type { Finding } from './finding.ts';
+import { pointerOf } from './finding.ts';
+import { Limits } from './limits.ts';
+import { resolveUses, withValidator } from './resolve-catalog.ts';
+
+/** A declared task after checking: what the planner needs. */
+export interface TaskModel {
+  index: number;
+  id: string;
+  task: ManifestTask;
+  entry?: CatalogEntry;
+  /** Declared-task indices this task waits for (explicit `needs` and output references), ascending. */
+  deps: number[];
+  secrets: Set<string>;
+  outputs: string[];
+  matrixKeys: string[];
+}
+
+type Rec = Record<string, unknown>;
+const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The semantic pass: ids, catalog references, `with` inputs, expressions, `when`, needs and the
+ * DAG. Defensive about shape (it also runs when the schema found problems, so every problem is
+ * reported at once).
+ */
+export function analyze(
+  manifest: unknown,
+  catalog: TaskCatalog,
+): { findings: Finding[]; tasks: TaskModel[] } {
+  const findings: Finding[] = [];
+  const spec = isRecord(manifest) && isRecord(manifest.spec) ? manifest.spec : {};
+  const params = isRecord(spec.params) ? spec.params : {};
+  const paramTypes: Record<string, string> = {};
+  for (const [name, param] of Object.entries(params))
+    if (isRecord(param) && typeof param.type === 'string') {
+      paramTypes[name] = param.type;
+      if ('default' in param && !matchesType(param.default, param.type))
+        findings.push({
+          code: Code.paramDefault,
+          severity: 'error',
+          message: `the default of \`${name}\` is not of type ${param.type}`,
+          pointer: pointerOf('spec', 'params', name, 'default'),
+        });
+    }
+  const rawTasks = Array.isArray(spec.tasks) ? spec.tasks : [];
+  const byId = new Map<string, number>();
+  const models: TaskModel[] = [];
+  const checkWith = withValidator();
+  rawTasks.forEach((raw, index) => {
+    if (!isRecord(raw) || typeof raw.id !== 'string') return;
+    const id = raw.id;
+    const at = (...tokens: (string | number)[]) => pointerOf('spec', 'tasks', index, ...tokens);
+    if (byId.has(id)) {
+      findings.push({
+        code: Code.duplicateTaskId,
+        severity: 'error',
+        message: `duplicate task id \`${id}\` (also task #${(byId.get(id) as number) + 1})`,
+        hint: 'task ids must be unique',
+        pointer: at('id'),
+      });
+      return;
+    }
+    byId.set(id, models.length);
+    const model: TaskModel = {
+      index,
+      id,
+      task: raw as unknown as ManifestTask,
+      deps: [],
+      secrets: new Set(),
+      outputs: Array.isArray(raw.outputs)
+        ? raw.outputs.filter((o): o is string => typeof o === 'string')
+        : [],
+      matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : [],
+    };
+    if (typeof raw.uses === 'string' && /^tasks\/.+@.+$/.test(raw.uses)) {
+      const resolved = resolveUses(raw.uses, catalog, at('uses'));
+      if ('finding' in resolved) findings.push(resolved.finding);
+      else {
+        model.entry = resolved.entry;
+        for (const o of resolved.entry.outputs) if (!model.outputs.includes(o)) model.outputs.push(o);
+        findings.push(...checkWith(resolved.entry, isRecord(raw.with) ? raw.with : {}, at('with')));
+      }
+    } else if (raw.with !== undefined && raw.uses === undefined)
+      findings.push({
+        code: Code.withWithoutUses,
+        severity: 'warning',
+        message: '`with` is ignored: the task does not `uses` a catalog task',
+        hint: 'pass values to `run` tasks through `env`',
+        pointer: at('with'),
+        onKey: true,
+      });
+    if (isRecord(raw.matrix)) {
+      const count = Object.values(raw.matrix).reduce<number>(
+        (n, v) => n * (Array.isArray(v) ? v.length : 1),
+        1,
+      );
+      if (count > Limits.maxMatrixExpansions)
+        findings.push({
+          code: Code.matrixTooLarge,
+          severity: 'error',
+          message: `the matrix expands to ${count} tasks; the limit is ${Limits.maxMatrixExpansions}`,
+          pointer: at('matrix'),
+          onKey: true,
+        });
+    }
+    models.push(model);
+  });
+
+  const taskInfo: ReferenceContext['tasks'] = new Map(
+    models.map((m) => [m.id, { outputs: new Set(m.outputs), matrix: m.matrixKeys.length > 0 }]),
+  );
+  const paramNames = new Set(Object.keys(params));
+  const checkCondition = conditionChecker(paramTypes);
+  const conditionCache = new Map<string, ReturnType<typeof checkCondition>>();
+
+  // References in defaults.env: params, secrets, run and workload only.
+  const defaults = isRecord(spec.defaults) ? spec.defaults : {};
+  checkTemplates(
+    defaults.env,
+    ['spec', 'defaults', 'env'],
+    {
+      params: paramNames,
+      tasks: taskInfo,
+      matrixKeys: undefined,
+      selfId: undefined,
+      allowSecrets: true,
+    },
+    findings,
+  );
+
+  // Edge pointers: where an edge `a needs b` is written, to place a cycle diagnostic.
+  const edgeAt = new Map<string, Finding>();
+  for (const model of models) {
+    const raw = model.task as unknown as Rec;
+    const at = (...tokens: (string | number)[]) => pointerOf('spec', 'tasks', model.index, ...tokens);
+    const context: ReferenceContext = {
+      params: paramNames,
+      tasks: taskInfo,
+      matrixKeys: new Set(model.matrixKeys),
+      selfId: model.id,
+      allowSecrets: true,
+    };
+    const deps = new Set<number>();
+    for (const field of ['run', 'with', 'env', 'command', 'args', 'image'] as const) {
+      for (const use of checkTemplates(
+        raw[field],
+        ['spec', 'tasks', model.index, field],
+        context,
+        findings,
+      )) {
+        if (use.secret !== undefined) model.secrets.add(use.secret);
+        if (use.dependsOn !== undefined) {
+          const d = byId.get(use.dependsOn) as number;
+          if (!deps.has(d)) edgeAt.set(`${model.id}\u0000${use.dependsOn}`, use.place);
+          deps.add(d);
+        }
+      }
+    }
+    if (typeof raw.when === 'string') {
+      let check = conditionCache.get(raw.when);
+      if (!check) conditionCache.set(raw.when, (check = checkCondition(raw.when)));
+      let refProblem = false;
+      const seen = new Map<string, number>();
+      for (const ref of check.refs) {
+        const text = raw.when.slice(ref.start, ref.end);
+        const occurrence = seen.get(text) ?? 0;
+        seen.set(text, occurrence + 1);
+        const place = { pointer: at('when'), span: { text, occurrence } };
+        const result = checkReference(ref.path, { ...context, allowSecrets: false }, place);
+        if ('finding' in result) {
+          refProblem = true;
+          findings.push(result.finding);
+        } else if (result.dependsOn !== undefined) {
+          const d = byId.get(result.dependsOn) as number;
+          if (!deps.has(d)) edgeAt.set(`${model.id}\u0000${result.dependsOn}`, { ...place } as Finding);
+          deps.add(d);
+        }
+      }
+      if (check.error && (check.error.kind === 'syntax' || !refProblem))
+        findings.push({
+          code: check.error.kind === 'syntax' ? Code.celSyntax : Code.celType,
+          severity: 'error',
+          message: `invalid condition: ${check.error.message}`,
+          hint: 'a `when` is a CEL boolean expression, e.g. tasks.test.outputs.passed == true',
+          pointer: at('when'),
+        });
+    }
+    if (Array.isArray(raw.needs)) {
+      const listed = new Set<string>();
+      raw.needs.forEach((need, j) => {
+        if (typeof need !== 'string') return;
+        const place = { pointer: at('needs', j) };
+        if (listed.has(need)) {
+          findings.push({
+            code: Code.duplicateNeed,
+            severity: 'warning',
+            message: `\`${need}\` is listed twice`,
+            ...place,
+          });
+          return;
+        }
+        listed.add(need);
+        if (need === model.id) {
+          findings.push({
+            code: Code.selfDependency,
+            severity: 'error',
+            message: `task \`${need}\` needs itself`,
+            hint: 'remove it from `needs`',
+            ...place,
+          });
+          return;
+        }
+        const d = byId.get(need);
+        if (d === undefined) {
+          findings.push({
+            code: Code.unknownNeed,
+            severity: 'error',
+            message: `\`needs\` names an unknown task \`${need}\``,
+            ...(closestHint(need, [...byId.keys()]) ?? {}),
+            ...place,
+          });
+          return;
+        }
+        edgeAt.set(`${model.id}\u0000${need}`, place as Finding);
+        deps.add(d);
+      });
+    }
+    model.deps = [...deps].sort((x, y) => x - y);
+  }
+
+  const needs = models.map((m) => m.deps);
+  const { blocked } = topologicalOrder(needs);
+  if (blocked.length > 0)
+    for (const cycle of findCycles(needs, blocked)) {
+      const ids = cycle.map((i) => (models[i] as TaskModel).id);
+      const first = ids[0] as string;
+      const place: Pick<Finding, 'pointer' | 'span'> = edgeAt.get(`${first}\u0000${ids[1] ?? first}`) ?? {
+        pointer: pointerOf('spec', 'tasks', (models[cycle[0] as number] as TaskModel).index),
+      };
+      findings.push({
+        code: Code.cycle,
+        severity: 'error',
+        message: `dependency cycle: ${[...ids, first].join(' → ')}`,
+        hint: 'remove one of these dependencies (a `needs` entry or an output reference)',
+        pointer: place.pointer,
+        ...(place.span ? { span: place.span } : {}),
+      });
+    }
+  return { findings, tasks: models };
+}
+
+function closestHint(name: string, ids: string[]): { hint: string } | undefined {
+  let best: string | undefined;
+  for (const id of ids) if (id.toLowerCase() === name.toLowerCase()) best = id;
+  return best ? { hint: `did you mean \`${best}\`?` } : undefined;
+}
+
+/** Checks every expression in the strings of `value`; returns what they use, with their place. */
+function checkTemplates(
+  value: unknown,
+  base: (string | number)[],
+  context: ReferenceContext,
+  findings: Finding[],
+): ({ place: Finding } & ReturnType<typeof useOf>)[] {
+  const uses: ({ place: Finding } & ReturnType<typeof useOf>)[] = [];
+  forEachString(value, (text, path) => {
+    const { refs, malformed } = scanTemplate(text);
+    const pointer = pointerOf(...base, ...path);
+    const seen = new Map<string, number>();
+    const occurrenceOf = (t: string) => {
+      const n = seen.get(t) ?? 0;
+      seen.set(t, n + 1);
+      return n;
+    };
+    for (const bad of malformed)
+      findings.push({
+        code: Code.badExpression,
+        severity: 'error',
+        message: `malformed expression ${bad.text}`,
+        hint: 'an expression is a dotted path such as ${params.region}; write $${ for a literal ${',
+        pointer,
+        span: { text: bad.text, occurrence: occurrenceOf(bad.text) },
+      });
+    for (const ref of refs) {
+      const place = { pointer, span: { text: ref.text, occurrence: occurrenceOf(ref.text) } };
+      const result = checkReference(ref.path, context, place);
+      if ('finding' in result) findings.push(result.finding);
+      else uses.push({ place: place as Finding, ...useOf(result) });
+    }
+  });
+  return uses;
+}
+
+function useOf(r: { dependsOn?: string; secret?: string }): { dependsOn?: string; secret?: string } {
+  return r;
+}
+
+function matchesType(value: unknown, type: string): boolean {
+  switch (type) {
+    case 'string':
+      return typeof value === 'string';
+    case 'number':
+      return typeof value === 'number';
+    case 'integer':
+      return Number.isInteger(value);
+    case 'boolean':
+      return typeof value === 'boolean';
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return isRecord(value);
+    default:
+      return true;
+  }
+}

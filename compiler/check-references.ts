@@ -1,0 +1,145 @@
+import { Code } from './codes.ts';
+import type { Finding } from './finding.ts';
+import { closest } from './validate-schema.ts';
+
+/** What a reference may point at, from the place it is written. */
+export interface ReferenceContext {
+  params: ReadonlySet<string>;
+  /** Declared id → declared outputs; null outputs means the task has a matrix. */
+  tasks: ReadonlyMap<string, { outputs: ReadonlySet<string>; matrix: boolean }>;
+  /** Matrix keys of the task being checked; undefined outside a task (e.g. `defaults.env`). */
+  matrixKeys: ReadonlySet<string> | undefined;
+  /** Id of the task being checked, undefined in `defaults`. */
+  selfId: string | undefined;
+  /** `when` has no secrets (conditions are logged; secrets must not be). */
+  allowSecrets: boolean;
+}
+
+export interface ReferenceUse {
+  /** Declared task id this reference depends on (an implicit edge), if any. */
+  dependsOn?: string;
+  secret?: string;
+}
+
+/**
+ * Checks one dotted reference (`params.x`, `tasks.a.outputs.b`, ...). Returns the finding to
+ * report, or what the reference uses. `place` fills pointer and span.
+ */
+export function checkReference(
+  path: readonly string[],
+  context: ReferenceContext,
+  place: Pick<Finding, 'pointer' | 'span'>,
+): { finding: Finding } | ReferenceUse {
+  const fail = (code: Finding['code'], message: string, hint?: string) => ({
+    finding: { code, severity: 'error' as const, message, ...(hint ? { hint } : {}), ...place },
+  });
+  const [root, a, b, c, ...rest] = path;
+  const shown = path.join('.');
+  switch (root) {
+    case 'params': {
+      if (a === undefined) return fail(Code.badExpression, '`params` needs a param name, e.g. params.region');
+      if (!context.params.has(a)) {
+        const near = closest(a, [...context.params]);
+        return fail(
+          Code.unknownParam,
+          `unknown param \`${a}\``,
+          near ? `did you mean \`params.${near}\`?` : 'declare it under spec.params',
+        );
+      }
+      return {};
+    }
+    case 'secrets':
+      if (!context.allowSecrets)
+        return fail(
+          Code.badExpression,
+          'secrets are not available here',
+          'pass the secret to the task through `env` or `with`',
+        );
+      if (a === undefined || b !== undefined)
+        return fail(Code.badExpression, `\`${shown}\` is not a secret reference`, 'write secrets.NAME');
+      return { secret: a };
+    case 'workload':
+      if (a !== 'identity' || b !== undefined)
+        return fail(
+          Code.badExpression,
+          `unknown reference \`${shown}\``,
+          'the only workload field is workload.identity',
+        );
+      return {};
+    case 'run':
+      if (a !== 'id' || b !== undefined)
+        return fail(Code.badExpression, `unknown reference \`${shown}\``, 'the only run field is run.id');
+      return {};
+    case 'matrix':
+      if (
+        context.matrixKeys === undefined ||
+        a === undefined ||
+        !context.matrixKeys.has(a) ||
+        b !== undefined
+      )
+        return fail(
+          Code.unknownMatrixKey,
+          context.matrixKeys === undefined || context.matrixKeys.size === 0
+            ? `\`${shown}\` is used outside a matrix`
+            : `unknown matrix key \`${a ?? ''}\``,
+          context.matrixKeys && context.matrixKeys.size > 0
+            ? `this task's matrix keys: ${[...context.matrixKeys].join(', ')}`
+            : 'add a `matrix` to this task, or remove the reference',
+        );
+      return {};
+    case 'tasks': {
+      if (context.selfId === undefined)
+        return fail(
+          Code.badExpression,
+          'task outputs cannot be referenced here',
+          'reference outputs inside a task',
+        );
+      if (a === undefined || b !== 'outputs' || c === undefined || rest.length > 0)
+        return fail(
+          Code.badExpression,
+          `\`${shown}\` is not an output reference`,
+          'write tasks.<id>.outputs.<name>',
+        );
+      const task = context.tasks.get(a);
+      if (!task) {
+        const near = closest(a, [...context.tasks.keys()]);
+        return fail(
+          Code.unknownTaskRef,
+          `unknown task \`${a}\``,
+          near ? `did you mean \`${near}\`?` : undefined,
+        );
+      }
+      if (a === context.selfId)
+        return fail(
+          Code.selfDependency,
+          `task \`${a}\` references its own output`,
+          'outputs are only available to later tasks',
+        );
+      if (task.matrix)
+        return fail(
+          Code.matrixOutputRef,
+          `\`${a}\` is a matrix task: its outputs have one value per expansion`,
+          'add a task that needs it and combines the values, and reference that task',
+        );
+      if (!task.outputs.has(c))
+        return fail(
+          Code.undeclaredOutput,
+          `task \`${a}\` does not declare the output \`${c}\``,
+          task.outputs.size > 0
+            ? `declared outputs: ${[...task.outputs].join(', ')}`
+            : `add \`outputs: [${c}]\` to task \`${a}\``,
+        );
+      return { dependsOn: a };
+    }
+    default: {
+      const near = closest(root ?? '', ['params', 'secrets', 'workload', 'tasks', 'matrix', 'run']);
+      return fail(
+        Code.badExpression,
+        `unknown reference root \`${root ?? ''}\``,
+        near
+          ? `did you mean \`${near}\`?`
+          : 'expressions start with params, secrets, workload, tasks, matrix or run',
+      );
+    }
+  }
+}

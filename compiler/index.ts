@@ -1,0 +1,13 @@
+// The compiler's public face: manifest → Plan with diagnostics, and the expression, condition
+// and duration helpers the engine uses at dispatch time. Pure: no fs, network, env or clock.
+export { compileManifest } from './compile.ts';
+export type { CompileOptions, CompileResult } from './compile.ts';
+export { renderTemplate } from './render.ts';
+export type { ExpressionScope } from './render.ts';
+export { evaluateCondition } from './condition.ts';
+export { parseDuration, DurationError } from './duration.ts';
+export { ExpressionError, ConditionError } from './errors.ts';
+export { planToMermaid, planToDot } from './graph.ts';
+export { Code as DiagnosticCode, codeDescriptions } from './codes.ts';
+export { Limits as CompilerLimits } from './limits.ts';
+export { PlanDefaults } from './build-plan.ts';

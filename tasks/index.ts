@@ -1,0 +1,79 @@
+// The built-in task catalog: every folder under tasks/ holding a task.json is one catalog task.
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { catalogFromEntries, InputError } from '../core/index.ts';
+import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
+
+const tasksRoot = fileURLToPath(new URL('.', import.meta.url));
+
+/** Reads tasks/<name>/task.json for every built-in task and computes each package's digest. */
+export async function loadBuiltinCatalog(): Promise<TaskCatalog> {
+  return catalogFromEntries(await loadCatalogEntries(tasksRoot));
+}
+
+/** Catalog entries of every task package directly under `root` (a folder with a task.json). */
+export async function loadCatalogEntries(root: string): Promise<CatalogEntry[]> {
+  const entries: CatalogEntry[] = [];
+  for (const dirent of (await readdir(root, { withFileTypes: true })).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    if (!dirent.isDirectory()) continue;
+    const folder = join(root, dirent.name);
+    let manifest: string;
+    try {
+      manifest = await readFile(join(folder, 'task.json'), 'utf8');
+    } catch {
+      continue; // not a task package
+    }
+    entries.push(await entryOf(folder, manifest));
+  }
+  return entries;
+}
+
+async function entryOf(folder: string, manifestText: string): Promise<CatalogEntry> {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(manifestText) as Record<string, unknown>;
+  } catch (error) {
+    throw new InputError('task_package_invalid', `${join(folder, 'task.json')} is not valid JSON`, {
+      cause: error,
+    });
+  }
+  const { name, version, description, inputs, outputs, targetInputs, image } = parsed;
+  if (typeof name !== 'string' || typeof version !== 'string' || typeof description !== 'string')
+    throw new InputError(
+      'task_package_invalid',
+      `${join(folder, 'task.json')} needs string name, version and description`,
+    );
+  return {
+    name,
+    version,
+    description,
+    inputs: (inputs ?? { type: 'object' }) as Record<string, unknown>,
+    outputs: Array.isArray(outputs) ? outputs.map(String) : [],
+    ...(Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {}),
+    ...(typeof image === 'string' ? { image } : {}),
+    entry: join(folder, 'index.ts'),
+    digest: await packageDigest(folder),
+  };
+}
+
+/**
+ * sha256 over the package's files, sorted by relative path (`/`-separated): for each file its
+ * path, a NUL, its byte length, a NUL and its bytes. Tests (`*.test.ts`) are not part of the package.
+ */
+export async function packageDigest(folder: string): Promise<string> {
+  const files = (await readdir(folder, { recursive: true, withFileTypes: true }))
+    .filter((d) => d.isFile() && !d.name.endsWith('.test.ts'))
+    .map((d) => relative(folder, join(d.parentPath, d.name)).split(sep).join('/'))
+    .sort();
+  const hash = createHash('sha256');
+  for (const path of files) {
+    const bytes = await readFile(join(folder, path));
+    hash.update(`${path}\0${bytes.byteLength}\0`);
+    hash.update(bytes);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
