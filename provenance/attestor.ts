@@ -1,8 +1,9 @@
 import type { AttemptEvidence, Attestor, RunEvidence, SignedReceipt } from '../core/index.ts';
 import { InputError } from '../core/index.ts';
+import { compileMaestroFieldsCheck } from './maestro-fields.ts';
 import { signStatement } from './sign.ts';
 import type { ProvenanceSigner } from './signer.ts';
-import { buildAttemptStatement, buildRunStatement } from './statement.ts';
+import { buildAttemptStatement, buildRunStatement, type ReceiptStatement } from './statement.ts';
 
 export const DEFAULT_BUILDER_ID = 'https://summit-maestro.dev/builders/control-plane/v1';
 
@@ -27,18 +28,29 @@ const DIGEST = /^sha256:[0-9a-f]{64}$/;
  */
 export function createAttestor(options: CreateAttestorOptions): MaestroAttestor {
   const builderId = options.builderId ?? DEFAULT_BUILDER_ID;
+  const check = compileMaestroFieldsCheck();
+  // Never sign a receipt whose Maestro fields break the published schema.
+  const signChecked = (statement: ReceiptStatement) => {
+    const problem = check(statement.predicate.buildDefinition.internalParameters.maestro);
+    if (problem)
+      throw new InputError(
+        'evidence_invalid',
+        `receipt fields do not match receipt-maestro.schema.json: ${problem}`,
+      );
+    return signStatement(statement, options.signer);
+  };
   return {
     signer: options.signer,
     builderId,
     attestAttempt: async (evidence: AttemptEvidence): Promise<SignedReceipt> => {
       checkAttemptEvidence(evidence);
-      return signStatement(buildAttemptStatement(evidence, builderId), options.signer);
+      return signChecked(buildAttemptStatement(evidence, builderId));
     },
     attestRun: async (evidence: RunEvidence): Promise<SignedReceipt> => {
       checkDigest('planDigest', evidence.planDigest);
       for (const [key, digest] of Object.entries(evidence.attemptReceipts))
         checkDigest(`attemptReceipts.${key}`, digest);
-      return signStatement(buildRunStatement(evidence, builderId), options.signer);
+      return signChecked(buildRunStatement(evidence, builderId));
     },
   };
 }

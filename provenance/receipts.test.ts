@@ -125,6 +125,16 @@ describe('attempt receipts', () => {
     });
   });
 
+  it('refuses to sign fields that break schemas/receipt-maestro.schema.json', async () => {
+    const { signer } = freshKeySigner();
+    await expect(
+      createAttestor({ signer }).attestAttempt(attemptEvidence({ status: '' })),
+    ).rejects.toMatchObject({
+      code: 'evidence_invalid',
+      message: expect.stringContaining('/status'),
+    });
+  });
+
   it('signs a run receipt whose subjects are the attempt receipts', async () => {
     const { signer, publicKeyPem } = freshKeySigner();
     const attestor = createAttestor({ signer });

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Digest } from '../../core/index.ts';
 import { createAttestor } from '../attestor.ts';
 import { ProvenanceError } from '../errors.ts';
+import { signStatement } from '../sign.ts';
 import { attemptEvidence, freshKeySigner } from '../test-fixtures.ts';
 import type { ProvenanceSigner } from '../signer.ts';
 import { INDEX_BUNDLE_FILE, INDEX_FILE, PUBLIC_KEY_FILE } from './layout.ts';
@@ -291,6 +292,26 @@ describe('tamper matrix: each alteration is rejected with its reason', () => {
         const files = payloadFiles(fx.files);
         files.set(PUBLIC_KEY_FILE, Buffer.from(attacker.publicKeyPem!));
         return buildDisclosureArchive(files, fx.input, attacker);
+      },
+    ],
+    [
+      'receipt whose Maestro fields break the schema (re-signed)',
+      'statement_malformed',
+      async () => {
+        const files = payloadFiles(fx.files);
+        const forged = await signStatement(
+          {
+            _type: 'https://in-toto.io/Statement/v1',
+            subject: [{ name: 'x', digest: { sha256: '0'.repeat(64) } }],
+            predicateType: 'https://slsa.dev/provenance/v1',
+            predicate: {
+              buildDefinition: { internalParameters: { maestro: { kind: 'attempt', runId: 'run-1' } } },
+            },
+          },
+          fx.signer,
+        );
+        files.set('receipts/extract/1.sigstore.json', Buffer.from(JSON.stringify(forged.bundle)));
+        return buildDisclosureArchive(files, fx.input, fx.signer);
       },
     ],
     [

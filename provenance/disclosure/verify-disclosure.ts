@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { ProvenanceError, RejectReason } from '../errors.ts';
+import { compileMaestroFieldsCheck, type MaestroFieldsCheck } from '../maestro-fields.ts';
 import type { MaestroAttemptFields, MaestroRunFields } from '../statement.ts';
 import { ARTIFACT_SUBJECT_PREFIX } from '../statement.ts';
 import { verifyBundle, type TrustedIdentity, type VerifiedBundle, type VerifiedSigner } from '../verify.ts';
@@ -61,7 +62,7 @@ export async function verifyDisclosure(
     );
   const index = parseIndex(indexBytes);
   checkFiles(index, files);
-  const receipts = checkReceipts(index.runId, files, material);
+  const receipts = checkReceipts(index.runId, files, material, compileMaestroFieldsCheck());
   return {
     runId: index.runId,
     signer: verified.signer,
@@ -190,13 +191,14 @@ function checkReceipts(
   runId: string,
   files: Map<string, Buffer>,
   material: Material,
+  check: MaestroFieldsCheck,
 ): { count: number; artifacts: number } {
   const attempts = new Map<string, { subjects: Map<string, string>; digest: string }>();
   for (const [path, data] of files) {
     const where = parseAttemptReceiptFile(path);
     if (!where) continue;
     const verified = verifyReceipt(path, data, material);
-    const maestro = maestroFields(verified, path) as MaestroAttemptFields;
+    const maestro = maestroFields(verified, path, check) as MaestroAttemptFields;
     if (maestro.kind !== 'attempt' || maestro.runId !== runId)
       throw new ProvenanceError(
         RejectReason.receiptRunMismatch,
@@ -230,6 +232,7 @@ function checkReceipts(
     const maestro = maestroFields(
       verifyReceipt(RUN_RECEIPT_FILE, runReceipt, material),
       RUN_RECEIPT_FILE,
+      check,
     ) as MaestroRunFields;
     if (maestro.kind !== 'run' || maestro.runId !== runId)
       throw new ProvenanceError(
@@ -264,12 +267,20 @@ function verifyReceipt(path: string, data: Buffer, material: Material): Verified
   }
 }
 
-function maestroFields(verified: VerifiedBundle, path: string): MaestroAttemptFields | MaestroRunFields {
+function maestroFields(
+  verified: VerifiedBundle,
+  path: string,
+  check: MaestroFieldsCheck,
+): MaestroAttemptFields | MaestroRunFields {
   const predicate = verified.statement?.predicate as
     | { buildDefinition?: { internalParameters?: { maestro?: MaestroAttemptFields | MaestroRunFields } } }
     | undefined;
   const maestro = predicate?.buildDefinition?.internalParameters?.maestro;
-  if (!maestro)
-    throw new ProvenanceError(RejectReason.statementMalformed, `${path} is not a Maestro receipt`);
-  return maestro;
+  const problem = check(maestro);
+  if (problem)
+    throw new ProvenanceError(
+      RejectReason.statementMalformed,
+      `${path} is not a Maestro receipt (${problem})`,
+    );
+  return maestro!;
 }

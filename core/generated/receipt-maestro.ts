@@ -1,0 +1,47 @@
+// Generated from schemas/receipt-maestro.schema.json by scripts/generate-types.ts. Do not edit.
+
+/**
+ * Maestro's part of a receipt's SLSA provenance v1 predicate, at predicate.buildDefinition.internalParameters.maestro. The control plane writes every field; a task contributes only its output and artifact digests (through outputsDigest and the statement's subjects).
+ */
+export type ReceiptMaestroFields = ReceiptAttemptFields | ReceiptRunFields;
+export type Digest = string;
+
+export interface ReceiptAttemptFields {
+  kind: 'attempt';
+  runId: string;
+  taskId: string;
+  attempt: number;
+  attemptId: string;
+  runner: string;
+  definitionDigest: Digest;
+  /**
+   * The attempt's final state (a TaskState or the engine's attempt outcome: succeeded, failed, cancelled, timed_out, cached, runner_error, interrupted).
+   */
+  status: string;
+  exitCode: number | null;
+  /**
+   * sha256 of the RFC 8785 canonical JSON of the attempt's outputs map.
+   */
+  outputsDigest: string;
+  cache: {
+    hit: boolean;
+    key?: string;
+  };
+  policy: {
+    decisionIds: string[];
+    bundleDigest?: Digest;
+  };
+  approvalDigest?: Digest;
+}
+export interface ReceiptRunFields {
+  kind: 'run';
+  runId: string;
+  status: string;
+  /**
+   * Statement digests of the run's attempt receipts, by `taskId#attempt`.
+   */
+  attemptReceipts: {
+    [k: string]: Digest;
+  };
+  approvalDigest?: Digest;
+}
