@@ -1,0 +1,37 @@
+// The public face of policy/: the OPA-backed PolicyGate, its decision point, bundles (read and
+// build), and the append-only, hash-chained decision log.
+export * from './errors.ts';
+export {
+  POLICY_ENTRYPOINT,
+  bundleDigest,
+  readPolicyBundle,
+  readPolicyBundleFile,
+  readDefaultBundle,
+  defaultBundlePath,
+  defaultPolicyDir,
+  type PolicyBundle,
+} from './bundle/read-bundle.ts';
+export { findOpa, type FindOpaOptions } from './build/find-opa.ts';
+export {
+  buildPolicyBundle,
+  testPolicy,
+  type BuildPolicyOptions,
+  type BuiltPolicy,
+  type TestPolicyResult,
+} from './build/build-bundle.ts';
+export { createPdp, type Pdp, type PdpOptions, type PdpResult } from './pdp/create-pdp.ts';
+export { GENESIS_HASH, hashEntry, type DecisionLogEntry, type DecisionRecord } from './decision-log/entry.ts';
+export { openDecisionLog, type DecisionLog } from './decision-log/open-decision-log.ts';
+export {
+  verifyChain,
+  TamperKind,
+  type TamperFinding,
+  type VerifyReport,
+} from './decision-log/verify-chain.ts';
+export { formatDecisionLog, parseDecisionLog } from './decision-log/export-log.ts';
+export {
+  createOpaPolicyGate,
+  NO_BUNDLE,
+  type OpaPolicyGate,
+  type OpaPolicyGateOptions,
+} from './gate/create-opa-policy-gate.ts';

@@ -1,0 +1,110 @@
+import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import { PolicyBundleError } from '../errors.ts';
+import type { PolicyBundle } from '../bundle/read-bundle.ts';
+import { compileInputCheck, type InputCheck } from './validate-input.ts';
+
+/** What the decision point answers: the policy's result, or an honest "could not decide". */
+export interface PdpResult {
+  allow: boolean;
+  reasons: string[];
+  unavailable: boolean;
+}
+
+export interface PdpOptions {
+  /**
+   * Deadline for one evaluation, in ms (default 50). The wasm call is synchronous and cannot be
+   * interrupted on this thread, so the deadline is enforced after the fact (a late result is
+   * discarded and the decision fails closed) and bounded before the fact by `maxInputBytes` and
+   * the wasm memory ceiling. docs/policy.md, "Deadline".
+   */
+  timeoutMs?: number;
+  /** Largest serialized input evaluated (default 64 KiB); larger inputs fail closed. */
+  maxInputBytes?: number;
+  /** Wasm memory ceiling in 64 KiB pages (default 1024 = 64 MiB); running out is an evaluation error. */
+  maxMemoryPages?: number;
+  /** Monotonic milliseconds (injected so tests can exercise the deadline deterministically). */
+  now?: () => number;
+}
+
+export interface Pdp {
+  readonly digest: string;
+  evaluate(input: unknown): PdpResult;
+}
+
+const UNAVAILABLE = 'policy unavailable';
+
+export function unavailable(what: string): PdpResult {
+  return { allow: false, unavailable: true, reasons: [`${UNAVAILABLE}: ${what}`] };
+}
+
+/**
+ * Instantiates the bundle's wasm ONCE and loads its data ONCE; `evaluate` then only copies the
+ * input into the instance's memory and runs the entrypoint. Throws PolicyBundleError when the
+ * wasm cannot be instantiated (a corrupt bundle); every later failure is a fail-closed result.
+ */
+export async function createPdp(bundle: PolicyBundle, options: PdpOptions = {}): Promise<Pdp> {
+  const timeoutMs = options.timeoutMs ?? 50;
+  const maxInputBytes = options.maxInputBytes ?? 64 * 1024;
+  const now = options.now ?? (() => performance.now());
+  let policy: LoadedPolicy;
+  try {
+    policy = await loadPolicy(bundle.wasm, { initial: 8, maximum: options.maxMemoryPages ?? 1024 });
+    policy.setData(bundle.data);
+  } catch (error) {
+    throw new PolicyBundleError(`${bundle.source}: the policy wasm cannot be loaded: ${describe(error)}`, {
+      cause: error,
+      hint: 'rebuild the bundle with `maestro policy build`',
+    });
+  }
+  const check: InputCheck = compileInputCheck();
+  const encoder = new TextEncoder();
+  return {
+    digest: bundle.digest,
+    evaluate(input) {
+      const problem = check(input);
+      if (problem !== undefined)
+        return unavailable(`input does not match the policy input schema: ${problem}`);
+      let bytes: Uint8Array<ArrayBuffer>;
+      try {
+        bytes = encoder.encode(JSON.stringify(input));
+      } catch (error) {
+        return unavailable(`input cannot be serialized: ${describe(error)}`);
+      }
+      if (bytes.byteLength > maxInputBytes)
+        return unavailable(`input is ${bytes.byteLength} bytes, over the ${maxInputBytes}-byte bound`);
+      const started = now();
+      let raw: unknown;
+      try {
+        raw = policy.evaluate(bytes.buffer);
+      } catch (error) {
+        return unavailable(`evaluation error: ${describe(error)}`);
+      }
+      const elapsed = now() - started;
+      if (elapsed > timeoutMs)
+        return unavailable(`evaluation took ${elapsed.toFixed(1)} ms, over the ${timeoutMs} ms deadline`);
+      return readResult(raw);
+    },
+  };
+}
+
+/** The entrypoint must yield exactly one {allow: boolean, reasons: string[]}; anything else fails closed. */
+function readResult(raw: unknown): PdpResult {
+  if (!Array.isArray(raw) || raw.length === 0) return unavailable('the policy result is undefined');
+  const result = (raw[0] as { result?: unknown }).result;
+  if (result === undefined) return unavailable('the policy result is undefined');
+  const { allow, reasons } = (result ?? {}) as { allow?: unknown; reasons?: unknown };
+  if (typeof allow !== 'boolean' || !Array.isArray(reasons) || !reasons.every((r) => typeof r === 'string'))
+    return unavailable('the policy result is not {allow: boolean, reasons: [string]}');
+  if (allow && reasons.length > 0) return unavailable('the policy allowed with deny reasons');
+  if (!allow && reasons.length === 0)
+    return { allow: false, unavailable: false, reasons: ['denied by policy'] };
+  return { allow, reasons: reasons as string[], unavailable: false };
+}
+
+/** opa-wasm throws strings and plain objects as well as Errors. */
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'string') return error;
+  if (error && typeof error === 'object' && 'message' in error) return String(error.message);
+  return String(error);
+}
