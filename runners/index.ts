@@ -1,5 +1,5 @@
-// The runners' public face. Each runner implements core's Runner port; the engine registers the
-// ones it needs in a RunnerRegistry by kind.
+// The runners: each backend's factory, registered by surfaces in a RunnerRegistry (core).
+export { createContainerRunner, type ContainerRunnerConfig } from './container/index.ts';
 export {
   createLocalRunner,
   baseEnvFrom,
