@@ -1,11 +1,21 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerRun } from './run.ts';
+import { registerRuns } from './runs.ts';
+import { registerValidate } from './validate.ts';
+import { registerCompile } from './compile.ts';
+import { registerGraph } from './graph.ts';
 import { registerVerify } from './verify.ts';
 import { registerReceipts } from './receipts.ts';
 import { registerDisclose } from './disclose.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
+  registerRun(program, context);
+  registerRuns(program, context);
+  registerValidate(program, context);
+  registerCompile(program, context);
+  registerGraph(program, context);
   registerVerify(program, context);
   registerReceipts(program, context);
   registerDisclose(program, context);

@@ -1,0 +1,58 @@
+import { info, setFailed, setOutput, summary } from '@actions/core';
+import { describeError } from '../core/index.ts';
+import { planToMermaid } from '../compiler/index.ts';
+import type { CompileFn } from '../workspace/index.ts';
+import {
+  builtinCompiler,
+  countDiagnostics,
+  findManifests,
+  toJsonReport,
+  validateManifests,
+} from '../workspace/index.ts';
+import { annotate } from './annotate.ts';
+import { embeddedCatalog } from './embedded-catalog.ts';
+import { readInputs } from './inputs.ts';
+import { summaryMarkdown } from './summary.ts';
+
+export interface ActionEnvironment {
+  /** Where relative `path` inputs are resolved (the step's working directory). */
+  cwd: string;
+  /** The repository root (GITHUB_WORKSPACE): annotation paths are relative to it. */
+  workspace: string;
+  /** Whether GITHUB_STEP_SUMMARY is set (outside Actions there is nowhere to write one). */
+  hasSummary: boolean;
+}
+
+/**
+ * Mode `validate`: check every manifest under the inputs' paths with the same code as
+ * `maestro validate`, annotate each diagnostic, write the job summary, set outputs, and fail the
+ * step on errors. Never throws: every failure ends in setFailed with a message a person can act on.
+ */
+export async function runAction(env: ActionEnvironment, compile?: CompileFn): Promise<void> {
+  try {
+    const inputs = readInputs();
+    const files = findManifests(inputs.paths, { cwd: env.cwd, root: env.workspace });
+    const reports = validateManifests(files, compile ?? (await builtinCompiler(embeddedCatalog())));
+    annotate(reports);
+    if (inputs.format === 'json') info(JSON.stringify(toJsonReport(reports), null, 2));
+    else
+      for (const r of reports)
+        info(`${r.valid ? 'ok     ' : 'INVALID'} ${r.file}${r.plan ? `  ${r.plan.digest}` : ''}`);
+    const counts = countDiagnostics(reports);
+    setOutput('valid', counts.invalid === 0 ? 'true' : 'false');
+    setOutput('errors', String(counts.errors));
+    setOutput('warnings', String(counts.warnings));
+    setOutput('files', String(counts.files));
+    if (env.hasSummary) {
+      await summary
+        .addRaw(summaryMarkdown(reports, (r) => (r.plan ? planToMermaid(r.plan) : undefined)))
+        .write();
+    }
+    if (counts.invalid > 0)
+      setFailed(
+        `${counts.invalid} of ${counts.files} manifest(s) have errors (${counts.errors} error(s)); see the annotations`,
+      );
+  } catch (error) {
+    setFailed(describeError(error));
+  }
+}

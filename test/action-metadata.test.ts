@@ -1,0 +1,46 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { findManifests } from '../workspace/index.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const read = (path: string): unknown => parse(readFileSync(join(root, path), 'utf8'));
+
+interface ActionYml {
+  runs: { using: string; main: string };
+  inputs: Record<string, { default?: string }>;
+  outputs: Record<string, unknown>;
+}
+interface WorkflowYml {
+  jobs: Record<string, { steps: Array<{ uses?: string; with?: Record<string, string> }> }>;
+}
+
+describe('action.yml', () => {
+  it('runs the committed bundle on node24 and declares the inputs and outputs the code uses', () => {
+    const action = read('action/action.yml') as ActionYml;
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+    expect(Object.keys(action.inputs).sort()).toEqual(['format', 'mode', 'path']);
+    expect(action.inputs['path']?.default).toBe('.');
+    expect(action.inputs['mode']?.default).toBe('validate');
+    const source = readFileSync(join(root, 'action/run-action.ts'), 'utf8');
+    const set = [...source.matchAll(/setOutput\('([a-z]+)'/g)].map((m) => m[1]).sort();
+    expect(Object.keys(action.outputs).sort()).toEqual(set);
+  });
+});
+
+describe('.github/workflows/maestro-validate.yml', () => {
+  it('runs ./action on every example manifest except the deliberately broken one', () => {
+    const workflow = read('.github/workflows/maestro-validate.yml') as WorkflowYml;
+    const step = Object.values(workflow.jobs)
+      .flatMap((j) => j.steps)
+      .find((s) => s.uses === './action');
+    expect(step, 'a step uses ./action').toBeDefined();
+    const paths = step!.with!['path']!.split('\n').filter((p) => p.trim() !== '');
+    const covered = findManifests(paths, { cwd: root }).map((f) => f.display);
+    const all = findManifests(['examples'], { cwd: root }).map((f) => f.display);
+    expect(covered).toEqual(all.filter((f) => !f.includes('/broken/')));
+    expect(covered.length).toBeGreaterThanOrEqual(3);
+  });
+});

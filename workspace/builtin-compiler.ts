@@ -1,0 +1,14 @@
+import { compileManifest } from '../compiler/index.ts';
+import type { TaskCatalog } from '../core/index.ts';
+import { loadBuiltinCatalog } from '../tasks/index.ts';
+import type { CompileFn } from './validate-manifests.ts';
+
+/**
+ * The compiler bound to a task catalog: by default the built-in one read from tasks/ (what
+ * `maestro validate` uses). The bundled Action passes the same catalog embedded at build time,
+ * because a bundle has no tasks/ folder beside it.
+ */
+export async function builtinCompiler(catalog?: TaskCatalog): Promise<CompileFn> {
+  const resolved = catalog ?? (await loadBuiltinCatalog());
+  return (source, file) => compileManifest(source, { file, catalog: resolved });
+}
