@@ -1,5 +1,8 @@
 // Shared by the policy tests: where the real opa is, and a known-good input.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { describeError, type PolicyInput } from '../core/index.ts';
 import { findOpa } from '../policy/index.ts';
 
@@ -46,4 +49,35 @@ export const fixedClock = {
 export function counterIds(prefix = 'd'): () => string {
   let n = 0;
   return () => `${prefix}-${++n}`;
+}
+
+/**
+ * Compiles Rego sources with the real `opa build -t wasm -e maestro/policy/decision` into a
+ * bundle file inside `dir`; returns its path.
+ */
+export function compileRego(
+  opa: string,
+  dir: string,
+  files: Record<string, string>,
+  data: object = {},
+): string {
+  const src = join(
+    dir,
+    `src-${Object.keys(files)
+      .join('-')
+      .replace(/[^\w-]/g, '_')}`,
+  );
+  mkdirSync(src, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(src, name), text);
+  writeFileSync(join(src, 'data.json'), JSON.stringify(data));
+  const out = join(src, 'bundle.tar.gz');
+  execFileSync(
+    opa,
+    ['build', '-t', 'wasm', '-e', 'maestro/policy/decision', '-o', out, ...Object.keys(files), 'data.json'],
+    {
+      cwd: src,
+      stdio: 'pipe',
+    },
+  );
+  return out;
 }

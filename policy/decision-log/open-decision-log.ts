@@ -85,8 +85,9 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
 
   const append = (record: DecisionRecord): DecisionLogEntry => {
     // A savepoint works inside the engine's own transaction as well as outside one.
-    const outer = !db.isTransaction;
+    let outer = true;
     try {
+      outer = !db.isTransaction; // throws on a closed database: still a DecisionLogError below
       db.exec(outer ? 'BEGIN IMMEDIATE' : 'SAVEPOINT policy_log_append');
       const head = last.get() as { seq: number; hash: string } | undefined;
       const content = { ...record, seq: (head?.seq ?? 0) + 1, prevHash: head?.hash ?? GENESIS_HASH };
@@ -111,7 +112,7 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
       return entry;
     } catch (error) {
       try {
-        if (outer && db.isTransaction) db.exec('ROLLBACK');
+        if (outer && db.isOpen && db.isTransaction) db.exec('ROLLBACK');
         if (!outer) db.exec('ROLLBACK TO policy_log_append; RELEASE policy_log_append');
       } catch {
         // the original error is the one worth reporting

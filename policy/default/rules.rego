@@ -2,6 +2,8 @@
 # show`, the run's check run), so it says what was wrong and how to fix it.
 # Configuration lives in data (data.json beside this file, data.maestro.config) so operators and
 # repositories can change allow-lists without touching the rules.
+#
+# Note: the wasm target formats with a JavaScript sprintf that knows %s and %d but not %q; quote by hand.
 package maestro.default
 
 cfg := data.maestro.config
@@ -48,7 +50,7 @@ deny contains msg if {
 	license := object.get(input.policy, "license", null)
 	has_text(license)
 	not license in cfg.allowed_licenses
-	msg := sprintf("license %q is not on the allow-list (%s)", [license, concat(", ", sort(cfg.allowed_licenses))])
+	msg := sprintf("license \"%s\" is not on the allow-list (%s)", [license, concat(", ", sort(cfg.allowed_licenses))])
 }
 
 # Rule 3: privileged execution is denied on every runner.

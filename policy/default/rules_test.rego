@@ -40,7 +40,7 @@ test_sensitive_label_needs_context if {
 test_unknown_license_denied if {
 	i := object.union(base, {"policy": {"license": "WTFPL"}})
 	d := data.maestro.policy.decision with input as i
-	d.reasons == [sprintf("license %q is not on the allow-list (%s)", ["WTFPL", "Apache-2.0, BSD-3-Clause, CC-BY-4.0, CC0-1.0, MIT, internal"])]
+	d.reasons == [sprintf("license \"%s\" is not on the allow-list (%s)", ["WTFPL", "Apache-2.0, BSD-3-Clause, CC-BY-4.0, CC0-1.0, MIT, internal"])]
 }
 
 test_privileged_denied if {
