@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { registerRun } from './run.ts';
-import { registerRuns } from './runs.ts';
 import { registerValidate } from './validate.ts';
 import { registerCompile } from './compile.ts';
 import { registerGraph } from './graph.ts';
@@ -11,8 +9,6 @@ import { registerDisclose } from './disclose.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
-  registerRun(program, context);
-  registerRuns(program, context);
   registerValidate(program, context);
   registerCompile(program, context);
   registerGraph(program, context);
