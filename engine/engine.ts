@@ -27,6 +27,7 @@ import type { EngineContext } from './context.ts';
 import { RunBusyError, StaleStateError } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
 import type { Expressions } from './expressions.ts';
+import { resolveParams } from './params.ts';
 import { createRedactor } from './redact.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
@@ -228,7 +229,7 @@ export function createEngine(options: EngineOptions): Engine {
         namespace: plan.workflow.namespace,
         planDigest: plan.digest,
         plan,
-        params: submit.params ?? {},
+        params: resolveParams(plan, submit.params ?? {}),
         trigger: submit.trigger ?? 'manual',
         actor: submit.actor ?? 'unknown',
         priority: submit.priority ?? 0,
