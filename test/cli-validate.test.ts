@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -100,6 +101,34 @@ describe('maestro validate', () => {
     expect(empty.code).toBe(2);
     expect(empty.err).toContain('no manifests found under docs');
     expect((await cli(['validate'])).code).toBe(2);
+  });
+
+  it('lists warnings but does not fail on them (exit 0)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'maestro-warn-'));
+    mkdirSync(join(dir, '.maestro/workflows'), { recursive: true });
+    const manifest = [
+      'apiVersion: maestro/v1',
+      'kind: Workflow',
+      'metadata: { name: warn }',
+      'spec:',
+      '  tasks:',
+      '    - id: a',
+      '      run: "true"',
+      '    - id: b',
+      '      needs: [a, a]',
+      '      run: "true"',
+    ].join('\n');
+    writeFileSync(join(dir, '.maestro/workflows/warn.yaml'), manifest);
+    const io = captureIo(dir);
+    const code = await runCli(['validate', '.', '--format', 'json'], io);
+    const json = JSON.parse(io.out()) as {
+      files: Array<{ valid: boolean; diagnostics: Array<{ severity: string; line: number }> }>;
+    };
+    expect(json.files[0]!.valid).toBe(true);
+    expect(json.files[0]!.diagnostics).toContainEqual(
+      expect.objectContaining({ severity: 'warning', line: 9 }),
+    );
+    expect(code).toBe(0);
   });
 
   it('has --help', async () => {
