@@ -23,8 +23,13 @@ import {
   sha256Digest,
   type AttemptEvidence,
 } from '../../core/index.ts';
-import { compileManifest, evaluateCondition, renderTemplate } from '../../compiler/index.ts';
-import { createEngine, openStore } from '../../engine/index.ts';
+import {
+  compileManifest,
+  evaluateCondition,
+  renderTemplate,
+  type ExpressionScope,
+} from '../../compiler/index.ts';
+import { createEngine, openStore, type Expressions } from '../../engine/index.ts';
 import { createAttestor, createLocalKeySigner, verifyBundle } from '../../provenance/index.ts';
 import { baseEnvFrom, createLocalRunner } from '../../runners/index.ts';
 
@@ -116,6 +121,12 @@ function dagManifest(layers = 20, width = 50): string {
   return `${lines.join('\n')}\n`;
 }
 
+// The engine's scope is a plain record; the compiler's functions read the documented fields of it.
+const expressions: Expressions = {
+  renderTemplate: (value, scope) => renderTemplate(value, scope as unknown as ExpressionScope),
+  evaluateCondition: (cel, scope) => evaluateCondition(cel, scope as unknown as ExpressionScope),
+};
+
 async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number }> {
   const result = compileManifest(dagManifest(), { file: 'dag-1000.yaml', catalog: catalogFromEntries([]) });
   if (!result.plan)
@@ -136,7 +147,7 @@ async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number }
       store,
       dataDir,
       runners: new RunnerRegistry().register(runner),
-      expressions: { renderTemplate, evaluateCondition },
+      expressions,
       concurrency: N,
       ...(attestor ? { attestor } : {}),
     });
