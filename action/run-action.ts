@@ -1,7 +1,6 @@
 import { info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError } from '../core/index.ts';
 import { planToMermaid } from '../compiler/index.ts';
-import type { CompileFn } from '../workspace/index.ts';
 import {
   builtinCompiler,
   countDiagnostics,
@@ -28,11 +27,11 @@ export interface ActionEnvironment {
  * `maestro validate`, annotate each diagnostic, write the job summary, set outputs, and fail the
  * step on errors. Never throws: every failure ends in setFailed with a message a person can act on.
  */
-export async function runAction(env: ActionEnvironment, compile?: CompileFn): Promise<void> {
+export async function runAction(env: ActionEnvironment): Promise<void> {
   try {
     const inputs = readInputs();
     const files = findManifests(inputs.paths, { cwd: env.cwd, root: env.workspace });
-    const reports = validateManifests(files, compile ?? (await builtinCompiler(embeddedCatalog())));
+    const reports = validateManifests(files, await builtinCompiler(embeddedCatalog()));
     annotate(reports);
     if (inputs.format === 'json') info(JSON.stringify(toJsonReport(reports), null, 2));
     else

@@ -35,6 +35,8 @@ export async function buildAction(outfile: string): Promise<void> {
     },
     legalComments: 'eof',
     define: { __MAESTRO_BUILTIN_CATALOG__: JSON.stringify(catalog) },
+    // Keep node_modules paths as seen from the repository even when it is a symlink (clean builds).
+    preserveSymlinks: true,
     logLevel: 'warning',
   });
 }

@@ -54,6 +54,33 @@ describe('source excerpt', () => {
     expect(marker).toBe('   |   ^');
   });
 
+  it('shows a window of a very long line, with the caret still under the column', () => {
+    const long = 'key: [' + 'a, '.repeat(5000) + 'bad, ' + 'b, '.repeat(5000) + ']';
+    const column = long.indexOf('bad') + 1;
+    const [line, marker] = renderSourceExcerpt(`x: 1\n${long}\n`, {
+      line: 2,
+      column,
+      endLine: 2,
+      endColumn: column + 3,
+    });
+    expect(line!.length).toBeLessThan(200);
+    expect(line!.startsWith(' 2 | …')).toBe(true);
+    expect(line!.endsWith('…')).toBe(true);
+    expect(line!.slice(marker!.indexOf('^'), marker!.indexOf('^') + 3)).toBe('bad');
+    expect(marker!.endsWith('^~~')).toBe(true);
+  });
+
+  it('handles CRLF line ends', () => {
+    const [line, marker] = renderSourceExcerpt('a: 1\r\nb: [x]\r\n', {
+      line: 2,
+      column: 5,
+      endLine: 2,
+      endColumn: 6,
+    });
+    expect(line).toBe(' 2 | b: [x]');
+    expect(marker).toBe('   |     ^');
+  });
+
   it('prints nothing for a line outside the file', () => {
     expect(renderSourceExcerpt(source, diagnostic({ line: 99, endLine: 99 }))).toEqual([]);
   });
