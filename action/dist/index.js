@@ -46369,11 +46369,11 @@ function inline(text) {
 }
 
 // action/run-action.ts
-async function runAction(env, compile) {
+async function runAction(env) {
   try {
     const inputs = readInputs();
     const files = findManifests(inputs.paths, { cwd: env.cwd, root: env.workspace });
-    const reports = validateManifests(files, compile ?? await builtinCompiler(embeddedCatalog()));
+    const reports = validateManifests(files, await builtinCompiler(embeddedCatalog()));
     annotate(reports);
     if (inputs.format === "json") info(JSON.stringify(toJsonReport(reports), null, 2));
     else
