@@ -28,6 +28,7 @@ import { RunBusyError, StaleStateError } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
 import type { Expressions } from './expressions.ts';
 import { resolveParams } from './params.ts';
+import { replayRun, type ReplayReport } from './replay.ts';
 import { createRedactor } from './redact.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
@@ -77,6 +78,8 @@ export interface Engine {
   cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
   retry(runId: string, options?: { by?: string }): RunRecord;
   subscribe(listener: EngineListener): () => void;
+  /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
+  replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;
 }
 
 function isProcessAlive(pid: number): boolean {
@@ -312,6 +315,9 @@ export function createEngine(options: EngineOptions): Engine {
         });
       }
       return store.getRun(runId);
+    },
+    replay(runId, { taskId } = {}) {
+      return replayRun(ctx, store.getRun(runId), taskId);
     },
     subscribe(listener) {
       listeners.add(listener);

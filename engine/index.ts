@@ -17,6 +17,7 @@ export type { Engine, EngineOptions, SubmitOptions } from './engine.ts';
 export type { EngineEvent, EngineListener } from './events.ts';
 export type { Expressions, ExpressionScope } from './expressions.ts';
 export type { BreakerOptions } from './breaker.ts';
+export type { ReplayReport, ReplayTaskReport, ReplayItem } from './replay.ts';
 export { backoffCeiling, retryDelay, nextRetry } from './retry.ts';
 export {
   IllegalTransitionError,

@@ -1,5 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerRun } from './run.ts';
+import { registerRuns } from './runs.ts';
+import { registerReplay } from './replay.ts';
 import { registerValidate } from './validate.ts';
 import { registerCompile } from './compile.ts';
 import { registerGraph } from './graph.ts';
@@ -9,6 +12,9 @@ import { registerDisclose } from './disclose.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
+  registerRun(program, context);
+  registerRuns(program, context);
+  registerReplay(program, context);
   registerValidate(program, context);
   registerCompile(program, context);
   registerGraph(program, context);

@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../core/index.ts';
+import { compileOne } from '../compile-one.ts';
+import { parseConcurrency, parseParams } from '../config.ts';
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { createLiveView } from '../live-view.ts';
+import { openCliEngine } from '../open-engine.ts';
+
+const EXAMPLES = `
+Examples:
+  $ maestro run examples/quickstart/.maestro/workflows/hello.yaml
+  $ maestro run deploy.yaml --param env=staging --concurrency 4
+  $ maestro run --resume r-0f3c...          # continue a run whose process was killed
+
+Exit codes: 0 the run succeeded, 1 it failed (or the manifest has errors), 2 usage, 3 internal.
+The data dir is --data-dir, else MAESTRO_DATA_DIR, else $XDG_DATA_HOME/maestro or ~/.local/share/maestro.
+Secrets: MAESTRO_SECRET_<NAME> variables and the --secrets file (default <data-dir>/secrets.env).`;
+
+interface RunOptions {
+  param: string[];
+  concurrency?: string;
+  dataDir?: string;
+  secrets?: string;
+  resume?: string;
+}
+
+export function registerRun(program: Command, context: CliContext): void {
+  program
+    .command('run')
+    .description('Run a workflow end to end on this machine, with a live view of its tasks')
+    .argument('[manifest]', 'the workflow manifest to run')
+    .option(
+      '--param <key=value>',
+      'a workflow parameter (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option('--concurrency <n>', 'tasks running at once (default: CPU count)')
+    .option('--data-dir <dir>', 'where runs are stored (default: MAESTRO_DATA_DIR or a per-user directory)')
+    .option('--secrets <file>', 'a NAME=value secrets file for local development')
+    .option('--resume <run>', 'resume a run that was interrupted (its manifest is not needed)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (manifest: string | undefined, options: RunOptions) => {
+      const { io } = context;
+      if (manifest === undefined && options.resume === undefined)
+        throw new UsageError('pass a manifest to run, or --resume <run>');
+      if (manifest !== undefined && options.resume !== undefined)
+        throw new UsageError('pass either a manifest or --resume <run>, not both');
+      const concurrency = parseConcurrency(options.concurrency);
+      let plan;
+      if (manifest !== undefined) {
+        plan = await compileOne(manifest, io);
+        if (!plan) {
+          context.exitCode = ExitCode.inputErrors;
+          return;
+        }
+      }
+      const cli = await openCliEngine(
+        {
+          ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+          ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+          ...(concurrency === undefined ? {} : { concurrency }),
+        },
+        io,
+      );
+      try {
+        const runId = plan
+          ? cli.engine.submit(plan, {
+              params: parseParams(options.param),
+              trigger: 'cli',
+              actor: `user:${io.env.USER ?? 'local'}`,
+            })
+          : options.resume!;
+        const run = cli.store.getRun(runId);
+        io.stdout(`${plan ? 'run' : 'resuming run'} ${runId} (${run.namespace}/${run.workflow})\n`);
+        const view = createLiveView(
+          io,
+          run.plan.tasks.map((t) => t.id),
+        );
+        const unsubscribe = cli.engine.subscribe((event) => view.onEvent(event));
+        const abort = new AbortController();
+        const onSigint = () => abort.abort();
+        process.once('SIGINT', onSigint);
+        try {
+          const final = await cli.engine.execute(runId, { signal: abort.signal });
+          view.close();
+          io.stdout(`run ${runId} ${final.status}\n`);
+          context.exitCode = final.status === 'succeeded' ? ExitCode.ok : ExitCode.inputErrors;
+        } finally {
+          unsubscribe();
+          process.removeListener('SIGINT', onSigint);
+        }
+      } finally {
+        await cli.close();
+      }
+    });
+}

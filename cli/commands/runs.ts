@@ -1,0 +1,228 @@
+import type { Command } from 'commander';
+import { Option } from 'commander';
+import { RunState, UsageError } from '../../core/index.ts';
+import type { RunRecord } from '../../engine/index.ts';
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import { createLiveView } from '../live-view.ts';
+import { openCliEngine, openCliStore } from '../open-engine.ts';
+
+const EXAMPLES = `
+Examples:
+  $ maestro runs list --status failed --since 2026-11-01
+  $ maestro runs show r-0f3c... --format json
+  $ maestro runs logs r-0f3c... --task build
+  $ maestro runs cancel r-0f3c...
+  $ maestro runs retry r-0f3c...            # re-runs only the failed part, keeping history`;
+
+type Format = 'text' | 'json';
+const formatOption = () =>
+  new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
+const dataDirOption = () =>
+  new Option('--data-dir <dir>', 'where runs are stored (default: MAESTRO_DATA_DIR)');
+
+function parseTime(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (Number.isNaN(ms))
+    throw new UsageError(`${flag} expects an ISO date or epoch milliseconds, got ${value}`);
+  return ms;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function summary(run: RunRecord) {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    namespace: run.namespace,
+    status: run.status,
+    createdAt: iso(run.createdAt),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+  };
+}
+
+export function registerRuns(program: Command, context: CliContext): void {
+  const { io } = context;
+  const runs = program
+    .command('runs')
+    .description('List, inspect, cancel and retry runs')
+    .addHelpText('after', EXAMPLES);
+
+  runs
+    .command('list')
+    .description('List runs, newest first')
+    .addOption(formatOption())
+    .addOption(dataDirOption())
+    .option('--status <status>', 'only runs in this status (comma-separated)')
+    .option('--workflow <name>', 'only this workflow')
+    .option('--namespace <ns>', 'only this namespace')
+    .option('--since <time>', 'created at or after (ISO date or epoch ms)')
+    .option('--until <time>', 'created at or before (ISO date or epoch ms)')
+    .action(
+      (o: {
+        format: Format;
+        dataDir?: string;
+        status?: string;
+        workflow?: string;
+        namespace?: string;
+        since?: string;
+        until?: string;
+      }) => {
+        const statuses = o.status?.split(',').map((s) => s.trim());
+        const known = Object.values(RunState) as string[];
+        for (const s of statuses ?? [])
+          if (!known.includes(s)) throw new UsageError(`--status ${s} is not one of ${known.join(', ')}`);
+        const store = openCliStore(o, io);
+        try {
+          const filter: Parameters<typeof store.listRuns>[0] = {};
+          if (statuses) filter.status = statuses as RunState[];
+          if (o.workflow !== undefined) filter.workflow = o.workflow;
+          if (o.namespace !== undefined) filter.namespace = o.namespace;
+          const since = parseTime(o.since, '--since');
+          const until = parseTime(o.until, '--until');
+          if (since !== undefined) filter.since = since;
+          if (until !== undefined) filter.until = until;
+          const list = store.listRuns(filter).map(summary);
+          if (o.format === 'json') io.stdout(JSON.stringify(list, null, 2) + '\n');
+          else
+            for (const r of list)
+              io.stdout(`${r.id}  ${r.status.padEnd(10)} ${r.namespace}/${r.workflow}  ${r.createdAt}\n`);
+        } finally {
+          store.close();
+        }
+      },
+    );
+
+  runs
+    .command('show')
+    .description("Show a run's tasks, attempts and outputs")
+    .argument('<run>', 'run id')
+    .addOption(formatOption())
+    .addOption(dataDirOption())
+    .action((runId: string, o: { format: Format; dataDir?: string }) => {
+      const store = openCliStore(o, io);
+      try {
+        const run = store.getRun(runId);
+        const attempts = store.listAttempts(runId);
+        const tasks = store.listTasks(runId).map((t) => ({
+          id: t.taskId,
+          state: t.state,
+          reason: t.reason,
+          cacheKey: t.cacheKey,
+          attempts: attempts
+            .filter((a) => a.taskId === t.taskId)
+            .map((a) => ({
+              attempt: a.attempt,
+              outcome: a.outcome ?? 'running',
+              exitCode: a.exitCode,
+              reason: a.reason,
+              startedAt: iso(a.startedAt),
+              finishedAt: iso(a.finishedAt),
+              cacheHit: a.cacheHit,
+              outputs: a.outputs,
+            })),
+        }));
+        const detail = {
+          ...summary(run),
+          planDigest: run.planDigest,
+          params: run.params,
+          actor: run.actor,
+          reason: run.reason,
+          tasks,
+        };
+        if (o.format === 'json') {
+          io.stdout(JSON.stringify(detail, null, 2) + '\n');
+          return;
+        }
+        io.stdout(`run ${run.id}  ${run.status} (${run.reason})  ${run.namespace}/${run.workflow}\n`);
+        for (const t of tasks) {
+          io.stdout(
+            `  ${t.id}  ${t.state} (${t.reason})${t.cacheKey && t.state === 'cached' ? ` key ${t.cacheKey}` : ''}\n`,
+          );
+          for (const a of t.attempts) {
+            const outputs = Object.entries(a.outputs)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ');
+            io.stdout(
+              `    #${a.attempt} ${a.outcome}${a.exitCode === null ? '' : ` exit ${a.exitCode}`}${outputs ? `  ${outputs}` : ''}\n`,
+            );
+          }
+        }
+      } finally {
+        store.close();
+      }
+    });
+
+  runs
+    .command('logs')
+    .description("Print a run's log lines (all tasks, or one)")
+    .argument('<run>', 'run id')
+    .option('--task <id>', 'only this task')
+    .addOption(formatOption())
+    .addOption(dataDirOption())
+    .action((runId: string, o: { format: Format; dataDir?: string; task?: string }) => {
+      const store = openCliStore(o, io);
+      try {
+        store.getRun(runId);
+        if (o.task !== undefined) store.getTask(runId, o.task);
+        const lines = store.listLogs(runId, o.task);
+        if (o.format === 'json') io.stdout(JSON.stringify(lines, null, 2) + '\n');
+        else
+          for (const l of lines)
+            io.stdout(`${l.taskId ?? '(run)'}${l.attempt ? `#${l.attempt}` : ''} ${l.stream}: ${l.text}\n`);
+      } finally {
+        store.close();
+      }
+    });
+
+  runs
+    .command('cancel')
+    .description('Cancel a run (its running tasks are signalled, then killed after a grace period)')
+    .argument('<run>', 'run id')
+    .addOption(formatOption())
+    .addOption(dataDirOption())
+    .action(async (runId: string, o: { format: Format; dataDir?: string }) => {
+      const cli = await openCliEngine(o, io);
+      try {
+        await cli.engine.cancel(runId, { by: `user:${io.env.USER ?? 'local'}` });
+        const run = cli.store.getRun(runId);
+        if (o.format === 'json')
+          io.stdout(JSON.stringify({ ...summary(run), cancelRequestedBy: run.cancelRequestedBy }) + '\n');
+        else io.stdout(`run ${runId}: ${run.status === 'running' ? 'cancel requested' : run.status}\n`);
+      } finally {
+        await cli.close();
+      }
+    });
+
+  runs
+    .command('retry')
+    .description('Re-run only the failed, cancelled or skipped-by-failure tasks of a finished run')
+    .argument('<run>', 'run id')
+    .addOption(formatOption())
+    .addOption(dataDirOption())
+    .option('--secrets <file>', 'a NAME=value secrets file for local development')
+    .action(async (runId: string, o: { format: Format; dataDir?: string; secrets?: string }) => {
+      const cli = await openCliEngine(o, io);
+      try {
+        const run = cli.engine.retry(runId, { by: `user:${io.env.USER ?? 'local'}` });
+        const view =
+          o.format === 'text'
+            ? createLiveView(
+                io,
+                run.plan.tasks.map((t) => t.id),
+              )
+            : undefined;
+        const off = cli.engine.subscribe((e) => view?.onEvent(e));
+        const final = await cli.engine.execute(runId);
+        off();
+        view?.close();
+        if (o.format === 'json') io.stdout(JSON.stringify(summary(final)) + '\n');
+        else io.stdout(`run ${runId} ${final.status}\n`);
+        context.exitCode = final.status === 'succeeded' ? ExitCode.ok : ExitCode.inputErrors;
+      } finally {
+        await cli.close();
+      }
+    });
+}

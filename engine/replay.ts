@@ -1,0 +1,159 @@
+/**
+ * Replay: re-executes a finished run's tasks with the inputs they were recorded with (the run's
+ * params, the recorded upstream outputs, the same secrets) and reports, per output and artifact,
+ * whether the new value is hash-equal to the recorded one. The run itself is not changed.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { sha256Digest, describeError, type AttemptResult } from '../core/index.ts';
+import { digestArtifacts } from './artifacts.ts';
+import type { EngineContext } from './context.ts';
+import { resolveTask, type DispatchContext } from './dispatch.ts';
+import { createRedactor } from './redact.ts';
+import type { RunRecord } from './store/store.ts';
+
+export interface ReplayItem {
+  name: string;
+  kind: 'output' | 'artifact';
+  recorded: string | null;
+  replayed: string | null;
+  equal: boolean;
+}
+
+export interface ReplayTaskReport {
+  taskId: string;
+  attempt: number;
+  /** The re-resolved inputs equal the recorded ones (secrets compared redacted). */
+  inputsEqual: boolean;
+  outcome: string;
+  items: ReplayItem[];
+  error?: string;
+}
+
+export interface ReplayReport {
+  runId: string;
+  tasks: ReplayTaskReport[];
+  /** Every replayed task succeeded and every output and artifact is hash-equal. */
+  equal: boolean;
+}
+
+function compare(
+  kind: ReplayItem['kind'],
+  recorded: Record<string, string>,
+  replayed: Record<string, string>,
+): ReplayItem[] {
+  const names = [...new Set([...Object.keys(recorded), ...Object.keys(replayed)])].sort();
+  return names.map((name) => {
+    const a = recorded[name] ?? null;
+    const b = replayed[name] ?? null;
+    return { name, kind, recorded: a, replayed: b, equal: a !== null && a === b };
+  });
+}
+
+export async function replayRun(ctx: EngineContext, run: RunRecord, taskId?: string): Promise<ReplayReport> {
+  const { store } = ctx;
+  const plans = new Map(run.plan.tasks.map((t) => [t.id, t]));
+  if (taskId !== undefined) store.getTask(run.id, taskId);
+  const dispatch: DispatchContext = {
+    runId: run.id,
+    workflow: { name: run.workflow, namespace: run.namespace },
+    params: run.params,
+    secrets: ctx.secrets,
+    outputsOf: (id) => store.taskOutputs(run.id, id),
+    declaredIdOf: (id) => plans.get(id)?.declaredId ?? id,
+    catalog: ctx.catalog,
+    expressions: ctx.expressions,
+    nodePath: ctx.nodePath,
+  };
+  const reports: ReplayTaskReport[] = [];
+  for (const task of run.plan.tasks) {
+    if (taskId !== undefined && task.id !== taskId) continue;
+    const recorded = store
+      .listAttempts(run.id, task.id)
+      .filter((a) => a.outcome === 'succeeded' || a.outcome === 'cached')
+      .at(-1);
+    if (!recorded) continue;
+    reports.push(await replayTask(ctx, run, task.id, dispatch, recorded));
+  }
+  return {
+    runId: run.id,
+    tasks: reports,
+    equal: reports.every((r) => r.outcome === 'succeeded' && r.inputsEqual && r.items.every((i) => i.equal)),
+  };
+}
+
+async function replayTask(
+  ctx: EngineContext,
+  run: RunRecord,
+  taskId: string,
+  dispatch: DispatchContext,
+  recorded: {
+    attempt: number;
+    inputs: Record<string, unknown>;
+    outputs: Record<string, string>;
+    artifactsDir: string;
+  },
+): Promise<ReplayTaskReport> {
+  const plan = run.plan.tasks.find((t) => t.id === taskId)!;
+  const base: ReplayTaskReport = {
+    taskId,
+    attempt: recorded.attempt,
+    inputsEqual: false,
+    outcome: 'runner_error',
+    items: [],
+  };
+  let result: AttemptResult;
+  const dir = join(
+    ctx.dataDir,
+    'replay',
+    run.id,
+    taskId.replace(/[^A-Za-z0-9._-]+/g, '_'),
+    String(ctx.clock.now()),
+  );
+  try {
+    const resolved = resolveTask(plan, dispatch);
+    const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
+    const inputs = JSON.parse(
+      redact(JSON.stringify({ command: resolved.command, env: resolved.env, with: resolved.with })),
+    );
+    base.inputsEqual = sha256Digest(JSON.stringify(inputs)) === sha256Digest(JSON.stringify(recorded.inputs));
+    const runner = ctx.runners.get(plan.runner);
+    if (!runner) throw new Error(`no runner named ${plan.runner}`);
+    mkdirSync(join(dir, 'work'), { recursive: true });
+    mkdirSync(join(dir, 'artifacts'), { recursive: true });
+    const handle = await runner.start({
+      runId: run.id,
+      taskId,
+      attempt: recorded.attempt,
+      attemptId: `replay-${sha256Digest(dir).slice(7, 27)}`,
+      command: resolved.command,
+      env: resolved.env,
+      redact: resolved.redact,
+      workDir: join(dir, 'work'),
+      artifactsDir: join(dir, 'artifacts'),
+      resources: plan.resources,
+      namespace: run.namespace,
+      outputs: plan.outputs,
+      ...(resolved.image ? { image: resolved.image } : {}),
+      ...(plan.timeoutMs === undefined ? {} : { timeoutMs: plan.timeoutMs }),
+    });
+    for await (const _line of handle.logs()) {
+      // Replay compares results; its logs are not kept.
+    }
+    result = await handle.wait();
+    const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, redact(v)]));
+    const hash = (record: Record<string, string>) =>
+      Object.fromEntries(Object.entries(record).map(([k, v]) => [k, sha256Digest(v)]));
+    const files = (d: string) => Object.fromEntries(digestArtifacts(d).map((f) => [f.path, f.digest]));
+    return {
+      ...base,
+      outcome: result.outcome,
+      items: [
+        ...compare('output', hash(recorded.outputs), hash(outputs)),
+        ...compare('artifact', files(recorded.artifactsDir), files(join(dir, 'artifacts'))),
+      ],
+    };
+  } catch (error) {
+    return { ...base, error: ctx.redactAll(describeError(error)) };
+  }
+}

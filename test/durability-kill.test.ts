@@ -1,0 +1,141 @@
+/**
+ * Durability: a real `maestro run` process is killed with SIGKILL at several points of a run, then
+ * `maestro run --resume <run>` finishes it. No task is lost, no task whose attempt completed runs
+ * again, and the interrupted attempt is recorded as interrupted and retried under the task's policy.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../engine/index.ts';
+import { tempDir } from './helpers/engine-fixtures.ts';
+
+const root = join(import.meta.dirname, '..');
+const node = join(root, 'node_modules', '.bin', 'node');
+const bin = join(root, 'bin', 'maestro.ts');
+
+function manifest(marks: string): string {
+  const task = (id: string, needs: string[]) => `
+    - id: ${id}
+      ${needs.length ? `needs: [${needs.join(', ')}]` : ''}
+      run: echo "start ${id}" >> ${marks}; sleep 1; echo "end ${id}" >> ${marks}`;
+  return `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: durable, namespace: test }
+spec:
+  defaults:
+    runner: local
+    retry: { limit: 2, backoff: { initial: 10ms, factor: 2, max: 100ms } }
+  tasks:${task('a', [])}${task('b1', ['a'])}${task('b2', ['a'])}${task('c', ['b1', 'b2'])}
+`;
+}
+
+function startMaestro(
+  args: string[],
+  env: Record<string, string>,
+): { child: ChildProcess; out: () => string } {
+  let out = '';
+  const child = spawn(node, [bin, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { child, out: () => out };
+}
+
+async function until(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!test()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<number | null>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+    else child.once('exit', (code) => resolve(code));
+  });
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+}
+
+async function killAndResume(killWhen: (marks: string[]) => boolean) {
+  const dir = tempDir('maestro-durable-');
+  const dataDir = join(dir, 'data');
+  const marks = join(dir, 'marks.log');
+  const file = join(dir, 'wf', '.maestro', 'workflows', 'durable.yaml');
+  mkdirSync(join(dir, 'wf', '.maestro', 'workflows'), { recursive: true });
+  writeFileSync(file, manifest(marks));
+  const env = { MAESTRO_DATA_DIR: dataDir };
+  const first = startMaestro(['run', file, '--concurrency', '2'], env);
+  await until('the kill point', () => killWhen(lines(marks)));
+  first.child.kill('SIGKILL');
+  await exited(first.child);
+  const runId = /run (r-[0-9a-f-]+)/.exec(first.out())?.[1];
+  expect(runId, first.out()).toBeDefined();
+  const before = (() => {
+    const store = openStore({ dataDir });
+    try {
+      return store
+        .listAttempts(runId!)
+        .filter((a) => a.status === 'finished')
+        .map((a) => a.taskId);
+    } finally {
+      store.close();
+    }
+  })();
+  // Orphaned task processes of the killed engine finish their 1 s sleep; let them, so the marks are final.
+  await new Promise((r) => setTimeout(r, 1500));
+  const second = startMaestro(['run', '--resume', runId!], env);
+  const code = await exited(second.child);
+  expect(code, second.out()).toBe(0);
+  const store = openStore({ dataDir });
+  try {
+    return { runId: runId!, store, marks: lines(marks), completedBeforeKill: before };
+  } finally {
+    // the caller reads the store, then the test ends; closing is left to process exit
+  }
+}
+
+describe('durability: kill -9 of a real maestro run, then --resume', () => {
+  it('while the first task runs: the interrupted attempt is recorded and retried', async () => {
+    const { runId, store, marks } = await killAndResume((m) => m.includes('start a'));
+    expect(store.getRun(runId).status).toBe('succeeded');
+    const attempts = store.listAttempts(runId, 'a');
+    expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
+    expect(store.listTransitions(runId, 'a').some((t) => t.reason === 'interrupted')).toBe(true);
+    for (const id of ['b1', 'b2', 'c']) expect(marks.filter((l) => l === `start ${id}`)).toHaveLength(1);
+    store.close();
+  });
+
+  it('while the fan-out runs: the finished task does not run again', async () => {
+    const { runId, store, marks, completedBeforeKill } = await killAndResume(
+      (m) => m.includes('start b1') && m.includes('start b2'),
+    );
+    expect(completedBeforeKill).toContain('a');
+    expect(store.getRun(runId).status).toBe('succeeded');
+    expect(marks.filter((l) => l === 'start a')).toHaveLength(1);
+    expect(store.listAttempts(runId, 'a')).toHaveLength(1);
+    for (const id of ['b1', 'b2']) {
+      const outcomes = store.listAttempts(runId, id).map((a) => a.outcome);
+      expect(outcomes.at(-1)).toBe('succeeded');
+      expect(outcomes.filter((o) => o === 'succeeded')).toHaveLength(1);
+    }
+    expect(marks.filter((l) => l === 'start c')).toHaveLength(1);
+    store.close();
+  });
+
+  it('while the last task runs: only it runs again', async () => {
+    const { runId, store, marks } = await killAndResume((m) => m.includes('start c'));
+    expect(store.getRun(runId).status).toBe('succeeded');
+    for (const id of ['a', 'b1', 'b2']) {
+      expect(marks.filter((l) => l === `start ${id}`)).toHaveLength(1);
+      expect(store.listAttempts(runId, id)).toHaveLength(1);
+    }
+    expect(store.listAttempts(runId, 'c').map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
+    store.close();
+  });
+});
