@@ -1,0 +1,181 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+
+/** A webhook delivery as stored before it is acknowledged. */
+export interface StoredDelivery {
+  id: string;
+  name: string;
+  payload: string;
+  receivedAt: number;
+}
+
+/** An approval attestation the app issued, keyed by the exact plan digest it covers. */
+export interface StoredAttestation {
+  repo: string;
+  workflow: string;
+  planDigest: string;
+  digest: string;
+  bundle: unknown;
+  pullRequest: number;
+  headSha: string;
+  approvers: string[];
+  issuedAt: number;
+}
+
+/** A run the app dispatched, so check-run buttons find it again. */
+export interface StoredRun {
+  runId: string;
+  repo: string;
+  installationId: number;
+  workflow: string;
+  headSha: string;
+  checkRunExternalId: string;
+  /** Ran fork code: retries and re-runs stay on the untrusted engine. */
+  fromFork: boolean;
+}
+
+/**
+ * The app's own durable state (the port the handlers use): deliveries, check-run ids by
+ * external_id, approval attestations, and dispatched runs. SQLite through node:sqlite.
+ */
+export interface AppStore {
+  /** Stores a delivery; false when its X-GitHub-Delivery id was seen before (a redelivery). */
+  recordDelivery(delivery: StoredDelivery): boolean;
+  markDelivery(id: string, state: 'done' | 'failed', error?: string): void;
+  /** Deliveries stored but not finished (after a crash they are processed on start). */
+  pendingDeliveries(): StoredDelivery[];
+  deliveryState(id: string): string | undefined;
+  getCheckRunId(externalId: string): number | undefined;
+  putCheckRunId(externalId: string, checkRunId: number): void;
+  putAttestation(attestation: StoredAttestation): void;
+  findAttestation(repo: string, workflow: string, planDigest: string): StoredAttestation | undefined;
+  /** Plan digests by workflow key at a commit, recorded whenever a commit's manifests compile. */
+  putPlanDigests(repo: string, sha: string, digests: Record<string, string>): void;
+  getPlanDigests(repo: string, sha: string): Record<string, string> | undefined;
+  putRun(run: StoredRun): void;
+  getRun(runId: string): StoredRun | undefined;
+  close(): void;
+}
+
+export function openAppStore(dataDir: string): AppStore {
+  mkdirSync(dataDir, { recursive: true });
+  const db = new DatabaseSync(join(dataDir, 'github-app.sqlite'));
+  db.exec(`
+    PRAGMA journal_mode = WAL;
+    PRAGMA synchronous = NORMAL;
+    PRAGMA busy_timeout = 5000;
+    CREATE TABLE IF NOT EXISTS deliveries (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, payload TEXT NOT NULL,
+      received_at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', error TEXT);
+    CREATE TABLE IF NOT EXISTS check_runs (external_id TEXT PRIMARY KEY, check_run_id INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS attestations (
+      repo TEXT NOT NULL, workflow TEXT NOT NULL, plan_digest TEXT NOT NULL, digest TEXT NOT NULL,
+      bundle TEXT NOT NULL, pull_request INTEGER NOT NULL, head_sha TEXT NOT NULL,
+      approvers TEXT NOT NULL, issued_at INTEGER NOT NULL,
+      PRIMARY KEY (repo, workflow, plan_digest));
+    CREATE TABLE IF NOT EXISTS plan_digests (
+      repo TEXT NOT NULL, sha TEXT NOT NULL, digests TEXT NOT NULL, PRIMARY KEY (repo, sha));
+    CREATE TABLE IF NOT EXISTS runs (
+      run_id TEXT PRIMARY KEY, repo TEXT NOT NULL, installation_id INTEGER NOT NULL,
+      workflow TEXT NOT NULL, head_sha TEXT NOT NULL, external_id TEXT NOT NULL, from_fork INTEGER NOT NULL);
+  `);
+  const insertDelivery = db.prepare(
+    'INSERT OR IGNORE INTO deliveries (id, name, payload, received_at) VALUES (?, ?, ?, ?)',
+  );
+  const updateDelivery = db.prepare('UPDATE deliveries SET state = ?, error = ? WHERE id = ?');
+  const selectPending = db.prepare(
+    "SELECT id, name, payload, received_at FROM deliveries WHERE state = 'pending' ORDER BY received_at",
+  );
+  const selectState = db.prepare('SELECT state FROM deliveries WHERE id = ?');
+  const selectCheckRun = db.prepare('SELECT check_run_id FROM check_runs WHERE external_id = ?');
+  const upsertCheckRun = db.prepare(
+    'INSERT OR REPLACE INTO check_runs (external_id, check_run_id) VALUES (?, ?)',
+  );
+  const upsertAttestation = db.prepare(
+    'INSERT OR REPLACE INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const selectAttestation = db.prepare(
+    'SELECT * FROM attestations WHERE repo = ? AND workflow = ? AND plan_digest = ?',
+  );
+  const upsertDigests = db.prepare('INSERT OR REPLACE INTO plan_digests VALUES (?, ?, ?)');
+  const selectDigests = db.prepare('SELECT digests FROM plan_digests WHERE repo = ? AND sha = ?');
+  const upsertRun = db.prepare('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
+  return {
+    recordDelivery: (d) => insertDelivery.run(d.id, d.name, d.payload, d.receivedAt).changes === 1,
+    markDelivery: (id, state, error) => void updateDelivery.run(state, error ?? null, id),
+    pendingDeliveries: () =>
+      selectPending.all().map((row) => ({
+        id: String(row.id),
+        name: String(row.name),
+        payload: String(row.payload),
+        receivedAt: Number(row.received_at),
+      })),
+    deliveryState: (id) => {
+      const row = selectState.get(id);
+      return row ? String(row.state) : undefined;
+    },
+    getCheckRunId: (externalId) => {
+      const row = selectCheckRun.get(externalId);
+      return row ? Number(row.check_run_id) : undefined;
+    },
+    putCheckRunId: (externalId, id) => void upsertCheckRun.run(externalId, id),
+    putAttestation: (a) =>
+      void upsertAttestation.run(
+        a.repo,
+        a.workflow,
+        a.planDigest,
+        a.digest,
+        JSON.stringify(a.bundle),
+        a.pullRequest,
+        a.headSha,
+        JSON.stringify(a.approvers),
+        a.issuedAt,
+      ),
+    findAttestation: (repo, workflow, planDigest) => {
+      const row = selectAttestation.get(repo, workflow, planDigest);
+      if (!row) return undefined;
+      return {
+        repo: String(row.repo),
+        workflow: String(row.workflow),
+        planDigest: String(row.plan_digest),
+        digest: String(row.digest),
+        bundle: JSON.parse(String(row.bundle)) as unknown,
+        pullRequest: Number(row.pull_request),
+        headSha: String(row.head_sha),
+        approvers: JSON.parse(String(row.approvers)) as string[],
+        issuedAt: Number(row.issued_at),
+      };
+    },
+    putPlanDigests: (repo, sha, digests) => void upsertDigests.run(repo, sha, JSON.stringify(digests)),
+    getPlanDigests: (repo, sha) => {
+      const row = selectDigests.get(repo, sha);
+      return row ? (JSON.parse(String(row.digests)) as Record<string, string>) : undefined;
+    },
+    putRun: (r) =>
+      void upsertRun.run(
+        r.runId,
+        r.repo,
+        r.installationId,
+        r.workflow,
+        r.headSha,
+        r.checkRunExternalId,
+        r.fromFork ? 1 : 0,
+      ),
+    getRun: (runId) => {
+      const row = selectRun.get(runId);
+      if (!row) return undefined;
+      return {
+        runId: String(row.run_id),
+        repo: String(row.repo),
+        installationId: Number(row.installation_id),
+        workflow: String(row.workflow),
+        headSha: String(row.head_sha),
+        checkRunExternalId: String(row.external_id),
+        fromFork: Number(row.from_fork) === 1,
+      };
+    },
+    close: () => db.close(),
+  };
+}

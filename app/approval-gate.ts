@@ -1,0 +1,250 @@
+import type { Plan } from '../core/index.ts';
+import type { ProvenanceSigner } from '../provenance/index.ts';
+import type { AppStore } from './app-store.ts';
+import { signApproval } from './approval-attestation.ts';
+import { writeCheckRun } from './check-runs.ts';
+import { parseCodeowners, ownersOf } from './codeowners.ts';
+import { plansByWorkflow, type CompiledManifest } from './compile-snapshot.ts';
+import { countApprovals, isBot, type ApprovalResult, type ReviewFact } from './count-approvals.ts';
+import type { GitHubClient } from './github-client.ts';
+import type { RepositorySnapshot } from './read-repository.ts';
+
+export const APPROVAL_CHECK_NAME = 'maestro / approval';
+
+/** The approval a plan needs: from its manifest, or from policy marking it sensitive. */
+export type ApprovalRequirement = { required: number; from: string[] };
+export type SensitivityCheck = (plan: Plan) => ApprovalRequirement | undefined;
+
+export function requirementOf(plan: Plan, sensitive: SensitivityCheck): ApprovalRequirement | undefined {
+  return plan.approvals ?? sensitive(plan);
+}
+
+export interface PullRequestRef {
+  number: number;
+  author: string;
+  headSha: string;
+}
+
+export interface GateContext {
+  client: GitHubClient;
+  store: AppStore;
+  signer: ProvenanceSigner;
+  sensitive: SensitivityCheck;
+  now: () => number;
+  /** Compiles the manifests at another commit (for carrying approvals across a digest-equal push). */
+  digestsAt: (sha: string) => Promise<Record<string, string>>;
+}
+
+export interface WorkflowGate {
+  workflow: string;
+  file: string;
+  digest: string;
+  result: ApprovalResult;
+  attestationDigest?: string;
+}
+
+/**
+ * Evaluates every gated workflow at the pull request's head, writes the `maestro / approval`
+ * check run, and signs an approval attestation for each workflow whose gate is satisfied. All
+ * facts are read fresh from GitHub (reviews, permissions, teams, head commit), so deliveries
+ * arriving out of order converge on the same answer.
+ */
+export async function evaluateApprovalGate(
+  ctx: GateContext,
+  pr: PullRequestRef,
+  snapshot: RepositorySnapshot,
+  compiled: readonly CompiledManifest[],
+): Promise<WorkflowGate[]> {
+  const gated = [...plansByWorkflow(compiled)]
+    .map(([workflow, { file, plan }]) => ({
+      workflow,
+      file,
+      plan,
+      requirement: requirementOf(plan, ctx.sensitive),
+    }))
+    .filter((g): g is typeof g & { requirement: ApprovalRequirement } => g.requirement !== undefined);
+  if (gated.length === 0) return [];
+  const { client } = ctx;
+  const reviews = await listReviews(client, pr.number);
+  const lastPushers = await headPushers(client, pr.headSha);
+  const candidates = [...new Set(reviews.filter((r) => !isBot(r.login, r.userType)).map((r) => r.login))];
+  const writers = await writersAmong(client, candidates);
+  const digestAt = new Map<string, Record<string, string>>();
+  for (const sha of new Set(reviews.map((r) => r.commitId)))
+    digestAt.set(sha, sha === pr.headSha ? digestsOf(compiled) : await ctx.digestsAt(sha));
+  const rules = snapshot.codeowners ? parseCodeowners(snapshot.codeowners.content) : [];
+  const gates: WorkflowGate[] = [];
+  for (const g of gated) {
+    const allowed = await allowedReviewers(client, [...g.requirement.from, ...ownersOf(rules, g.file)]);
+    const result = countApprovals({
+      required: g.requirement.required,
+      allowed,
+      reviews,
+      pullRequestAuthor: pr.author,
+      lastPushers,
+      writers,
+      digest: g.plan.digest,
+      digestAt: new Map([...digestAt].map(([sha, digests]) => [sha, digests[g.workflow]])),
+    });
+    const gate: WorkflowGate = { workflow: g.workflow, file: g.file, digest: g.plan.digest, result };
+    if (result.satisfied) gate.attestationDigest = await attest(ctx, pr, g.workflow, g.plan.digest, result);
+    gates.push(gate);
+  }
+  await writeApprovalCheck(ctx, pr, gates);
+  return gates;
+}
+
+export function digestsOf(compiled: readonly CompiledManifest[]): Record<string, string> {
+  return Object.fromEntries([...plansByWorkflow(compiled)].map(([key, { plan }]) => [key, plan.digest]));
+}
+
+async function attest(
+  ctx: GateContext,
+  pr: PullRequestRef,
+  workflow: string,
+  planDigest: string,
+  result: ApprovalResult,
+): Promise<string> {
+  const repository = ctx.client.fullName;
+  const existing = ctx.store.findAttestation(repository, workflow, planDigest);
+  const sameApprovers =
+    existing && existing.approvers.join(',') === result.approvers.map((a) => a.login).join(',');
+  if (existing && sameApprovers) return existing.digest;
+  const issuedAt = ctx.now();
+  const signed = await signApproval(
+    {
+      repository,
+      workflow,
+      pullRequest: pr.number,
+      headSha: pr.headSha,
+      planDigest,
+      approvers: result.approvers,
+      required: result.required,
+      issuedAt: new Date(issuedAt).toISOString(),
+    },
+    ctx.signer,
+  );
+  ctx.store.putAttestation({
+    repo: repository,
+    workflow,
+    planDigest,
+    digest: signed.digest,
+    bundle: signed.bundle,
+    pullRequest: pr.number,
+    headSha: pr.headSha,
+    approvers: result.approvers.map((a) => a.login),
+    issuedAt,
+  });
+  return signed.digest;
+}
+
+async function writeApprovalCheck(
+  ctx: GateContext,
+  pr: PullRequestRef,
+  gates: WorkflowGate[],
+): Promise<void> {
+  const satisfied = gates.every((g) => g.result.satisfied);
+  const rows = gates.map((g) => {
+    const given = g.result.approvers.map((a) => `@${a.login}`).join(', ') || '—';
+    const state = g.result.satisfied ? '✅ approved' : '⏳ waiting';
+    return `| ${g.workflow} | \`${g.digest}\` | ${g.result.required} | ${g.result.approvers.length} (${given}) | ${state} | ${g.attestationDigest ? `\`${g.attestationDigest}\`` : '—'} |`;
+  });
+  const notCounted = gates.flatMap((g) =>
+    g.result.notCounted.map((n) => `- ${g.workflow}: @${n.login}: ${n.reason}`),
+  );
+  const summary = [
+    '| workflow | plan digest | required | given | state | attestation |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    notCounted.length > 0 ? `**Not counted**\n\n${notCounted.join('\n')}` : '',
+    '',
+    'An approval binds the plan digest: it counts when its review is on the head commit, or on an earlier commit whose plan digest for that workflow equals the current one.',
+  ].join('\n');
+  await writeCheckRun(ctx.client, ctx.store, {
+    name: APPROVAL_CHECK_NAME,
+    headSha: pr.headSha,
+    externalId: `approval:${pr.number}:${pr.headSha}`,
+    status: 'completed',
+    conclusion: satisfied ? 'success' : 'action_required',
+    title: satisfied
+      ? `${gates.length} gated workflow(s) approved`
+      : `${gates.filter((g) => !g.result.satisfied).length} workflow(s) waiting for approval`,
+    summary,
+  });
+}
+
+async function listReviews(client: GitHubClient, pullNumber: number): Promise<ReviewFact[]> {
+  const reviews = await client.call('list reviews', (octokit) =>
+    octokit.paginate(octokit.rest.pulls.listReviews, {
+      owner: client.owner,
+      repo: client.repo,
+      pull_number: pullNumber,
+      per_page: 100,
+    }),
+  );
+  return reviews
+    .filter((r) => r.user && r.commit_id)
+    .map((r) => ({
+      id: r.id,
+      login: r.user!.login,
+      userType: r.user!.type,
+      state: r.state,
+      commitId: r.commit_id!,
+      submittedAt: r.submitted_at ?? '',
+    }));
+}
+
+async function headPushers(client: GitHubClient, sha: string): Promise<Set<string>> {
+  const commit = await client.call('read head commit', (octokit) =>
+    octokit.rest.repos.getCommit({ owner: client.owner, repo: client.repo, ref: sha }),
+  );
+  const logins = [commit.data.author?.login, commit.data.committer?.login].filter(
+    (l): l is string => typeof l === 'string' && l !== 'web-flow',
+  );
+  return new Set(logins);
+}
+
+const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
+
+async function writersAmong(client: GitHubClient, logins: string[]): Promise<Set<string>> {
+  const writers = new Set<string>();
+  for (const login of logins) {
+    const permission = await client.call(`read permission of ${login}`, (octokit) =>
+      octokit.rest.repos.getCollaboratorPermissionLevel({
+        owner: client.owner,
+        repo: client.repo,
+        username: login,
+      }),
+    );
+    const role = permission.data.role_name ?? permission.data.permission;
+    if (WRITE_PERMISSIONS.has(permission.data.permission) || WRITE_PERMISSIONS.has(role)) writers.add(login);
+  }
+  return writers;
+}
+
+/**
+ * Resolves `from` entries and CODEOWNERS owners to logins: `user`/`@user`, `team:slug`,
+ * `team:org/slug` and `@org/slug` (team members via the Teams API). Emails in CODEOWNERS cannot
+ * be mapped to logins without more permissions, so they are skipped. No entries: undefined
+ * (any collaborator with write access may approve).
+ */
+async function allowedReviewers(client: GitHubClient, entries: string[]): Promise<Set<string> | undefined> {
+  if (entries.length === 0) return undefined;
+  const allowed = new Set<string>();
+  for (const raw of entries) {
+    const entry = raw.startsWith('@') ? raw.slice(1) : raw;
+    if (entry.includes('@')) continue;
+    const team = entry.startsWith('team:') ? entry.slice(5) : entry.includes('/') ? entry : undefined;
+    if (team === undefined) {
+      allowed.add(entry);
+      continue;
+    }
+    const [org, slug] = team.includes('/') ? team.split('/', 2) : [client.owner, team];
+    const members = await client.call(`read team ${org}/${slug}`, (octokit) =>
+      octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: org!, team_slug: slug!, per_page: 100 }),
+    );
+    for (const member of members) if (member) allowed.add(member.login);
+  }
+  return allowed;
+}

@@ -1,0 +1,56 @@
+import type { Diagnostic, Plan } from '../core/index.ts';
+import { hasErrors } from '../core/index.ts';
+import type { RepositorySnapshot } from './read-repository.ts';
+
+/** The compiler as the app uses it (compiler/index.ts `compileManifest`, bound to a catalog). */
+export type CompileFn = (source: Uint8Array, file: string) => { plan?: Plan; diagnostics: Diagnostic[] };
+
+export interface CompiledManifest {
+  file: string;
+  plan?: Plan;
+  diagnostics: Diagnostic[];
+}
+
+/** Compiles every manifest of a snapshot; a throwing compiler becomes a diagnostic, not a crash. */
+export function compileSnapshot(snapshot: RepositorySnapshot, compile: CompileFn): CompiledManifest[] {
+  return snapshot.manifests.map((file) => {
+    try {
+      const outcome = compile(Buffer.from(file.content, 'utf8'), file.path);
+      const diagnostics = outcome.diagnostics.map((d) => ({ ...d, file: d.file ?? file.path }));
+      return hasErrors(diagnostics) || !outcome.plan
+        ? { file: file.path, diagnostics }
+        : { file: file.path, plan: outcome.plan, diagnostics };
+    } catch (error) {
+      return {
+        file: file.path,
+        diagnostics: [
+          {
+            code: 'MS9002',
+            severity: 'error',
+            message: `the compiler failed on this file: ${(error as Error).message}`,
+            pointer: '',
+            file: file.path,
+            line: 1,
+            column: 1,
+            endLine: 1,
+            endColumn: 1,
+          },
+        ],
+      };
+    }
+  });
+}
+
+/** Plans by workflow name (the last file wins if two declare one name; validation flags that). */
+export function plansByWorkflow(
+  compiled: readonly CompiledManifest[],
+): Map<string, { file: string; plan: Plan }> {
+  const plans = new Map<string, { file: string; plan: Plan }>();
+  for (const entry of compiled)
+    if (entry.plan) plans.set(workflowKey(entry.plan), { file: entry.file, plan: entry.plan });
+  return plans;
+}
+
+export function workflowKey(plan: Plan): string {
+  return `${plan.workflow.namespace}/${plan.workflow.name}`;
+}

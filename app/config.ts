@@ -1,0 +1,102 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { AppConfigError } from './errors.ts';
+
+/** Everything `maestro app` needs, read once from the environment by the surface. */
+export interface AppConfig {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+  port: number;
+  host: string;
+  webhookPath: string;
+  /** REST base URL: https://api.github.com, or `<protocol>://<GHE_HOST>/api/v3`. */
+  baseUrl: string;
+  dataDir: string;
+  /** Milliseconds between coalesced run check-run updates. */
+  runUpdateIntervalMs: number;
+  /** Runner kinds fork pull requests may use (never privileged ones). */
+  forkRunner: string;
+}
+
+export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
+
+/**
+ * Reads probot's variables (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT,
+ * GHE_HOST, GHE_PROTOCOL, WEBHOOK_PATH) and Maestro's (MAESTRO_DATA_DIR,
+ * MAESTRO_RUN_UPDATE_INTERVAL_MS, MAESTRO_FORK_RUNNER). Each refusal names the variable to set.
+ */
+export function readAppConfig(env: Record<string, string | undefined>, cwd: string): AppConfig {
+  const webhookSecret = env.WEBHOOK_SECRET ?? '';
+  if (webhookSecret === '')
+    throw new AppConfigError(
+      'WEBHOOK_SECRET',
+      'WEBHOOK_SECRET is not set: the app refuses to accept unsigned webhooks',
+      { hint: 'set WEBHOOK_SECRET to the webhook secret configured in the GitHub App settings' },
+    );
+  const appId = env.APP_ID ?? '';
+  if (!/^\d+$/.test(appId))
+    throw new AppConfigError(
+      'APP_ID',
+      `APP_ID must be the numeric GitHub App id, got ${JSON.stringify(appId)}`,
+      {
+        hint: 'copy the App ID from the app settings page (General → About)',
+      },
+    );
+  return {
+    appId,
+    privateKey: readPrivateKey(env, cwd),
+    webhookSecret,
+    port: readInteger(env, 'PORT', 3000),
+    host: env.HOST ?? '0.0.0.0',
+    webhookPath: env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH,
+    baseUrl: readBaseUrl(env),
+    dataDir: resolve(cwd, env.MAESTRO_DATA_DIR ?? '.maestro-data'),
+    runUpdateIntervalMs: readInteger(env, 'MAESTRO_RUN_UPDATE_INTERVAL_MS', 5000),
+    forkRunner: env.MAESTRO_FORK_RUNNER ?? 'container',
+  };
+}
+
+function readPrivateKey(env: Record<string, string | undefined>, cwd: string): string {
+  if (env.PRIVATE_KEY) {
+    const text = env.PRIVATE_KEY.includes('-----BEGIN')
+      ? env.PRIVATE_KEY
+      : Buffer.from(env.PRIVATE_KEY, 'base64').toString('utf8');
+    if (!text.includes('PRIVATE KEY-----'))
+      throw new AppConfigError('PRIVATE_KEY', 'PRIVATE_KEY is neither a PEM private key nor base64 of one');
+    return text.replaceAll('\\n', '\n');
+  }
+  if (env.PRIVATE_KEY_PATH) {
+    try {
+      return readFileSync(resolve(cwd, env.PRIVATE_KEY_PATH), 'utf8');
+    } catch (cause) {
+      throw new AppConfigError(
+        'PRIVATE_KEY_PATH',
+        `PRIVATE_KEY_PATH ${JSON.stringify(env.PRIVATE_KEY_PATH)} cannot be read: ${(cause as Error).message}`,
+        { cause },
+      );
+    }
+  }
+  throw new AppConfigError('PRIVATE_KEY', 'neither PRIVATE_KEY nor PRIVATE_KEY_PATH is set', {
+    hint: 'download a private key from the app settings page and set PRIVATE_KEY_PATH to its file',
+  });
+}
+
+function readBaseUrl(env: Record<string, string | undefined>): string {
+  if (!env.GHE_HOST) return 'https://api.github.com';
+  const protocol = env.GHE_PROTOCOL ?? 'https';
+  if (protocol !== 'https' && protocol !== 'http')
+    throw new AppConfigError(
+      'GHE_PROTOCOL',
+      `GHE_PROTOCOL must be https or http, got ${JSON.stringify(protocol)}`,
+    );
+  return `${protocol}://${env.GHE_HOST}/api/v3`;
+}
+
+function readInteger(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw))
+    throw new AppConfigError(name, `${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}

@@ -1,0 +1,118 @@
+import type { Server } from 'node:http';
+import pino, { type Logger } from 'pino';
+import { Probot, ProbotOctokit } from 'probot';
+import { systemClock, type Clock } from '../core/index.ts';
+import type { ProvenanceSigner } from '../provenance/index.ts';
+import type { AppStore } from './app-store.ts';
+import type { SensitivityCheck } from './approval-gate.ts';
+import type { CompileFn } from './compile-snapshot.ts';
+import { DeliveryQueue } from './delivery-queue.ts';
+import type { Engines } from './dispatch-runs.ts';
+import { registerHandlers } from './handlers.ts';
+import { createIngressServer, listen } from './http-server.ts';
+import type { RunReporter } from './run-reporter.ts';
+
+export interface MaestroAppOptions {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+  webhookPath: string;
+  baseUrl: string;
+  store: AppStore;
+  compile: CompileFn;
+  signer: ProvenanceSigner;
+  engines?: Engines;
+  /** Policy's say on which plans are sensitive (need approval although they declare none). */
+  sensitive?: SensitivityCheck;
+  clock?: Clock;
+  logger?: Logger;
+  runUpdateIntervalMs?: number;
+  /** First GitHub retry backoff in ms (default 200). */
+  backoffMs?: number;
+}
+
+export interface MaestroApp {
+  readonly server: Server;
+  readonly probot: Probot;
+  listen(port: number, host?: string): Promise<number>;
+  /** Waits until every accepted delivery and every live run's final check-run write is done. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The GitHub App: our own HTTP front (signature, storage, 202) in front of a Probot instance that
+ * routes stored deliveries to the handlers with installation-authenticated Octokit clients.
+ * Probot's own throttling and retry plugins are switched off: GitHubClient applies one retry
+ * policy, and check-run writes are already coalesced per run.
+ */
+export async function createMaestroApp(options: MaestroAppOptions): Promise<MaestroApp> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: 'silent' });
+  const Octokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
+    ...instance,
+    throttle: { ...(instance.throttle as object), enabled: false },
+    retry: { enabled: false },
+  }));
+  const probot = new Probot({
+    appId: options.appId,
+    privateKey: options.privateKey,
+    secret: options.webhookSecret,
+    baseUrl: options.baseUrl,
+    Octokit,
+    log: logger.child({ name: 'probot' }),
+  });
+  const reporters = new Set<RunReporter>();
+  const onError = (error: unknown) => logger.error({ err: error }, 'maestro app error');
+  registerHandlers(probot, {
+    store: options.store,
+    compile: options.compile,
+    signer: options.signer,
+    engines: options.engines,
+    sensitive: options.sensitive ?? (() => undefined),
+    clock,
+    runUpdateIntervalMs: options.runUpdateIntervalMs ?? 5000,
+    backoffMs: options.backoffMs ?? 200,
+    track: (reporter) => {
+      reporters.add(reporter);
+      void reporter.done.then(() => reporters.delete(reporter));
+    },
+    onError,
+  });
+  const queue = new DeliveryQueue({
+    store: options.store,
+    handle: (delivery, payload) =>
+      probot.receive({ id: delivery.id, name: delivery.name, payload } as Parameters<Probot['receive']>[0]),
+    onError: (delivery, error) =>
+      logger.error({ err: error, delivery: delivery.id, event: delivery.name }, 'delivery failed'),
+  });
+  let open = true;
+  const server = createIngressServer({
+    secret: options.webhookSecret,
+    webhookPath: options.webhookPath,
+    store: options.store,
+    queue,
+    clock: () => clock.now(),
+    isReady: () => open,
+    log: (level, message, fields) => logger[level](fields ?? {}, message),
+  });
+  // Deliveries stored before a crash or restart are processed now, in arrival order.
+  for (const delivery of options.store.pendingDeliveries()) queue.enqueue(delivery);
+  return {
+    server,
+    probot,
+    listen: (port, host = '0.0.0.0') => listen(server, port, host),
+    idle: async () => {
+      for (;;) {
+        await queue.drain();
+        if (reporters.size === 0 && queue.inFlight === 0) return;
+        await Promise.all([...reporters].map((r) => r.done));
+      }
+    },
+    close: async () => {
+      open = false;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await queue.drain();
+    },
+  };
+}

@@ -1,0 +1,47 @@
+import type { GitHubClient } from './github-client.ts';
+
+/** A manifest as read from the repository at one commit. */
+export interface RepositoryFile {
+  path: string;
+  content: string;
+}
+
+const MANIFEST_PATH = /^\.maestro\/(workflows|runbooks)\/[^/]+\.ya?ml$/i;
+/** Where GitHub looks for CODEOWNERS, in its order of precedence. */
+const CODEOWNERS_PATHS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'];
+
+export interface RepositorySnapshot {
+  sha: string;
+  manifests: RepositoryFile[];
+  codeowners?: RepositoryFile;
+}
+
+/**
+ * Reads `.maestro/workflows/*.y(a)ml`, `.maestro/runbooks/*.y(a)ml` and CODEOWNERS at exactly
+ * `sha` through the Git trees and blobs API: one tree call plus one blob call per file, and the
+ * content is addressed by blob SHA, so what is compiled is what that commit holds.
+ */
+export async function readRepositorySnapshot(client: GitHubClient, sha: string): Promise<RepositorySnapshot> {
+  const tree = await client.call('read tree', (octokit) =>
+    octokit.rest.git.getTree({ owner: client.owner, repo: client.repo, tree_sha: sha, recursive: 'true' }),
+  );
+  const blobs = tree.data.tree.filter((entry) => entry.type === 'blob' && entry.path && entry.sha);
+  const manifestEntries = blobs.filter((entry) => MANIFEST_PATH.test(entry.path!));
+  const codeownersEntry = CODEOWNERS_PATHS.map((path) => blobs.find((entry) => entry.path === path)).find(
+    Boolean,
+  );
+  const read = async (path: string, blobSha: string): Promise<RepositoryFile> => {
+    const blob = await client.call(`read ${path}`, (octokit) =>
+      octokit.rest.git.getBlob({ owner: client.owner, repo: client.repo, file_sha: blobSha }),
+    );
+    const content =
+      blob.data.encoding === 'base64'
+        ? Buffer.from(blob.data.content, 'base64').toString('utf8')
+        : blob.data.content;
+    return { path, content };
+  };
+  const manifests = await Promise.all(manifestEntries.map((entry) => read(entry.path!, entry.sha!)));
+  manifests.sort((a, b) => a.path.localeCompare(b.path));
+  const codeowners = codeownersEntry ? await read(codeownersEntry.path!, codeownersEntry.sha!) : undefined;
+  return { sha, manifests, ...(codeowners ? { codeowners } : {}) };
+}

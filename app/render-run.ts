@@ -1,0 +1,75 @@
+import type { Engine } from '../engine/index.ts';
+import type { CheckRunAction, CheckRunWrite } from './check-runs.ts';
+
+export const RUN_CHECK_PREFIX = 'maestro / run';
+export const RETRY_ACTION = 'retry_failed';
+export const CANCEL_ACTION = 'cancel';
+
+const RETRY: CheckRunAction = {
+  label: 'Retry failed',
+  description: 'Re-run the failed tasks of this run',
+  identifier: RETRY_ACTION,
+};
+const CANCEL: CheckRunAction = { label: 'Cancel', description: 'Cancel this run', identifier: CANCEL_ACTION };
+
+const CONCLUSIONS: Record<string, CheckRunWrite['conclusion']> = {
+  succeeded: 'success',
+  failed: 'failure',
+  cancelled: 'cancelled',
+  timed_out: 'timed_out',
+};
+
+export function runExternalId(runId: string): string {
+  return `run:${runId}`;
+}
+
+/** The run's check run from the engine's stored state: task table, receipts, buttons. */
+export function renderRun(engine: Pick<Engine, 'store'>, runId: string, headSha: string): CheckRunWrite {
+  const run = engine.store.getRun(runId);
+  const tasks = engine.store.listTasks(runId);
+  const attempts = engine.store.listAttempts(runId);
+  const receipts = engine.store.listReceipts(runId);
+  const terminal = run.status in CONCLUSIONS;
+  const status: CheckRunWrite['status'] = terminal
+    ? 'completed'
+    : run.status === 'running'
+      ? 'in_progress'
+      : 'queued';
+  const rows = tasks.map((task) => {
+    const mine = attempts.filter((a) => a.taskId === task.taskId);
+    const duration = mine.reduce((sum, a) => sum + ((a.finishedAt ?? a.startedAt) - a.startedAt), 0);
+    const hits = mine.filter((a) => a.cacheHit).length + (task.state === 'cached' ? 1 : 0);
+    return `| \`${task.taskId}\` | ${task.state} | ${task.attempts} | ${(duration / 1000).toFixed(2)} s | ${hits} |`;
+  });
+  const receiptRows = receipts.map((r) => `| \`${r.taskId}\` | ${r.attempt} | \`${r.digest}\` |`);
+  const summary = [
+    `Run \`${run.id}\` of **${run.namespace}/${run.workflow}** (${run.trigger} by @${run.actor}) is **${run.status}** (${run.reason}).`,
+    '',
+    `- plan digest: \`${run.planDigest}\``,
+    run.approvalDigest
+      ? `- approval attestation: \`${run.approvalDigest}\``
+      : '- approval attestation: not required',
+    '',
+    '| task | state | attempts | duration | cache hits |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+    receiptRows.length > 0
+      ? '**Receipts**\n\n| task | attempt | digest |\n|---|---|---|\n' + receiptRows.join('\n')
+      : '',
+  ].join('\n');
+  const failed = tasks.some((t) =>
+    ['failed', 'timed_out', 'cancelled', 'blocked_by_policy'].includes(t.state),
+  );
+  const actions = terminal ? (failed ? [RETRY] : []) : [CANCEL];
+  return {
+    name: `${RUN_CHECK_PREFIX} ${run.namespace}/${run.workflow}`,
+    headSha,
+    externalId: runExternalId(runId),
+    status,
+    ...(terminal ? { conclusion: CONCLUSIONS[run.status] } : {}),
+    title: `${run.workflow}: ${run.status}`,
+    summary,
+    actions,
+  };
+}

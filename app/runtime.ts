@@ -1,0 +1,122 @@
+import type { Logger } from 'pino';
+import { RunnerRegistry, systemClock, type Clock, type Plan, type Runner } from '../core/index.ts';
+import { compileManifest, evaluateCondition, renderTemplate } from '../compiler/index.ts';
+import { createEngine, openStore, type Engine, type Expressions, type Store } from '../engine/index.ts';
+import { createAttestor, loadOrCreateDevKey, type ProvenanceSigner } from '../provenance/index.ts';
+import { createLocalRunner } from '../runners/index.ts';
+import { loadBuiltinCatalog } from '../tasks/index.ts';
+import { openAppStore, type AppStore } from './app-store.ts';
+import type { SensitivityCheck } from './approval-gate.ts';
+import type { CompileFn } from './compile-snapshot.ts';
+import { createMaestroApp, type MaestroApp } from './maestro-app.ts';
+
+export interface AppRuntimeOptions {
+  appId: string;
+  privateKey: string;
+  webhookSecret: string;
+  webhookPath: string;
+  baseUrl: string;
+  dataDir: string;
+  /** Secrets trusted runs may use; fork runs get none. */
+  secrets: Record<string, string>;
+  /** PATH, HOME, ... for tasks (see runners' baseEnvFrom). */
+  baseEnv: Record<string, string>;
+  /** Runner kind fork runs may use (`local` only in tests; `none` refuses to run fork code). */
+  forkRunner: string;
+  runUpdateIntervalMs: number;
+  signer?: ProvenanceSigner;
+  sensitive?: SensitivityCheck;
+  clock?: Clock;
+  logger?: Logger;
+  backoffMs?: number;
+  /** Engine concurrency (default: CPU count). */
+  concurrency?: number;
+}
+
+export interface AppRuntime {
+  app: MaestroApp;
+  appStore: AppStore;
+  engineStore: Store;
+  engines: { trusted: Engine; untrusted: Engine };
+  signer: ProvenanceSigner;
+  close(): Promise<void>;
+}
+
+/** Labels that make a plan sensitive when it declares no approvals: one approval from a writer. */
+export const SENSITIVE_LABEL = 'maestro.dev/sensitive';
+export const labelSensitivity: SensitivityCheck = (plan: Plan) =>
+  plan.workflow.labels[SENSITIVE_LABEL] === 'true' ? { required: 1, from: [] } : undefined;
+
+/**
+ * Wires the real components behind the app: the compiler with the built-in catalog, the
+ * embedded SQLite stores, the engine with the local runner (trusted) and a second engine without
+ * secrets for fork code, and the provenance signer (the development key in the data dir unless
+ * one is given) for receipts and approval attestations.
+ */
+export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
+  const catalog = await loadBuiltinCatalog();
+  const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog });
+  const signer = options.signer ?? (await loadOrCreateDevKey(options.dataDir));
+  const attestor = createAttestor({ signer });
+  const engineStore = openStore({ dataDir: options.dataDir });
+  const appStore = openAppStore(options.dataDir);
+  const expressions: Expressions = {
+    renderTemplate: (value, scope) =>
+      renderTemplate(value, scope as unknown as Parameters<typeof renderTemplate>[1]),
+    evaluateCondition: (cel, scope) =>
+      evaluateCondition(cel, scope as unknown as Parameters<typeof evaluateCondition>[1]),
+  };
+  const trustedRunner = createLocalRunner({ baseEnv: options.baseEnv });
+  const untrustedRunners: Runner[] =
+    options.forkRunner === 'local' ? [createLocalRunner({ baseEnv: options.baseEnv })] : [];
+  const common = {
+    store: engineStore,
+    dataDir: options.dataDir,
+    catalog,
+    expressions,
+    attestor,
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
+  };
+  const trusted = createEngine({
+    ...common,
+    runners: new RunnerRegistry().register(trustedRunner),
+    secrets: options.secrets,
+  });
+  const untrustedRegistry = new RunnerRegistry();
+  for (const runner of untrustedRunners) untrustedRegistry.register(runner);
+  const untrusted = createEngine({ ...common, runners: untrustedRegistry, secrets: {} });
+  const engines = { trusted, untrusted };
+  const app = await createMaestroApp({
+    appId: options.appId,
+    privateKey: options.privateKey,
+    webhookSecret: options.webhookSecret,
+    webhookPath: options.webhookPath,
+    baseUrl: options.baseUrl,
+    store: appStore,
+    compile,
+    signer,
+    engines,
+    sensitive: options.sensitive ?? labelSensitivity,
+    clock: options.clock ?? systemClock,
+    runUpdateIntervalMs: options.runUpdateIntervalMs,
+    ...(options.logger ? { logger: options.logger } : {}),
+    ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+  });
+  return {
+    app,
+    appStore,
+    engineStore,
+    engines,
+    signer,
+    close: async () => {
+      await app.close();
+      await app.idle();
+      await trustedRunner.close?.();
+      for (const runner of untrustedRunners) await runner.close?.();
+      engineStore.close();
+      appStore.close();
+    },
+  };
+}

@@ -1,0 +1,160 @@
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openAppRuntime, type AppRuntime } from '../../app/index.ts';
+import { GitHubStandIn } from './standin.ts';
+import { TestRepository } from './git-repo.ts';
+import { signedDelivery, webhookExample, type Payload } from './webhooks.ts';
+
+export const SECRET = 'standin-webhook-secret';
+export const OWNER = 'acme';
+export const REPO = 'pipelines';
+export const INSTALLATION_ID = 4242;
+
+export interface Harness {
+  standin: GitHubStandIn;
+  repo: TestRepository;
+  runtime: AppRuntime;
+  appUrl: string;
+  dataDir: string;
+  /** POSTs a signed delivery to the app; returns the HTTP status. */
+  deliver(event: string, payload: unknown, id?: string): Promise<number>;
+  /** Posts a raw request (for forged signatures). */
+  post(body: string, headers: Record<string, string>): Promise<number>;
+  /** Waits until the app has processed every delivery and written every live run's last state. */
+  idle(): Promise<void>;
+  pushPayload(options: {
+    ref: string;
+    before: string;
+    after: string;
+    pusher: string;
+    files?: string[];
+  }): Payload;
+  pullRequestPayload(
+    action: string,
+    pull: { number: number; headSha: string; author: string; headRepo?: string },
+  ): Payload;
+  reviewPayload(
+    action: string,
+    pull: { number: number; headSha: string; author: string },
+    reviewer: string,
+  ): Payload;
+  close(): Promise<void>;
+}
+
+/** Adjusts a real example payload's repository and installation to the stand-in's. */
+function retarget(payload: Payload): Payload {
+  payload.repository = {
+    ...payload.repository,
+    name: REPO,
+    full_name: `${OWNER}/${REPO}`,
+    default_branch: 'main',
+    owner: { ...payload.repository.owner, login: OWNER },
+  };
+  payload.installation = { id: INSTALLATION_ID, node_id: 'MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uNDI0Mg==' };
+  return payload;
+}
+
+/**
+ * Starts the stand-in, a real bare repository, and the real app (openAppRuntime: compiler,
+ * engine with the local runner, SQLite stores, dev signing key) listening on a free port with
+ * its GitHub base URL pointed at the stand-in.
+ */
+export async function startHarness(options: { runUpdateIntervalMs?: number } = {}): Promise<Harness> {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const appId = '777';
+  const standin = new GitHubStandIn({
+    appId,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
+  const baseUrl = await standin.start();
+  const repo = new TestRepository('main');
+  standin.addRepo({ owner: OWNER, name: REPO, id: 9001, bareDir: repo.bareDir, defaultBranch: 'main' });
+  const dataDir = mkdtempSync(join(tmpdir(), 'maestro-app-test-'));
+  const runtime = await openAppRuntime({
+    appId,
+    privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    webhookSecret: SECRET,
+    webhookPath: '/api/github/webhooks',
+    baseUrl,
+    dataDir,
+    secrets: { DEPLOY_TOKEN: 'trusted-secret-value' },
+    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir, LANG: 'C.UTF-8' },
+    forkRunner: 'local',
+    runUpdateIntervalMs: options.runUpdateIntervalMs ?? 200,
+    backoffMs: 10,
+    concurrency: 2,
+  });
+  const port = await runtime.app.listen(0, '127.0.0.1');
+  const appUrl = `http://127.0.0.1:${port}`;
+  const post = async (body: string, headers: Record<string, string>) => {
+    const response = await fetch(`${appUrl}/api/github/webhooks`, { method: 'POST', body, headers });
+    await response.text();
+    return response.status;
+  };
+  return {
+    standin,
+    repo,
+    runtime,
+    appUrl,
+    dataDir,
+    post,
+    deliver: (event, payload, id = randomUUID()) => {
+      const delivery = signedDelivery(SECRET, event, payload, id);
+      return post(delivery.body, delivery.headers);
+    },
+    idle: () => runtime.app.idle(),
+    pushPayload: ({ ref, before, after, pusher, files }) => {
+      const payload = retarget(webhookExample('push'));
+      payload.ref = ref;
+      payload.before = before;
+      payload.after = after;
+      payload.deleted = false;
+      payload.created = false;
+      payload.pusher = { name: pusher, email: `${pusher}@users.noreply.github.com` };
+      payload.sender = { ...payload.sender, login: pusher };
+      payload.commits = [
+        {
+          ...(payload.commits?.[0] ?? {}),
+          id: after,
+          added: [],
+          removed: [],
+          modified: files ?? ['.maestro/workflows/deploy.yaml'],
+        },
+      ];
+      payload.head_commit = payload.commits[0];
+      return payload;
+    },
+    pullRequestPayload: (action, pull) => {
+      const payload = retarget(webhookExample('pull_request', action));
+      payload.action = action;
+      payload.number = pull.number;
+      payload.pull_request.number = pull.number;
+      payload.pull_request.user = { ...payload.pull_request.user, login: pull.author };
+      payload.pull_request.head.sha = pull.headSha;
+      payload.pull_request.head.repo = {
+        ...payload.pull_request.head.repo,
+        full_name: pull.headRepo ?? `${OWNER}/${REPO}`,
+      };
+      payload.pull_request.base.repo = { ...payload.pull_request.base.repo, full_name: `${OWNER}/${REPO}` };
+      payload.pull_request.base.ref = 'main';
+      return payload;
+    },
+    reviewPayload: (action, pull, reviewer) => {
+      const payload = retarget(webhookExample('pull_request_review', action));
+      payload.action = action;
+      payload.pull_request.number = pull.number;
+      payload.pull_request.user = { ...payload.pull_request.user, login: pull.author };
+      payload.pull_request.head.sha = pull.headSha;
+      payload.review.user = { ...payload.review.user, login: reviewer };
+      return payload;
+    },
+    close: async () => {
+      await runtime.close();
+      await standin.stop();
+      repo.remove();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,491 @@
+import { execFileSync } from 'node:child_process';
+import { createPublicKey, createVerify, randomBytes, type KeyObject } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { git } from './git-repo.ts';
+import { OpenApiCheck } from './openapi-check.ts';
+
+export interface StandInRepo {
+  owner: string;
+  name: string;
+  id: number;
+  bareDir: string;
+  defaultBranch: string;
+}
+
+export interface StandInPull {
+  number: number;
+  author: string;
+  headSha: string;
+  headRef: string;
+  baseRef: string;
+  /** full_name of the head repository (a fork when it differs from the base). */
+  headRepo: string;
+}
+
+export interface StandInReview {
+  id: number;
+  login: string;
+  userType?: 'User' | 'Bot';
+  state: 'APPROVED' | 'CHANGES_REQUESTED' | 'COMMENTED' | 'DISMISSED';
+  commitId: string;
+  submittedAt: string;
+}
+
+export interface StandInCheckRun {
+  id: number;
+  repo: string;
+  head_sha: string;
+  name: string;
+  external_id: string;
+  status: string;
+  conclusion: string | null;
+  output: { title?: string; summary?: string; text?: string };
+  annotations: Record<string, unknown>[];
+  actions: Record<string, unknown>[];
+  writes: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  operationId: string;
+  status: number;
+  time: number;
+}
+
+interface Fault {
+  method: string;
+  pathPattern: RegExp;
+  status: number;
+  headers: Record<string, string>;
+  message: string;
+  remaining: number;
+}
+
+/**
+ * A local stand-in for the GitHub REST API. Every request is first checked against GitHub's
+ * OpenAPI description; a request the description does not allow is answered 422 and recorded in
+ * `violations`, which each test asserts is empty. Repositories are real bare git repositories;
+ * trees, blobs and commits are read from them with git. Installation tokens are minted only for
+ * a JWT that verifies under the app's public key, and expire like GitHub's.
+ */
+export class GitHubStandIn {
+  readonly violations: string[] = [];
+  readonly requests: RecordedRequest[] = [];
+  readonly checkRuns: StandInCheckRun[] = [];
+  readonly repos = new Map<string, StandInRepo>();
+  readonly pulls = new Map<string, StandInPull>();
+  readonly reviews = new Map<string, StandInReview[]>();
+  /** `${owner/repo}:${login}` → admin | maintain | write | triage | read | none. */
+  readonly permissions = new Map<string, string>();
+  /** `${org}/${slug}` → member logins. */
+  readonly teams = new Map<string, string[]>();
+  readonly #check = new OpenApiCheck();
+  readonly #tokens = new Map<string, { installationId: number; expiresAt: number }>();
+  readonly #faults: Fault[] = [];
+  readonly #appId: string;
+  readonly #publicKey: KeyObject;
+  #server: Server | undefined;
+  #nextId = 1000;
+  /** Lifetime of minted installation tokens. */
+  tokenTtlMs = 60 * 60 * 1000;
+
+  constructor(options: { appId: string; publicKeyPem: string }) {
+    this.#appId = options.appId;
+    this.#publicKey = createPublicKey(options.publicKeyPem);
+  }
+
+  async start(): Promise<string> {
+    this.#server = createServer((req, res) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        this.violations.push(`stand-in crashed on ${req.method} ${req.url}: ${(error as Error).stack}`);
+        if (!res.headersSent) send(res, 500, { message: 'stand-in error' });
+      });
+    });
+    await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#server) await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
+  }
+
+  addRepo(repo: StandInRepo): void {
+    this.repos.set(`${repo.owner}/${repo.name}`, repo);
+  }
+
+  /** Makes the next `times` requests matching method and path fail with this status. */
+  injectFault(fault: {
+    method: string;
+    path: RegExp;
+    status: number;
+    headers?: Record<string, string>;
+    message?: string;
+    times?: number;
+  }): void {
+    this.#faults.push({
+      method: fault.method,
+      pathPattern: fault.path,
+      status: fault.status,
+      headers: fault.headers ?? {},
+      message: fault.message ?? 'injected failure',
+      remaining: fault.times ?? 1,
+    });
+  }
+
+  /** Expires every installation token minted so far (the next use gets 401). */
+  expireTokens(): void {
+    for (const token of this.#tokens.values()) token.expiresAt = 0;
+  }
+
+  writes(): RecordedRequest[] {
+    return this.requests.filter((r) => r.method !== 'GET');
+  }
+
+  checkRunsNamed(name: string, headSha?: string): StandInCheckRun[] {
+    return this.checkRuns.filter(
+      (run) => run.name === name && (headSha === undefined || run.head_sha === headSha),
+    );
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://standin.local');
+    const method = req.method ?? 'GET';
+    const raw = await readAll(req);
+    let body: unknown;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw.toString('utf8'));
+      } catch {
+        this.violations.push(`${method} ${url.pathname}: body is not JSON`);
+        return send(res, 400, { message: 'Problems parsing JSON' });
+      }
+    }
+    let operationId: string;
+    let params: Record<string, string>;
+    try {
+      ({ operationId, params } = this.#check.check(method, url, body));
+    } catch (error) {
+      this.violations.push((error as Error).message);
+      return send(res, 422, { message: (error as Error).message });
+    }
+    const record: RecordedRequest = { method, path: url.pathname, operationId, status: 0, time: Date.now() };
+    this.requests.push(record);
+    const fault = this.#faults.find(
+      (f) => f.remaining > 0 && f.method === method && f.pathPattern.test(url.pathname),
+    );
+    if (fault) {
+      fault.remaining -= 1;
+      record.status = fault.status;
+      return send(res, fault.status, { message: fault.message }, fault.headers);
+    }
+    const auth = this.#authorize(req, operationId);
+    if (auth) {
+      record.status = auth.status;
+      return send(res, auth.status, { message: auth.message });
+    }
+    const [status, payload] = this.#route(operationId, params, url, body as Record<string, unknown>);
+    record.status = status;
+    send(res, status, payload);
+  }
+
+  #authorize(req: IncomingMessage, operationId: string): { status: number; message: string } | undefined {
+    const header = req.headers.authorization ?? '';
+    if (operationId === 'apps/create-installation-access-token') {
+      const jwt = /^bearer (.+)$/i.exec(header)?.[1];
+      return jwt && this.#verifyJwt(jwt)
+        ? undefined
+        : { status: 401, message: 'A JSON web token could not be decoded' };
+    }
+    const token = /^token (.+)$/i.exec(header)?.[1];
+    const known = token ? this.#tokens.get(token) : undefined;
+    if (!known || known.expiresAt <= Date.now()) return { status: 401, message: 'Bad credentials' };
+    return undefined;
+  }
+
+  #verifyJwt(jwt: string): boolean {
+    const [head, claims, signature] = jwt.split('.');
+    if (!head || !claims || !signature) return false;
+    const verify = createVerify('RSA-SHA256');
+    verify.update(`${head}.${claims}`);
+    if (!verify.verify(this.#publicKey, Buffer.from(signature, 'base64url'))) return false;
+    const payload = JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as {
+      iss?: unknown;
+      exp?: number;
+    };
+    return String(payload.iss) === this.#appId && (payload.exp ?? 0) * 1000 > Date.now();
+  }
+
+  #repo(params: Record<string, string>): StandInRepo | undefined {
+    return this.repos.get(`${params.owner}/${params.repo}`);
+  }
+
+  #route(
+    operationId: string,
+    params: Record<string, string>,
+    url: URL,
+    body: Record<string, unknown>,
+  ): [number, unknown] {
+    const notFound: [number, unknown] = [404, { message: 'Not Found' }];
+    if (operationId === 'apps/create-installation-access-token') {
+      const token = `ghs_${randomBytes(18).toString('hex')}`;
+      const expiresAt = Date.now() + this.tokenTtlMs;
+      this.#tokens.set(token, { installationId: Number(params.installation_id), expiresAt });
+      return [
+        201,
+        {
+          token,
+          expires_at: new Date(expiresAt).toISOString(),
+          permissions: { checks: 'write', contents: 'read' },
+          repository_selection: 'all',
+        },
+      ];
+    }
+    const repo = this.#repo(params);
+    const repoKey = `${params.owner}/${params.repo}`;
+    switch (operationId) {
+      case 'git/get-tree': {
+        if (!repo) return notFound;
+        const sha = params.tree_sha!;
+        const listing = safeGit(repo.bareDir, ['ls-tree', '-r', '-t', '--full-tree', '-l', sha]);
+        if (listing === undefined) return notFound;
+        const tree = listing
+          .split('\n')
+          .filter(Boolean)
+          .map((line) => {
+            const [meta, path] = line.split('\t');
+            const [mode, type, objectSha, size] = meta!.split(/\s+/);
+            return {
+              path,
+              mode,
+              type,
+              sha: objectSha,
+              ...(type === 'blob' ? { size: Number(size) } : {}),
+              url: '',
+            };
+          });
+        return [200, { sha, url: '', tree, truncated: false }];
+      }
+      case 'git/get-blob': {
+        if (!repo) return notFound;
+        const content = safeGitBuffer(repo.bareDir, ['cat-file', 'blob', params.file_sha!]);
+        if (content === undefined) return notFound;
+        return [
+          200,
+          {
+            sha: params.file_sha,
+            size: content.length,
+            content: content.toString('base64'),
+            encoding: 'base64',
+            url: '',
+            node_id: '',
+          },
+        ];
+      }
+      case 'repos/get-commit': {
+        if (!repo) return notFound;
+        const info = safeGit(repo.bareDir, ['log', '-1', '--format=%H%n%ae%n%ce', params.ref!]);
+        if (info === undefined) return notFound;
+        const [sha, authorEmail, committerEmail] = info.split('\n');
+        return [
+          200,
+          {
+            sha,
+            author: userOf(loginOf(authorEmail!)),
+            committer: userOf(loginOf(committerEmail!)),
+            commit: {},
+            parents: [],
+            files: [],
+          },
+        ];
+      }
+      case 'repos/get-branch': {
+        if (!repo) return notFound;
+        const sha = safeGit(repo.bareDir, ['rev-parse', `refs/heads/${params.branch}`]);
+        return sha ? [200, { name: params.branch, commit: { sha }, protected: false }] : notFound;
+      }
+      case 'pulls/get': {
+        const pull = this.pulls.get(`${repoKey}#${params.pull_number}`);
+        if (!pull || !repo) return notFound;
+        return [200, pullJson(pull, repo)];
+      }
+      case 'pulls/list-reviews': {
+        const reviews = this.reviews.get(`${repoKey}#${params.pull_number}`) ?? [];
+        return [
+          200,
+          reviews.map((r) => ({
+            id: r.id,
+            user: userOf(r.login, r.userType ?? (r.login.endsWith('[bot]') ? 'Bot' : 'User')),
+            state: r.state,
+            commit_id: r.commitId,
+            submitted_at: r.submittedAt,
+            body: '',
+          })),
+        ];
+      }
+      case 'repos/get-collaborator-permission-level': {
+        const permission = this.permissions.get(`${repoKey}:${params.username}`) ?? 'none';
+        const legacy = permission === 'maintain' ? 'write' : permission === 'triage' ? 'read' : permission;
+        return [200, { permission: legacy, role_name: permission, user: userOf(params.username!) }];
+      }
+      case 'teams/list-members-in-org': {
+        const members = this.teams.get(`${params.org}/${params.team_slug}`);
+        return members ? [200, members.map((login) => userOf(login))] : notFound;
+      }
+      case 'checks/create': {
+        if (!repo) return notFound;
+        const run: StandInCheckRun = {
+          id: (this.#nextId += 1),
+          repo: repoKey,
+          head_sha: String(body.head_sha),
+          name: String(body.name),
+          external_id: String(body.external_id ?? ''),
+          status: String(body.status ?? 'queued'),
+          conclusion: (body.conclusion as string | undefined) ?? null,
+          output: {},
+          annotations: [],
+          actions: [],
+          writes: 0,
+        };
+        this.checkRuns.push(run);
+        applyCheckRun(run, body);
+        return [201, checkRunJson(run)];
+      }
+      case 'checks/update': {
+        const run = this.checkRuns.find((r) => r.id === Number(params.check_run_id) && r.repo === repoKey);
+        if (!run) return notFound;
+        applyCheckRun(run, body);
+        return [200, checkRunJson(run)];
+      }
+      case 'checks/list-for-ref': {
+        const name = url.searchParams.get('check_name');
+        const sha = repo ? safeGit(repo.bareDir, ['rev-parse', params.ref!]) : undefined;
+        const runs = this.checkRuns.filter(
+          (r) => r.repo === repoKey && r.head_sha === sha && (!name || r.name === name),
+        );
+        return [200, { total_count: runs.length, check_runs: runs.map(checkRunJson) }];
+      }
+      default:
+        this.violations.push(`stand-in does not implement ${operationId}`);
+        return [501, { message: `not implemented in the stand-in: ${operationId}` }];
+    }
+  }
+}
+
+function applyCheckRun(run: StandInCheckRun, body: Record<string, unknown>): void {
+  run.writes += 1;
+  if (body.name) run.name = String(body.name);
+  if (body.status) run.status = String(body.status);
+  if (body.conclusion) {
+    run.conclusion = String(body.conclusion);
+    run.status = 'completed';
+  }
+  if (body.external_id) run.external_id = String(body.external_id);
+  if (Array.isArray(body.actions)) run.actions = body.actions as Record<string, unknown>[];
+  const output = body.output as
+    { title?: string; summary?: string; text?: string; annotations?: Record<string, unknown>[] } | undefined;
+  if (output) {
+    if (output.title !== undefined) run.output.title = output.title;
+    if (output.summary !== undefined) run.output.summary = output.summary;
+    if (output.text !== undefined) run.output.text = output.text;
+    // GitHub appends annotations across updates.
+    run.annotations.push(...(output.annotations ?? []));
+  }
+}
+
+function checkRunJson(run: StandInCheckRun) {
+  return {
+    id: run.id,
+    head_sha: run.head_sha,
+    node_id: `CR_${run.id}`,
+    external_id: run.external_id,
+    url: '',
+    html_url: '',
+    details_url: '',
+    status: run.status,
+    conclusion: run.conclusion,
+    started_at: null,
+    completed_at: null,
+    output: { ...run.output, annotations_count: run.annotations.length, annotations_url: '' },
+    name: run.name,
+    check_suite: null,
+    app: null,
+    pull_requests: [],
+  };
+}
+
+function pullJson(pull: StandInPull, repo: StandInRepo) {
+  const base = `${repo.owner}/${repo.name}`;
+  const [headOwner] = pull.headRepo.split('/');
+  return {
+    number: pull.number,
+    state: 'open',
+    user: userOf(pull.author),
+    head: {
+      sha: pull.headSha,
+      ref: pull.headRef,
+      label: `${headOwner}:${pull.headRef}`,
+      repo: { full_name: pull.headRepo, fork: pull.headRepo !== base },
+    },
+    base: {
+      sha: '',
+      ref: pull.baseRef,
+      label: `${repo.owner}:${pull.baseRef}`,
+      repo: { full_name: base, fork: false },
+    },
+  };
+}
+
+function userOf(login: string, type = login.endsWith('[bot]') ? 'Bot' : 'User') {
+  return { login, id: hash(login), type, site_admin: false };
+}
+
+function loginOf(email: string): string {
+  return email.replace(/@users\.noreply\.github\.com$/, '');
+}
+
+function hash(text: string): number {
+  let h = 7;
+  for (const c of text) h = (h * 31 + c.charCodeAt(0)) % 1_000_000;
+  return h;
+}
+
+function safeGit(dir: string, args: string[]): string | undefined {
+  try {
+    return git(dir, args);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Raw bytes (blobs must not be trimmed). */
+function safeGitBuffer(dir: string, args: string[]): Buffer | undefined {
+  try {
+    return execFileSync('git', args, {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1' },
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+function readAll(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
+  res.end(JSON.stringify(body));
+}
