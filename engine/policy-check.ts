@@ -36,7 +36,12 @@ export function policyInputFor(exec: RunExecution, taskId: string): PolicyInput 
       privileged: false,
       hostNetwork: false,
     },
-    workflow: { name: run.workflow, namespace: run.namespace, kind: run.plan.workflow.kind },
+    workflow: {
+      name: run.workflow,
+      namespace: run.namespace,
+      kind: run.plan.workflow.kind,
+      labels: run.plan.workflow.labels,
+    },
     planDigest: run.planDigest,
     namespace: run.namespace,
     policy: run.plan.policy ?? {},
