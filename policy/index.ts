@@ -35,3 +35,4 @@ export {
   type OpaPolicyGate,
   type OpaPolicyGateOptions,
 } from './gate/create-opa-policy-gate.ts';
+export { policyInputFor, type PolicyInputOptions } from './input/policy-input-for.ts';

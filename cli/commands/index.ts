@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerPolicy } from './policy.ts';
+import { registerAudit } from './audit.ts';
 import { registerRun } from './run.ts';
 import { registerRuns } from './runs.ts';
 import { registerReplay } from './replay.ts';
@@ -12,6 +14,8 @@ import { registerDisclose } from './disclose.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
+  registerPolicy(program, context);
+  registerAudit(program, context);
   registerRun(program, context);
   registerRuns(program, context);
   registerReplay(program, context);

@@ -58,13 +58,33 @@ export interface TestPolicyResult {
   output: string;
 }
 
-/** Runs `opa test` over the default rules and tests plus the repository's rules and tests. */
+/**
+ * Runs `opa test` twice: the default rules' tests against the default data, then (when there is
+ * a repository policy) the repository's tests against the combined rules and merged data, since
+ * a repository's config.json legitimately changes what the default tests expect.
+ */
 export async function testPolicy(options: Omit<BuildPolicyOptions, 'out'>): Promise<TestPolicyResult> {
-  const staged = await stagePolicy({ defaultDir: options.defaultDir, repoDir: options.repoDir, tests: true });
-  try {
-    const run = await runOpa(options.opa, ['test', '-v', '.'], staged.dir);
-    return { ok: run.code === 0, output: `${run.stdout}${run.stderr}` };
-  } finally {
-    await staged.cleanup();
+  const runs: { repoDir?: string; skipDefaultTests: boolean; label: string }[] = [
+    { skipDefaultTests: false, label: 'default policy' },
+  ];
+  if (options.repoDir)
+    runs.push({ repoDir: options.repoDir, skipDefaultTests: true, label: options.repoDir });
+  let ok = true;
+  let output = '';
+  for (const run of runs) {
+    const staged = await stagePolicy({
+      defaultDir: options.defaultDir,
+      repoDir: run.repoDir,
+      tests: true,
+      skipDefaultTests: run.skipDefaultTests,
+    });
+    try {
+      const result = await runOpa(options.opa, ['test', '-v', '.'], staged.dir);
+      ok &&= result.code === 0;
+      output += `# ${run.label}\n${result.stdout}${result.stderr || (result.stdout ? '' : 'no tests\n')}`;
+    } finally {
+      await staged.cleanup();
+    }
   }
+  return { ok, output };
 }

@@ -11,6 +11,8 @@ export interface StageOptions {
   repoDir?: string;
   /** Include *_test.rego files (for `opa test`). */
   tests: boolean;
+  /** With `tests`, leave out the default rules' tests (they assume the default data). */
+  skipDefaultTests?: boolean;
 }
 
 export interface StagedPolicy {
@@ -31,7 +33,8 @@ export async function stagePolicy(options: StageOptions): Promise<StagedPolicy> 
   const dir = await mkdtemp(join(tmpdir(), 'maestro-policy-'));
   try {
     const regoFiles: string[] = [];
-    for (const file of await listRego(options.defaultDir, options.tests)) {
+    const defaultTests = options.tests && !options.skipDefaultTests;
+    for (const file of await listRego(options.defaultDir, defaultTests)) {
       regoFiles.push(await copyInto(dir, 'default', options.defaultDir, file));
     }
     const defaults = JSON.parse(await readFile(join(options.defaultDir, 'data.json'), 'utf8')) as {

@@ -8,9 +8,10 @@ package maestro.default
 
 cfg := data.maestro.config
 
-# The catalog task name of `uses: tasks/<name>@<version>`, e.g. "sig.export".
+# The catalog task name of `uses`, e.g. "sig.export" from "tasks/sig.export@1.0.0" or from the
+# resolved "sig.export@1.0.0" the engine sends.
 task_name := name if {
-	startswith(input.task.uses, "tasks/")
+	is_string(input.task.uses)
 	name := split(trim_prefix(input.task.uses, "tasks/"), "@")[0]
 }
 

@@ -68,3 +68,8 @@ test_repository_denies_are_added if {
 	d := data.maestro.policy.decision with input as base with data.maestro.repo.deny as {"repo says no"}
 	d == {"allow": false, "reasons": ["repo says no"]}
 }
+
+test_resolved_uses_without_prefix_is_recognised if {
+	d := data.maestro.policy.decision with input as with_task({"kind": "catalog", "uses": "sig.export@1.2.3"})
+	count(d.reasons) == 3
+}

@@ -1,0 +1,86 @@
+/**
+ * `maestro audit export|verify`: the policy decision log (append-only, hash-chained) as JSON
+ * lines, and the check that names any edited, removed, inserted or reordered entry.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { InputError } from '../../core/index.ts';
+import {
+  formatDecisionLog,
+  openDecisionLog,
+  parseDecisionLog,
+  verifyChain,
+  type VerifyReport,
+} from '../../policy/index.ts';
+import { resolveDataDir } from '../config.ts';
+import type { CliContext } from '../context.ts';
+import { ExitCode } from '../exit-codes.ts';
+import type { CliIo } from '../io.ts';
+
+/** The engine's database file in a data dir (engine/store/sqlite: databaseFileName), which holds the log's table. */
+const DATABASE_FILE = 'maestro.db';
+
+export function registerAudit(program: Command, context: CliContext): void {
+  const audit = program.command('audit').description('export and verify the policy decision log');
+  audit
+    .command('export')
+    .description('write every policy decision as JSON lines (chain order, with hashes)')
+    .option('--data-dir <dir>', 'data directory (default: MAESTRO_DATA_DIR, else ~/.local/share/maestro)')
+    .option('--out <file>', 'write to a file instead of stdout')
+    .action((flags: { dataDir?: string; out?: string }) => {
+      const log = openLog(flags.dataDir, context.io);
+      try {
+        const text = formatDecisionLog(log.entries());
+        if (flags.out) writeFileSync(resolve(context.io.cwd, flags.out), text);
+        else context.io.stdout(text);
+      } finally {
+        log.close();
+      }
+    });
+  audit
+    .command('verify')
+    .description('check the hash chain of an exported log file, or of the live log when no file is given')
+    .argument('[file]', 'a file from `maestro audit export`')
+    .option('--data-dir <dir>', 'data directory for the live log')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((file: string | undefined, flags: { dataDir?: string; format: string }) => {
+      let report: VerifyReport;
+      let what: string;
+      if (file) {
+        const path = resolve(context.io.cwd, file);
+        if (!existsSync(path)) throw new InputError('audit_file_missing', `${path} does not exist`);
+        report = verifyChain(parseDecisionLog(readFileSync(path, 'utf8'), path));
+        what = path;
+      } else {
+        const log = openLog(flags.dataDir, context.io);
+        try {
+          report = log.verify();
+        } finally {
+          log.close();
+        }
+        what = 'the live decision log';
+      }
+      context.io.stdout(
+        flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderReport(what, report),
+      );
+      if (!report.ok) context.exitCode = ExitCode.inputErrors;
+    });
+}
+
+function openLog(dataDir: string | undefined, io: CliIo) {
+  const file = join(resolveDataDir(dataDir, io), DATABASE_FILE);
+  if (!existsSync(file))
+    throw new InputError('audit_no_database', `no Maestro database at ${file}`, {
+      hint: 'pass --data-dir <dir> (the data dir `maestro run` used)',
+    });
+  return openDecisionLog(file);
+}
+
+function renderReport(what: string, report: VerifyReport): string {
+  if (report.ok) return `ok: ${what}: ${report.entries} entries, chain intact, head ${report.headHash}\n`;
+  const lines = report.findings.map(
+    (f) => `  entry ${f.index}${f.decisionId ? ` (${f.decisionId})` : ''}: ${f.kind}: ${f.message}\n`,
+  );
+  return `TAMPERED: ${what}: ${report.findings.length} finding(s) in ${report.entries} entries\n${lines.join('')}`;
+}
