@@ -131,6 +131,13 @@ describe('maestro validate', () => {
     expect(code).toBe(0);
   });
 
+  it('is listed in maestro --help beside compile and graph', async () => {
+    const { code, out } = await cli(['--help']);
+    expect(code).toBe(0);
+    for (const command of ['validate', 'compile', 'graph'])
+      expect(out).toMatch(new RegExp(`^  ${command} `, 'm'));
+  });
+
   it('has --help', async () => {
     const { code, out } = await cli(['validate', '--help']);
     expect(code).toBe(0);
