@@ -30,7 +30,16 @@ export default tseslint.config(
   },
   {
     // Only the surfaces read the environment (EXAMPLES.md: one place reads process.env).
-    files: ['core/**', 'compiler/**', 'policy/**', 'provenance/**', 'engine/**', 'runners/**', 'sdk/**'],
+    files: [
+      'core/**',
+      'compiler/**',
+      'policy/**',
+      'provenance/**',
+      'engine/**',
+      'runners/**',
+      'sdk/**',
+      'workspace/**',
+    ],
     rules: {
       'no-restricted-properties': [
         'error',
