@@ -24,3 +24,4 @@ export {
 } from './disclosure/verify-disclosure.ts';
 export { readTgzStrict, DEFAULT_READ_LIMITS, type ReadLimits } from './disclosure/tar-read.ts';
 export { resolveSigner, signingConfigFromEnv, type SigningConfig } from './resolve-signer.ts';
+export { bundledTrustedRoot, SIGSTORE_PUBLIC_GOOD_TUF } from './trust-root.ts';

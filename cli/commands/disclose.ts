@@ -9,6 +9,7 @@ import { systemClock, UsageError } from '../../core/index.ts';
 import { openStore } from '../../engine/index.ts';
 import {
   ProvenanceError,
+  bundledTrustedRoot,
   packDisclosure,
   resolveSigner,
   signingConfigFromEnv,
@@ -82,7 +83,12 @@ async function runDisclose(context: CliContext, runId: string, flags: DiscloseFl
       ...(flags.manifest ? { manifest: readInputFile(io, flags.manifest, 'manifest').toString('utf8') } : {}),
       ...(flags.decisions ? { decisions: readInputFile(io, flags.decisions, 'decision log') } : {}),
       ...(flags.approval ? { approval: readJson(flags.approval, 'approval attestation') } : {}),
-      ...(flags.trustedRoot ? { trustedRoot: readJson(flags.trustedRoot, 'trusted root') } : {}),
+      // Keyless receipts travel with the trust root they verify against (offline verification).
+      ...(flags.trustedRoot
+        ? { trustedRoot: readJson(flags.trustedRoot, 'trusted root') }
+        : signer.kind === 'keyless'
+          ? { trustedRoot: bundledTrustedRoot() }
+          : {}),
     });
     archive = await packDisclosure(input, signer);
     io.stdout(

@@ -5,7 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { InputError, UsageError } from '../../core/index.ts';
-import { DEV_KEY_DIR, DEV_PUBLIC_KEY_FILE, type TrustedIdentity } from '../../provenance/index.ts';
+import {
+  DEV_KEY_DIR,
+  DEV_PUBLIC_KEY_FILE,
+  bundledTrustedRoot,
+  type TrustedIdentity,
+} from '../../provenance/index.ts';
 import type { CliIo } from '../io.ts';
 
 export interface TrustFlags {
@@ -51,11 +56,13 @@ export function resolveTrust(
   if (flags.certificateIdentity || flags.certificateOidcIssuer) {
     if (!flags.certificateIdentity || !flags.certificateOidcIssuer)
       throw new UsageError('--certificate-identity and --certificate-oidc-issuer go together');
+    // Without --trusted-root: for `disclose verify` the archive's own snapshot (undefined here),
+    // otherwise the public-good trust root shipped with sigstore-js.
     const trustedRoot = flags.trustedRoot
-      ? JSON.parse(readInputFile(io, flags.trustedRoot, 'trusted root').toString('utf8'))
-      : undefined;
-    if (!trustedRoot && !options.optional)
-      throw new UsageError('keyless verification needs --trusted-root <trusted_root.json>');
+      ? (JSON.parse(readInputFile(io, flags.trustedRoot, 'trusted root').toString('utf8')) as unknown)
+      : options.optional
+        ? undefined
+        : bundledTrustedRoot();
     return {
       trustedIdentity: {
         subjectAlternativeName: flags.certificateIdentity,
@@ -81,6 +88,9 @@ export function addTrustOptions<T extends { option: (flags: string, description:
     .option('--key <public.pem>', 'trusted public key (PEM) of a local or development signing key')
     .option('--certificate-identity <san>', 'keyless: the expected certificate identity (SAN)')
     .option('--certificate-oidc-issuer <url>', 'keyless: the expected OIDC issuer')
-    .option('--trusted-root <file>', 'keyless: a Sigstore trusted_root.json snapshot (offline)')
+    .option(
+      '--trusted-root <file>',
+      'keyless: a Sigstore trusted_root.json (default: the snapshot shipped with sigstore-js)',
+    )
     .option('--data-dir <dir>', 'Maestro data directory (default $MAESTRO_DATA_DIR or .maestro-data)');
 }

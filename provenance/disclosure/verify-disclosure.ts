@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { ProvenanceError, RejectReason } from '../errors.ts';
+import { bundledTrustedRoot } from '../trust-root.ts';
 import { compileMaestroFieldsCheck, type MaestroFieldsCheck } from '../maestro-fields.ts';
 import type { MaestroAttemptFields, MaestroRunFields } from '../statement.ts';
 import { ARTIFACT_SUBJECT_PREFIX } from '../statement.ts';
