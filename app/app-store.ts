@@ -46,6 +46,8 @@ export interface AppStore {
   /** Deliveries stored but not finished (after a crash they are processed on start). */
   pendingDeliveries(): StoredDelivery[];
   deliveryState(id: string): string | undefined;
+  /** Deliveries whose processing failed, with the error (for operators and tests). */
+  failedDeliveries(): { id: string; name: string; error: string }[];
   getCheckRunId(externalId: string): number | undefined;
   putCheckRunId(externalId: string, checkRunId: number): void;
   putAttestation(attestation: StoredAttestation): void;
@@ -87,6 +89,9 @@ export function openAppStore(dataDir: string): AppStore {
   const selectPending = db.prepare(
     "SELECT id, name, payload, received_at FROM deliveries WHERE state = 'pending' ORDER BY received_at",
   );
+  const selectFailed = db.prepare(
+    "SELECT id, name, error FROM deliveries WHERE state = 'failed' ORDER BY received_at",
+  );
   const selectState = db.prepare('SELECT state FROM deliveries WHERE id = ?');
   const selectCheckRun = db.prepare('SELECT check_run_id FROM check_runs WHERE external_id = ?');
   const upsertCheckRun = db.prepare(
@@ -116,6 +121,10 @@ export function openAppStore(dataDir: string): AppStore {
       const row = selectState.get(id);
       return row ? String(row.state) : undefined;
     },
+    failedDeliveries: () =>
+      selectFailed
+        .all()
+        .map((row) => ({ id: String(row.id), name: String(row.name), error: String(row.error) })),
     getCheckRunId: (externalId) => {
       const row = selectCheckRun.get(externalId);
       return row ? Number(row.check_run_id) : undefined;

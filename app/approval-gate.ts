@@ -75,7 +75,11 @@ export async function evaluateApprovalGate(
   const rules = snapshot.codeowners ? parseCodeowners(snapshot.codeowners.content) : [];
   const gates: WorkflowGate[] = [];
   for (const g of gated) {
-    const allowed = await allowedReviewers(client, [...g.requirement.from, ...ownersOf(rules, g.file)]);
+    // `codeowners` stands for the CODEOWNERS of the manifest file itself.
+    const entries = g.requirement.from.flatMap((entry) =>
+      entry === 'codeowners' ? ownersOf(rules, g.file) : [entry],
+    );
+    const allowed = g.requirement.from.length === 0 ? undefined : await allowedReviewers(client, entries);
     const result = countApprovals({
       required: g.requirement.required,
       allowed,
@@ -226,11 +230,10 @@ async function writersAmong(client: GitHubClient, logins: string[]): Promise<Set
 /**
  * Resolves `from` entries and CODEOWNERS owners to logins: `user`/`@user`, `team:slug`,
  * `team:org/slug` and `@org/slug` (team members via the Teams API). Emails in CODEOWNERS cannot
- * be mapped to logins without more permissions, so they are skipped. No entries: undefined
- * (any collaborator with write access may approve).
+ * be mapped to logins without more permissions, so they are skipped. (An empty `from` means
+ * any collaborator with write access; the caller decides that before calling.)
  */
-async function allowedReviewers(client: GitHubClient, entries: string[]): Promise<Set<string> | undefined> {
-  if (entries.length === 0) return undefined;
+async function allowedReviewers(client: GitHubClient, entries: string[]): Promise<Set<string>> {
   const allowed = new Set<string>();
   for (const raw of entries) {
     const entry = raw.startsWith('@') ? raw.slice(1) : raw;

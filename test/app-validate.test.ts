@@ -45,7 +45,9 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     h = await startHarness();
   });
   afterEach(async () => {
+    const failed = h.runtime.appStore.failedDeliveries();
     await h.close();
+    expect(failed).toEqual([]);
     expect(h.standin.violations).toEqual([]);
   });
 

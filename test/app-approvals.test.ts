@@ -1,0 +1,228 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { checkApproval } from '../app/index.ts';
+import { OWNER, REPO, startHarness, type Harness } from './github-standin/app-harness.ts';
+import type { StandInReview } from './github-standin/index.ts';
+
+const REPO_KEY = `${OWNER}/${REPO}`;
+
+function deploy(version: string): string {
+  return `apiVersion: maestro/v1
+kind: Workflow
+metadata:
+  name: deploy
+  namespace: demo
+spec:
+  approvals:
+    required: 2
+    from: [team:leads]
+  triggers:
+    push:
+      branches: [main]
+  defaults:
+    runner: local
+  tasks:
+    - id: build
+      run: echo "built=${version}" >> "$MAESTRO_OUTPUT"
+      outputs: [built]
+    - id: ship
+      needs: [build]
+      run: echo shipping \${tasks.build.outputs.built}
+`;
+}
+
+let reviewId = 1;
+function review(
+  login: string,
+  state: StandInReview['state'],
+  commitId: string,
+  minute: number,
+): StandInReview {
+  return {
+    id: reviewId++,
+    login,
+    state,
+    commitId,
+    submittedAt: `2026-02-01T10:${String(minute).padStart(2, '0')}:00Z`,
+  };
+}
+
+describe('approvals as signed gates, then dispatch on merge', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+    h.standin.teams.set(`${OWNER}/leads`, [
+      'alice',
+      'bob',
+      'carol',
+      'dave',
+      'erin',
+      'frank',
+      'gina',
+      'renovate[bot]',
+    ]);
+    for (const [login, permission] of Object.entries({
+      alice: 'admin',
+      bob: 'write',
+      carol: 'admin',
+      dave: 'write',
+      erin: 'read',
+      frank: 'write',
+      gina: 'maintain',
+    }))
+      h.standin.permissions.set(`${REPO_KEY}:${login}`, permission);
+  });
+  afterEach(async () => {
+    const failed = h.runtime.appStore.failedDeliveries();
+    await h.close();
+    expect(failed).toEqual([]);
+    expect(h.standin.violations).toEqual([]);
+  });
+
+  it('counts only qualifying approvals, keeps them across a digest-preserving rebase, attests, and runs on merge', async () => {
+    const base = h.repo.commit({
+      branch: 'main',
+      login: 'alice',
+      files: { '.maestro/workflows/deploy.yaml': deploy('1'), 'README.md': 'v1' },
+    });
+    const firstTry = h.repo.commit({
+      branch: 'feature',
+      from: base,
+      login: 'alice',
+      files: { '.maestro/workflows/deploy.yaml': deploy('2a') },
+    });
+    const head = h.repo.commit({
+      branch: 'feature',
+      login: 'alice',
+      files: { '.maestro/workflows/deploy.yaml': deploy('2') },
+    });
+    const pull = {
+      number: 7,
+      author: 'alice',
+      headSha: head,
+      headRef: 'feature',
+      baseRef: 'main',
+      headRepo: REPO_KEY,
+    };
+    h.standin.pulls.set(`${REPO_KEY}#7`, pull);
+    h.standin.reviews.set(`${REPO_KEY}#7`, [
+      review('carol', 'APPROVED', firstTry, 1), // stale: approved a different plan
+      review('bob', 'APPROVED', head, 2), // counts
+      review('alice', 'APPROVED', head, 3), // the pull request's author
+      review('renovate[bot]', 'APPROVED', head, 4), // a bot
+      review('erin', 'APPROVED', head, 5), // read access only
+      review('dave', 'APPROVED', head, 6),
+      review('dave', 'CHANGES_REQUESTED', head, 7), // latest verdict wins
+      review('gina', 'DISMISSED', head, 8), // dismissed
+    ]);
+    expect(
+      await h.deliver(
+        'pull_request_review',
+        h.reviewPayload('submitted', { number: 7, headSha: head, author: 'alice' }, 'gina'),
+      ),
+    ).toBe(202);
+    await h.idle();
+    const [waiting] = h.standin.checkRunsNamed('maestro / approval', head);
+    expect(waiting!.conclusion).toBe('action_required');
+    expect(waiting!.output.summary).toContain('| 2 | 1 (@bob) |');
+    for (const [login, reason] of [
+      ['carol', 'approved a different plan'],
+      ['alice', 'pull request author'],
+      ['renovate[bot]', 'bot or app'],
+      ['erin', 'no write access'],
+      ['dave', 'changes requested'],
+      ['gina', 'review dismissed'],
+    ])
+      expect(waiting!.output.summary).toContain(`@${login}: ${reason}`);
+    expect(
+      h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digestIn(waiting!.output.summary!)),
+    ).toBeUndefined();
+
+    // main moves on; frank rebases the branch onto it: a new head SHA, the same plan digest.
+    const mainMoved = h.repo.commit({ branch: 'main', login: 'zed', files: { 'README.md': 'v2' } });
+    const rebased = h.repo.commit({
+      branch: 'feature',
+      from: mainMoved,
+      login: 'frank',
+      files: { '.maestro/workflows/deploy.yaml': deploy('2') },
+    });
+    pull.headSha = rebased;
+    h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('frank', 'APPROVED', rebased, 10)); // the latest pusher
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('synchronize', { number: 7, headSha: rebased, author: 'alice' }),
+    );
+    await h.idle();
+    const [afterRebase] = h.standin.checkRunsNamed('maestro / approval', rebased);
+    expect(afterRebase!.output.summary).toContain('| 2 | 1 (@bob) |');
+    expect(afterRebase!.output.summary).toContain('@frank: author of the latest push');
+    expect(digestIn(afterRebase!.output.summary!)).toBe(digestIn(waiting!.output.summary!));
+
+    h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'APPROVED', rebased, 11));
+    await h.deliver(
+      'pull_request_review',
+      h.reviewPayload('submitted', { number: 7, headSha: rebased, author: 'alice' }, 'carol'),
+    );
+    await h.idle();
+    const [approved] = h.standin.checkRunsNamed('maestro / approval', rebased);
+    expect(approved!.conclusion).toBe('success');
+    expect(approved!.output.summary).toContain('| 2 | 2 (@bob, @carol) |');
+    const digest = digestIn(approved!.output.summary!);
+    const attestation = h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)!;
+    expect(attestation.approvers).toEqual(['bob', 'carol']);
+    expect(
+      checkApproval(attestation.bundle, h.runtime.signer.publicKeyPem!, {
+        repository: REPO_KEY,
+        workflow: 'demo/deploy',
+        planDigest: digest,
+      }),
+    ).toBeUndefined();
+    expect(
+      checkApproval(attestation.bundle, h.runtime.signer.publicKeyPem!, {
+        repository: REPO_KEY,
+        workflow: 'demo/deploy',
+        planDigest: `sha256:${'0'.repeat(64)}`,
+      }),
+    ).toMatch(/another plan/);
+
+    // Merge: main fast-forwards to the approved head; the push dispatches the gated workflow.
+    h.repo.commit({ branch: 'main', from: rebased, login: 'carol', files: {} });
+    const merged = h.repo.commit({ branch: 'main', login: 'carol', files: { 'CHANGELOG.md': 'merged' } });
+    await h.deliver(
+      'push',
+      h.pushPayload({ ref: 'refs/heads/main', before: mainMoved, after: merged, pusher: 'carol' }),
+    );
+    await h.idle();
+    const [runCheck, ...extra] = h.standin.checkRunsNamed('maestro / run demo/deploy', merged);
+    expect(extra).toEqual([]);
+    expect(runCheck!.conclusion).toBe('success');
+    expect(runCheck!.output.summary).toContain(`approval attestation: \`${attestation.digest}\``);
+    expect(runCheck!.output.summary).toMatch(/\| `build` \| succeeded \| 1 \|/);
+    expect(runCheck!.output.summary).toMatch(/\| `ship` \| succeeded \| 1 \|/);
+    expect(
+      runCheck!.output.summary!.match(/\| `(build|ship)` \| 1 \| `sha256:[0-9a-f]{64}` \|/g),
+    ).toHaveLength(2);
+    expect(runCheck!.writes).toBeLessThanOrEqual(4);
+
+    // A later push that changes the plan without approval is refused, and nothing runs.
+    const changed = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: { '.maestro/workflows/deploy.yaml': deploy('3') },
+    });
+    await h.deliver(
+      'push',
+      h.pushPayload({ ref: 'refs/heads/main', before: merged, after: changed, pusher: 'carol' }),
+    );
+    await h.idle();
+    const [refused] = h.standin.checkRunsNamed('maestro / run demo/deploy', changed);
+    expect(refused!.conclusion).toBe('action_required');
+    expect(refused!.output.summary).toContain('no approval attestation exists');
+    expect(h.runtime.engineStore.listRuns().length).toBe(1);
+  });
+});
+
+function digestIn(summary: string): string {
+  const match = /`(sha256:[0-9a-f]{64})`/.exec(summary);
+  if (!match) throw new Error(`no digest in ${summary}`);
+  return match[1]!;
+}
