@@ -83,8 +83,11 @@ function trustMaterial(
 ): { trust: 'pinned' | 'archive'; material: Material } {
   if (options.publicKey) return { trust: 'pinned', material: { publicKey: options.publicKey } };
   if (options.trustedIdentity) {
+    // The caller's root, else the archive's snapshot, else the one shipped with sigstore-js.
+    const inArchive = files.get(TRUSTED_ROOT_FILE);
     const root =
-      options.trustedIdentity.trustedRoot ?? parseJson(files.get(TRUSTED_ROOT_FILE), TRUSTED_ROOT_FILE);
+      options.trustedIdentity.trustedRoot ??
+      (inArchive ? parseJson(inArchive, TRUSTED_ROOT_FILE) : bundledTrustedRoot());
     return {
       trust: 'pinned',
       material: { trustedIdentity: { ...options.trustedIdentity, trustedRoot: root } },
