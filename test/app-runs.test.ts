@@ -1,0 +1,185 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { OWNER, REPO, startHarness, type Harness } from './github-standin/app-harness.ts';
+import { webhookExample, type Payload } from './github-standin/index.ts';
+
+const REPO_KEY = `${OWNER}/${REPO}`;
+
+function workflow(name: string, tasks: string, triggers = 'push:\n      branches: [main]'): string {
+  return `apiVersion: maestro/v1
+kind: Workflow
+metadata:
+  name: ${name}
+  namespace: demo
+spec:
+  triggers:
+    ${triggers}
+  defaults:
+    runner: local
+    retry:
+      limit: 0
+  tasks:
+${tasks}`;
+}
+
+function checkRunEvent(
+  h: Harness,
+  action: string,
+  externalId: string,
+  headSha: string,
+  identifier?: string,
+): Payload {
+  const payload = webhookExample('check_run', action);
+  payload.repository = {
+    ...payload.repository,
+    name: REPO,
+    full_name: REPO_KEY,
+    default_branch: 'main',
+    owner: { ...payload.repository.owner, login: OWNER },
+  };
+  payload.installation = { id: 4242, node_id: 'x' };
+  payload.check_run.external_id = externalId;
+  payload.check_run.head_sha = headSha;
+  payload.sender = { ...payload.sender, login: 'carol' };
+  if (identifier) payload.requested_action = { identifier };
+  return payload;
+}
+
+describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ runUpdateIntervalMs: 100 });
+  });
+  afterEach(async () => {
+    const failed = h.runtime.appStore.failedDeliveries();
+    await h.close();
+    expect(failed).toEqual([]);
+    expect(h.standin.violations).toEqual([]);
+  });
+
+  it('"Retry failed" re-runs the failed task and the check run completes green; rerequested starts a new run', async () => {
+    const marker = join(h.dataDir, 'ok');
+    const sha = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: {
+        '.maestro/workflows/flaky.yaml': workflow(
+          'flaky',
+          `    - id: prepare\n      run: echo ready\n    - id: check\n      needs: [prepare]\n      run: test -f ${marker}\n`,
+        ),
+      },
+    });
+    await h.deliver(
+      'push',
+      h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+    );
+    await h.idle();
+    const [run] = h.standin.checkRunsNamed('maestro / run demo/flaky', sha);
+    expect(run!.conclusion).toBe('failure');
+    expect(run!.output.summary).toMatch(/\| `check` \| failed \| 1 \|/);
+    expect(run!.actions.map((a) => a.identifier)).toEqual(['retry_failed']);
+
+    writeFileSync(marker, '');
+    await h.deliver('check_run', checkRunEvent(h, 'requested_action', run!.external_id, sha, 'retry_failed'));
+    await h.idle();
+    expect(run!.conclusion).toBe('success');
+    expect(run!.output.summary).toMatch(/\| `check` \| succeeded \| 2 \|/);
+    expect(run!.output.summary).toMatch(/\| `prepare` \| succeeded \| 1 \|/);
+    expect(run!.actions).toEqual([]);
+
+    await h.deliver('check_run', checkRunEvent(h, 'rerequested', run!.external_id, sha));
+    await h.idle();
+    const runs = h.standin.checkRunsNamed('maestro / run demo/flaky', sha);
+    expect(runs).toHaveLength(2);
+    expect(runs[1]!.conclusion).toBe('success');
+    expect(h.runtime.engineStore.listRuns()).toHaveLength(2);
+  });
+
+  it('"Cancel" stops a live run and the check run ends cancelled', async () => {
+    const started = join(h.dataDir, 'started');
+    const sha = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: {
+        '.maestro/workflows/slow.yaml': workflow(
+          'slow',
+          `    - id: wait\n      run: touch ${started}; sleep 60\n`,
+        ),
+      },
+    });
+    await h.deliver(
+      'push',
+      h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+    );
+    for (let i = 0; i < 200 && !existsSync(started); i += 1) await new Promise((r) => setTimeout(r, 50));
+    const [run] = h.standin.checkRunsNamed('maestro / run demo/slow', sha);
+    expect(run!.status).not.toBe('completed');
+    expect(run!.actions.map((a) => a.identifier)).toEqual(['cancel']);
+    await h.deliver('check_run', checkRunEvent(h, 'requested_action', run!.external_id, sha, 'cancel'));
+    await h.idle();
+    expect(run!.conclusion).toBe('cancelled');
+    expect(run!.writes).toBeLessThanOrEqual(5);
+  });
+
+  it('a fork pull request runs without secrets; the same workflow from the repository gets them', async () => {
+    const tasks = `    - id: use-secret\n      run: test -n "$TOKEN" && echo "length=\${#TOKEN}" >> "$MAESTRO_OUTPUT"\n      env:\n        TOKEN: \${secrets.DEPLOY_TOKEN}\n      outputs: [length]\n`;
+    const base = h.repo.commit({ branch: 'main', login: 'carol', files: { 'README.md': 'base' } });
+    const files = { '.maestro/workflows/pr.yaml': workflow('pr-check', tasks, 'pull_request: {}') };
+    const forkHead = h.repo.commit({ branch: 'fork-branch', from: base, login: 'mallory', files });
+    h.standin.pulls.set(`${REPO_KEY}#9`, {
+      number: 9,
+      author: 'mallory',
+      headSha: forkHead,
+      headRef: 'fork-branch',
+      baseRef: 'main',
+      headRepo: 'mallory/pipelines',
+    });
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('opened', {
+        number: 9,
+        headSha: forkHead,
+        author: 'mallory',
+        headRepo: 'mallory/pipelines',
+      }),
+    );
+    await h.idle();
+    const [forkRun] = h.standin.checkRunsNamed('maestro / run demo/pr-check', forkHead);
+    expect(forkRun!.conclusion).toBe('failure');
+
+    const ownHead = h.repo.commit({
+      branch: 'own-branch',
+      from: base,
+      login: 'carol',
+      files: { ...files, 'x.txt': 'own' },
+    });
+    h.standin.pulls.set(`${REPO_KEY}#10`, {
+      number: 10,
+      author: 'carol',
+      headSha: ownHead,
+      headRef: 'own-branch',
+      baseRef: 'main',
+      headRepo: REPO_KEY,
+    });
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('opened', { number: 10, headSha: ownHead, author: 'carol' }),
+    );
+    await h.idle();
+    const [ownRun] = h.standin.checkRunsNamed('maestro / run demo/pr-check', ownHead);
+    expect(ownRun!.conclusion).toBe('success');
+    const runs = h.runtime.engineStore.listRuns();
+    const own = runs.find((r) => r.status === 'succeeded')!;
+    expect(h.runtime.engineStore.taskOutputs(own.id, 'use-secret')).toEqual({
+      length: String('trusted-secret-value'.length),
+    });
+    const fork = runs.find((r) => r.status === 'failed')!;
+    expect(h.runtime.engineStore.taskOutputs(fork.id, 'use-secret')).toEqual({});
+    const why = h.runtime.engineStore
+      .listTransitions(fork.id, 'use-secret')
+      .map((t) => t.detail ?? '')
+      .join(' ');
+    expect(why).toContain('DEPLOY_TOKEN');
+  });
+});
