@@ -1,6 +1,9 @@
 /** Builds the engine the CLI commands use: the embedded store, the local runner, the compiler's expressions. */
 import pino from 'pino';
-import { RunnerRegistry } from '../core/index.ts';
+import { join } from 'node:path';
+import { RunnerRegistry, systemClock, UsageError, type Attestor, type PolicyGate } from '../core/index.ts';
+import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
+import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenance/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { evaluateCondition, renderTemplate } from '../compiler/index.ts';
 import { createEngine, openStore, type Engine, type ExpressionScope, type Store } from '../engine/index.ts';
@@ -25,13 +28,15 @@ export interface CliEngine {
 }
 
 export async function openCliEngine(
-  options: DataDirOptions & { secrets?: string; concurrency?: number },
+  options: DataDirOptions & { secrets?: string; concurrency?: number; policy?: string },
   io: CliIo,
 ): Promise<CliEngine> {
   const dataDir = resolveDataDir(options.dataDir, io);
   const catalog = await loadBuiltinCatalog();
   const secrets = loadSecrets(options.secrets, dataDir, io);
   const store = openStore({ dataDir });
+  const policy = policyGate(options.policy ?? io.env.MAESTRO_POLICY ?? 'default', dataDir, io);
+  const attestor = await attestorFor(io.env.MAESTRO_PROVENANCE ?? 'on', dataDir, io);
   const runner = createLocalRunner({ baseEnv: baseEnvFrom(io.env) });
   const tracing = createTracing(io);
   const level = io.env.MAESTRO_LOG_LEVEL ?? 'silent';
@@ -47,6 +52,8 @@ export async function openCliEngine(
         evaluateCondition(cel, scope as unknown as Parameters<typeof evaluateCondition>[1]),
     },
     secrets,
+    ...(policy ? { policy } : {}),
+    ...(attestor ? { attestor } : {}),
     tracer: tracing.tracer,
     logger: pino({ level }, pino.destination(2)),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
@@ -61,4 +68,25 @@ export async function openCliEngine(
       store.close();
     },
   };
+}
+
+/**
+ * The policy gate: `default` (the built-in bundle), `off`, or a bundle.tar.gz path; from
+ * --policy or MAESTRO_POLICY. Decisions are logged in <data-dir>/decisions.db.
+ */
+function policyGate(choice: string, dataDir: string, io: CliIo): PolicyGate | undefined {
+  if (choice === 'off') return undefined;
+  const bundle = choice === 'default' ? defaultBundlePath : join(io.cwd, choice);
+  return createOpaPolicyGate({
+    bundle,
+    log: openDecisionLog(join(dataDir, 'decisions.db')),
+    clock: systemClock,
+  });
+}
+
+/** Receipts for every attempt and run, signed as provenance/ resolves (keyless, key, or dev key). */
+async function attestorFor(choice: string, dataDir: string, io: CliIo): Promise<Attestor | undefined> {
+  if (choice === 'off') return undefined;
+  if (choice !== 'on') throw new UsageError(`MAESTRO_PROVENANCE=${choice} is not one of on, off`);
+  return createAttestor({ signer: await resolveSigner(signingConfigFromEnv(io.env, dataDir)) });
 }

@@ -44,10 +44,10 @@ function startMaestro(
   return { child, out: () => out };
 }
 
-async function until(what: string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(what: () => string, test: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!test()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -71,7 +71,12 @@ async function killAndResume(killWhen: (marks: string[]) => boolean) {
   writeFileSync(file, manifest(marks));
   const env = { MAESTRO_DATA_DIR: dataDir };
   const first = startMaestro(['run', file, '--concurrency', '2'], env);
-  await until('the kill point', () => killWhen(lines(marks)));
+  const what = () => `the kill point; marks: ${lines(marks).join(', ')}; maestro said:\n${first.out()}`;
+  await until(what, () => {
+    if (first.child.exitCode !== null)
+      throw new Error(`maestro ended before the kill point:\n${first.out()}`);
+    return killWhen(lines(marks));
+  });
   first.child.kill('SIGKILL');
   await exited(first.child);
   const runId = /run (r-[0-9a-f-]+)/.exec(first.out())?.[1];

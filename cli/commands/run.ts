@@ -23,6 +23,7 @@ interface RunOptions {
   dataDir?: string;
   secrets?: string;
   resume?: string;
+  policy?: string;
 }
 
 export function registerRun(program: Command, context: CliContext): void {
@@ -39,6 +40,10 @@ export function registerRun(program: Command, context: CliContext): void {
     .option('--concurrency <n>', 'tasks running at once (default: CPU count)')
     .option('--data-dir <dir>', 'where runs are stored (default: MAESTRO_DATA_DIR or a per-user directory)')
     .option('--secrets <file>', 'a NAME=value secrets file for local development')
+    .option(
+      '--policy <bundle>',
+      'policy bundle: default, off, or a bundle.tar.gz (default: MAESTRO_POLICY or default)',
+    )
     .option('--resume <run>', 'resume a run that was interrupted (its manifest is not needed)')
     .addHelpText('after', EXAMPLES)
     .action(async (manifest: string | undefined, options: RunOptions) => {
@@ -61,6 +66,7 @@ export function registerRun(program: Command, context: CliContext): void {
           ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
           ...(concurrency === undefined ? {} : { concurrency }),
+          ...(options.policy === undefined ? {} : { policy: options.policy }),
         },
         io,
       );
