@@ -6,6 +6,7 @@ import { constants, existsSync, openSync, readFileSync, closeSync, fstatSync } f
 import { join } from 'node:path';
 import { InputError, sha256Digest } from '../../core/index.ts';
 import type { Store } from '../../engine/index.ts';
+import { formatDecisionLog, openDecisionLog } from '../../policy/index.ts';
 import {
   ARTIFACT_SUBJECT_PREFIX,
   type DisclosureInput,
@@ -21,8 +22,8 @@ export interface GatherOptions {
   now: number;
 }
 
-/** Where the policy decision log is looked for when --decisions is not given. */
-export const DEFAULT_DECISION_LOG = join('policy', 'decisions.jsonl');
+/** The policy decision log the CLI engine writes (cli/open-engine.ts), read when --decisions is not given. */
+export const DECISION_LOG_DB = 'decisions.db';
 
 export function gatherDisclosure(store: Store, runId: string, options: GatherOptions): DisclosureInput {
   const run = store.getRun(runId);
@@ -54,7 +55,10 @@ export function gatherDisclosure(store: Store, runId: string, options: GatherOpt
       artifacts.push({ taskId: receipt.taskId, attempt: receipt.attempt, path, data });
     }
   }
-  const decisions = options.decisions ?? readIfExists(join(options.dataDir, DEFAULT_DECISION_LOG));
+  const decisions =
+    options.decisions !== undefined
+      ? filterDecisions(options.decisions.toString('utf8'), decisionIds)
+      : runDecisions(join(options.dataDir, DECISION_LOG_DB), runId);
   return {
     runId,
     createdAt: options.now,
@@ -63,7 +67,7 @@ export function gatherDisclosure(store: Store, runId: string, options: GatherOpt
     ...(runReceipts[0] ? { runReceipt: runReceipts[0].bundle } : {}),
     attemptReceipts: attemptReceipts.map((r) => ({ taskId: r.taskId, attempt: r.attempt, bundle: r.bundle })),
     artifacts,
-    ...(decisions ? { policyDecisions: filterDecisions(decisions.toString('utf8'), decisionIds) } : {}),
+    ...(decisions ? { policyDecisions: decisions } : {}),
     ...(options.approval !== undefined ? { approval: options.approval } : {}),
     ...(options.trustedRoot !== undefined ? { trustedRoot: options.trustedRoot } : {}),
   };
@@ -98,11 +102,22 @@ function readArtifact(dir: string, path: string): Buffer {
   }
 }
 
-function readIfExists(path: string): Buffer | undefined {
-  return existsSync(path) ? readFileSync(path) : undefined;
+/**
+ * This run's entries of the hash-chained decision log, as exported JSON lines. Each entry keeps
+ * its own hash (verifiable alone); its prevHash points into the full log, kept by the operator.
+ */
+function runDecisions(path: string, runId: string): string | undefined {
+  if (!existsSync(path)) return undefined;
+  const log = openDecisionLog(path);
+  try {
+    const entries = log.entries().filter((entry) => entry.runId === runId);
+    return entries.length ? formatDecisionLog(entries) : undefined;
+  } finally {
+    log.close();
+  }
 }
 
-/** Keeps the decision-log lines of this run's decisions (OPA's `decision_id`, or `decisionId`). */
+/** Keeps the lines of a given decision log that are this run's decisions (`decisionId`, or OPA's `decision_id`). */
 function filterDecisions(log: string, ids: Set<string>): string {
   return log
     .split('\n')

@@ -43,12 +43,15 @@ export function registerDisclose(program: Command, context: CliContext): void {
     .description("pack a run's artifacts, receipts, plan, policy decisions and approval under a signed index")
     .argument('<run>', 'run id')
     .option('-o, --output <file>', 'the archive to write (.tgz)')
-    .option('--data-dir <dir>', 'Maestro data directory (default $MAESTRO_DATA_DIR or .maestro-data)')
+    .option(
+      '--data-dir <dir>',
+      'Maestro data directory (default $MAESTRO_DATA_DIR, else $XDG_DATA_HOME/maestro)',
+    )
     .option('--signing-key <pem>', 'ECDSA P-256 private key (default $MAESTRO_SIGNING_KEY, else the dev key)')
     .option('--manifest <file>', 'the workflow manifest to include')
     .option(
       '--decisions <file>',
-      'policy decision log (JSON Lines; default <data-dir>/policy/decisions.jsonl)',
+      "exported policy decision log (JSON Lines; default: this run's entries of <data-dir>/decisions.db)",
     )
     .option('--approval <file>', "the run's approval attestation (Sigstore bundle)")
     .option('--trusted-root <file>', 'Sigstore trusted_root.json to include for keyless receipts')

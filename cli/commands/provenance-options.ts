@@ -11,6 +11,7 @@ import {
   bundledTrustedRoot,
   type TrustedIdentity,
 } from '../../provenance/index.ts';
+import { resolveDataDir } from '../config.ts';
 import type { CliIo } from '../io.ts';
 
 export interface TrustFlags {
@@ -21,8 +22,9 @@ export interface TrustFlags {
   dataDir?: string;
 }
 
+/** The same data dir every other command uses (cli/config.ts). */
 export function dataDirOf(io: CliIo, flag: string | undefined): string {
-  return resolve(io.cwd, flag ?? io.env.MAESTRO_DATA_DIR ?? '.maestro-data');
+  return resolveDataDir(flag, io);
 }
 
 export function readInputFile(io: CliIo, path: string, what: string): Buffer {
@@ -92,5 +94,8 @@ export function addTrustOptions<T extends { option: (flags: string, description:
       '--trusted-root <file>',
       'keyless: a Sigstore trusted_root.json (default: the snapshot shipped with sigstore-js)',
     )
-    .option('--data-dir <dir>', 'Maestro data directory (default $MAESTRO_DATA_DIR or .maestro-data)');
+    .option(
+      '--data-dir <dir>',
+      'Maestro data directory (default $MAESTRO_DATA_DIR, else $XDG_DATA_HOME/maestro)',
+    );
 }
