@@ -12,10 +12,9 @@ export interface AppConfig {
   webhookPath: string;
   /** REST base URL: https://api.github.com, or `<protocol>://<GHE_HOST>/api/v3`. */
   baseUrl: string;
-  dataDir: string;
   /** Milliseconds between coalesced run check-run updates. */
   runUpdateIntervalMs: number;
-  /** Runner kinds fork pull requests may use (never privileged ones). */
+  /** The runner fork pull requests may use: `none` (default: fork code never runs) or `local`. */
   forkRunner: string;
 }
 
@@ -23,8 +22,9 @@ export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
 
 /**
  * Reads probot's variables (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT,
- * GHE_HOST, GHE_PROTOCOL, WEBHOOK_PATH) and Maestro's (MAESTRO_DATA_DIR,
- * MAESTRO_RUN_UPDATE_INTERVAL_MS, MAESTRO_FORK_RUNNER). Each refusal names the variable to set.
+ * GHE_HOST, GHE_PROTOCOL, WEBHOOK_PATH, HOST) and Maestro's (MAESTRO_RUN_UPDATE_INTERVAL_MS,
+ * MAESTRO_FORK_RUNNER; the data dir and secrets are the CLI's, shared with `maestro run`).
+ * Each refusal names the variable to set.
  */
 export function readAppConfig(env: Record<string, string | undefined>, cwd: string): AppConfig {
   const webhookSecret = env.WEBHOOK_SECRET ?? '';
@@ -51,9 +51,8 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
     host: env.HOST ?? '0.0.0.0',
     webhookPath: env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH,
     baseUrl: readBaseUrl(env),
-    dataDir: resolve(cwd, env.MAESTRO_DATA_DIR ?? '.maestro-data'),
     runUpdateIntervalMs: readInteger(env, 'MAESTRO_RUN_UPDATE_INTERVAL_MS', 5000),
-    forkRunner: env.MAESTRO_FORK_RUNNER ?? 'container',
+    forkRunner: readForkRunner(env.MAESTRO_FORK_RUNNER),
   };
 }
 
@@ -99,4 +98,17 @@ function readInteger(env: Record<string, string | undefined>, name: string, fall
   if (!/^\d+$/.test(raw))
     throw new AppConfigError(name, `${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return Number(raw);
+}
+
+function readForkRunner(raw: string | undefined): string {
+  const value = raw ?? 'none';
+  if (value !== 'none' && value !== 'local')
+    throw new AppConfigError(
+      'MAESTRO_FORK_RUNNER',
+      `MAESTRO_FORK_RUNNER must be none or local, got ${JSON.stringify(value)}`,
+      {
+        hint: 'fork code runs without secrets; use local only on a machine dedicated to untrusted code',
+      },
+    );
+  return value;
 }

@@ -11,6 +11,7 @@ import { registerGraph } from './graph.ts';
 import { registerVerify } from './verify.ts';
 import { registerReceipts } from './receipts.ts';
 import { registerDisclose } from './disclose.ts';
+import { registerApp } from './app.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -25,4 +26,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerVerify(program, context);
   registerReceipts(program, context);
   registerDisclose(program, context);
+  registerApp(program, context);
 }
