@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Makes this machine ready for `npm test`: system packages first, then every other idempotent
+# script in scripts/setup/ (each caches its build under ~/.cache/maestro and returns at once when
+# the cache is warm). `npm test` runs this first (the `pretest` script).
+set -euo pipefail
+cd "$(dirname "$0")/setup"
+bash system-packages.sh
+for script in *.sh; do
+  [ "$script" = system-packages.sh ] && continue
+  started=$(date +%s)
+  bash "$script" >&2
+  echo "setup: $script ($(( $(date +%s) - started ))s)" >&2
+done

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests and benchmarks use: git (test repositories, git http-backend), ninja
+# (the bench peer), gcc (the local runner's launcher), Podman with runc (container runner),
+# busybox-static (the base of locally built images), NATS, PostgreSQL and Chromium.
+# Idempotent and quick when everything is installed; needs root (or sudo) otherwise.
+set -euo pipefail
+packages=(git ninja-build gcc libc6-dev podman runc fuse-overlayfs slirp4netns uidmap busybox-static
+  nats-server postgresql chromium)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+[ ${#missing[@]} -eq 0 ] && { echo "system-packages.sh: all present"; exit 0; }
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "system-packages.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq -o DPkg::Lock::Timeout=600 "${missing[@]}" >/dev/null
