@@ -23,5 +23,6 @@ export {
   type DisclosureReport,
 } from './disclosure/verify-disclosure.ts';
 export { readTgzStrict, DEFAULT_READ_LIMITS, type ReadLimits } from './disclosure/tar-read.ts';
+export { compileMaestroFieldsCheck } from './maestro-fields.ts';
 export { resolveSigner, signingConfigFromEnv, type SigningConfig } from './resolve-signer.ts';
 export { bundledTrustedRoot, SIGSTORE_PUBLIC_GOOD_TUF } from './trust-root.ts';
