@@ -182,4 +182,43 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
       .join(' ');
     expect(why).toContain('DEPLOY_TOKEN');
   });
+
+  it('/maestro run <workflow> by a writer runs it at the default branch head; by a reader it does nothing', async () => {
+    const sha = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: {
+        '.maestro/workflows/manual.yaml': workflow(
+          'manual',
+          '    - id: hello\n      run: echo hi\n',
+          'manual: true',
+        ),
+      },
+    });
+    h.standin.permissions.set(`${REPO_KEY}:carol`, 'write');
+    h.standin.permissions.set(`${REPO_KEY}:reader`, 'read');
+    const comment = (login: string) => {
+      const payload = webhookExample('issue_comment', 'created');
+      payload.repository = {
+        ...payload.repository,
+        name: REPO,
+        full_name: REPO_KEY,
+        default_branch: 'main',
+        owner: { ...payload.repository.owner, login: OWNER },
+      };
+      payload.installation = { id: 4242, node_id: 'x' };
+      delete payload.issue.pull_request;
+      payload.comment.body = 'Please\n/maestro run manual';
+      payload.comment.user = { ...payload.comment.user, login };
+      return payload;
+    };
+    await h.deliver('issue_comment', comment('reader'));
+    await h.idle();
+    expect(h.standin.checkRunsNamed('maestro / run demo/manual', sha)).toEqual([]);
+    await h.deliver('issue_comment', comment('carol'));
+    await h.idle();
+    const [run] = h.standin.checkRunsNamed('maestro / run demo/manual', sha);
+    expect(run!.conclusion).toBe('success');
+    expect(run!.output.summary).toContain('(comment by @carol)');
+  });
 });
