@@ -3,8 +3,9 @@ import { checkReference } from './check-references.ts';
 import type { ReferenceContext } from './check-references.ts';
 import { Code } from './codes.ts';
 import { conditionChecker } from './condition.ts';
+import type { ConditionCheck } from './condition.ts';
 import { findCycles, topologicalOrder } from './dag.ts';
-import { forEachString, scanTemplate } from './expressions.ts';
+import { forEachTemplate, scanTemplate } from './expressions.ts';
 import type { Finding } from './finding.ts';
 import { pointerOf } from './finding.ts';
 import { Limits } from './limits.ts';
@@ -136,8 +137,6 @@ export function analyze(
     findings,
   );
 
-  // Edge pointers: where an edge `a needs b` is written, to place a cycle diagnostic.
-  const edgeAt = new Map<string, Finding>();
   for (const model of models) {
     const raw = model.task as unknown as Rec;
     const at = (...tokens: (string | number)[]) => pointerOf('spec', 'tasks', model.index, ...tokens);
@@ -149,41 +148,32 @@ export function analyze(
       allowSecrets: true,
     };
     const deps = new Set<number>();
-    for (const field of ['run', 'with', 'env', 'command', 'args', 'image'] as const) {
-      for (const use of checkTemplates(
-        raw[field],
-        ['spec', 'tasks', model.index, field],
-        context,
-        findings,
-      )) {
-        if (use.secret !== undefined) model.secrets.add(use.secret);
-        if (use.dependsOn !== undefined) {
-          const d = byId.get(use.dependsOn) as number;
-          if (!deps.has(d)) edgeAt.set(`${model.id}\u0000${use.dependsOn}`, use.place);
-          deps.add(d);
+    for (const field of templateFields)
+      if (raw[field] !== undefined)
+        for (const use of checkTemplates(
+          raw[field],
+          ['spec', 'tasks', model.index, field],
+          context,
+          findings,
+        )) {
+          if (use.secret !== undefined) model.secrets.add(use.secret);
+          if (use.dependsOn !== undefined) deps.add(byId.get(use.dependsOn) as number);
         }
-      }
-    }
     if (typeof raw.when === 'string') {
-      let check = conditionCache.get(raw.when);
-      if (!check) conditionCache.set(raw.when, (check = checkCondition(raw.when)));
+      const when = raw.when;
+      let check = conditionCache.get(when);
+      if (!check) conditionCache.set(when, (check = checkCondition(when)));
       let refProblem = false;
-      const seen = new Map<string, number>();
-      for (const ref of check.refs) {
-        const text = raw.when.slice(ref.start, ref.end);
-        const occurrence = seen.get(text) ?? 0;
-        seen.set(text, occurrence + 1);
-        const place = { pointer: at('when'), span: { text, occurrence } };
-        const result = checkReference(ref.path, { ...context, allowSecrets: false }, place);
+      const conditionContext = { ...context, allowSecrets: false };
+      check.refs.forEach((ref, k) => {
+        const result = checkReference(ref.path, conditionContext, () =>
+          conditionPlace(when, check.refs, k, at('when')),
+        );
         if ('finding' in result) {
           refProblem = true;
           findings.push(result.finding);
-        } else if (result.dependsOn !== undefined) {
-          const d = byId.get(result.dependsOn) as number;
-          if (!deps.has(d)) edgeAt.set(`${model.id}\u0000${result.dependsOn}`, { ...place } as Finding);
-          deps.add(d);
-        }
-      }
+        } else if (result.dependsOn !== undefined) deps.add(byId.get(result.dependsOn) as number);
+      });
       if (check.error && (check.error.kind === 'syntax' || !refProblem))
         findings.push({
           code: check.error.kind === 'syntax' ? Code.celSyntax : Code.celType,
@@ -197,13 +187,12 @@ export function analyze(
       const listed = new Set<string>();
       raw.needs.forEach((need, j) => {
         if (typeof need !== 'string') return;
-        const place = { pointer: at('needs', j) };
         if (listed.has(need)) {
           findings.push({
             code: Code.duplicateNeed,
             severity: 'warning',
             message: `\`${need}\` is listed twice`,
-            ...place,
+            pointer: at('needs', j),
           });
           return;
         }
@@ -214,7 +203,7 @@ export function analyze(
             severity: 'error',
             message: `task \`${need}\` needs itself`,
             hint: 'remove it from `needs`',
-            ...place,
+            pointer: at('needs', j),
           });
           return;
         }
@@ -225,11 +214,10 @@ export function analyze(
             severity: 'error',
             message: `\`needs\` names an unknown task \`${need}\``,
             ...(closestHint(need, [...byId.keys()]) ?? {}),
-            ...place,
+            pointer: at('needs', j),
           });
           return;
         }
-        edgeAt.set(`${model.id}\u0000${need}`, place as Finding);
         deps.add(d);
       });
     }
@@ -242,9 +230,7 @@ export function analyze(
     for (const cycle of findCycles(needs, blocked)) {
       const ids = cycle.map((i) => (models[i] as TaskModel).id);
       const first = ids[0] as string;
-      const place: Pick<Finding, 'pointer' | 'span'> = edgeAt.get(`${first}\u0000${ids[1] ?? first}`) ?? {
-        pointer: pointerOf('spec', 'tasks', (models[cycle[0] as number] as TaskModel).index),
-      };
+      const place = edgePlace(models[cycle[0] as number] as TaskModel, ids[1] ?? first, paramNames, taskInfo);
       findings.push({
         code: Code.cycle,
         severity: 'error',
@@ -269,11 +255,13 @@ function checkTemplates(
   base: (string | number)[],
   context: ReferenceContext,
   findings: Finding[],
-): ({ place: Finding } & ReturnType<typeof useOf>)[] {
-  const uses: ({ place: Finding } & ReturnType<typeof useOf>)[] = [];
-  forEachString(value, (text, path) => {
+): TemplateUse[] {
+  const uses: TemplateUse[] = [];
+  forEachTemplate(value, (text, path) => {
     const { refs, malformed } = scanTemplate(text);
-    const pointer = pointerOf(...base, ...path);
+    if (refs.length === 0 && malformed.length === 0) return;
+    let cached: string | undefined;
+    const pointerAt = () => (cached ??= pointerOf(...base, ...path()));
     const seen = new Map<string, number>();
     const occurrenceOf = (t: string) => {
       const n = seen.get(t) ?? 0;
@@ -286,21 +274,68 @@ function checkTemplates(
         severity: 'error',
         message: `malformed expression ${bad.text}`,
         hint: 'an expression is a dotted path such as ${params.region}; write $${ for a literal ${',
-        pointer,
+        pointer: pointerAt(),
         span: { text: bad.text, occurrence: occurrenceOf(bad.text) },
       });
     for (const ref of refs) {
-      const place = { pointer, span: { text: ref.text, occurrence: occurrenceOf(ref.text) } };
+      const occurrence = occurrenceOf(ref.text);
+      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence } });
       const result = checkReference(ref.path, context, place);
       if ('finding' in result) findings.push(result.finding);
-      else uses.push({ place: place as Finding, ...useOf(result) });
+      else uses.push({ place, ...result });
     }
   });
   return uses;
 }
 
-function useOf(r: { dependsOn?: string; secret?: string }): { dependsOn?: string; secret?: string } {
-  return r;
+interface TemplateUse {
+  place: () => Pick<Finding, 'pointer' | 'span'>;
+  dependsOn?: string;
+  secret?: string;
+}
+
+const templateFields = ['run', 'with', 'env', 'command', 'args', 'image'] as const;
+
+/** Place of the k-th reference of a condition: its text and which occurrence of that text. */
+function conditionPlace(
+  when: string,
+  refs: ConditionCheck['refs'],
+  k: number,
+  pointer: string,
+): Pick<Finding, 'pointer' | 'span'> {
+  const ref = refs[k] as ConditionCheck['refs'][number];
+  const text = when.slice(ref.start, ref.end);
+  const occurrence = refs.slice(0, k).filter((r) => when.slice(r.start, r.end) === text).length;
+  return { pointer, span: { text, occurrence } };
+}
+
+/**
+ * Where `model` depends on task `to` is written: its `needs` entry, else the first expression
+ * or condition reference to that task's outputs. Computed only to place a cycle diagnostic.
+ */
+function edgePlace(
+  model: TaskModel,
+  to: string,
+  params: ReadonlySet<string>,
+  tasks: ReferenceContext['tasks'],
+): Pick<Finding, 'pointer' | 'span'> {
+  const raw = model.task as unknown as Rec;
+  const at = (...tokens: (string | number)[]) => pointerOf('spec', 'tasks', model.index, ...tokens);
+  if (Array.isArray(raw.needs)) {
+    const j = raw.needs.indexOf(to);
+    if (j !== -1) return { pointer: at('needs', j) };
+  }
+  const context: ReferenceContext = {
+    params,
+    tasks,
+    matrixKeys: new Set(model.matrixKeys),
+    selfId: model.id,
+    allowSecrets: true,
+  };
+  for (const field of templateFields)
+    for (const use of checkTemplates(raw[field], ['spec', 'tasks', model.index, field], context, []))
+      if (use.dependsOn === to) return use.place();
+  return { pointer: at('when') };
 }
 
 function matchesType(value: unknown, type: string): boolean {

@@ -1,6 +1,6 @@
-import { digestOf } from '../core/index.ts';
 import type { Manifest, ManifestRetry, Plan, PlanAction, PlanTask } from '../core/index.ts';
 import type { TaskModel } from './analyze.ts';
+import { planDigest, sealTask, userDataInOrder } from './canonical-fast.ts';
 import { topologicalOrder } from './dag.ts';
 import { parseDuration } from './duration.ts';
 import { scanTemplate } from './expressions.ts';
@@ -42,7 +42,15 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     model.deps.flatMap((d) => expansionsOf[positionOf.get(models[d] as TaskModel) as number] as number[]),
   );
   const { order } = topologicalOrder(needs);
+  const durations = new Map<string, number>();
+  const ms = (text: string): number => {
+    let value = durations.get(text);
+    if (value === undefined) durations.set(text, (value = parseDuration(text)));
+    return value;
+  };
   const tasks: PlanTask[] = [];
+  // Whether all user data (maps from the manifest) enumerates in canonical order; see canonical-fast.ts.
+  let allOrdered = true;
   const edges: Plan['edges'] = [];
   for (const i of order) {
     const { model, matrix, id } = expanded[i] as (typeof expanded)[number];
@@ -50,69 +58,79 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...defaults.env, ...task.env })) env[k] = String(v);
     const action = actionOf(model, env);
-    const retry = mergeRetry(defaults.retry, task.retry);
+    const retry = mergeRetry(defaults.retry, task.retry, ms);
     const cacheEnabled =
       task.cache?.never === true ? false : (task.cache?.enabled ?? defaults.cache?.enabled ?? false);
     const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
     const timeout = task.timeout ?? defaults.timeout;
     const taskNeeds = (needs[i] as number[]).map((j) => (expanded[j] as (typeof expanded)[number]).id);
-    const planTask: Omit<PlanTask, 'definitionDigest'> = {
-      id,
-      declaredId: model.id,
-      ...(matrix ? { matrix } : {}),
+    // Keys in canonical (sorted) order, so canonical JSON is plain JSON.stringify (canonical-fast.ts).
+    const planTask: PlanTask = {
       action,
-      with: { ...(task.with ?? {}) },
-      env,
+      cache:
+        cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: ms(ttl) } : { enabled: cacheEnabled },
+      declaredId: model.id,
+      definitionDigest: undefined as unknown as string, // filled by sealTask, in this key position
+      env: sortKeys(env),
+      id,
+      ...(matrix ? { matrix } : {}),
       needs: taskNeeds,
-      ...(task.when === undefined ? {} : { when: task.when }),
-      ...(task.ifSkipped === 'run' ? { runIfSkipped: true } : {}),
-      retry,
-      ...(timeout === undefined ? {} : { timeoutMs: parseDuration(timeout) }),
-      cache: {
-        enabled: cacheEnabled,
-        ...(cacheEnabled && ttl !== undefined ? { ttlMs: parseDuration(ttl) } : {}),
-      },
-      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
-      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
       outputs: [...model.outputs],
+      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
+      retry,
+      ...(task.ifSkipped === 'run' ? { runIfSkipped: true } : {}),
+      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
       secrets: [...model.secrets].sort(),
+      ...(timeout === undefined ? {} : { timeoutMs: ms(timeout) }),
+      ...(task.when === undefined ? {} : { when: task.when }),
+      with: sortDeep(task.with ?? {}) as PlanTask['with'],
     };
-    tasks.push({ ...planTask, definitionDigest: digestOf(planTask) });
+    const ordered =
+      userDataInOrder(planTask.with) && userDataInOrder(planTask.env) && userDataInOrder(planTask.matrix);
+    allOrdered &&= ordered;
+    tasks.push(sealTask(planTask, ordered));
     for (const from of taskNeeds) edges.push({ from, to: id });
   }
-  const body: Omit<Plan, 'digest'> = {
+  // Keys in sorted order (see planTask above); `digest` is filled last, in its position.
+  const plan: Plan = {
     apiVersion: 'maestro/v1',
-    kind: 'Plan',
-    workflow: {
-      kind: manifest.kind,
-      name: manifest.metadata.name,
-      namespace: manifest.metadata.namespace ?? PlanDefaults.namespace,
-      labels: { ...(manifest.metadata.labels ?? {}) },
-    },
-    params: Object.fromEntries(
-      Object.entries(spec.params ?? {}).map(([name, p]) => [
-        name,
-        {
-          type: p.type,
-          required: !('default' in p),
-          ...('default' in p ? { default: p.default } : {}),
-          ...(p.description === undefined ? {} : { description: p.description }),
-        },
-      ]),
-    ),
-    ...(spec.policy ? { policy: { ...spec.policy } } : {}),
     ...(spec.approvals
-      ? { approvals: { required: spec.approvals.required, from: [...(spec.approvals.from ?? [])] } }
+      ? { approvals: { from: [...(spec.approvals.from ?? [])], required: spec.approvals.required } }
       : {}),
     ...(spec.budget
-      ? { budget: { limit: spec.budget.limit, currency: spec.budget.currency ?? PlanDefaults.currency } }
+      ? { budget: { currency: spec.budget.currency ?? PlanDefaults.currency, limit: spec.budget.limit } }
       : {}),
-    triggers: triggersOf(spec.triggers),
-    ...(spec.timeout === undefined ? {} : { timeoutMs: parseDuration(spec.timeout) }),
-    tasks,
+    digest: undefined as unknown as string,
     edges,
+    kind: 'Plan',
+    params: sortKeys(
+      Object.fromEntries(
+        Object.entries(spec.params ?? {}).map(([name, p]) => [
+          name,
+          {
+            ...('default' in p ? { default: sortDeep(p.default) } : {}),
+            ...(p.description === undefined ? {} : { description: p.description }),
+            required: !('default' in p),
+            type: p.type,
+          },
+        ]),
+      ),
+    ),
+    ...(spec.policy ? { policy: sortKeys(spec.policy) } : {}),
+    tasks,
+    ...(spec.timeout === undefined ? {} : { timeoutMs: ms(spec.timeout) }),
+    triggers: triggersOf(spec.triggers),
+    workflow: {
+      kind: manifest.kind,
+      labels: sortKeys(manifest.metadata.labels ?? {}),
+      name: manifest.metadata.name,
+      namespace: manifest.metadata.namespace ?? PlanDefaults.namespace,
+    },
   };
-  return { ...body, digest: digestOf(body) } as Plan;
+  allOrdered &&=
+    userDataInOrder(plan.params) && userDataInOrder(plan.workflow) && userDataInOrder(plan.policy);
+  plan.digest = planDigest(plan, allOrdered);
+  return plan;
 }
 
 function combinations(model: TaskModel): (Record<string, string | number | boolean> | undefined)[] {
@@ -144,35 +162,57 @@ function actionOf(model: TaskModel, env: Record<string, string>): PlanAction {
       script += task.run.slice(at, ref.start) + `\${MAESTRO_EXPR_${n}}`;
       at = ref.end;
     }
-    return { type: 'shell', script: (script + task.run.slice(at)).replaceAll('$${', '${') };
+    return { script: (script + task.run.slice(at)).replaceAll('$${', '${'), type: 'shell' };
   }
-  if (Array.isArray(task.run)) return { type: 'argv', argv: [...task.run] as [string, ...string[]] };
+  if (Array.isArray(task.run)) return { argv: [...task.run] as [string, ...string[]], type: 'argv' };
   if (task.uses !== undefined && model.entry) {
     const e = model.entry;
-    return { type: 'catalog', ref: task.uses, name: e.name, version: e.version, digest: e.digest };
+    return { digest: e.digest, name: e.name, ref: task.uses, type: 'catalog', version: e.version };
   }
   return {
-    type: 'container',
-    image: task.image as string,
-    ...(task.command ? { command: [...task.command] } : {}),
     ...(task.args ? { args: [...task.args] } : {}),
+    ...(task.command ? { command: [...task.command] } : {}),
+    image: task.image as string,
+    type: 'container',
   };
 }
 
-function mergeRetry(base: ManifestRetry | undefined, own: ManifestRetry | undefined): PlanTask['retry'] {
+function mergeRetry(
+  base: ManifestRetry | undefined,
+  own: ManifestRetry | undefined,
+  ms: (text: string) => number,
+): PlanTask['retry'] {
   const d = PlanDefaults.retry;
   const backoff = { ...base?.backoff, ...own?.backoff };
   const maxDuration = backoff.maxDuration;
   return {
-    limit: own?.limit ?? base?.limit ?? d.limit,
     backoff: {
-      initialMs: parseDuration(backoff.initial ?? d.initial),
       factor: backoff.factor ?? d.factor,
-      maxMs: parseDuration(backoff.max ?? d.max),
-      ...(maxDuration === undefined ? {} : { maxDurationMs: parseDuration(maxDuration) }),
+      initialMs: ms(backoff.initial ?? d.initial),
+      ...(maxDuration === undefined ? {} : { maxDurationMs: ms(maxDuration) }),
+      maxMs: ms(backoff.max ?? d.max),
     },
     jitter: own?.jitter ?? base?.jitter ?? d.jitter,
+    limit: own?.limit ?? base?.limit ?? d.limit,
   };
+}
+
+/** A shallow copy with keys inserted in sorted order. */
+function sortKeys<T extends object>(record: T): T {
+  const keys = Object.keys(record);
+  if (keys.every((k, i) => i === 0 || (keys[i - 1] as string) < k)) return { ...record };
+  const out: Record<string, unknown> = {};
+  for (const key of keys.sort()) out[key] = (record as Record<string, unknown>)[key];
+  return out as T;
+}
+
+/** A deep copy with every object's keys inserted in sorted order (user data: `with`). */
+function sortDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortDeep);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortDeep((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 function triggersOf(triggers: Manifest['spec']['triggers']): Plan['triggers'] {
@@ -184,11 +224,11 @@ function triggersOf(triggers: Manifest['spec']['triggers']): Plan['triggers'] {
   const push = filter(triggers.push);
   const pullRequest = filter(triggers.pull_request);
   return {
-    ...(push ? { push } : {}),
+    ...(triggers.manual === undefined ? {} : { manual: triggers.manual }),
     ...(pullRequest ? { pull_request: pullRequest } : {}),
+    ...(push ? { push } : {}),
     ...(triggers.schedule === undefined
       ? {}
       : { schedule: Array.isArray(triggers.schedule) ? [...triggers.schedule] : [triggers.schedule] }),
-    ...(triggers.manual === undefined ? {} : { manual: triggers.manual }),
   };
 }

@@ -23,18 +23,17 @@ export interface ReferenceUse {
 
 /**
  * Checks one dotted reference (`params.x`, `tasks.a.outputs.b`, ...). Returns the finding to
- * report, or what the reference uses. `place` fills pointer and span.
+ * report, or what the reference uses. `place` gives pointer and span, computed only on failure.
  */
 export function checkReference(
   path: readonly string[],
   context: ReferenceContext,
-  place: Pick<Finding, 'pointer' | 'span'>,
+  place: () => Pick<Finding, 'pointer' | 'span'>,
 ): { finding: Finding } | ReferenceUse {
   const fail = (code: Finding['code'], message: string, hint?: string) => ({
-    finding: { code, severity: 'error' as const, message, ...(hint ? { hint } : {}), ...place },
+    finding: { code, severity: 'error' as const, message, ...(hint ? { hint } : {}), ...place() },
   });
   const [root, a, b, c, ...rest] = path;
-  const shown = path.join('.');
   switch (root) {
     case 'params': {
       if (a === undefined) return fail(Code.badExpression, '`params` needs a param name, e.g. params.region');
@@ -56,19 +55,27 @@ export function checkReference(
           'pass the secret to the task through `env` or `with`',
         );
       if (a === undefined || b !== undefined)
-        return fail(Code.badExpression, `\`${shown}\` is not a secret reference`, 'write secrets.NAME');
+        return fail(
+          Code.badExpression,
+          `\`${path.join('.')}\` is not a secret reference`,
+          'write secrets.NAME',
+        );
       return { secret: a };
     case 'workload':
       if (a !== 'identity' || b !== undefined)
         return fail(
           Code.badExpression,
-          `unknown reference \`${shown}\``,
+          `unknown reference \`${path.join('.')}\``,
           'the only workload field is workload.identity',
         );
       return {};
     case 'run':
       if (a !== 'id' || b !== undefined)
-        return fail(Code.badExpression, `unknown reference \`${shown}\``, 'the only run field is run.id');
+        return fail(
+          Code.badExpression,
+          `unknown reference \`${path.join('.')}\``,
+          'the only run field is run.id',
+        );
       return {};
     case 'matrix':
       if (
@@ -80,7 +87,7 @@ export function checkReference(
         return fail(
           Code.unknownMatrixKey,
           context.matrixKeys === undefined || context.matrixKeys.size === 0
-            ? `\`${shown}\` is used outside a matrix`
+            ? `\`${path.join('.')}\` is used outside a matrix`
             : `unknown matrix key \`${a ?? ''}\``,
           context.matrixKeys && context.matrixKeys.size > 0
             ? `this task's matrix keys: ${[...context.matrixKeys].join(', ')}`
@@ -97,7 +104,7 @@ export function checkReference(
       if (a === undefined || b !== 'outputs' || c === undefined || rest.length > 0)
         return fail(
           Code.badExpression,
-          `\`${shown}\` is not an output reference`,
+          `\`${path.join('.')}\` is not an output reference`,
           'write tasks.<id>.outputs.<name>',
         );
       const task = context.tasks.get(a);

@@ -47,14 +47,30 @@ export function wholeExpression(text: string): ExpressionRef | undefined {
   return refs.length === 1 && only && only.start === 0 && only.end === text.length ? only : undefined;
 }
 
-/** Calls `visit` for every string in a JSON value, with its JSON-pointer tokens. */
-export function forEachString(
+/**
+ * Calls `visit` for every string in a JSON value that holds `${`. `path()` returns the JSON-pointer
+ * tokens of that string; it is built only when asked for (the common case never asks).
+ */
+export function forEachTemplate(
   value: unknown,
-  visit: (text: string, path: (string | number)[]) => void,
-  path: (string | number)[] = [],
+  visit: (text: string, path: () => (string | number)[]) => void,
 ): void {
-  if (typeof value === 'string') visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, visit, [...path, i]));
-  else if (value !== null && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) forEachString(v, visit, [...path, k]);
+  const trail: (string | number)[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') {
+      if (v.includes('${')) visit(v, () => [...trail]);
+    } else if (Array.isArray(v))
+      for (let i = 0; i < v.length; i++) {
+        trail.push(i);
+        walk(v[i]);
+        trail.pop();
+      }
+    else if (v !== null && typeof v === 'object')
+      for (const k of Object.keys(v)) {
+        trail.push(k);
+        walk((v as Record<string, unknown>)[k]);
+        trail.pop();
+      }
+  };
+  walk(value);
 }

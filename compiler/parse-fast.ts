@@ -45,62 +45,75 @@ export function parseFast(text: string): FastParse {
 }
 
 /**
- * Walks the value iteratively (no recursion, so no stack overflow) counting nodes as if aliases
- * were expanded; stops at the budget. Also reports reserved keys and non-finite numbers.
+ * Walks the value counting nodes as if aliases were expanded, and stops at the budget (an alias
+ * bomb is a small DAG of shared nodes that expands exponentially). Recursion is bounded by the
+ * depth limit, so it cannot overflow the stack. Also reports reserved keys, non-finite numbers
+ * and strings with lone surrogates (from `\ud800` escapes), which have no canonical JSON.
  */
 export function guardValue(root: unknown): Finding[] {
   const findings: Finding[] = [];
-  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: root, path: [] }];
+  const trail: (string | number)[] = [];
+  const maxDepth = Limits.maxDepth * 2;
   let visited = 0;
-  while (stack.length > 0) {
-    const { value, path } = stack.pop() as { value: unknown; path: (string | number)[] };
-    if (++visited > Limits.maxExpandedNodes)
-      return [
-        {
-          code: Code.aliasLimit,
-          severity: 'error',
-          message: `the document expands to more than ${Limits.maxExpandedNodes} nodes (aliases multiply it)`,
-          hint: 'use fewer nested aliases; write the repeated values out or use `defaults`',
-          pointer: '',
-        },
-      ];
-    if (path.length > Limits.maxDepth * 2) {
-      findings.push({
-        code: Code.tooDeep,
-        severity: 'error',
-        message: `nesting deeper than ${Limits.maxDepth * 2} levels after alias expansion`,
-        pointer: pointerOf(...path.slice(0, Limits.maxDepth)),
-      });
-      continue;
-    }
-    if (typeof value === 'number' && !Number.isFinite(value))
-      findings.push({
-        code: Code.wrongType,
-        severity: 'error',
-        message: 'not a finite number (.inf and .nan are not allowed)',
-        pointer: pointerOf(...path),
-      });
-    if (value === null || typeof value !== 'object') continue;
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
-      continue;
-    }
-    const keys = Object.keys(value);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i] as string;
-      if (reservedKeys.has(key)) {
-        findings.push({
-          code: Code.reservedKey,
-          severity: 'error',
-          message: `the key ${JSON.stringify(key)} is not allowed`,
-          hint: '`__proto__`, `constructor` and `prototype` are refused anywhere in a manifest',
-          pointer: pointerOf(...path, key),
-          onKey: true,
+  const fail = (finding: Omit<Finding, 'severity' | 'pointer'>, tail: string[] = []) =>
+    findings.push({ severity: 'error', pointer: pointerOf(...trail, ...tail), ...finding });
+  const walk = (value: unknown, depth: number): boolean => {
+    if (++visited > Limits.maxExpandedNodes) return false;
+    if (typeof value === 'string') {
+      if (!value.isWellFormed())
+        fail({
+          code: Code.invalidUtf8,
+          message: 'the string holds a lone surrogate (an invalid \\u escape)',
         });
+      return true;
+    }
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value))
+        fail({ code: Code.wrongType, message: 'not a finite number (.inf and .nan are not allowed)' });
+      return true;
+    }
+    if (value === null || typeof value !== 'object') return true;
+    if (depth >= maxDepth) {
+      fail({ code: Code.tooDeep, message: `nesting deeper than ${maxDepth} levels after alias expansion` });
+      return true;
+    }
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        trail.push(i);
+        const ok = walk(value[i], depth + 1);
+        trail.pop();
+        if (!ok) return false;
+      }
+      return true;
+    }
+    for (const key of Object.keys(value)) {
+      if (reservedKeys.has(key)) {
+        fail(
+          {
+            code: Code.reservedKey,
+            message: `the key ${JSON.stringify(key)} is not allowed`,
+            hint: '`__proto__`, `constructor` and `prototype` are refused anywhere in a manifest',
+            onKey: true,
+          },
+          [key],
+        );
         continue;
       }
-      stack.push({ value: (value as Record<string, unknown>)[key], path: [...path, key] });
+      trail.push(key);
+      const ok = walk((value as Record<string, unknown>)[key], depth + 1);
+      trail.pop();
+      if (!ok) return false;
     }
-  }
-  return findings;
+    return true;
+  };
+  if (walk(root, 0)) return findings;
+  return [
+    {
+      code: Code.aliasLimit,
+      severity: 'error',
+      message: `the document expands to more than ${Limits.maxExpandedNodes} nodes (aliases multiply it)`,
+      hint: 'use fewer nested aliases; write the repeated values out or use `defaults`',
+      pointer: '',
+    },
+  ];
 }
