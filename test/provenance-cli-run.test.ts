@@ -3,6 +3,7 @@
  * policy with its decision log, the attestor with the development key), then `maestro receipts`,
  * `maestro verify`, `maestro disclose` and `maestro disclose verify`, all through runCli.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,14 +28,14 @@ let dir: string;
 let dataDir: string;
 let runId: string;
 
-async function cli(args: string[]) {
+async function cli(args: string[], extraEnv: Record<string, string> = {}) {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: (t) => void (stdout += t),
     stderr: (t) => void (stderr += t),
     isTty: false,
-    env: { PATH: process.env.PATH, HOME: dir },
+    env: { PATH: process.env.PATH, HOME: dir, ...extraEnv },
     cwd: dir,
   });
   return { code, stdout, stderr };
@@ -98,5 +99,67 @@ describe('after maestro run', () => {
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toContain(`run ${runId}`);
     expect(verified.stdout).toContain('development key');
+  });
+});
+
+describe('with an operator key (MAESTRO_SIGNING_KEY)', () => {
+  it('signs with it, without the dev-key warning, and the task sees neither the key nor its path', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const keyDir = join(dir, 'operator');
+    mkdirSync(keyDir, { mode: 0o700 });
+    const keyPath = join(keyDir, 'signing-key.pem');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileSync(keyPath, pem, { mode: 0o600 });
+    writeFileSync(join(keyDir, 'signing-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(
+      join(dir, '.maestro', 'workflows', 'env.yaml'),
+      `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: env-dump, namespace: test }
+spec:
+  defaults: { runner: local, timeout: 30s }
+  tasks:
+    - id: dump
+      run: env > "$MAESTRO_ARTIFACTS/env.txt"
+`,
+    );
+    const env = { MAESTRO_SIGNING_KEY: keyPath };
+    const opData = join(dir, 'op-data');
+    const run = await cli(['run', '.maestro/workflows/env.yaml', '--data-dir', opData], env);
+    const id = /run (\S+) succeeded/.exec(run.stdout)?.[1];
+    expect(id, run.stdout + run.stderr).toBeDefined();
+    const listed = await cli(
+      [
+        'receipts',
+        id!,
+        '--data-dir',
+        opData,
+        '--key',
+        join(keyDir, 'signing-key.pub.pem'),
+        '--format',
+        'json',
+      ],
+      env,
+    );
+    const out = JSON.parse(listed.stdout);
+    expect(out.warning).toBeUndefined();
+    expect(
+      out.receipts.map((r: { verification: string; development: boolean }) => [
+        r.verification,
+        r.development,
+      ]),
+    ).toEqual([
+      ['ok', false],
+      ['ok', false],
+    ]);
+    const packed = await cli(['disclose', id!, '-o', 'op.tgz', '--data-dir', opData], env);
+    expect(packed.code, packed.stderr).toBe(0);
+    expect(packed.stdout).not.toContain('development key');
+    const dumped = await readTgzStrict(readFileSync(join(dir, 'op.tgz')));
+    const taskEnv = dumped.get('artifacts/dump/1/env.txt')!.toString('utf8');
+    expect(taskEnv).toContain('MAESTRO_ARTIFACTS=');
+    expect(taskEnv).not.toContain('MAESTRO_SIGNING_KEY');
+    expect(taskEnv).not.toContain(keyPath);
+    expect(taskEnv).not.toContain('PRIVATE KEY');
   });
 });
