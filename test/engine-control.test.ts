@@ -1,0 +1,198 @@
+/** Concurrency, priority, run timeouts, cancel from another process, one executor per run, secrets. */
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli, type CliIo } from '../cli/index.ts';
+import { parseSecretsFile } from '../cli/config.ts';
+import { createLiveView } from '../cli/live-view.ts';
+import { RunnerRegistry } from '../core/index.ts';
+import {
+  createEngine,
+  openStore,
+  RunBusyError,
+  type EngineEvent,
+  type EngineOptions,
+} from '../engine/index.ts';
+import { ReadyQueue } from '../engine/ready-queue.ts';
+import { planOf, processRunner, shellTask, simpleExpressions, tempDir } from './helpers/engine-fixtures.ts';
+
+const root = join(import.meta.dirname, '..');
+
+function setup(extra: Partial<EngineOptions> = {}, dataDir = tempDir()) {
+  const store = openStore({ dataDir });
+  const runner = processRunner();
+  const engine = createEngine({
+    store,
+    dataDir,
+    runners: new RunnerRegistry().register(runner),
+    expressions: simpleExpressions,
+    ...extra,
+  });
+  return { dataDir, store, runner, engine };
+}
+
+function io(env: Record<string, string> = {}, isTty = false): CliIo & { out: string; err: string } {
+  const c = {
+    out: '',
+    err: '',
+    stdout: (t: string) => void (c.out += t),
+    stderr: (t: string) => void (c.err += t),
+    isTty,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: 'tester', ...env },
+    cwd: root,
+  };
+  return c;
+}
+
+describe('ready queue', () => {
+  it('orders by priority, then first come first served', () => {
+    const q = new ReadyQueue();
+    q.push({ runId: 'r', taskId: 'low1', priority: 0 });
+    q.push({ runId: 'r', taskId: 'high1', priority: 5 });
+    q.push({ runId: 'r', taskId: 'low2', priority: 0 });
+    q.push({ runId: 'r', taskId: 'high2', priority: 5 });
+    const order: string[] = [];
+    for (let item = q.take(() => true); item; item = q.take(() => true)) order.push(item.taskId);
+    expect(order).toEqual(['high1', 'high2', 'low1', 'low2']);
+  });
+});
+
+describe('engine control', () => {
+  it('never runs more attempts at once than the concurrency limit', async () => {
+    const { engine } = setup({ concurrency: 2 });
+    let running = 0;
+    let peak = 0;
+    engine.subscribe((e) => {
+      if (e.type !== 'task') return;
+      if (e.to === 'running') peak = Math.max(peak, ++running);
+      if (e.from === 'running') running--;
+    });
+    const runId = engine.submit(planOf(['a', 'b', 'c', 'd', 'e'].map((id) => shellTask(id, 'sleep 0.2'))));
+    expect((await engine.execute(runId)).status).toBe('succeeded');
+    expect(peak).toBe(2);
+  });
+
+  it('starts a higher-priority run’s ready tasks before a lower one’s', async () => {
+    const { engine, runner } = setup({ concurrency: 1 });
+    const low = engine.submit(planOf([shellTask('l1', 'sleep 0.1'), shellTask('l2', 'true')]), {
+      priority: 0,
+    });
+    const high = engine.submit(planOf([shellTask('h1', 'true'), shellTask('h2', 'true')]), { priority: 10 });
+    await Promise.all([engine.execute(low), engine.execute(high)]);
+    expect(runner.started).toEqual(['l1#1', 'h1#1', 'h2#1', 'l2#1']);
+  });
+
+  it('times out the whole run', async () => {
+    const { engine, store } = setup();
+    const runId = engine.submit(
+      planOf([shellTask('slow', 'sleep 30'), shellTask('after', 'true', { needs: ['slow'] })], {
+        timeoutMs: 300,
+      }),
+    );
+    const run = await engine.execute(runId);
+    expect(run).toMatchObject({ status: 'timed_out', reason: 'run_timeout' });
+    expect(store.getTask(runId, 'slow')).toMatchObject({ state: 'timed_out', reason: 'run_timeout' });
+    expect(store.getTask(runId, 'after').state).toBe('cancelled');
+  });
+
+  it('refuses a second live executor of the same run', async () => {
+    const dataDir = tempDir();
+    const first = setup({}, dataDir);
+    const runId = first.engine.submit(planOf([shellTask('t', 'sleep 0.5')]));
+    const running = first.engine.execute(runId);
+    const second = setup({}, dataDir);
+    await expect(second.engine.execute(runId)).rejects.toBeInstanceOf(RunBusyError);
+    expect((await running).status).toBe('succeeded');
+  });
+
+  it('cancels a run executing in another process, recording who asked', async () => {
+    const dataDir = tempDir();
+    const folder = join(dataDir, 'wf', '.maestro', 'workflows');
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, 'long.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: maestro/v1\nkind: Workflow\nmetadata: { name: long, namespace: t }\nspec:\n  defaults: { runner: local }\n  tasks:\n    - id: wait\n      run: sleep 60\n',
+    );
+    const child = spawn(
+      join(root, 'node_modules', '.bin', 'node'),
+      [join(root, 'bin', 'maestro.ts'), 'run', file],
+      {
+        env: { ...process.env, MAESTRO_DATA_DIR: dataDir },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('wait running')) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`maestro did not start the task:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const runId = /run (r-[0-9a-f-]+)/.exec(out)![1]!;
+    const cancel = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['runs', 'cancel', runId], cancel)).toBe(0);
+    expect(await exit).toBe(1);
+    const store = openStore({ dataDir });
+    expect(store.getRun(runId)).toMatchObject({ status: 'cancelled', cancelRequestedBy: 'user:tester' });
+    expect(store.listTransitions(runId, 'wait').at(-1)).toMatchObject({ to: 'cancelled', by: 'user:tester' });
+    store.close();
+  });
+
+  it('passes secrets from a secrets file to tasks and redacts them', async () => {
+    const dataDir = tempDir();
+    const secrets = join(dataDir, 'dev.env');
+    writeFileSync(secrets, '# local only\nexport API_TOKEN="tok-123456"\n');
+    const folder = join(dataDir, 'wf', '.maestro', 'workflows');
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, 's.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: maestro/v1\nkind: Workflow\nmetadata: { name: s, namespace: t }\nspec:\n  defaults: { runner: local }\n  tasks:\n    - id: use\n      run: echo "token=${secrets.API_TOKEN} length=$(printf %s "${secrets.API_TOKEN}" | wc -c)"\n',
+    );
+    const run = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['run', file, '--secrets', secrets], run)).toBe(0);
+    expect(run.out).toContain('use | token=*** length=10');
+    expect(run.out).not.toContain('tok-123456');
+    const missing = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['run', file], missing)).toBe(1);
+    expect(missing.out).toContain('needs the secret API_TOKEN');
+  });
+
+  it('parses secrets files and names the bad line without echoing values', () => {
+    expect(parseSecretsFile("A=1\n\n# c\nexport B='two words'\n", 'f')).toEqual({ A: '1', B: 'two words' });
+    expect(() => parseSecretsFile('A=1\nnot a pair secretvalue\n', 'dev.env')).toThrow(
+      /dev.env:2: expected NAME=value/,
+    );
+    try {
+      parseSecretsFile('bad secretvalue', 'x');
+    } catch (error) {
+      expect(String(error)).not.toContain('secretvalue');
+    }
+  });
+
+  it('redraws the live view in place on a terminal', () => {
+    const tty = io({}, true);
+    const view = createLiveView(tty, ['build', 'test'], () => 2000);
+    const event = (taskId: string, to: string, time: number): EngineEvent => ({
+      type: 'task',
+      runId: 'r',
+      taskId,
+      from: 'ready',
+      to,
+      reason: 'started',
+      by: 'engine',
+      time,
+      attempt: 1,
+    });
+    view.onEvent(event('build', 'running', 1000));
+    view.onEvent(event('build', 'succeeded', 1500));
+    view.close();
+    expect(tty.out).toContain('\x1b[2A\x1b[J');
+    expect(tty.out.split('\x1b[2A\x1b[J').at(-1)).toMatch(/✓ build\s+succeeded\s+500ms\n· test\s+queued/);
+  });
+});
