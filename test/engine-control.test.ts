@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../cli/index.ts';
 import { parseSecretsFile } from '../cli/config.ts';
 import { createLiveView } from '../cli/live-view.ts';
@@ -15,18 +15,31 @@ import {
   type EngineOptions,
 } from '../engine/index.ts';
 import { ReadyQueue } from '../engine/ready-queue.ts';
-import { planOf, processRunner, shellTask, simpleExpressions, tempDir } from './helpers/engine-fixtures.ts';
+import {
+  planOf,
+  recordingLocalRunner,
+  shellTask,
+  compilerExpressions,
+  tempDir,
+} from './helpers/engine-fixtures.ts';
 
 const root = join(import.meta.dirname, '..');
 
+// Real local runners started by this file, closed at the end (their launcher processes).
+const runners: { close(): Promise<void> }[] = [];
+const track = <T extends { close(): Promise<void> }>(r: T): T => (runners.push(r), r);
+afterAll(async () => {
+  await Promise.all(runners.map((r) => r.close()));
+});
+
 function setup(extra: Partial<EngineOptions> = {}, dataDir = tempDir()) {
   const store = openStore({ dataDir });
-  const runner = processRunner();
+  const runner = track(recordingLocalRunner());
   const engine = createEngine({
     store,
     dataDir,
     runners: new RunnerRegistry().register(runner),
-    expressions: simpleExpressions,
+    expressions: compilerExpressions,
     ...extra,
   });
   return { dataDir, store, runner, engine };

@@ -1,27 +1,34 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry } from '../core/index.ts';
 import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
 import {
   fakeClock,
   planOf,
-  processRunner,
+  recordingLocalRunner,
   sequenceRandom,
   shellTask,
-  simpleExpressions,
+  compilerExpressions,
   tempDir,
 } from './helpers/engine-fixtures.ts';
+
+// Real local runners started by this file, closed at the end (their launcher processes).
+const runners: { close(): Promise<void> }[] = [];
+const track = <T extends { close(): Promise<void> }>(r: T): T => (runners.push(r), r);
+afterAll(async () => {
+  await Promise.all(runners.map((r) => r.close()));
+});
 
 function setup(extra: Partial<EngineOptions> = {}) {
   const dataDir = tempDir();
   const store = openStore({ dataDir });
-  const runner = processRunner();
+  const runner = track(recordingLocalRunner());
   const engine = createEngine({
     store,
     dataDir,
     runners: new RunnerRegistry().register(runner),
-    expressions: simpleExpressions,
+    expressions: compilerExpressions,
     concurrency: 2,
     leaseMs: 60_000,
     ...extra,

@@ -10,12 +10,25 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry, systemClock, type PolicyGate } from '../core/index.ts';
 import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, createLocalKeySigner } from '../provenance/index.ts';
-import { planOf, processRunner, shellTask, simpleExpressions, tempDir } from './helpers/engine-fixtures.ts';
+import {
+  planOf,
+  recordingLocalRunner,
+  shellTask,
+  compilerExpressions,
+  tempDir,
+} from './helpers/engine-fixtures.ts';
+
+// Real local runners started by this file, closed at the end (their launcher processes).
+const runners: { close(): Promise<void> }[] = [];
+const track = <T extends { close(): Promise<void> }>(r: T): T => (runners.push(r), r);
+afterAll(async () => {
+  await Promise.all(runners.map((r) => r.close()));
+});
 
 function setup(extra: Partial<EngineOptions> = {}) {
   const dataDir = tempDir();
@@ -23,8 +36,8 @@ function setup(extra: Partial<EngineOptions> = {}) {
   const engine = createEngine({
     store,
     dataDir,
-    runners: new RunnerRegistry().register(processRunner()),
-    expressions: simpleExpressions,
+    runners: new RunnerRegistry().register(track(recordingLocalRunner())),
+    expressions: compilerExpressions,
     ...extra,
   });
   return { dataDir, store, engine };
