@@ -1,5 +1,6 @@
 // The runners: each backend's factory, registered by surfaces in a RunnerRegistry (core).
 export { createContainerRunner, type ContainerRunnerConfig } from './container/index.ts';
+export { createKubernetesRunner, type KubernetesRunnerConfig } from './kubernetes/index.ts';
 export {
   createLocalRunner,
   baseEnvFrom,

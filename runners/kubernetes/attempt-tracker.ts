@@ -5,7 +5,8 @@
  * was created for (name + uid), in the one namespace it was given.
  */
 import { Writable } from 'node:stream';
-import { BatchV1Api, CoreV1Api, Log, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { Log, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import {
   AttemptOutcome,
   type AttemptResult,
@@ -83,7 +84,10 @@ export class AttemptTracker implements RunnerHandle {
       query: { fieldSelector: `metadata.name=${this.#name}` },
       list: async () => {
         stats.requests += 1;
-        const list = await batch.listNamespacedJob({ namespace: ns, fieldSelector: `metadata.name=${this.#name}` });
+        const list = await batch.listNamespacedJob({
+          namespace: ns,
+          fieldSelector: `metadata.name=${this.#name}`,
+        });
         return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
       },
       onObject: (job) => this.#onJob(job),
@@ -200,7 +204,8 @@ export class AttemptTracker implements RunnerHandle {
       .log(this.#attempt.namespace, pod.metadata!.name!, CONTAINER_NAME, sink, { follow: true })
       .then((controller) => abort.signal.addEventListener('abort', () => controller.abort(), { once: true }))
       .catch((error: unknown) => {
-        if (!this.#done) this.#system(`logs are not available for pod ${pod.metadata?.name}: ${(error as Error).message}`);
+        if (!this.#done)
+          this.#system(`logs are not available for pod ${pod.metadata?.name}: ${(error as Error).message}`);
       });
   }
 

@@ -1,0 +1,16 @@
+// The Kubernetes Jobs runner (@kubernetes/client-node).
+export {
+  createKubernetesRunner,
+  loadKubeConfig,
+  type KubernetesRunnerDeps,
+  type KubernetesAttemptRef,
+} from './kubernetes-runner.ts';
+export type { KubernetesRunnerStats } from './attempt-tracker.ts';
+export {
+  validateKubernetesConfig,
+  type KubernetesRunnerConfig,
+  type KubernetesResourceClass,
+  type Toleration,
+} from './config.ts';
+export { buildJob, jobName, labelValue } from './job-spec.ts';
+export { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';

@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { RunnerStartRequest } from '../../core/index.ts';
+import { buildJob, jobName, labelValue } from './job-spec.ts';
+
+const request: RunnerStartRequest = {
+  runId: 'Run_2026-11-23T21:00Z#7',
+  taskId: 'build.linux/amd64',
+  attempt: 2,
+  attemptId: 'Run_2026-11-23T21:00Z#7/build.linux/amd64/2',
+  command: { kind: 'argv', argv: ['make', 'all'] },
+  env: { GOOS: 'linux' },
+  redact: [],
+  workDir: '/w',
+  artifactsDir: '/a',
+  resources: 'small',
+  namespace: 'team-a',
+  timeoutMs: 90_500,
+  outputs: [],
+};
+
+describe('jobName', () => {
+  it('is a DNS-1123 label of at most 52 chars, stable, and distinct per (run, task, attempt)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.integer({ min: 1, max: 1000 }), (runId, taskId, attempt) => {
+        const name = jobName({ runId, taskId, attempt });
+        expect(name).toMatch(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+        expect(name.length).toBeLessThanOrEqual(52);
+        expect(jobName({ runId, taskId, attempt })).toBe(name);
+        expect(jobName({ runId, taskId, attempt: attempt + 1 })).not.toBe(name);
+      }),
+    );
+  });
+
+  it('does not collide when ids differ only past the readable prefix', () => {
+    const long = 'x'.repeat(80);
+    expect(jobName({ runId: `${long}a`, taskId: 't', attempt: 1 })).not.toBe(
+      jobName({ runId: `${long}b`, taskId: 't', attempt: 1 }),
+    );
+  });
+});
+
+describe('labelValue', () => {
+  it('keeps valid values and hashes invalid or long ones into valid label values', () => {
+    expect(labelValue('run-1')).toBe('run-1');
+    for (const v of ['Run_2026#7', 'a/b', 'y'.repeat(100)]) {
+      const out = labelValue(v);
+      expect(out).toMatch(/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/);
+      expect(out.length).toBeLessThanOrEqual(63);
+    }
+    expect(labelValue('a/b')).not.toBe(labelValue('a_b'));
+  });
+});
+
+describe('buildJob', () => {
+  const job = buildJob(
+    request,
+    'ns-a',
+    { requests: { cpu: '1' }, nodeSelector: { pool: 'ci' } },
+    {
+      namespaces: { 'team-a': 'ns-a' },
+      defaultImage: 'img:1',
+      resourceClasses: {},
+    },
+  );
+  const pod = job.spec!.template.spec!;
+  const container = pod.containers[0]!;
+
+  it('meets the restricted Pod Security profile and mounts no token by default', () => {
+    expect(pod.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      seccompProfile: { type: 'RuntimeDefault' },
+    });
+    expect(container.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(pod.volumes?.every((v) => v.emptyDir)).toBe(true);
+  });
+
+  it('leaves retries to the engine and rounds the timeout up to whole seconds', () => {
+    expect(job.spec!.backoffLimit).toBe(0);
+    expect(job.spec!.activeDeadlineSeconds).toBe(91);
+    expect(pod.restartPolicy).toBe('Never');
+  });
+
+  it('passes argv as data and points MAESTRO_OUTPUT at the termination log', () => {
+    expect(container.command).toEqual(['make', 'all']);
+    expect(container.args).toBeUndefined();
+    expect(container.env).toContainEqual({ name: 'MAESTRO_OUTPUT', value: '/dev/termination-log' });
+    expect(container.terminationMessagePath).toBe('/dev/termination-log');
+    expect(job.metadata!.namespace).toBe('ns-a');
+    expect(pod.nodeSelector).toEqual({ pool: 'ci' });
+  });
+});

@@ -1,0 +1,193 @@
+/**
+ * The Kubernetes Jobs runner: one Job per attempt in the Kubernetes namespace the operator mapped
+ * the manifest's namespace to. A re-create after a crash hits AlreadyExists and attaches to the
+ * existing Job (checked to be the same attempt) instead of starting a duplicate.
+ */
+import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import {
+  AttemptOutcome,
+  systemClock,
+  type AttemptRef,
+  type Clock,
+  type Runner,
+  type RunnerHandle,
+  type RunnerStartRequest,
+} from '../../core/index.ts';
+import { LogChannel, makeRedactor } from '../container/index.ts';
+import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
+import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
+import { ANNOTATION_ATTEMPT_ID, buildJob, jobName } from './job-spec.ts';
+
+export interface KubernetesRunnerDeps {
+  clock?: Clock;
+  /** A ready KubeConfig (tests, or a caller that already loaded one). Overrides `config.kubeconfig`. */
+  kubeConfig?: KubeConfig;
+  /** Counters the runner increments (requests, watches, 410 re-lists), for benches and tests. */
+  stats?: KubernetesRunnerStats;
+}
+
+/** Reattach may be given the manifest namespace (a RunnerStartRequest is an AttemptRef with it). */
+export type KubernetesAttemptRef = AttemptRef & { namespace?: string };
+
+export function loadKubeConfig(config: KubernetesRunnerConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig) {
+    kc.loadFromFile(config.kubeconfig);
+    if (config.context) kc.setCurrentContext(config.context);
+  } else kc.loadFromCluster();
+  return kc;
+}
+
+/** The API server's own message (its Status body), not the client's wrapper text. */
+function apiMessage(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      const status = JSON.parse(body) as { message?: unknown };
+      if (typeof status.message === 'string') return status.message;
+    } catch {
+      // not JSON: fall through to the error's message
+    }
+  }
+  return (error as Error).message;
+}
+
+function errorCode(error: unknown): number | undefined {
+  return (error as { code?: number }).code;
+}
+
+export function createKubernetesRunner(
+  config: KubernetesRunnerConfig,
+  deps: KubernetesRunnerDeps = {},
+): Runner {
+  validateKubernetesConfig(config);
+  const kubeConfig = deps.kubeConfig ?? loadKubeConfig(config);
+  const clock = deps.clock ?? systemClock;
+  const stats: KubernetesRunnerStats = deps.stats ?? {
+    requests: 0,
+    watch: { lists: 0, watches: 0, gone: 0 },
+  };
+  const ctx = {
+    kubeConfig,
+    batch: kubeConfig.makeApiClient(BatchV1Api),
+    core: kubeConfig.makeApiClient(CoreV1Api),
+    config,
+    clock,
+    stats,
+  };
+  const active = new Set<AttemptTracker>();
+
+  function track(
+    namespace: string,
+    job: V1Job,
+    request: { outputs: string[]; redact: string[] },
+  ): AttemptTracker {
+    const tracker: AttemptTracker = new AttemptTracker(
+      ctx,
+      {
+        namespace,
+        job,
+        outputs: request.outputs,
+        redact: makeRedactor(request.redact),
+        startedAt: clock.now(),
+      },
+      () => active.delete(tracker),
+    );
+    active.add(tracker);
+    tracker.begin();
+    return tracker;
+  }
+
+  function failed(reason: string, message: string, retryable: boolean, redact: string[]): RunnerHandle {
+    const now = clock.now();
+    const text = makeRedactor(redact)(message);
+    const logs = new LogChannel();
+    logs.push({ stream: 'system', text, time: now });
+    logs.close();
+    const result = {
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable,
+      reason,
+      message: text,
+      outputs: {},
+      startedAt: now,
+      finishedAt: now,
+    };
+    return { logs: () => logs, wait: async () => result, cancel: async () => {} };
+  }
+
+  /** Reads a Job by the attempt's name; returns it only if it belongs to this very attempt. */
+  async function readOwnJob(namespace: string, ref: AttemptRef): Promise<V1Job | 'conflict' | undefined> {
+    try {
+      stats.requests += 1;
+      const job = await ctx.batch.readNamespacedJob({ name: jobName(ref), namespace });
+      return job.metadata?.annotations?.[ANNOTATION_ATTEMPT_ID] === ref.attemptId ? job : 'conflict';
+    } catch (error) {
+      if (errorCode(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async function start(request: RunnerStartRequest): Promise<RunnerHandle> {
+    const namespace = config.namespaces[request.namespace];
+    if (!namespace)
+      return failed(
+        'NamespaceNotMapped',
+        `manifest namespace ${JSON.stringify(request.namespace)} is not mapped to a Kubernetes namespace`,
+        false,
+        request.redact,
+      );
+    const resourceClass = config.resourceClasses[request.resources];
+    if (!resourceClass)
+      return failed(
+        'UnknownResourceClass',
+        `resource class ${JSON.stringify(request.resources)} is not configured for the kubernetes runner`,
+        false,
+        request.redact,
+      );
+    const body = buildJob(request, namespace, resourceClass, config);
+    try {
+      stats.requests += 1;
+      const job = await ctx.batch.createNamespacedJob({ namespace, body });
+      return track(namespace, job, request);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === 409) {
+        // Same name: a Job for this attempt already exists (we crashed after creating it). Attach.
+        const existing = await readOwnJob(namespace, request).catch(() => undefined);
+        if (existing && existing !== 'conflict') return track(namespace, existing, request);
+        return failed(
+          'NameConflict',
+          `Job ${body.metadata!.name} exists in ${namespace} but belongs to a different attempt`,
+          false,
+          request.redact,
+        );
+      }
+      const retryable = code === undefined || code === 429 || code >= 500;
+      const reason = code === 403 ? 'Forbidden' : code === 422 ? 'Invalid' : 'ApiError';
+      const message = apiMessage(error);
+      return failed(reason, `could not create Job in ${namespace}: ${message}`, retryable, request.redact);
+    }
+  }
+
+  async function reattach(ref: KubernetesAttemptRef): Promise<RunnerHandle | undefined> {
+    const namespaces = ref.namespace
+      ? [config.namespaces[ref.namespace]].filter((n): n is string => n !== undefined)
+      : [...new Set(Object.values(config.namespaces))];
+    for (const namespace of namespaces) {
+      const job = await readOwnJob(namespace, ref);
+      if (job && job !== 'conflict') return track(namespace, job, { outputs: [], redact: [] });
+    }
+    return undefined;
+  }
+
+  return {
+    kind: 'kubernetes',
+    start,
+    reattach,
+    close: async () => {
+      for (const tracker of [...active]) tracker.detach();
+    },
+  };
+}

@@ -1,0 +1,343 @@
+/**
+ * The Kubernetes runner against a real control plane (test/setup/k8s-cluster.ts): real etcd,
+ * kube-apiserver with RBAC and Pod Security admission, the real Job controller, garbage
+ * collector, TTL controller and scheduler. Only the kubelet is simulated (kwok): pod phases,
+ * exit codes and termination messages come from the Stages in test/setup/kwok-stages.yaml,
+ * driven by SIM_* variables in the task's env. There are no container logs under kwok.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
+import type { RunnerStartRequest } from '../core/index.ts';
+import {
+  createKubernetesRunner,
+  jobName,
+  type KubernetesRunnerConfig,
+  type KubernetesRunnerStats,
+} from '../runners/kubernetes/index.ts';
+import { RUNNER_USER, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
+
+let cluster: TestCluster;
+let batch: BatchV1Api;
+let core: CoreV1Api;
+const NS_A = 'maestro-team-a';
+const NS_B = 'maestro-team-b';
+const NS_FORBIDDEN = 'someone-else';
+
+function config(overrides: Partial<KubernetesRunnerConfig> = {}): KubernetesRunnerConfig {
+  return {
+    kubeconfig: cluster.runnerKubeconfig,
+    namespaces: { 'team-a': NS_A, 'team-b': NS_B, intruder: NS_FORBIDDEN },
+    defaultImage: 'registry.example/maestro/task:1',
+    ttlSecondsAfterFinished: 600,
+    unschedulableTimeoutMs: 2000,
+    resourceClasses: {
+      small: {
+        requests: { cpu: '100m', memory: '64Mi' },
+        limits: { cpu: '500m', memory: '128Mi' },
+        nodeSelector: { type: 'kwok' },
+      },
+      gpu: { requests: { cpu: '100m' }, nodeSelector: { accelerator: 'gpu-that-does-not-exist' } },
+    },
+    ...overrides,
+  };
+}
+
+function newStats(): KubernetesRunnerStats {
+  return { requests: 0, watch: { lists: 0, watches: 0, gone: 0 } };
+}
+
+let seq = 0;
+function request(
+  env: Record<string, string>,
+  overrides: Partial<RunnerStartRequest> = {},
+): RunnerStartRequest {
+  seq += 1;
+  const runId = `run-${Date.now().toString(36)}-${seq}`;
+  return {
+    runId,
+    taskId: 'build',
+    attempt: 1,
+    attemptId: `${runId}/build/1`,
+    command: { kind: 'shell', script: 'echo "answer=42" > "$MAESTRO_OUTPUT"' },
+    env,
+    redact: [],
+    workDir: '/unused',
+    artifactsDir: '/unused',
+    resources: 'small',
+    namespace: 'team-a',
+    outputs: ['answer'],
+    ...overrides,
+  };
+}
+
+async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+function runningPod(namespace: string, req: RunnerStartRequest): Promise<V1Pod> {
+  return waitFor('a running pod', async () => {
+    const pods = await core.listNamespacedPod({
+      namespace,
+      labelSelector: `batch.kubernetes.io/job-name=${jobName(req)}`,
+    });
+    return pods.items.find((p) => p.status?.phase === 'Running');
+  });
+}
+
+async function jobsOfAttempt(namespace: string, req: RunnerStartRequest) {
+  const list = await batch.listNamespacedJob({ namespace, labelSelector: `maestro.dev/run-id=${req.runId}` });
+  return list.items;
+}
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  batch = cluster.admin.makeApiClient(BatchV1Api);
+  core = cluster.admin.makeApiClient(CoreV1Api);
+  const rbac = cluster.admin.makeApiClient(RbacAuthorizationV1Api);
+  for (const name of [NS_A, NS_B, NS_FORBIDDEN]) {
+    await core.createNamespace({
+      body: {
+        metadata: {
+          name,
+          labels: {
+            'pod-security.kubernetes.io/enforce': 'restricted',
+            'pod-security.kubernetes.io/enforce-version': 'latest',
+          },
+        },
+      },
+    });
+  }
+  // The runner's user may manage Jobs only in the namespaces mapped for Maestro (not NS_FORBIDDEN).
+  for (const namespace of [NS_A, NS_B]) {
+    await rbac.createNamespacedRole({
+      namespace,
+      body: {
+        metadata: { name: 'maestro-runner' },
+        rules: [
+          { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+          { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
+        ],
+      },
+    });
+    await rbac.createNamespacedRoleBinding({
+      namespace,
+      body: {
+        metadata: { name: 'maestro-runner' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'maestro-runner' },
+        subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: RUNNER_USER }],
+      },
+    });
+    // The ServiceAccount admission plugin needs the namespace's default service account.
+    await waitFor('default service account', async () =>
+      (await core.readNamespacedServiceAccount({ name: 'default', namespace })) ? true : undefined,
+    );
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('kubernetes runner against a real API server and Job controller', () => {
+  it('runs a restricted-profile Job that Pod Security admits, and collects outputs from the termination message', async () => {
+    const runner = createKubernetesRunner(config());
+    const req = request({ SIM_RUN_FOR: '500ms', SIM_TERMINATION_MESSAGE: 'answer=42\nundeclared=1' });
+    const handle = await runner.start(req);
+    const result = await handle.wait();
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0, outputs: { answer: '42' } });
+
+    const [job] = await jobsOfAttempt(NS_A, req);
+    expect(job?.metadata?.name).toBe(jobName(req));
+    expect(job?.spec?.backoffLimit).toBe(0);
+    expect(job?.spec?.ttlSecondsAfterFinished).toBe(600);
+    expect(job?.metadata?.annotations?.['maestro.dev/attempt-id']).toBe(req.attemptId);
+    // A pod existed (the Job succeeded), so the restricted profile admitted our pod template.
+    expect(job?.status?.succeeded).toBe(1);
+    await runner.close?.();
+  });
+
+  it('proves enforcement is real: the same namespace rejects a non-compliant pod', async () => {
+    const attempt = core.createNamespacedPod({
+      namespace: NS_A,
+      body: {
+        // No securityContext at all: may run as root, may escalate, keeps capabilities.
+        metadata: { name: 'unrestricted-probe' },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      },
+    });
+    await expect(attempt).rejects.toMatchObject({
+      code: 403,
+      body: expect.stringMatching(/violates PodSecurity \\"restricted:latest\\": allowPrivilegeEscalation/),
+    });
+  });
+
+  it('maps a non-zero exit to failed (not retryable) and OOMKilled to its reason', async () => {
+    const runner = createKubernetesRunner(config());
+    const failing = await runner.start(request({ SIM_RUN_FOR: '300ms', SIM_EXIT_CODE: '3' }));
+    const oom = await runner.start(
+      request({ SIM_RUN_FOR: '300ms', SIM_EXIT_CODE: '137', SIM_REASON: 'OOMKilled' }),
+    );
+    expect(await failing.wait()).toMatchObject({
+      outcome: 'failed',
+      exitCode: 3,
+      retryable: false,
+      reason: 'NonZeroExit',
+    });
+    expect(await oom.wait()).toMatchObject({
+      outcome: 'failed',
+      exitCode: 137,
+      retryable: false,
+      reason: 'OOMKilled',
+    });
+    await runner.close?.();
+  });
+
+  it('times out through activeDeadlineSeconds, enforced by the real Job controller', async () => {
+    const runner = createKubernetesRunner(config());
+    const req = request({ SIM_RUN_FOR: '1h' }, { timeoutMs: 2000 });
+    const result = await (await runner.start(req)).wait();
+    expect(result).toMatchObject({ outcome: 'timed_out', reason: 'DeadlineExceeded', retryable: true });
+    const [job] = await jobsOfAttempt(NS_A, req);
+    expect(job?.spec?.activeDeadlineSeconds).toBe(2);
+    await runner.close?.();
+  });
+
+  it('cancel deletes the Job with propagation, and its pod goes too', async () => {
+    const runner = createKubernetesRunner(config({ deletePropagation: 'Foreground' }));
+    const req = request({ SIM_RUN_FOR: '1h' });
+    const handle = await runner.start(req);
+    await runningPod(NS_A, req);
+    await handle.cancel('user asked', 1000);
+    expect(await handle.wait()).toMatchObject({
+      outcome: 'cancelled',
+      message: 'user asked',
+      retryable: false,
+    });
+    await waitFor('the Job and its pods to be gone', async () => {
+      const pods = await core.listNamespacedPod({
+        namespace: NS_A,
+        labelSelector: `batch.kubernetes.io/job-name=${jobName(req)}`,
+      });
+      return (await jobsOfAttempt(NS_A, req)).length === 0 && pods.items.length === 0 ? true : undefined;
+    });
+    await runner.close?.();
+  });
+
+  it('after a crash mid-run, starting the attempt again attaches to the existing Job (no duplicate)', async () => {
+    const first = createKubernetesRunner(config());
+    const req = request({ SIM_RUN_FOR: '3s', SIM_TERMINATION_MESSAGE: 'answer=after-crash' });
+    await first.start(req);
+    await runningPod(NS_A, req);
+    await first.close?.(); // Maestro "dies": watches stop, the Job keeps running.
+
+    const second = createKubernetesRunner(config());
+    const again = await second.start(req); // hits AlreadyExists → attaches
+    const viaReattach = await second.reattach!({ ...req });
+    expect(viaReattach).toBeDefined();
+    expect(await again.wait()).toMatchObject({ outcome: 'succeeded', outputs: { answer: 'after-crash' } });
+    expect(await viaReattach!.wait()).toMatchObject({ outcome: 'succeeded' });
+    expect(await jobsOfAttempt(NS_A, req)).toHaveLength(1);
+    expect(
+      await second.reattach!({ ...req, runId: 'never-started', attemptId: 'never-started/build/1' }),
+    ).toBeUndefined();
+    await second.close?.();
+  });
+
+  it('keeps namespaces apart: unmapped namespaces fail, and RBAC stops a mapping into a foreign namespace', async () => {
+    const runner = createKubernetesRunner(config());
+    const unmapped = await (await runner.start(request({}, { namespace: 'team-z' }))).wait();
+    expect(unmapped).toMatchObject({
+      outcome: 'runner_error',
+      reason: 'NamespaceNotMapped',
+      retryable: false,
+    });
+    const foreign = await (await runner.start(request({}, { namespace: 'intruder' }))).wait();
+    expect(foreign).toMatchObject({ outcome: 'runner_error', reason: 'Forbidden', retryable: false });
+    expect(foreign.message).toMatch(/User "maestro-runner" cannot create resource "jobs".* "someone-else"/);
+    // The same attempt in team-b is a different Job in a different namespace; team-a's is untouched.
+    const req = request({ SIM_RUN_FOR: '200ms' });
+    const [a, b] = await Promise.all([runner.start(req), runner.start({ ...req, namespace: 'team-b' })]);
+    expect((await a.wait()).outcome).toBe('succeeded');
+    expect((await b.wait()).outcome).toBe('succeeded');
+    expect(await jobsOfAttempt(NS_A, req)).toHaveLength(1);
+    expect(await jobsOfAttempt(NS_B, req)).toHaveLength(1);
+    await runner.close?.();
+  });
+
+  it('fails an unschedulable pod after the configured wait (retryable) and deletes its Job', async () => {
+    const runner = createKubernetesRunner(config());
+    const req = request({}, { resources: 'gpu' });
+    const result = await (await runner.start(req)).wait();
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'Unschedulable', retryable: true });
+    expect(result.message).toMatch(/node/);
+    await waitFor('the Job to be deleted', async () =>
+      (await jobsOfAttempt(NS_A, req)).length === 0 ? true : undefined,
+    );
+    await runner.close?.();
+  });
+
+  it('maps an image pull failure reported by the node to a retryable failure', async () => {
+    const runner = createKubernetesRunner(config());
+    const result = await (await runner.start(request({ SIM_WAITING_REASON: 'ErrImagePull' }))).wait();
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'ErrImagePull', retryable: true });
+    await runner.close?.();
+  });
+
+  it(
+    'survives a watch interruption: API server restart plus etcd compaction forces 410 Gone and a re-list',
+    { timeout: 180_000 },
+    async () => {
+      const stats = newStats();
+      const runner = createKubernetesRunner(config(), { stats });
+      const req = request({ SIM_RUN_FOR: '1h', SIM_TERMINATION_MESSAGE: 'answer=survived' });
+      const handle = await runner.start(req);
+      await runningPod(NS_A, req);
+      await new Promise((r) => setTimeout(r, 500)); // let the runner's watches see the running pod
+      await cluster.restartApiserver(async () => {
+        // While the API server is down, history moves on and is compacted away.
+        await fetch(`${cluster.etcdUrl}/v3/kv/put`, {
+          method: 'POST',
+          body: JSON.stringify({ key: btoa('/maestro-test/bump'), value: btoa('1') }),
+        });
+        await cluster.compactEtcd();
+      });
+      // Finish the pod the way a kubelet would: report the container's exit in the pod status.
+      const pod = await runningPod(NS_A, req);
+      const now = new Date();
+      pod.status = {
+        ...pod.status,
+        phase: 'Succeeded',
+        containerStatuses: [
+          {
+            name: 'task',
+            image: pod.spec!.containers[0]!.image!,
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: {
+              terminated: {
+                exitCode: 0,
+                reason: 'Completed',
+                message: 'answer=survived',
+                startedAt: now,
+                finishedAt: now,
+              },
+            },
+          },
+        ],
+      };
+      await core.replaceNamespacedPodStatus({ name: pod.metadata!.name!, namespace: NS_A, body: pod });
+      expect(await handle.wait()).toMatchObject({ outcome: 'succeeded', outputs: { answer: 'survived' } });
+      expect(stats.watch.gone).toBeGreaterThanOrEqual(1);
+      expect(stats.watch.lists).toBeGreaterThan(2);
+      expect(await jobsOfAttempt(NS_A, req)).toHaveLength(1);
+      await runner.close?.();
+    },
+  );
+});
