@@ -4129,7 +4129,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash) => possibleRelevantHashes.includes(hash));
+      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
     } catch {
     }
     function responseURL(response) {
@@ -20295,10 +20295,10 @@ var require_util9 = __commonJS({
     var codegen_1 = require_codegen();
     var code_1 = require_code();
     function toHash(arr) {
-      const hash = {};
+      const hash2 = {};
       for (const item of arr)
-        hash[item] = true;
-      return hash;
+        hash2[item] = true;
+      return hash2;
     }
     exports.toHash = toHash;
     function alwaysValidSchema(it, schema) {
@@ -37123,87 +37123,9 @@ var terminalRun = /* @__PURE__ */ new Set([
 
 // core/canonical.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { createHash } from "node:crypto";
 
 // node_modules/canonicalize/lib/canonicalize.js
 init_define_MAESTRO_BUILTIN_CATALOG();
-function hasLoneSurrogate(value) {
-  for (let i = 0; i < value.length; i++) {
-    const code = value.charCodeAt(i);
-    if (code >= 55296 && code <= 56319) {
-      if (i === value.length - 1) {
-        return true;
-      }
-      const next = value.charCodeAt(i + 1);
-      if (!(next >= 56320 && next <= 57343)) {
-        return true;
-      }
-      i++;
-    } else if (code >= 56320 && code <= 57343) {
-      return true;
-    }
-  }
-  return false;
-}
-function canonicalize(object, seen = /* @__PURE__ */ new Set()) {
-  if (typeof object === "number" && isNaN(object)) {
-    throw new Error("NaN is not allowed");
-  }
-  if (typeof object === "number" && !isFinite(object)) {
-    throw new Error("Infinity is not allowed");
-  }
-  if (typeof object === "string" && hasLoneSurrogate(object)) {
-    throw new Error("Lone surrogate is not allowed");
-  }
-  if (object === null || typeof object !== "object") {
-    return JSON.stringify(object);
-  }
-  if (typeof object.toJSON === "function") {
-    if (seen.has(object)) {
-      throw new Error("Circular reference detected");
-    }
-    seen.add(object);
-    const result2 = canonicalize(object.toJSON(), seen);
-    seen.delete(object);
-    return result2;
-  }
-  if (seen.has(object)) {
-    throw new Error("Circular reference detected");
-  }
-  seen.add(object);
-  let result;
-  if (Array.isArray(object)) {
-    const values = object.map((cv) => {
-      const value = cv === void 0 || typeof cv === "symbol" ? null : cv;
-      return canonicalize(value, seen);
-    });
-    result = `[${values.join(",")}]`;
-  } else {
-    const parts = [];
-    for (const key of Object.keys(object).sort()) {
-      if (object[key] === void 0 || typeof object[key] === "symbol") {
-        continue;
-      }
-      parts.push(`${canonicalize(key)}:${canonicalize(object[key], seen)}`);
-    }
-    result = `{${parts.join(",")}}`;
-  }
-  seen.delete(object);
-  return result;
-}
-
-// core/canonical.ts
-function canonicalJson(value) {
-  const text = canonicalize(value);
-  if (text === void 0) throw new TypeError("value cannot be represented as canonical JSON");
-  return text;
-}
-function sha256Digest(data) {
-  return `sha256:${createHash("sha256").update(data).digest("hex")}`;
-}
-function digestOf(value) {
-  return sha256Digest(canonicalJson(value));
-}
 
 // core/plan.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
@@ -38015,10 +37937,9 @@ function editDistance(a, b, cap) {
 // compiler/check-references.ts
 function checkReference(path, context, place) {
   const fail = (code, message, hint) => ({
-    finding: { code, severity: "error", message, ...hint ? { hint } : {}, ...place }
+    finding: { code, severity: "error", message, ...hint ? { hint } : {}, ...place() }
   });
   const [root, a, b, c, ...rest] = path;
-  const shown = path.join(".");
   switch (root) {
     case "params": {
       if (a === void 0) return fail(Code.badExpression, "`params` needs a param name, e.g. params.region");
@@ -38040,25 +37961,33 @@ function checkReference(path, context, place) {
           "pass the secret to the task through `env` or `with`"
         );
       if (a === void 0 || b !== void 0)
-        return fail(Code.badExpression, `\`${shown}\` is not a secret reference`, "write secrets.NAME");
+        return fail(
+          Code.badExpression,
+          `\`${path.join(".")}\` is not a secret reference`,
+          "write secrets.NAME"
+        );
       return { secret: a };
     case "workload":
       if (a !== "identity" || b !== void 0)
         return fail(
           Code.badExpression,
-          `unknown reference \`${shown}\``,
+          `unknown reference \`${path.join(".")}\``,
           "the only workload field is workload.identity"
         );
       return {};
     case "run":
       if (a !== "id" || b !== void 0)
-        return fail(Code.badExpression, `unknown reference \`${shown}\``, "the only run field is run.id");
+        return fail(
+          Code.badExpression,
+          `unknown reference \`${path.join(".")}\``,
+          "the only run field is run.id"
+        );
       return {};
     case "matrix":
       if (context.matrixKeys === void 0 || a === void 0 || !context.matrixKeys.has(a) || b !== void 0)
         return fail(
           Code.unknownMatrixKey,
-          context.matrixKeys === void 0 || context.matrixKeys.size === 0 ? `\`${shown}\` is used outside a matrix` : `unknown matrix key \`${a ?? ""}\``,
+          context.matrixKeys === void 0 || context.matrixKeys.size === 0 ? `\`${path.join(".")}\` is used outside a matrix` : `unknown matrix key \`${a ?? ""}\``,
           context.matrixKeys && context.matrixKeys.size > 0 ? `this task's matrix keys: ${[...context.matrixKeys].join(", ")}` : "add a `matrix` to this task, or remove the reference"
         );
       return {};
@@ -38072,7 +38001,7 @@ function checkReference(path, context, place) {
       if (a === void 0 || b !== "outputs" || c === void 0 || rest.length > 0)
         return fail(
           Code.badExpression,
-          `\`${shown}\` is not an output reference`,
+          `\`${path.join(".")}\` is not an output reference`,
           "write tasks.<id>.outputs.<name>"
         );
       const task = context.tasks.get(a);
@@ -42562,11 +42491,25 @@ function scanTemplate(text) {
   }
   return { refs, malformed };
 }
-function forEachString(value, visit, path = []) {
-  if (typeof value === "string") visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, visit, [...path, i]));
-  else if (value !== null && typeof value === "object")
-    for (const [k, v] of Object.entries(value)) forEachString(v, visit, [...path, k]);
+function forEachTemplate(value, visit) {
+  const trail = [];
+  const walk = (v) => {
+    if (typeof v === "string") {
+      if (v.includes("${")) visit(v, () => [...trail]);
+    } else if (Array.isArray(v))
+      for (let i = 0; i < v.length; i++) {
+        trail.push(i);
+        walk(v[i]);
+        trail.pop();
+      }
+    else if (v !== null && typeof v === "object")
+      for (const k of Object.keys(v)) {
+        trail.push(k);
+        walk(v[k]);
+        trail.pop();
+      }
+  };
+  walk(value);
 }
 
 // compiler/limits.ts
@@ -42835,7 +42778,6 @@ function analyze(manifest, catalog) {
     },
     findings
   );
-  const edgeAt = /* @__PURE__ */ new Map();
   for (const model of models) {
     const raw = model.task;
     const at = (...tokens) => pointerOf("spec", "tasks", model.index, ...tokens);
@@ -42847,41 +42789,34 @@ function analyze(manifest, catalog) {
       allowSecrets: true
     };
     const deps = /* @__PURE__ */ new Set();
-    for (const field of ["run", "with", "env", "command", "args", "image"]) {
-      for (const use of checkTemplates(
-        raw[field],
-        ["spec", "tasks", model.index, field],
-        context,
-        findings
-      )) {
-        if (use.secret !== void 0) model.secrets.add(use.secret);
-        if (use.dependsOn !== void 0) {
-          const d = byId.get(use.dependsOn);
-          if (!deps.has(d)) edgeAt.set(`${model.id}\0${use.dependsOn}`, use.place);
-          deps.add(d);
+    for (const field of templateFields)
+      if (raw[field] !== void 0)
+        for (const use of checkTemplates(
+          raw[field],
+          ["spec", "tasks", model.index, field],
+          context,
+          findings
+        )) {
+          if (use.secret !== void 0) model.secrets.add(use.secret);
+          if (use.dependsOn !== void 0) deps.add(byId.get(use.dependsOn));
         }
-      }
-    }
     if (typeof raw.when === "string") {
-      let check2 = conditionCache.get(raw.when);
-      if (!check2) conditionCache.set(raw.when, check2 = checkCondition(raw.when));
+      const when = raw.when;
+      let check2 = conditionCache.get(when);
+      if (!check2) conditionCache.set(when, check2 = checkCondition(when));
       let refProblem = false;
-      const seen = /* @__PURE__ */ new Map();
-      for (const ref of check2.refs) {
-        const text = raw.when.slice(ref.start, ref.end);
-        const occurrence = seen.get(text) ?? 0;
-        seen.set(text, occurrence + 1);
-        const place = { pointer: at("when"), span: { text, occurrence } };
-        const result = checkReference(ref.path, { ...context, allowSecrets: false }, place);
+      const conditionContext = { ...context, allowSecrets: false };
+      check2.refs.forEach((ref, k) => {
+        const result = checkReference(
+          ref.path,
+          conditionContext,
+          () => conditionPlace(when, check2.refs, k, at("when"))
+        );
         if ("finding" in result) {
           refProblem = true;
           findings.push(result.finding);
-        } else if (result.dependsOn !== void 0) {
-          const d = byId.get(result.dependsOn);
-          if (!deps.has(d)) edgeAt.set(`${model.id}\0${result.dependsOn}`, { ...place });
-          deps.add(d);
-        }
-      }
+        } else if (result.dependsOn !== void 0) deps.add(byId.get(result.dependsOn));
+      });
       if (check2.error && (check2.error.kind === "syntax" || !refProblem))
         findings.push({
           code: check2.error.kind === "syntax" ? Code.celSyntax : Code.celType,
@@ -42895,13 +42830,12 @@ function analyze(manifest, catalog) {
       const listed = /* @__PURE__ */ new Set();
       raw.needs.forEach((need, j) => {
         if (typeof need !== "string") return;
-        const place = { pointer: at("needs", j) };
         if (listed.has(need)) {
           findings.push({
             code: Code.duplicateNeed,
             severity: "warning",
             message: `\`${need}\` is listed twice`,
-            ...place
+            pointer: at("needs", j)
           });
           return;
         }
@@ -42912,7 +42846,7 @@ function analyze(manifest, catalog) {
             severity: "error",
             message: `task \`${need}\` needs itself`,
             hint: "remove it from `needs`",
-            ...place
+            pointer: at("needs", j)
           });
           return;
         }
@@ -42923,11 +42857,10 @@ function analyze(manifest, catalog) {
             severity: "error",
             message: `\`needs\` names an unknown task \`${need}\``,
             ...closestHint(need, [...byId.keys()]) ?? {},
-            ...place
+            pointer: at("needs", j)
           });
           return;
         }
-        edgeAt.set(`${model.id}\0${need}`, place);
         deps.add(d);
       });
     }
@@ -42939,9 +42872,7 @@ function analyze(manifest, catalog) {
     for (const cycle of findCycles(needs, blocked)) {
       const ids = cycle.map((i) => models[i].id);
       const first = ids[0];
-      const place = edgeAt.get(`${first}\0${ids[1] ?? first}`) ?? {
-        pointer: pointerOf("spec", "tasks", models[cycle[0]].index)
-      };
+      const place = edgePlace(models[cycle[0]], ids[1] ?? first, paramNames, taskInfo);
       findings.push({
         code: Code.cycle,
         severity: "error",
@@ -42960,9 +42891,11 @@ function closestHint(name, ids) {
 }
 function checkTemplates(value, base, context, findings) {
   const uses = [];
-  forEachString(value, (text, path) => {
+  forEachTemplate(value, (text, path) => {
     const { refs, malformed } = scanTemplate(text);
-    const pointer = pointerOf(...base, ...path);
+    if (refs.length === 0 && malformed.length === 0) return;
+    let cached;
+    const pointerAt = () => cached ??= pointerOf(...base, ...path());
     const seen = /* @__PURE__ */ new Map();
     const occurrenceOf = (t) => {
       const n = seen.get(t) ?? 0;
@@ -42975,20 +42908,44 @@ function checkTemplates(value, base, context, findings) {
         severity: "error",
         message: `malformed expression ${bad.text}`,
         hint: "an expression is a dotted path such as ${params.region}; write $${ for a literal ${",
-        pointer,
+        pointer: pointerAt(),
         span: { text: bad.text, occurrence: occurrenceOf(bad.text) }
       });
     for (const ref of refs) {
-      const place = { pointer, span: { text: ref.text, occurrence: occurrenceOf(ref.text) } };
+      const occurrence = occurrenceOf(ref.text);
+      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence } });
       const result = checkReference(ref.path, context, place);
       if ("finding" in result) findings.push(result.finding);
-      else uses.push({ place, ...useOf(result) });
+      else uses.push({ place, ...result });
     }
   });
   return uses;
 }
-function useOf(r) {
-  return r;
+var templateFields = ["run", "with", "env", "command", "args", "image"];
+function conditionPlace(when, refs, k, pointer) {
+  const ref = refs[k];
+  const text = when.slice(ref.start, ref.end);
+  const occurrence = refs.slice(0, k).filter((r) => when.slice(r.start, r.end) === text).length;
+  return { pointer, span: { text, occurrence } };
+}
+function edgePlace(model, to, params, tasks) {
+  const raw = model.task;
+  const at = (...tokens) => pointerOf("spec", "tasks", model.index, ...tokens);
+  if (Array.isArray(raw.needs)) {
+    const j = raw.needs.indexOf(to);
+    if (j !== -1) return { pointer: at("needs", j) };
+  }
+  const context = {
+    params,
+    tasks,
+    matrixKeys: new Set(model.matrixKeys),
+    selfId: model.id,
+    allowSecrets: true
+  };
+  for (const field of templateFields)
+    for (const use of checkTemplates(raw[field], ["spec", "tasks", model.index, field], context, []))
+      if (use.dependsOn === to) return use.place();
+  return { pointer: at("when") };
 }
 function matchesType(value, type) {
   switch (type) {
@@ -43011,6 +42968,89 @@ function matchesType(value, type) {
 
 // compiler/build-plan.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/canonical-fast.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+import { hash } from "node:crypto";
+function isCanonicalOrder(value) {
+  switch (typeof value) {
+    case "string":
+      if (!value.isWellFormed()) throw new TypeError("Lone surrogate is not allowed");
+      return true;
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError("NaN and Infinity are not allowed");
+      return true;
+    case "boolean":
+      return true;
+    case "object": {
+      if (value === null) return true;
+      if (Array.isArray(value)) {
+        for (const item of value) if (item === void 0 || !isCanonicalOrder(item)) return false;
+        return true;
+      }
+      let previous;
+      for (const key of Object.keys(value)) {
+        if (previous !== void 0 && !(previous < key)) return false;
+        if (!key.isWellFormed()) throw new TypeError("Lone surrogate is not allowed");
+        const item = value[key];
+        if (item !== void 0 && !isCanonicalOrder(item)) return false;
+        previous = key;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+function canonicalSlow(value) {
+  switch (typeof value) {
+    case "string":
+      if (!value.isWellFormed()) throw new TypeError("Lone surrogate is not allowed");
+      return JSON.stringify(value);
+    case "number":
+      if (!Number.isFinite(value)) throw new TypeError("NaN and Infinity are not allowed");
+      return JSON.stringify(value);
+    case "boolean":
+      return value ? "true" : "false";
+    case "object": {
+      if (value === null) return "null";
+      if (Array.isArray(value)) {
+        let out2 = "[";
+        for (let i = 0; i < value.length; i++) {
+          const item = value[i];
+          out2 += (i === 0 ? "" : ",") + (item === void 0 ? "null" : canonicalSlow(item));
+        }
+        return `${out2}]`;
+      }
+      const record = value;
+      const keys = Object.keys(record).sort();
+      let out = "{";
+      let first = true;
+      for (const key of keys) {
+        const item = record[key];
+        if (item === void 0) continue;
+        out += `${first ? "" : ","}${canonicalSlow(key)}:${canonicalSlow(item)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    default:
+      throw new TypeError(`a ${typeof value} cannot be represented as JSON`);
+  }
+}
+function sha256(text) {
+  return `sha256:${hash("sha256", text, "hex")}`;
+}
+function userDataInOrder(value) {
+  return value === void 0 || isCanonicalOrder(value);
+}
+function sealTask(task, ordered) {
+  task.definitionDigest = sha256(ordered ? JSON.stringify(task) : canonicalSlow(task));
+  return task;
+}
+function planDigest(plan, ordered) {
+  return sha256(ordered ? JSON.stringify(plan) : canonicalSlow(plan));
+}
 
 // compiler/duration.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
@@ -43069,7 +43109,14 @@ function buildPlan(manifest, models) {
     ({ model }) => model.deps.flatMap((d) => expansionsOf[positionOf.get(models[d])])
   );
   const { order } = topologicalOrder(needs);
+  const durations = /* @__PURE__ */ new Map();
+  const ms = (text) => {
+    let value = durations.get(text);
+    if (value === void 0) durations.set(text, value = parseDuration(text));
+    return value;
+  };
   const tasks = [];
+  let allOrdered = true;
   const edges = [];
   for (const i of order) {
     const { model, matrix, id } = expanded[i];
@@ -43077,64 +43124,70 @@ function buildPlan(manifest, models) {
     const env = {};
     for (const [k, v] of Object.entries({ ...defaults.env, ...task.env })) env[k] = String(v);
     const action = actionOf(model, env);
-    const retry = mergeRetry(defaults.retry, task.retry);
+    const retry = mergeRetry(defaults.retry, task.retry, ms);
     const cacheEnabled = task.cache?.never === true ? false : task.cache?.enabled ?? defaults.cache?.enabled ?? false;
     const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
     const timeout = task.timeout ?? defaults.timeout;
     const taskNeeds = needs[i].map((j) => expanded[j].id);
     const planTask = {
-      id,
-      declaredId: model.id,
-      ...matrix ? { matrix } : {},
       action,
-      with: { ...task.with ?? {} },
-      env,
+      cache: cacheEnabled && ttl !== void 0 ? { enabled: true, ttlMs: ms(ttl) } : { enabled: cacheEnabled },
+      declaredId: model.id,
+      definitionDigest: void 0,
+      // filled by sealTask, in this key position
+      env: sortKeys(env),
+      id,
+      ...matrix ? { matrix } : {},
       needs: taskNeeds,
-      ...task.when === void 0 ? {} : { when: task.when },
-      ...task.ifSkipped === "run" ? { runIfSkipped: true } : {},
-      retry,
-      ...timeout === void 0 ? {} : { timeoutMs: parseDuration(timeout) },
-      cache: {
-        enabled: cacheEnabled,
-        ...cacheEnabled && ttl !== void 0 ? { ttlMs: parseDuration(ttl) } : {}
-      },
-      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
-      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
       outputs: [...model.outputs],
-      secrets: [...model.secrets].sort()
+      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
+      retry,
+      ...task.ifSkipped === "run" ? { runIfSkipped: true } : {},
+      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
+      secrets: [...model.secrets].sort(),
+      ...timeout === void 0 ? {} : { timeoutMs: ms(timeout) },
+      ...task.when === void 0 ? {} : { when: task.when },
+      with: sortDeep(task.with ?? {})
     };
-    tasks.push({ ...planTask, definitionDigest: digestOf(planTask) });
+    const ordered = userDataInOrder(planTask.with) && userDataInOrder(planTask.env) && userDataInOrder(planTask.matrix);
+    allOrdered &&= ordered;
+    tasks.push(sealTask(planTask, ordered));
     for (const from of taskNeeds) edges.push({ from, to: id });
   }
-  const body = {
+  const plan = {
     apiVersion: "maestro/v1",
+    ...spec.approvals ? { approvals: { from: [...spec.approvals.from ?? []], required: spec.approvals.required } } : {},
+    ...spec.budget ? { budget: { currency: spec.budget.currency ?? PlanDefaults.currency, limit: spec.budget.limit } } : {},
+    digest: void 0,
+    edges,
     kind: "Plan",
+    params: sortKeys(
+      Object.fromEntries(
+        Object.entries(spec.params ?? {}).map(([name, p]) => [
+          name,
+          {
+            ..."default" in p ? { default: sortDeep(p.default) } : {},
+            ...p.description === void 0 ? {} : { description: p.description },
+            required: !("default" in p),
+            type: p.type
+          }
+        ])
+      )
+    ),
+    ...spec.policy ? { policy: sortKeys(spec.policy) } : {},
+    tasks,
+    ...spec.timeout === void 0 ? {} : { timeoutMs: ms(spec.timeout) },
+    triggers: triggersOf(spec.triggers),
     workflow: {
       kind: manifest.kind,
+      labels: sortKeys(manifest.metadata.labels ?? {}),
       name: manifest.metadata.name,
-      namespace: manifest.metadata.namespace ?? PlanDefaults.namespace,
-      labels: { ...manifest.metadata.labels ?? {} }
-    },
-    params: Object.fromEntries(
-      Object.entries(spec.params ?? {}).map(([name, p]) => [
-        name,
-        {
-          type: p.type,
-          required: !("default" in p),
-          ..."default" in p ? { default: p.default } : {},
-          ...p.description === void 0 ? {} : { description: p.description }
-        }
-      ])
-    ),
-    ...spec.policy ? { policy: { ...spec.policy } } : {},
-    ...spec.approvals ? { approvals: { required: spec.approvals.required, from: [...spec.approvals.from ?? []] } } : {},
-    ...spec.budget ? { budget: { limit: spec.budget.limit, currency: spec.budget.currency ?? PlanDefaults.currency } } : {},
-    triggers: triggersOf(spec.triggers),
-    ...spec.timeout === void 0 ? {} : { timeoutMs: parseDuration(spec.timeout) },
-    tasks,
-    edges
+      namespace: manifest.metadata.namespace ?? PlanDefaults.namespace
+    }
   };
-  return { ...body, digest: digestOf(body) };
+  allOrdered &&= userDataInOrder(plan.params) && userDataInOrder(plan.workflow) && userDataInOrder(plan.policy);
+  plan.digest = planDigest(plan, allOrdered);
+  return plan;
 }
 function combinations(model) {
   const matrix = model.task.matrix;
@@ -43160,34 +43213,48 @@ function actionOf(model, env) {
       script += task.run.slice(at, ref.start) + `\${MAESTRO_EXPR_${n}}`;
       at = ref.end;
     }
-    return { type: "shell", script: (script + task.run.slice(at)).replaceAll("$${", "${") };
+    return { script: (script + task.run.slice(at)).replaceAll("$${", "${"), type: "shell" };
   }
-  if (Array.isArray(task.run)) return { type: "argv", argv: [...task.run] };
+  if (Array.isArray(task.run)) return { argv: [...task.run], type: "argv" };
   if (task.uses !== void 0 && model.entry) {
     const e = model.entry;
-    return { type: "catalog", ref: task.uses, name: e.name, version: e.version, digest: e.digest };
+    return { digest: e.digest, name: e.name, ref: task.uses, type: "catalog", version: e.version };
   }
   return {
-    type: "container",
-    image: task.image,
+    ...task.args ? { args: [...task.args] } : {},
     ...task.command ? { command: [...task.command] } : {},
-    ...task.args ? { args: [...task.args] } : {}
+    image: task.image,
+    type: "container"
   };
 }
-function mergeRetry(base, own) {
+function mergeRetry(base, own, ms) {
   const d = PlanDefaults.retry;
   const backoff = { ...base?.backoff, ...own?.backoff };
   const maxDuration = backoff.maxDuration;
   return {
-    limit: own?.limit ?? base?.limit ?? d.limit,
     backoff: {
-      initialMs: parseDuration(backoff.initial ?? d.initial),
       factor: backoff.factor ?? d.factor,
-      maxMs: parseDuration(backoff.max ?? d.max),
-      ...maxDuration === void 0 ? {} : { maxDurationMs: parseDuration(maxDuration) }
+      initialMs: ms(backoff.initial ?? d.initial),
+      ...maxDuration === void 0 ? {} : { maxDurationMs: ms(maxDuration) },
+      maxMs: ms(backoff.max ?? d.max)
     },
-    jitter: own?.jitter ?? base?.jitter ?? d.jitter
+    jitter: own?.jitter ?? base?.jitter ?? d.jitter,
+    limit: own?.limit ?? base?.limit ?? d.limit
   };
+}
+function sortKeys(record) {
+  const keys = Object.keys(record);
+  if (keys.every((k, i) => i === 0 || keys[i - 1] < k)) return { ...record };
+  const out = {};
+  for (const key of keys.sort()) out[key] = record[key];
+  return out;
+}
+function sortDeep(value) {
+  if (Array.isArray(value)) return value.map(sortDeep);
+  if (value === null || typeof value !== "object") return value;
+  const out = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortDeep(value[key]);
+  return out;
 }
 function triggersOf(triggers) {
   if (!triggers) return { manual: true };
@@ -43195,10 +43262,10 @@ function triggersOf(triggers) {
   const push = filter(triggers.push);
   const pullRequest = filter(triggers.pull_request);
   return {
-    ...push ? { push } : {},
+    ...triggers.manual === void 0 ? {} : { manual: triggers.manual },
     ...pullRequest ? { pull_request: pullRequest } : {},
-    ...triggers.schedule === void 0 ? {} : { schedule: Array.isArray(triggers.schedule) ? [...triggers.schedule] : [triggers.schedule] },
-    ...triggers.manual === void 0 ? {} : { manual: triggers.manual }
+    ...push ? { push } : {},
+    ...triggers.schedule === void 0 ? {} : { schedule: Array.isArray(triggers.schedule) ? [...triggers.schedule] : [triggers.schedule] }
   };
 }
 
@@ -45899,59 +45966,69 @@ function parseFast(text) {
 }
 function guardValue(root) {
   const findings = [];
-  const stack = [{ value: root, path: [] }];
+  const trail = [];
+  const maxDepth = Limits.maxDepth * 2;
   let visited = 0;
-  while (stack.length > 0) {
-    const { value, path } = stack.pop();
-    if (++visited > Limits.maxExpandedNodes)
-      return [
-        {
-          code: Code.aliasLimit,
-          severity: "error",
-          message: `the document expands to more than ${Limits.maxExpandedNodes} nodes (aliases multiply it)`,
-          hint: "use fewer nested aliases; write the repeated values out or use `defaults`",
-          pointer: ""
-        }
-      ];
-    if (path.length > Limits.maxDepth * 2) {
-      findings.push({
-        code: Code.tooDeep,
-        severity: "error",
-        message: `nesting deeper than ${Limits.maxDepth * 2} levels after alias expansion`,
-        pointer: pointerOf(...path.slice(0, Limits.maxDepth))
-      });
-      continue;
-    }
-    if (typeof value === "number" && !Number.isFinite(value))
-      findings.push({
-        code: Code.wrongType,
-        severity: "error",
-        message: "not a finite number (.inf and .nan are not allowed)",
-        pointer: pointerOf(...path)
-      });
-    if (value === null || typeof value !== "object") continue;
-    if (Array.isArray(value)) {
-      for (let i = value.length - 1; i >= 0; i--) stack.push({ value: value[i], path: [...path, i] });
-      continue;
-    }
-    const keys = Object.keys(value);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i];
-      if (reservedKeys.has(key)) {
-        findings.push({
-          code: Code.reservedKey,
-          severity: "error",
-          message: `the key ${JSON.stringify(key)} is not allowed`,
-          hint: "`__proto__`, `constructor` and `prototype` are refused anywhere in a manifest",
-          pointer: pointerOf(...path, key),
-          onKey: true
+  const fail = (finding, tail = []) => findings.push({ severity: "error", pointer: pointerOf(...trail, ...tail), ...finding });
+  const walk = (value, depth) => {
+    if (++visited > Limits.maxExpandedNodes) return false;
+    if (typeof value === "string") {
+      if (!value.isWellFormed())
+        fail({
+          code: Code.invalidUtf8,
+          message: "the string holds a lone surrogate (an invalid \\u escape)"
         });
+      return true;
+    }
+    if (typeof value === "number") {
+      if (!Number.isFinite(value))
+        fail({ code: Code.wrongType, message: "not a finite number (.inf and .nan are not allowed)" });
+      return true;
+    }
+    if (value === null || typeof value !== "object") return true;
+    if (depth >= maxDepth) {
+      fail({ code: Code.tooDeep, message: `nesting deeper than ${maxDepth} levels after alias expansion` });
+      return true;
+    }
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        trail.push(i);
+        const ok = walk(value[i], depth + 1);
+        trail.pop();
+        if (!ok) return false;
+      }
+      return true;
+    }
+    for (const key of Object.keys(value)) {
+      if (reservedKeys.has(key)) {
+        fail(
+          {
+            code: Code.reservedKey,
+            message: `the key ${JSON.stringify(key)} is not allowed`,
+            hint: "`__proto__`, `constructor` and `prototype` are refused anywhere in a manifest",
+            onKey: true
+          },
+          [key]
+        );
         continue;
       }
-      stack.push({ value: value[key], path: [...path, key] });
+      trail.push(key);
+      const ok = walk(value[key], depth + 1);
+      trail.pop();
+      if (!ok) return false;
     }
-  }
-  return findings;
+    return true;
+  };
+  if (walk(root, 0)) return findings;
+  return [
+    {
+      code: Code.aliasLimit,
+      severity: "error",
+      message: `the document expands to more than ${Limits.maxExpandedNodes} nodes (aliases multiply it)`,
+      hint: "use fewer nested aliases; write the repeated values out or use `defaults`",
+      pointer: ""
+    }
+  ];
 }
 
 // compiler/compile.ts
@@ -46125,7 +46202,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // tasks/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { createHash as createHash2 } from "node:crypto";
+import { createHash } from "node:crypto";
 import { readdir as readdir2, readFile } from "node:fs/promises";
 import { join as join2, relative as relative2, sep as sep2 } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46179,13 +46256,13 @@ async function entryOf(folder, manifestText) {
 }
 async function packageDigest(folder) {
   const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d) => d.isFile() && !d.name.endsWith(".test.ts")).map((d) => relative2(folder, join2(d.parentPath, d.name)).split(sep2).join("/")).sort();
-  const hash = createHash2("sha256");
+  const hash2 = createHash("sha256");
   for (const path of files) {
     const bytes = await readFile(join2(folder, path));
-    hash.update(`${path}\0${bytes.byteLength}\0`);
-    hash.update(bytes);
+    hash2.update(`${path}\0${bytes.byteLength}\0`);
+    hash2.update(bytes);
   }
-  return `sha256:${hash.digest("hex")}`;
+  return `sha256:${hash2.digest("hex")}`;
 }
 
 // workspace/builtin-compiler.ts
