@@ -40,8 +40,10 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
   const text = decoded.text;
   const fast = parseFast(text);
   if (!fast.ok) {
-    const located = locate(text);
+    const limit = fast.code === Code.tooDeep || fast.code === Code.aliasLimit;
     const empty = /input is empty/.test(fast.reason);
+    // Past a limit, the positional parser must not walk the input either: place by offset only.
+    const located = limit || empty ? locate('') : locate(text);
     const findings: Finding[] = empty
       ? [
           {
@@ -53,18 +55,28 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
             offset: { start: 0, end: 0 },
           },
         ]
-      : located.syntax.length > 0
+      : !limit && located.syntax.length > 0
         ? located.syntax
         : [
             {
               code: fast.code,
               severity: 'error',
               message: fast.reason,
+              ...(limit
+                ? {
+                    hint: `the limits are ${Limits.maxDepth} levels of nesting and ${Limits.maxAliases} aliases`,
+                  }
+                : {}),
               pointer: '',
-              offset: { start: fast.offset ?? 0, end: (fast.offset ?? 0) + 1 },
+              offset: { start: fast.offset ?? 0, end: fast.offset ?? 0 },
             },
           ];
-    return { diagnostics: finish(findings.map((f) => located.place(f, options.file))) };
+    const place = limit ? offsetPlacer(text) : (f: Finding) => located.place(f, options.file);
+    return {
+      diagnostics: finish(
+        findings.map((f) => ({ ...place(f), ...(options.file === undefined ? {} : { file: options.file }) })),
+      ),
+    };
   }
   const value = fast.value;
   const identity = identify(value);
@@ -105,6 +117,34 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
   }
   const diagnostics = findings.length === 0 ? [] : placeAll(text, findings, options.file);
   return { ...(plan ? { plan } : {}), diagnostics, ...identity };
+}
+
+/** Places findings that carry offsets, counting lines without parsing. */
+function offsetPlacer(text: string): (finding: Finding) => Diagnostic {
+  const position = (offset: number) => {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    return { line, column: offset - lineStart + 1 };
+  };
+  return (finding) => {
+    const start = position(finding.offset?.start ?? 0);
+    const end = position(finding.offset?.end ?? 0);
+    return {
+      code: finding.code,
+      severity: finding.severity,
+      message: finding.message,
+      ...(finding.hint === undefined ? {} : { hint: finding.hint }),
+      pointer: finding.pointer,
+      line: start.line,
+      column: start.column,
+      endLine: end.line,
+      endColumn: end.column,
+    };
+  };
 }
 
 function placeAll(text: string, findings: Finding[], file: string | undefined): Diagnostic[] {

@@ -56,7 +56,11 @@ function toFinding(error: ErrorObject, all: readonly ErrorObject[], base: string
       onKey: true,
       hint: describeExpected(parent),
     });
-  if (error.keyword === 'not' && error.schemaPath.endsWith('/Task/not'))
+  if (
+    error.keyword === 'not' &&
+    parent.title === 'ManifestTask' &&
+    !error.schemaPath.includes('/dependentSchemas/')
+  )
     return finding(Code.taskAction, 'the task has none of `run`, `uses` or `image`', {
       hint: 'add `run: <command>`, `uses: tasks/<name>@<version>` or `image: <image>`',
     });
@@ -103,7 +107,7 @@ function toFinding(error: ErrorObject, all: readonly ErrorObject[], base: string
           .join(', ')}`,
       );
     case 'pattern':
-      if (error.schemaPath.startsWith('#/$defs/Duration/'))
+      if (parent.title === 'ManifestDuration' || error.schemaPath.startsWith('#/$defs/Duration/'))
         return finding(Code.invalidDuration, `invalid duration ${JSON.stringify(error.data)}`, {
           hint: 'write <integer><unit> parts with units ms, s, m, h, d, e.g. 500ms, 2s, 10m, 1h30m',
         });
