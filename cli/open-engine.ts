@@ -17,7 +17,14 @@ export interface DataDirOptions {
 }
 
 export function openCliStore(options: DataDirOptions, io: CliIo): Store {
-  return openStore({ dataDir: resolveDataDir(options.dataDir, io) });
+  return openStore({ dataDir: resolveDataDir(options.dataDir, io), durability: durabilityFrom(io) });
+}
+
+/** MAESTRO_DURABILITY=normal (default: survives kill -9) or full (also power loss; fsync per commit). */
+function durabilityFrom(io: CliIo): 'normal' | 'full' {
+  const value = io.env.MAESTRO_DURABILITY ?? 'normal';
+  if (value === 'normal' || value === 'full') return value;
+  throw new UsageError(`MAESTRO_DURABILITY=${value} is not one of normal, full`);
 }
 
 export interface CliEngine {
@@ -34,7 +41,7 @@ export async function openCliEngine(
   const dataDir = resolveDataDir(options.dataDir, io);
   const catalog = await loadBuiltinCatalog();
   const secrets = loadSecrets(options.secrets, dataDir, io);
-  const store = openStore({ dataDir });
+  const store = openStore({ dataDir, durability: durabilityFrom(io) });
   const policy = policyGate(options.policy ?? io.env.MAESTRO_POLICY ?? 'default', dataDir, io);
   const attestor = await attestorFor(io.env.MAESTRO_PROVENANCE ?? 'on', dataDir, io);
   const runner = createLocalRunner({ baseEnv: baseEnvFrom(io.env) });

@@ -22,16 +22,16 @@ import type {
   TaskRecord,
   TransitionRecord,
 } from '../store.ts';
-import { openDatabase } from './open-database.ts';
+import { openDatabase, type Durability } from './open-database.ts';
 import { toAttempt, toRun, toTask, type Row } from './rows.ts';
 
 export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
 
-  constructor(dataDir: string) {
+  constructor(dataDir: string, durability: Durability = 'normal') {
     this.location = dataDir;
-    this.#db = openDatabase(dataDir);
+    this.#db = openDatabase(dataDir, durability);
   }
 
   #tx<T>(fn: () => T): T {
