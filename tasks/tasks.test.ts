@@ -1,0 +1,163 @@
+// Runs each built-in task as the engine does: a real `node <entry>` process with MAESTRO_* env.
+
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CatalogEntry } from '../core/index.ts';
+import { loadBuiltinCatalog, loadCatalogEntries, packageDigest } from './index.ts';
+
+const catalog = await loadBuiltinCatalog();
+const entryOf = (name: string): CatalogEntry => catalog.versions(name)[0] as CatalogEntry;
+
+async function runTask(
+  name: string,
+  inputs: unknown,
+): Promise<{
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  outputs: Record<string, string>;
+  artifacts: string;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), `maestro-task-${name}-`));
+  const output = join(dir, 'output');
+  writeFileSync(output, '');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [entryOf(name).entry], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      MAESTRO_INPUTS: JSON.stringify(inputs),
+      MAESTRO_OUTPUT: output,
+      MAESTRO_ARTIFACTS: dir,
+    },
+    cwd: dir,
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const outputs = Object.fromEntries(
+    readFileSync(output, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  return { code, stdout, stderr, outputs, artifacts: dir };
+}
+
+describe('built-in catalog', () => {
+  it('lists the built-in tasks with entries, input schemas and package digests', () => {
+    expect(catalog.names()).toEqual(expect.arrayContaining(['echo', 'http', 'schema-validate', 'wait']));
+    for (const name of catalog.names()) {
+      const entry = entryOf(name);
+      expect(entry.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(entry.entry.endsWith(`/tasks/${name}/index.ts`)).toBe(true);
+      expect(entry.inputs.type).toBe('object');
+    }
+    expect(entryOf('http').targetInputs).toEqual(['url']);
+  });
+
+  it('the package digest changes when any file of the package changes, and only then', async () => {
+    const copy = mkdtempSync(join(tmpdir(), 'maestro-pkg-'));
+    cpSync(new URL('./echo/', import.meta.url), join(copy, 'echo'), { recursive: true });
+    const before = await packageDigest(join(copy, 'echo'));
+    expect(before).toBe(entryOf('echo').digest);
+    writeFileSync(join(copy, 'echo', 'echo.test.ts'), '// tests are not part of the package');
+    expect(await packageDigest(join(copy, 'echo'))).toBe(before);
+    writeFileSync(
+      join(copy, 'echo', 'index.ts'),
+      `${readFileSync(join(copy, 'echo', 'index.ts'), 'utf8')}\n`,
+    );
+    expect(await packageDigest(join(copy, 'echo'))).not.toBe(before);
+    expect((await loadCatalogEntries(copy)).map((e) => e.name)).toEqual(['echo']);
+  });
+});
+
+describe('tasks run as processes', () => {
+  it('echo prints its message and writes outputs', async () => {
+    const r = await runTask('echo', { message: 'hi there', outputs: { version: '1.2.3', ok: true } });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe('hi there\n');
+    expect(r.outputs).toEqual({ message: 'hi there', version: '1.2.3', ok: 'true' });
+  });
+
+  it('echo refuses an output with a line break', async () => {
+    const r = await runTask('echo', { outputs: { bad: 'a\nb' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('line break');
+  });
+
+  it('wait sleeps for the duration and fails on a bad one', async () => {
+    const start = Date.now();
+    const r = await runTask('wait', { duration: '300ms' });
+    expect(r.code).toBe(0);
+    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
+    expect(r.outputs).toEqual({ waitedMs: '300' });
+    expect((await runTask('wait', { duration: 'soon' })).code).toBe(1);
+  });
+
+  it('schema-validate reports valid and invalid values, from inline data and files', async () => {
+    const schema = { type: 'object', required: ['id'], properties: { id: { type: 'string' } } };
+    expect((await runTask('schema-validate', { schema, value: { id: 'x' } })).outputs).toEqual({
+      valid: 'true',
+      errors: '0',
+    });
+    const invalid = await runTask('schema-validate', { schema, value: { id: 1 } });
+    expect(invalid.code).toBe(0);
+    expect(invalid.outputs).toEqual({ valid: 'false', errors: '1' });
+    const dir = mkdtempSync(join(tmpdir(), 'maestro-sv-'));
+    writeFileSync(join(dir, 's.json'), JSON.stringify(schema));
+    writeFileSync(join(dir, 'v.json'), '{}');
+    const fromFiles = await runTask('schema-validate', {
+      schemaFile: join(dir, 's.json'),
+      file: join(dir, 'v.json'),
+      failOnInvalid: true,
+    });
+    expect(fromFiles.code).toBe(1);
+    expect(fromFiles.outputs.valid).toBe('false');
+  });
+
+  describe('http', () => {
+    const server = createServer((req, res) => {
+      if (req.url === '/missing') {
+        res.writeHead(404).end('no');
+        return;
+      }
+      res
+        .writeHead(200, { 'content-type': 'text/plain' })
+        .end(`hello ${req.method} ${req.headers.authorization ?? ''}`);
+    });
+    let base = '';
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    it('fetches, outputs status and body digest, stores the body', async () => {
+      const r = await runTask('http', { url: `${base}/ok`, identity: 'tok' });
+      expect(r.code).toBe(0);
+      const body = readFileSync(join(r.artifacts, 'body'), 'utf8');
+      expect(body).toBe('hello GET Bearer tok');
+      const { createHash } = await import('node:crypto');
+      expect(r.outputs).toEqual({
+        status: '200',
+        bodyDigest: `sha256:${createHash('sha256').update(body).digest('hex')}`,
+      });
+    });
+
+    it('fails on an error status unless told not to, and on a bad URL', async () => {
+      expect((await runTask('http', { url: `${base}/missing` })).code).toBe(1);
+      const tolerant = await runTask('http', { url: `${base}/missing`, failOnStatus: false });
+      expect(tolerant.code).toBe(0);
+      expect(tolerant.outputs.status).toBe('404');
+      const bad = await runTask('http', { url: 'file:///etc/passwd' });
+      expect(bad.code).toBe(1);
+      expect(bad.stderr).toContain('invalid url');
+    });
+  });
+});
