@@ -1,6 +1,6 @@
 /**
- * Follows one attempt's Job to its end: a resilient watch on the Job (by name) and one on its pods
- * (by the `batch.kubernetes.io/job-name` label the Job controller sets), pod logs streamed while the
+ * Follows one attempt's Job to its end: events for its Job and pods come from the namespace's shared
+ * watches (watch-hub.ts), routed by Job name; pod logs are streamed while the
  * pod runs, and cancel by deleting the Job with a propagation policy. Only ever touches the Job it
  * was created for (name + uid), in the one namespace it was given.
  */
@@ -18,7 +18,8 @@ import { LineSplitter, LogChannel, parseOutputs } from '../container/index.ts';
 import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
 import { CONTAINER_NAME } from './job-spec.ts';
-import { ResilientWatch, type WatchStats } from './resilient-watch.ts';
+import type { WatchStats } from './resilient-watch.ts';
+import type { NamespaceWatchHub } from './watch-hub.ts';
 
 export interface KubernetesRunnerStats {
   /** Non-watch API requests made by the runner (create, read, list, delete). */
@@ -49,7 +50,7 @@ export class AttemptTracker implements RunnerHandle {
   readonly #name: string;
   readonly #uid: string | undefined;
   readonly #logs = new LogChannel();
-  readonly #watches: ResilientWatch<V1Job | V1Pod>[] = [];
+  #unsubscribe: (() => void) | undefined;
   readonly #result: Promise<AttemptResult>;
   #resolve!: (result: AttemptResult) => void;
   #job: V1Job;
@@ -71,48 +72,14 @@ export class AttemptTracker implements RunnerHandle {
     this.#result = new Promise((resolve) => (this.#resolve = resolve));
   }
 
-  /** Starts the watches; returns at once. */
-  begin(): void {
-    const { kubeConfig, batch, core, clock, stats } = this.#ctx;
-    const ns = this.#attempt.namespace;
-    const trouble = (message: string) => this.#system(message);
-    const jobWatch = new ResilientWatch<V1Job>({
-      kubeConfig,
-      clock,
-      stats: stats.watch,
-      path: `/apis/batch/v1/namespaces/${ns}/jobs`,
-      query: { fieldSelector: `metadata.name=${this.#name}` },
-      list: async () => {
-        stats.requests += 1;
-        const list = await batch.listNamespacedJob({
-          namespace: ns,
-          fieldSelector: `metadata.name=${this.#name}`,
-        });
-        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-      },
-      onObject: (job) => this.#onJob(job),
-      onDeleted: (job) => this.#onJobDeleted(job),
-      onTrouble: trouble,
+  /** Subscribes to the namespace's shared watches; returns at once. */
+  begin(hub: NamespaceWatchHub): void {
+    this.#unsubscribe = hub.subscribe(this.#name, {
+      onJob: (job) => this.#onJob(job),
+      onJobDeleted: (job) => this.#onJobDeleted(job),
+      onPod: (pod) => this.#onPod(pod),
+      onTrouble: (message) => this.#system(message),
     });
-    const podSelector = `batch.kubernetes.io/job-name=${this.#name}`;
-    const podWatch = new ResilientWatch<V1Pod>({
-      kubeConfig,
-      clock,
-      stats: stats.watch,
-      path: `/api/v1/namespaces/${ns}/pods`,
-      query: { labelSelector: podSelector },
-      list: async () => {
-        stats.requests += 1;
-        const list = await core.listNamespacedPod({ namespace: ns, labelSelector: podSelector });
-        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-      },
-      onObject: (pod) => this.#onPod(pod),
-      onDeleted: () => {},
-      onTrouble: trouble,
-    });
-    this.#watches.push(jobWatch as ResilientWatch<V1Job | V1Pod>, podWatch as ResilientWatch<V1Job | V1Pod>);
-    void jobWatch.run();
-    void podWatch.run();
     const limit = this.#ctx.config.unschedulableTimeoutMs ?? 300_000;
     this.#stuckTimer = setInterval(() => this.#checkStuck(), Math.max(250, Math.min(5000, limit / 4)));
   }
@@ -260,8 +227,8 @@ export class AttemptTracker implements RunnerHandle {
   }
 
   #teardown(): void {
-    for (const w of this.#watches) w.stop();
-    this.#watches.length = 0;
+    this.#unsubscribe?.();
+    this.#unsubscribe = undefined;
     if (this.#stuckTimer) clearInterval(this.#stuckTimer);
     this.#logAbort?.abort();
     this.#logs.close();

@@ -14,3 +14,4 @@ export {
 } from './config.ts';
 export { buildJob, jobName, labelValue } from './job-spec.ts';
 export { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
+export { ResilientWatch, type ResilientWatchOptions, type WatchStats } from './resilient-watch.ts';

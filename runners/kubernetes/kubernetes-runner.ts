@@ -17,6 +17,7 @@ import { LogChannel, makeRedactor } from '../container/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
 import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
 import { ANNOTATION_ATTEMPT_ID, buildJob, jobName } from './job-spec.ts';
+import { NamespaceWatchHub } from './watch-hub.ts';
 
 export interface KubernetesRunnerDeps {
   clock?: Clock;
@@ -76,6 +77,12 @@ export function createKubernetesRunner(
     stats,
   };
   const active = new Set<AttemptTracker>();
+  const hubs = new Map<string, NamespaceWatchHub>();
+  const hubFor = (namespace: string): NamespaceWatchHub => {
+    let hub = hubs.get(namespace);
+    if (!hub) hubs.set(namespace, (hub = new NamespaceWatchHub(ctx, namespace)));
+    return hub;
+  };
 
   function track(
     namespace: string,
@@ -94,7 +101,7 @@ export function createKubernetesRunner(
       () => active.delete(tracker),
     );
     active.add(tracker);
-    tracker.begin();
+    tracker.begin(hubFor(namespace));
     return tracker;
   }
 
@@ -188,6 +195,8 @@ export function createKubernetesRunner(
     reattach,
     close: async () => {
       for (const tracker of [...active]) tracker.detach();
+      for (const hub of hubs.values()) hub.stop();
+      hubs.clear();
     },
   };
 }
