@@ -2,7 +2,7 @@
  * `maestro disclose <run> -o bundle.tgz`: packs a run's evidence under a signed index.
  * `maestro disclose verify bundle.tgz`: verifies such an archive offline, in memory.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock, UsageError } from '../../core/index.ts';
@@ -111,7 +111,7 @@ async function runDiscloseVerify(
   flags: TrustFlags & { format: string },
 ): Promise<void> {
   const { io } = context;
-  const bytes = readFileSync(resolve(io.cwd, archivePath));
+  const bytes = readInputFile(io, archivePath, 'archive');
   const trust = resolveTrust(io, flags, { optional: true });
   let report: DisclosureReport;
   try {
