@@ -77,47 +77,67 @@ export async function runAttempt(exec: RunExecution, taskId: string): Promise<vo
     redact,
   };
   mkdirSync(info.workDir, { recursive: true });
-  mkdirSync(info.artifactsDir, { recursive: true });
+  mkdirSync(info.artifactsDir);
 
-  // Stored before anything runs: the attempt exists from here on, even if we crash.
-  exec.transitionTask(taskId, TaskState.running, Reason.started, by, {
+  // Stored before anything runs: the running transition and the attempt with its lease commit
+  // together, so the attempt exists from here on, even if we crash.
+  const running = exec.prepareTransition(taskId, TaskState.running, Reason.started, by, {
     attempts: attempt,
     firstStartedAt: task.firstStartedAt ?? info.startedAt,
     notBefore: null,
     cacheKey: info.cacheKey,
   });
-  const token = ctx.store.startAttempt({
-    id: attemptId,
-    runId: exec.runId,
-    taskId,
-    attempt,
-    startedAt: info.startedAt,
-    inputs: JSON.parse(
-      redact(JSON.stringify({ command: resolved.command, env: resolved.env, with: resolved.with })),
-    ),
-    workDir: info.workDir,
-    artifactsDir: info.artifactsDir,
-    cacheKey: info.cacheKey,
-    owner: ctx.owner,
-    leaseMs: ctx.leaseMs,
-  });
+  const token = ctx.store.startAttempt(
+    {
+      id: attemptId,
+      runId: exec.runId,
+      taskId,
+      attempt,
+      startedAt: info.startedAt,
+      inputs: JSON.parse(
+        redact(JSON.stringify({ command: resolved.command, env: resolved.env, with: resolved.with })),
+      ),
+      workDir: info.workDir,
+      artifactsDir: info.artifactsDir,
+      cacheKey: info.cacheKey,
+      owner: ctx.owner,
+      leaseMs: ctx.leaseMs,
+    },
+    running.write,
+  );
+  running.commit();
 
   const hit = info.cacheKey ? ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   if (hit) {
     copyArtifacts(hit.artifactsDir, info.artifactsDir);
     const now = ctx.clock.now();
-    ctx.store.finishAttempt(attemptId, token, now, {
-      outcome: 'cached',
-      exitCode: null,
-      signal: null,
-      retryable: false,
-      reason: 'cache_hit',
-      message: `outputs reused from run ${hit.runId} task ${hit.taskId} attempt ${hit.attempt}`,
-      finishedAt: now,
-      cacheHit: true,
-      policyDecisionIds: info.decisionIds,
-      outputs: hit.outputs,
-    });
+    const cached = exec.prepareTransition(
+      taskId,
+      TaskState.cached,
+      Reason.cacheHit,
+      by,
+      undefined,
+      info.cacheKey ?? undefined,
+    );
+    ctx.store.finishAttempt(
+      attemptId,
+      token,
+      now,
+      {
+        outcome: 'cached',
+        exitCode: null,
+        signal: null,
+        retryable: false,
+        reason: 'cache_hit',
+        message: `outputs reused from run ${hit.runId} task ${hit.taskId} attempt ${hit.attempt}`,
+        finishedAt: now,
+        cacheHit: true,
+        policyDecisionIds: info.decisionIds,
+        outputs: hit.outputs,
+      },
+      cached.write,
+    );
+    cached.commit();
     exec.taskLog(taskId, attempt, 'system', `cache hit ${info.cacheKey}`);
     await attestAttempt(exec, taskId, info, {
       status: 'cached',
@@ -126,7 +146,6 @@ export async function runAttempt(exec: RunExecution, taskId: string): Promise<vo
       outputs: hit.outputs,
       cacheHit: true,
     });
-    exec.transitionTask(taskId, TaskState.cached, Reason.cacheHit, by, undefined, info.cacheKey ?? undefined);
     return;
   }
 
@@ -136,19 +155,26 @@ export async function runAttempt(exec: RunExecution, taskId: string): Promise<vo
   const result = await execute(exec, taskId, info, token);
   const outputs = redactRecord(result.outputs, redact);
   const finishedAt = ctx.clock.now();
+  const next = nextTransition(exec, taskId, info, result);
   try {
-    ctx.store.finishAttempt(attemptId, token, finishedAt, {
-      outcome: result.outcome,
-      exitCode: result.exitCode,
-      signal: result.signal ?? null,
-      retryable: result.retryable,
-      reason: result.reason ?? null,
-      message: result.message === undefined ? null : redact(result.message),
+    ctx.store.finishAttempt(
+      attemptId,
+      token,
       finishedAt,
-      cacheHit: false,
-      policyDecisionIds: info.decisionIds,
-      outputs,
-    });
+      {
+        outcome: result.outcome,
+        exitCode: result.exitCode,
+        signal: result.signal ?? null,
+        retryable: result.retryable,
+        reason: result.reason ?? null,
+        message: result.message === undefined ? null : redact(result.message),
+        finishedAt,
+        cacheHit: false,
+        policyDecisionIds: info.decisionIds,
+        outputs,
+      },
+      next.write,
+    );
   } catch (error) {
     span.end();
     if (error instanceof LeaseLostError) {
@@ -158,6 +184,10 @@ export async function runAttempt(exec: RunExecution, taskId: string): Promise<vo
     }
     throw error;
   }
+  next.commit();
+  exec.afterRetryScheduled(taskId);
+  if (result.outcome === AttemptOutcome.succeeded && info.cacheKey)
+    storeCacheEntry(exec, taskId, info, outputs);
   span.setAttribute('maestro.attempt.outcome', result.outcome);
   span.setStatus({
     code: result.outcome === AttemptOutcome.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
@@ -172,7 +202,6 @@ export async function runAttempt(exec: RunExecution, taskId: string): Promise<vo
     outputs,
     cacheHit: false,
   });
-  applyResult(exec, taskId, info, result, outputs);
 }
 
 /** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */
@@ -264,37 +293,36 @@ async function execute(
   }
 }
 
-function applyResult(
+function storeCacheEntry(
   exec: RunExecution,
   taskId: string,
   info: AttemptInfo,
-  result: AttemptResult,
   outputs: Record<string, string>,
 ): void {
   const { ctx } = exec;
-  const by = `engine:${ctx.owner}`;
+  const ttl = exec.planTask(taskId).cache.ttlMs;
+  ctx.store.putCacheEntry({
+    key: info.cacheKey!,
+    runId: exec.runId,
+    taskId,
+    attempt: info.attempt,
+    outputs,
+    artifactsDir: info.artifactsDir,
+    createdAt: ctx.clock.now(),
+    expiresAt: ttl === undefined ? null : ctx.clock.now() + ttl,
+  });
+}
+
+/** The task transition that follows an attempt's result, stored with the result. */
+function nextTransition(exec: RunExecution, taskId: string, info: AttemptInfo, result: AttemptResult) {
+  const by = `engine:${exec.ctx.owner}`;
   const detail = result.message ? info.redact(result.message) : undefined;
-  if (result.outcome === AttemptOutcome.succeeded) {
-    if (info.cacheKey) {
-      const ttl = exec.planTask(taskId).cache.ttlMs;
-      ctx.store.putCacheEntry({
-        key: info.cacheKey,
-        runId: exec.runId,
-        taskId,
-        attempt: info.attempt,
-        outputs,
-        artifactsDir: info.artifactsDir,
-        createdAt: ctx.clock.now(),
-        expiresAt: ttl === undefined ? null : ctx.clock.now() + ttl,
-      });
-    }
-    exec.transitionTask(taskId, TaskState.succeeded, Reason.exitedZero, by);
-    return;
-  }
+  if (result.outcome === AttemptOutcome.succeeded)
+    return exec.prepareTransition(taskId, TaskState.succeeded, Reason.exitedZero, by);
   const cancelledBy = exec.taskCancelledBy(taskId);
   if (cancelledBy !== undefined) {
     const timedOut = exec.stopping?.reason === 'run_timeout';
-    exec.transitionTask(
+    return exec.prepareTransition(
       taskId,
       timedOut ? TaskState.timedOut : TaskState.cancelled,
       timedOut ? Reason.runTimeout : Reason.cancelRequested,
@@ -302,10 +330,14 @@ function applyResult(
       undefined,
       detail,
     );
-    return;
   }
   const final = finalFor(result);
-  exec.scheduleRetryOrFinish(taskId, result.retryable, detail === undefined ? final : { ...final, detail });
+  const next = exec.decideAfterAttempt(
+    taskId,
+    result.retryable,
+    detail === undefined ? final : { ...final, detail },
+  );
+  return exec.prepareTransition(taskId, next.state, next.reason, by, next.patch, next.detail);
 }
 
 function finalFor(result: AttemptResult): { state: TaskState; reason: Reason } {

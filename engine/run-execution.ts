@@ -23,7 +23,7 @@ import { nextRetry } from './retry.ts';
 import { runAttempt } from './run-attempt.ts';
 import type { Scheduler } from './scheduler.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
-import type { RunRecord, TaskPatch, TaskRecord } from './store/store.ts';
+import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
 import { attestRunEnd } from './attest.ts';
 
 const failedStates: ReadonlySet<TaskState> = new Set([
@@ -48,6 +48,8 @@ export class RunExecution {
   #finish!: (run: RunRecord) => void;
   readonly done: Promise<RunRecord>;
   #finishing = false;
+  /** Attempts still being processed (their receipts may not be stored yet). */
+  #inFlight = 0;
 
   constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
     this.ctx = ctx;
@@ -174,27 +176,63 @@ export class RunExecution {
     patch?: TaskPatch,
     detail?: string,
   ): void {
+    const prepared = this.prepareTransition(taskId, to, reason, by, patch, detail);
+    const w = prepared.write;
+    this.ctx.store.transitionTask(
+      this.runId,
+      taskId,
+      w.from,
+      w.to,
+      w.reason,
+      w.by,
+      w.time,
+      w.patch,
+      w.detail,
+    );
+    prepared.commit();
+  }
+
+  /**
+   * Checks a transition and returns what to store; `commit()` (after the store accepted it)
+   * updates this execution's view and publishes the event. Lets a transition share the
+   * transaction of an attempt's start or finish.
+   */
+  prepareTransition(
+    taskId: string,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    patch?: TaskPatch,
+    detail?: string,
+  ): { write: TaskTransitionWrite; commit(): void } {
     const current = this.task(taskId);
     assertTaskTransition(current.state, to);
     const time = this.ctx.clock.now();
-    this.ctx.store.transitionTask(this.runId, taskId, current.state, to, reason, by, time, patch, detail);
-    const next = { ...current, ...patch, state: to, reason, updatedAt: time } as TaskRecord;
-    this.#tasks.set(taskId, next);
-    const event = {
-      type: 'task' as const,
-      runId: this.runId,
-      taskId,
-      from: current.state,
-      to,
-      reason,
-      by,
-      time,
+    const write: TaskTransitionWrite = { from: current.state, to, reason, by, time };
+    if (patch) write.patch = patch;
+    if (detail !== undefined) write.detail = detail;
+    return {
+      write,
+      commit: () => {
+        const next = { ...current, ...patch, state: to, reason, updatedAt: time } as TaskRecord;
+        this.#tasks.set(taskId, next);
+        const event = {
+          type: 'task' as const,
+          runId: this.runId,
+          taskId,
+          from: current.state,
+          to,
+          reason,
+          by,
+          time,
+        };
+        this.ctx.emit(
+          detail === undefined
+            ? { ...event, attempt: next.attempts }
+            : { ...event, attempt: next.attempts, detail },
+        );
+      },
     };
-    this.ctx.emit(
-      detail === undefined
-        ? { ...event, attempt: next.attempts }
-        : { ...event, attempt: next.attempts, detail },
-    );
   }
 
   runLog(stream: Stream, text: string): void {
@@ -271,6 +309,7 @@ export class RunExecution {
   }
 
   async #launch(taskId: string): Promise<void> {
+    this.#inFlight++;
     try {
       await runAttempt(this, taskId);
     } catch (error) {
@@ -290,19 +329,23 @@ export class RunExecution {
           undefined,
           describeError(error),
         );
+    } finally {
+      this.#inFlight--;
     }
     this.evaluate();
   }
 
-  /** Decides what follows a finished attempt: a retry later, or a final state. */
-  scheduleRetryOrFinish(
+  /**
+   * What follows a finished (non-successful) attempt: a retry after a wait (queued with
+   * notBefore), or the final state. Pure: the caller stores it with the attempt's result.
+   */
+  decideAfterAttempt(
     taskId: string,
     retryable: boolean,
     final: { state: TaskState; reason: Reason; detail?: string },
-  ): void {
+  ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string } {
     const { clock } = this.ctx;
     const t = this.task(taskId);
-    const by = `engine:${this.ctx.owner}`;
     const stopped = this.#stop !== undefined || this.#taskCancels.has(taskId);
     const delay = stopped
       ? undefined
@@ -316,22 +359,24 @@ export class RunExecution {
           },
           this.ctx.random,
         );
-    if (delay !== undefined) {
-      const notBefore = clock.now() + delay;
-      this.transitionTask(
-        taskId,
-        TaskState.queued,
-        Reason.retryScheduled,
-        by,
-        { notBefore },
-        `wait ${delay}ms`,
-      );
-      this.#waitForRetry(taskId, notBefore);
-      return;
-    }
+    if (delay !== undefined)
+      return {
+        state: TaskState.queued,
+        reason: Reason.retryScheduled,
+        patch: { notBefore: clock.now() + delay },
+        detail: `wait ${delay}ms`,
+      };
     const reason =
       retryable && t.attempts - t.retryBase > 1 && !stopped ? Reason.retriesExhausted : final.reason;
-    this.transitionTask(taskId, final.state, reason, by, undefined, final.detail);
+    return final.detail === undefined
+      ? { state: final.state, reason }
+      : { state: final.state, reason, detail: final.detail };
+  }
+
+  /** Starts the wait of a retry stored by decideAfterAttempt. */
+  afterRetryScheduled(taskId: string): void {
+    const t = this.task(taskId);
+    if (t.state === TaskState.queued && t.notBefore !== null) this.#waitForRetry(taskId, t.notBefore);
   }
 
   #waitForRetry(taskId: string, notBefore: number): void {
@@ -391,7 +436,7 @@ export class RunExecution {
   }
 
   #maybeFinish(): void {
-    if (this.#finishing) return;
+    if (this.#finishing || this.#inFlight > 0) return;
     const tasks = [...this.#tasks.values()];
     if (!tasks.every((t) => isTerminalTaskState(t.state))) return;
     this.#finishing = true;

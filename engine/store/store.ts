@@ -164,6 +164,17 @@ export interface TaskPatch {
   cacheKey?: string | null;
 }
 
+/** A task transition written in the same transaction as an attempt's start or finish. */
+export interface TaskTransitionWrite {
+  from: TaskState;
+  to: TaskState;
+  reason: Reason;
+  by: string;
+  time: number;
+  patch?: TaskPatch;
+  detail?: string;
+}
+
 export interface Store {
   readonly location: string;
   createRun(run: NewRun): RunRecord;
@@ -188,12 +199,24 @@ export interface Store {
     detail?: string,
   ): void;
   listTransitions(runId: string, taskId?: string | null): TransitionRecord[];
-  /** Records the attempt and takes its lease; returns the fencing token. */
-  startAttempt(start: AttemptStart): number;
+  /**
+   * Records the attempt and takes its lease; returns the fencing token. With `transition`, the
+   * task's transition (e.g. ready -> running) commits in the same transaction.
+   */
+  startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number;
   /** Extends the attempt's lease; throws LeaseLostError when the token is stale or expired. */
   heartbeat(attemptId: string, token: number, now: number, leaseMs: number): void;
-  /** Writes the result once; throws LeaseLostError when the token is stale or expired. */
-  finishAttempt(attemptId: string, token: number, now: number, finish: AttemptFinish): void;
+  /**
+   * Writes the result once; throws LeaseLostError when the token is stale or expired. With
+   * `transition`, the task's following transition commits atomically with the result.
+   */
+  finishAttempt(
+    attemptId: string,
+    token: number,
+    now: number,
+    finish: AttemptFinish,
+    transition?: TaskTransitionWrite,
+  ): void;
   /** Recovery: takes over an abandoned attempt's lease (bumping the token) and closes it. */
   interruptAttempt(attemptId: string, now: number, message: string): void;
   listAttempts(runId: string, taskId?: string): AttemptRecord[];

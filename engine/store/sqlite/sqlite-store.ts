@@ -20,6 +20,7 @@ import type {
   StoredLogLine,
   TaskPatch,
   TaskRecord,
+  TaskTransitionWrite,
   TransitionRecord,
 } from '../store.ts';
 import { openDatabase, type Durability } from './open-database.ts';
@@ -198,42 +199,48 @@ export class SqliteStore implements Store {
     patch: TaskPatch = {},
     detail?: string,
   ): void {
-    this.#tx(() => {
-      const sets = ['state = ?', 'reason = ?', 'updated_at = ?'];
-      const args: SQLInputValue[] = [to, reason, time];
-      if (patch.attempts !== undefined) {
-        sets.push('attempts = ?');
-        args.push(patch.attempts);
-      }
-      if (patch.retryBase !== undefined) {
-        sets.push('retry_base = ?');
-        args.push(patch.retryBase);
-      }
-      if (patch.firstStartedAt !== undefined) {
-        sets.push('first_started_at = ?');
-        args.push(patch.firstStartedAt);
-      }
-      if (patch.notBefore !== undefined) {
-        sets.push('not_before = ?');
-        args.push(patch.notBefore);
-      }
-      if (patch.cacheKey !== undefined) {
-        sets.push('cache_key = ?');
-        args.push(patch.cacheKey);
-      }
-      const changed = this.#run(
-        `UPDATE tasks SET ${sets.join(', ')} WHERE run_id = ? AND task_id = ? AND state = ?`,
-        ...args,
-        runId,
-        taskId,
+    this.#tx(() =>
+      this.#transitionTask(runId, taskId, {
         from,
-      );
-      if (changed !== 1) {
-        this.getTask(runId, taskId);
-        throw new StaleStateError(`task ${runId}/${taskId} is no longer ${from}`);
-      }
-      this.#insertTransition(runId, taskId, from, to, reason, by, time, detail ?? null);
-    });
+        to,
+        reason,
+        by,
+        time,
+        patch,
+        ...(detail === undefined ? {} : { detail }),
+      }),
+    );
+  }
+
+  #transitionTask(runId: string, taskId: string, t: TaskTransitionWrite): void {
+    const patch = t.patch ?? {};
+    const sets = ['state = ?', 'reason = ?', 'updated_at = ?'];
+    const args: SQLInputValue[] = [t.to, t.reason, t.time];
+    const optional: [keyof TaskPatch, string][] = [
+      ['attempts', 'attempts'],
+      ['retryBase', 'retry_base'],
+      ['firstStartedAt', 'first_started_at'],
+      ['notBefore', 'not_before'],
+      ['cacheKey', 'cache_key'],
+    ];
+    for (const [key, column] of optional) {
+      const value = patch[key];
+      if (value === undefined) continue;
+      sets.push(`${column} = ?`);
+      args.push(value);
+    }
+    const changed = this.#run(
+      `UPDATE tasks SET ${sets.join(', ')} WHERE run_id = ? AND task_id = ? AND state = ?`,
+      ...args,
+      runId,
+      taskId,
+      t.from,
+    );
+    if (changed !== 1) {
+      this.getTask(runId, taskId);
+      throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
+    }
+    this.#insertTransition(runId, taskId, t.from, t.to, t.reason, t.by, t.time, t.detail ?? null);
   }
 
   listTransitions(runId: string, taskId?: string | null): TransitionRecord[] {
@@ -259,8 +266,9 @@ export class SqliteStore implements Store {
     }));
   }
 
-  startAttempt(start: AttemptStart): number {
+  startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
     return this.#tx(() => {
+      if (transition) this.#transitionTask(start.runId, start.taskId, transition);
       const lease = this.#acquire(`attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
       this.#run(
         `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
@@ -293,10 +301,20 @@ export class SqliteStore implements Store {
     });
   }
 
-  finishAttempt(attemptId: string, token: number, now: number, finish: AttemptFinish): void {
+  finishAttempt(
+    attemptId: string,
+    token: number,
+    now: number,
+    finish: AttemptFinish,
+    transition?: TaskTransitionWrite,
+  ): void {
     this.#tx(() => {
       this.#checkFence(attemptId, token, now);
       this.#closeAttempt(attemptId, finish);
+      if (transition) {
+        const row = this.#get('SELECT run_id, task_id FROM attempts WHERE id = ?', attemptId)!;
+        this.#transitionTask(String(row.run_id), String(row.task_id), transition);
+      }
       this.#run('UPDATE leases SET expires_at = 0 WHERE name = ?', `attempt:${attemptId}`);
     });
   }
