@@ -49,6 +49,7 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     return value;
   };
   const tasks: PlanTask[] = [];
+  const taskTexts: string[] = [];
   // Whether all user data (maps from the manifest) enumerates in canonical order; see canonical-fast.ts.
   let allOrdered = true;
   const edges: Plan['edges'] = [];
@@ -88,7 +89,8 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     const ordered =
       userDataInOrder(planTask.with) && userDataInOrder(planTask.env) && userDataInOrder(planTask.matrix);
     allOrdered &&= ordered;
-    tasks.push(sealTask(planTask, ordered));
+    taskTexts.push(sealTask(planTask, ordered));
+    tasks.push(planTask);
     for (const from of taskNeeds) edges.push({ from, to: id });
   }
   // Keys in sorted order (see planTask above); `digest` is filled last, in its position.
@@ -129,7 +131,7 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
   };
   allOrdered &&=
     userDataInOrder(plan.params) && userDataInOrder(plan.workflow) && userDataInOrder(plan.policy);
-  plan.digest = planDigest(plan, allOrdered);
+  plan.digest = planDigest(plan, allOrdered, taskTexts);
   return plan;
 }
 

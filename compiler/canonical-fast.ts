@@ -95,14 +95,33 @@ export function userDataInOrder(value: unknown): boolean {
  * Seals a task: its `definitionDigest` is the digest of its canonical JSON without that field.
  * The planner builds the task with keys in sorted order and `definitionDigest: undefined` in its
  * position (canonical JSON and JSON.stringify both skip undefined members); when the user data in
- * it is in canonical order too (`ordered`), JSON.stringify is its canonical JSON.
+ * it is in canonical order too (`ordered`), JSON.stringify is its canonical JSON. Returns the
+ * task's full canonical text too, so the plan digest does not serialise the tasks again.
  */
-export function sealTask(task: PlanTask, ordered: boolean): PlanTask {
-  task.definitionDigest = sha256(ordered ? JSON.stringify(task) : canonicalSlow(task));
-  return task;
+export function sealTask(task: PlanTask, ordered: boolean): string {
+  const text = ordered ? JSON.stringify(task) : canonicalSlow(task);
+  task.definitionDigest = sha256(text);
+  // `definitionDigest` sorts right after `declaredId`. The first `,"declaredId":<id>` is the
+  // top-level member: inside strings every quote is escaped, and no nested object before it
+  // (`action`, `cache`) has a `declaredId` key.
+  const member = `,"declaredId":${JSON.stringify(task.declaredId)}`;
+  const at = text.indexOf(member) + member.length;
+  return `${text.slice(0, at)},"definitionDigest":${JSON.stringify(task.definitionDigest)}${text.slice(at)}`;
 }
 
-/** The plan's digest: sha256 of its canonical JSON without `digest` (`digest` is undefined here). */
-export function planDigest(plan: Plan, ordered: boolean): string {
-  return sha256(ordered ? JSON.stringify(plan) : canonicalSlow(plan));
+/** Stands in for the tasks while serialising the rest of the plan; see planDigest. */
+const tasksSentinel = '\ud800tasks';
+
+/**
+ * The plan's digest: sha256 of its canonical JSON without `digest` (undefined while computed).
+ * The tasks' texts from sealTask are spliced in where a sentinel string stands: JSON.stringify
+ * writes it as `"\ud800tasks"`, and no user string can produce `:"\ud800` (lone surrogates
+ * are refused by the guard, and other escapes are `\u00xx`).
+ */
+export function planDigest(plan: Plan, ordered: boolean, taskTexts: readonly string[]): string {
+  if (!ordered) return sha256(canonicalSlow(plan));
+  const text = JSON.stringify({ ...plan, tasks: tasksSentinel as unknown as Plan['tasks'] });
+  const marker = '"tasks":"\\ud800tasks"';
+  const at = text.lastIndexOf(marker);
+  return sha256(`${text.slice(0, at)}"tasks":[${taskTexts.join(',')}]${text.slice(at + marker.length)}`);
 }

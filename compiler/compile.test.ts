@@ -179,6 +179,20 @@ describe('compileManifest: plan', () => {
     expect(canonicalJson(JSON.parse(JSON.stringify(plan)))).toBe(canonicalJson(plan));
   });
 
+  it('digest is exact on the fast path too, whatever strings and nested keys the user writes', () => {
+    const plan =
+      planOf(`  params: { p: { type: object, default: { tasks: [], x: '"tasks":"\\\\ud800tasks"' } } }
+  tasks:
+    - id: a
+      run: 'echo ,"declaredId":"a" "tasks":"\\ud800tasks"'
+      env: { A: '"tasks":[]' }
+`);
+    const { digest, ...body } = plan;
+    expect(digest).toBe(digestOf(body));
+    const { definitionDigest, ...task } = plan.tasks[0] as Plan['tasks'][number];
+    expect(definitionDigest).toBe(digestOf(task));
+  });
+
   it('reports warnings without withholding the plan', () => {
     const result = compile('  tasks:\n    - id: a\n      run: x\n      with: { y: 1 }\n      needs: []\n');
     expect(result.plan).toBeDefined();
