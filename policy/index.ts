@@ -36,3 +36,4 @@ export {
   type OpaPolicyGateOptions,
 } from './gate/create-opa-policy-gate.ts';
 export { policyInputFor, type PolicyInputOptions } from './input/policy-input-for.ts';
+export { createWorkerPdp, type AsyncPdp } from './pdp/create-worker-pdp.ts';

@@ -25,9 +25,16 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'policy-gate-test-'));
 });
 
-function gateWith(bundle: Parameters<typeof createOpaPolicyGate>[0]['bundle'], pdp = {}) {
+function gateWith(
+  bundle: Parameters<typeof createOpaPolicyGate>[0]['bundle'],
+  pdp = {},
+  isolation: 'worker' | 'inline' = 'worker',
+) {
   const log = openDecisionLog(':memory:');
-  return { log, gate: createOpaPolicyGate({ bundle, log, clock: fixedClock, ids: counterIds(), pdp }) };
+  return {
+    log,
+    gate: createOpaPolicyGate({ bundle, log, clock: fixedClock, ids: counterIds(), pdp, isolation }),
+  };
 }
 
 async function expectUnavailable(gate: ReturnType<typeof gateWith>, input: unknown, what: RegExp) {
@@ -166,12 +173,35 @@ decision := {"allow": false, "reasons": ["x"]} if input.task.kind
     await expectUnavailable(gateWith(path), taskInput(), /evaluation error/);
   });
 
-  it('an evaluation that overruns its deadline', async () => {
-    // The wasm call cannot be interrupted on this thread; the late result is discarded. The
-    // injected monotonic clock advances 100 ms per reading, so the overrun is deterministic.
+  it('an evaluation that overruns its deadline, inline: the late result is discarded', async () => {
+    // The wasm call cannot be interrupted on the caller's thread; the late result is discarded.
+    // The injected monotonic clock advances 100 ms per reading, so the overrun is deterministic.
     let t = 0;
-    const g = gateWith(readDefaultBundle(), { timeoutMs: 50, now: () => (t += 100) });
+    const g = gateWith(readDefaultBundle(), { timeoutMs: 50, now: () => (t += 100) }, 'inline');
     await expectUnavailable(g, taskInput(), /over the 50 ms deadline/);
+  });
+
+  it('an evaluation that overruns its deadline, worker: it is stopped and a fresh worker serves the next call', async () => {
+    // 16 million comparisons: seconds of wasm work for the task named "slow", none for others.
+    const path = compileRego(opa, dir, {
+      'slow.rego': `package maestro.policy
+
+r := numbers.range(1, 4000)
+
+decision := {"allow": true, "reasons": []} if input.task.id != "slow"
+
+decision := {"allow": true, "reasons": []} if {
+	input.task.id == "slow"
+	count([1 | some x in r; some y in r; x > y; x < 0]) == 0
+}
+`,
+    });
+    const g = gateWith(path, { timeoutMs: 200, maxMemoryPages: 16384 });
+    await expectUnavailable(g, taskInput({ id: 'slow' }), /exceeded the 200 ms deadline and was stopped/);
+    const after = await g.gate.decide(taskInput({ id: 'fast' }), correlation);
+    expect(after).toMatchObject({ allow: true, unavailable: false });
+    expect(g.log.entries().map((e) => e.allow)).toEqual([false, true]);
+    await g.gate.close();
   });
 
   it('an undefined result', async () => {

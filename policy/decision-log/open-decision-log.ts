@@ -70,7 +70,8 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
   const owned = typeof database === 'string';
   let db: DatabaseSync;
   try {
-    db = owned ? new DatabaseSync(database) : database;
+    // busy timeout: the engine's own connection may hold the write lock for a moment.
+    db = owned ? new DatabaseSync(database, { timeout: 5000 }) : database;
     db.exec(SCHEMA);
   } catch (error) {
     throw new DecisionLogError(`cannot open the decision log: ${(error as Error).message}`, { cause: error });

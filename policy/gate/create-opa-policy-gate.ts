@@ -8,7 +8,8 @@ import {
   type PolicyInput,
 } from '../../core/index.ts';
 import { readPolicyBundleFile, type PolicyBundle } from '../bundle/read-bundle.ts';
-import { createPdp, unavailable, type Pdp, type PdpOptions, type PdpResult } from '../pdp/create-pdp.ts';
+import { createPdp, unavailable, type PdpOptions, type PdpResult } from '../pdp/create-pdp.ts';
+import { createWorkerPdp } from '../pdp/create-worker-pdp.ts';
 import type { DecisionLog } from '../decision-log/open-decision-log.ts';
 
 export interface OpaPolicyGateOptions {
@@ -22,6 +23,12 @@ export interface OpaPolicyGateOptions {
   /** Decision ids (default: random UUIDs). */
   ids?: () => string;
   pdp?: PdpOptions;
+  /**
+   * `worker` (default): evaluate on a worker thread with a hard deadline (an overrun terminates
+   * the evaluation). `inline`: evaluate on the caller's thread (fastest; the deadline is checked
+   * after the call, docs/policy.md "Deadline").
+   */
+  isolation?: 'worker' | 'inline';
 }
 
 export interface OpaPolicyGate extends PolicyGate {
@@ -29,9 +36,17 @@ export interface OpaPolicyGate extends PolicyGate {
   ready(): Promise<void>;
   /** The loaded bundle's digest, or `none` while no usable bundle is loaded. */
   bundleDigest(): string;
+  /** Stops the policy worker, if any. */
+  close(): Promise<void>;
 }
 
-type Loaded = { pdp: Pdp } | { error: string };
+interface LoadedPdp {
+  digest: string;
+  evaluate(input: unknown): PdpResult | Promise<PdpResult>;
+  close(): Promise<void>;
+}
+
+type Loaded = { pdp: LoadedPdp } | { error: string };
 
 /** No bundle digest to report because no usable bundle was loaded. */
 export const NO_BUNDLE = 'none';
@@ -44,7 +59,7 @@ export const NO_BUNDLE = 'none';
  */
 export function createOpaPolicyGate(options: OpaPolicyGateOptions): OpaPolicyGate {
   const ids = options.ids ?? randomUUID;
-  const loading: Promise<Loaded> = load(options.bundle, options.pdp);
+  const loading: Promise<Loaded> = load(options.bundle, options.isolation ?? 'worker', options.pdp);
   let digest = NO_BUNDLE;
   void loading.then((l) => {
     if ('pdp' in l) digest = l.pdp.digest;
@@ -53,9 +68,14 @@ export function createOpaPolicyGate(options: OpaPolicyGateOptions): OpaPolicyGat
   return {
     ready: async () => void (await loading),
     bundleDigest: () => digest,
+    close: async () => {
+      const loaded = await loading;
+      if ('pdp' in loaded) await loaded.pdp.close();
+    },
     async decide(input: PolicyInput, correlation: PolicyCorrelation): Promise<PolicyDecision> {
       const loaded = await loading;
-      const result: PdpResult = 'pdp' in loaded ? loaded.pdp.evaluate(input) : unavailable(loaded.error);
+      const result: PdpResult =
+        'pdp' in loaded ? await loaded.pdp.evaluate(input) : unavailable(loaded.error);
       const decision: PolicyDecision = {
         decisionId: ids(),
         allow: result.allow,
@@ -83,11 +103,20 @@ export function createOpaPolicyGate(options: OpaPolicyGateOptions): OpaPolicyGat
   };
 }
 
-async function load(bundle: OpaPolicyGateOptions['bundle'], pdpOptions?: PdpOptions): Promise<Loaded> {
+async function load(
+  bundle: OpaPolicyGateOptions['bundle'],
+  isolation: 'worker' | 'inline',
+  pdpOptions: PdpOptions = {},
+): Promise<Loaded> {
   if (bundle === null || bundle === undefined) return { error: 'no policy bundle is configured' };
   try {
     const read = typeof bundle === 'string' ? await readPolicyBundleFile(bundle) : await bundle;
-    return { pdp: await createPdp(read, pdpOptions) };
+    if (isolation === 'worker') {
+      const { now: _now, ...workerOptions } = pdpOptions;
+      return { pdp: await createWorkerPdp(read, workerOptions) };
+    }
+    const pdp = await createPdp(read, pdpOptions);
+    return { pdp: { digest: pdp.digest, evaluate: (input) => pdp.evaluate(input), close: async () => {} } };
   } catch (error) {
     return { error: `cannot load the policy bundle: ${(error as Error).message ?? String(error)}` };
   }
