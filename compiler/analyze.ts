@@ -119,6 +119,7 @@ export function analyze(
     models.map((m) => [m.id, { outputs: new Set(m.outputs), matrix: m.matrixKeys.length > 0 }]),
   );
   const paramNames = new Set(Object.keys(params));
+  const noKeys: ReadonlySet<string> = new Set();
   const checkCondition = conditionChecker(paramTypes);
   const conditionCache = new Map<string, ReturnType<typeof checkCondition>>();
 
@@ -143,7 +144,7 @@ export function analyze(
     const context: ReferenceContext = {
       params: paramNames,
       tasks: taskInfo,
-      matrixKeys: new Set(model.matrixKeys),
+      matrixKeys: model.matrixKeys.length === 0 ? noKeys : new Set(model.matrixKeys),
       selfId: model.id,
       allowSecrets: true,
     };

@@ -48,6 +48,7 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     if (value === undefined) durations.set(text, (value = parseDuration(text)));
     return value;
   };
+  let sharedRetry: PlanTask['retry'] | undefined;
   const tasks: PlanTask[] = [];
   const taskTexts: string[] = [];
   // Whether all user data (maps from the manifest) enumerates in canonical order; see canonical-fast.ts.
@@ -59,7 +60,11 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries({ ...defaults.env, ...task.env })) env[k] = String(v);
     const action = actionOf(model, env);
-    const retry = mergeRetry(defaults.retry, task.retry, ms);
+    // Tasks without their own retry share one (immutable) merged policy: fewer allocations.
+    const retry =
+      task.retry === undefined
+        ? (sharedRetry ??= mergeRetry(defaults.retry, undefined, ms))
+        : mergeRetry(defaults.retry, task.retry, ms);
     const cacheEnabled =
       task.cache?.never === true ? false : (task.cache?.enabled ?? defaults.cache?.enabled ?? false);
     const ttl = task.cache?.ttl ?? defaults.cache?.ttl;

@@ -1,12 +1,15 @@
 // Every fixture manifest: valid ones compile to a plan with no errors; each invalid one reports
 // exactly the diagnostics in its `.expected.json` (code, severity, pointer and position).
 import { readdirSync, readFileSync } from 'node:fs';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import planSchema from '../schemas/plan.schema.json' with { type: 'json' };
 import { compileManifest } from '../compiler/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 
 const root = new URL('./fixtures/manifests/', import.meta.url);
 const catalog = await loadBuiltinCatalog();
+const validatePlan = new Ajv2020({ allErrors: true, strict: false }).compile(planSchema);
 const yamlFiles = (kind: string) =>
   readdirSync(new URL(`${kind}/`, root))
     .filter((f) => f.endsWith('.yaml'))
@@ -20,6 +23,8 @@ describe('valid fixtures', () => {
       expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
       expect(result.plan?.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
       expect(result.plan?.tasks.length).toBeGreaterThan(0);
+      // The plan conforms to schemas/plan.schema.json, the contract the engine codes against.
+      expect(validatePlan(result.plan), JSON.stringify(validatePlan.errors)).toBe(true);
     });
 });
 
