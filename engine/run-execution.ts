@@ -50,6 +50,11 @@ export class RunExecution {
   #finishing = false;
   /** Attempts still being processed (their receipts may not be stored yet). */
   #inFlight = 0;
+  /** Tasks whose readiness may have changed; evaluate() looks only at these (linear runs). */
+  readonly #candidates = new Set<string>();
+  readonly #dependants = new Map<string, string[]>();
+  /** Tasks not yet in a final state. */
+  #open = 0;
 
   constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
     this.ctx = ctx;
@@ -57,6 +62,8 @@ export class RunExecution {
     this.#run = run;
     this.#scheduler = scheduler;
     this.#plan = new Map(run.plan.tasks.map((t) => [t.id, t]));
+    for (const t of run.plan.tasks)
+      for (const need of t.needs) this.#dependants.set(need, [...(this.#dependants.get(need) ?? []), t.id]);
     this.done = new Promise((resolve) => (this.#finish = resolve));
   }
 
@@ -97,7 +104,11 @@ export class RunExecution {
   /** Recovers what a crash left behind, then starts scheduling. */
   start(): void {
     const { store, clock } = this.ctx;
-    for (const t of store.listTasks(this.runId)) this.#tasks.set(t.taskId, t);
+    for (const t of store.listTasks(this.runId)) {
+      this.#tasks.set(t.taskId, t);
+      this.#candidates.add(t.taskId);
+      if (!isTerminalTaskState(t.state)) this.#open++;
+    }
     this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
     this.#span = this.ctx.tracer.startSpan('maestro.run', {
       attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
@@ -216,6 +227,10 @@ export class RunExecution {
       commit: () => {
         const next = { ...current, ...patch, state: to, reason, updatedAt: time } as TaskRecord;
         this.#tasks.set(taskId, next);
+        this.#open += Number(isTerminalTaskState(current.state)) - Number(isTerminalTaskState(to));
+        if (to === TaskState.queued) this.#candidates.add(taskId);
+        if (isTerminalTaskState(to))
+          for (const d of this.#dependants.get(taskId) ?? []) this.#candidates.add(d);
         const event = {
           type: 'task' as const,
           runId: this.runId,
@@ -254,40 +269,37 @@ export class RunExecution {
   /** Moves every queued task whose dependencies are all final to ready, skipped or cancelled. */
   evaluate(): void {
     const by = `engine:${this.ctx.owner}`;
-    let changed = true;
-    while (changed) {
-      changed = false;
-      for (const t of this.#tasks.values()) {
-        if (t.state !== TaskState.queued || t.notBefore !== null) continue;
-        if (this.#stop || this.#taskCancels.has(t.taskId)) {
-          this.transitionTask(
-            t.taskId,
-            TaskState.cancelled,
-            Reason.cancelRequested,
-            this.taskCancelledBy(t.taskId)!,
-          );
-          changed = true;
-          continue;
-        }
-        const plan = this.planTask(t.taskId);
-        const needs = plan.needs.map((id) => this.task(id).state);
-        if (!needs.every(isTerminalTaskState)) continue;
-        changed = true;
-        if (needs.some((s) => failedStates.has(s))) {
-          this.transitionTask(t.taskId, TaskState.skipped, Reason.dependencyFailed, by);
-        } else if (needs.some((s) => s === TaskState.skipped) && !plan.runIfSkipped) {
-          this.transitionTask(t.taskId, TaskState.skipped, Reason.dependencySkipped, by);
-        } else if (plan.when !== undefined && !this.#condition(plan)) {
-          // #condition already moved the task when evaluation itself failed.
-          if (this.task(t.taskId).state === TaskState.queued)
-            this.transitionTask(t.taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
-        } else {
-          this.transitionTask(t.taskId, TaskState.ready, Reason.dependenciesMet, by);
-          this.#scheduler.enqueue({ runId: this.runId, taskId: t.taskId, priority: this.#run.priority });
-        }
-      }
+    while (this.#candidates.size > 0) {
+      // Plan order (topological, then declaration) keeps readiness FIFO deterministic.
+      const batch = [...this.#candidates].sort((a, b) => this.task(a).position - this.task(b).position);
+      this.#candidates.clear();
+      for (const taskId of batch) this.#evaluateTask(taskId, by);
     }
     this.#maybeFinish();
+  }
+
+  #evaluateTask(taskId: string, by: string): void {
+    const t = this.task(taskId);
+    if (t.state !== TaskState.queued || t.notBefore !== null) return;
+    if (this.#stop || this.#taskCancels.has(taskId)) {
+      this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, this.taskCancelledBy(taskId)!);
+      return;
+    }
+    const plan = this.planTask(taskId);
+    const needs = plan.needs.map((id) => this.task(id).state);
+    if (!needs.every(isTerminalTaskState)) return;
+    if (needs.some((s) => failedStates.has(s))) {
+      this.transitionTask(taskId, TaskState.skipped, Reason.dependencyFailed, by);
+    } else if (needs.some((s) => s === TaskState.skipped) && !plan.runIfSkipped) {
+      this.transitionTask(taskId, TaskState.skipped, Reason.dependencySkipped, by);
+    } else if (plan.when !== undefined && !this.#condition(plan)) {
+      // #condition already moved the task when evaluation itself failed.
+      if (this.task(taskId).state === TaskState.queued)
+        this.transitionTask(taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
+    } else {
+      this.transitionTask(taskId, TaskState.ready, Reason.dependenciesMet, by);
+      this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority });
+    }
   }
 
   #condition(plan: PlanTask): boolean {
@@ -385,12 +397,14 @@ export class RunExecution {
       () => {
         if (this.task(taskId).state !== TaskState.queued) return;
         this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
+        this.#candidates.add(taskId);
         this.evaluate();
       },
       () => {
         // Aborted by cancel/timeout: the task is cancelled by evaluate().
         if (this.task(taskId).state === TaskState.queued)
           this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
+        this.#candidates.add(taskId);
         this.evaluate();
       },
     );
@@ -421,6 +435,7 @@ export class RunExecution {
   async stop(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
     if (this.#stop || this.#finishing) return;
     this.#stop = { by, reason };
+    for (const t of this.#tasks.values()) if (t.state === TaskState.queued) this.#candidates.add(t.taskId);
     this.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
     for (const taskId of this.#scheduler.drain(this.runId))
       if (this.task(taskId).state === TaskState.ready)
@@ -436,9 +451,8 @@ export class RunExecution {
   }
 
   #maybeFinish(): void {
-    if (this.#finishing || this.#inFlight > 0) return;
+    if (this.#finishing || this.#inFlight > 0 || this.#open > 0) return;
     const tasks = [...this.#tasks.values()];
-    if (!tasks.every((t) => isTerminalTaskState(t.state))) return;
     this.#finishing = true;
     this.#timers.abort();
     void this.#close(tasks);
