@@ -47,7 +47,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var define_MAESTRO_BUILTIN_CATALOG_default;
 var init_define_MAESTRO_BUILTIN_CATALOG = __esm({
   "<define:__MAESTRO_BUILTIN_CATALOG__>"() {
-    define_MAESTRO_BUILTIN_CATALOG_default = [{ name: "echo", version: "1.0.0", description: "Prints a message and sets the given outputs. Useful for wiring and for tests.", inputs: { type: "object", additionalProperties: false, properties: { message: { type: "string", description: "Printed to standard output." }, outputs: { type: "object", description: "Outputs to set, name to value.", additionalProperties: { type: ["string", "number", "boolean"] } } } }, outputs: ["message"], entry: "tasks/echo/index.ts", digest: "sha256:b1fec66e8c8b6910ab7a93661f82f5bec56f2747fb117c9b1af1bb571349dd6c" }, { name: "http", version: "1.0.0", description: "Sends an HTTP request; outputs the status and the sha256 digest of the body, and stores the body as the artifact `body`.", inputs: { type: "object", additionalProperties: false, required: ["url"], properties: { url: { type: "string", description: "http(s) URL to request." }, method: { enum: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], description: "Defaults to GET." }, headers: { type: "object", additionalProperties: { type: "string" } }, body: { type: "string", description: "Request body." }, identity: { type: "string", description: "Workload identity token, sent as a bearer token." }, timeoutMs: { type: "integer", minimum: 1, description: "Request timeout, default 30000." }, failOnStatus: { type: "boolean", description: "Fail on a status >= 400 (default true)." } } }, outputs: ["status", "bodyDigest"], targetInputs: ["url"], entry: "tasks/http/index.ts", digest: "sha256:96f32f0764575693569776860c8cd797678acc7c07360fbf3bb17ef3f766c3b4" }, { name: "schema-validate", version: "1.0.0", description: "Validates a JSON value (inline or from a file) against a JSON Schema (2020-12) with ajv; outputs `valid` and the number of `errors`.", inputs: { type: "object", additionalProperties: false, properties: { schema: { type: "object", description: "The JSON Schema, inline." }, schemaFile: { type: "string", description: "Path of a JSON Schema file (instead of `schema`)." }, value: { description: "The value to validate, inline." }, file: { type: "string", description: "Path of a JSON file to validate (instead of `value`)." }, failOnInvalid: { type: "boolean", description: "Exit with failure when invalid (default false: only set `valid=false`)." } } }, outputs: ["valid", "errors"], entry: "tasks/schema-validate/index.ts", digest: "sha256:0f8091ba34ce8ff9fb7c5462b3ce40766f00665198bea29c7aaaed959c708bf7" }, { name: "wait", version: "1.0.0", description: "Sleeps for a duration (e.g. to let a rollout settle), then succeeds.", inputs: { type: "object", additionalProperties: false, required: ["duration"], properties: { duration: { type: "string", pattern: "^([0-9]{1,9}(ms|s|m|h))+$", description: "How long to wait: 500ms, 2s, 10m, 1h." } } }, outputs: ["waitedMs"], entry: "tasks/wait/index.ts", digest: "sha256:99a5783fef8cc22f3029aebd69b6b5c89929ed7d1776c9dfb81b2831af922508" }];
+    define_MAESTRO_BUILTIN_CATALOG_default = [{ name: "echo", version: "1.0.0", description: "Prints a message and sets the given outputs. Useful for wiring and for tests.", inputs: { type: "object", additionalProperties: false, properties: { message: { type: "string", description: "Printed to standard output." }, outputs: { type: "object", description: "Outputs to set, name to value.", additionalProperties: { type: ["string", "number", "boolean"] } } } }, outputs: ["message"], entry: "tasks/echo/index.ts", digest: "sha256:b1fec66e8c8b6910ab7a93661f82f5bec56f2747fb117c9b1af1bb571349dd6c" }, { name: "http", version: "1.0.0", description: "Sends an HTTP request; outputs the status and the sha256 digest of the body, and stores the body as the artifact `body`.", inputs: { type: "object", additionalProperties: false, required: ["url"], properties: { url: { type: "string", description: "http(s) URL to request." }, method: { enum: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], description: "Defaults to GET." }, headers: { type: "object", additionalProperties: { type: "string" } }, body: { type: "string", description: "Request body." }, identity: { type: "string", description: "Workload identity token, sent as a bearer token." }, timeoutMs: { type: "integer", minimum: 1, description: "Request timeout, default 30000." }, failOnStatus: { type: "boolean", description: "Fail on a status >= 400 (default true)." } } }, outputs: ["status", "bodyDigest"], targetInputs: ["url"], entry: "tasks/http/index.ts", digest: "sha256:96f32f0764575693569776860c8cd797678acc7c07360fbf3bb17ef3f766c3b4" }, { name: "schema-validate", version: "1.0.0", description: "Validates a JSON value (inline or from a file) against a JSON Schema (2020-12) with ajv; outputs `valid` and the number of `errors`.", inputs: { type: "object", additionalProperties: false, properties: { schema: { type: "object", description: "The JSON Schema, inline." }, schemaFile: { type: "string", description: "Path of a JSON Schema file (instead of `schema`)." }, value: { description: "The value to validate, inline." }, file: { type: "string", description: "Path of a JSON file to validate (instead of `value`)." }, failOnInvalid: { type: "boolean", description: "Exit with failure when invalid (default false: only set `valid=false`)." } } }, outputs: ["valid", "errors"], entry: "tasks/schema-validate/index.ts", digest: "sha256:0f8091ba34ce8ff9fb7c5462b3ce40766f00665198bea29c7aaaed959c708bf7" }, { name: "wait", version: "1.0.0", description: "Sleeps for a duration (e.g. to let a rollout settle), then succeeds.", inputs: { type: "object", additionalProperties: false, required: ["duration"], properties: { duration: { type: "string", pattern: "^[0-9]{1,9}(ms|s|m|h)$", description: "How long to wait: one number and a unit, e.g. 500ms, 2s, 10m, 1h." } } }, outputs: ["waitedMs"], entry: "tasks/wait/index.ts", digest: "sha256:9b98f5888e6637a1bc773f031dde3e55acf20eb98b22347e208e7685a09835ef" }];
   }
 });
 
@@ -37814,7 +37814,7 @@ function toFinding(error2, all, base) {
       onKey: true,
       hint: describeExpected(parent)
     });
-  if (error2.keyword === "not" && error2.schemaPath.endsWith("/Task/not"))
+  if (error2.keyword === "not" && parent.title === "ManifestTask" && !error2.schemaPath.includes("/dependentSchemas/"))
     return finding(Code.taskAction, "the task has none of `run`, `uses` or `image`", {
       hint: "add `run: <command>`, `uses: tasks/<name>@<version>` or `image: <image>`"
     });
@@ -37855,7 +37855,7 @@ function toFinding(error2, all, base) {
         `${JSON.stringify(error2.data)} is not allowed; expected one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`
       );
     case "pattern":
-      if (error2.schemaPath.startsWith("#/$defs/Duration/"))
+      if (parent.title === "ManifestDuration" || error2.schemaPath.startsWith("#/$defs/Duration/"))
         return finding(Code.invalidDuration, `invalid duration ${JSON.stringify(error2.data)}`, {
           hint: "write <integer><unit> parts with units ms, s, m, h, d, e.g. 500ms, 2s, 10m, 1h30m"
         });
@@ -42763,6 +42763,7 @@ function analyze(manifest, catalog) {
     models.map((m) => [m.id, { outputs: new Set(m.outputs), matrix: m.matrixKeys.length > 0 }])
   );
   const paramNames = new Set(Object.keys(params));
+  const noKeys = /* @__PURE__ */ new Set();
   const checkCondition = conditionChecker(paramTypes);
   const conditionCache = /* @__PURE__ */ new Map();
   const defaults = isRecord(spec.defaults) ? spec.defaults : {};
@@ -42784,7 +42785,7 @@ function analyze(manifest, catalog) {
     const context = {
       params: paramNames,
       tasks: taskInfo,
-      matrixKeys: new Set(model.matrixKeys),
+      matrixKeys: model.matrixKeys.length === 0 ? noKeys : new Set(model.matrixKeys),
       selfId: model.id,
       allowSecrets: true
     };
@@ -43045,11 +43046,19 @@ function userDataInOrder(value) {
   return value === void 0 || isCanonicalOrder(value);
 }
 function sealTask(task, ordered) {
-  task.definitionDigest = sha256(ordered ? JSON.stringify(task) : canonicalSlow(task));
-  return task;
+  const text = ordered ? JSON.stringify(task) : canonicalSlow(task);
+  task.definitionDigest = sha256(text);
+  const member = `,"declaredId":${JSON.stringify(task.declaredId)}`;
+  const at = text.indexOf(member) + member.length;
+  return `${text.slice(0, at)},"definitionDigest":${JSON.stringify(task.definitionDigest)}${text.slice(at)}`;
 }
-function planDigest(plan, ordered) {
-  return sha256(ordered ? JSON.stringify(plan) : canonicalSlow(plan));
+var tasksSentinel = "\uD800tasks";
+function planDigest(plan, ordered, taskTexts) {
+  if (!ordered) return sha256(canonicalSlow(plan));
+  const text = JSON.stringify({ ...plan, tasks: tasksSentinel });
+  const marker = '"tasks":"\\ud800tasks"';
+  const at = text.lastIndexOf(marker);
+  return sha256(`${text.slice(0, at)}"tasks":[${taskTexts.join(",")}]${text.slice(at + marker.length)}`);
 }
 
 // compiler/duration.ts
@@ -43115,7 +43124,9 @@ function buildPlan(manifest, models) {
     if (value === void 0) durations.set(text, value = parseDuration(text));
     return value;
   };
+  let sharedRetry;
   const tasks = [];
+  const taskTexts = [];
   let allOrdered = true;
   const edges = [];
   for (const i of order) {
@@ -43124,7 +43135,7 @@ function buildPlan(manifest, models) {
     const env = {};
     for (const [k, v] of Object.entries({ ...defaults.env, ...task.env })) env[k] = String(v);
     const action = actionOf(model, env);
-    const retry = mergeRetry(defaults.retry, task.retry, ms);
+    const retry = task.retry === void 0 ? sharedRetry ??= mergeRetry(defaults.retry, void 0, ms) : mergeRetry(defaults.retry, task.retry, ms);
     const cacheEnabled = task.cache?.never === true ? false : task.cache?.enabled ?? defaults.cache?.enabled ?? false;
     const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
     const timeout = task.timeout ?? defaults.timeout;
@@ -43151,7 +43162,8 @@ function buildPlan(manifest, models) {
     };
     const ordered = userDataInOrder(planTask.with) && userDataInOrder(planTask.env) && userDataInOrder(planTask.matrix);
     allOrdered &&= ordered;
-    tasks.push(sealTask(planTask, ordered));
+    taskTexts.push(sealTask(planTask, ordered));
+    tasks.push(planTask);
     for (const from of taskNeeds) edges.push({ from, to: id });
   }
   const plan = {
@@ -43186,7 +43198,7 @@ function buildPlan(manifest, models) {
     }
   };
   allOrdered &&= userDataInOrder(plan.params) && userDataInOrder(plan.workflow) && userDataInOrder(plan.policy);
-  plan.digest = planDigest(plan, allOrdered);
+  plan.digest = planDigest(plan, allOrdered, taskTexts);
   return plan;
 }
 function combinations(model) {
@@ -46040,8 +46052,9 @@ function compileManifest(source, options) {
   const text = decoded.text;
   const fast = parseFast(text);
   if (!fast.ok) {
-    const located = locate(text);
+    const limit = fast.code === Code.tooDeep || fast.code === Code.aliasLimit;
     const empty2 = /input is empty/.test(fast.reason);
+    const located = limit || empty2 ? locate("") : locate(text);
     const findings2 = empty2 ? [
       {
         code: Code.notAMapping,
@@ -46051,16 +46064,24 @@ function compileManifest(source, options) {
         pointer: "",
         offset: { start: 0, end: 0 }
       }
-    ] : located.syntax.length > 0 ? located.syntax : [
+    ] : !limit && located.syntax.length > 0 ? located.syntax : [
       {
         code: fast.code,
         severity: "error",
         message: fast.reason,
+        ...limit ? {
+          hint: `the limits are ${Limits.maxDepth} levels of nesting and ${Limits.maxAliases} aliases`
+        } : {},
         pointer: "",
-        offset: { start: fast.offset ?? 0, end: (fast.offset ?? 0) + 1 }
+        offset: { start: fast.offset ?? 0, end: fast.offset ?? 0 }
       }
     ];
-    return { diagnostics: finish(findings2.map((f) => located.place(f, options.file))) };
+    const place = limit ? offsetPlacer(text) : (f) => located.place(f, options.file);
+    return {
+      diagnostics: finish(
+        findings2.map((f) => ({ ...place(f), ...options.file === void 0 ? {} : { file: options.file } }))
+      )
+    };
   }
   const value = fast.value;
   const identity2 = identify(value);
@@ -46098,6 +46119,32 @@ function compileManifest(source, options) {
   }
   const diagnostics = findings.length === 0 ? [] : placeAll(text, findings, options.file);
   return { ...plan ? { plan } : {}, diagnostics, ...identity2 };
+}
+function offsetPlacer(text) {
+  const position = (offset) => {
+    let line = 1;
+    let lineStart = 0;
+    for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+      line++;
+      lineStart = i + 1;
+    }
+    return { line, column: offset - lineStart + 1 };
+  };
+  return (finding) => {
+    const start = position(finding.offset?.start ?? 0);
+    const end = position(finding.offset?.end ?? 0);
+    return {
+      code: finding.code,
+      severity: finding.severity,
+      message: finding.message,
+      ...finding.hint === void 0 ? {} : { hint: finding.hint },
+      pointer: finding.pointer,
+      line: start.line,
+      column: start.column,
+      endLine: end.line,
+      endColumn: end.column
+    };
+  };
 }
 function placeAll(text, findings, file) {
   const located = locate(text);
