@@ -58,6 +58,12 @@ describe('findManifests', () => {
     expect(() => findManifests(['src'], { cwd: root })).toThrow('no manifests found under src');
   });
 
+  it('resolves from cwd but displays relative to the root (the Action: GITHUB_WORKSPACE)', () => {
+    const root = tree(['svc/.maestro/workflows/a.yaml']);
+    const [file] = findManifests(['.'], { cwd: join(root, 'svc'), root });
+    expect(file!.display).toBe('svc/.maestro/workflows/a.yaml');
+  });
+
   it('shows paths outside the root as absolute', () => {
     const root = tree(['.maestro/workflows/a.yaml']);
     const other = tree(['.maestro/workflows/b.yaml']);
