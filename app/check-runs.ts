@@ -2,6 +2,9 @@ import type { Diagnostic } from '../core/index.ts';
 import type { GitHubClient } from './github-client.ts';
 import type { AppStore } from './app-store.ts';
 
+/** Marks a check-run create that was sent but whose id was not recorded yet. */
+const PENDING_CREATE = -1;
+
 /** GitHub accepts at most 50 annotations per create or update request. */
 export const ANNOTATIONS_PER_REQUEST = 50;
 /** GitHub truncates summary and text at 65535 characters; stay below. */
@@ -63,7 +66,7 @@ function clip(text: string): string {
 
 /**
  * Creates or updates the check run identified by `externalId` (find-or-create, so a redelivered
- * webhook or a retried handler never makes a second one), then sends the remaining annotations
+ * webhook, a retried handler or a restart after a crash never makes a second one), then sends the remaining annotations
  * in further updates of 50 each: GitHub appends annotations across updates, so none is dropped.
  * Returns the check run id and how many write requests it took.
  */
@@ -91,9 +94,14 @@ export async function writeCheckRun(
     ...(write.detailsUrl ? { details_url: write.detailsUrl } : {}),
   };
   const repo = { owner: client.owner, repo: client.repo };
-  let id = store.getCheckRunId(write.externalId) ?? (await findCheckRun(client, write));
+  // The store records a create before sending it (-1) and the id after. No record: nobody ever
+  // created this check run, so create. A -1 left behind by a crash: the create may have reached
+  // GitHub, so look for the external_id there before creating.
+  const known = store.getCheckRunId(write.externalId);
+  let id = known === PENDING_CREATE ? await findCheckRun(client, write) : known;
   let writes = 0;
   if (id === undefined) {
+    store.putCheckRunId(write.externalId, PENDING_CREATE);
     const created = await client.call(`create check run ${write.name}`, (octokit) =>
       octokit.rest.checks.create({ ...repo, head_sha: write.headSha, ...fields, output: output(batches[0]) }),
     );

@@ -1,5 +1,6 @@
 import type { Diagnostic, Plan } from '../core/index.ts';
 import { hasErrors } from '../core/index.ts';
+import type { Lru } from './lru.ts';
 import type { RepositorySnapshot } from './read-repository.ts';
 
 /** The compiler as the app uses it (compiler/index.ts `compileManifest`, bound to a catalog). */
@@ -11,34 +12,51 @@ export interface CompiledManifest {
   diagnostics: Diagnostic[];
 }
 
-/** Compiles every manifest of a snapshot; a throwing compiler becomes a diagnostic, not a crash. */
-export function compileSnapshot(snapshot: RepositorySnapshot, compile: CompileFn): CompiledManifest[] {
+/**
+ * Compiles every manifest of a snapshot; a throwing compiler becomes a diagnostic, not a crash.
+ * The compiler is pure, so results are cached by path and blob SHA (the same file at the same
+ * path compiles to the same plan on every branch and push).
+ */
+export function compileSnapshot(
+  snapshot: RepositorySnapshot,
+  compile: CompileFn,
+  cache?: Lru<CompiledManifest>,
+): CompiledManifest[] {
   return snapshot.manifests.map((file) => {
-    try {
-      const outcome = compile(Buffer.from(file.content, 'utf8'), file.path);
-      const diagnostics = outcome.diagnostics.map((d) => ({ ...d, file: d.file ?? file.path }));
-      return hasErrors(diagnostics) || !outcome.plan
-        ? { file: file.path, diagnostics }
-        : { file: file.path, plan: outcome.plan, diagnostics };
-    } catch (error) {
-      return {
-        file: file.path,
-        diagnostics: [
-          {
-            code: 'MS9002',
-            severity: 'error',
-            message: `the compiler failed on this file: ${(error as Error).message}`,
-            pointer: '',
-            file: file.path,
-            line: 1,
-            column: 1,
-            endLine: 1,
-            endColumn: 1,
-          },
-        ],
-      };
-    }
+    const key = `${file.path}\0${file.sha}`;
+    const cached = cache?.get(key);
+    if (cached) return cached;
+    const compiled = compileOne(file, compile);
+    cache?.set(key, compiled);
+    return compiled;
   });
+}
+
+function compileOne(file: { path: string; content: string }, compile: CompileFn): CompiledManifest {
+  try {
+    const outcome = compile(Buffer.from(file.content, 'utf8'), file.path);
+    const diagnostics = outcome.diagnostics.map((d) => ({ ...d, file: d.file ?? file.path }));
+    return hasErrors(diagnostics) || !outcome.plan
+      ? { file: file.path, diagnostics }
+      : { file: file.path, plan: outcome.plan, diagnostics };
+  } catch (error) {
+    return {
+      file: file.path,
+      diagnostics: [
+        {
+          code: 'MS9002',
+          severity: 'error',
+          message: `the compiler failed on this file: ${(error as Error).message}`,
+          pointer: '',
+          file: file.path,
+          line: 1,
+          column: 1,
+          endLine: 1,
+          endColumn: 1,
+        },
+      ],
+    };
+  }
 }
 
 /** Plans by workflow name (the last file wins if two declare one name; validation flags that). */

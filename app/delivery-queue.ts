@@ -9,9 +9,9 @@ export interface DeliveryQueueOptions {
 }
 
 /**
- * Processes stored deliveries after they were acknowledged. Deliveries for the same repository
- * run one after another (so two reviews on one pull request never race on its gate); different
- * repositories run concurrently. Handlers read current state from GitHub, so the order GitHub
+ * Processes stored deliveries after they were acknowledged. Deliveries about the same pull
+ * request, ref or run run one after another (so two reviews on one pull request never race on
+ * its gate); unrelated ones run concurrently. Handlers read current state from GitHub, so the order GitHub
  * delivered in does not matter for correctness, only for how soon the final state appears.
  */
 export class DeliveryQueue {
@@ -36,7 +36,7 @@ export class DeliveryQueue {
       this.#options.onError(delivery, error);
       return;
     }
-    const key = repositoryKey(payload);
+    const key = serialisationKey(payload);
     this.#inFlight += 1;
     const previous = this.#chains.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.#run(delivery, payload));
@@ -63,7 +63,24 @@ export class DeliveryQueue {
   }
 }
 
-function repositoryKey(payload: unknown): string {
-  const repo = (payload as { repository?: { full_name?: unknown } } | null)?.repository?.full_name;
-  return typeof repo === 'string' ? repo : '';
+interface KeyFields {
+  repository?: { full_name?: unknown };
+  pull_request?: { number?: unknown };
+  issue?: { number?: unknown };
+  ref?: unknown;
+  check_run?: { external_id?: unknown };
+}
+
+/**
+ * The serialisation key: deliveries about the same pull request (or issue), the same pushed ref,
+ * or the same run's check run are processed in order; unrelated ones run concurrently.
+ */
+export function serialisationKey(payload: unknown): string {
+  const p = (payload ?? {}) as KeyFields;
+  const repo = typeof p.repository?.full_name === 'string' ? p.repository.full_name : '';
+  const number = p.pull_request?.number ?? p.issue?.number;
+  if (typeof number === 'number') return `${repo}#${number}`;
+  if (typeof p.ref === 'string') return `${repo}@${p.ref}`;
+  if (typeof p.check_run?.external_id === 'string') return `${repo}:${p.check_run.external_id}`;
+  return repo;
 }

@@ -12,6 +12,7 @@ import {
 } from './compile-snapshot.ts';
 import { dispatchWorkflow, startRun, type DispatchContext, type Engines } from './dispatch-runs.ts';
 import { GitHubClient, type Octokit } from './github-client.ts';
+import { Lru } from './lru.ts';
 import { matchesRefFilter } from './match-trigger.ts';
 import { readRepositorySnapshot, type RepositorySnapshot } from './read-repository.ts';
 import { CANCEL_ACTION, RETRY_ACTION } from './render-run.ts';
@@ -47,6 +48,11 @@ const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
  */
 export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
   const refreshed = new Map<number, Octokit>();
+  // Content-addressed caches: git blobs by SHA, compile results by path and blob SHA.
+  const blobs = new Lru<string>(2000);
+  const compiledCache = new Lru<CompiledManifest>(2000);
+  const snapshotAt = (client: GitHubClient, sha: string) => readRepositorySnapshot(client, sha, blobs);
+  const compileAll = (snapshot: RepositorySnapshot) => compileSnapshot(snapshot, deps.compile, compiledCache);
   const clientFor = (payload: RepoPayload): GitHubClient => {
     const installationId = payload.installation?.id;
     if (installationId === undefined) throw new Error('the event carries no installation id');
@@ -71,8 +77,8 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
   };
 
   const validate = async (client: GitHubClient, sha: string) => {
-    const snapshot = await readRepositorySnapshot(client, sha);
-    const compiled = compileSnapshot(snapshot, deps.compile);
+    const snapshot = await snapshotAt(client, sha);
+    const compiled = compileAll(snapshot);
     deps.store.putPlanDigests(client.fullName, sha, digestsOf(compiled));
     const view = renderValidate(compiled);
     await writeCheckRun(client, deps.store, {
@@ -103,7 +109,7 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
   const digestsAt = (client: GitHubClient) => async (sha: string) => {
     const known = deps.store.getPlanDigests(client.fullName, sha);
     if (known) return known;
-    const compiled = compileSnapshot(await readRepositorySnapshot(client, sha), deps.compile);
+    const compiled = compileAll(await snapshotAt(client, sha));
     const digests = digestsOf(compiled);
     deps.store.putPlanDigests(client.fullName, sha, digests);
     return digests;
@@ -188,8 +194,8 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
       const client = clientFor(context.payload as unknown as RepoPayload);
       // The review event may be older than the pull request's current head: read the head now.
       const pr = await readPullRequest(client, context.payload.pull_request.number);
-      const snapshot = await readRepositorySnapshot(client, pr.head.sha);
-      const compiled = compileSnapshot(snapshot, deps.compile);
+      const snapshot = await snapshotAt(client, pr.head.sha);
+      const compiled = compileAll(snapshot);
       deps.store.putPlanDigests(client.fullName, pr.head.sha, digestsOf(compiled));
       await gate(client, pr, snapshot, compiled);
     },
@@ -269,7 +275,7 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
       );
       sha = branch.data.commit.sha;
     }
-    const compiled = compileSnapshot(await readRepositorySnapshot(client, sha), deps.compile);
+    const compiled = compileAll(await snapshotAt(client, sha));
     const wanted = match[1]!;
     const entry = [...plansByWorkflow(compiled)].find(
       ([key, { plan }]) => key === wanted || plan.workflow.name === wanted,

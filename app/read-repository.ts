@@ -1,8 +1,11 @@
 import type { GitHubClient } from './github-client.ts';
+import type { Lru } from './lru.ts';
 
 /** A manifest as read from the repository at one commit. */
 export interface RepositoryFile {
   path: string;
+  /** The git blob SHA: the content's address, so caches keyed by it never go stale. */
+  sha: string;
   content: string;
 }
 
@@ -18,19 +21,26 @@ export interface RepositorySnapshot {
 
 /**
  * Reads `.maestro/workflows/*.y(a)ml`, `.maestro/runbooks/*.y(a)ml` and CODEOWNERS at exactly
- * `sha` through the Git trees and blobs API: one tree call plus one blob call per file, and the
- * content is addressed by blob SHA, so what is compiled is what that commit holds.
+ * `sha` through the Git trees and blobs API: one tree call plus one blob call per file not yet
+ * in the blob cache. Content is addressed by blob SHA, so what is compiled is what that commit
+ * holds, and a cached blob can never be stale.
  */
-export async function readRepositorySnapshot(client: GitHubClient, sha: string): Promise<RepositorySnapshot> {
+export async function readRepositorySnapshot(
+  client: GitHubClient,
+  sha: string,
+  blobs?: Lru<string>,
+): Promise<RepositorySnapshot> {
   const tree = await client.call('read tree', (octokit) =>
     octokit.rest.git.getTree({ owner: client.owner, repo: client.repo, tree_sha: sha, recursive: 'true' }),
   );
-  const blobs = tree.data.tree.filter((entry) => entry.type === 'blob' && entry.path && entry.sha);
-  const manifestEntries = blobs.filter((entry) => MANIFEST_PATH.test(entry.path!));
-  const codeownersEntry = CODEOWNERS_PATHS.map((path) => blobs.find((entry) => entry.path === path)).find(
+  const entries = tree.data.tree.filter((entry) => entry.type === 'blob' && entry.path && entry.sha);
+  const manifestEntries = entries.filter((entry) => MANIFEST_PATH.test(entry.path!));
+  const codeownersEntry = CODEOWNERS_PATHS.map((path) => entries.find((entry) => entry.path === path)).find(
     Boolean,
   );
   const read = async (path: string, blobSha: string): Promise<RepositoryFile> => {
+    const cached = blobs?.get(blobSha);
+    if (cached !== undefined) return { path, sha: blobSha, content: cached };
     const blob = await client.call(`read ${path}`, (octokit) =>
       octokit.rest.git.getBlob({ owner: client.owner, repo: client.repo, file_sha: blobSha }),
     );
@@ -38,7 +48,8 @@ export async function readRepositorySnapshot(client: GitHubClient, sha: string):
       blob.data.encoding === 'base64'
         ? Buffer.from(blob.data.content, 'base64').toString('utf8')
         : blob.data.content;
-    return { path, content };
+    blobs?.set(blobSha, content);
+    return { path, sha: blobSha, content };
   };
   const manifests = await Promise.all(manifestEntries.map((entry) => read(entry.path!, entry.sha!)));
   manifests.sort((a, b) => a.path.localeCompare(b.path));

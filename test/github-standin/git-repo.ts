@@ -78,6 +78,36 @@ export class TestRepository {
     return git(this.#work, ['rev-parse', 'HEAD']);
   }
 
+  /**
+   * Appends `count` commits to `branch` in the bare repository with one `git fast-import` (each
+   * changes `path` to a unique line), starting from `from`. Returns their SHAs, oldest first.
+   */
+  fastCommits(options: {
+    branch: string;
+    from: string;
+    count: number;
+    path: string;
+    login: string;
+  }): string[] {
+    const who = `${options.login} <${options.login}@users.noreply.github.com> 1767225600 +0000`;
+    const parts: string[] = [];
+    for (let i = 0; i < options.count; i += 1) {
+      const message = `bench ${i}`;
+      const content = `line ${i}\n`;
+      parts.push(
+        `commit refs/heads/${options.branch}\nauthor ${who}\ncommitter ${who}\ndata ${Buffer.byteLength(message)}\n${message}\n` +
+          (i === 0 ? `from ${options.from}\n` : '') +
+          `M 100644 inline ${options.path}\ndata ${Buffer.byteLength(content)}\n${content}\n`,
+      );
+    }
+    execFileSync('git', ['fast-import', '--quiet'], { cwd: this.bareDir, input: parts.join('') });
+    return git(this.bareDir, [
+      'rev-list',
+      '--reverse',
+      `${options.from}..refs/heads/${options.branch}`,
+    ]).split('\n');
+  }
+
   #hasHead(): boolean {
     try {
       git(this.#work, ['rev-parse', '--verify', '-q', 'HEAD']);

@@ -44,6 +44,8 @@ export interface StandInCheckRun {
   annotations: Record<string, unknown>[];
   actions: Record<string, unknown>[];
   writes: number;
+  /** When the first write (the create) arrived: epoch ms with sub-millisecond precision. */
+  createdAt: number;
 }
 
 export interface RecordedRequest {
@@ -84,6 +86,7 @@ export class GitHubStandIn {
   readonly #check = new OpenApiCheck();
   readonly #tokens = new Map<string, { installationId: number; expiresAt: number }>();
   readonly #faults: Fault[] = [];
+  readonly #objects = new Map<string, unknown>();
   readonly #appId: string;
   readonly #publicKey: KeyObject;
   #server: Server | undefined;
@@ -151,6 +154,8 @@ export class GitHubStandIn {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://standin.local');
+    // GitHub Enterprise Server serves the same API under /api/v3 (probot's GHE_HOST).
+    if (url.pathname.startsWith('/api/v3/')) url.pathname = url.pathname.slice('/api/v3'.length);
     const method = req.method ?? 'GET';
     const raw = await readAll(req);
     let body: unknown;
@@ -217,6 +222,28 @@ export class GitHubStandIn {
     return String(payload.iss) === this.#appId && (payload.exp ?? 0) * 1000 > Date.now();
   }
 
+  /**
+   * Git objects named by full SHA never change, so their listings are cached (only full 40-hex
+   * names: a branch name must be resolved each time).
+   */
+  #objectCache<T>(key: string, read: () => T | undefined): T | undefined {
+    if (!/:[0-9a-f]{40}$/.test(key)) return read();
+    if (this.#objects.has(key)) return this.#objects.get(key) as T;
+    const value = read();
+    if (value !== undefined) this.#objects.set(key, value);
+    return value;
+  }
+
+  /** Reads trees of these commits ahead of time (benchmarks: keep git spawns out of the timing). */
+  preloadTrees(repoKey: string, shas: readonly string[]): void {
+    const repo = this.repos.get(repoKey);
+    if (!repo) throw new Error(`no repository ${repoKey}`);
+    for (const sha of shas)
+      this.#objectCache(`tree:${sha}`, () =>
+        safeGit(repo.bareDir, ['ls-tree', '-r', '-t', '--full-tree', '-l', sha]),
+      );
+  }
+
   #repo(params: Record<string, string>): StandInRepo | undefined {
     return this.repos.get(`${params.owner}/${params.repo}`);
   }
@@ -248,7 +275,9 @@ export class GitHubStandIn {
       case 'git/get-tree': {
         if (!repo) return notFound;
         const sha = params.tree_sha!;
-        const listing = safeGit(repo.bareDir, ['ls-tree', '-r', '-t', '--full-tree', '-l', sha]);
+        const listing = this.#objectCache(`tree:${sha}`, () =>
+          safeGit(repo.bareDir, ['ls-tree', '-r', '-t', '--full-tree', '-l', sha]),
+        );
         if (listing === undefined) return notFound;
         const tree = listing
           .split('\n')
@@ -269,7 +298,9 @@ export class GitHubStandIn {
       }
       case 'git/get-blob': {
         if (!repo) return notFound;
-        const content = safeGitBuffer(repo.bareDir, ['cat-file', 'blob', params.file_sha!]);
+        const content = this.#objectCache(`blob:${params.file_sha}`, () =>
+          safeGitBuffer(repo.bareDir, ['cat-file', 'blob', params.file_sha!]),
+        );
         if (content === undefined) return notFound;
         return [
           200,
@@ -285,7 +316,9 @@ export class GitHubStandIn {
       }
       case 'repos/get-commit': {
         if (!repo) return notFound;
-        const info = safeGit(repo.bareDir, ['log', '-1', '--format=%H%n%ae%n%ce', params.ref!]);
+        const info = this.#objectCache(`commit:${params.ref}`, () =>
+          safeGit(repo.bareDir, ['log', '-1', '--format=%H%n%ae%n%ce', params.ref!]),
+        );
         if (info === undefined) return notFound;
         const [sha, authorEmail, committerEmail] = info.split('\n');
         return [
@@ -347,6 +380,7 @@ export class GitHubStandIn {
           annotations: [],
           actions: [],
           writes: 0,
+          createdAt: performance.timeOrigin + performance.now(),
         };
         this.checkRuns.push(run);
         applyCheckRun(run, body);
@@ -360,7 +394,12 @@ export class GitHubStandIn {
       }
       case 'checks/list-for-ref': {
         const name = url.searchParams.get('check_name');
-        const sha = repo ? safeGit(repo.bareDir, ['rev-parse', params.ref!]) : undefined;
+        const ref = params.ref!;
+        const sha = /^[0-9a-f]{40}$/.test(ref)
+          ? ref
+          : repo
+            ? safeGit(repo.bareDir, ['rev-parse', ref])
+            : undefined;
         const runs = this.checkRuns.filter(
           (r) => r.repo === repoKey && r.head_sha === sha && (!name || r.name === name),
         );
