@@ -8,7 +8,7 @@ import { findCycles, topologicalOrder } from './dag.ts';
 import { forEachTemplate, scanTemplate } from './expressions.ts';
 import type { Finding } from './finding.ts';
 import { pointerOf } from './finding.ts';
-import { Limits } from './limits.ts';
+import { Limits, reservedKeys } from './limits.ts';
 import { resolveUses, withValidator } from './resolve-catalog.ts';
 
 /** A declared task after checking: what the planner needs. */
@@ -59,6 +59,16 @@ export function analyze(
     if (!isRecord(raw) || typeof raw.id !== 'string') return;
     const id = raw.id;
     const at = (...tokens: (string | number)[]) => pointerOf('spec', 'tasks', index, ...tokens);
+    if (
+      reservedKeys.has(id) ||
+      (Array.isArray(raw.outputs) && raw.outputs.some((o) => reservedKeys.has(String(o))))
+    )
+      findings.push({
+        code: Code.reservedKey,
+        severity: 'error',
+        message: `\`${reservedKeys.has(id) ? id : 'outputs'}\` uses a reserved name (__proto__, constructor, prototype)`,
+        pointer: at(reservedKeys.has(id) ? 'id' : 'outputs'),
+      });
     if (byId.has(id)) {
       findings.push({
         code: Code.duplicateTaskId,

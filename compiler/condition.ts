@@ -11,16 +11,21 @@ import type { ExpressionScope } from './render.ts';
 export function evaluateCondition(cel: string, scope: ExpressionScope): boolean {
   let result: unknown;
   try {
-    result = evaluate(
-      cel,
-      toCel({
-        params: scope.params,
-        tasks: scope.tasks ?? {},
-        matrix: scope.matrix ?? {},
-        run: scope.run ?? {},
-        workload: scope.workload ?? {},
-      }) as Record<string, unknown>,
-    );
+    // Null-prototype maps: ids and output names are data and must never reach a prototype.
+    const tasks: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const [id, task] of Object.entries(scope.tasks ?? {})) {
+      const outputs: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      for (const [name, value] of Object.entries(task.outputs))
+        outputs[name] = value === 'true' ? true : value === 'false' ? false : value;
+      tasks[id] = { outputs };
+    }
+    const context = toCel({
+      params: scope.params,
+      matrix: scope.matrix ?? {},
+      run: scope.run ?? {},
+      workload: scope.workload ?? {},
+    }) as Record<string, unknown>;
+    result = evaluate(cel, { ...context, tasks });
   } catch (error) {
     throw new ConditionError(`condition ${JSON.stringify(cel)} failed: ${firstLine(error)}`, {
       cause: error,
@@ -31,13 +36,13 @@ export function evaluateCondition(cel: string, scope: ExpressionScope): boolean 
   return result;
 }
 
-function toCel(value: unknown, inOutputs = false): unknown {
+/** CEL ints are bigints: JSON integers become ints, other numbers stay doubles. */
+function toCel(value: unknown): unknown {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
-  if (inOutputs && (value === 'true' || value === 'false')) return value === 'true';
   if (Array.isArray(value)) return value.map((v) => toCel(v));
   if (value !== null && typeof value === 'object') {
     const out = new Map<string, unknown>();
-    for (const [k, v] of Object.entries(value)) out.set(k, toCel(v, k === 'outputs' || inOutputs));
+    for (const [k, v] of Object.entries(value)) out.set(k, toCel(v));
     return Object.fromEntries(out);
   }
   return value;

@@ -62,6 +62,14 @@ describe('hostile input', () => {
     expect((Object.prototype as Record<string, unknown>).x).toBeUndefined();
   });
 
+  it('reserved names as task ids or output names are refused too', () => {
+    const text = valid
+      .replace('id: a', 'id: __proto__')
+      .replace('run: echo', 'run: echo\n      outputs: [constructor]');
+    expect(codes(text)).toEqual(['MS0008']);
+    expect(codes(valid.replace('run: echo', 'run: echo\n      outputs: [prototype]'))).toEqual(['MS0008']);
+  });
+
   it('duplicate keys are an error at the second key', () => {
     const result = compile(valid.replace('run: echo', 'run: echo\n      run: again'));
     expect(result.diagnostics).toMatchObject([{ code: 'MS0004', line: 8, column: 7 }]);
