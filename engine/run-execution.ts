@@ -176,6 +176,7 @@ export class RunExecution {
     const time = this.ctx.clock.now();
     this.ctx.store.transitionRun(this.runId, from, to, reason, by, time);
     this.#run = this.ctx.store.getRun(this.runId);
+    this.ctx.logger.info({ runId: this.runId, from, to, reason, by }, 'run transition');
     this.ctx.emit({ type: 'run', runId: this.runId, from, to, reason, by, time });
   }
 

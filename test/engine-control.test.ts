@@ -156,6 +156,32 @@ describe('engine control', () => {
     store.close();
   });
 
+  it('cancels a run that no engine is executing directly in the store', async () => {
+    const dataDir = tempDir();
+    const { engine, store } = setup({}, dataDir);
+    const runId = engine.submit(planOf([shellTask('a', 'true'), shellTask('b', 'true', { needs: ['a'] })]));
+    const cancel = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['runs', 'cancel', runId, '--format', 'json'], cancel)).toBe(0);
+    expect(JSON.parse(cancel.out)).toMatchObject({
+      id: runId,
+      status: 'cancelled',
+      cancelRequestedBy: 'user:tester',
+    });
+    expect(store.listTasks(runId).map((t) => t.state)).toEqual(['cancelled', 'cancelled']);
+    expect((await engine.execute(runId)).status).toBe('cancelled');
+    const list = io({ MAESTRO_DATA_DIR: dataDir });
+    await runCli(
+      ['runs', 'list', '--status', 'cancelled', '--since', '2000-01-01', '--format', 'json'],
+      list,
+    );
+    expect(JSON.parse(list.out).map((r: { id: string }) => r.id)).toEqual([runId]);
+    const none = io({ MAESTRO_DATA_DIR: dataDir });
+    await runCli(['runs', 'list', '--until', '2000-01-01', '--format', 'json'], none);
+    expect(JSON.parse(none.out)).toEqual([]);
+    const bad = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['runs', 'list', '--status', 'exploded'], bad)).toBe(2);
+  });
+
   it('passes secrets from a secrets file to tasks and redacts them', async () => {
     const dataDir = tempDir();
     const secrets = join(dataDir, 'dev.env');
