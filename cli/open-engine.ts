@@ -7,7 +7,7 @@ import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenan
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { evaluateCondition, renderTemplate } from '../compiler/index.ts';
 import { createEngine, openStore, type Engine, type ExpressionScope, type Store } from '../engine/index.ts';
-import { baseEnvFrom, createLocalRunner } from '../runners/local/index.ts';
+import { baseEnvFrom, createLocalRunner } from '../runners/index.ts';
 import { loadSecrets, resolveDataDir } from './config.ts';
 import type { CliIo } from './io.ts';
 import { createTracing, type CliTracing } from './tracing.ts';

@@ -5,11 +5,10 @@
 import { Reason, describeError, type AttemptEvidence } from '../core/index.ts';
 import { digestArtifacts } from './artifacts.ts';
 import { inputDigests } from './dispatch.ts';
-import type { AttemptInfo } from './run-attempt.ts';
-import type { RunExecution } from './run-execution.ts';
+import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 
 export async function attestAttempt(
-  exec: RunExecution,
+  exec: AttemptHost,
   taskId: string,
   info: AttemptInfo,
   end: {
@@ -60,7 +59,7 @@ export async function attestAttempt(
   }
 }
 
-export async function attestRunEnd(exec: RunExecution): Promise<void> {
+export async function attestRunEnd(exec: AttemptHost): Promise<void> {
   const { attestor, store, clock } = exec.ctx;
   if (!attestor) return;
   const run = exec.run;

@@ -1,10 +1,10 @@
 /** Copies an attempt's log lines into the store in small batches, redacting them again first. */
 import type { RunnerHandle } from '../core/index.ts';
-import type { RunExecution } from './run-execution.ts';
+import type { AttemptHost } from './attempt-host.ts';
 import type { StoredLogLine } from './store/store.ts';
 
 export async function pumpLogs(
-  exec: RunExecution,
+  exec: AttemptHost,
   taskId: string,
   attempt: number,
   handle: RunnerHandle,

@@ -3,9 +3,9 @@
  * reasons in the task's log; a throw -> blocked_by_policy (policy_unavailable): fail closed.
  */
 import { Reason, TaskState, describeError, type PolicyInput } from '../core/index.ts';
-import type { RunExecution } from './run-execution.ts';
+import type { AttemptHost } from './attempt-host.ts';
 
-function targetHosts(exec: RunExecution, taskId: string): string[] {
+function targetHosts(exec: AttemptHost, taskId: string): string[] {
   const plan = exec.planTask(taskId);
   if (plan.action.type !== 'catalog') return [];
   const action = plan.action;
@@ -23,7 +23,7 @@ function targetHosts(exec: RunExecution, taskId: string): string[] {
   return hosts;
 }
 
-export function policyInputFor(exec: RunExecution, taskId: string): PolicyInput {
+export function policyInputFor(exec: AttemptHost, taskId: string): PolicyInput {
   const plan = exec.planTask(taskId);
   const run = exec.run;
   const input: PolicyInput = {
@@ -54,7 +54,7 @@ export function policyInputFor(exec: RunExecution, taskId: string): PolicyInput 
 }
 
 export async function checkPolicy(
-  exec: RunExecution,
+  exec: AttemptHost,
   taskId: string,
   attempt: number,
 ): Promise<{ allowed: boolean; decisionIds: string[] }> {

@@ -20,30 +20,18 @@ import {
 } from '../core/index.ts';
 import { copyArtifacts } from './artifacts.ts';
 import { attestAttempt } from './attest.ts';
-import { cacheKeyOf, inputDigests, resolveTask, type ResolvedTask } from './dispatch.ts';
+import { cacheKeyOf, resolveTask, type ResolvedTask } from './dispatch.ts';
 import { LeaseLostError } from './errors.ts';
 import { checkPolicy } from './policy-check.ts';
 import { createRedactor, redactRecord } from './redact.ts';
-import type { RunExecution } from './run-execution.ts';
+import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { pumpLogs } from './log-pump.ts';
 
 function safeSegment(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
-export interface AttemptInfo {
-  attempt: number;
-  attemptId: string;
-  workDir: string;
-  artifactsDir: string;
-  startedAt: number;
-  cacheKey: string | null;
-  decisionIds: string[];
-  resolved: ResolvedTask;
-  redact: (text: string) => string;
-}
-
-export async function runAttempt(exec: RunExecution, taskId: string): Promise<void> {
+export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const { ctx } = exec;
   const by = `engine:${ctx.owner}`;
   const task = exec.task(taskId);
@@ -205,7 +193,7 @@ export async function runAttempt(exec: RunExecution, taskId: string): Promise<vo
 }
 
 /** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */
-function isBreakerFailure(exec: RunExecution, taskId: string, result: AttemptResult): boolean {
+function isBreakerFailure(exec: AttemptHost, taskId: string, result: AttemptResult): boolean {
   if (result.outcome === AttemptOutcome.runnerError) return true;
   const action = exec.planTask(taskId).action.type;
   const shared = action === 'catalog' || action === 'container';
@@ -213,7 +201,7 @@ function isBreakerFailure(exec: RunExecution, taskId: string, result: AttemptRes
 }
 
 async function execute(
-  exec: RunExecution,
+  exec: AttemptHost,
   taskId: string,
   info: AttemptInfo,
   token: number,
@@ -294,7 +282,7 @@ async function execute(
 }
 
 function storeCacheEntry(
-  exec: RunExecution,
+  exec: AttemptHost,
   taskId: string,
   info: AttemptInfo,
   outputs: Record<string, string>,
@@ -314,7 +302,7 @@ function storeCacheEntry(
 }
 
 /** The task transition that follows an attempt's result, stored with the result. */
-function nextTransition(exec: RunExecution, taskId: string, info: AttemptInfo, result: AttemptResult) {
+function nextTransition(exec: AttemptHost, taskId: string, info: AttemptInfo, result: AttemptResult) {
   const by = `engine:${exec.ctx.owner}`;
   const detail = result.message ? info.redact(result.message) : undefined;
   if (result.outcome === AttemptOutcome.succeeded)
@@ -358,5 +346,3 @@ function finalFor(result: AttemptResult): { state: TaskState; reason: Reason } {
       };
   }
 }
-
-export { inputDigests };

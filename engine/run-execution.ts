@@ -25,6 +25,7 @@ import type { Scheduler } from './scheduler.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
 import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
 import { attestRunEnd } from './attest.ts';
+import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
 
 const failedStates: ReadonlySet<TaskState> = new Set([
   TaskState.failed,
@@ -33,7 +34,7 @@ const failedStates: ReadonlySet<TaskState> = new Set([
   TaskState.blockedByPolicy,
 ]);
 
-export class RunExecution {
+export class RunExecution implements AttemptHost {
   readonly ctx: EngineContext;
   readonly runId: string;
   readonly #scheduler: Scheduler;
@@ -216,7 +217,7 @@ export class RunExecution {
     by: string,
     patch?: TaskPatch,
     detail?: string,
-  ): { write: TaskTransitionWrite; commit(): void } {
+  ): PreparedTransition {
     const current = this.task(taskId);
     assertTaskTransition(current.state, to);
     const time = this.ctx.clock.now();

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import type { Clock, Plan, PlanTask, Runner, RunnerStartRequest } from '../../core/index.ts';
 import { evaluateCondition, renderTemplate, type ExpressionScope } from '../../compiler/index.ts';
 import type { Expressions } from '../../engine/index.ts';
-import { createLocalRunner } from '../../runners/local/index.ts';
+import { createLocalRunner } from '../../runners/index.ts';
 import { digestOf } from '../../core/index.ts';
 
 export function tempDir(prefix = 'maestro-engine-'): string {

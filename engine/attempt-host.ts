@@ -1,0 +1,61 @@
+/**
+ * What an attempt (run-attempt, policy-check, attest, log-pump) needs from the run executing it.
+ * RunExecution implements it; keeping it apart keeps the engine's files free of import cycles.
+ */
+import type { PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
+import type { EngineContext } from './context.ts';
+import type { DispatchContext, ResolvedTask } from './dispatch.ts';
+import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+
+export interface AttemptInfo {
+  attempt: number;
+  attemptId: string;
+  workDir: string;
+  artifactsDir: string;
+  startedAt: number;
+  cacheKey: string | null;
+  decisionIds: string[];
+  resolved: ResolvedTask;
+  redact: (text: string) => string;
+}
+
+export interface PreparedTransition {
+  write: TaskTransitionWrite;
+  commit(): void;
+}
+
+export interface AttemptHost {
+  readonly ctx: EngineContext;
+  readonly runId: string;
+  readonly run: RunRecord;
+  readonly stopping: { by: string; reason: string } | undefined;
+  task(taskId: string): TaskRecord;
+  planTask(taskId: string): PlanTask;
+  dispatchContext(): DispatchContext;
+  taskCancelledBy(taskId: string): string | undefined;
+  registerHandle(taskId: string, handle: RunnerHandle | undefined): void;
+  transitionTask(
+    taskId: string,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    patch?: TaskPatch,
+    detail?: string,
+  ): void;
+  prepareTransition(
+    taskId: string,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    patch?: TaskPatch,
+    detail?: string,
+  ): PreparedTransition;
+  decideAfterAttempt(
+    taskId: string,
+    retryable: boolean,
+    final: { state: TaskState; reason: Reason; detail?: string },
+  ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
+  afterRetryScheduled(taskId: string): void;
+  taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): void;
+  runLog(stream: Stream, text: string): void;
+}
