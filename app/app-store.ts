@@ -52,6 +52,8 @@ export interface AppStore {
   putCheckRunId(externalId: string, checkRunId: number): void;
   putAttestation(attestation: StoredAttestation): void;
   findAttestation(repo: string, workflow: string, planDigest: string): StoredAttestation | undefined;
+  /** Withdraws an attestation issued from this pull request (its gate is no longer satisfied). */
+  revokeAttestation(repo: string, workflow: string, planDigest: string, pullRequest: number): boolean;
   /** Plan digests by workflow key at a commit, recorded whenever a commit's manifests compile. */
   putPlanDigests(repo: string, sha: string, digests: Record<string, string>): void;
   getPlanDigests(repo: string, sha: string): Record<string, string> | undefined;
@@ -105,6 +107,9 @@ export function openAppStore(dataDir: string): AppStore {
   );
   const upsertDigests = db.prepare('INSERT OR REPLACE INTO plan_digests VALUES (?, ?, ?)');
   const selectDigests = db.prepare('SELECT digests FROM plan_digests WHERE repo = ? AND sha = ?');
+  const deleteAttestation = db.prepare(
+    'DELETE FROM attestations WHERE repo = ? AND workflow = ? AND plan_digest = ? AND pull_request = ?',
+  );
   const upsertRun = db.prepare('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)');
   const selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
   return {
@@ -157,6 +162,8 @@ export function openAppStore(dataDir: string): AppStore {
         issuedAt: Number(row.issued_at),
       };
     },
+    revokeAttestation: (repo, workflow, planDigest, pullRequest) =>
+      deleteAttestation.run(repo, workflow, planDigest, pullRequest).changes > 0,
     putPlanDigests: (repo, sha, digests) => void upsertDigests.run(repo, sha, JSON.stringify(digests)),
     getPlanDigests: (repo, sha) => {
       const row = selectDigests.get(repo, sha);

@@ -92,6 +92,8 @@ export async function evaluateApprovalGate(
     });
     const gate: WorkflowGate = { workflow: g.workflow, file: g.file, digest: g.plan.digest, result };
     if (result.satisfied) gate.attestationDigest = await attest(ctx, pr, g.workflow, g.plan.digest, result);
+    // Approval withdrawn (changes requested, dismissed, reviewer lost access): so is the attestation.
+    else ctx.store.revokeAttestation(client.fullName, g.workflow, g.plan.digest, pr.number);
     gates.push(gate);
   }
   await writeApprovalCheck(ctx, pr, gates);

@@ -167,22 +167,41 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     expect(approved!.conclusion).toBe('success');
     expect(approved!.output.summary).toContain('| 2 | 2 (@bob, @carol) |');
     const digest = digestIn(approved!.output.summary!);
-    const attestation = h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)!;
-    expect(attestation.approvers).toEqual(['bob', 'carol']);
+    const first = h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)!;
+    expect(first.approvers).toEqual(['bob', 'carol']);
     expect(
-      checkApproval(attestation.bundle, h.runtime.signer.publicKeyPem!, {
+      checkApproval(first.bundle, h.runtime.signer.publicKeyPem!, {
         repository: REPO_KEY,
         workflow: 'demo/deploy',
         planDigest: digest,
       }),
     ).toBeUndefined();
     expect(
-      checkApproval(attestation.bundle, h.runtime.signer.publicKeyPem!, {
+      checkApproval(first.bundle, h.runtime.signer.publicKeyPem!, {
         repository: REPO_KEY,
         workflow: 'demo/deploy',
         planDigest: `sha256:${'0'.repeat(64)}`,
       }),
     ).toMatch(/another plan/);
+
+    // Carol then requests changes: the gate reopens and the attestation is withdrawn.
+    h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'CHANGES_REQUESTED', rebased, 12));
+    await h.deliver(
+      'pull_request_review',
+      h.reviewPayload('submitted', { number: 7, headSha: rebased, author: 'alice' }, 'carol'),
+    );
+    await h.idle();
+    expect(approved!.conclusion).toBe('action_required');
+    expect(h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)).toBeUndefined();
+    // ...and approves again: a fresh attestation for the same digest.
+    h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'APPROVED', rebased, 13));
+    await h.deliver(
+      'pull_request_review',
+      h.reviewPayload('submitted', { number: 7, headSha: rebased, author: 'alice' }, 'carol'),
+    );
+    await h.idle();
+    expect(approved!.conclusion).toBe('success');
+    const attestation = h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)!;
 
     // Merge: main fast-forwards to the approved head; the push dispatches the gated workflow.
     h.repo.commit({ branch: 'main', from: rebased, login: 'carol', files: {} });
