@@ -153,17 +153,23 @@ export function createEngine(options: EngineOptions): Engine {
     takeRunLease(runId);
     const exec = new RunExecution(ctx, run, scheduler);
     executing.set(runId, exec);
+    // Renew the run lease at a third of its life; look for a cancel asked by another process
+    // every second (a cheap read), so `maestro runs cancel` takes effect promptly.
+    let lastRenew = clock.now();
     const heartbeat = setInterval(
       () => {
         try {
-          store.acquireLease(`run:${runId}`, ctx.owner, clock.now(), ctx.leaseMs);
-          const by = store.getRun(runId).cancelRequestedBy;
+          if (clock.now() - lastRenew >= ctx.leaseMs / 3) {
+            store.acquireLease(`run:${runId}`, ctx.owner, clock.now(), ctx.leaseMs);
+            lastRenew = clock.now();
+          }
+          const by = store.runCancelRequestedBy(runId);
           if (by) void exec.stop(by, 'cancel_requested');
         } catch (error) {
           ctx.logger.error({ runId, err: String(error) }, 'run heartbeat failed');
         }
       },
-      Math.max(50, Math.floor(ctx.leaseMs / 3)),
+      Math.min(1000, Math.max(50, Math.floor(ctx.leaseMs / 3))),
     );
     const onAbort = () => void exec.stop('signal', 'cancel_requested');
     opts.signal?.addEventListener('abort', onAbort, { once: true });

@@ -183,6 +183,8 @@ export interface Store {
   /** Compare-and-set: throws StaleStateError when the run is not in `from`. */
   transitionRun(runId: string, from: RunState, to: RunState, reason: Reason, by: string, time: number): void;
   requestRunCancel(runId: string, by: string): void;
+  /** Who asked to cancel the run, if anyone (cheap: polled by the executing engine). */
+  runCancelRequestedBy(runId: string): string | null;
   clearRunCancel(runId: string): void;
   listTasks(runId: string): TaskRecord[];
   getTask(runId: string, taskId: string): TaskRecord;

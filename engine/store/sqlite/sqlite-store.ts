@@ -174,6 +174,12 @@ export class SqliteStore implements Store {
       throw new RunNotFoundError(runId);
   }
 
+  runCancelRequestedBy(runId: string): string | null {
+    const row = this.#get('SELECT cancel_requested_by AS by FROM runs WHERE id = ?', runId);
+    if (!row) throw new RunNotFoundError(runId);
+    return row.by === null ? null : String(row.by);
+  }
+
   clearRunCancel(runId: string): void {
     this.#run('UPDATE runs SET cancel_requested_by = NULL WHERE id = ?', runId);
   }
