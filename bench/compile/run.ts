@@ -2,13 +2,14 @@
 // time of the same file (js-yaml load, the floor) against the full compile, medians of several runs.
 // Run: node bench/compile/run.ts   (records nothing by itself; copy the table into RESULTS.md)
 import { load } from 'js-yaml';
+import { parseDocument } from 'yaml';
 import { compileManifest } from '../../compiler/index.ts';
 import { loadBuiltinCatalog } from '../../tasks/index.ts';
 import { generateManifest } from './generate.ts';
 
 const catalog = await loadBuiltinCatalog();
 const sizes = [500, 5_000, 50_000];
-const runs = (n: number) => (n >= 50_000 ? 5 : 11);
+const runs = (n: number) => (n >= 50_000 ? 5 : 15);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -23,9 +24,9 @@ function time(fn: () => unknown): number {
 
 console.log(`node ${process.version}, ${new Date().toISOString()}`);
 console.log(
-  '| tasks | file KB | parse floor (js-yaml load) ms | full compile ms | ratio | compile µs/task |',
+  '| tasks | file KB | parse floor: js-yaml load (ms) | full compile (ms) | ratio | compile µs/task | yaml parseDocument (ms) |',
 );
-console.log('|---:|---:|---:|---:|---:|---:|');
+console.log('|---:|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
   const text = generateManifest(size);
   const check = compileManifest(text, { catalog });
@@ -38,13 +39,15 @@ for (const size of sizes) {
   }
   const parse: number[] = [];
   const compile: number[] = [];
+  const positional: number[] = [];
   for (let i = 0; i < runs(size); i++) {
     parse.push(time(() => load(text)));
     compile.push(time(() => compileManifest(text, { catalog })));
+    if (i < 3) positional.push(time(() => parseDocument(text)));
   }
   const p = median(parse);
   const c = median(compile);
   console.log(
-    `| ${size} | ${(text.length / 1024).toFixed(0)} | ${p.toFixed(1)} | ${c.toFixed(1)} | ${(c / p).toFixed(2)} | ${((c * 1000) / size).toFixed(1)} |`,
+    `| ${size} | ${(text.length / 1024).toFixed(0)} | ${p.toFixed(1)} | ${c.toFixed(1)} | ${(c / p).toFixed(2)} | ${((c * 1000) / size).toFixed(1)} | ${median(positional).toFixed(1)} |`,
   );
 }
