@@ -43,26 +43,43 @@ export interface LiveView {
   close(): void;
 }
 
+/** Above this many tasks the terminal view shows counts and the active tasks only. */
+const fullTableLimit = 30;
+
 export function createLiveView(io: CliIo, taskIds: string[], now: () => number = Date.now): LiveView {
   const rows = new Map<string, Row>(taskIds.map((id) => [id, { id, state: 'queued', attempt: 0 }]));
   const width = Math.min(48, Math.max(4, ...taskIds.map((id) => id.length)));
   let drawn = 0;
 
-  const render = (): string => {
-    const lines = [...rows.values()].map((r) => {
-      const end = r.endedAt ?? (r.state === 'running' ? now() : undefined);
-      const took = r.startedAt !== undefined && end !== undefined ? duration(end - r.startedAt) : '';
-      const attempt = r.attempt > 1 ? `#${r.attempt}` : '';
-      return `${symbols[r.state] ?? '·'} ${r.id.padEnd(width)}  ${r.state.padEnd(18)} ${attempt.padEnd(4)} ${took}`;
-    });
-    return lines.join('\n') + '\n';
+  const line = (r: Row): string => {
+    const end = r.endedAt ?? (r.state === 'running' ? now() : undefined);
+    const took = r.startedAt !== undefined && end !== undefined ? duration(end - r.startedAt) : '';
+    const attempt = r.attempt > 1 ? `#${r.attempt}` : '';
+    return `${symbols[r.state] ?? '·'} ${r.id.padEnd(width)}  ${r.state.padEnd(18)} ${attempt.padEnd(4)} ${took}`;
+  };
+  const render = (): string[] => {
+    const all = [...rows.values()];
+    if (all.length <= fullTableLimit) return all.map(line);
+    // A large run: counts per state, then the tasks that are running (at most a screenful).
+    const counts = new Map<string, number>();
+    for (const r of all) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+    const summary = [...counts].map(([state, n]) => `${state} ${n}`).join('  ');
+    const active = all.filter((r) => r.state === 'running').slice(0, fullTableLimit - 2);
+    return [`${all.length} tasks: ${summary}`, ...active.map(line)];
   };
   const redraw = (): void => {
-    const text = render();
-    io.stdout((drawn > 0 ? `\x1b[${drawn}A\x1b[J` : '') + text);
-    drawn = rows.size;
+    const lines = render();
+    io.stdout((drawn > 0 ? `\x1b[${drawn}A\x1b[J` : '') + lines.join('\n') + '\n');
+    drawn = lines.length;
   };
-  const timer = io.isTty ? setInterval(redraw, 250) : undefined;
+  // On a terminal, transitions only mark the view dirty; the timer redraws at most 8 times a second.
+  let dirty = false;
+  const tick = (): void => {
+    if (!dirty && ![...rows.values()].some((r) => r.state === 'running')) return;
+    dirty = false;
+    redraw();
+  };
+  const timer = io.isTty ? setInterval(tick, 125) : undefined;
   timer?.unref();
   if (io.isTty) redraw();
 
@@ -90,7 +107,7 @@ export function createLiveView(io: CliIo, taskIds: string[], now: () => number =
         delete row.endedAt;
       }
       if (finalStates.has(event.to)) row.endedAt = event.time;
-      if (io.isTty) redraw();
+      if (io.isTty) dirty = true;
       else {
         const attempt = event.attempt > 1 ? ` (attempt ${event.attempt})` : '';
         const detail = event.detail ? `: ${event.detail}` : '';

@@ -234,4 +234,26 @@ describe('engine control', () => {
     expect(tty.out).toContain('\x1b[2A\x1b[J');
     expect(tty.out.split('\x1b[2A\x1b[J').at(-1)).toMatch(/✓ build\s+succeeded\s+500ms\n· test\s+queued/);
   });
+
+  it('shows counts and the running tasks on a terminal when a run is large', () => {
+    const tty = io({}, true);
+    const ids = Array.from({ length: 40 }, (_, i) => `t${i}`);
+    const view = createLiveView(tty, ids, () => 5000);
+    view.onEvent({
+      type: 'task',
+      runId: 'r',
+      taskId: 't3',
+      from: 'ready',
+      to: 'running',
+      reason: 'started',
+      by: 'e',
+      time: 4000,
+      attempt: 2,
+    });
+    view.close();
+    const last = tty.out.split('\x1b[J').at(-1)!;
+    expect(last.split('\n')[0]).toBe('40 tasks: queued 39  running 1');
+    expect(last).toMatch(/▶ t3\s+running\s+#2\s+1\.0s/);
+    expect(last.trim().split('\n')).toHaveLength(2);
+  });
 });
