@@ -3,18 +3,19 @@
  * kube-apiserver with RBAC and Pod Security admission, the real Job controller, garbage
  * collector, TTL controller and scheduler. Only the kubelet is simulated (kwok): pod phases,
  * exit codes and termination messages come from the Stages in test/setup/kwok-stages.yaml,
- * driven by SIM_* variables in the task's env. There are no container logs under kwok.
+ * driven by SIM_* variables in the task's env. Container logs are a canned file kwok serves
+ * through its kubelet API; the path to it (API server → node) is real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
-import type { RunnerStartRequest } from '../core/index.ts';
+import type { LogLine, RunnerStartRequest } from '../core/index.ts';
 import {
   createKubernetesRunner,
   jobName,
   type KubernetesRunnerConfig,
   type KubernetesRunnerStats,
 } from '../runners/kubernetes/index.ts';
-import { RUNNER_USER, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
+import { KWOK_POD_LOG, RUNNER_USER, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
 
 let cluster: TestCluster;
 let batch: BatchV1Api;
@@ -159,6 +160,24 @@ describe('kubernetes runner against a real API server and Job controller', () =>
     expect(job?.metadata?.annotations?.['maestro.dev/attempt-id']).toBe(req.attemptId);
     // A pod existed (the Job succeeded), so the restricted profile admitted our pod template.
     expect(job?.status?.succeeded).toBe(1);
+    await runner.close?.();
+  });
+
+  it('streams container logs through the API server while the pod runs, redacted', async () => {
+    const runner = createKubernetesRunner(config());
+    const handle = await runner.start(request({ SIM_RUN_FOR: '3s' }, { redact: ['s3cr3t-token'] }));
+    const lines: LogLine[] = [];
+    const [result] = await Promise.all([
+      handle.wait(),
+      (async () => {
+        for await (const line of handle.logs()) lines.push(line);
+      })(),
+    ]);
+    expect(result.outcome).toBe('succeeded');
+    // The API server proxies to the node's kubelet API (kwok), which merges stdout and stderr.
+    expect(lines.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(
+      KWOK_POD_LOG.map((l) => l.text.replace('s3cr3t-token', '***')),
+    );
     await runner.close?.();
   });
 

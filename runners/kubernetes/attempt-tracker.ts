@@ -59,6 +59,8 @@ export class AttemptTracker implements RunnerHandle {
   #done = false;
   #logAbort: AbortController | undefined;
   #logSplitter: LineSplitter | undefined;
+  #logEnded: Promise<void> | undefined;
+  #stuckVerdict: Verdict | undefined;
   #stuckTimer: ReturnType<typeof setInterval> | undefined;
   readonly #onClose: () => void;
 
@@ -116,6 +118,7 @@ export class AttemptTracker implements RunnerHandle {
 
   #onJobDeleted(job: V1Job): void {
     if (this.#done || (this.#uid && job.metadata?.uid !== this.#uid)) return;
+    if (this.#stuckVerdict) return this.#finish(this.#stuckVerdict);
     if (this.#cancelReason !== undefined) return this.#finishCancelled();
     const verdict = classifyJob(job, this.#pod);
     if (verdict) return this.#finish(verdict);
@@ -149,8 +152,9 @@ export class AttemptTracker implements RunnerHandle {
     if (this.#done || this.#cancelReason !== undefined || !this.#pod) return;
     const limit = this.#ctx.config.unschedulableTimeoutMs ?? 300_000;
     const verdict = classifyStuckPod(this.#pod, this.#ctx.clock.now(), limit);
-    if (!verdict) return;
+    if (!verdict || this.#stuckVerdict) return;
     // The pod will not run as is: free the cluster's resources before reporting.
+    this.#stuckVerdict = verdict;
     void this.#deleteJob(0).finally(() => this.#finish(verdict));
   }
 
@@ -164,6 +168,15 @@ export class AttemptTracker implements RunnerHandle {
         splitter.write(chunk);
         callback();
       },
+    });
+    // The client pipes its own response stream into `sink`; aborting that stream makes it emit an
+    // error nobody listens to, so listen here (an aborted log stream is expected at the end).
+    sink.on('pipe', (source: NodeJS.ReadableStream) => source.on('error', () => sink.end()));
+    this.#logEnded = new Promise<void>((resolve) => {
+      sink.once('finish', resolve);
+      sink.once('close', resolve);
+      sink.once('error', () => resolve());
+      abort.signal.addEventListener('abort', () => resolve(), { once: true });
     });
     const log = new Log(this.#ctx.kubeConfig);
     this.#ctx.stats.requests += 1;
@@ -211,6 +224,14 @@ export class AttemptTracker implements RunnerHandle {
   #finish(verdict: Verdict): void {
     if (this.#done) return;
     this.#done = true;
+    // The container has ended, so a followed log stream ends too; give its last lines a moment.
+    const drained = this.#logEnded
+      ? Promise.race([this.#logEnded, this.#ctx.clock.sleep(2000)])
+      : Promise.resolve();
+    void drained.then(() => this.#complete(verdict));
+  }
+
+  #complete(verdict: Verdict): void {
     this.#logSplitter?.flush();
     this.#teardown();
     const redact = this.#attempt.redact;

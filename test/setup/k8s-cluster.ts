@@ -3,10 +3,11 @@
  * scripts/setup/kubernetes.sh builds: etcd, kube-apiserver (RBAC, Pod Security admission, audit
  * log), kube-controller-manager (the real Job, garbage-collector, TTL and service-account
  * controllers), kube-scheduler, and kwok playing the kubelet of one fake node (pod status is
- * simulated by the Stages in kwok-stages.yaml; no container ever runs, so there are no logs).
+ * simulated by the Stages in kwok-stages.yaml; no container ever runs: the container log is a
+ * canned file kwok serves through its kubelet API, fetched via the real API server).
  * Every process runs on free loopback ports in a temporary directory and is stopped by `stop()`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -22,6 +23,12 @@ const ADMIN_TOKEN = 'maestro-test-admin-token';
 const RUNNER_TOKEN = 'maestro-test-runner-token';
 export const RUNNER_USER = 'maestro-runner';
 export const FAKE_NODE = 'kwok-node-0';
+/** What every container "printed" (kwok serves this file as the container log; nothing runs). */
+export const KWOK_POD_LOG = [
+  { stream: 'stdout', text: 'compiling 3 packages' },
+  { stream: 'stderr', text: 'warning: using token s3cr3t-token from env' },
+  { stream: 'stdout', text: 'done' },
+] as const;
 
 function binDir(): string {
   return process.env.MAESTRO_K8S_BIN ?? join(homedir(), '.cache', 'maestro', 'k8s', K8S_VERSION);
@@ -184,14 +191,52 @@ export async function startTestCluster(): Promise<TestCluster> {
     '--concurrent-job-syncs=10',
   ]);
   start('kube-scheduler', [`--kubeconfig=${adminKubeconfig}`, '--leader-elect=false', '--secure-port=0']);
-  const stages = join(dirname(fileURLToPath(import.meta.url)), 'kwok-stages.yaml');
+  // kwok also serves the kubelet API (HTTPS, self-signed; the API server does not verify kubelet
+  // certificates without --kubelet-certificate-authority), so `kubectl logs`-style requests go
+  // through the real API server to it. Every container's log is the canned KWOK_POD_LOG below.
+  const kubeletPort = await freePort();
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=kwok-node',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'kwok.key'),
+      '-out',
+      join(dir, 'kwok.crt'),
+    ],
+    { stdio: 'ignore' },
+  );
+  writeFileSync(
+    join(dir, 'pod.log'),
+    KWOK_POD_LOG.map((l) => `2026-01-01T00:00:00.000000000Z ${l.stream} F ${l.text}\n`).join(''),
+  );
+  const stages = readFileSync(join(dirname(fileURLToPath(import.meta.url)), 'kwok-stages.yaml'), 'utf8');
+  writeFileSync(
+    join(dir, 'kwok.yaml'),
+    `${stages}\n---\napiVersion: kwok.x-k8s.io/v1alpha1\nkind: ClusterLogs\nmetadata:\n  name: maestro-canned-logs\n` +
+      `spec:\n  logs:\n  - containers: [task]\n    logsFile: ${join(dir, 'pod.log')}\n    follow: false\n`,
+  );
   start('kwok', [
     `--kubeconfig=${adminKubeconfig}`,
-    `--config=${stages}`,
+    `--config=${join(dir, 'kwok.yaml')}`,
     '--manage-all-nodes=false',
     '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
     '--node-lease-duration-seconds=40',
-    '--server-address=',
+    '--node-ip=127.0.0.1',
+    `--node-port=${kubeletPort}`,
+    `--server-address=127.0.0.1:${kubeletPort}`,
+    `--tls-cert-file=${join(dir, 'kwok.crt')}`,
+    `--tls-private-key-file=${join(dir, 'kwok.key')}`,
   ]);
 
   const core = admin.makeApiClient(CoreV1Api);
