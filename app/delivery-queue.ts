@@ -27,10 +27,11 @@ export class DeliveryQueue {
     return this.#inFlight;
   }
 
-  enqueue(delivery: StoredDelivery): void {
-    let payload: unknown;
+  /** `parsed`: the payload when the caller already parsed it (ingress), else it is parsed here. */
+  enqueue(delivery: StoredDelivery, parsed?: unknown): void {
+    let payload: unknown = parsed;
     try {
-      payload = JSON.parse(delivery.payload);
+      if (payload === undefined) payload = JSON.parse(delivery.payload);
     } catch (error) {
       this.#options.store.markDelivery(delivery.id, 'failed', 'payload is not JSON');
       this.#options.onError(delivery, error);

@@ -47,7 +47,9 @@ const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
  * event cannot make the app act on stale state.
  */
 export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
-  const refreshed = new Map<number, Octokit>();
+  // One installation client per installation, reused across deliveries: the auth strategy keeps
+  // its token cached and renews it before expiry; a refused token is replaced below.
+  const octokits = new Map<number, Octokit>();
   // Content-addressed caches: git blobs by SHA, compile results by path and blob SHA.
   const blobs = new Lru<string>(2000);
   const compiledCache = new Lru<CompiledManifest>(2000);
@@ -63,14 +65,20 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
       clock: deps.clock,
       backoffMs: deps.backoffMs,
       authenticate: async (fresh) => {
-        if (!fresh) return refreshed.get(installationId) ?? ((await probot.auth(installationId)) as Octokit);
+        if (!fresh) {
+          const known = octokits.get(installationId);
+          if (known) return known;
+          const created = (await probot.auth(installationId)) as Octokit;
+          octokits.set(installationId, created);
+          return created;
+        }
         // The cached token was refused (expired or revoked): mint a new one with the app's JWT and
         // use it for this installation from now on, until it too is refused.
         const app = (await probot.auth()) as Octokit;
         const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
         const WithDefaults = app.constructor as new (options: Record<string, unknown>) => Octokit;
         const octokit = new WithDefaults({ auth: { token: minted.data.token } });
-        refreshed.set(installationId, octokit);
+        octokits.set(installationId, octokit);
         return octokit;
       },
     });

@@ -54,15 +54,16 @@ async function handle(options: IngressOptions, request: IncomingMessage, respons
   if (!id || !name)
     return reply(response, 400, { error: 'X-GitHub-Delivery and X-GitHub-Event are required' });
   const text = body.toString('utf8');
+  let payload: unknown;
   try {
-    JSON.parse(text);
+    payload = JSON.parse(text);
   } catch {
     return reply(response, 400, { error: 'body is not JSON' });
   }
   const delivery = { id, name, payload: text, receivedAt: options.clock() };
   if (!options.store.recordDelivery(delivery)) return reply(response, 200, { status: 'duplicate', id });
   reply(response, 202, { status: 'accepted', id });
-  options.queue.enqueue(delivery);
+  options.queue.enqueue(delivery, payload);
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {

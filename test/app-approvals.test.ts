@@ -157,6 +157,17 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     expect(afterRebase!.output.summary).toContain('@frank: author of the latest push');
     expect(digestIn(afterRebase!.output.summary!)).toBe(digestIn(waiting!.output.summary!));
 
+    // A late, out-of-order delivery still naming the old head changes nothing: the app reads the
+    // pull request's current head instead of trusting the payload.
+    const approvalRunsBefore = h.standin.checkRuns.length;
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('synchronize', { number: 7, headSha: head, author: 'alice' }),
+    );
+    await h.idle();
+    expect(h.standin.checkRunsNamed('maestro / approval', head)).toHaveLength(1);
+    expect(h.standin.checkRuns.length).toBe(approvalRunsBefore);
+
     h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'APPROVED', rebased, 11));
     await h.deliver(
       'pull_request_review',
