@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -152,6 +153,16 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     expect(lines.every((l) => typeof l.time === 'number')).toBe(true);
   });
 
+  it('delivers every line of a large output, in order', async () => {
+    const handle = await runner.start(request(sh('seq 1 200000; seq 1 3 >&2')));
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    const out = texts(lines, 'stdout');
+    expect(out.length).toBe(200000);
+    expect(out.every((text, i) => text === String(i + 1))).toBe(true);
+    expect(texts(lines, 'stderr')).toEqual(['1', '2', '3']);
+  });
+
   it('streams logs while the process runs', async () => {
     const handle = await runner.start(request(sh('echo first; sleep 1; echo second')));
     let settled = false;
@@ -257,6 +268,33 @@ describe('local runner spawn path selection', () => {
     const result = await (await runner.start(request(sh('echo fine')))).wait();
     expect(result.outcome).toBe('succeeded');
     await runner.close();
+  });
+
+  it('kill -9 of the engine process ends the attempts the launcher started', async () => {
+    const pidFile = join(mkdtempSync(join(tmpdir(), 'maestro-kill9-')), 'pid');
+    const script = `
+      const { createLocalRunner } = await import(${JSON.stringify(join(import.meta.dirname, 'index.ts'))});
+      const runner = createLocalRunner({ spawn: 'launcher', baseEnv: { PATH: '/usr/bin:/bin' } });
+      const info = await runner.spawnPath();
+      if (info.fallbackReason) throw new Error(info.fallbackReason);
+      await runner.start({ runId: 'r', taskId: 't', attempt: 1, attemptId: 'a', env: {}, redact: [],
+        command: { kind: 'shell', script: 'sleep 100 & echo $! > ${pidFile}; wait' },
+        workDir: ${JSON.stringify(join(tmpdir(), 'maestro-kill9-work'))}, artifactsDir: ${JSON.stringify(join(tmpdir(), 'maestro-kill9-art'))},
+        resources: 'small', namespace: 'default', outputs: [] });
+      setInterval(() => {}, 1000);`;
+    const engine = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+    await until(
+      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
+      'the pid file',
+      20_000,
+    );
+    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    expect(isAlive(grandchild)).toBe(true);
+    engine.kill('SIGKILL');
+    await until(
+      () => !isAlive(grandchild),
+      `grandchild ${grandchild} to be gone after kill -9 of its engine`,
+    );
   });
 
   it('closing the runner ends attempts still running on the launcher', async () => {
