@@ -61,7 +61,9 @@ static void reply(const char *line, size_t len) {
     ssize_t n = write(1, line, len);
     if (n < 0) {
       if (errno == EINTR) continue;
-      _exit(3); /* the runner is gone */
+      /* The runner is gone: its attempts must not outlive it. */
+      for (size_t i = 0; i < ntasks; i++) kill(-tasks[i].pid, SIGKILL);
+      _exit(3);
     }
     line += n;
     len -= (size_t)n;
