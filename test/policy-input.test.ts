@@ -1,0 +1,89 @@
+// Manifest -> Plan (real compiler, built-in catalog) -> policy input -> decision (default bundle).
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileManifest } from '../compiler/index.ts';
+import type { Plan, TaskCatalog } from '../core/index.ts';
+import { createPdp, policyInputFor, readDefaultBundle, type Pdp } from '../policy/index.ts';
+import { loadBuiltinCatalog } from '../tasks/index.ts';
+
+let catalog: TaskCatalog;
+let pdp: Pdp;
+
+beforeAll(async () => {
+  catalog = await loadBuiltinCatalog();
+  pdp = await createPdp(await readDefaultBundle());
+});
+
+function plan(source: string): Plan {
+  const result = compileManifest(source, { file: 'wf.yaml', catalog });
+  if (!result.plan) throw new Error(JSON.stringify(result.diagnostics, null, 2));
+  return result.plan;
+}
+
+const manifest = `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: nightly, namespace: data, labels: { maestro.dev/sensitive: "true" } }
+spec:
+  policy: { purpose: disclosure, authority: legal:ombuds, license: internal }
+  tasks:
+    - id: fetch_ok
+      uses: tasks/http@1
+      with: { url: "https://api.github.com/repos/x/y" }
+    - id: fetch_elsewhere
+      uses: tasks/http@1
+      with: { url: "https://evil.example/steal" }
+    - id: fetch_secret
+      uses: tasks/http@1
+      with: { url: "\${secrets.SOURCE_URL}" }
+    - id: hello
+      run: echo hi
+`;
+
+describe('policyInputFor', () => {
+  it('builds a schema-valid input from a compiled plan, with hosts from the catalog’s targetInputs', () => {
+    const p = plan(manifest);
+    const input = policyInputFor(p, 'fetch_ok', { actor: 'alice', catalog, approvalDigest: 'sha256:ap' });
+    expect(input).toMatchObject({
+      task: {
+        id: 'fetch_ok',
+        kind: 'catalog',
+        targetHosts: ['api.github.com'],
+        privileged: false,
+        hostNetwork: false,
+      },
+      workflow: {
+        name: 'nightly',
+        namespace: 'data',
+        kind: 'Workflow',
+        labels: { 'maestro.dev/sensitive': 'true' },
+      },
+      planDigest: p.digest,
+      policy: { purpose: 'disclosure', authority: 'legal:ombuds', license: 'internal' },
+      actor: 'alice',
+      approvalDigest: 'sha256:ap',
+    });
+    expect(input.task.uses).toMatch(/^http@\d+\.\d+\.\d+$/);
+    expect(policyInputFor(p, 'fetch_secret', { actor: 'a', catalog }).task.targetHosts).toEqual([]);
+    expect(() => policyInputFor(p, 'nope', { actor: 'a' })).toThrow(/no task nope/);
+  });
+
+  it('feeds the default rules: allowed host passes, other host and unknown host are denied', () => {
+    const p = plan(manifest);
+    const decide = (id: string) => pdp.evaluate(policyInputFor(p, id, { actor: 'alice', catalog }));
+    expect(decide('fetch_ok')).toEqual({ allow: true, reasons: [], unavailable: false });
+    expect(decide('hello').allow).toBe(true);
+    expect(decide('fetch_elsewhere').reasons).toEqual([
+      'task fetch_elsewhere contacts host evil.example, which is not on the outbound allow-list',
+    ]);
+    expect(decide('fetch_secret').reasons[0]).toContain('target hosts are unknown');
+  });
+
+  it('a sensitive label without the policy context denies every task of the workflow', () => {
+    const p = plan(
+      manifest.replace('  policy: { purpose: disclosure, authority: legal:ombuds, license: internal }\n', ''),
+    );
+    const result = pdp.evaluate(policyInputFor(p, 'hello', { actor: 'alice', catalog }));
+    expect(result.allow).toBe(false);
+    expect(result.reasons).toHaveLength(3);
+    expect(result.reasons[0]).toContain('label maestro.dev/sensitive=true is marked sensitive');
+  });
+});
