@@ -1,4 +1,4 @@
-import { Environment, evaluate, parse } from '@marcbachmann/cel-js';
+import { Environment, evaluate } from '@marcbachmann/cel-js';
 import type { ASTNode } from '@marcbachmann/cel-js';
 import { ConditionError } from './errors.ts';
 import type { ExpressionScope } from './render.ts';
@@ -72,16 +72,17 @@ export interface ConditionCheck {
 export function conditionChecker(paramTypes: Record<string, string>): (cel: string) => ConditionCheck {
   const schema: Record<string, string> = {};
   for (const [name, type] of Object.entries(paramTypes)) schema[name] = celTypes[type] ?? 'dyn';
-  const env = new Environment({ unlistedVariablesAreDyn: false, limits: { maxAstNodes: 2000, maxDepth: 64 } })
-    .registerVariable({ name: 'params', schema })
-    .registerVariable('tasks', 'map')
-    .registerVariable('matrix', 'map')
-    .registerVariable('run', 'map')
-    .registerVariable('workload', 'map');
+  let env: Environment | undefined; // created on first use: many manifests have no `when`
   return (cel) => {
+    env ??= new Environment({ unlistedVariablesAreDyn: false, limits: { maxAstNodes: 2000, maxDepth: 64 } })
+      .registerVariable({ name: 'params', schema })
+      .registerVariable('tasks', 'map')
+      .registerVariable('matrix', 'map')
+      .registerVariable('run', 'map')
+      .registerVariable('workload', 'map');
     let ast: ASTNode;
     try {
-      ast = parse(cel).ast as ASTNode;
+      ast = env.parse(cel).ast as ASTNode;
     } catch (error) {
       const offset = (error as { node?: { pos?: number } }).node?.pos;
       return {

@@ -70,6 +70,11 @@ describe('hostile input', () => {
     expect(codes(valid.replace('run: echo', 'run: echo\n      outputs: [prototype]'))).toEqual(['MS0008']);
   });
 
+  it('a deeply nested CEL condition is a syntax diagnostic, not a stack overflow', () => {
+    const when = `${'('.repeat(2000)}true${')'.repeat(2000)}`;
+    expect(codes(valid.replace('run: echo', `run: echo\n      when: "${when}"`))).toEqual(['MS3006']);
+  });
+
   it('duplicate keys are an error at the second key', () => {
     const result = compile(valid.replace('run: echo', 'run: echo\n      run: again'));
     expect(result.diagnostics).toMatchObject([{ code: 'MS0004', line: 8, column: 7 }]);

@@ -65,12 +65,13 @@ export function resolveUses(
  * in the instance, so it lives only as long as one compilation (no module-level mutable state).
  */
 export function withValidator(): (entry: CatalogEntry, value: unknown, pointer: string) => Finding[] {
-  const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { regExp: safeRegExp } });
+  let ajv: Ajv2020 | undefined; // created on first use: most manifests use few catalog tasks
   const compiled = new Map<CatalogEntry, ValidateFunction | string>();
   return (entry, value, pointer) => {
     let validate = compiled.get(entry);
     if (validate === undefined) {
       try {
+        ajv ??= new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { regExp: safeRegExp } });
         validate = ajv.compile(entry.inputs);
       } catch (error) {
         validate = error instanceof Error ? error.message : String(error);
