@@ -30,6 +30,7 @@ export interface AttemptHost {
   readonly run: RunRecord;
   readonly stopping: { by: string; reason: string } | undefined;
   task(taskId: string): TaskRecord;
+  allTasks(): TaskRecord[];
   planTask(taskId: string): PlanTask;
   dispatchContext(): DispatchContext;
   taskCancelledBy(taskId: string): string | undefined;

@@ -20,6 +20,7 @@ import {
 import type { EngineContext } from './context.ts';
 import { scopeFor, type DispatchContext } from './dispatch.ts';
 import { nextRetry } from './retry.ts';
+import { recoverInterrupted } from './recover-run.ts';
 import { runAttempt } from './run-attempt.ts';
 import type { Scheduler } from './scheduler.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
@@ -84,6 +85,10 @@ export class RunExecution implements AttemptHost {
     return this.#tasks.get(taskId)!;
   }
 
+  allTasks(): TaskRecord[] {
+    return [...this.#tasks.values()];
+  }
+
   taskCancelledBy(taskId: string): string | undefined {
     return this.#taskCancels.get(taskId) ?? this.#stop?.by;
   }
@@ -124,7 +129,7 @@ export class RunExecution implements AttemptHost {
       );
     } else {
       this.runLog('system', `resumed by ${by}`);
-      this.#recover(by);
+      recoverInterrupted(this, by);
     }
     if (this.#run.plan.timeoutMs !== undefined) {
       const remaining = (this.#run.startedAt ?? clock.now()) + this.#run.plan.timeoutMs - clock.now();
@@ -134,41 +139,6 @@ export class RunExecution implements AttemptHost {
       );
     }
     this.evaluate();
-  }
-
-  /** Attempts that were running when the previous engine died are closed as interrupted. */
-  #recover(by: string): void {
-    const { store, clock } = this.ctx;
-    for (const attempt of store.listAttempts(this.runId)) {
-      if (attempt.status !== 'running') continue;
-      store.interruptAttempt(
-        attempt.id,
-        clock.now(),
-        'the engine executing this attempt stopped (crash or kill)',
-      );
-      this.taskLog(attempt.taskId, attempt.attempt, 'system', `attempt ${attempt.attempt} was interrupted`);
-    }
-    for (const t of [...this.#tasks.values()]) {
-      if (t.state === TaskState.ready) this.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
-      if (t.state !== TaskState.running) continue;
-      const delay = nextRetry(
-        {
-          policy: this.planTask(t.taskId).retry,
-          attempts: t.attempts - t.retryBase,
-          retryable: true,
-          firstStartedAt: t.firstStartedAt ?? clock.now(),
-          now: clock.now(),
-        },
-        this.ctx.random,
-      );
-      if (delay === undefined) this.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by);
-      else
-        this.transitionTask(t.taskId, TaskState.queued, Reason.interrupted, by, {
-          notBefore: clock.now() + delay,
-        });
-    }
-    for (const t of this.#tasks.values())
-      if (t.state === TaskState.queued && t.notBefore !== null) this.#waitForRetry(t.taskId, t.notBefore);
   }
 
   transitionRun(to: RunState, reason: Reason, by: string): void {
