@@ -37,10 +37,8 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     }
     expansionsOf.push(indices);
   }
-  const positionOf = new Map(models.map((m, i) => [m, i]));
-  const needs = expanded.map(({ model }) =>
-    model.deps.flatMap((d) => expansionsOf[positionOf.get(models[d] as TaskModel) as number] as number[]),
-  );
+  // model.deps index `models` directly (analyze builds both in the same order).
+  const needs = expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d] as number[]));
   const { order } = topologicalOrder(needs);
   const durations = new Map<string, number>();
   const ms = (text: string): number => {
