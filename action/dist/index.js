@@ -42255,9 +42255,6 @@ var Evaluator = class extends Base {
 var globalEnvironment = new Environment({
   unlistedVariablesAreDyn: true
 });
-function parse(expression) {
-  return globalEnvironment.parse(expression);
-}
 
 // node_modules/@marcbachmann/cel-js/lib/serialize.js
 init_define_MAESTRO_BUILTIN_CATALOG();
@@ -42280,11 +42277,12 @@ var celTypes2 = {
 function conditionChecker(paramTypes) {
   const schema = {};
   for (const [name, type] of Object.entries(paramTypes)) schema[name] = celTypes2[type] ?? "dyn";
-  const env = new Environment({ unlistedVariablesAreDyn: false, limits: { maxAstNodes: 2e3, maxDepth: 64 } }).registerVariable({ name: "params", schema }).registerVariable("tasks", "map").registerVariable("matrix", "map").registerVariable("run", "map").registerVariable("workload", "map");
+  let env;
   return (cel) => {
+    env ??= new Environment({ unlistedVariablesAreDyn: false, limits: { maxAstNodes: 2e3, maxDepth: 64 } }).registerVariable({ name: "params", schema }).registerVariable("tasks", "map").registerVariable("matrix", "map").registerVariable("run", "map").registerVariable("workload", "map");
     let ast;
     try {
-      ast = parse(cel).ast;
+      ast = env.parse(cel).ast;
     } catch (error2) {
       const offset = error2.node?.pos;
       return {
@@ -42644,12 +42642,13 @@ function resolveUses(uses, catalog, pointer) {
   return { entry };
 }
 function withValidator() {
-  const ajv = new import__2.Ajv2020({ allErrors: true, strict: false, verbose: true, code: { regExp: safeRegExp } });
+  let ajv;
   const compiled = /* @__PURE__ */ new Map();
   return (entry, value, pointer) => {
     let validate2 = compiled.get(entry);
     if (validate2 === void 0) {
       try {
+        ajv ??= new import__2.Ajv2020({ allErrors: true, strict: false, verbose: true, code: { regExp: safeRegExp } });
         validate2 = ajv.compile(entry.inputs);
       } catch (error2) {
         validate2 = error2 instanceof Error ? error2.message : String(error2);
@@ -42706,6 +42705,13 @@ function analyze(manifest, catalog) {
     if (!isRecord(raw) || typeof raw.id !== "string") return;
     const id = raw.id;
     const at = (...tokens) => pointerOf("spec", "tasks", index, ...tokens);
+    if (reservedKeys.has(id) || Array.isArray(raw.outputs) && raw.outputs.some((o) => reservedKeys.has(String(o))))
+      findings.push({
+        code: Code.reservedKey,
+        severity: "error",
+        message: `\`${reservedKeys.has(id) ? id : "outputs"}\` uses a reserved name (__proto__, constructor, prototype)`,
+        pointer: at(reservedKeys.has(id) ? "id" : "outputs")
+      });
     if (byId.has(id)) {
       findings.push({
         code: Code.duplicateTaskId,
@@ -43113,10 +43119,7 @@ function buildPlan(manifest, models) {
     }
     expansionsOf.push(indices);
   }
-  const positionOf = new Map(models.map((m, i) => [m, i]));
-  const needs = expanded.map(
-    ({ model }) => model.deps.flatMap((d) => expansionsOf[positionOf.get(models[d])])
-  );
+  const needs = expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d]));
   const { order } = topologicalOrder(needs);
   const durations = /* @__PURE__ */ new Map();
   const ms = (text) => {
