@@ -111,7 +111,8 @@ describe('maestro audit', () => {
   it('exports the live log as JSON lines and verifies it, then names a tampered line', async () => {
     const dataDir = join(repo, 'data');
     mkdirSync(dataDir, { recursive: true });
-    const log = openDecisionLog(join(dataDir, 'maestro.db'));
+    // Where `maestro run` keeps it (cli/open-engine.ts).
+    const log = openDecisionLog(join(dataDir, 'decisions.db'));
     const gate = createOpaPolicyGate({
       bundle: readDefaultBundle(),
       log,
@@ -140,9 +141,31 @@ describe('maestro audit', () => {
     expect(tampered.stdout).toContain('entry 2 (d-3): edited');
   });
 
+  it('end to end: `maestro run` is stopped by the default policy, and the decision is in the audited log', async () => {
+    const dataDir = join(repo, 'run-data');
+    write(
+      join(repo, 'denied.yaml'),
+      'apiVersion: maestro/v1\nkind: Workflow\nmetadata: { name: demo, namespace: data }\nspec:\n  policy: { license: WTFPL }\n  tasks:\n    - id: hello\n      run: echo hi\n',
+    );
+    const run = await maestro(['run', 'denied.yaml', '--data-dir', dataDir]);
+    expect(run.code).toBe(1);
+    expect(`${run.stdout}${run.stderr}`).toContain('blocked_by_policy');
+    const exported = await maestro(['audit', 'export', '--data-dir', dataDir]);
+    const [entry, ...rest] = exported.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rest).toHaveLength(0);
+    expect(entry).toMatchObject({ taskId: 'hello', attempt: 1, allow: false });
+    expect(entry.reasons[0]).toContain('license "WTFPL" is not on the allow-list');
+    expect((await maestro(['audit', 'verify', '--data-dir', dataDir])).stdout).toContain(
+      '1 entries, chain intact',
+    );
+  });
+
   it('says which data dir has no database', async () => {
     const result = await maestro(['audit', 'export', '--data-dir', join(repo, 'empty')]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('no Maestro database');
+    expect(result.stderr).toContain('no policy decision log in');
   });
 });

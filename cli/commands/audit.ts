@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { Option, type Command } from 'commander';
 import { InputError } from '../../core/index.ts';
 import {
@@ -18,8 +19,11 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 
-/** The engine's database file in a data dir (engine/store/sqlite: databaseFileName), which holds the log's table. */
-const DATABASE_FILE = 'maestro.db';
+/**
+ * Where a data dir keeps the decision log: `decisions.db` (what `maestro run` uses,
+ * cli/open-engine.ts), else the engine's own `maestro.db` when an embedder passed its database.
+ */
+const LOG_FILES = ['decisions.db', 'maestro.db'];
 
 export function registerAudit(program: Command, context: CliContext): void {
   const audit = program.command('audit').description('export and verify the policy decision log');
@@ -27,9 +31,10 @@ export function registerAudit(program: Command, context: CliContext): void {
     .command('export')
     .description('write every policy decision as JSON lines (chain order, with hashes)')
     .option('--data-dir <dir>', 'data directory (default: MAESTRO_DATA_DIR, else ~/.local/share/maestro)')
+    .option('--db <file>', 'the SQLite file holding the log (default: found in the data dir)')
     .option('--out <file>', 'write to a file instead of stdout')
-    .action((flags: { dataDir?: string; out?: string }) => {
-      const log = openLog(flags.dataDir, context.io);
+    .action((flags: { dataDir?: string; db?: string; out?: string }) => {
+      const log = openLog(flags, context.io);
       try {
         const text = formatDecisionLog(log.entries());
         if (flags.out) writeFileSync(resolve(context.io.cwd, flags.out), text);
@@ -43,8 +48,9 @@ export function registerAudit(program: Command, context: CliContext): void {
     .description('check the hash chain of an exported log file, or of the live log when no file is given')
     .argument('[file]', 'a file from `maestro audit export`')
     .option('--data-dir <dir>', 'data directory for the live log')
+    .option('--db <file>', 'the SQLite file holding the live log (default: found in the data dir)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((file: string | undefined, flags: { dataDir?: string; format: string }) => {
+    .action((file: string | undefined, flags: { dataDir?: string; db?: string; format: string }) => {
       let report: VerifyReport;
       let what: string;
       if (file) {
@@ -53,7 +59,7 @@ export function registerAudit(program: Command, context: CliContext): void {
         report = verifyChain(parseDecisionLog(readFileSync(path, 'utf8'), path));
         what = path;
       } else {
-        const log = openLog(flags.dataDir, context.io);
+        const log = openLog(flags, context.io);
         try {
           report = log.verify();
         } finally {
@@ -68,13 +74,41 @@ export function registerAudit(program: Command, context: CliContext): void {
     });
 }
 
-function openLog(dataDir: string | undefined, io: CliIo) {
-  const file = join(resolveDataDir(dataDir, io), DATABASE_FILE);
-  if (!existsSync(file))
-    throw new InputError('audit_no_database', `no Maestro database at ${file}`, {
-      hint: 'pass --data-dir <dir> (the data dir `maestro run` used)',
-    });
+function openLog(flags: { dataDir?: string; db?: string }, io: CliIo) {
+  if (flags.db) {
+    const file = resolve(io.cwd, flags.db);
+    if (!existsSync(file)) throw new InputError('audit_no_database', `no database at ${file}`);
+    return openDecisionLog(file);
+  }
+  const dataDir = resolveDataDir(flags.dataDir, io);
+  const file = LOG_FILES.map((name) => join(dataDir, name)).find(hasLogTable);
+  if (!file)
+    throw new InputError(
+      'audit_no_database',
+      `no policy decision log in ${dataDir} (${LOG_FILES.join(', ')})`,
+      {
+        hint: 'pass --data-dir <dir> (the data dir `maestro run` used) or --db <file>',
+      },
+    );
   return openDecisionLog(file);
+}
+
+/** Looks without writing: opening the log would create its table. */
+function hasLogTable(file: string): boolean {
+  if (!existsSync(file)) return false;
+  let db: DatabaseSync | undefined;
+  try {
+    db = new DatabaseSync(file, { readOnly: true });
+    return (
+      db
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'policy_decision_log'")
+        .get() !== undefined
+    );
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
 }
 
 function renderReport(what: string, report: VerifyReport): string {
