@@ -245,6 +245,22 @@ describe('compileManifest: diagnostics', () => {
     });
   });
 
+  it('places a cycle made by a condition on the reference in `when`', () => {
+    const result = compile(`  tasks:
+    - id: a
+      outputs: [ok]
+      when: "tasks.b.outputs.ok == true"
+      run: a
+    - id: b
+      outputs: [ok]
+      env: { X: "\${tasks.a.outputs.ok}" }
+      run: b
+`);
+    expect(result.diagnostics.map((d) => [d.code, d.message, d.line, d.column, d.endColumn])).toEqual([
+      ['MS2004', 'dependency cycle: a → b → a', 8, 14, 32],
+    ]);
+  });
+
   it('validates `with` against the catalog schema but leaves expression values to dispatch time', () => {
     const ok = compile(`  params: { u: { type: integer, default: 1 } }
   tasks:
