@@ -1,6 +1,14 @@
 /** Row -> record mapping for the SQLite store (column names stay here, out of the engine). */
 import type { Plan, Reason, RunState, TaskState } from '../../../core/index.ts';
-import type { AttemptRecord, RunRecord, TaskRecord } from '../store.ts';
+import type {
+  AttemptRecord,
+  CacheEntry,
+  ReceiptRecord,
+  RunRecord,
+  StoredLogLine,
+  TaskRecord,
+  TransitionRecord,
+} from '../store.ts';
 
 export type Row = Record<string, unknown>;
 
@@ -67,5 +75,54 @@ export function toAttempt(r: Row, outputs: Record<string, string>): AttemptRecor
     finishedAt: optNumber(r.finished_at),
     fencingToken: Number(r.fencing_token),
     outputs,
+  };
+}
+
+export function toTransition(r: Row): TransitionRecord {
+  return {
+    runId: String(r.run_id),
+    taskId: optString(r.task_id),
+    from: optString(r.from_state),
+    to: String(r.to_state),
+    reason: String(r.reason) as Reason,
+    by: String(r.by),
+    time: Number(r.time),
+    detail: optString(r.detail),
+  };
+}
+
+export function toLogLine(r: Row): StoredLogLine & { id: number } {
+  return {
+    id: Number(r.id),
+    runId: String(r.run_id),
+    taskId: optString(r.task_id),
+    attempt: optNumber(r.attempt),
+    stream: String(r.stream) as StoredLogLine['stream'],
+    time: Number(r.time),
+    text: String(r.text),
+  };
+}
+
+export function toCacheEntry(r: Row): CacheEntry {
+  return {
+    key: String(r.key),
+    runId: String(r.run_id),
+    taskId: String(r.task_id),
+    attempt: Number(r.attempt),
+    outputs: JSON.parse(String(r.outputs)) as Record<string, string>,
+    artifactsDir: String(r.artifacts_dir),
+    createdAt: Number(r.created_at),
+    expiresAt: optNumber(r.expires_at),
+  };
+}
+
+export function toReceipt(r: Row): ReceiptRecord {
+  return {
+    runId: String(r.run_id),
+    taskId: String(r.task_id),
+    attempt: Number(r.attempt),
+    digest: String(r.digest),
+    bundle: JSON.parse(String(r.bundle)) as unknown,
+    createdAt: Number(r.created_at),
   };
 }

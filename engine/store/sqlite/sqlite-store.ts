@@ -24,7 +24,16 @@ import type {
   TransitionRecord,
 } from '../store.ts';
 import { openDatabase, type Durability } from './open-database.ts';
-import { toAttempt, toRun, toTask, type Row } from './rows.ts';
+import {
+  toAttempt,
+  toCacheEntry,
+  toLogLine,
+  toReceipt,
+  toRun,
+  toTask,
+  toTransition,
+  type Row,
+} from './rows.ts';
 
 export class SqliteStore implements Store {
   readonly location: string;
@@ -260,16 +269,7 @@ export class SqliteStore implements Store {
               runId,
               taskId,
             );
-    return rows.map((r) => ({
-      runId: String(r.run_id),
-      taskId: r.task_id === null ? null : String(r.task_id),
-      from: r.from_state === null ? null : String(r.from_state),
-      to: String(r.to_state),
-      reason: String(r.reason) as Reason,
-      by: String(r.by),
-      time: Number(r.time),
-      detail: r.detail === null ? null : String(r.detail),
-    }));
+    return rows.map(toTransition);
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
@@ -422,15 +422,7 @@ export class SqliteStore implements Store {
               taskId,
               afterId,
             );
-    return rows.map((r) => ({
-      id: Number(r.id),
-      runId: String(r.run_id),
-      taskId: r.task_id === null ? null : String(r.task_id),
-      attempt: r.attempt === null ? null : Number(r.attempt),
-      stream: String(r.stream) as StoredLogLine['stream'],
-      time: Number(r.time),
-      text: String(r.text),
-    }));
+    return rows.map(toLogLine);
   }
 
   getCacheEntry(key: string, now: number): CacheEntry | undefined {
@@ -439,17 +431,7 @@ export class SqliteStore implements Store {
       key,
       now,
     );
-    if (!r) return undefined;
-    return {
-      key: String(r.key),
-      runId: String(r.run_id),
-      taskId: String(r.task_id),
-      attempt: Number(r.attempt),
-      outputs: JSON.parse(String(r.outputs)) as Record<string, string>,
-      artifactsDir: String(r.artifacts_dir),
-      createdAt: Number(r.created_at),
-      expiresAt: r.expires_at === null ? null : Number(r.expires_at),
-    };
+    return r ? toCacheEntry(r) : undefined;
   }
 
   putCacheEntry(e: CacheEntry): void {
@@ -484,14 +466,7 @@ export class SqliteStore implements Store {
     return this.#all(
       'SELECT * FROM receipts WHERE run_id = ? ORDER BY created_at, task_id, attempt',
       runId,
-    ).map((r) => ({
-      runId: String(r.run_id),
-      taskId: String(r.task_id),
-      attempt: Number(r.attempt),
-      digest: String(r.digest),
-      bundle: JSON.parse(String(r.bundle)) as unknown,
-      createdAt: Number(r.created_at),
-    }));
+    ).map(toReceipt);
   }
 
   #acquire(name: string, owner: string, now: number, ttlMs: number, force: boolean): Lease {
