@@ -92,8 +92,11 @@ function start(bundle: PolicyBundle, options: Omit<PdpOptions, 'now'>): Promise<
     };
     worker.once('error', (error) => fail(error.message));
     worker.once('message', (message: { ready: boolean; error?: string }) => {
-      if (message.ready) resolve(worker);
-      else fail(message.error ?? 'the policy worker did not start');
+      if (!message.ready) return fail(message.error ?? 'the policy worker did not start');
+      // A crash after start must not take the engine down: the pending decision then meets its
+      // deadline, fails closed, and a fresh worker replaces this one.
+      worker.on('error', () => undefined);
+      resolve(worker);
     });
   });
 }
