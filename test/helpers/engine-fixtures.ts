@@ -93,3 +93,7 @@ export const compilerExpressions: Expressions = {
   renderTemplate: (value, scope) => renderTemplate(value, scope as unknown as ExpressionScope),
   evaluateCondition: (cel, scope) => evaluateCondition(cel, scope as unknown as ExpressionScope),
 };
+
+/** Names kept for tests written against the earlier stand-ins (test/provenance-e2e.test.ts). */
+export const processRunner = recordingLocalRunner;
+export const simpleExpressions = compilerExpressions;
