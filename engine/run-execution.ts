@@ -120,7 +120,15 @@ export class RunExecution implements AttemptHost {
       attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
     });
     const by = `engine:${this.ctx.owner}`;
+    // The run timeout counts from this execution's start for a new or user-retried run, and from
+    // the interrupted execution's start when resuming after a crash.
+    const lastStart = store
+      .listTransitions(this.runId, null)
+      .filter((t) => t.to === RunState.running)
+      .at(-1)?.time;
+    let timeoutFrom = lastStart ?? clock.now();
     if (this.#run.status === RunState.queued) {
+      timeoutFrom = clock.now();
       this.transitionRun(RunState.running, Reason.started, by);
       const policy = this.#run.plan.policy ?? {};
       this.runLog(
@@ -132,7 +140,7 @@ export class RunExecution implements AttemptHost {
       recoverInterrupted(this, by);
     }
     if (this.#run.plan.timeoutMs !== undefined) {
-      const remaining = (this.#run.startedAt ?? clock.now()) + this.#run.plan.timeoutMs - clock.now();
+      const remaining = timeoutFrom + this.#run.plan.timeoutMs - clock.now();
       clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
         () => this.stop('engine', 'run_timeout'),
         () => undefined,

@@ -109,6 +109,18 @@ describe('engine control', () => {
     expect(store.getTask(runId, 'after').state).toBe('cancelled');
   });
 
+  it('counts the run timeout from a user retry, not from the first execution', async () => {
+    const { engine, dataDir } = setup();
+    const flag = join(dataDir, 'ok');
+    const runId = engine.submit(planOf([shellTask('t', `sleep 0.3; test -f ${flag}`)], { timeoutMs: 4000 }));
+    expect((await engine.execute(runId)).status).toBe('failed');
+    // Past the first execution's deadline: a retry gets its own 4 s.
+    await new Promise((r) => setTimeout(r, 4500));
+    writeFileSync(flag, '');
+    engine.retry(runId, { by: 'user:bob' });
+    expect((await engine.execute(runId)).status).toBe('succeeded');
+  });
+
   it('refuses a second live executor of the same run', async () => {
     const dataDir = tempDir();
     const first = setup({}, dataDir);
