@@ -4,7 +4,7 @@
 //   node bench/webhooks/run.ts [--rate 100] [--seconds 10]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,12 @@ async function firstLine(child: ChildProcess, contains: string): Promise<string>
   const lines = createInterface({ input: child.stdout! });
   for await (const line of lines) if (line.includes(contains)) return line;
   throw new Error(`process exited before printing ${contains}`);
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -137,6 +143,7 @@ try {
     label: string,
     port: number,
     offset: number,
+    pid: number,
   ): Promise<{
     p50: number;
     p95: number;
@@ -145,8 +152,10 @@ try {
     accepted: number;
     lost: number;
     rejected: number;
+    cpuMs: number;
   }> {
     await records(true);
+    const cpuBefore = cpuSeconds(pid);
     const sentAt = new Map<string, number>();
     const statuses: Promise<number>[] = [];
     const interval = 1000 / RATE;
@@ -184,6 +193,7 @@ try {
     }
     if (seen.violations.length > 0)
       throw new Error(`${label}: stand-in violations: ${seen.violations.slice(0, 3).join('; ')}`);
+    const cpuMs = ((cpuSeconds(pid) - cpuBefore) * 1000) / COUNT;
     const first = new Map<string, number>();
     for (const run of seen.checkRuns)
       if (!first.has(run.head_sha) || first.get(run.head_sha)! > run.createdAt)
@@ -200,6 +210,7 @@ try {
       accepted: codes.filter((c) => c >= 200 && c < 300).length,
       lost: sentAt.size - latencies.length,
       rejected: codes.filter((c) => c < 200 || c >= 300).length,
+      cpuMs,
     };
   }
 
@@ -244,7 +255,7 @@ try {
     if (ok) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const maestro = await load('maestro', appPort, 0);
+  const maestro = await load('maestro', appPort, 0, app.pid!);
 
   // 2. Writes per run: pushes to main dispatch a 20-task workflow; count run check-run writes.
   await records(true);
@@ -288,7 +299,7 @@ try {
   });
   children.push(peer);
   await firstLine(peer, 'listening');
-  const plain = await load('peer', peerPort, COUNT * 2 - COUNT);
+  const plain = await load('peer', peerPort, COUNT * 2 - COUNT, peer.pid!);
 
   const ms = (v: number) => `${v.toFixed(1)} ms`;
   console.log(
@@ -299,6 +310,9 @@ try {
   );
   console.log(
     `plain probot: webhook → first check-run write p50 ${ms(plain.p50)}  p95 ${ms(plain.p95)}  p99 ${ms(plain.p99)}  max ${ms(plain.max)}  (accepted ${plain.accepted}, rejected ${plain.rejected}, no write ${plain.lost})`,
+  );
+  console.log(
+    `CPU per delivery (server process, from /proc): maestro ${maestro.cpuMs.toFixed(2)} ms, plain probot ${plain.cpuMs.toFixed(2)} ms (${(maestro.cpuMs / plain.cpuMs).toFixed(2)}×)`,
   );
   console.log(
     `ratio maestro/peer: p50 ${(maestro.p50 / plain.p50).toFixed(2)}×  p95 ${(maestro.p95 / plain.p95).toFixed(2)}×`,
