@@ -5,6 +5,7 @@
 #   versions), etcd (go.etcd.io/etcd/server/v3, the version Kubernetes itself pins) and kwok
 #   (sigs.k8s.io/kwok, which simulates nodes and pod execution; there is no kubelet here).
 #   The scheduler is the real one too: kwok only plays the kubelet, binding is the scheduler's job.
+# Cold build on a shared 2-core machine: ~27 min (docs/runners.md); warm Go caches: seconds.
 # Idempotent: a second run finds the binaries in ~/.cache/maestro/k8s/<version>/ and exits at once.
 # Tests find the binaries through MAESTRO_K8S_BIN (default: that cache directory).
 set -euo pipefail
@@ -14,6 +15,9 @@ KWOK_VERSION="v0.7.0"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${MAESTRO_K8S_BIN:-$HOME/.cache/maestro/k8s/$K8S_VERSION}"
 mkdir -p "$out"
+
+# The test harness makes kwok's kubelet serving certificate with openssl.
+command -v openssl >/dev/null || apt-get install -y -o DPkg::Lock::Timeout=600 openssl
 
 have_all=1
 for b in kube-apiserver kube-controller-manager kube-scheduler etcd kwok; do
