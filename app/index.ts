@@ -13,10 +13,5 @@ export { VALIDATE_CHECK_NAME } from './render-validate.ts';
 export { APPROVAL_CHECK_NAME } from './approval-gate.ts';
 export { RUN_CHECK_PREFIX, RETRY_ACTION, CANCEL_ACTION } from './render-run.ts';
 export { APPROVAL_PREDICATE_TYPE, checkApproval } from './approval-attestation.ts';
-export {
-  openAppRuntime,
-  labelSensitivity,
-  SENSITIVE_LABEL,
-  type AppRuntime,
-  type AppRuntimeOptions,
-} from './runtime.ts';
+export { openAppRuntime, type AppRuntime, type AppRuntimeOptions } from './runtime.ts';
+export { policySensitivity } from './policy-sensitivity.ts';

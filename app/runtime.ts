@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
-import { RunnerRegistry, systemClock, type Clock, type Plan, type Runner } from '../core/index.ts';
+import { RunnerRegistry, systemClock, type Clock, type Runner } from '../core/index.ts';
 import { compileManifest, evaluateCondition, renderTemplate } from '../compiler/index.ts';
 import { createEngine, openStore, type Engine, type Expressions, type Store } from '../engine/index.ts';
+import { readDefaultBundle } from '../policy/index.ts';
 import { createAttestor, loadOrCreateDevKey, type ProvenanceSigner } from '../provenance/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
@@ -9,6 +10,7 @@ import { openAppStore, type AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './approval-gate.ts';
 import type { CompileFn } from './compile-snapshot.ts';
 import { createMaestroApp, type MaestroApp } from './maestro-app.ts';
+import { policySensitivity } from './policy-sensitivity.ts';
 
 export interface AppRuntimeOptions {
   appId: string;
@@ -25,6 +27,7 @@ export interface AppRuntimeOptions {
   forkRunner: string;
   runUpdateIntervalMs: number;
   signer?: ProvenanceSigner;
+  /** Default: the sensitivity lists of the default policy bundle's configuration. */
   sensitive?: SensitivityCheck;
   clock?: Clock;
   logger?: Logger;
@@ -41,11 +44,6 @@ export interface AppRuntime {
   signer: ProvenanceSigner;
   close(): Promise<void>;
 }
-
-/** Labels that make a plan sensitive when it declares no approvals: one approval from a writer. */
-export const SENSITIVE_LABEL = 'maestro.dev/sensitive';
-export const labelSensitivity: SensitivityCheck = (plan: Plan) =>
-  plan.workflow.labels[SENSITIVE_LABEL] === 'true' ? { required: 1, from: [] } : undefined;
 
 /**
  * Wires the real components behind the app: the compiler with the built-in catalog, the
@@ -98,7 +96,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     compile,
     signer,
     engines,
-    sensitive: options.sensitive ?? labelSensitivity,
+    sensitive: options.sensitive ?? policySensitivity((await readDefaultBundle()).data),
     clock: options.clock ?? systemClock,
     runUpdateIntervalMs: options.runUpdateIntervalMs,
     ...(options.logger ? { logger: options.logger } : {}),

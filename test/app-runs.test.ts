@@ -221,4 +221,25 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     expect(run!.conclusion).toBe('success');
     expect(run!.output.summary).toContain('(comment by @carol)');
   });
+
+  it('a workflow the policy configuration marks sensitive (namespace legal) is not run without an approval', async () => {
+    const sensitive = workflow('export', '    - id: hello\n      run: echo hi\n').replace(
+      'namespace: demo',
+      'namespace: legal',
+    );
+    const sha = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: { '.maestro/workflows/export.yaml': sensitive },
+    });
+    await h.deliver(
+      'push',
+      h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+    );
+    await h.idle();
+    const [refused] = h.standin.checkRunsNamed('maestro / run legal/export', sha);
+    expect(refused!.conclusion).toBe('action_required');
+    expect(refused!.output.summary).toContain('no approval attestation exists');
+    expect(h.runtime.engineStore.listRuns()).toEqual([]);
+  });
 });

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { readDefaultBundle } from '../policy/index.ts';
+import type { Plan } from '../core/index.ts';
 import {
+  policySensitivity,
   checkWebhookSignature,
   countApprovals,
   ownersOf,
@@ -142,5 +145,27 @@ describe('readAppConfig', () => {
     expect(() => readAppConfig({ ...base, MAESTRO_FORK_RUNNER: 'kubernetes' }, '/')).toThrow(
       /MAESTRO_FORK_RUNNER/,
     );
+  });
+});
+
+describe('policySensitivity (from the default policy bundle configuration)', () => {
+  const plan = (namespace: string, labels: Record<string, string>, uses?: string): Plan =>
+    ({
+      workflow: { kind: 'Workflow', name: 'w', namespace, labels },
+      tasks: uses
+        ? [
+            {
+              id: 't',
+              action: { type: 'catalog', ref: `tasks/${uses}@1`, name: uses, version: '1.0.0', digest: 'x' },
+            },
+          ]
+        : [],
+    }) as unknown as Plan;
+  it('marks sensitive namespaces, labels and catalog tasks, and nothing else', async () => {
+    const sensitive = policySensitivity((await readDefaultBundle()).data);
+    expect(sensitive(plan('legal', {}))).toEqual({ required: 1, from: [] });
+    expect(sensitive(plan('demo', { 'maestro.dev/sensitive': 'true' }))).toEqual({ required: 1, from: [] });
+    expect(sensitive(plan('demo', {}, 'sig.export'))).toEqual({ required: 1, from: [] });
+    expect(sensitive(plan('demo', { 'maestro.dev/sensitive': 'false' }, 'http'))).toBeUndefined();
   });
 });
