@@ -30,6 +30,7 @@ import type { Expressions } from './expressions.ts';
 import { resolveParams } from './params.ts';
 import { replayRun, type ReplayReport } from './replay.ts';
 import { createRedactor } from './redact.ts';
+import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
@@ -151,6 +152,7 @@ export function createEngine(options: EngineOptions): Engine {
     const existing = executing.get(runId);
     if (existing) return existing.done;
     takeRunLease(runId);
+    const reattached = run.status === RunState.running ? await reattachRunning(ctx, run) : [];
     const exec = new RunExecution(ctx, run, scheduler);
     executing.set(runId, exec);
     // Renew the run lease at a third of its life; look for a cancel asked by another process
@@ -174,7 +176,7 @@ export function createEngine(options: EngineOptions): Engine {
     const onAbort = () => void exec.stop('signal', 'cancel_requested');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      exec.start();
+      exec.start(reattached);
       if (run.cancelRequestedBy) void exec.stop(run.cancelRequestedBy, 'cancel_requested');
       return await exec.done;
     } finally {

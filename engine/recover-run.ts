@@ -3,14 +3,63 @@
  * still marked running are closed as interrupted (fencing out their old worker), their tasks are
  * retried under their retry policy or failed with reason `interrupted`; finished tasks stay.
  */
-import { Reason, TaskState } from '../core/index.ts';
+import { Reason, TaskState, type RunnerHandle } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
+import type { EngineContext } from './context.ts';
 import { nextRetry } from './retry.ts';
+import type { AttemptRecord, RunRecord } from './store/store.ts';
 
-export function recoverInterrupted(exec: AttemptHost, by: string): void {
-  const { store, clock } = exec.ctx;
-  for (const attempt of store.listAttempts(exec.runId)) {
+export interface Reattached {
+  attempt: AttemptRecord;
+  handle: RunnerHandle;
+  token: number;
+}
+
+/**
+ * For attempts left running, asks their runner to re-attach (backends whose work outlives the
+ * engine, such as a Kubernetes Job). A re-attached attempt's lease is taken over (new token), so
+ * the previous engine, if it ever came back, could not write its result.
+ */
+export async function reattachRunning(ctx: EngineContext, run: RunRecord): Promise<Reattached[]> {
+  const found: Reattached[] = [];
+  const plans = new Map(run.plan.tasks.map((t) => [t.id, t]));
+  for (const attempt of ctx.store.listAttempts(run.id)) {
     if (attempt.status !== 'running') continue;
+    const runner = ctx.runners.get(plans.get(attempt.taskId)?.runner ?? '');
+    if (!runner?.reattach) continue;
+    let handle: RunnerHandle | undefined;
+    try {
+      handle = await runner.reattach({
+        runId: run.id,
+        taskId: attempt.taskId,
+        attempt: attempt.attempt,
+        attemptId: attempt.id,
+      });
+    } catch (error) {
+      ctx.logger.warn({ runId: run.id, taskId: attempt.taskId, err: String(error) }, 'reattach failed');
+    }
+    if (!handle) continue;
+    const lease = ctx.store.acquireLease(
+      `attempt:${attempt.id}`,
+      ctx.owner,
+      ctx.clock.now(),
+      ctx.leaseMs,
+      true,
+    );
+    found.push({ attempt, handle, token: lease.token });
+  }
+  return found;
+}
+
+export function recoverInterrupted(
+  exec: AttemptHost,
+  by: string,
+  reattached: readonly Reattached[] = [],
+): void {
+  const { store, clock } = exec.ctx;
+  const adopted = new Set(reattached.map((r) => r.attempt.taskId));
+  for (const attempt of store.listAttempts(exec.runId)) {
+    if (attempt.status !== 'running' || adopted.has(attempt.taskId)) continue;
     store.interruptAttempt(
       attempt.id,
       clock.now(),
@@ -20,7 +69,7 @@ export function recoverInterrupted(exec: AttemptHost, by: string): void {
   }
   for (const t of exec.allTasks()) {
     if (t.state === TaskState.ready) exec.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
-    if (t.state !== TaskState.running) continue;
+    if (t.state !== TaskState.running || adopted.has(t.taskId)) continue;
     const delay = nextRetry(
       {
         policy: exec.planTask(t.taskId).retry,

@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { SpanStatusCode } from '@opentelemetry/api';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import {
   AttemptOutcome,
   Reason,
@@ -25,6 +25,7 @@ import { LeaseLostError } from './errors.ts';
 import { checkPolicy } from './policy-check.ts';
 import { createRedactor, redactRecord } from './redact.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
+import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
 
 function safeSegment(id: string): string {
@@ -141,6 +142,63 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     attributes: { 'maestro.run.id': exec.runId, 'maestro.task.id': taskId, 'maestro.attempt': attempt },
   });
   const result = await execute(exec, taskId, info, token);
+  await completeAttempt(exec, taskId, info, token, result, span);
+}
+
+/**
+ * Continues an attempt a previous engine started, through a runner that could re-attach to it
+ * (a Kubernetes Job survives the engine): the attempt keeps its number and its record.
+ */
+export async function continueAttempt(
+  exec: AttemptHost,
+  attempt: AttemptRecord,
+  handle: RunnerHandle,
+  token: number,
+): Promise<void> {
+  const { ctx } = exec;
+  const taskId = attempt.taskId;
+  let resolved: ResolvedTask;
+  try {
+    resolved = resolveTask(exec.planTask(taskId), exec.dispatchContext());
+  } catch {
+    // Resolution may differ now (a secret removed); the recorded command still names the attempt.
+    const command = attempt.inputs.command as ResolvedTask['command'];
+    resolved = { command, env: {}, with: {}, redact: [], target: exec.planTask(taskId).runner };
+  }
+  const info: AttemptInfo = {
+    attempt: attempt.attempt,
+    attemptId: attempt.id,
+    workDir: attempt.workDir,
+    artifactsDir: attempt.artifactsDir,
+    startedAt: attempt.startedAt,
+    cacheKey: attempt.cacheKey,
+    decisionIds: [],
+    resolved,
+    redact: createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]),
+  };
+  exec.taskLog(taskId, attempt.attempt, 'system', `re-attached to attempt ${attempt.attempt}`);
+  const span = ctx.tracer.startSpan('maestro.attempt', {
+    attributes: {
+      'maestro.run.id': exec.runId,
+      'maestro.task.id': taskId,
+      'maestro.attempt': attempt.attempt,
+    },
+  });
+  const result = await followHandle(exec, taskId, info, token, handle);
+  await completeAttempt(exec, taskId, info, token, result, span);
+}
+
+/** Stores the result fenced by the lease, with the transition that follows; then the receipt. */
+async function completeAttempt(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  token: number,
+  result: AttemptResult,
+  span: Span,
+): Promise<void> {
+  const { ctx } = exec;
+  const { redact, attemptId, attempt, resolved } = info;
   const outputs = redactRecord(result.outputs, redact);
   const finishedAt = ctx.clock.now();
   const next = nextTransition(exec, taskId, info, result);
@@ -258,6 +316,18 @@ async function execute(
       retryable,
     );
   }
+  return followHandle(exec, taskId, info, token, handle);
+}
+
+/** Follows a started (or re-attached) attempt to its end: heartbeats, logs, result. */
+async function followHandle(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  token: number,
+  handle: RunnerHandle,
+): Promise<AttemptResult> {
+  const { ctx } = exec;
   exec.registerHandle(taskId, handle);
   if (exec.taskCancelledBy(taskId)) void handle.cancel('cancel_requested', ctx.graceMs);
   const heartbeat = setInterval(

@@ -20,8 +20,8 @@ import {
 import type { EngineContext } from './context.ts';
 import { scopeFor, type DispatchContext } from './dispatch.ts';
 import { nextRetry } from './retry.ts';
-import { recoverInterrupted } from './recover-run.ts';
-import { runAttempt } from './run-attempt.ts';
+import { recoverInterrupted, type Reattached } from './recover-run.ts';
+import { continueAttempt, runAttempt } from './run-attempt.ts';
 import type { Scheduler } from './scheduler.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
 import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
@@ -108,7 +108,7 @@ export class RunExecution implements AttemptHost {
   }
 
   /** Recovers what a crash left behind, then starts scheduling. */
-  start(): void {
+  start(reattached: readonly Reattached[] = []): void {
     const { store, clock } = this.ctx;
     for (const t of store.listTasks(this.runId)) {
       this.#tasks.set(t.taskId, t);
@@ -137,7 +137,7 @@ export class RunExecution implements AttemptHost {
       );
     } else {
       this.runLog('system', `resumed by ${by}`);
-      recoverInterrupted(this, by);
+      recoverInterrupted(this, by, reattached);
     }
     if (this.#run.plan.timeoutMs !== undefined) {
       const remaining = timeoutFrom + this.#run.plan.timeoutMs - clock.now();
@@ -145,6 +145,20 @@ export class RunExecution implements AttemptHost {
         () => this.stop('engine', 'run_timeout'),
         () => undefined,
       );
+    }
+    for (const r of reattached) void this.#adopt(r);
+    this.evaluate();
+  }
+
+  /** Follows an attempt re-attached from a previous engine, like a launched one. */
+  async #adopt(r: Reattached): Promise<void> {
+    this.#inFlight++;
+    try {
+      await continueAttempt(this, r.attempt, r.handle, r.token);
+    } catch (error) {
+      this.runLog('system', `internal error in task ${r.attempt.taskId}: ${describeError(error)}`);
+    } finally {
+      this.#inFlight--;
     }
     this.evaluate();
   }

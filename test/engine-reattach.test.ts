@@ -1,0 +1,77 @@
+/**
+ * Resume with a runner that can re-attach (as a Kubernetes Job outlives the engine): the running
+ * attempt is adopted, not interrupted, and its process runs once. The backend here is the real
+ * local runner whose processes outlive a first engine that stops responding (its store closed,
+ * its lease left to expire), which is how a crashed engine looks to the next one.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RunnerRegistry, type Runner, type RunnerHandle } from '../core/index.ts';
+import { createEngine, openStore } from '../engine/index.ts';
+import { createLocalRunner } from '../runners/index.ts';
+import { compilerExpressions, planOf, shellTask, tempDir } from './helpers/engine-fixtures.ts';
+
+const local = createLocalRunner({ baseEnv: { PATH: '/usr/bin:/bin' } });
+afterAll(() => local.close());
+
+/** A backend keeping its attempts by id; `dead` hands the engine a handle that never reports back. */
+function backend(jobs: Map<string, RunnerHandle>, dead: boolean): Runner {
+  return {
+    kind: 'local',
+    async start(request) {
+      const handle = await local.start(request);
+      jobs.set(request.attemptId, handle);
+      if (!dead) return handle;
+      return {
+        logs: async function* () {},
+        wait: () => new Promise(() => undefined),
+        cancel: async () => undefined,
+      };
+    },
+    reattach: async (ref) => jobs.get(ref.attemptId),
+  };
+}
+
+describe('resume with a re-attaching runner', () => {
+  it('adopts the running attempt instead of interrupting it', async () => {
+    const dataDir = tempDir();
+    const marks = join(dataDir, 'marks');
+    const jobs = new Map<string, RunnerHandle>();
+    const plan = planOf([
+      shellTask('job', `echo start >> ${marks}; sleep 1.5; echo "done=yes" >> "$MAESTRO_OUTPUT"`, {
+        outputs: ['done'],
+      }),
+      shellTask('after', 'true', { needs: ['job'] }),
+    ]);
+    const firstStore = openStore({ dataDir });
+    const first = createEngine({
+      store: firstStore,
+      dataDir,
+      runners: new RunnerRegistry().register(backend(jobs, true)),
+      expressions: compilerExpressions,
+      leaseMs: 300,
+    });
+    const runId = first.submit(plan);
+    void first.execute(runId).catch(() => undefined);
+    while (firstStore.getTask(runId, 'job').state !== 'running') await new Promise((r) => setTimeout(r, 20));
+    firstStore.close();
+    await new Promise((r) => setTimeout(r, 400));
+
+    const store = openStore({ dataDir });
+    const second = createEngine({
+      store,
+      dataDir,
+      runners: new RunnerRegistry().register(backend(jobs, false)),
+      expressions: compilerExpressions,
+    });
+    const run = await second.resume(runId);
+    expect(run.status).toBe('succeeded');
+    const attempts = store.listAttempts(runId, 'job');
+    expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
+    expect(attempts[0]!.outputs).toEqual({ done: 'yes' });
+    expect(readFileSync(marks, 'utf8')).toBe('start\n');
+    expect(store.listLogs(runId, 'job').map((l) => l.text)).toContain('re-attached to attempt 1');
+    expect(store.getTask(runId, 'after').state).toBe('succeeded');
+  });
+});
