@@ -249,6 +249,14 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
     }
   });
 
+  // Installations need no state: every event names its installation. Log them for operators.
+  probot.on(['installation', 'installation_repositories'], async (context) => {
+    context.log.info(
+      { installation: context.payload.installation.id, action: context.payload.action },
+      'installation changed',
+    );
+  });
+
   probot.on('issue_comment.created', async (context) => {
     const payload = context.payload;
     const match = RUN_COMMAND.exec(payload.comment.body);

@@ -1,5 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openAppStore } from '../app/index.ts';
 import { startHarness, type Harness } from './github-standin/app-harness.ts';
+import { TestRepository } from './github-standin/index.ts';
 import { signedDelivery } from './github-standin/index.ts';
 
 const BROKEN = `apiVersion: maestro/v1
@@ -186,5 +191,42 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     const mints = h.standin.requests.filter((r) => r.operationId === 'apps/create-installation-access-token');
     expect(mints.length).toBe(2);
     expect(h.standin.requests.some((r) => r.status === 401)).toBe(true);
+  });
+});
+
+describe('a delivery stored before a restart', () => {
+  it('is processed when the app starts again', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'maestro-app-restart-'));
+    const repo = new TestRepository('main');
+    const sha = repo.commit({
+      branch: 'main',
+      login: 'alice',
+      files: { '.maestro/workflows/hello.yaml': VALID },
+    });
+    // First life: a harness only to build a genuine payload, then the delivery is stored the way
+    // ingress stores it, as if the process died right after answering 202.
+    const first = await startHarness({ dataDir, repo });
+    const payload = first.pushPayload({
+      ref: 'refs/heads/x',
+      before: '0'.repeat(40),
+      after: sha,
+      pusher: 'alice',
+    });
+    await first.runtime.close();
+    await first.standin.stop();
+    const store = openAppStore(dataDir);
+    expect(
+      store.recordDelivery({ id: 'stored-1', name: 'push', payload: JSON.stringify(payload), receivedAt: 1 }),
+    ).toBe(true);
+    store.close();
+    const second = await startHarness({ dataDir, repo });
+    try {
+      await second.idle();
+      expect(second.standin.checkRunsNamed('maestro / validate', sha)).toHaveLength(1);
+      expect(second.runtime.appStore.deliveryState('stored-1')).toBe('done');
+      expect(second.standin.violations).toEqual([]);
+    } finally {
+      await second.close();
+    }
   });
 });

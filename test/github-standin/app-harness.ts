@@ -61,7 +61,9 @@ function retarget(payload: Payload): Payload {
  * engine with the local runner, SQLite stores, dev signing key) listening on a free port with
  * its GitHub base URL pointed at the stand-in.
  */
-export async function startHarness(options: { runUpdateIntervalMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  options: { runUpdateIntervalMs?: number; dataDir?: string; repo?: TestRepository } = {},
+): Promise<Harness> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const appId = '777';
   const standin = new GitHubStandIn({
@@ -69,9 +71,9 @@ export async function startHarness(options: { runUpdateIntervalMs?: number } = {
     publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   });
   const baseUrl = await standin.start();
-  const repo = new TestRepository('main');
+  const repo = options.repo ?? new TestRepository('main');
   standin.addRepo({ owner: OWNER, name: REPO, id: 9001, bareDir: repo.bareDir, defaultBranch: 'main' });
-  const dataDir = mkdtempSync(join(tmpdir(), 'maestro-app-test-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-app-test-'));
   const runtime = await openAppRuntime({
     appId,
     privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
