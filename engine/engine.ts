@@ -74,8 +74,9 @@ export interface SubmitOptions {
 export interface Engine {
   readonly store: Store;
   submit(plan: Plan, options?: SubmitOptions): string;
-  execute(runId: string, options?: { signal?: AbortSignal }): Promise<RunRecord>;
-  resume(runId: string, options?: { signal?: AbortSignal }): Promise<RunRecord>;
+  /** `signal` aborting cancels the run, recorded as cancelled by `abortedBy` (default `signal`). */
+  execute(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
+  resume(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
   cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
   retry(runId: string, options?: { by?: string }): RunRecord;
   subscribe(listener: EngineListener): () => void;
@@ -146,7 +147,10 @@ export function createEngine(options: EngineOptions): Engine {
     store.acquireLease(name, ctx.owner, now, ctx.leaseMs, force);
   }
 
-  async function execute(runId: string, opts: { signal?: AbortSignal } = {}): Promise<RunRecord> {
+  async function execute(
+    runId: string,
+    opts: { signal?: AbortSignal; abortedBy?: string } = {},
+  ): Promise<RunRecord> {
     const run = store.getRun(runId);
     if (isTerminalRunState(run.status)) return run;
     const existing = executing.get(runId);
@@ -173,7 +177,7 @@ export function createEngine(options: EngineOptions): Engine {
       },
       Math.min(1000, Math.max(50, Math.floor(ctx.leaseMs / 3))),
     );
-    const onAbort = () => void exec.stop('signal', 'cancel_requested');
+    const onAbort = () => void exec.stop(opts.abortedBy ?? 'signal', 'cancel_requested');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       exec.start(reattached);

@@ -168,6 +168,45 @@ describe('engine control', () => {
     store.close();
   });
 
+  it('cancels the run on Ctrl-C (SIGINT) of maestro run, recording the user', async () => {
+    const dataDir = tempDir();
+    const folder = join(dataDir, 'wf', '.maestro', 'workflows');
+    mkdirSync(folder, { recursive: true });
+    const file = join(folder, 'long.yaml');
+    writeFileSync(
+      file,
+      'apiVersion: maestro/v1\nkind: Workflow\nmetadata: { name: long, namespace: t }\nspec:\n  defaults: { runner: local }\n  tasks:\n    - id: wait\n      run: sleep 60\n',
+    );
+    const child = spawn(
+      join(root, 'node_modules', '.bin', 'node'),
+      [join(root, 'bin', 'maestro.ts'), 'run', file],
+      {
+        env: { ...process.env, MAESTRO_DATA_DIR: dataDir, USER: 'carol' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const deadline = Date.now() + 30_000;
+    while (!out.includes('wait running')) {
+      if (Date.now() > deadline || child.exitCode !== null)
+        throw new Error(`maestro did not start the task:\n${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGINT');
+    expect(await exit, out).toBe(1);
+    const runId = /run (r-[0-9a-f-]+)/.exec(out)![1]!;
+    const store = openStore({ dataDir });
+    expect(store.getRun(runId).status).toBe('cancelled');
+    expect(store.listTransitions(runId, null).at(-1)).toMatchObject({
+      to: 'cancelled',
+      by: 'user:carol (SIGINT)',
+    });
+    store.close();
+  });
+
   it('cancels a run that no engine is executing directly in the store', async () => {
     const dataDir = tempDir();
     const { engine, store } = setup({}, dataDir);

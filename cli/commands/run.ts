@@ -89,7 +89,10 @@ export function registerRun(program: Command, context: CliContext): void {
         const onSigint = () => abort.abort();
         process.once('SIGINT', onSigint);
         try {
-          const final = await cli.engine.execute(runId, { signal: abort.signal });
+          const final = await cli.engine.execute(runId, {
+            signal: abort.signal,
+            abortedBy: `user:${io.env.USER ?? 'local'} (SIGINT)`,
+          });
           view.close();
           io.stdout(`run ${runId} ${final.status}\n`);
           context.exitCode = final.status === 'succeeded' ? ExitCode.ok : ExitCode.inputErrors;
