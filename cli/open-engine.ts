@@ -1,6 +1,7 @@
 /** Builds the engine the CLI commands use: the embedded store, the local runner, the compiler's expressions. */
 import pino from 'pino';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { RunnerRegistry, systemClock, UsageError, type Attestor, type PolicyGate } from '../core/index.ts';
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenance/index.ts';
@@ -41,8 +42,9 @@ export async function openCliEngine(
   const dataDir = resolveDataDir(options.dataDir, io);
   const catalog = await loadBuiltinCatalog();
   const secrets = loadSecrets(options.secrets, dataDir, io);
-  const store = openStore({ dataDir, durability: durabilityFrom(io) });
-  const policy = policyGate(options.policy ?? io.env.MAESTRO_POLICY ?? 'default', dataDir, io);
+  const durability = durabilityFrom(io);
+  const store = openStore({ dataDir, durability });
+  const policy = policyGate(options.policy ?? io.env.MAESTRO_POLICY ?? 'default', dataDir, io, durability);
   const attestor = await attestorFor(io.env.MAESTRO_PROVENANCE ?? 'on', dataDir, io);
   const runner = createLocalRunner({ baseEnv: baseEnvFrom(io.env) });
   const tracing = createTracing(io);
@@ -59,7 +61,7 @@ export async function openCliEngine(
         evaluateCondition(cel, scope as unknown as Parameters<typeof evaluateCondition>[1]),
     },
     secrets,
-    ...(policy ? { policy } : {}),
+    ...(policy ? { policy: policy.gate } : {}),
     ...(attestor ? { attestor } : {}),
     tracer: tracing.tracer,
     logger: pino({ level }, pino.destination(2)),
@@ -73,6 +75,7 @@ export async function openCliEngine(
       await runner.close();
       await tracing.shutdown();
       store.close();
+      if (policy?.db.isOpen) policy.db.close();
     },
   };
 }
@@ -81,14 +84,19 @@ export async function openCliEngine(
  * The policy gate: `default` (the built-in bundle), `off`, or a bundle.tar.gz path; from
  * --policy or MAESTRO_POLICY. Decisions are logged in <data-dir>/decisions.db.
  */
-function policyGate(choice: string, dataDir: string, io: CliIo): PolicyGate | undefined {
+function policyGate(
+  choice: string,
+  dataDir: string,
+  io: CliIo,
+  durability: 'normal' | 'full',
+): { gate: PolicyGate; db: DatabaseSync } | undefined {
   if (choice === 'off') return undefined;
   const bundle = choice === 'default' ? defaultBundlePath : join(io.cwd, choice);
-  return createOpaPolicyGate({
-    bundle,
-    log: openDecisionLog(join(dataDir, 'decisions.db')),
-    clock: systemClock,
-  });
+  // The decision log gets the store's durability: WAL, and an fsync per commit only with `full`.
+  const db = new DatabaseSync(join(dataDir, 'decisions.db'), { timeout: 5000 });
+  db.exec('PRAGMA journal_mode = WAL');
+  db.exec(`PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  return { gate: createOpaPolicyGate({ bundle, log: openDecisionLog(db), clock: systemClock }), db };
 }
 
 /** Receipts for every attempt and run, signed as provenance/ resolves (keyless, key, or dev key). */

@@ -53,7 +53,8 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   }
   const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
   const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
-  const base = join(ctx.dataDir, 'work', exec.runId, safeSegment(taskId), String(attempt));
+  // One flat directory per attempt under the run's (created at run start): three mkdir calls.
+  const base = join(ctx.dataDir, 'work', exec.runId, `${safeSegment(taskId)}.${attempt}`);
   const info: AttemptInfo = {
     attempt,
     attemptId,
@@ -65,7 +66,8 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     resolved,
     redact,
   };
-  mkdirSync(info.workDir, { recursive: true });
+  mkdirSync(base);
+  mkdirSync(info.workDir);
   mkdirSync(info.artifactsDir);
 
   // Stored before anything runs: the running transition and the attempt with its lease commit

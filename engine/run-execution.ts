@@ -3,6 +3,8 @@
  * cancelled, hands ready tasks to the scheduler, applies retries, and closes the run. Every
  * transition is asserted legal and stored before anything acts on it.
  */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
 import {
@@ -115,6 +117,7 @@ export class RunExecution implements AttemptHost {
       this.#candidates.add(t.taskId);
       if (!isTerminalTaskState(t.state)) this.#open++;
     }
+    mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
     this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
     this.#span = this.ctx.tracer.startSpan('maestro.run', {
       attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
