@@ -42952,6 +42952,11 @@ function edgePlace(model, to, params, tasks) {
   for (const field of templateFields)
     for (const use of checkTemplates(raw[field], ["spec", "tasks", model.index, field], context, []))
       if (use.dependsOn === to) return use.place();
+  if (typeof raw.when === "string") {
+    const refs = conditionChecker({})(raw.when).refs;
+    const k = refs.findIndex((r) => r.path[0] === "tasks" && r.path[1] === to);
+    if (k !== -1) return conditionPlace(raw.when, refs, k, at("when"));
+  }
   return { pointer: at("when") };
 }
 function matchesType(value, type) {
