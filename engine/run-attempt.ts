@@ -53,12 +53,13 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   }
   const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
   const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
-  // One flat directory per attempt under the run's (created at run start): three mkdir calls.
+  // One flat directory per attempt (the task's working directory) under the run's, created at run
+  // start, with `artifacts/` inside: two mkdir calls, which are a visible share of a small task's cost.
   const base = join(ctx.dataDir, 'work', exec.runId, `${safeSegment(taskId)}.${attempt}`);
   const info: AttemptInfo = {
     attempt,
     attemptId,
-    workDir: join(base, 'work'),
+    workDir: base,
     artifactsDir: join(base, 'artifacts'),
     startedAt: ctx.clock.now(),
     cacheKey: plan.cache.enabled ? cacheKeyOf(plan, resolved, redact) : null,
@@ -67,7 +68,6 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     redact,
   };
   mkdirSync(base);
-  mkdirSync(info.workDir);
   mkdirSync(info.artifactsDir);
 
   // Stored before anything runs: the running transition and the attempt with its lease commit
