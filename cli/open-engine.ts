@@ -11,6 +11,7 @@ import { createEngine, openStore, type Engine, type ExpressionScope, type Store 
 import { baseEnvFrom, createLocalRunner } from '../runners/index.ts';
 import { loadSecrets, resolveDataDir } from './config.ts';
 import type { CliIo } from './io.ts';
+import { createConfiguredRunners, runnersConfigPath } from './runners-config.ts';
 import { createTracing, type CliTracing } from './tracing.ts';
 
 export interface DataDirOptions {
@@ -32,14 +33,19 @@ export interface CliEngine {
   engine: Engine;
   store: Store;
   tracing: CliTracing;
+  /** Runner kinds registered: local, plus those the runners config adds. */
+  runnerKinds: string[];
   close(): Promise<void>;
 }
 
 export async function openCliEngine(
-  options: DataDirOptions & { secrets?: string; concurrency?: number; policy?: string },
+  options: DataDirOptions & { secrets?: string; concurrency?: number; policy?: string; runners?: string },
   io: CliIo,
 ): Promise<CliEngine> {
   const dataDir = resolveDataDir(options.dataDir, io);
+  // Container/Kubernetes runners from --runners or MAESTRO_RUNNERS_CONFIG; read first so a bad
+  // config fails before anything is opened.
+  const extraRunners = createConfiguredRunners(runnersConfigPath(options.runners, io));
   const catalog = await loadBuiltinCatalog();
   const secrets = loadSecrets(options.secrets, dataDir, io);
   const durability = durabilityFrom(io);
@@ -47,12 +53,14 @@ export async function openCliEngine(
   const policy = policyGate(options.policy ?? io.env.MAESTRO_POLICY ?? 'default', dataDir, io, durability);
   const attestor = await attestorFor(io.env.MAESTRO_PROVENANCE ?? 'on', dataDir, io);
   const runner = createLocalRunner({ baseEnv: baseEnvFrom(io.env) });
+  const runners = new RunnerRegistry().register(runner);
+  for (const extra of extraRunners) runners.register(extra);
   const tracing = createTracing(io);
   const level = io.env.MAESTRO_LOG_LEVEL ?? 'silent';
   const engine = createEngine({
     store,
     dataDir,
-    runners: new RunnerRegistry().register(runner),
+    runners,
     catalog,
     expressions: {
       renderTemplate: (value, scope) =>
@@ -71,8 +79,10 @@ export async function openCliEngine(
     engine,
     store,
     tracing,
+    runnerKinds: runners.kinds(),
     async close() {
       await runner.close();
+      for (const extra of extraRunners) await extra.close?.();
       await tracing.shutdown();
       store.close();
       if (policy?.db.isOpen) policy.db.close();
@@ -96,7 +106,14 @@ function policyGate(
   const db = new DatabaseSync(join(dataDir, 'decisions.db'), { timeout: 5000 });
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  return { gate: createOpaPolicyGate({ bundle, log: openDecisionLog(db), clock: systemClock }), db };
+  // The built-in bundle is our own trusted Rego (bounded: no recursion, iterates only over the
+  // input's lists), so it is evaluated inline, saving a worker round trip per attempt; a
+  // repository bundle is user-written and keeps the worker's hard deadline (docs/policy.md "Deadline").
+  const isolation = choice === 'default' ? 'inline' : 'worker';
+  return {
+    gate: createOpaPolicyGate({ bundle, log: openDecisionLog(db), clock: systemClock, isolation }),
+    db,
+  };
 }
 
 /** Receipts for every attempt and run, signed as provenance/ resolves (keyless, key, or dev key). */

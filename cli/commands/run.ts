@@ -6,11 +6,13 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { createLiveView } from '../live-view.ts';
 import { openCliEngine } from '../open-engine.ts';
+import { checkRunnerKind, withRunner } from '../runners-config.ts';
 
 const EXAMPLES = `
 Examples:
   $ maestro run examples/quickstart/.maestro/workflows/hello.yaml
   $ maestro run deploy.yaml --param env=staging --concurrency 4
+  $ maestro run hello.yaml --runner container --runners runners.yaml   # every task in a container
   $ maestro run --resume r-0f3c...          # continue a run whose process was killed
 
 Exit codes: 0 the run succeeded, 1 it failed (or the manifest has errors), 2 usage, 3 internal.
@@ -24,6 +26,8 @@ interface RunOptions {
   secrets?: string;
   resume?: string;
   policy?: string;
+  runners?: string;
+  runner?: string;
 }
 
 export function registerRun(program: Command, context: CliContext): void {
@@ -44,6 +48,11 @@ export function registerRun(program: Command, context: CliContext): void {
       '--policy <bundle>',
       'policy bundle: default, off, or a bundle.tar.gz (default: MAESTRO_POLICY or default)',
     )
+    .option(
+      '--runners <file>',
+      'runners config (YAML/JSON; default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md',
+    )
+    .option('--runner <kind>', 'run every task on this runner: local, container or kubernetes')
     .option('--resume <run>', 'resume a run that was interrupted (its manifest is not needed)')
     .addHelpText('after', EXAMPLES)
     .action(async (manifest: string | undefined, options: RunOptions) => {
@@ -67,10 +76,16 @@ export function registerRun(program: Command, context: CliContext): void {
           ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
           ...(concurrency === undefined ? {} : { concurrency }),
           ...(options.policy === undefined ? {} : { policy: options.policy }),
+          ...(options.runners === undefined ? {} : { runners: options.runners }),
         },
         io,
       );
       try {
+        if (options.runner !== undefined) {
+          checkRunnerKind(options.runner, cli.runnerKinds);
+          if (plan) plan = withRunner(plan, options.runner);
+          else throw new UsageError('--runner applies to a new run; a resumed run keeps its runners');
+        }
         const runId = plan
           ? cli.engine.submit(plan, {
               params: parseParams(options.param),
