@@ -35,7 +35,15 @@ export async function attestAttempt(
     runner: plan.runner,
     inputDigests: inputDigests(info.resolved, info.redact),
     outputs: end.outputs,
-    artifacts: digestArtifacts(info.artifactsDir),
+    // Symlinks and special files are not artifacts (engine/artifacts.ts): say so in the task's log.
+    artifacts: digestArtifacts(info.artifactsDir, (skipped) =>
+      exec.taskLog(
+        taskId,
+        info.attempt,
+        'system',
+        `artifact ${skipped.path} is a ${skipped.kind}, not a regular file: not digested, attested or cached`,
+      ),
+    ),
     status: end.status,
     exitCode: end.exitCode,
     startedAt: info.startedAt,
