@@ -59,4 +59,9 @@ export interface AttemptHost {
   afterRetryScheduled(taskId: string): void;
   taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): void;
   runLog(stream: Stream, text: string): void;
+  /**
+   * Runs work after the current turn, off the attempt's critical path (its scheduler slot and its
+   * dependants do not wait for it); the run does not finish before the work has settled.
+   */
+  defer(work: () => Promise<void>): void;
 }

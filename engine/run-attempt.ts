@@ -130,13 +130,17 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     );
     cached.commit();
     exec.taskLog(taskId, attempt, 'system', `cache hit ${info.cacheKey}`);
-    await attestAttempt(exec, taskId, info, {
-      status: 'cached',
-      exitCode: null,
-      finishedAt: now,
-      outputs: hit.outputs,
-      cacheHit: true,
-    });
+    // Signed off the critical path: the result is already stored, so dependants may start now;
+    // the run does not finish before every deferred receipt is stored.
+    exec.defer(() =>
+      attestAttempt(exec, taskId, info, {
+        status: 'cached',
+        exitCode: null,
+        finishedAt: now,
+        outputs: hit.outputs,
+        cacheHit: true,
+      }),
+    );
     return;
   }
 
@@ -243,13 +247,17 @@ async function completeAttempt(
   span.end();
   if (result.reason !== 'circuit_open')
     ctx.breaker.record(resolved.target, isBreakerFailure(exec, taskId, result));
-  await attestAttempt(exec, taskId, info, {
-    status: result.outcome,
-    exitCode: result.exitCode,
-    finishedAt,
-    outputs,
-    cacheHit: false,
-  });
+  // Signed off the critical path: the result is already stored, so dependants may start now;
+  // the run does not finish before every deferred receipt is stored.
+  exec.defer(() =>
+    attestAttempt(exec, taskId, info, {
+      status: result.outcome,
+      exitCode: result.exitCode,
+      finishedAt,
+      outputs,
+      cacheHit: false,
+    }),
+  );
 }
 
 /** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */

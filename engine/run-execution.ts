@@ -54,6 +54,8 @@ export class RunExecution implements AttemptHost {
   #finishing = false;
   /** Attempts still being processed (their receipts may not be stored yet). */
   #inFlight = 0;
+  /** Deferred work (receipts being signed) not yet settled; the run waits for it before closing. */
+  #deferred = 0;
   /** Tasks whose readiness may have changed; evaluate() looks only at these (linear runs). */
   readonly #candidates = new Set<string>();
   readonly #dependants = new Map<string, string[]>();
@@ -258,6 +260,18 @@ export class RunExecution implements AttemptHost {
     this.ctx.emit({ type: 'log', runId: this.runId, taskId, attempt, stream, text: line, time });
   }
 
+  defer(work: () => Promise<void>): void {
+    this.#deferred++;
+    setImmediate(() => {
+      work()
+        .catch((error: unknown) => this.runLog('system', `internal error: ${describeError(error)}`))
+        .finally(() => {
+          this.#deferred--;
+          this.#maybeFinish();
+        });
+    });
+  }
+
   registerHandle(taskId: string, handle: RunnerHandle | undefined): void {
     if (handle) this.#handles.set(taskId, handle);
     else this.#handles.delete(taskId);
@@ -448,7 +462,7 @@ export class RunExecution implements AttemptHost {
   }
 
   #maybeFinish(): void {
-    if (this.#finishing || this.#inFlight > 0 || this.#open > 0) return;
+    if (this.#finishing || this.#inFlight > 0 || this.#deferred > 0 || this.#open > 0) return;
     const tasks = [...this.#tasks.values()];
     this.#finishing = true;
     this.#timers.abort();

@@ -2,7 +2,7 @@
  * The embedded Store on node:sqlite. Every method is one transaction; compare-and-set updates
  * refuse stale writers; attempt results are fenced by the lease token.
  */
-import type { DatabaseSync, SQLInputValue } from 'node:sqlite';
+import type { DatabaseSync, SQLInputValue, StatementSync } from 'node:sqlite';
 import type { Reason, RunState, TaskState } from '../../../core/index.ts';
 import { RunNotFoundError, LeaseLostError, StaleStateError } from '../../errors.ts';
 import { NotFoundError } from '../../../core/index.ts';
@@ -38,6 +38,11 @@ import {
 export class SqliteStore implements Store {
   readonly location: string;
   readonly #db: DatabaseSync;
+  /**
+   * Prepared statements by SQL text: preparing costs more than running a small statement, and the
+   * engine runs the same few dozen statements thousands of times per run. Per store (connection).
+   */
+  readonly #statements = new Map<string, StatementSync>();
 
   constructor(dataDir: string, durability: Durability = 'normal') {
     this.location = dataDir;
@@ -45,10 +50,10 @@ export class SqliteStore implements Store {
   }
 
   #tx<T>(fn: () => T): T {
-    this.#db.exec('BEGIN IMMEDIATE');
+    this.#prepare('BEGIN IMMEDIATE').run();
     try {
       const result = fn();
-      this.#db.exec('COMMIT');
+      this.#prepare('COMMIT').run();
       return result;
     } catch (error) {
       this.#db.exec('ROLLBACK');
@@ -56,16 +61,25 @@ export class SqliteStore implements Store {
     }
   }
 
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #all(sql: string, ...args: SQLInputValue[]): Row[] {
-    return this.#db.prepare(sql).all(...args) as Row[];
+    return this.#prepare(sql).all(...args) as Row[];
   }
 
   #get(sql: string, ...args: SQLInputValue[]): Row | undefined {
-    return this.#db.prepare(sql).get(...args) as Row | undefined;
+    return this.#prepare(sql).get(...args) as Row | undefined;
   }
 
   #run(sql: string, ...args: SQLInputValue[]): number {
-    return Number(this.#db.prepare(sql).run(...args).changes);
+    return Number(this.#prepare(sql).run(...args).changes);
   }
 
   createRun(run: NewRun): RunRecord {
@@ -341,7 +355,7 @@ export class SqliteStore implements Store {
       attemptId,
     );
     if (changed !== 1) throw new StaleStateError(`attempt ${attemptId} is not running`);
-    const insert = this.#db.prepare('INSERT INTO outputs (attempt_id, name, value) VALUES (?, ?, ?)');
+    const insert = this.#prepare('INSERT INTO outputs (attempt_id, name, value) VALUES (?, ?, ?)');
     for (const [name, value] of Object.entries(finish.outputs)) insert.run(attemptId, name, value);
   }
 
@@ -399,7 +413,7 @@ export class SqliteStore implements Store {
   appendLogs(lines: StoredLogLine[]): void {
     if (lines.length === 0) return;
     this.#tx(() => {
-      const insert = this.#db.prepare(
+      const insert = this.#prepare(
         'INSERT INTO logs (run_id, task_id, attempt, stream, time, text) VALUES (?, ?, ?, ?, ?, ?)',
       );
       for (const l of lines) insert.run(l.runId, l.taskId, l.attempt, l.stream, l.time, l.text);
