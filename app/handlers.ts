@@ -46,7 +46,13 @@ const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
  * decides on (the pull request's current head, reviews, files at a SHA), so a late or repeated
  * event cannot make the app act on stale state.
  */
-export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
+export interface RegisteredHandlers {
+  /** An installation client for one repository (what a delivery would get), for work not triggered by one. */
+  clientFor: (owner: string, repo: string, installationId: number) => GitHubClient;
+  dispatchContext: (client: GitHubClient, engines: Engines) => DispatchContext;
+}
+
+export function registerHandlers(probot: Probot, deps: HandlerDeps): RegisteredHandlers {
   // One installation client per installation, reused across deliveries: the auth strategy keeps
   // its token cached and renews it before expiry; a refused token is replaced below.
   const octokits = new Map<number, Octokit>();
@@ -58,9 +64,12 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
   const clientFor = (payload: RepoPayload): GitHubClient => {
     const installationId = payload.installation?.id;
     if (installationId === undefined) throw new Error('the event carries no installation id');
+    return clientOf(payload.repository.owner.login, payload.repository.name, installationId);
+  };
+  const clientOf = (owner: string, repo: string, installationId: number): GitHubClient => {
     return new GitHubClient({
-      owner: payload.repository.owner.login,
-      repo: payload.repository.name,
+      owner,
+      repo,
       installationId,
       clock: deps.clock,
       backoffMs: deps.backoffMs,
@@ -305,6 +314,8 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): void {
       fromFork,
     });
   });
+
+  return { clientFor: clientOf, dispatchContext };
 }
 
 async function readPullRequest(client: GitHubClient, pullNumber: number) {

@@ -10,6 +10,7 @@ import { DeliveryQueue } from './delivery-queue.ts';
 import type { Engines } from './dispatch-runs.ts';
 import { registerHandlers } from './handlers.ts';
 import { createIngressServer, listen } from './http-server.ts';
+import { resumeLiveRuns } from './resume-runs.ts';
 import type { RunReporter } from './run-reporter.ts';
 
 export interface MaestroAppOptions {
@@ -64,7 +65,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
   });
   const reporters = new Set<RunReporter>();
   const onError = (error: unknown) => logger.error({ err: error }, 'maestro app error');
-  registerHandlers(probot, {
+  const handlers = registerHandlers(probot, {
     store: options.store,
     compile: options.compile,
     signer: options.signer,
@@ -96,6 +97,14 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     isReady: () => open,
     log: (level, message, fields) => logger[level](fields ?? {}, message),
   });
+  // Runs that were live when the app stopped are executed again and their check runs finished.
+  if (options.engines)
+    resumeLiveRuns({
+      engines: options.engines,
+      store: options.store,
+      clientFor: handlers.clientFor,
+      dispatchContext: handlers.dispatchContext,
+    });
   // Deliveries stored before a crash or restart are processed now, in arrival order.
   for (const delivery of options.store.pendingDeliveries()) queue.enqueue(delivery);
   return {

@@ -1,8 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { existsSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OWNER, REPO, startHarness, type Harness } from './github-standin/app-harness.ts';
-import { webhookExample, type Payload } from './github-standin/index.ts';
+import {
+  OWNER,
+  pushPayload,
+  REPO,
+  SECRET,
+  startHarness,
+  startStandIn,
+  type Harness,
+} from './github-standin/app-harness.ts';
+import { signedDelivery, webhookExample, type Payload } from './github-standin/index.ts';
+
+const root = join(import.meta.dirname, '..');
+const node = join(root, 'node_modules', '.bin', 'node');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const REPO_KEY = `${OWNER}/${REPO}`;
 
@@ -242,4 +257,90 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     expect(refused!.output.summary).toContain('no approval attestation exists');
     expect(h.runtime.engineStore.listRuns()).toEqual([]);
   });
+});
+
+describe('an app restart resumes the runs it dispatched', () => {
+  it('a run live when the app was killed completes under the next app, and its check run is completed', async () => {
+    const standIn = await startStandIn();
+    const dataDir = mkdtempSync(join(tmpdir(), 'maestro-app-restart-'));
+    const started = join(dataDir, 'started');
+    // First attempt: marks itself started and sleeps (the app is killed meanwhile); the retry
+    // after the restart finds the mark and finishes at once.
+    const sha = standIn.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: {
+        '.maestro/workflows/long.yaml': workflow(
+          'long',
+          `    - id: prepare\n      run: echo ready\n    - id: work\n      needs: [prepare]\n      retry: { limit: 1, backoff: { initial: 10ms, factor: 2, max: 100ms } }\n      run: if [ -f ${started} ]; then echo "resumed=yes" >> "$MAESTRO_OUTPUT"; else touch ${started}; sleep 60; fi\n      outputs: [resumed]\n`,
+        ),
+      },
+    });
+    const first = spawn(node, [join(root, 'test/github-standin/app-process.ts')], {
+      env: {
+        ...process.env,
+        MAESTRO_TEST_APP: JSON.stringify({
+          appId: standIn.appId,
+          privateKeyPem: standIn.privateKeyPem,
+          baseUrl: standIn.baseUrl,
+          dataDir,
+          runUpdateIntervalMs: 100,
+        }),
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let h: Harness | undefined;
+    try {
+      let out = '';
+      first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      for (let i = 0; i < 600 && !/listening \d+/.test(out); i += 1) await sleep(50);
+      const port = /listening (\d+)/.exec(out)?.[1];
+      expect(port, 'the first app process started').toBeDefined();
+      const delivery = signedDelivery(
+        SECRET,
+        'push',
+        pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+        randomUUID(),
+      );
+      const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+        method: 'POST',
+        body: delivery.body,
+        headers: delivery.headers,
+      });
+      expect(response.status).toBe(202);
+      for (let i = 0; i < 600 && !existsSync(started); i += 1) await sleep(50);
+      expect(existsSync(started), 'the first attempt started').toBe(true);
+      const checks = () => standIn.standin.checkRunsNamed('maestro / run demo/long', sha);
+      for (let i = 0; i < 100 && checks()[0]?.status !== 'in_progress'; i += 1) await sleep(50);
+      const [check] = checks();
+      expect(check!.status).toBe('in_progress');
+
+      first.kill('SIGKILL');
+      await new Promise((resolve) => (first.exitCode !== null ? resolve(null) : first.once('exit', resolve)));
+
+      h = await startHarness({ dataDir, standIn, runUpdateIntervalMs: 100 });
+      await h.idle();
+      const runs = h.runtime.engineStore.listRuns();
+      expect(runs).toHaveLength(1);
+      const runId = runs[0]!.id;
+      expect(h.runtime.engineStore.getRun(runId).status).toBe('succeeded');
+      const attempts = h.runtime.engineStore.listAttempts(runId, 'work');
+      expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
+      expect(attempts[1]!.outputs).toEqual({ resumed: 'yes' });
+      // The same check run (one per run, by external_id) got the final update.
+      expect(checks()).toHaveLength(1);
+      expect(checks()[0]!.external_id).toBe(`run:${runId}`);
+      expect(checks()[0]!.status).toBe('completed');
+      expect(checks()[0]!.conclusion).toBe('success');
+      expect(h.runtime.appStore.failedDeliveries()).toEqual([]);
+      expect(standIn.standin.violations).toEqual([]);
+    } finally {
+      if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
+      if (h) await h.close();
+      else {
+        await standIn.standin.stop();
+        standIn.repo.remove();
+      }
+    }
+  }, 90_000);
 });

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openAppRuntime, type AppRuntime } from '../../app/index.ts';
+import { openAppRuntime, type AppRuntime, type AppRuntimeOptions } from '../../app/index.ts';
 import { GitHubStandIn } from './standin.ts';
 import { TestRepository } from './git-repo.ts';
 import { signedDelivery, webhookExample, type Payload } from './webhooks.ts';
@@ -56,14 +56,16 @@ function retarget(payload: Payload): Payload {
   return payload;
 }
 
-/**
- * Starts the stand-in, a real bare repository, and the real app (openAppRuntime: compiler,
- * engine with the local runner, SQLite stores, dev signing key) listening on a free port with
- * its GitHub base URL pointed at the stand-in.
- */
-export async function startHarness(
-  options: { runUpdateIntervalMs?: number; dataDir?: string; repo?: TestRepository } = {},
-): Promise<Harness> {
+/** A running stand-in with the app's key pair, holding one repository; shared by app restarts. */
+export interface StandInSetup {
+  standin: GitHubStandIn;
+  baseUrl: string;
+  appId: string;
+  privateKeyPem: string;
+  repo: TestRepository;
+}
+
+export async function startStandIn(options: { repo?: TestRepository } = {}): Promise<StandInSetup> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const appId = '777';
   const standin = new GitHubStandIn({
@@ -73,21 +75,62 @@ export async function startHarness(
   const baseUrl = await standin.start();
   const repo = options.repo ?? new TestRepository('main');
   standin.addRepo({ owner: OWNER, name: REPO, id: 9001, bareDir: repo.bareDir, defaultBranch: 'main' });
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-app-test-'));
-  const runtime = await openAppRuntime({
-    appId,
-    privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+  const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
+  return { standin, baseUrl, appId, privateKeyPem, repo };
+}
+
+/** The app runtime options every test app uses (in this process or in app-process.ts). */
+export function harnessRuntimeOptions(setup: {
+  appId: string;
+  privateKeyPem: string;
+  baseUrl: string;
+  dataDir: string;
+  runUpdateIntervalMs?: number;
+}): AppRuntimeOptions {
+  return {
+    appId: setup.appId,
+    privateKey: setup.privateKeyPem,
     webhookSecret: SECRET,
     webhookPath: '/api/github/webhooks',
-    baseUrl,
-    dataDir,
+    baseUrl: setup.baseUrl,
+    dataDir: setup.dataDir,
     secrets: { DEPLOY_TOKEN: 'trusted-secret-value' },
-    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir, LANG: 'C.UTF-8' },
+    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: setup.dataDir, LANG: 'C.UTF-8' },
     forkRunner: 'local',
-    runUpdateIntervalMs: options.runUpdateIntervalMs ?? 200,
+    runUpdateIntervalMs: setup.runUpdateIntervalMs ?? 200,
     backoffMs: 10,
     concurrency: 2,
-  });
+  };
+}
+
+/**
+ * Starts the stand-in, a real bare repository, and the real app (openAppRuntime: compiler,
+ * engine with the local runner, SQLite stores, dev signing key) listening on a free port with
+ * its GitHub base URL pointed at the stand-in. With `standIn`, the app joins an existing
+ * stand-in (an app restart); close() still stops it.
+ */
+export async function startHarness(
+  options: {
+    runUpdateIntervalMs?: number;
+    dataDir?: string;
+    repo?: TestRepository;
+    standIn?: StandInSetup;
+  } = {},
+): Promise<Harness> {
+  const { standin, baseUrl, appId, privateKeyPem, repo } =
+    options.standIn ?? (await startStandIn(options.repo ? { repo: options.repo } : {}));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-app-test-'));
+  const runtime = await openAppRuntime(
+    harnessRuntimeOptions({
+      appId,
+      privateKeyPem,
+      baseUrl,
+      dataDir,
+      ...(options.runUpdateIntervalMs === undefined
+        ? {}
+        : { runUpdateIntervalMs: options.runUpdateIntervalMs }),
+    }),
+  );
   const port = await runtime.app.listen(0, '127.0.0.1');
   const appUrl = `http://127.0.0.1:${port}`;
   const post = async (body: string, headers: Record<string, string>) => {
@@ -107,27 +150,7 @@ export async function startHarness(
       return post(delivery.body, delivery.headers);
     },
     idle: () => runtime.app.idle(),
-    pushPayload: ({ ref, before, after, pusher, files }) => {
-      const payload = retarget(webhookExample('push'));
-      payload.ref = ref;
-      payload.before = before;
-      payload.after = after;
-      payload.deleted = false;
-      payload.created = false;
-      payload.pusher = { name: pusher, email: `${pusher}@users.noreply.github.com` };
-      payload.sender = { ...payload.sender, login: pusher };
-      payload.commits = [
-        {
-          ...(payload.commits?.[0] ?? {}),
-          id: after,
-          added: [],
-          removed: [],
-          modified: files ?? ['.maestro/workflows/deploy.yaml'],
-        },
-      ];
-      payload.head_commit = payload.commits[0];
-      return payload;
-    },
+    pushPayload,
     pullRequestPayload: (action, pull) => {
       const payload = retarget(webhookExample('pull_request', action));
       payload.action = action;
@@ -159,4 +182,39 @@ export async function startHarness(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A push event for the stand-in's repository. */
+export function pushPayload({
+  ref,
+  before,
+  after,
+  pusher,
+  files,
+}: {
+  ref: string;
+  before: string;
+  after: string;
+  pusher: string;
+  files?: string[];
+}): Payload {
+  const payload = retarget(webhookExample('push'));
+  payload.ref = ref;
+  payload.before = before;
+  payload.after = after;
+  payload.deleted = false;
+  payload.created = false;
+  payload.pusher = { name: pusher, email: `${pusher}@users.noreply.github.com` };
+  payload.sender = { ...payload.sender, login: pusher };
+  payload.commits = [
+    {
+      ...(payload.commits?.[0] ?? {}),
+      id: after,
+      added: [],
+      removed: [],
+      modified: files ?? ['.maestro/workflows/deploy.yaml'],
+    },
+  ];
+  payload.head_commit = payload.commits[0];
+  return payload;
 }
