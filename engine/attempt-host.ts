@@ -57,6 +57,11 @@ export interface AttemptHost {
     final: { state: TaskState; reason: Reason; detail?: string },
   ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
   afterRetryScheduled(taskId: string): void;
+  /**
+   * The dependants of `taskId` that become ready once it reaches `to`, prepared to be stored in
+   * the same transaction as the result that decides them; their commit() also queues them.
+   */
+  prepareReadyDependants(taskId: string, to: TaskState): ({ taskId: string } & PreparedTransition)[];
   taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): void;
   runLog(stream: Stream, text: string): void;
   /**

@@ -208,6 +208,9 @@ async function completeAttempt(
   const outputs = redactRecord(result.outputs, redact);
   const finishedAt = ctx.clock.now();
   const next = nextTransition(exec, taskId, info, result);
+  // Dependants this result makes ready commit with it: one transaction for the whole event, and
+  // nothing acts on them (they are queued by commit()) before it is stored.
+  const ready = exec.prepareReadyDependants(taskId, next.write.to);
   try {
     ctx.store.finishAttempt(
       attemptId,
@@ -226,6 +229,7 @@ async function completeAttempt(
         outputs,
       },
       next.write,
+      ready.map((r) => ({ taskId: r.taskId, write: r.write })),
     );
   } catch (error) {
     span.end();
@@ -237,6 +241,7 @@ async function completeAttempt(
     throw error;
   }
   next.commit();
+  for (const r of ready) r.commit();
   exec.afterRetryScheduled(taskId);
   if (result.outcome === AttemptOutcome.succeeded && info.cacheKey)
     storeCacheEntry(exec, taskId, info, outputs);

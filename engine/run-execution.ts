@@ -396,6 +396,31 @@ export class RunExecution implements AttemptHost {
       : { state: final.state, reason, detail: final.detail };
   }
 
+  prepareReadyDependants(taskId: string, to: TaskState): ({ taskId: string } & PreparedTransition)[] {
+    // Only the plain case (every need succeeded, no `when`, nothing cancelled): the same decision
+    // #evaluateTask would take, one event-loop turn earlier. Anything else is left to evaluate().
+    if (this.#stop || !isSuccessfulTaskState(to)) return [];
+    const by = `engine:${this.ctx.owner}`;
+    const prepared: ({ taskId: string } & PreparedTransition)[] = [];
+    for (const d of this.#dependants.get(taskId) ?? []) {
+      const t = this.task(d);
+      if (t.state !== TaskState.queued || t.notBefore !== null || this.#taskCancels.has(d)) continue;
+      const plan = this.planTask(d);
+      if (plan.when !== undefined) continue;
+      if (!plan.needs.every((n) => n === taskId || isSuccessfulTaskState(this.task(n).state))) continue;
+      const p = this.prepareTransition(d, TaskState.ready, Reason.dependenciesMet, by);
+      prepared.push({
+        taskId: d,
+        write: p.write,
+        commit: () => {
+          p.commit();
+          this.#scheduler.enqueue({ runId: this.runId, taskId: d, priority: this.#run.priority });
+        },
+      });
+    }
+    return prepared;
+  }
+
   /** Starts the wait of a retry stored by decideAfterAttempt. */
   afterRetryScheduled(taskId: string): void {
     const t = this.task(taskId);

@@ -210,7 +210,9 @@ export interface Store {
   heartbeat(attemptId: string, token: number, now: number, leaseMs: number): void;
   /**
    * Writes the result once; throws LeaseLostError when the token is stale or expired. With
-   * `transition`, the task's following transition commits atomically with the result.
+   * `transition`, the task's following transition commits atomically with the result; `others`
+   * are transitions of other tasks of the same run that this result decides (dependants becoming
+   * ready), committed in the same transaction so one commit covers the whole event.
    */
   finishAttempt(
     attemptId: string,
@@ -218,6 +220,7 @@ export interface Store {
     now: number,
     finish: AttemptFinish,
     transition?: TaskTransitionWrite,
+    others?: readonly { taskId: string; write: TaskTransitionWrite }[],
   ): void;
   /** Recovery: takes over an abandoned attempt's lease (bumping the token) and closes it. */
   interruptAttempt(attemptId: string, now: number, message: string): void;

@@ -327,13 +327,15 @@ export class SqliteStore implements Store {
     now: number,
     finish: AttemptFinish,
     transition?: TaskTransitionWrite,
+    others: readonly { taskId: string; write: TaskTransitionWrite }[] = [],
   ): void {
     this.#tx(() => {
       this.#checkFence(attemptId, token, now);
       this.#closeAttempt(attemptId, finish);
-      if (transition) {
+      if (transition || others.length > 0) {
         const row = this.#get('SELECT run_id, task_id FROM attempts WHERE id = ?', attemptId)!;
-        this.#transitionTask(String(row.run_id), String(row.task_id), transition);
+        if (transition) this.#transitionTask(String(row.run_id), String(row.task_id), transition);
+        for (const o of others) this.#transitionTask(String(row.run_id), o.taskId, o.write);
       }
       this.#run('UPDATE leases SET expires_at = 0 WHERE name = ?', `attempt:${attemptId}`);
     });
