@@ -4,35 +4,12 @@
  * undefined result) they return `allow: false` with the reason `policy unavailable`, and if the
  * decision cannot be recorded they must throw, so the task does not run.
  */
-import type { PolicyContext } from '../plan.ts';
+import type { PolicyInput } from '../generated/policy-input.ts';
 
-export interface PolicyTaskInput {
-  id: string;
-  /** `shell`, `argv`, `catalog` or `container`. */
-  kind: string;
-  runner: string;
-  resources: string;
-  image?: string;
-  /** Catalog task reference (`tasks/http@1.0.0`) when kind is `catalog`. */
-  uses?: string;
-  /** Hosts the task will contact, where known (HTTP-style tasks' URLs). */
-  targetHosts: string[];
-  /** Host networking / privileged flags requested by the task or its runner config. */
-  privileged: boolean;
-  hostNetwork: boolean;
-}
-
-export interface PolicyInput {
-  task: PolicyTaskInput;
-  /** `labels` (optional, added by the policy helper): metadata.labels, for sensitive-label rules. */
-  workflow: { name: string; namespace: string; kind: string; labels?: Record<string, string> };
-  planDigest: string;
-  namespace: string;
-  policy: PolicyContext;
-  actor: string;
-  /** Digest of the approval attestation for this plan, when one exists. */
-  approvalDigest?: string;
-}
+// The input document's type is generated from schemas/policy-input.schema.json, which the PDP also
+// validates every input against: one definition, so the engine and the Rego cannot drift apart.
+export type { PolicyInput } from '../generated/policy-input.ts';
+export type PolicyTaskInput = PolicyInput['task'];
 
 export interface PolicyCorrelation {
   runId: string;
