@@ -163,25 +163,7 @@ export async function continueAttempt(
 ): Promise<void> {
   const { ctx } = exec;
   const taskId = attempt.taskId;
-  let resolved: ResolvedTask;
-  try {
-    resolved = resolveTask(exec.planTask(taskId), exec.dispatchContext());
-  } catch {
-    // Resolution may differ now (a secret removed); the recorded command still names the attempt.
-    const command = attempt.inputs.command as ResolvedTask['command'];
-    resolved = { command, env: {}, with: {}, redact: [], target: exec.planTask(taskId).runner };
-  }
-  const info: AttemptInfo = {
-    attempt: attempt.attempt,
-    attemptId: attempt.id,
-    workDir: attempt.workDir,
-    artifactsDir: attempt.artifactsDir,
-    startedAt: attempt.startedAt,
-    cacheKey: attempt.cacheKey,
-    decisionIds: [],
-    resolved,
-    redact: createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]),
-  };
+  const info = recordedInfo(exec, attempt, []);
   exec.taskLog(taskId, attempt.attempt, 'system', `re-attached to attempt ${attempt.attempt}`);
   const span = ctx.tracer.startSpan('maestro.attempt', {
     attributes: {
@@ -192,6 +174,55 @@ export async function continueAttempt(
   });
   const result = await followHandle(exec, taskId, info, token, handle);
   await completeAttempt(exec, taskId, info, token, result, span);
+}
+
+/** An attempt's details rebuilt from its record (re-attach, or a receipt signed on resume). */
+function recordedInfo(exec: AttemptHost, attempt: AttemptRecord, decisionIds: string[]): AttemptInfo {
+  const taskId = attempt.taskId;
+  let resolved: ResolvedTask;
+  try {
+    resolved = resolveTask(exec.planTask(taskId), exec.dispatchContext());
+  } catch {
+    // Resolution may differ now (a secret removed); the recorded command still names the attempt.
+    const command = attempt.inputs.command as ResolvedTask['command'];
+    resolved = { command, env: {}, with: {}, redact: [], target: exec.planTask(taskId).runner };
+  }
+  return {
+    attempt: attempt.attempt,
+    attemptId: attempt.id,
+    workDir: attempt.workDir,
+    artifactsDir: attempt.artifactsDir,
+    startedAt: attempt.startedAt,
+    cacheKey: attempt.cacheKey,
+    decisionIds,
+    resolved,
+    redact: createRedactor([...resolved.redact, ...Object.values(exec.ctx.secrets)]),
+  };
+}
+
+/**
+ * On resume: receipts are signed after the result is stored (off the critical path), so a crash
+ * can leave a finished attempt without one; each such attempt gets its receipt now. Interrupted
+ * attempts never had a result to attest.
+ */
+export function attestMissingReceipts(exec: AttemptHost): void {
+  const { attestor, store } = exec.ctx;
+  if (!attestor) return;
+  const signed = new Set(store.listReceipts(exec.runId).map((r) => `${r.taskId}#${r.attempt}`));
+  for (const a of store.listAttempts(exec.runId)) {
+    if (a.status !== 'finished' || a.outcome === null || a.outcome === 'interrupted') continue;
+    if (signed.has(`${a.taskId}#${a.attempt}`)) continue;
+    const info = recordedInfo(exec, a, a.policyDecisionIds);
+    const end = {
+      status: a.outcome,
+      exitCode: a.exitCode,
+      finishedAt: a.finishedAt ?? a.startedAt,
+      outputs: a.outputs,
+      cacheHit: a.cacheHit,
+    };
+    exec.runLog('system', `signing the missing receipt of ${a.taskId} attempt ${a.attempt}`);
+    exec.defer(() => attestAttempt(exec, a.taskId, info, end));
+  }
 }
 
 /** Stores the result fenced by the lease, with the transition that follows; then the receipt. */

@@ -23,7 +23,7 @@ import type { EngineContext } from './context.ts';
 import { scopeFor, type DispatchContext } from './dispatch.ts';
 import { nextRetry } from './retry.ts';
 import { recoverInterrupted, type Reattached } from './recover-run.ts';
-import { continueAttempt, runAttempt } from './run-attempt.ts';
+import { attestMissingReceipts, continueAttempt, runAttempt } from './run-attempt.ts';
 import type { Scheduler } from './scheduler.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
 import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
@@ -143,6 +143,7 @@ export class RunExecution implements AttemptHost {
     } else {
       this.runLog('system', `resumed by ${by}`);
       recoverInterrupted(this, by, reattached);
+      attestMissingReceipts(this);
     }
     if (this.#run.plan.timeoutMs !== undefined) {
       const remaining = timeoutFrom + this.#run.plan.timeoutMs - clock.now();

@@ -98,6 +98,15 @@ async function killAndResume(killWhen: (marks: string[]) => boolean) {
   const code = await exited(second.child);
   expect(code, second.out()).toBe(0);
   const store = openStore({ dataDir });
+  // Receipts are signed after a result is stored, off the critical path; a kill in between leaves
+  // an attempt without one, which the resume signs. Every attempt with a result has its receipt.
+  const signed = new Set(store.listReceipts(runId!).map((r) => `${r.taskId}#${r.attempt}`));
+  const unsigned = store
+    .listAttempts(runId!)
+    .filter((a) => a.status === 'finished' && a.outcome !== 'interrupted')
+    .map((a) => `${a.taskId}#${a.attempt}`)
+    .filter((key) => !signed.has(key));
+  expect(unsigned, 'attempts without a receipt').toEqual([]);
   try {
     return { runId: runId!, store, marks: lines(marks), completedBeforeKill: before };
   } finally {
