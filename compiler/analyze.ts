@@ -6,6 +6,7 @@ import { conditionChecker } from './condition.ts';
 import type { ConditionCheck } from './condition.ts';
 import { findCycles, topologicalOrder } from './dag.ts';
 import { forEachTemplate, scanTemplate } from './expressions.ts';
+import type { ScanResult } from './expressions.ts';
 import type { Finding } from './finding.ts';
 import { pointerOf } from './finding.ts';
 import { Limits, reservedKeys } from './limits.ts';
@@ -22,6 +23,8 @@ export interface TaskModel {
   secrets: Set<string>;
   outputs: string[];
   matrixKeys: string[];
+  /** The expressions of a `run` string, scanned once here and reused by the planner. */
+  runScan?: ScanResult;
 }
 
 type Rec = Record<string, unknown>;
@@ -35,7 +38,7 @@ const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' &
 export function analyze(
   manifest: unknown,
   catalog: TaskCatalog,
-): { findings: Finding[]; tasks: TaskModel[] } {
+): { findings: Finding[]; tasks: TaskModel[]; order: number[] } {
   const findings: Finding[] = [];
   const spec = isRecord(manifest) && isRecord(manifest.spec) ? manifest.spec : {};
   const params = isRecord(spec.params) ? spec.params : {};
@@ -159,6 +162,7 @@ export function analyze(
       allowSecrets: true,
     };
     const deps = new Set<number>();
+    if (typeof raw.run === 'string') model.runScan = scanTemplate(raw.run);
     for (const field of templateFields)
       if (raw[field] !== undefined)
         for (const use of checkTemplates(
@@ -166,6 +170,7 @@ export function analyze(
           ['spec', 'tasks', model.index, field],
           context,
           findings,
+          field === 'run' ? model.runScan : undefined,
         )) {
           if (use.secret !== undefined) model.secrets.add(use.secret);
           if (use.dependsOn !== undefined) deps.add(byId.get(use.dependsOn) as number);
@@ -236,7 +241,7 @@ export function analyze(
   }
 
   const needs = models.map((m) => m.deps);
-  const { blocked } = topologicalOrder(needs);
+  const { order, blocked } = topologicalOrder(needs);
   if (blocked.length > 0)
     for (const cycle of findCycles(needs, blocked)) {
       const ids = cycle.map((i) => (models[i] as TaskModel).id);
@@ -251,7 +256,7 @@ export function analyze(
         ...(place.span ? { span: place.span } : {}),
       });
     }
-  return { findings, tasks: models };
+  return { findings, tasks: models, order };
 }
 
 function closestHint(name: string, ids: string[]): { hint: string } | undefined {
@@ -266,10 +271,11 @@ function checkTemplates(
   base: (string | number)[],
   context: ReferenceContext,
   findings: Finding[],
+  scanned?: ScanResult,
 ): TemplateUse[] {
   const uses: TemplateUse[] = [];
   forEachTemplate(value, (text, path) => {
-    const { refs, malformed } = scanTemplate(text);
+    const { refs, malformed } = scanned ?? scanTemplate(text);
     if (refs.length === 0 && malformed.length === 0) return;
     let cached: string | undefined;
     const pointerAt = () => (cached ??= pointerOf(...base, ...path()));

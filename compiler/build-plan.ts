@@ -15,7 +15,11 @@ export const PlanDefaults = {
 } as const;
 
 /** Builds the plan from a manifest that passed every check. Pure and deterministic. */
-export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Plan {
+export function buildPlan(
+  manifest: Manifest,
+  models: readonly TaskModel[],
+  declaredOrder?: readonly number[],
+): Plan {
   const spec = manifest.spec;
   const defaults = spec.defaults ?? {};
   // Expand matrices; expanded index order = declaration order, then matrix order.
@@ -37,9 +41,15 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     }
     expansionsOf.push(indices);
   }
+  // The analysis already ordered the declared tasks; without matrices that is the plan's order.
+  const precomputedOrder = declaredOrder && expanded.length === models.length ? declaredOrder : undefined;
   // model.deps index `models` directly (analyze builds both in the same order).
-  const needs = expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d] as number[]));
-  const { order } = topologicalOrder(needs);
+  // Without matrices every task expands to itself: its deps are already the plan indices.
+  const needs: number[][] =
+    expanded.length === models.length
+      ? models.map((m) => m.deps)
+      : expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d] as number[]));
+  const order = precomputedOrder ?? topologicalOrder(needs).order;
   const durations = new Map<string, number>();
   const ms = (text: string): number => {
     let value = durations.get(text);
@@ -56,7 +66,9 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
     const { model, matrix, id } = expanded[i] as (typeof expanded)[number];
     const task = model.task;
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...defaults.env, ...task.env })) env[k] = String(v);
+    // Defaults first, the task's own values override (no intermediate merged object).
+    if (defaults.env) for (const k of Object.keys(defaults.env)) env[k] = String(defaults.env[k]);
+    if (task.env) for (const k of Object.keys(task.env)) env[k] = String(task.env[k]);
     const action = actionOf(model, env);
     // Tasks without their own retry share one (immutable) merged policy: fewer allocations.
     const retry =
@@ -67,28 +79,35 @@ export function buildPlan(manifest: Manifest, models: readonly TaskModel[]): Pla
       task.cache?.never === true ? false : (task.cache?.enabled ?? defaults.cache?.enabled ?? false);
     const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
     const timeout = task.timeout ?? defaults.timeout;
-    const taskNeeds = (needs[i] as number[]).map((j) => (expanded[j] as (typeof expanded)[number]).id);
+    const needIndices = needs[i] as number[];
+    const taskNeeds: string[] = new Array<string>(needIndices.length);
+    for (let k = 0; k < needIndices.length; k++)
+      taskNeeds[k] = (expanded[needIndices[k] as number] as (typeof expanded)[number]).id;
     // Keys in canonical (sorted) order, so canonical JSON is plain JSON.stringify (canonical-fast.ts).
-    const planTask: PlanTask = {
+    // Members are added in sorted key order (insertion order is enumeration order), so canonical
+    // JSON is plain JSON.stringify (canonical-fast.ts). Assignments, not conditional spreads: a
+    // spread in an object literal is a runtime call per member.
+    const draft: Record<string, unknown> = {
       action,
       cache:
         cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: ms(ttl) } : { enabled: cacheEnabled },
       declaredId: model.id,
-      definitionDigest: undefined as unknown as string, // filled by sealTask, in this key position
-      env: sortKeys(env),
+      definitionDigest: undefined, // filled by sealTask, in this key position
+      env: sortOwnKeys(env),
       id,
-      ...(matrix ? { matrix } : {}),
-      needs: taskNeeds,
-      outputs: [...model.outputs],
-      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
-      retry,
-      ...(task.ifSkipped === 'run' ? { runIfSkipped: true } : {}),
-      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
-      secrets: [...model.secrets].sort(),
-      ...(timeout === undefined ? {} : { timeoutMs: ms(timeout) }),
-      ...(task.when === undefined ? {} : { when: task.when }),
-      with: sortDeep(task.with ?? {}) as PlanTask['with'],
     };
+    if (matrix) draft.matrix = matrix;
+    draft.needs = taskNeeds;
+    draft.outputs = model.outputs.slice();
+    draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
+    draft.retry = retry;
+    if (task.ifSkipped === 'run') draft.runIfSkipped = true;
+    draft.runner = task.runner ?? defaults.runner ?? PlanDefaults.runner;
+    draft.secrets = model.secrets.size === 0 ? [] : [...model.secrets].sort();
+    if (timeout !== undefined) draft.timeoutMs = ms(timeout);
+    if (task.when !== undefined) draft.when = task.when;
+    draft.with = task.with === undefined ? {} : sortDeep(task.with);
+    const planTask = draft as unknown as PlanTask;
     const ordered =
       userDataInOrder(planTask.with) && userDataInOrder(planTask.env) && userDataInOrder(planTask.matrix);
     allOrdered &&= ordered;
@@ -157,7 +176,7 @@ function actionOf(model: TaskModel, env: Record<string, string>): PlanAction {
     const numbers = new Map<string, number>();
     let script = '';
     let at = 0;
-    for (const ref of scanTemplate(task.run).refs) {
+    for (const ref of (model.runScan ?? scanTemplate(task.run)).refs) {
       let n = numbers.get(ref.text);
       if (n === undefined) {
         n = numbers.size;
@@ -209,6 +228,14 @@ function sortKeys<T extends object>(record: T): T {
   const out: Record<string, unknown> = {};
   for (const key of keys.sort()) out[key] = (record as Record<string, unknown>)[key];
   return out as T;
+}
+
+/** `record` itself when its keys are already sorted (it is the planner's own object), else a sorted copy. */
+function sortOwnKeys<T extends object>(record: T): T {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++)
+    if (!((keys[i - 1] as string) < (keys[i] as string))) return sortKeys(record);
+  return record;
 }
 
 /** A deep copy with every object's keys inserted in sorted order (user data: `with`). */

@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import type { Plan, PlanTask } from '../core/index.ts';
 
 /**
@@ -123,5 +123,11 @@ export function planDigest(plan: Plan, ordered: boolean, taskTexts: readonly str
   const text = JSON.stringify({ ...plan, tasks: tasksSentinel as unknown as Plan['tasks'] });
   const marker = '"tasks":"\\ud800tasks"';
   const at = text.lastIndexOf(marker);
-  return sha256(`${text.slice(0, at)}"tasks":[${taskTexts.join(',')}]${text.slice(at + marker.length)}`);
+  // Hashed piece by piece: the same bytes as the joined text, without building a copy of it.
+  const digest = createHash('sha256');
+  digest.update(`${text.slice(0, at)}"tasks":[`);
+  for (let i = 0; i < taskTexts.length; i++)
+    digest.update(i === 0 ? (taskTexts[i] as string) : `,${taskTexts[i] as string}`);
+  digest.update(`]${text.slice(at + marker.length)}`);
+  return `sha256:${digest.digest('hex')}`;
 }

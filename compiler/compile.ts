@@ -112,7 +112,7 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
           message: `the plan would have ${expandedCount} tasks; the limit is ${Limits.maxPlanTasks}`,
           pointer: '/spec/tasks',
         });
-      else plan = buildPlan(value as Manifest, analysis.tasks);
+      else plan = buildPlan(value as Manifest, analysis.tasks, analysis.order);
     }
   }
   const diagnostics = findings.length === 0 ? [] : placeAll(text, findings, options.file);

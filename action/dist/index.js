@@ -42796,13 +42796,15 @@ function analyze(manifest, catalog) {
       allowSecrets: true
     };
     const deps = /* @__PURE__ */ new Set();
+    if (typeof raw.run === "string") model.runScan = scanTemplate(raw.run);
     for (const field of templateFields)
       if (raw[field] !== void 0)
         for (const use of checkTemplates(
           raw[field],
           ["spec", "tasks", model.index, field],
           context,
-          findings
+          findings,
+          field === "run" ? model.runScan : void 0
         )) {
           if (use.secret !== void 0) model.secrets.add(use.secret);
           if (use.dependsOn !== void 0) deps.add(byId.get(use.dependsOn));
@@ -42874,7 +42876,7 @@ function analyze(manifest, catalog) {
     model.deps = [...deps].sort((x, y) => x - y);
   }
   const needs = models.map((m) => m.deps);
-  const { blocked } = topologicalOrder(needs);
+  const { order, blocked } = topologicalOrder(needs);
   if (blocked.length > 0)
     for (const cycle of findCycles(needs, blocked)) {
       const ids = cycle.map((i) => models[i].id);
@@ -42889,17 +42891,17 @@ function analyze(manifest, catalog) {
         ...place.span ? { span: place.span } : {}
       });
     }
-  return { findings, tasks: models };
+  return { findings, tasks: models, order };
 }
 function closestHint(name, ids) {
   let best;
   for (const id of ids) if (id.toLowerCase() === name.toLowerCase()) best = id;
   return best ? { hint: `did you mean \`${best}\`?` } : void 0;
 }
-function checkTemplates(value, base, context, findings) {
+function checkTemplates(value, base, context, findings, scanned) {
   const uses = [];
   forEachTemplate(value, (text, path) => {
-    const { refs, malformed } = scanTemplate(text);
+    const { refs, malformed } = scanned ?? scanTemplate(text);
     if (refs.length === 0 && malformed.length === 0) return;
     let cached;
     const pointerAt = () => cached ??= pointerOf(...base, ...path());
@@ -42983,7 +42985,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // compiler/canonical-fast.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { hash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 function isCanonicalOrder(value) {
   switch (typeof value) {
     case "string":
@@ -43069,7 +43071,12 @@ function planDigest(plan, ordered, taskTexts) {
   const text = JSON.stringify({ ...plan, tasks: tasksSentinel });
   const marker = '"tasks":"\\ud800tasks"';
   const at = text.lastIndexOf(marker);
-  return sha256(`${text.slice(0, at)}"tasks":[${taskTexts.join(",")}]${text.slice(at + marker.length)}`);
+  const digest = createHash("sha256");
+  digest.update(`${text.slice(0, at)}"tasks":[`);
+  for (let i = 0; i < taskTexts.length; i++)
+    digest.update(i === 0 ? taskTexts[i] : `,${taskTexts[i]}`);
+  digest.update(`]${text.slice(at + marker.length)}`);
+  return `sha256:${digest.digest("hex")}`;
 }
 
 // compiler/duration.ts
@@ -43107,7 +43114,7 @@ var PlanDefaults = {
   currency: "USD",
   retry: { limit: 0, initial: "1s", factor: 2, max: "5m", jitter: "full" }
 };
-function buildPlan(manifest, models) {
+function buildPlan(manifest, models, declaredOrder) {
   const spec = manifest.spec;
   const defaults = spec.defaults ?? {};
   const expanded = [];
@@ -43124,8 +43131,9 @@ function buildPlan(manifest, models) {
     }
     expansionsOf.push(indices);
   }
-  const needs = expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d]));
-  const { order } = topologicalOrder(needs);
+  const precomputedOrder = declaredOrder && expanded.length === models.length ? declaredOrder : void 0;
+  const needs = expanded.length === models.length ? models.map((m) => m.deps) : expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d]));
+  const order = precomputedOrder ?? topologicalOrder(needs).order;
   const durations = /* @__PURE__ */ new Map();
   const ms = (text) => {
     let value = durations.get(text);
@@ -43141,33 +43149,38 @@ function buildPlan(manifest, models) {
     const { model, matrix, id } = expanded[i];
     const task = model.task;
     const env = {};
-    for (const [k, v] of Object.entries({ ...defaults.env, ...task.env })) env[k] = String(v);
+    if (defaults.env) for (const k of Object.keys(defaults.env)) env[k] = String(defaults.env[k]);
+    if (task.env) for (const k of Object.keys(task.env)) env[k] = String(task.env[k]);
     const action = actionOf(model, env);
     const retry = task.retry === void 0 ? sharedRetry ??= mergeRetry(defaults.retry, void 0, ms) : mergeRetry(defaults.retry, task.retry, ms);
     const cacheEnabled = task.cache?.never === true ? false : task.cache?.enabled ?? defaults.cache?.enabled ?? false;
     const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
     const timeout = task.timeout ?? defaults.timeout;
-    const taskNeeds = needs[i].map((j) => expanded[j].id);
-    const planTask = {
+    const needIndices = needs[i];
+    const taskNeeds = new Array(needIndices.length);
+    for (let k = 0; k < needIndices.length; k++)
+      taskNeeds[k] = expanded[needIndices[k]].id;
+    const draft = {
       action,
       cache: cacheEnabled && ttl !== void 0 ? { enabled: true, ttlMs: ms(ttl) } : { enabled: cacheEnabled },
       declaredId: model.id,
       definitionDigest: void 0,
       // filled by sealTask, in this key position
-      env: sortKeys(env),
-      id,
-      ...matrix ? { matrix } : {},
-      needs: taskNeeds,
-      outputs: [...model.outputs],
-      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
-      retry,
-      ...task.ifSkipped === "run" ? { runIfSkipped: true } : {},
-      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
-      secrets: [...model.secrets].sort(),
-      ...timeout === void 0 ? {} : { timeoutMs: ms(timeout) },
-      ...task.when === void 0 ? {} : { when: task.when },
-      with: sortDeep(task.with ?? {})
+      env: sortOwnKeys(env),
+      id
     };
+    if (matrix) draft.matrix = matrix;
+    draft.needs = taskNeeds;
+    draft.outputs = model.outputs.slice();
+    draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
+    draft.retry = retry;
+    if (task.ifSkipped === "run") draft.runIfSkipped = true;
+    draft.runner = task.runner ?? defaults.runner ?? PlanDefaults.runner;
+    draft.secrets = model.secrets.size === 0 ? [] : [...model.secrets].sort();
+    if (timeout !== void 0) draft.timeoutMs = ms(timeout);
+    if (task.when !== void 0) draft.when = task.when;
+    draft.with = task.with === void 0 ? {} : sortDeep(task.with);
+    const planTask = draft;
     const ordered = userDataInOrder(planTask.with) && userDataInOrder(planTask.env) && userDataInOrder(planTask.matrix);
     allOrdered &&= ordered;
     taskTexts.push(sealTask(planTask, ordered));
@@ -43223,7 +43236,7 @@ function actionOf(model, env) {
     const numbers = /* @__PURE__ */ new Map();
     let script = "";
     let at = 0;
-    for (const ref of scanTemplate(task.run).refs) {
+    for (const ref of (model.runScan ?? scanTemplate(task.run)).refs) {
       let n = numbers.get(ref.text);
       if (n === void 0) {
         n = numbers.size;
@@ -43268,6 +43281,12 @@ function sortKeys(record) {
   const out = {};
   for (const key of keys.sort()) out[key] = record[key];
   return out;
+}
+function sortOwnKeys(record) {
+  const keys = Object.keys(record);
+  for (let i = 1; i < keys.length; i++)
+    if (!(keys[i - 1] < keys[i])) return sortKeys(record);
+  return record;
 }
 function sortDeep(value) {
   if (Array.isArray(value)) return value.map(sortDeep);
@@ -46122,7 +46141,7 @@ function compileManifest(source, options) {
           message: `the plan would have ${expandedCount} tasks; the limit is ${Limits.maxPlanTasks}`,
           pointer: "/spec/tasks"
         });
-      else plan = buildPlan(value, analysis.tasks);
+      else plan = buildPlan(value, analysis.tasks, analysis.order);
     }
   }
   const diagnostics = findings.length === 0 ? [] : placeAll(text, findings, options.file);
@@ -46257,7 +46276,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // tasks/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { createHash } from "node:crypto";
+import { createHash as createHash2 } from "node:crypto";
 import { readdir as readdir2, readFile } from "node:fs/promises";
 import { join as join2, relative as relative2, sep as sep2 } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46311,7 +46330,7 @@ async function entryOf(folder, manifestText) {
 }
 async function packageDigest(folder) {
   const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d) => d.isFile() && !d.name.endsWith(".test.ts")).map((d) => relative2(folder, join2(d.parentPath, d.name)).split(sep2).join("/")).sort();
-  const hash2 = createHash("sha256");
+  const hash2 = createHash2("sha256");
   for (const path of files) {
     const bytes = await readFile(join2(folder, path));
     hash2.update(`${path}\0${bytes.byteLength}\0`);
