@@ -237,7 +237,13 @@ export function analyze(
         deps.add(d);
       });
     }
-    model.deps = [...deps].sort((x, y) => x - y);
+    const sorted = Array.from(deps);
+    for (let k = 1; k < sorted.length; k++)
+      if ((sorted[k - 1] as number) > (sorted[k] as number)) {
+        sorted.sort((x, y) => x - y);
+        break;
+      }
+    model.deps = sorted;
   }
 
   const needs = models.map((m) => m.deps);
@@ -294,12 +300,19 @@ function checkTemplates(
         pointer: pointerAt(),
         span: { text: bad.text, occurrence: occurrenceOf(bad.text) },
       });
-    for (const ref of refs) {
-      const occurrence = occurrenceOf(ref.text);
-      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence } });
+    // Which occurrence of its text each reference is (counted after the malformed ones, as above):
+    // needed only to place a finding, so computed on first demand, once for the whole string.
+    let occurrences: number[] | undefined;
+    const occurrenceAt = (k: number): number => {
+      occurrences ??= refs.map((r) => occurrenceOf(r.text));
+      return occurrences[k] as number;
+    };
+    for (let k = 0; k < refs.length; k++) {
+      const ref = refs[k] as (typeof refs)[number];
+      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence: occurrenceAt(k) } });
       const result = checkReference(ref.path, context, place);
       if ('finding' in result) findings.push(result.finding);
-      else uses.push({ place, ...result });
+      else uses.push({ place, dependsOn: result.dependsOn, secret: result.secret });
     }
   });
   return uses;

@@ -42873,7 +42873,13 @@ function analyze(manifest, catalog) {
         deps.add(d);
       });
     }
-    model.deps = [...deps].sort((x, y) => x - y);
+    const sorted = Array.from(deps);
+    for (let k = 1; k < sorted.length; k++)
+      if (sorted[k - 1] > sorted[k]) {
+        sorted.sort((x, y) => x - y);
+        break;
+      }
+    model.deps = sorted;
   }
   const needs = models.map((m) => m.deps);
   const { order, blocked } = topologicalOrder(needs);
@@ -42920,12 +42926,17 @@ function checkTemplates(value, base, context, findings, scanned) {
         pointer: pointerAt(),
         span: { text: bad.text, occurrence: occurrenceOf(bad.text) }
       });
-    for (const ref of refs) {
-      const occurrence = occurrenceOf(ref.text);
-      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence } });
+    let occurrences;
+    const occurrenceAt = (k) => {
+      occurrences ??= refs.map((r) => occurrenceOf(r.text));
+      return occurrences[k];
+    };
+    for (let k = 0; k < refs.length; k++) {
+      const ref = refs[k];
+      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence: occurrenceAt(k) } });
       const result = checkReference(ref.path, context, place);
       if ("finding" in result) findings.push(result.finding);
-      else uses.push({ place, ...result });
+      else uses.push({ place, dependsOn: result.dependsOn, secret: result.secret });
     }
   });
   return uses;
