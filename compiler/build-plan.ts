@@ -26,6 +26,12 @@ export function buildPlan(
   const expanded: { model: TaskModel; matrix?: Record<string, string | number | boolean>; id: string }[] = [];
   const expansionsOf: number[][] = [];
   for (const model of models) {
+    if (model.matrixKeys.length === 0 || !model.task.matrix) {
+      // The common case: the task is its own single expansion.
+      expansionsOf.push([expanded.length]);
+      expanded.push({ model, id: model.id });
+      continue;
+    }
     const indices: number[] = [];
     for (const combo of combinations(model)) {
       indices.push(expanded.length);

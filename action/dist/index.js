@@ -43131,6 +43131,11 @@ function buildPlan(manifest, models, declaredOrder) {
   const expanded = [];
   const expansionsOf = [];
   for (const model of models) {
+    if (model.matrixKeys.length === 0 || !model.task.matrix) {
+      expansionsOf.push([expanded.length]);
+      expanded.push({ model, id: model.id });
+      continue;
+    }
     const indices = [];
     for (const combo of combinations(model)) {
       indices.push(expanded.length);
