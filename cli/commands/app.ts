@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { openAppRuntime, readAppConfig } from '../../app/index.ts';
 import { baseEnvFrom } from '../../runners/index.ts';
 import { loadSecrets, resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
@@ -28,6 +27,9 @@ export function registerApp(program: Command, context: CliContext): void {
     .option('--secrets <file>', 'secrets file for trusted runs (default <data-dir>/secrets.env)')
     .addHelpText('after', HELP)
     .action(async (options: { dataDir?: string; secrets?: string }) => {
+      // Loaded here, not at the top: probot and octokit take most of a second to import, and no
+      // other command needs them.
+      const { openAppRuntime, readAppConfig } = await import('../../app/index.ts');
       const { io } = context;
       const config = readAppConfig(io.env, io.cwd);
       const dataDir = resolveDataDir(options.dataDir, io);
