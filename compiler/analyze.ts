@@ -285,8 +285,9 @@ function checkTemplates(
     if (refs.length === 0 && malformed.length === 0) return;
     let cached: string | undefined;
     const pointerAt = () => (cached ??= pointerOf(...base, ...path()));
-    const seen = new Map<string, number>();
+    let seen: Map<string, number> | undefined; // only malformed expressions and findings need it
     const occurrenceOf = (t: string) => {
+      seen ??= new Map<string, number>();
       const n = seen.get(t) ?? 0;
       seen.set(t, n + 1);
       return n;

@@ -33,7 +33,11 @@ export function checkReference(
   const fail = (code: Finding['code'], message: string, hint?: string) => ({
     finding: { code, severity: 'error' as const, message, ...(hint ? { hint } : {}), ...place() },
   });
-  const [root, a, b, c, ...rest] = path;
+  // Indexed, not destructured with a rest element: this runs for every expression of a manifest.
+  const root = path[0];
+  const a = path[1];
+  const b = path[2];
+  const c = path[3];
   switch (root) {
     case 'params': {
       if (a === undefined) return fail(Code.badExpression, '`params` needs a param name, e.g. params.region');
@@ -101,7 +105,7 @@ export function checkReference(
           'task outputs cannot be referenced here',
           'reference outputs inside a task',
         );
-      if (a === undefined || b !== 'outputs' || c === undefined || rest.length > 0)
+      if (a === undefined || b !== 'outputs' || c === undefined || path.length > 4)
         return fail(
           Code.badExpression,
           `\`${path.join('.')}\` is not an output reference`,

@@ -37939,7 +37939,10 @@ function checkReference(path, context, place) {
   const fail = (code, message, hint) => ({
     finding: { code, severity: "error", message, ...hint ? { hint } : {}, ...place() }
   });
-  const [root, a, b, c, ...rest] = path;
+  const root = path[0];
+  const a = path[1];
+  const b = path[2];
+  const c = path[3];
   switch (root) {
     case "params": {
       if (a === void 0) return fail(Code.badExpression, "`params` needs a param name, e.g. params.region");
@@ -37998,7 +38001,7 @@ function checkReference(path, context, place) {
           "task outputs cannot be referenced here",
           "reference outputs inside a task"
         );
-      if (a === void 0 || b !== "outputs" || c === void 0 || rest.length > 0)
+      if (a === void 0 || b !== "outputs" || c === void 0 || path.length > 4)
         return fail(
           Code.badExpression,
           `\`${path.join(".")}\` is not an output reference`,
@@ -42911,8 +42914,9 @@ function checkTemplates(value, base, context, findings, scanned) {
     if (refs.length === 0 && malformed.length === 0) return;
     let cached;
     const pointerAt = () => cached ??= pointerOf(...base, ...path());
-    const seen = /* @__PURE__ */ new Map();
+    let seen;
     const occurrenceOf = (t) => {
+      seen ??= /* @__PURE__ */ new Map();
       const n = seen.get(t) ?? 0;
       seen.set(t, n + 1);
       return n;
