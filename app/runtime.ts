@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { RunnerRegistry, systemClock, type Clock, type Runner } from '../core/index.ts';
-import { compileManifest, evaluateCondition, renderTemplate } from '../compiler/index.ts';
-import { createEngine, openStore, type Engine, type Expressions, type Store } from '../engine/index.ts';
+import { compileManifest } from '../compiler/index.ts';
+import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
 import { readDefaultBundle } from '../policy/index.ts';
 import { createAttestor, loadOrCreateDevKey, type ProvenanceSigner } from '../provenance/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
@@ -58,12 +58,6 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   const attestor = createAttestor({ signer });
   const engineStore = openStore({ dataDir: options.dataDir });
   const appStore = openAppStore(options.dataDir);
-  const expressions: Expressions = {
-    renderTemplate: (value, scope) =>
-      renderTemplate(value, scope as unknown as Parameters<typeof renderTemplate>[1]),
-    evaluateCondition: (cel, scope) =>
-      evaluateCondition(cel, scope as unknown as Parameters<typeof evaluateCondition>[1]),
-  };
   const trustedRunner = createLocalRunner({ baseEnv: options.baseEnv });
   const untrustedRunners: Runner[] =
     options.forkRunner === 'local' ? [createLocalRunner({ baseEnv: options.baseEnv })] : [];
@@ -71,7 +65,6 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     store: engineStore,
     dataDir: options.dataDir,
     catalog,
-    expressions,
     attestor,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

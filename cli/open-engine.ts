@@ -6,8 +6,7 @@ import { RunnerRegistry, systemClock, UsageError, type Attestor, type PolicyGate
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenance/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
-import { evaluateCondition, renderTemplate } from '../compiler/index.ts';
-import { createEngine, openStore, type Engine, type ExpressionScope, type Store } from '../engine/index.ts';
+import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
 import { baseEnvFrom, createLocalRunner } from '../runners/index.ts';
 import { loadSecrets, resolveDataDir } from './config.ts';
 import type { CliIo } from './io.ts';
@@ -62,12 +61,6 @@ export async function openCliEngine(
     dataDir,
     runners,
     catalog,
-    expressions: {
-      renderTemplate: (value, scope) =>
-        renderTemplate(value, scope as unknown as Parameters<typeof renderTemplate>[1]),
-      evaluateCondition: (cel, scope: ExpressionScope) =>
-        evaluateCondition(cel, scope as unknown as Parameters<typeof evaluateCondition>[1]),
-    },
     secrets,
     ...(policy ? { policy: policy.gate } : {}),
     ...(attestor ? { attestor } : {}),

@@ -11,7 +11,6 @@ import type {
 } from '../core/index.ts';
 import type { CircuitBreaker } from './breaker.ts';
 import type { EngineEvent } from './events.ts';
-import type { Expressions } from './expressions.ts';
 import type { Store } from './store/store.ts';
 
 export interface EngineContext {
@@ -20,7 +19,6 @@ export interface EngineContext {
   catalog: TaskCatalog | undefined;
   policy: PolicyGate | undefined;
   attestor: Attestor | undefined;
-  expressions: Expressions;
   clock: Clock;
   random: RandomSource;
   logger: Logger;

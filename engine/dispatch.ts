@@ -6,7 +6,7 @@
 import type { PlanTask, RunnerCommand, TaskCatalog } from '../core/index.ts';
 import { InputError, digestOf } from '../core/index.ts';
 import { MissingSecretError } from './errors.ts';
-import type { ExpressionScope, Expressions } from './expressions.ts';
+import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
 
 export interface DispatchContext {
   runId: string;
@@ -16,7 +16,6 @@ export interface DispatchContext {
   outputsOf: (taskId: string) => Record<string, string>;
   declaredIdOf: (taskId: string) => string;
   catalog: TaskCatalog | undefined;
-  expressions: Expressions;
   /** The Node binary that runs catalog tasks. */
   nodePath: string;
 }
@@ -72,7 +71,7 @@ function asString(value: unknown): string {
 export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask {
   const secrets = taskSecrets(task, ctx);
   const scope = scopeFor(task, ctx, secrets);
-  const render = (value: unknown): unknown => ctx.expressions.renderTemplate(value, scope);
+  const render = (value: unknown): unknown => renderTemplate(value, scope);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(task.env)) env[name] = asString(render(value));
   const withValues = (render(task.with) ?? {}) as Record<string, unknown>;

@@ -26,7 +26,6 @@ import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import type { EngineContext } from './context.ts';
 import { RunBusyError, StaleStateError } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
-import type { Expressions } from './expressions.ts';
 import { resolveParams } from './params.ts';
 import { replayRun, type ReplayReport } from './replay.ts';
 import { createRedactor } from './redact.ts';
@@ -39,7 +38,6 @@ import type { RunRecord, Store, TaskRecord } from './store/store.ts';
 export interface EngineOptions {
   store: Store;
   runners: RunnerRegistry;
-  expressions: Expressions;
   /** Where attempts' work and artifacts directories live. */
   dataDir: string;
   catalog?: TaskCatalog;
@@ -103,7 +101,6 @@ export function createEngine(options: EngineOptions): Engine {
     catalog: options.catalog,
     policy: options.policy,
     attestor: options.attestor,
-    expressions: options.expressions,
     clock,
     random: options.random ?? systemRandom,
     logger: options.logger ?? pino({ level: 'silent' }),

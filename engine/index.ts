@@ -15,7 +15,6 @@ export type {
 export { createEngine } from './engine.ts';
 export type { Engine, EngineOptions, SubmitOptions } from './engine.ts';
 export type { EngineEvent, EngineListener } from './events.ts';
-export type { Expressions, ExpressionScope } from './expressions.ts';
 export type { BreakerOptions } from './breaker.ts';
 export type { ReplayReport, ReplayTaskReport, ReplayItem } from './replay.ts';
 export { backoffCeiling, retryDelay, nextRetry } from './retry.ts';

@@ -62,7 +62,6 @@ export async function replayRun(ctx: EngineContext, run: RunRecord, taskId?: str
     outputsOf: (id) => store.taskOutputs(run.id, id),
     declaredIdOf: (id) => plans.get(id)?.declaredId ?? id,
     catalog: ctx.catalog,
-    expressions: ctx.expressions,
     nodePath: ctx.nodePath,
   };
   const reports: ReplayTaskReport[] = [];

@@ -19,6 +19,7 @@ import {
   type RunnerHandle,
   type Stream,
 } from '../core/index.ts';
+import { evaluateCondition } from '../compiler/index.ts';
 import type { EngineContext } from './context.ts';
 import { scopeFor, type DispatchContext } from './dispatch.ts';
 import { nextRetry } from './retry.ts';
@@ -106,7 +107,6 @@ export class RunExecution implements AttemptHost {
       outputsOf: (id) => this.ctx.store.taskOutputs(this.runId, id),
       declaredIdOf: (id) => this.planTask(id).declaredId,
       catalog: this.ctx.catalog,
-      expressions: this.ctx.expressions,
       nodePath: this.ctx.nodePath,
     };
   }
@@ -317,7 +317,7 @@ export class RunExecution implements AttemptHost {
   #condition(plan: PlanTask): boolean {
     try {
       const scope = scopeFor(plan, this.dispatchContext(), {});
-      return this.ctx.expressions.evaluateCondition(plan.when!, scope);
+      return evaluateCondition(plan.when!, scope);
     } catch (error) {
       this.taskLog(plan.id, null, 'system', `when condition could not be evaluated: ${describeError(error)}`);
       this.transitionTask(

@@ -15,13 +15,7 @@ import {
   type EngineOptions,
 } from '../engine/index.ts';
 import { ReadyQueue } from '../engine/ready-queue.ts';
-import {
-  planOf,
-  recordingLocalRunner,
-  shellTask,
-  compilerExpressions,
-  tempDir,
-} from './helpers/engine-fixtures.ts';
+import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -39,7 +33,6 @@ function setup(extra: Partial<EngineOptions> = {}, dataDir = tempDir()) {
     store,
     dataDir,
     runners: new RunnerRegistry().register(runner),
-    expressions: compilerExpressions,
     ...extra,
   });
   return { dataDir, store, runner, engine };

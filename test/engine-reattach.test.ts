@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry, type Runner, type RunnerHandle } from '../core/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
-import { compilerExpressions, planOf, shellTask, tempDir } from './helpers/engine-fixtures.ts';
+import { planOf, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 const local = createLocalRunner({ baseEnv: { PATH: '/usr/bin:/bin' } });
 afterAll(() => local.close());
@@ -49,7 +49,6 @@ describe('resume with a re-attaching runner', () => {
       store: firstStore,
       dataDir,
       runners: new RunnerRegistry().register(backend(jobs, true)),
-      expressions: compilerExpressions,
       leaseMs: 300,
     });
     const runId = first.submit(plan);
@@ -63,7 +62,6 @@ describe('resume with a re-attaching runner', () => {
       store,
       dataDir,
       runners: new RunnerRegistry().register(backend(jobs, false)),
-      expressions: compilerExpressions,
     });
     const run = await second.resume(runId);
     expect(run.status).toBe('succeeded');

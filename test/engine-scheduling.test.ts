@@ -9,7 +9,6 @@ import {
   recordingLocalRunner,
   sequenceRandom,
   shellTask,
-  compilerExpressions,
   tempDir,
 } from './helpers/engine-fixtures.ts';
 
@@ -28,7 +27,6 @@ function setup(extra: Partial<EngineOptions> = {}) {
     store,
     dataDir,
     runners: new RunnerRegistry().register(runner),
-    expressions: compilerExpressions,
     concurrency: 2,
     leaseMs: 60_000,
     ...extra,

@@ -15,13 +15,7 @@ import { RunnerRegistry, systemClock, type PolicyGate } from '../core/index.ts';
 import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, createLocalKeySigner } from '../provenance/index.ts';
-import {
-  planOf,
-  recordingLocalRunner,
-  shellTask,
-  compilerExpressions,
-  tempDir,
-} from './helpers/engine-fixtures.ts';
+import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 // Real local runners started by this file, closed at the end (their launcher processes).
 const runners: { close(): Promise<void> }[] = [];
@@ -37,7 +31,6 @@ function setup(extra: Partial<EngineOptions> = {}) {
     store,
     dataDir,
     runners: new RunnerRegistry().register(track(recordingLocalRunner())),
-    expressions: compilerExpressions,
     ...extra,
   });
   return { dataDir, store, engine };

@@ -10,7 +10,7 @@ import { RunnerRegistry } from '../core/index.ts';
 import { runCli } from '../cli/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createAttestor, DEV_KEY_WARNING, loadOrCreateDevKey } from '../provenance/index.ts';
-import { planOf, processRunner, shellTask, simpleExpressions, tempDir } from './helpers/engine-fixtures.ts';
+import { planOf, processRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 async function cli(args: string[], cwd: string) {
   let stdout = '';
@@ -37,7 +37,6 @@ beforeAll(async () => {
     store,
     dataDir,
     runners: new RunnerRegistry().register(processRunner()),
-    expressions: simpleExpressions,
     attestor,
     concurrency: 2,
     leaseMs: 60_000,

@@ -24,13 +24,8 @@ import {
   type AttemptEvidence,
   type Attestor,
 } from '../../core/index.ts';
-import {
-  compileManifest,
-  evaluateCondition,
-  renderTemplate,
-  type ExpressionScope,
-} from '../../compiler/index.ts';
-import { createEngine, openStore, type Expressions } from '../../engine/index.ts';
+import { compileManifest } from '../../compiler/index.ts';
+import { createEngine, openStore } from '../../engine/index.ts';
 import { createAttestor, createLocalKeySigner, verifyBundle } from '../../provenance/index.ts';
 import { baseEnvFrom, createLocalRunner } from '../../runners/index.ts';
 
@@ -122,12 +117,6 @@ function dagManifest(layers = 20, width = 50): string {
   return `${lines.join('\n')}\n`;
 }
 
-// The engine's scope is a plain record; the compiler's functions read the documented fields of it.
-const expressions: Expressions = {
-  renderTemplate: (value, scope) => renderTemplate(value, scope as unknown as ExpressionScope),
-  evaluateCondition: (cel, scope) => evaluateCondition(cel, scope as unknown as ExpressionScope),
-};
-
 async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number; attestMs: number }> {
   const result = compileManifest(dagManifest(), { file: 'dag-1000.yaml', catalog: catalogFromEntries([]) });
   if (!result.plan)
@@ -160,7 +149,6 @@ async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number; 
       store,
       dataDir,
       runners: new RunnerRegistry().register(runner),
-      expressions,
       concurrency: N,
       ...(attestor ? { attestor } : {}),
     });

@@ -6,8 +6,6 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { Clock, Plan, PlanTask, Runner, RunnerStartRequest } from '../../core/index.ts';
-import { evaluateCondition, renderTemplate, type ExpressionScope } from '../../compiler/index.ts';
-import type { Expressions } from '../../engine/index.ts';
 import { createLocalRunner } from '../../runners/index.ts';
 import { digestOf } from '../../core/index.ts';
 
@@ -88,12 +86,5 @@ export function recordingLocalRunner(): Runner & { started: string[]; close(): P
   };
 }
 
-/** The compiler's expression functions, as the engine takes them. */
-export const compilerExpressions: Expressions = {
-  renderTemplate: (value, scope) => renderTemplate(value, scope as unknown as ExpressionScope),
-  evaluateCondition: (cel, scope) => evaluateCondition(cel, scope as unknown as ExpressionScope),
-};
-
 /** Names kept for tests written against the earlier stand-ins (test/provenance-e2e.test.ts). */
 export const processRunner = recordingLocalRunner;
-export const simpleExpressions = compilerExpressions;
