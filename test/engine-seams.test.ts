@@ -73,6 +73,25 @@ describe('policy seam (real OPA gate, default bundle)', () => {
     );
   });
 
+  it('hands the policy the workflow labels, so a workflow labelled sensitive needs its purpose', async () => {
+    const dataDir = tempDir();
+    const { engine, store } = setup({ policy: opaGate(dataDir) });
+    const workflow = {
+      kind: 'Workflow' as const,
+      name: 'export',
+      namespace: 'test',
+      labels: { 'maestro.dev/sensitive': 'true' },
+    };
+    const bare = engine.submit(planOf([shellTask('t', 'true')], { workflow }));
+    expect((await engine.execute(bare)).status).toBe('failed');
+    expect(store.getTask(bare, 't')).toMatchObject({ state: 'blocked_by_policy', reason: 'policy_denied' });
+    expect(store.listLogs(bare, 't')[0]!.text).toMatch(/purpose/);
+
+    const policy = { purpose: 'disclosure', authority: 'legal:ombuds', license: 'internal' };
+    const declared = engine.submit(planOf([shellTask('t', 'true')], { workflow, policy }));
+    expect((await engine.execute(declared)).status).toBe('succeeded');
+  });
+
   it('fails closed: an unreadable bundle blocks with policy_unavailable, and so does a gate that throws', async () => {
     const dataDir = tempDir();
     const { engine, store } = setup({ policy: opaGate(dataDir, join(dataDir, 'missing-bundle.tar.gz')) });
