@@ -164,7 +164,7 @@ export function analyze(
     const deps = new Set<number>();
     if (typeof raw.run === 'string') model.runScan = scanTemplate(raw.run);
     for (const field of templateFields)
-      if (raw[field] !== undefined)
+      if (raw[field] !== undefined && holdsTemplate(raw[field]))
         for (const use of checkTemplates(
           raw[field],
           ['spec', 'tasks', model.index, field],
@@ -200,10 +200,12 @@ export function analyze(
         });
     }
     if (Array.isArray(raw.needs)) {
-      const listed = new Set<string>();
-      raw.needs.forEach((need, j) => {
+      const list = raw.needs as unknown[];
+      // Short lists (the usual case) are searched, not hashed: no Set per task.
+      const listed = list.length > 16 ? new Set<string>() : undefined;
+      list.forEach((need, j) => {
         if (typeof need !== 'string') return;
-        if (listed.has(need)) {
+        if (listed ? listed.has(need) : j > 0 && list.lastIndexOf(need, j - 1) !== -1) {
           findings.push({
             code: Code.duplicateNeed,
             severity: 'warning',
@@ -212,7 +214,7 @@ export function analyze(
           });
           return;
         }
-        listed.add(need);
+        listed?.add(need);
         if (need === model.id) {
           findings.push({
             code: Code.selfDependency,
@@ -317,6 +319,18 @@ function checkTemplates(
     }
   });
   return uses;
+}
+
+/** Whether any string in `value` holds `${` (what checkTemplates looks at), without allocating. */
+function holdsTemplate(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('${');
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsTemplate(item)) return true;
+    return false;
+  }
+  if (value !== null && typeof value === 'object')
+    for (const key in value) if (holdsTemplate((value as Rec)[key])) return true;
+  return false;
 }
 
 interface TemplateUse {

@@ -42801,7 +42801,7 @@ function analyze(manifest, catalog) {
     const deps = /* @__PURE__ */ new Set();
     if (typeof raw.run === "string") model.runScan = scanTemplate(raw.run);
     for (const field of templateFields)
-      if (raw[field] !== void 0)
+      if (raw[field] !== void 0 && holdsTemplate(raw[field]))
         for (const use of checkTemplates(
           raw[field],
           ["spec", "tasks", model.index, field],
@@ -42839,10 +42839,11 @@ function analyze(manifest, catalog) {
         });
     }
     if (Array.isArray(raw.needs)) {
-      const listed = /* @__PURE__ */ new Set();
-      raw.needs.forEach((need, j) => {
+      const list = raw.needs;
+      const listed = list.length > 16 ? /* @__PURE__ */ new Set() : void 0;
+      list.forEach((need, j) => {
         if (typeof need !== "string") return;
-        if (listed.has(need)) {
+        if (listed ? listed.has(need) : j > 0 && list.lastIndexOf(need, j - 1) !== -1) {
           findings.push({
             code: Code.duplicateNeed,
             severity: "warning",
@@ -42851,7 +42852,7 @@ function analyze(manifest, catalog) {
           });
           return;
         }
-        listed.add(need);
+        listed?.add(need);
         if (need === model.id) {
           findings.push({
             code: Code.selfDependency,
@@ -42944,6 +42945,17 @@ function checkTemplates(value, base, context, findings, scanned) {
     }
   });
   return uses;
+}
+function holdsTemplate(value) {
+  if (typeof value === "string") return value.includes("${");
+  if (Array.isArray(value)) {
+    for (const item of value) if (holdsTemplate(item)) return true;
+    return false;
+  }
+  if (value !== null && typeof value === "object") {
+    for (const key in value) if (holdsTemplate(value[key])) return true;
+  }
+  return false;
 }
 var templateFields = ["run", "with", "env", "command", "args", "image"];
 function conditionPlace(when, refs, k, pointer) {
