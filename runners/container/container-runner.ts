@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerClient } from './docker-library.ts';
 import {
   AttemptOutcome,
   InputError,
@@ -56,7 +57,7 @@ function commandOf(request: RunnerStartRequest): { cmd?: string[]; entrypoint?: 
 
 export function createContainerRunner(config: ContainerRunnerConfig, deps: ContainerRunnerDeps = {}): Runner {
   validateContainerConfig(config);
-  const docker = new Docker({ socketPath: config.socketPath });
+  const docker = new (dockerClient())({ socketPath: config.socketPath });
   const clock = deps.clock ?? systemClock;
   const user = config.user ?? '1000:1000';
   const [uid, gid] = user.split(':').map(Number);

@@ -6,7 +6,8 @@
  */
 import { Writable } from 'node:stream';
 import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
-import { Log, type KubeConfig, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Job, V1Pod } from '@kubernetes/client-node';
+import { kubernetesClient } from './client-library.ts';
 import {
   AttemptOutcome,
   type AttemptResult,
@@ -178,7 +179,7 @@ export class AttemptTracker implements RunnerHandle {
       sink.once('error', () => resolve());
       abort.signal.addEventListener('abort', () => resolve(), { once: true });
     });
-    const log = new Log(this.#ctx.kubeConfig);
+    const log = new (kubernetesClient().Log)(this.#ctx.kubeConfig);
     this.#ctx.stats.requests += 1;
     log
       .log(this.#attempt.namespace, pod.metadata!.name!, CONTAINER_NAME, sink, { follow: true })

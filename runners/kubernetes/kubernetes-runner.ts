@@ -3,7 +3,8 @@
  * the manifest's namespace to. A re-create after a crash hits AlreadyExists and attaches to the
  * existing Job (checked to be the same attempt) instead of starting a duplicate.
  */
-import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
+import type { KubeConfig, V1Job } from '@kubernetes/client-node';
+import { kubernetesClient } from './client-library.ts';
 import {
   AttemptOutcome,
   systemClock,
@@ -31,7 +32,7 @@ export interface KubernetesRunnerDeps {
 export type KubernetesAttemptRef = AttemptRef & { namespace?: string };
 
 export function loadKubeConfig(config: KubernetesRunnerConfig): KubeConfig {
-  const kc = new KubeConfig();
+  const kc = new (kubernetesClient().KubeConfig)();
   if (config.kubeconfig) {
     kc.loadFromFile(config.kubeconfig);
     if (config.context) kc.setCurrentContext(config.context);
@@ -70,8 +71,8 @@ export function createKubernetesRunner(
   };
   const ctx = {
     kubeConfig,
-    batch: kubeConfig.makeApiClient(BatchV1Api),
-    core: kubeConfig.makeApiClient(CoreV1Api),
+    batch: kubeConfig.makeApiClient(kubernetesClient().BatchV1Api),
+    core: kubeConfig.makeApiClient(kubernetesClient().CoreV1Api),
     config,
     clock,
     stats,

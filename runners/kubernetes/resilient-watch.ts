@@ -4,7 +4,8 @@
  * answers 410 Gone (the version was compacted away) it lists again and continues from the fresh
  * version. Every object it sees is handed to `onObject`; deletions to `onDeleted`.
  */
-import { Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { kubernetesClient } from './client-library.ts';
 import type { Clock } from '../../core/index.ts';
 
 export interface WatchStats {
@@ -91,7 +92,7 @@ export class ResilientWatch<T extends { metadata?: { resourceVersion?: string } 
     const o = this.#options;
     return new Promise((resolve, reject) => {
       let gone = false;
-      const watch = new Watch(o.kubeConfig);
+      const watch = new (kubernetesClient().Watch)(o.kubeConfig);
       if (o.stats) o.stats.watches += 1;
       watch
         .watch(
