@@ -4,7 +4,7 @@ import { analyze } from './analyze.ts';
 import { buildPlan } from './build-plan.ts';
 import { Code } from './codes.ts';
 import { decodeSource } from './decode.ts';
-import type { Finding } from './finding.ts';
+import { toDiagnostic, type Finding } from './finding.ts';
 import { Limits } from './limits.ts';
 import { locate } from './locate.ts';
 import { parseFast } from './parse-fast.ts';
@@ -71,12 +71,8 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
               offset: { start: fast.offset ?? 0, end: fast.offset ?? 0 },
             },
           ];
-    const place = limit ? offsetPlacer(text) : (f: Finding) => located.place(f, options.file);
-    return {
-      diagnostics: finish(
-        findings.map((f) => ({ ...place(f), ...(options.file === undefined ? {} : { file: options.file }) })),
-      ),
-    };
+    const place = limit ? offsetPlacer(text, options.file) : (f: Finding) => located.place(f, options.file);
+    return { diagnostics: finish(findings.map(place)) };
   }
   const value = fast.value;
   const identity = identify(value);
@@ -120,7 +116,7 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
 }
 
 /** Places findings that carry offsets, counting lines without parsing. */
-function offsetPlacer(text: string): (finding: Finding) => Diagnostic {
+function offsetPlacer(text: string, file: string | undefined): (finding: Finding) => Diagnostic {
   const position = (offset: number) => {
     let line = 1;
     let lineStart = 0;
@@ -130,21 +126,8 @@ function offsetPlacer(text: string): (finding: Finding) => Diagnostic {
     }
     return { line, column: offset - lineStart + 1 };
   };
-  return (finding) => {
-    const start = position(finding.offset?.start ?? 0);
-    const end = position(finding.offset?.end ?? 0);
-    return {
-      code: finding.code,
-      severity: finding.severity,
-      message: finding.message,
-      ...(finding.hint === undefined ? {} : { hint: finding.hint }),
-      pointer: finding.pointer,
-      line: start.line,
-      column: start.column,
-      endLine: end.line,
-      endColumn: end.column,
-    };
-  };
+  return (finding) =>
+    toDiagnostic(finding, position(finding.offset?.start ?? 0), position(finding.offset?.end ?? 0), file);
 }
 
 function placeAll(text: string, findings: Finding[], file: string | undefined): Diagnostic[] {

@@ -1,4 +1,4 @@
-import type { Severity } from '../core/index.ts';
+import type { Diagnostic, Severity } from '../core/index.ts';
 import type { Code } from './codes.ts';
 
 /**
@@ -17,6 +17,32 @@ export interface Finding {
   span?: { text: string; occurrence: number };
   /** A position known already (syntax errors): 0-based offsets into the source. */
   offset?: { start: number; end: number };
+}
+
+export interface SourcePosition {
+  line: number;
+  column: number;
+}
+
+/** The diagnostic for a finding once its start and end are known (both placers end here). */
+export function toDiagnostic(
+  finding: Finding,
+  start: SourcePosition,
+  end: SourcePosition,
+  file: string | undefined,
+): Diagnostic {
+  return {
+    code: finding.code,
+    severity: finding.severity,
+    message: finding.message,
+    ...(finding.hint === undefined ? {} : { hint: finding.hint }),
+    pointer: finding.pointer,
+    ...(file === undefined ? {} : { file }),
+    line: start.line,
+    column: start.column,
+    endLine: end.line,
+    endColumn: end.column,
+  };
 }
 
 export function escapePointerToken(token: string | number): string {

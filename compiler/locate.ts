@@ -2,8 +2,7 @@ import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, par
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { Diagnostic } from '../core/index.ts';
 import { Code } from './codes.ts';
-import type { Finding } from './finding.ts';
-import { unescapePointer } from './finding.ts';
+import { toDiagnostic, unescapePointer, type Finding } from './finding.ts';
 
 /**
  * The slow path: re-reads the source with `yaml` keeping positions, only when there is something
@@ -57,20 +56,7 @@ export function locate(text: string): Located {
     syntax,
     place(finding, file) {
       const [start, end] = rangeOf(finding, doc, text);
-      const s = position(start);
-      const e = position(end);
-      return {
-        code: finding.code,
-        severity: finding.severity,
-        message: finding.message,
-        ...(finding.hint === undefined ? {} : { hint: finding.hint }),
-        pointer: finding.pointer,
-        ...(file === undefined ? {} : { file }),
-        line: s.line,
-        column: s.column,
-        endLine: e.line,
-        endColumn: e.column,
-      };
+      return toDiagnostic(finding, position(start), position(end), file);
     },
   };
 }

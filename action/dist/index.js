@@ -37759,6 +37759,20 @@ var manifest_schema_default = {
 
 // compiler/finding.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+function toDiagnostic(finding, start, end, file) {
+  return {
+    code: finding.code,
+    severity: finding.severity,
+    message: finding.message,
+    ...finding.hint === void 0 ? {} : { hint: finding.hint },
+    pointer: finding.pointer,
+    ...file === void 0 ? {} : { file },
+    line: start.line,
+    column: start.column,
+    endLine: end.line,
+    endColumn: end.column
+  };
+}
 function escapePointerToken(token) {
   return String(token).replace(/~/g, "~0").replace(/\//g, "~1");
 }
@@ -43441,20 +43455,7 @@ function locate(text) {
     syntax,
     place(finding, file) {
       const [start, end] = rangeOf(finding, doc, text);
-      const s = position(start);
-      const e = position(end);
-      return {
-        code: finding.code,
-        severity: finding.severity,
-        message: finding.message,
-        ...finding.hint === void 0 ? {} : { hint: finding.hint },
-        pointer: finding.pointer,
-        ...file === void 0 ? {} : { file },
-        line: s.line,
-        column: s.column,
-        endLine: e.line,
-        endColumn: e.column
-      };
+      return toDiagnostic(finding, position(start), position(end), file);
     }
   };
 }
@@ -46135,12 +46136,8 @@ function compileManifest(source, options) {
         offset: { start: fast.offset ?? 0, end: fast.offset ?? 0 }
       }
     ];
-    const place = limit ? offsetPlacer(text) : (f) => located.place(f, options.file);
-    return {
-      diagnostics: finish(
-        findings2.map((f) => ({ ...place(f), ...options.file === void 0 ? {} : { file: options.file } }))
-      )
-    };
+    const place = limit ? offsetPlacer(text, options.file) : (f) => located.place(f, options.file);
+    return { diagnostics: finish(findings2.map(place)) };
   }
   const value = fast.value;
   const identity2 = identify(value);
@@ -46179,7 +46176,7 @@ function compileManifest(source, options) {
   const diagnostics = findings.length === 0 ? [] : placeAll(text, findings, options.file);
   return { ...plan ? { plan } : {}, diagnostics, ...identity2 };
 }
-function offsetPlacer(text) {
+function offsetPlacer(text, file) {
   const position = (offset) => {
     let line = 1;
     let lineStart = 0;
@@ -46189,21 +46186,7 @@ function offsetPlacer(text) {
     }
     return { line, column: offset - lineStart + 1 };
   };
-  return (finding) => {
-    const start = position(finding.offset?.start ?? 0);
-    const end = position(finding.offset?.end ?? 0);
-    return {
-      code: finding.code,
-      severity: finding.severity,
-      message: finding.message,
-      ...finding.hint === void 0 ? {} : { hint: finding.hint },
-      pointer: finding.pointer,
-      line: start.line,
-      column: start.column,
-      endLine: end.line,
-      endColumn: end.column
-    };
-  };
+  return (finding) => toDiagnostic(finding, position(finding.offset?.start ?? 0), position(finding.offset?.end ?? 0), file);
 }
 function placeAll(text, findings, file) {
   const located = locate(text);
