@@ -4,14 +4,14 @@ import { Probot, ProbotOctokit } from 'probot';
 import { systemClock, type Clock } from '../core/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
 import type { AppStore } from './app-store.ts';
-import type { SensitivityCheck } from './approval-gate.ts';
-import type { CompileFn } from './compile-snapshot.ts';
+import type { SensitivityCheck } from './gate/approval-gate.ts';
+import type { CompileFn } from './source/compile-snapshot.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
-import type { Engines } from './dispatch-runs.ts';
-import { registerHandlers } from './handlers.ts';
+import type { Engines } from './dispatch/dispatch-runs.ts';
+import { registerHandlers } from './events/register-handlers.ts';
 import { createIngressServer, listen } from './http-server.ts';
-import { resumeLiveRuns } from './resume-runs.ts';
-import type { RunReporter } from './run-reporter.ts';
+import { resumeLiveRuns } from './dispatch/resume-runs.ts';
+import type { RunReporter } from './dispatch/run-reporter.ts';
 
 export interface MaestroAppOptions {
   appId: string;

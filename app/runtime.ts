@@ -7,10 +7,10 @@ import { createAttestor, loadOrCreateDevKey, type ProvenanceSigner } from '../pr
 import { createLocalRunner } from '../runners/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { openAppStore, type AppStore } from './app-store.ts';
-import type { SensitivityCheck } from './approval-gate.ts';
-import type { CompileFn } from './compile-snapshot.ts';
+import type { SensitivityCheck } from './gate/approval-gate.ts';
+import type { CompileFn } from './source/compile-snapshot.ts';
 import { createMaestroApp, type MaestroApp } from './maestro-app.ts';
-import { policySensitivity } from './policy-sensitivity.ts';
+import { policySensitivity } from './gate/policy-sensitivity.ts';
 
 export interface AppRuntimeOptions {
   appId: string;

@@ -1,4 +1,4 @@
-import type { Engine } from '../engine/index.ts';
+import type { Engine } from '../../engine/index.ts';
 import type { CheckRunAction, CheckRunWrite } from './check-runs.ts';
 
 export const RUN_CHECK_PREFIX = 'maestro / run';

@@ -5,8 +5,8 @@ import {
   verifyBundle,
   type InTotoStatement,
   type ProvenanceSigner,
-} from '../provenance/index.ts';
-import type { SignedReceipt } from '../core/index.ts';
+} from '../../provenance/index.ts';
+import type { SignedReceipt } from '../../core/index.ts';
 
 export const APPROVAL_PREDICATE_TYPE = 'https://summit-maestro.dev/attestations/approval/v1';
 

@@ -1,10 +1,10 @@
-import type { Clock } from '../core/index.ts';
-import { isTerminalRunState, type RunState } from '../core/index.ts';
-import type { Engine, EngineEvent } from '../engine/index.ts';
-import type { AppStore } from './app-store.ts';
-import { writeCheckRun } from './check-runs.ts';
-import type { GitHubClient } from './github-client.ts';
-import { renderRun } from './render-run.ts';
+import type { Clock } from '../../core/index.ts';
+import { isTerminalRunState, type RunState } from '../../core/index.ts';
+import type { Engine, EngineEvent } from '../../engine/index.ts';
+import type { AppStore } from '../app-store.ts';
+import { writeCheckRun } from '../checks/check-runs.ts';
+import type { GitHubClient } from '../github/github-client.ts';
+import { renderRun } from '../checks/render-run.ts';
 
 export interface RunReporterOptions {
   engine: Engine;

@@ -1,15 +1,14 @@
-import type { Plan } from '../core/index.ts';
-import type { ProvenanceSigner } from '../provenance/index.ts';
-import type { AppStore } from './app-store.ts';
+import type { Plan } from '../../core/index.ts';
+import type { ProvenanceSigner } from '../../provenance/index.ts';
+import type { AppStore } from '../app-store.ts';
 import { signApproval } from './approval-attestation.ts';
-import { writeCheckRun } from './check-runs.ts';
+import { writeCheckRun } from '../checks/check-runs.ts';
+import { renderApproval } from '../checks/render-approval.ts';
 import { parseCodeowners, ownersOf } from './codeowners.ts';
-import { plansByWorkflow, type CompiledManifest } from './compile-snapshot.ts';
+import { plansByWorkflow, type CompiledManifest } from '../source/compile-snapshot.ts';
 import { countApprovals, isBot, type ApprovalResult, type ReviewFact } from './count-approvals.ts';
-import type { GitHubClient } from './github-client.ts';
-import type { RepositorySnapshot } from './read-repository.ts';
-
-export const APPROVAL_CHECK_NAME = 'maestro / approval';
+import type { GitHubClient } from '../github/github-client.ts';
+import type { RepositorySnapshot } from '../source/read-repository.ts';
 
 /** The approval a plan needs: from its manifest, or from policy marking it sensitive. */
 export type ApprovalRequirement = { required: number; from: string[] };
@@ -96,7 +95,7 @@ export async function evaluateApprovalGate(
     else ctx.store.revokeAttestation(client.fullName, g.workflow, g.plan.digest, pr.number);
     gates.push(gate);
   }
-  await writeApprovalCheck(ctx, pr, gates);
+  await writeCheckRun(ctx.client, ctx.store, renderApproval(pr, gates));
   return gates;
 }
 
@@ -142,42 +141,6 @@ async function attest(
     issuedAt,
   });
   return signed.digest;
-}
-
-async function writeApprovalCheck(
-  ctx: GateContext,
-  pr: PullRequestRef,
-  gates: WorkflowGate[],
-): Promise<void> {
-  const satisfied = gates.every((g) => g.result.satisfied);
-  const rows = gates.map((g) => {
-    const given = g.result.approvers.map((a) => `@${a.login}`).join(', ') || '—';
-    const state = g.result.satisfied ? '✅ approved' : '⏳ waiting';
-    return `| ${g.workflow} | \`${g.digest}\` | ${g.result.required} | ${g.result.approvers.length} (${given}) | ${state} | ${g.attestationDigest ? `\`${g.attestationDigest}\`` : '—'} |`;
-  });
-  const notCounted = gates.flatMap((g) =>
-    g.result.notCounted.map((n) => `- ${g.workflow}: @${n.login}: ${n.reason}`),
-  );
-  const summary = [
-    '| workflow | plan digest | required | given | state | attestation |',
-    '|---|---|---|---|---|---|',
-    ...rows,
-    '',
-    notCounted.length > 0 ? `**Not counted**\n\n${notCounted.join('\n')}` : '',
-    '',
-    'An approval binds the plan digest: it counts when its review is on the head commit, or on an earlier commit whose plan digest for that workflow equals the current one.',
-  ].join('\n');
-  await writeCheckRun(ctx.client, ctx.store, {
-    name: APPROVAL_CHECK_NAME,
-    headSha: pr.headSha,
-    externalId: `approval:${pr.number}:${pr.headSha}`,
-    status: 'completed',
-    conclusion: satisfied ? 'success' : 'action_required',
-    title: satisfied
-      ? `${gates.length} gated workflow(s) approved`
-      : `${gates.filter((g) => !g.result.satisfied).length} workflow(s) waiting for approval`,
-    summary,
-  });
 }
 
 async function listReviews(client: GitHubClient, pullNumber: number): Promise<ReviewFact[]> {

@@ -1,6 +1,6 @@
 import type { ProbotOctokit } from 'probot';
-import type { Clock } from '../core/index.ts';
-import { GitHubCallError } from './errors.ts';
+import type { Clock } from '../../core/index.ts';
+import { GitHubCallError } from '../errors.ts';
 
 export type Octokit = InstanceType<typeof ProbotOctokit>;
 

@@ -1,6 +1,6 @@
-import type { Diagnostic } from '../core/index.ts';
-import type { GitHubClient } from './github-client.ts';
-import type { AppStore } from './app-store.ts';
+import type { Diagnostic } from '../../core/index.ts';
+import type { GitHubClient } from '../github/github-client.ts';
+import type { AppStore } from '../app-store.ts';
 
 /** Marks a check-run create that was sent but whose id was not recorded yet. */
 const PENDING_CREATE = -1;

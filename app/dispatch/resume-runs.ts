@@ -5,12 +5,12 @@
  * current state to its final update. Runs the app did not dispatch (e.g. `maestro run` on the
  * same data dir) are left alone.
  */
-import { isMaestroError, RunState, type RunState as RunStateT } from '../core/index.ts';
-import type { Engine } from '../engine/index.ts';
-import type { AppStore, StoredRun } from './app-store.ts';
+import { isMaestroError, RunState, type RunState as RunStateT } from '../../core/index.ts';
+import type { Engine } from '../../engine/index.ts';
+import type { AppStore, StoredRun } from '../app-store.ts';
 import type { DispatchContext, Engines } from './dispatch-runs.ts';
 import { startRun } from './dispatch-runs.ts';
-import type { GitHubClient } from './github-client.ts';
+import type { GitHubClient } from '../github/github-client.ts';
 
 const LIVE: RunStateT[] = [RunState.queued, RunState.waitingForApproval, RunState.running];
 

@@ -1,5 +1,5 @@
-import type { Diagnostic, Plan } from '../core/index.ts';
-import { hasErrors } from '../core/index.ts';
+import type { Diagnostic, Plan } from '../../core/index.ts';
+import { hasErrors } from '../../core/index.ts';
 import type { Lru } from './lru.ts';
 import type { RepositorySnapshot } from './read-repository.ts';
 

@@ -1,6 +1,6 @@
-import type { Plan } from '../core/index.ts';
-import { hasErrors } from '../core/index.ts';
-import type { CompiledManifest } from './compile-snapshot.ts';
+import type { Plan } from '../../core/index.ts';
+import { hasErrors } from '../../core/index.ts';
+import type { CompiledManifest } from '../source/compile-snapshot.ts';
 import { toAnnotation, type CheckAnnotation } from './check-runs.ts';
 
 export const VALIDATE_CHECK_NAME = 'maestro / validate';

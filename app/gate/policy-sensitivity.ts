@@ -1,4 +1,4 @@
-import type { Plan } from '../core/index.ts';
+import type { Plan } from '../../core/index.ts';
 import type { SensitivityCheck } from './approval-gate.ts';
 
 interface SensitiveConfig {

@@ -1,4 +1,4 @@
-import type { RefFilter } from '../core/index.ts';
+import type { RefFilter } from '../../core/index.ts';
 
 function globToRegex(glob: string): RegExp {
   let body = '';

@@ -1,4 +1,4 @@
-import type { GitHubClient } from './github-client.ts';
+import type { GitHubClient } from '../github/github-client.ts';
 import type { Lru } from './lru.ts';
 
 /** A manifest as read from the repository at one commit. */

@@ -1,14 +1,14 @@
-import type { Plan } from '../core/index.ts';
-import type { Engine } from '../engine/index.ts';
-import type { AppStore } from './app-store.ts';
-import { checkApproval } from './approval-attestation.ts';
-import { requirementOf, type SensitivityCheck } from './approval-gate.ts';
-import { writeCheckRun } from './check-runs.ts';
-import { workflowKey } from './compile-snapshot.ts';
-import type { GitHubClient } from './github-client.ts';
-import { RUN_CHECK_PREFIX, runExternalId } from './render-run.ts';
+import type { Plan } from '../../core/index.ts';
+import type { Engine } from '../../engine/index.ts';
+import type { AppStore } from '../app-store.ts';
+import { checkApproval } from '../gate/approval-attestation.ts';
+import { requirementOf, type SensitivityCheck } from '../gate/approval-gate.ts';
+import { writeCheckRun } from '../checks/check-runs.ts';
+import { workflowKey } from '../source/compile-snapshot.ts';
+import type { GitHubClient } from '../github/github-client.ts';
+import { RUN_CHECK_PREFIX, runExternalId } from '../checks/render-run.ts';
 import { RunReporter } from './run-reporter.ts';
-import type { Clock } from '../core/index.ts';
+import type { Clock } from '../../core/index.ts';
 
 /**
  * Two engines: `trusted` for code that is on the repository (pushes, manual runs on its own

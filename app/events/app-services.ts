@@ -1,0 +1,170 @@
+import type { Probot } from 'probot';
+import type { Clock } from '../../core/index.ts';
+import type { ProvenanceSigner } from '../../provenance/index.ts';
+import type { AppStore } from '../app-store.ts';
+import { writeCheckRun } from '../checks/check-runs.ts';
+import { renderValidate, VALIDATE_CHECK_NAME } from '../checks/render-validate.ts';
+import type { DispatchContext, Engines } from '../dispatch/dispatch-runs.ts';
+import type { RunReporter } from '../dispatch/run-reporter.ts';
+import { digestsOf, evaluateApprovalGate, type SensitivityCheck } from '../gate/approval-gate.ts';
+import { GitHubClient, type Octokit } from '../github/github-client.ts';
+import { compileSnapshot, type CompileFn, type CompiledManifest } from '../source/compile-snapshot.ts';
+import { Lru } from '../source/lru.ts';
+import { readRepositorySnapshot, type RepositorySnapshot } from '../source/read-repository.ts';
+
+export interface HandlerDeps {
+  store: AppStore;
+  compile: CompileFn;
+  signer: ProvenanceSigner;
+  engines: Engines | undefined;
+  sensitive: SensitivityCheck;
+  clock: Clock;
+  runUpdateIntervalMs: number;
+  /** GitHub client retry policy (tests shorten the backoff). */
+  backoffMs: number;
+  track: (reporter: RunReporter) => void;
+  onError: (error: unknown) => void;
+}
+
+export interface RepoPayload {
+  installation?: { id: number };
+  repository: { name: string; owner: { login: string }; full_name: string; default_branch: string };
+}
+
+export interface PullRequestData {
+  number: number;
+  user: { login: string } | null;
+  head: { sha: string; repo?: { full_name: string } | null };
+  base: { ref: string; repo: { full_name: string } };
+}
+
+/**
+ * What every event handler shares: installation clients, the content-addressed caches, and the
+ * steps several events take (validate a commit, evaluate a pull request's gate). One instance per
+ * app; handlers get it explicitly instead of closing over a 300-line factory.
+ */
+export interface AppServices {
+  readonly deps: HandlerDeps;
+  clientFor(payload: RepoPayload): GitHubClient;
+  clientOf(owner: string, repo: string, installationId: number): GitHubClient;
+  snapshotAt(client: GitHubClient, sha: string): Promise<RepositorySnapshot>;
+  compileAll(snapshot: RepositorySnapshot): CompiledManifest[];
+  /** Compiles `sha`, records its plan digests and writes its `maestro / validate` check run. */
+  validate(
+    client: GitHubClient,
+    sha: string,
+  ): Promise<{ snapshot: RepositorySnapshot; compiled: CompiledManifest[] }>;
+  gate(
+    client: GitHubClient,
+    pr: PullRequestData,
+    snapshot: RepositorySnapshot,
+    compiled: CompiledManifest[],
+  ): Promise<unknown>;
+  dispatchContext(client: GitHubClient, engines: Engines): DispatchContext;
+  readPullRequest(
+    client: GitHubClient,
+    pullNumber: number,
+  ): Promise<PullRequestData & { base: { ref: string; sha: string; repo: { full_name: string } } }>;
+}
+
+export function createAppServices(probot: Probot, deps: HandlerDeps): AppServices {
+  // One installation client per installation, reused across deliveries: the auth strategy keeps
+  // its token cached and renews it before expiry; a refused token is replaced below.
+  const octokits = new Map<number, Octokit>();
+  // Content-addressed caches: git blobs by SHA, compile results by path and blob SHA.
+  const blobs = new Lru<string>(2000);
+  const compiledCache = new Lru<CompiledManifest>(2000);
+  const snapshotAt = (client: GitHubClient, sha: string) => readRepositorySnapshot(client, sha, blobs);
+  const compileAll = (snapshot: RepositorySnapshot) => compileSnapshot(snapshot, deps.compile, compiledCache);
+  const clientOf = (owner: string, repo: string, installationId: number): GitHubClient =>
+    new GitHubClient({
+      owner,
+      repo,
+      installationId,
+      clock: deps.clock,
+      backoffMs: deps.backoffMs,
+      authenticate: async (fresh) => {
+        if (!fresh) {
+          const known = octokits.get(installationId);
+          if (known) return known;
+          const created = (await probot.auth(installationId)) as Octokit;
+          octokits.set(installationId, created);
+          return created;
+        }
+        // The cached token was refused (expired or revoked): mint a new one with the app's JWT and
+        // use it for this installation from now on, until it too is refused.
+        const app = (await probot.auth()) as Octokit;
+        const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
+        const WithDefaults = app.constructor as new (options: Record<string, unknown>) => Octokit;
+        const octokit = new WithDefaults({ auth: { token: minted.data.token } });
+        octokits.set(installationId, octokit);
+        return octokit;
+      },
+    });
+  const digestsAt = (client: GitHubClient) => async (sha: string) => {
+    const known = deps.store.getPlanDigests(client.fullName, sha);
+    if (known) return known;
+    const digests = digestsOf(compileAll(await snapshotAt(client, sha)));
+    deps.store.putPlanDigests(client.fullName, sha, digests);
+    return digests;
+  };
+  return {
+    deps,
+    clientOf,
+    clientFor: (payload) => {
+      const installationId = payload.installation?.id;
+      if (installationId === undefined) throw new Error('the event carries no installation id');
+      return clientOf(payload.repository.owner.login, payload.repository.name, installationId);
+    },
+    snapshotAt,
+    compileAll,
+    validate: async (client, sha) => {
+      const snapshot = await snapshotAt(client, sha);
+      const compiled = compileAll(snapshot);
+      deps.store.putPlanDigests(client.fullName, sha, digestsOf(compiled));
+      const view = renderValidate(compiled);
+      await writeCheckRun(client, deps.store, {
+        name: VALIDATE_CHECK_NAME,
+        headSha: sha,
+        externalId: `validate:${sha}`,
+        status: 'completed',
+        conclusion: view.conclusion,
+        title: view.title,
+        summary: view.summary,
+        annotations: view.annotations,
+      });
+      return { snapshot, compiled };
+    },
+    gate: (client, pr, snapshot, compiled) =>
+      evaluateApprovalGate(
+        {
+          client,
+          store: deps.store,
+          signer: deps.signer,
+          sensitive: deps.sensitive,
+          now: () => deps.clock.now(),
+          digestsAt: digestsAt(client),
+        },
+        { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha },
+        snapshot,
+        compiled,
+      ),
+    dispatchContext: (client, engines) => ({
+      client,
+      store: deps.store,
+      engines,
+      clock: deps.clock,
+      publicKeyPem: deps.signer.publicKeyPem ?? '',
+      sensitive: deps.sensitive,
+      runUpdateIntervalMs: deps.runUpdateIntervalMs,
+      onError: deps.onError,
+      track: deps.track,
+    }),
+    readPullRequest: async (client, pullNumber) => {
+      const response = await client.call('read pull request', (octokit) =>
+        octokit.rest.pulls.get({ owner: client.owner, repo: client.repo, pull_number: pullNumber }),
+      );
+      return response.data;
+    },
+  };
+}

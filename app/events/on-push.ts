@@ -1,0 +1,35 @@
+import type { Context } from 'probot';
+import { dispatchWorkflow } from '../dispatch/dispatch-runs.ts';
+import { matchesRefFilter } from '../dispatch/match-trigger.ts';
+import { plansByWorkflow } from '../source/compile-snapshot.ts';
+import type { AppServices, RepoPayload } from './app-services.ts';
+
+/** A push: validate the new head; on the default branch, dispatch the workflows its triggers match. */
+export function onPush(s: AppServices) {
+  return async (context: Context<'push'>): Promise<void> => {
+    const payload = context.payload;
+    if (payload.deleted || /^0+$/.test(payload.after)) return;
+    const client = s.clientFor(payload as unknown as RepoPayload);
+    const { compiled } = await s.validate(client, payload.after);
+    const branch = payload.ref.replace(/^refs\/heads\//, '');
+    if (!payload.ref.startsWith('refs/heads/') || branch !== payload.repository.default_branch) return;
+    const engines = s.deps.engines;
+    if (!engines) return;
+    const changed = payload.commits.flatMap((c) => [
+      ...(c.added ?? []),
+      ...(c.modified ?? []),
+      ...(c.removed ?? []),
+    ]);
+    for (const { plan } of plansByWorkflow(compiled).values()) {
+      if (!matchesRefFilter(plan.triggers.push, branch, payload.commits.length > 0 ? changed : undefined))
+        continue;
+      await dispatchWorkflow(s.dispatchContext(client, engines), {
+        plan,
+        headSha: payload.after,
+        trigger: 'push',
+        actor: payload.sender?.login ?? payload.pusher.name,
+        fromFork: false,
+      });
+    }
+  };
+}
