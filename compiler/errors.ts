@@ -14,3 +14,13 @@ export class ConditionError extends InputError {
     super('condition_invalid', message, options);
   }
 }
+
+/** A glob (trigger filter) the linear matcher refuses: invalid, over a limit, or only negations. */
+export class GlobError extends InputError {
+  constructor(message: string, options: MaestroErrorOptions = {}) {
+    super('glob_invalid', message, {
+      hint: 'fix the pattern in the manifest; `maestro validate` shows where',
+      ...options,
+    });
+  }
+}

@@ -11,3 +11,6 @@ export { planToMermaid, planToDot } from './graph.ts';
 export { Code as DiagnosticCode, codeDescriptions } from './codes.ts';
 export { Limits as CompilerLimits } from './limits.ts';
 export { PlanDefaults } from './build-plan.ts';
+export { parseCodeowners, compileFilterPatterns, matchesRefFilter, GlobLimits } from './glob/index.ts';
+export type { Codeowners, CodeownersRule, CodeownersProblem, LinearMatcher } from './glob/index.ts';
+export { GlobError } from './errors.ts';

@@ -71,7 +71,7 @@ export async function evaluateApprovalGate(
   const digestAt = new Map<string, Record<string, string>>();
   for (const sha of new Set(reviews.map((r) => r.commitId)))
     digestAt.set(sha, sha === pr.headSha ? digestsOf(compiled) : await ctx.digestsAt(sha));
-  const rules = snapshot.codeowners ? parseCodeowners(snapshot.codeowners.content) : [];
+  const rules = parseCodeowners(snapshot.codeowners?.content ?? '');
   const gates: WorkflowGate[] = [];
   for (const g of gated) {
     // `codeowners` stands for the CODEOWNERS of the manifest file itself.

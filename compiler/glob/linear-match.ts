@@ -1,0 +1,15 @@
+import { RE2JS } from 're2js';
+
+/** A compiled matcher: `test` is linear in the subject's length (RE2: no backtracking). */
+export interface LinearMatcher {
+  test(subject: string): boolean;
+}
+
+/**
+ * Compiles an RE2 pattern (from translate-*.ts) that must match the whole subject. `.` matches
+ * newlines too: git allows them in paths, and a path must not escape a rule by containing one.
+ */
+export function compileWholeMatch(source: string): LinearMatcher {
+  const re = RE2JS.compile(source, RE2JS.DOTALL);
+  return { test: (subject) => re.testExact(subject) };
+}
