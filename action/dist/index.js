@@ -46236,6 +46236,37 @@ function mermaidLabel(text) {
   return text.replace(/[#"<>]/g, (c) => `#${c.charCodeAt(0)};`);
 }
 
+// compiler/glob/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/codeowners.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/glob-limits.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var GlobLimits = {
+  /** A CODEOWNERS file this size or larger is not loaded (GitHub: "must be under 3 MB"). */
+  maxCodeownersBytes: 3 * 1024 * 1024,
+  /** Most rules in one CODEOWNERS file; more and the file is not loaded (fails closed). */
+  maxCodeownersRules: 2e4,
+  /** Longest pattern, CODEOWNERS or trigger filter (the manifest schema says 256 for filters). */
+  maxPatternLength: 1024,
+  /** Most patterns in one trigger filter list (as the manifest schema's `maxItems`). */
+  maxFilterPatterns: 100
+};
+
+// compiler/glob/linear-match.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/translate-codeowners.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/translate-filter.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/ref-filter.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
 // workspace/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
