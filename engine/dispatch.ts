@@ -7,6 +7,7 @@ import type { PlanTask, RunnerCommand, TaskCatalog } from '../core/index.ts';
 import { InputError, digestOf } from '../core/index.ts';
 import { MissingSecretError } from './errors.ts';
 import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
+import { redactValue } from '../runners/index.ts';
 
 export interface DispatchContext {
   runId: string;
@@ -131,14 +132,27 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
   }
 }
 
+/**
+ * The inputs an attempt records (command, env, with), secrets redacted value by value before
+ * anything is serialised: redacting the JSON text instead misses every secret JSON escapes (a
+ * newline, `"` or `\`: a PEM key would be stored in plaintext).
+ */
+export function recordedInputs(
+  resolved: ResolvedTask,
+  redact: (t: string) => string,
+): Record<string, unknown> {
+  return redactValue({ command: resolved.command, env: resolved.env, with: resolved.with }, redact) as Record<
+    string,
+    unknown
+  >;
+}
+
 /** Digest of each resolved input by name (command, env.<NAME>, with.<key>). Secrets are redacted first. */
 export function inputDigests(resolved: ResolvedTask, redact: (t: string) => string): Record<string, string> {
-  const digests: Record<string, string> = {
-    command: digestOf(JSON.parse(redact(JSON.stringify(resolved.command)))),
-  };
+  const digests: Record<string, string> = { command: digestOf(redactValue(resolved.command, redact)) };
   for (const [k, v] of Object.entries(resolved.env)) digests[`env.${k}`] = digestOf(redact(v));
   for (const [k, v] of Object.entries(resolved.with))
-    digests[`with.${k}`] = digestOf(JSON.parse(redact(JSON.stringify(v ?? null))));
+    digests[`with.${k}`] = digestOf(redactValue(v ?? null, redact));
   return digests;
 }
 

@@ -22,13 +22,13 @@ import {
   type RunnerRegistry,
   type TaskCatalog,
 } from '../core/index.ts';
+import { createRedactor } from '../runners/index.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import type { EngineContext } from './context.ts';
 import { RunBusyError, StaleStateError } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
 import { resolveParams } from './params.ts';
 import { replayRun, type ReplayReport } from './replay.ts';
-import { createRedactor } from './redact.ts';
 import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';

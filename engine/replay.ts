@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { sha256Digest, describeError, type AttemptResult } from '../core/index.ts';
 import { digestArtifacts } from './artifacts.ts';
 import type { EngineContext } from './context.ts';
-import { resolveTask, type DispatchContext } from './dispatch.ts';
-import { createRedactor } from './redact.ts';
+import { recordedInputs, resolveTask, type DispatchContext } from './dispatch.ts';
+import { createRedactor, redactRecord } from '../runners/index.ts';
 import type { RunRecord } from './store/store.ts';
 
 export interface ReplayItem {
@@ -112,9 +112,7 @@ async function replayTask(
   try {
     const resolved = resolveTask(plan, dispatch);
     const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
-    const inputs = JSON.parse(
-      redact(JSON.stringify({ command: resolved.command, env: resolved.env, with: resolved.with })),
-    );
+    const inputs = recordedInputs(resolved, redact);
     base.inputsEqual = sha256Digest(JSON.stringify(inputs)) === sha256Digest(JSON.stringify(recorded.inputs));
     const runner = ctx.runners.get(plan.runner);
     if (!runner) throw new Error(`no runner named ${plan.runner}`);
@@ -140,7 +138,7 @@ async function replayTask(
       // Replay compares results; its logs are not kept.
     }
     result = await handle.wait();
-    const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, redact(v)]));
+    const outputs = redactRecord(result.outputs, redact);
     const hash = (record: Record<string, string>) =>
       Object.fromEntries(Object.entries(record).map(([k, v]) => [k, sha256Digest(v)]));
     const files = (d: string) => Object.fromEntries(digestArtifacts(d).map((f) => [f.path, f.digest]));

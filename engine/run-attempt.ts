@@ -20,10 +20,10 @@ import {
 } from '../core/index.ts';
 import { copyArtifacts } from './artifacts.ts';
 import { attestAttempt } from './attest.ts';
-import { cacheKeyOf, resolveTask, type ResolvedTask } from './dispatch.ts';
+import { cacheKeyOf, recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
 import { LeaseLostError } from './errors.ts';
 import { checkPolicy } from './policy-check.ts';
-import { createRedactor, redactRecord } from './redact.ts';
+import { createRedactor, redactRecord } from '../runners/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
@@ -85,9 +85,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
       taskId,
       attempt,
       startedAt: info.startedAt,
-      inputs: JSON.parse(
-        redact(JSON.stringify({ command: resolved.command, env: resolved.env, with: resolved.with })),
-      ),
+      inputs: recordedInputs(resolved, redact),
       workDir: info.workDir,
       artifactsDir: info.artifactsDir,
       cacheKey: info.cacheKey,

@@ -9,3 +9,13 @@ export {
   type LocalRunnerOptions,
   type SpawnPathInfo,
 } from './local/index.ts';
+export {
+  createRedactor,
+  redactRecord,
+  redactValue,
+  parseOutputsFile,
+  LineSplitter,
+  REDACTED,
+  type Redactor,
+  type ParsedOutputs,
+} from './shared/index.ts';

@@ -2,7 +2,7 @@
  * The container runner against real Podman (Docker-compatible API) running real containers from
  * the locally imported busybox image. No mocks: every assertion observes a real container.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine, Runner, RunnerStartRequest } from '../core/index.ts';
 import { createContainerRunner } from '../runners/container/index.ts';
 import { ensurePodmanService, TEST_IMAGE, type PodmanService } from './setup/podman-service.ts';
+
+/** A PEM-like secret of three lines, with a quote and a backslash in the middle one. */
+const PEM_SECRET =
+  '-----BEGIN PRIVATE KEY-----\nMIIEvQ"quote"\\back+slash/AbCdEf0123\n-----END PRIVATE KEY-----';
 
 let service: PodmanService;
 let runner: Runner;
@@ -205,5 +209,63 @@ describe('container runner on Podman', () => {
         resourceClasses: {},
       }),
     ).toThrow(/must not be root/);
+  });
+
+  it('redacts every line of a multi-line (PEM) secret, also when it arrives split across writes', async () => {
+    const pem = PEM_SECRET;
+    const [first, second] = [pem.slice(0, 40), pem.slice(40)];
+    const req = request({
+      command: {
+        kind: 'shell',
+        script: [
+          'echo "$PEM"',
+          'printf "%s\\n" "$PEM" >&2',
+          // Half of the secret, a pause (a separate chunk on the wire), then the rest.
+          `printf '%s' "$FIRST"; sleep 0.3; printf '%s\\n' "$SECOND"`,
+          'echo "done"',
+        ].join('\n'),
+      },
+      env: { PEM: pem, FIRST: first, SECOND: second },
+      redact: [pem],
+    });
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(result.outcome).toBe('succeeded');
+    const text = lines.map((l) => l.text).join('\n');
+    expect(text).toContain('done');
+    for (const line of pem.split('\n')) expect(text).not.toContain(line);
+    expect(lines.filter((l) => l.text === '***').length).toBeGreaterThanOrEqual(9);
+  });
+
+  it('reads multi-line outputs in the key<<DELIMITER form, as the local runner does', async () => {
+    const req = request({
+      command: {
+        kind: 'shell',
+        script: `printf 'notes<<EOF\\nline one\\nline=two\\nEOF\\nanswer=42\\n' >> "$MAESTRO_OUTPUT"`,
+      },
+      outputs: ['notes', 'answer'],
+    });
+    const result = await (await runner.start(req)).wait();
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      outputs: { notes: 'line one\nline=two', answer: '42' },
+    });
+  });
+
+  it('refuses an outputs file the container replaced with a symlink to a host file (no host file is read)', async () => {
+    const req = request({ outputs: ['stolen'] });
+    // A host file the engine can read and the container cannot see: what the link points at.
+    const hostFile = join(req.workDir, '..', 'host-secret.env');
+    writeFileSync(hostFile, 'stolen=hunter2-host-secret\n');
+    req.command = {
+      kind: 'shell',
+      script: `rm -f "$MAESTRO_OUTPUT" && ln -s ${JSON.stringify(hostFile)} "$MAESTRO_OUTPUT" && echo linked`,
+    };
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(lines.map((l) => l.text)).toContain('linked');
+    expect(JSON.stringify(result)).not.toContain('hunter2');
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'OutputsFileRefused', outputs: {} });
+    expect(lines.some((l) => l.stream === 'system' && /symbolic link/.test(l.text))).toBe(true);
   });
 });

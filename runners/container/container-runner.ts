@@ -6,7 +6,7 @@
  * and an outputs directory are bind-mounted; the task writes `key=value` lines to $MAESTRO_OUTPUT.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -17,11 +17,18 @@ import {
   systemClock,
   type AttemptResult,
   type Clock,
+  type LogLine,
   type Runner,
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import { LineSplitter, LogChannel, makeRedactor, parseOutputs } from './attempt-io.ts';
+import {
+  LineSplitter,
+  LogChannel,
+  createRedactor,
+  parseOutputsFile,
+  readOutputsFile,
+} from '../shared/index.ts';
 import { validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
 
 const ARTIFACTS_PATH = '/maestro/artifacts';
@@ -53,6 +60,23 @@ function commandOf(request: RunnerStartRequest): { cmd?: string[]; entrypoint?: 
   if (command.kind === 'shell') return { entrypoint: ['/bin/sh', '-c'], cmd: [command.script] };
   if (command.kind === 'argv') return { entrypoint: command.argv.slice(0, 1), cmd: command.argv.slice(1) };
   return { entrypoint: command.command, cmd: command.args };
+}
+
+/**
+ * The outputs the container left in its bind-mounted file. The container owns that directory and
+ * could swap the file for a link to any host file the engine can read, so it is read by
+ * readOutputsFile (no links followed, regular files only); a refused file fails the attempt.
+ */
+function collectOutputs(
+  file: string,
+  declared: readonly string[],
+): { outputs: Record<string, string>; problems: string[]; refused?: string } {
+  try {
+    return parseOutputsFile(readOutputsFile(file), declared);
+  } catch (error) {
+    const message = (error as Error).message;
+    return { outputs: {}, problems: [message], refused: message };
+  }
 }
 
 export function createContainerRunner(config: ContainerRunnerConfig, deps: ContainerRunnerDeps = {}): Runner {
@@ -96,7 +120,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
   async function start(request: RunnerStartRequest): Promise<RunnerHandle> {
     const startedAt = clock.now();
     const logs = new LogChannel();
-    const redact = makeRedactor(request.redact);
+    const redact = createRedactor(request.redact);
     const resourceClass = config.resourceClasses[request.resources];
     let resolveResult!: (r: AttemptResult) => void;
     const result = new Promise<AttemptResult>((resolve) => (resolveResult = resolve));
@@ -190,8 +214,10 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       );
     }
 
-    const stdout = new LineSplitter('stdout', logs, redact, clock);
-    const stderr = new LineSplitter('stderr', logs, redact, clock);
+    const push = (line: LogLine) => logs.push(line);
+    const now = () => clock.now();
+    const stdout = new LineSplitter('stdout', redact, push, now);
+    const stderr = new LineSplitter('stderr', redact, push, now);
     let ending: { outcome: AttemptOutcome; reason: string; message: string } | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -236,13 +262,13 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
         const waited = (await container.wait()) as { StatusCode: number };
         // The attach stream closes shortly after exit; bound the wait so a stuck stream cannot hang us.
         await Promise.race([streamEnded, clock.sleep(2000)]);
-        stdout.flush();
-        stderr.flush();
+        stdout.end();
+        stderr.end();
         const info = await container.inspect();
-        const outputs = parseOutputs(
-          await readFile(join(outputHostDir, 'outputs.env'), 'utf8').catch(() => ''),
-          request.outputs,
-        );
+        const collected = collectOutputs(join(outputHostDir, 'outputs.env'), request.outputs);
+        for (const problem of collected.problems)
+          logs.push({ stream: 'system', text: redact(problem), time: clock.now() });
+        const outputs = collected.outputs;
         const exitCode = waited.StatusCode;
         const oom = info.State.OOMKilled === true;
         let outcome: AttemptOutcome;
@@ -255,6 +281,10 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           reason = 'OOMKilled';
           message = 'the container exceeded its memory limit';
           retryable = false;
+        } else if (collected.refused) {
+          outcome = AttemptOutcome.failed;
+          reason = 'OutputsFileRefused';
+          message = collected.refused;
         } else if (exitCode === 0) outcome = AttemptOutcome.succeeded;
         else {
           outcome = AttemptOutcome.failed;

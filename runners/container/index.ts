@@ -5,4 +5,3 @@ export {
   type ContainerRunnerConfig,
   type ContainerResourceClass,
 } from './config.ts';
-export { LogChannel, LineSplitter, makeRedactor, parseOutputs } from './attempt-io.ts';

@@ -15,7 +15,7 @@ import {
   type LogLine,
   type RunnerHandle,
 } from '../../core/index.ts';
-import { LineSplitter, LogChannel, parseOutputs } from '../container/index.ts';
+import { LineSplitter, LogChannel, parseOutputsFile, type Redactor } from '../shared/index.ts';
 import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
 import { CONTAINER_NAME } from './job-spec.ts';
@@ -41,7 +41,7 @@ export interface TrackedAttempt {
   namespace: string;
   job: V1Job;
   outputs: string[];
-  redact: (text: string) => string;
+  redact: Redactor;
   startedAt: number;
 }
 
@@ -162,7 +162,12 @@ export class AttemptTracker implements RunnerHandle {
   #streamLogs(pod: V1Pod): void {
     const abort = new AbortController();
     this.#logAbort = abort;
-    const splitter = new LineSplitter('stdout', this.#logs, this.#attempt.redact, this.#ctx.clock);
+    const splitter = new LineSplitter(
+      'stdout',
+      this.#attempt.redact,
+      (line) => this.#logs.push(line),
+      () => this.#ctx.clock.now(),
+    );
     this.#logSplitter = splitter;
     const sink = new Writable({
       write(chunk: Buffer, _enc, callback) {
@@ -233,7 +238,9 @@ export class AttemptTracker implements RunnerHandle {
   }
 
   #complete(verdict: Verdict): void {
-    this.#logSplitter?.flush();
+    this.#logSplitter?.end();
+    const parsed = parseOutputsFile(verdict.terminationMessage ?? '', this.#attempt.outputs);
+    for (const problem of parsed.problems) this.#system(problem);
     this.#teardown();
     const redact = this.#attempt.redact;
     this.#resolve({
@@ -242,7 +249,7 @@ export class AttemptTracker implements RunnerHandle {
       retryable: verdict.retryable,
       ...(verdict.reason ? { reason: verdict.reason } : {}),
       ...(verdict.message ? { message: redact(verdict.message) } : {}),
-      outputs: parseOutputs(verdict.terminationMessage ?? '', this.#attempt.outputs),
+      outputs: parsed.outputs,
       startedAt: this.#attempt.startedAt,
       finishedAt: this.#ctx.clock.now(),
     });

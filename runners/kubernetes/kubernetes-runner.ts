@@ -14,7 +14,7 @@ import {
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import { LogChannel, makeRedactor } from '../container/index.ts';
+import { LogChannel, createRedactor } from '../shared/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
 import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
 import { ANNOTATION_ATTEMPT_ID, buildJob, jobName } from './job-spec.ts';
@@ -96,7 +96,7 @@ export function createKubernetesRunner(
         namespace,
         job,
         outputs: request.outputs,
-        redact: makeRedactor(request.redact),
+        redact: createRedactor(request.redact),
         startedAt: clock.now(),
       },
       () => active.delete(tracker),
@@ -108,7 +108,7 @@ export function createKubernetesRunner(
 
   function failed(reason: string, message: string, retryable: boolean, redact: string[]): RunnerHandle {
     const now = clock.now();
-    const text = makeRedactor(redact)(message);
+    const text = createRedactor(redact)(message);
     const logs = new LogChannel();
     logs.push({ stream: 'system', text, time: now });
     logs.close();

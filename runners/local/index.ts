@@ -8,4 +8,3 @@ export {
 } from './local-runner.ts';
 export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
 export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
-export { parseOutputsFile } from './outputs-file.ts';

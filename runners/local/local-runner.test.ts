@@ -127,6 +127,18 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     expect(result.outputs).toEqual({ count: '43', url: 'https://x/?a=b', notes: 'line one\n\nline=three' });
   });
 
+  it('never reads a host file through an outputs file the task replaced with a symlink', async () => {
+    const req = request(sh(''));
+    const hostFile = join(req.workDir, '..', 'host-secret.env');
+    writeFileSync(hostFile, 'stolen=hunter2-host-secret\n');
+    req.command = sh(`rm -f "$MAESTRO_OUTPUT"; ln -s ${JSON.stringify(hostFile)} "$MAESTRO_OUTPUT"`);
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result.outputs).toEqual({});
+    expect(JSON.stringify([lines, result])).not.toContain('hunter2');
+    expect(texts(lines, 'system').some((t) => /symbolic link/.test(t))).toBe(true);
+  });
+
   it('creates the artifacts directory and exposes it as $MAESTRO_ARTIFACTS', async () => {
     const req = request(sh('echo data > "$MAESTRO_ARTIFACTS/report.txt"'));
     const result = await (await runner.start(req)).wait();

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -15,13 +15,17 @@ import {
 import { taskEnv } from './environment.ts';
 import { ensureLauncherBinary } from './launcher-build.ts';
 import { createLauncherSpawner } from './launcher-spawner.ts';
-import { LineSplitter } from './line-splitter.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { createNodeSpawner } from './node-spawner.ts';
 import { outcomeOf, isRetryableSpawnError, type Ending } from './outcome.ts';
-import { parseOutputsFile } from './outputs-file.ts';
-import { createRedactor } from './redact.ts';
 import type { SpawnedProcess, Spawner } from './spawner.ts';
+import {
+  LineSplitter,
+  createRedactor,
+  parseOutputsFile,
+  readOutputsFile,
+  type Redactor,
+} from '../shared/index.ts';
 
 export interface LocalRunnerOptions {
   /**
@@ -145,7 +149,7 @@ class Attempt {
   readonly #clock: Clock;
   readonly #graceMs: number;
   readonly #startedAt: number;
-  readonly #redact: (text: string) => string;
+  readonly #redact: Redactor;
   readonly #logs = new LogBuffer();
   readonly #result: Promise<AttemptResult>;
   #resolve!: (result: AttemptResult) => void;
@@ -219,9 +223,9 @@ class Attempt {
       if (end.kind === 'exited') {
         let text = '';
         try {
-          text = readFileSync(outputFile, 'utf8');
-        } catch {
-          // the task removed its outputs file: it has no outputs
+          text = readOutputsFile(outputFile); // '' when the task removed it
+        } catch (error) {
+          this.#system((error as Error).message); // a link or not a regular file: no outputs
         }
         const parsed = parseOutputsFile(text);
         outputs = parsed.outputs;

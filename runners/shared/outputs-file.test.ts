@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { parseOutputsFile } from './outputs-file.ts';
-import { createRedactor } from './redact.ts';
 
 describe('parseOutputsFile', () => {
   it('reads key=value and heredoc values, later keys winning', () => {
@@ -21,13 +20,10 @@ describe('parseOutputsFile', () => {
       'output line 3: no line "EOF" closes the value of "long"',
     ]);
   });
-});
 
-describe('createRedactor', () => {
-  it('hides the longest secret whole and each line of a multi-line secret', () => {
-    const redact = createRedactor(['abc', 'abcdef', 'line1\nline2', '']);
-    expect(redact('x abcdef y abc')).toBe('x *** y ***');
-    expect(redact('got line2 here')).toBe('got *** here');
-    expect(redact('nothing')).toBe('nothing');
+  it('keeps only declared outputs when some are declared, heredoc values included', () => {
+    const text = 'answer=42\nnotes<<EOF\none\ntwo\nEOF\nundeclared=x\n';
+    expect(parseOutputsFile(text, ['answer', 'notes']).outputs).toEqual({ answer: '42', notes: 'one\ntwo' });
+    expect(parseOutputsFile(text).outputs).toEqual({ answer: '42', notes: 'one\ntwo', undeclared: 'x' });
   });
 });

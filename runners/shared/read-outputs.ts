@@ -1,0 +1,43 @@
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { InputError } from '../../core/index.ts';
+
+/** Outputs are small values; a larger file is refused rather than read into memory whole. */
+export const MAX_OUTPUTS_BYTES = 1 << 20;
+
+/**
+ * Reads a task's outputs file, which the task itself wrote and could have replaced. The engine
+ * reads it with its own rights, so it is opened without following a symbolic link (O_NOFOLLOW:
+ * a link to /etc/shadow, the signing key or secrets.env is refused, not read back as "outputs"),
+ * non-blocking (a FIFO cannot hang the runner), and must be a regular file of bounded size. A
+ * missing file means no outputs. Anything else throws `outputs_file_refused` (the task's fault).
+ */
+export function readOutputsFile(path: string, maxBytes = MAX_OUTPUTS_BYTES): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return '';
+    throw refused(code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code ?? 'error'})`, error);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw refused('is not a regular file');
+    if (stat.size > maxBytes) throw refused(`is larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= maxBytes; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw refused(`is larger than ${maxBytes} bytes`);
+    return buffer.toString('utf8', 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function refused(why: string, cause?: unknown): InputError {
+  return new InputError('outputs_file_refused', `the task's outputs file ${why}; its outputs were not read`, {
+    hint: 'write outputs as key=value lines into the file $MAESTRO_OUTPUT names; do not replace it',
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
