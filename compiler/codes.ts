@@ -23,6 +23,8 @@ export const Code = {
   invalidDuration: 'MS1008',
   schemaOther: 'MS1009',
   paramDefault: 'MS1010',
+  invalidGlob: 'MS1011',
+  onlyNegatedGlobs: 'MS1012',
   duplicateTaskId: 'MS2001',
   unknownNeed: 'MS2002',
   selfDependency: 'MS2003',
@@ -69,6 +71,9 @@ export const codeDescriptions: Record<Code, string> = {
   MS1008: 'A duration is malformed (write `500ms`, `2s`, `10m`, `1h30m`).',
   MS1009: 'Another schema violation.',
   MS1010: "A param's default does not have the param's type.",
+  MS1011:
+    'A trigger `branches` or `paths` pattern is not valid GitHub filter syntax (`*`, `**`, `?`, `+`, `[a-z0-9]`, `!`, `\\` escapes).',
+  MS1012: 'Every pattern of a trigger `branches` or `paths` list starts with `!`, so nothing can match.',
   MS2001: 'Two tasks have the same id.',
   MS2002: '`needs` names a task that does not exist.',
   MS2003: 'A task needs itself.',

@@ -283,3 +283,47 @@ describe('compileManifest: diagnostics', () => {
     expect(result.diagnostics.map((d) => d.code)).toEqual(['MS4003']);
   });
 });
+
+describe('compileManifest: trigger filter patterns', () => {
+  const withTriggers = (triggers: string) =>
+    compile(`  triggers:\n${triggers}  tasks:\n    - id: a\n      run: echo a\n`);
+
+  it('accepts GitHub filter syntax and keeps the patterns in the plan', () => {
+    const result = withTriggers(
+      "    push:\n      branches: [main, 'releases/**', '!releases/**-alpha', 'v[12].[0-9]+']\n      paths: ['**.js', 'docs/*.md?']\n",
+    );
+    expect(result.diagnostics).toEqual([]);
+    expect(result.plan?.triggers.push?.branches).toEqual([
+      'main',
+      'releases/**',
+      '!releases/**-alpha',
+      'v[12].[0-9]+',
+    ]);
+  });
+
+  it('an invalid pattern is a diagnostic on its own line', () => {
+    const result = withTriggers(
+      "    push:\n      branches:\n        - main\n        - 'release/[0-9'\n    pull_request:\n      paths: ['+x']\n",
+    );
+    expect(result.plan).toBeUndefined();
+    expect(result.diagnostics.map((d) => [d.code, d.pointer, d.line])).toEqual([
+      ['MS1011', '/spec/triggers/push/branches/1', 9],
+      ['MS1011', '/spec/triggers/pull_request/paths/0', 11],
+    ]);
+    expect(result.diagnostics[0]?.message).toMatch(/never closed/);
+  });
+
+  it('a list of only negations is refused, as GitHub requires a positive pattern', () => {
+    const result = withTriggers("    push:\n      branches: ['!main']\n");
+    expect(result.diagnostics.map((d) => [d.code, d.pointer])).toEqual([
+      ['MS1012', '/spec/triggers/push/branches'],
+    ]);
+  });
+
+  it('an over-long pattern is refused by the schema at its line', () => {
+    const result = withTriggers(`    push:\n      paths: ['${'a'.repeat(257)}']\n`);
+    expect(result.diagnostics.map((d) => [d.code, d.pointer])).toEqual([
+      ['MS1006', '/spec/triggers/push/paths/0'],
+    ]);
+  });
+});

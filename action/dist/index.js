@@ -37191,6 +37191,8 @@ var Code = {
   invalidDuration: "MS1008",
   schemaOther: "MS1009",
   paramDefault: "MS1010",
+  invalidGlob: "MS1011",
+  onlyNegatedGlobs: "MS1012",
   duplicateTaskId: "MS2001",
   unknownNeed: "MS2002",
   selfDependency: "MS2003",
@@ -37439,14 +37441,14 @@ var manifest_schema_default = {
       additionalProperties: false,
       properties: {
         branches: {
-          description: "Branch names or glob patterns.",
+          description: "Branch names or glob patterns, in GitHub Actions filter syntax: `*` (not `/`), `**` (anything), `?` and `+` (zero-or-one and one-or-more of the preceding character), `[0-9a-z]`, `\\` to escape; a leading `!` excludes, and the last matching pattern decides.",
           type: "array",
           maxItems: 100,
           items: { type: "string", minLength: 1, maxLength: 256 },
           examples: [["main", "release/*"]]
         },
         paths: {
-          description: "Changed-path glob patterns; a run starts only when one matches.",
+          description: "Changed-path glob patterns (the same syntax as `branches`, matched against the whole repository-relative path); a run starts only when at least one changed path is included.",
           type: "array",
           maxItems: 100,
           items: { type: "string", minLength: 1, maxLength: 256 },
@@ -43354,6 +43356,164 @@ function triggersOf(triggers) {
   };
 }
 
+// compiler/check-triggers.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/codeowners.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/glob-limits.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var GlobLimits = {
+  /** A CODEOWNERS file this size or larger is not loaded (GitHub: "must be under 3 MB"). */
+  maxCodeownersBytes: 3 * 1024 * 1024,
+  /** Most rules in one CODEOWNERS file; more and the file is not loaded (fails closed). */
+  maxCodeownersRules: 2e4,
+  /** Longest pattern, CODEOWNERS or trigger filter (the manifest schema says 256 for filters). */
+  maxPatternLength: 1024,
+  /** Most patterns in one trigger filter list (as the manifest schema's `maxItems`). */
+  maxFilterPatterns: 100
+};
+
+// compiler/glob/linear-match.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/translate-codeowners.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// compiler/glob/translate-filter.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+function translateFilterPattern(pattern) {
+  const negated = pattern.startsWith("!");
+  const body = negated ? pattern.slice(1) : pattern;
+  if (body === "") return { problem: negated ? "`!` negates nothing" : "the pattern is empty" };
+  const tokens = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i];
+    if (c === "\\") {
+      const next = body[i + 1];
+      if (next === void 0) return { problem: "it ends with a lone `\\` (escape what?)" };
+      tokens.push({ re: quoteChar(next), repeatable: true });
+      i++;
+    } else if (c === "*") {
+      if (body[i + 1] === "*") {
+        i++;
+        if (body[i + 1] === "/") {
+          i++;
+          tokens.push({ re: "(?:.*/)?", repeatable: false });
+        } else tokens.push({ re: ".*", repeatable: false });
+      } else tokens.push({ re: "[^/]*", repeatable: false });
+    } else if (c === "?" || c === "+") {
+      const last = tokens[tokens.length - 1];
+      if (!last?.repeatable)
+        return {
+          problem: `\`${c}\` at column ${i + 1 + (negated ? 1 : 0)} repeats nothing: it applies to the character before it (write \`\\${c}\` for a literal ${c})`
+        };
+      last.re += c;
+      last.repeatable = false;
+    } else if (c === "[") {
+      const end = body.indexOf("]", i + 1);
+      if (end === -1) return { problem: "`[` is never closed with `]` (write `\\[` for a literal [)" };
+      const set = characterSet(body.slice(i + 1, end));
+      if ("problem" in set) return set;
+      tokens.push({ re: set.re, repeatable: true });
+      i = end;
+    } else tokens.push({ re: quoteChar(c), repeatable: true });
+  }
+  return { source: tokens.map((t) => t.re).join(""), negated };
+}
+function characterSet(inside) {
+  if (inside === "") return { problem: "`[]` lists no character" };
+  if (inside.startsWith("!") || inside.startsWith("^"))
+    return { problem: `\`[${inside}]\`: negated character sets are not part of GitHub's filter syntax` };
+  let re = "";
+  for (let i = 0; i < inside.length; i++) {
+    const c = inside[i];
+    if (c === "/" || c === "\\" || c === "[") return { problem: `\`[${inside}]\` may not contain \`${c}\`` };
+    if (inside[i + 1] === "-" && i + 2 < inside.length) {
+      const hi = inside[i + 2];
+      if (!sameRangeClass(c, hi) || c > hi)
+        return {
+          problem: `\`[${inside}]\`: the range \`${c}-${hi}\` is not within a-z, A-Z or 0-9 in ascending order`
+        };
+      re += `${c}-${hi}`;
+      i += 2;
+    } else re += quoteChar(c);
+  }
+  return { re: `[${re}]` };
+}
+function sameRangeClass(lo, hi) {
+  return [/^[a-z]$/, /^[A-Z]$/, /^[0-9]$/].some((r) => r.test(lo) && r.test(hi));
+}
+function quoteChar(c) {
+  return /[\\.+*?()|[\]{}^$-]/.test(c) ? `\\${c}` : c;
+}
+
+// compiler/glob/ref-filter.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+function checkFilterPatterns(patterns) {
+  const problems = [];
+  if (patterns.length > GlobLimits.maxFilterPatterns)
+    problems.push({
+      index: GlobLimits.maxFilterPatterns,
+      kind: "tooMany",
+      message: `more than ${GlobLimits.maxFilterPatterns} patterns`
+    });
+  let positive = false;
+  for (const [index, pattern] of patterns.slice(0, GlobLimits.maxFilterPatterns).entries()) {
+    if (pattern.length > GlobLimits.maxPatternLength) {
+      problems.push({
+        index,
+        kind: "tooLong",
+        message: `longer than ${GlobLimits.maxPatternLength} characters`
+      });
+      continue;
+    }
+    const translated = translateFilterPattern(pattern);
+    if ("problem" in translated) problems.push({ index, kind: "invalid", message: translated.problem });
+    else if (!translated.negated) positive = true;
+  }
+  if (!positive && patterns.length > 0 && problems.length === 0)
+    problems.push({
+      index: 0,
+      kind: "onlyNegated",
+      message: "every pattern starts with `!`, so nothing matches (add a positive pattern such as `**` first)"
+    });
+  return problems;
+}
+
+// compiler/check-triggers.ts
+var isRecord2 = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+function checkTriggerFilters(manifest) {
+  const spec = isRecord2(manifest) && isRecord2(manifest.spec) ? manifest.spec : void 0;
+  const triggers = spec && isRecord2(spec.triggers) ? spec.triggers : void 0;
+  if (!triggers) return [];
+  const findings = [];
+  for (const event of ["push", "pull_request"]) {
+    const filter = triggers[event];
+    if (!isRecord2(filter)) continue;
+    for (const list of ["branches", "paths"]) {
+      const patterns = filter[list];
+      if (!Array.isArray(patterns) || !patterns.every((p) => typeof p === "string")) continue;
+      for (const problem of checkFilterPatterns(patterns)) {
+        if (problem.kind === "tooMany" || problem.kind === "tooLong") continue;
+        const onlyNegated = problem.kind === "onlyNegated";
+        findings.push({
+          code: onlyNegated ? Code.onlyNegatedGlobs : Code.invalidGlob,
+          severity: "error",
+          message: onlyNegated ? `\`${list}\` of \`${event}\`: ${problem.message}` : `invalid ${list === "branches" ? "branch" : "path"} pattern ${JSON.stringify(patterns[problem.index])}: ${problem.message}`,
+          hint: onlyNegated ? "patterns are checked in order and the last match decides; start with a positive one" : "GitHub filter syntax: * ** ? + [a-z0-9] ! and \\ to escape (see docs/reference/manifest.md)",
+          pointer: onlyNegated ? pointerOf("spec", "triggers", event, list) : pointerOf("spec", "triggers", event, list, problem.index)
+        });
+      }
+    }
+  }
+  return findings;
+}
+
 // compiler/decode.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 function decodeSource(source) {
@@ -46160,7 +46320,7 @@ function compileManifest(source, options) {
     findings.push(...validateManifestSchema(value).filter((f) => !reserved.has(f.pointer)));
     const schemaValid = !findings.some((f) => f.severity === "error");
     const analysis = analyze(value, options.catalog);
-    findings.push(...analysis.findings);
+    findings.push(...analysis.findings, ...checkTriggerFilters(value));
     if (schemaValid && !findings.some((f) => f.severity === "error")) {
       const expandedCount = analysis.tasks.reduce((n, m) => n + expansions(m.task.matrix), 0);
       if (expandedCount > Limits.maxPlanTasks)
@@ -46235,37 +46395,6 @@ function planToMermaid(plan) {
 function mermaidLabel(text) {
   return text.replace(/[#"<>]/g, (c) => `#${c.charCodeAt(0)};`);
 }
-
-// compiler/glob/index.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
-
-// compiler/glob/codeowners.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
-
-// compiler/glob/glob-limits.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
-var GlobLimits = {
-  /** A CODEOWNERS file this size or larger is not loaded (GitHub: "must be under 3 MB"). */
-  maxCodeownersBytes: 3 * 1024 * 1024,
-  /** Most rules in one CODEOWNERS file; more and the file is not loaded (fails closed). */
-  maxCodeownersRules: 2e4,
-  /** Longest pattern, CODEOWNERS or trigger filter (the manifest schema says 256 for filters). */
-  maxPatternLength: 1024,
-  /** Most patterns in one trigger filter list (as the manifest schema's `maxItems`). */
-  maxFilterPatterns: 100
-};
-
-// compiler/glob/linear-match.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
-
-// compiler/glob/translate-codeowners.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
-
-// compiler/glob/translate-filter.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
-
-// compiler/glob/ref-filter.ts
-init_define_MAESTRO_BUILTIN_CATALOG();
 
 // workspace/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();

@@ -7,6 +7,7 @@ import { translateFilterPattern } from './translate-filter.ts';
 /** A problem with one pattern of a filter list, by its index in the list. */
 export interface FilterProblem {
   index: number;
+  kind: 'invalid' | 'tooLong' | 'tooMany' | 'onlyNegated';
   message: string;
 }
 
@@ -20,21 +21,27 @@ export function checkFilterPatterns(patterns: readonly string[]): FilterProblem[
   if (patterns.length > GlobLimits.maxFilterPatterns)
     problems.push({
       index: GlobLimits.maxFilterPatterns,
+      kind: 'tooMany',
       message: `more than ${GlobLimits.maxFilterPatterns} patterns`,
     });
   let positive = false;
   for (const [index, pattern] of patterns.slice(0, GlobLimits.maxFilterPatterns).entries()) {
     if (pattern.length > GlobLimits.maxPatternLength) {
-      problems.push({ index, message: `longer than ${GlobLimits.maxPatternLength} characters` });
+      problems.push({
+        index,
+        kind: 'tooLong',
+        message: `longer than ${GlobLimits.maxPatternLength} characters`,
+      });
       continue;
     }
     const translated = translateFilterPattern(pattern);
-    if ('problem' in translated) problems.push({ index, message: translated.problem });
+    if ('problem' in translated) problems.push({ index, kind: 'invalid', message: translated.problem });
     else if (!translated.negated) positive = true;
   }
   if (!positive && patterns.length > 0 && problems.length === 0)
     problems.push({
       index: 0,
+      kind: 'onlyNegated',
       message:
         'every pattern starts with `!`, so nothing matches (add a positive pattern such as `**` first)',
     });

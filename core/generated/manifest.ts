@@ -388,13 +388,13 @@ export interface ManifestTriggers {
  */
 export interface ManifestRefFilter {
   /**
-   * Branch names or glob patterns.
+   * Branch names or glob patterns, in GitHub Actions filter syntax: `*` (not `/`), `**` (anything), `?` and `+` (zero-or-one and one-or-more of the preceding character), `[0-9a-z]`, `\` to escape; a leading `!` excludes, and the last matching pattern decides.
    *
    * @maxItems 100
    */
   branches?: string[];
   /**
-   * Changed-path glob patterns; a run starts only when one matches.
+   * Changed-path glob patterns (the same syntax as `branches`, matched against the whole repository-relative path); a run starts only when at least one changed path is included.
    *
    * @maxItems 100
    */
@@ -405,13 +405,13 @@ export interface ManifestRefFilter {
  */
 export interface ManifestRefFilter1 {
   /**
-   * Branch names or glob patterns.
+   * Branch names or glob patterns, in GitHub Actions filter syntax: `*` (not `/`), `**` (anything), `?` and `+` (zero-or-one and one-or-more of the preceding character), `[0-9a-z]`, `\` to escape; a leading `!` excludes, and the last matching pattern decides.
    *
    * @maxItems 100
    */
   branches?: string[];
   /**
-   * Changed-path glob patterns; a run starts only when one matches.
+   * Changed-path glob patterns (the same syntax as `branches`, matched against the whole repository-relative path); a run starts only when at least one changed path is included.
    *
    * @maxItems 100
    */
@@ -574,13 +574,13 @@ export interface ManifestTask {
  */
 export interface ManifestRefFilter2 {
   /**
-   * Branch names or glob patterns.
+   * Branch names or glob patterns, in GitHub Actions filter syntax: `*` (not `/`), `**` (anything), `?` and `+` (zero-or-one and one-or-more of the preceding character), `[0-9a-z]`, `\` to escape; a leading `!` excludes, and the last matching pattern decides.
    *
    * @maxItems 100
    */
   branches?: string[];
   /**
-   * Changed-path glob patterns; a run starts only when one matches.
+   * Changed-path glob patterns (the same syntax as `branches`, matched against the whole repository-relative path); a run starts only when at least one changed path is included.
    *
    * @maxItems 100
    */
