@@ -11,6 +11,7 @@ export const RejectReason = {
   signerMismatch: 'signer_mismatch',
   identityMismatch: 'identity_mismatch',
   verificationMaterialMissing: 'verification_material_missing',
+  signerNotPinned: 'signer_not_pinned',
   statementMalformed: 'statement_malformed',
   artifactMismatch: 'artifact_mismatch',
   // Disclosure archives.

@@ -27,6 +27,8 @@ import {
   type TrustFlags,
 } from './provenance-options.ts';
 
+type VerifyFlags = TrustFlags & { format: string; allowUnpinned?: boolean };
+
 interface DiscloseFlags {
   output?: string;
   dataDir?: string;
@@ -61,9 +63,15 @@ export function registerDisclose(program: Command, context: CliContext): void {
       .command('verify')
       .description('verify a disclosure archive offline; exit 1 with a named reason on any problem')
       .argument('<archive>', 'a .tgz made by `maestro disclose`')
-      .option('--format <format>', 'text or json', 'text'),
-  ).action((archive: string, flags: TrustFlags & { format: string }) =>
-    runDiscloseVerify(context, archive, flags),
+      .option('--format <format>', 'text or json', 'text')
+      .option(
+        '--allow-unpinned',
+        "with no --key or certificate identity, accept the archive's own key (proves consistency, not origin)",
+      ),
+    // `disclose` itself has --trusted-root and --data-dir, and commander hands a flag given after
+    // `verify` to the parent when both declare it: merge, so `disclose verify --trusted-root` counts.
+  ).action((archive: string, _flags: VerifyFlags, command: Command) =>
+    runDiscloseVerify(context, archive, command.optsWithGlobals<VerifyFlags>()),
   );
 }
 
@@ -108,14 +116,14 @@ async function runDisclose(context: CliContext, runId: string, flags: DiscloseFl
 async function runDiscloseVerify(
   context: CliContext,
   archivePath: string,
-  flags: TrustFlags & { format: string },
+  flags: VerifyFlags,
 ): Promise<void> {
   const { io } = context;
   const bytes = readInputFile(io, archivePath, 'archive');
   const trust = resolveTrust(io, flags, { optional: true });
   let report: DisclosureReport;
   try {
-    report = await verifyDisclosure(bytes, trust ?? {});
+    report = await verifyDisclosure(bytes, { ...trust, allowUnpinned: flags.allowUnpinned === true });
   } catch (error) {
     if (!(error instanceof ProvenanceError)) throw error;
     if (flags.format === 'json')
@@ -132,9 +140,15 @@ async function runDiscloseVerify(
     report.signer.kind === 'key'
       ? `key ${report.signer.keyFingerprint}${report.signer.development ? ' (development key)' : ''}`
       : `${report.signer.subjectAlternativeName} issued by ${report.signer.issuer}`;
+  const root =
+    report.trustRoot === 'sigstore-public-good'
+      ? '\n  trust root: Sigstore public-good (shipped with sigstore-js)'
+      : report.trustRoot === 'given'
+        ? `\n  trust root: ${flags.trustedRoot}`
+        : '';
   io.stdout(
     `verified ${archivePath}: run ${report.runId}, ${report.files} file(s), ${report.receipts} receipt(s), ` +
-      `${report.artifacts} artifact(s)\n  signer: ${signer} (${report.trust === 'pinned' ? 'pinned' : "the archive's own key"})\n`,
+      `${report.artifacts} artifact(s)\n  signer: ${signer} (${report.trust === 'pinned' ? 'pinned' : "unpinned: the archive's own key"})${root}\n`,
   );
   for (const warning of report.warnings) io.stdout(`warning: ${warning}\n`);
 }

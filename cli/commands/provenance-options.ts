@@ -58,8 +58,8 @@ export function resolveTrust(
   if (flags.certificateIdentity || flags.certificateOidcIssuer) {
     if (!flags.certificateIdentity || !flags.certificateOidcIssuer)
       throw new UsageError('--certificate-identity and --certificate-oidc-issuer go together');
-    // Without --trusted-root: for `disclose verify` the archive's own snapshot (undefined here),
-    // otherwise the public-good trust root shipped with sigstore-js.
+    // Without --trusted-root: the public-good trust root shipped with sigstore-js (for
+    // `disclose verify`, verifyDisclosure picks it; never the archive's own snapshot).
     const trustedRoot = flags.trustedRoot
       ? (JSON.parse(readInputFile(io, flags.trustedRoot, 'trusted root').toString('utf8')) as unknown)
       : options.optional

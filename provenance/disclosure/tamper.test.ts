@@ -82,7 +82,11 @@ async function makeFixture(): Promise<Fixture> {
   return { signer, publicKeyPem, input, good, files };
 }
 
-async function reasonOf(tgz: Uint8Array, options?: VerifyDisclosureOptions): Promise<string> {
+/** Unpinned unless the case pins: the matrix is about the archive, not the pinning rule. */
+async function reasonOf(
+  tgz: Uint8Array,
+  options: VerifyDisclosureOptions = { allowUnpinned: true },
+): Promise<string> {
   try {
     await verifyDisclosure(tgz, options);
     return 'accepted';
@@ -121,10 +125,11 @@ beforeAll(async () => {
 });
 
 describe('a good disclosure archive', () => {
-  it('verifies offline against its own key and against the pinned key', async () => {
-    const report = await verifyDisclosure(fx.good);
-    expect(report).toMatchObject({ runId: 'run-1', trust: 'archive', receipts: 4, artifacts: 2 });
-    expect(report.warnings.join('\n')).toMatch(/pass --key/);
+  it('verifies offline against the pinned key, and against its own key only when asked', async () => {
+    expect(await reasonOf(fx.good, {})).toBe('signer_not_pinned');
+    const report = await verifyDisclosure(fx.good, { allowUnpinned: true });
+    expect(report).toMatchObject({ runId: 'run-1', trust: 'unpinned', receipts: 4, artifacts: 2 });
+    expect(report.warnings.join('\n')).toMatch(/^unpinned: .*pass --key/m);
     const pinned = await verifyDisclosure(fx.good, { publicKey: fx.publicKeyPem });
     expect(pinned).toMatchObject({
       trust: 'pinned',
@@ -404,7 +409,10 @@ describe('tamper matrix: each alteration is rejected with its reason', () => {
   });
 
   it.each(cases)('%s → %s', async (_name, reason, make, options) => {
-    const opts = options && 'publicKey' in options ? { publicKey: fx.publicKeyPem } : options;
+    const opts =
+      options && 'publicKey' in options
+        ? { publicKey: fx.publicKeyPem }
+        : { allowUnpinned: true, ...options };
     expect(await reasonOf(await make(), opts)).toBe(reason);
   });
 });

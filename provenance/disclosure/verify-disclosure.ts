@@ -12,7 +12,6 @@ import {
   INDEX_MEDIA_TYPE,
   PUBLIC_KEY_FILE,
   RUN_RECEIPT_FILE,
-  TRUSTED_ROOT_FILE,
   parseArtifactFile,
   parseAttemptReceiptFile,
   type DisclosureIndex,
@@ -20,18 +19,30 @@ import {
 import { DEFAULT_READ_LIMITS, readTgzStrict, type ReadLimits } from './tar-read.ts';
 
 export interface VerifyDisclosureOptions {
-  /** Pin the signer's public key (PEM). Without it the archive's own key is used and reported. */
+  /** Pin the signer's public key (PEM). */
   publicKey?: string | KeyObject;
-  /** Pin a keyless identity; the archive's trusted-root snapshot is used unless one is given. */
+  /**
+   * Pin a keyless identity. The trust root is the caller's, else the Sigstore public-good root
+   * shipped with sigstore-js: never the archive's own `verification/trusted-root.json`, which
+   * whoever made the archive chose.
+   */
   trustedIdentity?: Omit<TrustedIdentity, 'trustedRoot'> & { trustedRoot?: unknown };
+  /**
+   * With neither pin, accept the archive's own public key. That proves only that the archive is
+   * internally consistent (anyone can sign an archive with a key of their own), so it must be
+   * asked for; without it an unpinned verification is refused (`signer_not_pinned`).
+   */
+  allowUnpinned?: boolean;
   limits?: ReadLimits;
 }
 
 export interface DisclosureReport {
   runId: string;
   signer: VerifiedSigner;
-  /** `pinned` when the caller gave the key or identity; `archive` when the archive's own key was used. */
-  trust: 'pinned' | 'archive';
+  /** `pinned` when the caller gave the key or identity; `unpinned` when the archive's own key was used. */
+  trust: 'pinned' | 'unpinned';
+  /** Keyless only: the trust root the certificate chain was checked under. */
+  trustRoot?: 'given' | 'sigstore-public-good';
   files: number;
   receipts: number;
   artifacts: number;
@@ -54,7 +65,7 @@ export async function verifyDisclosure(
       RejectReason.indexMissing,
       `the archive has no ${!indexBytes ? INDEX_FILE : INDEX_BUNDLE_FILE}`,
     );
-  const { trust, material } = trustMaterial(files, options);
+  const { trust, trustRoot, material } = trustMaterial(files, options);
   const verified = verifyIndexBundle(indexBundleBytes, material);
   if (!verified.payload.equals(indexBytes))
     throw new ProvenanceError(
@@ -68,10 +79,11 @@ export async function verifyDisclosure(
     runId: index.runId,
     signer: verified.signer,
     trust,
+    ...(trustRoot ? { trustRoot } : {}),
     files: index.files.length,
     receipts: receipts.count,
     artifacts: receipts.artifacts,
-    warnings: [...verified.warnings, ...(trust === 'archive' ? [archiveTrustWarning(verified.signer)] : [])],
+    warnings: [...verified.warnings, ...(trust === 'unpinned' ? [unpinnedWarning(verified.signer)] : [])],
   };
 }
 
@@ -80,31 +92,36 @@ type Material = { publicKey?: string | KeyObject; trustedIdentity?: TrustedIdent
 function trustMaterial(
   files: Map<string, Buffer>,
   options: VerifyDisclosureOptions,
-): { trust: 'pinned' | 'archive'; material: Material } {
+): { trust: 'pinned' | 'unpinned'; trustRoot?: DisclosureReport['trustRoot']; material: Material } {
   if (options.publicKey) return { trust: 'pinned', material: { publicKey: options.publicKey } };
   if (options.trustedIdentity) {
-    // The caller's root, else the archive's snapshot, else the one shipped with sigstore-js.
-    const inArchive = files.get(TRUSTED_ROOT_FILE);
-    const root =
-      options.trustedIdentity.trustedRoot ??
-      (inArchive ? parseJson(inArchive, TRUSTED_ROOT_FILE) : bundledTrustedRoot());
+    // Never the archive's trusted-root.json: a forger ships the root that trusts the forger.
+    const given = options.trustedIdentity.trustedRoot;
+    const root = given ?? bundledTrustedRoot();
     return {
       trust: 'pinned',
+      trustRoot: given ? 'given' : 'sigstore-public-good',
       material: { trustedIdentity: { ...options.trustedIdentity, trustedRoot: root } },
     };
   }
+  if (!options.allowUnpinned)
+    throw new ProvenanceError(
+      RejectReason.signerNotPinned,
+      'no signer is pinned: pass --key <public.pem> (or --certificate-identity and --certificate-oidc-issuer); ' +
+        '--allow-unpinned checks the archive only against its own key, which proves nothing about who made it',
+    );
   const key = files.get(PUBLIC_KEY_FILE);
   if (!key)
     throw new ProvenanceError(
       RejectReason.verificationMaterialMissing,
       `the archive has no ${PUBLIC_KEY_FILE}; pass --key or a certificate identity`,
     );
-  return { trust: 'archive', material: { publicKey: key.toString('utf8') } };
+  return { trust: 'unpinned', material: { publicKey: key.toString('utf8') } };
 }
 
-function archiveTrustWarning(signer: VerifiedSigner): string {
+function unpinnedWarning(signer: VerifiedSigner): string {
   const who = signer.kind === 'key' ? `key ${signer.keyFingerprint}` : signer.subjectAlternativeName;
-  return `verified against the archive's own ${who}; pass --key to pin the key you expect`;
+  return `unpinned: verified against the archive's own ${who}; pass --key to pin the key you expect`;
 }
 
 function verifyIndexBundle(bytes: Buffer, material: Material): VerifiedBundle {

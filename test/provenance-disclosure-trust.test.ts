@@ -1,0 +1,207 @@
+/**
+ * `maestro disclose verify` never takes its trust from the archive it checks.
+ *
+ * - A forger runs a Sigstore of their own (CA, CT log, Rekor: @sigstore/mock), signs a complete,
+ *   internally consistent archive with Maestro's own keyless signer for the identity the verifier
+ *   expects, and ships the trusted_root.json that trusts their services inside the archive. With
+ *   `--certificate-identity` and no `--trusted-root` the archive must be checked under Sigstore's
+ *   public-good root (shipped with sigstore-js), so it is rejected.
+ * - With neither `--key` nor a certificate identity, the archive's own public key proves only
+ *   that the archive agrees with itself: the command exits 1 and names `--key` and
+ *   `--allow-unpinned`; with `--allow-unpinned` it passes and says "unpinned".
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/index.ts';
+import { sha256Digest, type AttemptEvidence } from '../core/index.ts';
+import {
+  createAttestor,
+  createLocalKeySigner,
+  packDisclosure,
+  verifyDisclosure,
+  type ProvenanceSigner,
+} from '../provenance/index.ts';
+import { startAttackerSigstore, type AttackerSigstore } from './helpers/attacker-sigstore.ts';
+
+const SAN = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main';
+const ISSUER = 'https://token.actions.githubusercontent.com';
+const REPORT = Buffer.from('{"rows":42}\n');
+
+function evidence(): AttemptEvidence {
+  return {
+    runId: 'run-1',
+    taskId: 'build',
+    attempt: 1,
+    attemptId: 'att-build-1',
+    planDigest: sha256Digest('plan'),
+    workflow: { name: 'release', namespace: 'shop' },
+    params: {},
+    definitionDigest: sha256Digest('definition'),
+    codeDigest: sha256Digest('code'),
+    runner: 'local',
+    inputDigests: {},
+    outputs: {},
+    artifacts: [{ path: 'report.json', digest: sha256Digest(REPORT), size: REPORT.length }],
+    status: 'succeeded',
+    exitCode: 0,
+    startedAt: Date.UTC(2026, 0, 1),
+    finishedAt: Date.UTC(2026, 0, 1, 0, 0, 5),
+    cache: { hit: false, key: sha256Digest('cache-key') },
+    policy: { decisionIds: ['dec-1'], bundleDigest: sha256Digest('policy') },
+  };
+}
+
+/** A one-task run packed as `maestro disclose` packs it, signed by `signer`. */
+async function archiveSignedBy(signer: ProvenanceSigner, trustedRoot?: unknown): Promise<Buffer> {
+  const attestor = createAttestor({ signer });
+  const attempt = await attestor.attestAttempt(evidence());
+  const run = await attestor.attestRun({
+    runId: 'run-1',
+    planDigest: sha256Digest('plan'),
+    workflow: { name: 'release', namespace: 'shop' },
+    params: {},
+    status: 'succeeded',
+    startedAt: 0,
+    finishedAt: 1,
+    attemptReceipts: { 'build#1': attempt.digest },
+  });
+  return packDisclosure(
+    {
+      runId: 'run-1',
+      createdAt: Date.UTC(2026, 0, 2),
+      plan: { tasks: ['build'] },
+      runReceipt: run.bundle,
+      attemptReceipts: [{ taskId: 'build', attempt: 1, bundle: attempt.bundle }],
+      artifacts: [{ taskId: 'build', attempt: 1, path: 'report.json', data: REPORT }],
+      ...(trustedRoot ? { trustedRoot } : {}),
+    },
+    signer,
+  );
+}
+
+let dir: string;
+let attacker: AttackerSigstore;
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    isTty: false,
+    env: { HOME: dir },
+    cwd: dir,
+  });
+  return { code, stdout, stderr };
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'maestro-disclose-trust-'));
+  attacker = await startAttackerSigstore({ san: SAN, issuer: ISSUER });
+});
+afterAll(async () => {
+  await attacker?.close();
+});
+
+describe('an archive that brings its own trust root', () => {
+  it('is rejected with --certificate-identity and no --trusted-root (public-good root, not the archive’s)', async () => {
+    const forged = await archiveSignedBy(attacker.signer, attacker.trustedRoot);
+    // The forgery is complete: under the root it ships, every signature and identity holds.
+    const underItsOwnRoot = await verifyDisclosure(forged, {
+      trustedIdentity: { subjectAlternativeName: SAN, issuer: ISSUER, trustedRoot: attacker.trustedRoot },
+    });
+    expect(underItsOwnRoot.signer).toEqual({
+      kind: 'certificate',
+      subjectAlternativeName: SAN,
+      issuer: ISSUER,
+    });
+
+    writeFileSync(join(dir, 'forged.tgz'), forged);
+    const verdict = await cli([
+      'disclose',
+      'verify',
+      'forged.tgz',
+      '--certificate-identity',
+      SAN,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      '--format',
+      'json',
+    ]);
+    expect(verdict.code).toBe(1);
+    const out = JSON.parse(verdict.stdout) as { ok: boolean; reason: string; message: string };
+    expect(out.ok).toBe(false);
+    expect(out.reason).toBe('index_signature_invalid');
+  });
+
+  it('is accepted only when the verifier itself hands over that root with --trusted-root', async () => {
+    const forged = await archiveSignedBy(attacker.signer, attacker.trustedRoot);
+    writeFileSync(join(dir, 'forged2.tgz'), forged);
+    writeFileSync(join(dir, 'attacker-root.json'), JSON.stringify(attacker.trustedRoot));
+    const verdict = await cli([
+      'disclose',
+      'verify',
+      'forged2.tgz',
+      '--certificate-identity',
+      SAN,
+      '--certificate-oidc-issuer',
+      ISSUER,
+      '--trusted-root',
+      'attacker-root.json',
+    ]);
+    expect(verdict.code, verdict.stderr).toBe(0);
+    expect(verdict.stdout).toContain('trust root: attacker-root.json');
+    expect(verdict.stdout).toContain('(pinned)');
+  });
+});
+
+describe('an archive checked with no pinned signer', () => {
+  let keyPem: string;
+  beforeAll(async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    keyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const signer = createLocalKeySigner({
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    });
+    writeFileSync(join(dir, 'run.tgz'), await archiveSignedBy(signer));
+    writeFileSync(join(dir, 'signer.pub.pem'), keyPem);
+  });
+
+  it('exits 1 and names --key and --allow-unpinned', async () => {
+    const text = await cli(['disclose', 'verify', 'run.tgz']);
+    expect(text.code).toBe(1);
+    expect(text.stderr).toContain('signer_not_pinned');
+    expect(text.stderr).toContain('--key');
+    expect(text.stderr).toContain('--allow-unpinned');
+    const json = await cli(['disclose', 'verify', 'run.tgz', '--format', 'json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, reason: 'signer_not_pinned' });
+  });
+
+  it('passes with --allow-unpinned and says "unpinned" (text and json)', async () => {
+    const text = await cli(['disclose', 'verify', 'run.tgz', '--allow-unpinned']);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/signer: key sha256:[0-9a-f]{64} \(unpinned: the archive's own key\)/);
+    expect(text.stdout).toMatch(/^warning: unpinned: /m);
+    const json = await cli(['disclose', 'verify', 'run.tgz', '--allow-unpinned', '--format', 'json']);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, trust: 'unpinned' });
+  });
+
+  it('passes pinned with --key, and says so', async () => {
+    const pinned = await cli([
+      'disclose',
+      'verify',
+      'run.tgz',
+      '--key',
+      'signer.pub.pem',
+      '--format',
+      'json',
+    ]);
+    expect(pinned.code, pinned.stderr).toBe(0);
+    expect(JSON.parse(pinned.stdout)).toMatchObject({ ok: true, trust: 'pinned', warnings: [] });
+  });
+});
