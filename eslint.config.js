@@ -6,6 +6,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'action/dist/**',
+      'dist/**',
       'core/generated/**',
       '*.cjs',
       '**/fixtures/**',

@@ -31,7 +31,7 @@ export const coverageFloors: Record<string, number> = {
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'action/dist/**'],
+    exclude: ['node_modules/**', 'action/dist/**', 'dist/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

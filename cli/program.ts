@@ -4,6 +4,7 @@ import { ExitCode } from './exit-codes.ts';
 import type { CliIo } from './io.ts';
 import type { CliContext } from './context.ts';
 import { registerCommands } from './commands/index.ts';
+import { packageVersion } from './package-version.ts';
 
 /**
  * Builds the `maestro` program. Each command lives in its own file under `commands/` and sets
@@ -12,7 +13,7 @@ import { registerCommands } from './commands/index.ts';
 export function buildProgram(context: CliContext): Command {
   const program = new Command('maestro')
     .description('Summit Maestro: GitOps pipeline-as-code. Compile, run, gate and prove workflows.')
-    .version('0.1.0')
+    .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: context.io.stdout, writeErr: context.io.stderr })
     .exitOverride();

@@ -7,6 +7,9 @@ import { catalogFromEntries, InputError } from '../core/index.ts';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
 
 const tasksRoot = fileURLToPath(new URL('.', import.meta.url));
+// A task's entry is index.ts in a checkout and index.js in the installed package (compiled by
+// scripts/build-package.ts): the same extension as this module's.
+const entryFile = import.meta.url.endsWith('.ts') ? 'index.ts' : 'index.js';
 
 /** Reads tasks/<name>/task.json for every built-in task and computes each package's digest. */
 export async function loadBuiltinCatalog(): Promise<TaskCatalog> {
@@ -55,7 +58,7 @@ async function entryOf(folder: string, manifestText: string): Promise<CatalogEnt
     outputs: Array.isArray(outputs) ? outputs.map(String) : [],
     ...(Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {}),
     ...(typeof image === 'string' ? { image } : {}),
-    entry: join(folder, 'index.ts'),
+    entry: join(folder, entryFile),
     digest: await packageDigest(folder),
   };
 }

@@ -9,7 +9,8 @@ export interface AsyncPdp {
   close(): Promise<void>;
 }
 
-const workerUrl = new URL('./pdp-worker.ts', import.meta.url);
+// .ts in a checkout, .js in the installed package (compiled by scripts/build-package.ts).
+const workerUrl = new URL(`./pdp-worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url);
 
 /**
  * A PDP on a worker thread, with a hard deadline: when an evaluation overruns `timeoutMs`, the
