@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
 
 /** A webhook delivery as stored before it is acknowledged. */
 export interface StoredDelivery {
@@ -63,7 +63,9 @@ export interface AppStore {
 }
 
 export function openAppStore(dataDir: string): AppStore {
-  mkdirSync(dataDir, { recursive: true });
+  // 0700 and 0600: deliveries hold payloads, attestations gate what runs.
+  ensurePrivateDir(dataDir);
+  ensurePrivateDatabaseFile(join(dataDir, 'github-app.sqlite'));
   const db = new DatabaseSync(join(dataDir, 'github-app.sqlite'));
   db.exec(`
     PRAGMA journal_mode = WAL;

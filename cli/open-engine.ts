@@ -2,7 +2,14 @@
 import pino from 'pino';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { RunnerRegistry, systemClock, UsageError, type Attestor, type PolicyGate } from '../core/index.ts';
+import {
+  RunnerRegistry,
+  ensurePrivateDatabaseFile,
+  systemClock,
+  UsageError,
+  type Attestor,
+  type PolicyGate,
+} from '../core/index.ts';
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenance/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
@@ -96,6 +103,7 @@ function policyGate(
   if (choice === 'off') return undefined;
   const bundle = choice === 'default' ? defaultBundlePath : join(io.cwd, choice);
   // The decision log gets the store's durability: WAL, and an fsync per commit only with `full`.
+  ensurePrivateDatabaseFile(join(dataDir, 'decisions.db'));
   const db = new DatabaseSync(join(dataDir, 'decisions.db'), { timeout: 5000 });
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);

@@ -11,3 +11,4 @@ export * from './ports/runner.ts';
 export * from './ports/policy.ts';
 export * from './ports/attestor.ts';
 export * from './catalog.ts';
+export * from './private-files.ts';

@@ -1,4 +1,5 @@
 import { DatabaseSync } from 'node:sqlite';
+import { ensurePrivateDatabaseFile } from '../../core/index.ts';
 import { DecisionLogError } from '../errors.ts';
 import { GENESIS_HASH, hashEntry, type DecisionLogEntry, type DecisionRecord } from './entry.ts';
 import { verifyChain, type VerifyReport } from './verify-chain.ts';
@@ -71,6 +72,7 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
   let db: DatabaseSync;
   try {
     // busy timeout: the engine's own connection may hold the write lock for a moment.
+    if (owned) ensurePrivateDatabaseFile(database); // 0600, with its -wal and -shm
     db = owned ? new DatabaseSync(database, { timeout: 5000 }) : database;
     db.exec(SCHEMA);
   } catch (error) {

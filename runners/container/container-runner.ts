@@ -27,7 +27,7 @@ import {
   LogChannel,
   createRedactor,
   parseOutputsFile,
-  readOutputsFile,
+  takeOutputsFile,
 } from '../shared/index.ts';
 import { validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
 
@@ -65,14 +65,14 @@ function commandOf(request: RunnerStartRequest): { cmd?: string[]; entrypoint?: 
 /**
  * The outputs the container left in its bind-mounted file. The container owns that directory and
  * could swap the file for a link to any host file the engine can read, so it is read by
- * readOutputsFile (no links followed, regular files only); a refused file fails the attempt.
+ * takeOutputsFile (no links followed, regular files only); a refused file fails the attempt.
  */
 function collectOutputs(
   file: string,
   declared: readonly string[],
 ): { outputs: Record<string, string>; problems: string[]; refused?: string } {
   try {
-    return parseOutputsFile(readOutputsFile(file), declared);
+    return parseOutputsFile(takeOutputsFile(file), declared);
   } catch (error) {
     const message = (error as Error).message;
     return { outputs: {}, problems: [message], refused: message };

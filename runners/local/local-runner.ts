@@ -23,7 +23,7 @@ import {
   LineSplitter,
   createRedactor,
   parseOutputsFile,
-  readOutputsFile,
+  takeOutputsFile,
   type Redactor,
 } from '../shared/index.ts';
 
@@ -223,7 +223,7 @@ class Attempt {
       if (end.kind === 'exited') {
         let text = '';
         try {
-          text = readOutputsFile(outputFile); // '' when the task removed it
+          text = takeOutputsFile(outputFile); // '' when the task removed it
         } catch (error) {
           this.#system((error as Error).message); // a link or not a regular file: no outputs
         }

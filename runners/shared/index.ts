@@ -3,4 +3,4 @@ export { createRedactor, redactRecord, redactValue, REDACTED, type Redactor } fr
 export { LineSplitter, MAX_LINE_CHARS } from './line-splitter.ts';
 export { parseOutputsFile, type ParsedOutputs } from './outputs-file.ts';
 export { LogChannel } from './log-channel.ts';
-export { readOutputsFile, MAX_OUTPUTS_BYTES } from './read-outputs.ts';
+export { takeOutputsFile, MAX_OUTPUTS_BYTES } from './take-outputs-file.ts';

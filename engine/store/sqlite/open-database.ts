@@ -17,26 +17,23 @@
  * - busy_timeout: a second process (a CLI cancel) waits for the writer instead of failing.
  * - foreign_keys: attempts, logs and outputs can never point at a run that does not exist.
  */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../../../core/index.ts';
 import { StoreUnusableError } from '../../errors.ts';
 import { migrations } from './migrations.ts';
 
 export const databaseFileName = 'maestro.db';
 
+/** The data dir 0700 (docs/security.md: nothing in it is for other local users or for tasks). */
 function ensureDirectory(dataDir: string): void {
-  let stat;
-  try {
-    stat = statSync(dataDir);
-  } catch {
-    mkdirSync(dataDir, { recursive: true });
-    return;
-  }
-  if (!stat.isDirectory())
+  const stat = statSync(dataDir, { throwIfNoEntry: false });
+  if (stat && !stat.isDirectory())
     throw new StoreUnusableError(`the data dir ${dataDir} exists but is not a directory`, {
       hint: 'pass --data-dir <dir> or set MAESTRO_DATA_DIR to a directory',
     });
+  ensurePrivateDir(dataDir);
 }
 
 function refuse(file: string, cause: unknown): never {
@@ -53,6 +50,7 @@ export function openDatabase(dataDir: string, durability: Durability = 'normal')
   const file = join(dataDir, databaseFileName);
   let db: DatabaseSync;
   try {
+    ensurePrivateDatabaseFile(file); // 0600 before SQLite creates it (and its -wal, -shm) 0644
     db = new DatabaseSync(file, { enableForeignKeyConstraints: true, timeout: 5000 });
   } catch (error) {
     refuse(file, error);

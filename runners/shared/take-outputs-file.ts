@@ -1,17 +1,36 @@
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { InputError } from '../../core/index.ts';
 
 /** Outputs are small values; a larger file is refused rather than read into memory whole. */
 export const MAX_OUTPUTS_BYTES = 1 << 20;
 
 /**
- * Reads a task's outputs file, which the task itself wrote and could have replaced. The engine
+ * Reads a task's outputs file and removes it: the values are the engine's now (it redacts and
+ * stores them), and a secret a task wrote as an output must not stay at rest in the attempt's
+ * directory. The task itself wrote that file and could have replaced it. The engine
  * reads it with its own rights, so it is opened without following a symbolic link (O_NOFOLLOW:
  * a link to /etc/shadow, the signing key or secrets.env is refused, not read back as "outputs"),
  * non-blocking (a FIFO cannot hang the runner), and must be a regular file of bounded size. A
  * missing file means no outputs. Anything else throws `outputs_file_refused` (the task's fault).
  */
-export function readOutputsFile(path: string, maxBytes = MAX_OUTPUTS_BYTES): string {
+export function takeOutputsFile(path: string, maxBytes = MAX_OUTPUTS_BYTES): string {
+  try {
+    return readRegularFile(path, maxBytes);
+  } finally {
+    removeQuietly(path);
+  }
+}
+
+/** unlink removes a link itself, never what it points at; a directory in its place stays. */
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone, or not a file: nothing of ours to remove
+  }
+}
+
+function readRegularFile(path: string, maxBytes: number): string {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
