@@ -17,6 +17,6 @@ export { parseCodeowners, ownersOf } from './gate/codeowners.ts';
 export { VALIDATE_CHECK_NAME } from './checks/render-validate.ts';
 export { APPROVAL_CHECK_NAME } from './checks/render-approval.ts';
 export { RUN_CHECK_PREFIX, RETRY_ACTION, CANCEL_ACTION } from './checks/render-run.ts';
-export { APPROVAL_PREDICATE_TYPE, checkApproval } from './gate/approval-attestation.ts';
+export { APPROVAL_PREDICATE_TYPE, checkApproval, signApproval } from './gate/approval-attestation.ts';
 export { openAppRuntime, type AppRuntime, type AppRuntimeOptions } from './runtime.ts';
 export { policySensitivity } from './gate/policy-sensitivity.ts';

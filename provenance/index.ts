@@ -7,6 +7,7 @@ export { createLocalKeySigner, keyFingerprint, type LocalKeySignerOptions } from
 export { loadOrCreateDevKey, DEV_KEY_DIR, DEV_PRIVATE_KEY_FILE, DEV_PUBLIC_KEY_FILE } from './dev-key.ts';
 export { createKeylessSigner, type KeylessSignerOptions } from './keyless.ts';
 export { signStatement } from './sign.ts';
+export { withEmptyDsseKeyIds } from './dsse-keyid.ts';
 export * from './verify.ts';
 export * from './attestor.ts';
 export * from './compare.ts';

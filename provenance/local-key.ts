@@ -2,6 +2,7 @@ import { createPrivateKey, createPublicKey, sign as cryptoSign, type KeyObject }
 import { DSSEBundleBuilder, type Signer } from '@sigstore/sign';
 import { bundleToJSON } from '@sigstore/bundle';
 import { sha256Digest } from '../core/index.ts';
+import { withEmptyDsseKeyIds } from './dsse-keyid.ts';
 import { SigningConfigError } from './errors.ts';
 import { DEV_KEY_HINT_PREFIX, DEV_KEY_WARNING, type ProvenanceSigner } from './signer.ts';
 
@@ -56,7 +57,10 @@ export function createLocalKeySigner(options: LocalKeySignerOptions): Provenance
     keyFingerprint: fingerprint,
     publicKeyPem,
     ...(options.development ? { warning: DEV_KEY_WARNING } : {}),
+    // The hint names the key in the verification material; the DSSE keyid stays empty (cosign).
     signDsse: async (payload, payloadType) =>
-      bundleToJSON(await builder.create({ data: Buffer.from(payload), type: payloadType })),
+      withEmptyDsseKeyIds(
+        bundleToJSON(await builder.create({ data: Buffer.from(payload), type: payloadType })),
+      ),
   };
 }

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { openStore } from '../../engine/index.ts';
-import { DEV_KEY_WARNING } from '../../provenance/index.ts';
+import { DEV_KEY_WARNING, withEmptyDsseKeyIds } from '../../provenance/index.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, resolveTrust, type TrustFlags } from './provenance-options.ts';
@@ -39,8 +39,11 @@ function listReceipts(context: CliContext, runId: string, flags: ReceiptsFlags):
     if (flags.output) {
       const dir = resolve(io.cwd, flags.output);
       mkdirSync(dir, { recursive: true });
-      for (const record of records)
-        writeFileSync(join(dir, receiptFileName(record)), `${JSON.stringify(record.bundle, null, 2)}\n`);
+      // Receipts stored before the keyid was left empty leave without it, so cosign verifies them.
+      for (const record of records) {
+        const bundle = withEmptyDsseKeyIds(record.bundle);
+        writeFileSync(join(dir, receiptFileName(record)), `${JSON.stringify(bundle, null, 2)}\n`);
+      }
     }
     const development = views.some((v) => v.development);
     if (flags.format === 'json') {

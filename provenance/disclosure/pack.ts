@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../../core/index.ts';
+import { withEmptyDsseKeyIds } from '../dsse-keyid.ts';
 import type { ProvenanceSigner } from '../signer.ts';
 import {
   APPROVAL_FILE,
@@ -46,12 +47,15 @@ export function disclosureFiles(input: DisclosureInput, signer: ProvenanceSigner
   };
   put(PLAN_FILE, json(input.plan));
   if (input.manifest !== undefined) put(MANIFEST_FILE, Buffer.from(input.manifest, 'utf8'));
-  if (input.runReceipt !== undefined) put(RUN_RECEIPT_FILE, json(input.runReceipt));
-  for (const r of input.attemptReceipts) put(attemptReceiptFile(r.taskId, r.attempt), json(r.bundle));
+  // Bundles issued before the DSSE keyid was left empty are re-emitted without it (unsigned), so
+  // every bundle in an archive verifies with cosign too.
+  const bundle = (value: unknown) => json(withEmptyDsseKeyIds(value));
+  if (input.runReceipt !== undefined) put(RUN_RECEIPT_FILE, bundle(input.runReceipt));
+  for (const r of input.attemptReceipts) put(attemptReceiptFile(r.taskId, r.attempt), bundle(r.bundle));
   for (const a of input.artifacts) put(artifactFile(a.taskId, a.attempt, a.path), a.data);
   if (input.policyDecisions !== undefined)
     put(POLICY_DECISIONS_FILE, Buffer.from(input.policyDecisions, 'utf8'));
-  if (input.approval !== undefined) put(APPROVAL_FILE, json(input.approval));
+  if (input.approval !== undefined) put(APPROVAL_FILE, bundle(input.approval));
   if (signer.publicKeyPem) put(PUBLIC_KEY_FILE, Buffer.from(signer.publicKeyPem, 'utf8'));
   if (input.trustedRoot !== undefined) put(TRUSTED_ROOT_FILE, json(input.trustedRoot));
   return files;
