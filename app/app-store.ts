@@ -2,14 +2,6 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
 
-/** A webhook delivery as stored before it is acknowledged. */
-export interface StoredDelivery {
-  id: string;
-  name: string;
-  payload: string;
-  receivedAt: number;
-}
-
 /** An approval attestation the app issued, keyed by the exact plan digest it covers. */
 export interface StoredAttestation {
   repo: string;
@@ -36,18 +28,11 @@ export interface StoredRun {
 }
 
 /**
- * The app's own durable state (the port the handlers use): deliveries, check-run ids by
- * external_id, approval attestations, and dispatched runs. SQLite through node:sqlite.
+ * The app's own durable state (the port the handlers use): check-run ids by external_id,
+ * approval attestations, and dispatched runs. SQLite through node:sqlite, in the same file as
+ * the deliveries table, which ingress owns (app/ingress/delivery-store.ts).
  */
 export interface AppStore {
-  /** Stores a delivery; false when its X-GitHub-Delivery id was seen before (a redelivery). */
-  recordDelivery(delivery: StoredDelivery): boolean;
-  markDelivery(id: string, state: 'done' | 'failed', error?: string): void;
-  /** Deliveries stored but not finished (after a crash they are processed on start). */
-  pendingDeliveries(): StoredDelivery[];
-  deliveryState(id: string): string | undefined;
-  /** Deliveries whose processing failed, with the error (for operators and tests). */
-  failedDeliveries(): { id: string; name: string; error: string }[];
   getCheckRunId(externalId: string): number | undefined;
   putCheckRunId(externalId: string, checkRunId: number): void;
   putAttestation(attestation: StoredAttestation): void;
@@ -71,9 +56,6 @@ export function openAppStore(dataDir: string): AppStore {
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = NORMAL;
     PRAGMA busy_timeout = 5000;
-    CREATE TABLE IF NOT EXISTS deliveries (
-      id TEXT PRIMARY KEY, name TEXT NOT NULL, payload TEXT NOT NULL,
-      received_at INTEGER NOT NULL, state TEXT NOT NULL DEFAULT 'pending', error TEXT);
     CREATE TABLE IF NOT EXISTS check_runs (external_id TEXT PRIMARY KEY, check_run_id INTEGER NOT NULL);
     CREATE TABLE IF NOT EXISTS attestations (
       repo TEXT NOT NULL, workflow TEXT NOT NULL, plan_digest TEXT NOT NULL, digest TEXT NOT NULL,
@@ -86,17 +68,6 @@ export function openAppStore(dataDir: string): AppStore {
       run_id TEXT PRIMARY KEY, repo TEXT NOT NULL, installation_id INTEGER NOT NULL,
       workflow TEXT NOT NULL, head_sha TEXT NOT NULL, external_id TEXT NOT NULL, from_fork INTEGER NOT NULL);
   `);
-  const insertDelivery = db.prepare(
-    'INSERT OR IGNORE INTO deliveries (id, name, payload, received_at) VALUES (?, ?, ?, ?)',
-  );
-  const updateDelivery = db.prepare('UPDATE deliveries SET state = ?, error = ? WHERE id = ?');
-  const selectPending = db.prepare(
-    "SELECT id, name, payload, received_at FROM deliveries WHERE state = 'pending' ORDER BY received_at",
-  );
-  const selectFailed = db.prepare(
-    "SELECT id, name, error FROM deliveries WHERE state = 'failed' ORDER BY received_at",
-  );
-  const selectState = db.prepare('SELECT state FROM deliveries WHERE id = ?');
   const selectCheckRun = db.prepare('SELECT check_run_id FROM check_runs WHERE external_id = ?');
   const upsertCheckRun = db.prepare(
     'INSERT OR REPLACE INTO check_runs (external_id, check_run_id) VALUES (?, ?)',
@@ -115,23 +86,6 @@ export function openAppStore(dataDir: string): AppStore {
   const upsertRun = db.prepare('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)');
   const selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
   return {
-    recordDelivery: (d) => insertDelivery.run(d.id, d.name, d.payload, d.receivedAt).changes === 1,
-    markDelivery: (id, state, error) => void updateDelivery.run(state, error ?? null, id),
-    pendingDeliveries: () =>
-      selectPending.all().map((row) => ({
-        id: String(row.id),
-        name: String(row.name),
-        payload: String(row.payload),
-        receivedAt: Number(row.received_at),
-      })),
-    deliveryState: (id) => {
-      const row = selectState.get(id);
-      return row ? String(row.state) : undefined;
-    },
-    failedDeliveries: () =>
-      selectFailed
-        .all()
-        .map((row) => ({ id: String(row.id), name: String(row.name), error: String(row.error) })),
     getCheckRunId: (externalId) => {
       const row = selectCheckRun.get(externalId);
       return row ? Number(row.check_run_id) : undefined;

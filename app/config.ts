@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppConfigError } from './errors.ts';
+import { DEFAULT_DELIVERY_RETENTION_DAYS } from './ingress/index.ts';
 
 /** Everything `maestro app` needs, read once from the environment by the surface. */
 export interface AppConfig {
@@ -16,6 +17,8 @@ export interface AppConfig {
   runUpdateIntervalMs: number;
   /** The runner fork pull requests may use: `none` (default: fork code never runs) or `local`. */
   forkRunner: string;
+  /** Days finished webhook deliveries (ids and body digests, the replay guard) are kept. */
+  deliveryRetentionDays: number;
 }
 
 export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
@@ -23,7 +26,7 @@ export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
 /**
  * Reads probot's variables (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT,
  * GHE_HOST, GHE_PROTOCOL, WEBHOOK_PATH, HOST) and Maestro's (MAESTRO_RUN_UPDATE_INTERVAL_MS,
- * MAESTRO_FORK_RUNNER; the data dir and secrets are the CLI's, shared with `maestro run`).
+ * MAESTRO_FORK_RUNNER, MAESTRO_DELIVERY_RETENTION_DAYS; the data dir and secrets are the CLI's, shared with `maestro run`).
  * Each refusal names the variable to set.
  */
 export function readAppConfig(env: Record<string, string | undefined>, cwd: string): AppConfig {
@@ -53,6 +56,7 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
     baseUrl: readBaseUrl(env),
     runUpdateIntervalMs: readInteger(env, 'MAESTRO_RUN_UPDATE_INTERVAL_MS', 5000),
     forkRunner: readForkRunner(env.MAESTRO_FORK_RUNNER),
+    deliveryRetentionDays: readRetentionDays(env),
   };
 }
 
@@ -98,6 +102,18 @@ function readInteger(env: Record<string, string | undefined>, name: string, fall
   if (!/^\d+$/.test(raw))
     throw new AppConfigError(name, `${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return Number(raw);
+}
+
+/** At least a day: a replayed body is recognised only while its digest is kept. */
+function readRetentionDays(env: Record<string, string | undefined>): number {
+  const days = readInteger(env, 'MAESTRO_DELIVERY_RETENTION_DAYS', DEFAULT_DELIVERY_RETENTION_DAYS);
+  if (days < 1)
+    throw new AppConfigError(
+      'MAESTRO_DELIVERY_RETENTION_DAYS',
+      'MAESTRO_DELIVERY_RETENTION_DAYS must be at least 1: deliveries are recognised as replays only while kept',
+      { hint: `leave it unset for the default of ${DEFAULT_DELIVERY_RETENTION_DAYS} days` },
+    );
+  return days;
 }
 
 function readForkRunner(raw: string | undefined): string {

@@ -2,7 +2,16 @@
 export { createMaestroApp, type MaestroApp, type MaestroAppOptions } from './maestro-app.ts';
 export { readAppConfig, DEFAULT_WEBHOOK_PATH, type AppConfig } from './config.ts';
 export { openAppStore, type AppStore } from './app-store.ts';
-export { checkWebhookSignature, signWebhookBody } from './verify-signature.ts';
+export {
+  checkWebhookSignature,
+  signWebhookBody,
+  openDeliveryStore,
+  createWebhookIngress,
+  DEFAULT_INGRESS_LIMITS,
+  type DeliveryStore,
+  type IngressLimits,
+  type WebhookIngress,
+} from './ingress/index.ts';
 export { AppConfigError, GitHubCallError, AppErrorCode } from './errors.ts';
 export type { CompileFn } from './source/compile-snapshot.ts';
 export type { Engines } from './dispatch/dispatch-runs.ts';

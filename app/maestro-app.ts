@@ -6,10 +6,17 @@ import type { ProvenanceSigner } from '../provenance/index.ts';
 import type { AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
-import { DeliveryQueue } from './delivery-queue.ts';
 import type { Engines } from './dispatch/dispatch-runs.ts';
 import { registerHandlers } from './events/register-handlers.ts';
-import { createIngressServer, listen } from './http-server.ts';
+import {
+  createIngressServer,
+  createWebhookIngress,
+  DeliveryQueue,
+  listen,
+  type DeliveryStore,
+  type IngressLimits,
+  type WebhookIngress,
+} from './ingress/index.ts';
 import { resumeLiveRuns } from './dispatch/resume-runs.ts';
 import type { RunReporter } from './dispatch/run-reporter.ts';
 
@@ -20,6 +27,12 @@ export interface MaestroAppOptions {
   webhookPath: string;
   baseUrl: string;
   store: AppStore;
+  /** Webhook deliveries (ingress's store, in the same SQLite file). */
+  deliveries: DeliveryStore;
+  /** Where bodies past the in-memory size are spooled (0700; under the data dir). */
+  spoolDir: string;
+  /** Ingress bounds (body size, deadline, concurrency, retention); defaults in DEFAULT_INGRESS_LIMITS. */
+  ingressLimits?: Partial<IngressLimits>;
   compile: CompileFn;
   signer: ProvenanceSigner;
   engines?: Engines;
@@ -34,6 +47,8 @@ export interface MaestroAppOptions {
 
 export interface MaestroApp {
   readonly server: Server;
+  /** The webhook endpoint alone, for a server that mounts it itself (see createWebhookIngress). */
+  readonly ingress: WebhookIngress;
   readonly probot: Probot;
   listen(port: number, host?: string): Promise<number>;
   /** Waits until every accepted delivery and every live run's final check-run write is done. */
@@ -81,22 +96,23 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     onError,
   });
   const queue = new DeliveryQueue({
-    store: options.store,
+    store: options.deliveries,
     handle: (delivery, payload) =>
       probot.receive({ id: delivery.id, name: delivery.name, payload } as Parameters<Probot['receive']>[0]),
     onError: (delivery, error) =>
       logger.error({ err: error, delivery: delivery.id, event: delivery.name }, 'delivery failed'),
   });
   let open = true;
-  const server = createIngressServer({
+  const ingress = createWebhookIngress({
     secret: options.webhookSecret,
-    webhookPath: options.webhookPath,
-    store: options.store,
-    queue,
+    deliveries: options.deliveries,
+    spoolDir: options.spoolDir,
+    accept: (delivery, payload) => queue.enqueue(delivery, payload),
     clock: () => clock.now(),
-    isReady: () => open,
-    log: (level, message, fields) => logger[level](fields ?? {}, message),
+    logger: logger.child({ name: 'ingress' }),
+    ...(options.ingressLimits ? { limits: options.ingressLimits } : {}),
   });
+  const server = createIngressServer({ ingress, webhookPath: options.webhookPath, isReady: () => open });
   // Runs that were live when the app stopped are executed again and their check runs finished.
   if (options.engines)
     resumeLiveRuns({
@@ -106,9 +122,10 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
       dispatchContext: handlers.dispatchContext,
     });
   // Deliveries stored before a crash or restart are processed now, in arrival order.
-  for (const delivery of options.store.pendingDeliveries()) queue.enqueue(delivery);
+  for (const delivery of options.deliveries.pendingDeliveries()) queue.enqueue(delivery);
   return {
     server,
+    ingress,
     probot,
     listen: (port, host = '0.0.0.0') => listen(server, port, host),
     idle: async () => {
@@ -120,7 +137,9 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     },
     close: async () => {
       open = false;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await ingress.close();
+      await closed;
       await queue.drain();
     },
   };

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RunnerRegistry, systemClock, type Clock, type Runner } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
@@ -9,6 +10,7 @@ import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { openAppStore, type AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
+import { openDeliveryStore, type DeliveryStore, type IngressLimits } from './ingress/index.ts';
 import { createMaestroApp, type MaestroApp } from './maestro-app.ts';
 import { policySensitivity } from './gate/policy-sensitivity.ts';
 
@@ -26,6 +28,8 @@ export interface AppRuntimeOptions {
   /** Runner kind fork runs may use (`local` only in tests; `none` refuses to run fork code). */
   forkRunner: string;
   runUpdateIntervalMs: number;
+  /** Ingress bounds (tests shorten the body deadline; the CLI sets the retention). */
+  ingressLimits?: Partial<IngressLimits>;
   signer?: ProvenanceSigner;
   /** Default: the sensitivity lists of the default policy bundle's configuration. */
   sensitive?: SensitivityCheck;
@@ -39,6 +43,7 @@ export interface AppRuntimeOptions {
 export interface AppRuntime {
   app: MaestroApp;
   appStore: AppStore;
+  deliveryStore: DeliveryStore;
   engineStore: Store;
   engines: { trusted: Engine; untrusted: Engine };
   signer: ProvenanceSigner;
@@ -58,6 +63,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   const attestor = createAttestor({ signer });
   const engineStore = openStore({ dataDir: options.dataDir });
   const appStore = openAppStore(options.dataDir);
+  const deliveryStore = openDeliveryStore(options.dataDir);
   const trustedRunner = createLocalRunner({ baseEnv: options.baseEnv });
   const untrustedRunners: Runner[] =
     options.forkRunner === 'local' ? [createLocalRunner({ baseEnv: options.baseEnv })] : [];
@@ -86,6 +92,9 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     webhookPath: options.webhookPath,
     baseUrl: options.baseUrl,
     store: appStore,
+    deliveries: deliveryStore,
+    spoolDir: join(options.dataDir, 'ingress-spool'),
+    ...(options.ingressLimits ? { ingressLimits: options.ingressLimits } : {}),
     compile,
     signer,
     engines,
@@ -98,6 +107,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   return {
     app,
     appStore,
+    deliveryStore,
     engineStore,
     engines,
     signer,
@@ -108,6 +118,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
       for (const runner of untrustedRunners) await runner.close?.();
       engineStore.close();
       appStore.close();
+      deliveryStore.close();
     },
   };
 }

@@ -72,7 +72,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       h.standin.permissions.set(`${REPO_KEY}:${login}`, permission);
   });
   afterEach(async () => {
-    const failed = h.runtime.appStore.failedDeliveries();
+    const failed = h.runtime.deliveryStore.failedDeliveries();
     await h.close();
     expect(failed).toEqual([]);
     expect(h.standin.violations).toEqual([]);

@@ -67,7 +67,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     h = await startHarness({ runUpdateIntervalMs: 100 });
   });
   afterEach(async () => {
-    const failed = h.runtime.appStore.failedDeliveries();
+    const failed = h.runtime.deliveryStore.failedDeliveries();
     await h.close();
     expect(failed).toEqual([]);
     expect(h.standin.violations).toEqual([]);
@@ -332,7 +332,7 @@ describe('an app restart resumes the runs it dispatched', () => {
       expect(checks()[0]!.external_id).toBe(`run:${runId}`);
       expect(checks()[0]!.status).toBe('completed');
       expect(checks()[0]!.conclusion).toBe('success');
-      expect(h.runtime.appStore.failedDeliveries()).toEqual([]);
+      expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
       expect(standIn.standin.violations).toEqual([]);
     } finally {
       if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');

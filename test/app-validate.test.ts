@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openAppStore } from '../app/index.ts';
+import { openDeliveryStore } from '../app/index.ts';
 import { startHarness, type Harness } from './github-standin/app-harness.ts';
 import { TestRepository } from './github-standin/index.ts';
 import { signedDelivery } from './github-standin/index.ts';
@@ -50,7 +50,7 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     h = await startHarness();
   });
   afterEach(async () => {
-    const failed = h.runtime.appStore.failedDeliveries();
+    const failed = h.runtime.deliveryStore.failedDeliveries();
     await h.close();
     expect(failed).toEqual([]);
     expect(h.standin.violations).toEqual([]);
@@ -114,7 +114,7 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     expect(new Set(lines).size).toBe(120);
   });
 
-  it('refuses a forged, malformed or missing signature with 401 and keeps serving', async () => {
+  it('refuses a forged or missing signature with 401, a malformed one with 400, and keeps serving', async () => {
     const sha = h.repo.commit({
       branch: 'main',
       login: 'alice',
@@ -129,7 +129,7 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     const genuine = signedDelivery('standin-webhook-secret', 'push', payload);
     const forged = signedDelivery('not-the-secret', 'push', payload);
     expect(await h.post(forged.body, forged.headers)).toBe(401);
-    expect(await h.post(genuine.body, { ...genuine.headers, 'x-hub-signature-256': 'sha256=zz' })).toBe(401);
+    expect(await h.post(genuine.body, { ...genuine.headers, 'x-hub-signature-256': 'sha256=zz' })).toBe(400);
     const { ['x-hub-signature-256']: _dropped, ...unsigned } = genuine.headers;
     expect(await h.post(genuine.body, unsigned)).toBe(401);
     // A body altered after signing fails too: the signature covers the raw bytes.
@@ -157,7 +157,7 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     const runs = h.standin.checkRunsNamed('maestro / validate', sha);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.writes).toBe(1);
-    expect(h.runtime.appStore.deliveryState('delivery-1')).toBe('done');
+    expect(h.runtime.deliveryStore.deliveryState('delivery-1')).toBe('done');
   });
 
   it('retries GitHub 5xx and secondary rate limits, and re-mints an expired installation token', async () => {
@@ -214,16 +214,16 @@ describe('a delivery stored before a restart', () => {
     });
     await first.runtime.close();
     await first.standin.stop();
-    const store = openAppStore(dataDir);
+    const store = openDeliveryStore(dataDir);
     expect(
       store.recordDelivery({ id: 'stored-1', name: 'push', payload: JSON.stringify(payload), receivedAt: 1 }),
-    ).toBe(true);
+    ).toBe('recorded');
     store.close();
     const second = await startHarness({ dataDir, repo });
     try {
       await second.idle();
       expect(second.standin.checkRunsNamed('maestro / validate', sha)).toHaveLength(1);
-      expect(second.runtime.appStore.deliveryState('stored-1')).toBe('done');
+      expect(second.runtime.deliveryStore.deliveryState('stored-1')).toBe('done');
       expect(second.standin.violations).toEqual([]);
     } finally {
       await second.close();

@@ -15,6 +15,7 @@ Configuration (environment, as probot reads it):
   MAESTRO_DATA_DIR            stores, signing key and secrets.env (or --data-dir)
   MAESTRO_RUN_UPDATE_INTERVAL_MS  at most one run check-run update per interval (default 5000)
   MAESTRO_FORK_RUNNER         none (default) or local: where fork pull-request code may run
+  MAESTRO_DELIVERY_RETENTION_DAYS  days finished deliveries are kept to recognise replays (default 30)
   LOG_LEVEL                   default info
 
 Endpoints: POST /api/github/webhooks, GET /healthz, GET /readyz. See docs/github-app.md.`;
@@ -45,6 +46,7 @@ export function registerApp(program: Command, context: CliContext): void {
         baseEnv: baseEnvFrom(io.env),
         forkRunner: config.forkRunner,
         runUpdateIntervalMs: config.runUpdateIntervalMs,
+        ingressLimits: { retentionDays: config.deliveryRetentionDays },
         logger,
       });
       const port = await runtime.app.listen(config.port, config.host);

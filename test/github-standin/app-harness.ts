@@ -2,7 +2,12 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openAppRuntime, type AppRuntime, type AppRuntimeOptions } from '../../app/index.ts';
+import {
+  openAppRuntime,
+  type AppRuntime,
+  type AppRuntimeOptions,
+  type IngressLimits,
+} from '../../app/index.ts';
 import { GitHubStandIn } from './standin.ts';
 import { TestRepository } from './git-repo.ts';
 import { signedDelivery, webhookExample, type Payload } from './webhooks.ts';
@@ -86,6 +91,8 @@ export function harnessRuntimeOptions(setup: {
   baseUrl: string;
   dataDir: string;
   runUpdateIntervalMs?: number;
+  /** Ingress bounds for this test (a short body deadline, a small cap). */
+  ingress?: Partial<IngressLimits>;
 }): AppRuntimeOptions {
   return {
     appId: setup.appId,
@@ -98,6 +105,7 @@ export function harnessRuntimeOptions(setup: {
     baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: setup.dataDir, LANG: 'C.UTF-8' },
     forkRunner: 'local',
     runUpdateIntervalMs: setup.runUpdateIntervalMs ?? 200,
+    ...(setup.ingress ? { ingressLimits: setup.ingress } : {}),
     backoffMs: 10,
     concurrency: 2,
   };
@@ -115,6 +123,7 @@ export async function startHarness(
     dataDir?: string;
     repo?: TestRepository;
     standIn?: StandInSetup;
+    ingress?: Partial<IngressLimits>;
   } = {},
 ): Promise<Harness> {
   const { standin, baseUrl, appId, privateKeyPem, repo } =
@@ -126,6 +135,7 @@ export async function startHarness(
       privateKeyPem,
       baseUrl,
       dataDir,
+      ...(options.ingress ? { ingress: options.ingress } : {}),
       ...(options.runUpdateIntervalMs === undefined
         ? {}
         : { runUpdateIntervalMs: options.runUpdateIntervalMs }),
@@ -133,6 +143,7 @@ export async function startHarness(
   );
   const port = await runtime.app.listen(0, '127.0.0.1');
   const appUrl = `http://127.0.0.1:${port}`;
+  let reviews = 0;
   const post = async (body: string, headers: Record<string, string>) => {
     const response = await fetch(`${appUrl}/api/github/webhooks`, { method: 'POST', body, headers });
     await response.text();
@@ -173,6 +184,11 @@ export async function startHarness(
       payload.pull_request.user = { ...payload.pull_request.user, login: pull.author };
       payload.pull_request.head.sha = pull.headSha;
       payload.review.user = { ...payload.review.user, login: reviewer };
+      // Every review GitHub reports is a new review with its own id and time, so no two review
+      // deliveries carry the same bytes (ingress refuses a repeated body as a replay).
+      reviews += 1;
+      payload.review.id = payload.review.id * 1000 + reviews;
+      payload.review.submitted_at = new Date(Date.UTC(2026, 0, 1, 0, 0, reviews)).toISOString();
       return payload;
     },
     close: async () => {

@@ -1,9 +1,9 @@
-import type { AppStore, StoredDelivery } from './app-store.ts';
+import type { DeliveryStore, StoredDelivery } from './delivery-store.ts';
 
 export type DeliveryHandler = (delivery: StoredDelivery, payload: unknown) => Promise<void>;
 
 export interface DeliveryQueueOptions {
-  store: AppStore;
+  store: Pick<DeliveryStore, 'markDelivery'>;
   handle: DeliveryHandler;
   onError: (delivery: StoredDelivery, error: unknown) => void;
 }

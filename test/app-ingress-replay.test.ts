@@ -1,0 +1,69 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SECRET, startHarness, type Harness } from './github-standin/app-harness.ts';
+import { signedDelivery } from './github-standin/index.ts';
+
+const DEPLOY = `apiVersion: maestro/v1
+kind: Workflow
+metadata:
+  name: deploy
+  namespace: demo
+spec:
+  triggers:
+    push:
+      branches: [main]
+  defaults:
+    runner: local
+  tasks:
+    - id: ship
+      run: echo shipped
+`;
+
+describe('webhook replay: a captured, validly signed body under a new X-GitHub-Delivery id', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness({ runUpdateIntervalMs: 100 });
+  });
+  afterEach(async () => {
+    const failed = h.runtime.deliveryStore.failedDeliveries();
+    await h.close();
+    expect(failed).toEqual([]);
+    expect(h.standin.violations).toEqual([]);
+  });
+
+  it('is recognised as a duplicate and does not dispatch a second run', async () => {
+    const sha = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: { '.maestro/workflows/deploy.yaml': DEPLOY },
+    });
+    const payload = h.pushPayload({
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after: sha,
+      pusher: 'carol',
+    });
+    const genuine = signedDelivery(SECRET, 'push', payload, 'genuine-1');
+    const first = await fetch(`${h.appUrl}/api/github/webhooks`, {
+      method: 'POST',
+      body: genuine.body,
+      headers: genuine.headers,
+    });
+    expect(first.status).toBe(202);
+    await h.idle();
+    expect(h.runtime.engineStore.listRuns()).toHaveLength(1);
+
+    // The attacker captured the bytes and the signature (a logging proxy, a leaked request log)
+    // and sends them again under a fresh delivery id: the signature is still valid.
+    const replay = await fetch(`${h.appUrl}/api/github/webhooks`, {
+      method: 'POST',
+      body: genuine.body,
+      headers: { ...genuine.headers, 'x-github-delivery': 'replayed-2' },
+    });
+    expect(replay.status).toBe(200);
+    expect(await replay.json()).toMatchObject({ status: 'duplicate' });
+    await h.idle();
+    expect(h.runtime.engineStore.listRuns()).toHaveLength(1);
+    expect(h.standin.checkRunsNamed('maestro / run demo/deploy', sha)).toHaveLength(1);
+    expect(h.runtime.deliveryStore.deliveryState('replayed-2')).toBeUndefined();
+  });
+});
