@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../../core/index.ts';
 import { bodyDigest, migrateDeliveries } from './delivery-schema.ts';
 
 /** A webhook delivery as stored before it is acknowledged. */
@@ -47,8 +47,10 @@ export interface DeliveryStore {
 }
 
 export function openDeliveryStore(dataDir: string): DeliveryStore {
-  mkdirSync(dataDir, { recursive: true });
+  // 0700 and 0600: payloads are the repository's events, some from private repositories.
+  ensurePrivateDir(dataDir);
   const file = join(dataDir, 'github-app.sqlite');
+  ensurePrivateDatabaseFile(file);
   const db = new DatabaseSync(file, { timeout: 5000 });
   db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
   migrateDeliveries(db, file);

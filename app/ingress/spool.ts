@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { lstatSync, readdirSync, rmSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir, InputError } from '../../core/index.ts';
 
 /** A body being written to disk: its file, private to this process's user. */
 export interface SpoolFile {
@@ -19,11 +20,12 @@ export class Spool {
 
   constructor(dir: string) {
     this.dir = dir;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // A directory made by someone else, or a link to one, would let another user read bodies.
-    const stat = lstatSync(dir);
-    if (!stat.isDirectory()) throw new Error(`the ingress spool ${dir} is not a directory`);
-    chmodSync(dir, 0o700);
+    ensurePrivateDir(dir);
+    // A link to a directory elsewhere would put bodies where other users may read them.
+    if (!lstatSync(dir).isDirectory())
+      throw new InputError('spool_not_directory', `the ingress spool ${dir} is not a directory`, {
+        hint: 'remove it; the app creates the directory itself (0700) under the data dir',
+      });
     for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
   }
 
