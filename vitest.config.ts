@@ -41,6 +41,7 @@ export default defineConfig({
       exclude: ['**/*.test.ts', 'core/generated/**', 'action/dist/**'],
       reporter: ['json-summary', 'html'],
       reportsDirectory: 'coverage',
+      reportOnFailure: true,
       thresholds: Object.fromEntries(
         Object.entries(coverageFloors).map(([folder, lines]) => [`${folder}/**/*.ts`, { lines }]),
       ),

@@ -37156,6 +37156,9 @@ function catalogFromEntries(entries) {
   };
 }
 
+// core/private-files.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
 // compiler/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
@@ -46456,6 +46459,7 @@ import { readdir as readdir2, readFile } from "node:fs/promises";
 import { join as join2, relative as relative2, sep as sep2 } from "node:path";
 import { fileURLToPath } from "node:url";
 var tasksRoot = fileURLToPath(new URL(".", import.meta.url));
+var entryFile = import.meta.url.endsWith(".ts") ? "index.ts" : "index.js";
 async function loadBuiltinCatalog() {
   return catalogFromEntries(await loadCatalogEntries(tasksRoot));
 }
@@ -46499,7 +46503,7 @@ async function entryOf(folder, manifestText) {
     outputs: Array.isArray(outputs) ? outputs.map(String) : [],
     ...Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {},
     ...typeof image === "string" ? { image } : {},
-    entry: join2(folder, "index.ts"),
+    entry: join2(folder, entryFile),
     digest: await packageDigest(folder)
   };
 }
