@@ -13,6 +13,7 @@ import {
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenance/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
+import { createSourceFetcher } from '../workspace/index.ts';
 import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
 import { baseEnvFrom, createLocalRunner } from '../runners/index.ts';
 import { loadSecrets, resolveDataDir } from './config.ts';
@@ -37,6 +38,7 @@ function durabilityFrom(io: CliIo): 'normal' | 'full' {
 
 export interface CliEngine {
   engine: Engine;
+  dataDir: string;
   store: Store;
   tracing: CliTracing;
   /** Runner kinds registered: local, plus those the runners config adds. */
@@ -72,11 +74,14 @@ export async function openCliEngine(
     ...(policy ? { policy: policy.gate } : {}),
     ...(attestor ? { attestor } : {}),
     tracer: tracing.tracer,
+    // A CLI run's source is a local repository or a public URL: no token to give.
+    source: createSourceFetcher({ dataDir, baseEnv: { PATH: io.env.PATH, HOME: io.env.HOME } }),
     logger: pino({ level }, pino.destination(2)),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
   return {
     engine,
+    dataDir,
     store,
     tracing,
     runnerKinds: runners.kinds(),

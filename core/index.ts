@@ -10,5 +10,6 @@ export * from './ports/clock.ts';
 export * from './ports/runner.ts';
 export * from './ports/policy.ts';
 export * from './ports/attestor.ts';
+export * from './ports/source.ts';
 export * from './catalog.ts';
 export * from './private-files.ts';

@@ -33,6 +33,8 @@ export interface AttemptHost {
   allTasks(): TaskRecord[];
   planTask(taskId: string): PlanTask;
   dispatchContext(): DispatchContext;
+  /** The run's read-only source export, made once per run (undefined: the run has no source). */
+  sourceExport(): Promise<string | undefined>;
   taskCancelledBy(taskId: string): string | undefined;
   registerHandle(taskId: string, handle: RunnerHandle | undefined): void;
   transitionTask(

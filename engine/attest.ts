@@ -53,6 +53,7 @@ export async function attestAttempt(
   };
   if (info.resolved.codeDigest) evidence.codeDigest = info.resolved.codeDigest;
   if (run.approvalDigest) evidence.approvalDigest = run.approvalDigest;
+  if (run.source) evidence.source = run.source;
   try {
     const receipt = await attestor.attestAttempt(evidence);
     store.putReceipt({
@@ -85,6 +86,7 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
       finishedAt: run.finishedAt ?? clock.now(),
       attemptReceipts,
       ...(run.approvalDigest ? { approvalDigest: run.approvalDigest } : {}),
+      ...(run.source ? { source: run.source } : {}),
     };
     const receipt = await attestor.attestRun(evidence);
     // A run attested again after a user retry gets a new row under a later attempt number.

@@ -7,6 +7,7 @@ import type {
   PolicyGate,
   RandomSource,
   RunnerRegistry,
+  SourceFetcher,
   TaskCatalog,
 } from '../core/index.ts';
 import type { CircuitBreaker } from './breaker.ts';
@@ -31,6 +32,7 @@ export interface EngineContext {
   leaseMs: number;
   graceMs: number;
   nodePath: string;
+  source: SourceFetcher | undefined;
   emit: (event: EngineEvent) => void;
   redactAll: (text: string) => string;
 }

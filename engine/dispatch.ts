@@ -3,7 +3,7 @@
  * runner's start request. Pure apart from reading the catalog; every value is resolved here, so
  * runners never see an expression.
  */
-import type { PlanTask, RunnerCommand, TaskCatalog } from '../core/index.ts';
+import type { PlanTask, RunSource, RunnerCommand, TaskCatalog } from '../core/index.ts';
 import { InputError, digestOf } from '../core/index.ts';
 import { MissingSecretError } from './errors.ts';
 import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
@@ -156,11 +156,28 @@ export function inputDigests(resolved: ResolvedTask, redact: (t: string) => stri
   return digests;
 }
 
-/** Cache key: sha256 over the definition digest, the resolved (redacted) inputs and the code digest. */
-export function cacheKeyOf(task: PlanTask, resolved: ResolvedTask, redact: (t: string) => string): string {
-  return digestOf({
+/** What else a task's result depends on: the run's source commit, the artifacts it receives. */
+export interface CacheKeyContext {
+  source?: RunSource | null;
+}
+
+/**
+ * Cache key: sha256 over the definition digest, the resolved (redacted) inputs, the code digest
+ * and the source commit: the same task on another commit of the repository is another result.
+ * Members absent from the context are left out, so keys of runs without a source are unchanged.
+ */
+export function cacheKeyOf(
+  task: PlanTask,
+  resolved: ResolvedTask,
+  redact: (t: string) => string,
+  context: CacheKeyContext = {},
+): string {
+  const key: Record<string, unknown> = {
     definitionDigest: task.definitionDigest,
     inputs: inputDigests(resolved, redact),
     codeDigest: resolved.codeDigest ?? null,
-  });
+  };
+  // The commit alone: it names the content, wherever it was fetched from (a path, a clone URL).
+  if (context.source) key.sourceCommit = context.source.commit;
+  return digestOf(key);
 }

@@ -20,6 +20,8 @@ import {
   type PolicyGate,
   type RandomSource,
   type RunnerRegistry,
+  type RunSource,
+  type SourceFetcher,
   type TaskCatalog,
 } from '../core/index.ts';
 import { createRedactor } from '../runners/index.ts';
@@ -59,6 +61,8 @@ export interface EngineOptions {
   graceMs?: number;
   /** Node binary for catalog tasks (default: this process's). */
   nodePath?: string;
+  /** Exports a run's source for its tasks' workspaces; a run with a source needs one. */
+  source?: SourceFetcher;
 }
 
 export interface SubmitOptions {
@@ -67,6 +71,8 @@ export interface SubmitOptions {
   actor?: string;
   priority?: number;
   approvalDigest?: string;
+  /** The repository at the exact commit the tasks run on (recorded with the run, attested). */
+  source?: RunSource;
 }
 
 export interface Engine {
@@ -112,6 +118,7 @@ export function createEngine(options: EngineOptions): Engine {
     leaseMs: options.leaseMs ?? 15_000,
     graceMs: options.graceMs ?? 5_000,
     nodePath: options.nodePath ?? process.execPath,
+    source: options.source,
     emit: (event: EngineEvent) => {
       for (const listener of listeners) {
         try {
@@ -247,6 +254,7 @@ export function createEngine(options: EngineOptions): Engine {
         priority: submit.priority ?? 0,
         createdAt: clock.now(),
         approvalDigest: submit.approvalDigest ?? null,
+        source: submit.source ?? null,
         by: submit.actor ?? 'unknown',
       });
       ctx.emit({

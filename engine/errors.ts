@@ -60,3 +60,17 @@ export class MissingSecretError extends MaestroError {
     });
   }
 }
+
+/** A run names a source but the engine was built without a way to fetch one. */
+export class SourceUnavailableError extends MaestroError {
+  constructor(repo: string) {
+    super(
+      'source_unavailable',
+      `the run's source ${repo} cannot be fetched: this engine has no source fetcher`,
+      {
+        fault: Fault.system,
+        hint: 'build the engine through the composition root, which passes a source fetcher',
+      },
+    );
+  }
+}

@@ -17,6 +17,7 @@ import {
   type AttemptResult,
   type RunnerHandle,
   type RunnerStartRequest,
+  type RunSource,
 } from '../core/index.ts';
 import { copyArtifacts } from './artifacts.ts';
 import { attestAttempt } from './attest.ts';
@@ -27,6 +28,7 @@ import { createRedactor, redactRecord } from '../runners/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
+import { layerWorkspace } from './workspace-layer.ts';
 
 function safeSegment(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_');
@@ -52,22 +54,32 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     return;
   }
   const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
+  let sourceDir: string | undefined;
+  try {
+    sourceDir = await exec.sourceExport();
+  } catch (error) {
+    exec.taskLog(taskId, attempt, 'system', `cannot prepare the source: ${describeError(error)}`);
+    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
+    return;
+  }
   const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
-  // One flat directory per attempt (the task's working directory) under the run's, created at run
-  // start, with `artifacts/` inside: two mkdir calls, which are a visible share of a small task's cost.
+  // One directory per attempt (its workspace: the task's working directory, holding the source)
+  // under the run's, created at run start, and its artifacts directory beside it, outside the
+  // workspace so no file of the repository can collide with it.
   const base = join(ctx.dataDir, 'work', exec.runId, `${safeSegment(taskId)}.${attempt}`);
   const info: AttemptInfo = {
     attempt,
     attemptId,
     workDir: base,
-    artifactsDir: join(base, 'artifacts'),
+    artifactsDir: `${base}.artifacts`,
     startedAt: ctx.clock.now(),
-    cacheKey: plan.cache.enabled ? cacheKeyOf(plan, resolved, redact) : null,
+    cacheKey: plan.cache.enabled ? cacheKeyOf(plan, resolved, redact, { source: exec.run.source }) : null,
     decisionIds: decision.decisionIds,
     resolved,
     redact,
   };
-  mkdirSync(base);
+  if (sourceDir) layerWorkspace(sourceDir, base);
+  else mkdirSync(base);
   mkdirSync(info.artifactsDir);
 
   // Stored before anything runs: the running transition and the attempt with its lease commit
@@ -339,7 +351,7 @@ async function execute(
     attempt: info.attempt,
     attemptId: info.attemptId,
     command: info.resolved.command,
-    env: info.resolved.env,
+    env: { ...info.resolved.env, ...sourceEnv(exec.run.source) },
     redact: info.resolved.redact,
     workDir: info.workDir,
     artifactsDir: info.artifactsDir,
@@ -393,6 +405,11 @@ async function followHandle(
     clearInterval(heartbeat);
     exec.registerHandle(taskId, undefined);
   }
+}
+
+/** What a task learns of its source: the engine's values, which a manifest's `env` cannot override. */
+function sourceEnv(source: RunSource | null): Record<string, string> {
+  return source ? { MAESTRO_SOURCE_REPO: source.repo, MAESTRO_SOURCE_SHA: source.commit } : {};
 }
 
 function storeCacheEntry(

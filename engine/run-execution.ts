@@ -22,6 +22,7 @@ import {
 import { evaluateCondition } from '../compiler/index.ts';
 import type { EngineContext } from './context.ts';
 import { scopeFor, type DispatchContext } from './dispatch.ts';
+import { SourceUnavailableError } from './errors.ts';
 import { nextRetry } from './retry.ts';
 import { recoverInterrupted, type Reattached } from './recover-run.ts';
 import { attestMissingReceipts, continueAttempt, runAttempt } from './run-attempt.ts';
@@ -96,6 +97,28 @@ export class RunExecution implements AttemptHost {
 
   taskCancelledBy(taskId: string): string | undefined {
     return this.#taskCancels.get(taskId) ?? this.#stop?.by;
+  }
+
+  #sourceExport: Promise<string | undefined> | undefined;
+
+  /** The run's read-only source export, made once per run (undefined: the run has no source). */
+  sourceExport(): Promise<string | undefined> {
+    const source = this.#run.source;
+    if (!source) return Promise.resolve(undefined);
+    const fetcher = this.ctx.source;
+    if (!fetcher) return Promise.reject(new SourceUnavailableError(source.repo));
+    // A failed export is not memoised: the next attempt (a retry, a resume) tries again.
+    this.#sourceExport ??= fetcher.export(source).then(
+      (dir) => {
+        this.runLog('system', `source: ${source.repo} at ${source.commit}`);
+        return dir;
+      },
+      (error: unknown) => {
+        this.#sourceExport = undefined;
+        throw error;
+      },
+    );
+    return this.#sourceExport;
   }
 
   dispatchContext(): DispatchContext {

@@ -1,4 +1,10 @@
-import { canonicalJson, sha256Digest, type AttemptEvidence, type RunEvidence } from '../core/index.ts';
+import {
+  canonicalJson,
+  sha256Digest,
+  type AttemptEvidence,
+  type RunEvidence,
+  type RunSource,
+} from '../core/index.ts';
 
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const SLSA_PROVENANCE_V1 = 'https://slsa.dev/provenance/v1';
@@ -67,6 +73,22 @@ export interface SlsaProvenance<M = MaestroAttemptFields | MaestroRunFields> {
 
 export type ReceiptStatement = InTotoStatement<SlsaProvenance>;
 
+/**
+ * The run's source as a SLSA resolved dependency: a git commit as `gitCommit` (in-toto's digest
+ * name for it) under a `git+<repo>` URI, as SLSA's GitHub builders record it; a plain directory
+ * by its sha256 tree digest.
+ */
+export function sourceDescriptor(source: RunSource): ResourceDescriptor {
+  if (source.kind === 'git') {
+    const ref = source.ref ? `@${source.ref}` : '';
+    const uri = /^[a-z]+:\/\//i.test(source.repo)
+      ? `git+${source.repo}${ref}`
+      : `git+file://${source.repo}${ref}`;
+    return { name: 'source', uri, digest: { gitCommit: source.commit } };
+  }
+  return { name: 'source', uri: `file://${source.repo}`, digest: toDigestSet(source.commit) };
+}
+
 /** `sha256:<hex>` → in-toto's `{ sha256: <hex> }`; other algorithms pass through by name. */
 export function toDigestSet(digest: string): DigestSet {
   const at = digest.indexOf(':');
@@ -96,6 +118,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
   ];
   if (evidence.codeDigest)
     resolvedDependencies.push({ name: 'task-code', digest: toDigestSet(evidence.codeDigest) });
+  if (evidence.source) resolvedDependencies.push(sourceDescriptor(evidence.source));
   for (const name of Object.keys(evidence.inputDigests).sort())
     resolvedDependencies.push({ name: `input:${name}`, digest: toDigestSet(evidence.inputDigests[name]!) });
   const maestro: MaestroAttemptFields = {
@@ -172,7 +195,10 @@ export function buildRunStatement(evidence: RunEvidence, builderId: string): Rec
           workflow: { name: evidence.workflow.name, namespace: evidence.workflow.namespace },
         },
         internalParameters: { maestro },
-        resolvedDependencies: [{ name: 'plan', digest: toDigestSet(evidence.planDigest) }],
+        resolvedDependencies: [
+          { name: 'plan', digest: toDigestSet(evidence.planDigest) },
+          ...(evidence.source ? [sourceDescriptor(evidence.source)] : []),
+        ],
       },
       runDetails: {
         builder: { id: builderId },

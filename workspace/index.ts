@@ -7,3 +7,16 @@ export { validateManifests, countDiagnostics, UNREADABLE_FILE_CODE } from './val
 export type { ManifestReport, CompileFn, CompileOutcome } from './validate-manifests.ts';
 export { toJsonReport } from './json-report.ts';
 export type { JsonReport, JsonDiagnostic } from './json-report.ts';
+// Sources: a run's code at an exact commit, exported read-only once and shared by its tasks.
+export { createSourceFetcher } from './source-fetcher.ts';
+export type { SourceFetcherOptions } from './source-fetcher.ts';
+export type { GitBaseEnv } from './source-git.ts';
+export { resolveRunSource } from './resolve-source.ts';
+export type { ResolveSourceOptions, ResolvedSource } from './resolve-source.ts';
+export { checkRemoteUrl } from './source-url.ts';
+export {
+  SourceChangedError,
+  SourceFetchError,
+  SourceRefUnknownError,
+  SourceRefusedError,
+} from './source-errors.ts';

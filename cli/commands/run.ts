@@ -7,6 +7,7 @@ import { ExitCode } from '../exit-codes.ts';
 import { createLiveView } from '../live-view.ts';
 import { openCliEngine } from '../open-engine.ts';
 import { checkRunnerKind, withRunner } from '../runners-config.ts';
+import { resolveRunSource } from '../../workspace/index.ts';
 
 const EXAMPLES = `
 Examples:
@@ -14,6 +15,12 @@ Examples:
   $ maestro run deploy.yaml --param env=staging --concurrency 4
   $ maestro run hello.yaml --runner container --runners runners.yaml   # every task in a container
   $ maestro run --resume r-0f3c...          # continue a run whose process was killed
+  $ maestro run ci.yaml --ref v1.2.0        # the tasks see the repository at tag v1.2.0
+  $ maestro run ci.yaml --source https://github.com/acme/app.git --ref main
+
+Tasks start in a workspace holding the source: the git repository containing the manifest at
+HEAD (its committed state; uncommitted changes are left out), or --source/--ref; outside a git
+repository, the manifest's directory. MAESTRO_SOURCE_REPO and MAESTRO_SOURCE_SHA name it.
 
 Exit codes: 0 the run succeeded, 1 it failed (or the manifest has errors), 2 usage, 3 internal.
 The data dir is --data-dir, else MAESTRO_DATA_DIR, else $XDG_DATA_HOME/maestro or ~/.local/share/maestro.
@@ -28,6 +35,8 @@ interface RunOptions {
   policy?: string;
   runners?: string;
   runner?: string;
+  source?: string;
+  ref?: string;
 }
 
 export function registerRun(program: Command, context: CliContext): void {
@@ -53,6 +62,11 @@ export function registerRun(program: Command, context: CliContext): void {
       'runners config (YAML/JSON; default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md',
     )
     .option('--runner <kind>', 'run every task on this runner: local, container or kubernetes')
+    .option(
+      '--source <dir|url>',
+      "the code the tasks run on: a directory or an https:// clone URL (default: the manifest's git repository)",
+    )
+    .option('--ref <rev>', 'the branch, tag or commit of the source (default: HEAD, the committed state)')
     .option('--resume <run>', 'resume a run that was interrupted (its manifest is not needed)')
     .addHelpText('after', EXAMPLES)
     .action(async (manifest: string | undefined, options: RunOptions) => {
@@ -86,13 +100,26 @@ export function registerRun(program: Command, context: CliContext): void {
           if (plan) plan = withRunner(plan, options.runner);
           else throw new UsageError('--runner applies to a new run; a resumed run keeps its runners');
         }
-        const runId = plan
-          ? cli.engine.submit(plan, {
-              params: parseParams(options.param),
-              trigger: 'cli',
-              actor: `user:${io.env.USER ?? 'local'}`,
-            })
-          : options.resume!;
+        if (!plan && (options.source !== undefined || options.ref !== undefined))
+          throw new UsageError('--source and --ref apply to a new run; a resumed run keeps its source');
+        let runId = options.resume!;
+        if (plan) {
+          const resolved = await resolveRunSource({
+            manifestPath: manifest!,
+            dataDir: cli.dataDir,
+            cwd: io.cwd,
+            baseEnv: { PATH: io.env.PATH, HOME: io.env.HOME },
+            ...(options.source === undefined ? {} : { source: options.source }),
+            ...(options.ref === undefined ? {} : { ref: options.ref }),
+          });
+          io.stderr(`${resolved.note}\n`);
+          runId = cli.engine.submit(plan, {
+            params: parseParams(options.param),
+            trigger: 'cli',
+            actor: `user:${io.env.USER ?? 'local'}`,
+            source: resolved.source,
+          });
+        }
         const run = cli.store.getRun(runId);
         io.stdout(`${plan ? 'run' : 'resuming run'} ${runId} (${run.namespace}/${run.workflow})\n`);
         const view = createLiveView(

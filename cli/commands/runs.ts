@@ -130,6 +130,7 @@ export function registerRuns(program: Command, context: CliContext): void {
           params: run.params,
           actor: run.actor,
           reason: run.reason,
+          source: run.source,
           tasks,
         };
         if (o.format === 'json') {
@@ -137,6 +138,7 @@ export function registerRuns(program: Command, context: CliContext): void {
           return;
         }
         io.stdout(`run ${run.id}  ${run.status} (${run.reason})  ${run.namespace}/${run.workflow}\n`);
+        if (run.source) io.stdout(`  source ${run.source.repo} at ${run.source.commit}\n`);
         for (const t of tasks) {
           io.stdout(
             `  ${t.id}  ${t.state} (${t.reason})${t.cacheKey && t.state === 'cached' ? ` key ${t.cacheKey}` : ''}\n`,

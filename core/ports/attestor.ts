@@ -3,6 +3,7 @@
  * the engine hands the evidence it recorded to an Attestor, which returns a signed receipt the
  * engine stores. The control plane writes every field; a task only contributes its outputs.
  */
+import type { RunSource } from './source.ts';
 export interface DigestedFile {
   /** Path relative to the attempt's artifacts directory, with `/` separators. */
   path: string;
@@ -34,6 +35,8 @@ export interface AttemptEvidence {
   cache: { hit: boolean; key?: string };
   policy: { decisionIds: string[]; bundleDigest?: string };
   approvalDigest?: string;
+  /** The repository and commit the attempt's workspace held. */
+  source?: RunSource;
 }
 
 export interface RunEvidence {
@@ -47,6 +50,7 @@ export interface RunEvidence {
   /** Digests of the attempt receipts in this run, by `taskId#attempt`. */
   attemptReceipts: Record<string, string>;
   approvalDigest?: string;
+  source?: RunSource;
 }
 
 export interface SignedReceipt {

@@ -3,7 +3,7 @@
  * PostgreSQL later) must make every method atomic, and must refuse (throw) rather than
  * silently lose a write. The engine stores each transition BEFORE acting on it.
  */
-import type { LogLine, Plan, Reason, RunState, TaskState } from '../../core/index.ts';
+import type { LogLine, Plan, Reason, RunSource, RunState, TaskState } from '../../core/index.ts';
 
 export interface RunRecord {
   id: string;
@@ -21,6 +21,8 @@ export interface RunRecord {
   startedAt: number | null;
   finishedAt: number | null;
   approvalDigest: string | null;
+  /** The repository at the exact commit the tasks' workspaces hold; null: empty workspaces. */
+  source: RunSource | null;
   /** Who asked to cancel the run (any process may ask; the executing engine acts on it). */
   cancelRequestedBy: string | null;
 }
@@ -151,9 +153,10 @@ export interface RunFilter {
 
 export interface NewRun extends Omit<
   RunRecord,
-  'status' | 'reason' | 'startedAt' | 'finishedAt' | 'cancelRequestedBy'
+  'status' | 'reason' | 'startedAt' | 'finishedAt' | 'cancelRequestedBy' | 'source'
 > {
   by: string;
+  source?: RunSource | null;
 }
 
 export interface TaskPatch {

@@ -8,4 +8,5 @@ export {
 } from './standin.ts';
 export { TestRepository, git } from './git-repo.ts';
 export { OpenApiCheck } from './openapi-check.ts';
+export type { GitHttpRequestRecord } from './git-http.ts';
 export { webhookExample, signedDelivery, type Delivery, type Payload } from './webhooks.ts';

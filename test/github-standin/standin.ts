@@ -3,6 +3,7 @@ import { createPublicKey, createVerify, randomBytes, type KeyObject } from 'node
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { git } from './git-repo.ts';
+import { basicToken, matchGitPath, serveGitHttp, type GitHttpRequestRecord } from './git-http.ts';
 import { OpenApiCheck } from './openapi-check.ts';
 
 export interface StandInRepo {
@@ -76,6 +77,8 @@ export class GitHubStandIn {
   readonly violations: string[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly checkRuns: StandInCheckRun[] = [];
+  /** Git smart-HTTP requests (clones and fetches of `/<owner>/<repo>.git`). */
+  readonly gitRequests: GitHttpRequestRecord[] = [];
   readonly repos = new Map<string, StandInRepo>();
   readonly pulls = new Map<string, StandInPull>();
   readonly reviews = new Map<string, StandInReview[]>();
@@ -137,6 +140,14 @@ export class GitHubStandIn {
     });
   }
 
+  /** Mints an installation token (what POST /app/installations/{id}/access_tokens returns). */
+  issueInstallationToken(installationId: number): { token: string; expiresAt: number } {
+    const token = `ghs_${randomBytes(18).toString('hex')}`;
+    const expiresAt = Date.now() + this.tokenTtlMs;
+    this.#tokens.set(token, { installationId, expiresAt });
+    return { token, expiresAt };
+  }
+
   /** Expires every installation token minted so far (the next use gets 401). */
   expireTokens(): void {
     for (const token of this.#tokens.values()) token.expiresAt = 0;
@@ -157,6 +168,8 @@ export class GitHubStandIn {
     // GitHub Enterprise Server serves the same API under /api/v3 (probot's GHE_HOST).
     if (url.pathname.startsWith('/api/v3/')) url.pathname = url.pathname.slice('/api/v3'.length);
     const method = req.method ?? 'GET';
+    const gitPath = matchGitPath(url.pathname);
+    if (gitPath) return this.#serveGit(req, res, gitPath, url.search.slice(1));
     const raw = await readAll(req);
     let body: unknown;
     if (raw.length > 0) {
@@ -193,6 +206,29 @@ export class GitHubStandIn {
     const [status, payload] = this.#route(operationId, params, url, body as Record<string, unknown>);
     record.status = status;
     send(res, status, payload);
+  }
+
+  /**
+   * A clone or fetch over smart HTTP: allowed with a live installation token (as the Basic
+   * password), else 401 with a Basic challenge, as GitHub answers a private repository.
+   */
+  async #serveGit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: { owner: string; name: string; rest: string },
+    query: string,
+  ): Promise<void> {
+    const token = basicToken(req);
+    const record: GitHttpRequestRecord = { method: req.method ?? 'GET', path: path.rest, token, status: 0 };
+    this.gitRequests.push(record);
+    const repo = this.repos.get(`${path.owner}/${path.name}`);
+    const known = token ? this.#tokens.get(token) : undefined;
+    if (!repo || !known || known.expiresAt <= Date.now()) {
+      record.status = 401;
+      res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' }).end();
+      return;
+    }
+    record.status = await serveGitHttp(req, res, repo.bareDir, path.rest, query);
   }
 
   #authorize(req: IncomingMessage, operationId: string): { status: number; message: string } | undefined {
@@ -256,9 +292,7 @@ export class GitHubStandIn {
   ): [number, unknown] {
     const notFound: [number, unknown] = [404, { message: 'Not Found' }];
     if (operationId === 'apps/create-installation-access-token') {
-      const token = `ghs_${randomBytes(18).toString('hex')}`;
-      const expiresAt = Date.now() + this.tokenTtlMs;
-      this.#tokens.set(token, { installationId: Number(params.installation_id), expiresAt });
+      const { token, expiresAt } = this.issueInstallationToken(Number(params.installation_id));
       return [
         201,
         {

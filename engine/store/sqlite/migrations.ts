@@ -126,4 +126,9 @@ CREATE TABLE leases (
 ) STRICT;
 `,
   },
+  {
+    // The run's source (repository and exact commit, as JSON): what its tasks' workspaces hold.
+    version: 2,
+    sql: `ALTER TABLE runs ADD COLUMN source TEXT;`,
+  },
 ];

@@ -1,5 +1,5 @@
 /** Row -> record mapping for the SQLite store (column names stay here, out of the engine). */
-import type { Plan, Reason, RunState, TaskState } from '../../../core/index.ts';
+import type { Plan, Reason, RunSource, RunState, TaskState } from '../../../core/index.ts';
 import type {
   AttemptRecord,
   CacheEntry,
@@ -32,6 +32,7 @@ export function toRun(r: Row): RunRecord {
     startedAt: optNumber(r.started_at),
     finishedAt: optNumber(r.finished_at),
     approvalDigest: optString(r.approval_digest),
+    source: r.source === null || r.source === undefined ? null : (JSON.parse(String(r.source)) as RunSource),
     cancelRequestedBy: optString(r.cancel_requested_by),
   };
 }

@@ -1,0 +1,28 @@
+/**
+ * The Source port: where a run's code comes from. Every run a surface submits names a source (a
+ * repository at an exact commit, or a plain directory), stored with the run and attested in its
+ * receipts; the engine asks a `SourceFetcher` for a read-only export of it once, then gives each
+ * task its own writable layer over that export (engine/workspace-layer.ts).
+ */
+
+export interface RunSource {
+  /** `git`: a repository at a commit. `directory`: a folder that is not a git repository. */
+  kind: 'git' | 'directory';
+  /**
+   * Where it came from, never with credentials: an `https://` (or loopback `http://`) URL, or an
+   * absolute local path.
+   */
+  repo: string;
+  /** The exact commit (40 hex) for git; for a directory the sha256 tree digest of its files. */
+  commit: string;
+  /** The ref the commit was resolved from, when one was given (`main`, `refs/pull/7/head`). */
+  ref?: string;
+}
+
+export interface SourceFetcher {
+  /**
+   * Materialises `source` as a read-only directory and returns its path. Calls for the same
+   * commit may return the same directory: an export is never written to after it is returned.
+   */
+  export(source: RunSource): Promise<string>;
+}

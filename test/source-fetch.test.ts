@@ -1,0 +1,147 @@
+/**
+ * The App's path to a repository's code: a cached bare mirror fetched over HTTP from the GitHub
+ * stand-in (real `git http-backend`), authenticated with an installation token, then exported
+ * at the pushed SHA and run by the engine. The token must reach the server and nothing else:
+ * not the mirror's config or any file of the data directory, not the logs, not the workspace.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { RunnerRegistry, type RunSource } from '../core/index.ts';
+import { createEngine, openStore } from '../engine/index.ts';
+import { createSourceFetcher } from '../workspace/index.ts';
+import { GitHubStandIn, TestRepository } from './github-standin/index.ts';
+import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
+
+let standin: GitHubStandIn;
+let base: string;
+let repo: TestRepository;
+let first: string;
+let second: string;
+
+beforeAll(async () => {
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  standin = new GitHubStandIn({
+    appId: '1',
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  });
+  base = await standin.start();
+  repo = new TestRepository();
+  first = repo.commit({
+    branch: 'main',
+    login: 'octocat',
+    files: { 'hello.txt': 'one\n', 'bin/x.sh': 'echo x\n' },
+  });
+  second = repo.commit({ branch: 'main', login: 'octocat', files: { 'hello.txt': 'two\n' } });
+  standin.addRepo({ owner: 'acme', name: 'app', id: 7, bareDir: repo.bareDir, defaultBranch: 'main' });
+});
+afterAll(() => standin.stop());
+
+/** Every file under `dir` (the mirror's config, FETCH_HEAD, packs, the store, the workspaces). */
+function allFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const full = join(dir, name);
+    const stat = lstatSync(full);
+    if (stat.isDirectory()) out.push(...allFiles(full));
+    else if (stat.isFile()) out.push(full);
+  }
+  return out;
+}
+
+function filesContaining(dir: string, needles: string[]): string[] {
+  return allFiles(dir).filter((file) => {
+    const text = readFileSync(file).toString('latin1');
+    return needles.some((n) => text.includes(n));
+  });
+}
+
+const forms = (token: string) => [token, Buffer.from(`x-access-token:${token}`).toString('base64')];
+
+describe('remote sources through the stand-in', () => {
+  it('fetches the pushed SHA with the token in a header only, and exports it read-only', async () => {
+    const dataDir = tempDir('maestro-source-');
+    const { token } = standin.issueInstallationToken(42);
+    const fetcher = createSourceFetcher({ dataDir, tokenFor: async () => token });
+    const dir = await fetcher.export({ kind: 'git', repo: `${base}/acme/app.git`, commit: first });
+    expect(readFileSync(join(dir, 'hello.txt'), 'utf8')).toBe('one\n');
+    expect(statSync(join(dir, 'hello.txt')).mode & 0o222).toBe(0);
+    // The server saw the token (so it was sent), and every fetch request carried it.
+    expect(standin.gitRequests.length).toBeGreaterThan(0);
+    expect(standin.gitRequests.every((r) => r.token === token && r.status === 200)).toBe(true);
+    // A second commit reuses the mirror; an export already made costs nothing.
+    const again = await fetcher.export({ kind: 'git', repo: `${base}/acme/app.git`, commit: second });
+    expect(readFileSync(join(again, 'hello.txt'), 'utf8')).toBe('two\n');
+    expect(filesContaining(dataDir, forms(token))).toEqual([]);
+  });
+
+  it('refuses without a valid token, without echoing the token', async () => {
+    const dataDir = tempDir('maestro-source-');
+    const bad = 'ghs_not-a-real-token-000000';
+    const fetcher = createSourceFetcher({ dataDir, tokenFor: async () => bad });
+    const error = await fetcher
+      .export({ kind: 'git', repo: `${base}/acme/app.git`, commit: first })
+      .catch((e: unknown) => e as Error & { code: string });
+    expect(error).toMatchObject({ code: 'source_fetch_failed' });
+    expect(JSON.stringify(error)).not.toContain(bad);
+    expect((error as Error).message).not.toContain(forms(bad)[1]!);
+    expect(filesContaining(dataDir, forms(bad))).toEqual([]);
+  });
+
+  it('refuses plain HTTP to a remote host and credentials in the URL', async () => {
+    const fetcher = createSourceFetcher({ dataDir: tempDir('maestro-source-') });
+    const at = (repoUrl: string) =>
+      fetcher.export({ kind: 'git', repo: repoUrl, commit: first }).catch((e: unknown) => e as Error);
+    expect(await at('http://example.com/acme/app.git')).toMatchObject({ code: 'source_refused' });
+    const withUser = (await at(`https://x-access-token:ghs_secret123@example.com/acme/app.git`)) as Error;
+    expect(withUser).toMatchObject({ code: 'source_refused' });
+    expect(withUser.message).not.toContain('ghs_secret123');
+    expect(await at('ext::sh -c touch% /tmp/pwned')).toMatchObject({ code: 'source_fetch_failed' });
+  });
+
+  it('runs a task on the exported commit; the token is in no file, log or workspace', async () => {
+    const dataDir = tempDir('maestro-source-');
+    const { token } = standin.issueInstallationToken(42);
+    const logs: string[] = [];
+    const logger = pino(
+      { level: 'trace' },
+      new Writable({ write: (chunk, _enc, done) => (logs.push(String(chunk)), done()) }),
+    );
+    const runner = recordingLocalRunner();
+    const store = openStore({ dataDir });
+    const engine = createEngine({
+      store,
+      dataDir,
+      logger,
+      runners: new RunnerRegistry().register(runner),
+      source: createSourceFetcher({ dataDir, tokenFor: async () => token }),
+    });
+    const source: RunSource = {
+      kind: 'git',
+      repo: `${base}/acme/app.git`,
+      commit: first,
+      ref: 'refs/heads/main',
+    };
+    const plan = planOf([
+      shellTask(
+        'show',
+        'cat hello.txt; sh bin/x.sh; echo "sha=$MAESTRO_SOURCE_SHA repo=$MAESTRO_SOURCE_REPO"; env',
+      ),
+    ]);
+    const runId = engine.submit(plan, { source });
+    const run = await engine.execute(runId);
+    await runner.close();
+    expect(run.status).toBe('succeeded');
+    expect(store.getRun(runId).source).toEqual(source);
+    const lines = store.listLogs(runId).map((l) => l.text);
+    expect(lines).toContain('one');
+    expect(lines).toContain('x');
+    expect(lines).toContain(`sha=${first} repo=${base}/acme/app.git`);
+    store.close();
+    expect(filesContaining(dataDir, forms(token))).toEqual([]);
+    expect(logs.join('').includes(token)).toBe(false);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Which source a run from the CLI uses: the git repository containing the manifest, at HEAD
+ * (its committed state), unless `--source <dir|url>` and `--ref <rev>` say otherwise. Outside a
+ * git repository, the manifest's directory. The result names an exact commit (or tree digest), so
+ * the run records precisely what its tasks saw; `note` says it in words for the log.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { UsageError, type RunSource } from '../core/index.ts';
+import { SourceRefUnknownError } from './source-errors.ts';
+import { exportDirectory } from './source-export.ts';
+import { exportsDir } from './source-fetcher.ts';
+import { gitFor, type GitBaseEnv } from './source-git.ts';
+import { fetchIntoMirror } from './source-mirror.ts';
+import { isRemoteLocation } from './source-url.ts';
+
+export interface ResolveSourceOptions {
+  /** The manifest being run (its folder is the default place to look). */
+  manifestPath: string;
+  /** `--source`: a directory or a remote URL. */
+  source?: string;
+  /** `--ref`: a branch, tag or commit. */
+  ref?: string;
+  dataDir: string;
+  cwd: string;
+  /** PATH and HOME for git, from the surface's environment. */
+  baseEnv?: GitBaseEnv;
+}
+
+export interface ResolvedSource {
+  source: RunSource;
+  /** One line for the log: where the code comes from, and what is left out. */
+  note: string;
+}
+
+/**
+ * Where to look for the source of a manifest: the folder holding `.maestro/` when the manifest
+ * is in `.maestro/workflows/` or `.maestro/runbooks/` (the repository layout), else its folder.
+ */
+function defaultRoot(manifest: string): string {
+  const dir = dirname(manifest);
+  const parent = dirname(dir);
+  return basename(parent) === '.maestro' && ['workflows', 'runbooks'].includes(basename(dir))
+    ? dirname(parent)
+    : dir;
+}
+
+async function gitTopLevel(dir: string, baseEnv: GitBaseEnv): Promise<string | undefined> {
+  try {
+    return (await gitFor({ cwd: dir, baseEnv }).raw(['rev-parse', '--show-toplevel'])).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function resolveLocalGit(
+  top: string,
+  ref: string | undefined,
+  baseEnv: GitBaseEnv,
+): Promise<ResolvedSource> {
+  const git = gitFor({ cwd: top, baseEnv });
+  const rev = ref ?? 'HEAD';
+  let commit: string;
+  try {
+    commit = (await git.raw(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).trim();
+  } catch {
+    commit = '';
+  }
+  if (!/^[0-9a-f]{40}$/.test(commit)) throw new SourceRefUnknownError(top, rev);
+  const dirty =
+    ref === undefined && (await git.raw(['status', '--porcelain', '--untracked-files=no'])).trim();
+  const source: RunSource = { kind: 'git', repo: top, commit, ...(ref ? { ref } : {}) };
+  const left = dirty ? '; uncommitted changes are not included (commit them to run them)' : '';
+  return { source, note: `source: ${top} at ${commit.slice(0, 12)} (${ref ?? 'HEAD'})${left}` };
+}
+
+export async function resolveRunSource(options: ResolveSourceOptions): Promise<ResolvedSource> {
+  const location = options.source;
+  const baseEnv = options.baseEnv ?? {};
+  if (location !== undefined && isRemoteLocation(location)) {
+    const want = options.ref ?? 'HEAD';
+    const { commit } = await fetchIntoMirror({ dataDir: options.dataDir, url: location, want, baseEnv });
+    const source: RunSource = { kind: 'git', repo: location, commit, ref: want };
+    return { source, note: `source: ${location} at ${commit.slice(0, 12)} (${want})` };
+  }
+  const dir = resolve(options.cwd, location ?? defaultRoot(resolve(options.cwd, options.manifestPath)));
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`--source ${location}: not a directory or an https:// URL`);
+  const top = await gitTopLevel(dir, baseEnv);
+  if (top) return resolveLocalGit(top, options.ref, baseEnv);
+  if (options.ref !== undefined)
+    throw new UsageError(`--ref ${options.ref} needs a git repository, and ${dir} is not in one`);
+  const { digest } = exportDirectory(dir, exportsDir(options.dataDir), [options.dataDir]);
+  return {
+    source: { kind: 'directory', repo: dir, commit: digest },
+    note: `source: ${dir} (not a git repository: its files as they are now, ${digest.slice(0, 19)})`,
+  };
+}

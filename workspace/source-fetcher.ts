@@ -1,0 +1,62 @@
+/**
+ * The SourceFetcher the engine is given: a read-only export of a run's source, one per commit
+ * under `<data-dir>/sources/exports/`, shared by every run of that commit (exports are sealed and
+ * never written after they are published).
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunSource, SourceFetcher } from '../core/index.ts';
+import { SourceChangedError, SourceFetchError } from './source-errors.ts';
+import { exportCommit, exportDirectory, exportName } from './source-export.ts';
+import { fetchIntoMirror } from './source-mirror.ts';
+import type { GitBaseEnv } from './source-git.ts';
+import { isRemoteLocation } from './source-url.ts';
+
+export interface SourceFetcherOptions {
+  dataDir: string;
+  /**
+   * The token for a remote repository (the App's installation token), asked for at fetch time
+   * so it is fresh and never stored. Undefined: fetch anonymously.
+   */
+  tokenFor?: (repo: string) => Promise<string | undefined>;
+  /** PATH and HOME for git, from the surface's environment. */
+  baseEnv?: GitBaseEnv;
+}
+
+export function exportsDir(dataDir: string): string {
+  return join(dataDir, 'sources', 'exports');
+}
+
+export function createSourceFetcher(options: SourceFetcherOptions): SourceFetcher {
+  const root = exportsDir(options.dataDir);
+  const baseEnv = options.baseEnv ? { baseEnv: options.baseEnv } : {};
+  return {
+    async export(source: RunSource): Promise<string> {
+      const target = join(root, exportName(source.commit));
+      if (existsSync(target)) return target;
+      if (source.kind === 'directory') {
+        const { digest, path } = exportDirectory(source.repo, root, [options.dataDir]);
+        if (digest !== source.commit) throw new SourceChangedError(source.repo, source.commit, digest);
+        return path;
+      }
+      if (isRemoteLocation(source.repo)) {
+        const token = await options.tokenFor?.(source.repo);
+        const { dir } = await fetchIntoMirror({
+          dataDir: options.dataDir,
+          url: source.repo,
+          want: source.commit,
+          ...(token ? { token } : {}),
+          ...baseEnv,
+        });
+        await exportCommit({ cwd: dir, isolated: true, ...baseEnv }, source.commit, target);
+        return target;
+      }
+      try {
+        await exportCommit({ cwd: source.repo, ...baseEnv }, source.commit, target);
+      } catch (error) {
+        throw new SourceFetchError(source.repo, error instanceof Error ? error.message : String(error));
+      }
+      return target;
+    },
+  };
+}

@@ -1,0 +1,97 @@
+/**
+ * Running git for the source fetcher, through simple-git. Every call gets an explicit, minimal
+ * environment: simple-git drops the ambient GIT_* variables and we allow back only the ones set
+ * here. A token travels only as an `http.extraHeader` in GIT_CONFIG_* variables of the git
+ * process (its environment is readable by its own user only, unlike its command line in
+ * /proc/<pid>/cmdline); it is never written to a config file, a remote URL or a log line.
+ */
+import { simpleGit, type SimpleGit } from 'simple-git';
+
+export interface GitCallOptions {
+  /** Working directory (a repository, or any existing directory for `init`). */
+  cwd: string;
+  /** An installation token: sent as HTTP Basic `x-access-token:<token>`, as GitHub expects. */
+  token?: string;
+  /**
+   * Ignore the user's global and system git config (the App's mirrors: no credential helper,
+   * URL rewrite or filter driver of the host may act on a repository we fetch for others).
+   */
+  isolated?: boolean;
+  /** A temporary index for exporting a tree without touching the repository's own index. */
+  indexFile?: string;
+  /** The work tree to write (an export's temporary folder; a bare mirror has none of its own). */
+  workTree?: string;
+  /** PATH and HOME for git, passed in by a surface (default: a standard PATH and no HOME). */
+  baseEnv?: GitBaseEnv;
+}
+
+/** Config set through the environment; `protocol.allow=never` keeps ext::, file:: and ssh out. */
+function configEntries(options: GitCallOptions): [string, string][] {
+  const entries: [string, string][] = [
+    ['protocol.allow', 'never'],
+    ['protocol.https.allow', 'always'],
+    ['protocol.http.allow', 'always'],
+    ['credential.helper', ''],
+    ['core.hooksPath', '/dev/null'],
+  ];
+  if (options.token !== undefined) {
+    const basic = Buffer.from(`x-access-token:${options.token}`).toString('base64');
+    entries.push(['http.extraHeader', `Authorization: Basic ${basic}`]);
+  }
+  return entries;
+}
+
+/** PATH and HOME from a surface's environment (HOME: the user's safe.directory and identity). */
+export interface GitBaseEnv {
+  PATH?: string | undefined;
+  HOME?: string | undefined;
+}
+
+export function gitEnv(options: GitCallOptions): Record<string, string> {
+  const base = options.baseEnv ?? {};
+  const env: Record<string, string> = {
+    PATH: base.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    HOME: base.HOME ?? '/nonexistent',
+    GIT_TERMINAL_PROMPT: '0',
+  };
+  if (options.isolated) {
+    env.GIT_CONFIG_NOSYSTEM = '1';
+    env.GIT_CONFIG_GLOBAL = '/dev/null';
+  }
+  if (options.indexFile) env.GIT_INDEX_FILE = options.indexFile;
+  if (options.workTree) env.GIT_WORK_TREE = options.workTree;
+  const entries = configEntries(options);
+  env.GIT_CONFIG_COUNT = String(entries.length);
+  entries.forEach(([key, value], i) => {
+    env[`GIT_CONFIG_KEY_${i}`] = key;
+    env[`GIT_CONFIG_VALUE_${i}`] = value;
+  });
+  return env;
+}
+
+export function gitFor(options: GitCallOptions): SimpleGit {
+  const env = gitEnv(options);
+  return simpleGit({
+    baseDir: options.cwd,
+    // simple-git guards these settings because a caller could use them to widen what git does;
+    // we set only fixed values that narrow it (the entries above): GIT_CONFIG_COUNT keeps the
+    // token off the command line and out of config files, protocol.allow=never forbids ext:: and
+    // friends, an empty credential.helper stores nothing, hooksPath=/dev/null runs no hook.
+    unsafe: {
+      allowUnsafeConfigEnvCount: true,
+      allowUnsafeProtocolOverride: true,
+      allowUnsafeCredentialHelper: true,
+      allowUnsafeHooksPath: true,
+      // GIT_CONFIG_GLOBAL=/dev/null (isolated mode): the host's config does not apply.
+      allowUnsafeConfigPaths: true,
+    },
+    allowEnvironment: Object.keys(env),
+  }).env(env);
+}
+
+/** Removes a token (and its Basic form) from a git error message before anyone sees it. */
+export function scrubToken(text: string, token: string | undefined): string {
+  if (!token) return text;
+  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
+  return text.split(token).join('***').split(basic).join('***');
+}
