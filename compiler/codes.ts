@@ -95,5 +95,6 @@ export const codeDescriptions: Record<Code, string> = {
   MS4003: 'The version range of `uses` is not valid semver.',
   MS4004: "`with` does not match the catalog task's input schema.",
   MS4005: '`with` on a task that does not `uses` a catalog task (warning: it is ignored).',
-  MS4006: "The catalog task's input schema has a `pattern` that could backtrack, or cannot be compiled.",
+  MS4006:
+    "The catalog task's input schema cannot be used: a `pattern` RE2 cannot match in linear time (lookaround, backreference), one over 1,000 characters, or a schema that does not compile.",
 };

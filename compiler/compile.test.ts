@@ -273,7 +273,7 @@ describe('compileManifest: diagnostics', () => {
     expect(bad.diagnostics.map((d) => [d.code, d.pointer])).toEqual([['MS4004', '/spec/tasks/0/with/url']]);
   });
 
-  it('refuses a catalog input schema whose pattern could backtrack', () => {
+  it('refuses a catalog input schema whose pattern RE2 cannot express (lookahead)', () => {
     const result = compile('  tasks:\n    - id: a\n      uses: tasks/evil@1\n      with: { x: aaaa }\n');
     expect(result.diagnostics.map((d) => d.code)).toEqual(['MS4006']);
   });

@@ -105,9 +105,21 @@ describe('hostile input', () => {
     ).toContain('MS1003');
   });
 
-  it('a backtracking-prone input pattern in a catalog schema is refused, not run', () => {
-    const text = valid.replace('run: echo', `uses: tasks/evil@1\n      with: { x: "${'a'.repeat(40)}!" }`);
-    expect(codes(text)).toEqual(['MS4006']);
+  it('a backtracking-prone input pattern in a catalog schema is matched in linear time (RE2)', () => {
+    const text = valid.replace(
+      'run: echo',
+      `uses: tasks/nested@1\n      with: { x: "${'a'.repeat(4000)}!" }`,
+    );
+    const result = compile(text);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(['MS4004']);
+    expect(compile(text.replace('!"', '"')).diagnostics).toEqual([]);
+  });
+
+  it('a catalog pattern RE2 cannot express (lookaround, backreference) is refused with the reason', () => {
+    const text = valid.replace('run: echo', 'uses: tasks/evil@1\n      with: { x: aaaa }');
+    const [diagnostic] = compile(text).diagnostics;
+    expect(diagnostic?.code).toBe('MS4006');
+    expect(diagnostic?.message).toMatch(/uses a lookahead, which a linear-time engine \(RE2\) cannot match/);
   });
 
   it('a huge matrix is refused before expansion', () => {

@@ -4,7 +4,7 @@ import semver from 'semver';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
 import { Code } from './codes.ts';
 import type { Finding } from './finding.ts';
-import { safeRegExp } from './safe-regex.ts';
+import { linearRegExp } from './linear-regexp.ts';
 import { ajvErrorsToFindings, closest } from './validate-schema.ts';
 import { scanTemplate } from './expressions.ts';
 
@@ -71,7 +71,12 @@ export function withValidator(): (entry: CatalogEntry, value: unknown, pointer: 
     let validate = compiled.get(entry);
     if (validate === undefined) {
       try {
-        ajv ??= new Ajv2020({ allErrors: true, strict: false, verbose: true, code: { regExp: safeRegExp } });
+        ajv ??= new Ajv2020({
+          allErrors: true,
+          strict: false,
+          verbose: true,
+          code: { regExp: linearRegExp },
+        });
         validate = ajv.compile(entry.inputs);
       } catch (error) {
         validate = error instanceof Error ? error.message : String(error);
