@@ -7,7 +7,17 @@
  * through its kubelet API; the path to it (API server → node) is real.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Pod } from '@kubernetes/client-node';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { load as loadYaml } from 'js-yaml';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  NetworkingV1Api,
+  RbacAuthorizationV1Api,
+  type V1NetworkPolicy,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import type { LogLine, RunnerStartRequest } from '../core/index.ts';
 import {
   createKubernetesRunner,
@@ -15,7 +25,13 @@ import {
   type KubernetesRunnerConfig,
   type KubernetesRunnerStats,
 } from '../runners/kubernetes/index.ts';
-import { KWOK_POD_LOG, RUNNER_USER, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
+import {
+  KWOK_PEM,
+  KWOK_POD_LOG,
+  RUNNER_USER,
+  startTestCluster,
+  type TestCluster,
+} from './setup/k8s-cluster.ts';
 
 let cluster: TestCluster;
 let batch: BatchV1Api;
@@ -121,7 +137,13 @@ beforeAll(async () => {
       body: {
         metadata: { name: 'maestro-runner' },
         rules: [
-          { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete'] },
+          {
+            apiGroups: ['batch'],
+            resources: ['jobs'],
+            verbs: ['create', 'get', 'list', 'watch', 'delete', 'patch'],
+          },
+          // The per-attempt Secrets (created, then deleted when the attempt ends); never read.
+          { apiGroups: [''], resources: ['secrets'], verbs: ['create', 'delete'] },
           { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
         ],
       },
@@ -163,9 +185,9 @@ describe('kubernetes runner against a real API server and Job controller', () =>
     await runner.close?.();
   });
 
-  it('streams container logs through the API server while the pod runs, redacted', async () => {
+  it('streams container logs through the API server while the pod runs, redacted (every line of a PEM secret)', async () => {
     const runner = createKubernetesRunner(config());
-    const handle = await runner.start(request({ SIM_RUN_FOR: '3s' }, { redact: ['s3cr3t-token'] }));
+    const handle = await runner.start(request({ SIM_RUN_FOR: '3s' }, { redact: ['s3cr3t-token', KWOK_PEM] }));
     const lines: LogLine[] = [];
     const [result] = await Promise.all([
       handle.wait(),
@@ -175,10 +197,112 @@ describe('kubernetes runner against a real API server and Job controller', () =>
     ]);
     expect(result.outcome).toBe('succeeded');
     // The API server proxies to the node's kubelet API (kwok), which merges stdout and stderr.
+    const pemLines = KWOK_PEM.split('\n');
     expect(lines.filter((l) => l.stream === 'stdout').map((l) => l.text)).toEqual(
-      KWOK_POD_LOG.map((l) => l.text.replace('s3cr3t-token', '***')),
+      KWOK_POD_LOG.map((l) => (pemLines.includes(l.text) ? '***' : l.text.replace('s3cr3t-token', '***'))),
     );
     await runner.close?.();
+  });
+
+  it('keeps secret values out of the Job spec: a per-attempt Secret, owned by the Job, deleted when the attempt ends', async () => {
+    const runner = createKubernetesRunner(config());
+    const req = request(
+      { SIM_RUN_FOR: '2s', TOKEN: KWOK_PEM, AUTH: `Bearer ${KWOK_PEM}` },
+      {
+        command: { kind: 'argv', argv: ['/bin/deploy', `--key=${KWOK_PEM}`] },
+        redact: [KWOK_PEM],
+      },
+    );
+    const handle = await runner.start(req);
+    const running = await runningPod(NS_A, req);
+    const [job] = await jobsOfAttempt(NS_A, req);
+    const secretName = `${jobName(req)}-secrets`;
+    // What anyone with `get jobs` or `get pods` reads, straight from the API server.
+    const pod = await core.readNamespacedPod({ name: running.metadata!.name!, namespace: NS_A });
+    for (const text of [JSON.stringify(job), JSON.stringify(pod)])
+      for (const line of KWOK_PEM.split('\n')) {
+        expect(text).not.toContain(line);
+        expect(text).not.toContain(JSON.stringify(line).slice(1, -1));
+      }
+    const env = job!.spec!.template.spec!.containers[0]!.env!;
+    expect(env.find((e) => e.name === 'TOKEN')).toEqual({
+      name: 'TOKEN',
+      valueFrom: { secretKeyRef: { name: secretName, key: 'TOKEN' } },
+    });
+    expect(job!.spec!.template.spec!.containers[0]!.command).toEqual([
+      '/bin/deploy',
+      '$(MAESTRO_SECRET_ARG_0)',
+    ]);
+    expect(job!.spec!.suspend).toBe(false);
+    const secret = await core.readNamespacedSecret({ name: secretName, namespace: NS_A });
+    expect(secret.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        name: jobName(req),
+        uid: job!.metadata!.uid,
+      }),
+    ]);
+    const decoded = Object.fromEntries(
+      Object.entries(secret.data!).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]),
+    );
+    expect(decoded).toEqual({
+      TOKEN: KWOK_PEM,
+      AUTH: `Bearer ${KWOK_PEM}`,
+      MAESTRO_SECRET_ARG_0: `--key=${KWOK_PEM}`,
+    });
+    expect((await handle.wait()).outcome).toBe('succeeded');
+    await waitFor(
+      'the attempt secret deleted',
+      async () =>
+        await core.readNamespacedSecret({ name: secretName, namespace: NS_A }).then(
+          () => undefined,
+          (error: { code?: number }) => (error.code === 404 ? true : undefined),
+        ),
+    );
+    await runner.close?.();
+  });
+
+  it('the garbage collector deletes the attempt secret with its Job (ownerReferences are real)', async () => {
+    const runner = createKubernetesRunner(config());
+    const req = request({ SIM_RUN_FOR: '60s', TOKEN: 'gc-token-value' }, { redact: ['gc-token-value'] });
+    const handle = await runner.start(req);
+    await runningPod(NS_A, req);
+    const secretName = `${jobName(req)}-secrets`;
+    expect((await core.readNamespacedSecret({ name: secretName, namespace: NS_A })).metadata!.name).toBe(
+      secretName,
+    );
+    // Someone else deletes the Job (as an operator or the TTL controller would): no Maestro code runs.
+    await runner.close?.();
+    await batch.deleteNamespacedJob({ name: jobName(req), namespace: NS_A, propagationPolicy: 'Background' });
+    await waitFor(
+      'the garbage collector to delete the secret',
+      async () =>
+        await core.readNamespacedSecret({ name: secretName, namespace: NS_A }).then(
+          () => undefined,
+          (error: { code?: number }) => (error.code === 404 ? true : undefined),
+        ),
+    );
+    expect(handle).toBeDefined(); // detached: nothing of Maestro watches the Job any more
+  });
+
+  it('ships a default-deny egress NetworkPolicy the API server accepts, selecting the task pods', async () => {
+    const file = join(import.meta.dirname, '..', 'deploy', 'kubernetes', 'task-egress-deny.yaml');
+    const policy = loadYaml(readFileSync(file, 'utf8')) as V1NetworkPolicy;
+    const networking = cluster.admin.makeApiClient(NetworkingV1Api);
+    const created = await networking.createNamespacedNetworkPolicy({ namespace: NS_A, body: policy });
+    expect(created.spec).toMatchObject({ policyTypes: ['Egress'], podSelector: policy.spec!.podSelector });
+    expect(created.spec!.egress ?? []).toEqual([]);
+    // It selects exactly the pods the runner makes: their labels satisfy its podSelector.
+    const runner = createKubernetesRunner(config());
+    const req = request({ SIM_RUN_FOR: '1s' });
+    const handle = await runner.start(req);
+    const pod = await runningPod(NS_A, req);
+    for (const [key, value] of Object.entries(created.spec!.podSelector!.matchLabels ?? {}))
+      expect(pod.metadata!.labels![key]).toBe(value);
+    expect((await handle.wait()).outcome).toBe('succeeded');
+    await runner.close?.();
+    await networking.deleteNamespacedNetworkPolicy({ name: created.metadata!.name!, namespace: NS_A });
   });
 
   it('proves enforcement is real: the same namespace rejects a non-compliant pod', async () => {

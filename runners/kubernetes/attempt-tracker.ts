@@ -18,6 +18,7 @@ import {
 import { LineSplitter, LogChannel, parseOutputsFile, type Redactor } from '../shared/index.ts';
 import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
+import { secretNameOf } from './job-secret.ts';
 import { CONTAINER_NAME } from './job-spec.ts';
 import type { WatchStats } from './resilient-watch.ts';
 import type { NamespaceWatchHub } from './watch-hub.ts';
@@ -195,6 +196,19 @@ export class AttemptTracker implements RunnerHandle {
       });
   }
 
+  /**
+   * The attempt's Secret is needed only while its pod starts: delete it when the attempt ends
+   * rather than when the Job's TTL expires (the garbage collector removes it with the Job too).
+   */
+  async #deleteSecret(): Promise<void> {
+    const name = secretNameOf(this.#name);
+    const env = this.#job.spec?.template.spec?.containers.flatMap((c) => c.env ?? []) ?? [];
+    if (!env.some((e) => e.valueFrom?.secretKeyRef?.name === name)) return;
+    this.#ctx.stats.requests += 1;
+    // A failure leaves it to the garbage collector, which deletes it with its Job.
+    await this.#ctx.core.deleteNamespacedSecret({ name, namespace: this.#attempt.namespace }).catch(() => {});
+  }
+
   async #deleteJob(graceMs: number | undefined): Promise<boolean> {
     try {
       this.#ctx.stats.requests += 1;
@@ -239,6 +253,7 @@ export class AttemptTracker implements RunnerHandle {
 
   #complete(verdict: Verdict): void {
     this.#logSplitter?.end();
+    void this.#deleteSecret();
     const parsed = parseOutputsFile(verdict.terminationMessage ?? '', this.#attempt.outputs);
     for (const problem of parsed.problems) this.#system(problem);
     this.#teardown();

@@ -12,6 +12,7 @@ export {
   type KubernetesResourceClass,
   type Toleration,
 } from './config.ts';
-export { buildJob, jobName, labelValue } from './job-spec.ts';
+export { buildAttempt, buildJob, jobName, labelValue } from './job-spec.ts';
+export { buildTaskSecret, escapeExpansion, secretNameOf, splitSecrets } from './job-secret.ts';
 export { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 export { ResilientWatch, type ResilientWatchOptions, type WatchStats } from './resilient-watch.ts';

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { RunnerStartRequest } from '../../core/index.ts';
-import { buildJob, jobName, labelValue } from './job-spec.ts';
+import { buildTaskSecret, escapeExpansion } from './job-secret.ts';
+import { buildAttempt, buildJob, jobName, labelValue } from './job-spec.ts';
 
 const request: RunnerStartRequest = {
   runId: 'Run_2026-11-23T21:00Z#7',
@@ -93,5 +94,54 @@ describe('buildJob', () => {
     expect(container.terminationMessagePath).toBe('/dev/termination-log');
     expect(job.metadata!.namespace).toBe('ns-a');
     expect(pod.nodeSelector).toEqual({ pool: 'ci' });
+  });
+});
+
+describe('buildAttempt: secret values stay out of the Job spec', () => {
+  const pem = '-----BEGIN K-----\nab"c\\d$(x)\n-----END K-----';
+  const secretRequest: RunnerStartRequest = {
+    ...request,
+    command: { kind: 'argv', argv: ['deploy', `--key=${pem}`, 'echo $$ $(date)'] },
+    env: { TOKEN: pem, AUTH: `Bearer ${pem}`, PLAIN: 'cost $5 $(HOME)' },
+    redact: [pem],
+  };
+  const config = { namespaces: { 'team-a': 'ns-a' }, defaultImage: 'img:1', resourceClasses: {} };
+  const { job, secretName, secretData } = buildAttempt(secretRequest, 'ns-a', {}, config);
+  const container = job.spec!.template.spec!.containers[0]!;
+
+  it('moves every env value and argv element holding a secret into the per-attempt Secret', () => {
+    const spec = JSON.stringify(job);
+    for (const line of pem.split('\n')) {
+      expect(spec).not.toContain(line);
+      expect(spec).not.toContain(JSON.stringify(line).slice(1, -1));
+    }
+    expect(secretName).toBe(`${job.metadata!.name}-secrets`);
+    expect(secretData).toEqual({ TOKEN: pem, AUTH: `Bearer ${pem}`, MAESTRO_SECRET_ARG_0: `--key=${pem}` });
+    const ref = (key: string) => ({ name: key, valueFrom: { secretKeyRef: { name: secretName, key } } });
+    expect(container.env).toEqual(
+      expect.arrayContaining([ref('TOKEN'), ref('AUTH'), ref('MAESTRO_SECRET_ARG_0')]),
+    );
+    expect(container.command).toEqual(['deploy', '$(MAESTRO_SECRET_ARG_0)', 'echo $$$$ $$(date)']);
+  });
+
+  it('doubles every $ of plain values, so the kubelet expands only our own references', () => {
+    expect(container.env).toContainEqual({ name: 'PLAIN', value: 'cost $$5 $$(HOME)' });
+    expect(escapeExpansion('a$b$$c')).toBe('a$$b$$$$c');
+  });
+
+  it('creates the Job suspended when it needs a Secret, and not otherwise', () => {
+    expect(job.spec!.suspend).toBe(true);
+    const plain = buildAttempt(request, 'ns-a', {}, config);
+    expect(plain.job.spec!.suspend).toBeUndefined();
+    expect(plain.secretData).toEqual({});
+  });
+
+  it('builds a Secret owned by its Job, immutable, holding the values', () => {
+    const secret = buildTaskSecret(secretName, 'ns-a', {}, { name: 'job', uid: 'u-1' }, secretData);
+    expect(secret.metadata!.ownerReferences).toEqual([
+      expect.objectContaining({ apiVersion: 'batch/v1', kind: 'Job', name: 'job', uid: 'u-1' }),
+    ]);
+    expect(secret.immutable).toBe(true);
+    expect(secret.stringData).toEqual(secretData);
   });
 });

@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
 import type { AttemptRef, RunnerStartRequest } from '../../core/index.ts';
 import type { KubernetesResourceClass, KubernetesRunnerConfig } from './config.ts';
+import { secretNameOf, splitSecrets } from './job-secret.ts';
 
 export const LABEL_RUN = 'maestro.dev/run-id';
 export const LABEL_TASK = 'maestro.dev/task-id';
@@ -81,6 +82,19 @@ export function buildJob(
   resourceClass: KubernetesResourceClass,
   config: KubernetesRunnerConfig,
 ): V1Job {
+  return buildAttempt(request, k8sNamespace, resourceClass, config).job;
+}
+
+/**
+ * The Job, and the values its per-attempt Secret must hold (job-secret.ts). A Job that needs a
+ * Secret is created suspended; the runner creates the Secret, owned by the Job, then resumes it.
+ */
+export function buildAttempt(
+  request: RunnerStartRequest,
+  k8sNamespace: string,
+  resourceClass: KubernetesResourceClass,
+  config: KubernetesRunnerConfig,
+): { job: V1Job; secretName: string; secretData: Record<string, string> } {
   const name = jobName(request);
   const labels = attemptLabels(request, request.namespace);
   const annotations = {
@@ -88,7 +102,7 @@ export function buildJob(
     [ANNOTATION_RUN_ID]: request.runId,
     [ANNOTATION_TASK_ID]: request.taskId,
   };
-  const { image: commandImage, ...cmd } = commandOf(request);
+  const { image: commandImage, ...plainCmd } = commandOf(request);
   const uid = config.runAsUser ?? 1000;
   const env = {
     ...request.env,
@@ -97,12 +111,16 @@ export function buildJob(
     HOME: '/tmp',
   };
   const mountToken = resourceClass.mountServiceAccountToken === true;
-  return {
+  const secretName = secretNameOf(name);
+  const { env: envVars, data: secretData, ...cmd } = splitSecrets(request, env, plainCmd, secretName);
+  const suspended = Object.keys(secretData).length > 0;
+  const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
     metadata: { name, namespace: k8sNamespace, labels, annotations },
     spec: {
       backoffLimit: 0, // the engine owns retries
+      ...(suspended ? { suspend: true } : {}),
       ttlSecondsAfterFinished: config.ttlSecondsAfterFinished ?? 3600,
       ...(request.timeoutMs !== undefined
         ? { activeDeadlineSeconds: Math.max(1, Math.ceil(request.timeoutMs / 1000)) }
@@ -131,7 +149,7 @@ export function buildJob(
               ...(config.imagePullPolicy ? { imagePullPolicy: config.imagePullPolicy } : {}),
               ...cmd,
               workingDir: WORK_DIR,
-              env: Object.entries(env).map(([k, v]) => ({ name: k, value: v })),
+              env: envVars,
               resources: {
                 ...(resourceClass.requests ? { requests: { ...resourceClass.requests } } : {}),
                 ...(resourceClass.limits ? { limits: { ...resourceClass.limits } } : {}),
@@ -162,4 +180,5 @@ export function buildJob(
       },
     },
   };
+  return { job, secretName, secretData };
 }

@@ -17,7 +17,8 @@ import {
 import { LogChannel, createRedactor } from '../shared/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
 import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
-import { ANNOTATION_ATTEMPT_ID, buildJob, jobName } from './job-spec.ts';
+import { ANNOTATION_ATTEMPT_ID, attemptLabels, buildAttempt, jobName } from './job-spec.ts';
+import { buildTaskSecret } from './job-secret.ts';
 import { NamespaceWatchHub } from './watch-hub.ts';
 
 export interface KubernetesRunnerDeps {
@@ -154,17 +155,24 @@ export function createKubernetesRunner(
         false,
         request.redact,
       );
-    const body = buildJob(request, namespace, resourceClass, config);
+    const { job: body, secretName, secretData } = buildAttempt(request, namespace, resourceClass, config);
+    const secret = Object.keys(secretData).length > 0 ? { name: secretName, data: secretData } : undefined;
     try {
       stats.requests += 1;
       const job = await ctx.batch.createNamespacedJob({ namespace, body });
+      if (secret) await provideSecret(namespace, job, request, secret);
       return track(namespace, job, request);
     } catch (error) {
       const code = errorCode(error);
       if (code === 409) {
         // Same name: a Job for this attempt already exists (we crashed after creating it). Attach.
         const existing = await readOwnJob(namespace, request).catch(() => undefined);
-        if (existing && existing !== 'conflict') return track(namespace, existing, request);
+        if (existing && existing !== 'conflict') {
+          // A crash between creating the Job and resuming it leaves it suspended: finish that.
+          if (secret && existing.spec?.suspend)
+            await provideSecret(namespace, existing, request, secret).catch(() => {});
+          return track(namespace, existing, request);
+        }
         return failed(
           'NameConflict',
           `Job ${body.metadata!.name} exists in ${namespace} but belongs to a different attempt`,
@@ -179,12 +187,60 @@ export function createKubernetesRunner(
     }
   }
 
+  /**
+   * Creates the attempt's Secret, owned by its Job (the garbage collector deletes it with the
+   * Job), then resumes the Job, which was created suspended so that no pod starts without it.
+   * If either step fails the Job is deleted: no half-made attempt is left behind.
+   */
+  async function provideSecret(
+    namespace: string,
+    job: V1Job,
+    request: RunnerStartRequest,
+    secret: { name: string; data: Record<string, string> },
+  ): Promise<void> {
+    const owner = { name: job.metadata!.name!, uid: job.metadata!.uid! };
+    const body = buildTaskSecret(
+      secret.name,
+      namespace,
+      attemptLabels(request, request.namespace),
+      owner,
+      secret.data,
+    );
+    try {
+      stats.requests += 1;
+      await ctx.core.createNamespacedSecret({ namespace, body }).catch((error: unknown) => {
+        if (errorCode(error) !== 409) throw error; // 409: made before a crash; the same values
+      });
+      stats.requests += 1;
+      await ctx.batch.patchNamespacedJob({
+        name: owner.name,
+        namespace,
+        body: [{ op: 'replace', path: '/spec/suspend', value: false }],
+      });
+    } catch (error) {
+      stats.requests += 1;
+      await ctx.batch
+        .deleteNamespacedJob({ name: owner.name, namespace, propagationPolicy: 'Background' })
+        .catch(() => {});
+      throw error;
+    }
+  }
+
   async function reattach(ref: KubernetesAttemptRef): Promise<RunnerHandle | undefined> {
     const namespaces = ref.namespace
       ? [config.namespaces[ref.namespace]].filter((n): n is string => n !== undefined)
       : [...new Set(Object.values(config.namespaces))];
     for (const namespace of namespaces) {
       const job = await readOwnJob(namespace, ref);
+      if (job && job !== 'conflict' && job.spec?.suspend) {
+        // Never resumed (a crash before its Secret was made), and the secret values are not
+        // known here: remove it; the engine closes the attempt as interrupted and retries.
+        stats.requests += 1;
+        await ctx.batch
+          .deleteNamespacedJob({ name: job.metadata!.name!, namespace, propagationPolicy: 'Background' })
+          .catch(() => {});
+        return undefined;
+      }
       if (job && job !== 'conflict') return track(namespace, job, { outputs: [], redact: [] });
     }
     return undefined;

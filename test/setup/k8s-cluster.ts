@@ -23,10 +23,15 @@ const ADMIN_TOKEN = 'maestro-test-admin-token';
 const RUNNER_TOKEN = 'maestro-test-runner-token';
 export const RUNNER_USER = 'maestro-runner';
 export const FAKE_NODE = 'kwok-node-0';
+/** A three-line PEM-like secret every container "prints" (with `"` and `\` in its middle line). */
+export const KWOK_PEM =
+  '-----BEGIN KWOK TEST KEY-----\nMIIBkwIB"q"\\AAKBgQC7/xyz\n-----END KWOK TEST KEY-----';
+
 /** What every container "printed" (kwok serves this file as the container log; nothing runs). */
 export const KWOK_POD_LOG = [
   { stream: 'stdout', text: 'compiling 3 packages' },
   { stream: 'stderr', text: 'warning: using token s3cr3t-token from env' },
+  ...KWOK_PEM.split('\n').map((text) => ({ stream: 'stdout', text })),
   { stream: 'stdout', text: 'done' },
 ] as const;
 
