@@ -14,18 +14,20 @@ import { defineConfig } from 'vitest/config';
  * harness, action/src).
  */
 export const coverageFloors: Record<string, number> = {
-  core: 0,
-  compiler: 0,
-  policy: 0,
-  provenance: 0,
-  runners: 0,
-  tasks: 0,
-  engine: 0,
-  workspace: 0,
-  app: 0,
-  action: 0,
-  cli: 0,
-  runtime: 0,
+  core: 80,
+  compiler: 80,
+  policy: 80,
+  provenance: 80,
+  runners: 80,
+  // Each task runs as its own process under the runner (tasks/README.md, "Coverage").
+  tasks: 28,
+  engine: 80,
+  workspace: 80,
+  app: 80,
+  // Runs as its bundle in a spawned process (action/README.md, "Coverage").
+  action: 32,
+  cli: 80,
+  runtime: 80,
 };
 
 export default defineConfig({
