@@ -15,6 +15,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signApproval } from '../app/index.ts';
 import { runCli } from '../cli/index.ts';
 import { sha256Digest, type AttemptEvidence } from '../core/index.ts';
 import {
@@ -55,7 +56,10 @@ function evidence(): AttemptEvidence {
 }
 
 /** A one-task run packed as `maestro disclose` packs it, signed by `signer`. */
-async function archiveSignedBy(signer: ProvenanceSigner, trustedRoot?: unknown): Promise<Buffer> {
+async function archiveSignedBy(
+  signer: ProvenanceSigner,
+  extra: { trustedRoot?: unknown; approval?: unknown } = {},
+): Promise<Buffer> {
   const attestor = createAttestor({ signer });
   const attempt = await attestor.attestAttempt(evidence());
   const run = await attestor.attestRun({
@@ -76,7 +80,7 @@ async function archiveSignedBy(signer: ProvenanceSigner, trustedRoot?: unknown):
       runReceipt: run.bundle,
       attemptReceipts: [{ taskId: 'build', attempt: 1, bundle: attempt.bundle }],
       artifacts: [{ taskId: 'build', attempt: 1, path: 'report.json', data: REPORT }],
-      ...(trustedRoot ? { trustedRoot } : {}),
+      ...extra,
     },
     signer,
   );
@@ -108,7 +112,7 @@ afterAll(async () => {
 
 describe('an archive that brings its own trust root', () => {
   it('is rejected with --certificate-identity and no --trusted-root (public-good root, not the archive’s)', async () => {
-    const forged = await archiveSignedBy(attacker.signer, attacker.trustedRoot);
+    const forged = await archiveSignedBy(attacker.signer, { trustedRoot: attacker.trustedRoot });
     // The forgery is complete: under the root it ships, every signature and identity holds.
     const underItsOwnRoot = await verifyDisclosure(forged, {
       trustedIdentity: { subjectAlternativeName: SAN, issuer: ISSUER, trustedRoot: attacker.trustedRoot },
@@ -138,7 +142,7 @@ describe('an archive that brings its own trust root', () => {
   });
 
   it('is accepted only when the verifier itself hands over that root with --trusted-root', async () => {
-    const forged = await archiveSignedBy(attacker.signer, attacker.trustedRoot);
+    const forged = await archiveSignedBy(attacker.signer, { trustedRoot: attacker.trustedRoot });
     writeFileSync(join(dir, 'forged2.tgz'), forged);
     writeFileSync(join(dir, 'attacker-root.json'), JSON.stringify(attacker.trustedRoot));
     const verdict = await cli([
@@ -158,16 +162,18 @@ describe('an archive that brings its own trust root', () => {
   });
 });
 
+/** A fresh P-256 signer, its public key written to `<dir>/<name>.pub.pem`. */
+function keySigner(name: string): ProvenanceSigner {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  writeFileSync(join(dir, `${name}.pub.pem`), publicKey.export({ type: 'spki', format: 'pem' }));
+  return createLocalKeySigner({
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  });
+}
+
 describe('an archive checked with no pinned signer', () => {
-  let keyPem: string;
   beforeAll(async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    keyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const signer = createLocalKeySigner({
-      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    });
-    writeFileSync(join(dir, 'run.tgz'), await archiveSignedBy(signer));
-    writeFileSync(join(dir, 'signer.pub.pem'), keyPem);
+    writeFileSync(join(dir, 'run.tgz'), await archiveSignedBy(keySigner('signer')));
   });
 
   it('exits 1 and names --key and --allow-unpinned', async () => {
@@ -203,5 +209,60 @@ describe('an archive checked with no pinned signer', () => {
     ]);
     expect(pinned.code, pinned.stderr).toBe(0);
     expect(JSON.parse(pinned.stdout)).toMatchObject({ ok: true, trust: 'pinned', warnings: [] });
+  });
+});
+
+describe('an approval signed with its own key (MAESTRO_APPROVAL_SIGNING_KEY)', () => {
+  const approvalOf = (signer: ProvenanceSigner) =>
+    signApproval(
+      {
+        repository: 'acme/shop',
+        workflow: 'release',
+        pullRequest: 7,
+        headSha: 'a'.repeat(40),
+        planDigest: sha256Digest('plan'),
+        approvers: [{ login: 'reviewer', reviewId: 1, commitId: 'a'.repeat(40) }],
+        required: 1,
+        issuedAt: '2026-01-01T00:00:00.000Z',
+      },
+      signer,
+    );
+
+  it('verifies with --approval-key, names it when missing, and rejects an approval by another key', async () => {
+    const receipts = keySigner('receipts');
+    const approvals = keySigner('approvals');
+    const approval = (await approvalOf(approvals)).bundle;
+    writeFileSync(join(dir, 'approved.tgz'), await archiveSignedBy(receipts, { approval }));
+    const withoutKey = await cli(['disclose', 'verify', 'approved.tgz', '--key', 'receipts.pub.pem']);
+    expect(withoutKey.code).toBe(1);
+    expect(withoutKey.stderr).toContain('receipt_signature_invalid');
+    expect(withoutKey.stderr).toContain('--approval-key');
+    const withKey = await cli([
+      'disclose',
+      'verify',
+      'approved.tgz',
+      '--key',
+      'receipts.pub.pem',
+      '--approval-key',
+      'approvals.pub.pem',
+    ]);
+    expect(withKey.code, withKey.stderr).toBe(0);
+    expect(withKey.stdout).toContain('approval: verified with approvals.pub.pem');
+
+    const forged = (await approvalOf(keySigner('forger'))).bundle;
+    writeFileSync(join(dir, 'forged-approval.tgz'), await archiveSignedBy(receipts, { approval: forged }));
+    const rejected = await cli([
+      'disclose',
+      'verify',
+      'forged-approval.tgz',
+      '--key',
+      'receipts.pub.pem',
+      '--approval-key',
+      'approvals.pub.pem',
+      '--format',
+      'json',
+    ]);
+    expect(rejected.code).toBe(1);
+    expect(JSON.parse(rejected.stdout)).toMatchObject({ ok: false, reason: 'receipt_signature_invalid' });
   });
 });

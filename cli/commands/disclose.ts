@@ -27,7 +27,7 @@ import {
   type TrustFlags,
 } from './provenance-options.ts';
 
-type VerifyFlags = TrustFlags & { format: string; allowUnpinned?: boolean };
+type VerifyFlags = TrustFlags & { format: string; allowUnpinned?: boolean; approvalKey?: string };
 
 interface DiscloseFlags {
   output?: string;
@@ -64,6 +64,10 @@ export function registerDisclose(program: Command, context: CliContext): void {
       .description('verify a disclosure archive offline; exit 1 with a named reason on any problem')
       .argument('<archive>', 'a .tgz made by `maestro disclose`')
       .option('--format <format>', 'text or json', 'text')
+      .option(
+        '--approval-key <public.pem>',
+        "the App's approval-attestation public key, when approvals are not signed by the receipts' signer",
+      )
       .option(
         '--allow-unpinned',
         "with no --key or certificate identity, accept the archive's own key (proves consistency, not origin)",
@@ -123,7 +127,13 @@ async function runDiscloseVerify(
   const trust = resolveTrust(io, flags, { optional: true });
   let report: DisclosureReport;
   try {
-    report = await verifyDisclosure(bytes, { ...trust, allowUnpinned: flags.allowUnpinned === true });
+    report = await verifyDisclosure(bytes, {
+      ...trust,
+      allowUnpinned: flags.allowUnpinned === true,
+      ...(flags.approvalKey
+        ? { approvalPublicKey: readInputFile(io, flags.approvalKey, 'approval public key').toString('utf8') }
+        : {}),
+    });
   } catch (error) {
     if (!(error instanceof ProvenanceError)) throw error;
     if (flags.format === 'json')
@@ -146,9 +156,15 @@ async function runDiscloseVerify(
       : report.trustRoot === 'given'
         ? `\n  trust root: ${flags.trustedRoot}`
         : '';
+  const approval =
+    report.approval === 'approval-key'
+      ? `\n  approval: verified with ${flags.approvalKey}`
+      : report.approval === 'signer'
+        ? "\n  approval: verified with the receipts' signer"
+        : '';
   io.stdout(
     `verified ${archivePath}: run ${report.runId}, ${report.files} file(s), ${report.receipts} receipt(s), ` +
-      `${report.artifacts} artifact(s)\n  signer: ${signer} (${report.trust === 'pinned' ? 'pinned' : "unpinned: the archive's own key"})${root}\n`,
+      `${report.artifacts} artifact(s)\n  signer: ${signer} (${report.trust === 'pinned' ? 'pinned' : "unpinned: the archive's own key"})${root}${approval}\n`,
   );
   for (const warning of report.warnings) io.stdout(`warning: ${warning}\n`);
 }

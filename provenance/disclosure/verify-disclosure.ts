@@ -33,6 +33,11 @@ export interface VerifyDisclosureOptions {
    * asked for; without it an unpinned verification is refused (`signer_not_pinned`).
    */
   allowUnpinned?: boolean;
+  /**
+   * The App's approval-attestation public key, when approvals are signed with their own key
+   * (MAESTRO_APPROVAL_SIGNING_KEY) rather than the receipts' signer.
+   */
+  approvalPublicKey?: string | KeyObject;
   limits?: ReadLimits;
 }
 
@@ -46,6 +51,8 @@ export interface DisclosureReport {
   files: number;
   receipts: number;
   artifacts: number;
+  /** Set when the archive holds an approval attestation: which key it verified with. */
+  approval?: 'signer' | 'approval-key';
   warnings: string[];
 }
 
@@ -75,6 +82,7 @@ export async function verifyDisclosure(
   const index = parseIndex(indexBytes);
   checkFiles(index, files);
   const receipts = checkReceipts(index.runId, files, material, compileMaestroFieldsCheck());
+  const approval = checkApproval(files, material, options.approvalPublicKey);
   return {
     runId: index.runId,
     signer: verified.signer,
@@ -83,6 +91,7 @@ export async function verifyDisclosure(
     files: index.files.length,
     receipts: receipts.count,
     artifacts: receipts.artifacts,
+    ...(approval ? { approval } : {}),
     warnings: [...verified.warnings, ...(trust === 'unpinned' ? [unpinnedWarning(verified.signer)] : [])],
   };
 }
@@ -269,9 +278,28 @@ function checkReceipts(
         `the attempt receipts are not the set the run receipt signs`,
       );
   }
-  const approval = files.get(APPROVAL_FILE);
-  if (approval) verifyReceipt(APPROVAL_FILE, approval, material);
   return { count: attempts.size + (runReceipt ? 1 : 0), artifacts };
+}
+
+/** The approval attestation verifies with the approval key when one is pinned, else the signer's. */
+function checkApproval(
+  files: Map<string, Buffer>,
+  material: Material,
+  approvalKey: string | KeyObject | undefined,
+): DisclosureReport['approval'] {
+  const approval = files.get(APPROVAL_FILE);
+  if (!approval) return undefined;
+  if (approvalKey) {
+    verifyReceipt(APPROVAL_FILE, approval, { publicKey: approvalKey });
+    return 'approval-key';
+  }
+  try {
+    verifyReceipt(APPROVAL_FILE, approval, material);
+  } catch (error) {
+    const message = `${(error as Error).message}; if approvals are signed with their own key, pass --approval-key`;
+    throw new ProvenanceError(RejectReason.receiptSignatureInvalid, message, { cause: error });
+  }
+  return 'signer';
 }
 
 function verifyReceipt(path: string, data: Buffer, material: Material): VerifiedBundle {
