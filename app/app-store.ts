@@ -1,19 +1,11 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
+import { openDispatchTables, type DispatchTables } from './dispatch/dispatch-table.ts';
+import { openGateTables, type GateTables } from './gate/gate-tables.ts';
 
-/** An approval attestation the app issued, keyed by the exact plan digest it covers. */
-export interface StoredAttestation {
-  repo: string;
-  workflow: string;
-  planDigest: string;
-  digest: string;
-  bundle: unknown;
-  pullRequest: number;
-  headSha: string;
-  approvers: string[];
-  issuedAt: number;
-}
+export type { StoredAttestation, AttestationQuery } from './gate/gate-tables.ts';
+export type { StoredDispatch } from './dispatch/dispatch-table.ts';
 
 /** A run the app dispatched, so check-run buttons find it again. */
 export interface StoredRun {
@@ -25,20 +17,21 @@ export interface StoredRun {
   checkRunExternalId: string;
   /** Ran fork code: retries and re-runs stay on the untrusted engine. */
   fromFork: boolean;
+  /** The pull request it ran for (its approval, if gated, is bound to it). */
+  pullRequest?: number;
+  /** It needed an approval attestation: retries and re-runs need one again. */
+  gated?: boolean;
 }
 
 /**
  * The app's own durable state (the port the handlers use): check-run ids by external_id,
- * approval attestations, and dispatched runs. SQLite through node:sqlite, in the same file as
- * the deliveries table, which ingress owns (app/ingress/delivery-store.ts).
+ * approval attestations and pushers (gate/gate-tables.ts), dispatches (dispatch/dispatch-table.ts)
+ * and dispatched runs. SQLite through node:sqlite, in the same file as the deliveries table,
+ * which ingress owns (app/ingress/delivery-store.ts).
  */
-export interface AppStore {
+export interface AppStore extends GateTables, DispatchTables {
   getCheckRunId(externalId: string): number | undefined;
   putCheckRunId(externalId: string, checkRunId: number): void;
-  putAttestation(attestation: StoredAttestation): void;
-  findAttestation(repo: string, workflow: string, planDigest: string): StoredAttestation | undefined;
-  /** Withdraws an attestation issued from this pull request (its gate is no longer satisfied). */
-  revokeAttestation(repo: string, workflow: string, planDigest: string, pullRequest: number): boolean;
   /** Plan digests by workflow key at a commit, recorded whenever a commit's manifests compile. */
   putPlanDigests(repo: string, sha: string, digests: Record<string, string>): void;
   getPlanDigests(repo: string, sha: string): Record<string, string> | undefined;
@@ -57,69 +50,35 @@ export function openAppStore(dataDir: string): AppStore {
     PRAGMA synchronous = NORMAL;
     PRAGMA busy_timeout = 5000;
     CREATE TABLE IF NOT EXISTS check_runs (external_id TEXT PRIMARY KEY, check_run_id INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS attestations (
-      repo TEXT NOT NULL, workflow TEXT NOT NULL, plan_digest TEXT NOT NULL, digest TEXT NOT NULL,
-      bundle TEXT NOT NULL, pull_request INTEGER NOT NULL, head_sha TEXT NOT NULL,
-      approvers TEXT NOT NULL, issued_at INTEGER NOT NULL,
-      PRIMARY KEY (repo, workflow, plan_digest));
     CREATE TABLE IF NOT EXISTS plan_digests (
       repo TEXT NOT NULL, sha TEXT NOT NULL, digests TEXT NOT NULL, PRIMARY KEY (repo, sha));
     CREATE TABLE IF NOT EXISTS runs (
       run_id TEXT PRIMARY KEY, repo TEXT NOT NULL, installation_id INTEGER NOT NULL,
-      workflow TEXT NOT NULL, head_sha TEXT NOT NULL, external_id TEXT NOT NULL, from_fork INTEGER NOT NULL);
+      workflow TEXT NOT NULL, head_sha TEXT NOT NULL, external_id TEXT NOT NULL, from_fork INTEGER NOT NULL,
+      pull_request INTEGER, gated INTEGER NOT NULL DEFAULT 0);
   `);
+  // A store from before runs had these columns gains them (SQLite has no ADD COLUMN IF NOT EXISTS).
+  for (const column of ['pull_request INTEGER', 'gated INTEGER NOT NULL DEFAULT 0'])
+    if (!db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get('runs', column.split(' ')[0]!))
+      db.exec(`ALTER TABLE runs ADD COLUMN ${column}`);
+  const gate = openGateTables(db);
+  const dispatch = openDispatchTables(db);
   const selectCheckRun = db.prepare('SELECT check_run_id FROM check_runs WHERE external_id = ?');
   const upsertCheckRun = db.prepare(
     'INSERT OR REPLACE INTO check_runs (external_id, check_run_id) VALUES (?, ?)',
   );
-  const upsertAttestation = db.prepare(
-    'INSERT OR REPLACE INTO attestations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  );
-  const selectAttestation = db.prepare(
-    'SELECT * FROM attestations WHERE repo = ? AND workflow = ? AND plan_digest = ?',
-  );
   const upsertDigests = db.prepare('INSERT OR REPLACE INTO plan_digests VALUES (?, ?, ?)');
   const selectDigests = db.prepare('SELECT digests FROM plan_digests WHERE repo = ? AND sha = ?');
-  const deleteAttestation = db.prepare(
-    'DELETE FROM attestations WHERE repo = ? AND workflow = ? AND plan_digest = ? AND pull_request = ?',
-  );
-  const upsertRun = db.prepare('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)');
+  const upsertRun = db.prepare('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
   const selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
   return {
+    ...gate,
+    ...dispatch,
     getCheckRunId: (externalId) => {
       const row = selectCheckRun.get(externalId);
       return row ? Number(row.check_run_id) : undefined;
     },
     putCheckRunId: (externalId, id) => void upsertCheckRun.run(externalId, id),
-    putAttestation: (a) =>
-      void upsertAttestation.run(
-        a.repo,
-        a.workflow,
-        a.planDigest,
-        a.digest,
-        JSON.stringify(a.bundle),
-        a.pullRequest,
-        a.headSha,
-        JSON.stringify(a.approvers),
-        a.issuedAt,
-      ),
-    findAttestation: (repo, workflow, planDigest) => {
-      const row = selectAttestation.get(repo, workflow, planDigest);
-      if (!row) return undefined;
-      return {
-        repo: String(row.repo),
-        workflow: String(row.workflow),
-        planDigest: String(row.plan_digest),
-        digest: String(row.digest),
-        bundle: JSON.parse(String(row.bundle)) as unknown,
-        pullRequest: Number(row.pull_request),
-        headSha: String(row.head_sha),
-        approvers: JSON.parse(String(row.approvers)) as string[],
-        issuedAt: Number(row.issued_at),
-      };
-    },
-    revokeAttestation: (repo, workflow, planDigest, pullRequest) =>
-      deleteAttestation.run(repo, workflow, planDigest, pullRequest).changes > 0,
     putPlanDigests: (repo, sha, digests) => void upsertDigests.run(repo, sha, JSON.stringify(digests)),
     getPlanDigests: (repo, sha) => {
       const row = selectDigests.get(repo, sha);
@@ -134,6 +93,8 @@ export function openAppStore(dataDir: string): AppStore {
         r.headSha,
         r.checkRunExternalId,
         r.fromFork ? 1 : 0,
+        r.pullRequest ?? null,
+        r.gated ? 1 : 0,
       ),
     getRun: (runId) => {
       const row = selectRun.get(runId);
@@ -146,6 +107,8 @@ export function openAppStore(dataDir: string): AppStore {
         headSha: String(row.head_sha),
         checkRunExternalId: String(row.external_id),
         fromFork: Number(row.from_fork) === 1,
+        ...(row.pull_request !== null ? { pullRequest: Number(row.pull_request) } : {}),
+        gated: Number(row.gated) === 1,
       };
     },
     close: () => db.close(),

@@ -19,6 +19,10 @@ export interface AppConfig {
   forkRunner: string;
   /** Days finished webhook deliveries (ids and body digests, the replay guard) are kept. */
   deliveryRetentionDays: number;
+  /** Approvals a head-only workflow with secrets or privileged runners needs (default 1). */
+  defaultApprovals: number;
+  /** How long an approval and its attestation stay valid, in ms (default 7 days). */
+  approvalTtlMs: number;
 }
 
 export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
@@ -26,7 +30,8 @@ export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
 /**
  * Reads probot's variables (APP_ID, PRIVATE_KEY or PRIVATE_KEY_PATH, WEBHOOK_SECRET, PORT,
  * GHE_HOST, GHE_PROTOCOL, WEBHOOK_PATH, HOST) and Maestro's (MAESTRO_RUN_UPDATE_INTERVAL_MS,
- * MAESTRO_FORK_RUNNER, MAESTRO_DELIVERY_RETENTION_DAYS; the data dir and secrets are the CLI's, shared with `maestro run`).
+ * MAESTRO_FORK_RUNNER, MAESTRO_DELIVERY_RETENTION_DAYS, MAESTRO_DEFAULT_APPROVALS,
+ * MAESTRO_APPROVAL_TTL_HOURS; the data dir and secrets are the CLI's, shared with `maestro run`).
  * Each refusal names the variable to set.
  */
 export function readAppConfig(env: Record<string, string | undefined>, cwd: string): AppConfig {
@@ -57,6 +62,8 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
     runUpdateIntervalMs: readInteger(env, 'MAESTRO_RUN_UPDATE_INTERVAL_MS', 5000),
     forkRunner: readForkRunner(env.MAESTRO_FORK_RUNNER),
     deliveryRetentionDays: readRetentionDays(env),
+    defaultApprovals: readPositive(env, 'MAESTRO_DEFAULT_APPROVALS', 1),
+    approvalTtlMs: readPositive(env, 'MAESTRO_APPROVAL_TTL_HOURS', 168) * 60 * 60 * 1000,
   };
 }
 
@@ -114,6 +121,16 @@ function readRetentionDays(env: Record<string, string | undefined>): number {
       { hint: `leave it unset for the default of ${DEFAULT_DELIVERY_RETENTION_DAYS} days` },
     );
   return days;
+}
+
+/** A gate setting: 0 would switch the gate off, so it is refused (fail closed). */
+function readPositive(env: Record<string, string | undefined>, name: string, fallback: number): number {
+  const value = readInteger(env, name, fallback);
+  if (value < 1)
+    throw new AppConfigError(name, `${name} must be at least 1, got ${value}`, {
+      hint: 'the approval gate cannot be switched off by configuration',
+    });
+  return value;
 }
 
 function readForkRunner(raw: string | undefined): string {

@@ -43,7 +43,13 @@ export interface MaestroAppOptions {
   runUpdateIntervalMs?: number;
   /** First GitHub retry backoff in ms (default 200). */
   backoffMs?: number;
+  /** Approvals a workflow only a pull request's head has, using secrets or privileged runners, needs (default 1). */
+  defaultApprovals?: number;
+  /** How long an approval and its attestation stay valid (default 7 days). */
+  approvalTtlMs?: number;
 }
+
+export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
 export interface MaestroApp {
   readonly server: Server;
@@ -89,6 +95,8 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     clock,
     runUpdateIntervalMs: options.runUpdateIntervalMs ?? 5000,
     backoffMs: options.backoffMs ?? 200,
+    defaultApprovals: options.defaultApprovals ?? 1,
+    approvalTtlMs: options.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
     track: (reporter) => {
       reporters.add(reporter);
       void reporter.done.then(() => reporters.delete(reporter));

@@ -36,6 +36,9 @@ export interface AppRuntimeOptions {
   clock?: Clock;
   logger?: Logger;
   backoffMs?: number;
+  /** See MaestroAppOptions (MAESTRO_DEFAULT_APPROVALS, MAESTRO_APPROVAL_TTL_HOURS). */
+  defaultApprovals?: number;
+  approvalTtlMs?: number;
   /** Engine concurrency (default: CPU count). */
   concurrency?: number;
 }
@@ -103,6 +106,8 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     runUpdateIntervalMs: options.runUpdateIntervalMs,
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
+    ...(options.defaultApprovals !== undefined ? { defaultApprovals: options.defaultApprovals } : {}),
+    ...(options.approvalTtlMs !== undefined ? { approvalTtlMs: options.approvalTtlMs } : {}),
   });
   return {
     app,

@@ -73,6 +73,11 @@ export interface SubmitOptions {
   approvalDigest?: string;
   /** The repository at the exact commit the tasks run on (recorded with the run, attested). */
   source?: RunSource;
+  /**
+   * The run's id, chosen by the caller (`r-<uuid>` otherwise): a surface that records the id
+   * before submitting (the App's idempotent dispatch) finds the same run again after a crash.
+   */
+  runId?: string;
 }
 
 export interface Engine {
@@ -241,7 +246,7 @@ export function createEngine(options: EngineOptions): Engine {
   return {
     store,
     submit(plan, submit = {}) {
-      const id = `r-${randomUUID()}`;
+      const id = submit.runId ?? `r-${randomUUID()}`;
       const record = store.createRun({
         id,
         workflow: plan.workflow.name,

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkApproval } from '../app/index.ts';
 import { OWNER, REPO, startHarness, type Harness } from './github-standin/app-harness.ts';
-import type { StandInReview } from './github-standin/index.ts';
+import type { StandInPull, StandInReview } from './github-standin/index.ts';
 
 const REPO_KEY = `${OWNER}/${REPO}`;
 
@@ -42,7 +42,8 @@ function review(
     login,
     state,
     commitId,
-    submittedAt: `2026-02-01T10:${String(minute).padStart(2, '0')}:00Z`,
+    // An hour ago plus `minute` minutes: approvals older than the TTL (7 days) no longer count.
+    submittedAt: new Date(Date.now() - 3_600_000 + minute * 60_000).toISOString(),
   };
 }
 
@@ -95,7 +96,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       login: 'alice',
       files: { '.maestro/workflows/deploy.yaml': deploy('2') },
     });
-    const pull = {
+    const pull: StandInPull = {
       number: 7,
       author: 'alice',
       headSha: head,
@@ -104,6 +105,11 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       headRepo: REPO_KEY,
     };
     h.standin.pulls.set(`${REPO_KEY}#7`, pull);
+    // Who pushed the head is what the push event says (commit metadata can be forged).
+    await h.deliver(
+      'push',
+      h.pushPayload({ ref: 'refs/heads/feature', before: firstTry, after: head, pusher: 'alice' }),
+    );
     h.standin.reviews.set(`${REPO_KEY}#7`, [
       review('carol', 'APPROVED', firstTry, 1), // stale: approved a different plan
       review('bob', 'APPROVED', head, 2), // counts
@@ -122,7 +128,9 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     ).toBe(202);
     await h.idle();
     const [waiting] = h.standin.checkRunsNamed('maestro / approval', head);
-    expect(waiting!.conclusion).toBe('action_required');
+    // Pending (not completed) while it waits: branch protection requiring it blocks the merge.
+    expect(waiting!.status).toBe('in_progress');
+    expect(waiting!.conclusion).toBeNull();
     expect(waiting!.output.summary).toContain('| 2 | 1 (@bob) |');
     for (const [login, reason] of [
       ['carol', 'approved a different plan'],
@@ -134,7 +142,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     ])
       expect(waiting!.output.summary).toContain(`@${login}: ${reason}`);
     expect(
-      h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digestIn(waiting!.output.summary!)),
+      h.runtime.appStore.findAttestation({ repo: REPO_KEY, workflow: 'demo/deploy', headSha: head }),
     ).toBeUndefined();
 
     // main moves on; frank rebases the branch onto it: a new head SHA, the same plan digest.
@@ -149,7 +157,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('frank', 'APPROVED', rebased, 10)); // the latest pusher
     await h.deliver(
       'pull_request',
-      h.pullRequestPayload('synchronize', { number: 7, headSha: rebased, author: 'alice' }),
+      h.pullRequestPayload('synchronize', { number: 7, headSha: rebased, author: 'alice', sender: 'frank' }),
     );
     await h.idle();
     const [afterRebase] = h.standin.checkRunsNamed('maestro / approval', rebased);
@@ -178,22 +186,30 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     expect(approved!.conclusion).toBe('success');
     expect(approved!.output.summary).toContain('| 2 | 2 (@bob, @carol) |');
     const digest = digestIn(approved!.output.summary!);
-    const first = h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)!;
+    const query = { repo: REPO_KEY, workflow: 'demo/deploy', headSha: rebased, pullRequest: 7 };
+    const first = h.runtime.appStore.findAttestation(query)!;
     expect(first.approvers).toEqual(['bob', 'carol']);
-    expect(
-      checkApproval(first.bundle, h.runtime.signer.publicKeyPem!, {
-        repository: REPO_KEY,
-        workflow: 'demo/deploy',
-        planDigest: digest,
-      }),
-    ).toBeUndefined();
-    expect(
-      checkApproval(first.bundle, h.runtime.signer.publicKeyPem!, {
-        repository: REPO_KEY,
-        workflow: 'demo/deploy',
-        planDigest: `sha256:${'0'.repeat(64)}`,
-      }),
-    ).toMatch(/another plan/);
+    const expected = {
+      repository: REPO_KEY,
+      workflow: 'demo/deploy',
+      planDigest: digest,
+      headSha: rebased,
+      pullRequest: 7,
+      baseSha: mainMoved,
+      now: Date.now(),
+    };
+    const key = h.runtime.signer.publicKeyPem!;
+    expect(checkApproval(first.bundle, key, expected)).toBeUndefined();
+    // Every bound field is checked: another plan, head, pull request or base, or past its expiry.
+    expect(checkApproval(first.bundle, key, { ...expected, planDigest: `sha256:${'0'.repeat(64)}` })).toMatch(
+      /another plan/,
+    );
+    expect(checkApproval(first.bundle, key, { ...expected, headSha: head })).toMatch(/commit/);
+    expect(checkApproval(first.bundle, key, { ...expected, pullRequest: 8 })).toMatch(/#7, not #8/);
+    expect(checkApproval(first.bundle, key, { ...expected, baseSha: base })).toMatch(/base/);
+    expect(checkApproval(first.bundle, key, { ...expected, now: Date.now() + 8 * 86_400_000 })).toMatch(
+      /expired/,
+    );
 
     // Carol then requests changes: the gate reopens and the attestation is withdrawn.
     h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'CHANGES_REQUESTED', rebased, 12));
@@ -202,8 +218,8 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       h.reviewPayload('submitted', { number: 7, headSha: rebased, author: 'alice' }, 'carol'),
     );
     await h.idle();
-    expect(approved!.conclusion).toBe('action_required');
-    expect(h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)).toBeUndefined();
+    expect(approved!.status).toBe('in_progress');
+    expect(h.runtime.appStore.findAttestation(query)!.revokedAt).toBeDefined();
     // ...and approves again: a fresh attestation for the same digest.
     h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'APPROVED', rebased, 13));
     await h.deliver(
@@ -212,11 +228,33 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     );
     await h.idle();
     expect(approved!.conclusion).toBe('success');
-    const attestation = h.runtime.appStore.findAttestation(REPO_KEY, 'demo/deploy', digest)!;
+    const attestation = h.runtime.appStore.findAttestation(query)!;
+    expect(attestation.revokedAt).toBeUndefined();
 
-    // Merge: main fast-forwards to the approved head; the push dispatches the gated workflow.
+    // Merge: main gets the approved head; the pull request closes merged, and its attestation
+    // carries over to the merge commit, which the push to main then dispatches.
     h.repo.commit({ branch: 'main', from: rebased, login: 'carol', files: {} });
     const merged = h.repo.commit({ branch: 'main', login: 'carol', files: { 'CHANGELOG.md': 'merged' } });
+    Object.assign(pull, { state: 'closed', merged: true, mergeCommitSha: merged });
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('closed', {
+        number: 7,
+        headSha: rebased,
+        author: 'alice',
+        sender: 'carol',
+        merged: true,
+        mergeCommitSha: merged,
+      }),
+    );
+    await h.idle();
+    const carried = h.runtime.appStore.findAttestation({
+      repo: REPO_KEY,
+      workflow: 'demo/deploy',
+      headSha: merged,
+    })!;
+    expect(carried.supersedes).toBe(attestation.digest);
+    expect(h.runtime.appStore.findAttestation(query)!.revokedReason).toBe(`merged as ${merged}`);
     await h.deliver(
       'push',
       h.pushPayload({ ref: 'refs/heads/main', before: mainMoved, after: merged, pusher: 'carol' }),
@@ -225,7 +263,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     const [runCheck, ...extra] = h.standin.checkRunsNamed('maestro / run demo/deploy', merged);
     expect(extra).toEqual([]);
     expect(runCheck!.conclusion).toBe('success');
-    expect(runCheck!.output.summary).toContain(`approval attestation: \`${attestation.digest}\``);
+    expect(runCheck!.output.summary).toContain(`approval attestation: \`${carried.digest}\``);
     expect(runCheck!.output.summary).toMatch(/\| `build` \| succeeded \| 1 \|/);
     expect(runCheck!.output.summary).toMatch(/\| `ship` \| succeeded \| 1 \|/);
     expect(

@@ -65,6 +65,8 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness({ runUpdateIntervalMs: 100 });
+    // The buttons act only for senders with write access (checkRunEvent's sender is carol).
+    h.standin.permissions.set(`${REPO_KEY}:carol`, 'write');
   });
   afterEach(async () => {
     const failed = h.runtime.deliveryStore.failedDeliveries();
@@ -139,9 +141,16 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
 
   it('a fork pull request runs without secrets; the same workflow from the repository gets them', async () => {
     const tasks = `    - id: use-secret\n      run: test -n "$TOKEN" && echo "length=\${#TOKEN}" >> "$MAESTRO_OUTPUT"\n      env:\n        TOKEN: \${secrets.DEPLOY_TOKEN}\n      outputs: [length]\n`;
-    const base = h.repo.commit({ branch: 'main', login: 'carol', files: { 'README.md': 'base' } });
+    // The workflow is on the base branch, ungated (one only the head had would wait for the
+    // default approval, since it uses a secret: see app-gate-attacks.test.ts).
     const files = { '.maestro/workflows/pr.yaml': workflow('pr-check', tasks, 'pull_request: {}') };
-    const forkHead = h.repo.commit({ branch: 'fork-branch', from: base, login: 'mallory', files });
+    const base = h.repo.commit({ branch: 'main', login: 'carol', files: { 'README.md': 'base', ...files } });
+    const forkHead = h.repo.commit({
+      branch: 'fork-branch',
+      from: base,
+      login: 'mallory',
+      files: { 'f.txt': 'fork' },
+    });
     h.standin.pulls.set(`${REPO_KEY}#9`, {
       number: 9,
       author: 'mallory',
@@ -167,7 +176,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
       branch: 'own-branch',
       from: base,
       login: 'carol',
-      files: { ...files, 'x.txt': 'own' },
+      files: { 'x.txt': 'own' },
     });
     h.standin.pulls.set(`${REPO_KEY}#10`, {
       number: 10,

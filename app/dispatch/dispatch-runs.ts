@@ -1,14 +1,13 @@
-import type { Plan } from '../../core/index.ts';
+import { randomUUID } from 'node:crypto';
+import type { Clock, Plan } from '../../core/index.ts';
 import type { Engine } from '../../engine/index.ts';
 import type { AppStore } from '../app-store.ts';
-import { checkApproval } from '../gate/approval-attestation.ts';
-import { requirementOf, type SensitivityCheck } from '../gate/approval-gate.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
-import { workflowKey } from '../source/compile-snapshot.ts';
-import type { GitHubClient } from '../github/github-client.ts';
 import { RUN_CHECK_PREFIX, runExternalId } from '../checks/render-run.ts';
+import { checkApproval } from '../gate/approval-attestation.ts';
+import type { GitHubClient } from '../github/github-client.ts';
+import { workflowKey } from '../source/compile-snapshot.ts';
 import { RunReporter } from './run-reporter.ts';
-import type { Clock } from '../../core/index.ts';
 
 /**
  * Two engines: `trusted` for code that is on the repository (pushes, manual runs on its own
@@ -27,12 +26,15 @@ export interface DispatchContext {
   engines: Engines;
   clock: Clock;
   publicKeyPem: string;
-  sensitive: SensitivityCheck;
   runUpdateIntervalMs: number;
   onError: (error: unknown) => void;
   /** Reporters of live runs, so tests and shutdown can wait for their last write. */
   track: (reporter: RunReporter) => void;
 }
+
+/** Whether a run needs an approval attestation, as the gate decided from the base's rules. */
+export type ApprovalNeed =
+  { gated: false } | { gated: true; pullRequest?: { number: number; baseSha: string } };
 
 export interface DispatchRequest {
   plan: Plan;
@@ -40,14 +42,23 @@ export interface DispatchRequest {
   trigger: string;
   actor: string;
   fromFork: boolean;
+  /** One run per (key, workflow): a delivery id, or `pull_request:<n>:<head>` for a PR head. */
+  key: string;
+  approval: ApprovalNeed;
 }
 
 export type DispatchOutcome = { runId: string } | { refused: string };
 
 /**
- * Dispatches one workflow. A gated workflow runs only with a stored approval attestation that
- * verifies under the app's key for this repository, workflow and exact plan digest; otherwise a
- * completed `action_required` check run says why, and nothing runs.
+ * Dispatches one workflow, at most once per (key, workflow). A gated workflow runs only with a
+ * live approval attestation for this exact head (and pull request) that verifies under the app's
+ * key and binds repository, workflow, plan digest, head, pull request and base and has not
+ * expired; otherwise a completed `action_required` check run says why, and nothing runs.
+ *
+ * Crash safety: the dispatch and the run's record are stored, with the run id chosen here, in
+ * one transaction before the engine creates the run. Reprocessing the same delivery finds the
+ * dispatch: the run is resumed (on start, by resume-runs.ts) or, when the crash came before the
+ * engine stored it, submitted under that same id. So a delivery yields exactly one run.
  */
 export async function dispatchWorkflow(
   ctx: DispatchContext,
@@ -55,47 +66,93 @@ export async function dispatchWorkflow(
 ): Promise<DispatchOutcome> {
   const { plan } = request;
   const workflow = workflowKey(plan);
-  let approvalDigest: string | undefined;
-  if (requirementOf(plan, ctx.sensitive)) {
-    const attestation = ctx.store.findAttestation(ctx.client.fullName, workflow, plan.digest);
-    const problem = attestation
-      ? checkApproval(attestation.bundle, ctx.publicKeyPem, {
-          repository: ctx.client.fullName,
-          workflow,
-          planDigest: plan.digest,
-        })
-      : `no approval attestation exists for plan ${plan.digest}`;
-    if (problem) {
-      await writeCheckRun(ctx.client, ctx.store, {
-        name: `${RUN_CHECK_PREFIX} ${workflow}`,
-        headSha: request.headSha,
-        externalId: `refused:${workflow}:${plan.digest}:${request.headSha}`,
-        status: 'completed',
-        conclusion: 'action_required',
-        title: `${workflow} was not run: approval required`,
-        summary: `${problem}.\n\nThe workflow declares an approval gate; approve the pull request that changes this plan (digest \`${plan.digest}\`).`,
-      });
-      return { refused: problem };
-    }
-    approvalDigest = attestation!.digest;
-  }
   const engine = request.fromFork ? ctx.engines.untrusted : ctx.engines.trusted;
-  const runId = engine.submit(plan, {
+  const existing = ctx.store.getDispatch(request.key, workflow);
+  if (existing && engineHas(engine, existing.runId)) return { runId: existing.runId };
+  const approval = request.approval.gated ? approvalFor(ctx, request, workflow) : { digest: undefined };
+  if ('problem' in approval) {
+    await writeCheckRun(ctx.client, ctx.store, {
+      name: `${RUN_CHECK_PREFIX} ${workflow}`,
+      headSha: request.headSha,
+      externalId: `refused:${workflow}:${plan.digest}:${request.headSha}`,
+      status: 'completed',
+      conclusion: 'action_required',
+      title: `${workflow} was not run: approval required`,
+      summary: `${approval.problem}.\n\nThe workflow is gated (its base branch's rules, its own approvals, or the default for a new workflow with secrets); approve the pull request that changes this plan (digest \`${plan.digest}\`) at this head.`,
+    });
+    return { refused: approval.problem };
+  }
+  const runId = existing?.runId ?? `r-${randomUUID()}`;
+  if (!existing)
+    ctx.store.putDispatch({ key: request.key, workflow, runId, createdAt: ctx.clock.now() }, () =>
+      ctx.store.putRun({
+        runId,
+        repo: ctx.client.fullName,
+        installationId: ctx.client.installationId,
+        workflow,
+        headSha: request.headSha,
+        checkRunExternalId: runExternalId(runId),
+        fromFork: request.fromFork,
+        gated: request.approval.gated,
+        ...(request.approval.gated && request.approval.pullRequest
+          ? { pullRequest: request.approval.pullRequest.number }
+          : {}),
+      }),
+    );
+  engine.submit(plan, {
+    runId,
     trigger: request.trigger,
     actor: request.actor,
-    ...(approvalDigest ? { approvalDigest } : {}),
-  });
-  ctx.store.putRun({
-    runId,
-    repo: ctx.client.fullName,
-    installationId: ctx.client.installationId,
-    workflow,
-    headSha: request.headSha,
-    checkRunExternalId: runExternalId(runId),
-    fromFork: request.fromFork,
+    ...(approval.digest ? { approvalDigest: approval.digest } : {}),
   });
   startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));
   return { runId };
+}
+
+/**
+ * The live attestation a gated run may use, or why there is none. The stored row finds the
+ * candidate; the signed predicate decides (every bound field, and the expiry).
+ */
+export function approvalFor(
+  ctx: Pick<DispatchContext, 'client' | 'store' | 'clock' | 'publicKeyPem'>,
+  request: Pick<DispatchRequest, 'plan' | 'headSha' | 'approval'>,
+  workflow: string,
+): { digest: string } | { problem: string } {
+  const pull = request.approval.gated ? request.approval.pullRequest : undefined;
+  const found = ctx.store.findAttestation({
+    repo: ctx.client.fullName,
+    workflow,
+    headSha: request.headSha,
+    ...(pull ? { pullRequest: pull.number } : {}),
+  });
+  if (!found)
+    return {
+      problem: `no approval attestation exists for ${workflow} at ${request.headSha}${pull ? ` in pull request #${pull.number}` : ''}`,
+    };
+  if (found.revokedAt !== undefined)
+    return {
+      problem: `the approval attestation was revoked: ${found.revokedReason ?? 'no reason recorded'}`,
+    };
+  const problem = checkApproval(found.bundle, ctx.publicKeyPem, {
+    repository: ctx.client.fullName,
+    workflow,
+    planDigest: request.plan.digest,
+    headSha: request.headSha,
+    // A push (the merge commit) has no pull request of its own: the attestation's, as recorded.
+    pullRequest: pull?.number ?? found.pullRequest,
+    baseSha: pull?.baseSha ?? found.baseSha,
+    now: ctx.clock.now(),
+  });
+  return problem ? { problem } : { digest: found.digest };
+}
+
+function engineHas(engine: Engine, runId: string): boolean {
+  try {
+    engine.store.getRun(runId);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reports and executes a run (new, retried, or re-run) without blocking the delivery. */

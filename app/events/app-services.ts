@@ -6,9 +6,20 @@ import { writeCheckRun } from '../checks/check-runs.ts';
 import { renderValidate, VALIDATE_CHECK_NAME } from '../checks/render-validate.ts';
 import type { DispatchContext, Engines } from '../dispatch/dispatch-runs.ts';
 import type { RunReporter } from '../dispatch/run-reporter.ts';
-import { digestsOf, evaluateApprovalGate, type SensitivityCheck } from '../gate/approval-gate.ts';
+import {
+  evaluateApprovalGate,
+  type Commit,
+  type GateContext,
+  type SensitivityCheck,
+  type WorkflowGate,
+} from '../gate/approval-gate.ts';
 import { GitHubClient, type Octokit } from '../github/github-client.ts';
-import { compileSnapshot, type CompileFn, type CompiledManifest } from '../source/compile-snapshot.ts';
+import {
+  compileSnapshot,
+  digestsOf,
+  type CompileFn,
+  type CompiledManifest,
+} from '../source/compile-snapshot.ts';
 import { Lru } from '../source/lru.ts';
 import { readRepositorySnapshot, type RepositorySnapshot } from '../source/read-repository.ts';
 
@@ -22,6 +33,10 @@ export interface HandlerDeps {
   runUpdateIntervalMs: number;
   /** GitHub client retry policy (tests shorten the backoff). */
   backoffMs: number;
+  /** Approvals a head-only workflow with secrets or privileged runners needs. */
+  defaultApprovals: number;
+  /** How long an approval (and its attestation) stays valid. */
+  approvalTtlMs: number;
   track: (reporter: RunReporter) => void;
   onError: (error: unknown) => void;
 }
@@ -33,9 +48,12 @@ export interface RepoPayload {
 
 export interface PullRequestData {
   number: number;
+  state: string;
   user: { login: string } | null;
   head: { sha: string; repo?: { full_name: string } | null };
-  base: { ref: string; repo: { full_name: string } };
+  base: { ref: string; sha: string; repo: { full_name: string } };
+  merged?: boolean | null;
+  merge_commit_sha?: string | null;
 }
 
 /**
@@ -54,17 +72,11 @@ export interface AppServices {
     client: GitHubClient,
     sha: string,
   ): Promise<{ snapshot: RepositorySnapshot; compiled: CompiledManifest[] }>;
-  gate(
-    client: GitHubClient,
-    pr: PullRequestData,
-    snapshot: RepositorySnapshot,
-    compiled: CompiledManifest[],
-  ): Promise<unknown>;
+  /** Evaluates an open pull request's gate: head compiled as given, rules from its base commit. */
+  gate(client: GitHubClient, pr: PullRequestData, head: Commit): Promise<Map<string, WorkflowGate>>;
+  gateContext(client: GitHubClient): GateContext;
   dispatchContext(client: GitHubClient, engines: Engines): DispatchContext;
-  readPullRequest(
-    client: GitHubClient,
-    pullNumber: number,
-  ): Promise<PullRequestData & { base: { ref: string; sha: string; repo: { full_name: string } } }>;
+  readPullRequest(client: GitHubClient, pullNumber: number): Promise<PullRequestData>;
 }
 
 export function createAppServices(probot: Probot, deps: HandlerDeps): AppServices {
@@ -108,6 +120,16 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
     deps.store.putPlanDigests(client.fullName, sha, digests);
     return digests;
   };
+  const gateContext = (client: GitHubClient): GateContext => ({
+    client,
+    store: deps.store,
+    signer: deps.signer,
+    sensitive: deps.sensitive,
+    now: () => deps.clock.now(),
+    digestsAt: digestsAt(client),
+    defaultRequired: deps.defaultApprovals,
+    approvalTtlMs: deps.approvalTtlMs,
+  });
   return {
     deps,
     clientOf,
@@ -135,27 +157,28 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       });
       return { snapshot, compiled };
     },
-    gate: (client, pr, snapshot, compiled) =>
-      evaluateApprovalGate(
-        {
-          client,
-          store: deps.store,
-          signer: deps.signer,
-          sensitive: deps.sensitive,
-          now: () => deps.clock.now(),
-          digestsAt: digestsAt(client),
-        },
-        { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha },
-        snapshot,
-        compiled,
-      ),
+    gateContext,
+    gate: async (client, pr, head) => {
+      const base =
+        pr.base.sha === ''
+          ? undefined
+          : await (async () => {
+              const snapshot = await snapshotAt(client, pr.base.sha);
+              return { snapshot, compiled: compileAll(snapshot) };
+            })();
+      return evaluateApprovalGate(
+        gateContext(client),
+        { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha, baseSha: pr.base.sha },
+        head,
+        base,
+      );
+    },
     dispatchContext: (client, engines) => ({
       client,
       store: deps.store,
       engines,
       clock: deps.clock,
       publicKeyPem: deps.signer.publicKeyPem ?? '',
-      sensitive: deps.sensitive,
       runUpdateIntervalMs: deps.runUpdateIntervalMs,
       onError: deps.onError,
       track: deps.track,
@@ -164,7 +187,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       const response = await client.call('read pull request', (octokit) =>
         octokit.rest.pulls.get({ owner: client.owner, repo: client.repo, pull_number: pullNumber }),
       );
-      return response.data;
+      return response.data as PullRequestData;
     },
   };
 }

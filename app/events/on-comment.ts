@@ -1,14 +1,16 @@
 import type { Context } from 'probot';
 import { dispatchWorkflow } from '../dispatch/dispatch-runs.ts';
+import { hasWriteAccess } from '../github/has-write-access.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
+import { branchApproval, dispatchForPull, gatePull } from './pull-dispatch.ts';
 
 const RUN_COMMAND = /^\/maestro\s+run\s+(\S+)\s*$/m;
-const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
 
 /**
- * `/maestro run <workflow>` in a comment by a writer: runs it at the pull request's head, or at
- * the default branch's head on an issue.
+ * `/maestro run <workflow>` in a comment by a writer: on an open pull request it runs the
+ * workflow at the head under that pull request's gate; on an issue, at the default branch's
+ * head, where a gated workflow needs the attestation carried to that commit by a merge.
  */
 export function onComment(s: AppServices) {
   return async (context: Context<'issue_comment.created'>): Promise<void> => {
@@ -18,38 +20,32 @@ export function onComment(s: AppServices) {
     if (!match || !engines) return;
     const client = s.clientFor(payload as unknown as RepoPayload);
     const login = payload.comment.user?.login ?? '';
-    const permission = await client.call('read commenter permission', (octokit) =>
-      octokit.rest.repos.getCollaboratorPermissionLevel({
+    if (!(await hasWriteAccess(client, login))) return;
+    const wanted = match[1]!;
+    const chosen = (workflow: string, name: string) => workflow === wanted || name === wanted;
+    const key = `delivery:${context.id}`;
+    if (payload.issue.pull_request) {
+      const gated = await gatePull(s, client, payload.issue.number, { validate: false });
+      if (!gated) return;
+      await dispatchForPull(s, client, gated.pr, gated.head, gated.gates, {
+        trigger: 'comment',
+        actor: login,
+        key,
+        select: (workflow, plan) => chosen(workflow, plan.workflow.name),
+      });
+      return;
+    }
+    const branch = await client.call('read default branch', (octokit) =>
+      octokit.rest.repos.getBranch({
         owner: client.owner,
         repo: client.repo,
-        username: login,
+        branch: payload.repository.default_branch,
       }),
     );
-    if (
-      !WRITE_PERMISSIONS.has(permission.data.permission) &&
-      !WRITE_PERMISSIONS.has(permission.data.role_name ?? '')
-    )
-      return;
-    let sha: string;
-    let fromFork = false;
-    if (payload.issue.pull_request) {
-      const pr = await s.readPullRequest(client, payload.issue.number);
-      sha = pr.head.sha;
-      fromFork = pr.head.repo?.full_name !== pr.base.repo.full_name;
-    } else {
-      const branch = await client.call('read default branch', (octokit) =>
-        octokit.rest.repos.getBranch({
-          owner: client.owner,
-          repo: client.repo,
-          branch: payload.repository.default_branch,
-        }),
-      );
-      sha = branch.data.commit.sha;
-    }
+    const sha = branch.data.commit.sha;
     const compiled = s.compileAll(await s.snapshotAt(client, sha));
-    const wanted = match[1]!;
-    const entry = [...plansByWorkflow(compiled)].find(
-      ([key, { plan }]) => key === wanted || plan.workflow.name === wanted,
+    const entry = [...plansByWorkflow(compiled)].find(([workflow, { plan }]) =>
+      chosen(workflow, plan.workflow.name),
     );
     if (!entry) return;
     await dispatchWorkflow(s.dispatchContext(client, engines), {
@@ -57,7 +53,10 @@ export function onComment(s: AppServices) {
       headSha: sha,
       trigger: 'comment',
       actor: login,
-      fromFork,
+      fromFork: false,
+      key,
+      // The default branch is its own base: its plan's own rules decide.
+      approval: branchApproval(s, entry[1].plan, entry[0], compiled),
     });
   };
 }

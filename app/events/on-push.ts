@@ -3,13 +3,18 @@ import { dispatchWorkflow } from '../dispatch/dispatch-runs.ts';
 import { matchesRefFilter } from '../dispatch/match-trigger.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
+import { branchApproval } from './pull-dispatch.ts';
 
-/** A push: validate the new head; on the default branch, dispatch the workflows its triggers match. */
+/**
+ * A push: record who pushed the new head (the gate's "last pusher"), validate it, and on the
+ * default branch dispatch the workflows its triggers match (once per delivery).
+ */
 export function onPush(s: AppServices) {
   return async (context: Context<'push'>): Promise<void> => {
     const payload = context.payload;
     if (payload.deleted || /^0+$/.test(payload.after)) return;
     const client = s.clientFor(payload as unknown as RepoPayload);
+    if (payload.sender?.login) s.deps.store.putPusher(client.fullName, payload.after, payload.sender.login);
     const { compiled } = await s.validate(client, payload.after);
     const branch = payload.ref.replace(/^refs\/heads\//, '');
     if (!payload.ref.startsWith('refs/heads/') || branch !== payload.repository.default_branch) return;
@@ -20,7 +25,10 @@ export function onPush(s: AppServices) {
       ...(c.modified ?? []),
       ...(c.removed ?? []),
     ]);
-    for (const { plan } of plansByWorkflow(compiled).values()) {
+    const before = /^0+$/.test(payload.before)
+      ? undefined
+      : s.compileAll(await s.snapshotAt(client, payload.before));
+    for (const [workflow, { plan }] of plansByWorkflow(compiled)) {
       if (!matchesRefFilter(plan.triggers.push, branch, payload.commits.length > 0 ? changed : undefined))
         continue;
       await dispatchWorkflow(s.dispatchContext(client, engines), {
@@ -29,6 +37,8 @@ export function onPush(s: AppServices) {
         trigger: 'push',
         actor: payload.sender?.login ?? payload.pusher.name,
         fromFork: false,
+        key: `delivery:${context.id}`,
+        approval: branchApproval(s, plan, workflow, before),
       });
     }
   };

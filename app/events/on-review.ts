@@ -1,6 +1,7 @@
 import type { Context } from 'probot';
-import { digestsOf } from '../gate/approval-gate.ts';
+import { matchesRefFilter } from '../dispatch/match-trigger.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
+import { dispatchForPull, gatePull, pullHeadKey } from './pull-dispatch.ts';
 
 export const REVIEW_EVENTS = [
   'pull_request_review.submitted',
@@ -8,15 +9,25 @@ export const REVIEW_EVENTS = [
   'pull_request_review.edited',
 ] as const;
 
-/** A review changed: evaluate the gate again at the pull request's current head. */
+/**
+ * A review changed: evaluate the gate again at the pull request's current head, and start the
+ * `pull_request` runs that were waiting for this approval (once per head: the same key as the
+ * pull request's own dispatch, so nothing runs twice).
+ */
 export function onReview(s: AppServices) {
   return async (context: Context<(typeof REVIEW_EVENTS)[number]>): Promise<void> => {
     const client = s.clientFor(context.payload as unknown as RepoPayload);
     // The review event may be older than the pull request's current head: read the head now.
-    const pr = await s.readPullRequest(client, context.payload.pull_request.number);
-    const snapshot = await s.snapshotAt(client, pr.head.sha);
-    const compiled = s.compileAll(snapshot);
-    s.deps.store.putPlanDigests(client.fullName, pr.head.sha, digestsOf(compiled));
-    await s.gate(client, pr, snapshot, compiled);
+    const gated = await gatePull(s, client, context.payload.pull_request.number, { validate: false });
+    if (!gated) return;
+    const { pr, head, gates } = gated;
+    await dispatchForPull(s, client, pr, head, gates, {
+      trigger: 'pull_request',
+      actor: pr.user?.login ?? 'unknown',
+      key: pullHeadKey(pr),
+      select: (workflow, plan) =>
+        gates.get(workflow)?.satisfied === true &&
+        matchesRefFilter(plan.triggers.pull_request, pr.base.ref, undefined),
+    });
   };
 }

@@ -6,7 +6,7 @@ import { CHECK_RUN_EVENTS, onCheckRun } from './on-check-run.ts';
 import { CHECK_SUITE_EVENTS, onCheckSuite } from './on-check-suite.ts';
 import { onComment } from './on-comment.ts';
 import { INSTALLATION_EVENTS, onInstallation } from './on-installation.ts';
-import { onPullRequest, PULL_REQUEST_EVENTS } from './on-pull-request.ts';
+import { onPullRequest, onPullRequestClosed, PULL_REQUEST_EVENTS } from './on-pull-request.ts';
 import { onPush } from './on-push.ts';
 import { onReview, REVIEW_EVENTS } from './on-review.ts';
 
@@ -27,6 +27,7 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): RegisteredH
   const services = createAppServices(probot, deps);
   probot.on('push', onPush(services));
   probot.on([...PULL_REQUEST_EVENTS], onPullRequest(services));
+  probot.on('pull_request.closed', onPullRequestClosed(services));
   probot.on([...REVIEW_EVENTS], onReview(services));
   probot.on([...CHECK_SUITE_EVENTS], onCheckSuite(services));
   probot.on([...CHECK_RUN_EVENTS], onCheckRun(services));

@@ -10,16 +10,24 @@ import type { SignedReceipt } from '../../core/index.ts';
 
 export const APPROVAL_PREDICATE_TYPE = 'https://summit-maestro.dev/attestations/approval/v1';
 
-/** What an approval attestation asserts: these people approved this exact plan on this PR. */
+/**
+ * What an approval attestation asserts: these people approved this exact plan, at this head
+ * commit of this pull request against this base commit, until `expiresAt`.
+ */
 export interface ApprovalPredicate {
   repository: string;
   workflow: string;
   pullRequest: number;
   headSha: string;
+  baseSha: string;
   planDigest: string;
+  /** The reviews that count (a carried-over attestation cites the original ones). */
   approvers: { login: string; reviewId: number; commitId: string }[];
   required: number;
   issuedAt: string;
+  expiresAt: string;
+  /** The attestation this one replaces (same pull request, same plan, a new head). */
+  supersedes?: string;
 }
 
 /** Signs the approval as an in-toto statement whose single subject is the plan digest. */
@@ -36,15 +44,27 @@ export async function signApproval(
   return signStatement(statement, signer);
 }
 
+/** Everything a dispatch expects an attestation to bind, and the time it is used. */
+export interface ApprovalExpectation {
+  repository: string;
+  workflow: string;
+  planDigest: string;
+  headSha: string;
+  pullRequest: number;
+  baseSha: string;
+  now: number;
+}
+
 /**
  * Verifies an approval bundle for a dispatch: the signature must verify under the app's key, the
- * predicate type must be ours, and the subject and predicate must name exactly this repository,
- * workflow and plan digest. Returns the reason it does not hold, or undefined when it does.
+ * predicate type must be ours, the subject and predicate must name exactly this repository,
+ * workflow, plan digest, head SHA, pull request and base SHA, and it must not have expired.
+ * Returns the reason it does not hold, or undefined when it does.
  */
 export function checkApproval(
   bundle: unknown,
   publicKeyPem: string,
-  expect: { repository: string; workflow: string; planDigest: string },
+  expect: ApprovalExpectation,
 ): string | undefined {
   let statement: InTotoStatement | undefined;
   try {
@@ -62,6 +82,15 @@ export function checkApproval(
     return `the approval covers another plan (${predicate.planDigest ?? 'none'}), not ${expect.planDigest}`;
   if (predicate.repository !== expect.repository || predicate.workflow !== expect.workflow)
     return `the approval is for ${predicate.repository}:${predicate.workflow}, not ${expect.repository}:${expect.workflow}`;
+  if (predicate.pullRequest !== expect.pullRequest)
+    return `the approval is for pull request #${predicate.pullRequest ?? '?'}, not #${expect.pullRequest}`;
+  if (predicate.headSha !== expect.headSha)
+    return `the approval is for commit ${predicate.headSha ?? 'none'}, not ${expect.headSha}`;
+  if (predicate.baseSha !== expect.baseSha)
+    return `the approval is against base ${predicate.baseSha ?? 'none'}, not ${expect.baseSha}`;
+  const expiresAt = Date.parse(predicate.expiresAt ?? '');
+  if (!Number.isFinite(expiresAt) || expiresAt <= expect.now)
+    return `the approval expired at ${predicate.expiresAt ?? '(no expiry)'}`;
   if (!Array.isArray(predicate.approvers) || predicate.approvers.length < (predicate.required ?? 1))
     return 'the approval lists fewer approvers than it requires';
   return undefined;

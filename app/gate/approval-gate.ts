@@ -1,146 +1,119 @@
-import type { Plan } from '../../core/index.ts';
-import type { ProvenanceSigner } from '../../provenance/index.ts';
-import type { AppStore } from '../app-store.ts';
-import { signApproval } from './approval-attestation.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
-import { renderApproval } from '../checks/render-approval.ts';
-import { parseCodeowners, ownersOf } from './codeowners.ts';
-import { plansByWorkflow, type CompiledManifest } from '../source/compile-snapshot.ts';
-import { countApprovals, isBot, type ApprovalResult, type ReviewFact } from './count-approvals.ts';
+import { renderApproval, type GateRow } from '../checks/render-approval.ts';
 import type { GitHubClient } from '../github/github-client.ts';
-import type { RepositorySnapshot } from '../source/read-repository.ts';
+import { hasWriteAccess } from '../github/has-write-access.ts';
+import { plansByWorkflow } from '../source/compile-snapshot.ts';
+import { issueAttestation, revokeAll } from './attestations.ts';
+import { rulesByWorkflow } from './approval-rules.ts';
+import type { Commit, GateContext, PullRequestRef, WorkflowGate } from './gate-types.ts';
+import { parseCodeowners, ownersOf } from './codeowners.ts';
+import { countApprovals, isBot, type ReviewFact } from './count-approvals.ts';
 
-/** The approval a plan needs: from its manifest, or from policy marking it sensitive. */
-export type ApprovalRequirement = { required: number; from: string[] };
-export type SensitivityCheck = (plan: Plan) => ApprovalRequirement | undefined;
-
-export function requirementOf(plan: Plan, sensitive: SensitivityCheck): ApprovalRequirement | undefined {
-  return plan.approvals ?? sensitive(plan);
-}
-
-export interface PullRequestRef {
-  number: number;
-  author: string;
-  headSha: string;
-}
-
-export interface GateContext {
-  client: GitHubClient;
-  store: AppStore;
-  signer: ProvenanceSigner;
-  sensitive: SensitivityCheck;
-  now: () => number;
-  /** Compiles the manifests at another commit (for carrying approvals across a digest-equal push). */
-  digestsAt: (sha: string) => Promise<Record<string, string>>;
-}
-
-export interface WorkflowGate {
-  workflow: string;
-  file: string;
-  digest: string;
-  result: ApprovalResult;
-  attestationDigest?: string;
-}
+export { requirementOf, type ApprovalRequirement, type SensitivityCheck } from './approval-rules.ts';
+export type { Commit, GateContext, PullRequestRef, WorkflowGate } from './gate-types.ts';
 
 /**
- * Evaluates every gated workflow at the pull request's head, writes the `maestro / approval`
- * check run, and signs an approval attestation for each workflow whose gate is satisfied. All
- * facts are read fresh from GitHub (reviews, permissions, teams, head commit), so deliveries
- * arriving out of order converge on the same answer.
+ * Evaluates every gated workflow of a pull request's head under the rules its BASE commit sets
+ * (approval-rules.ts), writes the `maestro / approval` check run, signs an attestation bound to
+ * this head, pull request and base for each workflow whose every rule is met, and revokes the
+ * pull request's other attestations. Every fact is read fresh (reviews, permissions, teams) or
+ * recorded from events (who pushed the head), so late or repeated deliveries converge. Returns
+ * the gates by workflow key; a workflow absent from the map is not gated.
  */
 export async function evaluateApprovalGate(
   ctx: GateContext,
   pr: PullRequestRef,
-  snapshot: RepositorySnapshot,
-  compiled: readonly CompiledManifest[],
-): Promise<WorkflowGate[]> {
-  const gated = [...plansByWorkflow(compiled)]
-    .map(([workflow, { file, plan }]) => ({
-      workflow,
-      file,
-      plan,
-      requirement: requirementOf(plan, ctx.sensitive),
-    }))
-    .filter((g): g is typeof g & { requirement: ApprovalRequirement } => g.requirement !== undefined);
-  if (gated.length === 0) return [];
-  const { client } = ctx;
+  head: Commit,
+  base: Commit | undefined,
+): Promise<Map<string, WorkflowGate>> {
+  const { client, store } = ctx;
+  const baseRules = base?.snapshot.codeowners ? parseCodeowners(base.snapshot.codeowners.content) : undefined;
+  const baseOwnersOf = (path: string) => (baseRules ? ownersOf(baseRules, path) : []);
+  const rules = rulesByWorkflow({
+    base,
+    head,
+    sensitive: ctx.sensitive,
+    defaultRequired: ctx.defaultRequired,
+    baseOwnersOf,
+  });
+  const gates = new Map<string, WorkflowGate>();
+  if (rules.size === 0) {
+    revokeAll(store, client.fullName, pr.number, () => true, 'no gated workflow at the head', ctx.now());
+    return gates;
+  }
   const reviews = await listReviews(client, pr.number);
-  const lastPushers = await headPushers(client, pr.headSha);
+  // Who pushed the head, from the push/synchronize events' sender: commit metadata is forgeable.
+  const pushers = store.pushersOf(client.fullName, pr.headSha);
   const candidates = [...new Set(reviews.filter((r) => !isBot(r.login, r.userType)).map((r) => r.login))];
-  const writers = await writersAmong(client, candidates);
+  const writers = new Set<string>();
+  for (const login of candidates) if (await hasWriteAccess(client, login)) writers.add(login);
+  const headDigests = Object.fromEntries(
+    [...plansByWorkflow(head.compiled)].map(([k, v]) => [k, v.plan.digest]),
+  );
   const digestAt = new Map<string, Record<string, string>>();
   for (const sha of new Set(reviews.map((r) => r.commitId)))
-    digestAt.set(sha, sha === pr.headSha ? digestsOf(compiled) : await ctx.digestsAt(sha));
-  const rules = parseCodeowners(snapshot.codeowners?.content ?? '');
-  const gates: WorkflowGate[] = [];
-  for (const g of gated) {
-    // `codeowners` stands for the CODEOWNERS of the manifest file itself.
-    const entries = g.requirement.from.flatMap((entry) =>
-      entry === 'codeowners' ? ownersOf(rules, g.file) : [entry],
-    );
-    const allowed = g.requirement.from.length === 0 ? undefined : await allowedReviewers(client, entries);
-    const result = countApprovals({
-      required: g.requirement.required,
-      allowed,
-      reviews,
-      pullRequestAuthor: pr.author,
-      lastPushers,
-      writers,
-      digest: g.plan.digest,
-      digestAt: new Map([...digestAt].map(([sha, digests]) => [sha, digests[g.workflow]])),
-    });
-    const gate: WorkflowGate = { workflow: g.workflow, file: g.file, digest: g.plan.digest, result };
-    if (result.satisfied) gate.attestationDigest = await attest(ctx, pr, g.workflow, g.plan.digest, result);
-    // Approval withdrawn (changes requested, dismissed, reviewer lost access): so is the attestation.
-    else ctx.store.revokeAttestation(client.fullName, g.workflow, g.plan.digest, pr.number);
-    gates.push(gate);
+    digestAt.set(sha, sha === pr.headSha ? headDigests : await ctx.digestsAt(sha));
+  const teams = new Map<string, Set<string>>();
+  for (const [workflow, list] of rules) {
+    const { file, plan } = plansByWorkflow(head.compiled).get(workflow)!;
+    const results: WorkflowGate['rules'] = [];
+    for (const rule of list) {
+      const entries = rule.from.flatMap((entry) =>
+        entry === 'codeowners' ? baseOwnersOf(rule.file) : [entry],
+      );
+      const allowed = rule.from.length === 0 ? undefined : await allowedReviewers(client, entries, teams);
+      const exact = `head:${pr.headSha}`;
+      const result = countApprovals({
+        required: rule.required,
+        allowed,
+        reviews,
+        pullRequestAuthor: pr.author,
+        lastPushers: new Set(pushers),
+        writers,
+        digest: rule.exactHead ? exact : plan.digest,
+        digestAt: rule.exactHead
+          ? new Map([[pr.headSha, exact]])
+          : new Map([...digestAt].map(([sha, digests]) => [sha, digests[workflow]])),
+        now: ctx.now(),
+        maxAgeMs: ctx.approvalTtlMs,
+      });
+      results.push({ rule, result });
+    }
+    // Fail closed: with no push or synchronize event for the head, its pusher is unknown, and an
+    // approval by that unknown pusher must not count; so nothing counts until the next push.
+    const satisfied = pushers.length > 0 && results.every((r) => r.result.satisfied);
+    const gate: WorkflowGate = { workflow, file, digest: plan.digest, rules: results, satisfied };
+    if (satisfied) gate.attestationDigest = await issueAttestation(ctx, pr, workflow, plan.digest, results);
+    gates.set(workflow, gate);
   }
-  await writeCheckRun(ctx.client, ctx.store, renderApproval(pr, gates));
+  const attested = new Set([...gates.values()].map((g) => g.attestationDigest).filter(Boolean));
+  for (const a of store.liveAttestations(client.fullName, pr.number))
+    if (!attested.has(a.digest))
+      store.revokeAttestation(a.digest, revocationReason(gates.get(a.workflow), pr, pushers), ctx.now());
+  await writeCheckRun(client, store, renderApproval(pr, rowsOf(gates), pushers.length > 0));
   return gates;
 }
 
-export function digestsOf(compiled: readonly CompiledManifest[]): Record<string, string> {
-  return Object.fromEntries([...plansByWorkflow(compiled)].map(([key, { plan }]) => [key, plan.digest]));
+/** Why a pull request's attestation no longer holds, in words the refusal shows. */
+function revocationReason(gate: WorkflowGate | undefined, pr: PullRequestRef, pushers: string[]): string {
+  if (!gate) return `the workflow is not gated or not present at ${pr.headSha}`;
+  if (gate.satisfied) return `superseded at ${pr.headSha}`;
+  if (pushers.length === 0) return `the pusher of ${pr.headSha} is unknown`;
+  const reasons = new Set(gate.rules.flatMap((r) => r.result.notCounted.map((n) => n.reason)));
+  return `the gate is not met at ${pr.headSha}${reasons.size > 0 ? ` (${[...reasons].join(', ')})` : ''}`;
 }
 
-async function attest(
-  ctx: GateContext,
-  pr: PullRequestRef,
-  workflow: string,
-  planDigest: string,
-  result: ApprovalResult,
-): Promise<string> {
-  const repository = ctx.client.fullName;
-  const existing = ctx.store.findAttestation(repository, workflow, planDigest);
-  const sameApprovers =
-    existing && existing.approvers.join(',') === result.approvers.map((a) => a.login).join(',');
-  if (existing && sameApprovers) return existing.digest;
-  const issuedAt = ctx.now();
-  const signed = await signApproval(
-    {
-      repository,
-      workflow,
-      pullRequest: pr.number,
-      headSha: pr.headSha,
-      planDigest,
-      approvers: result.approvers,
-      required: result.required,
-      issuedAt: new Date(issuedAt).toISOString(),
-    },
-    ctx.signer,
+function rowsOf(gates: Map<string, WorkflowGate>): GateRow[] {
+  return [...gates.values()].flatMap((g) =>
+    g.rules.map(({ rule, result }) => ({
+      workflow: g.workflow,
+      rule:
+        rule.source === 'change-control' ? `change-control (${(rule.paths ?? []).join(', ')})` : rule.source,
+      digest: g.digest,
+      result,
+      ...(g.attestationDigest ? { attestationDigest: g.attestationDigest } : {}),
+    })),
   );
-  ctx.store.putAttestation({
-    repo: repository,
-    workflow,
-    planDigest,
-    digest: signed.digest,
-    bundle: signed.bundle,
-    pullRequest: pr.number,
-    headSha: pr.headSha,
-    approvers: result.approvers.map((a) => a.login),
-    issuedAt,
-  });
-  return signed.digest;
 }
 
 async function listReviews(client: GitHubClient, pullNumber: number): Promise<ReviewFact[]> {
@@ -164,41 +137,17 @@ async function listReviews(client: GitHubClient, pullNumber: number): Promise<Re
     }));
 }
 
-async function headPushers(client: GitHubClient, sha: string): Promise<Set<string>> {
-  const commit = await client.call('read head commit', (octokit) =>
-    octokit.rest.repos.getCommit({ owner: client.owner, repo: client.repo, ref: sha }),
-  );
-  const logins = [commit.data.author?.login, commit.data.committer?.login].filter(
-    (l): l is string => typeof l === 'string' && l !== 'web-flow',
-  );
-  return new Set(logins);
-}
-
-const WRITE_PERMISSIONS = new Set(['admin', 'maintain', 'write']);
-
-async function writersAmong(client: GitHubClient, logins: string[]): Promise<Set<string>> {
-  const writers = new Set<string>();
-  for (const login of logins) {
-    const permission = await client.call(`read permission of ${login}`, (octokit) =>
-      octokit.rest.repos.getCollaboratorPermissionLevel({
-        owner: client.owner,
-        repo: client.repo,
-        username: login,
-      }),
-    );
-    const role = permission.data.role_name ?? permission.data.permission;
-    if (WRITE_PERMISSIONS.has(permission.data.permission) || WRITE_PERMISSIONS.has(role)) writers.add(login);
-  }
-  return writers;
-}
-
 /**
  * Resolves `from` entries and CODEOWNERS owners to logins: `user`/`@user`, `team:slug`,
  * `team:org/slug` and `@org/slug` (team members via the Teams API). Emails in CODEOWNERS cannot
  * be mapped to logins without more permissions, so they are skipped. (An empty `from` means
  * any collaborator with write access; the caller decides that before calling.)
  */
-async function allowedReviewers(client: GitHubClient, entries: string[]): Promise<Set<string>> {
+async function allowedReviewers(
+  client: GitHubClient,
+  entries: string[],
+  teams: Map<string, Set<string>>,
+): Promise<Set<string>> {
   const allowed = new Set<string>();
   for (const raw of entries) {
     const entry = raw.startsWith('@') ? raw.slice(1) : raw;
@@ -209,10 +158,14 @@ async function allowedReviewers(client: GitHubClient, entries: string[]): Promis
       continue;
     }
     const [org, slug] = team.includes('/') ? team.split('/', 2) : [client.owner, team];
-    const members = await client.call(`read team ${org}/${slug}`, (octokit) =>
-      octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: org!, team_slug: slug!, per_page: 100 }),
-    );
-    for (const member of members) if (member) allowed.add(member.login);
+    const key = `${org}/${slug}`;
+    if (!teams.has(key)) {
+      const members = await client.call(`read team ${key}`, (octokit) =>
+        octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: org!, team_slug: slug!, per_page: 100 }),
+      );
+      teams.set(key, new Set(members.filter(Boolean).map((m) => m.login)));
+    }
+    for (const member of teams.get(key)!) allowed.add(member);
   }
   return allowed;
 }

@@ -22,6 +22,9 @@ export interface ApprovalFacts {
   digest: string;
   /** This workflow's plan digest at each reviewed commit (undefined: absent or invalid there). */
   digestAt: ReadonlyMap<string, string | undefined>;
+  /** With `maxAgeMs`: an approval submitted `maxAgeMs` or more before `now` has expired. */
+  now?: number;
+  maxAgeMs?: number;
 }
 
 export const NotCountedReason = {
@@ -30,6 +33,7 @@ export const NotCountedReason = {
   bot: 'bot or app',
   noWriteAccess: 'no write access',
   notAllowed: 'not an allowed reviewer',
+  expired: 'approval expired',
   dismissed: 'review dismissed',
   changesRequested: 'changes requested',
   staleDigest: 'approved a different plan',
@@ -38,7 +42,7 @@ export type NotCountedReason = (typeof NotCountedReason)[keyof typeof NotCounted
 
 export interface ApprovalResult {
   required: number;
-  approvers: { login: string; reviewId: number; commitId: string }[];
+  approvers: { login: string; reviewId: number; commitId: string; submittedAt: string }[];
   notCounted: { login: string; reason: NotCountedReason }[];
   satisfied: boolean;
 }
@@ -77,7 +81,13 @@ export function countApprovals(facts: ApprovalFacts): ApprovalResult {
     const login = review.login.toLowerCase();
     const reason = refusal(review, login);
     if (reason) notCounted.push({ login: review.login, reason });
-    else approvers.push({ login: review.login, reviewId: review.id, commitId: review.commitId });
+    else
+      approvers.push({
+        login: review.login,
+        reviewId: review.id,
+        commitId: review.commitId,
+        submittedAt: review.submittedAt,
+      });
   }
   function refusal(review: ReviewFact, login: string): NotCountedReason | undefined {
     if (review.state === 'DISMISSED') return NotCountedReason.dismissed;
@@ -87,8 +97,14 @@ export function countApprovals(facts: ApprovalFacts): ApprovalResult {
     if (pushers.has(login)) return NotCountedReason.lastPusher;
     if (!writers.has(login)) return NotCountedReason.noWriteAccess;
     if (allowed && !allowed.has(login)) return NotCountedReason.notAllowed;
+    if (expired(review)) return NotCountedReason.expired;
     if (facts.digestAt.get(review.commitId) !== facts.digest) return NotCountedReason.staleDigest;
     return undefined;
+  }
+  function expired(review: ReviewFact): boolean {
+    if (facts.maxAgeMs === undefined || facts.now === undefined) return false;
+    const submitted = Date.parse(review.submittedAt);
+    return !Number.isFinite(submitted) || submitted + facts.maxAgeMs <= facts.now;
   }
   approvers.sort((a, b) => a.login.localeCompare(b.login));
   return { required: facts.required, approvers, notCounted, satisfied: approvers.length >= facts.required };

@@ -72,3 +72,8 @@ export function plansByWorkflow(
 export function workflowKey(plan: Plan): string {
   return `${plan.workflow.namespace}/${plan.workflow.name}`;
 }
+
+/** Plan digests by workflow key (what the store records per commit). */
+export function digestsOf(compiled: readonly CompiledManifest[]): Record<string, string> {
+  return Object.fromEntries([...plansByWorkflow(compiled)].map(([key, { plan }]) => [key, plan.digest]));
+}

@@ -12,11 +12,15 @@ export interface RepositoryFile {
 const MANIFEST_PATH = /^\.maestro\/(workflows|runbooks)\/[^/]+\.ya?ml$/i;
 /** Where GitHub looks for CODEOWNERS, in its order of precedence. */
 const CODEOWNERS_PATHS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEOWNERS'];
+/** The repository's policy (docs/policy.md): rules under `.maestro/policy/` and the built bundle. */
+const POLICY_PATH = /^\.maestro\/(policy\/|policy-bundle\.tar\.gz$)/;
 
 export interface RepositorySnapshot {
   sha: string;
   manifests: RepositoryFile[];
   codeowners?: RepositoryFile;
+  /** Policy files by path and blob SHA (not read: the gate only asks whether they changed). */
+  policyFiles?: { path: string; sha: string }[];
 }
 
 /**
@@ -54,5 +58,8 @@ export async function readRepositorySnapshot(
   const manifests = await Promise.all(manifestEntries.map((entry) => read(entry.path!, entry.sha!)));
   manifests.sort((a, b) => a.path.localeCompare(b.path));
   const codeowners = codeownersEntry ? await read(codeownersEntry.path!, codeownersEntry.sha!) : undefined;
-  return { sha, manifests, ...(codeowners ? { codeowners } : {}) };
+  const policyFiles = entries
+    .filter((entry) => POLICY_PATH.test(entry.path!))
+    .map((entry) => ({ path: entry.path!, sha: entry.sha! }));
+  return { sha, manifests, ...(codeowners ? { codeowners } : {}), policyFiles };
 }

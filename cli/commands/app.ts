@@ -47,6 +47,8 @@ export function registerApp(program: Command, context: CliContext): void {
         forkRunner: config.forkRunner,
         runUpdateIntervalMs: config.runUpdateIntervalMs,
         ingressLimits: { retentionDays: config.deliveryRetentionDays },
+        defaultApprovals: config.defaultApprovals,
+        approvalTtlMs: config.approvalTtlMs,
         logger,
       });
       const port = await runtime.app.listen(config.port, config.host);

@@ -8,6 +8,7 @@ import {
   type AppRuntimeOptions,
   type IngressLimits,
 } from '../../app/index.ts';
+import type { Clock } from '../../core/index.ts';
 import { GitHubStandIn } from './standin.ts';
 import { TestRepository } from './git-repo.ts';
 import { signedDelivery, webhookExample, type Payload } from './webhooks.ts';
@@ -36,9 +37,18 @@ export interface Harness {
     pusher: string;
     files?: string[];
   }): Payload;
+  /** `sender`: who caused the event (for `synchronize`, who pushed); default the author. */
   pullRequestPayload(
     action: string,
-    pull: { number: number; headSha: string; author: string; headRepo?: string },
+    pull: {
+      number: number;
+      headSha: string;
+      author: string;
+      headRepo?: string;
+      sender?: string;
+      merged?: boolean;
+      mergeCommitSha?: string;
+    },
   ): Payload;
   reviewPayload(
     action: string,
@@ -124,13 +134,14 @@ export async function startHarness(
     repo?: TestRepository;
     standIn?: StandInSetup;
     ingress?: Partial<IngressLimits>;
+    clock?: Clock;
   } = {},
 ): Promise<Harness> {
   const { standin, baseUrl, appId, privateKeyPem, repo } =
     options.standIn ?? (await startStandIn(options.repo ? { repo: options.repo } : {}));
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-app-test-'));
-  const runtime = await openAppRuntime(
-    harnessRuntimeOptions({
+  const runtime = await openAppRuntime({
+    ...harnessRuntimeOptions({
       appId,
       privateKeyPem,
       baseUrl,
@@ -140,7 +151,8 @@ export async function startHarness(
         ? {}
         : { runUpdateIntervalMs: options.runUpdateIntervalMs }),
     }),
-  );
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const port = await runtime.app.listen(0, '127.0.0.1');
   const appUrl = `http://127.0.0.1:${port}`;
   let reviews = 0;
@@ -175,6 +187,12 @@ export async function startHarness(
       };
       payload.pull_request.base.repo = { ...payload.pull_request.base.repo, full_name: `${OWNER}/${REPO}` };
       payload.pull_request.base.ref = 'main';
+      payload.sender = { ...payload.sender, login: pull.sender ?? pull.author };
+      if (pull.merged !== undefined) {
+        payload.pull_request.merged = pull.merged;
+        payload.pull_request.merge_commit_sha = pull.mergeCommitSha ?? null;
+        payload.pull_request.state = 'closed';
+      }
       return payload;
     },
     reviewPayload: (action, pull, reviewer) => {
@@ -189,6 +207,7 @@ export async function startHarness(
       reviews += 1;
       payload.review.id = payload.review.id * 1000 + reviews;
       payload.review.submitted_at = new Date(Date.UTC(2026, 0, 1, 0, 0, reviews)).toISOString();
+      payload.sender = { ...payload.sender, login: reviewer };
       return payload;
     },
     close: async () => {
@@ -198,6 +217,37 @@ export async function startHarness(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** An `issue_comment.created` by `login` on issue or pull request `number`. */
+export function commentPayload(
+  login: string,
+  body: string,
+  issue: { number: number; pull: boolean },
+): Payload {
+  const payload = retarget(webhookExample('issue_comment', 'created'));
+  payload.issue.number = issue.number;
+  if (issue.pull) payload.issue.pull_request = { url: '', html_url: '', diff_url: '', patch_url: '' };
+  else delete payload.issue.pull_request;
+  payload.comment.body = body;
+  payload.comment.user = { ...payload.comment.user, login };
+  payload.sender = { ...payload.sender, login };
+  return payload;
+}
+
+/** A `check_run` button event (`requested_action` with an identifier, or `rerequested`) by `login`. */
+export function checkRunPayload(
+  action: string,
+  check: { externalId: string; headSha: string },
+  login: string,
+  identifier?: string,
+): Payload {
+  const payload = retarget(webhookExample('check_run', action));
+  payload.check_run.external_id = check.externalId;
+  payload.check_run.head_sha = check.headSha;
+  payload.sender = { ...payload.sender, login };
+  if (identifier) payload.requested_action = { identifier };
+  return payload;
 }
 
 /** A push event for the stand-in's repository. */

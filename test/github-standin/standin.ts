@@ -22,6 +22,11 @@ export interface StandInPull {
   baseRef: string;
   /** full_name of the head repository (a fork when it differs from the base). */
   headRepo: string;
+  /** The base branch's SHA as GitHub reports it (default: the base branch's current tip). */
+  baseSha?: string;
+  state?: 'open' | 'closed';
+  merged?: boolean;
+  mergeCommitSha?: string;
 }
 
 export interface StandInReview {
@@ -89,6 +94,10 @@ export class GitHubStandIn {
   readonly #check = new OpenApiCheck();
   readonly #tokens = new Map<string, { installationId: number; expiresAt: number }>();
   readonly #faults: Fault[] = [];
+  readonly #holds: {
+    match: (method: string, path: string, body: unknown) => boolean;
+    release: Promise<void>;
+  }[] = [];
   readonly #objects = new Map<string, unknown>();
   readonly #appId: string;
   readonly #publicKey: KeyObject;
@@ -148,6 +157,20 @@ export class GitHubStandIn {
     return { token, expiresAt };
   }
 
+  /**
+   * Holds every request `match` accepts (its answer waits) until the returned function is called:
+   * lets a test freeze the app at a chosen point, e.g. to kill it there.
+   */
+  hold(match: (method: string, path: string, body: unknown) => boolean): () => void {
+    let release!: () => void;
+    const entry = { match, release: new Promise<void>((resolve) => (release = resolve)) };
+    this.#holds.push(entry);
+    return () => {
+      this.#holds.splice(this.#holds.indexOf(entry), 1);
+      release();
+    };
+  }
+
   /** Expires every installation token minted so far (the next use gets 401). */
   expireTokens(): void {
     for (const token of this.#tokens.values()) token.expiresAt = 0;
@@ -190,6 +213,8 @@ export class GitHubStandIn {
     }
     const record: RecordedRequest = { method, path: url.pathname, operationId, status: 0, time: Date.now() };
     this.requests.push(record);
+    const held = this.#holds.find((h) => h.match(method, url.pathname, body));
+    if (held) await held.release;
     const fault = this.#faults.find(
       (f) => f.remaining > 0 && f.method === method && f.pathPattern.test(url.pathname),
     );
@@ -375,7 +400,9 @@ export class GitHubStandIn {
       case 'pulls/get': {
         const pull = this.pulls.get(`${repoKey}#${params.pull_number}`);
         if (!pull || !repo) return notFound;
-        return [200, pullJson(pull, repo)];
+        const baseSha =
+          pull.baseSha ?? safeGit(repo.bareDir, ['rev-parse', `refs/heads/${pull.baseRef}`]) ?? '';
+        return [200, pullJson(pull, repo, baseSha)];
       }
       case 'pulls/list-reviews': {
         const reviews = this.reviews.get(`${repoKey}#${params.pull_number}`) ?? [];
@@ -488,12 +515,14 @@ function checkRunJson(run: StandInCheckRun) {
   };
 }
 
-function pullJson(pull: StandInPull, repo: StandInRepo) {
+function pullJson(pull: StandInPull, repo: StandInRepo, baseSha: string) {
   const base = `${repo.owner}/${repo.name}`;
   const [headOwner] = pull.headRepo.split('/');
   return {
     number: pull.number,
-    state: 'open',
+    state: pull.state ?? 'open',
+    merged: pull.merged ?? false,
+    merge_commit_sha: pull.mergeCommitSha ?? null,
     user: userOf(pull.author),
     head: {
       sha: pull.headSha,
@@ -502,7 +531,7 @@ function pullJson(pull: StandInPull, repo: StandInRepo) {
       repo: { full_name: pull.headRepo, fork: pull.headRepo !== base },
     },
     base: {
-      sha: '',
+      sha: baseSha,
       ref: pull.baseRef,
       label: `${repo.owner}:${pull.baseRef}`,
       repo: { full_name: base, fork: false },

@@ -1,0 +1,92 @@
+import type { Plan } from '../../core/index.ts';
+import { dispatchWorkflow, type ApprovalNeed } from '../dispatch/dispatch-runs.ts';
+import { requirementOf, usesSecretsOrPrivileged } from '../gate/approval-rules.ts';
+import type { Commit, WorkflowGate } from '../gate/approval-gate.ts';
+import type { GitHubClient } from '../github/github-client.ts';
+import { plansByWorkflow, type CompiledManifest } from '../source/compile-snapshot.ts';
+import type { AppServices, PullRequestData } from './app-services.ts';
+
+export interface PullDispatch {
+  trigger: string;
+  actor: string;
+  /** Idempotency key (see DispatchRequest.key). */
+  key: string;
+  select: (workflow: string, plan: Plan) => boolean;
+}
+
+/** `pull_request:<n>:<head>`: one run per workflow per pull request head, whichever event starts it. */
+export function pullHeadKey(pr: Pick<PullRequestData, 'number' | 'head'>): string {
+  return `pull_request:${pr.number}:${pr.head.sha}`;
+}
+
+/**
+ * Dispatches the selected workflows of a pull request's head. A workflow the gate lists is gated
+ * and needs the attestation bound to this head, pull request and base; the gate (evaluated just
+ * before, on the same pull request read) has signed it when its rules are met.
+ */
+export async function dispatchForPull(
+  s: AppServices,
+  client: GitHubClient,
+  pr: PullRequestData,
+  head: Commit,
+  gates: Map<string, WorkflowGate>,
+  options: PullDispatch,
+): Promise<void> {
+  const engines = s.deps.engines;
+  if (!engines) return;
+  const fromFork = pr.head.repo?.full_name !== pr.base.repo.full_name;
+  for (const [workflow, { plan }] of plansByWorkflow(head.compiled)) {
+    if (!options.select(workflow, plan)) continue;
+    const approval: ApprovalNeed = gates.has(workflow)
+      ? { gated: true, pullRequest: { number: pr.number, baseSha: pr.base.sha } }
+      : { gated: false };
+    await dispatchWorkflow(s.dispatchContext(client, engines), {
+      plan,
+      headSha: pr.head.sha,
+      trigger: options.trigger,
+      actor: options.actor,
+      fromFork,
+      key: options.key,
+      approval,
+    });
+  }
+}
+
+/** Reads, validates or compiles, and gates an open pull request's current head. */
+export async function gatePull(
+  s: AppServices,
+  client: GitHubClient,
+  pullNumber: number,
+  options: { validate: boolean },
+): Promise<{ pr: PullRequestData; head: Commit; gates: Map<string, WorkflowGate> } | undefined> {
+  const pr = await s.readPullRequest(client, pullNumber);
+  if (pr.state !== 'open') return undefined;
+  const head = options.validate
+    ? await s.validate(client, pr.head.sha)
+    : await (async () => {
+        const snapshot = await s.snapshotAt(client, pr.head.sha);
+        return { snapshot, compiled: s.compileAll(snapshot) };
+      })();
+  const gates = await s.gate(client, pr, head);
+  return { pr, head, gates };
+}
+
+/**
+ * Whether a run on a branch (a push, or `/maestro run` at the default branch's head) needs an
+ * approval: when the plan declares one or policy marks it sensitive, when the commit before the
+ * push did for this workflow (a push cannot drop the gate), and, for a workflow the previous
+ * commit did not have, when it uses secrets or a privileged runner. The attestation it needs is
+ * one bound to this exact commit: a merged pull request's, carried over to its merge commit.
+ */
+export function branchApproval(
+  s: AppServices,
+  plan: Plan,
+  workflow: string,
+  before: readonly CompiledManifest[] | undefined,
+): ApprovalNeed {
+  const previous = before ? plansByWorkflow(before).get(workflow) : undefined;
+  const gated =
+    requirementOf(plan, s.deps.sensitive) !== undefined ||
+    (previous ? requirementOf(previous.plan, s.deps.sensitive) !== undefined : usesSecretsOrPrivileged(plan));
+  return { gated };
+}
