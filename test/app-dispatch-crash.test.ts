@@ -115,7 +115,7 @@ describe('a crash between dispatch and delivery completion', () => {
       expect(firstCheck()).toHaveLength(1);
       expect(firstCheck()[0]!.conclusion).toBe('success');
       expect(h.runtime.engineStore.listRuns().filter((r) => r.workflow === 'second')).toEqual([]);
-      expect(h.runtime.appStore.failedDeliveries()).toEqual([]);
+      expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
       expect(standIn.standin.violations).toEqual([]);
     } finally {
       release();

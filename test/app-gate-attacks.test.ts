@@ -154,7 +154,7 @@ describe('the approval gate under attack', () => {
       h.standin.permissions.set(`${REPO_KEY}:${login}`, permission);
   });
   afterEach(async () => {
-    const failed = h.runtime.appStore.failedDeliveries();
+    const failed = h.runtime.deliveryStore.failedDeliveries();
     await h.close();
     expect(failed).toEqual([]);
     expect(h.standin.violations).toEqual([]);
@@ -441,7 +441,7 @@ describe('buttons and comments check the sender', () => {
     h.standin.permissions.set(`${REPO_KEY}:erin`, 'read');
   });
   afterEach(async () => {
-    const failed = h.runtime.appStore.failedDeliveries();
+    const failed = h.runtime.deliveryStore.failedDeliveries();
     await h.close();
     expect(failed).toEqual([]);
     expect(h.standin.violations).toEqual([]);
@@ -470,9 +470,9 @@ spec:
   async function deliverAndSettle(event: string, payload: unknown): Promise<void> {
     const id = crypto.randomUUID();
     expect(await h.deliver(event, payload, id)).toBe(202);
-    for (let i = 0; i < 400 && h.runtime.appStore.deliveryState(id) === 'pending'; i += 1)
+    for (let i = 0; i < 400 && h.runtime.deliveryStore.deliveryState(id) === 'pending'; i += 1)
       await new Promise((r) => setTimeout(r, 25));
-    expect(h.runtime.appStore.deliveryState(id)).toBe('done');
+    expect(h.runtime.deliveryStore.deliveryState(id)).toBe('done');
   }
 
   it("(f) a read-only user's Retry, Cancel, Re-run and /maestro run do nothing", async () => {

@@ -174,10 +174,12 @@ describe.skipIf(!cosign && !process.env.CI)('cosign verify-blob-attestation on M
         workflow: 'cosign-demo',
         pullRequest: 7,
         headSha: 'a'.repeat(40),
+        baseSha: 'b'.repeat(40),
         planDigest: sha256Digest(readFileSync(plan)),
         approvers: [{ login: 'reviewer', reviewId: 1, commitId: 'a'.repeat(40) }],
         required: 1,
         issuedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: '2026-01-08T00:00:00.000Z',
       },
       signer,
     );
