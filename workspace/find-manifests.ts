@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UsageError } from '../core/index.ts';
 
@@ -13,6 +13,12 @@ export interface ManifestFile {
   path: string;
   /** The path shown to people and to GitHub: relative to `root` when inside it, with `/` separators. */
   display: string;
+  /**
+   * Set when the path is (or passes through) a symlink resolving outside the repository root:
+   * the file must not be read (a pull request could otherwise have `/etc/passwd` or a runner's
+   * credentials compiled and quoted into annotations). `target` is where the link leads.
+   */
+  outsideRoot?: { target: string };
 }
 
 export interface FindManifestsOptions {
@@ -29,35 +35,49 @@ export interface FindManifestsOptions {
  * of duplicates so output is stable. A path that does not exist is a usage error.
  */
 export function findManifests(paths: readonly string[], options: FindManifestsOptions): ManifestFile[] {
-  const root = options.root ?? options.cwd;
-  const found = new Set<string>();
+  const root = resolve(options.cwd, options.root ?? options.cwd);
+  // Each file with the folder its real path must stay inside: the root, or for an argument outside
+  // the root the folder given (or the file's own folder), so no argument follows links elsewhere.
+  const found = new Map<string, string>();
   for (const given of paths) {
     const absolute = resolve(options.cwd, given);
     const stat = statSync(absolute, { throwIfNoEntry: false });
     if (!stat) throw new UsageError(`no such file or directory: ${given}`);
+    const base = isInside(absolute, root) ? root : stat.isDirectory() ? absolute : dirname(absolute);
     if (stat.isDirectory()) {
       const before = found.size;
-      searchDirectory(absolute, found);
+      searchDirectory(absolute, (file) => found.set(file, found.get(file) ?? base));
       if (found.size === before)
         throw new UsageError(`no manifests found under ${given}`, {
           hint: 'manifests live in .maestro/workflows/*.yaml or .maestro/runbooks/*.yaml; pass a file to check it directly',
         });
     } else {
-      found.add(absolute);
+      found.set(absolute, found.get(absolute) ?? base);
     }
   }
-  return [...found].sort().map((path) => ({ path, display: displayPath(path, root) }));
+  return [...found.keys()].sort().map((path) => {
+    const file: ManifestFile = { path, display: displayPath(path, root) };
+    const target = realpathSync(path);
+    if (!isInside(target, realpathSync(found.get(path) as string))) file.outsideRoot = { target };
+    else file.path = target; // read what was checked, not the link again
+    return file;
+  });
 }
 
-function searchDirectory(dir: string, found: Set<string>): void {
+function isInside(path: string, folder: string): boolean {
+  const rel = relative(folder, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+function searchDirectory(dir: string, add: (file: string) => void): void {
   const collect = MANIFEST_DIRS.has(basename(dir)) && basename(dirname(dir)) === '.maestro';
   // withFileTypes reports symlinks as links, so a symlinked folder is never entered (no loops).
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name)) searchDirectory(full, found);
+      if (!SKIPPED_DIRS.has(entry.name)) searchDirectory(full, add);
     } else if (collect && MANIFEST_FILE.test(entry.name) && isFile(full)) {
-      found.add(full);
+      add(full);
     }
   }
 }

@@ -3,7 +3,12 @@
 export { findManifests } from './find-manifests.ts';
 export type { ManifestFile, FindManifestsOptions } from './find-manifests.ts';
 export { builtinCompiler } from './builtin-compiler.ts';
-export { validateManifests, countDiagnostics, UNREADABLE_FILE_CODE } from './validate-manifests.ts';
+export {
+  validateManifests,
+  countDiagnostics,
+  UNREADABLE_FILE_CODE,
+  SYMLINK_OUTSIDE_ROOT_CODE,
+} from './validate-manifests.ts';
 export type { ManifestReport, CompileFn, CompileOutcome } from './validate-manifests.ts';
 export { toJsonReport } from './json-report.ts';
 export type { JsonReport, JsonDiagnostic } from './json-report.ts';

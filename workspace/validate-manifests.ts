@@ -30,6 +30,9 @@ export interface ManifestReport {
 /** Stable code for a manifest file that exists but cannot be read (a surface concern, not the compiler's). */
 export const UNREADABLE_FILE_CODE = 'MS9001';
 
+/** Stable code for a manifest path that is a symlink resolving outside the repository root (not read). */
+export const SYMLINK_OUTSIDE_ROOT_CODE = 'MS9002';
+
 /**
  * Reads and compiles every file. A file that cannot be read becomes a diagnostic on that file,
  * so one bad path never hides the results of the others.
@@ -39,30 +42,22 @@ export function validateManifests(files: readonly ManifestFile[], compile: Compi
 }
 
 function validateOne(file: ManifestFile, compile: CompileFn): ManifestReport {
+  if (file.outsideRoot)
+    return refused(file, {
+      code: SYMLINK_OUTSIDE_ROOT_CODE,
+      message: `${file.display} is a symlink to ${file.outsideRoot.target}, outside the repository root; it was not read`,
+      hint: 'commit the manifest itself, or point the link at a file inside the repository',
+    });
   let bytes: Uint8Array;
   try {
     bytes = readFileSync(file.path);
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? 'EIO';
-    return {
-      file: file.display,
-      valid: false,
-      source: '',
-      diagnostics: [
-        {
-          code: UNREADABLE_FILE_CODE,
-          severity: Severity.error,
-          message: `cannot read ${file.display} (${reason})`,
-          hint: 'check that the path is a readable file',
-          pointer: '',
-          file: file.display,
-          line: 1,
-          column: 1,
-          endLine: 1,
-          endColumn: 1,
-        },
-      ],
-    };
+    return refused(file, {
+      code: UNREADABLE_FILE_CODE,
+      message: `cannot read ${file.display} (${reason})`,
+      hint: 'check that the path is a readable file',
+    });
   }
   const outcome = compile(bytes, file.display);
   const diagnostics = sortDiagnostics(outcome.diagnostics.map((d) => ({ ...d, file: file.display })));
@@ -76,6 +71,30 @@ function validateOne(file: ManifestFile, compile: CompileFn): ManifestReport {
   if (outcome.kind !== undefined) report.kind = outcome.kind;
   if (outcome.name !== undefined) report.name = outcome.name;
   return report;
+}
+
+/** A report for a file that was not compiled: one error diagnostic at its first line. */
+function refused(
+  file: ManifestFile,
+  problem: { code: string; message: string; hint: string },
+): ManifestReport {
+  return {
+    file: file.display,
+    valid: false,
+    source: '',
+    diagnostics: [
+      {
+        ...problem,
+        severity: Severity.error,
+        pointer: '',
+        file: file.display,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1,
+      },
+    ],
+  };
 }
 
 /** Totals across reports, for summaries and the Action's outputs. */
