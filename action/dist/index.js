@@ -53978,39 +53978,50 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // workspace/find-manifests.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, realpathSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 var SKIPPED_DIRS = /* @__PURE__ */ new Set(["node_modules", ".git"]);
 var MANIFEST_DIRS = /* @__PURE__ */ new Set(["workflows", "runbooks"]);
 var MANIFEST_FILE = /\.ya?ml$/i;
 function findManifests(paths, options) {
-  const root = options.root ?? options.cwd;
-  const found = /* @__PURE__ */ new Set();
+  const root = resolve(options.cwd, options.root ?? options.cwd);
+  const found = /* @__PURE__ */ new Map();
   for (const given of paths) {
     const absolute = resolve(options.cwd, given);
     const stat2 = statSync(absolute, { throwIfNoEntry: false });
     if (!stat2) throw new UsageError(`no such file or directory: ${given}`);
+    const base = isInside(absolute, root) ? root : stat2.isDirectory() ? absolute : dirname(absolute);
     if (stat2.isDirectory()) {
       const before = found.size;
-      searchDirectory(absolute, found);
+      searchDirectory(absolute, (file) => found.set(file, found.get(file) ?? base));
       if (found.size === before)
         throw new UsageError(`no manifests found under ${given}`, {
           hint: "manifests live in .maestro/workflows/*.yaml or .maestro/runbooks/*.yaml; pass a file to check it directly"
         });
     } else {
-      found.add(absolute);
+      found.set(absolute, found.get(absolute) ?? base);
     }
   }
-  return [...found].sort().map((path) => ({ path, display: displayPath(path, root) }));
+  return [...found.keys()].sort().map((path) => {
+    const file = { path, display: displayPath(path, root) };
+    const target = realpathSync(path);
+    if (!isInside(target, realpathSync(found.get(path)))) file.outsideRoot = { target };
+    else file.path = target;
+    return file;
+  });
 }
-function searchDirectory(dir, found) {
+function isInside(path, folder) {
+  const rel = relative(folder, path);
+  return rel === "" || !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
+}
+function searchDirectory(dir, add) {
   const collect = MANIFEST_DIRS.has(basename(dir)) && basename(dirname(dir)) === ".maestro";
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (!SKIPPED_DIRS.has(entry.name)) searchDirectory(full, found);
+      if (!SKIPPED_DIRS.has(entry.name)) searchDirectory(full, add);
     } else if (collect && MANIFEST_FILE.test(entry.name) && isFile(full)) {
-      found.add(full);
+      add(full);
     }
   }
 }
@@ -54102,34 +54113,27 @@ async function builtinCompiler(catalog) {
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { readFileSync } from "node:fs";
 var UNREADABLE_FILE_CODE = "MS9001";
+var SYMLINK_OUTSIDE_ROOT_CODE = "MS9002";
 function validateManifests(files, compile) {
   return files.map((file) => validateOne(file, compile));
 }
 function validateOne(file, compile) {
+  if (file.outsideRoot)
+    return refused(file, {
+      code: SYMLINK_OUTSIDE_ROOT_CODE,
+      message: `${file.display} is a symlink to ${file.outsideRoot.target}, outside the repository root; it was not read`,
+      hint: "commit the manifest itself, or point the link at a file inside the repository"
+    });
   let bytes;
   try {
     bytes = readFileSync(file.path);
   } catch (error2) {
     const reason = error2.code ?? "EIO";
-    return {
-      file: file.display,
-      valid: false,
-      source: "",
-      diagnostics: [
-        {
-          code: UNREADABLE_FILE_CODE,
-          severity: Severity.error,
-          message: `cannot read ${file.display} (${reason})`,
-          hint: "check that the path is a readable file",
-          pointer: "",
-          file: file.display,
-          line: 1,
-          column: 1,
-          endLine: 1,
-          endColumn: 1
-        }
-      ]
-    };
+    return refused(file, {
+      code: UNREADABLE_FILE_CODE,
+      message: `cannot read ${file.display} (${reason})`,
+      hint: "check that the path is a readable file"
+    });
   }
   const outcome = compile(bytes, file.display);
   const diagnostics = sortDiagnostics(outcome.diagnostics.map((d2) => ({ ...d2, file: file.display })));
@@ -54143,6 +54147,25 @@ function validateOne(file, compile) {
   if (outcome.kind !== void 0) report.kind = outcome.kind;
   if (outcome.name !== void 0) report.name = outcome.name;
   return report;
+}
+function refused(file, problem) {
+  return {
+    file: file.display,
+    valid: false,
+    source: "",
+    diagnostics: [
+      {
+        ...problem,
+        severity: Severity.error,
+        pointer: "",
+        file: file.display,
+        line: 1,
+        column: 1,
+        endLine: 1,
+        endColumn: 1
+      }
+    ]
+  };
 }
 function countDiagnostics(reports) {
   const all = reports.flatMap((r2) => r2.diagnostics);
