@@ -220,10 +220,12 @@ describe('an approval signed with its own key (MAESTRO_APPROVAL_SIGNING_KEY)', (
         workflow: 'release',
         pullRequest: 7,
         headSha: 'a'.repeat(40),
+        baseSha: 'b'.repeat(40),
         planDigest: sha256Digest('plan'),
         approvers: [{ login: 'reviewer', reviewId: 1, commitId: 'a'.repeat(40) }],
         required: 1,
         issuedAt: '2026-01-01T00:00:00.000Z',
+        expiresAt: '2026-01-08T00:00:00.000Z',
       },
       signer,
     );
