@@ -19,6 +19,30 @@ export interface AttemptRef {
   attemptId: string;
 }
 
+/**
+ * How far a run is trusted, decided by the surface that submits it: `trusted` (the operator's own
+ * CLI run, a push or a same-repository pull request) or `untrusted` (a pull request from a fork).
+ * Absent means untrusted: a runner that is not told fails closed.
+ */
+export type RunTrust = 'trusted' | 'untrusted';
+
+/** Network access of one attempt, resolved by `resolveNetwork` the same way on every runner. */
+export type NetworkAccess = 'on' | 'none';
+
+/**
+ * The one network rule every runner applies: trusted runs have the network (CI tasks fetch
+ * dependencies), untrusted runs have none, and a task (`network: none` in the manifest) or the
+ * runner's configuration may only narrow it, never widen it.
+ */
+export function resolveNetwork(
+  request: Pick<RunnerStartRequest, 'trust' | 'network'>,
+  configured?: NetworkAccess,
+): NetworkAccess {
+  if (request.trust !== 'trusted') return 'none';
+  if (request.network === 'none' || configured === 'none') return 'none';
+  return 'on';
+}
+
 export interface RunnerStartRequest extends AttemptRef {
   command: RunnerCommand;
   /** The task's environment (resolved). The runner adds MAESTRO_OUTPUT and MAESTRO_ARTIFACTS. */
@@ -38,6 +62,10 @@ export interface RunnerStartRequest extends AttemptRef {
   timeoutMs?: number;
   /** Declared output names; a runner may use them to collect outputs. */
   outputs: string[];
+  /** The run's trust (see `RunTrust`); absent means untrusted. */
+  trust?: RunTrust;
+  /** `none` when the task's manifest says `network: none`. */
+  network?: 'none';
 }
 
 export const Stream = { stdout: 'stdout', stderr: 'stderr', system: 'system' } as const;
@@ -62,6 +90,18 @@ export const AttemptOutcome = {
 } as const;
 export type AttemptOutcome = (typeof AttemptOutcome)[keyof typeof AttemptOutcome];
 
+/**
+ * What an attempt ran in, as the runner reports it, so its log and receipt can state it: `bwrap`
+ * (the local runner's sandbox), `container`, `pod`, or `none` (no sandbox: an operator's
+ * `sandbox: none`, or a GitHub Actions job VM), with the network access it had.
+ */
+export interface AttemptIsolation {
+  sandbox: 'bwrap' | 'container' | 'pod' | 'none';
+  network: NetworkAccess;
+  /** Why there is no sandbox, when there is none. */
+  reason?: string;
+}
+
 export interface AttemptResult {
   outcome: AttemptOutcome;
   exitCode: number | null;
@@ -75,6 +115,8 @@ export interface AttemptResult {
   outputs: Record<string, string>;
   startedAt: number;
   finishedAt: number;
+  /** What the attempt ran in, when it got as far as starting. */
+  isolation?: AttemptIsolation;
 }
 
 export interface RunnerHandle {

@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import {
+  groupSignaller,
   invalidSpec,
   killGroup,
   type SpawnEnd,
@@ -30,6 +31,7 @@ interface Pending {
   resolve: (end: SpawnEnd) => void;
   pid?: number;
   pendingSignal?: NodeJS.Signals;
+  signal: (pid: number, signal: NodeJS.Signals) => void;
   done: boolean;
   out: TailedFile;
   err: TailedFile;
@@ -71,6 +73,7 @@ class LauncherSpawner implements Spawner {
       sink,
       resolve,
       done: false,
+      signal: groupSignaller(spec),
       out: { path: join(this.#options.logDir, `${id}.out`), offset: 0 },
       err: { path: join(this.#options.logDir, `${id}.err`), offset: 0 },
     };
@@ -79,7 +82,7 @@ class LauncherSpawner implements Spawner {
       signalGroup: (signal) => {
         if (entry.done) return;
         if (entry.pid === undefined) entry.pendingSignal = signal;
-        else killGroup(entry.pid, signal);
+        else entry.signal(entry.pid, signal);
       },
     };
     const invalid = invalidSpec(spec);
@@ -161,7 +164,7 @@ class LauncherSpawner implements Spawner {
     if (!entry) return;
     if (type === 'S') {
       entry.pid = Number(parts[2]);
-      if (entry.pendingSignal) killGroup(entry.pid, entry.pendingSignal);
+      if (entry.pendingSignal) entry.signal(entry.pid, entry.pendingSignal);
       entry.timer = setInterval(() => this.#tail(entry), this.#options.tailMs);
       entry.timer.unref();
     } else if (type === 'E') {

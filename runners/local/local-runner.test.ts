@@ -4,6 +4,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   writeFileSync,
@@ -47,6 +48,29 @@ async function collect(handle: RunnerHandle): Promise<LogLine[]> {
 const texts = (lines: LogLine[], stream: string) =>
   lines.filter((l) => l.stream === stream).map((l) => l.text);
 
+/**
+ * A `sleep` only this test process uses (fractional seconds, named by our pid and a counter), so
+ * the test can find it on the host: inside the sandbox's pid namespace `$!` is not a host pid.
+ */
+let naps = 0;
+function uniqueNap(): string {
+  return `100.${process.pid}${++naps}`;
+}
+/** Host pids of live processes whose argv is exactly `sleep <seconds>`. */
+function sleepers(seconds: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8') === `sleep\0${seconds}\0` && isAlive(Number(entry)))
+        found.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
+}
+
 /** Alive means present in /proc and not a zombie waiting for its reaper. */
 function isAlive(pid: number): boolean {
   try {
@@ -80,7 +104,8 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     const failed = await (await runner.start(request(sh('exit 3')))).wait();
     expect(failed).toMatchObject({ outcome: 'failed', exitCode: 3, retryable: true, reason: 'exit_code' });
     const killed = await (await runner.start(request(sh('kill -9 $$')))).wait();
-    expect(killed).toMatchObject({ outcome: 'failed', exitCode: null, signal: 'SIGKILL', retryable: true });
+    // bubblewrap reports a child killed by signal n as exit code 128 + n (README: "Sandbox").
+    expect(killed).toMatchObject({ outcome: 'failed', exitCode: 137, retryable: true });
     expect(ok.finishedAt).toBeGreaterThanOrEqual(ok.startedAt);
   });
 
@@ -189,39 +214,50 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
   });
 
   it('cancel ends the whole tree, grandchild included', async () => {
-    const req = request(sh('sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait'));
-    const handle = await runner.start(req);
-    const pidFile = join(req.artifactsDir, 'pid');
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the pid file');
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    expect(isAlive(grandchild)).toBe(true);
+    const nap = uniqueNap();
+    const handle = await runner.start(request(sh(`sleep ${nap} & wait`)));
+    await until(() => sleepers(nap).length === 1, 'the grandchild');
     await handle.cancel('user asked', 1000);
     const result = await handle.wait();
     expect(result).toMatchObject({ outcome: 'cancelled', retryable: false });
-    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
+  });
+
+  it('gives the tree its grace period on SIGTERM (the sandbox does not cut it short)', async () => {
+    const nap = uniqueNap();
+    const handle = await runner.start(
+      request(sh(`trap 'echo got TERM; echo "clean=yes" >> "$MAESTRO_OUTPUT"; exit 7' TERM; sleep ${nap} & wait`)),
+    );
+    await until(() => sleepers(nap).length === 1, 'the grandchild');
+    const [lines, , result] = await Promise.all([collect(handle), handle.cancel('stop', 3000), handle.wait()]);
+    expect(texts(lines, 'stdout')).toContain('got TERM');
+    expect(result).toMatchObject({ outcome: 'cancelled', exitCode: 7, outputs: { clean: 'yes' } });
+    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
   });
 
   it('escalates to SIGKILL after the grace period when the tree ignores SIGTERM', async () => {
-    const req = request(
-      sh('trap "" TERM; sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait; wait; sleep 100'),
-    );
-    const handle = await runner.start(req);
-    const pidFile = join(req.artifactsDir, 'pid');
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the pid file');
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const nap = uniqueNap();
+    const handle = await runner.start(request(sh(`trap "" TERM; sleep ${nap} & wait; wait; sleep ${nap}`)));
+    await until(() => sleepers(nap).length === 1, 'the grandchild');
     await handle.cancel('stop', 300);
     const result = await handle.wait();
     expect(result).toMatchObject({ outcome: 'cancelled', signal: 'SIGKILL' });
-    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
   });
 
   it('times out, killing the tree, as a retryable timed_out', async () => {
-    const req = request(sh('sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait'), { timeoutMs: 300 });
-    const handle = await runner.start(req);
+    const nap = uniqueNap();
+    const handle = await runner.start(request(sh(`sleep ${nap} & wait`), { timeoutMs: 300 }));
     const result = await handle.wait();
     expect(result).toMatchObject({ outcome: 'timed_out', retryable: true, reason: 'DeadlineExceeded' });
-    const grandchild = Number(readFileSync(join(req.artifactsDir, 'pid'), 'utf8'));
-    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
+  });
+
+  it('ends a process that left the group with setsid, with the sandbox', async () => {
+    const nap = uniqueNap();
+    const handle = await runner.start(request(sh(`setsid sleep ${nap} & sleep ${nap}`), { timeoutMs: 300 }));
+    expect((await handle.wait()).outcome).toBe('timed_out');
+    await until(() => sleepers(nap).length === 0, 'the escaped sleeper to be gone');
   });
 
   it('reports a missing or non-executable program as a runner_error', async () => {
@@ -283,43 +319,32 @@ describe('local runner spawn path selection', () => {
   });
 
   it('kill -9 of the engine process ends the attempts the launcher started', async () => {
-    const pidFile = join(mkdtempSync(join(tmpdir(), 'maestro-kill9-')), 'pid');
+    const nap = uniqueNap();
     const script = `
       const { createLocalRunner } = await import(${JSON.stringify(join(import.meta.dirname, 'index.ts'))});
       const runner = createLocalRunner({ spawn: 'launcher', baseEnv: { PATH: '/usr/bin:/bin' } });
       const info = await runner.spawnPath();
       if (info.fallbackReason) throw new Error(info.fallbackReason);
       await runner.start({ runId: 'r', taskId: 't', attempt: 1, attemptId: 'a', env: {}, redact: [],
-        command: { kind: 'shell', script: 'sleep 100 & echo $! > ${pidFile}; wait' },
+        command: { kind: 'shell', script: 'sleep ${nap} & wait' },
         workDir: ${JSON.stringify(join(tmpdir(), 'maestro-kill9-work'))}, artifactsDir: ${JSON.stringify(join(tmpdir(), 'maestro-kill9-art'))},
         resources: 'small', namespace: 'default', outputs: [] });
       setInterval(() => {}, 1000);`;
     const engine = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
-    await until(
-      () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '',
-      'the pid file',
-      20_000,
-    );
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
-    expect(isAlive(grandchild)).toBe(true);
+    await until(() => sleepers(nap).length === 1, 'the grandchild', 20_000);
     engine.kill('SIGKILL');
-    await until(
-      () => !isAlive(grandchild),
-      `grandchild ${grandchild} to be gone after kill -9 of its engine`,
-    );
+    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone after kill -9 of its engine');
   });
 
   it('closing the runner ends attempts still running on the launcher', async () => {
     const runner = createLocalRunner({ spawn: 'launcher', baseEnv });
     const info = await runner.spawnPath();
     expect(info.fallbackReason, SETUP_HINT).toBeUndefined();
-    const req = request(sh('sleep 100 & echo $! > "$MAESTRO_ARTIFACTS/pid"; wait'));
-    const handle = await runner.start(req);
-    const pidFile = join(req.artifactsDir, 'pid');
-    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim() !== '', 'the pid file');
-    const grandchild = Number(readFileSync(pidFile, 'utf8'));
+    const nap = uniqueNap();
+    const handle = await runner.start(request(sh(`sleep ${nap} & wait`)));
+    await until(() => sleepers(nap).length === 1, 'the grandchild');
     await runner.close();
     expect((await handle.wait()).outcome).toBe('cancelled');
-    await until(() => !isAlive(grandchild), `grandchild ${grandchild} to be gone`);
+    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
   });
 });

@@ -8,6 +8,7 @@ import {
   type AttemptResult,
   type Clock,
   type LogLine,
+  type NetworkAccess,
   type Runner,
   type RunnerHandle,
   type RunnerStartRequest,
@@ -18,7 +19,10 @@ import { createLauncherSpawner } from './launcher-spawner.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { createNodeSpawner } from './node-spawner.ts';
 import { outcomeOf, isRetryableSpawnError, type Ending } from './outcome.ts';
-import type { SpawnedProcess, Spawner } from './spawner.ts';
+import { sandboxedSpec } from './sandboxed-spec.ts';
+import { decideIsolation } from './isolation.ts';
+import { probeSandbox, type Isolation, type SandboxMode, type SandboxProbe } from './sandbox.ts';
+import type { SpawnedProcess, Spawner, SpawnSpec } from './spawner.ts';
 import {
   LineSplitter,
   createRedactor,
@@ -50,6 +54,19 @@ export interface LocalRunnerOptions {
    */
   logDir?: string;
   clock?: Clock;
+  /** See `SandboxMode`. Default `bwrap`: every attempt in the sandbox, or refused. */
+  sandbox?: SandboxMode;
+  /** The bubblewrap binary. Default /usr/bin/bwrap. */
+  bwrap?: string;
+  /**
+   * Host paths tasks may read (bound read-only at the same path): what catalog tasks need, the
+   * Node binary and the task code. The system's read-only directories are always there.
+   */
+  readOnlyPaths?: string[];
+  /** Paths never visible, even under a read-only path: the data directory, key directories. */
+  hiddenPaths?: string[];
+  /** The operator's network setting: `none` narrows every attempt to no network. */
+  network?: NetworkAccess;
 }
 
 export interface SpawnPathInfo {
@@ -61,6 +78,8 @@ export interface SpawnPathInfo {
 export interface LocalRunner extends Runner {
   /** Which spawn path this runner uses (building the launcher if needed). */
   spawnPath(): Promise<SpawnPathInfo>;
+  /** Whether a sandbox can be made here (probed once), and the configured mode. */
+  sandbox(): { mode: SandboxMode; probe: SandboxProbe };
   close(): Promise<void>;
 }
 
@@ -73,6 +92,14 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
   const active = new Set<Attempt>();
   let resolved: Promise<Resolved> | undefined;
   let logDir: string | undefined;
+  const sandboxMode = options.sandbox ?? 'bwrap';
+  let probe: SandboxProbe | undefined;
+  // Probed once, on first need: a missing bwrap costs one failed spawn, not one per task.
+  const sandboxProbe = (): SandboxProbe =>
+    (probe ??=
+      sandboxMode === 'none'
+        ? { ok: false, reason: 'the runners config says `sandbox: none`' }
+        : probeSandbox(options.bwrap ?? '/usr/bin/bwrap'));
 
   const resolve = (): Promise<Resolved> =>
     (resolved ??= (async (): Promise<Resolved> => {
@@ -97,11 +124,19 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
     async spawnPath() {
       return (await resolve()).info;
     },
+    sandbox() {
+      return { mode: sandboxMode, probe: sandboxProbe() };
+    },
     async start(request) {
       const startedAt = clock.now();
       const attempt = new Attempt(request, clock, graceMs, startedAt);
       if (request.command.kind === 'container') {
         attempt.finishEarly('unsupported_command', 'the local runner cannot run container commands');
+        return attempt.handle();
+      }
+      const isolation = decideIsolation(sandboxMode, sandboxProbe(), request, options.network);
+      if (isolation instanceof Error) {
+        attempt.finishEarly(isolation.code, `${isolation.message}\nhint: ${isolation.hint ?? ''}`);
         return attempt.handle();
       }
       const outputFile = join(request.workDir, '.maestro-output');
@@ -122,8 +157,22 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
       const argv =
         request.command.kind === 'shell' ? ['/bin/sh', '-c', request.command.script] : request.command.argv;
       const env = taskEnv(options.baseEnv ?? {}, request.env, outputFile, request.artifactsDir);
+      const plain: SpawnSpec = { argv, env, cwd: request.workDir };
+      const spec =
+        isolation.sandbox === 'bwrap'
+          ? sandboxedSpec(plain, request, isolation, {
+              bwrap: options.bwrap ?? '/usr/bin/bwrap',
+              readOnly: options.readOnlyPaths ?? [],
+              hidden: options.hiddenPaths ?? [],
+            })
+          : plain;
+      if ('code' in spec) {
+        attempt.finishEarly(spec.code, spec.message);
+        return attempt.handle();
+      }
+      attempt.describeIsolation(isolation);
       active.add(attempt);
-      attempt.run(spawner, { argv, env, cwd: request.workDir }, outputFile, () => active.delete(attempt));
+      attempt.run(spawner, spec, outputFile, () => active.delete(attempt));
       return attempt.handle();
     },
     async close() {
@@ -154,6 +203,7 @@ class Attempt {
   readonly #result: Promise<AttemptResult>;
   #resolve!: (result: AttemptResult) => void;
   #process: SpawnedProcess | undefined;
+  #isolation: Isolation | undefined;
   #finished = false;
   #timedOut = false;
   #cancelled: string | undefined;
@@ -189,9 +239,15 @@ class Attempt {
     });
   }
 
+  /** Says in the attempt's log what it runs in, and keeps it for the result (and the receipt). */
+  describeIsolation(isolation: Isolation): void {
+    this.#isolation = isolation;
+    if (isolation.sandbox === 'none') this.#system(`sandbox: none (${isolation.reason ?? 'not sandboxed'})`);
+  }
+
   run(
     spawner: Spawner,
-    spec: { argv: string[]; env: Record<string, string>; cwd: string },
+    spec: SpawnSpec,
     outputFile: string,
     onDone: () => void,
   ): void {
@@ -266,6 +322,11 @@ class Attempt {
     clearTimeout(this.#timeoutTimer);
     clearTimeout(this.#killTimer);
     this.#logs.close();
-    this.#resolve({ ...result, startedAt: this.#startedAt, finishedAt: this.#clock.now() });
+    this.#resolve({
+      ...result,
+      startedAt: this.#startedAt,
+      finishedAt: this.#clock.now(),
+      ...(this.#isolation ? { isolation: this.#isolation } : {}),
+    });
   }
 }

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import {
+  groupSignaller,
   invalidSpec,
   killGroup,
   type SpawnEnd,
@@ -25,6 +26,7 @@ export function createNodeSpawner(): Spawner {
 function spawnWithNode(spec: SpawnSpec, sink: SpawnSink): SpawnedProcess {
   let pid: number | undefined;
   let done = false;
+  const signal = groupSignaller(spec);
   const ended = new Promise<SpawnEnd>((resolve) => {
     const invalid = invalidSpec(spec);
     if (invalid !== undefined) {
@@ -73,8 +75,8 @@ function spawnWithNode(spec: SpawnSpec, sink: SpawnSink): SpawnedProcess {
   });
   return {
     ended,
-    signalGroup(signal) {
-      if (!done && pid !== undefined) killGroup(pid, signal);
+    signalGroup(sig) {
+      if (!done && pid !== undefined) signal(pid, sig);
     },
   };
 }

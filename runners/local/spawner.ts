@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * How the local runner starts one process: through the launcher (posix_spawn from a small
  * long-lived process) or through Node's child_process. Both give the same semantics: the process
@@ -9,6 +11,11 @@ export interface SpawnSpec {
   argv: string[];
   env: Record<string, string>;
   cwd: string;
+  /**
+   * argv starts bubblewrap: signals then go to the sandbox's own session (see signalSandbox), not
+   * to bwrap's monitor, which would die at once on SIGTERM and take the task's grace period with it.
+   */
+  sandboxed?: boolean;
 }
 
 export interface SpawnSink {
@@ -40,6 +47,33 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     // ESRCH: nothing left to signal. EPERM cannot happen for our own children's groups.
   }
+}
+
+/**
+ * Signals a sandboxed attempt whose leader is bwrap's monitor process. Its one child is the
+ * sandbox's pid 1, which with `--new-session` leads the session and group every process inside
+ * starts in: a signal to that group reaches the task (pid 1 itself ignores what it does not
+ * handle). SIGKILL also goes to the monitor's group; when the monitor or pid 1 dies the kernel
+ * ends every process in the pid namespace, even one that called setsid to leave the group.
+ * Before bwrap has forked (no child yet) the monitor's group is all there is to signal.
+ */
+export function signalSandbox(leader: number, signal: NodeJS.Signals): void {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${leader}/task/${leader}/children`, 'utf8')
+      .split(' ')
+      .filter((s) => s.trim() !== '')
+      .map(Number);
+  } catch {
+    // the monitor is gone: nothing inside is left either
+  }
+  for (const child of children) killGroup(child, signal);
+  if (signal === 'SIGKILL' || children.length === 0) killGroup(leader, signal);
+}
+
+/** The signal path for a spawn: the sandbox's session, or the plain process group. */
+export function groupSignaller(spec: SpawnSpec): (pid: number, signal: NodeJS.Signals) => void {
+  return spec.sandboxed ? signalSandbox : killGroup;
 }
 
 /** Rejects what no exec can carry, before either path tries. */
