@@ -67,9 +67,11 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   const engineStore = openStore({ dataDir: options.dataDir });
   const appStore = openAppStore(options.dataDir);
   const deliveryStore = openDeliveryStore(options.dataDir);
-  const trustedRunner = createLocalRunner({ baseEnv: options.baseEnv });
-  const untrustedRunners: Runner[] =
-    options.forkRunner === 'local' ? [createLocalRunner({ baseEnv: options.baseEnv })] : [];
+  // Sandboxed (runners/local: bwrap); the data directory, with the app's and the engine's
+  // databases and the keys, is never visible to a task.
+  const sandboxed = { baseEnv: options.baseEnv, hiddenPaths: [options.dataDir] };
+  const trustedRunner = createLocalRunner(sandboxed);
+  const untrustedRunners: Runner[] = options.forkRunner === 'local' ? [createLocalRunner(sandboxed)] : [];
   const common = {
     store: engineStore,
     dataDir: options.dataDir,

@@ -15,10 +15,10 @@ import { createAttestor, resolveSigner, signingConfigFromEnv } from '../provenan
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
-import { baseEnvFrom, createLocalRunner } from '../runners/index.ts';
 import { loadSecrets, resolveDataDir } from './config.ts';
 import type { CliIo } from './io.ts';
-import { createConfiguredRunners, runnersConfigPath } from './runners-config.ts';
+import { createCliLocalRunner } from './local-runner.ts';
+import { createConfiguredRunners, readLocalRunnerConfig, runnersConfigPath } from './runners-config.ts';
 import { createTracing, type CliTracing } from './tracing.ts';
 
 export interface DataDirOptions {
@@ -53,14 +53,22 @@ export async function openCliEngine(
   const dataDir = resolveDataDir(options.dataDir, io);
   // Container/Kubernetes runners from --runners or MAESTRO_RUNNERS_CONFIG; read first so a bad
   // config fails before anything is opened.
-  const extraRunners = createConfiguredRunners(runnersConfigPath(options.runners, io));
+  const runnersFile = runnersConfigPath(options.runners, io);
+  const extraRunners = createConfiguredRunners(runnersFile);
   const catalog = await loadBuiltinCatalog();
   const secrets = loadSecrets(options.secrets, dataDir, io);
   const durability = durabilityFrom(io);
   const store = openStore({ dataDir, durability });
   const policy = policyGate(options.policy ?? io.env.MAESTRO_POLICY ?? 'default', dataDir, io, durability);
   const attestor = await attestorFor(io.env.MAESTRO_PROVENANCE ?? 'on', dataDir, io);
-  const runner = createLocalRunner({ baseEnv: baseEnvFrom(io.env) });
+  const runner = createCliLocalRunner(
+    {
+      dataDir,
+      ...(options.secrets !== undefined ? { secretsFile: options.secrets } : {}),
+      config: readLocalRunnerConfig(runnersFile),
+    },
+    io,
+  );
   const runners = new RunnerRegistry().register(runner);
   for (const extra of extraRunners) runners.register(extra);
   const tracing = createTracing(io);

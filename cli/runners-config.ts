@@ -20,6 +20,30 @@ const SECTIONS = ['container', 'kubernetes'] as const;
 /** Runner kinds `--runner` accepts: local always; the others when the runners config has them. */
 export const RUNNER_KINDS = ['local', ...SECTIONS] as const;
 
+/** The `local` section: how the always-present local runner isolates tasks. */
+export interface LocalRunnerConfig {
+  /** `bwrap` (default): every task in the sandbox, or refused; `none`: trusted tasks unsandboxed. */
+  sandbox?: 'bwrap' | 'none';
+  /** `none`: no task of this runner has the network, trusted or not. */
+  network?: 'on' | 'none';
+}
+
+function checkLocalSection(file: string, value: unknown): LocalRunnerConfig {
+  if (!isMapping(value)) throw invalid(file, '`local` must be a mapping');
+  for (const key of Object.keys(value))
+    if (key !== 'sandbox' && key !== 'network')
+      throw invalid(file, `unknown key \`local.${key}\``, 'the local section has `sandbox` and `network`');
+  if (value.sandbox !== undefined && value.sandbox !== 'bwrap' && value.sandbox !== 'none')
+    throw invalid(
+      file,
+      `\`local.sandbox\` must be \`bwrap\` or \`none\`, got ${JSON.stringify(value.sandbox)}`,
+      '`none` runs trusted tasks without a sandbox (stated in their logs and receipts); untrusted ones are refused',
+    );
+  if (value.network !== undefined && value.network !== 'on' && value.network !== 'none')
+    throw invalid(file, `\`local.network\` must be \`on\` or \`none\`, got ${JSON.stringify(value.network)}`);
+  return value as LocalRunnerConfig;
+}
+
 function invalid(file: string, message: string, hint?: string): InputError {
   return new InputError('runner_config_invalid', `${file}: ${message}`, hint ? { hint } : {});
 }
@@ -40,6 +64,7 @@ export function runnersConfigPath(flag: string | undefined, io: CliIo): string |
  * refused: a misspelt `containers:` would otherwise leave the runner unregistered.
  */
 export function readRunnersConfig(file: string): {
+  local?: LocalRunnerConfig;
   container?: ContainerRunnerConfig;
   kubernetes?: KubernetesRunnerConfig;
 } {
@@ -54,10 +79,11 @@ export function readRunnersConfig(file: string): {
     throw invalid(file, `not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
   }
   if (!isMapping(doc))
-    throw invalid(file, 'expected a mapping with `container` and/or `kubernetes` sections');
+    throw invalid(file, 'expected a mapping with `local`, `container` and/or `kubernetes` sections');
   for (const key of Object.keys(doc))
-    if (!(SECTIONS as readonly string[]).includes(key))
-      throw invalid(file, `unknown key \`${key}\``, 'the sections are `container` and `kubernetes`');
+    if (key !== 'local' && !(SECTIONS as readonly string[]).includes(key))
+      throw invalid(file, `unknown key \`${key}\``, 'the sections are `local`, `container` and `kubernetes`');
+  if (doc.local !== undefined) checkLocalSection(file, doc.local);
   for (const section of SECTIONS) {
     const value = doc[section];
     if (value === undefined) continue;
@@ -74,7 +100,16 @@ export function readRunnersConfig(file: string): {
     if (section === 'kubernetes' && value.namespaces !== undefined && !isMapping(value.namespaces))
       throw invalid(file, '`kubernetes.namespaces` must be a mapping');
   }
-  return doc as { container?: ContainerRunnerConfig; kubernetes?: KubernetesRunnerConfig };
+  return doc as {
+    local?: LocalRunnerConfig;
+    container?: ContainerRunnerConfig;
+    kubernetes?: KubernetesRunnerConfig;
+  };
+}
+
+/** The `local` section of the runners config, or {} when there is no file or no section. */
+export function readLocalRunnerConfig(file: string | undefined): LocalRunnerConfig {
+  return file === undefined ? {} : (readRunnersConfig(file).local ?? {});
 }
 
 /** Builds the configured runners; a factory's InputError gets the file name in front. */

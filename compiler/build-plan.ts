@@ -104,6 +104,7 @@ export function buildPlan(
     };
     if (matrix) draft.matrix = matrix;
     draft.needs = taskNeeds;
+    if (task.network === 'none') draft.network = 'none';
     draft.outputs = model.outputs.slice();
     draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
     draft.retry = retry;

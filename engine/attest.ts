@@ -2,7 +2,7 @@
  * The provenance seam: evidence for every attempt (and the run) goes to the Attestor; the signed
  * receipt is stored. A failing attestor is logged on the run, never hides the task's result.
  */
-import { Reason, describeError, type AttemptEvidence } from '../core/index.ts';
+import { Reason, describeError, type AttemptEvidence, type AttemptIsolation } from '../core/index.ts';
 import { digestArtifacts } from './artifacts.ts';
 import { inputDigests } from './dispatch.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
@@ -17,6 +17,7 @@ export async function attestAttempt(
     finishedAt: number;
     outputs: Record<string, string>;
     cacheHit: boolean;
+    isolation?: AttemptIsolation;
   },
 ): Promise<void> {
   const { attestor, store } = exec.ctx;
@@ -54,6 +55,7 @@ export async function attestAttempt(
   if (info.resolved.codeDigest) evidence.codeDigest = info.resolved.codeDigest;
   if (run.approvalDigest) evidence.approvalDigest = run.approvalDigest;
   if (run.source) evidence.source = run.source;
+  if (end.isolation) evidence.isolation = end.isolation;
   try {
     const receipt = await attestor.attestAttempt(evidence);
     store.putReceipt({

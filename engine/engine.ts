@@ -17,6 +17,7 @@ import {
   type Attestor,
   type Clock,
   type Plan,
+  type RunTrust,
   type PolicyGate,
   type RandomSource,
   type RunnerRegistry,
@@ -78,6 +79,11 @@ export interface SubmitOptions {
    * before submitting (the App's idempotent dispatch) finds the same run again after a crash.
    */
   runId?: string;
+  /**
+   * `trusted` (the operator's CLI run, a push, a same-repository pull request) or `untrusted` (a
+   * fork's pull request: no network on any runner). Default `untrusted`: a surface must say.
+   */
+  trust?: RunTrust;
 }
 
 export interface Engine {
@@ -260,6 +266,7 @@ export function createEngine(options: EngineOptions): Engine {
         createdAt: clock.now(),
         approvalDigest: submit.approvalDigest ?? null,
         source: submit.source ?? null,
+        trust: submit.trust ?? 'untrusted',
         by: submit.actor ?? 'unknown',
       });
       ctx.emit({

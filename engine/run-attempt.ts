@@ -302,6 +302,7 @@ async function completeAttempt(
       finishedAt,
       outputs,
       cacheHit: false,
+      ...(result.isolation ? { isolation: result.isolation } : {}),
     }),
   );
 }
@@ -358,7 +359,9 @@ async function execute(
     resources: plan.resources,
     namespace: exec.run.namespace,
     outputs: plan.outputs,
+    trust: exec.run.trust,
   };
+  if (plan.network === 'none') request.network = 'none';
   if (info.resolved.image) request.image = info.resolved.image;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
   let handle: RunnerHandle;

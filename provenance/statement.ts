@@ -44,6 +44,7 @@ export interface MaestroAttemptFields {
   cache: { hit: boolean; key?: string };
   policy: { decisionIds: string[]; bundleDigest?: string };
   approvalDigest?: string;
+  isolation?: { sandbox: 'bwrap' | 'container' | 'pod' | 'none'; network: 'on' | 'none'; reason?: string };
 }
 export interface MaestroRunFields {
   kind: 'run';
@@ -138,6 +139,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
       bundleDigest: evidence.policy.bundleDigest,
     }) as MaestroAttemptFields['policy'],
     ...(evidence.approvalDigest ? { approvalDigest: evidence.approvalDigest } : {}),
+    ...(evidence.isolation ? { isolation: { ...evidence.isolation } } : {}),
   };
   return {
     _type: IN_TOTO_STATEMENT_V1,

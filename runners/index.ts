@@ -8,6 +8,9 @@ export {
   type LocalRunner,
   type LocalRunnerOptions,
   type SpawnPathInfo,
+  SandboxUnavailableError,
+  type SandboxMode,
+  type SandboxProbe,
 } from './local/index.ts';
 export {
   createRedactor,

@@ -103,6 +103,8 @@ export async function dispatchWorkflow(
     runId,
     trigger: request.trigger,
     actor: request.actor,
+    // A fork's code is untrusted: no network on any runner (core's resolveNetwork).
+    trust: request.fromFork ? 'untrusted' : 'trusted',
     ...(approval.digest ? { approvalDigest: approval.digest } : {}),
   });
   startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));

@@ -118,6 +118,8 @@ export function registerRun(program: Command, context: CliContext): void {
             trigger: 'cli',
             actor: `user:${io.env.USER ?? 'local'}`,
             source: resolved.source,
+            // The operator runs their own checkout: trusted (network on, unless a task narrows it).
+            trust: 'trusted',
           });
         }
         const run = cli.store.getRun(runId);

@@ -550,6 +550,10 @@ export interface ManifestTask {
   runner?: ManifestRunner1;
   resources?: ManifestResources1;
   /**
+   * Narrows this task's network: `none` runs it with no network at all, even in a trusted run (local: a new, empty network namespace; container: `NetworkMode: none`; Kubernetes: the pod label `maestro.dev/network: none`, which the default-deny NetworkPolicy selects). A task can only narrow: trusted runs have the network by default, untrusted runs (pull requests from forks) never do.
+   */
+  network?: 'none';
+  /**
    * Fan-out: the task runs once per combination of the listed values, with `${matrix.<key>}` set. Expansion ids are `<id>[key=value,...]` (keys sorted).
    */
   matrix?: {

@@ -157,6 +157,10 @@ export interface PlanTask {
   };
   runner: string;
   resources: string;
+  /**
+   * Present when the manifest task says `network: none`; absent, the run's trust decides.
+   */
+  network?: 'none';
   outputs: string[];
   /**
    * Names of the secrets this task's templates reference.

@@ -32,6 +32,14 @@ export interface ReceiptAttemptFields {
     bundleDigest?: Digest;
   };
   approvalDigest?: Digest;
+  /**
+   * What the attempt ran in, as its runner reported it: `sandbox` is `bwrap` (the local runner's bubblewrap sandbox), `container`, `pod`, or `none` (no sandbox: the operator's `sandbox: none`, or a GitHub Actions job VM, with `reason` saying which); `network` is `on` or `none`.
+   */
+  isolation?: {
+    sandbox: 'bwrap' | 'container' | 'pod' | 'none';
+    network: 'on' | 'none';
+    reason?: string;
+  };
 }
 export interface ReceiptRunFields {
   kind: 'run';

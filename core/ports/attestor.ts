@@ -3,6 +3,7 @@
  * the engine hands the evidence it recorded to an Attestor, which returns a signed receipt the
  * engine stores. The control plane writes every field; a task only contributes its outputs.
  */
+import type { AttemptIsolation } from './runner.ts';
 import type { RunSource } from './source.ts';
 export interface DigestedFile {
   /** Path relative to the attempt's artifacts directory, with `/` separators. */
@@ -37,6 +38,8 @@ export interface AttemptEvidence {
   approvalDigest?: string;
   /** The repository and commit the attempt's workspace held. */
   source?: RunSource;
+  /** What the attempt ran in (sandbox and network), when its runner said. */
+  isolation?: AttemptIsolation;
 }
 
 export interface RunEvidence {

@@ -3,7 +3,7 @@
  * PostgreSQL later) must make every method atomic, and must refuse (throw) rather than
  * silently lose a write. The engine stores each transition BEFORE acting on it.
  */
-import type { LogLine, Plan, Reason, RunSource, RunState, TaskState } from '../../core/index.ts';
+import type { LogLine, Plan, Reason, RunSource, RunState, RunTrust, TaskState } from '../../core/index.ts';
 
 export interface RunRecord {
   id: string;
@@ -23,6 +23,8 @@ export interface RunRecord {
   approvalDigest: string | null;
   /** The repository at the exact commit the tasks' workspaces hold; null: empty workspaces. */
   source: RunSource | null;
+  /** Whether the run's code is trusted (a fork's pull request is not); runners decide the network by it. */
+  trust: RunTrust;
   /** Who asked to cancel the run (any process may ask; the executing engine acts on it). */
   cancelRequestedBy: string | null;
 }
@@ -153,10 +155,12 @@ export interface RunFilter {
 
 export interface NewRun extends Omit<
   RunRecord,
-  'status' | 'reason' | 'startedAt' | 'finishedAt' | 'cancelRequestedBy' | 'source'
+  'status' | 'reason' | 'startedAt' | 'finishedAt' | 'cancelRequestedBy' | 'source' | 'trust'
 > {
   by: string;
   source?: RunSource | null;
+  /** Default `untrusted`: a surface that does not say fails closed. */
+  trust?: RunTrust;
 }
 
 export interface TaskPatch {

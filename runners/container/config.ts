@@ -2,7 +2,7 @@
  * Operator configuration of the container runner (docs/runners.md). Resource classes map a
  * manifest's `resources` name to limits; the runner refuses an unknown class rather than guessing.
  */
-import { InputError } from '../../core/index.ts';
+import { InputError, resolveNetwork, type RunnerStartRequest } from '../../core/index.ts';
 
 export interface ContainerResourceClass {
   /** Memory limit in bytes. */
@@ -22,11 +22,20 @@ export interface ContainerRunnerConfig {
   pull?: 'never' | 'missing';
   /** Container user; must be non-root (`uid:gid`). Default `1000:1000`. */
   user?: string;
-  /** Network mode; default `none` so tasks reach nothing unless the operator allows it. */
+  /**
+   * Network mode of trusted attempts (default `bridge`); `none` narrows every attempt to no network.
+   * Untrusted attempts and tasks that say `network: none` always get `none` (core's resolveNetwork).
+   */
   network?: string;
   /** Grace period between SIGTERM and SIGKILL on cancel and timeout. Default 10 000 ms. */
   stopGraceMs?: number;
   resourceClasses: Record<string, ContainerResourceClass>;
+}
+
+/** The NetworkMode of one attempt: the same rule as every runner, then the operator's mode. */
+export function containerNetworkMode(request: RunnerStartRequest, config: ContainerRunnerConfig): string {
+  const access = resolveNetwork(request, config.network === 'none' ? 'none' : undefined);
+  return access === 'none' ? 'none' : (config.network ?? 'bridge');
 }
 
 const ROOT_USERS = new Set(['0', 'root']);

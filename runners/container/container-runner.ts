@@ -29,7 +29,7 @@ import {
   parseOutputsFile,
   takeOutputsFile,
 } from '../shared/index.ts';
-import { validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
+import { containerNetworkMode, validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
 
 const ARTIFACTS_PATH = '/maestro/artifacts';
 const OUTPUT_DIR = '/maestro/output';
@@ -196,7 +196,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           SecurityOpt: ['no-new-privileges'],
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
-          NetworkMode: config.network ?? 'none',
+          NetworkMode: containerNetworkMode(request, config),
           Binds: [`${request.artifactsDir}:${ARTIFACTS_PATH}:rw`, `${outputHostDir}:${OUTPUT_DIR}:rw`],
           ...(resourceClass.memoryBytes
             ? { Memory: resourceClass.memoryBytes, MemorySwap: resourceClass.memoryBytes }

@@ -38,6 +38,8 @@ export interface KubernetesRunnerConfig {
   runAsUser?: number;
   /** Seconds a finished Job is kept before the TTL controller deletes it. Default 3600. */
   ttlSecondsAfterFinished?: number;
+  /** `none`: every attempt's pod gets the `maestro.dev/network: none` label (no network). */
+  network?: 'on' | 'none';
   /** How cancel deletes the Job's pods. Default `Background`. */
   deletePropagation?: 'Foreground' | 'Background';
   /** How long a pod may stay unschedulable before the attempt fails (retryable). Default 300 000 ms. */
@@ -61,6 +63,8 @@ export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
   for (const [from, to] of Object.entries(config.namespaces))
     if (!dns1123.test(to))
       fail(`namespaces.${from} → ${JSON.stringify(to)} is not a valid Kubernetes namespace`);
+  if (config.network !== undefined && config.network !== 'on' && config.network !== 'none')
+    fail('`network` must be `on` or `none`');
   if (config.runAsUser !== undefined && !(Number.isInteger(config.runAsUser) && config.runAsUser > 0))
     fail('`runAsUser` must be a positive integer (the restricted profile forbids root)');
 }

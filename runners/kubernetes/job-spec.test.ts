@@ -145,3 +145,20 @@ describe('buildAttempt: secret values stay out of the Job spec', () => {
     expect(secret.stringData).toEqual(secretData);
   });
 });
+
+describe('buildJob network (the same rule as every runner: core resolveNetwork)', () => {
+  const config = { defaultImage: 'busybox', namespaces: { 'team-a': 'ci' }, resourceClasses: { small: {} } };
+  const podLabels = (r: RunnerStartRequest, c: object = config) =>
+    buildJob(r, 'ci', {}, c as never).spec?.template.metadata?.labels ?? {};
+  it('labels the pods of untrusted, network: none and config-narrowed attempts maestro.dev/network=none', () => {
+    expect(podLabels(request)['maestro.dev/network']).toBe('none'); // no trust given: fails closed
+    expect(podLabels({ ...request, trust: 'untrusted' })['maestro.dev/network']).toBe('none');
+    expect(podLabels({ ...request, trust: 'trusted', network: 'none' })['maestro.dev/network']).toBe('none');
+    expect(podLabels({ ...request, trust: 'trusted' }, { ...config, network: 'none' })['maestro.dev/network']).toBe(
+      'none',
+    );
+  });
+  it('leaves a trusted attempt unlabelled (it keeps the network)', () => {
+    expect(podLabels({ ...request, trust: 'trusted' })).not.toHaveProperty(['maestro.dev/network']);
+  });
+});

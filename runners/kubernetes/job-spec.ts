@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { V1Job } from '@kubernetes/client-node';
-import type { AttemptRef, RunnerStartRequest } from '../../core/index.ts';
+import { resolveNetwork, type AttemptRef, type RunnerStartRequest } from '../../core/index.ts';
 import type { KubernetesResourceClass, KubernetesRunnerConfig } from './config.ts';
 import { secretNameOf, splitSecrets } from './job-secret.ts';
 
@@ -15,6 +15,12 @@ export const LABEL_RUN = 'maestro.dev/run-id';
 export const LABEL_TASK = 'maestro.dev/task-id';
 export const LABEL_ATTEMPT = 'maestro.dev/attempt';
 export const LABEL_NAMESPACE = 'maestro.dev/namespace';
+/**
+ * Set to `none` on the pods of attempts that must have no network (untrusted runs, tasks that say
+ * `network: none`, or `network: none` in the runner's config); the default-deny NetworkPolicy
+ * shipped under deploy/kubernetes/ selects it (docs/runners.md, "Network").
+ */
+export const LABEL_NETWORK = 'maestro.dev/network';
 export const LABEL_MANAGED = 'app.kubernetes.io/managed-by';
 export const ANNOTATION_ATTEMPT_ID = 'maestro.dev/attempt-id';
 export const ANNOTATION_RUN_ID = 'maestro.dev/run-id';
@@ -97,6 +103,8 @@ export function buildAttempt(
 ): { job: V1Job; secretName: string; secretData: Record<string, string> } {
   const name = jobName(request);
   const labels = attemptLabels(request, request.namespace);
+  const podLabels =
+    resolveNetwork(request, config.network) === 'none' ? { ...labels, [LABEL_NETWORK]: 'none' } : labels;
   const annotations = {
     [ANNOTATION_ATTEMPT_ID]: request.attemptId,
     [ANNOTATION_RUN_ID]: request.runId,
@@ -126,7 +134,7 @@ export function buildAttempt(
         ? { activeDeadlineSeconds: Math.max(1, Math.ceil(request.timeoutMs / 1000)) }
         : {}),
       template: {
-        metadata: { labels, annotations: { ...resourceClass.annotations, ...annotations } },
+        metadata: { labels: podLabels, annotations: { ...resourceClass.annotations, ...annotations } },
         spec: {
           restartPolicy: 'Never',
           automountServiceAccountToken: mountToken,

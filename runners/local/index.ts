@@ -8,3 +8,9 @@ export {
 } from './local-runner.ts';
 export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
 export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
+export {
+  SandboxUnavailableError,
+  type Isolation,
+  type SandboxMode,
+  type SandboxProbe,
+} from './sandbox.ts';

@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import {
   AttemptOutcome,
   Stream,
@@ -59,11 +59,15 @@ export interface LocalRunnerOptions {
   /** The bubblewrap binary. Default /usr/bin/bwrap. */
   bwrap?: string;
   /**
-   * Host paths tasks may read (bound read-only at the same path): what catalog tasks need, the
-   * Node binary and the task code. The system's read-only directories are always there.
+   * Host paths tasks may read (bound read-only at the same path), besides the system's read-only
+   * directories. Default: what catalog tasks need, this installation (their code) and the Node
+   * binary running the engine.
    */
   readOnlyPaths?: string[];
-  /** Paths never visible, even under a read-only path: the data directory, key directories. */
+  /**
+   * Paths never visible, even under a read-only path: give the data directory, the secrets file
+   * and the signing keys, in case one of them lies inside this installation.
+   */
   hiddenPaths?: string[];
   /** The operator's network setting: `none` narrows every attempt to no network. */
   network?: NetworkAccess;
@@ -162,7 +166,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         isolation.sandbox === 'bwrap'
           ? sandboxedSpec(plain, request, isolation, {
               bwrap: options.bwrap ?? '/usr/bin/bwrap',
-              readOnly: options.readOnlyPaths ?? [],
+              readOnly: options.readOnlyPaths ?? defaultReadOnlyPaths(),
               hidden: options.hiddenPaths ?? [],
             })
           : plain;
@@ -181,6 +185,11 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
       if (logDir) rmSync(logDir, { recursive: true, force: true });
     },
   };
+}
+
+/** This installation (catalog tasks are code in it) and the Node binary that runs them. */
+function defaultReadOnlyPaths(): string[] {
+  return [resolvePath(import.meta.dirname, '..', '..'), process.execPath, dirname(process.execPath)];
 }
 
 function defaultLogRoot(): string {

@@ -125,7 +125,9 @@ export function bwrapArgs(layout: SandboxLayout): string[] {
   if (layout.home && !writable.some((w) => within(layout.home as string, w)) && layout.home !== '/tmp')
     args.push('--tmpfs', layout.home);
   for (const path of writable) args.push('--bind', path, path);
-  args.push('--chdir', layout.cwd, '--');
+  // The sandbox's own root (a tmpfs holding the mount points) read-only too: a task writes only
+  // its workspace, /tmp and its HOME, never a look-alike of a host path such as the database.
+  args.push('--remount-ro', '/', '--chdir', layout.cwd, '--');
   return args;
 }
 

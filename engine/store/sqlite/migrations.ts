@@ -131,4 +131,9 @@ CREATE TABLE leases (
     version: 2,
     sql: `ALTER TABLE runs ADD COLUMN source TEXT;`,
   },
+  {
+    version: 3,
+    // Runs stored before trust was recorded were all run with the network, as trusted runs are.
+    sql: `ALTER TABLE runs ADD COLUMN trust TEXT NOT NULL DEFAULT 'trusted' CHECK (trust IN ('trusted', 'untrusted'));`,
+  },
 ];

@@ -33,6 +33,7 @@ export function toRun(r: Row): RunRecord {
     finishedAt: optNumber(r.finished_at),
     approvalDigest: optString(r.approval_digest),
     source: r.source === null || r.source === undefined ? null : (JSON.parse(String(r.source)) as RunSource),
+    trust: String(r.trust) === 'trusted' ? 'trusted' : 'untrusted',
     cancelRequestedBy: optString(r.cancel_requested_by),
   };
 }

@@ -87,7 +87,7 @@ export class SqliteStore implements Store {
       const seq = Number(this.#get('SELECT coalesce(max(seq), 0) + 1 AS s FROM runs')?.s ?? 1);
       this.#run(
         `INSERT INTO runs (id, seq, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
-           status, reason, created_at, approval_digest, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 'created', ?, ?, ?)`,
+           status, reason, created_at, approval_digest, source, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 'created', ?, ?, ?, ?)`,
         run.id,
         seq,
         run.workflow,
@@ -101,6 +101,7 @@ export class SqliteStore implements Store {
         run.createdAt,
         run.approvalDigest,
         run.source ? JSON.stringify(run.source) : null,
+        run.trust ?? 'untrusted',
       );
       this.#insertTransition(run.id, null, null, 'queued', 'created', run.by, run.createdAt, null);
       const insertTask = this.#db.prepare(
