@@ -30,7 +30,10 @@ export interface AppRuntimeOptions {
   runUpdateIntervalMs: number;
   /** Ingress bounds (tests shorten the body deadline; the CLI sets the retention). */
   ingressLimits?: Partial<IngressLimits>;
+  /** Signs receipts (default: the development receipt key in the data dir). */
   signer?: ProvenanceSigner;
+  /** Signs approval attestations: a different key (default: the development approval key). */
+  approvalSigner?: ProvenanceSigner;
   /** Default: the sensitivity lists of the default policy bundle's configuration. */
   sensitive?: SensitivityCheck;
   clock?: Clock;
@@ -50,6 +53,7 @@ export interface AppRuntime {
   engineStore: Store;
   engines: { trusted: Engine; untrusted: Engine };
   signer: ProvenanceSigner;
+  approvalSigner: ProvenanceSigner;
   close(): Promise<void>;
 }
 
@@ -62,7 +66,9 @@ export interface AppRuntime {
 export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
   const catalog = await loadBuiltinCatalog();
   const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog });
-  const signer = options.signer ?? (await loadOrCreateDevKey(options.dataDir));
+  const signer = options.signer ?? (await loadOrCreateDevKey(options.dataDir, 'receipts'));
+  // Approval attestations are signed with their own key: a leaked receipt key cannot forge one.
+  const approvalSigner = options.approvalSigner ?? (await loadOrCreateDevKey(options.dataDir, 'approvals'));
   const attestor = createAttestor({ signer });
   const engineStore = openStore({ dataDir: options.dataDir });
   const appStore = openAppStore(options.dataDir);
@@ -101,7 +107,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     spoolDir: join(options.dataDir, 'ingress-spool'),
     ...(options.ingressLimits ? { ingressLimits: options.ingressLimits } : {}),
     compile,
-    signer,
+    signer: approvalSigner,
     engines,
     sensitive: options.sensitive ?? policySensitivity((await readDefaultBundle()).data),
     clock: options.clock ?? systemClock,
@@ -118,6 +124,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     engineStore,
     engines,
     signer,
+    approvalSigner,
     close: async () => {
       await app.close();
       await app.idle();

@@ -7,16 +7,36 @@ import type { ProvenanceSigner } from './signer.ts';
 export const DEV_KEY_DIR = 'keys';
 export const DEV_PRIVATE_KEY_FILE = 'dev-signing-key.pem';
 export const DEV_PUBLIC_KEY_FILE = 'dev-signing-key.pub.pem';
+/** The approval-attestation key is a different key, in its own file: see `DevKeyPurpose`. */
+export const DEV_APPROVAL_PRIVATE_KEY_FILE = 'dev-approval-key.pem';
+export const DEV_APPROVAL_PUBLIC_KEY_FILE = 'dev-approval-key.pub.pem';
 
 /**
- * The development key: created once in `<dataDir>/keys/` (directory 0700, private key 0600) when
- * the operator configured no key and no identity token exists. It lives in the data directory,
- * never under an attempt's working or artifacts directory, and runners give tasks a minimal env,
- * so no task can read it. Receipts it signs are marked, and every output says so.
+ * `receipts` signs attempt and run receipts (MAESTRO_SIGNING_KEY in production); `approvals`
+ * signs the App's approval attestations (MAESTRO_APPROVAL_SIGNING_KEY). Two keys, so that a
+ * receipt key that leaks (it signs on every attempt, on every worker) cannot forge an approval.
  */
-export async function loadOrCreateDevKey(dataDir: string): Promise<ProvenanceSigner> {
+export type DevKeyPurpose = 'receipts' | 'approvals';
+
+const FILES: Record<DevKeyPurpose, { privateFile: string; publicFile: string }> = {
+  receipts: { privateFile: DEV_PRIVATE_KEY_FILE, publicFile: DEV_PUBLIC_KEY_FILE },
+  approvals: { privateFile: DEV_APPROVAL_PRIVATE_KEY_FILE, publicFile: DEV_APPROVAL_PUBLIC_KEY_FILE },
+};
+
+/**
+ * A development key: created on first use in `<dataDir>/keys/` (directory 0700, private key 0600)
+ * when the operator configured no key and no identity token exists, one file per purpose. It lives
+ * in the data directory, which no task's sandbox shows (runners/local/README.md, "Sandbox"), never
+ * under an attempt's working or artifacts directory. Receipts it signs are marked, and every
+ * output says so.
+ */
+export async function loadOrCreateDevKey(
+  dataDir: string,
+  purpose: DevKeyPurpose = 'receipts',
+): Promise<ProvenanceSigner> {
   const dir = join(dataDir, DEV_KEY_DIR);
-  const privatePath = join(dir, DEV_PRIVATE_KEY_FILE);
+  const { privateFile, publicFile } = FILES[purpose];
+  const privatePath = join(dir, privateFile);
   let pem: string;
   try {
     pem = await readFile(privatePath, 'utf8');
@@ -28,14 +48,16 @@ export async function loadOrCreateDevKey(dataDir: string): Promise<ProvenanceSig
     try {
       // `wx`: if another process created the key meanwhile, keep theirs.
       await writeFile(privatePath, pem, { mode: 0o600, flag: 'wx' });
-      await writeFile(join(dir, DEV_PUBLIC_KEY_FILE), publicKey.export({ type: 'spki', format: 'pem' }), {
+      await writeFile(join(dir, publicFile), publicKey.export({ type: 'spki', format: 'pem' }), {
         mode: 0o644,
       });
     } catch (raced) {
       if ((raced as NodeJS.ErrnoException).code !== 'EEXIST') throw raced;
       pem = await readFile(privatePath, 'utf8');
     }
-    await chmod(privatePath, 0o600);
   }
+  // Also for a directory or key made by an older version, or with a loose umask.
+  await chmod(dir, 0o700);
+  await chmod(privatePath, 0o600);
   return createLocalKeySigner({ privateKeyPem: pem, source: privatePath, development: true });
 }

@@ -4,7 +4,15 @@ export * from './errors.ts';
 export * from './statement.ts';
 export * from './signer.ts';
 export { createLocalKeySigner, keyFingerprint, type LocalKeySignerOptions } from './local-key.ts';
-export { loadOrCreateDevKey, DEV_KEY_DIR, DEV_PRIVATE_KEY_FILE, DEV_PUBLIC_KEY_FILE } from './dev-key.ts';
+export {
+  loadOrCreateDevKey,
+  DEV_KEY_DIR,
+  DEV_PRIVATE_KEY_FILE,
+  DEV_PUBLIC_KEY_FILE,
+  DEV_APPROVAL_PRIVATE_KEY_FILE,
+  DEV_APPROVAL_PUBLIC_KEY_FILE,
+  type DevKeyPurpose,
+} from './dev-key.ts';
 export { createKeylessSigner, type KeylessSignerOptions } from './keyless.ts';
 export { signStatement } from './sign.ts';
 export { withEmptyDsseKeyIds } from './dsse-keyid.ts';
@@ -25,5 +33,10 @@ export {
 } from './disclosure/verify-disclosure.ts';
 export { readTgzStrict, DEFAULT_READ_LIMITS, type ReadLimits } from './disclosure/tar-read.ts';
 export { compileMaestroFieldsCheck } from './maestro-fields.ts';
-export { resolveSigner, signingConfigFromEnv, type SigningConfig } from './resolve-signer.ts';
+export {
+  resolveApprovalSigner,
+  resolveSigner,
+  signingConfigFromEnv,
+  type SigningConfig,
+} from './resolve-signer.ts';
 export { bundledTrustedRoot, SIGSTORE_PUBLIC_GOOD_TUF } from './trust-root.ts';

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { CIContextProvider, type IdentityProvider } from '@sigstore/sign';
 import { loadOrCreateDevKey } from './dev-key.ts';
 import { SigningConfigError } from './errors.ts';
@@ -9,8 +9,10 @@ import type { ProvenanceSigner } from './signer.ts';
 /** What a surface tells provenance about signing; built from flags and the environment. */
 export interface SigningConfig {
   dataDir: string;
-  /** Path of the operator's ECDSA P-256 private key (PEM). */
+  /** Path of the operator's ECDSA P-256 private key (PEM) for receipts: MAESTRO_SIGNING_KEY. */
   keyPath?: string;
+  /** Path of the approval-attestation key (PEM): MAESTRO_APPROVAL_SIGNING_KEY, a different key. */
+  approvalKeyPath?: string;
   /** Keyless: an OIDC identity provider (GitHub Actions), with optional Sigstore URLs. */
   identityProvider?: IdentityProvider;
   fulcioURL?: string;
@@ -27,12 +29,14 @@ export function signingConfigFromEnv(
   dataDir: string,
 ): SigningConfig {
   const keyPath = env.MAESTRO_SIGNING_KEY || undefined;
+  const approvalKeyPath = env.MAESTRO_APPROVAL_SIGNING_KEY || undefined;
   const keyless =
     env.MAESTRO_SIGNING === 'keyless' ||
     (!keyPath && env.MAESTRO_SIGNING !== 'key' && !!env.ACTIONS_ID_TOKEN_REQUEST_URL);
   return {
     dataDir,
     ...(keyPath ? { keyPath } : {}),
+    ...(approvalKeyPath ? { approvalKeyPath } : {}),
     ...(keyless ? { identityProvider: new CIContextProvider('sigstore') } : {}),
     ...(env.MAESTRO_FULCIO_URL ? { fulcioURL: env.MAESTRO_FULCIO_URL } : {}),
     ...(env.MAESTRO_REKOR_URL ? { rekorURL: env.MAESTRO_REKOR_URL } : {}),
@@ -47,17 +51,36 @@ export async function resolveSigner(config: SigningConfig): Promise<ProvenanceSi
       ...(config.fulcioURL ? { fulcioURL: config.fulcioURL } : {}),
       ...(config.rekorURL ? { rekorURL: config.rekorURL } : {}),
     });
-  if (config.keyPath) {
-    let pem: string;
-    try {
-      pem = await readFile(config.keyPath, 'utf8');
-    } catch (cause) {
-      throw new SigningConfigError(`cannot read the signing key ${config.keyPath}`, {
-        cause,
-        hint: 'MAESTRO_SIGNING_KEY (or --signing-key) must name a readable PEM file',
-      });
-    }
-    return createLocalKeySigner({ privateKeyPem: pem, source: config.keyPath });
+  if (config.keyPath) return readOperatorKey(config.keyPath, 'MAESTRO_SIGNING_KEY (or --signing-key)');
+  return loadOrCreateDevKey(config.dataDir, 'receipts');
+}
+
+/**
+ * The key that signs approval attestations: MAESTRO_APPROVAL_SIGNING_KEY, else the development
+ * approval key (its own file, never the receipt key). Never keyless: the App signs on a server.
+ */
+export async function resolveApprovalSigner(config: SigningConfig): Promise<ProvenanceSigner> {
+  if (config.approvalKeyPath) return readOperatorKey(config.approvalKeyPath, 'MAESTRO_APPROVAL_SIGNING_KEY');
+  return loadOrCreateDevKey(config.dataDir, 'approvals');
+}
+
+/** An operator's key file: readable by its owner only (0600), else refused before it is used. */
+async function readOperatorKey(path: string, setting: string): Promise<ProvenanceSigner> {
+  let pem: string;
+  try {
+    const mode = (await stat(path)).mode & 0o777;
+    if ((mode & 0o077) !== 0)
+      throw new SigningConfigError(
+        `the signing key ${path} is readable by others (mode ${mode.toString(8).padStart(4, '0')})`,
+        { hint: `keep it readable by its owner only: chmod 600 ${path} (and its directory 0700)` },
+      );
+    pem = await readFile(path, 'utf8');
+  } catch (cause) {
+    if (cause instanceof SigningConfigError) throw cause;
+    throw new SigningConfigError(`cannot read the signing key ${path}`, {
+      cause,
+      hint: `${setting} must name a readable PEM file`,
+    });
   }
-  return loadOrCreateDevKey(config.dataDir);
+  return createLocalKeySigner({ privateKeyPem: pem, source: path });
 }

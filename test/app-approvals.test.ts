@@ -198,7 +198,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       baseSha: mainMoved,
       now: Date.now(),
     };
-    const key = h.runtime.signer.publicKeyPem!;
+    const key = h.runtime.approvalSigner.publicKeyPem!;
     expect(checkApproval(first.bundle, key, expected)).toBeUndefined();
     // Every bound field is checked: another plan, head, pull request or base, or past its expiry.
     expect(checkApproval(first.bundle, key, { ...expected, planDigest: `sha256:${'0'.repeat(64)}` })).toMatch(

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import pino from 'pino';
 import { baseEnvFrom } from '../../runners/index.ts';
+import { resolveApprovalSigner, resolveSigner, signingConfigFromEnv } from '../../provenance/index.ts';
 import { loadSecrets, resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
 
@@ -50,6 +51,10 @@ export function registerApp(program: Command, context: CliContext): void {
         defaultApprovals: config.defaultApprovals,
         approvalTtlMs: config.approvalTtlMs,
         logger,
+        // MAESTRO_SIGNING_KEY signs receipts, MAESTRO_APPROVAL_SIGNING_KEY approval attestations;
+        // each falls back to its own development key in <data-dir>/keys/.
+        signer: await resolveSigner(signingConfigFromEnv(io.env, dataDir)),
+        approvalSigner: await resolveApprovalSigner(signingConfigFromEnv(io.env, dataDir)),
       });
       const port = await runtime.app.listen(config.port, config.host);
       logger.info(
@@ -57,6 +62,7 @@ export function registerApp(program: Command, context: CliContext): void {
         'maestro app listening',
       );
       if (runtime.signer.warning) logger.warn(runtime.signer.warning);
+      if (runtime.approvalSigner.warning) logger.warn(`approvals: ${runtime.approvalSigner.warning}`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
