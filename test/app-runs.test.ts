@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -14,6 +14,13 @@ import {
   type Harness,
 } from './github-standin/app-harness.ts';
 import { signedDelivery, webhookExample, type Payload } from './github-standin/index.ts';
+import { startWitness, type Witness } from './helpers/witness.ts';
+
+// Tasks report to a witness on 127.0.0.1, never to a host file (the sandbox shows them none);
+// pushes to the repository are trusted runs, so they have the network.
+let witness: Witness;
+beforeAll(async () => (witness = await startWitness()));
+afterAll(() => witness.close());
 
 const root = join(import.meta.dirname, '..');
 const node = join(root, 'node_modules', '.bin', 'node');
@@ -76,14 +83,15 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
   });
 
   it('"Retry failed" re-runs the failed task and the check run completes green; rerequested starts a new run', async () => {
-    const marker = join(h.dataDir, 'ok');
+    // `check` fails the first time and succeeds the second, by the witness's count of its reports.
+    const check = `flaky-${randomUUID()}`;
     const sha = h.repo.commit({
       branch: 'main',
       login: 'carol',
       files: {
         '.maestro/workflows/flaky.yaml': workflow(
           'flaky',
-          `    - id: prepare\n      run: echo ready\n    - id: check\n      needs: [prepare]\n      run: test -f ${marker}\n`,
+          `    - id: prepare\n      run: echo ready\n    - id: check\n      needs: [prepare]\n      run: test "$(echo x | ${witness.report(check)})" -ge 2\n`,
         ),
       },
     });
@@ -97,7 +105,6 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     expect(run!.output.summary).toMatch(/\| `check` \| failed \| 1 \|/);
     expect(run!.actions.map((a) => a.identifier)).toEqual(['retry_failed']);
 
-    writeFileSync(marker, '');
     await h.deliver('check_run', checkRunEvent(h, 'requested_action', run!.external_id, sha, 'retry_failed'));
     await h.idle();
     expect(run!.conclusion).toBe('success');
@@ -114,14 +121,14 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
   });
 
   it('"Cancel" stops a live run and the check run ends cancelled', async () => {
-    const started = join(h.dataDir, 'started');
+    const started = `slow-${randomUUID()}`;
     const sha = h.repo.commit({
       branch: 'main',
       login: 'carol',
       files: {
         '.maestro/workflows/slow.yaml': workflow(
           'slow',
-          `    - id: wait\n      run: touch ${started}; sleep 60\n`,
+          `    - id: wait\n      run: echo started | ${witness.report(started)}; sleep 60\n`,
         ),
       },
     });
@@ -129,7 +136,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
       'push',
       h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
     );
-    for (let i = 0; i < 200 && !existsSync(started); i += 1) await new Promise((r) => setTimeout(r, 50));
+    await witness.waitFor(started, 10_000);
     const [run] = h.standin.checkRunsNamed('maestro / run demo/slow', sha);
     expect(run!.status).not.toBe('completed');
     expect(run!.actions.map((a) => a.identifier)).toEqual(['cancel']);
@@ -272,16 +279,16 @@ describe('an app restart resumes the runs it dispatched', () => {
   it('a run live when the app was killed completes under the next app, and its check run is completed', async () => {
     const standIn = await startStandIn();
     const dataDir = mkdtempSync(join(tmpdir(), 'maestro-app-restart-'));
-    const started = join(dataDir, 'started');
-    // First attempt: marks itself started and sleeps (the app is killed meanwhile); the retry
-    // after the restart finds the mark and finishes at once.
+    const started = `long-${randomUUID()}`;
+    // First attempt: reports itself started and sleeps (the app is killed meanwhile); the retry
+    // after the restart is the second report and finishes at once.
     const sha = standIn.repo.commit({
       branch: 'main',
       login: 'carol',
       files: {
         '.maestro/workflows/long.yaml': workflow(
           'long',
-          `    - id: prepare\n      run: echo ready\n    - id: work\n      needs: [prepare]\n      retry: { limit: 1, backoff: { initial: 10ms, factor: 2, max: 100ms } }\n      run: if [ -f ${started} ]; then echo "resumed=yes" >> "$MAESTRO_OUTPUT"; else touch ${started}; sleep 60; fi\n      outputs: [resumed]\n`,
+          `    - id: prepare\n      run: echo ready\n    - id: work\n      needs: [prepare]\n      retry: { limit: 1, backoff: { initial: 10ms, factor: 2, max: 100ms } }\n      run: if [ "$(echo x | ${witness.report(started)})" -ge 2 ]; then echo "resumed=yes" >> "$MAESTRO_OUTPUT"; else sleep 60; fi\n      outputs: [resumed]\n`,
         ),
       },
     });
@@ -317,8 +324,7 @@ describe('an app restart resumes the runs it dispatched', () => {
         headers: delivery.headers,
       });
       expect(response.status).toBe(202);
-      for (let i = 0; i < 600 && !existsSync(started); i += 1) await sleep(50);
-      expect(existsSync(started), 'the first attempt started').toBe(true);
+      await witness.waitFor(started, 30_000); // the first attempt started
       const checks = () => standIn.standin.checkRunsNamed('maestro / run demo/long', sha);
       for (let i = 0; i < 100 && checks()[0]?.status !== 'in_progress'; i += 1) await sleep(50);
       const [check] = checks();

@@ -4,21 +4,24 @@
  * again, and the interrupted attempt is recorded as interrupted and retried under the task's policy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../engine/index.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
+import { startWitness, type Witness } from './helpers/witness.ts';
 
 const root = join(import.meta.dirname, '..');
 const node = join(root, 'node_modules', '.bin', 'node');
 const bin = join(root, 'bin', 'maestro.ts');
 
-function manifest(marks: string): string {
+/** Tasks mark their start and end on a witness on 127.0.0.1 (the sandbox shows them no host file). */
+function manifest(marks: Witness): string {
+  const mark = marks.report('marks');
   const task = (id: string, needs: string[]) => `
     - id: ${id}
       ${needs.length ? `needs: [${needs.join(', ')}]` : ''}
-      run: echo "start ${id}" >> ${marks}; sleep 1; echo "end ${id}" >> ${marks}`;
+      run: echo "start ${id}" | ${mark}; sleep 1; echo "end ${id}" | ${mark}`;
   return `apiVersion: maestro/v1
 kind: Workflow
 metadata: { name: durable, namespace: test }
@@ -58,14 +61,14 @@ const exited = (child: ChildProcess) =>
     else child.once('exit', (code) => resolve(code));
   });
 
-function lines(file: string): string[] {
-  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+function lines(witness: Witness): string[] {
+  return witness.reports('marks').map((r) => r.body.trim());
 }
 
 async function killAndResume(killWhen: (marks: string[]) => boolean) {
   const dir = tempDir('maestro-durable-');
   const dataDir = join(dir, 'data');
-  const marks = join(dir, 'marks.log');
+  const marks = await startWitness();
   const file = join(dir, 'wf', '.maestro', 'workflows', 'durable.yaml');
   mkdirSync(join(dir, 'wf', '.maestro', 'workflows'), { recursive: true });
   writeFileSync(file, manifest(marks));
@@ -92,7 +95,7 @@ async function killAndResume(killWhen: (marks: string[]) => boolean) {
       store.close();
     }
   })();
-  // Orphaned task processes of the killed engine finish their 1 s sleep; let them, so the marks are final.
+  // The launcher ends the killed engine's tasks; give any stray report time to land, so the marks are final.
   await new Promise((r) => setTimeout(r, 1500));
   const second = startMaestro(['run', '--resume', runId!], env);
   const code = await exited(second.child);
@@ -111,6 +114,7 @@ async function killAndResume(killWhen: (marks: string[]) => boolean) {
     return { runId: runId!, store, marks: lines(marks), completedBeforeKill: before };
   } finally {
     // the caller reads the store, then the test ends; closing is left to process exit
+    await marks.close();
   }
 }
 

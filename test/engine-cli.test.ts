@@ -1,9 +1,10 @@
 /** `maestro run`, `runs`, and `replay` end to end, in-process, with the real compiler and local runner. */
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { runCli, type CliIo } from '../cli/index.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
+import { startWitness } from './helpers/witness.ts';
 
 const root = join(import.meta.dirname, '..');
 const hello = join(root, 'examples', 'quickstart', '.maestro', 'workflows', 'hello.yaml');
@@ -72,24 +73,26 @@ describe('maestro run / runs / replay', () => {
 
   it('exits 1 for a failed run and retries only the failed part', async () => {
     const dataDir = tempDir();
-    const flag = join(dataDir, 'flag');
+    // Tasks report to a witness on 127.0.0.1 (the sandbox shows them no host file); `second`
+    // fails the first time and succeeds the second, by the witness's count of its reports.
+    const witness = await startWitness();
+    onTestFinished(() => witness.close());
     const file = manifest(
       dataDir,
       `    - id: first
-      run: echo first >> ${join(dataDir, 'count')}
+      run: echo first | ${witness.report('first')}
     - id: second
       needs: [first]
-      run: test -f ${flag}
+      run: '[ "$(echo x | ${witness.report('second')})" -ge 2 ]'
 `,
     );
     const run = io({ MAESTRO_DATA_DIR: dataDir });
     expect(await runCli(['run', file], run)).toBe(1);
     const runId = /run (r-[0-9a-f-]+)/.exec(run.out)![1]!;
-    writeFileSync(flag, '');
     const retry = io({ MAESTRO_DATA_DIR: dataDir });
     expect(await runCli(['runs', 'retry', runId, '--format', 'json'], retry)).toBe(0);
     expect(JSON.parse(retry.out)).toMatchObject({ id: runId, status: 'succeeded' });
-    expect(readFileSync(join(dataDir, 'count'), 'utf8')).toBe('first\n');
+    expect(witness.reports('first').map((r) => r.body)).toEqual(['first\n']);
   });
 
   it('reports replay per output: hash-equal for a deterministic task, different for a random one', async () => {

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli, type CliIo } from '../cli/index.ts';
 import { parseSecretsFile } from '../cli/config.ts';
 import { createLiveView } from '../cli/live-view.ts';
@@ -16,6 +16,7 @@ import {
 } from '../engine/index.ts';
 import { ReadyQueue } from '../engine/ready-queue.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
+import { startWitness } from './helpers/witness.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -103,13 +104,15 @@ describe('engine control', () => {
   });
 
   it('counts the run timeout from a user retry, not from the first execution', async () => {
-    const { engine, dataDir } = setup();
-    const flag = join(dataDir, 'ok');
-    const runId = engine.submit(planOf([shellTask('t', `sleep 0.3; test -f ${flag}`)], { timeoutMs: 4000 }));
+    const { engine } = setup();
+    const witness = await startWitness();
+    // Fails the first time, succeeds the second: the witness (on 127.0.0.1) counts the attempts.
+    const script = `sleep 0.3; [ "$(echo x | ${witness.report('t')})" -ge 2 ]`;
+    const runId = engine.submit(planOf([shellTask('t', script)], { timeoutMs: 4000 }), { trust: 'trusted' });
     expect((await engine.execute(runId)).status).toBe('failed');
     // Past the first execution's deadline: a retry gets its own 4 s.
     await new Promise((r) => setTimeout(r, 4500));
-    writeFileSync(flag, '');
+    onTestFinished(() => witness.close());
     engine.retry(runId, { by: 'user:bob' });
     expect((await engine.execute(runId)).status).toBe('succeeded');
   });

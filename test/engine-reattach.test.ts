@@ -4,13 +4,12 @@
  * local runner whose processes outlive a first engine that stops responding (its store closed,
  * its lease left to expire), which is how a crashed engine looks to the next one.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { RunnerRegistry, type Runner, type RunnerHandle } from '../core/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
 import { planOf, shellTask, tempDir } from './helpers/engine-fixtures.ts';
+import { startWitness } from './helpers/witness.ts';
 
 const local = createLocalRunner({ baseEnv: { PATH: '/usr/bin:/bin' } });
 afterAll(() => local.close());
@@ -36,10 +35,12 @@ function backend(jobs: Map<string, RunnerHandle>, dead: boolean): Runner {
 describe('resume with a re-attaching runner', () => {
   it('adopts the running attempt instead of interrupting it', async () => {
     const dataDir = tempDir();
-    const marks = join(dataDir, 'marks');
+    // The task reports its start to a witness on 127.0.0.1 (the sandbox shows it no host file).
+    const marks = await startWitness();
+    onTestFinished(() => marks.close());
     const jobs = new Map<string, RunnerHandle>();
     const plan = planOf([
-      shellTask('job', `echo start >> ${marks}; sleep 1.5; echo "done=yes" >> "$MAESTRO_OUTPUT"`, {
+      shellTask('job', `echo start | ${marks.report('marks')}; sleep 1.5; echo "done=yes" >> "$MAESTRO_OUTPUT"`, {
         outputs: ['done'],
       }),
       shellTask('after', 'true', { needs: ['job'] }),
@@ -51,7 +52,7 @@ describe('resume with a re-attaching runner', () => {
       runners: new RunnerRegistry().register(backend(jobs, true)),
       leaseMs: 300,
     });
-    const runId = first.submit(plan);
+    const runId = first.submit(plan, { trust: 'trusted' });
     void first.execute(runId).catch(() => undefined);
     while (firstStore.getTask(runId, 'job').state !== 'running') await new Promise((r) => setTimeout(r, 20));
     firstStore.close();
@@ -68,7 +69,7 @@ describe('resume with a re-attaching runner', () => {
     const attempts = store.listAttempts(runId, 'job');
     expect(attempts.map((a) => [a.attempt, a.outcome])).toEqual([[1, 'succeeded']]);
     expect(attempts[0]!.outputs).toEqual({ done: 'yes' });
-    expect(readFileSync(marks, 'utf8')).toBe('start\n');
+    expect(marks.reports('marks').map((r) => r.body)).toEqual(['start\n']);
     expect(store.listLogs(runId, 'job').map((l) => l.text)).toContain('re-attached to attempt 1');
     expect(store.getTask(runId, 'after').state).toBe('succeeded');
   });

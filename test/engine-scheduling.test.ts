@@ -1,6 +1,6 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry } from '../core/index.ts';
 import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
 import {
@@ -11,6 +11,13 @@ import {
   shellTask,
   tempDir,
 } from './helpers/engine-fixtures.ts';
+import { startWitness, type Witness } from './helpers/witness.ts';
+
+// Tasks report to a witness on 127.0.0.1 (the sandbox shows them no host file to write to); the
+// runs that report are trusted, so they have the network.
+let witness: Witness;
+beforeAll(async () => (witness = await startWitness()));
+afterAll(() => witness.close());
 
 // Real local runners started by this file, closed at the end (their launcher processes).
 const runners: { close(): Promise<void> }[] = [];
@@ -36,23 +43,23 @@ function setup(extra: Partial<EngineOptions> = {}) {
 
 describe('engine scheduling with real processes', () => {
   it('runs fan-out then fan-in in dependency order and passes outputs', async () => {
-    const { engine, store, dataDir } = setup();
-    const log = join(dataDir, 'order.log');
+    const { engine, store } = setup();
+    const log = witness.report('order');
     const plan = planOf([
-      shellTask('a', `echo a >> ${log}; echo "greeting=hello" >> "$MAESTRO_OUTPUT"`, {
+      shellTask('a', `echo a | ${log}; echo "greeting=hello" >> "$MAESTRO_OUTPUT"`, {
         outputs: ['greeting'],
       }),
-      shellTask('b1', `echo b1 >> ${log}`, { needs: ['a'] }),
-      shellTask('b2', `echo b2 >> ${log}`, { needs: ['a'] }),
-      shellTask('c', `echo "c $MAESTRO_EXPR_0" >> ${log}`, {
+      shellTask('b1', `echo b1 | ${log}`, { needs: ['a'] }),
+      shellTask('b2', `echo b2 | ${log}`, { needs: ['a'] }),
+      shellTask('c', `echo "c $MAESTRO_EXPR_0" | ${log}`, {
         needs: ['a', 'b1', 'b2'],
         env: { MAESTRO_EXPR_0: '${tasks.a.outputs.greeting}' },
       }),
     ]);
-    const runId = engine.submit(plan, { actor: 'tester' });
+    const runId = engine.submit(plan, { actor: 'tester', trust: 'trusted' });
     const run = await engine.execute(runId);
     expect(run.status).toBe('succeeded');
-    const lines = readFileSync(log, 'utf8').trim().split('\n');
+    const lines = witness.reports('order').map((r) => r.body.trim());
     expect(lines[0]).toBe('a');
     expect(lines.slice(1, 3).sort()).toEqual(['b1', 'b2']);
     expect(lines[3]).toBe('c hello');
@@ -63,15 +70,14 @@ describe('engine scheduling with real processes', () => {
 
   it('retries with exponential backoff and full jitter from the injected clock and random source', async () => {
     const clock = fakeClock();
-    const { engine, store, dataDir } = setup({ clock, random: sequenceRandom([0.5, 0.25, 0.75]) });
-    const counter = join(dataDir, 'count');
-    writeFileSync(counter, '');
+    const { engine, store } = setup({ clock, random: sequenceRandom([0.5, 0.25, 0.75]) });
     const plan = planOf([
-      shellTask('flaky', `echo x >> ${counter}; [ $(wc -l < ${counter}) -ge 4 ]`, {
+      // Succeeds on its fourth attempt: the witness counts the attempts.
+      shellTask('flaky', `[ "$(echo x | ${witness.report('flaky')})" -ge 4 ]`, {
         retry: { limit: 5, backoff: { initialMs: 1000, factor: 2, maxMs: 3000 }, jitter: 'full' },
       }),
     ]);
-    const runId = engine.submit(plan);
+    const runId = engine.submit(plan, { trust: 'trusted' });
     const run = await engine.execute(runId);
     expect(run.status).toBe('succeeded');
     // ceilings 1000, 2000, min(4000, 3000) × random 0.5, 0.25, 0.75
@@ -187,17 +193,17 @@ describe('engine scheduling with real processes', () => {
   });
 
   it('runs a user retry of only the failed part, keeping the history', async () => {
-    const { engine, store, dataDir } = setup();
-    const flag = join(dataDir, 'flag');
+    const { engine, store } = setup();
     const runId = engine.submit(
       planOf([
         shellTask('ok', 'true'),
-        shellTask('fix', `test -f ${flag}`, { needs: ['ok'] }),
+        // Fails the first time, succeeds the second: the witness counts the attempts.
+        shellTask('fix', `[ "$(echo x | ${witness.report('fix')})" -ge 2 ]`, { needs: ['ok'] }),
         shellTask('end', 'true', { needs: ['fix'] }),
       ]),
+      { trust: 'trusted' },
     );
     expect((await engine.execute(runId)).status).toBe('failed');
-    writeFileSync(flag, '');
     engine.retry(runId, { by: 'user:bob' });
     expect((await engine.execute(runId)).status).toBe('succeeded');
     expect(store.listAttempts(runId, 'ok')).toHaveLength(1);

@@ -14,7 +14,7 @@ export interface WitnessReport {
 export interface Witness {
   /** `http://127.0.0.1:<port>` */
   url: string;
-  /** A shell snippet that posts its stdin to `<url>/<path>`. */
+  /** A shell snippet that posts its stdin to `<url>/<path>` and prints the path's report count. */
   report(path: string): string;
   reports(path?: string): WitnessReport[];
   /** Resolves when a report to `path` has arrived (or rejects after `ms`). */
@@ -32,14 +32,16 @@ export async function startWitness(): Promise<Witness> {
       const report = { path: (req.url ?? '/').slice(1), body: Buffer.concat(chunks).toString('utf8') };
       seen.push(report);
       for (const w of waiters.filter((x) => x.path === report.path)) w.resolve(report);
-      res.end('ok');
+      // The reply is how many reports this path has had, this one included: a task that must
+      // behave differently on its n-th attempt asks the witness instead of keeping a host file.
+      res.end(String(seen.filter((r) => r.path === report.path).length));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url,
-    report: (path) => `curl -sS --max-time 10 --data-binary @- ${url}/${path}`,
+    report: (path) => `curl -fsS --max-time 10 --data-binary @- ${url}/${path}`,
     reports: (path) => (path === undefined ? [...seen] : seen.filter((r) => r.path === path)),
     waitFor(path, ms = 20_000) {
       const already = seen.find((r) => r.path === path);
