@@ -6,4 +6,5 @@ await runAction({
   cwd: process.cwd(),
   workspace: process.env['GITHUB_WORKSPACE'] || process.cwd(),
   hasSummary: Boolean(process.env['GITHUB_STEP_SUMMARY']),
+  inActions: process.env['GITHUB_ACTIONS'] === 'true',
 });

@@ -1,5 +1,6 @@
 import { info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError } from '../core/index.ts';
+import { probeSandbox, type SandboxProbe } from '../runners/index.ts';
 import { planToMermaid } from '../compiler/index.ts';
 import {
   builtinCompiler,
@@ -20,6 +21,18 @@ export interface ActionEnvironment {
   workspace: string;
   /** Whether GITHUB_STEP_SUMMARY is set (outside Actions there is nowhere to write one). */
   hasSummary: boolean;
+  /**
+   * GITHUB_ACTIONS=true: the job's VM is the sandbox, so the local runner may run tasks without
+   * bubblewrap here (its `job-vm` mode); the summary says which applies on this job.
+   */
+  inActions?: boolean;
+}
+
+/** The summary's line on what local tasks run in on this job (runners/local, mode `job-vm`). */
+export function sandboxNote(probe: SandboxProbe): string {
+  return probe.ok
+    ? 'Local runner: tasks on this job run in the bubblewrap sandbox (`sandbox: bwrap`).'
+    : `Local runner: **sandbox: none** on this job: the GitHub Actions job VM is the sandbox (GitHub isolates the job and withholds secrets from forks); bubblewrap is not used: ${probe.reason}.`;
 }
 
 /**
@@ -44,7 +57,13 @@ export async function runAction(env: ActionEnvironment): Promise<void> {
     setOutput('files', String(counts.files));
     if (env.hasSummary) {
       await summary
-        .addRaw(summaryMarkdown(reports, (r) => (r.plan ? planToMermaid(r.plan) : undefined)))
+        .addRaw(
+          summaryMarkdown(
+            reports,
+            (r) => (r.plan ? planToMermaid(r.plan) : undefined),
+            env.inActions ? sandboxNote(probeSandbox()) : undefined,
+          ),
+        )
         .write();
     }
     if (counts.invalid > 0)

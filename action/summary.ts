@@ -9,6 +9,8 @@ import { countDiagnostics } from '../workspace/index.ts';
 export function summaryMarkdown(
   reports: readonly ManifestReport[],
   drawGraph: (report: ManifestReport) => string | undefined,
+  /** A line on what the local runner's tasks run in on this job (see run-action.ts). */
+  sandboxNote?: string,
 ): string {
   const c = countDiagnostics(reports);
   const out = [
@@ -47,6 +49,7 @@ export function summaryMarkdown(
         `- **${d.severity}** \`${d.code}\` line ${d.line}, column ${d.column}: ${inline(d.message)}${d.hint ? ` _(hint: ${inline(d.hint)})_` : ''}`,
       );
   }
+  if (sandboxNote) out.push('', '### Sandbox', '', sandboxNote);
   return out.join('\n') + '\n';
 }
 

@@ -8,6 +8,7 @@ export {
   type LocalRunner,
   type LocalRunnerOptions,
   type SpawnPathInfo,
+  probeSandbox,
   SandboxUnavailableError,
   type SandboxMode,
   type SandboxProbe,

@@ -118,6 +118,9 @@ describe('action/dist (the committed bundle)', () => {
     };
     expect(report.files.map((f) => f.valid)).toEqual([true, true, true]);
     expect(step.summary.match(/```mermaid\nflowchart/g)).toHaveLength(3);
+    // GITHUB_ACTIONS=true: the summary says what local tasks run in on this job (bwrap works here).
+    expect(step.summary).toContain('### Sandbox');
+    expect(step.summary).toContain('Local runner: tasks on this job run in the bubblewrap sandbox');
     for (const file of [
       'examples/ci-build-test-deploy/.maestro/workflows/build-test-deploy.yaml',
       'examples/data-pipeline/.maestro/workflows/nightly-etl.yaml',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { summaryMarkdown } from '../action/summary.ts';
+import { sandboxNote } from '../action/run-action.ts';
 import { annotationProperties } from '../action/annotate.ts';
 import type { Diagnostic } from '../core/index.ts';
 import type { ManifestReport } from '../workspace/index.ts';
@@ -51,5 +52,22 @@ describe('annotation properties', () => {
       startLine: 4,
       endLine: 6,
     });
+  });
+});
+
+describe('the job summary on the sandbox (GITHUB_ACTIONS=true)', () => {
+  it('says sandbox: none and why when bubblewrap cannot be used on the job VM', () => {
+    const note = sandboxNote({
+      ok: false,
+      reason: 'bubblewrap cannot make a sandbox here: Permission denied',
+    });
+    expect(note).toContain('**sandbox: none**');
+    expect(note).toContain('the GitHub Actions job VM is the sandbox');
+    expect(note).toContain('Permission denied');
+    expect(summaryMarkdown([], () => undefined, note)).toContain(`### Sandbox\n\n${note}`);
+  });
+  it('says bwrap when bubblewrap works, and says nothing outside Actions', () => {
+    expect(sandboxNote({ ok: true, path: '/usr/bin/bwrap' })).toContain('`sandbox: bwrap`');
+    expect(summaryMarkdown([], () => undefined)).not.toContain('Sandbox');
   });
 });

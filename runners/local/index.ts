@@ -9,6 +9,7 @@ export {
 export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
 export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
 export {
+  probeSandbox,
   SandboxUnavailableError,
   type Isolation,
   type SandboxMode,
