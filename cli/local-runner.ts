@@ -36,7 +36,8 @@ export function createCliLocalRunner(options: CliLocalRunnerOptions, io: CliIo):
     ],
     ...(options.config.network ? { network: options.config.network } : {}),
   });
-  if (sandbox === 'job-vm' && io.env.GITHUB_STEP_SUMMARY) noteInJobSummary(runner, io.env.GITHUB_STEP_SUMMARY);
+  if (sandbox === 'job-vm' && io.env.GITHUB_STEP_SUMMARY)
+    noteInJobSummary(runner, io.env.GITHUB_STEP_SUMMARY);
   return runner;
 }
 

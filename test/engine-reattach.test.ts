@@ -40,9 +40,13 @@ describe('resume with a re-attaching runner', () => {
     onTestFinished(() => marks.close());
     const jobs = new Map<string, RunnerHandle>();
     const plan = planOf([
-      shellTask('job', `echo start | ${marks.report('marks')}; sleep 1.5; echo "done=yes" >> "$MAESTRO_OUTPUT"`, {
-        outputs: ['done'],
-      }),
+      shellTask(
+        'job',
+        `echo start | ${marks.report('marks')}; sleep 1.5; echo "done=yes" >> "$MAESTRO_OUTPUT"`,
+        {
+          outputs: ['done'],
+        },
+      ),
       shellTask('after', 'true', { needs: ['job'] }),
     ]);
     const firstStore = openStore({ dataDir });

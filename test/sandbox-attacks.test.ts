@@ -121,6 +121,43 @@ describe('a task in the local runner cannot reach what it must not', () => {
   });
 });
 
+describe('an operator who says `sandbox: none`', () => {
+  it('runs trusted work unsandboxed, and the run log and the receipt say so', async () => {
+    const dataDir = tempDir('maestro-sandbox-');
+    const config = join(dataDir, 'runners.yaml');
+    writeFileSync(config, 'local:\n  sandbox: none\n');
+    const file = manifest(dataDir, `    - id: one\n      run: echo hi\n`);
+    const run = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['run', file, '--runners', config], run), run.out + run.err).toBe(0);
+    const store = openStore({ dataDir });
+    try {
+      const [record] = store.listRuns();
+      const logs = store.listLogs(record!.id, 'one').map((l) => l.text);
+      expect(logs).toContain('sandbox: none (the runners config says `sandbox: none`)');
+      const receipt = store.listReceipts(record!.id).find((r) => r.taskId === 'one')!;
+      const bundle = receipt.bundle as { dsseEnvelope: { payload: string } };
+      const statement = JSON.parse(Buffer.from(bundle.dsseEnvelope.payload, 'base64').toString('utf8'));
+      expect(statement.predicate.buildDefinition.internalParameters.maestro.isolation).toEqual({
+        sandbox: 'none',
+        network: 'on',
+        reason: 'the runners config says `sandbox: none`',
+      });
+    } finally {
+      store.close();
+    }
+  });
+
+  it('is refused a value it cannot mean, naming the file and the key', async () => {
+    const dataDir = tempDir('maestro-sandbox-');
+    const config = join(dataDir, 'runners.yaml');
+    writeFileSync(config, 'local:\n  sandbox: off\n');
+    const file = manifest(dataDir, `    - id: one\n      run: echo hi\n`);
+    const run = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['run', file, '--runners', config], run)).toBe(1);
+    expect(run.err).toContain(`${config}: \`local.sandbox\` must be \`bwrap\` or \`none\``);
+  });
+});
+
 describe('network: the same rule on every runner', () => {
   it('a trusted run reaches 127.0.0.1; a task that says network: none does not', async () => {
     const dataDir = tempDir('maestro-sandbox-');

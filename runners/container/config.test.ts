@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { RunnerStartRequest } from '../../core/index.ts';
 import { containerNetworkMode, type ContainerRunnerConfig } from './config.ts';
 
-const config: ContainerRunnerConfig = { socketPath: '/s', defaultImage: 'busybox', resourceClasses: { small: {} } };
+const config: ContainerRunnerConfig = {
+  socketPath: '/s',
+  defaultImage: 'busybox',
+  resourceClasses: { small: {} },
+};
 const request = { trust: 'trusted' } as RunnerStartRequest;
 
 describe('containerNetworkMode (the same rule as every runner: core resolveNetwork)', () => {

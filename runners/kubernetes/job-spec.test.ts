@@ -154,9 +154,9 @@ describe('buildJob network (the same rule as every runner: core resolveNetwork)'
     expect(podLabels(request)['maestro.dev/network']).toBe('none'); // no trust given: fails closed
     expect(podLabels({ ...request, trust: 'untrusted' })['maestro.dev/network']).toBe('none');
     expect(podLabels({ ...request, trust: 'trusted', network: 'none' })['maestro.dev/network']).toBe('none');
-    expect(podLabels({ ...request, trust: 'trusted' }, { ...config, network: 'none' })['maestro.dev/network']).toBe(
-      'none',
-    );
+    expect(
+      podLabels({ ...request, trust: 'trusted' }, { ...config, network: 'none' })['maestro.dev/network'],
+    ).toBe('none');
   });
   it('leaves a trusted attempt unlabelled (it keeps the network)', () => {
     expect(podLabels({ ...request, trust: 'trusted' })).not.toHaveProperty(['maestro.dev/network']);

@@ -19,7 +19,8 @@ export function decideIsolation(
 ): Isolation | SandboxUnavailableError {
   const network = resolveNetwork(request, configuredNetwork);
   if (mode !== 'none' && probe.ok) return { sandbox: 'bwrap', network };
-  const why = mode === 'none' ? 'the runners config says `sandbox: none`' : (probe as { reason: string }).reason;
+  const why =
+    mode === 'none' ? 'the runners config says `sandbox: none`' : (probe as { reason: string }).reason;
   if (mode === 'bwrap')
     return new SandboxUnavailableError(
       `the local runner refuses to run this task: no sandbox can be made (${why})`,

@@ -226,10 +226,16 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
   it('gives the tree its grace period on SIGTERM (the sandbox does not cut it short)', async () => {
     const nap = uniqueNap();
     const handle = await runner.start(
-      request(sh(`trap 'echo got TERM; echo "clean=yes" >> "$MAESTRO_OUTPUT"; exit 7' TERM; sleep ${nap} & wait`)),
+      request(
+        sh(`trap 'echo got TERM; echo "clean=yes" >> "$MAESTRO_OUTPUT"; exit 7' TERM; sleep ${nap} & wait`),
+      ),
     );
     await until(() => sleepers(nap).length === 1, 'the grandchild');
-    const [lines, , result] = await Promise.all([collect(handle), handle.cancel('stop', 3000), handle.wait()]);
+    const [lines, , result] = await Promise.all([
+      collect(handle),
+      handle.cancel('stop', 3000),
+      handle.wait(),
+    ]);
     expect(texts(lines, 'stdout')).toContain('got TERM');
     expect(result).toMatchObject({ outcome: 'cancelled', exitCode: 7, outputs: { clean: 'yes' } });
     await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
@@ -346,5 +352,45 @@ describe('local runner spawn path selection', () => {
     await runner.close();
     expect((await handle.wait()).outcome).toBe('cancelled');
     await until(() => sleepers(nap).length === 0, 'the grandchild to be gone');
+  });
+});
+
+describe('local runner where no sandbox can be made', () => {
+  it('refuses trusted and untrusted work with sandbox_unavailable, running nothing', async () => {
+    const runner = createLocalRunner({ baseEnv, bwrap: '/nonexistent/bwrap' });
+    try {
+      for (const trust of ['trusted', 'untrusted'] as const) {
+        const req = request(sh('echo ran > ran.txt'), { trust });
+        const result = await (await runner.start(req)).wait();
+        expect(result).toMatchObject({
+          outcome: 'runner_error',
+          reason: 'sandbox_unavailable',
+          retryable: false,
+        });
+        expect(result.message).toMatch(/no sandbox can be made.*not installed[\s\S]*hint: .*sandbox: none/);
+        expect(existsSync(join(req.workDir, 'ran.txt'))).toBe(false);
+      }
+    } finally {
+      await runner.close();
+    }
+  });
+
+  it('with sandbox: none, runs trusted work unsandboxed and says so in its log and result', async () => {
+    const runner = createLocalRunner({ baseEnv, sandbox: 'none' });
+    try {
+      const handle = await runner.start(request(sh('echo hi'), { trust: 'trusted' }));
+      const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+      expect(result.outcome).toBe('succeeded');
+      expect(result.isolation).toEqual({
+        sandbox: 'none',
+        network: 'on',
+        reason: 'the runners config says `sandbox: none`',
+      });
+      expect(texts(lines, 'system')).toContain('sandbox: none (the runners config says `sandbox: none`)');
+      const refused = await (await runner.start(request(sh('echo hi'), { trust: 'untrusted' }))).wait();
+      expect(refused).toMatchObject({ outcome: 'runner_error', reason: 'sandbox_unavailable' });
+    } finally {
+      await runner.close();
+    }
   });
 });

@@ -254,12 +254,7 @@ class Attempt {
     if (isolation.sandbox === 'none') this.#system(`sandbox: none (${isolation.reason ?? 'not sandboxed'})`);
   }
 
-  run(
-    spawner: Spawner,
-    spec: SpawnSpec,
-    outputFile: string,
-    onDone: () => void,
-  ): void {
+  run(spawner: Spawner, spec: SpawnSpec, outputFile: string, onDone: () => void): void {
     const now = () => this.#clock.now();
     const push = (line: LogLine) => this.#logs.push(line);
     const out = new LineSplitter(Stream.stdout, this.#redact, push, now);

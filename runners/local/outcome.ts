@@ -20,6 +20,7 @@ const PERMANENT_SPAWN_ERRORS: ReadonlySet<string> = new Set([
   'E2BIG',
   'unsupported_command',
   'runner_closed',
+  'sandbox_unavailable', // the host must change (install bubblewrap), not the attempt
 ]);
 
 export function isRetryableSpawnError(code: string): boolean {

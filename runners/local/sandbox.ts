@@ -114,7 +114,9 @@ export function bwrapArgs(layout: SandboxLayout): string[] {
   // leads its own session inside, which is also the group the runner signals (see signalSandbox).
   args.push('--die-with-parent', '--new-session', '--uid', SANDBOX_ID, '--gid', SANDBOX_ID);
   args.push(...systemArgs(), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-  const readOnly = [...new Set(layout.readOnly)].filter((p) => existsSync(p)).sort((a, b) => a.length - b.length);
+  const readOnly = [...new Set(layout.readOnly)]
+    .filter((p) => existsSync(p))
+    .sort((a, b) => a.length - b.length);
   for (const path of readOnly) args.push('--ro-bind', path, path);
   for (const path of [...new Set(layout.hidden)].sort((a, b) => a.length - b.length)) {
     if (!readOnly.some((bound) => within(path, bound)) || !existsSync(path)) continue;

@@ -29,8 +29,7 @@ export function sandboxedSpec(
   config: SandboxConfig,
 ): SpawnSpec | { code: string; message: string } {
   const [program, ...args] = plain.argv;
-  if (program === undefined || program === '' || program.includes('\0'))
-    return plain; // invalidSpec reports it, as on the plain path
+  if (program === undefined || program === '' || program.includes('\0')) return plain; // invalidSpec reports it, as on the plain path
   const found = resolveProgram(program, plain.env.PATH, plain.cwd);
   if (!found.ok) return { code: found.code, message: `spawn ${program} failed: ${found.code}` };
   const writable = [request.workDir];
