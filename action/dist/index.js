@@ -5829,7 +5829,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants3 = require_constants2();
+    var constants4 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5904,7 +5904,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants3.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5999,11 +5999,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants3.ERROR.OK) {
+          if (ret !== constants4.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants3.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants3.ERROR.PAUSED) {
+            } else if (ret === constants4.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6026,10 +6026,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants3.ERROR.OK) {
+        if (ret === constants4.ERROR.OK) {
           return null;
         }
-        if (ret === constants3.ERROR.PAUSED || ret === constants3.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6046,7 +6046,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants3.ERROR[ret], data);
+        return new HTTPParserError(message, constants4.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6226,7 +6226,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants3.ERROR.PAUSED : 0;
+        return pause ? constants4.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6248,7 +6248,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6284,13 +6284,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants3.ERROR.PAUSED;
+          return constants4.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -19643,11 +19643,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n2;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants3);
+          this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -19664,10 +19664,10 @@ var require_codegen = __commonJS({
       render({ _n: _n2 }) {
         return `${this.lhs} = ${this.rhs};` + _n2;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants3);
+        this.rhs = optimizeExpr(this.rhs, names, constants4);
         return this;
       }
       get names() {
@@ -19728,8 +19728,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants3) {
-        this.code = optimizeExpr(this.code, names, constants3);
+      optimizeNames(names, constants4) {
+        this.code = optimizeExpr(this.code, names, constants4);
         return this;
       }
       get names() {
@@ -19758,12 +19758,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants3))
+          if (n.optimizeNames(names, constants4))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -19816,12 +19816,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        if (!(super.optimizeNames(names, constants3) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        if (!(super.optimizeNames(names, constants4) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants3);
+        this.condition = optimizeExpr(this.condition, names, constants4);
         return this;
       }
       get names() {
@@ -19844,10 +19844,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants3);
+        this.iteration = optimizeExpr(this.iteration, names, constants4);
         return this;
       }
       get names() {
@@ -19883,10 +19883,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants3) {
-        if (!super.optimizeNames(names, constants3))
+      optimizeNames(names, constants4) {
+        if (!super.optimizeNames(names, constants4))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants3);
+        this.iterable = optimizeExpr(this.iterable, names, constants4);
         return this;
       }
       get names() {
@@ -19928,11 +19928,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants3) {
+      optimizeNames(names, constants4) {
         var _a, _b;
-        super.optimizeNames(names, constants3);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants3);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants3);
+        super.optimizeNames(names, constants4);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
         return this;
       }
       get names() {
@@ -20233,7 +20233,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants3) {
+    function optimizeExpr(expr, names, constants4) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -20248,14 +20248,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c3 = constants3[n.str];
+        const c3 = constants4[n.str];
         if (c3 === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c3;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants3[c3.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants4[c3.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -23165,50 +23165,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize2(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative3, options, skipNormalization) {
+    function resolveComponent(base, relative4, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse2(serialize2(base, options), options);
-        relative3 = parse2(serialize2(relative3, options), options);
+        relative4 = parse2(serialize2(relative4, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative3.scheme) {
-        target.scheme = relative3.scheme;
-        target.userinfo = relative3.userinfo;
-        target.host = relative3.host;
-        target.port = relative3.port;
-        target.path = removeDotSegments(relative3.path || "");
-        target.query = relative3.query;
+      if (!options.tolerant && relative4.scheme) {
+        target.scheme = relative4.scheme;
+        target.userinfo = relative4.userinfo;
+        target.host = relative4.host;
+        target.port = relative4.port;
+        target.path = removeDotSegments(relative4.path || "");
+        target.query = relative4.query;
       } else {
-        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
-          target.userinfo = relative3.userinfo;
-          target.host = relative3.host;
-          target.port = relative3.port;
-          target.path = removeDotSegments(relative3.path || "");
-          target.query = relative3.query;
+        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
+          target.userinfo = relative4.userinfo;
+          target.host = relative4.host;
+          target.port = relative4.port;
+          target.path = removeDotSegments(relative4.path || "");
+          target.query = relative4.query;
         } else {
-          if (!relative3.path) {
+          if (!relative4.path) {
             target.path = base.path;
-            if (relative3.query !== void 0) {
-              target.query = relative3.query;
+            if (relative4.query !== void 0) {
+              target.query = relative4.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative3.path[0] === "/") {
-              target.path = removeDotSegments(relative3.path);
+            if (relative4.path[0] === "/") {
+              target.path = removeDotSegments(relative4.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative3.path;
+                target.path = "/" + relative4.path;
               } else if (!base.path) {
-                target.path = relative3.path;
+                target.path = relative4.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative3.query;
+            target.query = relative4.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -23216,7 +23216,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative3.fragment;
+      target.fragment = relative4.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -27730,10 +27730,10 @@ var require_truncate = __commonJS({
     "use strict";
     init_define_MAESTRO_BUILTIN_CATALOG();
     var parse2 = require_parse2();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants3.RELEASE_TYPES.includes(truncation)) {
+      if (!constants4.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -28990,7 +28990,7 @@ var require_semver2 = __commonJS({
     "use strict";
     init_define_MAESTRO_BUILTIN_CATALOG();
     var internalRe = require_re();
-    var constants3 = require_constants6();
+    var constants4 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -29074,8 +29074,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants3.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants3.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants4.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -33097,10 +33097,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -33114,7 +33114,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep3) {
+          if (!keyProps.anchor && !keyProps.tag && !sep4) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -33138,7 +33138,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep4 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -33154,7 +33154,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep4, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -33247,7 +33247,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep3 = "";
+        let sep4 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -33261,13 +33261,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep3 + cb;
-              sep3 = "";
+                comment += sep4 + cb;
+              sep4 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep3 += source;
+                sep4 += source;
               hasSpace = true;
               break;
             default:
@@ -33311,18 +33311,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i = 0; i < fc.items.length; ++i) {
         const collItem = fc.items[i];
-        const { start, key, sep: sep3, value } = collItem;
+        const { start, key, sep: sep4, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep3?.[0],
+          next: key ?? sep4?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep3 && !value) {
+          if (!props.anchor && !props.tag && !sep4 && !value) {
             if (i === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i < fc.items.length - 1)
@@ -33376,8 +33376,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap2 && !sep3 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
+        if (!isMap2 && !sep4 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep4, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -33389,7 +33389,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep4 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -33400,8 +33400,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap2 && !props.found && ctx.options.strict) {
-              if (sep3)
-                for (const st2 of sep3) {
+              if (sep4)
+                for (const st2 of sep4) {
                   if (st2 === valueProps.found)
                     break;
                   if (st2.type === "newline") {
@@ -33418,7 +33418,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep4, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -33600,7 +33600,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i + 1;
       }
       let value = "";
-      let sep3 = "";
+      let sep4 = "";
       let prevMoreIndented = false;
       for (let i = 0; i < contentStart; ++i)
         value += lines[i][0].slice(trimIndent) + "\n";
@@ -33617,24 +33617,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep3 === " ")
-            sep3 = "\n";
-          else if (!prevMoreIndented && sep3 === "\n")
-            sep3 = "\n\n";
-          value += sep3 + indent.slice(trimIndent) + content;
-          sep3 = "\n";
+          if (sep4 === " ")
+            sep4 = "\n";
+          else if (!prevMoreIndented && sep4 === "\n")
+            sep4 = "\n\n";
+          value += sep4 + indent.slice(trimIndent) + content;
+          sep4 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep3 === "\n")
+          if (sep4 === "\n")
             value += "\n";
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          value += sep3 + content;
-          sep3 = " ";
+          value += sep4 + content;
+          sep4 = " ";
           prevMoreIndented = false;
         }
       }
@@ -33818,25 +33818,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd, "");
-      let sep3 = " ";
+      let sep4 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep3 === "\n")
-            res += sep3;
+          if (sep4 === "\n")
+            res += sep4;
           else
-            sep3 = "\n";
+            sep4 = "\n";
         } else {
-          res += sep3 + lm;
-          sep3 = " ";
+          res += sep4 + lm;
+          sep4 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep3 + (match?.[1] ?? "");
+      return res + sep4 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -34653,14 +34653,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep3, value }) {
+    function stringifyItem({ start, key, sep: sep4, value }) {
       let res = "";
       for (const st2 of start)
         res += st2.source;
       if (key)
         res += stringifyToken(key);
-      if (sep3)
-        for (const st2 of sep3)
+      if (sep4)
+        for (const st2 of sep4)
           res += st2.source;
       if (value)
         res += stringifyToken(value);
@@ -35832,18 +35832,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep3;
+          let sep4;
           if (scalar.end) {
-            sep3 = scalar.end;
-            sep3.push(this.sourceToken);
+            sep4 = scalar.end;
+            sep4.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep3 = [this.sourceToken];
+            sep4 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep3 }]
+            items: [{ start, key: scalar, sep: sep4 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -35996,15 +35996,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it2.key) && !includesToken(it2.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it2.start);
                   const key = it2.key;
-                  const sep3 = it2.sep;
-                  sep3.push(this.sourceToken);
+                  const sep4 = it2.sep;
+                  sep4.push(this.sourceToken);
                   delete it2.key;
                   delete it2.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep3 }]
+                    items: [{ start: start2, key, sep: sep4 }]
                   });
                 } else if (start.length > 0) {
                   it2.sep = it2.sep.concat(start, this.sourceToken);
@@ -36198,13 +36198,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep3 = fc.end.splice(1, fc.end.length);
-            sep3.push(this.sourceToken);
+            const sep4 = fc.end.splice(1, fc.end.length);
+            sep4.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep3 }]
+              items: [{ start, key: fc, sep: sep4 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -38033,6 +38033,209 @@ function catalogFromEntries(entries) {
 // core/private-files.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
+// runners/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/container/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/container/container-runner.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/container/docker-library.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+import { createRequire } from "node:module";
+var requireHere = createRequire(import.meta.url);
+
+// runners/shared/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/shared/redact.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/shared/line-splitter.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var MAX_LINE_CHARS = 1 << 20;
+
+// runners/shared/outputs-file.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/shared/log-channel.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/shared/take-outputs-file.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var MAX_OUTPUTS_BYTES = 1 << 20;
+
+// runners/container/config.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/kubernetes-runner.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/client-library.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+import { createRequire as createRequire2 } from "node:module";
+var requireHere2 = createRequire2(import.meta.url);
+
+// runners/kubernetes/attempt-tracker.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/classify.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/job-spec.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/job-secret.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/job-spec.ts
+var LABEL_MANAGED = "app.kubernetes.io/managed-by";
+
+// runners/kubernetes/config.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/watch-hub.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/resilient-watch.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/kubernetes/watch-hub.ts
+var SELECTOR = `${LABEL_MANAGED}=summit-maestro`;
+
+// runners/local/index.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/local-runner.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/environment.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/launcher-build.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+import { join } from "node:path";
+var LAUNCHER_SOURCE = join(import.meta.dirname, "launcher", "launcher.c");
+
+// runners/local/launcher-spawner.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+import { constants as constants3 } from "node:os";
+
+// runners/local/spawner.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/launcher-spawner.ts
+var errnoNames = new Map(Object.entries(constants3.errno).map(([name, n]) => [n, name]));
+var signalNames = new Map(Object.entries(constants3.signals).map(([name, n]) => [n, name]));
+
+// runners/local/log-buffer.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/node-spawner.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/outcome.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/sandboxed-spec.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/isolation.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/local/sandbox.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+import { spawnSync } from "node:child_process";
+import { existsSync as existsSync2, lstatSync, realpathSync, statSync } from "node:fs";
+import { isAbsolute, join as join2, relative, sep } from "node:path";
+var SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+var ETC_ENTRIES = [
+  "alternatives",
+  "ca-certificates",
+  "ca-certificates.conf",
+  "group",
+  "host.conf",
+  "hosts",
+  "ld.so.cache",
+  "ld.so.conf",
+  "ld.so.conf.d",
+  "localtime",
+  "mime.types",
+  "nsswitch.conf",
+  "os-release",
+  "passwd",
+  "protocols",
+  "resolv.conf",
+  "services",
+  "ssl",
+  "timezone"
+];
+var SANDBOX_ID = "1000";
+function within(path, parent) {
+  const rel = relative(parent, path);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute(rel) && !rel.startsWith(`..${sep}`);
+}
+function systemArgs() {
+  const args = [];
+  for (const dir of SYSTEM_DIRS) {
+    let stat2;
+    try {
+      stat2 = lstatSync(dir);
+    } catch {
+      continue;
+    }
+    if (stat2.isSymbolicLink()) args.push("--symlink", relative("/", realpathSync(dir)), dir);
+    else if (stat2.isDirectory()) args.push("--ro-bind", dir, dir);
+  }
+  for (const name of ETC_ENTRIES) {
+    const path = join2("/etc", name);
+    if (!existsSync2(path)) continue;
+    args.push("--ro-bind", realpathSync(path), path);
+  }
+  return args;
+}
+function bwrapArgs(layout) {
+  const args = ["--unshare-all"];
+  if (layout.network === "on") args.push("--share-net");
+  args.push("--die-with-parent", "--new-session", "--uid", SANDBOX_ID, "--gid", SANDBOX_ID);
+  args.push(...systemArgs(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  const readOnly = [...new Set(layout.readOnly)].filter((p2) => existsSync2(p2)).sort((a, b2) => a.length - b2.length);
+  for (const path of readOnly) args.push("--ro-bind", path, path);
+  for (const path of [...new Set(layout.hidden)].sort((a, b2) => a.length - b2.length)) {
+    if (!readOnly.some((bound) => within(path, bound)) || !existsSync2(path)) continue;
+    if (statSync(path).isDirectory()) args.push("--tmpfs", path);
+    else args.push("--ro-bind", "/dev/null", path);
+  }
+  const writable = [...new Set(layout.writable)].sort((a, b2) => a.length - b2.length);
+  if (layout.home && !writable.some((w) => within(layout.home, w)) && layout.home !== "/tmp")
+    args.push("--tmpfs", layout.home);
+  for (const path of writable) args.push("--bind", path, path);
+  args.push("--remount-ro", "/", "--chdir", layout.cwd, "--");
+  return args;
+}
+function probeSandbox(bwrap = "bwrap") {
+  const layout = { writable: [], readOnly: [], hidden: [], network: "none", cwd: "/" };
+  const result = spawnSync(bwrap, [...bwrapArgs(layout), "true"], { encoding: "utf8", timeout: 1e4 });
+  if (result.error) {
+    const code = result.error.code;
+    return {
+      ok: false,
+      reason: code === "ENOENT" ? `bubblewrap (${bwrap}) is not installed` : `bubblewrap (${bwrap}) could not run: ${result.error.message}`
+    };
+  }
+  if (result.status !== 0)
+    return {
+      ok: false,
+      reason: `bubblewrap cannot make a sandbox here: ${(result.stderr || `exit ${result.status}`).trim()}`
+    };
+  return { ok: true, path: bwrap };
+}
+
 // compiler/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
@@ -38600,6 +38803,11 @@ var manifest_schema_default = {
         cache: { $ref: "#/$defs/Cache" },
         runner: { $ref: "#/$defs/Runner" },
         resources: { $ref: "#/$defs/Resources" },
+        network: {
+          description: "Narrows this task's network: `none` runs it with no network at all, even in a trusted run (local: a new, empty network namespace; container: `NetworkMode: none`; Kubernetes: the pod label `maestro.dev/network: none`, which the default-deny NetworkPolicy selects). A task can only narrow: trusted runs have the network by default, untrusted runs (pull requests from forks) never do.",
+          enum: ["none"],
+          examples: ["none"]
+        },
         matrix: {
           description: "Fan-out: the task runs once per combination of the listed values, with `${matrix.<key>}` set. Expansion ids are `<id>[key=value,...]` (keys sorted).",
           type: "object",
@@ -39556,14 +39764,14 @@ function registerFunctions(registry) {
       throw evaluationError("invalid_regular_expression", `Invalid regular expression: ${b2}`);
     }
   });
-  functionOverload("string.split(string): list<string>", (s, sep3) => s.split(sep3));
-  functionOverload("string.split(string, int): list<string>", (s, sep3, l3) => {
+  functionOverload("string.split(string): list<string>", (s, sep4) => s.split(sep4));
+  functionOverload("string.split(string, int): list<string>", (s, sep4, l3) => {
     l3 = Number(l3);
     if (l3 === 0) return [];
-    const parts = s.split(sep3);
+    const parts = s.split(sep4);
     if (l3 < 0 || parts.length <= l3) return parts;
     const limited = parts.slice(0, l3 - 1);
-    limited.push(parts.slice(l3 - 1).join(sep3));
+    limited.push(parts.slice(l3 - 1).join(sep4));
     return limited;
   });
   functionOverload("list<string>.join(): string", (v2) => {
@@ -39577,7 +39785,7 @@ function registerFunctions(registry) {
     }
     return v2.join("");
   });
-  functionOverload("list<string>.join(string): string", (v2, sep3) => {
+  functionOverload("list<string>.join(string): string", (v2, sep4) => {
     for (let i = 0; i < v2.length; i++) {
       if (typeof v2[i] !== "string") {
         throw evaluationError(
@@ -39586,7 +39794,7 @@ function registerFunctions(registry) {
         );
       }
     }
-    return v2.join(sep3);
+    return v2.join(sep4);
   });
   const textEncoder = new TextEncoder("utf8");
   const textDecoder = new TextDecoder("utf8");
@@ -46570,10 +46778,10 @@ var Regexp = class Regexp2 {
         else out += sub.appendTo();
         break;
       case Regexp2.Op.ALTERNATE: {
-        let sep3 = "";
+        let sep4 = "";
         for (let sub of this.subs) {
-          out += sep3;
-          sep3 = "|";
+          out += sep4;
+          sep4 = "|";
           out += sub.appendTo();
         }
         break;
@@ -50796,6 +51004,7 @@ function buildPlan(manifest, models, declaredOrder) {
     };
     if (matrix) draft.matrix = matrix;
     draft.needs = taskNeeds;
+    if (task.network === "none") draft.network = "none";
     draft.outputs = model.outputs.slice();
     draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
     draft.retry = retry;
@@ -53978,8 +54187,8 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // workspace/find-manifests.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { readdirSync, realpathSync, statSync } from "node:fs";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { readdirSync, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
+import { basename, dirname, isAbsolute as isAbsolute2, join as join3, relative as relative2, resolve, sep as sep2 } from "node:path";
 var SKIPPED_DIRS = /* @__PURE__ */ new Set(["node_modules", ".git"]);
 var MANIFEST_DIRS = /* @__PURE__ */ new Set(["workflows", "runbooks"]);
 var MANIFEST_FILE = /\.ya?ml$/i;
@@ -53988,7 +54197,7 @@ function findManifests(paths, options) {
   const found = /* @__PURE__ */ new Map();
   for (const given of paths) {
     const absolute = resolve(options.cwd, given);
-    const stat2 = statSync(absolute, { throwIfNoEntry: false });
+    const stat2 = statSync2(absolute, { throwIfNoEntry: false });
     if (!stat2) throw new UsageError(`no such file or directory: ${given}`);
     const base = isInside(absolute, root) ? root : stat2.isDirectory() ? absolute : dirname(absolute);
     if (stat2.isDirectory()) {
@@ -54004,20 +54213,20 @@ function findManifests(paths, options) {
   }
   return [...found.keys()].sort().map((path) => {
     const file = { path, display: displayPath(path, root) };
-    const target = realpathSync(path);
-    if (!isInside(target, realpathSync(found.get(path)))) file.outsideRoot = { target };
+    const target = realpathSync2(path);
+    if (!isInside(target, realpathSync2(found.get(path)))) file.outsideRoot = { target };
     else file.path = target;
     return file;
   });
 }
 function isInside(path, folder) {
-  const rel = relative(folder, path);
-  return rel === "" || !rel.startsWith(`..${sep}`) && rel !== ".." && !isAbsolute(rel);
+  const rel = relative2(folder, path);
+  return rel === "" || !rel.startsWith(`..${sep2}`) && rel !== ".." && !isAbsolute2(rel);
 }
 function searchDirectory(dir, add) {
   const collect = MANIFEST_DIRS.has(basename(dir)) && basename(dirname(dir)) === ".maestro";
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = join(dir, entry.name);
+    const full = join3(dir, entry.name);
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRS.has(entry.name)) searchDirectory(full, add);
     } else if (collect && MANIFEST_FILE.test(entry.name) && isFile(full)) {
@@ -54026,12 +54235,12 @@ function searchDirectory(dir, add) {
   }
 }
 function isFile(path) {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  return statSync2(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 function displayPath(path, root) {
-  const rel = relative(root, path);
-  const shown = rel === "" || rel.startsWith("..") || isAbsolute(rel) ? path : rel;
-  return shown.split(sep).join("/");
+  const rel = relative2(root, path);
+  const shown = rel === "" || rel.startsWith("..") || isAbsolute2(rel) ? path : rel;
+  return shown.split(sep2).join("/");
 }
 
 // workspace/builtin-compiler.ts
@@ -54041,7 +54250,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { createHash as createHash2 } from "node:crypto";
 import { readdir as readdir2, readFile } from "node:fs/promises";
-import { join as join2, relative as relative2, sep as sep2 } from "node:path";
+import { join as join4, relative as relative3, sep as sep3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var tasksRoot = fileURLToPath(new URL(".", import.meta.url));
 var entryFile = import.meta.url.endsWith(".ts") ? "index.ts" : "index.js";
@@ -54054,10 +54263,10 @@ async function loadCatalogEntries(root) {
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
     if (!dirent.isDirectory()) continue;
-    const folder = join2(root, dirent.name);
+    const folder = join4(root, dirent.name);
     let manifest;
     try {
-      manifest = await readFile(join2(folder, "task.json"), "utf8");
+      manifest = await readFile(join4(folder, "task.json"), "utf8");
     } catch {
       continue;
     }
@@ -54070,7 +54279,7 @@ async function entryOf(folder, manifestText) {
   try {
     parsed = JSON.parse(manifestText);
   } catch (error2) {
-    throw new InputError("task_package_invalid", `${join2(folder, "task.json")} is not valid JSON`, {
+    throw new InputError("task_package_invalid", `${join4(folder, "task.json")} is not valid JSON`, {
       cause: error2
     });
   }
@@ -54078,7 +54287,7 @@ async function entryOf(folder, manifestText) {
   if (typeof name !== "string" || typeof version !== "string" || typeof description !== "string")
     throw new InputError(
       "task_package_invalid",
-      `${join2(folder, "task.json")} needs string name, version and description`
+      `${join4(folder, "task.json")} needs string name, version and description`
     );
   return {
     name,
@@ -54088,15 +54297,15 @@ async function entryOf(folder, manifestText) {
     outputs: Array.isArray(outputs) ? outputs.map(String) : [],
     ...Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {},
     ...typeof image === "string" ? { image } : {},
-    entry: join2(folder, entryFile),
+    entry: join4(folder, entryFile),
     digest: await packageDigest(folder)
   };
 }
 async function packageDigest(folder) {
-  const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d2) => d2.isFile() && !d2.name.endsWith(".test.ts")).map((d2) => relative2(folder, join2(d2.parentPath, d2.name)).split(sep2).join("/")).sort();
+  const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d2) => d2.isFile() && !d2.name.endsWith(".test.ts")).map((d2) => relative3(folder, join4(d2.parentPath, d2.name)).split(sep3).join("/")).sort();
   const hash2 = createHash2("sha256");
   for (const path of files) {
-    const bytes = await readFile(join2(folder, path));
+    const bytes = await readFile(join4(folder, path));
     hash2.update(`${path}\0${bytes.byteLength}\0`);
     hash2.update(bytes);
   }
@@ -56936,7 +57145,7 @@ function isOneOf(value, choices) {
 
 // action/summary.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-function summaryMarkdown(reports, drawGraph) {
+function summaryMarkdown(reports, drawGraph, sandboxNote2) {
   const c3 = countDiagnostics(reports);
   const out = [
     "## Maestro: validate",
@@ -56966,6 +57175,7 @@ function summaryMarkdown(reports, drawGraph) {
         `- **${d2.severity}** \`${d2.code}\` line ${d2.line}, column ${d2.column}: ${inline(d2.message)}${d2.hint ? ` _(hint: ${inline(d2.hint)})_` : ""}`
       );
   }
+  if (sandboxNote2) out.push("", "### Sandbox", "", sandboxNote2);
   return out.join("\n") + "\n";
 }
 function cell(text) {
@@ -56976,6 +57186,9 @@ function inline(text) {
 }
 
 // action/run-action.ts
+function sandboxNote(probe) {
+  return probe.ok ? "Local runner: tasks on this job run in the bubblewrap sandbox (`sandbox: bwrap`)." : `Local runner: **sandbox: none** on this job: the GitHub Actions job VM is the sandbox (GitHub isolates the job and withholds secrets from forks); bubblewrap is not used: ${probe.reason}.`;
+}
 async function runAction(env) {
   try {
     const inputs = readInputs();
@@ -56992,7 +57205,13 @@ async function runAction(env) {
     setOutput("warnings", String(counts.warnings));
     setOutput("files", String(counts.files));
     if (env.hasSummary) {
-      await summary.addRaw(summaryMarkdown(reports, (r2) => r2.plan ? planToMermaid(r2.plan) : void 0)).write();
+      await summary.addRaw(
+        summaryMarkdown(
+          reports,
+          (r2) => r2.plan ? planToMermaid(r2.plan) : void 0,
+          env.inActions ? sandboxNote(probeSandbox()) : void 0
+        )
+      ).write();
     }
     if (counts.invalid > 0)
       setFailed(
@@ -57007,7 +57226,8 @@ async function runAction(env) {
 await runAction({
   cwd: process.cwd(),
   workspace: process.env["GITHUB_WORKSPACE"] || process.cwd(),
-  hasSummary: Boolean(process.env["GITHUB_STEP_SUMMARY"])
+  hasSummary: Boolean(process.env["GITHUB_STEP_SUMMARY"]),
+  inActions: process.env["GITHUB_ACTIONS"] === "true"
 });
 /*! Bundled license information:
 
