@@ -138,6 +138,16 @@ describe('readAppConfig', () => {
     expect(readAppConfig(base, '/').baseUrl).toBe('https://api.github.com');
     expect(readAppConfig(base, '/').webhookPath).toBe('/api/github/webhooks');
   });
+  it("keeps probot's default port and a 30-day delivery retention", () => {
+    expect(readAppConfig(base, '/').port).toBe(3000);
+    expect(readAppConfig(base, '/').deliveryRetentionDays).toBe(30);
+    expect(readAppConfig({ ...base, MAESTRO_DELIVERY_RETENTION_DAYS: '7' }, '/').deliveryRetentionDays).toBe(
+      7,
+    );
+    expect(() => readAppConfig({ ...base, MAESTRO_DELIVERY_RETENTION_DAYS: '0' }, '/')).toThrow(
+      /MAESTRO_DELIVERY_RETENTION_DAYS/,
+    );
+  });
   it('names the variable that is wrong', () => {
     expect(() => readAppConfig({ ...base, WEBHOOK_SECRET: '' }, '/')).toThrow(/WEBHOOK_SECRET/);
     expect(() => readAppConfig({ ...base, APP_ID: 'abc' }, '/')).toThrow(/APP_ID/);
