@@ -15,6 +15,7 @@ const entryOf = (name: string): CatalogEntry => catalog.versions(name)[0] as Cat
 async function runTask(
   name: string,
   inputs: unknown,
+  extraEnv: Record<string, string> = {},
 ): Promise<{
   code: number | null;
   stdout: string;
@@ -32,6 +33,7 @@ async function runTask(
       MAESTRO_INPUTS: JSON.stringify(inputs),
       MAESTRO_OUTPUT: output,
       MAESTRO_ARTIFACTS: dir,
+      ...extraEnv,
     },
     cwd: dir,
   });
@@ -158,6 +160,76 @@ describe('tasks run as processes', () => {
       const bad = await runTask('http', { url: 'file:///etc/passwd' });
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('invalid url');
+    });
+  });
+
+  describe('http redirects: each hop is checked against the egress allow-list', () => {
+    // Two servers on the loopback: `first` is asked for as `localhost`, and redirects to
+    // `second` by the other name, `127.0.0.1`, a host the allow-list may refuse.
+    const secondHits: { url?: string; authorization?: string }[] = [];
+    const second = createServer((req, res) => {
+      secondHits.push({ url: req.url, authorization: req.headers.authorization });
+      res.writeHead(200).end('second');
+    });
+    let secondPort = 0;
+    const first = createServer((req, res) => {
+      if (req.url === '/elsewhere')
+        res.writeHead(302, { location: `http://127.0.0.1:${secondPort}/landed` }).end();
+      else if (req.url === '/same-host') res.writeHead(301, { location: '/final' }).end();
+      else res.writeHead(200).end(`first ${req.url}`);
+    });
+    let firstUrl = '';
+    beforeAll(async () => {
+      await new Promise<void>((resolve) => second.listen(0, '127.0.0.1', resolve));
+      secondPort = (second.address() as AddressInfo).port;
+      await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+      firstUrl = `http://localhost:${(first.address() as AddressInfo).port}`;
+    });
+    afterAll(async () => {
+      await new Promise<void>((resolve) => first.close(() => resolve()));
+      await new Promise<void>((resolve) => second.close(() => resolve()));
+    });
+
+    it('a redirect to a host the allow-list refuses fails the task, and the host is never contacted', async () => {
+      secondHits.length = 0;
+      const r = await runTask(
+        'http',
+        { url: `${firstUrl}/elsewhere`, identity: 'tok' },
+        {
+          MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(['localhost']),
+        },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `redirect from ${firstUrl} to http://127.0.0.1:${secondPort} refused: 127.0.0.1 is not on the outbound allow-list (localhost)`,
+      );
+      expect(secondHits).toEqual([]);
+      expect(r.outputs).toEqual({});
+    });
+
+    it('without the allow-list, only the host policy approved (the url’s own) may be redirected to', async () => {
+      secondHits.length = 0;
+      const refused = await runTask('http', { url: `${firstUrl}/elsewhere` });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain('127.0.0.1 is not on the outbound allow-list (localhost)');
+      expect(secondHits).toEqual([]);
+      const same = await runTask('http', { url: `${firstUrl}/same-host` });
+      expect(same.code).toBe(0);
+      expect(readFileSync(join(same.artifacts, 'body'), 'utf8')).toBe('first /final');
+    });
+
+    it('an allowed hop is followed, without the credential meant for the first origin', async () => {
+      secondHits.length = 0;
+      const r = await runTask(
+        'http',
+        { url: `${firstUrl}/elsewhere`, identity: 'tok' },
+        {
+          MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(['localhost', '127.0.0.1']),
+        },
+      );
+      expect(r.code).toBe(0);
+      expect(r.outputs.status).toBe('200');
+      expect(secondHits).toEqual([{ url: '/landed', authorization: undefined }]);
     });
   });
 });
