@@ -19,8 +19,8 @@ export interface KeylessSignerOptions {
 /**
  * Keyless signing: the OIDC token is exchanged for a short-lived Fulcio certificate, and the DSSE
  * signature is logged in Rekor, so the bundle carries the certificate and the inclusion proof.
- * This path needs the public Sigstore services and a CI identity token; neither exists in this
- * sandbox, so it is exercised only where a surface configures it (GitHub Actions).
+ * In production this needs the public Sigstore services and a CI identity token (GitHub Actions);
+ * the tests run it against a private Sigstore (test/helpers/attacker-sigstore.ts).
  */
 export function createKeylessSigner(options: KeylessSignerOptions): ProvenanceSigner {
   const builder = new DSSEBundleBuilder({

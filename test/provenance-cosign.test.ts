@@ -4,7 +4,9 @@
  * exported attempt receipt against the artifact file (so it checks the subject digest against the
  * artifact's bytes), the run receipt against the attempt receipt it covers, a receipt taken out of
  * a `maestro disclose` archive, and an approval attestation signed by the App's code. Tampered
- * bundles and artifacts are rejected by cosign, and so is the keyid Maestro used to write.
+ * bundles and artifacts are rejected by cosign, and so is the keyid Maestro used to write. A
+ * keyless receipt (Maestro's keyless signer through a Sigstore of the test's own) verifies by
+ * certificate identity under that Sigstore's root and fails under public good's.
  *
  * cosign flags, and why: `--new-bundle-format` (Sigstore bundle v0.3); `--key` (the operator's
  * public key); `--trusted-root` (the public-good snapshot shipped with sigstore-js, so cosign does
@@ -24,8 +26,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { signApproval } from '../app/index.ts';
 import { runCli } from '../cli/index.ts';
 import { canonicalJson, sha256Digest } from '../core/index.ts';
+import { startAttackerSigstore } from './helpers/attacker-sigstore.ts';
+import { attemptEvidence } from './helpers/provenance-evidence.ts';
 import {
   bundledTrustedRoot,
+  createAttestor,
   createLocalKeySigner,
   readTgzStrict,
   withEmptyDsseKeyIds,
@@ -62,24 +67,13 @@ let privateKeyPem: string;
 let rootFile: string;
 
 /** Runs `cosign verify-blob-attestation` on a bundle and a blob; never throws. */
-async function cosignVerify(bundle: string, blob: string, type: string) {
+async function cosignVerify(bundle: string, blob: string, type: string, signer?: string[]) {
+  // A key-signed bundle has no Rekor entry; a keyless one has, and cosign checks it.
+  const who = signer ?? ['--key', publicKeyFile, '--insecure-ignore-tlog=true', '--trusted-root', rootFile];
   try {
     const { stdout, stderr } = await run(
       cosign!,
-      [
-        'verify-blob-attestation',
-        '--new-bundle-format',
-        '--key',
-        publicKeyFile,
-        '--type',
-        type,
-        '--trusted-root',
-        rootFile,
-        '--insecure-ignore-tlog=true',
-        '--bundle',
-        bundle,
-        blob,
-      ],
+      ['verify-blob-attestation', '--new-bundle-format', ...who, '--type', type, '--bundle', bundle, blob],
       { cwd: dir, env: { PATH: process.env.PATH, HOME: dir }, timeout: 120_000 },
     );
     return { code: 0, output: stdout + stderr };
@@ -223,5 +217,47 @@ describe.skipIf(!cosign && !process.env.CI)('cosign verify-blob-attestation on M
     expect(oldFormat.output).toContain('Found: 0');
     const reissued = write('reissued.sigstore.json', JSON.stringify(withEmptyDsseKeyIds(old)));
     expect((await cosignVerify(reissued, 'report.txt', SLSA)).code).toBe(0);
+  });
+
+  it('verifies a keyless receipt by certificate identity under the root that issued it, and only that root', async () => {
+    // Maestro's keyless signer against a Sigstore of the test's own (CA, CT log, Rekor): the
+    // bundle carries a certificate, an SCT and a Rekor entry, as one from public good would.
+    const san = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main';
+    const issuer = 'https://token.actions.githubusercontent.com';
+    const sigstore = await startAttackerSigstore({ san, issuer });
+    try {
+      const artifact = readFileSync(join(dir, 'report.txt'));
+      const receipt = await createAttestor({ signer: sigstore.signer }).attestAttempt(
+        attemptEvidence({ path: 'out/report.txt', data: artifact }),
+      );
+      const bundle = write('keyless.sigstore.json', JSON.stringify(receipt.bundle));
+      const itsRoot = write('own-root.json', JSON.stringify(sigstore.trustedRoot));
+      const identity = ['--certificate-identity', san, '--certificate-oidc-issuer', issuer];
+      const underItsRoot = await cosignVerify(bundle, 'report.txt', SLSA, [
+        ...identity,
+        '--trusted-root',
+        itsRoot,
+      ]);
+      expect(underItsRoot.output).toContain('Verified OK');
+      expect(underItsRoot.code).toBe(0);
+      const otherIdentity = [
+        '--certificate-identity',
+        'https://github.com/evil/x',
+        '--certificate-oidc-issuer',
+        issuer,
+      ];
+      expect(
+        (await cosignVerify(bundle, 'report.txt', SLSA, [...otherIdentity, '--trusted-root', itsRoot])).code,
+      ).not.toBe(0);
+      const publicGood = await cosignVerify(bundle, 'report.txt', SLSA, [
+        ...identity,
+        '--trusted-root',
+        rootFile,
+      ]);
+      expect(publicGood.code).not.toBe(0);
+      expect(publicGood.output).not.toContain('Verified OK');
+    } finally {
+      await sigstore.close();
+    }
   });
 });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signApproval } from '../app/index.ts';
 import { runCli } from '../cli/index.ts';
-import { sha256Digest, type AttemptEvidence } from '../core/index.ts';
+import { sha256Digest } from '../core/index.ts';
 import {
   createAttestor,
   createLocalKeySigner,
@@ -26,34 +26,11 @@ import {
   type ProvenanceSigner,
 } from '../provenance/index.ts';
 import { startAttackerSigstore, type AttackerSigstore } from './helpers/attacker-sigstore.ts';
+import { attemptEvidence } from './helpers/provenance-evidence.ts';
 
 const SAN = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
 const REPORT = Buffer.from('{"rows":42}\n');
-
-function evidence(): AttemptEvidence {
-  return {
-    runId: 'run-1',
-    taskId: 'build',
-    attempt: 1,
-    attemptId: 'att-build-1',
-    planDigest: sha256Digest('plan'),
-    workflow: { name: 'release', namespace: 'shop' },
-    params: {},
-    definitionDigest: sha256Digest('definition'),
-    codeDigest: sha256Digest('code'),
-    runner: 'local',
-    inputDigests: {},
-    outputs: {},
-    artifacts: [{ path: 'report.json', digest: sha256Digest(REPORT), size: REPORT.length }],
-    status: 'succeeded',
-    exitCode: 0,
-    startedAt: Date.UTC(2026, 0, 1),
-    finishedAt: Date.UTC(2026, 0, 1, 0, 0, 5),
-    cache: { hit: false, key: sha256Digest('cache-key') },
-    policy: { decisionIds: ['dec-1'], bundleDigest: sha256Digest('policy') },
-  };
-}
 
 /** A one-task run packed as `maestro disclose` packs it, signed by `signer`. */
 async function archiveSignedBy(
@@ -61,7 +38,7 @@ async function archiveSignedBy(
   extra: { trustedRoot?: unknown; approval?: unknown } = {},
 ): Promise<Buffer> {
   const attestor = createAttestor({ signer });
-  const attempt = await attestor.attestAttempt(evidence());
+  const attempt = await attestor.attestAttempt(attemptEvidence({ path: 'report.json', data: REPORT }));
   const run = await attestor.attestRun({
     runId: 'run-1',
     planDigest: sha256Digest('plan'),

@@ -4,6 +4,7 @@
  * real keyless signer (`createKeylessSigner`) signs through it, plus the `trusted_root.json` that
  * trusts exactly these services. Bundles it makes are valid Sigstore bundles for any identity the
  * attacker names; they verify only under this root, never under Sigstore's public-good root.
+ * Also the only place Maestro's keyless signing path runs end to end (Fulcio and Rekor over HTTP).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
