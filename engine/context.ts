@@ -35,4 +35,6 @@ export interface EngineContext {
   source: SourceFetcher | undefined;
   emit: (event: EngineEvent) => void;
   redactAll: (text: string) => string;
+  /** Key of the HMAC over a task's secrets in its cache key. */
+  cacheSecret: Buffer;
 }

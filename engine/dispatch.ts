@@ -3,7 +3,7 @@
  * runner's start request. Pure apart from reading the catalog; every value is resolved here, so
  * runners never see an expression.
  */
-import type { PlanTask, RunSource, RunnerCommand, TaskCatalog } from '../core/index.ts';
+import type { PlanTask, RunSource, RunTrust, RunnerCommand, TaskCatalog } from '../core/index.ts';
 import { InputError, digestOf } from '../core/index.ts';
 import { MissingSecretError } from './errors.ts';
 import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
@@ -27,6 +27,8 @@ export interface ResolvedTask {
   with: Record<string, unknown>;
   /** The secret values this task may see, for redaction. */
   redact: string[];
+  /** The same secrets by name (for the keyed digest in its cache key). */
+  secrets: Record<string, string>;
   image?: string;
   codeDigest?: string;
   /** Breaker target: runner + image, or the catalog task. */
@@ -87,6 +89,7 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
         env,
         with: withValues,
         redact,
+        secrets,
         target: task.runner,
       };
     case 'argv':
@@ -95,6 +98,7 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
         env,
         with: withValues,
         redact,
+        secrets,
         target: task.runner,
       };
     case 'container': {
@@ -106,6 +110,7 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
         env,
         with: withValues,
         redact,
+        secrets,
         image: action.image,
         target: `${task.runner}:${action.image}`,
       };
@@ -123,6 +128,7 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
         env,
         with: withValues,
         redact,
+        secrets,
         codeDigest: action.digest,
         target: `${action.name}@${action.version}`,
       };
@@ -159,6 +165,10 @@ export function inputDigests(resolved: ResolvedTask, redact: (t: string) => stri
 /** What else a task's result depends on: the run's source commit, the artifacts it receives. */
 export interface CacheKeyContext {
   source?: RunSource | null;
+  /** The run's trust; absent means untrusted (fail closed, as everywhere). */
+  trust?: RunTrust;
+  /** Keyed digest of the secrets the task receives (cache-secret.ts); null: none. */
+  secretsDigest?: string | null;
 }
 
 /**
@@ -179,5 +189,9 @@ export function cacheKeyOf(
   };
   // The commit alone: it names the content, wherever it was fetched from (a path, a clone URL).
   if (context.source) key.sourceCommit = context.source.commit;
+  // A fork's run must never serve (or be served) a trusted run's entry: cache poisoning.
+  key.trust = context.trust ?? 'untrusted';
+  // Rotating a secret invalidates the entry; the HMAC reveals nothing of the values.
+  if (context.secretsDigest) key.secretsDigest = context.secretsDigest;
   return digestOf(key);
 }

@@ -27,6 +27,7 @@ import {
 } from '../core/index.ts';
 import { createRedactor } from '../runners/index.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
+import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
 import { RunBusyError, StaleStateError } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
@@ -62,6 +63,11 @@ export interface EngineOptions {
   graceMs?: number;
   /** Node binary for catalog tasks (default: this process's). */
   nodePath?: string;
+  /**
+   * Key of the HMAC over a task's secrets in its cache key (cache-secret.ts). Default: the data
+   * dir's own, made on first use. Engines sharing one store across hosts pass the same key.
+   */
+  cacheSecret?: Buffer;
   /** Exports a run's source for its tasks' workspaces; a run with a source needs one. */
   source?: SourceFetcher;
 }
@@ -140,6 +146,7 @@ export function createEngine(options: EngineOptions): Engine {
       }
     },
     redactAll: createRedactor(Object.values(secrets)),
+    cacheSecret: options.cacheSecret ?? loadOrCreateCacheSecret(options.dataDir),
   };
   const scheduler = new Scheduler(
     options.concurrency ?? availableParallelism(),

@@ -21,6 +21,7 @@ import {
 } from '../core/index.ts';
 import { copyArtifacts } from './artifacts.ts';
 import { attestAttempt } from './attest.ts';
+import { keyedSecretsDigest } from './cache-secret.ts';
 import { cacheKeyOf, recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
 import { LeaseLostError } from './errors.ts';
 import { checkPolicy } from './policy-check.ts';
@@ -73,7 +74,13 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     workDir: base,
     artifactsDir: `${base}.artifacts`,
     startedAt: ctx.clock.now(),
-    cacheKey: plan.cache.enabled ? cacheKeyOf(plan, resolved, redact, { source: exec.run.source }) : null,
+    cacheKey: plan.cache.enabled
+      ? cacheKeyOf(plan, resolved, redact, {
+          source: exec.run.source,
+          trust: exec.run.trust,
+          secretsDigest: keyedSecretsDigest(ctx.cacheSecret, resolved.secrets),
+        })
+      : null,
     decisionIds: decision.decisionIds,
     resolved,
     redact,
@@ -195,7 +202,7 @@ function recordedInfo(exec: AttemptHost, attempt: AttemptRecord, decisionIds: st
   } catch {
     // Resolution may differ now (a secret removed); the recorded command still names the attempt.
     const command = attempt.inputs.command as ResolvedTask['command'];
-    resolved = { command, env: {}, with: {}, redact: [], target: exec.planTask(taskId).runner };
+    resolved = { command, env: {}, with: {}, redact: [], secrets: {}, target: exec.planTask(taskId).runner };
   }
   return {
     attempt: attempt.attempt,

@@ -212,6 +212,9 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
       .map((t) => t.detail ?? '')
       .join(' ');
     expect(why).toContain('DEPLOY_TOKEN');
+    // Fork code is submitted as untrusted, so its cache entries never serve the repository's runs.
+    expect(h.runtime.engineStore.getRun(fork.id).trust).toBe('untrusted');
+    expect(h.runtime.engineStore.getRun(own.id).trust).toBe('trusted');
   });
 
   it('/maestro run <workflow> by a writer runs it at the default branch head; by a reader it does nothing', async () => {

@@ -103,7 +103,8 @@ export async function dispatchWorkflow(
     runId,
     trigger: request.trigger,
     actor: request.actor,
-    // A fork's code is untrusted: no network on any runner (core's resolveNetwork).
+    // A fork's code is untrusted: no network on any runner (core's resolveNetwork), and its
+    // cache entries are never shared with the repository's own (cache poisoning).
     trust: request.fromFork ? 'untrusted' : 'trusted',
     ...(approval.digest ? { approvalDigest: approval.digest } : {}),
   });
