@@ -47,6 +47,14 @@ const r = (login: string, state: string, commitId = HEAD, minute = id): ReviewFa
 });
 
 describe('countApprovals', () => {
+  it('an approval older than the TTL has expired', () => {
+    const now = Date.parse('2026-01-09T00:00:00Z');
+    const old = countApprovals(facts([r('bob', 'APPROVED', HEAD, 1)], { now, maxAgeMs: 7 * 86_400_000 }));
+    expect(old.satisfied).toBe(false);
+    expect(old.notCounted[0]!.reason).toBe('approval expired');
+    const fresh = countApprovals(facts([r('bob', 'APPROVED', HEAD, 1)], { now, maxAgeMs: 9 * 86_400_000 }));
+    expect(fresh.satisfied).toBe(true);
+  });
   it('counts a writer approving the head plan', () => {
     expect(countApprovals(facts([r('bob', 'APPROVED')])).satisfied).toBe(true);
   });
@@ -154,6 +162,18 @@ describe('readAppConfig', () => {
     expect(() => readAppConfig({ ...base, PORT: 'http' }, '/')).toThrow(/PORT/);
     expect(() => readAppConfig({ ...base, MAESTRO_FORK_RUNNER: 'kubernetes' }, '/')).toThrow(
       /MAESTRO_FORK_RUNNER/,
+    );
+  });
+  it('reads the gate settings (default 1 approval, 7 days) and refuses to switch the gate off', () => {
+    expect(readAppConfig(base, '/')).toMatchObject({ defaultApprovals: 1, approvalTtlMs: 7 * 86_400_000 });
+    expect(
+      readAppConfig({ ...base, MAESTRO_DEFAULT_APPROVALS: '2', MAESTRO_APPROVAL_TTL_HOURS: '24' }, '/'),
+    ).toMatchObject({ defaultApprovals: 2, approvalTtlMs: 86_400_000 });
+    expect(() => readAppConfig({ ...base, MAESTRO_DEFAULT_APPROVALS: '0' }, '/')).toThrow(
+      /MAESTRO_DEFAULT_APPROVALS must be at least 1/,
+    );
+    expect(() => readAppConfig({ ...base, MAESTRO_APPROVAL_TTL_HOURS: '0' }, '/')).toThrow(
+      /MAESTRO_APPROVAL_TTL_HOURS/,
     );
   });
 });
