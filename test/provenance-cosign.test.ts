@@ -18,11 +18,11 @@
  */
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signApproval } from '../app/index.ts';
 import { runCli } from '../cli/index.ts';
 import { canonicalJson, sha256Digest } from '../core/index.ts';
@@ -137,6 +137,10 @@ describe.skipIf(!cosign && !process.env.CI)('cosign verify-blob-attestation on M
     files = await readTgzStrict(readFileSync(join(dir, 'run.tgz')));
     write('report.txt', files.get('artifacts/produce/1/out/report.txt')!);
   }, 180_000);
+
+  afterAll(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   it('verifies an attempt receipt against the artifact file it attests', async () => {
     const verdict = await cosignVerify('receipts/produce-1.sigstore.json', 'report.txt', SLSA);

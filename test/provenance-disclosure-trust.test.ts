@@ -11,7 +11,7 @@
  *   `--allow-unpinned`; with `--allow-unpinned` it passes and says "unpinned".
  */
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -85,6 +85,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await attacker?.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('an archive that brings its own trust root', () => {
