@@ -415,6 +415,35 @@ describe('the approval gate under attack', () => {
     expect(refusals.filter((c) => c.conclusion === 'action_required').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('(j) with no push event for the head its pusher is unknown: nothing counts until a push (fail closed)', async () => {
+    base = h.repo.commit({ branch: 'main', login: 'carol', files: { [MANIFEST]: deploy('1', ANY_WRITER) } });
+    const head = h.repo.commit({
+      branch: 'unseen',
+      from: base,
+      login: 'alice',
+      files: { [MANIFEST]: deploy('2', ANY_WRITER) },
+    });
+    h.standin.pulls.set(`${REPO_KEY}#81`, {
+      number: 81,
+      author: 'alice',
+      headSha: head,
+      headRef: 'unseen',
+      baseRef: 'main',
+      headRepo: REPO_KEY,
+    });
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('opened', { number: 81, headSha: head, author: 'alice' }),
+    );
+    await h.idle();
+    await approve(81, 'bob', head, 'alice');
+    expect(runsOf()).toEqual([]);
+    expect(approvalCheck(head)!.output.summary).toContain('Waiting for a push event');
+    await synchronize(81, head, 'alice', 'alice');
+    expect(approvalCheck(head)!.conclusion).toBe('success');
+    expect(runsOf()).toHaveLength(1);
+  });
+
   it('(e) a forged commit author does not make the real pusher eligible to approve', async () => {
     base = h.repo.commit({ branch: 'main', login: 'carol', files: { [MANIFEST]: deploy('1', ANY_WRITER) } });
     // mallory pushes a commit whose author and committer claim to be zed, then approves it.
