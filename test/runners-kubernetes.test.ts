@@ -20,6 +20,7 @@ import {
 } from '@kubernetes/client-node';
 import type { LogLine, RunnerStartRequest } from '../core/index.ts';
 import {
+  buildAttempt,
   createKubernetesRunner,
   jobName,
   type KubernetesRunnerConfig,
@@ -390,6 +391,34 @@ describe('kubernetes runner against a real API server and Job controller', () =>
       await second.reattach!({ ...req, runId: 'never-started', attemptId: 'never-started/build/1' }),
     ).toBeUndefined();
     await second.close?.();
+  });
+
+  it('a crash between creating a Job and its Secret: starting again provides the Secret and resumes it; reattach removes it', async () => {
+    const runner = createKubernetesRunner(config());
+    const cfg = config();
+    // What a runner that died right after creating the (suspended) Job left behind: no Secret.
+    const leftOver = (req: RunnerStartRequest) =>
+      batch.createNamespacedJob({
+        namespace: NS_A,
+        body: buildAttempt(req, NS_A, cfg.resourceClasses.small!, cfg).job,
+      });
+    const req = request(
+      { SIM_RUN_FOR: '500ms', SIM_TERMINATION_MESSAGE: 'answer=resumed', TOKEN: 'crash-token' },
+      { redact: ['crash-token'] },
+    );
+    expect((await leftOver(req)).spec!.suspend).toBe(true);
+    const handle = await runner.start(req); // AlreadyExists: attach, make the Secret, resume
+    expect(await handle.wait()).toMatchObject({ outcome: 'succeeded', outputs: { answer: 'resumed' } });
+    expect(await jobsOfAttempt(NS_A, req)).toHaveLength(1);
+
+    const orphan = request({ TOKEN: 'lost-token' }, { redact: ['lost-token'] });
+    await leftOver(orphan);
+    // After a restart the values are unknown: the suspended Job is deleted, the engine retries.
+    expect(await runner.reattach!({ ...orphan })).toBeUndefined();
+    await waitFor('the suspended Job deleted', async () =>
+      (await jobsOfAttempt(NS_A, orphan)).length === 0 ? true : undefined,
+    );
+    await runner.close?.();
   });
 
   it('keeps namespaces apart: unmapped namespaces fail, and RBAC stops a mapping into a foreign namespace', async () => {
