@@ -66,4 +66,35 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     expect(h.standin.checkRunsNamed('maestro / run demo/deploy', sha)).toHaveLength(1);
     expect(h.runtime.deliveryStore.deliveryState('replayed-2')).toBeUndefined();
   });
+
+  it('a push older than the delivery retention (its record may have been pruned) is refused, and nothing runs', async () => {
+    const sha = h.repo.commit({
+      branch: 'main',
+      login: 'carol',
+      files: { '.maestro/workflows/deploy.yaml': DEPLOY },
+    });
+    const payload = h.pushPayload({
+      ref: 'refs/heads/main',
+      before: '0'.repeat(40),
+      after: sha,
+      pusher: 'carol',
+    });
+    // Captured 31 days ago: past the 30-day retention its id and digest are gone from the store.
+    payload.repository.pushed_at = Math.floor(Date.now() / 1000) - 31 * 86_400;
+    const old = signedDelivery(SECRET, 'push', payload, 'captured-long-ago');
+    const response = await fetch(`${h.appUrl}/api/github/webhooks`, {
+      method: 'POST',
+      body: old.body,
+      headers: old.headers,
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 'delivery_stale' });
+    // Without GitHub's push stamp a push is refused too (fail closed).
+    delete payload.repository.pushed_at;
+    const unstamped = signedDelivery(SECRET, 'push', payload, 'unstamped');
+    expect(await h.post(unstamped.body, unstamped.headers)).toBe(400);
+    await h.idle();
+    expect(h.runtime.engineStore.listRuns()).toHaveLength(0);
+    expect(h.runtime.deliveryStore.deliveryState('captured-long-ago')).toBeUndefined();
+  });
 });

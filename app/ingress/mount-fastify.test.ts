@@ -71,7 +71,11 @@ describe('the ingress handler mounted unchanged in Fastify', () => {
 
     // 2 MB: past ingress's in-memory size and past Fastify's own 1 MB body limit, which does not
     // apply because Fastify never reads this body.
-    const body = JSON.stringify({ ref: 'refs/heads/main', padding: 'x'.repeat(2 * 1024 * 1024) });
+    const body = JSON.stringify({
+      ref: 'refs/heads/main',
+      repository: { pushed_at: Math.floor(Date.now() / 1000) },
+      padding: 'x'.repeat(2 * 1024 * 1024),
+    });
     const first = await post(body, headers(body, 'one'));
     expect(first.status).toBe(202);
     expect(accepted.map((d) => [d.id, d.payload.length])).toEqual([['one', body.length]]);

@@ -35,6 +35,11 @@ export const Refusal = {
   timeout: { code: 'body_timeout', status: 408, message: 'the request body did not arrive in time' },
   signatureMismatch: { code: 'signature_mismatch', status: 401, message: 'signature mismatch' },
   notJson: { code: 'not_json', status: 400, message: 'body is not UTF-8 JSON' },
+  stalePush: {
+    code: 'delivery_stale',
+    status: 400,
+    message: 'a push older than the delivery retention (repository.pushed_at), refused as a replay',
+  },
   spoolFailed: { code: 'spool_failed', status: 503, message: 'the body could not be stored; retry later' },
 } as const;
 export type Refusal = (typeof Refusal)[keyof typeof Refusal];

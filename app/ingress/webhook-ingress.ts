@@ -7,6 +7,7 @@ import {
   type StoredDelivery,
 } from './delivery-store.ts';
 import { createGarbageNudge } from './collect-garbage.ts';
+import { isStalePush } from './freshness.ts';
 import { BodyNotReceivedError, receiveBody, type ReceivedBody } from './receive-body.ts';
 import { refuse, Refusal, replyJson } from './refusals.ts';
 import { parseSignatureHeader, signatureMatches } from './signature.ts';
@@ -38,6 +39,7 @@ export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
 };
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
+const DAY_MS = 86_400_000;
 const COLLECT_EVERY_BYTES = 1024 * 1024;
 const DELIVERY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const EVENT_NAME = /^[a-z_]{1,64}$/;
@@ -92,7 +94,7 @@ export function createWebhookIngress(options: WebhookIngressOptions): WebhookIng
   const running = new Set<Promise<void>>();
   let closing = false;
   const prune = () => {
-    const removed = options.deliveries.pruneDeliveries(options.clock() - limits.retentionDays * 86_400_000);
+    const removed = options.deliveries.pruneDeliveries(options.clock() - limits.retentionDays * DAY_MS);
     if (removed > 0)
       options.logger.info({ removed, retentionDays: limits.retentionDays }, 'deliveries pruned');
   };
@@ -190,7 +192,10 @@ async function serve(
   }
   const parsed = parseBody(await received.read());
   if (!parsed) return refuseLogged(context, request, response, span, Refusal.notJson, checked);
-  const delivery = { id: checked.id, name: checked.name, payload: parsed.text, receivedAt: options.clock() };
+  const now = options.clock();
+  if (isStalePush(checked.name, parsed.payload, now, context.limits.retentionDays * DAY_MS))
+    return refuseLogged(context, request, response, span, Refusal.stalePush, checked);
+  const delivery = { id: checked.id, name: checked.name, payload: parsed.text, receivedAt: now };
   const outcome = options.deliveries.recordDelivery({ ...delivery, bodyDigest: received.digest });
   span.setAttribute('maestro.ingress.outcome', outcome);
   if (outcome !== 'recorded') {

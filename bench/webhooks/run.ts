@@ -133,6 +133,7 @@ try {
       full_name: `${OWNER}/${NAME}`,
       default_branch: 'main',
       owner: { ...p.repository.owner, login: OWNER },
+      pushed_at: Math.floor(Date.now() / 1000), // ingress refuses pushes older than its retention
     };
     p.installation = { id: 1, node_id: 'x' };
     p.commits = [{ ...p.commits[0], id: after, added: [], removed: [], modified: ['README.md'] }];

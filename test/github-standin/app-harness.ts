@@ -271,6 +271,8 @@ export function pushPayload({
   payload.deleted = false;
   payload.created = false;
   payload.pusher = { name: pusher, email: `${pusher}@users.noreply.github.com` };
+  // GitHub stamps the push's time; ingress refuses pushes older than the delivery retention.
+  payload.repository.pushed_at = Math.floor(Date.now() / 1000);
   payload.sender = { ...payload.sender, login: pusher };
   payload.commits = [
     {
