@@ -30,18 +30,21 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     expect(h.standin.violations).toEqual([]);
   });
 
-  it('is recognised as a duplicate and does not dispatch a second run', async () => {
+  /** A commit on main adding the push-triggered workflow, and the push event GitHub sends for it. */
+  const pushToMain = () => {
     const sha = h.repo.commit({
       branch: 'main',
       login: 'carol',
       files: { '.maestro/workflows/deploy.yaml': DEPLOY },
     });
-    const payload = h.pushPayload({
-      ref: 'refs/heads/main',
-      before: '0'.repeat(40),
-      after: sha,
-      pusher: 'carol',
-    });
+    return {
+      sha,
+      payload: h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+    };
+  };
+
+  it('is recognised as a duplicate and does not dispatch a second run', async () => {
+    const { sha, payload } = pushToMain();
     const genuine = signedDelivery(SECRET, 'push', payload, 'genuine-1');
     const first = await fetch(`${h.appUrl}/api/github/webhooks`, {
       method: 'POST',
@@ -68,17 +71,7 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
   });
 
   it('a push older than the delivery retention (its record may have been pruned) is refused, and nothing runs', async () => {
-    const sha = h.repo.commit({
-      branch: 'main',
-      login: 'carol',
-      files: { '.maestro/workflows/deploy.yaml': DEPLOY },
-    });
-    const payload = h.pushPayload({
-      ref: 'refs/heads/main',
-      before: '0'.repeat(40),
-      after: sha,
-      pusher: 'carol',
-    });
+    const { payload } = pushToMain();
     // Captured 31 days ago: past the 30-day retention its id and digest are gone from the store.
     payload.repository.pushed_at = Math.floor(Date.now() / 1000) - 31 * 86_400;
     const old = signedDelivery(SECRET, 'push', payload, 'captured-long-ago');
