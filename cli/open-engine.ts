@@ -1,6 +1,6 @@
 /** Builds the engine the CLI commands use: the embedded store, the local runner, the compiler's expressions. */
 import pino from 'pino';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import {
   RunnerRegistry,
@@ -114,7 +114,7 @@ function policyGate(
   durability: 'normal' | 'full',
 ): { gate: PolicyGate; db: DatabaseSync } | undefined {
   if (choice === 'off') return undefined;
-  const bundle = choice === 'default' ? defaultBundlePath : join(io.cwd, choice);
+  const bundle = choice === 'default' ? defaultBundlePath : resolve(io.cwd, choice);
   // The decision log gets the store's durability: WAL, and an fsync per commit only with `full`.
   ensurePrivateDatabaseFile(join(dataDir, 'decisions.db'));
   const db = new DatabaseSync(join(dataDir, 'decisions.db'), { timeout: 5000 });

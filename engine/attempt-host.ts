@@ -15,6 +15,8 @@ export interface AttemptInfo {
   startedAt: number;
   cacheKey: string | null;
   decisionIds: string[];
+  /** The policy decision's egress allow-list, passed to the task (MAESTRO_EGRESS_ALLOWED_HOSTS). */
+  egressAllowedHosts?: string[];
   resolved: ResolvedTask;
   redact: (text: string) => string;
 }

@@ -10,7 +10,7 @@ export async function checkPolicy(
   exec: AttemptHost,
   taskId: string,
   attempt: number,
-): Promise<{ allowed: boolean; decisionIds: string[] }> {
+): Promise<{ allowed: boolean; decisionIds: string[]; egressAllowedHosts?: string[] }> {
   const gate = exec.ctx.policy;
   if (!gate) return { allowed: true, decisionIds: [] };
   const by = 'policy';
@@ -22,7 +22,12 @@ export async function checkPolicy(
       ...(run.approvalDigest ? { approvalDigest: run.approvalDigest } : {}),
     });
     const decision = await gate.decide(input, { runId: exec.runId, taskId, attempt });
-    if (decision.allow) return { allowed: true, decisionIds: [decision.decisionId] };
+    if (decision.allow)
+      return {
+        allowed: true,
+        decisionIds: [decision.decisionId],
+        ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
+      };
     const reasons = decision.reasons.join('; ') || 'no reason given';
     exec.taskLog(taskId, attempt, 'system', `policy denied (decision ${decision.decisionId}): ${reasons}`);
     exec.transitionTask(

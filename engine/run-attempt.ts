@@ -82,6 +82,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
         })
       : null,
     decisionIds: decision.decisionIds,
+    ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
     resolved,
     redact,
   };
@@ -359,7 +360,7 @@ async function execute(
     attempt: info.attempt,
     attemptId: info.attemptId,
     command: info.resolved.command,
-    env: { ...info.resolved.env, ...sourceEnv(exec.run.source) },
+    env: { ...info.resolved.env, ...sourceEnv(exec.run.source), ...egressEnv(info.egressAllowedHosts) },
     redact: info.resolved.redact,
     workDir: info.workDir,
     artifactsDir: info.artifactsDir,
@@ -486,4 +487,12 @@ function finalFor(result: AttemptResult): { state: TaskState; reason: Reason } {
         reason: result.exitCode === null && result.signal ? Reason.killedBySignal : Reason.exitedNonZero,
       };
   }
+}
+
+/**
+ * The policy's egress allow-list for the task, outside the recorded inputs (it is the policy's,
+ * not the task's, so it changes neither the inputs' digests nor the cache key).
+ */
+function egressEnv(hosts: string[] | undefined): Record<string, string> {
+  return hosts ? { MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(hosts) } : {};
 }

@@ -78,8 +78,8 @@ describe('the default bundle', () => {
         ],
         { cwd: defaultPolicyDir, encoding: 'utf8' },
       );
-      const expected = JSON.parse(out).result[0].expressions[0].value;
-      expect(pdp.evaluate(input)).toEqual({ ...expected, unavailable: false });
+      const { allowed_hosts: allowedHosts, ...expected } = JSON.parse(out).result[0].expressions[0].value;
+      expect(pdp.evaluate(input)).toEqual({ ...expected, allowedHosts, unavailable: false });
     }
   });
 });
@@ -99,7 +99,7 @@ describe('repository policies', () => {
       out: join(dir, 'hosts.tar.gz'),
     });
     const pdp = await createPdp(built.bundle);
-    expect(pdp.evaluate(toExample)).toEqual({ allow: true, reasons: [], unavailable: false });
+    expect(pdp.evaluate(toExample)).toMatchObject({ allow: true, reasons: [], unavailable: false });
     // Replacing the list also drops the default entries: the repository owns its allow-list.
     expect(
       pdp.evaluate(taskInput({ kind: 'catalog', uses: 'tasks/http@1.0.0', targetHosts: ['api.github.com'] }))

@@ -79,7 +79,7 @@ describe('maestro policy', () => {
     ]);
     expect(allowed.code).toBe(0);
     const explained = JSON.parse(allowed.stdout);
-    expect(explained.result).toEqual({ allow: true, reasons: [], unavailable: false });
+    expect(explained.result).toMatchObject({ allow: true, reasons: [], unavailable: false });
     expect(explained.input.task).toMatchObject({ id: 'other', kind: 'shell' });
 
     // Without --bundle, eval uses the default bundle, where the repository rule does not exist.

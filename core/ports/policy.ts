@@ -27,6 +27,13 @@ export interface PolicyDecision {
   unavailable: boolean;
   bundleDigest: string;
   inputDigest: string;
+  /**
+   * The policy's egress allow-list (exact hosts, `*.example.com` for subdomains), handed to the
+   * task as MAESTRO_EGRESS_ALLOWED_HOSTS so requests it makes beyond its declared targets (the
+   * http task's redirects) are checked against the same list. Absent: the task allows only the
+   * hosts policy approved.
+   */
+  egressAllowedHosts?: string[];
 }
 
 export interface PolicyGate {

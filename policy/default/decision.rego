@@ -6,8 +6,17 @@
 # override, only the union of deny sets (docs/policy.md, "Repository policies").
 package maestro.policy
 
-# {allow: bool, reasons: [string]}; reasons are sorted so equal inputs give equal decisions.
-decision := {"allow": count(reasons) == 0, "reasons": reasons}
+# {allow: bool, reasons: [string], allowed_hosts: [string]}; reasons are sorted so equal inputs
+# give equal decisions. allowed_hosts is the egress allow-list the engine hands to the task, so a
+# task that makes further requests (the http task's redirects) checks each against the same list.
+decision := {"allow": count(reasons) == 0, "reasons": reasons, "allowed_hosts": allowed_hosts}
+
+default allowed_hosts := []
+
+allowed_hosts := sort(hosts) if {
+	hosts := data.maestro.config.allowed_hosts
+	is_array(hosts)
+}
 
 reasons := sort(array.concat([r | some r in data.maestro.default.deny], repo_denies))
 

@@ -13,7 +13,15 @@ base := {
 with_task(extra) := object.union(base, {"task": object.union(base.task, extra)})
 
 test_plain_shell_task_allowed if {
-	data.maestro.policy.decision == {"allow": true, "reasons": []} with input as base
+	d := data.maestro.policy.decision with input as base
+	d.allow == true
+	d.reasons == []
+}
+
+# The egress allow-list travels with the decision, so tasks check redirects against it.
+test_decision_carries_the_egress_allow_list if {
+	d := data.maestro.policy.decision with input as base
+	d.allowed_hosts == sort(data.maestro.config.allowed_hosts)
 }
 
 test_sensitive_task_without_context_denied_three_times if {
@@ -66,7 +74,8 @@ test_http_task_with_unknown_hosts_denied if {
 
 test_repository_denies_are_added if {
 	d := data.maestro.policy.decision with input as base with data.maestro.repo.deny as {"repo says no"}
-	d == {"allow": false, "reasons": ["repo says no"]}
+	d.allow == false
+	d.reasons == ["repo says no"]
 }
 
 test_resolved_uses_without_prefix_is_recognised if {

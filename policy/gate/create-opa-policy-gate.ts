@@ -83,6 +83,7 @@ export function createOpaPolicyGate(options: OpaPolicyGateOptions): OpaPolicyGat
         unavailable: result.unavailable,
         bundleDigest: 'pdp' in loaded ? loaded.pdp.digest : NO_BUNDLE,
         inputDigest: digestInput(input),
+        ...(result.allowedHosts ? { egressAllowedHosts: result.allowedHosts } : {}),
       };
       // Throws DecisionLogError: an unrecorded decision must not let the task run.
       options.log.append({

@@ -8,6 +8,8 @@ export interface PdpResult {
   allow: boolean;
   reasons: string[];
   unavailable: boolean;
+  /** The policy's egress allow-list, when its result carries one (`allowed_hosts`). */
+  allowedHosts?: string[];
 }
 
 export interface PdpOptions {
@@ -105,7 +107,15 @@ function readResult(raw: unknown): PdpResult {
   if (allow && reasons.length > 0) return unavailable('the policy allowed with deny reasons');
   if (!allow && reasons.length === 0)
     return { allow: false, unavailable: false, reasons: ['denied by policy'] };
-  return { allow, reasons: reasons as string[], unavailable: false };
+  const hosts = (result as { allowed_hosts?: unknown }).allowed_hosts;
+  if (hosts !== undefined && !(Array.isArray(hosts) && hosts.every((h) => typeof h === 'string')))
+    return unavailable('the policy result has an allowed_hosts that is not [string]');
+  return {
+    allow,
+    reasons: reasons as string[],
+    unavailable: false,
+    ...(hosts ? { allowedHosts: hosts } : {}),
+  };
 }
 
 /** opa-wasm throws strings and plain objects as well as Errors. */
