@@ -93,15 +93,15 @@ export function buildPlan(
     // Members are added in sorted key order (insertion order is enumeration order), so canonical
     // JSON is plain JSON.stringify (canonical-fast.ts). Assignments, not conditional spreads: a
     // spread in an object literal is a runtime call per member.
-    const draft: Record<string, unknown> = {
-      action,
-      cache:
-        cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: ms(ttl) } : { enabled: cacheEnabled },
-      declaredId: model.id,
-      definitionDigest: undefined, // filled by sealTask, in this key position
-      env: sortOwnKeys(env),
-      id,
-    };
+    const draft: Record<string, unknown> = { action };
+    // Folder paths are kept without their trailing `/`: `dist/` and `dist` are the same artifact.
+    if (task.artifacts) draft.artifacts = task.artifacts.map((p) => p.replace(/\/+$/, ''));
+    draft.cache =
+      cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: ms(ttl) } : { enabled: cacheEnabled };
+    draft.declaredId = model.id;
+    draft.definitionDigest = undefined; // filled by sealTask, in this key position
+    draft.env = sortOwnKeys(env);
+    draft.id = id;
     if (matrix) draft.matrix = matrix;
     draft.needs = taskNeeds;
     if (task.network === 'none') draft.network = 'none';

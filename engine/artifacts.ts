@@ -29,7 +29,7 @@ export interface SkippedArtifact {
   kind: 'symlink' | 'fifo' | 'socket' | 'device' | 'other';
 }
 
-function kindOf(stat: Stats): SkippedArtifact['kind'] {
+export function kindOf(stat: Stats): SkippedArtifact['kind'] {
   if (stat.isSymbolicLink()) return 'symlink';
   if (stat.isFIFO()) return 'fifo';
   if (stat.isSocket()) return 'socket';

@@ -2,7 +2,7 @@
  * What an attempt (run-attempt, policy-check, attest, log-pump) needs from the run executing it.
  * RunExecution implements it; keeping it apart keeps the engine's files free of import cycles.
  */
-import type { PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
+import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
 import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
@@ -11,7 +11,12 @@ export interface AttemptInfo {
   attempt: number;
   attemptId: string;
   workDir: string;
+  /** $MAESTRO_ARTIFACTS: the artifacts of the tasks this one needs, read-only. */
+  inputsDir: string;
+  /** What this attempt keeps (its declared artifacts). */
   artifactsDir: string;
+  /** The artifacts it received, by `<task>/<path>`, with their digests. */
+  inputArtifacts: DigestedFile[];
   startedAt: number;
   cacheKey: string | null;
   decisionIds: string[];

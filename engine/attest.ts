@@ -56,6 +56,7 @@ export async function attestAttempt(
   if (run.approvalDigest) evidence.approvalDigest = run.approvalDigest;
   if (run.source) evidence.source = run.source;
   if (end.isolation) evidence.isolation = end.isolation;
+  if (info.inputArtifacts.length > 0) evidence.inputArtifacts = info.inputArtifacts;
   try {
     const receipt = await attestor.attestAttempt(evidence);
     store.putReceipt({

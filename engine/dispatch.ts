@@ -3,7 +3,14 @@
  * runner's start request. Pure apart from reading the catalog; every value is resolved here, so
  * runners never see an expression.
  */
-import type { PlanTask, RunSource, RunTrust, RunnerCommand, TaskCatalog } from '../core/index.ts';
+import type {
+  DigestedFile,
+  PlanTask,
+  RunSource,
+  RunTrust,
+  RunnerCommand,
+  TaskCatalog,
+} from '../core/index.ts';
 import { InputError, digestOf } from '../core/index.ts';
 import { MissingSecretError } from './errors.ts';
 import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
@@ -169,6 +176,8 @@ export interface CacheKeyContext {
   trust?: RunTrust;
   /** Keyed digest of the secrets the task receives (cache-secret.ts); null: none. */
   secretsDigest?: string | null;
+  /** The artifacts the task receives (`<task>/<path>` and digest). */
+  artifacts?: readonly DigestedFile[];
 }
 
 /**
@@ -193,5 +202,6 @@ export function cacheKeyOf(
   key.trust = context.trust ?? 'untrusted';
   // Rotating a secret invalidates the entry; the HMAC reveals nothing of the values.
   if (context.secretsDigest) key.secretsDigest = context.secretsDigest;
+  if (context.artifacts?.length) key.artifacts = context.artifacts.map((f) => [f.path, f.digest]);
   return digestOf(key);
 }

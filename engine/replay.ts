@@ -6,7 +6,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256Digest, describeError, type AttemptResult } from '../core/index.ts';
+import { collectArtifacts, contentStoreDir, stageInputs } from './artifact-flow.ts';
 import { digestArtifacts } from './artifacts.ts';
+import { producersOf } from './attempt-dirs.ts';
+import { layerWorkspace } from './workspace-layer.ts';
 import type { EngineContext } from './context.ts';
 import { recordedInputs, resolveTask, type DispatchContext } from './dispatch.ts';
 import { createRedactor, redactRecord } from '../runners/index.ts';
@@ -116,8 +119,15 @@ async function replayTask(
     base.inputsEqual = sha256Digest(JSON.stringify(inputs)) === sha256Digest(JSON.stringify(recorded.inputs));
     const runner = ctx.runners.get(plan.runner);
     if (!runner) throw new Error(`no runner named ${plan.runner}`);
-    mkdirSync(join(dir, 'work'), { recursive: true });
-    mkdirSync(join(dir, 'artifacts'), { recursive: true });
+    // The same workspace and inputs as the recorded attempt: the source at the run's commit and
+    // the artifacts its needs kept; then the declared artifacts are kept to compare.
+    const sourceDir = run.source && ctx.source ? await ctx.source.export(run.source) : undefined;
+    mkdirSync(dir, { recursive: true });
+    if (sourceDir) layerWorkspace(sourceDir, join(dir, 'work'));
+    else mkdirSync(join(dir, 'work'));
+    mkdirSync(join(dir, 'in'));
+    const planOf = (id: string) => run.plan.tasks.find((t) => t.id === id)!;
+    stageInputs(producersOf(ctx.store, run.id, plan, planOf), join(dir, 'in'));
     const handle = await runner.start({
       runId: run.id,
       taskId,
@@ -127,7 +137,7 @@ async function replayTask(
       env: resolved.env,
       redact: resolved.redact,
       workDir: join(dir, 'work'),
-      artifactsDir: join(dir, 'artifacts'),
+      artifactsDir: join(dir, 'in'),
       resources: plan.resources,
       namespace: run.namespace,
       outputs: plan.outputs,
@@ -138,6 +148,8 @@ async function replayTask(
       // Replay compares results; its logs are not kept.
     }
     result = await handle.wait();
+    const store = contentStoreDir(ctx.dataDir);
+    collectArtifacts(join(dir, 'work'), plan.artifacts ?? [], join(dir, 'artifacts'), store, () => {});
     const outputs = redactRecord(result.outputs, redact);
     const hash = (record: Record<string, string>) =>
       Object.fromEntries(Object.entries(record).map(([k, v]) => [k, sha256Digest(v)]));

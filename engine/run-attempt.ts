@@ -4,8 +4,6 @@
  * stored before the runner is called; the result is written only while this worker holds the
  * attempt's lease.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import {
   AttemptOutcome,
@@ -19,7 +17,7 @@ import {
   type RunnerStartRequest,
   type RunSource,
 } from '../core/index.ts';
-import { copyArtifacts } from './artifacts.ts';
+import { keepArtifacts, prepareAttemptDirs, reuseArtifacts, type AttemptDirs } from './attempt-dirs.ts';
 import { attestAttempt } from './attest.ts';
 import { keyedSecretsDigest } from './cache-secret.ts';
 import { cacheKeyOf, recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
@@ -29,11 +27,6 @@ import { createRedactor, redactRecord } from '../runners/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
-import { layerWorkspace } from './workspace-layer.ts';
-
-function safeSegment(id: string): string {
-  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
-}
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const { ctx } = exec;
@@ -64,21 +57,26 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     return;
   }
   const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
-  // One directory per attempt (its workspace: the task's working directory, holding the source)
-  // under the run's, created at run start, and its artifacts directory beside it, outside the
-  // workspace so no file of the repository can collide with it.
-  const base = join(ctx.dataDir, 'work', exec.runId, `${safeSegment(taskId)}.${attempt}`);
+  // The workspace and the artifacts received come first: both count in the cache key.
+  let dirs: AttemptDirs;
+  try {
+    dirs = prepareAttemptDirs(exec, plan, attempt, sourceDir);
+  } catch (error) {
+    exec.taskLog(taskId, attempt, 'system', `cannot prepare the workspace: ${describeError(error)}`);
+    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
+    return;
+  }
   const info: AttemptInfo = {
     attempt,
     attemptId,
-    workDir: base,
-    artifactsDir: `${base}.artifacts`,
+    ...dirs,
     startedAt: ctx.clock.now(),
     cacheKey: plan.cache.enabled
       ? cacheKeyOf(plan, resolved, redact, {
           source: exec.run.source,
           trust: exec.run.trust,
           secretsDigest: keyedSecretsDigest(ctx.cacheSecret, resolved.secrets),
+          artifacts: dirs.inputArtifacts,
         })
       : null,
     decisionIds: decision.decisionIds,
@@ -86,9 +84,6 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     resolved,
     redact,
   };
-  if (sourceDir) layerWorkspace(sourceDir, base);
-  else mkdirSync(base);
-  mkdirSync(info.artifactsDir);
 
   // Stored before anything runs: the running transition and the attempt with its lease commit
   // together, so the attempt exists from here on, even if we crash.
@@ -118,7 +113,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
 
   const hit = info.cacheKey ? ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   if (hit) {
-    copyArtifacts(hit.artifactsDir, info.artifactsDir);
+    reuseArtifacts(exec, hit.artifactsDir, info);
     const now = ctx.clock.now();
     const cached = exec.prepareTransition(
       taskId,
@@ -165,7 +160,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const span = ctx.tracer.startSpan('maestro.attempt', {
     attributes: { 'maestro.run.id': exec.runId, 'maestro.task.id': taskId, 'maestro.attempt': attempt },
   });
-  const result = await execute(exec, taskId, info, token);
+  const result = keepArtifacts(exec, taskId, info, await execute(exec, taskId, info, token));
   await completeAttempt(exec, taskId, info, token, result, span);
 }
 
@@ -190,7 +185,7 @@ export async function continueAttempt(
       'maestro.attempt': attempt.attempt,
     },
   });
-  const result = await followHandle(exec, taskId, info, token, handle);
+  const result = keepArtifacts(exec, taskId, info, await followHandle(exec, taskId, info, token, handle));
   await completeAttempt(exec, taskId, info, token, result, span);
 }
 
@@ -209,7 +204,9 @@ function recordedInfo(exec: AttemptHost, attempt: AttemptRecord, decisionIds: st
     attempt: attempt.attempt,
     attemptId: attempt.id,
     workDir: attempt.workDir,
+    inputsDir: `${attempt.workDir}.in`,
     artifactsDir: attempt.artifactsDir,
+    inputArtifacts: [],
     startedAt: attempt.startedAt,
     cacheKey: attempt.cacheKey,
     decisionIds,
@@ -363,7 +360,7 @@ async function execute(
     env: { ...info.resolved.env, ...sourceEnv(exec.run.source), ...egressEnv(info.egressAllowedHosts) },
     redact: info.resolved.redact,
     workDir: info.workDir,
-    artifactsDir: info.artifactsDir,
+    artifactsDir: info.inputsDir,
     resources: plan.resources,
     namespace: exec.run.namespace,
     outputs: plan.outputs,

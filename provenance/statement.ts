@@ -120,6 +120,12 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
   if (evidence.codeDigest)
     resolvedDependencies.push({ name: 'task-code', digest: toDigestSet(evidence.codeDigest) });
   if (evidence.source) resolvedDependencies.push(sourceDescriptor(evidence.source));
+  // What the attempt received from the tasks it needs: the same digests as their receipts' subjects.
+  for (const file of evidence.inputArtifacts ?? [])
+    resolvedDependencies.push({
+      name: `${ARTIFACT_SUBJECT_PREFIX}${file.path}`,
+      digest: toDigestSet(file.digest),
+    });
   for (const name of Object.keys(evidence.inputDigests).sort())
     resolvedDependencies.push({ name: `input:${name}`, digest: toDigestSet(evidence.inputDigests[name]!) });
   const maestro: MaestroAttemptFields = {

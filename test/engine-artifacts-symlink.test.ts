@@ -21,11 +21,13 @@ spec:
   tasks:
     - id: sneaky
       cache: { enabled: true }
+      artifacts: [real.txt, leak, keysdir, pipe, kd/dev-signing-key.pem]
       run: >-
-        printf 'ok\\n' > "$MAESTRO_ARTIFACTS/real.txt" &&
-        ln -s ${keysDir}/dev-signing-key.pem "$MAESTRO_ARTIFACTS/leak" &&
-        ln -s ${keysDir} "$MAESTRO_ARTIFACTS/keysdir" &&
-        mkfifo "$MAESTRO_ARTIFACTS/pipe"
+        printf 'ok\\n' > real.txt &&
+        ln -s ${keysDir}/dev-signing-key.pem leak &&
+        ln -s ${keysDir} keysdir &&
+        ln -s ${keysDir} kd &&
+        mkfifo pipe
 `;
 }
 
@@ -68,10 +70,12 @@ describe('artifacts never follow symlinks', () => {
     try {
       const [first] = store.listAttempts(runs[0]!, 'sneaky');
       const [cached] = store.listAttempts(runs[1]!, 'sneaky');
-      // The links were really there in the task's artifacts directory.
-      expect(lstatSync(join(first!.artifactsDir, 'leak')).isSymbolicLink()).toBe(true);
-      expect(lstatSync(join(first!.artifactsDir, 'keysdir')).isSymbolicLink()).toBe(true);
-      // The second run is a cache hit: only the regular file was copied.
+      // The links were really there in the task's workspace; only the regular file was kept.
+      expect(lstatSync(join(first!.workDir, 'leak')).isSymbolicLink()).toBe(true);
+      expect(lstatSync(join(first!.workDir, 'keysdir')).isSymbolicLink()).toBe(true);
+      expect(lstatSync(join(first!.workDir, 'kd')).isSymbolicLink()).toBe(true);
+      expect(readdirSync(first!.artifactsDir)).toEqual(['real.txt']);
+      // The second run is a cache hit: only the regular file was reused.
       expect(store.getTask(runs[1]!, 'sneaky').state).toBe('cached');
       expect(readdirSync(cached!.artifactsDir)).toEqual(['real.txt']);
       expect(readFileSync(join(cached!.artifactsDir, 'real.txt'), 'utf8')).toBe('ok\n');
@@ -83,6 +87,8 @@ describe('artifacts never follow symlinks', () => {
       expect(log).toMatch(/artifact keysdir is a symlink, not a regular file/);
       expect(log).toMatch(/artifact leak is a symlink/);
       expect(log).toMatch(/artifact pipe is a fifo/);
+      // A symlinked folder on the way to a declared path is not followed either.
+      expect(log).toMatch(/artifact kd\/dev-signing-key.pem is a symlink/);
     } finally {
       store.close();
     }

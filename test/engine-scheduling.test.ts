@@ -169,14 +169,11 @@ describe('engine scheduling with real processes', () => {
   it('reuses outputs and artifacts on a cache hit, and misses when inputs change', async () => {
     const { engine, store, runner } = setup();
     const task = (msg: string) =>
-      shellTask(
-        'build',
-        `echo "out=${msg}" >> "$MAESTRO_OUTPUT"; echo ${msg} > "$MAESTRO_ARTIFACTS/file.txt"`,
-        {
-          cache: { enabled: true },
-          outputs: ['out'],
-        },
-      );
+      shellTask('build', `echo "out=${msg}" >> "$MAESTRO_OUTPUT"; echo ${msg} > file.txt`, {
+        cache: { enabled: true },
+        outputs: ['out'],
+        artifacts: ['file.txt'],
+      });
     const first = engine.submit(planOf([task('one')]));
     await engine.execute(first);
     const second = engine.submit(planOf([task('one')]));

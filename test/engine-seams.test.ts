@@ -124,14 +124,11 @@ describe('provenance seam (real attestor, local key)', () => {
       }),
     });
     const { engine, store } = setup({ attestor });
-    const cached = shellTask(
-      'build',
-      'echo "out=1" >> "$MAESTRO_OUTPUT"; echo data > "$MAESTRO_ARTIFACTS/a.txt"',
-      {
-        cache: { enabled: true },
-        outputs: ['out'],
-      },
-    );
+    const cached = shellTask('build', 'echo "out=1" >> "$MAESTRO_OUTPUT"; echo data > a.txt', {
+      cache: { enabled: true },
+      outputs: ['out'],
+      artifacts: ['a.txt'],
+    });
     const first = engine.submit(planOf([cached, shellTask('bad', 'exit 1')]));
     await engine.execute(first);
     const second = engine.submit(planOf([cached]));

@@ -18,7 +18,8 @@ spec:
   defaults: { runner: local, timeout: 30s }
   tasks:
     - id: produce
-      run: mkdir -p "$MAESTRO_ARTIFACTS/out" && printf 'rows=42\\n' > "$MAESTRO_ARTIFACTS/out/report.txt"
+      artifacts: [out]
+      run: mkdir -p out && printf 'rows=42\\n' > out/report.txt
     - id: broken
       needs: [produce]
       run: echo failing >&2; exit 3
@@ -120,7 +121,8 @@ spec:
   defaults: { runner: local, timeout: 30s }
   tasks:
     - id: dump
-      run: env > "$MAESTRO_ARTIFACTS/env.txt"
+      artifacts: [env.txt]
+      run: env > env.txt
 `,
     );
     const env = { MAESTRO_SIGNING_KEY: keyPath };

@@ -58,7 +58,8 @@ spec:
   defaults: { runner: local, timeout: 30s }
   tasks:
     - id: produce
-      run: mkdir -p "$MAESTRO_ARTIFACTS/out" && printf 'rows=42\\n' > "$MAESTRO_ARTIFACTS/out/report.txt"
+      artifacts: [out]
+      run: mkdir -p out && printf 'rows=42\\n' > out/report.txt
 `;
 
 let dir: string;

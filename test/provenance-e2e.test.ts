@@ -43,10 +43,7 @@ beforeAll(async () => {
   });
   failedRun = engine.submit(
     planOf([
-      shellTask(
-        'produce',
-        'mkdir -p "$MAESTRO_ARTIFACTS/out" && printf "rows=42\\n" > "$MAESTRO_ARTIFACTS/out/report.txt"',
-      ),
+      shellTask('produce', 'mkdir -p out && printf "rows=42\\n" > out/report.txt', { artifacts: ['out'] }),
       shellTask('broken', 'echo nope >&2; exit 3'),
     ]),
   );

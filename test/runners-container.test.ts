@@ -2,7 +2,7 @@
  * The container runner against real Podman (Docker-compatible API) running real containers from
  * the locally imported busybox image. No mocks: every assertion observes a real container.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Docker from 'dockerode';
@@ -83,7 +83,10 @@ describe('container runner on Podman', () => {
           'echo "greeting=$GREETING" >&2',
           'echo "secret is $TOKEN"',
           'touch /probe 2>/dev/null && echo rootfs=writable || echo rootfs=readonly',
-          'echo built > "$MAESTRO_ARTIFACTS/result.txt"',
+          'echo "cwd=$(pwd) repo=$(cat src.txt)"',
+          'echo built > result.txt',
+          'rm src.txt && echo replaced > src.txt',
+          '(echo x > "$MAESTRO_ARTIFACTS/sneak") 2>/dev/null && echo inputs=writable || echo inputs=readonly',
           'echo "answer=42" >> "$MAESTRO_OUTPUT"',
           'echo "undeclared=x" >> "$MAESTRO_OUTPUT"',
         ].join('\n'),
@@ -92,6 +95,9 @@ describe('container runner on Podman', () => {
       redact: ['s3cr3t-value'],
       outputs: ['answer'],
     });
+    // The workspace holds a sealed, read-only source file (as the engine's layer makes it).
+    mkdirSync(req.workDir, { recursive: true });
+    writeFileSync(join(req.workDir, 'src.txt'), 'from-repo\n', { mode: 0o444 });
     const handle = await runner.start(req);
     const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
     expect(result.outcome).toBe('succeeded');
@@ -104,7 +110,11 @@ describe('container runner on Podman', () => {
     expect(stdout).toContain('rootfs=readonly');
     expect(stdout).toContain('secret is ***');
     expect(stderr).toEqual(['greeting=hello; $(rm -rf /)']);
-    expect(readFileSync(join(req.artifactsDir, 'result.txt'), 'utf8')).toBe('built\n');
+    // The task works in the mounted workspace; what it receives under $MAESTRO_ARTIFACTS is read-only.
+    expect(stdout).toContain('cwd=/workspace repo=from-repo');
+    expect(stdout).toContain('inputs=readonly');
+    expect(readFileSync(join(req.workDir, 'result.txt'), 'utf8')).toBe('built\n');
+    expect(readFileSync(join(req.workDir, 'src.txt'), 'utf8')).toBe('replaced\n');
     expect(await containersOf(req.attemptId)).toEqual([]);
   });
 

@@ -47,7 +47,7 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var define_MAESTRO_BUILTIN_CATALOG_default;
 var init_define_MAESTRO_BUILTIN_CATALOG = __esm({
   "<define:__MAESTRO_BUILTIN_CATALOG__>"() {
-    define_MAESTRO_BUILTIN_CATALOG_default = [{ name: "echo", version: "1.0.0", description: "Prints a message and sets the given outputs. Useful for wiring and for tests.", inputs: { type: "object", additionalProperties: false, properties: { message: { type: "string", description: "Printed to standard output." }, outputs: { type: "object", description: "Outputs to set, name to value.", additionalProperties: { type: ["string", "number", "boolean"] } } } }, outputs: ["message"], entry: "tasks/echo/index.ts", digest: "sha256:b1fec66e8c8b6910ab7a93661f82f5bec56f2747fb117c9b1af1bb571349dd6c" }, { name: "http", version: "1.0.0", description: "Sends an HTTP request; outputs the status and the sha256 digest of the body, and stores the body as the artifact `body`.", inputs: { type: "object", additionalProperties: false, required: ["url"], properties: { url: { type: "string", description: "http(s) URL to request." }, method: { enum: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], description: "Defaults to GET." }, headers: { type: "object", additionalProperties: { type: "string" } }, body: { type: "string", description: "Request body." }, identity: { type: "string", description: "Workload identity token, sent as a bearer token." }, timeoutMs: { type: "integer", minimum: 1, description: "Request timeout, default 30000." }, failOnStatus: { type: "boolean", description: "Fail on a status >= 400 (default true)." } } }, outputs: ["status", "bodyDigest"], targetInputs: ["url"], entry: "tasks/http/index.ts", digest: "sha256:a5dddf004a784c4c9b270f5f662d023d6358a7cd587f516d3cdbce2a40ebc167" }, { name: "schema-validate", version: "1.0.0", description: "Validates a JSON value (inline or from a file) against a JSON Schema (2020-12) with ajv; outputs `valid` and the number of `errors`.", inputs: { type: "object", additionalProperties: false, properties: { schema: { type: "object", description: "The JSON Schema, inline." }, schemaFile: { type: "string", description: "Path of a JSON Schema file (instead of `schema`)." }, value: { description: "The value to validate, inline." }, file: { type: "string", description: "Path of a JSON file to validate (instead of `value`)." }, failOnInvalid: { type: "boolean", description: "Exit with failure when invalid (default false: only set `valid=false`)." } } }, outputs: ["valid", "errors"], entry: "tasks/schema-validate/index.ts", digest: "sha256:0f8091ba34ce8ff9fb7c5462b3ce40766f00665198bea29c7aaaed959c708bf7" }, { name: "wait", version: "1.0.0", description: "Sleeps for a duration (e.g. to let a rollout settle), then succeeds.", inputs: { type: "object", additionalProperties: false, required: ["duration"], properties: { duration: { type: "string", pattern: "^[0-9]{1,9}(ms|s|m|h)$", description: "How long to wait: one number and a unit, e.g. 500ms, 2s, 10m, 1h." } } }, outputs: ["waitedMs"], entry: "tasks/wait/index.ts", digest: "sha256:9b98f5888e6637a1bc773f031dde3e55acf20eb98b22347e208e7685a09835ef" }];
+    define_MAESTRO_BUILTIN_CATALOG_default = [{ name: "echo", version: "1.0.0", description: "Prints a message and sets the given outputs. Useful for wiring and for tests.", inputs: { type: "object", additionalProperties: false, properties: { message: { type: "string", description: "Printed to standard output." }, outputs: { type: "object", description: "Outputs to set, name to value.", additionalProperties: { type: ["string", "number", "boolean"] } } } }, outputs: ["message"], entry: "tasks/echo/index.ts", digest: "sha256:b1fec66e8c8b6910ab7a93661f82f5bec56f2747fb117c9b1af1bb571349dd6c" }, { name: "http", version: "1.0.0", description: "Sends an HTTP request; outputs the status and the sha256 digest of the body, and writes the body to the file `body` of the workspace (declare `artifacts: [body]` to keep it).", inputs: { type: "object", additionalProperties: false, required: ["url"], properties: { url: { type: "string", description: "http(s) URL to request." }, method: { enum: ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"], description: "Defaults to GET." }, headers: { type: "object", additionalProperties: { type: "string" } }, body: { type: "string", description: "Request body." }, identity: { type: "string", description: "Workload identity token, sent as a bearer token." }, timeoutMs: { type: "integer", minimum: 1, description: "Request timeout, default 30000." }, failOnStatus: { type: "boolean", description: "Fail on a status >= 400 (default true)." } } }, outputs: ["status", "bodyDigest"], targetInputs: ["url"], entry: "tasks/http/index.ts", digest: "sha256:3200dca5d535a5a3857aab54614672ca98437e21bb48210cc8a94f9951fa556a" }, { name: "schema-validate", version: "1.0.0", description: "Validates a JSON value (inline or from a file) against a JSON Schema (2020-12) with ajv; outputs `valid` and the number of `errors`.", inputs: { type: "object", additionalProperties: false, properties: { schema: { type: "object", description: "The JSON Schema, inline." }, schemaFile: { type: "string", description: "Path of a JSON Schema file (instead of `schema`)." }, value: { description: "The value to validate, inline." }, file: { type: "string", description: "Path of a JSON file to validate (instead of `value`)." }, failOnInvalid: { type: "boolean", description: "Exit with failure when invalid (default false: only set `valid=false`)." } } }, outputs: ["valid", "errors"], entry: "tasks/schema-validate/index.ts", digest: "sha256:0f8091ba34ce8ff9fb7c5462b3ce40766f00665198bea29c7aaaed959c708bf7" }, { name: "wait", version: "1.0.0", description: "Sleeps for a duration (e.g. to let a rollout settle), then succeeds.", inputs: { type: "object", additionalProperties: false, required: ["duration"], properties: { duration: { type: "string", pattern: "^[0-9]{1,9}(ms|s|m|h)$", description: "How long to wait: one number and a unit, e.g. 500ms, 2s, 10m, 1h." } } }, outputs: ["waitedMs"], entry: "tasks/wait/index.ts", digest: "sha256:9b98f5888e6637a1bc773f031dde3e55acf20eb98b22347e208e7685a09835ef" }];
   }
 });
 
@@ -38829,6 +38829,20 @@ var manifest_schema_default = {
           uniqueItems: true,
           items: { $ref: "#/$defs/Identifier" },
           examples: [["version", "digest"]]
+        },
+        artifacts: {
+          description: "Files or folders (relative to the task's workspace) kept when the task ends. They are stored content-addressed, their sha256 digests become the subjects of the attempt's receipt, and every task that `needs` this one receives them, read-only, under `$MAESTRO_ARTIFACTS/<this task's id>/<path>`. A declared path that is missing when the task succeeds fails it. Symlinks and special files are never kept.",
+          type: "array",
+          minItems: 1,
+          maxItems: 64,
+          uniqueItems: true,
+          items: {
+            type: "string",
+            minLength: 1,
+            maxLength: 512,
+            pattern: "^(?:[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]*|\\.[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]*|\\.\\.[A-Za-z0-9._+@=,-]+)(?:/(?:[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]*|\\.[A-Za-z0-9_+@=,-][A-Za-z0-9._+@=,-]*|\\.\\.[A-Za-z0-9._+@=,-]+))*/?$"
+          },
+          examples: [["dist/app", "reports/"]]
         }
       },
       examples: [
@@ -50993,15 +51007,13 @@ function buildPlan(manifest, models, declaredOrder) {
     const taskNeeds = new Array(needIndices.length);
     for (let k = 0; k < needIndices.length; k++)
       taskNeeds[k] = expanded[needIndices[k]].id;
-    const draft = {
-      action,
-      cache: cacheEnabled && ttl !== void 0 ? { enabled: true, ttlMs: ms2(ttl) } : { enabled: cacheEnabled },
-      declaredId: model.id,
-      definitionDigest: void 0,
-      // filled by sealTask, in this key position
-      env: sortOwnKeys(env),
-      id
-    };
+    const draft = { action };
+    if (task.artifacts) draft.artifacts = task.artifacts.map((p2) => p2.replace(/\/+$/, ""));
+    draft.cache = cacheEnabled && ttl !== void 0 ? { enabled: true, ttlMs: ms2(ttl) } : { enabled: cacheEnabled };
+    draft.declaredId = model.id;
+    draft.definitionDigest = void 0;
+    draft.env = sortOwnKeys(env);
+    draft.id = id;
     if (matrix) draft.matrix = matrix;
     draft.needs = taskNeeds;
     if (task.network === "none") draft.network = "none";

@@ -569,6 +569,13 @@ export interface ManifestTask {
    * @maxItems 256
    */
   outputs?: ManifestIdentifier1[];
+  /**
+   * Files or folders (relative to the task's workspace) kept when the task ends. They are stored content-addressed, their sha256 digests become the subjects of the attempt's receipt, and every task that `needs` this one receives them, read-only, under `$MAESTRO_ARTIFACTS/<this task's id>/<path>`. A declared path that is missing when the task succeeds fails it. Symlinks and special files are never kept.
+   *
+   * @minItems 1
+   * @maxItems 64
+   */
+  artifacts?: [string, ...string[]];
 }
 /**
  * Which refs and paths start a run. Absent lists match everything.

@@ -163,6 +163,10 @@ export interface PlanTask {
   network?: 'none';
   outputs: string[];
   /**
+   * Workspace-relative paths kept as the task's artifacts (trailing `/` removed).
+   */
+  artifacts?: string[];
+  /**
    * Names of the secrets this task's templates reference.
    */
   secrets: string[];

@@ -40,6 +40,8 @@ export interface AttemptEvidence {
   source?: RunSource;
   /** What the attempt ran in (sandbox and network), when its runner said. */
   isolation?: AttemptIsolation;
+  /** Artifacts the attempt received from the tasks it needs, paths `<task>/<path>`. */
+  inputArtifacts?: DigestedFile[];
 }
 
 export interface RunEvidence {

@@ -6,7 +6,7 @@
  * and an outputs directory are bind-mounted; the task writes `key=value` lines to $MAESTRO_OUTPUT.
  */
 import { createHash } from 'node:crypto';
-import { chmod, chown, mkdir, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -32,6 +32,8 @@ import {
 import { containerNetworkMode, validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
 
 const ARTIFACTS_PATH = '/maestro/artifacts';
+/** The attempt's workspace (the source at the run's commit, writable), the task's working directory. */
+const WORKSPACE_PATH = '/workspace';
 const OUTPUT_DIR = '/maestro/output';
 
 interface DockerError {
@@ -96,6 +98,16 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
     else await chmod(dir, 0o777);
   }
 
+  /**
+   * The workspace's folders become the task user's so it can create and replace files; the files
+   * stay as the engine sealed them (read-only, shared with the run's source export).
+   */
+  async function prepareWorkspace(dir: string): Promise<void> {
+    await prepareDir(dir);
+    for (const entry of await readdir(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) await prepareWorkspace(join(dir, entry.name));
+  }
+
   async function ensureImage(image: string): Promise<void> {
     try {
       await docker.getImage(image).inspect();
@@ -149,9 +161,11 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       );
     const image =
       request.command.kind === 'container' ? request.command.image : (request.image ?? config.defaultImage);
-    const outputHostDir = join(request.workDir, 'maestro-output');
+    // Beside the workspace, not in it: no file of the repository can collide with it.
+    const outputHostDir = `${request.workDir}.output`;
     try {
-      await prepareDir(request.artifactsDir);
+      await mkdir(request.artifactsDir, { recursive: true });
+      await prepareWorkspace(request.workDir);
       await prepareDir(outputHostDir);
       await writeFile(join(outputHostDir, 'outputs.env'), '');
       if (process.getuid?.() === 0 && Number.isInteger(uid))
@@ -180,7 +194,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
         ...(cmd ? { Cmd: cmd } : {}),
         Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
         User: user,
-        WorkingDir: ARTIFACTS_PATH,
+        WorkingDir: WORKSPACE_PATH,
         Tty: false,
         AttachStdout: true,
         AttachStderr: true,
@@ -197,7 +211,12 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
           NetworkMode: containerNetworkMode(request, config),
-          Binds: [`${request.artifactsDir}:${ARTIFACTS_PATH}:rw`, `${outputHostDir}:${OUTPUT_DIR}:rw`],
+          // The artifacts received are read-only; the workspace and the outputs file are the task's.
+          Binds: [
+            `${request.workDir}:${WORKSPACE_PATH}:rw`,
+            `${request.artifactsDir}:${ARTIFACTS_PATH}:ro`,
+            `${outputHostDir}:${OUTPUT_DIR}:rw`,
+          ],
           ...(resourceClass.memoryBytes
             ? { Memory: resourceClass.memoryBytes, MemorySwap: resourceClass.memoryBytes }
             : {}),

@@ -1,7 +1,7 @@
-// tasks/http: one HTTP request. Outputs `status` and `bodyDigest`; the body goes to $MAESTRO_ARTIFACTS/body.
+// tasks/http: one HTTP request. Outputs `status` and `bodyDigest`; the body is written to `body` in the
+// workspace (the working directory): declare `artifacts: [body]` on the task to keep it.
 import { createHash } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { hostAllowed, redirectAllowList } from './egress.ts';
 
 interface Inputs {
@@ -81,7 +81,7 @@ for (let hop = 0; ; hop++) {
 }
 const body = Buffer.from(await response.arrayBuffer());
 const digest = `sha256:${createHash('sha256').update(body).digest('hex')}`;
-if (process.env.MAESTRO_ARTIFACTS) writeFileSync(join(process.env.MAESTRO_ARTIFACTS, 'body'), body);
+writeFileSync('body', body);
 if (process.env.MAESTRO_OUTPUT)
   appendFileSync(process.env.MAESTRO_OUTPUT, `status=${response.status}\nbodyDigest=${digest}\n`);
 process.stdout.write(

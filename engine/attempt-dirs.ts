@@ -1,0 +1,123 @@
+/**
+ * An attempt's three directories, beside each other under the run's work folder:
+ *   `<task>.<n>/`           its workspace (cwd): the run's source layered for it, writable
+ *   `<task>.<n>.in/`        $MAESTRO_ARTIFACTS: what the tasks it needs kept, read-only
+ *   `<task>.<n>.artifacts/` what it keeps (its declared `artifacts`), for receipts and the cache
+ * The last two sit outside the workspace so no file of the repository can collide with them.
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { AttemptOutcome, type AttemptResult, type DigestedFile, type PlanTask } from '../core/index.ts';
+import {
+  collectArtifacts,
+  contentStoreDir,
+  stageInputs,
+  strayInputs,
+  type ProducedArtifacts,
+} from './artifact-flow.ts';
+import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
+import type { Store } from './store/store.ts';
+import { layerWorkspace } from './workspace-layer.ts';
+
+export interface AttemptDirs {
+  workDir: string;
+  inputsDir: string;
+  artifactsDir: string;
+  inputArtifacts: DigestedFile[];
+}
+
+function safeSegment(id: string): string {
+  return id.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** The artifacts directory of each need's successful attempt, for the needs that keep any. */
+export function producersOf(
+  store: Store,
+  runId: string,
+  plan: PlanTask,
+  planTask: (id: string) => PlanTask,
+): ProducedArtifacts[] {
+  // Only needs that declare artifacts cost a look at the attempts (a 1,000-task run has few).
+  const needs = plan.needs.filter((need) => (planTask(need).artifacts?.length ?? 0) > 0);
+  if (needs.length === 0) return [];
+  const latest = new Map<string, { attempt: number; dir: string }>();
+  for (const a of store.listAttempts(runId)) {
+    if (!needs.includes(a.taskId) || (a.outcome !== 'succeeded' && a.outcome !== 'cached')) continue;
+    const seen = latest.get(a.taskId);
+    if (!seen || seen.attempt < a.attempt) latest.set(a.taskId, { attempt: a.attempt, dir: a.artifactsDir });
+  }
+  return [...latest].map(([taskId, { dir }]) => ({ taskId, dir }));
+}
+
+/** Creates the workspace (over the source export, if any) and stages the needs' artifacts. */
+export function prepareAttemptDirs(
+  exec: AttemptHost,
+  plan: PlanTask,
+  attempt: number,
+  sourceDir: string | undefined,
+): AttemptDirs {
+  const base = join(exec.ctx.dataDir, 'work', exec.runId, `${safeSegment(plan.id)}.${attempt}`);
+  const dirs: AttemptDirs = {
+    workDir: base,
+    inputsDir: `${base}.in`,
+    artifactsDir: `${base}.artifacts`,
+    inputArtifacts: [],
+  };
+  if (sourceDir) layerWorkspace(sourceDir, base);
+  else mkdirSync(base);
+  mkdirSync(dirs.inputsDir);
+  const producers = producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
+  dirs.inputArtifacts = stageInputs(producers, dirs.inputsDir);
+  return dirs;
+}
+
+/** A cache hit's artifacts, linked from the content store into the new attempt's directory. */
+export function reuseArtifacts(exec: AttemptHost, from: string, info: AttemptInfo): void {
+  let names: string[];
+  try {
+    names = readdirSync(from);
+  } catch {
+    return;
+  }
+  collectArtifacts(from, names, info.artifactsDir, contentStoreDir(exec.ctx.dataDir), () => {});
+}
+
+/**
+ * Keeps the task's declared artifacts once it has ended. A succeeded attempt that lacks one of
+ * them fails (its dependants would start without what they need); symlinks are not kept.
+ */
+export function keepArtifacts(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  result: AttemptResult,
+): AttemptResult {
+  const plan = exec.planTask(taskId);
+  const staged = new Set(info.inputArtifacts.map((f) => f.path.split('/')[0]!));
+  for (const name of strayInputs(info.inputsDir, staged))
+    exec.taskLog(
+      taskId,
+      info.attempt,
+      'system',
+      `${name} was written to $MAESTRO_ARTIFACTS, which holds the artifacts this task receives: it is not kept (declare artifacts: [paths] of the workspace instead)`,
+    );
+  const declared = plan.artifacts ?? [];
+  if (declared.length === 0) return result;
+  const { missing } = collectArtifacts(
+    info.workDir,
+    declared,
+    info.artifactsDir,
+    contentStoreDir(exec.ctx.dataDir),
+    (skipped) =>
+      exec.taskLog(
+        taskId,
+        info.attempt,
+        'system',
+        `artifact ${skipped.path} is a ${skipped.kind}, not a regular file or folder: not kept`,
+      ),
+  );
+  if (missing.length === 0 || result.outcome !== AttemptOutcome.succeeded) return result;
+  const message = `declared artifact${missing.length > 1 ? 's' : ''} not found in the workspace: ${missing.join(', ')}`;
+  exec.taskLog(taskId, info.attempt, 'system', message);
+  return { ...result, outcome: AttemptOutcome.failed, reason: 'artifact_missing', message, retryable: false };
+}
