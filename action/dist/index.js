@@ -38215,6 +38215,8 @@ function bwrapArgs(layout) {
   if (layout.home && !writable.some((w) => within(layout.home, w)) && layout.home !== "/tmp")
     args.push("--tmpfs", layout.home);
   for (const path of writable) args.push("--bind", path, path);
+  for (const path of [...new Set(layout.inputs ?? [])].filter((p2) => existsSync2(p2)))
+    args.push("--ro-bind", path, path);
   args.push("--remount-ro", "/", "--chdir", layout.cwd, "--");
   return args;
 }

@@ -164,11 +164,19 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     expect(texts(lines, 'system').some((t) => /symbolic link/.test(t))).toBe(true);
   });
 
-  it('creates the artifacts directory and exposes it as $MAESTRO_ARTIFACTS', async () => {
-    const req = request(sh('echo data > "$MAESTRO_ARTIFACTS/report.txt"'));
-    const result = await (await runner.start(req)).wait();
+  it('exposes the artifacts it receives as $MAESTRO_ARTIFACTS, read-only inside the sandbox', async () => {
+    const req = request(
+      sh(
+        'cat "$MAESTRO_ARTIFACTS/build/report.txt"; echo x > "$MAESTRO_ARTIFACTS/build/report.txt" || echo refused',
+      ),
+    );
+    mkdirSync(join(req.artifactsDir, 'build'), { recursive: true });
+    writeFileSync(join(req.artifactsDir, 'build', 'report.txt'), 'data\n');
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
     expect(result.outcome).toBe('succeeded');
-    expect(readFileSync(join(req.artifactsDir, 'report.txt'), 'utf8')).toBe('data\n');
+    expect(texts(lines, 'stdout')).toEqual(['data', 'refused']);
+    expect(readFileSync(join(req.artifactsDir, 'build', 'report.txt'), 'utf8')).toBe('data\n');
   });
 
   it('redacts secrets on stdout and stderr, mid-line and across chunk boundaries', async () => {

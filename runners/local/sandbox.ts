@@ -31,8 +31,13 @@ export class SandboxUnavailableError extends MaestroError {
 }
 
 export interface SandboxLayout {
-  /** Writable binds at the same path inside: the attempt's workspace (cwd, artifacts, source). */
+  /** Writable binds at the same path inside: the attempt's workspace (cwd, the source's layer). */
   writable: string[];
+  /**
+   * Read-only binds made after the writable ones, at the same path: the artifacts the task
+   * receives ($MAESTRO_ARTIFACTS), which sit under the hidden data directory.
+   */
+  inputs?: string[];
   /** Extra read-only binds at the same path inside (e.g. the Node install, the task catalog). */
   readOnly: string[];
   /**
@@ -127,6 +132,8 @@ export function bwrapArgs(layout: SandboxLayout): string[] {
   if (layout.home && !writable.some((w) => within(layout.home as string, w)) && layout.home !== '/tmp')
     args.push('--tmpfs', layout.home);
   for (const path of writable) args.push('--bind', path, path);
+  for (const path of [...new Set(layout.inputs ?? [])].filter((p) => existsSync(p)))
+    args.push('--ro-bind', path, path);
   // The sandbox's own root (a tmpfs holding the mount points) read-only too: a task writes only
   // its workspace, /tmp and its HOME, never a look-alike of a host path such as the database.
   args.push('--remount-ro', '/', '--chdir', layout.cwd, '--');

@@ -2,7 +2,8 @@
  * Turns a plain spawn spec into one that starts the same command inside bubblewrap. Both spawn
  * paths (the C launcher and child_process) then start bwrap exactly as they would start the task,
  * so the sandbox costs no change to either. The workspace is one list of writable binds (the
- * attempt's directory and its artifacts; a checkout of the source joins it), so a later runner that
+ * attempt's directory, which holds its layer of the source); the artifacts it receives
+ * ($MAESTRO_ARTIFACTS) are bound read-only after it, so a later runner that
  * makes one sandbox per run with a launcher inside can reuse `bwrapArgs` as it is.
  */
 import { relative, isAbsolute } from 'node:path';
@@ -33,12 +34,14 @@ export function sandboxedSpec(
   const found = resolveProgram(program, plain.env.PATH, plain.cwd);
   if (!found.ok) return { code: found.code, message: `spawn ${program} failed: ${found.code}` };
   const writable = [request.workDir];
-  if (!inside(request.artifactsDir, request.workDir)) writable.push(request.artifactsDir);
+  // What the tasks it needs kept: read-only, so nothing one task writes reaches another.
+  const inputs = inside(request.artifactsDir, request.workDir) ? [] : [request.artifactsDir];
   // The engine's TMPDIR is not inside; /tmp is the sandbox's own empty tmpfs.
   const env: Record<string, string> = { ...plain.env };
   if (env.TMPDIR !== undefined) env.TMPDIR = '/tmp';
   const layout = {
     writable,
+    inputs,
     readOnly: config.readOnly,
     hidden: config.hidden,
     network: isolation.network,
