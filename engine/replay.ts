@@ -143,6 +143,9 @@ async function replayTask(
       outputs: plan.outputs,
       ...(resolved.image ? { image: resolved.image } : {}),
       ...(plan.timeoutMs === undefined ? {} : { timeoutMs: plan.timeoutMs }),
+      // A replay runs with the run's own trust and the task's own network, as the original did.
+      trust: run.trust,
+      ...(plan.network === 'none' ? { network: 'none' as const } : {}),
     });
     for await (const _line of handle.logs()) {
       // Replay compares results; its logs are not kept.

@@ -92,3 +92,13 @@ describe('bwrapArgs', () => {
     expect(args).not.toContain('/data ');
   });
 });
+
+describe('bwrapArgs and HOME', () => {
+  const base = { writable: ['/d/w'], readOnly: [], hidden: [], network: 'none' as const, cwd: '/d/w' };
+  it('never puts a tmpfs over the root, a system directory or the workspace', () => {
+    for (const home of ['/', '/usr', '/usr/local', '/d/w', '/d', 'relative'])
+      expect(bwrapArgs({ ...base, home }).join(' ')).not.toContain(`--tmpfs ${home} `);
+    expect(bwrapArgs({ ...base, home: '/tmp' }).filter((a) => a === '/tmp')).toHaveLength(1);
+    expect(bwrapArgs({ ...base, home: '/home/ci' }).join(' ')).toContain('--tmpfs /home/ci ');
+  });
+});

@@ -129,8 +129,17 @@ export function bwrapArgs(layout: SandboxLayout): string[] {
     else args.push('--ro-bind', '/dev/null', path);
   }
   const writable = [...new Set(layout.writable)].sort((a, b) => a.length - b.length);
-  if (layout.home && !writable.some((w) => within(layout.home as string, w)) && layout.home !== '/tmp')
-    args.push('--tmpfs', layout.home);
+  const home = layout.home;
+  // HOME gets an empty tmpfs of its own, unless that would cover the workspace, /tmp (already
+  // one), the root or a system directory (HOME=/ or /usr would hide what every task needs).
+  if (
+    home &&
+    isAbsolute(home) &&
+    home !== '/' &&
+    !writable.some((w) => within(home, w) || within(w, home)) &&
+    !['/tmp', ...SYSTEM_DIRS].some((d) => within(home, d))
+  )
+    args.push('--tmpfs', home);
   for (const path of writable) args.push('--bind', path, path);
   for (const path of [...new Set(layout.inputs ?? [])].filter((p) => existsSync(p)))
     args.push('--ro-bind', path, path);
