@@ -9,6 +9,7 @@
  *   maestro run      the real CLI: `node bin/maestro.ts run <manifest> --concurrency N --data-dir <fresh>`
  *   runner:launcher  createLocalRunner alone (C launcher path) driven in dependency order by a
  *                    tiny in-process scheduler: the floor the engine adds its overhead to
+ *   runner:launcher:nosb  the launcher path with `sandbox: none`: the difference is the sandbox's cost
  *   runner:node      the same with the child_process path, for the spawn-path comparison
  */
 import { spawnSync } from 'node:child_process';
@@ -92,9 +93,9 @@ const cli: Contender = async (dir) => {
 };
 
 const runnerAlone =
-  (spawn: 'launcher' | 'node'): Contender =>
+  (spawn: 'launcher' | 'node', sandbox: 'bwrap' | 'none' = 'bwrap'): Contender =>
   async (dir, tasks) => {
-    const runner = createLocalRunner({ spawn, baseEnv: baseEnvFrom(process.env) });
+    const runner = createLocalRunner({ spawn, sandbox, baseEnv: baseEnvFrom(process.env) });
     const root = mkdtempSync(join(dir, `attempts-${spawn}-`));
     try {
       const t0 = performance.now();
@@ -128,6 +129,8 @@ async function main(): Promise<void> {
   const contenders: Array<[string, Contender]> = [
     ['ninja', ninja],
     ['runner:launcher', runnerAlone('launcher')],
+    // The same without the bubblewrap sandbox: the difference is the sandbox's per-task cost.
+    ['runner:launcher:nosb', runnerAlone('launcher', 'none')],
     ['runner:node', runnerAlone('node')],
   ];
   if (cliHasRun()) contenders.push(['maestro run', cli]);

@@ -60,6 +60,7 @@ export async function driveGraph(
         resources: 'small',
         namespace: 'bench',
         outputs: [],
+        trust: 'trusted',
       });
       const result = await handle.wait();
       if (result.outcome !== 'succeeded') throw new Error(`${id}: ${result.outcome} ${result.message ?? ''}`);
