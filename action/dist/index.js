@@ -38212,8 +38212,9 @@ function bwrapArgs(layout) {
     else args.push("--ro-bind", "/dev/null", path);
   }
   const writable = [...new Set(layout.writable)].sort((a, b2) => a.length - b2.length);
-  if (layout.home && !writable.some((w) => within(layout.home, w)) && layout.home !== "/tmp")
-    args.push("--tmpfs", layout.home);
+  const home = layout.home;
+  if (home && isAbsolute(home) && home !== "/" && !writable.some((w) => within(home, w) || within(w, home)) && !["/tmp", ...SYSTEM_DIRS].some((d2) => within(home, d2)))
+    args.push("--tmpfs", home);
   for (const path of writable) args.push("--bind", path, path);
   for (const path of [...new Set(layout.inputs ?? [])].filter((p2) => existsSync2(p2)))
     args.push("--ro-bind", path, path);
