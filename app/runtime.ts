@@ -1,12 +1,11 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { RunnerRegistry, systemClock, type Clock, type Runner } from '../core/index.ts';
+import { systemClock, type Clock } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
-import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
+import type { Engine, Store } from '../engine/index.ts';
 import { readDefaultBundle } from '../policy/index.ts';
-import { createAttestor, loadOrCreateDevKey, type ProvenanceSigner } from '../provenance/index.ts';
-import { createLocalRunner } from '../runners/index.ts';
-import { loadBuiltinCatalog } from '../tasks/index.ts';
+import type { ProvenanceSigner } from '../provenance/index.ts';
+import { openRuntime, type Runtime, type RuntimeConfig } from '../runtime/index.ts';
 import { openAppStore, type AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
@@ -20,20 +19,16 @@ export interface AppRuntimeOptions {
   webhookSecret: string;
   webhookPath: string;
   baseUrl: string;
-  dataDir: string;
-  /** Secrets trusted runs may use; fork runs get none. */
-  secrets: Record<string, string>;
-  /** PATH, HOME, ... for tasks (see runners' baseEnvFrom). */
-  baseEnv: Record<string, string>;
+  /**
+   * The same configuration `maestro run` reads (runtimeConfigFromEnv): data dir, runners
+   * (file or detected socket), policy, signing keys, durability, tracing, secrets.
+   */
+  runtime: RuntimeConfig;
   /** Runner kind fork runs may use (`local` only in tests; `none` refuses to run fork code). */
   forkRunner: string;
   runUpdateIntervalMs: number;
   /** Ingress bounds (tests shorten the body deadline; the CLI sets the retention). */
   ingressLimits?: Partial<IngressLimits>;
-  /** Signs receipts (default: the development receipt key in the data dir). */
-  signer?: ProvenanceSigner;
-  /** Signs approval attestations: a different key (default: the development approval key). */
-  approvalSigner?: ProvenanceSigner;
   /** Default: the sensitivity lists of the default policy bundle's configuration. */
   sensitive?: SensitivityCheck;
   clock?: Clock;
@@ -42,8 +37,6 @@ export interface AppRuntimeOptions {
   /** See MaestroAppOptions (MAESTRO_DEFAULT_APPROVALS, MAESTRO_APPROVAL_TTL_HOURS). */
   defaultApprovals?: number;
   approvalTtlMs?: number;
-  /** Engine concurrency (default: CPU count). */
-  concurrency?: number;
 }
 
 export interface AppRuntime {
@@ -52,49 +45,37 @@ export interface AppRuntime {
   deliveryStore: DeliveryStore;
   engineStore: Store;
   engines: { trusted: Engine; untrusted: Engine };
-  signer: ProvenanceSigner;
+  /** Signs receipts (MAESTRO_SIGNING_KEY, keyless, else the development receipt key); none with MAESTRO_PROVENANCE=off. */
+  signer: ProvenanceSigner | undefined;
+  /**
+   * Signs approval attestations: its own key (MAESTRO_APPROVAL_SIGNING_KEY, else the development
+   * approval key), so a leaked receipt key cannot forge an approval.
+   */
   approvalSigner: ProvenanceSigner;
+  runtime: Runtime;
   close(): Promise<void>;
 }
 
 /**
- * Wires the real components behind the app: the compiler with the built-in catalog, the
- * embedded SQLite stores, the engine with the local runner (trusted) and a second engine without
- * secrets for fork code, and the provenance signer (the development key in the data dir unless
- * one is given) for receipts and approval attestations.
+ * The App on the one composition root (runtime/): the trusted engine has every configured
+ * runner, the secrets and the policy gate; the untrusted engine (fork code) has the same gate
+ * and store but no secrets and only the fork runner. The App adds its own store and GitHub side.
  */
 export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
-  const catalog = await loadBuiltinCatalog();
-  const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog });
-  const signer = options.signer ?? (await loadOrCreateDevKey(options.dataDir, 'receipts'));
-  // Approval attestations are signed with their own key: a leaked receipt key cannot forge one.
-  const approvalSigner = options.approvalSigner ?? (await loadOrCreateDevKey(options.dataDir, 'approvals'));
-  const attestor = createAttestor({ signer });
-  const engineStore = openStore({ dataDir: options.dataDir });
-  const appStore = openAppStore(options.dataDir);
-  const deliveryStore = openDeliveryStore(options.dataDir);
-  // Sandboxed (runners/local: bwrap); the data directory, with the app's and the engine's
-  // databases and the keys, is never visible to a task.
-  const sandboxed = { baseEnv: options.baseEnv, hiddenPaths: [options.dataDir] };
-  const trustedRunner = createLocalRunner(sandboxed);
-  const untrustedRunners: Runner[] = options.forkRunner === 'local' ? [createLocalRunner(sandboxed)] : [];
-  const common = {
-    store: engineStore,
-    dataDir: options.dataDir,
-    catalog,
-    attestor,
+  const runtime = await openRuntime(options.runtime, {
+    approvals: true,
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.concurrency ? { concurrency: options.concurrency } : {}),
-  };
-  const trusted = createEngine({
-    ...common,
-    runners: new RunnerRegistry().register(trustedRunner),
-    secrets: options.secrets,
   });
-  const untrustedRegistry = new RunnerRegistry();
-  for (const runner of untrustedRunners) untrustedRegistry.register(runner);
-  const untrusted = createEngine({ ...common, runners: untrustedRegistry, secrets: {} });
+  const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog: runtime.catalog });
+  const approvalSigner = runtime.approvalSigner!;
+  const appStore = openAppStore(options.runtime.dataDir);
+  const deliveryStore = openDeliveryStore(options.runtime.dataDir);
+  const trusted = runtime.engine;
+  const untrusted = runtime.createEngine({
+    secrets: {},
+    runnerKinds: options.forkRunner === 'local' ? ['local'] : [],
+  });
   const engines = { trusted, untrusted };
   const app = await createMaestroApp({
     appId: options.appId,
@@ -104,7 +85,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     baseUrl: options.baseUrl,
     store: appStore,
     deliveries: deliveryStore,
-    spoolDir: join(options.dataDir, 'ingress-spool'),
+    spoolDir: join(options.runtime.dataDir, 'ingress-spool'),
     ...(options.ingressLimits ? { ingressLimits: options.ingressLimits } : {}),
     compile,
     signer: approvalSigner,
@@ -121,16 +102,15 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     app,
     appStore,
     deliveryStore,
-    engineStore,
+    engineStore: runtime.store,
     engines,
-    signer,
+    signer: runtime.signer,
     approvalSigner,
+    runtime,
     close: async () => {
       await app.close();
       await app.idle();
-      await trustedRunner.close?.();
-      for (const runner of untrustedRunners) await runner.close?.();
-      engineStore.close();
+      await runtime.close();
       appStore.close();
       deliveryStore.close();
     },

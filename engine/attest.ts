@@ -2,7 +2,13 @@
  * The provenance seam: evidence for every attempt (and the run) goes to the Attestor; the signed
  * receipt is stored. A failing attestor is logged on the run, never hides the task's result.
  */
-import { Reason, describeError, type AttemptEvidence, type AttemptIsolation } from '../core/index.ts';
+import {
+  Reason,
+  describeError,
+  isPolicyOff,
+  type AttemptEvidence,
+  type AttemptIsolation,
+} from '../core/index.ts';
 import { digestArtifacts } from './artifacts.ts';
 import { inputDigests } from './dispatch.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
@@ -50,7 +56,9 @@ export async function attestAttempt(
     startedAt: info.startedAt,
     finishedAt: end.finishedAt,
     cache: info.cacheKey ? { hit: end.cacheHit, key: info.cacheKey } : { hit: false },
-    policy: { decisionIds: info.decisionIds },
+    policy: isPolicyOff(exec.ctx.policy)
+      ? { decisionIds: info.decisionIds, off: true }
+      : { decisionIds: info.decisionIds },
   };
   if (info.resolved.codeDigest) evidence.codeDigest = info.resolved.codeDigest;
   if (run.approvalDigest) evidence.approvalDigest = run.approvalDigest;
@@ -88,6 +96,7 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
       startedAt: run.startedAt ?? run.createdAt,
       finishedAt: run.finishedAt ?? clock.now(),
       attemptReceipts,
+      ...(isPolicyOff(exec.ctx.policy) ? { policyOff: true as const } : {}),
       ...(run.approvalDigest ? { approvalDigest: run.approvalDigest } : {}),
       ...(run.source ? { source: run.source } : {}),
     };

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type {
   Attestor,
   Clock,
-  PolicyGate,
+  PolicyChoice,
   RandomSource,
   RunnerRegistry,
   SourceFetcher,
@@ -18,7 +18,7 @@ export interface EngineContext {
   store: Store;
   runners: RunnerRegistry;
   catalog: TaskCatalog | undefined;
-  policy: PolicyGate | undefined;
+  policy: PolicyChoice;
   attestor: Attestor | undefined;
   clock: Clock;
   random: RandomSource;

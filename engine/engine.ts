@@ -18,7 +18,9 @@ import {
   type Clock,
   type Plan,
   type RunTrust,
-  type PolicyGate,
+  isPolicyOff,
+  type PolicyChoice,
+  type PolicyOff,
   type RandomSource,
   type RunnerRegistry,
   type RunSource,
@@ -29,7 +31,7 @@ import { createRedactor } from '../runners/index.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
-import { RunBusyError, StaleStateError } from './errors.ts';
+import { PolicyRequiredError, RunBusyError, RunnerNotConfiguredError, StaleStateError } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
 import { resolveParams } from './params.ts';
 import { replayRun, type ReplayReport } from './replay.ts';
@@ -45,7 +47,8 @@ export interface EngineOptions {
   /** Where attempts' work and artifacts directories live. */
   dataDir: string;
   catalog?: TaskCatalog;
-  policy?: PolicyGate;
+  /** Required: a gate asked before every attempt, or the explicit policyOff(...) (never implied). */
+  policy: PolicyChoice;
   attestor?: Attestor;
   clock?: Clock;
   random?: RandomSource;
@@ -94,7 +97,11 @@ export interface SubmitOptions {
 
 export interface Engine {
   readonly store: Store;
+  /** Set when this engine runs with policy turned off on purpose (surfaces state it). */
+  readonly policyOff: PolicyOff | undefined;
   submit(plan: Plan, options?: SubmitOptions): string;
+  /** Throws RunnerNotConfiguredError when a task names a runner this engine does not have. */
+  checkRunners(plan: Plan): void;
   /** `signal` aborting cancels the run, recorded as cancelled by `abortedBy` (default `signal`). */
   execute(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
   resume(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
@@ -115,6 +122,8 @@ function isProcessAlive(pid: number): boolean {
 }
 
 export function createEngine(options: EngineOptions): Engine {
+  // The type already requires it; JavaScript callers and casts are refused here (fail closed).
+  if ((options.policy as PolicyChoice | undefined) === undefined) throw new PolicyRequiredError();
   const listeners = new Set<EngineListener>();
   const secrets = options.secrets ?? {};
   const clock = options.clock ?? systemClock;
@@ -213,6 +222,12 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
+  function checkRunners(plan: Plan): void {
+    for (const task of plan.tasks)
+      if (!options.runners.get(task.runner))
+        throw new RunnerNotConfiguredError(task.id, task.runner, options.runners.kinds());
+  }
+
   /** Cancels a run nobody is executing: its open tasks and the run itself, in the store. */
   function cancelIdle(run: RunRecord, by: string): void {
     const now = clock.now();
@@ -258,7 +273,11 @@ export function createEngine(options: EngineOptions): Engine {
 
   return {
     store,
+    policyOff: isPolicyOff(options.policy) ? options.policy : undefined,
+    checkRunners,
     submit(plan, submit = {}) {
+      // A runner the operator has not configured is the manifest's error, before anything is stored.
+      checkRunners(plan);
       const id = submit.runId ?? `r-${randomUUID()}`;
       const record = store.createRun({
         id,

@@ -74,3 +74,31 @@ export class SourceUnavailableError extends MaestroError {
     );
   }
 }
+
+/** An engine was built without a policy choice: absent means refuse, never allow. */
+export class PolicyRequiredError extends MaestroError {
+  constructor() {
+    super('policy_required', 'an engine cannot be created without a policy gate', {
+      fault: Fault.system,
+      hint: 'pass a PolicyGate, or policyOff(<where it was turned off>) to run without policy on purpose',
+    });
+  }
+}
+
+/** A task names a runner the operator has not configured: refused before the run starts. */
+export class RunnerNotConfiguredError extends MaestroError {
+  constructor(taskId: string, runner: string, configured: readonly string[]) {
+    super(
+      'runner_not_configured',
+      `task ${taskId} asks for the runner ${JSON.stringify(runner)}, which is not configured (configured: ${configured.join(', ') || 'none'})`,
+      {
+        fault: Fault.user,
+        details: { taskId, runner, configured: [...configured] },
+        hint:
+          runner === 'container'
+            ? 'start a Docker Engine API socket (Docker, or `podman system service`), set DOCKER_HOST, or add a `container` section to the runners config (MAESTRO_RUNNERS_CONFIG, docs/runners.md)'
+            : `add a \`${runner}\` section to the runners config (MAESTRO_RUNNERS_CONFIG or --runners, docs/runners.md), or change the task's runner`,
+      },
+    );
+  }
+}

@@ -26,4 +26,6 @@ export {
   RunBusyError,
   RunNotFoundError,
   MissingSecretError,
+  PolicyRequiredError,
+  RunnerNotConfiguredError,
 } from './errors.ts';

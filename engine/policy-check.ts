@@ -1,8 +1,9 @@
 /**
  * Asks the PolicyGate before an attempt. Deny -> blocked_by_policy (policy_denied) with the
  * reasons in the task's log; a throw -> blocked_by_policy (policy_unavailable): fail closed.
+ * Only the explicit `policy: off` value skips the question.
  */
-import { Reason, TaskState, describeError } from '../core/index.ts';
+import { Reason, TaskState, describeError, isPolicyOff } from '../core/index.ts';
 import { policyInputFor } from '../policy/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 
@@ -12,12 +13,20 @@ export async function checkPolicy(
   attempt: number,
 ): Promise<{ allowed: boolean; decisionIds: string[]; egressAllowedHosts?: string[] }> {
   const gate = exec.ctx.policy;
-  if (!gate) return { allowed: true, decisionIds: [] };
+  // Stated once on the run's log when it starts (run-execution.ts), and in every receipt.
+  if (isPolicyOff(gate)) return { allowed: true, decisionIds: [] };
   const by = 'policy';
   try {
     const run = exec.run;
+    const task = exec.planTask(taskId);
+    // The runner's real configuration, so the privileged and host-network rules can fire. A
+    // runner missing here fails the attempt right after (run-attempt.ts), before anything starts.
+    const posture = exec.ctx.runners
+      .get(task.runner)
+      ?.posture({ resources: task.resources, namespace: run.namespace });
     const input = policyInputFor(run.plan, taskId, {
       actor: run.actor,
+      ...(posture ? { posture } : {}),
       ...(exec.ctx.catalog ? { catalog: exec.ctx.catalog } : {}),
       ...(run.approvalDigest ? { approvalDigest: run.approvalDigest } : {}),
     });

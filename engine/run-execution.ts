@@ -15,6 +15,7 @@ import {
   isSuccessfulTaskState,
   isTerminalRunState,
   isTerminalTaskState,
+  isPolicyOff,
   type PlanTask,
   type RunnerHandle,
   type Stream,
@@ -168,6 +169,11 @@ export class RunExecution implements AttemptHost {
       recoverInterrupted(this, by, reattached);
       attestMissingReceipts(this);
     }
+    if (isPolicyOff(this.ctx.policy))
+      this.runLog(
+        'system',
+        `policy off (${this.ctx.policy.source}): tasks run without a policy decision; receipts say so`,
+      );
     if (this.#run.plan.timeoutMs !== undefined) {
       const remaining = timeoutFrom + this.#run.plan.timeoutMs - clock.now();
       clock.sleep(Math.max(0, remaining), this.#timers.signal).then(

@@ -42,7 +42,7 @@ export interface MaestroAttemptFields {
   exitCode: number | null;
   outputsDigest: string;
   cache: { hit: boolean; key?: string };
-  policy: { decisionIds: string[]; bundleDigest?: string };
+  policy: { decisionIds: string[]; bundleDigest?: string; off?: true };
   approvalDigest?: string;
   isolation?: { sandbox: 'bwrap' | 'container' | 'pod' | 'none'; network: 'on' | 'none'; reason?: string };
 }
@@ -51,6 +51,8 @@ export interface MaestroRunFields {
   runId: string;
   status: string;
   attemptReceipts: Record<string, string>;
+  /** Present when policy was off on purpose for the run. */
+  policy?: { off: true };
   approvalDigest?: string;
 }
 
@@ -143,6 +145,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
     policy: compact({
       decisionIds: [...evidence.policy.decisionIds],
       bundleDigest: evidence.policy.bundleDigest,
+      off: evidence.policy.off,
     }) as MaestroAttemptFields['policy'],
     ...(evidence.approvalDigest ? { approvalDigest: evidence.approvalDigest } : {}),
     ...(evidence.isolation ? { isolation: { ...evidence.isolation } } : {}),
@@ -188,6 +191,7 @@ export function buildRunStatement(evidence: RunEvidence, builderId: string): Rec
     runId: evidence.runId,
     status: evidence.status,
     attemptReceipts: Object.fromEntries(keys.map((key) => [key, evidence.attemptReceipts[key]!])),
+    ...(evidence.policyOff ? { policy: { off: true as const } } : {}),
     ...(evidence.approvalDigest ? { approvalDigest: evidence.approvalDigest } : {}),
   };
   return {

@@ -1,4 +1,6 @@
-// The runners: each backend's factory, registered by surfaces in a RunnerRegistry (core).
+// The runners: each backend, and the factory map (RUNNER_FACTORIES) the runtime builds them from.
+export { RUNNER_FACTORIES } from './factories.ts';
+export { isMapping, invalidRunnerConfig, type RunnerFactory, type RunnerFactoryContext } from './factory.ts';
 export { createContainerRunner, type ContainerRunnerConfig } from './container/index.ts';
 export { createKubernetesRunner, type KubernetesRunnerConfig } from './kubernetes/index.ts';
 export {

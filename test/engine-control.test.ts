@@ -4,9 +4,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli, type CliIo } from '../cli/index.ts';
-import { parseSecretsFile } from '../cli/config.ts';
+import { parseSecretsFile } from '../runtime/index.ts';
 import { createLiveView } from '../cli/live-view.ts';
-import { RunnerRegistry } from '../core/index.ts';
+import { policyOff, RunnerRegistry } from '../core/index.ts';
 import {
   createEngine,
   openStore,
@@ -31,6 +31,7 @@ function setup(extra: Partial<EngineOptions> = {}, dataDir = tempDir()) {
   const store = openStore({ dataDir });
   const runner = track(recordingLocalRunner());
   const engine = createEngine({
+    policy: policyOff('engine test: mechanics, not policy'),
     store,
     dataDir,
     runners: new RunnerRegistry().register(runner),

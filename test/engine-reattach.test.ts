@@ -5,7 +5,7 @@
  * its lease left to expire), which is how a crashed engine looks to the next one.
  */
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { RunnerRegistry, type Runner, type RunnerHandle } from '../core/index.ts';
+import { policyOff, RunnerRegistry, type Runner, type RunnerHandle } from '../core/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
 import { planOf, shellTask, tempDir } from './helpers/engine-fixtures.ts';
@@ -18,6 +18,7 @@ afterAll(() => local.close());
 function backend(jobs: Map<string, RunnerHandle>, dead: boolean): Runner {
   return {
     kind: 'local',
+    posture: () => local.posture({ resources: 'small', namespace: 'default' }),
     async start(request) {
       const handle = await local.start(request);
       jobs.set(request.attemptId, handle);
@@ -51,6 +52,7 @@ describe('resume with a re-attaching runner', () => {
     ]);
     const firstStore = openStore({ dataDir });
     const first = createEngine({
+      policy: policyOff('engine test: mechanics, not policy'),
       store: firstStore,
       dataDir,
       runners: new RunnerRegistry().register(backend(jobs, true)),
@@ -64,6 +66,7 @@ describe('resume with a re-attaching runner', () => {
 
     const store = openStore({ dataDir });
     const second = createEngine({
+      policy: policyOff('engine test: mechanics, not policy'),
       store,
       dataDir,
       runners: new RunnerRegistry().register(backend(jobs, false)),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunnerRegistry } from '../core/index.ts';
+import { policyOff, RunnerRegistry } from '../core/index.ts';
 import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
 import {
   fakeClock,
@@ -31,6 +31,7 @@ function setup(extra: Partial<EngineOptions> = {}) {
   const store = openStore({ dataDir });
   const runner = track(recordingLocalRunner());
   const engine = createEngine({
+    policy: policyOff('engine test: mechanics, not policy'),
     store,
     dataDir,
     runners: new RunnerRegistry().register(runner),

@@ -11,7 +11,7 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunnerRegistry, systemClock, type PolicyGate } from '../core/index.ts';
+import { policyOff, RunnerRegistry, systemClock, type PolicyGate } from '../core/index.ts';
 import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, createLocalKeySigner } from '../provenance/index.ts';
@@ -28,6 +28,7 @@ function setup(extra: Partial<EngineOptions> = {}) {
   const dataDir = tempDir();
   const store = openStore({ dataDir });
   const engine = createEngine({
+    policy: policyOff('engine test: mechanics, not policy'),
     store,
     dataDir,
     runners: new RunnerRegistry().register(track(recordingLocalRunner())),

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RunnerRegistry } from '../core/index.ts';
+import { policyOff, RunnerRegistry } from '../core/index.ts';
 import { runCli } from '../cli/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createAttestor, DEV_KEY_WARNING, loadOrCreateDevKey } from '../provenance/index.ts';
@@ -34,6 +34,7 @@ beforeAll(async () => {
   const store = openStore({ dataDir });
   const attestor = createAttestor({ signer: await loadOrCreateDevKey(dataDir) });
   const engine = createEngine({
+    policy: policyOff('engine test: mechanics, not policy'),
     store,
     dataDir,
     runners: new RunnerRegistry().register(processRunner()),

@@ -11,7 +11,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliIo } from '../cli/index.ts';
 import { compileManifest } from '../compiler/index.ts';
-import { RunnerRegistry } from '../core/index.ts';
+import { policyOff, RunnerRegistry } from '../core/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
@@ -191,7 +191,12 @@ spec:
     const { plan } = compileManifest(source, { file: 'net.yaml', catalog: await loadBuiltinCatalog() });
     const runner = createLocalRunner({ baseEnv: { PATH: '/usr/bin:/bin' } });
     const store = openStore({ dataDir });
-    const engine = createEngine({ store, dataDir, runners: new RunnerRegistry().register(runner) });
+    const engine = createEngine({
+      policy: policyOff('sandbox test: network isolation, not policy'),
+      store,
+      dataDir,
+      runners: new RunnerRegistry().register(runner),
+    });
     try {
       const untrusted = await engine.execute(engine.submit(plan!, { trust: 'untrusted' }));
       expect(untrusted.status).toBe('failed');

@@ -10,7 +10,7 @@ import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { RunnerRegistry, type RunSource } from '../core/index.ts';
+import { policyOff, RunnerRegistry, type RunSource } from '../core/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { GitHubStandIn, TestRepository } from './github-standin/index.ts';
@@ -113,6 +113,7 @@ describe('remote sources through the stand-in', () => {
     const runner = recordingLocalRunner();
     const store = openStore({ dataDir });
     const engine = createEngine({
+      policy: policyOff('source test: checkout, not policy'),
       store,
       dataDir,
       logger,

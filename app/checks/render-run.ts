@@ -1,4 +1,4 @@
-import type { Engine } from '../../engine/index.ts';
+import type { Engine, TaskRecord, TransitionRecord } from '../../engine/index.ts';
 import type { CheckRunAction, CheckRunWrite } from './check-runs.ts';
 
 export const RUN_CHECK_PREFIX = 'maestro / run';
@@ -19,14 +19,36 @@ const CONCLUSIONS: Record<string, CheckRunWrite['conclusion']> = {
   timed_out: 'timed_out',
 };
 
+/**
+ * Why each blocked task was blocked: the reasons the policy gave (stored as the transition's
+ * detail), so the author sees what to change without opening the logs.
+ */
+function policyDenials(tasks: readonly TaskRecord[], transitions: readonly TransitionRecord[]): string[] {
+  const lines: string[] = [];
+  for (const task of tasks) {
+    if (task.state !== 'blocked_by_policy') continue;
+    const last = transitions.filter((t) => t.taskId === task.taskId && t.to === 'blocked_by_policy').at(-1);
+    const verdict = task.reason === 'policy_unavailable' ? 'policy unavailable' : 'denied by policy';
+    lines.push(`- \`${task.taskId}\` ${verdict}: ${last?.detail ?? 'no reason recorded'}`);
+  }
+  return lines;
+}
+
 export function runExternalId(runId: string): string {
   return `run:${runId}`;
 }
 
 /** The run's check run from the engine's stored state: task table, receipts, buttons. */
-export function renderRun(engine: Pick<Engine, 'store'>, runId: string, headSha: string): CheckRunWrite {
+export function renderRun(
+  engine: Pick<Engine, 'store' | 'policyOff'>,
+  runId: string,
+  headSha: string,
+): CheckRunWrite {
   const run = engine.store.getRun(runId);
   const tasks = engine.store.listTasks(runId);
+  const transitions = tasks.some((t) => t.state === 'blocked_by_policy')
+    ? engine.store.listTransitions(runId)
+    : [];
   const attempts = engine.store.listAttempts(runId);
   const receipts = engine.store.listReceipts(runId);
   const terminal = run.status in CONCLUSIONS;
@@ -49,6 +71,10 @@ export function renderRun(engine: Pick<Engine, 'store'>, runId: string, headSha:
     run.approvalDigest
       ? `- approval attestation: \`${run.approvalDigest}\``
       : '- approval attestation: not required',
+    engine.policyOff
+      ? `- policy: **off** (${engine.policyOff.source}): tasks ran without a policy decision`
+      : '- policy: asked before every task',
+    ...policyDenials(tasks, transitions),
     '',
     '| task | state | attempts | duration | cache hits |',
     '|---|---|---|---|---|',

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Clock, Plan } from '../../core/index.ts';
+import { describeError, isMaestroError, type Clock, type Plan } from '../../core/index.ts';
 import type { Engine } from '../../engine/index.ts';
 import type { AppStore } from '../app-store.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
@@ -50,6 +50,34 @@ export interface DispatchRequest {
 export type DispatchOutcome = { runId: string } | { refused: string };
 
 /**
+ * A task naming a runner the operator has not configured is the manifest's error: a failed check
+ * run says which task, runner and configured ones, before anything is recorded or run.
+ */
+async function refuseUnconfiguredRunner(
+  ctx: DispatchContext,
+  request: DispatchRequest,
+  engine: Engine,
+  workflow: string,
+): Promise<{ refused: string } | undefined> {
+  try {
+    engine.checkRunners(request.plan);
+    return undefined;
+  } catch (error) {
+    if (!isMaestroError(error) || error.code !== 'runner_not_configured') throw error;
+    await writeCheckRun(ctx.client, ctx.store, {
+      name: `${RUN_CHECK_PREFIX} ${workflow}`,
+      headSha: request.headSha,
+      externalId: `refused:${workflow}:${request.plan.digest}:${request.headSha}`,
+      status: 'completed',
+      conclusion: 'failure',
+      title: `${workflow} was not run: runner not configured`,
+      summary: describeError(error),
+    });
+    return { refused: error.message };
+  }
+}
+
+/**
  * Dispatches one workflow, at most once per (key, workflow). A gated workflow runs only with a
  * live approval attestation for this exact head (and pull request) that verifies under the app's
  * key and binds repository, workflow, plan digest, head, pull request and base and has not
@@ -82,6 +110,8 @@ export async function dispatchWorkflow(
     });
     return { refused: approval.problem };
   }
+  const unrunnable = await refuseUnconfiguredRunner(ctx, request, engine, workflow);
+  if (unrunnable) return unrunnable;
   const runId = existing?.runId ?? `r-${randomUUID()}`;
   if (!existing)
     ctx.store.putDispatch({ key: request.key, workflow, runId, createdAt: ctx.clock.now() }, () =>

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import {
   canonicalJson,
   catalogFromEntries,
+  policyOff,
   RunnerRegistry,
   sha256Digest,
   type AttemptEvidence,
@@ -150,6 +151,7 @@ async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number; 
       dataDir,
       runners: new RunnerRegistry().register(runner),
       concurrency: N,
+      policy: policyOff('bench: receipts cost, not policy'),
       ...(attestor ? { attestor } : {}),
     });
     const t = performance.now();

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import pino from 'pino';
-import { baseEnvFrom } from '../../runners/index.ts';
-import { resolveApprovalSigner, resolveSigner, signingConfigFromEnv } from '../../provenance/index.ts';
-import { loadSecrets, resolveDataDir } from '../config.ts';
+import { runtimeConfigFromEnv } from '../../runtime/index.ts';
 import type { CliContext } from '../context.ts';
 
 const HELP = `
@@ -14,6 +12,9 @@ Configuration (environment, as probot reads it):
   WEBHOOK_PATH                default /api/github/webhooks
   GHE_HOST, GHE_PROTOCOL      a GitHub Enterprise Server host (API at <protocol>://<host>/api/v3)
   MAESTRO_DATA_DIR            stores, signing key and secrets.env (or --data-dir)
+  MAESTRO_RUNNERS_CONFIG, MAESTRO_POLICY, MAESTRO_SIGNING_KEY, MAESTRO_DURABILITY, ...
+                              the same runtime configuration as \`maestro run\` (docs/runtime.md):
+                              a manifest's runner, policy and signing key are the same from a push
   MAESTRO_RUN_UPDATE_INTERVAL_MS  at most one run check-run update per interval (default 5000)
   MAESTRO_FORK_RUNNER         none (default) or local: where fork pull-request code may run
   MAESTRO_DELIVERY_RETENTION_DAYS  days finished deliveries are kept to recognise replays (default 30)
@@ -27,14 +28,21 @@ export function registerApp(program: Command, context: CliContext): void {
     .description('Run the GitHub App: compile on push, approval gates, dispatch, check runs')
     .option('--data-dir <dir>', 'data directory (default MAESTRO_DATA_DIR or ~/.local/share/maestro)')
     .option('--secrets <file>', 'secrets file for trusted runs (default <data-dir>/secrets.env)')
+    .option(
+      '--policy <bundle>',
+      'policy bundle: default, off, or a bundle.tar.gz (default: MAESTRO_POLICY or default)',
+    )
+    .option('--runners <file>', 'runners config (default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md')
     .addHelpText('after', HELP)
-    .action(async (options: { dataDir?: string; secrets?: string }) => {
+    .action(async (options: { dataDir?: string; secrets?: string; policy?: string; runners?: string }) => {
       // Loaded here, not at the top: probot and octokit take most of a second to import, and no
       // other command needs them.
       const { openAppRuntime, readAppConfig } = await import('../../app/index.ts');
       const { io } = context;
       const config = readAppConfig(io.env, io.cwd);
-      const dataDir = resolveDataDir(options.dataDir, io);
+      // The same reading of the environment as `maestro run`, so a push runs where the CLI would.
+      const runtimeConfig = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags: options });
+      const dataDir = runtimeConfig.dataDir;
       const logger = pino({ level: io.env.LOG_LEVEL ?? 'info' });
       const runtime = await openAppRuntime({
         appId: config.appId,
@@ -42,26 +50,20 @@ export function registerApp(program: Command, context: CliContext): void {
         webhookSecret: config.webhookSecret,
         webhookPath: config.webhookPath,
         baseUrl: config.baseUrl,
-        dataDir,
-        secrets: loadSecrets(options.secrets, dataDir, io),
-        baseEnv: baseEnvFrom(io.env),
+        runtime: runtimeConfig,
         forkRunner: config.forkRunner,
         runUpdateIntervalMs: config.runUpdateIntervalMs,
         ingressLimits: { retentionDays: config.deliveryRetentionDays },
         defaultApprovals: config.defaultApprovals,
         approvalTtlMs: config.approvalTtlMs,
         logger,
-        // MAESTRO_SIGNING_KEY signs receipts, MAESTRO_APPROVAL_SIGNING_KEY approval attestations;
-        // each falls back to its own development key in <data-dir>/keys/.
-        signer: await resolveSigner(signingConfigFromEnv(io.env, dataDir)),
-        approvalSigner: await resolveApprovalSigner(signingConfigFromEnv(io.env, dataDir)),
       });
       const port = await runtime.app.listen(config.port, config.host);
       logger.info(
         { port, webhookPath: config.webhookPath, baseUrl: config.baseUrl, dataDir },
         'maestro app listening',
       );
-      if (runtime.signer.warning) logger.warn(runtime.signer.warning);
+      if (runtime.signer?.warning) logger.warn(runtime.signer.warning);
       if (runtime.approvalSigner.warning) logger.warn(`approvals: ${runtime.approvalSigner.warning}`);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

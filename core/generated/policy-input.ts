@@ -37,11 +37,11 @@ export interface PolicyInput {
      */
     targetHosts: string[];
     /**
-     * The task or its runner configuration asks for privileged execution.
+     * The task's runner is configured to run it privileged (from the runner's configuration: the container runner's `privileged`). The local and Kubernetes runners cannot be configured privileged and report false.
      */
     privileged: boolean;
     /**
-     * The task or its runner configuration asks for the host's network namespace.
+     * The task's container or pod shares the host's network namespace (from the runner's configuration: the container runner's `network: host`). The Kubernetes runner has no such setting and reports false; the local runner is a host process, not a container, and reports false (its reach is its sandbox's network setting).
      */
     hostNetwork: boolean;
   };

@@ -30,6 +30,10 @@ export interface ReceiptAttemptFields {
   policy: {
     decisionIds: string[];
     bundleDigest?: Digest;
+    /**
+     * Present (true) when policy was turned off on purpose (`policy: off`): no decision was asked before this attempt.
+     */
+    off?: true;
   };
   approvalDigest?: Digest;
   /**
@@ -50,6 +54,12 @@ export interface ReceiptRunFields {
    */
   attemptReceipts: {
     [k: string]: Digest;
+  };
+  /**
+   * Present when policy was turned off on purpose (`policy: off`) for this run.
+   */
+  policy?: {
+    off: true;
   };
   approvalDigest?: Digest;
 }

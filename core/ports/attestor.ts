@@ -34,7 +34,8 @@ export interface AttemptEvidence {
   startedAt: number;
   finishedAt: number;
   cache: { hit: boolean; key?: string };
-  policy: { decisionIds: string[]; bundleDigest?: string };
+  /** `off` when policy was turned off on purpose (`policy: off`): the receipt says so. */
+  policy: { decisionIds: string[]; bundleDigest?: string; off?: true };
   approvalDigest?: string;
   /** The repository and commit the attempt's workspace held. */
   source?: RunSource;
@@ -54,6 +55,8 @@ export interface RunEvidence {
   finishedAt: number;
   /** Digests of the attempt receipts in this run, by `taskId#attempt`. */
   attemptReceipts: Record<string, string>;
+  /** True when policy was turned off on purpose for this run. */
+  policyOff?: true;
   approvalDigest?: string;
   source?: RunSource;
 }

@@ -39,3 +39,26 @@ export interface PolicyDecision {
 export interface PolicyGate {
   decide(input: PolicyInput, correlation: PolicyCorrelation): Promise<PolicyDecision>;
 }
+
+/**
+ * Policy turned off on purpose (`policy: off`, `MAESTRO_POLICY=off`, `--policy off`). There is no
+ * default: an engine is built with a gate or with this value, never with nothing, so forgetting
+ * to wire a gate cannot silently allow everything. The run's log, its check run and its receipts
+ * say policy was off, and where it was turned off (`source`).
+ */
+export interface PolicyOff {
+  readonly off: true;
+  /** Who or what turned it off, e.g. `MAESTRO_POLICY=off` or `--policy off`. */
+  readonly source: string;
+}
+
+/** What an engine is given: a gate that decides, or the explicit `off`. */
+export type PolicyChoice = PolicyGate | PolicyOff;
+
+export function policyOff(source: string): PolicyOff {
+  return Object.freeze({ off: true as const, source });
+}
+
+export function isPolicyOff(choice: PolicyChoice | undefined): choice is PolicyOff {
+  return typeof choice === 'object' && choice !== null && (choice as Partial<PolicyOff>).off === true;
+}

@@ -128,9 +128,22 @@ export interface RunnerHandle {
   cancel(reason: string, graceMs?: number): Promise<void>;
 }
 
+/**
+ * What this runner's configuration grants a task, for the policy input: read from the operator's
+ * real settings, never guessed. `privileged`: the task's container runs privileged.
+ * `hostNetwork`: the task's container or pod shares the host's network namespace (Docker
+ * `--network host`, a pod's `hostNetwork`). A runner that cannot be configured either way says false.
+ */
+export interface RunnerPosture {
+  privileged: boolean;
+  hostNetwork: boolean;
+}
+
 export interface Runner {
   /** Registry name: `local`, `container`, `kubernetes`, ... */
   readonly kind: string;
+  /** The posture a task with this resource class and namespace gets (for policy, before it starts). */
+  posture(task: { resources: string; namespace: string }): RunnerPosture;
   start(request: RunnerStartRequest): Promise<RunnerHandle>;
   /**
    * Re-attach to an attempt started before a crash, if the backend can (a Kubernetes Job can,

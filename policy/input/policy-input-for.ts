@@ -1,4 +1,4 @@
-import type { Plan, PolicyInput, TaskCatalog } from '../../core/index.ts';
+import type { Plan, PolicyInput, RunnerPosture, TaskCatalog } from '../../core/index.ts';
 
 export interface PolicyInputOptions {
   actor: string;
@@ -7,6 +7,11 @@ export interface PolicyInputOptions {
   approvalDigest?: string;
   /** The task's `with` after expression resolution, when known; else the plan's literal values. */
   resolvedWith?: Record<string, unknown>;
+  /**
+   * What the task's runner is configured to grant (Runner.posture). The engine always passes it;
+   * without it (`maestro policy eval` on a plan alone) both values are false.
+   */
+  posture?: RunnerPosture;
 }
 
 /**
@@ -26,8 +31,8 @@ export function policyInputFor(plan: Plan, taskId: string, options: PolicyInputO
       runner: task.runner,
       resources: task.resources,
       targetHosts: [],
-      privileged: false,
-      hostNetwork: false,
+      privileged: options.posture?.privileged ?? false,
+      hostNetwork: options.posture?.hostNetwork ?? false,
     },
     workflow: {
       name: plan.workflow.name,

@@ -25,8 +25,12 @@ export interface ContainerRunnerConfig {
   /**
    * Network mode of trusted attempts (default `bridge`); `none` narrows every attempt to no network.
    * Untrusted attempts and tasks that say `network: none` always get `none` (core's resolveNetwork).
+   * `host` shares the host's network namespace (reported to policy as hostNetwork, denied by default).
    */
   network?: string;
+  /** Run containers privileged (e.g. image builds). Default false; reported to policy as
+   * `privileged`, which the default rules deny. */
+  privileged?: boolean;
   /** Grace period between SIGTERM and SIGKILL on cancel and timeout. Default 10 000 ms. */
   stopGraceMs?: number;
   resourceClasses: Record<string, ContainerResourceClass>;
@@ -47,6 +51,8 @@ export function validateContainerConfig(config: ContainerRunnerConfig): void {
     throw new InputError('runner_config_invalid', 'container runner: `user` must not be root', {
       hint: 'use a numeric non-root uid:gid such as 1000:1000',
     });
+  if (config.privileged !== undefined && typeof config.privileged !== 'boolean')
+    throw new InputError('runner_config_invalid', 'container runner: `privileged` must be true or false');
   if (!config.socketPath)
     throw new InputError('runner_config_invalid', 'container runner: `socketPath` is required');
   if (!config.defaultImage)

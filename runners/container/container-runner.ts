@@ -1,7 +1,7 @@
 /**
  * The container runner: one container per attempt through the Docker Engine API (dockerode), so
  * the same code drives Docker Engine and Podman's Docker-compatible service. Containers run as a
- * non-root user, never privileged, with every capability dropped, no new privileges, a read-only
+ * non-root user, not privileged (unless the operator sets `privileged`, which policy denies by default), with every capability dropped, no new privileges, a read-only
  * root filesystem (tmpfs /tmp) and the resource class's limits. The attempt's artifacts directory
  * and an outputs directory are bind-mounted; the task writes `key=value` lines to $MAESTRO_OUTPUT.
  */
@@ -205,7 +205,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           'maestro.dev/attempt-id': request.attemptId,
         },
         HostConfig: {
-          Privileged: false,
+          Privileged: config.privileged === true,
           CapDrop: ['ALL'],
           SecurityOpt: ['no-new-privileges'],
           ReadonlyRootfs: true,
@@ -364,6 +364,8 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
 
   return {
     kind: 'container',
+    // From the operator's configuration, the same values createContainer is given below.
+    posture: () => ({ privileged: config.privileged === true, hostNetwork: config.network === 'host' }),
     start,
     close: async () => {},
   };

@@ -5,6 +5,7 @@ export {
   type KubernetesRunnerDeps,
   type KubernetesAttemptRef,
 } from './kubernetes-runner.ts';
+export { kubernetesRunnerFactory } from './factory.ts';
 export type { KubernetesRunnerStats } from './attempt-tracker.ts';
 export {
   validateKubernetesConfig,

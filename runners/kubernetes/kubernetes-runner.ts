@@ -248,6 +248,9 @@ export function createKubernetesRunner(
 
   return {
     kind: 'kubernetes',
+    // The pod spec (job-spec.ts) is never privileged and never on the host network: the runner
+    // has no setting for either, so the policy input says false truthfully.
+    posture: () => ({ privileged: false, hostNetwork: false }),
     start,
     reattach,
     close: async () => {

@@ -6,6 +6,7 @@ export {
   type LocalRunnerOptions,
   type SpawnPathInfo,
 } from './local-runner.ts';
+export { localRunnerFactory } from './factory.ts';
 export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
 export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
 export {

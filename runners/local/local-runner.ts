@@ -125,6 +125,9 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
 
   return {
     kind: 'local',
+    // A host process, not a container: it has no privileged mode and no network namespace to
+    // share; how far it can reach is its sandbox's business, not these two policy inputs.
+    posture: () => ({ privileged: false, hostNetwork: false }),
     async spawnPath() {
       return (await resolve()).info;
     },

@@ -9,6 +9,7 @@ import {
   type IngressLimits,
 } from '../../app/index.ts';
 import type { Clock } from '../../core/index.ts';
+import { runtimeConfigFromEnv } from '../../runtime/index.ts';
 import { GitHubStandIn } from './standin.ts';
 import { TestRepository } from './git-repo.ts';
 import { signedDelivery, webhookExample, type Payload } from './webhooks.ts';
@@ -103,21 +104,29 @@ export function harnessRuntimeOptions(setup: {
   runUpdateIntervalMs?: number;
   /** Ingress bounds for this test (a short body deadline, a small cap). */
   ingress?: Partial<IngressLimits>;
+  /** Extra runtime variables (MAESTRO_POLICY, MAESTRO_RUNNERS_CONFIG, DOCKER_HOST, ...). */
+  env?: Record<string, string>;
 }): AppRuntimeOptions {
+  // The app reads its runtime the way `maestro app` does: runtimeConfigFromEnv over variables.
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: setup.dataDir,
+    LANG: 'C.UTF-8',
+    MAESTRO_DATA_DIR: setup.dataDir,
+    MAESTRO_SECRET_DEPLOY_TOKEN: 'trusted-secret-value',
+    ...setup.env,
+  };
   return {
     appId: setup.appId,
     privateKey: setup.privateKeyPem,
     webhookSecret: SECRET,
     webhookPath: '/api/github/webhooks',
     baseUrl: setup.baseUrl,
-    dataDir: setup.dataDir,
-    secrets: { DEPLOY_TOKEN: 'trusted-secret-value' },
-    baseEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: setup.dataDir, LANG: 'C.UTF-8' },
+    runtime: runtimeConfigFromEnv(env, { cwd: setup.dataDir, flags: { concurrency: 2 } }),
     forkRunner: 'local',
     runUpdateIntervalMs: setup.runUpdateIntervalMs ?? 200,
     ...(setup.ingress ? { ingressLimits: setup.ingress } : {}),
     backoffMs: 10,
-    concurrency: 2,
   };
 }
 
@@ -135,6 +144,7 @@ export async function startHarness(
     standIn?: StandInSetup;
     ingress?: Partial<IngressLimits>;
     clock?: Clock;
+    env?: Record<string, string>;
   } = {},
 ): Promise<Harness> {
   const { standin, baseUrl, appId, privateKeyPem, repo } =
@@ -147,6 +157,7 @@ export async function startHarness(
       baseUrl,
       dataDir,
       ...(options.ingress ? { ingress: options.ingress } : {}),
+      ...(options.env ? { env: options.env } : {}),
       ...(options.runUpdateIntervalMs === undefined
         ? {}
         : { runUpdateIntervalMs: options.runUpdateIntervalMs }),

@@ -77,6 +77,7 @@ export function recordingLocalRunner(): Runner & { started: string[]; close(): P
   const started: string[] = [];
   return {
     kind: inner.kind,
+    posture: (task) => inner.posture(task),
     started,
     start(request: RunnerStartRequest) {
       started.push(`${request.taskId}#${request.attempt}`);

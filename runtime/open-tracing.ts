@@ -1,4 +1,4 @@
-/** The OpenTelemetry tracer for CLI runs, exporter chosen by MAESTRO_OTEL_EXPORTER (console|otlp|none). */
+/** The OpenTelemetry tracer for a runtime, exporter chosen by the configuration (console|otlp|none). */
 import { trace, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
@@ -7,20 +7,20 @@ import {
   ConsoleSpanExporter,
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
-import { otelExporterKind } from './config.ts';
-import type { CliIo } from './io.ts';
+import type { TraceExporter } from './runtime-config.ts';
 
-export interface CliTracing {
+export interface Tracing {
   tracer: Tracer;
   shutdown(): Promise<void>;
 }
 
-export function createTracing(io: CliIo): CliTracing {
-  const kind = otelExporterKind(io);
-  if (kind === 'none') return { tracer: trace.getTracer('summit-maestro'), shutdown: async () => undefined };
-  // The OTLP exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself.
+export function openTracing(exporter: TraceExporter): Tracing {
+  if (exporter === 'none')
+    return { tracer: trace.getTracer('summit-maestro'), shutdown: async () => undefined };
+  // The OTLP exporter reads the standard OTEL_EXPORTER_OTLP_* variables itself (its documented
+  // configuration; the surface's environment is the process's here).
   const processor =
-    kind === 'console'
+    exporter === 'console'
       ? new SimpleSpanProcessor(new ConsoleSpanExporter())
       : new BatchSpanProcessor(new OTLPTraceExporter());
   const provider = new BasicTracerProvider({ spanProcessors: [processor] });

@@ -1,0 +1,11 @@
+import { requireResourceClasses, type RunnerFactory } from '../factory.ts';
+import type { ContainerRunnerConfig } from './config.ts';
+import { createContainerRunner } from './container-runner.ts';
+
+/** The `container` section: validated by validateContainerConfig inside createContainerRunner. */
+export const containerRunnerFactory: RunnerFactory = {
+  create(section) {
+    requireResourceClasses('container', section);
+    return createContainerRunner(section as unknown as ContainerRunnerConfig);
+  },
+};

@@ -1,0 +1,149 @@
+/**
+ * RuntimeConfig from a surface's environment and flags. Only surfaces read the environment
+ * (DESIGN.md): this function never touches process.env; each surface passes its own `env` (the
+ * CLI its io.env, the App its process env, the Action its inputs mapped to the same names), so
+ * every surface reads the same variables the same way. Flags win over variables.
+ *
+ * MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CONFIG, DOCKER_HOST (and the default sockets),
+ * MAESTRO_CONTAINER_IMAGE, GITHUB_ACTIONS (the local runner's sandbox default), MAESTRO_SIGNING_KEY / MAESTRO_SIGNING=keyless,
+ * MAESTRO_APPROVAL_SIGNING_KEY, MAESTRO_POLICY, MAESTRO_DURABILITY, MAESTRO_PROVENANCE,
+ * MAESTRO_OTEL_EXPORTER (with the standard OTEL_EXPORTER_OTLP_* for otlp), MAESTRO_LOG_LEVEL,
+ * MAESTRO_SECRET_<NAME>.
+ */
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { UsageError } from '../core/index.ts';
+import { signingConfigFromEnv } from '../provenance/index.ts';
+import { baseEnvFrom } from '../runners/index.ts';
+import { detectedContainerSection, findDockerSocket } from './docker-socket.ts';
+import { readRunnersFile } from './runners-file.ts';
+import type {
+  Durability,
+  PolicySetting,
+  RunnersSetting,
+  RuntimeConfig,
+  TraceExporter,
+} from './runtime-config.ts';
+import { loadSecrets } from './secrets-file.ts';
+
+export type Env = Record<string, string | undefined>;
+
+/** What a surface's command line may set instead of the variables. */
+export interface RuntimeFlags {
+  dataDir?: string;
+  secrets?: string;
+  policy?: string;
+  runners?: string;
+  concurrency?: number;
+}
+
+export interface RuntimeConfigSource {
+  cwd: string;
+  flags?: RuntimeFlags;
+  /** Socket check, injectable for tests. */
+  socketExists?: (path: string) => boolean;
+}
+
+export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): RuntimeConfig {
+  const { cwd, flags = {} } = source;
+  const dataDir = resolveDataDir(flags.dataDir, env, cwd);
+  // The runners file first: a bad one fails before anything else is read or opened.
+  const runners = runnersSetting(flags.runners, env, cwd, source.socketExists);
+  const signing = signingConfigFromEnv(env, dataDir);
+  return {
+    dataDir,
+    durability: durabilityFrom(env),
+    policy: policySetting(flags.policy, env, cwd),
+    provenance: provenanceFrom(env),
+    signing,
+    runners,
+    hiddenPaths: hiddenPaths(dataDir, flags.secrets, env, cwd),
+    // Inside GitHub Actions the job's VM is the sandbox (GitHub isolates each job and withholds
+    // secrets from forks): bubblewrap when it works there, else none, said in the job summary.
+    localSandbox: env.GITHUB_ACTIONS === 'true' ? 'job-vm' : 'bwrap',
+    secrets: loadSecrets(flags.secrets, dataDir, env, cwd),
+    baseEnv: baseEnvFrom(env),
+    tracing: { exporter: traceExporterFrom(env) },
+    logLevel: env.MAESTRO_LOG_LEVEL ?? 'silent',
+    ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+  };
+}
+
+/**
+ * What no task may see even under the read-only installation it reads catalog tasks from: the
+ * data directory (stores, development keys), the secrets files, the operator's keys and their folders.
+ */
+function hiddenPaths(dataDir: string, secretsFlag: string | undefined, env: Env, cwd: string): string[] {
+  const keys = [env.MAESTRO_SIGNING_KEY, env.MAESTRO_APPROVAL_SIGNING_KEY]
+    .filter((p): p is string => typeof p === 'string' && p !== '')
+    .map((p) => resolve(cwd, p));
+  return [
+    dataDir,
+    join(dataDir, 'secrets.env'),
+    ...(secretsFlag ? [resolve(cwd, secretsFlag)] : []),
+    ...keys,
+    ...keys.map((k) => dirname(k)),
+  ];
+}
+
+/** `--data-dir`, else MAESTRO_DATA_DIR, else $XDG_DATA_HOME/maestro, else ~/.local/share/maestro. */
+export function resolveDataDir(flag: string | undefined, env: Env, cwd: string): string {
+  const chosen = flag ?? env.MAESTRO_DATA_DIR;
+  if (chosen !== undefined && chosen !== '') return isAbsolute(chosen) ? chosen : resolve(cwd, chosen);
+  if (env.XDG_DATA_HOME) return join(env.XDG_DATA_HOME, 'maestro');
+  return join(env.HOME ?? homedir(), '.local', 'share', 'maestro');
+}
+
+/** MAESTRO_DURABILITY=normal (default: survives kill -9) or full (also power loss; fsync per commit). */
+export function durabilityFrom(env: Env): Durability {
+  const value = env.MAESTRO_DURABILITY ?? 'normal';
+  if (value === 'normal' || value === 'full') return value;
+  throw new UsageError(`MAESTRO_DURABILITY=${value} is not one of normal, full`);
+}
+
+/** `--policy`, else MAESTRO_POLICY: `default`, `off`, or a bundle.tar.gz path. */
+function policySetting(flag: string | undefined, env: Env, cwd: string): PolicySetting {
+  const choice = flag ?? env.MAESTRO_POLICY ?? 'default';
+  if (choice === 'default' || choice === '') return { kind: 'default' };
+  if (choice === 'off')
+    return { kind: 'off', source: flag !== undefined ? '--policy off' : 'MAESTRO_POLICY=off' };
+  return { kind: 'bundle', path: resolve(cwd, choice) };
+}
+
+function provenanceFrom(env: Env): 'on' | 'off' {
+  const value = env.MAESTRO_PROVENANCE ?? 'on';
+  if (value === 'on' || value === 'off') return value;
+  throw new UsageError(`MAESTRO_PROVENANCE=${value} is not one of on, off`);
+}
+
+function traceExporterFrom(env: Env): TraceExporter {
+  const value = env.MAESTRO_OTEL_EXPORTER ?? 'none';
+  if (value === 'console' || value === 'otlp' || value === 'none') return value;
+  throw new UsageError(`MAESTRO_OTEL_EXPORTER=${value} is not one of console, otlp, none`);
+}
+
+/**
+ * The file named by the flag, else MAESTRO_RUNNERS_CONFIG; `local` is always there; `container`
+ * is there when the file has it, else whenever a Docker Engine API socket is found.
+ */
+function runnersSetting(
+  flag: string | undefined,
+  env: Env,
+  cwd: string,
+  socketExists?: (path: string) => boolean,
+): RunnersSetting {
+  const chosen = flag ?? env.MAESTRO_RUNNERS_CONFIG;
+  const file = chosen === undefined || chosen === '' ? undefined : resolve(cwd, chosen);
+  const sections = file ? readRunnersFile(file) : {};
+  const notes: string[] = [];
+  sections.local ??= {};
+  if (!sections.container) {
+    const { found, note } = findDockerSocket(env, socketExists);
+    if (note) notes.push(note);
+    if (found) {
+      sections.container = detectedContainerSection(found, env);
+      notes.push(`container runner on ${found.socketPath} (${found.from}), with the safe defaults`);
+    }
+  }
+  return { ...(file ? { file } : {}), sections, notes };
+}

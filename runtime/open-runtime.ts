@@ -1,0 +1,131 @@
+/**
+ * The one composition root (DESIGN.md): configuration in, the wired parts out. The CLI, the App,
+ * the Action and the server call it, so the catalog, store, policy gate, runners, signers,
+ * tracing and durability are the same whichever surface started the run.
+ */
+import pino, { type Logger } from 'pino';
+import {
+  RunnerRegistry,
+  type Attestor,
+  type Clock,
+  type PolicyChoice,
+  type TaskCatalog,
+} from '../core/index.ts';
+import { createEngine, openStore, type Engine, type EngineOptions, type Store } from '../engine/index.ts';
+import {
+  createAttestor,
+  resolveApprovalSigner,
+  resolveSigner,
+  type ProvenanceSigner,
+} from '../provenance/index.ts';
+import { loadBuiltinCatalog } from '../tasks/index.ts';
+import { createSourceFetcher } from '../workspace/index.ts';
+import { openPolicy } from './open-policy.ts';
+import { openRunners } from './open-runners.ts';
+import { openTracing, type Tracing } from './open-tracing.ts';
+import type { RuntimeConfig } from './runtime-config.ts';
+
+export interface RuntimeOptions {
+  clock?: Clock;
+  /** Default: pino at config.logLevel, to stderr. */
+  logger?: Logger;
+  /** Resolve the approval-attestation signer too (the App). */
+  approvals?: boolean;
+  /**
+   * The token for fetching a remote source (the App's installation token), asked for at fetch
+   * time. Without it remote sources are fetched anonymously (the CLI: local repositories, public URLs).
+   */
+  sourceToken?: (repo: string) => Promise<string | undefined>;
+}
+
+/** What an engine of this runtime may differ in: fewer secrets and runners (fork code). */
+export interface EngineScope {
+  secrets?: Record<string, string>;
+  /** Runner kinds this engine may use (default: every configured one). */
+  runnerKinds?: readonly string[];
+}
+
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  readonly catalog: TaskCatalog;
+  readonly store: Store;
+  readonly policy: PolicyChoice;
+  readonly runners: RunnerRegistry;
+  /** Signs receipts; undefined when provenance is off. */
+  readonly signer: ProvenanceSigner | undefined;
+  /** Signs approval attestations; resolved only with `approvals: true`. */
+  readonly approvalSigner: ProvenanceSigner | undefined;
+  readonly tracing: Tracing;
+  readonly logger: Logger;
+  /** The engine for trusted work: every configured runner and the configured secrets. */
+  readonly engine: Engine;
+  /** Another engine on the same store, policy and signer, narrowed (e.g. for fork code). */
+  createEngine(scope: EngineScope): Engine;
+  close(): Promise<void>;
+}
+
+export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
+  // Runners first: a bad runners file fails before anything is opened or written.
+  const runners = openRunners(config.runners, {
+    baseEnv: config.baseEnv,
+    hiddenPaths: config.hiddenPaths,
+    localSandbox: config.localSandbox,
+  });
+  const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
+  for (const note of config.runners.notes) logger.info(note);
+  const catalog = await loadBuiltinCatalog();
+  const store = openStore({ dataDir: config.dataDir, durability: config.durability });
+  const policy = openPolicy(config.policy, config.dataDir, config.durability, options.clock);
+  const signer = config.provenance === 'on' ? await resolveSigner(config.signing) : undefined;
+  // Approval attestations have their own key: a leaked receipt key cannot forge an approval.
+  const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
+  const attestor: Attestor | undefined = signer ? createAttestor({ signer }) : undefined;
+  const tracing = openTracing(config.tracing.exporter);
+  const gitEnv = { PATH: config.baseEnv.PATH, HOME: config.baseEnv.HOME };
+  const source = createSourceFetcher({
+    dataDir: config.dataDir,
+    baseEnv: gitEnv,
+    ...(options.sourceToken ? { tokenFor: options.sourceToken } : {}),
+  });
+  const base: EngineOptions = {
+    store,
+    dataDir: config.dataDir,
+    catalog,
+    policy: policy.choice,
+    runners: runners.registry,
+    secrets: config.secrets,
+    tracer: tracing.tracer,
+    logger,
+    source,
+    ...(attestor ? { attestor } : {}),
+    ...(options.clock ? { clock: options.clock } : {}),
+    ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
+  };
+  const createScoped = (scope: EngineScope): Engine => {
+    const registry = new RunnerRegistry();
+    for (const kind of scope.runnerKinds ?? runners.registry.kinds()) {
+      const runner = runners.registry.get(kind);
+      if (runner) registry.register(runner);
+    }
+    return createEngine({ ...base, runners: registry, secrets: scope.secrets ?? config.secrets });
+  };
+  return {
+    config,
+    catalog,
+    store,
+    policy: policy.choice,
+    runners: runners.registry,
+    signer,
+    approvalSigner,
+    tracing,
+    logger,
+    engine: createEngine(base),
+    createEngine: createScoped,
+    async close() {
+      await runners.close();
+      await tracing.shutdown();
+      store.close();
+      policy.close();
+    },
+  };
+}

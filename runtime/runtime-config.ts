@@ -1,0 +1,54 @@
+/**
+ * The one configuration every surface hands to openRuntime: plain data, read once by the surface
+ * (runtimeConfigFromEnv, or built by hand in a test), so the CLI, the App, the Action and the
+ * server cannot wire the same parts differently.
+ */
+import type { SigningConfig } from '../provenance/index.ts';
+
+export type Durability = 'normal' | 'full';
+
+/**
+ * `default`: the built-in bundle. `bundle`: an operator's bundle.tar.gz. `off`: policy turned
+ * off on purpose; `source` says where (`MAESTRO_POLICY=off`, `--policy off`) for the log,
+ * check runs and receipts.
+ */
+export type PolicySetting =
+  { kind: 'default' } | { kind: 'bundle'; path: string } | { kind: 'off'; source: string };
+
+export type TraceExporter = 'console' | 'otlp' | 'none';
+
+export interface RunnersSetting {
+  /** The runners file the sections came from (named in errors), when there is one. */
+  file?: string;
+  /** One section per runner kind (RUNNER_FACTORIES); `local` is always there. */
+  sections: Record<string, Record<string, unknown>>;
+  /** How sections not from the file came to be (e.g. a detected Docker socket), for the log. */
+  notes: string[];
+}
+
+export interface RuntimeConfig {
+  dataDir: string;
+  durability: Durability;
+  policy: PolicySetting;
+  /** `off`: no receipts (MAESTRO_PROVENANCE=off). */
+  provenance: 'on' | 'off';
+  /**
+   * How receipts are signed (keyless, an operator key, else the development receipt key) and
+   * approval attestations (MAESTRO_APPROVAL_SIGNING_KEY, else the development approval key).
+   */
+  signing: SigningConfig;
+  runners: RunnersSetting;
+  /** Paths no task may see: the data directory, the secrets files, the signing keys and their folders. */
+  hiddenPaths: string[];
+  /** The local runner's sandbox unless its section says otherwise: `job-vm` inside GitHub Actions. */
+  localSandbox: 'bwrap' | 'job-vm';
+  /** Secrets trusted runs may use. */
+  secrets: Record<string, string>;
+  /** PATH, HOME, LANG, TMPDIR for tasks on the local runner. */
+  baseEnv: Record<string, string>;
+  tracing: { exporter: TraceExporter };
+  /** pino level for the engine's log (default silent for the CLI). */
+  logLevel: string;
+  /** Concurrent attempts (default: CPU count). */
+  concurrency?: number;
+}

@@ -1,0 +1,115 @@
+/**
+ * The App asks policy before every task (issue 10): the app over HTTP against the GitHub stand-in,
+ * built by the one composition root (runtime/) from the same variables `maestro run` reads.
+ * Before openRuntime the App's engines had no policy gate at all, so the denied task below ran
+ * and its check run was green.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { verifyBundle } from '../provenance/index.ts';
+import { startHarness, type Harness } from './github-standin/app-harness.ts';
+
+function workflow(name: string, license: string): string {
+  return `apiVersion: maestro/v1
+kind: Workflow
+metadata:
+  name: ${name}
+  namespace: demo
+spec:
+  policy: { purpose: ci, authority: team:ci, license: ${license} }
+  triggers:
+    push:
+      branches: [main]
+  defaults:
+    runner: local
+    retry:
+      limit: 0
+  tasks:
+    - id: build
+      run: echo built
+`;
+}
+
+async function pushWorkflow(h: Harness, name: string, license: string): Promise<string> {
+  const sha = h.repo.commit({
+    branch: 'main',
+    login: 'carol',
+    files: { [`.maestro/workflows/${name}.yaml`]: workflow(name, license) },
+  });
+  await h.deliver(
+    'push',
+    h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+  );
+  await h.idle();
+  return sha;
+}
+
+describe('policy on the GitHub path', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    if (!h) return;
+    const failed = h.runtime.deliveryStore.failedDeliveries();
+    const violations = h.standin.violations;
+    await h.close();
+    h = undefined;
+    expect(failed).toEqual([]);
+    expect(violations).toEqual([]);
+  });
+
+  it('a policy deny halts an App-dispatched task before it starts, and its check run shows the reason', async () => {
+    h = await startHarness({ runUpdateIntervalMs: 100 });
+    // The default bundle denies a license outside its allow-list (rule 2).
+    const sha = await pushWorkflow(h, 'unlicensed', 'WTFPL');
+    const [check] = h.standin.checkRunsNamed('maestro / run demo/unlicensed', sha);
+    expect(check!.status).toBe('completed');
+    expect(check!.conclusion).toBe('failure');
+    expect(check!.output.summary).toMatch(/\| `build` \| blocked_by_policy \| 0 \|/);
+    expect(check!.output.summary).toContain(
+      '- `build` denied by policy: license "WTFPL" is not on the allow-list',
+    );
+    const [run] = h.runtime.engineStore.listRuns();
+    expect(h.runtime.engineStore.getTask(run!.id, 'build')).toMatchObject({
+      state: 'blocked_by_policy',
+      reason: 'policy_denied',
+    });
+    // Nothing started: no attempt was ever recorded for the task.
+    expect(h.runtime.engineStore.listAttempts(run!.id, 'build')).toEqual([]);
+  });
+
+  it('an allowed task runs, with its decision recorded on the attempt', async () => {
+    h = await startHarness({ runUpdateIntervalMs: 100 });
+    const sha = await pushWorkflow(h, 'licensed', 'MIT');
+    const [check] = h.standin.checkRunsNamed('maestro / run demo/licensed', sha);
+    expect(check!.conclusion).toBe('success');
+    expect(check!.output.summary).toContain('- policy: asked before every task');
+    const [run] = h.runtime.engineStore.listRuns();
+    const [attempt] = h.runtime.engineStore.listAttempts(run!.id, 'build');
+    expect(attempt!.policyDecisionIds).toHaveLength(1);
+  });
+
+  it('MAESTRO_POLICY=off is stated on the run log, the check run and every receipt', async () => {
+    h = await startHarness({ runUpdateIntervalMs: 100, env: { MAESTRO_POLICY: 'off' } });
+    // Denied with policy on; with policy turned off on purpose it runs, and says so everywhere.
+    const sha = await pushWorkflow(h, 'unchecked', 'WTFPL');
+    const [check] = h.standin.checkRunsNamed('maestro / run demo/unchecked', sha);
+    expect(check!.conclusion).toBe('success');
+    expect(check!.output.summary).toContain(
+      '- policy: **off** (MAESTRO_POLICY=off): tasks ran without a policy decision',
+    );
+    const [run] = h.runtime.engineStore.listRuns();
+    const log = h.runtime.engineStore.listLogs(run!.id).map((l) => l.text);
+    expect(log).toContain(
+      'policy off (MAESTRO_POLICY=off): tasks run without a policy decision; receipts say so',
+    );
+    const receipts = h.runtime.engineStore.listReceipts(run!.id);
+    expect(receipts.map((r) => r.taskId).sort()).toEqual(['', 'build']);
+    for (const receipt of receipts) {
+      const verified = verifyBundle(receipt.bundle, { publicKey: h.runtime.runtime.signer!.publicKeyPem! });
+      const maestro = (
+        verified.statement!.predicate as {
+          buildDefinition: { internalParameters: { maestro: { policy?: { off?: boolean } } } };
+        }
+      ).buildDefinition.internalParameters.maestro;
+      expect(maestro.policy?.off, `receipt of ${receipt.taskId || 'the run'}`).toBe(true);
+    }
+  });
+});
