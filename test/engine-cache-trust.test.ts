@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunnerRegistry, digestOf, type Plan } from '../core/index.ts';
+import { RunnerRegistry, digestOf, policyOff, type Plan } from '../core/index.ts';
 import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
@@ -24,6 +24,7 @@ function world() {
   runners.push(runner);
   const engine = (secrets: Record<string, string> = {}): Engine =>
     createEngine({
+      policy: policyOff('cache test: keys, not policy'),
       store,
       dataDir,
       runners: new RunnerRegistry().register(runner),

@@ -2187,9 +2187,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve2(data);
+              return err ? reject(err) : resolve3(data);
             });
           });
         }
@@ -2227,12 +2227,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve2, reject) => {
+          return new Promise((resolve3, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve2(data);
+              ) : resolve3(data);
             });
           });
         }
@@ -3396,9 +3396,9 @@ var require_data_url = __commonJS({
       }
       return serialized;
     }
-    function collectASequenceOfCodePoints(condition, input, position) {
+    function collectASequenceOfCodePoints(condition2, input, position) {
       let result = "";
-      while (position.position < input.length && condition(input[position.position])) {
+      while (position.position < input.length && condition2(input[position.position])) {
         result += input[position.position];
         position.position++;
       }
@@ -4510,8 +4510,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve2, reject) => {
-        res = resolve2;
+      const promise = new Promise((resolve3, reject) => {
+        res = resolve3;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -5423,9 +5423,9 @@ var require_formdata_parser = __commonJS({
       name = new TextDecoder().decode(name).replace(/%0A/ig, "\n").replace(/%0D/ig, "\r").replace(/%22/g, '"');
       return name;
     }
-    function collectASequenceOfBytes(condition, input, position) {
+    function collectASequenceOfBytes(condition2, input, position) {
       let start = position.position;
-      while (start < input.length && condition(input[start])) {
+      while (start < input.length && condition2(input[start])) {
         ++start;
       }
       return input.subarray(position.position, position.position = start);
@@ -5829,7 +5829,7 @@ var require_client_h1 = __commonJS({
       kResume,
       kHTTPContext
     } = require_symbols();
-    var constants4 = require_constants2();
+    var constants8 = require_constants2();
     var EMPTY_BUF = Buffer.alloc(0);
     var FastBuffer = Buffer[Symbol.species];
     var addListener = util.addListener;
@@ -5904,7 +5904,7 @@ var require_client_h1 = __commonJS({
       constructor(client, socket, { exports: exports2 }) {
         assert(Number.isFinite(client[kMaxHeadersSize]) && client[kMaxHeadersSize] > 0);
         this.llhttp = exports2;
-        this.ptr = this.llhttp.llhttp_alloc(constants4.TYPE.RESPONSE);
+        this.ptr = this.llhttp.llhttp_alloc(constants8.TYPE.RESPONSE);
         this.client = client;
         this.socket = socket;
         this.timeout = null;
@@ -5999,11 +5999,11 @@ var require_client_h1 = __commonJS({
             currentBufferRef = null;
           }
           const offset = llhttp.llhttp_get_error_pos(this.ptr) - currentBufferPtr;
-          if (ret !== constants4.ERROR.OK) {
+          if (ret !== constants8.ERROR.OK) {
             const body = data.subarray(offset);
-            if (ret === constants4.ERROR.PAUSED_UPGRADE) {
+            if (ret === constants8.ERROR.PAUSED_UPGRADE) {
               this.onUpgrade(body);
-            } else if (ret === constants4.ERROR.PAUSED) {
+            } else if (ret === constants8.ERROR.PAUSED) {
               this.paused = true;
               socket.unshift(body);
             } else {
@@ -6026,10 +6026,10 @@ var require_client_h1 = __commonJS({
         } finally {
           currentParser = null;
         }
-        if (ret === constants4.ERROR.OK) {
+        if (ret === constants8.ERROR.OK) {
           return null;
         }
-        if (ret === constants4.ERROR.PAUSED || ret === constants4.ERROR.PAUSED_UPGRADE) {
+        if (ret === constants8.ERROR.PAUSED || ret === constants8.ERROR.PAUSED_UPGRADE) {
           this.paused = true;
           return null;
         }
@@ -6046,7 +6046,7 @@ var require_client_h1 = __commonJS({
           const len = new Uint8Array(llhttp.memory.buffer, ptr).indexOf(0);
           message = "Response does not match the HTTP/1.1 protocol (" + Buffer.from(llhttp.memory.buffer, ptr, len).toString() + ")";
         }
-        return new HTTPParserError(message, constants4.ERROR[ret], data);
+        return new HTTPParserError(message, constants8.ERROR[ret], data);
       }
       destroy() {
         assert(this.ptr != null);
@@ -6226,7 +6226,7 @@ var require_client_h1 = __commonJS({
           socket[kBlocking] = false;
           client[kResume]();
         }
-        return pause ? constants4.ERROR.PAUSED : 0;
+        return pause ? constants8.ERROR.PAUSED : 0;
       }
       onBody(buf) {
         const { client, socket, statusCode, maxResponseSize } = this;
@@ -6248,7 +6248,7 @@ var require_client_h1 = __commonJS({
         }
         this.bytesRead += buf.length;
         if (request.onData(buf) === false) {
-          return constants4.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         }
       }
       onMessageComplete() {
@@ -6284,13 +6284,13 @@ var require_client_h1 = __commonJS({
         if (socket[kWriting]) {
           assert(client[kRunning] === 0);
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         } else if (!shouldKeepAlive) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         } else if (socket[kReset] && client[kRunning] === 0) {
           util.destroy(socket, new InformationalError("reset"));
-          return constants4.ERROR.PAUSED;
+          return constants8.ERROR.PAUSED;
         } else if (client[kPipelining] == null || client[kPipelining] === 1) {
           setImmediate(() => client[kResume]());
         } else {
@@ -6768,12 +6768,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7444,12 +7444,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve2, reject) => {
+      const waitForDrain = () => new Promise((resolve3, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve2;
+          callback = resolve3;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7931,16 +7931,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve2;
+            this[kClosedResolve] = resolve3;
           } else {
-            resolve2(null);
+            resolve3(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve2) => {
+        return new Promise((resolve3) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7951,7 +7951,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve2(null);
+            resolve3(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8002,7 +8002,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve2, reject) => {
+        const socket = await new Promise((resolve3, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -8014,7 +8014,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve2(socket2);
+              resolve3(socket2);
             }
           });
         });
@@ -8353,8 +8353,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c3) => c3.close()));
         } else {
-          await new Promise((resolve2) => {
-            this[kClosedResolve] = resolve2;
+          await new Promise((resolve3) => {
+            this[kClosedResolve] = resolve3;
           });
         }
       }
@@ -9631,7 +9631,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve2, reject) => {
+        return await new Promise((resolve3, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9644,7 +9644,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve2(null);
+              resolve3(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9663,7 +9663,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve2, reject) => {
+      return new Promise((resolve3, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9680,7 +9680,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve2,
+              resolve: resolve3,
               reject,
               length: 0,
               body: []
@@ -9750,18 +9750,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve2, stream, length } = consume2;
+      const { type, body, resolve: resolve3, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve2(chunksDecode(body, length));
+          resolve3(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve2(JSON.parse(chunksDecode(body, length)));
+          resolve3(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve2(chunksConcat(body, length).buffer);
+          resolve3(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve2(new Blob(body, { type: stream[kContentType] }));
+          resolve3(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve2(chunksConcat(body, length));
+          resolve3(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10020,9 +10020,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10099,7 +10099,7 @@ var require_api_stream = __commonJS({
     "use strict";
     init_define_MAESTRO_BUILTIN_CATALOG();
     var assert = __require("node:assert");
-    var { finished, PassThrough } = __require("node:stream");
+    var { finished, PassThrough: PassThrough2 } = __require("node:stream");
     var { InvalidArgumentError, InvalidReturnValueError } = require_errors();
     var util = require_util();
     var { getResolveErrorBodyCallback } = require_util3();
@@ -10175,7 +10175,7 @@ var require_api_stream = __commonJS({
         if (this.throwOnError && statusCode >= 400) {
           const parsedHeaders = responseHeaders === "raw" ? util.parseHeaders(rawHeaders) : headers;
           const contentType = parsedHeaders["content-type"];
-          res = new PassThrough();
+          res = new PassThrough2();
           this.callback = null;
           this.runInAsyncScope(
             getResolveErrorBodyCallback,
@@ -10247,9 +10247,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10275,7 +10275,7 @@ var require_api_pipeline = __commonJS({
     var {
       Readable,
       Duplex,
-      PassThrough
+      PassThrough: PassThrough2
     } = __require("node:stream");
     var {
       InvalidArgumentError,
@@ -10461,7 +10461,7 @@ var require_api_pipeline = __commonJS({
         this.dispatch({ ...opts, body: pipelineHandler.req }, pipelineHandler);
         return pipelineHandler.ret;
       } catch (err) {
-        return new PassThrough().destroy(err);
+        return new PassThrough2().destroy(err);
       }
     }
     module.exports = pipeline;
@@ -10536,9 +10536,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -10631,9 +10631,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve2, reject) => {
+        return new Promise((resolve3, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve2(data);
+            return err ? reject(err) : resolve3(data);
           });
         });
       }
@@ -14517,7 +14517,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve2, reject) => agent.dispatch(
+        return new Promise((resolve3, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14593,7 +14593,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve2({
+              resolve3({
                 status,
                 statusText,
                 headersList,
@@ -14636,7 +14636,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve2({
+              resolve3({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -15045,7 +15045,7 @@ var require_util4 = __commonJS({
     var { getEncoding } = require_encoding();
     var { serializeAMimeType, parseMIMEType } = require_data_url();
     var { types } = __require("node:util");
-    var { StringDecoder } = __require("string_decoder");
+    var { StringDecoder: StringDecoder2 } = __require("string_decoder");
     var { btoa: btoa2 } = __require("node:buffer");
     var staticPropertyDescriptors = {
       enumerable: true,
@@ -15136,7 +15136,7 @@ var require_util4 = __commonJS({
             dataURL += serializeAMimeType(parsed);
           }
           dataURL += ";base64,";
-          const decoder = new StringDecoder("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes) {
             dataURL += btoa2(decoder.write(chunk));
           }
@@ -15165,7 +15165,7 @@ var require_util4 = __commonJS({
         }
         case "BinaryString": {
           let binaryString = "";
-          const decoder = new StringDecoder("latin1");
+          const decoder = new StringDecoder2("latin1");
           for (const chunk of bytes) {
             binaryString += decoder.write(chunk);
           }
@@ -17533,7 +17533,7 @@ var require_receiver = __commonJS({
   "node_modules/undici/lib/web/websocket/receiver.js"(exports, module) {
     "use strict";
     init_define_MAESTRO_BUILTIN_CATALOG();
-    var { Writable } = __require("node:stream");
+    var { Writable: Writable2 } = __require("node:stream");
     var assert = __require("node:assert");
     var { parserStates, opcodes, states, emptyBuffer, sentCloseFrameState } = require_constants5();
     var { kReadyState, kSentClose, kResponse, kReceivedClose } = require_symbols5();
@@ -17556,7 +17556,7 @@ var require_receiver = __commonJS({
       closeWebSocketConnection(ws2, code, reason, Buffer.byteLength(reason));
       failWebsocketConnection(ws2, reason);
     }
-    var ByteParser = class extends Writable {
+    var ByteParser = class extends Writable2 {
       #buffers = [];
       #fragmentsBytes = 0;
       #byteOffset = 0;
@@ -18401,8 +18401,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms2) {
-      return new Promise((resolve2) => {
-        setTimeout(resolve2, ms2).unref();
+      return new Promise((resolve3) => {
+        setTimeout(resolve3, ms2).unref();
       });
     }
     module.exports = {
@@ -19643,11 +19643,11 @@ var require_codegen = __commonJS({
         const rhs = this.rhs === void 0 ? "" : ` = ${this.rhs}`;
         return `${varKind} ${this.name}${rhs};` + _n2;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants8) {
         if (!names[this.name.str])
           return;
         if (this.rhs)
-          this.rhs = optimizeExpr(this.rhs, names, constants4);
+          this.rhs = optimizeExpr(this.rhs, names, constants8);
         return this;
       }
       get names() {
@@ -19664,10 +19664,10 @@ var require_codegen = __commonJS({
       render({ _n: _n2 }) {
         return `${this.lhs} = ${this.rhs};` + _n2;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants8) {
         if (this.lhs instanceof code_1.Name && !names[this.lhs.str] && !this.sideEffects)
           return;
-        this.rhs = optimizeExpr(this.rhs, names, constants4);
+        this.rhs = optimizeExpr(this.rhs, names, constants8);
         return this;
       }
       get names() {
@@ -19728,8 +19728,8 @@ var require_codegen = __commonJS({
       optimizeNodes() {
         return `${this.code}` ? this : void 0;
       }
-      optimizeNames(names, constants4) {
-        this.code = optimizeExpr(this.code, names, constants4);
+      optimizeNames(names, constants8) {
+        this.code = optimizeExpr(this.code, names, constants8);
         return this;
       }
       get names() {
@@ -19758,12 +19758,12 @@ var require_codegen = __commonJS({
         }
         return nodes.length > 0 ? this : void 0;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants8) {
         const { nodes } = this;
         let i = nodes.length;
         while (i--) {
           const n = nodes[i];
-          if (n.optimizeNames(names, constants4))
+          if (n.optimizeNames(names, constants8))
             continue;
           subtractNames(names, n.names);
           nodes.splice(i, 1);
@@ -19785,9 +19785,9 @@ var require_codegen = __commonJS({
     };
     Else.kind = "else";
     var If = class _If extends BlockNode {
-      constructor(condition, nodes) {
+      constructor(condition2, nodes) {
         super(nodes);
-        this.condition = condition;
+        this.condition = condition2;
       }
       render(opts) {
         let code = `if(${this.condition})` + super.render(opts);
@@ -19816,12 +19816,12 @@ var require_codegen = __commonJS({
           return void 0;
         return this;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants8) {
         var _a;
-        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
-        if (!(super.optimizeNames(names, constants4) || this.else))
+        this.else = (_a = this.else) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants8);
+        if (!(super.optimizeNames(names, constants8) || this.else))
           return;
-        this.condition = optimizeExpr(this.condition, names, constants4);
+        this.condition = optimizeExpr(this.condition, names, constants8);
         return this;
       }
       get names() {
@@ -19844,10 +19844,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.iteration})` + super.render(opts);
       }
-      optimizeNames(names, constants4) {
-        if (!super.optimizeNames(names, constants4))
+      optimizeNames(names, constants8) {
+        if (!super.optimizeNames(names, constants8))
           return;
-        this.iteration = optimizeExpr(this.iteration, names, constants4);
+        this.iteration = optimizeExpr(this.iteration, names, constants8);
         return this;
       }
       get names() {
@@ -19883,10 +19883,10 @@ var require_codegen = __commonJS({
       render(opts) {
         return `for(${this.varKind} ${this.name} ${this.loop} ${this.iterable})` + super.render(opts);
       }
-      optimizeNames(names, constants4) {
-        if (!super.optimizeNames(names, constants4))
+      optimizeNames(names, constants8) {
+        if (!super.optimizeNames(names, constants8))
           return;
-        this.iterable = optimizeExpr(this.iterable, names, constants4);
+        this.iterable = optimizeExpr(this.iterable, names, constants8);
         return this;
       }
       get names() {
@@ -19928,11 +19928,11 @@ var require_codegen = __commonJS({
         (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNodes();
         return this;
       }
-      optimizeNames(names, constants4) {
+      optimizeNames(names, constants8) {
         var _a, _b;
-        super.optimizeNames(names, constants4);
-        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants4);
-        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants4);
+        super.optimizeNames(names, constants8);
+        (_a = this.catch) === null || _a === void 0 ? void 0 : _a.optimizeNames(names, constants8);
+        (_b = this.finally) === null || _b === void 0 ? void 0 : _b.optimizeNames(names, constants8);
         return this;
       }
       get names() {
@@ -20050,8 +20050,8 @@ var require_codegen = __commonJS({
         return new code_1._Code(code);
       }
       // `if` clause (or statement if `thenBody` and, optionally, `elseBody` are passed)
-      if(condition, thenBody, elseBody) {
-        this._blockNode(new If(condition));
+      if(condition2, thenBody, elseBody) {
+        this._blockNode(new If(condition2));
         if (thenBody && elseBody) {
           this.code(thenBody).else().code(elseBody).endIf();
         } else if (thenBody) {
@@ -20062,8 +20062,8 @@ var require_codegen = __commonJS({
         return this;
       }
       // `else if` clause - invalid without `if` or after `else` clauses
-      elseIf(condition) {
-        return this._elseNode(new If(condition));
+      elseIf(condition2) {
+        return this._elseNode(new If(condition2));
       }
       // `else` clause - only valid after `if` or `else if` clauses
       else() {
@@ -20233,7 +20233,7 @@ var require_codegen = __commonJS({
     function addExprNames(names, from) {
       return from instanceof code_1._CodeOrName ? addNames(names, from.names) : names;
     }
-    function optimizeExpr(expr, names, constants4) {
+    function optimizeExpr(expr, names, constants8) {
       if (expr instanceof code_1.Name)
         return replaceName(expr);
       if (!canOptimize(expr))
@@ -20248,14 +20248,14 @@ var require_codegen = __commonJS({
         return items;
       }, []));
       function replaceName(n) {
-        const c3 = constants4[n.str];
+        const c3 = constants8[n.str];
         if (c3 === void 0 || names[n.str] !== 1)
           return n;
         delete names[n.str];
         return c3;
       }
       function canOptimize(e) {
-        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants4[c3.str] !== void 0);
+        return e instanceof code_1._Code && e._items.some((c3) => c3 instanceof code_1.Name && names[c3.str] === 1 && constants8[c3.str] !== void 0);
       }
     }
     function subtractNames(names, from) {
@@ -20938,11 +20938,11 @@ var require_defaults = __commonJS({
         (0, util_1.checkStrictMode)(it2, `default is ignored for: ${childData}`);
         return;
       }
-      let condition = (0, codegen_1._)`${childData} === undefined`;
+      let condition2 = (0, codegen_1._)`${childData} === undefined`;
       if (opts.useDefaults === "empty") {
-        condition = (0, codegen_1._)`${condition} || ${childData} === null || ${childData} === ""`;
+        condition2 = (0, codegen_1._)`${condition2} || ${childData} === null || ${childData} === ""`;
       }
-      gen.if(condition, (0, codegen_1._)`${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
+      gen.if(condition2, (0, codegen_1._)`${childData} = ${(0, codegen_1.stringify)(defaultValue)}`);
     }
   }
 });
@@ -21873,11 +21873,11 @@ var require_validate = __commonJS({
           this.errsCount = it2.gen.const("_errs", names_1.default.errors);
         }
       }
-      result(condition, successAction, failAction) {
-        this.failResult((0, codegen_1.not)(condition), successAction, failAction);
+      result(condition2, successAction, failAction) {
+        this.failResult((0, codegen_1.not)(condition2), successAction, failAction);
       }
-      failResult(condition, successAction, failAction) {
-        this.gen.if(condition);
+      failResult(condition2, successAction, failAction) {
+        this.gen.if(condition2);
         if (failAction)
           failAction();
         else
@@ -21894,28 +21894,28 @@ var require_validate = __commonJS({
             this.gen.else();
         }
       }
-      pass(condition, failAction) {
-        this.failResult((0, codegen_1.not)(condition), void 0, failAction);
+      pass(condition2, failAction) {
+        this.failResult((0, codegen_1.not)(condition2), void 0, failAction);
       }
-      fail(condition) {
-        if (condition === void 0) {
+      fail(condition2) {
+        if (condition2 === void 0) {
           this.error();
           if (!this.allErrors)
             this.gen.if(false);
           return;
         }
-        this.gen.if(condition);
+        this.gen.if(condition2);
         this.error();
         if (this.allErrors)
           this.gen.endIf();
         else
           this.gen.else();
       }
-      fail$data(condition) {
+      fail$data(condition2) {
         if (!this.$data)
-          return this.fail(condition);
+          return this.fail(condition2);
         const { schemaCode } = this;
-        this.fail((0, codegen_1._)`${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition)})`);
+        this.fail((0, codegen_1._)`${schemaCode} !== undefined && (${(0, codegen_1.or)(this.invalid$data(), condition2)})`);
       }
       error(append, errorParams, errorPaths) {
         if (errorParams) {
@@ -22235,7 +22235,7 @@ var require_compile = __commonJS({
       const schOrFunc = root.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve2.call(this, root, ref);
+      let _sch = resolve3.call(this, root, ref);
       if (_sch === void 0) {
         const schema = (_a = root.localRefs) === null || _a === void 0 ? void 0 : _a[ref];
         const { schemaId } = this.opts;
@@ -22262,7 +22262,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve2(root, ref) {
+    function resolve3(root, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -23129,7 +23129,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve2(baseURI, relativeURI, options) {
+    function resolve3(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -23165,50 +23165,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize2(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative4, options, skipNormalization) {
+    function resolveComponent(base, relative5, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse2(serialize2(base, options), options);
-        relative4 = parse2(serialize2(relative4, options), options);
+        relative5 = parse2(serialize2(relative5, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative4.scheme) {
-        target.scheme = relative4.scheme;
-        target.userinfo = relative4.userinfo;
-        target.host = relative4.host;
-        target.port = relative4.port;
-        target.path = removeDotSegments(relative4.path || "");
-        target.query = relative4.query;
+      if (!options.tolerant && relative5.scheme) {
+        target.scheme = relative5.scheme;
+        target.userinfo = relative5.userinfo;
+        target.host = relative5.host;
+        target.port = relative5.port;
+        target.path = removeDotSegments(relative5.path || "");
+        target.query = relative5.query;
       } else {
-        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
-          target.userinfo = relative4.userinfo;
-          target.host = relative4.host;
-          target.port = relative4.port;
-          target.path = removeDotSegments(relative4.path || "");
-          target.query = relative4.query;
+        if (relative5.userinfo !== void 0 || relative5.host !== void 0 || relative5.port !== void 0) {
+          target.userinfo = relative5.userinfo;
+          target.host = relative5.host;
+          target.port = relative5.port;
+          target.path = removeDotSegments(relative5.path || "");
+          target.query = relative5.query;
         } else {
-          if (!relative4.path) {
+          if (!relative5.path) {
             target.path = base.path;
-            if (relative4.query !== void 0) {
-              target.query = relative4.query;
+            if (relative5.query !== void 0) {
+              target.query = relative5.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative4.path[0] === "/") {
-              target.path = removeDotSegments(relative4.path);
+            if (relative5.path[0] === "/") {
+              target.path = removeDotSegments(relative5.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative4.path;
+                target.path = "/" + relative5.path;
               } else if (!base.path) {
-                target.path = relative4.path;
+                target.path = relative5.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative5.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative4.query;
+            target.query = relative5.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -23216,7 +23216,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative4.fragment;
+      target.fragment = relative5.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -23520,7 +23520,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve2,
+      resolve: resolve3,
       resolveComponent,
       equal,
       serialize: serialize2,
@@ -27730,10 +27730,10 @@ var require_truncate = __commonJS({
     "use strict";
     init_define_MAESTRO_BUILTIN_CATALOG();
     var parse2 = require_parse2();
-    var constants4 = require_constants6();
+    var constants8 = require_constants6();
     var SemVer = require_semver();
     var truncate = (version, truncation, options) => {
-      if (!constants4.RELEASE_TYPES.includes(truncation)) {
+      if (!constants8.RELEASE_TYPES.includes(truncation)) {
         return null;
       }
       const clonedVersion = cloneInputVersion(version, options);
@@ -28990,7 +28990,7 @@ var require_semver2 = __commonJS({
     "use strict";
     init_define_MAESTRO_BUILTIN_CATALOG();
     var internalRe = require_re();
-    var constants4 = require_constants6();
+    var constants8 = require_constants6();
     var SemVer = require_semver();
     var identifiers = require_identifiers();
     var parse2 = require_parse2();
@@ -29074,8 +29074,8 @@ var require_semver2 = __commonJS({
       re: internalRe.re,
       src: internalRe.src,
       tokens: internalRe.t,
-      SEMVER_SPEC_VERSION: constants4.SEMVER_SPEC_VERSION,
-      RELEASE_TYPES: constants4.RELEASE_TYPES,
+      SEMVER_SPEC_VERSION: constants8.SEMVER_SPEC_VERSION,
+      RELEASE_TYPES: constants8.RELEASE_TYPES,
       compareIdentifiers: identifiers.compareIdentifiers,
       rcompareIdentifiers: identifiers.rcompareIdentifiers
     };
@@ -37542,11 +37542,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P2, generator) {
   function adopt(value) {
-    return value instanceof P2 ? value : new P2(function(resolve2) {
-      resolve2(value);
+    return value instanceof P2 ? value : new P2(function(resolve3) {
+      resolve3(value);
     });
   }
-  return new (P2 || (P2 = Promise))(function(resolve2, reject) {
+  return new (P2 || (P2 = Promise))(function(resolve3, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -37562,7 +37562,7 @@ var __awaiter = function(thisArg, _arguments, P2, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve3(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -38006,9 +38006,38 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // core/ports/clock.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var systemClock = {
+  now: () => Date.now(),
+  sleep: (ms2, signal) => new Promise((resolve3, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve3();
+    }, ms2);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  })
+};
 
 // core/ports/runner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+function resolveNetwork(request, configured) {
+  if (request.trust !== "trusted") return "none";
+  if (request.network === "none" || configured === "none") return "none";
+  return "on";
+}
+var Stream = { stdout: "stdout", stderr: "stderr", system: "system" };
+var AttemptOutcome = {
+  succeeded: "succeeded",
+  failed: "failed",
+  timedOut: "timed_out",
+  cancelled: "cancelled",
+  /** The runner could not start or track the attempt (spawn failure, API error, image missing). */
+  runnerError: "runner_error"
+};
 
 // core/ports/policy.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
@@ -38036,39 +38065,569 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 // runners/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
+// runners/factories.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
 // runners/container/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
 // runners/container/container-runner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { createHash } from "node:crypto";
+import { chmod as chmod2, chown, mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
+import { join } from "node:path";
+import { PassThrough } from "node:stream";
 
 // runners/container/docker-library.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { createRequire } from "node:module";
 var requireHere = createRequire(import.meta.url);
+function dockerClient() {
+  return requireHere("dockerode");
+}
 
 // runners/shared/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
 // runners/shared/redact.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var REDACTED = "***";
+function piecesOf(value) {
+  const pieces = [value];
+  if (/[\r\n]/.test(value)) {
+    for (const line of value.split(/\r?\n|\r/)) if (line.trim().length > 0) pieces.push(line);
+  }
+  for (const piece of [...pieces]) {
+    const escaped = JSON.stringify(piece).slice(1, -1);
+    if (escaped !== piece) pieces.push(escaped);
+  }
+  return pieces;
+}
+function createRedactor(values) {
+  const unique = /* @__PURE__ */ new Set();
+  for (const value of values) if (value.length > 0) for (const piece of piecesOf(value)) unique.add(piece);
+  const ordered = [...unique].sort((a, b2) => b2.length - a.length);
+  const redact = (text) => {
+    let out = text;
+    for (const piece of ordered) if (out.includes(piece)) out = out.split(piece).join(REDACTED);
+    return out;
+  };
+  return Object.assign(redact, { longest: ordered[0]?.length ?? 0 });
+}
 
 // runners/shared/line-splitter.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { StringDecoder } from "node:string_decoder";
 var MAX_LINE_CHARS = 1 << 20;
+var LineSplitter = class {
+  #stream;
+  #redact;
+  #emit;
+  #now;
+  #maxLine;
+  #decoder = new StringDecoder("utf8");
+  #pending = "";
+  constructor(stream, redact, emit, now, maxLineChars = MAX_LINE_CHARS) {
+    this.#stream = stream;
+    this.#redact = redact;
+    this.#emit = emit;
+    this.#now = now;
+    this.#maxLine = Math.max(1, maxLineChars);
+  }
+  write(chunk) {
+    let text = this.#pending + (typeof chunk === "string" ? chunk : this.#decoder.write(chunk));
+    let newline = text.indexOf("\n");
+    while (newline !== -1) {
+      this.#line(text.slice(0, newline));
+      text = text.slice(newline + 1);
+      newline = text.indexOf("\n");
+    }
+    this.#pending = text.length > this.#maxLine ? this.#cutLong(text) : text;
+  }
+  end() {
+    const rest = this.#pending + this.#decoder.end();
+    this.#pending = "";
+    if (rest.length > 0) this.#line(rest);
+  }
+  /** Emits full pieces of an over-long partial line; returns what must wait for more text. */
+  #cutLong(text) {
+    const redacted = this.#redact(text);
+    const cut = redacted.length - Math.max(0, this.#redact.longest - 1);
+    if (cut <= 0) return redacted;
+    let start = 0;
+    for (; start + this.#maxLine <= cut; start += this.#maxLine)
+      this.#push(redacted.slice(start, start + this.#maxLine));
+    return redacted.slice(start);
+  }
+  /** A complete line is redacted whole, then cut to the cap (no secret can straddle a cut). */
+  #line(raw) {
+    const text = this.#redact(raw.endsWith("\r") ? raw.slice(0, -1) : raw);
+    if (text.length <= this.#maxLine) return this.#push(text);
+    for (let start = 0; start < text.length; start += this.#maxLine)
+      this.#push(text.slice(start, start + this.#maxLine));
+  }
+  #push(text) {
+    this.#emit({ stream: this.#stream, text, time: this.#now() });
+  }
+};
 
 // runners/shared/outputs-file.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+function parseOutputsFile(text, declared = []) {
+  const outputs = {};
+  const problems = [];
+  const keep = (key, value) => {
+    if (declared.length === 0 || declared.includes(key)) outputs[key] = value;
+  };
+  const lines = text.split("\n").map((line) => line.endsWith("\r") ? line.slice(0, -1) : line);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === "") continue;
+    const eq = line.indexOf("=");
+    const heredoc = line.indexOf("<<");
+    if (eq > 0 && (heredoc === -1 || eq < heredoc)) {
+      keep(line.slice(0, eq), line.slice(eq + 1));
+      continue;
+    }
+    if (heredoc > 0) {
+      const key = line.slice(0, heredoc);
+      const delimiter = line.slice(heredoc + 2);
+      if (delimiter === "") {
+        problems.push(`output line ${i + 1}: "${key}<<" has no delimiter`);
+        continue;
+      }
+      const end = lines.indexOf(delimiter, i + 1);
+      if (end === -1) {
+        problems.push(`output line ${i + 1}: no line "${delimiter}" closes the value of "${key}"`);
+        break;
+      }
+      keep(key, lines.slice(i + 1, end).join("\n"));
+      i = end;
+      continue;
+    }
+    problems.push(`output line ${i + 1}: expected key=value or key<<DELIMITER`);
+  }
+  return { outputs, problems };
+}
 
 // runners/shared/log-channel.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var LogChannel = class {
+  #buffer = [];
+  #closed = false;
+  #wake;
+  push(line) {
+    if (this.#closed) return;
+    this.#buffer.push(line);
+    this.#wake?.();
+  }
+  close() {
+    this.#closed = true;
+    this.#wake?.();
+  }
+  async *[Symbol.asyncIterator]() {
+    for (; ; ) {
+      const next = this.#buffer.shift();
+      if (next) {
+        yield next;
+        continue;
+      }
+      if (this.#closed) return;
+      await new Promise((resolve3) => this.#wake = resolve3);
+      this.#wake = void 0;
+    }
+  }
+};
 
 // runners/shared/take-outputs-file.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { closeSync, constants as constants3, fstatSync, openSync, readSync, unlinkSync } from "node:fs";
 var MAX_OUTPUTS_BYTES = 1 << 20;
+function takeOutputsFile(path, maxBytes = MAX_OUTPUTS_BYTES) {
+  try {
+    return readRegularFile(path, maxBytes);
+  } finally {
+    removeQuietly(path);
+  }
+}
+function removeQuietly(path) {
+  try {
+    unlinkSync(path);
+  } catch {
+  }
+}
+function readRegularFile(path, maxBytes) {
+  let fd;
+  try {
+    fd = openSync(path, constants3.O_RDONLY | constants3.O_NOFOLLOW | constants3.O_NONBLOCK);
+  } catch (error2) {
+    const code = error2.code;
+    if (code === "ENOENT") return "";
+    throw refused(code === "ELOOP" ? "is a symbolic link" : `cannot be opened (${code ?? "error"})`, error2);
+  }
+  try {
+    const stat2 = fstatSync(fd);
+    if (!stat2.isFile()) throw refused("is not a regular file");
+    if (stat2.size > maxBytes) throw refused(`is larger than ${maxBytes} bytes`);
+    const buffer = Buffer.alloc(maxBytes + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= maxBytes; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > maxBytes) throw refused(`is larger than ${maxBytes} bytes`);
+    return buffer.toString("utf8", 0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+function refused(why, cause) {
+  return new InputError("outputs_file_refused", `the task's outputs file ${why}; its outputs were not read`, {
+    hint: "write outputs as key=value lines into the file $MAESTRO_OUTPUT names; do not replace it",
+    ...cause === void 0 ? {} : { cause }
+  });
+}
 
 // runners/container/config.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+function containerNetworkMode(request, config) {
+  const access3 = resolveNetwork(request, config.network === "none" ? "none" : void 0);
+  return access3 === "none" ? "none" : config.network ?? "bridge";
+}
+var ROOT_USERS = /* @__PURE__ */ new Set(["0", "root"]);
+function validateContainerConfig(config) {
+  const user = (config.user ?? "1000:1000").split(":")[0] ?? "";
+  if (ROOT_USERS.has(user))
+    throw new InputError("runner_config_invalid", "container runner: `user` must not be root", {
+      hint: "use a numeric non-root uid:gid such as 1000:1000"
+    });
+  if (config.privileged !== void 0 && typeof config.privileged !== "boolean")
+    throw new InputError("runner_config_invalid", "container runner: `privileged` must be true or false");
+  if (!config.socketPath)
+    throw new InputError("runner_config_invalid", "container runner: `socketPath` is required");
+  if (!config.defaultImage)
+    throw new InputError("runner_config_invalid", "container runner: `defaultImage` is required");
+  for (const [name, rc] of Object.entries(config.resourceClasses)) {
+    for (const key of ["memoryBytes", "cpus", "pids"]) {
+      const value = rc[key];
+      if (value !== void 0 && !(typeof value === "number" && value > 0))
+        throw new InputError(
+          "runner_config_invalid",
+          `container runner: resourceClasses.${name}.${key} must be a positive number`
+        );
+    }
+  }
+}
+
+// runners/container/container-runner.ts
+var ARTIFACTS_PATH = "/maestro/artifacts";
+var OUTPUT_DIR = "/maestro/output";
+var CancelledBeforeStart = class extends Error {
+};
+function containerName(attemptId) {
+  const hash2 = createHash("sha256").update(attemptId).digest("hex").slice(0, 10);
+  const readable = attemptId.toLowerCase().replace(/[^a-z0-9_.-]+/g, "-").slice(0, 40);
+  return `maestro-${readable}-${hash2}`;
+}
+function commandOf(request) {
+  const command = request.command;
+  if (command.kind === "shell") return { entrypoint: ["/bin/sh", "-c"], cmd: [command.script] };
+  if (command.kind === "argv") return { entrypoint: command.argv.slice(0, 1), cmd: command.argv.slice(1) };
+  return { entrypoint: command.command, cmd: command.args };
+}
+function collectOutputs(file, declared) {
+  try {
+    return parseOutputsFile(takeOutputsFile(file), declared);
+  } catch (error2) {
+    const message = error2.message;
+    return { outputs: {}, problems: [message], refused: message };
+  }
+}
+function createContainerRunner(config, deps = {}) {
+  validateContainerConfig(config);
+  const docker = new (dockerClient())({ socketPath: config.socketPath });
+  const clock = deps.clock ?? systemClock;
+  const user = config.user ?? "1000:1000";
+  const [uid, gid] = user.split(":").map(Number);
+  const graceMs = config.stopGraceMs ?? 1e4;
+  async function prepareDir(dir) {
+    await mkdir2(dir, { recursive: true });
+    if (process.getuid?.() === 0 && Number.isInteger(uid))
+      await chown(dir, uid, Number.isInteger(gid) ? gid : uid);
+    else await chmod2(dir, 511);
+  }
+  async function ensureImage(image) {
+    try {
+      await docker.getImage(image).inspect();
+      return;
+    } catch (error2) {
+      if (error2.statusCode !== 404) throw error2;
+    }
+    if (config.pull !== "missing")
+      throw new InputError(
+        "image_not_found",
+        `image ${image} is not present locally and pulling is disabled`,
+        {
+          hint: "build or import the image on the runner host, or set pull: missing in the runner config"
+        }
+      );
+    const stream = await docker.pull(image);
+    await new Promise(
+      (resolve3, reject) => docker.modem.followProgress(stream, (err) => err ? reject(err) : resolve3())
+    );
+  }
+  async function start(request) {
+    const startedAt = clock.now();
+    const logs = new LogChannel();
+    const redact = createRedactor(request.redact);
+    const resourceClass = config.resourceClasses[request.resources];
+    let resolveResult;
+    const result = new Promise((resolve3) => resolveResult = resolve3);
+    const finishEarly = (reason, message, retryable) => {
+      logs.push({ stream: "system", text: redact(message), time: clock.now() });
+      logs.close();
+      resolveResult({
+        outcome: AttemptOutcome.runnerError,
+        exitCode: null,
+        retryable,
+        reason,
+        message: redact(message),
+        outputs: {},
+        startedAt,
+        finishedAt: clock.now()
+      });
+      return { logs: () => logs, wait: () => result, cancel: async () => {
+      } };
+    };
+    if (!resourceClass)
+      return finishEarly(
+        "UnknownResourceClass",
+        `resource class ${JSON.stringify(request.resources)} is not configured for the container runner`,
+        false
+      );
+    const image = request.command.kind === "container" ? request.command.image : request.image ?? config.defaultImage;
+    const outputHostDir = join(request.workDir, "maestro-output");
+    try {
+      await prepareDir(request.artifactsDir);
+      await prepareDir(outputHostDir);
+      await writeFile2(join(outputHostDir, "outputs.env"), "");
+      if (process.getuid?.() === 0 && Number.isInteger(uid))
+        await chown(join(outputHostDir, "outputs.env"), uid, Number.isInteger(gid) ? gid : uid);
+      else await chmod2(join(outputHostDir, "outputs.env"), 438);
+      await ensureImage(image);
+    } catch (error2) {
+      const retryable = !(error2 instanceof InputError);
+      const reason = error2 instanceof InputError ? "ImageNotFound" : "PrepareFailed";
+      return finishEarly(reason, error2.message, retryable);
+    }
+    const { cmd, entrypoint } = commandOf(request);
+    const env = {
+      ...request.env,
+      MAESTRO_OUTPUT: `${OUTPUT_DIR}/outputs.env`,
+      MAESTRO_ARTIFACTS: ARTIFACTS_PATH,
+      HOME: "/tmp"
+    };
+    let container;
+    try {
+      container = await docker.createContainer({
+        name: containerName(request.attemptId),
+        Image: image,
+        ...entrypoint && entrypoint.length > 0 ? { Entrypoint: entrypoint } : {},
+        ...cmd ? { Cmd: cmd } : {},
+        Env: Object.entries(env).map(([k, v2]) => `${k}=${v2}`),
+        User: user,
+        WorkingDir: ARTIFACTS_PATH,
+        Tty: false,
+        AttachStdout: true,
+        AttachStderr: true,
+        Labels: {
+          "maestro.dev/run-id": request.runId,
+          "maestro.dev/task-id": request.taskId,
+          "maestro.dev/attempt": String(request.attempt),
+          "maestro.dev/attempt-id": request.attemptId
+        },
+        HostConfig: {
+          Privileged: config.privileged === true,
+          CapDrop: ["ALL"],
+          SecurityOpt: ["no-new-privileges"],
+          ReadonlyRootfs: true,
+          Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
+          NetworkMode: containerNetworkMode(request, config),
+          Binds: [`${request.artifactsDir}:${ARTIFACTS_PATH}:rw`, `${outputHostDir}:${OUTPUT_DIR}:rw`],
+          ...resourceClass.memoryBytes ? { Memory: resourceClass.memoryBytes, MemorySwap: resourceClass.memoryBytes } : {},
+          ...resourceClass.cpus ? { NanoCpus: Math.round(resourceClass.cpus * 1e9) } : {},
+          ...resourceClass.pids ? { PidsLimit: resourceClass.pids } : {}
+        }
+      });
+    } catch (error2) {
+      const status = error2.statusCode;
+      return finishEarly(
+        status === 409 ? "AlreadyExists" : "CreateFailed",
+        `could not create the container: ${error2.message}`,
+        status === void 0 || status >= 500
+      );
+    }
+    const push = (line) => logs.push(line);
+    const now = () => clock.now();
+    const stdout = new LineSplitter("stdout", redact, push, now);
+    const stderr = new LineSplitter("stderr", redact, push, now);
+    let ending;
+    let timer;
+    const stop = async (graceForStop) => {
+      try {
+        await container.stop({ t: Math.max(0, Math.ceil(graceForStop / 1e3)) });
+      } catch (error2) {
+        const status = error2.statusCode;
+        if (status !== 304 && status !== 404) throw error2;
+      }
+    };
+    const run = async () => {
+      try {
+        const attached = await container.attach({
+          stream: true,
+          stdout: true,
+          stderr: true
+        });
+        const out = new PassThrough();
+        const err = new PassThrough();
+        out.on("data", (c3) => stdout.write(c3));
+        err.on("data", (c3) => stderr.write(c3));
+        docker.modem.demuxStream(attached, out, err);
+        const streamEnded = new Promise((resolve3) => {
+          attached.on("end", resolve3);
+          attached.on("close", resolve3);
+          attached.on("error", () => resolve3());
+        });
+        if (ending?.outcome === AttemptOutcome.cancelled) throw new CancelledBeforeStart();
+        await container.start();
+        if (request.timeoutMs !== void 0)
+          timer = setTimeout(() => {
+            ending ??= {
+              outcome: AttemptOutcome.timedOut,
+              reason: "DeadlineExceeded",
+              message: `timed out after ${request.timeoutMs} ms`
+            };
+            void stop(graceMs).catch(() => {
+            });
+          }, request.timeoutMs);
+        const waited = await container.wait();
+        await Promise.race([streamEnded, clock.sleep(2e3)]);
+        stdout.end();
+        stderr.end();
+        const info2 = await container.inspect();
+        const collected = collectOutputs(join(outputHostDir, "outputs.env"), request.outputs);
+        for (const problem of collected.problems)
+          logs.push({ stream: "system", text: redact(problem), time: clock.now() });
+        const outputs = collected.outputs;
+        const exitCode = waited.StatusCode;
+        const oom = info2.State.OOMKilled === true;
+        let outcome;
+        let reason;
+        let message;
+        let retryable = false;
+        if (ending) ({ outcome, reason, message } = ending);
+        else if (oom) {
+          outcome = AttemptOutcome.failed;
+          reason = "OOMKilled";
+          message = "the container exceeded its memory limit";
+          retryable = false;
+        } else if (collected.refused) {
+          outcome = AttemptOutcome.failed;
+          reason = "OutputsFileRefused";
+          message = collected.refused;
+        } else if (exitCode === 0) outcome = AttemptOutcome.succeeded;
+        else {
+          outcome = AttemptOutcome.failed;
+          reason = "NonZeroExit";
+          message = `exited with code ${exitCode}`;
+          retryable = exitCode === 137 || exitCode === 143;
+        }
+        return {
+          outcome,
+          exitCode,
+          retryable: outcome === AttemptOutcome.timedOut ? true : retryable,
+          ...reason ? { reason } : {},
+          ...message ? { message: redact(message) } : {},
+          outputs,
+          startedAt,
+          finishedAt: clock.now()
+        };
+      } catch (error2) {
+        if (error2 instanceof CancelledBeforeStart)
+          return {
+            outcome: AttemptOutcome.cancelled,
+            exitCode: null,
+            retryable: false,
+            reason: "Cancelled",
+            message: redact(ending?.message ?? "cancelled"),
+            outputs: {},
+            startedAt,
+            finishedAt: clock.now()
+          };
+        return {
+          outcome: AttemptOutcome.runnerError,
+          exitCode: null,
+          retryable: true,
+          reason: "ContainerApiError",
+          message: redact(`container API failed: ${error2.message}`),
+          outputs: {},
+          startedAt,
+          finishedAt: clock.now()
+        };
+      } finally {
+        if (timer) clearTimeout(timer);
+        await container.remove({ force: true, v: true }).catch(() => {
+        });
+        logs.close();
+      }
+    };
+    void run().then(resolveResult);
+    return {
+      logs: () => logs,
+      wait: () => result,
+      cancel: async (reason, grace) => {
+        ending ??= { outcome: AttemptOutcome.cancelled, reason: "Cancelled", message: reason };
+        await stop(grace ?? graceMs);
+      }
+    };
+  }
+  return {
+    kind: "container",
+    // From the operator's configuration, the same values createContainer is given below.
+    posture: () => ({ privileged: config.privileged === true, hostNetwork: config.network === "host" }),
+    start,
+    close: async () => {
+    }
+  };
+}
+
+// runners/container/factory.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+
+// runners/factory.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+function isMapping(value) {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+function invalidRunnerConfig(message, hint) {
+  return new InputError("runner_config_invalid", message, hint ? { hint } : {});
+}
+function requireResourceClasses(kind, section) {
+  const classes = section.resourceClasses;
+  if (!isMapping(classes))
+    throw invalidRunnerConfig(
+      `\`${kind}.resourceClasses\` must be a mapping of resource class names`,
+      "tasks ask for `small` unless the manifest says otherwise, e.g. resourceClasses: { small: {} }"
+    );
+  for (const [name, rc] of Object.entries(classes))
+    if (!isMapping(rc)) throw invalidRunnerConfig(`\`${kind}.resourceClasses.${name}\` must be a mapping`);
+}
+
+// runners/container/factory.ts
+var containerRunnerFactory = {
+  create(section) {
+    requireResourceClasses("container", section);
+    return createContainerRunner(section);
+  }
+};
 
 // runners/kubernetes/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
@@ -38080,79 +38639,1393 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { createRequire as createRequire2 } from "node:module";
 var requireHere2 = createRequire2(import.meta.url);
+function kubernetesClient() {
+  return requireHere2("@kubernetes/client-node");
+}
 
 // runners/kubernetes/attempt-tracker.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { Writable } from "node:stream";
 
 // runners/kubernetes/classify.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
 // runners/kubernetes/job-spec.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { createHash as createHash2 } from "node:crypto";
 
 // runners/kubernetes/job-secret.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var SECRET_ARG_PREFIX = "MAESTRO_SECRET_ARG_";
+function secretNameOf(jobName2) {
+  return `${jobName2}-secrets`;
+}
+function escapeExpansion(value) {
+  return value.replaceAll("$", () => "$$");
+}
+function splitSecrets(request, env, cmd, secretName) {
+  const redact = createRedactor(request.redact);
+  const holdsSecret = (value) => redact.longest > 0 && redact(value) !== value;
+  const data = {};
+  const fromSecret = (name) => ({
+    name,
+    valueFrom: { secretKeyRef: { name: secretName, key: name } }
+  });
+  const vars = Object.entries(env).map(([name, value]) => {
+    if (!holdsSecret(value)) return { name, value: escapeExpansion(value) };
+    data[name] = value;
+    return fromSecret(name);
+  });
+  let n = 0;
+  const argRefs = [];
+  const rewrite = (list) => list?.map((arg) => {
+    if (!holdsSecret(arg)) return escapeExpansion(arg);
+    const name = `${SECRET_ARG_PREFIX}${n++}`;
+    data[name] = arg;
+    argRefs.push(fromSecret(name));
+    return `$(${name})`;
+  });
+  const command = rewrite(cmd.command);
+  const args = rewrite(cmd.args);
+  return {
+    // The argument variables come first: an env value may not refer to them, but order is
+    // irrelevant to the kubelet's expansion of command and args, which sees every variable.
+    env: [...argRefs, ...vars],
+    ...command ? { command } : {},
+    ...args ? { args } : {},
+    data
+  };
+}
+function buildTaskSecret(name, namespace, labels, owner, data) {
+  const ownerReference = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    name: owner.name,
+    uid: owner.uid,
+    blockOwnerDeletion: false,
+    controller: false
+  };
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    type: "Opaque",
+    immutable: true,
+    metadata: { name, namespace, labels, ownerReferences: [ownerReference] },
+    stringData: data
+  };
+}
 
 // runners/kubernetes/job-spec.ts
+var LABEL_RUN = "maestro.dev/run-id";
+var LABEL_TASK = "maestro.dev/task-id";
+var LABEL_ATTEMPT = "maestro.dev/attempt";
+var LABEL_NAMESPACE = "maestro.dev/namespace";
+var LABEL_NETWORK = "maestro.dev/network";
 var LABEL_MANAGED = "app.kubernetes.io/managed-by";
+var ANNOTATION_ATTEMPT_ID = "maestro.dev/attempt-id";
+var ANNOTATION_RUN_ID = "maestro.dev/run-id";
+var ANNOTATION_TASK_ID = "maestro.dev/task-id";
+var CONTAINER_NAME = "task";
+var TERMINATION_LOG = "/dev/termination-log";
+var WORK_DIR = "/maestro/work";
+var ARTIFACTS_DIR = "/maestro/artifacts";
+var MAX_NAME = 52;
+function dns1123(text) {
+  return text.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-+/g, "-").replace(/^-|-$/g, "");
+}
+function jobName(ref) {
+  const hash2 = createHash2("sha256").update(`${ref.runId}\0${ref.taskId}\0${ref.attempt}`).digest("hex").slice(0, 10);
+  const suffix = `-a${ref.attempt}-${hash2}`;
+  const room = MAX_NAME - 2 - suffix.length;
+  const readable = dns1123(`${ref.runId}-${ref.taskId}`).slice(0, room).replace(/-$/, "");
+  return `m-${readable}${suffix}`.replace(/^m--/, "m-");
+}
+function labelValue(value) {
+  const clean = value.replace(/[^A-Za-z0-9_.-]/g, "_").replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, "");
+  if (clean === value && value.length <= 63) return value;
+  const hash2 = createHash2("sha256").update(value).digest("hex").slice(0, 12);
+  return `${clean.slice(0, 50).replace(/[^A-Za-z0-9]+$/, "")}-${hash2}`.replace(/^-/, "h");
+}
+function attemptLabels(ref, manifestNamespace) {
+  return {
+    [LABEL_MANAGED]: "summit-maestro",
+    [LABEL_RUN]: labelValue(ref.runId),
+    [LABEL_TASK]: labelValue(ref.taskId),
+    [LABEL_ATTEMPT]: String(ref.attempt),
+    [LABEL_NAMESPACE]: labelValue(manifestNamespace)
+  };
+}
+function commandOf2(request) {
+  const c3 = request.command;
+  if (c3.kind === "shell") return { command: ["/bin/sh", "-c", c3.script] };
+  if (c3.kind === "argv") return { command: c3.argv };
+  return {
+    image: c3.image,
+    ...c3.command ? { command: c3.command } : {},
+    ...c3.args ? { args: c3.args } : {}
+  };
+}
+function buildAttempt(request, k8sNamespace, resourceClass, config) {
+  const name = jobName(request);
+  const labels = attemptLabels(request, request.namespace);
+  const podLabels = resolveNetwork(request, config.network) === "none" ? { ...labels, [LABEL_NETWORK]: "none" } : labels;
+  const annotations = {
+    [ANNOTATION_ATTEMPT_ID]: request.attemptId,
+    [ANNOTATION_RUN_ID]: request.runId,
+    [ANNOTATION_TASK_ID]: request.taskId
+  };
+  const { image: commandImage, ...plainCmd } = commandOf2(request);
+  const uid = config.runAsUser ?? 1e3;
+  const env = {
+    ...request.env,
+    MAESTRO_OUTPUT: TERMINATION_LOG,
+    MAESTRO_ARTIFACTS: ARTIFACTS_DIR,
+    HOME: "/tmp"
+  };
+  const mountToken = resourceClass.mountServiceAccountToken === true;
+  const secretName = secretNameOf(name);
+  const { env: envVars, data: secretData, ...cmd } = splitSecrets(request, env, plainCmd, secretName);
+  const suspended = Object.keys(secretData).length > 0;
+  const job = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name, namespace: k8sNamespace, labels, annotations },
+    spec: {
+      backoffLimit: 0,
+      // the engine owns retries
+      ...suspended ? { suspend: true } : {},
+      ttlSecondsAfterFinished: config.ttlSecondsAfterFinished ?? 3600,
+      ...request.timeoutMs !== void 0 ? { activeDeadlineSeconds: Math.max(1, Math.ceil(request.timeoutMs / 1e3)) } : {},
+      template: {
+        metadata: { labels: podLabels, annotations: { ...resourceClass.annotations, ...annotations } },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: mountToken,
+          ...resourceClass.serviceAccountName ? { serviceAccountName: resourceClass.serviceAccountName } : {},
+          ...resourceClass.nodeSelector ? { nodeSelector: resourceClass.nodeSelector } : {},
+          ...resourceClass.tolerations ? { tolerations: resourceClass.tolerations } : {},
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: uid,
+            runAsGroup: uid,
+            fsGroup: uid,
+            seccompProfile: { type: "RuntimeDefault" }
+          },
+          containers: [
+            {
+              name: CONTAINER_NAME,
+              image: commandImage ?? request.image ?? config.defaultImage,
+              ...config.imagePullPolicy ? { imagePullPolicy: config.imagePullPolicy } : {},
+              ...cmd,
+              workingDir: WORK_DIR,
+              env: envVars,
+              resources: {
+                ...resourceClass.requests ? { requests: { ...resourceClass.requests } } : {},
+                ...resourceClass.limits ? { limits: { ...resourceClass.limits } } : {}
+              },
+              terminationMessagePath: TERMINATION_LOG,
+              terminationMessagePolicy: "File",
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                privileged: false,
+                readOnlyRootFilesystem: true,
+                runAsNonRoot: true,
+                capabilities: { drop: ["ALL"] },
+                seccompProfile: { type: "RuntimeDefault" }
+              },
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                { name: "work", mountPath: WORK_DIR },
+                { name: "artifacts", mountPath: ARTIFACTS_DIR }
+              ]
+            }
+          ],
+          volumes: [
+            { name: "tmp", emptyDir: {} },
+            { name: "work", emptyDir: {} },
+            { name: "artifacts", emptyDir: {} }
+          ]
+        }
+      }
+    }
+  };
+  return { job, secretName, secretData };
+}
+
+// runners/kubernetes/classify.ts
+var PULL_RETRYABLE = /* @__PURE__ */ new Set(["ErrImagePull", "ImagePullBackOff"]);
+var FATAL_WAITING = /* @__PURE__ */ new Set(["InvalidImageName", "CreateContainerConfigError", "CreateContainerError"]);
+function condition(job, type) {
+  return job.status?.conditions?.find((c3) => c3.type === type && c3.status === "True");
+}
+function terminated(pod) {
+  return pod?.status?.containerStatuses?.find((s) => s.name === CONTAINER_NAME)?.state?.terminated;
+}
+function classifyJob(job, pod) {
+  const term = terminated(pod);
+  const base = {
+    exitCode: term?.exitCode ?? null,
+    ...term?.message ? { terminationMessage: term.message } : {}
+  };
+  if (condition(job, "Complete")) return { outcome: AttemptOutcome.succeeded, retryable: false, ...base };
+  const failed = condition(job, "Failed");
+  if (!failed) return void 0;
+  if (failed.reason === "DeadlineExceeded")
+    return {
+      outcome: AttemptOutcome.timedOut,
+      retryable: true,
+      reason: "DeadlineExceeded",
+      message: failed.message ?? "the Job exceeded activeDeadlineSeconds",
+      ...base
+    };
+  if (term?.reason === "OOMKilled")
+    return {
+      outcome: AttemptOutcome.failed,
+      retryable: false,
+      reason: "OOMKilled",
+      message: "the container exceeded its memory limit",
+      ...base
+    };
+  if (pod?.status?.reason === "Evicted")
+    return {
+      outcome: AttemptOutcome.failed,
+      retryable: true,
+      reason: "Evicted",
+      message: pod.status.message ?? "the pod was evicted",
+      ...base
+    };
+  if (term)
+    return {
+      outcome: AttemptOutcome.failed,
+      retryable: false,
+      reason: "NonZeroExit",
+      message: `exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ""}`,
+      ...base
+    };
+  return {
+    outcome: AttemptOutcome.failed,
+    retryable: true,
+    reason: failed.reason ?? "JobFailed",
+    message: failed.message ?? "the Job failed before its container ran",
+    ...base
+  };
+}
+function classifyStuckPod(pod, nowMs, limitMs) {
+  const waiting = pod.status?.containerStatuses?.find((s) => s.name === CONTAINER_NAME)?.state?.waiting;
+  if (waiting?.reason && (PULL_RETRYABLE.has(waiting.reason) || FATAL_WAITING.has(waiting.reason)))
+    return {
+      outcome: AttemptOutcome.failed,
+      exitCode: null,
+      retryable: PULL_RETRYABLE.has(waiting.reason),
+      reason: waiting.reason,
+      message: waiting.message ?? waiting.reason
+    };
+  const scheduled = pod.status?.conditions?.find((c3) => c3.type === "PodScheduled");
+  if (scheduled?.status === "False" && scheduled.reason === "Unschedulable") {
+    const since = scheduled.lastTransitionTime ? new Date(scheduled.lastTransitionTime).getTime() : nowMs;
+    const created = pod.metadata?.creationTimestamp ? new Date(pod.metadata.creationTimestamp).getTime() : since;
+    if (nowMs - Math.min(since, created) >= limitMs)
+      return {
+        outcome: AttemptOutcome.failed,
+        exitCode: null,
+        retryable: true,
+        reason: "Unschedulable",
+        message: scheduled.message ?? "no node can run the pod"
+      };
+  }
+  return void 0;
+}
+
+// runners/kubernetes/attempt-tracker.ts
+var AttemptTracker = class {
+  #ctx;
+  #attempt;
+  #name;
+  #uid;
+  #logs = new LogChannel();
+  #unsubscribe;
+  #result;
+  #resolve;
+  #job;
+  #pod;
+  #cancelReason;
+  #done = false;
+  #logAbort;
+  #logSplitter;
+  #logEnded;
+  #stuckVerdict;
+  #stuckTimer;
+  #onClose;
+  constructor(ctx, attempt, onClose) {
+    this.#ctx = ctx;
+    this.#attempt = attempt;
+    this.#job = attempt.job;
+    this.#name = attempt.job.metadata.name;
+    this.#uid = attempt.job.metadata?.uid;
+    this.#onClose = onClose;
+    this.#result = new Promise((resolve3) => this.#resolve = resolve3);
+  }
+  /** Subscribes to the namespace's shared watches; returns at once. */
+  begin(hub) {
+    this.#unsubscribe = hub.subscribe(this.#name, {
+      onJob: (job) => this.#onJob(job),
+      onJobDeleted: (job) => this.#onJobDeleted(job),
+      onPod: (pod) => this.#onPod(pod),
+      onTrouble: (message) => this.#system(message)
+    });
+    const limit = this.#ctx.config.unschedulableTimeoutMs ?? 3e5;
+    this.#stuckTimer = setInterval(() => this.#checkStuck(), Math.max(250, Math.min(5e3, limit / 4)));
+  }
+  logs() {
+    return this.#logs;
+  }
+  wait() {
+    return this.#result;
+  }
+  async cancel(reason, graceMs) {
+    if (this.#done) return;
+    this.#cancelReason ??= reason;
+    const deleted = await this.#deleteJob(graceMs);
+    if (!deleted) this.#finishCancelled();
+  }
+  /** Stops watching without touching the Job (a crash or shutdown of Maestro; reattach resumes). */
+  detach() {
+    this.#teardown();
+  }
+  get name() {
+    return this.#name;
+  }
+  #onJob(job) {
+    if (this.#done || this.#uid && job.metadata?.uid !== this.#uid) return;
+    this.#job = job;
+    this.#evaluate();
+  }
+  #onJobDeleted(job) {
+    if (this.#done || this.#uid && job.metadata?.uid !== this.#uid) return;
+    if (this.#stuckVerdict) return this.#finish(this.#stuckVerdict);
+    if (this.#cancelReason !== void 0) return this.#finishCancelled();
+    const verdict = classifyJob(job, this.#pod);
+    if (verdict) return this.#finish(verdict);
+    this.#finish({
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable: true,
+      reason: "JobDeleted",
+      message: `Job ${this.#name} was deleted by someone else before it finished`
+    });
+  }
+  #onPod(pod) {
+    if (this.#done) return;
+    const owner = pod.metadata?.ownerReferences?.find((r2) => r2.kind === "Job");
+    if (this.#uid && owner && owner.uid !== this.#uid) return;
+    this.#pod = pod;
+    if (pod.status?.phase === "Running" && !this.#logAbort && this.#ctx.config.streamLogs !== false)
+      this.#streamLogs(pod);
+    this.#evaluate();
+  }
+  #evaluate() {
+    if (this.#done || this.#cancelReason !== void 0) return;
+    const verdict = classifyJob(this.#job, this.#pod);
+    if (verdict) return this.#finish(verdict);
+    this.#checkStuck();
+  }
+  #checkStuck() {
+    if (this.#done || this.#cancelReason !== void 0 || !this.#pod) return;
+    const limit = this.#ctx.config.unschedulableTimeoutMs ?? 3e5;
+    const verdict = classifyStuckPod(this.#pod, this.#ctx.clock.now(), limit);
+    if (!verdict || this.#stuckVerdict) return;
+    this.#stuckVerdict = verdict;
+    void this.#deleteJob(0).finally(() => this.#finish(verdict));
+  }
+  #streamLogs(pod) {
+    const abort = new AbortController();
+    this.#logAbort = abort;
+    const splitter = new LineSplitter(
+      "stdout",
+      this.#attempt.redact,
+      (line) => this.#logs.push(line),
+      () => this.#ctx.clock.now()
+    );
+    this.#logSplitter = splitter;
+    const sink = new Writable({
+      write(chunk, _enc, callback) {
+        splitter.write(chunk);
+        callback();
+      }
+    });
+    sink.on("pipe", (source) => source.on("error", () => sink.end()));
+    this.#logEnded = new Promise((resolve3) => {
+      sink.once("finish", resolve3);
+      sink.once("close", resolve3);
+      sink.once("error", () => resolve3());
+      abort.signal.addEventListener("abort", () => resolve3(), { once: true });
+    });
+    const log = new (kubernetesClient()).Log(this.#ctx.kubeConfig);
+    this.#ctx.stats.requests += 1;
+    log.log(this.#attempt.namespace, pod.metadata.name, CONTAINER_NAME, sink, { follow: true }).then((controller) => abort.signal.addEventListener("abort", () => controller.abort(), { once: true })).catch((error2) => {
+      if (!this.#done)
+        this.#system(`logs are not available for pod ${pod.metadata?.name}: ${error2.message}`);
+    });
+  }
+  /**
+   * The attempt's Secret is needed only while its pod starts: delete it when the attempt ends
+   * rather than when the Job's TTL expires (the garbage collector removes it with the Job too).
+   */
+  async #deleteSecret() {
+    const name = secretNameOf(this.#name);
+    const env = this.#job.spec?.template.spec?.containers.flatMap((c3) => c3.env ?? []) ?? [];
+    if (!env.some((e) => e.valueFrom?.secretKeyRef?.name === name)) return;
+    this.#ctx.stats.requests += 1;
+    await this.#ctx.core.deleteNamespacedSecret({ name, namespace: this.#attempt.namespace }).catch(() => {
+    });
+  }
+  async #deleteJob(graceMs) {
+    try {
+      this.#ctx.stats.requests += 1;
+      await this.#ctx.batch.deleteNamespacedJob({
+        name: this.#name,
+        namespace: this.#attempt.namespace,
+        propagationPolicy: this.#ctx.config.deletePropagation ?? "Background",
+        ...graceMs !== void 0 ? { gracePeriodSeconds: Math.ceil(graceMs / 1e3) } : {},
+        body: {
+          propagationPolicy: this.#ctx.config.deletePropagation ?? "Background",
+          ...this.#uid ? { preconditions: { uid: this.#uid } } : {}
+        }
+      });
+      return true;
+    } catch (error2) {
+      const code = error2.code;
+      if (code === 404 || code === 409) return false;
+      this.#system(`could not delete Job ${this.#name}: ${error2.message}`);
+      return false;
+    }
+  }
+  #finishCancelled() {
+    this.#finish({
+      outcome: AttemptOutcome.cancelled,
+      exitCode: null,
+      retryable: false,
+      reason: "Cancelled",
+      message: this.#cancelReason ?? "cancelled"
+    });
+  }
+  #finish(verdict) {
+    if (this.#done) return;
+    this.#done = true;
+    const drained = this.#logEnded ? Promise.race([this.#logEnded, this.#ctx.clock.sleep(2e3)]) : Promise.resolve();
+    void drained.then(() => this.#complete(verdict));
+  }
+  #complete(verdict) {
+    this.#logSplitter?.end();
+    void this.#deleteSecret();
+    const parsed = parseOutputsFile(verdict.terminationMessage ?? "", this.#attempt.outputs);
+    for (const problem of parsed.problems) this.#system(problem);
+    this.#teardown();
+    const redact = this.#attempt.redact;
+    this.#resolve({
+      outcome: verdict.outcome,
+      exitCode: verdict.exitCode,
+      retryable: verdict.retryable,
+      ...verdict.reason ? { reason: verdict.reason } : {},
+      ...verdict.message ? { message: redact(verdict.message) } : {},
+      outputs: parsed.outputs,
+      startedAt: this.#attempt.startedAt,
+      finishedAt: this.#ctx.clock.now()
+    });
+  }
+  #teardown() {
+    this.#unsubscribe?.();
+    this.#unsubscribe = void 0;
+    if (this.#stuckTimer) clearInterval(this.#stuckTimer);
+    this.#logAbort?.abort();
+    this.#logs.close();
+    this.#onClose();
+  }
+  #system(text) {
+    this.#logs.push({ stream: "system", text: this.#attempt.redact(text), time: this.#ctx.clock.now() });
+  }
+};
 
 // runners/kubernetes/config.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+function validateKubernetesConfig(config) {
+  const fail = (message, hint) => {
+    throw new InputError("runner_config_invalid", `kubernetes runner: ${message}`, hint ? { hint } : {});
+  };
+  if (!config.defaultImage) fail("`defaultImage` is required");
+  if (Object.keys(config.namespaces ?? {}).length === 0)
+    fail(
+      "`namespaces` must map at least one manifest namespace",
+      "e.g. namespaces: { default: maestro-runs }"
+    );
+  const dns11232 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+  for (const [from, to] of Object.entries(config.namespaces))
+    if (!dns11232.test(to))
+      fail(`namespaces.${from} \u2192 ${JSON.stringify(to)} is not a valid Kubernetes namespace`);
+  if (config.network !== void 0 && config.network !== "on" && config.network !== "none")
+    fail("`network` must be `on` or `none`");
+  if (config.runAsUser !== void 0 && !(Number.isInteger(config.runAsUser) && config.runAsUser > 0))
+    fail("`runAsUser` must be a positive integer (the restricted profile forbids root)");
+}
 
 // runners/kubernetes/watch-hub.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
 // runners/kubernetes/resilient-watch.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+function isGone(error2) {
+  const e = error2;
+  return e?.statusCode === 410 || e?.code === 410 || /\b410\b|Gone/.test(String(e?.message ?? ""));
+}
+var ResilientWatch = class {
+  #options;
+  #stop = new AbortController();
+  #current;
+  #resourceVersion;
+  constructor(options) {
+    this.#options = options;
+  }
+  /** Runs until `stop()`; never rejects. */
+  async run() {
+    const o2 = this.#options;
+    let backoff = 200;
+    while (!this.#stop.signal.aborted) {
+      try {
+        if (this.#resourceVersion === void 0) {
+          const listed = await o2.list();
+          if (o2.stats) o2.stats.lists += 1;
+          this.#resourceVersion = listed.resourceVersion;
+          for (const item of listed.items) o2.onObject(item);
+        }
+        const outcome = await this.#watchOnce();
+        if (outcome === "gone") {
+          if (o2.stats) o2.stats.gone += 1;
+          this.#resourceVersion = void 0;
+        }
+        backoff = 200;
+      } catch (error2) {
+        if (this.#stop.signal.aborted) break;
+        if (isGone(error2)) {
+          if (o2.stats) o2.stats.gone += 1;
+          this.#resourceVersion = void 0;
+          continue;
+        }
+        o2.onTrouble?.(`watch of ${o2.path} failed, retrying: ${error2.message}`);
+        await o2.clock.sleep(backoff, this.#stop.signal).catch(() => {
+        });
+        backoff = Math.min(backoff * 2, 5e3);
+      }
+    }
+  }
+  stop() {
+    this.#stop.abort();
+    this.#current?.abort();
+  }
+  #watchOnce() {
+    const o2 = this.#options;
+    return new Promise((resolve3, reject) => {
+      let gone = false;
+      const watch = new (kubernetesClient()).Watch(o2.kubeConfig);
+      if (o2.stats) o2.stats.watches += 1;
+      watch.watch(
+        o2.path,
+        {
+          ...o2.query,
+          resourceVersion: this.#resourceVersion,
+          allowWatchBookmarks: true,
+          // The server closes the stream cleanly before the client's 30 s inactivity timer fires.
+          timeoutSeconds: 25
+        },
+        (type, object) => {
+          if (type === "ERROR") {
+            if (object?.code === 410) gone = true;
+            return;
+          }
+          const rv = object?.metadata?.resourceVersion;
+          if (rv) this.#resourceVersion = rv;
+          if (type === "BOOKMARK") return;
+          if (type === "DELETED") o2.onDeleted(object);
+          else o2.onObject(object);
+        },
+        (error2) => {
+          this.#current = void 0;
+          if (gone) resolve3("gone");
+          else if (error2 && !this.#stop.signal.aborted) reject(error2);
+          else resolve3("closed");
+        }
+      ).then((controller) => {
+        this.#current = controller;
+        if (this.#stop.signal.aborted) controller.abort();
+      }, reject);
+    });
+  }
+};
 
 // runners/kubernetes/watch-hub.ts
 var SELECTOR = `${LABEL_MANAGED}=summit-maestro`;
+var JOB_NAME_LABEL = "batch.kubernetes.io/job-name";
+var NamespaceWatchHub = class {
+  #listeners = /* @__PURE__ */ new Map();
+  #jobs = /* @__PURE__ */ new Map();
+  #pods = /* @__PURE__ */ new Map();
+  #watches = [];
+  constructor(ctx, namespace) {
+    const trouble = (message) => {
+      for (const set of this.#listeners.values()) for (const l3 of set) l3.onTrouble(message);
+    };
+    const jobs = new ResilientWatch({
+      kubeConfig: ctx.kubeConfig,
+      clock: ctx.clock,
+      stats: ctx.stats.watch,
+      path: `/apis/batch/v1/namespaces/${namespace}/jobs`,
+      query: { labelSelector: SELECTOR },
+      list: async () => {
+        ctx.stats.requests += 1;
+        const list = await ctx.batch.listNamespacedJob({ namespace, labelSelector: SELECTOR });
+        const present = new Set(list.items.map((j2) => j2.metadata?.name));
+        for (const [name, job] of this.#jobs) if (!present.has(name)) this.#jobDeleted(job);
+        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+      },
+      onObject: (job) => this.#job(job),
+      onDeleted: (job) => this.#jobDeleted(job),
+      onTrouble: trouble
+    });
+    const pods = new ResilientWatch({
+      kubeConfig: ctx.kubeConfig,
+      clock: ctx.clock,
+      stats: ctx.stats.watch,
+      path: `/api/v1/namespaces/${namespace}/pods`,
+      query: { labelSelector: SELECTOR },
+      list: async () => {
+        ctx.stats.requests += 1;
+        const list = await ctx.core.listNamespacedPod({ namespace, labelSelector: SELECTOR });
+        return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? "" };
+      },
+      onObject: (pod) => this.#pod(pod),
+      onDeleted: (pod) => this.#pods.delete(pod.metadata?.name ?? ""),
+      onTrouble: trouble
+    });
+    this.#watches.push(jobs, pods);
+    void jobs.run();
+    void pods.run();
+  }
+  /** Routes events of the Job named `jobName` to `listener`, starting with what is cached. */
+  subscribe(jobName2, listener) {
+    let set = this.#listeners.get(jobName2);
+    if (!set) this.#listeners.set(jobName2, set = /* @__PURE__ */ new Set());
+    set.add(listener);
+    const job = this.#jobs.get(jobName2);
+    for (const pod of this.#pods.values())
+      if (pod.metadata?.labels?.[JOB_NAME_LABEL] === jobName2) listener.onPod(pod);
+    if (job) listener.onJob(job);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.#listeners.delete(jobName2);
+    };
+  }
+  stop() {
+    for (const w of this.#watches) w.stop();
+  }
+  #job(job) {
+    const name = job.metadata?.name ?? "";
+    this.#jobs.set(name, job);
+    for (const l3 of this.#listeners.get(name) ?? []) l3.onJob(job);
+  }
+  #jobDeleted(job) {
+    const name = job.metadata?.name ?? "";
+    this.#jobs.delete(name);
+    for (const [podName, pod] of this.#pods)
+      if (pod.metadata?.labels?.[JOB_NAME_LABEL] === name) this.#pods.delete(podName);
+    for (const l3 of [...this.#listeners.get(name) ?? []]) l3.onJobDeleted(job);
+  }
+  #pod(pod) {
+    this.#pods.set(pod.metadata?.name ?? "", pod);
+    const jobName2 = pod.metadata?.labels?.[JOB_NAME_LABEL];
+    if (jobName2) for (const l3 of this.#listeners.get(jobName2) ?? []) l3.onPod(pod);
+  }
+};
+
+// runners/kubernetes/kubernetes-runner.ts
+function loadKubeConfig(config) {
+  const kc = new (kubernetesClient()).KubeConfig();
+  if (config.kubeconfig) {
+    kc.loadFromFile(config.kubeconfig);
+    if (config.context) kc.setCurrentContext(config.context);
+  } else kc.loadFromCluster();
+  return kc;
+}
+function apiMessage(error2) {
+  const body = error2.body;
+  if (typeof body === "string") {
+    try {
+      const status = JSON.parse(body);
+      if (typeof status.message === "string") return status.message;
+    } catch {
+    }
+  }
+  return error2.message;
+}
+function errorCode(error2) {
+  return error2.code;
+}
+function createKubernetesRunner(config, deps = {}) {
+  validateKubernetesConfig(config);
+  const kubeConfig = deps.kubeConfig ?? loadKubeConfig(config);
+  const clock = deps.clock ?? systemClock;
+  const stats = deps.stats ?? {
+    requests: 0,
+    watch: { lists: 0, watches: 0, gone: 0 }
+  };
+  const ctx = {
+    kubeConfig,
+    batch: kubeConfig.makeApiClient(kubernetesClient().BatchV1Api),
+    core: kubeConfig.makeApiClient(kubernetesClient().CoreV1Api),
+    config,
+    clock,
+    stats
+  };
+  const active = /* @__PURE__ */ new Set();
+  const hubs = /* @__PURE__ */ new Map();
+  const hubFor = (namespace) => {
+    let hub = hubs.get(namespace);
+    if (!hub) hubs.set(namespace, hub = new NamespaceWatchHub(ctx, namespace));
+    return hub;
+  };
+  function track(namespace, job, request) {
+    const tracker = new AttemptTracker(
+      ctx,
+      {
+        namespace,
+        job,
+        outputs: request.outputs,
+        redact: createRedactor(request.redact),
+        startedAt: clock.now()
+      },
+      () => active.delete(tracker)
+    );
+    active.add(tracker);
+    tracker.begin(hubFor(namespace));
+    return tracker;
+  }
+  function failed(reason, message, retryable, redact) {
+    const now = clock.now();
+    const text = createRedactor(redact)(message);
+    const logs = new LogChannel();
+    logs.push({ stream: "system", text, time: now });
+    logs.close();
+    const result = {
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable,
+      reason,
+      message: text,
+      outputs: {},
+      startedAt: now,
+      finishedAt: now
+    };
+    return { logs: () => logs, wait: async () => result, cancel: async () => {
+    } };
+  }
+  async function readOwnJob(namespace, ref) {
+    try {
+      stats.requests += 1;
+      const job = await ctx.batch.readNamespacedJob({ name: jobName(ref), namespace });
+      return job.metadata?.annotations?.[ANNOTATION_ATTEMPT_ID] === ref.attemptId ? job : "conflict";
+    } catch (error2) {
+      if (errorCode(error2) === 404) return void 0;
+      throw error2;
+    }
+  }
+  async function start(request) {
+    const namespace = config.namespaces[request.namespace];
+    if (!namespace)
+      return failed(
+        "NamespaceNotMapped",
+        `manifest namespace ${JSON.stringify(request.namespace)} is not mapped to a Kubernetes namespace`,
+        false,
+        request.redact
+      );
+    const resourceClass = config.resourceClasses[request.resources];
+    if (!resourceClass)
+      return failed(
+        "UnknownResourceClass",
+        `resource class ${JSON.stringify(request.resources)} is not configured for the kubernetes runner`,
+        false,
+        request.redact
+      );
+    const { job: body, secretName, secretData } = buildAttempt(request, namespace, resourceClass, config);
+    const secret = Object.keys(secretData).length > 0 ? { name: secretName, data: secretData } : void 0;
+    try {
+      stats.requests += 1;
+      const job = await ctx.batch.createNamespacedJob({ namespace, body });
+      if (secret) await provideSecret(namespace, job, request, secret);
+      return track(namespace, job, request);
+    } catch (error2) {
+      const code = errorCode(error2);
+      if (code === 409) {
+        const existing = await readOwnJob(namespace, request).catch(() => void 0);
+        if (existing && existing !== "conflict") {
+          if (secret && existing.spec?.suspend)
+            await provideSecret(namespace, existing, request, secret).catch(() => {
+            });
+          return track(namespace, existing, request);
+        }
+        return failed(
+          "NameConflict",
+          `Job ${body.metadata.name} exists in ${namespace} but belongs to a different attempt`,
+          false,
+          request.redact
+        );
+      }
+      const retryable = code === void 0 || code === 429 || code >= 500;
+      const reason = code === 403 ? "Forbidden" : code === 422 ? "Invalid" : "ApiError";
+      const message = apiMessage(error2);
+      return failed(reason, `could not create Job in ${namespace}: ${message}`, retryable, request.redact);
+    }
+  }
+  async function provideSecret(namespace, job, request, secret) {
+    const owner = { name: job.metadata.name, uid: job.metadata.uid };
+    const body = buildTaskSecret(
+      secret.name,
+      namespace,
+      attemptLabels(request, request.namespace),
+      owner,
+      secret.data
+    );
+    try {
+      stats.requests += 1;
+      await ctx.core.createNamespacedSecret({ namespace, body }).catch((error2) => {
+        if (errorCode(error2) !== 409) throw error2;
+      });
+      stats.requests += 1;
+      await ctx.batch.patchNamespacedJob({
+        name: owner.name,
+        namespace,
+        body: [{ op: "replace", path: "/spec/suspend", value: false }]
+      });
+    } catch (error2) {
+      stats.requests += 1;
+      await ctx.batch.deleteNamespacedJob({ name: owner.name, namespace, propagationPolicy: "Background" }).catch(() => {
+      });
+      throw error2;
+    }
+  }
+  async function reattach(ref) {
+    const namespaces = ref.namespace ? [config.namespaces[ref.namespace]].filter((n) => n !== void 0) : [...new Set(Object.values(config.namespaces))];
+    for (const namespace of namespaces) {
+      const job = await readOwnJob(namespace, ref);
+      if (job && job !== "conflict" && job.spec?.suspend) {
+        stats.requests += 1;
+        await ctx.batch.deleteNamespacedJob({ name: job.metadata.name, namespace, propagationPolicy: "Background" }).catch(() => {
+        });
+        return void 0;
+      }
+      if (job && job !== "conflict") return track(namespace, job, { outputs: [], redact: [] });
+    }
+    return void 0;
+  }
+  return {
+    kind: "kubernetes",
+    // The pod spec (job-spec.ts) is never privileged and never on the host network: the runner
+    // has no setting for either, so the policy input says false truthfully.
+    posture: () => ({ privileged: false, hostNetwork: false }),
+    start,
+    reattach,
+    close: async () => {
+      for (const tracker of [...active]) tracker.detach();
+      for (const hub of hubs.values()) hub.stop();
+      hubs.clear();
+    }
+  };
+}
+
+// runners/kubernetes/factory.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var kubernetesRunnerFactory = {
+  create(section) {
+    requireResourceClasses("kubernetes", section);
+    if (section.namespaces !== void 0 && !isMapping(section.namespaces))
+      throw invalidRunnerConfig("`kubernetes.namespaces` must be a mapping");
+    return createKubernetesRunner(section);
+  }
+};
 
 // runners/local/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 
 // runners/local/local-runner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { accessSync as accessSync2, constants as constants7, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join as join6, resolve as resolvePath } from "node:path";
 
 // runners/local/environment.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+function taskEnv(base, requested, outputFile, artifactsDir) {
+  return {
+    PATH: DEFAULT_PATH,
+    ...base,
+    ...requested,
+    MAESTRO_OUTPUT: outputFile,
+    MAESTRO_ARTIFACTS: artifactsDir
+  };
+}
 
 // runners/local/launcher-build.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { join } from "node:path";
-var LAUNCHER_SOURCE = join(import.meta.dirname, "launcher", "launcher.c");
+import { execFile } from "node:child_process";
+import { createHash as createHash3 } from "node:crypto";
+import { access as access2, constants as constants4, mkdir as mkdir3, readFile, rename as rename2, rm as rm2 } from "node:fs/promises";
+import { endianness } from "node:os";
+import { join as join2 } from "node:path";
+var LAUNCHER_SOURCE = join2(import.meta.dirname, "launcher", "launcher.c");
+async function ensureLauncherBinary(cacheDir, cc = "cc") {
+  if (endianness() !== "LE")
+    return { ok: false, reason: "the launcher protocol assumes a little-endian host" };
+  if (process.platform !== "linux")
+    return { ok: false, reason: `the launcher is Linux-only, not ${process.platform}` };
+  let source;
+  try {
+    source = await readFile(LAUNCHER_SOURCE);
+  } catch (error2) {
+    return { ok: false, reason: `cannot read ${LAUNCHER_SOURCE}: ${error2.message}` };
+  }
+  const digest = createHash3("sha256").update(source).digest("hex").slice(0, 16);
+  const path = join2(cacheDir, `maestro-launcher-${digest}`);
+  try {
+    await access2(path, constants4.X_OK);
+    return { ok: true, path };
+  } catch {
+  }
+  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    await mkdir3(cacheDir, { recursive: true });
+    await new Promise(
+      (resolve3, reject) => execFile(
+        cc,
+        ["-O2", "-o", tmp, LAUNCHER_SOURCE],
+        { timeout: 6e4 },
+        (error2, _out, stderr) => error2 ? reject(new Error(`${cc} failed: ${stderr.trim() || error2.message}`)) : resolve3()
+      )
+    );
+    await rename2(tmp, path);
+    return { ok: true, path };
+  } catch (error2) {
+    await rm2(tmp, { force: true });
+    return { ok: false, reason: error2.message };
+  }
+}
 
 // runners/local/launcher-spawner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { constants as constants3 } from "node:os";
+import { spawn } from "node:child_process";
+import { closeSync as closeSync2, fstatSync as fstatSync2, openSync as openSync2, readSync as readSync2, unlinkSync as unlinkSync2 } from "node:fs";
+import { constants as constants5 } from "node:os";
+import { join as join3 } from "node:path";
 
 // runners/local/spawner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { readFileSync } from "node:fs";
+function killGroup(pgid, signal) {
+  try {
+    process.kill(-pgid, signal);
+  } catch {
+  }
+}
+function signalSandbox(leader, signal) {
+  let children = [];
+  try {
+    children = readFileSync(`/proc/${leader}/task/${leader}/children`, "utf8").split(" ").filter((s) => s.trim() !== "").map(Number);
+  } catch {
+  }
+  for (const child of children) killGroup(child, signal);
+  if (signal === "SIGKILL" || children.length === 0) killGroup(leader, signal);
+}
+function groupSignaller(spec) {
+  return spec.sandboxed ? signalSandbox : killGroup;
+}
+function invalidSpec(spec) {
+  if (spec.argv.length === 0 || spec.argv[0] === "") return "the command is empty";
+  if (spec.argv.some((a) => a.includes("\0"))) return "an argument contains a NUL byte";
+  for (const [key, value] of Object.entries(spec.env)) {
+    if (key === "" || key.includes("=") || key.includes("\0"))
+      return `environment name ${JSON.stringify(key)} is not valid`;
+    if (value.includes("\0")) return `environment variable ${key} contains a NUL byte`;
+  }
+  if (spec.cwd.includes("\0")) return "the working directory contains a NUL byte";
+  return void 0;
+}
 
 // runners/local/launcher-spawner.ts
-var errnoNames = new Map(Object.entries(constants3.errno).map(([name, n]) => [n, name]));
-var signalNames = new Map(Object.entries(constants3.signals).map(([name, n]) => [n, name]));
+var errnoNames = new Map(Object.entries(constants5.errno).map(([name, n]) => [n, name]));
+var signalNames = new Map(Object.entries(constants5.signals).map(([name, n]) => [n, name]));
+function createLauncherSpawner(options) {
+  return new LauncherSpawner(options);
+}
+var LauncherSpawner = class {
+  kind = "launcher";
+  #options;
+  #pending = /* @__PURE__ */ new Map();
+  #child;
+  #seq = 0;
+  #stdoutText = "";
+  #stderrTail = "";
+  #closing;
+  constructor(options) {
+    this.#options = options;
+  }
+  spawn(spec, sink) {
+    const id = String(++this.#seq);
+    let resolve3;
+    const ended = new Promise((r2) => resolve3 = r2);
+    const entry = {
+      sink,
+      resolve: resolve3,
+      done: false,
+      signal: groupSignaller(spec),
+      out: { path: join3(this.#options.logDir, `${id}.out`), offset: 0 },
+      err: { path: join3(this.#options.logDir, `${id}.err`), offset: 0 }
+    };
+    const handle = {
+      ended,
+      signalGroup: (signal) => {
+        if (entry.done) return;
+        if (entry.pid === void 0) entry.pendingSignal = signal;
+        else entry.signal(entry.pid, signal);
+      }
+    };
+    const invalid = invalidSpec(spec);
+    if (invalid !== void 0 || this.#closing) {
+      entry.done = true;
+      resolve3({
+        kind: "spawn_error",
+        code: invalid !== void 0 ? "EINVAL" : "runner_closed",
+        message: invalid ?? "the local runner is closed"
+      });
+      return handle;
+    }
+    const child = this.#ensureChild();
+    this.#pending.set(id, entry);
+    if (this.#pending.size === 1) this.#ref(true);
+    child.stdin?.write(encodeRequest(id, spec));
+    return handle;
+  }
+  close() {
+    this.#closing ??= new Promise((resolve3) => {
+      const child = this.#child;
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve3();
+      child.once("exit", () => resolve3());
+      this.#ref(true);
+      child.stdin?.end();
+    });
+    return this.#closing;
+  }
+  #ensureChild() {
+    if (this.#child && this.#child.exitCode === null && this.#child.signalCode === null) return this.#child;
+    const child = spawn(this.#options.binary, [this.#options.logDir], {
+      stdio: ["pipe", "pipe", "pipe"],
+      detached: true
+    });
+    this.#child = child;
+    this.#stdoutText = "";
+    child.stdout?.setEncoding("utf8");
+    child.stdout?.on("data", (text) => this.#onReplies(text));
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (text) => this.#stderrTail = (this.#stderrTail + text).slice(-2e3));
+    child.stdin?.on("error", () => {
+    });
+    child.on("error", (error2) => this.#failAll(`the launcher could not run: ${error2.message}`));
+    child.on("exit", (code, signal) => {
+      if (this.#child === child) this.#child = void 0;
+      this.#failAll(
+        `the launcher exited (${signal ?? `code ${code}`})${this.#stderrTail ? `: ${this.#stderrTail.trim()}` : ""}`
+      );
+    });
+    return child;
+  }
+  /** A launcher with no task in flight must not keep the engine's process alive. */
+  #ref(on2) {
+    const child = this.#child;
+    if (!child) return;
+    const method = on2 ? "ref" : "unref";
+    child[method]();
+    for (const stream of [child.stdin, child.stdout, child.stderr])
+      stream?.[method]?.();
+  }
+  #onReplies(text) {
+    const all = this.#stdoutText + text;
+    const lines = all.split("\n");
+    this.#stdoutText = lines.pop() ?? "";
+    for (const line of lines) this.#onReply(line.split(" "));
+  }
+  #onReply(parts) {
+    const [type, id] = parts;
+    const entry = this.#pending.get(id ?? "");
+    if (!entry) return;
+    if (type === "S") {
+      entry.pid = Number(parts[2]);
+      if (entry.pendingSignal) entry.signal(entry.pid, entry.pendingSignal);
+      entry.timer = setInterval(() => this.#tail(entry), this.#options.tailMs);
+      entry.timer.unref();
+    } else if (type === "E") {
+      const code = errnoNames.get(Number(parts[2])) ?? `errno ${parts[2]}`;
+      this.#finish(id, entry, { kind: "spawn_error", code, message: `spawn failed: ${code}` });
+    } else if (type === "X") {
+      const value = Number(parts[3]);
+      const signaled = parts[2] === "1";
+      this.#drain(entry.out, Number(parts[4]), (c3) => entry.sink.stdout(c3));
+      this.#drain(entry.err, Number(parts[5]), (c3) => entry.sink.stderr(c3));
+      this.#finish(id, entry, {
+        kind: "exited",
+        exitCode: signaled ? null : value,
+        signal: signaled ? signalNames.get(value) ?? `SIG${value}` : null
+      });
+    }
+  }
+  #tail(entry) {
+    if (entry.done) return;
+    this.#drain(entry.out, void 0, (c3) => entry.sink.stdout(c3), true);
+    this.#drain(entry.err, void 0, (c3) => entry.sink.stderr(c3), true);
+  }
+  /** Reads a log file from where the last read stopped up to `size` (or its current end). */
+  #drain(file, size, emit, keepOpen = false) {
+    if (size === 0 && file.fd === void 0) return;
+    try {
+      file.fd ??= openSync2(file.path, "r");
+      const end = size ?? fstatSync2(file.fd).size;
+      const buffer = Buffer.allocUnsafe(Math.min(Math.max(end - file.offset, 0), 1 << 20));
+      while (file.offset < end) {
+        const n = readSync2(file.fd, buffer, 0, Math.min(buffer.length, end - file.offset), file.offset);
+        if (n <= 0) break;
+        file.offset += n;
+        emit(Buffer.from(buffer.subarray(0, n)));
+      }
+    } catch {
+    }
+    if (!keepOpen) {
+      if (file.fd !== void 0) closeSync2(file.fd);
+      file.fd = void 0;
+      try {
+        unlinkSync2(file.path);
+      } catch {
+      }
+    }
+  }
+  #finish(id, entry, end) {
+    if (entry.done) return;
+    entry.done = true;
+    if (entry.timer) clearInterval(entry.timer);
+    for (const file of [entry.out, entry.err]) if (file.fd !== void 0) closeSync2(file.fd);
+    this.#pending.delete(id);
+    if (this.#pending.size === 0) this.#ref(false);
+    entry.resolve(end);
+  }
+  #failAll(message) {
+    for (const [id, entry] of [...this.#pending]) {
+      if (entry.pid !== void 0) killGroup(entry.pid, "SIGKILL");
+      this.#finish(id, entry, { kind: "spawn_error", code: "launcher_exited", message });
+    }
+  }
+};
+function encodeRequest(id, spec) {
+  const env = Object.entries(spec.env).map(([k, v2]) => `${k}=${v2}`);
+  const fields = [id, spec.cwd, String(spec.argv.length), ...spec.argv, String(env.length), ...env];
+  const body = Buffer.from(fields.join("\0") + "\0", "utf8");
+  const frame = Buffer.allocUnsafe(4 + body.length);
+  frame.writeUInt32LE(body.length, 0);
+  body.copy(frame, 4);
+  return frame;
+}
 
 // runners/local/log-buffer.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var LogBuffer = class {
+  #lines = [];
+  #closed = false;
+  #wake = [];
+  push(line) {
+    if (this.#closed) return;
+    this.#lines.push(line);
+    this.#notify();
+  }
+  close() {
+    this.#closed = true;
+    this.#notify();
+  }
+  snapshot() {
+    return this.#lines;
+  }
+  async *follow() {
+    let index = 0;
+    for (; ; ) {
+      while (index < this.#lines.length) yield this.#lines[index++];
+      if (this.#closed) return;
+      await new Promise((resolve3) => this.#wake.push(resolve3));
+    }
+  }
+  #notify() {
+    if (this.#wake.length === 0) return;
+    const wake = this.#wake;
+    this.#wake = [];
+    for (const resolve3 of wake) resolve3();
+  }
+};
 
 // runners/local/node-spawner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { spawn as spawn2 } from "node:child_process";
+function createNodeSpawner() {
+  return {
+    kind: "node",
+    spawn: spawnWithNode,
+    close: async () => {
+    }
+  };
+}
+function spawnWithNode(spec, sink) {
+  let pid;
+  let done = false;
+  const signal = groupSignaller(spec);
+  const ended = new Promise((resolve3) => {
+    const invalid = invalidSpec(spec);
+    if (invalid !== void 0) {
+      done = true;
+      resolve3({ kind: "spawn_error", code: "EINVAL", message: invalid });
+      return;
+    }
+    const [file, ...args] = spec.argv;
+    let child;
+    try {
+      child = spawn2(file, args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+        windowsHide: true
+      });
+    } catch (error2) {
+      done = true;
+      const code = error2.code ?? "spawn_failed";
+      resolve3({ kind: "spawn_error", code, message: error2.message });
+      return;
+    }
+    pid = child.pid;
+    let exit;
+    child.stdout.on("data", (chunk) => sink.stdout(chunk));
+    child.stderr.on("data", (chunk) => sink.stderr(chunk));
+    child.once("error", (error2) => {
+      if (exit) return;
+      exit = { kind: "spawn_error", code: error2.code ?? "spawn_failed", message: error2.message };
+      done = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve3(exit);
+    });
+    child.once("exit", (exitCode, signal2) => {
+      if (exit) return;
+      exit = { kind: "exited", exitCode, signal: signal2 };
+      done = true;
+      if (pid !== void 0) killGroup(pid, "SIGKILL");
+    });
+    child.once("close", () => {
+      if (exit?.kind === "exited") resolve3(exit);
+    });
+  });
+  return {
+    ended,
+    signalGroup(sig) {
+      if (!done && pid !== void 0) signal(pid, sig);
+    }
+  };
+}
 
 // runners/local/outcome.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var PERMANENT_SPAWN_ERRORS = /* @__PURE__ */ new Set([
+  "ENOENT",
+  "EACCES",
+  "ENOEXEC",
+  "ENOTDIR",
+  "EISDIR",
+  "EINVAL",
+  "ELOOP",
+  "ENAMETOOLONG",
+  "E2BIG",
+  "unsupported_command",
+  "runner_closed",
+  "sandbox_unavailable"
+  // the host must change (install bubblewrap), not the attempt
+]);
+function isRetryableSpawnError(code) {
+  return !PERMANENT_SPAWN_ERRORS.has(code);
+}
+function outcomeOf(end, ctx) {
+  if (end.kind === "spawn_error")
+    return {
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable: isRetryableSpawnError(end.code),
+      reason: end.code,
+      message: end.message
+    };
+  const signal = end.signal === null ? {} : { signal: end.signal };
+  if (ctx.cancelled !== void 0)
+    return {
+      outcome: AttemptOutcome.cancelled,
+      exitCode: end.exitCode,
+      ...signal,
+      retryable: false,
+      reason: "cancelled",
+      message: `cancelled: ${ctx.cancelled}`
+    };
+  if (ctx.timedOut)
+    return {
+      outcome: AttemptOutcome.timedOut,
+      exitCode: end.exitCode,
+      ...signal,
+      retryable: true,
+      reason: "DeadlineExceeded",
+      message: `timed out after ${ctx.timeoutMs} ms`
+    };
+  if (end.exitCode === 0) return { outcome: AttemptOutcome.succeeded, exitCode: 0, retryable: false };
+  if (end.signal !== null)
+    return {
+      outcome: AttemptOutcome.failed,
+      exitCode: null,
+      signal: end.signal,
+      retryable: true,
+      reason: end.signal,
+      message: `killed by ${end.signal}`
+    };
+  return {
+    outcome: AttemptOutcome.failed,
+    exitCode: end.exitCode,
+    retryable: true,
+    reason: "exit_code",
+    message: `exited with code ${end.exitCode}`
+  };
+}
 
 // runners/local/sandboxed-spec.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { relative as relative2, isAbsolute as isAbsolute3 } from "node:path";
 
 // runners/local/isolation.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+import { accessSync, constants as constants6, statSync as statSync2 } from "node:fs";
+import { isAbsolute as isAbsolute2, join as join5, resolve } from "node:path";
 
 // runners/local/sandbox.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { spawnSync } from "node:child_process";
 import { existsSync as existsSync2, lstatSync, realpathSync, statSync } from "node:fs";
-import { isAbsolute, join as join2, relative, sep } from "node:path";
+import { isAbsolute, join as join4, relative, sep } from "node:path";
+var SandboxUnavailableError = class extends MaestroError {
+  constructor(message, hint) {
+    super("sandbox_unavailable", message, { hint, retryable: false });
+  }
+};
 var SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
 var ETC_ENTRIES = [
   "alternatives",
@@ -38193,7 +40066,7 @@ function systemArgs() {
     else if (stat2.isDirectory()) args.push("--ro-bind", dir, dir);
   }
   for (const name of ETC_ENTRIES) {
-    const path = join2("/etc", name);
+    const path = join4("/etc", name);
     if (!existsSync2(path)) continue;
     args.push("--ro-bind", realpathSync(path), path);
   }
@@ -38238,6 +40111,346 @@ function probeSandbox(bwrap = "bwrap") {
     };
   return { ok: true, path: bwrap };
 }
+
+// runners/local/isolation.ts
+var INSTALL_HINT = "install bubblewrap (`bash scripts/setup/system-packages.sh`, or `apt-get install bubblewrap`) on a host that allows unprivileged user namespaces";
+function decideIsolation(mode, probe, request, configuredNetwork) {
+  const network = resolveNetwork(request, configuredNetwork);
+  if (mode !== "none" && probe.ok) return { sandbox: "bwrap", network };
+  const why = mode === "none" ? "the runners config says `sandbox: none`" : probe.reason;
+  if (mode === "bwrap")
+    return new SandboxUnavailableError(
+      `the local runner refuses to run this task: no sandbox can be made (${why})`,
+      `${INSTALL_HINT}; to run trusted work without a sandbox, say \`local: { sandbox: none }\` in the runners config (--runners or MAESTRO_RUNNERS_CONFIG)`
+    );
+  if (mode === "none" && request.trust !== "trusted")
+    return new SandboxUnavailableError(
+      `the local runner refuses untrusted work without a sandbox (${why})`,
+      `untrusted runs (pull requests from forks) need the sandbox: remove \`sandbox: none\` and ${INSTALL_HINT}`
+    );
+  if (network === "none")
+    return new SandboxUnavailableError(
+      `the local runner cannot cut this task off the network without a sandbox (${why})`,
+      `${INSTALL_HINT}, or run it where the network may stay on`
+    );
+  const reason = mode === "job-vm" ? `the GitHub Actions job VM is the sandbox; ${why}` : why;
+  return { sandbox: "none", network, reason };
+}
+function executable(path) {
+  try {
+    if (statSync2(path).isDirectory()) return "EACCES";
+    accessSync(path, constants6.X_OK);
+    return "ok";
+  } catch (error2) {
+    return error2.code === "EACCES" ? "EACCES" : "ENOENT";
+  }
+}
+function resolveProgram(program, path, cwd) {
+  if (program.includes("/")) {
+    const full = isAbsolute2(program) ? program : resolve(cwd, program);
+    const state = executable(full);
+    return state === "ok" ? { ok: true, path: full } : { ok: false, code: state };
+  }
+  let denied = false;
+  for (const dir of (path ?? "/usr/local/bin:/usr/bin:/bin").split(":")) {
+    const full = dir === "" ? resolve(cwd, program) : join5(resolve(cwd, dir), program);
+    const state = executable(full);
+    if (state === "ok") return { ok: true, path: full };
+    if (state === "EACCES") denied = true;
+  }
+  return { ok: false, code: denied ? "EACCES" : "ENOENT" };
+}
+
+// runners/local/sandboxed-spec.ts
+function inside(path, parent) {
+  const rel = relative2(parent, path);
+  return rel === "" || !rel.startsWith("..") && !isAbsolute3(rel);
+}
+function sandboxedSpec(plain, request, isolation, config) {
+  const [program, ...args] = plain.argv;
+  if (program === void 0 || program === "" || program.includes("\0")) return plain;
+  const found = resolveProgram(program, plain.env.PATH, plain.cwd);
+  if (!found.ok) return { code: found.code, message: `spawn ${program} failed: ${found.code}` };
+  const writable = [request.workDir];
+  if (!inside(request.artifactsDir, request.workDir)) writable.push(request.artifactsDir);
+  const env = { ...plain.env };
+  if (env.TMPDIR !== void 0) env.TMPDIR = "/tmp";
+  const layout = {
+    writable,
+    readOnly: config.readOnly,
+    hidden: config.hidden,
+    network: isolation.network,
+    cwd: plain.cwd,
+    ...env.HOME !== void 0 ? { home: env.HOME } : {}
+  };
+  return {
+    argv: [config.bwrap, ...bwrapArgs(layout), found.path, ...args],
+    env,
+    cwd: plain.cwd,
+    sandboxed: true
+  };
+}
+
+// runners/local/local-runner.ts
+function createLocalRunner(options = {}) {
+  const clock = options.clock ?? systemClock;
+  const graceMs = options.graceMs ?? 5e3;
+  const mode = options.spawn ?? "auto";
+  const active = /* @__PURE__ */ new Set();
+  let resolved;
+  let logDir;
+  const sandboxMode = options.sandbox ?? "bwrap";
+  let probe;
+  const sandboxProbe = () => probe ??= sandboxMode === "none" ? { ok: false, reason: "the runners config says `sandbox: none`" } : probeSandbox(options.bwrap ?? "/usr/bin/bwrap");
+  const resolve3 = () => resolved ??= (async () => {
+    if (mode === "node") return { spawner: createNodeSpawner(), info: { kind: "node" } };
+    const build = await ensureLauncherBinary(
+      options.cacheDir ?? join6(homedir(), ".cache", "maestro", "launcher"),
+      options.cc
+    );
+    if (build.ok) {
+      logDir = mkdtempSync(join6(options.logDir ?? defaultLogRoot(), "maestro-launcher-"));
+      const spawner = createLauncherSpawner({ binary: build.path, logDir, tailMs: options.tailMs ?? 200 });
+      return { spawner, info: { kind: "launcher" } };
+    }
+    const reason = `the launcher is not available: ${build.reason}`;
+    if (mode === "launcher")
+      return { spawner: void 0, info: { kind: "launcher", fallbackReason: reason } };
+    return { spawner: createNodeSpawner(), info: { kind: "node", fallbackReason: reason } };
+  })();
+  return {
+    kind: "local",
+    // A host process, not a container: it has no privileged mode and no network namespace to
+    // share; how far it can reach is its sandbox's business, not these two policy inputs.
+    posture: () => ({ privileged: false, hostNetwork: false }),
+    async spawnPath() {
+      return (await resolve3()).info;
+    },
+    sandbox() {
+      return { mode: sandboxMode, probe: sandboxProbe() };
+    },
+    async start(request) {
+      const startedAt = clock.now();
+      const attempt = new Attempt(request, clock, graceMs, startedAt);
+      if (request.command.kind === "container") {
+        attempt.finishEarly("unsupported_command", "the local runner cannot run container commands");
+        return attempt.handle();
+      }
+      const isolation = decideIsolation(sandboxMode, sandboxProbe(), request, options.network);
+      if (isolation instanceof Error) {
+        attempt.finishEarly(isolation.code, `${isolation.message}
+hint: ${isolation.hint ?? ""}`);
+        return attempt.handle();
+      }
+      const outputFile = join6(request.workDir, ".maestro-output");
+      try {
+        mkdirSync(request.workDir, { recursive: true });
+        mkdirSync(request.artifactsDir, { recursive: true });
+        writeFileSync(outputFile, "");
+      } catch (error2) {
+        const code = error2.code ?? "EIO";
+        attempt.finishEarly(code, `cannot prepare the attempt's directories: ${error2.message}`);
+        return attempt.handle();
+      }
+      const { spawner, info: info2 } = await resolve3();
+      if (!spawner) {
+        attempt.finishEarly("launcher_unavailable", info2.fallbackReason ?? "the launcher is not available");
+        return attempt.handle();
+      }
+      const argv = request.command.kind === "shell" ? ["/bin/sh", "-c", request.command.script] : request.command.argv;
+      const env = taskEnv(options.baseEnv ?? {}, request.env, outputFile, request.artifactsDir);
+      const plain = { argv, env, cwd: request.workDir };
+      const spec = isolation.sandbox === "bwrap" ? sandboxedSpec(plain, request, isolation, {
+        bwrap: options.bwrap ?? "/usr/bin/bwrap",
+        readOnly: options.readOnlyPaths ?? defaultReadOnlyPaths(),
+        hidden: options.hiddenPaths ?? []
+      }) : plain;
+      if ("code" in spec) {
+        attempt.finishEarly(spec.code, spec.message);
+        return attempt.handle();
+      }
+      attempt.describeIsolation(isolation);
+      active.add(attempt);
+      attempt.run(spawner, spec, outputFile, () => active.delete(attempt));
+      return attempt.handle();
+    },
+    async close() {
+      await Promise.all([...active].map((attempt) => attempt.cancel("the local runner closed", 0)));
+      if (resolved) await (await resolved).spawner?.close();
+      if (logDir) rmSync(logDir, { recursive: true, force: true });
+    }
+  };
+}
+function defaultReadOnlyPaths() {
+  return [resolvePath(import.meta.dirname, "..", ".."), process.execPath, dirname(process.execPath)];
+}
+function defaultLogRoot() {
+  try {
+    accessSync2("/dev/shm", constants7.W_OK);
+    return "/dev/shm";
+  } catch {
+    return tmpdir();
+  }
+}
+var Attempt = class {
+  #request;
+  #clock;
+  #graceMs;
+  #startedAt;
+  #redact;
+  #logs = new LogBuffer();
+  #result;
+  #resolve;
+  #process;
+  #isolation;
+  #finished = false;
+  #timedOut = false;
+  #cancelled;
+  #timeoutTimer;
+  #killTimer;
+  constructor(request, clock, graceMs, startedAt) {
+    this.#request = request;
+    this.#clock = clock;
+    this.#graceMs = graceMs;
+    this.#startedAt = startedAt;
+    this.#redact = createRedactor(request.redact);
+    this.#result = new Promise((resolve3) => this.#resolve = resolve3);
+  }
+  handle() {
+    return {
+      logs: () => this.#logs.follow(),
+      wait: () => this.#result,
+      cancel: (reason, graceMs) => this.cancel(reason, graceMs)
+    };
+  }
+  finishEarly(code, message) {
+    this.#system(message);
+    this.#complete({
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable: isRetryableSpawnError(code),
+      reason: code,
+      message: this.#redact(message),
+      outputs: {}
+    });
+  }
+  /** Says in the attempt's log what it runs in, and keeps it for the result (and the receipt). */
+  describeIsolation(isolation) {
+    this.#isolation = isolation;
+    if (isolation.sandbox === "none") this.#system(`sandbox: none (${isolation.reason ?? "not sandboxed"})`);
+  }
+  run(spawner, spec, outputFile, onDone) {
+    const now = () => this.#clock.now();
+    const push = (line) => this.#logs.push(line);
+    const out = new LineSplitter(Stream.stdout, this.#redact, push, now);
+    const err = new LineSplitter(Stream.stderr, this.#redact, push, now);
+    const proc = spawner.spawn(spec, { stdout: (c3) => out.write(c3), stderr: (c3) => err.write(c3) });
+    this.#process = proc;
+    if (this.#cancelled !== void 0) proc.signalGroup("SIGKILL");
+    const timeoutMs = this.#request.timeoutMs;
+    if (timeoutMs !== void 0 && timeoutMs > 0)
+      this.#timeoutTimer = setTimeout(() => {
+        if (this.#finished || this.#cancelled !== void 0) return;
+        this.#timedOut = true;
+        this.#system(`timed out after ${timeoutMs} ms; stopping the process group`);
+        this.#terminate(this.#graceMs);
+      }, timeoutMs);
+    void proc.ended.then((end) => {
+      out.end();
+      err.end();
+      onDone();
+      const base = outcomeOf(end, {
+        timedOut: this.#timedOut,
+        timeoutMs,
+        cancelled: this.#cancelled
+      });
+      let outputs = {};
+      if (end.kind === "exited") {
+        let text = "";
+        try {
+          text = takeOutputsFile(outputFile);
+        } catch (error2) {
+          this.#system(error2.message);
+        }
+        const parsed = parseOutputsFile(text);
+        outputs = parsed.outputs;
+        for (const problem of parsed.problems) this.#system(problem);
+      } else {
+        this.#system(end.message);
+      }
+      this.#complete({ ...base, ...base.message ? { message: this.#redact(base.message) } : {}, outputs });
+    });
+  }
+  async cancel(reason, graceMs) {
+    if (this.#finished) return;
+    if (this.#cancelled === void 0 && !this.#timedOut) {
+      this.#cancelled = reason;
+      this.#system(`cancel requested: ${reason}`);
+      this.#terminate(graceMs ?? this.#graceMs);
+    }
+    await this.#result;
+  }
+  /** SIGTERM to the whole group now, SIGKILL to it after the grace period. */
+  #terminate(graceMs) {
+    const proc = this.#process;
+    if (!proc) return;
+    if (graceMs <= 0) return proc.signalGroup("SIGKILL");
+    proc.signalGroup("SIGTERM");
+    this.#killTimer ??= setTimeout(() => proc.signalGroup("SIGKILL"), graceMs);
+  }
+  #system(text) {
+    this.#logs.push({ stream: Stream.system, text: this.#redact(text), time: this.#clock.now() });
+  }
+  #complete(result) {
+    if (this.#finished) return;
+    this.#finished = true;
+    clearTimeout(this.#timeoutTimer);
+    clearTimeout(this.#killTimer);
+    this.#logs.close();
+    this.#resolve({
+      ...result,
+      startedAt: this.#startedAt,
+      finishedAt: this.#clock.now(),
+      ...this.#isolation ? { isolation: this.#isolation } : {}
+    });
+  }
+};
+
+// runners/local/factory.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var localRunnerFactory = {
+  create(section, { baseEnv, hiddenPaths, localSandbox }) {
+    for (const key of Object.keys(section))
+      if (key !== "sandbox" && key !== "network")
+        throw invalidRunnerConfig(
+          `unknown key \`local.${key}\``,
+          "the local section has `sandbox` and `network`"
+        );
+    const { sandbox, network } = section;
+    if (sandbox !== void 0 && sandbox !== "bwrap" && sandbox !== "none")
+      throw invalidRunnerConfig(
+        `\`local.sandbox\` must be \`bwrap\` or \`none\`, got ${JSON.stringify(sandbox)}`,
+        "`none` runs trusted tasks without a sandbox (stated in their logs and receipts); untrusted ones are refused"
+      );
+    if (network !== void 0 && network !== "on" && network !== "none")
+      throw invalidRunnerConfig(
+        `\`local.network\` must be \`on\` or \`none\`, got ${JSON.stringify(network)}`
+      );
+    return createLocalRunner({
+      baseEnv,
+      sandbox: sandbox ?? localSandbox,
+      hiddenPaths,
+      ...network ? { network } : {}
+    });
+  }
+};
+
+// runners/factories.ts
+var RUNNER_FACTORIES = Object.freeze({
+  local: localRunnerFactory,
+  container: containerRunnerFactory,
+  kubernetes: kubernetesRunnerFactory
+});
 
 // compiler/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
@@ -41526,11 +43739,11 @@ function runComprehension(items, args, ev, ctx) {
   return continueLoop(ev, ctx, args, items, accu, 0);
 }
 function iterateLoop(ev, ctx, args, items, accu, i) {
-  const condition = args.condition;
+  const condition2 = args.condition;
   const step = args.step;
   const len = items.length;
   while (i < len) {
-    if (condition && !condition(accu)) break;
+    if (condition2 && !condition2(accu)) break;
     accu = ev.run(step, ctx.setIterValue(items[i++], ev));
     if (accu instanceof Promise) return continueLoop(ev, ctx, args, items, accu, i);
   }
@@ -41538,47 +43751,47 @@ function iterateLoop(ev, ctx, args, items, accu, i) {
 }
 async function continueLoop(ev, ctx, args, items, accu, i) {
   if (ctx === args.iterCtx) ctx.async = true;
-  const condition = args.condition;
+  const condition2 = args.condition;
   const step = args.step;
   const len = items.length;
   accu = await accu;
   while (i < len) {
-    if (condition && !condition(accu)) return args.result(accu);
+    if (condition2 && !condition2(accu)) return args.result(accu);
     accu = ev.run(step, ctx.setIterValue(items[i++], ev));
     if (accu instanceof Promise) accu = await accu;
   }
   return args.result(accu);
 }
 function iterateQuantifier(ev, ctx, args, items, accu, i, error2, stp) {
-  const condition = args.condition;
+  const condition2 = args.condition;
   const step = args.step;
   const len = items.length;
   while (i < len) {
-    if (!condition(accu)) return args.result(accu);
+    if (!condition2(accu)) return args.result(accu);
     stp = ev.tryEval(step, ctx.setIterValue(items[i++], ev));
     if (stp instanceof Promise) return continueQuantifier(ev, ctx, args, items, accu, i, error2, stp);
     if (stp instanceof Error && (error2 ??= stp)) continue;
     accu = stp;
   }
-  if (error2 && condition(accu)) throw error2;
+  if (error2 && condition2(accu)) throw error2;
   return args.result(accu);
 }
 async function continueQuantifier(ev, ctx, args, items, accu, i, error2, stp) {
   if (ctx === args.iterCtx) ctx.async = true;
-  const condition = args.condition;
+  const condition2 = args.condition;
   const step = args.step;
   const len = items.length;
   stp = await stp;
   if (stp instanceof Error) error2 ??= stp;
   else accu = stp;
   while (i < len) {
-    if (!condition(accu)) return args.result(accu);
+    if (!condition2(accu)) return args.result(accu);
     stp = ev.tryEval(step, ctx.setIterValue(items[i++], ev));
     if (stp instanceof Promise) stp = await stp;
     if (stp instanceof Error && (error2 ??= stp)) continue;
     accu = stp;
   }
-  if (error2 && condition(accu)) throw error2;
+  if (error2 && condition2(accu)) throw error2;
   return args.result(accu);
 }
 function oFieldAccess(left, right, ast, ev) {
@@ -50830,7 +53043,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // compiler/canonical-fast.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { createHash, hash } from "node:crypto";
+import { createHash as createHash4, hash } from "node:crypto";
 function isCanonicalOrder(value) {
   switch (typeof value) {
     case "string":
@@ -50916,7 +53129,7 @@ function planDigest(plan, ordered, taskTexts) {
   const text = JSON.stringify({ ...plan, tasks: tasksSentinel });
   const marker = '"tasks":"\\ud800tasks"';
   const at2 = text.lastIndexOf(marker);
-  const digest = createHash("sha256");
+  const digest = createHash4("sha256");
   digest.update(`${text.slice(0, at2)}"tasks":[`);
   for (let i = 0; i < taskTexts.length; i++)
     digest.update(i === 0 ? taskTexts[i] : `,${taskTexts[i]}`);
@@ -51226,19 +53439,19 @@ function translateFilterPattern(pattern) {
   }
   return { source: tokens.map((t2) => t2.re).join(""), negated };
 }
-function characterSet(inside) {
-  if (inside === "") return { problem: "`[]` lists no character" };
-  if (inside.startsWith("!") || inside.startsWith("^"))
-    return { problem: `\`[${inside}]\`: negated character sets are not part of GitHub's filter syntax` };
+function characterSet(inside2) {
+  if (inside2 === "") return { problem: "`[]` lists no character" };
+  if (inside2.startsWith("!") || inside2.startsWith("^"))
+    return { problem: `\`[${inside2}]\`: negated character sets are not part of GitHub's filter syntax` };
   let re2 = "";
-  for (let i = 0; i < inside.length; i++) {
-    const c3 = inside[i];
-    if (c3 === "/" || c3 === "\\" || c3 === "[") return { problem: `\`[${inside}]\` may not contain \`${c3}\`` };
-    if (inside[i + 1] === "-" && i + 2 < inside.length) {
-      const hi = inside[i + 2];
+  for (let i = 0; i < inside2.length; i++) {
+    const c3 = inside2[i];
+    if (c3 === "/" || c3 === "\\" || c3 === "[") return { problem: `\`[${inside2}]\` may not contain \`${c3}\`` };
+    if (inside2[i + 1] === "-" && i + 2 < inside2.length) {
+      const hi = inside2[i + 2];
       if (!sameRangeClass(c3, hi) || c3 > hi)
         return {
-          problem: `\`[${inside}]\`: the range \`${c3}-${hi}\` is not within a-z, A-Z or 0-9 in ascending order`
+          problem: `\`[${inside2}]\`: the range \`${c3}-${hi}\` is not within a-z, A-Z or 0-9 in ascending order`
         };
       re2 += `${c3}-${hi}`;
       i += 2;
@@ -53458,12 +55671,12 @@ function skipFlowSeparationSpace(state, nodeIndent) {
 }
 function readFlowCollection(state, nodeIndent, props) {
   const ch = state.input.charCodeAt(state.position);
-  const isMapping = ch === 123;
+  const isMapping2 = ch === 123;
   const start = state.position;
   let readNext = true;
   if (ch !== 91 && ch !== 123) return false;
-  const terminator = isMapping ? 125 : 93;
-  if (isMapping) addMappingEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
+  const terminator = isMapping2 ? 125 : 93;
+  if (isMapping2) addMappingEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
   else addSequenceEvent(state, start, props.anchorStart, props.anchorEnd, props.tagStart, props.tagEnd, COLLECTION_STYLE.FLOW);
   state.position++;
   while (state.input.charCodeAt(state.position) !== 0) {
@@ -53487,21 +55700,21 @@ function readFlowCollection(state, nodeIndent, props) {
     const keyWasRead = parseNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true);
     skipFlowSeparationSpace(state, nodeIndent);
     ch2 = state.input.charCodeAt(state.position);
-    if ((isMapping || isExplicitPair || state.line === entryLine) && ch2 === 58) {
+    if ((isMapping2 || isExplicitPair || state.line === entryLine) && ch2 === 58) {
       isPair2 = true;
       state.position++;
       skipFlowSeparationSpace(state, nodeIndent);
-      if (!isMapping) {
+      if (!isMapping2) {
         insertFlowPairMappingEvent(state, entryStart);
         if (!keyWasRead) addEmptyScalarEvent(state);
       } else if (!keyWasRead) addEmptyScalarEvent(state);
       if (!parseNode(state, nodeIndent, CONTEXT_FLOW_IN, false, true)) addEmptyScalarEvent(state);
       skipFlowSeparationSpace(state, nodeIndent);
-      if (!isMapping) addPopEvent(state);
-    } else if (isMapping && isPair2) {
+      if (!isMapping2) addPopEvent(state);
+    } else if (isMapping2 && isPair2) {
       if (!keyWasRead) addEmptyScalarEvent(state);
       addEmptyScalarEvent(state);
-    } else if (isMapping) addEmptyScalarEvent(state);
+    } else if (isMapping2) addEmptyScalarEvent(state);
     else if (isPair2) {
       insertFlowPairMappingEvent(state, entryStart);
       if (!keyWasRead) addEmptyScalarEvent(state);
@@ -54202,19 +56415,19 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // workspace/find-manifests.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { readdirSync, realpathSync as realpathSync2, statSync as statSync2 } from "node:fs";
-import { basename, dirname, isAbsolute as isAbsolute2, join as join3, relative as relative2, resolve, sep as sep2 } from "node:path";
+import { readdirSync, realpathSync as realpathSync2, statSync as statSync3 } from "node:fs";
+import { basename, dirname as dirname2, isAbsolute as isAbsolute4, join as join7, relative as relative3, resolve as resolve2, sep as sep2 } from "node:path";
 var SKIPPED_DIRS = /* @__PURE__ */ new Set(["node_modules", ".git"]);
 var MANIFEST_DIRS = /* @__PURE__ */ new Set(["workflows", "runbooks"]);
 var MANIFEST_FILE = /\.ya?ml$/i;
 function findManifests(paths, options) {
-  const root = resolve(options.cwd, options.root ?? options.cwd);
+  const root = resolve2(options.cwd, options.root ?? options.cwd);
   const found = /* @__PURE__ */ new Map();
   for (const given of paths) {
-    const absolute = resolve(options.cwd, given);
-    const stat2 = statSync2(absolute, { throwIfNoEntry: false });
+    const absolute = resolve2(options.cwd, given);
+    const stat2 = statSync3(absolute, { throwIfNoEntry: false });
     if (!stat2) throw new UsageError(`no such file or directory: ${given}`);
-    const base = isInside(absolute, root) ? root : stat2.isDirectory() ? absolute : dirname(absolute);
+    const base = isInside(absolute, root) ? root : stat2.isDirectory() ? absolute : dirname2(absolute);
     if (stat2.isDirectory()) {
       const before = found.size;
       searchDirectory(absolute, (file) => found.set(file, found.get(file) ?? base));
@@ -54235,13 +56448,13 @@ function findManifests(paths, options) {
   });
 }
 function isInside(path, folder) {
-  const rel = relative2(folder, path);
-  return rel === "" || !rel.startsWith(`..${sep2}`) && rel !== ".." && !isAbsolute2(rel);
+  const rel = relative3(folder, path);
+  return rel === "" || !rel.startsWith(`..${sep2}`) && rel !== ".." && !isAbsolute4(rel);
 }
 function searchDirectory(dir, add) {
-  const collect = MANIFEST_DIRS.has(basename(dir)) && basename(dirname(dir)) === ".maestro";
+  const collect = MANIFEST_DIRS.has(basename(dir)) && basename(dirname2(dir)) === ".maestro";
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = join3(dir, entry.name);
+    const full = join7(dir, entry.name);
     if (entry.isDirectory()) {
       if (!SKIPPED_DIRS.has(entry.name)) searchDirectory(full, add);
     } else if (collect && MANIFEST_FILE.test(entry.name) && isFile(full)) {
@@ -54250,11 +56463,11 @@ function searchDirectory(dir, add) {
   }
 }
 function isFile(path) {
-  return statSync2(path, { throwIfNoEntry: false })?.isFile() ?? false;
+  return statSync3(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 function displayPath(path, root) {
-  const rel = relative2(root, path);
-  const shown = rel === "" || rel.startsWith("..") || isAbsolute2(rel) ? path : rel;
+  const rel = relative3(root, path);
+  const shown = rel === "" || rel.startsWith("..") || isAbsolute4(rel) ? path : rel;
   return shown.split(sep2).join("/");
 }
 
@@ -54263,9 +56476,9 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 
 // tasks/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { createHash as createHash2 } from "node:crypto";
-import { readdir as readdir2, readFile } from "node:fs/promises";
-import { join as join4, relative as relative3, sep as sep3 } from "node:path";
+import { createHash as createHash5 } from "node:crypto";
+import { readdir as readdir2, readFile as readFile2 } from "node:fs/promises";
+import { join as join8, relative as relative4, sep as sep3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var tasksRoot = fileURLToPath(new URL(".", import.meta.url));
 var entryFile = import.meta.url.endsWith(".ts") ? "index.ts" : "index.js";
@@ -54278,10 +56491,10 @@ async function loadCatalogEntries(root) {
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
     if (!dirent.isDirectory()) continue;
-    const folder = join4(root, dirent.name);
+    const folder = join8(root, dirent.name);
     let manifest;
     try {
-      manifest = await readFile(join4(folder, "task.json"), "utf8");
+      manifest = await readFile2(join8(folder, "task.json"), "utf8");
     } catch {
       continue;
     }
@@ -54294,7 +56507,7 @@ async function entryOf(folder, manifestText) {
   try {
     parsed = JSON.parse(manifestText);
   } catch (error2) {
-    throw new InputError("task_package_invalid", `${join4(folder, "task.json")} is not valid JSON`, {
+    throw new InputError("task_package_invalid", `${join8(folder, "task.json")} is not valid JSON`, {
       cause: error2
     });
   }
@@ -54302,7 +56515,7 @@ async function entryOf(folder, manifestText) {
   if (typeof name !== "string" || typeof version !== "string" || typeof description !== "string")
     throw new InputError(
       "task_package_invalid",
-      `${join4(folder, "task.json")} needs string name, version and description`
+      `${join8(folder, "task.json")} needs string name, version and description`
     );
   return {
     name,
@@ -54312,15 +56525,15 @@ async function entryOf(folder, manifestText) {
     outputs: Array.isArray(outputs) ? outputs.map(String) : [],
     ...Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {},
     ...typeof image === "string" ? { image } : {},
-    entry: join4(folder, entryFile),
+    entry: join8(folder, entryFile),
     digest: await packageDigest(folder)
   };
 }
 async function packageDigest(folder) {
-  const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d2) => d2.isFile() && !d2.name.endsWith(".test.ts")).map((d2) => relative3(folder, join4(d2.parentPath, d2.name)).split(sep3).join("/")).sort();
-  const hash2 = createHash2("sha256");
+  const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d2) => d2.isFile() && !d2.name.endsWith(".test.ts")).map((d2) => relative4(folder, join8(d2.parentPath, d2.name)).split(sep3).join("/")).sort();
+  const hash2 = createHash5("sha256");
   for (const path of files) {
-    const bytes = await readFile(join4(folder, path));
+    const bytes = await readFile2(join8(folder, path));
     hash2.update(`${path}\0${bytes.byteLength}\0`);
     hash2.update(bytes);
   }
@@ -54335,7 +56548,7 @@ async function builtinCompiler(catalog) {
 
 // workspace/validate-manifests.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
-import { readFileSync } from "node:fs";
+import { readFileSync as readFileSync2 } from "node:fs";
 var UNREADABLE_FILE_CODE = "MS9001";
 var SYMLINK_OUTSIDE_ROOT_CODE = "MS9002";
 function validateManifests(files, compile) {
@@ -54343,17 +56556,17 @@ function validateManifests(files, compile) {
 }
 function validateOne(file, compile) {
   if (file.outsideRoot)
-    return refused(file, {
+    return refused2(file, {
       code: SYMLINK_OUTSIDE_ROOT_CODE,
       message: `${file.display} is a symlink to ${file.outsideRoot.target}, outside the repository root; it was not read`,
       hint: "commit the manifest itself, or point the link at a file inside the repository"
     });
   let bytes;
   try {
-    bytes = readFileSync(file.path);
+    bytes = readFileSync2(file.path);
   } catch (error2) {
     const reason = error2.code ?? "EIO";
-    return refused(file, {
+    return refused2(file, {
       code: UNREADABLE_FILE_CODE,
       message: `cannot read ${file.display} (${reason})`,
       hint: "check that the path is a readable file"
@@ -54372,7 +56585,7 @@ function validateOne(file, compile) {
   if (outcome.name !== void 0) report.name = outcome.name;
   return report;
 }
-function refused(file, problem) {
+function refused2(file, problem) {
   return {
     file: file.display,
     valid: false,
