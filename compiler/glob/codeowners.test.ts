@@ -122,6 +122,16 @@ describe('CODEOWNERS: what GitHub says does not work is skipped, and the file is
     expect(owners.ownersOf('secret/x')).toEqual(['@all']);
     expect(owners.ownersOf('ok/x')).toEqual(['@all']);
   });
+  it('owners: users (also managed `_shortcode` ones), org teams and e-mail addresses are valid', () => {
+    const owners = parseCodeowners('* @mona_acme @octo-org/release_team-2 docs@example.com @octocat\n');
+    expect(owners.problems).toEqual([]);
+    expect(owners.ownersOf('x')).toEqual([
+      '@mona_acme',
+      '@octo-org/release_team-2',
+      'docs@example.com',
+      '@octocat',
+    ]);
+  });
   it('a file of 3 MB or more is not loaded: nobody owns anything (the gate then fails closed)', () => {
     const big = `* @all\n${'#'.repeat(GlobLimits.maxCodeownersBytes)}\n`;
     const owners = parseCodeowners(big);

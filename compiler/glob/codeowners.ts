@@ -27,9 +27,8 @@ export interface Codeowners {
   ownersOf(path: string): string[];
 }
 
-// `@user`, `@org/team`, or an e-mail address, as "About code owners" lists them.
-const owner =
-  /^(?:@[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\/[A-Za-z0-9._-]{1,100})?|[^@\s]{1,64}@[^@\s]{1,255})$/;
+// `@user` (managed users have `_shortcode`), `@org/team`, or an e-mail address ("About code owners").
+const owner = /^(?:@[A-Za-z0-9][A-Za-z0-9_-]{0,99}(?:\/[A-Za-z0-9._-]{1,100})?|[^@\s]{1,64}@[^@\s]{1,255})$/;
 
 /**
  * Reads a CODEOWNERS file as GitHub does: one `<pattern> <owner>...` per line, `#` starts a
