@@ -38074,7 +38074,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 // runners/container/container-runner.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { createHash } from "node:crypto";
-import { chmod as chmod2, chown, mkdir as mkdir2, writeFile as writeFile2 } from "node:fs/promises";
+import { chmod as chmod2, chown, mkdir as mkdir2, readdir as readdir2, writeFile as writeFile2 } from "node:fs/promises";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 
@@ -38319,6 +38319,7 @@ function validateContainerConfig(config) {
 
 // runners/container/container-runner.ts
 var ARTIFACTS_PATH = "/maestro/artifacts";
+var WORKSPACE_PATH = "/workspace";
 var OUTPUT_DIR = "/maestro/output";
 var CancelledBeforeStart = class extends Error {
 };
@@ -38353,6 +38354,11 @@ function createContainerRunner(config, deps = {}) {
     if (process.getuid?.() === 0 && Number.isInteger(uid))
       await chown(dir, uid, Number.isInteger(gid) ? gid : uid);
     else await chmod2(dir, 511);
+  }
+  async function prepareWorkspace(dir) {
+    await prepareDir(dir);
+    for (const entry of await readdir2(dir, { withFileTypes: true }))
+      if (entry.isDirectory()) await prepareWorkspace(join(dir, entry.name));
   }
   async function ensureImage(image) {
     try {
@@ -38404,9 +38410,10 @@ function createContainerRunner(config, deps = {}) {
         false
       );
     const image = request.command.kind === "container" ? request.command.image : request.image ?? config.defaultImage;
-    const outputHostDir = join(request.workDir, "maestro-output");
+    const outputHostDir = `${request.workDir}.output`;
     try {
-      await prepareDir(request.artifactsDir);
+      await mkdir2(request.artifactsDir, { recursive: true });
+      await prepareWorkspace(request.workDir);
       await prepareDir(outputHostDir);
       await writeFile2(join(outputHostDir, "outputs.env"), "");
       if (process.getuid?.() === 0 && Number.isInteger(uid))
@@ -38434,7 +38441,7 @@ function createContainerRunner(config, deps = {}) {
         ...cmd ? { Cmd: cmd } : {},
         Env: Object.entries(env).map(([k, v2]) => `${k}=${v2}`),
         User: user,
-        WorkingDir: ARTIFACTS_PATH,
+        WorkingDir: WORKSPACE_PATH,
         Tty: false,
         AttachStdout: true,
         AttachStderr: true,
@@ -38451,7 +38458,12 @@ function createContainerRunner(config, deps = {}) {
           ReadonlyRootfs: true,
           Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
           NetworkMode: containerNetworkMode(request, config),
-          Binds: [`${request.artifactsDir}:${ARTIFACTS_PATH}:rw`, `${outputHostDir}:${OUTPUT_DIR}:rw`],
+          // The artifacts received are read-only; the workspace and the outputs file are the task's.
+          Binds: [
+            `${request.workDir}:${WORKSPACE_PATH}:rw`,
+            `${request.artifactsDir}:${ARTIFACTS_PATH}:ro`,
+            `${outputHostDir}:${OUTPUT_DIR}:rw`
+          ],
           ...resourceClass.memoryBytes ? { Memory: resourceClass.memoryBytes, MemorySwap: resourceClass.memoryBytes } : {},
           ...resourceClass.cpus ? { NanoCpus: Math.round(resourceClass.cpus * 1e9) } : {},
           ...resourceClass.pids ? { PidsLimit: resourceClass.pids } : {}
@@ -40172,11 +40184,12 @@ function sandboxedSpec(plain, request, isolation, config) {
   const found = resolveProgram(program, plain.env.PATH, plain.cwd);
   if (!found.ok) return { code: found.code, message: `spawn ${program} failed: ${found.code}` };
   const writable = [request.workDir];
-  if (!inside(request.artifactsDir, request.workDir)) writable.push(request.artifactsDir);
+  const inputs = inside(request.artifactsDir, request.workDir) ? [] : [request.artifactsDir];
   const env = { ...plain.env };
   if (env.TMPDIR !== void 0) env.TMPDIR = "/tmp";
   const layout = {
     writable,
+    inputs,
     readOnly: config.readOnly,
     hidden: config.hidden,
     network: isolation.network,
@@ -56477,7 +56490,7 @@ init_define_MAESTRO_BUILTIN_CATALOG();
 // tasks/index.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
 import { createHash as createHash5 } from "node:crypto";
-import { readdir as readdir2, readFile as readFile2 } from "node:fs/promises";
+import { readdir as readdir3, readFile as readFile2 } from "node:fs/promises";
 import { join as join8, relative as relative4, sep as sep3 } from "node:path";
 import { fileURLToPath } from "node:url";
 var tasksRoot = fileURLToPath(new URL(".", import.meta.url));
@@ -56487,7 +56500,7 @@ async function loadBuiltinCatalog() {
 }
 async function loadCatalogEntries(root) {
   const entries = [];
-  for (const dirent of (await readdir2(root, { withFileTypes: true })).sort(
+  for (const dirent of (await readdir3(root, { withFileTypes: true })).sort(
     (a, b2) => a.name.localeCompare(b2.name)
   )) {
     if (!dirent.isDirectory()) continue;
@@ -56530,7 +56543,7 @@ async function entryOf(folder, manifestText) {
   };
 }
 async function packageDigest(folder) {
-  const files = (await readdir2(folder, { recursive: true, withFileTypes: true })).filter((d2) => d2.isFile() && !d2.name.endsWith(".test.ts")).map((d2) => relative4(folder, join8(d2.parentPath, d2.name)).split(sep3).join("/")).sort();
+  const files = (await readdir3(folder, { recursive: true, withFileTypes: true })).filter((d2) => d2.isFile() && !d2.name.endsWith(".test.ts")).map((d2) => relative4(folder, join8(d2.parentPath, d2.name)).split(sep3).join("/")).sort();
   const hash2 = createHash5("sha256");
   for (const path of files) {
     const bytes = await readFile2(join8(folder, path));
