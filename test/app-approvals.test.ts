@@ -201,8 +201,8 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     const key = h.runtime.approvalSigner.publicKeyPem!;
     expect(checkApproval(first.bundle, key, expected)).toBeUndefined();
     // Signed with the approval key (MAESTRO_APPROVAL_SIGNING_KEY), never the receipt key.
-    expect(h.runtime.signer.publicKeyPem).not.toBe(key);
-    expect(checkApproval(first.bundle, h.runtime.signer.publicKeyPem!, expected)).toBeDefined();
+    expect(h.runtime.signer!.publicKeyPem).not.toBe(key);
+    expect(checkApproval(first.bundle, h.runtime.signer!.publicKeyPem!, expected)).toBeDefined();
     // Every bound field is checked: another plan, head, pull request or base, or past its expiry.
     expect(checkApproval(first.bundle, key, { ...expected, planDigest: `sha256:${'0'.repeat(64)}` })).toMatch(
       /another plan/,
