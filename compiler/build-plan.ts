@@ -4,6 +4,7 @@ import { planDigest, sealTask, userDataInOrder } from './canonical-fast.ts';
 import { topologicalOrder } from './dag.ts';
 import { parseDuration } from './duration.ts';
 import { scanTemplate } from './expressions.ts';
+import { normaliseSchedule } from './schedule.ts';
 
 /** Defaults the plan applies where neither the task nor `spec.defaults` says. */
 export const PlanDefaults = {
@@ -268,6 +269,10 @@ function triggersOf(triggers: Manifest['spec']['triggers']): Plan['triggers'] {
     ...(push ? { push } : {}),
     ...(triggers.schedule === undefined
       ? {}
-      : { schedule: Array.isArray(triggers.schedule) ? [...triggers.schedule] : [triggers.schedule] }),
+      : {
+          schedule: (Array.isArray(triggers.schedule) ? triggers.schedule : [triggers.schedule]).map(
+            normaliseSchedule,
+          ),
+        }),
   };
 }

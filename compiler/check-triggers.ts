@@ -2,6 +2,7 @@ import { Code } from './codes.ts';
 import type { Finding } from './finding.ts';
 import { pointerOf } from './finding.ts';
 import { checkFilterPatterns } from './glob/index.ts';
+import { scheduleProblems, type ScheduleEntryInput } from './schedule.ts';
 
 type Rec = Record<string, unknown>;
 const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -41,5 +42,46 @@ export function checkTriggerFilters(manifest: unknown): Finding[] {
       }
     }
   }
+  return findings;
+}
+
+const scheduleCodes = {
+  cron: Code.invalidCron,
+  timezone: Code.unknownTimezone,
+  catchUp: Code.invalidCatchUp,
+} as const;
+
+/**
+ * `triggers.schedule` entries: each cron expression parsed by cron-parser (at a fixed instant,
+ * never the clock), each time zone known to the runtime, each `catchUp` readable. A diagnostic
+ * sits on the offending value. Shapes the schema refuses are left to its diagnostics.
+ */
+export function checkSchedules(manifest: unknown): Finding[] {
+  const spec = isRecord(manifest) && isRecord(manifest.spec) ? manifest.spec : undefined;
+  const schedule = spec && isRecord(spec.triggers) ? spec.triggers.schedule : undefined;
+  if (schedule === undefined) return [];
+  const entries = Array.isArray(schedule) ? schedule : [schedule];
+  const findings: Finding[] = [];
+  entries.forEach((entry, index) => {
+    const at = Array.isArray(schedule) ? [index] : [];
+    const shaped =
+      typeof entry === 'string' ||
+      (isRecord(entry) &&
+        typeof entry.cron === 'string' &&
+        (entry.timezone === undefined || typeof entry.timezone === 'string') &&
+        (entry.catchUp === undefined || typeof entry.catchUp === 'string'));
+    if (!shaped) return;
+    for (const problem of scheduleProblems(entry as ScheduleEntryInput))
+      findings.push({
+        code: scheduleCodes[problem.field],
+        severity: 'error',
+        message: problem.message,
+        hint: problem.hint,
+        pointer:
+          typeof entry === 'string'
+            ? pointerOf('spec', 'triggers', 'schedule', ...at)
+            : pointerOf('spec', 'triggers', 'schedule', ...at, problem.field),
+      });
+  });
   return findings;
 }

@@ -25,6 +25,9 @@ export const Code = {
   paramDefault: 'MS1010',
   invalidGlob: 'MS1011',
   onlyNegatedGlobs: 'MS1012',
+  invalidCron: 'MS1013',
+  unknownTimezone: 'MS1014',
+  invalidCatchUp: 'MS1015',
   duplicateTaskId: 'MS2001',
   unknownNeed: 'MS2002',
   selfDependency: 'MS2003',
@@ -74,6 +77,10 @@ export const codeDescriptions: Record<Code, string> = {
   MS1011:
     'A trigger `branches` or `paths` pattern is not valid GitHub filter syntax (`*`, `**`, `?`, `+`, `[a-z0-9]`, `!`, `\\` escapes).',
   MS1012: 'Every pattern of a trigger `branches` or `paths` list starts with `!`, so nothing can match.',
+  MS1013:
+    'A `triggers.schedule` cron expression is invalid (five fields: minute hour day-of-month month day-of-week, or a macro such as `@daily`).',
+  MS1014: 'A `triggers.schedule` time zone is not a known IANA time zone name.',
+  MS1015: 'A `triggers.schedule` `catchUp` is not `latest`, `none`, `all` or a duration.',
   MS2001: 'Two tasks have the same id.',
   MS2002: '`needs` names a task that does not exist.',
   MS2003: 'A task needs itself.',

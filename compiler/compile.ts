@@ -2,7 +2,7 @@ import { sortDiagnostics } from '../core/index.ts';
 import type { Diagnostic, Manifest, Plan, TaskCatalog } from '../core/index.ts';
 import { analyze } from './analyze.ts';
 import { buildPlan } from './build-plan.ts';
-import { checkTriggerFilters } from './check-triggers.ts';
+import { checkSchedules, checkTriggerFilters } from './check-triggers.ts';
 import { Code } from './codes.ts';
 import { decodeSource } from './decode.ts';
 import { toDiagnostic, type Finding } from './finding.ts';
@@ -99,7 +99,7 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
     findings.push(...validateManifestSchema(value).filter((f) => !reserved.has(f.pointer)));
     const schemaValid = !findings.some((f) => f.severity === 'error');
     const analysis = analyze(value, options.catalog);
-    findings.push(...analysis.findings, ...checkTriggerFilters(value));
+    findings.push(...analysis.findings, ...checkTriggerFilters(value), ...checkSchedules(value));
     if (schemaValid && !findings.some((f) => f.severity === 'error')) {
       const expandedCount = analysis.tasks.reduce((n, m) => n + expansions(m.task.matrix), 0);
       if (expandedCount > Limits.maxPlanTasks)

@@ -14,3 +14,10 @@ export { PlanDefaults } from './build-plan.ts';
 export { parseCodeowners, compileFilterPatterns, matchesRefFilter, GlobLimits } from './glob/index.ts';
 export type { Codeowners, CodeownersRule, CodeownersProblem, LinearMatcher } from './glob/index.ts';
 export { GlobError } from './errors.ts';
+export {
+  normaliseSchedule,
+  scheduleProblems,
+  MAX_CATCH_UP_SLOTS,
+  type PlanSchedule,
+  type CatchUp,
+} from './schedule.ts';

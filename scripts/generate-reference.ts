@@ -57,6 +57,12 @@ function cell(text: string): string {
 function objectBehind(schema: Schema, node: Schema): { suffix: string; object: Schema } | undefined {
   const n = resolve(schema, node);
   if (n.properties) return { suffix: '', object: n };
+  // A choice (`oneOf`) leads into the first of its branches that is an object (or a list of them).
+  if (Array.isArray(n.oneOf))
+    for (const branch of n.oneOf as Schema[]) {
+      const inner = objectBehind(schema, branch);
+      if (inner) return inner;
+    }
   if (n.type === 'array' && n.items) {
     const inner = objectBehind(schema, n.items as Schema);
     return inner ? { suffix: `[]${inner.suffix}`, object: inner.object } : undefined;

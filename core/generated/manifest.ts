@@ -9,6 +9,24 @@ export type ManifestName = string;
  */
 export type ManifestName1 = string;
 /**
+ * A cron string (five fields: minute hour day-of-month month day-of-week, in UTC), or an object with `cron`, `timezone` and `catchUp`.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "ScheduleEntry".
+ */
+export type ManifestScheduleEntry = ManifestCronExpression | ManifestSchedule;
+/**
+ * Five cron fields (minute hour day-of-month month day-of-week), or a macro such as `@daily`; checked at compile time.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "CronExpression".
+ */
+export type ManifestCronExpression = string;
+/**
+ * Five cron fields (minute hour day-of-month month day-of-week), or a macro such as `@daily`; checked at compile time.
+ */
+export type ManifestCronExpression1 = string;
+/**
  * Whole-run timeout: the run is cancelled when it takes longer.
  */
 export type ManifestDuration = string;
@@ -228,155 +246,245 @@ export interface ManifestTriggers {
   push?: ManifestRefFilter;
   pull_request?: ManifestRefFilter1;
   /**
-   * Cron expression(s) (five fields, UTC).
+   * When the long-running process (`maestro app`) starts a run on the default branch's current manifest: one entry or a list, each a cron string (five fields, UTC) or an object with a timezone and a catch-up rule. Exactly one run per workflow and slot.
    */
   schedule?:
-    | string
-    | [string]
-    | [string, string]
-    | [string, string, string]
-    | [string, string, string, string]
-    | [string, string, string, string, string]
-    | [string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string, string, string, string, string, string]
-    | [string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | ManifestScheduleEntry
+    | [ManifestScheduleEntry]
+    | [ManifestScheduleEntry, ManifestScheduleEntry]
+    | [ManifestScheduleEntry, ManifestScheduleEntry, ManifestScheduleEntry]
+    | [ManifestScheduleEntry, ManifestScheduleEntry, ManifestScheduleEntry, ManifestScheduleEntry]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ]
     | [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+      ]
+    | [
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
+        ManifestScheduleEntry,
       ];
   /**
    * Allow starting a run by hand (CLI, API, console).
@@ -416,6 +524,23 @@ export interface ManifestRefFilter1 {
    * @maxItems 100
    */
   paths?: string[];
+}
+/**
+ * A schedule with its time zone and what happens to slots missed while the process was down.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Schedule".
+ */
+export interface ManifestSchedule {
+  cron: ManifestCronExpression1;
+  /**
+   * IANA time zone the cron fields are read in (default `UTC`); daylight-saving changes follow the zone's rules.
+   */
+  timezone?: string;
+  /**
+   * Slots missed while no process was running: `latest` (default) runs the latest missed slot once; `none` skips them; a duration (`6h`, `30m`) runs each missed slot no older than that; `all` runs every missed slot since the last one seen (at most 100, the latest).
+   */
+  catchUp?: string;
 }
 /**
  * Values every task gets unless it sets its own.

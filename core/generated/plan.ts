@@ -69,7 +69,7 @@ export interface Plan {
   triggers: {
     push?: RefFilter;
     pull_request?: RefFilter;
-    schedule?: string[];
+    schedule?: PlanSchedule[];
     manual?: boolean;
   };
   /**
@@ -112,6 +112,21 @@ export interface PolicyContext {
 export interface RefFilter {
   branches?: string[];
   paths?: string[];
+}
+/**
+ * A normalised schedule entry: the cron fields with whitespace collapsed, the IANA time zone (`UTC` when none was given), and the catch-up rule.
+ *
+ * This interface was referenced by `Plan`'s JSON-Schema
+ * via the `definition` "PlanSchedule".
+ */
+export interface PlanSchedule {
+  cron: string;
+  timezone: string;
+  catchUp:
+    | ('latest' | 'none' | 'all')
+    | {
+        withinMs: number;
+      };
 }
 /**
  * This interface was referenced by `Plan`'s JSON-Schema
