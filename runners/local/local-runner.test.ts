@@ -332,11 +332,13 @@ describe('local runner spawn path selection', () => {
     await runner.close();
   });
 
-  it('kill -9 of the engine process ends the attempts the launcher started', async () => {
-    const nap = uniqueNap();
-    const script = `
+  it.each(['launcher', 'node'] as const)(
+    'kill -9 of the engine process ends the attempts the %s path started',
+    async (path) => {
+      const nap = uniqueNap();
+      const script = `
       const { createLocalRunner } = await import(${JSON.stringify(join(import.meta.dirname, 'index.ts'))});
-      const runner = createLocalRunner({ spawn: 'launcher', baseEnv: { PATH: '/usr/bin:/bin' } });
+      const runner = createLocalRunner({ spawn: '${path}', baseEnv: { PATH: '/usr/bin:/bin' } });
       const info = await runner.spawnPath();
       if (info.fallbackReason) throw new Error(info.fallbackReason);
       await runner.start({ runId: 'r', taskId: 't', attempt: 1, attemptId: 'a', env: {}, redact: [],
@@ -344,11 +346,12 @@ describe('local runner spawn path selection', () => {
         workDir: ${JSON.stringify(join(tmpdir(), 'maestro-kill9-work'))}, artifactsDir: ${JSON.stringify(join(tmpdir(), 'maestro-kill9-art'))},
         resources: 'small', namespace: 'default', outputs: [] });
       setInterval(() => {}, 1000);`;
-    const engine = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
-    await until(() => sleepers(nap).length === 1, 'the grandchild', 20_000);
-    engine.kill('SIGKILL');
-    await until(() => sleepers(nap).length === 0, 'the grandchild to be gone after kill -9 of its engine');
-  });
+      const engine = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'inherit' });
+      await until(() => sleepers(nap).length === 1, 'the grandchild', 20_000);
+      engine.kill('SIGKILL');
+      await until(() => sleepers(nap).length === 0, 'the grandchild to be gone after kill -9 of its engine');
+    },
+  );
 
   it('closing the runner ends attempts still running on the launcher', async () => {
     const runner = createLocalRunner({ spawn: 'launcher', baseEnv });
