@@ -368,6 +368,7 @@ async function execute(
   };
   if (plan.network === 'none') request.network = 'none';
   if (info.resolved.image) request.image = info.resolved.image;
+  if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
   let handle: RunnerHandle;
   try {

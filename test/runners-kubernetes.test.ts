@@ -186,6 +186,30 @@ describe('kubernetes runner against a real API server and Job controller', () =>
     await runner.close?.();
   });
 
+  it('gives the pod the run source through an init container that Pod Security admits (kwok runs no git)', async () => {
+    // What the real API server checks here: the init container's spec, its restricted security
+    // context (Pod Security admission runs on the pod the Job controller creates) and the Secret
+    // reference. What kwok cannot do: execute the init container's git fetch; it marks the pod's
+    // containers as run, so the fetch itself is covered by the container and local runners.
+    const runner = createKubernetesRunner(
+      config({ source: { image: 'registry.example/maestro/git:1', headerSecret: 'repo-reader' } }),
+    );
+    const sha = 'c'.repeat(40);
+    const req = request(
+      { SIM_RUN_FOR: '200ms', SIM_TERMINATION_MESSAGE: 'answer=42' },
+      { source: { kind: 'git', repo: 'https://github.com/acme/app.git', commit: sha } },
+    );
+    const result = await (await runner.start(req)).wait();
+    expect(result.outcome).toBe('succeeded');
+    const [job] = await jobsOfAttempt(NS_A, req);
+    const [init] = job!.spec!.template.spec!.initContainers!;
+    expect(init!.name).toBe('source');
+    expect(init!.env).toContainEqual({ name: 'MAESTRO_SOURCE_SHA', value: sha });
+    expect(init!.securityContext?.runAsNonRoot).toBe(true);
+    expect(job?.status?.succeeded).toBe(1);
+    await runner.close?.();
+  });
+
   it('streams container logs through the API server while the pod runs, redacted (every line of a PEM secret)', async () => {
     const runner = createKubernetesRunner(config());
     const handle = await runner.start(request({ SIM_RUN_FOR: '3s' }, { redact: ['s3cr3t-token', KWOK_PEM] }));

@@ -48050,6 +48050,16 @@ function buildTaskSecret(name, namespace, labels, owner, data) {
   };
 }
 
+// runners/kubernetes/source-init.ts
+init_define_MAESTRO_BUILTIN_CATALOG();
+var FETCH = [
+  "set -eu",
+  "git init -q .",
+  'git fetch -q --depth 1 --no-tags "$MAESTRO_SOURCE_REPO" "$MAESTRO_SOURCE_SHA"',
+  "git -c advice.detachedHead=false checkout -q FETCH_HEAD",
+  "rm -rf .git"
+].join("\n");
+
 // runners/kubernetes/job-spec.ts
 var LABEL_RUN = "maestro.dev/run-id";
 var LABEL_TASK = "maestro.dev/task-id";

@@ -3,6 +3,7 @@
  * container, a Kubernetes Job) and learns how it ended. Runners know nothing of plans, retries
  * or policy; the engine resolves every expression before calling `start`, and owns retries.
  */
+import type { RunSource } from './source.ts';
 
 /** What to execute. Values are already resolved; none of them is ever spliced into shell code. */
 export type RunnerCommand =
@@ -62,6 +63,11 @@ export interface RunnerStartRequest extends AttemptRef {
   timeoutMs?: number;
   /** Declared output names; a runner may use them to collect outputs. */
   outputs: string[];
+  /**
+   * The run's source. `workDir` already holds it for runners that mount host directories; a
+   * runner whose tasks run elsewhere (a Kubernetes pod) fetches this exact commit itself.
+   */
+  source?: RunSource;
   /** The run's trust (see `RunTrust`); absent means untrusted. */
   trust?: RunTrust;
   /** `none` when the task's manifest says `network: none`. */

@@ -47,6 +47,12 @@ export interface KubernetesRunnerConfig {
   /** Stream container logs while the pod runs (needs a kubelet). Default true. */
   streamLogs?: boolean;
   imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /**
+   * How a pod gets the run's source: an init container (`image`, with git and /bin/sh) fetches the
+   * exact commit into the work dir. `headerSecret` names a Secret in the Job's namespace whose key
+   * `header` is the HTTP header git sends (`Authorization: Basic ...`) for private repositories.
+   */
+  source?: { image: string; headerSecret?: string };
 }
 
 export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {

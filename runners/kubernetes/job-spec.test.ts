@@ -162,3 +162,52 @@ describe('buildJob network (the same rule as every runner: core resolveNetwork)'
     expect(podLabels({ ...request, trust: 'trusted' })).not.toHaveProperty(['maestro.dev/network']);
   });
 });
+
+describe('the source init container', () => {
+  const sha = 'a'.repeat(40);
+  const config = {
+    defaultImage: 'busybox',
+    namespaces: { 'team-a': 'ci' },
+    resourceClasses: { small: {} },
+    source: { image: 'git:local', headerSecret: 'repo-reader' },
+  };
+  const withSource = (source: RunnerStartRequest['source']): RunnerStartRequest => ({
+    ...request,
+    source: source!,
+  });
+
+  it('fetches the run commit into the work dir, with the header only from a Secret', () => {
+    const job = buildJob(
+      withSource({ kind: 'git', repo: 'https://github.com/acme/app.git', commit: sha }),
+      'ci',
+      {},
+      config,
+    );
+    const pod = job.spec!.template.spec!;
+    const [init] = pod.initContainers!;
+    expect(init!.name).toBe('source');
+    expect(init!.image).toBe('git:local');
+    expect(init!.workingDir).toBe(pod.containers[0]!.workingDir);
+    expect(init!.volumeMounts).toContainEqual({ name: 'work', mountPath: pod.containers[0]!.workingDir });
+    expect(init!.env).toContainEqual({ name: 'MAESTRO_SOURCE_SHA', value: sha });
+    expect(init!.env).toContainEqual({
+      name: 'GIT_CONFIG_VALUE_0',
+      valueFrom: { secretKeyRef: { name: 'repo-reader', key: 'header' } },
+    });
+    expect(JSON.stringify(init!.command)).not.toContain('Authorization');
+    expect(init!.securityContext).toEqual(pod.containers[0]!.securityContext);
+  });
+
+  it('refuses a local source, which no pod can fetch, and a missing source image', () => {
+    const local = withSource({ kind: 'git', repo: '/home/me/app', commit: sha });
+    expect(() => buildJob(local, 'ci', {}, config)).toThrow(
+      expect.objectContaining({ code: 'source_unreachable' }),
+    );
+    const remote = withSource({ kind: 'git', repo: 'https://github.com/acme/app.git', commit: sha });
+    const noImage = { ...config, source: undefined };
+    expect(() => buildJob(remote, 'ci', {}, noImage)).toThrow(
+      expect.objectContaining({ code: 'runner_config_invalid' }),
+    );
+    expect(buildJob(request, 'ci', {}, noImage).spec!.template.spec!.initContainers).toBeUndefined();
+  });
+});

@@ -10,6 +10,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { resolveNetwork, type AttemptRef, type RunnerStartRequest } from '../../core/index.ts';
 import type { KubernetesResourceClass, KubernetesRunnerConfig } from './config.ts';
 import { secretNameOf, splitSecrets } from './job-secret.ts';
+import { sourceInitContainer } from './source-init.ts';
 
 export const LABEL_RUN = 'maestro.dev/run-id';
 export const LABEL_TASK = 'maestro.dev/task-id';
@@ -122,6 +123,17 @@ export function buildAttempt(
   const secretName = secretNameOf(name);
   const { env: envVars, data: secretData, ...cmd } = splitSecrets(request, env, plainCmd, secretName);
   const suspended = Object.keys(secretData).length > 0;
+  const containerSecurity = {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ['ALL'] },
+    seccompProfile: { type: 'RuntimeDefault' },
+  };
+  const initContainers = request.source
+    ? [sourceInitContainer(request.source, config, WORK_DIR, containerSecurity)]
+    : undefined;
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -150,6 +162,7 @@ export function buildAttempt(
             fsGroup: uid,
             seccompProfile: { type: 'RuntimeDefault' },
           },
+          ...(initContainers ? { initContainers } : {}),
           containers: [
             {
               name: CONTAINER_NAME,
@@ -164,14 +177,7 @@ export function buildAttempt(
               },
               terminationMessagePath: TERMINATION_LOG,
               terminationMessagePolicy: 'File',
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: containerSecurity,
               volumeMounts: [
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'work', mountPath: WORK_DIR },
