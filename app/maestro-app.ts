@@ -6,7 +6,7 @@ import type { ProvenanceSigner } from '../provenance/index.ts';
 import type { AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
-import type { Engines } from './dispatch/dispatch-runs.ts';
+import type { DispatchStep, Engines } from './dispatch/dispatch-runs.ts';
 import { registerHandlers } from './events/register-handlers.ts';
 import {
   createIngressServer,
@@ -47,6 +47,8 @@ export interface MaestroAppOptions {
   defaultApprovals?: number;
   /** How long an approval and its attestation stay valid (default 7 days). */
   approvalTtlMs?: number;
+  /** Test seam: called after each durable dispatch step (the crash tests SIGKILL there). */
+  onDispatchStep?: (step: DispatchStep) => void;
 }
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -97,6 +99,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     backoffMs: options.backoffMs ?? 200,
     defaultApprovals: options.defaultApprovals ?? 1,
     approvalTtlMs: options.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
+    ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
     track: (reporter) => {
       reporters.add(reporter);
       void reporter.done.then(() => reporters.delete(reporter));

@@ -10,7 +10,7 @@ import { openAppStore, type AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
 import { openDeliveryStore, type DeliveryStore, type IngressLimits } from './ingress/index.ts';
-import { createMaestroApp, type MaestroApp } from './maestro-app.ts';
+import { createMaestroApp, type MaestroApp, type MaestroAppOptions } from './maestro-app.ts';
 import { policySensitivity } from './gate/policy-sensitivity.ts';
 
 export interface AppRuntimeOptions {
@@ -37,6 +37,8 @@ export interface AppRuntimeOptions {
   /** See MaestroAppOptions (MAESTRO_DEFAULT_APPROVALS, MAESTRO_APPROVAL_TTL_HOURS). */
   defaultApprovals?: number;
   approvalTtlMs?: number;
+  /** See MaestroAppOptions.onDispatchStep (tests only). */
+  onDispatchStep?: MaestroAppOptions['onDispatchStep'];
 }
 
 export interface AppRuntime {
@@ -97,6 +99,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     ...(options.backoffMs !== undefined ? { backoffMs: options.backoffMs } : {}),
     ...(options.defaultApprovals !== undefined ? { defaultApprovals: options.defaultApprovals } : {}),
     ...(options.approvalTtlMs !== undefined ? { approvalTtlMs: options.approvalTtlMs } : {}),
+    ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
   });
   return {
     app,

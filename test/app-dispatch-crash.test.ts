@@ -128,3 +128,74 @@ describe('a crash between dispatch and delivery completion', () => {
     }
   }, 90_000);
 });
+
+describe('a crash inside a dispatch', () => {
+  it.each(['recorded', 'submitted'])(
+    'killed right after the dispatch step "%s", the restarted app runs the workflow exactly once',
+    async (step) => {
+      const standIn = await startStandIn();
+      const dataDir = mkdtempSync(join(tmpdir(), `maestro-app-crash-${step}-`));
+      const sha = standIn.repo.commit({
+        branch: 'main',
+        login: 'carol',
+        files: { '.maestro/workflows/a-first.yaml': workflow('first') },
+      });
+      // The process SIGKILLs itself at that step (app-process.ts): a crash at an exact point.
+      const first = spawn(node, [join(root, 'test/github-standin/app-process.ts')], {
+        env: {
+          ...process.env,
+          MAESTRO_TEST_CRASH_AT: step,
+          MAESTRO_TEST_APP: JSON.stringify({
+            appId: standIn.appId,
+            privateKeyPem: standIn.privateKeyPem,
+            baseUrl: standIn.baseUrl,
+            dataDir,
+            runUpdateIntervalMs: 100,
+          }),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const exited = new Promise((resolve) => first.once('exit', (_code, signal) => resolve(signal)));
+      let h: Harness | undefined;
+      try {
+        let out = '';
+        first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        for (let i = 0; i < 600 && !/listening \d+/.test(out); i += 1) await sleep(50);
+        const port = /listening (\d+)/.exec(out)?.[1];
+        expect(port, 'the first app process started').toBeDefined();
+        const delivery = signedDelivery(
+          SECRET,
+          'push',
+          pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+          randomUUID(),
+        );
+        const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+          method: 'POST',
+          body: delivery.body,
+          headers: delivery.headers,
+        });
+        expect(response.status).toBe(202);
+        expect(await exited).toBe('SIGKILL');
+
+        h = await startHarness({ dataDir, standIn, runUpdateIntervalMs: 100 });
+        await h.idle();
+        const runs = h.runtime.engineStore.listRuns().filter((r) => r.workflow === 'first');
+        expect(runs).toHaveLength(1);
+        expect(runs[0]!.status).toBe('succeeded');
+        const checks = standIn.standin.checkRunsNamed('maestro / run demo/first', sha);
+        expect(checks).toHaveLength(1);
+        expect(checks[0]!.conclusion).toBe('success');
+        expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+        expect(standIn.standin.violations).toEqual([]);
+      } finally {
+        if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
+        if (h) await h.close();
+        else {
+          await standIn.standin.stop();
+          standIn.repo.remove();
+        }
+      }
+    },
+    90_000,
+  );
+});

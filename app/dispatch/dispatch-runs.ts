@@ -30,7 +30,12 @@ export interface DispatchContext {
   onError: (error: unknown) => void;
   /** Reporters of live runs, so tests and shutdown can wait for their last write. */
   track: (reporter: RunReporter) => void;
+  /** Called after each durable step of a dispatch (crash tests kill the process there). */
+  onDispatchStep?: (step: DispatchStep) => void;
 }
+
+/** `recorded`: the dispatch and run records are stored; `submitted`: the engine stored the run. */
+export type DispatchStep = 'recorded' | 'submitted';
 
 /** Whether a run needs an approval attestation, as the gate decided from the base's rules. */
 export type ApprovalNeed =
@@ -129,6 +134,7 @@ export async function dispatchWorkflow(
           : {}),
       }),
     );
+  ctx.onDispatchStep?.('recorded');
   engine.submit(plan, {
     runId,
     trigger: request.trigger,
@@ -138,6 +144,7 @@ export async function dispatchWorkflow(
     trust: request.fromFork ? 'untrusted' : 'trusted',
     ...(approval.digest ? { approvalDigest: approval.digest } : {}),
   });
+  ctx.onDispatchStep?.('submitted');
   startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));
   return { runId };
 }

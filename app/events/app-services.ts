@@ -4,7 +4,7 @@ import type { ProvenanceSigner } from '../../provenance/index.ts';
 import type { AppStore } from '../app-store.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
 import { renderValidate, VALIDATE_CHECK_NAME } from '../checks/render-validate.ts';
-import type { DispatchContext, Engines } from '../dispatch/dispatch-runs.ts';
+import type { DispatchContext, DispatchStep, Engines } from '../dispatch/dispatch-runs.ts';
 import type { RunReporter } from '../dispatch/run-reporter.ts';
 import {
   evaluateApprovalGate,
@@ -37,6 +37,7 @@ export interface HandlerDeps {
   defaultApprovals: number;
   /** How long an approval (and its attestation) stays valid. */
   approvalTtlMs: number;
+  onDispatchStep?: (step: DispatchStep) => void;
   track: (reporter: RunReporter) => void;
   onError: (error: unknown) => void;
 }
@@ -182,6 +183,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       runUpdateIntervalMs: deps.runUpdateIntervalMs,
       onError: deps.onError,
       track: deps.track,
+      ...(deps.onDispatchStep ? { onDispatchStep: deps.onDispatchStep } : {}),
     }),
     readPullRequest: async (client, pullNumber) => {
       const response = await client.call('read pull request', (octokit) =>

@@ -7,6 +7,14 @@ import { openAppRuntime } from '../../app/index.ts';
 import { harnessRuntimeOptions } from './app-harness.ts';
 
 const setup = JSON.parse(process.env.MAESTRO_TEST_APP ?? '{}') as Parameters<typeof harnessRuntimeOptions>[0];
-const runtime = await openAppRuntime(harnessRuntimeOptions(setup));
+// MAESTRO_TEST_CRASH_AT=recorded|submitted: the process kills itself (SIGKILL, no cleanup) right
+// after that dispatch step, as a crash would.
+const crashAt = process.env.MAESTRO_TEST_CRASH_AT;
+const runtime = await openAppRuntime({
+  ...harnessRuntimeOptions(setup),
+  ...(crashAt
+    ? { onDispatchStep: (step) => void (step === crashAt && process.kill(process.pid, 'SIGKILL')) }
+    : {}),
+});
 const port = await runtime.app.listen(0, '127.0.0.1');
 process.stdout.write(`listening ${port}\n`);
