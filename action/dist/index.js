@@ -48052,6 +48052,7 @@ function buildTaskSecret(name, namespace, labels, owner, data) {
 
 // runners/kubernetes/source-init.ts
 init_define_MAESTRO_BUILTIN_CATALOG();
+var SOURCE_CONTAINER = "source";
 var FETCH = [
   "set -eu",
   "git init -q .",
@@ -48059,6 +48060,49 @@ var FETCH = [
   "git -c advice.detachedHead=false checkout -q FETCH_HEAD",
   "rm -rf .git"
 ].join("\n");
+function sourceInitContainer(source, config, workDir, securityContext) {
+  if (source.kind !== "git" || !/^https?:\/\//.test(source.repo))
+    throw new InputError(
+      "source_unreachable",
+      `the source ${source.repo} is a local ${source.kind === "git" ? "repository" : "directory"}, which a Kubernetes pod cannot fetch`,
+      { hint: "run with --source <https:// clone URL>, or on the local or container runner" }
+    );
+  if (!config.source)
+    throw new InputError(
+      "runner_config_invalid",
+      "kubernetes runner: the run has a source but `source.image` is not set",
+      {
+        hint: "set source: { image: <an image with git> } in the kubernetes runner config"
+      }
+    );
+  const env = [
+    { name: "MAESTRO_SOURCE_REPO", value: source.repo },
+    { name: "MAESTRO_SOURCE_SHA", value: source.commit },
+    { name: "HOME", value: "/tmp" },
+    { name: "GIT_TERMINAL_PROMPT", value: "0" }
+  ];
+  if (config.source.headerSecret)
+    env.push(
+      { name: "GIT_CONFIG_COUNT", value: "1" },
+      { name: "GIT_CONFIG_KEY_0", value: "http.extraHeader" },
+      {
+        name: "GIT_CONFIG_VALUE_0",
+        valueFrom: { secretKeyRef: { name: config.source.headerSecret, key: "header" } }
+      }
+    );
+  return {
+    name: SOURCE_CONTAINER,
+    image: config.source.image,
+    command: ["/bin/sh", "-c", FETCH],
+    workingDir: workDir,
+    env,
+    ...securityContext ? { securityContext } : {},
+    volumeMounts: [
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "work", mountPath: workDir }
+    ]
+  };
+}
 
 // runners/kubernetes/job-spec.ts
 var LABEL_RUN = "maestro.dev/run-id";
@@ -48131,6 +48175,15 @@ function buildAttempt(request, k8sNamespace, resourceClass, config) {
   const secretName = secretNameOf(name);
   const { env: envVars, data: secretData, ...cmd } = splitSecrets(request, env, plainCmd, secretName);
   const suspended = Object.keys(secretData).length > 0;
+  const containerSecurity = {
+    allowPrivilegeEscalation: false,
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsNonRoot: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" }
+  };
+  const initContainers = request.source ? [sourceInitContainer(request.source, config, WORK_DIR, containerSecurity)] : void 0;
   const job = {
     apiVersion: "batch/v1",
     kind: "Job",
@@ -48156,6 +48209,7 @@ function buildAttempt(request, k8sNamespace, resourceClass, config) {
             fsGroup: uid,
             seccompProfile: { type: "RuntimeDefault" }
           },
+          ...initContainers ? { initContainers } : {},
           containers: [
             {
               name: CONTAINER_NAME,
@@ -48170,14 +48224,7 @@ function buildAttempt(request, k8sNamespace, resourceClass, config) {
               },
               terminationMessagePath: TERMINATION_LOG,
               terminationMessagePolicy: "File",
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ["ALL"] },
-                seccompProfile: { type: "RuntimeDefault" }
-              },
+              securityContext: containerSecurity,
               volumeMounts: [
                 { name: "tmp", mountPath: "/tmp" },
                 { name: "work", mountPath: WORK_DIR },
