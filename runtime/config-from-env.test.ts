@@ -1,0 +1,99 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runtimeConfigFromEnv } from './config-from-env.ts';
+import { findDockerSocket } from './docker-socket.ts';
+
+const cwd = mkdtempSync(join(tmpdir(), 'maestro-runtime-config-'));
+const base = { HOME: cwd, MAESTRO_DATA_DIR: join(cwd, 'data') };
+const none = (_path: string): boolean => false;
+
+describe('runtimeConfigFromEnv', () => {
+  it('policy: default, a bundle path, or an explicit off that says where it was turned off', () => {
+    const read = (env: Record<string, string>, flag?: string) =>
+      runtimeConfigFromEnv(
+        { ...base, ...env },
+        { cwd, socketExists: none, ...(flag ? { flags: { policy: flag } } : {}) },
+      ).policy;
+    expect(read({})).toEqual({ kind: 'default' });
+    expect(read({ MAESTRO_POLICY: 'off' })).toEqual({ kind: 'off', source: 'MAESTRO_POLICY=off' });
+    expect(read({ MAESTRO_POLICY: 'default' }, 'off')).toEqual({ kind: 'off', source: '--policy off' });
+    expect(read({ MAESTRO_POLICY: 'b.tar.gz' })).toEqual({ kind: 'bundle', path: join(cwd, 'b.tar.gz') });
+  });
+
+  it('has the local runner always, and the container runner only where a socket is', () => {
+    const sections = (env: Record<string, string>, exists = none) =>
+      runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: exists }).runners.sections;
+    expect(Object.keys(sections({}))).toEqual(['local']);
+    const detected = sections({}, (p) => p === '/run/podman/podman.sock');
+    expect(detected.container).toMatchObject({
+      socketPath: '/run/podman/podman.sock',
+      user: '1000:1000',
+      network: 'none',
+      pull: 'never',
+    });
+    expect(detected.container!.privileged).toBeUndefined();
+  });
+
+  it('a runners file section wins over a detected socket; a misspelt section names the file', () => {
+    const file = join(cwd, 'runners.yaml');
+    writeFileSync(
+      file,
+      'container:\n  socketPath: /x.sock\n  defaultImage: img\n  resourceClasses: { small: {} }\n',
+    );
+    const config = runtimeConfigFromEnv(
+      { ...base, MAESTRO_RUNNERS_CONFIG: file, DOCKER_HOST: 'unix:///other.sock' },
+      { cwd, socketExists: none },
+    );
+    expect(config.runners.sections.container!.socketPath).toBe('/x.sock');
+    writeFileSync(file, 'containers: {}\n');
+    expect(() =>
+      runtimeConfigFromEnv({ ...base, MAESTRO_RUNNERS_CONFIG: file }, { cwd, socketExists: none }),
+    ).toThrow(/runners\.yaml: unknown key `containers`/);
+  });
+
+  it('hides the data dir, the secrets file and the operator keys from tasks', () => {
+    const config = runtimeConfigFromEnv(
+      {
+        ...base,
+        MAESTRO_SIGNING_KEY: 'keys/receipt.pem',
+        MAESTRO_APPROVAL_SIGNING_KEY: '/etc/k/approve.pem',
+      },
+      { cwd, socketExists: none },
+    );
+    expect(config.hiddenPaths).toEqual(
+      expect.arrayContaining([
+        base.MAESTRO_DATA_DIR,
+        join(cwd, 'keys/receipt.pem'),
+        join(cwd, 'keys'),
+        '/etc/k/approve.pem',
+        '/etc/k',
+      ]),
+    );
+    expect(config.localSandbox).toBe('bwrap');
+    expect(runtimeConfigFromEnv({ ...base, GITHUB_ACTIONS: 'true' }, { cwd }).localSandbox).toBe('job-vm');
+  });
+});
+
+describe('findDockerSocket', () => {
+  it('DOCKER_HOST first, then Docker, then rootless and rootful Podman', () => {
+    const only = (path: string) => (p: string) => p === path;
+    expect(findDockerSocket({ DOCKER_HOST: 'unix:///d.sock' }, none).found).toEqual({
+      socketPath: '/d.sock',
+      from: 'DOCKER_HOST',
+    });
+    expect(findDockerSocket({}, () => true).found?.socketPath).toBe('/var/run/docker.sock');
+    expect(
+      findDockerSocket({ XDG_RUNTIME_DIR: '/run/user/1000' }, only('/run/user/1000/podman/podman.sock')).found
+        ?.socketPath,
+    ).toBe('/run/user/1000/podman/podman.sock');
+    expect(findDockerSocket({}, only('/run/podman/podman.sock')).found?.socketPath).toBe(
+      '/run/podman/podman.sock',
+    );
+    expect(findDockerSocket({}, none)).toEqual({});
+    const tcp = findDockerSocket({ DOCKER_HOST: 'tcp://10.0.0.1:2375' }, () => true);
+    expect(tcp.found).toBeUndefined();
+    expect(tcp.note).toMatch(/is not a unix socket/);
+  });
+});
