@@ -29,3 +29,4 @@ export {
   PolicyRequiredError,
   RunnerNotConfiguredError,
 } from './errors.ts';
+export * from './schedules/index.ts';
