@@ -5,10 +5,11 @@
  * reports what it got to a witness server on 127.0.0.1 (never a host file), and the sandbox is on
  * as it is for users. Against the code before the sandbox each of these attacks succeeded.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { runCli, type CliIo } from '../cli/index.ts';
 import { compileManifest } from '../compiler/index.ts';
 import { policyOff, RunnerRegistry } from '../core/index.ts';
@@ -99,6 +100,27 @@ describe('a task in the local runner cannot reach what it must not', () => {
     } finally {
       engineDb.close();
     }
+  });
+
+  it("cannot read another process's environment through /proc (the engine's, a worker's)", async () => {
+    // A process of the same user holding a secret in its environment, as the engine does.
+    const canary = `canary-${process.pid}-${Date.now()}`;
+    const holder = spawn('sleep', ['60'], { env: { PATH: '/usr/bin:/bin', HOLDER_TOKEN: canary } });
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const dataDir = tempDir('maestro-sandbox-');
+    const file = manifest(
+      dataDir,
+      `    - id: snoop
+      run: |
+        { tr '\\0' ' ' < /proc/${holder.pid}/environ 2>&1 || true; } | ${witness.report('environ')}
+        { ls /proc | grep -c '^[0-9]' || true; } | ${witness.report('pids')}
+`,
+    );
+    const run = io({ MAESTRO_DATA_DIR: dataDir });
+    expect(await runCli(['run', file], run), run.out + run.err).toBe(0);
+    expect((await witness.waitFor('environ')).body).not.toContain(canary);
+    // Its own pid namespace: only the sandbox's few processes exist in its /proc.
+    expect(Number((await witness.waitFor('pids')).body.trim())).toBeLessThan(10);
   });
 
   it('records the sandbox in the receipt of every attempt', async () => {
