@@ -103,6 +103,8 @@ describe('container runner on Podman', () => {
     expect(result.outcome).toBe('succeeded');
     expect(result.exitCode).toBe(0);
     expect(result.outputs).toEqual({ answer: '42' });
+    // No trust given: the one network rule fails closed, and the result (the receipt) says so.
+    expect(result.isolation).toEqual({ sandbox: 'container', network: 'none' });
     const stdout = lines.filter((l) => l.stream === 'stdout').map((l) => l.text);
     const stderr = lines.filter((l) => l.stream === 'stderr').map((l) => l.text);
     expect(stdout).toContain('uid=1000');

@@ -185,6 +185,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       MAESTRO_ARTIFACTS: ARTIFACTS_PATH,
       HOME: '/tmp',
     };
+    const networkMode = containerNetworkMode(request, config);
     let container: Docker.Container;
     try {
       container = await docker.createContainer({
@@ -210,7 +211,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           SecurityOpt: ['no-new-privileges'],
           ReadonlyRootfs: true,
           Tmpfs: { '/tmp': 'rw,nosuid,nodev,size=64m' },
-          NetworkMode: containerNetworkMode(request, config),
+          NetworkMode: networkMode,
           // The artifacts received are read-only; the workspace and the outputs file are the task's.
           Binds: [
             `${request.workDir}:${WORKSPACE_PATH}:rw`,
@@ -321,6 +322,8 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           outputs,
           startedAt,
           finishedAt: clock.now(),
+          // What it ran in, for its receipt: a container, with the network the one rule gave it.
+          isolation: { sandbox: 'container', network: networkMode === 'none' ? 'none' : 'on' },
         };
       } catch (error) {
         if (error instanceof CancelledBeforeStart)
