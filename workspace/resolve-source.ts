@@ -53,25 +53,33 @@ async function gitTopLevel(dir: string, baseEnv: GitBaseEnv): Promise<string | u
   }
 }
 
+/**
+ * The repository holding `dir` at `ref` (default HEAD), or undefined outside git. One rev-parse
+ * answers both questions, and the dirty check runs beside it: git's start-up is most of the cost
+ * a run pays for its source, so it is paid once, not three times.
+ */
 async function resolveLocalGit(
-  top: string,
+  dir: string,
   ref: string | undefined,
   baseEnv: GitBaseEnv,
-): Promise<ResolvedSource> {
-  const git = gitFor({ cwd: top, baseEnv });
+): Promise<ResolvedSource | undefined> {
+  const git = gitFor({ cwd: dir, baseEnv });
   const rev = ref ?? 'HEAD';
-  let commit: string;
-  try {
-    commit = (await git.raw(['rev-parse', '--verify', '--quiet', `${rev}^{commit}`])).trim();
-  } catch {
-    commit = '';
+  const [parsed, status] = await Promise.all([
+    git.raw(['rev-parse', '--show-toplevel', `${rev}^{commit}`]).catch(() => undefined),
+    ref === undefined
+      ? git.raw(['status', '--porcelain', '--untracked-files=no']).catch(() => '')
+      : Promise.resolve(''),
+  ]);
+  const [top, commit] = (parsed ?? '').trim().split('\n');
+  if (top === undefined || commit === undefined || !/^[0-9a-f]{40}$/.test(commit)) {
+    const repo = await gitTopLevel(dir, baseEnv);
+    if (repo === undefined) return undefined;
+    throw new SourceRefUnknownError(repo, rev);
   }
-  if (!/^[0-9a-f]{40}$/.test(commit)) throw new SourceRefUnknownError(top, rev);
-  const dirty =
-    ref === undefined && (await git.raw(['status', '--porcelain', '--untracked-files=no'])).trim();
   const source: RunSource = { kind: 'git', repo: top, commit, ...(ref ? { ref } : {}) };
-  const left = dirty ? '; uncommitted changes are not included (commit them to run them)' : '';
-  return { source, note: `source: ${top} at ${commit.slice(0, 12)} (${ref ?? 'HEAD'})${left}` };
+  const left = status.trim() ? '; uncommitted changes are not included (commit them to run them)' : '';
+  return { source, note: `source: ${top} at ${commit.slice(0, 12)} (${rev})${left}` };
 }
 
 export async function resolveRunSource(options: ResolveSourceOptions): Promise<ResolvedSource> {
@@ -86,8 +94,8 @@ export async function resolveRunSource(options: ResolveSourceOptions): Promise<R
   const dir = resolve(options.cwd, location ?? defaultRoot(resolve(options.cwd, options.manifestPath)));
   if (!existsSync(dir) || !statSync(dir).isDirectory())
     throw new UsageError(`--source ${location}: not a directory or an https:// URL`);
-  const top = await gitTopLevel(dir, baseEnv);
-  if (top) return resolveLocalGit(top, options.ref, baseEnv);
+  const local = await resolveLocalGit(dir, options.ref, baseEnv);
+  if (local) return local;
   if (options.ref !== undefined)
     throw new UsageError(`--ref ${options.ref} needs a git repository, and ${dir} is not in one`);
   const { digest } = exportDirectory(dir, exportsDir(options.dataDir), [options.dataDir]);
