@@ -38,7 +38,7 @@ import { replayRun, type ReplayReport } from './replay.ts';
 import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
-import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
+import { transitionRun, transitionTask } from './transitions.ts';
 import type { RunRecord, Store, TaskRecord } from './store/store.ts';
 
 export interface EngineOptions {
@@ -238,8 +238,7 @@ export function createEngine(options: EngineOptions): Engine {
         t.state !== TaskState.waitingForApproval
       )
         continue;
-      assertTaskTransition(t.state, TaskState.cancelled);
-      store.transitionTask(run.id, t.taskId, t.state, TaskState.cancelled, Reason.cancelRequested, by, now);
+      transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
     }
     if (run.status === RunState.running) {
       // Running tasks belong to a dead engine: their attempts are closed as interrupted first.
@@ -248,27 +247,9 @@ export function createEngine(options: EngineOptions): Engine {
           store.interruptAttempt(a.id, now, `cancelled by ${by} while no engine was running it`);
       for (const t of store.listTasks(run.id))
         if (t.state === TaskState.running)
-          store.transitionTask(
-            run.id,
-            t.taskId,
-            t.state,
-            TaskState.cancelled,
-            Reason.cancelRequested,
-            by,
-            now,
-          );
+          transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
     }
-    assertRunTransition(run.status, RunState.cancelled);
-    store.transitionRun(run.id, run.status, RunState.cancelled, Reason.cancelRequested, by, now);
-    ctx.emit({
-      type: 'run',
-      runId: run.id,
-      from: run.status,
-      to: RunState.cancelled,
-      reason: Reason.cancelRequested,
-      by,
-      time: now,
-    });
+    transitionRun(ctx, run.id, run.status, RunState.cancelled, Reason.cancelRequested, by);
   }
 
   return {
@@ -356,19 +337,15 @@ export function createEngine(options: EngineOptions): Engine {
           p.needs.some((n) => reopen.has(n));
         if (skippedByFailure) reopen.add(p.id);
       }
-      const now = clock.now();
       store.clearRunCancel(runId);
-      assertRunTransition(run.status, RunState.queued);
-      store.transitionRun(runId, run.status, RunState.queued, Reason.retriedByUser, by, now);
-      for (const id of reopen) {
-        const t = byId.get(id)!;
-        assertTaskTransition(t.state, TaskState.queued);
-        store.transitionTask(runId, id, t.state, TaskState.queued, Reason.retriedByUser, by, now, {
-          retryBase: t.attempts,
+      // The same path as every other transition: asserted, stored, then published.
+      transitionRun(ctx, runId, run.status, RunState.queued, Reason.retriedByUser, by);
+      for (const id of reopen)
+        transitionTask(ctx, byId.get(id)!, TaskState.queued, Reason.retriedByUser, by, {
+          retryBase: byId.get(id)!.attempts,
           firstStartedAt: null,
           notBefore: null,
         });
-      }
       return store.getRun(runId);
     },
     replay(runId, { taskId } = {}) {

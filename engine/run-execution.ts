@@ -28,8 +28,8 @@ import { nextRetry } from './retry.ts';
 import { recoverInterrupted, type Reattached } from './recover-run.ts';
 import { attestMissingReceipts, continueAttempt, runAttempt } from './run-attempt.ts';
 import type { Scheduler } from './scheduler.ts';
-import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
-import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+import { prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
+import type { RunRecord, TaskPatch, TaskRecord } from './store/store.ts';
 import { attestRunEnd } from './attest.ts';
 import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
 
@@ -199,13 +199,8 @@ export class RunExecution implements AttemptHost {
   }
 
   transitionRun(to: RunState, reason: Reason, by: string): void {
-    const from = this.#run.status;
-    assertRunTransition(from, to);
-    const time = this.ctx.clock.now();
-    this.ctx.store.transitionRun(this.runId, from, to, reason, by, time);
+    transitionRun(this.ctx, this.runId, this.#run.status, to, reason, by);
     this.#run = this.ctx.store.getRun(this.runId);
-    this.ctx.logger.info({ runId: this.runId, from, to, reason, by }, 'run transition');
-    this.ctx.emit({ type: 'run', runId: this.runId, from, to, reason, by, time });
   }
 
   transitionTask(
@@ -217,18 +212,7 @@ export class RunExecution implements AttemptHost {
     detail?: string,
   ): void {
     const prepared = this.prepareTransition(taskId, to, reason, by, patch, detail);
-    const w = prepared.write;
-    this.ctx.store.transitionTask(
-      this.runId,
-      taskId,
-      w.from,
-      w.to,
-      w.reason,
-      w.by,
-      w.time,
-      w.patch,
-      w.detail,
-    );
+    storeTaskWrite(this.ctx, this.task(taskId), prepared.write);
     prepared.commit();
   }
 
@@ -246,35 +230,16 @@ export class RunExecution implements AttemptHost {
     detail?: string,
   ): PreparedTransition {
     const current = this.task(taskId);
-    assertTaskTransition(current.state, to);
-    const time = this.ctx.clock.now();
-    const write: TaskTransitionWrite = { from: current.state, to, reason, by, time };
-    if (patch) write.patch = patch;
-    if (detail !== undefined) write.detail = detail;
+    const prepared = prepareTaskTransition(this.ctx, current, to, reason, by, patch, detail);
     return {
-      write,
+      write: prepared.write,
       commit: () => {
-        const next = { ...current, ...patch, state: to, reason, updatedAt: time } as TaskRecord;
-        this.#tasks.set(taskId, next);
+        this.#tasks.set(taskId, prepared.next);
         this.#open += Number(isTerminalTaskState(current.state)) - Number(isTerminalTaskState(to));
         if (to === TaskState.queued) this.#candidates.add(taskId);
         if (isTerminalTaskState(to))
           for (const d of this.#dependants.get(taskId) ?? []) this.#candidates.add(d);
-        const event = {
-          type: 'task' as const,
-          runId: this.runId,
-          taskId,
-          from: current.state,
-          to,
-          reason,
-          by,
-          time,
-        };
-        this.ctx.emit(
-          detail === undefined
-            ? { ...event, attempt: next.attempts }
-            : { ...event, attempt: next.attempts, detail },
-        );
+        prepared.emit();
       },
     };
   }

@@ -1,0 +1,90 @@
+/**
+ * The one path every run and task state change takes: assert the transition is legal, store
+ * it, then emit its event. RunExecution uses it for the runs it executes; `retry` and the cancel
+ * of a run nobody executes use it too, so every change is checked, stored and published alike.
+ */
+import type { Reason, RunState, TaskState } from '../core/index.ts';
+import type { EngineContext } from './context.ts';
+import type { EngineEvent } from './events.ts';
+import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
+import type { TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+
+type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
+
+/** Asserts, stores and emits a run's transition. */
+export function transitionRun(
+  ctx: Ctx,
+  runId: string,
+  from: RunState,
+  to: RunState,
+  reason: Reason,
+  by: string,
+): void {
+  assertRunTransition(from, to);
+  const time = ctx.clock.now();
+  ctx.store.transitionRun(runId, from, to, reason, by, time);
+  ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
+  ctx.emit({ type: 'run', runId, from, to, reason, by, time });
+}
+
+export interface PreparedTaskTransition {
+  write: TaskTransitionWrite;
+  /** The task as it is once the write is stored. */
+  next: TaskRecord;
+  /** Publishes the event; call after the store accepted `write`. */
+  emit(): void;
+}
+
+/**
+ * Asserts a task transition and returns what to store and the event to publish after, so a
+ * transition can share the transaction of an attempt's start or finish.
+ */
+export function prepareTaskTransition(
+  ctx: Ctx,
+  current: TaskRecord,
+  to: TaskState,
+  reason: Reason,
+  by: string,
+  patch?: TaskPatch,
+  detail?: string,
+): PreparedTaskTransition {
+  assertTaskTransition(current.state, to);
+  const time = ctx.clock.now();
+  const write: TaskTransitionWrite = { from: current.state, to, reason, by, time };
+  if (patch) write.patch = patch;
+  if (detail !== undefined) write.detail = detail;
+  const next = { ...current, ...patch, state: to, reason, updatedAt: time } as TaskRecord;
+  const event: EngineEvent = {
+    type: 'task',
+    runId: current.runId,
+    taskId: current.taskId,
+    from: current.state,
+    to,
+    reason,
+    by,
+    time,
+    attempt: next.attempts,
+    ...(detail === undefined ? {} : { detail }),
+  };
+  return { write, next, emit: () => ctx.emit(event) };
+}
+
+/** Asserts, stores and emits a task's transition (outside a shared transaction). */
+export function transitionTask(
+  ctx: Ctx,
+  current: TaskRecord,
+  to: TaskState,
+  reason: Reason,
+  by: string,
+  patch?: TaskPatch,
+  detail?: string,
+): TaskRecord {
+  const prepared = prepareTaskTransition(ctx, current, to, reason, by, patch, detail);
+  storeTaskWrite(ctx, current, prepared.write);
+  prepared.emit();
+  return prepared.next;
+}
+
+export function storeTaskWrite(ctx: Ctx, task: TaskRecord, w: TaskTransitionWrite): void {
+  ctx.store.transitionTask(task.runId, task.taskId, w.from, w.to, w.reason, w.by, w.time, w.patch, w.detail);
+}
