@@ -47755,6 +47755,7 @@ function createContainerRunner(config, deps = {}) {
       MAESTRO_ARTIFACTS: ARTIFACTS_PATH,
       HOME: "/tmp"
     };
+    const networkMode = containerNetworkMode(request, config);
     let container;
     try {
       container = await docker.createContainer({
@@ -47780,7 +47781,7 @@ function createContainerRunner(config, deps = {}) {
           SecurityOpt: ["no-new-privileges"],
           ReadonlyRootfs: true,
           Tmpfs: { "/tmp": "rw,nosuid,nodev,size=64m" },
-          NetworkMode: containerNetworkMode(request, config),
+          NetworkMode: networkMode,
           // The artifacts received are read-only; the workspace and the outputs file are the task's.
           Binds: [
             `${request.workDir}:${WORKSPACE_PATH}:rw`,
@@ -47883,7 +47884,9 @@ function createContainerRunner(config, deps = {}) {
           ...message ? { message: redact(message) } : {},
           outputs,
           startedAt,
-          finishedAt: clock.now()
+          finishedAt: clock.now(),
+          // What it ran in, for its receipt: a container, with the network the one rule gave it.
+          isolation: { sandbox: "container", network: networkMode === "none" ? "none" : "on" }
         };
       } catch (error2) {
         if (error2 instanceof CancelledBeforeStart)
