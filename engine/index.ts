@@ -1,5 +1,8 @@
 // The public face of engine/: the store port and its embedded implementation, and the engine.
-export { openStore } from './store/open-store.ts';
+export { openStore, openAsyncStore, type OpenStoreOptions } from './store/open-store.ts';
+export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';
+export { PostgresStore, openPostgresStore } from './store/postgres/postgres-store.ts';
+export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';
 export type {
   Store,
   RunRecord,
@@ -10,6 +13,7 @@ export type {
   CacheEntry,
   ReceiptRecord,
   RunFilter,
+  NewRun,
   Lease,
 } from './store/store.ts';
 export { createEngine } from './engine.ts';

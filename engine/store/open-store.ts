@@ -1,10 +1,60 @@
 /**
- * Opens the default embedded store for a data dir. `durability`: `normal` (default) survives a
- * killed process; `full` also survives power loss, at one fsync per commit (see open-database.ts).
+ * Opens the store a surface asked for. `databaseUrl` is what the surfaces read from
+ * MAESTRO_DATABASE_URL: unset (or empty) means the embedded SQLite database in the data dir;
+ * `postgres://` or `postgresql://` means PostgreSQL. `durability` (SQLite only): `normal`
+ * (default) survives a killed process; `full` also survives power loss, at one fsync per commit
+ * (see sqlite/open-database.ts).
+ *
+ * The engine still runs on the synchronous `Store` port, which only SQLite implements; PostgreSQL
+ * implements the asynchronous port (`openAsyncStore`). Until the engine moves onto it
+ * (engine/store/README.md), asking `openStore` for PostgreSQL fails closed rather than quietly
+ * using SQLite.
  */
+import { StoreUnusableError } from '../errors.ts';
+import type { AsyncStore } from './async-store.ts';
+import { openPostgresStore } from './postgres/postgres-store.ts';
+import { openAsyncSqliteStore } from './sqlite/async-sqlite-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
-export function openStore(options: { dataDir: string; durability?: 'normal' | 'full' }): Store {
+export interface OpenStoreOptions {
+  dataDir: string;
+  /** MAESTRO_DATABASE_URL: unset for SQLite in `dataDir`, `postgres://…` for PostgreSQL. */
+  databaseUrl?: string | undefined;
+  durability?: 'normal' | 'full';
+  /** PostgreSQL connections per process (default 10). */
+  poolSize?: number;
+}
+
+type Kind = 'sqlite' | 'postgres';
+
+function kindOf(databaseUrl: string | undefined): Kind {
+  if (databaseUrl === undefined || databaseUrl.trim() === '') return 'sqlite';
+  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return 'postgres';
+  // Only the scheme is named: the rest of a URL may hold a password.
+  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(databaseUrl)?.[1];
+  throw new StoreUnusableError(
+    `MAESTRO_DATABASE_URL has ${scheme ? `the scheme ${JSON.stringify(scheme)}` : 'no scheme'}; maestro supports postgres:// (or unset, for SQLite in the data dir)`,
+    { hint: 'set MAESTRO_DATABASE_URL=postgres://user:password@host:5432/db, or unset it' },
+  );
+}
+
+export function openStore(options: OpenStoreOptions): Store {
+  if (kindOf(options.databaseUrl) === 'postgres')
+    throw new StoreUnusableError(
+      'this maestro runs the engine on the embedded SQLite store only; PostgreSQL is not wired into it yet',
+      {
+        hint: 'unset MAESTRO_DATABASE_URL to use SQLite in the data dir (engine/store/README.md: the engine moves onto the async port)',
+      },
+    );
   return new SqliteStore(options.dataDir, options.durability);
+}
+
+export async function openAsyncStore(options: OpenStoreOptions): Promise<AsyncStore> {
+  if (kindOf(options.databaseUrl) === 'postgres')
+    return openPostgresStore(
+      options.databaseUrl!,
+      options.poolSize === undefined ? {} : { max: options.poolSize },
+    );
+  return openAsyncSqliteStore(options.dataDir, options.durability);
 }

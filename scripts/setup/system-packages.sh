@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Debian packages the tests and benchmarks use: git (test repositories, git http-backend), ninja
 # (the bench peer), gcc (the local runner's launcher), bubblewrap (the local runner's sandbox),
-# Podman with runc (container runner) and busybox-static (the base of locally built images). PostgreSQL, NATS and Chromium join this list
-# with the store, bus and console that use them, not before.
+# Podman with runc (container runner), busybox-static (the base of locally built images) and
+# postgresql (the PostgreSQL store's tests start private servers with its initdb/pg_ctl; the
+# package's own cluster is not used). NATS and Chromium join this list with the bus and console
+# that use them, not before.
 # Idempotent and quick when everything is installed; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(git ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static)
+packages=(git ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system-packages.sh: all present"; exit 0; }

@@ -23,6 +23,7 @@ import type {
   TaskTransitionWrite,
   TransitionRecord,
 } from '../store.ts';
+import { taskLeaseName, type TaskClaim } from '../async-store.ts';
 import { openDatabase, type Durability } from './open-database.ts';
 import {
   toAttempt,
@@ -521,6 +522,29 @@ export class SqliteStore implements Store {
 
   releaseLease(name: string, owner: string): void {
     this.#run('UPDATE leases SET expires_at = 0 WHERE name = ? AND owner = ?', name, owner);
+  }
+
+  /**
+   * AsyncStore.claimReadyTask on SQLite: BEGIN IMMEDIATE makes the claim the only writer, so the
+   * lease check and the lease write cannot interleave with another claim.
+   */
+  claimReadyTask(owner: string, now: number, leaseMs: number): TaskClaim | null {
+    return this.#tx(() => {
+      const row = this.#get(
+        `SELECT t.run_id, t.task_id FROM tasks t JOIN runs r ON r.id = t.run_id
+           LEFT JOIN leases l ON l.name = 'task:' || t.run_id || '/' || t.task_id
+           WHERE t.state = 'ready' AND (t.not_before IS NULL OR t.not_before <= ?)
+             AND (l.name IS NULL OR l.expires_at < ?)
+           ORDER BY r.priority DESC, r.seq, t.position LIMIT 1`,
+        now,
+        now,
+      );
+      if (!row) return null;
+      const runId = String(row.run_id);
+      const taskId = String(row.task_id);
+      const lease = this.#acquire(taskLeaseName(runId, taskId), owner, now, leaseMs, false);
+      return { runId, taskId, owner, token: lease.token, expiresAt: lease.expiresAt };
+    });
   }
 
   close(): void {

@@ -1,0 +1,153 @@
+/**
+ * Versioned, forward-only schema migrations for PostgreSQL. Each entry runs once, in order, in one
+ * transaction under an advisory lock (replicas starting together migrate once), and is recorded in
+ * `schema_migrations`; a database with a newer version than this build knows is refused.
+ *
+ * Column names are the SQLite store's (engine/store/sqlite/migrations.ts), so one row mapping
+ * (sqlite/rows.ts) serves both. JSON columns are `json`, not `jsonb`: `json` keeps the exact text
+ * written (key order included, as SQLite does), and is read back as text (open-pool.ts).
+ * Version 1 is the SQLite schema at its version 3. A migration added to the SQLite store is
+ * carried here as the next version, and the contract suite (test/store-contract/) runs on both.
+ * What PostgreSQL adds: fencing tokens come from one sequence (`lease_tokens`), so a token is never
+ * reused across leases or after a lease row is removed; tasks carry their claim's expiry so
+ * `FOR UPDATE SKIP LOCKED` claims re-check it on the locked row (postgres-claims.ts).
+ */
+export const migrations: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+CREATE SEQUENCE lease_tokens AS bigint;
+CREATE TABLE runs (
+  id text PRIMARY KEY,
+  seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+  workflow text NOT NULL,
+  namespace text NOT NULL,
+  plan_digest text NOT NULL,
+  plan json NOT NULL,
+  params json NOT NULL,
+  trigger text NOT NULL,
+  actor text NOT NULL,
+  priority integer NOT NULL,
+  status text NOT NULL,
+  reason text NOT NULL,
+  created_at bigint NOT NULL,
+  started_at bigint,
+  finished_at bigint,
+  approval_digest text,
+  cancel_requested_by text,
+  source json,
+  trust text NOT NULL DEFAULT 'untrusted' CHECK (trust IN ('trusted', 'untrusted'))
+);
+CREATE INDEX runs_created ON runs (created_at);
+CREATE INDEX runs_status ON runs (status);
+CREATE TABLE tasks (
+  run_id text NOT NULL REFERENCES runs (id),
+  task_id text NOT NULL,
+  position integer NOT NULL,
+  state text NOT NULL,
+  reason text NOT NULL,
+  attempts integer NOT NULL DEFAULT 0,
+  retry_base integer NOT NULL DEFAULT 0,
+  first_started_at bigint,
+  not_before bigint,
+  cache_key text,
+  updated_at bigint NOT NULL,
+  claim_expires_at bigint,
+  PRIMARY KEY (run_id, task_id)
+);
+CREATE INDEX tasks_ready ON tasks (run_id, position) WHERE state = 'ready';
+CREATE TABLE transitions (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id text NOT NULL REFERENCES runs (id),
+  task_id text,
+  from_state text,
+  to_state text NOT NULL,
+  reason text NOT NULL,
+  by text NOT NULL,
+  time bigint NOT NULL,
+  detail text
+);
+CREATE INDEX transitions_run ON transitions (run_id, task_id, id);
+CREATE TABLE attempts (
+  id text PRIMARY KEY,
+  run_id text NOT NULL,
+  task_id text NOT NULL,
+  attempt integer NOT NULL,
+  status text NOT NULL CHECK (status IN ('running', 'finished')),
+  outcome text,
+  exit_code integer,
+  signal text,
+  retryable boolean NOT NULL DEFAULT false,
+  reason text,
+  message text,
+  inputs json NOT NULL,
+  work_dir text NOT NULL,
+  artifacts_dir text NOT NULL,
+  cache_key text,
+  cache_hit boolean NOT NULL DEFAULT false,
+  policy_decisions json NOT NULL DEFAULT '[]',
+  started_at bigint NOT NULL,
+  finished_at bigint,
+  fencing_token bigint NOT NULL,
+  UNIQUE (run_id, task_id, attempt),
+  FOREIGN KEY (run_id, task_id) REFERENCES tasks (run_id, task_id)
+);
+-- An attempt gets its result once; afterwards it is history and never changes, even by direct SQL.
+CREATE FUNCTION attempts_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' OR TG_OP = 'TRUNCATE' THEN
+    RAISE EXCEPTION 'attempts are never deleted' USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  IF OLD.status = 'finished' THEN
+    RAISE EXCEPTION 'attempt is finished and immutable' USING ERRCODE = 'integrity_constraint_violation';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER attempts_immutable BEFORE UPDATE OR DELETE ON attempts
+  FOR EACH ROW EXECUTE FUNCTION attempts_immutable();
+CREATE TRIGGER attempts_never_truncated BEFORE TRUNCATE ON attempts
+  FOR EACH STATEMENT EXECUTE FUNCTION attempts_immutable();
+CREATE TABLE outputs (
+  attempt_id text NOT NULL REFERENCES attempts (id),
+  name text NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY (attempt_id, name)
+);
+CREATE TABLE logs (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  run_id text NOT NULL REFERENCES runs (id),
+  task_id text,
+  attempt integer,
+  stream text NOT NULL,
+  time bigint NOT NULL,
+  text text NOT NULL
+);
+CREATE INDEX logs_run ON logs (run_id, task_id, id);
+CREATE TABLE cache_entries (
+  key text PRIMARY KEY,
+  run_id text NOT NULL,
+  task_id text NOT NULL,
+  attempt integer NOT NULL,
+  outputs json NOT NULL,
+  artifacts_dir text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint
+);
+CREATE TABLE receipts (
+  run_id text NOT NULL REFERENCES runs (id),
+  task_id text NOT NULL,
+  attempt integer NOT NULL,
+  digest text NOT NULL,
+  bundle json NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (run_id, task_id, attempt)
+);
+CREATE TABLE leases (
+  name text PRIMARY KEY,
+  owner text NOT NULL,
+  token bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,95 @@
+/**
+ * Opens a pool of connections to a PostgreSQL database and brings its schema up to date, refusing
+ * a database it cannot use (unreachable, bad credentials, a schema newer than this build) with a
+ * StoreUnusableError that names the server but never the password.
+ */
+import pg from 'pg';
+import { StoreUnusableError } from '../../errors.ts';
+import { migrations } from './migrations.ts';
+
+/** The URL without its password, for messages and `Store.location`. */
+export function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+// json and jsonb come back as their text, exactly as SQLite returns its TEXT columns, so the one
+// row mapping (sqlite/rows.ts) parses both; int8 stays a string and is converted there by Number().
+const identity = (value: string): string => value;
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 114 || oid === 3802
+      ? identity
+      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export interface PoolOptions {
+  /** Connections per process (default 10). */
+  max?: number;
+}
+
+export async function openPool(url: string, options: PoolOptions = {}): Promise<pg.Pool> {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
+  // An idle client losing its server (a PostgreSQL restart) must not crash the process; the next
+  // query gets a fresh connection.
+  pool.on('error', () => {});
+  try {
+    await migrate(pool, url);
+  } catch (error) {
+    await pool.end();
+    if (error instanceof StoreUnusableError) throw error;
+    throw new StoreUnusableError(
+      `the PostgreSQL database ${redactedUrl(url)} cannot be used: ${messageOf(error)}`,
+      {
+        cause: error,
+        hint: 'check MAESTRO_DATABASE_URL (host, port, user, password, database) and that the server is up',
+      },
+    );
+  }
+  return pool;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function migrate(pool: pg.Pool, url: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    // One migrator at a time across replicas; released at COMMIT.
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('maestro.schema_migrations'))`);
+    await client.query(
+      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)',
+    );
+    const { rows } = await client.query<{ v: number | null }>(
+      'SELECT max(version) AS v FROM schema_migrations',
+    );
+    const current = rows[0]?.v ?? 0;
+    const latest = migrations.at(-1)?.version ?? 0;
+    if (current > latest)
+      throw new StoreUnusableError(
+        `the database ${redactedUrl(url)} has schema version ${current}, newer than this maestro knows (${latest})`,
+        { hint: 'upgrade maestro, or point MAESTRO_DATABASE_URL at another database' },
+      );
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
+      await client.query(migration.sql);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        migration.version,
+        Date.now(),
+      ]);
+    }
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  } finally {
+    client.release();
+  }
+}

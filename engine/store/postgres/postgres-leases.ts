@@ -1,0 +1,86 @@
+/**
+ * Leases, fencing and claims on PostgreSQL, each run inside the caller's transaction. Tokens come
+ * from the `lease_tokens` sequence: strictly increasing across every lease, never reused.
+ * Checking a fence locks the lease row (`FOR UPDATE`), so no other transaction can take the lease
+ * over between the check and the write it guards.
+ */
+import type { PoolClient } from 'pg';
+import { LeaseLostError } from '../../errors.ts';
+import { taskLeaseName, type TaskClaim } from '../async-store.ts';
+import type { Lease } from '../store.ts';
+
+type Row = Record<string, unknown>;
+
+export function toLease(r: Row): Lease {
+  return {
+    name: String(r.name),
+    owner: String(r.owner),
+    token: Number(r.token),
+    expiresAt: Number(r.expires_at),
+  };
+}
+
+/** Takes the lease when free, expired, ours, or forced; one statement, so it cannot interleave. */
+export async function acquire(
+  c: PoolClient,
+  name: string,
+  owner: string,
+  now: number,
+  ttlMs: number,
+  force: boolean,
+): Promise<Lease> {
+  const { rows } = await c.query<Row>(
+    `INSERT INTO leases (name, owner, token, expires_at) VALUES ($1, $2, nextval('lease_tokens'), $3)
+       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at
+       WHERE $4 OR leases.owner = excluded.owner OR leases.expires_at < $5
+     RETURNING *`,
+    [name, owner, now + ttlMs, force, now],
+  );
+  if (rows[0]) return toLease(rows[0]);
+  const current = await c.query<Row>('SELECT owner FROM leases WHERE name = $1', [name]);
+  throw new LeaseLostError(name, { details: { owner: String(current.rows[0]?.owner) } });
+}
+
+/** Throws LeaseLostError unless `token` is the lease's current, unexpired token; locks the row. */
+export async function checkFence(c: PoolClient, name: string, token: number, now: number): Promise<void> {
+  const { rows } = await c.query<Row>('SELECT token, expires_at FROM leases WHERE name = $1 FOR UPDATE', [
+    name,
+  ]);
+  const lease = rows[0];
+  if (!lease || Number(lease.token) !== token || Number(lease.expires_at) < now)
+    throw new LeaseLostError(name);
+}
+
+/**
+ * Claims the most urgent ready task. `FOR UPDATE SKIP LOCKED` lets concurrent claimers pass over
+ * rows another claimer holds instead of queueing on them; the claim writes `claim_expires_at` on
+ * the task row itself, so a claimer that read the row before another's commit re-checks the
+ * predicate on the new row version (READ COMMITTED's update re-check) and skips it. The lease
+ * row check also honours a claim renewed through `acquireLease`.
+ */
+export async function claimReadyTask(
+  c: PoolClient,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<TaskClaim | null> {
+  const { rows } = await c.query<Row>(
+    `WITH candidate AS (
+       SELECT t.run_id, t.task_id FROM tasks t JOIN runs r ON r.id = t.run_id
+        WHERE t.state = 'ready' AND (t.not_before IS NULL OR t.not_before <= $1)
+          AND (t.claim_expires_at IS NULL OR t.claim_expires_at < $1)
+          AND NOT EXISTS (SELECT 1 FROM leases l
+                           WHERE l.name = 'task:' || t.run_id || '/' || t.task_id AND l.expires_at >= $1)
+        ORDER BY r.priority DESC, r.seq, t.position
+        LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
+     UPDATE tasks t SET claim_expires_at = $2 FROM candidate c
+      WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.run_id, t.task_id`,
+    [now, now + leaseMs],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const runId = String(row.run_id);
+  const taskId = String(row.task_id);
+  const lease = await acquire(c, taskLeaseName(runId, taskId), owner, now, leaseMs, true);
+  return { runId, taskId, owner, token: lease.token, expiresAt: lease.expiresAt };
+}

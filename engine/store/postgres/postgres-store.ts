@@ -1,0 +1,452 @@
+/**
+ * The Store on PostgreSQL (the asynchronous port, async-store.ts). Every method is one
+ * transaction on a pooled connection at READ COMMITTED; compare-and-set updates (`WHERE state =
+ * $from`) refuse stale writers, and attempt results and heartbeats are written only while the
+ * attempt's lease row, locked for the transaction, holds the caller's token (postgres-leases.ts).
+ * Rows map through the SQLite store's mapping: the two schemas share their column names.
+ */
+import type pg from 'pg';
+import type { PoolClient } from 'pg';
+import type { Reason, RunState, TaskState } from '../../../core/index.ts';
+import { NotFoundError } from '../../../core/index.ts';
+import { RunNotFoundError, StaleStateError } from '../../errors.ts';
+import type { AsyncStore, TaskClaim } from '../async-store.ts';
+import type {
+  AttemptFinish,
+  AttemptRecord,
+  AttemptStart,
+  CacheEntry,
+  Lease,
+  NewRun,
+  ReceiptRecord,
+  RunFilter,
+  RunRecord,
+  StoredLogLine,
+  TaskPatch,
+  TaskRecord,
+  TaskTransitionWrite,
+  TransitionRecord,
+} from '../store.ts';
+import {
+  toAttempt,
+  toCacheEntry,
+  toLogLine,
+  toReceipt,
+  toRun,
+  toTask,
+  toTransition,
+  type Row,
+} from '../sqlite/rows.ts';
+import { acquire, checkFence, claimReadyTask, toLease } from './postgres-leases.ts';
+import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
+import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
+
+const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+/** serialization_failure, deadlock_detected: the transaction did nothing and may run again. */
+const retryableCodes = new Set(['40001', '40P01']);
+
+export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
+  return new PostgresStore(await openPool(url, options), redactedUrl(url));
+}
+
+export class PostgresStore implements AsyncStore {
+  readonly location: string;
+  readonly #pool: pg.Pool;
+
+  constructor(pool: pg.Pool, location: string) {
+    this.#pool = pool;
+    this.location = location;
+  }
+
+  async #tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const c = await this.#pool.connect();
+      try {
+        await c.query('BEGIN');
+        const result = await fn(c);
+        await c.query('COMMIT');
+        return result;
+      } catch (error) {
+        await c.query('ROLLBACK').catch(() => {});
+        const code = (error as { code?: unknown }).code;
+        if (attempt < 3 && typeof code === 'string' && retryableCodes.has(code)) continue;
+        throw error;
+      } finally {
+        c.release();
+      }
+    }
+  }
+
+  async #all(sql: string, args: unknown[] = []): Promise<Row[]> {
+    return (await this.#pool.query<Row>(sql, args)).rows;
+  }
+
+  async createRun(run: NewRun): Promise<RunRecord> {
+    return this.#tx(async (c) => {
+      await c.query(
+        `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
+           status, reason, created_at, approval_digest, source, trust)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 'created', $10, $11, $12, $13)`,
+        [
+          run.id,
+          run.workflow,
+          run.namespace,
+          run.planDigest,
+          JSON.stringify(run.plan),
+          JSON.stringify(run.params),
+          run.trigger,
+          run.actor,
+          run.priority,
+          run.createdAt,
+          run.approvalDigest,
+          run.source ? JSON.stringify(run.source) : null,
+          run.trust ?? 'untrusted',
+        ],
+      );
+      const ids = run.plan.tasks.map((t) => t.id);
+      await c.query(
+        `INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at)
+           SELECT $1, task_id, position - 1, 'queued', 'created', $2
+             FROM unnest($3::text[]) WITH ORDINALITY AS x (task_id, position)`,
+        [run.id, run.createdAt, ids],
+      );
+      // The run's transition first, then its tasks' in plan order (as the SQLite store writes them).
+      await c.query(
+        `INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
+           SELECT $1, task_id, NULL, 'queued', 'created', $2, $3
+             FROM unnest($4::text[]) WITH ORDINALITY AS x (task_id, position) ORDER BY position`,
+        [run.id, run.by, run.createdAt, [null, ...ids]],
+      );
+      const { rows } = await c.query<Row>('SELECT * FROM runs WHERE id = $1', [run.id]);
+      return toRun(rows[0]!);
+    });
+  }
+
+  async getRun(runId: string): Promise<RunRecord> {
+    const row = (await this.#all('SELECT * FROM runs WHERE id = $1', [runId]))[0];
+    if (!row) throw new RunNotFoundError(runId);
+    return toRun(row);
+  }
+
+  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (clause: (p: string) => string, value: unknown) => {
+      args.push(value);
+      where.push(clause(`$${args.length}`));
+    };
+    if (filter.status?.length) add((p) => `status = ANY (${p}::text[])`, filter.status);
+    if (filter.workflow !== undefined) add((p) => `workflow = ${p}`, filter.workflow);
+    if (filter.namespace !== undefined) add((p) => `namespace = ${p}`, filter.namespace);
+    if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
+    if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
+    args.push(filter.limit ?? null); // LIMIT NULL: no limit
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${args.length}`;
+    return (await this.#all(sql, args)).map(toRun);
+  }
+
+  async transitionRun(
+    runId: string,
+    from: RunState,
+    to: RunState,
+    reason: Reason,
+    by: string,
+    time: number,
+  ): Promise<void> {
+    await this.#tx(async (c) => {
+      const startedAt = to === 'running' ? time : null;
+      const finishedAt = terminalRun.includes(to) ? time : null;
+      const { rowCount } = await c.query(
+        `UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3), finished_at = $4
+           WHERE id = $5 AND status = $6`,
+        [to, reason, startedAt, finishedAt, runId, from],
+      );
+      if (rowCount !== 1) {
+        await this.getRun(runId);
+        throw new StaleStateError(`run ${runId} is no longer ${from}`);
+      }
+      await c.query(
+        'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time) VALUES ($1, NULL, $2, $3, $4, $5, $6)',
+        [runId, from, to, reason, by, time],
+      );
+    });
+  }
+
+  async requestRunCancel(runId: string, by: string): Promise<void> {
+    const { rowCount } = await this.#pool.query('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2', [
+      by,
+      runId,
+    ]);
+    if (rowCount !== 1) throw new RunNotFoundError(runId);
+  }
+
+  async runCancelRequestedBy(runId: string): Promise<string | null> {
+    const row = (await this.#all('SELECT cancel_requested_by AS by FROM runs WHERE id = $1', [runId]))[0];
+    if (!row) throw new RunNotFoundError(runId);
+    return row.by === null ? null : String(row.by);
+  }
+
+  async clearRunCancel(runId: string): Promise<void> {
+    await this.#pool.query('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1', [runId]);
+  }
+
+  async listTasks(runId: string): Promise<TaskRecord[]> {
+    return (await this.#all('SELECT * FROM tasks WHERE run_id = $1 ORDER BY position', [runId])).map(toTask);
+  }
+
+  async getTask(runId: string, taskId: string): Promise<TaskRecord> {
+    const row = (
+      await this.#all('SELECT * FROM tasks WHERE run_id = $1 AND task_id = $2', [runId, taskId])
+    )[0];
+    if (!row) throw new NotFoundError('task', `${runId}/${taskId}`);
+    return toTask(row);
+  }
+
+  async transitionTask(
+    runId: string,
+    taskId: string,
+    from: TaskState,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    time: number,
+    patch: TaskPatch = {},
+    detail?: string,
+  ): Promise<void> {
+    const write: TaskTransitionWrite = {
+      from,
+      to,
+      reason,
+      by,
+      time,
+      patch,
+      ...(detail === undefined ? {} : { detail }),
+    };
+    await this.#tx((c) => transitionTask(c, runId, taskId, write));
+  }
+
+  async listTransitions(runId: string, taskId?: string | null): Promise<TransitionRecord[]> {
+    const rows =
+      taskId === undefined
+        ? await this.#all('SELECT * FROM transitions WHERE run_id = $1 ORDER BY id', [runId])
+        : taskId === null
+          ? await this.#all('SELECT * FROM transitions WHERE run_id = $1 AND task_id IS NULL ORDER BY id', [
+              runId,
+            ])
+          : await this.#all('SELECT * FROM transitions WHERE run_id = $1 AND task_id = $2 ORDER BY id', [
+              runId,
+              taskId,
+            ]);
+    return rows.map(toTransition);
+  }
+
+  async startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
+    return this.#tx(async (c) => {
+      if (transition) await transitionTask(c, start.runId, start.taskId, transition);
+      const lease = await acquire(
+        c,
+        `attempt:${start.id}`,
+        start.owner,
+        start.startedAt,
+        start.leaseMs,
+        false,
+      );
+      await c.query(
+        `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
+           started_at, fencing_token) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10)`,
+        [
+          start.id,
+          start.runId,
+          start.taskId,
+          start.attempt,
+          JSON.stringify(start.inputs),
+          start.workDir,
+          start.artifactsDir,
+          start.cacheKey,
+          start.startedAt,
+          lease.token,
+        ],
+      );
+      return lease.token;
+    });
+  }
+
+  async heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void> {
+    await this.#tx(async (c) => {
+      await checkFence(c, `attempt:${attemptId}`, token, now);
+      await c.query('UPDATE leases SET expires_at = $1 WHERE name = $2', [
+        now + leaseMs,
+        `attempt:${attemptId}`,
+      ]);
+    });
+  }
+
+  async finishAttempt(
+    attemptId: string,
+    token: number,
+    now: number,
+    finish: AttemptFinish,
+    transition?: TaskTransitionWrite,
+    others: readonly { taskId: string; write: TaskTransitionWrite }[] = [],
+  ): Promise<void> {
+    await this.#tx(async (c) => {
+      await checkFence(c, `attempt:${attemptId}`, token, now);
+      const { runId, taskId } = await closeAttempt(c, attemptId, finish);
+      if (transition) await transitionTask(c, runId, taskId, transition);
+      for (const o of others) await transitionTask(c, runId, o.taskId, o.write);
+      await c.query('UPDATE leases SET expires_at = 0 WHERE name = $1', [`attempt:${attemptId}`]);
+    });
+  }
+
+  async interruptAttempt(attemptId: string, now: number, message: string): Promise<void> {
+    await this.#tx(async (c) => {
+      // Bumping the token fences out the old worker even if it is somehow still alive.
+      await acquire(c, `attempt:${attemptId}`, 'recovery', now, 0, true);
+      await closeAttempt(c, attemptId, {
+        outcome: 'interrupted',
+        exitCode: null,
+        signal: null,
+        retryable: true,
+        reason: 'interrupted',
+        message,
+        finishedAt: now,
+        cacheHit: false,
+        policyDecisionIds: [],
+        outputs: {},
+      });
+    });
+  }
+
+  async listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
+    const rows =
+      taskId === undefined
+        ? await this.#all('SELECT * FROM attempts WHERE run_id = $1 ORDER BY started_at, attempt', [runId])
+        : await this.#all('SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY attempt', [
+            runId,
+            taskId,
+          ]);
+    const outputs = await outputsOf(
+      this.#pool,
+      rows.map((r) => String(r.id)),
+    );
+    return rows.map((row) => toAttempt(row, outputs.get(String(row.id)) ?? {}));
+  }
+
+  async taskOutputs(runId: string, taskId: string): Promise<Record<string, string>> {
+    const row = (
+      await this.#all(
+        `SELECT id FROM attempts WHERE run_id = $1 AND task_id = $2 AND outcome IN ('succeeded', 'cached')
+           ORDER BY attempt DESC LIMIT 1`,
+        [runId, taskId],
+      )
+    )[0];
+    if (!row) return {};
+    return (await outputsOf(this.#pool, [String(row.id)])).get(String(row.id)) ?? {};
+  }
+
+  async appendLogs(lines: StoredLogLine[]): Promise<void> {
+    if (lines.length === 0) return;
+    await this.#pool.query(
+      `INSERT INTO logs (run_id, task_id, attempt, stream, time, text)
+         SELECT run_id, task_id, attempt, stream, time, text
+           FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[])
+             WITH ORDINALITY AS x (run_id, task_id, attempt, stream, time, text, n) ORDER BY n`,
+      [
+        lines.map((l) => l.runId),
+        lines.map((l) => l.taskId),
+        lines.map((l) => l.attempt),
+        lines.map((l) => l.stream),
+        lines.map((l) => l.time),
+        lines.map((l) => l.text),
+      ],
+    );
+  }
+
+  async listLogs(
+    runId: string,
+    taskId?: string | null,
+    afterId = 0,
+  ): Promise<(StoredLogLine & { id: number })[]> {
+    const rows =
+      taskId === undefined
+        ? await this.#all('SELECT * FROM logs WHERE run_id = $1 AND id > $2 ORDER BY id', [runId, afterId])
+        : taskId === null
+          ? await this.#all(
+              'SELECT * FROM logs WHERE run_id = $1 AND task_id IS NULL AND id > $2 ORDER BY id',
+              [runId, afterId],
+            )
+          : await this.#all('SELECT * FROM logs WHERE run_id = $1 AND task_id = $2 AND id > $3 ORDER BY id', [
+              runId,
+              taskId,
+              afterId,
+            ]);
+    return rows.map(toLogLine);
+  }
+
+  async getCacheEntry(key: string, now: number): Promise<CacheEntry | undefined> {
+    const r = (
+      await this.#all(
+        'SELECT * FROM cache_entries WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)',
+        [key, now],
+      )
+    )[0];
+    return r ? toCacheEntry(r) : undefined;
+  }
+
+  async putCacheEntry(e: CacheEntry): Promise<void> {
+    await this.#pool.query(
+      `INSERT INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, task_id = excluded.task_id, attempt = excluded.attempt,
+         outputs = excluded.outputs, artifacts_dir = excluded.artifacts_dir, created_at = excluded.created_at,
+         expires_at = excluded.expires_at`,
+      [
+        e.key,
+        e.runId,
+        e.taskId,
+        e.attempt,
+        JSON.stringify(e.outputs),
+        e.artifactsDir,
+        e.createdAt,
+        e.expiresAt,
+      ],
+    );
+  }
+
+  async putReceipt(r: ReceiptRecord): Promise<void> {
+    await this.#pool.query(
+      'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+      [r.runId, r.taskId, r.attempt, r.digest, JSON.stringify(r.bundle), r.createdAt],
+    );
+  }
+
+  async listReceipts(runId: string): Promise<ReceiptRecord[]> {
+    await this.getRun(runId);
+    return (
+      await this.#all('SELECT * FROM receipts WHERE run_id = $1 ORDER BY created_at, task_id, attempt', [
+        runId,
+      ])
+    ).map(toReceipt);
+  }
+
+  async acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Promise<Lease> {
+    return this.#tx((c) => acquire(c, name, owner, now, ttlMs, force));
+  }
+
+  async getLease(name: string): Promise<Lease | undefined> {
+    const r = (await this.#all('SELECT * FROM leases WHERE name = $1', [name]))[0];
+    return r ? toLease(r) : undefined;
+  }
+
+  async releaseLease(name: string, owner: string): Promise<void> {
+    await this.#pool.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2', [name, owner]);
+  }
+
+  async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {
+    return this.#tx((c) => claimReadyTask(c, owner, now, leaseMs));
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pool.ended) await this.#pool.end();
+  }
+}

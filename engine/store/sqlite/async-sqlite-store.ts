@@ -1,0 +1,44 @@
+/**
+ * The embedded SQLite store behind the asynchronous port: each call runs synchronously (node:sqlite
+ * is synchronous) and hands back a settled promise, so the same contract suite and, later, the
+ * same engine code drive both stores. Errors become rejections, never synchronous throws.
+ */
+import type { AsyncStore, AsyncStoreMethods, TaskClaim } from '../async-store.ts';
+import { storeMethods } from '../async-store.ts';
+import type { Durability } from './open-database.ts';
+import { SqliteStore } from './sqlite-store.ts';
+
+export interface AsyncSqliteStore extends AsyncStore {
+  /** The synchronous store underneath, for the engine until it moves onto the async port. */
+  readonly sync: SqliteStore;
+}
+
+export function asyncSqliteStore(store: SqliteStore): AsyncSqliteStore {
+  const methods = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const name of storeMethods) {
+    const method = store[name] as (...args: unknown[]) => unknown;
+    methods[name] = (...args) => {
+      try {
+        return Promise.resolve(method.apply(store, args));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    };
+  }
+  return {
+    ...(methods as unknown as AsyncStoreMethods),
+    location: store.location,
+    sync: store,
+    claimReadyTask: (owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> => {
+      try {
+        return Promise.resolve(store.claimReadyTask(owner, now, leaseMs));
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+    },
+  };
+}
+
+export function openAsyncSqliteStore(dataDir: string, durability?: Durability): AsyncSqliteStore {
+  return asyncSqliteStore(new SqliteStore(dataDir, durability));
+}
