@@ -34,3 +34,6 @@ export {
   RunnerNotConfiguredError,
 } from './errors.ts';
 export * from './schedules/index.ts';
+// A run's evidence for a disclosure archive (`maestro disclose`, the Action's mode `run`).
+export { gatherDisclosure, DECISION_LOG_DB, type GatherOptions } from './disclosure-gather.ts';
+export { exportReceipts, receiptFileName } from './receipt-files.ts';

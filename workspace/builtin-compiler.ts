@@ -9,6 +9,11 @@ import type { CompileFn } from './validate-manifests.ts';
  * because a bundle has no tasks/ folder beside it.
  */
 export async function builtinCompiler(catalog?: TaskCatalog): Promise<CompileFn> {
-  const resolved = catalog ?? (await loadBuiltinCatalog());
+  const resolved = await builtinCatalog(catalog);
   return (source, file) => compileManifest(source, { file, catalog: resolved });
+}
+
+/** The given (embedded) catalog, else the built-in one read from tasks/: what runs use too. */
+export async function builtinCatalog(catalog?: TaskCatalog): Promise<TaskCatalog> {
+  return catalog ?? (await loadBuiltinCatalog());
 }

@@ -2,7 +2,7 @@
 // The CLI and the Action both use this, so `maestro validate` and the Action cannot disagree.
 export { findManifests } from './find-manifests.ts';
 export type { ManifestFile, FindManifestsOptions } from './find-manifests.ts';
-export { builtinCompiler } from './builtin-compiler.ts';
+export { builtinCompiler, builtinCatalog } from './builtin-compiler.ts';
 export {
   validateManifests,
   countDiagnostics,

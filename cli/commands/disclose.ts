@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock, UsageError } from '../../core/index.ts';
-import { openStore } from '../../engine/index.ts';
+import { gatherDisclosure, openStore } from '../../engine/index.ts';
 import {
   ProvenanceError,
   bundledTrustedRoot,
@@ -18,7 +18,6 @@ import {
 } from '../../provenance/index.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
-import { gatherDisclosure } from './disclose-gather.ts';
 import {
   addTrustOptions,
   dataDirOf,

@@ -60,11 +60,3 @@ export function viewReceipt(record: ReceiptRecord, trust: ResolvedTrust | undefi
     statement,
   };
 }
-
-/** File name of a receipt when exported: `<task>-<attempt>.sigstore.json`, `run-<n>.sigstore.json`. */
-export function receiptFileName(record: ReceiptRecord): string {
-  const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
-  return record.taskId === ''
-    ? `run-${record.attempt}.sigstore.json`
-    : `${safe(record.taskId)}-${record.attempt}.sigstore.json`;
-}

@@ -2,15 +2,14 @@
  * `maestro receipts <run> [--format json] [-o dir]`: lists a run's signed receipts (one per
  * attempt, one per run), checks each against the trusted key, and exports the bundles.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { openStore } from '../../engine/index.ts';
-import { DEV_KEY_WARNING, withEmptyDsseKeyIds } from '../../provenance/index.ts';
+import { exportReceipts, openStore } from '../../engine/index.ts';
+import { DEV_KEY_WARNING } from '../../provenance/index.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, resolveTrust, type TrustFlags } from './provenance-options.ts';
-import { receiptFileName, viewReceipt } from './receipt-view.ts';
+import { viewReceipt } from './receipt-view.ts';
 
 interface ReceiptsFlags extends TrustFlags {
   format: string;
@@ -36,15 +35,7 @@ function listReceipts(context: CliContext, runId: string, flags: ReceiptsFlags):
     const records = store.listReceipts(runId);
     const trust = tryTrust(context, flags);
     const views = records.map((record) => viewReceipt(record, trust));
-    if (flags.output) {
-      const dir = resolve(io.cwd, flags.output);
-      mkdirSync(dir, { recursive: true });
-      // Receipts stored before the keyid was left empty leave without it, so cosign verifies them.
-      for (const record of records) {
-        const bundle = withEmptyDsseKeyIds(record.bundle);
-        writeFileSync(join(dir, receiptFileName(record)), `${JSON.stringify(bundle, null, 2)}\n`);
-      }
-    }
+    if (flags.output) exportReceipts(store, runId, resolve(io.cwd, flags.output));
     const development = views.some((v) => v.development);
     if (flags.format === 'json') {
       io.stdout(

@@ -1,17 +1,14 @@
 /**
- * Gathers a run's evidence from the store and the data dir for `maestro disclose`: the plan, the
- * latest receipts, the artifact bytes each receipt attests, the policy decisions and approval.
+ * Gathers a run's evidence from the store and the data dir for `maestro disclose` and the
+ * Action's mode `run`: the plan, the latest receipts, the artifact bytes each receipt attests,
+ * the policy decisions and approval.
  */
 import { constants, existsSync, openSync, readFileSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { InputError, sha256Digest } from '../../core/index.ts';
-import type { Store } from '../../engine/index.ts';
-import { formatDecisionLog, openDecisionLog } from '../../policy/index.ts';
-import {
-  ARTIFACT_SUBJECT_PREFIX,
-  type DisclosureInput,
-  type ReceiptStatement,
-} from '../../provenance/index.ts';
+import { InputError, sha256Digest } from '../core/index.ts';
+import type { Store } from './store/store.ts';
+import { formatDecisionLog, openDecisionLog } from '../policy/index.ts';
+import { ARTIFACT_SUBJECT_PREFIX, type DisclosureInput, type ReceiptStatement } from '../provenance/index.ts';
 
 export interface GatherOptions {
   dataDir: string;
@@ -22,7 +19,7 @@ export interface GatherOptions {
   now: number;
 }
 
-/** The policy decision log the CLI engine writes (cli/open-engine.ts), read when --decisions is not given. */
+/** The policy decision log the CLI engine writes (cli/open-engine.ts, action/open-engine.ts), read when --decisions is not given. */
 export const DECISION_LOG_DB = 'decisions.db';
 
 export function gatherDisclosure(store: Store, runId: string, options: GatherOptions): DisclosureInput {
