@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
 import { catalogFromEntries } from '../core/index.ts';
 
@@ -9,5 +11,13 @@ declare const __MAESTRO_BUILTIN_CATALOG__: CatalogEntry[] | undefined;
 export function embeddedCatalog(): TaskCatalog | undefined {
   return typeof __MAESTRO_BUILTIN_CATALOG__ === 'undefined'
     ? undefined
-    : catalogFromEntries(__MAESTRO_BUILTIN_CATALOG__);
+    : catalogFromEntries(
+        // Entries are repository-relative; the bundle runs from <checkout>/action/dist, and
+        // `uses: <owner>/maestro/action@<ref>` checks out the whole repository, tasks/ included.
+        __MAESTRO_BUILTIN_CATALOG__.map((e) => ({ ...e, entry: resolve(checkoutRoot(), e.entry) })),
+      );
+}
+
+function checkoutRoot(): string {
+  return fileURLToPath(new URL('../../', import.meta.url));
 }

@@ -11,22 +11,13 @@ import {
 } from '../workspace/index.ts';
 import { annotate } from './annotate.ts';
 import { embeddedCatalog } from './embedded-catalog.ts';
-import { readInputs } from './inputs.ts';
+import { readInputs, type ActionInputs } from './inputs.ts';
+import { runMode } from './run-mode.ts';
 import { summaryMarkdown } from './summary.ts';
+import { verifyMode } from './verify-mode.ts';
+import type { ActionEnvironment } from './environment.ts';
 
-export interface ActionEnvironment {
-  /** Where relative `path` inputs are resolved (the step's working directory). */
-  cwd: string;
-  /** The repository root (GITHUB_WORKSPACE): annotation paths are relative to it. */
-  workspace: string;
-  /** Whether GITHUB_STEP_SUMMARY is set (outside Actions there is nowhere to write one). */
-  hasSummary: boolean;
-  /**
-   * GITHUB_ACTIONS=true: the job's VM is the sandbox, so the local runner may run tasks without
-   * bubblewrap here (its `job-vm` mode); the summary says which applies on this job.
-   */
-  inActions?: boolean;
-}
+export type { ActionEnvironment } from './environment.ts';
 
 /** The summary's line on what local tasks run in on this job (runners/local, mode `job-vm`). */
 export function sandboxNote(probe: SandboxProbe): string {
@@ -36,41 +27,53 @@ export function sandboxNote(probe: SandboxProbe): string {
 }
 
 /**
- * Mode `validate`: check every manifest under the inputs' paths with the same code as
- * `maestro validate`, annotate each diagnostic, write the job summary, set outputs, and fail the
- * step on errors. Never throws: every failure ends in setFailed with a message a person can act on.
+ * The Action: mode `validate`, `run` or `verify` (action.yml). Never throws: every failure ends
+ * in setFailed with a message a person can act on.
  */
 export async function runAction(env: ActionEnvironment): Promise<void> {
   try {
-    const inputs = readInputs();
-    const files = findManifests(inputs.paths, { cwd: env.cwd, root: env.workspace });
-    const reports = validateManifests(files, await builtinCompiler(embeddedCatalog()));
-    annotate(reports);
-    if (inputs.format === 'json') info(JSON.stringify(toJsonReport(reports), null, 2));
-    else
-      for (const r of reports)
-        info(`${r.valid ? 'ok     ' : 'INVALID'} ${r.file}${r.plan ? `  ${r.plan.digest}` : ''}`);
-    const counts = countDiagnostics(reports);
-    setOutput('valid', counts.invalid === 0 ? 'true' : 'false');
-    setOutput('errors', String(counts.errors));
-    setOutput('warnings', String(counts.warnings));
-    setOutput('files', String(counts.files));
-    if (env.hasSummary) {
-      await summary
-        .addRaw(
-          summaryMarkdown(
-            reports,
-            (r) => (r.plan ? planToMermaid(r.plan) : undefined),
-            env.inActions ? sandboxNote(probeSandbox()) : undefined,
-          ),
-        )
-        .write();
-    }
-    if (counts.invalid > 0)
-      setFailed(
-        `${counts.invalid} of ${counts.files} manifest(s) have errors (${counts.errors} error(s)); see the annotations`,
-      );
+    const inputs = readInputs({ cwd: env.cwd, runnerTemp: env.runnerTemp });
+    if (inputs.mode === 'run') {
+      if (env.hasSummary && env.inActions) await summary.addRaw(`${sandboxNote(probeSandbox())}\n\n`).write();
+      await runMode(inputs, env);
+    } else if (inputs.mode === 'verify') await verifyMode(inputs, env);
+    else await validateMode(inputs, env);
   } catch (error) {
     setFailed(describeError(error));
   }
+}
+
+/**
+ * Mode `validate`: check every manifest under the inputs' paths with the same code as
+ * `maestro validate`, annotate each diagnostic, write the job summary, set outputs, and fail the
+ * step on errors.
+ */
+async function validateMode(inputs: ActionInputs, env: ActionEnvironment): Promise<void> {
+  const files = findManifests(inputs.paths, { cwd: env.cwd, root: env.workspace });
+  const reports = validateManifests(files, await builtinCompiler(embeddedCatalog()));
+  annotate(reports);
+  if (inputs.format === 'json') info(JSON.stringify(toJsonReport(reports), null, 2));
+  else
+    for (const r of reports)
+      info(`${r.valid ? 'ok     ' : 'INVALID'} ${r.file}${r.plan ? `  ${r.plan.digest}` : ''}`);
+  const counts = countDiagnostics(reports);
+  setOutput('valid', counts.invalid === 0 ? 'true' : 'false');
+  setOutput('errors', String(counts.errors));
+  setOutput('warnings', String(counts.warnings));
+  setOutput('files', String(counts.files));
+  if (env.hasSummary) {
+    await summary
+      .addRaw(
+        summaryMarkdown(
+          reports,
+          (r) => (r.plan ? planToMermaid(r.plan) : undefined),
+          env.inActions ? sandboxNote(probeSandbox()) : undefined,
+        ),
+      )
+      .write();
+  }
+  if (counts.invalid > 0)
+    setFailed(
+      `${counts.invalid} of ${counts.files} manifest(s) have errors (${counts.errors} error(s)); see the annotations`,
+    );
 }

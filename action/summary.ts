@@ -1,5 +1,6 @@
 import type { ManifestReport } from '../workspace/index.ts';
 import { countDiagnostics } from '../workspace/index.ts';
+import { cell, inline } from './markdown.ts';
 
 /**
  * The job summary as Markdown: a table of manifests (valid or not, plan digest, task count), then
@@ -51,14 +52,4 @@ export function summaryMarkdown(
   }
   if (sandboxNote) out.push('', '### Sandbox', '', sandboxNote);
   return out.join('\n') + '\n';
-}
-
-/** Keeps a value inside its Markdown table cell. */
-function cell(text: string): string {
-  return inline(text).replace(/\|/g, '\\|');
-}
-
-/** User-controlled text stays text: no raw HTML (`<unit>` would vanish), no line breaks. */
-function inline(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r?\n/g, ' ');
 }

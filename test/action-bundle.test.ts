@@ -1,70 +1,16 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../cli/index.ts';
 import type { Plan } from '../core/index.ts';
 import { captureIo } from './cli-helpers.ts';
+import { actionBundle as bundle, repoRoot as root, runActionStep as runStep } from './helpers/action-step.ts';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const bundle = join(root, 'action/dist/index.js');
 const broken = 'examples/quickstart/broken/.maestro/workflows/broken.yaml';
 const run = promisify(execFile);
-
-interface StepResult {
-  code: number;
-  stdout: string;
-  outputs: Record<string, string>;
-  summary: string;
-}
-
-/**
- * Runs the committed bundle the way the Actions runner does: plain `node dist/index.js`, inputs as
- * INPUT_* variables, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY pointing at files, cwd = the workspace.
- * The environment is built from scratch so nothing of the test process leaks in.
- */
-async function runStep(inputs: Record<string, string>): Promise<StepResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'maestro-action-'));
-  const outputFile = join(dir, 'output');
-  const summaryFile = join(dir, 'summary');
-  writeFileSync(outputFile, '');
-  writeFileSync(summaryFile, '');
-  const env: Record<string, string> = {
-    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
-    GITHUB_ACTIONS: 'true',
-    GITHUB_WORKSPACE: root,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_STEP_SUMMARY: summaryFile,
-    RUNNER_TEMP: dir,
-  };
-  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const result = await run(process.execPath, [bundle], { cwd: root, env }).then(
-    (r) => ({ code: 0, stdout: r.stdout }),
-    (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-  );
-  return {
-    ...result,
-    outputs: parseOutputFile(readFileSync(outputFile, 'utf8')),
-    summary: readFileSync(summaryFile, 'utf8'),
-  };
-}
-
-/** GITHUB_OUTPUT holds `name<<DELIMITER\nvalue\nDELIMITER` records. */
-function parseOutputFile(text: string): Record<string, string> {
-  const outputs: Record<string, string> = {};
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const m = /^([^<]+)<<(.+)$/.exec(lines[i]!);
-    if (!m) continue;
-    const end = lines.indexOf(m[2]!, i + 1);
-    outputs[m[1]!] = lines.slice(i + 1, end).join('\n');
-    i = end;
-  }
-  return outputs;
-}
 
 async function planOf(file: string): Promise<Plan> {
   const io = captureIo(root);
@@ -137,7 +83,9 @@ describe('action/dist (the committed bundle)', () => {
   it('fails with a clear message on a bad input or a missing path', async () => {
     const mode = await runStep({ path: 'examples', mode: 'deploy' });
     expect(mode.code).toBe(1);
-    expect(mode.stdout).toContain('::error::input "mode" must be one of: validate (got "deploy")');
+    expect(mode.stdout).toContain(
+      '::error::input "mode" must be one of: validate, run, verify (got "deploy")',
+    );
     const missing = await runStep({ path: 'no/such/dir' });
     expect(missing.code).toBe(1);
     expect(missing.stdout).toContain('::error::no such file or directory: no/such/dir');

@@ -21,12 +21,30 @@ describe('action.yml', () => {
   it('runs the committed bundle on node24 and declares the inputs and outputs the code uses', () => {
     const action = read('action/action.yml') as ActionYml;
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
-    expect(Object.keys(action.inputs).sort()).toEqual(['format', 'mode', 'path']);
+    expect(Object.keys(action.inputs).sort()).toEqual(
+      [
+        'certificate-identity',
+        'certificate-oidc-issuer',
+        'format',
+        'key',
+        'mode',
+        'params',
+        'path',
+        'receipts-dir',
+        'trusted-root',
+        'workflow',
+      ].sort(),
+    );
     expect(action.inputs['path']?.default).toBe('.');
     expect(action.inputs['mode']?.default).toBe('validate');
-    const source = readFileSync(join(root, 'action/run-action.ts'), 'utf8');
-    const set = [...source.matchAll(/setOutput\('([a-z]+)'/g)].map((m) => m[1]).sort();
-    expect(Object.keys(action.outputs).sort()).toEqual(set);
+    // Every input the code reads is declared, and every output it sets.
+    const source = ['run-action.ts', 'run-mode.ts', 'verify-mode.ts', 'inputs.ts']
+      .map((f) => readFileSync(join(root, 'action', f), 'utf8'))
+      .join('\n');
+    const inputsRead = new Set([...source.matchAll(/get(?:Multiline)?Input\('([a-z-]+)'/g)].map((m) => m[1]));
+    expect([...inputsRead].sort()).toEqual(Object.keys(action.inputs).sort());
+    const set = new Set([...source.matchAll(/setOutput\('([a-z-]+)'/g)].map((m) => m[1]));
+    expect(Object.keys(action.outputs).sort()).toEqual([...set].sort());
   });
 });
 
