@@ -9,7 +9,7 @@
  * call to openRuntime(runtimeConfigFromEnv(...)) and the Action wires nothing itself.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { trace } from '@opentelemetry/api';
@@ -74,7 +74,7 @@ export async function openActionEngine(options: OpenActionEngineOptions): Promis
     sandbox: env['GITHUB_ACTIONS'] === 'true' ? 'job-vm' : 'bwrap',
     // The bundle has no launcher source beside it to compile: child_process.
     spawn: 'node',
-    hiddenPaths: [dataDir, ...keys],
+    hiddenPaths: [dataDir, ...keys, ...keys.map((k) => dirname(k))],
   });
   const runners = new RunnerRegistry().register(runner);
   const engine = createEngine({
