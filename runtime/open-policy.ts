@@ -26,7 +26,7 @@ export function openPolicy(
   clock: Clock = systemClock,
 ): OpenedPolicy {
   if (setting.kind === 'off') return { choice: policyOff(setting.source), close: () => undefined };
-  const bundle = setting.kind === 'default' ? defaultBundlePath : setting.path;
+  const bundle = setting.kind === 'default' ? (setting.path ?? defaultBundlePath) : setting.path;
   // The decision log gets the store's durability: WAL, and an fsync per commit only with `full`.
   // Created 0600 before SQLite opens it (secrets at rest: the log holds inputs).
   ensurePrivateDatabaseFile(join(dataDir, 'decisions.db'));

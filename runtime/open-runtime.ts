@@ -27,6 +27,8 @@ import type { RuntimeConfig } from './runtime-config.ts';
 
 export interface RuntimeOptions {
   clock?: Clock;
+  /** The task catalog (default: the built-in one read from tasks/; the bundled Action embeds its own). */
+  catalog?: TaskCatalog;
   /** Default: pino at config.logLevel, to stderr. */
   logger?: Logger;
   /** Resolve the approval-attestation signer too (the App). */
@@ -73,7 +75,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   });
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   for (const note of config.runners.notes) logger.info(note);
-  const catalog = await loadBuiltinCatalog();
+  const catalog = options.catalog ?? (await loadBuiltinCatalog());
   const store = openStore({ dataDir: config.dataDir, durability: config.durability });
   const policy = openPolicy(config.policy, config.dataDir, config.durability, options.clock);
   const signer = config.provenance === 'on' ? await resolveSigner(config.signing) : undefined;

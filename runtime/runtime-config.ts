@@ -13,7 +13,11 @@ export type Durability = 'normal' | 'full';
  * check runs and receipts.
  */
 export type PolicySetting =
-  { kind: 'default' } | { kind: 'bundle'; path: string } | { kind: 'off'; source: string };
+  /**
+   * `path`: where the built-in bundle is when it is not beside policy/ (the bundled Action runs
+   * from action/dist and reads its checkout's policy/default/bundle.tar.gz); still evaluated inline.
+   */
+  { kind: 'default'; path?: string } | { kind: 'bundle'; path: string } | { kind: 'off'; source: string };
 
 export type TraceExporter = 'console' | 'otlp' | 'none';
 
