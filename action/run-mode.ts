@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { info, setFailed, setOutput, summary, warning } from '@actions/core';
 import { describeError, systemClock, UsageError, type Plan } from '../core/index.ts';
@@ -30,10 +30,13 @@ export async function runMode(inputs: ActionInputs, env: ActionEnvironment): Pro
   const plans = await compileWorkflows(inputs, env);
   if (!plans) return;
   const vars = env.env;
-  const dataDir = vars['MAESTRO_DATA_DIR'] || join(env.runnerTemp, 'maestro-data');
-  mkdirSync(dataDir, { recursive: true });
   const catalog = await builtinCatalog(embeddedCatalog());
-  const opened = await openActionEngine({ dataDir, catalog, env: vars, secrets: secretsFrom(vars) });
+  const opened = await openActionEngine({
+    cwd: env.cwd,
+    defaultDataDir: join(env.runnerTemp, 'maestro-data'),
+    catalog,
+    env: vars,
+  });
   const trust = runTrustFromEvent(vars['GITHUB_EVENT_NAME'], vars['GITHUB_EVENT_PATH']);
   const results: RunResult[] = [];
   try {
@@ -49,7 +52,9 @@ export async function runMode(inputs: ActionInputs, env: ActionEnvironment): Pro
   if (env.hasSummary) {
     const notes = [
       `Trust: \`${trust}\`${trust === 'untrusted' ? ' (a pull request from a fork: no task has the network)' : ''}.`,
-      ...(opened.signer.warning ? [`Receipts ${opened.signer.warning}.`] : []),
+      ...(opened.signer?.warning ? [`Receipts ${opened.signer.warning}.`] : []),
+      ...(opened.signer ? [] : ['Receipts: none (`MAESTRO_PROVENANCE=off`).']),
+      `Runners on this job: ${opened.runnerKinds.join(', ')}.`,
     ];
     await summary.addRaw(runSummaryMarkdown(results, planToMermaid, notes)).write();
   }
@@ -151,6 +156,7 @@ async function writeDisclosure(
   runId: string,
   file: string,
 ): Promise<string | undefined> {
+  if (!opened.signer) return 'provenance is off (MAESTRO_PROVENANCE=off)';
   try {
     const input = gatherDisclosure(opened.store, runId, { dataDir: opened.dataDir, now: systemClock.now() });
     writeFileSync(file, await packDisclosure(input, opened.signer));
@@ -160,13 +166,4 @@ async function writeDisclosure(
     warning(`run ${runId}: disclosure bundle not written: ${message}`);
     return message;
   }
-}
-
-/** MAESTRO_SECRET_<NAME> variables, as for `maestro run` (the workflow maps its secrets to them). */
-function secretsFrom(env: Record<string, string | undefined>): Record<string, string> {
-  const secrets: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env))
-    if (key.startsWith('MAESTRO_SECRET_') && key.length > 15 && value !== undefined)
-      secrets[key.slice(15)] = value;
-  return secrets;
 }

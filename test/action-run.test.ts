@@ -24,11 +24,13 @@ spec:
   defaults: { runner: local, timeout: 30s }
   tasks:
     - id: compile
-      run: cp greeting.txt "$MAESTRO_ARTIFACTS/greeting.txt" && echo "who=\${params.who}" >> "$MAESTRO_OUTPUT"
+      run: cp greeting.txt built.txt && echo "who=\${params.who}" >> "$MAESTRO_OUTPUT"
       outputs: [who]
+      artifacts: [built.txt]
     - id: env-dump
       needs: [compile]
-      run: env > "$MAESTRO_ARTIFACTS/env.txt"
+      run: cat "$MAESTRO_ARTIFACTS/compile/built.txt" && env > env.txt
+      artifacts: [env.txt]
 `;
 const BROKEN = `apiVersion: maestro/v1
 kind: Workflow
@@ -137,7 +139,7 @@ describe('mode run', () => {
     const subjects = (JSON.parse(compile.out) as { subjects: { name: string }[] }).subjects.map(
       (s) => s.name,
     );
-    expect(subjects.some((n) => n.endsWith('greeting.txt'))).toBe(true);
+    expect(subjects.some((n) => n.endsWith('built.txt'))).toBe(true);
     const disclosed = await maestro([
       'disclose',
       'verify',
@@ -149,7 +151,7 @@ describe('mode run', () => {
     expect(disclosed.out).toContain(`run ${good.outputs['run-id']}`);
     // The task read the repository's own file, and saw none of the step's credentials.
     const files = await readTgzStrict(readFileSync(join(dir, 'disclosure.tgz')));
-    expect(files.get('artifacts/compile/1/greeting.txt')?.toString()).toBe('hello from the repository\n');
+    expect(files.get('artifacts/compile/1/built.txt')?.toString()).toBe('hello from the repository\n');
     const env = files.get('artifacts/env-dump/1/env.txt')!.toString();
     expect(env).toContain('MAESTRO_OUTPUT=');
     expect(env).not.toContain(GITHUB_TOKEN);
