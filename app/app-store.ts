@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
+import { openScheduleStore, type ScheduleStore } from '../engine/index.ts';
 import { openDispatchTables, type DispatchTables } from './dispatch/dispatch-table.ts';
 import { openGateTables, type GateTables } from './gate/gate-tables.ts';
 
@@ -30,6 +31,8 @@ export interface StoredRun {
  * which ingress owns (app/ingress/delivery-store.ts).
  */
 export interface AppStore extends GateTables, DispatchTables {
+  /** Schedule claims and watermarks (engine/schedules), in this same file. */
+  readonly schedules: ScheduleStore;
   getCheckRunId(externalId: string): number | undefined;
   putCheckRunId(externalId: string, checkRunId: number): void;
   /** Plan digests by workflow key at a commit, recorded whenever a commit's manifests compile. */
@@ -74,6 +77,7 @@ export function openAppStore(dataDir: string): AppStore {
   return {
     ...gate,
     ...dispatch,
+    schedules: openScheduleStore(db),
     getCheckRunId: (externalId) => {
       const row = selectCheckRun.get(externalId);
       return row ? Number(row.check_run_id) : undefined;

@@ -18,6 +18,8 @@ import {
   type WebhookIngress,
 } from './ingress/index.ts';
 import { resumeLiveRuns } from './dispatch/resume-runs.ts';
+import { createAppScheduler, type AppScheduleOptions } from './schedules/app-schedules.ts';
+import type { CronScheduler } from '../engine/index.ts';
 import type { RunReporter } from './dispatch/run-reporter.ts';
 
 export interface MaestroAppOptions {
@@ -49,6 +51,8 @@ export interface MaestroAppOptions {
   approvalTtlMs?: number;
   /** Test seam: called after each durable dispatch step (the crash tests SIGKILL there). */
   onDispatchStep?: (step: DispatchStep) => void;
+  /** Fire `triggers.schedule` of the default branches' manifests (absent: no schedules fire). */
+  schedules?: AppScheduleOptions;
 }
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -58,6 +62,8 @@ export interface MaestroApp {
   /** The webhook endpoint alone, for a server that mounts it itself (see createWebhookIngress). */
   readonly ingress: WebhookIngress;
   readonly probot: Probot;
+  /** The schedule firer, when schedules are on (tests call its tick()). */
+  readonly schedules: CronScheduler | undefined;
   listen(port: number, host?: string): Promise<number>;
   /** Waits until every accepted delivery and every live run's final check-run write is done. */
   idle(): Promise<void>;
@@ -132,12 +138,28 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
       clientFor: handlers.clientFor,
       dispatchContext: handlers.dispatchContext,
     });
+  // Schedules start after the resume above: a run a previous life dispatched is live again
+  // before a claim it left behind is completed.
+  const schedules =
+    options.engines && options.schedules
+      ? createAppScheduler({
+          probot,
+          services: handlers.services,
+          engines: options.engines,
+          store: options.store.schedules,
+          clock,
+          logger,
+          settings: options.schedules,
+        })
+      : undefined;
+  if (schedules && options.schedules?.start !== false) schedules.start();
   // Deliveries stored before a crash or restart are processed now, in arrival order.
   for (const delivery of options.deliveries.pendingDeliveries()) queue.enqueue(delivery);
   return {
     server,
     ingress,
     probot,
+    schedules,
     listen: (port, host = '0.0.0.0') => listen(server, port, host),
     idle: async () => {
       for (;;) {
@@ -148,6 +170,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     },
     close: async () => {
       open = false;
+      await schedules?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await ingress.close();
       await closed;

@@ -39,6 +39,8 @@ export interface AppRuntimeOptions {
   approvalTtlMs?: number;
   /** See MaestroAppOptions.onDispatchStep (tests only). */
   onDispatchStep?: MaestroAppOptions['onDispatchStep'];
+  /** See MaestroAppOptions.schedules (`maestro app` turns them on). */
+  schedules?: MaestroAppOptions['schedules'];
 }
 
 export interface AppRuntime {
@@ -100,6 +102,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     ...(options.defaultApprovals !== undefined ? { defaultApprovals: options.defaultApprovals } : {}),
     ...(options.approvalTtlMs !== undefined ? { approvalTtlMs: options.approvalTtlMs } : {}),
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
+    ...(options.schedules ? { schedules: options.schedules } : {}),
   });
   return {
     app,

@@ -50,6 +50,8 @@ export interface DispatchRequest {
   /** One run per (key, workflow): a delivery id, or `pull_request:<n>:<head>` for a PR head. */
   key: string;
   approval: ApprovalNeed;
+  /** The run id to use when this (key, workflow) has no dispatch yet (a schedule's claim chose it). */
+  runId?: string;
 }
 
 export type DispatchOutcome = { runId: string } | { refused: string };
@@ -117,7 +119,7 @@ export async function dispatchWorkflow(
   }
   const unrunnable = await refuseUnconfiguredRunner(ctx, request, engine, workflow);
   if (unrunnable) return unrunnable;
-  const runId = existing?.runId ?? `r-${randomUUID()}`;
+  const runId = existing?.runId ?? request.runId ?? `r-${randomUUID()}`;
   if (!existing)
     ctx.store.putDispatch({ key: request.key, workflow, runId, createdAt: ctx.clock.now() }, () =>
       ctx.store.putRun({

@@ -1,7 +1,7 @@
 import type { Probot } from 'probot';
 import type { DispatchContext, Engines } from '../dispatch/dispatch-runs.ts';
 import type { GitHubClient } from '../github/github-client.ts';
-import { createAppServices, type HandlerDeps } from './app-services.ts';
+import { createAppServices, type AppServices, type HandlerDeps } from './app-services.ts';
 import { CHECK_RUN_EVENTS, onCheckRun } from './on-check-run.ts';
 import { CHECK_SUITE_EVENTS, onCheckSuite } from './on-check-suite.ts';
 import { onComment } from './on-comment.ts';
@@ -16,6 +16,8 @@ export interface RegisteredHandlers {
   /** An installation client for one repository (what a delivery would get), for work not triggered by one. */
   clientFor: (owner: string, repo: string, installationId: number) => GitHubClient;
   dispatchContext: (client: GitHubClient, engines: Engines) => DispatchContext;
+  /** What the handlers share, for work no delivery starts (scheduled runs). */
+  services: AppServices;
 }
 
 /**
@@ -33,5 +35,5 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): RegisteredH
   probot.on([...CHECK_RUN_EVENTS], onCheckRun(services));
   probot.on([...INSTALLATION_EVENTS], onInstallation());
   probot.on('issue_comment.created', onComment(services));
-  return { clientFor: services.clientOf, dispatchContext: services.dispatchContext };
+  return { clientFor: services.clientOf, dispatchContext: services.dispatchContext, services };
 }

@@ -56,6 +56,8 @@ export function registerApp(program: Command, context: CliContext): void {
         ingressLimits: { retentionDays: config.deliveryRetentionDays },
         defaultApprovals: config.defaultApprovals,
         approvalTtlMs: config.approvalTtlMs,
+        // triggers.schedule fires in the long-running process (docs/github-app.md, "Schedules").
+        schedules: {},
         logger,
       });
       const port = await runtime.app.listen(config.port, config.host);

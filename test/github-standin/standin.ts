@@ -78,6 +78,20 @@ interface Fault {
  * trees, blobs and commits are read from them with git. Installation tokens are minted only for
  * a JWT that verifies under the app's public key, and expire like GitHub's.
  */
+/** Operations GitHub authenticates with the App's JWT rather than an installation token. */
+const APP_JWT_OPERATIONS = new Set(['apps/create-installation-access-token', 'apps/list-installations']);
+
+function repositoryJson(repo: StandInRepo) {
+  return {
+    id: repo.id,
+    name: repo.name,
+    full_name: `${repo.owner}/${repo.name}`,
+    owner: userOf(repo.owner, 'Organization'),
+    private: true,
+    default_branch: repo.defaultBranch,
+  };
+}
+
 export class GitHubStandIn {
   readonly violations: string[] = [];
   readonly requests: RecordedRequest[] = [];
@@ -91,6 +105,8 @@ export class GitHubStandIn {
   readonly permissions = new Map<string, string>();
   /** `${org}/${slug}` → member logins. */
   readonly teams = new Map<string, string[]>();
+  /** Installation id → the repositories (`owner/name`) it can reach (GET /app/installations, /installation/repositories). */
+  readonly installations = new Map<number, string[]>();
   readonly #check = new OpenApiCheck();
   readonly #tokens = new Map<string, { installationId: number; expiresAt: number }>();
   readonly #faults: Fault[] = [];
@@ -228,7 +244,10 @@ export class GitHubStandIn {
       record.status = auth.status;
       return send(res, auth.status, { message: auth.message });
     }
-    const [status, payload] = this.#route(operationId, params, url, body as Record<string, unknown>);
+    const [status, payload] =
+      operationId === 'apps/list-repos-accessible-to-installation'
+        ? this.#installationRepos(req)
+        : this.#route(operationId, params, url, body as Record<string, unknown>);
     record.status = status;
     send(res, status, payload);
   }
@@ -258,7 +277,7 @@ export class GitHubStandIn {
 
   #authorize(req: IncomingMessage, operationId: string): { status: number; message: string } | undefined {
     const header = req.headers.authorization ?? '';
-    if (operationId === 'apps/create-installation-access-token') {
+    if (APP_JWT_OPERATIONS.has(operationId)) {
       const jwt = /^bearer (.+)$/i.exec(header)?.[1];
       return jwt && this.#verifyJwt(jwt)
         ? undefined
@@ -309,6 +328,17 @@ export class GitHubStandIn {
     return this.repos.get(`${params.owner}/${params.repo}`);
   }
 
+  /** The repositories of the installation whose token made the request. */
+  #installationRepos(req: IncomingMessage): [number, unknown] {
+    const token = /^token (.+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const installationId = this.#tokens.get(token)?.installationId ?? -1;
+    const repositories = (this.installations.get(installationId) ?? []).flatMap((key) => {
+      const repo = this.repos.get(key);
+      return repo ? [repositoryJson(repo)] : [];
+    });
+    return [200, { total_count: repositories.length, repositories }];
+  }
+
   #route(
     operationId: string,
     params: Record<string, string>,
@@ -316,6 +346,17 @@ export class GitHubStandIn {
     body: Record<string, unknown>,
   ): [number, unknown] {
     const notFound: [number, unknown] = [404, { message: 'Not Found' }];
+    if (operationId === 'apps/list-installations')
+      return [
+        200,
+        [...this.installations].map(([id, repos]) => ({
+          id,
+          account: userOf(repos[0]?.split('/')[0] ?? 'octo', 'Organization'),
+          app_id: Number(this.#appId),
+          target_type: 'Organization',
+          repository_selection: 'selected',
+        })),
+      ];
     if (operationId === 'apps/create-installation-access-token') {
       const { token, expiresAt } = this.issueInstallationToken(Number(params.installation_id));
       return [
