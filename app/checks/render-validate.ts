@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Plan } from '../../core/index.ts';
 import { hasErrors } from '../../core/index.ts';
-import type { CompiledManifest } from '../source/compile-snapshot.ts';
-import { toAnnotation, type CheckAnnotation } from './check-runs.ts';
+import { plansByWorkflow, type CompiledManifest } from '../source/compile-snapshot.ts';
+import { toAnnotation, type CheckAnnotation, type CheckRunAction } from './check-runs.ts';
 
 export const VALIDATE_CHECK_NAME = 'maestro / validate';
 
@@ -10,6 +11,41 @@ export interface ValidateView {
   title: string;
   summary: string;
   annotations: CheckAnnotation[];
+  /** "Run <workflow>" buttons (the default branch's head only). */
+  actions?: CheckRunAction[];
+}
+
+/** GitHub allows three actions per check run: label ≤ 20, description ≤ 40, identifier ≤ 20 characters. */
+const MAX_ACTIONS = 3;
+const RUN_ACTION_PREFIX = 'run:';
+
+/** The button's identifier for a workflow: `run:` and 16 hex of the workflow key's sha256 (20 characters). */
+export function manualRunIdentifier(workflow: string): string {
+  return `${RUN_ACTION_PREFIX}${createHash('sha256').update(workflow).digest('hex').slice(0, 16)}`;
+}
+
+export function isManualRunIdentifier(identifier: string): boolean {
+  return identifier.startsWith(RUN_ACTION_PREFIX);
+}
+
+/** Workflows that may be started by hand (`triggers.manual: true`, or no triggers at all). */
+export function manualWorkflows(compiled: readonly CompiledManifest[]): [string, Plan][] {
+  return [...plansByWorkflow(compiled)]
+    .filter(([, { plan }]) => plan.triggers.manual === true)
+    .map(([workflow, { plan }]) => [workflow, plan]);
+}
+
+/** Up to three "Run <workflow>" actions, in workflow-key order (the rest: `/maestro run <workflow>`). */
+export function manualRunActions(compiled: readonly CompiledManifest[]): CheckRunAction[] {
+  const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+  return manualWorkflows(compiled)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, MAX_ACTIONS)
+    .map(([workflow, plan]) => ({
+      label: clip(`Run ${plan.workflow.name}`, 20),
+      description: clip(`Run ${workflow} at this commit`, 40),
+      identifier: manualRunIdentifier(workflow),
+    }));
 }
 
 /** A mermaid flowchart of the plan's DAG (node ids are indexes: task ids may hold any character). */

@@ -3,7 +3,7 @@ import type { Clock } from '../../core/index.ts';
 import type { ProvenanceSigner } from '../../provenance/index.ts';
 import type { AppStore } from '../app-store.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
-import { renderValidate, VALIDATE_CHECK_NAME } from '../checks/render-validate.ts';
+import { manualRunActions, renderValidate, VALIDATE_CHECK_NAME } from '../checks/render-validate.ts';
 import type { DispatchContext, DispatchStep, Engines } from '../dispatch/dispatch-runs.ts';
 import type { RunReporter } from '../dispatch/run-reporter.ts';
 import {
@@ -68,10 +68,14 @@ export interface AppServices {
   clientOf(owner: string, repo: string, installationId: number): GitHubClient;
   snapshotAt(client: GitHubClient, sha: string): Promise<RepositorySnapshot>;
   compileAll(snapshot: RepositorySnapshot): CompiledManifest[];
-  /** Compiles `sha`, records its plan digests and writes its `maestro / validate` check run. */
+  /**
+   * Compiles `sha`, records its plan digests and writes its `maestro / validate` check run;
+   * `manualActions` (the default branch's head) adds "Run <workflow>" buttons.
+   */
   validate(
     client: GitHubClient,
     sha: string,
+    options?: { manualActions?: boolean },
   ): Promise<{ snapshot: RepositorySnapshot; compiled: CompiledManifest[] }>;
   /** Evaluates an open pull request's gate: head compiled as given, rules from its base commit. */
   gate(client: GitHubClient, pr: PullRequestData, head: Commit): Promise<Map<string, WorkflowGate>>;
@@ -141,11 +145,12 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
     },
     snapshotAt,
     compileAll,
-    validate: async (client, sha) => {
+    validate: async (client, sha, options = {}) => {
       const snapshot = await snapshotAt(client, sha);
       const compiled = compileAll(snapshot);
       deps.store.putPlanDigests(client.fullName, sha, digestsOf(compiled));
       const view = renderValidate(compiled);
+      const actions = options.manualActions && deps.engines ? manualRunActions(compiled) : [];
       await writeCheckRun(client, deps.store, {
         name: VALIDATE_CHECK_NAME,
         headSha: sha,
@@ -155,6 +160,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
         title: view.title,
         summary: view.summary,
         annotations: view.annotations,
+        ...(actions.length > 0 ? { actions } : {}),
       });
       return { snapshot, compiled };
     },

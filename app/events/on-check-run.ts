@@ -7,11 +7,13 @@ import type { GitHubClient } from '../github/github-client.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
 import { gatePull } from './pull-dispatch.ts';
+import { isManualRunRequest, onManualRun } from './on-manual-run.ts';
 
 export const CHECK_RUN_EVENTS = ['check_run.requested_action', 'check_run.rerequested'] as const;
 
 /**
- * Buttons on check runs: re-validate (anyone who can see it), and, only for a sender with write
+ * Buttons on check runs: re-validate (anyone who can see it), "Run <workflow>" on the default
+ * branch head's validate check run (on-manual-run.ts), and, only for a sender with write
  * access, Cancel, Retry failed and Re-run (`rerequested`). Retry and Re-run of a gated run check
  * the gate and the attestation again first: a pull request's gate is re-evaluated (so a closed
  * pull request, a moved head or a withdrawn approval stops them), then the attestation for the
@@ -22,6 +24,10 @@ export function onCheckRun(s: AppServices) {
     const payload = context.payload;
     const client = s.clientFor(payload as unknown as RepoPayload);
     const externalId = payload.check_run.external_id ?? '';
+    if (isManualRunRequest(context)) {
+      await onManualRun(s, client, context);
+      return;
+    }
     if (externalId.startsWith('validate:')) {
       await s.validate(client, payload.check_run.head_sha);
       return;

@@ -15,9 +15,11 @@ export function onPush(s: AppServices) {
     if (payload.deleted || /^0+$/.test(payload.after)) return;
     const client = s.clientFor(payload as unknown as RepoPayload);
     if (payload.sender?.login) s.deps.store.putPusher(client.fullName, payload.after, payload.sender.login);
-    const { compiled } = await s.validate(client, payload.after);
     const branch = payload.ref.replace(/^refs\/heads\//, '');
-    if (!payload.ref.startsWith('refs/heads/') || branch !== payload.repository.default_branch) return;
+    const onDefault = payload.ref.startsWith('refs/heads/') && branch === payload.repository.default_branch;
+    // The default branch's head gets "Run <workflow>" buttons for its manual workflows.
+    const { compiled } = await s.validate(client, payload.after, { manualActions: onDefault });
+    if (!onDefault) return;
     const engines = s.deps.engines;
     if (!engines) return;
     const changed = payload.commits.flatMap((c) => [
