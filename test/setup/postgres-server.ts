@@ -22,6 +22,8 @@ export interface PostgresServer {
   socketDir: string;
   /** A fresh, empty database on the same server (one per test that needs a clean slate). */
   createDatabase(name: string): string;
+  /** Stops the server (connections dropped) and starts it again on the same port. */
+  restart(): void;
   stop(): void;
 }
 
@@ -62,6 +64,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   }
   const data = join(dir, 'data');
   const port = await freePort();
+  const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=50`;
   try {
     run(join(bin, 'initdb'), [
       '-D',
@@ -73,7 +76,6 @@ export async function startPostgres(): Promise<PostgresServer> {
       '--encoding=UTF8',
       '--no-sync', // a throwaway cluster: fsync on initdb only costs time
     ]);
-    const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=50`;
     run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
@@ -101,6 +103,10 @@ export async function startPostgres(): Promise<PostgresServer> {
       if (!/^[a-z][a-z0-9_]{0,62}$/.test(name)) throw new Error(`bad database name ${name}`);
       psql(`CREATE DATABASE ${name}`);
       return urlFor(name);
+    },
+    restart() {
+      run(join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+      run(join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', 'start']);
     },
     stop() {
       try {

@@ -9,6 +9,7 @@ import {
   LeaseLostError,
   RunNotFoundError,
   StaleStateError,
+  StoreUnusableError,
   taskLeaseName,
   type AsyncStore,
   type NewRun,
@@ -118,6 +119,25 @@ export function storeContract(name: string, harness: StoreHarness): void {
       } finally {
         await again.close();
       }
+    });
+
+    it('migrates once when two processes open an empty database together', async () => {
+      const db = await harness.database();
+      const stores = await Promise.all([db.open(), db.open(), db.open()]);
+      try {
+        await stores[0]!.createRun(newRun('r1', 1000));
+        expect((await stores[2]!.getRun('r1')).id).toBe('r1');
+      } finally {
+        for (const s of stores) await s.close();
+      }
+    });
+
+    it('refuses a database whose schema is newer than this build, leaving it untouched', async () => {
+      const db = await harness.database();
+      await (await db.open()).close();
+      await db.sql('INSERT INTO schema_migrations (version, applied_at) VALUES (999, 0)');
+      await expect(db.open()).rejects.toThrow(StoreUnusableError);
+      await expect(db.open()).rejects.toThrow(/schema version 999, newer than this maestro knows/);
     });
 
     it('round-trips a run, its tasks and its transitions', () =>

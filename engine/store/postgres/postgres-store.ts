@@ -27,23 +27,14 @@ import type {
   TaskTransitionWrite,
   TransitionRecord,
 } from '../store.ts';
-import {
-  toAttempt,
-  toCacheEntry,
-  toLogLine,
-  toReceipt,
-  toRun,
-  toTask,
-  toTransition,
-  type Row,
-} from '../sqlite/rows.ts';
+import { toAttempt, toRun, toTask, toTransition, type Row } from '../sqlite/rows.ts';
 import { acquire, checkFence, claimReadyTask, toLease } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
+import * as records from './postgres-records.ts';
+import { retrying, transaction, type Db } from './reconnect.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
-/** serialization_failure, deadlock_detected: the transaction did nothing and may run again. */
-const retryableCodes = new Set(['40001', '40P01']);
 
 export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
   return new PostgresStore(await openPool(url, options), redactedUrl(url));
@@ -52,33 +43,20 @@ export async function openPostgresStore(url: string, options: PoolOptions = {}):
 export class PostgresStore implements AsyncStore {
   readonly location: string;
   readonly #pool: pg.Pool;
+  readonly #db: Db;
 
   constructor(pool: pg.Pool, location: string) {
     this.#pool = pool;
+    this.#db = retrying(pool);
     this.location = location;
   }
 
-  async #tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const c = await this.#pool.connect();
-      try {
-        await c.query('BEGIN');
-        const result = await fn(c);
-        await c.query('COMMIT');
-        return result;
-      } catch (error) {
-        await c.query('ROLLBACK').catch(() => {});
-        const code = (error as { code?: unknown }).code;
-        if (attempt < 3 && typeof code === 'string' && retryableCodes.has(code)) continue;
-        throw error;
-      } finally {
-        c.release();
-      }
-    }
+  #tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    return transaction(this.#pool, fn);
   }
 
   async #all(sql: string, args: unknown[] = []): Promise<Row[]> {
-    return (await this.#pool.query<Row>(sql, args)).rows;
+    return (await this.#db.query<Row>(sql, args)).rows;
   }
 
   async createRun(run: NewRun): Promise<RunRecord> {
@@ -173,7 +151,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async requestRunCancel(runId: string, by: string): Promise<void> {
-    const { rowCount } = await this.#pool.query('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2', [
+    const { rowCount } = await this.#db.query('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2', [
       by,
       runId,
     ]);
@@ -187,7 +165,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async clearRunCancel(runId: string): Promise<void> {
-    await this.#pool.query('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1', [runId]);
+    await this.#db.query('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1', [runId]);
   }
 
   async listTasks(runId: string): Promise<TaskRecord[]> {
@@ -326,7 +304,7 @@ export class PostgresStore implements AsyncStore {
             taskId,
           ]);
     const outputs = await outputsOf(
-      this.#pool,
+      this.#db,
       rows.map((r) => String(r.id)),
     );
     return rows.map((row) => toAttempt(row, outputs.get(String(row.id)) ?? {}));
@@ -341,92 +319,32 @@ export class PostgresStore implements AsyncStore {
       )
     )[0];
     if (!row) return {};
-    return (await outputsOf(this.#pool, [String(row.id)])).get(String(row.id)) ?? {};
+    return (await outputsOf(this.#db, [String(row.id)])).get(String(row.id)) ?? {};
   }
 
-  async appendLogs(lines: StoredLogLine[]): Promise<void> {
-    if (lines.length === 0) return;
-    await this.#pool.query(
-      `INSERT INTO logs (run_id, task_id, attempt, stream, time, text)
-         SELECT run_id, task_id, attempt, stream, time, text
-           FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[])
-             WITH ORDINALITY AS x (run_id, task_id, attempt, stream, time, text, n) ORDER BY n`,
-      [
-        lines.map((l) => l.runId),
-        lines.map((l) => l.taskId),
-        lines.map((l) => l.attempt),
-        lines.map((l) => l.stream),
-        lines.map((l) => l.time),
-        lines.map((l) => l.text),
-      ],
-    );
+  appendLogs(lines: StoredLogLine[]): Promise<void> {
+    return records.appendLogs(this.#db, lines);
   }
 
-  async listLogs(
-    runId: string,
-    taskId?: string | null,
-    afterId = 0,
-  ): Promise<(StoredLogLine & { id: number })[]> {
-    const rows =
-      taskId === undefined
-        ? await this.#all('SELECT * FROM logs WHERE run_id = $1 AND id > $2 ORDER BY id', [runId, afterId])
-        : taskId === null
-          ? await this.#all(
-              'SELECT * FROM logs WHERE run_id = $1 AND task_id IS NULL AND id > $2 ORDER BY id',
-              [runId, afterId],
-            )
-          : await this.#all('SELECT * FROM logs WHERE run_id = $1 AND task_id = $2 AND id > $3 ORDER BY id', [
-              runId,
-              taskId,
-              afterId,
-            ]);
-    return rows.map(toLogLine);
+  listLogs(runId: string, taskId?: string | null, afterId = 0): Promise<(StoredLogLine & { id: number })[]> {
+    return records.listLogs(this.#db, runId, taskId, afterId);
   }
 
-  async getCacheEntry(key: string, now: number): Promise<CacheEntry | undefined> {
-    const r = (
-      await this.#all(
-        'SELECT * FROM cache_entries WHERE key = $1 AND (expires_at IS NULL OR expires_at > $2)',
-        [key, now],
-      )
-    )[0];
-    return r ? toCacheEntry(r) : undefined;
+  getCacheEntry(key: string, now: number): Promise<CacheEntry | undefined> {
+    return records.getCacheEntry(this.#db, key, now);
   }
 
-  async putCacheEntry(e: CacheEntry): Promise<void> {
-    await this.#pool.query(
-      `INSERT INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, task_id = excluded.task_id, attempt = excluded.attempt,
-         outputs = excluded.outputs, artifacts_dir = excluded.artifacts_dir, created_at = excluded.created_at,
-         expires_at = excluded.expires_at`,
-      [
-        e.key,
-        e.runId,
-        e.taskId,
-        e.attempt,
-        JSON.stringify(e.outputs),
-        e.artifactsDir,
-        e.createdAt,
-        e.expiresAt,
-      ],
-    );
+  putCacheEntry(entry: CacheEntry): Promise<void> {
+    return records.putCacheEntry(this.#db, entry);
   }
 
-  async putReceipt(r: ReceiptRecord): Promise<void> {
-    await this.#pool.query(
-      'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-      [r.runId, r.taskId, r.attempt, r.digest, JSON.stringify(r.bundle), r.createdAt],
-    );
+  putReceipt(receipt: ReceiptRecord): Promise<void> {
+    return records.putReceipt(this.#db, receipt);
   }
 
   async listReceipts(runId: string): Promise<ReceiptRecord[]> {
     await this.getRun(runId);
-    return (
-      await this.#all('SELECT * FROM receipts WHERE run_id = $1 ORDER BY created_at, task_id, attempt', [
-        runId,
-      ])
-    ).map(toReceipt);
+    return records.listReceipts(this.#db, runId);
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Promise<Lease> {
@@ -439,7 +357,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async releaseLease(name: string, owner: string): Promise<void> {
-    await this.#pool.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2', [name, owner]);
+    await this.#db.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2', [name, owner]);
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {

@@ -2,8 +2,8 @@
  * The writes PostgresStore composes inside one transaction: a task's compare-and-set transition
  * and an attempt's one-time result (the trigger of migrations.ts refuses any later change).
  */
-import type pg from 'pg';
 import type { PoolClient } from 'pg';
+import type { Db } from './reconnect.ts';
 import { NotFoundError } from '../../../core/index.ts';
 import { StaleStateError } from '../../errors.ts';
 import type { AttemptFinish, TaskPatch, TaskTransitionWrite } from '../store.ts';
@@ -84,13 +84,10 @@ export async function closeAttempt(
 }
 
 /** The outputs of several attempts in one query. */
-export async function outputsOf(
-  pool: pg.Pool,
-  attemptIds: string[],
-): Promise<Map<string, Record<string, string>>> {
+export async function outputsOf(db: Db, attemptIds: string[]): Promise<Map<string, Record<string, string>>> {
   const byAttempt = new Map<string, Record<string, string>>();
   if (attemptIds.length === 0) return byAttempt;
-  const { rows } = await pool.query<{ attempt_id: string; name: string; value: string }>(
+  const { rows } = await db.query<{ attempt_id: string; name: string; value: string }>(
     'SELECT attempt_id, name, value FROM outputs WHERE attempt_id = ANY ($1::text[]) ORDER BY attempt_id, name',
     [attemptIds],
   );

@@ -1,0 +1,83 @@
+/**
+ * Surviving a PostgreSQL restart or failover. A pooled connection the server closed while it sat
+ * idle is only noticed when it is next used: the server's goodbye (`57P01` admin shutdown,
+ * `57P02` crash shutdown, `57P03` cannot connect now) arrives instead of a result, before the
+ * statement ran. Those are retried on a fresh connection (the broken one is destroyed, not
+ * returned to the pool); so are serialization failures and deadlocks, which roll back. A
+ * connection lost without such a message is ambiguous (a COMMIT may have landed) and is retried
+ * only when nothing had been sent yet.
+ */
+import type pg from 'pg';
+import type { QueryResult, QueryResultRow } from 'pg';
+
+const goneBeforeRunning = new Set(['57P01', '57P02', '57P03']);
+const rolledBack = new Set(['40001', '40P01']);
+const attempts = 4;
+
+export const codeOf = (error: unknown): string | undefined => {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+};
+
+/** Whether a failed statement certainly did not take effect and may run again. */
+export function safeToRetry(error: unknown): boolean {
+  const code = codeOf(error);
+  return code !== undefined && (goneBeforeRunning.has(code) || rolledBack.has(code));
+}
+
+/** A connection-level failure: the client must be destroyed rather than reused. */
+export function brokenConnection(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === undefined || goneBeforeRunning.has(code) || code.startsWith('08');
+}
+
+export interface Db {
+  query<R extends QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    args?: unknown[],
+  ): Promise<QueryResult<R>>;
+}
+
+/** Single statements on the pool, retried when the failure proves they did not run. */
+export function retrying(pool: pg.Pool): Db {
+  return {
+    async query<R extends QueryResultRow>(sql: string, args: unknown[] = []): Promise<QueryResult<R>> {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await pool.query<R>(sql, args);
+        } catch (error) {
+          if (attempt < attempts && safeToRetry(error)) continue;
+          throw error;
+        }
+      }
+    },
+  };
+}
+
+/** Runs `fn` in one transaction on one connection, retried as above. */
+export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const c = await pool.connect();
+    // A checked-out client reports its connection dying as an 'error' event as well as by
+    // rejecting the pending query; without a listener that event would crash the process.
+    const ignore = () => {};
+    c.on('error', ignore);
+    let sent = false;
+    let failure: unknown;
+    try {
+      await c.query('BEGIN');
+      sent = true;
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (error) {
+      failure = error;
+      if (!brokenConnection(error)) await c.query('ROLLBACK').catch(() => {});
+      if (attempt < attempts && (safeToRetry(error) || (!sent && brokenConnection(error)))) continue;
+      throw error;
+    } finally {
+      c.off('error', ignore);
+      c.release(failure !== undefined && brokenConnection(failure) ? (failure as Error) : undefined);
+    }
+  }
+}
