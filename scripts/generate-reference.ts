@@ -1,7 +1,9 @@
 // Generates docs/reference/manifest.md from schemas/manifest.schema.json (every field: type,
-// description, example) and docs/reference/diagnostics.md from the compiler's code table.
+// description, example), docs/reference/diagnostics.md from the compiler's code table and
+// docs/reference/openapi.json from the API's route table and schemas (api/openapi.ts).
 // `npm run gen` rewrites them; scripts/generate-reference.test.ts fails when they are stale.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import { buildOpenApi, OPENAPI_VERSION } from '../api/index.ts';
 import { codeDescriptions } from '../compiler/index.ts';
 
 type Schema = Record<string, unknown>;
@@ -12,6 +14,7 @@ export async function generateReference(): Promise<Map<string, string>> {
   return new Map([
     ['docs/reference/manifest.md', manifestReference(schema)],
     ['docs/reference/diagnostics.md', diagnosticsReference()],
+    ['docs/reference/openapi.json', JSON.stringify(buildOpenApi(OPENAPI_VERSION), null, 2) + '\n'],
   ]);
 }
 

@@ -1,4 +1,5 @@
-// Generates core/generated/*.ts from schemas/*.schema.json, so types and schemas cannot drift.
+// Generates core/generated/*.ts from schemas/*.schema.json and schemas/api/*.schema.json (the REST
+// API's bodies, to core/generated/api.ts), so types and schemas cannot drift.
 // `npm run gen` rewrites them; core/generated.test.ts fails when they are stale.
 import { readFile, writeFile, readdir } from 'node:fs/promises';
 import { compile } from 'json-schema-to-typescript';
@@ -7,10 +8,15 @@ const root = new URL('../', import.meta.url);
 
 export async function generateTypes(): Promise<Map<string, string>> {
   const out = new Map<string, string>();
-  const files = (await readdir(new URL('schemas/', root))).filter((f) => f.endsWith('.schema.json')).sort();
+  const list = async (dir: string) =>
+    (await readdir(new URL(dir, root)))
+      .filter((f) => f.endsWith('.schema.json'))
+      .sort()
+      .map((f) => `${dir.slice('schemas/'.length)}${f}`);
+  const files = [...(await list('schemas/')), ...(await list('schemas/api/'))];
   for (const file of files) {
     const schema = JSON.parse(await readFile(new URL(`schemas/${file}`, root), 'utf8'));
-    const name = file.replace('.schema.json', '');
+    const name = file.replace('.schema.json', '').replace(/^.*\//, '');
     const ts = await compile(schema, schema.title ?? name, {
       bannerComment: `// Generated from schemas/${file} by scripts/generate-types.ts. Do not edit.`,
       additionalProperties: false,

@@ -12,6 +12,8 @@ import { registerVerify } from './verify.ts';
 import { registerReceipts } from './receipts.ts';
 import { registerDisclose } from './disclose.ts';
 import { registerApp } from './app.ts';
+import { registerServer } from './server.ts';
+import { registerTokens } from './tokens.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -27,4 +29,6 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerReceipts(program, context);
   registerDisclose(program, context);
   registerApp(program, context);
+  registerServer(program, context);
+  registerTokens(program, context);
 }

@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../core/index.ts';
+import type { Runtime } from '../runtime/index.ts';
+import type { ApiStore } from './api-store.ts';
+
+/** What every route handler is given: one object per server, passed explicitly. */
+export interface ApiContext {
+  runtime: Runtime;
+  apiStore: ApiStore;
+  clock: Clock;
+  logger: Logger;
+  /** Tells the worker role a run is queued (a no-op when this process has no worker role). */
+  wake(runId: string): void;
+}

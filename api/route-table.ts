@@ -1,0 +1,133 @@
+/**
+ * Every route of the API in one table: its scope, its request schemas and its responses, each a
+ * definition of schemas/api/api.schema.json. The server registers its routes from it and
+ * openapi.ts generates the OpenAPI document from it, so the two cannot disagree, and the auth
+ * sweep test walks every route in that document.
+ */
+import type { Scope } from './tokens.ts';
+
+export interface RouteSpec {
+  operationId: string;
+  method: 'GET' | 'POST';
+  /** Fastify's form (`/v1/runs/:id`). */
+  url: string;
+  summary: string;
+  /** Null: no token needed (health only). */
+  scope: Scope | null;
+  /** Definition names in api.schema.json. */
+  params?: string;
+  query?: string;
+  /** Request body by media type. */
+  body?: Record<string, string | { type: 'string'; description: string }>;
+  /** Response definitions by status; `Problem` for errors. */
+  responses: Record<number, string>;
+  /** Responses that are not JSON (server-sent events), by status. */
+  rawResponses?: Record<number, string>;
+}
+
+const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, 'Problem']));
+const authErrors = errors(400, 401, 403);
+
+export const ROUTES: readonly RouteSpec[] = [
+  {
+    operationId: 'healthz',
+    method: 'GET',
+    url: '/healthz',
+    summary: 'The process is up',
+    scope: null,
+    responses: { 200: 'Health' },
+  },
+  {
+    operationId: 'readyz',
+    method: 'GET',
+    url: '/readyz',
+    summary: 'The store, the policy bundle and the signer are ready (503 with the reasons otherwise)',
+    scope: null,
+    responses: { 200: 'Health', ...errors(503) },
+  },
+  {
+    operationId: 'createWorkflow',
+    method: 'POST',
+    url: '/v1/workflows',
+    summary: 'Compile and store a manifest (201 new, 200 already stored, 422 with its diagnostics)',
+    scope: 'workflows:write',
+    body: {
+      'application/json': 'WorkflowCreate',
+      'application/yaml': { type: 'string', description: 'The manifest itself.' },
+    },
+    responses: { 200: 'WorkflowCreated', 201: 'WorkflowCreated', ...authErrors, ...errors(413, 415, 422) },
+  },
+  {
+    operationId: 'listWorkflows',
+    method: 'GET',
+    url: '/v1/workflows',
+    summary: 'Stored workflows, newest first (keyset pagination with `cursor`)',
+    scope: 'workflows:read',
+    query: 'WorkflowListQuery',
+    responses: { 200: 'WorkflowList', ...authErrors },
+  },
+  {
+    operationId: 'getWorkflow',
+    method: 'GET',
+    url: '/v1/workflows/:digest',
+    summary: 'One stored workflow: its manifest and plan',
+    scope: 'workflows:read',
+    params: 'DigestParams',
+    responses: { 200: 'WorkflowDetail', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'createRun',
+    method: 'POST',
+    url: '/v1/runs',
+    summary: 'Start a run of a stored workflow (honours Idempotency-Key)',
+    scope: 'runs:write',
+    body: { 'application/json': 'RunCreate' },
+    responses: { 202: 'RunAccepted', ...authErrors, ...errors(404, 409, 413, 415, 422) },
+  },
+  {
+    operationId: 'listRuns',
+    method: 'GET',
+    url: '/v1/runs',
+    summary: 'Runs, newest first, keyset-paginated on (created, id)',
+    scope: 'runs:read',
+    query: 'RunListQuery',
+    responses: { 200: 'RunList', ...authErrors },
+  },
+  {
+    operationId: 'getRun',
+    method: 'GET',
+    url: '/v1/runs/:id',
+    summary: 'A run, its tasks, attempts, policy decisions and receipt digests',
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    responses: { 200: 'RunDetail', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'cancelRun',
+    method: 'POST',
+    url: '/v1/runs/:id/cancel',
+    summary: 'Ask for the run to be cancelled; returns the run',
+    scope: 'runs:write',
+    params: 'RunIdParams',
+    responses: { 200: 'RunDetail', ...authErrors, ...errors(404, 409) },
+  },
+  {
+    operationId: 'retryRun',
+    method: 'POST',
+    url: '/v1/runs/:id/retry',
+    summary: 'Retry the failed part as new attempts in the same run (a no-op while it is live)',
+    scope: 'runs:write',
+    params: 'RunIdParams',
+    responses: { 200: 'RunDetail', ...authErrors, ...errors(404, 409) },
+  },
+  {
+    operationId: 'listReceipts',
+    method: 'GET',
+    url: '/v1/runs/:id/receipts',
+    summary: "The run's signed receipt bundles (`?task=` narrows)",
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    query: 'ReceiptQuery',
+    responses: { 200: 'ReceiptList', ...authErrors, ...errors(404) },
+  },
+];

@@ -1,0 +1,175 @@
+/** POST /v1/runs, GET /v1/runs, GET /v1/runs/{id}, cancel, retry, receipts. */
+import { randomUUID } from 'node:crypto';
+import {
+  digestOf,
+  isTerminalRunState,
+  RunState,
+  type ApiBody,
+  type RunState as RunStateT,
+} from '../core/index.ts';
+import type { RunRecord } from '../engine/index.ts';
+import type { ApiContext } from './api-context.ts';
+import { assertNamespace, type Caller } from './auth.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
+import { ApiError } from './problem.ts';
+import { runDetail, runSummary } from './run-view.ts';
+import { findWorkflow } from './workflow-routes.ts';
+
+function resolveWorkflow(ctx: ApiContext, caller: Caller, ref: ApiBody.WorkflowRef) {
+  if (typeof ref === 'string') return findWorkflow(ctx, caller, ref);
+  assertNamespace(caller, ref.namespace);
+  const workflow = ctx.apiStore.latestWorkflow(ref.namespace, ref.name);
+  if (!workflow)
+    throw new ApiError(404, 'workflow_not_found', `no workflow ${ref.namespace}/${ref.name} is stored`, {
+      hint: 'POST the manifest to /v1/workflows first',
+    });
+  return workflow;
+}
+
+export function createRun(
+  ctx: ApiContext,
+  caller: Caller,
+  body: ApiBody.RunCreate,
+  idempotencyKey: string | undefined,
+): ApiBody.RunAccepted {
+  const workflow = resolveWorkflow(ctx, caller, body.workflow);
+  // Approvals through the API are not built yet: a gated workflow is refused, never run ungated.
+  if (workflow.plan.approvals)
+    throw new ApiError(422, 'approval_required', `${workflow.namespace}/${workflow.name} needs approvals`, {
+      hint: 'approval-gated workflows cannot be started through the API yet; start them from GitHub',
+    });
+  let runId = `r-${randomUUID()}`;
+  if (idempotencyKey !== undefined) {
+    const claim = ctx.apiStore.claimIdempotencyKey(
+      idempotencyKey,
+      caller.tokenId,
+      digestOf(body),
+      runId,
+      ctx.clock.now(),
+    );
+    if (claim.bodyDigest !== digestOf(body))
+      throw new ApiError(409, 'idempotency_conflict', 'this Idempotency-Key was used with another body', {
+        hint: 'use a new key for a different request',
+      });
+    if (!claim.fresh) return { id: claim.runId, status: ctx.runtime.store.getRun(claim.runId).status };
+    runId = claim.runId;
+  }
+  try {
+    ctx.runtime.engine.submit(workflow.plan, {
+      runId,
+      params: body.params ?? {},
+      priority: body.priority ?? 0,
+      trigger: 'api',
+      actor: caller.user,
+      // The caller holds an operator-issued token with runs:write: an operator's run, as the CLI's.
+      trust: 'trusted',
+    });
+  } catch (error) {
+    // Nothing half-stored: the key is free again for a corrected request.
+    if (idempotencyKey !== undefined) ctx.apiStore.releaseIdempotencyKey(idempotencyKey, caller.tokenId);
+    throw error;
+  }
+  ctx.wake(runId);
+  return { id: runId, status: RunState.queued };
+}
+
+function parseTime(value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms) || !/^\d{4}-\d\d-\d\d/.test(value))
+    throw new ApiError(400, 'invalid_request', `${name} is not an RFC 3339 date-time`, {
+      errors: [{ pointer: `/query/${name}`, message: 'expected a date-time such as 2026-12-01T09:00:00Z' }],
+    });
+  return ms;
+}
+
+export function listRuns(ctx: ApiContext, caller: Caller, query: ApiBody.RunListQuery): ApiBody.RunList {
+  if (query.namespace !== undefined) assertNamespace(caller, query.namespace);
+  const statuses = query.status?.split(',').map((s) => s.trim());
+  const known = Object.values(RunState) as string[];
+  for (const s of statuses ?? [])
+    if (!known.includes(s))
+      throw new ApiError(400, 'invalid_request', `status ${s} is not one of ${known.join(', ')}`, {
+        errors: [{ pointer: '/query/status', message: `unknown status ${JSON.stringify(s)}` }],
+      });
+  const limit = query.limit ?? 100;
+  const cursor = decodeCursor<{ c: number; i: string }>(query.cursor, { c: 'number', i: 'string' });
+  const since = parseTime(query.since, 'since');
+  const until = parseTime(query.until, 'until');
+  // The store's listRuns has no keyset yet (engine/store is being extended for PostgreSQL): the
+  // page is cut here from rows at or before the cursor's time, ordered by (created, id) descending.
+  const rows = ctx.runtime.store
+    .listRuns({
+      ...(statuses ? { status: statuses as RunStateT[] } : {}),
+      ...(query.workflow !== undefined ? { workflow: query.workflow } : {}),
+      ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
+      ...(since !== undefined ? { since } : {}),
+      ...(cursor ? { until: cursor.c } : until !== undefined ? { until } : {}),
+    })
+    .filter((r) => until === undefined || r.createdAt <= until)
+    .filter((r) => caller.namespaces.length === 0 || caller.namespaces.includes(r.namespace))
+    .filter((r) => !cursor || r.createdAt < cursor.c || (r.createdAt === cursor.c && r.id < cursor.i))
+    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(runSummary),
+    nextCursor: rows.length > limit && last ? encodeCursor({ c: last.createdAt, i: last.id }) : null,
+  };
+}
+
+function findRun(ctx: ApiContext, caller: Caller, id: string): RunRecord {
+  let run: RunRecord;
+  try {
+    run = ctx.runtime.store.getRun(id);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'not_found')
+      throw new ApiError(404, 'run_not_found', `no run ${id}`, { hint: 'list runs with GET /v1/runs' });
+    throw error;
+  }
+  assertNamespace(caller, run.namespace);
+  return run;
+}
+
+export function getRun(ctx: ApiContext, caller: Caller, id: string): ApiBody.RunDetail {
+  const run = findRun(ctx, caller, id);
+  const store = ctx.runtime.store;
+  return runDetail(run, store.listTasks(id), store.listAttempts(id), store.listReceipts(id));
+}
+
+export async function cancelRun(ctx: ApiContext, caller: Caller, id: string): Promise<ApiBody.RunDetail> {
+  findRun(ctx, caller, id);
+  await ctx.runtime.engine.cancel(id, { by: caller.user });
+  return getRun(ctx, caller, id);
+}
+
+export function retryRun(ctx: ApiContext, caller: Caller, id: string): ApiBody.RunDetail {
+  const run = findRun(ctx, caller, id);
+  // Idempotent: while the run (or an earlier retry of it) is live, a second call changes nothing.
+  if (!isTerminalRunState(run.status)) return getRun(ctx, caller, id);
+  if (run.status === RunState.succeeded)
+    throw new ApiError(409, 'run_succeeded', `run ${id} succeeded: there is nothing to retry`, {
+      hint: 'start a new run with POST /v1/runs',
+    });
+  ctx.runtime.engine.retry(id, { by: caller.user });
+  ctx.wake(id);
+  return getRun(ctx, caller, id);
+}
+
+export function listReceipts(
+  ctx: ApiContext,
+  caller: Caller,
+  id: string,
+  task?: string,
+): ApiBody.ReceiptList {
+  findRun(ctx, caller, id);
+  return ctx.runtime.store
+    .listReceipts(id)
+    .filter((r) => task === undefined || r.taskId === task)
+    .map((r) => ({
+      task: r.taskId === '' ? null : r.taskId,
+      attempt: r.attempt,
+      digest: r.digest,
+      bundle: r.bundle as Record<string, unknown>,
+    }));
+}

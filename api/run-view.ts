@@ -1,0 +1,57 @@
+/** A run as the API shows it: the engine's records turned into the API's bodies (pure). */
+import type { ApiBody } from '../core/index.ts';
+import type { AttemptRecord, ReceiptRecord, RunRecord, TaskRecord } from '../engine/index.ts';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function runSummary(run: RunRecord): ApiBody.RunSummary {
+  return {
+    id: run.id,
+    workflow: run.workflow,
+    namespace: run.namespace,
+    planDigest: run.planDigest,
+    status: run.status,
+    reason: run.reason,
+    priority: run.priority,
+    actor: run.actor,
+    createdAt: new Date(run.createdAt).toISOString(),
+    startedAt: iso(run.startedAt),
+    finishedAt: iso(run.finishedAt),
+  };
+}
+
+function attemptView(a: AttemptRecord): ApiBody.Attempt {
+  return {
+    attempt: a.attempt,
+    status: a.status,
+    outcome: a.outcome,
+    exitCode: a.exitCode,
+    reason: a.reason,
+    startedAt: new Date(a.startedAt).toISOString(),
+    finishedAt: iso(a.finishedAt),
+    cacheHit: a.cacheHit,
+    policyDecisionIds: a.policyDecisionIds,
+  };
+}
+
+export function receiptDigest(r: ReceiptRecord): ApiBody.ReceiptDigest {
+  return { task: r.taskId === '' ? null : r.taskId, attempt: r.attempt, digest: r.digest };
+}
+
+export function runDetail(
+  run: RunRecord,
+  tasks: readonly TaskRecord[],
+  attempts: readonly AttemptRecord[],
+  receipts: readonly ReceiptRecord[],
+): ApiBody.RunDetail {
+  return {
+    run: runSummary(run),
+    tasks: tasks.map((t) => ({
+      id: t.taskId,
+      state: t.state,
+      reason: t.reason,
+      attempts: attempts.filter((a) => a.taskId === t.taskId).map(attemptView),
+    })),
+    receipts: receipts.map(receiptDigest),
+  };
+}

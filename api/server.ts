@@ -1,0 +1,202 @@
+/**
+ * The API server: Fastify with the routes of route-table.ts, each behind its token scope, its
+ * requests validated against schemas/api (unknown fields are a 400 naming them), every error a
+ * problem+json with a stable code, bodies bounded (5 MB by default, 413 beyond). With a webhook
+ * ingress (the `app` role) the GitHub App's handler is mounted unchanged on its own path.
+ */
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
+import type { WebhookIngress } from '../app/index.ts';
+import type { ApiBody } from '../core/index.ts';
+import type { ApiContext } from './api-context.ts';
+import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
+import { authenticate, authorize, callerOf, setCaller } from './auth.ts';
+import { buildOpenApi } from './openapi.ts';
+import { ApiError, sendProblem, toProblem } from './problem.ts';
+import { readiness } from './readiness.ts';
+import { ROUTES, type RouteSpec } from './route-table.ts';
+import { cancelRun, createRun, getRun, listReceipts, listRuns, retryRun } from './run-routes.ts';
+import { createWorkflow, getWorkflow, listWorkflows } from './workflow-routes.ts';
+
+export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
+export const OPENAPI_VERSION = '1.0.0';
+
+export interface ApiServerOptions {
+  context: ApiContext;
+  bodyLimit?: number;
+  /** The `api` role: the /v1 routes. Without it only the health routes (and the webhook) are served. */
+  api?: boolean;
+  /** The `app` role: GitHub's webhooks on this path, handled by the App's ingress. */
+  webhook?: { path: string; ingress: WebhookIngress };
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
+type Reply = { status: number; body: unknown };
+
+interface Validators {
+  params?: ValidateFunction;
+  query: ValidateFunction;
+  body?: ValidateFunction;
+}
+
+const id = (r: FastifyRequest) => (r.params as { id: string }).id;
+
+function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply | Promise<Reply>> {
+  const ok = (body: unknown, status = 200): Reply => ({ status, body });
+  return {
+    healthz: () => ok({ status: 'ok' }),
+    readyz: () => {
+      const reasons = readiness(ctx);
+      if (reasons.length)
+        throw new ApiError(503, 'not_ready', `not ready: ${reasons.join('; ')}`, {
+          hint: 'see the server log',
+        });
+      return ok({ status: 'ok' });
+    },
+    createWorkflow: (r) => createWorkflow(ctx, callerOf(r), r.body as string | ApiBody.WorkflowCreate),
+    listWorkflows: (r) => ok(listWorkflows(ctx, callerOf(r), r.query as ApiBody.WorkflowListQuery)),
+    getWorkflow: (r) => ok(getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
+    createRun: (r) => ok(createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),
+    listRuns: (r) => ok(listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
+    getRun: (r) => ok(getRun(ctx, callerOf(r), id(r))),
+    cancelRun: async (r) => ok(await cancelRun(ctx, callerOf(r), id(r))),
+    retryRun: (r) => ok(retryRun(ctx, callerOf(r), id(r))),
+    listReceipts: (r) => ok(listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
+  };
+}
+
+function idempotencyKey(request: FastifyRequest): string | undefined {
+  const key = request.headers['idempotency-key'];
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || key.length === 0 || key.length > 200)
+    throw new ApiError(400, 'invalid_request', 'Idempotency-Key must be one value of 1 to 200 characters', {
+      errors: [{ pointer: '/headers/idempotency-key', message: 'bad length' }],
+    });
+  return key;
+}
+
+function compileValidators(route: RouteSpec): Validators {
+  const strict = createApiAjv({ coerceTypes: false });
+  const coercing = createApiAjv({ coerceTypes: true });
+  const jsonBody = route.body?.['application/json'];
+  return {
+    ...(route.params ? { params: coercing.compile(definitionRef(route.params)) } : {}),
+    query: coercing.compile(
+      route.query ? definitionRef(route.query) : { type: 'object', additionalProperties: false },
+    ),
+    ...(typeof jsonBody === 'string' ? { body: strict.compile(definitionRef(jsonBody)) } : {}),
+  };
+}
+
+function check(where: string, validate: ValidateFunction, value: unknown): void {
+  if (validate(value)) return;
+  const errors = describeErrors(where, validate.errors ?? []);
+  throw new ApiError(
+    400,
+    'invalid_request',
+    `the request is invalid: ${errors.map((e) => `${e.pointer} ${e.message}`).join('; ')}`,
+    {
+      errors,
+    },
+  );
+}
+
+function validateRequest(route: RouteSpec, v: Validators, request: FastifyRequest): void {
+  if (v.params) check('/path', v.params, request.params);
+  check('/query', v.query, request.query ?? {});
+  if (!route.body) {
+    if (request.body !== undefined && request.body !== null)
+      throw new ApiError(400, 'invalid_request', 'this route takes no body', {
+        errors: [{ pointer: '/body', message: 'unexpected body' }],
+      });
+    return;
+  }
+  const media = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (!(media in route.body))
+    throw new ApiError(
+      415,
+      'unsupported_media_type',
+      `${route.url} takes ${Object.keys(route.body).join(' or ')}`,
+      {
+        hint: 'set the Content-Type header',
+      },
+    );
+  if (media === 'application/json' && v.body) check('/body', v.body, request.body);
+}
+
+function registerRoute(fastify: FastifyInstance, ctx: ApiContext, route: RouteSpec, handler: Handler): void {
+  const validators = compileValidators(route);
+  fastify.route({
+    method: route.method,
+    url: route.url,
+    // Before the body is read: an unauthenticated client makes the server parse nothing.
+    onRequest: async (request) => {
+      if (!route.scope) return;
+      const caller = authenticate(ctx.apiStore, request.headers.authorization, ctx.clock.now());
+      authorize(caller, route.scope);
+      setCaller(request, caller);
+    },
+    preHandler: async (request) => validateRequest(route, validators, request),
+    handler,
+  });
+}
+
+function mountWebhook(fastify: FastifyInstance, webhook: NonNullable<ApiServerOptions['webhook']>): void {
+  // As createWebhookIngress's doc comment says: Fastify must not parse this body.
+  void fastify.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
+    scope.post(webhook.path, (request, reply) => {
+      reply.hijack();
+      webhook.ingress.handle(request.raw, reply.raw);
+    });
+  });
+  fastify.addHook('onClose', () => webhook.ingress.close());
+}
+
+export function createApiServer(options: ApiServerOptions): FastifyInstance {
+  const ctx = options.context;
+  const fastify = Fastify({
+    // Cast: pino's Logger and Fastify's base logger type differ only in generics.
+    loggerInstance: ctx.logger.child({ name: 'api' }) as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    // The route table is the only router; nothing is matched loosely.
+    routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+  });
+  fastify.addContentTypeParser('application/yaml', { parseAs: 'string' }, (_request, body, done) =>
+    done(null, body),
+  );
+  fastify.setErrorHandler((error, request, reply) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
+    return sendProblem(reply, problem);
+  });
+  fastify.setNotFoundHandler((request, reply) =>
+    sendProblem(
+      reply,
+      toProblem(
+        new ApiError(404, 'route_not_found', `no route ${request.method} ${request.url.split('?')[0]}`, {
+          hint: 'GET /openapi.json lists the routes',
+        }),
+      ),
+    ),
+  );
+  const table = handlers(ctx);
+  for (const route of ROUTES) {
+    if (options.api === false && route.scope !== null) continue;
+    const handle = table[route.operationId]!;
+    registerRoute(fastify, ctx, route, async (request, reply) => {
+      const result = await handle(request);
+      return reply.code(result.status).send(result.body);
+    });
+  }
+  const openapi = buildOpenApi(OPENAPI_VERSION);
+  // The API's description is public: it says nothing the repository does not.
+  fastify.get('/openapi.json', async () => openapi);
+  if (options.webhook) mountWebhook(fastify, options.webhook);
+  return fastify;
+}

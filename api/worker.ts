@@ -1,0 +1,57 @@
+/**
+ * The worker role: executes queued runs on this process's engine. Runs submitted through this
+ * process's API are started at once (`wake`); runs queued by another process on the same data
+ * directory (an `--role api` server) are found by a short poll. A run another live engine holds
+ * (RunBusyError) is left to it: the engine's run lease decides, not this loop.
+ */
+import type { Logger } from 'pino';
+import { RunState } from '../core/index.ts';
+import type { Engine } from '../engine/index.ts';
+
+export interface Worker {
+  wake(runId: string): void;
+  /**
+   * Takes no new runs and resolves when every run this worker started has settled. Runs are
+   * finished, not cancelled: a shutdown must not turn work in flight into cancelled runs.
+   */
+  close(): Promise<void>;
+}
+
+export function startWorker(engine: Engine, logger: Logger, options: { pollMs?: number } = {}): Worker {
+  const running = new Map<string, Promise<void>>();
+  let closed = false;
+
+  const start = (runId: string) => {
+    if (closed || running.has(runId)) return;
+    const done = engine
+      .execute(runId)
+      .then((run) => logger.info({ runId, status: run.status }, 'run finished'))
+      .catch((error: unknown) => {
+        const code = (error as { code?: string }).code;
+        if (code === 'run_busy') logger.debug({ runId }, 'run held by another engine');
+        else logger.error({ runId, code, err: error }, 'run failed to execute');
+      })
+      .finally(() => running.delete(runId));
+    running.set(runId, done);
+  };
+
+  const poll = () => {
+    try {
+      for (const run of engine.store.listRuns({ status: [RunState.queued], limit: 100 })) start(run.id);
+    } catch (error) {
+      logger.error({ err: error }, 'worker poll failed');
+    }
+  };
+  poll();
+  const timer = setInterval(poll, options.pollMs ?? 1000);
+  timer.unref();
+
+  return {
+    wake: start,
+    async close() {
+      closed = true;
+      clearInterval(timer);
+      await Promise.allSettled([...running.values()]);
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { Command } from 'commander';
+import pino, { type Logger } from 'pino';
+import { createApiServer, openApiStore, startWorker, type Worker } from '../../api/index.ts';
+import { systemClock, UsageError } from '../../core/index.ts';
+import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } from '../../runtime/index.ts';
+import type { CliContext } from '../context.ts';
+import type { CliIo } from '../io.ts';
+
+const ROLES = ['api', 'worker', 'app'] as const;
+type Role = (typeof ROLES)[number];
+
+const HELP = `
+Roles (--role, comma-separated, all by default):
+  api      the REST API under /v1 (docs/server.md; GET /openapi.json describes it)
+  worker   executes the runs submitted through the API (in this process)
+  app      the GitHub App's webhook ingress, when APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are set
+           (skipped with a log line otherwise); see \`maestro app --help\`
+
+Configuration: the same as \`maestro run\` (MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CONFIG,
+MAESTRO_POLICY, MAESTRO_SIGNING_KEY, ... in docs/runtime.md). Tokens: \`maestro tokens create\`.
+
+Examples:
+  $ maestro server                                  # http://127.0.0.1:8080, every role
+  $ maestro server --role api,worker --port 9000
+  $ maestro tokens create --name ci --scope runs:write,workflows:write`;
+
+function parseRoles(text: string): Set<Role> {
+  const roles = text.split(',').map((r) => r.trim());
+  for (const r of roles)
+    if (!(ROLES as readonly string[]).includes(r))
+      throw new UsageError(`--role ${r} is not one of ${ROLES.join(', ')}`);
+  return new Set(roles as Role[]);
+}
+
+interface Opened {
+  runtime: Runtime;
+  webhook?: Parameters<typeof createApiServer>[0]['webhook'];
+  close(): Promise<void>;
+}
+
+/** One runtime either way: the App's (which opens it with the approval signer) or a plain one. */
+async function openServerRuntime(
+  config: RuntimeConfig,
+  withApp: boolean,
+  io: CliIo,
+  logger: Logger,
+): Promise<Opened> {
+  if (withApp && io.env.APP_ID) {
+    // Loaded here: probot and octokit take most of a second to import.
+    const { openAppRuntime, readAppConfig } = await import('../../app/index.ts');
+    const app = readAppConfig(io.env, io.cwd);
+    const appRuntime = await openAppRuntime({
+      appId: app.appId,
+      privateKey: app.privateKey,
+      webhookSecret: app.webhookSecret,
+      webhookPath: app.webhookPath,
+      baseUrl: app.baseUrl,
+      runtime: config,
+      forkRunner: app.forkRunner,
+      runUpdateIntervalMs: app.runUpdateIntervalMs,
+      ingressLimits: { retentionDays: app.deliveryRetentionDays },
+      defaultApprovals: app.defaultApprovals,
+      approvalTtlMs: app.approvalTtlMs,
+      logger,
+    });
+    logger.info({ webhookPath: app.webhookPath }, 'app role: GitHub webhooks mounted');
+    return {
+      runtime: appRuntime.runtime,
+      webhook: { path: app.webhookPath, ingress: appRuntime.app.ingress },
+      close: () => appRuntime.close(),
+    };
+  }
+  if (withApp) logger.info('app role skipped: APP_ID is not set (see `maestro app --help`)');
+  const runtime = await openRuntime(config, { logger });
+  return { runtime, close: () => runtime.close() };
+}
+
+export function registerServer(program: Command, context: CliContext): void {
+  program
+    .command('server')
+    .description('Run the control plane: the REST API, the worker and the GitHub App in one process')
+    .option('--role <roles>', `comma-separated: ${ROLES.join(', ')}`, ROLES.join(','))
+    .option('--port <port>', 'port to listen on', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'data directory (default MAESTRO_DATA_DIR or ~/.local/share/maestro)')
+    .option('--secrets <file>', 'secrets file for runs (default <data-dir>/secrets.env)')
+    .option('--policy <bundle>', 'policy bundle: default, off, or a bundle.tar.gz')
+    .option('--runners <file>', 'runners config (default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md')
+    .addHelpText('after', HELP)
+    .action(
+      async (o: {
+        role: string;
+        port: string;
+        host: string;
+        dataDir?: string;
+        secrets?: string;
+        policy?: string;
+        runners?: string;
+      }) => {
+        const { io } = context;
+        const roles = parseRoles(o.role);
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535)
+          throw new UsageError(`--port ${o.port} is not a port`);
+        const { role: _role, port: _port, host: _host, ...flags } = o;
+        const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
+        const logger = pino({ level: io.env.LOG_LEVEL ?? 'info' });
+        const opened = await openServerRuntime(config, roles.has('app'), io, logger);
+        const apiStore = openApiStore(config.dataDir);
+        const worker: Worker | undefined = roles.has('worker')
+          ? startWorker(opened.runtime.engine, logger)
+          : undefined;
+        const server = createApiServer({
+          context: {
+            runtime: opened.runtime,
+            apiStore,
+            clock: systemClock,
+            logger,
+            wake: (id) => worker?.wake(id),
+          },
+          api: roles.has('api'),
+          ...(opened.webhook ? { webhook: opened.webhook } : {}),
+        });
+        const url = await server.listen({ port, host: o.host });
+        logger.info({ url, roles: [...roles], dataDir: config.dataDir }, 'maestro server listening');
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', () => resolve());
+          process.once('SIGTERM', () => resolve());
+        });
+        logger.info('shutting down: finishing runs in flight');
+        await server.close();
+        await worker?.close();
+        await opened.close();
+        apiStore.close();
+      },
+    );
+}

@@ -1,0 +1,299 @@
+// Generated from schemas/api/api.schema.json by scripts/generate-types.ts. Do not edit.
+
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowRef".
+ */
+export type WorkflowRef =
+  | string
+  | {
+      namespace: string;
+      name: string;
+    };
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "ReceiptList".
+ */
+export type ReceiptList = Receipt[];
+
+/**
+ * Request and response bodies of the REST API (`maestro server`, /v1). The route table (api/route-table.ts) points at these definitions; the server validates requests with them and docs/reference/openapi.json is generated from them.
+ */
+export interface Api {
+  [k: string]: unknown;
+}
+/**
+ * An error (RFC 9457 problem details, `application/problem+json`) with a stable `code`.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Problem".
+ */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  /**
+   * Stable, machine-readable; never matched on `detail`.
+   */
+  code: string;
+  /**
+   * What went wrong and where.
+   */
+  detail: string;
+  /**
+   * What a person can do about it.
+   */
+  hint?: string;
+  /**
+   * Each problem in the request, with where it is (a JSON pointer into the body, query or headers).
+   */
+  errors?: {
+    pointer: string;
+    message: string;
+  }[];
+  diagnostics?: Diagnostic[];
+}
+/**
+ * One problem in a manifest, exactly as `maestro validate --format json` reports it.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Diagnostic".
+ */
+export interface Diagnostic {
+  code: string;
+  severity: string;
+  message: string;
+  hint: string | null;
+  pointer: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "SourceRef".
+ */
+export interface SourceRef {
+  repo: string;
+  sha: string;
+}
+/**
+ * POST /v1/workflows with `Content-Type: application/json`.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowCreate".
+ */
+export interface WorkflowCreate {
+  /**
+   * The manifest as YAML text, or as an object.
+   */
+  manifest: string | {};
+  source?: SourceRef;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowCreated".
+ */
+export interface WorkflowCreated {
+  digest: string;
+  name: string;
+  namespace: string;
+  diagnostics: Diagnostic[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowSummary".
+ */
+export interface WorkflowSummary {
+  digest: string;
+  name: string;
+  namespace: string;
+  kind: string;
+  createdAt: string;
+  source: SourceRef | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowDetail".
+ */
+export interface WorkflowDetail {
+  digest: string;
+  name: string;
+  namespace: string;
+  kind: string;
+  createdAt: string;
+  source: SourceRef | null;
+  /**
+   * The manifest text as stored.
+   */
+  manifest: string;
+  /**
+   * The compiled Plan (schemas/plan.schema.json).
+   */
+  plan: {};
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowList".
+ */
+export interface WorkflowList {
+  items: WorkflowSummary[];
+  nextCursor: string | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowListQuery".
+ */
+export interface WorkflowListQuery {
+  namespace?: string;
+  name?: string;
+  cursor?: string;
+  limit?: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunCreate".
+ */
+export interface RunCreate {
+  workflow: WorkflowRef;
+  params?: {};
+  priority?: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunAccepted".
+ */
+export interface RunAccepted {
+  id: string;
+  status: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunSummary".
+ */
+export interface RunSummary {
+  id: string;
+  workflow: string;
+  namespace: string;
+  planDigest: string;
+  status: string;
+  reason: string;
+  priority: number;
+  actor: string;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunList".
+ */
+export interface RunList {
+  items: RunSummary[];
+  nextCursor: string | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunListQuery".
+ */
+export interface RunListQuery {
+  /**
+   * Comma-separated run states.
+   */
+  status?: string;
+  workflow?: string;
+  namespace?: string;
+  since?: string;
+  until?: string;
+  cursor?: string;
+  limit?: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Attempt".
+ */
+export interface Attempt {
+  attempt: number;
+  status: string;
+  outcome: string | null;
+  exitCode: number | null;
+  reason: string | null;
+  startedAt: string;
+  finishedAt: string | null;
+  cacheHit: boolean;
+  policyDecisionIds: string[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Task".
+ */
+export interface Task {
+  id: string;
+  state: string;
+  reason: string;
+  attempts: Attempt[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "ReceiptDigest".
+ */
+export interface ReceiptDigest {
+  /**
+   * Null for the run's own receipt.
+   */
+  task: string | null;
+  attempt: number;
+  digest: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunDetail".
+ */
+export interface RunDetail {
+  run: RunSummary;
+  tasks: Task[];
+  receipts: ReceiptDigest[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Receipt".
+ */
+export interface Receipt {
+  task: string | null;
+  attempt: number;
+  digest: string;
+  /**
+   * The signed Sigstore bundle.
+   */
+  bundle: {};
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "ReceiptQuery".
+ */
+export interface ReceiptQuery {
+  task?: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunIdParams".
+ */
+export interface RunIdParams {
+  id: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "DigestParams".
+ */
+export interface DigestParams {
+  digest: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Health".
+ */
+export interface Health {
+  status: 'ok' | 'unready';
+  reasons?: string[];
+}

@@ -1,0 +1,231 @@
+/**
+ * The API over real HTTP: the runtime, the API store, the worker and Fastify listening on
+ * 127.0.0.1, wired as `maestro server` wires them. Every request the tests send and every answer
+ * they get is checked against the committed docs/reference/openapi.json (ajv, draft 2020-12 with
+ * formats): an undocumented status, media type or body shape fails the test that caused it.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { expect } from 'vitest';
+import {
+  createApiServer,
+  createToken,
+  openApiStore,
+  startWorker,
+  type ApiStore,
+  type Scope,
+  type Worker,
+} from '../../api/index.ts';
+import { systemClock } from '../../core/index.ts';
+import { openRuntime, runtimeConfigFromEnv, type Runtime } from '../../runtime/index.ts';
+
+export const openapi = JSON.parse(
+  readFileSync(new URL('../../docs/reference/openapi.json', import.meta.url), 'utf8'),
+) as { paths: Record<string, Record<string, Operation>> };
+
+interface Operation {
+  security: unknown[];
+  'x-maestro-scope': string | null;
+  requestBody?: { content: Record<string, { schema: unknown }> };
+  responses: Record<string, { content: Record<string, { schema: unknown }> }>;
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats.default(ajv);
+ajv.addSchema(openapi, 'openapi');
+const pointer = (...parts: string[]) =>
+  parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/');
+
+function checkAgainst(ref: string, value: unknown, what: string): void {
+  const validate = ajv.getSchema(`openapi#/${ref}`);
+  if (!validate) throw new Error(`no schema at ${ref}`);
+  if (!validate(value))
+    throw new Error(`${what} does not match openapi.json: ${ajv.errorsText(validate.errors)}`);
+}
+
+export interface CallOptions {
+  token?: string | null;
+  params?: Record<string, string>;
+  query?: Record<string, string | number>;
+  body?: unknown;
+  /** Raw body text (sent as is, with `contentType`). */
+  raw?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface Answer {
+  status: number;
+  contentType: string;
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- checked against openapi.json
+}
+
+export interface ApiHarness {
+  url: string;
+  dataDir: string;
+  runtime: Runtime;
+  apiStore: ApiStore;
+  /** A token with every scope but admin, for every namespace. */
+  token: string;
+  mint(
+    scopes: Scope[],
+    options?: { namespaces?: string[]; ttlMs?: number; now?: number; user?: string },
+  ): string;
+  call(method: 'GET' | 'POST', template: string, options?: CallOptions): Promise<Answer>;
+  /** Polls GET /v1/runs/{id} until the run is terminal. */
+  settle(runId: string): Promise<Answer>;
+  close(): Promise<void>;
+}
+
+export const ALL_SCOPES: Scope[] = [
+  'workflows:read',
+  'workflows:write',
+  'runs:read',
+  'runs:write',
+  'approvals:write',
+];
+
+export async function startApi(options: { bodyLimit?: number; worker?: boolean } = {}): Promise<ApiHarness> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
+  const env = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: dataDir,
+    LANG: 'C.UTF-8',
+    MAESTRO_DATA_DIR: dataDir,
+  };
+  const logger = pino({ level: 'silent' });
+  const runtime = await openRuntime(runtimeConfigFromEnv(env, { cwd: dataDir, flags: { concurrency: 2 } }), {
+    logger,
+  });
+  const apiStore = openApiStore(dataDir);
+  const worker: Worker | undefined =
+    options.worker === false ? undefined : startWorker(runtime.engine, logger, { pollMs: 100 });
+  const fastify: FastifyInstance = createApiServer({
+    context: { runtime, apiStore, clock: systemClock, logger, wake: (id) => worker?.wake(id) },
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+  });
+  const url = await fastify.listen({ port: 0, host: '127.0.0.1' });
+  const mint: ApiHarness['mint'] = (scopes, o = {}) =>
+    createToken(apiStore, {
+      name: 'test',
+      scopes,
+      user: o.user ?? 'tester',
+      namespaces: o.namespaces ?? [],
+      ttlMs: o.ttlMs ?? 3_600_000,
+      now: o.now ?? Date.now(),
+    }).token;
+  const token = mint(ALL_SCOPES);
+
+  const call: ApiHarness['call'] = async (method, template, o = {}) => {
+    const operation = openapi.paths[template]?.[method.toLowerCase()];
+    if (!operation) throw new Error(`${method} ${template} is not in openapi.json`);
+    let path = template;
+    for (const [k, v] of Object.entries(o.params ?? {})) path = path.replace(`{${k}}`, encodeURIComponent(v));
+    const search = new URLSearchParams(
+      Object.entries(o.query ?? {}).map(([k, v]): [string, string] => [k, String(v)]),
+    );
+    const headers: Record<string, string> = { ...o.headers };
+    const bearer = o.token === undefined ? token : o.token;
+    if (bearer !== null) headers.authorization = `Bearer ${bearer}`;
+    let body: string | undefined;
+    if (o.raw !== undefined) {
+      body = o.raw;
+      headers['content-type'] = o.contentType ?? 'application/json';
+    } else if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers['content-type'] = 'application/json';
+      checkAgainst(
+        pointer(
+          'paths',
+          template,
+          method.toLowerCase(),
+          'requestBody',
+          'content',
+          'application/json',
+          'schema',
+        ),
+        o.body,
+        `the request to ${method} ${template}`,
+      );
+    }
+    const response = await fetch(`${url}${path}${search.size ? `?${search}` : ''}`, {
+      method,
+      headers,
+      ...(body !== undefined ? { body } : {}),
+    });
+    const text = await response.text();
+    const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!;
+    const documented = operation.responses[String(response.status)];
+    if (!documented)
+      throw new Error(`${method} ${template} answered ${response.status}, not documented: ${text}`);
+    if (!(contentType in documented.content))
+      throw new Error(
+        `${method} ${template} ${response.status} answered ${contentType}, documented ${Object.keys(documented.content)}`,
+      );
+    const parsed = JSON.parse(text) as unknown;
+    checkAgainst(
+      pointer(
+        'paths',
+        template,
+        method.toLowerCase(),
+        'responses',
+        String(response.status),
+        'content',
+        contentType,
+        'schema',
+      ),
+      parsed,
+      `the answer of ${method} ${template} (${response.status})`,
+    );
+    return { status: response.status, contentType, body: parsed };
+  };
+
+  return {
+    url,
+    dataDir,
+    runtime,
+    apiStore,
+    token,
+    mint,
+    call,
+    async settle(runId) {
+      for (;;) {
+        const answer = await call('GET', '/v1/runs/{id}', { params: { id: runId } });
+        expect(answer.status).toBe(200);
+        if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(answer.body.run.status)) return answer;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+    async close() {
+      await fastify.close();
+      await worker?.close();
+      await runtime.close();
+      apiStore.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const HELLO = readFileSync(
+  new URL('../../examples/quickstart/.maestro/workflows/hello.yaml', import.meta.url),
+  'utf8',
+);
+
+export function manifest(name: string, tasks: string, extra = ''): string {
+  return `apiVersion: maestro/v1
+kind: Workflow
+metadata:
+  name: ${name}
+  namespace: quickstart
+spec:
+${extra}  defaults:
+    runner: local
+    timeout: 30s
+  tasks:
+${tasks}`;
+}

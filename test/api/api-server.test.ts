@@ -1,0 +1,245 @@
+/**
+ * `maestro server`'s API over real HTTP (Fastify on 127.0.0.1, the real runtime: SQLite, the
+ * default OPA policy, the local runner in its sandbox, signed receipts). Every request and answer
+ * is checked against docs/reference/openapi.json by the harness.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/index.ts';
+import { captureIo } from '../cli-helpers.ts';
+import { HELLO, manifest, startApi, type ApiHarness } from './api-harness.ts';
+
+let api: ApiHarness;
+beforeAll(async () => {
+  api = await startApi();
+});
+afterAll(async () => api?.close());
+
+const postYaml = (text: string) =>
+  api.call('POST', '/v1/workflows', { raw: text, contentType: 'application/yaml' });
+
+describe('workflows', () => {
+  it('stores a manifest once: 201 with its digest, then 200 with the same digest (YAML or JSON body)', async () => {
+    const first = await postYaml(HELLO);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ name: 'hello', namespace: 'quickstart', diagnostics: [] });
+    expect(first.body.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const again = await postYaml(HELLO);
+    expect(again).toMatchObject({ status: 200, body: { digest: first.body.digest } });
+    const asJson = await api.call('POST', '/v1/workflows', { body: { manifest: HELLO } });
+    expect(asJson).toMatchObject({ status: 200, body: { digest: first.body.digest } });
+    const detail = await api.call('GET', '/v1/workflows/{digest}', { params: { digest: first.body.digest } });
+    expect(detail.status).toBe(200);
+    expect(detail.body.manifest).toBe(HELLO);
+    expect(detail.body.plan.digest).toBe(first.body.digest);
+  });
+
+  it('answers an invalid manifest 422 with exactly the diagnostics of `maestro validate --format json`', async () => {
+    const bad = manifest('broken', '    - id: a\n      run: true\n      bogus: 1\n');
+    const answer = await postYaml(bad);
+    expect(answer.status).toBe(422);
+    expect(answer.body.code).toBe('manifest_invalid');
+    const dir = mkdtempSync(join(tmpdir(), 'api-validate-'));
+    try {
+      writeFileSync(join(dir, 'broken.yaml'), bad);
+      const io = captureIo(dir);
+      await runCli(['validate', 'broken.yaml', '--format', 'json'], io);
+      const cli = JSON.parse(io.out()) as { files: { diagnostics: unknown[] }[] };
+      expect(answer.body.diagnostics).toEqual(cli.files[0]!.diagnostics);
+      expect(answer.body.diagnostics.map((d: { code: string }) => d.code)).toContain('MS1002');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // Nothing half-stored: the broken manifest is not listed.
+    const list = await api.call('GET', '/v1/workflows', { query: { name: 'broken' } });
+    expect(list.body.items).toEqual([]);
+  });
+
+  it('refuses unknown fields of the request (not of the manifest) with a 400 naming them', async () => {
+    const answer = await api.call('POST', '/v1/workflows', {
+      raw: JSON.stringify({ manifest: HELLO, extra: 1 }),
+    });
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe('invalid_request');
+    expect(answer.body.errors).toEqual([{ pointer: '/body/extra', message: 'unknown field "extra"' }]);
+    const query = await api.call('GET', '/v1/workflows', { query: { nme: 'x' } });
+    expect(query.body.errors[0].pointer).toBe('/query/nme');
+  });
+
+  it('pages workflows newest first with an opaque cursor', async () => {
+    for (const n of ['page-a', 'page-b', 'page-c'])
+      await postYaml(manifest(n, '    - id: a\n      run: "true"\n'));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.call('GET', '/v1/workflows', {
+        query: { limit: 1, ...(cursor ? { cursor } : {}) },
+      });
+      expect(page.body.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.body.items.map((w: { name: string }) => w.name));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(seen.slice(0, 3)).toEqual(['page-c', 'page-b', 'page-a']);
+    expect(new Set(seen).size).toBe(seen.length);
+    const forged = await api.call('GET', '/v1/workflows', { query: { cursor: 'bm90LWpzb24' } });
+    expect(forged).toMatchObject({ status: 400, body: { code: 'bad_cursor' } });
+  });
+});
+
+describe('runs', () => {
+  it('starts a run that the worker role executes: tasks, attempts, policy decisions and signed receipts', async () => {
+    const { body: wf } = await postYaml(HELLO);
+    const accepted = await api.call('POST', '/v1/runs', {
+      body: { workflow: wf.digest, params: { who: 'api' } },
+    });
+    expect(accepted).toMatchObject({ status: 202, body: { status: 'queued' } });
+    const done = await api.settle(accepted.body.id);
+    expect(done.body.run).toMatchObject({ status: 'succeeded', actor: 'tester', planDigest: wf.digest });
+    const greet = done.body.tasks.find((t: { id: string }) => t.id === 'greet');
+    expect(greet.attempts[0].policyDecisionIds.length).toBeGreaterThan(0);
+    const receipts = await api.call('GET', '/v1/runs/{id}/receipts', { params: { id: accepted.body.id } });
+    expect(receipts.status).toBe(200);
+    expect(receipts.body.map((r: { digest: string }) => r.digest).sort()).toEqual(
+      done.body.receipts.map((r: { digest: string }) => r.digest).sort(),
+    );
+    expect(receipts.body[0].bundle.mediaType).toContain('sigstore.bundle');
+    const narrowed = await api.call('GET', '/v1/runs/{id}/receipts', {
+      params: { id: accepted.body.id },
+      query: { task: 'greet' },
+    });
+    expect(narrowed.body.map((r: { task: string }) => r.task)).toEqual(['greet']);
+  });
+
+  it('starts a run by {namespace, name}; an unknown workflow is a 404', async () => {
+    await postYaml(HELLO);
+    const byName = await api.call('POST', '/v1/runs', {
+      body: { workflow: { namespace: 'quickstart', name: 'hello' } },
+    });
+    expect(byName.status).toBe(202);
+    await api.settle(byName.body.id);
+    const missing = await api.call('POST', '/v1/runs', {
+      body: { workflow: { namespace: 'quickstart', name: 'nope' } },
+    });
+    expect(missing).toMatchObject({ status: 404, body: { code: 'workflow_not_found' } });
+  });
+
+  it('honours Idempotency-Key: same key and body, the same run; another body, 409', async () => {
+    const { body: wf } = await postYaml(HELLO);
+    const headers = { 'idempotency-key': 'deploy-42' };
+    const first = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest }, headers });
+    const second = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest }, headers });
+    expect(second.status).toBe(202);
+    expect(second.body.id).toBe(first.body.id);
+    const other = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest, priority: 5 }, headers });
+    expect(other).toMatchObject({ status: 409, body: { code: 'idempotency_conflict' } });
+    await api.settle(first.body.id);
+  });
+
+  it('frees the key when the run was refused (bad params): nothing half-stored', async () => {
+    const { body: wf } = await postYaml(HELLO);
+    const headers = { 'idempotency-key': 'bad-params' };
+    const bad = await api.call('POST', '/v1/runs', {
+      body: { workflow: wf.digest, params: { nope: 1 } },
+      headers,
+    });
+    expect(bad).toMatchObject({ status: 422, body: { code: 'param_unknown' } });
+    const good = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest }, headers });
+    expect(good.status).toBe(202);
+    await api.settle(good.body.id);
+  });
+
+  it('refuses an approval-gated workflow instead of running it ungated', async () => {
+    const gated = manifest(
+      'gated',
+      '    - id: a\n      run: "true"\n',
+      '  approvals:\n    required: 1\n    from: [team:ops]\n',
+    );
+    const { body: wf, status } = await postYaml(gated);
+    expect(status).toBe(201);
+    const answer = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    expect(answer).toMatchObject({ status: 422, body: { code: 'approval_required' } });
+  });
+
+  it('lists runs newest first, keyset-paginated on (created, id), with filters', async () => {
+    const { body: wf } = await postYaml(manifest('listed', '    - id: a\n      run: "true"\n'));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++)
+      ids.push((await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } })).body.id);
+    for (const id of ids) await api.settle(id);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.call('GET', '/v1/runs', {
+        query: { workflow: 'listed', limit: 2, ...(cursor ? { cursor } : {}) },
+      });
+      seen.push(...page.body.items.map((r: { id: string }) => r.id));
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    expect(new Set(seen)).toEqual(new Set(ids));
+    expect(seen).toHaveLength(3);
+    const failed = await api.call('GET', '/v1/runs', { query: { workflow: 'listed', status: 'failed' } });
+    expect(failed.body.items).toEqual([]);
+    const future = await api.call('GET', '/v1/runs', { query: { since: '2999-01-01T00:00:00Z' } });
+    expect(future.body.items).toEqual([]);
+    const badTime = await api.call('GET', '/v1/runs', { query: { since: 'yesterday' } });
+    expect(badTime).toMatchObject({ status: 400, body: { errors: [{ pointer: '/query/since' }] } });
+    const tooMany = await api.call('GET', '/v1/runs', { query: { limit: 501 } });
+    expect(tooMany.status).toBe(400);
+  });
+
+  it('retries the failed part as a new attempt, once while it is live; a succeeded run is a 409', async () => {
+    const { body: wf } = await postYaml(manifest('flaky', '    - id: a\n      run: "sleep 1; exit 1"\n'));
+    const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    expect((await api.settle(run.id)).body.run.status).toBe('failed');
+    const retried = await api.call('POST', '/v1/runs/{id}/retry', { params: { id: run.id } });
+    expect(retried.status).toBe(200);
+    expect(['queued', 'running']).toContain(retried.body.run.status);
+    const again = await api.call('POST', '/v1/runs/{id}/retry', { params: { id: run.id } });
+    expect(['queued', 'running']).toContain(again.body.run.status);
+    const done = await api.settle(run.id);
+    expect(done.body.tasks[0].attempts).toHaveLength(2);
+    const { body: ok } = await postYaml(HELLO);
+    const { body: good } = await api.call('POST', '/v1/runs', { body: { workflow: ok.digest } });
+    await api.settle(good.id);
+    const noRetry = await api.call('POST', '/v1/runs/{id}/retry', { params: { id: good.id } });
+    expect(noRetry).toMatchObject({ status: 409, body: { code: 'run_succeeded' } });
+  });
+
+  it('cancels a running run', async () => {
+    const { body: wf } = await postYaml(manifest('slow', '    - id: a\n      run: "sleep 20"\n'));
+    const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    for (;;) {
+      const now = await api.call('GET', '/v1/runs/{id}', { params: { id: run.id } });
+      if (now.body.tasks[0].state === 'running') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cancelled = await api.call('POST', '/v1/runs/{id}/cancel', { params: { id: run.id } });
+    expect(cancelled.status).toBe(200);
+    expect((await api.settle(run.id)).body.run.status).toBe('cancelled');
+    const unknown = await api.call('GET', '/v1/runs/{id}', { params: { id: 'r-nope' } });
+    expect(unknown).toMatchObject({ status: 404, body: { code: 'run_not_found' } });
+  });
+});
+
+describe('limits and health', () => {
+  it('answers a body over the limit 413 and a wrong media type 415', async () => {
+    const big = 'x'.repeat(5 * 1024 * 1024 + 1);
+    const answer = await api.call('POST', '/v1/workflows', { raw: big, contentType: 'application/yaml' });
+    expect(answer).toMatchObject({ status: 413, body: { code: 'body_too_large' } });
+    const yamlRun = await api.call('POST', '/v1/runs', {
+      raw: 'workflow: x',
+      contentType: 'application/yaml',
+    });
+    expect(yamlRun).toMatchObject({ status: 415, body: { code: 'unsupported_media_type' } });
+  });
+
+  it('serves /healthz and /readyz without a token, and the OpenAPI document at /openapi.json', async () => {
+    expect((await api.call('GET', '/healthz', { token: null })).body).toEqual({ status: 'ok' });
+    expect((await api.call('GET', '/readyz', { token: null })).status).toBe(200);
+    const served = await (await fetch(`${api.url}/openapi.json`)).json();
+    const { openapi } = await import('./api-harness.ts');
+    expect(served).toEqual(openapi);
+  });
+});
