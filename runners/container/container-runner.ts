@@ -8,40 +8,37 @@
 import { createHash } from 'node:crypto';
 import { chmod, chown, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { dockerClient } from './docker-library.ts';
 import {
   AttemptOutcome,
   InputError,
   systemClock,
+  type AttemptIsolation,
+  type AttemptRef,
   type AttemptResult,
   type Clock,
-  type LogLine,
   type Runner,
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import {
-  LineSplitter,
-  LogChannel,
-  createRedactor,
-  parseOutputsFile,
-  takeOutputsFile,
-} from '../shared/index.ts';
+import { LogChannel, createRedactor } from '../shared/index.ts';
 import { containerNetworkMode, validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
+import { followContainer } from './follow-container.ts';
 
 const ARTIFACTS_PATH = '/maestro/artifacts';
 /** The attempt's workspace (the source at the run's commit, writable), the task's working directory. */
 const WORKSPACE_PATH = '/workspace';
 const OUTPUT_DIR = '/maestro/output';
+const LABEL_ATTEMPT_ID = 'maestro.dev/attempt-id';
+/** Epoch ms when the attempt times out, and its timeout: a re-attaching engine keeps both. */
+const LABEL_DEADLINE = 'maestro.dev/deadline';
+const LABEL_TIMEOUT = 'maestro.dev/timeout-ms';
 
 interface DockerError {
   statusCode?: number;
   message?: string;
 }
-
-class CancelledBeforeStart extends Error {}
 
 export interface ContainerRunnerDeps {
   clock?: Clock;
@@ -64,21 +61,9 @@ function commandOf(request: RunnerStartRequest): { cmd?: string[]; entrypoint?: 
   return { entrypoint: command.command, cmd: command.args };
 }
 
-/**
- * The outputs the container left in its bind-mounted file. The container owns that directory and
- * could swap the file for a link to any host file the engine can read, so it is read by
- * takeOutputsFile (no links followed, regular files only); a refused file fails the attempt.
- */
-function collectOutputs(
-  file: string,
-  declared: readonly string[],
-): { outputs: Record<string, string>; problems: string[]; refused?: string } {
-  try {
-    return parseOutputsFile(takeOutputsFile(file), declared);
-  } catch (error) {
-    const message = (error as Error).message;
-    return { outputs: {}, problems: [message], refused: message };
-  }
+/** What an attempt ran in, for its receipt: a container, with the network the one rule gave it. */
+function isolationOf(networkMode: string): AttemptIsolation {
+  return { sandbox: 'container', network: networkMode === 'none' ? 'none' : 'on' };
 }
 
 export function createContainerRunner(config: ContainerRunnerConfig, deps: ContainerRunnerDeps = {}): Runner {
@@ -179,6 +164,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
     }
 
     const { cmd, entrypoint } = commandOf(request);
+    const deadline = request.timeoutMs === undefined ? undefined : startedAt + request.timeoutMs;
     const env = {
       ...request.env,
       MAESTRO_OUTPUT: `${OUTPUT_DIR}/outputs.env`,
@@ -203,7 +189,11 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           'maestro.dev/run-id': request.runId,
           'maestro.dev/task-id': request.taskId,
           'maestro.dev/attempt': String(request.attempt),
-          'maestro.dev/attempt-id': request.attemptId,
+          [LABEL_ATTEMPT_ID]: request.attemptId,
+          // What a re-attaching engine needs to keep the attempt's timeout (reattach).
+          ...(deadline === undefined
+            ? {}
+            : { [LABEL_DEADLINE]: String(deadline), [LABEL_TIMEOUT]: String(request.timeoutMs) }),
         },
         HostConfig: {
           Privileged: config.privileged === true,
@@ -234,135 +224,60 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       );
     }
 
-    const push = (line: LogLine) => logs.push(line);
-    const now = () => clock.now();
-    const stdout = new LineSplitter('stdout', redact, push, now);
-    const stderr = new LineSplitter('stderr', redact, push, now);
-    let ending: { outcome: AttemptOutcome; reason: string; message: string } | undefined;
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    return followContainer({
+      docker,
+      container,
+      clock,
+      redact,
+      logs,
+      outputs: request.outputs,
+      outputsFile: join(outputHostDir, 'outputs.env'),
+      startedAt,
+      ...(deadline === undefined ? {} : { deadline, timeoutMs: request.timeoutMs }),
+      graceMs,
+      isolation: isolationOf(networkMode),
+      mode: 'start',
+    });
+  }
 
-    const stop = async (graceForStop: number) => {
-      try {
-        await container.stop({ t: Math.max(0, Math.ceil(graceForStop / 1000)) });
-      } catch (error) {
-        const status = (error as DockerError).statusCode;
-        if (status !== 304 && status !== 404) throw error; // 304: already stopped
-      }
-    };
-
-    const run = async (): Promise<AttemptResult> => {
-      try {
-        // Attach before start so no early output is lost; Tty false means a multiplexed stream.
-        const attached = (await container.attach({
-          stream: true,
-          stdout: true,
-          stderr: true,
-        })) as NodeJS.ReadableStream;
-        const out = new PassThrough();
-        const err = new PassThrough();
-        out.on('data', (c: Buffer) => stdout.write(c));
-        err.on('data', (c: Buffer) => stderr.write(c));
-        docker.modem.demuxStream(attached, out, err);
-        const streamEnded = new Promise<void>((resolve) => {
-          attached.on('end', resolve);
-          attached.on('close', resolve);
-          attached.on('error', () => resolve());
-        });
-        if (ending?.outcome === AttemptOutcome.cancelled) throw new CancelledBeforeStart();
-        await container.start();
-        if (request.timeoutMs !== undefined)
-          timer = setTimeout(() => {
-            ending ??= {
-              outcome: AttemptOutcome.timedOut,
-              reason: 'DeadlineExceeded',
-              message: `timed out after ${request.timeoutMs} ms`,
-            };
-            void stop(graceMs).catch(() => {});
-          }, request.timeoutMs);
-        const waited = (await container.wait()) as { StatusCode: number };
-        // The attach stream closes shortly after exit; bound the wait so a stuck stream cannot hang us.
-        await Promise.race([streamEnded, clock.sleep(2000)]);
-        stdout.end();
-        stderr.end();
-        const info = await container.inspect();
-        const collected = collectOutputs(join(outputHostDir, 'outputs.env'), request.outputs);
-        for (const problem of collected.problems)
-          logs.push({ stream: 'system', text: redact(problem), time: clock.now() });
-        const outputs = collected.outputs;
-        const exitCode = waited.StatusCode;
-        const oom = info.State.OOMKilled === true;
-        let outcome: AttemptOutcome;
-        let reason: string | undefined;
-        let message: string | undefined;
-        let retryable = false;
-        if (ending) ({ outcome, reason, message } = ending);
-        else if (oom) {
-          outcome = AttemptOutcome.failed;
-          reason = 'OOMKilled';
-          message = 'the container exceeded its memory limit';
-          retryable = false;
-        } else if (collected.refused) {
-          outcome = AttemptOutcome.failed;
-          reason = 'OutputsFileRefused';
-          message = collected.refused;
-        } else if (exitCode === 0) outcome = AttemptOutcome.succeeded;
-        else {
-          outcome = AttemptOutcome.failed;
-          reason = 'NonZeroExit';
-          message = `exited with code ${exitCode}`;
-          // 137/143 without our cancel mean something outside killed it: worth a retry.
-          retryable = exitCode === 137 || exitCode === 143;
-        }
-        return {
-          outcome,
-          exitCode,
-          retryable: outcome === AttemptOutcome.timedOut ? true : retryable,
-          ...(reason ? { reason } : {}),
-          ...(message ? { message: redact(message) } : {}),
-          outputs,
-          startedAt,
-          finishedAt: clock.now(),
-          // What it ran in, for its receipt: a container, with the network the one rule gave it.
-          isolation: { sandbox: 'container', network: networkMode === 'none' ? 'none' : 'on' },
-        };
-      } catch (error) {
-        if (error instanceof CancelledBeforeStart)
-          return {
-            outcome: AttemptOutcome.cancelled,
-            exitCode: null,
-            retryable: false,
-            reason: 'Cancelled',
-            message: redact(ending?.message ?? 'cancelled'),
-            outputs: {},
-            startedAt,
-            finishedAt: clock.now(),
-          };
-        return {
-          outcome: AttemptOutcome.runnerError,
-          exitCode: null,
-          retryable: true,
-          reason: 'ContainerApiError',
-          message: redact(`container API failed: ${(error as Error).message}`),
-          outputs: {},
-          startedAt,
-          finishedAt: clock.now(),
-        };
-      } finally {
-        if (timer) clearTimeout(timer);
-        await container.remove({ force: true, v: true }).catch(() => {});
-        logs.close();
-      }
-    };
-    void run().then(resolveResult);
-
-    return {
-      logs: () => logs,
-      wait: () => result,
-      cancel: async (reason, grace) => {
-        ending ??= { outcome: AttemptOutcome.cancelled, reason: 'Cancelled', message: reason };
-        await stop(grace ?? graceMs);
-      },
-    };
+  /**
+   * A container that outlived the engine which created it (crash, kill -9): found by its name,
+   * checked by its attempt-id label, followed to its end like a new one (deadline from its label,
+   * outputs file from its mount). One created but never started is removed: the engine that
+   * would start it is gone, so the engine closes the attempt as interrupted and retries it.
+   */
+  async function reattach(ref: AttemptRef): Promise<RunnerHandle | undefined> {
+    const container = docker.getContainer(containerName(ref.attemptId));
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await container.inspect();
+    } catch (error) {
+      if ((error as DockerError).statusCode === 404) return undefined;
+      throw error;
+    }
+    if (info.Config.Labels?.[LABEL_ATTEMPT_ID] !== ref.attemptId) return undefined;
+    const outputMount = info.Mounts.find((m) => m.Destination === OUTPUT_DIR);
+    if (info.State.Status === 'created' || !outputMount) {
+      await container.remove({ force: true, v: true }).catch(() => {});
+      return undefined;
+    }
+    const deadline = Number(info.Config.Labels?.[LABEL_DEADLINE] ?? NaN);
+    const timeoutMs = Number(info.Config.Labels?.[LABEL_TIMEOUT] ?? NaN);
+    return followContainer({
+      docker,
+      container,
+      clock,
+      // The secrets are not known here; the engine redacts every line again with all of them.
+      redact: createRedactor([]),
+      logs: new LogChannel(),
+      outputs: [],
+      outputsFile: join(outputMount.Source, 'outputs.env'),
+      startedAt: Date.parse(info.State.StartedAt) || clock.now(),
+      ...(Number.isFinite(deadline) ? { deadline, timeoutMs } : {}),
+      graceMs,
+      isolation: isolationOf(info.HostConfig.NetworkMode ?? 'none'),
+      mode: 'reattach',
+    });
   }
 
   return {
@@ -370,6 +285,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
     // From the operator's configuration, the same values createContainer is given below.
     posture: () => ({ privileged: config.privileged === true, hostNetwork: config.network === 'host' }),
     start,
+    reattach,
     close: async () => {},
   };
 }

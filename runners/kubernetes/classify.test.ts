@@ -45,7 +45,7 @@ describe('classifyJob', () => {
     expect(classifyJob(job('Failed', 'BackoffLimitExceeded'), podTerminated(2, 'Error'))).toMatchObject({
       reason: 'NonZeroExit',
       exitCode: 2,
-      retryable: false,
+      retryable: true,
     });
     const evicted: V1Pod = { status: { reason: 'Evicted', message: 'low on memory' } };
     expect(classifyJob(job('Failed', 'BackoffLimitExceeded'), evicted)).toMatchObject({

@@ -66,7 +66,8 @@ export function classifyJob(job: V1Job, pod: V1Pod | undefined): Verdict | undef
   if (term)
     return {
       outcome: AttemptOutcome.failed,
-      retryable: false,
+      // As on every runner: the task's retry policy decides whether a non-zero exit is retried.
+      retryable: true,
       reason: 'NonZeroExit',
       message: `exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`,
       ...base,

@@ -102,7 +102,7 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     const ok = await (await runner.start(request(sh('exit 0')))).wait();
     expect(ok).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
     const failed = await (await runner.start(request(sh('exit 3')))).wait();
-    expect(failed).toMatchObject({ outcome: 'failed', exitCode: 3, retryable: true, reason: 'exit_code' });
+    expect(failed).toMatchObject({ outcome: 'failed', exitCode: 3, retryable: true, reason: 'NonZeroExit' });
     const killed = await (await runner.start(request(sh('kill -9 $$')))).wait();
     // bubblewrap reports a child killed by signal n as exit code 128 + n (README: "Sandbox").
     expect(killed).toMatchObject({ outcome: 'failed', exitCode: 137, retryable: true });

@@ -290,7 +290,7 @@ class Attempt {
         } catch (error) {
           this.#system((error as Error).message); // a link or not a regular file: no outputs
         }
-        const parsed = parseOutputsFile(text);
+        const parsed = parseOutputsFile(text, this.#request.outputs);
         outputs = parsed.outputs;
         for (const problem of parsed.problems) this.#system(problem);
       } else {

@@ -56,7 +56,7 @@ export function outcomeOf(end: Ending, ctx: EndContext): Base {
       ...signal,
       retryable: false,
       reason: 'cancelled',
-      message: `cancelled: ${ctx.cancelled}`,
+      message: ctx.cancelled,
     };
   if (ctx.timedOut)
     return {
@@ -81,7 +81,7 @@ export function outcomeOf(end: Ending, ctx: EndContext): Base {
     outcome: AttemptOutcome.failed,
     exitCode: end.exitCode,
     retryable: true,
-    reason: 'exit_code',
+    reason: 'NonZeroExit',
     message: `exited with code ${end.exitCode}`,
   };
 }
