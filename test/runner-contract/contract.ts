@@ -1,0 +1,202 @@
+/**
+ * The runner contract (docs/runners.md, "The runner contract"), written once and run against
+ * every runner through the Runner port the engine calls: outputs in both forms, artifacts,
+ * redaction of a multi-line secret, exit codes, timeout, cancel, and a kill of the engine.
+ * Where a runner's tasks cannot execute here (Kubernetes: kwok plays the kubelet) the task is
+ * simulated by kwok Stages, and what only execution could show is replaced by a named, reduced
+ * assertion ("not executable here: ...") that still fails if the runner lacks the feature.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LogLine, RunnerHandle } from '../../core/index.ts';
+import { killEngineMidAttempt } from './engine-kill.ts';
+import type { ContractTarget } from './target.ts';
+
+async function collect(handle: RunnerHandle): Promise<LogLine[]> {
+  const lines: LogLine[] = [];
+  for await (const line of handle.logs()) lines.push(line);
+  return lines;
+}
+
+/** Reads log lines until the first one (the task is running), keeping the iterator for the rest. */
+async function firstLine(handle: RunnerHandle) {
+  const iterator = handle.logs()[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  const rest = (async () => {
+    const lines: LogLine[] = first.done ? [] : [first.value];
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) lines.push(next.value);
+    return lines;
+  })();
+  return { first: first.done ? undefined : first.value, rest };
+}
+
+const OUTPUTS_TEXT = 'answer=42\nnotes<<EOF\nline one\nline=two\nEOF\nundeclared=dropped\n';
+
+export function runnerContract(target: ContractTarget): void {
+  describe(`runner contract: ${target.kind}`, () => {
+    beforeAll(() => target.setup(), 300_000);
+    afterAll(() => target.teardown());
+
+    it('outputs: key=value lines and the key<<DELIMITER multi-line form; only declared names kept', async () => {
+      // On kwok the task's writing of the file is simulated (the termination message); the
+      // runner's reading and parsing of it is the real code.
+      const req = target.request(
+        {
+          script: `cat >> "$MAESTRO_OUTPUT" <<'OUT'\n${OUTPUTS_TEXT}OUT`,
+          sim: { SIM_RUN_FOR: '300ms', SIM_TERMINATION_MESSAGE: OUTPUTS_TEXT },
+        },
+        { outputs: ['answer', 'notes'] },
+      );
+      const result = await (await target.runner().start(req)).wait();
+      expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+      expect(result.outputs).toEqual({ answer: '42', notes: 'line one\nline=two' });
+    });
+
+    if (target.executes)
+      it('artifacts: received ones readable and read-only under $MAESTRO_ARTIFACTS; what the task writes in its workspace reaches the host', async () => {
+        const req = target.request({
+          script: [
+            'cat "$MAESTRO_ARTIFACTS/build/report.txt"',
+            '(echo x > "$MAESTRO_ARTIFACTS/build/report.txt") 2>/dev/null && echo inputs=writable || echo inputs=readonly',
+            'mkdir -p dist && echo built > dist/app.bin',
+          ].join('\n'),
+          sim: {},
+        });
+        mkdirSync(join(req.artifactsDir, 'build'), { recursive: true });
+        writeFileSync(join(req.artifactsDir, 'build', 'report.txt'), 'from-upstream\n', { mode: 0o644 });
+        const handle = await target.runner().start(req);
+        const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+        expect(result.outcome).toBe('succeeded');
+        expect(lines.map((l) => l.text)).toEqual(
+          expect.arrayContaining(['from-upstream', 'inputs=readonly']),
+        );
+        expect(readFileSync(join(req.artifactsDir, 'build', 'report.txt'), 'utf8')).toBe('from-upstream\n');
+        expect(readFileSync(join(req.workDir, 'dist', 'app.bin'), 'utf8')).toBe('built\n');
+      });
+    else
+      it('artifacts (not executable here: kwok runs no container): the Job mounts a volume at $MAESTRO_ARTIFACTS', async () => {
+        const req = target.request({ script: 'true', sim: { SIM_RUN_FOR: '200ms' } });
+        const handle = await target.runner().start(req);
+        const spec = await target.jobSpec!(req);
+        expect((await handle.wait()).outcome).toBe('succeeded');
+        expect(spec).toMatchObject({
+          artifactsEnv: '/maestro/artifacts',
+          artifactsMount: '/maestro/artifacts',
+        });
+      });
+
+    it('redaction: every line of a three-line PEM-like secret, on stdout and stderr, becomes ***', async () => {
+      // kwok's canned container log prints the same PEM and token (test/setup/k8s-cluster.ts); the
+      // log's path through the API server and the runner's redactor are real.
+      const req = target.request(
+        {
+          script: [
+            'echo "compiling 3 packages"',
+            'echo "warning: using token $TOKEN from env" >&2',
+            'echo "$PEM"',
+            'printf "%s\\n" "$PEM" >&2',
+            'echo done',
+          ].join('\n'),
+          sim: { SIM_RUN_FOR: '2s' },
+        },
+        { env: { PEM: target.pem, TOKEN: 's3cr3t-token' }, redact: [target.pem, 's3cr3t-token'] },
+      );
+      const handle = await target.runner().start(req);
+      const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+      expect(result.outcome).toBe('succeeded');
+      const texts = lines.map((l) => l.text);
+      expect(texts).toContain('done');
+      expect(texts).toContain('warning: using token *** from env');
+      for (const secretLine of [...target.pem.split('\n'), 's3cr3t-token'])
+        expect(JSON.stringify([lines, result])).not.toContain(secretLine);
+      expect(texts.filter((t) => t === '***').length).toBeGreaterThanOrEqual(3);
+    });
+
+    it("exit codes: 0 is succeeded; non-zero is failed with that code, retryable (the task's retry policy decides)", async () => {
+      const runner = target.runner();
+      const ok = await runner.start(target.request({ script: 'exit 0', sim: { SIM_RUN_FOR: '200ms' } }));
+      const bad = await runner.start(
+        target.request({ script: 'echo bad >&2; exit 3', sim: { SIM_RUN_FOR: '200ms', SIM_EXIT_CODE: '3' } }),
+      );
+      expect(await ok.wait()).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+      expect(await bad.wait()).toMatchObject({
+        outcome: 'failed',
+        exitCode: 3,
+        retryable: true,
+        reason: 'NonZeroExit',
+      });
+    });
+
+    it('timeout: the attempt is stopped and reported timed_out (retryable), leaving nothing behind', async () => {
+      const req = target.request(
+        { script: 'echo started; sleep 60', sim: { SIM_RUN_FOR: '1h' } },
+        { timeoutMs: 2000 },
+      );
+      const result = await (await target.runner().start(req)).wait();
+      expect(result).toMatchObject({ outcome: 'timed_out', reason: 'DeadlineExceeded', retryable: true });
+      await target.gone(req);
+    });
+
+    it('cancel: a running attempt ends cancelled with the reason given, leaving nothing behind', async () => {
+      const req = target.request({
+        script: 'echo ready; while true; do sleep 0.1; done',
+        sim: { SIM_RUN_FOR: '1h' },
+      });
+      const handle = await target.runner().start(req);
+      const { first, rest } = await firstLine(handle);
+      expect(first).toBeDefined();
+      await handle.cancel('user asked', 1000);
+      await rest;
+      expect(await handle.wait()).toMatchObject({
+        outcome: 'cancelled',
+        message: 'user asked',
+        retryable: false,
+      });
+      await target.gone(req);
+    });
+
+    if (target.afterEngineKill === 'reattached')
+      it('engine killed mid-attempt: the attempt outlives it and a new engine re-attaches and gets its result', async () => {
+        const { request } = await killEngineMidAttempt(target, {
+          script: 'echo ready; sleep 4; echo "answer=after-kill" >> "$MAESTRO_OUTPUT"',
+          sim: { SIM_RUN_FOR: '4s', SIM_TERMINATION_MESSAGE: 'answer=after-kill' },
+        });
+        expect(await target.alive(request)).toBe(true);
+        const runner = target.runner();
+        const handle = await runner.reattach!(request);
+        expect(handle, 'reattach found the attempt').toBeDefined();
+        const [lines, result] = await Promise.all([collect(handle!), handle!.wait()]);
+        expect(result).toMatchObject({ outcome: 'succeeded', outputs: { answer: 'after-kill' } });
+        expect(lines.length).toBeGreaterThan(0);
+        await target.gone(request);
+        const unknown = { ...request, runId: 'never-started', attemptId: 'never-started/task/1' };
+        expect(await runner.reattach!(unknown)).toBeUndefined();
+      });
+    else
+      it('engine killed mid-attempt: the task dies with it (its process is gone) and a new attempt runs', async () => {
+        const { request, witness } = await killEngineMidAttempt(target, {
+          script: 'echo ready; while true; do echo beat | $REPORT >/dev/null; sleep 0.1; done',
+          sim: {},
+        });
+        try {
+          await target.gone(request);
+          const beats = witness.reports('beat').length;
+          await new Promise((r) => setTimeout(r, 1000));
+          expect(witness.reports('beat').length, 'no heartbeat after the process is gone').toBe(beats);
+          const runner = target.runner();
+          // Nothing to re-attach to: the engine closes attempt 1 as interrupted and starts attempt 2.
+          expect(await runner.reattach?.(request)).toBeUndefined();
+          const next = { ...request, attempt: 2, attemptId: request.attemptId.replace(/\/1$/, '/2') };
+          next.command = { kind: 'shell', script: 'echo "answer=second" >> "$MAESTRO_OUTPUT"' };
+          next.outputs = ['answer'];
+          expect(await (await runner.start(next)).wait()).toMatchObject({
+            outcome: 'succeeded',
+            outputs: { answer: 'second' },
+          });
+        } finally {
+          await witness.close();
+        }
+      });
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * What the runner contract suite (contract.ts) needs from each runner it checks: how to build
+ * the runner, how to turn one runner-neutral task "program" into a start request, how to see
+ * what an attempt left behind, and what a kill of the engine leads to on this runner.
+ */
+import type { AttemptRef, Runner, RunnerStartRequest } from '../../core/index.ts';
+
+/**
+ * One task, said twice: as the shell script the executing runners (local, container) really
+ * run, and as the kwok simulation (`SIM_*` env, test/setup/kwok-stages.yaml) a runner whose
+ * tasks cannot execute here (Kubernetes: kwok plays the kubelet) is given instead.
+ */
+export interface Program {
+  script: string;
+  sim: Record<string, string>;
+}
+
+/** After the engine holding the runner is SIGKILLed: re-attach, or the task died with it. */
+export type AfterEngineKill = 'reattached' | 'dies-with-engine';
+
+export interface ContractTarget {
+  kind: string;
+  /** False where nothing executes (kwok): the suite states the reduced assertion it makes instead. */
+  executes: boolean;
+  afterEngineKill: AfterEngineKill;
+  /** A secret whose three lines the task prints (kwok's canned container log prints KWOK_PEM). */
+  pem: string;
+  setup(): Promise<void>;
+  teardown(): Promise<void>;
+  /** A runner built through the factory map, as the runtime builds it. */
+  runner(): Runner;
+  /** The runners-file section the runner is built from (the engine child builds it again). */
+  section(): Record<string, unknown>;
+  request(program: Program, overrides?: Partial<RunnerStartRequest>): RunnerStartRequest;
+  /** Resolves when the attempt has nothing left on the backend (process, container, Job + pods). */
+  gone(request: RunnerStartRequest): Promise<void>;
+  /** Whether the backend still holds the attempt (a container or Job that outlived its engine). */
+  alive(ref: AttemptRef): Promise<boolean>;
+  /** Checks a reduced, named assertion where the task cannot execute (see `executes`). */
+  jobSpec?(request: RunnerStartRequest): Promise<Record<string, unknown>>;
+}
+
+/** Polls `probe` until it answers (not undefined), or fails naming `what`. */
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

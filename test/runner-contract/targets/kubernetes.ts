@@ -1,0 +1,88 @@
+/**
+ * The Kubernetes runner against the test control plane's real API server, Job controller,
+ * garbage collector and scheduler (test/setup/k8s-cluster.ts). kwok plays the kubelet, so no
+ * command executes: each contract case's task is simulated by the `SIM_*` env the kwok Stages
+ * read (test/setup/kwok-stages.yaml); exit codes, termination messages (the outputs channel),
+ * run time and the canned container log (with KWOK_PEM in it) come from there.
+ */
+import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { RUNNER_FACTORIES } from '../../../runners/index.ts';
+import { jobName } from '../../../runners/kubernetes/index.ts';
+import type { AttemptRef, Runner } from '../../../core/index.ts';
+import { KWOK_PEM, startTestCluster, type TestCluster } from '../../setup/k8s-cluster.ts';
+import { prepareRunnerNamespaces } from '../../setup/k8s-runner-namespaces.ts';
+import { waitFor, type ContractTarget } from '../target.ts';
+import { requestMaker } from './shared.ts';
+
+const NS = 'maestro-contract';
+
+export function kubernetesTarget(): ContractTarget {
+  const requests = requestMaker('k8s');
+  const runners: Runner[] = [];
+  let cluster: TestCluster | undefined;
+  let batch: BatchV1Api;
+  let core: CoreV1Api;
+  let section: Record<string, unknown> = {};
+  const jobsOf = async (ref: AttemptRef) =>
+    (await batch.listNamespacedJob({ namespace: NS, labelSelector: `maestro.dev/run-id=${ref.runId}` }))
+      .items;
+  const podsOf = async (ref: AttemptRef) =>
+    (
+      await core.listNamespacedPod({
+        namespace: NS,
+        labelSelector: `batch.kubernetes.io/job-name=${jobName(ref)}`,
+      })
+    ).items;
+  return {
+    kind: 'kubernetes',
+    executes: false,
+    afterEngineKill: 'reattached',
+    pem: KWOK_PEM,
+    async setup() {
+      cluster = await startTestCluster();
+      batch = cluster.admin.makeApiClient(BatchV1Api);
+      core = cluster.admin.makeApiClient(CoreV1Api);
+      await prepareRunnerNamespaces(cluster, [NS]);
+      section = {
+        kubeconfig: cluster.runnerKubeconfig,
+        namespaces: { 'team-a': NS },
+        defaultImage: 'registry.example/maestro/task:1',
+        ttlSecondsAfterFinished: 600,
+        resourceClasses: {
+          small: { requests: { cpu: '100m', memory: '64Mi' }, nodeSelector: { type: 'kwok' } },
+        },
+      };
+    },
+    async teardown() {
+      for (const r of runners) await r.close?.();
+      await cluster?.stop();
+      requests.cleanup();
+    },
+    section: () => section,
+    runner() {
+      const runner = RUNNER_FACTORIES.kubernetes!.create(section, {
+        baseEnv: {},
+        hiddenPaths: [],
+        localSandbox: 'bwrap',
+      });
+      runners.push(runner);
+      return runner;
+    },
+    // The script is carried in the Job as it would run; kwok reads only the SIM_* env.
+    request: (program, overrides = {}) =>
+      requests.make({ kind: 'shell', script: program.script }, program.sim, overrides),
+    gone: (ref) =>
+      waitFor(`the Job of ${ref.attemptId} and its pods gone`, async () =>
+        (await jobsOf(ref)).length === 0 && (await podsOf(ref)).length === 0 ? true : undefined,
+      ).then(() => undefined),
+    alive: async (ref) => (await jobsOf(ref)).length > 0,
+    async jobSpec(ref) {
+      const job = await waitFor('the Job', async () => (await jobsOf(ref))[0]);
+      const container = job.spec!.template.spec!.containers[0]!;
+      return {
+        artifactsEnv: container.env?.find((e) => e.name === 'MAESTRO_ARTIFACTS')?.value,
+        artifactsMount: container.volumeMounts?.find((m) => m.name === 'artifacts')?.mountPath,
+      };
+    },
+  };
+}
