@@ -128,7 +128,7 @@ export function runnerContract(target: ContractTarget): void {
       });
     });
 
-    it('timeout: the attempt is stopped and reported timed_out (retryable), leaving nothing behind', async () => {
+    it('timeout: the attempt is stopped and reported timed_out (retryable), and nothing of it still runs', async () => {
       const req = target.request(
         { script: 'echo started; sleep 60', sim: { SIM_RUN_FOR: '1h' } },
         { timeoutMs: 2000 },
@@ -138,7 +138,7 @@ export function runnerContract(target: ContractTarget): void {
       await target.gone(req);
     });
 
-    it('cancel: a running attempt ends cancelled with the reason given, leaving nothing behind', async () => {
+    it('cancel: a running attempt ends cancelled with the reason given, and nothing of it still runs', async () => {
       const req = target.request({
         script: 'echo ready; while true; do sleep 0.1; done',
         sim: { SIM_RUN_FOR: '1h' },

@@ -32,7 +32,10 @@ export interface ContractTarget {
   /** The runners-file section the runner is built from (the engine child builds it again). */
   section(): Record<string, unknown>;
   request(program: Program, overrides?: Partial<RunnerStartRequest>): RunnerStartRequest;
-  /** Resolves when the attempt has nothing left on the backend (process, container, Job + pods). */
+  /**
+   * Resolves when nothing of the attempt runs on the backend any more: no process, no container,
+   * no unfinished Job or live pod (a finished Job stays as a record until its TTL).
+   */
   gone(request: RunnerStartRequest): Promise<void>;
   /** Whether the backend still holds the attempt (a container or Job that outlived its engine). */
   alive(ref: AttemptRef): Promise<boolean>;

@@ -46,8 +46,10 @@ export function containerTarget(): ContractTarget {
     },
     request: (program, overrides = {}) => requests.make(shellOf(program), {}, overrides),
     gone: (ref) =>
-      waitFor(`no container of ${ref.attemptId}`, async () =>
-        (await containersOf(ref)).length === 0 ? true : undefined,
+      waitFor(
+        `no container of ${ref.attemptId}`,
+        async () => ((await containersOf(ref)).length === 0 ? true : undefined),
+        30_000,
       ).then(() => undefined),
     alive: async (ref) => (await containersOf(ref)).length > 0,
   };

@@ -71,9 +71,24 @@ export function kubernetesTarget(): ContractTarget {
     // The script is carried in the Job as it would run; kwok reads only the SIM_* env.
     request: (program, overrides = {}) =>
       requests.make({ kind: 'shell', script: program.script }, program.sim, overrides),
+    // A finished Job stays as the attempt's record until its TTL (ttlSecondsAfterFinished); what
+    // must be gone is anything still running: a Job without a final condition, or a live pod.
     gone: (ref) =>
-      waitFor(`the Job of ${ref.attemptId} and its pods gone`, async () =>
-        (await jobsOf(ref)).length === 0 && (await podsOf(ref)).length === 0 ? true : undefined,
+      waitFor(
+        `the Job of ${ref.attemptId} finished or deleted, and no pod of it running`,
+        async () => {
+          const unfinished = (await jobsOf(ref)).filter(
+            (job) =>
+              !job.status?.conditions?.some(
+                (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+              ),
+          );
+          const live = (await podsOf(ref)).filter(
+            (pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed',
+          );
+          return unfinished.length === 0 && live.length === 0 ? true : undefined;
+        },
+        30_000,
       ).then(() => undefined),
     alive: async (ref) => (await jobsOf(ref)).length > 0,
     async jobSpec(ref) {

@@ -60,8 +60,10 @@ export function localTarget(): ContractTarget {
       return made;
     },
     gone: (request: RunnerStartRequest) =>
-      waitFor(`no process of ${request.attemptId}`, async () =>
-        processesOf(request.attemptId).length === 0 ? true : undefined,
+      waitFor(
+        `no process of ${request.attemptId}`,
+        async () => (processesOf(request.attemptId).length === 0 ? true : undefined),
+        30_000,
       ).then(() => undefined),
     alive: async (ref: AttemptRef) => processesOf(ref.attemptId).length > 0,
   };
