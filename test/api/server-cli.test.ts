@@ -1,0 +1,146 @@
+/**
+ * `maestro server` and `maestro tokens` as real processes: the first token is made with no server
+ * running, the server finds it in the same data directory, a run posted through the API is
+ * executed by the worker role of the same process, and the app role mounts the App's webhook
+ * ingress when the App is configured (skipped with a log line otherwise).
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const node = join(process.cwd(), 'node_modules/.bin/node');
+const dir = mkdtempSync(join(tmpdir(), 'maestro-server-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const baseEnv = { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', LOG_LEVEL: 'info' };
+const hello = readFileSync('examples/quickstart/.maestro/workflows/hello.yaml', 'utf8');
+
+function maestro(args: string[], env: Record<string, string | undefined> = baseEnv) {
+  return spawnSync(node, ['bin/maestro.ts', ...args], { env, encoding: 'utf8' });
+}
+
+async function startServer(args: string[], env: Record<string, string | undefined> = baseEnv) {
+  const child = spawn(node, ['bin/maestro.ts', 'server', '--port', '0', ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  let url: string | undefined;
+  for (let i = 0; i < 600 && !url; i += 1) {
+    url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!url) throw new Error(`the server did not start:\n${output}`);
+  return { child, url, output: () => output };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  child.kill('SIGTERM');
+  return new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+}
+
+describe('maestro server', () => {
+  it('serves tokens made before it started, runs what is posted, and honours a revoke at once', async () => {
+    const data = join(dir, 'one');
+    const created = maestro([
+      'tokens',
+      'create',
+      '--name',
+      'ci',
+      '--scope',
+      'runs:write,runs:read,workflows:write',
+      '--data-dir',
+      data,
+    ]);
+    expect(created.status).toBe(0);
+    const token = created.stdout.trim();
+    expect(token).toMatch(/^mst_[0-9A-Za-z]{36}$/);
+    expect(created.stderr).toContain('shown once');
+    const server = await startServer(['--data-dir', data]);
+    try {
+      expect(server.output()).toContain('app role skipped: APP_ID is not set');
+      const auth = { authorization: `Bearer ${token}` };
+      const wf = await fetch(`${server.url}/v1/workflows`, {
+        method: 'POST',
+        body: hello,
+        headers: { ...auth, 'content-type': 'application/yaml' },
+      });
+      expect(wf.status).toBe(201);
+      const { digest } = (await wf.json()) as { digest: string };
+      const started = await fetch(`${server.url}/v1/runs`, {
+        method: 'POST',
+        body: JSON.stringify({ workflow: digest }),
+        headers: { ...auth, 'content-type': 'application/json' },
+      });
+      expect(started.status).toBe(202);
+      const { id } = (await started.json()) as { id: string };
+      let status = 'queued';
+      while (!['succeeded', 'failed'].includes(status)) {
+        await new Promise((r) => setTimeout(r, 100));
+        const run = (await (await fetch(`${server.url}/v1/runs/${id}`, { headers: auth })).json()) as {
+          run: { status: string };
+        };
+        status = run.run.status;
+      }
+      expect(status).toBe('succeeded');
+      const listed = maestro(['tokens', 'list', '--format', 'json', '--data-dir', data]);
+      const [entry] = JSON.parse(listed.stdout) as { id: string; state: string }[];
+      expect(entry!.state).toBe('active');
+      expect(listed.stdout).not.toContain(token);
+      expect(maestro(['tokens', 'revoke', entry!.id, '--data-dir', data]).status).toBe(0);
+      expect((await fetch(`${server.url}/v1/runs/${id}`, { headers: auth })).status).toBe(401);
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+    }
+  });
+
+  it('mounts the GitHub App webhook ingress as the app role when the App is configured', async () => {
+    const keyPath = join(dir, 'app.pem');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    writeFileSync(keyPath, privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    const env = {
+      ...baseEnv,
+      APP_ID: '12',
+      PRIVATE_KEY_PATH: keyPath,
+      WEBHOOK_SECRET: 'x',
+      GHE_HOST: '127.0.0.1:9',
+      GHE_PROTOCOL: 'http',
+    };
+    const server = await startServer(['--data-dir', join(dir, 'two'), '--role', 'api,app'], env);
+    try {
+      expect(server.output()).toContain('app role: GitHub webhooks mounted');
+      const unsigned = await fetch(`${server.url}/api/github/webhooks`, {
+        method: 'POST',
+        body: '{}',
+        headers: { 'x-github-event': 'push', 'x-github-delivery': 'd1' },
+      });
+      expect(unsigned.status).toBe(401);
+      expect((await fetch(`${server.url}/v1/runs`)).status).toBe(401);
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+    }
+  });
+
+  it('refuses an unknown role and a bad scope, naming them', () => {
+    const role = maestro(['server', '--role', 'api,console', '--data-dir', join(dir, 'three')]);
+    expect(role.status).toBe(2);
+    expect(role.stderr).toContain('--role console is not one of api, worker, app');
+    const scope = maestro([
+      'tokens',
+      'create',
+      '--name',
+      'x',
+      '--scope',
+      'root',
+      '--data-dir',
+      join(dir, 'three'),
+    ]);
+    expect(scope.status).toBe(2);
+    expect(scope.stderr).toContain('unknown scope root');
+  });
+});
