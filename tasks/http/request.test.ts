@@ -1,0 +1,103 @@
+// sendRequest in-process against two loopback servers: `localhost` (first) redirects to `127.0.0.1`
+// (second), a name the allow-list may refuse. tasks/tasks.test.ts runs the same task as a process.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HttpTaskError, sendRequest } from './request.ts';
+
+const seen: { server: string; method?: string; url?: string; authorization?: string; body: string }[] = [];
+const record = (server: string, req: IncomingMessage, body: string) =>
+  seen.push({ server, method: req.method, url: req.url, authorization: req.headers.authorization, body });
+const readBody = async (req: IncomingMessage) => {
+  let body = '';
+  for await (const chunk of req) body += String(chunk);
+  return body;
+};
+let secondPort = 0;
+const second = createServer(async (req, res) => {
+  record('second', req, await readBody(req));
+  res.writeHead(200).end('second');
+});
+const first = createServer(async (req, res) => {
+  record('first', req, await readBody(req));
+  if (req.url === '/elsewhere')
+    res.writeHead(302, { location: `http://127.0.0.1:${secondPort}/landed` }).end();
+  else if (req.url === '/see-other') res.writeHead(303, { location: '/final' }).end();
+  else if (req.url === '/loop') res.writeHead(307, { location: '/loop' }).end();
+  else if (req.url === '/ftp') res.writeHead(302, { location: 'ftp://localhost/x' }).end();
+  else res.writeHead(req.url === '/missing' ? 404 : 200).end(`first ${req.url}`);
+});
+let base = '';
+const lines: string[] = [];
+const log = (line: string) => void lines.push(line);
+const both = { MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(['localhost', '127.0.0.1']) };
+
+beforeAll(async () => {
+  await new Promise<void>((resolve) => second.listen(0, '127.0.0.1', resolve));
+  secondPort = (second.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
+  base = `http://localhost:${(first.address() as AddressInfo).port}`;
+});
+afterAll(async () => {
+  await new Promise<void>((resolve) => first.close(() => resolve()));
+  await new Promise<void>((resolve) => second.close(() => resolve()));
+});
+beforeEach(() => {
+  seen.length = 0;
+  lines.length = 0;
+});
+
+describe('the http task’s request', () => {
+  it('returns the status and body, with the method and URL it ended at', async () => {
+    const result = await sendRequest({ url: `${base}/missing` }, {}, log);
+    expect(result.status).toBe(404);
+    expect(result.body.toString()).toBe('first /missing');
+    expect(result.method).toBe('GET');
+    expect(result.url.pathname).toBe('/missing');
+  });
+
+  it('refuses a hop to a host off the allow-list before contacting it', async () => {
+    const attempt = sendRequest({ url: `${base}/elsewhere` }, {}, log);
+    await expect(attempt).rejects.toThrow(HttpTaskError);
+    await expect(sendRequest({ url: `${base}/elsewhere` }, {}, log)).rejects.toThrow(
+      /127\.0\.0\.1 is not on the outbound allow-list \(localhost\)/,
+    );
+    expect(seen.filter((s) => s.server === 'second')).toEqual([]);
+  });
+
+  it('follows an allowed hop without the credential meant for the first origin, and logs the hop', async () => {
+    const result = await sendRequest(
+      { url: `${base}/elsewhere`, identity: 'tok', headers: { Cookie: 'c=1', 'x-kept': 'yes' } },
+      both,
+      log,
+    );
+    expect(result.status).toBe(200);
+    expect(seen.map((s) => [s.server, s.authorization])).toEqual([
+      ['first', 'Bearer tok'],
+      ['second', undefined],
+    ]);
+    expect(lines).toEqual([`302 ${base}/elsewhere -> http://127.0.0.1:${secondPort}/landed`]);
+  });
+
+  it('turns a POST into a GET without its body on 303, as fetch does', async () => {
+    const result = await sendRequest({ url: `${base}/see-other`, method: 'POST', body: 'payload' }, {}, log);
+    expect(result.method).toBe('GET');
+    expect(seen.map((s) => [s.method, s.url, s.body])).toEqual([
+      ['POST', '/see-other', 'payload'],
+      ['GET', '/final', ''],
+    ]);
+  });
+
+  it('stops after ten redirects, and refuses a redirect to another scheme', async () => {
+    await expect(sendRequest({ url: `${base}/loop` }, {}, log)).rejects.toThrow(/more than 10 redirects/);
+    await expect(sendRequest({ url: `${base}/ftp` }, {}, log)).rejects.toThrow(/ftp: is not http\(s\)/);
+  });
+
+  it('refuses a URL that is not http(s), and names a request that cannot be sent', async () => {
+    await expect(sendRequest({ url: 'file:///etc/passwd' }, {}, log)).rejects.toThrow(/invalid url/);
+    await expect(sendRequest({ url: 'not a url' }, {}, log)).rejects.toThrow(/invalid url/);
+    await expect(sendRequest({ url: 'http://127.0.0.1:1/' }, {}, log)).rejects.toThrow(
+      /GET http:\/\/127\.0\.0\.1:1\/ failed/,
+    );
+  });
+});

@@ -1,0 +1,106 @@
+// The http task's request, redirects included, as a function: index.ts is the process around it
+// (inputs from the environment, the body and outputs to files, the exit code), and tests call this
+// in-process against a local server.
+import { hostAllowed, redirectAllowList } from './egress.ts';
+
+export interface HttpInputs {
+  url: string;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  identity?: string;
+  timeoutMs?: number;
+  failOnStatus?: boolean;
+}
+
+export interface HttpResult {
+  status: number;
+  body: Buffer;
+  /** The method and URL of the last hop (after redirects). */
+  method: string;
+  url: URL;
+}
+
+/** Why the task fails; its message is the task's last log line. */
+export class HttpTaskError extends Error {}
+
+const MAX_REDIRECTS = 10;
+const REDIRECTS = [301, 302, 303, 307, 308];
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
+
+/**
+ * Sends the request. Redirects are followed by hand, never by fetch: each hop goes to a host policy
+ * did not see, so it is checked against the egress allow-list first (`env` carries it, see
+ * egress.ts), and credentials never follow a hop to another origin.
+ */
+export async function sendRequest(
+  inputs: HttpInputs,
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<HttpResult> {
+  let url = parseUrl(inputs.url);
+  const headers: Record<string, string> = { ...inputs.headers };
+  if (inputs.identity) headers.authorization = `Bearer ${inputs.identity}`;
+  const allowList = redirectAllowList(env, url.hostname);
+  let method = inputs.method ?? 'GET';
+  let requestBody = inputs.body;
+  for (let hop = 0; ; hop++) {
+    const response = await send(url, method, headers, requestBody, inputs.timeoutMs ?? 30_000);
+    const location = response.headers.get('location');
+    if (!REDIRECTS.includes(response.status) || location === null)
+      return { status: response.status, body: Buffer.from(await response.arrayBuffer()), method, url };
+    await response.body?.cancel();
+    const next = new URL(location, url);
+    const refuse = (why: string) =>
+      new HttpTaskError(`redirect from ${url.origin} to ${next.origin} refused: ${why}`);
+    if (hop + 1 > MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} redirects`);
+    if (next.protocol !== 'http:' && next.protocol !== 'https:')
+      throw refuse(`${next.protocol} is not http(s)`);
+    if (!hostAllowed(next.hostname, allowList))
+      throw refuse(`${next.hostname} is not on the outbound allow-list (${allowList.join(', ')})`);
+    // A credential is for the origin it was given for; another origin does not get it.
+    if (next.origin !== url.origin)
+      for (const name of Object.keys(headers))
+        if (CREDENTIAL_HEADERS.includes(name.toLowerCase())) delete headers[name];
+    // As fetch does: 303 (and 301/302 after a POST) become a GET without a body.
+    if (
+      response.status === 303 ||
+      ((response.status === 301 || response.status === 302) && method === 'POST')
+    ) {
+      method = method === 'HEAD' ? 'HEAD' : 'GET';
+      requestBody = undefined;
+    }
+    log(`${response.status} ${url.origin}${url.pathname} -> ${next.origin}${next.pathname}`);
+    url = next;
+  }
+}
+
+function parseUrl(raw: string): URL {
+  try {
+    const url = new URL(raw);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return url;
+  } catch {
+    // reported below
+  }
+  throw new HttpTaskError(`invalid url ${JSON.stringify(raw)} (need an http or https URL)`);
+}
+
+async function send(
+  url: URL,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  timeoutMs: number,
+): Promise<Response> {
+  try {
+    return await fetch(url, {
+      method,
+      headers,
+      redirect: 'manual',
+      ...(body === undefined ? {} : { body }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (error) {
+    throw new HttpTaskError(`${method} ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
+  }
+}
