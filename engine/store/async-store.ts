@@ -5,7 +5,7 @@
  * through `AsyncSqliteStore`. The engine moves onto this port in one change (engine/store/README.md
  * says why and what that change is); until then it stays on the synchronous `Store`.
  */
-import type { Store } from './store.ts';
+import type { AttemptStart, Store, TaskTransitionWrite } from './store.ts';
 
 type Method = Exclude<keyof Store, 'location'>;
 
@@ -32,6 +32,17 @@ export interface AsyncStore extends AsyncStoreMethods {
    * its lease is live. Null when nothing is ready.
    */
   claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null>;
+  /**
+   * `startAttempt` for a claimed task, fenced by the claim: refused with LeaseLostError (nothing
+   * written) unless `claim.token` is still the current, unexpired token of the task's claim
+   * lease at `start.startedAt`. A worker that was paused past its claim cannot start the task a
+   * newer claimer holds.
+   */
+  startClaimedAttempt(
+    claim: TaskClaim,
+    start: AttemptStart,
+    transition?: TaskTransitionWrite,
+  ): Promise<number>;
 }
 
 /** The name of a task's claim lease (shared by both stores so `getLease` finds it). */

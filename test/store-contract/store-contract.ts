@@ -354,6 +354,30 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await s.claimReadyTask('w3', 6000, 100))?.taskId).toBeDefined();
       }));
 
+    it("fences a claimed task's start: a paused worker's stale claim writes nothing", () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        await s.transitionTask('r1', 'a', 'queued', 'ready', 'dependencies_met', 'e', 1000);
+        await s.transitionTask('r1', 'c', 'queued', 'ready', 'dependencies_met', 'e', 1000);
+        const paused = (await s.claimReadyTask('w1', 1000, 100))!;
+        expect(paused.taskId).toBe('a');
+        // w1 stops past its claim; w2 claims the same task with a newer token.
+        const current = (await s.claimReadyTask('w2', 1200, 100))!;
+        expect(current).toMatchObject({ taskId: 'a', owner: 'w2' });
+        const toRunning = { from: 'ready', to: 'running', reason: 'started', by: 'w', time: 1250 } as const;
+        const late = { ...startOf('att-w1', 'r1', 'a', 'w1'), startedAt: 1250 };
+        await expect(s.startClaimedAttempt(paused, late, toRunning)).rejects.toThrow(LeaseLostError);
+        // A claim of one task cannot start another.
+        const other = { ...startOf('att-x', 'r1', 'c', 'w2'), startedAt: 1250 };
+        await expect(s.startClaimedAttempt(current, other, toRunning)).rejects.toThrow(LeaseLostError);
+        expect(await s.listAttempts('r1')).toEqual([]);
+        expect((await s.getTask('r1', 'a')).state).toBe('ready');
+        const ok = { ...startOf('att-w2', 'r1', 'a', 'w2'), startedAt: 1250 };
+        await s.startClaimedAttempt(current, ok, toRunning);
+        expect((await s.listAttempts('r1')).map((a) => a.id)).toEqual(['att-w2']);
+        expect((await s.getTask('r1', 'a')).state).toBe('running');
+      }));
+
     it('never gives two concurrent workers the same task', async () => {
       const db = await harness.database();
       const [one, two] = [await db.open(), await db.open()];

@@ -9,8 +9,8 @@ import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { Reason, RunState, TaskState } from '../../../core/index.ts';
 import { NotFoundError } from '../../../core/index.ts';
-import { RunNotFoundError, StaleStateError } from '../../errors.ts';
-import type { AsyncStore, TaskClaim } from '../async-store.ts';
+import { LeaseLostError, RunNotFoundError, StaleStateError } from '../../errors.ts';
+import { taskLeaseName, type AsyncStore, type TaskClaim } from '../async-store.ts';
 import type {
   AttemptFinish,
   AttemptRecord,
@@ -218,34 +218,42 @@ export class PostgresStore implements AsyncStore {
     return rows.map(toTransition);
   }
 
-  async startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
-    return this.#tx(async (c) => {
-      if (transition) await transitionTask(c, start.runId, start.taskId, transition);
-      const lease = await acquire(
-        c,
-        `attempt:${start.id}`,
-        start.owner,
+  startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
+    return this.#tx((c) => this.#startAttempt(c, start, transition));
+  }
+
+  async #startAttempt(c: PoolClient, start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
+    if (transition) await transitionTask(c, start.runId, start.taskId, transition);
+    const lease = await acquire(c, `attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
+    await c.query(
+      `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
+         started_at, fencing_token) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10)`,
+      [
+        start.id,
+        start.runId,
+        start.taskId,
+        start.attempt,
+        JSON.stringify(start.inputs),
+        start.workDir,
+        start.artifactsDir,
+        start.cacheKey,
         start.startedAt,
-        start.leaseMs,
-        false,
-      );
-      await c.query(
-        `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-           started_at, fencing_token) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10)`,
-        [
-          start.id,
-          start.runId,
-          start.taskId,
-          start.attempt,
-          JSON.stringify(start.inputs),
-          start.workDir,
-          start.artifactsDir,
-          start.cacheKey,
-          start.startedAt,
-          lease.token,
-        ],
-      );
-      return lease.token;
+        lease.token,
+      ],
+    );
+    return lease.token;
+  }
+
+  async startClaimedAttempt(
+    claim: TaskClaim,
+    start: AttemptStart,
+    transition?: TaskTransitionWrite,
+  ): Promise<number> {
+    return this.#tx(async (c) => {
+      const name = taskLeaseName(start.runId, start.taskId);
+      if (claim.runId !== start.runId || claim.taskId !== start.taskId) throw new LeaseLostError(name);
+      await checkFence(c, name, claim.token, start.startedAt);
+      return this.#startAttempt(c, start, transition);
     });
   }
 

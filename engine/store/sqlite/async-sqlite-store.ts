@@ -5,6 +5,7 @@
  */
 import type { AsyncStore, AsyncStoreMethods, TaskClaim } from '../async-store.ts';
 import { storeMethods } from '../async-store.ts';
+import type { AttemptStart, TaskTransitionWrite } from '../store.ts';
 import type { Durability } from './open-database.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -13,29 +14,29 @@ export interface AsyncSqliteStore extends AsyncStore {
   readonly sync: SqliteStore;
 }
 
+/** The result of a synchronous call as a settled promise (a throw becomes a rejection). */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(error as Error);
+  }
+}
+
 export function asyncSqliteStore(store: SqliteStore): AsyncSqliteStore {
   const methods = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of storeMethods) {
     const method = store[name] as (...args: unknown[]) => unknown;
-    methods[name] = (...args) => {
-      try {
-        return Promise.resolve(method.apply(store, args));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    };
+    methods[name] = (...args) => settle(() => method.apply(store, args));
   }
   return {
     ...(methods as unknown as AsyncStoreMethods),
     location: store.location,
     sync: store,
-    claimReadyTask: (owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> => {
-      try {
-        return Promise.resolve(store.claimReadyTask(owner, now, leaseMs));
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-    },
+    claimReadyTask: (owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> =>
+      settle(() => store.claimReadyTask(owner, now, leaseMs)),
+    startClaimedAttempt: (claim: TaskClaim, start: AttemptStart, transition?: TaskTransitionWrite) =>
+      settle(() => store.startClaimedAttempt(claim, start, transition)),
   };
 }
 

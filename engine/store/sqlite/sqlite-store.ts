@@ -290,31 +290,46 @@ export class SqliteStore implements Store {
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
+    return this.#tx(() => this.#startAttempt(start, transition));
+  }
+
+  /** AsyncStore.startClaimedAttempt: the claim's fence and the start in one transaction. */
+  startClaimedAttempt(claim: TaskClaim, start: AttemptStart, transition?: TaskTransitionWrite): number {
     return this.#tx(() => {
-      if (transition) this.#transitionTask(start.runId, start.taskId, transition);
-      const lease = this.#acquire(`attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
-      this.#run(
-        `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-           started_at, fencing_token) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-        start.id,
-        start.runId,
-        start.taskId,
-        start.attempt,
-        JSON.stringify(start.inputs),
-        start.workDir,
-        start.artifactsDir,
-        start.cacheKey,
-        start.startedAt,
-        lease.token,
-      );
-      return lease.token;
+      const name = taskLeaseName(start.runId, start.taskId);
+      if (claim.runId !== start.runId || claim.taskId !== start.taskId) throw new LeaseLostError(name);
+      this.#checkLease(name, claim.token, start.startedAt);
+      return this.#startAttempt(start, transition);
     });
   }
 
+  #startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
+    if (transition) this.#transitionTask(start.runId, start.taskId, transition);
+    const lease = this.#acquire(`attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
+    this.#run(
+      `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
+         started_at, fencing_token) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+      start.id,
+      start.runId,
+      start.taskId,
+      start.attempt,
+      JSON.stringify(start.inputs),
+      start.workDir,
+      start.artifactsDir,
+      start.cacheKey,
+      start.startedAt,
+      lease.token,
+    );
+    return lease.token;
+  }
+
   #checkFence(attemptId: string, token: number, now: number): void {
-    const lease = this.getLease(`attempt:${attemptId}`);
-    if (!lease || lease.token !== token || lease.expiresAt < now)
-      throw new LeaseLostError(`attempt:${attemptId}`);
+    this.#checkLease(`attempt:${attemptId}`, token, now);
+  }
+
+  #checkLease(name: string, token: number, now: number): void {
+    const lease = this.getLease(name);
+    if (!lease || lease.token !== token || lease.expiresAt < now) throw new LeaseLostError(name);
   }
 
   heartbeat(attemptId: string, token: number, now: number, leaseMs: number): void {
