@@ -16,3 +16,4 @@ export * from './private-files.ts';
 // The REST API's request and response bodies (schemas/api/api.schema.json), as one namespace:
 // several names (Diagnostic, Task) would clash with core's own types.
 export type * as ApiBody from './generated/api.ts';
+export * from './redact.ts';

@@ -14,7 +14,7 @@ import type {
 import { InputError, digestOf } from '../core/index.ts';
 import { MissingSecretError } from './errors.ts';
 import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
-import { redactValue } from '../runners/index.ts';
+import { redactValue } from '../core/index.ts';
 
 export interface DispatchContext {
   runId: string;

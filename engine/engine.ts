@@ -27,7 +27,7 @@ import {
   type SourceFetcher,
   type TaskCatalog,
 } from '../core/index.ts';
-import { createRedactor } from '../runners/index.ts';
+import { createRedactor } from '../core/index.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';

@@ -12,7 +12,7 @@ import { producersOf } from './attempt-dirs.ts';
 import { layerWorkspace } from './workspace-layer.ts';
 import type { EngineContext } from './context.ts';
 import { recordedInputs, resolveTask, type DispatchContext } from './dispatch.ts';
-import { createRedactor, redactRecord } from '../runners/index.ts';
+import { createRedactor, redactRecord } from '../core/index.ts';
 import type { RunRecord } from './store/store.ts';
 
 export interface ReplayItem {

@@ -23,7 +23,7 @@ import { keyedSecretsDigest } from './cache-secret.ts';
 import { cacheKeyOf, recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
 import { LeaseLostError } from './errors.ts';
 import { checkPolicy } from './policy-check.ts';
-import { createRedactor, redactRecord } from '../runners/index.ts';
+import { createRedactor, redactRecord } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';

@@ -15,13 +15,4 @@ export {
   type SandboxMode,
   type SandboxProbe,
 } from './local/index.ts';
-export {
-  createRedactor,
-  redactRecord,
-  redactValue,
-  parseOutputsFile,
-  LineSplitter,
-  REDACTED,
-  type Redactor,
-  type ParsedOutputs,
-} from './shared/index.ts';
+export { parseOutputsFile, LineSplitter, type ParsedOutputs } from './shared/index.ts';

@@ -6,6 +6,7 @@
  * /proc/<pid>/cmdline); it is never written to a config file, a remote URL or a log line.
  */
 import { simpleGit, type SimpleGit } from 'simple-git';
+import { createRedactor } from '../core/index.ts';
 
 export interface GitCallOptions {
   /** Working directory (a repository, or any existing directory for `init`). */
@@ -89,9 +90,11 @@ export function gitFor(options: GitCallOptions): SimpleGit {
   }).env(env);
 }
 
-/** Removes a token (and its Basic form) from a git error message before anyone sees it. */
+/**
+ * Removes a token (and its Basic form) from a git error message before anyone sees it, with the
+ * one redactor every log and stored value goes through.
+ */
 export function scrubToken(text: string, token: string | undefined): string {
   if (!token) return text;
-  const basic = Buffer.from(`x-access-token:${token}`).toString('base64');
-  return text.split(token).join('***').split(basic).join('***');
+  return createRedactor([token, Buffer.from(`x-access-token:${token}`).toString('base64')])(text);
 }

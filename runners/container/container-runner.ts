@@ -22,7 +22,8 @@ import {
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import { LogChannel, createRedactor } from '../shared/index.ts';
+import { LogChannel } from '../shared/index.ts';
+import { createRedactor } from '../../core/index.ts';
 import { containerNetworkMode, validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
 import { followContainer } from './follow-container.ts';
 

@@ -12,14 +12,9 @@ import {
   type AttemptResult,
   type Clock,
   type RunnerHandle,
-} from '../../core/index.ts';
-import {
-  LineSplitter,
-  parseOutputsFile,
-  takeOutputsFile,
-  type LogChannel,
   type Redactor,
-} from '../shared/index.ts';
+} from '../../core/index.ts';
+import { LineSplitter, parseOutputsFile, takeOutputsFile, type LogChannel } from '../shared/index.ts';
 
 interface DockerError {
   statusCode?: number;

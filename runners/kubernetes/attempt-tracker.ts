@@ -15,7 +15,8 @@ import {
   type LogLine,
   type RunnerHandle,
 } from '../../core/index.ts';
-import { LineSplitter, LogChannel, parseOutputsFile, type Redactor } from '../shared/index.ts';
+import { LineSplitter, LogChannel, parseOutputsFile } from '../shared/index.ts';
+import { type Redactor } from '../../core/index.ts';
 import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
 import { secretNameOf } from './job-secret.ts';

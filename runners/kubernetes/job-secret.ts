@@ -12,7 +12,7 @@
  */
 import type { V1EnvVar, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import type { RunnerStartRequest } from '../../core/index.ts';
-import { createRedactor } from '../shared/index.ts';
+import { createRedactor } from '../../core/index.ts';
 
 export const SECRET_ARG_PREFIX = 'MAESTRO_SECRET_ARG_';
 

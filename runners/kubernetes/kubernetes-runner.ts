@@ -14,7 +14,8 @@ import {
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import { LogChannel, createRedactor } from '../shared/index.ts';
+import { LogChannel } from '../shared/index.ts';
+import { createRedactor } from '../../core/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
 import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
 import { ANNOTATION_ATTEMPT_ID, attemptLabels, buildAttempt, jobName } from './job-spec.ts';

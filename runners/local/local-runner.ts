@@ -23,13 +23,8 @@ import { sandboxedSpec } from './sandboxed-spec.ts';
 import { decideIsolation } from './isolation.ts';
 import { probeSandbox, type Isolation, type SandboxMode, type SandboxProbe } from './sandbox.ts';
 import type { SpawnedProcess, Spawner, SpawnSpec } from './spawner.ts';
-import {
-  LineSplitter,
-  createRedactor,
-  parseOutputsFile,
-  takeOutputsFile,
-  type Redactor,
-} from '../shared/index.ts';
+import { LineSplitter, parseOutputsFile, takeOutputsFile } from '../shared/index.ts';
+import { createRedactor, type Redactor } from '../../core/index.ts';
 
 export interface LocalRunnerOptions {
   /**

@@ -1,5 +1,5 @@
-// Helpers every runner uses: one redactor, one line splitter, one outputs parser.
-export { createRedactor, redactRecord, redactValue, REDACTED, type Redactor } from './redact.ts';
+// Helpers every runner uses: one line splitter, one outputs parser. The one redactor is core's
+// (core/redact.ts): workspace/ redacts too, and may not import runners/.
 export { LineSplitter, MAX_LINE_CHARS } from './line-splitter.ts';
 export { parseOutputsFile, type ParsedOutputs } from './outputs-file.ts';
 export { LogChannel } from './log-channel.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { LogLine } from '../../core/index.ts';
 import { LineSplitter } from './line-splitter.ts';
-import { createRedactor } from './redact.ts';
+import { createRedactor } from '../../core/index.ts';
 
 function split(chunks: (string | Uint8Array)[], secrets: string[], maxLine?: number): string[] {
   const lines: LogLine[] = [];

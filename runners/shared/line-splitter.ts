@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { LogLine, Stream } from '../../core/index.ts';
-import type { Redactor } from './redact.ts';
+import type { Redactor } from '../../core/index.ts';
 
 /** Default cap on one log line, in characters: a longer line is emitted in pieces. */
 export const MAX_LINE_CHARS = 1 << 20;
