@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { AppConfigError } from './errors.ts';
 import { DEFAULT_DELIVERY_RETENTION_DAYS } from './ingress/index.ts';
+import { readCredentials } from './setup/index.ts';
 
 /** Everything `maestro app` needs, read once from the environment by the surface. */
 export interface AppConfig {
@@ -23,6 +24,56 @@ export interface AppConfig {
   defaultApprovals: number;
   /** How long an approval and its attestation stay valid, in ms (default 7 days). */
   approvalTtlMs: number;
+  /** A smee-style relay to pull webhooks from (WEBHOOK_PROXY_URL, development). */
+  webhookProxyUrl?: string;
+}
+
+/** What `maestro app` needs before it is a GitHub App (no APP_ID): the manifest flow's settings. */
+export interface SetupConfig {
+  port: number;
+  host: string;
+  webhookPath: string;
+  /** GitHub's web address, where the manifest is posted: https://github.com or the GHE host. */
+  githubUrl: string;
+  /** The REST API the manifest code is converted at. */
+  baseUrl: string;
+  /** Probot's GH_ORG: register the App under this organisation. */
+  org?: string;
+  webhookProxyUrl?: string;
+}
+
+/**
+ * The environment over `<data-dir>/github-app.env` (what the manifest flow wrote; 0600, refused
+ * when others can read it): a variable that is set wins over the file, as with probot's .env.
+ */
+export function withStoredCredentials(
+  env: Record<string, string | undefined>,
+  dataDir: string,
+): Record<string, string | undefined> {
+  const stored = readCredentials(dataDir);
+  const merged: Record<string, string | undefined> = { ...stored };
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && value !== '') merged[name] = value;
+  return merged;
+}
+
+/** True when the App is not registered yet: `maestro app` then serves the setup flow. */
+export function needsSetup(env: Record<string, string | undefined>): boolean {
+  return (env.APP_ID ?? '') === '';
+}
+
+export function readSetupConfig(env: Record<string, string | undefined>): SetupConfig {
+  const baseUrl = readBaseUrl(env);
+  const proxy = readWebhookProxyUrl(env);
+  return {
+    port: readInteger(env, 'PORT', 3000),
+    host: env.HOST ?? '0.0.0.0',
+    webhookPath: env.WEBHOOK_PATH ?? DEFAULT_WEBHOOK_PATH,
+    githubUrl: env.GHE_HOST ? baseUrl.slice(0, -'/api/v3'.length) : 'https://github.com',
+    baseUrl,
+    ...(env.GH_ORG ? { org: env.GH_ORG } : {}),
+    ...(proxy ? { webhookProxyUrl: proxy } : {}),
+  };
 }
 
 export const DEFAULT_WEBHOOK_PATH = '/api/github/webhooks';
@@ -64,7 +115,26 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
     deliveryRetentionDays: readRetentionDays(env),
     defaultApprovals: readPositive(env, 'MAESTRO_DEFAULT_APPROVALS', 1),
     approvalTtlMs: readPositive(env, 'MAESTRO_APPROVAL_TTL_HOURS', 168) * 60 * 60 * 1000,
+    ...withProxy(readWebhookProxyUrl(env)),
   };
+}
+
+function withProxy(url: string | undefined): { webhookProxyUrl?: string } {
+  return url ? { webhookProxyUrl: url } : {};
+}
+
+function readWebhookProxyUrl(env: Record<string, string | undefined>): string | undefined {
+  const raw = env.WEBHOOK_PROXY_URL;
+  if (raw === undefined || raw === '') return undefined;
+  if (!URL.canParse(raw) || !['http:', 'https:'].includes(new URL(raw).protocol))
+    throw new AppConfigError(
+      'WEBHOOK_PROXY_URL',
+      `WEBHOOK_PROXY_URL must be an http(s) URL, got ${JSON.stringify(raw)}`,
+      {
+        hint: 'create a channel at https://smee.io and use its URL, or unset WEBHOOK_PROXY_URL',
+      },
+    );
+  return raw;
 }
 
 function readPrivateKey(env: Record<string, string | undefined>, cwd: string): string {

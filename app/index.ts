@@ -1,6 +1,15 @@
 // The public face of app/: the GitHub App (probot), its configuration and its store.
 export { createMaestroApp, type MaestroApp, type MaestroAppOptions } from './maestro-app.ts';
-export { readAppConfig, DEFAULT_WEBHOOK_PATH, type AppConfig } from './config.ts';
+export {
+  readAppConfig,
+  readSetupConfig,
+  needsSetup,
+  withStoredCredentials,
+  DEFAULT_WEBHOOK_PATH,
+  type AppConfig,
+  type SetupConfig,
+} from './config.ts';
+export { createSetupServer, findAppYml, startWebhookProxy, CREDENTIALS_FILE } from './setup/index.ts';
 export { openAppStore, type AppStore } from './app-store.ts';
 export {
   checkWebhookSignature,

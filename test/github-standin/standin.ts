@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { git } from './git-repo.ts';
 import { basicToken, matchGitPath, serveGitHttp, type GitHttpRequestRecord } from './git-http.ts';
+import { ManifestFlow } from './manifest-flow.ts';
 import { OpenApiCheck } from './openapi-check.ts';
 
 export interface StandInRepo {
@@ -115,8 +116,12 @@ export class GitHubStandIn {
     release: Promise<void>;
   }[] = [];
   readonly #objects = new Map<string, unknown>();
-  readonly #appId: string;
-  readonly #publicKey: KeyObject;
+  /** GitHub's manifest flow: the "new App" form and the code conversion. */
+  readonly manifests = new ManifestFlow();
+  // The App whose JWTs mint tokens; a manifest conversion registers a new one and switches to it.
+  #appId: string;
+  #publicKey: KeyObject;
+  #origin = '';
   #server: Server | undefined;
   #nextId = 1000;
   /** Lifetime of minted installation tokens. */
@@ -135,7 +140,8 @@ export class GitHubStandIn {
       });
     });
     await new Promise<void>((resolve) => this.#server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    this.#origin = `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+    return this.#origin;
   }
 
   async stop(): Promise<void> {
@@ -210,6 +216,8 @@ export class GitHubStandIn {
     const gitPath = matchGitPath(url.pathname);
     if (gitPath) return this.#serveGit(req, res, gitPath, url.search.slice(1));
     const raw = await readAll(req);
+    // The manifest flow's web form is GitHub's web UI, not its REST API.
+    if (this.manifests.handleForm(method, url, raw, res)) return;
     let body: unknown;
     if (raw.length > 0) {
       try {
@@ -277,6 +285,8 @@ export class GitHubStandIn {
 
   #authorize(req: IncomingMessage, operationId: string): { status: number; message: string } | undefined {
     const header = req.headers.authorization ?? '';
+    // GitHub converts a manifest code without credentials: the one-time code is the credential.
+    if (operationId === 'apps/create-from-manifest') return undefined;
     if (APP_JWT_OPERATIONS.has(operationId)) {
       const jwt = /^bearer (.+)$/i.exec(header)?.[1];
       return jwt && this.#verifyJwt(jwt)
@@ -346,6 +356,15 @@ export class GitHubStandIn {
     body: Record<string, unknown>,
   ): [number, unknown] {
     const notFound: [number, unknown] = [404, { message: 'Not Found' }];
+    if (operationId === 'apps/create-from-manifest') {
+      const answer = this.manifests.convert(String(params.code), this.#origin);
+      const app = this.manifests.registered.at(-1);
+      if (answer[0] === 201 && app) {
+        this.#appId = String(app.id);
+        this.#publicKey = app.publicKey;
+      }
+      return answer;
+    }
     if (operationId === 'apps/list-installations')
       return [
         200,
