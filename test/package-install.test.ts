@@ -3,27 +3,24 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodeFirstEnv as env, packTarball } from './helpers/pack-tarball.ts';
 
 const repo = join(import.meta.dirname, '..');
 const version = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { version: string }).version;
-// Node 24 (this process) first on PATH: the bin's `#!/usr/bin/env node` must find it.
-const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };
 let work: string;
 let maestro: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'maestro-pack-'));
   const npm = (args: string[], cwd: string) =>
     execFileSync('npm', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  npm(['pack', '--pack-destination', work, '--silent'], repo);
-  const tarball = readdirSync(work).find((name) => name.endsWith('.tgz'));
-  if (!tarball) throw new Error(`npm pack wrote no tarball into ${work}`);
+  const tarball = await packTarball(work);
   const project = join(work, 'project');
   cpSync(join(repo, 'examples', 'quickstart'), join(project, 'examples'), { recursive: true });
   npm(['init', '-y'], project);
-  npm(['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, tarball)], project);
+  npm(['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], project);
   maestro = join(project, 'node_modules', '.bin', 'maestro');
 }, 600_000);
 

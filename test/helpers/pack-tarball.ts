@@ -1,0 +1,45 @@
+/**
+ * `npm pack` of this checkout into `destination` (its `prepack` rebuilds dist/), returning the
+ * tarball's path. Serialised across test files with a lock directory: two packs at once would
+ * rebuild the same dist/ under each other.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+
+const repo = join(import.meta.dirname, '..', '..');
+// Node 24 (this process) first on PATH: npm's scripts and the bin's `#!/usr/bin/env node` use it.
+export const nodeFirstEnv = {
+  ...process.env,
+  PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+};
+
+export async function packTarball(destination: string): Promise<string> {
+  const lock = join(
+    tmpdir(),
+    `maestro-pack-${createHash('sha256').update(repo).digest('hex').slice(0, 12)}.lock`,
+  );
+  for (let tries = 0; ; tries++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (tries > 1200) throw new Error(`${lock} held for 10 minutes: remove it if no test is packing`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+  try {
+    execFileSync('npm', ['pack', '--pack-destination', destination, '--silent'], {
+      cwd: repo,
+      env: nodeFirstEnv,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+  const tarball = readdirSync(destination).find((name) => name.endsWith('.tgz'));
+  if (!tarball) throw new Error(`npm pack wrote no tarball into ${destination}`);
+  return join(destination, tarball);
+}
