@@ -21,6 +21,7 @@ import { resumeLiveRuns } from './dispatch/resume-runs.ts';
 import { createAppScheduler, type AppScheduleOptions } from './schedules/app-schedules.ts';
 import type { CronScheduler } from '../engine/index.ts';
 import type { RunReporter } from './dispatch/run-reporter.ts';
+import type { SourceAccess } from './github/source-access.ts';
 
 export interface MaestroAppOptions {
   appId: string;
@@ -53,6 +54,8 @@ export interface MaestroAppOptions {
   onDispatchStep?: (step: DispatchStep) => void;
   /** Fire `triggers.schedule` of the default branches' manifests (absent: no schedules fire). */
   schedules?: AppScheduleOptions;
+  /** Gets the installation tokens that fetch runs' sources (the runtime's sourceToken asks it). */
+  sources?: SourceAccess;
 }
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -106,12 +109,14 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     defaultApprovals: options.defaultApprovals ?? 1,
     approvalTtlMs: options.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
+    ...(options.sources ? { sources: options.sources } : {}),
     track: (reporter) => {
       reporters.add(reporter);
       void reporter.done.then(() => reporters.delete(reporter));
     },
     onError,
   });
+  options.sources?.useMinter(handlers.installationToken);
   const queue = new DeliveryQueue({
     store: options.deliveries,
     handle: (delivery, payload) =>

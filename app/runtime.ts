@@ -12,6 +12,7 @@ import type { CompileFn } from './source/compile-snapshot.ts';
 import { openDeliveryStore, type DeliveryStore, type IngressLimits } from './ingress/index.ts';
 import { createMaestroApp, type MaestroApp, type MaestroAppOptions } from './maestro-app.ts';
 import { policySensitivity } from './gate/policy-sensitivity.ts';
+import { SourceAccess } from './github/source-access.ts';
 
 export interface AppRuntimeOptions {
   appId: string;
@@ -66,8 +67,11 @@ export interface AppRuntime {
  * and store but no secrets and only the fork runner. The App adds its own store and GitHub side.
  */
 export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
+  // Runs fetch their repository with the installation token of the event's installation.
+  const sources = new SourceAccess(options.baseUrl);
   const runtime = await openRuntime(options.runtime, {
     approvals: true,
+    sourceToken: (repo) => sources.tokenFor(repo),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -103,6 +107,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     ...(options.approvalTtlMs !== undefined ? { approvalTtlMs: options.approvalTtlMs } : {}),
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
     ...(options.schedules ? { schedules: options.schedules } : {}),
+    sources,
   });
   return {
     app,

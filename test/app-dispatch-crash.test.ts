@@ -13,6 +13,7 @@ import {
   pushPayload,
   SECRET,
   startHarness,
+  pointAtStandIn,
   startStandIn,
   type Harness,
 } from './github-standin/app-harness.ts';
@@ -83,7 +84,10 @@ describe('a crash between dispatch and delivery completion', () => {
       const delivery = signedDelivery(
         SECRET,
         'push',
-        pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+        pointAtStandIn(
+          pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+          standIn.standin,
+        ),
         randomUUID(),
       );
       const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
@@ -166,7 +170,10 @@ describe('a crash inside a dispatch', () => {
         const delivery = signedDelivery(
           SECRET,
           'push',
-          pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+          pointAtStandIn(
+            pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+            standIn.standin,
+          ),
           randomUUID(),
         );
         const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   OWNER,
+  pointAtStandIn,
   pushPayload,
   REPO,
   SECRET,
@@ -158,6 +159,14 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
       login: 'mallory',
       files: { 'f.txt': 'fork' },
     });
+    // The fork is its own repository on GitHub (here sharing the base's objects, as a fork does).
+    h.standin.addRepo({
+      owner: 'mallory',
+      name: 'pipelines',
+      id: 9002,
+      bareDir: h.repo.bareDir,
+      defaultBranch: 'main',
+    });
     h.standin.pulls.set(`${REPO_KEY}#9`, {
       number: 9,
       author: 'mallory',
@@ -215,6 +224,16 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     // Fork code is submitted as untrusted, so its cache entries never serve the repository's runs.
     expect(h.runtime.engineStore.getRun(fork.id).trust).toBe('untrusted');
     expect(h.runtime.engineStore.getRun(own.id).trust).toBe('trusted');
+    // Each runs on its own code: the fork's from the fork's clone URL, at the pull request's head.
+    expect(h.runtime.engineStore.getRun(fork.id).source).toMatchObject({
+      kind: 'git',
+      repo: h.standin.cloneUrl('mallory/pipelines'),
+      commit: forkHead,
+    });
+    expect(h.runtime.engineStore.getRun(own.id).source).toMatchObject({
+      repo: h.standin.cloneUrl(REPO_KEY),
+      commit: ownHead,
+    });
   });
 
   it('/maestro run <workflow> by a writer runs it at the default branch head; by a reader it does nothing', async () => {
@@ -318,7 +337,10 @@ describe('an app restart resumes the runs it dispatched', () => {
       const delivery = signedDelivery(
         SECRET,
         'push',
-        pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+        pointAtStandIn(
+          pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+          standIn.standin,
+        ),
         randomUUID(),
       );
       const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { describeError, isMaestroError, type Clock, type Plan } from '../../core/index.ts';
+import { describeError, isMaestroError, type Clock, type Plan, type RunSource } from '../../core/index.ts';
 import type { Engine } from '../../engine/index.ts';
 import type { AppStore } from '../app-store.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
 import { RUN_CHECK_PREFIX, runExternalId } from '../checks/render-run.ts';
 import { checkApproval } from '../gate/approval-attestation.ts';
 import type { GitHubClient } from '../github/github-client.ts';
+import type { SourceAccess } from '../github/source-access.ts';
 import { workflowKey } from '../source/compile-snapshot.ts';
 import { RunReporter } from './run-reporter.ts';
 
@@ -32,6 +33,8 @@ export interface DispatchContext {
   track: (reporter: RunReporter) => void;
   /** Called after each durable step of a dispatch (crash tests kill the process there). */
   onDispatchStep?: (step: DispatchStep) => void;
+  /** Lets the source fetcher use this installation's token for the runs started here. */
+  sources?: SourceAccess;
 }
 
 /** `recorded`: the dispatch and run records are stored; `submitted`: the engine stored the run. */
@@ -52,6 +55,18 @@ export interface DispatchRequest {
   approval: ApprovalNeed;
   /** The run id to use when this (key, workflow) has no dispatch yet (a schedule's claim chose it). */
   runId?: string;
+  /**
+   * The repository at `headSha` the tasks run on (`gitSource`): the payload's clone URL, for a
+   * pull request its head repository's (a fork's own); a re-run keeps its run's recorded source.
+   * Undefined only when the event named no clone URL: the tasks start in an empty workspace.
+   */
+  source: RunSource | undefined;
+}
+
+/** A run's source from an event: the clone URL at the exact commit, and the ref it came from. */
+export function gitSource(cloneUrl: string | undefined, commit: string, ref?: string): RunSource | undefined {
+  if (!cloneUrl) return undefined;
+  return { kind: 'git', repo: cloneUrl, commit, ...(ref ? { ref } : {}) };
 }
 
 export type DispatchOutcome = { runId: string } | { refused: string };
@@ -145,6 +160,7 @@ export async function dispatchWorkflow(
     // cache entries are never shared with the repository's own (cache poisoning).
     trust: request.fromFork ? 'untrusted' : 'trusted',
     ...(approval.digest ? { approvalDigest: approval.digest } : {}),
+    ...(request.source ? { source: request.source } : {}),
   });
   ctx.onDispatchStep?.('submitted');
   startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));
@@ -199,12 +215,19 @@ function engineHas(engine: Engine, runId: string): boolean {
 
 /** Reports and executes a run (new, retried, or re-run) without blocking the delivery. */
 export function startRun(
-  ctx: Pick<DispatchContext, 'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track'>,
+  ctx: Pick<
+    DispatchContext,
+    'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'sources'
+  >,
   engine: Engine,
   runId: string,
   headSha: string,
   execute: (runId: string) => Promise<unknown>,
 ): void {
+  // The run's recorded source (new, retried, re-run or resumed) is fetched with the token of the
+  // installation this run belongs to.
+  const source = engine.store.getRun(runId).source;
+  if (source?.kind === 'git') ctx.sources?.allow(source.repo, ctx.client.installationId);
   const reporter = new RunReporter({
     engine,
     client: ctx.client,

@@ -14,6 +14,7 @@ import {
   type WorkflowGate,
 } from '../gate/approval-gate.ts';
 import { GitHubClient, type Octokit } from '../github/github-client.ts';
+import type { SourceAccess } from '../github/source-access.ts';
 import {
   compileSnapshot,
   digestsOf,
@@ -38,21 +39,29 @@ export interface HandlerDeps {
   /** How long an approval (and its attestation) stays valid. */
   approvalTtlMs: number;
   onDispatchStep?: (step: DispatchStep) => void;
+  /** Which installation's token fetches which run's source (app/github/source-access.ts). */
+  sources?: SourceAccess;
   track: (reporter: RunReporter) => void;
   onError: (error: unknown) => void;
 }
 
 export interface RepoPayload {
   installation?: { id: number };
-  repository: { name: string; owner: { login: string }; full_name: string; default_branch: string };
+  repository: {
+    name: string;
+    owner: { login: string };
+    full_name: string;
+    default_branch: string;
+    clone_url?: string;
+  };
 }
 
 export interface PullRequestData {
   number: number;
   state: string;
   user: { login: string } | null;
-  head: { sha: string; repo?: { full_name: string } | null };
-  base: { ref: string; sha: string; repo: { full_name: string } };
+  head: { sha: string; ref?: string; repo?: { full_name: string; clone_url?: string } | null };
+  base: { ref: string; sha: string; repo: { full_name: string; clone_url?: string } };
   merged?: boolean | null;
   merge_commit_sha?: string | null;
 }
@@ -82,6 +91,8 @@ export interface AppServices {
   gateContext(client: GitHubClient): GateContext;
   dispatchContext(client: GitHubClient, engines: Engines): DispatchContext;
   readPullRequest(client: GitHubClient, pullNumber: number): Promise<PullRequestData>;
+  /** The installation's token (cached by its client, renewed before expiry); for git fetches only. */
+  installationToken(installationId: number): Promise<string>;
 }
 
 export function createAppServices(probot: Probot, deps: HandlerDeps): AppServices {
@@ -93,6 +104,23 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
   const compiledCache = new Lru<CompiledManifest>(2000);
   const snapshotAt = (client: GitHubClient, sha: string) => readRepositorySnapshot(client, sha, blobs);
   const compileAll = (snapshot: RepositorySnapshot) => compileSnapshot(snapshot, deps.compile, compiledCache);
+  // One installation client per installation; `fresh`: the cached token was refused (expired or
+  // revoked), so mint a new one with the app's JWT and use it for this installation from now on.
+  const installationOctokit = async (installationId: number, fresh: boolean): Promise<Octokit> => {
+    if (!fresh) {
+      const known = octokits.get(installationId);
+      if (known) return known;
+      const created = (await probot.auth(installationId)) as Octokit;
+      octokits.set(installationId, created);
+      return created;
+    }
+    const app = (await probot.auth()) as Octokit;
+    const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
+    const WithDefaults = app.constructor as new (options: Record<string, unknown>) => Octokit;
+    const octokit = new WithDefaults({ auth: { token: minted.data.token } });
+    octokits.set(installationId, octokit);
+    return octokit;
+  };
   const clientOf = (owner: string, repo: string, installationId: number): GitHubClient =>
     new GitHubClient({
       owner,
@@ -100,23 +128,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       installationId,
       clock: deps.clock,
       backoffMs: deps.backoffMs,
-      authenticate: async (fresh) => {
-        if (!fresh) {
-          const known = octokits.get(installationId);
-          if (known) return known;
-          const created = (await probot.auth(installationId)) as Octokit;
-          octokits.set(installationId, created);
-          return created;
-        }
-        // The cached token was refused (expired or revoked): mint a new one with the app's JWT and
-        // use it for this installation from now on, until it too is refused.
-        const app = (await probot.auth()) as Octokit;
-        const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
-        const WithDefaults = app.constructor as new (options: Record<string, unknown>) => Octokit;
-        const octokit = new WithDefaults({ auth: { token: minted.data.token } });
-        octokits.set(installationId, octokit);
-        return octokit;
-      },
+      authenticate: (fresh) => installationOctokit(installationId, fresh),
     });
   const digestsAt = (client: GitHubClient) => async (sha: string) => {
     const known = deps.store.getPlanDigests(client.fullName, sha);
@@ -190,12 +202,20 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       onError: deps.onError,
       track: deps.track,
       ...(deps.onDispatchStep ? { onDispatchStep: deps.onDispatchStep } : {}),
+      ...(deps.sources ? { sources: deps.sources } : {}),
     }),
     readPullRequest: async (client, pullNumber) => {
       const response = await client.call('read pull request', (octokit) =>
         octokit.rest.pulls.get({ owner: client.owner, repo: client.repo, pull_number: pullNumber }),
       );
       return response.data as PullRequestData;
+    },
+    installationToken: async (installationId) => {
+      // Both strategies answer auth(): the App's installation auth with its cached token, and the
+      // plain token of a client re-minted after a refusal.
+      const octokit = await installationOctokit(installationId, false);
+      const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
+      return auth.token;
     },
   };
 }

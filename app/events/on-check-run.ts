@@ -51,7 +51,7 @@ export function onCheckRun(s: AppServices) {
       return;
     }
     if (identifier !== RETRY_ACTION && identifier !== 'rerun') return;
-    const plan = engine.store.getRun(run.runId).plan;
+    const { plan, source } = engine.store.getRun(run.runId);
     const approval = await approvalNeedOf(s, client, run);
     if (identifier === 'rerun') {
       await dispatchWorkflow(s.dispatchContext(client, engines), {
@@ -62,6 +62,8 @@ export function onCheckRun(s: AppServices) {
         fromFork: run.fromFork,
         key: `delivery:${context.id}`,
         approval,
+        // A re-run runs the same code: the run's recorded source, never the payload's.
+        source: source ?? undefined,
       });
       return;
     }

@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import { dispatchWorkflow } from '../dispatch/dispatch-runs.ts';
+import { dispatchWorkflow, gitSource } from '../dispatch/dispatch-runs.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
@@ -57,6 +57,7 @@ export function onComment(s: AppServices) {
       key,
       // The default branch is its own base: its plan's own rules decide.
       approval: branchApproval(s, entry[1].plan, entry[0], compiled),
+      source: gitSource(payload.repository.clone_url, sha, `refs/heads/${payload.repository.default_branch}`),
     });
   };
 }

@@ -1,6 +1,6 @@
 import type { Context } from 'probot';
 import { isManualRunIdentifier, manualRunIdentifier, manualWorkflows } from '../checks/render-validate.ts';
-import { dispatchWorkflow } from '../dispatch/dispatch-runs.ts';
+import { dispatchWorkflow, gitSource } from '../dispatch/dispatch-runs.ts';
 import type { GitHubClient } from '../github/github-client.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import type { AppServices } from './app-services.ts';
@@ -66,5 +66,6 @@ export async function onManualRun(
     fromFork: false,
     key: `delivery:${context.id}`,
     approval: branchApproval(s, plan, workflow, compiled),
+    source: gitSource(payload.repository.clone_url, sha, `refs/heads/${payload.repository.default_branch}`),
   });
 }

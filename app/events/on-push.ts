@@ -1,5 +1,5 @@
 import type { Context } from 'probot';
-import { dispatchWorkflow } from '../dispatch/dispatch-runs.ts';
+import { dispatchWorkflow, gitSource } from '../dispatch/dispatch-runs.ts';
 import { matchesRefFilter } from '../dispatch/match-trigger.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
@@ -41,6 +41,7 @@ export function onPush(s: AppServices) {
         fromFork: false,
         key: `delivery:${context.id}`,
         approval: branchApproval(s, plan, workflow, before),
+        source: gitSource(payload.repository.clone_url, payload.after, payload.ref),
       });
     }
   };

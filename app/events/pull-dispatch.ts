@@ -1,5 +1,5 @@
 import type { Plan } from '../../core/index.ts';
-import { dispatchWorkflow, type ApprovalNeed } from '../dispatch/dispatch-runs.ts';
+import { dispatchWorkflow, gitSource, type ApprovalNeed } from '../dispatch/dispatch-runs.ts';
 import { requirementOf, usesSecretsOrPrivileged } from '../gate/approval-rules.ts';
 import type { Commit, WorkflowGate } from '../gate/approval-gate.ts';
 import type { GitHubClient } from '../github/github-client.ts';
@@ -48,6 +48,12 @@ export async function dispatchForPull(
       fromFork,
       key: options.key,
       approval,
+      // The head repository's clone URL (a fork's own), fetched with the base installation's token.
+      source: gitSource(
+        pr.head.repo?.clone_url,
+        pr.head.sha,
+        pr.head.ref ? `refs/heads/${pr.head.ref}` : undefined,
+      ),
     });
   }
 }

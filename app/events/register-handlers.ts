@@ -18,6 +18,8 @@ export interface RegisteredHandlers {
   dispatchContext: (client: GitHubClient, engines: Engines) => DispatchContext;
   /** What the handlers share, for work no delivery starts (scheduled runs). */
   services: AppServices;
+  /** An installation's token, for the source fetcher (app/github/source-access.ts). */
+  installationToken: (installationId: number) => Promise<string>;
 }
 
 /**
@@ -35,5 +37,10 @@ export function registerHandlers(probot: Probot, deps: HandlerDeps): RegisteredH
   probot.on([...CHECK_RUN_EVENTS], onCheckRun(services));
   probot.on([...INSTALLATION_EVENTS], onInstallation());
   probot.on('issue_comment.created', onComment(services));
-  return { clientFor: services.clientOf, dispatchContext: services.dispatchContext, services };
+  return {
+    clientFor: services.clientOf,
+    dispatchContext: services.dispatchContext,
+    services,
+    installationToken: services.installationToken,
+  };
 }

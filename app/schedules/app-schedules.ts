@@ -8,7 +8,7 @@ import {
   type ScheduleStore,
   type SlotToFire,
 } from '../../engine/index.ts';
-import { dispatchWorkflow, type Engines } from '../dispatch/dispatch-runs.ts';
+import { dispatchWorkflow, gitSource, type Engines } from '../dispatch/dispatch-runs.ts';
 import type { AppServices } from '../events/app-services.ts';
 import { branchApproval } from '../events/pull-dispatch.ts';
 import type { GitHubClient, Octokit } from '../github/github-client.ts';
@@ -30,6 +30,8 @@ interface RepoTarget {
   repo: string;
   installationId: number;
   defaultBranch: string;
+  /** Where git serves it (`clone_url`): the scheduled run's source. */
+  cloneUrl?: string;
 }
 
 /** The actor scheduled runs are recorded with (the engine's `actor`; no person started them). */
@@ -104,6 +106,7 @@ export function createAppScheduler(options: {
       // Like a push to the default branch and `/maestro run` there: the commit is its own base,
       // so a gated plan runs only with the attestation a merged pull request carried to it.
       approval: branchApproval(services, entry.plan, slot.workflow, compiled),
+      source: gitSource(target.cloneUrl, sha, `refs/heads/${target.defaultBranch}`),
     });
     return 'runId' in outcome ? outcome : { skipped: outcome.refused };
   };
@@ -143,12 +146,14 @@ async function listRepositories(probot: Probot, services: AppServices): Promise<
       name: string;
       owner: { login: string };
       default_branch: string;
+      clone_url?: string;
     }[])
       targets.push({
         owner: repo.owner.login,
         repo: repo.name,
         installationId: installation.id,
         defaultBranch: repo.default_branch,
+        ...(repo.clone_url ? { cloneUrl: repo.clone_url } : {}),
       });
   }
   return targets;

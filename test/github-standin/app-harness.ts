@@ -180,7 +180,7 @@ export async function startHarness(
     dataDir,
     post,
     deliver: (event, payload, id = randomUUID()) => {
-      const delivery = signedDelivery(SECRET, event, payload, id);
+      const delivery = signedDelivery(SECRET, event, pointAtStandIn(payload as Payload, standin), id);
       return post(delivery.body, delivery.headers);
     },
     idle: () => runtime.app.idle(),
@@ -228,6 +228,17 @@ export async function startHarness(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Points the payload's clone URLs (the repository's, a pull request's head and base) at the
+ * stand-in's git server, where GitHub's would point at github.com. Runs fetch their source there.
+ */
+export function pointAtStandIn(payload: Payload, standin: GitHubStandIn): Payload {
+  const repos = [payload.repository, payload.pull_request?.head?.repo, payload.pull_request?.base?.repo];
+  for (const repo of repos)
+    if (repo && typeof repo.full_name === 'string') repo.clone_url = standin.cloneUrl(repo.full_name);
+  return payload;
 }
 
 /** An `issue_comment.created` by `login` on issue or pull request `number`. */

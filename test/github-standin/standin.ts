@@ -148,6 +148,11 @@ export class GitHubStandIn {
     if (this.#server) await new Promise<void>((resolve) => this.#server!.close(() => resolve()));
   }
 
+  /** Where git serves a repository, as GitHub's `clone_url` says: `${base}/<owner>/<repo>.git`. */
+  cloneUrl(fullName: string): string {
+    return `${this.#origin}/${fullName}.git`;
+  }
+
   addRepo(repo: StandInRepo): void {
     this.repos.set(`${repo.owner}/${repo.name}`, repo);
   }
@@ -344,7 +349,7 @@ export class GitHubStandIn {
     const installationId = this.#tokens.get(token)?.installationId ?? -1;
     const repositories = (this.installations.get(installationId) ?? []).flatMap((key) => {
       const repo = this.repos.get(key);
-      return repo ? [repositoryJson(repo)] : [];
+      return repo ? [{ ...repositoryJson(repo), clone_url: this.cloneUrl(key) }] : [];
     });
     return [200, { total_count: repositories.length, repositories }];
   }
@@ -462,7 +467,7 @@ export class GitHubStandIn {
         if (!pull || !repo) return notFound;
         const baseSha =
           pull.baseSha ?? safeGit(repo.bareDir, ['rev-parse', `refs/heads/${pull.baseRef}`]) ?? '';
-        return [200, pullJson(pull, repo, baseSha)];
+        return [200, pullJson(pull, repo, baseSha, (name) => this.cloneUrl(name))];
       }
       case 'pulls/list-reviews': {
         const reviews = this.reviews.get(`${repoKey}#${params.pull_number}`) ?? [];
@@ -575,7 +580,12 @@ function checkRunJson(run: StandInCheckRun) {
   };
 }
 
-function pullJson(pull: StandInPull, repo: StandInRepo, baseSha: string) {
+function pullJson(
+  pull: StandInPull,
+  repo: StandInRepo,
+  baseSha: string,
+  cloneUrl: (fullName: string) => string,
+) {
   const base = `${repo.owner}/${repo.name}`;
   const [headOwner] = pull.headRepo.split('/');
   return {
@@ -588,13 +598,13 @@ function pullJson(pull: StandInPull, repo: StandInRepo, baseSha: string) {
       sha: pull.headSha,
       ref: pull.headRef,
       label: `${headOwner}:${pull.headRef}`,
-      repo: { full_name: pull.headRepo, fork: pull.headRepo !== base },
+      repo: { full_name: pull.headRepo, fork: pull.headRepo !== base, clone_url: cloneUrl(pull.headRepo) },
     },
     base: {
       sha: baseSha,
       ref: pull.baseRef,
       label: `${repo.owner}:${pull.baseRef}`,
-      repo: { full_name: base, fork: false },
+      repo: { full_name: base, fork: false, clone_url: cloneUrl(base) },
     },
   };
 }
