@@ -124,6 +124,38 @@ describe('the container image', () => {
     expect(sources.split('\n').filter((f) => f !== '' && !f.endsWith('.d.ts'))).toEqual([]);
   });
 
+  it('without APP_ID serves the setup page from the packaged app.yml, read-only as well', async () => {
+    const setup = `${container}-setup`;
+    try {
+      podman([
+        'run',
+        '--detach',
+        '--name',
+        setup,
+        '--read-only',
+        '--tmpfs',
+        '/data',
+        '--publish',
+        '127.0.0.1::3000',
+        image,
+      ]);
+      const url = `http://${podman(['port', setup, '3000/tcp'])}`;
+      let page = '';
+      for (let i = 0; i < 300 && page === ''; i++) {
+        page = await fetch(`${url}/probot`).then(
+          (r) => (r.ok ? r.text() : ''),
+          () => '',
+        );
+        if (page === '') await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(page).toContain('Register GitHub App');
+      expect(page).toContain('https://github.com/settings/apps/new?state=');
+      expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    } finally {
+      spawnSync('podman', ['rm', '--force', '--time', '0', setup]);
+    }
+  });
+
   it('stops cleanly on SIGTERM (exit 0)', () => {
     podman(['stop', '--time', '20', container]);
     expect(podman(['inspect', container, '--format', '{{.State.ExitCode}}'])).toBe('0');
