@@ -29,12 +29,10 @@ export async function reattachRunning(ctx: EngineContext, run: RunRecord): Promi
     if (!runner?.reattach) continue;
     let handle: RunnerHandle | undefined;
     try {
-      handle = await runner.reattach({
-        runId: run.id,
-        taskId: attempt.taskId,
-        attempt: attempt.attempt,
-        attemptId: attempt.id,
-      });
+      handle = await runner.reattach(
+        { runId: run.id, taskId: attempt.taskId, attempt: attempt.attempt, attemptId: attempt.id },
+        { redact: Object.values(ctx.secrets), outputs: plans.get(attempt.taskId)?.outputs ?? [] },
+      );
     } catch (error) {
       ctx.logger.warn({ runId: run.id, taskId: attempt.taskId, err: String(error) }, 'reattach failed');
     }

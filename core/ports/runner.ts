@@ -125,6 +125,17 @@ export interface AttemptResult {
   isolation?: AttemptIsolation;
 }
 
+/**
+ * What the resuming engine still knows of an attempt it re-attaches to, so the runner keeps its
+ * promises for it: log lines redacted before they leave the runner, only declared outputs kept.
+ */
+export interface ReattachKnown {
+  /** Values to redact (every secret of the run: the engine no longer knows which the task had). */
+  redact: string[];
+  /** Declared output names. */
+  outputs: string[];
+}
+
 export interface RunnerHandle {
   /** Log lines as they arrive; ends when the attempt ends. */
   logs(): AsyncIterable<LogLine>;
@@ -155,7 +166,7 @@ export interface Runner {
    * Re-attach to an attempt started before a crash, if the backend can (a Kubernetes Job can,
    * a local child process cannot). Returns undefined when there is nothing to attach to.
    */
-  reattach?(ref: AttemptRef): Promise<RunnerHandle | undefined>;
+  reattach?(ref: AttemptRef, known?: ReattachKnown): Promise<RunnerHandle | undefined>;
   close?(): Promise<void>;
 }
 

@@ -16,6 +16,7 @@ import {
   systemClock,
   type AttemptIsolation,
   type AttemptRef,
+  type ReattachKnown,
   type AttemptResult,
   type Clock,
   type Runner,
@@ -247,7 +248,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
    * outputs file from its mount). One created but never started is removed: the engine that
    * would start it is gone, so the engine closes the attempt as interrupted and retries it.
    */
-  async function reattach(ref: AttemptRef): Promise<RunnerHandle | undefined> {
+  async function reattach(ref: AttemptRef, known?: ReattachKnown): Promise<RunnerHandle | undefined> {
     const container = docker.getContainer(containerName(ref.attemptId));
     let info: Docker.ContainerInspectInfo;
     try {
@@ -268,10 +269,9 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       docker,
       container,
       clock,
-      // The secrets are not known here; the engine redacts every line again with all of them.
-      redact: createRedactor([]),
+      redact: createRedactor(known?.redact ?? []),
       logs: new LogChannel(),
-      outputs: [],
+      outputs: known?.outputs ?? [],
       outputsFile: join(outputMount.Source, 'outputs.env'),
       startedAt: Date.parse(info.State.StartedAt) || clock.now(),
       ...(Number.isFinite(deadline) ? { deadline, timeoutMs } : {}),

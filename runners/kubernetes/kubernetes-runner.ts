@@ -11,6 +11,7 @@ import {
   type AttemptRef,
   type Clock,
   type Runner,
+  type ReattachKnown,
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
@@ -227,7 +228,10 @@ export function createKubernetesRunner(
     }
   }
 
-  async function reattach(ref: KubernetesAttemptRef): Promise<RunnerHandle | undefined> {
+  async function reattach(
+    ref: KubernetesAttemptRef,
+    known?: ReattachKnown,
+  ): Promise<RunnerHandle | undefined> {
     const namespaces = ref.namespace
       ? [config.namespaces[ref.namespace]].filter((n): n is string => n !== undefined)
       : [...new Set(Object.values(config.namespaces))];
@@ -242,7 +246,8 @@ export function createKubernetesRunner(
           .catch(() => {});
         return undefined;
       }
-      if (job && job !== 'conflict') return track(namespace, job, { outputs: [], redact: [] });
+      if (job && job !== 'conflict')
+        return track(namespace, job, { outputs: known?.outputs ?? [], redact: known?.redact ?? [] });
     }
     return undefined;
   }

@@ -157,18 +157,27 @@ export function runnerContract(target: ContractTarget): void {
     });
 
     if (target.afterEngineKill === 'reattached')
-      it('engine killed mid-attempt: the attempt outlives it and a new engine re-attaches and gets its result', async () => {
-        const { request } = await killEngineMidAttempt(target, {
-          script: 'echo ready; sleep 4; echo "answer=after-kill" >> "$MAESTRO_OUTPUT"',
-          sim: { SIM_RUN_FOR: '4s', SIM_TERMINATION_MESSAGE: 'answer=after-kill' },
-        });
-        expect(await target.alive(request)).toBe(true);
+      it('engine killed mid-attempt: the attempt outlives it; a new engine re-attaches, redacting its log and keeping declared outputs', async () => {
+        const { request, witness } = await killEngineMidAttempt(
+          target,
+          {
+            script:
+              'echo ready; sleep 4; echo "$PEM"; printf "answer=after-kill\\nundeclared=x\\n" >> "$MAESTRO_OUTPUT"',
+            sim: { SIM_RUN_FOR: '4s', SIM_TERMINATION_MESSAGE: 'answer=after-kill\nundeclared=x' },
+          },
+          { PEM: target.pem },
+        );
+        await witness.close();
+        expect(await target.alive(request), 'the attempt outlived its engine').toBe(true);
         const runner = target.runner();
-        const handle = await runner.reattach!(request);
+        // What engine/recover-run.ts passes: every secret of the run, the task's declared outputs.
+        const handle = await runner.reattach!(request, { redact: [target.pem], outputs: ['answer'] });
         expect(handle, 'reattach found the attempt').toBeDefined();
         const [lines, result] = await Promise.all([collect(handle!), handle!.wait()]);
         expect(result).toMatchObject({ outcome: 'succeeded', outputs: { answer: 'after-kill' } });
-        expect(lines.length).toBeGreaterThan(0);
+        expect(result.outputs).toEqual({ answer: 'after-kill' });
+        for (const secretLine of target.pem.split('\n'))
+          expect(JSON.stringify(lines)).not.toContain(secretLine);
         await target.gone(request);
         const unknown = { ...request, runId: 'never-started', attemptId: 'never-started/task/1' };
         expect(await runner.reattach!(unknown)).toBeUndefined();

@@ -15,10 +15,11 @@ const node = join(root, 'node_modules', '.bin', 'node');
 export async function killEngineMidAttempt(
   target: ContractTarget,
   program: Program,
+  env: Record<string, string> = {},
 ): Promise<{ request: RunnerStartRequest; witness: Witness }> {
   const witness = await startWitness();
   const request = target.request(program, {
-    env: { REPORT: witness.report('beat') },
+    env: { ...env, REPORT: witness.report('beat') },
     outputs: ['answer'],
   });
   const child = spawn(
