@@ -48,6 +48,14 @@ function parameters(route: RouteSpec): Json[] {
         schema,
       });
   }
+  if (route.operationId === 'streamLogs')
+    out.push({
+      name: 'Last-Event-ID',
+      in: 'header',
+      required: false,
+      description: 'Resume after this line id (what an EventSource sends on reconnect).',
+      schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
+    });
   if (route.operationId === 'createRun')
     out.push({
       name: 'Idempotency-Key',
@@ -65,6 +73,11 @@ function operation(route: RouteSpec): Json {
     const media = name === 'Problem' ? 'application/problem+json' : 'application/json';
     responses[status] = { description: name, content: { [media]: { schema: ref(name) } } };
   }
+  for (const [status, raw] of Object.entries(route.rawResponses ?? {}))
+    responses[status] = {
+      description: raw.description,
+      content: { [raw.media]: { schema: { type: 'string' } } },
+    };
   const op: Json = {
     operationId: route.operationId,
     summary: route.summary,

@@ -21,8 +21,8 @@ export interface RouteSpec {
   body?: Record<string, string | { type: 'string'; description: string }>;
   /** Response definitions by status; `Problem` for errors. */
   responses: Record<number, string>;
-  /** Responses that are not JSON (server-sent events), by status. */
-  rawResponses?: Record<number, string>;
+  /** Responses that are not JSON, by status: their media type and a description. */
+  rawResponses?: Record<number, { media: string; description: string }>;
 }
 
 const errors = (...statuses: number[]) => Object.fromEntries(statuses.map((s) => [s, 'Problem']));
@@ -119,6 +119,24 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: 'runs:write',
     params: 'RunIdParams',
     responses: { 200: 'RunDetail', ...authErrors, ...errors(404, 409) },
+  },
+  {
+    operationId: 'streamLogs',
+    method: 'GET',
+    url: '/v1/runs/:id/logs',
+    summary:
+      "The run's log lines as server-sent events (live with `follow=true`, resumable with Last-Event-ID)",
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    query: 'LogQuery',
+    responses: { ...authErrors, ...errors(404) },
+    rawResponses: {
+      200: {
+        media: 'text/event-stream',
+        description:
+          'Events `log` (data: LogEvent, id: the line id) and, once the run is terminal and every line was sent, `end` (data: LogEnd).',
+      },
+    },
   },
   {
     operationId: 'listReceipts',

@@ -118,7 +118,7 @@ export function listRuns(ctx: ApiContext, caller: Caller, query: ApiBody.RunList
   };
 }
 
-function findRun(ctx: ApiContext, caller: Caller, id: string): RunRecord {
+export function findRun(ctx: ApiContext, caller: Caller, id: string): RunRecord {
   let run: RunRecord;
   try {
     run = ctx.runtime.store.getRun(id);

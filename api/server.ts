@@ -19,7 +19,8 @@ import { buildOpenApi } from './openapi.ts';
 import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
 import { ROUTES, type RouteSpec } from './route-table.ts';
-import { cancelRun, createRun, getRun, listReceipts, listRuns, retryRun } from './run-routes.ts';
+import { streamLogs } from './log-stream.ts';
+import { cancelRun, createRun, findRun, getRun, listReceipts, listRuns, retryRun } from './run-routes.ts';
 import { createWorkflow, getWorkflow, listWorkflows } from './workflow-routes.ts';
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
@@ -188,6 +189,17 @@ export function createApiServer(options: ApiServerOptions): FastifyInstance {
   const table = handlers(ctx);
   for (const route of ROUTES) {
     if (options.api === false && route.scope !== null) continue;
+    if (route.operationId === 'streamLogs') {
+      registerRoute(fastify, ctx, route, (request, reply) => {
+        findRun(ctx, callerOf(request), id(request));
+        streamLogs(ctx, reply, {
+          runId: id(request),
+          query: request.query as ApiBody.LogQuery,
+          lastEventId: request.headers['last-event-id'],
+        });
+      });
+      continue;
+    }
     const handle = table[route.operationId]!;
     registerRoute(fastify, ctx, route, async (request, reply) => {
       const result = await handle(request);

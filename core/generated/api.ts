@@ -297,3 +297,43 @@ export interface Health {
   status: 'ok' | 'unready';
   reasons?: string[];
 }
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "LogQuery".
+ */
+export interface LogQuery {
+  /**
+   * Only this task's lines.
+   */
+  task?: string;
+  /**
+   * Only this attempt's lines (with `task`).
+   */
+  attempt?: number;
+  /**
+   * Keep the stream open until the run finishes.
+   */
+  follow?: boolean;
+}
+/**
+ * The data of one `log` event of GET /v1/runs/{id}/logs; the event's `id` is the line's id, for `Last-Event-ID`.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "LogEvent".
+ */
+export interface LogEvent {
+  task: string | null;
+  attempt: number | null;
+  stream: string;
+  text: string;
+  time: string;
+}
+/**
+ * The data of the final `end` event: the run is terminal and every line was sent.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "LogEnd".
+ */
+export interface LogEnd {
+  status: string;
+}

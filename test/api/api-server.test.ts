@@ -223,6 +223,84 @@ describe('runs', () => {
   });
 });
 
+/** `event: <name>` blocks of a server-sent events body, with their id and parsed data. */
+function events(text: string): { id?: string; event: string; data: Record<string, unknown> }[] {
+  return text
+    .split('\n\n')
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const field = (name: string) =>
+        block
+          .split('\n')
+          .find((l) => l.startsWith(`${name}: `))
+          ?.slice(name.length + 2);
+      const id = field('id');
+      return {
+        ...(id ? { id: String(id) } : {}),
+        event: String(field('event')),
+        data: JSON.parse(String(field('data'))),
+      };
+    });
+}
+
+describe('logs', () => {
+  it('streams a finished run’s lines as server-sent events, resumable with Last-Event-ID', async () => {
+    const { body: wf } = await postYaml(HELLO);
+    const { body: run } = await api.call('POST', '/v1/runs', {
+      body: { workflow: wf.digest, params: { who: 'sse' } },
+    });
+    await api.settle(run.id);
+    const all = await api.call('GET', '/v1/runs/{id}/logs', { params: { id: run.id } });
+    expect(all).toMatchObject({ status: 200, contentType: 'text/event-stream' });
+    const list = events(all.body);
+    expect(list.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+    const report = list.find((e) => e.event === 'log' && e.data.task === 'report');
+    expect(report?.data.text).toBe('Hello, sse! (11 characters)');
+    const firstId = list[0]!.id!;
+    const resumed = events(
+      (
+        await api.call('GET', '/v1/runs/{id}/logs', {
+          params: { id: run.id },
+          headers: { 'last-event-id': firstId },
+        })
+      ).body,
+    );
+    expect(resumed.map((e) => e.id)).toEqual(list.slice(1).map((e) => e.id));
+    const onlyReport = events(
+      (
+        await api.call('GET', '/v1/runs/{id}/logs', {
+          params: { id: run.id },
+          query: { task: 'report', attempt: 1 },
+        })
+      ).body,
+    );
+    expect(onlyReport.filter((e) => e.event === 'log').map((e) => e.data.task)).toEqual(['report']);
+    const bad = await api.call('GET', '/v1/runs/{id}/logs', {
+      params: { id: run.id },
+      headers: { 'last-event-id': 'x' },
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('follows a live run until it ends', async () => {
+    const { body: wf } = await postYaml(
+      manifest('chatty', '    - id: a\n      run: "for i in 1 2 3; do echo line-$i; sleep 0.3; done"\n'),
+    );
+    const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    const followed = await api.call('GET', '/v1/runs/{id}/logs', {
+      params: { id: run.id },
+      query: { follow: true },
+    });
+    const list = events(followed.body);
+    expect(list.filter((e) => e.event === 'log' && e.data.task === 'a').map((e) => e.data.text)).toEqual([
+      'line-1',
+      'line-2',
+      'line-3',
+    ]);
+    expect(list.at(-1)).toEqual({ event: 'end', data: { status: 'succeeded' } });
+  });
+});
+
 describe('limits and health', () => {
   it('answers a body over the limit 413 and a wrong media type 415', async () => {
     const big = 'x'.repeat(5 * 1024 * 1024 + 1);
