@@ -10,6 +10,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../cli/index.ts';
+import { captureIo } from '../cli-helpers.ts';
 
 const node = join(process.cwd(), 'node_modules/.bin/node');
 const dir = mkdtempSync(join(tmpdir(), 'maestro-server-cli-'));
@@ -126,21 +128,56 @@ describe('maestro server', () => {
     }
   });
 
-  it('refuses an unknown role and a bad scope, naming them', () => {
-    const role = maestro(['server', '--role', 'api,console', '--data-dir', join(dir, 'three')]);
-    expect(role.status).toBe(2);
-    expect(role.stderr).toContain('--role console is not one of api, worker, app');
-    const scope = maestro([
+  // In-process (runCli), so the commands count towards cli/'s coverage.
+  it('refuses an unknown role, a bad scope and a bad lifetime, naming them; lists and revokes tokens', async () => {
+    const data = join(dir, 'three');
+    const run = async (args: string[]) => {
+      const io = captureIo(dir, { HOME: dir });
+      const code = await runCli(args, io);
+      return { code, out: io.out(), err: io.err() };
+    };
+    const role = await run(['server', '--role', 'api,console', '--data-dir', data]);
+    expect(role).toMatchObject({ code: 2 });
+    expect(role.err).toContain('--role console is not one of api, worker, app');
+    const port = await run(['server', '--port', '99999', '--data-dir', data]);
+    expect(port.err).toContain('--port 99999 is not a port');
+    const scope = await run(['tokens', 'create', '--name', 'x', '--scope', 'root', '--data-dir', data]);
+    expect(scope.code).toBe(2);
+    expect(scope.err).toContain('unknown scope root');
+    const life = await run([
       'tokens',
       'create',
       '--name',
       'x',
       '--scope',
-      'root',
+      'runs:read',
+      '--expires',
+      'soon',
       '--data-dir',
-      join(dir, 'three'),
+      data,
     ]);
-    expect(scope.status).toBe(2);
-    expect(scope.stderr).toContain('unknown scope root');
+    expect(life.err).toContain('--expires expects a duration');
+    const made = await run([
+      'tokens',
+      'create',
+      '--name',
+      'ns',
+      '--scope',
+      'runs:read',
+      '--namespace',
+      'data,ml',
+      '--data-dir',
+      data,
+    ]);
+    expect(made.code).toBe(0);
+    const text = await run(['tokens', 'list', '--data-dir', data]);
+    expect(text.out).toMatch(/^tok-\S+ {2}active {2}ns {2}runs:read {2}data,ml {2}expires /m);
+    expect(text.out).not.toContain(made.out.trim());
+    const id = text.out.split(' ')[0]!;
+    expect((await run(['tokens', 'revoke', id, '--data-dir', data])).code).toBe(0);
+    expect((await run(['tokens', 'list', '--data-dir', data])).out).toContain('revoked');
+    const again = await run(['tokens', 'revoke', id, '--data-dir', data]);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(`no active token ${id}`);
   });
 });
