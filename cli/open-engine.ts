@@ -23,6 +23,7 @@ export interface DataDirOptions {
 export function openCliStore(options: DataDirOptions, io: CliIo): Store {
   return openStore({
     dataDir: resolveDataDir(options.dataDir, io.env, io.cwd),
+    databaseUrl: io.env.MAESTRO_DATABASE_URL,
     durability: durabilityFrom(io.env),
   });
 }

@@ -52,6 +52,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
   const signing = signingConfigFromEnv(env, dataDir);
   return {
     dataDir,
+    ...(env.MAESTRO_DATABASE_URL ? { databaseUrl: env.MAESTRO_DATABASE_URL } : {}),
     durability: durabilityFrom(env),
     policy: policySetting(flags.policy, env, cwd),
     provenance: provenanceFrom(env),

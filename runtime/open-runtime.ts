@@ -76,7 +76,11 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   for (const note of config.runners.notes) logger.info(note);
   const catalog = options.catalog ?? (await loadBuiltinCatalog());
-  const store = openStore({ dataDir: config.dataDir, durability: config.durability });
+  const store = openStore({
+    dataDir: config.dataDir,
+    databaseUrl: config.databaseUrl,
+    durability: config.durability,
+  });
   const policy = openPolicy(config.policy, config.dataDir, config.durability, options.clock);
   const signer = config.provenance === 'on' ? await resolveSigner(config.signing) : undefined;
   // Approval attestations have their own key: a leaked receipt key cannot forge an approval.

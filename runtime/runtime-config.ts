@@ -32,6 +32,8 @@ export interface RunnersSetting {
 
 export interface RuntimeConfig {
   dataDir: string;
+  /** MAESTRO_DATABASE_URL: unset for SQLite in the data dir; `postgres://…` (engine/store/README.md). */
+  databaseUrl?: string;
   durability: Durability;
   policy: PolicySetting;
   /** `off`: no receipts (MAESTRO_PROVENANCE=off). */

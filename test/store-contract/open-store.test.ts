@@ -2,6 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openAsyncStore, openStore, StoreUnusableError } from '../../engine/index.ts';
+import { join } from 'node:path';
+import { runCli } from '../../cli/index.ts';
+import { captureIo } from '../cli-helpers.ts';
 import { tempDir } from '../helpers/engine-fixtures.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
 
@@ -55,6 +58,24 @@ describe('openAsyncStore / openStore by database URL', () => {
 
   it('the synchronous port fails closed on a postgres:// URL instead of falling back to SQLite', () => {
     expect(() => openStore({ dataDir: tempDir(), databaseUrl: server.url })).toThrow(StoreUnusableError);
+  });
+
+  it('maestro run and runs list refuse MAESTRO_DATABASE_URL=postgres:// (not wired yet) instead of using SQLite', async () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const hello = join(root, 'examples', 'quickstart', '.maestro', 'workflows', 'hello.yaml');
+    for (const argv of [
+      ['runs', 'list'],
+      ['run', hello, '--policy', 'off'],
+    ]) {
+      const io = captureIo(root, {
+        MAESTRO_DATA_DIR: tempDir(),
+        MAESTRO_DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/x',
+        MAESTRO_PROVENANCE: 'off',
+      });
+      expect(await runCli(argv, io)).not.toBe(0);
+      expect(io.err()).toMatch(/PostgreSQL is not wired into it yet/);
+      expect(io.out() + io.err()).not.toContain('hunter2');
+    }
   });
 
   it('refuses TRUNCATE of the attempts table on PostgreSQL', async () => {
