@@ -41,7 +41,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: Object.keys(coverageFloors).map((folder) => `${folder}/**/*.ts`),
-      exclude: ['**/*.test.ts', 'core/generated/**', 'action/dist/**'],
+      exclude: ['**/*.test.ts', 'core/generated/**', 'action/dist/**', 'test/**'],
       reporter: ['json-summary', 'html'],
       reportsDirectory: 'coverage',
       reportOnFailure: true,
