@@ -40,3 +40,10 @@ export {
   type SigningConfig,
 } from './resolve-signer.ts';
 export { bundledTrustedRoot, SIGSTORE_PUBLIC_GOOD_TUF } from './trust-root.ts';
+export {
+  buildReleaseStatement,
+  RELEASE_BUILD_TYPE,
+  type ReleaseEvidence,
+  type ReleaseProvenance,
+} from './release-statement.ts';
+export { writeTgz, type TarEntryInput } from './disclosure/tar-write.ts';

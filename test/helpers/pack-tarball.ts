@@ -16,7 +16,11 @@ export const nodeFirstEnv = {
   PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
 };
 
-export async function packTarball(destination: string): Promise<string> {
+/**
+ * Runs `work` while holding the repository's pack lock: anything that runs `npm pack` here
+ * (packTarball, scripts/release.ts in test/release-script.test.ts) goes through it.
+ */
+export async function withPackLock<T>(work: () => T | Promise<T>): Promise<T> {
   const lock = join(
     tmpdir(),
     `maestro-pack-${createHash('sha256').update(repo).digest('hex').slice(0, 12)}.lock`,
@@ -31,14 +35,20 @@ export async function packTarball(destination: string): Promise<string> {
     }
   }
   try {
+    return await work();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export async function packTarball(destination: string): Promise<string> {
+  await withPackLock(() =>
     execFileSync('npm', ['pack', '--pack-destination', destination, '--silent'], {
       cwd: repo,
       env: nodeFirstEnv,
       stdio: ['ignore', 'pipe', 'pipe'],
-    });
-  } finally {
-    rmSync(lock, { recursive: true, force: true });
-  }
+    }),
+  );
   const tarball = readdirSync(destination).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${destination}`);
   return join(destination, tarball);
