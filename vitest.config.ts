@@ -25,7 +25,7 @@ export const coverageFloors: Record<string, number> = {
   workspace: 80,
   app: 80,
   // Runs as its bundle in a spawned process (action/README.md, "Coverage").
-  action: 32,
+  action: 13,
   cli: 80,
   runtime: 80,
   api: 80,
