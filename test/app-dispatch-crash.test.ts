@@ -4,23 +4,12 @@
  * stored delivery again and must not start a second run.
  */
 import { describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  pushPayload,
-  SECRET,
-  startHarness,
-  pointAtStandIn,
-  startStandIn,
-  type Harness,
-} from './github-standin/app-harness.ts';
-import { signedDelivery } from './github-standin/index.ts';
+import { startHarness, startStandIn, type Harness } from './github-standin/app-harness.ts';
+import { postSignedPush, spawnAppProcess } from './github-standin/app-process-client.ts';
 
-const root = join(import.meta.dirname, '..');
-const node = join(root, 'node_modules', '.bin', 'node');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function workflow(name: string, extra = ''): string {
@@ -61,41 +50,13 @@ describe('a crash between dispatch and delivery completion', () => {
         path.endsWith('/check-runs') &&
         (body as { name?: string } | undefined)?.name === 'maestro / run demo/second',
     );
-    const first = spawn(node, [join(root, 'test/github-standin/app-process.ts')], {
-      env: {
-        ...process.env,
-        MAESTRO_TEST_APP: JSON.stringify({
-          appId: standIn.appId,
-          privateKeyPem: standIn.privateKeyPem,
-          baseUrl: standIn.baseUrl,
-          dataDir,
-          runUpdateIntervalMs: 100,
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { child: first, port } = await spawnAppProcess(standIn, dataDir, {
+      app: { runUpdateIntervalMs: 100 },
     });
     let h: Harness | undefined;
     try {
-      let out = '';
-      first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      for (let i = 0; i < 600 && !/listening \d+/.test(out); i += 1) await sleep(50);
-      const port = /listening (\d+)/.exec(out)?.[1];
       expect(port, 'the first app process started').toBeDefined();
-      const delivery = signedDelivery(
-        SECRET,
-        'push',
-        pointAtStandIn(
-          pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
-          standIn.standin,
-        ),
-        randomUUID(),
-      );
-      const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
-        method: 'POST',
-        body: delivery.body,
-        headers: delivery.headers,
-      });
-      expect(response.status).toBe(202);
+      expect(await postSignedPush(port!, standIn, sha)).toBe(202);
       const held = () =>
         standIn.standin.requests.some(
           (r) => r.method === 'POST' && r.path.endsWith('/check-runs') && r.status === 0,
@@ -145,43 +106,18 @@ describe('a crash inside a dispatch', () => {
         files: { '.maestro/workflows/a-first.yaml': workflow('first') },
       });
       // The process SIGKILLs itself at that step (app-process.ts): a crash at an exact point.
-      const first = spawn(node, [join(root, 'test/github-standin/app-process.ts')], {
-        env: {
-          ...process.env,
-          MAESTRO_TEST_CRASH_AT: step,
-          MAESTRO_TEST_APP: JSON.stringify({
-            appId: standIn.appId,
-            privateKeyPem: standIn.privateKeyPem,
-            baseUrl: standIn.baseUrl,
-            dataDir,
-            runUpdateIntervalMs: 100,
-          }),
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+      const { child: first, port } = await spawnAppProcess(standIn, dataDir, {
+        app: { runUpdateIntervalMs: 100 },
+        env: { MAESTRO_TEST_CRASH_AT: step },
       });
-      const exited = new Promise((resolve) => first.once('exit', (_code, signal) => resolve(signal)));
+      const exited = new Promise((resolve) => {
+        if (first.signalCode !== null) resolve(first.signalCode);
+        else first.once('exit', (_code, signal) => resolve(signal));
+      });
       let h: Harness | undefined;
       try {
-        let out = '';
-        first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-        for (let i = 0; i < 600 && !/listening \d+/.test(out); i += 1) await sleep(50);
-        const port = /listening (\d+)/.exec(out)?.[1];
         expect(port, 'the first app process started').toBeDefined();
-        const delivery = signedDelivery(
-          SECRET,
-          'push',
-          pointAtStandIn(
-            pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
-            standIn.standin,
-          ),
-          randomUUID(),
-        );
-        const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
-          method: 'POST',
-          body: delivery.body,
-          headers: delivery.headers,
-        });
-        expect(response.status).toBe(202);
+        expect(await postSignedPush(port!, standIn, sha)).toBe(202);
         expect(await exited).toBe('SIGKILL');
 
         h = await startHarness({ dataDir, standIn, runUpdateIntervalMs: 100 });

@@ -1,13 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startStandIn, type StandInSetup } from './github-standin/app-harness.ts';
+import { spawnAppProcess } from './github-standin/app-process-client.ts';
 
-const root = join(import.meta.dirname, '..');
-const node = join(root, 'node_modules', '.bin', 'node');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const MiB = 1024 * 1024;
@@ -59,24 +58,13 @@ describe('webhook ingress memory under unfinished, wrongly signed bodies', () =>
   beforeAll(async () => {
     standIn = await startStandIn();
     dataDir = mkdtempSync(join(tmpdir(), 'maestro-ingress-memory-'));
-    app = spawn(node, [join(root, 'test/github-standin/app-process.ts')], {
-      env: {
-        ...process.env,
-        MAESTRO_TEST_APP: JSON.stringify({
-          appId: standIn.appId,
-          privateKeyPem: standIn.privateKeyPem,
-          baseUrl: standIn.baseUrl,
-          dataDir,
-          // Long enough that a loaded machine finishes sending before the deadline cuts bodies off.
-          ingress: { bodyTimeoutMs: 300_000 },
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    // Long enough that a loaded machine finishes sending before the deadline cuts bodies off.
+    const started = await spawnAppProcess(standIn, dataDir, {
+      app: { ingress: { bodyTimeoutMs: 300_000 } },
+      waitMs: 60_000,
     });
-    let out = '';
-    app.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    for (let i = 0; i < 1200 && !/listening \d+/.test(out); i += 1) await sleep(50);
-    port = Number(/listening (\d+)/.exec(out)?.[1]);
+    app = started.child;
+    port = started.port ?? 0;
     expect(port, 'the app process started').toBeGreaterThan(0);
   });
 

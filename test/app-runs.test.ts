@@ -1,21 +1,12 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  OWNER,
-  pointAtStandIn,
-  pushPayload,
-  REPO,
-  SECRET,
-  startHarness,
-  startStandIn,
-  type Harness,
-} from './github-standin/app-harness.ts';
-import { signedDelivery, webhookExample, type Payload } from './github-standin/index.ts';
+import { OWNER, REPO, startHarness, startStandIn, type Harness } from './github-standin/app-harness.ts';
+import { webhookExample, type Payload } from './github-standin/index.ts';
 import { startWitness, type Witness } from './helpers/witness.ts';
+import { postSignedPush, spawnAppProcess } from './github-standin/app-process-client.ts';
 
 // Tasks report to a witness on 127.0.0.1, never to a host file (the sandbox shows them none);
 // pushes to the repository are trusted runs, so they have the network.
@@ -23,8 +14,6 @@ let witness: Witness;
 beforeAll(async () => (witness = await startWitness()));
 afterAll(() => witness.close());
 
-const root = join(import.meta.dirname, '..');
-const node = join(root, 'node_modules', '.bin', 'node');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const REPO_KEY = `${OWNER}/${REPO}`;
@@ -314,41 +303,13 @@ describe('an app restart resumes the runs it dispatched', () => {
         ),
       },
     });
-    const first = spawn(node, [join(root, 'test/github-standin/app-process.ts')], {
-      env: {
-        ...process.env,
-        MAESTRO_TEST_APP: JSON.stringify({
-          appId: standIn.appId,
-          privateKeyPem: standIn.privateKeyPem,
-          baseUrl: standIn.baseUrl,
-          dataDir,
-          runUpdateIntervalMs: 100,
-        }),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
+    const { child: first, port } = await spawnAppProcess(standIn, dataDir, {
+      app: { runUpdateIntervalMs: 100 },
     });
     let h: Harness | undefined;
     try {
-      let out = '';
-      first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      for (let i = 0; i < 600 && !/listening \d+/.test(out); i += 1) await sleep(50);
-      const port = /listening (\d+)/.exec(out)?.[1];
       expect(port, 'the first app process started').toBeDefined();
-      const delivery = signedDelivery(
-        SECRET,
-        'push',
-        pointAtStandIn(
-          pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
-          standIn.standin,
-        ),
-        randomUUID(),
-      );
-      const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
-        method: 'POST',
-        body: delivery.body,
-        headers: delivery.headers,
-      });
-      expect(response.status).toBe(202);
+      expect(await postSignedPush(port!, standIn, sha)).toBe(202);
       await witness.waitFor(started, 30_000); // the first attempt started
       const checks = () => standIn.standin.checkRunsNamed('maestro / run demo/long', sha);
       for (let i = 0; i < 100 && checks()[0]?.status !== 'in_progress'; i += 1) await sleep(50);
