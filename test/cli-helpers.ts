@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CliIo } from '../cli/index.ts';
 
 /** A CliIo that records what a command prints, for in-process runs of `runCli`. */
@@ -19,4 +21,27 @@ export function captureIo(
     out: () => out,
     err: () => err,
   };
+}
+
+/** captureIo with this process's PATH and HOME, as a user's shell hands them to `maestro`. */
+export function shellIo(cwd: string, env: Record<string, string> = {}): ReturnType<typeof captureIo> {
+  return captureIo(cwd, { PATH: process.env.PATH, HOME: process.env.HOME, ...env });
+}
+
+/** Writes one workflow (`tasks`: its YAML task list) under `dir/wf/.maestro/workflows`; returns its path. */
+export function writeWorkflow(dir: string, namespace: string, tasks: string): string {
+  const folder = join(dir, 'wf', '.maestro', 'workflows');
+  mkdirSync(folder, { recursive: true });
+  const file = join(folder, 'flow.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: flow, namespace: ${namespace} }
+spec:
+  defaults: { runner: local }
+  tasks:
+${tasks}`,
+  );
+  return file;
 }

@@ -6,11 +6,11 @@
  * as it is for users. Against the code before the sandbox each of these attacks succeeded.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { runCli, type CliIo } from '../cli/index.ts';
+import { runCli } from '../cli/index.ts';
 import { compileManifest } from '../compiler/index.ts';
 import { policyOff, RunnerRegistry } from '../core/index.ts';
 import { createEngine, openStore } from '../engine/index.ts';
@@ -18,6 +18,7 @@ import { createLocalRunner } from '../runners/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
 import { startWitness, type Witness } from './helpers/witness.ts';
+import { shellIo, writeWorkflow } from './cli-helpers.ts';
 
 const root = join(import.meta.dirname, '..');
 const SECRET = 'tok-sandbox-0123456789abcdef';
@@ -25,35 +26,9 @@ const SECRET = 'tok-sandbox-0123456789abcdef';
 const SQL_WRITE =
   'const db = new (require("node:sqlite").DatabaseSync)(process.argv[1], { timeout: 5000 }); db.exec("CREATE TABLE pwned (x)")';
 
-function io(env: Record<string, string>): CliIo & { out: string; err: string } {
-  const captured = {
-    out: '',
-    err: '',
-    stdout: (t: string) => void (captured.out += t),
-    stderr: (t: string) => void (captured.err += t),
-    isTty: false,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    cwd: root,
-  };
-  return captured;
-}
+const io = (env: Record<string, string> = {}) => shellIo(root, env);
 
-function manifest(dir: string, tasks: string): string {
-  const folder = join(dir, 'wf', '.maestro', 'workflows');
-  mkdirSync(folder, { recursive: true });
-  const file = join(folder, 'flow.yaml');
-  writeFileSync(
-    file,
-    `apiVersion: maestro/v1
-kind: Workflow
-metadata: { name: flow, namespace: sandbox }
-spec:
-  defaults: { runner: local }
-  tasks:
-${tasks}`,
-  );
-  return file;
-}
+const manifest = (dir: string, tasks: string) => writeWorkflow(dir, 'sandbox', tasks);
 
 let witness: Witness;
 beforeAll(async () => (witness = await startWitness()));
@@ -81,7 +56,7 @@ describe('a task in the local runner cannot reach what it must not', () => {
 `,
     );
     const run = io({ MAESTRO_DATA_DIR: dataDir });
-    expect(await runCli(['run', file], run), run.out + run.err).toBe(0);
+    expect(await runCli(['run', file], run), run.out() + run.err()).toBe(0);
     // The key exists on the host and the task was next to it: the attack was real.
     expect(readFileSync(key, 'utf8')).toContain('PRIVATE KEY');
     expect((await witness.waitFor('first')).body.trim()).toBe('done');
@@ -117,7 +92,7 @@ describe('a task in the local runner cannot reach what it must not', () => {
 `,
     );
     const run = io({ MAESTRO_DATA_DIR: dataDir });
-    expect(await runCli(['run', file], run), run.out + run.err).toBe(0);
+    expect(await runCli(['run', file], run), run.out() + run.err()).toBe(0);
     expect((await witness.waitFor('environ')).body).not.toContain(canary);
     // Its own pid namespace: only the sandbox's few processes exist in its /proc.
     expect(Number((await witness.waitFor('pids')).body.trim())).toBeLessThan(10);
@@ -150,7 +125,7 @@ describe('an operator who says `sandbox: none`', () => {
     writeFileSync(config, 'local:\n  sandbox: none\n');
     const file = manifest(dataDir, `    - id: one\n      run: echo hi\n`);
     const run = io({ MAESTRO_DATA_DIR: dataDir });
-    expect(await runCli(['run', file, '--runners', config], run), run.out + run.err).toBe(0);
+    expect(await runCli(['run', file, '--runners', config], run), run.out() + run.err()).toBe(0);
     const store = openStore({ dataDir });
     try {
       const [record] = store.listRuns();
@@ -176,7 +151,7 @@ describe('an operator who says `sandbox: none`', () => {
     const file = manifest(dataDir, `    - id: one\n      run: echo hi\n`);
     const run = io({ MAESTRO_DATA_DIR: dataDir });
     expect(await runCli(['run', file, '--runners', config], run)).toBe(1);
-    expect(run.err).toContain(`${config}: \`local.sandbox\` must be \`bwrap\` or \`none\``);
+    expect(run.err()).toContain(`${config}: \`local.sandbox\` must be \`bwrap\` or \`none\``);
   });
 });
 
@@ -193,9 +168,9 @@ describe('network: the same rule on every runner', () => {
 `,
     );
     const run = io({ MAESTRO_DATA_DIR: dataDir });
-    expect(await runCli(['run', file], run), run.out + run.err).toBe(0);
+    expect(await runCli(['run', file], run), run.out() + run.err()).toBe(0);
     expect((await witness.waitFor('trusted-net')).body.trim()).toBe('reached');
-    expect(run.out).toContain('no network, as asked');
+    expect(run.out()).toContain('no network, as asked');
     expect(witness.reports('narrowed-net')).toEqual([]);
   });
 
