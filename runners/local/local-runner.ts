@@ -213,6 +213,8 @@ class Attempt {
   #isolation: Isolation | undefined;
   #finished = false;
   #timedOut = false;
+  /** We sent SIGKILL: what ended the attempt, even where the sandbox reports it as exit 128+9. */
+  #killed = false;
   #cancelled: string | undefined;
   #timeoutTimer: NodeJS.Timeout | undefined;
   #killTimer: NodeJS.Timeout | undefined;
@@ -259,7 +261,7 @@ class Attempt {
     const err = new LineSplitter(Stream.stderr, this.#redact, push, now);
     const proc = spawner.spawn(spec, { stdout: (c) => out.write(c), stderr: (c) => err.write(c) });
     this.#process = proc;
-    if (this.#cancelled !== undefined) proc.signalGroup('SIGKILL');
+    if (this.#cancelled !== undefined) this.#kill(proc);
     const timeoutMs = this.#request.timeoutMs;
     if (timeoutMs !== undefined && timeoutMs > 0)
       this.#timeoutTimer = setTimeout(() => {
@@ -276,6 +278,7 @@ class Attempt {
         timedOut: this.#timedOut,
         timeoutMs,
         cancelled: this.#cancelled,
+        killed: this.#killed,
       });
       let outputs: Record<string, string> = {};
       if (end.kind === 'exited') {
@@ -309,9 +312,14 @@ class Attempt {
   #terminate(graceMs: number): void {
     const proc = this.#process;
     if (!proc) return; // not spawned yet: run() kills it on arrival
-    if (graceMs <= 0) return proc.signalGroup('SIGKILL');
+    if (graceMs <= 0) return this.#kill(proc);
     proc.signalGroup('SIGTERM');
-    this.#killTimer ??= setTimeout(() => proc.signalGroup('SIGKILL'), graceMs);
+    this.#killTimer ??= setTimeout(() => this.#kill(proc), graceMs);
+  }
+
+  #kill(proc: SpawnedProcess): void {
+    this.#killed = true;
+    proc.signalGroup('SIGKILL');
   }
 
   #system(text: string): void {

@@ -35,6 +35,12 @@ export interface EndContext {
   timedOut: boolean;
   timeoutMs?: number;
   cancelled: string | undefined;
+  /**
+   * The runner sent SIGKILL (a cancel or timeout past its grace). Then SIGKILL is what ended the
+   * attempt even when the process reports exit 128+9: bubblewrap, killed in the same group as
+   * its child, may reap the child and exit with its status before its own SIGKILL lands.
+   */
+  killed?: boolean;
 }
 
 type Base = Omit<AttemptResult, 'outputs' | 'startedAt' | 'finishedAt'>;
@@ -48,7 +54,7 @@ export function outcomeOf(end: Ending, ctx: EndContext): Base {
       reason: end.code,
       message: end.message,
     };
-  const signal = end.signal === null ? {} : { signal: end.signal };
+  const signal = end.signal !== null ? { signal: end.signal } : ctx.killed ? { signal: 'SIGKILL' } : {};
   if (ctx.cancelled !== undefined)
     return {
       outcome: AttemptOutcome.cancelled,
