@@ -9,6 +9,12 @@ export interface CliIo {
 }
 
 export function processIo(): CliIo {
+  // A reader that went away (`maestro runs list | head`) is not a failure: stop quietly, as Unix
+  // tools do, instead of dying on EPIPE with a stack trace.
+  process.stdout.once('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   return {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
