@@ -10,7 +10,7 @@
  * carried here as the next version, and the contract suite (test/store-contract/) runs on both.
  * What PostgreSQL adds: fencing tokens come from one sequence (`lease_tokens`), so a token is never
  * reused across leases or after a lease row is removed; tasks carry their claim's expiry so
- * `FOR UPDATE SKIP LOCKED` claims re-check it on the locked row (postgres-claims.ts).
+ * `FOR UPDATE SKIP LOCKED` claims re-check it on the locked row (postgres-leases.ts).
  */
 export const migrations: readonly { version: number; sql: string }[] = [
   {

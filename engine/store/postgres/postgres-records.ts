@@ -2,6 +2,7 @@
 import type { Db } from './reconnect.ts';
 import type { CacheEntry, ReceiptRecord, StoredLogLine } from '../store.ts';
 import { toCacheEntry, toLogLine, toReceipt, type Row } from '../sqlite/rows.ts';
+import { cacheEntryValues, receiptValues } from '../row-values.ts';
 
 async function all(db: Db, sql: string, args: unknown[]): Promise<Row[]> {
   return (await db.query<Row>(sql, args)).rows;
@@ -64,23 +65,14 @@ export async function putCacheEntry(db: Db, e: CacheEntry): Promise<void> {
        ON CONFLICT (key) DO UPDATE SET run_id = excluded.run_id, task_id = excluded.task_id, attempt = excluded.attempt,
          outputs = excluded.outputs, artifacts_dir = excluded.artifacts_dir, created_at = excluded.created_at,
          expires_at = excluded.expires_at`,
-    [
-      e.key,
-      e.runId,
-      e.taskId,
-      e.attempt,
-      JSON.stringify(e.outputs),
-      e.artifactsDir,
-      e.createdAt,
-      e.expiresAt,
-    ],
+    cacheEntryValues(e),
   );
 }
 
 export async function putReceipt(db: Db, r: ReceiptRecord): Promise<void> {
   await db.query(
     'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-    [r.runId, r.taskId, r.attempt, r.digest, JSON.stringify(r.bundle), r.createdAt],
+    receiptValues(r),
   );
 }
 

@@ -32,6 +32,7 @@ import { acquire, checkFence, claimReadyTask, toLease } from './postgres-leases.
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
+import { attemptStartValues, interruptedFinish, newRunValues } from '../row-values.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -65,21 +66,7 @@ export class PostgresStore implements AsyncStore {
         `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
            status, reason, created_at, approval_digest, source, trust)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 'created', $10, $11, $12, $13)`,
-        [
-          run.id,
-          run.workflow,
-          run.namespace,
-          run.planDigest,
-          JSON.stringify(run.plan),
-          JSON.stringify(run.params),
-          run.trigger,
-          run.actor,
-          run.priority,
-          run.createdAt,
-          run.approvalDigest,
-          run.source ? JSON.stringify(run.source) : null,
-          run.trust ?? 'untrusted',
-        ],
+        newRunValues(run),
       );
       const ids = run.plan.tasks.map((t) => t.id);
       await c.query(
@@ -228,18 +215,7 @@ export class PostgresStore implements AsyncStore {
     await c.query(
       `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
          started_at, fencing_token) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10)`,
-      [
-        start.id,
-        start.runId,
-        start.taskId,
-        start.attempt,
-        JSON.stringify(start.inputs),
-        start.workDir,
-        start.artifactsDir,
-        start.cacheKey,
-        start.startedAt,
-        lease.token,
-      ],
+      attemptStartValues(start, lease.token),
     );
     return lease.token;
   }
@@ -288,18 +264,7 @@ export class PostgresStore implements AsyncStore {
     await this.#tx(async (c) => {
       // Bumping the token fences out the old worker even if it is somehow still alive.
       await acquire(c, `attempt:${attemptId}`, 'recovery', now, 0, true);
-      await closeAttempt(c, attemptId, {
-        outcome: 'interrupted',
-        exitCode: null,
-        signal: null,
-        retryable: true,
-        reason: 'interrupted',
-        message,
-        finishedAt: now,
-        cacheHit: false,
-        policyDecisionIds: [],
-        outputs: {},
-      });
+      await closeAttempt(c, attemptId, interruptedFinish(now, message));
     });
   }
 

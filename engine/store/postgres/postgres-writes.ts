@@ -6,15 +6,8 @@ import type { PoolClient } from 'pg';
 import type { Db } from './reconnect.ts';
 import { NotFoundError } from '../../../core/index.ts';
 import { StaleStateError } from '../../errors.ts';
-import type { AttemptFinish, TaskPatch, TaskTransitionWrite } from '../store.ts';
-
-const patchColumns: [keyof TaskPatch, string][] = [
-  ['attempts', 'attempts'],
-  ['retryBase', 'retry_base'],
-  ['firstStartedAt', 'first_started_at'],
-  ['notBefore', 'not_before'],
-  ['cacheKey', 'cache_key'],
-];
+import type { AttemptFinish, TaskTransitionWrite } from '../store.ts';
+import { TASK_PATCH_COLUMNS } from '../row-values.ts';
 
 export async function transitionTask(
   c: PoolClient,
@@ -25,7 +18,7 @@ export async function transitionTask(
   const patch = t.patch ?? {};
   const args: unknown[] = [t.to, t.reason, t.time];
   const sets = ['state = $1', 'reason = $2', 'updated_at = $3'];
-  for (const [key, column] of patchColumns) {
+  for (const [key, column] of TASK_PATCH_COLUMNS) {
     if (patch[key] === undefined) continue;
     args.push(patch[key]);
     sets.push(`${column} = $${args.length}`);

@@ -24,6 +24,14 @@ import type {
   TransitionRecord,
 } from '../store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
+import {
+  TASK_PATCH_COLUMNS,
+  attemptStartValues,
+  cacheEntryValues,
+  interruptedFinish,
+  newRunValues,
+  receiptValues,
+} from '../row-values.ts';
 import { openDatabase, type Durability } from './open-database.ts';
 import {
   toAttempt,
@@ -87,22 +95,11 @@ export class SqliteStore implements Store {
     return this.#tx(() => {
       const seq = Number(this.#get('SELECT coalesce(max(seq), 0) + 1 AS s FROM runs')?.s ?? 1);
       this.#run(
-        `INSERT INTO runs (id, seq, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
-           status, reason, created_at, approval_digest, source, trust) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 'created', ?, ?, ?, ?)`,
-        run.id,
+        `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
+           status, reason, created_at, approval_digest, source, trust, seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 'created', ?, ?, ?, ?, ?)`,
+        ...newRunValues(run),
         seq,
-        run.workflow,
-        run.namespace,
-        run.planDigest,
-        JSON.stringify(run.plan),
-        JSON.stringify(run.params),
-        run.trigger,
-        run.actor,
-        run.priority,
-        run.createdAt,
-        run.approvalDigest,
-        run.source ? JSON.stringify(run.source) : null,
-        run.trust ?? 'untrusted',
       );
       this.#insertTransition(run.id, null, null, 'queued', 'created', run.by, run.createdAt, null);
       const insertTask = this.#db.prepare(
@@ -248,14 +245,7 @@ export class SqliteStore implements Store {
     const patch = t.patch ?? {};
     const sets = ['state = ?', 'reason = ?', 'updated_at = ?'];
     const args: SQLInputValue[] = [t.to, t.reason, t.time];
-    const optional: [keyof TaskPatch, string][] = [
-      ['attempts', 'attempts'],
-      ['retryBase', 'retry_base'],
-      ['firstStartedAt', 'first_started_at'],
-      ['notBefore', 'not_before'],
-      ['cacheKey', 'cache_key'],
-    ];
-    for (const [key, column] of optional) {
+    for (const [key, column] of TASK_PATCH_COLUMNS) {
       const value = patch[key];
       if (value === undefined) continue;
       sets.push(`${column} = ?`);
@@ -309,16 +299,7 @@ export class SqliteStore implements Store {
     this.#run(
       `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
          started_at, fencing_token) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
-      start.id,
-      start.runId,
-      start.taskId,
-      start.attempt,
-      JSON.stringify(start.inputs),
-      start.workDir,
-      start.artifactsDir,
-      start.cacheKey,
-      start.startedAt,
-      lease.token,
+      ...attemptStartValues(start, lease.token),
     );
     return lease.token;
   }
@@ -383,18 +364,7 @@ export class SqliteStore implements Store {
     this.#tx(() => {
       // Bumping the token fences out the old worker even if it is somehow still alive.
       this.#acquire(`attempt:${attemptId}`, 'recovery', now, 0, true);
-      this.#closeAttempt(attemptId, {
-        outcome: 'interrupted',
-        exitCode: null,
-        signal: null,
-        retryable: true,
-        reason: 'interrupted',
-        message,
-        finishedAt: now,
-        cacheHit: false,
-        policyDecisionIds: [],
-        outputs: {},
-      });
+      this.#closeAttempt(attemptId, interruptedFinish(now, message));
     });
   }
 
@@ -472,26 +442,14 @@ export class SqliteStore implements Store {
     this.#run(
       `INSERT OR REPLACE INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      e.key,
-      e.runId,
-      e.taskId,
-      e.attempt,
-      JSON.stringify(e.outputs),
-      e.artifactsDir,
-      e.createdAt,
-      e.expiresAt,
+      ...cacheEntryValues(e),
     );
   }
 
   putReceipt(r: ReceiptRecord): void {
     this.#run(
       'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      r.runId,
-      r.taskId,
-      r.attempt,
-      r.digest,
-      JSON.stringify(r.bundle),
-      r.createdAt,
+      ...receiptValues(r),
     );
   }
 
