@@ -30,23 +30,28 @@ function safeSegment(id: string): string {
   return id.replace(/[^A-Za-z0-9._-]+/g, '_');
 }
 
-/** The artifacts directory of each need's successful attempt, for the needs that keep any. */
+/**
+ * The artifacts directory of each need's latest successful attempt, for the needs that keep any,
+ * in the task's `needs` order: the order counts in its cache key, so it must not be the order the
+ * needs happened to start in (that made two runs of the same inputs miss each other's entry).
+ */
 export function producersOf(
   store: Store,
   runId: string,
   plan: PlanTask,
   planTask: (id: string) => PlanTask,
 ): ProducedArtifacts[] {
-  // Only needs that declare artifacts cost a look at the attempts (a 1,000-task run has few).
-  const needs = plan.needs.filter((need) => (planTask(need).artifacts?.length ?? 0) > 0);
-  if (needs.length === 0) return [];
-  const latest = new Map<string, { attempt: number; dir: string }>();
-  for (const a of store.listAttempts(runId)) {
-    if (!needs.includes(a.taskId) || (a.outcome !== 'succeeded' && a.outcome !== 'cached')) continue;
-    const seen = latest.get(a.taskId);
-    if (!seen || seen.attempt < a.attempt) latest.set(a.taskId, { attempt: a.attempt, dir: a.artifactsDir });
+  const producers: ProducedArtifacts[] = [];
+  // Only needs that declare artifacts cost a look, at their own attempts (not the whole run's).
+  for (const need of plan.needs) {
+    if ((planTask(need).artifacts?.length ?? 0) === 0) continue;
+    const kept = store
+      .listAttempts(runId, need)
+      .filter((a) => a.outcome === 'succeeded' || a.outcome === 'cached')
+      .at(-1);
+    if (kept) producers.push({ taskId: need, dir: kept.artifactsDir });
   }
-  return [...latest].map(([taskId, { dir }]) => ({ taskId, dir }));
+  return producers;
 }
 
 /** Creates the workspace (over the source export, if any) and stages the needs' artifacts. */
