@@ -4,12 +4,7 @@
  * problem+json with a stable code, bodies bounded (5 MB by default, 413 beyond). With a webhook
  * ingress (the `app` role) the GitHub App's handler is mounted unchanged on its own path.
  */
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
@@ -159,7 +154,10 @@ function mountWebhook(fastify: FastifyInstance, webhook: NonNullable<ApiServerOp
   fastify.addHook('onClose', () => webhook.ingress.close());
 }
 
-export function createApiServer(options: ApiServerOptions): FastifyInstance {
+export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  // Loaded here, not at the top: api/index.ts is imported by every `maestro` command (tokens and
+  // server register their help from it), and Fastify is ~90 modules only a server needs.
+  const { default: Fastify } = await import('fastify');
   const ctx = options.context;
   const fastify = Fastify({
     // Cast: pino's Logger and Fastify's base logger type differ only in generics.

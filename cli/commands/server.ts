@@ -110,7 +110,7 @@ export function registerServer(program: Command, context: CliContext): void {
         const worker: Worker | undefined = roles.has('worker')
           ? startWorker(opened.runtime.engine, logger)
           : undefined;
-        const server = createApiServer({
+        const server = await createApiServer({
           context: {
             runtime: opened.runtime,
             apiStore,

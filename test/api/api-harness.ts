@@ -105,7 +105,7 @@ export async function startApi(options: { bodyLimit?: number; worker?: boolean }
   const apiStore = openApiStore(dataDir);
   const worker: Worker | undefined =
     options.worker === false ? undefined : startWorker(runtime.engine, logger, { pollMs: 100 });
-  const fastify: FastifyInstance = createApiServer({
+  const fastify: FastifyInstance = await createApiServer({
     context: { runtime, apiStore, clock: systemClock, logger, wake: (id) => worker?.wake(id) },
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
   });

@@ -1,0 +1,44 @@
+/**
+ * `maestro --help` (and every command's start) loads only what registering the commands needs:
+ * the servers' libraries are loaded by the commands that start a server, when they start it.
+ * Measured by the packages the process loads, not by time (tests never assert on wall-clock time).
+ */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+
+// Runs before the CLI: records every package a module is loaded from (import and require alike).
+const recordPackages = `
+import { registerHooks } from 'node:module';
+import { writeSync } from 'node:fs';
+const seen = new Set();
+registerHooks({ load(url, context, next) {
+  const m = /node_modules\\/((?:@[^/]+\\/)?[^/]+)\\//.exec(url);
+  if (m) seen.add(m[1]);
+  return next(url, context);
+} });
+process.on('exit', () => writeSync(2, 'PACKAGES ' + JSON.stringify([...seen]) + '\\n'));
+`;
+
+function packagesLoadedBy(args: string[]): string[] {
+  const result = spawnSync(
+    process.execPath,
+    ['--import', `data:text/javascript,${encodeURIComponent(recordPackages)}`, 'bin/maestro.ts', ...args],
+    { cwd: repo, encoding: 'utf8' },
+  );
+  expect(result.status).toBe(0);
+  const line = /^PACKAGES (.*)$/m.exec(result.stderr);
+  expect(line, result.stderr).not.toBeNull();
+  return JSON.parse(line![1]!) as string[];
+}
+
+describe('maestro start-up', () => {
+  it('--help loads none of the servers’ libraries (Fastify, probot, smee-client)', () => {
+    const loaded = packagesLoadedBy(['--help']);
+    expect(loaded).toContain('commander');
+    for (const heavy of ['fastify', 'probot', 'smee-client', '@octokit/core'])
+      expect(loaded).not.toContain(heavy);
+  });
+});
