@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir } from '../core/index.ts';
 import { createLocalKeySigner } from './local-key.ts';
 import type { ProvenanceSigner } from './signer.ts';
 
@@ -37,12 +38,14 @@ export async function loadOrCreateDevKey(
   const dir = join(dataDir, DEV_KEY_DIR);
   const { privateFile, publicFile } = FILES[purpose];
   const privatePath = join(dir, privateFile);
+  // 0700, also for a directory made by an older version or under a loose umask (core's one rule
+  // for the data dir and what it holds).
+  ensurePrivateDir(dir);
   let pem: string;
   try {
     pem = await readFile(privatePath, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    await mkdir(dir, { recursive: true, mode: 0o700 });
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     try {
@@ -56,8 +59,7 @@ export async function loadOrCreateDevKey(
       pem = await readFile(privatePath, 'utf8');
     }
   }
-  // Also for a directory or key made by an older version, or with a loose umask.
-  await chmod(dir, 0o700);
+  // Also for a key made by an older version, or with a loose umask.
   await chmod(privatePath, 0o600);
   return createLocalKeySigner({ privateKeyPem: pem, source: privatePath, development: true });
 }
