@@ -14,7 +14,15 @@ import {
   type RunnerHandle,
   type Redactor,
 } from '../../core/index.ts';
-import { LineSplitter, parseOutputsFile, takeOutputsFile, type LogChannel } from '../shared/index.ts';
+import {
+  deadlineExceeded,
+  LineSplitter,
+  nonZeroExit,
+  oomKilled,
+  parseOutputsFile,
+  takeOutputsFile,
+  type LogChannel,
+} from '../shared/index.ts';
 
 interface DockerError {
   statusCode?: number;
@@ -75,13 +83,7 @@ function classify(
   ending: Ending | undefined,
 ): Pick<AttemptResult, 'outcome' | 'retryable' | 'reason' | 'message'> {
   if (ending) return { ...ending, retryable: ending.outcome === AttemptOutcome.timedOut };
-  if (oom)
-    return {
-      outcome: AttemptOutcome.failed,
-      retryable: false,
-      reason: 'OOMKilled',
-      message: 'the container exceeded its memory limit',
-    };
+  if (oom) return oomKilled();
   if (refused)
     return {
       outcome: AttemptOutcome.failed,
@@ -90,14 +92,7 @@ function classify(
       message: refused,
     };
   if (exitCode === 0) return { outcome: AttemptOutcome.succeeded, retryable: false };
-  // The runner cannot tell a flaky task from a broken one: the task's retry policy decides
-  // (the runner contract, docs/runners.md; the same on every runner).
-  return {
-    outcome: AttemptOutcome.failed,
-    retryable: true,
-    reason: 'NonZeroExit',
-    message: `exited with code ${exitCode}`,
-  };
+  return nonZeroExit(exitCode);
 }
 
 export function followContainer(o: FollowOptions): RunnerHandle {
@@ -135,11 +130,7 @@ export function followContainer(o: FollowOptions): RunnerHandle {
       if (o.deadline !== undefined)
         timer = setTimeout(
           () => {
-            ending ??= {
-              outcome: AttemptOutcome.timedOut,
-              reason: 'DeadlineExceeded',
-              message: `timed out after ${o.timeoutMs} ms`,
-            };
+            ending ??= deadlineExceeded(`timed out after ${o.timeoutMs} ms`);
             void stopContainer(container, o.graceMs).catch(() => {});
           },
           Math.max(0, o.deadline - clock.now()),

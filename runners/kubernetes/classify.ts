@@ -5,6 +5,7 @@
  */
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { AttemptOutcome } from '../../core/index.ts';
+import { deadlineExceeded, nonZeroExit, oomKilled } from '../shared/index.ts';
 import { CONTAINER_NAME } from './job-spec.ts';
 
 export interface Verdict {
@@ -40,21 +41,8 @@ export function classifyJob(job: V1Job, pod: V1Pod | undefined): Verdict | undef
   const failed = condition(job, 'Failed');
   if (!failed) return undefined;
   if (failed.reason === 'DeadlineExceeded')
-    return {
-      outcome: AttemptOutcome.timedOut,
-      retryable: true,
-      reason: 'DeadlineExceeded',
-      message: failed.message ?? 'the Job exceeded activeDeadlineSeconds',
-      ...base,
-    };
-  if (term?.reason === 'OOMKilled')
-    return {
-      outcome: AttemptOutcome.failed,
-      retryable: false,
-      reason: 'OOMKilled',
-      message: 'the container exceeded its memory limit',
-      ...base,
-    };
+    return { ...deadlineExceeded(failed.message ?? 'the Job exceeded activeDeadlineSeconds'), ...base };
+  if (term?.reason === 'OOMKilled') return { ...oomKilled(), ...base };
   if (pod?.status?.reason === 'Evicted')
     return {
       outcome: AttemptOutcome.failed,
@@ -63,15 +51,7 @@ export function classifyJob(job: V1Job, pod: V1Pod | undefined): Verdict | undef
       message: pod.status.message ?? 'the pod was evicted',
       ...base,
     };
-  if (term)
-    return {
-      outcome: AttemptOutcome.failed,
-      // As on every runner: the task's retry policy decides whether a non-zero exit is retried.
-      retryable: true,
-      reason: 'NonZeroExit',
-      message: `exited with code ${term.exitCode}${term.reason ? ` (${term.reason})` : ''}`,
-      ...base,
-    };
+  if (term) return { ...nonZeroExit(term.exitCode, term.reason), ...base };
   return {
     outcome: AttemptOutcome.failed,
     retryable: true,

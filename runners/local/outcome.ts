@@ -1,4 +1,5 @@
 import { AttemptOutcome, type AttemptResult } from '../../core/index.ts';
+import { deadlineExceeded, nonZeroExit } from '../shared/index.ts';
 
 /**
  * Maps how a process ended to a runner-neutral outcome. Retryability comes from the class of
@@ -65,14 +66,7 @@ export function outcomeOf(end: Ending, ctx: EndContext): Base {
       message: ctx.cancelled,
     };
   if (ctx.timedOut)
-    return {
-      outcome: AttemptOutcome.timedOut,
-      exitCode: end.exitCode,
-      ...signal,
-      retryable: true,
-      reason: 'DeadlineExceeded',
-      message: `timed out after ${ctx.timeoutMs} ms`,
-    };
+    return { ...deadlineExceeded(`timed out after ${ctx.timeoutMs} ms`), exitCode: end.exitCode, ...signal };
   if (end.exitCode === 0) return { outcome: AttemptOutcome.succeeded, exitCode: 0, retryable: false };
   if (end.signal !== null)
     return {
@@ -83,11 +77,5 @@ export function outcomeOf(end: Ending, ctx: EndContext): Base {
       reason: end.signal,
       message: `killed by ${end.signal}`,
     };
-  return {
-    outcome: AttemptOutcome.failed,
-    exitCode: end.exitCode,
-    retryable: true,
-    reason: 'NonZeroExit',
-    message: `exited with code ${end.exitCode}`,
-  };
+  return { ...nonZeroExit(end.exitCode), exitCode: end.exitCode };
 }
