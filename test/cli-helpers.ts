@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CliIo } from '../cli/index.ts';
+import { runCli, type CliIo } from '../cli/index.ts';
 
 /** A CliIo that records what a command prints, for in-process runs of `runCli`. */
 export function captureIo(
@@ -26,6 +26,17 @@ export function captureIo(
 /** captureIo with this process's PATH and HOME, as a user's shell hands them to `maestro`. */
 export function shellIo(cwd: string, env: Record<string, string> = {}): ReturnType<typeof captureIo> {
   return captureIo(cwd, { PATH: process.env.PATH, HOME: process.env.HOME, ...env });
+}
+
+/** Runs `maestro <args>` in-process in `cwd` with `env` (and nothing else); its exit code and output. */
+export async function runCaptured(
+  args: string[],
+  cwd: string,
+  env: Record<string, string | undefined> = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const io = captureIo(cwd, env);
+  const code = await runCli(args, io);
+  return { code, stdout: io.out(), stderr: io.err() };
 }
 
 /** Writes one workflow (`tasks`: its YAML task list) under `dir/wf/.maestro/workflows`; returns its path. */

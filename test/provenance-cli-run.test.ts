@@ -3,13 +3,13 @@
  * policy with its decision log, the attestor with the development key), then `maestro receipts`,
  * `maestro verify`, `maestro disclose` and `maestro disclose verify`, all through runCli.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../cli/index.ts';
 import { readTgzStrict } from '../provenance/index.ts';
+import { runCaptured } from './cli-helpers.ts';
+import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 
 const MANIFEST = `apiVersion: maestro/v1
 kind: Workflow
@@ -29,18 +29,8 @@ let dir: string;
 let dataDir: string;
 let runId: string;
 
-async function cli(args: string[], extraEnv: Record<string, string> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTty: false,
-    env: { PATH: process.env.PATH, HOME: dir, ...extraEnv },
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], extraEnv: Record<string, string> = {}) =>
+  runCaptured(args, dir, { PATH: process.env.PATH, HOME: dir, ...extraEnv });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'maestro-prov-cli-'));
@@ -105,13 +95,12 @@ describe('after maestro run', () => {
 
 describe('with an operator key (MAESTRO_SIGNING_KEY)', () => {
   it('signs with it, without the dev-key warning, and the task sees neither the key nor its path', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { privateKeyPem: pem, publicKeyPem } = freshKeyPairPem();
     const keyDir = join(dir, 'operator');
     mkdirSync(keyDir, { mode: 0o700 });
     const keyPath = join(keyDir, 'signing-key.pem');
-    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     writeFileSync(keyPath, pem, { mode: 0o600 });
-    writeFileSync(join(keyDir, 'signing-key.pub.pem'), publicKey.export({ type: 'spki', format: 'pem' }));
+    writeFileSync(join(keyDir, 'signing-key.pub.pem'), publicKeyPem);
     writeFileSync(
       join(dir, '.maestro', 'workflows', 'env.yaml'),
       `apiVersion: maestro/v1

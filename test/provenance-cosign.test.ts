@@ -17,17 +17,17 @@
  * Skipped only when cosign is absent and CI is not set; in CI a missing cosign fails the test.
  */
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signApproval } from '../app/index.ts';
-import { runCli } from '../cli/index.ts';
 import { canonicalJson, sha256Digest } from '../core/index.ts';
+import { runCaptured } from './cli-helpers.ts';
 import { startAttackerSigstore } from './helpers/attacker-sigstore.ts';
 import { attemptEvidence } from './helpers/provenance-evidence.ts';
+import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 import {
   bundledTrustedRoot,
   createAttestor,
@@ -84,18 +84,12 @@ async function cosignVerify(bundle: string, blob: string, type: string, signer?:
   }
 }
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTty: false,
-    env: { PATH: process.env.PATH, HOME: dir, MAESTRO_SIGNING_KEY: join(dir, 'keys', 'signing.pem') },
-    cwd: dir,
+const cli = (args: string[]) =>
+  runCaptured(args, dir, {
+    PATH: process.env.PATH,
+    HOME: dir,
+    MAESTRO_SIGNING_KEY: join(dir, 'keys', 'signing.pem'),
   });
-  return { code, stdout, stderr };
-}
 
 const write = (name: string, data: Uint8Array | string) => {
   const path = join(dir, name);
@@ -110,11 +104,11 @@ describe.skipIf(!cosign && !process.env.CI)('cosign verify-blob-attestation on M
   beforeAll(async () => {
     if (!cosign) throw new Error('cosign is not installed: run `bash scripts/setup/cosign.sh` (CI must)');
     dir = mkdtempSync(join(tmpdir(), 'maestro-cosign-'));
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const keys = freshKeyPairPem();
+    privateKeyPem = keys.privateKeyPem;
     mkdirSync(join(dir, 'keys'), { mode: 0o700 });
     writeFileSync(join(dir, 'keys', 'signing.pem'), privateKeyPem, { mode: 0o600 });
-    publicKeyFile = write('signing.pub.pem', publicKey.export({ type: 'spki', format: 'pem' }));
+    publicKeyFile = write('signing.pub.pem', keys.publicKeyPem);
     rootFile = write('trusted_root.json', JSON.stringify(bundledTrustedRoot()));
     mkdirSync(join(dir, '.maestro', 'workflows'), { recursive: true });
     write('.maestro/workflows/demo.yaml', MANIFEST);

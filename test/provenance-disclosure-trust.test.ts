@@ -10,13 +10,11 @@
  *   that the archive agrees with itself: the command exits 1 and names `--key` and
  *   `--allow-unpinned`; with `--allow-unpinned` it passes and says "unpinned".
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signApproval } from '../app/index.ts';
-import { runCli } from '../cli/index.ts';
 import { sha256Digest } from '../core/index.ts';
 import {
   createAttestor,
@@ -26,7 +24,9 @@ import {
   type ProvenanceSigner,
 } from '../provenance/index.ts';
 import { startAttackerSigstore, type AttackerSigstore } from './helpers/attacker-sigstore.ts';
+import { runCaptured } from './cli-helpers.ts';
 import { attemptEvidence } from './helpers/provenance-evidence.ts';
+import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 
 const SAN = 'https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main';
 const ISSUER = 'https://token.actions.githubusercontent.com';
@@ -66,18 +66,7 @@ async function archiveSignedBy(
 let dir: string;
 let attacker: AttackerSigstore;
 
-async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTty: false,
-    env: { HOME: dir },
-    cwd: dir,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[]) => runCaptured(args, dir, { HOME: dir });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'maestro-disclose-trust-'));
@@ -142,11 +131,9 @@ describe('an archive that brings its own trust root', () => {
 
 /** A fresh P-256 signer, its public key written to `<dir>/<name>.pub.pem`. */
 function keySigner(name: string): ProvenanceSigner {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  writeFileSync(join(dir, `${name}.pub.pem`), publicKey.export({ type: 'spki', format: 'pem' }));
-  return createLocalKeySigner({
-    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-  });
+  const { privateKeyPem, publicKeyPem } = freshKeyPairPem();
+  writeFileSync(join(dir, `${name}.pub.pem`), publicKeyPem);
+  return createLocalKeySigner({ privateKeyPem });
 }
 
 describe('an archive checked with no pinned signer', () => {

@@ -7,23 +7,12 @@ import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { policyOff, RunnerRegistry } from '../core/index.ts';
-import { runCli } from '../cli/index.ts';
+import { runCaptured } from './cli-helpers.ts';
 import { createEngine, openStore } from '../engine/index.ts';
 import { createAttestor, DEV_KEY_WARNING, loadOrCreateDevKey } from '../provenance/index.ts';
 import { planOf, processRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
-async function cli(args: string[], cwd: string) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTty: false,
-    env: {},
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
+const cli = (args: string[], cwd: string) => runCaptured(args, cwd);
 
 let dataDir: string;
 let failedRun: string;

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../cli/index.ts';
 import { ProvenanceError, bundledTrustedRoot, verifyBundle } from '../provenance/index.ts';
+import { runCaptured } from './cli-helpers.ts';
 import { freshKeySignerPem } from './helpers/provenance-keys.ts';
 
 const SAN = 'https://github.com/cli/cli/.github/workflows/deployment.yml@refs/heads/trunk';
@@ -96,21 +96,8 @@ describe('maestro verify, keyless', () => {
     const dir = mkdtempSync(join(tmpdir(), 'maestro-keyless-'));
     const file = join(dir, 'gh.sigstore.json');
     writeFileSync(file, JSON.stringify(publishedBundle()));
-    const run = async (san: string) => {
-      let stdout = '';
-      let stderr = '';
-      const code = await runCli(
-        ['verify', file, '--certificate-identity', san, '--certificate-oidc-issuer', ISSUER],
-        {
-          stdout: (t) => void (stdout += t),
-          stderr: (t) => void (stderr += t),
-          isTty: false,
-          env: {},
-          cwd: dir,
-        },
-      );
-      return { code, stdout, stderr };
-    };
+    const run = (san: string) =>
+      runCaptured(['verify', file, '--certificate-identity', san, '--certificate-oidc-issuer', ISSUER], dir);
     const ok = await run(SAN);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain(`signer:    ${SAN} issued by ${ISSUER}`);
