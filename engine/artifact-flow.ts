@@ -14,10 +14,8 @@ import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
-  constants,
   copyFileSync,
   existsSync,
-  fstatSync,
   lchownSync,
   linkSync,
   lstatSync,
@@ -32,7 +30,7 @@ import {
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { DigestedFile } from '../core/index.ts';
-import { digestArtifacts, kindOf, type SkippedArtifact } from './artifacts.ts';
+import { digestArtifacts, kindOf, openRegularFile, type SkippedArtifact } from './artifacts.ts';
 import { defaultLayerMode, type LayerMode } from './workspace-layer.ts';
 
 const OWNER = 65534;
@@ -47,17 +45,11 @@ export function contentStoreDir(dataDir: string): string {
  * the mode is kept so a built program stays runnable where it is received).
  */
 function storeFile(full: string, store: string): { object: string; size: number } | undefined {
-  let fd: number;
-  try {
-    fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
-    throw error;
-  }
+  const opened = openRegularFile(full);
+  if (!opened) return undefined;
+  const { fd, stat } = opened;
   const tmp = join(store, `.tmp-${randomBytes(8).toString('hex')}`);
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return undefined;
     mkdirSync(store, { recursive: true });
     const out = openSync(tmp, 'wx', 0o444);
     const hash = createHash('sha256');

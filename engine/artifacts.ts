@@ -38,11 +38,12 @@ export function kindOf(stat: Stats): SkippedArtifact['kind'] {
 }
 
 /**
- * Reads a file without following a symlink in its last component (O_NOFOLLOW) and without
+ * Opens a file without following a symlink in its last component (O_NOFOLLOW) and without
  * blocking on a FIFO (O_NONBLOCK), then checks the opened file is regular: a task process still
- * alive could have swapped the entry after it was listed. Undefined when it is not a regular file.
+ * alive could have swapped the entry after it was listed. Undefined when it is not a regular file;
+ * otherwise the caller closes `fd`.
  */
-function digestRegularFile(full: string): { digest: string; size: number } | undefined {
+export function openRegularFile(full: string): { fd: number; stat: Stats } | undefined {
   let fd: number;
   try {
     fd = openSync(full, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -50,9 +51,17 @@ function digestRegularFile(full: string): { digest: string; size: number } | und
     if ((error as NodeJS.ErrnoException).code === 'ELOOP') return undefined;
     throw error;
   }
+  const stat = fstatSync(fd);
+  if (stat.isFile()) return { fd, stat };
+  closeSync(fd);
+  return undefined;
+}
+
+function digestRegularFile(full: string): { digest: string; size: number } | undefined {
+  const opened = openRegularFile(full);
+  if (!opened) return undefined;
+  const { fd } = opened;
   try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return undefined;
     const hash = createHash('sha256');
     const buffer = Buffer.allocUnsafe(1 << 16);
     let size = 0;
