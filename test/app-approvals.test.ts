@@ -1,6 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { checkApproval } from '../app/index.ts';
-import { OWNER, REPO, startHarness, type Harness } from './github-standin/app-harness.ts';
+import {
+  closeChecked,
+  grantPermissions,
+  OWNER,
+  REPO,
+  startHarness,
+  type Harness,
+} from './github-standin/app-harness.ts';
 import type { StandInPull, StandInReview } from './github-standin/index.ts';
 
 const REPO_KEY = `${OWNER}/${REPO}`;
@@ -61,7 +68,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       'gina',
       'renovate[bot]',
     ]);
-    for (const [login, permission] of Object.entries({
+    grantPermissions(h.standin, {
       alice: 'admin',
       bob: 'write',
       carol: 'admin',
@@ -69,15 +76,9 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       erin: 'read',
       frank: 'write',
       gina: 'maintain',
-    }))
-      h.standin.permissions.set(`${REPO_KEY}:${login}`, permission);
+    });
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   it('counts only qualifying approvals, keeps them across a digest-preserving rebase, attests, and runs on merge', async () => {
     const base = h.repo.commit({

@@ -9,7 +9,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../core/index.ts';
 import {
   checkRunPayload,
+  closeChecked,
   commentPayload,
+  grantPermissions,
   OWNER,
   REPO,
   startHarness,
@@ -144,21 +146,15 @@ describe('the approval gate under attack', () => {
   beforeEach(async () => {
     clock = movableClock();
     h = await startHarness({ clock });
-    for (const [login, permission] of Object.entries({
+    grantPermissions(h.standin, {
       alice: 'write',
       bob: 'write',
       carol: 'admin',
       mallory: 'write',
       erin: 'read',
-    }))
-      h.standin.permissions.set(`${REPO_KEY}:${login}`, permission);
+    });
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   it('(a) a pull request that deletes its own approvals block runs nothing without the base approval', async () => {
     base = h.repo.commit({
@@ -466,15 +462,9 @@ describe('buttons and comments check the sender', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness({ runUpdateIntervalMs: 100 });
-    h.standin.permissions.set(`${REPO_KEY}:carol`, 'write');
-    h.standin.permissions.set(`${REPO_KEY}:erin`, 'read');
+    grantPermissions(h.standin, { carol: 'write', erin: 'read' });
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   const workflow = (name: string, run: string) => `apiVersion: maestro/v1
 kind: Workflow

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SECRET, startHarness, type Harness } from './github-standin/app-harness.ts';
+import { closeChecked, SECRET, startHarness, type Harness } from './github-standin/app-harness.ts';
 import { signedDelivery } from './github-standin/index.ts';
 
 const DEPLOY = `apiVersion: maestro/v1
@@ -23,12 +23,7 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
   beforeEach(async () => {
     h = await startHarness({ runUpdateIntervalMs: 100 });
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   /** A commit on main adding the push-triggered workflow, and the push event GitHub sends for it. */
   const pushToMain = () => {

@@ -4,10 +4,14 @@
  * that commit, only for a sender with write access and only while the commit is the head.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OWNER, REPO, startHarness, type Harness } from './github-standin/app-harness.ts';
-import { webhookExample, type Payload } from './github-standin/index.ts';
-
-const REPO_KEY = `${OWNER}/${REPO}`;
+import {
+  checkRunPayload,
+  closeChecked,
+  grantPermissions,
+  startHarness,
+  type Harness,
+} from './github-standin/app-harness.ts';
+import type { Payload } from './github-standin/index.ts';
 
 function workflow(name: string, triggers: string, extra = ''): string {
   return `apiVersion: maestro/v1
@@ -26,36 +30,18 @@ ${triggers}
 `;
 }
 
+/** A press of the validate check run's button `identifier` by `sender`. */
 function pressed(externalId: string, headSha: string, sender: string, identifier: string): Payload {
-  const payload = webhookExample('check_run', 'requested_action');
-  payload.repository = {
-    ...payload.repository,
-    name: REPO,
-    full_name: REPO_KEY,
-    default_branch: 'main',
-    owner: { ...payload.repository.owner, login: OWNER },
-  };
-  payload.installation = { id: 4242, node_id: 'x' };
-  payload.check_run.external_id = externalId;
-  payload.check_run.head_sha = headSha;
-  payload.sender = { ...payload.sender, login: sender };
-  payload.requested_action = { identifier };
-  return payload;
+  return checkRunPayload('requested_action', { externalId, headSha }, sender, identifier);
 }
 
 describe('"Run <workflow>" on the validate check run', () => {
   let h: Harness;
   beforeEach(async () => {
     h = await startHarness({ runUpdateIntervalMs: 100 });
-    h.standin.permissions.set(`${REPO_KEY}:carol`, 'write');
-    h.standin.permissions.set(`${REPO_KEY}:mallory`, 'read');
+    grantPermissions(h.standin, { carol: 'write', mallory: 'read' });
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   async function pushMain(files: Record<string, string>) {
     const sha = h.repo.commit({ branch: 'main', login: 'carol', files });

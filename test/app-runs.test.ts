@@ -3,8 +3,18 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { OWNER, REPO, startHarness, startStandIn, type Harness } from './github-standin/app-harness.ts';
-import { webhookExample, type Payload } from './github-standin/index.ts';
+import {
+  checkRunPayload,
+  closeChecked,
+  commentPayload,
+  grantPermissions,
+  OWNER,
+  REPO,
+  startHarness,
+  startStandIn,
+  type Harness,
+} from './github-standin/app-harness.ts';
+import type { Payload } from './github-standin/index.ts';
 import { startWitness, type Witness } from './helpers/witness.ts';
 import { postSignedPush, spawnAppProcess } from './github-standin/app-process-client.ts';
 
@@ -35,27 +45,9 @@ spec:
 ${tasks}`;
 }
 
-function checkRunEvent(
-  h: Harness,
-  action: string,
-  externalId: string,
-  headSha: string,
-  identifier?: string,
-): Payload {
-  const payload = webhookExample('check_run', action);
-  payload.repository = {
-    ...payload.repository,
-    name: REPO,
-    full_name: REPO_KEY,
-    default_branch: 'main',
-    owner: { ...payload.repository.owner, login: OWNER },
-  };
-  payload.installation = { id: 4242, node_id: 'x' };
-  payload.check_run.external_id = externalId;
-  payload.check_run.head_sha = headSha;
-  payload.sender = { ...payload.sender, login: 'carol' };
-  if (identifier) payload.requested_action = { identifier };
-  return payload;
+/** A button event on a check run, sent by carol (a writer in these tests). */
+function checkRunEvent(action: string, externalId: string, headSha: string, identifier?: string): Payload {
+  return checkRunPayload(action, { externalId, headSha }, 'carol', identifier);
 }
 
 describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
@@ -63,14 +55,9 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
   beforeEach(async () => {
     h = await startHarness({ runUpdateIntervalMs: 100 });
     // The buttons act only for senders with write access (checkRunEvent's sender is carol).
-    h.standin.permissions.set(`${REPO_KEY}:carol`, 'write');
+    grantPermissions(h.standin, { carol: 'write' });
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   it('"Retry failed" re-runs the failed task and the check run completes green; rerequested starts a new run', async () => {
     // `check` fails the first time and succeeds the second, by the witness's count of its reports.
@@ -95,14 +82,14 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     expect(run!.output.summary).toMatch(/\| `check` \| failed \| 1 \|/);
     expect(run!.actions.map((a) => a.identifier)).toEqual(['retry_failed']);
 
-    await h.deliver('check_run', checkRunEvent(h, 'requested_action', run!.external_id, sha, 'retry_failed'));
+    await h.deliver('check_run', checkRunEvent('requested_action', run!.external_id, sha, 'retry_failed'));
     await h.idle();
     expect(run!.conclusion).toBe('success');
     expect(run!.output.summary).toMatch(/\| `check` \| succeeded \| 2 \|/);
     expect(run!.output.summary).toMatch(/\| `prepare` \| succeeded \| 1 \|/);
     expect(run!.actions).toEqual([]);
 
-    await h.deliver('check_run', checkRunEvent(h, 'rerequested', run!.external_id, sha));
+    await h.deliver('check_run', checkRunEvent('rerequested', run!.external_id, sha));
     await h.idle();
     const runs = h.standin.checkRunsNamed('maestro / run demo/flaky', sha);
     expect(runs).toHaveLength(2);
@@ -130,7 +117,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     const [run] = h.standin.checkRunsNamed('maestro / run demo/slow', sha);
     expect(run!.status).not.toBe('completed');
     expect(run!.actions.map((a) => a.identifier)).toEqual(['cancel']);
-    await h.deliver('check_run', checkRunEvent(h, 'requested_action', run!.external_id, sha, 'cancel'));
+    await h.deliver('check_run', checkRunEvent('requested_action', run!.external_id, sha, 'cancel'));
     await h.idle();
     expect(run!.conclusion).toBe('cancelled');
     expect(run!.writes).toBeLessThanOrEqual(5);
@@ -237,23 +224,9 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
         ),
       },
     });
-    h.standin.permissions.set(`${REPO_KEY}:carol`, 'write');
-    h.standin.permissions.set(`${REPO_KEY}:reader`, 'read');
-    const comment = (login: string) => {
-      const payload = webhookExample('issue_comment', 'created');
-      payload.repository = {
-        ...payload.repository,
-        name: REPO,
-        full_name: REPO_KEY,
-        default_branch: 'main',
-        owner: { ...payload.repository.owner, login: OWNER },
-      };
-      payload.installation = { id: 4242, node_id: 'x' };
-      delete payload.issue.pull_request;
-      payload.comment.body = 'Please\n/maestro run manual';
-      payload.comment.user = { ...payload.comment.user, login };
-      return payload;
-    };
+    grantPermissions(h.standin, { carol: 'write', reader: 'read' });
+    const comment = (login: string) =>
+      commentPayload(login, 'Please\n/maestro run manual', { number: 1, pull: false });
     await h.deliver('issue_comment', comment('reader'));
     await h.idle();
     expect(h.standin.checkRunsNamed('maestro / run demo/manual', sha)).toEqual([]);

@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDeliveryStore } from '../app/index.ts';
-import { startHarness, type Harness } from './github-standin/app-harness.ts';
+import { closeChecked, startHarness, type Harness } from './github-standin/app-harness.ts';
 import { TestRepository } from './github-standin/index.ts';
 import { signedDelivery } from './github-standin/index.ts';
 
@@ -49,12 +49,7 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
   beforeEach(async () => {
     h = await startHarness();
   });
-  afterEach(async () => {
-    const failed = h.runtime.deliveryStore.failedDeliveries();
-    await h.close();
-    expect(failed).toEqual([]);
-    expect(h.standin.violations).toEqual([]);
-  });
+  afterEach(() => closeChecked(h));
 
   it('serves /healthz and /readyz', async () => {
     expect((await fetch(`${h.appUrl}/healthz`)).status).toBe(200);

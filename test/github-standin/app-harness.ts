@@ -2,6 +2,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import {
   openAppRuntime,
   type AppRuntime,
@@ -228,6 +229,20 @@ export async function startHarness(
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Closes the harness, then asserts that no delivery failed and the stand-in saw no call GitHub would refuse. */
+export async function closeChecked(h: Harness): Promise<void> {
+  const failed = h.runtime.deliveryStore.failedDeliveries();
+  await h.close();
+  expect(failed).toEqual([]);
+  expect(h.standin.violations).toEqual([]);
+}
+
+/** Sets each login's permission on the stand-in's repository (what the app's write-access check reads). */
+export function grantPermissions(standin: GitHubStandIn, permissions: Record<string, string>): void {
+  for (const [login, permission] of Object.entries(permissions))
+    standin.permissions.set(`${OWNER}/${REPO}:${login}`, permission);
 }
 
 /**
