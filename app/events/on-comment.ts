@@ -1,9 +1,8 @@
 import type { Context } from 'probot';
-import { dispatchWorkflow, gitSource } from '../dispatch/dispatch-runs.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
 import type { AppServices, RepoPayload } from './app-services.ts';
-import { branchApproval, dispatchForPull, gatePull } from './pull-dispatch.ts';
+import { dispatchAtBranchHead, dispatchForPull, gatePull, readBranchHead } from './pull-dispatch.ts';
 
 const RUN_COMMAND = /^\/maestro\s+run\s+(\S+)\s*$/m;
 
@@ -35,29 +34,23 @@ export function onComment(s: AppServices) {
       });
       return;
     }
-    const branch = await client.call('read default branch', (octokit) =>
-      octokit.rest.repos.getBranch({
-        owner: client.owner,
-        repo: client.repo,
-        branch: payload.repository.default_branch,
-      }),
-    );
-    const sha = branch.data.commit.sha;
+    const branch = payload.repository.default_branch;
+    const sha = await readBranchHead(client, branch);
     const compiled = s.compileAll(await s.snapshotAt(client, sha));
     const entry = [...plansByWorkflow(compiled)].find(([workflow, { plan }]) =>
       chosen(workflow, plan.workflow.name),
     );
     if (!entry) return;
-    await dispatchWorkflow(s.dispatchContext(client, engines), {
+    await dispatchAtBranchHead(s, client, engines, {
+      workflow: entry[0],
       plan: entry[1].plan,
-      headSha: sha,
+      compiled,
+      sha,
+      branch,
+      cloneUrl: payload.repository.clone_url,
       trigger: 'comment',
       actor: login,
-      fromFork: false,
       key,
-      // The default branch is its own base: its plan's own rules decide.
-      approval: branchApproval(s, entry[1].plan, entry[0], compiled),
-      source: gitSource(payload.repository.clone_url, sha, `refs/heads/${payload.repository.default_branch}`),
     });
   };
 }

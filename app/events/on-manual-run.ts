@@ -1,10 +1,9 @@
 import type { Context } from 'probot';
 import { isManualRunIdentifier, manualRunIdentifier, manualWorkflows } from '../checks/render-validate.ts';
-import { dispatchWorkflow, gitSource } from '../dispatch/dispatch-runs.ts';
 import type { GitHubClient } from '../github/github-client.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import type { AppServices } from './app-services.ts';
-import { branchApproval } from './pull-dispatch.ts';
+import { dispatchAtBranchHead, readBranchHead } from './pull-dispatch.ts';
 
 type CheckRunContext = Context<'check_run.requested_action' | 'check_run.rerequested'>;
 
@@ -40,32 +39,25 @@ export async function onManualRun(
     context.log.info({ actor, identifier }, 'manual run ignored: the sender has no write access');
     return;
   }
-  const branch = await client.call('read default branch', (octokit) =>
-    octokit.rest.repos.getBranch({
-      owner: client.owner,
-      repo: client.repo,
-      branch: payload.repository.default_branch,
-    }),
-  );
-  if (branch.data.commit.sha !== sha) {
-    context.log.info(
-      { actor, sha, head: branch.data.commit.sha },
-      'manual run ignored: not the default branch head',
-    );
+  const branch = payload.repository.default_branch;
+  const head = await readBranchHead(client, branch);
+  if (head !== sha) {
+    context.log.info({ actor, sha, head }, 'manual run ignored: not the default branch head');
     return;
   }
   const compiled = s.compileAll(await s.snapshotAt(client, sha));
   const chosen = manualWorkflows(compiled).find(([workflow]) => manualRunIdentifier(workflow) === identifier);
   if (!chosen) return;
   const [workflow, plan] = chosen;
-  await dispatchWorkflow(s.dispatchContext(client, engines), {
+  await dispatchAtBranchHead(s, client, engines, {
+    workflow,
     plan,
-    headSha: sha,
+    compiled,
+    sha,
+    branch,
+    cloneUrl: payload.repository.clone_url,
     trigger: 'manual',
     actor,
-    fromFork: false,
     key: `delivery:${context.id}`,
-    approval: branchApproval(s, plan, workflow, compiled),
-    source: gitSource(payload.repository.clone_url, sha, `refs/heads/${payload.repository.default_branch}`),
   });
 }

@@ -1,5 +1,11 @@
 import type { Plan } from '../../core/index.ts';
-import { dispatchWorkflow, gitSource, type ApprovalNeed } from '../dispatch/dispatch-runs.ts';
+import {
+  dispatchWorkflow,
+  gitSource,
+  type ApprovalNeed,
+  type DispatchOutcome,
+  type Engines,
+} from '../dispatch/dispatch-runs.ts';
 import { requirementOf, usesSecretsOrPrivileged } from '../gate/approval-rules.ts';
 import type { Commit, WorkflowGate } from '../gate/approval-gate.ts';
 import type { GitHubClient } from '../github/github-client.ts';
@@ -95,4 +101,51 @@ export function branchApproval(
     requirementOf(plan, s.deps.sensitive) !== undefined ||
     (previous ? requirementOf(previous.plan, s.deps.sensitive) !== undefined : usesSecretsOrPrivileged(plan));
   return { gated };
+}
+
+/** The commit a branch points at now, read from GitHub: what runs by hand or on a schedule is what is merged. */
+export async function readBranchHead(client: GitHubClient, branch: string): Promise<string> {
+  const response = await client.call('read default branch', (octokit) =>
+    octokit.rest.repos.getBranch({ owner: client.owner, repo: client.repo, branch }),
+  );
+  return response.data.commit.sha;
+}
+
+export interface BranchHeadDispatch {
+  workflow: string;
+  plan: Plan;
+  /** Everything compiled at `sha`: the commit is its own base, so its plans' own rules decide. */
+  compiled: readonly CompiledManifest[];
+  sha: string;
+  branch: string;
+  cloneUrl: string | undefined;
+  trigger: string;
+  actor: string;
+  /** Idempotency key (see DispatchRequest.key); `runId` the id chosen before (a schedule's claim). */
+  key: string;
+  runId?: string;
+}
+
+/**
+ * Dispatches one workflow at a branch's head (`/maestro run` on an issue, a "Run <workflow>"
+ * button, a schedule): trusted, gated by branchApproval with the head as its own base, so a
+ * gated plan runs only with the attestation a merged pull request carried to that commit.
+ */
+export function dispatchAtBranchHead(
+  s: AppServices,
+  client: GitHubClient,
+  engines: Engines,
+  d: BranchHeadDispatch,
+): Promise<DispatchOutcome> {
+  return dispatchWorkflow(s.dispatchContext(client, engines), {
+    plan: d.plan,
+    headSha: d.sha,
+    trigger: d.trigger,
+    actor: d.actor,
+    fromFork: false,
+    key: d.key,
+    ...(d.runId !== undefined ? { runId: d.runId } : {}),
+    approval: branchApproval(s, d.plan, d.workflow, d.compiled),
+    source: gitSource(d.cloneUrl, d.sha, `refs/heads/${d.branch}`),
+  });
 }

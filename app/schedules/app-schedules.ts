@@ -8,9 +8,9 @@ import {
   type ScheduleStore,
   type SlotToFire,
 } from '../../engine/index.ts';
-import { dispatchWorkflow, gitSource, type Engines } from '../dispatch/dispatch-runs.ts';
+import type { Engines } from '../dispatch/dispatch-runs.ts';
 import type { AppServices } from '../events/app-services.ts';
-import { branchApproval } from '../events/pull-dispatch.ts';
+import { dispatchAtBranchHead, readBranchHead } from '../events/pull-dispatch.ts';
 import type { GitHubClient, Octokit } from '../github/github-client.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
 
@@ -95,18 +95,17 @@ export function createAppScheduler(options: {
     const entry = plansByWorkflow(compiled).get(slot.workflow);
     if (!entry?.plan.triggers.schedule?.length)
       return { skipped: `${slot.workflow} has no schedule at ${target.defaultBranch} (${sha}) any more` };
-    const outcome = await dispatchWorkflow(services.dispatchContext(client, engines), {
+    const outcome = await dispatchAtBranchHead(services, client, engines, {
+      workflow: slot.workflow,
       plan: entry.plan,
-      headSha: sha,
+      compiled,
+      sha,
+      branch: target.defaultBranch,
+      cloneUrl: target.cloneUrl,
       trigger: 'schedule',
       actor: SCHEDULE_ACTOR,
-      fromFork: false,
       key: `schedule:${slot.scope}:${new Date(slot.slotMs).toISOString()}`,
       runId: slot.runId,
-      // Like a push to the default branch and `/maestro run` there: the commit is its own base,
-      // so a gated plan runs only with the attestation a merged pull request carried to it.
-      approval: branchApproval(services, entry.plan, slot.workflow, compiled),
-      source: gitSource(target.cloneUrl, sha, `refs/heads/${target.defaultBranch}`),
     });
     return 'runId' in outcome ? outcome : { skipped: outcome.refused };
   };
@@ -123,10 +122,7 @@ export function createAppScheduler(options: {
 }
 
 async function headOf(services: AppServices, client: GitHubClient, branch: string) {
-  const response = await client.call('read default branch', (octokit) =>
-    octokit.rest.repos.getBranch({ owner: client.owner, repo: client.repo, branch }),
-  );
-  const sha = response.data.commit.sha;
+  const sha = await readBranchHead(client, branch);
   return { sha, compiled: services.compileAll(await services.snapshotAt(client, sha)) };
 }
 
