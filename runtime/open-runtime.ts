@@ -40,11 +40,15 @@ export interface RuntimeOptions {
   sourceToken?: (repo: string) => Promise<string | undefined>;
 }
 
-/** What an engine of this runtime may differ in: fewer secrets and runners (fork code). */
+/**
+ * What a narrowed engine of this runtime keeps: fewer secrets and runners (fork code). Both are
+ * required: a scope that forgot one must not quietly get every secret or every runner.
+ */
 export interface EngineScope {
-  secrets?: Record<string, string>;
-  /** Runner kinds this engine may use (default: every configured one). */
-  runnerKinds?: readonly string[];
+  /** The secrets its tasks may receive (`{}`: none). */
+  secrets: Record<string, string>;
+  /** Runner kinds this engine may use (`[]`: none). */
+  runnerKinds: readonly string[];
 }
 
 export interface Runtime {
@@ -109,11 +113,12 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   };
   const createScoped = (scope: EngineScope): Engine => {
     const registry = new RunnerRegistry();
-    for (const kind of scope.runnerKinds ?? runners.registry.kinds()) {
+    // A JavaScript caller (or a cast) that leaves one out gets none of it (fail closed).
+    for (const kind of scope.runnerKinds ?? []) {
       const runner = runners.registry.get(kind);
       if (runner) registry.register(runner);
     }
-    return createEngine({ ...base, runners: registry, secrets: scope.secrets ?? config.secrets });
+    return createEngine({ ...base, runners: registry, secrets: scope.secrets ?? {} });
   };
   return {
     config,

@@ -1,0 +1,60 @@
+/**
+ * A narrowed engine (runtime.createEngine, used for fork code) keeps only what its scope names:
+ * a scope that leaves the secrets or the runners out (a JavaScript caller, a cast) gets none,
+ * never the runtime's. Before: it got every configured secret and every configured runner.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runtimeConfigFromEnv, openRuntime, type EngineScope, type Runtime } from '../runtime/index.ts';
+import { planOf, shellTask } from './helpers/engine-fixtures.ts';
+
+const opened: Runtime[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((r) => r.close()));
+});
+
+async function runtimeWithSecret(): Promise<Runtime> {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-engine-scope-'));
+  const env = {
+    PATH: process.env.PATH,
+    HOME: dir,
+    MAESTRO_POLICY: 'off',
+    MAESTRO_PROVENANCE: 'off',
+    MAESTRO_SECRET_TOKEN: 'trusted-only-token',
+  };
+  const runtime = await openRuntime(runtimeConfigFromEnv(env, { cwd: dir, flags: { dataDir: dir } }));
+  opened.push(runtime);
+  return runtime;
+}
+
+const needsToken = () =>
+  planOf([
+    shellTask('deploy', 'test -n "$MAESTRO_EXPR_0"', {
+      env: { MAESTRO_EXPR_0: '${secrets.TOKEN}' },
+      secrets: ['TOKEN'],
+    }),
+  ]);
+
+describe('a narrowed engine of the runtime', () => {
+  it('given no secrets in its scope, its tasks receive none of the runtime’s', async () => {
+    const runtime = await runtimeWithSecret();
+    const trusted = runtime.engine;
+    const ok = trusted.submit(needsToken(), { trust: 'trusted' });
+    expect((await trusted.execute(ok)).status).toBe('succeeded');
+
+    const narrowed = runtime.createEngine({ runnerKinds: ['local'] } as unknown as EngineScope);
+    const runId = narrowed.submit(needsToken());
+    await narrowed.execute(runId);
+    const task = runtime.store.getTask(runId, 'deploy');
+    expect(task.state).toBe('failed');
+    expect(runtime.store.listTransitions(runId, 'deploy').at(-1)?.detail).toMatch(/secret TOKEN/);
+  });
+
+  it('given no runner kinds in its scope, it has no runner', async () => {
+    const runtime = await runtimeWithSecret();
+    const narrowed = runtime.createEngine({ secrets: {} } as unknown as EngineScope);
+    expect(() => narrowed.submit(planOf([shellTask('build', 'true')]))).toThrow(/local/);
+  });
+});
