@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
 import type { Engine, Store } from '../engine/index.ts';
-import { readDefaultBundle } from '../policy/index.ts';
+import { defaultBundlePath, readPolicyBundleFile } from '../policy/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
-import { openRuntime, type Runtime, type RuntimeConfig } from '../runtime/index.ts';
+import { openRuntime, type PolicySetting, type Runtime, type RuntimeConfig } from '../runtime/index.ts';
 import { openAppStore, type AppStore } from './app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
@@ -30,7 +30,7 @@ export interface AppRuntimeOptions {
   runUpdateIntervalMs: number;
   /** Ingress bounds (tests shorten the body deadline; the CLI sets the retention). */
   ingressLimits?: Partial<IngressLimits>;
-  /** Default: the sensitivity lists of the default policy bundle's configuration. */
+  /** Default: the sensitivity lists of the configured policy bundle (runtime.policy; the built-in one when policy is off). */
   sensitive?: SensitivityCheck;
   clock?: Clock;
   logger?: Logger;
@@ -98,7 +98,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     compile,
     signer: approvalSigner,
     engines,
-    sensitive: options.sensitive ?? policySensitivity((await readDefaultBundle()).data),
+    sensitive: options.sensitive ?? (await sensitivityOf(options.runtime.policy)),
     clock: options.clock ?? systemClock,
     runUpdateIntervalMs: options.runUpdateIntervalMs,
     ...(options.logger ? { logger: options.logger } : {}),
@@ -126,4 +126,14 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
       deliveryStore.close();
     },
   };
+}
+
+/**
+ * "Policy marks it sensitive" from the bundle the engines enforce: an operator's bundle adds its
+ * own sensitive namespaces, labels and tasks, which must gate as the built-in ones do. With policy
+ * off the built-in lists still apply: turning policy off does not turn approvals off.
+ */
+async function sensitivityOf(setting: PolicySetting): Promise<SensitivityCheck> {
+  const path = setting.kind === 'off' ? defaultBundlePath : (setting.path ?? defaultBundlePath);
+  return policySensitivity((await readPolicyBundleFile(path)).data);
 }

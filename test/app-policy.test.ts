@@ -4,16 +4,21 @@
  * Before openRuntime the App's engines had no policy gate at all, so the denied task below ran
  * and its check run was green.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildPolicyBundle, defaultPolicyDir } from '../policy/index.ts';
 import { verifyBundle } from '../provenance/index.ts';
 import { startHarness, type Harness } from './github-standin/app-harness.ts';
+import { requireOpa } from './policy-support.ts';
 
-function workflow(name: string, license: string): string {
+function workflow(name: string, license: string, namespace = 'demo'): string {
   return `apiVersion: maestro/v1
 kind: Workflow
 metadata:
   name: ${name}
-  namespace: demo
+  namespace: ${namespace}
 spec:
   policy: { purpose: ci, authority: team:ci, license: ${license} }
   triggers:
@@ -29,11 +34,11 @@ spec:
 `;
 }
 
-async function pushWorkflow(h: Harness, name: string, license: string): Promise<string> {
+async function pushWorkflow(h: Harness, name: string, license: string, namespace?: string): Promise<string> {
   const sha = h.repo.commit({
     branch: 'main',
     login: 'carol',
-    files: { [`.maestro/workflows/${name}.yaml`]: workflow(name, license) },
+    files: { [`.maestro/workflows/${name}.yaml`]: workflow(name, license, namespace) },
   });
   await h.deliver(
     'push',
@@ -110,6 +115,31 @@ describe('policy on the GitHub path', () => {
         }
       ).buildDefinition.internalParameters.maestro;
       expect(maestro.policy?.off, `receipt of ${receipt.taskId || 'the run'}`).toBe(true);
+    }
+  });
+
+  it('an operator bundle (MAESTRO_POLICY) that marks a namespace sensitive gates it: no run without an approval', async () => {
+    // The operator's configuration adds `vault` to the sensitive namespaces (docs/policy.md);
+    // the App's approval gate must read the bundle the engines enforce, not the built-in one.
+    const dir = mkdtempSync(join(tmpdir(), 'maestro-app-operator-policy-'));
+    try {
+      const repoDir = join(dir, 'policy');
+      mkdirSync(repoDir);
+      writeFileSync(join(repoDir, 'config.json'), JSON.stringify({ sensitive_namespaces: ['vault'] }));
+      const built = await buildPolicyBundle({
+        opa: requireOpa(),
+        defaultDir: defaultPolicyDir,
+        repoDir,
+        out: join(dir, 'operator.tar.gz'),
+      });
+      h = await startHarness({ runUpdateIntervalMs: 100, env: { MAESTRO_POLICY: built.path } });
+      const sha = await pushWorkflow(h, 'secrets', 'MIT', 'vault');
+      const [refused] = h.standin.checkRunsNamed('maestro / run vault/secrets', sha);
+      expect(refused!.conclusion).toBe('action_required');
+      expect(refused!.output.summary).toContain('no approval attestation exists');
+      expect(h.runtime.engineStore.listRuns()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
