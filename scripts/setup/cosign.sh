@@ -5,10 +5,9 @@
 # Idempotent: when a cosign of the pinned version is already there (or at ~/go/bin/cosign, where a
 # plain `go install` puts it) it is reused. Prints the binary's path on the last line.
 set -euo pipefail
+source "$(dirname "$0")/lib/go-tool.sh"
 
 COSIGN_VERSION="2.6.1"
-bin_dir="${GOBIN:-$HOME/.cache/maestro/bin}"
-mkdir -p "$bin_dir"
 
 # Read the whole output first: with pipefail, `cosign version | grep -q` can fail on SIGPIPE.
 has_version() {
@@ -16,21 +15,4 @@ has_version() {
   [ -x "$1" ] && out="$("$1" version --json 2>/dev/null)" && grep -q "\"gitVersion\": *\"v$COSIGN_VERSION\"" <<<"$out"
 }
 
-if has_version "$bin_dir/cosign"; then
-  echo "cosign.sh: cosign $COSIGN_VERSION already at $bin_dir/cosign" >&2
-  echo "$bin_dir/cosign"
-  exit 0
-fi
-if has_version "$HOME/go/bin/cosign"; then
-  ln -sf "$HOME/go/bin/cosign" "$bin_dir/cosign"
-  echo "cosign.sh: linked existing cosign $COSIGN_VERSION from ~/go/bin" >&2
-  echo "$bin_dir/cosign"
-  exit 0
-fi
-
-command -v go >/dev/null || { echo "cosign.sh: Go is required (https://go.dev/dl)" >&2; exit 1; }
-echo "cosign.sh: building cosign $COSIGN_VERSION (go install)" >&2
-GOBIN="$bin_dir" GOFLAGS="-buildvcs=false" nice -n 10 \
-  go install "github.com/sigstore/cosign/v2/cmd/cosign@v$COSIGN_VERSION"
-has_version "$bin_dir/cosign" || { echo "cosign.sh: installed cosign does not report version $COSIGN_VERSION" >&2; exit 1; }
-echo "$bin_dir/cosign"
+install_go_tool cosign "$COSIGN_VERSION" "github.com/sigstore/cosign/v2/cmd/cosign@v$COSIGN_VERSION" has_version
