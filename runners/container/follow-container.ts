@@ -15,6 +15,7 @@ import {
   type Redactor,
 } from '../../core/index.ts';
 import {
+  cancelledBy,
   deadlineExceeded,
   LineSplitter,
   nonZeroExit,
@@ -156,13 +157,7 @@ export function followContainer(o: FollowOptions): RunnerHandle {
       };
     } catch (error) {
       if (error instanceof CancelledBeforeStart)
-        return {
-          ...base(),
-          outcome: AttemptOutcome.cancelled,
-          retryable: false,
-          reason: 'Cancelled',
-          message: redact(ending?.message ?? 'cancelled'),
-        };
+        return { ...base(), ...cancelledBy(redact(ending?.message ?? 'cancelled')) };
       return {
         ...base(),
         outcome: AttemptOutcome.runnerError,
@@ -182,7 +177,7 @@ export function followContainer(o: FollowOptions): RunnerHandle {
     logs: () => logs,
     wait: () => result,
     cancel: async (reason, grace) => {
-      ending ??= { outcome: AttemptOutcome.cancelled, reason: 'Cancelled', message: reason };
+      ending ??= cancelledBy(reason);
       await stopContainer(container, grace ?? o.graceMs);
     },
   };

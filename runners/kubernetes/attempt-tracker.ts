@@ -15,7 +15,7 @@ import {
   type LogLine,
   type RunnerHandle,
 } from '../../core/index.ts';
-import { LineSplitter, LogChannel, parseOutputsFile } from '../shared/index.ts';
+import { cancelledBy, LineSplitter, LogChannel, parseOutputsFile } from '../shared/index.ts';
 import { type Redactor } from '../../core/index.ts';
 import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
@@ -233,13 +233,7 @@ export class AttemptTracker implements RunnerHandle {
   }
 
   #finishCancelled(): void {
-    this.#finish({
-      outcome: AttemptOutcome.cancelled,
-      exitCode: null,
-      retryable: false,
-      reason: 'Cancelled',
-      message: this.#cancelReason ?? 'cancelled',
-    });
+    this.#finish({ ...cancelledBy(this.#cancelReason ?? 'cancelled'), exitCode: null });
   }
 
   #finish(verdict: Verdict): void {

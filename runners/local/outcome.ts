@@ -1,5 +1,5 @@
 import { AttemptOutcome, type AttemptResult } from '../../core/index.ts';
-import { deadlineExceeded, nonZeroExit } from '../shared/index.ts';
+import { cancelledBy, deadlineExceeded, nonZeroExit } from '../shared/index.ts';
 
 /**
  * Maps how a process ended to a runner-neutral outcome. Retryability comes from the class of
@@ -57,14 +57,7 @@ export function outcomeOf(end: Ending, ctx: EndContext): Base {
     };
   const signal = end.signal !== null ? { signal: end.signal } : ctx.killed ? { signal: 'SIGKILL' } : {};
   if (ctx.cancelled !== undefined)
-    return {
-      outcome: AttemptOutcome.cancelled,
-      exitCode: end.exitCode,
-      ...signal,
-      retryable: false,
-      reason: 'cancelled',
-      message: ctx.cancelled,
-    };
+    return { ...cancelledBy(ctx.cancelled), exitCode: end.exitCode, ...signal };
   if (ctx.timedOut)
     return { ...deadlineExceeded(`timed out after ${ctx.timeoutMs} ms`), exitCode: end.exitCode, ...signal };
   if (end.exitCode === 0) return { outcome: AttemptOutcome.succeeded, exitCode: 0, retryable: false };

@@ -25,6 +25,11 @@ export function deadlineExceeded(message: string): Ending {
   return { outcome: AttemptOutcome.timedOut, retryable: true, reason: 'DeadlineExceeded', message };
 }
 
+/** Someone asked the attempt to stop: cancelled, with their reason as its message, not retryable. */
+export function cancelledBy(message: string): Ending {
+  return { outcome: AttemptOutcome.cancelled, retryable: false, reason: 'Cancelled', message };
+}
+
 /** Over its memory limit: the same attempt would be killed again, so not retryable. */
 export function oomKilled(): Ending {
   return {

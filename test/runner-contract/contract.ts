@@ -138,7 +138,7 @@ export function runnerContract(target: ContractTarget): void {
       await target.gone(req);
     });
 
-    it('cancel: a running attempt ends cancelled with the reason given, and nothing of it still runs', async () => {
+    it('cancel: a running attempt ends cancelled (reason Cancelled) with the reason given, and nothing of it still runs', async () => {
       const req = target.request({
         script: 'echo ready; while true; do sleep 0.1; done',
         sim: { SIM_RUN_FOR: '1h' },
@@ -150,6 +150,7 @@ export function runnerContract(target: ContractTarget): void {
       await rest;
       expect(await handle.wait()).toMatchObject({
         outcome: 'cancelled',
+        reason: 'Cancelled',
         message: 'user asked',
         retryable: false,
       });
