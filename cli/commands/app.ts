@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type * as AppIndex from '../../app/index.ts';
 import { runtimeConfigFromEnv } from '../../runtime/index.ts';
+import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
 import { resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
 
@@ -45,7 +46,7 @@ export function registerApp(program: Command, context: CliContext): void {
       // other command needs them.
       const app = await import('../../app/index.ts');
       const { io } = context;
-      const logger = pino({ level: io.env.LOG_LEVEL ?? 'info' });
+      const logger = serverLogger(io);
       const setupDataDir = resolveDataDir(options.dataDir, io);
       mkdirSync(setupDataDir, { recursive: true, mode: 0o700 });
       const env = app.withStoredCredentials(io.env, setupDataDir);
@@ -55,20 +56,9 @@ export function registerApp(program: Command, context: CliContext): void {
       const runtimeConfig = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags: options });
       const dataDir = runtimeConfig.dataDir;
       const runtime = await app.openAppRuntime({
-        appId: config.appId,
-        privateKey: config.privateKey,
-        webhookSecret: config.webhookSecret,
-        webhookPath: config.webhookPath,
-        baseUrl: config.baseUrl,
-        runtime: runtimeConfig,
-        forkRunner: config.forkRunner,
-        runUpdateIntervalMs: config.runUpdateIntervalMs,
-        ingressLimits: { retentionDays: config.deliveryRetentionDays },
-        defaultApprovals: config.defaultApprovals,
-        approvalTtlMs: config.approvalTtlMs,
+        ...appRuntimeOptions(config, runtimeConfig, logger),
         // triggers.schedule fires in the long-running process (docs/github-app.md, "Schedules").
         schedules: {},
-        logger,
       });
       const port = await runtime.app.listen(config.port, config.host);
       logger.info(
@@ -126,12 +116,4 @@ async function serveSetup(
   );
   await untilSignal();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-}
-
-function untilSignal(): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createApiServer, openApiStore, startWorker, type Worker } from '../../api/index.ts';
 import { systemClock, UsageError } from '../../core/index.ts';
 import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } from '../../runtime/index.ts';
+import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
 import type { CliContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
 
@@ -49,20 +50,7 @@ async function openServerRuntime(
     // Loaded here: probot and octokit take most of a second to import.
     const { openAppRuntime, readAppConfig } = await import('../../app/index.ts');
     const app = readAppConfig(io.env, io.cwd);
-    const appRuntime = await openAppRuntime({
-      appId: app.appId,
-      privateKey: app.privateKey,
-      webhookSecret: app.webhookSecret,
-      webhookPath: app.webhookPath,
-      baseUrl: app.baseUrl,
-      runtime: config,
-      forkRunner: app.forkRunner,
-      runUpdateIntervalMs: app.runUpdateIntervalMs,
-      ingressLimits: { retentionDays: app.deliveryRetentionDays },
-      defaultApprovals: app.defaultApprovals,
-      approvalTtlMs: app.approvalTtlMs,
-      logger,
-    });
+    const appRuntime = await openAppRuntime(appRuntimeOptions(app, config, logger));
     logger.info({ webhookPath: app.webhookPath }, 'app role: GitHub webhooks mounted');
     return {
       runtime: appRuntime.runtime,
@@ -104,7 +92,7 @@ export function registerServer(program: Command, context: CliContext): void {
           throw new UsageError(`--port ${o.port} is not a port`);
         const { role: _role, port: _port, host: _host, ...flags } = o;
         const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
-        const logger = pino({ level: io.env.LOG_LEVEL ?? 'info' });
+        const logger = serverLogger(io);
         const opened = await openServerRuntime(config, roles.has('app'), io, logger);
         const apiStore = openApiStore(config.dataDir);
         const worker: Worker | undefined = roles.has('worker')
@@ -123,10 +111,7 @@ export function registerServer(program: Command, context: CliContext): void {
         });
         const url = await server.listen({ port, host: o.host });
         logger.info({ url, roles: [...roles], dataDir: config.dataDir }, 'maestro server listening');
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', () => resolve());
-          process.once('SIGTERM', () => resolve());
-        });
+        await untilSignal();
         logger.info('shutting down: finishing runs in flight');
         await server.close();
         await worker?.close();
