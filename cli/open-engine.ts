@@ -7,11 +7,11 @@ import { openStore } from '../engine/index.ts';
 import {
   durabilityFrom,
   openRuntime,
-  resolveDataDir,
   runtimeConfigFromEnv,
   type RuntimeFlags,
   type Tracing,
 } from '../runtime/index.ts';
+import { resolveDataDir } from './config.ts';
 import type { CliIo } from './io.ts';
 import { noteSandboxInJobSummary } from './local-runner.ts';
 
@@ -22,7 +22,7 @@ export interface DataDirOptions {
 /** Only the store (listing, logs): no runners, policy or signer are opened. */
 export function openCliStore(options: DataDirOptions, io: CliIo): Store {
   return openStore({
-    dataDir: resolveDataDir(options.dataDir, io.env, io.cwd),
+    dataDir: resolveDataDir(options.dataDir, io),
     databaseUrl: io.env.MAESTRO_DATABASE_URL,
     durability: durabilityFrom(io.env),
   });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UsageError } from '../../core/index.ts';
 import { createToken, openApiStore, parseExpiry, parseScopes, SCOPES } from '../../api/index.ts';
-import { resolveDataDir } from '../../runtime/index.ts';
+import { resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 
@@ -25,7 +25,7 @@ export function registerTokens(program: Command, context: CliContext): void {
     .command('tokens')
     .description('Create, list and revoke API tokens for `maestro server`')
     .addHelpText('after', EXAMPLES);
-  const open = (dataDir?: string) => openApiStore(resolveDataDir(dataDir, io.env, io.cwd));
+  const open = (dataDir?: string) => openApiStore(resolveDataDir(dataDir, io));
 
   tokens
     .command('create')
