@@ -29,6 +29,7 @@ import {
 } from '../runners/kubernetes/index.ts';
 import { KWOK_PEM, KWOK_POD_LOG, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
 import { prepareRunnerNamespaces } from './setup/k8s-runner-namespaces.ts';
+import { waitFor } from './runner-contract/target.ts';
 
 let cluster: TestCluster;
 let batch: BatchV1Api;
@@ -82,16 +83,6 @@ function request(
     outputs: ['answer'],
     ...overrides,
   };
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function runningPod(namespace: string, req: RunnerStartRequest): Promise<V1Pod> {
