@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHarness, startStandIn, type Harness } from './github-standin/app-harness.ts';
+import { startHarness, startStandIn, stopStandIn, type Harness } from './github-standin/app-harness.ts';
 import { postSignedPush, spawnAppProcess } from './github-standin/app-process-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -86,10 +86,7 @@ describe('a crash between dispatch and delivery completion', () => {
       release();
       if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
       if (h) await h.close();
-      else {
-        await standIn.standin.stop();
-        standIn.repo.remove();
-      }
+      else await stopStandIn(standIn);
     }
   }, 90_000);
 });
@@ -133,10 +130,7 @@ describe('a crash inside a dispatch', () => {
       } finally {
         if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
         if (h) await h.close();
-        else {
-          await standIn.standin.stop();
-          standIn.repo.remove();
-        }
+        else await stopStandIn(standIn);
       }
     },
     90_000,

@@ -12,6 +12,7 @@ import {
   REPO,
   startHarness,
   startStandIn,
+  stopStandIn,
   type Harness,
 } from './github-standin/app-harness.ts';
 import type { Payload } from './github-standin/index.ts';
@@ -311,10 +312,7 @@ describe('an app restart resumes the runs it dispatched', () => {
     } finally {
       if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');
       if (h) await h.close();
-      else {
-        await standIn.standin.stop();
-        standIn.repo.remove();
-      }
+      else await stopStandIn(standIn);
     }
   }, 90_000);
 });

@@ -17,6 +17,7 @@ import {
   OWNER,
   REPO,
   startStandIn,
+  stopStandIn,
   type StandInSetup,
 } from './github-standin/app-harness.ts';
 
@@ -61,8 +62,7 @@ async function setup(files: Record<string, string>) {
   const sha = standIn.repo.commit({ branch: 'main', login: 'carol', files });
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-app-schedules-'));
   cleanups.push(async () => {
-    await standIn.standin.stop();
-    standIn.repo.remove();
+    await stopStandIn(standIn);
     rmSync(dataDir, { recursive: true, force: true });
   });
   return { standIn, sha, dataDir };

@@ -96,6 +96,12 @@ export async function startStandIn(options: { repo?: TestRepository } = {}): Pro
   return { standin, baseUrl, appId, privateKeyPem, repo };
 }
 
+/** Stops the stand-in and removes its repository (a harness's close() does this too). */
+export async function stopStandIn(setup: Pick<StandInSetup, 'standin' | 'repo'>): Promise<void> {
+  await setup.standin.stop();
+  setup.repo.remove();
+}
+
 /** The app runtime options every test app uses (in this process or in app-process.ts). */
 export function harnessRuntimeOptions(setup: {
   appId: string;
@@ -224,8 +230,7 @@ export async function startHarness(
     },
     close: async () => {
       await runtime.close();
-      await standin.stop();
-      repo.remove();
+      await stopStandIn({ standin, repo });
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
