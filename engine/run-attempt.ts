@@ -1,6 +1,7 @@
 /**
- * One attempt of one ready task: policy, resolution, cache, breaker, the runner, logs, the
- * fenced result, the receipt, and the decision that follows. The transition to `running` is
+ * One attempt of one ready task: prepared (policy, resolution, source, workspace, cache key:
+ * attempt-prepare.ts), then the cache, breaker, the runner, logs, the fenced result, the receipt,
+ * and the decision that follows. The transition to `running` is
  * stored before the runner is called; the result is written only while this worker holds the
  * attempt's lease.
  */
@@ -11,18 +12,16 @@ import {
   TaskState,
   describeError,
   isMaestroError,
-  sha256Digest,
   type AttemptResult,
   type RunnerHandle,
   type RunnerStartRequest,
   type RunSource,
 } from '../core/index.ts';
-import { keepArtifacts, prepareAttemptDirs, reuseArtifacts, type AttemptDirs } from './attempt-dirs.ts';
+import { keepArtifacts, reuseArtifacts } from './attempt-dirs.ts';
+import { prepareAttempt } from './attempt-prepare.ts';
 import { attestAttempt } from './attest.ts';
-import { keyedSecretsDigest } from './cache-secret.ts';
-import { cacheKeyOf, recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
+import { recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
 import { LeaseLostError } from './errors.ts';
-import { checkPolicy } from './policy-check.ts';
 import { createRedactor, redactRecord } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
@@ -33,57 +32,10 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const by = `engine:${ctx.owner}`;
   const task = exec.task(taskId);
   if (task.state !== TaskState.ready) return;
-  const plan = exec.planTask(taskId);
   const attempt = task.attempts + 1;
-
-  const decision = await checkPolicy(exec, taskId, attempt);
-  if (!decision.allowed) return;
-
-  let resolved: ResolvedTask;
-  try {
-    resolved = resolveTask(plan, exec.dispatchContext());
-  } catch (error) {
-    exec.taskLog(taskId, attempt, 'system', `cannot dispatch: ${describeError(error)}`);
-    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
-    return;
-  }
-  const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
-  let sourceDir: string | undefined;
-  try {
-    sourceDir = await exec.sourceExport();
-  } catch (error) {
-    exec.taskLog(taskId, attempt, 'system', `cannot prepare the source: ${describeError(error)}`);
-    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
-    return;
-  }
-  const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
-  // The workspace and the artifacts received come first: both count in the cache key.
-  let dirs: AttemptDirs;
-  try {
-    dirs = prepareAttemptDirs(exec, plan, attempt, sourceDir);
-  } catch (error) {
-    exec.taskLog(taskId, attempt, 'system', `cannot prepare the workspace: ${describeError(error)}`);
-    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
-    return;
-  }
-  const info: AttemptInfo = {
-    attempt,
-    attemptId,
-    ...dirs,
-    startedAt: ctx.clock.now(),
-    cacheKey: plan.cache.enabled
-      ? cacheKeyOf(plan, resolved, redact, {
-          source: exec.run.source,
-          trust: exec.run.trust,
-          secretsDigest: keyedSecretsDigest(ctx.cacheSecret, resolved.secrets),
-          artifacts: dirs.inputArtifacts,
-        })
-      : null,
-    decisionIds: decision.decisionIds,
-    ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
-    resolved,
-    redact,
-  };
+  const info = await prepareAttempt(exec, taskId, attempt);
+  if (!info) return;
+  const { attemptId } = info;
 
   // Stored before anything runs: the running transition and the attempt with its lease commit
   // together, so the attempt exists from here on, even if we crash.
@@ -100,7 +52,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
       taskId,
       attempt,
       startedAt: info.startedAt,
-      inputs: recordedInputs(resolved, redact),
+      inputs: recordedInputs(info.resolved, info.redact),
       workDir: info.workDir,
       artifactsDir: info.artifactsDir,
       cacheKey: info.cacheKey,

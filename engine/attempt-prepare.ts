@@ -1,0 +1,71 @@
+/**
+ * The first phase of an attempt, before anything is stored: the policy's decision, the task
+ * resolved, the run's source exported, the workspace and received artifacts staged, and the cache
+ * key over all of them. A step that cannot be done fails the task (runner_error) with the reason
+ * in its log; nothing has started, so there is no attempt to close.
+ */
+import { Reason, TaskState, describeError, sha256Digest } from '../core/index.ts';
+import { createRedactor } from '../core/index.ts';
+import { prepareAttemptDirs, type AttemptDirs } from './attempt-dirs.ts';
+import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
+import { keyedSecretsDigest } from './cache-secret.ts';
+import { cacheKeyOf, resolveTask, type ResolvedTask } from './dispatch.ts';
+import { checkPolicy } from './policy-check.ts';
+
+/** The attempt's info, or undefined when the task was blocked or failed before it could start. */
+export async function prepareAttempt(
+  exec: AttemptHost,
+  taskId: string,
+  attempt: number,
+): Promise<AttemptInfo | undefined> {
+  const { ctx } = exec;
+  const plan = exec.planTask(taskId);
+  const decision = await checkPolicy(exec, taskId, attempt);
+  if (!decision.allowed) return undefined;
+  const fail = (what: string, error: unknown): undefined => {
+    exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
+    const by = `engine:${ctx.owner}`;
+    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
+    return undefined;
+  };
+
+  let resolved: ResolvedTask;
+  try {
+    resolved = resolveTask(plan, exec.dispatchContext());
+  } catch (error) {
+    return fail('dispatch', error);
+  }
+  const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
+  let sourceDir: string | undefined;
+  try {
+    sourceDir = await exec.sourceExport();
+  } catch (error) {
+    return fail('prepare the source', error);
+  }
+  const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
+  // The workspace and the artifacts received come first: both count in the cache key.
+  let dirs: AttemptDirs;
+  try {
+    dirs = prepareAttemptDirs(exec, plan, attempt, sourceDir);
+  } catch (error) {
+    return fail('prepare the workspace', error);
+  }
+  return {
+    attempt,
+    attemptId,
+    ...dirs,
+    startedAt: ctx.clock.now(),
+    cacheKey: plan.cache.enabled
+      ? cacheKeyOf(plan, resolved, redact, {
+          source: exec.run.source,
+          trust: exec.run.trust,
+          secretsDigest: keyedSecretsDigest(ctx.cacheSecret, resolved.secrets),
+          artifacts: dirs.inputArtifacts,
+        })
+      : null,
+    decisionIds: decision.decisionIds,
+    ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
+    resolved,
+    redact,
+  };
+}
