@@ -53,8 +53,8 @@ export async function openActionEngine(options: OpenActionEngineOptions): Promis
     config.policy.kind === 'default'
       ? { kind: 'default' as const, path: builtinPolicyBundle() }
       : config.policy;
+  // openRuntime logs the runners' notes (a detected socket, a DOCKER_HOST it cannot use).
   const runtime = await openRuntime({ ...config, policy }, { catalog: options.catalog });
-  for (const note of config.runners.notes) runtime.logger.info(note);
   return {
     engine: runtime.engine,
     store: runtime.store,
