@@ -28,6 +28,7 @@ export const Code = {
   invalidCron: 'MS1013',
   unknownTimezone: 'MS1014',
   invalidCatchUp: 'MS1015',
+  reservedEnv: 'MS1016',
   duplicateTaskId: 'MS2001',
   unknownNeed: 'MS2002',
   selfDependency: 'MS2003',
@@ -81,6 +82,8 @@ export const codeDescriptions: Record<Code, string> = {
     'A `triggers.schedule` cron expression is invalid (five fields: minute hour day-of-month month day-of-week, or a macro such as `@daily`).',
   MS1014: 'A `triggers.schedule` time zone is not a known IANA time zone name.',
   MS1015: 'A `triggers.schedule` `catchUp` is not `latest`, `none`, `all` or a duration.',
+  MS1016:
+    'A task or `defaults` sets an `env` name starting with `MAESTRO_`, which Maestro reserves for what it sets itself.',
   MS2001: 'Two tasks have the same id.',
   MS2002: '`needs` names a task that does not exist.',
   MS2003: 'A task needs itself.',

@@ -2,6 +2,7 @@ import { sortDiagnostics } from '../core/index.ts';
 import type { Diagnostic, Manifest, Plan, TaskCatalog } from '../core/index.ts';
 import { analyze } from './analyze.ts';
 import { buildPlan } from './build-plan.ts';
+import { checkReservedEnv } from './check-env.ts';
 import { checkSchedules, checkTriggerFilters } from './check-triggers.ts';
 import { Code } from './codes.ts';
 import { decodeSource } from './decode.ts';
@@ -99,7 +100,12 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
     findings.push(...validateManifestSchema(value).filter((f) => !reserved.has(f.pointer)));
     const schemaValid = !findings.some((f) => f.severity === 'error');
     const analysis = analyze(value, options.catalog);
-    findings.push(...analysis.findings, ...checkTriggerFilters(value), ...checkSchedules(value));
+    findings.push(
+      ...analysis.findings,
+      ...checkTriggerFilters(value),
+      ...checkSchedules(value),
+      ...checkReservedEnv(value),
+    );
     if (schemaValid && !findings.some((f) => f.severity === 'error')) {
       const expandedCount = analysis.tasks.reduce((n, m) => n + expansions(m.task.matrix), 0);
       if (expandedCount > Limits.maxPlanTasks)
