@@ -17,6 +17,7 @@ import {
   startHarness,
   type Harness,
 } from './github-standin/app-harness.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 const REPO_KEY = `${OWNER}/${REPO}`;
 const MANIFEST = '.maestro/workflows/deploy.yaml';
@@ -507,11 +508,11 @@ spec:
       'push',
       h.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
     );
-    const [failedCheck] = await waitFor(() => {
+    const [failedCheck] = await waitFor('the failed check run', () => {
       const c = h.standin.checkRunsNamed('maestro / run demo/fails', sha);
       return c[0]?.conclusion === 'failure' ? c : undefined;
     });
-    const [slowCheck] = await waitFor(() => {
+    const [slowCheck] = await waitFor('the slow check run', () => {
       const c = h.standin.checkRunsNamed('maestro / run demo/slow', sha);
       return c[0]?.status === 'in_progress' ? c : undefined;
     });
@@ -549,12 +550,3 @@ spec:
     expect(store.getRun(slowRun).status).toBe('cancelled');
   });
 });
-
-async function waitFor<T>(probe: () => T | undefined, tries = 400): Promise<T> {
-  for (let i = 0; i < tries; i += 1) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('condition not reached');
-}

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitHubStandIn, signedDelivery, webhookExample } from './github-standin/index.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 const node = join(process.cwd(), 'node_modules/.bin/node');
 const work = mkdtempSync(join(tmpdir(), 'maestro-app-setup-'));
@@ -219,7 +220,7 @@ describe('maestro app without APP_ID: the manifest flow', () => {
         })
       ).status,
     ).toBe(202);
-    for (let i = 0; i < 200 && tokenMints().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the push to mint a token', () => (tokenMints().length > 0 ? true : undefined));
     expect(tokenMints()[0]).toBe(201);
     expect(standIn.violations).toEqual([]);
     expect(await stop(next.child)).toBe(0);
@@ -255,16 +256,21 @@ describe('WEBHOOK_PROXY_URL: deliveries pulled from a smee-style relay', () => {
   it('forwards each relayed delivery to the webhook endpoint, which verifies it as any other', async () => {
     const registered = standIn.manifests.registered[0]!;
     const app = await startApp({ WEBHOOK_PROXY_URL: relayUrl });
-    for (let i = 0; i < 200 && listeners.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the relay client', () => (listeners.length > 0 ? listeners : undefined));
     expect(listeners).toHaveLength(1);
+    // Forwarding starts when the client has seen the stream open, which it logs; an event written
+    // before that is dropped by the client (smee-client's own rule), so wait for the log line.
+    await waitFor('the relay connection', () =>
+      app.output().includes('forwarding webhooks from the relay') ? true : undefined,
+    );
     const before = tokenMints().length;
     const push = pushDelivery(registered.webhookSecret);
     const event = { ...push.headers, body: JSON.parse(push.body) as unknown, timestamp: Date.now() };
     listeners[0]!.write(`data: ${JSON.stringify(event)}\n\n`);
-    for (let i = 0; i < 200 && tokenMints().length === before; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor('the forwarded delivery to mint a token', () =>
+      tokenMints().length > before ? true : undefined,
+    );
     expect(tokenMints().slice(before)).toEqual([201]);
-    expect(app.output()).toContain('forwarding webhooks from the relay');
     expect(await stop(app.child)).toBe(0);
   });
 });

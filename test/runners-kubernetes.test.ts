@@ -29,7 +29,7 @@ import {
 } from '../runners/kubernetes/index.ts';
 import { KWOK_PEM, KWOK_POD_LOG, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
 import { prepareRunnerNamespaces } from './setup/k8s-runner-namespaces.ts';
-import { waitFor } from './runner-contract/target.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 let cluster: TestCluster;
 let batch: BatchV1Api;

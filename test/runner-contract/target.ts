@@ -42,18 +42,3 @@ export interface ContractTarget {
   /** Checks a reduced, named assertion where the task cannot execute (see `executes`). */
   jobSpec?(request: RunnerStartRequest): Promise<Record<string, unknown>>;
 }
-
-/** Polls `probe` until it answers (not undefined), or fails naming `what`. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}

@@ -7,7 +7,8 @@ import { RUNNER_FACTORIES } from '../../../runners/index.ts';
 import type { AttemptRef, Runner } from '../../../core/index.ts';
 import { ensurePodmanService, TEST_IMAGE, type PodmanService } from '../../setup/podman-service.ts';
 import { KWOK_PEM } from '../../setup/k8s-cluster.ts';
-import { waitFor, type ContractTarget } from '../target.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
+import type { ContractTarget } from '../target.ts';
 import { requestMaker, shellOf } from './shared.ts';
 
 export function containerTarget(): ContractTarget {

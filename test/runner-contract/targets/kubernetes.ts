@@ -11,7 +11,8 @@ import { jobName } from '../../../runners/kubernetes/index.ts';
 import type { AttemptRef, Runner } from '../../../core/index.ts';
 import { KWOK_PEM, startTestCluster, type TestCluster } from '../../setup/k8s-cluster.ts';
 import { prepareRunnerNamespaces } from '../../setup/k8s-runner-namespaces.ts';
-import { waitFor, type ContractTarget } from '../target.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
+import type { ContractTarget } from '../target.ts';
 import { requestMaker } from './shared.ts';
 
 const NS = 'maestro-contract';

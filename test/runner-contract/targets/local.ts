@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { RUNNER_FACTORIES } from '../../../runners/index.ts';
 import type { AttemptRef, Runner, RunnerStartRequest } from '../../../core/index.ts';
-import { waitFor, type ContractTarget } from '../target.ts';
+import { waitFor } from '../../helpers/wait-for.ts';
+import type { ContractTarget } from '../target.ts';
 import { KWOK_PEM } from '../../setup/k8s-cluster.ts';
 import { requestMaker, shellOf } from './shared.ts';
 
