@@ -78,6 +78,29 @@ describe('remote sources through the stand-in', () => {
     expect(filesContaining(dataDir, forms(token))).toEqual([]);
   });
 
+  it('runs started together share one new mirror: every export of the same and other commits succeeds', async () => {
+    // Two workflows of one push start at once on a fresh data directory. Before: the second
+    // `git init` into the same mirror failed ("cannot copy ... hooks: File exists") and so did
+    // the run, with runner_error, before its first attempt.
+    const dataDir = tempDir('maestro-source-');
+    const { token } = standin.issueInstallationToken(42);
+    const repoUrl = `${base}/acme/app.git`;
+    const fetchers = [0, 1, 2, 3].map(() => createSourceFetcher({ dataDir, tokenFor: async () => token }));
+    const dirs = await Promise.all(
+      fetchers.map((fetcher, i) =>
+        fetcher.export({ kind: 'git', repo: repoUrl, commit: i % 2 ? second : first }),
+      ),
+    );
+    expect(dirs.map((dir) => readFileSync(join(dir, 'hello.txt'), 'utf8'))).toEqual([
+      'one\n',
+      'two\n',
+      'one\n',
+      'two\n',
+    ]);
+    // One mirror, no temporary directory left beside it.
+    expect(readdirSync(join(dataDir, 'sources', 'mirrors'))).toHaveLength(1);
+  });
+
   it('refuses without a valid token, without echoing the token', async () => {
     const dataDir = tempDir('maestro-source-');
     const bad = 'ghs_not-a-real-token-000000';

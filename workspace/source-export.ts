@@ -1,8 +1,8 @@
 /**
  * Writing a read-only export of a source: a git commit (read-tree into a throwaway index, then
  * checkout-index: git writes the files directly, no archive to unpack) or a plain directory.
- * Exports are built under a temporary name and renamed into place, so a directory at the final
- * path is always complete; they are keyed by commit, so runs of the same commit share one.
+ * Exports are built under a temporary name and renamed into place (atomic-dir.ts), so a directory
+ * at the final path is always complete; they are keyed by commit, so runs of the same commit share one.
  *
  * Sealed read-only: files lose their write bits and, when we are root, are given to the
  * overflow user (65534). Each task's workspace hard-links these files (engine/workspace-layer.ts);
@@ -10,7 +10,7 @@
  * directory but cannot chmod or write a shared inode, since it neither owns it nor holds
  * CAP_DAC_OVERRIDE over it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -21,31 +21,16 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  renameSync,
   rmSync,
   symlinkSync,
 } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { publish, temporaryBeside } from './atomic-dir.ts';
 import { SourceTooLargeError } from './source-errors.ts';
 import { gitFor, type GitCallOptions } from './source-git.ts';
 
 /** The uid/gid exports are given to when we run as root: nobody, not mapped in a task's namespace. */
 export const EXPORT_OWNER = 65534;
-
-function temporaryBeside(target: string): string {
-  mkdirSync(dirname(target), { recursive: true });
-  return `${target}.tmp-${randomBytes(6).toString('hex')}`;
-}
-
-/** Renames a finished temporary export into place; a concurrent export of the same key wins. */
-function publish(tmp: string, target: string): void {
-  try {
-    renameSync(tmp, target);
-  } catch (error) {
-    if (!existsSync(target)) throw error;
-    rmSync(tmp, { recursive: true, force: true });
-  }
-}
 
 export async function exportCommit(
   git: Omit<GitCallOptions, 'indexFile' | 'workTree'>,

@@ -5,8 +5,9 @@
  * commits are pinned under `refs/maestro/` so a later `gc` cannot drop them.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { publish, temporaryBeside } from './atomic-dir.ts';
 import { SourceFetchError, SourceRefUnknownError } from './source-errors.ts';
 import { gitFor, scrubToken, type GitBaseEnv } from './source-git.ts';
 import { checkRemoteUrl } from './source-url.ts';
@@ -18,14 +19,38 @@ export function mirrorDir(dataDir: string, url: string): string {
   return join(dataDir, 'sources', 'mirrors', `${key}.git`);
 }
 
+/** Creates the bare mirror whole (init under a temporary name, then renamed into place). */
 async function ensureMirror(dir: string, baseEnv: GitBaseEnv | undefined): Promise<void> {
   if (existsSync(join(dir, 'HEAD'))) return;
-  mkdirSync(dir, { recursive: true });
-  await gitFor({ cwd: dir, isolated: true, ...(baseEnv ? { baseEnv } : {}) }).raw([
-    'init',
-    '--bare',
-    '--quiet',
-  ]);
+  const tmp = temporaryBeside(dir);
+  mkdirSync(tmp);
+  try {
+    await gitFor({ cwd: tmp, isolated: true, ...(baseEnv ? { baseEnv } : {}) }).raw([
+      'init',
+      '--bare',
+      '--quiet',
+    ]);
+    publish(tmp, dir);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Fetches into one mirror run one after another in this process: two runs of one commit would
+ * otherwise race for the same pin's ref lock. Another process fetching at the same moment can
+ * still take the lock first; fetchIntoMirror then finds the commit it wanted already there.
+ */
+const mirrorQueues = new Map<string, Promise<unknown>>();
+function oneAtATime<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const previous = mirrorQueues.get(dir) ?? Promise.resolve();
+  const next = previous.then(work, work);
+  const settled = next.catch(() => undefined);
+  mirrorQueues.set(dir, settled);
+  void settled.then(() => {
+    if (mirrorQueues.get(dir) === settled) mirrorQueues.delete(dir);
+  });
+  return next;
 }
 
 async function hasCommit(dir: string, commit: string, baseEnv: GitBaseEnv | undefined): Promise<boolean> {
@@ -54,7 +79,17 @@ export async function fetchIntoMirror(options: {
 }): Promise<{ dir: string; commit: string }> {
   const url = checkRemoteUrl(options.url).href;
   const dir = mirrorDir(options.dataDir, url);
-  await ensureMirror(dir, options.baseEnv);
+  return oneAtATime(dir, async () => {
+    await ensureMirror(dir, options.baseEnv);
+    return { dir, commit: await fetchWanted(dir, url, options) };
+  });
+}
+
+async function fetchWanted(
+  dir: string,
+  url: string,
+  options: { want: string; token?: string; baseEnv?: GitBaseEnv },
+): Promise<string> {
   const git = gitFor({
     cwd: dir,
     isolated: true,
@@ -62,19 +97,20 @@ export async function fetchIntoMirror(options: {
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
   });
   const isCommit = COMMIT.test(options.want);
-  if (isCommit && (await hasCommit(dir, options.want, options.baseEnv))) return { dir, commit: options.want };
+  if (isCommit && (await hasCommit(dir, options.want, options.baseEnv))) return options.want;
   const pin = isCommit
     ? `refs/maestro/commits/${options.want}`
     : `refs/maestro/wanted/${createHash('sha256').update(options.want).digest('hex').slice(0, 16)}`;
   try {
     await git.raw(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', url, `+${options.want}:${pin}`]);
   } catch (error) {
+    // Another process fetched the same commit at the same time and took the pin's lock first.
+    if (isCommit && (await hasCommit(dir, options.want, options.baseEnv))) return options.want;
     // git reports a missing ref only in its message; this classifies git's text, not ours.
     const message = scrubToken(error instanceof Error ? error.message : String(error), options.token);
     if (/couldn't find remote ref|not our ref|unadvertised object|no such remote ref/i.test(message))
       throw new SourceRefUnknownError(url, options.want);
     throw new SourceFetchError(url, message.trim().split('\n').slice(-2).join(' '));
   }
-  const commit = (await git.raw(['rev-parse', `${pin}^{commit}`])).trim();
-  return { dir, commit };
+  return (await git.raw(['rev-parse', `${pin}^{commit}`])).trim();
 }
