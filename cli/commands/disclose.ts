@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { systemClock, UsageError } from '../../core/index.ts';
-import { gatherDisclosure, openStore } from '../../engine/index.ts';
+import { gatherDisclosure } from '../../engine/index.ts';
 import {
   ProvenanceError,
   bundledTrustedRoot,
@@ -17,6 +17,7 @@ import {
   type DisclosureReport,
 } from '../../provenance/index.ts';
 import type { CliContext } from '../context.ts';
+import { openCliStore } from '../open-engine.ts';
 import { ExitCode } from '../exit-codes.ts';
 import {
   addTrustOptions,
@@ -88,7 +89,8 @@ async function runDisclose(context: CliContext, runId: string, flags: DiscloseFl
   );
   const readJson = (path: string | undefined, what: string) =>
     path === undefined ? undefined : (JSON.parse(readInputFile(io, path, what).toString('utf8')) as unknown);
-  const store = openStore({ dataDir });
+  // The store every command reads (MAESTRO_DATABASE_URL, MAESTRO_DURABILITY), not SQLite regardless.
+  const store = openCliStore({ dataDir }, io);
   let archive: Buffer;
   try {
     const input = gatherDisclosure(store, runId, {

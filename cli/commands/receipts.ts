@@ -4,9 +4,10 @@
  */
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { exportReceipts, openStore } from '../../engine/index.ts';
+import { exportReceipts } from '../../engine/index.ts';
 import { DEV_KEY_WARNING } from '../../provenance/index.ts';
 import type { CliContext } from '../context.ts';
+import { openCliStore } from '../open-engine.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, resolveTrust, type TrustFlags } from './provenance-options.ts';
 import { viewReceipt } from './receipt-view.ts';
@@ -29,7 +30,7 @@ export function registerReceipts(program: Command, context: CliContext): void {
 
 function listReceipts(context: CliContext, runId: string, flags: ReceiptsFlags): void {
   const { io } = context;
-  const store = openStore({ dataDir: dataDirOf(io, flags.dataDir) });
+  const store = openCliStore({ dataDir: dataDirOf(io, flags.dataDir) }, io);
   try {
     store.getRun(runId);
     const records = store.listReceipts(runId);
