@@ -66,6 +66,11 @@ export interface PullRequestData {
   merge_commit_sha?: string | null;
 }
 
+export interface CompiledCommit {
+  snapshot: RepositorySnapshot;
+  compiled: CompiledManifest[];
+}
+
 /**
  * What every event handler shares: installation clients, the content-addressed caches, and the
  * steps several events take (validate a commit, evaluate a pull request's gate). One instance per
@@ -75,17 +80,13 @@ export interface AppServices {
   readonly deps: HandlerDeps;
   clientFor(payload: RepoPayload): GitHubClient;
   clientOf(owner: string, repo: string, installationId: number): GitHubClient;
-  snapshotAt(client: GitHubClient, sha: string): Promise<RepositorySnapshot>;
-  compileAll(snapshot: RepositorySnapshot): CompiledManifest[];
+  /** A commit's manifests, read and compiled (both through the content-addressed caches). */
+  commitAt(client: GitHubClient, sha: string): Promise<CompiledCommit>;
   /**
    * Compiles `sha`, records its plan digests and writes its `maestro / validate` check run;
    * `manualActions` (the default branch's head) adds "Run <workflow>" buttons.
    */
-  validate(
-    client: GitHubClient,
-    sha: string,
-    options?: { manualActions?: boolean },
-  ): Promise<{ snapshot: RepositorySnapshot; compiled: CompiledManifest[] }>;
+  validate(client: GitHubClient, sha: string, options?: { manualActions?: boolean }): Promise<CompiledCommit>;
   /** Evaluates an open pull request's gate: head compiled as given, rules from its base commit. */
   gate(client: GitHubClient, pr: PullRequestData, head: Commit): Promise<Map<string, WorkflowGate>>;
   gateContext(client: GitHubClient): GateContext;
@@ -104,6 +105,10 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
   const compiledCache = new Lru<CompiledManifest>(2000);
   const snapshotAt = (client: GitHubClient, sha: string) => readRepositorySnapshot(client, sha, blobs);
   const compileAll = (snapshot: RepositorySnapshot) => compileSnapshot(snapshot, deps.compile, compiledCache);
+  const commitAt = async (client: GitHubClient, sha: string): Promise<CompiledCommit> => {
+    const snapshot = await snapshotAt(client, sha);
+    return { snapshot, compiled: compileAll(snapshot) };
+  };
   // One installation client per installation; `fresh`: the cached token was refused (expired or
   // revoked), so mint a new one with the app's JWT and use it for this installation from now on.
   const installationOctokit = async (installationId: number, fresh: boolean): Promise<Octokit> => {
@@ -133,7 +138,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
   const digestsAt = (client: GitHubClient) => async (sha: string) => {
     const known = deps.store.getPlanDigests(client.fullName, sha);
     if (known) return known;
-    const digests = digestsOf(compileAll(await snapshotAt(client, sha)));
+    const digests = digestsOf((await commitAt(client, sha)).compiled);
     deps.store.putPlanDigests(client.fullName, sha, digests);
     return digests;
   };
@@ -155,11 +160,9 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       if (installationId === undefined) throw new Error('the event carries no installation id');
       return clientOf(payload.repository.owner.login, payload.repository.name, installationId);
     },
-    snapshotAt,
-    compileAll,
+    commitAt,
     validate: async (client, sha, options = {}) => {
-      const snapshot = await snapshotAt(client, sha);
-      const compiled = compileAll(snapshot);
+      const { snapshot, compiled } = await commitAt(client, sha);
       deps.store.putPlanDigests(client.fullName, sha, digestsOf(compiled));
       const view = renderValidate(compiled);
       const actions = options.manualActions && deps.engines ? manualRunActions(compiled) : [];
@@ -178,13 +181,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
     },
     gateContext,
     gate: async (client, pr, head) => {
-      const base =
-        pr.base.sha === ''
-          ? undefined
-          : await (async () => {
-              const snapshot = await snapshotAt(client, pr.base.sha);
-              return { snapshot, compiled: compileAll(snapshot) };
-            })();
+      const base = pr.base.sha === '' ? undefined : await commitAt(client, pr.base.sha);
       return evaluateApprovalGate(
         gateContext(client),
         { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha, baseSha: pr.base.sha },

@@ -36,7 +36,7 @@ export function onComment(s: AppServices) {
     }
     const branch = payload.repository.default_branch;
     const sha = await readBranchHead(client, branch);
-    const compiled = s.compileAll(await s.snapshotAt(client, sha));
+    const { compiled } = await s.commitAt(client, sha);
     const entry = [...plansByWorkflow(compiled)].find(([workflow, { plan }]) =>
       chosen(workflow, plan.workflow.name),
     );

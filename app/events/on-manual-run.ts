@@ -45,7 +45,7 @@ export async function onManualRun(
     context.log.info({ actor, sha, head }, 'manual run ignored: not the default branch head');
     return;
   }
-  const compiled = s.compileAll(await s.snapshotAt(client, sha));
+  const { compiled } = await s.commitAt(client, sha);
   const chosen = manualWorkflows(compiled).find(([workflow]) => manualRunIdentifier(workflow) === identifier);
   if (!chosen) return;
   const [workflow, plan] = chosen;

@@ -29,7 +29,7 @@ export function onPush(s: AppServices) {
     ]);
     const before = /^0+$/.test(payload.before)
       ? undefined
-      : s.compileAll(await s.snapshotAt(client, payload.before));
+      : (await s.commitAt(client, payload.before)).compiled;
     for (const [workflow, { plan }] of plansByWorkflow(compiled)) {
       if (!matchesRefFilter(plan.triggers.push, branch, payload.commits.length > 0 ? changed : undefined))
         continue;

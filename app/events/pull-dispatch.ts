@@ -75,10 +75,7 @@ export async function gatePull(
   if (pr.state !== 'open') return undefined;
   const head = options.validate
     ? await s.validate(client, pr.head.sha)
-    : await (async () => {
-        const snapshot = await s.snapshotAt(client, pr.head.sha);
-        return { snapshot, compiled: s.compileAll(snapshot) };
-      })();
+    : await s.commitAt(client, pr.head.sha);
   const gates = await s.gate(client, pr, head);
   return { pr, head, gates };
 }

@@ -123,7 +123,7 @@ export function createAppScheduler(options: {
 
 async function headOf(services: AppServices, client: GitHubClient, branch: string) {
   const sha = await readBranchHead(client, branch);
-  return { sha, compiled: services.compileAll(await services.snapshotAt(client, sha)) };
+  return { sha, compiled: (await services.commitAt(client, sha)).compiled };
 }
 
 /** Every repository of every installation of the App (app JWT, then each installation's token). */
