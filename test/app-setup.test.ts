@@ -260,17 +260,24 @@ describe('WEBHOOK_PROXY_URL: deliveries pulled from a smee-style relay', () => {
     expect(listeners).toHaveLength(1);
     // Forwarding starts when the client has seen the stream open, which it logs; an event written
     // before that is dropped by the client (smee-client's own rule), so wait for the log line.
-    await waitFor('the relay connection', () =>
-      app.output().includes('forwarding webhooks from the relay') ? true : undefined,
+    const explain = () => `the App's output:\n${app.output().slice(-6000)}`;
+    await waitFor(
+      'the relay connection',
+      () => (app.output().includes('forwarding webhooks from the relay') ? true : undefined),
+      { explain },
     );
     const before = tokenMints().length;
     const push = pushDelivery(registered.webhookSecret);
     const event = { ...push.headers, body: JSON.parse(push.body) as unknown, timestamp: Date.now() };
     listeners[0]!.write(`data: ${JSON.stringify(event)}\n\n`);
-    await waitFor('the forwarded delivery to mint a token', () =>
-      tokenMints().length > before ? true : undefined,
+    await waitFor(
+      'the forwarded delivery to mint a token',
+      () => (tokenMints().length > before ? true : undefined),
+      {
+        explain,
+      },
     );
     expect(tokenMints().slice(before)).toEqual([201]);
     expect(await stop(app.child)).toBe(0);
-  });
+  }, 120_000);
 });

@@ -50,7 +50,7 @@ export function containerTarget(): ContractTarget {
       waitFor(
         `no container of ${ref.attemptId}`,
         async () => ((await containersOf(ref)).length === 0 ? true : undefined),
-        30_000,
+        { timeoutMs: 30_000 },
       ).then(() => undefined),
     alive: async (ref) => (await containersOf(ref)).length > 0,
   };

@@ -89,7 +89,7 @@ export function kubernetesTarget(): ContractTarget {
           );
           return unfinished.length === 0 && live.length === 0 ? true : undefined;
         },
-        30_000,
+        { timeoutMs: 30_000 },
       ).then(() => undefined),
     alive: async (ref) => (await jobsOf(ref)).length > 0,
     async jobSpec(ref) {

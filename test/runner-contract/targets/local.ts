@@ -64,7 +64,7 @@ export function localTarget(): ContractTarget {
       waitFor(
         `no process of ${request.attemptId}`,
         async () => (processesOf(request.attemptId).length === 0 ? true : undefined),
-        30_000,
+        { timeoutMs: 30_000 },
       ).then(() => undefined),
     alive: async (ref: AttemptRef) => processesOf(ref.attemptId).length > 0,
   };
