@@ -37,3 +37,16 @@ export * from './schedules/index.ts';
 // A run's evidence for a disclosure archive (`maestro disclose`, the Action's mode `run`).
 export { gatherDisclosure, DECISION_LOG_DB, type GatherOptions } from './disclosure-gather.ts';
 export { exportReceipts, receiptFileName } from './receipt-files.ts';
+// Artifacts between tasks on runners that do not share the engine's disk (artifact-store/).
+export {
+  ArtifactDigestMismatchError,
+  ArtifactStoreError,
+  type ArtifactObject,
+  type ArtifactStore,
+} from './artifact-store/artifact-store.ts';
+export { dataDirArtifactStore } from './artifact-store/data-dir-artifact-store.ts';
+export {
+  s3ArtifactStore,
+  type S3ArtifactStoreOptions,
+  type S3Credentials,
+} from './artifact-store/s3-artifact-store.ts';

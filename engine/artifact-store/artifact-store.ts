@@ -1,0 +1,63 @@
+/**
+ * The artifact store port: content-addressed objects, put and got by their sha256 digest. The
+ * engine keeps every artifact in the data directory (artifact-flow.ts); for tasks on runners
+ * that do not share the engine's disk (container, kubernetes) the objects also move through an
+ * ArtifactStore the operator configured (MAESTRO_ARTIFACT_STORE, docs/runtime.md).
+ *
+ * Nothing read back is trusted: `get` hashes the bytes as they arrive and refuses an object
+ * whose digest or size is not the one asked for, so a bucket that others can write to cannot
+ * hand a dependant different bytes than the producer kept (and the receipt names).
+ */
+import { Fault, MaestroError } from '../../core/index.ts';
+
+/** An object as the engine knows it: the digest (`sha256:<hex>`) and size the producer kept. */
+export interface ArtifactObject {
+  digest: string;
+  size: number;
+}
+
+export interface ArtifactStore {
+  readonly kind: 'data-dir' | 's3';
+  /** Where the objects are, for logs: never a credential (`s3://bucket/prefix at https://host`). */
+  readonly location: string;
+  /** Stores `file`'s bytes as `object` (a no-op when that digest is already there). */
+  put(object: ArtifactObject, file: string): Promise<void>;
+  /**
+   * Writes the object's bytes to `target` (a new file, mode 0444 or 0555 when `executable`),
+   * or throws ArtifactDigestMismatchError and leaves nothing at `target`.
+   */
+  get(object: ArtifactObject, target: string, options?: { executable?: boolean }): Promise<void>;
+  close(): void;
+}
+
+const DIGEST = /^sha256:([0-9a-f]{64})$/;
+
+/** The hex of a `sha256:<hex>` digest; anything else is refused (it becomes a key or a file name). */
+export function digestHex(digest: string): string {
+  const hex = DIGEST.exec(digest)?.[1];
+  if (!hex) throw new ArtifactStoreError(`${JSON.stringify(digest)} is not a sha256:<64 hex> digest`);
+  return hex;
+}
+
+/** The bytes read back are not the object asked for (tampered, truncated, or another object). */
+export class ArtifactDigestMismatchError extends MaestroError {
+  constructor(location: string, expected: ArtifactObject, got: { digest: string; size: number }) {
+    super(
+      'artifact_digest_mismatch',
+      `the artifact store ${location} returned ${got.digest} (${got.size} bytes) for ${expected.digest} (${expected.size} bytes): refused`,
+      {
+        fault: Fault.system,
+        retryable: false,
+        hint: 'the object in the store was changed after its producer kept it; re-run the producing task, and check who can write to the bucket',
+        details: { expected: expected.digest, got: got.digest },
+      },
+    );
+  }
+}
+
+/** The store could not be reached or refused a request. */
+export class ArtifactStoreError extends MaestroError {
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean; hint?: string } = {}) {
+    super('artifact_store_error', message, { fault: Fault.system, ...options });
+  }
+}
