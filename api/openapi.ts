@@ -83,6 +83,7 @@ function operation(route: RouteSpec): Json {
     summary: route.summary,
     security: route.scope ? [{ token: [route.scope] }] : [],
     'x-maestro-scope': route.scope,
+    ...(route.allNamespaces ? { 'x-maestro-all-namespaces': true } : {}),
     responses,
   };
   const params = parameters(route);

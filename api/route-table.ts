@@ -14,6 +14,11 @@ export interface RouteSpec {
   summary: string;
   /** Null: no token needed (health only). */
   scope: Scope | null;
+  /**
+   * The route answers about every namespace at once (the metrics), so a token limited to
+   * namespaces is refused (403 forbidden_namespace). Default: the route acts on one namespace.
+   */
+  allNamespaces?: true;
   /** Definition names in api.schema.json. */
   params?: string;
   query?: string;
@@ -147,5 +152,21 @@ export const ROUTES: readonly RouteSpec[] = [
     params: 'RunIdParams',
     query: 'ReceiptQuery',
     responses: { 200: 'ReceiptList', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'metrics',
+    method: 'GET',
+    url: '/metrics',
+    summary:
+      'Prometheus metrics of this process: requests by route template, method and status, requests in flight, process metrics (no token with `--metrics-public`)',
+    scope: 'metrics:read',
+    allNamespaces: true,
+    responses: { ...authErrors },
+    rawResponses: {
+      200: {
+        media: 'text/plain',
+        description: 'The Prometheus text exposition format, version 0.0.4.',
+      },
+    },
   },
 ];

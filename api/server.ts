@@ -9,7 +9,8 @@ import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
-import { authenticate, authorize, callerOf, setCaller } from './auth.ts';
+import { authenticate, authorize, callerOf, setCaller, type Caller } from './auth.ts';
+import { createServerMetrics, instrumentRequests, type ServerMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
@@ -28,6 +29,8 @@ export interface ApiServerOptions {
   api?: boolean;
   /** The `app` role: GitHub's webhooks on this path, handled by the App's ingress. */
   webhook?: { path: string; ingress: WebhookIngress };
+  /** `--metrics-public`: GET /metrics without a token (for a scraper inside a trusted network). */
+  metricsPublic?: boolean;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -124,16 +127,34 @@ function validateRequest(route: RouteSpec, v: Validators, request: FastifyReques
   if (media === 'application/json' && v.body) check('/body', v.body, request.body);
 }
 
-function registerRoute(fastify: FastifyInstance, ctx: ApiContext, route: RouteSpec, handler: Handler): void {
+/** A route about every namespace (allNamespaces) needs a token that is not limited to some. */
+function assertAllNamespaces(caller: Caller, route: RouteSpec): void {
+  if (!route.allNamespaces || caller.namespaces.length === 0) return;
+  throw new ApiError(
+    403,
+    'forbidden_namespace',
+    `${route.url} covers every namespace; this token is limited to ${caller.namespaces.join(', ')}`,
+    { hint: `create a token without --namespace, with --scope ${route.scope}` },
+  );
+}
+
+function registerRoute(
+  fastify: FastifyInstance,
+  ctx: ApiContext,
+  route: RouteSpec,
+  handler: Handler,
+  open = false,
+): void {
   const validators = compileValidators(route);
   fastify.route({
     method: route.method,
     url: route.url,
     // Before the body is read: an unauthenticated client makes the server parse nothing.
     onRequest: async (request) => {
-      if (!route.scope) return;
+      if (!route.scope || open) return;
       const caller = authenticate(ctx.apiStore, request.headers.authorization, ctx.clock.now());
       authorize(caller, route.scope);
+      assertAllNamespaces(caller, route);
       setCaller(request, caller);
     },
     preHandler: async (request) => validateRequest(route, validators, request),
@@ -152,6 +173,13 @@ function mountWebhook(fastify: FastifyInstance, webhook: NonNullable<ApiServerOp
     });
   });
   fastify.addHook('onClose', () => webhook.ingress.close());
+}
+
+function metricsHandler(metrics: ServerMetrics): Handler {
+  return async (_request, reply) => {
+    const { contentType, text } = await metrics.scrape();
+    return reply.code(200).type(contentType).send(text);
+  };
 }
 
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -184,8 +212,16 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       ),
     ),
   );
+  // Before the routes, so every route (and the 404 handler) is counted.
+  const metrics: ServerMetrics = await createServerMetrics();
+  await instrumentRequests(fastify, metrics);
   const table = handlers(ctx);
   for (const route of ROUTES) {
+    if (route.operationId === 'metrics') {
+      // Every role serves its process's metrics (a worker-only replica is scraped too).
+      registerRoute(fastify, ctx, route, metricsHandler(metrics), options.metricsPublic === true);
+      continue;
+    }
     if (options.api === false && route.scope !== null) continue;
     if (route.operationId === 'streamLogs') {
       registerRoute(fastify, ctx, route, (request, reply) => {

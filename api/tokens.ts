@@ -13,6 +13,9 @@ export const SCOPES = [
   'runs:read',
   'runs:write',
   'approvals:write',
+  // Its own scope, not admin: a scraper's token sits in Prometheus's configuration, so it
+  // should read the metrics and nothing else.
+  'metrics:read',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -74,6 +74,7 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--secrets <file>', 'secrets file for runs (default <data-dir>/secrets.env)')
     .option('--policy <bundle>', 'policy bundle: default, off, or a bundle.tar.gz')
     .option('--runners <file>', 'runners config (default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md')
+    .option('--metrics-public', 'serve GET /metrics without a token (default: a token with metrics:read)')
     .addHelpText('after', HELP)
     .action(
       async (o: {
@@ -84,13 +85,14 @@ export function registerServer(program: Command, context: CliContext): void {
         secrets?: string;
         policy?: string;
         runners?: string;
+        metricsPublic?: boolean;
       }) => {
         const { io } = context;
         const roles = parseRoles(o.role);
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new UsageError(`--port ${o.port} is not a port`);
-        const { role: _role, port: _port, host: _host, ...flags } = o;
+        const { role: _role, port: _port, host: _host, metricsPublic, ...flags } = o;
         const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
         const logger = serverLogger(io);
         const opened = await openServerRuntime(config, roles.has('app'), io, logger);
@@ -107,6 +109,7 @@ export function registerServer(program: Command, context: CliContext): void {
             wake: (id) => worker?.wake(id),
           },
           api: roles.has('api'),
+          metricsPublic: metricsPublic === true,
           ...(opened.webhook ? { webhook: opened.webhook } : {}),
         });
         const url = await server.listen({ port, host: o.host });

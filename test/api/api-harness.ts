@@ -31,6 +31,7 @@ export const openapi = JSON.parse(
 interface Operation {
   security: unknown[];
   'x-maestro-scope': string | null;
+  'x-maestro-all-namespaces'?: true;
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { content: Record<string, { schema: unknown }> }>;
 }
@@ -88,9 +89,12 @@ export const ALL_SCOPES: Scope[] = [
   'runs:read',
   'runs:write',
   'approvals:write',
+  'metrics:read',
 ];
 
-export async function startApi(options: { bodyLimit?: number; worker?: boolean } = {}): Promise<ApiHarness> {
+export async function startApi(
+  options: { bodyLimit?: number; worker?: boolean; metricsPublic?: boolean } = {},
+): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -108,6 +112,7 @@ export async function startApi(options: { bodyLimit?: number; worker?: boolean }
   const fastify: FastifyInstance = await createApiServer({
     context: { runtime, apiStore, clock: systemClock, logger, wake: (id) => worker?.wake(id) },
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.metricsPublic ? { metricsPublic: true } : {}),
   });
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });
   const mint: ApiHarness['mint'] = (scopes, o = {}) =>
@@ -167,8 +172,9 @@ export async function startApi(options: { bodyLimit?: number; worker?: boolean }
       throw new Error(
         `${method} ${template} ${response.status} answered ${contentType}, documented ${Object.keys(documented.content)}`,
       );
-    // Server-sent events are text; their shape is checked by the tests that read them.
-    if (contentType === 'text/event-stream') return { status: response.status, contentType, body: text };
+    // Server-sent events and the metrics are text; their shape is checked by the tests that read them.
+    if (contentType === 'text/event-stream' || contentType === 'text/plain')
+      return { status: response.status, contentType, body: text };
     const parsed = JSON.parse(text) as unknown;
     checkAgainst(
       pointer(

@@ -128,6 +128,25 @@ describe('maestro server', () => {
     }
   });
 
+  it('serves /metrics on a worker-only replica: without a token only with --metrics-public', async () => {
+    const data = join(dir, 'metrics');
+    const closed = await startServer(['--data-dir', data, '--role', 'worker']);
+    try {
+      expect((await fetch(`${closed.url}/metrics`)).status).toBe(401);
+    } finally {
+      expect(await stop(closed.child)).toBe(0);
+    }
+    const open = await startServer(['--data-dir', data, '--role', 'worker', '--metrics-public']);
+    try {
+      const metrics = await fetch(`${open.url}/metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('# TYPE maestro_http_request_duration_seconds histogram');
+      // The flag opens the metrics, nothing else; and a worker-only replica serves no API.
+      expect((await fetch(`${open.url}/v1/runs`)).status).toBe(404);
+    } finally {
+      expect(await stop(open.child)).toBe(0);
+    }
+  });
   // In-process (runCli), so the commands count towards cli/'s coverage.
   it('refuses an unknown role, a bad scope and a bad lifetime, naming them; lists and revokes tokens', async () => {
     const data = join(dir, 'three');
