@@ -54,8 +54,10 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'createWorkflow',
     method: 'POST',
     url: '/v1/workflows',
-    summary: 'Compile and store a manifest (201 new, 200 already stored, 422 with its diagnostics)',
+    summary:
+      'Compile and store a manifest (201 new, 200 already stored, 422 with its diagnostics; `dryRun=true` stores nothing)',
     scope: 'workflows:write',
+    query: 'WorkflowCreateQuery',
     body: {
       'application/json': 'WorkflowCreate',
       'application/yaml': { type: 'string', description: 'The manifest itself.' },

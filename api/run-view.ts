@@ -31,6 +31,7 @@ function attemptView(a: AttemptRecord): ApiBody.Attempt {
     finishedAt: iso(a.finishedAt),
     cacheHit: a.cacheHit,
     policyDecisionIds: a.policyDecisionIds,
+    outputs: a.outputs,
   };
 }
 
@@ -46,10 +47,14 @@ export function runDetail(
 ): ApiBody.RunDetail {
   return {
     run: runSummary(run),
+    params: run.params,
+    source: run.source,
+    cancelRequestedBy: run.cancelRequestedBy,
     tasks: tasks.map((t) => ({
       id: t.taskId,
       state: t.state,
       reason: t.reason,
+      cacheKey: t.cacheKey,
       attempts: attempts.filter((a) => a.taskId === t.taskId).map(attemptView),
     })),
     receipts: receipts.map(receiptDigest),

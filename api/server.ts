@@ -56,7 +56,13 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
         });
       return ok({ status: 'ok' });
     },
-    createWorkflow: (r) => createWorkflow(ctx, callerOf(r), r.body as string | ApiBody.WorkflowCreate),
+    createWorkflow: (r) =>
+      createWorkflow(
+        ctx,
+        callerOf(r),
+        r.body as string | ApiBody.WorkflowCreate,
+        r.query as ApiBody.WorkflowCreateQuery,
+      ),
     listWorkflows: (r) => ok(listWorkflows(ctx, callerOf(r), r.query as ApiBody.WorkflowListQuery)),
     getWorkflow: (r) => ok(getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
     createRun: (r) => ok(createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),

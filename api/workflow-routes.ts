@@ -19,6 +19,7 @@ export function createWorkflow(
   ctx: ApiContext,
   caller: Caller,
   body: string | ApiBody.WorkflowCreate,
+  options: { dryRun?: boolean } = {},
 ): { status: 200 | 201; body: ApiBody.WorkflowCreated } {
   const manifest = typeof body === 'string' ? body : body.manifest;
   // An object is stored as its JSON text (JSON is YAML), so one compiler reads both forms.
@@ -35,6 +36,14 @@ export function createWorkflow(
     });
   const plan = result.plan;
   assertNamespace(caller, plan.workflow.namespace);
+  const answer = {
+    digest: plan.digest,
+    name: plan.workflow.name,
+    namespace: plan.workflow.namespace,
+    diagnostics,
+  };
+  // `maestro validate --server`: the server's verdict, with nothing stored.
+  if (options.dryRun) return { status: 200, body: answer };
   const { created } = ctx.apiStore.putWorkflow({
     digest: plan.digest,
     name: plan.workflow.name,
@@ -45,10 +54,7 @@ export function createWorkflow(
     source: typeof body === 'string' ? null : (body.source ?? null),
     createdAt: ctx.clock.now(),
   });
-  return {
-    status: created ? 201 : 200,
-    body: { digest: plan.digest, name: plan.workflow.name, namespace: plan.workflow.namespace, diagnostics },
-  };
+  return { status: created ? 201 : 200, body: answer };
 }
 
 function summary(w: StoredWorkflow): ApiBody.WorkflowSummary {

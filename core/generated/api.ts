@@ -223,6 +223,12 @@ export interface Attempt {
   finishedAt: string | null;
   cacheHit: boolean;
   policyDecisionIds: string[];
+  /**
+   * What the attempt wrote to its outputs (secret values masked).
+   */
+  outputs: {
+    [k: string]: string;
+  };
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -232,6 +238,10 @@ export interface Task {
   id: string;
   state: string;
   reason: string;
+  /**
+   * The task's cache key, when it is cacheable.
+   */
+  cacheKey: string | null;
   attempts: Attempt[];
 }
 /**
@@ -252,8 +262,29 @@ export interface ReceiptDigest {
  */
 export interface RunDetail {
   run: RunSummary;
+  /**
+   * The run's parameters, as started.
+   */
+  params: {};
+  source: RunSource | null;
+  /**
+   * Who asked to cancel the run, if anyone did.
+   */
+  cancelRequestedBy: string | null;
   tasks: Task[];
   receipts: ReceiptDigest[];
+}
+/**
+ * The code a run's tasks ran on (as `maestro runs show` prints it): a git repository at a commit, or a directory by its tree digest.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunSource".
+ */
+export interface RunSource {
+  kind: 'git' | 'directory';
+  repo: string;
+  commit: string;
+  ref?: string;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -336,4 +367,14 @@ export interface LogEvent {
  */
 export interface LogEnd {
   status: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "WorkflowCreateQuery".
+ */
+export interface WorkflowCreateQuery {
+  /**
+   * Compile and answer the diagnostics without storing anything (what `maestro validate --server` sends).
+   */
+  dryRun?: boolean;
 }

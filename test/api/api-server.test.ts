@@ -57,6 +57,20 @@ describe('workflows', () => {
     expect(list.body.items).toEqual([]);
   });
 
+  it('with dryRun=true answers the diagnostics and stores nothing (maestro validate --server)', async () => {
+    const text = manifest('dry', '    - id: a\n      run: "true"\n');
+    const dry = await api.call('POST', '/v1/workflows', {
+      raw: text,
+      contentType: 'application/yaml',
+      query: { dryRun: true },
+    });
+    expect(dry).toMatchObject({ status: 200, body: { name: 'dry', diagnostics: [] } });
+    const detail = await api.call('GET', '/v1/workflows/{digest}', { params: { digest: dry.body.digest } });
+    expect(detail.status).toBe(404);
+    const stored = await postYaml(text);
+    expect(stored).toMatchObject({ status: 201, body: { digest: dry.body.digest } });
+  });
+
   it('refuses unknown fields of the request (not of the manifest) with a 400 naming them', async () => {
     const answer = await api.call('POST', '/v1/workflows', {
       raw: JSON.stringify({ manifest: HELLO, extra: 1 }),
@@ -99,6 +113,10 @@ describe('runs', () => {
     expect(done.body.run).toMatchObject({ status: 'succeeded', actor: 'tester', planDigest: wf.digest });
     const greet = done.body.tasks.find((t: { id: string }) => t.id === 'greet');
     expect(greet.attempts[0].policyDecisionIds.length).toBeGreaterThan(0);
+    // What `maestro runs show` prints: the params, the outputs, the cancel and the source.
+    expect(done.body).toMatchObject({ params: { who: 'api' }, source: null, cancelRequestedBy: null });
+    expect(greet).toHaveProperty('cacheKey');
+    expect(Object.keys(greet.attempts[0].outputs).length).toBeGreaterThan(0);
     const receipts = await api.call('GET', '/v1/runs/{id}/receipts', { params: { id: accepted.body.id } });
     expect(receipts.status).toBe(200);
     expect(receipts.body.map((r: { digest: string }) => r.digest).sort()).toEqual(
