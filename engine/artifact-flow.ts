@@ -170,7 +170,7 @@ export function stageInputs(
   return staged;
 }
 
-function sealFolders(dir: string): void {
+export function sealFolders(dir: string): void {
   for (const entry of readdirSync(dir, { withFileTypes: true }))
     if (entry.isDirectory()) sealFolders(join(dir, entry.name));
   chmodSync(dir, 0o555);

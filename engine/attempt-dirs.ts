@@ -15,6 +15,7 @@ import {
   strayInputs,
   type ProducedArtifacts,
 } from './artifact-flow.ts';
+import { receiveArtifacts, storeOf } from './artifact-transfer.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { Store } from './store/store.ts';
 import { layerWorkspace } from './workspace-layer.ts';
@@ -54,13 +55,16 @@ export function producersOf(
   return producers;
 }
 
-/** Creates the workspace (over the source export, if any) and stages the needs' artifacts. */
-export function prepareAttemptDirs(
+/**
+ * Creates the workspace (over the source export, if any) and stages the needs' artifacts: from
+ * the operator's object store for a task on a runner that uses one, else from the data dir.
+ */
+export async function prepareAttemptDirs(
   exec: AttemptHost,
   plan: PlanTask,
   attempt: number,
   sourceDir: string | undefined,
-): AttemptDirs {
+): Promise<AttemptDirs> {
   const base = join(exec.ctx.dataDir, 'work', exec.runId, `${safeSegment(plan.id)}.${attempt}`);
   const dirs: AttemptDirs = {
     workDir: base,
@@ -72,7 +76,10 @@ export function prepareAttemptDirs(
   else mkdirSync(base);
   mkdirSync(dirs.inputsDir);
   const producers = producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
-  dirs.inputArtifacts = stageInputs(producers, dirs.inputsDir);
+  const store = storeOf(exec.ctx, plan);
+  dirs.inputArtifacts = store
+    ? await receiveArtifacts(store, producers, dirs.inputsDir)
+    : stageInputs(producers, dirs.inputsDir);
   return dirs;
 }
 

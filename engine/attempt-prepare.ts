@@ -46,7 +46,7 @@ export async function prepareAttempt(
   // The workspace and the artifacts received come first: both count in the cache key.
   let dirs: AttemptDirs;
   try {
-    dirs = prepareAttemptDirs(exec, plan, attempt, sourceDir);
+    dirs = await prepareAttemptDirs(exec, plan, attempt, sourceDir);
   } catch (error) {
     return fail('prepare the workspace', error);
   }

@@ -10,6 +10,7 @@ import type {
   SourceFetcher,
   TaskCatalog,
 } from '../core/index.ts';
+import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import type { CircuitBreaker } from './breaker.ts';
 import type { EngineEvent } from './events.ts';
 import type { Store } from './store/store.ts';
@@ -37,4 +38,6 @@ export interface EngineContext {
   redactAll: (text: string) => string;
   /** Key of the HMAC over a task's secrets in its cache key. */
   cacheSecret: Buffer;
+  /** The object store artifacts of some runners' tasks move through (artifact-transfer.ts). */
+  artifacts: RemoteArtifacts | undefined;
 }

@@ -28,6 +28,7 @@ import {
   type TaskCatalog,
 } from '../core/index.ts';
 import { createRedactor } from '../core/index.ts';
+import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
@@ -73,6 +74,11 @@ export interface EngineOptions {
   cacheSecret?: Buffer;
   /** Exports a run's source for its tasks' workspaces; a run with a source needs one. */
   source?: SourceFetcher;
+  /**
+   * An object store for the artifacts of tasks on `runners` (artifact-transfer.ts). Unset: every
+   * artifact stays in the data dir.
+   */
+  artifacts?: RemoteArtifacts;
 }
 
 export interface SubmitOptions {
@@ -156,6 +162,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     redactAll: createRedactor(Object.values(secrets)),
     cacheSecret: options.cacheSecret ?? loadOrCreateCacheSecret(options.dataDir),
+    artifacts: options.artifacts,
   };
   const scheduler = new Scheduler(
     options.concurrency ?? availableParallelism(),

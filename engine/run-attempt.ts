@@ -18,6 +18,7 @@ import {
   type RunSource,
 } from '../core/index.ts';
 import { keepArtifacts, reuseArtifacts } from './attempt-dirs.ts';
+import { putKeptArtifacts, shipArtifacts } from './artifact-transfer.ts';
 import { prepareAttempt } from './attempt-prepare.ts';
 import { attestAttempt } from './attest.ts';
 import { recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
@@ -66,6 +67,9 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const hit = info.cacheKey ? ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   if (hit) {
     reuseArtifacts(exec, hit.artifactsDir, info);
+    // The bucket may have lost them since; a failure is logged, and a dependant that then cannot
+    // receive them fails with the store's error.
+    await putKeptArtifacts(exec, taskId, info);
     const now = ctx.clock.now();
     const cached = exec.prepareTransition(
       taskId,
@@ -112,7 +116,8 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const span = ctx.tracer.startSpan('maestro.attempt', {
     attributes: { 'maestro.run.id': exec.runId, 'maestro.task.id': taskId, 'maestro.attempt': attempt },
   });
-  const result = keepArtifacts(exec, taskId, info, await execute(exec, taskId, info, token));
+  const kept = keepArtifacts(exec, taskId, info, await execute(exec, taskId, info, token));
+  const result = await shipArtifacts(exec, taskId, info, kept);
   await completeAttempt(exec, taskId, info, token, result, span);
 }
 
@@ -137,7 +142,8 @@ export async function continueAttempt(
       'maestro.attempt': attempt.attempt,
     },
   });
-  const result = keepArtifacts(exec, taskId, info, await followHandle(exec, taskId, info, token, handle));
+  const kept = keepArtifacts(exec, taskId, info, await followHandle(exec, taskId, info, token, handle));
+  const result = await shipArtifacts(exec, taskId, info, kept);
   await completeAttempt(exec, taskId, info, token, result, span);
 }
 

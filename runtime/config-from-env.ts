@@ -8,13 +8,15 @@
  * MAESTRO_CONTAINER_IMAGE, GITHUB_ACTIONS (the local runner's sandbox default), MAESTRO_SIGNING_KEY / MAESTRO_SIGNING=keyless,
  * MAESTRO_APPROVAL_SIGNING_KEY, MAESTRO_POLICY, MAESTRO_DURABILITY, MAESTRO_PROVENANCE,
  * MAESTRO_OTEL_EXPORTER (with the standard OTEL_EXPORTER_OTLP_* for otlp), MAESTRO_LOG_LEVEL,
- * MAESTRO_SECRET_<NAME>.
+ * MAESTRO_SECRET_<NAME>, MAESTRO_ARTIFACT_STORE (with MAESTRO_ARTIFACT_STORE_ENDPOINT and the
+ * standard AWS_* credentials: artifact-store-setting.ts).
  */
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/index.ts';
 import { signingConfigFromEnv } from '../provenance/index.ts';
 import { baseEnvFrom } from '../runners/index.ts';
+import { artifactStoreFrom } from './artifact-store-setting.ts';
 import { detectedContainerSection, findDockerSocket } from './docker-socket.ts';
 import { readRunnersFile } from './runners-file.ts';
 import type {
@@ -50,6 +52,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
   // The runners file first: a bad one fails before anything else is read or opened.
   const runners = runnersSetting(flags.runners, env, cwd, source.socketExists);
   const signing = signingConfigFromEnv(env, dataDir);
+  const artifactStore = artifactStoreFrom(env);
   return {
     dataDir,
     ...(env.MAESTRO_DATABASE_URL ? { databaseUrl: env.MAESTRO_DATABASE_URL } : {}),
@@ -67,6 +70,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     tracing: { exporter: traceExporterFrom(env) },
     logLevel: env.MAESTRO_LOG_LEVEL ?? 'silent',
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+    ...(artifactStore ? { artifactStore } : {}),
   };
 }
 

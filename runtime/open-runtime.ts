@@ -11,7 +11,15 @@ import {
   type PolicyChoice,
   type TaskCatalog,
 } from '../core/index.ts';
-import { createEngine, openStore, type Engine, type EngineOptions, type Store } from '../engine/index.ts';
+import {
+  createEngine,
+  openStore,
+  s3ArtifactStore,
+  type Engine,
+  type EngineOptions,
+  type Store,
+} from '../engine/index.ts';
+import { REMOTE_ARTIFACT_RUNNERS } from './artifact-store-setting.ts';
 import {
   createAttestor,
   resolveApprovalSigner,
@@ -97,6 +105,11 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     baseEnv: gitEnv,
     ...(options.sourceToken ? { tokenFor: options.sourceToken } : {}),
   });
+  const artifactStore = config.artifactStore ? s3ArtifactStore(config.artifactStore) : undefined;
+  if (artifactStore)
+    logger.info(
+      `artifacts of ${REMOTE_ARTIFACT_RUNNERS.join(' and ')} tasks move through ${artifactStore.location}`,
+    );
   const base: EngineOptions = {
     store,
     dataDir: config.dataDir,
@@ -108,6 +121,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     logger,
     source,
     ...(attestor ? { attestor } : {}),
+    ...(artifactStore ? { artifacts: { store: artifactStore, runners: REMOTE_ARTIFACT_RUNNERS } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
   };
@@ -137,6 +151,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
       await tracing.shutdown();
       store.close();
       policy.close();
+      artifactStore?.close();
     },
   };
 }

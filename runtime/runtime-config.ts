@@ -3,6 +3,7 @@
  * (runtimeConfigFromEnv, or built by hand in a test), so the CLI, the App, the Action and the
  * server cannot wire the same parts differently.
  */
+import type { S3ArtifactStoreOptions } from '../engine/index.ts';
 import type { SigningConfig } from '../provenance/index.ts';
 
 export type Durability = 'normal' | 'full';
@@ -57,4 +58,9 @@ export interface RuntimeConfig {
   logLevel: string;
   /** Concurrent attempts (default: CPU count). */
   concurrency?: number;
+  /**
+   * MAESTRO_ARTIFACT_STORE=s3://…: the bucket container and Kubernetes tasks' artifacts move
+   * through (credentials as a function, never a plain value). Unset: the data dir.
+   */
+  artifactStore?: S3ArtifactStoreOptions;
 }

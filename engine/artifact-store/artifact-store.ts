@@ -30,6 +30,12 @@ export interface ArtifactStore {
   close(): void;
 }
 
+/** The operator's store and the runner kinds whose tasks' artifacts move through it. */
+export interface RemoteArtifacts {
+  store: ArtifactStore;
+  runners: readonly string[];
+}
+
 const DIGEST = /^sha256:([0-9a-f]{64})$/;
 
 /** The hex of a `sha256:<hex>` digest; anything else is refused (it becomes a key or a file name). */
