@@ -140,6 +140,9 @@ export async function startTestCluster(): Promise<TestCluster> {
     `--cert-dir=${join(dir, 'certs')}`,
     `--token-auth-file=${join(dir, 'tokens.csv')}`,
     '--authorization-mode=RBAC',
+    // As real clusters run (kubeadm's default): the API server itself allows privileged pods, so
+    // what refuses them in a restricted namespace is Pod Security admission (test/helm-chart.test.ts).
+    '--allow-privileged=true',
     '--service-cluster-ip-range=10.96.0.0/16',
     '--service-account-issuer=https://kubernetes.default.svc',
     `--service-account-key-file=${join(dir, 'sa.pub')}`,
