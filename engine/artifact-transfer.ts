@@ -19,6 +19,7 @@ import {
   type AttemptResult,
   type DigestedFile,
   type PlanTask,
+  type ReceivedArtifact,
 } from '../core/index.ts';
 import { sealFolders, type ProducedArtifacts } from './artifact-flow.ts';
 import { digestArtifacts } from './artifacts.ts';
@@ -123,4 +124,28 @@ export async function receiveArtifacts(
     sealFolders(root);
   }
   return staged;
+}
+
+/** How long a received artifact's URL reads its object: from the Job's creation to its pod's init. */
+export const RECEIVED_URL_TTL_SECONDS = 3600;
+
+/**
+ * The artifacts `info` received, each with a URL that reads its object from the store, for a
+ * runner whose tasks do not see the engine's disk (runner port: `received`); undefined when the
+ * task's runner does not use the store or the store gives no URLs.
+ */
+export async function receivedWithUrls(
+  exec: AttemptHost,
+  plan: PlanTask,
+  info: AttemptInfo,
+): Promise<ReceivedArtifact[] | undefined> {
+  const store = storeOf(exec.ctx, plan);
+  if (!store?.presignGet || info.inputArtifacts.length === 0) return undefined;
+  const received: ReceivedArtifact[] = [];
+  for (const file of info.inputArtifacts) {
+    const executable = (lstatSync(join(info.inputsDir, file.path)).mode & 0o111) !== 0;
+    const url = await store.presignGet(file, RECEIVED_URL_TTL_SECONDS);
+    received.push({ path: file.path, digest: file.digest, executable, url });
+  }
+  return received;
 }

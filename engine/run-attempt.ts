@@ -18,7 +18,7 @@ import {
   type RunSource,
 } from '../core/index.ts';
 import { keepArtifacts, reuseArtifacts } from './attempt-dirs.ts';
-import { putKeptArtifacts, shipArtifacts } from './artifact-transfer.ts';
+import { putKeptArtifacts, receivedWithUrls, shipArtifacts } from './artifact-transfer.ts';
 import { prepareAttempt } from './attempt-prepare.ts';
 import { attestAttempt } from './attest.ts';
 import { recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
@@ -328,6 +328,12 @@ async function execute(
   if (info.resolved.image) request.image = info.resolved.image;
   if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
+  try {
+    const received = await receivedWithUrls(exec, plan, info);
+    if (received) request.received = received;
+  } catch (error) {
+    return fail('artifact_store_error', describeError(error), isMaestroError(error) && error.retryable);
+  }
   let handle: RunnerHandle;
   try {
     handle = await runner.start(request);

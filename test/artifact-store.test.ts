@@ -153,6 +153,27 @@ describe('the S3 artifact store', () => {
     store.close();
   });
 
+  it('presigns a GET of one object that needs no credentials, and holds no secret key', async () => {
+    const store = s3ArtifactStore({
+      bucket: server.bucket,
+      prefix: 'presign/',
+      region: 'us-east-1',
+      endpoint: server.endpoint,
+      credentials: () => server.credentials,
+    });
+    const dir = tempDir('maestro-as-');
+    const bytes = Buffer.from('fetched by a pod\n');
+    const object = objectOf(bytes);
+    await store.put(object, fileWith(dir, 'p', bytes));
+    const url = await store.presignGet!(object, 600);
+    expect(url).toContain(`/presign/sha256/${object.digest.slice(7)}?`);
+    expect(url).toContain('X-Amz-Expires=600');
+    expect(url).not.toContain(server.credentials.secretAccessKey);
+    const answer = await fetch(url);
+    expect(Buffer.from(await answer.arrayBuffer())).toEqual(bytes);
+    store.close();
+  });
+
   it('says which store failed without a credential in the error', async () => {
     const store = s3ArtifactStore({
       bucket: 'no-such-bucket',

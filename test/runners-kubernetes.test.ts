@@ -154,6 +154,36 @@ describe('kubernetes runner against a real API server and Job controller', () =>
     await runner.close?.();
   });
 
+  it('gives the pod its received artifacts through an init container Pod Security admits, the URLs only in the attempt Secret (kwok runs no wget)', async () => {
+    // The API server checks the init container's spec and restricted security context, the
+    // read-only mount and the Secret reference; kwok executes neither the fetch nor its digest
+    // check, which run on Podman in test/kubernetes-artifacts-init.test.ts.
+    const runner = createKubernetesRunner(config());
+    const url = 'https://bucket.s3.example/k8s/sha256/abc?X-Amz-Signature=0123456789abcdef';
+    const req = request(
+      { SIM_RUN_FOR: '200ms', SIM_TERMINATION_MESSAGE: 'answer=42' },
+      { received: [{ path: 'build/dist/hello', digest: `sha256:${'a'.repeat(64)}`, executable: true, url }] },
+    );
+    const result = await (await runner.start(req)).wait();
+    expect(result.outcome).toBe('succeeded');
+    const [job] = await jobsOfAttempt(NS_A, req);
+    const pod = job!.spec!.template.spec!;
+    const init = pod.initContainers!.find((c) => c.name === 'artifacts')!;
+    expect(init.securityContext?.runAsNonRoot).toBe(true);
+    expect(init.env).toContainEqual({
+      name: 'MAESTRO_ARTIFACT_URL_0',
+      valueFrom: { secretKeyRef: { name: `${jobName(req)}-secrets`, key: 'MAESTRO_ARTIFACT_URL_0' } },
+    });
+    expect(pod.containers[0]!.volumeMounts).toContainEqual({
+      name: 'artifacts',
+      mountPath: '/maestro/artifacts',
+      readOnly: true,
+    });
+    expect(JSON.stringify(job)).not.toContain('X-Amz-Signature');
+    expect(job?.status?.succeeded).toBe(1);
+    await runner.close?.();
+  });
+
   it('streams container logs through the API server while the pod runs, redacted (every line of a PEM secret)', async () => {
     const runner = createKubernetesRunner(config());
     const handle = await runner.start(request({ SIM_RUN_FOR: '3s' }, { redact: ['s3cr3t-token', KWOK_PEM] }));

@@ -72,6 +72,22 @@ export interface RunnerStartRequest extends AttemptRef {
   trust?: RunTrust;
   /** `none` when the task's manifest says `network: none`. */
   network?: 'none';
+  /**
+   * The artifacts in `artifactsDir`, each with a credential-free URL that reads it from the
+   * operator's object store, for a runner whose tasks do not see the engine's disk (a Kubernetes
+   * pod fetches them and checks each digest). Set only when an object store is configured.
+   */
+  received?: ReceivedArtifact[];
+}
+
+/** One artifact a task receives: `<task>/<path>` under $MAESTRO_ARTIFACTS, its digest, its URL. */
+export interface ReceivedArtifact {
+  path: string;
+  /** `sha256:<hex>` of the bytes the producer kept. */
+  digest: string;
+  executable: boolean;
+  /** A time-limited URL of that object (a bearer capability: runners keep it out of specs and logs). */
+  url: string;
 }
 
 export const Stream = { stdout: 'stdout', stderr: 'stderr', system: 'system' } as const;

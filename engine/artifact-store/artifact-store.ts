@@ -27,6 +27,12 @@ export interface ArtifactStore {
    * or throws ArtifactDigestMismatchError and leaves nothing at `target`.
    */
   get(object: ArtifactObject, target: string, options?: { executable?: boolean }): Promise<void>;
+  /**
+   * A URL that reads this one object, without credentials, for `ttlSeconds`: how a task that runs
+   * away from the engine's disk (a Kubernetes pod) gets what it receives. Absent when the store
+   * cannot give one (the data dir).
+   */
+  presignGet?(object: ArtifactObject, ttlSeconds: number): Promise<string>;
   close(): void;
 }
 

@@ -16,6 +16,7 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isMaestroError } from '../../core/index.ts';
 import { ArtifactStoreError, digestHex, type ArtifactObject, type ArtifactStore } from './artifact-store.ts';
 import { writeVerified } from './verified-write.ts';
@@ -91,6 +92,16 @@ export function s3ArtifactStore(options: S3ArtifactStoreOptions): ArtifactStore 
       await writeVerified(body, object, target, location, getOptions.executable).catch((error: unknown) => {
         throw isMaestroError(error) ? error : failed('download', key, error);
       });
+    },
+    async presignGet(object, ttlSeconds) {
+      const key = keyOf(object);
+      try {
+        return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
+          expiresIn: ttlSeconds,
+        });
+      } catch (error) {
+        throw failed('sign a download of', key, error);
+      }
     },
     close() {
       client.destroy();

@@ -211,3 +211,69 @@ describe('the source init container', () => {
     expect(buildJob(request, 'ci', {}, noImage).spec!.template.spec!.initContainers).toBeUndefined();
   });
 });
+
+describe('buildAttempt: received artifacts', () => {
+  const received = [
+    {
+      path: 'build/dist/hello',
+      digest: `sha256:${'a'.repeat(64)}`,
+      executable: true,
+      url: 'https://s3.example/b/sha256/aaa?X-Amz-Signature=sig1',
+    },
+    {
+      path: 'build/notes $(id).txt',
+      digest: `sha256:${'b'.repeat(64)}`,
+      executable: false,
+      url: 'https://s3.example/b/sha256/bbb?X-Amz-Signature=sig2',
+    },
+  ];
+  const built = buildAttempt(
+    { ...request, received },
+    'ns-a',
+    {},
+    { defaultImage: 'busybox', namespaces: {}, resourceClasses: {} },
+  );
+  const pod = built.job.spec!.template.spec!;
+
+  it('an init container fetches them by URLs kept in the attempt Secret, never in the Job', () => {
+    const init = pod.initContainers!.find((c) => c.name === 'artifacts')!;
+    expect(init.image).toBe('busybox');
+    expect(init.volumeMounts).toEqual([{ name: 'artifacts', mountPath: '/maestro/artifacts' }]);
+    expect(JSON.stringify(built.job)).not.toContain('X-Amz-Signature');
+    expect(built.secretData).toEqual({
+      MAESTRO_ARTIFACT_URL_0: received[0]!.url,
+      MAESTRO_ARTIFACT_URL_1: received[1]!.url,
+    });
+    expect(built.job.spec!.suspend).toBe(true); // no pod before its Secret exists
+    const list = init.env!.find((e) => e.name === 'MAESTRO_ARTIFACT_LIST')!.value;
+    // Digest, mode and path per line; `$` doubled for the kubelet.
+    expect(list).toBe(`${'a'.repeat(64)} 555 build/dist/hello\n${'b'.repeat(64)} 444 build/notes $$(id).txt`);
+    expect(init.securityContext).toMatchObject({
+      runAsNonRoot: true,
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+  });
+
+  it('the task mounts them read-only, and sees none of the URLs', () => {
+    const task = pod.containers[0]!;
+    expect(task.volumeMounts).toContainEqual({
+      name: 'artifacts',
+      mountPath: '/maestro/artifacts',
+      readOnly: true,
+    });
+    expect(task.env!.some((e) => e.name.startsWith('MAESTRO_ARTIFACT_URL_'))).toBe(false);
+  });
+
+  it('refuses a path the list could not carry', () => {
+    for (const path of ['build/a\nb', ' build/lead', 'build/trail ', 'build/../x'])
+      expect(() =>
+        buildAttempt(
+          { ...request, received: [{ ...received[0]!, path }] },
+          'ns-a',
+          {},
+          { defaultImage: 'b', namespaces: {}, resourceClasses: {} },
+        ),
+      ).toThrow(/cannot be passed to a pod/);
+  });
+});

@@ -10,6 +10,7 @@ import type { V1Job } from '@kubernetes/client-node';
 import { resolveNetwork, type AttemptRef, type RunnerStartRequest } from '../../core/index.ts';
 import type { KubernetesResourceClass, KubernetesRunnerConfig } from './config.ts';
 import { secretNameOf, splitSecrets } from './job-secret.ts';
+import { artifactsInitContainer } from './artifacts-init.ts';
 import { sourceInitContainer } from './source-init.ts';
 
 export const LABEL_RUN = 'maestro.dev/run-id';
@@ -121,8 +122,8 @@ export function buildAttempt(
   };
   const mountToken = resourceClass.mountServiceAccountToken === true;
   const secretName = secretNameOf(name);
-  const { env: envVars, data: secretData, ...cmd } = splitSecrets(request, env, plainCmd, secretName);
-  const suspended = Object.keys(secretData).length > 0;
+  const { env: envVars, data: taskSecrets, ...cmd } = splitSecrets(request, env, plainCmd, secretName);
+  const image = commandImage ?? request.image ?? config.defaultImage;
   const containerSecurity = {
     allowPrivilegeEscalation: false,
     privileged: false,
@@ -131,9 +132,15 @@ export function buildAttempt(
     capabilities: { drop: ['ALL'] },
     seccompProfile: { type: 'RuntimeDefault' },
   };
-  const initContainers = request.source
-    ? [sourceInitContainer(request.source, config, WORK_DIR, containerSecurity)]
+  const inputs = request.received?.length
+    ? artifactsInitContainer(request.received, image, ARTIFACTS_DIR, secretName, containerSecurity)
     : undefined;
+  const secretData = { ...taskSecrets, ...inputs?.secretData };
+  const suspended = Object.keys(secretData).length > 0;
+  const initContainers = [
+    ...(request.source ? [sourceInitContainer(request.source, config, WORK_DIR, containerSecurity)] : []),
+    ...(inputs ? [inputs.container] : []),
+  ];
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -162,11 +169,11 @@ export function buildAttempt(
             fsGroup: uid,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          ...(initContainers ? { initContainers } : {}),
+          ...(initContainers.length > 0 ? { initContainers } : {}),
           containers: [
             {
               name: CONTAINER_NAME,
-              image: commandImage ?? request.image ?? config.defaultImage,
+              image,
               ...(config.imagePullPolicy ? { imagePullPolicy: config.imagePullPolicy } : {}),
               ...cmd,
               workingDir: WORK_DIR,
@@ -181,7 +188,8 @@ export function buildAttempt(
               volumeMounts: [
                 { name: 'tmp', mountPath: '/tmp' },
                 { name: 'work', mountPath: WORK_DIR },
-                { name: 'artifacts', mountPath: ARTIFACTS_DIR },
+                // What the task receives is read-only, as on every runner.
+                { name: 'artifacts', mountPath: ARTIFACTS_DIR, readOnly: true },
               ],
             },
           ],
