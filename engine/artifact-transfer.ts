@@ -20,6 +20,7 @@ import {
   type DigestedFile,
   type PlanTask,
   type ReceivedArtifact,
+  type Runner,
 } from '../core/index.ts';
 import { sealFolders, type ProducedArtifacts } from './artifact-flow.ts';
 import { digestArtifacts } from './artifacts.ts';
@@ -138,9 +139,11 @@ export async function receivedWithUrls(
   exec: AttemptHost,
   plan: PlanTask,
   info: AttemptInfo,
+  runner: Runner,
 ): Promise<ReceivedArtifact[] | undefined> {
   const store = storeOf(exec.ctx, plan);
-  if (!store?.presignGet || info.inputArtifacts.length === 0) return undefined;
+  // A URL is a capability: none is made for a runner that mounts the staged folder instead.
+  if (!runner.fetchesReceived || !store?.presignGet || info.inputArtifacts.length === 0) return undefined;
   const received: ReceivedArtifact[] = [];
   for (const file of info.inputArtifacts) {
     const executable = (lstatSync(join(info.inputsDir, file.path)).mode & 0o111) !== 0;

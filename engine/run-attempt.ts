@@ -329,7 +329,7 @@ async function execute(
   if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
   try {
-    const received = await receivedWithUrls(exec, plan, info);
+    const received = await receivedWithUrls(exec, plan, info, runner);
     if (received) request.received = received;
   } catch (error) {
     return fail('artifact_store_error', describeError(error), isMaestroError(error) && error.retryable);

@@ -175,6 +175,11 @@ export interface RunnerPosture {
 export interface Runner {
   /** Registry name: `local`, `container`, `kubernetes`, ... */
   readonly kind: string;
+  /**
+   * True when its tasks run away from the engine's disk and fetch what they receive themselves
+   * (a Kubernetes pod): only such a runner gets `request.received`, the presigned URLs.
+   */
+  readonly fetchesReceived?: boolean;
   /** The posture a task with this resource class and namespace gets (for policy, before it starts). */
   posture(task: { resources: string; namespace: string }): RunnerPosture;
   start(request: RunnerStartRequest): Promise<RunnerHandle>;

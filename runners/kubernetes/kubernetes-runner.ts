@@ -254,6 +254,7 @@ export function createKubernetesRunner(
 
   return {
     kind: 'kubernetes',
+    fetchesReceived: true,
     // The pod spec (job-spec.ts) is never privileged and never on the host network: the runner
     // has no setting for either, so the policy input says false truthfully.
     posture: () => ({ privileged: false, hostNetwork: false }),
