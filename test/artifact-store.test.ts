@@ -60,13 +60,7 @@ const impls: Impl[] = [
     name: 's3 (gofakes3)',
     open() {
       const prefix = `t-${Math.random().toString(36).slice(2)}/`;
-      const store = s3ArtifactStore({
-        bucket: server.bucket,
-        prefix,
-        region: 'us-east-1',
-        endpoint: server.endpoint,
-        credentials: () => server.credentials,
-      });
+      const store = s3ArtifactStore(server.storeOptions(prefix));
       return {
         store,
         async tamper(object, bytes) {
@@ -131,13 +125,7 @@ describe.each(impls)('the artifact store on $name', (impl) => {
 describe('the S3 artifact store', () => {
   it('keeps one object per digest under <prefix>sha256/<hex>, checksummed', async () => {
     const prefix = 'layout/';
-    const store = s3ArtifactStore({
-      bucket: server.bucket,
-      prefix,
-      region: 'us-east-1',
-      endpoint: server.endpoint,
-      credentials: () => server.credentials,
-    });
+    const store = s3ArtifactStore(server.storeOptions(prefix));
     const dir = tempDir('maestro-as-');
     const bytes = Buffer.from('one object\n');
     const object = objectOf(bytes);
@@ -154,13 +142,7 @@ describe('the S3 artifact store', () => {
   });
 
   it('presigns a GET of one object that needs no credentials, and holds no secret key', async () => {
-    const store = s3ArtifactStore({
-      bucket: server.bucket,
-      prefix: 'presign/',
-      region: 'us-east-1',
-      endpoint: server.endpoint,
-      credentials: () => server.credentials,
-    });
+    const store = s3ArtifactStore(server.storeOptions('presign/'));
     const dir = tempDir('maestro-as-');
     const bytes = Buffer.from('fetched by a pod\n');
     const object = objectOf(bytes);
@@ -175,13 +157,7 @@ describe('the S3 artifact store', () => {
   });
 
   it('says which store failed without a credential in the error', async () => {
-    const store = s3ArtifactStore({
-      bucket: 'no-such-bucket',
-      prefix: '',
-      region: 'us-east-1',
-      endpoint: server.endpoint,
-      credentials: () => server.credentials,
-    });
+    const store = s3ArtifactStore({ ...server.storeOptions(''), bucket: 'no-such-bucket' });
     const dir = tempDir('maestro-as-');
     const bytes = Buffer.from('x');
     const error = await store.put(objectOf(bytes), fileWith(dir, 'x', bytes)).catch((e: unknown) => e);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { runCli } from '../cli/index.ts';
+import { runCaptured } from './cli-helpers.ts';
 import { openStore } from '../engine/index.ts';
 import { git } from './github-standin/index.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
@@ -81,16 +81,8 @@ function envFor(dir: string, prefix: string): Record<string, string | undefined>
 }
 
 async function run(dir: string, dataDir: string, env: Record<string, string | undefined>) {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(['run', '.maestro/workflows/ci.yaml', '--data-dir', dataDir], {
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    isTty: false,
-    env,
-    cwd: dir,
-  });
-  return { code, stdout, stderr, runId: /run (r-\S+) /.exec(stdout)?.[1] ?? '' };
+  const result = await runCaptured(['run', '.maestro/workflows/ci.yaml', '--data-dir', dataDir], dir, env);
+  return { ...result, runId: /run (r-\S+) /.exec(result.stdout)?.[1] ?? '' };
 }
 
 /** Everything the run stored that a person or a verifier can read: logs, receipts, inputs. */

@@ -47,13 +47,7 @@ describe('received artifacts for runners whose tasks fetch them', () => {
     const store = openStore({ dataDir });
     const pod = runnerOfKind('kubernetes', true);
     const boxed = runnerOfKind('container', false);
-    const bucket = s3ArtifactStore({
-      bucket: s3.bucket,
-      prefix: 'urls/',
-      region: 'us-east-1',
-      endpoint: s3.endpoint,
-      credentials: () => s3.credentials,
-    });
+    const bucket = s3ArtifactStore(s3.storeOptions('urls/'));
     const engine = createEngine({
       policy: policyOff('artifact URL test'),
       store,
@@ -93,13 +87,7 @@ describe('received artifacts for runners whose tasks fetch them', () => {
     const dataDir = tempDir();
     const store = openStore({ dataDir });
     const boxed = runnerOfKind('container', false);
-    const bucket = s3ArtifactStore({
-      bucket: s3.bucket,
-      prefix: 'cache/',
-      region: 'us-east-1',
-      endpoint: s3.endpoint,
-      credentials: () => s3.credentials,
-    });
+    const bucket = s3ArtifactStore(s3.storeOptions('cache/'));
     const engine = createEngine({
       policy: policyOff('artifact cache test'),
       store,

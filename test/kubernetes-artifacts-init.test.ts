@@ -24,13 +24,7 @@ let store: ArtifactStore;
 beforeAll(async () => {
   podman = await ensurePodmanService();
   s3 = await startS3Server();
-  store = s3ArtifactStore({
-    bucket: s3.bucket,
-    prefix: 'k8s/',
-    region: 'us-east-1',
-    endpoint: s3.endpoint,
-    credentials: () => s3.credentials,
-  });
+  store = s3ArtifactStore(s3.storeOptions('k8s/'));
 }, 60_000);
 afterAll(async () => {
   store?.close();

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
+import type { S3ArtifactStoreOptions } from '../../engine/index.ts';
 
 const SETUP_HINT = 'run `bash scripts/setup/gofakes3.sh` (builds gofakes3 into ~/.cache/maestro/bin)';
 
@@ -21,6 +22,8 @@ export interface S3Server {
   credentials: { accessKeyId: string; secretAccessKey: string };
   /** A client of the server, for the test's own looks into the bucket. */
   client(): S3Client;
+  /** The S3 artifact store's options for this server's bucket under `prefix` (`x/`). */
+  storeOptions(prefix: string): S3ArtifactStoreOptions;
   stop(): Promise<void>;
 }
 
@@ -61,6 +64,13 @@ export async function startS3Server(bucket = 'maestro-artifacts'): Promise<S3Ser
     endpoint,
     bucket,
     credentials,
+    storeOptions: (prefix) => ({
+      bucket,
+      prefix,
+      region: 'us-east-1',
+      endpoint,
+      credentials: () => credentials,
+    }),
     client() {
       const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials });
       clients.push(client);
