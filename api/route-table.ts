@@ -146,6 +146,16 @@ export const ROUTES: readonly RouteSpec[] = [
     },
   },
   {
+    operationId: 'listTransitions',
+    method: 'GET',
+    url: '/v1/runs/:id/transitions',
+    summary: "The run's and its tasks' state changes in order (`after` for only the new ones)",
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    query: 'TransitionQuery',
+    responses: { 200: 'TransitionList', ...authErrors, ...errors(404) },
+  },
+  {
     operationId: 'listReceipts',
     method: 'GET',
     url: '/v1/runs/:id/receipts',

@@ -173,3 +173,29 @@ export function listReceipts(
       bundle: r.bundle as Record<string, unknown>,
     }));
 }
+
+/**
+ * GET /v1/runs/{id}/transitions: what `maestro run --server` replays into its live view. The
+ * store's transition log is append-only and ordered, so a position is a stable cursor.
+ */
+export function listTransitions(
+  ctx: ApiContext,
+  caller: Caller,
+  id: string,
+  after = 0,
+): ApiBody.TransitionList {
+  findRun(ctx, caller, id);
+  const all = ctx.runtime.store.listTransitions(id);
+  return {
+    items: all.slice(after).map((t) => ({
+      task: t.taskId,
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+      by: t.by,
+      time: new Date(t.time).toISOString(),
+      detail: t.detail,
+    })),
+    next: Math.max(after, all.length),
+  };
+}

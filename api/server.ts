@@ -16,7 +16,16 @@ import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
 import { ROUTES, type RouteSpec } from './route-table.ts';
 import { streamLogs } from './log-stream.ts';
-import { cancelRun, createRun, findRun, getRun, listReceipts, listRuns, retryRun } from './run-routes.ts';
+import {
+  cancelRun,
+  createRun,
+  findRun,
+  getRun,
+  listReceipts,
+  listRuns,
+  listTransitions,
+  retryRun,
+} from './run-routes.ts';
 import { createWorkflow, getWorkflow, listWorkflows } from './workflow-routes.ts';
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
@@ -70,6 +79,8 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     getRun: (r) => ok(getRun(ctx, callerOf(r), id(r))),
     cancelRun: async (r) => ok(await cancelRun(ctx, callerOf(r), id(r))),
     retryRun: (r) => ok(retryRun(ctx, callerOf(r), id(r))),
+    listTransitions: (r) =>
+      ok(listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
     listReceipts: (r) => ok(listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
   };
 }

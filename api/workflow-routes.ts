@@ -41,6 +41,7 @@ export function createWorkflow(
     name: plan.workflow.name,
     namespace: plan.workflow.namespace,
     diagnostics,
+    plan: plan as unknown as Record<string, unknown>,
   };
   // `maestro validate --server`: the server's verdict, with nothing stored.
   if (options.dryRun) return { status: 200, body: answer };

@@ -100,6 +100,10 @@ export interface WorkflowCreated {
   name: string;
   namespace: string;
   diagnostics: Diagnostic[];
+  /**
+   * The compiled Plan (schemas/plan.schema.json), as the server compiled it.
+   */
+  plan: {};
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -377,4 +381,40 @@ export interface WorkflowCreateQuery {
    * Compile and answer the diagnostics without storing anything (what `maestro validate --server` sends).
    */
   dryRun?: boolean;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "TransitionQuery".
+ */
+export interface TransitionQuery {
+  /**
+   * Only the transitions after the first `after` ones (the `next` of the previous answer).
+   */
+  after?: number;
+}
+/**
+ * One state change of the run (`task` null) or of one of its tasks, in the order they happened.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Transition".
+ */
+export interface Transition {
+  task: string | null;
+  from: string | null;
+  to: string;
+  reason: string;
+  by: string;
+  time: string;
+  detail: string | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "TransitionList".
+ */
+export interface TransitionList {
+  items: Transition[];
+  /**
+   * Pass as `after` to get only the transitions that come later.
+   */
+  next: number;
 }

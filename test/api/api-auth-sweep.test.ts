@@ -26,6 +26,7 @@ function requestFor(operationId: string): CallOptions {
     cancelRun: run,
     retryRun: run,
     listReceipts: run,
+    listTransitions: run,
     streamLogs: run,
     metrics: {},
   };

@@ -26,6 +26,7 @@ describe('workflows', () => {
     expect(first.status).toBe(201);
     expect(first.body).toMatchObject({ name: 'hello', namespace: 'quickstart', diagnostics: [] });
     expect(first.body.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(first.body.plan).toMatchObject({ digest: first.body.digest });
     const again = await postYaml(HELLO);
     expect(again).toMatchObject({ status: 200, body: { digest: first.body.digest } });
     const asJson = await api.call('POST', '/v1/workflows', { body: { manifest: HELLO } });
@@ -65,6 +66,7 @@ describe('workflows', () => {
       query: { dryRun: true },
     });
     expect(dry).toMatchObject({ status: 200, body: { name: 'dry', diagnostics: [] } });
+    expect(dry.body.plan).toMatchObject({ digest: dry.body.digest, tasks: [{ id: 'a' }] });
     const detail = await api.call('GET', '/v1/workflows/{digest}', { params: { digest: dry.body.digest } });
     expect(detail.status).toBe(404);
     const stored = await postYaml(text);
@@ -128,6 +130,28 @@ describe('runs', () => {
       query: { task: 'greet' },
     });
     expect(narrowed.body.map((r: { task: string }) => r.task)).toEqual(['greet']);
+  });
+
+  it('lists the run’s transitions in order; `after` gives only the later ones', async () => {
+    const { body: wf } = await postYaml(HELLO);
+    const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    await api.settle(run.id);
+    const all = await api.call('GET', '/v1/runs/{id}/transitions', { params: { id: run.id } });
+    expect(all.status).toBe(200);
+    const items = all.body.items as { task: string | null; to: string; reason: string }[];
+    expect(items.at(-1)).toMatchObject({ task: null, to: 'succeeded' });
+    expect(items.filter((t) => t.task === 'greet').map((t) => t.to)).toEqual([
+      'queued',
+      'ready',
+      'running',
+      'succeeded',
+    ]);
+    expect(all.body.next).toBe(items.length);
+    const later = await api.call('GET', '/v1/runs/{id}/transitions', {
+      params: { id: run.id },
+      query: { after: items.length - 1 },
+    });
+    expect(later.body).toEqual({ items: [items.at(-1)], next: items.length });
   });
 
   it('starts a run by {namespace, name}; an unknown workflow is a 404', async () => {
