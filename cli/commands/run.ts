@@ -8,6 +8,8 @@ import { createLiveView } from '../live-view.ts';
 import { openCliEngine } from '../open-engine.ts';
 import { checkRunnerKind, withRunner } from '../runners-config.ts';
 import { resolveRunSource } from '../../workspace/index.ts';
+import { runOnServer } from './run-remote.ts';
+import { serverOption } from './runs-remote.ts';
 
 const EXAMPLES = `
 Examples:
@@ -17,6 +19,7 @@ Examples:
   $ maestro run --resume r-0f3c...          # continue a run whose process was killed
   $ maestro run ci.yaml --ref v1.2.0        # the tasks see the repository at tag v1.2.0
   $ maestro run ci.yaml --source https://github.com/acme/app.git --ref main
+  $ MAESTRO_TOKEN=mst_... maestro run hello.yaml --server https://maestro.example.com   # on a server
 
 Tasks start in a workspace holding the source: the git repository containing the manifest at
 HEAD (its committed state; uncommitted changes are left out), or --source/--ref; outside a git
@@ -37,6 +40,7 @@ interface RunOptions {
   runner?: string;
   source?: string;
   ref?: string;
+  server?: string;
 }
 
 export function registerRun(program: Command, context: CliContext): void {
@@ -68,9 +72,15 @@ export function registerRun(program: Command, context: CliContext): void {
     )
     .option('--ref <rev>', 'the branch, tag or commit of the source (default: HEAD, the committed state)')
     .option('--resume <run>', 'resume a run that was interrupted (its manifest is not needed)')
+    .addOption(serverOption())
     .addHelpText('after', EXAMPLES)
     .action(async (manifest: string | undefined, options: RunOptions) => {
       const { io } = context;
+      if (options.server !== undefined) {
+        const { server, ...rest } = options;
+        context.exitCode = await runOnServer(server, manifest, rest, io);
+        return;
+      }
       if (manifest === undefined && options.resume === undefined)
         throw new UsageError('pass a manifest to run, or --resume <run>');
       if (manifest !== undefined && options.resume !== undefined)

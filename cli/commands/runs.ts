@@ -6,6 +6,8 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { createLiveView } from '../live-view.ts';
 import { openCliEngine, openCliStore } from '../open-engine.ts';
+import { printCancel, printRunDetail, printRunList, printRunLogs } from '../format/runs-output.ts';
+import { serverOption, remoteRuns } from './runs-remote.ts';
 
 const EXAMPLES = `
 Examples:
@@ -13,7 +15,8 @@ Examples:
   $ maestro runs show r-0f3c... --format json
   $ maestro runs logs r-0f3c... --task build
   $ maestro runs cancel r-0f3c...
-  $ maestro runs retry r-0f3c...            # re-runs only the failed part, keeping history`;
+  $ maestro runs retry r-0f3c...            # re-runs only the failed part, keeping history
+  $ MAESTRO_TOKEN=mst_... maestro runs list --server https://maestro.example.com   # a server's runs`;
 
 type Format = 'text' | 'json';
 const formatOption = () =>
@@ -60,10 +63,12 @@ export function registerRuns(program: Command, context: CliContext): void {
     .option('--namespace <ns>', 'only this namespace')
     .option('--since <time>', 'created at or after (ISO date or epoch ms)')
     .option('--until <time>', 'created at or before (ISO date or epoch ms)')
+    .addOption(serverOption())
     .action(
-      (o: {
+      async (o: {
         format: Format;
         dataDir?: string;
+        server?: string;
         status?: string;
         workflow?: string;
         namespace?: string;
@@ -74,21 +79,25 @@ export function registerRuns(program: Command, context: CliContext): void {
         const known = Object.values(RunState) as string[];
         for (const s of statuses ?? [])
           if (!known.includes(s)) throw new UsageError(`--status ${s} is not one of ${known.join(', ')}`);
+        const since = parseTime(o.since, '--since');
+        const until = parseTime(o.until, '--until');
+        if (o.server !== undefined) {
+          const { since: _s, until: _u, ...rest } = o;
+          return remoteRuns(o.server, o, io).list({
+            ...rest,
+            ...(since === undefined ? {} : { since }),
+            ...(until === undefined ? {} : { until }),
+          });
+        }
         const store = openCliStore(o, io);
         try {
           const filter: Parameters<typeof store.listRuns>[0] = {};
           if (statuses) filter.status = statuses as RunState[];
           if (o.workflow !== undefined) filter.workflow = o.workflow;
           if (o.namespace !== undefined) filter.namespace = o.namespace;
-          const since = parseTime(o.since, '--since');
-          const until = parseTime(o.until, '--until');
           if (since !== undefined) filter.since = since;
           if (until !== undefined) filter.until = until;
-          const list = store.listRuns(filter).map(summary);
-          if (o.format === 'json') io.stdout(JSON.stringify(list, null, 2) + '\n');
-          else
-            for (const r of list)
-              io.stdout(`${r.id}  ${r.status.padEnd(10)} ${r.namespace}/${r.workflow}  ${r.createdAt}\n`);
+          printRunList(io, store.listRuns(filter).map(summary), o.format);
         } finally {
           store.close();
         }
@@ -101,7 +110,9 @@ export function registerRuns(program: Command, context: CliContext): void {
     .argument('<run>', 'run id')
     .addOption(formatOption())
     .addOption(dataDirOption())
-    .action((runId: string, o: { format: Format; dataDir?: string }) => {
+    .addOption(serverOption())
+    .action(async (runId: string, o: { format: Format; dataDir?: string; server?: string }) => {
+      if (o.server !== undefined) return remoteRuns(o.server, o, io).show(runId, o.format);
       const store = openCliStore(o, io);
       try {
         const run = store.getRun(runId);
@@ -133,25 +144,7 @@ export function registerRuns(program: Command, context: CliContext): void {
           source: run.source,
           tasks,
         };
-        if (o.format === 'json') {
-          io.stdout(JSON.stringify(detail, null, 2) + '\n');
-          return;
-        }
-        io.stdout(`run ${run.id}  ${run.status} (${run.reason})  ${run.namespace}/${run.workflow}\n`);
-        if (run.source) io.stdout(`  source ${run.source.repo} at ${run.source.commit}\n`);
-        for (const t of tasks) {
-          io.stdout(
-            `  ${t.id}  ${t.state} (${t.reason})${t.cacheKey && t.state === 'cached' ? ` key ${t.cacheKey}` : ''}\n`,
-          );
-          for (const a of t.attempts) {
-            const outputs = Object.entries(a.outputs)
-              .map(([k, v]) => `${k}=${v}`)
-              .join(' ');
-            io.stdout(
-              `    #${a.attempt} ${a.outcome}${a.exitCode === null ? '' : ` exit ${a.exitCode}`}${outputs ? `  ${outputs}` : ''}\n`,
-            );
-          }
-        }
+        printRunDetail(io, detail, o.format);
       } finally {
         store.close();
       }
@@ -164,20 +157,20 @@ export function registerRuns(program: Command, context: CliContext): void {
     .option('--task <id>', 'only this task')
     .addOption(formatOption())
     .addOption(dataDirOption())
-    .action((runId: string, o: { format: Format; dataDir?: string; task?: string }) => {
-      const store = openCliStore(o, io);
-      try {
-        store.getRun(runId);
-        if (o.task !== undefined) store.getTask(runId, o.task);
-        const lines = store.listLogs(runId, o.task);
-        if (o.format === 'json') io.stdout(JSON.stringify(lines, null, 2) + '\n');
-        else
-          for (const l of lines)
-            io.stdout(`${l.taskId ?? '(run)'}${l.attempt ? `#${l.attempt}` : ''} ${l.stream}: ${l.text}\n`);
-      } finally {
-        store.close();
-      }
-    });
+    .addOption(serverOption())
+    .action(
+      async (runId: string, o: { format: Format; dataDir?: string; task?: string; server?: string }) => {
+        if (o.server !== undefined) return remoteRuns(o.server, o, io).logs(runId, o.task, o.format);
+        const store = openCliStore(o, io);
+        try {
+          store.getRun(runId);
+          if (o.task !== undefined) store.getTask(runId, o.task);
+          printRunLogs(io, store.listLogs(runId, o.task), o.format);
+        } finally {
+          store.close();
+        }
+      },
+    );
 
   runs
     .command('cancel')
@@ -185,14 +178,14 @@ export function registerRuns(program: Command, context: CliContext): void {
     .argument('<run>', 'run id')
     .addOption(formatOption())
     .addOption(dataDirOption())
-    .action(async (runId: string, o: { format: Format; dataDir?: string }) => {
+    .addOption(serverOption())
+    .action(async (runId: string, o: { format: Format; dataDir?: string; server?: string }) => {
+      if (o.server !== undefined) return remoteRuns(o.server, o, io).cancel(runId, o.format);
       const cli = await openCliEngine(o, io);
       try {
         await cli.engine.cancel(runId, { by: `user:${io.env.USER ?? 'local'}` });
         const run = cli.store.getRun(runId);
-        if (o.format === 'json')
-          io.stdout(JSON.stringify({ ...summary(run), cancelRequestedBy: run.cancelRequestedBy }) + '\n');
-        else io.stdout(`run ${runId}: ${run.status === 'running' ? 'cancel requested' : run.status}\n`);
+        printCancel(io, { ...summary(run), cancelRequestedBy: run.cancelRequestedBy }, o.format);
       } finally {
         await cli.close();
       }
@@ -205,26 +198,33 @@ export function registerRuns(program: Command, context: CliContext): void {
     .addOption(formatOption())
     .addOption(dataDirOption())
     .option('--secrets <file>', 'a NAME=value secrets file for local development')
-    .action(async (runId: string, o: { format: Format; dataDir?: string; secrets?: string }) => {
-      const cli = await openCliEngine(o, io);
-      try {
-        const run = cli.engine.retry(runId, { by: `user:${io.env.USER ?? 'local'}` });
-        const view =
-          o.format === 'text'
-            ? createLiveView(
-                io,
-                run.plan.tasks.map((t) => t.id),
-              )
-            : undefined;
-        const off = cli.engine.subscribe((e) => view?.onEvent(e));
-        const final = await cli.engine.execute(runId);
-        off();
-        view?.close();
-        if (o.format === 'json') io.stdout(JSON.stringify(summary(final)) + '\n');
-        else io.stdout(`run ${runId} ${final.status}\n`);
-        context.exitCode = final.status === 'succeeded' ? ExitCode.ok : ExitCode.inputErrors;
-      } finally {
-        await cli.close();
-      }
-    });
+    .addOption(serverOption())
+    .action(
+      async (runId: string, o: { format: Format; dataDir?: string; secrets?: string; server?: string }) => {
+        if (o.server !== undefined) {
+          context.exitCode = await remoteRuns(o.server, o, io).retry(runId, o.format);
+          return;
+        }
+        const cli = await openCliEngine(o, io);
+        try {
+          const run = cli.engine.retry(runId, { by: `user:${io.env.USER ?? 'local'}` });
+          const view =
+            o.format === 'text'
+              ? createLiveView(
+                  io,
+                  run.plan.tasks.map((t) => t.id),
+                )
+              : undefined;
+          const off = cli.engine.subscribe((e) => view?.onEvent(e));
+          const final = await cli.engine.execute(runId);
+          off();
+          view?.close();
+          if (o.format === 'json') io.stdout(JSON.stringify(summary(final)) + '\n');
+          else io.stdout(`run ${runId} ${final.status}\n`);
+          context.exitCode = final.status === 'succeeded' ? ExitCode.ok : ExitCode.inputErrors;
+        } finally {
+          await cli.close();
+        }
+      },
+    );
 }

@@ -6,6 +6,10 @@ import { checkManifests, wantsColor } from '../manifest-files.ts';
 import { renderTextReport } from '../format/render-text.ts';
 import { renderJsonReport } from '../format/render-json.ts';
 import { renderGithubReport } from '../format/render-github.ts';
+import { findManifests } from '../../workspace/index.ts';
+import { openServerClient } from '../server-client.ts';
+import { serverCompiler } from '../server-compile.ts';
+import { serverOption } from './runs-remote.ts';
 
 const EXAMPLES = `
 Examples:
@@ -13,6 +17,7 @@ Examples:
   $ maestro validate .maestro/workflows/deploy.yaml      # one file
   $ maestro validate examples --format json              # machine-readable
   $ maestro validate . --format github                   # annotations in a GitHub Actions step
+  $ MAESTRO_TOKEN=mst_... maestro validate . --server https://maestro.example.com   # the server's verdict
 
 A directory is searched at any depth (skipping node_modules and .git) for
 .maestro/workflows/*.yaml|yml and .maestro/runbooks/*.yaml|yml; a file is taken as given.
@@ -26,10 +31,22 @@ export function registerValidate(program: Command, context: CliContext): void {
     .addOption(
       new Option('--format <format>', 'output format').choices(['text', 'json', 'github']).default('text'),
     )
+    .addOption(serverOption())
     .addHelpText('after', EXAMPLES)
-    .action(async (paths: string[], options: { format: 'text' | 'json' | 'github' }) => {
+    .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; server?: string }) => {
       const { io } = context;
-      const reports = await checkManifests(paths, io);
+      // With --server the server compiles (dryRun: nothing is stored), with its own catalog.
+      const compile =
+        options.server === undefined
+          ? undefined
+          : await serverCompiler(
+              openServerClient(options.server, io),
+              findManifests(paths, { cwd: io.cwd }),
+              {
+                dryRun: true,
+              },
+            );
+      const reports = await checkManifests(paths, io, compile);
       if (options.format === 'json') io.stdout(renderJsonReport(reports));
       else if (options.format === 'github') io.stdout(renderGithubReport(reports));
       else io.stdout(renderTextReport(reports, { color: wantsColor(io) }));
