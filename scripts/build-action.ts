@@ -6,12 +6,34 @@
  *   node scripts/build-action.ts                 # writes action/dist/index.js
  *   node scripts/build-action.ts --outfile x.js  # writes elsewhere (the staleness test)
  */
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { relative, resolve, sep } from 'node:path';
 import { loadCatalogEntries } from '../tasks/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * runners/container/docker-library.ts loads dockerode through a createRequire'd `requireHere(...)`
+ * so a CLI command pays for it only when the container runner starts.
+ * esbuild cannot follow that call, and the Action's checkout has no node_modules to require from
+ * (the step failed with "Cannot find module 'dockerode'"). Here the same call becomes a plain
+ * `require('<literal>')`, which esbuild resolves and bundles, still evaluated on first use. The
+ * Kubernetes client (20 MB bundled) stays out: the Action runs on the job's machine, and
+ * runners/kubernetes says so when its library is missing.
+ */
+const bundleRunnerLibraries: Plugin = {
+  name: 'bundle-runner-libraries',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]runners[\\/]container[\\/]docker-library\.ts$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const contents = source.replace(/\brequireHere\(/g, 'require(');
+      if (contents === source) throw new Error(`${args.path}: no requireHere(...) call to bundle`);
+      return { contents, loader: 'ts' };
+    });
+  },
+};
 
 export async function buildAction(outfile: string): Promise<void> {
   // The bundle has no tasks/ folder beside it: embed the built-in catalog. Digests are content
@@ -34,9 +56,17 @@ export async function buildAction(outfile: string): Promise<void> {
       js: "import { createRequire as __maestroCreateRequire } from 'node:module'; const require = __maestroCreateRequire(import.meta.url);",
     },
     legalComments: 'eof',
-    define: { __MAESTRO_BUILTIN_CATALOG__: JSON.stringify(catalog) },
+    define: {
+      __MAESTRO_BUILTIN_CATALOG__: JSON.stringify(catalog),
+      // CommonJS dependencies of dockerode read __dirname, which an ES module does not have.
+      __dirname: 'import.meta.dirname',
+      __filename: 'import.meta.filename',
+    },
     // Keep node_modules paths as seen from the repository even when it is a symlink (clean builds).
     preserveSymlinks: true,
+    plugins: [bundleRunnerLibraries],
+    // dockerode's ssh transport (ssh2) tries optional native addons and carries on without them.
+    external: ['cpu-features', '*.node'],
     logLevel: 'warning',
   });
 }

@@ -4,7 +4,7 @@
  * workspace. The environment is built from scratch so nothing of the test process leaks in.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,25 @@ export interface StepOptions {
   workspace?: string;
   /** More environment (e.g. MAESTRO_SIGNING_KEY, GITHUB_EVENT_NAME). */
   env?: Record<string, string>;
+  /**
+   * Default true: run the bundle from a copy of the Action's checkout with no node_modules
+   * anywhere above it, as `uses: <owner>/maestro@v1` gives the runner, so anything the bundle left
+   * out of itself fails to load as it would on GitHub (from the repository, Node would find it in
+   * node_modules). False: run action/dist/index.js where it is.
+   */
+  isolated?: boolean;
+}
+
+let isolatedBundle: string | undefined;
+
+/** action/, policy/ and tasks/ copied once per test process: what the bundle reads beside itself. */
+function isolatedCheckout(): string {
+  if (isolatedBundle) return isolatedBundle;
+  const checkout = mkdtempSync(join(tmpdir(), 'maestro-action-checkout-'));
+  for (const folder of ['action', 'policy', 'tasks'])
+    cpSync(join(repoRoot, folder), join(checkout, folder), { recursive: true });
+  isolatedBundle = join(checkout, 'action/dist/index.js');
+  return isolatedBundle;
 }
 
 export async function runActionStep(
@@ -51,7 +70,8 @@ export async function runActionStep(
     ...options.env,
   };
   for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
-  const result = await run(process.execPath, [actionBundle], {
+  const bundle = (options.isolated ?? true) ? isolatedCheckout() : actionBundle;
+  const result = await run(process.execPath, [bundle], {
     cwd: workspace,
     env,
     maxBuffer: 16 << 20,
