@@ -213,6 +213,12 @@ describe('errors', () => {
     const there = await remote(['runs', 'show', 'r-nope']);
     expect([here.code, there.code]).toEqual([1, 1]);
     expect(there.stderr).toMatch(/^maestro: no run r-nope\nhint: /);
+    const someRun = JSON.parse((await remote(['runs', 'list', '--format', 'json'])).stdout)[0].id;
+    const localRun = JSON.parse((await local(['runs', 'list', '--format', 'json'])).stdout)[0].id;
+    const noTask = await remote(['runs', 'logs', someRun, '--task', 'nope']);
+    const noTaskHere = await local(['runs', 'logs', localRun, '--task', 'nope']);
+    expect(noTask.code).toBe(noTaskHere.code);
+    expect(noTask.stderr).toBe(noTaskHere.stderr.replaceAll(localRun, someRun));
     const flag = await remote(['runs', 'list', '--data-dir', dir]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/^maestro: --data-dir does not apply with --server/);

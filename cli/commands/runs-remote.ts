@@ -3,7 +3,7 @@
  * exactly what the local ones print (cli/format/runs-output.ts), from the API's generated types.
  */
 import { Option } from 'commander';
-import { UsageError, type ApiBody } from '../../core/index.ts';
+import { NotFoundError, UsageError, type ApiBody } from '../../core/index.ts';
 import { ExitCode } from '../exit-codes.ts';
 import {
   printCancel,
@@ -107,6 +107,11 @@ async function list(client: ServerClient, io: CliIo, o: ListFilter): Promise<voi
 }
 
 async function logs(client: ServerClient, runId: string, task: string | undefined): Promise<RunLogLine[]> {
+  if (task !== undefined) {
+    // As locally: an unknown task is an error, not an empty log (the stream would just be empty).
+    const detail = await client.request<ApiBody.RunDetail>('GET', runPath(runId));
+    if (!detail.tasks.some((t) => t.id === task)) throw new NotFoundError('task', `${runId}/${task}`);
+  }
   const lines: RunLogLine[] = [];
   for await (const line of remoteLogLines(client, runId, task === undefined ? {} : { task }))
     lines.push(line);
