@@ -5,10 +5,11 @@
 // build fetches them from the registry instead. Everything else is the user's path.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderChart } from './helpers/helm-template.ts';
 import { packTarball } from './helpers/pack-tarball.ts';
 import { ensureNodeBaseImage } from './setup/node-base-image.ts';
 
@@ -19,6 +20,21 @@ const container = `maestro-image-test-${suffix}`;
 const volume = `maestro-image-data-${suffix}`;
 let context: string;
 let baseUrl: string;
+
+/** The parts of the chart's pod spec this test turns into podman flags. */
+interface ChartPod {
+  securityContext: { runAsUser: number; runAsGroup: number };
+  containers: {
+    name: string;
+    args: string[];
+    env: { name: string; value?: string }[];
+    ports: { containerPort: number }[];
+    securityContext: Record<string, unknown>;
+    volumeMounts: { mountPath: string }[];
+    readinessProbe: { httpGet: { path: string } };
+    livenessProbe: { httpGet: { path: string } };
+  }[];
+}
 
 function podman(args: string[]): string {
   return execFileSync('podman', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
@@ -153,6 +169,76 @@ describe('the container image', () => {
       expect((await fetch(`${url}/readyz`)).status).toBe(503);
     } finally {
       spawnSync('podman', ['rm', '--force', '--time', '0', setup]);
+    }
+  });
+
+  it("runs `maestro server` as the Helm chart's Deployment does: its args, env and security context, /data and /tmp the only writable paths", async () => {
+    // One replica on SQLite without the Kubernetes runner (no cluster here for its in-cluster config).
+    const objects = await renderChart('image', 'maestro', [
+      'replicaCount=1',
+      'database.existingSecret=',
+      'runners=null',
+    ]);
+    const pod = (
+      objects.find((o) => o.kind === 'Deployment') as unknown as { spec: { template: { spec: ChartPod } } }
+    ).spec.template.spec;
+    const server = pod.containers.find((c) => c.name === 'server')!;
+    const sc = server.securityContext;
+    // What the chart asks of the runtime, translated flag by flag. An emptyDir (default medium) is
+    // a directory on the node's disk, mode 0777, owned by root: the same here, from the host.
+    const emptyDirs: string[] = [];
+    const emptyDir = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'maestro-emptydir-'));
+      chmodSync(dir, 0o777);
+      emptyDirs.push(dir);
+      return dir;
+    };
+    expect(sc).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
+    expect(server.volumeMounts.map((m) => m.mountPath).sort()).toEqual(['/data', '/tmp']);
+    const name = `${container}-chart`;
+    try {
+      podman([
+        'run',
+        ...['--detach', '--name', name, '--read-only', '--read-only-tmpfs=false'],
+        ...['--user', `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`],
+        ...['--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
+        ...server.volumeMounts.flatMap((m) => ['--volume', `${emptyDir()}:${m.mountPath}`]),
+        ...server.env.filter((e) => e.value !== undefined).flatMap((e) => ['--env', `${e.name}=${e.value}`]),
+        ...['--publish', `127.0.0.1::${server.ports[0]!.containerPort}`],
+        image,
+        ...server.args,
+      ]);
+      const url = `http://${podman(['port', name, `${server.ports[0]!.containerPort}/tcp`])}`;
+      const probe = (path: string) =>
+        fetch(`${url}${path}`).then(
+          (r) => r.status,
+          () => 0,
+        );
+      const logs = () => spawnSync('podman', ['logs', name], { encoding: 'utf8' });
+      let ready = 0;
+      const deadline = Date.now() + 40_000;
+      while (ready !== 200 && Date.now() < deadline) {
+        ready = await probe(server.readinessProbe.httpGet.path);
+        if (podman(['inspect', name, '--format', '{{.State.Running}}']) !== 'true') break;
+        if (ready !== 200) await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      const readyz = await fetch(`${url}${server.readinessProbe.httpGet.path}`).then(
+        (r) => r.text(),
+        (e: unknown) => String(e),
+      );
+      expect(ready, `${readyz}\n${logs().stdout}\n${logs().stderr}`).toBe(200);
+      expect(await probe(server.livenessProbe.httpGet.path)).toBe(200);
+      expect(await probe('/v1/runs')).toBe(401);
+      // The stores went to the data volume; nothing else was writable.
+      expect(podman(['exec', name, 'ls', '/data'])).toMatch(/api\.sqlite/);
+      expect(spawnSync('podman', ['exec', name, 'touch', '/opt/maestro/planted']).status).not.toBe(0);
+    } finally {
+      spawnSync('podman', ['rm', '--force', '--time', '0', name]);
+      for (const dir of emptyDirs) rmSync(dir, { recursive: true, force: true });
     }
   });
 

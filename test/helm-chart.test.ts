@@ -11,13 +11,9 @@
  * nothing more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { delimiter, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { loadAll } from 'js-yaml';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AuthorizationV1Api,
   CoreV1Api,
@@ -31,10 +27,9 @@ import {
 import type { LogLine } from '../core/index.ts';
 import { createKubernetesRunner } from '../runners/kubernetes/index.ts';
 import { KWOK_POD_LOG, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
+import { renderChart } from './helpers/helm-template.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
-const run = promisify(execFile);
-const CHART = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'helm', 'maestro');
 const RELEASE = 'ci';
 const NS = 'maestro';
 const RUNS_NS = 'maestro-runs';
@@ -43,21 +38,8 @@ const SERVICE_ACCOUNT = `system:serviceaccount:${NS}:${RELEASE}-maestro`;
 let cluster: TestCluster;
 let core: CoreV1Api;
 
-function helmBinary(): string {
-  const candidates = [
-    process.env.MAESTRO_HELM,
-    join(process.env.GOBIN ?? join(homedir(), '.cache/maestro/bin'), 'helm'),
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'helm')),
-  ];
-  const found = candidates.find((c): c is string => Boolean(c) && existsSync(c!));
-  if (!found) throw new Error('helm is missing: run `bash scripts/setup/helm.sh`');
-  return found;
-}
-
-async function render(set: string[] = []): Promise<KubernetesObject[]> {
-  const args = ['template', RELEASE, CHART, '--namespace', NS, ...set.flatMap((s) => ['--set', s])];
-  const { stdout } = await run(helmBinary(), args, { maxBuffer: 16 * 1024 * 1024 });
-  return (loadAll(stdout) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => d !== null);
+function render(set: string[] = []): Promise<KubernetesObject[]> {
+  return renderChart(RELEASE, NS, set);
 }
 
 async function renderError(set: string[]): Promise<string> {
@@ -111,12 +93,16 @@ interface DryRun {
  * Server-side apply of every object with dryRun=All (`kubectl apply --server-side
  * --dry-run=server`): validation and admission run, nothing is persisted.
  */
-async function dryRunApply(objects: KubernetesObject[], namespace = NS): Promise<DryRun> {
+async function dryRunApply(objects: KubernetesObject[], namespace?: string): Promise<DryRun> {
   const result: DryRun = { warnings: [], refused: {}, accepted: [] };
   const api = warningClient(cluster.admin, result.warnings);
   for (const object of objects) {
     const id = `${object.kind}/${object.metadata!.name}`;
-    const body = { ...object, metadata: { namespace, ...object.metadata } };
+    // The chart names its namespaces (the release's, the runner's); `namespace` moves objects elsewhere.
+    const body = {
+      ...object,
+      metadata: { namespace: NS, ...object.metadata, ...(namespace ? { namespace } : {}) },
+    };
     try {
       await api.patch(body, undefined, 'All', 'helm-chart-test', true, PatchStrategy.ServerSideApply);
       result.accepted.push(id);
@@ -157,10 +143,10 @@ const RESTRICTED = {
 };
 
 /** Creates the rendered objects of these kinds for real (not a dry run). */
-async function applyKinds(kinds: string[], namespace = NS): Promise<void> {
+async function applyKinds(kinds: string[], namespace?: string): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(cluster.admin);
   for (const o of (await render()).filter((x) => kinds.includes(x.kind!)))
-    await api.create({ ...o, metadata: { ...o.metadata, namespace: o.metadata!.namespace ?? namespace } });
+    await api.create({ ...o, metadata: { ...o.metadata, ...(namespace ? { namespace } : {}) } });
 }
 
 beforeAll(async () => {
@@ -174,7 +160,7 @@ beforeAll(async () => {
   });
   await createNamespace('unlabelled', {});
   // A Pod's ServiceAccount must exist before admission looks further (the pod probes below).
-  await applyKinds(['ServiceAccount'], NS);
+  await applyKinds(['ServiceAccount']);
   await applyKinds(['ServiceAccount'], 'enforce-only');
 }, 240_000);
 
@@ -196,6 +182,9 @@ describe('the Helm chart on the real API server (server-side dry-run)', () => {
         'ServiceAccount',
       ].sort(),
     );
+    // Each object names its namespace, so `helm template … | kubectl apply -f -` lands where helm would.
+    for (const o of objects)
+      expect(o.metadata?.namespace, o.kind).toBe(['Role', 'RoleBinding'].includes(o.kind!) ? RUNS_NS : NS);
     const result = await dryRunApply(objects);
     expect(result.refused).toEqual({});
     expect(result.warnings).toEqual([]);

@@ -1,0 +1,38 @@
+/**
+ * `helm template` of the chart in deploy/helm/maestro with the Helm scripts/setup/helm.sh builds
+ * (MAESTRO_HELM, else ~/.cache/maestro/bin/helm or $GOBIN/helm, else PATH). Used by
+ * test/helm-chart.test.ts (the API server's view) and test/container-image.test.ts (the image
+ * run as the chart's Deployment runs it).
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { loadAll } from 'js-yaml';
+import type { KubernetesObject } from '@kubernetes/client-node';
+
+const run = promisify(execFile);
+export const CHART = join(import.meta.dirname, '..', '..', 'deploy', 'helm', 'maestro');
+
+export function helmBinary(): string {
+  const candidates = [
+    process.env.MAESTRO_HELM,
+    join(process.env.GOBIN ?? join(homedir(), '.cache/maestro/bin'), 'helm'),
+    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'helm')),
+  ];
+  const found = candidates.find((c): c is string => Boolean(c) && existsSync(c!));
+  if (!found) throw new Error('helm is missing: run `bash scripts/setup/helm.sh`');
+  return found;
+}
+
+/** The rendered objects; `set` are `--set` arguments. Rejects with helm's stderr on a refusal. */
+export async function renderChart(
+  release: string,
+  namespace: string,
+  set: string[] = [],
+): Promise<KubernetesObject[]> {
+  const args = ['template', release, CHART, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])];
+  const { stdout } = await run(helmBinary(), args, { maxBuffer: 16 * 1024 * 1024 });
+  return (loadAll(stdout) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => d !== null);
+}
