@@ -15,7 +15,7 @@ import {
   stopStandIn,
   type Harness,
 } from './github-standin/app-harness.ts';
-import type { Payload } from './github-standin/index.ts';
+import { TestRepository, type Payload } from './github-standin/index.ts';
 import { startWitness, type Witness } from './helpers/witness.ts';
 import { postSignedPush, spawnAppProcess } from './github-standin/app-process-client.ts';
 
@@ -124,6 +124,58 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     expect(run!.writes).toBeLessThanOrEqual(5);
   });
 
+  it("a private fork's pull request runs on its head, fetched from the base repository", async () => {
+    // The fork is private and outside the installation: its own clone URL answers the base
+    // installation's token with 404, as GitHub does. Before, the App fetched from there and the
+    // run failed (source_fetch_failed); GitHub serves the head as refs/pull/<n>/head of the base.
+    const tasks = `    - id: read\n      run: echo "content=$(cat f.txt)" >> "$MAESTRO_OUTPUT"\n      outputs: [content]\n`;
+    const files = { '.maestro/workflows/pr.yaml': workflow('pr-read', tasks, 'pull_request: {}') };
+    const base = h.repo.commit({ branch: 'main', login: 'carol', files });
+    const forkHead = h.repo.commit({
+      branch: 'fork-only',
+      from: base,
+      login: 'mallory',
+      files: { 'f.txt': 'fork' },
+    });
+    const fork = new TestRepository();
+    fork.receive(h.repo.bareDir, 'refs/heads/fork-only', 'refs/heads/feature');
+    h.standin.addRepo({
+      owner: 'mallory',
+      name: 'secret-fork',
+      id: 9003,
+      bareDir: fork.bareDir,
+      defaultBranch: 'main',
+      private: true,
+    });
+    h.repo.deleteBranch('fork-only');
+    h.repo.publishPullHead(11, forkHead);
+    h.standin.pulls.set(`${REPO_KEY}#11`, {
+      number: 11,
+      author: 'mallory',
+      headSha: forkHead,
+      headRef: 'feature',
+      baseRef: 'main',
+      headRepo: 'mallory/secret-fork',
+    });
+    await h.deliver(
+      'pull_request',
+      h.pullRequestPayload('opened', {
+        number: 11,
+        headSha: forkHead,
+        author: 'mallory',
+        headRepo: 'mallory/secret-fork',
+      }),
+    );
+    await h.idle();
+    const [check] = h.standin.checkRunsNamed('maestro / run demo/pr-read', forkHead);
+    expect(check!.conclusion).toBe('success');
+    const run = h.runtime.engineStore.listRuns().find((r) => r.workflow === 'pr-read')!;
+    expect(h.runtime.engineStore.taskOutputs(run.id, 'read')).toEqual({ content: 'fork' });
+    expect(run.trust).toBe('untrusted');
+    // The fork's own URL was never used; the stand-in would have refused it.
+    expect(h.standin.gitRequests.filter((r) => r.repo === 'mallory/secret-fork')).toEqual([]);
+  });
+
   it('a fork pull request runs without secrets; the same workflow from the repository gets them', async () => {
     const tasks = `    - id: use-secret\n      run: test -n "$TOKEN" && echo "length=\${#TOKEN}" >> "$MAESTRO_OUTPUT"\n      env:\n        TOKEN: \${secrets.DEPLOY_TOKEN}\n      outputs: [length]\n`;
     // The workflow is on the base branch, ungated (one only the head had would wait for the
@@ -144,6 +196,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
       bareDir: h.repo.bareDir,
       defaultBranch: 'main',
     });
+    h.repo.publishPullHead(9, forkHead);
     h.standin.pulls.set(`${REPO_KEY}#9`, {
       number: 9,
       author: 'mallory',
@@ -201,11 +254,13 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     // Fork code is submitted as untrusted, so its cache entries never serve the repository's runs.
     expect(h.runtime.engineStore.getRun(fork.id).trust).toBe('untrusted');
     expect(h.runtime.engineStore.getRun(own.id).trust).toBe('trusted');
-    // Each runs on its own code: the fork's from the fork's clone URL, at the pull request's head.
+    // Each runs on its own code: the fork's at the pull request's head, which GitHub keeps in the
+    // base repository as refs/pull/<n>/head (so a private fork needs no access of its own).
     expect(h.runtime.engineStore.getRun(fork.id).source).toMatchObject({
       kind: 'git',
-      repo: h.standin.cloneUrl('mallory/pipelines'),
+      repo: h.standin.cloneUrl(REPO_KEY),
       commit: forkHead,
+      ref: 'refs/pull/9/head',
     });
     expect(h.runtime.engineStore.getRun(own.id).source).toMatchObject({
       repo: h.standin.cloneUrl(REPO_KEY),

@@ -54,12 +54,10 @@ export async function dispatchForPull(
       fromFork,
       key: options.key,
       approval,
-      // The head repository's clone URL (a fork's own), fetched with the base installation's token.
-      source: gitSource(
-        pr.head.repo?.clone_url,
-        pr.head.sha,
-        pr.head.ref ? `refs/heads/${pr.head.ref}` : undefined,
-      ),
+      // Fetched from the base repository, where GitHub keeps every pull request's head as
+      // refs/pull/<n>/head: the base installation's token reads it even when the head is a
+      // private fork outside the installation (whose own clone URL answers that token with 404).
+      source: gitSource(pr.base.repo.clone_url, pr.head.sha, `refs/pull/${pr.number}/head`),
     });
   }
 }

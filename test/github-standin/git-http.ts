@@ -10,6 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 export interface GitHttpRequestRecord {
   method: string;
+  /** `owner/name` of the repository asked for. */
+  repo: string;
   path: string;
   /** The token the client presented (Basic password), if any. */
   token: string | undefined;

@@ -108,6 +108,21 @@ export class TestRepository {
     ]).split('\n');
   }
 
+  /** What GitHub does for every pull request: its head as `refs/pull/<n>/head` of the base. */
+  publishPullHead(number: number, sha: string): void {
+    git(this.bareDir, ['update-ref', `refs/pull/${number}/head`, sha]);
+  }
+
+  /** Copies `fromRef` of another bare repository into this one as `toRef` (a fork's branch). */
+  receive(fromBareDir: string, fromRef: string, toRef: string): void {
+    git(this.bareDir, ['fetch', '-q', fromBareDir, `+${fromRef}:${toRef}`]);
+  }
+
+  /** Deletes a branch from the bare repository (its commits stay reachable from other refs). */
+  deleteBranch(branch: string): void {
+    git(this.bareDir, ['update-ref', '-d', `refs/heads/${branch}`]);
+  }
+
   #hasHead(): boolean {
     try {
       git(this.#work, ['rev-parse', '--verify', '-q', 'HEAD']);

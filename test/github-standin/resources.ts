@@ -9,6 +9,11 @@ export interface StandInRepo {
   id: number;
   bareDir: string;
   defaultBranch: string;
+  /**
+   * Private: readable over git only with a token of an installation that lists it; any other
+   * token gets 404 ("Repository not found"), as from GitHub. Default: any live token reads it.
+   */
+  private?: boolean;
 }
 
 export interface StandInPull {

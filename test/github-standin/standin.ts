@@ -222,7 +222,8 @@ export class GitHubStandIn {
 
   /**
    * A clone or fetch over smart HTTP: allowed with a live installation token (as the Basic
-   * password), else 401 with a Basic challenge, as GitHub answers a private repository.
+   * password), else 401 with a Basic challenge, as GitHub answers a private repository; a
+   * private repository outside the token's installation is 404.
    */
   async #serveGit(
     req: IncomingMessage,
@@ -231,13 +232,25 @@ export class GitHubStandIn {
     query: string,
   ): Promise<void> {
     const token = basicToken(req);
-    const record: GitHttpRequestRecord = { method: req.method ?? 'GET', path: path.rest, token, status: 0 };
+    const key = `${path.owner}/${path.name}`;
+    const record: GitHttpRequestRecord = {
+      method: req.method ?? 'GET',
+      repo: key,
+      path: path.rest,
+      token,
+      status: 0,
+    };
     this.gitRequests.push(record);
-    const repo = this.repos.get(`${path.owner}/${path.name}`);
+    const repo = this.repos.get(key);
     const known = token ? this.#tokens.get(token) : undefined;
     if (!repo || !known || known.expiresAt <= Date.now()) {
       record.status = 401;
       res.writeHead(401, { 'www-authenticate': 'Basic realm="GitHub"' }).end();
+      return;
+    }
+    if (repo.private && !(this.installations.get(known.installationId) ?? []).includes(key)) {
+      record.status = 404;
+      res.writeHead(404).end('Repository not found.');
       return;
     }
     record.status = await serveGitHttp(req, res, repo.bareDir, path.rest, query);
