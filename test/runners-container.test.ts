@@ -251,4 +251,33 @@ describe('container runner on Podman', () => {
     expect(result).toMatchObject({ outcome: 'failed', reason: 'OutputsFileRefused', outputs: {} });
     expect(lines.some((l) => l.stream === 'system' && /symbolic link/.test(l.text))).toBe(true);
   });
+  it('refuses a messages file the container replaced with a symlink to a host file, and one over the size cap', async () => {
+    const req = request({ outputs: ['stolen'] });
+    const hostFile = join(req.workDir, '..', 'host-secret.jsonl');
+    writeFileSync(
+      hostFile,
+      `${JSON.stringify({ v: 1, type: 'output', name: 'stolen', value: 'hunter2-host' })}\n`,
+    );
+    req.command = {
+      kind: 'shell',
+      script: `rm -f "$MAESTRO_MESSAGES" && ln -s ${JSON.stringify(hostFile)} "$MAESTRO_MESSAGES" && echo linked`,
+    };
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle.logs()), handle.wait()]);
+    expect(lines.map((l) => l.text)).toContain('linked');
+    expect(JSON.stringify([lines, result])).not.toContain('hunter2');
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'MessagesFileRefused', outputs: {} });
+
+    // 9 MiB of one message line: over MAX_MESSAGES_BYTES (8 MiB), refused unread.
+    const big = request({ outputs: ['x'] });
+    big.command = {
+      kind: 'shell',
+      script: `head -c 9437184 /dev/zero | tr '\\0' a >> "$MAESTRO_MESSAGES"; echo wrote`,
+    };
+    const bigHandle = await runner.start(big);
+    const [bigLines, bigResult] = await Promise.all([collect(bigHandle.logs()), bigHandle.wait()]);
+    expect(bigLines.map((l) => l.text)).toContain('wrote');
+    expect(bigResult).toMatchObject({ outcome: 'failed', reason: 'MessagesFileRefused' });
+    expect(bigResult.message).toBe("the task's messages file is larger than 8388608 bytes; it was not read");
+  });
 });

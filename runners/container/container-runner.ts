@@ -32,6 +32,9 @@ const ARTIFACTS_PATH = '/maestro/artifacts';
 /** The attempt's workspace (the source at the run's commit, writable), the task's working directory. */
 const WORKSPACE_PATH = '/workspace';
 const OUTPUT_DIR = '/maestro/output';
+// Both in the one bind-mounted directory beside the workspace (docs/task-protocol.md).
+const OUTPUTS_FILE = 'outputs.env';
+const MESSAGES_FILE = 'messages.jsonl';
 const LABEL_ATTEMPT_ID = 'maestro.dev/attempt-id';
 /** Epoch ms when the attempt times out, and its timeout: a re-attaching engine keeps both. */
 const LABEL_DEADLINE = 'maestro.dev/deadline';
@@ -154,10 +157,12 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       await mkdir(request.artifactsDir, { recursive: true });
       await prepareWorkspace(request.workDir);
       await prepareDir(outputHostDir);
-      await writeFile(join(outputHostDir, 'outputs.env'), '');
-      if (process.getuid?.() === 0 && Number.isInteger(uid))
-        await chown(join(outputHostDir, 'outputs.env'), uid!, Number.isInteger(gid) ? gid! : uid!);
-      else await chmod(join(outputHostDir, 'outputs.env'), 0o666);
+      for (const file of [OUTPUTS_FILE, MESSAGES_FILE]) {
+        await writeFile(join(outputHostDir, file), '');
+        if (process.getuid?.() === 0 && Number.isInteger(uid))
+          await chown(join(outputHostDir, file), uid!, Number.isInteger(gid) ? gid! : uid!);
+        else await chmod(join(outputHostDir, file), 0o666);
+      }
       await ensureImage(image);
     } catch (error) {
       const retryable = !(error instanceof InputError);
@@ -169,7 +174,8 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
     const deadline = request.timeoutMs === undefined ? undefined : startedAt + request.timeoutMs;
     const env = {
       ...request.env,
-      MAESTRO_OUTPUT: `${OUTPUT_DIR}/outputs.env`,
+      MAESTRO_OUTPUT: `${OUTPUT_DIR}/${OUTPUTS_FILE}`,
+      MAESTRO_MESSAGES: `${OUTPUT_DIR}/${MESSAGES_FILE}`,
       MAESTRO_ARTIFACTS: ARTIFACTS_PATH,
       HOME: '/tmp',
     };
@@ -233,7 +239,8 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       redact,
       logs,
       outputs: request.outputs,
-      outputsFile: join(outputHostDir, 'outputs.env'),
+      outputsFile: join(outputHostDir, OUTPUTS_FILE),
+      messagesFile: join(outputHostDir, MESSAGES_FILE),
       startedAt,
       ...(deadline === undefined ? {} : { deadline, timeoutMs: request.timeoutMs }),
       graceMs,
@@ -272,7 +279,8 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       redact: createRedactor(known?.redact ?? []),
       logs: new LogChannel(),
       outputs: known?.outputs ?? [],
-      outputsFile: join(outputMount.Source, 'outputs.env'),
+      outputsFile: join(outputMount.Source, OUTPUTS_FILE),
+      messagesFile: join(outputMount.Source, MESSAGES_FILE),
       startedAt: Date.parse(info.State.StartedAt) || clock.now(),
       ...(Number.isFinite(deadline) ? { deadline, timeoutMs } : {}),
       graceMs,

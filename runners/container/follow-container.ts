@@ -11,11 +11,13 @@ import {
   type AttemptIsolation,
   type AttemptResult,
   type Clock,
+  type LogLine,
   type RunnerHandle,
   type Redactor,
 } from '../../core/index.ts';
 import {
   cancelledBy,
+  collectMessages,
   deadlineExceeded,
   LineSplitter,
   nonZeroExit,
@@ -40,6 +42,8 @@ export interface FollowOptions {
   /** Declared output names (empty: keep every output, as after a re-attach). */
   outputs: readonly string[];
   outputsFile: string;
+  /** $MAESTRO_MESSAGES on the host (docs/task-protocol.md), read after the outputs file. */
+  messagesFile: string;
   startedAt: number;
   /** Epoch ms after which the attempt is stopped as timed out. */
   deadline?: number;
@@ -67,6 +71,23 @@ function collectOutputs(file: string, declared: readonly string[]) {
   }
 }
 
+/** Both files the task reports through; a message wins over an outputs line of the same name. */
+function collectReports(o: FollowOptions, now: () => number) {
+  const fromFile = collectOutputs(o.outputsFile, o.outputs);
+  const messages = collectMessages(o.messagesFile, o.outputs, o.redact, now);
+  const problems: LogLine[] = fromFile.problems.map((p) => ({
+    stream: 'system',
+    text: o.redact(p),
+    time: now(),
+  }));
+  return {
+    outputs: { ...fromFile.outputs, ...messages.outputs },
+    lines: [...problems, ...messages.lines],
+    refused: fromFile.refused ?? messages.refused,
+    reason: fromFile.refused ? 'OutputsFileRefused' : 'MessagesFileRefused',
+  };
+}
+
 async function stopContainer(container: Docker.Container, graceMs: number): Promise<void> {
   try {
     await container.stop({ t: Math.max(0, Math.ceil(graceMs / 1000)) });
@@ -80,18 +101,12 @@ async function stopContainer(container: Docker.Container, graceMs: number): Prom
 function classify(
   exitCode: number,
   oom: boolean,
-  refused: string | undefined,
+  refused: { reason: string; message: string } | undefined,
   ending: Ending | undefined,
 ): Pick<AttemptResult, 'outcome' | 'retryable' | 'reason' | 'message'> {
   if (ending) return { ...ending, retryable: ending.outcome === AttemptOutcome.timedOut };
   if (oom) return oomKilled();
-  if (refused)
-    return {
-      outcome: AttemptOutcome.failed,
-      retryable: false,
-      reason: 'OutputsFileRefused',
-      message: refused,
-    };
+  if (refused) return { outcome: AttemptOutcome.failed, retryable: false, ...refused };
   if (exitCode === 0) return { outcome: AttemptOutcome.succeeded, retryable: false };
   return nonZeroExit(exitCode);
 }
@@ -142,10 +157,12 @@ export function followContainer(o: FollowOptions): RunnerHandle {
       stdout.end();
       stderr.end();
       const info = await container.inspect();
-      const collected = collectOutputs(o.outputsFile, o.outputs);
-      for (const problem of collected.problems)
-        push({ stream: 'system', text: redact(problem), time: now() });
-      const verdict = classify(waited.StatusCode, info.State.OOMKilled === true, collected.refused, ending);
+      const collected = collectReports(o, now);
+      for (const line of collected.lines) push(line);
+      const refused = collected.refused
+        ? { reason: collected.reason, message: collected.refused }
+        : undefined;
+      const verdict = classify(waited.StatusCode, info.State.OOMKilled === true, refused, ending);
       return {
         ...verdict,
         exitCode: waited.StatusCode,

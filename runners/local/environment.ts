@@ -4,7 +4,8 @@
  * task must only see when its manifest passes them, and a task whose behaviour depends on
  * undeclared variables would make cache keys and replays lie. So a task gets a minimal base
  * (PATH, HOME, LANG, TMPDIR, taken by a surface from its environment and passed in), then the
- * request's resolved env, then MAESTRO_OUTPUT and MAESTRO_ARTIFACTS, which always win.
+ * request's resolved env, then MAESTRO_OUTPUT, MAESTRO_MESSAGES and MAESTRO_ARTIFACTS, which
+ * always win (docs/task-protocol.md).
  */
 export const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
 
@@ -23,14 +24,15 @@ export function baseEnvFrom(env: Record<string, string | undefined>): Record<str
 export function taskEnv(
   base: Record<string, string>,
   requested: Record<string, string>,
-  outputFile: string,
+  files: { output: string; messages: string },
   artifactsDir: string,
 ): Record<string, string> {
   return {
     PATH: DEFAULT_PATH,
     ...base,
     ...requested,
-    MAESTRO_OUTPUT: outputFile,
+    MAESTRO_OUTPUT: files.output,
+    MAESTRO_MESSAGES: files.messages,
     MAESTRO_ARTIFACTS: artifactsDir,
   };
 }

@@ -138,7 +138,15 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     expect(out[1]).toBe(realpathSync(req.workDir));
     // sh itself adds PWD (and may add SHLVL, OLDPWD, _); nothing else may appear.
     const names = out.slice(2).filter((n) => !['PWD', 'SHLVL', 'OLDPWD', '_'].includes(n));
-    expect(names).toEqual(['GREETING', 'HOME', 'LANG', 'MAESTRO_ARTIFACTS', 'MAESTRO_OUTPUT', 'PATH']);
+    expect(names).toEqual([
+      'GREETING',
+      'HOME',
+      'LANG',
+      'MAESTRO_ARTIFACTS',
+      'MAESTRO_MESSAGES',
+      'MAESTRO_OUTPUT',
+      'PATH',
+    ]);
   });
 
   it('parses key=value and heredoc outputs from $MAESTRO_OUTPUT', async () => {
@@ -162,6 +170,43 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     expect(result.outputs).toEqual({});
     expect(JSON.stringify([lines, result])).not.toContain('hunter2');
     expect(texts(lines, 'system').some((t) => /symbolic link/.test(t))).toBe(true);
+  });
+
+  it('never reads a host file through a messages file the task replaced with a symlink; the attempt fails', async () => {
+    const req = request(sh(''));
+    const hostFile = join(req.workDir, '..', 'host-secret.jsonl');
+    writeFileSync(hostFile, `${JSON.stringify({ v: 1, type: 'log', message: 'hunter2-host-secret' })}\n`);
+    req.command = sh(`rm -f "$MAESTRO_MESSAGES"; ln -s ${JSON.stringify(hostFile)} "$MAESTRO_MESSAGES"`);
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result).toMatchObject({ outcome: 'failed', reason: 'MessagesFileRefused', retryable: false });
+    expect(JSON.stringify([lines, result])).not.toContain('hunter2');
+    expect(texts(lines, 'system')).toContain("the task's messages file is a symbolic link; it was not read");
+  });
+
+  it('reads $MAESTRO_MESSAGES: declared outputs (winning over $MAESTRO_OUTPUT), redacted log lines, bad lines said', async () => {
+    const msg = (m: object) => `printf '%s\\n' '${JSON.stringify({ v: 1, ...m })}' >> "$MAESTRO_MESSAGES"`;
+    const req = request(
+      sh(
+        [
+          'echo "answer=from-output-file" >> "$MAESTRO_OUTPUT"',
+          msg({ type: 'output', name: 'answer', value: '42' }),
+          msg({ type: 'output', name: 'undeclared', value: 'x' }),
+          msg({ type: 'log', message: 'token hunter2-tok here' }),
+          'echo "not json" >> "$MAESTRO_MESSAGES"',
+        ].join('\n'),
+      ),
+    );
+    req.outputs = ['answer'];
+    req.redact = ['hunter2-tok'];
+    const handle = await runner.start(req);
+    const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result).toMatchObject({ outcome: 'succeeded', outputs: { answer: '42' } });
+    expect(texts(lines, 'stdout')).toEqual(['token *** here']);
+    expect(texts(lines, 'system')).toEqual([
+      'messages line 2 (output): output "undeclared" is not declared (declared: answer); ignored',
+      'messages line 4: not JSON; ignored',
+    ]);
   });
 
   it('exposes the artifacts it receives as $MAESTRO_ARTIFACTS, read-only inside the sandbox', async () => {

@@ -23,7 +23,7 @@ import { sandboxedSpec } from './sandboxed-spec.ts';
 import { decideIsolation } from './isolation.ts';
 import { probeSandbox, type Isolation, type SandboxMode, type SandboxProbe } from './sandbox.ts';
 import type { SpawnedProcess, Spawner, SpawnSpec } from './spawner.ts';
-import { LineSplitter, parseOutputsFile, takeOutputsFile } from '../shared/index.ts';
+import { collectMessages, LineSplitter, parseOutputsFile, takeOutputsFile } from '../shared/index.ts';
 import { createRedactor, type Redactor } from '../../core/index.ts';
 
 export interface LocalRunnerOptions {
@@ -141,11 +141,15 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         attempt.finishEarly(isolation.code, `${isolation.message}\nhint: ${isolation.hint ?? ''}`);
         return attempt.handle();
       }
-      const outputFile = join(request.workDir, '.maestro-output');
+      const files = {
+        output: join(request.workDir, '.maestro-output'),
+        messages: join(request.workDir, '.maestro-messages'),
+      };
       try {
         mkdirSync(request.workDir, { recursive: true });
         mkdirSync(request.artifactsDir, { recursive: true });
-        writeFileSync(outputFile, '');
+        writeFileSync(files.output, '');
+        writeFileSync(files.messages, '');
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
         attempt.finishEarly(code, `cannot prepare the attempt's directories: ${(error as Error).message}`);
@@ -158,7 +162,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
       }
       const argv =
         request.command.kind === 'shell' ? ['/bin/sh', '-c', request.command.script] : request.command.argv;
-      const env = taskEnv(options.baseEnv ?? {}, request.env, outputFile, request.artifactsDir);
+      const env = taskEnv(options.baseEnv ?? {}, request.env, files, request.artifactsDir);
       const plain: SpawnSpec = { argv, env, cwd: request.workDir };
       const spec =
         isolation.sandbox === 'bwrap'
@@ -174,7 +178,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
       }
       attempt.describeIsolation(isolation);
       active.add(attempt);
-      attempt.run(spawner, spec, outputFile, () => active.delete(attempt));
+      attempt.run(spawner, spec, files, () => active.delete(attempt));
       return attempt.handle();
     },
     async close() {
@@ -254,7 +258,12 @@ class Attempt {
     if (isolation.sandbox === 'none') this.#system(`sandbox: none (${isolation.reason ?? 'not sandboxed'})`);
   }
 
-  run(spawner: Spawner, spec: SpawnSpec, outputFile: string, onDone: () => void): void {
+  run(
+    spawner: Spawner,
+    spec: SpawnSpec,
+    files: { output: string; messages: string },
+    onDone: () => void,
+  ): void {
     const now = () => this.#clock.now();
     const push = (line: LogLine) => this.#logs.push(line);
     const out = new LineSplitter(Stream.stdout, this.#redact, push, now);
@@ -281,21 +290,41 @@ class Attempt {
         killed: this.#killed,
       });
       let outputs: Record<string, string> = {};
+      let ending = base;
       if (end.kind === 'exited') {
-        let text = '';
-        try {
-          text = takeOutputsFile(outputFile); // '' when the task removed it
-        } catch (error) {
-          this.#system((error as Error).message); // a link or not a regular file: no outputs
-        }
-        const parsed = parseOutputsFile(text, this.#request.outputs);
-        outputs = parsed.outputs;
-        for (const problem of parsed.problems) this.#system(problem);
+        outputs = this.#takeOutputs(files.output);
+        const messages = collectMessages(files.messages, this.#request.outputs, this.#redact, now);
+        for (const line of messages.lines) push(line);
+        outputs = { ...outputs, ...messages.outputs }; // read second: a message wins over a line
+        if (messages.refused && base.outcome === AttemptOutcome.succeeded)
+          ending = {
+            ...base,
+            outcome: AttemptOutcome.failed,
+            retryable: false,
+            reason: 'MessagesFileRefused',
+            message: messages.refused,
+          };
       } else {
         this.#system(end.message);
       }
-      this.#complete({ ...base, ...(base.message ? { message: this.#redact(base.message) } : {}), outputs });
+      this.#complete({
+        ...ending,
+        ...(ending.message ? { message: this.#redact(ending.message) } : {}),
+        outputs,
+      });
     });
+  }
+
+  #takeOutputs(file: string): Record<string, string> {
+    let text = '';
+    try {
+      text = takeOutputsFile(file); // '' when the task removed it
+    } catch (error) {
+      this.#system((error as Error).message); // a link or not a regular file: no outputs
+    }
+    const parsed = parseOutputsFile(text, this.#request.outputs);
+    for (const problem of parsed.problems) this.#system(problem);
+    return parsed.outputs;
   }
 
   async cancel(reason: string, graceMs?: number): Promise<void> {

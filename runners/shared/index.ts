@@ -5,3 +5,10 @@ export { parseOutputsFile, type ParsedOutputs } from './outputs-file.ts';
 export { LogChannel } from './log-channel.ts';
 export { cancelledBy, deadlineExceeded, nonZeroExit, oomKilled } from './endings.ts';
 export { takeOutputsFile, MAX_OUTPUTS_BYTES } from './take-outputs-file.ts';
+export {
+  collectMessages,
+  readMessages,
+  MAX_MESSAGES_BYTES,
+  MESSAGES_PROTOCOL_VERSION,
+  type CollectedMessages,
+} from './messages-file.ts';

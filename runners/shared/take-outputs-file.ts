@@ -14,8 +14,29 @@ export const MAX_OUTPUTS_BYTES = 1 << 20;
  * missing file means no outputs. Anything else throws `outputs_file_refused` (the task's fault).
  */
 export function takeOutputsFile(path: string, maxBytes = MAX_OUTPUTS_BYTES): string {
+  return takeTaskFile(path, maxBytes, OUTPUTS_FILE);
+}
+
+/** Which file a refusal is about: its error code, what it is called, and how to write it right. */
+export interface TaskFileKind {
+  code: string;
+  what: string;
+  hint: string;
+}
+
+const OUTPUTS_FILE: TaskFileKind = {
+  code: 'outputs_file_refused',
+  what: "the task's outputs file",
+  hint: 'write outputs as key=value lines into the file $MAESTRO_OUTPUT names; do not replace it',
+};
+
+/**
+ * The same read-once, no-links, bounded read for any file the task writes for the engine (the
+ * outputs file, the messages file): one implementation of the defence, not two.
+ */
+export function takeTaskFile(path: string, maxBytes: number, kind: TaskFileKind): string {
   try {
-    return readRegularFile(path, maxBytes);
+    return readRegularFile(path, maxBytes, kind);
   } finally {
     removeQuietly(path);
   }
@@ -30,33 +51,37 @@ function removeQuietly(path: string): void {
   }
 }
 
-function readRegularFile(path: string, maxBytes: number): string {
+function readRegularFile(path: string, maxBytes: number, kind: TaskFileKind): string {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return '';
-    throw refused(code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code ?? 'error'})`, error);
+    throw refused(
+      kind,
+      code === 'ELOOP' ? 'is a symbolic link' : `cannot be opened (${code ?? 'error'})`,
+      error,
+    );
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw refused('is not a regular file');
-    if (stat.size > maxBytes) throw refused(`is larger than ${maxBytes} bytes`);
+    if (!stat.isFile()) throw refused(kind, 'is not a regular file');
+    if (stat.size > maxBytes) throw refused(kind, `is larger than ${maxBytes} bytes`);
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
     for (let n = -1; n !== 0 && length <= maxBytes; length += n)
       n = readSync(fd, buffer, length, buffer.length - length, null);
-    if (length > maxBytes) throw refused(`is larger than ${maxBytes} bytes`);
+    if (length > maxBytes) throw refused(kind, `is larger than ${maxBytes} bytes`);
     return buffer.toString('utf8', 0, length);
   } finally {
     closeSync(fd);
   }
 }
 
-function refused(why: string, cause?: unknown): InputError {
-  return new InputError('outputs_file_refused', `the task's outputs file ${why}; its outputs were not read`, {
-    hint: 'write outputs as key=value lines into the file $MAESTRO_OUTPUT names; do not replace it',
+function refused(kind: TaskFileKind, why: string, cause?: unknown): InputError {
+  return new InputError(kind.code, `${kind.what} ${why}; it was not read`, {
+    hint: kind.hint,
     ...(cause === undefined ? {} : { cause }),
   });
 }

@@ -1,0 +1,184 @@
+/**
+ * The one reader of a task's messages file ($MAESTRO_MESSAGES, docs/task-protocol.md):
+ * newline-delimited JSON, one message per line, each `{ "v": 1, "type": ..., ... }`. Read once,
+ * at the attempt's end, beside the outputs file. What the task wrote is untrusted: nothing here
+ * throws for a bad line, an unknown type or a newer version; each becomes a `system` log line
+ * saying what was ignored and where, so a broken task is never a silent success and a newer SDK
+ * never crashes an older runner.
+ *
+ * Hand-written rather than a JSON Schema pass per line: each type has two or three fields, and the
+ * point is one clear sentence per bad line (line number and field), not ajv's error list.
+ */
+import { redactValue, Stream, type LogLine, type Redactor } from '../../core/index.ts';
+import { LineSplitter } from './line-splitter.ts';
+import { takeTaskFile, type TaskFileKind } from './take-outputs-file.ts';
+
+/** The protocol version this reader speaks (the `v` field). */
+export const MESSAGES_PROTOCOL_VERSION = 1;
+
+export interface ReadMessages {
+  /** `output` messages for declared names (all names when none are declared), later ones winning. */
+  outputs: Record<string, string>;
+  /** The task's `log` messages and the runner's notes on everything else, redacted, in file order. */
+  lines: LogLine[];
+}
+
+type Message = Record<string, unknown>;
+type Note = (text: string) => void;
+
+interface Reading {
+  declared: readonly string[];
+  outputs: Record<string, string>;
+  note: Note;
+  log: (stream: Stream, text: string) => void;
+  redact: Redactor;
+  heartbeats: number;
+}
+
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
+
+export function readMessages(
+  text: string,
+  declared: readonly string[],
+  redact: Redactor,
+  now: () => number,
+): ReadMessages {
+  const lines: LogLine[] = [];
+  const push = (line: LogLine) => lines.push(line);
+  const reading: Reading = {
+    declared,
+    outputs: {},
+    redact,
+    heartbeats: 0,
+    note: (note) => lines.push({ stream: Stream.system, text: redact(note), time: now() }),
+    // Through the one line splitter: a message holding line breaks becomes several lines, each
+    // redacted (a multi-line secret included), each within the line cap.
+    log: (stream, message) => {
+      const splitter = new LineSplitter(stream, redact, push, now);
+      splitter.write(message);
+      splitter.end();
+    },
+  };
+  const raw = text.split('\n');
+  for (let i = 0; i < raw.length; i++) {
+    const line = (raw[i] as string).replace(/\r$/, '');
+    if (line.trim() !== '') readLine(line, i + 1, reading);
+  }
+  if (reading.heartbeats > 0) reading.note(`messages: ${reading.heartbeats} heartbeat(s) received`);
+  return { outputs: reading.outputs, lines };
+}
+
+function readLine(line: string, n: number, r: Reading): void {
+  let message: unknown;
+  try {
+    message = JSON.parse(line);
+  } catch {
+    return r.note(`messages line ${n}: not JSON; ignored`);
+  }
+  if (typeof message !== 'object' || message === null || Array.isArray(message))
+    return r.note(`messages line ${n}: not a JSON object; ignored`);
+  const m = message as Message;
+  if (m.v !== MESSAGES_PROTOCOL_VERSION)
+    return r.note(
+      `messages line ${n}: protocol version ${JSON.stringify(m.v ?? null)} is not supported (this runner reads v ${MESSAGES_PROTOCOL_VERSION}); ignored`,
+    );
+  const handler = typeof m.type === 'string' ? HANDLERS[m.type] : undefined;
+  if (!handler)
+    return r.note(`messages line ${n}: unknown message type ${JSON.stringify(m.type ?? null)}; ignored`);
+  const problem = handler(m, r);
+  if (problem) r.note(`messages line ${n} (${m.type as string}): ${problem}; ignored`);
+}
+
+/** Each returns a problem to report, or undefined when the message was taken. */
+const HANDLERS: Record<string, (m: Message, r: Reading) => string | undefined> = {
+  output(m, r) {
+    if (typeof m.name !== 'string' || m.name === '') return '"name" must be a non-empty string';
+    if (typeof m.value !== 'string') return '"value" must be a string';
+    if (r.declared.length > 0 && !r.declared.includes(m.name))
+      return `output ${JSON.stringify(m.name)} is not declared (declared: ${r.declared.join(', ')})`;
+    r.outputs[m.name] = m.value;
+    return undefined;
+  },
+  log(m, r) {
+    if (typeof m.message !== 'string') return '"message" must be a string';
+    const level = m.level ?? 'info';
+    if (typeof level !== 'string' || !LOG_LEVELS.has(level))
+      return '"level" must be one of debug, info, warn, error';
+    r.log(level === 'warn' || level === 'error' ? Stream.stderr : Stream.stdout, m.message);
+    return undefined;
+  },
+  metric(m, r) {
+    if (typeof m.name !== 'string' || m.name === '') return '"name" must be a non-empty string';
+    if (typeof m.value !== 'number' || !Number.isFinite(m.value)) return '"value" must be a finite number';
+    const unit = typeof m.unit === 'string' ? ` ${m.unit}` : '';
+    r.note(`metric ${m.name}=${m.value}${unit}`);
+    return undefined;
+  },
+  artifact(m, r) {
+    if (typeof m.path !== 'string' || m.path === '') return '"path" must be a non-empty string';
+    r.note(`artifact reported: ${m.path} (kept only when the manifest declares it under artifacts:)`);
+    return undefined;
+  },
+  progress(m, r) {
+    if (m.done !== undefined && typeof m.done !== 'number') return '"done" must be a number';
+    if (m.total !== undefined && typeof m.total !== 'number') return '"total" must be a number';
+    const of = m.total === undefined ? '' : `/${m.total as number}`;
+    const text = typeof m.message === 'string' ? ` ${m.message}` : '';
+    r.note(`progress ${m.done === undefined ? '' : `${m.done as number}${of}`}${text}`.trimEnd());
+    return undefined;
+  },
+  heartbeat(_m, r) {
+    r.heartbeats += 1;
+    return undefined;
+  },
+  state(m, r) {
+    if (!('value' in m)) return '"value" is missing';
+    // Redacted leaf by leaf before it is serialised (core/redact.ts): a secret in a checkpoint
+    // must not reach the log JSON-escaped.
+    const shown = JSON.stringify(redactValue(m.value, r.redact));
+    const size = Buffer.byteLength(JSON.stringify(m.value));
+    r.note(
+      `state checkpoint (${size} bytes) received; not stored yet: a retry starts from the beginning (${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown})`,
+    );
+    return undefined;
+  },
+};
+
+/**
+ * A messages file holds logs as well as outputs, so it may be larger than an outputs file; it is
+ * still read into memory whole at the attempt's end, so it is bounded.
+ */
+export const MAX_MESSAGES_BYTES = 8 << 20;
+
+const MESSAGES_FILE: TaskFileKind = {
+  code: 'messages_file_refused',
+  what: "the task's messages file",
+  hint: 'append one JSON message per line to the file $MAESTRO_MESSAGES names (docs/task-protocol.md); do not replace it, and log large output to stdout rather than as messages',
+};
+
+export interface CollectedMessages extends ReadMessages {
+  /** Why the file was refused (a link, not a regular file, too large): the attempt fails. */
+  refused?: string;
+}
+
+/**
+ * Takes the attempt's messages file (no links followed, bounded, removed once read) and reads it.
+ * A refused file is not read at all and is reported: the caller fails the attempt, since outputs
+ * and logs the task meant to report are missing (never a silent success).
+ */
+export function collectMessages(
+  path: string,
+  declared: readonly string[],
+  redact: Redactor,
+  now: () => number,
+  maxBytes = MAX_MESSAGES_BYTES,
+): CollectedMessages {
+  let text: string;
+  try {
+    text = takeTaskFile(path, maxBytes, MESSAGES_FILE);
+  } catch (error) {
+    const refused = redact((error as Error).message);
+    return { outputs: {}, lines: [{ stream: Stream.system, text: refused, time: now() }], refused };
+  }
+  return readMessages(text, declared, redact, now);
+}
