@@ -59,7 +59,7 @@ async function entryOf(folder: string, manifestText: string): Promise<CatalogEnt
     ...(Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {}),
     ...(typeof image === 'string' ? { image } : {}),
     entry: join(folder, entryFile),
-    digest: await packageDigest(folder),
+    digest: await taskDigest(folder),
   };
 }
 
@@ -76,6 +76,39 @@ export async function packageDigest(folder: string): Promise<string> {
   for (const path of files) {
     const bytes = await readFile(join(folder, path));
     hash.update(`${path}\0${bytes.byteLength}\0`);
+    hash.update(bytes);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
+
+/** The task SDK's folder (its source in a checkout, its compiled files in the installed package). */
+const sdkRoot = join(tasksRoot, '..', 'sdk');
+
+/**
+ * A task's code digest. A task built on the SDK runs the SDK's code too (its input checks, its
+ * messages), so a change to the SDK must change the plans that use the task, as a change to
+ * the task's own files does: its digest then covers both, package digest, NUL, SDK digest.
+ * Which tasks: those whose entry imports the SDK (the built-in tasks import it by this path).
+ */
+export async function taskDigest(folder: string): Promise<string> {
+  const own = await packageDigest(folder);
+  const entry = await readFile(join(folder, entryFile), 'utf8').catch(() => '');
+  if (!/from '\.\.\/\.\.\/sdk\/index\.[jt]s'/.test(entry)) return own;
+  return `sha256:${createHash('sha256')
+    .update(`${own}\0${await sdkDigest()}`)
+    .digest('hex')}`;
+}
+
+/** The SDK is one flat folder: its top-level files, tests excluded (never a build or node_modules). */
+async function sdkDigest(): Promise<string> {
+  const names = (await readdir(sdkRoot, { withFileTypes: true }))
+    .filter((d) => d.isFile() && !d.name.endsWith('.test.ts') && !d.name.endsWith('.test.js'))
+    .map((d) => d.name)
+    .sort();
+  const hash = createHash('sha256');
+  for (const name of names) {
+    const bytes = await readFile(join(sdkRoot, name));
+    hash.update(`${name}\0${bytes.byteLength}\0`);
     hash.update(bytes);
   }
   return `sha256:${hash.digest('hex')}`;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CatalogEntry } from '../core/index.ts';
-import { loadBuiltinCatalog, loadCatalogEntries, packageDigest } from './index.ts';
+import { loadBuiltinCatalog, loadCatalogEntries, packageDigest, taskDigest } from './index.ts';
 
 const catalog = await loadBuiltinCatalog();
 const entryOf = (name: string): CatalogEntry => catalog.versions(name)[0] as CatalogEntry;
@@ -25,13 +25,16 @@ async function runTask(
 }> {
   const dir = mkdtempSync(join(tmpdir(), `maestro-task-${name}-`));
   const output = join(dir, 'output');
+  const messages = join(dir, 'messages.jsonl');
   writeFileSync(output, '');
+  writeFileSync(messages, '');
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [entryOf(name).entry], {
     env: {
       PATH: process.env.PATH ?? '',
       MAESTRO_INPUTS: JSON.stringify(inputs),
       MAESTRO_OUTPUT: output,
+      MAESTRO_MESSAGES: messages,
       MAESTRO_ARTIFACTS: dir,
       ...extraEnv,
     },
@@ -48,6 +51,11 @@ async function runTask(
       .filter(Boolean)
       .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
   );
+  // Tasks on the SDK report through the messages file (docs/task-protocol.md).
+  for (const line of readFileSync(messages, 'utf8').split('\n').filter(Boolean)) {
+    const message = JSON.parse(line) as { type: string; name?: string; value?: string };
+    if (message.type === 'output') outputs[message.name as string] = message.value as string;
+  }
   return { code, stdout, stderr, outputs, artifacts: dir };
 }
 
@@ -79,6 +87,16 @@ describe('built-in catalog', () => {
   });
 });
 
+describe('the code digest of a task on the SDK', () => {
+  it("covers the SDK's code as well as the task's own files", async () => {
+    const own = await packageDigest(new URL('./wait/', import.meta.url).pathname);
+    expect(entryOf('wait').digest).toBe(await taskDigest(new URL('./wait/', import.meta.url).pathname));
+    expect(entryOf('wait').digest).not.toBe(own);
+    // A task that does not import the SDK keeps its package digest.
+    expect(entryOf('echo').digest).toBe(await packageDigest(new URL('./echo/', import.meta.url).pathname));
+  });
+});
+
 describe('tasks run as processes', () => {
   it('echo prints its message and writes outputs', async () => {
     const r = await runTask('echo', { message: 'hi there', outputs: { version: '1.2.3', ok: true } });
@@ -93,13 +111,32 @@ describe('tasks run as processes', () => {
     expect(r.stderr).toContain('line break');
   });
 
-  it('wait sleeps for the duration and fails on a bad one', async () => {
-    const start = Date.now();
+  it('wait (on the SDK) runs as a process: outputs through $MAESTRO_MESSAGES; a bad duration exits 2 naming the path', async () => {
     const r = await runTask('wait', { duration: '300ms' });
     expect(r.code).toBe(0);
-    expect(Date.now() - start).toBeGreaterThanOrEqual(300);
     expect(r.outputs).toEqual({ waitedMs: '300' });
-    expect((await runTask('wait', { duration: 'soon' })).code).toBe(1);
+    const bad = await runTask('wait', { duration: 'soon' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('wait: invalid inputs: /duration: must match pattern "^[0-9]{1,9}(ms|s|m|h)$"\n');
+  });
+
+  it('wait stops at once on SIGTERM and exits 143', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [entryOf('wait').entry], {
+      env: { MAESTRO_INPUTS: JSON.stringify({ duration: '1h' }) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      if (sent || !stderr.includes('waiting 1h')) return;
+      sent = true; // one SIGTERM, as a runner sends (then SIGKILL after the grace)
+      child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code).toBe(143);
+    expect(stderr).toContain('wait [cancelled]: wait was asked to stop (SIGTERM)');
   });
 
   it('schema-validate reports valid and invalid values, from inline data and files', async () => {

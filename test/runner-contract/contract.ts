@@ -6,11 +6,14 @@
  * simulated by kwok Stages, and what only execution could show is replaced by a named, reduced
  * assertion ("not executable here: ...") that still fails if the runner lacks the feature.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogLine, RunnerHandle } from '../../core/index.ts';
+import { runMain } from '../../sdk/index.ts';
 import { killEngineMidAttempt } from './engine-kill.ts';
+import { reporter } from './sdk-task.ts';
 import type { ContractTarget } from './target.ts';
 
 async function collect(handle: RunnerHandle): Promise<LogLine[]> {
@@ -29,6 +32,35 @@ async function firstLine(handle: RunnerHandle) {
     return lines;
   })();
   return { first: first.done ? undefined : first.value, rest };
+}
+
+const SDK_TASK = join(import.meta.dirname, 'sdk-task.ts');
+const SDK_CASE = {
+  node: 'the task runs as itself, under Node',
+  shell:
+    "the test image has no Node: the SDK's messages, made by runMain in the test, are written by the task's shell",
+  simulated:
+    "not executable here, and Kubernetes does not set $MAESTRO_MESSAGES yet: the SDK's fallback into $MAESTRO_OUTPUT, made by runMain in the test, is the termination message",
+} as const;
+
+/** What the SDK task writes, run in-process through runMain: its messages file, or its outputs file. */
+async function sdkReport(inputs: unknown, token: string, messagesFile: boolean): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-contract-sdk-'));
+  try {
+    const file = join(dir, 'report');
+    writeFileSync(file, '');
+    const env = {
+      MAESTRO_INPUTS: JSON.stringify(inputs),
+      TOKEN: token,
+      ...(messagesFile ? { MAESTRO_MESSAGES: file } : { MAESTRO_OUTPUT: file }),
+    };
+    const code = await runMain(reporter, env, { onTerminate: () => {}, stderr: () => {}, stdout: () => {} });
+    process.exitCode = 0;
+    expect(code).toBe(0);
+    return readFileSync(file, 'utf8');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 const OUTPUTS_TEXT = 'answer=42\nnotes<<EOF\nline one\nline=two\nEOF\nundeclared=dropped\n';
@@ -51,6 +83,44 @@ export function runnerContract(target: ContractTarget): void {
       const result = await (await target.runner().start(req)).wait();
       expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
       expect(result.outputs).toEqual({ answer: '42', notes: 'line one\nline=two' });
+    });
+
+    it(`messages: a task written with the SDK reports its outputs and redacted logs (${SDK_CASE[target.sdkTask]})`, async () => {
+      const inputs = { answer: '42' };
+      const token = 's3cr3t-sdk-token';
+      const overrides = { outputs: ['answer', 'notes'], redact: [token], env: { TOKEN: token } };
+      let req;
+      if (target.sdkTask === 'node') {
+        req = target.request({ script: '', sim: {} }, overrides);
+        req.command = { kind: 'argv', argv: [process.execPath, SDK_TASK] };
+        req.env.MAESTRO_INPUTS = JSON.stringify(inputs);
+      } else {
+        // The SDK's own bytes, made by runMain here, as the runner's file or the termination message.
+        const made = await sdkReport(inputs, token, target.messagesFile);
+        const variable = target.messagesFile ? 'MAESTRO_MESSAGES' : 'MAESTRO_OUTPUT';
+        req = target.request(
+          {
+            script: `cat >> "$${variable}" <<'SDK_REPORT'\n${made}SDK_REPORT`,
+            sim: { SIM_RUN_FOR: '300ms', SIM_TERMINATION_MESSAGE: made },
+          },
+          overrides,
+        );
+      }
+      const handle = await target.runner().start(req);
+      const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+      expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+      expect(result.outputs).toEqual({ answer: '42', notes: 'line one\nline=two' });
+      expect(JSON.stringify([lines, result])).not.toContain(token);
+      if (target.messagesFile) {
+        const texts = lines.map((l) => `${l.stream}: ${l.text}`);
+        expect(texts).toEqual(
+          expect.arrayContaining([
+            'stdout: reporting 42 with ***',
+            'system: metric rows=3',
+            'system: messages: 1 heartbeat(s) received',
+          ]),
+        );
+      }
     });
 
     if (target.executes)

@@ -22,6 +22,14 @@ export interface ContractTarget {
   kind: string;
   /** False where nothing executes (kwok): the suite states the reduced assertion it makes instead. */
   executes: boolean;
+  /**
+   * How a task on the SDK (a Node program) runs here: `node` (it runs as itself), `shell` (the
+   * test image has no Node: the SDK's own messages, made in the test, are written by the task's
+   * shell), `simulated` (nothing executes).
+   */
+  sdkTask: 'node' | 'shell' | 'simulated';
+  /** Whether the runner sets $MAESTRO_MESSAGES (docs/task-protocol.md; not yet on Kubernetes). */
+  messagesFile: boolean;
   afterEngineKill: AfterEngineKill;
   /** A secret whose three lines the task prints (kwok's canned container log prints KWOK_PEM). */
   pem: string;

@@ -21,6 +21,8 @@ export function containerTarget(): ContractTarget {
   return {
     kind: 'container',
     executes: true,
+    sdkTask: 'shell',
+    messagesFile: true,
     afterEngineKill: 'reattached',
     pem: KWOK_PEM,
     async setup() {

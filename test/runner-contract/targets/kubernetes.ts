@@ -37,6 +37,8 @@ export function kubernetesTarget(): ContractTarget {
   return {
     kind: 'kubernetes',
     executes: false,
+    sdkTask: 'simulated',
+    messagesFile: false,
     afterEngineKill: 'reattached',
     pem: KWOK_PEM,
     async setup() {

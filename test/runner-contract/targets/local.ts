@@ -37,6 +37,8 @@ export function localTarget(): ContractTarget {
   return {
     kind: 'local',
     executes: true,
+    sdkTask: 'node',
+    messagesFile: true,
     afterEngineKill: 'dies-with-engine',
     pem: KWOK_PEM,
     setup: async () => {},
