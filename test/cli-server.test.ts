@@ -5,6 +5,7 @@
  * shape where run ids, times and the actor differ), exit with the same codes, turn the server's
  * problem+json into the usual `maestro: …` lines, and never print the token.
  */
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mintToken } from '../api/index.ts';
 import { runCaptured } from './cli-helpers.ts';
+import { waitFor } from './helpers/wait-for.ts';
 import { HELLO, manifest, startApi, type ApiHarness } from './api/api-harness.ts';
 
 let api: ApiHarness;
@@ -111,6 +113,26 @@ describe('run --server', () => {
     expect(there.code).toBe(1);
     expect(there.stderr).toBe(here.stderr);
     expect(there.stdout).toBe('');
+  });
+
+  it('Ctrl-C asks the server to cancel the run, as it cancels a local one', async () => {
+    const child = spawn(
+      join(process.cwd(), 'node_modules/.bin/node'),
+      [join(process.cwd(), 'bin/maestro.ts'), 'run', 'slow.yaml', '--server', api.url],
+      { cwd: dir, env: { ...shell(), MAESTRO_TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    await waitFor('the task to run', () => (out.includes('nap running') ? true : undefined), {
+      explain: () => out,
+    });
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    const id = runIdOf(out);
+    expect(out.trimEnd().split('\n').at(-1)).toBe(`run ${id} cancelled`);
+    printed.push(out);
   });
 });
 
