@@ -20,8 +20,9 @@ export const coverageFloors: Record<string, number> = {
   provenance: 80,
   sdk: 80,
   runners: 80,
-  // Each task runs as its own process under the runner (tasks/README.md, "Coverage").
-  tasks: 28,
+  // Each task runs as its own process under the runner (tasks/README.md, "Coverage"); 67 % with
+  // the tasks' own tests alone once wait moved onto the SDK (its harness runs it in-process).
+  tasks: 60,
   engine: 80,
   workspace: 80,
   app: 80,
