@@ -27,7 +27,7 @@ import {
 import type { LogLine } from '../core/index.ts';
 import { createKubernetesRunner } from '../runners/kubernetes/index.ts';
 import { KWOK_POD_LOG, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
-import { renderChart } from './helpers/helm-template.ts';
+import { lintChart, renderChart } from './helpers/helm-template.ts';
 import { waitFor } from './helpers/wait-for.ts';
 
 const RELEASE = 'ci';
@@ -249,6 +249,13 @@ describe('the Helm chart on the real API server (server-side dry-run)', () => {
     // The control: the warnings come from the namespace's labels, not from the chart or the client.
     const unlabelled = await dryRunApply(deployment, 'unlabelled');
     expect(unlabelled).toEqual({ refused: {}, warnings: [], accepted: ['Deployment/ci-maestro'] });
+  });
+
+  it('passes `helm lint --strict`, with the defaults and on one replica without a database', async () => {
+    expect(await lintChart()).toMatch(/1 chart\(s\) linted, 0 chart\(s\) failed/);
+    expect(await lintChart(['replicaCount=1', 'database.existingSecret=', 'runners=null'])).toMatch(
+      /0 chart\(s\) failed/,
+    );
   });
 
   it('refuses values that cannot work, naming the value', async () => {

@@ -36,3 +36,10 @@ export async function renderChart(
   const { stdout } = await run(helmBinary(), args, { maxBuffer: 16 * 1024 * 1024 });
   return (loadAll(stdout) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => d !== null);
 }
+
+/** `helm lint --strict` of the chart (warnings fail too); resolves to helm's output. */
+export async function lintChart(set: string[] = []): Promise<string> {
+  const args = ['lint', '--strict', CHART, ...set.flatMap((s) => ['--set', s])];
+  const { stdout } = await run(helmBinary(), args);
+  return stdout;
+}
