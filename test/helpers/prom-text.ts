@@ -29,7 +29,8 @@ export interface PromFamily {
 
 let binary: string | undefined;
 
-function checker(): string {
+/** The checker binary, built when missing (setup does it ahead: scripts/setup/prom-text-check.sh). */
+export function promTextChecker(): string {
   if (binary) return binary;
   const hash = createHash('sha256');
   for (const file of ['main.go', 'go.mod', 'go.sum']) hash.update(readFileSync(join(source, file)));
@@ -49,7 +50,11 @@ function checker(): string {
 export function parsePromText(text: string): PromFamily[] {
   let stdout: string;
   try {
-    stdout = execFileSync(checker(), { input: text, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] });
+    stdout = execFileSync(promTextChecker(), {
+      input: text,
+      encoding: 'utf8',
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
   } catch (error) {
     const stderr = String((error as { stderr?: unknown }).stderr ?? '');
     throw new Error(`not Prometheus text format: ${stderr.trim() || (error as Error).message}`, {
