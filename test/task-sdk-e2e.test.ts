@@ -37,7 +37,7 @@ describe('a catalog task on the SDK, run by maestro run', () => {
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
     expect(run.stdout).toContain('waited 20 ms');
     const list = await runCaptured(['runs', 'list', '--data-dir', dataDir, '--format', 'json'], dir, env);
-    const [{ id }] = JSON.parse(list.stdout) as Array<{ id: string }>;
+    const [{ id }] = JSON.parse(list.stdout) as [{ id: string }];
     const show = await runCaptured(['runs', 'show', id, '--data-dir', dataDir, '--format', 'json'], dir, env);
     const shown = JSON.parse(show.stdout) as Shown;
     expect(shown.status).toBe('succeeded');
