@@ -9,14 +9,14 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TaskCatalog } from '../core/index.ts';
-import type { Engine, Store } from '../engine/index.ts';
+import type { AsyncStore, Engine } from '../engine/index.ts';
 import { defaultBundlePath } from '../policy/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
 import { openRuntime, runtimeConfigFromEnv } from '../runtime/index.ts';
 
 export interface ActionEngine {
   engine: Engine;
-  store: Store;
+  store: AsyncStore;
   dataDir: string;
   /** Signs the receipts and the disclosure bundles' index; undefined with MAESTRO_PROVENANCE=off. */
   signer: ProvenanceSigner | undefined;

@@ -125,7 +125,7 @@ async function runOne(
     baseEnv: { PATH: env.env['PATH'], HOME: env.env['HOME'] },
   });
   info(resolved.note);
-  const runId = engine.submit(chosen.plan, {
+  const runId = await engine.submit(chosen.plan, {
     params: inputs.params,
     trigger: 'github-action',
     actor: `github:${env.env['GITHUB_ACTOR'] ?? 'unknown'}`,
@@ -136,14 +136,14 @@ async function runOne(
   const run = await engine.execute(runId);
   info(`run ${runId} ${run.status}`);
   const dir = join(inputs.receiptsDir, runId);
-  const receipts = exportReceipts(store, runId, join(dir, 'receipts'));
+  const receipts = await exportReceipts(store, runId, join(dir, 'receipts'));
   const disclosureError = await writeDisclosure(opened, runId, join(dir, 'disclosure.tgz'));
   return {
     file: chosen.file,
     plan: chosen.plan,
     run,
-    tasks: store.listTasks(runId),
-    attempts: store.listAttempts(runId),
+    tasks: await store.listTasks(runId),
+    attempts: await store.listAttempts(runId),
     receiptsDir: dir,
     receipts,
     ...(disclosureError ? { disclosureError } : {}),
@@ -158,7 +158,10 @@ async function writeDisclosure(
 ): Promise<string | undefined> {
   if (!opened.signer) return 'provenance is off (MAESTRO_PROVENANCE=off)';
   try {
-    const input = gatherDisclosure(opened.store, runId, { dataDir: opened.dataDir, now: systemClock.now() });
+    const input = await gatherDisclosure(opened.store, runId, {
+      dataDir: opened.dataDir,
+      now: systemClock.now(),
+    });
     writeFileSync(file, await packDisclosure(input, opened.signer));
     return undefined;
   } catch (error) {

@@ -58,29 +58,29 @@ export function streamLogs(ctx: ApiContext, reply: FastifyReply, request: LogStr
   });
   let open = true;
   raw.on('close', () => (open = false));
-  const flush = () => {
-    for (const line of store.listLogs(request.runId, request.query.task, after)) {
+  const flush = async () => {
+    for (const line of await store.listLogs(request.runId, request.query.task, after)) {
       after = line.id;
       if (wanted(line)) raw.write(logEvent(line));
     }
   };
-  const tick = () => {
+  const tick = async () => {
     if (!open) return;
     try {
       // Terminal first, then the lines: a line written just before the end is not missed.
-      const status = store.getRun(request.runId).status;
+      const { status } = await store.getRun(request.runId);
       const done = isTerminalRunState(status);
-      flush();
+      await flush();
       if (done || !request.query.follow) {
         if (done) raw.write(event('end', { status } satisfies ApiBody.LogEnd));
         raw.end();
         return;
       }
-      setTimeout(tick, POLL_MS).unref();
+      setTimeout(() => void tick(), POLL_MS).unref();
     } catch (error) {
       ctx.logger.error({ err: error, runId: request.runId }, 'log stream failed');
       raw.end();
     }
   };
-  tick();
+  void tick();
 }

@@ -1,10 +1,10 @@
 /** What /readyz checks: each part a run needs, with the reason it is not ready (empty: ready). */
 import type { ApiContext } from './api-context.ts';
 
-export function readiness(ctx: ApiContext): string[] {
+export async function readiness(ctx: ApiContext): Promise<string[]> {
   const reasons: string[] = [];
   try {
-    ctx.runtime.store.listRuns({ limit: 1 });
+    await ctx.runtime.store.listRuns({ limit: 1 });
   } catch (error) {
     reasons.push(`store: ${(error as Error).message}`);
   }

@@ -26,12 +26,12 @@ function resolveWorkflow(ctx: ApiContext, caller: Caller, ref: ApiBody.WorkflowR
   return workflow;
 }
 
-export function createRun(
+export async function createRun(
   ctx: ApiContext,
   caller: Caller,
   body: ApiBody.RunCreate,
   idempotencyKey: string | undefined,
-): ApiBody.RunAccepted {
+): Promise<ApiBody.RunAccepted> {
   const workflow = resolveWorkflow(ctx, caller, body.workflow);
   // Approvals through the API are not built yet: a gated workflow is refused, never run ungated.
   if (workflow.plan.approvals)
@@ -51,11 +51,12 @@ export function createRun(
       throw new ApiError(409, 'idempotency_conflict', 'this Idempotency-Key was used with another body', {
         hint: 'use a new key for a different request',
       });
-    if (!claim.fresh) return { id: claim.runId, status: ctx.runtime.store.getRun(claim.runId).status };
+    if (!claim.fresh)
+      return { id: claim.runId, status: (await ctx.runtime.store.getRun(claim.runId)).status };
     runId = claim.runId;
   }
   try {
-    ctx.runtime.engine.submit(workflow.plan, {
+    await ctx.runtime.engine.submit(workflow.plan, {
       runId,
       params: body.params ?? {},
       priority: body.priority ?? 0,
@@ -83,7 +84,11 @@ function parseTime(value: string | undefined, name: string): number | undefined 
   return ms;
 }
 
-export function listRuns(ctx: ApiContext, caller: Caller, query: ApiBody.RunListQuery): ApiBody.RunList {
+export async function listRuns(
+  ctx: ApiContext,
+  caller: Caller,
+  query: ApiBody.RunListQuery,
+): Promise<ApiBody.RunList> {
   if (query.namespace !== undefined) assertNamespace(caller, query.namespace);
   const statuses = query.status?.split(',').map((s) => s.trim());
   const known = Object.values(RunState) as string[];
@@ -98,14 +103,15 @@ export function listRuns(ctx: ApiContext, caller: Caller, query: ApiBody.RunList
   const until = parseTime(query.until, 'until');
   // The store's listRuns has no keyset yet (engine/store is being extended for PostgreSQL): the
   // page is cut here from rows at or before the cursor's time, ordered by (created, id) descending.
-  const rows = ctx.runtime.store
-    .listRuns({
+  const rows = (
+    await ctx.runtime.store.listRuns({
       ...(statuses ? { status: statuses as RunStateT[] } : {}),
       ...(query.workflow !== undefined ? { workflow: query.workflow } : {}),
       ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
       ...(since !== undefined ? { since } : {}),
       ...(cursor ? { until: cursor.c } : until !== undefined ? { until } : {}),
     })
+  )
     .filter((r) => until === undefined || r.createdAt <= until)
     .filter((r) => caller.namespaces.length === 0 || caller.namespaces.includes(r.namespace))
     .filter((r) => !cursor || r.createdAt < cursor.c || (r.createdAt === cursor.c && r.id < cursor.i))
@@ -118,10 +124,10 @@ export function listRuns(ctx: ApiContext, caller: Caller, query: ApiBody.RunList
   };
 }
 
-export function findRun(ctx: ApiContext, caller: Caller, id: string): RunRecord {
+export async function findRun(ctx: ApiContext, caller: Caller, id: string): Promise<RunRecord> {
   let run: RunRecord;
   try {
-    run = ctx.runtime.store.getRun(id);
+    run = await ctx.runtime.store.getRun(id);
   } catch (error) {
     if ((error as { code?: string }).code === 'not_found')
       throw new ApiError(404, 'run_not_found', `no run ${id}`, { hint: 'list runs with GET /v1/runs' });
@@ -131,40 +137,44 @@ export function findRun(ctx: ApiContext, caller: Caller, id: string): RunRecord 
   return run;
 }
 
-export function getRun(ctx: ApiContext, caller: Caller, id: string): ApiBody.RunDetail {
-  const run = findRun(ctx, caller, id);
+export async function getRun(ctx: ApiContext, caller: Caller, id: string): Promise<ApiBody.RunDetail> {
+  const run = await findRun(ctx, caller, id);
   const store = ctx.runtime.store;
-  return runDetail(run, store.listTasks(id), store.listAttempts(id), store.listReceipts(id));
+  return runDetail(
+    run,
+    await store.listTasks(id),
+    await store.listAttempts(id),
+    await store.listReceipts(id),
+  );
 }
 
 export async function cancelRun(ctx: ApiContext, caller: Caller, id: string): Promise<ApiBody.RunDetail> {
-  findRun(ctx, caller, id);
+  await findRun(ctx, caller, id);
   await ctx.runtime.engine.cancel(id, { by: caller.user });
   return getRun(ctx, caller, id);
 }
 
-export function retryRun(ctx: ApiContext, caller: Caller, id: string): ApiBody.RunDetail {
-  const run = findRun(ctx, caller, id);
+export async function retryRun(ctx: ApiContext, caller: Caller, id: string): Promise<ApiBody.RunDetail> {
+  const run = await findRun(ctx, caller, id);
   // Idempotent: while the run (or an earlier retry of it) is live, a second call changes nothing.
   if (!isTerminalRunState(run.status)) return getRun(ctx, caller, id);
   if (run.status === RunState.succeeded)
     throw new ApiError(409, 'run_succeeded', `run ${id} succeeded: there is nothing to retry`, {
       hint: 'start a new run with POST /v1/runs',
     });
-  ctx.runtime.engine.retry(id, { by: caller.user });
+  await ctx.runtime.engine.retry(id, { by: caller.user });
   ctx.wake(id);
   return getRun(ctx, caller, id);
 }
 
-export function listReceipts(
+export async function listReceipts(
   ctx: ApiContext,
   caller: Caller,
   id: string,
   task?: string,
-): ApiBody.ReceiptList {
-  findRun(ctx, caller, id);
-  return ctx.runtime.store
-    .listReceipts(id)
+): Promise<ApiBody.ReceiptList> {
+  await findRun(ctx, caller, id);
+  return (await ctx.runtime.store.listReceipts(id))
     .filter((r) => task === undefined || r.taskId === task)
     .map((r) => ({
       task: r.taskId === '' ? null : r.taskId,
@@ -178,14 +188,14 @@ export function listReceipts(
  * GET /v1/runs/{id}/transitions: what `maestro run --server` replays into its live view. The
  * store's transition log is append-only and ordered, so a position is a stable cursor.
  */
-export function listTransitions(
+export async function listTransitions(
   ctx: ApiContext,
   caller: Caller,
   id: string,
   after = 0,
-): ApiBody.TransitionList {
-  findRun(ctx, caller, id);
-  const all = ctx.runtime.store.listTransitions(id);
+): Promise<ApiBody.TransitionList> {
+  await findRun(ctx, caller, id);
+  const all = await ctx.runtime.store.listTransitions(id);
   return {
     items: all.slice(after).map((t) => ({
       task: t.taskId,

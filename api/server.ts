@@ -57,8 +57,8 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
   const ok = (body: unknown, status = 200): Reply => ({ status, body });
   return {
     healthz: () => ok({ status: 'ok' }),
-    readyz: () => {
-      const reasons = readiness(ctx);
+    readyz: async () => {
+      const reasons = await readiness(ctx);
       if (reasons.length)
         throw new ApiError(503, 'not_ready', `not ready: ${reasons.join('; ')}`, {
           hint: 'see the server log',
@@ -74,14 +74,16 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
       ),
     listWorkflows: (r) => ok(listWorkflows(ctx, callerOf(r), r.query as ApiBody.WorkflowListQuery)),
     getWorkflow: (r) => ok(getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
-    createRun: (r) => ok(createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),
-    listRuns: (r) => ok(listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
-    getRun: (r) => ok(getRun(ctx, callerOf(r), id(r))),
+    createRun: async (r) =>
+      ok(await createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),
+    listRuns: async (r) => ok(await listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
+    getRun: async (r) => ok(await getRun(ctx, callerOf(r), id(r))),
     cancelRun: async (r) => ok(await cancelRun(ctx, callerOf(r), id(r))),
-    retryRun: (r) => ok(retryRun(ctx, callerOf(r), id(r))),
-    listTransitions: (r) =>
-      ok(listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
-    listReceipts: (r) => ok(listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
+    retryRun: async (r) => ok(await retryRun(ctx, callerOf(r), id(r))),
+    listTransitions: async (r) =>
+      ok(await listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
+    listReceipts: async (r) =>
+      ok(await listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
   };
 }
 
@@ -241,8 +243,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     }
     if (options.api === false && route.scope !== null) continue;
     if (route.operationId === 'streamLogs') {
-      registerRoute(fastify, ctx, route, (request, reply) => {
-        findRun(ctx, callerOf(request), id(request));
+      registerRoute(fastify, ctx, route, async (request, reply) => {
+        await findRun(ctx, callerOf(request), id(request));
         streamLogs(ctx, reply, {
           runId: id(request),
           query: request.query as ApiBody.LogQuery,

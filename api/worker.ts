@@ -35,15 +35,18 @@ export function startWorker(engine: Engine, logger: Logger, options: { pollMs?: 
     running.set(runId, done);
   };
 
-  const poll = () => {
+  let polling: Promise<void> | undefined;
+  const poll = async () => {
     try {
-      for (const run of engine.store.listRuns({ status: [RunState.queued], limit: 100 })) start(run.id);
+      for (const run of await engine.store.listRuns({ status: [RunState.queued], limit: 100 })) start(run.id);
     } catch (error) {
       logger.error({ err: error }, 'worker poll failed');
     }
   };
-  poll();
-  const timer = setInterval(poll, options.pollMs ?? 1000);
+  // One poll at a time: a slow store must not pile them up.
+  const tick = () => void (polling ??= poll().finally(() => (polling = undefined)));
+  tick();
+  const timer = setInterval(tick, options.pollMs ?? 1000);
   timer.unref();
 
   return {
@@ -51,6 +54,7 @@ export function startWorker(engine: Engine, logger: Logger, options: { pollMs?: 
     async close() {
       closed = true;
       clearInterval(timer);
+      await polling;
       await Promise.allSettled([...running.values()]);
     },
   };

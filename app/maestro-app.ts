@@ -137,7 +137,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
   const server = createIngressServer({ ingress, webhookPath: options.webhookPath, isReady: () => open });
   // Runs that were live when the app stopped are executed again and their check runs finished.
   if (options.engines)
-    resumeLiveRuns({
+    await resumeLiveRuns({
       engines: options.engines,
       store: options.store,
       clientFor: handlers.clientFor,

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
-import type { Engine, Store } from '../engine/index.ts';
+import type { AsyncStore, Engine } from '../engine/index.ts';
 import { defaultBundlePath, readPolicyBundleFile } from '../policy/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
 import { openRuntime, type PolicySetting, type Runtime, type RuntimeConfig } from '../runtime/index.ts';
@@ -48,7 +48,7 @@ export interface AppRuntime {
   app: MaestroApp;
   appStore: AppStore;
   deliveryStore: DeliveryStore;
-  engineStore: Store;
+  engineStore: AsyncStore;
   engines: { trusted: Engine; untrusted: Engine };
   /** Signs receipts (MAESTRO_SIGNING_KEY, keyless, else the development receipt key); none with MAESTRO_PROVENANCE=off. */
   signer: ProvenanceSigner | undefined;

@@ -2,8 +2,8 @@
  * The engine the CLI commands use: the runtime (runtime/) built from the command's flags and its
  * environment, the same composition root the App uses.
  */
-import type { Engine, Store } from '../engine/index.ts';
-import { openStore } from '../engine/index.ts';
+import type { AsyncStore, Engine } from '../engine/index.ts';
+import { openEngineStore } from '../engine/index.ts';
 import {
   durabilityFrom,
   openRuntime,
@@ -20,8 +20,8 @@ export interface DataDirOptions {
 }
 
 /** Only the store (listing, logs): no runners, policy or signer are opened. */
-export function openCliStore(options: DataDirOptions, io: CliIo): Store {
-  return openStore({
+export function openCliStore(options: DataDirOptions, io: CliIo): Promise<AsyncStore> {
+  return openEngineStore({
     dataDir: resolveDataDir(options.dataDir, io),
     databaseUrl: io.env.MAESTRO_DATABASE_URL,
     durability: durabilityFrom(io.env),
@@ -31,7 +31,7 @@ export function openCliStore(options: DataDirOptions, io: CliIo): Store {
 export interface CliEngine {
   engine: Engine;
   dataDir: string;
-  store: Store;
+  store: AsyncStore;
   tracing: Tracing;
   /** Runner kinds registered: local, plus the configured or detected ones. */
   runnerKinds: string[];

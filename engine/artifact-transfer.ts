@@ -66,7 +66,7 @@ export async function putKeptArtifacts(
   });
   try {
     for (const file of files) await store.put(file, join(info.artifactsDir, file.path));
-    exec.taskLog(
+    void exec.taskLog(
       taskId,
       info.attempt,
       'system',
@@ -75,7 +75,7 @@ export async function putKeptArtifacts(
     return undefined;
   } catch (error) {
     const message = `cannot store the artifacts in ${store.location}: ${describeError(error)}`;
-    exec.taskLog(taskId, info.attempt, 'system', message);
+    void exec.taskLog(taskId, info.attempt, 'system', message);
     span.setStatus({ code: SpanStatusCode.ERROR, message });
     return message;
   } finally {

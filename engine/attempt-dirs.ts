@@ -17,7 +17,7 @@ import {
 } from './artifact-flow.ts';
 import { receiveArtifacts, storeOf } from './artifact-transfer.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
-import type { Store } from './store/store.ts';
+import type { AsyncStore } from './store/async-store.ts';
 import { layerWorkspace } from './workspace-layer.ts';
 
 export interface AttemptDirs {
@@ -36,18 +36,17 @@ function safeSegment(id: string): string {
  * in the task's `needs` order: the order counts in its cache key, so it must not be the order the
  * needs happened to start in (that made two runs of the same inputs miss each other's entry).
  */
-export function producersOf(
-  store: Store,
+export async function producersOf(
+  store: AsyncStore,
   runId: string,
   plan: PlanTask,
   planTask: (id: string) => PlanTask,
-): ProducedArtifacts[] {
+): Promise<ProducedArtifacts[]> {
   const producers: ProducedArtifacts[] = [];
   // Only needs that declare artifacts cost a look, at their own attempts (not the whole run's).
   for (const need of plan.needs) {
     if ((planTask(need).artifacts?.length ?? 0) === 0) continue;
-    const kept = store
-      .listAttempts(runId, need)
+    const kept = (await store.listAttempts(runId, need))
       .filter((a) => a.outcome === 'succeeded' || a.outcome === 'cached')
       .at(-1);
     if (kept) producers.push({ taskId: need, dir: kept.artifactsDir });
@@ -75,7 +74,7 @@ export async function prepareAttemptDirs(
   if (sourceDir) layerWorkspace(sourceDir, base);
   else mkdirSync(base);
   mkdirSync(dirs.inputsDir);
-  const producers = producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
+  const producers = await producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
   const store = storeOf(exec.ctx, plan);
   dirs.inputArtifacts = store
     ? await receiveArtifacts(store, producers, dirs.inputsDir)
@@ -107,7 +106,7 @@ export function keepArtifacts(
   const plan = exec.planTask(taskId);
   const staged = new Set(info.inputArtifacts.map((f) => f.path.split('/')[0]!));
   for (const name of strayInputs(info.inputsDir, staged))
-    exec.taskLog(
+    void exec.taskLog(
       taskId,
       info.attempt,
       'system',
@@ -121,7 +120,7 @@ export function keepArtifacts(
     info.artifactsDir,
     contentStoreDir(exec.ctx.dataDir),
     (skipped) =>
-      exec.taskLog(
+      void exec.taskLog(
         taskId,
         info.attempt,
         'system',
@@ -130,6 +129,6 @@ export function keepArtifacts(
   );
   if (missing.length === 0 || result.outcome !== AttemptOutcome.succeeded) return result;
   const message = `declared artifact${missing.length > 1 ? 's' : ''} not found in the workspace: ${missing.join(', ')}`;
-  exec.taskLog(taskId, info.attempt, 'system', message);
+  void exec.taskLog(taskId, info.attempt, 'system', message);
   return { ...result, outcome: AttemptOutcome.failed, reason: 'artifact_missing', message, retryable: false };
 }

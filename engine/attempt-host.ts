@@ -5,7 +5,7 @@
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
-import type { RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
 
 export interface AttemptInfo {
   attempt: number;
@@ -39,11 +39,16 @@ export interface AttemptHost {
   task(taskId: string): TaskRecord;
   allTasks(): TaskRecord[];
   planTask(taskId: string): PlanTask;
-  dispatchContext(): DispatchContext;
+  /** What resolving `taskId` needs: its needs' outputs are read from the store first. */
+  dispatchContext(taskId: string): Promise<DispatchContext>;
   /** The run's read-only source export, made once per run (undefined: the run has no source). */
   sourceExport(): Promise<string | undefined>;
   taskCancelledBy(taskId: string): string | undefined;
   registerHandle(taskId: string, handle: RunnerHandle | undefined): void;
+  /**
+   * Stores a task's transition, then updates the run's view and publishes it. Only inside
+   * `serial` (the run's events are applied one at a time).
+   */
   transitionTask(
     taskId: string,
     to: TaskState,
@@ -51,7 +56,7 @@ export interface AttemptHost {
     by: string,
     patch?: TaskPatch,
     detail?: string,
-  ): void;
+  ): Promise<void>;
   prepareTransition(
     taskId: string,
     to: TaskState,
@@ -67,12 +72,24 @@ export interface AttemptHost {
   ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
   afterRetryScheduled(taskId: string): void;
   /**
+   * Runs `work` alone among this run's events, after those queued before it: every stretch that
+   * reads the run's state, stores a transition and applies it goes through here. `work` must not
+   * await anything that itself calls `serial` (serial-queue.ts).
+   */
+  serial<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Appends log lines in the order asked, after the lines asked before; the promise settles once
+   * they are stored (rejects if the store refused them).
+   */
+  appendLogs(lines: StoredLogLine[]): Promise<void>;
+  /**
    * The dependants of `taskId` that become ready once it reaches `to`, prepared to be stored in
    * the same transaction as the result that decides them; their commit() also queues them.
    */
   prepareReadyDependants(taskId: string, to: TaskState): ({ taskId: string } & PreparedTransition)[];
-  taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): void;
-  runLog(stream: Stream, text: string): void;
+  /** Publishes the line, then stores it (in order); a store failure is logged, never thrown. */
+  taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): Promise<void>;
+  runLog(stream: Stream, text: string): Promise<void>;
   /**
    * Runs work after the current turn, off the attempt's critical path (its scheduler slot and its
    * dependants do not wait for it); the run does not finish before the work has settled.

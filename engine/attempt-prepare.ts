@@ -22,25 +22,27 @@ export async function prepareAttempt(
   const plan = exec.planTask(taskId);
   const decision = await checkPolicy(exec, taskId, attempt);
   if (!decision.allowed) return undefined;
-  const fail = (what: string, error: unknown): undefined => {
-    exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
+  const fail = async (what: string, error: unknown): Promise<undefined> => {
+    void exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
     const by = `engine:${ctx.owner}`;
-    exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error));
+    await exec.serial(() =>
+      exec.transitionTask(taskId, TaskState.failed, Reason.runnerError, by, undefined, describeError(error)),
+    );
     return undefined;
   };
 
   let resolved: ResolvedTask;
   try {
-    resolved = resolveTask(plan, exec.dispatchContext());
+    resolved = resolveTask(plan, await exec.dispatchContext(taskId));
   } catch (error) {
-    return fail('dispatch', error);
+    return await fail('dispatch', error);
   }
   const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
   let sourceDir: string | undefined;
   try {
     sourceDir = await exec.sourceExport();
   } catch (error) {
-    return fail('prepare the source', error);
+    return await fail('prepare the source', error);
   }
   const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
   // The workspace and the artifacts received come first: both count in the cache key.
@@ -48,7 +50,7 @@ export async function prepareAttempt(
   try {
     dirs = await prepareAttemptDirs(exec, plan, attempt, sourceDir);
   } catch (error) {
-    return fail('prepare the workspace', error);
+    return await fail('prepare the workspace', error);
   }
   return {
     attempt,

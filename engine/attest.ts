@@ -43,13 +43,15 @@ export async function attestAttempt(
     inputDigests: inputDigests(info.resolved, info.redact),
     outputs: end.outputs,
     // Symlinks and special files are not artifacts (engine/artifacts.ts): say so in the task's log.
-    artifacts: digestArtifacts(info.artifactsDir, (skipped) =>
-      exec.taskLog(
-        taskId,
-        info.attempt,
-        'system',
-        `artifact ${skipped.path} is a ${skipped.kind}, not a regular file: not digested, attested or cached`,
-      ),
+    artifacts: digestArtifacts(
+      info.artifactsDir,
+      (skipped) =>
+        void exec.taskLog(
+          taskId,
+          info.attempt,
+          'system',
+          `artifact ${skipped.path} is a ${skipped.kind}, not a regular file: not digested, attested or cached`,
+        ),
     ),
     status: end.status,
     exitCode: end.exitCode,
@@ -67,7 +69,7 @@ export async function attestAttempt(
   if (info.inputArtifacts.length > 0) evidence.inputArtifacts = info.inputArtifacts;
   try {
     const receipt = await attestor.attestAttempt(evidence);
-    store.putReceipt({
+    await store.putReceipt({
       runId: exec.runId,
       taskId,
       attempt: info.attempt,
@@ -75,7 +77,10 @@ export async function attestAttempt(
       createdAt: exec.ctx.clock.now(),
     });
   } catch (error) {
-    exec.runLog('system', `attestation of ${taskId} attempt ${info.attempt} failed: ${describeError(error)}`);
+    void exec.runLog(
+      'system',
+      `attestation of ${taskId} attempt ${info.attempt} failed: ${describeError(error)}`,
+    );
   }
 }
 
@@ -84,7 +89,7 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
   if (!attestor) return;
   const run = exec.run;
   const attemptReceipts: Record<string, string> = {};
-  for (const r of store.listReceipts(exec.runId))
+  for (const r of await store.listReceipts(exec.runId))
     if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
   try {
     const evidence = {
@@ -102,9 +107,18 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
     };
     const receipt = await attestor.attestRun(evidence);
     // A run attested again after a user retry gets a new row under a later attempt number.
-    const previous = store.listReceipts(exec.runId).filter((r) => r.taskId === '').length;
-    store.putReceipt({ runId: run.id, taskId: '', attempt: previous, ...receipt, createdAt: clock.now() });
+    const previous = (await store.listReceipts(exec.runId)).filter((r) => r.taskId === '').length;
+    await store.putReceipt({
+      runId: run.id,
+      taskId: '',
+      attempt: previous,
+      ...receipt,
+      createdAt: clock.now(),
+    });
   } catch (error) {
-    exec.runLog('system', `attestation of the run failed: ${describeError(error)} (${Reason.runnerError})`);
+    void exec.runLog(
+      'system',
+      `attestation of the run failed: ${describeError(error)} (${Reason.runnerError})`,
+    );
   }
 }

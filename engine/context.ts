@@ -13,10 +13,10 @@ import type {
 import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import type { CircuitBreaker } from './breaker.ts';
 import type { EngineEvent } from './events.ts';
-import type { Store } from './store/store.ts';
+import type { AsyncStore } from './store/async-store.ts';
 
 export interface EngineContext {
-  store: Store;
+  store: AsyncStore;
   runners: RunnerRegistry;
   catalog: TaskCatalog | undefined;
   policy: PolicyChoice;

@@ -6,7 +6,7 @@
 import { constants, existsSync, openSync, readFileSync, closeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError, sha256Digest } from '../core/index.ts';
-import type { Store } from './store/store.ts';
+import type { AsyncStore } from './store/async-store.ts';
 import { formatDecisionLog, openDecisionLog } from '../policy/index.ts';
 import { ARTIFACT_SUBJECT_PREFIX, type DisclosureInput, type ReceiptStatement } from '../provenance/index.ts';
 
@@ -22,10 +22,14 @@ export interface GatherOptions {
 /** The policy decision log the CLI engine writes (cli/open-engine.ts, action/open-engine.ts), read when --decisions is not given. */
 export const DECISION_LOG_DB = 'decisions.db';
 
-export function gatherDisclosure(store: Store, runId: string, options: GatherOptions): DisclosureInput {
-  const run = store.getRun(runId);
-  const receipts = store.listReceipts(runId);
-  const attempts = store.listAttempts(runId);
+export async function gatherDisclosure(
+  store: AsyncStore,
+  runId: string,
+  options: GatherOptions,
+): Promise<DisclosureInput> {
+  const run = await store.getRun(runId);
+  const receipts = await store.listReceipts(runId);
+  const attempts = await store.listAttempts(runId);
   const runReceipts = receipts.filter((r) => r.taskId === '').sort((a, b) => b.attempt - a.attempt);
   const attemptReceipts = receipts.filter((r) => r.taskId !== '');
   const artifacts: DisclosureInput['artifacts'] = [];

@@ -32,7 +32,13 @@ import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
-import { PolicyRequiredError, RunBusyError, RunnerNotConfiguredError, StaleStateError } from './errors.ts';
+import {
+  LeaseLostError,
+  PolicyRequiredError,
+  RunBusyError,
+  RunnerNotConfiguredError,
+  StaleStateError,
+} from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
 import { resolveParams } from './params.ts';
 import { replayRun, type ReplayReport } from './replay.ts';
@@ -40,10 +46,12 @@ import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
 import { transitionRun, transitionTask } from './transitions.ts';
-import type { RunRecord, Store, TaskRecord } from './store/store.ts';
+import type { AsyncStore } from './store/async-store.ts';
+import type { RunRecord, TaskRecord } from './store/store.ts';
 
 export interface EngineOptions {
-  store: Store;
+  /** Either store (SQLite through its adapter, PostgreSQL natively: store/open-store.ts). */
+  store: AsyncStore;
   runners: RunnerRegistry;
   /** Where attempts' work and artifacts directories live. */
   dataDir: string;
@@ -102,17 +110,18 @@ export interface SubmitOptions {
 }
 
 export interface Engine {
-  readonly store: Store;
+  readonly store: AsyncStore;
   /** Set when this engine runs with policy turned off on purpose (surfaces state it). */
   readonly policyOff: PolicyOff | undefined;
-  submit(plan: Plan, options?: SubmitOptions): string;
+  /** Stores the run (queued); resolves to its id. */
+  submit(plan: Plan, options?: SubmitOptions): Promise<string>;
   /** Throws RunnerNotConfiguredError when a task names a runner this engine does not have. */
   checkRunners(plan: Plan): void;
   /** `signal` aborting cancels the run, recorded as cancelled by `abortedBy` (default `signal`). */
   execute(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
   resume(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
   cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
-  retry(runId: string, options?: { by?: string }): RunRecord;
+  retry(runId: string, options?: { by?: string }): Promise<RunRecord>;
   subscribe(listener: EngineListener): () => void;
   /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
   replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;
@@ -169,12 +178,14 @@ export function createEngine(options: EngineOptions): Engine {
     options.runConcurrency ?? Infinity,
   );
   const executing = new Map<string, RunExecution>();
+  /** Executions being set up or running, so two calls for one run share one execution. */
+  const pending = new Map<string, Promise<RunRecord>>();
   const store = options.store;
 
-  function takeRunLease(runId: string): void {
+  async function takeRunLease(runId: string): Promise<void> {
     const name = `run:${runId}`;
     const now = clock.now();
-    const current = store.getLease(name);
+    const current = await store.getLease(name);
     let force = false;
     if (current && current.owner !== ctx.owner && current.expiresAt >= now) {
       const [host, pid] = current.owner.split('|');
@@ -182,50 +193,72 @@ export function createEngine(options: EngineOptions): Engine {
       if (host === hostname() && pid !== undefined && !isProcessAlive(Number(pid))) force = true;
       else throw new RunBusyError(runId, current.owner);
     }
-    store.acquireLease(name, ctx.owner, now, ctx.leaseMs, force);
+    try {
+      await store.acquireLease(name, ctx.owner, now, ctx.leaseMs, force);
+    } catch (error) {
+      // Another engine took it between the look above and this take: the run is busy.
+      if (!(error instanceof LeaseLostError)) throw error;
+      const holder = await store.getLease(name);
+      throw new RunBusyError(runId, holder?.owner ?? 'unknown');
+    }
   }
 
-  async function execute(
+  function execute(
     runId: string,
     opts: { signal?: AbortSignal; abortedBy?: string } = {},
   ): Promise<RunRecord> {
-    const run = store.getRun(runId);
+    const existing = pending.get(runId);
+    if (existing) return existing;
+    const started = executeOnce(runId, opts).finally(() => pending.delete(runId));
+    pending.set(runId, started);
+    return started;
+  }
+
+  async function executeOnce(
+    runId: string,
+    opts: { signal?: AbortSignal; abortedBy?: string },
+  ): Promise<RunRecord> {
+    const run = await store.getRun(runId);
     if (isTerminalRunState(run.status)) return run;
-    const existing = executing.get(runId);
-    if (existing) return existing.done;
-    takeRunLease(runId);
+    await takeRunLease(runId);
     const reattached = run.status === RunState.running ? await reattachRunning(ctx, run) : [];
     const exec = new RunExecution(ctx, run, scheduler);
     executing.set(runId, exec);
     // Renew the run lease at a third of its life; look for a cancel asked by another process
     // every second (a cheap read), so `maestro runs cancel` takes effect promptly.
     let lastRenew = clock.now();
+    let beating: Promise<void> | undefined;
+    const beat = async (): Promise<void> => {
+      try {
+        if (clock.now() - lastRenew >= ctx.leaseMs / 3) {
+          await store.acquireLease(`run:${runId}`, ctx.owner, clock.now(), ctx.leaseMs);
+          lastRenew = clock.now();
+        }
+        const by = await store.runCancelRequestedBy(runId);
+        if (by) void exec.stop(by, 'cancel_requested');
+      } catch (error) {
+        ctx.logger.error({ runId, err: String(error) }, 'run heartbeat failed');
+      }
+    };
     const heartbeat = setInterval(
       () => {
-        try {
-          if (clock.now() - lastRenew >= ctx.leaseMs / 3) {
-            store.acquireLease(`run:${runId}`, ctx.owner, clock.now(), ctx.leaseMs);
-            lastRenew = clock.now();
-          }
-          const by = store.runCancelRequestedBy(runId);
-          if (by) void exec.stop(by, 'cancel_requested');
-        } catch (error) {
-          ctx.logger.error({ runId, err: String(error) }, 'run heartbeat failed');
-        }
+        // One renewal at a time: a slow store must not pile them up.
+        beating ??= beat().finally(() => (beating = undefined));
       },
       Math.min(1000, Math.max(50, Math.floor(ctx.leaseMs / 3))),
     );
     const onAbort = () => void exec.stop(opts.abortedBy ?? 'signal', 'cancel_requested');
     opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      exec.start(reattached);
+      await exec.start(reattached);
       if (run.cancelRequestedBy) void exec.stop(run.cancelRequestedBy, 'cancel_requested');
       return await exec.done;
     } finally {
       clearInterval(heartbeat);
+      await beating;
       opts.signal?.removeEventListener('abort', onAbort);
       executing.delete(runId);
-      store.releaseLease(`run:${runId}`, ctx.owner);
+      await store.releaseLease(`run:${runId}`, ctx.owner);
     }
   }
 
@@ -236,38 +269,38 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   /** Cancels a run nobody is executing: its open tasks and the run itself, in the store. */
-  function cancelIdle(run: RunRecord, by: string): void {
+  async function cancelIdle(run: RunRecord, by: string): Promise<void> {
     const now = clock.now();
-    for (const t of store.listTasks(run.id)) {
+    for (const t of await store.listTasks(run.id)) {
       if (
         t.state !== TaskState.queued &&
         t.state !== TaskState.ready &&
         t.state !== TaskState.waitingForApproval
       )
         continue;
-      transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
+      await transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
     }
     if (run.status === RunState.running) {
       // Running tasks belong to a dead engine: their attempts are closed as interrupted first.
-      for (const a of store.listAttempts(run.id))
+      for (const a of await store.listAttempts(run.id))
         if (a.status === 'running')
-          store.interruptAttempt(a.id, now, `cancelled by ${by} while no engine was running it`);
-      for (const t of store.listTasks(run.id))
+          await store.interruptAttempt(a.id, now, `cancelled by ${by} while no engine was running it`);
+      for (const t of await store.listTasks(run.id))
         if (t.state === TaskState.running)
-          transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
+          await transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
     }
-    transitionRun(ctx, run.id, run.status, RunState.cancelled, Reason.cancelRequested, by);
+    await transitionRun(ctx, run.id, run.status, RunState.cancelled, Reason.cancelRequested, by);
   }
 
   return {
     store,
     policyOff: isPolicyOff(options.policy) ? options.policy : undefined,
     checkRunners,
-    submit(plan, submit = {}) {
+    async submit(plan, submit = {}) {
       // A runner the operator has not configured is the manifest's error, before anything is stored.
       checkRunners(plan);
       const id = submit.runId ?? `r-${randomUUID()}`;
-      const record = store.createRun({
+      const record = await store.createRun({
         id,
         workflow: plan.workflow.name,
         namespace: plan.workflow.namespace,
@@ -297,10 +330,10 @@ export function createEngine(options: EngineOptions): Engine {
     execute,
     resume: execute,
     async cancel(runId, { by, taskId }) {
-      const run = store.getRun(runId);
+      const run = await store.getRun(runId);
       const exec = executing.get(runId);
       if (taskId !== undefined) {
-        store.getTask(runId, taskId);
+        await store.getTask(runId, taskId);
         if (!exec)
           throw new StaleStateError(
             `run ${runId} is not being executed by this engine; cancel the whole run`,
@@ -308,24 +341,24 @@ export function createEngine(options: EngineOptions): Engine {
         return exec.cancelTask(taskId, by);
       }
       if (isTerminalRunState(run.status)) return;
-      store.requestRunCancel(runId, by);
+      await store.requestRunCancel(runId, by);
       if (exec) return exec.stop(by, 'cancel_requested');
-      const lease = store.getLease(`run:${runId}`);
+      const lease = await store.getLease(`run:${runId}`);
       const [host, pid] = lease?.owner.split('|') ?? [];
       const alive =
         lease !== undefined &&
         lease.expiresAt >= clock.now() &&
         !(host === hostname() && pid !== undefined && !isProcessAlive(Number(pid)));
       // A live engine elsewhere will see the request on its next heartbeat.
-      if (!alive) cancelIdle(run, by);
+      if (!alive) await cancelIdle(run, by);
     },
-    retry(runId, { by = 'unknown' } = {}) {
-      const run = store.getRun(runId);
+    async retry(runId, { by = 'unknown' } = {}) {
+      const run = await store.getRun(runId);
       if (!isTerminalRunState(run.status) || run.status === RunState.succeeded)
         throw new StaleStateError(
           `run ${runId} is ${run.status}: only a failed, cancelled or timed-out run can be retried`,
         );
-      const tasks = store.listTasks(runId);
+      const tasks = await store.listTasks(runId);
       const byId = new Map(tasks.map((t) => [t.taskId, t]));
       const reopen = new Set<string>();
       const failedLike = new Set<string>([
@@ -344,19 +377,19 @@ export function createEngine(options: EngineOptions): Engine {
           p.needs.some((n) => reopen.has(n));
         if (skippedByFailure) reopen.add(p.id);
       }
-      store.clearRunCancel(runId);
+      await store.clearRunCancel(runId);
       // The same path as every other transition: asserted, stored, then published.
-      transitionRun(ctx, runId, run.status, RunState.queued, Reason.retriedByUser, by);
+      await transitionRun(ctx, runId, run.status, RunState.queued, Reason.retriedByUser, by);
       for (const id of reopen)
-        transitionTask(ctx, byId.get(id)!, TaskState.queued, Reason.retriedByUser, by, {
+        await transitionTask(ctx, byId.get(id)!, TaskState.queued, Reason.retriedByUser, by, {
           retryBase: byId.get(id)!.attempts,
           firstStartedAt: null,
           notBefore: null,
         });
       return store.getRun(runId);
     },
-    replay(runId, { taskId } = {}) {
-      return replayRun(ctx, store.getRun(runId), taskId);
+    async replay(runId, { taskId } = {}) {
+      return replayRun(ctx, await store.getRun(runId), taskId);
     },
     subscribe(listener) {
       listeners.add(listener);

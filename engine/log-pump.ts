@@ -10,13 +10,14 @@ export async function pumpLogs(
   handle: RunnerHandle,
   redact: (text: string) => string,
 ): Promise<void> {
-  const { store } = exec.ctx;
   let batch: StoredLogLine[] = [];
   let lastFlush = Date.now();
-  const flush = (): void => {
-    store.appendLogs(batch);
+  // Awaited: a slow store slows the reading of the runner's lines instead of buffering them all.
+  const flush = async (): Promise<void> => {
+    const lines = batch;
     batch = [];
     lastFlush = Date.now();
+    await exec.appendLogs(lines);
   };
   try {
     for await (const line of handle.logs()) {
@@ -32,9 +33,9 @@ export async function pumpLogs(
         time: line.time,
       });
       // Wall time here only paces batching; it never decides behaviour.
-      if (batch.length >= 200 || Date.now() - lastFlush > 200) flush();
+      if (batch.length >= 200 || Date.now() - lastFlush > 200) await flush();
     }
   } finally {
-    flush();
+    await flush();
   }
 }

@@ -38,24 +38,33 @@ export async function checkPolicy(
         ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
       };
     const reasons = decision.reasons.join('; ') || 'no reason given';
-    exec.taskLog(taskId, attempt, 'system', `policy denied (decision ${decision.decisionId}): ${reasons}`);
-    exec.transitionTask(
+    void exec.taskLog(
       taskId,
-      TaskState.blockedByPolicy,
-      decision.unavailable ? Reason.policyUnavailable : Reason.policyDenied,
-      by,
-      undefined,
-      reasons,
+      attempt,
+      'system',
+      `policy denied (decision ${decision.decisionId}): ${reasons}`,
+    );
+    await exec.serial(() =>
+      exec.transitionTask(
+        taskId,
+        TaskState.blockedByPolicy,
+        decision.unavailable ? Reason.policyUnavailable : Reason.policyDenied,
+        by,
+        undefined,
+        reasons,
+      ),
     );
   } catch (error) {
-    exec.taskLog(taskId, attempt, 'system', `policy unavailable: ${describeError(error)}`);
-    exec.transitionTask(
-      taskId,
-      TaskState.blockedByPolicy,
-      Reason.policyUnavailable,
-      by,
-      undefined,
-      describeError(error),
+    void exec.taskLog(taskId, attempt, 'system', `policy unavailable: ${describeError(error)}`);
+    await exec.serial(() =>
+      exec.transitionTask(
+        taskId,
+        TaskState.blockedByPolicy,
+        Reason.policyUnavailable,
+        by,
+        undefined,
+        describeError(error),
+      ),
     );
   }
   return { allowed: false, decisionIds: [] };

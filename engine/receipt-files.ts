@@ -5,7 +5,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { withEmptyDsseKeyIds } from '../provenance/index.ts';
-import type { ReceiptRecord, Store } from './store/store.ts';
+import type { AsyncStore } from './store/async-store.ts';
+import type { ReceiptRecord } from './store/store.ts';
 
 export function receiptFileName(record: ReceiptRecord): string {
   const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -15,8 +16,8 @@ export function receiptFileName(record: ReceiptRecord): string {
 }
 
 /** Writes every receipt of the run to `dir` (created); returns how many. */
-export function exportReceipts(store: Store, runId: string, dir: string): number {
-  const records = store.listReceipts(runId);
+export async function exportReceipts(store: AsyncStore, runId: string, dir: string): Promise<number> {
+  const records = await store.listReceipts(runId);
   mkdirSync(dir, { recursive: true });
   // Receipts stored before the keyid was left empty leave without it, so cosign verifies them.
   for (const record of records) {

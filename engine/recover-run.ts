@@ -23,7 +23,7 @@ export interface Reattached {
 export async function reattachRunning(ctx: EngineContext, run: RunRecord): Promise<Reattached[]> {
   const found: Reattached[] = [];
   const plans = new Map(run.plan.tasks.map((t) => [t.id, t]));
-  for (const attempt of ctx.store.listAttempts(run.id)) {
+  for (const attempt of await ctx.store.listAttempts(run.id)) {
     if (attempt.status !== 'running') continue;
     const runner = ctx.runners.get(plans.get(attempt.taskId)?.runner ?? '');
     if (!runner?.reattach) continue;
@@ -37,7 +37,7 @@ export async function reattachRunning(ctx: EngineContext, run: RunRecord): Promi
       ctx.logger.warn({ runId: run.id, taskId: attempt.taskId, err: String(error) }, 'reattach failed');
     }
     if (!handle) continue;
-    const lease = ctx.store.acquireLease(
+    const lease = await ctx.store.acquireLease(
       `attempt:${attempt.id}`,
       ctx.owner,
       ctx.clock.now(),
@@ -49,24 +49,31 @@ export async function reattachRunning(ctx: EngineContext, run: RunRecord): Promi
   return found;
 }
 
-export function recoverInterrupted(
+/** Inside the run's queue (its first event). */
+export async function recoverInterrupted(
   exec: AttemptHost,
   by: string,
   reattached: readonly Reattached[] = [],
-): void {
+): Promise<void> {
   const { store, clock } = exec.ctx;
   const adopted = new Set(reattached.map((r) => r.attempt.taskId));
-  for (const attempt of store.listAttempts(exec.runId)) {
+  for (const attempt of await store.listAttempts(exec.runId)) {
     if (attempt.status !== 'running' || adopted.has(attempt.taskId)) continue;
-    store.interruptAttempt(
+    await store.interruptAttempt(
       attempt.id,
       clock.now(),
       'the engine executing this attempt stopped (crash or kill)',
     );
-    exec.taskLog(attempt.taskId, attempt.attempt, 'system', `attempt ${attempt.attempt} was interrupted`);
+    void exec.taskLog(
+      attempt.taskId,
+      attempt.attempt,
+      'system',
+      `attempt ${attempt.attempt} was interrupted`,
+    );
   }
   for (const t of exec.allTasks()) {
-    if (t.state === TaskState.ready) exec.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
+    if (t.state === TaskState.ready)
+      await exec.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
     if (t.state !== TaskState.running || adopted.has(t.taskId)) continue;
     const delay = nextRetry(
       {
@@ -78,9 +85,9 @@ export function recoverInterrupted(
       },
       exec.ctx.random,
     );
-    if (delay === undefined) exec.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by);
+    if (delay === undefined) await exec.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by);
     else
-      exec.transitionTask(t.taskId, TaskState.queued, Reason.interrupted, by, {
+      await exec.transitionTask(t.taskId, TaskState.queued, Reason.interrupted, by, {
         notBefore: clock.now() + delay,
       });
   }

@@ -56,13 +56,16 @@ function compare(
 export async function replayRun(ctx: EngineContext, run: RunRecord, taskId?: string): Promise<ReplayReport> {
   const { store } = ctx;
   const plans = new Map(run.plan.tasks.map((t) => [t.id, t]));
-  if (taskId !== undefined) store.getTask(run.id, taskId);
+  if (taskId !== undefined) await store.getTask(run.id, taskId);
+  // Resolution is synchronous: every successful task's outputs are read first.
+  const outputs = new Map<string, Record<string, string>>();
+  for (const task of run.plan.tasks) outputs.set(task.id, await store.taskOutputs(run.id, task.id));
   const dispatch: DispatchContext = {
     runId: run.id,
     workflow: { name: run.workflow, namespace: run.namespace },
     params: run.params,
     secrets: ctx.secrets,
-    outputsOf: (id) => store.taskOutputs(run.id, id),
+    outputsOf: (id) => outputs.get(id) ?? {},
     declaredIdOf: (id) => plans.get(id)?.declaredId ?? id,
     catalog: ctx.catalog,
     nodePath: ctx.nodePath,
@@ -70,8 +73,7 @@ export async function replayRun(ctx: EngineContext, run: RunRecord, taskId?: str
   const reports: ReplayTaskReport[] = [];
   for (const task of run.plan.tasks) {
     if (taskId !== undefined && task.id !== taskId) continue;
-    const recorded = store
-      .listAttempts(run.id, task.id)
+    const recorded = (await store.listAttempts(run.id, task.id))
       .filter((a) => a.outcome === 'succeeded' || a.outcome === 'cached')
       .at(-1);
     if (!recorded) continue;
@@ -127,7 +129,7 @@ async function replayTask(
     else mkdirSync(join(dir, 'work'));
     mkdirSync(join(dir, 'in'));
     const planOf = (id: string) => run.plan.tasks.find((t) => t.id === id)!;
-    stageInputs(producersOf(ctx.store, run.id, plan, planOf), join(dir, 'in'));
+    stageInputs(await producersOf(ctx.store, run.id, plan, planOf), join(dir, 'in'));
     const handle = await runner.start({
       runId: run.id,
       taskId,

@@ -1,14 +1,12 @@
 /**
- * One attempt of one ready task: prepared (policy, resolution, source, workspace, cache key:
- * attempt-prepare.ts), then the cache, breaker, the runner, logs, the fenced result, the receipt,
- * and the decision that follows. The transition to `running` is
- * stored before the runner is called; the result is written only while this worker holds the
- * attempt's lease.
+ * One attempt of one ready task, by phase: prepared (policy, resolution, source, workspace, cache
+ * key: attempt-prepare.ts), started (stored before the runner is called, or finished by a cache
+ * hit: attempt-start.ts), run (the breaker, the runner, logs, the lease: here and
+ * attempt-lease.ts), and finished (the fenced result, the decision that follows, the receipt:
+ * attempt-finish.ts). The result is written only while this worker holds the attempt's lease.
  */
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import {
   AttemptOutcome,
-  Reason,
   TaskState,
   describeError,
   isMaestroError,
@@ -19,97 +17,33 @@ import {
 } from '../core/index.ts';
 import { keepArtifacts, reuseArtifacts } from './attempt-dirs.ts';
 import { putKeptArtifacts, receivedWithUrls, shipArtifacts } from './artifact-transfer.ts';
+import { completeAttempt } from './attempt-finish.ts';
+import { keepLease } from './attempt-lease.ts';
 import { prepareAttempt } from './attempt-prepare.ts';
+import { finishCached, startAttempt } from './attempt-start.ts';
 import { attestAttempt } from './attest.ts';
-import { recordedInputs, resolveTask, type ResolvedTask } from './dispatch.ts';
-import { LeaseLostError } from './errors.ts';
-import { createRedactor, redactRecord } from '../core/index.ts';
+import { resolveTask, type ResolvedTask } from './dispatch.ts';
+import { createRedactor } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const { ctx } = exec;
-  const by = `engine:${ctx.owner}`;
   const task = exec.task(taskId);
   if (task.state !== TaskState.ready) return;
   const attempt = task.attempts + 1;
   const info = await prepareAttempt(exec, taskId, attempt);
   if (!info) return;
-  const { attemptId } = info;
-
-  // Stored before anything runs: the running transition and the attempt with its lease commit
-  // together, so the attempt exists from here on, even if we crash.
-  const running = exec.prepareTransition(taskId, TaskState.running, Reason.started, by, {
-    attempts: attempt,
-    firstStartedAt: task.firstStartedAt ?? info.startedAt,
-    notBefore: null,
-    cacheKey: info.cacheKey,
-  });
-  const token = ctx.store.startAttempt(
-    {
-      id: attemptId,
-      runId: exec.runId,
-      taskId,
-      attempt,
-      startedAt: info.startedAt,
-      inputs: recordedInputs(info.resolved, info.redact),
-      workDir: info.workDir,
-      artifactsDir: info.artifactsDir,
-      cacheKey: info.cacheKey,
-      owner: ctx.owner,
-      leaseMs: ctx.leaseMs,
-    },
-    running.write,
-  );
-  running.commit();
-
-  const hit = info.cacheKey ? ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
+  const started = await exec.serial(() => startAttempt(exec, taskId, info));
+  if (!started) return;
+  const { token, hit } = started;
   if (hit) {
     reuseArtifacts(exec, hit.artifactsDir, info);
     // The bucket may have lost them since; a failure is logged, and a dependant that then cannot
-    // receive them fails with the store's error.
+    // receive them fails with the store's error. Outside the run's queue: it is a transfer.
     await putKeptArtifacts(exec, taskId, info);
-    const now = ctx.clock.now();
-    const cached = exec.prepareTransition(
-      taskId,
-      TaskState.cached,
-      Reason.cacheHit,
-      by,
-      undefined,
-      info.cacheKey ?? undefined,
-    );
-    ctx.store.finishAttempt(
-      attemptId,
-      token,
-      now,
-      {
-        outcome: 'cached',
-        exitCode: null,
-        signal: null,
-        retryable: false,
-        reason: 'cache_hit',
-        message: `outputs reused from run ${hit.runId} task ${hit.taskId} attempt ${hit.attempt}`,
-        finishedAt: now,
-        cacheHit: true,
-        policyDecisionIds: info.decisionIds,
-        outputs: hit.outputs,
-      },
-      cached.write,
-    );
-    cached.commit();
-    exec.taskLog(taskId, attempt, 'system', `cache hit ${info.cacheKey}`);
-    // Signed off the critical path: the result is already stored, so dependants may start now;
-    // the run does not finish before every deferred receipt is stored.
-    exec.defer(() =>
-      attestAttempt(exec, taskId, info, {
-        status: 'cached',
-        exitCode: null,
-        finishedAt: now,
-        outputs: hit.outputs,
-        cacheHit: true,
-      }),
-    );
+    await exec.serial(() => finishCached(exec, taskId, info, token, hit));
     return;
   }
 
@@ -133,8 +67,8 @@ export async function continueAttempt(
 ): Promise<void> {
   const { ctx } = exec;
   const taskId = attempt.taskId;
-  const info = recordedInfo(exec, attempt, []);
-  exec.taskLog(taskId, attempt.attempt, 'system', `re-attached to attempt ${attempt.attempt}`);
+  const info = await recordedInfo(exec, attempt, []);
+  void exec.taskLog(taskId, attempt.attempt, 'system', `re-attached to attempt ${attempt.attempt}`);
   const span = ctx.tracer.startSpan('maestro.attempt', {
     attributes: {
       'maestro.run.id': exec.runId,
@@ -148,11 +82,15 @@ export async function continueAttempt(
 }
 
 /** An attempt's details rebuilt from its record (re-attach, or a receipt signed on resume). */
-function recordedInfo(exec: AttemptHost, attempt: AttemptRecord, decisionIds: string[]): AttemptInfo {
+async function recordedInfo(
+  exec: AttemptHost,
+  attempt: AttemptRecord,
+  decisionIds: string[],
+): Promise<AttemptInfo> {
   const taskId = attempt.taskId;
   let resolved: ResolvedTask;
   try {
-    resolved = resolveTask(exec.planTask(taskId), exec.dispatchContext());
+    resolved = resolveTask(exec.planTask(taskId), await exec.dispatchContext(taskId));
   } catch {
     // Resolution may differ now (a secret removed); the recorded command still names the attempt.
     const command = attempt.inputs.command as ResolvedTask['command'];
@@ -178,14 +116,14 @@ function recordedInfo(exec: AttemptHost, attempt: AttemptRecord, decisionIds: st
  * can leave a finished attempt without one; each such attempt gets its receipt now. Interrupted
  * attempts never had a result to attest.
  */
-export function attestMissingReceipts(exec: AttemptHost): void {
+export async function attestMissingReceipts(exec: AttemptHost): Promise<void> {
   const { attestor, store } = exec.ctx;
   if (!attestor) return;
-  const signed = new Set(store.listReceipts(exec.runId).map((r) => `${r.taskId}#${r.attempt}`));
-  for (const a of store.listAttempts(exec.runId)) {
+  const signed = new Set((await store.listReceipts(exec.runId)).map((r) => `${r.taskId}#${r.attempt}`));
+  for (const a of await store.listAttempts(exec.runId)) {
     if (a.status !== 'finished' || a.outcome === null || a.outcome === 'interrupted') continue;
     if (signed.has(`${a.taskId}#${a.attempt}`)) continue;
-    const info = recordedInfo(exec, a, a.policyDecisionIds);
+    const info = await recordedInfo(exec, a, a.policyDecisionIds);
     const end = {
       status: a.outcome,
       exitCode: a.exitCode,
@@ -193,91 +131,10 @@ export function attestMissingReceipts(exec: AttemptHost): void {
       outputs: a.outputs,
       cacheHit: a.cacheHit,
     };
-    exec.runLog('system', `signing the missing receipt of ${a.taskId} attempt ${a.attempt}`);
+    void exec.runLog('system', `signing the missing receipt of ${a.taskId} attempt ${a.attempt}`);
     exec.defer(() => attestAttempt(exec, a.taskId, info, end));
   }
 }
-
-/** Stores the result fenced by the lease, with the transition that follows; then the receipt. */
-async function completeAttempt(
-  exec: AttemptHost,
-  taskId: string,
-  info: AttemptInfo,
-  token: number,
-  result: AttemptResult,
-  span: Span,
-): Promise<void> {
-  const { ctx } = exec;
-  const { redact, attemptId, attempt, resolved } = info;
-  const outputs = redactRecord(result.outputs, redact);
-  const finishedAt = ctx.clock.now();
-  const next = nextTransition(exec, taskId, info, result);
-  // Dependants this result makes ready commit with it: one transaction for the whole event, and
-  // nothing acts on them (they are queued by commit()) before it is stored.
-  const ready = exec.prepareReadyDependants(taskId, next.write.to);
-  try {
-    ctx.store.finishAttempt(
-      attemptId,
-      token,
-      finishedAt,
-      {
-        outcome: result.outcome,
-        exitCode: result.exitCode,
-        signal: result.signal ?? null,
-        retryable: result.retryable,
-        reason: result.reason ?? null,
-        message: result.message === undefined ? null : redact(result.message),
-        finishedAt,
-        cacheHit: false,
-        policyDecisionIds: info.decisionIds,
-        outputs,
-      },
-      next.write,
-      ready.map((r) => ({ taskId: r.taskId, write: r.write })),
-    );
-  } catch (error) {
-    span.end();
-    if (error instanceof LeaseLostError) {
-      // Another worker owns this attempt now; our result must not count.
-      exec.taskLog(taskId, attempt, 'system', 'result discarded: this worker lost the attempt lease');
-      return;
-    }
-    throw error;
-  }
-  next.commit();
-  for (const r of ready) r.commit();
-  exec.afterRetryScheduled(taskId);
-  if (result.outcome === AttemptOutcome.succeeded && info.cacheKey)
-    storeCacheEntry(exec, taskId, info, outputs);
-  span.setAttribute('maestro.attempt.outcome', result.outcome);
-  span.setStatus({
-    code: result.outcome === AttemptOutcome.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
-  });
-  span.end();
-  if (result.reason !== 'circuit_open')
-    ctx.breaker.record(resolved.target, isBreakerFailure(exec, taskId, result));
-  // Signed off the critical path: the result is already stored, so dependants may start now;
-  // the run does not finish before every deferred receipt is stored.
-  exec.defer(() =>
-    attestAttempt(exec, taskId, info, {
-      status: result.outcome,
-      exitCode: result.exitCode,
-      finishedAt,
-      outputs,
-      cacheHit: false,
-      ...(result.isolation ? { isolation: result.isolation } : {}),
-    }),
-  );
-}
-
-/** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */
-function isBreakerFailure(exec: AttemptHost, taskId: string, result: AttemptResult): boolean {
-  if (result.outcome === AttemptOutcome.runnerError) return true;
-  const action = exec.planTask(taskId).action.type;
-  const shared = action === 'catalog' || action === 'container';
-  return shared && (result.outcome === AttemptOutcome.failed || result.outcome === AttemptOutcome.timedOut);
-}
-
 async function execute(
   exec: AttemptHost,
   taskId: string,
@@ -359,98 +216,21 @@ async function followHandle(
   const { ctx } = exec;
   exec.registerHandle(taskId, handle);
   if (exec.taskCancelledBy(taskId)) void handle.cancel('cancel_requested', ctx.graceMs);
-  const heartbeat = setInterval(
-    () => {
-      try {
-        ctx.store.heartbeat(info.attemptId, token, ctx.clock.now(), ctx.leaseMs);
-      } catch {
-        void handle.cancel('lease_lost', ctx.graceMs);
-      }
-    },
-    Math.max(50, Math.floor(ctx.leaseMs / 3)),
-  );
+  const heartbeat = keepLease(exec, taskId, info, token, handle);
   try {
     const logs = pumpLogs(exec, taskId, info.attempt, handle, info.redact);
     const result = await handle.wait();
     await logs;
     return result;
   } finally {
-    clearInterval(heartbeat);
+    await heartbeat.stop();
     exec.registerHandle(taskId, undefined);
   }
 }
-
 /** What a task learns of its source: the engine's values, which a manifest's `env` cannot override. */
 function sourceEnv(source: RunSource | null): Record<string, string> {
   return source ? { MAESTRO_SOURCE_REPO: source.repo, MAESTRO_SOURCE_SHA: source.commit } : {};
 }
-
-function storeCacheEntry(
-  exec: AttemptHost,
-  taskId: string,
-  info: AttemptInfo,
-  outputs: Record<string, string>,
-): void {
-  const { ctx } = exec;
-  const ttl = exec.planTask(taskId).cache.ttlMs;
-  ctx.store.putCacheEntry({
-    key: info.cacheKey!,
-    runId: exec.runId,
-    taskId,
-    attempt: info.attempt,
-    outputs,
-    artifactsDir: info.artifactsDir,
-    createdAt: ctx.clock.now(),
-    expiresAt: ttl === undefined ? null : ctx.clock.now() + ttl,
-  });
-}
-
-/** The task transition that follows an attempt's result, stored with the result. */
-function nextTransition(exec: AttemptHost, taskId: string, info: AttemptInfo, result: AttemptResult) {
-  const by = `engine:${exec.ctx.owner}`;
-  const detail = result.message ? info.redact(result.message) : undefined;
-  if (result.outcome === AttemptOutcome.succeeded)
-    return exec.prepareTransition(taskId, TaskState.succeeded, Reason.exitedZero, by);
-  const cancelledBy = exec.taskCancelledBy(taskId);
-  if (cancelledBy !== undefined) {
-    const timedOut = exec.stopping?.reason === 'run_timeout';
-    return exec.prepareTransition(
-      taskId,
-      timedOut ? TaskState.timedOut : TaskState.cancelled,
-      timedOut ? Reason.runTimeout : Reason.cancelRequested,
-      cancelledBy,
-      undefined,
-      detail,
-    );
-  }
-  const final = finalFor(result);
-  const next = exec.decideAfterAttempt(
-    taskId,
-    result.retryable,
-    detail === undefined ? final : { ...final, detail },
-  );
-  return exec.prepareTransition(taskId, next.state, next.reason, by, next.patch, next.detail);
-}
-
-function finalFor(result: AttemptResult): { state: TaskState; reason: Reason } {
-  switch (result.outcome) {
-    case AttemptOutcome.timedOut:
-      return { state: TaskState.timedOut, reason: Reason.timeout };
-    case AttemptOutcome.cancelled:
-      return { state: TaskState.cancelled, reason: Reason.cancelRequested };
-    case AttemptOutcome.runnerError:
-      return {
-        state: TaskState.failed,
-        reason: result.reason === 'circuit_open' ? Reason.circuitOpen : Reason.runnerError,
-      };
-    default:
-      return {
-        state: TaskState.failed,
-        reason: result.exitCode === null && result.signal ? Reason.killedBySignal : Reason.exitedNonZero,
-      };
-  }
-}
-
 /**
  * The policy's egress allow-list for the task, outside the recorded inputs (it is the policy's,
  * not the task's, so it changes neither the inputs' digests nor the cache key).

@@ -2,6 +2,11 @@
  * One run being executed by this engine instance: decides which tasks become ready, skipped or
  * cancelled, hands ready tasks to the scheduler, applies retries, and closes the run. Every
  * transition is asserted legal and stored before anything acts on it.
+ *
+ * The store is asynchronous, so the run's events (an attempt started or finished, a readiness
+ * pass, a retry's wait ending, a cancel, the close) go through one serial queue: a stretch that
+ * reads this view, stores a transition and applies it is never interleaved with another of the
+ * same run. Runners, policy decisions, source exports and signing happen outside the queue.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,10 +17,7 @@ import {
   RunState,
   TaskState,
   describeError,
-  isSuccessfulTaskState,
-  isTerminalRunState,
   isTerminalTaskState,
-  isPolicyOff,
   type PlanTask,
   type RunnerHandle,
   type Stream,
@@ -23,14 +25,15 @@ import {
 import { evaluateCondition } from '../compiler/index.ts';
 import type { EngineContext } from './context.ts';
 import { scopeFor, type DispatchContext } from './dispatch.ts';
-import { SourceUnavailableError } from './errors.ts';
-import { nextRetry } from './retry.ts';
-import { recoverInterrupted, type Reattached } from './recover-run.ts';
-import { attestMissingReceipts, continueAttempt, runAttempt } from './run-attempt.ts';
+import type { Reattached } from './recover-run.ts';
+import { continueAttempt, runAttempt } from './run-attempt.ts';
+import { decideAfterAttempt, readyDependants, type Decision } from './run-decisions.ts';
+import { RunInputs } from './run-inputs.ts';
+import { beginRun, closeRun } from './run-start.ts';
 import type { Scheduler } from './scheduler.ts';
+import { SerialQueue } from './serial-queue.ts';
 import { prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
-import type { RunRecord, TaskPatch, TaskRecord } from './store/store.ts';
-import { attestRunEnd } from './attest.ts';
+import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord } from './store/store.ts';
 import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
 
 const failedStates: ReadonlySet<TaskState> = new Set([
@@ -49,7 +52,11 @@ export class RunExecution implements AttemptHost {
   readonly #handles = new Map<string, RunnerHandle>();
   readonly #taskCancels = new Map<string, string>();
   readonly #timers = new AbortController();
+  readonly #events = new SerialQueue();
+  /** Log lines are stored in the order they were published, apart from the events' queue. */
+  readonly #logs = new SerialQueue();
   #run: RunRecord;
+  readonly #inputs: RunInputs;
   #stop: { by: string; reason: 'cancel_requested' | 'run_timeout' } | undefined;
   #span: Span | undefined;
   #finish!: (run: RunRecord) => void;
@@ -74,6 +81,12 @@ export class RunExecution implements AttemptHost {
     for (const t of run.plan.tasks)
       for (const need of t.needs) this.#dependants.set(need, [...(this.#dependants.get(need) ?? []), t.id]);
     this.done = new Promise((resolve) => (this.#finish = resolve));
+    this.#inputs = new RunInputs(
+      ctx,
+      () => this.#run,
+      (id) => this.planTask(id),
+      (text) => void this.runLog('system', text),
+    );
   }
 
   get run(): RunRecord {
@@ -100,89 +113,43 @@ export class RunExecution implements AttemptHost {
     return this.#taskCancels.get(taskId) ?? this.#stop?.by;
   }
 
-  #sourceExport: Promise<string | undefined> | undefined;
+  serial<T>(work: () => Promise<T>): Promise<T> {
+    return this.#events.run(work);
+  }
 
   /** The run's read-only source export, made once per run (undefined: the run has no source). */
   sourceExport(): Promise<string | undefined> {
-    const source = this.#run.source;
-    if (!source) return Promise.resolve(undefined);
-    const fetcher = this.ctx.source;
-    if (!fetcher) return Promise.reject(new SourceUnavailableError(source.repo));
-    // A failed export is not memoised: the next attempt (a retry, a resume) tries again.
-    this.#sourceExport ??= fetcher.export(source).then(
-      (dir) => {
-        this.runLog('system', `source: ${source.repo} at ${source.commit}`);
-        return dir;
-      },
-      (error: unknown) => {
-        this.#sourceExport = undefined;
-        throw error;
-      },
-    );
-    return this.#sourceExport;
+    return this.#inputs.sourceExport();
   }
 
-  dispatchContext(): DispatchContext {
-    return {
-      runId: this.runId,
-      workflow: { name: this.#run.workflow, namespace: this.#run.namespace },
-      params: this.#run.params,
-      secrets: this.ctx.secrets,
-      outputsOf: (id) => this.ctx.store.taskOutputs(this.runId, id),
-      declaredIdOf: (id) => this.planTask(id).declaredId,
-      catalog: this.ctx.catalog,
-      nodePath: this.ctx.nodePath,
-    };
+  dispatchContext(taskId: string): Promise<DispatchContext> {
+    return this.#inputs.dispatchContext(taskId);
   }
 
   /** Recovers what a crash left behind, then starts scheduling. */
-  start(reattached: readonly Reattached[] = []): void {
-    const { store, clock } = this.ctx;
-    for (const t of store.listTasks(this.runId)) {
-      this.#tasks.set(t.taskId, t);
-      this.#candidates.add(t.taskId);
-      if (!isTerminalTaskState(t.state)) this.#open++;
-    }
-    mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
-    this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
-    this.#span = this.ctx.tracer.startSpan('maestro.run', {
-      attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
+  start(reattached: readonly Reattached[] = []): Promise<void> {
+    return this.serial(async () => {
+      for (const t of await this.ctx.store.listTasks(this.runId)) {
+        this.#tasks.set(t.taskId, t);
+        this.#candidates.add(t.taskId);
+        if (!isTerminalTaskState(t.state)) this.#open++;
+      }
+      mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
+      this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
+      this.#span = this.ctx.tracer.startSpan('maestro.run', {
+        attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
+      });
+      const timeoutFrom = await beginRun(this, reattached);
+      if (this.#run.plan.timeoutMs !== undefined) {
+        const remaining = timeoutFrom + this.#run.plan.timeoutMs - this.ctx.clock.now();
+        this.ctx.clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
+          () => this.stop('engine', 'run_timeout'),
+          () => undefined,
+        );
+      }
+      for (const r of reattached) void this.#adopt(r);
+      await this.#evaluate();
     });
-    const by = `engine:${this.ctx.owner}`;
-    // The run timeout counts from this execution's start for a new or user-retried run, and from
-    // the interrupted execution's start when resuming after a crash.
-    const lastStart = store
-      .listTransitions(this.runId, null)
-      .filter((t) => t.to === RunState.running)
-      .at(-1)?.time;
-    let timeoutFrom = lastStart ?? clock.now();
-    if (this.#run.status === RunState.queued) {
-      timeoutFrom = clock.now();
-      this.transitionRun(RunState.running, Reason.started, by);
-      const policy = this.#run.plan.policy ?? {};
-      this.runLog(
-        'system',
-        `policy context: purpose=${policy.purpose ?? '-'} authority=${policy.authority ?? '-'} license=${policy.license ?? '-'}`,
-      );
-    } else {
-      this.runLog('system', `resumed by ${by}`);
-      recoverInterrupted(this, by, reattached);
-      attestMissingReceipts(this);
-    }
-    if (isPolicyOff(this.ctx.policy))
-      this.runLog(
-        'system',
-        `policy off (${this.ctx.policy.source}): tasks run without a policy decision; receipts say so`,
-      );
-    if (this.#run.plan.timeoutMs !== undefined) {
-      const remaining = timeoutFrom + this.#run.plan.timeoutMs - clock.now();
-      clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
-        () => this.stop('engine', 'run_timeout'),
-        () => undefined,
-      );
-    }
-    for (const r of reattached) void this.#adopt(r);
-    this.evaluate();
   }
 
   /** Follows an attempt re-attached from a previous engine, like a launched one. */
@@ -191,28 +158,34 @@ export class RunExecution implements AttemptHost {
     try {
       await continueAttempt(this, r.attempt, r.handle, r.token);
     } catch (error) {
-      this.runLog('system', `internal error in task ${r.attempt.taskId}: ${describeError(error)}`);
-    } finally {
-      this.#inFlight--;
+      void this.runLog('system', `internal error in task ${r.attempt.taskId}: ${describeError(error)}`);
     }
-    this.evaluate();
+    await this.#settled();
   }
 
-  transitionRun(to: RunState, reason: Reason, by: string): void {
-    transitionRun(this.ctx, this.runId, this.#run.status, to, reason, by);
-    this.#run = this.ctx.store.getRun(this.runId);
+  /** An attempt's processing ended: count it out and look at what it changed, in turn. */
+  #settled(): Promise<void> {
+    return this.serial(async () => {
+      this.#inFlight--;
+      await this.#evaluate();
+    });
   }
 
-  transitionTask(
+  async transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
+    await transitionRun(this.ctx, this.runId, this.#run.status, to, reason, by);
+    this.#run = await this.ctx.store.getRun(this.runId);
+  }
+
+  async transitionTask(
     taskId: string,
     to: TaskState,
     reason: Reason,
     by: string,
     patch?: TaskPatch,
     detail?: string,
-  ): void {
+  ): Promise<void> {
     const prepared = this.prepareTransition(taskId, to, reason, by, patch, detail);
-    storeTaskWrite(this.ctx, this.task(taskId), prepared.write);
+    await storeTaskWrite(this.ctx, this.task(taskId), prepared.write);
     prepared.commit();
   }
 
@@ -244,15 +217,24 @@ export class RunExecution implements AttemptHost {
     };
   }
 
-  runLog(stream: Stream, text: string): void {
-    this.taskLog(null, null, stream, text);
+  appendLogs(lines: StoredLogLine[]): Promise<void> {
+    if (lines.length === 0) return this.#logs.idle();
+    return this.#logs.run(() => this.ctx.store.appendLogs(lines));
   }
 
-  taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): void {
+  runLog(stream: Stream, text: string): Promise<void> {
+    return this.taskLog(null, null, stream, text);
+  }
+
+  taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): Promise<void> {
     const time = this.ctx.clock.now();
     const line = this.ctx.redactAll(text);
-    this.ctx.store.appendLogs([{ runId: this.runId, taskId, attempt, stream, text: line, time }]);
+    // Published at once (like the runner's lines, log-pump.ts), stored in the same order.
     this.ctx.emit({ type: 'log', runId: this.runId, taskId, attempt, stream, text: line, time });
+    return this.appendLogs([{ runId: this.runId, taskId, attempt, stream, text: line, time }]).catch(
+      (error: unknown) =>
+        this.ctx.logger.error({ runId: this.runId, taskId, err: describeError(error) }, 'log not stored'),
+    );
   }
 
   defer(work: () => Promise<void>): void {
@@ -260,10 +242,12 @@ export class RunExecution implements AttemptHost {
     setImmediate(() => {
       work()
         .catch((error: unknown) => this.runLog('system', `internal error: ${describeError(error)}`))
-        .finally(() => {
-          this.#deferred--;
-          this.#maybeFinish();
-        });
+        .finally(() =>
+          this.serial(async () => {
+            this.#deferred--;
+            this.#maybeFinish();
+          }),
+        );
     });
   }
 
@@ -273,48 +257,53 @@ export class RunExecution implements AttemptHost {
   }
 
   /** Moves every queued task whose dependencies are all final to ready, skipped or cancelled. */
-  evaluate(): void {
+  async #evaluate(): Promise<void> {
     const by = `engine:${this.ctx.owner}`;
     while (this.#candidates.size > 0) {
       // Plan order (topological, then declaration) keeps readiness FIFO deterministic.
       const batch = [...this.#candidates].sort((a, b) => this.task(a).position - this.task(b).position);
       this.#candidates.clear();
-      for (const taskId of batch) this.#evaluateTask(taskId, by);
+      for (const taskId of batch) await this.#evaluateTask(taskId, by);
     }
     this.#maybeFinish();
   }
 
-  #evaluateTask(taskId: string, by: string): void {
+  async #evaluateTask(taskId: string, by: string): Promise<void> {
     const t = this.task(taskId);
     if (t.state !== TaskState.queued || t.notBefore !== null) return;
     if (this.#stop || this.#taskCancels.has(taskId)) {
-      this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, this.taskCancelledBy(taskId)!);
-      return;
+      const cancelledBy = this.taskCancelledBy(taskId)!;
+      return this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, cancelledBy);
     }
     const plan = this.planTask(taskId);
     const needs = plan.needs.map((id) => this.task(id).state);
     if (!needs.every(isTerminalTaskState)) return;
-    if (needs.some((s) => failedStates.has(s))) {
-      this.transitionTask(taskId, TaskState.skipped, Reason.dependencyFailed, by);
-    } else if (needs.some((s) => s === TaskState.skipped) && !plan.runIfSkipped) {
-      this.transitionTask(taskId, TaskState.skipped, Reason.dependencySkipped, by);
-    } else if (plan.when !== undefined && !this.#condition(plan)) {
+    if (needs.some((s) => failedStates.has(s)))
+      return this.transitionTask(taskId, TaskState.skipped, Reason.dependencyFailed, by);
+    if (needs.some((s) => s === TaskState.skipped) && !plan.runIfSkipped)
+      return this.transitionTask(taskId, TaskState.skipped, Reason.dependencySkipped, by);
+    if (plan.when !== undefined && !(await this.#condition(plan))) {
       // #condition already moved the task when evaluation itself failed.
       if (this.task(taskId).state === TaskState.queued)
-        this.transitionTask(taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
-    } else {
-      this.transitionTask(taskId, TaskState.ready, Reason.dependenciesMet, by);
-      this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority });
+        await this.transitionTask(taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
+      return;
     }
+    await this.transitionTask(taskId, TaskState.ready, Reason.dependenciesMet, by);
+    this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority });
   }
 
-  #condition(plan: PlanTask): boolean {
+  async #condition(plan: PlanTask): Promise<boolean> {
     try {
-      const scope = scopeFor(plan, this.dispatchContext(), {});
+      const scope = scopeFor(plan, await this.dispatchContext(plan.id), {});
       return evaluateCondition(plan.when!, scope);
     } catch (error) {
-      this.taskLog(plan.id, null, 'system', `when condition could not be evaluated: ${describeError(error)}`);
-      this.transitionTask(
+      void this.taskLog(
+        plan.id,
+        null,
+        'system',
+        `when condition could not be evaluated: ${describeError(error)}`,
+      );
+      await this.transitionTask(
         plan.id,
         TaskState.failed,
         Reason.runnerError,
@@ -336,84 +325,44 @@ export class RunExecution implements AttemptHost {
         { runId: this.runId, taskId, err: this.ctx.redactAll(describeError(error)) },
         'attempt failed',
       );
-      this.runLog('system', `internal error in task ${taskId}: ${describeError(error)}`);
-      const state = this.task(taskId).state;
-      if (state === TaskState.ready || state === TaskState.running)
-        this.transitionTask(
-          taskId,
-          TaskState.failed,
-          Reason.runnerError,
-          `engine:${this.ctx.owner}`,
-          undefined,
-          describeError(error),
-        );
-    } finally {
-      this.#inFlight--;
+      void this.runLog('system', `internal error in task ${taskId}: ${describeError(error)}`);
+      await this.serial(async () => {
+        const state = this.task(taskId).state;
+        if (state === TaskState.ready || state === TaskState.running)
+          await this.transitionTask(
+            taskId,
+            TaskState.failed,
+            Reason.runnerError,
+            `engine:${this.ctx.owner}`,
+            undefined,
+            describeError(error),
+          );
+      }).catch((failed: unknown) => void this.runLog('system', `task ${taskId}: ${describeError(failed)}`));
     }
-    this.evaluate();
+    await this.#settled();
   }
 
-  /**
-   * What follows a finished (non-successful) attempt: a retry after a wait (queued with
-   * notBefore), or the final state. Pure: the caller stores it with the attempt's result.
-   */
   decideAfterAttempt(
     taskId: string,
     retryable: boolean,
     final: { state: TaskState; reason: Reason; detail?: string },
-  ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string } {
-    const { clock } = this.ctx;
-    const t = this.task(taskId);
-    const stopped = this.#stop !== undefined || this.#taskCancels.has(taskId);
-    const delay = stopped
-      ? undefined
-      : nextRetry(
-          {
-            policy: this.planTask(taskId).retry,
-            attempts: t.attempts - t.retryBase,
-            retryable,
-            firstStartedAt: t.firstStartedAt ?? clock.now(),
-            now: clock.now(),
-          },
-          this.ctx.random,
-        );
-    if (delay !== undefined)
-      return {
-        state: TaskState.queued,
-        reason: Reason.retryScheduled,
-        patch: { notBefore: clock.now() + delay },
-        detail: `wait ${delay}ms`,
-      };
-    const reason =
-      retryable && t.attempts - t.retryBase > 1 && !stopped ? Reason.retriesExhausted : final.reason;
-    return final.detail === undefined
-      ? { state: final.state, reason }
-      : { state: final.state, reason, detail: final.detail };
+  ): Decision {
+    return decideAfterAttempt(this, taskId, retryable, final);
   }
 
   prepareReadyDependants(taskId: string, to: TaskState): ({ taskId: string } & PreparedTransition)[] {
-    // Only the plain case (every need succeeded, no `when`, nothing cancelled): the same decision
-    // #evaluateTask would take, one event-loop turn earlier. Anything else is left to evaluate().
-    if (this.#stop || !isSuccessfulTaskState(to)) return [];
     const by = `engine:${this.ctx.owner}`;
-    const prepared: ({ taskId: string } & PreparedTransition)[] = [];
-    for (const d of this.#dependants.get(taskId) ?? []) {
-      const t = this.task(d);
-      if (t.state !== TaskState.queued || t.notBefore !== null || this.#taskCancels.has(d)) continue;
-      const plan = this.planTask(d);
-      if (plan.when !== undefined) continue;
-      if (!plan.needs.every((n) => n === taskId || isSuccessfulTaskState(this.task(n).state))) continue;
+    return readyDependants(this, this.#dependants.get(taskId) ?? [], taskId, to).map((d) => {
       const p = this.prepareTransition(d, TaskState.ready, Reason.dependenciesMet, by);
-      prepared.push({
+      return {
         taskId: d,
         write: p.write,
         commit: () => {
           p.commit();
           this.#scheduler.enqueue({ runId: this.runId, taskId: d, priority: this.#run.priority });
         },
-      });
-    }
-    return prepared;
+      };
+    });
   }
 
   /** Starts the wait of a retry stored by decideAfterAttempt. */
@@ -424,36 +373,33 @@ export class RunExecution implements AttemptHost {
 
   #waitForRetry(taskId: string, notBefore: number): void {
     const wait = Math.max(0, notBefore - this.ctx.clock.now());
-    this.ctx.clock.sleep(wait, this.#timers.signal).then(
-      () => {
-        if (this.task(taskId).state !== TaskState.queued) return;
-        this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
-        this.#candidates.add(taskId);
-        this.evaluate();
-      },
-      () => {
-        // Aborted by cancel/timeout: the task is cancelled by evaluate().
+    // Either way (the wait ended, or a cancel or timeout aborted it) the task is looked at again:
+    // queued without a wait it becomes ready, or is cancelled by the readiness pass.
+    const reconsider = () =>
+      void this.serial(async () => {
         if (this.task(taskId).state === TaskState.queued)
           this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
         this.#candidates.add(taskId);
-        this.evaluate();
-      },
-    );
+        await this.#evaluate();
+      }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
+    this.ctx.clock.sleep(wait, this.#timers.signal).then(reconsider, reconsider);
   }
 
   /** Cancels one task: queued/ready ones at once, a running one through its runner. */
   async cancelTask(taskId: string, by: string): Promise<void> {
-    this.#taskCancels.set(taskId, by);
-    const t = this.task(taskId);
-    if (t.state === TaskState.ready) {
-      this.#scheduler.drain(this.runId);
-      this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
-      this.#requeueReady();
-    } else if (t.state === TaskState.queued) {
-      this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
-    }
+    await this.serial(async () => {
+      this.#taskCancels.set(taskId, by);
+      const t = this.task(taskId);
+      if (t.state === TaskState.ready) {
+        this.#scheduler.drain(this.runId);
+        await this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
+        this.#requeueReady();
+      } else if (t.state === TaskState.queued) {
+        await this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
+      }
+    });
     await this.#handles.get(taskId)?.cancel('cancel_requested', this.ctx.graceMs);
-    this.evaluate();
+    await this.serial(() => this.#evaluate());
   }
 
   #requeueReady(): void {
@@ -464,41 +410,46 @@ export class RunExecution implements AttemptHost {
 
   /** Stops the whole run (user cancel or run timeout). */
   async stop(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
-    if (this.#stop || this.#finishing) return;
-    this.#stop = { by, reason };
-    for (const t of this.#tasks.values()) if (t.state === TaskState.queued) this.#candidates.add(t.taskId);
-    this.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
-    for (const taskId of this.#scheduler.drain(this.runId))
-      if (this.task(taskId).state === TaskState.ready)
-        this.transitionTask(
-          taskId,
-          TaskState.cancelled,
-          reason === 'run_timeout' ? Reason.runTimeout : Reason.cancelRequested,
-          by,
-        );
-    this.#timers.abort();
+    const stopping = await this.serial(async () => {
+      if (this.#stop || this.#finishing) return false;
+      this.#stop = { by, reason };
+      for (const t of this.#tasks.values()) if (t.state === TaskState.queued) this.#candidates.add(t.taskId);
+      void this.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
+      for (const taskId of this.#scheduler.drain(this.runId))
+        if (this.task(taskId).state === TaskState.ready)
+          await this.transitionTask(
+            taskId,
+            TaskState.cancelled,
+            reason === 'run_timeout' ? Reason.runTimeout : Reason.cancelRequested,
+            by,
+          );
+      this.#timers.abort();
+      return true;
+    });
+    if (!stopping) return;
     await Promise.all([...this.#handles.values()].map((h) => h.cancel(reason, this.ctx.graceMs)));
-    this.evaluate();
+    await this.serial(() => this.#evaluate());
   }
 
+  /** Called inside the queue: closes the run once nothing is open, running or deferred. */
   #maybeFinish(): void {
     if (this.#finishing || this.#inFlight > 0 || this.#deferred > 0 || this.#open > 0) return;
     const tasks = [...this.#tasks.values()];
     this.#finishing = true;
     this.#timers.abort();
-    void this.#close(tasks);
+    void this.serial(() => this.#close(tasks)).catch((error: unknown) => {
+      // The run stays open in the store (a resume finishes it); the caller must not hang.
+      this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run could not be closed');
+      this.#scheduler.detach(this.runId);
+      this.#span?.end();
+      this.#finish(this.#run);
+    });
   }
 
   async #close(tasks: TaskRecord[]): Promise<void> {
-    const by = this.#stop?.by ?? `engine:${this.ctx.owner}`;
-    if (!isTerminalRunState(this.#run.status)) {
-      if (this.#stop?.reason === 'run_timeout') this.transitionRun(RunState.timedOut, Reason.runTimeout, by);
-      else if (this.#stop) this.transitionRun(RunState.cancelled, Reason.cancelRequested, by);
-      else if (tasks.every((t) => isSuccessfulTaskState(t.state) || t.state === TaskState.skipped))
-        this.transitionRun(RunState.succeeded, Reason.allTasksSucceeded, by);
-      else this.transitionRun(RunState.failed, Reason.taskFailed, by);
-    }
-    await attestRunEnd(this);
+    await closeRun(this, this.#stop, tasks);
+    // Every line published so far is stored before the run is reported done.
+    await this.#logs.idle();
     this.#span?.setAttribute('maestro.run.status', this.#run.status);
     this.#span?.setStatus({
       code: this.#run.status === RunState.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,

@@ -12,17 +12,17 @@ import type { TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.t
 type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
 
 /** Asserts, stores and emits a run's transition. */
-export function transitionRun(
+export async function transitionRun(
   ctx: Ctx,
   runId: string,
   from: RunState,
   to: RunState,
   reason: Reason,
   by: string,
-): void {
+): Promise<void> {
   assertRunTransition(from, to);
   const time = ctx.clock.now();
-  ctx.store.transitionRun(runId, from, to, reason, by, time);
+  await ctx.store.transitionRun(runId, from, to, reason, by, time);
   ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
   ctx.emit({ type: 'run', runId, from, to, reason, by, time });
 }
@@ -70,7 +70,7 @@ export function prepareTaskTransition(
 }
 
 /** Asserts, stores and emits a task's transition (outside a shared transaction). */
-export function transitionTask(
+export async function transitionTask(
   ctx: Ctx,
   current: TaskRecord,
   to: TaskState,
@@ -78,13 +78,23 @@ export function transitionTask(
   by: string,
   patch?: TaskPatch,
   detail?: string,
-): TaskRecord {
+): Promise<TaskRecord> {
   const prepared = prepareTaskTransition(ctx, current, to, reason, by, patch, detail);
-  storeTaskWrite(ctx, current, prepared.write);
+  await storeTaskWrite(ctx, current, prepared.write);
   prepared.emit();
   return prepared.next;
 }
 
-export function storeTaskWrite(ctx: Ctx, task: TaskRecord, w: TaskTransitionWrite): void {
-  ctx.store.transitionTask(task.runId, task.taskId, w.from, w.to, w.reason, w.by, w.time, w.patch, w.detail);
+export function storeTaskWrite(ctx: Ctx, task: TaskRecord, w: TaskTransitionWrite): Promise<void> {
+  return ctx.store.transitionTask(
+    task.runId,
+    task.taskId,
+    w.from,
+    w.to,
+    w.reason,
+    w.by,
+    w.time,
+    w.patch,
+    w.detail,
+  );
 }

@@ -13,11 +13,11 @@ import {
 } from '../core/index.ts';
 import {
   createEngine,
-  openStore,
+  openEngineStore,
   s3ArtifactStore,
+  type AsyncStore,
   type Engine,
   type EngineOptions,
-  type Store,
 } from '../engine/index.ts';
 import { REMOTE_ARTIFACT_RUNNERS } from './artifact-store-setting.ts';
 import {
@@ -62,7 +62,7 @@ export interface EngineScope {
 export interface Runtime {
   readonly config: RuntimeConfig;
   readonly catalog: TaskCatalog;
-  readonly store: Store;
+  readonly store: AsyncStore;
   readonly policy: PolicyChoice;
   readonly runners: RunnerRegistry;
   /** Signs receipts; undefined when provenance is off. */
@@ -88,7 +88,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   for (const note of config.runners.notes) logger.info(note);
   const catalog = options.catalog ?? (await loadBuiltinCatalog());
-  const store = openStore({
+  const store = await openEngineStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     durability: config.durability,
@@ -149,7 +149,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     async close() {
       await runners.close();
       await tracing.shutdown();
-      store.close();
+      await store.close();
       policy.close();
       artifactStore?.close();
     },

@@ -289,7 +289,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     const [refused] = h.standin.checkRunsNamed('maestro / run demo/deploy', changed);
     expect(refused!.conclusion).toBe('action_required');
     expect(refused!.output.summary).toContain('no approval attestation exists');
-    expect(h.runtime.engineStore.listRuns().length).toBe(1);
+    expect((await h.runtime.engineStore.listRuns()).length).toBe(1);
   });
 });
 

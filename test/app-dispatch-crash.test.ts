@@ -74,12 +74,12 @@ describe('a crash between dispatch and delivery completion', () => {
 
       h = await startHarness({ dataDir, standIn, runUpdateIntervalMs: 100 });
       await h.idle();
-      const runs = h.runtime.engineStore.listRuns().filter((r) => r.workflow === 'first');
+      const runs = (await h.runtime.engineStore.listRuns()).filter((r) => r.workflow === 'first');
       expect(runs).toHaveLength(1);
       expect(runs[0]!.status).toBe('succeeded');
       expect(firstCheck()).toHaveLength(1);
       expect(firstCheck()[0]!.conclusion).toBe('success');
-      expect(h.runtime.engineStore.listRuns().filter((r) => r.workflow === 'second')).toEqual([]);
+      expect((await h.runtime.engineStore.listRuns()).filter((r) => r.workflow === 'second')).toEqual([]);
       expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
       expect(standIn.standin.violations).toEqual([]);
     } finally {
@@ -119,7 +119,7 @@ describe('a crash inside a dispatch', () => {
 
         h = await startHarness({ dataDir, standIn, runUpdateIntervalMs: 100 });
         await h.idle();
-        const runs = h.runtime.engineStore.listRuns().filter((r) => r.workflow === 'first');
+        const runs = (await h.runtime.engineStore.listRuns()).filter((r) => r.workflow === 'first');
         expect(runs).toHaveLength(1);
         expect(runs[0]!.status).toBe('succeeded');
         const checks = standIn.standin.checkRunsNamed('maestro / run demo/first', sha);

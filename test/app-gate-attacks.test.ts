@@ -74,7 +74,7 @@ describe('the approval gate under attack', () => {
   let clock: ReturnType<typeof movableClock>;
   let base: string;
 
-  const runsOf = () => h.runtime.engineStore.listRuns().filter((r) => r.workflow === 'deploy');
+  const runsOf = async () => (await h.runtime.engineStore.listRuns()).filter((r) => r.workflow === 'deploy');
 
   /** Pushes `files` to `branch` as `pusher` (commits authored as `authorLogin`) and opens PR `number`. */
   async function openPull(options: {
@@ -170,14 +170,14 @@ describe('the approval gate under attack', () => {
       pusher: 'mallory',
       files: { [MANIFEST]: deploy('evil') },
     });
-    expect(runsOf()).toEqual([]);
+    expect(await runsOf()).toEqual([]);
     const check = approvalCheck(head)!;
     expect(check.conclusion).not.toBe('success');
     expect(check.output.summary).toContain('demo/deploy');
     // The base's reviewer approves: now it runs, with an attestation.
     await approve(21, 'bob', head, 'mallory');
     expect(approvalCheck(head)!.conclusion).toBe('success');
-    const runs = runsOf();
+    const runs = await runsOf();
     expect(runs).toHaveLength(1);
     expect(runs[0]!.approvalDigest).toMatch(/^sha256:/);
   });
@@ -197,14 +197,14 @@ describe('the approval gate under attack', () => {
     });
     await approve(22, 'mallory', head, 'alice');
     await synchronize(22, head, 'alice', 'alice');
-    expect(runsOf()).toEqual([]);
+    expect(await runsOf()).toEqual([]);
     const check = approvalCheck(head)!;
     expect(check.conclusion).not.toBe('success');
     expect(check.output.summary).toContain('@mallory: not an allowed reviewer');
     // The base's code owner approves: the workflow's gate and the CODEOWNERS change are both met.
     await approve(22, 'bob', head, 'alice');
     expect(approvalCheck(head)!.conclusion).toBe('success');
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
   });
 
   it("(c) one pull request's approval does not un-gate the same plan in another pull request, a push or a comment", async () => {
@@ -218,7 +218,7 @@ describe('the approval gate under attack', () => {
     });
     await approve(31, 'bob', approved, 'alice');
     await synchronize(31, approved, 'alice', 'alice');
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
 
     // Another pull request with byte-for-byte the same plan, no reviews.
     const other = await openPull({
@@ -249,7 +249,7 @@ describe('the approval gate under attack', () => {
       commentPayload('mallory', '/maestro run deploy', { number: 5, pull: false }),
     );
     await h.idle();
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
     const refused = h.standin
       .checkRunsNamed('maestro / run demo/deploy')
       .filter((c) => c.head_sha === other || c.head_sha === pushed);
@@ -268,14 +268,14 @@ describe('the approval gate under attack', () => {
     });
     await approve(41, 'bob', head, 'alice');
     await synchronize(41, head, 'alice', 'alice');
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
     clock.advance(8 * DAY);
     await h.deliver(
       'issue_comment',
       commentPayload('bob', '/maestro run deploy', { number: 41, pull: true }),
     );
     await h.idle();
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
     const checks = h.standin.checkRunsNamed('maestro / run demo/deploy', head);
     expect(checks.some((c) => /expired/.test(c.output.summary ?? ''))).toBe(true);
   });
@@ -312,14 +312,14 @@ describe('the approval gate under attack', () => {
       }),
     );
     await h.idle();
-    const runs = runsOf().length;
+    const runs = (await runsOf()).length;
     clock.advance(8 * DAY);
     await h.deliver(
       'push',
       h.pushPayload({ ref: 'refs/heads/main', before: base, after: merge, pusher: 'carol' }),
     );
     await h.idle();
-    expect(runsOf()).toHaveLength(runs);
+    expect(await runsOf()).toHaveLength(runs);
     const [refused] = h.standin.checkRunsNamed('maestro / run demo/deploy', merge);
     expect(refused!.conclusion).toBe('action_required');
     expect(refused!.output.summary).toMatch(/the approval expired at/);
@@ -334,13 +334,13 @@ describe('the approval gate under attack', () => {
       pusher: 'mallory',
       files: { [MANIFEST]: deploy('new') },
     });
-    expect(runsOf()).toEqual([]);
+    expect(await runsOf()).toEqual([]);
     expect(approvalCheck(head)!.output.summary).toContain('| demo/deploy | default |');
     // The author approving her own workflow does not count; another writer does.
     await approve(61, 'mallory', head, 'mallory');
-    expect(runsOf()).toEqual([]);
+    expect(await runsOf()).toEqual([]);
     await approve(61, 'bob', head, 'mallory');
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
   });
 
   it('(i) a rebase that keeps the plan carries the approval to the new head, citing it; closing revokes it; Retry re-checks', async () => {
@@ -374,7 +374,7 @@ describe('the approval gate under attack', () => {
     expect(second.supersedes).toBe(first.digest);
     expect(second.baseSha).toBe(moved);
     expect(h.runtime.appStore.getAttestation(first.digest)!.revokedAt).toBeDefined();
-    expect(runsOf()).toHaveLength(2);
+    expect(await runsOf()).toHaveLength(2);
     // Closed without merging: revoked, and a writer's Retry of the run refuses to run anything.
     Object.assign(h.standin.pulls.get(`${REPO_KEY}#71`)!, { state: 'closed' });
     await h.deliver(
@@ -385,9 +385,9 @@ describe('the approval gate under attack', () => {
     expect(h.runtime.appStore.getAttestation(second.digest)!.revokedReason).toBe(
       'the pull request was closed',
     );
-    const run = runsOf().find((r) => r.status === 'failed' || r.status === 'succeeded')!;
+    const run = (await runsOf()).find((r) => r.status === 'failed' || r.status === 'succeeded')!;
     const record = h.runtime.appStore.getRun(run.id)!;
-    const attempts = h.runtime.engineStore.listAttempts(run.id).length;
+    const attempts = (await h.runtime.engineStore.listAttempts(run.id)).length;
     await h.deliver(
       'check_run',
       checkRunPayload(
@@ -406,8 +406,8 @@ describe('the approval gate under attack', () => {
       ),
     );
     await h.idle();
-    expect(h.runtime.engineStore.listAttempts(run.id)).toHaveLength(attempts);
-    expect(runsOf()).toHaveLength(2);
+    expect(await h.runtime.engineStore.listAttempts(run.id)).toHaveLength(attempts);
+    expect(await runsOf()).toHaveLength(2);
     const refusals = h.standin.checkRunsNamed('maestro / run demo/deploy', rebased);
     expect(refusals.filter((c) => c.conclusion === 'action_required').length).toBeGreaterThanOrEqual(2);
   });
@@ -434,11 +434,11 @@ describe('the approval gate under attack', () => {
     );
     await h.idle();
     await approve(81, 'bob', head, 'alice');
-    expect(runsOf()).toEqual([]);
+    expect(await runsOf()).toEqual([]);
     expect(approvalCheck(head)!.output.summary).toContain('Waiting for a push event');
     await synchronize(81, head, 'alice', 'alice');
     expect(approvalCheck(head)!.conclusion).toBe('success');
-    expect(runsOf()).toHaveLength(1);
+    expect(await runsOf()).toHaveLength(1);
   });
 
   it('(e) a forged commit author does not make the real pusher eligible to approve', async () => {
@@ -454,7 +454,7 @@ describe('the approval gate under attack', () => {
     });
     await approve(51, 'mallory', head, 'alice');
     await synchronize(51, head, 'alice', 'mallory');
-    expect(runsOf()).toEqual([]);
+    expect(await runsOf()).toEqual([]);
     expect(approvalCheck(head)!.output.summary).toContain('@mallory: author of the latest push');
   });
 });
@@ -517,8 +517,8 @@ spec:
       return c[0]?.status === 'in_progress' ? c : undefined;
     });
     const store = h.runtime.engineStore;
-    const runCount = () => store.listRuns().length;
-    const before = runCount();
+    const runCount = async () => (await store.listRuns()).length;
+    const before = await runCount();
     const failedRun = failedCheck!.external_id.slice(4);
     const slowRun = slowCheck!.external_id.slice(4);
 
@@ -536,10 +536,10 @@ spec:
       'issue_comment',
       commentPayload('erin', '/maestro run fails', { number: 3, pull: false }),
     );
-    expect(store.listAttempts(failedRun)).toHaveLength(1);
-    expect(store.getRun(failedRun).status).toBe('failed');
-    expect(store.getRun(slowRun).status).toBe('running');
-    expect(runCount()).toBe(before);
+    expect(await store.listAttempts(failedRun)).toHaveLength(1);
+    expect((await store.getRun(failedRun)).status).toBe('failed');
+    expect((await store.getRun(slowRun)).status).toBe('running');
+    expect(await runCount()).toBe(before);
 
     // The same buttons from a writer act.
     await deliverAndSettle(
@@ -547,6 +547,6 @@ spec:
       checkRunPayload('requested_action', check(slowCheck), 'carol', 'cancel'),
     );
     await h.idle();
-    expect(store.getRun(slowRun).status).toBe('cancelled');
+    expect((await store.getRun(slowRun)).status).toBe('cancelled');
   });
 });

@@ -208,8 +208,7 @@ describe('property: nothing gated runs without an attestation bound to its head,
         );
         return;
       case 'rerequest': {
-        const mine = h.runtime.engineStore
-          .listRuns()
+        const mine = (await h.runtime.engineStore.listRuns())
           .map((r) => h.runtime.appStore.getRun(r.id))
           .filter((r) => r?.pullRequest === m.number);
         const last = mine.at(-1);
@@ -242,11 +241,11 @@ describe('property: nothing gated runs without an attestation bound to its head,
         fc.array(event, { minLength: 1, maxLength: 9 }),
         async (first, second, events) => {
           const pulls = [await openPull('alice', first), await openPull('bob', second)];
-          const seen = new Set(h.runtime.engineStore.listRuns().map((r) => r.id));
+          const seen = new Set((await h.runtime.engineStore.listRuns()).map((r) => r.id));
           const before = seen.size;
           for (const e of events) {
             await apply(pulls, e);
-            for (const run of h.runtime.engineStore.listRuns()) {
+            for (const run of await h.runtime.engineStore.listRuns()) {
               if (seen.has(run.id)) continue;
               seen.add(run.id);
               const record = h.runtime.appStore.getRun(run.id)!;

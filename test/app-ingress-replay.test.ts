@@ -48,7 +48,7 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     });
     expect(first.status).toBe(202);
     await h.idle();
-    expect(h.runtime.engineStore.listRuns()).toHaveLength(1);
+    expect(await h.runtime.engineStore.listRuns()).toHaveLength(1);
 
     // The attacker captured the bytes and the signature (a logging proxy, a leaked request log)
     // and sends them again under a fresh delivery id: the signature is still valid.
@@ -60,7 +60,7 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     expect(replay.status).toBe(200);
     expect(await replay.json()).toMatchObject({ status: 'duplicate' });
     await h.idle();
-    expect(h.runtime.engineStore.listRuns()).toHaveLength(1);
+    expect(await h.runtime.engineStore.listRuns()).toHaveLength(1);
     expect(h.standin.checkRunsNamed('maestro / run demo/deploy', sha)).toHaveLength(1);
     expect(h.runtime.deliveryStore.deliveryState('replayed-2')).toBeUndefined();
   });
@@ -82,7 +82,7 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     const unstamped = signedDelivery(SECRET, 'push', payload, 'unstamped');
     expect(await h.post(unstamped.body, unstamped.headers)).toBe(400);
     await h.idle();
-    expect(h.runtime.engineStore.listRuns()).toHaveLength(0);
+    expect(await h.runtime.engineStore.listRuns()).toHaveLength(0);
     expect(h.runtime.deliveryStore.deliveryState('captured-long-ago')).toBeUndefined();
   });
 });

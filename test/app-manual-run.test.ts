@@ -77,7 +77,7 @@ describe('"Run <workflow>" on the validate check run', () => {
     await h.idle();
     const runs = h.standin.checkRunsNamed('maestro / run demo/release', sha);
     expect(runs.map((r) => r.conclusion)).toEqual(['success']);
-    const [run] = h.runtime.engines.trusted.store.listRuns().filter((r) => r.workflow === 'release');
+    const [run] = (await h.runtime.engines.trusted.store.listRuns()).filter((r) => r.workflow === 'release');
     expect([run!.trigger, run!.actor]).toEqual(['manual', 'carol']);
   });
 
@@ -112,7 +112,7 @@ describe('"Run <workflow>" on the validate check run', () => {
     expect(h.standin.checkRunsNamed('maestro / run demo/release', sha).map((r) => r.conclusion)).toEqual([
       'action_required',
     ]);
-    expect(h.runtime.engines.trusted.store.listRuns()).toEqual([]);
+    expect(await h.runtime.engines.trusted.store.listRuns()).toEqual([]);
   });
 
   it('a branch other than the default gets no buttons', async () => {

@@ -68,13 +68,13 @@ describe('policy on the GitHub path', () => {
     expect(check!.output.summary).toContain(
       '- `build` denied by policy: license "WTFPL" is not on the allow-list',
     );
-    const [run] = h.runtime.engineStore.listRuns();
-    expect(h.runtime.engineStore.getTask(run!.id, 'build')).toMatchObject({
+    const [run] = await h.runtime.engineStore.listRuns();
+    expect(await h.runtime.engineStore.getTask(run!.id, 'build')).toMatchObject({
       state: 'blocked_by_policy',
       reason: 'policy_denied',
     });
     // Nothing started: no attempt was ever recorded for the task.
-    expect(h.runtime.engineStore.listAttempts(run!.id, 'build')).toEqual([]);
+    expect(await h.runtime.engineStore.listAttempts(run!.id, 'build')).toEqual([]);
   });
 
   it('an allowed task runs, with its decision recorded on the attempt', async () => {
@@ -83,8 +83,8 @@ describe('policy on the GitHub path', () => {
     const [check] = h.standin.checkRunsNamed('maestro / run demo/licensed', sha);
     expect(check!.conclusion).toBe('success');
     expect(check!.output.summary).toContain('- policy: asked before every task');
-    const [run] = h.runtime.engineStore.listRuns();
-    const [attempt] = h.runtime.engineStore.listAttempts(run!.id, 'build');
+    const [run] = await h.runtime.engineStore.listRuns();
+    const [attempt] = await h.runtime.engineStore.listAttempts(run!.id, 'build');
     expect(attempt!.policyDecisionIds).toHaveLength(1);
   });
 
@@ -97,12 +97,12 @@ describe('policy on the GitHub path', () => {
     expect(check!.output.summary).toContain(
       '- policy: **off** (MAESTRO_POLICY=off): tasks ran without a policy decision',
     );
-    const [run] = h.runtime.engineStore.listRuns();
-    const log = h.runtime.engineStore.listLogs(run!.id).map((l) => l.text);
+    const [run] = await h.runtime.engineStore.listRuns();
+    const log = (await h.runtime.engineStore.listLogs(run!.id)).map((l) => l.text);
     expect(log).toContain(
       'policy off (MAESTRO_POLICY=off): tasks run without a policy decision; receipts say so',
     );
-    const receipts = h.runtime.engineStore.listReceipts(run!.id);
+    const receipts = await h.runtime.engineStore.listReceipts(run!.id);
     expect(receipts.map((r) => r.taskId).sort()).toEqual(['', 'build']);
     for (const receipt of receipts) {
       const verified = verifyBundle(receipt.bundle, { publicKey: h.runtime.runtime.signer!.publicKeyPem! });
@@ -134,7 +134,7 @@ describe('policy on the GitHub path', () => {
       const [refused] = h.standin.checkRunsNamed('maestro / run vault/secrets', sha);
       expect(refused!.conclusion).toBe('action_required');
       expect(refused!.output.summary).toContain('no approval attestation exists');
-      expect(h.runtime.engineStore.listRuns()).toEqual([]);
+      expect(await h.runtime.engineStore.listRuns()).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

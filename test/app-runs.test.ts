@@ -95,7 +95,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     const runs = h.standin.checkRunsNamed('maestro / run demo/flaky', sha);
     expect(runs).toHaveLength(2);
     expect(runs[1]!.conclusion).toBe('success');
-    expect(h.runtime.engineStore.listRuns()).toHaveLength(2);
+    expect(await h.runtime.engineStore.listRuns()).toHaveLength(2);
   });
 
   it('"Cancel" stops a live run and the check run ends cancelled', async () => {
@@ -169,8 +169,8 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     await h.idle();
     const [check] = h.standin.checkRunsNamed('maestro / run demo/pr-read', forkHead);
     expect(check!.conclusion).toBe('success');
-    const run = h.runtime.engineStore.listRuns().find((r) => r.workflow === 'pr-read')!;
-    expect(h.runtime.engineStore.taskOutputs(run.id, 'read')).toEqual({ content: 'fork' });
+    const run = (await h.runtime.engineStore.listRuns()).find((r) => r.workflow === 'pr-read')!;
+    expect(await h.runtime.engineStore.taskOutputs(run.id, 'read')).toEqual({ content: 'fork' });
     expect(run.trust).toBe('untrusted');
     // The fork's own URL was never used; the stand-in would have refused it.
     expect(h.standin.gitRequests.filter((r) => r.repo === 'mallory/secret-fork')).toEqual([]);
@@ -239,30 +239,29 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     await h.idle();
     const [ownRun] = h.standin.checkRunsNamed('maestro / run demo/pr-check', ownHead);
     expect(ownRun!.conclusion).toBe('success');
-    const runs = h.runtime.engineStore.listRuns();
+    const runs = await h.runtime.engineStore.listRuns();
     const own = runs.find((r) => r.status === 'succeeded')!;
-    expect(h.runtime.engineStore.taskOutputs(own.id, 'use-secret')).toEqual({
+    expect(await h.runtime.engineStore.taskOutputs(own.id, 'use-secret')).toEqual({
       length: String('trusted-secret-value'.length),
     });
     const fork = runs.find((r) => r.status === 'failed')!;
-    expect(h.runtime.engineStore.taskOutputs(fork.id, 'use-secret')).toEqual({});
-    const why = h.runtime.engineStore
-      .listTransitions(fork.id, 'use-secret')
+    expect(await h.runtime.engineStore.taskOutputs(fork.id, 'use-secret')).toEqual({});
+    const why = (await h.runtime.engineStore.listTransitions(fork.id, 'use-secret'))
       .map((t) => t.detail ?? '')
       .join(' ');
     expect(why).toContain('DEPLOY_TOKEN');
     // Fork code is submitted as untrusted, so its cache entries never serve the repository's runs.
-    expect(h.runtime.engineStore.getRun(fork.id).trust).toBe('untrusted');
-    expect(h.runtime.engineStore.getRun(own.id).trust).toBe('trusted');
+    expect((await h.runtime.engineStore.getRun(fork.id)).trust).toBe('untrusted');
+    expect((await h.runtime.engineStore.getRun(own.id)).trust).toBe('trusted');
     // Each runs on its own code: the fork's at the pull request's head, which GitHub keeps in the
     // base repository as refs/pull/<n>/head (so a private fork needs no access of its own).
-    expect(h.runtime.engineStore.getRun(fork.id).source).toMatchObject({
+    expect((await h.runtime.engineStore.getRun(fork.id)).source).toMatchObject({
       kind: 'git',
       repo: h.standin.cloneUrl(REPO_KEY),
       commit: forkHead,
       ref: 'refs/pull/9/head',
     });
-    expect(h.runtime.engineStore.getRun(own.id).source).toMatchObject({
+    expect((await h.runtime.engineStore.getRun(own.id)).source).toMatchObject({
       repo: h.standin.cloneUrl(REPO_KEY),
       commit: ownHead,
     });
@@ -311,7 +310,7 @@ describe('run check runs: dispatch, retry, cancel, re-run, forks', () => {
     const [refused] = h.standin.checkRunsNamed('maestro / run legal/export', sha);
     expect(refused!.conclusion).toBe('action_required');
     expect(refused!.output.summary).toContain('no approval attestation exists');
-    expect(h.runtime.engineStore.listRuns()).toEqual([]);
+    expect(await h.runtime.engineStore.listRuns()).toEqual([]);
   });
 });
 
@@ -350,11 +349,11 @@ describe('an app restart resumes the runs it dispatched', () => {
 
       h = await startHarness({ dataDir, standIn, runUpdateIntervalMs: 100 });
       await h.idle();
-      const runs = h.runtime.engineStore.listRuns();
+      const runs = await h.runtime.engineStore.listRuns();
       expect(runs).toHaveLength(1);
       const runId = runs[0]!.id;
-      expect(h.runtime.engineStore.getRun(runId).status).toBe('succeeded');
-      const attempts = h.runtime.engineStore.listAttempts(runId, 'work');
+      expect((await h.runtime.engineStore.getRun(runId)).status).toBe('succeeded');
+      const attempts = await h.runtime.engineStore.listAttempts(runId, 'work');
       expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
       expect(attempts[1]!.outputs).toEqual({ resumed: 'yes' });
       // The same check run (one per run, by external_id) got the final update.

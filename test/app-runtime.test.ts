@@ -57,10 +57,10 @@ spec:
     await h.idle();
     const [check] = h.standin.checkRunsNamed('maestro / run demo/boxed', sha);
     expect(check!.conclusion, check!.output.summary).toBe('success');
-    const [run] = h.runtime.engineStore.listRuns();
-    expect(h.runtime.engineStore.getRun(run!.id).plan.tasks[0]!.runner).toBe('container');
+    const [run] = await h.runtime.engineStore.listRuns();
+    expect((await h.runtime.engineStore.getRun(run!.id)).plan.tasks[0]!.runner).toBe('container');
     // Non-root, as the detected socket's safe defaults say.
-    expect(h.runtime.engineStore.taskOutputs(run!.id, 'build')).toEqual({ uid: '1000' });
+    expect(await h.runtime.engineStore.taskOutputs(run!.id, 'build')).toEqual({ uid: '1000' });
     expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
     expect(h.standin.violations).toEqual([]);
   }, 120_000);

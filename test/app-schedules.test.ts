@@ -106,7 +106,7 @@ describe('the App fires triggers.schedule', () => {
     await app.app.idle();
     await app.app.schedules!.tick();
     await app.app.idle();
-    const runs = app.engines.trusted.store.listRuns();
+    const runs = await app.engines.trusted.store.listRuns();
     expect(runs.map((r) => [r.id, r.status, r.trigger, r.actor])).toEqual([
       [report.fired[0]!.runId, 'succeeded', 'schedule', 'maestro[schedule]'],
     ]);
@@ -150,7 +150,7 @@ describe('the App fires triggers.schedule', () => {
     await second.app.idle();
     await second.app.schedules!.tick();
     await second.app.idle();
-    const runs = second.engines.trusted.store.listRuns();
+    const runs = await second.engines.trusted.store.listRuns();
     expect(runs.map((r) => [r.id, r.status])).toEqual([[claimed!.run_id, 'succeeded']]);
     expect(runChecks(standIn)).toHaveLength(1);
     expect(standIn.standin.violations).toEqual([]);
@@ -175,7 +175,7 @@ describe('the App fires triggers.schedule', () => {
     const report = await second.app.schedules!.tick();
     expect(report.fired.map((c) => c.runId)).toEqual([fired!.runId]);
     await second.app.idle();
-    expect(second.engines.trusted.store.listRuns().map((r) => r.id)).toEqual([fired!.runId]);
+    expect((await second.engines.trusted.store.listRuns()).map((r) => r.id)).toEqual([fired!.runId]);
     expect(runChecks(standIn)).toHaveLength(1);
   });
 
@@ -193,7 +193,7 @@ describe('the App fires triggers.schedule', () => {
       await Promise.all([a.app.idle(), b.app.idle()]);
     }
     expect(fired).toHaveLength(3);
-    expect(a.engines.trusted.store.listRuns()).toHaveLength(3);
+    expect(await a.engines.trusted.store.listRuns()).toHaveLength(3);
     expect(runChecks(standIn)).toHaveLength(3);
   });
 
@@ -208,7 +208,7 @@ describe('the App fires triggers.schedule', () => {
     const report = await app.app.schedules!.tick();
     expect(report.fired).toEqual([]);
     expect(report.skipped).toMatchObject([{ detail: expect.stringContaining('no approval attestation') }]);
-    expect(app.engines.trusted.store.listRuns()).toEqual([]);
+    expect(await app.engines.trusted.store.listRuns()).toEqual([]);
     expect(runChecks(standIn).map((c) => [c.head_sha, c.conclusion])).toEqual([[sha, 'action_required']]);
   });
 });

@@ -112,8 +112,8 @@ async function pushAndRun(h: Harness, runner: string) {
   );
   say(`POST ${h.appUrl}/api/github/webhooks  X-GitHub-Event: push (signed)  -> ${status}`);
   await h.idle();
-  const [record] = h.runtime.engineStore.listRuns();
-  return { sha, status, run: h.runtime.engineStore.getRun(record!.id) };
+  const [record] = await h.runtime.engineStore.listRuns();
+  return { sha, status, run: await h.runtime.engineStore.getRun(record!.id) };
 }
 
 async function checkRun(h: Harness, runner: string) {
@@ -133,13 +133,13 @@ async function checkRun(h: Harness, runner: string) {
   say(`run ${run.id} ${run.status}  source ${run.source!.repo}@${sha.slice(0, 12)} (${run.source!.ref})`);
 
   // The test task ran the artifact the build task made from the pushed VERSION.
-  expect(store.taskOutputs(run.id, 'test')).toEqual({ greeting: 'hello 2.0.0' });
-  const logs = store.listLogs(run.id).map((l) => l.text);
+  expect(await store.taskOutputs(run.id, 'test')).toEqual({ greeting: 'hello 2.0.0' });
+  const logs = (await store.listLogs(run.id)).map((l) => l.text);
   expect(logs.some((l) => /tested .*\/build\/dist\/greet: ok/.test(l))).toBe(true);
   for (const taskId of ['build', 'test']) {
-    const [attempt] = store.listAttempts(run.id, taskId);
-    say(`  task ${taskId}: ${store.getTask(run.id, taskId).state} on runner ${runner}`);
-    for (const line of store.listLogs(run.id, taskId)) say(`    | ${line.text}`);
+    const [attempt] = await store.listAttempts(run.id, taskId);
+    say(`  task ${taskId}: ${(await store.getTask(run.id, taskId)).state} on runner ${runner}`);
+    for (const line of await store.listLogs(run.id, taskId)) say(`    | ${line.text}`);
     expect(attempt!.policyDecisionIds).toHaveLength(1);
   }
 
@@ -159,7 +159,7 @@ async function checkRun(h: Harness, runner: string) {
   expect(h.runtime.signer!.publicKeyPem).toBe(key.publicPem);
   const digest = sha256(builtGreet('2.0.0'));
   const statements = new Map<string, Statement>();
-  for (const receipt of store.listReceipts(run.id)) {
+  for (const receipt of await store.listReceipts(run.id)) {
     const verified = verifyBundle(receipt.bundle, { publicKey: key.publicPem });
     statements.set(receipt.taskId, verified.statement as unknown as Statement);
     say(
@@ -215,8 +215,8 @@ describe('a push runs the repository’s own workflow on its own code', () => {
       });
       try {
         await checkRun(h, 'container');
-        const [record] = h.runtime.engineStore.listRuns();
-        expect(h.runtime.engineStore.getRun(record!.id).plan.tasks[0]!.runner).toBe('container');
+        const [record] = await h.runtime.engineStore.listRuns();
+        expect((await h.runtime.engineStore.getRun(record!.id)).plan.tasks[0]!.runner).toBe('container');
       } finally {
         await h.close();
       }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { RunnerRegistry, policyOff, type Runner, type RunnerStartRequest } from '../core/index.ts';
-import { createEngine, openStore, s3ArtifactStore } from '../engine/index.ts';
+import { asyncSqliteStore, createEngine, openStore, s3ArtifactStore } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 import { startS3Server, type S3Server } from './setup/s3-server.ts';
 
@@ -50,13 +50,13 @@ describe('received artifacts for runners whose tasks fetch them', () => {
     const bucket = s3ArtifactStore(s3.storeOptions('urls/'));
     const engine = createEngine({
       policy: policyOff('artifact URL test'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(pod).register(boxed),
       artifacts: { store: bucket, runners: ['container', 'kubernetes'] },
       leaseMs: 60_000,
     });
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([
         shellTask('build', 'echo built > out.txt', { artifacts: ['out.txt'], runner: 'container' }),
         shellTask('deploy', 'cat "$MAESTRO_ARTIFACTS/build/out.txt"', {
@@ -90,7 +90,7 @@ describe('received artifacts for runners whose tasks fetch them', () => {
     const bucket = s3ArtifactStore(s3.storeOptions('cache/'));
     const engine = createEngine({
       policy: policyOff('artifact cache test'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(boxed),
       artifacts: { store: bucket, runners: ['container'] },
@@ -106,9 +106,9 @@ describe('received artifacts for runners whose tasks fetch them', () => {
         shellTask('use', 'cat "$MAESTRO_ARTIFACTS/build/out.txt"', { needs: ['build'], runner: 'container' }),
       ]);
     const key = `cache/sha256/${createHash('sha256').update('cached\n').digest('hex')}`;
-    expect((await engine.execute(engine.submit(plan()))).status).toBe('succeeded');
+    expect((await engine.execute(await engine.submit(plan()))).status).toBe('succeeded');
     await s3.client().send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key }));
-    const second = engine.submit(plan());
+    const second = await engine.submit(plan());
     expect((await engine.execute(second)).status).toBe('succeeded');
     expect(store.getTask(second, 'build').state).toBe('cached');
     await s3.client().send(new HeadObjectCommand({ Bucket: s3.bucket, Key: key })); // there again

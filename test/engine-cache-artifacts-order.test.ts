@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry, policyOff, type PlanTask } from '../core/index.ts';
-import { createEngine, openStore } from '../engine/index.ts';
+import { createEngine, openStore, asyncSqliteStore } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 const runners: { close(): Promise<void> }[] = [];
@@ -29,15 +29,15 @@ describe('the cache key of a task receiving artifacts', () => {
     // One task at a time, in plan order: the first run starts a before b, the second b before a.
     const engine = createEngine({
       policy: policyOff('cache test: keys, not policy'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(runner),
       concurrency: 1,
       leaseMs: 60_000,
     });
-    const first = engine.submit(planOf([producer('a'), producer('b'), consumer()]));
+    const first = await engine.submit(planOf([producer('a'), producer('b'), consumer()]));
     await engine.execute(first);
-    const second = engine.submit(planOf([producer('b'), producer('a'), consumer()]));
+    const second = await engine.submit(planOf([producer('b'), producer('a'), consumer()]));
     await engine.execute(second);
 
     const started = (runId: string) =>

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry, digestOf, policyOff, type Plan } from '../core/index.ts';
-import { createEngine, openStore, type Engine, type Store } from '../engine/index.ts';
+import { createEngine, openStore, type Engine, type Store, asyncSqliteStore } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 const runners: { close(): Promise<void> }[] = [];
@@ -25,7 +25,7 @@ function world() {
   const engine = (secrets: Record<string, string> = {}): Engine =>
     createEngine({
       policy: policyOff('cache test: keys, not policy'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(runner),
       secrets,
@@ -52,7 +52,7 @@ const plain = (): Plan =>
   ]);
 
 async function runOnce(engine: Engine, plan: Plan, trust?: 'trusted' | 'untrusted') {
-  const runId = engine.submit(plan, trust ? { trust } : {});
+  const runId = await engine.submit(plan, trust ? { trust } : {});
   await engine.execute(runId);
   return runId;
 }

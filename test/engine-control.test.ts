@@ -13,6 +13,7 @@ import {
   RunBusyError,
   type EngineEvent,
   type EngineOptions,
+  asyncSqliteStore,
 } from '../engine/index.ts';
 import { ReadyQueue } from '../engine/ready-queue.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
@@ -32,7 +33,7 @@ function setup(extra: Partial<EngineOptions> = {}, dataDir = tempDir()) {
   const runner = track(recordingLocalRunner());
   const engine = createEngine({
     policy: policyOff('engine test: mechanics, not policy'),
-    store,
+    store: asyncSqliteStore(store),
     dataDir,
     runners: new RunnerRegistry().register(runner),
     ...extra,
@@ -76,24 +77,28 @@ describe('engine control', () => {
       if (e.to === 'running') peak = Math.max(peak, ++running);
       if (e.from === 'running') running--;
     });
-    const runId = engine.submit(planOf(['a', 'b', 'c', 'd', 'e'].map((id) => shellTask(id, 'sleep 0.2'))));
+    const runId = await engine.submit(
+      planOf(['a', 'b', 'c', 'd', 'e'].map((id) => shellTask(id, 'sleep 0.2'))),
+    );
     expect((await engine.execute(runId)).status).toBe('succeeded');
     expect(peak).toBe(2);
   });
 
   it('starts a higher-priority run’s ready tasks before a lower one’s', async () => {
     const { engine, runner } = setup({ concurrency: 1 });
-    const low = engine.submit(planOf([shellTask('l1', 'sleep 0.1'), shellTask('l2', 'true')]), {
+    const low = await engine.submit(planOf([shellTask('l1', 'sleep 0.1'), shellTask('l2', 'true')]), {
       priority: 0,
     });
-    const high = engine.submit(planOf([shellTask('h1', 'true'), shellTask('h2', 'true')]), { priority: 10 });
+    const high = await engine.submit(planOf([shellTask('h1', 'true'), shellTask('h2', 'true')]), {
+      priority: 10,
+    });
     await Promise.all([engine.execute(low), engine.execute(high)]);
     expect(runner.started).toEqual(['l1#1', 'h1#1', 'h2#1', 'l2#1']);
   });
 
   it('times out the whole run', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([shellTask('slow', 'sleep 30'), shellTask('after', 'true', { needs: ['slow'] })], {
         timeoutMs: 300,
       }),
@@ -109,19 +114,21 @@ describe('engine control', () => {
     const witness = await startWitness();
     // Fails the first time, succeeds the second: the witness (on 127.0.0.1) counts the attempts.
     const script = `sleep 0.3; [ "$(echo x | ${witness.report('t')})" -ge 2 ]`;
-    const runId = engine.submit(planOf([shellTask('t', script)], { timeoutMs: 4000 }), { trust: 'trusted' });
+    const runId = await engine.submit(planOf([shellTask('t', script)], { timeoutMs: 4000 }), {
+      trust: 'trusted',
+    });
     expect((await engine.execute(runId)).status).toBe('failed');
     // Past the first execution's deadline: a retry gets its own 4 s.
     await new Promise((r) => setTimeout(r, 4500));
     onTestFinished(() => witness.close());
-    engine.retry(runId, { by: 'user:bob' });
+    await engine.retry(runId, { by: 'user:bob' });
     expect((await engine.execute(runId)).status).toBe('succeeded');
   });
 
   it('refuses a second live executor of the same run', async () => {
     const dataDir = tempDir();
     const first = setup({}, dataDir);
-    const runId = first.engine.submit(planOf([shellTask('t', 'sleep 0.5')]));
+    const runId = await first.engine.submit(planOf([shellTask('t', 'sleep 0.5')]));
     const running = first.engine.execute(runId);
     const second = setup({}, dataDir);
     await expect(second.engine.execute(runId)).rejects.toBeInstanceOf(RunBusyError);
@@ -207,7 +214,9 @@ describe('engine control', () => {
   it('cancels a run that no engine is executing directly in the store', async () => {
     const dataDir = tempDir();
     const { engine, store } = setup({}, dataDir);
-    const runId = engine.submit(planOf([shellTask('a', 'true'), shellTask('b', 'true', { needs: ['a'] })]));
+    const runId = await engine.submit(
+      planOf([shellTask('a', 'true'), shellTask('b', 'true', { needs: ['a'] })]),
+    );
     const cancel = io({ MAESTRO_DATA_DIR: dataDir });
     expect(await runCli(['runs', 'cancel', runId, '--format', 'json'], cancel)).toBe(0);
     expect(JSON.parse(cancel.out)).toMatchObject({

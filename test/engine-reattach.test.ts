@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { policyOff, RunnerRegistry, type Runner, type RunnerHandle } from '../core/index.ts';
-import { createEngine, openStore } from '../engine/index.ts';
+import { createEngine, openStore, asyncSqliteStore } from '../engine/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
 import { planOf, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 import { startWitness } from './helpers/witness.ts';
@@ -53,12 +53,12 @@ describe('resume with a re-attaching runner', () => {
     const firstStore = openStore({ dataDir });
     const first = createEngine({
       policy: policyOff('engine test: mechanics, not policy'),
-      store: firstStore,
+      store: asyncSqliteStore(firstStore),
       dataDir,
       runners: new RunnerRegistry().register(backend(jobs, true)),
       leaseMs: 300,
     });
-    const runId = first.submit(plan, { trust: 'trusted' });
+    const runId = await first.submit(plan, { trust: 'trusted' });
     void first.execute(runId).catch(() => undefined);
     while (firstStore.getTask(runId, 'job').state !== 'running') await new Promise((r) => setTimeout(r, 20));
     firstStore.close();
@@ -67,7 +67,7 @@ describe('resume with a re-attaching runner', () => {
     const store = openStore({ dataDir });
     const second = createEngine({
       policy: policyOff('engine test: mechanics, not policy'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(backend(jobs, false)),
     });

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyOff, RunnerRegistry } from '../core/index.ts';
-import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
+import { createEngine, openStore, type EngineOptions, asyncSqliteStore } from '../engine/index.ts';
 import {
   fakeClock,
   planOf,
@@ -32,7 +32,7 @@ function setup(extra: Partial<EngineOptions> = {}) {
   const runner = track(recordingLocalRunner());
   const engine = createEngine({
     policy: policyOff('engine test: mechanics, not policy'),
-    store,
+    store: asyncSqliteStore(store),
     dataDir,
     runners: new RunnerRegistry().register(runner),
     concurrency: 2,
@@ -57,7 +57,7 @@ describe('engine scheduling with real processes', () => {
         env: { MAESTRO_EXPR_0: '${tasks.a.outputs.greeting}' },
       }),
     ]);
-    const runId = engine.submit(plan, { actor: 'tester', trust: 'trusted' });
+    const runId = await engine.submit(plan, { actor: 'tester', trust: 'trusted' });
     const run = await engine.execute(runId);
     expect(run.status).toBe('succeeded');
     const lines = witness.reports('order').map((r) => r.body.trim());
@@ -78,7 +78,7 @@ describe('engine scheduling with real processes', () => {
         retry: { limit: 5, backoff: { initialMs: 1000, factor: 2, maxMs: 3000 }, jitter: 'full' },
       }),
     ]);
-    const runId = engine.submit(plan, { trust: 'trusted' });
+    const runId = await engine.submit(plan, { trust: 'trusted' });
     const run = await engine.execute(runId);
     expect(run.status).toBe('succeeded');
     // ceilings 1000, 2000, min(4000, 3000) × random 0.5, 0.25, 0.75
@@ -89,7 +89,7 @@ describe('engine scheduling with real processes', () => {
 
   it('stops retrying at the limit and when the failure is not retryable', async () => {
     const { engine, store } = setup({ clock: fakeClock() });
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([
         shellTask('always', 'exit 3', {
           retry: { limit: 2, backoff: { initialMs: 10, factor: 2, maxMs: 100 }, jitter: 'none' },
@@ -106,7 +106,7 @@ describe('engine scheduling with real processes', () => {
 
   it('times a task out and records timed_out', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(planOf([shellTask('slow', 'sleep 30', { timeoutMs: 300 })]));
+    const runId = await engine.submit(planOf([shellTask('slow', 'sleep 30', { timeoutMs: 300 })]));
     const run = await engine.execute(runId);
     expect(run.status).toBe('failed');
     expect(store.getTask(runId, 'slow')).toMatchObject({ state: 'timed_out', reason: 'timeout' });
@@ -114,7 +114,7 @@ describe('engine scheduling with real processes', () => {
 
   it('cancels a running run, kills its process and records who cancelled', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([shellTask('long', 'sleep 30'), shellTask('next', 'true', { needs: ['long'] })]),
     );
     const done = engine.execute(runId);
@@ -137,7 +137,7 @@ describe('engine scheduling with real processes', () => {
 
   it('skips on a false condition and propagates the skip unless runIfSkipped', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([
         shellTask('gate', 'echo "go=no" >> "$MAESTRO_OUTPUT"', { outputs: ['go'] }),
         shellTask('maybe', 'true', { needs: ['gate'], when: "tasks.gate.outputs.go == 'yes'" }),
@@ -160,7 +160,7 @@ describe('engine scheduling with real processes', () => {
     const tasks = ['t1', 't2', 't3', 't4'].map((id) =>
       shellTask(id, 'true', { action: { type: 'argv', argv: ['/nonexistent/binary'] } }),
     );
-    const runId = engine.submit(planOf(tasks));
+    const runId = await engine.submit(planOf(tasks));
     await engine.execute(runId);
     expect(runner.started).toEqual(['t1#1', 't2#1']);
     const reasons = tasks.map((t) => store.getTask(runId, t.id).reason);
@@ -175,16 +175,16 @@ describe('engine scheduling with real processes', () => {
         outputs: ['out'],
         artifacts: ['file.txt'],
       });
-    const first = engine.submit(planOf([task('one')]));
+    const first = await engine.submit(planOf([task('one')]));
     await engine.execute(first);
-    const second = engine.submit(planOf([task('one')]));
+    const second = await engine.submit(planOf([task('one')]));
     await engine.execute(second);
     expect(store.getTask(second, 'build')).toMatchObject({ state: 'cached', reason: 'cache_hit' });
     expect(store.getTask(second, 'build').cacheKey).toBe(store.getTask(first, 'build').cacheKey);
     expect(store.taskOutputs(second, 'build')).toEqual({ out: 'one' });
     const cachedAttempt = store.listAttempts(second, 'build')[0]!;
     expect(readFileSync(join(cachedAttempt.artifactsDir, 'file.txt'), 'utf8')).toBe('one\n');
-    const third = engine.submit(planOf([task('two')]));
+    const third = await engine.submit(planOf([task('two')]));
     await engine.execute(third);
     expect(store.getTask(third, 'build').state).toBe('succeeded');
     expect(runner.started).toEqual(['build#1', 'build#1']);
@@ -192,7 +192,7 @@ describe('engine scheduling with real processes', () => {
 
   it('runs a user retry of only the failed part, keeping the history', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([
         shellTask('ok', 'true'),
         // Fails the first time, succeeds the second: the witness counts the attempts.
@@ -202,7 +202,7 @@ describe('engine scheduling with real processes', () => {
       { trust: 'trusted' },
     );
     expect((await engine.execute(runId)).status).toBe('failed');
-    engine.retry(runId, { by: 'user:bob' });
+    await engine.retry(runId, { by: 'user:bob' });
     expect((await engine.execute(runId)).status).toBe('succeeded');
     expect(store.listAttempts(runId, 'ok')).toHaveLength(1);
     expect(store.listAttempts(runId, 'fix').map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
@@ -218,7 +218,7 @@ describe('engine scheduling with real processes', () => {
 
   it('redacts secrets from logs, outputs and errors', async () => {
     const { engine, store } = setup({ secrets: { TOKEN: 's3cr3t-value' } });
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([
         shellTask(
           'leak',

@@ -12,7 +12,7 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, describe, expect, it } from 'vitest';
 import { policyOff, RunnerRegistry, systemClock, type PolicyGate } from '../core/index.ts';
-import { createEngine, openStore, type EngineOptions } from '../engine/index.ts';
+import { createEngine, openStore, type EngineOptions, asyncSqliteStore } from '../engine/index.ts';
 import { createOpaPolicyGate, defaultBundlePath, openDecisionLog } from '../policy/index.ts';
 import { createAttestor, createLocalKeySigner } from '../provenance/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
@@ -29,7 +29,7 @@ function setup(extra: Partial<EngineOptions> = {}) {
   const store = openStore({ dataDir });
   const engine = createEngine({
     policy: policyOff('engine test: mechanics, not policy'),
-    store,
+    store: asyncSqliteStore(store),
     dataDir,
     runners: new RunnerRegistry().register(track(recordingLocalRunner())),
     ...extra,
@@ -52,7 +52,7 @@ describe('policy seam (real OPA gate, default bundle)', () => {
     const plan = planOf([shellTask('ok', 'true')], {
       policy: { purpose: 'test', authority: 'me', license: 'internal' },
     });
-    const runId = engine.submit(plan);
+    const runId = await engine.submit(plan);
     expect((await engine.execute(runId)).status).toBe('succeeded');
     const [attempt] = store.listAttempts(runId, 'ok');
     expect(attempt!.policyDecisionIds).toHaveLength(1);
@@ -65,7 +65,7 @@ describe('policy seam (real OPA gate, default bundle)', () => {
     const dataDir = tempDir();
     const { engine, store } = setup({ policy: opaGate(dataDir) });
     const plan = planOf([shellTask('t', 'true')], { policy: { license: 'no-such-license' } });
-    const runId = engine.submit(plan);
+    const runId = await engine.submit(plan);
     expect((await engine.execute(runId)).status).toBe('failed');
     expect(store.getTask(runId, 't')).toMatchObject({ state: 'blocked_by_policy', reason: 'policy_denied' });
     expect(store.listAttempts(runId, 't')).toHaveLength(0);
@@ -83,20 +83,20 @@ describe('policy seam (real OPA gate, default bundle)', () => {
       namespace: 'test',
       labels: { 'maestro.dev/sensitive': 'true' },
     };
-    const bare = engine.submit(planOf([shellTask('t', 'true')], { workflow }));
+    const bare = await engine.submit(planOf([shellTask('t', 'true')], { workflow }));
     expect((await engine.execute(bare)).status).toBe('failed');
     expect(store.getTask(bare, 't')).toMatchObject({ state: 'blocked_by_policy', reason: 'policy_denied' });
     expect(store.listLogs(bare, 't')[0]!.text).toMatch(/purpose/);
 
     const policy = { purpose: 'disclosure', authority: 'legal:ombuds', license: 'internal' };
-    const declared = engine.submit(planOf([shellTask('t', 'true')], { workflow, policy }));
+    const declared = await engine.submit(planOf([shellTask('t', 'true')], { workflow, policy }));
     expect((await engine.execute(declared)).status).toBe('succeeded');
   });
 
   it('fails closed: an unreadable bundle blocks with policy_unavailable, and so does a gate that throws', async () => {
     const dataDir = tempDir();
     const { engine, store } = setup({ policy: opaGate(dataDir, join(dataDir, 'missing-bundle.tar.gz')) });
-    const runId = engine.submit(planOf([shellTask('t', 'true')]));
+    const runId = await engine.submit(planOf([shellTask('t', 'true')]));
     await engine.execute(runId);
     expect(store.getTask(runId, 't')).toMatchObject({
       state: 'blocked_by_policy',
@@ -106,7 +106,7 @@ describe('policy seam (real OPA gate, default bundle)', () => {
       decide: () => Promise.reject(new Error('decision log is not writable')),
     };
     const second = setup({ policy: throwing });
-    const id = second.engine.submit(planOf([shellTask('t', 'true')]));
+    const id = await second.engine.submit(planOf([shellTask('t', 'true')]));
     await second.engine.execute(id);
     expect(second.store.getTask(id, 't')).toMatchObject({
       state: 'blocked_by_policy',
@@ -130,9 +130,9 @@ describe('provenance seam (real attestor, local key)', () => {
       outputs: ['out'],
       artifacts: ['a.txt'],
     });
-    const first = engine.submit(planOf([cached, shellTask('bad', 'exit 1')]));
+    const first = await engine.submit(planOf([cached, shellTask('bad', 'exit 1')]));
     await engine.execute(first);
-    const second = engine.submit(planOf([cached]));
+    const second = await engine.submit(planOf([cached]));
     await engine.execute(second);
     const receipts = store.listReceipts(first);
     expect(receipts.map((r) => `${r.taskId}#${r.attempt}`).sort()).toEqual(['#0', 'bad#1', 'build#1']);
@@ -154,7 +154,7 @@ describe('telemetry seam (OTel SDK, in-memory exporter)', () => {
     const exporter = new InMemorySpanExporter();
     const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
     const { engine } = setup({ tracer: provider.getTracer('test') });
-    const runId = engine.submit(
+    const runId = await engine.submit(
       planOf([
         shellTask('a', 'true'),
         shellTask('b', 'exit 1', {

@@ -13,6 +13,7 @@ import {
   type EngineEvent,
   type Store,
   type TransitionRecord,
+  asyncSqliteStore,
 } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
@@ -28,7 +29,7 @@ function setup(): { engine: Engine; store: Store } {
   runners.push(runner);
   const engine = createEngine({
     policy: policyOff('transition test: state changes, not policy'),
-    store,
+    store: asyncSqliteStore(store),
     dataDir,
     runners: new RunnerRegistry().register(runner),
   });
@@ -81,7 +82,7 @@ const failingPlan = () =>
 describe('one transition path', () => {
   it('an execution publishes every transition it stores (the baseline)', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(failingPlan(), { actor: 'alice' });
+    const runId = await engine.submit(failingPlan(), { actor: 'alice' });
     const { stored, announced } = await observe(engine, store, runId, () => engine.execute(runId));
     expect(stored.length).toBeGreaterThan(5);
     expect(announced).toEqual(stored);
@@ -89,7 +90,7 @@ describe('one transition path', () => {
 
   it('retry publishes the run and every reopened task, exactly as stored', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(failingPlan(), { actor: 'alice' });
+    const runId = await engine.submit(failingPlan(), { actor: 'alice' });
     await engine.execute(runId);
     const { stored, announced } = await observe(engine, store, runId, () =>
       engine.retry(runId, { by: 'user:bob' }),
@@ -106,7 +107,7 @@ describe('one transition path', () => {
 
   it('cancelling a run nobody executes publishes each task and the run, exactly as stored', async () => {
     const { engine, store } = setup();
-    const runId = engine.submit(failingPlan(), { actor: 'alice' });
+    const runId = await engine.submit(failingPlan(), { actor: 'alice' });
     const { stored, announced } = await observe(engine, store, runId, () =>
       engine.cancel(runId, { by: 'user:carol' }),
     );

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { policyOff, RunnerRegistry } from '../core/index.ts';
 import { runCaptured } from './cli-helpers.ts';
-import { createEngine, openStore } from '../engine/index.ts';
+import { createEngine, openStore, asyncSqliteStore } from '../engine/index.ts';
 import { createAttestor, DEV_KEY_WARNING, loadOrCreateDevKey } from '../provenance/index.ts';
 import { planOf, processRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
@@ -24,21 +24,21 @@ beforeAll(async () => {
   const attestor = createAttestor({ signer: await loadOrCreateDevKey(dataDir) });
   const engine = createEngine({
     policy: policyOff('engine test: mechanics, not policy'),
-    store,
+    store: asyncSqliteStore(store),
     dataDir,
     runners: new RunnerRegistry().register(processRunner()),
     attestor,
     concurrency: 2,
     leaseMs: 60_000,
   });
-  failedRun = engine.submit(
+  failedRun = await engine.submit(
     planOf([
       shellTask('produce', 'mkdir -p out && printf "rows=42\\n" > out/report.txt', { artifacts: ['out'] }),
       shellTask('broken', 'echo nope >&2; exit 3'),
     ]),
   );
   await engine.execute(failedRun);
-  cancelledRun = engine.submit(planOf([shellTask('long', 'sleep 30')]));
+  cancelledRun = await engine.submit(planOf([shellTask('long', 'sleep 30')]));
   const done = engine.execute(cancelledRun);
   await new Promise<void>((resolve) => {
     const off = engine.subscribe((e) => {

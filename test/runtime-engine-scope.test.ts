@@ -41,20 +41,20 @@ describe('a narrowed engine of the runtime', () => {
   it('given no secrets in its scope, its tasks receive none of the runtime’s', async () => {
     const runtime = await runtimeWithSecret();
     const trusted = runtime.engine;
-    const ok = trusted.submit(needsToken(), { trust: 'trusted' });
+    const ok = await trusted.submit(needsToken(), { trust: 'trusted' });
     expect((await trusted.execute(ok)).status).toBe('succeeded');
 
     const narrowed = runtime.createEngine({ runnerKinds: ['local'] } as unknown as EngineScope);
-    const runId = narrowed.submit(needsToken());
+    const runId = await narrowed.submit(needsToken());
     await narrowed.execute(runId);
-    const task = runtime.store.getTask(runId, 'deploy');
+    const task = await runtime.store.getTask(runId, 'deploy');
     expect(task.state).toBe('failed');
-    expect(runtime.store.listTransitions(runId, 'deploy').at(-1)?.detail).toMatch(/secret TOKEN/);
+    expect((await runtime.store.listTransitions(runId, 'deploy')).at(-1)?.detail).toMatch(/secret TOKEN/);
   });
 
   it('given no runner kinds in its scope, it has no runner', async () => {
     const runtime = await runtimeWithSecret();
     const narrowed = runtime.createEngine({ secrets: {} } as unknown as EngineScope);
-    expect(() => narrowed.submit(planOf([shellTask('build', 'true')]))).toThrow(/local/);
+    await expect(narrowed.submit(planOf([shellTask('build', 'true')]))).rejects.toThrow(/local/);
   });
 });

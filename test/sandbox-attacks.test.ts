@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { runCli } from '../cli/index.ts';
 import { compileManifest } from '../compiler/index.ts';
 import { policyOff, RunnerRegistry } from '../core/index.ts';
-import { createEngine, openStore } from '../engine/index.ts';
+import { createEngine, openStore, asyncSqliteStore } from '../engine/index.ts';
 import { createLocalRunner } from '../runners/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
@@ -190,17 +190,17 @@ spec:
     const store = openStore({ dataDir });
     const engine = createEngine({
       policy: policyOff('sandbox test: network isolation, not policy'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(runner),
     });
     try {
-      const untrusted = await engine.execute(engine.submit(plan!, { trust: 'untrusted' }));
+      const untrusted = await engine.execute(await engine.submit(plan!, { trust: 'untrusted' }));
       expect(untrusted.status).toBe('failed');
       expect(witness.reports('untrusted-net')).toEqual([]);
       const logs = store.listLogs(untrusted.id).map((l) => l.text);
       expect(logs).toContain('offline');
-      const trusted = await engine.execute(engine.submit(plan!, { trust: 'trusted' }));
+      const trusted = await engine.execute(await engine.submit(plan!, { trust: 'trusted' }));
       expect(trusted.status).toBe('succeeded');
       expect((await witness.waitFor('untrusted-net')).body.trim()).toBe('reached');
     } finally {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { policyOff, RunnerRegistry, type RunSource } from '../core/index.ts';
-import { createEngine, openStore } from '../engine/index.ts';
+import { asyncSqliteStore, createEngine, openStore } from '../engine/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { GitHubStandIn, TestRepository } from './github-standin/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
@@ -137,7 +137,7 @@ describe('remote sources through the stand-in', () => {
     const store = openStore({ dataDir });
     const engine = createEngine({
       policy: policyOff('source test: checkout, not policy'),
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       logger,
       runners: new RunnerRegistry().register(runner),
@@ -155,7 +155,7 @@ describe('remote sources through the stand-in', () => {
         'cat hello.txt; sh bin/x.sh; echo "sha=$MAESTRO_SOURCE_SHA repo=$MAESTRO_SOURCE_REPO"; env',
       ),
     ]);
-    const runId = engine.submit(plan, { source });
+    const runId = await engine.submit(plan, { source });
     const run = await engine.execute(runId);
     await runner.close();
     expect(run.status).toBe('succeeded');

@@ -39,18 +39,18 @@ export function runExternalId(runId: string): string {
 }
 
 /** The run's check run from the engine's stored state: task table, receipts, buttons. */
-export function renderRun(
+export async function renderRun(
   engine: Pick<Engine, 'store' | 'policyOff'>,
   runId: string,
   headSha: string,
-): CheckRunWrite {
-  const run = engine.store.getRun(runId);
-  const tasks = engine.store.listTasks(runId);
+): Promise<CheckRunWrite> {
+  const run = await engine.store.getRun(runId);
+  const tasks = await engine.store.listTasks(runId);
   const transitions = tasks.some((t) => t.state === 'blocked_by_policy')
-    ? engine.store.listTransitions(runId)
+    ? await engine.store.listTransitions(runId)
     : [];
-  const attempts = engine.store.listAttempts(runId);
-  const receipts = engine.store.listReceipts(runId);
+  const attempts = await engine.store.listAttempts(runId);
+  const receipts = await engine.store.listReceipts(runId);
   const terminal = run.status in CONCLUSIONS;
   const status: CheckRunWrite['status'] = terminal
     ? 'completed'

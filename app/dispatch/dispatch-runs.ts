@@ -118,7 +118,7 @@ export async function dispatchWorkflow(
   const workflow = workflowKey(plan);
   const engine = request.fromFork ? ctx.engines.untrusted : ctx.engines.trusted;
   const existing = ctx.store.getDispatch(request.key, workflow);
-  if (existing && engineHas(engine, existing.runId)) return { runId: existing.runId };
+  if (existing && (await engineHas(engine, existing.runId))) return { runId: existing.runId };
   const approval = request.approval.gated ? approvalFor(ctx, request, workflow) : { digest: undefined };
   if ('problem' in approval) {
     await writeCheckRun(ctx.client, ctx.store, {
@@ -152,7 +152,7 @@ export async function dispatchWorkflow(
       }),
     );
   ctx.onDispatchStep?.('recorded');
-  engine.submit(plan, {
+  await engine.submit(plan, {
     runId,
     trigger: request.trigger,
     actor: request.actor,
@@ -163,7 +163,7 @@ export async function dispatchWorkflow(
     ...(request.source ? { source: request.source } : {}),
   });
   ctx.onDispatchStep?.('submitted');
-  startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));
+  await startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));
   return { runId };
 }
 
@@ -204,9 +204,9 @@ export function approvalFor(
   return problem ? { problem } : { digest: found.digest };
 }
 
-function engineHas(engine: Engine, runId: string): boolean {
+async function engineHas(engine: Engine, runId: string): Promise<boolean> {
   try {
-    engine.store.getRun(runId);
+    await engine.store.getRun(runId);
     return true;
   } catch {
     return false;
@@ -214,7 +214,7 @@ function engineHas(engine: Engine, runId: string): boolean {
 }
 
 /** Reports and executes a run (new, retried, or re-run) without blocking the delivery. */
-export function startRun(
+export async function startRun(
   ctx: Pick<
     DispatchContext,
     'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'sources'
@@ -223,10 +223,10 @@ export function startRun(
   runId: string,
   headSha: string,
   execute: (runId: string) => Promise<unknown>,
-): void {
+): Promise<void> {
   // The run's recorded source (new, retried, re-run or resumed) is fetched with the token of the
   // installation this run belongs to.
-  const source = engine.store.getRun(runId).source;
+  const { source } = await engine.store.getRun(runId);
   if (source?.kind === 'git') ctx.sources?.allow(source.repo, ctx.client.installationId);
   const reporter = new RunReporter({
     engine,

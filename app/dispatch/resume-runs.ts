@@ -42,16 +42,16 @@ async function executeWhenFree(engine: Engine, runId: string, deps: ResumeDeps):
 }
 
 /** Starts every live run the app dispatched; returns their ids. */
-export function resumeLiveRuns(deps: ResumeDeps): string[] {
+export async function resumeLiveRuns(deps: ResumeDeps): Promise<string[]> {
   const resumed: string[] = [];
   // Both engines share one store; which engine resumes a run is what the app recorded.
-  for (const record of deps.engines.trusted.store.listRuns({ status: LIVE })) {
+  for (const record of await deps.engines.trusted.store.listRuns({ status: LIVE })) {
     const run: StoredRun | undefined = deps.store.getRun(record.id);
     if (!run) continue;
     const slash = run.repo.indexOf('/');
     const client = deps.clientFor(run.repo.slice(0, slash), run.repo.slice(slash + 1), run.installationId);
     const engine = run.fromFork ? deps.engines.untrusted : deps.engines.trusted;
-    startRun(deps.dispatchContext(client, deps.engines), engine, run.runId, run.headSha, (id) =>
+    await startRun(deps.dispatchContext(client, deps.engines), engine, run.runId, run.headSha, (id) =>
       executeWhenFree(engine, id, deps),
     );
     resumed.push(run.runId);

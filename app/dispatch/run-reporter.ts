@@ -82,7 +82,7 @@ export class RunReporter {
         await writeCheckRun(
           this.#o.client,
           this.#o.store,
-          renderRun(this.#o.engine, this.#o.runId, this.#o.headSha),
+          await renderRun(this.#o.engine, this.#o.runId, this.#o.headSha),
         );
       } catch (error) {
         this.#o.onError(error);

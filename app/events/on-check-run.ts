@@ -51,7 +51,7 @@ export function onCheckRun(s: AppServices) {
       return;
     }
     if (identifier !== RETRY_ACTION && identifier !== 'rerun') return;
-    const { plan, source } = engine.store.getRun(run.runId);
+    const { plan, source } = await engine.store.getRun(run.runId);
     const approval = await approvalNeedOf(s, client, run);
     if (identifier === 'rerun') {
       await dispatchWorkflow(s.dispatchContext(client, engines), {
@@ -78,8 +78,10 @@ export function onCheckRun(s: AppServices) {
         return;
       }
     }
-    engine.retry(run.runId, { by: actor });
-    startRun(s.dispatchContext(client, engines), engine, run.runId, run.headSha, (id) => engine.execute(id));
+    await engine.retry(run.runId, { by: actor });
+    await startRun(s.dispatchContext(client, engines), engine, run.runId, run.headSha, (id) =>
+      engine.execute(id),
+    );
   };
 }
 

@@ -26,7 +26,7 @@ import {
   type Attestor,
 } from '../../core/index.ts';
 import { compileManifest } from '../../compiler/index.ts';
-import { createEngine, openStore } from '../../engine/index.ts';
+import { asyncSqliteStore, createEngine, openStore } from '../../engine/index.ts';
 import { createAttestor, createLocalKeySigner, verifyBundle } from '../../provenance/index.ts';
 import { baseEnvFrom, createLocalRunner } from '../../runners/index.ts';
 
@@ -147,7 +147,7 @@ async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number; 
   };
   try {
     const engine = createEngine({
-      store,
+      store: asyncSqliteStore(store),
       dataDir,
       runners: new RunnerRegistry().register(runner),
       concurrency: N,
@@ -155,7 +155,7 @@ async function dagRun(signed: boolean): Promise<{ ms: number; receipts: number; 
       ...(attestor ? { attestor } : {}),
     });
     const t = performance.now();
-    const runId = engine.submit(result.plan);
+    const runId = await engine.submit(result.plan);
     const run = await engine.execute(runId);
     const ms = performance.now() - t;
     if (run.status !== 'succeeded') throw new Error(`bench run ended ${run.status}`);

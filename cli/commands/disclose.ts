@@ -90,10 +90,10 @@ async function runDisclose(context: CliContext, runId: string, flags: DiscloseFl
   const readJson = (path: string | undefined, what: string) =>
     path === undefined ? undefined : (JSON.parse(readInputFile(io, path, what).toString('utf8')) as unknown);
   // The store every command reads (MAESTRO_DATABASE_URL, MAESTRO_DURABILITY), not SQLite regardless.
-  const store = openCliStore({ dataDir }, io);
+  const store = await openCliStore({ dataDir }, io);
   let archive: Buffer;
   try {
-    const input = gatherDisclosure(store, runId, {
+    const input = await gatherDisclosure(store, runId, {
       dataDir,
       now: systemClock.now(),
       ...(flags.manifest ? { manifest: readInputFile(io, flags.manifest, 'manifest').toString('utf8') } : {}),
@@ -112,7 +112,7 @@ async function runDisclose(context: CliContext, runId: string, flags: DiscloseFl
         `${input.artifacts.length} artifact(s), signed by ${signer.keyFingerprint ?? 'keyless identity'}\n`,
     );
   } finally {
-    store.close();
+    await store.close();
   }
   writeFileSync(resolve(io.cwd, flags.output), archive);
   if (signer.warning) io.stdout(`warning: index and receipts ${signer.warning}\n`);

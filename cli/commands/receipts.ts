@@ -28,15 +28,15 @@ export function registerReceipts(program: Command, context: CliContext): void {
   ).action((runId: string, flags: ReceiptsFlags) => listReceipts(context, runId, flags));
 }
 
-function listReceipts(context: CliContext, runId: string, flags: ReceiptsFlags): void {
+async function listReceipts(context: CliContext, runId: string, flags: ReceiptsFlags): Promise<void> {
   const { io } = context;
-  const store = openCliStore({ dataDir: dataDirOf(io, flags.dataDir) }, io);
+  const store = await openCliStore({ dataDir: dataDirOf(io, flags.dataDir) }, io);
   try {
-    store.getRun(runId);
-    const records = store.listReceipts(runId);
+    await store.getRun(runId);
+    const records = await store.listReceipts(runId);
     const trust = tryTrust(context, flags);
     const views = records.map((record) => viewReceipt(record, trust));
-    if (flags.output) exportReceipts(store, runId, resolve(io.cwd, flags.output));
+    if (flags.output) await exportReceipts(store, runId, resolve(io.cwd, flags.output));
     const development = views.some((v) => v.development);
     if (flags.format === 'json') {
       io.stdout(
@@ -58,7 +58,7 @@ function listReceipts(context: CliContext, runId: string, flags: ReceiptsFlags):
     if (views.some((v) => v.verification !== 'ok' && v.verification !== 'unchecked'))
       context.exitCode = ExitCode.inputErrors;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

@@ -123,7 +123,7 @@ export function registerRun(program: Command, context: CliContext): void {
             ...(options.ref === undefined ? {} : { ref: options.ref }),
           });
           io.stderr(`${resolved.note}\n`);
-          runId = cli.engine.submit(plan, {
+          runId = await cli.engine.submit(plan, {
             params: parseParams(options.param),
             trigger: 'cli',
             actor: `user:${io.env.USER ?? 'local'}`,
@@ -132,7 +132,7 @@ export function registerRun(program: Command, context: CliContext): void {
             trust: 'trusted',
           });
         }
-        const run = cli.store.getRun(runId);
+        const run = await cli.store.getRun(runId);
         io.stdout(`${plan ? 'run' : 'resuming run'} ${runId} (${run.namespace}/${run.workflow})\n`);
         const view = createLiveView(
           io,

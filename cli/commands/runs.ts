@@ -89,7 +89,7 @@ export function registerRuns(program: Command, context: CliContext): void {
             ...(until === undefined ? {} : { until }),
           });
         }
-        const store = openCliStore(o, io);
+        const store = await openCliStore(o, io);
         try {
           const filter: Parameters<typeof store.listRuns>[0] = {};
           if (statuses) filter.status = statuses as RunState[];
@@ -97,9 +97,9 @@ export function registerRuns(program: Command, context: CliContext): void {
           if (o.namespace !== undefined) filter.namespace = o.namespace;
           if (since !== undefined) filter.since = since;
           if (until !== undefined) filter.until = until;
-          printRunList(io, store.listRuns(filter).map(summary), o.format);
+          printRunList(io, (await store.listRuns(filter)).map(summary), o.format);
         } finally {
-          store.close();
+          await store.close();
         }
       },
     );
@@ -113,11 +113,11 @@ export function registerRuns(program: Command, context: CliContext): void {
     .addOption(serverOption())
     .action(async (runId: string, o: { format: Format; dataDir?: string; server?: string }) => {
       if (o.server !== undefined) return remoteRuns(o.server, o, io).show(runId, o.format);
-      const store = openCliStore(o, io);
+      const store = await openCliStore(o, io);
       try {
-        const run = store.getRun(runId);
-        const attempts = store.listAttempts(runId);
-        const tasks = store.listTasks(runId).map((t) => ({
+        const run = await store.getRun(runId);
+        const attempts = await store.listAttempts(runId);
+        const tasks = (await store.listTasks(runId)).map((t) => ({
           id: t.taskId,
           state: t.state,
           reason: t.reason,
@@ -146,7 +146,7 @@ export function registerRuns(program: Command, context: CliContext): void {
         };
         printRunDetail(io, detail, o.format);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -161,13 +161,13 @@ export function registerRuns(program: Command, context: CliContext): void {
     .action(
       async (runId: string, o: { format: Format; dataDir?: string; task?: string; server?: string }) => {
         if (o.server !== undefined) return remoteRuns(o.server, o, io).logs(runId, o.task, o.format);
-        const store = openCliStore(o, io);
+        const store = await openCliStore(o, io);
         try {
-          store.getRun(runId);
-          if (o.task !== undefined) store.getTask(runId, o.task);
-          printRunLogs(io, store.listLogs(runId, o.task), o.format);
+          await store.getRun(runId);
+          if (o.task !== undefined) await store.getTask(runId, o.task);
+          printRunLogs(io, await store.listLogs(runId, o.task), o.format);
         } finally {
-          store.close();
+          await store.close();
         }
       },
     );
@@ -184,7 +184,7 @@ export function registerRuns(program: Command, context: CliContext): void {
       const cli = await openCliEngine(o, io);
       try {
         await cli.engine.cancel(runId, { by: `user:${io.env.USER ?? 'local'}` });
-        const run = cli.store.getRun(runId);
+        const run = await cli.store.getRun(runId);
         printCancel(io, { ...summary(run), cancelRequestedBy: run.cancelRequestedBy }, o.format);
       } finally {
         await cli.close();
@@ -207,7 +207,7 @@ export function registerRuns(program: Command, context: CliContext): void {
         }
         const cli = await openCliEngine(o, io);
         try {
-          const run = cli.engine.retry(runId, { by: `user:${io.env.USER ?? 'local'}` });
+          const run = await cli.engine.retry(runId, { by: `user:${io.env.USER ?? 'local'}` });
           const view =
             o.format === 'text'
               ? createLiveView(

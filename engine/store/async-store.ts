@@ -2,8 +2,7 @@
  * The asynchronous Store port: the same methods and semantics as `Store` (store.ts), each
  * returning a promise, plus the one operation replicas need that a single engine does not
  * (`claimReadyTask`). PostgreSQL implements it natively; the embedded SQLite store satisfies it
- * through `AsyncSqliteStore`. The engine moves onto this port in one change (engine/store/README.md
- * says why and what that change is); until then it stays on the synchronous `Store`.
+ * through `AsyncSqliteStore`. The engine runs on this port (engine/store/README.md says why).
  */
 import type { AttemptStart, Store, TaskTransitionWrite } from './store.ts';
 

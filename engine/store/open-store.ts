@@ -5,17 +5,15 @@
  * (default) survives a killed process; `full` also survives power loss, at one fsync per commit
  * (see sqlite/open-database.ts).
  *
- * The engine still runs on the synchronous `Store` port, which only SQLite implements; PostgreSQL
- * implements the asynchronous port (`openAsyncStore`). Until the engine moves onto it
- * (engine/store/README.md), asking `openStore` for PostgreSQL fails closed rather than quietly
- * using SQLite.
+ * The engine runs on the asynchronous port (`openAsyncStore`, `openEngineStore`). `openStore`
+ * is the synchronous SQLite store itself (tests read the database directly through it); asked
+ * for PostgreSQL it fails closed rather than quietly using SQLite.
  */
 import { StoreUnusableError } from '../errors.ts';
 import type { AsyncStore } from './async-store.ts';
 import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openAsyncSqliteStore } from './sqlite/async-sqlite-store.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
-import type { Store } from './store.ts';
 
 export interface OpenStoreOptions {
   dataDir: string;
@@ -39,7 +37,7 @@ function kindOf(databaseUrl: string | undefined): Kind {
   );
 }
 
-export function openStore(options: OpenStoreOptions): Store {
+export function openStore(options: OpenStoreOptions): SqliteStore {
   if (kindOf(options.databaseUrl) === 'postgres')
     throw new StoreUnusableError(
       'this maestro runs the engine on the embedded SQLite store only; PostgreSQL is not wired into it yet',
@@ -48,6 +46,21 @@ export function openStore(options: OpenStoreOptions): Store {
       },
     );
   return new SqliteStore(options.dataDir, options.durability);
+}
+
+/**
+ * The store the engine runs on (runtime/, `maestro runs`): the asynchronous port, on SQLite.
+ * PostgreSQL is refused here until the engine's surfaces are proven on it (engine/store/README.md).
+ */
+export async function openEngineStore(options: OpenStoreOptions): Promise<AsyncStore> {
+  if (kindOf(options.databaseUrl) === 'postgres')
+    throw new StoreUnusableError(
+      'this maestro runs the engine on the embedded SQLite store only; PostgreSQL is not wired into it yet',
+      {
+        hint: 'unset MAESTRO_DATABASE_URL to use SQLite in the data dir (engine/store/README.md: the engine moves onto the async port)',
+      },
+    );
+  return openAsyncStore(options);
 }
 
 export async function openAsyncStore(options: OpenStoreOptions): Promise<AsyncStore> {

@@ -1,7 +1,7 @@
 /**
  * The embedded SQLite store behind the asynchronous port: each call runs synchronously (node:sqlite
- * is synchronous) and hands back a settled promise, so the same contract suite and, later, the
- * same engine code drive both stores. Errors become rejections, never synchronous throws.
+ * is synchronous) and hands back a settled promise, so the same contract suite and the same
+ * engine code drive both stores. Errors become rejections, never synchronous throws.
  */
 import type { AsyncStore, AsyncStoreMethods, TaskClaim } from '../async-store.ts';
 import { storeMethods } from '../async-store.ts';
@@ -10,7 +10,7 @@ import type { Durability } from './open-database.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
 export interface AsyncSqliteStore extends AsyncStore {
-  /** The synchronous store underneath, for the engine until it moves onto the async port. */
+  /** The synchronous store underneath (tests read the database through it). */
   readonly sync: SqliteStore;
 }
 

@@ -1,0 +1,160 @@
+/**
+ * The end of an attempt: its result written fenced by the lease, with the task's next transition
+ * and the dependants it makes ready, in one transaction inside the run's queue; then the cache
+ * entry, the breaker, and the receipt (signed off the critical path).
+ */
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { AttemptOutcome, Reason, TaskState, redactRecord, type AttemptResult } from '../core/index.ts';
+import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
+import { attestAttempt } from './attest.ts';
+import { LeaseLostError } from './errors.ts';
+
+/** Stores the result fenced by the lease, with the transition that follows; then the receipt. */
+export async function completeAttempt(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  token: number,
+  result: AttemptResult,
+  span: Span,
+): Promise<void> {
+  const { ctx } = exec;
+  const { redact, attemptId, attempt, resolved } = info;
+  const outputs = redactRecord(result.outputs, redact);
+  const finishedAt = ctx.clock.now();
+  const stored = await exec.serial(async () => {
+    const next = nextTransition(exec, taskId, info, result);
+    // Dependants this result makes ready commit with it: one transaction for the whole event, and
+    // nothing acts on them (they are queued by commit()) before it is stored.
+    const ready = exec.prepareReadyDependants(taskId, next.write.to);
+    try {
+      await ctx.store.finishAttempt(
+        attemptId,
+        token,
+        finishedAt,
+        {
+          outcome: result.outcome,
+          exitCode: result.exitCode,
+          signal: result.signal ?? null,
+          retryable: result.retryable,
+          reason: result.reason ?? null,
+          message: result.message === undefined ? null : redact(result.message),
+          finishedAt,
+          cacheHit: false,
+          policyDecisionIds: info.decisionIds,
+          outputs,
+        },
+        next.write,
+        ready.map((r) => ({ taskId: r.taskId, write: r.write })),
+      );
+    } catch (error) {
+      span.end();
+      if (error instanceof LeaseLostError) {
+        // Another worker owns this attempt now; our result must not count.
+        void exec.taskLog(taskId, attempt, 'system', 'result discarded: this worker lost the attempt lease');
+        return false;
+      }
+      throw error;
+    }
+    next.commit();
+    for (const r of ready) r.commit();
+    exec.afterRetryScheduled(taskId);
+    return true;
+  });
+  if (!stored) return;
+  if (result.outcome === AttemptOutcome.succeeded && info.cacheKey)
+    await storeCacheEntry(exec, taskId, info, outputs);
+  span.setAttribute('maestro.attempt.outcome', result.outcome);
+  span.setStatus({
+    code: result.outcome === AttemptOutcome.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
+  });
+  span.end();
+  if (result.reason !== 'circuit_open')
+    ctx.breaker.record(resolved.target, isBreakerFailure(exec, taskId, result));
+  // Signed off the critical path: the result is already stored, so dependants may start now;
+  // the run does not finish before every deferred receipt is stored.
+  exec.defer(() =>
+    attestAttempt(exec, taskId, info, {
+      status: result.outcome,
+      exitCode: result.exitCode,
+      finishedAt,
+      outputs,
+      cacheHit: false,
+      ...(result.isolation ? { isolation: result.isolation } : {}),
+    }),
+  );
+}
+
+/** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */
+function isBreakerFailure(exec: AttemptHost, taskId: string, result: AttemptResult): boolean {
+  if (result.outcome === AttemptOutcome.runnerError) return true;
+  const action = exec.planTask(taskId).action.type;
+  const shared = action === 'catalog' || action === 'container';
+  return shared && (result.outcome === AttemptOutcome.failed || result.outcome === AttemptOutcome.timedOut);
+}
+
+function storeCacheEntry(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  outputs: Record<string, string>,
+): Promise<void> {
+  const { ctx } = exec;
+  const ttl = exec.planTask(taskId).cache.ttlMs;
+  return ctx.store.putCacheEntry({
+    key: info.cacheKey!,
+    runId: exec.runId,
+    taskId,
+    attempt: info.attempt,
+    outputs,
+    artifactsDir: info.artifactsDir,
+    createdAt: ctx.clock.now(),
+    expiresAt: ttl === undefined ? null : ctx.clock.now() + ttl,
+  });
+}
+
+/** The task transition that follows an attempt's result, stored with the result. */
+function nextTransition(exec: AttemptHost, taskId: string, info: AttemptInfo, result: AttemptResult) {
+  const by = `engine:${exec.ctx.owner}`;
+  const detail = result.message ? info.redact(result.message) : undefined;
+  if (result.outcome === AttemptOutcome.succeeded)
+    return exec.prepareTransition(taskId, TaskState.succeeded, Reason.exitedZero, by);
+  const cancelledBy = exec.taskCancelledBy(taskId);
+  if (cancelledBy !== undefined) {
+    const timedOut = exec.stopping?.reason === 'run_timeout';
+    return exec.prepareTransition(
+      taskId,
+      timedOut ? TaskState.timedOut : TaskState.cancelled,
+      timedOut ? Reason.runTimeout : Reason.cancelRequested,
+      cancelledBy,
+      undefined,
+      detail,
+    );
+  }
+  const final = finalFor(result);
+  const next = exec.decideAfterAttempt(
+    taskId,
+    result.retryable,
+    detail === undefined ? final : { ...final, detail },
+  );
+  return exec.prepareTransition(taskId, next.state, next.reason, by, next.patch, next.detail);
+}
+
+function finalFor(result: AttemptResult): { state: TaskState; reason: Reason } {
+  switch (result.outcome) {
+    case AttemptOutcome.timedOut:
+      return { state: TaskState.timedOut, reason: Reason.timeout };
+    case AttemptOutcome.cancelled:
+      return { state: TaskState.cancelled, reason: Reason.cancelRequested };
+    case AttemptOutcome.runnerError:
+      return {
+        state: TaskState.failed,
+        reason: result.reason === 'circuit_open' ? Reason.circuitOpen : Reason.runnerError,
+      };
+    default:
+      return {
+        state: TaskState.failed,
+        reason: result.exitCode === null && result.signal ? Reason.killedBySignal : Reason.exitedNonZero,
+      };
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The start of an attempt, inside the run's queue: the running transition and the attempt with
+ * its lease commit together before anything runs; a cache hit then finishes it at once.
+ */
+import { Reason, TaskState } from '../core/index.ts';
+import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
+import { attestAttempt } from './attest.ts';
+import { recordedInputs } from './dispatch.ts';
+import type { CacheEntry } from './store/store.ts';
+
+/**
+ * Stored before anything runs: the running transition and the attempt with its lease commit
+ * together, so the attempt exists from here on, even if we crash. Inside the run's queue; the
+ * token and the cache entry it may reuse, or undefined when the task was cancelled while it was
+ * being prepared.
+ */
+export async function startAttempt(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+): Promise<{ token: number; hit: CacheEntry | undefined } | undefined> {
+  const { ctx } = exec;
+  const by = `engine:${ctx.owner}`;
+  const task = exec.task(taskId);
+  if (task.state !== TaskState.ready) return undefined;
+  const { attemptId, attempt } = info;
+  const running = exec.prepareTransition(taskId, TaskState.running, Reason.started, by, {
+    attempts: attempt,
+    firstStartedAt: task.firstStartedAt ?? info.startedAt,
+    notBefore: null,
+    cacheKey: info.cacheKey,
+  });
+  const token = await ctx.store.startAttempt(
+    {
+      id: attemptId,
+      runId: exec.runId,
+      taskId,
+      attempt,
+      startedAt: info.startedAt,
+      inputs: recordedInputs(info.resolved, info.redact),
+      workDir: info.workDir,
+      artifactsDir: info.artifactsDir,
+      cacheKey: info.cacheKey,
+      owner: ctx.owner,
+      leaseMs: ctx.leaseMs,
+    },
+    running.write,
+  );
+  running.commit();
+  const hit = info.cacheKey ? await ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
+  return { token, hit };
+}
+
+/** A cache hit's result, stored fenced like any other; inside the run's queue. */
+export async function finishCached(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  token: number,
+  hit: CacheEntry,
+): Promise<void> {
+  const { ctx } = exec;
+  const now = ctx.clock.now();
+  const cached = exec.prepareTransition(
+    taskId,
+    TaskState.cached,
+    Reason.cacheHit,
+    `engine:${ctx.owner}`,
+    undefined,
+    info.cacheKey ?? undefined,
+  );
+  await ctx.store.finishAttempt(
+    info.attemptId,
+    token,
+    now,
+    {
+      outcome: 'cached',
+      exitCode: null,
+      signal: null,
+      retryable: false,
+      reason: 'cache_hit',
+      message: `outputs reused from run ${hit.runId} task ${hit.taskId} attempt ${hit.attempt}`,
+      finishedAt: now,
+      cacheHit: true,
+      policyDecisionIds: info.decisionIds,
+      outputs: hit.outputs,
+    },
+    cached.write,
+  );
+  cached.commit();
+  void exec.taskLog(taskId, info.attempt, 'system', `cache hit ${info.cacheKey}`);
+  // Signed off the critical path: the result is already stored, so dependants may start now;
+  // the run does not finish before every deferred receipt is stored.
+  exec.defer(() =>
+    attestAttempt(exec, taskId, info, {
+      status: 'cached',
+      exitCode: null,
+      finishedAt: now,
+      outputs: hit.outputs,
+      cacheHit: true,
+    }),
+  );
+}

@@ -1,0 +1,67 @@
+/**
+ * What a run's tasks are resolved from: the run's source export (made once per run) and the
+ * dispatch context (params, secrets, the needs' outputs read from the store).
+ */
+import type { EngineContext } from './context.ts';
+import type { DispatchContext } from './dispatch.ts';
+import { SourceUnavailableError } from './errors.ts';
+import type { PlanTask } from '../core/index.ts';
+import type { RunRecord } from './store/store.ts';
+
+export class RunInputs {
+  readonly #ctx: EngineContext;
+  readonly #run: () => RunRecord;
+  readonly #planTask: (taskId: string) => PlanTask;
+  readonly #note: (text: string) => void;
+  #sourceExport: Promise<string | undefined> | undefined;
+
+  constructor(
+    ctx: EngineContext,
+    run: () => RunRecord,
+    planTask: (taskId: string) => PlanTask,
+    note: (text: string) => void,
+  ) {
+    this.#ctx = ctx;
+    this.#run = run;
+    this.#planTask = planTask;
+    this.#note = note;
+  }
+
+  /** The run's read-only source export, made once per run (undefined: the run has no source). */
+  sourceExport(): Promise<string | undefined> {
+    const source = this.#run().source;
+    if (!source) return Promise.resolve(undefined);
+    const fetcher = this.#ctx.source;
+    if (!fetcher) return Promise.reject(new SourceUnavailableError(source.repo));
+    // A failed export is not memoised: the next attempt (a retry, a resume) tries again.
+    this.#sourceExport ??= fetcher.export(source).then(
+      (dir) => {
+        this.#note(`source: ${source.repo} at ${source.commit}`);
+        return dir;
+      },
+      (error: unknown) => {
+        this.#sourceExport = undefined;
+        throw error;
+      },
+    );
+    return this.#sourceExport;
+  }
+
+  async dispatchContext(taskId: string): Promise<DispatchContext> {
+    const run = this.#run();
+    // Resolution is synchronous and reads only the needs' outputs: they are read here first.
+    const outputs = new Map<string, Record<string, string>>();
+    for (const need of this.#planTask(taskId).needs)
+      outputs.set(need, await this.#ctx.store.taskOutputs(run.id, need));
+    return {
+      runId: run.id,
+      workflow: { name: run.workflow, namespace: run.namespace },
+      params: run.params,
+      secrets: this.#ctx.secrets,
+      outputsOf: (id) => outputs.get(id) ?? {},
+      declaredIdOf: (id) => this.#planTask(id).declaredId,
+      catalog: this.#ctx.catalog,
+      nodePath: this.#ctx.nodePath,
+    };
+  }
+}
