@@ -233,7 +233,11 @@ export function runnerContract(target: ContractTarget): void {
           target,
           {
             script:
-              'echo ready; sleep 4; echo "$PEM"; printf "answer=after-kill\\nundeclared=x\\n" >> "$MAESTRO_OUTPUT"',
+              'echo ready; sleep 4; echo "$PEM"; printf "answer=after-kill\\nundeclared=x\\n" >> "$MAESTRO_OUTPUT"' +
+              // Where the runner sets it, the messages file is read on re-attach too (from the mount).
+              (target.messagesFile
+                ? `; printf '%s\\n' '{"v":1,"type":"log","message":"after kill"}' >> "$MAESTRO_MESSAGES"`
+                : ''),
             sim: { SIM_RUN_FOR: '4s', SIM_TERMINATION_MESSAGE: 'answer=after-kill\nundeclared=x' },
           },
           { PEM: target.pem },
@@ -249,6 +253,8 @@ export function runnerContract(target: ContractTarget): void {
         expect(result.outputs).toEqual({ answer: 'after-kill' });
         for (const secretLine of target.pem.split('\n'))
           expect(JSON.stringify(lines)).not.toContain(secretLine);
+        if (target.messagesFile)
+          expect(lines.map((l) => `${l.stream}: ${l.text}`)).toContain('stdout: after kill');
         await target.gone(request);
         const unknown = { ...request, runId: 'never-started', attemptId: 'never-started/task/1' };
         expect(await runner.reattach!(unknown)).toBeUndefined();
