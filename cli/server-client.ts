@@ -32,6 +32,8 @@ export interface RequestOptions {
   json?: unknown;
   text?: { body: string; contentType: string };
   headers?: Record<string, string>;
+  /** Ends the request (a log stream that is followed). */
+  signal?: AbortSignal;
 }
 
 export interface ServerClient {
@@ -89,6 +91,7 @@ export function openServerClient(server: string, io: CliIo): ServerClient {
         method,
         headers,
         ...(body === undefined ? {} : { body }),
+        ...(o.signal ? { signal: o.signal } : {}),
       });
     } catch (error) {
       // undici puts the socket's error (ECONNREFUSED, ENOTFOUND) in `cause`, or in its `errors`.

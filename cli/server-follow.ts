@@ -27,10 +27,11 @@ async function lastLogId(client: ServerClient, runId: string): Promise<string | 
 export async function* remoteLogLines(
   client: ServerClient,
   runId: string,
-  o: { task?: string; follow?: boolean; afterId?: string } = {},
+  o: { task?: string; follow?: boolean; afterId?: string; signal?: AbortSignal } = {},
 ): AsyncIterable<RunLogLine> {
   const events = client.events(`${runPath(runId)}/logs`, {
     query: { task: o.task, follow: o.follow },
+    ...(o.signal ? { signal: o.signal } : {}),
     ...(o.afterId ? { headers: { 'last-event-id': o.afterId } } : {}),
   });
   for await (const message of events) {
@@ -54,9 +55,9 @@ async function streamLines(
   client: ServerClient,
   runId: string,
   view: LiveView | undefined,
-  afterId?: string,
+  o: { afterId?: string; signal: AbortSignal },
 ) {
-  for await (const line of remoteLogLines(client, runId, { follow: true, ...(afterId ? { afterId } : {}) }))
+  for await (const line of remoteLogLines(client, runId, { follow: true, ...o }))
     view?.onEvent({ type: 'log', ...line });
 }
 
@@ -92,7 +93,33 @@ export async function followRemoteRun(
   view: LiveView | undefined,
   start: FollowStart = { afterTransition: 0, attempts: new Map() },
 ): Promise<ApiBody.RunDetail> {
-  const lines = streamLines(client, runId, view, start.afterLogId);
+  // The stream runs beside the polling; a failure of either ends both (an open stream would keep
+  // the process alive, and a rejection left unawaited would end it with a stack trace).
+  const abort = new AbortController();
+  let streamError: unknown;
+  const lines = streamLines(client, runId, view, {
+    ...(start.afterLogId ? { afterId: start.afterLogId } : {}),
+    signal: abort.signal,
+  }).catch((error: unknown) => {
+    if (!abort.signal.aborted) streamError = error;
+  });
+  try {
+    await pollTransitions(client, runId, view, start);
+  } catch (error) {
+    abort.abort();
+    throw error;
+  }
+  await lines;
+  if (streamError) throw streamError;
+  return client.request<ApiBody.RunDetail>('GET', runPath(runId));
+}
+
+async function pollTransitions(
+  client: ServerClient,
+  runId: string,
+  view: LiveView | undefined,
+  start: FollowStart,
+): Promise<void> {
   const attempts = new Map(start.attempts);
   let after = start.afterTransition;
   for (let done = false; !done;) {
@@ -123,6 +150,4 @@ export async function followRemoteRun(
     }
     if (!done) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
   }
-  await lines;
-  return client.request<ApiBody.RunDetail>('GET', runPath(runId));
 }

@@ -5,7 +5,7 @@
  * shape where run ids, times and the actor differ), exit with the same codes, turn the server's
  * problem+json into the usual `maestro: …` lines, and never print the token.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -41,7 +41,12 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const shell = () => ({ PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8', USER: 'tester' });
+const shell = () => ({
+  PATH: process.env.PATH ?? '/usr/bin:/bin',
+  HOME: dir,
+  LANG: 'C.UTF-8',
+  USER: 'tester',
+});
 
 async function remote(args: string[], env: Record<string, string | undefined> = { MAESTRO_TOKEN: token }) {
   const result = await runCaptured([...args, '--server', api.url], dir, { ...shell(), ...env });
@@ -133,6 +138,56 @@ describe('run --server', () => {
     const id = runIdOf(out);
     expect(out.trimEnd().split('\n').at(-1)).toBe(`run ${id} cancelled`);
     printed.push(out);
+  });
+
+  it('ends with the unreachable error, not a hang, when the server dies during the run', async () => {
+    const node = join(process.cwd(), 'node_modules/.bin/node');
+    const maestro = join(process.cwd(), 'bin/maestro.ts');
+    const data = join(dir, 'dying-server');
+    const env = { ...shell(), LOG_LEVEL: 'info' as const };
+    const made = spawnSync(
+      node,
+      [
+        maestro,
+        'tokens',
+        'create',
+        '--name',
+        'd',
+        '--scope',
+        'workflows:write,runs:write,runs:read',
+        '--data-dir',
+        data,
+      ],
+      { env, encoding: 'utf8' },
+    );
+    const dyingToken = made.stdout.trim();
+    const server = spawn(
+      node,
+      [maestro, 'server', '--port', '0', '--data-dir', data, '--role', 'api,worker'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let log = '';
+    server.stdout.on('data', (c: Buffer) => (log += c.toString()));
+    server.stderr.on('data', (c: Buffer) => (log += c.toString()));
+    const url = await waitFor('the server to listen', () => /"url":"(http:[^"]+)"/.exec(log)?.[1], {
+      explain: () => log,
+    });
+    const cli = spawn(node, [maestro, 'run', 'slow.yaml', '--server', url], {
+      cwd: dir,
+      env: { ...shell(), MAESTRO_TOKEN: dyingToken },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    cli.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    cli.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.on('exit', resolve));
+    await waitFor('the task to run', () => (out.includes('nap running') ? true : undefined), {
+      explain: () => out,
+    });
+    server.kill('SIGKILL');
+    expect(await exited).toBe(3);
+    expect(out).toMatch(/maestro: cannot reach the server at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    expect(out).not.toContain(dyingToken);
   });
 });
 
