@@ -3,7 +3,7 @@
  * environment, the same composition root the App uses.
  */
 import type { AsyncStore, Engine } from '../engine/index.ts';
-import { openEngineStore } from '../engine/index.ts';
+import { openAsyncStore } from '../engine/index.ts';
 import {
   durabilityFrom,
   openRuntime,
@@ -21,7 +21,7 @@ export interface DataDirOptions {
 
 /** Only the store (listing, logs): no runners, policy or signer are opened. */
 export function openCliStore(options: DataDirOptions, io: CliIo): Promise<AsyncStore> {
-  return openEngineStore({
+  return openAsyncStore({
     dataDir: resolveDataDir(options.dataDir, io),
     databaseUrl: io.env.MAESTRO_DATABASE_URL,
     durability: durabilityFrom(io.env),

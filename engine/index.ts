@@ -1,5 +1,5 @@
 // The public face of engine/: the store port and its embedded implementation, and the engine.
-export { openStore, openAsyncStore, openEngineStore, type OpenStoreOptions } from './store/open-store.ts';
+export { openStore, openAsyncStore, type OpenStoreOptions } from './store/open-store.ts';
 export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';
 export { PostgresStore, openPostgresStore } from './store/postgres/postgres-store.ts';
 export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';

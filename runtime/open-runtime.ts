@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino';
 import {
   RunnerRegistry,
+  ensurePrivateDir,
   type Attestor,
   type Clock,
   type PolicyChoice,
@@ -13,7 +14,7 @@ import {
 } from '../core/index.ts';
 import {
   createEngine,
-  openEngineStore,
+  openAsyncStore,
   s3ArtifactStore,
   type AsyncStore,
   type Engine,
@@ -88,7 +89,10 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   for (const note of config.runners.notes) logger.info(note);
   const catalog = options.catalog ?? (await loadBuiltinCatalog());
-  const store = await openEngineStore({
+  // The data dir holds the policy log, keys and attempts' work even when the runs are stored in
+  // PostgreSQL (SQLite's store used to be what created it): private (0700) either way.
+  ensurePrivateDir(config.dataDir);
+  const store = await openAsyncStore({
     dataDir: config.dataDir,
     databaseUrl: config.databaseUrl,
     durability: config.durability,

@@ -5,7 +5,7 @@
  * (default) survives a killed process; `full` also survives power loss, at one fsync per commit
  * (see sqlite/open-database.ts).
  *
- * The engine runs on the asynchronous port (`openAsyncStore`, `openEngineStore`). `openStore`
+ * The engine runs on the asynchronous port (`openAsyncStore`). `openStore`
  * is the synchronous SQLite store itself (tests read the database directly through it); asked
  * for PostgreSQL it fails closed rather than quietly using SQLite.
  */
@@ -40,29 +40,13 @@ function kindOf(databaseUrl: string | undefined): Kind {
 export function openStore(options: OpenStoreOptions): SqliteStore {
   if (kindOf(options.databaseUrl) === 'postgres')
     throw new StoreUnusableError(
-      'this maestro runs the engine on the embedded SQLite store only; PostgreSQL is not wired into it yet',
-      {
-        hint: 'unset MAESTRO_DATABASE_URL to use SQLite in the data dir (engine/store/README.md: the engine moves onto the async port)',
-      },
+      'openStore opens the synchronous SQLite store only; PostgreSQL is opened with openAsyncStore',
+      { hint: 'open the store with openAsyncStore, as runtime/ and the CLI do' },
     );
   return new SqliteStore(options.dataDir, options.durability);
 }
 
-/**
- * The store the engine runs on (runtime/, `maestro runs`): the asynchronous port, on SQLite.
- * PostgreSQL is refused here until the engine's surfaces are proven on it (engine/store/README.md).
- */
-export async function openEngineStore(options: OpenStoreOptions): Promise<AsyncStore> {
-  if (kindOf(options.databaseUrl) === 'postgres')
-    throw new StoreUnusableError(
-      'this maestro runs the engine on the embedded SQLite store only; PostgreSQL is not wired into it yet',
-      {
-        hint: 'unset MAESTRO_DATABASE_URL to use SQLite in the data dir (engine/store/README.md: the engine moves onto the async port)',
-      },
-    );
-  return openAsyncStore(options);
-}
-
+/** The store the engine runs on: SQLite in the data dir, or PostgreSQL when `databaseUrl` says so. */
 export async function openAsyncStore(options: OpenStoreOptions): Promise<AsyncStore> {
   if (kindOf(options.databaseUrl) === 'postgres')
     return openPostgresStore(

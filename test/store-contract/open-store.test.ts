@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openAsyncStore, openStore, StoreUnusableError } from '../../engine/index.ts';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli } from '../../cli/index.ts';
 import { captureIo } from '../cli-helpers.ts';
@@ -60,21 +61,26 @@ describe('openAsyncStore / openStore by database URL', () => {
     expect(() => openStore({ dataDir: tempDir(), databaseUrl: server.url })).toThrow(StoreUnusableError);
   });
 
-  it('maestro run and runs list refuse MAESTRO_DATABASE_URL=postgres:// (not wired yet) instead of using SQLite', async () => {
+  it('maestro run and runs list open the PostgreSQL MAESTRO_DATABASE_URL names, never SQLite instead', async () => {
     const root = join(import.meta.dirname, '..', '..');
     const hello = join(root, 'examples', 'quickstart', '.maestro', 'workflows', 'hello.yaml');
     for (const argv of [
       ['runs', 'list'],
       ['run', hello, '--policy', 'off'],
     ]) {
+      const dataDir = tempDir();
       const io = captureIo(root, {
-        MAESTRO_DATA_DIR: tempDir(),
+        MAESTRO_DATA_DIR: dataDir,
         MAESTRO_DATABASE_URL: 'postgres://u:hunter2@127.0.0.1:1/x',
         MAESTRO_PROVENANCE: 'off',
       });
+      // Nothing listens on port 1: the command fails on PostgreSQL, naming it without the password.
       expect(await runCli(argv, io)).not.toBe(0);
-      expect(io.err()).toMatch(/PostgreSQL is not wired into it yet/);
+      expect(io.err()).toMatch(
+        /the PostgreSQL database postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x cannot be used/,
+      );
       expect(io.out() + io.err()).not.toContain('hunter2');
+      expect(existsSync(join(dataDir, 'maestro.db'))).toBe(false);
     }
   });
 
