@@ -296,6 +296,13 @@ describe('errors', () => {
     const noTaskHere = await local(['runs', 'logs', localRun, '--task', 'nope']);
     expect(noTask.code).toBe(noTaskHere.code);
     expect(noTask.stderr).toBe(noTaskHere.stderr.replaceAll(localRun, someRun));
+    const inUrl = await runCaptured(['runs', 'list', '--server', 'http://ci:s3cret-pw@127.0.0.1:8080'], dir, {
+      ...shell(),
+      MAESTRO_TOKEN: token,
+    });
+    expect(inUrl.code).toBe(2);
+    expect(inUrl.stderr).toMatch(/^maestro: --server must not carry credentials\n/);
+    expect(inUrl.stderr).not.toContain('s3cret-pw');
     const flag = await remote(['runs', 'list', '--data-dir', dir]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/^maestro: --data-dir does not apply with --server/);
