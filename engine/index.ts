@@ -3,8 +3,8 @@ export { openStore, openAsyncStore, type OpenStoreOptions } from './store/open-s
 export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';
 export { PostgresStore, openPostgresStore } from './store/postgres/postgres-store.ts';
 export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';
+export type { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type {
-  Store,
   RunRecord,
   TaskRecord,
   TransitionRecord,

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunnerRegistry, digestOf, policyOff, type Plan } from '../core/index.ts';
-import { createEngine, openStore, type Engine, type Store, asyncSqliteStore } from '../engine/index.ts';
+import { createEngine, openStore, type Engine, type SqliteStore, asyncSqliteStore } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 const runners: { close(): Promise<void> }[] = [];
@@ -57,7 +57,7 @@ async function runOnce(engine: Engine, plan: Plan, trust?: 'trusted' | 'untruste
   return runId;
 }
 
-const stateOf = (store: Store, runId: string, taskId: string) => store.getTask(runId, taskId).state;
+const stateOf = (store: SqliteStore, runId: string, taskId: string) => store.getTask(runId, taskId).state;
 
 describe('cache keys cover the secrets a task receives', () => {
   it('a rotated secret misses the cache; the same secret hits it', async () => {

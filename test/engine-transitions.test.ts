@@ -11,7 +11,7 @@ import {
   openStore,
   type Engine,
   type EngineEvent,
-  type Store,
+  type SqliteStore,
   type TransitionRecord,
   asyncSqliteStore,
 } from '../engine/index.ts';
@@ -22,7 +22,7 @@ afterAll(async () => {
   await Promise.all(runners.map((r) => r.close()));
 });
 
-function setup(): { engine: Engine; store: Store } {
+function setup(): { engine: Engine; store: SqliteStore } {
   const dataDir = tempDir();
   const store = openStore({ dataDir });
   const runner = recordingLocalRunner();
@@ -54,7 +54,7 @@ function asRecord(event: EngineEvent): TransitionRecord | undefined {
 /** Runs `act`, returning the transitions it stored and the ones its events announced. */
 async function observe(
   engine: Engine,
-  store: Store,
+  store: SqliteStore,
   runId: string,
   act: () => unknown,
 ): Promise<{ stored: TransitionRecord[]; announced: TransitionRecord[] }> {

@@ -1,17 +1,27 @@
 /**
- * The asynchronous Store port: the same methods and semantics as `Store` (store.ts), each
- * returning a promise, plus the one operation replicas need that a single engine does not
- * (`claimReadyTask`). PostgreSQL implements it natively; the embedded SQLite store satisfies it
- * through `AsyncSqliteStore`. The engine runs on this port (engine/store/README.md says why).
+ * The Store port: everything the engine persists, on either store. PostgreSQL implements it
+ * natively; the embedded SQLite store (synchronous, as node:sqlite is) through `asyncSqliteStore`.
+ * Every method is atomic and refuses (rejects) rather than silently losing a write; the engine
+ * stores each transition BEFORE acting on it. Replicas add `claimReadyTask` and
+ * `startClaimedAttempt`, which a single engine does not need.
  */
-import type { AttemptStart, Store, TaskTransitionWrite } from './store.ts';
-
-type Method = Exclude<keyof Store, 'location'>;
-
-/** Every method of `Store`, with its result wrapped in a promise. */
-export type AsyncStoreMethods = {
-  [K in Method]: (...args: Parameters<Store[K]>) => Promise<Awaited<ReturnType<Store[K]>>>;
-};
+import type { Reason, RunState, TaskState } from '../../core/index.ts';
+import type {
+  AttemptFinish,
+  AttemptRecord,
+  AttemptStart,
+  CacheEntry,
+  Lease,
+  NewRun,
+  ReceiptRecord,
+  RunFilter,
+  RunRecord,
+  StoredLogLine,
+  TaskPatch,
+  TaskRecord,
+  TaskTransitionWrite,
+  TransitionRecord,
+} from './store.ts';
 
 /** A task claimed by a worker: the task's `task:<run>/<task>` lease and its fencing token. */
 export interface TaskClaim {
@@ -22,8 +32,80 @@ export interface TaskClaim {
   expiresAt: number;
 }
 
-export interface AsyncStore extends AsyncStoreMethods {
+export interface AsyncStore {
   readonly location: string;
+  createRun(run: NewRun): Promise<RunRecord>;
+  getRun(runId: string): Promise<RunRecord>;
+  listRuns(filter?: RunFilter): Promise<RunRecord[]>;
+  /** Compare-and-set: rejects with StaleStateError when the run is not in `from`. */
+  transitionRun(
+    runId: string,
+    from: RunState,
+    to: RunState,
+    reason: Reason,
+    by: string,
+    time: number,
+  ): Promise<void>;
+  requestRunCancel(runId: string, by: string): Promise<void>;
+  /** Who asked to cancel the run, if anyone (cheap: polled by the executing engine). */
+  runCancelRequestedBy(runId: string): Promise<string | null>;
+  clearRunCancel(runId: string): Promise<void>;
+  listTasks(runId: string): Promise<TaskRecord[]>;
+  getTask(runId: string, taskId: string): Promise<TaskRecord>;
+  /** Compare-and-set on the task state, recording the transition in the same transaction. */
+  transitionTask(
+    runId: string,
+    taskId: string,
+    from: TaskState,
+    to: TaskState,
+    reason: Reason,
+    by: string,
+    time: number,
+    patch?: TaskPatch,
+    detail?: string,
+  ): Promise<void>;
+  listTransitions(runId: string, taskId?: string | null): Promise<TransitionRecord[]>;
+  /**
+   * Records the attempt and takes its lease; returns the fencing token. With `transition`, the
+   * task's transition (e.g. ready -> running) commits in the same transaction.
+   */
+  startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number>;
+  /** Extends the attempt's lease; rejects with LeaseLostError when the token is stale or expired. */
+  heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void>;
+  /**
+   * Writes the result once; rejects with LeaseLostError when the token is stale or expired. With
+   * `transition`, the task's following transition commits atomically with the result; `others`
+   * are transitions of other tasks of the same run that this result decides (dependants becoming
+   * ready), committed in the same transaction so one commit covers the whole event.
+   */
+  finishAttempt(
+    attemptId: string,
+    token: number,
+    now: number,
+    finish: AttemptFinish,
+    transition?: TaskTransitionWrite,
+    others?: readonly { taskId: string; write: TaskTransitionWrite }[],
+  ): Promise<void>;
+  /** Recovery: takes over an abandoned attempt's lease (bumping the token) and closes it. */
+  interruptAttempt(attemptId: string, now: number, message: string): Promise<void>;
+  listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]>;
+  /** Outputs of the task's latest successful (or cached) attempt. */
+  taskOutputs(runId: string, taskId: string): Promise<Record<string, string>>;
+  appendLogs(lines: StoredLogLine[]): Promise<void>;
+  listLogs(
+    runId: string,
+    taskId?: string | null,
+    afterId?: number,
+  ): Promise<(StoredLogLine & { id: number })[]>;
+  getCacheEntry(key: string, now: number): Promise<CacheEntry | undefined>;
+  putCacheEntry(entry: CacheEntry): Promise<void>;
+  putReceipt(receipt: ReceiptRecord): Promise<void>;
+  listReceipts(runId: string): Promise<ReceiptRecord[]>;
+  /** Takes a named lease if it is free, expired, or already ours; returns the new token. */
+  acquireLease(name: string, owner: string, now: number, ttlMs: number, force?: boolean): Promise<Lease>;
+  getLease(name: string): Promise<Lease | undefined>;
+  releaseLease(name: string, owner: string): Promise<void>;
+  close(): Promise<void>;
   /**
    * Claims the most urgent ready task (run priority, then run age, then plan position) whose
    * `notBefore` has passed and whose claim lease is free or expired, taking that lease for
@@ -44,10 +126,23 @@ export interface AsyncStore extends AsyncStoreMethods {
   ): Promise<number>;
 }
 
+/** The methods every store has (the port but its location and the replicas' two). */
+export type StoreMethod = Exclude<keyof AsyncStore, 'location' | 'claimReadyTask' | 'startClaimedAttempt'>;
+
+/**
+ * The port as a synchronous implementation has it (each method returning its value, throwing
+ * its refusal): what `SqliteStore` implements, so the adapter's promises are the port's exactly.
+ */
+export type SettledStore = {
+  readonly [K in keyof AsyncStore]: AsyncStore[K] extends (...args: infer A) => Promise<infer R>
+    ? (...args: A) => R
+    : AsyncStore[K];
+};
+
 /** The name of a task's claim lease (shared by both stores so `getLease` finds it). */
 export const taskLeaseName = (runId: string, taskId: string): string => `task:${runId}/${taskId}`;
 
-/** The method names of `Store`; `satisfies` keeps the list complete as the port grows. */
+/** The methods' names; `satisfies` and the check below keep the list complete as the port grows. */
 export const storeMethods = [
   'createRun',
   'getRun',
@@ -76,8 +171,8 @@ export const storeMethods = [
   'getLease',
   'releaseLease',
   'close',
-] as const satisfies readonly Method[];
+] as const satisfies readonly StoreMethod[];
 
-// A compile-time check that no method of `Store` is missing from the list above.
-type Missing = Exclude<Method, (typeof storeMethods)[number]>;
+// A compile-time check that no method of the port is missing from the list above.
+type Missing = Exclude<StoreMethod, (typeof storeMethods)[number]>;
 export const storeMethodsComplete: [Missing] extends [never] ? true : Missing = true;

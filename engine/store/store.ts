@@ -1,7 +1,6 @@
 /**
- * The Store port: everything the engine persists. Implementations (embedded SQLite now,
- * PostgreSQL later) must make every method atomic, and must refuse (throw) rather than
- * silently lose a write. The engine stores each transition BEFORE acting on it.
+ * The records the engine persists, as the store port (async-store.ts) reads and writes them on
+ * either store (SQLite, PostgreSQL).
  */
 import type { LogLine, Plan, Reason, RunSource, RunState, RunTrust, TaskState } from '../../core/index.ts';
 
@@ -180,69 +179,4 @@ export interface TaskTransitionWrite {
   time: number;
   patch?: TaskPatch;
   detail?: string;
-}
-
-export interface Store {
-  readonly location: string;
-  createRun(run: NewRun): RunRecord;
-  getRun(runId: string): RunRecord;
-  listRuns(filter?: RunFilter): RunRecord[];
-  /** Compare-and-set: throws StaleStateError when the run is not in `from`. */
-  transitionRun(runId: string, from: RunState, to: RunState, reason: Reason, by: string, time: number): void;
-  requestRunCancel(runId: string, by: string): void;
-  /** Who asked to cancel the run, if anyone (cheap: polled by the executing engine). */
-  runCancelRequestedBy(runId: string): string | null;
-  clearRunCancel(runId: string): void;
-  listTasks(runId: string): TaskRecord[];
-  getTask(runId: string, taskId: string): TaskRecord;
-  /** Compare-and-set on the task state, recording the transition in the same transaction. */
-  transitionTask(
-    runId: string,
-    taskId: string,
-    from: TaskState,
-    to: TaskState,
-    reason: Reason,
-    by: string,
-    time: number,
-    patch?: TaskPatch,
-    detail?: string,
-  ): void;
-  listTransitions(runId: string, taskId?: string | null): TransitionRecord[];
-  /**
-   * Records the attempt and takes its lease; returns the fencing token. With `transition`, the
-   * task's transition (e.g. ready -> running) commits in the same transaction.
-   */
-  startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number;
-  /** Extends the attempt's lease; throws LeaseLostError when the token is stale or expired. */
-  heartbeat(attemptId: string, token: number, now: number, leaseMs: number): void;
-  /**
-   * Writes the result once; throws LeaseLostError when the token is stale or expired. With
-   * `transition`, the task's following transition commits atomically with the result; `others`
-   * are transitions of other tasks of the same run that this result decides (dependants becoming
-   * ready), committed in the same transaction so one commit covers the whole event.
-   */
-  finishAttempt(
-    attemptId: string,
-    token: number,
-    now: number,
-    finish: AttemptFinish,
-    transition?: TaskTransitionWrite,
-    others?: readonly { taskId: string; write: TaskTransitionWrite }[],
-  ): void;
-  /** Recovery: takes over an abandoned attempt's lease (bumping the token) and closes it. */
-  interruptAttempt(attemptId: string, now: number, message: string): void;
-  listAttempts(runId: string, taskId?: string): AttemptRecord[];
-  /** Outputs of the task's latest successful (or cached) attempt. */
-  taskOutputs(runId: string, taskId: string): Record<string, string>;
-  appendLogs(lines: StoredLogLine[]): void;
-  listLogs(runId: string, taskId?: string | null, afterId?: number): (StoredLogLine & { id: number })[];
-  getCacheEntry(key: string, now: number): CacheEntry | undefined;
-  putCacheEntry(entry: CacheEntry): void;
-  putReceipt(receipt: ReceiptRecord): void;
-  listReceipts(runId: string): ReceiptRecord[];
-  /** Takes a named lease if it is free, expired, or already ours; returns the new token. */
-  acquireLease(name: string, owner: string, now: number, ttlMs: number, force?: boolean): Lease;
-  getLease(name: string): Lease | undefined;
-  releaseLease(name: string, owner: string): void;
-  close(): void;
 }

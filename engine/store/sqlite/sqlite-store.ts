@@ -16,13 +16,13 @@ import type {
   ReceiptRecord,
   RunFilter,
   RunRecord,
-  Store,
   StoredLogLine,
   TaskPatch,
   TaskRecord,
   TaskTransitionWrite,
   TransitionRecord,
 } from '../store.ts';
+import type { SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
 import {
   TASK_PATCH_COLUMNS,
@@ -44,7 +44,7 @@ import {
   type Row,
 } from './rows.ts';
 
-export class SqliteStore implements Store {
+export class SqliteStore implements SettledStore {
   readonly location: string;
   readonly #db: DatabaseSync;
   /**
