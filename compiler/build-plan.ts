@@ -106,6 +106,8 @@ export function buildPlan(
     if (matrix) draft.matrix = matrix;
     draft.needs = taskNeeds;
     if (task.network === 'none') draft.network = 'none';
+    // Only `fail` is carried: `retry` is the default, so plans (and digests) without it are unchanged.
+    if (task.onInterrupt === 'fail') draft.onInterrupt = 'fail';
     draft.outputs = model.outputs.slice();
     draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
     draft.retry = retry;

@@ -193,6 +193,30 @@ describe('compileManifest: plan', () => {
     expect(definitionDigest).toBe(digestOf(task));
   });
 
+  it('onInterrupt: the plan carries only `fail`; unset or `retry` (the default) leaves plan and digests as they were', () => {
+    const task = (extra: string) => `  tasks:\n    - id: a\n      run: x\n${extra}`;
+    const unset = planOf(task(''));
+    const retry = planOf(task('      onInterrupt: retry\n'));
+    const fail = planOf(task('      onInterrupt: fail\n'));
+    expect(retry.digest).toBe(unset.digest);
+    expect(retry.tasks[0]).toEqual(unset.tasks[0]);
+    expect(unset.tasks[0]).not.toHaveProperty('onInterrupt');
+    expect(fail.tasks[0]?.onInterrupt).toBe('fail');
+    expect(fail.digest).not.toBe(unset.digest);
+    expect(fail.tasks[0]?.definitionDigest).not.toBe(unset.tasks[0]?.definitionDigest);
+    const { digest, ...body } = fail;
+    expect(digest).toBe(digestOf(body));
+  });
+
+  it('onInterrupt: any other value is an error naming the field', () => {
+    const result = compile('  tasks:\n    - id: a\n      run: x\n      onInterrupt: never\n');
+    expect(result.plan).toBeUndefined();
+    expect(result.diagnostics.map((d) => [d.severity, d.pointer])).toEqual([
+      ['error', '/spec/tasks/0/onInterrupt'],
+    ]);
+    expect(result.diagnostics[0]?.message).toMatch(/retry|fail/);
+  });
+
   it('reports warnings without withholding the plan', () => {
     const result = compile('  tasks:\n    - id: a\n      run: x\n      with: { y: 1 }\n      needs: []\n');
     expect(result.plan).toBeDefined();

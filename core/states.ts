@@ -80,6 +80,8 @@ export const Reason = {
   approvalGranted: 'approval_granted',
   budgetExceeded: 'budget_exceeded',
   interrupted: 'interrupted',
+  /** A new attempt after one was lost to a crash of its engine or worker (not a policy retry). */
+  reattemptScheduled: 'reattempt_scheduled',
   resumed: 'resumed',
   retriedByUser: 'retried_by_user',
   allTasksSucceeded: 'all_tasks_succeeded',

@@ -12,6 +12,7 @@ import {
 import { digestArtifacts } from './artifacts.ts';
 import { inputDigests } from './dispatch.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
+import { reattemptOrigin } from './reattempt.ts';
 
 export async function attestAttempt(
   exec: AttemptHost,
@@ -68,6 +69,15 @@ export async function attestAttempt(
   if (end.isolation) evidence.isolation = end.isolation;
   if (info.inputArtifacts.length > 0) evidence.inputArtifacts = info.inputArtifacts;
   try {
+    // Read from the store (not the in-memory view): a receipt signed after a further crash names the same origin.
+    if (info.attempt > 1) {
+      const origin = reattemptOrigin(
+        await store.listTransitions(exec.runId, taskId),
+        await store.listAttempts(exec.runId, taskId),
+        info.attempt,
+      );
+      if (origin) evidence.reattemptOf = origin;
+    }
     const receipt = await attestor.attestAttempt(evidence);
     await store.putReceipt({
       runId: exec.runId,

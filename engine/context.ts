@@ -32,6 +32,8 @@ export interface EngineContext {
   owner: string;
   leaseMs: number;
   graceMs: number;
+  /** New attempts a task gets after crashes of its engine (EngineOptions.reattempts). */
+  reattempts: number;
   nodePath: string;
   source: SourceFetcher | undefined;
   emit: (event: EngineEvent) => void;

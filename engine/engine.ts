@@ -35,6 +35,7 @@ import type { EngineContext } from './context.ts';
 import {
   LeaseLostError,
   PolicyRequiredError,
+  InvalidReattemptsError,
   RunBusyError,
   RunnerNotConfiguredError,
   StaleStateError,
@@ -73,6 +74,12 @@ export interface EngineOptions {
   leaseMs?: number;
   /** Grace between the cancel signal and the kill. */
   graceMs?: number;
+  /**
+   * How many times a task gets a new attempt after one was lost to a crash of the engine or worker
+   * running it (recover-run.ts), counted apart from its `retry.limit` (default 3; 0: never).
+   * A task with `onInterrupt: fail` never does.
+   */
+  reattempts?: number;
   /** Node binary for catalog tasks (default: this process's). */
   nodePath?: string;
   /**
@@ -158,6 +165,7 @@ export function createEngine(options: EngineOptions): Engine {
     owner: `${hostname()}|${process.pid}|${randomUUID()}`,
     leaseMs: options.leaseMs ?? 15_000,
     graceMs: options.graceMs ?? 5_000,
+    reattempts: reattemptCap(options.reattempts),
     nodePath: options.nodePath ?? process.execPath,
     source: options.source,
     emit: (event: EngineEvent) => {
@@ -396,4 +404,10 @@ export function createEngine(options: EngineOptions): Engine {
       return () => listeners.delete(listener);
     },
   };
+}
+
+function reattemptCap(value: number | undefined): number {
+  if (value === undefined) return 3;
+  if (!Number.isInteger(value) || value < 0) throw new InvalidReattemptsError(value);
+  return value;
 }

@@ -85,6 +85,16 @@ export class PolicyRequiredError extends MaestroError {
   }
 }
 
+/** The engine's re-attempt cap is not a whole number of at least 0. */
+export class InvalidReattemptsError extends MaestroError {
+  constructor(value: unknown) {
+    super('invalid_reattempts', `reattempts must be a whole number of at least 0, got ${String(value)}`, {
+      fault: Fault.system,
+      hint: 'pass reattempts: 0 (never re-attempt an interrupted attempt) or a small count such as the default 3',
+    });
+  }
+}
+
 /** A task names a runner the operator has not configured: refused before the run starts. */
 export class RunnerNotConfiguredError extends MaestroError {
   constructor(taskId: string, runner: string, configured: readonly string[]) {

@@ -1,13 +1,14 @@
 /**
- * Recovery when an engine resumes a run another engine was executing (crash, kill -9): attempts
- * still marked running are closed as interrupted (fencing out their old worker), their tasks are
- * retried under their retry policy or failed with reason `interrupted`; finished tasks stay.
+ * Recovery when an engine resumes a run another engine was executing (crash, kill -9, a worker
+ * whose lease expired): attempts still marked running are re-attached when their runner can, or
+ * closed as interrupted (fencing out their old worker) and their tasks re-attempted
+ * (reattempt.ts) or failed with reason `interrupted`; finished tasks stay.
  */
 import { Reason, TaskState, type RunnerHandle } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 import type { EngineContext } from './context.ts';
-import { nextRetry } from './retry.ts';
-import type { AttemptRecord, RunRecord } from './store/store.ts';
+import { reattemptsSinceUserRetry } from './reattempt.ts';
+import type { AttemptRecord, RunRecord, TaskRecord } from './store/store.ts';
 
 export interface Reattached {
   attempt: AttemptRecord;
@@ -59,11 +60,7 @@ export async function recoverInterrupted(
   const adopted = new Set(reattached.map((r) => r.attempt.taskId));
   for (const attempt of await store.listAttempts(exec.runId)) {
     if (attempt.status !== 'running' || adopted.has(attempt.taskId)) continue;
-    await store.interruptAttempt(
-      attempt.id,
-      clock.now(),
-      'the engine executing this attempt stopped (crash or kill)',
-    );
+    await store.interruptAttempt(attempt.id, clock.now(), INTERRUPTED_BY);
     void exec.taskLog(
       attempt.taskId,
       attempt.attempt,
@@ -75,22 +72,50 @@ export async function recoverInterrupted(
     if (t.state === TaskState.ready)
       await exec.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
     if (t.state !== TaskState.running || adopted.has(t.taskId)) continue;
-    const delay = nextRetry(
-      {
-        policy: exec.planTask(t.taskId).retry,
-        attempts: t.attempts - t.retryBase,
-        retryable: true,
-        firstStartedAt: t.firstStartedAt ?? clock.now(),
-        now: clock.now(),
-      },
-      exec.ctx.random,
-    );
-    if (delay === undefined) await exec.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by);
-    else
-      await exec.transitionTask(t.taskId, TaskState.queued, Reason.interrupted, by, {
-        notBefore: clock.now() + delay,
-      });
+    await reattemptOrFail(exec, t, by);
   }
   // Retry waits that were pending when the engine stopped continue from their stored time.
   for (const t of exec.allTasks()) exec.afterRetryScheduled(t.taskId);
+}
+
+export const INTERRUPTED_BY = 'the engine executing this attempt stopped (crash or kill)';
+
+/**
+ * A crash is not the task's failure: its lost attempt is re-attempted at once, outside its retry
+ * policy (retryBase moves past the lost attempt, so `retry.limit` still counts only real
+ * failures), unless the task says `onInterrupt: fail` (it must never run twice: a person
+ * decides) or it has been re-attempted `reattempts` times since its last user retry (a task that
+ * brings its engine down every time must not loop forever).
+ */
+async function reattemptOrFail(exec: AttemptHost, t: TaskRecord, by: string): Promise<void> {
+  const cap = exec.ctx.reattempts;
+  if (exec.planTask(t.taskId).onInterrupt === 'fail') {
+    await exec.transitionTask(
+      t.taskId,
+      TaskState.failed,
+      Reason.interrupted,
+      by,
+      undefined,
+      'onInterrupt: fail',
+    );
+    void exec.taskLog(t.taskId, t.attempts, 'system', 'not re-attempted: the task says onInterrupt: fail');
+    return;
+  }
+  const done = reattemptsSinceUserRetry(await exec.ctx.store.listTransitions(exec.runId, t.taskId));
+  if (done >= cap) {
+    const detail = `interrupted ${done + 1} times; re-attempt cap ${cap}`;
+    await exec.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by, undefined, detail);
+    void exec.taskLog(t.taskId, t.attempts, 'system', `not re-attempted: ${detail}`);
+    return;
+  }
+  const detail = `re-attempt ${done + 1} of at most ${cap} after attempt ${t.attempts} was interrupted`;
+  await exec.transitionTask(
+    t.taskId,
+    TaskState.queued,
+    Reason.reattemptScheduled,
+    by,
+    { retryBase: t.retryBase + 1, notBefore: null },
+    detail,
+  );
+  void exec.taskLog(t.taskId, t.attempts, 'system', detail);
 }

@@ -45,6 +45,8 @@ export interface MaestroAttemptFields {
   policy: { decisionIds: string[]; bundleDigest?: string; off?: true };
   approvalDigest?: string;
   isolation?: { sandbox: 'bwrap' | 'container' | 'pod' | 'none'; network: 'on' | 'none'; reason?: string };
+  /** The interrupted attempt this one replaces (a crash of its engine or worker), and why. */
+  reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
 }
 export interface MaestroRunFields {
   kind: 'run';
@@ -149,6 +151,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
     }) as MaestroAttemptFields['policy'],
     ...(evidence.approvalDigest ? { approvalDigest: evidence.approvalDigest } : {}),
     ...(evidence.isolation ? { isolation: { ...evidence.isolation } } : {}),
+    ...(evidence.reattemptOf ? { reattemptOf: { ...evidence.reattemptOf } } : {}),
   };
   return {
     _type: IN_TOTO_STATEMENT_V1,

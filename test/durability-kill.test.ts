@@ -1,7 +1,8 @@
 /**
  * Durability: a real `maestro run` process is killed with SIGKILL at several points of a run, then
  * `maestro run --resume <run>` finishes it. No task is lost, no task whose attempt completed runs
- * again, and the interrupted attempt is recorded as interrupted and retried under the task's policy.
+ * again, and the interrupted attempt is recorded as interrupted and re-attempted (a crash is not the
+ * task's failure: it does not use up the task's retry limit), its re-attempt's receipt naming it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -65,13 +66,46 @@ function lines(witness: Witness): string[] {
   return witness.reports('marks').map((r) => r.body.trim());
 }
 
-async function killAndResume(killWhen: (marks: string[]) => boolean) {
+/** A chain t01 → … → t12 with no retries; t05 runs long enough to be killed in the middle. */
+function chain(marks: Witness): string {
+  const mark = marks.report('marks');
+  const ids = Array.from({ length: 12 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
+  const tasks = ids.map(
+    (id, i) => `
+    - id: ${id}
+      ${i > 0 ? `needs: [${ids[i - 1]}]` : ''}
+      run: echo "start ${id}" | ${mark}; sleep ${id === 't05' ? 1 : 0.1}; echo "end ${id}" | ${mark}`,
+  );
+  return `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: chain, namespace: test }
+spec:
+  defaults:
+    runner: local
+    retry: { limit: 0 }
+  tasks:${tasks.join('')}
+`;
+}
+
+/** The Maestro part of a stored receipt's statement (read, not verified: the kill is the subject here). */
+function maestroFields(receipt: { bundle: unknown }): Record<string, unknown> {
+  const envelope = (receipt.bundle as { dsseEnvelope: { payload: string } }).dsseEnvelope;
+  const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8')) as {
+    predicate: { buildDefinition: { internalParameters: { maestro: Record<string, unknown> } } };
+  };
+  return statement.predicate.buildDefinition.internalParameters.maestro;
+}
+
+async function killAndResume(
+  killWhen: (marks: string[]) => boolean,
+  workflow: (marks: Witness) => string = manifest,
+) {
   const dir = tempDir('maestro-durable-');
   const dataDir = join(dir, 'data');
   const marks = await startWitness();
   const file = join(dir, 'wf', '.maestro', 'workflows', 'durable.yaml');
   mkdirSync(join(dir, 'wf', '.maestro', 'workflows'), { recursive: true });
-  writeFileSync(file, manifest(marks));
+  writeFileSync(file, workflow(marks));
   const env = { MAESTRO_DATA_DIR: dataDir };
   const first = startMaestro(['run', file, '--concurrency', '2'], env);
   const what = () => `the kill point; marks: ${lines(marks).join(', ')}; maestro said:\n${first.out()}`;
@@ -124,8 +158,38 @@ describe('durability: kill -9 of a real maestro run, then --resume', () => {
     expect(store.getRun(runId).status).toBe('succeeded');
     const attempts = store.listAttempts(runId, 'a');
     expect(attempts.map((a) => a.outcome)).toEqual(['interrupted', 'succeeded']);
-    expect(store.listTransitions(runId, 'a').some((t) => t.reason === 'interrupted')).toBe(true);
+    expect(store.listTransitions(runId, 'a').some((t) => t.reason === 'reattempt_scheduled')).toBe(true);
     for (const id of ['b1', 'b2', 'c']) expect(marks.filter((l) => l === `start ${id}`)).toHaveLength(1);
+    store.close();
+  });
+
+  it('a 12-task chain with retry limit 0 killed at task 5: the resume finishes every task', async () => {
+    const { runId, store, marks } = await killAndResume((m) => m.includes('start t05'), chain);
+    expect(store.getRun(runId).status).toBe('succeeded');
+    const ids = Array.from({ length: 12 }, (_, i) => `t${String(i + 1).padStart(2, '0')}`);
+    for (const id of ids) expect(store.getTask(runId, id).state, id).toBe('succeeded');
+    for (const id of ids.filter((id) => id !== 't05')) {
+      expect(
+        marks.filter((l) => l === `start ${id}`),
+        id,
+      ).toHaveLength(1);
+      expect(store.listAttempts(runId, id), id).toHaveLength(1);
+    }
+    // The interrupted attempt and its re-attempt are both stored...
+    const [lost, again] = store.listAttempts(runId, 't05');
+    expect([lost?.outcome, again?.outcome]).toEqual(['interrupted', 'succeeded']);
+    expect(marks.filter((l) => l === 'start t05')).toHaveLength(2);
+    // ...and the re-attempt's receipt names the interrupted one and why it ran.
+    const receipt = store.listReceipts(runId).find((r) => r.taskId === 't05' && r.attempt === 2);
+    expect(maestroFields(receipt!).reattemptOf).toEqual({
+      attempt: 1,
+      attemptId: lost!.id,
+      interruptedBy: lost!.message,
+      reattempt: 1,
+    });
+    expect(lost!.message).toContain('stopped (crash or kill)');
+    const first = store.listReceipts(runId).find((r) => r.taskId === 't04')!;
+    expect(maestroFields(first)).not.toHaveProperty('reattemptOf');
     store.close();
   });
 

@@ -176,6 +176,10 @@ export interface PlanTask {
    * Present when the manifest task says `network: none`; absent, the run's trust decides.
    */
   network?: 'none';
+  /**
+   * Present when the manifest task says `onInterrupt: fail`: an attempt lost to an engine or worker crash fails the task with reason `interrupted` instead of being re-attempted.
+   */
+  onInterrupt?: 'fail';
   outputs: string[];
   /**
    * Workspace-relative paths kept as the task's artifacts (trailing `/` removed).

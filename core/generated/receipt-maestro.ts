@@ -44,6 +44,15 @@ export interface ReceiptAttemptFields {
     network: 'on' | 'none';
     reason?: string;
   };
+  /**
+   * Present when this attempt ran because the previous one was lost to a crash of the engine or worker running it (not a retry under the task's policy): the interrupted attempt, what the engine recorded about it, and which re-attempt of the task (since its last user retry) this is.
+   */
+  reattemptOf?: {
+    attempt: number;
+    attemptId: string;
+    interruptedBy: string;
+    reattempt: number;
+  };
 }
 export interface ReceiptRunFields {
   kind: 'run';

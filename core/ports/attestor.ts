@@ -43,6 +43,8 @@ export interface AttemptEvidence {
   isolation?: AttemptIsolation;
   /** Artifacts the attempt received from the tasks it needs, paths `<task>/<path>`. */
   inputArtifacts?: DigestedFile[];
+  /** Set when this attempt ran because the previous one was lost to an engine or worker crash. */
+  reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
 }
 
 export interface RunEvidence {
