@@ -22,6 +22,18 @@ describe('runtimeConfigFromEnv', () => {
     expect(read({ MAESTRO_POLICY: 'b.tar.gz' })).toEqual({ kind: 'bundle', path: join(cwd, 'b.tar.gz') });
   });
 
+  it('MAESTRO_REATTEMPTS: unset leaves the engine default; a whole number is passed; anything else is a usage error', () => {
+    const read = (env: Record<string, string>) =>
+      runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: none }).reattempts;
+    expect(read({})).toBeUndefined();
+    expect(read({ MAESTRO_REATTEMPTS: '0' })).toBe(0);
+    expect(read({ MAESTRO_REATTEMPTS: '5' })).toBe(5);
+    for (const bad of ['-1', '1.5', 'three', ''])
+      expect(() => read({ MAESTRO_REATTEMPTS: bad }), bad).toThrow(
+        /MAESTRO_REATTEMPTS=.* is not a whole number/,
+      );
+  });
+
   it('has the local runner always, and the container runner only where a socket is', () => {
     const sections = (env: Record<string, string>, exists = none) =>
       runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: exists }).runners.sections;

@@ -6,7 +6,7 @@
  *
  * MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CONFIG, DOCKER_HOST (and the default sockets),
  * MAESTRO_CONTAINER_IMAGE, GITHUB_ACTIONS (the local runner's sandbox default), MAESTRO_SIGNING_KEY / MAESTRO_SIGNING=keyless,
- * MAESTRO_APPROVAL_SIGNING_KEY, MAESTRO_POLICY, MAESTRO_DURABILITY, MAESTRO_PROVENANCE,
+ * MAESTRO_APPROVAL_SIGNING_KEY, MAESTRO_POLICY, MAESTRO_DURABILITY, MAESTRO_REATTEMPTS, MAESTRO_PROVENANCE,
  * MAESTRO_OTEL_EXPORTER (with the standard OTEL_EXPORTER_OTLP_* for otlp), MAESTRO_LOG_LEVEL,
  * MAESTRO_SECRET_<NAME>, MAESTRO_ARTIFACT_STORE (with MAESTRO_ARTIFACT_STORE_ENDPOINT and the
  * standard AWS_* credentials: artifact-store-setting.ts).
@@ -70,8 +70,17 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     tracing: { exporter: traceExporterFrom(env) },
     logLevel: env.MAESTRO_LOG_LEVEL ?? 'silent',
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+    ...(env.MAESTRO_REATTEMPTS === undefined ? {} : { reattempts: reattemptsFrom(env.MAESTRO_REATTEMPTS) }),
     ...(artifactStore ? { artifactStore } : {}),
   };
+}
+
+/** MAESTRO_REATTEMPTS=n: new attempts a task gets after crashes of its engine (EngineOptions.reattempts). */
+export function reattemptsFrom(value: string): number {
+  if (/^\d{1,3}$/.test(value)) return Number(value);
+  throw new UsageError(
+    `MAESTRO_REATTEMPTS=${value} is not a whole number from 0 to 999 (how many times a task interrupted by a crash of its engine is run again; default 3)`,
+  );
 }
 
 /**

@@ -128,6 +128,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     ...(artifactStore ? { artifacts: { store: artifactStore, runners: REMOTE_ARTIFACT_RUNNERS } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
+    ...(config.reattempts === undefined ? {} : { reattempts: config.reattempts }),
   };
   const createScoped = (scope: EngineScope): Engine => {
     const registry = new RunnerRegistry();

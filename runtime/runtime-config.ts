@@ -59,6 +59,11 @@ export interface RuntimeConfig {
   /** Concurrent attempts (default: CPU count). */
   concurrency?: number;
   /**
+   * MAESTRO_REATTEMPTS: new attempts a task gets after its attempt was lost to a crash of the
+   * engine or worker running it, apart from its retry limit (engine default 3; 0: never).
+   */
+  reattempts?: number;
+  /**
    * MAESTRO_ARTIFACT_STORE=s3://…: the bucket container and Kubernetes tasks' artifacts move
    * through (credentials as a function, never a plain value). Unset: the data dir.
    */

@@ -99,6 +99,7 @@ function maestroFields(receipt: { bundle: unknown }): Record<string, unknown> {
 async function killAndResume(
   killWhen: (marks: string[]) => boolean,
   workflow: (marks: Witness) => string = manifest,
+  resume: { env?: Record<string, string>; exitCode?: number } = {},
 ) {
   const dir = tempDir('maestro-durable-');
   const dataDir = join(dir, 'data');
@@ -131,9 +132,9 @@ async function killAndResume(
   })();
   // The launcher ends the killed engine's tasks; give any stray report time to land, so the marks are final.
   await new Promise((r) => setTimeout(r, 1500));
-  const second = startMaestro(['run', '--resume', runId!], env);
+  const second = startMaestro(['run', '--resume', runId!], { ...env, ...resume.env });
   const code = await exited(second.child);
-  expect(code, second.out()).toBe(0);
+  expect(code, second.out()).toBe(resume.exitCode ?? 0);
   const store = openStore({ dataDir });
   // Receipts are signed after a result is stored, off the critical path; a kill in between leaves
   // an attempt without one, which the resume signs. Every attempt with a result has its receipt.
@@ -190,6 +191,19 @@ describe('durability: kill -9 of a real maestro run, then --resume', () => {
     expect(lost!.message).toContain('stopped (crash or kill)');
     const first = store.listReceipts(runId).find((r) => r.taskId === 't04')!;
     expect(maestroFields(first)).not.toHaveProperty('reattemptOf');
+    store.close();
+  });
+
+  it('MAESTRO_REATTEMPTS=0 on the resuming engine: the interrupted task fails with reason interrupted', async () => {
+    const { runId, store, marks } = await killAndResume((m) => m.includes('start t05'), chain, {
+      env: { MAESTRO_REATTEMPTS: '0' },
+      exitCode: 1,
+    });
+    expect(store.getRun(runId).status).toBe('failed');
+    expect(store.getTask(runId, 't05')).toMatchObject({ state: 'failed', reason: 'interrupted' });
+    expect(store.listAttempts(runId, 't05').map((a) => a.outcome)).toEqual(['interrupted']);
+    expect(store.getTask(runId, 't06')).toMatchObject({ state: 'skipped', reason: 'dependency_failed' });
+    expect(marks.filter((l) => l === 'start t05')).toHaveLength(1);
     store.close();
   });
 

@@ -671,7 +671,7 @@ export interface ManifestTask {
   ifSkipped?: 'skip' | 'run';
   retry?: ManifestRetry;
   /**
-   * What happens when an attempt is lost to a crash of the engine or worker running it (a `kill -9` of `maestro run`, a worker whose lease expired): `retry` (default) starts a new attempt when the run is resumed, counted apart from `retry.limit` and at most the engine's re-attempt cap (`reattempts`, default 3) times per task; `fail` fails the task with reason `interrupted` and skips its dependants, for steps that must never run twice (a person decides, with `maestro runs retry`).
+   * What happens when an attempt is lost to a crash of the engine or worker running it (a `kill -9` of `maestro run`, a worker whose lease expired): `retry` (default) starts a new attempt when the run is resumed, counted apart from `retry.limit` and at most `MAESTRO_REATTEMPTS` (default 3) times per task; `fail` fails the task with reason `interrupted` and skips its dependants, for steps that must never run twice (a person decides, with `maestro runs retry`).
    */
   onInterrupt?: 'retry' | 'fail';
   timeout?: ManifestDuration6;
