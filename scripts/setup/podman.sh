@@ -54,7 +54,10 @@ fi
 ping() { curl -sf --unix-socket "$SOCKET" http://d/_ping >/dev/null 2>&1; }
 if ! ping; then
   rm -f "$SOCKET"
-  setsid nohup podman system service --time=0 "unix://$SOCKET" >"$cache/service.log" 2>&1 </dev/null &
+  # Started from /: the service outlives this script, and conmon inherits its working directory;
+  # started inside a clone that is later deleted, every container then fails to attach
+  # ("Failed to get working directory", HTTP 409 from the API).
+  (cd / && exec setsid nohup podman system service --time=0 "unix://$SOCKET") >"$cache/service.log" 2>&1 </dev/null &
   for _ in $(seq 1 50); do ping && break; sleep 0.2; done
   ping || { echo "podman.sh: the service did not answer on $SOCKET (see $cache/service.log)" >&2; exit 1; }
 fi
