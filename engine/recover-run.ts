@@ -89,6 +89,7 @@ export const INTERRUPTED_BY = 'the engine executing this attempt stopped (crash 
  */
 async function reattemptOrFail(exec: AttemptHost, t: TaskRecord, by: string): Promise<void> {
   const cap = exec.ctx.reattempts;
+  const where = { runId: exec.runId, taskId: t.taskId, attempt: t.attempts, cap };
   if (exec.planTask(t.taskId).onInterrupt === 'fail') {
     await exec.transitionTask(
       t.taskId,
@@ -99,6 +100,7 @@ async function reattemptOrFail(exec: AttemptHost, t: TaskRecord, by: string): Pr
       'onInterrupt: fail',
     );
     void exec.taskLog(t.taskId, t.attempts, 'system', 'not re-attempted: the task says onInterrupt: fail');
+    exec.ctx.logger.warn(where, 'interrupted attempt not re-attempted: onInterrupt: fail');
     return;
   }
   const done = reattemptsSinceUserRetry(await exec.ctx.store.listTransitions(exec.runId, t.taskId));
@@ -106,6 +108,8 @@ async function reattemptOrFail(exec: AttemptHost, t: TaskRecord, by: string): Pr
     const detail = `interrupted ${done + 1} times; re-attempt cap ${cap}`;
     await exec.transitionTask(t.taskId, TaskState.failed, Reason.interrupted, by, undefined, detail);
     void exec.taskLog(t.taskId, t.attempts, 'system', `not re-attempted: ${detail}`);
+    // A task that keeps losing its engine is worth an operator's look (a crash loop).
+    exec.ctx.logger.warn({ ...where, reattempts: done }, 'interrupted attempt not re-attempted: cap reached');
     return;
   }
   const detail = `re-attempt ${done + 1} of at most ${cap} after attempt ${t.attempts} was interrupted`;
@@ -118,4 +122,5 @@ async function reattemptOrFail(exec: AttemptHost, t: TaskRecord, by: string): Pr
     detail,
   );
   void exec.taskLog(t.taskId, t.attempts, 'system', detail);
+  exec.ctx.logger.info({ ...where, reattempt: done + 1 }, 'interrupted attempt re-attempted');
 }
