@@ -41,4 +41,16 @@ describe('maestro start-up', () => {
     for (const heavy of ['fastify', 'prom-client', 'probot', 'smee-client', '@octokit/core'])
       expect(loaded).not.toContain(heavy);
   });
+
+  it('a local run loads neither the S3 SDK nor the container or Kubernetes clients it does not use', () => {
+    const loaded = packagesLoadedBy(['validate', 'examples/quickstart/.maestro/workflows/hello.yaml']);
+    expect(loaded).toContain('yaml');
+    for (const heavy of [
+      '@aws-sdk/client-s3',
+      '@aws-sdk/s3-request-presigner',
+      'dockerode',
+      '@kubernetes/client-node',
+    ])
+      expect(loaded).not.toContain(heavy);
+  });
 });
