@@ -116,9 +116,12 @@ async function registerThroughBrowser(form: { action: string; manifest: string }
   return fetch(posted.headers.get('location')!, { redirect: 'manual' });
 }
 
+let pushes = 0;
 function pushDelivery(secret: string) {
   const payload = webhookExample('push');
-  payload.repository.pushed_at = Math.floor(Date.now() / 1000);
+  // Each delivery's body must differ: the App refuses a body it has seen (replay protection,
+  // `duplicate_body`), and two tests within one second sent the same `pushed_at`.
+  payload.repository.pushed_at = Math.floor(Date.now() / 1000) + (pushes += 1);
   payload.installation = { id: 4242, node_id: 'I_1' };
   return signedDelivery(secret, 'push', payload, randomUUID());
 }
