@@ -17,8 +17,8 @@
  * - busy_timeout: a second process (a CLI cancel) waits for the writer instead of failing.
  * - foreign_keys: attempts, logs and outputs can never point at a run that does not exist.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../../../core/index.ts';
 import { StoreUnusableError } from '../../errors.ts';
@@ -36,11 +36,40 @@ function ensureDirectory(dataDir: string): void {
   ensurePrivateDir(dataDir);
 }
 
+/**
+ * Why the database cannot be used. A permission problem (the data dir or the file owned by
+ * another user, e.g. a root-owned volume mounted for a non-root container) is said as such:
+ * calling it "corrupt" would send the operator to restore a backup over a healthy database.
+ */
 function refuse(file: string, cause: unknown): never {
+  const denied = permissionProblem(file);
+  if (denied)
+    throw new StoreUnusableError(`the data dir's database ${file} cannot be opened: ${denied}`, {
+      cause,
+      hint: 'run maestro as the user that owns the data dir, or give that user the directory (chown); the database was left untouched',
+    });
   throw new StoreUnusableError(`the data dir's database ${file} cannot be read (corrupt or not a database)`, {
     cause,
     hint: 'it was left untouched; point --data-dir at another directory or restore it from a backup',
   });
+}
+
+function permissionProblem(file: string): string | undefined {
+  for (const [path, mode] of [
+    [dirname(file), constants.R_OK | constants.W_OK | constants.X_OK],
+    [file, constants.R_OK | constants.W_OK],
+  ] as const) {
+    try {
+      accessSync(path, mode);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') continue;
+      const stat = statSync(path, { throwIfNoEntry: false });
+      const owner = stat ? ` (owner uid ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)})` : '';
+      return `permission denied on ${path}${owner} for uid ${process.getuid?.() ?? '?'}`;
+    }
+  }
+  return undefined;
 }
 
 export type Durability = 'normal' | 'full';
