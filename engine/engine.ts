@@ -33,8 +33,11 @@ import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
 import {
+  ApprovalPendingError,
   LeaseLostError,
   PolicyRequiredError,
+  RunNotApprovedError,
+  RunNotWaitingError,
   InvalidReattemptsError,
   RunBusyError,
   RunnerNotConfiguredError,
@@ -102,6 +105,11 @@ export interface SubmitOptions {
   actor?: string;
   priority?: number;
   approvalDigest?: string;
+  /**
+   * The run needs approvals first: it is stored in `waiting_for_approval` (never queued) and
+   * executes only after `approve`. An `execute` before that is refused (ApprovalPendingError).
+   */
+  awaitApproval?: boolean;
   /** The repository at the exact commit the tasks run on (recorded with the run, attested). */
   source?: RunSource;
   /**
@@ -129,6 +137,12 @@ export interface Engine {
   resume(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
   cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
   retry(runId: string, options?: { by?: string }): Promise<RunRecord>;
+  /**
+   * Releases a run waiting for approval: `waiting_for_approval -> queued` (reason
+   * `approval_granted`) with the attestation digest its receipts will cite, in one compare-and-set.
+   * RunNotWaitingError when the run is not waiting (already released, cancelled, never gated).
+   */
+  approve(runId: string, options: { by: string; approvalDigest: string }): Promise<RunRecord>;
   subscribe(listener: EngineListener): () => void;
   /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
   replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;
@@ -228,6 +242,9 @@ export function createEngine(options: EngineOptions): Engine {
   ): Promise<RunRecord> {
     const run = await store.getRun(runId);
     if (isTerminalRunState(run.status)) return run;
+    // Fail closed: a gated run executes nothing before its approval moved it to queued (the
+    // state only ever leaves waiting_for_approval for queued or cancelled).
+    if (run.status === RunState.waitingForApproval) throw new ApprovalPendingError(runId);
     await takeRunLease(runId);
     const reattached = run.status === RunState.running ? await reattachRunning(ctx, run) : [];
     const exec = new RunExecution(ctx, run, scheduler);
@@ -323,13 +340,14 @@ export function createEngine(options: EngineOptions): Engine {
         source: submit.source ?? null,
         trust: submit.trust ?? 'untrusted',
         by: submit.actor ?? 'unknown',
+        ...(submit.awaitApproval ? { awaitApproval: true } : {}),
       });
       ctx.emit({
         type: 'run',
         runId: id,
         from: null,
         to: record.status,
-        reason: Reason.created,
+        reason: record.reason,
         by: record.actor,
         time: record.createdAt,
       });
@@ -366,6 +384,11 @@ export function createEngine(options: EngineOptions): Engine {
         throw new StaleStateError(
           `run ${runId} is ${run.status}: only a failed, cancelled or timed-out run can be retried`,
         );
+      // A gated run that never got its approval (cancelled while waiting) stays unrun: a retry
+      // goes straight to queued and would walk around the gate.
+      const created = (await store.listTransitions(runId, null))[0];
+      if (run.approvalDigest === null && created?.to === RunState.waitingForApproval)
+        throw new RunNotApprovedError(runId);
       const tasks = await store.listTasks(runId);
       const byId = new Map(tasks.map((t) => [t.taskId, t]));
       const reopen = new Set<string>();
@@ -394,6 +417,20 @@ export function createEngine(options: EngineOptions): Engine {
           firstStartedAt: null,
           notBefore: null,
         });
+      return store.getRun(runId);
+    },
+    async approve(runId, { by, approvalDigest }) {
+      const run = await store.getRun(runId);
+      if (run.status !== RunState.waitingForApproval) throw new RunNotWaitingError(runId, run.status);
+      try {
+        await transitionRun(ctx, runId, run.status, RunState.queued, Reason.approvalGranted, by, {
+          approvalDigest,
+        });
+      } catch (error) {
+        // Another approval (or a cancel) moved it first: say what it is now.
+        if (!(error instanceof StaleStateError)) throw error;
+        throw new RunNotWaitingError(runId, (await store.getRun(runId)).status);
+      }
       return store.getRun(runId);
     },
     async replay(runId, { taskId } = {}) {

@@ -45,6 +45,43 @@ export class RunBusyError extends MaestroError {
   }
 }
 
+/**
+ * The run waits for approvals: nothing of it may execute until they arrive (the surface that
+ * collects them moves it to queued with the attestation). Fail closed: no approval, no run.
+ */
+export class ApprovalPendingError extends MaestroError {
+  constructor(runId: string) {
+    super('approval_pending', `run ${runId} is waiting for approval and cannot be executed`, {
+      fault: Fault.user,
+      hint: `approve it with POST /v1/runs/${runId}/approvals (a token with approvals:write), or cancel it`,
+    });
+  }
+}
+
+/** A run can be approved only while it waits for approval. */
+export class RunNotWaitingError extends MaestroError {
+  constructor(runId: string, status: string) {
+    super('run_not_waiting', `run ${runId} is ${status}, not waiting_for_approval`, {
+      fault: Fault.user,
+      hint: 'only a run started from an approval-gated workflow and not yet started or cancelled can be approved',
+    });
+  }
+}
+
+/** A gated run cancelled before its approvals arrived: a retry would run it ungated. */
+export class RunNotApprovedError extends MaestroError {
+  constructor(runId: string) {
+    super(
+      'run_not_approved',
+      `run ${runId} was cancelled before it was approved; retrying it would skip its approvals`,
+      {
+        fault: Fault.user,
+        hint: 'start a new run of the workflow; it waits for approvals again',
+      },
+    );
+  }
+}
+
 export class RunNotFoundError extends NotFoundError {
   constructor(runId: string) {
     super('run', runId, { hint: 'list runs with `maestro runs list`' });

@@ -7,7 +7,7 @@ import type { Reason, RunState, TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
 import type { EngineEvent } from './events.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
-import type { TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+import type { RunPatch, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
 
 type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
 
@@ -19,10 +19,11 @@ export async function transitionRun(
   to: RunState,
   reason: Reason,
   by: string,
+  patch?: RunPatch,
 ): Promise<void> {
   assertRunTransition(from, to);
   const time = ctx.clock.now();
-  await ctx.store.transitionRun(runId, from, to, reason, by, time);
+  await ctx.store.transitionRun(runId, from, to, reason, by, time, patch);
   ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
   ctx.emit({ type: 'run', runId, from, to, reason, by, time });
 }

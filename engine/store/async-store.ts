@@ -15,6 +15,7 @@ import type {
   NewRun,
   ReceiptRecord,
   RunFilter,
+  RunPatch,
   RunRecord,
   StoredLogLine,
   TaskPatch,
@@ -37,7 +38,10 @@ export interface AsyncStore {
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
-  /** Compare-and-set: rejects with StaleStateError when the run is not in `from`. */
+  /**
+   * Compare-and-set: rejects with StaleStateError when the run is not in `from`. `patch` is
+   * written in the same transaction (an approval's attestation digest).
+   */
   transitionRun(
     runId: string,
     from: RunState,
@@ -45,6 +49,7 @@ export interface AsyncStore {
     reason: Reason,
     by: string,
     time: number,
+    patch?: RunPatch,
   ): Promise<void>;
   requestRunCancel(runId: string, by: string): Promise<void>;
   /** Who asked to cancel the run, if anyone (cheap: polled by the executing engine). */

@@ -37,6 +37,11 @@ export function newRunValues(run: NewRun): Value[] {
   ];
 }
 
+/** The status and reason a new run starts with (a gated run waits, in the same transaction). */
+export function initialRunState(run: NewRun): [string, string] {
+  return run.awaitApproval ? ['waiting_for_approval', 'approval_required'] : ['queued', 'created'];
+}
+
 /** `attempts`: id, run_id, task_id, attempt, inputs, work_dir, artifacts_dir, cache_key, started_at, fencing_token. */
 export function attemptStartValues(start: AttemptStart, token: number): Value[] {
   return [

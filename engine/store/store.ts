@@ -160,6 +160,17 @@ export interface NewRun extends Omit<
   source?: RunSource | null;
   /** Default `untrusted`: a surface that does not say fails closed. */
   trust?: RunTrust;
+  /**
+   * Created in `waiting_for_approval` (reason `approval_required`) instead of `queued`, in the same
+   * transaction as the run itself, so no worker can ever see the gated run queued.
+   */
+  awaitApproval?: boolean;
+}
+
+/** What a run transition may record with it (in the same transaction). */
+export interface RunPatch {
+  /** The approval attestation the run now rests on (waiting_for_approval -> queued). */
+  approvalDigest?: string;
 }
 
 export interface TaskPatch {

@@ -202,6 +202,34 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await s.listTransitions('r1')).length).toBe(4); // nothing half-written
       }));
 
+    it('creates a gated run waiting for approval in one write, and releases it with its attestation digest', () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000, { awaitApproval: true }));
+        expect(await s.getRun('r1')).toMatchObject({
+          status: 'waiting_for_approval',
+          reason: 'approval_required',
+          approvalDigest: null,
+        });
+        // Never queued, not even for an instant: a worker polling for queued runs cannot see it.
+        expect(await s.listRuns({ status: ['queued'] })).toEqual([]);
+        const created = await s.listTransitions('r1', null);
+        expect(created.map((t) => [t.from, t.to, t.reason])).toEqual([
+          [null, 'waiting_for_approval', 'approval_required'],
+        ]);
+        expect((await s.listTasks('r1')).map((t) => t.state)).toEqual(['queued', 'queued', 'queued']);
+        await s.transitionRun('r1', 'waiting_for_approval', 'queued', 'approval_granted', 'alice', 2000, {
+          approvalDigest: 'sha256:' + 'b'.repeat(64),
+        });
+        expect(await s.getRun('r1')).toMatchObject({
+          status: 'queued',
+          reason: 'approval_granted',
+          approvalDigest: 'sha256:' + 'b'.repeat(64),
+        });
+        // A later transition without a patch keeps the digest.
+        await s.transitionRun('r1', 'queued', 'running', 'started', 'engine', 3000);
+        expect((await s.getRun('r1')).approvalDigest).toBe('sha256:' + 'b'.repeat(64));
+      }));
+
     it('lists runs newest first, filtered, with a limit', () =>
       withStore(harness, async (s) => {
         // Same createdAt for several: the order is the insertion order, not the clock.

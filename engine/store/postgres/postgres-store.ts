@@ -20,6 +20,7 @@ import type {
   NewRun,
   ReceiptRecord,
   RunFilter,
+  RunPatch,
   RunRecord,
   StoredLogLine,
   TaskPatch,
@@ -32,7 +33,7 @@ import { acquire, checkFence, claimReadyTask, toLease } from './postgres-leases.
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
-import { attemptStartValues, interruptedFinish, newRunValues } from '../row-values.ts';
+import { attemptStartValues, initialRunState, interruptedFinish, newRunValues } from '../row-values.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -65,8 +66,8 @@ export class PostgresStore implements AsyncStore {
       await c.query(
         `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
            status, reason, created_at, approval_digest, source, trust)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', 'created', $10, $11, $12, $13)`,
-        newRunValues(run),
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $15, $10, $11, $12, $13)`,
+        [...newRunValues(run), ...initialRunState(run)],
       );
       const ids = run.plan.tasks.map((t) => t.id);
       await c.query(
@@ -77,10 +78,14 @@ export class PostgresStore implements AsyncStore {
       );
       // The run's transition first, then its tasks' in plan order (as the SQLite store writes them).
       await c.query(
+        'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time) VALUES ($1, NULL, NULL, $2, $3, $4, $5)',
+        [run.id, ...initialRunState(run), run.by, run.createdAt],
+      );
+      await c.query(
         `INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
            SELECT $1, task_id, NULL, 'queued', 'created', $2, $3
              FROM unnest($4::text[]) WITH ORDINALITY AS x (task_id, position) ORDER BY position`,
-        [run.id, run.by, run.createdAt, [null, ...ids]],
+        [run.id, run.by, run.createdAt, ids],
       );
       const { rows } = await c.query<Row>('SELECT * FROM runs WHERE id = $1', [run.id]);
       return toRun(rows[0]!);
@@ -117,14 +122,15 @@ export class PostgresStore implements AsyncStore {
     reason: Reason,
     by: string,
     time: number,
+    patch?: RunPatch,
   ): Promise<void> {
     await this.#tx(async (c) => {
       const startedAt = to === 'running' ? time : null;
       const finishedAt = terminalRun.includes(to) ? time : null;
       const { rowCount } = await c.query(
-        `UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3), finished_at = $4
-           WHERE id = $5 AND status = $6`,
-        [to, reason, startedAt, finishedAt, runId, from],
+        `UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3), finished_at = $4,
+           approval_digest = coalesce($7, approval_digest) WHERE id = $5 AND status = $6`,
+        [to, reason, startedAt, finishedAt, runId, from, patch?.approvalDigest ?? null],
       );
       if (rowCount !== 1) {
         await this.getRun(runId);

@@ -15,6 +15,7 @@ import type {
   NewRun,
   ReceiptRecord,
   RunFilter,
+  RunPatch,
   RunRecord,
   StoredLogLine,
   TaskPatch,
@@ -28,6 +29,7 @@ import {
   TASK_PATCH_COLUMNS,
   attemptStartValues,
   cacheEntryValues,
+  initialRunState,
   interruptedFinish,
   newRunValues,
   receiptValues,
@@ -97,11 +99,13 @@ export class SqliteStore implements SettledStore {
       this.#run(
         `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
            status, reason, created_at, approval_digest, source, trust, seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', 'created', ?, ?, ?, ?, ?)`,
-        ...newRunValues(run),
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...newRunValues(run).slice(0, 9),
+        ...initialRunState(run),
+        ...newRunValues(run).slice(9),
         seq,
       );
-      this.#insertTransition(run.id, null, null, 'queued', 'created', run.by, run.createdAt, null);
+      this.#insertTransition(run.id, null, null, ...initialRunState(run), run.by, run.createdAt, null);
       const insertTask = this.#db.prepare(
         `INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at) VALUES (?, ?, ?, 'queued', 'created', ?)`,
       );
@@ -169,18 +173,28 @@ export class SqliteStore implements SettledStore {
     return this.#all(sql, ...args, filter.limit ?? -1).map(toRun);
   }
 
-  transitionRun(runId: string, from: RunState, to: RunState, reason: Reason, by: string, time: number): void {
+  transitionRun(
+    runId: string,
+    from: RunState,
+    to: RunState,
+    reason: Reason,
+    by: string,
+    time: number,
+    patch?: RunPatch,
+  ): void {
     this.#tx(() => {
       const startedAt = to === 'running' ? time : null;
       const finishedAt = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(to) ? time : null;
       const changed = this.#run(
         `UPDATE runs SET status = ?, reason = ?, started_at = coalesce(started_at, ?),
-           finished_at = CASE WHEN ? IS NULL THEN NULL ELSE ? END WHERE id = ? AND status = ?`,
+           finished_at = CASE WHEN ? IS NULL THEN NULL ELSE ? END,
+           approval_digest = coalesce(?, approval_digest) WHERE id = ? AND status = ?`,
         to,
         reason,
         startedAt,
         finishedAt,
         finishedAt,
+        patch?.approvalDigest ?? null,
         runId,
         from,
       );
