@@ -23,11 +23,15 @@ const unauthorized = (detail: string) =>
     hint: 'send Authorization: Bearer mst_… with a token from `maestro tokens create`',
   });
 
-export function authenticate(store: ApiStore, header: string | undefined, now: number): Caller {
+export async function authenticate(
+  store: ApiStore,
+  header: string | undefined,
+  now: number,
+): Promise<Caller> {
   if (!header) throw unauthorized('this route needs a token');
   const match = /^Bearer ([^\s]+)$/.exec(header);
   if (!match || !isWellFormedToken(match[1]!)) throw unauthorized('the token is malformed');
-  const token: StoredToken | undefined = store.tokenByHash(hashToken(match[1]!));
+  const token: StoredToken | undefined = await store.tokenByHash(hashToken(match[1]!));
   if (!token || token.revokedAt !== null || token.expiresAt <= now)
     throw unauthorized('the token is unknown, revoked or expired');
   return { tokenId: token.id, user: token.user, scopes: token.scopes, namespaces: token.namespaces };

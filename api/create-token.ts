@@ -14,7 +14,10 @@ export interface CreateTokenOptions {
   now: number;
 }
 
-export function createToken(store: ApiStore, o: CreateTokenOptions): { token: string; record: StoredToken } {
+export async function createToken(
+  store: ApiStore,
+  o: CreateTokenOptions,
+): Promise<{ token: string; record: StoredToken }> {
   const { token, hash } = mintToken();
   const record: StoredToken = {
     id: `tok-${randomUUID().slice(0, 8)}`,
@@ -27,6 +30,6 @@ export function createToken(store: ApiStore, o: CreateTokenOptions): { token: st
     expiresAt: o.now + o.ttlMs,
     revokedAt: null,
   };
-  store.putToken(record);
+  await store.putToken(record);
   return { token, record };
 }

@@ -1,6 +1,7 @@
 // The public face of api/: the REST API server (`maestro server`), its store, tokens and OpenAPI document.
 export { createApiServer, DEFAULT_BODY_LIMIT, OPENAPI_VERSION, type ApiServerOptions } from './server.ts';
-export { openApiStore, type ApiStore, type StoredToken, type StoredWorkflow } from './api-store.ts';
+export type { ApiStore, StoredToken, StoredWorkflow } from './api-store.ts';
+export { openApiStore, type OpenApiStoreOptions } from './open-api-store.ts';
 export { startWorker, type Worker } from './worker.ts';
 export type { ApiContext } from './api-context.ts';
 export { buildOpenApi, openApiPath } from './openapi.ts';

@@ -9,7 +9,7 @@ export async function readiness(ctx: ApiContext): Promise<string[]> {
     reasons.push(`store: ${(error as Error).message}`);
   }
   try {
-    ctx.apiStore.listTokens();
+    await ctx.apiStore.listTokens();
   } catch (error) {
     reasons.push(`api store: ${(error as Error).message}`);
   }

@@ -15,10 +15,10 @@ import { ApiError } from './problem.ts';
 import { runDetail, runSummary } from './run-view.ts';
 import { findWorkflow } from './workflow-routes.ts';
 
-function resolveWorkflow(ctx: ApiContext, caller: Caller, ref: ApiBody.WorkflowRef) {
+async function resolveWorkflow(ctx: ApiContext, caller: Caller, ref: ApiBody.WorkflowRef) {
   if (typeof ref === 'string') return findWorkflow(ctx, caller, ref);
   assertNamespace(caller, ref.namespace);
-  const workflow = ctx.apiStore.latestWorkflow(ref.namespace, ref.name);
+  const workflow = await ctx.apiStore.latestWorkflow(ref.namespace, ref.name);
   if (!workflow)
     throw new ApiError(404, 'workflow_not_found', `no workflow ${ref.namespace}/${ref.name} is stored`, {
       hint: 'POST the manifest to /v1/workflows first',
@@ -32,7 +32,7 @@ export async function createRun(
   body: ApiBody.RunCreate,
   idempotencyKey: string | undefined,
 ): Promise<ApiBody.RunAccepted> {
-  const workflow = resolveWorkflow(ctx, caller, body.workflow);
+  const workflow = await resolveWorkflow(ctx, caller, body.workflow);
   // Approvals through the API are not built yet: a gated workflow is refused, never run ungated.
   if (workflow.plan.approvals)
     throw new ApiError(422, 'approval_required', `${workflow.namespace}/${workflow.name} needs approvals`, {
@@ -40,7 +40,7 @@ export async function createRun(
     });
   let runId = `r-${randomUUID()}`;
   if (idempotencyKey !== undefined) {
-    const claim = ctx.apiStore.claimIdempotencyKey(
+    const claim = await ctx.apiStore.claimIdempotencyKey(
       idempotencyKey,
       caller.tokenId,
       digestOf(body),
@@ -67,7 +67,8 @@ export async function createRun(
     });
   } catch (error) {
     // Nothing half-stored: the key is free again for a corrected request.
-    if (idempotencyKey !== undefined) ctx.apiStore.releaseIdempotencyKey(idempotencyKey, caller.tokenId);
+    if (idempotencyKey !== undefined)
+      await ctx.apiStore.releaseIdempotencyKey(idempotencyKey, caller.tokenId);
     throw error;
   }
   ctx.wake(runId);

@@ -65,15 +65,17 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
         });
       return ok({ status: 'ok' });
     },
-    createWorkflow: (r) =>
+    createWorkflow: async (r) =>
       createWorkflow(
         ctx,
         callerOf(r),
         r.body as string | ApiBody.WorkflowCreate,
         r.query as ApiBody.WorkflowCreateQuery,
       ),
-    listWorkflows: (r) => ok(listWorkflows(ctx, callerOf(r), r.query as ApiBody.WorkflowListQuery)),
-    getWorkflow: (r) => ok(getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
+    listWorkflows: async (r) =>
+      ok(await listWorkflows(ctx, callerOf(r), r.query as ApiBody.WorkflowListQuery)),
+    getWorkflow: async (r) =>
+      ok(await getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
     createRun: async (r) =>
       ok(await createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),
     listRuns: async (r) => ok(await listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
@@ -171,7 +173,7 @@ function registerRoute(
     // Before the body is read: an unauthenticated client makes the server parse nothing.
     onRequest: async (request) => {
       if (!route.scope || open) return;
-      const caller = authenticate(ctx.apiStore, request.headers.authorization, ctx.clock.now());
+      const caller = await authenticate(ctx.apiStore, request.headers.authorization, ctx.clock.now());
       authorize(caller, route.scope);
       assertAllNamespaces(caller, route);
       setCaller(request, caller);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openApiStore } from './api-store.ts';
+import { openApiStore } from './open-api-store.ts';
 import { authenticate, authorize } from './auth.ts';
 import { createToken } from './create-token.ts';
 import { hashToken, isWellFormedToken, mintToken, parseExpiry, parseScopes } from './tokens.ts';
@@ -19,11 +19,11 @@ describe('tokens', () => {
     expect(mintToken().token).not.toBe(token);
   });
 
-  it('are stored as their SHA-256 only: the token is nowhere in the data directory', () => {
+  it('are stored as their SHA-256 only: the token is nowhere in the data directory', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-tokens-'));
     try {
-      const store = openApiStore(dir);
-      const { token } = createToken(store, {
+      const store = await openApiStore({ dataDir: dir });
+      const { token } = await createToken(store, {
         name: 'ci',
         scopes: ['runs:read'],
         user: 'ci',
@@ -31,7 +31,7 @@ describe('tokens', () => {
         ttlMs: 1000,
         now: 0,
       });
-      store.close();
+      await store.close();
       const bytes = readdirSync(dir)
         .map((f) => readFileSync(join(dir, f)).toString('latin1'))
         .join('');
@@ -43,14 +43,14 @@ describe('tokens', () => {
     }
   });
 
-  it('authenticate refuses missing, malformed, unknown, revoked and expired tokens alike (401)', () => {
+  it('authenticate refuses missing, malformed, unknown, revoked and expired tokens alike (401)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'api-auth-'));
-    const store = openApiStore(dir);
+    const store = await openApiStore({ dataDir: dir });
     try {
       const make = (now: number) =>
         createToken(store, { name: 'x', scopes: ['runs:read'], user: 'u', namespaces: [], ttlMs: 1000, now });
-      const live = make(10_000);
-      const caller = authenticate(store, `Bearer ${live.token}`, 10_500);
+      const live = await make(10_000);
+      const caller = await authenticate(store, `Bearer ${live.token}`, 10_500);
       expect(caller).toMatchObject({ user: 'u', scopes: ['runs:read'] });
       expect(() => authorize(caller, 'runs:write')).toThrow(expect.objectContaining({ status: 403 }));
       const cases = [
@@ -61,16 +61,16 @@ describe('tokens', () => {
         `Bearer ${live.token}`, // at its expiry time
       ];
       for (const [i, header] of cases.entries())
-        expect(() => authenticate(store, header, i === 4 ? 11_000 : 10_500), String(header)).toThrow(
+        await expect(authenticate(store, header, i === 4 ? 11_000 : 10_500), String(header)).rejects.toThrow(
           expect.objectContaining({ status: 401, code: 'unauthorized' }),
         );
-      store.revokeToken(live.record.id, 10_600);
-      expect(() => authenticate(store, `Bearer ${live.token}`, 10_700)).toThrow(
+      await store.revokeToken(live.record.id, 10_600);
+      await expect(authenticate(store, `Bearer ${live.token}`, 10_700)).rejects.toThrow(
         expect.objectContaining({ status: 401 }),
       );
-      expect(store.revokeToken(live.record.id, 10_800)).toBe(false);
+      expect(await store.revokeToken(live.record.id, 10_800)).toBe(false);
     } finally {
-      store.close();
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -15,12 +15,12 @@ function jsonDiagnostics(diagnostics: Parameters<typeof toJsonReport>[0][number]
   return toJsonReport([{ file: MANIFEST_FILE, valid: true, diagnostics, source: '' }]).files[0]!.diagnostics;
 }
 
-export function createWorkflow(
+export async function createWorkflow(
   ctx: ApiContext,
   caller: Caller,
   body: string | ApiBody.WorkflowCreate,
   options: { dryRun?: boolean } = {},
-): { status: 200 | 201; body: ApiBody.WorkflowCreated } {
+): Promise<{ status: 200 | 201; body: ApiBody.WorkflowCreated }> {
   const manifest = typeof body === 'string' ? body : body.manifest;
   // An object is stored as its JSON text (JSON is YAML), so one compiler reads both forms.
   const text = typeof manifest === 'string' ? manifest : JSON.stringify(manifest, null, 2);
@@ -45,7 +45,7 @@ export function createWorkflow(
   };
   // `maestro validate --server`: the server's verdict, with nothing stored.
   if (options.dryRun) return { status: 200, body: answer };
-  const { created } = ctx.apiStore.putWorkflow({
+  const { created } = await ctx.apiStore.putWorkflow({
     digest: plan.digest,
     name: plan.workflow.name,
     namespace: plan.workflow.namespace,
@@ -69,15 +69,15 @@ function summary(w: StoredWorkflow): ApiBody.WorkflowSummary {
   };
 }
 
-export function listWorkflows(
+export async function listWorkflows(
   ctx: ApiContext,
   caller: Caller,
   query: ApiBody.WorkflowListQuery,
-): ApiBody.WorkflowList {
+): Promise<ApiBody.WorkflowList> {
   if (query.namespace !== undefined) assertNamespace(caller, query.namespace);
   const limit = query.limit ?? 100;
   const cursor = decodeCursor<{ s: number }>(query.cursor, { s: 'number' });
-  const rows = ctx.apiStore.listWorkflows({
+  const rows = await ctx.apiStore.listWorkflows({
     ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
     ...(query.name !== undefined ? { name: query.name } : {}),
     ...(caller.namespaces.length ? { namespaces: [...caller.namespaces] } : {}),
@@ -92,8 +92,8 @@ export function listWorkflows(
   };
 }
 
-export function findWorkflow(ctx: ApiContext, caller: Caller, digest: string): StoredWorkflow {
-  const workflow = ctx.apiStore.getWorkflow(digest);
+export async function findWorkflow(ctx: ApiContext, caller: Caller, digest: string): Promise<StoredWorkflow> {
+  const workflow = await ctx.apiStore.getWorkflow(digest);
   if (!workflow)
     throw new ApiError(404, 'workflow_not_found', `no workflow with digest ${digest} is stored`, {
       hint: 'POST the manifest to /v1/workflows first; its answer carries the digest',
@@ -102,7 +102,11 @@ export function findWorkflow(ctx: ApiContext, caller: Caller, digest: string): S
   return workflow;
 }
 
-export function getWorkflow(ctx: ApiContext, caller: Caller, digest: string): ApiBody.WorkflowDetail {
-  const w = findWorkflow(ctx, caller, digest);
+export async function getWorkflow(
+  ctx: ApiContext,
+  caller: Caller,
+  digest: string,
+): Promise<ApiBody.WorkflowDetail> {
+  const w = await findWorkflow(ctx, caller, digest);
   return { ...summary(w), manifest: w.manifest, plan: w.plan as unknown as Record<string, unknown> };
 }

@@ -1,5 +1,20 @@
 // The public face of engine/: the store port and its embedded implementation, and the engine.
-export { openStore, openAsyncStore, type OpenStoreOptions } from './store/open-store.ts';
+export {
+  openStore,
+  openAsyncStore,
+  databaseKind,
+  type DatabaseKind,
+  type OpenStoreOptions,
+} from './store/open-store.ts';
+// PostgreSQL for every other store (the API's, the schedules', the decision log's, the App's): one
+// pool opener and migration runner, one reconnect policy.
+export {
+  openPool as openPostgresPool,
+  redactedUrl,
+  type PostgresSchema,
+} from './store/postgres/open-pool.ts';
+export { retrying, transaction, type Db } from './store/postgres/reconnect.ts';
+export { migrateSqlite, type SqliteSchema } from './store/sqlite/open-database.ts';
 export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';
 export { PostgresStore, openPostgresStore } from './store/postgres/postgres-store.ts';
 export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';

@@ -28,7 +28,7 @@ const BROKEN = manifest('broken', '    - id: a\n      run: "true"\n      bogus: 
 
 beforeAll(async () => {
   api = await startApi();
-  token = api.mint(['workflows:write', 'runs:read', 'runs:write']);
+  token = await api.mint(['workflows:write', 'runs:read', 'runs:write']);
   dir = mkdtempSync(join(tmpdir(), 'maestro-cli-server-'));
   mkdirSync(join(dir, 'wf/.maestro/workflows'), { recursive: true });
   writeFileSync(join(dir, 'wf/.maestro/workflows/hello.yaml'), HELLO);
@@ -282,7 +282,7 @@ describe('errors', () => {
     expect(refused).toMatchObject({ code: 1, stdout: '' });
     expect(refused.stderr).toMatch(/^maestro: the token is unknown, revoked or expired\nhint: /);
     expect(refused.stderr).not.toContain(unknown);
-    const readOnly = api.mint(['runs:read']);
+    const readOnly = await api.mint(['runs:read']);
     const scoped = await remote(['run', 'flaky.yaml'], { MAESTRO_TOKEN: readOnly });
     expect(scoped.code).toBe(1);
     expect(scoped.stderr).toMatch(/^maestro: this route needs the scope workflows:write\n/);

@@ -96,7 +96,8 @@ export function registerServer(program: Command, context: CliContext): void {
         const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
         const logger = serverLogger(io);
         const opened = await openServerRuntime(config, roles.has('app'), io, logger);
-        const apiStore = openApiStore(config.dataDir);
+        // The same database as the runtime's store (MAESTRO_DATABASE_URL, or the data dir).
+        const apiStore = await openApiStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
         const worker: Worker | undefined = roles.has('worker')
           ? startWorker(opened.runtime.engine, logger)
           : undefined;
@@ -119,7 +120,7 @@ export function registerServer(program: Command, context: CliContext): void {
         await server.close();
         await worker?.close();
         await opened.close();
-        apiStore.close();
+        await apiStore.close();
       },
     );
 }

@@ -14,7 +14,8 @@ Examples:
   $ maestro tokens revoke tok-1a2b3c4d
 
 Scopes: ${SCOPES.join(', ')}. The token is printed once; only its SHA-256 is stored, in the
-data directory the server uses (so the first token needs no server). See docs/server.md.`;
+store the server uses (so the first token needs no server): MAESTRO_DATABASE_URL when it is set,
+the data directory otherwise. See docs/server.md.`;
 
 const dataDirOption = () =>
   new Option('--data-dir <dir>', 'the server’s data directory (default: MAESTRO_DATA_DIR)');
@@ -25,7 +26,9 @@ export function registerTokens(program: Command, context: CliContext): void {
     .command('tokens')
     .description('Create, list and revoke API tokens for `maestro server`')
     .addHelpText('after', EXAMPLES);
-  const open = (dataDir?: string) => openApiStore(resolveDataDir(dataDir, io));
+  // The store `maestro server` opens: PostgreSQL when MAESTRO_DATABASE_URL names it, else the data dir.
+  const open = (dataDir?: string) =>
+    openApiStore({ dataDir: resolveDataDir(dataDir, io), databaseUrl: io.env.MAESTRO_DATABASE_URL });
 
   tokens
     .command('create')
@@ -37,7 +40,7 @@ export function registerTokens(program: Command, context: CliContext): void {
     .option('--expires <duration>', 'lifetime such as 90d, 12h, 30m', '90d')
     .addOption(dataDirOption())
     .action(
-      (o: {
+      async (o: {
         name: string;
         scope: string;
         user?: string;
@@ -58,9 +61,9 @@ export function registerTokens(program: Command, context: CliContext): void {
           .split(',')
           .map((n) => n.trim())
           .filter(Boolean);
-        const store = open(o.dataDir);
+        const store = await open(o.dataDir);
         try {
-          const { token, record } = createToken(store, {
+          const { token, record } = await createToken(store, {
             name: o.name,
             scopes,
             user: o.user ?? `token:${o.name}`,
@@ -74,7 +77,7 @@ export function registerTokens(program: Command, context: CliContext): void {
           );
           io.stdout(`${token}\n`);
         } finally {
-          store.close();
+          await store.close();
         }
       },
     );
@@ -84,11 +87,11 @@ export function registerTokens(program: Command, context: CliContext): void {
     .description('List tokens (never the tokens themselves)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(dataDirOption())
-    .action((o: { format: 'text' | 'json'; dataDir?: string }) => {
-      const store = open(o.dataDir);
+    .action(async (o: { format: 'text' | 'json'; dataDir?: string }) => {
+      const store = await open(o.dataDir);
       try {
         const now = Date.now();
-        const list = store.listTokens().map((t) => ({
+        const list = (await store.listTokens()).map((t) => ({
           id: t.id,
           name: t.name,
           user: t.user,
@@ -105,7 +108,7 @@ export function registerTokens(program: Command, context: CliContext): void {
               `${t.id}  ${t.state.padEnd(7)} ${t.name}  ${t.scopes.join(',')}  ${t.namespaces.join(',') || '*'}  expires ${t.expiresAt}\n`,
             );
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -114,16 +117,16 @@ export function registerTokens(program: Command, context: CliContext): void {
     .description('Revoke a token at once')
     .argument('<id>', 'token id (from `maestro tokens list`)')
     .addOption(dataDirOption())
-    .action((id: string, o: { dataDir?: string }) => {
-      const store = open(o.dataDir);
+    .action(async (id: string, o: { dataDir?: string }) => {
+      const store = await open(o.dataDir);
       try {
-        if (store.revokeToken(id, Date.now())) io.stdout(`revoked ${id}\n`);
+        if (await store.revokeToken(id, Date.now())) io.stdout(`revoked ${id}\n`);
         else {
           io.stderr(`maestro: no active token ${id}\nhint: list them with: maestro tokens list\n`);
           context.exitCode = ExitCode.inputErrors;
         }
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -24,9 +24,10 @@ export interface OpenStoreOptions {
   poolSize?: number;
 }
 
-type Kind = 'sqlite' | 'postgres';
+export type DatabaseKind = 'sqlite' | 'postgres';
 
-function kindOf(databaseUrl: string | undefined): Kind {
+/** Which database MAESTRO_DATABASE_URL names; a URL of another scheme is refused (fail closed). */
+export function databaseKind(databaseUrl: string | undefined): DatabaseKind {
   if (databaseUrl === undefined || databaseUrl.trim() === '') return 'sqlite';
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) return 'postgres';
   // Only the scheme is named: the rest of a URL may hold a password.
@@ -38,7 +39,7 @@ function kindOf(databaseUrl: string | undefined): Kind {
 }
 
 export function openStore(options: OpenStoreOptions): SqliteStore {
-  if (kindOf(options.databaseUrl) === 'postgres')
+  if (databaseKind(options.databaseUrl) === 'postgres')
     throw new StoreUnusableError(
       'openStore opens the synchronous SQLite store only; PostgreSQL is opened with openAsyncStore',
       { hint: 'open the store with openAsyncStore, as runtime/ and the CLI do' },
@@ -48,7 +49,7 @@ export function openStore(options: OpenStoreOptions): SqliteStore {
 
 /** The store the engine runs on: SQLite in the data dir, or PostgreSQL when `databaseUrl` says so. */
 export async function openAsyncStore(options: OpenStoreOptions): Promise<AsyncStore> {
-  if (kindOf(options.databaseUrl) === 'postgres')
+  if (databaseKind(options.databaseUrl) === 'postgres')
     return openPostgresStore(
       options.databaseUrl!,
       options.poolSize === undefined ? {} : { max: options.poolSize },

@@ -68,10 +68,10 @@ describe('every secured route in openapi.json', () => {
   });
 
   it('answers 401 without a token, with a malformed, a revoked and an expired token', async () => {
-    const revoked = api.mint([...SCOPES]);
-    const id = api.apiStore.listTokens().at(-1)!.id;
-    api.apiStore.revokeToken(id, Date.now());
-    const expired = api.mint([...SCOPES], { now: Date.now() - 10_000, ttlMs: 1000 });
+    const revoked = await api.mint([...SCOPES]);
+    const id = (await api.apiStore.listTokens()).at(-1)!.id;
+    await api.apiStore.revokeToken(id, Date.now());
+    const expired = await api.mint([...SCOPES], { now: Date.now() - 10_000, ttlMs: 1000 });
     const bad = {
       none: null,
       malformed: 'mst_not-a-token',
@@ -90,14 +90,14 @@ describe('every secured route in openapi.json', () => {
   it('answers 403 with a token that lacks the scope, and with one limited to another namespace', async () => {
     for (const route of secured) {
       const others = SCOPES.filter((s) => s !== route.scope && s !== 'admin');
-      const wrongScope = api.mint(others);
+      const wrongScope = await api.mint(others);
       const scoped = await api.call(route.method, route.path, {
         ...requestFor(route.operationId),
         token: wrongScope,
       });
       expect(scoped.status, `${route.method} ${route.path} without ${route.scope}`).toBe(403);
       expect(scoped.body.code).toBe('forbidden_scope');
-      const elsewhere = api.mint([route.scope], { namespaces: ['data'] });
+      const elsewhere = await api.mint([route.scope], { namespaces: ['data'] });
       const ns = await api.call(route.method, route.path, {
         ...requestFor(route.operationId),
         token: elsewhere,
@@ -110,8 +110,8 @@ describe('every secured route in openapi.json', () => {
   it('lets the right token through (scope and namespace), and admin everywhere', async () => {
     for (const route of secured) {
       // A route about every namespace (the metrics) takes only a token limited to none.
-      const right = api.mint([route.scope], route.allNamespaces ? {} : { namespaces: ['quickstart'] });
-      for (const token of [right, api.mint(['admin'])]) {
+      const right = await api.mint([route.scope], route.allNamespaces ? {} : { namespaces: ['quickstart'] });
+      for (const token of [right, await api.mint(['admin'])]) {
         const answer = await api.call(route.method, route.path, { ...requestFor(route.operationId), token });
         expect([401, 403], `${route.method} ${route.path}`).not.toContain(answer.status);
       }
@@ -119,7 +119,7 @@ describe('every secured route in openapi.json', () => {
   });
 
   it('limits lists to the token’s namespaces when no namespace is asked for', async () => {
-    const elsewhere = api.mint(['runs:read', 'workflows:read'], { namespaces: ['data'] });
+    const elsewhere = await api.mint(['runs:read', 'workflows:read'], { namespaces: ['data'] });
     const runs = await api.call('GET', '/v1/runs', { token: elsewhere });
     expect(runs).toMatchObject({ status: 200, body: { items: [] } });
     const workflows = await api.call('GET', '/v1/workflows', { token: elsewhere });

@@ -76,7 +76,7 @@ export interface ApiHarness {
   mint(
     scopes: Scope[],
     options?: { namespaces?: string[]; ttlMs?: number; now?: number; user?: string },
-  ): string;
+  ): Promise<string>;
   call(method: 'GET' | 'POST', template: string, options?: CallOptions): Promise<Answer>;
   /** Polls GET /v1/runs/{id} until the run is terminal. */
   settle(runId: string): Promise<Answer>;
@@ -93,7 +93,13 @@ export const ALL_SCOPES: Scope[] = [
 ];
 
 export async function startApi(
-  options: { bodyLimit?: number; worker?: boolean; metricsPublic?: boolean } = {},
+  options: {
+    bodyLimit?: number;
+    worker?: boolean;
+    metricsPublic?: boolean;
+    /** MAESTRO_DATABASE_URL: the runs and the API's own state on PostgreSQL. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
   const env = {
@@ -101,12 +107,13 @@ export async function startApi(
     HOME: dataDir,
     LANG: 'C.UTF-8',
     MAESTRO_DATA_DIR: dataDir,
+    ...(options.databaseUrl ? { MAESTRO_DATABASE_URL: options.databaseUrl } : {}),
   };
   const logger = pino({ level: 'silent' });
   const runtime = await openRuntime(runtimeConfigFromEnv(env, { cwd: dataDir, flags: { concurrency: 2 } }), {
     logger,
   });
-  const apiStore = openApiStore(dataDir);
+  const apiStore = await openApiStore({ dataDir, databaseUrl: runtime.config.databaseUrl });
   const worker: Worker | undefined =
     options.worker === false ? undefined : startWorker(runtime.engine, logger, { pollMs: 100 });
   const fastify: FastifyInstance = await createApiServer({
@@ -115,16 +122,18 @@ export async function startApi(
     ...(options.metricsPublic ? { metricsPublic: true } : {}),
   });
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });
-  const mint: ApiHarness['mint'] = (scopes, o = {}) =>
-    createToken(apiStore, {
-      name: 'test',
-      scopes,
-      user: o.user ?? 'tester',
-      namespaces: o.namespaces ?? [],
-      ttlMs: o.ttlMs ?? 3_600_000,
-      now: o.now ?? Date.now(),
-    }).token;
-  const token = mint(ALL_SCOPES);
+  const mint: ApiHarness['mint'] = async (scopes, o = {}) =>
+    (
+      await createToken(apiStore, {
+        name: 'test',
+        scopes,
+        user: o.user ?? 'tester',
+        namespaces: o.namespaces ?? [],
+        ttlMs: o.ttlMs ?? 3_600_000,
+        now: o.now ?? Date.now(),
+      })
+    ).token;
+  const token = await mint(ALL_SCOPES);
 
   const call: ApiHarness['call'] = async (method, template, o = {}) => {
     const operation = openapi.paths[template]?.[method.toLowerCase()];
@@ -213,7 +222,7 @@ export async function startApi(
       await fastify.close();
       await worker?.close();
       await runtime.close();
-      apiStore.close();
+      await apiStore.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

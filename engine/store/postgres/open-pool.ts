@@ -1,7 +1,9 @@
 /**
- * Opens a pool of connections to a PostgreSQL database and brings its schema up to date, refusing
+ * Opens a pool of connections to a PostgreSQL database and brings a schema up to date, refusing
  * a database it cannot use (unreachable, bad credentials, a schema newer than this build) with a
- * StoreUnusableError that names the server but never the password.
+ * StoreUnusableError that names the server but never the password. The one migration runner for
+ * every store on PostgreSQL (the engine's, the API's, the schedules', the decision log's, the
+ * App's): each names its own version table, so each store's versions advance independently.
  */
 import pg from 'pg';
 import { StoreUnusableError } from '../../errors.ts';
@@ -28,18 +30,32 @@ const types = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** One store's forward-only migrations and the table that records which have run. */
+export interface PostgresSchema {
+  /** e.g. `schema_migrations` (the engine's), `api_schema_migrations`. */
+  table: string;
+  migrations: readonly { version: number; sql: string }[];
+}
+
+/** The engine store's schema. */
+export const engineSchema: PostgresSchema = { table: 'schema_migrations', migrations };
+
 export interface PoolOptions {
   /** Connections per process (default 10). */
   max?: number;
+  /** The schema to bring up to date (default: the engine store's). */
+  schema?: PostgresSchema;
 }
 
 export async function openPool(url: string, options: PoolOptions = {}): Promise<pg.Pool> {
+  const schema = options.schema ?? engineSchema;
+  if (!/^[a-z_]+$/.test(schema.table)) throw new Error(`bad migrations table name ${schema.table}`);
   const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
   // An idle client losing its server (a PostgreSQL restart) must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});
   try {
-    await migrate(pool, url);
+    await migrate(pool, url, schema);
   } catch (error) {
     await pool.end();
     if (error instanceof StoreUnusableError) throw error;
@@ -58,29 +74,28 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function migrate(pool: pg.Pool, url: string): Promise<void> {
+async function migrate(pool: pg.Pool, url: string, schema: PostgresSchema): Promise<void> {
+  const { table } = schema;
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
     // One migrator at a time across replicas; released at COMMIT.
-    await client.query(`SELECT pg_advisory_xact_lock(hashtext('maestro.schema_migrations'))`);
+    await client.query(`SELECT pg_advisory_xact_lock(hashtext('maestro.${table}'))`);
     await client.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)',
+      `CREATE TABLE IF NOT EXISTS ${table} (version integer PRIMARY KEY, applied_at bigint NOT NULL)`,
     );
-    const { rows } = await client.query<{ v: number | null }>(
-      'SELECT max(version) AS v FROM schema_migrations',
-    );
+    const { rows } = await client.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${table}`);
     const current = rows[0]?.v ?? 0;
-    const latest = migrations.at(-1)?.version ?? 0;
+    const latest = schema.migrations.at(-1)?.version ?? 0;
     if (current > latest)
       throw new StoreUnusableError(
-        `the database ${redactedUrl(url)} has schema version ${current}, newer than this maestro knows (${latest})`,
+        `the database ${redactedUrl(url)} has schema version ${current}, newer than this maestro knows (${latest}), in ${table}`,
         { hint: 'upgrade maestro, or point MAESTRO_DATABASE_URL at another database' },
       );
-    for (const migration of migrations) {
+    for (const migration of schema.migrations) {
       if (migration.version <= current) continue;
       await client.query(migration.sql);
-      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+      await client.query(`INSERT INTO ${table} (version, applied_at) VALUES ($1, $2)`, [
         migration.version,
         Date.now(),
       ]);

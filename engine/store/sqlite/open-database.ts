@@ -96,15 +96,28 @@ export function openDatabase(dataDir: string, durability: Durability = 'normal')
   db.exec('PRAGMA journal_mode = WAL');
   db.exec(`PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.exec('PRAGMA foreign_keys = ON');
-  migrate(db, file);
+  migrateSqlite(db, file, { table: 'schema_migrations', migrations });
   return db;
 }
 
-function migrate(db: DatabaseSync, file: string): void {
+/** One SQLite database's forward-only migrations and the table that records which have run. */
+export interface SqliteSchema {
+  table: string;
+  migrations: readonly { version: number; sql: string }[];
+}
+
+/**
+ * The one SQLite migration runner (the engine's database, and the other stores' files): each
+ * migration once, in order, in its own transaction; a newer schema than this build is refused
+ * (and the database closed) untouched.
+ */
+export function migrateSqlite(db: DatabaseSync, file: string, schema: SqliteSchema): void {
+  const { table, migrations } = schema;
+  if (!/^[a-z_]+$/.test(table)) throw new Error(`bad migrations table name ${table}`);
   db.exec(
-    'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT',
+    `CREATE TABLE IF NOT EXISTS ${table} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL) STRICT`,
   );
-  const row = db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null };
+  const row = db.prepare(`SELECT max(version) AS v FROM ${table}`).get() as { v: number | null };
   const current = row.v ?? 0;
   const latest = migrations.at(-1)?.version ?? 0;
   if (current > latest) {
@@ -119,7 +132,7 @@ function migrate(db: DatabaseSync, file: string): void {
     db.exec('BEGIN IMMEDIATE');
     try {
       db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)').run(
+      db.prepare(`INSERT INTO ${table} (version, applied_at) VALUES (?, ?)`).run(
         migration.version,
         Date.now(),
       );

@@ -1,0 +1,69 @@
+/**
+ * Rows of the API store's tables as both stores return them: the same column names, numbers as
+ * numbers (SQLite) or int8 strings (PostgreSQL), JSON as its text (both; open-pool.ts keeps
+ * PostgreSQL's json as text), so one mapping serves both.
+ */
+import type { ApiBody, Plan } from '../core/index.ts';
+import type { StoredToken, StoredWorkflow } from './api-store.ts';
+import type { Scope } from './tokens.ts';
+
+export type ApiRow = Record<string, unknown>;
+
+export function toWorkflow(row: ApiRow | undefined): StoredWorkflow | undefined {
+  if (!row) return undefined;
+  return {
+    seq: Number(row.seq),
+    digest: String(row.digest),
+    name: String(row.name),
+    namespace: String(row.namespace),
+    kind: String(row.kind),
+    manifest: String(row.manifest),
+    plan: JSON.parse(String(row.plan)) as Plan,
+    source: row.source === null ? null : (JSON.parse(String(row.source)) as ApiBody.SourceRef),
+    createdAt: Number(row.created_at),
+  };
+}
+
+export function toToken(row: ApiRow | undefined): StoredToken | undefined {
+  if (!row) return undefined;
+  return {
+    id: String(row.id),
+    name: String(row.name),
+    hash: String(row.hash),
+    scopes: JSON.parse(String(row.scopes)) as Scope[],
+    user: String(row.user),
+    namespaces: JSON.parse(String(row.namespaces)) as string[],
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+    revokedAt: row.revoked_at === null ? null : Number(row.revoked_at),
+  };
+}
+
+/** The values of a workflow row, in the column order both stores insert. */
+export function workflowValues(w: Omit<StoredWorkflow, 'seq'>): (string | number | null)[] {
+  return [
+    w.digest,
+    w.name,
+    w.namespace,
+    w.kind,
+    w.manifest,
+    JSON.stringify(w.plan),
+    w.source ? JSON.stringify(w.source) : null,
+    w.createdAt,
+  ];
+}
+
+/** The values of a token row, in the column order both stores insert. */
+export function tokenValues(t: StoredToken): (string | number | null)[] {
+  return [
+    t.id,
+    t.name,
+    t.hash,
+    JSON.stringify(t.scopes),
+    t.user,
+    JSON.stringify(t.namespaces),
+    t.createdAt,
+    t.expiresAt,
+    t.revokedAt,
+  ];
+}

@@ -1,0 +1,133 @@
+/**
+ * The API store on PostgreSQL (MAESTRO_DATABASE_URL), so every server replica and
+ * `maestro tokens` share one set of tokens, stored workflows and idempotency keys. Its tables are
+ * prefixed `api_` (they live beside the engine's in one database) and migrated, forward only, by
+ * the engine's one runner (`openPostgresPool`) under their own version table. Column names are
+ * the SQLite store's, so api-rows.ts maps both.
+ */
+import { openPostgresPool, redactedUrl, retrying, type PostgresSchema } from '../engine/index.ts';
+import { toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
+import type { ApiStore } from './api-store.ts';
+
+export const apiSchema: PostgresSchema = {
+  table: 'api_schema_migrations',
+  migrations: [
+    {
+      version: 1,
+      sql: `
+CREATE TABLE api_workflows (
+  seq bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  digest text NOT NULL UNIQUE,
+  name text NOT NULL,
+  namespace text NOT NULL,
+  kind text NOT NULL,
+  manifest text NOT NULL,
+  plan json NOT NULL,
+  source json,
+  created_at bigint NOT NULL
+);
+CREATE INDEX api_workflows_by_name ON api_workflows (namespace, name, seq);
+CREATE TABLE api_tokens (
+  id text PRIMARY KEY,
+  name text NOT NULL,
+  hash text NOT NULL UNIQUE,
+  scopes json NOT NULL,
+  "user" text NOT NULL,
+  namespaces json NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  revoked_at bigint
+);
+CREATE TABLE api_idempotency_keys (
+  key text NOT NULL,
+  token_id text NOT NULL,
+  body_digest text NOT NULL,
+  run_id text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (key, token_id)
+);
+`,
+    },
+  ],
+};
+
+/** Connections: the API's queries are single statements; the engine's store has its own pool. */
+const POOL_SIZE = 4;
+
+export async function openPostgresApiStore(url: string): Promise<ApiStore> {
+  const pool = await openPostgresPool(url, { max: POOL_SIZE, schema: apiSchema });
+  const db = retrying(pool);
+  const all = async (sql: string, args: unknown[] = []) => (await db.query<ApiRow>(sql, args)).rows;
+  const one = async (sql: string, args: unknown[]) => (await all(sql, args))[0];
+  return {
+    location: redactedUrl(url),
+    async putWorkflow(w) {
+      const result = await db.query(
+        `INSERT INTO api_workflows (digest, name, namespace, kind, manifest, plan, source, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (digest) DO NOTHING`,
+        workflowValues(w),
+      );
+      return { created: result.rowCount === 1 };
+    },
+    getWorkflow: async (digest) =>
+      toWorkflow(await one('SELECT * FROM api_workflows WHERE digest = $1', [digest])),
+    latestWorkflow: async (namespace, name) =>
+      toWorkflow(
+        await one(
+          'SELECT * FROM api_workflows WHERE namespace = $1 AND name = $2 ORDER BY seq DESC LIMIT 1',
+          [namespace, name],
+        ),
+      ),
+    async listWorkflows(q) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      const add = (clause: (n: number) => string, value: unknown) => {
+        args.push(value);
+        where.push(clause(args.length));
+      };
+      if (q.namespace !== undefined) add((n) => `namespace = $${n}`, q.namespace);
+      if (q.name !== undefined) add((n) => `name = $${n}`, q.name);
+      if (q.namespaces) add((n) => `namespace = ANY($${n}::text[])`, q.namespaces);
+      if (q.beforeSeq !== undefined) add((n) => `seq < $${n}`, q.beforeSeq);
+      args.push(q.limit);
+      const sql = `SELECT * FROM api_workflows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${args.length}`;
+      return (await all(sql, args)).map((row) => toWorkflow(row)!);
+    },
+    async putToken(t) {
+      await db.query(
+        `INSERT INTO api_tokens (id, name, hash, scopes, "user", namespaces, created_at, expires_at, revoked_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        tokenValues(t),
+      );
+    },
+    tokenByHash: async (hash) => toToken(await one('SELECT * FROM api_tokens WHERE hash = $1', [hash])),
+    listTokens: async () =>
+      (await all('SELECT * FROM api_tokens ORDER BY created_at, id')).map((row) => toToken(row)!),
+    revokeToken: async (id, now) =>
+      (
+        await db.query('UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [
+          now,
+          id,
+        ])
+      ).rowCount === 1,
+    async claimIdempotencyKey(key, tokenId, bodyDigest, runId, now) {
+      // Two statements on purpose: at READ COMMITTED, an INSERT that met a concurrent claim waits
+      // for it to commit and does nothing; the SELECT after it (a new snapshot) then sees that
+      // claim. One statement (a CTE) would read with the snapshot from before the wait and miss it.
+      await db.query(
+        `INSERT INTO api_idempotency_keys (key, token_id, body_digest, run_id, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key, token_id) DO NOTHING`,
+        [key, tokenId, bodyDigest, runId, now],
+      );
+      const row = (await one('SELECT * FROM api_idempotency_keys WHERE key = $1 AND token_id = $2', [
+        key,
+        tokenId,
+      ]))!;
+      return { runId: String(row.run_id), bodyDigest: String(row.body_digest), fresh: row.run_id === runId };
+    },
+    async releaseIdempotencyKey(key, tokenId) {
+      await db.query('DELETE FROM api_idempotency_keys WHERE key = $1 AND token_id = $2', [key, tokenId]);
+    },
+    close: () => pool.end(),
+  };
+}

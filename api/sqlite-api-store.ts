@@ -1,0 +1,114 @@
+/**
+ * The API store on SQLite through node:sqlite, in `<data-dir>/api.sqlite` (when
+ * MAESTRO_DATABASE_URL is unset). node:sqlite is synchronous: each method runs at once and hands
+ * back a settled promise (a throw becomes a rejection), as the engine's asyncSqliteStore does.
+ */
+import { join } from 'node:path';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
+import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
+import { migrateSqlite, type SqliteSchema } from '../engine/index.ts';
+import { toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
+import type { ApiStore } from './api-store.ts';
+
+/**
+ * Version 1 is the schema from before versioning, with IF NOT EXISTS: a data dir created then is
+ * adopted as version 1 unchanged.
+ */
+const sqliteApiSchema: SqliteSchema = {
+  table: 'schema_migrations',
+  migrations: [
+    {
+      version: 1,
+      sql: `
+    CREATE TABLE IF NOT EXISTS workflows (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL UNIQUE, name TEXT NOT NULL,
+      namespace TEXT NOT NULL, kind TEXT NOT NULL, manifest TEXT NOT NULL, plan TEXT NOT NULL,
+      source TEXT, created_at INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS workflows_by_name ON workflows (namespace, name, seq);
+    CREATE TABLE IF NOT EXISTS tokens (
+      id TEXT PRIMARY KEY, name TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, scopes TEXT NOT NULL,
+      user TEXT NOT NULL, namespaces TEXT NOT NULL, created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL, revoked_at INTEGER);
+    CREATE TABLE IF NOT EXISTS idempotency_keys (
+      key TEXT NOT NULL, token_id TEXT NOT NULL, body_digest TEXT NOT NULL, run_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL, PRIMARY KEY (key, token_id));
+`,
+    },
+  ],
+};
+
+export function openSqliteApiStore(dataDir: string): ApiStore {
+  ensurePrivateDir(dataDir);
+  const file = join(dataDir, 'api.sqlite');
+  // 0600: token hashes are not secrets, but who may do what is.
+  ensurePrivateDatabaseFile(file);
+  const db = new DatabaseSync(file);
+  db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  migrateSqlite(db, file, sqliteApiSchema);
+  const all = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).all(...args) as ApiRow[];
+  const one = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).get(...args) as ApiRow | undefined;
+  const run = (sql: string, ...args: SQLInputValue[]) => db.prepare(sql).run(...args);
+  return {
+    location: file,
+    async putWorkflow(w) {
+      const result = run(
+        `INSERT INTO workflows (digest, name, namespace, kind, manifest, plan, source, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
+        ...workflowValues(w),
+      );
+      return { created: result.changes === 1 };
+    },
+    getWorkflow: async (digest) => toWorkflow(one('SELECT * FROM workflows WHERE digest = ?', digest)),
+    latestWorkflow: async (namespace, name) =>
+      toWorkflow(
+        one(
+          'SELECT * FROM workflows WHERE namespace = ? AND name = ? ORDER BY seq DESC LIMIT 1',
+          namespace,
+          name,
+        ),
+      ),
+    async listWorkflows(q) {
+      const where: string[] = [];
+      const args: SQLInputValue[] = [];
+      const add = (clause: string, ...values: SQLInputValue[]) => {
+        where.push(clause);
+        args.push(...values);
+      };
+      if (q.namespace !== undefined) add('namespace = ?', q.namespace);
+      if (q.name !== undefined) add('name = ?', q.name);
+      if (q.namespaces)
+        add(`namespace IN (${q.namespaces.map(() => '?').join(', ') || "''"})`, ...q.namespaces);
+      if (q.beforeSeq !== undefined) add('seq < ?', q.beforeSeq);
+      const sql = `SELECT * FROM workflows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+      return all(sql, ...args, q.limit).map((row) => toWorkflow(row)!);
+    },
+    async putToken(t) {
+      run(
+        `INSERT INTO tokens (id, name, hash, scopes, user, namespaces, created_at, expires_at, revoked_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ...tokenValues(t),
+      );
+    },
+    tokenByHash: async (hash) => toToken(one('SELECT * FROM tokens WHERE hash = ?', hash)),
+    listTokens: async () => all('SELECT * FROM tokens ORDER BY created_at, id').map((row) => toToken(row)!),
+    revokeToken: async (id, now) =>
+      run('UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', now, id).changes === 1,
+    async claimIdempotencyKey(key, tokenId, bodyDigest, runId, now) {
+      run(
+        `INSERT INTO idempotency_keys (key, token_id, body_digest, run_id, created_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (key, token_id) DO NOTHING`,
+        key,
+        tokenId,
+        bodyDigest,
+        runId,
+        now,
+      );
+      const row = one('SELECT * FROM idempotency_keys WHERE key = ? AND token_id = ?', key, tokenId)!;
+      return { runId: String(row.run_id), bodyDigest: String(row.body_digest), fresh: row.run_id === runId };
+    },
+    async releaseIdempotencyKey(key, tokenId) {
+      run('DELETE FROM idempotency_keys WHERE key = ? AND token_id = ?', key, tokenId);
+    },
+    close: async () => db.close(),
+  };
+}

@@ -1,0 +1,165 @@
+/**
+ * The API store's contract (tokens, stored workflows, idempotency keys), written once and run
+ * unchanged against SQLite and PostgreSQL (api-store.sqlite.test.ts, api-store.postgres.test.ts).
+ * The harness gives each test a fresh database, re-opening, and raw SQL outside the store.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  hashToken,
+  mintToken,
+  type ApiStore,
+  type StoredToken,
+  type StoredWorkflow,
+} from '../../api/index.ts';
+import { StoreUnusableError } from '../../engine/index.ts';
+import { planOf, shellTask } from '../helpers/engine-fixtures.ts';
+
+export interface ApiStoreDatabase {
+  /** Opens a store on this database (a new connection, or pool, each call). */
+  open(): Promise<ApiStore>;
+  /** Runs SQL directly on the database, outside any store. */
+  sql(statement: string): Promise<void>;
+  /** The table that records the applied migrations. */
+  versionTable: string;
+}
+
+export interface ApiStoreHarness {
+  database(): Promise<ApiStoreDatabase>;
+}
+
+function token(id: string, extra: Partial<StoredToken> = {}): StoredToken & { secret: string } {
+  const { token: secret, hash } = mintToken();
+  return {
+    id,
+    name: `name-${id}`,
+    hash,
+    scopes: ['runs:read', 'workflows:write'],
+    user: 'alice',
+    namespaces: ['data'],
+    createdAt: 1000,
+    expiresAt: 9000,
+    revokedAt: null,
+    secret,
+    ...extra,
+  };
+}
+
+function workflow(name: string, namespace: string, n: number): Omit<StoredWorkflow, 'seq'> {
+  const plan = planOf([shellTask(`t${n}`, 'true')]);
+  return {
+    digest: `sha256:${String(n).padStart(64, '0')}`,
+    name,
+    namespace,
+    kind: 'Workflow',
+    manifest: `name: ${name}\n# ${n}`,
+    plan: { ...plan, workflow: { ...plan.workflow, name, namespace } },
+    source: n % 2 ? { repo: 'o/r', sha: 'a'.repeat(40) } : null,
+    createdAt: 1000 + n,
+  };
+}
+
+async function withStore(harness: ApiStoreHarness, fn: (s: ApiStore, db: ApiStoreDatabase) => Promise<void>) {
+  const db = await harness.database();
+  const store = await db.open();
+  try {
+    await fn(store, db);
+  } finally {
+    await store.close();
+  }
+}
+
+export function apiStoreContract(name: string, harness: ApiStoreHarness): void {
+  describe(`api store contract: ${name}`, () => {
+    it('migrates an empty database and re-opens it with its tokens and workflows', async () => {
+      const db = await harness.database();
+      const [a, b] = await Promise.all([db.open(), db.open()]); // two replicas starting together
+      const t = token('tok-1');
+      await a.putToken(t);
+      expect((await a.putWorkflow(workflow('wf', 'data', 1))).created).toBe(true);
+      await a.close();
+      await b.close();
+      const again = await db.open();
+      try {
+        const { secret: _secret, ...stored } = t;
+        expect(await again.tokenByHash(t.hash)).toEqual(stored);
+        const w = await again.getWorkflow(workflow('wf', 'data', 1).digest);
+        expect(w).toMatchObject({ ...workflow('wf', 'data', 1), plan: expect.anything() });
+        expect(JSON.stringify(w!.plan)).toBe(JSON.stringify(workflow('wf', 'data', 1).plan));
+      } finally {
+        await again.close();
+      }
+    });
+
+    it('refuses a database whose schema is newer than this build', async () => {
+      const db = await harness.database();
+      await (await db.open()).close();
+      await db.sql(`INSERT INTO ${db.versionTable} (version, applied_at) VALUES (999, 0)`);
+      await expect(db.open()).rejects.toThrow(StoreUnusableError);
+      await expect(db.open()).rejects.toThrow(/schema version 999, newer than this maestro knows/);
+    });
+
+    it('stores a token by its hash only, lists, revokes once, and refuses a duplicate', () =>
+      withStore(harness, async (s) => {
+        const t1 = token('tok-1');
+        const t2 = token('tok-2', { createdAt: 500, namespaces: [], user: 'bob' });
+        await s.putToken(t1);
+        await s.putToken(t2);
+        await expect(s.putToken({ ...token('tok-3'), hash: t1.hash })).rejects.toThrow();
+        await expect(s.putToken({ ...token('tok-1') })).rejects.toThrow();
+        expect(await s.tokenByHash(hashToken(t1.secret))).toMatchObject({ id: 'tok-1', user: 'alice' });
+        expect(await s.tokenByHash(hashToken(mintToken().token))).toBeUndefined();
+        expect((await s.listTokens()).map((t) => t.id)).toEqual(['tok-2', 'tok-1']);
+        expect(await s.revokeToken('tok-1', 5000)).toBe(true);
+        expect(await s.revokeToken('tok-1', 6000)).toBe(false);
+        expect(await s.revokeToken('tok-none', 6000)).toBe(false);
+        expect((await s.tokenByHash(t1.hash))?.revokedAt).toBe(5000);
+      }));
+
+    it('keeps a token nowhere but as its hash', () =>
+      withStore(harness, async (s) => {
+        const t = token('tok-1');
+        await s.putToken(t);
+        expect(JSON.stringify(await s.listTokens())).not.toContain(t.secret.slice(4, 20));
+      }));
+
+    it('stores a workflow once per digest and lists newest first, filtered, in keyset pages', () =>
+      withStore(harness, async (s) => {
+        for (let n = 1; n <= 5; n++)
+          await s.putWorkflow(workflow(n <= 3 ? 'etl' : 'deploy', n === 5 ? 'ops' : 'data', n));
+        expect((await s.putWorkflow(workflow('etl', 'data', 1))).created).toBe(false);
+        const all = await s.listWorkflows({ limit: 10 });
+        expect(all.map((w) => w.manifest.split('# ')[1])).toEqual(['5', '4', '3', '2', '1']);
+        expect((await s.listWorkflows({ namespace: 'data', name: 'etl', limit: 10 })).length).toBe(3);
+        expect((await s.listWorkflows({ namespaces: ['ops'], limit: 10 })).map((w) => w.name)).toEqual([
+          'deploy',
+        ]);
+        expect(await s.listWorkflows({ namespaces: [], limit: 10 })).toEqual([]);
+        const page = await s.listWorkflows({ limit: 2, beforeSeq: all[1]!.seq });
+        expect(page.map((w) => w.seq)).toEqual([all[2]!.seq, all[3]!.seq]);
+        expect((await s.latestWorkflow('data', 'etl'))?.digest).toBe(workflow('etl', 'data', 3).digest);
+        expect(await s.latestWorkflow('data', 'nothing')).toBeUndefined();
+        expect(await s.getWorkflow('sha256:none')).toBeUndefined();
+      }));
+
+    it('claims an idempotency key once per token, even when two replicas race', async () => {
+      const db = await harness.database();
+      const [a, b] = [await db.open(), await db.open()];
+      try {
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            (i % 2 ? a : b).claimIdempotencyKey('k', 'tok-1', 'sha256:body', `run-${i}`, 1000),
+          ),
+        );
+        expect(claims.filter((c) => c.fresh)).toHaveLength(1);
+        expect(new Set(claims.map((c) => c.runId)).size).toBe(1);
+        const other = await a.claimIdempotencyKey('k', 'tok-2', 'sha256:other', 'run-x', 1000);
+        expect(other).toEqual({ runId: 'run-x', bodyDigest: 'sha256:other', fresh: true });
+        await b.releaseIdempotencyKey('k', 'tok-1');
+        expect((await a.claimIdempotencyKey('k', 'tok-1', 'sha256:new', 'run-y', 2000)).fresh).toBe(true);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    });
+  });
+}
