@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Debian packages the tests and benchmarks use: git (test repositories, git http-backend), ninja
-# (the bench peer), gcc (the local runner's launcher), bubblewrap (the local runner's sandbox),
-# Podman with runc (container runner), busybox-static (the base of locally built images) and
-# postgresql (the PostgreSQL store's tests start private servers with its initdb/pg_ctl; the
-# package's own cluster is not used). NATS and Chromium join this list with the bus and console
-# that use them, not before.
+# Debian packages the tests and benchmarks use: git (test repositories, git http-backend), python3
+# and python3-venv (the Python SDK's tools and a Python task's virtual environment: under /usr, so
+# the local runner's sandbox sees the interpreter), ninja (the bench peer), gcc (the local
+# runner's launcher), bubblewrap (the local runner's sandbox), Podman with runc (container
+# runner), busybox-static (the base of locally built images) and postgresql (the PostgreSQL
+# store's tests start private servers with its initdb/pg_ctl; the package's own cluster is not
+# used). NATS and Chromium join this list with the bus and console that use them, not before.
 # Idempotent and quick when everything is installed; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(git ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql)
+packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system-packages.sh: all present"; exit 0; }
