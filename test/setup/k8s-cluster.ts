@@ -11,11 +11,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { freePort } from '../helpers/free-port.ts';
 
 export const K8S_VERSION = 'v1.34.4';
 const SETUP_HINT = 'run `bash scripts/setup/kubernetes.sh` (builds and caches the control plane binaries)';
@@ -37,18 +37,6 @@ export const KWOK_POD_LOG = [
 
 function binDir(): string {
   return process.env.MAESTRO_K8S_BIN ?? join(homedir(), '.cache', 'maestro', 'k8s', K8S_VERSION);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export interface TestCluster {
