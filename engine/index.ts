@@ -23,6 +23,8 @@ export type {
   RunRecord,
   TaskRecord,
   TransitionRecord,
+  FeedTransition,
+  FeedQuery,
   AttemptRecord,
   StoredLogLine,
   CacheEntry,

@@ -22,6 +22,8 @@ import type {
   TaskRecord,
   TaskTransitionWrite,
   TransitionRecord,
+  FeedQuery,
+  FeedTransition,
 } from './store.ts';
 
 /** A task claimed by a worker: the task's `task:<run>/<task>` lease and its fencing token. */
@@ -70,6 +72,13 @@ export interface AsyncStore {
     detail?: string,
   ): Promise<void>;
   listTransitions(runId: string, taskId?: string | null): Promise<TransitionRecord[]>;
+  /**
+   * Every run's and task's transitions after `afterId` in store order, oldest first (the API's
+   * event stream reads it, so a replica sees the changes another replica's worker made).
+   */
+  listTransitionsAfter(query: FeedQuery): Promise<FeedTransition[]>;
+  /** The id of the latest transition in the store (0 when there is none): where a new feed starts. */
+  lastTransitionId(): Promise<number>;
   /**
    * Records the attempt and takes its lease; returns the fencing token. With `transition`, the
    * task's transition (e.g. ready -> running) commits in the same transaction.
@@ -160,6 +169,8 @@ export const storeMethods = [
   'getTask',
   'transitionTask',
   'listTransitions',
+  'listTransitionsAfter',
+  'lastTransitionId',
   'startAttempt',
   'heartbeat',
   'finishAttempt',

@@ -59,6 +59,22 @@ export interface TransitionRecord {
   detail: string | null;
 }
 
+/** A transition as the store-wide feed reads it: its global order and the run's namespace. */
+export interface FeedTransition extends TransitionRecord {
+  /** Increasing across the whole store (the feed's resume point). */
+  id: number;
+  namespace: string;
+  workflow: string;
+}
+
+export interface FeedQuery {
+  /** Only transitions after this id. */
+  afterId: number;
+  /** Only runs in these namespaces; absent: every namespace. */
+  namespaces?: readonly string[];
+  limit: number;
+}
+
 export interface AttemptStart {
   id: string;
   runId: string;

@@ -185,6 +185,26 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await s.getRun('r1')).finishedAt).toBe(1200);
       }));
 
+    it('reads every run’s transitions in store order after an id, limited to namespaces', () =>
+      withStore(harness, async (s) => {
+        expect(await s.lastTransitionId()).toBe(0);
+        await s.createRun(newRun('r1', 1000, { namespace: 'ns' }));
+        await s.createRun(newRun('r2', 1000, { namespace: 'other' }));
+        await s.transitionRun('r1', 'queued', 'running', 'started', 'e', 1100);
+        const all = await s.listTransitionsAfter({ afterId: 0, limit: 100 });
+        // Each run: its own queued and each of its 3 tasks' queued; then r1 running.
+        expect(all.length).toBe(9);
+        expect(all.map((t) => t.id)).toEqual([...all.map((t) => t.id)].sort((a, b) => a - b));
+        expect(all.at(-1)).toMatchObject({ runId: 'r1', taskId: null, to: 'running', namespace: 'ns' });
+        const ns = await s.listTransitionsAfter({ afterId: 0, limit: 100, namespaces: ['ns'] });
+        expect(new Set(ns.map((t) => t.runId))).toEqual(new Set(['r1']));
+        expect(ns.every((t) => t.namespace === 'ns' && t.workflow === 'wf')).toBe(true);
+        const later = await s.listTransitionsAfter({ afterId: all[3]!.id, limit: 2 });
+        expect(later.map((t) => t.id)).toEqual([all[4]!.id, all[5]!.id]);
+        expect(await s.listTransitionsAfter({ afterId: 0, limit: 10, namespaces: [] })).toEqual([]);
+        expect(await s.lastTransitionId()).toBe(all.at(-1)!.id);
+      }));
+
     it('refuses stale compare-and-set transitions and unknown runs', () =>
       withStore(harness, async (s) => {
         await s.createRun(newRun('r1', 1000));

@@ -27,8 +27,10 @@ import type {
   TaskRecord,
   TaskTransitionWrite,
   TransitionRecord,
+  FeedQuery,
+  FeedTransition,
 } from '../store.ts';
-import { toAttempt, toRun, toTask, toTransition, type Row } from '../sqlite/rows.ts';
+import { toAttempt, toFeedTransition, toRun, toTask, toTransition, type Row } from '../sqlite/rows.ts';
 import { acquire, checkFence, claimReadyTask, toLease } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
@@ -209,6 +211,20 @@ export class PostgresStore implements AsyncStore {
               taskId,
             ]);
     return rows.map(toTransition);
+  }
+
+  async listTransitionsAfter(query: FeedQuery): Promise<FeedTransition[]> {
+    const only = query.namespaces ? 'AND r.namespace = ANY($3::text[])' : '';
+    const rows = await this.#all(
+      `SELECT t.*, r.namespace, r.workflow FROM transitions t JOIN runs r ON r.id = t.run_id
+        WHERE t.id > $1 ${only} ORDER BY t.id LIMIT $2`,
+      [query.afterId, query.limit, ...(query.namespaces ? [query.namespaces] : [])],
+    );
+    return rows.map(toFeedTransition);
+  }
+
+  async lastTransitionId(): Promise<number> {
+    return Number((await this.#all('SELECT COALESCE(MAX(id), 0) AS id FROM transitions'))[0]!.id);
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {

@@ -8,6 +8,7 @@ import type {
   StoredLogLine,
   TaskRecord,
   TransitionRecord,
+  FeedTransition,
 } from '../store.ts';
 
 export type Row = Record<string, unknown>;
@@ -90,6 +91,15 @@ export function toTransition(r: Row): TransitionRecord {
     by: String(r.by),
     time: Number(r.time),
     detail: optString(r.detail),
+  };
+}
+
+export function toFeedTransition(r: Row): FeedTransition {
+  return {
+    ...toTransition(r),
+    id: Number(r.id),
+    namespace: String(r.namespace),
+    workflow: String(r.workflow),
   };
 }
 

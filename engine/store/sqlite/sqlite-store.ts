@@ -22,6 +22,8 @@ import type {
   TaskRecord,
   TaskTransitionWrite,
   TransitionRecord,
+  FeedQuery,
+  FeedTransition,
 } from '../store.ts';
 import type { SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
@@ -38,6 +40,7 @@ import { openDatabase, type Durability } from './open-database.ts';
 import {
   toAttempt,
   toCacheEntry,
+  toFeedTransition,
   toLogLine,
   toReceipt,
   toRun,
@@ -291,6 +294,23 @@ export class SqliteStore implements SettledStore {
               taskId,
             );
     return rows.map(toTransition);
+  }
+
+  listTransitionsAfter(query: FeedQuery): FeedTransition[] {
+    const only = query.namespaces
+      ? `AND r.namespace IN (${query.namespaces.map(() => '?').join(', ') || "''"})`
+      : '';
+    return this.#all(
+      `SELECT t.*, r.namespace, r.workflow FROM transitions t JOIN runs r ON r.id = t.run_id
+        WHERE t.id > ? ${only} ORDER BY t.id LIMIT ?`,
+      query.afterId,
+      ...(query.namespaces ?? []),
+      query.limit,
+    ).map(toFeedTransition);
+  }
+
+  lastTransitionId(): number {
+    return Number(this.#all('SELECT COALESCE(MAX(id), 0) AS id FROM transitions')[0]!.id);
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
