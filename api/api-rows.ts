@@ -4,7 +4,7 @@
  * PostgreSQL's json as text), so one mapping serves both.
  */
 import type { ApiBody, Plan } from '../core/index.ts';
-import type { StoredToken, StoredWorkflow } from './api-store.ts';
+import type { StoredSession, StoredToken, StoredWorkflow } from './api-store.ts';
 import type { Scope } from './tokens.ts';
 
 export type ApiRow = Record<string, unknown>;
@@ -66,4 +66,14 @@ export function tokenValues(t: StoredToken): (string | number | null)[] {
     t.expiresAt,
     t.revokedAt,
   ];
+}
+
+export function toSession(row: ApiRow | undefined): StoredSession | undefined {
+  if (!row) return undefined;
+  return {
+    hash: String(row.hash),
+    tokenHash: String(row.token_hash),
+    createdAt: Number(row.created_at),
+    expiresAt: Number(row.expires_at),
+  };
 }

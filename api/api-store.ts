@@ -33,6 +33,14 @@ export interface StoredToken {
   revokedAt: number | null;
 }
 
+/** A console session: only the SHA-256 of its cookie is stored, with the token it was made from. */
+export interface StoredSession {
+  hash: string;
+  tokenHash: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
 export interface WorkflowQuery {
   namespace?: string;
   name?: string;
@@ -78,5 +86,10 @@ export interface ApiStore {
     now: number,
   ): Promise<IdempotencyClaim>;
   releaseIdempotencyKey(key: string, tokenId: string): Promise<void>;
+  /** Stores a session, dropping every expired one. */
+  putSession(session: StoredSession, now: number): Promise<void>;
+  sessionByHash(hash: string): Promise<StoredSession | undefined>;
+  /** False when no such session. */
+  deleteSession(hash: string): Promise<boolean>;
   close(): Promise<void>;
 }

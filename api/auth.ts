@@ -16,9 +16,13 @@ export interface Caller {
   scopes: readonly Scope[];
   /** Empty: every namespace. */
   namespaces: readonly string[];
+  /** When the credential ends (the token's expiry, or the session's). */
+  expiresAt: number;
+  /** The SHA-256 of the session cookie, when the caller came with one rather than a bearer token. */
+  session?: string;
 }
 
-const unauthorized = (detail: string) =>
+export const unauthorized = (detail: string) =>
   new ApiError(401, 'unauthorized', detail, {
     hint: 'send Authorization: Bearer mst_… with a token from `maestro tokens create`',
   });
@@ -32,9 +36,23 @@ export async function authenticate(
   const match = /^Bearer ([^\s]+)$/.exec(header);
   if (!match || !isWellFormedToken(match[1]!)) throw unauthorized('the token is malformed');
   const token: StoredToken | undefined = await store.tokenByHash(hashToken(match[1]!));
-  if (!token || token.revokedAt !== null || token.expiresAt <= now)
-    throw unauthorized('the token is unknown, revoked or expired');
-  return { tokenId: token.id, user: token.user, scopes: token.scopes, namespaces: token.namespaces };
+  if (!isLiveToken(token, now)) throw unauthorized('the token is unknown, revoked or expired');
+  return callerOfToken(token);
+}
+
+export function callerOfToken(token: StoredToken): Caller {
+  return {
+    tokenId: token.id,
+    user: token.user,
+    scopes: token.scopes,
+    namespaces: token.namespaces,
+    expiresAt: token.expiresAt,
+  };
+}
+
+/** Whether a stored token may still be used (not revoked, not expired). */
+export function isLiveToken(token: StoredToken | undefined, now: number): token is StoredToken {
+  return token !== undefined && token.revokedAt === null && token.expiresAt > now;
 }
 
 export function authorize(caller: Caller, scope: Scope): void {

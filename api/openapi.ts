@@ -48,12 +48,12 @@ function parameters(route: RouteSpec): Json[] {
         schema,
       });
   }
-  if (route.operationId === 'streamLogs')
+  if (route.operationId === 'streamLogs' || route.operationId === 'streamEvents')
     out.push({
       name: 'Last-Event-ID',
       in: 'header',
       required: false,
-      description: 'Resume after this line id (what an EventSource sends on reconnect).',
+      description: 'Resume after this event id (what an EventSource sends on reconnect).',
       schema: { type: 'string', pattern: '^[0-9]{1,15}$' },
     });
   if (route.operationId === 'createRun')
@@ -63,6 +63,15 @@ function parameters(route: RouteSpec): Json[] {
       required: false,
       description: 'Same key and body: the same run; same key, another body: 409.',
       schema: { type: 'string', maxLength: 200 },
+    });
+  if (route.scope && route.method !== 'GET')
+    out.push({
+      name: 'X-CSRF-Token',
+      in: 'header',
+      required: false,
+      description:
+        'Required when the request is authenticated by the session cookie (the csrfToken of GET /v1/session); not with a bearer token.',
+      schema: { type: 'string' },
     });
   return out;
 }
@@ -81,9 +90,10 @@ function operation(route: RouteSpec): Json {
   const op: Json = {
     operationId: route.operationId,
     summary: route.summary,
-    security: route.scope ? [{ token: [route.scope] }] : [],
+    security: route.scope ? [{ token: [route.scope] }, { session: [route.scope] }] : [],
     'x-maestro-scope': route.scope,
     ...(route.allNamespaces ? { 'x-maestro-all-namespaces': true } : {}),
+    ...(route.namespaceFree ? { 'x-maestro-namespace-free': true } : {}),
     responses,
   };
   const params = parameters(route);
@@ -119,6 +129,13 @@ export function buildOpenApi(version: string): Json {
           type: 'http',
           scheme: 'bearer',
           description: 'An API token from `maestro tokens create` (mst_…).',
+        },
+        session: {
+          type: 'apiKey',
+          in: 'cookie',
+          name: 'maestro-session',
+          description:
+            'The console session cookie from POST /v1/session (`__Host-maestro-session` over TLS); state-changing requests also need X-CSRF-Token.',
         },
       },
       schemas: rewriteRefs(apiSchema.$defs),

@@ -6,7 +6,7 @@
  * the SQLite store's, so api-rows.ts maps both.
  */
 import { openPostgresPool, redactedUrl, retrying, type PostgresSchema } from '../engine/index.ts';
-import { toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
+import { toSession, toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
 import type { ApiStore } from './api-store.ts';
 
 export const apiSchema: PostgresSchema = {
@@ -46,6 +46,19 @@ CREATE TABLE api_idempotency_keys (
   created_at bigint NOT NULL,
   PRIMARY KEY (key, token_id)
 );
+`,
+    },
+    {
+      // Console sessions: the SHA-256 of the cookie, and the hash of the token it acts with.
+      version: 2,
+      sql: `
+CREATE TABLE api_sessions (
+  hash text PRIMARY KEY,
+  token_hash text NOT NULL,
+  created_at bigint NOT NULL,
+  expires_at bigint NOT NULL
+);
+CREATE INDEX api_sessions_by_expiry ON api_sessions (expires_at);
 `,
     },
   ],
@@ -128,6 +141,16 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
     async releaseIdempotencyKey(key, tokenId) {
       await db.query('DELETE FROM api_idempotency_keys WHERE key = $1 AND token_id = $2', [key, tokenId]);
     },
+    async putSession(session, now) {
+      await db.query('DELETE FROM api_sessions WHERE expires_at <= $1', [now]);
+      await db.query(
+        'INSERT INTO api_sessions (hash, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4)',
+        [session.hash, session.tokenHash, session.createdAt, session.expiresAt],
+      );
+    },
+    sessionByHash: async (hash) => toSession(await one('SELECT * FROM api_sessions WHERE hash = $1', [hash])),
+    deleteSession: async (hash) =>
+      (await db.query('DELETE FROM api_sessions WHERE hash = $1', [hash])).rowCount === 1,
     close: () => pool.end(),
   };
 }

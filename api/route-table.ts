@@ -8,7 +8,7 @@ import type { Scope } from './tokens.ts';
 
 export interface RouteSpec {
   operationId: string;
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   /** Fastify's form (`/v1/runs/:id`). */
   url: string;
   summary: string;
@@ -19,6 +19,11 @@ export interface RouteSpec {
    * namespaces is refused (403 forbidden_namespace). Default: the route acts on one namespace.
    */
   allNamespaces?: true;
+  /**
+   * The route acts on no namespace (the session routes): a token limited to namespaces is let
+   * through, as any other (the auth sweep checks that it is).
+   */
+  namespaceFree?: true;
   /** Definition names in api.schema.json. */
   params?: string;
   query?: string;
@@ -164,6 +169,51 @@ export const ROUTES: readonly RouteSpec[] = [
     params: 'RunIdParams',
     query: 'ReceiptQuery',
     responses: { 200: 'ReceiptList', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'createSession',
+    method: 'POST',
+    url: '/v1/session',
+    summary:
+      'Exchange the bearer token for a console session: an HttpOnly, SameSite=Strict cookie (Secure over TLS) and its CSRF token',
+    scope: 'console',
+    namespaceFree: true,
+    responses: { 201: 'Session', ...authErrors },
+  },
+  {
+    operationId: 'getSession',
+    method: 'GET',
+    url: '/v1/session',
+    summary: "The cookie's session: who, which scopes and namespaces, until when, and its CSRF token",
+    scope: 'console',
+    namespaceFree: true,
+    responses: { 200: 'Session', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'deleteSession',
+    method: 'DELETE',
+    url: '/v1/session',
+    summary: "Sign out: end the cookie's session and clear the cookie",
+    scope: 'console',
+    namespaceFree: true,
+    responses: { 200: 'SignedOut', ...authErrors },
+  },
+  {
+    operationId: 'streamEvents',
+    method: 'GET',
+    url: '/v1/events',
+    summary:
+      'Run and task state changes of the namespaces the token may see, as server-sent events (resumable with Last-Event-ID)',
+    scope: 'runs:read',
+    query: 'EventQuery',
+    responses: { ...authErrors },
+    rawResponses: {
+      200: {
+        media: 'text/event-stream',
+        description:
+          'First `ready` (data: StreamReady; its id is the position), then `run` and `task` events (data: StateEvent, id: the position in the store-wide order); `end` (data: {reason}) when the credential stops being good.',
+      },
+    },
   },
   {
     operationId: 'metrics',

@@ -14,6 +14,8 @@ export function runSummary(run: RunRecord): ApiBody.RunSummary {
     reason: run.reason,
     priority: run.priority,
     actor: run.actor,
+    trigger: run.trigger,
+    commit: run.source?.commit ?? null,
     createdAt: new Date(run.createdAt).toISOString(),
     startedAt: iso(run.startedAt),
     finishedAt: iso(run.finishedAt),

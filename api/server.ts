@@ -9,13 +9,16 @@ import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
-import { authenticate, authorize, callerOf, setCaller, type Caller } from './auth.ts';
+import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
+import { streamEvents } from './event-stream.ts';
 import { createServerMetrics, instrumentRequests, type ServerMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
 import { ROUTES, type RouteSpec } from './route-table.ts';
 import { streamLogs } from './log-stream.ts';
+import { authenticateRequest } from './session.ts';
+import { createSession, deleteSession, getSession } from './session-routes.ts';
 import {
   cancelRun,
   createRun,
@@ -43,7 +46,7 @@ export interface ApiServerOptions {
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
-type Reply = { status: number; body: unknown };
+type Reply = { status: number; body: unknown; headers?: Record<string, string> };
 
 interface Validators {
   params?: ValidateFunction;
@@ -84,6 +87,9 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     retryRun: async (r) => ok(await retryRun(ctx, callerOf(r), id(r))),
     listTransitions: async (r) =>
       ok(await listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
+    createSession: (r) => createSession(ctx, r),
+    getSession: (r) => getSession(ctx, r),
+    deleteSession: (r) => deleteSession(ctx, r),
     listReceipts: async (r) =>
       ok(await listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
   };
@@ -173,7 +179,7 @@ function registerRoute(
     // Before the body is read: an unauthenticated client makes the server parse nothing.
     onRequest: async (request) => {
       if (!route.scope || open) return;
-      const caller = await authenticate(ctx.apiStore, request.headers.authorization, ctx.clock.now());
+      const caller = await authenticateRequest(ctx.apiStore, request, ctx.clock.now());
       authorize(caller, route.scope);
       assertAllNamespaces(caller, route);
       setCaller(request, caller);
@@ -255,9 +261,21 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       });
       continue;
     }
+    if (route.operationId === 'streamEvents') {
+      registerRoute(fastify, ctx, route, async (request, reply) => {
+        await streamEvents(ctx, reply, {
+          caller: callerOf(request),
+          query: request.query as ApiBody.EventQuery,
+          lastEventId: request.headers['last-event-id'],
+          recheck: () => authenticateRequest(ctx.apiStore, request, ctx.clock.now()),
+        });
+      });
+      continue;
+    }
     const handle = table[route.operationId]!;
     registerRoute(fastify, ctx, route, async (request, reply) => {
       const result = await handle(request);
+      if (result.headers) void reply.headers(result.headers);
       return reply.code(result.status).send(result.body);
     });
   }

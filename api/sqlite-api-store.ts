@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
 import { migrateSqlite, type SqliteSchema } from '../engine/index.ts';
-import { toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
+import { toSession, toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
 import type { ApiStore } from './api-store.ts';
 
 /**
@@ -32,6 +32,16 @@ const sqliteApiSchema: SqliteSchema = {
     CREATE TABLE IF NOT EXISTS idempotency_keys (
       key TEXT NOT NULL, token_id TEXT NOT NULL, body_digest TEXT NOT NULL, run_id TEXT NOT NULL,
       created_at INTEGER NOT NULL, PRIMARY KEY (key, token_id));
+`,
+    },
+    {
+      // Console sessions: the SHA-256 of the cookie, and the hash of the token it acts with.
+      version: 2,
+      sql: `
+    CREATE TABLE sessions (
+      hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
+      expires_at INTEGER NOT NULL);
+    CREATE INDEX sessions_by_expiry ON sessions (expires_at);
 `,
     },
   ],
@@ -109,6 +119,18 @@ export function openSqliteApiStore(dataDir: string): ApiStore {
     async releaseIdempotencyKey(key, tokenId) {
       run('DELETE FROM idempotency_keys WHERE key = ? AND token_id = ?', key, tokenId);
     },
+    async putSession(session, now) {
+      run('DELETE FROM sessions WHERE expires_at <= ?', now);
+      run(
+        'INSERT INTO sessions (hash, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?)',
+        session.hash,
+        session.tokenHash,
+        session.createdAt,
+        session.expiresAt,
+      );
+    },
+    sessionByHash: async (hash) => toSession(one('SELECT * FROM sessions WHERE hash = ?', hash)),
+    deleteSession: async (hash) => run('DELETE FROM sessions WHERE hash = ?', hash).changes === 1,
     close: async () => db.close(),
   };
 }

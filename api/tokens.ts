@@ -16,6 +16,9 @@ export const SCOPES = [
   // Its own scope, not admin: a scraper's token sits in Prometheus's configuration, so it
   // should read the metrics and nothing else.
   'metrics:read',
+  // Exchanging the token for a browser session (the console): a token made for CI or a scraper
+  // cannot become a cookie unless the operator says so.
+  'console',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -188,6 +188,14 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * What started the run: push, pull_request, schedule, manual, api, …
+   */
+  trigger: string;
+  /**
+   * The source commit the run's tasks ran on (null: no source).
+   */
+  commit: string | null;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -417,4 +425,73 @@ export interface TransitionList {
    * Pass as `after` to get only the transitions that come later.
    */
   next: number;
+}
+/**
+ * The session a token was exchanged for (POST /v1/session) or the one the cookie names (GET /v1/session): who it acts as, what it may do, and the CSRF token every state-changing request made with the cookie must send as `X-CSRF-Token`.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Session".
+ */
+export interface Session {
+  user: string;
+  scopes: string[];
+  /**
+   * Empty: every namespace.
+   */
+  namespaces: string[];
+  /**
+   * The session ends then (at the latest when its token expires).
+   */
+  expiresAt: string;
+  /**
+   * Send as the X-CSRF-Token header on every POST or DELETE made with the session cookie.
+   */
+  csrfToken: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "SignedOut".
+ */
+export interface SignedOut {
+  /**
+   * True when a session was ended.
+   */
+  signedOut: boolean;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "EventQuery".
+ */
+export interface EventQuery {
+  /**
+   * Only this namespace's runs (default: every namespace the token may see).
+   */
+  namespace?: string;
+}
+/**
+ * One state change of a run (`task` null, event `run`) or of one of its tasks (event `task`), as stored; the SSE id is its place in the store-wide order.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "StateEvent".
+ */
+export interface StateEvent {
+  run: string;
+  workflow: string;
+  namespace: string;
+  task: string | null;
+  from: string | null;
+  to: string;
+  reason: string;
+  by: string;
+  time: string;
+  detail: string | null;
+}
+/**
+ * The first event of GET /v1/events: the stream's position (its SSE id); what changes after it follows.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "StreamReady".
+ */
+export interface StreamReady {
+  after: number;
 }

@@ -32,6 +32,7 @@ interface Operation {
   security: unknown[];
   'x-maestro-scope': string | null;
   'x-maestro-all-namespaces'?: true;
+  'x-maestro-namespace-free'?: true;
   requestBody?: { content: Record<string, { schema: unknown }> };
   responses: Record<string, { content: Record<string, { schema: unknown }> }>;
 }
@@ -58,6 +59,8 @@ export interface CallOptions {
   raw?: string;
   contentType?: string;
   headers?: Record<string, string>;
+  /** A stream that does not end by itself (GET /v1/events): stop reading once it has begun. */
+  headOnly?: boolean;
 }
 
 export interface Answer {
@@ -77,7 +80,7 @@ export interface ApiHarness {
     scopes: Scope[],
     options?: { namespaces?: string[]; ttlMs?: number; now?: number; user?: string },
   ): Promise<string>;
-  call(method: 'GET' | 'POST', template: string, options?: CallOptions): Promise<Answer>;
+  call(method: 'GET' | 'POST' | 'DELETE', template: string, options?: CallOptions): Promise<Answer>;
   /** Polls GET /v1/runs/{id} until the run is terminal. */
   settle(runId: string): Promise<Answer>;
   close(): Promise<void>;
@@ -90,6 +93,7 @@ export const ALL_SCOPES: Scope[] = [
   'runs:write',
   'approvals:write',
   'metrics:read',
+  'console',
 ];
 
 export async function startApi(
@@ -172,8 +176,9 @@ export async function startApi(
       headers,
       ...(body !== undefined ? { body } : {}),
     });
-    const text = await response.text();
     const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!;
+    if (o.headOnly && contentType === 'text/event-stream') await response.body?.cancel();
+    const text = o.headOnly && contentType === 'text/event-stream' ? '' : await response.text();
     const documented = operation.responses[String(response.status)];
     if (!documented)
       throw new Error(`${method} ${template} answered ${response.status}, not documented: ${text}`);

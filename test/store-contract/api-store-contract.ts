@@ -115,6 +115,21 @@ export function apiStoreContract(name: string, harness: ApiStoreHarness): void {
         expect((await s.tokenByHash(t1.hash))?.revokedAt).toBe(5000);
       }));
 
+    it('stores sessions by hash, ends one, and drops the expired ones when another is stored', () =>
+      withStore(harness, async (s) => {
+        const a = { hash: 'a'.repeat(64), tokenHash: 't'.repeat(64), createdAt: 1000, expiresAt: 2000 };
+        const b = { hash: 'b'.repeat(64), tokenHash: 't'.repeat(64), createdAt: 1000, expiresAt: 9000 };
+        await s.putSession(a, 1000);
+        await s.putSession(b, 1000);
+        expect(await s.sessionByHash(a.hash)).toEqual(a);
+        await expect(s.putSession(a, 1000)).rejects.toThrow();
+        expect(await s.deleteSession(b.hash)).toBe(true);
+        expect(await s.deleteSession(b.hash)).toBe(false);
+        expect(await s.sessionByHash(b.hash)).toBeUndefined();
+        await s.putSession({ ...b, hash: 'c'.repeat(64) }, 2500);
+        expect(await s.sessionByHash(a.hash)).toBeUndefined();
+      }));
+
     it('keeps a token nowhere but as its hash', () =>
       withStore(harness, async (s) => {
         const t = token('tok-1');
