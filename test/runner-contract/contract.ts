@@ -10,9 +10,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LogLine, RunnerHandle } from '../../core/index.ts';
+import type { LogLine, RunnerHandle, RunnerStartRequest } from '../../core/index.ts';
 import { runMain } from '../../sdk/index.ts';
 import { killEngineMidAttempt } from './engine-kill.ts';
+import { PYTHON_CASE, pythonSdkRequest } from './python-sdk-case.ts';
 import { reporter } from './sdk-task.ts';
 import type { ContractTarget } from './target.ts';
 
@@ -63,6 +64,25 @@ async function sdkReport(inputs: unknown, token: string, messagesFile: boolean):
   }
 }
 
+/** What the SDK case's task reports, in TypeScript or Python: outputs, and logs with the secret redacted. */
+async function expectReported(target: ContractTarget, req: RunnerStartRequest, token: string): Promise<void> {
+  const handle = await target.runner().start(req);
+  const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+  expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+  expect(result.outputs).toEqual({ answer: '42', notes: 'line one\nline=two' });
+  expect(JSON.stringify([lines, result])).not.toContain(token);
+  if (target.messagesFile) {
+    const texts = lines.map((l) => `${l.stream}: ${l.text}`);
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        'stdout: reporting 42 with ***',
+        'system: metric rows=3',
+        'system: messages: 1 heartbeat(s) received',
+      ]),
+    );
+  }
+}
+
 const OUTPUTS_TEXT = 'answer=42\nnotes<<EOF\nline one\nline=two\nEOF\nundeclared=dropped\n';
 
 export function runnerContract(target: ContractTarget): void {
@@ -106,21 +126,13 @@ export function runnerContract(target: ContractTarget): void {
           overrides,
         );
       }
-      const handle = await target.runner().start(req);
-      const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
-      expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
-      expect(result.outputs).toEqual({ answer: '42', notes: 'line one\nline=two' });
-      expect(JSON.stringify([lines, result])).not.toContain(token);
-      if (target.messagesFile) {
-        const texts = lines.map((l) => `${l.stream}: ${l.text}`);
-        expect(texts).toEqual(
-          expect.arrayContaining([
-            'stdout: reporting 42 with ***',
-            'system: metric rows=3',
-            'system: messages: 1 heartbeat(s) received',
-          ]),
-        );
-      }
+      await expectReported(target, req, token);
+    });
+
+    it(`messages: a task written with the Python SDK reports the same (${PYTHON_CASE[target.sdkTask]})`, async () => {
+      const token = 's3cr3t-py-sdk-token';
+      const overrides = { outputs: ['answer', 'notes'], redact: [token], env: { TOKEN: token } };
+      await expectReported(target, await pythonSdkRequest(target, { answer: '42' }, token, overrides), token);
     });
 
     if (target.executes)
