@@ -35,4 +35,10 @@ describe('takeOutputsFile', () => {
     writeFileSync(join(dir, 'big'), 'x'.repeat(100));
     expect(takeOutputsFile(join(dir, 'big'), 100)).toHaveLength(100);
   });
+
+  it('reads a file that holds more than fstat said (it grew after the check), up to the cap', () => {
+    // procfs files report size 0 and still have content: the read must not stop at the stat size.
+    expect(takeOutputsFile('/proc/self/status')).toMatch(/^Name:/);
+    expect(() => takeOutputsFile('/proc/self/status', 10)).toThrow(/larger than 10 bytes/);
+  });
 });
