@@ -47,6 +47,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   run_busy: 409,
   runner_not_configured: 422,
   missing_secret: 422,
+  run_not_waiting: 409,
+  run_not_approved: 409,
+  approval_pending: 409,
 };
 
 export function toProblem(error: unknown): ApiBody.Problem {

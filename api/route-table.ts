@@ -133,6 +133,16 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: 'RunDetail', ...authErrors, ...errors(404, 409) },
   },
   {
+    operationId: 'approveRun',
+    method: 'POST',
+    url: '/v1/runs/:id/approvals',
+    summary:
+      "Approve a run waiting for approval as the token's user (201 recorded, 200 already recorded); the run starts once the workflow's rule is met",
+    scope: 'approvals:write',
+    params: 'RunIdParams',
+    responses: { 200: 'ApprovalAnswer', 201: 'ApprovalAnswer', ...authErrors, ...errors(404, 409, 503) },
+  },
+  {
     operationId: 'streamLogs',
     method: 'GET',
     url: '/v1/runs/:id/logs',

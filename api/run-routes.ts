@@ -33,11 +33,9 @@ export async function createRun(
   idempotencyKey: string | undefined,
 ): Promise<ApiBody.RunAccepted> {
   const workflow = await resolveWorkflow(ctx, caller, body.workflow);
-  // Approvals through the API are not built yet: a gated workflow is refused, never run ungated.
-  if (workflow.plan.approvals)
-    throw new ApiError(422, 'approval_required', `${workflow.namespace}/${workflow.name} needs approvals`, {
-      hint: 'approval-gated workflows cannot be started through the API yet; start them from GitHub',
-    });
+  // A gated workflow's run is stored waiting (never queued) and starts only once approvals
+  // arrive through POST /v1/runs/{id}/approvals (approval-routes.ts).
+  const gated = workflow.plan.approvals !== undefined;
   let runId = `r-${randomUUID()}`;
   if (idempotencyKey !== undefined) {
     const claim = await ctx.apiStore.claimIdempotencyKey(
@@ -64,6 +62,7 @@ export async function createRun(
       actor: caller.user,
       // The caller holds an operator-issued token with runs:write: an operator's run, as the CLI's.
       trust: 'trusted',
+      ...(gated ? { awaitApproval: true } : {}),
     });
   } catch (error) {
     // Nothing half-stored: the key is free again for a corrected request.
@@ -71,6 +70,7 @@ export async function createRun(
       await ctx.apiStore.releaseIdempotencyKey(idempotencyKey, caller.tokenId);
     throw error;
   }
+  if (gated) return { id: runId, status: RunState.waitingForApproval };
   ctx.wake(runId);
   return { id: runId, status: RunState.queued };
 }
@@ -146,6 +146,7 @@ export async function getRun(ctx: ApiContext, caller: Caller, id: string): Promi
     await store.listTasks(id),
     await store.listAttempts(id),
     await store.listReceipts(id),
+    await ctx.approvals.listApprovals(id),
   );
 }
 

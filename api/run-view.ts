@@ -1,6 +1,7 @@
 /** A run as the API shows it: the engine's records turned into the API's bodies (pure). */
 import type { ApiBody } from '../core/index.ts';
 import type { AttemptRecord, ReceiptRecord, RunRecord, TaskRecord } from '../engine/index.ts';
+import type { StoredApproval } from './approval-store.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
@@ -41,11 +42,24 @@ export function receiptDigest(r: ReceiptRecord): ApiBody.ReceiptDigest {
   return { task: r.taskId === '' ? null : r.taskId, attempt: r.attempt, digest: r.digest };
 }
 
+/** One signed approval of a run (POST /v1/runs/{id}/approvals), as the API shows it. */
+export function approvalView(a: StoredApproval, run: RunRecord): ApiBody.Approval {
+  return {
+    approver: a.approver,
+    approvedAt: new Date(a.approvedAt).toISOString(),
+    digest: a.digest,
+    planDigest: run.planDigest,
+    sourceSha: run.source?.commit ?? null,
+    bundle: a.bundle as Record<string, unknown>,
+  };
+}
+
 export function runDetail(
   run: RunRecord,
   tasks: readonly TaskRecord[],
   attempts: readonly AttemptRecord[],
   receipts: readonly ReceiptRecord[],
+  approvals: readonly StoredApproval[],
 ): ApiBody.RunDetail {
   return {
     run: runSummary(run),
@@ -60,5 +74,7 @@ export function runDetail(
       attempts: attempts.filter((a) => a.taskId === t.taskId).map(attemptView),
     })),
     receipts: receipts.map(receiptDigest),
+    approvals: approvals.map((a) => approvalView(a, run)),
+    approvalDigest: run.approvalDigest,
   };
 }

@@ -30,18 +30,58 @@ export interface ApprovalPredicate {
   supersedes?: string;
 }
 
-/** Signs the approval as an in-toto statement whose single subject is the plan digest. */
-export async function signApproval(
-  predicate: ApprovalPredicate,
+/**
+ * Signs an approval of a plan (any surface's) as an in-toto statement whose single subject is
+ * the plan digest; the predicate type says which surface's approval it is, so one kind is never
+ * taken for another.
+ */
+export async function signPlanApproval<P extends { planDigest: string }>(
+  predicateType: string,
+  workflow: string,
+  predicate: P,
   signer: ProvenanceSigner,
 ): Promise<SignedReceipt> {
-  const statement: InTotoStatement<ApprovalPredicate> = {
+  const statement: InTotoStatement<P> = {
     _type: IN_TOTO_STATEMENT_V1,
-    subject: [{ name: `plan:${predicate.workflow}`, digest: toDigestSet(predicate.planDigest) }],
-    predicateType: APPROVAL_PREDICATE_TYPE,
+    subject: [{ name: `plan:${workflow}`, digest: toDigestSet(predicate.planDigest) }],
+    predicateType,
     predicate,
   };
   return signStatement(statement, signer);
+}
+
+/**
+ * The predicate of an approval bundle that verifies under `publicKeyPem`, is of `predicateType`
+ * and whose subject and predicate both name `planDigest`; else the reason it is not.
+ */
+export function verifyPlanApproval<P>(
+  bundle: unknown,
+  publicKeyPem: string,
+  predicateType: string,
+  planDigest: string,
+): { predicate: Partial<P> } | { refused: string } {
+  let statement: InTotoStatement | undefined;
+  try {
+    statement = verifyBundle(bundle, { publicKey: publicKeyPem }).statement;
+  } catch (error) {
+    return { refused: `the approval attestation does not verify: ${(error as Error).message}` };
+  }
+  if (!statement || statement.predicateType !== predicateType)
+    return { refused: 'the bundle is not an approval attestation of this kind' };
+  const predicate = statement.predicate as Partial<P> & { planDigest?: string };
+  const subjectDigest = statement.subject[0]?.digest;
+  const wanted = toDigestSet(planDigest);
+  const [alg] = Object.keys(wanted);
+  if (!alg || subjectDigest?.[alg] !== wanted[alg] || predicate.planDigest !== planDigest)
+    return {
+      refused: `the approval covers another plan (${predicate.planDigest ?? 'none'}), not ${planDigest}`,
+    };
+  return { predicate };
+}
+
+/** Signs the App's approval: its subject is the plan digest of the pull request's workflow. */
+export function signApproval(predicate: ApprovalPredicate, signer: ProvenanceSigner): Promise<SignedReceipt> {
+  return signPlanApproval(APPROVAL_PREDICATE_TYPE, predicate.workflow, predicate, signer);
 }
 
 /** Everything a dispatch expects an attestation to bind, and the time it is used. */
@@ -66,20 +106,14 @@ export function checkApproval(
   publicKeyPem: string,
   expect: ApprovalExpectation,
 ): string | undefined {
-  let statement: InTotoStatement | undefined;
-  try {
-    statement = verifyBundle(bundle, { publicKey: publicKeyPem }).statement;
-  } catch (error) {
-    return `the approval attestation does not verify: ${(error as Error).message}`;
-  }
-  if (!statement || statement.predicateType !== APPROVAL_PREDICATE_TYPE)
-    return 'the bundle is not an approval attestation';
-  const predicate = statement.predicate as Partial<ApprovalPredicate>;
-  const subjectDigest = statement.subject[0]?.digest;
-  const wanted = toDigestSet(expect.planDigest);
-  const [alg] = Object.keys(wanted);
-  if (!alg || subjectDigest?.[alg] !== wanted[alg] || predicate.planDigest !== expect.planDigest)
-    return `the approval covers another plan (${predicate.planDigest ?? 'none'}), not ${expect.planDigest}`;
+  const verified = verifyPlanApproval<ApprovalPredicate>(
+    bundle,
+    publicKeyPem,
+    APPROVAL_PREDICATE_TYPE,
+    expect.planDigest,
+  );
+  if ('refused' in verified) return verified.refused;
+  const predicate = verified.predicate;
   if (predicate.repository !== expect.repository || predicate.workflow !== expect.workflow)
     return `the approval is for ${predicate.repository}:${predicate.workflow}, not ${expect.repository}:${expect.workflow}`;
   if (predicate.pullRequest !== expect.pullRequest)

@@ -3,6 +3,7 @@ import { renderApproval, type GateRow } from '../checks/render-approval.ts';
 import type { GitHubClient } from '../github/github-client.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
+import { resolveAllowed } from './allowed-reviewers.ts';
 import { issueAttestation, revokeAll } from './attestations.ts';
 import { rulesByWorkflow } from './approval-rules.ts';
 import type { Commit, GateContext, PullRequestRef, WorkflowGate } from './gate-types.ts';
@@ -138,34 +139,23 @@ async function listReviews(client: GitHubClient, pullNumber: number): Promise<Re
 }
 
 /**
- * Resolves `from` entries and CODEOWNERS owners to logins: `user`/`@user`, `team:slug`,
- * `team:org/slug` and `@org/slug` (team members via the Teams API). Emails in CODEOWNERS cannot
- * be mapped to logins without more permissions, so they are skipped. (An empty `from` means
- * any collaborator with write access; the caller decides that before calling.)
+ * Resolves `from` entries and CODEOWNERS owners to logins (allowed-reviewers.ts), a team's
+ * members from the Teams API (`team:slug` is a team of the repository's owner), cached per
+ * delivery in `teams`.
  */
 async function allowedReviewers(
   client: GitHubClient,
   entries: string[],
   teams: Map<string, Set<string>>,
 ): Promise<Set<string>> {
-  const allowed = new Set<string>();
-  for (const raw of entries) {
-    const entry = raw.startsWith('@') ? raw.slice(1) : raw;
-    if (entry.includes('@')) continue;
-    const team = entry.startsWith('team:') ? entry.slice(5) : entry.includes('/') ? entry : undefined;
-    if (team === undefined) {
-      allowed.add(entry);
-      continue;
-    }
-    const [org, slug] = team.includes('/') ? team.split('/', 2) : [client.owner, team];
+  return resolveAllowed(entries, async ({ org = client.owner, slug }) => {
     const key = `${org}/${slug}`;
     if (!teams.has(key)) {
       const members = await client.call(`read team ${key}`, (octokit) =>
-        octokit.paginate(octokit.rest.teams.listMembersInOrg, { org: org!, team_slug: slug!, per_page: 100 }),
+        octokit.paginate(octokit.rest.teams.listMembersInOrg, { org, team_slug: slug, per_page: 100 }),
       );
       teams.set(key, new Set(members.filter(Boolean).map((m) => m.login)));
     }
-    for (const member of teams.get(key)!) allowed.add(member);
-  }
-  return allowed;
+    return teams.get(key)!;
+  });
 }

@@ -1,6 +1,14 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { createApiServer, openApiStore, startWorker, type Worker } from '../../api/index.ts';
+import { resolve } from 'node:path';
+import {
+  createApiServer,
+  openApiStore,
+  readTeamsFile,
+  startWorker,
+  TEAMS_FILE_VARIABLE,
+  type Worker,
+} from '../../api/index.ts';
 import { systemClock, UsageError } from '../../core/index.ts';
 import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } from '../../runtime/index.ts';
 import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
@@ -19,6 +27,8 @@ Roles (--role, comma-separated, all by default):
 
 Configuration: the same as \`maestro run\` (MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CONFIG,
 MAESTRO_POLICY, MAESTRO_SIGNING_KEY, ... in docs/runtime.md). Tokens: \`maestro tokens create\`.
+Approvals through the API: MAESTRO_APPROVAL_SIGNING_KEY signs them; MAESTRO_TEAMS_FILE names the
+YAML file of teams that a workflow's \`approvals.from: [team:…]\` means (docs/server.md).
 
 Examples:
   $ maestro server                                  # http://127.0.0.1:8080, every role
@@ -59,8 +69,23 @@ async function openServerRuntime(
     };
   }
   if (withApp) logger.info('app role skipped: APP_ID is not set (see `maestro app --help`)');
-  const runtime = await openRuntime(config, { logger });
+  // The approval signer too: POST /v1/runs/{id}/approvals signs with it.
+  const runtime = await openRuntime(config, { logger, approvals: true });
   return { runtime, close: () => runtime.close() };
+}
+
+/** MAESTRO_TEAMS_FILE, resolved and checked at start (a broken file fails here, not at the first approval). */
+function teamsFileFrom(io: CliIo): string | undefined {
+  const value = io.env[TEAMS_FILE_VARIABLE];
+  if (!value) return undefined;
+  const file = resolve(io.cwd, value);
+  try {
+    readTeamsFile(file);
+  } catch (error) {
+    const e = error as Error & { hint?: string };
+    throw new UsageError(e.message, e.hint ? { hint: e.hint } : {});
+  }
+  return file;
 }
 
 export function registerServer(program: Command, context: CliContext): void {
@@ -94,6 +119,7 @@ export function registerServer(program: Command, context: CliContext): void {
           throw new UsageError(`--port ${o.port} is not a port`);
         const { role: _role, port: _port, host: _host, metricsPublic, ...flags } = o;
         const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
+        const teamsFile = teamsFileFrom(io);
         const logger = serverLogger(io);
         const opened = await openServerRuntime(config, roles.has('app'), io, logger);
         // The same database as the runtime's store (MAESTRO_DATABASE_URL, or the data dir).
@@ -108,6 +134,7 @@ export function registerServer(program: Command, context: CliContext): void {
             clock: systemClock,
             logger,
             wake: (id) => worker?.wake(id),
+            ...(teamsFile ? { teamsFile } : {}),
           },
           api: roles.has('api'),
           metricsPublic: metricsPublic === true,

@@ -57,6 +57,12 @@ export function registerTokens(program: Command, context: CliContext): void {
         const ttlMs = parseExpiry(o.expires);
         if (ttlMs === undefined || ttlMs <= 0)
           throw new UsageError(`--expires expects a duration such as 90d, 12h or 30m, got ${o.expires}`);
+        // `token:<name>` is what a token without a person acts as; such a token cannot approve
+        // (api/approval-routes.ts), so no one may claim the prefix as a login.
+        if (o.user !== undefined && (o.user === '' || o.user.startsWith('token:')))
+          throw new UsageError(
+            `--user ${JSON.stringify(o.user)} is not a login (token: is reserved for tokens without a user)`,
+          );
         const namespaces = (o.namespace ?? '')
           .split(',')
           .map((n) => n.trim())

@@ -285,6 +285,14 @@ export interface RunDetail {
   cancelRequestedBy: string | null;
   tasks: Task[];
   receipts: ReceiptDigest[];
+  /**
+   * Approvals recorded for the run (an approval-gated workflow's), oldest first: each one signed by the server.
+   */
+  approvals: Approval[];
+  /**
+   * The approval attestation the run started on (the grant for a run approved through the API, the pull request's attestation for one from GitHub); the run's receipts cite it. Null: the run was not gated, or is still waiting.
+   */
+  approvalDigest: string | null;
 }
 /**
  * The code a run's tasks ran on (as `maestro runs show` prints it): a git repository at a commit, or a directory by its tree digest.
@@ -297,6 +305,59 @@ export interface RunSource {
   repo: string;
   commit: string;
   ref?: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Approval".
+ */
+export interface Approval {
+  /**
+   * The approving token's user.
+   */
+  approver: string;
+  approvedAt: string;
+  /**
+   * The digest of the signed approval attestation.
+   */
+  digest: string;
+  /**
+   * The plan the approval binds (the run's).
+   */
+  planDigest: string;
+  /**
+   * The source commit it binds, when the run has a source.
+   */
+  sourceSha: string | null;
+  /**
+   * The signed Sigstore bundle (in-toto statement, predicate type https://summit-maestro.dev/attestations/run-approval/v1), verifiable with the server's approval public key.
+   */
+  bundle: {};
+}
+/**
+ * The answer to an approval: the caller's approval (`approval`, the one recorded before when it was already there), every approval recorded for the run, and whether they meet the workflow's rule.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "ApprovalAnswer".
+ */
+export interface ApprovalAnswer {
+  run: RunSummary;
+  approval: Approval;
+  /**
+   * Every approval recorded for the run.
+   */
+  approvals: Approval[];
+  /**
+   * How many approvals the workflow's rule requires.
+   */
+  required: number;
+  /**
+   * Whether the approvals that count meet the rule (the run then leaves waiting_for_approval).
+   */
+  satisfied: boolean;
+  /**
+   * The grant attestation the run started on, once satisfied.
+   */
+  approvalDigest: string | null;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema

@@ -25,6 +25,7 @@ function requestFor(operationId: string): CallOptions {
     getRun: run,
     cancelRun: run,
     retryRun: run,
+    approveRun: run,
     listReceipts: run,
     listTransitions: run,
     streamLogs: run,

@@ -4,7 +4,7 @@
  * they get is checked against the committed docs/reference/openapi.json (ajv, draft 2020-12 with
  * formats): an undocumented status, media type or body shape fails the test that caused it.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -103,9 +103,13 @@ export async function startApi(
     metricsPublic?: boolean;
     /** MAESTRO_DATABASE_URL: the runs and the API's own state on PostgreSQL. */
     databaseUrl?: string;
+    /** The teams file's text, written to <data-dir>/teams.yaml and given as MAESTRO_TEAMS_FILE. */
+    teams?: string;
   } = {},
 ): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
+  const teamsFile = options.teams === undefined ? undefined : join(dataDir, 'teams.yaml');
+  if (teamsFile) writeFileSync(teamsFile, options.teams!);
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: dataDir,
@@ -114,14 +118,23 @@ export async function startApi(
     ...(options.databaseUrl ? { MAESTRO_DATABASE_URL: options.databaseUrl } : {}),
   };
   const logger = pino({ level: 'silent' });
+  // As `maestro server` opens it: with the approval signer.
   const runtime = await openRuntime(runtimeConfigFromEnv(env, { cwd: dataDir, flags: { concurrency: 2 } }), {
     logger,
+    approvals: true,
   });
   const apiStore = await openApiStore({ dataDir, databaseUrl: runtime.config.databaseUrl });
   const worker: Worker | undefined =
     options.worker === false ? undefined : startWorker(runtime.engine, logger, { pollMs: 100 });
   const fastify: FastifyInstance = await createApiServer({
-    context: { runtime, apiStore, clock: systemClock, logger, wake: (id) => worker?.wake(id) },
+    context: {
+      runtime,
+      apiStore,
+      clock: systemClock,
+      logger,
+      wake: (id) => worker?.wake(id),
+      ...(teamsFile ? { teamsFile } : {}),
+    },
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.metricsPublic ? { metricsPublic: true } : {}),
   });

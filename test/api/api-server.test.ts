@@ -192,18 +192,6 @@ describe('runs', () => {
     await api.settle(good.body.id);
   });
 
-  it('refuses an approval-gated workflow instead of running it ungated', async () => {
-    const gated = manifest(
-      'gated',
-      '    - id: a\n      run: "true"\n',
-      '  approvals:\n    required: 1\n    from: [team:ops]\n',
-    );
-    const { body: wf, status } = await postYaml(gated);
-    expect(status).toBe(201);
-    const answer = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
-    expect(answer).toMatchObject({ status: 422, body: { code: 'approval_required' } });
-  });
-
   it('lists runs newest first, keyset-paginated on (created, id), with filters', async () => {
     const { body: wf } = await postYaml(manifest('listed', '    - id: a\n      run: "true"\n'));
     const ids: string[] = [];
