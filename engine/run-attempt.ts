@@ -15,8 +15,10 @@ import {
   type RunnerStartRequest,
   type RunSource,
 } from '../core/index.ts';
+import type { Span } from '@opentelemetry/api';
 import { keepArtifacts, reuseArtifacts } from './attempt-dirs.ts';
 import { putKeptArtifacts, receivedWithUrls, shipArtifacts } from './artifact-transfer.ts';
+import { keepUploadFor, receiveUpload } from './artifact-upload.ts';
 import { completeAttempt } from './attempt-finish.ts';
 import { keepLease } from './attempt-lease.ts';
 import { prepareAttempt } from './attempt-prepare.ts';
@@ -50,7 +52,20 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const span = ctx.tracer.startSpan('maestro.attempt', {
     attributes: { 'maestro.run.id': exec.runId, 'maestro.task.id': taskId, 'maestro.attempt': attempt },
   });
-  const kept = keepArtifacts(exec, taskId, info, await execute(exec, taskId, info, token));
+  await finishRun(exec, taskId, info, token, await execute(exec, taskId, info, token), span);
+}
+
+/** Keeps the declared artifacts (from the pod's upload, where the runner made one), ships, finishes. */
+async function finishRun(
+  exec: AttemptHost,
+  taskId: string,
+  info: AttemptInfo,
+  token: number,
+  ended: AttemptResult,
+  span: Span,
+): Promise<void> {
+  const uploaded = await receiveUpload(exec, taskId, info, ended);
+  const kept = keepArtifacts(exec, taskId, uploaded.info, uploaded.result);
   const result = await shipArtifacts(exec, taskId, info, kept);
   await completeAttempt(exec, taskId, info, token, result, span);
 }
@@ -76,9 +91,7 @@ export async function continueAttempt(
       'maestro.attempt': attempt.attempt,
     },
   });
-  const kept = keepArtifacts(exec, taskId, info, await followHandle(exec, taskId, info, token, handle));
-  const result = await shipArtifacts(exec, taskId, info, kept);
-  await completeAttempt(exec, taskId, info, token, result, span);
+  await finishRun(exec, taskId, info, token, await followHandle(exec, taskId, info, token, handle), span);
 }
 
 /** An attempt's details rebuilt from its record (re-attach, or a receipt signed on resume). */
@@ -188,6 +201,8 @@ async function execute(
   try {
     const received = await receivedWithUrls(exec, plan, info, runner);
     if (received) request.received = received;
+    const keep = await keepUploadFor(plan, info, ctx);
+    if (keep) request.keep = keep;
   } catch (error) {
     return fail('artifact_store_error', describeError(error), isMaestroError(error) && error.retryable);
   }

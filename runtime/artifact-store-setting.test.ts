@@ -50,6 +50,13 @@ describe('MAESTRO_ARTIFACT_STORE', () => {
       'plain http',
     );
     expect(refused({ AWS_ACCESS_KEY_ID: 'AKIA' }).message).toContain('without AWS_SECRET_ACCESS_KEY');
+    for (const bad of ['0', '-1', '1e9', '12 MiB'])
+      expect(refused({ MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES: bad }).message).toContain(
+        'MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES',
+      );
+    expect(
+      artifactStoreFrom({ MAESTRO_ARTIFACT_STORE: 's3://bucket', MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES: '4096' }),
+    ).toMatchObject({ maxUploadBytes: 4096 });
     expect(
       artifactStoreFrom({
         MAESTRO_ARTIFACT_STORE: 's3://bucket',

@@ -6,6 +6,8 @@
  *   AWS_REGION / AWS_DEFAULT_REGION   default us-east-1
  *   AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN   both keys, or neither (then the
  *                                     SDK's default chain: web identity, container or instance role)
+ *   MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES the largest upload of kept artifacts a pod may hand back
+ *                                     (default 1 GiB; engine/artifact-upload.ts)
  * Fails closed: an endpoint with credentials in it, plain http to anything but a loopback address,
  * or one key without the other is a usage error naming the variable.
  */
@@ -35,9 +37,20 @@ export function artifactStoreFrom(env: Env): S3ArtifactStoreOptions | undefined 
     prefix: rawPrefix === '' ? '' : `${rawPrefix}/`,
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     ...(endpoint ? { endpoint } : {}),
+    ...maxUploadFrom(env.MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES),
     // A function, not the values: the setting can be logged or printed without them.
     ...(credentials ? { credentials: () => credentials } : {}),
   };
+}
+
+function maxUploadFrom(value: string | undefined): { maxUploadBytes?: number } {
+  if (value === undefined || value === '') return {};
+  const bytes = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(bytes) || bytes <= 0)
+    throw new UsageError(`MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES=${value} is not a positive number of bytes`, {
+      hint: 'e.g. MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES=536870912 (512 MiB), or unset it for 1 GiB',
+    });
+  return { maxUploadBytes: bytes };
 }
 
 function endpointFrom(value: string | undefined): string | undefined {

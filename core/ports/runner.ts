@@ -78,6 +78,25 @@ export interface RunnerStartRequest extends AttemptRef {
    * pod fetches them and checks each digest). Set only when an object store is configured.
    */
   received?: ReceivedArtifact[];
+  /**
+   * Where a runner whose tasks do not share the engine's disk (`uploadsKept`) hands back the
+   * task's declared artifacts: set only when the task declares some and an object store is
+   * configured. The engine reads and checks the upload after the attempt ends.
+   */
+  keep?: KeepUpload;
+}
+
+/** The declared artifact paths of a task, and the one upload the runner may make of them. */
+export interface KeepUpload {
+  /** The task's `artifacts:` paths, relative to its workspace. */
+  paths: string[];
+  /**
+   * A time-limited URL that accepts one PUT of a tar of those paths (a bearer capability: runners
+   * keep it out of specs and logs, as the received URLs).
+   */
+  url: string;
+  /** The largest upload the engine reads (bytes); the runner should refuse to send more. */
+  maxBytes: number;
 }
 
 /** One artifact a task receives: `<task>/<path>` under $MAESTRO_ARTIFACTS, its digest, its URL. */
@@ -180,6 +199,11 @@ export interface Runner {
    * (a Kubernetes pod): only such a runner gets `request.received`, the presigned URLs.
    */
   readonly fetchesReceived?: boolean;
+  /**
+   * True when its tasks' workspaces stay where they ran (a pod's emptyDir): such a runner gets
+   * `request.keep` and uploads the declared paths itself; the engine keeps what was uploaded.
+   */
+  readonly uploadsKept?: boolean;
   /** The posture a task with this resource class and namespace gets (for policy, before it starts). */
   posture(task: { resources: string; namespace: string }): RunnerPosture;
   start(request: RunnerStartRequest): Promise<RunnerHandle>;

@@ -10,6 +10,7 @@
  */
 import { createReadStream } from 'node:fs';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -18,7 +19,16 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { isMaestroError } from '../../core/index.ts';
-import { ArtifactStoreError, digestHex, type ArtifactObject, type ArtifactStore } from './artifact-store.ts';
+import {
+  ArtifactStoreError,
+  ArtifactUploadTooLargeError,
+  DEFAULT_MAX_UPLOAD_BYTES,
+  checkUploadName,
+  digestHex,
+  type ArtifactObject,
+  type ArtifactStore,
+  type ArtifactUploads,
+} from './artifact-store.ts';
 import { s3Location, type S3ArtifactStoreOptions } from './s3-options.ts';
 import { writeVerified } from './verified-write.ts';
 
@@ -80,26 +90,105 @@ export function openS3ClientStore(options: S3ArtifactStoreOptions): ArtifactStor
     },
     async presignGet(object, ttlSeconds) {
       const key = keyOf(object);
-      try {
-        return await getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), {
-          expiresIn: ttlSeconds,
-        });
-      } catch (error) {
-        throw failed('sign a download of', key, error);
-      }
+      return presign(client, new GetObjectCommand({ Bucket: bucket, Key: key }), ttlSeconds, (error) =>
+        failed('sign a download of', key, error),
+      );
     },
+    uploads: s3Uploads(client, options, failed),
     close() {
       client.destroy();
     },
   };
 }
 
-async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
+/**
+ * Uploads are `<prefix>uploads/<name>.tar`, beside the content-addressed objects and never read
+ * as one: the engine hashes what it extracts. A lifecycle rule on that prefix (docs/runtime.md)
+ * removes what an engine that died before reading it left behind.
+ */
+function s3Uploads(
+  client: S3Client,
+  options: S3ArtifactStoreOptions,
+  failed: (what: string, key: string, cause: unknown) => ArtifactStoreError,
+): ArtifactUploads {
+  const { bucket, prefix } = options;
+  const maxBytes = options.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const keyOf = (name: string) => `${prefix}uploads/${checkUploadName(name)}.tar`;
+  const location = (key: string) => `s3://${bucket}/${key}`;
+  return {
+    maxBytes,
+    async presignPut(name, ttlSeconds) {
+      const key = keyOf(name);
+      return presign(client, new PutObjectCommand({ Bucket: bucket, Key: key }), ttlSeconds, (error) =>
+        failed('sign an upload to', key, error),
+      );
+    },
+    async open(name) {
+      const key = keyOf(name);
+      const size = await sizeOf(client, bucket, key).catch((error) =>
+        Promise.reject(failed('look up', key, error)),
+      );
+      if (size === undefined) return undefined;
+      if (size > maxBytes) throw new ArtifactUploadTooLargeError(location(key), maxBytes, size);
+      let body: AsyncIterable<Uint8Array>;
+      try {
+        const answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        body = answer.Body as AsyncIterable<Uint8Array>;
+      } catch (error) {
+        throw failed('download', key, error);
+      }
+      // The object can be replaced between the look and the read: the bound holds on the bytes.
+      return bounded(body, maxBytes, location(key));
+    },
+    async remove(name) {
+      const key = keyOf(name);
+      try {
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+      } catch (error) {
+        throw failed('remove', key, error);
+      }
+    },
+  };
+}
+
+/** A URL for one request on one key, without credentials, valid for `ttlSeconds`. */
+async function presign(
+  client: S3Client,
+  command: GetObjectCommand | PutObjectCommand,
+  ttlSeconds: number,
+  failure: (error: unknown) => Error,
+): Promise<string> {
   try {
-    await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    return true;
+    return await getSignedUrl(client, command, { expiresIn: ttlSeconds });
   } catch (error) {
-    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return false;
+    throw failure(error);
+  }
+}
+
+async function* bounded(
+  body: AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  location: string,
+): AsyncIterable<Uint8Array> {
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) throw new ArtifactUploadTooLargeError(location, maxBytes, 'more');
+    yield chunk;
+  }
+}
+
+async function exists(client: S3Client, bucket: string, key: string): Promise<boolean> {
+  return (await sizeOf(client, bucket, key)) !== undefined;
+}
+
+/** The stored object's size, or undefined when there is none. */
+async function sizeOf(client: S3Client, bucket: string, key: string): Promise<number | undefined> {
+  try {
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.ContentLength ?? 0;
+  } catch (error) {
+    if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return undefined;
     throw error;
   }
 }

@@ -14,6 +14,8 @@ export interface S3ArtifactStoreOptions {
   endpoint?: string;
   /** Unset: the SDK's default chain (web identity, container or instance role). */
   credentials?: () => S3Credentials;
+  /** The largest upload a pod may hand back (bytes; MAESTRO_ARTIFACT_UPLOAD_MAX_BYTES). Default 1 GiB. */
+  maxUploadBytes?: number;
 }
 
 /** Where the objects are, for logs and errors: never a credential. */

@@ -53,6 +53,14 @@ export interface KubernetesRunnerConfig {
    * `header` is the HTTP header git sends (`Authorization: Basic ...`) for private repositories.
    */
   source?: { image: string; headerSecret?: string };
+  /**
+   * How a pod hands back the artifacts its task declares (docs/runners.md, "Artifacts"): a native
+   * sidecar from `image` (with /bin/sh, tar and curl, e.g. curlimages/curl) uploads them when the
+   * task ends. `graceSeconds` sets the pod's terminationGracePeriodSeconds, the time the upload
+   * has after the task's end (the kubelet's default, 30, when unset). Needed only by tasks that
+   * declare `artifacts:` with an object store configured; such a task fails without it.
+   */
+  artifactUpload?: { image: string; graceSeconds?: number };
 }
 
 export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
@@ -71,6 +79,14 @@ export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
       fail(`namespaces.${from} → ${JSON.stringify(to)} is not a valid Kubernetes namespace`);
   if (config.network !== undefined && config.network !== 'on' && config.network !== 'none')
     fail('`network` must be `on` or `none`');
+  const upload = config.artifactUpload;
+  if (upload !== undefined && (typeof upload.image !== 'string' || upload.image === ''))
+    fail('`artifactUpload.image` must name an image with sh, tar and curl');
+  if (
+    upload?.graceSeconds !== undefined &&
+    !(Number.isInteger(upload.graceSeconds) && upload.graceSeconds > 0)
+  )
+    fail('`artifactUpload.graceSeconds` must be a positive integer');
   if (config.runAsUser !== undefined && !(Number.isInteger(config.runAsUser) && config.runAsUser > 0))
     fail('`runAsUser` must be a positive integer (the restricted profile forbids root)');
 }

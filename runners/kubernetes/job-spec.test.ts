@@ -277,3 +277,65 @@ describe('buildAttempt: received artifacts', () => {
       ).toThrow(/cannot be passed to a pod/);
   });
 });
+
+describe('buildAttempt: kept artifacts (the keep sidecar)', () => {
+  const keep = {
+    paths: ['dist', 'reports/junit.xml'],
+    url: 'https://s3.example/b/uploads/abc.tar?X-Amz-Signature=put-sig',
+    maxBytes: 1024,
+  };
+  const config = {
+    defaultImage: 'busybox',
+    namespaces: {},
+    resourceClasses: {},
+    artifactUpload: { image: 'curl:8', graceSeconds: 120 },
+  };
+  const built = buildAttempt({ ...request, keep }, 'ns-a', {}, config);
+  const pod = built.job.spec!.template.spec!;
+  const sidecar = pod.initContainers!.find((c) => c.name === 'keep')!;
+
+  it('is a native sidecar from the configured image, reading the work volume read-only', () => {
+    expect(sidecar.restartPolicy).toBe('Always');
+    expect(sidecar.image).toBe('curl:8');
+    expect(pod.initContainers!.at(-1)!.name).toBe('keep'); // after the other init containers
+    expect(sidecar.volumeMounts).toEqual([
+      { name: 'work', mountPath: '/maestro/work', readOnly: true },
+      { name: 'keep', mountPath: '/maestro/keep' },
+    ]);
+    expect(pod.volumes).toContainEqual({ name: 'keep', emptyDir: {} });
+    expect(pod.terminationGracePeriodSeconds).toBe(120);
+    expect(sidecar.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
+    const env = Object.fromEntries(sidecar.env!.map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      MAESTRO_KEEP_PATHS: 'dist\nreports/junit.xml',
+      MAESTRO_KEEP_MAX_BYTES: '1024',
+    });
+  });
+
+  it('takes its upload URL from the attempt Secret, never from the Job spec', () => {
+    expect(JSON.stringify(built.job)).not.toContain('X-Amz-Signature');
+    expect(built.secretData).toEqual({ MAESTRO_KEEP_URL: keep.url });
+    expect(sidecar.env).toContainEqual({
+      name: 'MAESTRO_KEEP_URL',
+      valueFrom: { secretKeyRef: { name: built.secretName, key: 'MAESTRO_KEEP_URL' } },
+    });
+    expect(built.job.spec!.suspend).toBe(true);
+  });
+
+  it('is refused without an upload image, and for a path that is not workspace-relative', () => {
+    const { artifactUpload: _, ...bare } = config;
+    expect(() => buildAttempt({ ...request, keep }, 'ns-a', {}, bare)).toThrow(
+      expect.objectContaining({ code: 'artifact_upload_not_configured' }),
+    );
+    for (const path of ['../up', '/etc', 'a\nb'])
+      expect(() =>
+        buildAttempt({ ...request, keep: { ...keep, paths: [path] } }, 'ns-a', {}, config),
+      ).toThrow(expect.objectContaining({ code: 'artifact_path_refused' }));
+  });
+
+  it('is absent when the task keeps nothing', () => {
+    const plain = buildAttempt(request, 'ns-a', {}, config).job.spec!.template.spec!;
+    expect(plain.initContainers?.some((c) => c.name === 'keep')).toBeFalsy();
+    expect(plain.terminationGracePeriodSeconds).toBeUndefined();
+  });
+});

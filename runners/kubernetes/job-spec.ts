@@ -11,6 +11,7 @@ import { resolveNetwork, type AttemptRef, type RunnerStartRequest } from '../../
 import type { KubernetesResourceClass, KubernetesRunnerConfig } from './config.ts';
 import { secretNameOf, splitSecrets } from './job-secret.ts';
 import { artifactsInitContainer } from './artifacts-init.ts';
+import { keepSidecar } from './artifacts-keep.ts';
 import { sourceInitContainer } from './source-init.ts';
 
 export const LABEL_RUN = 'maestro.dev/run-id';
@@ -135,12 +136,18 @@ export function buildAttempt(
   const inputs = request.received?.length
     ? artifactsInitContainer(request.received, image, ARTIFACTS_DIR, secretName, containerSecurity)
     : undefined;
-  const secretData = { ...taskSecrets, ...inputs?.secretData };
+  const keep = request.keep
+    ? keepSidecar(request.keep, config.artifactUpload?.image, WORK_DIR, secretName, containerSecurity)
+    : undefined;
+  const secretData = { ...taskSecrets, ...inputs?.secretData, ...keep?.secretData };
   const suspended = Object.keys(secretData).length > 0;
+  // The sidecar comes last: it starts once the other init containers have finished.
   const initContainers = [
     ...(request.source ? [sourceInitContainer(request.source, config, WORK_DIR, containerSecurity)] : []),
     ...(inputs ? [inputs.container] : []),
+    ...(keep ? [keep.container] : []),
   ];
+  const grace = keep ? config.artifactUpload?.graceSeconds : undefined;
   const job: V1Job = {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -156,6 +163,7 @@ export function buildAttempt(
         metadata: { labels: podLabels, annotations: { ...resourceClass.annotations, ...annotations } },
         spec: {
           restartPolicy: 'Never',
+          ...(grace !== undefined ? { terminationGracePeriodSeconds: grace } : {}),
           automountServiceAccountToken: mountToken,
           ...(resourceClass.serviceAccountName
             ? { serviceAccountName: resourceClass.serviceAccountName }
@@ -197,6 +205,7 @@ export function buildAttempt(
             { name: 'tmp', emptyDir: {} },
             { name: 'work', emptyDir: {} },
             { name: 'artifacts', emptyDir: {} },
+            ...(keep ? [{ name: 'keep', emptyDir: {} }] : []),
           ],
         },
       },

@@ -140,7 +140,13 @@ export function createKubernetesRunner(
     }
   }
 
-  async function start(request: RunnerStartRequest): Promise<RunnerHandle> {
+  async function start(original: RunnerStartRequest): Promise<RunnerHandle> {
+    // The presigned URLs are capabilities: the pod's log is redacted of them too.
+    const urls = [
+      ...(original.received ?? []).map((r) => r.url),
+      ...(original.keep ? [original.keep.url] : []),
+    ];
+    const request = urls.length > 0 ? { ...original, redact: [...original.redact, ...urls] } : original;
     const namespace = config.namespaces[request.namespace];
     if (!namespace)
       return failed(
@@ -255,6 +261,7 @@ export function createKubernetesRunner(
   return {
     kind: 'kubernetes',
     fetchesReceived: true,
+    uploadsKept: true,
     // The pod spec (job-spec.ts) is never privileged and never on the host network: the runner
     // has no setting for either, so the policy input says false truthfully.
     posture: () => ({ privileged: false, hostNetwork: false }),

@@ -157,15 +157,27 @@ export function runnerContract(target: ContractTarget): void {
         expect(readFileSync(join(req.workDir, 'dist', 'app.bin'), 'utf8')).toBe('built\n');
       });
     else
-      it('artifacts (not executable here: kwok runs no container): the Job mounts a volume at $MAESTRO_ARTIFACTS', async () => {
-        const req = target.request({ script: 'true', sim: { SIM_RUN_FOR: '200ms' } });
+      it('artifacts (not executable here: kwok runs no container): the Job mounts a volume at $MAESTRO_ARTIFACTS; its keep sidecar, run on the host from the Job and Secret the API server holds, uploads the declared paths, which the engine reads back', async () => {
+        const req = target.request({
+          script: 'mkdir -p dist && echo built > dist/app.bin && echo no > undeclared.txt',
+          sim: { SIM_RUN_FOR: '5s' },
+        });
+        req.keep = await target.keptUpload!.keep(req, ['dist']);
         const handle = await target.runner().start(req);
         const spec = await target.jobSpec!(req);
-        expect((await handle.wait()).outcome).toBe('succeeded');
         expect(spec).toMatchObject({
           artifactsEnv: '/maestro/artifacts',
           artifactsMount: '/maestro/artifacts',
+          keepSidecar: { restartPolicy: 'Always', workReadOnly: true, urlFromSecret: true },
+          urlInJob: false,
         });
+        // What the task's script would have left in its workspace, then the sidecar's real script.
+        const kept = await target.keptUpload!.runSidecar(req, {
+          'dist/app.bin': 'built\n',
+          'undeclared.txt': 'no\n',
+        });
+        expect(kept).toEqual({ 'dist/app.bin': 'built\n' });
+        expect((await handle.wait()).outcome).toBe('succeeded');
       });
 
     it('redaction: every line of a three-line PEM-like secret, on stdout and stderr, becomes ***', async () => {

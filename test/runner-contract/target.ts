@@ -3,7 +3,7 @@
  * the runner, how to turn one runner-neutral task "program" into a start request, how to see
  * what an attempt left behind, and what a kill of the engine leads to on this runner.
  */
-import type { AttemptRef, Runner, RunnerStartRequest } from '../../core/index.ts';
+import type { AttemptRef, KeepUpload, Runner, RunnerStartRequest } from '../../core/index.ts';
 
 /**
  * One task, said twice: as the shell script the executing runners (local, container) really
@@ -49,4 +49,15 @@ export interface ContractTarget {
   alive(ref: AttemptRef): Promise<boolean>;
   /** Checks a reduced, named assertion where the task cannot execute (see `executes`). */
   jobSpec?(request: RunnerStartRequest): Promise<Record<string, unknown>>;
+  /**
+   * Where tasks cannot execute and the runner uploads what a task keeps (Kubernetes): a URL a
+   * real object store signed for the attempt, and the Job's keep sidecar run on the host as the
+   * kubelet would run it (its command and env from the Job, the URL from the Secret, both read
+   * from the API server), with `files` as the task left its workspace; returns what the engine's
+   * reading of the upload keeps (path to text).
+   */
+  keptUpload?: {
+    keep(request: RunnerStartRequest, paths: string[]): Promise<KeepUpload>;
+    runSidecar(request: RunnerStartRequest, files: Record<string, string>): Promise<Record<string, string>>;
+  };
 }

@@ -5,13 +5,21 @@
  * read (test/setup/kwok-stages.yaml); exit codes, termination messages (the outputs channel),
  * run time and the canned container log (with KWOK_PEM in it) come from there.
  */
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { RUNNER_FACTORIES } from '../../../runners/index.ts';
-import { jobName } from '../../../runners/kubernetes/index.ts';
+import { jobName, secretNameOf } from '../../../runners/kubernetes/index.ts';
+import { s3ArtifactStore, type ArtifactStore } from '../../../engine/index.ts';
+import { uploadName } from '../../../engine/artifact-store/artifact-store.ts';
+import { extractUpload } from '../../../engine/upload-extract.ts';
 import type { AttemptRef, Runner } from '../../../core/index.ts';
 import { KWOK_PEM, startTestCluster, type TestCluster } from '../../setup/k8s-cluster.ts';
 import { prepareRunnerNamespaces } from '../../setup/k8s-runner-namespaces.ts';
 import { waitFor } from '../../helpers/wait-for.ts';
+import { tempDir } from '../../helpers/engine-fixtures.ts';
+import { runKeepSidecar } from '../../helpers/keep-sidecar.ts';
+import { startS3Server, type S3Server } from '../../setup/s3-server.ts';
 import type { ContractTarget } from '../target.ts';
 import { requestMaker } from './shared.ts';
 
@@ -24,6 +32,8 @@ export function kubernetesTarget(): ContractTarget {
   let batch: BatchV1Api;
   let core: CoreV1Api;
   let section: Record<string, unknown> = {};
+  let s3: S3Server | undefined;
+  let store: ArtifactStore | undefined;
   const jobsOf = async (ref: AttemptRef) =>
     (await batch.listNamespacedJob({ namespace: NS, labelSelector: `maestro.dev/run-id=${ref.runId}` }))
       .items;
@@ -43,6 +53,8 @@ export function kubernetesTarget(): ContractTarget {
     pem: KWOK_PEM,
     async setup() {
       cluster = await startTestCluster();
+      s3 = await startS3Server();
+      store = s3ArtifactStore(s3.storeOptions('contract/'));
       batch = cluster.admin.makeApiClient(BatchV1Api);
       core = cluster.admin.makeApiClient(CoreV1Api);
       await prepareRunnerNamespaces(cluster, [NS]);
@@ -51,6 +63,7 @@ export function kubernetesTarget(): ContractTarget {
         namespaces: { 'team-a': NS },
         defaultImage: 'registry.example/maestro/task:1',
         ttlSecondsAfterFinished: 600,
+        artifactUpload: { image: 'registry.example/maestro/curl:8' },
         resourceClasses: {
           small: { requests: { cpu: '100m', memory: '64Mi' }, nodeSelector: { type: 'kwok' } },
         },
@@ -59,6 +72,8 @@ export function kubernetesTarget(): ContractTarget {
     async teardown() {
       for (const r of runners) await r.close?.();
       await cluster?.stop();
+      store?.close();
+      await s3?.stop();
       requests.cleanup();
     },
     section: () => section,
@@ -97,10 +112,60 @@ export function kubernetesTarget(): ContractTarget {
     async jobSpec(ref) {
       const job = await waitFor('the Job', async () => (await jobsOf(ref))[0]);
       const container = job.spec!.template.spec!.containers[0]!;
+      const keep = job.spec!.template.spec!.initContainers?.find((c) => c.name === 'keep');
       return {
         artifactsEnv: container.env?.find((e) => e.name === 'MAESTRO_ARTIFACTS')?.value,
         artifactsMount: container.volumeMounts?.find((m) => m.name === 'artifacts')?.mountPath,
+        keepSidecar: keep && {
+          restartPolicy: keep.restartPolicy,
+          workReadOnly: keep.volumeMounts?.find((m) => m.name === 'work')?.readOnly === true,
+          urlFromSecret:
+            keep.env?.find((e) => e.name === 'MAESTRO_KEEP_URL')?.valueFrom?.secretKeyRef?.key ===
+            'MAESTRO_KEEP_URL',
+        },
+        urlInJob: JSON.stringify(job).includes('X-Amz-Signature'),
       };
     },
+    keptUpload: {
+      keep: async (ref, paths) => ({
+        paths,
+        url: await store!.uploads!.presignPut(uploadName(ref.attemptId), 600),
+        maxBytes: store!.uploads!.maxBytes,
+      }),
+      async runSidecar(ref, files) {
+        const job = await waitFor('the Job', async () => (await jobsOf(ref))[0]);
+        // The Secret lives while the attempt runs (it is deleted when the attempt ends).
+        const secret = await core.readNamespacedSecret({ name: secretNameOf(jobName(ref)), namespace: NS });
+        const secretData = Object.fromEntries(
+          Object.entries(secret.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]),
+        );
+        const sidecar = job.spec!.template.spec!.initContainers!.find((c) => c.name === 'keep')!;
+        const work = tempDir('maestro-contract-keep-');
+        for (const [path, text] of Object.entries(files)) {
+          mkdirSync(dirname(join(work, path)), { recursive: true });
+          writeFileSync(join(work, path), text);
+        }
+        const ran = await runKeepSidecar(sidecar, secretData, {
+          work,
+          keep: tempDir('maestro-contract-keep-tmp-'),
+        });
+        if (ran.status !== 0) throw new Error(`the keep sidecar failed: ${ran.stderr}`);
+        const body = await store!.uploads!.open(uploadName(ref.attemptId));
+        const into = tempDir('maestro-contract-kept-');
+        await extractUpload(body!, ref.keep!.paths, into, () => {});
+        return readTree(into);
+      },
+    },
   };
+}
+
+/** Every file under `dir`, by relative path, as text. */
+function readTree(dir: string, rel = ''): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const name of readdirSync(join(dir, rel)).sort()) {
+    const path = rel ? `${rel}/${name}` : name;
+    if (statSync(join(dir, path)).isDirectory()) Object.assign(files, readTree(dir, path));
+    else files[path] = readFileSync(join(dir, path), 'utf8');
+  }
+  return files;
 }
