@@ -2,7 +2,7 @@
 # The Python SDK's tools (sdk/python): a virtual environment at ~/.cache/maestro/python-tools
 # made with the system's Python (Debian python3, which the local runner's sandbox can see under
 # /usr), holding the pinned python-tools.txt (pypiserver, twine, build, hatchling, jsonschema,
-# pytest), and ~/.cache/maestro/python-wheels: the wheels of the SDK's runtime dependencies
+# pytest, mypy), and ~/.cache/maestro/python-wheels: the wheels of the SDK's runtime dependencies
 # (jsonschema and what it needs), which the publish test's local index serves beside the SDK so a
 # fresh environment installs from that index alone. Packages come from PyPI through the machine's
 # pip configuration (its proxy or mirror). Idempotent: returns at once when the environment was

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pytest
 from greet import SPEC
@@ -125,6 +126,26 @@ def test_nested_dataclasses_are_checked_and_built():
     run_task(t, {"targets": [{"url": "a"}], "primary": {"url": "b", "tags": ["x"]}})
     assert seen == [Nested(targets=[Target("a")], primary=Target("b", ["x"]))]
     assert "BadPrimary.url is int" in spec_error(spec=NESTED, inputs=NestedBad)
+
+
+@dataclass
+class Mode:
+    mode: Literal["fast", "slow"] = "fast"
+
+
+@dataclass
+class BadMode:
+    mode: Literal[1, 2] = 1
+
+
+def test_a_literal_field_stands_for_an_enum_of_the_spec_type():
+    spec = {"inputs": {"type": "object", "properties": {"mode": {"type": "string", "enum": ["fast", "slow"]}}}, "outputs": {"type": "object"}}
+    seen = []
+    t = define_task(name="t", version="1", spec=spec, inputs=Mode, execute=lambda i, c: seen.append(i))
+    assert run_task(t, {"mode": "slow"}).outcome == "succeeded"
+    assert seen == [Mode("slow")]
+    assert run_task(t, {"mode": "medium"}).errors[0].path == "/mode"
+    assert "BadMode.mode is typing.Literal[1, 2]" in spec_error(spec=spec, inputs=BadMode)
 
 
 def test_annotations_that_cannot_be_resolved_are_a_spec_error():

@@ -76,7 +76,10 @@ def run_task(
             secret=given.get,
         ),
     )
-    of = lambda kind: [m for m in sink.messages if m["type"] == kind]  # noqa: E731
+
+    def of(kind: str) -> list[Message]:
+        return [m for m in sink.messages if m["type"] == kind]
+
     return TaskRunResult(
         outcome=ending.outcome,
         errors=ending.errors,

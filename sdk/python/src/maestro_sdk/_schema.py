@@ -46,8 +46,9 @@ def compile_schema(schema: Mapping[str, Any], what: str) -> Check:
 def issues_of(error: ValidationError) -> list[ValidationIssue]:
     at = pointer(error.absolute_path)
     instance = error.instance
-    if error.validator == "required" and isinstance(instance, Mapping):
-        names = [n for n in error.validator_value if n not in instance]
+    required = error.validator_value
+    if error.validator == "required" and isinstance(instance, Mapping) and isinstance(required, list):
+        names = [n for n in required if n not in instance]
         return [ValidationIssue(f"{at}/{escape(n)}", "is required") for n in names]
     if error.validator == "additionalProperties" and isinstance(instance, Mapping):
         extras = _extra_properties(instance, error.schema)

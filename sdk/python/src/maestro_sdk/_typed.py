@@ -73,14 +73,22 @@ def _check_type(owner: str, name: str, hint: Any, prop: Any, what: str) -> None:
         if option is Any or option is object:
             return
         origin = typing.get_origin(option) or option
-        if dataclasses.is_dataclass(origin) and "object" in allowed:
+        if isinstance(origin, type) and dataclasses.is_dataclass(origin) and "object" in allowed:
             check_dataclass(origin, prop, f"{what}.properties.{name}")
             continue
-        # bool is an int in Python, but not an integer (or a number) in JSON Schema.
-        is_bool_as_number = origin is bool and "boolean" not in allowed
-        if isinstance(origin, type) and issubclass(origin, accepted) and not is_bool_as_number:
+        if origin is typing.Literal:  # an enum: each value of a type the spec allows
+            if all(_json_type_ok(type(v), allowed, accepted) for v in typing.get_args(option)):
+                continue
+            raise _mismatch(what, f"{owner}.{name} is {option!r}, but the spec says type {declared!r}")
+        if _json_type_ok(origin, allowed, accepted):
             continue
         raise _mismatch(what, f"{owner}.{name} is {_name(hint)}, but the spec says type {declared!r}")
+
+
+def _json_type_ok(origin: Any, allowed: list[str], accepted: tuple[type, ...]) -> bool:
+    # bool is an int in Python, but not an integer (or a number) in JSON Schema.
+    is_bool_as_number = origin is bool and "boolean" not in allowed
+    return isinstance(origin, type) and issubclass(origin, accepted) and not is_bool_as_number
 
 
 def _options(hint: Any) -> list[Any]:
@@ -115,7 +123,7 @@ def _build(hint: Any, value: Any) -> Any:
         return None
     for option in _options(hint):
         origin = typing.get_origin(option) or option
-        if dataclasses.is_dataclass(origin) and isinstance(value, Mapping):
+        if isinstance(origin, type) and dataclasses.is_dataclass(origin) and isinstance(value, Mapping):
             hints = typing.get_type_hints(origin)
             kwargs = {f.name: _build(hints[f.name], value[f.name]) for f in dataclasses.fields(origin) if f.name in value}
             return origin(**kwargs)
