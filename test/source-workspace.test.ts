@@ -1,7 +1,8 @@
 /**
  * `maestro run` on a repository's own code: the tasks start in the git repository containing the
  * manifest at HEAD (committed state), each in its own writable workspace, and nothing one task
- * writes there reaches another. `--ref` picks another commit; outside git, the directory.
+ * writes there reaches another. `--ref` picks another commit, `--source` another repository;
+ * outside git, the directory.
  */
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -124,6 +125,55 @@ describe('maestro run uses the repository at HEAD', () => {
     const bad = await cli(dir, ['run', '.maestro/workflows/ci.yaml', '--data-dir', dataDir, '--ref', 'nope']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toContain('"nope" is not a commit');
+  });
+
+  it('takes --source: another repository than the one holding the manifest, at its HEAD', async () => {
+    const manifests = makeRepo();
+    const other = makeRepo();
+    // A third commit only the other repository has, then an uncommitted change left out.
+    writeFileSync(join(other.dir, 'data.txt'), 'v3 of the other\n');
+    git(other.dir, ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qam', 'three']);
+    const third = git(other.dir, ['rev-parse', 'HEAD']);
+    writeFileSync(join(other.dir, 'data.txt'), 'uncommitted in the other\n');
+    const dataDir = tempDir('maestro-src-data-');
+    const run = await cli(manifests.dir, [
+      'run',
+      '.maestro/workflows/ci.yaml',
+      '--data-dir',
+      dataDir,
+      '--source',
+      other.dir,
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const runId = /run (r-\S+) /.exec(run.stdout)![1]!;
+    const shown = await cli(manifests.dir, [
+      'runs',
+      'show',
+      runId,
+      '--data-dir',
+      dataDir,
+      '--format',
+      'json',
+    ]);
+    expect(JSON.parse(shown.stdout).source).toMatchObject({
+      kind: 'git',
+      repo: other.dir,
+      commit: third,
+    });
+    expect(JSON.parse(shown.stdout).tasks[0].attempts[0].outputs).toEqual({ sha: third });
+    expect(await logsOf(manifests.dir, dataDir, run.stdout)).toContain('first saw v3 of the other');
+    expect(
+      (
+        await cli(manifests.dir, [
+          'run',
+          '.maestro/workflows/ci.yaml',
+          '--data-dir',
+          dataDir,
+          '--source',
+          join(other.dir, 'nope'),
+        ])
+      ).code,
+    ).not.toBe(0);
   });
 
   it('outside a git repository uses the directory holding .maestro/, and says so', async () => {
