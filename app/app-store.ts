@@ -40,10 +40,18 @@ export interface AppStore extends GateTables, DispatchTables {
   getPlanDigests(repo: string, sha: string): Record<string, string> | undefined;
   putRun(run: StoredRun): void;
   getRun(runId: string): StoredRun | undefined;
-  close(): void;
+  close(): Promise<void>;
 }
 
-export function openAppStore(dataDir: string): AppStore {
+export interface OpenAppStoreOptions {
+  /**
+   * The schedules' store when it lives elsewhere (PostgreSQL, shared by replicas: app/runtime.ts
+   * opens it for MAESTRO_DATABASE_URL); default: the tables in this file. Closed with this store.
+   */
+  schedules?: ScheduleStore & { close(): Promise<void> };
+}
+
+export function openAppStore(dataDir: string, options: OpenAppStoreOptions = {}): AppStore {
   // 0700 and 0600: deliveries hold payloads, attestations gate what runs.
   ensurePrivateDir(dataDir);
   ensurePrivateDatabaseFile(join(dataDir, 'github-app.sqlite'));
@@ -77,7 +85,7 @@ export function openAppStore(dataDir: string): AppStore {
   return {
     ...gate,
     ...dispatch,
-    schedules: openScheduleStore(db),
+    schedules: options.schedules ?? openScheduleStore(db),
     getCheckRunId: (externalId) => {
       const row = selectCheckRun.get(externalId);
       return row ? Number(row.check_run_id) : undefined;
@@ -115,6 +123,9 @@ export function openAppStore(dataDir: string): AppStore {
         gated: Number(row.gated) === 1,
       };
     },
-    close: () => db.close(),
+    close: async () => {
+      db.close();
+      await options.schedules?.close();
+    },
   };
 }

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
-import type { AsyncStore, Engine } from '../engine/index.ts';
+import { databaseKind, openPostgresScheduleStore, type AsyncStore, type Engine } from '../engine/index.ts';
 import { defaultBundlePath, readPolicyBundleFile } from '../policy/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
 import { openRuntime, type PolicySetting, type Runtime, type RuntimeConfig } from '../runtime/index.ts';
@@ -77,7 +77,11 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   });
   const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog: runtime.catalog });
   const approvalSigner = runtime.approvalSigner!;
-  const appStore = openAppStore(options.runtime.dataDir);
+  // Schedules fire once per slot across every replica on the runtime's database (engine/schedules).
+  const databaseUrl = runtime.config.databaseUrl;
+  const schedules =
+    databaseKind(databaseUrl) === 'postgres' ? await openPostgresScheduleStore(databaseUrl!) : undefined;
+  const appStore = openAppStore(options.runtime.dataDir, schedules ? { schedules } : {});
   const deliveryStore = openDeliveryStore(options.runtime.dataDir);
   const trusted = runtime.engine;
   const untrusted = runtime.createEngine({
@@ -122,7 +126,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
       await app.close();
       await app.idle();
       await runtime.close();
-      appStore.close();
+      await appStore.close();
       deliveryStore.close();
     },
   };

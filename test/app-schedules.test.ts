@@ -1,8 +1,9 @@
 /**
  * triggers.schedule fired by the App against the GitHub stand-in, with an injected clock (its
  * `now` set by the test; sleeps are real so the engine's own waits work): each slot runs once,
- * across a restart in the middle of a slot and across two apps on one data dir; a gated workflow
- * follows the default branch's gate rules.
+ * across a restart in the middle of a slot, across two apps on one data dir and across two apps
+ * with their own data dirs on one PostgreSQL; a gated workflow follows the default branch's gate
+ * rules.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openAppRuntime, type AppRuntime } from '../app/index.ts';
 import { systemClock, type Clock } from '../core/index.ts';
+import { startPostgres } from './setup/postgres-server.ts';
 import {
   harnessRuntimeOptions,
   INSTALLATION_ID,
@@ -73,9 +75,10 @@ async function openApp(
   dataDir: string,
   clock: Clock,
   refreshMs = 0,
+  env: Record<string, string> = {},
 ): Promise<AppRuntime> {
   const runtime = await openAppRuntime({
-    ...harnessRuntimeOptions({ ...standIn, dataDir }),
+    ...harnessRuntimeOptions({ ...standIn, dataDir, env }),
     clock,
     // Driven by tick() here; refreshMs 0: every tick reads the default branch again.
     schedules: { start: false, leaseMs: 60_000, refreshMs },
@@ -196,6 +199,28 @@ describe('the App fires triggers.schedule', () => {
     expect(await a.engines.trusted.store.listRuns()).toHaveLength(3);
     expect(runChecks(standIn)).toHaveLength(3);
   });
+
+  it('two apps with their own data dirs on one PostgreSQL fire each slot once', async () => {
+    const { standIn, dataDir } = await setup({ '.maestro/workflows/nightly.yaml': nightly() });
+    const server = await startPostgres();
+    cleanups.push(() => server.stop());
+    const env = { MAESTRO_DATABASE_URL: server.createDatabase('app_schedules') };
+    const clock = settableClock(T0);
+    const a = await openApp(standIn, join(dataDir, 'a'), clock, 0, env);
+    const b = await openApp(standIn, join(dataDir, 'b'), clock, 0, env);
+    await Promise.all([a.app.schedules!.tick(), b.app.schedules!.tick()]);
+    const fired: string[] = [];
+    for (const hour of ['01', '02', '03']) {
+      clock.set(`2026-03-01T${hour}:00:05Z`);
+      const reports = await Promise.all([a.app.schedules!.tick(), b.app.schedules!.tick()]);
+      fired.push(...reports.flatMap((r) => r.fired.map((c) => c.runId)));
+      await Promise.all([a.app.idle(), b.app.idle()]);
+    }
+    // Before the schedules had a PostgreSQL store each app claimed in its own file: 6 runs.
+    expect(fired).toHaveLength(3);
+    expect(await b.engines.trusted.store.listRuns()).toHaveLength(3);
+    expect(runChecks(standIn)).toHaveLength(3);
+  }, 60_000);
 
   it('a gated workflow without an attestation at the head does not run; the slot is skipped with why', async () => {
     const { standIn, sha, dataDir } = await setup({

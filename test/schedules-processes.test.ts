@@ -1,7 +1,9 @@
 /**
- * Two scheduler processes (separate OS processes, one SQLite file) over the same day of hourly
- * slots: every slot is fired exactly once between them. Without the claim (an INSERT that fails
- * on conflict) each would fire all 24.
+ * Scheduler processes (separate OS processes on one SQLite file, or three replicas on one
+ * PostgreSQL database) over the same day of hourly slots: every slot is fired exactly once
+ * between them. Without the claim (an INSERT that fails on conflict) each would fire all 24; with
+ * each replica on its own data dir's SQLite (the App before its schedules had a PostgreSQL store)
+ * each replica fires all 24 too.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openScheduleStore } from '../engine/index.ts';
+import { openPostgresScheduleStore, openScheduleStore } from '../engine/index.ts';
+import { startPostgres } from './setup/postgres-server.ts';
 
 const root = join(import.meta.dirname, '..');
 const node = join(root, 'node_modules', '.bin', 'node');
@@ -67,7 +70,7 @@ describe('schedules across processes', () => {
     expect(new Set(slots).size).toBe(24);
     expect(new Set(fired.map((f) => f.runId)).size).toBe(24);
     const check = new DatabaseSync(file);
-    const claims = openScheduleStore(check).list();
+    const claims = await openScheduleStore(check).list();
     check.close();
     expect(claims.map((c) => c.state)).toEqual(Array(24).fill('fired'));
     // Recorded for the report: how the slots split between the two processes.
@@ -75,4 +78,29 @@ describe('schedules across processes', () => {
       `slots fired by a: ${fired.filter((f) => f.owner === 'a').length}, by b: ${fired.filter((f) => f.owner === 'b').length}`,
     );
   }, 60_000);
+
+  it('three scheduler replicas on one PostgreSQL fire each slot once', async () => {
+    const server = await startPostgres();
+    try {
+      const url = server.createDatabase('schedules');
+      const workers = ['a', 'b', 'c'].map((owner) => worker(url, owner));
+      // They migrate together on start (under the advisory lock), then contend for every slot.
+      await Promise.all(workers.map((w) => w.ready));
+      for (const w of workers) w.go();
+      const fired = (await Promise.all(workers.map((w) => w.done))).flat();
+      const slots = fired.map((f) => f.slotMs);
+      expect(slots).toHaveLength(24);
+      expect(new Set(slots).size).toBe(24);
+      expect(new Set(fired.map((f) => f.runId)).size).toBe(24);
+      const check = await openPostgresScheduleStore(url);
+      const claims = await check.list();
+      await check.close();
+      expect(claims.map((c) => c.state)).toEqual(Array(24).fill('fired'));
+      console.info(
+        `slots fired on PostgreSQL: ${['a', 'b', 'c'].map((o) => `${o} ${fired.filter((f) => f.owner === o).length}`).join(', ')}`,
+      );
+    } finally {
+      server.stop();
+    }
+  }, 120_000);
 });

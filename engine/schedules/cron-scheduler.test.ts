@@ -99,7 +99,7 @@ describe('CronScheduler', () => {
     clock.set(Date.parse('2026-03-01T01:30:00Z'));
     await s.tick();
     expect(calls.map((c) => new Date(c.slotMs).toISOString())).toEqual(['2026-03-01T01:00:00.000Z']);
-    expect(store.list().map((c) => c.state)).toEqual(['fired']);
+    expect((await store.list()).map((c) => c.state)).toEqual(['fired']);
   });
 
   it('on start, runs the latest slot missed while down (catchUp latest), or all of them', async () => {
@@ -136,7 +136,7 @@ describe('CronScheduler', () => {
     while (calls.length === 0) await new Promise((r) => setImmediate(r));
     first.db.close();
     const second = data.open();
-    const claimed = second.store.list();
+    const claimed = await second.store.list();
     expect(claimed).toMatchObject([{ state: 'claimed', owner: 'a', runId: 'r-a-1' }]);
     // The new process on the same data dir: the claim's lease is live, so it does not touch it.
     const b = scheduler(second.store, clock, fire, nightly(), 'b');
@@ -147,7 +147,7 @@ describe('CronScheduler', () => {
     await b.tick();
     expect(calls.map((c) => c.runId)).toEqual(['r-a-1', 'r-a-1']);
     expect([...runs]).toEqual(['r-a-1']);
-    expect(second.store.list()).toMatchObject([{ state: 'fired', owner: 'b', runId: 'r-a-1' }]);
+    expect(await second.store.list()).toMatchObject([{ state: 'fired', owner: 'b', runId: 'r-a-1' }]);
   });
 
   it('two schedulers on one data dir fire each slot once', async () => {
@@ -192,6 +192,6 @@ describe('CronScheduler', () => {
     const s = scheduler(store, clock, ledger().fire);
     s.start();
     await s.stop();
-    expect(store.watermark('octo/repo', 'default/nightly')).toBe(T0);
+    expect(await store.watermark('octo/repo', 'default/nightly')).toBe(T0);
   });
 });

@@ -104,8 +104,8 @@ export class CronScheduler {
         const listed = await this.#o.source.listScheduled();
         this.#listed = listed;
         const known = new Set(listed.map((w) => `${w.scope}\0${w.workflow}`));
-        for (const stale of this.#o.store.expired(now)) {
-          const taken = this.#o.store.takeOver(
+        for (const stale of await this.#o.store.expired(now)) {
+          const taken = await this.#o.store.takeOver(
             stale.scope,
             stale.workflow,
             stale.slotMs,
@@ -116,7 +116,7 @@ export class CronScheduler {
           if (!taken) continue;
           this.#o.logger.info({ ...slotLog(taken), previousOwner: stale.owner }, 'schedule claim taken over');
           if (!known.has(`${taken.scope}\0${taken.workflow}`))
-            this.#finish(report, taken, {
+            await this.#finish(report, taken, {
               skipped: 'the workflow has no schedule on the default branch any more',
             });
           else await this.#fire(report, taken);
@@ -166,7 +166,7 @@ export class CronScheduler {
 
   async #claimDue(report: TickReport, listed: ScheduledWorkflow, now: number): Promise<void> {
     const { scope, workflow } = listed;
-    const mark = this.#o.store.watermark(scope, workflow);
+    const mark = await this.#o.store.watermark(scope, workflow);
     if (mark !== undefined) {
       const window = { afterMs: mark, nowMs: now, graceMs: this.#o.graceMs };
       const slots = [...new Set(listed.schedules.flatMap((s) => dueSlots(s, window)))].sort((a, b) => a - b);
@@ -182,11 +182,11 @@ export class CronScheduler {
         };
         // Claimed before anything is dispatched; a conflict means another process (or an earlier
         // life of this one) has this slot.
-        if (!this.#o.store.claim(claim)) continue;
+        if (!(await this.#o.store.claim(claim))) continue;
         await this.#fire(report, { ...claim, state: 'claimed' });
       }
     }
-    this.#o.store.advanceWatermark(scope, workflow, now);
+    await this.#o.store.advanceWatermark(scope, workflow, now);
   }
 
   async #fire(report: TickReport, claim: SlotClaim): Promise<void> {
@@ -197,7 +197,7 @@ export class CronScheduler {
         slotMs: claim.slotMs,
         runId: claim.runId,
       });
-      this.#finish(report, claim, outcome);
+      await this.#finish(report, claim, outcome);
     } catch (error) {
       report.failed += 1;
       this.#o.logger.error(
@@ -207,13 +207,13 @@ export class CronScheduler {
     }
   }
 
-  #finish(report: TickReport, claim: SlotClaim, outcome: FireOutcome): void {
+  async #finish(report: TickReport, claim: SlotClaim, outcome: FireOutcome): Promise<void> {
     if ('runId' in outcome) {
-      this.#o.store.finish(claim.scope, claim.workflow, claim.slotMs, this.#o.owner, 'fired');
+      await this.#o.store.finish(claim.scope, claim.workflow, claim.slotMs, this.#o.owner, 'fired');
       report.fired.push({ ...claim, state: 'fired' });
       this.#o.logger.info({ ...slotLog(claim), runId: outcome.runId }, 'scheduled run dispatched');
     } else {
-      this.#o.store.finish(
+      await this.#o.store.finish(
         claim.scope,
         claim.workflow,
         claim.slotMs,

@@ -21,14 +21,18 @@ export interface SlotClaim {
   detail?: string;
 }
 
-/** The scheduler's durable state (the port; SQLite below, PostgreSQL later with the same rows). */
+/**
+ * The scheduler's durable state (the port): SQLite below, in the App's file; PostgreSQL in
+ * postgres-schedule-store.ts, so replicas on one database fire each slot once. Both are held to
+ * one contract (test/store-contract/schedule-store-contract.ts).
+ */
 export interface ScheduleStore {
   /** The instant up to which this workflow's slots were already considered. */
-  watermark(scope: string, workflow: string): number | undefined;
+  watermark(scope: string, workflow: string): Promise<number | undefined>;
   /** Moves the watermark forward (never back), creating it on first sight. */
-  advanceWatermark(scope: string, workflow: string, toMs: number): void;
+  advanceWatermark(scope: string, workflow: string, toMs: number): Promise<void>;
   /** INSERT of the claim: false when (scope, workflow, slot) was claimed already, by anyone. */
-  claim(claim: Omit<SlotClaim, 'state' | 'detail'>): boolean;
+  claim(claim: Omit<SlotClaim, 'state' | 'detail'>): Promise<boolean>;
   /**
    * Takes a `claimed` slot whose lease has run out (its owner stopped between claim and
    * dispatch): a compare-and-set, so of several processes one gets it.
@@ -40,9 +44,10 @@ export interface ScheduleStore {
     owner: string,
     now: number,
     leaseUntil: number,
-  ): SlotClaim | undefined;
+  ): Promise<SlotClaim | undefined>;
   /** Claims still `claimed` whose lease ran out at `now`. */
-  expired(now: number): SlotClaim[];
+  expired(now: number): Promise<SlotClaim[]>;
+  /** Only the claim's current owner, and only while it is `claimed`, settles it. */
   finish(
     scope: string,
     workflow: string,
@@ -50,12 +55,15 @@ export interface ScheduleStore {
     owner: string,
     state: 'fired' | 'skipped',
     detail?: string,
-  ): void;
-  get(scope: string, workflow: string, slotMs: number): SlotClaim | undefined;
-  list(scope?: string): SlotClaim[];
+  ): Promise<void>;
+  get(scope: string, workflow: string, slotMs: number): Promise<SlotClaim | undefined>;
+  list(scope?: string): Promise<SlotClaim[]>;
 }
 
-/** The schedule tables in an open SQLite database (the App's file; the server's later). */
+/**
+ * The schedule tables in an open SQLite database (the App's file). node:sqlite is synchronous:
+ * each method runs at once and returns a settled promise.
+ */
 export function openScheduleStore(db: DatabaseSync): ScheduleStore {
   db.exec(`
     CREATE TABLE IF NOT EXISTS schedule_watermarks (
@@ -93,12 +101,12 @@ export function openScheduleStore(db: DatabaseSync): ScheduleStore {
     return row ? claimOf(row) : undefined;
   };
   return {
-    watermark: (scope, workflow) => {
+    watermark: async (scope, workflow) => {
       const row = selectMark.get(scope, workflow);
       return row ? Number(row.through_ms) : undefined;
     },
-    advanceWatermark: (scope, workflow, toMs) => void upsertMark.run(scope, workflow, toMs),
-    claim: (c) => {
+    advanceWatermark: async (scope, workflow, toMs) => void upsertMark.run(scope, workflow, toMs),
+    claim: async (c) => {
       try {
         insertClaim.run(c.scope, c.workflow, c.slotMs, c.runId, c.owner, c.claimedAt, c.leaseUntil);
         return true;
@@ -107,21 +115,22 @@ export function openScheduleStore(db: DatabaseSync): ScheduleStore {
         throw error;
       }
     },
-    takeOver: (scope, workflow, slotMs, owner, now, leaseUntil) =>
+    takeOver: async (scope, workflow, slotMs, owner, now, leaseUntil) =>
       Number(takeOver.run(owner, leaseUntil, scope, workflow, slotMs, now).changes) === 1
         ? get(scope, workflow, slotMs)
         : undefined,
-    expired: (now) => selectExpired.all(now).map(claimOf),
-    finish: (scope, workflow, slotMs, owner, state, detail) =>
+    expired: async (now) => selectExpired.all(now).map(claimOf),
+    finish: async (scope, workflow, slotMs, owner, state, detail) =>
       void finish.run(state, detail ?? null, scope, workflow, slotMs, owner),
-    get,
-    list: (scope) => (scope === undefined ? listAll.all() : listScope.all(scope)).map(claimOf),
+    get: async (scope, workflow, slotMs) => get(scope, workflow, slotMs),
+    list: async (scope) => (scope === undefined ? listAll.all() : listScope.all(scope)).map(claimOf),
   };
 }
 
 const SQLITE_CONSTRAINT_PRIMARYKEY = 1555;
 
-function claimOf(row: Record<string, unknown>): SlotClaim {
+/** A claim row of either store (PostgreSQL's int8 columns come back as strings). */
+export function claimOf(row: Record<string, unknown>): SlotClaim {
   return {
     scope: String(row.scope),
     workflow: String(row.workflow),

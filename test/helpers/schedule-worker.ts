@@ -1,17 +1,18 @@
 /**
- * One scheduler process for test/schedules-processes.test.ts: opens the shared SQLite file,
- * says ready, waits for "go" on stdin, then ticks once per hour of a day on its own injected clock, printing
+ * One scheduler process for test/schedules-processes.test.ts: opens the shared SQLite file (or
+ * the PostgreSQL database, given a postgres:// URL), says ready, waits for "go" on stdin, then ticks once per hour of a day on its own injected clock, printing
  * each slot it fired as a JSON line.
  */
 import { DatabaseSync } from 'node:sqlite';
 import { createInterface } from 'node:readline';
-import { CronScheduler, openScheduleStore } from '../../engine/index.ts';
+import { CronScheduler, openPostgresScheduleStore, openScheduleStore } from '../../engine/index.ts';
 
 const [file, owner, startText] = process.argv.slice(2) as [string, string, string];
 const HOUR = 3_600_000;
 let now = Number(startText);
-const db = new DatabaseSync(file);
-db.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;');
+const postgres = file.startsWith('postgres://') ? await openPostgresScheduleStore(file) : undefined;
+const db = postgres ? undefined : new DatabaseSync(file);
+db?.exec('PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000;');
 let n = 0;
 const scheduler = new CronScheduler({
   source: {
@@ -23,7 +24,7 @@ const scheduler = new CronScheduler({
       },
     ],
   },
-  store: openScheduleStore(db),
+  store: postgres ?? openScheduleStore(db!),
   clock: { now: () => now, sleep: () => new Promise(() => {}) },
   owner,
   // Each process's clock jumps an hour per tick, so they are hours apart: a lease longer than the
@@ -45,4 +46,5 @@ for (let hour = 1; hour <= 24; hour++) {
   now += HOUR;
   await scheduler.tick();
 }
-db.close();
+db?.close();
+await postgres?.close();
