@@ -7,7 +7,9 @@ import { constants, existsSync, openSync, readFileSync, closeSync, fstatSync } f
 import { join } from 'node:path';
 import { InputError, sha256Digest } from '../core/index.ts';
 import type { AsyncStore } from './store/async-store.ts';
-import { formatDecisionLog, openDecisionLog } from '../policy/index.ts';
+import { formatDecisionLog, openDecisionLog, type DecisionLog } from '../policy/index.ts';
+import { databaseKind } from './store/open-store.ts';
+import { openPostgresDecisionLog } from './store/postgres/postgres-decision-log.ts';
 import { ARTIFACT_SUBJECT_PREFIX, type DisclosureInput, type ReceiptStatement } from '../provenance/index.ts';
 
 export interface GatherOptions {
@@ -17,6 +19,8 @@ export interface GatherOptions {
   approval?: unknown;
   trustedRoot?: unknown;
   now: number;
+  /** MAESTRO_DATABASE_URL: the decision log is read from PostgreSQL when it names one. */
+  databaseUrl?: string | undefined;
 }
 
 /** The policy decision log the CLI engine writes (cli/open-engine.ts, action/open-engine.ts), read when --decisions is not given. */
@@ -59,7 +63,7 @@ export async function gatherDisclosure(
   const decisions =
     options.decisions !== undefined
       ? filterDecisions(options.decisions.toString('utf8'), decisionIds)
-      : runDecisions(join(options.dataDir, DECISION_LOG_DB), runId);
+      : await runDecisions(options, runId);
   return {
     runId,
     createdAt: options.now,
@@ -107,14 +111,20 @@ function readArtifact(dir: string, path: string): Buffer {
  * This run's entries of the hash-chained decision log, as exported JSON lines. Each entry keeps
  * its own hash (verifiable alone); its prevHash points into the full log, kept by the operator.
  */
-function runDecisions(path: string, runId: string): string | undefined {
-  if (!existsSync(path)) return undefined;
-  const log = openDecisionLog(path);
+async function runDecisions(options: GatherOptions, runId: string): Promise<string | undefined> {
+  let log: DecisionLog;
+  if (databaseKind(options.databaseUrl) === 'postgres')
+    log = await openPostgresDecisionLog(options.databaseUrl!);
+  else {
+    const path = join(options.dataDir, DECISION_LOG_DB);
+    if (!existsSync(path)) return undefined;
+    log = openDecisionLog(path);
+  }
   try {
-    const entries = log.entries().filter((entry) => entry.runId === runId);
+    const entries = (await log.entries()).filter((entry) => entry.runId === runId);
     return entries.length ? formatDecisionLog(entries) : undefined;
   } finally {
-    log.close();
+    await log.close();
   }
 }
 

@@ -15,6 +15,8 @@ export {
 } from './store/postgres/open-pool.ts';
 export { retrying, transaction, type Db } from './store/postgres/reconnect.ts';
 export { migrateSqlite, type SqliteSchema } from './store/sqlite/open-database.ts';
+// The policy decision log on PostgreSQL (policy/ defines it and keeps it on SQLite).
+export { openPostgresDecisionLog } from './store/postgres/postgres-decision-log.ts';
 export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';
 export { PostgresStore, openPostgresStore } from './store/postgres/postgres-store.ts';
 export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';

@@ -18,3 +18,4 @@ export type {
 export { parseSecretsFile, loadSecrets } from './secrets-file.ts';
 export { findDockerSocket, detectedContainerSection, DEFAULT_CONTAINER_IMAGE } from './docker-socket.ts';
 export type { Tracing } from './open-tracing.ts';
+export { openPolicyLog, type DecisionLogSetting } from './open-policy.ts';

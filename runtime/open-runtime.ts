@@ -97,7 +97,11 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     databaseUrl: config.databaseUrl,
     durability: config.durability,
   });
-  const policy = openPolicy(config.policy, config.dataDir, config.durability, options.clock);
+  const policy = await openPolicy(
+    config.policy,
+    { dataDir: config.dataDir, durability: config.durability, databaseUrl: config.databaseUrl },
+    options.clock,
+  );
   const signer = config.provenance === 'on' ? await resolveSigner(config.signing) : undefined;
   // Approval attestations have their own key: a leaked receipt key cannot forge an approval.
   const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
@@ -155,7 +159,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
       await runners.close();
       await tracing.shutdown();
       await store.close();
-      policy.close();
+      await policy.close();
       artifactStore?.close();
     },
   };

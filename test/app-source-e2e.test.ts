@@ -145,8 +145,8 @@ async function checkRun(h: Harness, runner: string) {
 
   // Policy: one recorded decision per task, allowing it, in the decision log of the data dir.
   const log = openDecisionLog(join(h.dataDir, 'decisions.db'));
-  const decisions = log.entries().filter((d) => d.runId === run.id);
-  log.close();
+  const decisions = (await log.entries()).filter((d) => d.runId === run.id);
+  await log.close();
   expect(decisions.map((d) => [d.taskId, d.allow]).sort()).toEqual([
     ['build', true],
     ['test', true],

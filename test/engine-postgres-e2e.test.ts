@@ -118,8 +118,23 @@ describe('the engine on PostgreSQL', () => {
       [runId],
     );
     expect(Number(transitions[0]!.n)).toBeGreaterThanOrEqual(8);
-    // Nothing went to an engine database in the data dir (the policy log and keys may).
-    expect(filesUnder(dataDir).filter((f) => f.startsWith('maestro.db'))).toEqual([]);
+    // Nothing went to an engine database or a decision log in the data dir (keys may).
+    expect(
+      filesUnder(dataDir).filter((f) => f.startsWith('maestro.db') || f.startsWith('decisions.db')),
+    ).toEqual([]);
+    // The policy decisions, one per task, are in PostgreSQL's chain, which audit reads and verifies.
+    const decisions = await query<{ task_id: string; allow: boolean }>(
+      url,
+      'SELECT task_id, allow FROM policy_decision_log WHERE run_id = $1 ORDER BY seq',
+      [runId],
+    );
+    expect(decisions).toEqual([
+      { task_id: 'produce', allow: true },
+      { task_id: 'consume', allow: true },
+    ]);
+    const audited = await runCaptured(['audit', 'verify', '--data-dir', dataDir], dir, env);
+    expect(audited.code, audited.stdout + audited.stderr).toBe(0);
+    expect(audited.stdout).toMatch(/^ok: the live decision log: 2 entries, chain intact/);
 
     // The commands that read runs read them from PostgreSQL.
     const shown = await runCaptured(

@@ -121,7 +121,7 @@ describe('maestro audit', () => {
     });
     for (let i = 0; i < 4; i++)
       await gate.decide(taskInput({ privileged: i === 2 }), { runId: 'r1', taskId: 'build', attempt: i + 1 });
-    log.close();
+    await log.close();
 
     const live = await maestro(['audit', 'verify', '--data-dir', dataDir]);
     expect(live.code).toBe(0);

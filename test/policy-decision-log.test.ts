@@ -12,9 +12,9 @@ import {
   type DecisionLogEntry,
 } from '../policy/index.ts';
 
-function fill(log: DecisionLog, n: number): DecisionLogEntry[] {
+async function fill(log: DecisionLog, n: number): Promise<DecisionLogEntry[]> {
   for (let i = 1; i <= n; i++)
-    log.append({
+    await log.append({
       decisionId: `d-${i}`,
       time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
       runId: 'run-1',
@@ -30,24 +30,26 @@ function fill(log: DecisionLog, n: number): DecisionLogEntry[] {
   return log.entries();
 }
 
-function exported(n = 5): string[] {
+async function exported(n = 5): Promise<string[]> {
   const log = openDecisionLog(':memory:');
-  return formatDecisionLog(fill(log, n)).trimEnd().split('\n');
+  return formatDecisionLog(await fill(log, n))
+    .trimEnd()
+    .split('\n');
 }
 
 const verifyLines = (lines: string[]) => verifyChain(parseDecisionLog(lines.join('\n')));
 
 describe('decision log storage', () => {
-  it('chains entries: each carries the previous hash, and its own hash covers its content', () => {
-    const entries = fill(openDecisionLog(':memory:'), 3);
+  it('chains entries: each carries the previous hash, and its own hash covers its content', async () => {
+    const entries = await fill(openDecisionLog(':memory:'), 3);
     expect(entries.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(entries[1]?.prevHash).toBe(entries[0]?.hash);
     for (const e of entries) expect(hashEntry(e)).toBe(e.hash);
   });
 
-  it('refuses UPDATE, DELETE and an INSERT that does not continue the chain', () => {
+  it('refuses UPDATE, DELETE and an INSERT that does not continue the chain', async () => {
     const db = new DatabaseSync(':memory:');
-    fill(openDecisionLog(db), 2);
+    await fill(openDecisionLog(db), 2);
     expect(() => db.exec('UPDATE policy_decision_log SET allow = 1 WHERE seq = 1')).toThrow(
       /append-only: UPDATE refused/,
     );
@@ -59,28 +61,28 @@ describe('decision log storage', () => {
         `INSERT INTO policy_decision_log VALUES (7, 'x', 't', 'r', 't', 1, NULL, 'i', 'b', 1, 0, '[]', 'p', 'h')`,
       ),
     ).toThrow(/does not continue the chain/);
-    expect(openDecisionLog(db).verify()).toMatchObject({ ok: true, entries: 2 });
+    expect(await openDecisionLog(db).verify()).toMatchObject({ ok: true, entries: 2 });
   });
 
-  it('appends inside the engine’s own open transaction (savepoint), sharing its database', () => {
+  it('appends inside the engine’s own open transaction (savepoint), sharing its database', async () => {
     const db = new DatabaseSync(':memory:');
     const log = openDecisionLog(db);
     db.exec('BEGIN');
-    fill(log, 2);
+    await fill(log, 2);
     db.exec('ROLLBACK');
-    expect(log.entries()).toHaveLength(0);
-    fill(log, 1);
-    expect(log.verify().ok).toBe(true);
+    expect(await log.entries()).toHaveLength(0);
+    await fill(log, 1);
+    expect((await log.verify()).ok).toBe(true);
   });
 });
 
 describe('verify an exported log', () => {
-  it('accepts an untouched export', () => {
-    expect(verifyLines(exported())).toMatchObject({ ok: true, entries: 5, findings: [] });
+  it('accepts an untouched export', async () => {
+    expect(verifyLines(await exported())).toMatchObject({ ok: true, entries: 5, findings: [] });
   });
 
-  it('names an edited entry', () => {
-    const lines = exported();
+  it('names an edited entry', async () => {
+    const lines = await exported();
     lines[2] = lines[2]!.replace('"allow":false', '"allow":true');
     const report = verifyLines(lines);
     expect(report.ok).toBe(false);
@@ -89,8 +91,8 @@ describe('verify an exported log', () => {
     ]);
   });
 
-  it('names an edited entry whose hash was recomputed', () => {
-    const lines = exported();
+  it('names an edited entry whose hash was recomputed', async () => {
+    const lines = await exported();
     const e = JSON.parse(lines[1]!) as DecisionLogEntry;
     e.reasons = ['nothing to see'];
     e.hash = hashEntry(e);
@@ -100,8 +102,8 @@ describe('verify an exported log', () => {
     ]);
   });
 
-  it('names a removed entry', () => {
-    const lines = exported();
+  it('names a removed entry', async () => {
+    const lines = await exported();
     lines.splice(2, 1);
     expect(verifyLines(lines).findings).toEqual([
       expect.objectContaining({
@@ -112,8 +114,8 @@ describe('verify an exported log', () => {
     ]);
   });
 
-  it('names an inserted entry, even one with a self-consistent hash', () => {
-    const lines = exported();
+  it('names an inserted entry, even one with a self-consistent hash', async () => {
+    const lines = await exported();
     const before = JSON.parse(lines[0]!) as DecisionLogEntry;
     const forged = {
       ...before,
@@ -130,8 +132,8 @@ describe('verify an exported log', () => {
     ]);
   });
 
-  it('names reordered entries', () => {
-    const lines = exported();
+  it('names reordered entries', async () => {
+    const lines = await exported();
     [lines[1], lines[2]] = [lines[2]!, lines[1]!];
     const findings = verifyLines(lines).findings;
     expect(findings.map((f) => [f.index, f.kind, f.decisionId])).toEqual([
@@ -140,8 +142,8 @@ describe('verify an exported log', () => {
     ]);
   });
 
-  it('names a line that is not an entry, and refuses a line that is not JSON', () => {
-    const lines = exported();
+  it('names a line that is not an entry, and refuses a line that is not JSON', async () => {
+    const lines = await exported();
     lines[3] = '{"hello":"world"}';
     expect(verifyLines(lines).findings[0]).toMatchObject({ index: 3, kind: 'malformed' });
     lines[3] = '{broken';
@@ -150,14 +152,14 @@ describe('verify an exported log', () => {
 });
 
 describe('verify the live log', () => {
-  it('finds a row edited and a row deleted behind the triggers’ back', () => {
+  it('finds a row edited and a row deleted behind the triggers’ back', async () => {
     const db = new DatabaseSync(':memory:');
     const log = openDecisionLog(db);
-    fill(log, 5);
+    await fill(log, 5);
     db.exec('DROP TRIGGER policy_decision_log_no_update; DROP TRIGGER policy_decision_log_no_delete');
     db.exec(`UPDATE policy_decision_log SET reasons = '[]', allow = 1 WHERE seq = 1`);
     db.exec('DELETE FROM policy_decision_log WHERE seq = 4');
-    const report = log.verify();
+    const report = await log.verify();
     expect(report.findings.map((f) => [f.index, f.kind])).toEqual([
       [0, 'edited'],
       [3, 'removed'],

@@ -44,7 +44,7 @@ async function expectUnavailable(gate: ReturnType<typeof gateWith>, input: unkno
   expect(decision.reasons).toHaveLength(1);
   expect(decision.reasons[0]).toMatch(/^policy unavailable: /);
   expect(decision.reasons[0]).toMatch(what);
-  const [entry] = gate.log.entries();
+  const [entry] = await gate.log.entries();
   expect(entry).toMatchObject({
     decisionId: decision.decisionId,
     allow: false,
@@ -62,7 +62,7 @@ describe('default bundle decisions', () => {
     expect(decision).toMatchObject({ decisionId: 'd-1', allow: true, reasons: [], unavailable: false });
     expect(decision.bundleDigest).toBe(bundle.digest);
     expect(gate.bundleDigest()).toBe(bundle.digest);
-    const [entry] = log.entries();
+    const [entry] = await log.entries();
     expect(entry).toMatchObject({
       seq: 1,
       decisionId: 'd-1',
@@ -200,7 +200,7 @@ decision := {"allow": true, "reasons": []} if {
     await expectUnavailable(g, taskInput({ id: 'slow' }), /exceeded the 200 ms deadline and was stopped/);
     const after = await g.gate.decide(taskInput({ id: 'fast' }), correlation);
     expect(after).toMatchObject({ allow: true, unavailable: false });
-    expect(g.log.entries().map((e) => e.allow)).toEqual([false, true]);
+    expect((await g.log.entries()).map((e) => e.allow)).toEqual([false, true]);
     await g.gate.close();
   });
 
@@ -256,7 +256,7 @@ describe('recording', () => {
     await expect(dup.decide(taskInput(), correlation)).rejects.toMatchObject({
       code: 'policy_log_write_failed',
     });
-    expect(log.entries()).toHaveLength(1);
+    expect(await log.entries()).toHaveLength(1);
     db.close();
     await expect(gate.decide(taskInput(), correlation)).rejects.toMatchObject({
       code: 'policy_log_write_failed',

@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Option, type Command } from 'commander';
 import { InputError } from '../../core/index.ts';
+import { openPolicyLog } from '../../runtime/index.ts';
 import {
   formatDecisionLog,
   openDecisionLog,
@@ -33,14 +34,14 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option('--data-dir <dir>', 'data directory (default: MAESTRO_DATA_DIR, else ~/.local/share/maestro)')
     .option('--db <file>', 'the SQLite file holding the log (default: found in the data dir)')
     .option('--out <file>', 'write to a file instead of stdout')
-    .action((flags: { dataDir?: string; db?: string; out?: string }) => {
-      const log = openLog(flags, context.io);
+    .action(async (flags: { dataDir?: string; db?: string; out?: string }) => {
+      const log = await openLog(flags, context.io);
       try {
-        const text = formatDecisionLog(log.entries());
+        const text = formatDecisionLog(await log.entries());
         if (flags.out) writeFileSync(resolve(context.io.cwd, flags.out), text);
         else context.io.stdout(text);
       } finally {
-        log.close();
+        await log.close();
       }
     });
   audit
@@ -50,7 +51,7 @@ export function registerAudit(program: Command, context: CliContext): void {
     .option('--data-dir <dir>', 'data directory for the live log')
     .option('--db <file>', 'the SQLite file holding the live log (default: found in the data dir)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((file: string | undefined, flags: { dataDir?: string; db?: string; format: string }) => {
+    .action(async (file: string | undefined, flags: { dataDir?: string; db?: string; format: string }) => {
       let report: VerifyReport;
       let what: string;
       if (file) {
@@ -59,11 +60,11 @@ export function registerAudit(program: Command, context: CliContext): void {
         report = verifyChain(parseDecisionLog(readFileSync(path, 'utf8'), path));
         what = path;
       } else {
-        const log = openLog(flags, context.io);
+        const log = await openLog(flags, context.io);
         try {
-          report = log.verify();
+          report = await log.verify();
         } finally {
-          log.close();
+          await log.close();
         }
         what = 'the live decision log';
       }
@@ -74,7 +75,10 @@ export function registerAudit(program: Command, context: CliContext): void {
     });
 }
 
-function openLog(flags: { dataDir?: string; db?: string }, io: CliIo) {
+/** The live log: --db, else PostgreSQL when MAESTRO_DATABASE_URL is set, else the data dir's file. */
+async function openLog(flags: { dataDir?: string; db?: string }, io: CliIo) {
+  if (!flags.db && io.env.MAESTRO_DATABASE_URL)
+    return openPolicyLog({ dataDir: '', durability: 'normal', databaseUrl: io.env.MAESTRO_DATABASE_URL });
   if (flags.db) {
     const file = resolve(io.cwd, flags.db);
     if (!existsSync(file)) throw new InputError('audit_no_database', `no database at ${file}`);

@@ -95,6 +95,7 @@ async function runDisclose(context: CliContext, runId: string, flags: DiscloseFl
   try {
     const input = await gatherDisclosure(store, runId, {
       dataDir,
+      databaseUrl: io.env.MAESTRO_DATABASE_URL,
       now: systemClock.now(),
       ...(flags.manifest ? { manifest: readInputFile(io, flags.manifest, 'manifest').toString('utf8') } : {}),
       ...(flags.decisions ? { decisions: readInputFile(io, flags.decisions, 'decision log') } : {}),

@@ -38,15 +38,21 @@ WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_decision_log)
 BEGIN SELECT RAISE(ABORT, 'policy_decision_log insert does not continue the chain'); END;
 `;
 
+/**
+ * The decision log port (asynchronous): this SQLite implementation, and PostgreSQL's in
+ * engine/store/postgres/postgres-decision-log.ts (where the pool and migrations live), held to
+ * one contract (test/store-contract/decision-log-contract.ts). Both databases themselves refuse
+ * UPDATE, DELETE and an INSERT that does not continue the chain.
+ */
 export interface DecisionLog {
-  /** Appends one decision; throws DecisionLogError when it cannot be recorded. */
-  append(record: DecisionRecord): DecisionLogEntry;
+  /** Appends one decision; rejects with DecisionLogError when it cannot be recorded. */
+  append(record: DecisionRecord): Promise<DecisionLogEntry>;
   /** Every entry in seq order (row order of the table). */
-  entries(): DecisionLogEntry[];
+  entries(): Promise<DecisionLogEntry[]>;
   /** The live log's chain check. */
-  verify(): VerifyReport;
-  /** Closes the database only when this log opened it from a path. */
-  close(): void;
+  verify(): Promise<VerifyReport>;
+  /** Closes the database only when this log opened it from a path (or a pool). */
+  close(): Promise<void>;
 }
 
 interface Row {
@@ -129,12 +135,13 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
     }
   };
 
+  // node:sqlite is synchronous: each method runs at once and returns a settled promise.
   const entries = () => (all.all() as unknown as Row[]).map(fromRow);
   return {
-    append,
-    entries,
-    verify: () => verifyChain(entries()),
-    close: () => {
+    append: async (record) => append(record),
+    entries: async () => entries(),
+    verify: async () => verifyChain(entries()),
+    close: async () => {
       if (owned && db.isOpen) db.close();
     },
   };
@@ -160,7 +167,7 @@ function fromRow(row: Row): DecisionLogEntry {
 }
 
 /** A tampered reasons column must not stop verification: it shows up as an edited entry. */
-function parseReasons(text: string): string[] {
+export function parseReasons(text: string): string[] {
   try {
     const value: unknown = JSON.parse(text);
     return Array.isArray(value) ? (value as string[]) : [text];

@@ -86,7 +86,7 @@ export function createOpaPolicyGate(options: OpaPolicyGateOptions): OpaPolicyGat
         ...(result.allowedHosts ? { egressAllowedHosts: result.allowedHosts } : {}),
       };
       // Throws DecisionLogError: an unrecorded decision must not let the task run.
-      options.log.append({
+      await options.log.append({
         decisionId: decision.decisionId,
         time: new Date(options.clock.now()).toISOString(),
         runId: correlation.runId,
