@@ -193,13 +193,14 @@ describe('the Python SDK published to a local index and run by maestro run', () 
     expect(readdirSync(server.packagesDir)).toEqual([basename(wheel)]);
     expect(install.stdout).toContain(`Looking in indexes: ${server.simple}`);
     expect(install.stdout).toMatch(/Successfully installed .*summit_maestro_sdk-0\.1\.0/);
+    // Imported from the fresh environment's own site-packages, not from this checkout.
     const where = await runPython(join(source, '.venv', 'bin', 'python'), [
       '-c',
-      'import maestro_sdk; print(maestro_sdk.__file__)',
+      'import maestro_sdk, sysconfig; print(maestro_sdk.__file__); print(sysconfig.get_path("purelib"))',
     ]);
-    expect(where.stdout.trim()).toBe(
-      join(source, '.venv', 'lib', 'python3.11', 'site-packages', 'maestro_sdk', '__init__.py'),
-    );
+    const [file, purelib] = where.stdout.trim().split('\n');
+    expect(purelib!.startsWith(join(source, '.venv'))).toBe(true);
+    expect(file).toBe(join(purelib!, 'maestro_sdk', '__init__.py'));
   });
 
   it('runs the hello-task sample: typed outputs reach the next task, its log lines arrive', async () => {

@@ -170,3 +170,18 @@ def test_a_state_that_is_not_json_is_refused():
     result = run_task(t, {"who": "A"})
     assert result.outcome == "failed"
     assert result.states == []
+
+
+@dataclass
+class Point:
+    x: int
+    y: int | None = None
+
+
+def test_a_dataclass_output_value_is_sent_as_its_json_object():
+    spec = {"inputs": {}, "outputs": {"type": "object", "properties": {"at": {"type": "object"}}}}
+    t = define_task(name="t", version="1", spec=spec, execute=lambda i, c: c.emit.output("at", Point(1)))
+    result = run_task(t, {})
+    assert result.outcome == "succeeded"
+    assert result.outputs == {"at": {"x": 1}}
+    assert result.messages == [{"v": 1, "type": "output", "name": "at", "value": '{"x":1}'}]

@@ -13,6 +13,7 @@ from ._cancel import CancelToken
 from ._clock import Clock
 from ._errors import TaskError
 from ._messages import PROTOCOL_VERSION, MessageSink, output_text
+from ._typed import plain
 
 if TYPE_CHECKING:
     from ._task import Task
@@ -45,6 +46,7 @@ class Emit:
                 fault="system",
                 hint=f"add {name} to spec.outputs.properties, or do not emit it",
             )
+        value = plain(value)  # a dataclass value goes as the JSON object it stands for
         self._outputs[name] = value
         self._write({"type": "output", "name": name, "value": output_text(value)})
 
