@@ -7,6 +7,7 @@ export default tseslint.config(
       'node_modules/**',
       'action/dist/**',
       'dist/**',
+      'console/dist/**',
       'sdk/dist/**',
       'core/generated/**',
       '*.cjs',

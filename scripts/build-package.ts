@@ -25,6 +25,11 @@ execFileSync(
   },
 );
 for (const folder of assetFolders) copyAssets(join(root, folder));
+// The console's built assets, where console/serve.ts looks for them (the app's sources stay out).
+execFileSync(process.execPath, [join(root, 'console', 'build.ts'), join(dist, 'console', 'dist')], {
+  cwd: root,
+  stdio: 'inherit',
+});
 cpSync(join(root, 'app.yml'), join(dist, 'app.yml'));
 console.log(`build-package: dist/ ready (${relative(process.cwd(), dist) || '.'})`);
 

@@ -9,6 +9,7 @@ import {
   TEAMS_FILE_VARIABLE,
   type Worker,
 } from '../../api/index.ts';
+import { mountConsole } from '../../console/index.ts';
 import { systemClock, UsageError } from '../../core/index.ts';
 import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } from '../../runtime/index.ts';
 import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
@@ -140,6 +141,8 @@ export function registerServer(program: Command, context: CliContext): void {
           metricsPublic: metricsPublic === true,
           ...(opened.webhook ? { webhook: opened.webhook } : {}),
         });
+        // The console (its pages and assets) with the API role: it uses only the API.
+        if (roles.has('api')) await mountConsole(server, { logger });
         const url = await server.listen({ port, host: o.host });
         logger.info({ url, roles: [...roles], dataDir: config.dataDir }, 'maestro server listening');
         await untilSignal();

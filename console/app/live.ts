@@ -1,0 +1,44 @@
+/**
+ * Live views: the server's event stream (GET /v1/events, with the session cookie) tells a page
+ * that something changed, and the page reloads what it shows from the API (debounced), so the
+ * view is always the API's answer, never a patch of it. `ready` also reloads: whatever changed
+ * between the first load and the stream's start is not missed.
+ */
+import { useEffect, useRef } from 'preact/hooks';
+import type { ApiBody } from '../../core/index.ts';
+
+export type StateEvent = ApiBody.StateEvent;
+
+export function useLiveEvents(
+  namespace: string | undefined,
+  onChange: (event: StateEvent | null) => void,
+  enabled = true,
+): void {
+  const handler = useRef(onChange);
+  handler.current = onChange;
+  useEffect(() => {
+    if (!enabled) return;
+    const source = new EventSource(
+      `/v1/events${namespace ? `?namespace=${encodeURIComponent(namespace)}` : ''}`,
+    );
+    const changed = (message: MessageEvent<string>) =>
+      handler.current(JSON.parse(message.data) as StateEvent);
+    source.addEventListener('run', changed);
+    source.addEventListener('task', changed);
+    source.addEventListener('ready', () => handler.current(null));
+    source.addEventListener('end', () => source.close());
+    return () => source.close();
+  }, [namespace, enabled]);
+}
+
+/** `fn`, called at most once per `ms` after the last request (trailing). */
+export function useDebounced(fn: () => void, ms = 150): () => void {
+  const latest = useRef(fn);
+  latest.current = fn;
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => () => clearTimeout(timer.current), []);
+  return () => {
+    clearTimeout(timer.current);
+    timer.current = setTimeout(() => latest.current(), ms);
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * A run at `/runs/<id>`: its tasks with state, reason, attempts and durations, each attempt's log,
+ * the policy decisions each attempt was let through by, the receipts to download, and the retry
+ * and cancel buttons when the session's scopes and namespaces allow them (hidden otherwise; the
+ * server refuses them anyway).
+ */
+import { useCallback, useEffect, useState } from 'preact/hooks';
+import type { ApiBody } from '../../core/index.ts';
+import { call, may, type Session } from './api.ts';
+import { duration, when } from './format.ts';
+import { useDebounced, useLiveEvents } from './live.ts';
+import { LogView } from './log-view.tsx';
+import { Link } from './router.tsx';
+
+const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+const RETRYABLE = ['failed', 'cancelled', 'timed_out'];
+
+export function RunDetail(props: { id: string; session: Session; onProblem: (e: unknown) => void }) {
+  const [detail, setDetail] = useState<ApiBody.RunDetail | null>(null);
+  const [log, setLog] = useState<{ task: string; attempt: number } | null>(null);
+  const [busy, setBusy] = useState('');
+  const path = `/v1/runs/${encodeURIComponent(props.id)}`;
+  const load = useCallback(async () => {
+    try {
+      setDetail(await call<ApiBody.RunDetail>('GET', path));
+    } catch (e) {
+      props.onProblem(e);
+    }
+  }, [path]);
+  useEffect(() => void load(), [load]);
+  const reload = useDebounced(() => void load());
+  const namespace = detail?.run.namespace;
+  useLiveEvents(
+    namespace,
+    (event) => {
+      if (event === null || event.run === props.id) reload();
+    },
+    namespace !== undefined,
+  );
+  if (!detail) return <p role="status">Loading…</p>;
+  const { run } = detail;
+  const act = async (verb: 'retry' | 'cancel') => {
+    setBusy(verb);
+    try {
+      setDetail(await call<ApiBody.RunDetail>('POST', `${path}/${verb}`));
+    } catch (e) {
+      props.onProblem(e);
+    } finally {
+      setBusy('');
+    }
+  };
+  const canWrite = may(props.session, 'runs:write', run.namespace);
+  return (
+    <>
+      <p>
+        <Link href="/">← All runs</Link>
+      </p>
+      <h1>
+        Run <code>{run.id}</code>
+      </h1>
+      <dl class="facts">
+        <dt>Status</dt>
+        <dd>
+          <span class={`status ${run.status}`} data-testid="run-status">
+            {run.status}
+          </span>{' '}
+          ({run.reason})
+        </dd>
+        <dt>Workflow</dt>
+        <dd>
+          {run.namespace}/{run.workflow}
+        </dd>
+        <dt>Trigger</dt>
+        <dd>
+          {run.trigger} by {run.actor}
+        </dd>
+        <dt>Commit</dt>
+        <dd>
+          <code>{run.commit ?? 'none'}</code>
+        </dd>
+        <dt>Started</dt>
+        <dd>{when(run.startedAt ?? run.createdAt)}</dd>
+        <dt>Duration</dt>
+        <dd>{duration(run.startedAt, run.finishedAt)}</dd>
+      </dl>
+      {canWrite && (
+        <div class="actions">
+          {RETRYABLE.includes(run.status) && (
+            <button type="button" disabled={busy !== ''} onClick={() => void act('retry')}>
+              Retry failed tasks
+            </button>
+          )}
+          {!TERMINAL.includes(run.status) && (
+            <button type="button" disabled={busy !== ''} onClick={() => void act('cancel')}>
+              Cancel run
+            </button>
+          )}
+        </div>
+      )}
+      <Tasks tasks={detail.tasks} onLog={(task, attempt) => setLog({ task, attempt })} />
+      {log && <LogView runId={run.id} task={log.task} attempt={log.attempt} onClose={() => setLog(null)} />}
+      <Receipts runId={run.id} receipts={detail.receipts} onProblem={props.onProblem} />
+    </>
+  );
+}
+
+function Tasks(props: { tasks: ApiBody.Task[]; onLog: (task: string, attempt: number) => void }) {
+  return (
+    <table class="tasks">
+      <caption>Tasks</caption>
+      <thead>
+        <tr>
+          {['Task', 'State', 'Reason', 'Attempts', 'Duration', 'Policy decisions', 'Logs'].map((h) => (
+            <th scope="col">{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.tasks.map((task) => {
+          const last = task.attempts.at(-1);
+          return (
+            <tr key={task.id} data-task={task.id}>
+              <th scope="row">{task.id}</th>
+              <td>
+                <span class={`status ${task.state}`}>{task.state}</span>
+              </td>
+              <td>{task.reason}</td>
+              <td>{task.attempts.length}</td>
+              <td>{last ? duration(last.startedAt, last.finishedAt) : ''}</td>
+              <td>
+                {task.attempts.flatMap((a) =>
+                  a.policyDecisionIds.map((d) => (
+                    <code class="decision" title={`attempt ${a.attempt}`}>
+                      {d.slice(0, 8)}
+                    </code>
+                  )),
+                )}
+              </td>
+              <td>
+                {task.attempts.map((a) => (
+                  <button type="button" class="link" onClick={() => props.onLog(task.id, a.attempt)}>
+                    Log of {task.id} attempt {a.attempt}
+                  </button>
+                ))}
+              </td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+async function download(runId: string, receipt: ApiBody.ReceiptDigest): Promise<void> {
+  const query = receipt.task === null ? '' : `?task=${encodeURIComponent(receipt.task)}`;
+  const all = await call<ApiBody.Receipt[]>('GET', `/v1/runs/${encodeURIComponent(runId)}/receipts${query}`);
+  const match = all.find((r) => r.attempt === receipt.attempt && r.task === receipt.task);
+  if (!match) throw new Error(`no receipt for ${receipt.task ?? 'the run'} attempt ${receipt.attempt}`);
+  const blob = new Blob([JSON.stringify(match.bundle, null, 2)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `receipt-${runId}-${receipt.task ?? 'run'}-${receipt.attempt}.sigstore.json`;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function Receipts(props: {
+  runId: string;
+  receipts: ApiBody.ReceiptDigest[];
+  onProblem: (e: unknown) => void;
+}) {
+  if (!props.receipts.length) return <p>No receipts yet.</p>;
+  return (
+    <table class="receipts">
+      <caption>Receipts (Sigstore bundles, one per attempt)</caption>
+      <thead>
+        <tr>
+          {['Task', 'Attempt', 'Digest', 'Download'].map((h) => (
+            <th scope="col">{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.receipts.map((r) => (
+          <tr key={r.digest}>
+            <td>{r.task ?? '(run)'}</td>
+            <td>{r.attempt}</td>
+            <td>
+              <code>{r.digest.slice(0, 19)}</code>
+            </td>
+            <td>
+              <button
+                type="button"
+                class="link"
+                onClick={() => void download(props.runId, r).catch(props.onProblem)}
+              >
+                Download receipt of {r.task ?? 'the run'} attempt {r.attempt}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
