@@ -8,7 +8,7 @@
 # used). NATS and Chromium join this list with the bus and console that use them, not before.
 # Idempotent and quick when everything is installed; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql)
+packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql chromium)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system-packages.sh: all present"; exit 0; }

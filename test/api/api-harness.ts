@@ -105,6 +105,8 @@ export async function startApi(
     databaseUrl?: string;
     /** The teams file's text, written to <data-dir>/teams.yaml and given as MAESTRO_TEAMS_FILE. */
     teams?: string;
+    /** Adds routes before the server listens (the console, as `maestro server` mounts it). */
+    mount?: (fastify: FastifyInstance) => Promise<void>;
   } = {},
 ): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
@@ -138,6 +140,7 @@ export async function startApi(
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.metricsPublic ? { metricsPublic: true } : {}),
   });
+  await options.mount?.(fastify);
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });
   const mint: ApiHarness['mint'] = async (scopes, o = {}) =>
     (
