@@ -2,14 +2,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { ApiStore } from './api-store.ts';
-import type { ApprovalStore } from './approval-store.ts';
 
 /** What every route handler is given: one object per server, passed explicitly. */
 export interface ApiContext {
   runtime: Runtime;
   apiStore: ApiStore;
-  /** Approvals given through the API (approval-store.ts); the server opens it when not given. */
-  approvals: ApprovalStore;
   /** MAESTRO_TEAMS_FILE: the teams `from: [team:…]` names (teams-file.ts); unset: no teams. */
   teamsFile?: string;
   clock: Clock;

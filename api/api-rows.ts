@@ -4,7 +4,7 @@
  * PostgreSQL's json as text), so one mapping serves both.
  */
 import type { ApiBody, Plan } from '../core/index.ts';
-import type { StoredSession, StoredToken, StoredWorkflow } from './api-store.ts';
+import type { StoredApproval, StoredGrant, StoredSession, StoredToken, StoredWorkflow } from './api-store.ts';
 import type { Scope } from './tokens.ts';
 
 export type ApiRow = Record<string, unknown>;
@@ -76,4 +76,29 @@ export function toSession(row: ApiRow | undefined): StoredSession | undefined {
     createdAt: Number(row.created_at),
     expiresAt: Number(row.expires_at),
   };
+}
+
+export function toApproval(row: ApiRow): StoredApproval {
+  return {
+    runId: String(row.run_id),
+    approver: String(row.approver),
+    digest: String(row.digest),
+    bundle: JSON.parse(String(row.bundle)) as unknown,
+    approvedAt: Number(row.approved_at),
+  };
+}
+
+export function toGrant(row: ApiRow | undefined): StoredGrant | undefined {
+  if (!row) return undefined;
+  return {
+    runId: String(row.run_id),
+    digest: String(row.digest),
+    bundle: JSON.parse(String(row.bundle)) as unknown,
+    grantedAt: Number(row.granted_at),
+  };
+}
+
+/** `run_approvals`: run_id, approver_key (the approver in lower case), approver, digest, bundle, approved_at. */
+export function approvalValues(a: StoredApproval): [string, string, string, string, string, number] {
+  return [a.runId, a.approver.toLowerCase(), a.approver, a.digest, JSON.stringify(a.bundle), a.approvedAt];
 }

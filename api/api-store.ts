@@ -41,6 +41,24 @@ export interface StoredSession {
   expiresAt: number;
 }
 
+/** One person's signed approval of a run (POST /v1/runs/{id}/approvals); never updated or deleted. */
+export interface StoredApproval {
+  runId: string;
+  approver: string;
+  /** The signed attestation's digest and bundle. */
+  digest: string;
+  bundle: unknown;
+  approvedAt: number;
+}
+
+/** The signed grant that released a run once its approvals met the rule; one per run. */
+export interface StoredGrant {
+  runId: string;
+  digest: string;
+  bundle: unknown;
+  grantedAt: number;
+}
+
 export interface WorkflowQuery {
   namespace?: string;
   name?: string;
@@ -91,5 +109,15 @@ export interface ApiStore {
   sessionByHash(hash: string): Promise<StoredSession | undefined>;
   /** False when no such session. */
   deleteSession(hash: string): Promise<boolean>;
+  /**
+   * Stores the approval unless this approver's (case-insensitive) is there; returns the stored
+   * one, so the same approver twice counts once. Append-only, in the database itself.
+   */
+  putApproval(approval: StoredApproval): Promise<{ created: boolean; approval: StoredApproval }>;
+  /** A run's approvals, oldest first. */
+  listApprovals(runId: string): Promise<StoredApproval[]>;
+  /** Stores the grant unless the run has one (the first stored wins); returns the stored one. */
+  putGrant(grant: StoredGrant): Promise<StoredGrant>;
+  getGrant(runId: string): Promise<StoredGrant | undefined>;
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import { RunState, type ApiBody, type Plan } from '../core/index.ts';
 import type { RunRecord } from '../engine/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
 import type { ApiContext } from './api-context.ts';
-import type { StoredApproval, StoredGrant } from './approval-store.ts';
+import type { StoredApproval, StoredGrant } from './api-store.ts';
 import type { Caller } from './auth.ts';
 import { ApiError } from './problem.ts';
 import { findRun } from './run-routes.ts';
@@ -137,7 +137,7 @@ async function release(
   counted: Awaited<ReturnType<typeof countFor>>,
   by: string,
 ): Promise<StoredGrant> {
-  let grant = await ctx.approvals.getGrant(run.id);
+  let grant = await ctx.apiStore.getGrant(run.id);
   if (!grant) {
     const { signRunApprovalGrant } = await loadGate();
     const grantedAt = ctx.clock.now();
@@ -155,7 +155,7 @@ async function release(
       approvalSigner(ctx),
     );
     // Stored before the run moves: the run's receipts will cite it.
-    grant = await ctx.approvals.putGrant({
+    grant = await ctx.apiStore.putGrant({
       runId: run.id,
       digest: signed.digest,
       bundle: signed.bundle,
@@ -181,10 +181,10 @@ export async function approveRun(
   const run = await findRun(ctx, caller, id);
   const approver = approverOf(caller);
   const rule = run.plan.approvals;
-  const existing = (await ctx.approvals.listApprovals(id)).find((a) => same(a.approver, approver));
+  const existing = (await ctx.apiStore.listApprovals(id)).find((a) => same(a.approver, approver));
   if (!existing) await recordApproval(ctx, run, rule, approver);
   let current = await ctx.runtime.store.getRun(id);
-  const stored = await ctx.approvals.listApprovals(id);
+  const stored = await ctx.apiStore.listApprovals(id);
   const counted = rule ? await countFor(ctx, current, rule, stored) : undefined;
   // Also on a repeated approval: a release a crash interrupted is finished by the next call.
   if (rule && counted?.result.satisfied && current.status === RunState.waitingForApproval) {
@@ -200,7 +200,7 @@ export async function approveRun(
       approvals: stored.map((a) => approvalView(a, current)),
       required: rule?.required ?? 0,
       satisfied: counted?.result.satisfied ?? false,
-      approvalDigest: (await ctx.approvals.getGrant(id))?.digest ?? null,
+      approvalDigest: (await ctx.apiStore.getGrant(id))?.digest ?? null,
     },
   };
 }
@@ -241,7 +241,7 @@ async function recordApproval(
     { ...bindingOf(run), approver, approvedAt: new Date(approvedAt).toISOString() },
     approvalSigner(ctx),
   );
-  await ctx.approvals.putApproval({
+  await ctx.apiStore.putApproval({
     runId: run.id,
     approver,
     digest: signed.digest,

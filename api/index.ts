@@ -16,5 +16,4 @@ export {
   parseExpiry,
 } from './tokens.ts';
 export { createToken, type CreateTokenOptions } from './create-token.ts';
-export { openApprovalStore, type ApprovalStore, type StoredApproval } from './approval-store.ts';
 export { readTeamsFile, TEAMS_FILE_VARIABLE, TeamsFileError, type Teams } from './teams-file.ts';

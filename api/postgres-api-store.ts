@@ -6,7 +6,17 @@
  * the SQLite store's, so api-rows.ts maps both.
  */
 import { openPostgresPool, redactedUrl, retrying, type PostgresSchema } from '../engine/index.ts';
-import { toSession, toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
+import {
+  approvalValues,
+  toApproval,
+  toGrant,
+  toSession,
+  toToken,
+  toWorkflow,
+  tokenValues,
+  workflowValues,
+  type ApiRow,
+} from './api-rows.ts';
 import type { ApiStore } from './api-store.ts';
 
 export const apiSchema: PostgresSchema = {
@@ -59,6 +69,36 @@ CREATE TABLE api_sessions (
   expires_at bigint NOT NULL
 );
 CREATE INDEX api_sessions_by_expiry ON api_sessions (expires_at);
+`,
+    },
+    {
+      // Approvals through the API and the grants that released runs: the runs' evidence, so
+      // append-only in the database itself (an approval's row is never rewritten or removed).
+      version: 3,
+      sql: `
+CREATE TABLE api_run_approvals (
+  run_id text NOT NULL,
+  approver_key text NOT NULL,
+  approver text NOT NULL,
+  digest text NOT NULL,
+  bundle json NOT NULL,
+  approved_at bigint NOT NULL,
+  PRIMARY KEY (run_id, approver_key)
+);
+CREATE TABLE api_run_approval_grants (
+  run_id text PRIMARY KEY,
+  digest text NOT NULL,
+  bundle json NOT NULL,
+  granted_at bigint NOT NULL
+);
+CREATE FUNCTION api_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+END $$;
+CREATE TRIGGER api_run_approvals_append_only BEFORE UPDATE OR DELETE ON api_run_approvals
+  FOR EACH ROW EXECUTE FUNCTION api_append_only();
+CREATE TRIGGER api_run_approval_grants_append_only BEFORE UPDATE OR DELETE ON api_run_approval_grants
+  FOR EACH ROW EXECUTE FUNCTION api_append_only();
 `,
     },
   ],
@@ -151,6 +191,35 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
     sessionByHash: async (hash) => toSession(await one('SELECT * FROM api_sessions WHERE hash = $1', [hash])),
     deleteSession: async (hash) =>
       (await db.query('DELETE FROM api_sessions WHERE hash = $1', [hash])).rowCount === 1,
+    async putApproval(a) {
+      const { rowCount } = await db.query(
+        `INSERT INTO api_run_approvals (run_id, approver_key, approver, digest, bundle, approved_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (run_id, approver_key) DO NOTHING`,
+        approvalValues(a),
+      );
+      // A new statement, a new snapshot: sees the row a concurrent insert committed (see above).
+      const row = (await one('SELECT * FROM api_run_approvals WHERE run_id = $1 AND approver_key = $2', [
+        a.runId,
+        a.approver.toLowerCase(),
+      ]))!;
+      return { created: rowCount === 1, approval: toApproval(row) };
+    },
+    listApprovals: async (runId) =>
+      (
+        await all('SELECT * FROM api_run_approvals WHERE run_id = $1 ORDER BY approved_at, approver_key', [
+          runId,
+        ])
+      ).map(toApproval),
+    async putGrant(g) {
+      await db.query(
+        `INSERT INTO api_run_approval_grants (run_id, digest, bundle, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (run_id) DO NOTHING`,
+        [g.runId, g.digest, JSON.stringify(g.bundle), g.grantedAt],
+      );
+      return toGrant(await one('SELECT * FROM api_run_approval_grants WHERE run_id = $1', [g.runId]))!;
+    },
+    getGrant: async (runId) =>
+      toGrant(await one('SELECT * FROM api_run_approval_grants WHERE run_id = $1', [runId])),
     close: () => pool.end(),
   };
 }

@@ -146,7 +146,7 @@ export async function getRun(ctx: ApiContext, caller: Caller, id: string): Promi
     await store.listTasks(id),
     await store.listAttempts(id),
     await store.listReceipts(id),
-    await ctx.approvals.listApprovals(id),
+    await ctx.apiStore.listApprovals(id),
   );
 }
 

@@ -1,7 +1,7 @@
 /** A run as the API shows it: the engine's records turned into the API's bodies (pure). */
 import type { ApiBody } from '../core/index.ts';
 import type { AttemptRecord, ReceiptRecord, RunRecord, TaskRecord } from '../engine/index.ts';
-import type { StoredApproval } from './approval-store.ts';
+import type { StoredApproval } from './api-store.ts';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 

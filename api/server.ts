@@ -9,7 +9,6 @@ import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { approveRun } from './approval-routes.ts';
-import { openApprovalStore, type ApprovalStore } from './approval-store.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
 import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
@@ -37,8 +36,7 @@ export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 export const OPENAPI_VERSION = '1.0.0';
 
 export interface ApiServerOptions {
-  /** Without `approvals`, the server opens the approval store in the runtime's data dir (and closes it). */
-  context: Omit<ApiContext, 'approvals'> & { approvals?: ApprovalStore };
+  context: ApiContext;
   bodyLimit?: number;
   /** The `api` role: the /v1 routes. Without it only the health routes (and the webhook) are served. */
   api?: boolean;
@@ -220,10 +218,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // Loaded here, not at the top: api/index.ts is imported by every `maestro` command (tokens and
   // server register their help from it), and Fastify is ~90 modules only a server needs.
   const { default: Fastify } = await import('fastify');
-  const opened = options.context.approvals
-    ? undefined
-    : openApprovalStore(options.context.runtime.config.dataDir);
-  const ctx: ApiContext = { ...options.context, approvals: options.context.approvals ?? opened! };
+  const ctx = options.context;
   const fastify = Fastify({
     // Cast: pino's Logger and Fastify's base logger type differ only in generics.
     loggerInstance: ctx.logger.child({ name: 'api' }) as FastifyBaseLogger,
@@ -293,6 +288,5 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // The API's description is public: it says nothing the repository does not.
   fastify.get('/openapi.json', async () => openapi);
   if (options.webhook) mountWebhook(fastify, options.webhook);
-  if (opened) fastify.addHook('onClose', async () => opened.close());
   return fastify;
 }

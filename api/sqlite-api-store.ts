@@ -7,7 +7,17 @@ import { join } from 'node:path';
 import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
 import { migrateSqlite, type SqliteSchema } from '../engine/index.ts';
-import { toSession, toToken, toWorkflow, tokenValues, workflowValues, type ApiRow } from './api-rows.ts';
+import {
+  approvalValues,
+  toApproval,
+  toGrant,
+  toSession,
+  toToken,
+  toWorkflow,
+  tokenValues,
+  workflowValues,
+  type ApiRow,
+} from './api-rows.ts';
 import type { ApiStore } from './api-store.ts';
 
 /**
@@ -42,6 +52,26 @@ const sqliteApiSchema: SqliteSchema = {
       hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
       expires_at INTEGER NOT NULL);
     CREATE INDEX sessions_by_expiry ON sessions (expires_at);
+`,
+    },
+    {
+      // Approvals through the API and the grants that released runs: the runs' evidence, so
+      // append-only in the database itself (an approval's row is never rewritten or removed).
+      version: 3,
+      sql: `
+    CREATE TABLE run_approvals (
+      run_id TEXT NOT NULL, approver_key TEXT NOT NULL, approver TEXT NOT NULL, digest TEXT NOT NULL,
+      bundle TEXT NOT NULL, approved_at INTEGER NOT NULL, PRIMARY KEY (run_id, approver_key));
+    CREATE TABLE run_approval_grants (
+      run_id TEXT PRIMARY KEY, digest TEXT NOT NULL, bundle TEXT NOT NULL, granted_at INTEGER NOT NULL);
+    CREATE TRIGGER run_approvals_no_update BEFORE UPDATE ON run_approvals
+      BEGIN SELECT RAISE(ABORT, 'run approvals are append-only'); END;
+    CREATE TRIGGER run_approvals_no_delete BEFORE DELETE ON run_approvals
+      BEGIN SELECT RAISE(ABORT, 'run approvals are append-only'); END;
+    CREATE TRIGGER run_approval_grants_no_update BEFORE UPDATE ON run_approval_grants
+      BEGIN SELECT RAISE(ABORT, 'run approval grants are append-only'); END;
+    CREATE TRIGGER run_approval_grants_no_delete BEFORE DELETE ON run_approval_grants
+      BEGIN SELECT RAISE(ABORT, 'run approval grants are append-only'); END;
 `,
     },
   ],
@@ -131,6 +161,32 @@ export function openSqliteApiStore(dataDir: string): ApiStore {
     },
     sessionByHash: async (hash) => toSession(one('SELECT * FROM sessions WHERE hash = ?', hash)),
     deleteSession: async (hash) => run('DELETE FROM sessions WHERE hash = ?', hash).changes === 1,
+    async putApproval(a) {
+      const key = a.approver.toLowerCase();
+      const { changes } = run(
+        `INSERT INTO run_approvals (run_id, approver_key, approver, digest, bundle, approved_at)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, approver_key) DO NOTHING`,
+        ...approvalValues(a),
+      );
+      const row = one('SELECT * FROM run_approvals WHERE run_id = ? AND approver_key = ?', a.runId, key)!;
+      return { created: changes === 1, approval: toApproval(row) };
+    },
+    listApprovals: async (runId) =>
+      all('SELECT * FROM run_approvals WHERE run_id = ? ORDER BY approved_at, approver_key', runId).map(
+        toApproval,
+      ),
+    async putGrant(g) {
+      run(
+        `INSERT INTO run_approval_grants (run_id, digest, bundle, granted_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (run_id) DO NOTHING`,
+        g.runId,
+        g.digest,
+        JSON.stringify(g.bundle),
+        g.grantedAt,
+      );
+      return toGrant(one('SELECT * FROM run_approval_grants WHERE run_id = ?', g.runId))!;
+    },
+    getGrant: async (runId) => toGrant(one('SELECT * FROM run_approval_grants WHERE run_id = ?', runId)),
     close: async () => db.close(),
   };
 }

@@ -46,6 +46,12 @@ export async function runOnServer(
   });
   const runId = accepted.id;
   io.stdout(`run ${runId} (${plan.workflow.namespace}/${plan.workflow.name})\n`);
+  // A gated workflow's run waits; say so, and what releases it, rather than look stuck.
+  if (accepted.status === 'waiting_for_approval')
+    io.stderr(
+      `maestro: run ${runId} is waiting for approval (${plan.approvals?.required ?? 1} needed): ` +
+        `each approver sends POST /v1/runs/${runId}/approvals with their own approvals:write token; Ctrl-C cancels it\n`,
+    );
   const view = createLiveView(
     io,
     plan.tasks.map((t) => t.id),

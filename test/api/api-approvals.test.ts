@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../api/index.ts';
 import { verifyBundle } from '../../provenance/index.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
+import { sqlOn } from '../store-contract/sql-on.ts';
 import { manifest, startApi, type ApiHarness } from './api-harness.ts';
 
 const TEAMS = 'teams:\n  ops: [alice, bob, carol]\n  sre: [dana]\n';
@@ -38,13 +39,25 @@ for (const store of ['sqlite', 'postgres'] as const) {
   describe(`approvals through the API (${store})`, () => {
     let api: ApiHarness;
     let pg: PostgresServer | undefined;
+    let databaseUrl: string | undefined;
+    /** Raw SQL on the API store's database, outside the server (the attacker's write). */
+    const sql = async (statement: string) => {
+      if (databaseUrl) return sqlOn(databaseUrl)(statement);
+      const db = new DatabaseSync(join(api.dataDir, 'api.sqlite'));
+      try {
+        db.exec(statement);
+      } finally {
+        db.close();
+      }
+    };
     let starter: string;
     const tokens: Record<string, string> = {};
 
     beforeAll(async () => {
       pg = store === 'postgres' ? await startPostgres() : undefined;
+      databaseUrl = pg?.createDatabase('api_approvals');
       api = await startApi({
-        ...(pg ? { databaseUrl: pg.createDatabase('api_approvals') } : {}),
+        ...(databaseUrl ? { databaseUrl } : {}),
         teams: TEAMS,
       });
       starter = await api.mint(START, { user: 'erin' });
@@ -189,13 +202,13 @@ for (const store of ['sqlite', 'postgres'] as const) {
       await approve(a, tokens.bob!);
       expect((await api.settle(a)).body.run.status).toBe('succeeded');
       // Alice's signed approval of run A, put among run B's (a tampered store, or a replay).
-      const db = new DatabaseSync(join(api.dataDir, 'api.sqlite'));
-      db.prepare(
-        `INSERT INTO run_approvals (run_id, approver_key, approver, digest, bundle, approved_at)
-         SELECT ?, approver_key, approver, digest, bundle, approved_at FROM run_approvals
-         WHERE run_id = ? AND approver_key = 'alice'`,
-      ).run(b, a);
-      db.close();
+      const table = pg ? 'api_run_approvals' : 'run_approvals';
+      await sql(
+        `INSERT INTO ${table} (run_id, approver_key, approver, digest, bundle, approved_at)
+         SELECT '${b}', approver_key, approver, digest, bundle, approved_at FROM ${table}
+         WHERE run_id = '${a}' AND approver_key = 'alice'`,
+      );
+      expect((await show(b)).approvals).toMatchObject([{ approver: 'alice' }]);
       const carol = await approve(b, tokens.carol!);
       expect(carol.status).toBe(201);
       expect(carol.body).toMatchObject({ satisfied: false, approvalDigest: null });

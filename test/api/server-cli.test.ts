@@ -150,8 +150,8 @@ describe('maestro server', () => {
   // In-process (runCli), so the commands count towards cli/'s coverage.
   it('refuses an unknown role, a bad scope and a bad lifetime, naming them; lists and revokes tokens', async () => {
     const data = join(dir, 'three');
-    const run = async (args: string[]) => {
-      const io = captureIo(dir, { HOME: dir });
+    const run = async (args: string[], env: Record<string, string> = {}) => {
+      const io = captureIo(dir, { HOME: dir, ...env });
       const code = await runCli(args, io);
       return { code, out: io.out(), err: io.err() };
     };
@@ -176,6 +176,28 @@ describe('maestro server', () => {
       data,
     ]);
     expect(life.err).toContain('--expires expects a duration');
+    // token:<name> is what a token without a person acts as: no one may claim it as a login.
+    const spoof = await run([
+      'tokens',
+      'create',
+      '--name',
+      'x',
+      '--scope',
+      'approvals:write',
+      '--user',
+      'token:ci',
+      '--data-dir',
+      data,
+    ]);
+    expect(spoof.code).toBe(2);
+    expect(spoof.err).toContain('token: is reserved');
+    // A broken teams file stops the server at start, naming the file.
+    writeFileSync(join(dir, 'teams.yaml'), 'teams:\n  ops: alice\n');
+    const teams = await run(['server', '--port', '0', '--data-dir', data], {
+      MAESTRO_TEAMS_FILE: join(dir, 'teams.yaml'),
+    });
+    expect(teams.code).toBe(2);
+    expect(teams.err).toContain('teams.yaml lists members of ops');
     const made = await run([
       'tokens',
       'create',

@@ -21,6 +21,8 @@ export interface ApiStoreDatabase {
   sql(statement: string): Promise<void>;
   /** The table that records the applied migrations. */
   versionTable: string;
+  /** What the store's table names begin with (`api_` on PostgreSQL, beside the engine's tables). */
+  tablePrefix: string;
 }
 
 export interface ApiStoreHarness {
@@ -154,6 +156,40 @@ export function apiStoreContract(name: string, harness: ApiStoreHarness): void {
         expect((await s.latestWorkflow('data', 'etl'))?.digest).toBe(workflow('etl', 'data', 3).digest);
         expect(await s.latestWorkflow('data', 'nothing')).toBeUndefined();
         expect(await s.getWorkflow('sha256:none')).toBeUndefined();
+      }));
+
+    it('keeps one approval per run and approver (case-insensitive) and one grant per run, append-only', () =>
+      withStore(harness, async (s, db) => {
+        const approval = (approver: string, digest: string, at: number) => ({
+          runId: 'r-1',
+          approver,
+          digest,
+          bundle: { dsseEnvelope: { payload: digest } },
+          approvedAt: at,
+        });
+        expect(await s.putApproval(approval('Alice', 'sha256:a1', 1000))).toEqual({
+          created: true,
+          approval: approval('Alice', 'sha256:a1', 1000),
+        });
+        const again = await s.putApproval(approval('alice', 'sha256:a2', 2000));
+        expect(again).toEqual({ created: false, approval: approval('Alice', 'sha256:a1', 1000) });
+        await s.putApproval(approval('bob', 'sha256:b1', 1500));
+        await s.putApproval({ ...approval('carol', 'sha256:c1', 1200), runId: 'r-2' });
+        expect((await s.listApprovals('r-1')).map((a) => a.approver)).toEqual(['Alice', 'bob']);
+        expect(await s.getGrant('r-1')).toBeUndefined();
+        const grant = { runId: 'r-1', digest: 'sha256:g1', bundle: { g: 1 }, grantedAt: 3000 };
+        expect(await s.putGrant(grant)).toEqual(grant);
+        expect(await s.putGrant({ ...grant, digest: 'sha256:g2' })).toEqual(grant);
+        expect(await s.getGrant('r-1')).toEqual(grant);
+        const p = db.tablePrefix;
+        await expect(db.sql(`UPDATE ${p}run_approvals SET approver = 'mallory'`)).rejects.toThrow(
+          /append-only/,
+        );
+        await expect(db.sql(`DELETE FROM ${p}run_approvals`)).rejects.toThrow(/append-only/);
+        await expect(db.sql(`UPDATE ${p}run_approval_grants SET digest = 'x'`)).rejects.toThrow(
+          /append-only/,
+        );
+        await expect(db.sql(`DELETE FROM ${p}run_approval_grants`)).rejects.toThrow(/append-only/);
       }));
 
     it('claims an idempotency key once per token, even when two replicas race', async () => {

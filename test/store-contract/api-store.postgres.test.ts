@@ -18,6 +18,7 @@ apiStoreContract('postgres', {
     return {
       open: () => openApiStore({ dataDir: '/nonexistent', databaseUrl }),
       versionTable: 'api_schema_migrations',
+      tablePrefix: 'api_',
       sql: sqlOn(databaseUrl),
     };
   },

@@ -11,6 +11,7 @@ apiStoreContract('sqlite', {
     return {
       open: () => openApiStore({ dataDir }),
       versionTable: 'schema_migrations',
+      tablePrefix: '',
       sql: async (statement) => {
         const db = new DatabaseSync(join(dataDir, 'api.sqlite'));
         try {
