@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { openAppRuntime, type AppRuntime } from '../app/index.ts';
 import { systemClock, type Clock } from '../core/index.ts';
 import { startPostgres } from './setup/postgres-server.ts';
+import { sqlOn } from './store-contract/sql-on.ts';
 import {
   harnessRuntimeOptions,
   INSTALLATION_ID,
@@ -220,6 +221,30 @@ describe('the App fires triggers.schedule', () => {
     expect(fired).toHaveLength(3);
     expect(await b.engines.trusted.store.listRuns()).toHaveLength(3);
     expect(runChecks(standIn)).toHaveLength(3);
+  }, 60_000);
+
+  it('on PostgreSQL, a replica taking over a claim another replica dispatched finds its run, and runs nothing twice', async () => {
+    const { standIn, dataDir } = await setup({ '.maestro/workflows/nightly.yaml': nightly() });
+    const server = await startPostgres();
+    cleanups.push(() => server.stop());
+    const url = server.createDatabase('app_takeover');
+    const env = { MAESTRO_DATABASE_URL: url };
+    const clock = settableClock(T0);
+    const a = await openApp(standIn, join(dataDir, 'a'), clock, 0, env);
+    await a.app.schedules!.tick();
+    clock.set('2026-03-01T01:00:05Z');
+    const [fired] = (await a.app.schedules!.tick()).fired;
+    await a.app.idle();
+    await a.close();
+    // As if replica a had died right after dispatching, before it finished the claim.
+    await sqlOn(url)(`UPDATE schedule_claims SET state = 'claimed', lease_until = 0`);
+    const b = await openApp(standIn, join(dataDir, 'b'), clock, 0, env);
+    const report = await b.app.schedules!.tick();
+    // Before: b's dispatch submitted the claimed run id again and the engine refused it (failed: 1,
+    // the claim retried after every lease).
+    expect(report).toMatchObject({ fired: [{ runId: fired!.runId }], failed: 0 });
+    expect((await b.engines.trusted.store.listRuns()).map((r) => r.id)).toEqual([fired!.runId]);
+    expect(runChecks(standIn)).toHaveLength(1);
   }, 60_000);
 
   it('a gated workflow without an attestation at the head does not run; the slot is skipped with why', async () => {

@@ -119,6 +119,10 @@ export async function dispatchWorkflow(
   const engine = request.fromFork ? ctx.engines.untrusted : ctx.engines.trusted;
   const existing = ctx.store.getDispatch(request.key, workflow);
   if (existing && (await engineHas(engine, existing.runId))) return { runId: existing.runId };
+  // A run id chosen before this call (a schedule slot's claim) that the engine already holds was
+  // dispatched by whoever held the claim before: on a shared database, another replica, whose
+  // dispatch record is in its own data dir. Submitting it again would be refused (the id is taken).
+  if (!existing && request.runId && (await engineHas(engine, request.runId))) return { runId: request.runId };
   const approval = request.approval.gated ? approvalFor(ctx, request, workflow) : { digest: undefined };
   if ('problem' in approval) {
     await writeCheckRun(ctx.client, ctx.store, {
