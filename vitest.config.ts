@@ -45,7 +45,15 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: Object.keys(coverageFloors).map((folder) => `${folder}/**/*.ts`),
-      exclude: ['**/*.test.ts', 'core/generated/**', 'action/dist/**', 'sdk/dist/**', 'test/**'],
+      // console/app runs in Chromium, not in vitest's workers (test/console/).
+      exclude: [
+        '**/*.test.ts',
+        'core/generated/**',
+        'action/dist/**',
+        'sdk/dist/**',
+        'test/**',
+        'console/app/**',
+      ],
       reporter: ['json-summary', 'html'],
       reportsDirectory: 'coverage',
       reportOnFailure: true,

@@ -42,13 +42,19 @@ export interface ConsoleOptions {
   logger: Logger;
   /** Where the built assets are (default console/dist). */
   dist?: string;
+  /** Builds them (default buildConsole; tests inject a failing one). */
+  build?: (dist: string) => Promise<void>;
 }
 
 /** The built files, building them first when they are missing or stale (and esbuild is there). */
-async function loadAssets(dist: string, logger: Logger): Promise<Map<string, Buffer> | undefined> {
+async function loadAssets(
+  dist: string,
+  logger: Logger,
+  build: (dist: string) => Promise<void>,
+): Promise<Map<string, Buffer> | undefined> {
   if (!isConsoleBuilt(dist)) {
     try {
-      await buildConsole(dist);
+      await build(dist);
       logger.info({ dist }, 'console built');
     } catch (error) {
       logger.warn({ err: error, dist }, 'console not built: its pages answer 503');
@@ -59,7 +65,11 @@ async function loadAssets(dist: string, logger: Logger): Promise<Map<string, Buf
 }
 
 export async function mountConsole(fastify: FastifyInstance, options: ConsoleOptions): Promise<void> {
-  const assets = await loadAssets(options.dist ?? CONSOLE_DIST, options.logger);
+  const assets = await loadAssets(
+    options.dist ?? CONSOLE_DIST,
+    options.logger,
+    options.build ?? buildConsole,
+  );
   const send = (reply: FastifyReply, file: (typeof CONSOLE_FILES)[number]) => {
     void reply.headers(SECURITY_HEADERS);
     if (!assets)
