@@ -39,10 +39,13 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
   );
   if (!detail) return <p role="status">Loading…</p>;
   const { run } = detail;
-  const act = async (verb: 'retry' | 'cancel') => {
+  const act = async (verb: 'retry' | 'cancel' | 'approvals') => {
     setBusy(verb);
     try {
-      setDetail(await call<ApiBody.RunDetail>('POST', `${path}/${verb}`));
+      if (verb === 'approvals') {
+        await call<ApiBody.ApprovalAnswer>('POST', `${path}/approvals`);
+        await load();
+      } else setDetail(await call<ApiBody.RunDetail>('POST', `${path}/${verb}`));
     } catch (e) {
       props.onProblem(e);
     } finally {
@@ -50,6 +53,8 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
     }
   };
   const canWrite = may(props.session, 'runs:write', run.namespace);
+  const canApprove =
+    run.status === 'waiting_for_approval' && may(props.session, 'approvals:write', run.namespace);
   return (
     <>
       <p>
@@ -97,6 +102,14 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
           )}
         </div>
       )}
+      {canApprove && (
+        <div class="actions">
+          <button type="button" disabled={busy !== ''} onClick={() => void act('approvals')}>
+            Approve run
+          </button>
+        </div>
+      )}
+      <Approvals approvals={detail.approvals ?? []} />
       <Tasks tasks={detail.tasks} onLog={(task, attempt) => setLog({ task, attempt })} />
       {log && <LogView runId={run.id} task={log.task} attempt={log.attempt} onClose={() => setLog(null)} />}
       <Receipts runId={run.id} receipts={detail.receipts} onProblem={props.onProblem} />
@@ -146,6 +159,39 @@ function Tasks(props: { tasks: ApiBody.Task[]; onLog: (task: string, attempt: nu
             </tr>
           );
         })}
+      </tbody>
+    </table>
+  );
+}
+
+function Approvals(props: { approvals: ApiBody.Approval[] }) {
+  if (!props.approvals.length) return null;
+  return (
+    <table class="approvals">
+      <caption>Approvals (each signed by the server, bound to this run)</caption>
+      <thead>
+        <tr>
+          {['Approver', 'Approved', 'Plan digest', 'Commit', 'Attestation'].map((h) => (
+            <th scope="col">{h}</th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {props.approvals.map((a) => (
+          <tr key={a.digest} data-approver={a.approver}>
+            <td>{a.approver}</td>
+            <td>{when(a.approvedAt)}</td>
+            <td>
+              <code>{a.planDigest.slice(0, 19)}</code>
+            </td>
+            <td>
+              <code>{a.sourceSha ? a.sourceSha.slice(0, 12) : 'none'}</code>
+            </td>
+            <td>
+              <code>{a.digest.slice(0, 19)}</code>
+            </td>
+          </tr>
+        ))}
       </tbody>
     </table>
   );

@@ -51,7 +51,7 @@ const status = (p: Page) => p.getByTestId('run-status').textContent();
 const taskRow = (p: Page, task: string) => p.locator(`tr[data-task="${task}"]`);
 
 beforeAll(async () => {
-  c = await startConsole();
+  c = await startConsole({ teams: 'teams:\n  ops: [alice]\n' });
   const port = await startWitness();
   const digests = {
     hello: await store(HELLO),
@@ -75,8 +75,20 @@ beforeAll(async () => {
       ),
     ),
     slow: await store(manifest('slow', '    - id: wait\n      run: sleep 25\n')),
+    gated: await store(
+      manifest(
+        'gated',
+        '    - id: ship\n      run: echo shipped\n',
+        '  approvals:\n    required: 1\n    from: [team:ops]\n',
+      ),
+    ),
   };
-  Object.assign(ids, { digestChatty: digests.chatty, digestSlow: digests.slow, digestHello: digests.hello });
+  Object.assign(ids, {
+    digestGated: digests.gated,
+    digestChatty: digests.chatty,
+    digestSlow: digests.slow,
+    digestHello: digests.hello,
+  });
   ids.hello = await start(digests.hello);
   await c.api.settle(ids.hello);
   ids.flaky = await start(digests.flaky);
@@ -210,6 +222,32 @@ describe('the console in Chromium', () => {
     await page.goto(`${c.api.url}/runs/${ids.slow}`);
     await expect.poll(() => page.getByRole('button', { name: 'Retry failed tasks' }).count()).toBe(1);
     await reader.context().close();
+  });
+
+  it('approves a run waiting for approval from a token that may, and shows who approved it', async () => {
+    ids.gated = await start(ids.digestGated!);
+    await page.goto(`${c.api.url}/runs/${ids.gated}`);
+    await expect.poll(() => status(page)).toBe('waiting_for_approval');
+    expect(await page.getByRole('button', { name: 'Approve run' }).count()).toBe(0); // no approvals:write
+    const alice = await c.page();
+    await signInWith(
+      alice,
+      c.api.url,
+      await c.api.mint(['console', 'approvals:write', 'runs:read'], { user: 'alice' }),
+    );
+    await alice.goto(`${c.api.url}/runs/${ids.gated}`);
+    await expect.poll(() => status(alice)).toBe('waiting_for_approval');
+    await checkAccessibility(alice, 'a run waiting for approval');
+    await alice.getByRole('button', { name: 'Approve run' }).click();
+    await expect.poll(() => alice.locator('tr[data-approver="alice"]').count()).toBe(1);
+    await expect.poll(() => status(alice), { timeout: 20_000 }).toBe('succeeded');
+    expect(await alice.getByRole('button', { name: 'Approve run' }).count()).toBe(0);
+    // The other page follows live: the approval and the start appear without a reload.
+    await expect.poll(() => status(page), { timeout: 20_000 }).toBe('succeeded');
+    expect(await page.locator('tr[data-approver="alice"]').count()).toBe(1);
+    await screenshot(alice, 'run-approved');
+    expect(cspViolations(alice)).toEqual([]);
+    await alice.context().close();
   });
 
   it('serves every page under a strict CSP that none of them breaks, and signs out', async () => {

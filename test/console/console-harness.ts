@@ -26,9 +26,10 @@ export interface ConsoleHarness {
   close(): Promise<void>;
 }
 
-export async function startConsole(): Promise<ConsoleHarness> {
+export async function startConsole(options: { teams?: string } = {}): Promise<ConsoleHarness> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const api = await startApi({
+    ...(options.teams ? { teams: options.teams } : {}),
     mount: (fastify) => mountConsole(fastify, { logger: pino({ level: 'silent' }) }),
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
