@@ -9,6 +9,8 @@ export interface ApiContext {
   apiStore: ApiStore;
   /** MAESTRO_TEAMS_FILE: the teams `from: [team:…]` names (teams-file.ts); unset: no teams. */
   teamsFile?: string;
+  /** MAESTRO_APPROVAL_TTL_HOURS: an approval counts this long after it was given (default 7 days, as on GitHub). */
+  approvalTtlMs?: number;
   clock: Clock;
   logger: Logger;
   /** Tells the worker role a run is queued (a no-op when this process has no worker role). */

@@ -18,6 +18,9 @@ import { findRun } from './run-routes.ts';
 import { approvalView, runSummary } from './run-view.ts';
 import { membersOf, readTeamsFile, type Teams } from './teams-file.ts';
 
+/** How long an approval counts, as the App's default (MAESTRO_APPROVAL_TTL_HOURS, 168). */
+export const DEFAULT_APPROVAL_TTL_MS = 168 * 60 * 60 * 1000;
+
 /** The user a token acts as when `maestro tokens create` got no `--user` (cli/commands/tokens.ts). */
 export const TOKEN_USER_PREFIX = 'token:';
 
@@ -124,6 +127,9 @@ async function countFor(ctx: ApiContext, run: RunRecord, rule: Rule, stored: rea
     writers: new Set(reviews.map((r) => r.login)),
     digest: run.planDigest,
     digestAt: new Map(reviews.map((r) => [r.commitId, r.commitId])),
+    // A run left waiting does not collect approvals for ever: each one counts for the TTL.
+    now: ctx.clock.now(),
+    maxAgeMs: ctx.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
   });
   const digestOf = new Map(stored.map((a) => [a.approver.toLowerCase(), a.digest]));
   return { result, digestOf };

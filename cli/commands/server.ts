@@ -89,6 +89,17 @@ function teamsFileFrom(io: CliIo): string | undefined {
   return file;
 }
 
+/** MAESTRO_APPROVAL_TTL_HOURS (the App's variable): how long an approval through the API counts. */
+function approvalTtlFrom(io: CliIo): number | undefined {
+  const value = io.env.MAESTRO_APPROVAL_TTL_HOURS;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\d{1,6}$/.test(value) || Number(value) === 0)
+    throw new UsageError(
+      `MAESTRO_APPROVAL_TTL_HOURS must be a whole number of hours above 0, got ${JSON.stringify(value)}`,
+    );
+  return Number(value) * 60 * 60 * 1000;
+}
+
 export function registerServer(program: Command, context: CliContext): void {
   program
     .command('server')
@@ -121,6 +132,7 @@ export function registerServer(program: Command, context: CliContext): void {
         const { role: _role, port: _port, host: _host, metricsPublic, ...flags } = o;
         const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
         const teamsFile = teamsFileFrom(io);
+        const approvalTtlMs = approvalTtlFrom(io);
         const logger = serverLogger(io);
         const opened = await openServerRuntime(config, roles.has('app'), io, logger);
         // The same database as the runtime's store (MAESTRO_DATABASE_URL, or the data dir).
@@ -136,6 +148,7 @@ export function registerServer(program: Command, context: CliContext): void {
             logger,
             wake: (id) => worker?.wake(id),
             ...(teamsFile ? { teamsFile } : {}),
+            ...(approvalTtlMs ? { approvalTtlMs } : {}),
           },
           api: roles.has('api'),
           metricsPublic: metricsPublic === true,

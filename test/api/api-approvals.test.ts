@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../api/index.ts';
+import { signRunApproval } from '../../app/index.ts';
 import { verifyBundle } from '../../provenance/index.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
 import { sqlOn } from '../store-contract/sql-on.ts';
@@ -213,6 +214,43 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(carol.status).toBe(201);
       expect(carol.body).toMatchObject({ satisfied: false, approvalDigest: null });
       expect((await show(b)).run.status).toBe('waiting_for_approval');
+    });
+
+    it('stops counting an approval after the TTL (7 days by default), signed time and all', async () => {
+      const digest = await post(gated('stale', 2, '[team:ops]'));
+      const id = (await start(digest)).body.id as string;
+      // Bob's approval, signed by the server's own key eight days ago (as if it had sat there).
+      const run = await api.runtime.store.getRun(id);
+      const approvedAt = Date.now() - 8 * 24 * 3_600_000;
+      const signed = await signRunApproval(
+        {
+          runId: id,
+          namespace: run.namespace,
+          workflow: run.workflow,
+          planDigest: run.planDigest,
+          sourceSha: null,
+          sourceRepo: null,
+          approver: 'bob',
+          approvedAt: new Date(approvedAt).toISOString(),
+        },
+        api.runtime.approvalSigner!,
+      );
+      await api.apiStore.putApproval({
+        runId: id,
+        approver: 'bob',
+        digest: signed.digest,
+        bundle: signed.bundle,
+        approvedAt,
+      });
+      const alice = await approve(id, tokens.alice!);
+      expect(alice.body).toMatchObject({ satisfied: false, approvalDigest: null });
+      expect(alice.body.approvals.map((a: { approver: string }) => a.approver).sort()).toEqual([
+        'alice',
+        'bob',
+      ]);
+      expect((await show(id)).run.status).toBe('waiting_for_approval');
+      expect((await approve(id, tokens.carol!)).body).toMatchObject({ satisfied: true });
+      expect((await api.settle(id)).body.run.status).toBe('succeeded');
     });
 
     it('answers 409 run_not_waiting for a run that is not waiting; cancels a waiting run, whose retry is refused', async () => {
