@@ -20,11 +20,15 @@ export class StaleStateError extends MaestroError {
 
 /** A worker whose lease expired (or was taken over) tried to write. */
 export class LeaseLostError extends MaestroError {
+  /** The lease that was lost (`run:<id>`, `attempt:<id>`, `task:<run>/<task>`). */
+  readonly lease: string;
   constructor(name: string, options: MaestroErrorOptions = {}) {
     super('lease_lost', `the lease ${JSON.stringify(name)} is no longer held by this worker`, {
       fault: Fault.system,
+      hint: 'another worker took over after this one stopped renewing (paused, partitioned or too slow); nothing it wrote after that counts',
       ...options,
     });
+    this.lease = name;
   }
 }
 

@@ -35,8 +35,23 @@ export interface TaskClaim {
   expiresAt: number;
 }
 
+/** A run's lease as its executor holds it: every write of a fenced store view checks the token. */
+export interface Fence {
+  /** `run:<id>` */
+  name: string;
+  token: number;
+}
+
 export interface AsyncStore {
   readonly location: string;
+  /**
+   * A view of this store (same connection or pool) whose every write first checks, in its own
+   * transaction, that `fence.token` is still the current token of the lease `fence.name`, and
+   * rejects with LeaseLostError (nothing written) otherwise. Reads are not fenced. The check is
+   * the token only, not the expiry: a token changes only when another owner takes the lease
+   * over, so a holder that is late but not yet replaced may still write (and renew).
+   */
+  fenced(fence: Fence): AsyncStore;
   createRun(run: NewRun): Promise<RunRecord>;
   getRun(runId: string): Promise<RunRecord>;
   listRuns(filter?: RunFilter): Promise<RunRecord[]>;
@@ -118,7 +133,14 @@ export interface AsyncStore {
   /** Takes a named lease if it is free, expired, or already ours; returns the new token. */
   acquireLease(name: string, owner: string, now: number, ttlMs: number, force?: boolean): Promise<Lease>;
   getLease(name: string): Promise<Lease | undefined>;
-  releaseLease(name: string, owner: string): Promise<void>;
+  /**
+   * Extends a held lease without changing its token; rejects with LeaseLostError when `token` is
+   * no longer its current token (another owner took it over). Works on an expired lease nobody
+   * took: being late is not being replaced.
+   */
+  renewLease(name: string, token: number, now: number, ttlMs: number): Promise<Lease>;
+  /** Lets the lease go (expires it) if `owner` holds it, and with `token` only under that token. */
+  releaseLease(name: string, owner: string, token?: number): Promise<void>;
   close(): Promise<void>;
   /**
    * Claims the most urgent ready task (run priority, then run age, then plan position) whose
@@ -127,6 +149,14 @@ export interface AsyncStore {
    * its lease is live. Null when nothing is ready.
    */
   claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null>;
+  /**
+   * Claims the most urgent run that needs an executor (run priority, then age): `queued`, or
+   * `running` with its `run:<id>` lease expired (its executor died or stopped renewing), taking
+   * that lease for `leaseMs` under a fresh fencing token. Two concurrent callers never receive
+   * the same run while its lease is live (PostgreSQL: `FOR UPDATE SKIP LOCKED` on the lease rows;
+   * SQLite: one writer at a time). Null when no run needs an executor.
+   */
+  claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null>;
   /**
    * `startAttempt` for a claimed task, fenced by the claim: refused with LeaseLostError (nothing
    * written) unless `claim.token` is still the current, unexpired token of the task's claim
@@ -141,20 +171,29 @@ export interface AsyncStore {
 }
 
 /** The methods every store has (the port but its location and the replicas' two). */
-export type StoreMethod = Exclude<keyof AsyncStore, 'location' | 'claimReadyTask' | 'startClaimedAttempt'>;
+export type StoreMethod = Exclude<
+  keyof AsyncStore,
+  'location' | 'fenced' | 'claimReadyTask' | 'startClaimedAttempt'
+>;
 
 /**
  * The port as a synchronous implementation has it (each method returning its value, throwing
  * its refusal): what `SqliteStore` implements, so the adapter's promises are the port's exactly.
  */
 export type SettledStore = {
-  readonly [K in keyof AsyncStore]: AsyncStore[K] extends (...args: infer A) => Promise<infer R>
+  readonly [K in Exclude<keyof AsyncStore, 'fenced'>]: AsyncStore[K] extends (
+    ...args: infer A
+  ) => Promise<infer R>
     ? (...args: A) => R
     : AsyncStore[K];
-};
+} & { fenced(fence: Fence): SettledStore };
 
 /** The name of a task's claim lease (shared by both stores so `getLease` finds it). */
 export const taskLeaseName = (runId: string, taskId: string): string => `task:${runId}/${taskId}`;
+
+/** The name of a run's executor lease; `claimRun` returns it, `runOfLease` reads the id back. */
+export const runLeaseName = (runId: string): string => `run:${runId}`;
+export const runOfLease = (name: string): string => name.slice('run:'.length);
 
 /** The methods' names; `satisfies` and the check below keep the list complete as the port grows. */
 export const storeMethods = [
@@ -185,7 +224,9 @@ export const storeMethods = [
   'listReceipts',
   'acquireLease',
   'getLease',
+  'renewLease',
   'releaseLease',
+  'claimRun',
   'close',
 ] as const satisfies readonly StoreMethod[];
 

@@ -15,6 +15,7 @@ import {
   type NewRun,
 } from '../../engine/index.ts';
 import { planOf, shellTask } from '../helpers/engine-fixtures.ts';
+import { runClaimContract } from './run-claim-contract.ts';
 
 export interface StoreDatabase {
   /** Opens a store on this database (a new connection, or pool, each call). */
@@ -28,7 +29,7 @@ export interface StoreHarness {
   database(): Promise<StoreDatabase>;
 }
 
-const finish = {
+export const finish = {
   outcome: 'succeeded',
   exitCode: 0,
   signal: null,
@@ -41,7 +42,7 @@ const finish = {
   outputs: { k: 'v', other: 'line1\nline2' },
 };
 
-function newRun(id: string, createdAt: number, extra: Partial<NewRun> = {}): NewRun {
+export function newRun(id: string, createdAt: number, extra: Partial<NewRun> = {}): NewRun {
   const plan = planOf([
     shellTask('a', 'true'),
     shellTask('b', 'true', { needs: ['a'] }),
@@ -64,7 +65,7 @@ function newRun(id: string, createdAt: number, extra: Partial<NewRun> = {}): New
   };
 }
 
-function startOf(id: string, runId = 'r1', taskId = 'a', owner = 'w1') {
+export function startOf(id: string, runId = 'r1', taskId = 'a', owner = 'w1') {
   return {
     id,
     runId,
@@ -89,7 +90,7 @@ const toReady = {
 } as const;
 
 /** Runs `fn` with a store on a fresh database and closes it afterwards. */
-async function withStore<T>(
+export async function withStore<T>(
   harness: StoreHarness,
   fn: (s: AsyncStore, db: StoreDatabase) => Promise<T>,
 ): Promise<T> {
@@ -499,5 +500,6 @@ export function storeContract(name: string, harness: StoreHarness): void {
         await s.clearRunCancel('r1');
         expect(await s.runCancelRequestedBy('r1')).toBeNull();
       }));
+    runClaimContract(harness);
   });
 }

@@ -150,4 +150,16 @@ CREATE TABLE leases (
 );
 `,
   },
+  {
+    // Replicas claim runs by their executor lease's row (postgres-leases.ts claimRun): every run
+    // gets one at creation; runs created before this version get theirs here.
+    version: 2,
+    sql: `
+INSERT INTO leases (name, owner, token, expires_at)
+  SELECT 'run:' || id, '', nextval('lease_tokens'), 0 FROM runs
+   WHERE status NOT IN ('succeeded', 'failed', 'cancelled', 'timed_out')
+ON CONFLICT (name) DO NOTHING;
+CREATE INDEX runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queued', 'running');
+`,
+  },
 ];

@@ -6,7 +6,7 @@
  */
 import type { PoolClient } from 'pg';
 import { LeaseLostError } from '../../errors.ts';
-import { taskLeaseName, type TaskClaim } from '../async-store.ts';
+import { taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
 import type { Lease } from '../store.ts';
 
 type Row = Record<string, unknown>;
@@ -83,4 +83,55 @@ export async function claimReadyTask(
   const taskId = String(row.task_id);
   const lease = await acquire(c, taskLeaseName(runId, taskId), owner, now, leaseMs, true);
   return { runId, taskId, owner, token: lease.token, expiresAt: lease.expiresAt };
+}
+
+/**
+ * A fenced write's check (AsyncStore.fenced): the token only, under a share lock on the lease row,
+ * so concurrent writes of the same holder do not queue on each other while a takeover (which
+ * updates the row) waits for them to commit, and they for it.
+ */
+export async function checkToken(c: PoolClient, fence: Fence): Promise<void> {
+  const { rows } = await c.query<Row>('SELECT token FROM leases WHERE name = $1 FOR SHARE', [fence.name]);
+  if (Number(rows[0]?.token) !== fence.token) throw new LeaseLostError(fence.name);
+}
+
+/** Extends a lease under its current token (AsyncStore.renewLease). */
+export async function renew(
+  c: PoolClient,
+  name: string,
+  token: number,
+  now: number,
+  ttlMs: number,
+): Promise<Lease> {
+  const { rows } = await c.query<Row>(
+    'UPDATE leases SET expires_at = $1 WHERE name = $2 AND token = $3 RETURNING *',
+    [now + ttlMs, name, token],
+  );
+  if (!rows[0]) throw new LeaseLostError(name);
+  return toLease(rows[0]);
+}
+
+/**
+ * Claims the most urgent run that needs an executor (AsyncStore.claimRun). Every run has its
+ * `run:<id>` lease row from its creation (createRun, migration 2), so the claim locks lease rows
+ * only: `FOR UPDATE ... SKIP LOCKED` passes over rows another claimer, or a holder's fenced write
+ * (FOR SHARE), has locked, instead of queueing on them. READ COMMITTED re-checks the expiry on
+ * the locked row's newest version, so a lease renewed after this statement's snapshot is skipped.
+ */
+export async function claimRun(
+  c: PoolClient,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<Lease | null> {
+  const { rows } = await c.query<Row>(
+    `WITH candidate AS (
+       SELECT l.name FROM leases l JOIN runs r ON l.name = 'run:' || r.id
+        WHERE r.status IN ('queued', 'running') AND l.expires_at < $1
+        ORDER BY r.priority DESC, r.seq LIMIT 1 FOR UPDATE OF l SKIP LOCKED)
+     UPDATE leases l SET owner = $2, token = nextval('lease_tokens'), expires_at = $3
+       FROM candidate WHERE l.name = candidate.name AND l.expires_at < $1 RETURNING l.*`,
+    [now, owner, now + leaseMs],
+  );
+  return rows[0] ? toLease(rows[0]) : null;
 }

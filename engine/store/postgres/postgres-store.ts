@@ -10,7 +10,7 @@ import type { PoolClient } from 'pg';
 import type { Reason, RunState, TaskState } from '../../../core/index.ts';
 import { NotFoundError } from '../../../core/index.ts';
 import { LeaseLostError, RunNotFoundError, StaleStateError } from '../../errors.ts';
-import { taskLeaseName, type AsyncStore, type TaskClaim } from '../async-store.ts';
+import { taskLeaseName, type AsyncStore, type Fence, type TaskClaim } from '../async-store.ts';
 import type {
   AttemptFinish,
   AttemptRecord,
@@ -31,7 +31,15 @@ import type {
   FeedTransition,
 } from '../store.ts';
 import { toAttempt, toFeedTransition, toRun, toTask, toTransition, type Row } from '../sqlite/rows.ts';
-import { acquire, checkFence, claimReadyTask, toLease } from './postgres-leases.ts';
+import {
+  acquire,
+  checkFence,
+  checkToken,
+  claimReadyTask,
+  claimRun,
+  renew,
+  toLease,
+} from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
@@ -48,15 +56,37 @@ export class PostgresStore implements AsyncStore {
   readonly location: string;
   readonly #pool: pg.Pool;
   readonly #db: Db;
+  /** Set on a fenced view (`fenced`): every write checks this lease token first. */
+  readonly #fence: Fence | undefined;
 
-  constructor(pool: pg.Pool, location: string) {
+  constructor(pool: pg.Pool, location: string, fence?: Fence) {
     this.#pool = pool;
     this.#db = retrying(pool);
     this.location = location;
+    this.#fence = fence;
   }
 
+  /** AsyncStore.fenced: the same pool, every write checked against the lease's token. */
+  fenced(fence: Fence): PostgresStore {
+    return new PostgresStore(this.#pool, this.location, fence);
+  }
+
+  /**
+   * One transaction; on a fenced view it first share-locks the fence's lease row and checks the
+   * token, so a takeover (an UPDATE of that row) cannot commit until this write has.
+   */
   #tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
-    return transaction(this.#pool, fn);
+    const fence = this.#fence;
+    if (!fence) return transaction(this.#pool, fn);
+    return transaction(this.#pool, async (c) => {
+      await checkToken(c, fence);
+      return fn(c);
+    });
+  }
+
+  /** A single-statement write: in a fenced transaction when the view is fenced. */
+  #write<T>(fn: (db: Db) => Promise<T>): Promise<T> {
+    return this.#fence ? this.#tx((c) => fn(c)) : fn(this.#db);
   }
 
   async #all(sql: string, args: unknown[] = []): Promise<Row[]> {
@@ -77,6 +107,12 @@ export class PostgresStore implements AsyncStore {
            SELECT $1, task_id, position - 1, 'queued', 'created', $2
              FROM unnest($3::text[]) WITH ORDINALITY AS x (task_id, position)`,
         [run.id, run.createdAt, ids],
+      );
+      // The run's executor lease exists from the start (free), so claimRun can lock its row.
+      await c.query(
+        `INSERT INTO leases (name, owner, token, expires_at) VALUES ('run:' || $1, '', nextval('lease_tokens'), 0)
+           ON CONFLICT (name) DO NOTHING`,
+        [run.id],
       );
       // The run's transition first, then its tasks' in plan order (as the SQLite store writes them).
       await c.query(
@@ -146,10 +182,9 @@ export class PostgresStore implements AsyncStore {
   }
 
   async requestRunCancel(runId: string, by: string): Promise<void> {
-    const { rowCount } = await this.#db.query('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2', [
-      by,
-      runId,
-    ]);
+    const { rowCount } = await this.#write((db) =>
+      db.query('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2', [by, runId]),
+    );
     if (rowCount !== 1) throw new RunNotFoundError(runId);
   }
 
@@ -160,7 +195,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async clearRunCancel(runId: string): Promise<void> {
-    await this.#db.query('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1', [runId]);
+    await this.#write((db) => db.query('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1', [runId]));
   }
 
   async listTasks(runId: string): Promise<TaskRecord[]> {
@@ -318,7 +353,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
-    return records.appendLogs(this.#db, lines);
+    return this.#write((db) => records.appendLogs(db, lines));
   }
 
   listLogs(runId: string, taskId?: string | null, afterId = 0): Promise<(StoredLogLine & { id: number })[]> {
@@ -330,11 +365,11 @@ export class PostgresStore implements AsyncStore {
   }
 
   putCacheEntry(entry: CacheEntry): Promise<void> {
-    return records.putCacheEntry(this.#db, entry);
+    return this.#write((db) => records.putCacheEntry(db, entry));
   }
 
   putReceipt(receipt: ReceiptRecord): Promise<void> {
-    return records.putReceipt(this.#db, receipt);
+    return this.#write((db) => records.putReceipt(db, receipt));
   }
 
   async listReceipts(runId: string): Promise<ReceiptRecord[]> {
@@ -351,8 +386,21 @@ export class PostgresStore implements AsyncStore {
     return r ? toLease(r) : undefined;
   }
 
-  async releaseLease(name: string, owner: string): Promise<void> {
-    await this.#db.query('UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2', [name, owner]);
+  renewLease(name: string, token: number, now: number, ttlMs: number): Promise<Lease> {
+    return this.#tx((c) => renew(c, name, token, now, ttlMs));
+  }
+
+  async releaseLease(name: string, owner: string, token?: number): Promise<void> {
+    await this.#write((db) =>
+      db.query(
+        'UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2 AND ($3::bigint IS NULL OR token = $3)',
+        [name, owner, token ?? null],
+      ),
+    );
+  }
+
+  claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null> {
+    return this.#tx((c) => claimRun(c, owner, now, leaseMs));
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {

@@ -5,7 +5,9 @@
  * statement ran. Those are retried on a fresh connection (the broken one is destroyed, not
  * returned to the pool); so are serialization failures and deadlocks, which roll back. A
  * connection lost without such a message is ambiguous (a COMMIT may have landed) and is retried
- * only when nothing had been sent yet.
+ * only when nothing had been sent yet. While the server is down or starting (`ECONNREFUSED`,
+ * `57P03` on connect) nothing was sent at all, so the connect is retried with a growing pause
+ * for up to `unreachableMs` (a restart takes seconds): callers wait instead of failing.
  */
 import type pg from 'pg';
 import type { QueryResult, QueryResultRow } from 'pg';
@@ -13,6 +15,8 @@ import type { QueryResult, QueryResultRow } from 'pg';
 const goneBeforeRunning = new Set(['57P01', '57P02', '57P03']);
 const rolledBack = new Set(['40001', '40P01']);
 const attempts = 4;
+/** How long a call waits for an unreachable server before it fails (a restart, a failover). */
+const unreachableMs = 30_000;
 
 export const codeOf = (error: unknown): string | undefined => {
   const code = (error as { code?: unknown } | null)?.code;
@@ -38,13 +42,33 @@ export interface Db {
   ): Promise<QueryResult<R>>;
 }
 
+/** The server refused the connection itself (down, or starting): nothing was sent. */
+function unreachable(error: unknown): boolean {
+  const code = codeOf(error);
+  return code === 'ECONNREFUSED' || code === '57P03';
+}
+
+/** Runs `fn` again while the server is unreachable, pausing 50 ms doubling to 1 s, for `unreachableMs`. */
+async function whileUnreachable<T>(fn: () => Promise<T>): Promise<T> {
+  const until = Date.now() + unreachableMs;
+  for (let pause = 50; ; pause = Math.min(1000, pause * 2)) {
+    try {
+      return await fn();
+    } catch (error) {
+      // Wall time paces the waiting only; no decision of the engine depends on it.
+      if (!unreachable(error) || Date.now() + pause > until) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}
+
 /** Single statements on the pool, retried when the failure proves they did not run. */
 export function retrying(pool: pg.Pool): Db {
   return {
     async query<R extends QueryResultRow>(sql: string, args: unknown[] = []): Promise<QueryResult<R>> {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await pool.query<R>(sql, args);
+          return await whileUnreachable(() => pool.query<R>(sql, args));
         } catch (error) {
           if (attempt < attempts && safeToRetry(error)) continue;
           throw error;
@@ -57,7 +81,7 @@ export function retrying(pool: pg.Pool): Db {
 /** Runs `fn` in one transaction on one connection, retried as above. */
 export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const c = await pool.connect();
+    const c = await whileUnreachable(() => pool.connect());
     // A checked-out client reports its connection dying as an 'error' event as well as by
     // rejecting the pending query; without a listener that event would crash the process.
     const ignore = () => {};

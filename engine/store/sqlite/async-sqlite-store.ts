@@ -3,7 +3,7 @@
  * is synchronous) and hands back a settled promise, so the same contract suite and the same
  * engine code drive both stores. Errors become rejections, never synchronous throws.
  */
-import type { AsyncStore, StoreMethod, TaskClaim } from '../async-store.ts';
+import type { AsyncStore, Fence, StoreMethod, TaskClaim } from '../async-store.ts';
 import { storeMethods } from '../async-store.ts';
 import type { AttemptStart, TaskTransitionWrite } from '../store.ts';
 import type { Durability } from './open-database.ts';
@@ -33,6 +33,7 @@ export function asyncSqliteStore(store: SqliteStore): AsyncSqliteStore {
     ...(methods as unknown as Pick<AsyncStore, StoreMethod>),
     location: store.location,
     sync: store,
+    fenced: (fence: Fence) => asyncSqliteStore(store.fenced(fence)),
     claimReadyTask: (owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> =>
       settle(() => store.claimReadyTask(owner, now, leaseMs)),
     startClaimedAttempt: (claim: TaskClaim, start: AttemptStart, transition?: TaskTransitionWrite) =>

@@ -25,8 +25,8 @@ import type {
   FeedQuery,
   FeedTransition,
 } from '../store.ts';
-import type { SettledStore } from '../async-store.ts';
-import { taskLeaseName, type TaskClaim } from '../async-store.ts';
+import type { Fence, SettledStore } from '../async-store.ts';
+import { runLeaseName, taskLeaseName, type TaskClaim } from '../async-store.ts';
 import {
   TASK_PATCH_COLUMNS,
   attemptStartValues,
@@ -56,16 +56,31 @@ export class SqliteStore implements SettledStore {
    * Prepared statements by SQL text: preparing costs more than running a small statement, and the
    * engine runs the same few dozen statements thousands of times per run. Per store (connection).
    */
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: Map<string, StatementSync>;
+  /** Set on a fenced view (`fenced`): every write checks this lease token first. */
+  readonly #fence: Fence | undefined;
 
-  constructor(dataDir: string, durability: Durability = 'normal') {
+  constructor(
+    dataDir: string,
+    durability: Durability = 'normal',
+    view?: { db: DatabaseSync; statements: Map<string, StatementSync>; fence: Fence },
+  ) {
     this.location = dataDir;
-    this.#db = openDatabase(dataDir, durability);
+    this.#db = view?.db ?? openDatabase(dataDir, durability);
+    this.#statements = view?.statements ?? new Map();
+    this.#fence = view?.fence;
   }
 
+  /** AsyncStore.fenced: the same connection, every write checked against the lease's token. */
+  fenced(fence: Fence): SqliteStore {
+    return new SqliteStore(this.location, undefined, { db: this.#db, statements: this.#statements, fence });
+  }
+
+  /** BEGIN IMMEDIATE: this process is the only writer until COMMIT, fence check included. */
   #tx<T>(fn: () => T): T {
     this.#prepare('BEGIN IMMEDIATE').run();
     try {
+      if (this.#fence) this.#checkToken(this.#fence);
       const result = fn();
       this.#prepare('COMMIT').run();
       return result;
@@ -73,6 +88,16 @@ export class SqliteStore implements SettledStore {
       this.#db.exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /** A write outside a transaction of its own: in one when the view is fenced. */
+  #write<T>(fn: () => T): T {
+    return this.#fence ? this.#tx(fn) : fn();
+  }
+
+  #checkToken(fence: Fence): void {
+    const row = this.#get('SELECT token FROM leases WHERE name = ?', fence.name);
+    if (!row || Number(row.token) !== fence.token) throw new LeaseLostError(fence.name);
   }
 
   #prepare(sql: string): StatementSync {
@@ -210,8 +235,10 @@ export class SqliteStore implements SettledStore {
   }
 
   requestRunCancel(runId: string, by: string): void {
-    if (this.#run('UPDATE runs SET cancel_requested_by = ? WHERE id = ?', by, runId) !== 1)
-      throw new RunNotFoundError(runId);
+    this.#write(() => {
+      if (this.#run('UPDATE runs SET cancel_requested_by = ? WHERE id = ?', by, runId) !== 1)
+        throw new RunNotFoundError(runId);
+    });
   }
 
   runCancelRequestedBy(runId: string): string | null {
@@ -221,7 +248,7 @@ export class SqliteStore implements SettledStore {
   }
 
   clearRunCancel(runId: string): void {
-    this.#run('UPDATE runs SET cancel_requested_by = NULL WHERE id = ?', runId);
+    this.#write(() => this.#run('UPDATE runs SET cancel_requested_by = NULL WHERE id = ?', runId));
   }
 
   listTasks(runId: string): TaskRecord[] {
@@ -473,17 +500,21 @@ export class SqliteStore implements SettledStore {
   }
 
   putCacheEntry(e: CacheEntry): void {
-    this.#run(
-      `INSERT OR REPLACE INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
+    this.#write(() =>
+      this.#run(
+        `INSERT OR REPLACE INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ...cacheEntryValues(e),
+        ...cacheEntryValues(e),
+      ),
     );
   }
 
   putReceipt(r: ReceiptRecord): void {
-    this.#run(
-      'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      ...receiptValues(r),
+    this.#write(() =>
+      this.#run(
+        'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        ...receiptValues(r),
+      ),
     );
   }
 
@@ -527,8 +558,41 @@ export class SqliteStore implements SettledStore {
       : undefined;
   }
 
-  releaseLease(name: string, owner: string): void {
-    this.#run('UPDATE leases SET expires_at = 0 WHERE name = ? AND owner = ?', name, owner);
+  renewLease(name: string, token: number, now: number, ttlMs: number): Lease {
+    return this.#tx(() => {
+      const current = this.getLease(name);
+      if (!current || current.token !== token) throw new LeaseLostError(name);
+      this.#run('UPDATE leases SET expires_at = ? WHERE name = ?', now + ttlMs, name);
+      return { ...current, expiresAt: now + ttlMs };
+    });
+  }
+
+  releaseLease(name: string, owner: string, token?: number): void {
+    this.#write(() =>
+      this.#run(
+        'UPDATE leases SET expires_at = 0 WHERE name = ? AND owner = ? AND (? IS NULL OR token = ?)',
+        name,
+        owner,
+        token ?? null,
+        token ?? null,
+      ),
+    );
+  }
+
+  /**
+   * AsyncStore.claimRun on SQLite: BEGIN IMMEDIATE makes the claim the only writer (across the
+   * processes sharing the data dir), so the look and the take cannot interleave with another.
+   */
+  claimRun(owner: string, now: number, leaseMs: number): Lease | null {
+    return this.#tx(() => {
+      const row = this.#get(
+        `SELECT r.id FROM runs r LEFT JOIN leases l ON l.name = 'run:' || r.id
+           WHERE r.status IN ('queued', 'running') AND (l.name IS NULL OR l.expires_at < ?)
+           ORDER BY r.priority DESC, r.seq LIMIT 1`,
+        now,
+      );
+      return row ? this.#acquire(runLeaseName(String(row.id)), owner, now, leaseMs, false) : null;
+    });
   }
 
   /**
@@ -555,6 +619,7 @@ export class SqliteStore implements SettledStore {
   }
 
   close(): void {
-    if (this.#db.isOpen) this.#db.close();
+    // A fenced view shares its parent's connection: the parent closes it.
+    if (!this.#fence && this.#db.isOpen) this.#db.close();
   }
 }
