@@ -5,7 +5,7 @@
  *   `<task>.<n>.artifacts/` what it keeps (its declared `artifacts`), for receipts and the cache
  * The last two sit outside the workspace so no file of the repository can collide with them.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttemptOutcome, type AttemptResult, type DigestedFile, type PlanTask } from '../core/index.ts';
 import {
@@ -64,7 +64,12 @@ export async function prepareAttemptDirs(
   attempt: number,
   sourceDir: string | undefined,
 ): Promise<AttemptDirs> {
-  const base = join(exec.ctx.dataDir, 'work', exec.runId, `${safeSegment(plan.id)}.${attempt}`);
+  const name = join(exec.ctx.dataDir, 'work', exec.runId, `${safeSegment(plan.id)}.${attempt}`);
+  // A crash between preparing an attempt and storing it leaves its directories behind under the
+  // number the next preparation gets again (nothing was stored): that one takes a free name
+  // beside them (the attempt row records its workDir). Found by the replica kill drill.
+  let base = name;
+  for (let k = 2; existsSync(base) || existsSync(`${base}.in`); k++) base = `${name}~${k}`;
   const dirs: AttemptDirs = {
     workDir: base,
     inputsDir: `${base}.in`,

@@ -34,12 +34,10 @@ import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
 import {
   ApprovalPendingError,
-  LeaseLostError,
   PolicyRequiredError,
   RunNotApprovedError,
   RunNotWaitingError,
   InvalidReattemptsError,
-  RunBusyError,
   RunnerNotConfiguredError,
   StaleStateError,
 } from './errors.ts';
@@ -50,8 +48,9 @@ import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
 import { transitionRun, transitionTask } from './transitions.ts';
-import type { AsyncStore } from './store/async-store.ts';
-import type { RunRecord, TaskRecord } from './store/store.ts';
+import { fencedStore, keepRunLease, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
+import { runLeaseName, runOfLease, type AsyncStore } from './store/async-store.ts';
+import type { Lease, RunRecord, TaskRecord } from './store/store.ts';
 
 export interface EngineOptions {
   /** Either store (SQLite through its adapter, PostgreSQL natively: store/open-store.ts). */
@@ -135,6 +134,16 @@ export interface Engine {
   /** `signal` aborting cancels the run, recorded as cancelled by `abortedBy` (default `signal`). */
   execute(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
   resume(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
+  /**
+   * For workers sharing one store: claims the most urgent run that needs an executor (queued, or
+   * running with its lease expired: its executor died) and executes it, resuming it as `execute`
+   * does. Null when no run needs one. `done` settles when this engine stops executing it: run
+   * finished, or given up because another worker took the lease over.
+   */
+  claim(options?: {
+    signal?: AbortSignal;
+    abortedBy?: string;
+  }): Promise<{ runId: string; done: Promise<RunRecord> } | null>;
   cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
   retry(runId: string, options?: { by?: string }): Promise<RunRecord>;
   /**
@@ -146,15 +155,6 @@ export interface Engine {
   subscribe(listener: EngineListener): () => void;
   /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
   replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 export function createEngine(options: EngineOptions): Engine {
@@ -204,87 +204,85 @@ export function createEngine(options: EngineOptions): Engine {
   const pending = new Map<string, Promise<RunRecord>>();
   const store = options.store;
 
-  async function takeRunLease(runId: string): Promise<void> {
-    const name = `run:${runId}`;
-    const now = clock.now();
-    const current = await store.getLease(name);
-    let force = false;
-    if (current && current.owner !== ctx.owner && current.expiresAt >= now) {
-      const [host, pid] = current.owner.split('|');
-      // The same machine and a dead pid: the previous engine was killed; take over at once.
-      if (host === hostname() && pid !== undefined && !isProcessAlive(Number(pid))) force = true;
-      else throw new RunBusyError(runId, current.owner);
-    }
-    try {
-      await store.acquireLease(name, ctx.owner, now, ctx.leaseMs, force);
-    } catch (error) {
-      // Another engine took it between the look above and this take: the run is busy.
-      if (!(error instanceof LeaseLostError)) throw error;
-      const holder = await store.getLease(name);
-      throw new RunBusyError(runId, holder?.owner ?? 'unknown');
-    }
-  }
-
   function execute(
     runId: string,
     opts: { signal?: AbortSignal; abortedBy?: string } = {},
   ): Promise<RunRecord> {
     const existing = pending.get(runId);
     if (existing) return existing;
-    const started = executeOnce(runId, opts).finally(() => pending.delete(runId));
+    const started = executeOnce(runId, opts).finally(() => {
+      if (pending.get(runId) === started) pending.delete(runId);
+    });
     pending.set(runId, started);
     return started;
   }
 
+  /** Executes a run under `lease` (taken by `execute`, or handed over by `claimRun`). */
   async function executeOnce(
     runId: string,
     opts: { signal?: AbortSignal; abortedBy?: string },
+    held?: Lease,
   ): Promise<RunRecord> {
-    const run = await store.getRun(runId);
-    if (isTerminalRunState(run.status)) return run;
+    let run = await store.getRun(runId);
+    if (isTerminalRunState(run.status)) {
+      if (held) await store.releaseLease(held.name, ctx.owner, held.token);
+      return run;
+    }
     // Fail closed: a gated run executes nothing before its approval moved it to queued (the
     // state only ever leaves waiting_for_approval for queued or cancelled).
     if (run.status === RunState.waitingForApproval) throw new ApprovalPendingError(runId);
-    await takeRunLease(runId);
-    const reattached = run.status === RunState.running ? await reattachRunning(ctx, run) : [];
-    const exec = new RunExecution(ctx, run, scheduler);
-    executing.set(runId, exec);
-    // Renew the run lease at a third of its life; look for a cancel asked by another process
-    // every second (a cheap read), so `maestro runs cancel` takes effect promptly.
-    let lastRenew = clock.now();
-    let beating: Promise<void> | undefined;
-    const beat = async (): Promise<void> => {
-      try {
-        if (clock.now() - lastRenew >= ctx.leaseMs / 3) {
-          await store.acquireLease(`run:${runId}`, ctx.owner, clock.now(), ctx.leaseMs);
-          lastRenew = clock.now();
-        }
-        const by = await store.runCancelRequestedBy(runId);
-        if (by) void exec.stop(by, 'cancel_requested');
-      } catch (error) {
-        ctx.logger.error({ runId, err: String(error) }, 'run heartbeat failed');
-      }
-    };
-    const heartbeat = setInterval(
-      () => {
-        // One renewal at a time: a slow store must not pile them up.
-        beating ??= beat().finally(() => (beating = undefined));
-      },
-      Math.min(1000, Math.max(50, Math.floor(ctx.leaseMs / 3))),
-    );
-    const onAbort = () => void exec.stop(opts.abortedBy ?? 'signal', 'cancel_requested');
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const lease = held ?? (await takeRunLease(ctx, runId));
+    let exec: RunExecution | undefined;
+    // Every write of this execution is fenced by the lease's token (run-lease.ts).
+    const runCtx: EngineContext = { ...ctx, store: fencedStore(store, lease, () => exec) };
+    let keeper: { stop(): Promise<void> } | undefined;
+    const quietly = (stopping: Promise<void> | undefined) =>
+      void stopping?.catch((error: unknown) =>
+        ctx.logger.error({ runId, err: String(error) }, 'cancel failed'),
+      );
+    const onAbort = () => quietly(exec?.stop(opts.abortedBy ?? 'signal', 'cancel_requested'));
     try {
+      // Read again under the lease: a claim may follow another executor's last write.
+      run = await store.getRun(runId);
+      const reattached = run.status === RunState.running ? await reattachRunning(runCtx, run) : [];
+      exec = new RunExecution(runCtx, run, scheduler);
+      executing.set(runId, exec);
+      const watcher = exec;
+      keeper = keepRunLease(ctx, lease, {
+        abandon: (why) => watcher.abandon(why),
+        cancelRequested: (by) => quietly(watcher.stop(by, 'cancel_requested')),
+      });
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
       await exec.start(reattached);
-      if (run.cancelRequestedBy) void exec.stop(run.cancelRequestedBy, 'cancel_requested');
+      if (run.cancelRequestedBy) quietly(exec.stop(run.cancelRequestedBy, 'cancel_requested'));
       return await exec.done;
     } finally {
-      clearInterval(heartbeat);
-      await beating;
+      await keeper?.stop();
       opts.signal?.removeEventListener('abort', onAbort);
-      executing.delete(runId);
-      await store.releaseLease(`run:${runId}`, ctx.owner);
+      if (executing.get(runId) === exec) executing.delete(runId);
+      // Under its token only: a lease another worker (or a later claim of ours) holds stays.
+      await store
+        .releaseLease(lease.name, ctx.owner, lease.token)
+        .catch((error: unknown) => ctx.logger.warn({ runId, err: String(error) }, 'run lease not released'));
     }
+  }
+
+  /** claimRun, then execute what it handed over (Engine.claim). */
+  async function claim(opts: { signal?: AbortSignal; abortedBy?: string } = {}) {
+    const lease = await store.claimRun(ctx.owner, clock.now(), ctx.leaseMs);
+    if (!lease) return null;
+    const runId = runOfLease(lease.name);
+    // This engine still winding down an execution it lost (paused past its lease, then re-claimed
+    // the run): the new one starts once the old one has let go.
+    const before = pending.get(runId)?.catch(() => undefined);
+    const done = (async () => {
+      await before;
+      return executeOnce(runId, opts, lease);
+    })().finally(() => {
+      if (pending.get(runId) === done) pending.delete(runId);
+    });
+    pending.set(runId, done);
+    return { runId, done };
   }
 
   function checkRunners(plan: Plan): void {
@@ -355,6 +353,7 @@ export function createEngine(options: EngineOptions): Engine {
     },
     execute,
     resume: execute,
+    claim,
     async cancel(runId, { by, taskId }) {
       const run = await store.getRun(runId);
       const exec = executing.get(runId);
@@ -369,12 +368,8 @@ export function createEngine(options: EngineOptions): Engine {
       if (isTerminalRunState(run.status)) return;
       await store.requestRunCancel(runId, by);
       if (exec) return exec.stop(by, 'cancel_requested');
-      const lease = await store.getLease(`run:${runId}`);
-      const [host, pid] = lease?.owner.split('|') ?? [];
-      const alive =
-        lease !== undefined &&
-        lease.expiresAt >= clock.now() &&
-        !(host === hostname() && pid !== undefined && !isProcessAlive(Number(pid)));
+      const lease = await store.getLease(runLeaseName(runId));
+      const alive = lease !== undefined && lease.expiresAt >= clock.now() && !ownerIsDeadHere(lease.owner);
       // A live engine elsewhere will see the request on its next heartbeat.
       if (!alive) await cancelIdle(run, by);
     },

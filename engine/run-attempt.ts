@@ -234,6 +234,9 @@ async function followHandle(
   const heartbeat = keepLease(exec, taskId, info, token, handle);
   try {
     const logs = pumpLogs(exec, taskId, info.attempt, handle, info.redact);
+    // Its failure (the store refused the lines) is thrown by the `await logs` below; until then it
+    // must not count as unhandled, which would end the process while the task still runs.
+    logs.catch(() => undefined);
     const result = await handle.wait();
     await logs;
     return result;

@@ -22,26 +22,19 @@ import {
   type RunnerHandle,
   type Stream,
 } from '../core/index.ts';
-import { evaluateCondition } from '../compiler/index.ts';
 import type { EngineContext } from './context.ts';
-import { scopeFor, type DispatchContext } from './dispatch.ts';
+import type { DispatchContext } from './dispatch.ts';
 import type { Reattached } from './recover-run.ts';
 import { continueAttempt, runAttempt } from './run-attempt.ts';
 import { decideAfterAttempt, readyDependants, type Decision } from './run-decisions.ts';
 import { RunInputs } from './run-inputs.ts';
+import { evaluateTask } from './run-readiness.ts';
 import { beginRun, closeRun } from './run-start.ts';
 import type { Scheduler } from './scheduler.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
 import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord } from './store/store.ts';
 import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
-
-const failedStates: ReadonlySet<TaskState> = new Set([
-  TaskState.failed,
-  TaskState.timedOut,
-  TaskState.cancelled,
-  TaskState.blockedByPolicy,
-]);
 
 export class RunExecution implements AttemptHost {
   readonly ctx: EngineContext;
@@ -62,6 +55,8 @@ export class RunExecution implements AttemptHost {
   #finish!: (run: RunRecord) => void;
   readonly done: Promise<RunRecord>;
   #finishing = false;
+  /** Why this worker gave the run up (abandon), if it did: nothing more is written. */
+  #lost: string | undefined;
   /** Attempts still being processed (their receipts may not be stored yet). */
   #inFlight = 0;
   /** Deferred work (receipts being signed) not yet settled; the run waits for it before closing. */
@@ -143,7 +138,7 @@ export class RunExecution implements AttemptHost {
       if (this.#run.plan.timeoutMs !== undefined) {
         const remaining = timeoutFrom + this.#run.plan.timeoutMs - this.ctx.clock.now();
         this.ctx.clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
-          () => this.stop('engine', 'run_timeout'),
+          () => this.stop('engine', 'run_timeout').catch((error: unknown) => this.#unexpected(error)),
           () => undefined,
         );
       }
@@ -168,7 +163,14 @@ export class RunExecution implements AttemptHost {
     return this.serial(async () => {
       this.#inFlight--;
       await this.#evaluate();
-    });
+    }).catch((error: unknown) => this.#unexpected(error));
+  }
+
+  /** A failure nothing awaits (a launch's, a timer's): logged; none once the run was given up. */
+  #unexpected(error: unknown): void {
+    if (this.#lost !== undefined) return;
+    this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run event failed');
+    void this.runLog('system', `internal error: ${describeError(error)}`);
   }
 
   async transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
@@ -263,56 +265,16 @@ export class RunExecution implements AttemptHost {
       // Plan order (topological, then declaration) keeps readiness FIFO deterministic.
       const batch = [...this.#candidates].sort((a, b) => this.task(a).position - this.task(b).position);
       this.#candidates.clear();
-      for (const taskId of batch) await this.#evaluateTask(taskId, by);
+      for (const taskId of batch) {
+        if (this.#lost) return;
+        const cancelledBy =
+          this.#stop || this.#taskCancels.has(taskId) ? this.taskCancelledBy(taskId) : undefined;
+        await evaluateTask(this, taskId, by, cancelledBy, () =>
+          this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority }),
+        );
+      }
     }
     this.#maybeFinish();
-  }
-
-  async #evaluateTask(taskId: string, by: string): Promise<void> {
-    const t = this.task(taskId);
-    if (t.state !== TaskState.queued || t.notBefore !== null) return;
-    if (this.#stop || this.#taskCancels.has(taskId)) {
-      const cancelledBy = this.taskCancelledBy(taskId)!;
-      return this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, cancelledBy);
-    }
-    const plan = this.planTask(taskId);
-    const needs = plan.needs.map((id) => this.task(id).state);
-    if (!needs.every(isTerminalTaskState)) return;
-    if (needs.some((s) => failedStates.has(s)))
-      return this.transitionTask(taskId, TaskState.skipped, Reason.dependencyFailed, by);
-    if (needs.some((s) => s === TaskState.skipped) && !plan.runIfSkipped)
-      return this.transitionTask(taskId, TaskState.skipped, Reason.dependencySkipped, by);
-    if (plan.when !== undefined && !(await this.#condition(plan))) {
-      // #condition already moved the task when evaluation itself failed.
-      if (this.task(taskId).state === TaskState.queued)
-        await this.transitionTask(taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
-      return;
-    }
-    await this.transitionTask(taskId, TaskState.ready, Reason.dependenciesMet, by);
-    this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority });
-  }
-
-  async #condition(plan: PlanTask): Promise<boolean> {
-    try {
-      const scope = scopeFor(plan, await this.dispatchContext(plan.id), {});
-      return evaluateCondition(plan.when!, scope);
-    } catch (error) {
-      void this.taskLog(
-        plan.id,
-        null,
-        'system',
-        `when condition could not be evaluated: ${describeError(error)}`,
-      );
-      await this.transitionTask(
-        plan.id,
-        TaskState.failed,
-        Reason.runnerError,
-        `engine:${this.ctx.owner}`,
-        undefined,
-        describeError(error),
-      );
-      return false;
-    }
   }
 
   async #launch(taskId: string): Promise<void> {
@@ -320,6 +282,8 @@ export class RunExecution implements AttemptHost {
     try {
       await runAttempt(this, taskId);
     } catch (error) {
+      // Given up (abandon): the next executor recovers the attempt; nothing is written here.
+      if (this.#lost !== undefined) return this.#settled();
       // A bug or a store failure: record it on the run's log, fail the task if we still can.
       this.ctx.logger.error(
         { runId: this.runId, taskId, err: this.ctx.redactAll(describeError(error)) },
@@ -410,6 +374,15 @@ export class RunExecution implements AttemptHost {
 
   /** Stops the whole run (user cancel or run timeout). */
   async stop(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
+    try {
+      await this.#stopping(by, reason);
+    } catch (error) {
+      // Given up meanwhile: the next executor sees the stored cancel request and acts on it.
+      if (this.#lost === undefined) throw error;
+    }
+  }
+
+  async #stopping(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
     const stopping = await this.serial(async () => {
       if (this.#stop || this.#finishing) return false;
       this.#stop = { by, reason };
@@ -431,9 +404,36 @@ export class RunExecution implements AttemptHost {
     await this.serial(() => this.#evaluate());
   }
 
+  /**
+   * Gives the run up without writing anything more (this worker lost the run's lease, or the
+   * store failed under it): runners are stopped and `done` resolves with the run as last seen.
+   * Whoever claims the run next recovers it from what was stored (recover-run.ts). Why not fail
+   * the tasks: every write is refused once another worker holds the lease, and a store that
+   * failed mid-write may have committed it; the stored state is the only truth left.
+   */
+  abandon(why: string): void {
+    if (this.#lost !== undefined || this.#finishing) return;
+    this.#lost = why;
+    this.#timers.abort();
+    this.#scheduler.detach(this.runId);
+    this.ctx.logger.warn({ runId: this.runId, why }, 'run given up by this worker');
+    const stopping = [...this.#handles.values()].map((h) => h.cancel('lease_lost', this.ctx.graceMs));
+    void Promise.allSettled(stopping).then(() => {
+      this.#span?.end();
+      this.#finish(this.#run);
+    });
+  }
+
   /** Called inside the queue: closes the run once nothing is open, running or deferred. */
   #maybeFinish(): void {
-    if (this.#finishing || this.#inFlight > 0 || this.#deferred > 0 || this.#open > 0) return;
+    if (
+      this.#lost !== undefined ||
+      this.#finishing ||
+      this.#inFlight > 0 ||
+      this.#deferred > 0 ||
+      this.#open > 0
+    )
+      return;
     const tasks = [...this.#tasks.values()];
     this.#finishing = true;
     this.#timers.abort();

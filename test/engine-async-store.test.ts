@@ -33,6 +33,9 @@ function slowStore(store: AsyncStore, seed = 7): AsyncStore {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver) as unknown;
       if (typeof value !== 'function') return value;
+      // An execution's fenced view (engine/run-lease.ts) is as slow as the store itself.
+      if (name === 'fenced')
+        return (fence: Parameters<AsyncStore['fenced']>[0]) => slowStore(target.fenced(fence), state);
       return async (...args: unknown[]) => {
         await later(turns());
         const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
@@ -121,17 +124,20 @@ describe('the engine on a store with latency', () => {
     let release!: () => void;
     const released = new Promise<void>((resolve) => (release = resolve));
     let holding = true;
-    const store: AsyncStore = {
-      ...inner,
+    const holdingResult = (base: AsyncStore): AsyncStore => ({
+      ...base,
+      // The execution writes through its fenced view (engine/run-lease.ts): it holds too.
+      fenced: (fence) => holdingResult(base.fenced(fence)),
       finishAttempt: async (...args: Parameters<AsyncStore['finishAttempt']>) => {
         if (holding && args[4]?.to === 'succeeded') {
           holding = false;
           arrived();
           await released;
         }
-        return inner.finishAttempt(...args);
+        return base.finishAttempt(...args);
       },
-    };
+    });
+    const store = holdingResult(inner);
     const engine = createEngine({
       policy: policyOff('engine test: ordering on a slow store, not policy'),
       store,
