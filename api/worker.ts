@@ -1,15 +1,22 @@
 /**
- * The worker role: executes queued runs on this process's engine. Runs submitted through this
- * process's API are started at once (`wake`); runs queued by another process on the same data
- * directory (an `--role api` server) are found by a short poll. A run another live engine holds
- * (RunBusyError) is left to it: the engine's run lease decides, not this loop.
+ * The worker role: claims runs that need an executor from the engine's store and executes them
+ * (engine.claim). Any number of workers may share one store (PostgreSQL, or one SQLite data dir):
+ * a claim takes the run's lease, so each run has one executor; a run whose executor died is
+ * claimed again once its lease has expired, and resumed (re-attached or re-attempted). A worker
+ * executes at most `maxRuns` runs at once, so the others get the rest.
+ *
+ * Wake-ups: a short poll (`pollMs`), and at once when this process's API accepted a run (`wake`)
+ * or one of its runs ended (a slot is free). Why not LISTEN/NOTIFY: a claim is one indexed
+ * statement, a poll of every worker every quarter second costs the database nothing measurable,
+ * and polling works alike on both stores and after a database restart (docs/server.md has the
+ * claim latency measured).
  */
 import type { Logger } from 'pino';
-import { RunState } from '../core/index.ts';
 import type { Engine } from '../engine/index.ts';
 
 export interface Worker {
-  wake(runId: string): void;
+  /** Looks for work now (a run was just submitted through this process). */
+  wake(runId?: string): void;
   /**
    * Takes no new runs and resolves when every run this worker started has settled. Runs are
    * finished, not cancelled: a shutdown must not turn work in flight into cancelled runs.
@@ -17,40 +24,70 @@ export interface Worker {
   close(): Promise<void>;
 }
 
-export function startWorker(engine: Engine, logger: Logger, options: { pollMs?: number } = {}): Worker {
+export interface WorkerOptions {
+  /** Between two looks for runs to claim (default 250 ms). */
+  pollMs?: number;
+  /** Runs this worker executes at once (default 8; MAESTRO_WORKER_RUNS). */
+  maxRuns?: number;
+}
+
+export function startWorker(engine: Engine, logger: Logger, options: WorkerOptions = {}): Worker {
   const running = new Map<string, Promise<void>>();
+  const maxRuns = Math.max(1, options.maxRuns ?? 8);
   let closed = false;
 
-  const start = (runId: string) => {
-    if (closed || running.has(runId)) return;
-    const done = engine
-      .execute(runId)
-      .then((run) => logger.info({ runId, status: run.status }, 'run finished'))
+  const follow = (runId: string, done: Promise<{ status: string }>) => {
+    const settled = done
+      .then((run) => logger.info({ runId, status: run.status }, 'run left this worker'))
       .catch((error: unknown) => {
         const code = (error as { code?: string }).code;
         if (code === 'run_busy') logger.debug({ runId }, 'run held by another engine');
         else logger.error({ runId, code, err: error }, 'run failed to execute');
       })
-      .finally(() => running.delete(runId));
-    running.set(runId, done);
+      .finally(() => {
+        if (running.get(runId) === settled) running.delete(runId);
+        tick();
+      });
+    running.set(runId, settled);
+  };
+
+  /** Claims runs while this worker has free slots and the store has runs that need one. */
+  const claimAll = async () => {
+    try {
+      while (!closed && running.size < maxRuns) {
+        const claimed = await engine.claim();
+        if (!claimed) return;
+        logger.info({ runId: claimed.runId }, 'run claimed');
+        follow(claimed.runId, claimed.done);
+      }
+    } catch (error) {
+      logger.error({ err: error }, 'worker claim failed');
+    }
   };
 
   let polling: Promise<void> | undefined;
-  const poll = async () => {
-    try {
-      for (const run of await engine.store.listRuns({ status: [RunState.queued], limit: 100 })) start(run.id);
-    } catch (error) {
-      logger.error({ err: error }, 'worker poll failed');
+  let again = false;
+  // One claim loop at a time: a slow store must not pile them up; a wake during one runs another.
+  const tick = (): void => {
+    if (closed) return;
+    if (polling) {
+      again = true;
+      return;
     }
+    polling = claimAll().finally(() => {
+      polling = undefined;
+      if (again) {
+        again = false;
+        tick();
+      }
+    });
   };
-  // One poll at a time: a slow store must not pile them up.
-  const tick = () => void (polling ??= poll().finally(() => (polling = undefined)));
   tick();
-  const timer = setInterval(tick, options.pollMs ?? 1000);
+  const timer = setInterval(tick, options.pollMs ?? 250);
   timer.unref();
 
   return {
-    wake: start,
+    wake: () => tick(),
     async close() {
       closed = true;
       clearInterval(timer);

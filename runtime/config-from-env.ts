@@ -7,6 +7,7 @@
  * MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CONFIG, DOCKER_HOST (and the default sockets),
  * MAESTRO_CONTAINER_IMAGE, GITHUB_ACTIONS (the local runner's sandbox default), MAESTRO_SIGNING_KEY / MAESTRO_SIGNING=keyless,
  * MAESTRO_APPROVAL_SIGNING_KEY, MAESTRO_POLICY, MAESTRO_DURABILITY, MAESTRO_REATTEMPTS, MAESTRO_PROVENANCE,
+ * MAESTRO_LEASE_TTL, MAESTRO_WORKER_RUNS,
  * MAESTRO_OTEL_EXPORTER (with the standard OTEL_EXPORTER_OTLP_* for otlp), MAESTRO_LOG_LEVEL,
  * MAESTRO_SECRET_<NAME>, MAESTRO_ARTIFACT_STORE (with MAESTRO_ARTIFACT_STORE_ENDPOINT and the
  * standard AWS_* credentials: artifact-store-setting.ts).
@@ -14,6 +15,7 @@
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/index.ts';
+import { parseDuration } from '../compiler/index.ts';
 import { signingConfigFromEnv } from '../provenance/index.ts';
 import { baseEnvFrom } from '../runners/index.ts';
 import { artifactStoreFrom } from './artifact-store-setting.ts';
@@ -71,6 +73,8 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     logLevel: env.MAESTRO_LOG_LEVEL ?? 'silent',
     ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
     ...(env.MAESTRO_REATTEMPTS === undefined ? {} : { reattempts: reattemptsFrom(env.MAESTRO_REATTEMPTS) }),
+    ...(env.MAESTRO_LEASE_TTL === undefined ? {} : { leaseMs: leaseTtlFrom(env.MAESTRO_LEASE_TTL) }),
+    ...(env.MAESTRO_WORKER_RUNS === undefined ? {} : { workerRuns: workerRunsFrom(env.MAESTRO_WORKER_RUNS) }),
     ...(artifactStore ? { artifactStore } : {}),
   };
 }
@@ -80,6 +84,32 @@ export function reattemptsFrom(value: string): number {
   if (/^\d{1,3}$/.test(value)) return Number(value);
   throw new UsageError(
     `MAESTRO_REATTEMPTS=${value} is not a whole number from 0 to 999 (how many times a task interrupted by a crash of its engine is run again; default 3)`,
+  );
+}
+
+/**
+ * MAESTRO_LEASE_TTL=15s: how long a run's or an attempt's lease lives without a renewal (renewed
+ * at a third of it), so how long a dead worker's runs wait before another worker resumes them.
+ * A duration (`500ms`, `15s`, `1m`) from 300 ms to 10 minutes.
+ */
+export function leaseTtlFrom(value: string): number {
+  let ms: number | undefined;
+  try {
+    ms = parseDuration(value);
+  } catch {
+    ms = undefined;
+  }
+  if (ms !== undefined && ms >= 300 && ms <= 600_000) return ms;
+  throw new UsageError(
+    `MAESTRO_LEASE_TTL=${value} is not a duration from 300ms to 10m (how long a worker's leases live without a renewal; default 15s)`,
+  );
+}
+
+/** MAESTRO_WORKER_RUNS=n: runs one worker executes at once (default 8), so other workers get the rest. */
+export function workerRunsFrom(value: string): number {
+  if (/^\d{1,4}$/.test(value) && Number(value) >= 1) return Number(value);
+  throw new UsageError(
+    `MAESTRO_WORKER_RUNS=${value} is not a whole number from 1 to 9999 (runs one worker executes at once; default 8)`,
   );
 }
 

@@ -133,6 +133,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     ...(options.clock ? { clock: options.clock } : {}),
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
     ...(config.reattempts === undefined ? {} : { reattempts: config.reattempts }),
+    ...(config.leaseMs === undefined ? {} : { leaseMs: config.leaseMs }),
   };
   const createScoped = (scope: EngineScope): Engine => {
     const registry = new RunnerRegistry();

@@ -63,6 +63,10 @@ export interface RuntimeConfig {
    * engine or worker running it, apart from its retry limit (engine default 3; 0: never).
    */
   reattempts?: number;
+  /** MAESTRO_LEASE_TTL: the engine's lease time to live in ms (engine default 15 s). */
+  leaseMs?: number;
+  /** MAESTRO_WORKER_RUNS: runs the server's worker role executes at once (default 8). */
+  workerRuns?: number;
   /**
    * MAESTRO_ARTIFACT_STORE=s3://…: the bucket container and Kubernetes tasks' artifacts move
    * through (credentials as a function, never a plain value). Unset: the data dir.

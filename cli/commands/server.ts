@@ -22,7 +22,9 @@ type Role = (typeof ROLES)[number];
 const HELP = `
 Roles (--role, comma-separated, all by default):
   api      the REST API under /v1 (docs/server.md; GET /openapi.json describes it)
-  worker   executes the runs submitted through the API (in this process)
+  worker   claims and executes runs from the store; any number of workers may share one
+           PostgreSQL (or one SQLite data dir): a dead worker's runs are resumed by another
+           after MAESTRO_LEASE_TTL (default 15s); MAESTRO_WORKER_RUNS runs at once (default 8)
   app      the GitHub App's webhook ingress, when APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are set
            (skipped with a log line otherwise); see \`maestro app --help\`
 
@@ -138,7 +140,9 @@ export function registerServer(program: Command, context: CliContext): void {
         // The same database as the runtime's store (MAESTRO_DATABASE_URL, or the data dir).
         const apiStore = await openApiStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
         const worker: Worker | undefined = roles.has('worker')
-          ? startWorker(opened.runtime.engine, logger)
+          ? startWorker(opened.runtime.engine, logger, {
+              ...(config.workerRuns === undefined ? {} : { maxRuns: config.workerRuns }),
+            })
           : undefined;
         const server = await createApiServer({
           context: {
