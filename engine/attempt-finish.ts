@@ -50,8 +50,11 @@ export async function completeAttempt(
     } catch (error) {
       span.end();
       if (error instanceof LeaseLostError) {
-        // Another worker owns this attempt now; our result must not count.
+        // Another worker owns this attempt now, or its lease ran out unrenewed (a slow store): our
+        // result must not count, and the task would stay running here forever. The run is given
+        // up, so whoever claims it next closes the attempt as interrupted and re-attempts it.
         void exec.taskLog(taskId, attempt, 'system', 'result discarded: this worker lost the attempt lease');
+        exec.abandon(`the attempt lease of ${taskId} attempt ${attempt} was lost`);
         return false;
       }
       throw error;

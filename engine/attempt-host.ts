@@ -95,4 +95,9 @@ export interface AttemptHost {
    * dependants do not wait for it); the run does not finish before the work has settled.
    */
   defer(work: () => Promise<void>): void;
+  /**
+   * Gives the run up: nothing more is written, runners are stopped, and whoever executes the run
+   * next recovers it from the store (a lost lease; RunExecution.abandon).
+   */
+  abandon(why: string): void;
 }

@@ -28,6 +28,7 @@ import type { Reattached } from './recover-run.ts';
 import { continueAttempt, runAttempt } from './run-attempt.ts';
 import { decideAfterAttempt, readyDependants, type Decision } from './run-decisions.ts';
 import { RunInputs } from './run-inputs.ts';
+import { RunLog } from './run-log.ts';
 import { evaluateTask } from './run-readiness.ts';
 import { beginRun, closeRun } from './run-start.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -47,7 +48,7 @@ export class RunExecution implements AttemptHost {
   readonly #timers = new AbortController();
   readonly #events = new SerialQueue();
   /** Log lines are stored in the order they were published, apart from the events' queue. */
-  readonly #logs = new SerialQueue();
+  readonly #logs: RunLog;
   #run: RunRecord;
   readonly #inputs: RunInputs;
   #stop: { by: string; reason: 'cancel_requested' | 'run_timeout' } | undefined;
@@ -76,6 +77,7 @@ export class RunExecution implements AttemptHost {
     for (const t of run.plan.tasks)
       for (const need of t.needs) this.#dependants.set(need, [...(this.#dependants.get(need) ?? []), t.id]);
     this.done = new Promise((resolve) => (this.#finish = resolve));
+    this.#logs = new RunLog(() => this.ctx, run.id);
     this.#inputs = new RunInputs(
       ctx,
       () => this.#run,
@@ -220,23 +222,15 @@ export class RunExecution implements AttemptHost {
   }
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
-    if (lines.length === 0) return this.#logs.idle();
-    return this.#logs.run(() => this.ctx.store.appendLogs(lines));
+    return this.#logs.append(lines);
   }
 
   runLog(stream: Stream, text: string): Promise<void> {
-    return this.taskLog(null, null, stream, text);
+    return this.#logs.line(null, null, stream, text);
   }
 
   taskLog(taskId: string | null, attempt: number | null, stream: Stream, text: string): Promise<void> {
-    const time = this.ctx.clock.now();
-    const line = this.ctx.redactAll(text);
-    // Published at once (like the runner's lines, log-pump.ts), stored in the same order.
-    this.ctx.emit({ type: 'log', runId: this.runId, taskId, attempt, stream, text: line, time });
-    return this.appendLogs([{ runId: this.runId, taskId, attempt, stream, text: line, time }]).catch(
-      (error: unknown) =>
-        this.ctx.logger.error({ runId: this.runId, taskId, err: describeError(error) }, 'log not stored'),
-    );
+    return this.#logs.line(taskId, attempt, stream, text);
   }
 
   defer(work: () => Promise<void>): void {
