@@ -41,7 +41,14 @@ export interface LogStreamRequest {
   runId: string;
   query: ApiBody.LogQuery;
   lastEventId: string | string[] | undefined;
+  /**
+   * Throws when the caller's credential is no longer good: a followed log of a long run is
+   * closed (an EventSource then reconnects and gets the 401) once its token is revoked.
+   */
+  recheck?: () => Promise<unknown>;
 }
+
+const RECHECK_MS = 2_000;
 
 /** Called after the caller and the run were checked; answers on the raw response. */
 export function streamLogs(ctx: ApiContext, reply: FastifyReply, request: LogStreamRequest): void {
@@ -57,6 +64,7 @@ export function streamLogs(ctx: ApiContext, reply: FastifyReply, request: LogStr
     connection: 'keep-alive',
   });
   let open = true;
+  let checkedAt = ctx.clock.now();
   raw.on('close', () => (open = false));
   const flush = async () => {
     for (const line of await store.listLogs(request.runId, request.query.task, after)) {
@@ -67,6 +75,15 @@ export function streamLogs(ctx: ApiContext, reply: FastifyReply, request: LogStr
   const tick = async () => {
     if (!open) return;
     try {
+      if (request.recheck && ctx.clock.now() - checkedAt >= RECHECK_MS) {
+        checkedAt = ctx.clock.now();
+        try {
+          await request.recheck();
+        } catch {
+          raw.end();
+          return;
+        }
+      }
       // Terminal first, then the lines: a line written just before the end is not missed.
       const { status } = await store.getRun(request.runId);
       const done = isTerminalRunState(status);

@@ -262,6 +262,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
           runId: id(request),
           query: request.query as ApiBody.LogQuery,
           lastEventId: request.headers['last-event-id'],
+          recheck: () => authenticateRequest(ctx.apiStore, request, ctx.clock.now()),
         });
       });
       continue;

@@ -155,6 +155,37 @@ describe('the token-for-session exchange', () => {
     expect(events.at(-1)).toMatchObject({ event: 'end', data: JSON.stringify({ reason: 'unauthorized' }) });
   });
 
+  it('closes a followed log of a revoked token’s session', async () => {
+    const slow = manifest(
+      'slow-log',
+      '    - id: nap\n      run: for i in $(seq 1 40); do echo tick; sleep 0.5; done\n',
+    );
+    const slowDigest = (
+      await api.call('POST', '/v1/workflows', { raw: slow, contentType: 'application/yaml' })
+    ).body.digest;
+    const id = (await api.call('POST', '/v1/runs', { body: { workflow: slowDigest } })).body.id;
+    const token = await consoleToken();
+    const s = await signIn(token);
+    const response = await fetch(`${api.url}/v1/runs/${id}/logs?follow=true`, {
+      headers: { cookie: s.cookie },
+    });
+    expect(response.status).toBe(200);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    while (!text.includes('tick')) text += (await reader.read()).value ?? '';
+    const tokenId = (await api.apiStore.listTokens()).at(-1)!.id;
+    await api.apiStore.revokeToken(tokenId, Date.now());
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    // Closed while the run still runs: no `end` event (that one says the run finished).
+    expect(text).not.toContain('event: end');
+    expect((await api.call('GET', '/v1/runs/{id}', { params: { id } })).body.run.status).toBe('running');
+    await api.call('POST', '/v1/runs/{id}/cancel', { params: { id } });
+  });
+
   it('mints a new session on sign-in and ends the one the browser came with (no fixation)', async () => {
     const planted = await signIn(await consoleToken());
     const fresh = await signIn(await consoleToken(), { cookie: planted.cookie });
