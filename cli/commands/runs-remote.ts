@@ -151,5 +151,14 @@ export function remoteRuns(server: string, o: Record<string, unknown>, io: CliIo
       printCancel(io, { ...listItem(d.run), cancelRequestedBy: d.cancelRequestedBy }, format);
     },
     retry: (runId: string, format: RunsFormat) => retry(client, io, runId, format),
+    approve: async (runId: string, format: RunsFormat) => {
+      const a = await client.request<ApiBody.ApprovalAnswer>('POST', `${runPath(runId)}/approvals`);
+      if (format === 'json') io.stdout(JSON.stringify(a) + '\n');
+      else
+        io.stdout(
+          `run ${runId} approved by ${a.approval.approver} (${a.approval.digest}); ` +
+            `${a.satisfied ? 'the rule is met' : `${a.approvals.length} of ${a.required} recorded`}: ${a.run.status}\n`,
+        );
+    },
   };
 }

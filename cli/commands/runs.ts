@@ -192,6 +192,29 @@ export function registerRuns(program: Command, context: CliContext): void {
     });
 
   runs
+    .command('approve')
+    .description("Approve a run waiting for approval, as the token's user (MAESTRO_TOKEN; server only)")
+    .argument('<run>', 'run id')
+    .addOption(formatOption())
+    .addOption(serverOption())
+    .addHelpText(
+      'after',
+      `
+Approvals are given to a server (docs/server.md#approvals): the token needs approvals:write and a
+--user, and must not be the run's starter's.
+
+Example:
+  $ MAESTRO_TOKEN=mst_… maestro runs approve r-1234 --server http://127.0.0.1:8080`,
+    )
+    .action(async (runId: string, o: { format: Format; server?: string }) => {
+      if (o.server === undefined)
+        throw new UsageError(
+          'maestro runs approve needs --server <url>: approvals are given through the API',
+        );
+      await remoteRuns(o.server, o, io).approve(runId, o.format);
+    });
+
+  runs
     .command('retry')
     .description('Re-run only the failed, cancelled or skipped-by-failure tasks of a finished run')
     .argument('<run>', 'run id')

@@ -15,6 +15,7 @@ import { signRunApproval } from '../../app/index.ts';
 import { verifyBundle } from '../../provenance/index.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
 import { sqlOn } from '../store-contract/sql-on.ts';
+import { runCaptured } from '../cli-helpers.ts';
 import { manifest, startApi, type ApiHarness } from './api-harness.ts';
 
 const TEAMS = 'teams:\n  ops: [alice, bob, carol]\n  sre: [dana]\n';
@@ -250,6 +251,25 @@ for (const store of ['sqlite', 'postgres'] as const) {
       ]);
       expect((await show(id)).run.status).toBe('waiting_for_approval');
       expect((await approve(id, tokens.carol!)).body).toMatchObject({ satisfied: true });
+      expect((await api.settle(id)).body.run.status).toBe('succeeded');
+    });
+
+    it('approves from the CLI: maestro runs approve <run> --server, the starter refused', async () => {
+      const digest = await post(gated('from-cli', 1, '[team:ops]'));
+      const id = (await start(digest)).body.id as string;
+      const cli = (token: string) =>
+        runCaptured(['runs', 'approve', id, '--server', api.url], api.dataDir, {
+          HOME: api.dataDir,
+          MAESTRO_TOKEN: token,
+        });
+      const own = await cli(await api.mint(APPROVE, { user: 'erin' }));
+      expect(own.code).not.toBe(0);
+      expect(own.stderr).toMatch(/erin started run r-[0-9a-f-]+ and cannot approve it/);
+      const ok = await cli(tokens.bob!);
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toMatch(
+        new RegExp(`^run ${id} approved by bob \\(sha256:[0-9a-f]{64}\\); the rule is met: queued`),
+      );
       expect((await api.settle(id)).body.run.status).toBe('succeeded');
     });
 
