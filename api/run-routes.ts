@@ -102,21 +102,18 @@ export async function listRuns(
   const cursor = decodeCursor<{ c: number; i: string }>(query.cursor, { c: 'number', i: 'string' });
   const since = parseTime(query.since, 'since');
   const until = parseTime(query.until, 'until');
-  // The store's listRuns has no keyset yet (engine/store is being extended for PostgreSQL): the
-  // page is cut here from rows at or before the cursor's time, ordered by (created, id) descending.
-  const rows = (
-    await ctx.runtime.store.listRuns({
-      ...(statuses ? { status: statuses as RunStateT[] } : {}),
-      ...(query.workflow !== undefined ? { workflow: query.workflow } : {}),
-      ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
-      ...(since !== undefined ? { since } : {}),
-      ...(cursor ? { until: cursor.c } : until !== undefined ? { until } : {}),
-    })
-  )
-    .filter((r) => until === undefined || r.createdAt <= until)
-    .filter((r) => caller.namespaces.length === 0 || caller.namespaces.includes(r.namespace))
-    .filter((r) => !cursor || r.createdAt < cursor.c || (r.createdAt === cursor.c && r.id < cursor.i))
-    .sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  // Keyset on (created, id) in the store: a page reads limit + 1 rows (the one more says whether
+  // there is a next page), however many runs the store holds.
+  const rows = await ctx.runtime.store.listRuns({
+    ...(statuses ? { status: statuses as RunStateT[] } : {}),
+    ...(query.workflow !== undefined ? { workflow: query.workflow } : {}),
+    ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
+    ...(caller.namespaces.length ? { namespaces: caller.namespaces } : {}),
+    ...(since !== undefined ? { since } : {}),
+    ...(until !== undefined ? { until } : {}),
+    before: cursor ? { createdAt: cursor.c, id: cursor.i } : null,
+    limit: limit + 1,
+  });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

@@ -166,6 +166,14 @@ export interface RunFilter {
   since?: number;
   until?: number;
   limit?: number;
+  /** Only runs in these namespaces (a namespace-limited caller); empty: none. */
+  namespaces?: readonly string[];
+  /**
+   * Keyset paging, newest first by (createdAt, id): with it (even null) the order is
+   * (createdAt, id) descending rather than insertion order, and only runs strictly before the
+   * position are listed, so a page costs its own size, not the store's.
+   */
+  before?: { createdAt: number; id: string } | null;
 }
 
 export interface NewRun extends Omit<

@@ -251,6 +251,25 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await s.getRun('r1')).approvalDigest).toBe('sha256:' + 'b'.repeat(64));
       }));
 
+    it('pages runs by (created, id) keyset, newest first, limited to namespaces', () =>
+      withStore(harness, async (s) => {
+        for (const [id, at, ns] of [
+          ['r1', 1000, 'ns'],
+          ['r3', 1000, 'ns'],
+          ['r2', 1000, 'other'],
+          ['r0', 900, 'ns'],
+          ['r4', 2000, 'ns'],
+        ] as const)
+          await s.createRun(newRun(id, at, { namespace: ns }));
+        const ids = async (f: Parameters<typeof s.listRuns>[0]) => (await s.listRuns(f)).map((r) => r.id);
+        expect(await ids({ before: null })).toEqual(['r4', 'r3', 'r2', 'r1', 'r0']);
+        expect(await ids({ before: null, limit: 2 })).toEqual(['r4', 'r3']);
+        expect(await ids({ before: { createdAt: 1000, id: 'r3' }, limit: 2 })).toEqual(['r2', 'r1']);
+        expect(await ids({ before: { createdAt: 1000, id: 'r1' } })).toEqual(['r0']);
+        expect(await ids({ before: null, namespaces: ['ns'] })).toEqual(['r4', 'r3', 'r1', 'r0']);
+        expect(await ids({ before: null, namespaces: [] })).toEqual([]);
+      }));
+
     it('lists runs newest first, filtered, with a limit', () =>
       withStore(harness, async (s) => {
         // Same createdAt for several: the order is the insertion order, not the clock.

@@ -148,8 +148,15 @@ export class PostgresStore implements AsyncStore {
     if (filter.namespace !== undefined) add((p) => `namespace = ${p}`, filter.namespace);
     if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
     if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
+    if (filter.namespaces) add((p) => `namespace = ANY (${p}::text[])`, filter.namespaces);
+    if (filter.before) {
+      add((p) => `created_at <= ${p}`, filter.before.createdAt);
+      args.push(filter.before.createdAt, filter.before.id);
+      where.push(`(created_at < $${args.length - 1} OR id < $${args.length})`);
+    }
+    const order = filter.before !== undefined ? 'created_at DESC, id DESC' : 'seq DESC';
     args.push(filter.limit ?? null); // LIMIT NULL: no limit
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT $${args.length}`;
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${args.length}`;
     return (await this.#all(sql, args)).map(toRun);
   }
 

@@ -197,7 +197,17 @@ export class SqliteStore implements SettledStore {
       where.push('created_at <= ?');
       args.push(filter.until);
     }
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
+    if (filter.namespaces) {
+      where.push(`namespace IN (${filter.namespaces.map(() => '?').join(', ') || "''"})`);
+      args.push(...filter.namespaces);
+    }
+    if (filter.before) {
+      // The first clause lets the created_at index bound the scan; the second cuts the ties.
+      where.push('created_at <= ?', '(created_at < ? OR id < ?)');
+      args.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
+    }
+    const order = filter.before !== undefined ? 'created_at DESC, id DESC' : 'seq DESC';
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
     return this.#all(sql, ...args, filter.limit ?? -1).map(toRun);
   }
 
