@@ -1,6 +1,6 @@
 /**
  * Live views: the server's event stream (GET /v1/events, with the session cookie) tells a page
- * that something changed, and the page reloads what it shows from the API (debounced), so the
+ * that something changed, and the page reloads what it shows from the API (throttled), so the
  * view is always the API's answer, never a patch of it. `ready` also reloads: whatever changed
  * between the first load and the stream's start is not missed.
  */
@@ -31,14 +31,21 @@ export function useLiveEvents(
   }, [namespace, enabled]);
 }
 
-/** `fn`, called at most once per `ms` after the last request (trailing). */
-export function useDebounced(fn: () => void, ms = 150): () => void {
+/**
+ * `fn`, called at most once per `ms`, and always once after the last request: a steady stream
+ * of changes (a busy server) still reloads the view every `ms`, where a plain debounce would
+ * wait for a quiet moment that never comes.
+ */
+export function useThrottled(fn: () => void, ms = 250): () => void {
   const latest = useRef(fn);
   latest.current = fn;
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   useEffect(() => () => clearTimeout(timer.current), []);
   return () => {
-    clearTimeout(timer.current);
-    timer.current = setTimeout(() => latest.current(), ms);
+    if (timer.current !== undefined) return; // one call is already due
+    timer.current = setTimeout(() => {
+      timer.current = undefined;
+      latest.current();
+    }, ms);
   };
 }

@@ -8,7 +8,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiBody } from '../../core/index.ts';
 import { call, may, type Session } from './api.ts';
 import { duration, when } from './format.ts';
-import { useDebounced, useLiveEvents } from './live.ts';
+import { useThrottled, useLiveEvents } from './live.ts';
 import { LogView } from './log-view.tsx';
 import { Link } from './router.tsx';
 
@@ -28,7 +28,7 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
     }
   }, [path]);
   useEffect(() => void load(), [load]);
-  const reload = useDebounced(() => void load());
+  const reload = useThrottled(() => void load());
   const namespace = detail?.run.namespace;
   useLiveEvents(
     namespace,

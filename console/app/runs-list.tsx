@@ -6,7 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiBody } from '../../core/index.ts';
 import { call, type Session } from './api.ts';
 import { duration, shortCommit, when } from './format.ts';
-import { useDebounced, useLiveEvents } from './live.ts';
+import { useThrottled, useLiveEvents } from './live.ts';
 import { Link, navigate } from './router.tsx';
 
 const FILTERS = ['status', 'workflow', 'namespace', 'since', 'until'] as const;
@@ -38,7 +38,7 @@ export function RunsList(props: { session: Session; search: string; onProblem: (
     }
   }, [props.search]);
   useEffect(() => void load(), [load]);
-  const reload = useDebounced(() => void load());
+  const reload = useThrottled(() => void load());
   useLiveEvents(params.get('namespace') ?? undefined, (event) => {
     if (event === null || event.task === null) reload();
   });
