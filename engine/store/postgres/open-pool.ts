@@ -54,6 +54,11 @@ export async function openPool(url: string, options: PoolOptions = {}): Promise<
   // An idle client losing its server (a PostgreSQL restart) must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});
+  // A connection the server ends (a restart: 57P01) also emits 'error' on its client, checked out
+  // or not; its pending query is rejected either way. pg-pool listens only while a client is idle
+  // or inside pool.query, and a client without a listener at that moment ended the process (the
+  // replica restart drill, test/replicas-kill.test.ts). Every client gets one for its whole life.
+  pool.on('connect', (client) => client.on('error', () => {}));
   try {
     await migrate(pool, url, schema);
   } catch (error) {
