@@ -19,6 +19,8 @@ export interface PhaseResult {
   errorCount: number;
   /** CPU of the contender's processes (server, its tasks, the database), per run. */
   cpuMsPerRun: number;
+  /** PostgreSQL transactions (commits + rollbacks of the contender's database) per run sent. */
+  transactionsPerRun?: number;
   /** The sender's worst lateness against its own schedule (a busy bench machine shows here). */
   senderLateMs: number;
 }
@@ -81,6 +83,8 @@ export function report(results: readonly PhaseResult[], load: { rate: number; se
     );
   for (const r of results) {
     for (const [kind, n] of r.errors) lines.push(`  ${r.label} error ×${n}: ${kind}`);
+    if (r.transactionsPerRun !== undefined)
+      lines.push(`  ${r.label}: ${fmt(r.transactionsPerRun)} PostgreSQL transactions per run`);
     if (r.senderLateMs > 50) lines.push(`  ${r.label}: the sender ran up to ${fmt(r.senderLateMs)} ms late`);
   }
   const peer = results.find((r) => r.label === 'graphile-worker');

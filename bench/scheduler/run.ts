@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import pg from 'pg';
 import { startPostgres, type PostgresServer } from '../../test/setup/postgres-server.ts';
 import { startGraphile } from './graphile-target.ts';
 import { startMaestro } from './maestro-target.ts';
@@ -53,19 +54,38 @@ const sandbox = flags.sandbox;
 const nodeFlags = (label: string) =>
   process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', join(process.env.BENCH_PROF, label)] : [];
 
+/** Commits + rollbacks of one database so far (PostgreSQL's statistics; each statement outside a
+ * transaction block is one). Statistics are flushed within a second, hence the wait. */
+async function transactions(url: string): Promise<number> {
+  await new Promise((r) => setTimeout(r, 1500));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ n: string }>(
+      'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+    );
+    return Number(rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
+
 /** Warm-up (not measured), then the measured open loop, then the stored times of what it sent. */
-async function measure(target: Target): Promise<PhaseResult> {
+async function measure(target: Target, databaseUrl?: string): Promise<PhaseResult> {
   const warm = await runOpenLoop(openLoopSchedule(RATE, WARMUP), (i) => target.submit(i));
   await target.settle(
     warm.flatMap((s) => (s.result ? [s.result] : [])),
     DRAIN_MS,
   );
+  const xactBefore = databaseUrl ? await transactions(databaseUrl) : 0;
   const cpuBefore = target.cpuSeconds();
   const sent = await runOpenLoop(openLoopSchedule(RATE, SECONDS), (i) => target.submit(i));
   const ids = sent.flatMap((s) => (s.result ? [s.result] : []));
   await target.settle(ids, DRAIN_MS);
   const cpuSeconds = target.cpuSeconds() - cpuBefore;
-  return analyse(target.label, sent, await target.collect(ids), cpuSeconds);
+  const result = analyse(target.label, sent, await target.collect(ids), cpuSeconds);
+  if (databaseUrl) result.transactionsPerRun = ((await transactions(databaseUrl)) - xactBefore) / sent.length;
+  return result;
 }
 
 const work = mkdtempSync(join(tmpdir(), 'maestro-bench-scheduler-'));
@@ -79,11 +99,15 @@ try {
       `local runner sandbox: ${sandbox}; graphile-worker concurrency ${PEER_CONCURRENCY}`,
   );
   for (const name of only) {
+    const databaseUrl =
+      name === 'sqlite'
+        ? undefined
+        : postgres!.createDatabase(name === 'graphile' ? 'graphile_bench' : 'maestro_bench');
     const target =
       name === 'graphile'
         ? await startGraphile({
             work,
-            databaseUrl: postgres!.createDatabase('graphile_bench'),
+            databaseUrl: databaseUrl!,
             concurrency: PEER_CONCURRENCY,
             extraCpuSeconds: pgCpu,
           })
@@ -92,12 +116,10 @@ try {
             work,
             sandbox,
             nodeFlags: nodeFlags(name),
-            ...(name === 'postgres'
-              ? { databaseUrl: postgres!.createDatabase('maestro_bench'), extraCpuSeconds: pgCpu }
-              : {}),
+            ...(databaseUrl ? { databaseUrl, extraCpuSeconds: pgCpu } : {}),
           });
     try {
-      results.push(await measure(target));
+      results.push(await measure(target, databaseUrl));
     } finally {
       await target.close();
     }
