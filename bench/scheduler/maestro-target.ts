@@ -37,6 +37,12 @@ export interface MaestroOptions {
   extraCpuSeconds?: () => number;
 }
 
+interface Server {
+  child: ChildProcess;
+  exited: Promise<void>;
+  base: string;
+}
+
 interface Transition {
   task: string | null;
   to: string;
@@ -73,20 +79,25 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
   if (created.status !== 0) throw new Error(`maestro tokens create failed: ${created.stderr}`);
   const auth = { authorization: `Bearer ${created.stdout.trim()}` };
 
-  const logFile = join(options.work, `server-${options.label}.log`);
-  const log = openSync(logFile, 'w');
-  const child: ChildProcess = spawn(
-    node,
-    [...(options.nodeFlags ?? []), 'bin/maestro.ts', 'server', '--port', '0', '--data-dir', dataDir],
-    { cwd: root, env, stdio: ['ignore', log, log] },
-  );
-  closeSync(log);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const base = await waitForLine(
-    logFile,
-    /"url":"(http:\/\/127\.0\.0\.1:\d+)".*maestro server listening/,
-    60_000,
-  );
+  const spawnServer = async (name: string, nodeFlags: string[], roles: string[]): Promise<Server> => {
+    const logFile = join(options.work, `server-${options.label}-${name}.log`);
+    const log = openSync(logFile, 'w');
+    const child: ChildProcess = spawn(
+      node,
+      [...nodeFlags, 'bin/maestro.ts', 'server', ...roles, '--port', '0', '--data-dir', dataDir],
+      { cwd: root, env, stdio: ['ignore', log, log] },
+    );
+    closeSync(log);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const base = await Promise.race([
+      waitForLine(logFile, /"url":"(http:\/\/127\.0\.0\.1:\d+)".*maestro server listening/, 60_000),
+      exited.then(() => Promise.reject(new Error(`maestro server exited; see ${logFile}`))),
+    ]);
+    return { child, exited, base };
+  };
+  const server = await spawnServer('measured', options.nodeFlags ?? [], []);
+  const base = server.base;
+  let reader: Server | undefined;
 
   const posted = await fetch(`${base}/v1/workflows`, {
     method: 'POST',
@@ -112,9 +123,16 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
     },
     settle: (_ids, timeoutMs) => waitUntilSettled(base, auth, timeoutMs),
     async collect(ids) {
+      // The measured server is killed, not stopped: a clean stop finishes every run it holds,
+      // which after an overload is thousands. The store keeps what was committed. A server
+      // with only the api role (no worker) then answers the reads, so they neither wait behind
+      // the backlog nor add to it.
+      server.child.kill('SIGKILL');
+      await server.exited;
+      reader = await spawnServer('reader', [], ['--role', 'api']);
       const started = new Map<string, Started>();
-      await pool(ids, 4, async (id) => {
-        const response = await fetch(`${base}/v1/runs/${id}/transitions`, { headers: auth });
+      await pool(ids, 8, async (id) => {
+        const response = await fetch(`${reader!.base}/v1/runs/${id}/transitions`, { headers: auth });
         if (!response.ok) return;
         const { items } = (await response.json()) as { items: Transition[] };
         const accepted = items.find((t) => t.task === null && t.to === 'queued');
@@ -129,10 +147,12 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
       });
       return started;
     },
-    cpuSeconds: () => cpuSeconds(child.pid!) + (options.extraCpuSeconds?.() ?? 0),
+    cpuSeconds: () => cpuSeconds(server.child.pid!) + (options.extraCpuSeconds?.() ?? 0),
     async close() {
-      child.kill('SIGTERM');
-      await exited;
+      server.child.kill('SIGKILL');
+      await server.exited;
+      reader?.child.kill('SIGTERM');
+      await reader?.exited;
     },
   };
 }
