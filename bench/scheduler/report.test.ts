@@ -78,9 +78,9 @@ describe('analyse', () => {
       0,
     );
     const text = report([maestro, peer], { rate: 1, seconds: 1 });
-    expect(text).toContain('PASS  maestro-sqlite decision p95: 4.0 ms');
-    expect(text).toContain('ratio maestro-sqlite/graphile-worker: p50 2.0×, p95 2.0×');
+    expect(text).toContain('PASS  maestro-sqlite decision p95: 4 ms (target ≤ 50 ms)');
+    expect(text).toContain('ratio maestro-sqlite/graphile-worker: p50 2×, p95 2×');
     expect(text).toContain("PASS  maestro-sqlite within 5× of graphile-worker's p95");
-    expect(text).toContain('PASS  graphile-worker errors');
+    expect(text).toContain('PASS  graphile-worker errors: 0 of 1 (target ≤ 0 of 1)');
   });
 });

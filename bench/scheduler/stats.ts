@@ -43,6 +43,6 @@ export function target(name: string, measured: number, limit: number, unit = 'ms
 }
 
 export function fmt(n: number): string {
-  if (!Number.isFinite(n)) return String(n);
+  if (!Number.isFinite(n) || Number.isInteger(n)) return String(n);
   return Math.abs(n) >= 100 ? n.toFixed(0) : n.toFixed(1);
 }
