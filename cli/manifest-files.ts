@@ -1,10 +1,11 @@
 import type { CompileFn, ManifestReport } from '../workspace/index.ts';
-import { builtinCompiler, findManifests, validateManifests } from '../workspace/index.ts';
+import type { GitBaseEnv } from '../workspace/index.ts';
+import { findManifests, sourceCompiler, validateManifests } from '../workspace/index.ts';
 import type { CliIo } from './io.ts';
 
 /**
  * The CLI's glue to workspace/: expand arguments into manifest files (relative to the current
- * directory) and compile each with the built-in catalog. `compile` is injectable for tests.
+ * directory) and compile each with the built-in catalog and its repository's own tasks. `compile` is injectable for tests.
  */
 export async function checkManifests(
   paths: readonly string[],
@@ -12,7 +13,15 @@ export async function checkManifests(
   compile?: CompileFn,
 ): Promise<ManifestReport[]> {
   const files = findManifests(paths, { cwd: io.cwd });
-  return validateManifests(files, compile ?? (await builtinCompiler()));
+  return validateManifests(
+    files,
+    compile ?? (await sourceCompiler(files, { cwd: io.cwd, baseEnv: baseEnvOf(io) })),
+  );
+}
+
+/** PATH and HOME for git (finding a manifest's repository), from the CLI's environment. */
+export function baseEnvOf(io: CliIo): GitBaseEnv {
+  return { PATH: io.env.PATH, HOME: io.env.HOME };
 }
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */

@@ -11,6 +11,7 @@ import type { Finding } from './finding.ts';
 import { pointerOf } from './finding.ts';
 import { Limits, reservedKeys } from './limits.ts';
 import { resolveUses, withValidator } from './resolve-catalog.ts';
+import { repositoryTaskPrefix, resolveRepositoryUses } from './resolve-repository.ts';
 
 /** A declared task after checking: what the planner needs. */
 export interface TaskModel {
@@ -94,8 +95,11 @@ export function analyze(
         : [],
       matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : [],
     };
-    if (typeof raw.uses === 'string' && /^tasks\/.+@.+$/.test(raw.uses)) {
-      const resolved = resolveUses(raw.uses, catalog, at('uses'));
+    const repositoryTask = typeof raw.uses === 'string' && raw.uses.startsWith(repositoryTaskPrefix);
+    if (typeof raw.uses === 'string' && (repositoryTask || /^tasks\/.+@.+$/.test(raw.uses))) {
+      const resolved = repositoryTask
+        ? resolveRepositoryUses(raw.uses, catalog, at('uses'))
+        : resolveUses(raw.uses, catalog, at('uses'));
       if ('finding' in resolved) findings.push(resolved.finding);
       else {
         model.entry = resolved.entry;

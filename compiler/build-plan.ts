@@ -201,6 +201,17 @@ function actionOf(model: TaskModel, env: Record<string, string>): PlanAction {
   if (Array.isArray(task.run)) return { argv: [...task.run] as [string, ...string[]], type: 'argv' };
   if (task.uses !== undefined && model.entry) {
     const e = model.entry;
+    // A repository task runs from the workspace (its entry is relative to the source root).
+    if (e.entry.startsWith('.maestro/tasks/'))
+      return {
+        digest: e.digest,
+        entry: e.entry,
+        ...(e.interpreter === undefined ? {} : { interpreter: e.interpreter }),
+        name: e.name,
+        ref: task.uses,
+        type: 'catalog',
+        version: e.version,
+      };
     return { digest: e.digest, name: e.name, ref: task.uses, type: 'catalog', version: e.version };
   }
   return {

@@ -50,6 +50,9 @@ export const Code = {
   invalidWith: 'MS4004',
   withWithoutUses: 'MS4005',
   unsafeCatalogSchema: 'MS4006',
+  repositoryTaskPath: 'MS4007',
+  repositoryTaskMissing: 'MS4008',
+  repositoryTaskInvalid: 'MS4009',
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
@@ -107,4 +110,10 @@ export const codeDescriptions: Record<Code, string> = {
   MS4005: '`with` on a task that does not `uses` a catalog task (warning: it is ignored).',
   MS4006:
     "The catalog task's input schema cannot be used: a `pattern` RE2 cannot match in linear time (lookaround, backreference), one over 1,000 characters, or a schema that does not compile.",
+  MS4007:
+    '`uses: ./.maestro/tasks/<name>` names no plain folder: the name has a `/`, `..` or another character outside a-z, 0-9, `-` and `_`.',
+  MS4008:
+    "`uses: ./.maestro/tasks/<name>` names a folder the workflow's source does not have (or no source was read).",
+  MS4009:
+    "The repository task's folder cannot be used: its task.json is missing or invalid, or the folder (or a file in it) is a symbolic link.",
 };

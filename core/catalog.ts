@@ -14,18 +14,51 @@ export interface CatalogEntry {
   inputs: Record<string, unknown>;
   /** Output names the task writes. */
   outputs: string[];
-  /** How to execute it locally: a Node entry file (absolute path), run with the engine's Node. */
+  /**
+   * How to execute it locally: a Node entry file (absolute path), run with the engine's Node.
+   * A repository task's entry is relative to the source root (`.maestro/tasks/<name>/index.ts`),
+   * since it runs from the attempt's workspace, which holds the source.
+   */
   entry: string;
+  /** A repository task in Python: the interpreter its task.json names (`python`), else python3. */
+  interpreter?: string;
   /** Container image to use on container/kubernetes runners, when published. */
   image?: string;
   /** Hosts it contacts come from these `with` keys (for policy target hosts). */
   targetInputs?: string[];
+  /** Support tier its task.json states (`support`); `maestro tasks list` shows a default otherwise. */
+  support?: string;
 }
 
 export interface TaskCatalog {
   /** All versions of a task name, any order. */
   versions(name: string): readonly CatalogEntry[];
   names(): readonly string[];
+  /**
+   * The repository's own tasks (`uses: ./.maestro/tasks/<name>`), read from the workflow's
+   * source by the surface (workspace/repository-tasks.ts). Absent: no source was read.
+   */
+  repository?: RepositoryTasks;
+}
+
+/** What a surface found under `.maestro/tasks/` of the workflow's source. */
+export interface RepositoryTasks {
+  /** The source folder they were read from (for messages). */
+  root: string;
+  /** One per folder: its entry (`entry` relative to the source root), or why it cannot be used. */
+  byName: ReadonlyMap<string, RepositoryTaskLookup>;
+}
+
+export type RepositoryTaskLookup =
+  { entry: CatalogEntry } | { problem: { code: string; message: string; hint: string } };
+
+/** `catalog` with the repository's own tasks beside its entries. */
+export function withRepositoryTasks(catalog: TaskCatalog, repository: RepositoryTasks): TaskCatalog {
+  return {
+    versions: (name) => catalog.versions(name),
+    names: () => catalog.names(),
+    repository,
+  };
 }
 
 export function catalogFromEntries(entries: readonly CatalogEntry[]): TaskCatalog {

@@ -35,6 +35,7 @@ export interface EngineContext {
   /** New attempts a task gets after crashes of its engine (EngineOptions.reattempts). */
   reattempts: number;
   nodePath: string;
+  taskNodeArgs: string[];
   source: SourceFetcher | undefined;
   emit: (event: EngineEvent) => void;
   redactAll: (text: string) => string;

@@ -26,6 +26,8 @@ export interface DispatchContext {
   catalog: TaskCatalog | undefined;
   /** The Node binary that runs catalog tasks. */
   nodePath: string;
+  /** Node arguments before a repository task's entry (EngineOptions.taskNodeArgs). */
+  taskNodeArgs?: readonly string[];
 }
 
 export interface ResolvedTask {
@@ -123,6 +125,7 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
       };
     }
     case 'catalog': {
+      if (action.entry !== undefined) return repositoryTask(task, ctx, { env, withValues, redact, secrets });
       const entry = ctx.catalog?.versions(action.name).find((e) => e.version === action.version);
       if (!entry)
         throw new InputError(
@@ -143,6 +146,40 @@ export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask 
       return resolved;
     }
   }
+}
+
+/**
+ * A repository task (`uses: ./.maestro/tasks/<name>`): its entry, relative to the source root,
+ * runs from the attempt's workspace (which holds the source at the run's commit), with the
+ * interpreter its task.json named (Python) or the engine's Node. Never a catalog lookup: the
+ * plan names it by its folder, so a repository task cannot stand in for a built-in one.
+ */
+function repositoryTask(
+  task: PlanTask,
+  ctx: DispatchContext,
+  parts: {
+    env: Record<string, string>;
+    withValues: Record<string, unknown>;
+    redact: string[];
+    secrets: Record<string, string>;
+  },
+): ResolvedTask {
+  const action = task.action as Extract<PlanTask['action'], { type: 'catalog' }>;
+  const entry = action.entry as string;
+  parts.env.MAESTRO_INPUTS = JSON.stringify(parts.withValues);
+  const argv: [string, ...string[]] =
+    action.interpreter === undefined
+      ? [ctx.nodePath, ...(ctx.taskNodeArgs ?? []), entry]
+      : [action.interpreter, entry];
+  return {
+    command: { kind: 'argv', argv },
+    env: parts.env,
+    with: parts.withValues,
+    redact: parts.redact,
+    secrets: parts.secrets,
+    codeDigest: action.digest,
+    target: `${action.name}@${action.version}`,
+  };
 }
 
 /**

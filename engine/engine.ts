@@ -85,6 +85,11 @@ export interface EngineOptions {
   /** Node binary for catalog tasks (default: this process's). */
   nodePath?: string;
   /**
+   * Node arguments before a repository task's entry (`uses: ./.maestro/tasks/<name>`): the
+   * runtime passes `--import` of the SDK's resolve hook, so `@summit-maestro/sdk` is this install's.
+   */
+  taskNodeArgs?: string[];
+  /**
    * Key of the HMAC over a task's secrets in its cache key (cache-secret.ts). Default: the data
    * dir's own, made on first use. Engines sharing one store across hosts pass the same key.
    */
@@ -181,6 +186,7 @@ export function createEngine(options: EngineOptions): Engine {
     graceMs: options.graceMs ?? 5_000,
     reattempts: reattemptCap(options.reattempts),
     nodePath: options.nodePath ?? process.execPath,
+    taskNodeArgs: options.taskNodeArgs ?? [],
     source: options.source,
     emit: (event: EngineEvent) => {
       for (const listener of listeners) {

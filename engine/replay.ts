@@ -69,6 +69,7 @@ export async function replayRun(ctx: EngineContext, run: RunRecord, taskId?: str
     declaredIdOf: (id) => plans.get(id)?.declaredId ?? id,
     catalog: ctx.catalog,
     nodePath: ctx.nodePath,
+    taskNodeArgs: ctx.taskNodeArgs,
   };
   const reports: ReplayTaskReport[] = [];
   for (const task of run.plan.tasks) {

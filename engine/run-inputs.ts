@@ -62,6 +62,7 @@ export class RunInputs {
       declaredIdOf: (id) => this.#planTask(id).declaredId,
       catalog: this.#ctx.catalog,
       nodePath: this.#ctx.nodePath,
+      taskNodeArgs: this.#ctx.taskNodeArgs,
     };
   }
 }

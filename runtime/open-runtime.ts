@@ -27,7 +27,7 @@ import {
   resolveSigner,
   type ProvenanceSigner,
 } from '../provenance/index.ts';
-import { loadBuiltinCatalog } from '../tasks/index.ts';
+import { loadBuiltinCatalog, sdkNodeArgs } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy } from './open-policy.ts';
 import { openRunners } from './open-runners.ts';
@@ -128,6 +128,8 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     tracer: tracing.tracer,
     logger,
     source,
+    // `import '@summit-maestro/sdk'` in a repository task resolves to this install's SDK.
+    taskNodeArgs: sdkNodeArgs(),
     ...(attestor ? { attestor } : {}),
     ...(artifactStore ? { artifacts: { store: artifactStore, runners: REMOTE_ARTIFACT_RUNNERS } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -1,8 +1,9 @@
 // The built-in task catalog: every folder under tasks/ holding a task.json is one catalog task.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalogFromEntries, InputError } from '../core/index.ts';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
 
@@ -36,21 +37,35 @@ export async function loadCatalogEntries(root: string): Promise<CatalogEntry[]> 
 }
 
 async function entryOf(folder: string, manifestText: string): Promise<CatalogEntry> {
+  return {
+    ...parseTaskManifest(manifestText, join(folder, 'task.json')),
+    entry: join(folder, entryFile),
+    digest: await taskDigest(folder),
+  };
+}
+
+/** A task.json's fields (the same shape for built-in and repository tasks); `file` names it in errors. */
+export function parseTaskManifest(
+  manifestText: string,
+  file: string,
+): Omit<CatalogEntry, 'entry' | 'digest'> & { raw: Record<string, unknown> } {
   let parsed: Record<string, unknown>;
   try {
     parsed = JSON.parse(manifestText) as Record<string, unknown>;
   } catch (error) {
-    throw new InputError('task_package_invalid', `${join(folder, 'task.json')} is not valid JSON`, {
+    throw new InputError('task_package_invalid', `${file} is not valid JSON: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  const { name, version, description, inputs, outputs, targetInputs, image } = parsed;
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new InputError('task_package_invalid', `${file} must hold a JSON object`);
+  const { name, version, description, inputs, outputs, targetInputs, image, support } = parsed;
   if (typeof name !== 'string' || typeof version !== 'string' || typeof description !== 'string')
-    throw new InputError(
-      'task_package_invalid',
-      `${join(folder, 'task.json')} needs string name, version and description`,
-    );
+    throw new InputError('task_package_invalid', `${file} needs string name, version and description`);
+  if (inputs !== undefined && (inputs === null || typeof inputs !== 'object' || Array.isArray(inputs)))
+    throw new InputError('task_package_invalid', `${file}: \`inputs\` must be a JSON Schema object`);
   return {
+    raw: parsed,
     name,
     version,
     description,
@@ -58,8 +73,7 @@ async function entryOf(folder: string, manifestText: string): Promise<CatalogEnt
     outputs: Array.isArray(outputs) ? outputs.map(String) : [],
     ...(Array.isArray(targetInputs) ? { targetInputs: targetInputs.map(String) } : {}),
     ...(typeof image === 'string' ? { image } : {}),
-    entry: join(folder, entryFile),
-    digest: await taskDigest(folder),
+    ...(typeof support === 'string' ? { support } : {}),
   };
 }
 
@@ -85,15 +99,26 @@ export async function packageDigest(folder: string): Promise<string> {
 const sdkRoot = join(tasksRoot, '..', 'sdk');
 
 /**
+ * Node arguments that make `import '@summit-maestro/sdk'` resolve to this install's SDK: what a
+ * repository task on the SDK runs with (the runtime passes them to the engine).
+ */
+export function sdkNodeArgs(): string[] {
+  const hook = join(sdkRoot, `register.${entryFile.slice(-2)}`);
+  // A bundle (the Action) has no sdk/ folder beside it: no hook, and such an import fails plainly.
+  return existsSync(hook) ? ['--import', pathToFileURL(hook).href] : [];
+}
+
+/**
  * A task's code digest. A task built on the SDK runs the SDK's code too (its input checks, its
  * messages), so a change to the SDK must change the plans that use the task, as a change to
  * the task's own files does: its digest then covers both, package digest, NUL, SDK digest.
  * Which tasks: those whose entry imports the SDK (the built-in tasks import it by this path).
  */
-export async function taskDigest(folder: string): Promise<string> {
+export async function taskDigest(folder: string, entryName: string = entryFile): Promise<string> {
   const own = await packageDigest(folder);
-  const entry = await readFile(join(folder, entryFile), 'utf8').catch(() => '');
-  if (!/from '\.\.\/\.\.\/sdk\/index\.[jt]s'/.test(entry)) return own;
+  const entry = await readFile(join(folder, entryName), 'utf8').catch(() => '');
+  // Built-in tasks import it by path; repository tasks by its package name (sdk/register.ts).
+  if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(entry)) return own;
   return `sha256:${createHash('sha256')
     .update(`${own}\0${await sdkDigest()}`)
     .digest('hex')}`;

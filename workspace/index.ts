@@ -2,7 +2,9 @@
 // The CLI and the Action both use this, so `maestro validate` and the Action cannot disagree.
 export { findManifests } from './find-manifests.ts';
 export type { ManifestFile, FindManifestsOptions } from './find-manifests.ts';
-export { builtinCompiler, builtinCatalog } from './builtin-compiler.ts';
+export { builtinCompiler, builtinCatalog, sourceCompiler } from './builtin-compiler.ts';
+export type { SourceCompilerOptions } from './builtin-compiler.ts';
+export { loadRepositoryTasks } from './repository-tasks.ts';
 export {
   validateManifests,
   countDiagnostics,
@@ -16,9 +18,9 @@ export type { JsonReport, JsonDiagnostic } from './json-report.ts';
 export { createSourceFetcher } from './source-fetcher.ts';
 export type { SourceFetcherOptions } from './source-fetcher.ts';
 export type { GitBaseEnv } from './source-git.ts';
-export { resolveRunSource } from './resolve-source.ts';
+export { resolveRunSource, sourceRootOf, sourceRootOfDir } from './resolve-source.ts';
 export type { ResolveSourceOptions, ResolvedSource } from './resolve-source.ts';
-export { checkRemoteUrl } from './source-url.ts';
+export { checkRemoteUrl, isRemoteLocation } from './source-url.ts';
 export {
   SourceChangedError,
   SourceFetchError,

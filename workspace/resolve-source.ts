@@ -82,6 +82,24 @@ async function resolveLocalGit(
   return { source, note: `source: ${top} at ${commit.slice(0, 12)} (${rev})${left}` };
 }
 
+/**
+ * The source folder a manifest's repository tasks are read from, as `resolveRunSource` finds the
+ * source: `--source <dir>` when given, else the git repository holding the manifest (its top
+ * level), else the folder holding its `.maestro/`.
+ */
+export async function sourceRootOf(
+  manifestPath: string,
+  options: { cwd: string; source?: string; baseEnv?: GitBaseEnv },
+): Promise<string> {
+  if (options.source !== undefined) return resolve(options.cwd, options.source);
+  return sourceRootOfDir(defaultRoot(resolve(options.cwd, manifestPath)), options.baseEnv);
+}
+
+/** The git repository holding `dir` (its top level), else `dir` itself. */
+export async function sourceRootOfDir(dir: string, baseEnv: GitBaseEnv = {}): Promise<string> {
+  return (await gitTopLevel(dir, baseEnv)) ?? dir;
+}
+
 export async function resolveRunSource(options: ResolveSourceOptions): Promise<ResolvedSource> {
   const location = options.source;
   const baseEnv = options.baseEnv ?? {};

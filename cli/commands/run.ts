@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes.ts';
 import { createLiveView } from '../live-view.ts';
 import { openCliEngine } from '../open-engine.ts';
 import { checkRunnerKind, withRunner } from '../runners-config.ts';
-import { resolveRunSource } from '../../workspace/index.ts';
+import { isRemoteLocation, resolveRunSource } from '../../workspace/index.ts';
 import { runOnServer } from './run-remote.ts';
 import { serverOption } from './runs-remote.ts';
 
@@ -88,7 +88,15 @@ export function registerRun(program: Command, context: CliContext): void {
       const concurrency = parseConcurrency(options.concurrency);
       let plan;
       if (manifest !== undefined) {
-        plan = await compileOne(manifest, io);
+        // Repository tasks are read from the source the run will use (a local --source folder too).
+        // A remote --source is not read before the run: its repository tasks do not resolve (MS4008).
+        const local =
+          options.source === undefined
+            ? {}
+            : isRemoteLocation(options.source)
+              ? { noRepository: true }
+              : { source: options.source };
+        plan = await compileOne(manifest, io, undefined, local);
         if (!plan) {
           context.exitCode = ExitCode.inputErrors;
           return;

@@ -631,7 +631,7 @@ export interface ManifestTask {
    */
   run?: string | [string, ...string[]];
   /**
-   * A catalog task, `tasks/<name>@<version range>`: `@1` (any 1.x), `@1.2` (any 1.2.x) or `@1.2.3` (exact).
+   * A catalog task, `tasks/<name>@<version range>`: `@1` (any 1.x), `@1.2` (any 1.2.x) or `@1.2.3` (exact); or one of the repository's own tasks, `./.maestro/tasks/<name>` (a folder with a task.json, read from the workflow's source).
    */
   uses?: string;
   /**

@@ -31,6 +31,14 @@ export type PlanAction =
        * sha256 of the task package (its code digest)
        */
       digest: string;
+      /**
+       * A repository task (`uses: ./.maestro/tasks/<name>`): its entry file, relative to the source root the attempt's workspace holds
+       */
+      entry?: string;
+      /**
+       * A repository task in Python: the interpreter its task.json names (default python3); absent: the engine's Node
+       */
+      interpreter?: string;
     }
   | {
       type: 'container';
