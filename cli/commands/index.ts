@@ -14,6 +14,7 @@ import { registerDisclose } from './disclose.ts';
 import { registerApp } from './app.ts';
 import { registerServer } from './server.ts';
 import { registerTokens } from './tokens.ts';
+import { registerTasks } from './tasks.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -31,4 +32,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerApp(program, context);
   registerServer(program, context);
   registerTokens(program, context);
+  registerTasks(program, context);
 }
