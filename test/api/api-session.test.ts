@@ -43,16 +43,24 @@ async function signIn(token: string, headers: Record<string, string> = {}): Prom
 const consoleToken = async (namespaces: string[] = []) =>
   api.mint(['console', 'runs:read', 'runs:write', 'workflows:read'], { namespaces, user: 'ops' });
 
-/** Reads the event stream until `until` holds or `ms` pass; returns every event it got. */
+/**
+ * Reads the event stream until `until` holds (or 20 s pass); returns every event it got.
+ * `onReady` is called once the stream has started (its `ready` event): changes made after it
+ * are the stream's to deliver.
+ */
 async function readEvents(
   headers: Record<string, string>,
   until: (events: EventSourceMessage[]) => boolean,
   query = '',
+  onReady: () => void = () => {},
 ): Promise<{ status: number; events: EventSourceMessage[] }> {
   const abort = new AbortController();
   const response = await fetch(`${api.url}/v1/events${query}`, { headers, signal: abort.signal });
   const events: EventSourceMessage[] = [];
-  if (response.status !== 200) return { status: response.status, events };
+  if (response.status !== 200) {
+    onReady();
+    return { status: response.status, events };
+  }
   const reader = response
     .body!.pipeThrough(new TextDecoderStream())
     .pipeThrough(new EventSourceParserStream())
@@ -63,6 +71,7 @@ async function readEvents(
       const { value, done } = await reader.read();
       if (done) break;
       events.push(value);
+      if (value.event === 'ready') onReady();
       if (until(events)) break;
     }
   } catch {
@@ -145,8 +154,15 @@ describe('the token-for-session exchange', () => {
   it('refuses the session of a revoked token at once, and ends its event stream', async () => {
     const token = await consoleToken();
     const s = await signIn(token);
-    const stream = readEvents({ cookie: s.cookie }, (events) => events.some((e) => e.event === 'end'));
-    await new Promise((r) => setTimeout(r, 300));
+    let ready!: () => void;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    const stream = readEvents(
+      { cookie: s.cookie },
+      (events) => events.some((e) => e.event === 'end'),
+      '',
+      ready,
+    );
+    await started;
     const id = (await api.apiStore.listTokens()).at(-1)!.id;
     expect(await api.apiStore.revokeToken(id, Date.now())).toBe(true);
     const runs = await api.call('GET', '/v1/runs', { token: null, headers: { cookie: s.cookie } });
@@ -224,12 +240,19 @@ describe('GET /v1/events', () => {
       await api.call('POST', '/v1/workflows', { raw: DATA, contentType: 'application/yaml' })
     ).body.digest;
     let mine = '';
-    const reading = readEvents({ cookie: s.cookie }, (events) =>
-      events.some(
-        (e) => e.event === 'run' && JSON.parse(e.data).run === mine && JSON.parse(e.data).to === 'succeeded',
-      ),
+    let ready!: () => void;
+    const started = new Promise<void>((resolve) => (ready = resolve));
+    const reading = readEvents(
+      { cookie: s.cookie },
+      (events) =>
+        events.some(
+          (e) =>
+            e.event === 'run' && JSON.parse(e.data).run === mine && JSON.parse(e.data).to === 'succeeded',
+        ),
+      '',
+      ready,
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await started;
     // The other namespace's run first: its events come before ours in the store's order.
     const theirs = (await api.call('POST', '/v1/runs', { body: { workflow: dataDigest } })).body.id;
     await api.settle(theirs);

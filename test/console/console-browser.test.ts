@@ -14,6 +14,7 @@ import { HELLO, manifest } from '../api/api-harness.ts';
 import {
   checkAccessibility,
   cspViolations,
+  eventually,
   screenshot,
   signInWith,
   startConsole,
@@ -104,7 +105,7 @@ afterAll(async () => {
 describe('the console in Chromium', () => {
   it('signs in with a token, keeps the token nowhere, and the cookie out of script’s reach', async () => {
     await page.goto(c.api.url);
-    await expect.poll(() => page.getByLabel('API token').count()).toBe(1);
+    await eventually(() => page.getByLabel('API token').count()).toBe(1);
     await checkAccessibility(page, 'the sign-in page');
     await screenshot(page, 'sign-in');
     const token = await c.api.mint(['console', 'runs:read', 'runs:write', 'workflows:read'], { user: 'ops' });
@@ -128,44 +129,40 @@ describe('the console in Chromium', () => {
   });
 
   it('lists runs with their facts, filters by the URL, and shows a new run live', async () => {
-    await expect.poll(() => page.locator(`tr[data-run="${ids.flaky}"]`).count()).toBe(1);
+    await eventually(() => page.locator(`tr[data-run="${ids.flaky}"]`).count()).toBe(1);
     const row = await page.locator(`tr[data-run="${ids.hello}"]`).innerText();
     expect(row).toMatch(/succeeded\s+hello\s+quickstart\s+api/);
     await checkAccessibility(page, 'the runs list');
     await screenshot(page, 'runs');
     await page.getByLabel('Status').selectOption('failed');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await expect.poll(() => new URL(page.url()).searchParams.get('status')).toBe('failed');
-    await expect.poll(() => page.locator(`tr[data-run="${ids.hello}"]`).count()).toBe(0);
+    await eventually(() => new URL(page.url()).searchParams.get('status')).toBe('failed');
+    await eventually(() => page.locator(`tr[data-run="${ids.hello}"]`).count()).toBe(0);
     expect(await page.locator(`tr[data-run="${ids.flaky}"]`).count()).toBe(1);
     // The URL is the view: opened fresh, it shows the same filter.
     await page.goto(page.url());
-    await expect.poll(() => page.locator(`tr[data-run="${ids.flaky}"]`).count()).toBe(1);
+    await eventually(() => page.locator(`tr[data-run="${ids.flaky}"]`).count()).toBe(1);
     expect(await page.locator(`tr[data-run="${ids.hello}"]`).count()).toBe(0);
     await page.goto(c.api.url);
-    await expect.poll(() => page.locator('tr[data-run]').count()).toBeGreaterThanOrEqual(2);
+    await eventually(() => page.locator('tr[data-run]').count()).toBeGreaterThanOrEqual(2);
     const fresh = await start(ids.digestHello!);
-    await expect.poll(() => page.locator(`tr[data-run="${fresh}"]`).count(), { timeout: 15_000 }).toBe(1);
-    await expect.poll(() => page.locator(`tr[data-run="${fresh}"] .status`).textContent()).toBe('succeeded');
+    await eventually(() => page.locator(`tr[data-run="${fresh}"]`).count()).toBe(1);
+    await eventually(() => page.locator(`tr[data-run="${fresh}"] .status`).textContent()).toBe('succeeded');
   });
 
   it('opens a run and follows a live log, rendering markup in it as text', async () => {
     ids.chatty = await start(ids.digestChatty!);
-    await expect
-      .poll(() => page.locator(`tr[data-run="${ids.chatty}"]`).count(), { timeout: 15_000 })
-      .toBe(1);
+    await eventually(() => page.locator(`tr[data-run="${ids.chatty}"]`).count()).toBe(1);
     await page.locator(`tr[data-run="${ids.chatty}"] a`).click();
-    await expect.poll(() => new URL(page.url()).pathname).toBe(`/runs/${ids.chatty}`);
+    await eventually(() => new URL(page.url()).pathname).toBe(`/runs/${ids.chatty}`);
     const logButton = page.getByRole('button', { name: 'Log of talk attempt 1' });
-    await expect.poll(() => logButton.count(), { timeout: 15_000 }).toBe(1);
+    await eventually(() => logButton.count()).toBe(1);
     await logButton.click();
     const log = page.locator('.log-text');
-    await expect.poll(() => log.innerText(), { timeout: 15_000 }).toContain('line 1');
+    await eventually(() => log.innerText()).toContain('line 1');
     // Live: the first lines are there while the task is still writing the rest.
     expect(await log.innerText()).not.toContain('line 6');
-    await expect
-      .poll(() => page.locator('.log-state').textContent(), { timeout: 20_000 })
-      .toMatch(/^run succeeded/);
+    await eventually(() => page.locator('.log-state').textContent()).toMatch(/^run succeeded/);
     const text = await log.innerText();
     expect(text).toContain('<script>window.__xss = 1</script>');
     expect(text).toContain('<img src=x onerror="window.__xss = 2">');
@@ -178,12 +175,12 @@ describe('the console in Chromium', () => {
 
   it('retries a failed run and shows the retry’s tasks as they run', async () => {
     await page.goto(`${c.api.url}/runs/${ids.flaky}`);
-    await expect.poll(() => status(page)).toBe('failed');
+    await eventually(() => status(page)).toBe('failed');
     expect(await taskRow(page, 'flaky').innerText()).toMatch(/failed/);
     expect(await taskRow(page, 'after').locator('button').count()).toBe(0); // never ran
     await page.getByRole('button', { name: 'Retry failed tasks' }).click();
-    await expect.poll(() => status(page), { timeout: 20_000 }).toBe('succeeded');
-    await expect.poll(() => taskRow(page, 'after').locator('.status').textContent()).toBe('succeeded');
+    await eventually(() => status(page)).toBe('succeeded');
+    await eventually(() => taskRow(page, 'after').locator('.status').textContent()).toBe('succeeded');
     expect(await taskRow(page, 'flaky').locator('td').nth(2).textContent()).toBe('2'); // attempts
     expect(await page.getByRole('button', { name: 'Log of flaky attempt 2' }).count()).toBe(1);
     await screenshot(page, 'run-retried');
@@ -192,16 +189,16 @@ describe('the console in Chromium', () => {
   it('cancels a running run', async () => {
     ids.slow = await start(ids.digestSlow!);
     await page.goto(`${c.api.url}/runs/${ids.slow}`);
-    await expect.poll(() => status(page), { timeout: 15_000 }).toBe('running');
+    await eventually(() => status(page)).toBe('running');
     await page.getByRole('button', { name: 'Cancel run' }).click();
-    await expect.poll(() => status(page), { timeout: 20_000 }).toBe('cancelled');
+    await eventually(() => status(page)).toBe('cancelled');
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
   });
 
   it('downloads a receipt: the signed bundle the API serves', async () => {
     await page.goto(`${c.api.url}/runs/${ids.hello}`);
     const button = page.getByRole('button', { name: 'Download receipt of greet attempt 1' });
-    await expect.poll(() => button.count()).toBe(1);
+    await eventually(() => button.count()).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), button.click()]);
     const file = JSON.parse(readFileSync((await download.path())!, 'utf8')) as { mediaType: string };
     expect(file.mediaType).toMatch(/^application\/vnd\.dev\.sigstore\.bundle/);
@@ -216,18 +213,18 @@ describe('the console in Chromium', () => {
     const reader = await c.page();
     await signInWith(reader, c.api.url, await c.api.mint(['console', 'runs:read']));
     await reader.goto(`${c.api.url}/runs/${ids.slow}`);
-    await expect.poll(() => status(reader)).toBe('cancelled');
+    await eventually(() => status(reader)).toBe('cancelled');
     expect(await reader.getByRole('button', { name: /Retry|Cancel/ }).count()).toBe(0);
     // The writer sees the retry of the same cancelled run.
     await page.goto(`${c.api.url}/runs/${ids.slow}`);
-    await expect.poll(() => page.getByRole('button', { name: 'Retry failed tasks' }).count()).toBe(1);
+    await eventually(() => page.getByRole('button', { name: 'Retry failed tasks' }).count()).toBe(1);
     await reader.context().close();
   });
 
   it('approves a run waiting for approval from a token that may, and shows who approved it', async () => {
     ids.gated = await start(ids.digestGated!);
     await page.goto(`${c.api.url}/runs/${ids.gated}`);
-    await expect.poll(() => status(page)).toBe('waiting_for_approval');
+    await eventually(() => status(page)).toBe('waiting_for_approval');
     expect(await page.getByRole('button', { name: 'Approve run' }).count()).toBe(0); // no approvals:write
     const alice = await c.page();
     await signInWith(
@@ -236,14 +233,14 @@ describe('the console in Chromium', () => {
       await c.api.mint(['console', 'approvals:write', 'runs:read'], { user: 'alice' }),
     );
     await alice.goto(`${c.api.url}/runs/${ids.gated}`);
-    await expect.poll(() => status(alice)).toBe('waiting_for_approval');
+    await eventually(() => status(alice)).toBe('waiting_for_approval');
     await checkAccessibility(alice, 'a run waiting for approval');
     await alice.getByRole('button', { name: 'Approve run' }).click();
-    await expect.poll(() => alice.locator('tr[data-approver="alice"]').count()).toBe(1);
-    await expect.poll(() => status(alice), { timeout: 20_000 }).toBe('succeeded');
+    await eventually(() => alice.locator('tr[data-approver="alice"]').count()).toBe(1);
+    await eventually(() => status(alice)).toBe('succeeded');
     expect(await alice.getByRole('button', { name: 'Approve run' }).count()).toBe(0);
     // The other page follows live: the approval and the start appear without a reload.
-    await expect.poll(() => status(page), { timeout: 20_000 }).toBe('succeeded');
+    await eventually(() => status(page)).toBe('succeeded');
     expect(await page.locator('tr[data-approver="alice"]').count()).toBe(1);
     await screenshot(alice, 'run-approved');
     expect(cspViolations(alice)).toEqual([]);
@@ -257,7 +254,7 @@ describe('the console in Chromium', () => {
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe');
     expect(cspViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await expect.poll(() => page.getByLabel('API token').count()).toBe(1);
+    await eventually(() => page.getByLabel('API token').count()).toBe(1);
     expect((await page.context().cookies()).filter((k) => k.value !== '')).toEqual([]);
   });
 });

@@ -56,6 +56,10 @@ export async function startConsole(options: { teams?: string } = {}): Promise<Co
   };
 }
 
+/** expect.poll with room for a loaded machine (the whole suite shares two cores with Chromium). */
+export const eventually = <T>(fn: () => T | Promise<T>) =>
+  expect.poll(fn, { timeout: 30_000, interval: 100 });
+
 export const cspViolations = (page: Page): string[] =>
   (page as Page & { cspViolations?: string[] }).cspViolations ?? [];
 
@@ -63,7 +67,7 @@ export async function signInWith(page: Page, url: string, token: string): Promis
   await page.goto(url);
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+  await eventually(() => page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
 }
 
 /** axe-core on the page as it is now: no serious or critical violation. */
