@@ -13,7 +13,9 @@ import {
   type AttemptResult,
   type RunnerHandle,
   type RunnerStartRequest,
+  type Runner,
   type RunSource,
+  type SourceFetcher,
 } from '../core/index.ts';
 import type { Span } from '@opentelemetry/api';
 import { keepArtifacts, reuseArtifacts } from './attempt-dirs.ts';
@@ -199,6 +201,11 @@ async function execute(
   if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
   try {
+    await addSourceHeader(request, runner, ctx.source);
+  } catch (error) {
+    return fail('source_auth_failed', info.redact(describeError(error)), true);
+  }
+  try {
     const received = await receivedWithUrls(exec, plan, info, runner);
     if (received) request.received = received;
     const keep = await keepUploadFor(plan, info, ctx);
@@ -245,6 +252,22 @@ async function followHandle(
     exec.registerHandle(taskId, undefined);
   }
 }
+/**
+ * The credential of the run's source (the App's installation token, fresh) for a runner whose
+ * tasks fetch the source themselves; redacted from what the runner reports, as a secret is.
+ */
+async function addSourceHeader(
+  request: RunnerStartRequest,
+  runner: Runner,
+  fetcher: SourceFetcher | undefined,
+): Promise<void> {
+  if (!runner.fetchesReceived || !request.source || !fetcher?.authHeader) return;
+  const header = await fetcher.authHeader(request.source);
+  if (!header) return;
+  request.sourceHeader = header;
+  request.redact = [...request.redact, header, header.replace(/^Authorization: Basic /, '')];
+}
+
 /** What a task learns of its source: the engine's values, which a manifest's `env` cannot override. */
 function sourceEnv(source: RunSource | null): Record<string, string> {
   return source ? { MAESTRO_SOURCE_REPO: source.repo, MAESTRO_SOURCE_SHA: source.commit } : {};

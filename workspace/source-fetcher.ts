@@ -9,7 +9,7 @@ import type { RunSource, SourceFetcher } from '../core/index.ts';
 import { SourceChangedError, SourceFetchError } from './source-errors.ts';
 import { exportCommit, exportDirectory, exportName } from './source-export.ts';
 import { fetchIntoMirror } from './source-mirror.ts';
-import type { GitBaseEnv } from './source-git.ts';
+import { authorizationHeader, type GitBaseEnv } from './source-git.ts';
 import { isRemoteLocation } from './source-url.ts';
 
 export interface SourceFetcherOptions {
@@ -57,6 +57,11 @@ export function createSourceFetcher(options: SourceFetcherOptions): SourceFetche
         throw new SourceFetchError(source.repo, error instanceof Error ? error.message : String(error));
       }
       return target;
+    },
+    async authHeader(source: RunSource): Promise<string | undefined> {
+      if (source.kind !== 'git' || !isRemoteLocation(source.repo)) return undefined;
+      const token = await options.tokenFor?.(source.repo);
+      return token ? authorizationHeader(token) : undefined;
     },
   };
 }

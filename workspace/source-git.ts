@@ -35,11 +35,13 @@ function configEntries(options: GitCallOptions): [string, string][] {
     ['credential.helper', ''],
     ['core.hooksPath', '/dev/null'],
   ];
-  if (options.token !== undefined) {
-    const basic = Buffer.from(`x-access-token:${options.token}`).toString('base64');
-    entries.push(['http.extraHeader', `Authorization: Basic ${basic}`]);
-  }
+  if (options.token !== undefined) entries.push(['http.extraHeader', authorizationHeader(options.token)]);
   return entries;
+}
+
+/** The header git sends with an installation token: HTTP Basic `x-access-token:<token>`, as GitHub expects. */
+export function authorizationHeader(token: string): string {
+  return `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
 }
 
 /** PATH and HOME from a surface's environment (HOME: the user's safe.directory and identity). */

@@ -68,6 +68,12 @@ export interface RunnerStartRequest extends AttemptRef {
    * runner whose tasks run elsewhere (a Kubernetes pod) fetches this exact commit itself.
    */
   source?: RunSource;
+  /**
+   * The HTTP header git sends to fetch `source` (the App's installation token), for a runner that
+   * fetches the source itself (`fetchesReceived`); absent for an anonymous fetch. A secret: it is
+   * in `redact` too, and a runner keeps it out of specs and logs.
+   */
+  sourceHeader?: string;
   /** The run's trust (see `RunTrust`); absent means untrusted. */
   trust?: RunTrust;
   /** `none` when the task's manifest says `network: none`. */
@@ -196,7 +202,8 @@ export interface Runner {
   readonly kind: string;
   /**
    * True when its tasks run away from the engine's disk and fetch what they receive themselves
-   * (a Kubernetes pod): only such a runner gets `request.received`, the presigned URLs.
+   * (a Kubernetes pod): only such a runner gets `request.received`, the presigned URLs, and
+   * `request.sourceHeader`, the credential of the run's source.
    */
   readonly fetchesReceived?: boolean;
   /**

@@ -25,4 +25,10 @@ export interface SourceFetcher {
    * commit may return the same directory: an export is never written to after it is returned.
    */
   export(source: RunSource): Promise<string>;
+  /**
+   * The HTTP header git sends to fetch `source` (`Authorization: Basic …` with the App's
+   * installation token, fresh), for a runner whose tasks fetch the source themselves (a pod);
+   * undefined when the fetch is anonymous. A secret: runners keep it out of specs and logs.
+   */
+  authHeader?(source: RunSource): Promise<string | undefined>;
 }

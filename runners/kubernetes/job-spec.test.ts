@@ -198,6 +198,27 @@ describe('the source init container', () => {
     expect(init!.securityContext).toEqual(pod.containers[0]!.securityContext);
   });
 
+  it("takes the run's own credential (the App's installation token) from the attempt Secret, never the Job", () => {
+    const header = 'Authorization: Basic eC1hY2Nlc3MtdG9rZW46Z2hzX2luc3RhbGxhdGlvbg==';
+    const built = buildAttempt(
+      {
+        ...withSource({ kind: 'git', repo: 'https://github.com/acme/app.git', commit: sha }),
+        sourceHeader: header,
+      },
+      'ci',
+      {},
+      config,
+    );
+    const init = built.job.spec!.template.spec!.initContainers!.find((c) => c.name === 'source')!;
+    expect(init.env).toContainEqual({
+      name: 'GIT_CONFIG_VALUE_0',
+      valueFrom: { secretKeyRef: { name: built.secretName, key: 'MAESTRO_SOURCE_HEADER' } },
+    });
+    expect(built.secretData).toEqual({ MAESTRO_SOURCE_HEADER: header });
+    expect(JSON.stringify(built.job)).not.toContain('eC1hY2Nlc3M');
+    expect(built.job.spec!.suspend).toBe(true); // no pod before its Secret exists
+  });
+
   it('refuses a local source, which no pod can fetch, and a missing source image', () => {
     const local = withSource({ kind: 'git', repo: '/home/me/app', commit: sha });
     expect(() => buildJob(local, 'ci', {}, config)).toThrow(

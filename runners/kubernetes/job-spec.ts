@@ -139,11 +139,25 @@ export function buildAttempt(
   const keep = request.keep
     ? keepSidecar(request.keep, config.artifactUpload?.image, WORK_DIR, secretName, containerSecurity)
     : undefined;
-  const secretData = { ...taskSecrets, ...inputs?.secretData, ...keep?.secretData };
+  const fetched = request.source
+    ? sourceInitContainer(
+        request.source,
+        config,
+        WORK_DIR,
+        containerSecurity,
+        request.sourceHeader ? { header: request.sourceHeader, secretName } : undefined,
+      )
+    : undefined;
+  const secretData = {
+    ...taskSecrets,
+    ...fetched?.secretData,
+    ...inputs?.secretData,
+    ...keep?.secretData,
+  };
   const suspended = Object.keys(secretData).length > 0;
   // The sidecar comes last: it starts once the other init containers have finished.
   const initContainers = [
-    ...(request.source ? [sourceInitContainer(request.source, config, WORK_DIR, containerSecurity)] : []),
+    ...(fetched ? [fetched.container] : []),
     ...(inputs ? [inputs.container] : []),
     ...(keep ? [keep.container] : []),
   ];

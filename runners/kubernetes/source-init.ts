@@ -3,13 +3,16 @@
  * on the engine's host, so the pod fetches the same commit itself (a shallow fetch of exactly that
  * SHA, then `.git` removed, so the task sees the files as a local runner's task does). Only a
  * remote repository can be fetched from a pod; a run from a local path fails before a Job exists.
- * A token reaches git only through GIT_CONFIG_* variables from a Secret, never the command line.
+ * A token reaches git only through GIT_CONFIG_* variables from a Secret, never the command line:
+ * the run's own credential (`request.sourceHeader`: the App's installation token, fresh for this
+ * attempt) from the attempt's Secret, else the operator's `source.headerSecret`.
  */
 import type { V1Container, V1EnvVar } from '@kubernetes/client-node';
 import { InputError, type RunSource } from '../../core/index.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
 
 export const SOURCE_CONTAINER = 'source';
+export const SOURCE_HEADER_KEY = 'MAESTRO_SOURCE_HEADER';
 
 const FETCH = [
   'set -eu',
@@ -24,7 +27,8 @@ export function sourceInitContainer(
   config: KubernetesRunnerConfig,
   workDir: string,
   securityContext: V1Container['securityContext'],
-): V1Container {
+  credential?: { header: string; secretName: string },
+): { container: V1Container; secretData: Record<string, string> } {
   if (source.kind !== 'git' || !/^https?:\/\//.test(source.repo))
     throw new InputError(
       'source_unreachable',
@@ -45,16 +49,18 @@ export function sourceInitContainer(
     { name: 'HOME', value: '/tmp' },
     { name: 'GIT_TERMINAL_PROMPT', value: '0' },
   ];
-  if (config.source.headerSecret)
+  const headerRef = credential
+    ? { name: credential.secretName, key: SOURCE_HEADER_KEY }
+    : config.source.headerSecret
+      ? { name: config.source.headerSecret, key: 'header' }
+      : undefined;
+  if (headerRef)
     env.push(
       { name: 'GIT_CONFIG_COUNT', value: '1' },
       { name: 'GIT_CONFIG_KEY_0', value: 'http.extraHeader' },
-      {
-        name: 'GIT_CONFIG_VALUE_0',
-        valueFrom: { secretKeyRef: { name: config.source.headerSecret, key: 'header' } },
-      },
+      { name: 'GIT_CONFIG_VALUE_0', valueFrom: { secretKeyRef: headerRef } },
     );
-  return {
+  const container: V1Container = {
     name: SOURCE_CONTAINER,
     image: config.source.image,
     command: ['/bin/sh', '-c', FETCH],
@@ -66,4 +72,5 @@ export function sourceInitContainer(
       { name: 'work', mountPath: workDir },
     ],
   };
+  return { container, secretData: credential ? { [SOURCE_HEADER_KEY]: credential.header } : {} };
 }
