@@ -153,6 +153,26 @@ with open(os.environ["MAESTRO_OUTPUT"], "a") as out:
     expect(logs.stdout).toContain('said hello Ada');
   }, 60_000);
 
+  it('refuses to run a repository task whose folder differs from the commit the run starts from', async () => {
+    // Compiled from the working tree, run from HEAD: the digest would describe code that never runs.
+    const dir = makeRepo({ '.maestro/workflows/notes.yaml': GOOD });
+    writeFileSync(
+      join(dir, '.maestro/tasks/release-notes/lib/double.ts'),
+      'export const double = () => 0;\n',
+    );
+    writeFileSync(join(dir, '.maestro/tasks/release-notes/lib/new.ts'), 'export {};\n');
+    const run = await runCaptured(
+      ['run', '.maestro/workflows/notes.yaml', '--data-dir', join(dir, '..', 'd-' + Date.now())],
+      dir,
+      env(dir),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('the repository tasks differ from the commit the run starts from');
+    expect(run.stderr).toContain('.maestro/tasks/release-notes/lib/double.ts');
+    expect(run.stderr).toContain('.maestro/tasks/release-notes/lib/new.ts');
+    expect(run.stdout).not.toMatch(/run r-/);
+  }, 60_000);
+
   it('the code digest covers the whole folder (a helper file, not only the entry)', async () => {
     const dir = makeRepo({ '.maestro/workflows/notes.yaml': GOOD });
     const digestOf = async () => {

@@ -11,7 +11,10 @@
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { CatalogEntry, RepositoryTaskLookup, RepositoryTasks } from '../core/index.ts';
+import { InputError } from '../core/index.ts';
+import type { CatalogEntry, Plan, RepositoryTaskLookup, RepositoryTasks, RunSource } from '../core/index.ts';
+import { gitFor, type GitBaseEnv } from './source-git.ts';
+import { isRemoteLocation } from './source-url.ts';
 import { parseTaskManifest, taskDigest } from '../tasks/index.ts';
 
 const folderName = /^[a-z0-9][a-z0-9_-]{0,99}$/;
@@ -106,4 +109,42 @@ async function firstSymlink(folder: string): Promise<string | undefined> {
   for (const dirent of await readdir(folder, { recursive: true, withFileTypes: true }))
     if (dirent.isSymbolicLink()) return join(dirent.parentPath, dirent.name);
   return undefined;
+}
+
+/**
+ * Refuses a run whose repository tasks were compiled from files its commit does not hold. The
+ * CLI reads `.maestro/tasks/` from the working tree, while the run's tasks start from a commit
+ * (HEAD, or --ref): a changed, staged, untracked or ignored file in a used task's folder would
+ * make the plan's code digest (the cache key's, the receipt's) describe code that never runs.
+ */
+export async function checkRepositoryTasksCommitted(
+  plan: Plan,
+  source: RunSource,
+  baseEnv: GitBaseEnv = {},
+): Promise<void> {
+  if (source.kind !== 'git' || isRemoteLocation(source.repo)) return;
+  const folders = [
+    ...new Set(
+      plan.tasks.flatMap((t) =>
+        t.action.type === 'catalog' && t.action.entry
+          ? [t.action.entry.split('/').slice(0, 3).join('/')]
+          : [],
+      ),
+    ),
+  ];
+  if (folders.length === 0) return;
+  const git = gitFor({ cwd: source.repo, baseEnv });
+  const [changed, untracked] = await Promise.all([
+    git.raw(['diff', '--name-only', source.commit, '--', ...folders]),
+    git.raw(['ls-files', '--others', '--', ...folders]),
+  ]);
+  const files = [...changed.split('\n'), ...untracked.split('\n')].filter(Boolean);
+  if (files.length > 0)
+    throw new InputError(
+      'repository_task_uncommitted',
+      `the repository tasks differ from the commit the run starts from (${source.commit.slice(0, 12)}): ${files.slice(0, 10).join(', ')}${files.length > 10 ? ', …' : ''}`,
+      {
+        hint: "commit the task folder's changes (or remove its untracked files) and run again: the plan's code digest must be the code the run runs",
+      },
+    );
 }

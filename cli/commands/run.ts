@@ -7,7 +7,7 @@ import { ExitCode } from '../exit-codes.ts';
 import { createLiveView } from '../live-view.ts';
 import { openCliEngine } from '../open-engine.ts';
 import { checkRunnerKind, withRunner } from '../runners-config.ts';
-import { isRemoteLocation, resolveRunSource } from '../../workspace/index.ts';
+import { checkRepositoryTasksCommitted, isRemoteLocation, resolveRunSource } from '../../workspace/index.ts';
 import { runOnServer } from './run-remote.ts';
 import { serverOption } from './runs-remote.ts';
 
@@ -131,6 +131,10 @@ export function registerRun(program: Command, context: CliContext): void {
             ...(options.ref === undefined ? {} : { ref: options.ref }),
           });
           io.stderr(`${resolved.note}\n`);
+          await checkRepositoryTasksCommitted(plan, resolved.source, {
+            PATH: io.env.PATH,
+            HOME: io.env.HOME,
+          });
           runId = await cli.engine.submit(plan, {
             params: parseParams(options.param),
             trigger: 'cli',
