@@ -6,7 +6,7 @@
  * repository (a `..` path, a symlinked folder) refused before anything runs.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { git } from './github-standin/index.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
@@ -152,6 +152,38 @@ with open(os.environ["MAESTRO_OUTPUT"], "a") as out:
     const logs = await runCaptured(['runs', 'logs', runId, '--data-dir', dataDir], dir, pyEnv);
     expect(logs.stdout).toContain('said hello Ada');
   }, 60_000);
+
+  it("the receipt of the task's attempt names the folder's digest as its task code", async () => {
+    const dir = makeRepo({ '.maestro/workflows/notes.yaml': GOOD });
+    const compiled = await runCaptured(['compile', '.maestro/workflows/notes.yaml'], dir, env(dir));
+    const plan = JSON.parse(compiled.stdout) as { tasks: { id: string; action: { digest: string } }[] };
+    const digest = plan.tasks.find((t) => t.id === 'notes')!.action.digest;
+    const dataDir = join(dir, '..', 'data-prov-' + Date.now());
+    const withProvenance = { PATH: process.env.PATH, HOME: dir };
+    const run = await runCaptured(
+      ['run', '.maestro/workflows/notes.yaml', '--data-dir', dataDir],
+      dir,
+      withProvenance,
+    );
+    expect(run.code).toBe(0);
+    const runId = /run (r-\S+) /.exec(run.stdout)![1]!;
+    const out = join(dir, '..', 'receipts-' + Date.now());
+    const listed = await runCaptured(
+      ['receipts', runId, '--data-dir', dataDir, '-o', out],
+      dir,
+      withProvenance,
+    );
+    expect(listed.code).toBe(0);
+    const statements = readdirSync(out, { recursive: true })
+      .map(String)
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => JSON.parse(readFileSync(join(out, f), 'utf8')) as { dsseEnvelope?: { payload: string } })
+      .filter((b) => b.dsseEnvelope)
+      .map((b) => Buffer.from(b.dsseEnvelope!.payload, 'base64').toString('utf8'));
+    const taskCode = statements.filter((s) => s.includes('"task-code"'));
+    expect(taskCode).toHaveLength(1);
+    expect(taskCode[0]).toContain(digest.slice('sha256:'.length));
+  }, 90_000);
 
   it('refuses to run a repository task whose folder differs from the commit the run starts from', async () => {
     // Compiled from the working tree, run from HEAD: the digest would describe code that never runs.
