@@ -26,7 +26,7 @@ import type {
   FeedTransition,
 } from '../store.ts';
 import type { Fence, SettledStore } from '../async-store.ts';
-import { runLeaseName, taskLeaseName, type TaskClaim } from '../async-store.ts';
+import { taskLeaseName, type TaskClaim } from '../async-store.ts';
 import {
   TASK_PATCH_COLUMNS,
   attemptStartValues,
@@ -37,6 +37,7 @@ import {
   receiptValues,
 } from '../row-values.ts';
 import { openDatabase, type Durability } from './open-database.ts';
+import * as leases from './sqlite-leases.ts';
 import {
   toAttempt,
   toCacheEntry,
@@ -59,6 +60,11 @@ export class SqliteStore implements SettledStore {
   readonly #statements: Map<string, StatementSync>;
   /** Set on a fenced view (`fenced`): every write checks this lease token first. */
   readonly #fence: Fence | undefined;
+  /** The statements the lease helpers (sqlite-leases.ts) run on this connection. */
+  readonly #sql: leases.Sql = {
+    get: (sql, ...args) => this.#get(sql, ...args),
+    run: (sql, ...args) => this.#run(sql, ...args),
+  };
 
   constructor(
     dataDir: string,
@@ -80,7 +86,7 @@ export class SqliteStore implements SettledStore {
   #tx<T>(fn: () => T): T {
     this.#prepare('BEGIN IMMEDIATE').run();
     try {
-      if (this.#fence) this.#checkToken(this.#fence);
+      if (this.#fence) leases.checkToken(this.#sql, this.#fence);
       const result = fn();
       this.#prepare('COMMIT').run();
       return result;
@@ -93,11 +99,6 @@ export class SqliteStore implements SettledStore {
   /** A write outside a transaction of its own: in one when the view is fenced. */
   #write<T>(fn: () => T): T {
     return this.#fence ? this.#tx(fn) : fn();
-  }
-
-  #checkToken(fence: Fence): void {
-    const row = this.#get('SELECT token FROM leases WHERE name = ?', fence.name);
-    if (!row || Number(row.token) !== fence.token) throw new LeaseLostError(fence.name);
   }
 
   #prepare(sql: string): StatementSync {
@@ -359,14 +360,21 @@ export class SqliteStore implements SettledStore {
     return this.#tx(() => {
       const name = taskLeaseName(start.runId, start.taskId);
       if (claim.runId !== start.runId || claim.taskId !== start.taskId) throw new LeaseLostError(name);
-      this.#checkLease(name, claim.token, start.startedAt);
+      leases.checkLease(this.#sql, name, claim.token, start.startedAt);
       return this.#startAttempt(start, transition);
     });
   }
 
   #startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
     if (transition) this.#transitionTask(start.runId, start.taskId, transition);
-    const lease = this.#acquire(`attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
+    const lease = leases.acquire(
+      this.#sql,
+      `attempt:${start.id}`,
+      start.owner,
+      start.startedAt,
+      start.leaseMs,
+      false,
+    );
     this.#run(
       `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
          started_at, fencing_token) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
@@ -376,12 +384,7 @@ export class SqliteStore implements SettledStore {
   }
 
   #checkFence(attemptId: string, token: number, now: number): void {
-    this.#checkLease(`attempt:${attemptId}`, token, now);
-  }
-
-  #checkLease(name: string, token: number, now: number): void {
-    const lease = this.getLease(name);
-    if (!lease || lease.token !== token || lease.expiresAt < now) throw new LeaseLostError(name);
+    leases.checkLease(this.#sql, `attempt:${attemptId}`, token, now);
   }
 
   heartbeat(attemptId: string, token: number, now: number, leaseMs: number): void {
@@ -434,7 +437,7 @@ export class SqliteStore implements SettledStore {
   interruptAttempt(attemptId: string, now: number, message: string): void {
     this.#tx(() => {
       // Bumping the token fences out the old worker even if it is somehow still alive.
-      this.#acquire(`attempt:${attemptId}`, 'recovery', now, 0, true);
+      leases.acquire(this.#sql, `attempt:${attemptId}`, 'recovery', now, 0, true);
       this.#closeAttempt(attemptId, interruptedFinish(now, message));
     });
   }
@@ -536,45 +539,16 @@ export class SqliteStore implements SettledStore {
     ).map(toReceipt);
   }
 
-  #acquire(name: string, owner: string, now: number, ttlMs: number, force: boolean): Lease {
-    const current = this.getLease(name);
-    if (current && !force && current.owner !== owner && current.expiresAt >= now)
-      throw new LeaseLostError(name, { details: { owner: current.owner } });
-    const token = (current?.token ?? 0) + 1;
-    this.#run(
-      `INSERT INTO leases (name, owner, token, expires_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at`,
-      name,
-      owner,
-      token,
-      now + ttlMs,
-    );
-    return { name, owner, token, expiresAt: now + ttlMs };
-  }
-
   acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Lease {
-    return this.#tx(() => this.#acquire(name, owner, now, ttlMs, force));
+    return this.#tx(() => leases.acquire(this.#sql, name, owner, now, ttlMs, force));
   }
 
   getLease(name: string): Lease | undefined {
-    const r = this.#get('SELECT * FROM leases WHERE name = ?', name);
-    return r
-      ? {
-          name: String(r.name),
-          owner: String(r.owner),
-          token: Number(r.token),
-          expiresAt: Number(r.expires_at),
-        }
-      : undefined;
+    return leases.getLease(this.#sql, name);
   }
 
   renewLease(name: string, token: number, now: number, ttlMs: number): Lease {
-    return this.#tx(() => {
-      const current = this.getLease(name);
-      if (!current || current.token !== token) throw new LeaseLostError(name);
-      this.#run('UPDATE leases SET expires_at = ? WHERE name = ?', now + ttlMs, name);
-      return { ...current, expiresAt: now + ttlMs };
-    });
+    return this.#tx(() => leases.renew(this.#sql, name, token, now, ttlMs));
   }
 
   releaseLease(name: string, owner: string, token?: number): void {
@@ -589,43 +563,12 @@ export class SqliteStore implements SettledStore {
     );
   }
 
-  /**
-   * AsyncStore.claimRun on SQLite: BEGIN IMMEDIATE makes the claim the only writer (across the
-   * processes sharing the data dir), so the look and the take cannot interleave with another.
-   */
   claimRun(owner: string, now: number, leaseMs: number): Lease | null {
-    return this.#tx(() => {
-      const row = this.#get(
-        `SELECT r.id FROM runs r LEFT JOIN leases l ON l.name = 'run:' || r.id
-           WHERE r.status IN ('queued', 'running') AND (l.name IS NULL OR l.expires_at < ?)
-           ORDER BY r.priority DESC, r.seq LIMIT 1`,
-        now,
-      );
-      return row ? this.#acquire(runLeaseName(String(row.id)), owner, now, leaseMs, false) : null;
-    });
+    return this.#tx(() => leases.claimRun(this.#sql, owner, now, leaseMs));
   }
 
-  /**
-   * AsyncStore.claimReadyTask on SQLite: BEGIN IMMEDIATE makes the claim the only writer, so the
-   * lease check and the lease write cannot interleave with another claim.
-   */
   claimReadyTask(owner: string, now: number, leaseMs: number): TaskClaim | null {
-    return this.#tx(() => {
-      const row = this.#get(
-        `SELECT t.run_id, t.task_id FROM tasks t JOIN runs r ON r.id = t.run_id
-           LEFT JOIN leases l ON l.name = 'task:' || t.run_id || '/' || t.task_id
-           WHERE t.state = 'ready' AND (t.not_before IS NULL OR t.not_before <= ?)
-             AND (l.name IS NULL OR l.expires_at < ?)
-           ORDER BY r.priority DESC, r.seq, t.position LIMIT 1`,
-        now,
-        now,
-      );
-      if (!row) return null;
-      const runId = String(row.run_id);
-      const taskId = String(row.task_id);
-      const lease = this.#acquire(taskLeaseName(runId, taskId), owner, now, leaseMs, false);
-      return { runId, taskId, owner, token: lease.token, expiresAt: lease.expiresAt };
-    });
+    return this.#tx(() => leases.claimReadyTask(this.#sql, owner, now, leaseMs));
   }
 
   close(): void {
