@@ -34,6 +34,21 @@ describe('runtimeConfigFromEnv', () => {
       );
   });
 
+  it('MAESTRO_CONCURRENCY: unset leaves the CPU count; the flag wins over it; anything but a positive whole number is a usage error', () => {
+    const read = (env: Record<string, string>, concurrency?: number) =>
+      runtimeConfigFromEnv(
+        { ...base, ...env },
+        { cwd, socketExists: none, ...(concurrency === undefined ? {} : { flags: { concurrency } }) },
+      ).concurrency;
+    expect(read({})).toBeUndefined();
+    expect(read({ MAESTRO_CONCURRENCY: '64' })).toBe(64);
+    expect(read({ MAESTRO_CONCURRENCY: '64' }, 4)).toBe(4);
+    for (const bad of ['0', '-1', '1.5', 'many', ''])
+      expect(() => read({ MAESTRO_CONCURRENCY: bad }), bad).toThrow(
+        /MAESTRO_CONCURRENCY=.* is not a whole number/,
+      );
+  });
+
   it('has the local runner always, and the container runner only where a socket is', () => {
     const sections = (env: Record<string, string>, exists = none) =>
       runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: exists }).runners.sections;

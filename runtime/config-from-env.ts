@@ -71,7 +71,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     baseEnv: baseEnvFrom(env),
     tracing: { exporter: traceExporterFrom(env) },
     logLevel: env.MAESTRO_LOG_LEVEL ?? 'silent',
-    ...(flags.concurrency === undefined ? {} : { concurrency: flags.concurrency }),
+    ...concurrencyFrom(flags.concurrency, env.MAESTRO_CONCURRENCY),
     ...(env.MAESTRO_REATTEMPTS === undefined ? {} : { reattempts: reattemptsFrom(env.MAESTRO_REATTEMPTS) }),
     ...(env.MAESTRO_LEASE_TTL === undefined ? {} : { leaseMs: leaseTtlFrom(env.MAESTRO_LEASE_TTL) }),
     ...(env.MAESTRO_WORKER_RUNS === undefined ? {} : { workerRuns: workerRunsFrom(env.MAESTRO_WORKER_RUNS) }),
@@ -110,6 +110,21 @@ export function workerRunsFrom(value: string): number {
   if (/^\d{1,4}$/.test(value) && Number(value) >= 1) return Number(value);
   throw new UsageError(
     `MAESTRO_WORKER_RUNS=${value} is not a whole number from 1 to 9999 (runs one worker executes at once; default 8)`,
+  );
+}
+
+/**
+ * The command line's `--concurrency`, else MAESTRO_CONCURRENCY: tasks one process runs at once
+ * (EngineOptions.concurrency; unset: the CPU count). A server whose tasks run on Kubernetes or in
+ * containers waits on them rather than computing, so it wants far more than its CPUs
+ * (bench/scheduler: 2 slots capped a no-op run at ~15 runs/s on 2 cores).
+ */
+function concurrencyFrom(flag: number | undefined, value: string | undefined): { concurrency?: number } {
+  if (flag !== undefined) return { concurrency: flag };
+  if (value === undefined) return {};
+  if (/^\d{1,5}$/.test(value) && Number(value) >= 1) return { concurrency: Number(value) };
+  throw new UsageError(
+    `MAESTRO_CONCURRENCY=${value} is not a whole number from 1 to 99999 (tasks this process runs at once; default: the CPU count)`,
   );
 }
 

@@ -15,6 +15,7 @@ import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } f
 import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
 import type { CliContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
+import { parseConcurrency } from '../config.ts';
 
 const ROLES = ['api', 'worker', 'app'] as const;
 type Role = (typeof ROLES)[number];
@@ -113,6 +114,10 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--secrets <file>', 'secrets file for runs (default <data-dir>/secrets.env)')
     .option('--policy <bundle>', 'policy bundle: default, off, or a bundle.tar.gz')
     .option('--runners <file>', 'runners config (default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md')
+    .option(
+      '--concurrency <n>',
+      'tasks this worker runs at once (default: MAESTRO_CONCURRENCY, else the CPU count)',
+    )
     .option('--metrics-public', 'serve GET /metrics without a token (default: a token with metrics:read)')
     .addHelpText('after', HELP)
     .action(
@@ -124,6 +129,7 @@ export function registerServer(program: Command, context: CliContext): void {
         secrets?: string;
         policy?: string;
         runners?: string;
+        concurrency?: string;
         metricsPublic?: boolean;
       }) => {
         const { io } = context;
@@ -131,7 +137,9 @@ export function registerServer(program: Command, context: CliContext): void {
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535)
           throw new UsageError(`--port ${o.port} is not a port`);
-        const { role: _role, port: _port, host: _host, metricsPublic, ...flags } = o;
+        const { role: _role, port: _port, host: _host, metricsPublic, concurrency, ...paths } = o;
+        const parsed = parseConcurrency(concurrency);
+        const flags = { ...paths, ...(parsed === undefined ? {} : { concurrency: parsed }) };
         const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
         const teamsFile = teamsFileFrom(io);
         const approvalTtlMs = approvalTtlFrom(io);
