@@ -14,6 +14,7 @@ import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
 import { createServerMetrics, instrumentRequests, type ServerMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
+import { startPipelineMetrics } from './pipeline-metrics.ts';
 import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
 import { ROUTES, type RouteSpec } from './route-table.ts';
@@ -30,6 +31,7 @@ import {
   listTransitions,
   retryRun,
 } from './run-routes.ts';
+import type { Worker } from './worker.ts';
 import { createWorkflow, getWorkflow, listWorkflows } from './workflow-routes.ts';
 
 export const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
@@ -44,6 +46,8 @@ export interface ApiServerOptions {
   webhook?: { path: string; ingress: WebhookIngress };
   /** `--metrics-public`: GET /metrics without a token (for a scraper inside a trusted network). */
   metricsPublic?: boolean;
+  /** The `worker` role's loop: with it, /metrics holds the CI/CD pipeline, task and worker metrics. */
+  worker?: Worker;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
@@ -214,6 +218,27 @@ function metricsHandler(metrics: ServerMetrics): Handler {
   };
 }
 
+/** The CI/CD metrics, fed by the engine that executes this process's runs and by its worker loop. */
+async function instrumentPipelines(
+  fastify: FastifyInstance,
+  ctx: ApiContext,
+  metrics: ServerMetrics,
+  worker: Worker,
+): Promise<void> {
+  const pipelines = await startPipelineMetrics({
+    registry: metrics.registry,
+    engine: ctx.runtime.engine,
+    pipelineName: async (runId) => (await ctx.runtime.store.getRun(runId)).workflow,
+    slots: () => worker.slots(),
+    logger: ctx.logger,
+  });
+  const off = worker.onError((type) => pipelines.systemError('worker', type));
+  fastify.addHook('onClose', async () => {
+    off();
+    pipelines.close();
+  });
+}
+
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
   // Loaded here, not at the top: api/index.ts is imported by every `maestro` command (tokens and
   // server register their help from it), and Fastify is ~90 modules only a server needs.
@@ -247,6 +272,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // Before the routes, so every route (and the 404 handler) is counted.
   const metrics: ServerMetrics = await createServerMetrics();
   await instrumentRequests(fastify, metrics);
+  if (options.worker) await instrumentPipelines(fastify, ctx, metrics, options.worker);
   const table = handlers(ctx);
   for (const route of ROUTES) {
     if (route.operationId === 'metrics') {

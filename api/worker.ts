@@ -14,7 +14,18 @@
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/index.ts';
 
+/** `cicd.worker.count` by `cicd.worker.state`: each run slot of this worker is one CI/CD worker. */
+export interface WorkerSlots {
+  available: number;
+  busy: number;
+  offline: number;
+}
+
 export interface Worker {
+  /** The slots free, taken, and (once closed) offline. */
+  slots(): WorkerSlots;
+  /** Calls `listener` with the error's stable code when a claim or an execution fails (not a run's own failure). */
+  onError(listener: (errorType: string) => void): () => void;
   /** Looks for work now (a run was just submitted through this process). */
   wake(runId?: string): void;
   /**
@@ -35,6 +46,12 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   const running = new Map<string, Promise<void>>();
   const maxRuns = Math.max(1, options.maxRuns ?? 8);
   let closed = false;
+  const errorListeners = new Set<(errorType: string) => void>();
+  const reportError = (error: unknown) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    const type = typeof code === 'string' && /^[A-Za-z0-9_.]{1,64}$/.test(code) ? code : '_OTHER';
+    for (const listener of errorListeners) listener(type);
+  };
 
   const follow = (runId: string, done: Promise<{ status: string }>) => {
     const settled = done
@@ -42,7 +59,10 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
       .catch((error: unknown) => {
         const code = (error as { code?: string }).code;
         if (code === 'run_busy') logger.debug({ runId }, 'run held by another engine');
-        else logger.error({ runId, code, err: error }, 'run failed to execute');
+        else {
+          logger.error({ runId, code, err: error }, 'run failed to execute');
+          reportError(error);
+        }
       })
       .finally(() => {
         if (running.get(runId) === settled) running.delete(runId);
@@ -62,6 +82,7 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
       }
     } catch (error) {
       logger.error({ err: error }, 'worker claim failed');
+      reportError(error);
     }
   };
 
@@ -87,6 +108,14 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   timer.unref();
 
   return {
+    slots: () =>
+      closed
+        ? { available: 0, busy: running.size, offline: maxRuns - running.size }
+        : { available: maxRuns - running.size, busy: running.size, offline: 0 },
+    onError(listener) {
+      errorListeners.add(listener);
+      return () => errorListeners.delete(listener);
+    },
     wake: () => tick(),
     async close() {
       closed = true;

@@ -164,6 +164,7 @@ export function registerServer(program: Command, context: CliContext): void {
           },
           api: roles.has('api'),
           metricsPublic: metricsPublic === true,
+          ...(worker ? { worker } : {}),
           ...(opened.webhook ? { webhook: opened.webhook } : {}),
         });
         // The console (its pages and assets) with the API role: it uses only the API.

@@ -139,6 +139,7 @@ export async function startApi(
     },
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.metricsPublic ? { metricsPublic: true } : {}),
+    ...(worker ? { worker } : {}),
   });
   await options.mount?.(fastify);
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });

@@ -1,0 +1,257 @@
+/**
+ * The OpenTelemetry CI/CD semantic conventions' metrics (and Maestro's own task metrics) on the
+ * server's registry, under the names the OpenTelemetry Prometheus exporter gives them
+ * (docs/observability.md has the mapping). Fed from the engine's events as they are published,
+ * not by polling the store: the only store read is one getRun per run, for its pipeline name,
+ * which the events do not carry.
+ *
+ * Bounded cardinality, as the conventions require: the labels are the pipeline (workflow) name,
+ * closed sets (states, results, transition reasons, error codes) and nothing per run. Run ids,
+ * task ids and SHAs are never labels; the per-run state kept here (to measure durations) is
+ * dropped when the run ends.
+ *
+ * Registered only in a process with the worker role: the engine that executes a run is the one
+ * that publishes its transitions, so an `api`-only process would see a run queued and never see
+ * it leave the queue.
+ */
+import type { Logger } from 'pino';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Engine, EngineEvent } from '../engine/index.ts';
+import type { WorkerSlots } from './worker.ts';
+
+type RunEvent = Extract<EngineEvent, { type: 'run' }>;
+type TaskEvent = Extract<EngineEvent, { type: 'task' }>;
+type Bucket = 'pending' | 'executing';
+
+/** The conventions' `cicd.pipeline.result` for a run's terminal state. */
+export function pipelineResult(state: string, systemErrorOnly: boolean): string | undefined {
+  switch (state) {
+    case 'succeeded':
+      return 'success';
+    case 'failed':
+      // `error`: the CI/CD system failed the run (a runner broke), not the pipeline's code.
+      return systemErrorOnly ? 'error' : 'failure';
+    case 'cancelled':
+      return 'cancellation';
+    case 'timed_out':
+      return 'timeout';
+    default:
+      return undefined;
+  }
+}
+
+/** The `cicd.pipeline.run.state` a stored run state counts under; undefined once it is over. */
+function bucketOf(state: string): Bucket | undefined {
+  if (state === 'queued' || state === 'waiting_for_approval') return 'pending';
+  return state === 'running' ? 'executing' : undefined;
+}
+
+const TERMINAL_TASK = new Set([
+  'succeeded',
+  'failed',
+  'cancelled',
+  'skipped',
+  'cached',
+  'timed_out',
+  'blocked_by_policy',
+]);
+const TASK_ERRORS = new Set(['failed', 'timed_out']);
+/** Task reasons that are the CI/CD system's fault, with the component they are counted under. */
+const SYSTEM_REASONS: Record<string, string> = {
+  runner_error: 'runner',
+  circuit_open: 'runner',
+  policy_unavailable: 'policy',
+};
+
+interface RunTrack {
+  name: Promise<string>;
+  chain: Promise<void>;
+  bucket?: Bucket;
+  pendingSince?: number;
+  executingSince?: number;
+  taskFailure: boolean;
+  systemError: boolean;
+  tasks: Map<string, { readyAt?: number; runningAt?: number }>;
+}
+
+interface Instruments {
+  runDuration: Histogram<'cicd_pipeline_name' | 'cicd_pipeline_run_state' | 'cicd_pipeline_result'>;
+  runActive: Gauge<'cicd_pipeline_name' | 'cicd_pipeline_run_state'>;
+  runErrors: Counter<'cicd_pipeline_name' | 'error_type'>;
+  systemErrors: Counter<'cicd_system_component' | 'error_type'>;
+  taskDuration: Histogram<'cicd_pipeline_name' | 'maestro_task_result'>;
+  taskQueue: Histogram<'cicd_pipeline_name'>;
+  taskRetries: Counter<'cicd_pipeline_name'>;
+}
+
+export interface PipelineMetrics {
+  /** Counts an error of a CI/CD system component (`cicd.system.errors`). */
+  systemError(component: string, type: string): void;
+  /** Stops listening to the engine. */
+  close(): void;
+}
+
+const RUN_BUCKETS = [0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200];
+const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
+
+async function instruments(registry: Registry, slots: () => WorkerSlots): Promise<Instruments> {
+  const client = await import('prom-client');
+  const registers = [registry];
+  new client.Gauge({
+    name: 'cicd_worker_count',
+    help: 'The number of workers (run slots of this process) by state',
+    labelNames: ['cicd_worker_state'],
+    registers,
+    collect() {
+      for (const [state, value] of Object.entries(slots())) this.set({ cicd_worker_state: state }, value);
+    },
+  });
+  return {
+    runDuration: new client.Histogram({
+      name: 'cicd_pipeline_run_duration_seconds',
+      help: 'Duration of a pipeline run grouped by pipeline, state and result, in seconds',
+      labelNames: ['cicd_pipeline_name', 'cicd_pipeline_run_state', 'cicd_pipeline_result'],
+      buckets: RUN_BUCKETS,
+      registers,
+    }),
+    runActive: new client.Gauge({
+      name: 'cicd_pipeline_run_active',
+      help: 'The number of pipeline runs currently active in the system by state',
+      labelNames: ['cicd_pipeline_name', 'cicd_pipeline_run_state'],
+      registers,
+    }),
+    runErrors: new client.Counter({
+      name: 'cicd_pipeline_run_errors_total',
+      help: 'The number of errors encountered in pipeline runs (a task that failed or timed out)',
+      labelNames: ['cicd_pipeline_name', 'error_type'],
+      registers,
+    }),
+    systemErrors: new client.Counter({
+      name: 'cicd_system_errors_total',
+      help: 'The number of errors in a component of the CI/CD system (worker, runner, policy)',
+      labelNames: ['cicd_system_component', 'error_type'],
+      registers,
+    }),
+    taskDuration: new client.Histogram({
+      name: 'maestro_task_run_duration_seconds',
+      help: 'Duration of a task attempt, running to its result, by pipeline and result, in seconds',
+      labelNames: ['cicd_pipeline_name', 'maestro_task_result'],
+      buckets: TASK_BUCKETS,
+      registers,
+    }),
+    taskQueue: new client.Histogram({
+      name: 'maestro_task_queue_duration_seconds',
+      help: 'Time a task waited from ready to running, by pipeline, in seconds',
+      labelNames: ['cicd_pipeline_name'],
+      buckets: TASK_BUCKETS,
+      registers,
+    }),
+    taskRetries: new client.Counter({
+      name: 'maestro_task_retries_total',
+      help: "Task retries scheduled by a task's retry policy, by pipeline",
+      labelNames: ['cicd_pipeline_name'],
+      registers,
+    }),
+  };
+}
+
+function onRun(m: Instruments, track: RunTrack, name: string, e: RunEvent): void {
+  if (track.bucket) m.runActive.dec({ cicd_pipeline_name: name, cicd_pipeline_run_state: track.bucket });
+  const bucket = bucketOf(e.to);
+  if (bucket) m.runActive.inc({ cicd_pipeline_name: name, cicd_pipeline_run_state: bucket });
+  if (bucket === 'pending' && track.bucket !== 'pending') track.pendingSince = e.time;
+  if (bucket === 'executing' && track.bucket !== 'executing') {
+    if (track.pendingSince !== undefined)
+      m.runDuration.observe(
+        { cicd_pipeline_name: name, cicd_pipeline_run_state: 'pending' },
+        (e.time - track.pendingSince) / 1000,
+      );
+    track.executingSince = e.time;
+  }
+  const result = pipelineResult(e.to, track.systemError && !track.taskFailure);
+  if (result) {
+    // A run cancelled before it started ends in the pending state.
+    const state = track.bucket ?? 'pending';
+    const since = state === 'executing' ? track.executingSince : track.pendingSince;
+    if (since !== undefined)
+      m.runDuration.observe(
+        { cicd_pipeline_name: name, cicd_pipeline_run_state: state, cicd_pipeline_result: result },
+        (e.time - since) / 1000,
+      );
+  }
+  track.bucket = bucket;
+}
+
+function onTask(m: Instruments, track: RunTrack, name: string, e: TaskEvent): void {
+  const t = track.tasks.get(e.taskId) ?? {};
+  track.tasks.set(e.taskId, t);
+  if (e.reason === 'retry_scheduled') m.taskRetries.inc({ cicd_pipeline_name: name });
+  if (e.to === 'ready') t.readyAt = e.time;
+  if (e.to === 'running') {
+    if (t.readyAt !== undefined)
+      m.taskQueue.observe({ cicd_pipeline_name: name }, (e.time - t.readyAt) / 1000);
+    t.runningAt = e.time;
+  }
+  const component = SYSTEM_REASONS[e.reason];
+  if (component) {
+    track.systemError = true;
+    m.systemErrors.inc({ cicd_system_component: component, error_type: e.reason });
+  }
+  if (TASK_ERRORS.has(e.to)) {
+    if (!component) track.taskFailure = true;
+    m.runErrors.inc({ cicd_pipeline_name: name, error_type: e.reason });
+  }
+  const ended = TERMINAL_TASK.has(e.to) || e.to === 'queued';
+  if (ended && t.runningAt !== undefined && e.from === 'running')
+    m.taskDuration.observe(
+      // A retry's attempt ended failed (the task is queued again for the next one).
+      { cicd_pipeline_name: name, maestro_task_result: e.to === 'queued' ? 'failed' : e.to },
+      (e.time - t.runningAt) / 1000,
+    );
+  if (ended) t.runningAt = undefined;
+  if (TERMINAL_TASK.has(e.to)) track.tasks.delete(e.taskId);
+}
+
+export async function startPipelineMetrics(options: {
+  registry: Registry;
+  engine: Engine;
+  pipelineName: (runId: string) => Promise<string>;
+  slots: () => WorkerSlots;
+  logger: Logger;
+}): Promise<PipelineMetrics> {
+  const m = await instruments(options.registry, options.slots);
+  const runs = new Map<string, RunTrack>();
+  const lookUp = (runId: string) =>
+    options.pipelineName(runId).catch((error: unknown) => {
+      options.logger.warn({ runId, err: error }, 'metrics: no pipeline name for a run');
+      return '_OTHER';
+    });
+  const off = options.engine.subscribe((event) => {
+    if (event.type === 'log') return;
+    let track = runs.get(event.runId);
+    if (!track) {
+      track = {
+        name: lookUp(event.runId),
+        chain: Promise.resolve(),
+        taskFailure: false,
+        systemError: false,
+        tasks: new Map(),
+      };
+      runs.set(event.runId, track);
+    }
+    const t = track;
+    // One chain per run: the name lookup is async, the events must still apply in their order.
+    t.chain = t.chain.then(async () => {
+      const name = await t.name;
+      if (event.type === 'run') onRun(m, t, name, event);
+      else onTask(m, t, name, event);
+      if (event.type === 'run' && pipelineResult(event.to, false) && runs.get(event.runId) === t)
+        runs.delete(event.runId);
+    });
+  });
+  return {
+    systemError: (component, type) =>
+      m.systemErrors.inc({ cicd_system_component: component, error_type: type }),
+    close: () => off(),
+  };
+}
