@@ -15,6 +15,9 @@ beforeAll(async () => {
 });
 afterAll(async () => api?.close());
 
+// A scrape spawns Prometheus's parser: under load, a few seconds may pass before the events apply.
+const POLL = { timeout: 15_000, interval: 50 };
+
 const postYaml = (text: string) =>
   api.call('POST', '/v1/workflows', { raw: text, contentType: 'application/yaml' });
 
@@ -46,11 +49,13 @@ async function runToEnd(digest: string, name: string, result: string): Promise<s
   const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: digest } });
   await api.settle(run.id);
   await expect
-    .poll(async () =>
-      value((await families()).families, 'cicd_pipeline_run_duration_seconds', {
-        cicd_pipeline_name: name,
-        cicd_pipeline_result: result,
-      }),
+    .poll(
+      async () =>
+        value((await families()).families, 'cicd_pipeline_run_duration_seconds', {
+          cicd_pipeline_name: name,
+          cicd_pipeline_result: result,
+        }),
+      POLL,
     )
     .toBe(before + 1);
   return run.id as string;
@@ -173,5 +178,37 @@ describe('CI/CD pipeline metrics', () => {
       for (const m of f.metric)
         for (const v of Object.values(labelsOf(m)))
           expect(v, `${f.name} label`).not.toMatch(/[0-9a-f]{32,}|^sha256:/);
+  });
+
+  it('shows a run executing and a worker slot busy while it runs, then its cancellation', async () => {
+    const { body: wf } = await postYaml(manifest('slow-deploy', '    - id: a\n      run: "sleep 20"\n'));
+    const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    const now = async () => (await families()).families;
+    const executing = { cicd_pipeline_name: 'slow-deploy', cicd_pipeline_run_state: 'executing' };
+    await expect.poll(async () => value(await now(), 'cicd_pipeline_run_active', executing), POLL).toBe(1);
+    const during = await now();
+    expect(value(during, 'cicd_worker_count', { cicd_worker_state: 'busy' })).toBe(1);
+    expect(value(during, 'cicd_worker_count', { cicd_worker_state: 'available' })).toBe(7);
+    expect(
+      value(during, 'cicd_pipeline_run_active', { ...executing, cicd_pipeline_run_state: 'pending' }),
+    ).toBe(0);
+    const cancelled = await api.call('POST', '/v1/runs/{id}/cancel', { params: { id: run.id } });
+    expect(cancelled.status).toBe(200);
+    expect((await api.settle(run.id)).body.run.status).toBe('cancelled');
+    await expect
+      .poll(
+        async () =>
+          value(await now(), 'cicd_pipeline_run_duration_seconds', {
+            ...executing,
+            cicd_pipeline_result: 'cancellation',
+          }),
+        POLL,
+      )
+      .toBe(1);
+    const after = await now();
+    expect(value(after, 'cicd_pipeline_run_active', executing)).toBe(0);
+    await expect
+      .poll(async () => value(await now(), 'cicd_worker_count', { cicd_worker_state: 'busy' }), POLL)
+      .toBe(0);
   });
 });
