@@ -7,6 +7,7 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AttemptOutcome, Reason, TaskState, redactRecord, type AttemptResult } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { attestAttempt } from './attest.ts';
+import { storedState } from './checkpoint.ts';
 import { LeaseLostError } from './errors.ts';
 
 /** Stores the result fenced by the lease, with the transition that follows; then the receipt. */
@@ -43,6 +44,7 @@ export async function completeAttempt(
           cacheHit: false,
           policyDecisionIds: info.decisionIds,
           outputs,
+          state: storedState(result.state, redact),
         },
         next.write,
         ready.map((r) => ({ taskId: r.taskId, write: r.write })),

@@ -26,6 +26,7 @@ import { keepLease } from './attempt-lease.ts';
 import { prepareAttempt } from './attempt-prepare.ts';
 import { finishCached, startAttempt } from './attempt-start.ts';
 import { attestAttempt } from './attest.ts';
+import { checkpointFor } from './checkpoint.ts';
 import { resolveTask, type ResolvedTask } from './dispatch.ts';
 import { createRedactor } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
@@ -200,6 +201,16 @@ async function execute(
   if (info.resolved.image) request.image = info.resolved.image;
   if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
+  const state = checkpointFor(await ctx.store.listAttempts(exec.runId, taskId), info.attempt);
+  if (state !== undefined) {
+    request.state = state;
+    void exec.taskLog(
+      taskId,
+      info.attempt,
+      'system',
+      `starting from the checkpoint of an earlier attempt (${Buffer.byteLength(state)} bytes)`,
+    );
+  }
   try {
     await addSourceHeader(request, runner, ctx.source);
   } catch (error) {

@@ -39,6 +39,12 @@ export interface TaskContext<Outputs = Record<string, unknown>> {
   /** `MAESTRO_ARTIFACTS`: what the tasks this one needs produced, one folder each. */
   readonly artifactsDir: string | undefined;
   readonly emit: Emit<Outputs>;
+  /**
+   * The checkpoint this attempt starts from: the last `ctx.emit.state` value of this task's
+   * previous failed attempt in the same run (`MAESTRO_STATE`), or `undefined` on a first attempt.
+   * Secrets in it arrive as `***` (it is stored redacted).
+   */
+  readonly state: unknown;
   /** Says the task is alive (keeps its lease once runners follow messages live). */
   heartbeat(): void;
   /**

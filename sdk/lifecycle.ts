@@ -16,6 +16,8 @@ export interface LifecycleDeps {
   workspace: string;
   artifactsDir: string | undefined;
   secret: (name: string) => string | undefined;
+  /** The checkpoint to start from (`ctx.state`); undefined on a first attempt. */
+  state?: unknown;
 }
 
 export type Outcome = 'succeeded' | 'invalid' | 'failed' | 'cancelled';
@@ -110,6 +112,7 @@ function contextOf(
     clock: deps.clock,
     workspace: deps.workspace,
     artifactsDir: deps.artifactsDir,
+    state: deps.state,
     heartbeat: () => sink.write({ v, type: 'heartbeat' }),
     secret(name) {
       const value = deps.secret(name);

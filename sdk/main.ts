@@ -4,6 +4,7 @@
  * runner's SIGTERM as the AbortSignal, and the ending as the exit code. A task's entry file is its
  * own small surface, so it passes its environment in: `await runMain(task, process.env)`.
  */
+import { readFileSync } from 'node:fs';
 import { systemClock, type TaskClock } from './clock.ts';
 import type { RunnableTask, Task } from './define-task.ts';
 import { TaskError } from './errors.ts';
@@ -41,6 +42,13 @@ export async function runMain<Inputs, Outputs>(
     stderr(`${task.name}: MAESTRO_INPUTS is not valid JSON\n`);
     return setExit(EXIT.invalid);
   }
+  let state: unknown;
+  try {
+    state = readState(env.MAESTRO_STATE);
+  } catch {
+    stderr(`${task.name}: the checkpoint MAESTRO_STATE names is not readable JSON\n`);
+    return setExit(EXIT.failed);
+  }
   const sink = env.MAESTRO_MESSAGES
     ? fileSink(env.MAESTRO_MESSAGES, () => clock.now())
     : fallbackSink({ outputFile: env.MAESTRO_OUTPUT, stdout, stderr });
@@ -51,6 +59,7 @@ export async function runMain<Inputs, Outputs>(
     workspace: options.cwd ?? process.cwd(),
     artifactsDir: env.MAESTRO_ARTIFACTS,
     secret: (name) => env[name],
+    state,
   });
   return setExit(report(task.name, ending, stderr));
 }
@@ -69,6 +78,12 @@ function report(name: string, ending: Ending, stderr: (text: string) => void): n
   stderr(`${name}${code}: ${message}${details}\n`);
   if (error instanceof TaskError && error.hint) stderr(`hint: ${error.hint}\n`);
   return ending.outcome === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+}
+
+/** `MAESTRO_STATE` names a file holding the JSON checkpoint to start from; unset on a first attempt. */
+function readState(path: string | undefined): unknown {
+  if (!path) return undefined;
+  return JSON.parse(readFileSync(path, 'utf8')) as unknown;
 }
 
 function setExit(code: number): number {

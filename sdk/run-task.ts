@@ -19,6 +19,8 @@ export interface RunTaskOptions {
   signal?: AbortSignal;
   workspace?: string;
   artifactsDir?: string;
+  /** The checkpoint a retry starts from (`ctx.state`), as the runner hands it in. */
+  state?: unknown;
 }
 
 export interface TaskRunResult<Outputs> {
@@ -51,6 +53,7 @@ export async function runTask<Inputs, Outputs>(
     workspace: options.workspace ?? process.cwd(),
     artifactsDir: options.artifactsDir,
     secret: (name) => (Object.hasOwn(secrets, name) ? secrets[name] : undefined),
+    state: options.state,
   });
   const of = <T extends Message['type']>(type: T) =>
     messages.filter((m): m is Extract<Message, { type: T }> => m.type === type);

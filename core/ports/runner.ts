@@ -79,6 +79,12 @@ export interface RunnerStartRequest extends AttemptRef {
   /** `none` when the task's manifest says `network: none`. */
   network?: 'none';
   /**
+   * The checkpoint this attempt starts from (JSON text, already redacted): the last `state`
+   * message of this task's previous failed attempt in the same run. The runner hands it to the
+   * task as the file `MAESTRO_STATE` names (docs/task-protocol.md).
+   */
+  state?: string;
+  /**
    * The artifacts in `artifactsDir`, each with a credential-free URL that reads it from the
    * operator's object store, for a runner whose tasks do not see the engine's disk (a Kubernetes
    * pod fetches them and checks each digest). Set only when an object store is configured.
@@ -164,6 +170,8 @@ export interface AttemptResult {
   finishedAt: number;
   /** What the attempt ran in, when it got as far as starting. */
   isolation?: AttemptIsolation;
+  /** The attempt's last checkpoint (`state` message) as JSON text, redacted; absent when none. */
+  state?: string;
 }
 
 /**

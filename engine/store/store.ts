@@ -106,6 +106,8 @@ export interface AttemptFinish {
   policyDecisionIds: string[];
   /** Outputs (already redacted) stored with the attempt, in the same transaction. */
   outputs: Record<string, string>;
+  /** The attempt's last checkpoint (redacted JSON text, at most 1 MiB); absent or null: none. */
+  state?: string | null;
 }
 
 export interface AttemptRecord extends Omit<AttemptStart, 'owner' | 'leaseMs'> {
@@ -121,6 +123,8 @@ export interface AttemptRecord extends Omit<AttemptStart, 'owner' | 'leaseMs'> {
   policyDecisionIds: string[];
   fencingToken: number;
   outputs: Record<string, string>;
+  /** The attempt's last checkpoint (redacted JSON text), null when it left none. */
+  state: string | null;
 }
 
 export interface StoredLogLine extends LogLine {

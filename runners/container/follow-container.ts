@@ -84,6 +84,7 @@ function collectReports(o: FollowOptions, now: () => number) {
     outputs: { ...fromFile.outputs, ...messages.outputs },
     lines: [...problems, ...messages.lines],
     refused: fromFile.refused ?? messages.refused,
+    state: messages.state,
     reason: fromFile.refused ? 'OutputsFileRefused' : 'MessagesFileRefused',
   };
 }
@@ -168,6 +169,7 @@ export function followContainer(o: FollowOptions): RunnerHandle {
         exitCode: waited.StatusCode,
         ...(verdict.message ? { message: redact(verdict.message) } : {}),
         outputs: collected.outputs,
+        ...(collected.state === undefined ? {} : { state: collected.state }),
         startedAt: o.startedAt,
         finishedAt: clock.now(),
         isolation: o.isolation,

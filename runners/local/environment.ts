@@ -4,7 +4,7 @@
  * task must only see when its manifest passes them, and a task whose behaviour depends on
  * undeclared variables would make cache keys and replays lie. So a task gets a minimal base
  * (PATH, HOME, LANG, TMPDIR, taken by a surface from its environment and passed in), then the
- * request's resolved env, then MAESTRO_OUTPUT, MAESTRO_MESSAGES and MAESTRO_ARTIFACTS, which
+ * request's resolved env, then MAESTRO_OUTPUT, MAESTRO_MESSAGES, MAESTRO_ARTIFACTS (and MAESTRO_STATE on a retry), which
  * always win (docs/task-protocol.md).
  */
 export const BASE_ENV_NAMES = ['PATH', 'HOME', 'LANG', 'TMPDIR'] as const;
@@ -24,10 +24,10 @@ export function baseEnvFrom(env: Record<string, string | undefined>): Record<str
 export function taskEnv(
   base: Record<string, string>,
   requested: Record<string, string>,
-  files: { output: string; messages: string },
+  files: { output: string; messages: string; state?: string },
   artifactsDir: string,
 ): Record<string, string> {
-  return {
+  const env: Record<string, string> = {
     PATH: DEFAULT_PATH,
     ...base,
     ...requested,
@@ -35,4 +35,8 @@ export function taskEnv(
     MAESTRO_MESSAGES: files.messages,
     MAESTRO_ARTIFACTS: artifactsDir,
   };
+  // Only the engine hands a checkpoint in: a manifest's own MAESTRO_STATE never reaches the task.
+  if (files.state === undefined) delete env.MAESTRO_STATE;
+  else env.MAESTRO_STATE = files.state;
+  return env;
 }

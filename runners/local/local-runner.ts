@@ -141,15 +141,17 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         attempt.finishEarly(isolation.code, `${isolation.message}\nhint: ${isolation.hint ?? ''}`);
         return attempt.handle();
       }
-      const files = {
+      const files: { output: string; messages: string; state?: string } = {
         output: join(request.workDir, '.maestro-output'),
         messages: join(request.workDir, '.maestro-messages'),
       };
+      if (request.state !== undefined) files.state = join(request.workDir, '.maestro-state');
       try {
         mkdirSync(request.workDir, { recursive: true });
         mkdirSync(request.artifactsDir, { recursive: true });
         writeFileSync(files.output, '');
         writeFileSync(files.messages, '');
+        if (files.state !== undefined) writeFileSync(files.state, request.state ?? '');
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
         attempt.finishEarly(code, `cannot prepare the attempt's directories: ${(error as Error).message}`);
@@ -215,6 +217,7 @@ class Attempt {
   #resolve!: (result: AttemptResult) => void;
   #process: SpawnedProcess | undefined;
   #isolation: Isolation | undefined;
+  #state: string | undefined;
   #finished = false;
   #timedOut = false;
   /** We sent SIGKILL: what ended the attempt, even where the sandbox reports it as exit 128+9. */
@@ -296,6 +299,7 @@ class Attempt {
         const messages = collectMessages(files.messages, this.#request.outputs, this.#redact, now);
         for (const line of messages.lines) push(line);
         outputs = { ...outputs, ...messages.outputs }; // read second: a message wins over a line
+        if (messages.state !== undefined) this.#state = messages.state;
         if (messages.refused && base.outcome === AttemptOutcome.succeeded)
           ending = {
             ...base,
@@ -310,6 +314,7 @@ class Attempt {
       this.#complete({
         ...ending,
         ...(ending.message ? { message: this.#redact(ending.message) } : {}),
+        ...(this.#state === undefined ? {} : { state: this.#state }),
         outputs,
       });
     });

@@ -9,6 +9,7 @@ export {
   collectMessages,
   readMessages,
   MAX_MESSAGES_BYTES,
+  MAX_STATE_BYTES,
   MESSAGES_PROTOCOL_VERSION,
   type CollectedMessages,
 } from './messages-file.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { createRedactor } from '../../core/index.ts';
-import { collectMessages, readMessages } from './messages-file.ts';
+import { collectMessages, MAX_STATE_BYTES, readMessages } from './messages-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'maestro-messages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,6 +69,7 @@ describe('readMessages', () => {
     );
     expect(texts(read).slice(0, 4)).toEqual(['using *** now', '***', '***', '***']);
     expect(JSON.stringify(read)).not.toContain('tok3n');
+    expect(read.state).toBe('{"cursor":"***"}');
     for (const piece of pem.split('\n')) expect(JSON.stringify(read)).not.toContain(piece);
   });
 
@@ -112,7 +113,7 @@ describe('readMessages', () => {
     expect(read.lines.every((l) => l.stream === 'system')).toBe(true);
   });
 
-  it('records metrics, artifacts, progress, heartbeats and state in the log (state is not stored yet)', () => {
+  it('records metrics, artifacts, progress, heartbeats and state in the log; the last state is kept', () => {
     const read = readMessages(
       lines(
         { v: 1, type: 'metric', name: 'rows', value: 600, unit: 'rows' },
@@ -133,10 +134,30 @@ describe('readMessages', () => {
       'artifact reported: dist/app.bin (kept only when the manifest declares it under artifacts:)',
       'progress 600/1000 reading',
       'progress',
-      'state checkpoint (14 bytes) received; not stored yet: a retry starts from the beginning ({"cursor":600})',
-      expect.stringMatching(/^state checkpoint \(302 bytes\) received; .*x…\)$/),
+      'state checkpoint (14 bytes) received ({"cursor":600})',
+      expect.stringMatching(/^state checkpoint \(302 bytes\) received \(.*x…\)$/),
       'messages: 2 heartbeat(s) received',
     ]);
+    expect(read.state).toBe(JSON.stringify('x'.repeat(300)));
+  });
+
+  it('keeps no checkpoint over 1 MiB: an error line says so, and the previous checkpoint stands', () => {
+    const read = readMessages(
+      lines(
+        { v: 1, type: 'state', value: { cursor: 500 } },
+        { v: 1, type: 'state', value: { cursor: 600, rows: 'x'.repeat(MAX_STATE_BYTES) } },
+      ),
+      [],
+      none,
+      now,
+    );
+    expect(read.state).toBe('{"cursor":500}');
+    expect(read.lines.at(-1)).toMatchObject({
+      stream: 'stderr',
+      text: expect.stringMatching(
+        /^error: state checkpoint of \d+ bytes exceeds the 1048576-byte limit; not stored/,
+      ),
+    });
   });
 });
 

@@ -21,7 +21,16 @@ export interface ReadMessages {
   outputs: Record<string, string>;
   /** The task's `log` messages and the runner's notes on everything else, redacted, in file order. */
   lines: LogLine[];
+  /** The last checkpoint within MAX_STATE_BYTES, as JSON text redacted leaf by leaf. */
+  state?: string;
 }
+
+/**
+ * A checkpoint is stored with the attempt's result and handed to its retry, so it is bounded: a
+ * connector's cursor, not its data. A larger one is not kept (the log says so, as an error), and
+ * the retry starts from the last checkpoint that fitted.
+ */
+export const MAX_STATE_BYTES = 1 << 20;
 
 type Message = Record<string, unknown>;
 type Note = (text: string) => void;
@@ -33,6 +42,7 @@ interface Reading {
   log: (stream: Stream, text: string) => void;
   redact: Redactor;
   heartbeats: number;
+  state?: string;
 }
 
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
@@ -65,7 +75,11 @@ export function readMessages(
     if (line.trim() !== '') readLine(line, i + 1, reading);
   }
   if (reading.heartbeats > 0) reading.note(`messages: ${reading.heartbeats} heartbeat(s) received`);
-  return { outputs: reading.outputs, lines };
+  return {
+    outputs: reading.outputs,
+    lines,
+    ...(reading.state === undefined ? {} : { state: reading.state }),
+  };
 }
 
 function readLine(line: string, n: number, r: Reading): void {
@@ -134,11 +148,19 @@ const HANDLERS: Record<string, (m: Message, r: Reading) => string | undefined> =
   state(m, r) {
     if (!('value' in m)) return '"value" is missing';
     // Redacted leaf by leaf before it is serialised (core/redact.ts): a secret in a checkpoint
-    // must not reach the log JSON-escaped.
+    // must not reach the log or the store JSON-escaped.
     const shown = JSON.stringify(redactValue(m.value, r.redact));
-    const size = Buffer.byteLength(JSON.stringify(m.value));
+    const size = Buffer.byteLength(shown);
+    if (size > MAX_STATE_BYTES) {
+      r.log(
+        Stream.stderr,
+        `error: state checkpoint of ${size} bytes exceeds the ${MAX_STATE_BYTES}-byte limit; not stored (a retry starts from the previous checkpoint). Checkpoint a cursor, not the data`,
+      );
+      return undefined;
+    }
+    r.state = shown;
     r.note(
-      `state checkpoint (${size} bytes) received; not stored yet: a retry starts from the beginning (${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown})`,
+      `state checkpoint (${size} bytes) received (${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown})`,
     );
     return undefined;
   },

@@ -353,6 +353,21 @@ export function storeContract(name: string, harness: StoreHarness): void {
       }
     });
 
+    it("stores an attempt's checkpoint with its result (exactly as given, up to 1 MiB); null without one", () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        const big = JSON.stringify({ cursor: 600, note: 'é'.repeat(400_000), token: '***' });
+        const t1 = await s.startAttempt(startOf('att1'));
+        await s.finishAttempt('att1', t1, 1500, { ...finish, outcome: 'failed', state: big });
+        const t2 = await s.startAttempt({ ...startOf('att2'), attempt: 2, startedAt: 1600 });
+        await s.finishAttempt('att2', t2, 1700, finish);
+        const t3 = await s.startAttempt(startOf('att3', 'r1', 'c'));
+        await s.interruptAttempt('att3', 1800, 'engine died');
+        expect(t3).toBeGreaterThan(0);
+        const states = Object.fromEntries((await s.listAttempts('r1')).map((a) => [a.id, a.state]));
+        expect(states).toEqual({ att1: big, att2: null, att3: null });
+      }));
+
     it("fences results: a stale or expired token's writes are refused, the taker-over's land", () =>
       withStore(harness, async (s) => {
         await s.createRun(newRun('r1', 1000));

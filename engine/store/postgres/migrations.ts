@@ -162,4 +162,9 @@ ON CONFLICT (name) DO NOTHING;
 CREATE INDEX runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queued', 'running');
 `,
   },
+  {
+    version: 3,
+    // The attempt's last checkpoint (a task's `state` message, redacted JSON): its retry starts there.
+    sql: `ALTER TABLE attempts ADD COLUMN state text;`,
+  },
 ];

@@ -50,7 +50,7 @@ export async function closeAttempt(
 ): Promise<{ runId: string; taskId: string }> {
   const { rows } = await c.query<{ run_id: string; task_id: string }>(
     `UPDATE attempts SET status = 'finished', outcome = $1, exit_code = $2, signal = $3, retryable = $4, reason = $5,
-       message = $6, finished_at = $7, cache_hit = $8, policy_decisions = $9 WHERE id = $10 AND status = 'running'
+       message = $6, finished_at = $7, cache_hit = $8, policy_decisions = $9, state = $11 WHERE id = $10 AND status = 'running'
      RETURNING run_id, task_id`,
     [
       finish.outcome,
@@ -63,6 +63,7 @@ export async function closeAttempt(
       finish.cacheHit,
       JSON.stringify(finish.policyDecisionIds),
       attemptId,
+      finish.state ?? null,
     ],
   );
   const row = rows[0];

@@ -136,4 +136,9 @@ CREATE TABLE leases (
     // Runs stored before trust was recorded were all run with the network, as trusted runs are.
     sql: `ALTER TABLE runs ADD COLUMN trust TEXT NOT NULL DEFAULT 'trusted' CHECK (trust IN ('trusted', 'untrusted'));`,
   },
+  {
+    version: 4,
+    // The attempt's last checkpoint (a task's `state` message, redacted JSON): its retry starts there.
+    sql: `ALTER TABLE attempts ADD COLUMN state TEXT;`,
+  },
 ];

@@ -78,6 +78,7 @@ export function toAttempt(r: Row, outputs: Record<string, string>): AttemptRecor
     finishedAt: optNumber(r.finished_at),
     fencingToken: Number(r.fencing_token),
     outputs,
+    state: optString(r.state),
   };
 }
 

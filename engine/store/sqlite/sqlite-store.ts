@@ -417,7 +417,7 @@ export class SqliteStore implements SettledStore {
   #closeAttempt(attemptId: string, finish: AttemptFinish): void {
     const changed = this.#run(
       `UPDATE attempts SET status = 'finished', outcome = ?, exit_code = ?, signal = ?, retryable = ?, reason = ?,
-         message = ?, finished_at = ?, cache_hit = ?, policy_decisions = ? WHERE id = ? AND status = 'running'`,
+         message = ?, finished_at = ?, cache_hit = ?, policy_decisions = ?, state = ? WHERE id = ? AND status = 'running'`,
       finish.outcome,
       finish.exitCode,
       finish.signal,
@@ -427,6 +427,7 @@ export class SqliteStore implements SettledStore {
       finish.finishedAt,
       finish.cacheHit ? 1 : 0,
       JSON.stringify(finish.policyDecisionIds),
+      finish.state ?? null,
       attemptId,
     );
     if (changed !== 1) throw new StaleStateError(`attempt ${attemptId} is not running`);
