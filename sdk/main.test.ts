@@ -36,6 +36,38 @@ function io() {
 }
 
 describe('runMain (the task as a process)', () => {
+  it('hands the checkpoint MAESTRO_STATE names to the task as ctx.state; none without it', async () => {
+    const seen: unknown[] = [];
+    const resume = defineTask({
+      name: 'resume',
+      version: '1.0.0',
+      spec: { inputs: { type: 'object' }, outputs: { type: 'object', properties: {} } },
+      execute: (_inputs, ctx) => void seen.push(ctx.state),
+    });
+    const state = join(dir, 'state.json');
+    writeFileSync(state, '{"cursor":500,"token":"***"}');
+    const streams = io();
+    expect(await runMain(resume, { MAESTRO_STATE: state }, { ...streams, onTerminate: () => {} })).toBe(
+      EXIT.ok,
+    );
+    expect(await runMain(resume, {}, { ...streams, onTerminate: () => {} })).toBe(EXIT.ok);
+    expect(seen).toEqual([{ cursor: 500, token: '***' }, undefined]);
+  });
+
+  it('fails, saying so, when the checkpoint MAESTRO_STATE names is not JSON', async () => {
+    const state = join(dir, 'bad-state.json');
+    writeFileSync(state, '{cursor');
+    const streams = io();
+    expect(
+      await runMain(
+        greet,
+        { MAESTRO_INPUTS: '{"who":"a"}', MAESTRO_STATE: state },
+        { ...streams, onTerminate: () => {} },
+      ),
+    ).toBe(EXIT.failed);
+    expect(streams.err.join('')).toBe('greet: the checkpoint MAESTRO_STATE names is not readable JSON\n');
+  });
+
   it('writes every message as a v1 JSON line to $MAESTRO_MESSAGES and exits 0', async () => {
     const messages = join(dir, 'messages.jsonl');
     writeFileSync(messages, '');

@@ -116,3 +116,21 @@ def test_sigterm_cancels_the_task_it_writes_its_checkpoints_and_exits_143(tmp_pa
     assert child.returncode == EXIT.CANCELLED
     assert err == "greet [cancelled]: greet was asked to stop (SIGTERM)\nhint: the run was cancelled or hit its timeout\n"
     assert [m["value"] for m in lines(messages) if m["type"] == "state"] == [{"greeted": 1}]
+
+
+def test_the_checkpoint_maestro_state_names_is_ctx_state(tmp_path):
+    seen = []
+    spec = {"inputs": {"type": "object"}, "outputs": {"type": "object", "properties": {}}}
+    t = define_task(name="t", version="1", spec=spec, execute=lambda i, c: seen.append(c.state))
+    (tmp_path / "state").write_text('{"cursor": 500, "token": "***"}')
+    assert run_main(t, {"MAESTRO_INPUTS": '{"who": "a"}', "MAESTRO_STATE": str(tmp_path / "state")}) == EXIT.OK
+    assert run_main(t, {"MAESTRO_INPUTS": '{"who": "a"}'}) == EXIT.OK
+    assert seen == [{"cursor": 500, "token": "***"}, None]
+
+
+def test_a_checkpoint_that_is_not_json_fails_the_task_saying_so(tmp_path):
+    (tmp_path / "state").write_text("{cursor")
+    err = io.StringIO()
+    env = {"MAESTRO_INPUTS": '{"who": "a"}', "MAESTRO_STATE": str(tmp_path / "state")}
+    assert run_main(greet, env, stderr=err) == EXIT.FAILED
+    assert err.getvalue() == "greet: the checkpoint MAESTRO_STATE names is not readable JSON\n"

@@ -31,6 +31,8 @@ class Deps:
     workspace: str
     artifacts_dir: str | None
     secret: Callable[[str], str | None]
+    #: The checkpoint to start from (``ctx.state``); None on a first attempt.
+    state: Any = None
 
 
 class Emit:
@@ -88,6 +90,9 @@ class Context:
         self.workspace: str = deps.workspace
         #: ``MAESTRO_ARTIFACTS``: what the tasks this one needs produced, one folder each.
         self.artifacts_dir: str | None = deps.artifacts_dir
+        #: The checkpoint this attempt starts from (``MAESTRO_STATE``): the last ``emit.state`` of
+        #: this task's previous failed attempt in the same run, or None. Secrets in it are ``***``.
+        self.state: Any = deps.state
 
     @property
     def cancelled(self) -> bool:

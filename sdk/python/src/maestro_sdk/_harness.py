@@ -60,6 +60,7 @@ def run_task(
     cancel: CancelToken | None = None,
     workspace: str | None = None,
     artifacts_dir: str | None = None,
+    state: Any = None,
 ) -> TaskRunResult:
     """Runs ``task`` on ``inputs`` (the JSON ``with:`` value, checked against the spec)."""
     sink = MemorySink()
@@ -74,6 +75,7 @@ def run_task(
             workspace=workspace or os.getcwd(),
             artifacts_dir=artifacts_dir,
             secret=given.get,
+            state=state,
         ),
     )
 

@@ -52,6 +52,11 @@ def run_main(
     except json.JSONDecodeError:
         err.write(f"{task.name}: MAESTRO_INPUTS is not valid JSON\n")
         return EXIT.INVALID
+    try:
+        state = _read_state(env.get("MAESTRO_STATE"))
+    except (OSError, ValueError):
+        err.write(f"{task.name}: the checkpoint MAESTRO_STATE names is not readable JSON\n")
+        return EXIT.FAILED
     messages = env.get("MAESTRO_MESSAGES")
     sink: MessageSink = (
         FileSink(messages, clock.now) if messages else FallbackSink(env.get("MAESTRO_OUTPUT"), out, err)
@@ -63,10 +68,19 @@ def run_main(
         workspace=cwd or os.getcwd(),
         artifacts_dir=env.get("MAESTRO_ARTIFACTS"),
         secret=env.get,
+        state=state,
     )
     code = report(task.name, run_lifecycle(task, inputs, deps), err)
     err.flush()
     return code
+
+
+def _read_state(path: str | None) -> Any:
+    """``MAESTRO_STATE`` names a file holding the JSON checkpoint to start from; unset at first."""
+    if not path:
+        return None
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
 
 
 def _on_sigterm(stop: Any) -> None:
