@@ -209,6 +209,31 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     ]);
   });
 
+  it('hands a checkpoint in as the file $MAESTRO_STATE names, and returns the last state the task emitted', async () => {
+    const state = (n: number) =>
+      `printf '%s\\n' '${JSON.stringify({ v: 1, type: 'state', value: { cursor: 0 } })}' | sed 's/0/'${n}'/' >> "$MAESTRO_MESSAGES"`;
+    const req = request(
+      sh(['echo "from=$(cat "$MAESTRO_STATE")" >> "$MAESTRO_OUTPUT"', state(600), state(700)].join('\n')),
+      { state: '{"cursor":500}', env: { MAESTRO_STATE: '/etc/passwd' } },
+    );
+    req.outputs = ['from'];
+    const handle = await runner.start(req);
+    const [, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result).toMatchObject({ outcome: 'succeeded', outputs: { from: '{"cursor":500}' } });
+    expect(result.state).toBe('{"cursor":700}');
+  });
+
+  it("sets no $MAESTRO_STATE without a checkpoint, whatever the manifest's env says", async () => {
+    const req = request(sh('echo "set=${MAESTRO_STATE-unset}" >> "$MAESTRO_OUTPUT"'), {
+      env: { MAESTRO_STATE: '/etc/passwd' },
+    });
+    req.outputs = ['set'];
+    const handle = await runner.start(req);
+    const [, result] = await Promise.all([collect(handle), handle.wait()]);
+    expect(result).toMatchObject({ outcome: 'succeeded', outputs: { set: 'unset' } });
+    expect(result.state).toBeUndefined();
+  });
+
   it('exposes the artifacts it receives as $MAESTRO_ARTIFACTS, read-only inside the sandbox', async () => {
     const req = request(
       sh(
