@@ -68,6 +68,7 @@ interface RunTrack {
   chain: Promise<void>;
   bucket?: Bucket;
   pendingSince?: number;
+  waitingSince?: number;
   executingSince?: number;
   taskFailure: boolean;
   systemError: boolean;
@@ -82,6 +83,8 @@ interface Instruments {
   taskDuration: Histogram<'cicd_pipeline_name' | 'maestro_task_result'>;
   taskQueue: Histogram<'cicd_pipeline_name'>;
   taskRetries: Counter<'cicd_pipeline_name'>;
+  cacheHits: Counter<'cicd_pipeline_name'>;
+  approvalWait: Histogram<'cicd_pipeline_name' | 'maestro_approval_outcome'>;
 }
 
 export interface PipelineMetrics {
@@ -152,7 +155,33 @@ async function instruments(registry: Registry, slots: () => WorkerSlots): Promis
       labelNames: ['cicd_pipeline_name'],
       registers,
     }),
+    cacheHits: new client.Counter({
+      name: 'maestro_task_cache_hits_total',
+      help: 'Tasks answered from the cache instead of running, by pipeline',
+      labelNames: ['cicd_pipeline_name'],
+      registers,
+    }),
+    approvalWait: new client.Histogram({
+      name: 'maestro_approval_wait_duration_seconds',
+      help: 'Time a run waited for approval, by pipeline and outcome (granted, cancelled), in seconds',
+      labelNames: ['cicd_pipeline_name', 'maestro_approval_outcome'],
+      buckets: [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600],
+      registers,
+    }),
   };
+}
+
+/** How long a run waited for approval, once it stops waiting (approved, or cancelled while waiting). */
+function onApprovalWait(m: Instruments, track: RunTrack, name: string, e: RunEvent): void {
+  if (e.to === 'waiting_for_approval') track.waitingSince = e.time;
+  else if (e.from === 'waiting_for_approval' && track.waitingSince !== undefined) {
+    const outcome = e.to === 'queued' ? 'granted' : e.to === 'cancelled' ? 'cancelled' : '_OTHER';
+    m.approvalWait.observe(
+      { cicd_pipeline_name: name, maestro_approval_outcome: outcome },
+      (e.time - track.waitingSince) / 1000,
+    );
+    track.waitingSince = undefined;
+  }
 }
 
 function onRun(m: Instruments, track: RunTrack, name: string, e: RunEvent): void {
@@ -187,6 +216,7 @@ function onTask(m: Instruments, track: RunTrack, name: string, e: TaskEvent): vo
   track.tasks.set(e.taskId, t);
   if (e.reason === 'retry_scheduled') m.taskRetries.inc({ cicd_pipeline_name: name });
   if (e.to === 'ready') t.readyAt = e.time;
+  if (e.to === 'cached') m.cacheHits.inc({ cicd_pipeline_name: name });
   if (e.to === 'running') {
     if (t.readyAt !== undefined)
       m.taskQueue.observe({ cicd_pipeline_name: name }, (e.time - t.readyAt) / 1000);
@@ -243,8 +273,10 @@ export async function startPipelineMetrics(options: {
     // One chain per run: the name lookup is async, the events must still apply in their order.
     t.chain = t.chain.then(async () => {
       const name = await t.name;
-      if (event.type === 'run') onRun(m, t, name, event);
-      else onTask(m, t, name, event);
+      if (event.type === 'run') {
+        onApprovalWait(m, t, name, event);
+        onRun(m, t, name, event);
+      } else onTask(m, t, name, event);
       if (event.type === 'run' && pipelineResult(event.to, false) && runs.get(event.runId) === t)
         runs.delete(event.runId);
     });

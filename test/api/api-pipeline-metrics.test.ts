@@ -70,6 +70,8 @@ const PIPELINE_FAMILIES = [
   'maestro_task_run_duration_seconds',
   'maestro_task_queue_duration_seconds',
   'maestro_task_retries_total',
+  'maestro_task_cache_hits_total',
+  'maestro_approval_wait_duration_seconds',
 ];
 
 describe('CI/CD pipeline metrics', () => {
@@ -156,8 +158,13 @@ describe('CI/CD pipeline metrics', () => {
   });
 
   it('adds no series for runs with distinct ids (bounded cardinality)', async () => {
-    const { body: wf } = await postYaml(manifest('steady', '    - id: a\n      run: "true"\n'));
-    // Twice first: a second run may be answered from the cache, a result of its own.
+    const { body: wf } = await postYaml(
+      manifest(
+        'steady',
+        '    - id: a\n      run: "true"\n      cache:\n        enabled: true\n        ttl: 1h\n',
+      ),
+    );
+    // Twice first: the second run is answered from the cache, a result of its own.
     await runToEnd(wf.digest, 'steady', 'success');
     await runToEnd(wf.digest, 'steady', 'success');
     const series = (all: PromFamily[]) =>
@@ -173,6 +180,12 @@ describe('CI/CD pipeline metrics', () => {
         cicd_pipeline_run_state: 'executing',
       }),
     ).toBe(5);
+    // The first run's task ran; the four after it were answered from the cache.
+    const steady = { cicd_pipeline_name: 'steady' };
+    expect(value(all, 'maestro_task_cache_hits_total', steady)).toBe(4);
+    expect(
+      value(all, 'maestro_task_run_duration_seconds', { ...steady, maestro_task_result: 'succeeded' }),
+    ).toBe(1);
     for (const id of ids) expect(text).not.toContain(id);
     for (const f of all.filter((x) => PIPELINE_FAMILIES.includes(x.name)))
       for (const m of f.metric)
@@ -210,5 +223,36 @@ describe('CI/CD pipeline metrics', () => {
     await expect
       .poll(async () => value(await now(), 'cicd_worker_count', { cicd_worker_state: 'busy' }), POLL)
       .toBe(0);
+  });
+
+  it('times the wait for an approval, by outcome', async () => {
+    const gatedApi = await startApi({ teams: 'teams:\n  ops: [alice]\n' });
+    try {
+      const text = manifest(
+        'gated-release',
+        '    - id: a\n      run: "true"\n',
+        '  approvals:\n    required: 1\n    from: [team:ops]\n',
+      );
+      const wf = await gatedApi.call('POST', '/v1/workflows', { raw: text, contentType: 'application/yaml' });
+      const run = await gatedApi.call('POST', '/v1/runs', { body: { workflow: wf.body.digest } });
+      expect(run.body.status).toBe('waiting_for_approval');
+      const scrape = async () => parsePromText((await gatedApi.call('GET', '/metrics')).body as string);
+      const waiting = { cicd_pipeline_name: 'gated-release', cicd_pipeline_run_state: 'pending' };
+      await expect.poll(async () => value(await scrape(), 'cicd_pipeline_run_active', waiting), POLL).toBe(1);
+      const alice = await gatedApi.mint(['approvals:write', 'runs:read'], { user: 'alice' });
+      const approved = await gatedApi.call('POST', '/v1/runs/{id}/approvals', {
+        params: { id: run.body.id },
+        token: alice,
+      });
+      expect(approved.status).toBe(201);
+      expect((await gatedApi.settle(run.body.id)).body.run.status).toBe('succeeded');
+      const granted = { cicd_pipeline_name: 'gated-release', maestro_approval_outcome: 'granted' };
+      await expect
+        .poll(async () => value(await scrape(), 'maestro_approval_wait_duration_seconds', granted), POLL)
+        .toBe(1);
+      expect(value(await scrape(), 'cicd_pipeline_run_active', waiting)).toBe(0);
+    } finally {
+      await gatedApi.close();
+    }
   });
 });
