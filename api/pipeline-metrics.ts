@@ -10,9 +10,9 @@
  * task ids and SHAs are never labels; the per-run state kept here (to measure durations) is
  * dropped when the run ends.
  *
- * Registered only in a process with the worker role: the engine that executes a run is the one
- * that publishes its transitions, so an `api`-only process would see a run queued and never see
- * it leave the queue.
+ * Every process publishes the transitions its own engine stores: with separate `api` and
+ * `worker` processes (or replicas) a run is queued in one and executed in another, so the gauge
+ * moves by each event's `from` and `to` and is right summed over the processes.
  */
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
@@ -66,7 +66,6 @@ const SYSTEM_REASONS: Record<string, string> = {
 interface RunTrack {
   name: Promise<string>;
   chain: Promise<void>;
-  bucket?: Bucket;
   pendingSince?: number;
   waitingSince?: number;
   executingSince?: number;
@@ -94,21 +93,24 @@ export interface PipelineMetrics {
   close(): void;
 }
 
+/** Runs whose durations are being measured at once; far above any worker's slots. */
+const MAX_TRACKED_RUNS = 10_000;
 const RUN_BUCKETS = [0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200];
 const TASK_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 
-async function instruments(registry: Registry, slots: () => WorkerSlots): Promise<Instruments> {
+async function instruments(registry: Registry, slots?: () => WorkerSlots): Promise<Instruments> {
   const client = await import('prom-client');
   const registers = [registry];
-  new client.Gauge({
-    name: 'cicd_worker_count',
-    help: 'The number of workers (run slots of this process) by state',
-    labelNames: ['cicd_worker_state'],
-    registers,
-    collect() {
-      for (const [state, value] of Object.entries(slots())) this.set({ cicd_worker_state: state }, value);
-    },
-  });
+  if (slots)
+    new client.Gauge({
+      name: 'cicd_worker_count',
+      help: 'The number of workers (run slots of this process) by state',
+      labelNames: ['cicd_worker_state'],
+      registers,
+      collect() {
+        for (const [state, value] of Object.entries(slots())) this.set({ cicd_worker_state: state }, value);
+      },
+    });
   return {
     runDuration: new client.Histogram({
       name: 'cicd_pipeline_run_duration_seconds',
@@ -185,11 +187,17 @@ function onApprovalWait(m: Instruments, track: RunTrack, name: string, e: RunEve
 }
 
 function onRun(m: Instruments, track: RunTrack, name: string, e: RunEvent): void {
-  if (track.bucket) m.runActive.dec({ cicd_pipeline_name: name, cicd_pipeline_run_state: track.bucket });
-  const bucket = bucketOf(e.to);
-  if (bucket) m.runActive.inc({ cicd_pipeline_name: name, cicd_pipeline_run_state: bucket });
-  if (bucket === 'pending' && track.bucket !== 'pending') track.pendingSince = e.time;
-  if (bucket === 'executing' && track.bucket !== 'executing') {
+  const from = e.from === null ? undefined : bucketOf(e.from);
+  const to = bucketOf(e.to);
+  // By the event's own `from`, not by what this process saw: with replicas on one store a run
+  // is often queued by one process and executed by another, and the sum over them is then right.
+  if (from !== to) {
+    if (from) m.runActive.dec({ cicd_pipeline_name: name, cicd_pipeline_run_state: from });
+    if (to) m.runActive.inc({ cicd_pipeline_name: name, cicd_pipeline_run_state: to });
+  }
+  // Durations need both ends, so only a process that saw a state begin times it.
+  if (to === 'pending' && from !== 'pending') track.pendingSince = e.time;
+  if (to === 'executing' && from !== 'executing') {
     if (track.pendingSince !== undefined)
       m.runDuration.observe(
         { cicd_pipeline_name: name, cicd_pipeline_run_state: 'pending' },
@@ -198,17 +206,15 @@ function onRun(m: Instruments, track: RunTrack, name: string, e: RunEvent): void
     track.executingSince = e.time;
   }
   const result = pipelineResult(e.to, track.systemError && !track.taskFailure);
-  if (result) {
+  if (result && from) {
     // A run cancelled before it started ends in the pending state.
-    const state = track.bucket ?? 'pending';
-    const since = state === 'executing' ? track.executingSince : track.pendingSince;
+    const since = from === 'executing' ? track.executingSince : track.pendingSince;
     if (since !== undefined)
       m.runDuration.observe(
-        { cicd_pipeline_name: name, cicd_pipeline_run_state: state, cicd_pipeline_result: result },
+        { cicd_pipeline_name: name, cicd_pipeline_run_state: from, cicd_pipeline_result: result },
         (e.time - since) / 1000,
       );
   }
-  track.bucket = bucket;
 }
 
 function onTask(m: Instruments, track: RunTrack, name: string, e: TaskEvent): void {
@@ -246,7 +252,8 @@ export async function startPipelineMetrics(options: {
   registry: Registry;
   engine: Engine;
   pipelineName: (runId: string) => Promise<string>;
-  slots: () => WorkerSlots;
+  /** The worker loop's run slots; without one (no `worker` role), no `cicd_worker_count`. */
+  slots?: () => WorkerSlots;
   logger: Logger;
 }): Promise<PipelineMetrics> {
   const m = await instruments(options.registry, options.slots);
@@ -268,6 +275,8 @@ export async function startPipelineMetrics(options: {
         tasks: new Map(),
       };
       runs.set(event.runId, track);
+      // A run queued here and executed by another replica never ends here: forget the oldest.
+      if (runs.size > MAX_TRACKED_RUNS) runs.delete(runs.keys().next().value!);
     }
     const t = track;
     // One chain per run: the name lookup is async, the events must still apply in their order.

@@ -46,7 +46,7 @@ export interface ApiServerOptions {
   webhook?: { path: string; ingress: WebhookIngress };
   /** `--metrics-public`: GET /metrics without a token (for a scraper inside a trusted network). */
   metricsPublic?: boolean;
-  /** The `worker` role's loop: with it, /metrics holds the CI/CD pipeline, task and worker metrics. */
+  /** The `worker` role's loop: with it, /metrics holds `cicd_worker_count` and the worker's errors. */
   worker?: Worker;
 }
 
@@ -218,23 +218,26 @@ function metricsHandler(metrics: ServerMetrics): Handler {
   };
 }
 
-/** The CI/CD metrics, fed by the engine that executes this process's runs and by its worker loop. */
+/**
+ * The CI/CD metrics, fed by this process's engine (every role: a run is queued or approved by the
+ * `api` process and executed by a `worker`, each publishing its own transitions) and worker loop.
+ */
 async function instrumentPipelines(
   fastify: FastifyInstance,
   ctx: ApiContext,
   metrics: ServerMetrics,
-  worker: Worker,
+  worker: Worker | undefined,
 ): Promise<void> {
   const pipelines = await startPipelineMetrics({
     registry: metrics.registry,
     engine: ctx.runtime.engine,
     pipelineName: async (runId) => (await ctx.runtime.store.getRun(runId)).workflow,
-    slots: () => worker.slots(),
+    ...(worker ? { slots: () => worker.slots() } : {}),
     logger: ctx.logger,
   });
-  const off = worker.onError((type) => pipelines.systemError('worker', type));
+  const off = worker?.onError((type) => pipelines.systemError('worker', type));
   fastify.addHook('onClose', async () => {
-    off();
+    off?.();
     pipelines.close();
   });
 }
@@ -272,7 +275,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // Before the routes, so every route (and the 404 handler) is counted.
   const metrics: ServerMetrics = await createServerMetrics();
   await instrumentRequests(fastify, metrics);
-  if (options.worker) await instrumentPipelines(fastify, ctx, metrics, options.worker);
+  await instrumentPipelines(fastify, ctx, metrics, options.worker);
   const table = handlers(ctx);
   for (const route of ROUTES) {
     if (route.operationId === 'metrics') {
