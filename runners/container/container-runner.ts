@@ -35,6 +35,8 @@ const OUTPUT_DIR = '/maestro/output';
 // Both in the one bind-mounted directory beside the workspace (docs/task-protocol.md).
 const OUTPUTS_FILE = 'outputs.env';
 const MESSAGES_FILE = 'messages.jsonl';
+/** The checkpoint handed in (docs/task-protocol.md, MAESTRO_STATE); written by us, never read back. */
+const STATE_FILE = 'state.json';
 const LABEL_ATTEMPT_ID = 'maestro.dev/attempt-id';
 /** Epoch ms when the attempt times out, and its timeout: a re-attaching engine keeps both. */
 const LABEL_DEADLINE = 'maestro.dev/deadline';
@@ -163,6 +165,8 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
           await chown(join(outputHostDir, file), uid!, Number.isInteger(gid) ? gid! : uid!);
         else await chmod(join(outputHostDir, file), 0o666);
       }
+      if (request.state !== undefined)
+        await writeFile(join(outputHostDir, STATE_FILE), request.state, { mode: 0o644 });
       await ensureImage(image);
     } catch (error) {
       const retryable = !(error instanceof InputError);
@@ -172,13 +176,16 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
 
     const { cmd, entrypoint } = commandOf(request);
     const deadline = request.timeoutMs === undefined ? undefined : startedAt + request.timeoutMs;
-    const env = {
+    const env: Record<string, string> = {
       ...request.env,
       MAESTRO_OUTPUT: `${OUTPUT_DIR}/${OUTPUTS_FILE}`,
       MAESTRO_MESSAGES: `${OUTPUT_DIR}/${MESSAGES_FILE}`,
       MAESTRO_ARTIFACTS: ARTIFACTS_PATH,
       HOME: '/tmp',
     };
+    // Only the engine hands a checkpoint in: a manifest's own MAESTRO_STATE never reaches the task.
+    if (request.state === undefined) delete env.MAESTRO_STATE;
+    else env.MAESTRO_STATE = `${OUTPUT_DIR}/${STATE_FILE}`;
     const networkMode = containerNetworkMode(request, config);
     let container: Docker.Container;
     try {

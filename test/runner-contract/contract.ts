@@ -105,6 +105,23 @@ export function runnerContract(target: ContractTarget): void {
       expect(result.outputs).toEqual({ answer: '42', notes: 'line one\nline=two' });
     });
 
+    it.runIf(target.messagesFile)(
+      'state: a checkpoint is handed in as the file $MAESTRO_STATE names; the last state the task emits comes back',
+      async () => {
+        const state = (n: number) =>
+          `printf '%s\\n' '{"v":1,"type":"state","value":{"cursor":${n}}}' >> "$MAESTRO_MESSAGES"`;
+        const script = ['echo "from=$(cat "$MAESTRO_STATE")" >> "$MAESTRO_OUTPUT"', state(600), state(700)];
+        const req = target.request(
+          { script: script.join('\n'), sim: {} },
+          { outputs: ['from'], state: '{"cursor":500}' },
+        );
+        const handle = await target.runner().start(req);
+        const [, result] = await Promise.all([collect(handle), handle.wait()]);
+        expect(result).toMatchObject({ outcome: 'succeeded', outputs: { from: '{"cursor":500}' } });
+        expect(result.state).toBe('{"cursor":700}');
+      },
+    );
+
     it(`messages: a task written with the SDK reports its outputs and redacted logs (${SDK_CASE[target.sdkTask]})`, async () => {
       const inputs = { answer: '42' };
       const token = 's3cr3t-sdk-token';
