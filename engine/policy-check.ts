@@ -1,9 +1,12 @@
 /**
  * Asks the PolicyGate before an attempt. Deny -> blocked_by_policy (policy_denied) with the
  * reasons in the task's log; a throw -> blocked_by_policy (policy_unavailable): fail closed.
- * Only the explicit `policy: off` value skips the question.
+ * Only the explicit `policy: off` value skips the question. One exception: a retryable system
+ * failure (the shared decision log's database lost its connection under the append) gives the
+ * run up instead, as any store failure does. Still closed (the task did not run), but not final:
+ * the next executor asks again, so a database restart does not block tasks for good.
  */
-import { Reason, TaskState, describeError, isPolicyOff } from '../core/index.ts';
+import { Fault, Reason, TaskState, describeError, isMaestroError, isPolicyOff } from '../core/index.ts';
 import { policyInputFor } from '../policy/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 
@@ -55,6 +58,10 @@ export async function checkPolicy(
       ),
     );
   } catch (error) {
+    if (isMaestroError(error) && error.fault === Fault.system && error.retryable) {
+      exec.abandon(`policy could not be asked: ${describeError(error)}`);
+      return { allowed: false, decisionIds: [] };
+    }
     void exec.taskLog(taskId, attempt, 'system', `policy unavailable: ${describeError(error)}`);
     await exec.serial(() =>
       exec.transitionTask(

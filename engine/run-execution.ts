@@ -418,6 +418,11 @@ export class RunExecution implements AttemptHost {
     });
   }
 
+  /** Why this execution gave the run up; undefined while it holds it (the fenced store reads it). */
+  get givenUp(): string | undefined {
+    return this.#lost;
+  }
+
   /** Called inside the queue: closes the run once nothing is open, running or deferred. */
   #maybeFinish(): void {
     if (

@@ -59,30 +59,43 @@ export interface LeaseWatcher {
 /** Methods whose failures the keeper tolerates for a lease's length (it retries them itself). */
 const tolerated: ReadonlySet<PropertyKey> = new Set(['heartbeat', 'renewLease', 'runCancelRequestedBy']);
 
+/** The execution as its fenced store sees it: told to give the run up, asked whether it has. */
+export interface FenceWatcher extends Pick<LeaseWatcher, 'abandon'> {
+  /** Why the run was given up; undefined while the execution holds it. */
+  readonly givenUp: string | undefined;
+}
+
 /**
  * The store as one execution uses it: writes fenced by the run lease's token; a refusal
  * (LeaseLostError for this lease) or a store failure that is not one of the engine's typed errors
  * (a lost connection mid-write: it may or may not have committed) makes the execution give the
- * run up, to be recovered by whoever claims it next from what was stored.
+ * run up, to be recovered by whoever claims it next from what was stored. Once given up, every
+ * call is refused (LeaseLostError): the lease's token is still valid, so without that a write
+ * that followed the failure (a preparation recording "cannot dispatch" once the server was back)
+ * would store the store's fault as the task's. Found by the PostgreSQL restart drill.
  */
 export function fencedStore(
   store: AsyncStore,
   lease: Lease,
-  watcher: () => Pick<LeaseWatcher, 'abandon'> | undefined,
+  watcher: () => FenceWatcher | undefined,
 ): AsyncStore {
   const view = store.fenced({ name: lease.name, token: lease.token });
   return new Proxy(view, {
     get(target, key, receiver) {
       const value = Reflect.get(target, key, receiver) as unknown;
       if (typeof value !== 'function' || key === 'fenced') return value;
-      return (...args: unknown[]) =>
-        (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).catch((error: unknown) => {
-          if (error instanceof LeaseLostError && error.lease === lease.name)
-            watcher()?.abandon('another worker holds the run lease now');
-          else if (!isMaestroError(error) && !tolerated.has(key))
-            watcher()?.abandon(`the store failed: ${describeError(error)}`);
-          throw error;
-        });
+      return (...args: unknown[]) => {
+        if (watcher()?.givenUp !== undefined) return Promise.reject(new LeaseLostError(lease.name));
+        return (value as (...a: unknown[]) => Promise<unknown>)
+          .apply(target, args)
+          .catch((error: unknown) => {
+            if (error instanceof LeaseLostError && error.lease === lease.name)
+              watcher()?.abandon('another worker holds the run lease now');
+            else if (!isMaestroError(error) && !tolerated.has(key))
+              watcher()?.abandon(`the store failed: ${describeError(error)}`);
+            throw error;
+          });
+      };
     },
   });
 }

@@ -180,10 +180,12 @@ describe('drills: replicas on one PostgreSQL', () => {
       server.restart();
       const explain = () => replicas.map((r) => r.output().slice(-4000)).join('\n---\n');
       const statuses = await allFinal(cluster, ids, explain, 300_000);
-      expect(
-        [...statuses.values()].filter((s) => s !== 'succeeded'),
-        explain(),
-      ).toEqual([]);
+      const failed = ids.filter((id) => statuses.get(id) !== 'succeeded');
+      const why = await cluster.query<Record<string, unknown>>(
+        'SELECT task_id, from_state, to_state, reason, by, detail FROM transitions WHERE run_id = ANY ($1::text[]) ORDER BY id',
+        [failed],
+      );
+      expect(failed, `${JSON.stringify(why, null, 1)}\n${explain()}`).toEqual([]);
       // Both replicas lived through it: they reconnected rather than crashed.
       for (const r of replicas) expect(r.child.exitCode, r.output()).toBeNull();
       const counts = ledger(witness);

@@ -17,7 +17,7 @@ import {
   type DecisionLogEntry,
 } from '../../../policy/index.ts';
 import { openPool, redactedUrl, type PostgresSchema } from './open-pool.ts';
-import { retrying, transaction } from './reconnect.ts';
+import { brokenConnection, retrying, transaction } from './reconnect.ts';
 
 export const decisionLogSchema: PostgresSchema = {
   table: 'decision_log_schema_migrations',
@@ -120,9 +120,11 @@ export async function openPostgresDecisionLog(url: string): Promise<DecisionLog 
           return entry;
         });
       } catch (error) {
+        // A connection lost under the append (a restart, a failover) is the database's fault, not
+        // the decision's: retryable, so the engine gives the run up and the next executor asks again.
         throw new DecisionLogError(
           `cannot record policy decision ${record.decisionId}: ${(error as Error).message}`,
-          { cause: error },
+          { cause: error, retryable: brokenConnection(error) },
         );
       }
     },
