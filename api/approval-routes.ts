@@ -1,7 +1,7 @@
 /**
  * POST /v1/runs/{id}/approvals: a person approves a run waiting for approval. The approver is the
- * token's user, checked against the workflow's `approvals` rule with the App's own pieces (the
- * `from:` resolution of app/gate/allowed-reviewers.ts, teams from the server's teams file, and
+ * token's user, checked against the workflow's `approvals` rule with the shared pieces (the
+ * `from:` resolution of policy/approvals/allowed-reviewers.ts, teams from the server's teams file, and
  * count-approvals.ts), never the run's starter, never a token without a user. Each approval is
  * signed with the approval key, binding the run id, the plan digest, the source commit and the
  * approver; the run is released (engine.approve) only by a grant that cites approvals which all
@@ -9,7 +9,13 @@
  */
 import { RunState, type ApiBody, type Plan } from '../core/index.ts';
 import type { RunRecord } from '../engine/index.ts';
-import type { ProvenanceSigner } from '../provenance/index.ts';
+import { countApprovals, resolveAllowed } from '../policy/index.ts';
+import {
+  checkRunApproval,
+  signRunApproval,
+  signRunApprovalGrant,
+  type ProvenanceSigner,
+} from '../provenance/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { StoredApproval, StoredGrant } from './api-store.ts';
 import type { Caller } from './auth.ts';
@@ -23,10 +29,6 @@ export const DEFAULT_APPROVAL_TTL_MS = 168 * 60 * 60 * 1000;
 
 /** The user a token acts as when `maestro tokens create` got no `--user` (cli/commands/tokens.ts). */
 export const TOKEN_USER_PREFIX = 'token:';
-
-// app/index.ts loads probot (about a second): loaded on the first approval, not with api/, which
-// every `maestro` command imports. Node caches the module after that.
-const loadGate = () => import('../app/index.ts');
 
 type Rule = NonNullable<Plan['approvals']>;
 type Binding = {
@@ -82,7 +84,6 @@ function teamsOf(ctx: ApiContext): Teams {
 /** The logins the rule allows; undefined: `from` is empty, so anyone holding approvals:write. */
 async function allowedBy(ctx: ApiContext, rule: Rule): Promise<Set<string> | undefined> {
   if (rule.from.length === 0) return undefined;
-  const { resolveAllowed } = await loadGate();
   const teams = teamsOf(ctx);
   // `codeowners` needs a repository's CODEOWNERS, which the API does not read: it allows nobody.
   return resolveAllowed(rule.from, async (team) => membersOf(teams, team));
@@ -94,7 +95,6 @@ async function allowedBy(ctx: ApiContext, rule: Rule): Promise<Set<string> | und
  * count-approvals.ts counts it as the App counts reviews, the starter in the author's place.
  */
 async function countFor(ctx: ApiContext, run: RunRecord, rule: Rule, stored: readonly StoredApproval[]) {
-  const { checkRunApproval, countApprovals } = await loadGate();
   const signer = approvalSigner(ctx);
   const binding = bindingOf(run);
   const reviews = [];
@@ -145,7 +145,6 @@ async function release(
 ): Promise<StoredGrant> {
   let grant = await ctx.apiStore.getGrant(run.id);
   if (!grant) {
-    const { signRunApprovalGrant } = await loadGate();
     const grantedAt = ctx.clock.now();
     const signed = await signRunApprovalGrant(
       {
@@ -241,7 +240,6 @@ async function recordApproval(
         hint: `its approvals.from is ${rule.from.join(', ')}; teams come from the server's MAESTRO_TEAMS_FILE`,
       },
     );
-  const { signRunApproval } = await loadGate();
   const approvedAt = ctx.clock.now();
   const signed = await signRunApproval(
     { ...bindingOf(run), approver, approvedAt: new Date(approvedAt).toISOString() },

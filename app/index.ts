@@ -25,33 +25,9 @@ export { AppConfigError, GitHubCallError, AppErrorCode } from './errors.ts';
 export type { CompileFn } from './source/compile-snapshot.ts';
 export type { Engines } from './dispatch/dispatch-runs.ts';
 export type { SensitivityCheck, ApprovalRequirement } from './gate/approval-gate.ts';
-export {
-  countApprovals,
-  type ApprovalFacts,
-  type ReviewFact,
-  NotCountedReason,
-} from './gate/count-approvals.ts';
 export { parseCodeowners, ownersOf } from './gate/codeowners.ts';
 export { VALIDATE_CHECK_NAME } from './checks/render-validate.ts';
 export { APPROVAL_CHECK_NAME } from './checks/render-approval.ts';
 export { RUN_CHECK_PREFIX, RETRY_ACTION, CANCEL_ACTION } from './checks/render-run.ts';
-export { APPROVAL_PREDICATE_TYPE, checkApproval, signApproval } from './gate/approval-attestation.ts';
-// Approvals of a run outside GitHub (the REST API), on the same rules, counting and key.
-export {
-  RUN_APPROVAL_PREDICATE_TYPE,
-  RUN_APPROVAL_GRANT_PREDICATE_TYPE,
-  checkRunApproval,
-  signRunApproval,
-  signRunApprovalGrant,
-  type RunApprovalBinding,
-  type RunApprovalPredicate,
-  type RunApprovalGrantPredicate,
-} from './gate/run-approval-attestation.ts';
-export {
-  parseFromEntry,
-  resolveAllowed,
-  type FromEntry,
-  type TeamMembers,
-} from './gate/allowed-reviewers.ts';
 export { openAppRuntime, type AppRuntime, type AppRuntimeOptions } from './runtime.ts';
 export { policySensitivity } from './gate/policy-sensitivity.ts';

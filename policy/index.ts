@@ -37,3 +37,19 @@ export {
 } from './gate/create-opa-policy-gate.ts';
 export { policyInputFor, type PolicyInputOptions } from './input/policy-input-for.ts';
 export { createWorkerPdp, type AsyncPdp } from './pdp/create-worker-pdp.ts';
+// Who may approve and whether a rule is met: pure, shared by the App (pull-request reviews) and
+// the REST API (approvals of one run).
+export {
+  countApprovals,
+  isBot,
+  NotCountedReason,
+  type ApprovalFacts,
+  type ApprovalResult,
+  type ReviewFact,
+} from './approvals/count-approvals.ts';
+export {
+  parseFromEntry,
+  resolveAllowed,
+  type FromEntry,
+  type TeamMembers,
+} from './approvals/allowed-reviewers.ts';

@@ -47,3 +47,21 @@ export {
   type ReleaseProvenance,
 } from './release-statement.ts';
 export { writeTgz, type TarEntryInput } from './disclosure/tar-write.ts';
+// Signed approvals: of a plan on a pull request (the App), of one run (the REST API), and the
+// grant that releases a run. Below the surfaces, so the API does not load the App to approve.
+export {
+  APPROVAL_PREDICATE_TYPE,
+  checkApproval,
+  signApproval,
+  type ApprovalPredicate,
+} from './approvals/approval-attestation.ts';
+export {
+  RUN_APPROVAL_PREDICATE_TYPE,
+  RUN_APPROVAL_GRANT_PREDICATE_TYPE,
+  checkRunApproval,
+  signRunApproval,
+  signRunApprovalGrant,
+  type RunApprovalBinding,
+  type RunApprovalPredicate,
+  type RunApprovalGrantPredicate,
+} from './approvals/run-approval-attestation.ts';

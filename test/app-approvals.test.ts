@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { checkApproval } from '../app/index.ts';
+import { checkApproval } from '../provenance/index.ts';
 import {
   closeChecked,
   grantPermissions,

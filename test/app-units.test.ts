@@ -1,17 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { readDefaultBundle } from '../policy/index.ts';
+import { countApprovals, readDefaultBundle, type ApprovalFacts, type ReviewFact } from '../policy/index.ts';
 import type { Plan } from '../core/index.ts';
 import {
   policySensitivity,
   checkWebhookSignature,
-  countApprovals,
   ownersOf,
   parseCodeowners,
   readAppConfig,
   signWebhookBody,
-  type ApprovalFacts,
-  type ReviewFact,
 } from '../app/index.ts';
 
 const HEAD = 'h'.repeat(40);

@@ -22,7 +22,7 @@ import { homedir, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signApproval } from '../app/index.ts';
+import { signApproval } from '../provenance/index.ts';
 import { canonicalJson, sha256Digest } from '../core/index.ts';
 import { runCaptured } from './cli-helpers.ts';
 import { startAttackerSigstore } from './helpers/attacker-sigstore.ts';

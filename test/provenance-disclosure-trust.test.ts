@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signApproval } from '../app/index.ts';
+import { signApproval } from '../provenance/index.ts';
 import { sha256Digest } from '../core/index.ts';
 import {
   createAttestor,

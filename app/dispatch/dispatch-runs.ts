@@ -4,7 +4,7 @@ import type { Engine } from '../../engine/index.ts';
 import type { AppStore } from '../app-store.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
 import { RUN_CHECK_PREFIX, runExternalId } from '../checks/render-run.ts';
-import { checkApproval } from '../gate/approval-attestation.ts';
+import { checkApproval } from '../../provenance/index.ts';
 import type { GitHubClient } from '../github/github-client.ts';
 import type { SourceAccess } from '../github/source-access.ts';
 import { workflowKey } from '../source/compile-snapshot.ts';

@@ -3,12 +3,12 @@ import { renderApproval, type GateRow } from '../checks/render-approval.ts';
 import type { GitHubClient } from '../github/github-client.ts';
 import { hasWriteAccess } from '../github/has-write-access.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
-import { resolveAllowed } from './allowed-reviewers.ts';
+import { resolveAllowed } from '../../policy/index.ts';
 import { issueAttestation, revokeAll } from './attestations.ts';
 import { rulesByWorkflow } from './approval-rules.ts';
 import type { Commit, GateContext, PullRequestRef, WorkflowGate } from './gate-types.ts';
 import { parseCodeowners, ownersOf } from './codeowners.ts';
-import { countApprovals, isBot, type ReviewFact } from './count-approvals.ts';
+import { countApprovals, isBot, type ReviewFact } from '../../policy/index.ts';
 
 export { requirementOf, type ApprovalRequirement, type SensitivityCheck } from './approval-rules.ts';
 export type { Commit, GateContext, PullRequestRef, WorkflowGate } from './gate-types.ts';

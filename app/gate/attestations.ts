@@ -1,5 +1,5 @@
 import type { AppStore, StoredAttestation } from '../app-store.ts';
-import { signApproval, type ApprovalPredicate } from './approval-attestation.ts';
+import { signApproval, type ApprovalPredicate } from '../../provenance/index.ts';
 import type { GateContext, PullRequestRef, WorkflowGate } from './gate-types.ts';
 
 /**

@@ -4,7 +4,7 @@ import type { GitHubClient } from '../github/github-client.ts';
 import type { CompiledManifest } from '../source/compile-snapshot.ts';
 import type { RepositorySnapshot } from '../source/read-repository.ts';
 import type { GateRule, SensitivityCheck } from './approval-rules.ts';
-import type { ApprovalResult } from './count-approvals.ts';
+import type { ApprovalResult } from '../../policy/index.ts';
 
 export interface PullRequestRef {
   number: number;

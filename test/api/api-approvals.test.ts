@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Scope } from '../../api/index.ts';
-import { signRunApproval } from '../../app/index.ts';
+import { signRunApproval } from '../../provenance/index.ts';
 import { verifyBundle } from '../../provenance/index.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
 import { sqlOn } from '../store-contract/sql-on.ts';

@@ -6,7 +6,7 @@
  * attestation or for the other.
  */
 import type { SignedReceipt } from '../../core/index.ts';
-import type { ProvenanceSigner } from '../../provenance/index.ts';
+import type { ProvenanceSigner } from '../signer.ts';
 import { signPlanApproval, verifyPlanApproval } from './approval-attestation.ts';
 
 export const RUN_APPROVAL_PREDICATE_TYPE = 'https://summit-maestro.dev/attestations/run-approval/v1';

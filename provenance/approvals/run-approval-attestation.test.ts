@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createLocalKeySigner } from '../../provenance/index.ts';
+import { createLocalKeySigner } from '../local-key.ts';
 import { generateKeyPairSync } from 'node:crypto';
 import { signApproval } from './approval-attestation.ts';
 import { checkRunApproval, signRunApproval, signRunApprovalGrant } from './run-approval-attestation.ts';

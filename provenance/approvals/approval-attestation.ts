@@ -1,11 +1,7 @@
-import {
-  IN_TOTO_STATEMENT_V1,
-  signStatement,
-  toDigestSet,
-  verifyBundle,
-  type InTotoStatement,
-  type ProvenanceSigner,
-} from '../../provenance/index.ts';
+import { IN_TOTO_STATEMENT_V1, toDigestSet, type InTotoStatement } from '../statement.ts';
+import { signStatement } from '../sign.ts';
+import { verifyBundle } from '../verify.ts';
+import type { ProvenanceSigner } from '../signer.ts';
 import type { SignedReceipt } from '../../core/index.ts';
 
 export const APPROVAL_PREDICATE_TYPE = 'https://summit-maestro.dev/attestations/approval/v1';
