@@ -65,3 +65,4 @@ export {
   type RunApprovalPredicate,
   type RunApprovalGrantPredicate,
 } from './approvals/run-approval-attestation.ts';
+export * from './image/index.ts';

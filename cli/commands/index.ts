@@ -15,6 +15,7 @@ import { registerApp } from './app.ts';
 import { registerServer } from './server.ts';
 import { registerTokens } from './tokens.ts';
 import { registerTasks } from './tasks.ts';
+import { registerImage } from './image.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -33,4 +34,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerServer(program, context);
   registerTokens(program, context);
   registerTasks(program, context);
+  registerImage(program, context);
 }

@@ -1,0 +1,21 @@
+// Image signatures in OCI registries (cosign's new bundle format) and the image gate runners ask.
+export { ImageError, ImageReason, RegistryError } from './image-errors.ts';
+export {
+  parseImageReference,
+  pinnedReference,
+  repositoryOf,
+  formatImageReference,
+  type ImageReference,
+} from './image-reference.ts';
+export { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.ts';
+export {
+  signImage,
+  verifyImage,
+  SIGSTORE_BUNDLE_TYPE,
+  COSIGN_SIGN_PREDICATE,
+  type ImageSignature,
+  type ImageTrust,
+  type VerifiedImage,
+} from './image-signature.ts';
+export { parseImagePolicy, type ImagePolicy, type PolicyFiles } from './image-policy.ts';
+export { createImageGate, type ImageDecisionRecord, type ImageGateOptions } from './image-gate.ts';
