@@ -14,6 +14,7 @@ import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
 import { createServerMetrics, instrumentRequests, type ServerMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
+import { startOtlpMetrics } from './otlp-metrics.ts';
 import { startPipelineMetrics } from './pipeline-metrics.ts';
 import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
@@ -236,9 +237,21 @@ async function instrumentPipelines(
     logger: ctx.logger,
   });
   const off = worker?.onError((type) => pipelines.systemError('worker', type));
+  const exporting = ctx.runtime.config.metrics;
+  const otlp = exporting
+    ? await startOtlpMetrics({
+        registry: metrics.registry,
+        resource: ctx.runtime.tracing.resource,
+        intervalMs: exporting.intervalMs,
+        timeoutMs: exporting.timeoutMs,
+        logger: ctx.logger,
+      })
+    : undefined;
   fastify.addHook('onClose', async () => {
     off?.();
     pipelines.close();
+    // After the engine's last events: the final export carries the runs that just ended.
+    await otlp?.shutdown();
   });
 }
 

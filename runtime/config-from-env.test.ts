@@ -22,6 +22,27 @@ describe('runtimeConfigFromEnv', () => {
     expect(read({ MAESTRO_POLICY: 'b.tar.gz' })).toEqual({ kind: 'bundle', path: join(cwd, 'b.tar.gz') });
   });
 
+  it('OTLP: an endpoint turns traces and metrics export on; MAESTRO_OTEL_EXPORTER and the standard off switches win', () => {
+    const read = (env: Record<string, string>) => {
+      const config = runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: none });
+      return { traces: config.tracing.exporter, metrics: config.metrics };
+    };
+    const at = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };
+    expect(read({})).toEqual({ traces: 'none', metrics: undefined });
+    expect(read(at)).toEqual({
+      traces: 'otlp',
+      metrics: { exporter: 'otlp', intervalMs: 60_000, timeoutMs: 30_000 },
+    });
+    expect(read({ ...at, OTEL_METRIC_EXPORT_INTERVAL: '5000' }).metrics?.intervalMs).toBe(5000);
+    expect(read({ ...at, MAESTRO_OTEL_EXPORTER: 'none' }).traces).toBe('none');
+    expect(read({ ...at, OTEL_METRICS_EXPORTER: 'none' })).toEqual({ traces: 'otlp', metrics: undefined });
+    expect(read({ ...at, OTEL_SDK_DISABLED: 'true' })).toEqual({ traces: 'none', metrics: undefined });
+    expect(read({ OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://c/v1/metrics' }).traces).toBe('none');
+    expect(() => read({ ...at, OTEL_METRIC_EXPORT_INTERVAL: 'soon' })).toThrow(
+      /OTEL_METRIC_EXPORT_INTERVAL=soon/,
+    );
+  });
+
   it('MAESTRO_REATTEMPTS: unset leaves the engine default; a whole number is passed; anything else is a usage error', () => {
     const read = (env: Record<string, string>) =>
       runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: none }).reattempts;

@@ -8,7 +8,9 @@
  * MAESTRO_CONTAINER_IMAGE, GITHUB_ACTIONS (the local runner's sandbox default), MAESTRO_SIGNING_KEY / MAESTRO_SIGNING=keyless,
  * MAESTRO_APPROVAL_SIGNING_KEY, MAESTRO_POLICY, MAESTRO_DURABILITY, MAESTRO_REATTEMPTS, MAESTRO_PROVENANCE,
  * MAESTRO_LEASE_TTL, MAESTRO_WORKER_RUNS,
- * MAESTRO_OTEL_EXPORTER (with the standard OTEL_EXPORTER_OTLP_* for otlp), MAESTRO_LOG_LEVEL,
+ * MAESTRO_OTEL_EXPORTER (with the standard OTEL_EXPORTER_OTLP_* for otlp; unset, OTLP when
+ * OTEL_EXPORTER_OTLP_ENDPOINT is set, for traces and the server's metrics: OTEL_METRIC_EXPORT_INTERVAL,
+ * OTEL_METRICS_EXPORTER, OTEL_TRACES_EXPORTER, OTEL_SDK_DISABLED), MAESTRO_LOG_LEVEL,
  * MAESTRO_SECRET_<NAME>, MAESTRO_ARTIFACT_STORE (with MAESTRO_ARTIFACT_STORE_ENDPOINT and the
  * standard AWS_* credentials: artifact-store-setting.ts).
  */
@@ -70,6 +72,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     secrets: loadSecrets(flags.secrets, dataDir, env, cwd),
     baseEnv: baseEnvFrom(env),
     tracing: { exporter: traceExporterFrom(env) },
+    ...metricsExportFrom(env),
     logLevel: env.MAESTRO_LOG_LEVEL ?? 'silent',
     ...concurrencyFrom(flags.concurrency, env.MAESTRO_CONCURRENCY),
     ...(env.MAESTRO_REATTEMPTS === undefined ? {} : { reattempts: reattemptsFrom(env.MAESTRO_REATTEMPTS) }),
@@ -175,10 +178,35 @@ function provenanceFrom(env: Env): 'on' | 'off' {
   throw new UsageError(`MAESTRO_PROVENANCE=${value} is not one of on, off`);
 }
 
+/** True when the standard variables ask for OTLP export of this signal (and the SDK is not disabled). */
+function otlpWanted(env: Env, signal: 'TRACES' | 'METRICS'): boolean {
+  if (env.OTEL_SDK_DISABLED === 'true' || env[`OTEL_${signal}_EXPORTER`] === 'none') return false;
+  return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env[`OTEL_EXPORTER_OTLP_${signal}_ENDPOINT`]);
+}
+
 function traceExporterFrom(env: Env): TraceExporter {
-  const value = env.MAESTRO_OTEL_EXPORTER ?? 'none';
+  // MAESTRO_OTEL_EXPORTER wins; else an OTLP endpoint means OTLP, as every OpenTelemetry SDK does.
+  const value = env.MAESTRO_OTEL_EXPORTER ?? (otlpWanted(env, 'TRACES') ? 'otlp' : 'none');
   if (value === 'console' || value === 'otlp' || value === 'none') return value;
   throw new UsageError(`MAESTRO_OTEL_EXPORTER=${value} is not one of console, otlp, none`);
+}
+
+function metricsExportFrom(env: Env): Pick<RuntimeConfig, 'metrics'> {
+  if (!otlpWanted(env, 'METRICS')) return {};
+  const ms = (name: string, fallback: number): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    const value = Number(raw);
+    if (Number.isInteger(value) && value > 0) return value;
+    throw new UsageError(`${name}=${raw} is not a positive whole number of milliseconds`);
+  };
+  return {
+    metrics: {
+      exporter: 'otlp',
+      intervalMs: ms('OTEL_METRIC_EXPORT_INTERVAL', 60_000),
+      timeoutMs: ms('OTEL_METRIC_EXPORT_TIMEOUT', 30_000),
+    },
+  };
 }
 
 /**

@@ -54,6 +54,12 @@ export interface RuntimeConfig {
   /** PATH, HOME, LANG, TMPDIR for tasks on the local runner. */
   baseEnv: Record<string, string>;
   tracing: { exporter: TraceExporter };
+  /**
+   * OTLP export of `maestro server`'s metrics: on when OTEL_EXPORTER_OTLP_ENDPOINT (or
+   * OTEL_EXPORTER_OTLP_METRICS_ENDPOINT) is set and OTEL_METRICS_EXPORTER is not `none`; every
+   * OTEL_METRIC_EXPORT_INTERVAL ms (default 60 000). Absent: /metrics only.
+   */
+  metrics?: { exporter: 'otlp'; intervalMs: number; timeoutMs: number };
   /** pino level for the engine's log (default silent for the CLI). */
   logLevel: string;
   /** Concurrent attempts (default: CPU count). */

@@ -1,0 +1,177 @@
+/**
+ * OTLP export from a real `maestro server` process, configured only by the standard variables
+ * (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_PROTOCOL, OTEL_METRIC_EXPORT_INTERVAL,
+ * OTEL_RESOURCE_ATTRIBUTES), to a real OTLP/HTTP receiver (otlp-receiver.ts): after a run
+ * succeeds, the receiver holds the CI/CD conventions' metrics under their OpenTelemetry names
+ * and attributes, the run's spans, and the resource `service.name=summit-maestro`; no run id is
+ * an attribute of any metric point. Without the endpoint nothing is sent.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { attribute, startOtlpReceiver, type OtlpMetric, type OtlpReceiver } from './otlp-receiver.ts';
+
+const node = join(process.cwd(), 'node_modules/.bin/node');
+const dir = mkdtempSync(join(tmpdir(), 'maestro-otlp-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const baseEnv = { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' };
+const hello = readFileSync('examples/quickstart/.maestro/workflows/hello.yaml', 'utf8');
+const POLL = { timeout: 30_000, interval: 100 };
+
+async function startServer(data: string, env: Record<string, string | undefined>) {
+  const created = spawnSync(
+    node,
+    [
+      'bin/maestro.ts',
+      'tokens',
+      'create',
+      '--name',
+      'ci',
+      '--scope',
+      'runs:write,runs:read,workflows:write',
+      '--data-dir',
+      data,
+    ],
+    { env: baseEnv, encoding: 'utf8' },
+  );
+  expect(created.status).toBe(0);
+  const child = spawn(node, ['bin/maestro.ts', 'server', '--port', '0', '--data-dir', data], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  let url: string | undefined;
+  for (let i = 0; i < 600 && !url; i += 1) {
+    url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
+    if (!url) await new Promise((r) => setTimeout(r, 50));
+  }
+  if (!url) throw new Error(`the server did not start:\n${output}`);
+  return { child, url, auth: { authorization: `Bearer ${created.stdout.trim()}` } };
+}
+
+async function runHello(server: { url: string; auth: Record<string, string> }): Promise<string> {
+  const wf = await fetch(`${server.url}/v1/workflows`, {
+    method: 'POST',
+    body: hello,
+    headers: { ...server.auth, 'content-type': 'application/yaml' },
+  });
+  const { digest } = (await wf.json()) as { digest: string };
+  const started = await fetch(`${server.url}/v1/runs`, {
+    method: 'POST',
+    body: JSON.stringify({ workflow: digest }),
+    headers: { ...server.auth, 'content-type': 'application/json' },
+  });
+  const { id } = (await started.json()) as { id: string };
+  await expect
+    .poll(async () => {
+      const answer = await fetch(`${server.url}/v1/runs/${id}`, { headers: server.auth });
+      return ((await answer.json()) as { run: { status: string } }).run.status;
+    }, POLL)
+    .toBe('succeeded');
+  return id;
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  child.kill('SIGTERM');
+  return new Promise((resolve) => child.on('exit', (c) => resolve(c)));
+}
+
+const allMetrics = (receiver: OtlpReceiver): OtlpMetric[] =>
+  receiver.metrics.flatMap((r) =>
+    r.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((s) => s.metrics)),
+  );
+
+describe('OTLP export', () => {
+  it('sends the CI/CD metrics and the run’s spans with a real service.name when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await startServer(join(dir, 'on'), {
+      ...baseEnv,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_METRIC_EXPORT_INTERVAL: '300',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment.name=test',
+    });
+    try {
+      const runId = await runHello(server);
+      await expect
+        .poll(() => {
+          const duration = allMetrics(receiver).filter((m) => m.name === 'cicd.pipeline.run.duration');
+          return duration.some((m) =>
+            m.histogram?.dataPoints.some(
+              (p) => attribute(p.attributes, 'cicd.pipeline.result') === 'success',
+            ),
+          );
+        }, POLL)
+        .toBe(true);
+      // Cumulative: the last export holds every series so far.
+      const metrics = receiver.metrics
+        .at(-1)!
+        .resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((s) => s.metrics));
+      const duration = metrics.find((m) => m.name === 'cicd.pipeline.run.duration')!;
+      expect(duration.unit).toBe('s');
+      const point = duration.histogram!.dataPoints.find(
+        (p) => attribute(p.attributes, 'cicd.pipeline.result') === 'success',
+      )!;
+      expect(attribute(point.attributes, 'cicd.pipeline.name')).toBe('hello');
+      expect(Number(point.count)).toBe(1);
+      expect(point.bucketCounts!.length).toBe(point.explicitBounds!.length + 1);
+      const names = new Set(metrics.map((m) => m.name));
+      for (const name of ['cicd.pipeline.run.active', 'cicd.worker.count', 'maestro.task.run.duration'])
+        expect(names).toContain(name);
+      const active = metrics.find((m) => m.name === 'cicd.pipeline.run.active')!;
+      expect(active.sum?.isMonotonic).toBeFalsy();
+      // Node's process metrics stay on /metrics: OTLP carries Maestro's and the conventions' only.
+      expect([...names].every((n) => n.startsWith('cicd.') || n.startsWith('maestro.'))).toBe(true);
+      // Bounded cardinality over OTLP too: the run id is no point's attribute value.
+      const values = metrics.flatMap((m) =>
+        [...(m.sum?.dataPoints ?? []), ...(m.histogram?.dataPoints ?? [])].flatMap((p) =>
+          (p.attributes ?? []).map((a) => attribute([a], a.key)),
+        ),
+      );
+      expect(values).not.toContain(runId);
+      const resource = receiver.metrics[0]!.resourceMetrics[0]!.resource;
+      expect(attribute(resource.attributes, 'service.name')).toBe('summit-maestro');
+      expect(attribute(resource.attributes, 'deployment.environment.name')).toBe('test');
+      expect(attribute(resource.attributes, 'service.instance.id')).toMatch(/^[0-9a-f-]{36}$/);
+      // Traces go to the same endpoint with the same resource.
+      await expect.poll(() => receiver.traces.length, POLL).toBeGreaterThan(0);
+      const spans = receiver.traces.flatMap((t) => t.resourceSpans);
+      expect(attribute(spans[0]!.resource.attributes, 'service.name')).toBe('summit-maestro');
+      expect(spans.flatMap((s) => s.scopeSpans.flatMap((x) => x.spans)).length).toBeGreaterThan(0);
+      expect(receiver.rejected).toEqual([]);
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+      await receiver.close();
+    }
+  });
+
+  it('sends nothing without an endpoint, and OTEL_SERVICE_NAME names the service', async () => {
+    const receiver = await startOtlpReceiver();
+    const quiet = await startServer(join(dir, 'off'), { ...baseEnv, OTEL_METRIC_EXPORT_INTERVAL: '200' });
+    try {
+      await runHello(quiet);
+    } finally {
+      expect(await stop(quiet.child)).toBe(0);
+    }
+    expect(receiver.metrics.length + receiver.traces.length).toBe(0);
+    const named = await startServer(join(dir, 'named'), {
+      ...baseEnv,
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_METRIC_EXPORT_INTERVAL: '60000',
+      OTEL_SERVICE_NAME: 'maestro-eu-1',
+    });
+    // The interval is long: the export on shutdown is the one that arrives.
+    expect(await stop(named.child)).toBe(0);
+    expect(receiver.metrics.length).toBeGreaterThan(0);
+    expect(attribute(receiver.metrics[0]!.resourceMetrics[0]!.resource.attributes, 'service.name')).toBe(
+      'maestro-eu-1',
+    );
+    expect(receiver.traces.length).toBe(0);
+    await receiver.close();
+  });
+});
