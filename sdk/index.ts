@@ -8,3 +8,5 @@ export { createFakeClock, systemClock, type FakeClock, type TaskClock } from './
 export { TaskError, type Fault, type ValidationIssue, type ValidationResult } from './errors.ts';
 export { PROTOCOL_VERSION, type LogLevel, type Message } from './messages.ts';
 export type { Outcome } from './lifecycle.ts';
+export { workspaceFile } from './workspace-file.ts';
+export { compileSchema } from './validate-inputs.ts';

@@ -16,6 +16,7 @@ async function runTask(
   name: string,
   inputs: unknown,
   extraEnv: Record<string, string> = {},
+  files: Record<string, string> = {},
 ): Promise<{
   code: number | null;
   stdout: string;
@@ -28,6 +29,7 @@ async function runTask(
   const messages = join(dir, 'messages.jsonl');
   writeFileSync(output, '');
   writeFileSync(messages, '');
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(dir, path), text);
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, [entryOf(name).entry], {
     env: {
@@ -144,20 +146,25 @@ describe('tasks run as processes', () => {
     expect((await runTask('schema-validate', { schema, value: { id: 'x' } })).outputs).toEqual({
       valid: 'true',
       errors: '0',
+      violations: '[]',
     });
     const invalid = await runTask('schema-validate', { schema, value: { id: 1 } });
     expect(invalid.code).toBe(0);
-    expect(invalid.outputs).toEqual({ valid: 'false', errors: '1' });
-    const dir = mkdtempSync(join(tmpdir(), 'maestro-sv-'));
-    writeFileSync(join(dir, 's.json'), JSON.stringify(schema));
-    writeFileSync(join(dir, 'v.json'), '{}');
-    const fromFiles = await runTask('schema-validate', {
-      schemaFile: join(dir, 's.json'),
-      file: join(dir, 'v.json'),
-      failOnInvalid: true,
+    expect(invalid.outputs).toEqual({
+      valid: 'false',
+      errors: '1',
+      violations: '[{"path":"/id","message":"must be string"}]',
     });
+    // Files are workspace-relative (the task's working directory).
+    const fromFiles = await runTask(
+      'schema-validate',
+      { schemaFile: 's.json', file: 'v.json', failOnInvalid: true },
+      {},
+      { 's.json': JSON.stringify(schema), 'v.json': '{}' },
+    );
     expect(fromFiles.code).toBe(1);
     expect(fromFiles.outputs.valid).toBe('false');
+    expect(fromFiles.stderr).toContain('schema-validate [value_invalid]');
   });
 
   describe('http', () => {

@@ -1,41 +1,145 @@
-// tasks/schema-validate: JSON value + JSON Schema (2020-12) -> outputs `valid` and `errors`.
-import { appendFileSync, readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+// tasks/schema-validate: a JSON value (inline, a workspace file, or an artifact of a task this one
+// needs) against a JSON Schema (2020-12), built on the task SDK with the SDK's own checker (every
+// violation with its JSON Pointer path, the missing or extra property's name included). Outputs
+// `valid`, the number of `errors` and the `violations`. Its spec is task.json's, checked equal by
+// tasks/schema-validate/schema-validate.test.ts.
+import { readFileSync } from 'node:fs';
+import {
+  compileSchema,
+  defineTask,
+  runMain,
+  TaskError,
+  workspaceFile,
+  type ValidationIssue,
+} from '../../sdk/index.ts';
 
-interface Inputs {
-  schema?: Record<string, unknown>;
-  schemaFile?: string;
-  value?: unknown;
-  file?: string;
-  failOnInvalid?: boolean;
+const MAX_VIOLATIONS = 100;
+
+export const schemaValidate = defineTask({
+  name: 'schema-validate',
+  version: '1.0.0',
+  description:
+    'Validates a JSON value (inline, from a workspace file or from an artifact) against a JSON Schema (2020-12); outputs `valid`, the number of `errors` and each violation with its path.',
+  spec: {
+    inputs: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        schema: { type: 'object', description: 'The JSON Schema, inline.' },
+        schemaFile: {
+          type: 'string',
+          minLength: 1,
+          description: 'A JSON Schema file, relative to the workspace (instead of `schema`).',
+        },
+        value: { description: 'The value to validate, inline.' },
+        file: {
+          type: 'string',
+          minLength: 1,
+          description: 'A JSON file to validate, relative to the workspace (instead of `value`).',
+        },
+        artifact: {
+          type: 'string',
+          pattern: '^[^/]+/.+$',
+          description: 'A JSON file a task this one needs kept: `<task>/<path>` (instead of `value`).',
+        },
+        failOnInvalid: {
+          type: 'boolean',
+          description: 'Exit with failure when invalid (default false: only set `valid=false`).',
+        },
+      },
+    },
+    outputs: {
+      type: 'object',
+      required: ['valid', 'errors'],
+      properties: {
+        valid: { type: 'boolean', description: 'The value matches the schema.' },
+        errors: { type: 'integer', description: 'How many violations.' },
+        violations: {
+          type: 'array',
+          items: { type: 'object' },
+          description: `Each violation, { path, message } (the first ${MAX_VIOLATIONS}).`,
+        },
+      },
+    },
+  },
+  validate(inputs) {
+    const errors: ValidationIssue[] = [];
+    if ((inputs.schema === undefined) === (inputs.schemaFile === undefined))
+      errors.push({ path: '/schema', message: 'give exactly one of schema and schemaFile' });
+    const sources = ['value', 'file', 'artifact'].filter((k) => Object.hasOwn(inputs, k));
+    if (sources.length !== 1)
+      errors.push({ path: '/value', message: 'give exactly one of value, file and artifact' });
+    return { ok: errors.length === 0, errors };
+  },
+  execute(inputs, ctx) {
+    const schema =
+      inputs.schema ??
+      readJson(workspaceFile(ctx.workspace, inputs.schemaFile as string, '/schemaFile'), '/schemaFile');
+    let check: ReturnType<typeof compileSchema>;
+    try {
+      check = compileSchema(schema);
+    } catch (error) {
+      throw new TaskError(
+        'schema_invalid',
+        `${inputs.schema ? '/schema' : '/schemaFile'} is not a valid JSON Schema: ${(error as Error).message}`,
+        {
+          hint: 'check it against JSON Schema 2020-12 (a draft-07 $schema is not read)',
+        },
+      );
+    }
+    const value =
+      inputs.file !== undefined
+        ? readJson(workspaceFile(ctx.workspace, inputs.file, '/file'), '/file')
+        : inputs.artifact !== undefined
+          ? readJson(artifactFile(ctx.artifactsDir, inputs.artifact), '/artifact')
+          : inputs.value;
+    const result = check(value);
+    for (const v of result.errors.slice(0, MAX_VIOLATIONS)) ctx.emit.log(`${v.path || '/'} ${v.message}`);
+    ctx.emit.log(result.ok ? 'valid' : `invalid (${result.errors.length} errors)`);
+    ctx.emit.output('valid', result.ok);
+    ctx.emit.output('errors', result.errors.length);
+    ctx.emit.output(
+      'violations',
+      result.errors.slice(0, MAX_VIOLATIONS).map(({ path, message }) => ({ path, message })),
+    );
+    if (!result.ok && inputs.failOnInvalid)
+      throw new TaskError(
+        'value_invalid',
+        `the value does not match the schema (${result.errors.length} violations)`,
+        {
+          hint: 'the violations are in the log and the violations output',
+        },
+      );
+  },
+});
+
+function artifactFile(artifactsDir: string | undefined, artifact: string): string {
+  if (!artifactsDir)
+    throw new TaskError(
+      'artifact_missing',
+      `/artifact: no artifacts were handed to this task (${artifact})`,
+      {
+        hint: 'list the producing task in needs: and its file in that task’s artifacts:',
+      },
+    );
+  return workspaceFile(artifactsDir, artifact, '/artifact');
 }
-const inputs = JSON.parse(process.env.MAESTRO_INPUTS ?? '{}') as Inputs;
 
-function readJson(path: string, what: string): unknown {
+function readJson(path: string, input: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
-    process.stderr.write(`schema-validate: cannot read the ${what} ${path}: ${(error as Error).message}\n`);
-    process.exit(1);
+    throw new TaskError(
+      'file_unreadable',
+      `${input}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new TaskError('file_not_json', `${input}: ${path} is not JSON: ${(error as Error).message}`);
   }
 }
-const schema = inputs.schema ?? (inputs.schemaFile ? readJson(inputs.schemaFile, 'schema') : undefined);
-if (schema === undefined) {
-  process.stderr.write('schema-validate: set `schema` or `schemaFile`\n');
-  process.exit(1);
-}
-const value = inputs.file ? readJson(inputs.file, 'file') : inputs.value;
-let validate;
-try {
-  validate = new Ajv2020({ allErrors: true, strict: false }).compile(schema as object);
-} catch (error) {
-  process.stderr.write(`schema-validate: the schema is invalid: ${(error as Error).message}\n`);
-  process.exit(1);
-}
-const valid = validate(value);
-for (const e of validate.errors ?? [])
-  process.stdout.write(`${e.instancePath || '/'} ${e.message ?? e.keyword}\n`);
-process.stdout.write(valid ? 'valid\n' : `invalid (${validate.errors?.length ?? 0} errors)\n`);
-if (process.env.MAESTRO_OUTPUT)
-  appendFileSync(process.env.MAESTRO_OUTPUT, `valid=${valid}\nerrors=${validate.errors?.length ?? 0}\n`);
-if (!valid && inputs.failOnInvalid) process.exit(1);
+
+if (import.meta.main) await runMain(schemaValidate, process.env);

@@ -1,0 +1,99 @@
+// tasks/schema-validate in-process (runTask): every violation with its path, from a value, a
+// workspace file and an artifact; files outside the workspace refused.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTask } from '../../sdk/index.ts';
+import { schemaValidate } from './index.ts';
+
+const schema = {
+  type: 'object',
+  required: ['id', 'rows'],
+  additionalProperties: false,
+  properties: { id: { type: 'string' }, rows: { type: 'array', items: { type: 'integer', minimum: 0 } } },
+};
+
+describe('tasks/schema-validate on the SDK', () => {
+  it('reports every violation with its JSON Pointer path, the missing and extra property named', async () => {
+    const result = await runTask(schemaValidate, { schema, value: { rows: [1, -2, 'x'], extra: true } });
+    expect(result.outcome).toBe('succeeded');
+    expect(result.outputs).toEqual({
+      valid: false,
+      errors: 4,
+      violations: [
+        { path: '/id', message: 'is required' },
+        { path: '/extra', message: 'is not allowed (not in the spec)' },
+        { path: '/rows/1', message: 'must be >= 0' },
+        { path: '/rows/2', message: 'must be integer' },
+      ],
+    });
+  });
+
+  it('reads the schema and the value from workspace files, or the value from an artifact', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'maestro-sv-'));
+    const artifacts = mkdtempSync(join(tmpdir(), 'maestro-sv-art-'));
+    writeFileSync(join(workspace, 'schema.json'), JSON.stringify(schema));
+    writeFileSync(join(workspace, 'value.json'), JSON.stringify({ id: 'a', rows: [1] }));
+    mkdirSync(join(artifacts, 'extract'));
+    writeFileSync(join(artifacts, 'extract', 'out.json'), JSON.stringify({ id: 7, rows: [] }));
+    const fromFile = await runTask(
+      schemaValidate,
+      { schemaFile: 'schema.json', file: 'value.json' },
+      { workspace },
+    );
+    expect(fromFile.outputs).toEqual({ valid: true, errors: 0, violations: [] });
+    const fromArtifact = await runTask(
+      schemaValidate,
+      { schemaFile: 'schema.json', artifact: 'extract/out.json', failOnInvalid: true },
+      { workspace, artifactsDir: artifacts },
+    );
+    expect(fromArtifact.outcome).toBe('failed');
+    expect(fromArtifact.error).toMatchObject({ code: 'value_invalid' });
+    expect(fromArtifact.outputs).toMatchObject({
+      valid: false,
+      errors: 1,
+      violations: [{ path: '/id', message: 'must be string' }],
+    });
+    const escape = await runTask(
+      schemaValidate,
+      { schema, artifact: 'extract/../../../etc/passwd' },
+      { workspace, artifactsDir: artifacts },
+    );
+    expect(escape.error).toMatchObject({
+      code: 'path_outside_workspace',
+      message: expect.stringMatching(/^\/artifact: /),
+    });
+    const outside = await runTask(schemaValidate, { schema, file: '/etc/passwd' }, { workspace });
+    expect(outside.error).toMatchObject({
+      code: 'path_outside_workspace',
+      message: expect.stringMatching(/^\/file: /),
+    });
+  });
+
+  it('names the input at fault: an invalid schema, a file that is not JSON, two sources', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'maestro-sv-'));
+    writeFileSync(join(workspace, 'bad.json'), '{ nope');
+    expect((await runTask(schemaValidate, { schema: { type: 'nonsense' }, value: 1 })).error).toMatchObject({
+      code: 'schema_invalid',
+      message: expect.stringMatching(/^\/schema is not a valid JSON Schema/),
+    });
+    expect((await runTask(schemaValidate, { schema, file: 'bad.json' }, { workspace })).error).toMatchObject({
+      code: 'file_not_json',
+      message: expect.stringMatching(/^\/file: /),
+    });
+    expect((await runTask(schemaValidate, { value: 1, file: 'x' })).errors).toEqual([
+      { path: '/schema', message: 'give exactly one of schema and schemaFile' },
+      { path: '/value', message: 'give exactly one of value, file and artifact' },
+    ]);
+  });
+
+  it('its spec is the catalog’s (task.json)', () => {
+    const manifest = JSON.parse(readFileSync(new URL('./task.json', import.meta.url), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest.inputs).toEqual(schemaValidate.spec.inputs);
+    expect(manifest.outputs).toEqual(Object.keys(schemaValidate.spec.outputs.properties ?? {}));
+  });
+});
