@@ -99,8 +99,10 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
   if (!attestor) return;
   const run = exec.run;
   const attemptReceipts: Record<string, string> = {};
-  for (const r of await store.listReceipts(exec.runId))
-    if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
+  // Every attempt's receipt is stored by now (the run closes after its deferred signing), and run
+  // receipts are written only here, in the run's queue: one read serves both uses below.
+  const stored = await store.listReceipts(exec.runId);
+  for (const r of stored) if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
   try {
     const evidence = {
       runId: run.id,
@@ -117,7 +119,7 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
     };
     const receipt = await attestor.attestRun(evidence);
     // A run attested again after a user retry gets a new row under a later attempt number.
-    const previous = (await store.listReceipts(exec.runId)).filter((r) => r.taskId === '').length;
+    const previous = stored.filter((r) => r.taskId === '').length;
     await store.putReceipt({
       runId: run.id,
       taskId: '',

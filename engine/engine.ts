@@ -248,8 +248,9 @@ export function createEngine(options: EngineOptions): Engine {
       );
     const onAbort = () => quietly(exec?.stop(opts.abortedBy ?? 'signal', 'cancel_requested'));
     try {
-      // Read again under the lease: a claim may follow another executor's last write.
-      run = await store.getRun(runId);
+      // Read again under the lease (a take may follow another executor's last write); a claimed
+      // run was first read above, after its claim, so that read is already under the lease.
+      if (!held) run = await store.getRun(runId);
       const reattached = run.status === RunState.running ? await reattachRunning(runCtx, run) : [];
       exec = new RunExecution(runCtx, run, scheduler);
       executing.set(runId, exec);

@@ -33,7 +33,7 @@ import { evaluateTask } from './run-readiness.ts';
 import { beginRun, closeRun } from './run-start.ts';
 import type { Scheduler } from './scheduler.ts';
 import { SerialQueue } from './serial-queue.ts';
-import { prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
+import { afterRunTransition, prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
 import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord } from './store/store.ts';
 import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
 
@@ -176,8 +176,9 @@ export class RunExecution implements AttemptHost {
   }
 
   async transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
-    await transitionRun(this.ctx, this.runId, this.#run.status, to, reason, by);
-    this.#run = await this.ctx.store.getRun(this.runId);
+    const time = await transitionRun(this.ctx, this.runId, this.#run.status, to, reason, by);
+    // Only this execution changes the run's state while it holds the lease: no read-back needed.
+    this.#run = afterRunTransition(this.#run, to, reason, time);
   }
 
   async transitionTask(

@@ -28,12 +28,8 @@ export async function beginRun(exec: StartingRun, reattached: readonly Reattache
   const by = `engine:${exec.ctx.owner}`;
   // The run timeout counts from this execution's start for a new or user-retried run, and from
   // the interrupted execution's start when resuming after a crash.
-  const lastStart = (await store.listTransitions(exec.runId, null))
-    .filter((t) => t.to === RunState.running)
-    .at(-1)?.time;
-  let timeoutFrom = lastStart ?? clock.now();
+  let timeoutFrom = clock.now();
   if (exec.run.status === RunState.queued) {
-    timeoutFrom = clock.now();
     await exec.transitionRun(RunState.running, Reason.started, by);
     const policy = exec.run.plan.policy ?? {};
     void exec.runLog(
@@ -41,6 +37,11 @@ export async function beginRun(exec: StartingRun, reattached: readonly Reattache
       `policy context: purpose=${policy.purpose ?? '-'} authority=${policy.authority ?? '-'} license=${policy.license ?? '-'}`,
     );
   } else {
+    // Only a resumed run reads its history: a queued one (new or user-retried) starts now.
+    const lastStart = (await store.listTransitions(exec.runId, null))
+      .filter((t) => t.to === RunState.running)
+      .at(-1)?.time;
+    timeoutFrom = lastStart ?? timeoutFrom;
     void exec.runLog('system', `resumed by ${by}`);
     await recoverInterrupted(exec, by, reattached);
     await attestMissingReceipts(exec);

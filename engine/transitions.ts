@@ -3,15 +3,15 @@
  * it, then emit its event. RunExecution uses it for the runs it executes; `retry` and the cancel
  * of a run nobody executes use it too, so every change is checked, stored and published alike.
  */
-import type { Reason, RunState, TaskState } from '../core/index.ts';
+import { isTerminalRunState, type Reason, type RunState, type TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
 import type { EngineEvent } from './events.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
-import type { RunPatch, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+import type { RunPatch, RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
 
 type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
 
-/** Asserts, stores and emits a run's transition. */
+/** Asserts, stores and emits a run's transition; returns the time it was stored with. */
 export async function transitionRun(
   ctx: Ctx,
   runId: string,
@@ -20,12 +20,28 @@ export async function transitionRun(
   reason: Reason,
   by: string,
   patch?: RunPatch,
-): Promise<void> {
+): Promise<number> {
   assertRunTransition(from, to);
   const time = ctx.clock.now();
   await ctx.store.transitionRun(runId, from, to, reason, by, time, patch);
   ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
   ctx.emit({ type: 'run', runId, from, to, reason, by, time });
+  return time;
+}
+
+/**
+ * The run record as the store has it after `transitionRun(…, to, reason, …, time)`: the same
+ * columns both stores' UPDATE sets (started_at kept once set, finished_at only when final), so
+ * the executing engine need not read the row back after each of its own transitions.
+ */
+export function afterRunTransition(run: RunRecord, to: RunState, reason: Reason, time: number): RunRecord {
+  return {
+    ...run,
+    status: to,
+    reason,
+    startedAt: run.startedAt ?? (to === 'running' ? time : null),
+    finishedAt: isTerminalRunState(to) ? time : null,
+  };
 }
 
 export interface PreparedTaskTransition {
