@@ -4,12 +4,15 @@
  * Checking a fence locks the lease row (`FOR UPDATE`), so no other transaction can take the lease
  * over between the check and the write it guards.
  */
+import pg from 'pg';
 import type { PoolClient } from 'pg';
+import type { Db } from './reconnect.ts';
 import { LeaseLostError } from '../../errors.ts';
 import { taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
 import type { Lease } from '../store.ts';
 
 type Row = Record<string, unknown>;
+const { escapeLiteral } = pg;
 
 export function toLease(r: Row): Lease {
   return {
@@ -22,7 +25,7 @@ export function toLease(r: Row): Lease {
 
 /** Takes the lease when free, expired, ours, or forced; one statement, so it cannot interleave. */
 export async function acquire(
-  c: PoolClient,
+  c: Db,
   name: string,
   owner: string,
   now: number,
@@ -88,21 +91,20 @@ export async function claimReadyTask(
 /**
  * A fenced write's check (AsyncStore.fenced): the token only, under a share lock on the lease row,
  * so concurrent writes of the same holder do not queue on each other while a takeover (which
- * updates the row) waits for them to commit, and they for it.
+ * updates the row) waits for them to commit, and they for it. The statement is sent with the
+ * transaction's BEGIN (one round trip, so without parameters: the name is quoted as a literal).
  */
-export async function checkToken(c: PoolClient, fence: Fence): Promise<void> {
-  const { rows } = await c.query<Row>('SELECT token FROM leases WHERE name = $1 FOR SHARE', [fence.name]);
+export function tokenCheckSql(fence: Fence): string {
+  return `SELECT token FROM leases WHERE name = ${escapeLiteral(fence.name)} FOR SHARE`;
+}
+
+/** Throws LeaseLostError unless the rows of `tokenCheckSql` hold the fence's token. */
+export function checkTokenRows(rows: readonly Row[], fence: Fence): void {
   if (Number(rows[0]?.token) !== fence.token) throw new LeaseLostError(fence.name);
 }
 
 /** Extends a lease under its current token (AsyncStore.renewLease). */
-export async function renew(
-  c: PoolClient,
-  name: string,
-  token: number,
-  now: number,
-  ttlMs: number,
-): Promise<Lease> {
+export async function renew(c: Db, name: string, token: number, now: number, ttlMs: number): Promise<Lease> {
   const { rows } = await c.query<Row>(
     'UPDATE leases SET expires_at = $1 WHERE name = $2 AND token = $3 RETURNING *',
     [now + ttlMs, name, token],
@@ -118,12 +120,7 @@ export async function renew(
  * (FOR SHARE), has locked, instead of queueing on them. READ COMMITTED re-checks the expiry on
  * the locked row's newest version, so a lease renewed after this statement's snapshot is skipped.
  */
-export async function claimRun(
-  c: PoolClient,
-  owner: string,
-  now: number,
-  leaseMs: number,
-): Promise<Lease | null> {
+export async function claimRun(c: Db, owner: string, now: number, leaseMs: number): Promise<Lease | null> {
   const { rows } = await c.query<Row>(
     `WITH candidate AS (
        SELECT l.name FROM leases l JOIN runs r ON l.name = 'run:' || r.id

@@ -34,11 +34,12 @@ import { toAttempt, toFeedTransition, toRun, toTask, toTransition, type Row } fr
 import {
   acquire,
   checkFence,
-  checkToken,
+  checkTokenRows,
   claimReadyTask,
   claimRun,
   renew,
   toLease,
+  tokenCheckSql,
 } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
@@ -78,10 +79,14 @@ export class PostgresStore implements AsyncStore {
   #tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const fence = this.#fence;
     if (!fence) return transaction(this.#pool, fn);
-    return transaction(this.#pool, async (c) => {
-      await checkToken(c, fence);
-      return fn(c);
-    });
+    return transaction(
+      this.#pool,
+      (c, opened) => {
+        checkTokenRows(opened, fence);
+        return fn(c);
+      },
+      tokenCheckSql(fence),
+    );
   }
 
   /** A single-statement write: in a fenced transaction when the view is fenced. */
@@ -93,41 +98,37 @@ export class PostgresStore implements AsyncStore {
     return (await this.#db.query<Row>(sql, args)).rows;
   }
 
+  /**
+   * One statement (data-modifying CTEs), so one round trip and atomic without BEGIN/COMMIT: the
+   * run, its tasks, its executor lease (free, so claimRun can lock its row) and the transitions,
+   * the run's first and then its tasks' in plan order (as the SQLite store writes them: the
+   * INSERT … SELECT … ORDER BY takes the ids in that order).
+   */
   async createRun(run: NewRun): Promise<RunRecord> {
-    return this.#tx(async (c) => {
-      await c.query(
-        `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
-           status, reason, created_at, approval_digest, source, trust)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $15, $10, $11, $12, $13)`,
-        [...newRunValues(run), ...initialRunState(run)],
-      );
-      const ids = run.plan.tasks.map((t) => t.id);
-      await c.query(
-        `INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at)
-           SELECT $1, task_id, position - 1, 'queued', 'created', $2
-             FROM unnest($3::text[]) WITH ORDINALITY AS x (task_id, position)`,
-        [run.id, run.createdAt, ids],
-      );
-      // The run's executor lease exists from the start (free), so claimRun can lock its row.
-      await c.query(
-        `INSERT INTO leases (name, owner, token, expires_at) VALUES ('run:' || $1, '', nextval('lease_tokens'), 0)
-           ON CONFLICT (name) DO NOTHING`,
-        [run.id],
-      );
-      // The run's transition first, then its tasks' in plan order (as the SQLite store writes them).
-      await c.query(
-        'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time) VALUES ($1, NULL, NULL, $2, $3, $4, $5)',
-        [run.id, ...initialRunState(run), run.by, run.createdAt],
-      );
-      await c.query(
-        `INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
-           SELECT $1, task_id, NULL, 'queued', 'created', $2, $3
-             FROM unnest($4::text[]) WITH ORDINALITY AS x (task_id, position) ORDER BY position`,
-        [run.id, run.by, run.createdAt, ids],
-      );
-      const { rows } = await c.query<Row>('SELECT * FROM runs WHERE id = $1', [run.id]);
-      return toRun(rows[0]!);
-    });
+    const { rows } = await this.#write((db) =>
+      db.query<Row>(
+        `WITH run AS (
+           INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
+             status, reason, created_at, approval_digest, source, trust)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $15, $10, $11, $12, $13) RETURNING *),
+         task_ids AS (
+           SELECT task_id, position FROM unnest($16::text[]) WITH ORDINALITY AS x (task_id, position)),
+         tasks AS (
+           INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at)
+           SELECT $1, task_id, position - 1, 'queued', 'created', $10 FROM task_ids),
+         lease AS (
+           INSERT INTO leases (name, owner, token, expires_at) VALUES ('run:' || $1, '', nextval('lease_tokens'), 0)
+           ON CONFLICT (name) DO NOTHING),
+         transitions AS (
+           INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
+           SELECT $1, task_id, NULL, to_state, reason, $17, $10 FROM (
+             SELECT NULL::text AS task_id, $14::text AS to_state, $15::text AS reason, 0::bigint AS position
+             UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position)
+         SELECT * FROM run`,
+        [...newRunValues(run), ...initialRunState(run), run.plan.tasks.map((t) => t.id), run.by],
+      ),
+    );
+    return toRun(rows[0]!);
   }
 
   async getRun(runId: string): Promise<RunRecord> {
@@ -385,7 +386,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Promise<Lease> {
-    return this.#tx((c) => acquire(c, name, owner, now, ttlMs, force));
+    return this.#write((db) => acquire(db, name, owner, now, ttlMs, force));
   }
 
   async getLease(name: string): Promise<Lease | undefined> {
@@ -394,7 +395,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   renewLease(name: string, token: number, now: number, ttlMs: number): Promise<Lease> {
-    return this.#tx((c) => renew(c, name, token, now, ttlMs));
+    return this.#write((db) => renew(db, name, token, now, ttlMs));
   }
 
   async releaseLease(name: string, owner: string, token?: number): Promise<void> {
@@ -406,8 +407,9 @@ export class PostgresStore implements AsyncStore {
     );
   }
 
+  /** One statement, so no transaction around it (an empty claim, the common case, is one round trip). */
   claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null> {
-    return this.#tx((c) => claimRun(c, owner, now, leaseMs));
+    return this.#write((db) => claimRun(db, owner, now, leaseMs));
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {

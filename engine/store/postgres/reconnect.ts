@@ -78,8 +78,15 @@ export function retrying(pool: pg.Pool): Db {
   };
 }
 
-/** Runs `fn` in one transaction on one connection, retried as above. */
-export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction on one connection, retried as above. `opening` (SQL without
+ * parameters, e.g. a fence check) is sent with the BEGIN in one round trip; `fn` gets its rows.
+ */
+export async function transaction<T>(
+  pool: pg.Pool,
+  fn: (c: pg.PoolClient, opened: QueryResultRow[]) => Promise<T>,
+  opening?: string,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const c = await whileUnreachable(() => pool.connect());
     // A checked-out client reports its connection dying as an 'error' event as well as by
@@ -89,9 +96,10 @@ export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Pr
     let sent = false;
     let failure: unknown;
     try {
-      await c.query('BEGIN');
+      // Two statements in one simple query come back as one result each.
+      const begun = (await c.query(opening ? `BEGIN; ${opening}` : 'BEGIN')) as unknown;
       sent = true;
-      const result = await fn(c);
+      const result = await fn(c, opening ? (begun as QueryResult[])[1]!.rows : []);
       await c.query('COMMIT');
       return result;
     } catch (error) {
