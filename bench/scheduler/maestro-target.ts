@@ -35,6 +35,9 @@ export interface MaestroOptions {
   nodeFlags?: string[];
   /** CPU of other processes this contender uses (the PostgreSQL server). */
   extraCpuSeconds?: () => number;
+  /** MAESTRO_CONCURRENCY / MAESTRO_WORKER_RUNS for the server; absent: the server's defaults. */
+  concurrency?: number;
+  workerRuns?: number;
 }
 
 interface Server {
@@ -60,6 +63,8 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
     LANG: 'C.UTF-8',
     MAESTRO_RUNNERS_CONFIG: runners,
     ...(options.databaseUrl ? { MAESTRO_DATABASE_URL: options.databaseUrl } : {}),
+    ...(options.concurrency ? { MAESTRO_CONCURRENCY: String(options.concurrency) } : {}),
+    ...(options.workerRuns ? { MAESTRO_WORKER_RUNS: String(options.workerRuns) } : {}),
   };
   const created = spawnSync(
     node,
@@ -127,7 +132,8 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
       // which after an overload is thousands. The store keeps what was committed. A server
       // with only the api role (no worker) then answers the reads, so they neither wait behind
       // the backlog nor add to it.
-      server.child.kill('SIGKILL');
+      // Profiled (BENCH_PROF): stopped cleanly instead, since node writes the profile on exit.
+      server.child.kill(options.nodeFlags?.length ? 'SIGTERM' : 'SIGKILL');
       await server.exited;
       reader = await spawnServer('reader', [], ['--role', 'api']);
       const started = new Map<string, Started>();

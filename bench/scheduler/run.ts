@@ -5,6 +5,7 @@
  *
  *   node bench/scheduler/run.ts [--rate 100] [--seconds 60] [--warmup 2] [--drain 60]
  *     [--only sqlite,postgres,graphile] [--sandbox bwrap|none] [--peer-concurrency 10]
+ *     [--concurrency n] [--worker-runs n]
  *
  * Environment: BENCH_RATE, BENCH_SECONDS (as the flags; flags win), BENCH_PROF=<dir> (CPU
  * profiles of the servers, `node --cpu-prof`).
@@ -34,6 +35,9 @@ const { values: flags } = parseArgs({
     only: { type: 'string', default: CONTENDERS.join(',') },
     sandbox: { type: 'string', default: 'bwrap' },
     'peer-concurrency': { type: 'string', default: '10' },
+    // The server's MAESTRO_CONCURRENCY and MAESTRO_WORKER_RUNS; unset: its defaults.
+    concurrency: { type: 'string' },
+    'worker-runs': { type: 'string' },
   },
 });
 const number = (name: keyof typeof flags): number => {
@@ -46,6 +50,10 @@ const SECONDS = number('seconds');
 const WARMUP = number('warmup');
 const DRAIN_MS = number('drain') * 1000;
 const PEER_CONCURRENCY = number('peer-concurrency');
+const serverSlots = {
+  ...(flags.concurrency === undefined ? {} : { concurrency: number('concurrency') }),
+  ...(flags['worker-runs'] === undefined ? {} : { workerRuns: number('worker-runs') }),
+};
 const only = String(flags.only).split(',') as Contender[];
 for (const name of only)
   if (!CONTENDERS.includes(name)) throw new Error(`--only ${name}: one of ${CONTENDERS.join(', ')}`);
@@ -96,7 +104,9 @@ try {
   const pgCpu = () => postgresCpuSeconds(join(postgres!.socketDir, 'data'));
   console.log(
     `open loop: ${RATE} requests/s for ${SECONDS} s (+${WARMUP} s warm-up, not measured); ` +
-      `local runner sandbox: ${sandbox}; graphile-worker concurrency ${PEER_CONCURRENCY}`,
+      `local runner sandbox: ${sandbox}; graphile-worker concurrency ${PEER_CONCURRENCY}; ` +
+      `maestro server MAESTRO_CONCURRENCY=${serverSlots.concurrency ?? 'default'} ` +
+      `MAESTRO_WORKER_RUNS=${serverSlots.workerRuns ?? 'default'}`,
   );
   for (const name of only) {
     const databaseUrl =
@@ -116,6 +126,7 @@ try {
             work,
             sandbox,
             nodeFlags: nodeFlags(name),
+            ...serverSlots,
             ...(databaseUrl ? { databaseUrl, extraCpuSeconds: pgCpu } : {}),
           });
     try {
