@@ -92,6 +92,24 @@ export function runClaimContract(harness: StoreHarness): void {
       expect(await s.getLease(mine.name)).toMatchObject({ owner: 'w2', expiresAt: 1500 });
     }));
 
+  it('fences a run whose id is SQL: quotes and backslashes are data, checked like any other token', () =>
+    withStore(harness, async (s) => {
+      // PostgreSQL sends the fence check with BEGIN as one simple query, its name quoted as a literal.
+      const id = `r'; DELETE FROM runs; --\\' OR '1'='1`;
+      await s.createRun(newRun(id, 1000));
+      const mine = (await s.claimRun('w1', 1000, 100))!;
+      expect(mine.name).toBe(lease(id));
+      await s
+        .fenced({ name: mine.name, token: mine.token })
+        .transitionRun(id, 'queued', 'running', 'started', 'w1', 1010);
+      const stale = s.fenced({ name: mine.name, token: mine.token - 1 });
+      await expect(
+        stale.transitionTask(id, 'a', 'queued', 'ready', 'dependencies_met', 'w1', 1020),
+      ).rejects.toThrow(LeaseLostError);
+      expect((await s.getRun(id)).status).toBe('running');
+      expect((await s.getTask(id, 'a')).state).toBe('queued');
+    }));
+
   it('never gives two concurrent workers the same run', async () => {
     const db = await harness.database();
     const [one, two] = [await db.open(), await db.open()];
