@@ -183,7 +183,26 @@ export interface ReattachKnown {
   redact: string[];
   /** Declared output names. */
   outputs: string[];
+  /** Where the attempt was placed, as recorded when it started (the cluster to look on). */
+  placement?: RunnerPlacement;
 }
+
+/**
+ * Where a runner that chooses among places (the Kubernetes runner's clusters) puts an attempt:
+ * recorded with the attempt before it starts, named in its receipt, and the place a resuming
+ * engine re-attaches on.
+ */
+export interface RunnerPlacement {
+  /** The operator's name for the cluster (a key of the runner's `clusters`, or `default`). */
+  cluster: string;
+  /** The backend's namespace the attempt runs in (a Kubernetes namespace). */
+  namespace?: string;
+}
+
+/** A placement, or why the task cannot be placed (a stable reason, and a message naming what). */
+export type PlacementAnswer =
+  | { placement: RunnerPlacement }
+  | { refused: { reason: string; message: string } };
 
 export interface RunnerHandle {
   /** Log lines as they arrive; ends when the attempt ends. */
@@ -203,6 +222,8 @@ export interface RunnerHandle {
 export interface RunnerPosture {
   privileged: boolean;
   hostNetwork: boolean;
+  /** The cluster the task would run on, for runners that place work (see `RunnerPlacement`). */
+  cluster?: string;
 }
 
 export interface Runner {
@@ -221,6 +242,12 @@ export interface Runner {
   readonly uploadsKept?: boolean;
   /** The posture a task with this resource class and namespace gets (for policy, before it starts). */
   posture(task: { resources: string; namespace: string }): RunnerPosture;
+  /**
+   * Where a task of this resource class and namespace would run, for runners that choose among
+   * places. The engine asks before a run is stored (a refusal refuses the run, as an unknown
+   * runner does) and records the answer with each attempt before it starts.
+   */
+  place?(task: { resources: string; namespace: string }): PlacementAnswer;
   start(request: RunnerStartRequest): Promise<RunnerHandle>;
   /**
    * Re-attach to an attempt started before a crash, if the backend can (a Kubernetes Job can,

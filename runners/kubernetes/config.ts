@@ -3,6 +3,7 @@
  * Kubernetes namespace each manifest namespace maps to, and a pod template per resource class.
  */
 import { InputError } from '../../core/index.ts';
+import { validateClusters, type KubernetesCluster, type KubernetesNamespaceMapping } from './clusters.ts';
 
 export interface Toleration {
   key?: string;
@@ -22,15 +23,33 @@ export interface KubernetesResourceClass {
   mountServiceAccountToken?: boolean;
   /** Extra pod annotations (e.g. to opt out of a mesh sidecar). */
   annotations?: Record<string, string>;
+  /**
+   * The cluster (a key of `clusters`) this class's pods run on, e.g. `gpu` on the cluster that has
+   * GPU nodes. A namespace pinned to another cluster cannot use the class (placement.ts).
+   */
+  cluster?: string;
 }
 
 export interface KubernetesRunnerConfig {
-  /** Path of a kubeconfig file; omitted means in-cluster configuration (service account). */
+  /**
+   * Path of a kubeconfig file; omitted means in-cluster configuration (service account). With
+   * `clusters`, the file every cluster that names none of its own uses.
+   */
   kubeconfig?: string;
-  /** Context within the kubeconfig; default its current context. */
+  /** Context within the kubeconfig; default its current context. Only without `clusters`. */
   context?: string;
-  /** Manifest namespace → Kubernetes namespace. A manifest namespace not listed cannot run here. */
-  namespaces: Record<string, string>;
+  /**
+   * Several clusters by name (docs/runners.md, "Several clusters"). Omitted: one cluster, named
+   * `default`, from `kubeconfig` and `context` above.
+   */
+  clusters?: Record<string, KubernetesCluster>;
+  /** The cluster of tasks whose namespace and class name none; required with two clusters or more. */
+  defaultCluster?: string;
+  /**
+   * Manifest namespace → Kubernetes namespace, or `{ namespace, cluster }` to pin it to one
+   * cluster. A manifest namespace not listed cannot run here.
+   */
+  namespaces: Record<string, string | KubernetesNamespaceMapping>;
   /** Image for `shell`/`argv` commands when the request names none. Must contain /bin/sh for shell. */
   defaultImage: string;
   resourceClasses: Record<string, KubernetesResourceClass>;
@@ -73,10 +92,7 @@ export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
       '`namespaces` must map at least one manifest namespace',
       'e.g. namespaces: { default: maestro-runs }',
     );
-  const dns1123 = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-  for (const [from, to] of Object.entries(config.namespaces))
-    if (!dns1123.test(to))
-      fail(`namespaces.${from} → ${JSON.stringify(to)} is not a valid Kubernetes namespace`);
+  validateClusters(config);
   if (config.network !== undefined && config.network !== 'on' && config.network !== 'none')
     fail('`network` must be `on` or `none`');
   const upload = config.artifactUpload;

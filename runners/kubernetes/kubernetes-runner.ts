@@ -1,7 +1,8 @@
 /**
- * The Kubernetes Jobs runner: one Job per attempt in the Kubernetes namespace the operator mapped
- * the manifest's namespace to. A re-create after a crash hits AlreadyExists and attaches to the
- * existing Job (checked to be the same attempt) instead of starting a duplicate.
+ * The Kubernetes Jobs runner: one Job per attempt, on the cluster and in the Kubernetes namespace
+ * the operator's mappings place the task in (placement.ts). A re-create after a crash hits
+ * AlreadyExists and attaches to the existing Job (checked to be the same attempt) instead of
+ * starting a duplicate; a resuming engine re-attaches on the cluster recorded with the attempt.
  */
 import type { KubeConfig, V1Job } from '@kubernetes/client-node';
 import { kubernetesClient } from './client-library.ts';
@@ -18,29 +19,38 @@ import {
 import { LogChannel } from '../shared/index.ts';
 import { createRedactor } from '../../core/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
+import { clustersOf } from './clusters.ts';
+import { connectClusters, loadClusterKubeConfig, type ClusterConnection } from './cluster-connection.ts';
 import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
 import { ANNOTATION_ATTEMPT_ID, attemptLabels, buildAttempt, jobName } from './job-spec.ts';
 import { buildTaskSecret } from './job-secret.ts';
-import { NamespaceWatchHub } from './watch-hub.ts';
+import { placeTask } from './placement.ts';
 
 export interface KubernetesRunnerDeps {
   clock?: Clock;
   /** A ready KubeConfig (tests, or a caller that already loaded one). Overrides `config.kubeconfig`. */
   kubeConfig?: KubeConfig;
+  /** Ready KubeConfigs by cluster name (with `clusters`); each overrides that cluster's settings. */
+  kubeConfigs?: Record<string, KubeConfig>;
   /** Counters the runner increments (requests, watches, 410 re-lists), for benches and tests. */
   stats?: KubernetesRunnerStats;
 }
 
-/** Reattach may be given the manifest namespace (a RunnerStartRequest is an AttemptRef with it). */
-export type KubernetesAttemptRef = AttemptRef & { namespace?: string };
+/**
+ * Reattach may be given the manifest namespace and resource class (a RunnerStartRequest is an
+ * AttemptRef with them), to find the Job where that task is placed.
+ */
+export type KubernetesAttemptRef = AttemptRef & { namespace?: string; resources?: string };
 
+/** `ci-payments on cluster east`, or just the namespace with one cluster. */
+function where(ctx: ClusterConnection, namespace: string): string {
+  return ctx.config.clusters ? `${namespace} on cluster ${ctx.name}` : namespace;
+}
+
+/** The KubeConfig of the section's default cluster (the only one without `clusters`). */
 export function loadKubeConfig(config: KubernetesRunnerConfig): KubeConfig {
-  const kc = new (kubernetesClient().KubeConfig)();
-  if (config.kubeconfig) {
-    kc.loadFromFile(config.kubeconfig);
-    if (config.context) kc.setCurrentContext(config.context);
-  } else kc.loadFromCluster();
-  return kc;
+  const clusters = clustersOf(config);
+  return loadClusterKubeConfig(clusters.get(config.defaultCluster ?? [...clusters.keys()][0]!)!);
 }
 
 /** The API server's own message (its Status body), not the client's wrapper text. */
@@ -66,29 +76,17 @@ export function createKubernetesRunner(
   deps: KubernetesRunnerDeps = {},
 ): Runner {
   validateKubernetesConfig(config);
-  const kubeConfig = deps.kubeConfig ?? loadKubeConfig(config);
   const clock = deps.clock ?? systemClock;
   const stats: KubernetesRunnerStats = deps.stats ?? {
     requests: 0,
     watch: { lists: 0, watches: 0, gone: 0 },
   };
-  const ctx = {
-    kubeConfig,
-    batch: kubeConfig.makeApiClient(kubernetesClient().BatchV1Api),
-    core: kubeConfig.makeApiClient(kubernetesClient().CoreV1Api),
-    config,
-    clock,
-    stats,
-  };
+  const given = { ...(deps.kubeConfig && !config.clusters ? { default: deps.kubeConfig } : {}), ...deps.kubeConfigs };
+  const clusters = connectClusters(config, { clock, stats }, given);
   const active = new Set<AttemptTracker>();
-  const hubs = new Map<string, NamespaceWatchHub>();
-  const hubFor = (namespace: string): NamespaceWatchHub => {
-    let hub = hubs.get(namespace);
-    if (!hub) hubs.set(namespace, (hub = new NamespaceWatchHub(ctx, namespace)));
-    return hub;
-  };
 
   function track(
+    ctx: ClusterConnection,
     namespace: string,
     job: V1Job,
     request: { outputs: string[]; redact: string[] },
@@ -105,7 +103,7 @@ export function createKubernetesRunner(
       () => active.delete(tracker),
     );
     active.add(tracker);
-    tracker.begin(hubFor(namespace));
+    tracker.begin(ctx.hubFor(namespace));
     return tracker;
   }
 
@@ -129,7 +127,11 @@ export function createKubernetesRunner(
   }
 
   /** Reads a Job by the attempt's name; returns it only if it belongs to this very attempt. */
-  async function readOwnJob(namespace: string, ref: AttemptRef): Promise<V1Job | 'conflict' | undefined> {
+  async function readOwnJob(
+    ctx: ClusterConnection,
+    namespace: string,
+    ref: AttemptRef,
+  ): Promise<V1Job | 'conflict' | undefined> {
     try {
       stats.requests += 1;
       const job = await ctx.batch.readNamespacedJob({ name: jobName(ref), namespace });
@@ -147,43 +149,33 @@ export function createKubernetesRunner(
       ...(original.keep ? [original.keep.url] : []),
     ];
     const request = urls.length > 0 ? { ...original, redact: [...original.redact, ...urls] } : original;
-    const namespace = config.namespaces[request.namespace];
-    if (!namespace)
-      return failed(
-        'NamespaceNotMapped',
-        `manifest namespace ${JSON.stringify(request.namespace)} is not mapped to a Kubernetes namespace`,
-        false,
-        request.redact,
-      );
-    const resourceClass = config.resourceClasses[request.resources];
-    if (!resourceClass)
-      return failed(
-        'UnknownResourceClass',
-        `resource class ${JSON.stringify(request.resources)} is not configured for the kubernetes runner`,
-        false,
-        request.redact,
-      );
+    const answer = placeTask(config, request);
+    if ('refused' in answer)
+      return failed(answer.refused.reason, answer.refused.message, false, request.redact);
+    const namespace = answer.placement.namespace;
+    const ctx = clusters.get(answer.placement.cluster)!;
+    const resourceClass = config.resourceClasses[request.resources]!;
     const { job: body, secretName, secretData } = buildAttempt(request, namespace, resourceClass, config);
     const secret = Object.keys(secretData).length > 0 ? { name: secretName, data: secretData } : undefined;
     try {
       stats.requests += 1;
       const job = await ctx.batch.createNamespacedJob({ namespace, body });
-      if (secret) await provideSecret(namespace, job, request, secret);
-      return track(namespace, job, request);
+      if (secret) await provideSecret(ctx, namespace, job, request, secret);
+      return track(ctx, namespace, job, request);
     } catch (error) {
       const code = errorCode(error);
       if (code === 409) {
         // Same name: a Job for this attempt already exists (we crashed after creating it). Attach.
-        const existing = await readOwnJob(namespace, request).catch(() => undefined);
+        const existing = await readOwnJob(ctx, namespace, request).catch(() => undefined);
         if (existing && existing !== 'conflict') {
           // A crash between creating the Job and resuming it leaves it suspended: finish that.
           if (secret && existing.spec?.suspend)
-            await provideSecret(namespace, existing, request, secret).catch(() => {});
-          return track(namespace, existing, request);
+            await provideSecret(ctx, namespace, existing, request, secret).catch(() => {});
+          return track(ctx, namespace, existing, request);
         }
         return failed(
           'NameConflict',
-          `Job ${body.metadata!.name} exists in ${namespace} but belongs to a different attempt`,
+          `Job ${body.metadata!.name} exists in ${where(ctx, namespace)} but belongs to a different attempt`,
           false,
           request.redact,
         );
@@ -191,7 +183,12 @@ export function createKubernetesRunner(
       const retryable = code === undefined || code === 429 || code >= 500;
       const reason = code === 403 ? 'Forbidden' : code === 422 ? 'Invalid' : 'ApiError';
       const message = apiMessage(error);
-      return failed(reason, `could not create Job in ${namespace}: ${message}`, retryable, request.redact);
+      return failed(
+        reason,
+        `could not create Job in ${where(ctx, namespace)}: ${message}`,
+        retryable,
+        request.redact,
+      );
     }
   }
 
@@ -201,6 +198,7 @@ export function createKubernetesRunner(
    * If either step fails the Job is deleted: no half-made attempt is left behind.
    */
   async function provideSecret(
+    ctx: ClusterConnection,
     namespace: string,
     job: V1Job,
     request: RunnerStartRequest,
@@ -234,15 +232,35 @@ export function createKubernetesRunner(
     }
   }
 
+  /**
+   * Where to look for an attempt's Job: the cluster and namespace recorded when it started; else
+   * (an attempt recorded before placements were) its placement under today's config; else, with
+   * no manifest namespace either, every mapped namespace on every cluster.
+   */
+  function reattachPlaces(ref: KubernetesAttemptRef, known?: ReattachKnown): [ClusterConnection, string][] {
+    const recorded = known?.placement;
+    if (recorded) {
+      const ctx = clusters.get(recorded.cluster);
+      return ctx && recorded.namespace ? [[ctx, recorded.namespace]] : [];
+    }
+    if (ref.namespace && ref.resources) {
+      const answer = placeTask(config, { namespace: ref.namespace, resources: ref.resources });
+      if ('placement' in answer)
+        return [[clusters.get(answer.placement.cluster)!, answer.placement.namespace!]];
+    }
+    const mapped = ref.namespace
+      ? [config.namespaces[ref.namespace]].filter((n) => n !== undefined)
+      : Object.values(config.namespaces);
+    const names = [...new Set(mapped.map((n) => (typeof n === 'string' ? n : n.namespace)))];
+    return [...clusters.values()].flatMap((ctx) => names.map((n): [ClusterConnection, string] => [ctx, n]));
+  }
+
   async function reattach(
     ref: KubernetesAttemptRef,
     known?: ReattachKnown,
   ): Promise<RunnerHandle | undefined> {
-    const namespaces = ref.namespace
-      ? [config.namespaces[ref.namespace]].filter((n): n is string => n !== undefined)
-      : [...new Set(Object.values(config.namespaces))];
-    for (const namespace of namespaces) {
-      const job = await readOwnJob(namespace, ref);
+    for (const [ctx, namespace] of reattachPlaces(ref, known)) {
+      const job = await readOwnJob(ctx, namespace, ref);
       if (job && job !== 'conflict' && job.spec?.suspend) {
         // Never resumed (a crash before its Secret was made), and the secret values are not
         // known here: remove it; the engine closes the attempt as interrupted and retries.
@@ -253,9 +271,13 @@ export function createKubernetesRunner(
         return undefined;
       }
       if (job && job !== 'conflict')
-        return track(namespace, job, { outputs: known?.outputs ?? [], redact: known?.redact ?? [] });
+        return track(ctx, namespace, job, { outputs: known?.outputs ?? [], redact: known?.redact ?? [] });
     }
     return undefined;
+  }
+
+  function place(task: { resources: string; namespace: string }) {
+    return placeTask(config, task);
   }
 
   return {
@@ -264,13 +286,22 @@ export function createKubernetesRunner(
     uploadsKept: true,
     // The pod spec (job-spec.ts) is never privileged and never on the host network: the runner
     // has no setting for either, so the policy input says false truthfully.
-    posture: () => ({ privileged: false, hostNetwork: false }),
+    // The cluster is what the task's placement says (absent when it cannot be placed: the run is
+    // refused before policy is asked).
+    posture: (task) => {
+      const answer = placeTask(config, task);
+      return {
+        privileged: false,
+        hostNetwork: false,
+        ...('placement' in answer ? { cluster: answer.placement.cluster } : {}),
+      };
+    },
+    place,
     start,
     reattach,
     close: async () => {
       for (const tracker of [...active]) tracker.detach();
-      for (const hub of hubs.values()) hub.stop();
-      hubs.clear();
+      for (const ctx of clusters.values()) ctx.stop();
     },
   };
 }
