@@ -149,7 +149,9 @@ describe('one workflow, two clusters', () => {
 
   it('re-attaches on the cluster recorded with the attempt, even after the class moved clusters', async () => {
     const shared = join(dir, 'shared.kubeconfig');
-    const config = loadYaml(runnersConfig(shared)) as { kubernetes: Parameters<typeof createKubernetesRunner>[0] };
+    const config = loadYaml(runnersConfig(shared)) as {
+      kubernetes: Parameters<typeof createKubernetesRunner>[0];
+    };
     const first = createKubernetesRunner(config.kubernetes);
     const req: RunnerStartRequest = {
       runId: `r-reattach-${Date.now().toString(36)}`,
@@ -184,10 +186,13 @@ describe('one workflow, two clusters', () => {
     expect(await jobsOfRun(west, req.runId)).toEqual(['train']);
     expect(await jobsOfRun(east, req.runId)).toEqual([]);
     // Without the record, today's config would look on east and find nothing there.
-    const blind = await second.reattach!({ ...req, namespace: 'test', resources: 'gpu' } as RunnerStartRequest, {
-      redact: [],
-      outputs: [],
-    });
+    const blind = await second.reattach!(
+      { ...req, namespace: 'test', resources: 'gpu' } as RunnerStartRequest,
+      {
+        redact: [],
+        outputs: [],
+      },
+    );
     expect(blind).toBeUndefined();
     await second.close!();
   }, 90_000);

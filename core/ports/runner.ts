@@ -201,8 +201,7 @@ export interface RunnerPlacement {
 
 /** A placement, or why the task cannot be placed (a stable reason, and a message naming what). */
 export type PlacementAnswer =
-  | { placement: RunnerPlacement }
-  | { refused: { reason: string; message: string } };
+  { placement: RunnerPlacement } | { refused: { reason: string; message: string } };
 
 export interface RunnerHandle {
   /** Log lines as they arrive; ends when the attempt ends. */

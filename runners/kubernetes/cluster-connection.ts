@@ -27,7 +27,14 @@ export function loadClusterKubeConfig(cluster: KubernetesCluster): KubeConfig {
         throw new InputError(
           'runner_config_invalid',
           `kubernetes runner: context ${JSON.stringify(cluster.context)} is not in ${cluster.kubeconfig}`,
-          { hint: `the contexts there are ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}` },
+          {
+            hint: `the contexts there are ${
+              kc
+                .getContexts()
+                .map((c) => c.name)
+                .join(', ') || 'none'
+            }`,
+          },
         );
       kc.setCurrentContext(cluster.context);
     }
@@ -48,7 +55,10 @@ export function connectClusters(
     } catch (error) {
       const where = config.clusters ? `clusters.${name}` : 'kubeconfig';
       if (error instanceof InputError) throw error;
-      throw new InputError('runner_config_invalid', `kubernetes runner: ${where}: ${(error as Error).message}`);
+      throw new InputError(
+        'runner_config_invalid',
+        `kubernetes runner: ${where}: ${(error as Error).message}`,
+      );
     }
     const hubs = new Map<string, NamespaceWatchHub>();
     const connection: ClusterConnection = {

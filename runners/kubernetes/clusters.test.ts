@@ -87,13 +87,15 @@ describe('kubernetes runner clusters config', () => {
   });
 
   it('refuses an unknown cluster name, naming the field that names it', () => {
-    expect(refusal({ ...twoClusters, namespaces: { web: { namespace: 'ci-web', cluster: 'north' } } })).toMatch(
-      /namespaces\.web\.cluster names the cluster "north", which is not configured/,
-    );
+    expect(
+      refusal({ ...twoClusters, namespaces: { web: { namespace: 'ci-web', cluster: 'north' } } }),
+    ).toMatch(/namespaces\.web\.cluster names the cluster "north", which is not configured/);
     expect(refusal({ ...twoClusters, resourceClasses: { gpu: { cluster: 'north' } } })).toMatch(
       /resourceClasses\.gpu\.cluster names the cluster "north"/,
     );
-    expect(refusal({ ...twoClusters, defaultCluster: 'north' })).toMatch(/defaultCluster names the cluster "north"/);
+    expect(refusal({ ...twoClusters, defaultCluster: 'north' })).toMatch(
+      /defaultCluster names the cluster "north"/,
+    );
     // Without `clusters` there is no cluster to name but `default`'s implicit one.
     expect(refusal({ resourceClasses: { gpu: { cluster: 'west' } } })).toMatch(
       /resourceClasses\.gpu\.cluster names the cluster "west", which is not configured/,
@@ -105,16 +107,18 @@ describe('kubernetes runner clusters config', () => {
     expect(refusal({ ...twoClusters, context: 'east' })).toMatch(/`context` cannot be set beside `clusters`/);
     expect(refusal({ defaultCluster: 'east' })).toMatch(/`defaultCluster` needs a `clusters` mapping/);
     expect(refusal({ clusters: {} })).toMatch(/`clusters` must be a mapping of cluster names/);
-    expect(refusal({ clusters: { East: {} } })).toMatch(/clusters\.East: a cluster name must be a DNS-1123 label/);
+    expect(refusal({ clusters: { East: {} } })).toMatch(
+      /clusters\.East: a cluster name must be a DNS-1123 label/,
+    );
     expect(refusal({ clusters: { east: { context: 'east', server: 'x' } } })).toMatch(
       /clusters\.east\.server is not a cluster setting/,
     );
     expect(refusal({ ...twoClusters, namespaces: { web: { namespace: 'ci-web' } } })).toMatch(
       /namespaces\.web\.cluster is required/,
     );
-    expect(refusal({ ...twoClusters, namespaces: { web: { namespace: 'Bad_NS', cluster: 'east' } } })).toMatch(
-      /namespaces\.web → "Bad_NS" is not a valid Kubernetes namespace/,
-    );
+    expect(
+      refusal({ ...twoClusters, namespaces: { web: { namespace: 'Bad_NS', cluster: 'east' } } }),
+    ).toMatch(/namespaces\.web → "Bad_NS" is not a valid Kubernetes namespace/);
   });
 
   it('refuses a context the kubeconfig does not have, when the runner is built', () => {

@@ -79,7 +79,8 @@ function checkClusterEntries(clusters: unknown, hasContext: boolean): string[] {
       fail(`clusters.${name}: a cluster name must be a DNS-1123 label (lower-case letters, digits, -)`);
     if (!isMapping(entry)) fail(`clusters.${name} must be a mapping (kubeconfig, context)`);
     for (const key of Object.keys(entry))
-      if (!CLUSTER_KEYS.has(key)) fail(`clusters.${name}.${key} is not a cluster setting (kubeconfig, context)`);
+      if (!CLUSTER_KEYS.has(key))
+        fail(`clusters.${name}.${key} is not a cluster setting (kubeconfig, context)`);
     for (const key of CLUSTER_KEYS)
       if (entry[key] !== undefined && (typeof entry[key] !== 'string' || entry[key] === ''))
         fail(`clusters.${name}.${key} must be a non-empty string`);
@@ -113,11 +114,13 @@ export function validateClusters(settings: ClusterSettings): void {
     const mapping = isMapping(to) ? to : { namespace: to };
     if (isMapping(to))
       for (const key of Object.keys(to))
-        if (!MAPPING_KEYS.has(key)) fail(`namespaces.${from}.${key} is not a namespace setting (namespace, cluster)`);
+        if (!MAPPING_KEYS.has(key))
+          fail(`namespaces.${from}.${key} is not a namespace setting (namespace, cluster)`);
     if (typeof mapping.namespace !== 'string' || !DNS1123_LABEL.test(mapping.namespace))
       fail(`namespaces.${from} → ${JSON.stringify(mapping.namespace)} is not a valid Kubernetes namespace`);
     if (isMapping(to)) checkNamed(`namespaces.${from}.cluster`, to.cluster, known, configured);
   }
   for (const [name, rc] of Object.entries(settings.resourceClasses))
-    if (rc.cluster !== undefined) checkNamed(`resourceClasses.${name}.cluster`, rc.cluster, known, configured);
+    if (rc.cluster !== undefined)
+      checkNamed(`resourceClasses.${name}.cluster`, rc.cluster, known, configured);
 }

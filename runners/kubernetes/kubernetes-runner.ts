@@ -5,7 +5,6 @@
  * starting a duplicate; a resuming engine re-attaches on the cluster recorded with the attempt.
  */
 import type { KubeConfig, V1Job } from '@kubernetes/client-node';
-import { kubernetesClient } from './client-library.ts';
 import {
   AttemptOutcome,
   systemClock,
@@ -81,7 +80,10 @@ export function createKubernetesRunner(
     requests: 0,
     watch: { lists: 0, watches: 0, gone: 0 },
   };
-  const given = { ...(deps.kubeConfig && !config.clusters ? { default: deps.kubeConfig } : {}), ...deps.kubeConfigs };
+  const given = {
+    ...(deps.kubeConfig && !config.clusters ? { default: deps.kubeConfig } : {}),
+    ...deps.kubeConfigs,
+  };
   const clusters = connectClusters(config, { clock, stats }, given);
   const active = new Set<AttemptTracker>();
 

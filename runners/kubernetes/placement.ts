@@ -17,8 +17,7 @@ export type PlacementRefusal = {
 
 /** A Kubernetes placement always has a namespace (the core port's `RunnerPlacement`, narrowed). */
 export type PlacementAnswer =
-  | { placement: { cluster: string; namespace: string } }
-  | { refused: PlacementRefusal };
+  { placement: { cluster: string; namespace: string } } | { refused: PlacementRefusal };
 
 export function placeTask(
   settings: ClusterSettings,
