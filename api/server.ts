@@ -12,6 +12,7 @@ import { approveRun } from './approval-routes.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
 import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
+import { startControlPlaneMetrics, type ControlPlaneMetrics } from './control-plane-metrics.ts';
 import { createServerMetrics, instrumentRequests, type ServerMetrics } from './metrics.ts';
 import { buildOpenApi } from './openapi.ts';
 import { startOtlpMetrics } from './otlp-metrics.ts';
@@ -199,12 +200,21 @@ function registerRoute(
   });
 }
 
-function mountWebhook(fastify: FastifyInstance, webhook: NonNullable<ApiServerOptions['webhook']>): void {
+function mountWebhook(
+  fastify: FastifyInstance,
+  webhook: NonNullable<ApiServerOptions['webhook']>,
+  metrics: ControlPlaneMetrics,
+): void {
   // As createWebhookIngress's doc comment says: Fastify must not parse this body.
   void fastify.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', (_request, _payload, done) => done(null));
     scope.post(webhook.path, (request, reply) => {
+      const start = performance.now();
+      // `close`, not `finish`: an aborted delivery is answered too (as instrumentRequests counts).
+      reply.raw.once('close', () =>
+        metrics.webhookAck((performance.now() - start) / 1000, reply.raw.statusCode),
+      );
       reply.hijack();
       webhook.ingress.handle(request.raw, reply.raw);
     });
@@ -228,7 +238,12 @@ async function instrumentPipelines(
   ctx: ApiContext,
   metrics: ServerMetrics,
   worker: Worker | undefined,
-): Promise<void> {
+): Promise<ControlPlaneMetrics> {
+  const controlPlane = await startControlPlaneMetrics({
+    registry: metrics.registry,
+    telemetry: ctx.runtime.telemetry,
+    ...(worker ? { worker } : {}),
+  });
   const pipelines = await startPipelineMetrics({
     registry: metrics.registry,
     engine: ctx.runtime.engine,
@@ -250,9 +265,11 @@ async function instrumentPipelines(
   fastify.addHook('onClose', async () => {
     off?.();
     pipelines.close();
+    controlPlane.close();
     // After the engine's last events: the final export carries the runs that just ended.
     await otlp?.shutdown();
   });
+  return controlPlane;
 }
 
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -288,7 +305,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // Before the routes, so every route (and the 404 handler) is counted.
   const metrics: ServerMetrics = await createServerMetrics();
   await instrumentRequests(fastify, metrics);
-  await instrumentPipelines(fastify, ctx, metrics, options.worker);
+  const controlPlane = await instrumentPipelines(fastify, ctx, metrics, options.worker);
   const table = handlers(ctx);
   for (const route of ROUTES) {
     if (route.operationId === 'metrics') {
@@ -330,6 +347,6 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   const openapi = buildOpenApi(OPENAPI_VERSION);
   // The API's description is public: it says nothing the repository does not.
   fastify.get('/openapi.json', async () => openapi);
-  if (options.webhook) mountWebhook(fastify, options.webhook);
+  if (options.webhook) mountWebhook(fastify, options.webhook, controlPlane);
   return fastify;
 }

@@ -26,6 +26,11 @@ export interface Worker {
   slots(): WorkerSlots;
   /** Calls `listener` with the error's stable code when a claim or an execution fails (not a run's own failure). */
   onError(listener: (errorType: string) => void): () => void;
+  /**
+   * Calls `listener` after each scheduling decision (one claim: the store asked for the next run
+   * that needs an executor) with its latency and outcome.
+   */
+  onClaim(listener: (seconds: number, outcome: ClaimOutcome) => void): () => void;
   /** Looks for work now (a run was just submitted through this process). */
   wake(runId?: string): void;
   /**
@@ -34,6 +39,9 @@ export interface Worker {
    */
   close(): Promise<void>;
 }
+
+/** `claimed`: a run was taken; `none`: nothing needed an executor; `error`: the claim failed. */
+export type ClaimOutcome = 'claimed' | 'none' | 'error';
 
 export interface WorkerOptions {
   /** Between two looks for runs to claim (default 250 ms). */
@@ -47,6 +55,21 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   const maxRuns = Math.max(1, options.maxRuns ?? 8);
   let closed = false;
   const errorListeners = new Set<(errorType: string) => void>();
+  const claimListeners = new Set<(seconds: number, outcome: ClaimOutcome) => void>();
+  const timeClaim = async () => {
+    const start = performance.now();
+    const report = (outcome: ClaimOutcome) => {
+      for (const listener of claimListeners) listener((performance.now() - start) / 1000, outcome);
+    };
+    try {
+      const claimed = await engine.claim();
+      report(claimed ? 'claimed' : 'none');
+      return claimed;
+    } catch (error) {
+      report('error');
+      throw error;
+    }
+  };
   const reportError = (error: unknown) => {
     const code = (error as { code?: unknown } | null)?.code;
     const type = typeof code === 'string' && /^[A-Za-z0-9_.]{1,64}$/.test(code) ? code : '_OTHER';
@@ -75,7 +98,7 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   const claimAll = async () => {
     try {
       while (!closed && running.size < maxRuns) {
-        const claimed = await engine.claim();
+        const claimed = await timeClaim();
         if (!claimed) return;
         logger.info({ runId: claimed.runId }, 'run claimed');
         follow(claimed.runId, claimed.done);
@@ -115,6 +138,10 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
     onError(listener) {
       errorListeners.add(listener);
       return () => errorListeners.delete(listener);
+    },
+    onClaim(listener) {
+      claimListeners.add(listener);
+      return () => claimListeners.delete(listener);
     },
     wake: () => tick(),
     async close() {

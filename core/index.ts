@@ -12,6 +12,7 @@ export * from './ports/policy.ts';
 export * from './ports/attestor.ts';
 export * from './ports/source.ts';
 export * from './ports/image-gate.ts';
+export * from './ports/telemetry.ts';
 export * from './catalog.ts';
 export * from './private-files.ts';
 // The REST API's request and response bodies (schemas/api/api.schema.json), as one namespace:

@@ -4,7 +4,7 @@
  * passed; then one attempt is let through (half-open) and its result closes or re-opens it.
  * State is per engine instance: a restarted engine starts with closed circuits, which is safe.
  */
-import type { Clock } from '../core/index.ts';
+import type { Clock, TelemetrySink } from '../core/index.ts';
 
 export interface BreakerOptions {
   threshold: number;
@@ -17,9 +17,12 @@ export class CircuitBreaker {
   readonly #failures = new Map<string, number>();
   readonly #openUntil = new Map<string, number>();
 
-  constructor(options: BreakerOptions, clock: Clock) {
+  readonly #telemetry: TelemetrySink | undefined;
+
+  constructor(options: BreakerOptions, clock: Clock, telemetry?: TelemetrySink) {
     this.#options = options;
     this.#clock = clock;
+    this.#telemetry = telemetry;
   }
 
   /** True when attempts against the target must fail fast now. */
@@ -29,14 +32,19 @@ export class CircuitBreaker {
   }
 
   record(target: string, failed: boolean): void {
+    const wasOpen = this.#openUntil.has(target);
     if (!failed) {
       this.#failures.delete(target);
       this.#openUntil.delete(target);
+      if (wasOpen) this.#telemetry?.emit({ kind: 'breaker', state: 'closed' });
       return;
     }
     const count = (this.#failures.get(target) ?? 0) + 1;
     this.#failures.set(target, count);
-    if (count >= this.#options.threshold)
+    if (count >= this.#options.threshold) {
       this.#openUntil.set(target, this.#clock.now() + this.#options.coolDownMs);
+      // Once per circuit: a half-open attempt that fails re-opens one already counted open.
+      if (!wasOpen) this.#telemetry?.emit({ kind: 'breaker', state: 'open' });
+    }
   }
 }

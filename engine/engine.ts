@@ -26,6 +26,7 @@ import {
   type RunSource,
   type SourceFetcher,
   type TaskCatalog,
+  type TelemetrySink,
 } from '../core/index.ts';
 import { createRedactor } from '../core/index.ts';
 import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
@@ -72,6 +73,8 @@ export interface EngineOptions {
   runConcurrency?: number;
   secrets?: Record<string, string>;
   breaker?: BreakerOptions;
+  /** Where the engine's measurements go (its circuit breaker's openings and closings). */
+  telemetry?: TelemetrySink;
   /** Lease time to live for attempts and runs (heartbeats renew at a third of it). */
   leaseMs?: number;
   /** Grace between the cancel signal and the kill. */
@@ -180,7 +183,11 @@ export function createEngine(options: EngineOptions): Engine {
     tracer: options.tracer ?? trace.getTracer('summit-maestro-engine'),
     dataDir: options.dataDir,
     secrets,
-    breaker: new CircuitBreaker(options.breaker ?? { threshold: 5, coolDownMs: 30_000 }, clock),
+    breaker: new CircuitBreaker(
+      options.breaker ?? { threshold: 5, coolDownMs: 30_000 },
+      clock,
+      options.telemetry,
+    ),
     owner: `${hostname()}|${process.pid}|${randomUUID()}`,
     leaseMs: options.leaseMs ?? 15_000,
     graceMs: options.graceMs ?? 5_000,

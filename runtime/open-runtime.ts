@@ -6,6 +6,7 @@
 import pino, { type Logger } from 'pino';
 import {
   RunnerRegistry,
+  TelemetryBus,
   ensurePrivateDir,
   type Attestor,
   type Clock,
@@ -30,6 +31,7 @@ import {
 import { loadBuiltinCatalog, sdkNodeArgs } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy } from './open-policy.ts';
+import { timedGate } from './timed-gate.ts';
 import { openRunners } from './open-runners.ts';
 import { openTracing, type Tracing } from './open-tracing.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
@@ -71,6 +73,8 @@ export interface Runtime {
   /** Signs approval attestations; resolved only with `approvals: true`. */
   readonly approvalSigner: ProvenanceSigner | undefined;
   readonly tracing: Tracing;
+  /** Measurements from below the surfaces (policy decisions, circuit breakers) for the server's metrics. */
+  readonly telemetry: TelemetryBus;
   readonly logger: Logger;
   /** The engine for trusted work: every configured runner and the configured secrets. */
   readonly engine: Engine;
@@ -107,6 +111,8 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
   const attestor: Attestor | undefined = signer ? createAttestor({ signer }) : undefined;
   const tracing = openTracing(config.tracing.exporter);
+  const telemetry = new TelemetryBus();
+  const gate = timedGate(policy.choice, telemetry);
   const gitEnv = { PATH: config.baseEnv.PATH, HOME: config.baseEnv.HOME };
   const source = createSourceFetcher({
     dataDir: config.dataDir,
@@ -122,9 +128,10 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     store,
     dataDir: config.dataDir,
     catalog,
-    policy: policy.choice,
+    policy: gate,
     runners: runners.registry,
     secrets: config.secrets,
+    telemetry,
     tracer: tracing.tracer,
     logger,
     source,
@@ -150,11 +157,12 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     config,
     catalog,
     store,
-    policy: policy.choice,
+    policy: gate,
     runners: runners.registry,
     signer,
     approvalSigner,
     tracing,
+    telemetry,
     logger,
     engine: createEngine(base),
     createEngine: createScoped,

@@ -21,6 +21,7 @@ import {
   type Scope,
   type Worker,
 } from '../../api/index.ts';
+import type { WebhookIngress } from '../../app/index.ts';
 import { systemClock } from '../../core/index.ts';
 import { openRuntime, runtimeConfigFromEnv, type Runtime } from '../../runtime/index.ts';
 
@@ -105,6 +106,8 @@ export async function startApi(
     databaseUrl?: string;
     /** The teams file's text, written to <data-dir>/teams.yaml and given as MAESTRO_TEAMS_FILE. */
     teams?: string;
+    /** The `app` role's webhook ingress on its path, as `maestro server` mounts it. */
+    webhook?: { path: string; ingress: WebhookIngress };
     /** Adds routes before the server listens (the console, as `maestro server` mounts it). */
     mount?: (fastify: FastifyInstance) => Promise<void>;
   } = {},
@@ -140,6 +143,7 @@ export async function startApi(
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.metricsPublic ? { metricsPublic: true } : {}),
     ...(worker ? { worker } : {}),
+    ...(options.webhook ? { webhook: options.webhook } : {}),
   });
   await options.mount?.(fastify);
   const url = await fastify.listen({ port: 0, host: '127.0.0.1' });

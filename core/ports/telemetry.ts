@@ -1,0 +1,38 @@
+/**
+ * The telemetry port: measurements taken below the surfaces (the policy gate, the engine's circuit
+ * breaker) that a surface turns into metrics. Signals carry closed sets only (an outcome, a state),
+ * never a run id, an image or a target: whoever turns them into labels cannot grow a series per
+ * run (docs/observability.md, "Cardinality").
+ */
+export type TelemetrySignal =
+  | {
+      kind: 'policy_decision';
+      seconds: number;
+      /** `deny_unavailable`: the gate could not decide and failed closed; `error`: it threw. */
+      outcome: 'allow' | 'deny' | 'deny_unavailable' | 'error';
+    }
+  | { kind: 'breaker'; state: 'open' | 'closed' };
+
+export interface TelemetrySink {
+  emit(signal: TelemetrySignal): void;
+}
+
+/** One per runtime: the runtime's parts emit, the server's metrics listen. */
+export class TelemetryBus implements TelemetrySink {
+  readonly #listeners = new Set<(signal: TelemetrySignal) => void>();
+
+  emit(signal: TelemetrySignal): void {
+    // A listener's fault must never reach the code being measured.
+    for (const listener of this.#listeners)
+      try {
+        listener(signal);
+      } catch {
+        /* metrics are best effort */
+      }
+  }
+
+  subscribe(listener: (signal: TelemetrySignal) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+}
