@@ -10,3 +10,4 @@ export { PROTOCOL_VERSION, type LogLevel, type Message } from './messages.ts';
 export type { Outcome } from './lifecycle.ts';
 export { workspaceFile } from './workspace-file.ts';
 export { compileSchema } from './validate-inputs.ts';
+export { secretIfGiven } from './secret-if-given.ts';

@@ -2,7 +2,7 @@
 // SDK's own environment and profile lookup never decides where the bytes go or whose key signs
 // them. The access keys are secrets (env:, redacted by the runner) and are never in a message.
 import { S3Client } from '@aws-sdk/client-s3';
-import { TaskError, type TaskContext } from '../../sdk/index.ts';
+import { secretIfGiven, TaskError, type TaskContext } from '../../sdk/index.ts';
 
 export interface ClientInputs {
   endpoint?: string;
@@ -12,7 +12,7 @@ export interface ClientInputs {
 
 export function s3ClientFor(inputs: ClientInputs, ctx: Pick<TaskContext, 'secret'>): S3Client {
   const endpoint = inputs.endpoint === undefined ? undefined : endpointUrl(inputs.endpoint);
-  const session = optionalSecret(ctx, 'AWS_SESSION_TOKEN');
+  const session = secretIfGiven(ctx, 'AWS_SESSION_TOKEN');
   return new S3Client({
     region: inputs.region ?? 'us-east-1',
     ...(endpoint ? { endpoint } : {}),
@@ -50,12 +50,4 @@ function endpointUrl(text: string): string {
       },
     );
   return url.href;
-}
-
-function optionalSecret(ctx: Pick<TaskContext, 'secret'>, name: string): string | undefined {
-  try {
-    return ctx.secret(name);
-  } catch {
-    return undefined;
-  }
 }
