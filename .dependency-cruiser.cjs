@@ -9,6 +9,8 @@ const layers = {
   policy: ['core', 'schemas'],
   provenance: ['core', 'schemas'],
   sdk: ['core', 'schemas'],
+  // The SIG contracts compiled, and the clients of SIG (docs/sig.md): beside the SDK.
+  sig: ['core', 'schemas'],
   runners: ['core', 'schemas'],
   tasks: ['sdk', 'core', 'schemas'],
   engine: ['core', 'compiler', 'policy', 'provenance', 'runners', 'schemas'],
@@ -52,6 +54,7 @@ const layers = {
     'runtime',
   ],
   api: [
+    'sig',
     'core',
     'compiler',
     'policy',
@@ -65,6 +68,7 @@ const layers = {
   ],
   console: ['core', 'compiler', 'policy', 'provenance', 'runners', 'engine', 'schemas', 'api', 'runtime'],
   cli: [
+    'sig',
     'runtime',
     'core',
     'compiler',

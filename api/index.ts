@@ -17,3 +17,9 @@ export {
 } from './tokens.ts';
 export { createToken, type CreateTokenOptions } from './create-token.ts';
 export { readTeamsFile, TEAMS_FILE_VARIABLE, TeamsFileError, type Teams } from './teams-file.ts';
+export {
+  createSigDevServer,
+  SigReceived,
+  type SigDevServer,
+  type SigDevServerOptions,
+} from './sig-dev-server/index.ts';

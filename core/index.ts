@@ -19,3 +19,7 @@ export * from './private-files.ts';
 // several names (Diagnostic, Task) would clash with core's own types.
 export type * as ApiBody from './generated/api.ts';
 export * from './redact.ts';
+// Today's SIG contracts (schemas/sig/<contract>/v3/), one namespace each.
+export type * as SigIngest from './generated/sig-ingest.ts';
+export type * as SigClaims from './generated/sig-claims.ts';
+export type * as SigRunbookTrigger from './generated/sig-runbook-trigger.ts';
