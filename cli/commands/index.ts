@@ -16,6 +16,7 @@ import { registerServer } from './server.ts';
 import { registerTokens } from './tokens.ts';
 import { registerTasks } from './tasks.ts';
 import { registerImage } from './image.ts';
+import { registerSigDevServer } from './sig-dev-server.ts';
 
 /** Every command registers itself here, one line each. */
 export function registerCommands(program: Command, context: CliContext): void {
@@ -35,4 +36,5 @@ export function registerCommands(program: Command, context: CliContext): void {
   registerTokens(program, context);
   registerTasks(program, context);
   registerImage(program, context);
+  registerSigDevServer(program, context);
 }
