@@ -5,11 +5,13 @@
 # runner's launcher), bubblewrap (the local runner's sandbox), Podman with runc (container
 # runner), busybox-static (the base of locally built images) and postgresql (the PostgreSQL
 # store's tests start private servers with its initdb/pg_ctl; the package's own cluster is not
-# used), chromium (the console's browser tests) and nats-server (tasks/nats's tests start private
-# servers, JetStream on; the package's own service is not used).
+# used), chromium (the console's browser tests), nats-server (tasks/nats's tests start private
+# servers, JetStream on; the package's own service is not used) and prometheus (promtool checks
+# and unit-tests ops/prometheus/; test/observability/prometheus.test.ts starts a private server
+# that scrapes a real `maestro server`; the package's own service is not used).
 # Idempotent and quick when everything is installed; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql chromium nats-server)
+packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql chromium nats-server prometheus)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system-packages.sh: all present"; exit 0; }
