@@ -1,10 +1,12 @@
 // Generates docs/reference/manifest.md from schemas/manifest.schema.json (every field: type,
 // description, example), docs/reference/diagnostics.md from the compiler's code table and
-// docs/reference/openapi.json from the API's route table and schemas (api/openapi.ts).
+// docs/reference/openapi.json from the API's route table and schemas (api/openapi.ts), and
+// docs/reference/tasks/ from the built-in tasks' task.json (scripts/task-reference.ts).
 // `npm run gen` rewrites them; scripts/generate-reference.test.ts fails when they are stale.
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { buildOpenApi, OPENAPI_VERSION } from '../api/index.ts';
 import { codeDescriptions } from '../compiler/index.ts';
+import { taskReferences } from './task-reference.ts';
 
 type Schema = Record<string, unknown>;
 const root = new URL('../', import.meta.url);
@@ -15,6 +17,7 @@ export async function generateReference(): Promise<Map<string, string>> {
     ['docs/reference/manifest.md', manifestReference(schema)],
     ['docs/reference/diagnostics.md', diagnosticsReference()],
     ['docs/reference/openapi.json', JSON.stringify(buildOpenApi(OPENAPI_VERSION), null, 2) + '\n'],
+    ...(await taskReferences()),
   ]);
 }
 
@@ -142,7 +145,7 @@ function diagnosticsReference(): string {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await mkdir(new URL('docs/reference/', root), { recursive: true });
+  await mkdir(new URL('docs/reference/tasks/', root), { recursive: true });
   for (const [path, text] of await generateReference()) {
     await writeFile(new URL(path, root), text);
     console.log(`wrote ${path}`);
