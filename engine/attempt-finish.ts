@@ -86,6 +86,7 @@ export async function completeAttempt(
       outputs,
       cacheHit: false,
       ...(result.isolation ? { isolation: result.isolation } : {}),
+      ...(result.image ? { image: result.image } : {}),
     }),
   );
 }

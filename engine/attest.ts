@@ -7,6 +7,7 @@ import {
   describeError,
   isPolicyOff,
   type AttemptEvidence,
+  type AttemptImage,
   type AttemptIsolation,
 } from '../core/index.ts';
 import { digestArtifacts } from './artifacts.ts';
@@ -25,6 +26,7 @@ export async function attestAttempt(
     outputs: Record<string, string>;
     cacheHit: boolean;
     isolation?: AttemptIsolation;
+    image?: AttemptImage;
   },
 ): Promise<void> {
   const { attestor, store } = exec.ctx;
@@ -67,6 +69,7 @@ export async function attestAttempt(
   if (run.approvalDigest) evidence.approvalDigest = run.approvalDigest;
   if (run.source) evidence.source = run.source;
   if (end.isolation) evidence.isolation = end.isolation;
+  if (end.image) evidence.image = end.image;
   if (info.inputArtifacts.length > 0) evidence.inputArtifacts = info.inputArtifacts;
   try {
     // Read from the store (not the in-memory view): a receipt signed after a further crash names the same origin.

@@ -45,6 +45,14 @@ export interface MaestroAttemptFields {
   policy: { decisionIds: string[]; bundleDigest?: string; off?: true };
   approvalDigest?: string;
   isolation?: { sandbox: 'bwrap' | 'container' | 'pod' | 'none'; network: 'on' | 'none'; reason?: string };
+  /** The image an image policy checked: what the task named, the digest that ran, the verdict. */
+  image?: {
+    reference: string;
+    digest?: string;
+    verification: 'verified' | 'warned' | 'refused' | 'unchecked';
+    signer?: string;
+    decisionId?: string;
+  };
   /** The interrupted attempt this one replaces (a crash of its engine or worker), and why. */
   reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
 }
@@ -124,6 +132,13 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
   if (evidence.codeDigest)
     resolvedDependencies.push({ name: 'task-code', digest: toDigestSet(evidence.codeDigest) });
   if (evidence.source) resolvedDependencies.push(sourceDescriptor(evidence.source));
+  // The image that ran is a dependency of the attempt, by digest (SLSA: what the build ran on).
+  if (evidence.image?.digest && evidence.image.verification !== 'refused')
+    resolvedDependencies.push({
+      name: 'image',
+      uri: `oci://${evidence.image.reference}`,
+      digest: toDigestSet(evidence.image.digest),
+    });
   // What the attempt received from the tasks it needs: the same digests as their receipts' subjects.
   for (const file of evidence.inputArtifacts ?? [])
     resolvedDependencies.push({
@@ -151,6 +166,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
     }) as MaestroAttemptFields['policy'],
     ...(evidence.approvalDigest ? { approvalDigest: evidence.approvalDigest } : {}),
     ...(evidence.isolation ? { isolation: { ...evidence.isolation } } : {}),
+    ...(evidence.image ? { image: { ...evidence.image } } : {}),
     ...(evidence.reattemptOf ? { reattemptOf: { ...evidence.reattemptOf } } : {}),
   };
   return {

@@ -3,7 +3,7 @@
  * Each runner folder exports one RunnerFactory; runners/factories.ts lists them, one line each,
  * so adding a kind touches its folder and that line.
  */
-import { InputError, type Runner } from '../core/index.ts';
+import { InputError, type ImageGate, type Runner } from '../core/index.ts';
 
 export interface RunnerFactoryContext {
   /** PATH, HOME, LANG, TMPDIR for tasks that inherit the host's (the surface picks them). */
@@ -15,6 +15,11 @@ export interface RunnerFactoryContext {
    * Actions (the job's VM is the sandbox; bubblewrap when it works there).
    */
   localSandbox: 'bwrap' | 'job-vm';
+  /**
+   * The operator's image policy (docs/supply-chain.md), when the runners file has one: the
+   * container and Kubernetes runners verify each image and run its digest.
+   */
+  imageGate?: ImageGate;
 }
 
 export interface RunnerFactory {

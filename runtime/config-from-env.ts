@@ -22,7 +22,7 @@ import { signingConfigFromEnv } from '../provenance/index.ts';
 import { baseEnvFrom } from '../runners/index.ts';
 import { artifactStoreFrom } from './artifact-store-setting.ts';
 import { detectedContainerSection, findDockerSocket } from './docker-socket.ts';
-import { readRunnersFile } from './runners-file.ts';
+import { IMAGE_POLICY_KEY, readRunnersFile } from './runners-file.ts';
 import type {
   Durability,
   PolicySetting,
@@ -221,7 +221,7 @@ function runnersSetting(
 ): RunnersSetting {
   const chosen = flag ?? env.MAESTRO_RUNNERS_CONFIG;
   const file = chosen === undefined || chosen === '' ? undefined : resolve(cwd, chosen);
-  const sections = file ? readRunnersFile(file) : {};
+  const { [IMAGE_POLICY_KEY]: imagePolicy, ...sections } = file ? readRunnersFile(file) : {};
   const notes: string[] = [];
   sections.local ??= {};
   if (!sections.container) {
@@ -232,5 +232,5 @@ function runnersSetting(
       notes.push(`container runner on ${found.socketPath} (${found.from}), with the safe defaults`);
     }
   }
-  return { ...(file ? { file } : {}), sections, notes };
+  return { ...(file ? { file } : {}), sections, notes, ...(imagePolicy ? { imagePolicy } : {}) };
 }

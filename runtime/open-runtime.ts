@@ -32,6 +32,7 @@ import { loadBuiltinCatalog, sdkNodeArgs } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy } from './open-policy.ts';
 import { timedGate } from './timed-gate.ts';
+import { openImageGate } from './open-image-gate.ts';
 import { openRunners } from './open-runners.ts';
 import { openTracing, type Tracing } from './open-tracing.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
@@ -84,12 +85,27 @@ export interface Runtime {
 }
 
 export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions = {}): Promise<Runtime> {
-  // Runners first: a bad runners file fails before anything is opened or written.
-  const runners = openRunners(config.runners, {
-    baseEnv: config.baseEnv,
-    hiddenPaths: config.hiddenPaths,
-    localSandbox: config.localSandbox,
-  });
+  // Runners first: a bad runners file fails before anything is opened or written (the image
+  // policy is read first of all, so a bad one fails the same way; its log opens only when valid).
+  const logSetting = {
+    dataDir: config.dataDir,
+    durability: config.durability,
+    databaseUrl: config.databaseUrl,
+  };
+  if (config.runners.imagePolicy !== undefined) ensurePrivateDir(config.dataDir);
+  const images = await openImageGate(config.runners, logSetting);
+  let runners: ReturnType<typeof openRunners>;
+  try {
+    runners = openRunners(config.runners, {
+      baseEnv: config.baseEnv,
+      hiddenPaths: config.hiddenPaths,
+      localSandbox: config.localSandbox,
+      ...(images.gate ? { imageGate: images.gate } : {}),
+    });
+  } catch (error) {
+    await images.close();
+    throw error;
+  }
   const logger = options.logger ?? pino({ level: config.logLevel }, pino.destination(2));
   for (const note of config.runners.notes) logger.info(note);
   const catalog = options.catalog ?? (await loadBuiltinCatalog());
@@ -168,6 +184,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     createEngine: createScoped,
     async close() {
       await runners.close();
+      await images.close();
       await tracing.shutdown();
       await store.close();
       await policy.close();

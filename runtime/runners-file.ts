@@ -12,6 +12,9 @@ function invalid(file: string, message: string, hint?: string): InputError {
   return new InputError('runner_config_invalid', `${file}: ${message}`, hint ? { hint } : {});
 }
 
+/** The runners file's section holding the image policy. */
+export const IMAGE_POLICY_KEY = 'imagePolicy';
+
 export function readRunnersFile(file: string): Record<string, Record<string, unknown>> {
   if (!existsSync(file))
     throw new UsageError(`the runners config ${file} does not exist`, {
@@ -26,8 +29,10 @@ export function readRunnersFile(file: string): Record<string, Record<string, unk
   const kinds = Object.keys(RUNNER_FACTORIES);
   const list = kinds.map((k) => `\`${k}\``).join(', ');
   if (!isMapping(doc)) throw invalid(file, `expected a mapping with sections ${list}`);
+  // `imagePolicy` is not a runner: the container and Kubernetes runners share it (docs/supply-chain.md).
   for (const key of Object.keys(doc))
-    if (!kinds.includes(key)) throw invalid(file, `unknown key \`${key}\``, `the sections are ${list}`);
+    if (!kinds.includes(key) && key !== IMAGE_POLICY_KEY)
+      throw invalid(file, `unknown key \`${key}\``, `the sections are ${list} and ${IMAGE_POLICY_KEY}`);
   for (const [kind, section] of Object.entries(doc))
     if (!isMapping(section)) throw invalid(file, `\`${kind}\` must be a mapping`);
   return doc as Record<string, Record<string, unknown>>;

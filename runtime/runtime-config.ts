@@ -29,6 +29,8 @@ export interface RunnersSetting {
   sections: Record<string, Record<string, unknown>>;
   /** How sections not from the file came to be (e.g. a detected Docker socket), for the log. */
   notes: string[];
+  /** The file's `imagePolicy` section, as written (parsed by openImageGate). */
+  imagePolicy?: unknown;
 }
 
 export interface RuntimeConfig {

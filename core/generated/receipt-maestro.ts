@@ -45,6 +45,16 @@ export interface ReceiptAttemptFields {
     reason?: string;
   };
   /**
+   * Present when an image policy checked the attempt's image (docs/supply-chain.md): the reference the task named, the manifest digest that ran (or was refused), the verdict (`verified`, `warned`: warn mode, ran unverified; `refused`: the attempt did not start), the signer that verified it, and the image decision's id in the decision log.
+   */
+  image?: {
+    reference: string;
+    digest?: Digest;
+    verification: 'verified' | 'warned' | 'refused' | 'unchecked';
+    signer?: string;
+    decisionId?: string;
+  };
+  /**
    * Present when this attempt ran because the previous one was lost to a crash of the engine or worker running it (not a retry under the task's policy): the interrupted attempt, what the engine recorded about it, and which re-attempt of the task (since its last user retry) this is.
    */
   reattemptOf?: {

@@ -3,6 +3,7 @@
  * the engine hands the evidence it recorded to an Attestor, which returns a signed receipt the
  * engine stores. The control plane writes every field; a task only contributes its outputs.
  */
+import type { AttemptImage } from './image-gate.ts';
 import type { AttemptIsolation } from './runner.ts';
 import type { RunSource } from './source.ts';
 export interface DigestedFile {
@@ -41,6 +42,8 @@ export interface AttemptEvidence {
   source?: RunSource;
   /** What the attempt ran in (sandbox and network), when its runner said. */
   isolation?: AttemptIsolation;
+  /** The image the attempt ran (or was refused), by digest, when an image policy checked it. */
+  image?: AttemptImage;
   /** Artifacts the attempt received from the tasks it needs, paths `<task>/<path>`. */
   inputArtifacts?: DigestedFile[];
   /** Set when this attempt ran because the previous one was lost to an engine or worker crash. */

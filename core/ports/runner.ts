@@ -1,3 +1,4 @@
+import type { AttemptImage } from './image-gate.ts';
 /**
  * The Runner port: how the engine starts one task attempt somewhere (a local process, a
  * container, a Kubernetes Job) and learns how it ended. Runners know nothing of plans, retries
@@ -172,6 +173,8 @@ export interface AttemptResult {
   isolation?: AttemptIsolation;
   /** The attempt's last checkpoint (`state` message) as JSON text, redacted; absent when none. */
   state?: string;
+  /** The image the attempt ran (or was refused), by digest, when an image policy checked it. */
+  image?: AttemptImage;
 }
 
 /**

@@ -18,12 +18,14 @@ import {
   type AttemptRef,
   type ReattachKnown,
   type AttemptResult,
+  type AttemptImage,
   type Clock,
+  type ImageGate,
   type Runner,
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import { LogChannel } from '../shared/index.ts';
+import { LogChannel, imageCheckOf, requestedImage, withImage } from '../shared/index.ts';
 import { createRedactor } from '../../core/index.ts';
 import { containerNetworkMode, validateContainerConfig, type ContainerRunnerConfig } from './config.ts';
 import { followContainer } from './follow-container.ts';
@@ -49,6 +51,8 @@ interface DockerError {
 
 export interface ContainerRunnerDeps {
   clock?: Clock;
+  /** The operator's image policy: when set, every image is verified and run by its digest. */
+  imageGate?: ImageGate;
 }
 
 /** A container name from the attempt id: readable prefix plus a hash so distinct ids never collide. */
@@ -108,17 +112,28 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       if ((error as DockerError).statusCode !== 404) throw error;
     }
     if (config.pull !== 'missing')
-      throw new InputError(
-        'image_not_found',
-        `image ${image} is not present locally and pulling is disabled`,
-        {
-          hint: 'build or import the image on the runner host, or set pull: missing in the runner config',
-        },
-      );
+      throw new InputError('ImageNotFound', `image ${image} is not present locally and pulling is disabled`, {
+        hint: 'build or import the image on the runner host, or set pull: missing in the runner config',
+      });
     const stream = await docker.pull(image);
     await new Promise<void>((resolve, reject) =>
       docker.modem.followProgress(stream, (err) => (err ? reject(err) : resolve())),
     );
+  }
+
+  /**
+   * The engine's copy must be the digest that was verified: a local image store that answers a
+   * digest reference with other content (a poisoned cache) is refused, not started.
+   */
+  async function confirmDigest(image: string, digest: string): Promise<void> {
+    const info = await docker.getImage(image).inspect();
+    const repository = image.slice(0, image.lastIndexOf('@'));
+    if (!(info.RepoDigests ?? []).includes(`${repository}@${digest}`))
+      throw new InputError(
+        'ImageDigestChanged',
+        `the engine's image for ${image} is not the verified digest ${digest} (it has ${JSON.stringify(info.RepoDigests ?? [])})`,
+        { hint: 'remove the local image and let the runner pull it by digest' },
+      );
   }
 
   async function start(request: RunnerStartRequest): Promise<RunnerHandle> {
@@ -129,7 +144,12 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
     let resolveResult!: (r: AttemptResult) => void;
     const result = new Promise<AttemptResult>((resolve) => (resolveResult = resolve));
 
-    const finishEarly = (reason: string, message: string, retryable: boolean): RunnerHandle => {
+    const finishEarly = (
+      reason: string,
+      message: string,
+      retryable: boolean,
+      image?: AttemptImage,
+    ): RunnerHandle => {
       logs.push({ stream: 'system', text: redact(message), time: clock.now() });
       logs.close();
       resolveResult({
@@ -141,6 +161,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
         outputs: {},
         startedAt,
         finishedAt: clock.now(),
+        ...(image ? { image } : {}),
       });
       return { logs: () => logs, wait: () => result, cancel: async () => {} };
     };
@@ -151,8 +172,24 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
         `resource class ${JSON.stringify(request.resources)} is not configured for the container runner`,
         false,
       );
-    const image =
-      request.command.kind === 'container' ? request.command.image : (request.image ?? config.defaultImage);
+    const named = requestedImage(request, config.defaultImage);
+    // Verified before anything is created, and run by the digest verified, never by the tag.
+    const checked = deps.imageGate ? await deps.imageGate.check(imageCheckOf(request, named)) : undefined;
+    if (checked && !checked.allowed)
+      return finishEarly(
+        checked.reason,
+        `image ${named} refused (${checked.reason}): ${checked.message}`,
+        checked.retryable,
+        checked.image,
+      );
+    if (checked?.warning)
+      logs.push({
+        stream: 'system',
+        text: redact(`image policy (warn): ${checked.warning}`),
+        time: clock.now(),
+      });
+    const image = checked ? checked.pinned : named;
+    const attemptImage = checked?.image.verification === 'unchecked' ? undefined : checked?.image;
     // Beside the workspace, not in it: no file of the repository can collide with it.
     const outputHostDir = `${request.workDir}.output`;
     try {
@@ -168,10 +205,11 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       if (request.state !== undefined)
         await writeFile(join(outputHostDir, STATE_FILE), request.state, { mode: 0o644 });
       await ensureImage(image);
+      if (attemptImage?.digest) await confirmDigest(image, attemptImage.digest);
     } catch (error) {
       const retryable = !(error instanceof InputError);
-      const reason = error instanceof InputError ? 'ImageNotFound' : 'PrepareFailed';
-      return finishEarly(reason, (error as Error).message, retryable);
+      const reason = error instanceof InputError ? error.code : 'PrepareFailed';
+      return finishEarly(reason, (error as Error).message, retryable, attemptImage);
     }
 
     const { cmd, entrypoint } = commandOf(request);
@@ -239,7 +277,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       );
     }
 
-    return followContainer({
+    const handle = followContainer({
       docker,
       container,
       clock,
@@ -254,6 +292,7 @@ export function createContainerRunner(config: ContainerRunnerConfig, deps: Conta
       isolation: isolationOf(networkMode),
       mode: 'start',
     });
+    return withImage(handle, attemptImage);
   }
 
   /**

@@ -4,8 +4,11 @@ import { createContainerRunner } from './container-runner.ts';
 
 /** The `container` section: validated by validateContainerConfig inside createContainerRunner. */
 export const containerRunnerFactory: RunnerFactory = {
-  create(section) {
+  create(section, context) {
     requireResourceClasses('container', section);
-    return createContainerRunner(section as unknown as ContainerRunnerConfig);
+    return createContainerRunner(
+      section as unknown as ContainerRunnerConfig,
+      context.imageGate ? { imageGate: context.imageGate } : {},
+    );
   },
 };

@@ -8,14 +8,16 @@ import type { KubeConfig, V1Job } from '@kubernetes/client-node';
 import {
   AttemptOutcome,
   systemClock,
+  type AttemptImage,
   type AttemptRef,
   type Clock,
+  type ImageGate,
   type Runner,
   type ReattachKnown,
   type RunnerHandle,
   type RunnerStartRequest,
 } from '../../core/index.ts';
-import { LogChannel } from '../shared/index.ts';
+import { LogChannel, imageCheckOf, pinImage, requestedImage, withImage } from '../shared/index.ts';
 import { createRedactor } from '../../core/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
 import { clustersOf } from './clusters.ts';
@@ -33,6 +35,8 @@ export interface KubernetesRunnerDeps {
   kubeConfigs?: Record<string, KubeConfig>;
   /** Counters the runner increments (requests, watches, 410 re-lists), for benches and tests. */
   stats?: KubernetesRunnerStats;
+  /** The operator's image policy: when set, every image is verified and the Job runs its digest. */
+  imageGate?: ImageGate;
 }
 
 /**
@@ -109,7 +113,13 @@ export function createKubernetesRunner(
     return tracker;
   }
 
-  function failed(reason: string, message: string, retryable: boolean, redact: string[]): RunnerHandle {
+  function failed(
+    reason: string,
+    message: string,
+    retryable: boolean,
+    redact: string[],
+    image?: AttemptImage,
+  ): RunnerHandle {
     const now = clock.now();
     const text = createRedactor(redact)(message);
     const logs = new LogChannel();
@@ -124,6 +134,7 @@ export function createKubernetesRunner(
       outputs: {},
       startedAt: now,
       finishedAt: now,
+      ...(image ? { image } : {}),
     };
     return { logs: () => logs, wait: async () => result, cancel: async () => {} };
   }
@@ -144,7 +155,24 @@ export function createKubernetesRunner(
     }
   }
 
+  /** Verified before the Job exists; the Job then names the digest, never the tag. */
   async function start(original: RunnerStartRequest): Promise<RunnerHandle> {
+    if (!deps.imageGate) return startJob(original);
+    const named = requestedImage(original, config.defaultImage);
+    const checked = await deps.imageGate.check(imageCheckOf(original, named));
+    if (!checked.allowed)
+      return failed(
+        checked.reason,
+        `image ${named} refused (${checked.reason}): ${checked.message}`,
+        checked.retryable,
+        original.redact,
+        checked.image,
+      );
+    const image = checked.image.verification === 'unchecked' ? undefined : checked.image;
+    return withImage(await startJob(pinImage(original, checked.pinned)), image);
+  }
+
+  async function startJob(original: RunnerStartRequest): Promise<RunnerHandle> {
     // The presigned URLs are capabilities: the pod's log is redacted of them too.
     const urls = [
       ...(original.received ?? []).map((r) => r.url),

@@ -13,3 +13,4 @@ export {
   MESSAGES_PROTOCOL_VERSION,
   type CollectedMessages,
 } from './messages-file.ts';
+export * from './image-pin.ts';

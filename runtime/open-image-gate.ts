@@ -1,0 +1,45 @@
+/**
+ * The image gate of a runtime whose runners file has an `imagePolicy` (docs/supply-chain.md):
+ * the policy parsed (keys and trust roots read relative to the runners file), a registry client,
+ * and every image decision appended to the decision log the policy gate writes (the same chain),
+ * so `maestro policy log` and disclosure archives show image decisions beside policy ones.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { InputError, type ImageGate } from '../core/index.ts';
+import { createImageGate, createRegistryClient, parseImagePolicy } from '../provenance/index.ts';
+import { openPolicyLog, type DecisionLogSetting } from './open-policy.ts';
+import type { RunnersSetting } from './runtime-config.ts';
+
+export interface OpenedImageGate {
+  gate: ImageGate | undefined;
+  close(): Promise<void>;
+}
+
+export async function openImageGate(
+  setting: RunnersSetting,
+  logSetting: DecisionLogSetting,
+): Promise<OpenedImageGate> {
+  if (setting.imagePolicy === undefined) return { gate: undefined, close: async () => undefined };
+  const where = setting.file ?? 'runners configuration';
+  const base = dirname(setting.file ?? '.');
+  let policy;
+  try {
+    policy = parseImagePolicy(setting.imagePolicy, {
+      read: (path) => readFileSync(resolve(base, path), 'utf8'),
+    });
+  } catch (error) {
+    throw new InputError('image_policy_invalid', `${where}: ${(error as Error).message}`, {
+      hint: 'see docs/supply-chain.md, "The image policy"',
+    });
+  }
+  const log = await openPolicyLog(logSetting);
+  const gate = createImageGate({
+    policy,
+    client: createRegistryClient({ insecureRegistries: policy.insecureRegistries }),
+    record: async (decision) => {
+      await log.append(decision);
+    },
+  });
+  return { gate, close: () => log.close() };
+}

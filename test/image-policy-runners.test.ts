@@ -1,0 +1,220 @@
+/**
+ * Verification at runner start, through `maestro run` on the container runner (real Podman, a
+ * real OCI 1.1 registry): with an `imagePolicy` in the runners file, each image is resolved to its
+ * digest, its signature checked against the policy before the container exists, and the digest
+ * run, never the tag. Unsigned, wrong signer, and a tag that no longer names the verified content
+ * in the engine: the task fails before it starts, with the named reason in the attempt, the
+ * decision log and the receipt (which names the digest). Without a policy, the unsigned image
+ * runs: the behaviour before this check existed, kept as the first test.
+ *
+ * Podman's Docker-compatible API cannot be told to pull over plain HTTP per request, and this
+ * registry is plain HTTP on loopback: the test pulls each image by digest first (`podman pull
+ * --tls-verify=false ref@digest`) and the runner's `pull: never` finds it by digest.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../cli/index.ts';
+import { openStore } from '../engine/index.ts';
+import { openDecisionLog } from '../policy/index.ts';
+import {
+  createLocalKeySigner,
+  createRegistryClient,
+  parseImageReference,
+  signImage,
+} from '../provenance/index.ts';
+import { captureIo } from './cli-helpers.ts';
+import { freshKeyPairPem } from './helpers/provenance-keys.ts';
+import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
+import { ensurePodmanService, type PodmanService } from './setup/podman-service.ts';
+
+let podman: PodmanService;
+let registry: OciRegistry;
+let dir: string;
+const images: Record<string, { reference: string; digest: string }> = {};
+
+function pullByDigest(image: { reference: string; digest: string }): void {
+  const pinned = `${image.reference.slice(0, image.reference.lastIndexOf(':'))}@${image.digest}`;
+  execFileSync('podman', ['pull', '-q', '--tls-verify=false', pinned], { stdio: 'pipe' });
+}
+
+beforeAll(async () => {
+  podman = await ensurePodmanService();
+  registry = await startOciRegistry();
+  dir = mkdtempSync(join(tmpdir(), 'maestro-image-policy-'));
+  const trusted = freshKeyPairPem();
+  const stranger = freshKeyPairPem();
+  writeFileSync(join(dir, 'trusted.pub.pem'), trusted.publicKeyPem);
+  const client = createRegistryClient();
+  images.signed = registry.pushImage('team/app', 'signed', 'signed');
+  images.unsigned = registry.pushImage('team/app', 'unsigned', 'unsigned');
+  images.stranger = registry.pushImage('team/app', 'stranger', 'stranger');
+  await signImage(
+    client,
+    parseImageReference(images.signed.reference),
+    createLocalKeySigner({ privateKeyPem: trusted.privateKeyPem }),
+  );
+  await signImage(
+    client,
+    parseImageReference(images.stranger.reference),
+    createLocalKeySigner({ privateKeyPem: stranger.privateKeyPem }),
+  );
+  for (const image of Object.values(images)) pullByDigest(image);
+}, 180_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await podman?.stop();
+});
+
+function runnersFile(name: string, policy: string): string {
+  const file = join(dir, name);
+  writeFileSync(
+    file,
+    `container:
+  socketPath: ${podman.socketPath}
+  defaultImage: ${images.signed!.reference}
+  pull: never
+  stopGraceMs: 2000
+  resourceClasses:
+    small: { memoryBytes: 268435456, pids: 256 }
+${policy}`,
+  );
+  return file;
+}
+
+const enforce = (mode: string) => `imagePolicy:
+  namespaces:
+    "*":
+      mode: ${mode}
+      rules:
+        - images: "${registry.host}/team/**"
+          keys: [trusted.pub.pem]
+`;
+
+function workflow(tasks: string[]): string {
+  const file = join(dir, `wf-${tasks.join('-')}.yaml`);
+  const body = tasks
+    .map(
+      (t) => `    - id: ${t}
+      runner: container
+      image: ${images[t]!.reference}
+      command: ["/bin/sh", "-c", "echo marker=$(cat /marker) >> $MAESTRO_OUTPUT"]
+      outputs: [marker]`,
+    )
+    .join('\n');
+  writeFileSync(
+    file,
+    `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: images, namespace: team }
+spec:
+  defaults: { timeout: 60s }
+  tasks:
+${body}
+`,
+  );
+  return file;
+}
+
+interface Attempt {
+  state: string;
+  reason?: string;
+  outputs: Record<string, string>;
+  image?: { reference: string; digest?: string; verification: string; decisionId?: string; signer?: string };
+}
+
+async function run(manifest: string, runners: string) {
+  const dataDir = mkdtempSync(join(dir, 'data-'));
+  const io = captureIo(dir, {});
+  const code = await runCli(['run', manifest, '--data-dir', dataDir, '--runners', runners], io);
+  const store = openStore({ dataDir });
+  const attempts: Record<string, Attempt> = {};
+  try {
+    const [summary] = store.listRuns({});
+    const runId = summary!.id;
+    for (const t of store.listTasks(runId)) attempts[t.taskId] = { state: t.state, outputs: {} };
+    for (const a of store.listAttempts(runId)) {
+      attempts[a.taskId]!.outputs = a.outputs;
+      if (a.reason) attempts[a.taskId]!.reason = a.reason;
+    }
+    for (const r of store.listReceipts(runId)) {
+      if (!r.taskId) continue;
+      const envelope = (r.bundle as { dsseEnvelope: { payload: string } }).dsseEnvelope;
+      const statement = JSON.parse(Buffer.from(envelope.payload, 'base64').toString('utf8'));
+      attempts[r.taskId]!.image = statement.predicate.buildDefinition.internalParameters.maestro.image;
+    }
+  } finally {
+    store.close();
+  }
+  const db = new DatabaseSync(join(dataDir, 'decisions.db'));
+  const decisions = await openDecisionLog(db).entries();
+  db.close();
+  return { code, io, attempts, decisions };
+}
+
+describe('image policy at container-runner start', () => {
+  it('before (no image policy): the unsigned image runs', async () => {
+    const result = await run(workflow(['unsigned']), runnersFile('none.yaml', ''));
+    expect(result.attempts.unsigned).toMatchObject({ state: 'succeeded', outputs: { marker: 'unsigned' } });
+  });
+
+  it('enforce: the signed image runs by digest; unsigned and wrong-signer images never start', async () => {
+    const result = await run(
+      workflow(['signed', 'unsigned', 'stranger']),
+      runnersFile('enforce.yaml', enforce('enforce')),
+    );
+    const { signed, unsigned, stranger } = result.attempts;
+    expect(signed, result.io.err()).toMatchObject({ state: 'succeeded', outputs: { marker: 'signed' } });
+    expect(signed!.image).toMatchObject({
+      reference: images.signed!.reference,
+      digest: images.signed!.digest,
+      verification: 'verified',
+    });
+    expect(unsigned).toMatchObject({ reason: 'ImageUnsigned', outputs: {} });
+    expect(unsigned!.state).not.toBe('succeeded');
+    expect(unsigned!.image).toMatchObject({ digest: images.unsigned!.digest, verification: 'refused' });
+    expect(stranger).toMatchObject({ reason: 'ImageSignerUntrusted', outputs: {} });
+    expect(stranger!.image).toMatchObject({ digest: images.stranger!.digest, verification: 'refused' });
+    // Each decision is in the hash-chained decision log, under the id the receipt names.
+    const byId = new Map(result.decisions.map((d) => [d.decisionId, d]));
+    expect(byId.get(signed!.image!.decisionId!)).toMatchObject({ taskId: 'signed', allow: true });
+    expect(byId.get(unsigned!.image!.decisionId!)).toMatchObject({
+      taskId: 'unsigned',
+      allow: false,
+      reasons: ['image refused: ImageUnsigned'],
+    });
+    expect(byId.get(stranger!.image!.decisionId!)).toMatchObject({
+      allow: false,
+      reasons: ['image refused: ImageSignerUntrusted'],
+    });
+  });
+
+  it('runs the verified digest, not what the tag names in the engine (a re-tagged local image)', async () => {
+    // An attacker on the runner host points the signed tag at other content in the engine's store.
+    execFileSync('podman', ['tag', `${images.unsigned!.reference}`, images.signed!.reference]);
+    try {
+      const result = await run(workflow(['signed']), runnersFile('enforce2.yaml', enforce('enforce')));
+      expect(result.attempts.signed).toMatchObject({ state: 'succeeded', outputs: { marker: 'signed' } });
+      expect(result.attempts.signed!.image!.digest).toBe(images.signed!.digest);
+    } finally {
+      execFileSync('podman', ['untag', images.unsigned!.reference, images.signed!.reference]);
+    }
+  });
+
+  it('warn: the unsigned image runs, by digest, and its receipt says it was not verified', async () => {
+    const result = await run(workflow(['unsigned']), runnersFile('warn.yaml', enforce('warn')));
+    expect(result.attempts.unsigned, JSON.stringify(result.attempts) + result.io.err()).toMatchObject({
+      state: 'succeeded',
+      outputs: { marker: 'unsigned' },
+    });
+    expect(result.attempts.unsigned!.image).toMatchObject({
+      digest: images.unsigned!.digest,
+      verification: 'warned',
+    });
+    expect(result.decisions.at(-1)).toMatchObject({ allow: true, reasons: ['image warned: ImageUnsigned'] });
+  });
+});
