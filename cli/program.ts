@@ -10,22 +10,26 @@ import { packageVersion } from './package-version.ts';
  * Builds the `maestro` program. Each command lives in its own file under `commands/` and sets
  * `context.exitCode`; errors thrown from an action are rendered here, once, without a stack.
  */
-export function buildProgram(context: CliContext): Command {
+export async function buildProgram(
+  context: CliContext,
+  argv: readonly string[],
+  all = false,
+): Promise<Command> {
   const program = new Command('maestro')
     .description('Summit Maestro: GitOps pipeline-as-code. Compile, run, gate and prove workflows.')
     .version(packageVersion())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: context.io.stdout, writeErr: context.io.stderr })
     .exitOverride();
-  registerCommands(program, context);
+  await registerCommands(program, context, argv, all);
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
 export async function runCli(argv: string[], io: CliIo): Promise<ExitCode> {
   const context: CliContext = { io, exitCode: ExitCode.ok };
-  const program = buildProgram(context);
   try {
+    const program = await buildProgram(context, argv);
     await program.parseAsync(argv, { from: 'user' });
     return context.exitCode;
   } catch (error) {
