@@ -1,0 +1,144 @@
+/**
+ * Verification at Kubernetes-runner start, on the test control plane (real API server and Job
+ * controller, kwok as the kubelet) with a real OCI 1.1 registry: a signed image's Job names the
+ * verified digest, never the tag; an unsigned image and one signed by a key the policy does not
+ * trust create no Job at all, and the attempt fails before it starts with the named reason and
+ * the image's digest. kwok runs no container, so what is checked is the Job the API server holds.
+ */
+import { BatchV1Api } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunnerStartRequest } from '../core/index.ts';
+import {
+  createImageGate,
+  createLocalKeySigner,
+  createRegistryClient,
+  parseImageReference,
+  signImage,
+  type ImageDecisionRecord,
+} from '../provenance/index.ts';
+import { createKubernetesRunner, jobName, type KubernetesRunnerConfig } from '../runners/kubernetes/index.ts';
+import { freshKeyPairPem } from './helpers/provenance-keys.ts';
+import { startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
+import { prepareRunnerNamespaces } from './setup/k8s-runner-namespaces.ts';
+import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
+
+const NS = 'maestro-images';
+let cluster: TestCluster;
+let registry: OciRegistry;
+let batch: BatchV1Api;
+const decisions: ImageDecisionRecord[] = [];
+const images: Record<string, { reference: string; digest: string }> = {};
+let trustedPem: string;
+
+beforeAll(async () => {
+  [cluster, registry] = await Promise.all([startTestCluster(), startOciRegistry()]);
+  batch = cluster.admin.makeApiClient(BatchV1Api);
+  await prepareRunnerNamespaces(cluster, [NS]);
+  const trusted = freshKeyPairPem();
+  const stranger = freshKeyPairPem();
+  trustedPem = trusted.publicKeyPem;
+  const client = createRegistryClient();
+  images.signed = registry.pushImage('k8s/app', 'signed', 'signed');
+  images.unsigned = registry.pushImage('k8s/app', 'unsigned', 'unsigned');
+  images.stranger = registry.pushImage('k8s/app', 'stranger', 'stranger');
+  await signImage(
+    client,
+    parseImageReference(images.signed.reference),
+    createLocalKeySigner({ privateKeyPem: trusted.privateKeyPem }),
+  );
+  await signImage(
+    client,
+    parseImageReference(images.stranger.reference),
+    createLocalKeySigner({ privateKeyPem: stranger.privateKeyPem }),
+  );
+}, 300_000);
+
+afterAll(async () => {
+  await registry?.stop();
+  await cluster?.stop();
+});
+
+function runner() {
+  const config: KubernetesRunnerConfig = {
+    kubeconfig: cluster.runnerKubeconfig,
+    namespaces: { team: NS },
+    defaultImage: 'registry.example/unused:1',
+    ttlSecondsAfterFinished: 600,
+    resourceClasses: { small: { requests: { cpu: '100m', memory: '64Mi' }, nodeSelector: { type: 'kwok' } } },
+  } as KubernetesRunnerConfig;
+  const imageGate = createImageGate({
+    policy: {
+      insecureRegistries: [],
+      namespaces: {
+        team: {
+          mode: 'enforce',
+          rules: [
+            { pattern: `${registry.host}/k8s/**`, trust: { publicKeys: [trustedPem], identities: [] } },
+          ],
+        },
+      },
+    },
+    client: createRegistryClient(),
+    record: async (d) => void decisions.push(d),
+  });
+  return createKubernetesRunner(config, { imageGate });
+}
+
+function request(task: string): RunnerStartRequest {
+  const runId = `run-${task}-${Date.now().toString(36)}`;
+  return {
+    runId,
+    taskId: task,
+    attempt: 1,
+    attemptId: `${runId}/${task}/1`,
+    command: { kind: 'container', image: images[task]!.reference, command: ['true'] },
+    env: { SIM_RUN_FOR: '100ms' },
+    redact: [],
+    workDir: '/unused',
+    artifactsDir: '/unused',
+    resources: 'small',
+    namespace: 'team',
+    outputs: [],
+  } as RunnerStartRequest;
+}
+
+async function jobImage(req: RunnerStartRequest): Promise<string | undefined> {
+  const list = await batch.listNamespacedJob({
+    namespace: NS,
+    labelSelector: `maestro.dev/run-id=${req.runId}`,
+  });
+  const job = list.items.find((j) => j.metadata?.name === jobName(req));
+  return job?.spec?.template.spec?.containers[0]?.image;
+}
+
+describe('image policy at Kubernetes-runner start', () => {
+  it('a signed image: the Job names the verified digest, not the tag', async () => {
+    const r = runner();
+    const req = request('signed');
+    const handle = await r.start(req);
+    const pinned = `${registry.host}/k8s/app@${images.signed!.digest}`;
+    expect(await jobImage(req)).toBe(pinned);
+    const result = await handle.wait();
+    expect(result.image).toMatchObject({ digest: images.signed!.digest, verification: 'verified' });
+    await r.close?.();
+  }, 120_000);
+
+  it('unsigned and wrong-signer images: no Job is created, the attempt fails with the reason', async () => {
+    const r = runner();
+    for (const [task, reason] of [
+      ['unsigned', 'ImageUnsigned'],
+      ['stranger', 'ImageSignerUntrusted'],
+    ] as const) {
+      const req = request(task);
+      const result = await (await r.start(req)).wait();
+      expect(result).toMatchObject({ outcome: 'runner_error', reason, retryable: false });
+      expect(result.image).toMatchObject({ digest: images[task]!.digest, verification: 'refused' });
+      expect(await jobImage(req)).toBeUndefined();
+      expect(decisions.find((d) => d.runId === req.runId)).toMatchObject({
+        allow: false,
+        reasons: [`image refused: ${reason}`],
+      });
+    }
+    await r.close?.();
+  }, 120_000);
+});
