@@ -15,6 +15,7 @@ import {
   signRunApproval,
   signRunApprovalGrant,
   type ProvenanceSigner,
+  type RunApprovalBinding,
 } from '../provenance/index.ts';
 import type { ApiContext } from './api-context.ts';
 import type { StoredApproval, StoredGrant } from './api-store.ts';
@@ -31,18 +32,9 @@ export const DEFAULT_APPROVAL_TTL_MS = 168 * 60 * 60 * 1000;
 export const TOKEN_USER_PREFIX = 'token:';
 
 type Rule = NonNullable<Plan['approvals']>;
-type Binding = {
-  runId: string;
-  namespace: string;
-  workflow: string;
-  planDigest: string;
-  sourceSha: string | null;
-  sourceRepo: string | null;
-};
-
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-function bindingOf(run: RunRecord): Binding {
+function bindingOf(run: RunRecord): RunApprovalBinding {
   return {
     runId: run.id,
     namespace: run.namespace,
