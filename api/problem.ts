@@ -49,6 +49,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   missing_secret: 422,
   run_not_waiting: 409,
   run_not_approved: 409,
+  task_not_retryable: 409,
   approval_pending: 409,
 };
 

@@ -153,7 +153,12 @@ export async function cancelRun(ctx: ApiContext, caller: Caller, id: string): Pr
   return getRun(ctx, caller, id);
 }
 
-export async function retryRun(ctx: ApiContext, caller: Caller, id: string): Promise<ApiBody.RunDetail> {
+export async function retryRun(
+  ctx: ApiContext,
+  caller: Caller,
+  id: string,
+  task?: string,
+): Promise<ApiBody.RunDetail> {
   const run = await findRun(ctx, caller, id);
   // Idempotent: while the run (or an earlier retry of it) is live, a second call changes nothing.
   if (!isTerminalRunState(run.status)) return getRun(ctx, caller, id);
@@ -161,7 +166,7 @@ export async function retryRun(ctx: ApiContext, caller: Caller, id: string): Pro
     throw new ApiError(409, 'run_succeeded', `run ${id} succeeded: there is nothing to retry`, {
       hint: 'start a new run with POST /v1/runs',
     });
-  await ctx.runtime.engine.retry(id, { by: caller.user });
+  await ctx.runtime.engine.retry(id, { by: caller.user, ...(task !== undefined ? { tasks: [task] } : {}) });
   ctx.wake(id);
   return getRun(ctx, caller, id);
 }

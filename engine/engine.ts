@@ -37,6 +37,7 @@ import {
   ApprovalPendingError,
   PolicyRequiredError,
   RunNotApprovedError,
+  TaskNotRetryableError,
   RunNotWaitingError,
   InvalidReattemptsError,
   RunnerNotConfiguredError,
@@ -153,7 +154,12 @@ export interface Engine {
     abortedBy?: string;
   }): Promise<{ runId: string; done: Promise<RunRecord> } | null>;
   cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
-  retry(runId: string, options?: { by?: string }): Promise<RunRecord>;
+  /**
+   * Re-opens the failed part of a terminal run as new attempts. `tasks` narrows it to those
+   * failed tasks (and the tasks skipped because of them): the console's "retry this task".
+   * TaskNotRetryableError when one of them is unknown or did not fail.
+   */
+  retry(runId: string, options?: { by?: string; tasks?: readonly string[] }): Promise<RunRecord>;
   /**
    * Releases a run waiting for approval: `waiting_for_approval -> queued` (reason
    * `approval_granted`) with the attestation digest its receipts will cite, in one compare-and-set.
@@ -387,7 +393,7 @@ export function createEngine(options: EngineOptions): Engine {
       // A live engine elsewhere will see the request on its next heartbeat.
       if (!alive) await cancelIdle(run, by);
     },
-    async retry(runId, { by = 'unknown' } = {}) {
+    async retry(runId, { by = 'unknown', tasks: only } = {}) {
       const run = await store.getRun(runId);
       if (!isTerminalRunState(run.status) || run.status === RunState.succeeded)
         throw new StaleStateError(
@@ -407,7 +413,12 @@ export function createEngine(options: EngineOptions): Engine {
         TaskState.cancelled,
         TaskState.blockedByPolicy,
       ]);
-      for (const t of tasks) if (failedLike.has(t.state)) reopen.add(t.taskId);
+      for (const id of only ?? []) {
+        const t = byId.get(id);
+        if (!t || !failedLike.has(t.state)) throw new TaskNotRetryableError(runId, id, t?.state);
+      }
+      for (const t of tasks)
+        if (failedLike.has(t.state) && (only === undefined || only.includes(t.taskId))) reopen.add(t.taskId);
       // Tasks skipped because of a reopened dependency re-open too (plan order is topological).
       for (const p of run.plan.tasks) {
         const t: TaskRecord = byId.get(p.id)!;

@@ -73,6 +73,22 @@ export class RunNotWaitingError extends MaestroError {
 }
 
 /** A gated run cancelled before its approvals arrived: a retry would run it ungated. */
+/** A retry named a task that is not in the run, or that did not fail (nothing to retry). */
+export class TaskNotRetryableError extends MaestroError {
+  constructor(runId: string, taskId: string, state: string | undefined) {
+    super(
+      'task_not_retryable',
+      state === undefined
+        ? `run ${runId} has no task ${JSON.stringify(taskId)}`
+        : `task ${taskId} of run ${runId} is ${state}: only a failed, timed-out, cancelled or blocked task can be retried`,
+      {
+        fault: Fault.user,
+        hint: 'list the run’s tasks with GET /v1/runs/{id} and name a failed one, or retry the whole run',
+      },
+    );
+  }
+}
+
 export class RunNotApprovedError extends MaestroError {
   constructor(runId: string) {
     super(

@@ -51,6 +51,7 @@ export {
   ApprovalPendingError,
   RunNotWaitingError,
   RunNotApprovedError,
+  TaskNotRetryableError,
   MissingSecretError,
   PolicyRequiredError,
   RunnerNotConfiguredError,

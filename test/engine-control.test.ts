@@ -125,6 +125,35 @@ describe('engine control', () => {
     expect((await engine.execute(runId)).status).toBe('succeeded');
   });
 
+  it('retries just the named failed task and what it skipped, leaving the other failures as they are', async () => {
+    const { engine, store } = setup();
+    const witness = await startWitness();
+    onTestFinished(() => witness.close());
+    const flaky = `[ "$(echo x | ${witness.report('a')})" -ge 2 ]`;
+    const runId = await engine.submit(
+      planOf([
+        shellTask('a', flaky),
+        shellTask('a-after', 'true', { needs: ['a'] }),
+        shellTask('b', 'false'),
+        shellTask('b-after', 'true', { needs: ['b'] }),
+      ]),
+      { trust: 'trusted' },
+    );
+    expect((await engine.execute(runId)).status).toBe('failed');
+    await expect(engine.retry(runId, { by: 'user:bob', tasks: ['b-after'] })).rejects.toMatchObject({
+      code: 'task_not_retryable',
+    });
+    await expect(engine.retry(runId, { by: 'user:bob', tasks: ['nope'] })).rejects.toMatchObject({
+      code: 'task_not_retryable',
+    });
+    await engine.retry(runId, { by: 'user:bob', tasks: ['a'] });
+    expect((await engine.execute(runId)).status).toBe('failed'); // b still failed
+    expect(store.getTask(runId, 'a')).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(store.getTask(runId, 'a-after').state).toBe('succeeded');
+    expect(store.getTask(runId, 'b')).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(store.getTask(runId, 'b-after').state).toBe('skipped');
+  });
+
   it('refuses a second live executor of the same run', async () => {
     const dataDir = tempDir();
     const first = setup({}, dataDir);

@@ -230,11 +230,50 @@ describe('runs', () => {
     expect(['queued', 'running']).toContain(again.body.run.status);
     const done = await api.settle(run.id);
     expect(done.body.tasks[0].attempts).toHaveLength(2);
+    // `task=` names one task to retry: an unknown one is refused before anything changes.
+    const unknown = await api.call('POST', '/v1/runs/{id}/retry', {
+      params: { id: run.id },
+      query: { task: 'nope' },
+    });
+    expect(unknown).toMatchObject({ status: 409, body: { code: 'task_not_retryable' } });
+    const once = await api.call('POST', '/v1/runs/{id}/retry', {
+      params: { id: run.id },
+      query: { task: 'a' },
+    });
+    expect(once.status).toBe(200);
+    expect((await api.settle(run.id)).body.tasks[0].attempts).toHaveLength(3);
     const { body: ok } = await postYaml(HELLO);
     const { body: good } = await api.call('POST', '/v1/runs', { body: { workflow: ok.digest } });
     await api.settle(good.id);
     const noRetry = await api.call('POST', '/v1/runs/{id}/retry', { params: { id: good.id } });
     expect(noRetry).toMatchObject({ status: 409, body: { code: 'run_succeeded' } });
+  });
+
+  it('serves the run’s plan laid out left to right, the same layout for every run of the plan, with estimates from history', async () => {
+    const { body: wf } = await postYaml(
+      manifest(
+        'graphed',
+        '    - id: a\n      run: "true"\n    - id: b\n      needs: [a]\n      run: "true"\n    - id: c\n      needs: [a]\n      run: "true"\n',
+      ),
+    );
+    const { body: first } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    await api.settle(first.id);
+    const { body: second } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+    const graph = await api.call('GET', '/v1/runs/{id}/graph', { params: { id: second.id } });
+    expect(graph.status).toBe(200);
+    expect(graph.body.planDigest).toBe(wf.digest);
+    const at = Object.fromEntries(graph.body.nodes.map((n: { id: string }) => [n.id, n]));
+    expect(Object.keys(at)).toEqual(['a', 'b', 'c']);
+    expect(at.b.needs).toEqual(['a']);
+    expect(at.b.x).toBeGreaterThan(at.a.x + graph.body.nodeWidth - 1); // a layer to the right
+    expect(at.b.y).not.toBe(at.c.y); // side by side, not on top of each other
+    expect(at.a.estimateMs).toBeTypeOf('number'); // the first run is history
+    const again = await api.call('GET', '/v1/runs/{id}/graph', { params: { id: first.id } });
+    expect(again.body.nodes.map((n: { x: number; y: number }) => [n.x, n.y])).toEqual(
+      graph.body.nodes.map((n: { x: number; y: number }) => [n.x, n.y]),
+    );
+    const missing = await api.call('GET', '/v1/runs/{id}/graph', { params: { id: 'r-nope' } });
+    expect(missing.status).toBe(404);
   });
 
   it('cancels a running run', async () => {
