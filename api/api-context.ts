@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../core/index.ts';
 import type { Runtime } from '../runtime/index.ts';
 import type { ApiStore } from './api-store.ts';
+import type { PlanLayouts } from './plan-layout.ts';
 
 /** What every route handler is given: one object per server, passed explicitly. */
 export interface ApiContext {
@@ -11,6 +12,8 @@ export interface ApiContext {
   teamsFile?: string;
   /** MAESTRO_APPROVAL_TTL_HOURS: an approval counts this long after it was given (default 7 days, as on GitHub). */
   approvalTtlMs?: number;
+  /** The DAG layouts by plan digest (GET /v1/runs/{id}/graph), warmed when a workflow is stored. */
+  layouts: PlanLayouts;
   clock: Clock;
   logger: Logger;
   /** Tells the worker role a run is queued (a no-op when this process has no worker role). */

@@ -4,6 +4,7 @@ export type { ApiStore, StoredToken, StoredWorkflow } from './api-store.ts';
 export { openApiStore, type OpenApiStoreOptions } from './open-api-store.ts';
 export { startWorker, type Worker } from './worker.ts';
 export type { ApiContext } from './api-context.ts';
+export { createPlanLayouts, type PlanLayouts } from './plan-layout.ts';
 export { buildOpenApi, openApiPath } from './openapi.ts';
 export { ROUTES, type RouteSpec } from './route-table.ts';
 export {

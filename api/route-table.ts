@@ -127,9 +127,11 @@ export const ROUTES: readonly RouteSpec[] = [
     operationId: 'retryRun',
     method: 'POST',
     url: '/v1/runs/:id/retry',
-    summary: 'Retry the failed part as new attempts in the same run (a no-op while it is live)',
+    summary:
+      'Retry the failed part as new attempts in the same run (a no-op while it is live); `task=` retries just that failed task and what it skipped',
     scope: 'runs:write',
     params: 'RunIdParams',
+    query: 'RetryQuery',
     responses: { 200: 'RunDetail', ...authErrors, ...errors(404, 409) },
   },
   {
@@ -169,6 +171,16 @@ export const ROUTES: readonly RouteSpec[] = [
     params: 'RunIdParams',
     query: 'TransitionQuery',
     responses: { 200: 'TransitionList', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'getRunGraph',
+    method: 'GET',
+    url: '/v1/runs/:id/graph',
+    summary:
+      "The run's plan laid out as a graph (computed once per plan digest) with duration estimates from the workflow's history",
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    responses: { 200: 'RunGraph', ...authErrors, ...errors(404) },
   },
   {
     operationId: 'listReceipts',

@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
+import { getRunGraph } from './graph-routes.ts';
 import { approveRun } from './approval-routes.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
 import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
@@ -91,7 +92,7 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     listRuns: async (r) => ok(await listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
     getRun: async (r) => ok(await getRun(ctx, callerOf(r), id(r))),
     cancelRun: async (r) => ok(await cancelRun(ctx, callerOf(r), id(r))),
-    retryRun: async (r) => ok(await retryRun(ctx, callerOf(r), id(r))),
+    retryRun: async (r) => ok(await retryRun(ctx, callerOf(r), id(r), (r.query as ApiBody.RetryQuery).task)),
     approveRun: async (r) => {
       const answer = await approveRun(ctx, callerOf(r), id(r));
       return ok(answer.body, answer.status);
@@ -101,6 +102,7 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     createSession: (r) => createSession(ctx, r),
     getSession: (r) => getSession(ctx, r),
     deleteSession: (r) => deleteSession(ctx, r),
+    getRunGraph: async (r) => ok(await getRunGraph(ctx, callerOf(r), id(r))),
     listReceipts: async (r) =>
       ok(await listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
   };
@@ -344,6 +346,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       return reply.code(result.status).send(result.body);
     });
   }
+  fastify.addHook('onClose', () => ctx.layouts.close());
   const openapi = buildOpenApi(OPENAPI_VERSION);
   // The API's description is public: it says nothing the repository does not.
   fastify.get('/openapi.json', async () => openapi);

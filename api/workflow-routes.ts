@@ -55,6 +55,8 @@ export async function createWorkflow(
     source: typeof body === 'string' ? null : (body.source ?? null),
     createdAt: ctx.clock.now(),
   });
+  // The DAG view's layout is computed now, off the event loop, so the first viewer finds it.
+  ctx.layouts.warm(plan);
   return { status: created ? 201 : 200, body: answer };
 }
 

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { resolve } from 'node:path';
 import {
   createApiServer,
+  createPlanLayouts,
   openApiStore,
   readTeamsFile,
   startWorker,
@@ -159,6 +160,7 @@ export function registerServer(program: Command, context: CliContext): void {
             clock: systemClock,
             logger,
             wake: (id) => worker?.wake(id),
+            layouts: createPlanLayouts({ logger }),
             ...(teamsFile ? { teamsFile } : {}),
             ...(approvalTtlMs ? { approvalTtlMs } : {}),
           },

@@ -373,6 +373,53 @@ export interface Receipt {
   bundle: {};
 }
 /**
+ * The run's plan as a laid-out graph (elkjs, layered, left to right), the same for every run of the plan and computed once per plan digest; with each task's duration estimate from the workflow's history.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunGraph".
+ */
+export interface RunGraph {
+  planDigest: string;
+  width: number;
+  height: number;
+  nodeWidth: number;
+  nodeHeight: number;
+  /**
+   * Every task of the plan, in plan order (topological).
+   */
+  nodes: GraphNode[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "GraphNode".
+ */
+export interface GraphNode {
+  id: string;
+  /**
+   * Left edge of the task's box.
+   */
+  x: number;
+  /**
+   * Top edge of the task's box.
+   */
+  y: number;
+  needs: string[];
+  /**
+   * The median duration of the task's last succeeded attempts in the workflow's last finished runs (at most 10); null without history.
+   */
+  estimateMs: number | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RetryQuery".
+ */
+export interface RetryQuery {
+  /**
+   * Retry only this failed task (and the tasks skipped because of it); the other failures stay as they are.
+   */
+  task?: string;
+}
+/**
  * This interface was referenced by `Api`'s JSON-Schema
  * via the `definition` "ReceiptQuery".
  */

@@ -28,6 +28,7 @@ function requestFor(operationId: string): CallOptions {
     approveRun: run,
     listReceipts: run,
     listTransitions: run,
+    getRunGraph: run,
     streamLogs: run,
     metrics: {},
     createSession: {},

@@ -14,6 +14,7 @@ import pino from 'pino';
 import { expect } from 'vitest';
 import {
   createApiServer,
+  createPlanLayouts,
   createToken,
   openApiStore,
   startWorker,
@@ -138,6 +139,7 @@ export async function startApi(
       clock: systemClock,
       logger,
       wake: (id) => worker?.wake(id),
+      layouts: createPlanLayouts({ logger }),
       ...(teamsFile ? { teamsFile } : {}),
     },
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
