@@ -9,6 +9,7 @@ import type { ApiBody } from '../../core/index.ts';
 import { call, may, type Session } from './api.ts';
 import { duration, when } from './format.ts';
 import { useThrottled, useLiveEvents } from './live.ts';
+import { DagView, useCriticalPath, useRunGraph } from './dag-view.tsx';
 import { LogView } from './log-view.tsx';
 import { Link } from './router.tsx';
 
@@ -19,6 +20,7 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
   const [detail, setDetail] = useState<ApiBody.RunDetail | null>(null);
   const [log, setLog] = useState<{ task: string; attempt: number } | null>(null);
   const [busy, setBusy] = useState('');
+  const [selected, setSelected] = useState<string | null>(null);
   const path = `/v1/runs/${encodeURIComponent(props.id)}`;
   const load = useCallback(async () => {
     try {
@@ -37,15 +39,19 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
     },
     namespace !== undefined,
   );
+  const graph = useRunGraph(props.id, detail?.run.planDigest ?? '', props.onProblem);
+  const critical = useCriticalPath(graph, detail?.tasks ?? []);
   if (!detail) return <p role="status">Loading…</p>;
   const { run } = detail;
-  const act = async (verb: 'retry' | 'cancel' | 'approvals') => {
+  const act = async (verb: 'retry' | 'cancel' | 'approvals', task?: string) => {
     setBusy(verb);
     try {
       if (verb === 'approvals') {
         await call<ApiBody.ApprovalAnswer>('POST', `${path}/approvals`);
         await load();
-      } else setDetail(await call<ApiBody.RunDetail>('POST', `${path}/${verb}`));
+      } else if (task !== undefined)
+        setDetail(await call<ApiBody.RunDetail>('POST', `${path}/retry?task=${encodeURIComponent(task)}`));
+      else setDetail(await call<ApiBody.RunDetail>('POST', `${path}/${verb}`));
     } catch (e) {
       props.onProblem(e);
     } finally {
@@ -110,20 +116,51 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
         </div>
       )}
       <Approvals approvals={detail.approvals ?? []} />
-      <Tasks tasks={detail.tasks} onLog={(task, attempt) => setLog({ task, attempt })} />
+      {graph && (
+        <DagView
+          graph={graph}
+          tasks={detail.tasks}
+          critical={critical}
+          selected={selected}
+          onSelect={setSelected}
+          canRetry={canWrite && TERMINAL.includes(run.status) && busy === ''}
+          onRetryTask={(task) => void act('retry', task)}
+          onLog={(task, attempt) => setLog({ task, attempt })}
+        />
+      )}
+      <Tasks
+        tasks={detail.tasks}
+        critical={new Set(critical.tasks)}
+        onSelect={graph ? setSelected : undefined}
+        onLog={(task, attempt) => setLog({ task, attempt })}
+      />
       {log && <LogView runId={run.id} task={log.task} attempt={log.attempt} onClose={() => setLog(null)} />}
       <Receipts runId={run.id} receipts={detail.receipts} onProblem={props.onProblem} />
     </>
   );
 }
 
-function Tasks(props: { tasks: ApiBody.Task[]; onLog: (task: string, attempt: number) => void }) {
+function Tasks(props: {
+  tasks: ApiBody.Task[];
+  critical: ReadonlySet<string>;
+  onSelect: ((task: string) => void) | undefined;
+  onLog: (task: string, attempt: number) => void;
+}) {
   return (
     <table class="tasks">
       <caption>Tasks</caption>
       <thead>
         <tr>
-          {['Task', 'State', 'Reason', 'Attempts', 'Duration', 'Policy decisions', 'Logs'].map((h) => (
+          {[
+            'Task',
+            'State',
+            'Reason',
+            'Attempts',
+            'Duration',
+            'Critical path',
+            'Policy decisions',
+            'Logs',
+          ].map((h) => (
             <th scope="col">{h}</th>
           ))}
         </tr>
@@ -140,6 +177,7 @@ function Tasks(props: { tasks: ApiBody.Task[]; onLog: (task: string, attempt: nu
               <td>{task.reason}</td>
               <td>{task.attempts.length}</td>
               <td>{last ? duration(last.startedAt, last.finishedAt) : ''}</td>
+              <td>{props.critical.has(task.id) ? 'on it' : ''}</td>
               <td>
                 {task.attempts.flatMap((a) =>
                   a.policyDecisionIds.map((d) => (
@@ -155,6 +193,11 @@ function Tasks(props: { tasks: ApiBody.Task[]; onLog: (task: string, attempt: nu
                     Log of {task.id} attempt {a.attempt}
                   </button>
                 ))}
+                {props.onSelect && (
+                  <button type="button" class="link" onClick={() => props.onSelect!(task.id)}>
+                    Show {task.id} in the graph
+                  </button>
+                )}
               </td>
             </tr>
           );

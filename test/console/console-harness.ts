@@ -26,10 +26,13 @@ export interface ConsoleHarness {
   close(): Promise<void>;
 }
 
-export async function startConsole(options: { teams?: string } = {}): Promise<ConsoleHarness> {
+export async function startConsole(
+  options: { teams?: string; bodyLimit?: number } = {},
+): Promise<ConsoleHarness> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const api = await startApi({
     ...(options.teams ? { teams: options.teams } : {}),
+    ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     mount: (fastify) => mountConsole(fastify, { logger: pino({ level: 'silent' }) }),
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });
