@@ -10,6 +10,7 @@ import { prepareAttemptDirs, type AttemptDirs } from './attempt-dirs.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { keyedSecretsDigest } from './cache-secret.ts';
 import { cacheKeyOf, resolveTask, type ResolvedTask } from './dispatch.ts';
+import { checkBudget } from './budget-guard.ts';
 import { checkPolicy } from './policy-check.ts';
 
 /** The attempt's info, or undefined when the task was blocked or failed before it could start. */
@@ -22,6 +23,7 @@ export async function prepareAttempt(
   const plan = exec.planTask(taskId);
   const decision = await checkPolicy(exec, taskId, attempt);
   if (!decision.allowed) return undefined;
+  if (!(await checkBudget(exec, taskId, attempt))) return undefined;
   const fail = async (what: string, error: unknown): Promise<undefined> => {
     void exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
     const by = `engine:${ctx.owner}`;
