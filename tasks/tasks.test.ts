@@ -71,6 +71,8 @@ describe('built-in catalog', () => {
       expect(entry.inputs.type).toBe('object');
     }
     expect(entryOf('http').targetInputs).toEqual(['url']);
+    // An S3-compatible endpoint is a host the task contacts: policy sees it (task.targetHosts).
+    expect(entryOf('blob').targetInputs).toEqual(['endpoint']);
   });
 
   it('the package digest changes when any file of the package changes, and only then', async () => {
