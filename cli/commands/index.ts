@@ -124,6 +124,12 @@ export const COMMANDS: readonly CommandEntry[] = [
       'Run the SIG reference server: every version of the ingest, claims and runbook-trigger contracts',
     load: async () => (await import('./sig-dev-server.ts')).registerSigDevServer,
   },
+  {
+    name: 'sig-contract-check',
+    term: 'sig-contract-check [options]',
+    description: 'Fail on a breaking change to the SIG contracts (schemas/sig) since a base ref',
+    load: async () => (await import('./sig-contract-check.ts')).registerSigContractCheck,
+  },
 ];
 
 /** The command a command line runs (`maestro help <command>` included), if it names one we have. */
