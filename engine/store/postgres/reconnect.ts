@@ -29,10 +29,14 @@ export function safeToRetry(error: unknown): boolean {
   return code !== undefined && (goneBeforeRunning.has(code) || rolledBack.has(code));
 }
 
-/** A connection-level failure: the client must be destroyed rather than reused. */
+/**
+ * A connection-level failure: the client must be destroyed rather than reused. pg reports a lost
+ * socket with no code ("Connection terminated unexpectedly"), or with Node's own (ECONNRESET,
+ * EPIPE, ETIMEDOUT: `E` and capitals, which no SQLSTATE class is), or as class 08.
+ */
 export function brokenConnection(error: unknown): boolean {
   const code = codeOf(error);
-  return code === undefined || goneBeforeRunning.has(code) || code.startsWith('08');
+  return code === undefined || goneBeforeRunning.has(code) || code.startsWith('08') || /^E[A-Z]+$/.test(code);
 }
 
 export interface Db {
