@@ -1,12 +1,4 @@
-import { join } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
-import { ensurePrivateDatabaseFile, ensurePrivateDir } from '../core/index.ts';
-import { openScheduleStore, type ScheduleStore } from '../engine/index.ts';
-import { openDispatchTables, type DispatchTables } from './dispatch/dispatch-table.ts';
-import { openGateTables, type GateTables } from './gate/gate-tables.ts';
-
-export type { StoredAttestation, AttestationQuery } from './gate/gate-tables.ts';
-export type { StoredDispatch } from './dispatch/dispatch-table.ts';
+import type { ScheduleStore } from '../engine/index.ts';
 
 /** A run the app dispatched, so check-run buttons find it again. */
 export interface StoredRun {
@@ -25,107 +17,106 @@ export interface StoredRun {
 }
 
 /**
- * The app's own durable state (the port the handlers use): check-run ids by external_id,
- * approval attestations and pushers (gate/gate-tables.ts), dispatches (dispatch/dispatch-table.ts)
- * and dispatched runs. SQLite through node:sqlite, in the same file as the deliveries table,
- * which ingress owns (app/ingress/delivery-store.ts).
+ * A dispatch: the run one trigger (a delivery, or one pull request head) started for one
+ * workflow. It is written, with the run's id chosen in advance, before the engine is asked to
+ * create the run, so reprocessing the same trigger after a crash (or on another replica)
+ * resumes that run instead of submitting a second one.
  */
-export interface AppStore extends GateTables, DispatchTables {
-  /** Schedule claims and watermarks (engine/schedules), in this same file. */
-  readonly schedules: ScheduleStore;
-  getCheckRunId(externalId: string): number | undefined;
-  putCheckRunId(externalId: string, checkRunId: number): void;
-  /** Plan digests by workflow key at a commit, recorded whenever a commit's manifests compile. */
-  putPlanDigests(repo: string, sha: string, digests: Record<string, string>): void;
-  getPlanDigests(repo: string, sha: string): Record<string, string> | undefined;
-  putRun(run: StoredRun): void;
-  getRun(runId: string): StoredRun | undefined;
-  close(): Promise<void>;
+export interface StoredDispatch {
+  key: string;
+  workflow: string;
+  runId: string;
+  createdAt: number;
 }
 
-export interface OpenAppStoreOptions {
+/**
+ * An approval attestation the app issued. It binds repository, workflow, plan digest, head SHA,
+ * pull request and base SHA (the signed predicate says the same; dispatch checks both), expires,
+ * and is revoked (never deleted) when the pull request closes, its head moves to another plan,
+ * or its approvals are withdrawn.
+ */
+export interface StoredAttestation {
+  /** The attestation's own digest (its id). */
+  digest: string;
+  repo: string;
+  workflow: string;
+  planDigest: string;
+  pullRequest: number;
+  headSha: string;
+  baseSha: string;
+  bundle: unknown;
+  approvers: string[];
+  issuedAt: number;
+  expiresAt: number;
+  /** The attestation this one replaces (a rebase or merge that kept the plan digest). */
+  supersedes?: string;
+  revokedAt?: number;
+  revokedReason?: string;
+}
+
+/** Which attestation a dispatch may use: the live one for this exact head (and pull request). */
+export interface AttestationQuery {
+  repo: string;
+  workflow: string;
+  headSha: string;
+  pullRequest?: number;
+}
+
+/** What the gate stores: attestations and who pushed which head. */
+export interface GateTables {
+  putAttestation(attestation: StoredAttestation): Promise<void>;
+  /** The newest attestation for this head (and pull request), revoked or not; the caller judges it. */
+  findAttestation(query: AttestationQuery): Promise<StoredAttestation | undefined>;
+  getAttestation(digest: string): Promise<StoredAttestation | undefined>;
+  /** Attestations of one pull request that are not revoked. */
+  liveAttestations(repo: string, pullRequest: number): Promise<StoredAttestation[]>;
+  /** Revokes once: a second revocation keeps the first reason and time. */
+  revokeAttestation(digest: string, reason: string, at: number): Promise<void>;
+  /** Records that `login` pushed `sha` (from a push or synchronize event's sender). */
+  putPusher(repo: string, sha: string, login: string): Promise<void>;
+  /** Everyone who pushed `sha`, as the events said; empty when no event was seen. */
+  pushersOf(repo: string, sha: string): Promise<string[]>;
+}
+
+/** Check-run ids by external_id; a create is recorded (PENDING_CREATE) before it is sent. */
+export interface CheckRunTables {
+  getCheckRunId(externalId: string): Promise<number | undefined>;
   /**
-   * The schedules' store when it lives elsewhere (PostgreSQL, shared by replicas: app/runtime.ts
-   * opens it for MAESTRO_DATABASE_URL); default: the tables in this file. Closed with this store.
+   * Records `PENDING_CREATE` for an external_id nobody recorded yet, atomically (one INSERT
+   * that a unique key lets through once): true for the one caller that may create the check run.
    */
-  schedules?: ScheduleStore & { close(): Promise<void> };
+  claimCheckRunCreate(externalId: string): Promise<boolean>;
+  putCheckRunId(externalId: string, checkRunId: number): Promise<void>;
 }
 
-export function openAppStore(dataDir: string, options: OpenAppStoreOptions = {}): AppStore {
-  // 0700 and 0600: deliveries hold payloads, attestations gate what runs.
-  ensurePrivateDir(dataDir);
-  ensurePrivateDatabaseFile(join(dataDir, 'github-app.sqlite'));
-  const db = new DatabaseSync(join(dataDir, 'github-app.sqlite'));
-  db.exec(`
-    PRAGMA journal_mode = WAL;
-    PRAGMA synchronous = NORMAL;
-    PRAGMA busy_timeout = 5000;
-    CREATE TABLE IF NOT EXISTS check_runs (external_id TEXT PRIMARY KEY, check_run_id INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS plan_digests (
-      repo TEXT NOT NULL, sha TEXT NOT NULL, digests TEXT NOT NULL, PRIMARY KEY (repo, sha));
-    CREATE TABLE IF NOT EXISTS runs (
-      run_id TEXT PRIMARY KEY, repo TEXT NOT NULL, installation_id INTEGER NOT NULL,
-      workflow TEXT NOT NULL, head_sha TEXT NOT NULL, external_id TEXT NOT NULL, from_fork INTEGER NOT NULL,
-      pull_request INTEGER, gated INTEGER NOT NULL DEFAULT 0);
-  `);
-  // A store from before runs had these columns gains them (SQLite has no ADD COLUMN IF NOT EXISTS).
-  for (const column of ['pull_request INTEGER', 'gated INTEGER NOT NULL DEFAULT 0'])
-    if (!db.prepare('SELECT 1 FROM pragma_table_info(?) WHERE name = ?').get('runs', column.split(' ')[0]!))
-      db.exec(`ALTER TABLE runs ADD COLUMN ${column}`);
-  const gate = openGateTables(db);
-  const dispatch = openDispatchTables(db);
-  const selectCheckRun = db.prepare('SELECT check_run_id FROM check_runs WHERE external_id = ?');
-  const upsertCheckRun = db.prepare(
-    'INSERT OR REPLACE INTO check_runs (external_id, check_run_id) VALUES (?, ?)',
-  );
-  const upsertDigests = db.prepare('INSERT OR REPLACE INTO plan_digests VALUES (?, ?, ?)');
-  const selectDigests = db.prepare('SELECT digests FROM plan_digests WHERE repo = ? AND sha = ?');
-  const upsertRun = db.prepare('INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)');
-  const selectRun = db.prepare('SELECT * FROM runs WHERE run_id = ?');
-  return {
-    ...gate,
-    ...dispatch,
-    schedules: options.schedules ?? openScheduleStore(db),
-    getCheckRunId: (externalId) => {
-      const row = selectCheckRun.get(externalId);
-      return row ? Number(row.check_run_id) : undefined;
-    },
-    putCheckRunId: (externalId, id) => void upsertCheckRun.run(externalId, id),
-    putPlanDigests: (repo, sha, digests) => void upsertDigests.run(repo, sha, JSON.stringify(digests)),
-    getPlanDigests: (repo, sha) => {
-      const row = selectDigests.get(repo, sha);
-      return row ? (JSON.parse(String(row.digests)) as Record<string, string>) : undefined;
-    },
-    putRun: (r) =>
-      void upsertRun.run(
-        r.runId,
-        r.repo,
-        r.installationId,
-        r.workflow,
-        r.headSha,
-        r.checkRunExternalId,
-        r.fromFork ? 1 : 0,
-        r.pullRequest ?? null,
-        r.gated ? 1 : 0,
-      ),
-    getRun: (runId) => {
-      const row = selectRun.get(runId);
-      if (!row) return undefined;
-      return {
-        runId: String(row.run_id),
-        repo: String(row.repo),
-        installationId: Number(row.installation_id),
-        workflow: String(row.workflow),
-        headSha: String(row.head_sha),
-        checkRunExternalId: String(row.external_id),
-        fromFork: Number(row.from_fork) === 1,
-        ...(row.pull_request !== null ? { pullRequest: Number(row.pull_request) } : {}),
-        gated: Number(row.gated) === 1,
-      };
-    },
-    close: async () => {
-      db.close();
-      await options.schedules?.close();
-    },
-  };
+/** Recorded before a check run is created, replaced by its id once GitHub answered. */
+export const PENDING_CREATE = -1;
+
+/**
+ * The app's own durable state (the port the handlers use): check-run ids by external_id,
+ * approval attestations and pushers, dispatches and dispatched runs, plan digests by commit, and
+ * the schedules' claims. Two implementations held to one contract
+ * (test/store-contract/app-store-contract.ts): SQLite in `<data-dir>/github-app.sqlite`
+ * (store/sqlite-app-store.ts) when MAESTRO_DATABASE_URL is unset, PostgreSQL
+ * (store/postgres-app-store.ts) when it names one, so every App replica shares them.
+ * The deliveries table is ingress's own port (ingress/delivery-store.ts).
+ */
+export interface AppStore extends GateTables, CheckRunTables {
+  /** Where it lives (a file, or a PostgreSQL URL without its password). */
+  readonly location: string;
+  /** Schedule claims and watermarks (engine/schedules), in the same database. */
+  readonly schedules: ScheduleStore;
+  /** Plan digests by workflow key at a commit, recorded whenever a commit's manifests compile. */
+  putPlanDigests(repo: string, sha: string, digests: Record<string, string>): Promise<void>;
+  getPlanDigests(repo: string, sha: string): Promise<Record<string, string> | undefined>;
+  getDispatch(key: string, workflow: string): Promise<StoredDispatch | undefined>;
+  /**
+   * Stores the dispatch and its run's record in one transaction, unless a dispatch for
+   * (key, workflow) exists (written by anyone, on any replica): then nothing is written.
+   * Returns the dispatch that is stored, the caller's or the earlier one.
+   */
+  putDispatch(dispatch: StoredDispatch, run: StoredRun): Promise<StoredDispatch>;
+  putRun(run: StoredRun): Promise<void>;
+  getRun(runId: string): Promise<StoredRun | undefined>;
+  close(): Promise<void>;
 }

@@ -10,11 +10,14 @@ export {
   type SetupConfig,
 } from './config.ts';
 export { createSetupServer, findAppYml, startWebhookProxy, CREDENTIALS_FILE } from './setup/index.ts';
-export { openAppStore, type AppStore } from './app-store.ts';
+export type { AppStore, StoredAttestation, StoredDispatch, StoredRun } from './app-store.ts';
+export { openAppStore, type OpenAppStoreOptions } from './store/open-app-store.ts';
+export { openSqliteAppStore } from './store/sqlite-app-store.ts';
 export {
   checkWebhookSignature,
   signWebhookBody,
   openDeliveryStore,
+  openSqliteDeliveryStore,
   createWebhookIngress,
   DEFAULT_INGRESS_LIMITS,
   type DeliveryStore,

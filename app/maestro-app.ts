@@ -12,6 +12,7 @@ import {
   createIngressServer,
   createWebhookIngress,
   DeliveryQueue,
+  DEFAULT_INGRESS_LIMITS,
   listen,
   type DeliveryStore,
   type IngressLimits,
@@ -30,7 +31,7 @@ export interface MaestroAppOptions {
   webhookPath: string;
   baseUrl: string;
   store: AppStore;
-  /** Webhook deliveries (ingress's store, in the same SQLite file). */
+  /** Webhook deliveries (ingress's store, beside the app's: a SQLite file or PostgreSQL). */
   deliveries: DeliveryStore;
   /** Where bodies past the in-memory size are spooled (0700; under the data dir). */
   spoolDir: string;
@@ -123,7 +124,9 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
       probot.receive({ id: delivery.id, name: delivery.name, payload } as Parameters<Probot['receive']>[0]),
     onError: (delivery, error) =>
       logger.error({ err: error, delivery: delivery.id, event: delivery.name }, 'delivery failed'),
+    onStoreError: (error) => logger.warn({ err: error }, 'delivery claims round failed'),
   });
+  const claimMs = options.ingressLimits?.claimMs ?? DEFAULT_INGRESS_LIMITS.claimMs;
   let open = true;
   const ingress = createWebhookIngress({
     secret: options.webhookSecret,
@@ -158,8 +161,14 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
         })
       : undefined;
   if (schedules && options.schedules?.start !== false) schedules.start();
-  // Deliveries stored before a crash or restart are processed now, in arrival order.
-  for (const delivery of options.deliveries.pendingDeliveries()) queue.enqueue(delivery);
+  // Deliveries stored before a crash or restart are processed now, in arrival order. A file of
+  // this data dir is this process's alone, so every pending delivery in it is ours; on a shared
+  // database only those whose claimer's claim ran out are (another replica may be on the rest).
+  const now = clock.now();
+  const orphansAt = options.deliveries.shared ? now : Number.MAX_SAFE_INTEGER;
+  for (const delivery of await options.deliveries.claimPending(orphansAt, now + claimMs))
+    queue.enqueue(delivery);
+  const stopClaims = queue.keepClaims(claimMs, () => clock.now());
   return {
     server,
     ingress,
@@ -180,6 +189,8 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
       await ingress.close();
       await closed;
       await queue.drain();
+      // After the drain: what this process holds stays claimed until it is finished.
+      stopClaims();
     },
   };
 }

@@ -2,11 +2,12 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
-import { databaseKind, openPostgresScheduleStore, type AsyncStore, type Engine } from '../engine/index.ts';
+import type { AsyncStore, Engine } from '../engine/index.ts';
 import { defaultBundlePath, readPolicyBundleFile } from '../policy/index.ts';
 import type { ProvenanceSigner } from '../provenance/index.ts';
 import { openRuntime, type PolicySetting, type Runtime, type RuntimeConfig } from '../runtime/index.ts';
-import { openAppStore, type AppStore } from './app-store.ts';
+import type { AppStore } from './app-store.ts';
+import { openAppStore } from './store/open-app-store.ts';
 import type { SensitivityCheck } from './gate/approval-gate.ts';
 import type { CompileFn } from './source/compile-snapshot.ts';
 import { openDeliveryStore, type DeliveryStore, type IngressLimits } from './ingress/index.ts';
@@ -77,12 +78,19 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   });
   const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog: runtime.catalog });
   const approvalSigner = runtime.approvalSigner!;
-  // Schedules fire once per slot across every replica on the runtime's database (engine/schedules).
-  const databaseUrl = runtime.config.databaseUrl;
-  const schedules =
-    databaseKind(databaseUrl) === 'postgres' ? await openPostgresScheduleStore(databaseUrl!) : undefined;
-  const appStore = openAppStore(options.runtime.dataDir, schedules ? { schedules } : {});
-  const deliveryStore = openDeliveryStore(options.runtime.dataDir);
+  // The App's tables and its deliveries live on the runtime's database: with MAESTRO_DATABASE_URL
+  // every replica shares them (a redelivery another replica stored, a pusher, an attestation, a
+  // dispatch, a schedule slot's claim), else the data dir's github-app.sqlite.
+  const where = { dataDir: options.runtime.dataDir, databaseUrl: runtime.config.databaseUrl };
+  const appStore = await openAppStore(where).catch(async (error: unknown) => {
+    await runtime.close();
+    throw error;
+  });
+  const deliveryStore = await openDeliveryStore(where).catch(async (error: unknown) => {
+    await appStore.close();
+    await runtime.close();
+    throw error;
+  });
   const trusted = runtime.engine;
   const untrusted = runtime.createEngine({
     secrets: {},
@@ -127,7 +135,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
       await app.idle();
       await runtime.close();
       await appStore.close();
-      deliveryStore.close();
+      await deliveryStore.close();
     },
   };
 }

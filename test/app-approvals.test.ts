@@ -143,7 +143,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     ])
       expect(waiting!.output.summary).toContain(`@${login}: ${reason}`);
     expect(
-      h.runtime.appStore.findAttestation({ repo: REPO_KEY, workflow: 'demo/deploy', headSha: head }),
+      await h.runtime.appStore.findAttestation({ repo: REPO_KEY, workflow: 'demo/deploy', headSha: head }),
     ).toBeUndefined();
 
     // main moves on; frank rebases the branch onto it: a new head SHA, the same plan digest.
@@ -188,7 +188,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     expect(approved!.output.summary).toContain('| 2 | 2 (@bob, @carol) |');
     const digest = digestIn(approved!.output.summary!);
     const query = { repo: REPO_KEY, workflow: 'demo/deploy', headSha: rebased, pullRequest: 7 };
-    const first = h.runtime.appStore.findAttestation(query)!;
+    const first = (await h.runtime.appStore.findAttestation(query))!;
     expect(first.approvers).toEqual(['bob', 'carol']);
     const expected = {
       repository: REPO_KEY,
@@ -223,7 +223,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     );
     await h.idle();
     expect(approved!.status).toBe('in_progress');
-    expect(h.runtime.appStore.findAttestation(query)!.revokedAt).toBeDefined();
+    expect((await h.runtime.appStore.findAttestation(query))!.revokedAt).toBeDefined();
     // ...and approves again: a fresh attestation for the same digest.
     h.standin.reviews.get(`${REPO_KEY}#7`)!.push(review('carol', 'APPROVED', rebased, 13));
     await h.deliver(
@@ -232,7 +232,7 @@ describe('approvals as signed gates, then dispatch on merge', () => {
     );
     await h.idle();
     expect(approved!.conclusion).toBe('success');
-    const attestation = h.runtime.appStore.findAttestation(query)!;
+    const attestation = (await h.runtime.appStore.findAttestation(query))!;
     expect(attestation.revokedAt).toBeUndefined();
 
     // Merge: main gets the approved head; the pull request closes merged, and its attestation
@@ -252,13 +252,13 @@ describe('approvals as signed gates, then dispatch on merge', () => {
       }),
     );
     await h.idle();
-    const carried = h.runtime.appStore.findAttestation({
+    const carried = (await h.runtime.appStore.findAttestation({
       repo: REPO_KEY,
       workflow: 'demo/deploy',
       headSha: merged,
-    })!;
+    }))!;
     expect(carried.supersedes).toBe(attestation.digest);
-    expect(h.runtime.appStore.findAttestation(query)!.revokedReason).toBe(`merged as ${merged}`);
+    expect((await h.runtime.appStore.findAttestation(query))!.revokedReason).toBe(`merged as ${merged}`);
     await h.deliver(
       'push',
       h.pushPayload({ ref: 'refs/heads/main', before: mainMoved, after: merged, pusher: 'carol' }),

@@ -80,7 +80,7 @@ describe('a crash between dispatch and delivery completion', () => {
       expect(firstCheck()).toHaveLength(1);
       expect(firstCheck()[0]!.conclusion).toBe('success');
       expect((await h.runtime.engineStore.listRuns()).filter((r) => r.workflow === 'second')).toEqual([]);
-      expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+      expect(await h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
       expect(standIn.standin.violations).toEqual([]);
     } finally {
       release();
@@ -125,7 +125,7 @@ describe('a crash inside a dispatch', () => {
         const checks = standIn.standin.checkRunsNamed('maestro / run demo/first', sha);
         expect(checks).toHaveLength(1);
         expect(checks[0]!.conclusion).toBe('success');
-        expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+        expect(await h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
         expect(standIn.standin.violations).toEqual([]);
       } finally {
         if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');

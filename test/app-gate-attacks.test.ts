@@ -354,7 +354,7 @@ describe('the approval gate under attack', () => {
     });
     await approve(71, 'bob', head, 'alice');
     const query = { repo: REPO_KEY, workflow: 'demo/deploy', pullRequest: 71 };
-    const first = h.runtime.appStore.findAttestation({ ...query, headSha: head })!;
+    const first = (await h.runtime.appStore.findAttestation({ ...query, headSha: head }))!;
     expect(first.revokedAt).toBeUndefined();
     const moved = h.repo.commit({
       branch: 'main',
@@ -370,10 +370,10 @@ describe('the approval gate under attack', () => {
     });
     h.standin.pulls.get(`${REPO_KEY}#71`)!.headSha = rebased;
     await synchronize(71, rebased, 'alice', 'alice');
-    const second = h.runtime.appStore.findAttestation({ ...query, headSha: rebased })!;
+    const second = (await h.runtime.appStore.findAttestation({ ...query, headSha: rebased }))!;
     expect(second.supersedes).toBe(first.digest);
     expect(second.baseSha).toBe(moved);
-    expect(h.runtime.appStore.getAttestation(first.digest)!.revokedAt).toBeDefined();
+    expect((await h.runtime.appStore.getAttestation(first.digest))!.revokedAt).toBeDefined();
     expect(await runsOf()).toHaveLength(2);
     // Closed without merging: revoked, and a writer's Retry of the run refuses to run anything.
     Object.assign(h.standin.pulls.get(`${REPO_KEY}#71`)!, { state: 'closed' });
@@ -382,11 +382,11 @@ describe('the approval gate under attack', () => {
       h.pullRequestPayload('closed', { number: 71, headSha: rebased, author: 'alice', merged: false }),
     );
     await h.idle();
-    expect(h.runtime.appStore.getAttestation(second.digest)!.revokedReason).toBe(
+    expect((await h.runtime.appStore.getAttestation(second.digest))!.revokedReason).toBe(
       'the pull request was closed',
     );
     const run = (await runsOf()).find((r) => r.status === 'failed' || r.status === 'succeeded')!;
-    const record = h.runtime.appStore.getRun(run.id)!;
+    const record = (await h.runtime.appStore.getRun(run.id))!;
     const attempts = (await h.runtime.engineStore.listAttempts(run.id)).length;
     await h.deliver(
       'check_run',
@@ -490,9 +490,9 @@ spec:
   async function deliverAndSettle(event: string, payload: unknown): Promise<void> {
     const id = crypto.randomUUID();
     expect(await h.deliver(event, payload, id)).toBe(202);
-    for (let i = 0; i < 400 && h.runtime.deliveryStore.deliveryState(id) === 'pending'; i += 1)
+    for (let i = 0; i < 400 && (await h.runtime.deliveryStore.deliveryState(id)) === 'pending'; i += 1)
       await new Promise((r) => setTimeout(r, 25));
-    expect(h.runtime.deliveryStore.deliveryState(id)).toBe('done');
+    expect(await h.runtime.deliveryStore.deliveryState(id)).toBe('done');
   }
 
   it("(f) a read-only user's Retry, Cancel, Re-run and /maestro run do nothing", async () => {

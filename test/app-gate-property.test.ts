@@ -208,9 +208,11 @@ describe('property: nothing gated runs without an attestation bound to its head,
         );
         return;
       case 'rerequest': {
-        const mine = (await h.runtime.engineStore.listRuns())
-          .map((r) => h.runtime.appStore.getRun(r.id))
-          .filter((r) => r?.pullRequest === m.number);
+        const mine = (
+          await Promise.all(
+            (await h.runtime.engineStore.listRuns()).map((r) => h.runtime.appStore.getRun(r.id)),
+          )
+        ).filter((r) => r?.pullRequest === m.number);
         const last = mine.at(-1);
         if (last)
           await send(
@@ -248,11 +250,11 @@ describe('property: nothing gated runs without an attestation bound to its head,
             for (const run of await h.runtime.engineStore.listRuns()) {
               if (seen.has(run.id)) continue;
               seen.add(run.id);
-              const record = h.runtime.appStore.getRun(run.id)!;
+              const record = (await h.runtime.appStore.getRun(run.id))!;
               const m = pulls.find((p) => p.number === record.pullRequest);
               expect(m, `run ${run.id} belongs to a pull request of this case`).toBeDefined();
               expect(justified(m!, record.headSha), `run ${run.id} after ${JSON.stringify(e)}`).toBe(true);
-              const attestation = h.runtime.appStore.getAttestation(run.approvalDigest ?? '');
+              const attestation = await h.runtime.appStore.getAttestation(run.approvalDigest ?? '');
               expect(attestation, `run ${run.id} has an attestation`).toBeDefined();
               expect(attestation!.headSha).toBe(record.headSha);
               expect(attestation!.pullRequest).toBe(record.pullRequest);

@@ -136,7 +136,7 @@ describe('webhook ingress bounds (the real app over HTTP)', () => {
     const forged = signedDelivery('not-the-secret', 'ping', JSON.parse(body));
     const status = await app.post(body, { ...forged.headers, 'x-hub-signature-256': WRONG });
     expect(status).toBe(401);
-    expect(app.runtime.deliveryStore.deliveryState(forged.id)).toBeUndefined();
+    expect(await app.runtime.deliveryStore.deliveryState(forged.id)).toBeUndefined();
     expect(readdirSync(join(app.dataDir, 'ingress-spool'))).toEqual([]);
   });
 });

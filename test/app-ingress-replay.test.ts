@@ -62,7 +62,7 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     await h.idle();
     expect(await h.runtime.engineStore.listRuns()).toHaveLength(1);
     expect(h.standin.checkRunsNamed('maestro / run demo/deploy', sha)).toHaveLength(1);
-    expect(h.runtime.deliveryStore.deliveryState('replayed-2')).toBeUndefined();
+    expect(await h.runtime.deliveryStore.deliveryState('replayed-2')).toBeUndefined();
   });
 
   it('a push older than the delivery retention (its record may have been pruned) is refused, and nothing runs', async () => {
@@ -83,6 +83,6 @@ describe('webhook replay: a captured, validly signed body under a new X-GitHub-D
     expect(await h.post(unstamped.body, unstamped.headers)).toBe(400);
     await h.idle();
     expect(await h.runtime.engineStore.listRuns()).toHaveLength(0);
-    expect(h.runtime.deliveryStore.deliveryState('captured-long-ago')).toBeUndefined();
+    expect(await h.runtime.deliveryStore.deliveryState('captured-long-ago')).toBeUndefined();
   });
 });

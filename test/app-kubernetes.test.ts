@@ -116,7 +116,7 @@ spec:
     expect(fetched.stderr).not.toContain(header.slice(21));
     const anonymous = await runSourceInit(init, {});
     expect(anonymous.status).not.toBe(0);
-    expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+    expect(await h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
     expect(h.standin.violations).toEqual([]);
   }, 180_000);
 });

@@ -361,7 +361,7 @@ describe('an app restart resumes the runs it dispatched', () => {
       expect(checks()[0]!.external_id).toBe(`run:${runId}`);
       expect(checks()[0]!.status).toBe('completed');
       expect(checks()[0]!.conclusion).toBe('success');
-      expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+      expect(await h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
       expect(standIn.standin.violations).toEqual([]);
     } finally {
       if (first.exitCode === null && first.signalCode === null) first.kill('SIGKILL');

@@ -61,7 +61,7 @@ spec:
     expect((await h.runtime.engineStore.getRun(run!.id)).plan.tasks[0]!.runner).toBe('container');
     // Non-root, as the detected socket's safe defaults say.
     expect(await h.runtime.engineStore.taskOutputs(run!.id, 'build')).toEqual({ uid: '1000' });
-    expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+    expect(await h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
     expect(h.standin.violations).toEqual([]);
   }, 120_000);
 });

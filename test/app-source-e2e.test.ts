@@ -183,7 +183,7 @@ async function checkRun(h: Harness, runner: string) {
   say(
     `  installation token in files under the data dir: ${[...tokens].flatMap((t) => filesContaining(h.dataDir, t!)).length}`,
   );
-  expect(h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
+  expect(await h.runtime.deliveryStore.failedDeliveries()).toEqual([]);
   expect(h.standin.violations).toEqual([]);
 }
 

@@ -152,7 +152,7 @@ describe('the GitHub App over HTTP: ingress and the validate check run', () => {
     const runs = h.standin.checkRunsNamed('maestro / validate', sha);
     expect(runs).toHaveLength(1);
     expect(runs[0]!.writes).toBe(1);
-    expect(h.runtime.deliveryStore.deliveryState('delivery-1')).toBe('done');
+    expect(await h.runtime.deliveryStore.deliveryState('delivery-1')).toBe('done');
   });
 
   it('retries GitHub 5xx and secondary rate limits, and re-mints an expired installation token', async () => {
@@ -209,16 +209,21 @@ describe('a delivery stored before a restart', () => {
     });
     await first.runtime.close();
     await first.standin.stop();
-    const store = openDeliveryStore(dataDir);
+    const store = await openDeliveryStore({ dataDir });
     expect(
-      store.recordDelivery({ id: 'stored-1', name: 'push', payload: JSON.stringify(payload), receivedAt: 1 }),
+      await store.recordDelivery({
+        id: 'stored-1',
+        name: 'push',
+        payload: JSON.stringify(payload),
+        receivedAt: 1,
+      }),
     ).toBe('recorded');
-    store.close();
+    await store.close();
     const second = await startHarness({ dataDir, repo });
     try {
       await second.idle();
       expect(second.standin.checkRunsNamed('maestro / validate', sha)).toHaveLength(1);
-      expect(second.runtime.deliveryStore.deliveryState('stored-1')).toBe('done');
+      expect(await second.runtime.deliveryStore.deliveryState('stored-1')).toBe('done');
       expect(second.standin.violations).toEqual([]);
     } finally {
       await second.close();

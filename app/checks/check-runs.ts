@@ -1,9 +1,8 @@
 import type { Diagnostic } from '../../core/index.ts';
 import type { GitHubClient } from '../github/github-client.ts';
-import type { AppStore } from '../app-store.ts';
+import { PENDING_CREATE, type AppStore } from '../app-store.ts';
 
 /** Marks a check-run create that was sent but whose id was not recorded yet. */
-const PENDING_CREATE = -1;
 
 /** GitHub accepts at most 50 annotations per create or update request. */
 export const ANNOTATIONS_PER_REQUEST = 50;
@@ -94,19 +93,21 @@ export async function writeCheckRun(
     ...(write.detailsUrl ? { details_url: write.detailsUrl } : {}),
   };
   const repo = { owner: client.owner, repo: client.repo };
-  // The store records a create before sending it (-1) and the id after. No record: nobody ever
-  // created this check run, so create. A -1 left behind by a crash: the create may have reached
-  // GitHub, so look for the external_id there before creating.
-  const known = store.getCheckRunId(write.externalId);
+  // The store records a create before sending it (PENDING_CREATE) and the id after. No record:
+  // claim the create (one INSERT, so of replicas racing on one external_id one creates). A
+  // PENDING_CREATE left by a crash, or by another replica's create: it may have reached GitHub,
+  // so look for the external_id there before creating.
+  let known = await store.getCheckRunId(write.externalId);
+  if (known === undefined && !(await store.claimCheckRunCreate(write.externalId)))
+    known = await store.getCheckRunId(write.externalId);
   let id = known === PENDING_CREATE ? await findCheckRun(client, write) : known;
   let writes = 0;
   if (id === undefined) {
-    store.putCheckRunId(write.externalId, PENDING_CREATE);
     const created = await client.call(`create check run ${write.name}`, (octokit) =>
       octokit.rest.checks.create({ ...repo, head_sha: write.headSha, ...fields, output: output(batches[0]) }),
     );
     id = created.data.id;
-    store.putCheckRunId(write.externalId, id);
+    await store.putCheckRunId(write.externalId, id);
   } else {
     const checkRunId = id;
     await client.call(`update check run ${write.name}`, (octokit) =>

@@ -117,13 +117,13 @@ export async function dispatchWorkflow(
   const { plan } = request;
   const workflow = workflowKey(plan);
   const engine = request.fromFork ? ctx.engines.untrusted : ctx.engines.trusted;
-  const existing = ctx.store.getDispatch(request.key, workflow);
+  const existing = await ctx.store.getDispatch(request.key, workflow);
   if (existing && (await engineHas(engine, existing.runId))) return { runId: existing.runId };
   // A run id chosen before this call (a schedule slot's claim) that the engine already holds was
   // dispatched by whoever held the claim before: on a shared database, another replica, whose
   // dispatch record is in its own data dir. Submitting it again would be refused (the id is taken).
   if (!existing && request.runId && (await engineHas(engine, request.runId))) return { runId: request.runId };
-  const approval = request.approval.gated ? approvalFor(ctx, request, workflow) : { digest: undefined };
+  const approval = request.approval.gated ? await approvalFor(ctx, request, workflow) : { digest: undefined };
   if ('problem' in approval) {
     await writeCheckRun(ctx.client, ctx.store, {
       name: `${RUN_CHECK_PREFIX} ${workflow}`,
@@ -138,10 +138,11 @@ export async function dispatchWorkflow(
   }
   const unrunnable = await refuseUnconfiguredRunner(ctx, request, engine, workflow);
   if (unrunnable) return unrunnable;
-  const runId = existing?.runId ?? request.runId ?? `r-${randomUUID()}`;
-  if (!existing)
-    ctx.store.putDispatch({ key: request.key, workflow, runId, createdAt: ctx.clock.now() }, () =>
-      ctx.store.putRun({
+  let runId = existing?.runId ?? request.runId ?? `r-${randomUUID()}`;
+  if (!existing) {
+    const stored = await ctx.store.putDispatch(
+      { key: request.key, workflow, runId, createdAt: ctx.clock.now() },
+      {
         runId,
         repo: ctx.client.fullName,
         installationId: ctx.client.installationId,
@@ -153,8 +154,13 @@ export async function dispatchWorkflow(
         ...(request.approval.gated && request.approval.pullRequest
           ? { pullRequest: request.approval.pullRequest.number }
           : {}),
-      }),
+      },
     );
+    // Another replica dispatched this (key, workflow) between our read and our write: the run is
+    // its to submit and report; a second submission would be a second deployment.
+    if (stored.runId !== runId) return { runId: stored.runId };
+    runId = stored.runId;
+  }
   ctx.onDispatchStep?.('recorded');
   await engine.submit(plan, {
     runId,
@@ -175,13 +181,13 @@ export async function dispatchWorkflow(
  * The live attestation a gated run may use, or why there is none. The stored row finds the
  * candidate; the signed predicate decides (every bound field, and the expiry).
  */
-export function approvalFor(
+export async function approvalFor(
   ctx: Pick<DispatchContext, 'client' | 'store' | 'clock' | 'publicKeyPem'>,
   request: Pick<DispatchRequest, 'plan' | 'headSha' | 'approval'>,
   workflow: string,
-): { digest: string } | { problem: string } {
+): Promise<{ digest: string } | { problem: string }> {
   const pull = request.approval.gated ? request.approval.pullRequest : undefined;
-  const found = ctx.store.findAttestation({
+  const found = await ctx.store.findAttestation({
     repo: ctx.client.fullName,
     workflow,
     headSha: request.headSha,

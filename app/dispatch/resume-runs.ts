@@ -46,7 +46,7 @@ export async function resumeLiveRuns(deps: ResumeDeps): Promise<string[]> {
   const resumed: string[] = [];
   // Both engines share one store; which engine resumes a run is what the app recorded.
   for (const record of await deps.engines.trusted.store.listRuns({ status: LIVE })) {
-    const run: StoredRun | undefined = deps.store.getRun(record.id);
+    const run: StoredRun | undefined = await deps.store.getRun(record.id);
     if (!run) continue;
     const slash = run.repo.indexOf('/');
     const client = deps.clientFor(run.repo.slice(0, slash), run.repo.slice(slash + 1), run.installationId);

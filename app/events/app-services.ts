@@ -136,10 +136,10 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       authenticate: (fresh) => installationOctokit(installationId, fresh),
     });
   const digestsAt = (client: GitHubClient) => async (sha: string) => {
-    const known = deps.store.getPlanDigests(client.fullName, sha);
+    const known = await deps.store.getPlanDigests(client.fullName, sha);
     if (known) return known;
     const digests = digestsOf((await commitAt(client, sha)).compiled);
-    deps.store.putPlanDigests(client.fullName, sha, digests);
+    await deps.store.putPlanDigests(client.fullName, sha, digests);
     return digests;
   };
   const gateContext = (client: GitHubClient): GateContext => ({
@@ -163,7 +163,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
     commitAt,
     validate: async (client, sha, options = {}) => {
       const { snapshot, compiled } = await commitAt(client, sha);
-      deps.store.putPlanDigests(client.fullName, sha, digestsOf(compiled));
+      await deps.store.putPlanDigests(client.fullName, sha, digestsOf(compiled));
       const view = renderValidate(compiled);
       const actions = options.manualActions && deps.engines ? manualRunActions(compiled) : [];
       await writeCheckRun(client, deps.store, {

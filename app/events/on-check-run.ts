@@ -34,7 +34,7 @@ export function onCheckRun(s: AppServices) {
     }
     const engines = s.deps.engines;
     if (!externalId.startsWith('run:') || !engines) return;
-    const run = s.deps.store.getRun(externalId.slice(4));
+    const run = await s.deps.store.getRun(externalId.slice(4));
     if (!run || run.repo !== client.fullName) return;
     const actor = payload.sender.login;
     if (!(await hasWriteAccess(client, actor))) {
@@ -68,7 +68,7 @@ export function onCheckRun(s: AppServices) {
       return;
     }
     if (approval.gated) {
-      const found = approvalFor(
+      const found = await approvalFor(
         s.dispatchContext(client, engines),
         { plan, headSha: run.headSha, approval },
         run.workflow,

@@ -21,7 +21,7 @@ export function onPullRequest(s: AppServices) {
     const payload = context.payload;
     const client = s.clientFor(payload as unknown as RepoPayload);
     if (payload.action === 'synchronize' && payload.sender?.login)
-      s.deps.store.putPusher(client.fullName, payload.pull_request.head.sha, payload.sender.login);
+      await s.deps.store.putPusher(client.fullName, payload.pull_request.head.sha, payload.sender.login);
     const gated = await gatePull(s, client, payload.pull_request.number, { validate: true });
     if (!gated) return;
     const { pr, head, gates } = gated;

@@ -14,7 +14,8 @@ export function onPush(s: AppServices) {
     const payload = context.payload;
     if (payload.deleted || /^0+$/.test(payload.after)) return;
     const client = s.clientFor(payload as unknown as RepoPayload);
-    if (payload.sender?.login) s.deps.store.putPusher(client.fullName, payload.after, payload.sender.login);
+    if (payload.sender?.login)
+      await s.deps.store.putPusher(client.fullName, payload.after, payload.sender.login);
     const branch = payload.ref.replace(/^refs\/heads\//, '');
     const onDefault = payload.ref.startsWith('refs/heads/') && branch === payload.repository.default_branch;
     // The default branch's head gets "Run <workflow>" buttons for its manual workflows.

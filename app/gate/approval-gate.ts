@@ -39,12 +39,19 @@ export async function evaluateApprovalGate(
   });
   const gates = new Map<string, WorkflowGate>();
   if (rules.size === 0) {
-    revokeAll(store, client.fullName, pr.number, () => true, 'no gated workflow at the head', ctx.now());
+    await revokeAll(
+      store,
+      client.fullName,
+      pr.number,
+      () => true,
+      'no gated workflow at the head',
+      ctx.now(),
+    );
     return gates;
   }
   const reviews = await listReviews(client, pr.number);
   // Who pushed the head, from the push/synchronize events' sender: commit metadata is forgeable.
-  const pushers = store.pushersOf(client.fullName, pr.headSha);
+  const pushers = await store.pushersOf(client.fullName, pr.headSha);
   const candidates = [...new Set(reviews.filter((r) => !isBot(r.login, r.userType)).map((r) => r.login))];
   const writers = new Set<string>();
   for (const login of candidates) if (await hasWriteAccess(client, login)) writers.add(login);
@@ -88,9 +95,13 @@ export async function evaluateApprovalGate(
     gates.set(workflow, gate);
   }
   const attested = new Set([...gates.values()].map((g) => g.attestationDigest).filter(Boolean));
-  for (const a of store.liveAttestations(client.fullName, pr.number))
+  for (const a of await store.liveAttestations(client.fullName, pr.number))
     if (!attested.has(a.digest))
-      store.revokeAttestation(a.digest, revocationReason(gates.get(a.workflow), pr, pushers), ctx.now());
+      await store.revokeAttestation(
+        a.digest,
+        revocationReason(gates.get(a.workflow), pr, pushers),
+        ctx.now(),
+      );
   await writeCheckRun(client, store, renderApproval(pr, rowsOf(gates), pushers.length > 0));
   return gates;
 }

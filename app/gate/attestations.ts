@@ -30,7 +30,9 @@ export async function issueAttestation(
       expiresAt = Math.min(expiresAt, limiting + ctx.approvalTtlMs);
   }
   const logins = [...approvers.keys()].sort();
-  const live = ctx.store.liveAttestations(repository, pr.number).filter((a) => a.workflow === workflow);
+  const live = (await ctx.store.liveAttestations(repository, pr.number)).filter(
+    (a) => a.workflow === workflow,
+  );
   const same = live.find(
     (a) =>
       a.headSha === pr.headSha &&
@@ -68,7 +70,7 @@ export async function closePullRequest(
   pr: { number: number; headSha: string; mergeCommitSha?: string },
 ): Promise<string[]> {
   const repository = ctx.client.fullName;
-  const live = ctx.store.liveAttestations(repository, pr.number);
+  const live = await ctx.store.liveAttestations(repository, pr.number);
   const carried: string[] = [];
   if (pr.mergeCommitSha) {
     const digests = await ctx.digestsAt(pr.mergeCommitSha);
@@ -84,21 +86,21 @@ export async function closePullRequest(
     }
   }
   const reason = pr.mergeCommitSha ? `merged as ${pr.mergeCommitSha}` : 'the pull request was closed';
-  revokeAll(ctx.store, repository, pr.number, (a) => !carried.includes(a.digest), reason, ctx.now());
+  await revokeAll(ctx.store, repository, pr.number, (a) => !carried.includes(a.digest), reason, ctx.now());
   return carried;
 }
 
 /** Revokes the pull request's live attestations that `which` selects. */
-export function revokeAll(
+export async function revokeAll(
   store: AppStore,
   repo: string,
   pullRequest: number,
   which: (a: StoredAttestation) => boolean,
   reason: string,
   at: number,
-): void {
-  for (const a of store.liveAttestations(repo, pullRequest))
-    if (which(a)) store.revokeAttestation(a.digest, reason, at);
+): Promise<void> {
+  for (const a of await store.liveAttestations(repo, pullRequest))
+    if (which(a)) await store.revokeAttestation(a.digest, reason, at);
 }
 
 /** The signed predicate of a stored attestation (the bundle's DSSE payload). */
@@ -115,7 +117,7 @@ async function store(
   predicate: ApprovalPredicate,
 ): Promise<{ digest: string }> {
   const signed = await signApproval(predicate, ctx.signer);
-  ctx.store.putAttestation({
+  await ctx.store.putAttestation({
     digest: signed.digest,
     repo: predicate.repository,
     workflow: predicate.workflow,

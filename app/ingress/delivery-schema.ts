@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { DatabaseSync } from 'node:sqlite';
-import { StoreUnusableError } from '../../engine/index.ts';
+import { migrateComponent, type SqliteMigration } from '../store/sqlite-migrations.ts';
 
 /**
  * The deliveries table's own schema versions, kept in `github-app.sqlite` beside the app's other
@@ -9,12 +9,7 @@ import { StoreUnusableError } from '../../engine/index.ts';
  */
 const COMPONENT = 'deliveries';
 
-interface Migration {
-  version: number;
-  apply(db: DatabaseSync): void;
-}
-
-const migrations: readonly Migration[] = [
+const migrations: readonly SqliteMigration[] = [
   {
     // The table as app-store.ts created it before ingress had its own store: a data dir made by
     // an older build already has it, so this is a no-op there.
@@ -34,6 +29,16 @@ const migrations: readonly Migration[] = [
       backfillDigests(db);
       db.exec('CREATE UNIQUE INDEX deliveries_body_digest ON deliveries (body_digest)');
       db.exec('CREATE INDEX deliveries_state_received ON deliveries (state, received_at)');
+    },
+  },
+  {
+    // Claims: who is processing a pending delivery and until when (renewed while it works), so
+    // of several processes on one database one processes it, and another takes it over only
+    // after its claimer stopped. Rows from before have no claim (0): the next start takes them.
+    version: 3,
+    apply: (db) => {
+      db.exec('ALTER TABLE deliveries ADD COLUMN claimed_by TEXT');
+      db.exec('ALTER TABLE deliveries ADD COLUMN claimed_until INTEGER NOT NULL DEFAULT 0');
     },
   },
 ];
@@ -63,27 +68,5 @@ function backfillDigests(db: DatabaseSync): void {
 
 /** Brings the deliveries table to the current version, each step in its own transaction. */
 export function migrateDeliveries(db: DatabaseSync, file: string): void {
-  db.exec('CREATE TABLE IF NOT EXISTS app_schema (component TEXT PRIMARY KEY, version INTEGER NOT NULL)');
-  const row = db.prepare('SELECT version FROM app_schema WHERE component = ?').get(COMPONENT);
-  const current = row ? Number(row.version) : 0;
-  if (current > DELIVERY_SCHEMA_VERSION)
-    throw new StoreUnusableError(
-      `${file} has deliveries schema version ${current}, newer than this maestro knows (${DELIVERY_SCHEMA_VERSION})`,
-      { hint: 'upgrade maestro, or use another --data-dir' },
-    );
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      migration.apply(db);
-      db.prepare('INSERT OR REPLACE INTO app_schema (component, version) VALUES (?, ?)').run(
-        COMPONENT,
-        migration.version,
-      );
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  }
+  migrateComponent(db, file, COMPONENT, migrations);
 }

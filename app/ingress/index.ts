@@ -9,12 +9,13 @@ export {
 } from './webhook-ingress.ts';
 export { createIngressServer, listen, type IngressServerOptions } from './http-server.ts';
 export {
-  openDeliveryStore,
+  openSqliteDeliveryStore,
   DEFAULT_DELIVERY_RETENTION_DAYS,
   type DeliveryStore,
   type StoredDelivery,
   type RecordOutcome,
 } from './delivery-store.ts';
+export { openDeliveryStore, type OpenDeliveryStoreOptions } from './open-delivery-store.ts';
 export { DeliveryQueue, serialisationKey, type DeliveryHandler } from './delivery-queue.ts';
 export { checkWebhookSignature, signWebhookBody, type SignatureProblem } from './signature.ts';
 export { Refusal } from './refusals.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
-import { openDeliveryStore, type DeliveryStore, type StoredDelivery } from './delivery-store.ts';
+import { openSqliteDeliveryStore, type DeliveryStore, type StoredDelivery } from './delivery-store.ts';
 import { signWebhookBody } from './signature.ts';
 import { createWebhookIngress, type WebhookIngress } from './webhook-ingress.ts';
 
@@ -48,13 +48,13 @@ describe('the ingress handler mounted unchanged in Fastify', () => {
   let fastify: FastifyInstance | undefined;
   afterEach(async () => {
     await fastify?.close();
-    store.close();
+    await store?.close();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('verifies, stores, deduplicates and bounds deliveries while Fastify serves its other routes', async () => {
     dir = mkdtempSync(join(tmpdir(), 'ingress-fastify-'));
-    store = openDeliveryStore(dir);
+    store = openSqliteDeliveryStore(dir);
     const accepted: StoredDelivery[] = [];
     const ingress = createWebhookIngress({
       secret: SECRET,

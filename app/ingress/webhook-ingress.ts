@@ -27,6 +27,11 @@ export interface IngressLimits {
   retryAfterSeconds: number;
   /** Finished deliveries (ids and body digests) are pruned after this many days. */
   retentionDays: number;
+  /**
+   * How long a stored delivery stays claimed by the process that stored it (renewed while it is
+   * processed); past it, another replica on the same database takes it over.
+   */
+  claimMs: number;
 }
 
 export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
@@ -36,6 +41,7 @@ export const DEFAULT_INGRESS_LIMITS: IngressLimits = {
   maxUnverified: 16,
   retryAfterSeconds: 5,
   retentionDays: DEFAULT_DELIVERY_RETENTION_DAYS,
+  claimMs: 120_000,
 };
 
 const PRUNE_EVERY_MS = 60 * 60 * 1000;
@@ -93,12 +99,19 @@ export function createWebhookIngress(options: WebhookIngressOptions): WebhookIng
   const receiving = new Set<AbortController>();
   const running = new Set<Promise<void>>();
   let closing = false;
-  const prune = () => {
-    const removed = options.deliveries.pruneDeliveries(options.clock() - limits.retentionDays * DAY_MS);
-    if (removed > 0)
-      options.logger.info({ removed, retentionDays: limits.retentionDays }, 'deliveries pruned');
+  const prune = async () => {
+    try {
+      const removed = await options.deliveries.pruneDeliveries(
+        options.clock() - limits.retentionDays * DAY_MS,
+      );
+      if (removed > 0)
+        options.logger.info({ removed, retentionDays: limits.retentionDays }, 'deliveries pruned');
+    } catch (error) {
+      // The database is unreachable for longer than a restart: the next round prunes.
+      options.logger.warn({ err: error }, 'pruning deliveries failed');
+    }
   };
-  prune();
+  void prune();
   const pruneTimer = setInterval(prune, PRUNE_EVERY_MS);
   pruneTimer.unref();
 
@@ -196,7 +209,13 @@ async function serve(
   if (isStalePush(checked.name, parsed.payload, now, context.limits.retentionDays * DAY_MS))
     return refuseLogged(context, request, response, span, Refusal.stalePush, checked);
   const delivery = { id: checked.id, name: checked.name, payload: parsed.text, receivedAt: now };
-  const outcome = options.deliveries.recordDelivery({ ...delivery, bodyDigest: received.digest });
+  // Stored claimed by this process (it processes what it answered 202); another replica takes
+  // it over only if this one stops before finishing it.
+  const outcome = await options.deliveries.recordDelivery({
+    ...delivery,
+    bodyDigest: received.digest,
+    claimedUntil: now + context.limits.claimMs,
+  });
   span.setAttribute('maestro.ingress.outcome', outcome);
   if (outcome !== 'recorded') {
     // A redelivery (same id) is GitHub's retry; the same bytes under a new id is a replay.

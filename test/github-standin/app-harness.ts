@@ -238,7 +238,7 @@ export async function startHarness(
 
 /** Closes the harness, then asserts that no delivery failed and the stand-in saw no call GitHub would refuse. */
 export async function closeChecked(h: Harness): Promise<void> {
-  const failed = h.runtime.deliveryStore.failedDeliveries();
+  const failed = await h.runtime.deliveryStore.failedDeliveries();
   await h.close();
   expect(failed).toEqual([]);
   expect(h.standin.violations).toEqual([]);
