@@ -27,7 +27,7 @@ let deliveries: DeliveryStore;
 const spool = mkdtempSync(join(tmpdir(), 'maestro-cp-metrics-'));
 
 beforeAll(async () => {
-  deliveries = openDeliveryStore(spool);
+  deliveries = await openDeliveryStore({ dataDir: spool });
   const ingress = createWebhookIngress({
     secret: SECRET,
     deliveries,
@@ -40,7 +40,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await api?.close();
-  deliveries?.close();
+  await deliveries?.close();
   rmSync(spool, { recursive: true, force: true });
 });
 
