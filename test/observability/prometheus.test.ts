@@ -93,7 +93,7 @@ async function query(expr: string): Promise<unknown[]> {
 }
 
 beforeAll(async () => {
-  deliveries = openDeliveryStore(dir);
+  deliveries = await openDeliveryStore({ dataDir: dir });
   const ingress = createWebhookIngress({
     secret: SECRET,
     deliveries,
@@ -138,7 +138,7 @@ afterAll(async () => {
   prometheus?.kill('SIGTERM');
   if (prometheus) await new Promise((r) => prometheus.once('exit', r));
   await api?.close();
-  deliveries?.close();
+  await deliveries?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
