@@ -175,6 +175,14 @@ describe('a real Prometheus scraping a real server', () => {
     for (let round = 0; round < 2; round += 1) {
       await runToEnd(HELLO);
       await runToEnd(manifest('broken-build', '    - id: compile\n      run: "exit 3"\n'));
+      // Refused by the budget guard (the price-aware dashboard and alert watch these).
+      await runToEnd(
+        manifest(
+          'over-budget',
+          '    - id: big\n      run: "true"\n      timeout: 1h\n',
+          '  budget: { limit: 0.001, currency: USD }\n',
+        ),
+      );
       await deliver(`ok-${round}`, true);
       await deliver(`bad-${round}`, false);
       await new Promise((r) => setTimeout(r, 2_500));
