@@ -50,9 +50,23 @@ export interface WorkerOptions {
   maxRuns?: number;
 }
 
+/** Runs one worker executes at once when MAESTRO_WORKER_RUNS does not say. */
+export const DEFAULT_WORKER_RUNS = 8;
+
+/**
+ * The server's attempt slots when neither `--concurrency` nor MAESTRO_CONCURRENCY says: at least
+ * one per run this worker may hold, so every claimed run can start a task at once. The CPU count
+ * (what `maestro run` uses) is the wrong bound here: a task mostly waits on its process, pod or
+ * container, and a worker holding 8 runs with 2 slots kept 6 leased runs that nobody ran
+ * (bench/scheduler/RESULTS.md).
+ */
+export function workerConcurrency(cpus: number, workerRuns: number | undefined): number {
+  return Math.max(cpus, workerRuns ?? DEFAULT_WORKER_RUNS);
+}
+
 export function startWorker(engine: Engine, logger: Logger, options: WorkerOptions = {}): Worker {
   const running = new Map<string, Promise<void>>();
-  const maxRuns = Math.max(1, options.maxRuns ?? 8);
+  const maxRuns = Math.max(1, options.maxRuns ?? DEFAULT_WORKER_RUNS);
   let closed = false;
   const errorListeners = new Set<(errorType: string) => void>();
   const claimListeners = new Set<(seconds: number, outcome: ClaimOutcome) => void>();

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   createApiServer,
@@ -8,6 +9,7 @@ import {
   readTeamsFile,
   startWorker,
   TEAMS_FILE_VARIABLE,
+  workerConcurrency,
   type Worker,
 } from '../../api/index.ts';
 import { mountConsole } from '../../console/index.ts';
@@ -117,7 +119,7 @@ export function registerServer(program: Command, context: CliContext): void {
     .option('--runners <file>', 'runners config (default: MAESTRO_RUNNERS_CONFIG), see docs/runners.md')
     .option(
       '--concurrency <n>',
-      'tasks this worker runs at once (default: MAESTRO_CONCURRENCY, else the CPU count)',
+      'tasks this worker runs at once (default: MAESTRO_CONCURRENCY, else its run slots or the CPU count, whichever is more)',
     )
     .option('--metrics-public', 'serve GET /metrics without a token (default: a token with metrics:read)')
     .addHelpText('after', HELP)
@@ -141,7 +143,11 @@ export function registerServer(program: Command, context: CliContext): void {
         const { role: _role, port: _port, host: _host, metricsPublic, concurrency, ...paths } = o;
         const parsed = parseConcurrency(concurrency);
         const flags = { ...paths, ...(parsed === undefined ? {} : { concurrency: parsed }) };
-        const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
+        const fromEnv = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
+        const config: RuntimeConfig =
+          fromEnv.concurrency === undefined && roles.has('worker')
+            ? { ...fromEnv, concurrency: workerConcurrency(availableParallelism(), fromEnv.workerRuns) }
+            : fromEnv;
         const teamsFile = teamsFileFrom(io);
         const approvalTtlMs = approvalTtlFrom(io);
         const logger = serverLogger(io);

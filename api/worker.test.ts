@@ -1,0 +1,13 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_WORKER_RUNS, workerConcurrency } from './worker.ts';
+
+describe('workerConcurrency (maestro server without --concurrency / MAESTRO_CONCURRENCY)', () => {
+  it('gives every run slot of the worker an attempt slot, even on two cores', () => {
+    expect(workerConcurrency(2, undefined)).toBe(DEFAULT_WORKER_RUNS);
+    expect(workerConcurrency(2, 32)).toBe(32);
+  });
+  it('keeps the CPU count where it is the larger', () => {
+    expect(workerConcurrency(16, undefined)).toBe(16);
+    expect(workerConcurrency(16, 4)).toBe(16);
+  });
+});
