@@ -50,7 +50,7 @@ import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
 import { Scheduler } from './scheduler.ts';
 import { transitionRun, transitionTask } from './transitions.ts';
-import { fencedStore, keepRunLease, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
+import { createRunKeeper, fencedStore, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
 import { runLeaseName, runOfLease, type AsyncStore } from './store/async-store.ts';
 import type { Lease, RunRecord, TaskRecord } from './store/store.ts';
 
@@ -219,6 +219,7 @@ export function createEngine(options: EngineOptions): Engine {
     options.runConcurrency ?? Infinity,
   );
   const executing = new Map<string, RunExecution>();
+  const runKeeper = createRunKeeper(ctx);
   /** Executions being set up or running, so two calls for one run share one execution. */
   const pending = new Map<string, Promise<RunRecord>>();
   const store = options.store;
@@ -268,7 +269,7 @@ export function createEngine(options: EngineOptions): Engine {
       exec = new RunExecution(runCtx, run, scheduler);
       executing.set(runId, exec);
       const watcher = exec;
-      keeper = keepRunLease(ctx, lease, {
+      keeper = runKeeper.keep(lease, {
         abandon: (why) => watcher.abandon(why),
         cancelRequested: (by) => quietly(watcher.stop(by, 'cancel_requested')),
       });

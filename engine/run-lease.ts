@@ -57,7 +57,13 @@ export interface LeaseWatcher {
 }
 
 /** Methods whose failures the keeper tolerates for a lease's length (it retries them itself). */
-const tolerated: ReadonlySet<PropertyKey> = new Set(['heartbeat', 'renewLease', 'runCancelRequestedBy']);
+const tolerated: ReadonlySet<PropertyKey> = new Set([
+  'heartbeat',
+  'renewLease',
+  'renewLeases',
+  'runCancelRequestedBy',
+  'runCancelRequests',
+]);
 
 /** The execution as its fenced store sees it: told to give the run up, asked whether it has. */
 export interface FenceWatcher extends Pick<LeaseWatcher, 'abandon'> {
@@ -100,45 +106,91 @@ export function fencedStore(
   });
 }
 
+export interface RunKeeper {
+  /** Keeps `lease` renewed (and watches for a cancel) until `stop()`, which awaits a beat in flight. */
+  keep(lease: Lease, watcher: LeaseWatcher): { stop(): Promise<void> };
+}
+
+interface Kept {
+  lease: Lease;
+  runId: string;
+  watcher: LeaseWatcher;
+  renewed: number;
+}
+
 /**
- * Renews the run lease at a third of its life (never two renewals at once) and looks for a
- * cancel asked by another process every second. A refused renewal is the run lost; a store
- * unreachable for a whole lease too (another worker may have claimed it meanwhile).
+ * One keeper per engine for every run it executes: a single timer renews, in one write, each run
+ * lease that has reached a third of its life (under its own token: `renewLeases` answers which it
+ * extended, and a run missing from the answer was taken over), and looks, in one read, for a cancel
+ * asked by another process, every second (never two beats at once). A store unreachable for a
+ * whole lease gives the run up too (another worker may have claimed it meanwhile). Per run, these
+ * were two timers and two round trips a second: at 100 runs/s the renewals of runs waiting for a
+ * slot were the database's busiest statements (bench/scheduler/RESULTS.md).
  */
-export function keepRunLease(
-  ctx: EngineContext,
-  lease: Lease,
-  watcher: LeaseWatcher,
-): { stop(): Promise<void> } {
+export function createRunKeeper(ctx: EngineContext): RunKeeper {
   const { store, clock } = ctx;
-  const runId = lease.name.slice('run:'.length);
-  let renewed = clock.now();
+  const kept = new Set<Kept>();
+  let timer: ReturnType<typeof setInterval> | undefined;
   let beating: Promise<void> | undefined;
-  const beat = async (): Promise<void> => {
+
+  const renewDue = async (entries: Kept[]): Promise<void> => {
+    const due = entries.filter((k) => clock.now() - k.renewed >= ctx.leaseMs / 3);
+    if (due.length === 0) return;
     try {
-      if (clock.now() - renewed >= ctx.leaseMs / 3) {
-        await store.renewLease(lease.name, lease.token, clock.now(), ctx.leaseMs);
-        renewed = clock.now();
-      }
-      const by = await store.runCancelRequestedBy(runId);
-      if (by) watcher.cancelRequested(by);
+      const now = clock.now();
+      const renewed = new Set(
+        await store.renewLeases(
+          due.map((k) => ({ name: k.lease.name, token: k.lease.token })),
+          now,
+          ctx.leaseMs,
+        ),
+      );
+      for (const k of due)
+        if (renewed.has(k.lease.name)) k.renewed = now;
+        else if (kept.has(k)) k.watcher.abandon('another worker took the run lease over');
     } catch (error) {
-      if (error instanceof LeaseLostError) return watcher.abandon('another worker took the run lease over');
-      if (clock.now() - renewed >= ctx.leaseMs)
-        return watcher.abandon(`the run lease could not be renewed for ${ctx.leaseMs} ms`);
-      ctx.logger.error({ runId, err: describeError(error) }, 'run heartbeat failed');
+      for (const k of due)
+        if (clock.now() - k.renewed >= ctx.leaseMs && kept.has(k))
+          k.watcher.abandon(`the run lease could not be renewed for ${ctx.leaseMs} ms`);
+      ctx.logger.error({ runs: due.length, err: describeError(error) }, 'run lease renewal failed');
     }
   };
-  const timer = setInterval(
-    () => {
-      beating ??= beat().finally(() => (beating = undefined));
-    },
-    Math.min(1000, Math.max(50, Math.floor(ctx.leaseMs / 3))),
-  );
+
+  const beat = async (): Promise<void> => {
+    const entries = [...kept];
+    await renewDue(entries);
+    const live = entries.filter((k) => kept.has(k));
+    if (live.length === 0) return;
+    try {
+      const asked = await store.runCancelRequests(live.map((k) => k.runId));
+      for (const k of live) {
+        const by = asked.get(k.runId);
+        if (by && kept.has(k)) k.watcher.cancelRequested(by);
+      }
+    } catch (error) {
+      ctx.logger.error({ err: describeError(error) }, 'run cancel poll failed');
+    }
+  };
+
+  const tick = () => {
+    beating ??= beat().finally(() => (beating = undefined));
+  };
+
   return {
-    async stop() {
-      clearInterval(timer);
-      await beating;
+    keep(lease, watcher) {
+      const entry: Kept = { lease, runId: lease.name.slice('run:'.length), watcher, renewed: clock.now() };
+      kept.add(entry);
+      timer ??= setInterval(tick, Math.min(1000, Math.max(50, Math.floor(ctx.leaseMs / 3))));
+      return {
+        async stop() {
+          kept.delete(entry);
+          if (kept.size === 0 && timer) {
+            clearInterval(timer);
+            timer = undefined;
+          }
+          await beating;
+        },
+      };
     },
   };
 }

@@ -139,6 +139,14 @@ export interface AsyncStore {
    * took: being late is not being replaced.
    */
   renewLease(name: string, token: number, now: number, ttlMs: number): Promise<Lease>;
+  /**
+   * `renewLease` for many leases in one write (a worker renews every run it holds at once):
+   * each is extended only while `token` is still its current token; returns the names renewed,
+   * so a name missing from the answer is a lease lost (another owner took it over).
+   */
+  renewLeases(held: readonly Fence[], now: number, ttlMs: number): Promise<string[]>;
+  /** `runCancelRequestedBy` for many runs in one read: who asked, for the runs someone asked to cancel. */
+  runCancelRequests(runIds: readonly string[]): Promise<Map<string, string>>;
   /** Lets the lease go (expires it) if `owner` holds it, and with `token` only under that token. */
   releaseLease(name: string, owner: string, token?: number): Promise<void>;
   close(): Promise<void>;
@@ -225,6 +233,8 @@ export const storeMethods = [
   'acquireLease',
   'getLease',
   'renewLease',
+  'renewLeases',
+  'runCancelRequests',
   'releaseLease',
   'claimRun',
   'close',

@@ -110,6 +110,31 @@ export function runClaimContract(harness: StoreHarness): void {
       expect((await s.getTask(id, 'a')).state).toBe('queued');
     }));
 
+  it('renews many run leases in one write, each only under its current token, and reads their cancels at once', () =>
+    withStore(harness, async (s) => {
+      for (const id of ['r1', 'r2', 'r3']) await s.createRun(newRun(id, 1000));
+      const [one, two, three] = [
+        (await s.claimRun('w1', 1000, 100))!,
+        (await s.claimRun('w1', 1000, 100))!,
+        (await s.claimRun('w1', 1000, 100))!,
+      ];
+      // r2's lease expires unrenewed and another worker takes it over: w1's old token no longer renews it.
+      const theirs = (await s.claimRun('w2', 1200, 100))!;
+      expect(theirs.name).toBe(one.name);
+      const renewed = await s.renewLeases(
+        [one, two, three].map((l) => ({ name: l.name, token: l.token })),
+        1210,
+        1000,
+      );
+      expect(renewed.sort()).toEqual([two.name, three.name].sort());
+      expect(await s.getLease(two.name)).toMatchObject({ owner: 'w1', token: two.token, expiresAt: 2210 });
+      expect(await s.getLease(one.name)).toMatchObject({ owner: 'w2', token: theirs.token, expiresAt: 1300 });
+      expect(await s.renewLeases([], 1210, 1000)).toEqual([]);
+      await s.requestRunCancel('r3', 'alice');
+      expect([...(await s.runCancelRequests(['r1', 'r2', 'r3', 'nope']))]).toEqual([['r3', 'alice']]);
+      expect((await s.runCancelRequests([])).size).toBe(0);
+    }));
+
   it('never gives two concurrent workers the same run', async () => {
     const db = await harness.database();
     const [one, two] = [await db.open(), await db.open()];

@@ -398,6 +398,27 @@ export class PostgresStore implements AsyncStore {
     return this.#write((db) => renew(db, name, token, now, ttlMs));
   }
 
+  async renewLeases(held: readonly Fence[], now: number, ttlMs: number): Promise<string[]> {
+    if (held.length === 0) return [];
+    const { rows } = await this.#write((db) =>
+      db.query<{ name: string }>(
+        `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS x (name, token)
+          WHERE l.name = x.name AND l.token = x.token RETURNING l.name`,
+        [now + ttlMs, held.map((f) => f.name), held.map((f) => f.token)],
+      ),
+    );
+    return rows.map((r) => r.name);
+  }
+
+  async runCancelRequests(runIds: readonly string[]): Promise<Map<string, string>> {
+    if (runIds.length === 0) return new Map();
+    const rows = await this.#all(
+      'SELECT id, cancel_requested_by AS by FROM runs WHERE id = ANY ($1::text[]) AND cancel_requested_by IS NOT NULL',
+      [runIds],
+    );
+    return new Map(rows.map((r) => [String(r.id), String(r.by)]));
+  }
+
   async releaseLease(name: string, owner: string, token?: number): Promise<void> {
     await this.#write((db) =>
       db.query(

@@ -552,6 +552,31 @@ export class SqliteStore implements SettledStore {
     return this.#tx(() => leases.renew(this.#sql, name, token, now, ttlMs));
   }
 
+  renewLeases(held: readonly Fence[], now: number, ttlMs: number): string[] {
+    return this.#tx(() =>
+      held
+        .filter(
+          (f) =>
+            this.#run(
+              'UPDATE leases SET expires_at = ? WHERE name = ? AND token = ?',
+              now + ttlMs,
+              f.name,
+              f.token,
+            ) === 1,
+        )
+        .map((f) => f.name),
+    );
+  }
+
+  runCancelRequests(runIds: readonly string[]): Map<string, string> {
+    const rows = this.#all(
+      `SELECT id, cancel_requested_by AS by FROM runs
+        WHERE id IN (SELECT value FROM json_each(?)) AND cancel_requested_by IS NOT NULL`,
+      JSON.stringify(runIds),
+    );
+    return new Map(rows.map((r) => [String(r.id), String(r.by)]));
+  }
+
   releaseLease(name: string, owner: string, token?: number): void {
     this.#write(() =>
       this.#run(
