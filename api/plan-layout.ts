@@ -43,7 +43,8 @@ function layOutInThread(plan: PlanShape, running: Set<Worker>): Promise<LayoutAn
     nodeHeight: NODE_HEIGHT,
   };
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL);
+    // elkjs recurses deeply on long chains: at 5,000 tasks it overflows the default 4 MB stack.
+    const worker = new Worker(WORKER_URL, { resourceLimits: { stackSizeMb: 256 } });
     running.add(worker);
     worker.unref(); // a layout in progress never keeps the process alive
     const done = () => {
