@@ -35,6 +35,7 @@ function attemptView(a: AttemptRecord): ApiBody.Attempt {
     cacheHit: a.cacheHit,
     policyDecisionIds: a.policyDecisionIds,
     outputs: a.outputs,
+    ...(a.placement ? { placement: a.placement } : {}),
   };
 }
 

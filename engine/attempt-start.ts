@@ -2,7 +2,7 @@
  * The start of an attempt, inside the run's queue: the running transition and the attempt with
  * its lease commit together before anything runs; a cache hit then finishes it at once.
  */
-import { Reason, TaskState } from '../core/index.ts';
+import { Reason, TaskState, type RunnerPlacement } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { attestAttempt } from './attest.ts';
 import { recordedInputs } from './dispatch.ts';
@@ -30,8 +30,10 @@ export async function startAttempt(
     notBefore: null,
     cacheKey: info.cacheKey,
   });
+  const placement = placementOf(exec, taskId);
   const token = await ctx.store.startAttempt(
     {
+      ...(placement ? { placement } : {}),
       id: attemptId,
       runId: exec.runId,
       taskId,
@@ -49,6 +51,19 @@ export async function startAttempt(
   running.commit();
   const hit = info.cacheKey ? await ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   return { token, hit };
+}
+
+/**
+ * Where the task's runner will put this attempt (a Kubernetes cluster), stored with it before it
+ * starts: a resuming engine re-attaches there even if the runners config has changed since.
+ * None when the runner does not choose, or cannot place it (its start then fails with the reason).
+ */
+function placementOf(exec: AttemptHost, taskId: string): RunnerPlacement | undefined {
+  const task = exec.planTask(taskId);
+  const answer = exec.ctx.runners
+    .get(task.runner)
+    ?.place?.({ resources: task.resources, namespace: exec.run.namespace });
+  return answer && 'placement' in answer ? answer.placement : undefined;
 }
 
 /** A cache hit's result, stored fenced like any other; inside the run's queue. */

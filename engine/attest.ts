@@ -81,6 +81,11 @@ export async function attestAttempt(
       );
       if (origin) evidence.reattemptOf = origin;
     }
+    // As recorded when it started (the cluster it was created on), not today's config's answer.
+    const placement = (await store.listAttempts(exec.runId, taskId)).find(
+      (a) => a.id === info.attemptId,
+    )?.placement;
+    if (placement) evidence.placement = placement;
     const receipt = await attestor.attestAttempt(evidence);
     await store.putReceipt({
       runId: exec.runId,

@@ -41,6 +41,7 @@ import {
   RunNotWaitingError,
   InvalidReattemptsError,
   RunnerNotConfiguredError,
+  RunnerPlacementError,
   StaleStateError,
 } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
@@ -307,9 +308,13 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   function checkRunners(plan: Plan): void {
-    for (const task of plan.tasks)
-      if (!options.runners.get(task.runner))
-        throw new RunnerNotConfiguredError(task.id, task.runner, options.runners.kinds());
+    for (const task of plan.tasks) {
+      const runner = options.runners.get(task.runner);
+      if (!runner) throw new RunnerNotConfiguredError(task.id, task.runner, options.runners.kinds());
+      // Where it would run (a Kubernetes cluster): a task that cannot be placed refuses the run.
+      const answer = runner.place?.({ resources: task.resources, namespace: plan.workflow.namespace });
+      if (answer && 'refused' in answer) throw new RunnerPlacementError(task.id, task.runner, answer.refused);
+    }
   }
 
   /** Cancels a run nobody is executing: its open tasks and the run itself, in the store. */

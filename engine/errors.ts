@@ -169,3 +169,22 @@ export class RunnerNotConfiguredError extends MaestroError {
     );
   }
 }
+
+/**
+ * A task its runner cannot place (a Kubernetes namespace pinned to one cluster asking for a
+ * resource class of another, an unmapped namespace, an unknown resource class): refused before
+ * the run starts, as an unknown runner is.
+ */
+export class RunnerPlacementError extends MaestroError {
+  constructor(taskId: string, runner: string, refused: { reason: string; message: string }) {
+    super(
+      'runner_placement_refused',
+      `task ${taskId} cannot run on the ${runner} runner: ${refused.message}`,
+      {
+        fault: Fault.user,
+        details: { taskId, runner, reason: refused.reason },
+        hint: `change the task's namespace or resources, or map them in the \`${runner}\` section of the runners config (MAESTRO_RUNNERS_CONFIG or --runners, docs/runners.md)`,
+      },
+    );
+  }
+}

@@ -55,6 +55,7 @@ export {
   MissingSecretError,
   PolicyRequiredError,
   RunnerNotConfiguredError,
+  RunnerPlacementError,
 } from './errors.ts';
 export * from './schedules/index.ts';
 // A run's evidence for a disclosure archive (`maestro disclose`, the Action's mode `run`).

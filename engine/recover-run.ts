@@ -30,9 +30,14 @@ export async function reattachRunning(ctx: EngineContext, run: RunRecord): Promi
     if (!runner?.reattach) continue;
     let handle: RunnerHandle | undefined;
     try {
+      // The place recorded when it started (a Kubernetes cluster), not today's config's answer.
       handle = await runner.reattach(
         { runId: run.id, taskId: attempt.taskId, attempt: attempt.attempt, attemptId: attempt.id },
-        { redact: Object.values(ctx.secrets), outputs: plans.get(attempt.taskId)?.outputs ?? [] },
+        {
+          redact: Object.values(ctx.secrets),
+          outputs: plans.get(attempt.taskId)?.outputs ?? [],
+          ...(attempt.placement ? { placement: attempt.placement } : {}),
+        },
       );
     } catch (error) {
       ctx.logger.warn({ runId: run.id, taskId: attempt.taskId, err: String(error) }, 'reattach failed');

@@ -55,6 +55,8 @@ export interface MaestroAttemptFields {
   };
   /** The interrupted attempt this one replaces (a crash of its engine or worker), and why. */
   reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
+  /** Where the runner placed the attempt (a Kubernetes cluster and namespace). */
+  placement?: { cluster: string; namespace?: string };
 }
 export interface MaestroRunFields {
   kind: 'run';
@@ -168,6 +170,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
     ...(evidence.isolation ? { isolation: { ...evidence.isolation } } : {}),
     ...(evidence.image ? { image: { ...evidence.image } } : {}),
     ...(evidence.reattemptOf ? { reattemptOf: { ...evidence.reattemptOf } } : {}),
+    ...(evidence.placement ? { placement: { ...evidence.placement } } : {}),
   };
   return {
     _type: IN_TOTO_STATEMENT_V1,

@@ -14,10 +14,19 @@ import { startWitness } from './helpers/witness.ts';
 const local = createLocalRunner({ baseEnv: { PATH: '/usr/bin:/bin' } });
 afterAll(() => local.close());
 
-/** A backend keeping its attempts by id; `dead` hands the engine a handle that never reports back. */
-function backend(jobs: Map<string, RunnerHandle>, dead: boolean): Runner {
+/**
+ * A backend keeping its attempts by id; `dead` hands the engine a handle that never reports back.
+ * `cluster`: it places work (as the Kubernetes runner's clusters do) there, and records where
+ * the engine asked it to re-attach.
+ */
+function backend(
+  jobs: Map<string, RunnerHandle>,
+  dead: boolean,
+  cluster?: { name: string; reattachedOn: (string | undefined)[] },
+): Runner {
   return {
     kind: 'local',
+    ...(cluster ? { place: () => ({ placement: { cluster: cluster.name, namespace: 'ci' } }) } : {}),
     posture: () => local.posture({ resources: 'small', namespace: 'default' }),
     async start(request) {
       const handle = await local.start(request);
@@ -29,7 +38,10 @@ function backend(jobs: Map<string, RunnerHandle>, dead: boolean): Runner {
         cancel: async () => undefined,
       };
     },
-    reattach: async (ref) => jobs.get(ref.attemptId),
+    reattach: async (ref, known) => {
+      cluster?.reattachedOn.push(known?.placement?.cluster);
+      return jobs.get(ref.attemptId);
+    },
   };
 }
 
@@ -79,5 +91,42 @@ describe('resume with a re-attaching runner', () => {
     expect(marks.reports('marks').map((r) => r.body)).toEqual(['start\n']);
     expect(store.listLogs(runId, 'job').map((l) => l.text)).toContain('re-attached to attempt 1');
     expect(store.getTask(runId, 'after').state).toBe('succeeded');
+  });
+
+  it('re-attaches where the attempt was recorded, not where today’s config would place it', async () => {
+    const dataDir = tempDir();
+    const jobs = new Map<string, RunnerHandle>();
+    const plan = planOf([
+      shellTask('job', 'sleep 1; echo "done=yes" >> "$MAESTRO_OUTPUT"', { outputs: ['done'] }),
+    ]);
+    const firstStore = openStore({ dataDir });
+    const east = { name: 'east', reattachedOn: [] as (string | undefined)[] };
+    const first = createEngine({
+      policy: policyOff('engine test: mechanics, not policy'),
+      store: asyncSqliteStore(firstStore),
+      dataDir,
+      runners: new RunnerRegistry().register(backend(jobs, true, east)),
+      leaseMs: 300,
+    });
+    const runId = await first.submit(plan, { trust: 'trusted' });
+    void first.execute(runId).catch(() => undefined);
+    while (firstStore.getTask(runId, 'job').state !== 'running') await new Promise((r) => setTimeout(r, 20));
+    firstStore.close();
+    await new Promise((r) => setTimeout(r, 400));
+
+    // The operator's config now places this task on west; the running attempt is on east.
+    const store = openStore({ dataDir });
+    const west = { name: 'west', reattachedOn: [] as (string | undefined)[] };
+    const second = createEngine({
+      policy: policyOff('engine test: mechanics, not policy'),
+      store: asyncSqliteStore(store),
+      dataDir,
+      runners: new RunnerRegistry().register(backend(jobs, false, west)),
+    });
+    expect((await second.resume(runId)).status).toBe('succeeded');
+    expect(west.reattachedOn).toEqual(['east']);
+    expect(store.listAttempts(runId, 'job').map((a) => a.placement)).toEqual([
+      { cluster: 'east', namespace: 'ci' },
+    ]);
   });
 });

@@ -121,7 +121,37 @@ describe('one workflow, two clusters', () => {
     expect(await jobsOfRun(east, runId)).toEqual(['build']);
     expect(await jobsOfRun(west, runId)).toEqual(['train']);
     expect(await runtime.store.taskOutputs(runId, 'build')).toEqual({ answer: '42' });
+    // The attempt records and the signed receipts name the cluster each ran on.
+    const placements = (await runtime.store.listAttempts(runId)).map((a) => [a.taskId, a.placement]);
+    expect(placements.sort()).toEqual([
+      ['build', { cluster: 'east', namespace: NS }],
+      ['train', { cluster: 'west', namespace: NS }],
+    ]);
+    const receipts = (await runtime.store.listReceipts(runId)).filter((r) => r.taskId !== '');
+    const named = receipts.map((r) => {
+      const payload = (r.bundle as { dsseEnvelope: { payload: string } }).dsseEnvelope.payload;
+      const statement = JSON.parse(Buffer.from(payload, 'base64').toString()) as {
+        predicate: { buildDefinition: { internalParameters: { maestro: { placement?: unknown } } } };
+      };
+      return [r.taskId, statement.predicate.buildDefinition.internalParameters.maestro.placement];
+    });
+    expect(named.sort()).toEqual(placements.sort());
   }, 120_000);
+
+  it('refuses, before the run is stored, a workflow whose pinned namespace asks for the other cluster', async () => {
+    runtime ??= await openWith(runnersFile);
+    const before = (await runtime.store.listRuns()).length;
+    const plan = planOf([shellTask('escape', 'true', { runner: 'kubernetes', resources: 'gpu', env: sim })], {
+      workflow: { kind: 'Workflow', name: 'escape', namespace: 'payments', labels: {} },
+    });
+    await expect(runtime.engine.submit(plan, { trust: 'trusted' })).rejects.toMatchObject({
+      code: 'runner_placement_refused',
+      message: expect.stringMatching(
+        /runs only on cluster east, but resource class "gpu" runs only on cluster west/,
+      ),
+    });
+    expect((await runtime.store.listRuns()).length).toBe(before);
+  }, 60_000);
 
   it('refuses a namespace pinned to east that asks for the west-only class: no Job on either cluster', async () => {
     runtime ??= await openWith(runnersFile);

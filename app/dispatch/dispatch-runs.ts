@@ -72,8 +72,9 @@ export function gitSource(cloneUrl: string | undefined, commit: string, ref?: st
 export type DispatchOutcome = { runId: string } | { refused: string };
 
 /**
- * A task naming a runner the operator has not configured is the manifest's error: a failed check
- * run says which task, runner and configured ones, before anything is recorded or run.
+ * A task naming a runner the operator has not configured, or one its runner cannot place (a
+ * namespace pinned to one Kubernetes cluster asking for another's resource class), is the
+ * manifest's error: a failed check run says which task and why, before anything is recorded or run.
  */
 async function refuseUnconfiguredRunner(
   ctx: DispatchContext,
@@ -85,14 +86,18 @@ async function refuseUnconfiguredRunner(
     engine.checkRunners(request.plan);
     return undefined;
   } catch (error) {
-    if (!isMaestroError(error) || error.code !== 'runner_not_configured') throw error;
+    const refused = ['runner_not_configured', 'runner_placement_refused'];
+    if (!isMaestroError(error) || !refused.includes(error.code)) throw error;
     await writeCheckRun(ctx.client, ctx.store, {
       name: `${RUN_CHECK_PREFIX} ${workflow}`,
       headSha: request.headSha,
       externalId: `refused:${workflow}:${request.plan.digest}:${request.headSha}`,
       status: 'completed',
       conclusion: 'failure',
-      title: `${workflow} was not run: runner not configured`,
+      title:
+        error.code === 'runner_not_configured'
+          ? `${workflow} was not run: runner not configured`
+          : `${workflow} was not run: a task cannot be placed`,
       summary: describeError(error),
     });
     return { refused: error.message };

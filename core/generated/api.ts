@@ -241,6 +241,13 @@ export interface Attempt {
   outputs: {
     [k: string]: string;
   };
+  /**
+   * Where its runner placed it, for runners that choose (the Kubernetes cluster by the operator's name, and the Kubernetes namespace); recorded before it started.
+   */
+  placement?: {
+    cluster: string;
+    namespace?: string;
+  };
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema

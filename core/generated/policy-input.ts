@@ -44,6 +44,10 @@ export interface PolicyInput {
      * The task's container or pod shares the host's network namespace (from the runner's configuration: the container runner's `network: host`). The Kubernetes runner has no such setting and reports false; the local runner is a host process, not a container, and reports false (its reach is its sandbox's network setting).
      */
     hostNetwork: boolean;
+    /**
+     * The Kubernetes cluster the task would run on (the operator's name: a key of the runner's `clusters`, or `default`), for the Kubernetes runner; absent for runners that do not choose.
+     */
+    cluster?: string;
   };
   workflow: {
     name: string;

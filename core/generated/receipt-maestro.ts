@@ -55,6 +55,13 @@ export interface ReceiptAttemptFields {
     decisionId?: string;
   };
   /**
+   * Where the runner placed the attempt, for runners that choose among places: `cluster` is the operator's name for the Kubernetes cluster (a key of the runner's `clusters`, or `default`), `namespace` the Kubernetes namespace. Recorded with the attempt before it started.
+   */
+  placement?: {
+    cluster: string;
+    namespace?: string;
+  };
+  /**
    * Present when this attempt ran because the previous one was lost to a crash of the engine or worker running it (not a retry under the task's policy): the interrupted attempt, what the engine recorded about it, and which re-attempt of the task (since its last user retry) this is.
    */
   reattemptOf?: {

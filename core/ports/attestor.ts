@@ -48,6 +48,8 @@ export interface AttemptEvidence {
   inputArtifacts?: DigestedFile[];
   /** Set when this attempt ran because the previous one was lost to an engine or worker crash. */
   reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
+  /** Where the runner placed the attempt (a Kubernetes cluster and namespace), as recorded. */
+  placement?: { cluster: string; namespace?: string };
 }
 
 export interface RunEvidence {

@@ -42,7 +42,10 @@ export function initialRunState(run: NewRun): [string, string] {
   return run.awaitApproval ? ['waiting_for_approval', 'approval_required'] : ['queued', 'created'];
 }
 
-/** `attempts`: id, run_id, task_id, attempt, inputs, work_dir, artifacts_dir, cache_key, started_at, fencing_token. */
+/**
+ * `attempts`: id, run_id, task_id, attempt, inputs, work_dir, artifacts_dir, cache_key, started_at,
+ * fencing_token, placement.
+ */
 export function attemptStartValues(start: AttemptStart, token: number): Value[] {
   return [
     start.id,
@@ -55,6 +58,7 @@ export function attemptStartValues(start: AttemptStart, token: number): Value[] 
     start.cacheKey,
     start.startedAt,
     token,
+    start.placement ? JSON.stringify(start.placement) : null,
   ];
 }
 

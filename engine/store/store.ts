@@ -2,7 +2,16 @@
  * The records the engine persists, as the store port (async-store.ts) reads and writes them on
  * either store (SQLite, PostgreSQL).
  */
-import type { LogLine, Plan, Reason, RunSource, RunState, RunTrust, TaskState } from '../../core/index.ts';
+import type {
+  LogLine,
+  Plan,
+  Reason,
+  RunnerPlacement,
+  RunSource,
+  RunState,
+  RunTrust,
+  TaskState,
+} from '../../core/index.ts';
 
 export interface RunRecord {
   id: string;
@@ -86,6 +95,8 @@ export interface AttemptStart {
   workDir: string;
   artifactsDir: string;
   cacheKey: string | null;
+  /** Where its runner placed it (a Kubernetes cluster and namespace), for runners that choose. */
+  placement?: RunnerPlacement;
   /** Lease owner (engine instance) and its time to live. */
   owner: string;
   leaseMs: number;

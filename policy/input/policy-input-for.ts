@@ -45,6 +45,7 @@ export function policyInputFor(plan: Plan, taskId: string, options: PolicyInputO
     policy: plan.policy ?? {},
     actor: options.actor,
   };
+  if (options.posture?.cluster) input.task.cluster = options.posture.cluster;
   if (action.type === 'container') input.task.image = action.image;
   if (action.type === 'catalog') {
     input.task.uses = `${action.name}@${action.version}`;

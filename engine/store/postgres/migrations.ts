@@ -167,4 +167,10 @@ CREATE INDEX runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queue
     // The attempt's last checkpoint (a task's `state` message, redacted JSON): its retry starts there.
     sql: `ALTER TABLE attempts ADD COLUMN state text;`,
   },
+  {
+    version: 4,
+    // Where the runner placed the attempt (JSON: a Kubernetes cluster and namespace), recorded
+    // before it starts: a resuming engine re-attaches there, and the receipt names it.
+    sql: `ALTER TABLE attempts ADD COLUMN placement text;`,
+  },
 ];

@@ -279,7 +279,7 @@ export class PostgresStore implements AsyncStore {
     const lease = await acquire(c, `attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
     await c.query(
       `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-         started_at, fencing_token) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10)`,
+         started_at, fencing_token, placement) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10, $11)`,
       attemptStartValues(start, lease.token),
     );
     return lease.token;

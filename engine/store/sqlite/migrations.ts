@@ -141,4 +141,10 @@ CREATE TABLE leases (
     // The attempt's last checkpoint (a task's `state` message, redacted JSON): its retry starts there.
     sql: `ALTER TABLE attempts ADD COLUMN state TEXT;`,
   },
+  {
+    version: 5,
+    // Where the runner placed the attempt (JSON: a Kubernetes cluster and namespace), recorded
+    // before it starts: a resuming engine re-attaches there, and the receipt names it.
+    sql: `ALTER TABLE attempts ADD COLUMN placement TEXT;`,
+  },
 ];

@@ -1,5 +1,5 @@
 /** Row -> record mapping for the SQLite store (column names stay here, out of the engine). */
-import type { Plan, Reason, RunSource, RunState, TaskState } from '../../../core/index.ts';
+import type { Plan, Reason, RunnerPlacement, RunSource, RunState, TaskState } from '../../../core/index.ts';
 import type {
   AttemptRecord,
   CacheEntry,
@@ -79,6 +79,7 @@ export function toAttempt(r: Row, outputs: Record<string, string>): AttemptRecor
     fencingToken: Number(r.fencing_token),
     outputs,
     state: optString(r.state),
+    ...(r.placement ? { placement: JSON.parse(String(r.placement)) as RunnerPlacement } : {}),
   };
 }
 

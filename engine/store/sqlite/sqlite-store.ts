@@ -377,7 +377,7 @@ export class SqliteStore implements SettledStore {
     );
     this.#run(
       `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-         started_at, fencing_token) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?)`,
+         started_at, fencing_token, placement) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
       ...attemptStartValues(start, lease.token),
     );
     return lease.token;
