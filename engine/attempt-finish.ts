@@ -3,6 +3,7 @@
  * and the dependants it makes ready, in one transaction inside the run's queue; then the cache
  * entry, the breaker, and the receipt (signed off the critical path).
  */
+import { taskRunResult } from './trace-context.ts';
 import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AttemptOutcome, Reason, TaskState, redactRecord, type AttemptResult } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
@@ -70,6 +71,7 @@ export async function completeAttempt(
   if (result.outcome === AttemptOutcome.succeeded && info.cacheKey)
     await storeCacheEntry(exec, taskId, info, outputs);
   span.setAttribute('maestro.attempt.outcome', result.outcome);
+  span.setAttribute('cicd.pipeline.task.run.result', taskRunResult(result.outcome));
   span.setStatus({
     code: result.outcome === AttemptOutcome.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
   });

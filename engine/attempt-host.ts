@@ -2,6 +2,7 @@
  * What an attempt (run-attempt, policy-check, attest, log-pump) needs from the run executing it.
  * RunExecution implements it; keeping it apart keeps the engine's files free of import cycles.
  */
+import type { Span } from '@opentelemetry/api';
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
@@ -35,6 +36,8 @@ export interface AttemptHost {
   readonly ctx: EngineContext;
   readonly runId: string;
   readonly run: RunRecord;
+  /** The run's span: every attempt's span is its child (undefined before the run starts). */
+  readonly span: Span | undefined;
   readonly stopping: { by: string; reason: string } | undefined;
   task(taskId: string): TaskRecord;
   allTasks(): TaskRecord[];

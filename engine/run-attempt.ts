@@ -32,9 +32,9 @@ import { createRedactor } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
+import { startAttemptSpan, traceEnv } from './trace-context.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
-  const { ctx } = exec;
   const task = exec.task(taskId);
   if (task.state !== TaskState.ready) return;
   const attempt = task.attempts + 1;
@@ -52,10 +52,19 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     return;
   }
 
-  const span = ctx.tracer.startSpan('maestro.attempt', {
-    attributes: { 'maestro.run.id': exec.runId, 'maestro.task.id': taskId, 'maestro.attempt': attempt },
+  const span = attemptSpan(exec, taskId, info);
+  await finishRun(exec, taskId, info, token, await execute(exec, taskId, info, token, span), span);
+}
+
+/** The attempt's span, a child of the run's, with the CI/CD conventions' attributes. */
+function attemptSpan(exec: AttemptHost, taskId: string, info: AttemptInfo): Span {
+  return startAttemptSpan(exec.ctx.tracer, exec.span, {
+    runId: exec.runId,
+    workflow: exec.run.workflow,
+    taskId,
+    attempt: info.attempt,
+    attemptId: info.attemptId,
   });
-  await finishRun(exec, taskId, info, token, await execute(exec, taskId, info, token), span);
 }
 
 /** Keeps the declared artifacts (from the pod's upload, where the runner made one), ships, finishes. */
@@ -83,17 +92,10 @@ export async function continueAttempt(
   handle: RunnerHandle,
   token: number,
 ): Promise<void> {
-  const { ctx } = exec;
   const taskId = attempt.taskId;
   const info = await recordedInfo(exec, attempt, []);
   void exec.taskLog(taskId, attempt.attempt, 'system', `re-attached to attempt ${attempt.attempt}`);
-  const span = ctx.tracer.startSpan('maestro.attempt', {
-    attributes: {
-      'maestro.run.id': exec.runId,
-      'maestro.task.id': taskId,
-      'maestro.attempt': attempt.attempt,
-    },
-  });
+  const span = attemptSpan(exec, taskId, info);
   await finishRun(exec, taskId, info, token, await followHandle(exec, taskId, info, token, handle), span);
 }
 
@@ -156,6 +158,7 @@ async function execute(
   taskId: string,
   info: AttemptInfo,
   token: number,
+  span: Span,
 ): Promise<AttemptResult> {
   const { ctx } = exec;
   const plan = exec.planTask(taskId);
@@ -188,7 +191,13 @@ async function execute(
     attempt: info.attempt,
     attemptId: info.attemptId,
     command: info.resolved.command,
-    env: { ...info.resolved.env, ...sourceEnv(exec.run.source), ...egressEnv(info.egressAllowedHosts) },
+    env: {
+      ...info.resolved.env,
+      ...sourceEnv(exec.run.source),
+      ...egressEnv(info.egressAllowedHosts),
+      // Last: the attempt span's context, so the task's own spans join the run's trace.
+      ...traceEnv(span),
+    },
     redact: info.resolved.redact,
     workDir: info.workDir,
     artifactsDir: info.inputsDir,

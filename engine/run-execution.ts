@@ -8,6 +8,7 @@
  * reads this view, stores a transition and applies it is never interleaved with another of the
  * same run. Runners, policy decisions, source exports and signing happen outside the queue.
  */
+import { runSpanAttributes } from './trace-context.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Span } from '@opentelemetry/api';
@@ -134,7 +135,7 @@ export class RunExecution implements AttemptHost {
       mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
       this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
       this.#span = this.ctx.tracer.startSpan('maestro.run', {
-        attributes: { 'maestro.run.id': this.runId, 'maestro.workflow': this.#run.workflow },
+        attributes: runSpanAttributes(this.runId, this.#run.workflow),
       });
       const timeoutFrom = await beginRun(this, reattached);
       if (this.#run.plan.timeoutMs !== undefined) {

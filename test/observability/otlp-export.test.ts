@@ -53,6 +53,56 @@ async function startServer(data: string, env: Record<string, string | undefined>
   return { child, url, auth: { authorization: `Bearer ${created.stdout.trim()}` } };
 }
 
+// Each attempt gets its span's W3C context: the task hands what it saw back as outputs.
+const traced = `apiVersion: maestro/v1
+kind: Workflow
+metadata:
+  name: traced
+  namespace: quickstart
+spec:
+  triggers:
+    manual: true
+  defaults:
+    runner: local
+    timeout: 30s
+  tasks:
+    - id: show
+      run: echo "traceparent=$TRACEPARENT" >> "$MAESTRO_OUTPUT"
+      outputs: [traceparent]
+`;
+
+interface Detail {
+  run: { status: string };
+  tasks: { id: string; attempts: { outputs: Record<string, string> }[] }[];
+}
+
+async function runWorkflow(
+  server: { url: string; auth: Record<string, string> },
+  body: string,
+): Promise<{ id: string; detail: Detail }> {
+  const wf = await fetch(`${server.url}/v1/workflows`, {
+    method: 'POST',
+    body,
+    headers: { ...server.auth, 'content-type': 'application/yaml' },
+  });
+  const { digest } = (await wf.json()) as { digest: string };
+  const started = await fetch(`${server.url}/v1/runs`, {
+    method: 'POST',
+    body: JSON.stringify({ workflow: digest }),
+    headers: { ...server.auth, 'content-type': 'application/json' },
+  });
+  const { id } = (await started.json()) as { id: string };
+  let detail: Detail | undefined;
+  await expect
+    .poll(async () => {
+      const answer = await fetch(`${server.url}/v1/runs/${id}`, { headers: server.auth });
+      detail = (await answer.json()) as Detail;
+      return detail.run.status;
+    }, POLL)
+    .toBe('succeeded');
+  return { id, detail: detail! };
+}
+
 async function runHello(server: { url: string; auth: Record<string, string> }): Promise<string> {
   const wf = await fetch(`${server.url}/v1/workflows`, {
     method: 'POST',
@@ -142,6 +192,47 @@ describe('OTLP export', () => {
       const spans = receiver.traces.flatMap((t) => t.resourceSpans);
       expect(attribute(spans[0]!.resource.attributes, 'service.name')).toBe('summit-maestro');
       expect(spans.flatMap((s) => s.scopeSpans.flatMap((x) => x.spans)).length).toBeGreaterThan(0);
+      expect(receiver.rejected).toEqual([]);
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+      await receiver.close();
+    }
+  });
+
+  it('hands each attempt its span as TRACEPARENT, under the run span, with the CI/CD attributes', async () => {
+    const receiver = await startOtlpReceiver();
+    const server = await startServer(join(dir, 'traced'), {
+      ...baseEnv,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_BSP_SCHEDULE_DELAY: '100',
+    });
+    try {
+      const { id, detail } = await runWorkflow(server, traced);
+      const seen = detail.tasks.find((t) => t.id === 'show')!.attempts[0]!.outputs.traceparent!;
+      const [version, traceId, parentId, flags] = seen.split('-');
+      expect(version).toBe('00');
+      expect(flags).toBe('01');
+      const spans = () =>
+        receiver.traces.flatMap((t) => t.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((x) => x.spans)));
+      const runSpan = () =>
+        spans().find(
+          (s) => s.name === 'maestro.run' && attribute(s.attributes, 'cicd.pipeline.run.id') === id,
+        );
+      await expect.poll(() => runSpan() !== undefined, POLL).toBe(true);
+      await expect.poll(() => spans().some((s) => s.spanId === parentId), POLL).toBe(true);
+      const attemptSpan = spans().find((s) => s.spanId === parentId)!;
+      // The task's parent is its attempt span, in the run's trace, under the run span.
+      expect(attemptSpan.name).toBe('maestro.attempt');
+      expect(traceId).toBe(runSpan()!.traceId);
+      expect(attemptSpan.traceId).toBe(traceId);
+      expect(attemptSpan.parentSpanId).toBe(runSpan()!.spanId);
+      expect(attribute(runSpan()!.attributes, 'cicd.pipeline.name')).toBe('traced');
+      expect(attribute(attemptSpan.attributes, 'cicd.pipeline.name')).toBe('traced');
+      expect(attribute(attemptSpan.attributes, 'cicd.pipeline.run.id')).toBe(id);
+      expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.name')).toBe('show');
+      expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.id')).toMatch(/.+/);
+      expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.result')).toBe('success');
       expect(receiver.rejected).toEqual([]);
     } finally {
       expect(await stop(server.child)).toBe(0);

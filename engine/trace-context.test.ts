@@ -1,0 +1,45 @@
+import { trace, TraceFlags, type Span } from '@opentelemetry/api';
+import { TraceState } from '@opentelemetry/core';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { startAttemptSpan, traceEnv } from './trace-context.ts';
+
+const exporter = new InMemorySpanExporter();
+const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer(
+  't',
+);
+const ids = { runId: 'r1', workflow: 'wf', taskId: 'build', attempt: 2, attemptId: 'a-2' };
+
+describe('trace context for tasks', () => {
+  it('gives the attempt span, a child of the run span, as a W3C TRACEPARENT', () => {
+    const run = tracer.startSpan('maestro.run');
+    const attempt = startAttemptSpan(tracer, run, ids);
+    const { traceId, spanId } = attempt.spanContext();
+    expect(traceId).toBe(run.spanContext().traceId);
+    expect(traceEnv(attempt)).toEqual({ TRACEPARENT: `00-${traceId}-${spanId}-01` });
+    attempt.end();
+    const ended = exporter.getFinishedSpans().at(-1)!;
+    expect(ended.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
+    expect(ended.attributes['cicd.pipeline.task.name']).toBe('build');
+    expect(ended.attributes['cicd.pipeline.task.run.id']).toBe('a-2');
+  });
+
+  it('carries a trace state along, and gives nothing for a span without valid ids', () => {
+    const withState = trace.wrapSpanContext({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      spanId: 'b7ad6b7169203331',
+      traceFlags: TraceFlags.SAMPLED,
+      traceState: new TraceState('vendor=x'),
+    });
+    expect(traceEnv(withState)).toEqual({
+      TRACEPARENT: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      TRACESTATE: 'vendor=x',
+    });
+    const invalid = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
+    expect(traceEnv(invalid as Span)).toEqual({});
+  });
+});

@@ -1,0 +1,82 @@
+/**
+ * The run's trace, as tasks and backends see it: the attempt span is a child of the run span and
+ * carries the CI/CD semantic conventions' attributes, and its W3C trace context is handed to the
+ * task as `TRACEPARENT` (and `TRACESTATE` when there is one), so a task's own spans join the run's
+ * trace on every runner (they all pass the request's env through).
+ */
+import { context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { AttemptOutcome } from '../core/index.ts';
+
+const propagator = new W3CTraceContextPropagator();
+
+/** The conventions' attributes of a run span (`cicd.pipeline.*`). */
+export function runSpanAttributes(runId: string, workflow: string): Attributes {
+  return {
+    'maestro.run.id': runId,
+    'maestro.workflow': workflow,
+    'cicd.pipeline.name': workflow,
+    'cicd.pipeline.run.id': runId,
+  };
+}
+
+export interface AttemptSpanIds {
+  runId: string;
+  workflow: string;
+  taskId: string;
+  attempt: number;
+  attemptId: string;
+}
+
+/** Starts an attempt's span under the run's span (a root span when the run has none). */
+export function startAttemptSpan(tracer: Tracer, parent: Span | undefined, ids: AttemptSpanIds): Span {
+  const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
+  return tracer.startSpan(
+    'maestro.attempt',
+    {
+      attributes: {
+        'maestro.run.id': ids.runId,
+        'maestro.task.id': ids.taskId,
+        'maestro.attempt': ids.attempt,
+        'cicd.pipeline.name': ids.workflow,
+        'cicd.pipeline.run.id': ids.runId,
+        'cicd.pipeline.task.name': ids.taskId,
+        'cicd.pipeline.task.run.id': ids.attemptId,
+      },
+    },
+    ctx,
+  );
+}
+
+/** The conventions' `cicd.pipeline.task.run.result` for an attempt's outcome. */
+export function taskRunResult(outcome: AttemptOutcome): string {
+  switch (outcome) {
+    case 'succeeded':
+      return 'success';
+    case 'failed':
+      return 'failure';
+    case 'timed_out':
+      return 'timeout';
+    case 'cancelled':
+      return 'cancellation';
+    case 'runner_error':
+      // The CI/CD system failed the attempt, not the task's code.
+      return 'error';
+  }
+}
+
+/**
+ * `TRACEPARENT` (and `TRACESTATE`) for a task's environment: the span's context, serialized by
+ * OpenTelemetry's W3C propagator. Empty when the span is not recording-capable (no valid ids),
+ * so a task never sees an all-zero parent.
+ */
+export function traceEnv(span: Span): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagator.inject(trace.setSpan(context.active(), span), carrier, {
+    set: (c, key, value) => (c[key] = value),
+  });
+  const env: Record<string, string> = {};
+  if (carrier.traceparent) env.TRACEPARENT = carrier.traceparent;
+  if (carrier.tracestate) env.TRACESTATE = carrier.tracestate;
+  return env;
+}
