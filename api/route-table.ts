@@ -193,6 +193,16 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: 'ReceiptList', ...authErrors, ...errors(404) },
   },
   {
+    operationId: 'listVerificationKeys',
+    method: 'GET',
+    url: '/v1/keys',
+    summary:
+      'The public keys (PEM, JWK, keyid) receipts are signed with, or `keyless` with none, so a client verifies receipts itself instead of asking the server',
+    scope: 'runs:read',
+    namespaceFree: true,
+    responses: { 200: 'VerificationKeys', ...authErrors },
+  },
+  {
     operationId: 'createSession',
     method: 'POST',
     url: '/v1/session',

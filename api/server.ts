@@ -10,6 +10,7 @@ import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { getRunGraph } from './graph-routes.ts';
 import { approveRun } from './approval-routes.ts';
+import { listVerificationKeys } from './key-routes.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
 import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
@@ -99,6 +100,7 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     },
     listTransitions: async (r) =>
       ok(await listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
+    listVerificationKeys: () => ok(listVerificationKeys(ctx)),
     createSession: (r) => createSession(ctx, r),
     getSession: (r) => getSession(ctx, r),
     deleteSession: (r) => deleteSession(ctx, r),

@@ -11,6 +11,7 @@ import { duration, when } from './format.ts';
 import { useThrottled, useLiveEvents } from './live.ts';
 import { DagView, useCriticalPath, useRunGraph } from './dag-view.tsx';
 import { LogView } from './log-view.tsx';
+import { verifyReceipt, type Verdict } from './receipt-verify.ts';
 import { Link } from './router.tsx';
 
 const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -254,29 +255,84 @@ async function download(runId: string, receipt: ApiBody.ReceiptDigest): Promise<
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+/** Each listed receipt's verdict, checked here against GET /v1/keys (never the server's say-so). */
+function useVerdicts(runId: string, receipts: ApiBody.ReceiptDigest[]): Record<string, Verdict> {
+  const [verdicts, setVerdicts] = useState<Record<string, Verdict>>({});
+  const wanted = receipts.map((r) => r.digest).join(',');
+  useEffect(() => {
+    if (!receipts.length) return;
+    let live = true;
+    void (async () => {
+      const out: Record<string, Verdict> = {};
+      try {
+        const [keys, all] = await Promise.all([
+          call<ApiBody.VerificationKeys>('GET', '/v1/keys'),
+          call<ApiBody.Receipt[]>('GET', `/v1/runs/${encodeURIComponent(runId)}/receipts`),
+        ]);
+        for (const r of receipts) {
+          const served = all.find((a) => a.attempt === r.attempt && a.task === r.task);
+          out[r.digest] = served
+            ? await verifyReceipt(served.bundle, keys, r.digest)
+            : { state: 'failed', reason: 'the receipt could not be downloaded' };
+        }
+      } catch (e) {
+        for (const r of receipts)
+          out[r.digest] = { state: 'failed', reason: `cannot check: ${(e as Error).message}` };
+      }
+      if (live) setVerdicts(out);
+    })();
+    return () => {
+      live = false;
+    };
+  }, [runId, wanted]);
+  return verdicts;
+}
+
+function VerdictCell(props: { verdict: Verdict | undefined }) {
+  const v = props.verdict;
+  if (!v) return <span>checking…</span>;
+  if (v.state === 'verified')
+    return (
+      <span class="verdict verified">
+        Verified: signed by <code>{v.keyid.slice(0, 19)}</code>
+        {v.development ? ' (development key: not for production trust)' : ''}
+      </span>
+    );
+  return (
+    <span class={`verdict ${v.state}`}>
+      {v.state === 'failed' ? 'Not verified: ' : 'Not checked here: '}
+      {v.reason}
+    </span>
+  );
+}
+
 function Receipts(props: {
   runId: string;
   receipts: ApiBody.ReceiptDigest[];
   onProblem: (e: unknown) => void;
 }) {
+  const verdicts = useVerdicts(props.runId, props.receipts);
   if (!props.receipts.length) return <p>No receipts yet.</p>;
   return (
     <table class="receipts">
-      <caption>Receipts (Sigstore bundles, one per attempt)</caption>
+      <caption>Receipts (Sigstore bundles, one per attempt, verified in this browser)</caption>
       <thead>
         <tr>
-          {['Task', 'Attempt', 'Digest', 'Download'].map((h) => (
+          {['Task', 'Attempt', 'Digest', 'Verification', 'Download'].map((h) => (
             <th scope="col">{h}</th>
           ))}
         </tr>
       </thead>
       <tbody>
         {props.receipts.map((r) => (
-          <tr key={r.digest}>
+          <tr key={r.digest} data-receipt={`${r.task ?? ''}#${r.attempt}`}>
             <td>{r.task ?? '(run)'}</td>
             <td>{r.attempt}</td>
             <td>
               <code>{r.digest.slice(0, 19)}</code>
+            </td>
+            <td>
+              <VerdictCell verdict={verdicts[r.digest]} />
             </td>
             <td>
               <button

@@ -380,6 +380,44 @@ export interface Receipt {
   bundle: {};
 }
 /**
+ * What this server's receipts are signed with, for a verifier (the console, `maestro verify`): the public keys of a key signer, or, for keyless signing, no key (verify offline with `maestro verify --identity … --issuer …`).
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "VerificationKeys".
+ */
+export interface VerificationKeys {
+  /**
+   * `none`: provenance is off, no receipt is signed.
+   */
+  signer: 'local-key' | 'development-key' | 'keyless' | 'none';
+  keys: VerificationKey[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "VerificationKey".
+ */
+export interface VerificationKey {
+  /**
+   * `sha256:<hex>` of the key's SubjectPublicKeyInfo DER: the hint in a receipt's verification material.
+   */
+  keyid: string;
+  algorithm: 'ECDSA_P256_SHA256';
+  /**
+   * The SPKI public key, PEM.
+   */
+  publicKeyPem: string;
+  jwk: {
+    kty: 'EC';
+    crv: 'P-256';
+    x: string;
+    y: string;
+  };
+  /**
+   * The development key: receipts it signs are not for production trust.
+   */
+  development: boolean;
+}
+/**
  * The run's plan as a laid-out graph (elkjs, layered, left to right), the same for every run of the plan and computed once per plan digest; with each task's duration estimate from the workflow's history.
  *
  * This interface was referenced by `Api`'s JSON-Schema

@@ -35,6 +35,7 @@ function requestFor(operationId: string): CallOptions {
     getSession: {},
     deleteSession: {},
     streamEvents: { query: { namespace: 'quickstart' }, headOnly: true },
+    listVerificationKeys: {},
   };
   const request = table[operationId];
   if (!request) throw new Error(`the sweep has no request for ${operationId}: add one`);
