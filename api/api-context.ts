@@ -10,6 +10,8 @@ export interface ApiContext {
   apiStore: ApiStore;
   /** MAESTRO_TEAMS_FILE: the teams `from: [team:…]` names (teams-file.ts); unset: no teams. */
   teamsFile?: string;
+  /** MAESTRO_RUNBOOKS_FILE: the runbooks SIG may trigger, per namespace (runbooks-file.ts); unset: none. */
+  runbooksFile?: string;
   /** MAESTRO_APPROVAL_TTL_HOURS: an approval counts this long after it was given (default 7 days, as on GitHub). */
   approvalTtlMs?: number;
   /** The DAG layouts by plan digest (GET /v1/runs/{id}/graph), warmed when a workflow is stored. */

@@ -17,6 +17,12 @@ export {
   parseExpiry,
 } from './tokens.ts';
 export { createToken, type CreateTokenOptions } from './create-token.ts';
+export {
+  readRunbooksFile,
+  RUNBOOKS_FILE_VARIABLE,
+  RunbooksFileError,
+  type RunbookAllowList,
+} from './runbooks-file.ts';
 export { readTeamsFile, TEAMS_FILE_VARIABLE, TeamsFileError, type Teams } from './teams-file.ts';
 export {
   createSigDevServer,

@@ -97,6 +97,17 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 202: 'RunAccepted', ...authErrors, ...errors(404, 409, 413, 415, 422) },
   },
   {
+    operationId: 'triggerRunbook',
+    method: 'POST',
+    url: '/v1/runbooks/:namespace/:name/trigger',
+    summary:
+      'SIG starts an allow-listed runbook (MAESTRO_RUNBOOKS_FILE) after the policy decision point allows it for the purpose, authority and license of the body (the runbook-trigger contract, schemas/sig/runbook-trigger/v3); 403 with the reason otherwise',
+    scope: 'runbooks:trigger',
+    params: 'RunbookParams',
+    body: { 'application/json': 'RunbookTrigger' },
+    responses: { 202: 'RunbookTriggered', ...authErrors, ...errors(404, 413, 415, 422, 503) },
+  },
+  {
     operationId: 'listRuns',
     method: 'GET',
     url: '/v1/runs',

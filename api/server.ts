@@ -9,6 +9,7 @@ import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { getRunGraph } from './graph-routes.ts';
+import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-routes.ts';
 import { approveRun } from './approval-routes.ts';
 import { listVerificationKeys } from './key-routes.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
@@ -90,6 +91,8 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
       ok(await getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
     createRun: async (r) =>
       ok(await createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),
+    triggerRunbook: async (r) =>
+      ok(await triggerRunbook(ctx, callerOf(r), r.params as RunbookRef, r.body as TriggerBody), 202),
     listRuns: async (r) => ok(await listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
     getRun: async (r) => ok(await getRun(ctx, callerOf(r), id(r))),
     cancelRun: async (r) => ok(await cancelRun(ctx, callerOf(r), id(r))),

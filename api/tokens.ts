@@ -19,6 +19,9 @@ export const SCOPES = [
   // Exchanging the token for a browser session (the console): a token made for CI or a scraper
   // cannot become a cookie unless the operator says so.
   'console',
+  // SIG starting an allow-listed runbook (POST /v1/runbooks/…/trigger): not runs:write, so SIG's
+  // token cannot start any stored workflow, only what the operator's allow-list names.
+  'runbooks:trigger',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

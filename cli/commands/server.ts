@@ -9,6 +9,8 @@ import {
   readTeamsFile,
   startWorker,
   TEAMS_FILE_VARIABLE,
+  readRunbooksFile,
+  RUNBOOKS_FILE_VARIABLE,
   workerConcurrency,
   type Worker,
 } from '../../api/index.ts';
@@ -36,6 +38,8 @@ Configuration: the same as \`maestro run\` (MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CO
 MAESTRO_POLICY, MAESTRO_SIGNING_KEY, ... in docs/runtime.md). Tokens: \`maestro tokens create\`.
 Approvals through the API: MAESTRO_APPROVAL_SIGNING_KEY signs them; MAESTRO_TEAMS_FILE names the
 YAML file of teams that a workflow's \`approvals.from: [team:…]\` means (docs/server.md).
+Runbook triggers (POST /v1/runbooks/{namespace}/{name}/trigger, scope runbooks:trigger):
+MAESTRO_RUNBOOKS_FILE names the YAML allow-list "namespaces: { ops: [rollback] }"; unset, none.
 
 Examples:
   $ maestro server                                  # http://127.0.0.1:8080, every role
@@ -88,6 +92,20 @@ function teamsFileFrom(io: CliIo): string | undefined {
   const file = resolve(io.cwd, value);
   try {
     readTeamsFile(file);
+  } catch (error) {
+    const e = error as Error & { hint?: string };
+    throw new UsageError(e.message, e.hint ? { hint: e.hint } : {});
+  }
+  return file;
+}
+
+/** MAESTRO_RUNBOOKS_FILE, resolved and checked at start (a broken file fails here, not at the first trigger). */
+function runbooksFileFrom(io: CliIo): string | undefined {
+  const value = io.env[RUNBOOKS_FILE_VARIABLE];
+  if (!value) return undefined;
+  const file = resolve(io.cwd, value);
+  try {
+    readRunbooksFile(file);
   } catch (error) {
     const e = error as Error & { hint?: string };
     throw new UsageError(e.message, e.hint ? { hint: e.hint } : {});
@@ -149,6 +167,7 @@ export function registerServer(program: Command, context: CliContext): void {
             ? { ...fromEnv, concurrency: workerConcurrency(availableParallelism(), fromEnv.workerRuns) }
             : fromEnv;
         const teamsFile = teamsFileFrom(io);
+        const runbooksFile = runbooksFileFrom(io);
         const approvalTtlMs = approvalTtlFrom(io);
         const logger = serverLogger(io);
         const opened = await openServerRuntime(config, roles.has('app'), io, logger);
@@ -168,6 +187,7 @@ export function registerServer(program: Command, context: CliContext): void {
             wake: (id) => worker?.wake(id),
             layouts: createPlanLayouts({ logger }),
             ...(teamsFile ? { teamsFile } : {}),
+            ...(runbooksFile ? { runbooksFile } : {}),
             ...(approvalTtlMs ? { approvalTtlMs } : {}),
           },
           api: roles.has('api'),

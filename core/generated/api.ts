@@ -15,6 +15,9 @@ export type WorkflowRef =
  * via the `definition` "ReceiptList".
  */
 export type ReceiptList = Receipt[];
+export type RunbookTrigger = {
+  [k: string]: unknown;
+};
 
 /**
  * Request and response bodies of the REST API (`maestro server`, /v1). The route table (api/route-table.ts) points at these definitions; the server validates requests with them and docs/reference/openapi.json is generated from them.
@@ -647,4 +650,64 @@ export interface StateEvent {
  */
 export interface StreamReady {
   after: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunbookParams".
+ */
+export interface RunbookParams {
+  namespace: string;
+  name: string;
+}
+export interface RunbookTrigger1 {
+  /**
+   * The contract version the body follows; absent means 1.
+   */
+  contractVersion?: 1 | 2 | 3;
+  /**
+   * @deprecated
+   * Deprecated in v3: use correlationId. Still accepted and recorded as the correlationId.
+   */
+  requestId?: string;
+  /**
+   * Why the runbook is run (policy input).
+   */
+  purpose: string;
+  /**
+   * Who authorises it, for example `legal:ombuds`.
+   */
+  authority: string;
+  /**
+   * Under which license the data may be used.
+   */
+  license: string;
+  /**
+   * The runbook's params.
+   */
+  params?: {
+    [k: string]: string | number | boolean;
+  };
+  /**
+   * Why SIG triggers the runbook, for the decision log (added in v2).
+   */
+  reason?: string;
+  /**
+   * SIG's id of the request that caused the trigger (added in v3, replaces requestId).
+   */
+  correlationId?: string;
+}
+/**
+ * The runbook-trigger contract's TriggerResult, v3 (kept equal to it by api/runbook-schema.test.ts).
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunbookTriggered".
+ */
+export interface RunbookTriggered {
+  runId: string;
+  status: 'queued' | 'waiting_approval';
+  /**
+   * The decision log entry that allowed the trigger.
+   */
+  decisionId: string;
+  correlationId?: string;
 }

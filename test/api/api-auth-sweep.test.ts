@@ -21,6 +21,16 @@ function requestFor(operationId: string): CallOptions {
     listWorkflows: { query: { namespace: 'quickstart' } },
     getWorkflow: { params: { digest } },
     createRun: { body: { workflow: digest } },
+    triggerRunbook: {
+      params: { namespace: 'quickstart', name: 'hello' },
+      body: {
+        correlationId: 'sweep',
+        purpose: 'sweep',
+        authority: 'ops',
+        license: 'internal',
+        contractVersion: 3,
+      },
+    },
     listRuns: { query: { namespace: 'quickstart' } },
     getRun: run,
     cancelRun: run,
@@ -56,7 +66,7 @@ const secured = Object.entries(openapi.paths).flatMap(([path, methods]) =>
 );
 
 beforeAll(async () => {
-  api = await startApi();
+  api = await startApi({ runbooks: 'namespaces: { quickstart: [hello] }\n' });
   digest = (await api.call('POST', '/v1/workflows', { raw: HELLO, contentType: 'application/yaml' })).body
     .digest;
   runId = (await api.call('POST', '/v1/runs', { body: { workflow: digest } })).body.id;

@@ -96,6 +96,7 @@ export const ALL_SCOPES: Scope[] = [
   'approvals:write',
   'metrics:read',
   'console',
+  'runbooks:trigger',
 ];
 
 export async function startApi(
@@ -107,6 +108,8 @@ export async function startApi(
     databaseUrl?: string;
     /** The teams file's text, written to <data-dir>/teams.yaml and given as MAESTRO_TEAMS_FILE. */
     teams?: string;
+    /** The runbooks file's text, written to <data-dir>/runbooks.yaml and given as MAESTRO_RUNBOOKS_FILE. */
+    runbooks?: string;
     /** The `app` role's webhook ingress on its path, as `maestro server` mounts it. */
     webhook?: { path: string; ingress: WebhookIngress };
     /** Adds routes before the server listens (the console, as `maestro server` mounts it). */
@@ -116,6 +119,8 @@ export async function startApi(
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
   const teamsFile = options.teams === undefined ? undefined : join(dataDir, 'teams.yaml');
   if (teamsFile) writeFileSync(teamsFile, options.teams!);
+  const runbooksFile = options.runbooks === undefined ? undefined : join(dataDir, 'runbooks.yaml');
+  if (runbooksFile) writeFileSync(runbooksFile, options.runbooks!);
   const env = {
     PATH: process.env.PATH ?? '/usr/bin:/bin',
     HOME: dataDir,
@@ -141,6 +146,7 @@ export async function startApi(
       wake: (id) => worker?.wake(id),
       layouts: createPlanLayouts({ logger }),
       ...(teamsFile ? { teamsFile } : {}),
+      ...(runbooksFile ? { runbooksFile } : {}),
     },
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
     ...(options.metricsPublic ? { metricsPublic: true } : {}),
