@@ -8,7 +8,7 @@
  * reads this view, stores a transition and applies it is never interleaved with another of the
  * same run. Runners, policy decisions, source exports and signing happen outside the queue.
  */
-import { runSpanAttributes } from './trace-context.ts';
+import { runSpanAttributes, traceIdOf } from './trace-context.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Span } from '@opentelemetry/api';
@@ -138,6 +138,7 @@ export class RunExecution implements AttemptHost {
         attributes: runSpanAttributes(this.runId, this.#run.workflow),
       });
       const timeoutFrom = await beginRun(this, reattached);
+      this.#logTraceId();
       if (this.#run.plan.timeoutMs !== undefined) {
         const remaining = timeoutFrom + this.#run.plan.timeoutMs - this.ctx.clock.now();
         this.ctx.clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
@@ -148,6 +149,14 @@ export class RunExecution implements AttemptHost {
       for (const r of reattached) void this.#adopt(r);
       await this.#evaluate();
     });
+  }
+
+  /** Where a person finds the run's trace: the run's log and the server's, when tracing is on. */
+  #logTraceId(): void {
+    const traceId = traceIdOf(this.#span);
+    if (traceId === undefined) return;
+    this.ctx.logger.info({ runId: this.runId, traceId }, 'run traced');
+    void this.runLog('system', `trace id ${traceId}`);
   }
 
   /** Follows an attempt re-attached from a previous engine, like a launched one. */

@@ -4,7 +4,14 @@
  * task as `TRACEPARENT` (and `TRACESTATE` when there is one), so a task's own spans join the run's
  * trace on every runner (they all pass the request's env through).
  */
-import { context, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  isSpanContextValid,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { AttemptOutcome } from '../core/index.ts';
 
@@ -79,4 +86,10 @@ export function traceEnv(span: Span): Record<string, string> {
   if (carrier.traceparent) env.TRACEPARENT = carrier.traceparent;
   if (carrier.tracestate) env.TRACESTATE = carrier.tracestate;
   return env;
+}
+
+/** The span's trace id, for the run's log and the server's; undefined without real tracing. */
+export function traceIdOf(span: Span | undefined): string | undefined {
+  const ids = span?.spanContext();
+  return ids && isSpanContextValid(ids) ? ids.traceId : undefined;
 }

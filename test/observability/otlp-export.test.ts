@@ -50,7 +50,12 @@ async function startServer(data: string, env: Record<string, string | undefined>
     if (!url) await new Promise((r) => setTimeout(r, 50));
   }
   if (!url) throw new Error(`the server did not start:\n${output}`);
-  return { child, url, auth: { authorization: `Bearer ${created.stdout.trim()}` } };
+  return {
+    child,
+    url,
+    auth: { authorization: `Bearer ${created.stdout.trim()}` },
+    output: () => output,
+  };
 }
 
 // Each attempt gets its span's W3C context: the task hands what it saw back as outputs.
@@ -233,6 +238,15 @@ describe('OTLP export', () => {
       expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.name')).toBe('show');
       expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.id')).toMatch(/.+/);
       expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.result')).toBe('success');
+      // A person finds the trace id in the run's log and in the server's structured log.
+      const logs = await fetch(`${server.url}/v1/runs/${id}/logs`, { headers: server.auth });
+      expect(await logs.text()).toContain(`trace id ${traceId}`);
+      const lines = server
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as { runId?: string; traceId?: string });
+      expect(lines.some((l) => l.runId === id && l.traceId === traceId)).toBe(true);
       expect(receiver.rejected).toEqual([]);
     } finally {
       expect(await stop(server.child)).toBe(0);
