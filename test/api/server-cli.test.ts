@@ -198,6 +198,13 @@ describe('maestro server', () => {
     });
     expect(teams.code).toBe(2);
     expect(teams.err).toContain('teams.yaml lists members of ops');
+    // So does a broken runbooks allow-list.
+    writeFileSync(join(dir, 'runbooks.yaml'), 'namespaces:\n  ops: rollback\n');
+    const runbooks = await run(['server', '--port', '0', '--data-dir', data], {
+      MAESTRO_RUNBOOKS_FILE: join(dir, 'runbooks.yaml'),
+    });
+    expect(runbooks.code).toBe(2);
+    expect(runbooks.err).toContain('runbooks.yaml lists runbooks of ops that are not a list');
     const made = await run([
       'tokens',
       'create',
