@@ -126,7 +126,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   // Approval attestations have their own key: a leaked receipt key cannot forge an approval.
   const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
   const attestor: Attestor | undefined = signer ? createAttestor({ signer }) : undefined;
-  const tracing = openTracing(config.tracing.exporter);
+  const tracing = await openTracing(config.tracing.exporter);
   const telemetry = new TelemetryBus();
   const gate = timedGate(policy.choice, telemetry);
   const gitEnv = { PATH: config.baseEnv.PATH, HOME: config.baseEnv.HOME };

@@ -4,6 +4,9 @@
  * Measured by the packages the process loads, not by time (tests never assert on wall-clock time).
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -22,11 +25,11 @@ registerHooks({ load(url, context, next) {
 process.on('exit', () => writeSync(2, 'PACKAGES ' + JSON.stringify([...seen]) + '\\n'));
 `;
 
-function packagesLoadedBy(args: string[]): string[] {
+function packagesLoadedBy(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
   const result = spawnSync(
     process.execPath,
     ['--import', `data:text/javascript,${encodeURIComponent(recordPackages)}`, 'bin/maestro.ts', ...args],
-    { cwd: repo, encoding: 'utf8' },
+    { cwd: repo, encoding: 'utf8', env },
   );
   expect(result.status).toBe(0);
   const line = /^PACKAGES (.*)$/m.exec(result.stderr);
@@ -52,5 +55,28 @@ describe('maestro start-up', () => {
       '@kubernetes/client-node',
     ])
       expect(loaded).not.toContain(heavy);
+  });
+
+  it('a local run (SQLite, no OTLP endpoint) loads neither pg nor the OTLP exporter', () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'maestro-startup-'));
+    try {
+      const env: NodeJS.ProcessEnv = { ...process.env, MAESTRO_DATA_DIR: dataDir };
+      for (const name of Object.keys(env))
+        if (name.startsWith('OTEL_') || name === 'MAESTRO_DATABASE_URL' || name === 'MAESTRO_OTEL_EXPORTER')
+          delete env[name];
+      const loaded = packagesLoadedBy(['run', 'examples/quickstart/.maestro/workflows/hello.yaml'], env);
+      // The run really ran: the engine's store and the policy engine were loaded.
+      expect(loaded).toContain('@open-policy-agent/opa-wasm');
+      for (const heavy of [
+        'pg',
+        '@opentelemetry/exporter-trace-otlp-http',
+        '@opentelemetry/otlp-exporter-base',
+        '@opentelemetry/otlp-transformer',
+        '@opentelemetry/sdk-metrics',
+      ])
+        expect(loaded).not.toContain(heavy);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

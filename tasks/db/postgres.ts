@@ -1,7 +1,7 @@
 // The statements on PostgreSQL, over one connection (pg). Params go as the protocol's bind
 // values ($1, $2), never into the SQL text. A cancel ends the connection, which makes the server
 // roll back the open transaction.
-import pg from 'pg';
+import type pg from 'pg';
 import { TaskError } from '../../sdk/index.ts';
 import { IDEMPOTENCY_TABLE, statementLabel, type Execution, type ExecutionPlan } from './statements.ts';
 
@@ -9,7 +9,9 @@ import { IDEMPOTENCY_TABLE, statementLabel, type Execution, type ExecutionPlan }
 const CHANGES = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
 
 export async function runPostgres(url: string, plan: ExecutionPlan): Promise<Execution> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
+  // pg is loaded here, not at start-up: a run without a postgres db task never needs it.
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   // An idle connection's error (the server went away) must not crash the task's process.
   client.on('error', () => undefined);
   const onAbort = () => void client.end().catch(() => undefined);

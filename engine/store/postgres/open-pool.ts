@@ -5,8 +5,9 @@
  * every store on PostgreSQL (the engine's, the API's, the schedules', the decision log's, the
  * App's): each names its own version table, so each store's versions advance independently.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { StoreUnusableError } from '../../errors.ts';
+import { loadPg } from './load-pg.ts';
 import { migrations } from './migrations.ts';
 
 /** The URL without its password, for messages and `Store.location`. */
@@ -23,12 +24,14 @@ export function redactedUrl(url: string): string {
 // json and jsonb come back as their text, exactly as SQLite returns its TEXT columns, so the one
 // row mapping (sqlite/rows.ts) parses both; int8 stays a string and is converted there by Number().
 const identity = (value: string): string => value;
-const types = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === 114 || oid === 3802
-      ? identity
-      : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+function typeParsers(driver: typeof pg): { getTypeParser: typeof pg.types.getTypeParser } {
+  return {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === 114 || oid === 3802
+        ? identity
+        : driver.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  };
+}
 
 /** One store's forward-only migrations and the table that records which have run. */
 export interface PostgresSchema {
@@ -50,7 +53,8 @@ export interface PoolOptions {
 export async function openPool(url: string, options: PoolOptions = {}): Promise<pg.Pool> {
   const schema = options.schema ?? engineSchema;
   if (!/^[a-z_]+$/.test(schema.table)) throw new Error(`bad migrations table name ${schema.table}`);
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types });
+  const driver = await loadPg();
+  const pool = new driver.Pool({ connectionString: url, max: options.max ?? 10, types: typeParsers(driver) });
   // An idle client losing its server (a PostgreSQL restart) must not crash the process; the next
   // query gets a fresh connection.
   pool.on('error', () => {});

@@ -4,15 +4,14 @@
  * Checking a fence locks the lease row (`FOR UPDATE`), so no other transaction can take the lease
  * over between the check and the write it guards.
  */
-import pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { Db } from './reconnect.ts';
 import { LeaseLostError } from '../../errors.ts';
 import { taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
 import type { Lease } from '../store.ts';
+import { loadedPg } from './load-pg.ts';
 
 type Row = Record<string, unknown>;
-const { escapeLiteral } = pg;
 
 export function toLease(r: Row): Lease {
   return {
@@ -95,7 +94,7 @@ export async function claimReadyTask(
  * transaction's BEGIN (one round trip, so without parameters: the name is quoted as a literal).
  */
 export function tokenCheckSql(fence: Fence): string {
-  return `SELECT token FROM leases WHERE name = ${escapeLiteral(fence.name)} FOR SHARE`;
+  return `SELECT token FROM leases WHERE name = ${loadedPg().escapeLiteral(fence.name)} FOR SHARE`;
 }
 
 /** Throws LeaseLostError unless the rows of `tokenCheckSql` hold the fence's token. */
