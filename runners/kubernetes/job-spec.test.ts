@@ -95,6 +95,18 @@ describe('buildJob', () => {
     expect(job.metadata!.namespace).toBe('ns-a');
     expect(pod.nodeSelector).toEqual({ pool: 'ci' });
   });
+
+  it('hands the engine’s TRACEPARENT to the pod unchanged (W3C values hold no `$`)', () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const traced = buildJob(
+      { ...request, env: { ...request.env, TRACEPARENT: traceparent } },
+      'ns-a',
+      {},
+      { namespaces: { 'team-a': 'ns-a' }, defaultImage: 'img:1', resourceClasses: {} },
+    );
+    const task = traced.spec!.template.spec!.containers[0]!;
+    expect(task.env).toContainEqual({ name: 'TRACEPARENT', value: traceparent });
+  });
 });
 
 describe('buildAttempt: secret values stay out of the Job spec', () => {
