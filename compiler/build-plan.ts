@@ -1,5 +1,5 @@
 import type { Manifest, ManifestRetry, Plan, PlanAction, PlanTask } from '../core/index.ts';
-import type { TaskModel } from './analyze.ts';
+import type { TaskModel } from './analysis/index.ts';
 import { planDigest, sealTask, userDataInOrder } from './canonical-fast.ts';
 import { topologicalOrder } from './dag.ts';
 import { parseDuration } from './duration.ts';

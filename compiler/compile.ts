@@ -1,9 +1,7 @@
 import { sortDiagnostics } from '../core/index.ts';
 import type { Diagnostic, Manifest, Plan, TaskCatalog } from '../core/index.ts';
-import { analyze } from './analyze.ts';
+import { analyze } from './analysis/index.ts';
 import { buildPlan } from './build-plan.ts';
-import { checkReservedEnv } from './check-env.ts';
-import { checkSchedules, checkTriggerFilters } from './check-triggers.ts';
 import { Code } from './codes.ts';
 import { decodeSource } from './decode.ts';
 import { toDiagnostic, type Finding } from './finding.ts';
@@ -100,12 +98,7 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
     findings.push(...validateManifestSchema(value).filter((f) => !reserved.has(f.pointer)));
     const schemaValid = !findings.some((f) => f.severity === 'error');
     const analysis = analyze(value, options.catalog);
-    findings.push(
-      ...analysis.findings,
-      ...checkTriggerFilters(value),
-      ...checkSchedules(value),
-      ...checkReservedEnv(value),
-    );
+    for (const finding of analysis.findings) findings.push(finding);
     if (schemaValid && !findings.some((f) => f.severity === 'error')) {
       const expandedCount = analysis.tasks.reduce((n, m) => n + expansions(m.task.matrix), 0);
       if (expandedCount > Limits.maxPlanTasks)

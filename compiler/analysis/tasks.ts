@@ -1,0 +1,59 @@
+import type { ManifestTask } from '../../core/index.ts';
+import { Code } from '../codes.ts';
+import type { Finding } from '../finding.ts';
+import { pointerOf } from '../finding.ts';
+import { reservedKeys } from '../limits.ts';
+import { isRecord, type AnalysisState } from './state.ts';
+
+/**
+ * Declares the tasks: one model per task with a string id (the first of each id), reserved
+ * names and duplicate ids refused. Every later pass works on `state.models`.
+ */
+export function declareTasks(state: AnalysisState): Finding[] {
+  const findings: Finding[] = [];
+  const rawTasks = Array.isArray(state.spec.tasks) ? state.spec.tasks : [];
+  for (let index = 0; index < rawTasks.length; index++) {
+    const raw: unknown = rawTasks[index];
+    if (!isRecord(raw) || typeof raw.id !== 'string') continue;
+    const id = raw.id;
+    const outputs = Array.isArray(raw.outputs) ? raw.outputs : undefined;
+    const reservedId = reservedKeys.has(id);
+    if (reservedId || outputs?.some((o) => reservedKeys.has(String(o))))
+      findings.push({
+        code: Code.reservedKey,
+        severity: 'error',
+        message: `\`${reservedId ? id : 'outputs'}\` uses a reserved name (__proto__, constructor, prototype)`,
+        pointer: pointerOf('spec', 'tasks', index, reservedId ? 'id' : 'outputs'),
+      });
+    const earlier = state.byId.get(id);
+    if (earlier !== undefined) {
+      findings.push({
+        code: Code.duplicateTaskId,
+        severity: 'error',
+        message: `duplicate task id \`${id}\` (also task #${earlier + 1})`,
+        hint: 'task ids must be unique',
+        pointer: pointerOf('spec', 'tasks', index, 'id'),
+      });
+      continue;
+    }
+    state.byId.set(id, state.models.length);
+    state.models.push({
+      index,
+      id,
+      task: raw as unknown as ManifestTask,
+      deps: [],
+      secrets: new Set(),
+      outputs: outputs ? outputs.filter((o): o is string => typeof o === 'string') : [],
+      matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : [],
+    });
+  }
+  return findings;
+}
+
+/** Indexes each declared id's outputs (its own and its catalog entry's) for reference checks. */
+export function indexTasks(state: AnalysisState): Finding[] {
+  state.taskInfo = new Map(
+    state.models.map((m) => [m.id, { outputs: new Set(m.outputs), matrix: m.matrixKeys.length > 0 }]),
+  );
+  return [];
+}
