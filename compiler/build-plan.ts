@@ -102,6 +102,7 @@ export function buildPlan(
     draft.declaredId = model.id;
     draft.definitionDigest = undefined; // filled by sealTask, in this key position
     draft.env = sortOwnKeys(env);
+    if (task.hostAccess === true) draft.hostAccess = true;
     draft.id = id;
     if (matrix) draft.matrix = matrix;
     draft.needs = taskNeeds;

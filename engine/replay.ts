@@ -122,6 +122,11 @@ async function replayTask(
     base.inputsEqual = sha256Digest(JSON.stringify(inputs)) === sha256Digest(JSON.stringify(recorded.inputs));
     const runner = ctx.runners.get(plan.runner);
     if (!runner) throw new Error(`no runner named ${plan.runner}`);
+    // A host step acts on the host (kills a process, uses a socket): replaying it would act again.
+    if (plan.hostAccess === true)
+      throw new Error(
+        `task ${taskId} needs host access (hostAccess: true): replay does not run host steps again`,
+      );
     // The same workspace and inputs as the recorded attempt: the source at the run's commit and
     // the artifacts its needs kept; then the declared artifacts are kept to compare.
     const sourceDir = run.source && ctx.source ? await ctx.source.export(run.source) : undefined;

@@ -207,6 +207,17 @@ async function execute(
     trust: exec.run.trust,
   };
   if (plan.network === 'none') request.network = 'none';
+  if (plan.hostAccess === true) {
+    // Fail closed: only a runner the operator granted host access (runners config) gets the step.
+    if (runner.grantsHostAccess !== true)
+      return fail(
+        'host_access_not_granted',
+        `task ${taskId} asks for host access (hostAccess: true), which the ${runner.kind} runner was not granted: ` +
+          'the operator grants it with `local: { hostAccess: granted }` in the runners config',
+        false,
+      );
+    request.hostAccess = true;
+  }
   if (info.resolved.image) request.image = info.resolved.image;
   if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;

@@ -44,7 +44,12 @@ export interface MaestroAttemptFields {
   cache: { hit: boolean; key?: string };
   policy: { decisionIds: string[]; bundleDigest?: string; off?: true };
   approvalDigest?: string;
-  isolation?: { sandbox: 'bwrap' | 'container' | 'pod' | 'none'; network: 'on' | 'none'; reason?: string };
+  isolation?: {
+    sandbox: 'bwrap' | 'container' | 'pod' | 'none';
+    network: 'on' | 'none';
+    reason?: string;
+    hostAccess?: true;
+  };
   /** The image an image policy checked: what the task named, the digest that ran, the verdict. */
   image?: {
     reference: string;

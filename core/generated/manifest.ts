@@ -679,6 +679,10 @@ export interface ManifestTask {
   runner?: ManifestRunner1;
   resources?: ManifestResources1;
   /**
+   * This step truly needs the host (killing a local process, the Podman socket): it runs only on a local runner the operator granted host access in the runners config (`local: { hostAccess: granted }`), outside the sandbox, in a trusted run, and its log and receipt say so (`isolation.hostAccess: true`). Anywhere else it is refused before it starts (`host_access_not_granted`, not retryable). Runbooks act through interfaces otherwise (docs/runbooks/README.md).
+   */
+  hostAccess?: true;
+  /**
    * Narrows this task's network: `none` runs it with no network at all, even in a trusted run (local: a new, empty network namespace; container: `NetworkMode: none`; Kubernetes: the pod label `maestro.dev/network: none`, which the default-deny NetworkPolicy selects). A task can only narrow: trusted runs have the network by default, untrusted runs (pull requests from forks) never do.
    */
   network?: 'none';

@@ -181,6 +181,10 @@ export interface PlanTask {
   runner: string;
   resources: string;
   /**
+   * Present when the manifest task says `hostAccess: true`: only a runner the operator granted host access may start it.
+   */
+  hostAccess?: true;
+  /**
    * Present when the manifest task says `network: none`; absent, the run's trust decides.
    */
   network?: 'none';

@@ -43,6 +43,10 @@ export interface ReceiptAttemptFields {
     sandbox: 'bwrap' | 'container' | 'pod' | 'none';
     network: 'on' | 'none';
     reason?: string;
+    /**
+     * Present (true) when the task asked for host access (`hostAccess: true`) and ran on the host because the runners config grants it (`local.hostAccess: granted`).
+     */
+    hostAccess?: true;
   };
   /**
    * Present when an image policy checked the attempt's image (docs/supply-chain.md): the reference the task named, the manifest digest that ran (or was refused), the verdict (`verified`, `warned`: warn mode, ran unverified; `refused`: the attempt did not start), the signer that verified it, and the image decision's id in the decision log.

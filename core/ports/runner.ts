@@ -80,6 +80,11 @@ export interface RunnerStartRequest extends AttemptRef {
   /** `none` when the task's manifest says `network: none`. */
   network?: 'none';
   /**
+   * The task's manifest says `hostAccess: true`: it needs the host. The engine passes it only to
+   * a runner whose `grantsHostAccess` is true; the runner checks its own grant again.
+   */
+  hostAccess?: true;
+  /**
    * The checkpoint this attempt starts from (JSON text, already redacted): the last `state`
    * message of this task's previous failed attempt in the same run. The runner hands it to the
    * task as the file `MAESTRO_STATE` names (docs/task-protocol.md).
@@ -154,6 +159,8 @@ export interface AttemptIsolation {
   network: NetworkAccess;
   /** Why there is no sandbox, when there is none. */
   reason?: string;
+  /** The task asked for host access (`hostAccess: true`) and the runner's config granted it. */
+  hostAccess?: true;
 }
 
 export interface AttemptResult {
@@ -242,6 +249,12 @@ export interface Runner {
    * `request.keep` and uploads the declared paths itself; the engine keeps what was uploaded.
    */
   readonly uploadsKept?: boolean;
+  /**
+   * True only when the operator granted this runner host access in the runners config
+   * (`local: { hostAccess: granted }`). Absent means refuse: a task that says `hostAccess: true`
+   * never starts on a runner without it.
+   */
+  readonly grantsHostAccess?: boolean;
   /** The posture a task with this resource class and namespace gets (for policy, before it starts). */
   posture(task: { resources: string; namespace: string }): RunnerPosture;
   /**

@@ -11,7 +11,9 @@ export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
 export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
 export {
   probeSandbox,
+  HostAccessRefusedError,
   SandboxUnavailableError,
+  type HostAccessGrant,
   type Isolation,
   type SandboxMode,
   type SandboxProbe,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decideIsolation, resolveProgram } from './isolation.ts';
-import { bwrapArgs, SandboxUnavailableError } from './sandbox.ts';
+import { bwrapArgs, HostAccessRefusedError, SandboxUnavailableError } from './sandbox.ts';
 
 const made = { ok: true as const, path: '/usr/bin/bwrap' };
 const missing = { ok: false as const, reason: 'bubblewrap (/usr/bin/bwrap) is not installed' };
@@ -100,5 +100,45 @@ describe('bwrapArgs and HOME', () => {
       expect(bwrapArgs({ ...base, home }).join(' ')).not.toContain(`--tmpfs ${home} `);
     expect(bwrapArgs({ ...base, home: '/tmp' }).filter((a) => a === '/tmp')).toHaveLength(1);
     expect(bwrapArgs({ ...base, home: '/home/ci' }).join(' ')).toContain('--tmpfs /home/ci ');
+  });
+});
+
+describe('decideIsolation for a step that asks for host access', () => {
+  const host = { trust: 'trusted' as const, hostAccess: true as const };
+
+  it('refuses it unless the runners config grants host access (absent means denied)', () => {
+    for (const grant of [undefined, 'denied' as const]) {
+      const refused = decideIsolation('bwrap', made, host, undefined, grant);
+      expect(refused).toBeInstanceOf(HostAccessRefusedError);
+      expect(refused).toMatchObject({ code: 'host_access_not_granted', retryable: false, fault: 'user' });
+      expect((refused as HostAccessRefusedError).hint).toContain('hostAccess: granted');
+    }
+    // `sandbox: none` is not a host-access grant either.
+    expect(decideIsolation('none', made, host)).toBeInstanceOf(HostAccessRefusedError);
+  });
+
+  it('with the grant, runs it on the host and says so; never for an untrusted run or without network', () => {
+    expect(decideIsolation('bwrap', made, host, undefined, 'granted')).toEqual({
+      sandbox: 'none',
+      network: 'on',
+      reason: 'host access granted by the runners config (`local.hostAccess: granted`)',
+      hostAccess: true,
+    });
+    for (const request of [
+      { trust: 'untrusted' as const, hostAccess: true as const },
+      { hostAccess: true as const },
+      { ...host, network: 'none' as const },
+    ])
+      expect(decideIsolation('bwrap', made, request, undefined, 'granted')).toBeInstanceOf(
+        HostAccessRefusedError,
+      );
+    expect(decideIsolation('bwrap', made, host, 'none', 'granted')).toBeInstanceOf(HostAccessRefusedError);
+  });
+
+  it('keeps every other step of a granted runner in the sandbox', () => {
+    expect(decideIsolation('bwrap', made, trusted, undefined, 'granted')).toEqual({
+      sandbox: 'bwrap',
+      network: 'on',
+    });
   });
 });

@@ -6,7 +6,14 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { resolveNetwork, type NetworkAccess, type RunnerStartRequest } from '../../core/index.ts';
-import { SandboxUnavailableError, type Isolation, type SandboxMode, type SandboxProbe } from './sandbox.ts';
+import {
+  HostAccessRefusedError,
+  SandboxUnavailableError,
+  type HostAccessGrant,
+  type Isolation,
+  type SandboxMode,
+  type SandboxProbe,
+} from './sandbox.ts';
 
 const INSTALL_HINT =
   'install bubblewrap (`bash scripts/setup/system-packages.sh`, or `apt-get install bubblewrap`) on a host that allows unprivileged user namespaces';
@@ -14,9 +21,11 @@ const INSTALL_HINT =
 export function decideIsolation(
   mode: SandboxMode,
   probe: SandboxProbe,
-  request: Pick<RunnerStartRequest, 'trust' | 'network'>,
+  request: Pick<RunnerStartRequest, 'trust' | 'network' | 'hostAccess'>,
   configuredNetwork?: NetworkAccess,
-): Isolation | SandboxUnavailableError {
+  hostAccess: HostAccessGrant = 'denied',
+): Isolation | SandboxUnavailableError | HostAccessRefusedError {
+  if (request.hostAccess === true) return decideHostAccess(hostAccess, request, configuredNetwork);
   const network = resolveNetwork(request, configuredNetwork);
   if (mode !== 'none' && probe.ok) return { sandbox: 'bwrap', network };
   const why =
@@ -38,6 +47,34 @@ export function decideIsolation(
     );
   const reason = mode === 'job-vm' ? `the GitHub Actions job VM is the sandbox; ${why}` : why;
   return { sandbox: 'none', network, reason };
+}
+
+/**
+ * A step that says `hostAccess: true` runs on the host, unsandboxed, only where the operator
+ * granted it (`local: { hostAccess: granted }`), only in a trusted run, and only with the network
+ * (a host step shares the host's). Everything else is refused: absent means denied.
+ */
+function decideHostAccess(
+  grant: HostAccessGrant,
+  request: Pick<RunnerStartRequest, 'trust' | 'network'>,
+  configuredNetwork?: NetworkAccess,
+): Isolation | HostAccessRefusedError {
+  if (grant !== 'granted')
+    return new HostAccessRefusedError(
+      'the local runner refuses this task: it asks for host access (hostAccess: true) and the runners config does not grant it',
+    );
+  if (request.trust !== 'trusted')
+    return new HostAccessRefusedError('the local runner refuses host access to an untrusted run');
+  if (resolveNetwork(request, configuredNetwork) === 'none')
+    return new HostAccessRefusedError(
+      'the local runner cannot give host access to a task that must have no network (a host step shares the host network)',
+    );
+  return {
+    sandbox: 'none',
+    network: 'on',
+    reason: 'host access granted by the runners config (`local.hostAccess: granted`)',
+    hostAccess: true,
+  };
 }
 
 export type ResolvedProgram = { ok: true; path: string } | { ok: false; code: 'ENOENT' | 'EACCES' };

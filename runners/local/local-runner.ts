@@ -21,7 +21,13 @@ import { createNodeSpawner } from './node-spawner.ts';
 import { outcomeOf, isRetryableSpawnError, type Ending } from './outcome.ts';
 import { sandboxedSpec } from './sandboxed-spec.ts';
 import { decideIsolation } from './isolation.ts';
-import { probeSandbox, type Isolation, type SandboxMode, type SandboxProbe } from './sandbox.ts';
+import {
+  probeSandbox,
+  type HostAccessGrant,
+  type Isolation,
+  type SandboxMode,
+  type SandboxProbe,
+} from './sandbox.ts';
 import type { SpawnedProcess, Spawner, SpawnSpec } from './spawner.ts';
 import { collectMessages, LineSplitter, parseOutputsFile, takeOutputsFile } from '../shared/index.ts';
 import { createRedactor, type Redactor } from '../../core/index.ts';
@@ -51,6 +57,8 @@ export interface LocalRunnerOptions {
   clock?: Clock;
   /** See `SandboxMode`. Default `bwrap`: every attempt in the sandbox, or refused. */
   sandbox?: SandboxMode;
+  /** `granted`: tasks that say `hostAccess: true` run on the host. Default `denied`. */
+  hostAccess?: HostAccessGrant;
   /** The bubblewrap binary. Default /usr/bin/bwrap. */
   bwrap?: string;
   /**
@@ -123,6 +131,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
     // A host process, not a container: it has no privileged mode and no network namespace to
     // share; how far it can reach is its sandbox's business, not these two policy inputs.
     posture: () => ({ privileged: false, hostNetwork: false }),
+    grantsHostAccess: options.hostAccess === 'granted',
     async spawnPath() {
       return (await resolve()).info;
     },
@@ -136,7 +145,13 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         attempt.finishEarly('unsupported_command', 'the local runner cannot run container commands');
         return attempt.handle();
       }
-      const isolation = decideIsolation(sandboxMode, sandboxProbe(), request, options.network);
+      const isolation = decideIsolation(
+        sandboxMode,
+        sandboxProbe(),
+        request,
+        options.network,
+        options.hostAccess,
+      );
       if (isolation instanceof Error) {
         attempt.finishEarly(isolation.code, `${isolation.message}\nhint: ${isolation.hint ?? ''}`);
         return attempt.handle();
@@ -258,7 +273,9 @@ class Attempt {
   /** Says in the attempt's log what it runs in, and keeps it for the result (and the receipt). */
   describeIsolation(isolation: Isolation): void {
     this.#isolation = isolation;
-    if (isolation.sandbox === 'none') this.#system(`sandbox: none (${isolation.reason ?? 'not sandboxed'})`);
+    if (isolation.hostAccess) this.#system(`host access: granted (${isolation.reason ?? ''}); sandbox: none`);
+    else if (isolation.sandbox === 'none')
+      this.#system(`sandbox: none (${isolation.reason ?? 'not sandboxed'})`);
   }
 
   run(

@@ -22,6 +22,7 @@ const PERMANENT_SPAWN_ERRORS: ReadonlySet<string> = new Set([
   'unsupported_command',
   'runner_closed',
   'sandbox_unavailable', // the host must change (install bubblewrap), not the attempt
+  'host_access_not_granted', // the operator's runners config must change, not the attempt
 ]);
 
 export function isRetryableSpawnError(code: string): boolean {

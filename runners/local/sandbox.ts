@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { MaestroError, type AttemptIsolation, type NetworkAccess } from '../../core/index.ts';
+import { Fault, MaestroError, type AttemptIsolation, type NetworkAccess } from '../../core/index.ts';
 
 /**
  * `bwrap` (default): every attempt runs in the sandbox; where none can be made, every attempt is
@@ -22,6 +22,20 @@ export type SandboxMode = 'bwrap' | 'none' | 'job-vm';
 
 /** What a local attempt runs in; recorded in its log and receipt. */
 export type Isolation = AttemptIsolation & { sandbox: 'bwrap' | 'none' };
+
+/** `granted`: tasks that say `hostAccess: true` run on the host (runners config `local.hostAccess`). */
+export type HostAccessGrant = 'granted' | 'denied';
+
+/** A task asked for host access the runner was not granted (or may not give). Not retryable. */
+export class HostAccessRefusedError extends MaestroError {
+  constructor(message: string) {
+    super('host_access_not_granted', message, {
+      fault: Fault.user,
+      hint: 'only the operator grants host access: `local: { hostAccess: granted }` in the runners config (--runners or MAESTRO_RUNNERS_CONFIG), for trusted runs; prefer acting through an API',
+      retryable: false,
+    });
+  }
+}
 
 /** Where no sandbox can be made for an attempt that needs one. Not retryable: the host must change. */
 export class SandboxUnavailableError extends MaestroError {
