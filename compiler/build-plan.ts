@@ -114,7 +114,7 @@ export function buildPlan(
     draft.retry = retry;
     if (task.ifSkipped === 'run') draft.runIfSkipped = true;
     draft.runner = task.runner ?? defaults.runner ?? PlanDefaults.runner;
-    draft.secrets = model.secrets.size === 0 ? [] : [...model.secrets].sort();
+    draft.secrets = model.secrets === undefined ? [] : [...model.secrets].sort();
     if (timeout !== undefined) draft.timeoutMs = ms(timeout);
     if (task.when !== undefined) draft.when = task.when;
     draft.with = task.with === undefined ? {} : sortDeep(task.with);

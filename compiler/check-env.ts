@@ -11,6 +11,15 @@ const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' &
  * for it (MAESTRO_EGRESS_ALLOWED_HOSTS). A manifest that set one could stand in for the engine:
  * widen a task's egress allow-list where policy gave none, or point it at another outputs file.
  */
+/**
+ * `MAESTRO_` in any case, without an upper-case copy of every name. Only a non-ASCII name takes
+ * `toUpperCase` (`ſ` and the `ﬆ` ligature upper-case to ASCII letters, which `/i` does not fold).
+ */
+const reservedAscii = /^maestro_/i;
+const nonAscii = /[^ -~\t]/; // anything outside printable ASCII (and tab) takes the slow, exact path
+const isReserved = (name: string): boolean =>
+  reservedAscii.test(name) || (nonAscii.test(name) && name.toUpperCase().startsWith('MAESTRO_'));
+
 export function checkReservedEnv(manifest: unknown): Finding[] {
   const spec = isRecord(manifest) && isRecord(manifest.spec) ? manifest.spec : undefined;
   if (!spec) return [];
@@ -18,7 +27,7 @@ export function checkReservedEnv(manifest: unknown): Finding[] {
   const check = (env: unknown, ...at: (string | number)[]) => {
     if (!isRecord(env)) return;
     for (const name of Object.keys(env))
-      if (name.toUpperCase().startsWith('MAESTRO_'))
+      if (isReserved(name))
         findings.push({
           code: Code.reservedEnv,
           severity: 'error',

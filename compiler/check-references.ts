@@ -5,8 +5,8 @@ import { closest } from './validate-schema.ts';
 /** What a reference may point at, from the place it is written. */
 export interface ReferenceContext {
   params: ReadonlySet<string>;
-  /** Declared id → declared outputs; null outputs means the task has a matrix. */
-  tasks: ReadonlyMap<string, { outputs: ReadonlySet<string>; matrix: boolean }>;
+  /** Declared id → its declared outputs and matrix keys (a task with a matrix has some). */
+  tasks: TaskLookup;
   /** Matrix keys of the task being checked; undefined outside a task (e.g. `defaults.env`). */
   matrixKeys: ReadonlySet<string> | undefined;
   /** Id of the task being checked, undefined in `defaults`. */
@@ -15,11 +15,22 @@ export interface ReferenceContext {
   allowSecrets: boolean;
 }
 
+/** The declared tasks by id (a Map fits; the analysis looks them up without building one). */
+export interface TaskLookup {
+  get(
+    id: string,
+  ): { readonly outputs: readonly string[]; readonly matrixKeys: readonly string[] } | undefined;
+  keys(): Iterable<string>;
+}
+
 export interface ReferenceUse {
   /** Declared task id this reference depends on (an implicit edge), if any. */
   dependsOn?: string;
   secret?: string;
 }
+
+/** What a reference to a param, run or workload uses: nothing (shared, never changed). */
+const usesNothing: ReferenceUse = Object.freeze({});
 
 /**
  * Checks one dotted reference (`params.x`, `tasks.a.outputs.b`, ...). Returns the finding to
@@ -49,7 +60,7 @@ export function checkReference(
           near ? `did you mean \`params.${near}\`?` : 'declare it under spec.params',
         );
       }
-      return {};
+      return usesNothing;
     }
     case 'secrets':
       if (!context.allowSecrets)
@@ -72,7 +83,7 @@ export function checkReference(
           `unknown reference \`${path.join('.')}\``,
           'the only workload field is workload.identity',
         );
-      return {};
+      return usesNothing;
     case 'run':
       if (a !== 'id' || b !== undefined)
         return fail(
@@ -80,7 +91,7 @@ export function checkReference(
           `unknown reference \`${path.join('.')}\``,
           'the only run field is run.id',
         );
-      return {};
+      return usesNothing;
     case 'matrix':
       if (
         context.matrixKeys === undefined ||
@@ -97,7 +108,7 @@ export function checkReference(
             ? `this task's matrix keys: ${[...context.matrixKeys].join(', ')}`
             : 'add a `matrix` to this task, or remove the reference',
         );
-      return {};
+      return usesNothing;
     case 'tasks': {
       if (context.selfId === undefined)
         return fail(
@@ -126,18 +137,18 @@ export function checkReference(
           `task \`${a}\` references its own output`,
           'outputs are only available to later tasks',
         );
-      if (task.matrix)
+      if (task.matrixKeys.length > 0)
         return fail(
           Code.matrixOutputRef,
           `\`${a}\` is a matrix task: its outputs have one value per expansion`,
           'add a task that needs it and combines the values, and reference that task',
         );
-      if (!task.outputs.has(c))
+      if (!task.outputs.includes(c))
         return fail(
           Code.undeclaredOutput,
           `task \`${a}\` does not declare the output \`${c}\``,
-          task.outputs.size > 0
-            ? `declared outputs: ${[...task.outputs].join(', ')}`
+          task.outputs.length > 0
+            ? `declared outputs: ${[...new Set(task.outputs)].join(', ')}`
             : `add \`outputs: [${c}]\` to task \`${a}\``,
         );
       return { dependsOn: a };

@@ -13,19 +13,27 @@ export function topologicalOrder(needs: readonly (readonly number[])[]): {
 } {
   const n = needs.length;
   const waiting = new Int32Array(n);
-  const dependents: number[][] = Array.from({ length: n }, () => []);
+  // Who waits for each node, as one flat array (compressed rows: node d's dependants are
+  // dependants[first[d]] .. dependants[first[d + 1] - 1]), not one array per node.
+  const first = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    const list = needs[i] as readonly number[];
+    waiting[i] = list.length;
+    for (let k = 0; k < list.length; k++) (first[(list[k] as number) + 1] as number)++;
+  }
+  for (let d = 0; d < n; d++) first[d + 1] = (first[d + 1] as number) + (first[d] as number);
+  const dependants = new Int32Array(first[n] as number);
+  const fill = first.slice(0, n);
   for (let i = 0; i < n; i++)
-    for (const d of needs[i] as number[]) {
-      waiting[i] = (waiting[i] as number) + 1;
-      (dependents[d] as number[]).push(i);
-    }
+    for (const d of needs[i] as readonly number[]) dependants[(fill[d] as number)++] = i;
   const heap = new MinHeap();
   for (let i = 0; i < n; i++) if (waiting[i] === 0) heap.push(i);
   const order: number[] = [];
   while (heap.size > 0) {
     const i = heap.pop();
     order.push(i);
-    for (const j of dependents[i] as number[]) {
+    for (let k = first[i] as number; k < (first[i + 1] as number); k++) {
+      const j = dependants[k] as number;
       waiting[j] = (waiting[j] as number) - 1;
       if (waiting[j] === 0) heap.push(j);
     }
@@ -146,7 +154,9 @@ class MinHeap {
         if (l < a.length && (a[l] as number) < (a[m] as number)) m = l;
         if (r < a.length && (a[r] as number) < (a[m] as number)) m = r;
         if (m === i) break;
-        [a[i], a[m]] = [a[m] as number, a[i] as number];
+        const swap = a[i] as number;
+        a[i] = a[m] as number;
+        a[m] = swap;
         i = m;
       }
     }

@@ -19,11 +19,11 @@ export function checkConditions(state: AnalysisState): Finding[] {
     checkCondition ??= conditionChecker(state.paramTypes);
     let check = cache.get(when);
     if (!check) cache.set(when, (check = checkCondition(when)));
-    const pointer = taskPointer(model, 'when');
+    const pointer = () => taskPointer(model, 'when'); // only a finding needs it
     const context = taskContext(state, model, false);
     let refProblem = false;
     check.refs.forEach((ref, k) => {
-      const result = checkReference(ref.path, context, () => conditionPlace(when, check.refs, k, pointer));
+      const result = checkReference(ref.path, context, () => conditionPlace(when, check.refs, k, pointer()));
       if ('finding' in result) {
         refProblem = true;
         findings.push(result.finding);
@@ -35,7 +35,7 @@ export function checkConditions(state: AnalysisState): Finding[] {
         severity: 'error',
         message: `invalid condition: ${check.error.message}`,
         hint: 'a `when` is a CEL boolean expression, e.g. tasks.test.outputs.passed == true',
-        pointer,
+        pointer: pointer(),
       });
   }
   return findings;

@@ -66,9 +66,13 @@ function edgePlace(state: AnalysisState, model: TaskModel, to: string): Pick<Fin
     selfId: model.id,
     allowSecrets: true,
   };
-  for (const field of templateFields)
-    for (const use of checkTemplates(raw[field], ['spec', 'tasks', model.index, field], context, []))
-      if (use.dependsOn === to) return use.place();
+  let found: Pick<Finding, 'pointer' | 'span'> | undefined;
+  for (const field of templateFields) {
+    checkTemplates(raw[field], ['spec', 'tasks', model.index, field], context, [], (use, place) => {
+      if (found === undefined && use.dependsOn === to) found = place();
+    });
+    if (found) return found;
+  }
   if (typeof raw.when === 'string') {
     const refs = conditionChecker({})(raw.when).refs;
     const k = refs.findIndex((r) => r.path[0] === 'tasks' && r.path[1] === to);

@@ -15,7 +15,8 @@ export interface TaskModel {
    * append (duplicates allowed); the cycle pass leaves it ascending and unique.
    */
   deps: number[];
-  secrets: Set<string>;
+  /** Secrets the task's expressions name; absent when none. */
+  secrets?: Set<string>;
   outputs: string[];
   matrixKeys: string[];
   /** The expressions of a `run` string, scanned once (templates pass) and reused by the planner. */

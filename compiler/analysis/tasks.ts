@@ -42,7 +42,6 @@ export function declareTasks(state: AnalysisState): Finding[] {
       id,
       task: raw as unknown as ManifestTask,
       deps: [],
-      secrets: new Set(),
       outputs: outputs ? outputs.filter((o): o is string => typeof o === 'string') : [],
       matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : [],
     });
@@ -50,10 +49,18 @@ export function declareTasks(state: AnalysisState): Finding[] {
   return findings;
 }
 
-/** Indexes each declared id's outputs (its own and its catalog entry's) for reference checks. */
+/**
+ * Makes the declared tasks (their own outputs and their catalog entry's) available to reference
+ * checks: a view over `byId` and the models, nothing copied.
+ */
 export function indexTasks(state: AnalysisState): Finding[] {
-  state.taskInfo = new Map(
-    state.models.map((m) => [m.id, { outputs: new Set(m.outputs), matrix: m.matrixKeys.length > 0 }]),
-  );
+  const { byId, models } = state;
+  state.taskInfo = {
+    get: (id) => {
+      const i = byId.get(id);
+      return i === undefined ? undefined : models[i];
+    },
+    keys: () => byId.keys(),
+  };
   return [];
 }

@@ -1,20 +1,17 @@
 import type { ReferenceContext } from '../check-references.ts';
-import { checkReference } from '../check-references.ts';
+import { checkReference, type ReferenceUse } from '../check-references.ts';
 import { Code } from '../codes.ts';
 import { forEachTemplate, scanTemplate } from '../expressions.ts';
 import type { ScanResult } from '../expressions.ts';
 import type { Finding } from '../finding.ts';
 import { pointerOf } from '../finding.ts';
-import { isRecord, taskContext, type AnalysisState, type Rec } from './state.ts';
+import { isRecord, taskContext, type AnalysisState, type Rec, type TaskModel } from './state.ts';
 
 /** The task fields whose strings may hold `${…}` expressions. */
 export const templateFields = ['run', 'with', 'env', 'command', 'args', 'image'] as const;
 
-export interface TemplateUse {
-  place: () => Pick<Finding, 'pointer' | 'span'>;
-  dependsOn?: string;
-  secret?: string;
-}
+/** What one reference uses, and (called only when wanted) where it is written. */
+export type UseVisitor = (use: ReferenceUse, place: () => Pick<Finding, 'pointer' | 'span'>) => void;
 
 /**
  * Expressions: every `${…}` in `defaults.env` (params, secrets, run and workload only) and in
@@ -37,76 +34,97 @@ export function checkExpressions(state: AnalysisState): Finding[] {
       },
       findings,
     );
+  // One visitor for the whole pass (not a closure per task): it adds to the task being checked.
+  let current: TaskModel | undefined;
+  const record: UseVisitor = (use) => {
+    const model = current as TaskModel;
+    if (use.secret !== undefined) (model.secrets ??= new Set()).add(use.secret);
+    if (use.dependsOn !== undefined) model.deps.push(state.byId.get(use.dependsOn) as number);
+  };
   for (const model of state.models) {
     const raw = model.task as unknown as Rec;
     if (typeof raw.run === 'string') model.runScan = scanTemplate(raw.run);
+    current = model;
     let context: ReferenceContext | undefined;
     for (const field of templateFields) {
       const value = raw[field];
       if (value === undefined || !holdsTemplate(value)) continue;
       context ??= taskContext(state, model, true);
-      const uses = checkTemplates(
+      checkTemplates(
         value,
         ['spec', 'tasks', model.index, field],
         context,
         findings,
+        record,
         field === 'run' ? model.runScan : undefined,
       );
-      for (const use of uses) {
-        if (use.secret !== undefined) model.secrets.add(use.secret);
-        if (use.dependsOn !== undefined) model.deps.push(state.byId.get(use.dependsOn) as number);
-      }
     }
   }
   return findings;
 }
 
-/** Checks every expression in the strings of `value`; returns what they use, with their place. */
+/**
+ * Checks every expression in the strings of `value`: problems go to `findings`, what each valid
+ * reference uses to `onUse` (with its place, computed only when asked for).
+ */
 export function checkTemplates(
   value: unknown,
   base: (string | number)[],
   context: ReferenceContext,
   findings: Finding[],
+  onUse?: UseVisitor,
   scanned?: ScanResult,
-): TemplateUse[] {
-  const uses: TemplateUse[] = [];
-  forEachTemplate(value, (text, path) => {
-    const { refs, malformed } = scanned ?? scanTemplate(text);
-    if (refs.length === 0 && malformed.length === 0) return;
-    let cached: string | undefined;
-    const pointerAt = () => (cached ??= pointerOf(...base, ...path()));
-    let seen: Map<string, number> | undefined; // only malformed expressions and findings need it
-    const occurrenceOf = (t: string) => {
-      seen ??= new Map<string, number>();
-      const n = seen.get(t) ?? 0;
-      seen.set(t, n + 1);
-      return n;
-    };
-    for (const bad of malformed)
-      findings.push({
-        code: Code.badExpression,
-        severity: 'error',
-        message: `malformed expression ${bad.text}`,
-        hint: 'an expression is a dotted path such as ${params.region}; write $${ for a literal ${',
-        pointer: pointerAt(),
-        span: { text: bad.text, occurrence: occurrenceOf(bad.text) },
-      });
-    // Which occurrence of its text each reference is (counted after the malformed ones, as above):
-    // needed only to place a finding, so computed on first demand, once for the whole string.
-    let occurrences: number[] | undefined;
-    const occurrenceAt = (k: number): number => {
-      occurrences ??= refs.map((r) => occurrenceOf(r.text));
-      return occurrences[k] as number;
-    };
-    for (let k = 0; k < refs.length; k++) {
-      const ref = refs[k] as (typeof refs)[number];
-      const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence: occurrenceAt(k) } });
-      const result = checkReference(ref.path, context, place);
-      if ('finding' in result) findings.push(result.finding);
-      else uses.push({ place, dependsOn: result.dependsOn, secret: result.secret });
-    }
-  });
-  return uses;
+): void {
+  if (typeof value === 'string') checkString(value, base, noPath, context, findings, onUse, scanned);
+  else
+    forEachTemplate(value, (text, path) => checkString(text, base, path, context, findings, onUse, scanned));
+}
+
+const noPath = (): (string | number)[] => [];
+
+function checkString(
+  text: string,
+  base: (string | number)[],
+  path: () => (string | number)[],
+  context: ReferenceContext,
+  findings: Finding[],
+  onUse: UseVisitor | undefined,
+  scanned: ScanResult | undefined,
+): void {
+  const { refs, malformed } = scanned ?? scanTemplate(text);
+  if (refs.length === 0 && malformed.length === 0) return;
+  let cached: string | undefined;
+  const pointerAt = () => (cached ??= pointerOf(...base, ...path()));
+  let seen: Map<string, number> | undefined; // only malformed expressions and findings need it
+  const occurrenceOf = (t: string) => {
+    seen ??= new Map<string, number>();
+    const n = seen.get(t) ?? 0;
+    seen.set(t, n + 1);
+    return n;
+  };
+  for (const bad of malformed)
+    findings.push({
+      code: Code.badExpression,
+      severity: 'error',
+      message: `malformed expression ${bad.text}`,
+      hint: 'an expression is a dotted path such as ${params.region}; write $${ for a literal ${',
+      pointer: pointerAt(),
+      span: { text: bad.text, occurrence: occurrenceOf(bad.text) },
+    });
+  // Which occurrence of its text each reference is (counted after the malformed ones, as above):
+  // needed only to place a finding, so computed on first demand, once for the whole string.
+  let occurrences: number[] | undefined;
+  const occurrenceAt = (k: number): number => {
+    occurrences ??= refs.map((r) => occurrenceOf(r.text));
+    return occurrences[k] as number;
+  };
+  for (let k = 0; k < refs.length; k++) {
+    const ref = refs[k] as (typeof refs)[number];
+    const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence: occurrenceAt(k) } });
+    const result = checkReference(ref.path, context, place);
+    if ('finding' in result) findings.push(result.finding);
+    else if (onUse && (result.dependsOn !== undefined || result.secret !== undefined)) onUse(result, place);
+  }
 }
 
 /** Whether any string in `value` holds `${` (what checkTemplates looks at), without allocating. */
