@@ -5,39 +5,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
-import { trace, type Tracer } from '@opentelemetry/api';
-import pino, { type Logger } from 'pino';
+import { trace } from '@opentelemetry/api';
+import pino from 'pino';
 import {
   Reason,
   RunState,
-  TaskState,
   isTerminalRunState,
   systemClock,
   systemRandom,
-  type Attestor,
-  type Clock,
   type Plan,
-  type RunTrust,
   isPolicyOff,
   type PolicyChoice,
-  type PolicyOff,
-  type RandomSource,
-  type RunnerRegistry,
-  type RunSource,
-  type SourceFetcher,
-  type TaskCatalog,
-  type TelemetrySink,
 } from '../core/index.ts';
 import { createRedactor } from '../core/index.ts';
-import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
-import { CircuitBreaker, type BreakerOptions } from './breaker.ts';
+import { CircuitBreaker } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import type { EngineContext } from './context.ts';
+import type { Engine, EngineOptions } from './engine-options.ts';
 import {
   ApprovalPendingError,
   PolicyRequiredError,
-  RunNotApprovedError,
-  TaskNotRetryableError,
   RunNotWaitingError,
   InvalidReattemptsError,
   RunnerNotConfiguredError,
@@ -46,131 +33,15 @@ import {
 } from './errors.ts';
 import type { EngineEvent, EngineListener } from './events.ts';
 import { resolveParams } from './params.ts';
-import { replayRun, type ReplayReport } from './replay.ts';
+import { replayRun } from './replay.ts';
 import { reattachRunning } from './recover-run.ts';
 import { RunExecution } from './run-execution.ts';
+import { cancelIdle, retryRun } from './run-commands.ts';
 import { Scheduler } from './scheduler.ts';
-import { transitionRun, transitionTask } from './transitions.ts';
+import { transitionRun } from './transitions.ts';
 import { createRunKeeper, fencedStore, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
-import { runLeaseName, runOfLease, type AsyncStore } from './store/async-store.ts';
-import type { Lease, RunRecord, TaskRecord } from './store/store.ts';
-
-export interface EngineOptions {
-  /** Either store (SQLite through its adapter, PostgreSQL natively: store/open-store.ts). */
-  store: AsyncStore;
-  runners: RunnerRegistry;
-  /** Where attempts' work and artifacts directories live. */
-  dataDir: string;
-  catalog?: TaskCatalog;
-  /** Required: a gate asked before every attempt, or the explicit policyOff(...) (never implied). */
-  policy: PolicyChoice;
-  attestor?: Attestor;
-  clock?: Clock;
-  random?: RandomSource;
-  logger?: Logger;
-  tracer?: Tracer;
-  /** Overall concurrent attempts (default: CPU count). */
-  concurrency?: number;
-  /** Concurrent attempts per run (default: unlimited within the overall limit). */
-  runConcurrency?: number;
-  secrets?: Record<string, string>;
-  breaker?: BreakerOptions;
-  /** Where the engine's measurements go (its circuit breaker's openings and closings). */
-  telemetry?: TelemetrySink;
-  /** Lease time to live for attempts and runs (heartbeats renew at a third of it). */
-  leaseMs?: number;
-  /** Grace between the cancel signal and the kill. */
-  graceMs?: number;
-  /**
-   * How many times a task gets a new attempt after one was lost to a crash of the engine or worker
-   * running it (recover-run.ts), counted apart from its `retry.limit` (default 3; 0: never).
-   * A task with `onInterrupt: fail` never does.
-   */
-  reattempts?: number;
-  /** Node binary for catalog tasks (default: this process's). */
-  nodePath?: string;
-  /**
-   * Node arguments before a repository task's entry (`uses: ./.maestro/tasks/<name>`): the
-   * runtime passes `--import` of the SDK's resolve hook, so `@summit-maestro/sdk` is this install's.
-   */
-  taskNodeArgs?: string[];
-  /**
-   * Key of the HMAC over a task's secrets in its cache key (cache-secret.ts). Default: the data
-   * dir's own, made on first use. Engines sharing one store across hosts pass the same key.
-   */
-  cacheSecret?: Buffer;
-  /** Exports a run's source for its tasks' workspaces; a run with a source needs one. */
-  source?: SourceFetcher;
-  /**
-   * An object store for the artifacts of tasks on `runners` (artifact-transfer.ts). Unset: every
-   * artifact stays in the data dir.
-   */
-  artifacts?: RemoteArtifacts;
-}
-
-export interface SubmitOptions {
-  params?: Record<string, unknown>;
-  trigger?: string;
-  actor?: string;
-  priority?: number;
-  approvalDigest?: string;
-  /**
-   * The run needs approvals first: it is stored in `waiting_for_approval` (never queued) and
-   * executes only after `approve`. An `execute` before that is refused (ApprovalPendingError).
-   */
-  awaitApproval?: boolean;
-  /** The repository at the exact commit the tasks run on (recorded with the run, attested). */
-  source?: RunSource;
-  /**
-   * The run's id, chosen by the caller (`r-<uuid>` otherwise): a surface that records the id
-   * before submitting (the App's idempotent dispatch) finds the same run again after a crash.
-   */
-  runId?: string;
-  /**
-   * `trusted` (the operator's CLI run, a push, a same-repository pull request) or `untrusted` (a
-   * fork's pull request: no network on any runner). Default `untrusted`: a surface must say.
-   */
-  trust?: RunTrust;
-}
-
-export interface Engine {
-  readonly store: AsyncStore;
-  /** Set when this engine runs with policy turned off on purpose (surfaces state it). */
-  readonly policyOff: PolicyOff | undefined;
-  /** Stores the run (queued); resolves to its id. */
-  submit(plan: Plan, options?: SubmitOptions): Promise<string>;
-  /** Throws RunnerNotConfiguredError when a task names a runner this engine does not have. */
-  checkRunners(plan: Plan): void;
-  /** `signal` aborting cancels the run, recorded as cancelled by `abortedBy` (default `signal`). */
-  execute(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
-  resume(runId: string, options?: { signal?: AbortSignal; abortedBy?: string }): Promise<RunRecord>;
-  /**
-   * For workers sharing one store: claims the most urgent run that needs an executor (queued, or
-   * running with its lease expired: its executor died) and executes it, resuming it as `execute`
-   * does. Null when no run needs one. `done` settles when this engine stops executing it: run
-   * finished, or given up because another worker took the lease over.
-   */
-  claim(options?: {
-    signal?: AbortSignal;
-    abortedBy?: string;
-  }): Promise<{ runId: string; done: Promise<RunRecord> } | null>;
-  cancel(runId: string, options: { by: string; taskId?: string }): Promise<void>;
-  /**
-   * Re-opens the failed part of a terminal run as new attempts. `tasks` narrows it to those
-   * failed tasks (and the tasks skipped because of them): the console's "retry this task".
-   * TaskNotRetryableError when one of them is unknown or did not fail.
-   */
-  retry(runId: string, options?: { by?: string; tasks?: readonly string[] }): Promise<RunRecord>;
-  /**
-   * Releases a run waiting for approval: `waiting_for_approval -> queued` (reason
-   * `approval_granted`) with the attestation digest its receipts will cite, in one compare-and-set.
-   * RunNotWaitingError when the run is not waiting (already released, cancelled, never gated).
-   */
-  approve(runId: string, options: { by: string; approvalDigest: string }): Promise<RunRecord>;
-  subscribe(listener: EngineListener): () => void;
-  /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
-  replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;
-}
+import { runLeaseName, runOfLease } from './store/async-store.ts';
+import type { Lease, RunRecord } from './store/store.ts';
 
 export function createEngine(options: EngineOptions): Engine {
   // The type already requires it; JavaScript callers and casts are refused here (fail closed).
@@ -317,30 +188,6 @@ export function createEngine(options: EngineOptions): Engine {
     }
   }
 
-  /** Cancels a run nobody is executing: its open tasks and the run itself, in the store. */
-  async function cancelIdle(run: RunRecord, by: string): Promise<void> {
-    const now = clock.now();
-    for (const t of await store.listTasks(run.id)) {
-      if (
-        t.state !== TaskState.queued &&
-        t.state !== TaskState.ready &&
-        t.state !== TaskState.waitingForApproval
-      )
-        continue;
-      await transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
-    }
-    if (run.status === RunState.running) {
-      // Running tasks belong to a dead engine: their attempts are closed as interrupted first.
-      for (const a of await store.listAttempts(run.id))
-        if (a.status === 'running')
-          await store.interruptAttempt(a.id, now, `cancelled by ${by} while no engine was running it`);
-      for (const t of await store.listTasks(run.id))
-        if (t.state === TaskState.running)
-          await transitionTask(ctx, t, TaskState.cancelled, Reason.cancelRequested, by);
-    }
-    await transitionRun(ctx, run.id, run.status, RunState.cancelled, Reason.cancelRequested, by);
-  }
-
   return {
     store,
     policyOff: isPolicyOff(options.policy) ? options.policy : undefined,
@@ -397,53 +244,10 @@ export function createEngine(options: EngineOptions): Engine {
       const lease = await store.getLease(runLeaseName(runId));
       const alive = lease !== undefined && lease.expiresAt >= clock.now() && !ownerIsDeadHere(lease.owner);
       // A live engine elsewhere will see the request on its next heartbeat.
-      if (!alive) await cancelIdle(run, by);
+      if (!alive) await cancelIdle(ctx, run, by);
     },
-    async retry(runId, { by = 'unknown', tasks: only } = {}) {
-      const run = await store.getRun(runId);
-      if (!isTerminalRunState(run.status) || run.status === RunState.succeeded)
-        throw new StaleStateError(
-          `run ${runId} is ${run.status}: only a failed, cancelled or timed-out run can be retried`,
-        );
-      // A gated run that never got its approval (cancelled while waiting) stays unrun: a retry
-      // goes straight to queued and would walk around the gate.
-      const created = (await store.listTransitions(runId, null))[0];
-      if (run.approvalDigest === null && created?.to === RunState.waitingForApproval)
-        throw new RunNotApprovedError(runId);
-      const tasks = await store.listTasks(runId);
-      const byId = new Map(tasks.map((t) => [t.taskId, t]));
-      const reopen = new Set<string>();
-      const failedLike = new Set<string>([
-        TaskState.failed,
-        TaskState.timedOut,
-        TaskState.cancelled,
-        TaskState.blockedByPolicy,
-      ]);
-      for (const id of only ?? []) {
-        const t = byId.get(id);
-        if (!t || !failedLike.has(t.state)) throw new TaskNotRetryableError(runId, id, t?.state);
-      }
-      for (const t of tasks)
-        if (failedLike.has(t.state) && (only === undefined || only.includes(t.taskId))) reopen.add(t.taskId);
-      // Tasks skipped because of a reopened dependency re-open too (plan order is topological).
-      for (const p of run.plan.tasks) {
-        const t: TaskRecord = byId.get(p.id)!;
-        const skippedByFailure =
-          t.state === TaskState.skipped &&
-          (t.reason === Reason.dependencyFailed || t.reason === Reason.dependencySkipped) &&
-          p.needs.some((n) => reopen.has(n));
-        if (skippedByFailure) reopen.add(p.id);
-      }
-      await store.clearRunCancel(runId);
-      // The same path as every other transition: asserted, stored, then published.
-      await transitionRun(ctx, runId, run.status, RunState.queued, Reason.retriedByUser, by);
-      for (const id of reopen)
-        await transitionTask(ctx, byId.get(id)!, TaskState.queued, Reason.retriedByUser, by, {
-          retryBase: byId.get(id)!.attempts,
-          firstStartedAt: null,
-          notBefore: null,
-        });
-      return store.getRun(runId);
+    retry(runId, { by = 'unknown', tasks } = {}) {
+      return retryRun(ctx, runId, by, tasks);
     },
     async approve(runId, { by, approvalDigest }) {
       const run = await store.getRun(runId);

@@ -36,7 +36,7 @@ export type {
   Lease,
 } from './store/store.ts';
 export { createEngine } from './engine.ts';
-export type { Engine, EngineOptions, SubmitOptions } from './engine.ts';
+export type { Engine, EngineOptions, SubmitOptions } from './engine-options.ts';
 export type { EngineEvent, EngineListener } from './events.ts';
 export type { BreakerOptions } from './breaker.ts';
 export type { ReplayReport, ReplayTaskReport, ReplayItem } from './replay.ts';

@@ -18,7 +18,6 @@ import {
   RunState,
   TaskState,
   describeError,
-  isTerminalTaskState,
   type PlanTask,
   type RunnerHandle,
   type Stream,
@@ -34,6 +33,8 @@ import { evaluateTask } from './run-readiness.ts';
 import { beginRun, closeRun } from './run-start.ts';
 import type { Scheduler } from './scheduler.ts';
 import { SerialQueue } from './serial-queue.ts';
+import { RunView } from './run-view.ts';
+import { RunStop, type StopReason } from './run-stop.ts';
 import { afterRunTransition, prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
 import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord } from './store/store.ts';
 import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
@@ -42,17 +43,14 @@ export class RunExecution implements AttemptHost {
   readonly ctx: EngineContext;
   readonly runId: string;
   readonly #scheduler: Scheduler;
-  readonly #plan: Map<string, PlanTask>;
-  readonly #tasks = new Map<string, TaskRecord>();
-  readonly #handles = new Map<string, RunnerHandle>();
-  readonly #taskCancels = new Map<string, string>();
+  readonly #view: RunView;
   readonly #timers = new AbortController();
   readonly #events = new SerialQueue();
   /** Log lines are stored in the order they were published, apart from the events' queue. */
   readonly #logs: RunLog;
   #run: RunRecord;
   readonly #inputs: RunInputs;
-  #stop: { by: string; reason: 'cancel_requested' | 'run_timeout' } | undefined;
+  readonly #stopper: RunStop;
   #span: Span | undefined;
   #finish!: (run: RunRecord) => void;
   readonly done: Promise<RunRecord>;
@@ -63,20 +61,25 @@ export class RunExecution implements AttemptHost {
   #inFlight = 0;
   /** Deferred work (receipts being signed) not yet settled; the run waits for it before closing. */
   #deferred = 0;
-  /** Tasks whose readiness may have changed; evaluate() looks only at these (linear runs). */
-  readonly #candidates = new Set<string>();
-  readonly #dependants = new Map<string, string[]>();
-  /** Tasks not yet in a final state. */
-  #open = 0;
 
   constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
     this.ctx = ctx;
     this.runId = run.id;
     this.#run = run;
     this.#scheduler = scheduler;
-    this.#plan = new Map(run.plan.tasks.map((t) => [t.id, t]));
-    for (const t of run.plan.tasks)
-      for (const need of t.needs) this.#dependants.set(need, [...(this.#dependants.get(need) ?? []), t.id]);
+    this.#view = new RunView(run);
+    this.#stopper = new RunStop({
+      ctx,
+      view: this.#view,
+      serial: (work) => this.serial(work),
+      transitionTask: (taskId, to, reason, by) => this.transitionTask(taskId, to, reason, by),
+      runLog: (stream, text) => this.runLog(stream, text),
+      drain: () => this.#scheduler.drain(this.runId),
+      enqueue: (taskId) => this.#enqueue(taskId),
+      evaluate: () => this.#evaluate(),
+      finishing: () => this.#finishing,
+      abortTimers: () => this.#timers.abort(),
+    });
     this.done = new Promise((resolve) => (this.#finish = resolve));
     this.#logs = new RunLog(() => this.ctx, run.id);
     this.#inputs = new RunInputs(
@@ -92,23 +95,23 @@ export class RunExecution implements AttemptHost {
   }
 
   get stopping(): { by: string; reason: string } | undefined {
-    return this.#stop;
+    return this.#stopper.stopping;
   }
 
   planTask(taskId: string): PlanTask {
-    return this.#plan.get(taskId)!;
+    return this.#view.planTask(taskId);
   }
 
   task(taskId: string): TaskRecord {
-    return this.#tasks.get(taskId)!;
+    return this.#view.task(taskId);
   }
 
   allTasks(): TaskRecord[] {
-    return [...this.#tasks.values()];
+    return this.#view.all();
   }
 
   taskCancelledBy(taskId: string): string | undefined {
-    return this.#taskCancels.get(taskId) ?? this.#stop?.by;
+    return this.#stopper.cancelledBy(taskId);
   }
 
   serial<T>(work: () => Promise<T>): Promise<T> {
@@ -127,11 +130,7 @@ export class RunExecution implements AttemptHost {
   /** Recovers what a crash left behind, then starts scheduling. */
   start(reattached: readonly Reattached[] = []): Promise<void> {
     return this.serial(async () => {
-      for (const t of await this.ctx.store.listTasks(this.runId)) {
-        this.#tasks.set(t.taskId, t);
-        this.#candidates.add(t.taskId);
-        if (!isTerminalTaskState(t.state)) this.#open++;
-      }
+      this.#view.load(await this.ctx.store.listTasks(this.runId));
       mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
       this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
       this.#span = this.ctx.tracer.startSpan('maestro.run', {
@@ -222,11 +221,7 @@ export class RunExecution implements AttemptHost {
     return {
       write: prepared.write,
       commit: () => {
-        this.#tasks.set(taskId, prepared.next);
-        this.#open += Number(isTerminalTaskState(current.state)) - Number(isTerminalTaskState(to));
-        if (to === TaskState.queued) this.#candidates.add(taskId);
-        if (isTerminalTaskState(to))
-          for (const d of this.#dependants.get(taskId) ?? []) this.#candidates.add(d);
+        this.#view.applied(prepared.next, current.state);
         prepared.emit();
       },
     };
@@ -259,24 +254,16 @@ export class RunExecution implements AttemptHost {
   }
 
   registerHandle(taskId: string, handle: RunnerHandle | undefined): void {
-    if (handle) this.#handles.set(taskId, handle);
-    else this.#handles.delete(taskId);
+    this.#stopper.registerHandle(taskId, handle);
   }
 
   /** Moves every queued task whose dependencies are all final to ready, skipped or cancelled. */
   async #evaluate(): Promise<void> {
     const by = `engine:${this.ctx.owner}`;
-    while (this.#candidates.size > 0) {
-      // Plan order (topological, then declaration) keeps readiness FIFO deterministic.
-      const batch = [...this.#candidates].sort((a, b) => this.task(a).position - this.task(b).position);
-      this.#candidates.clear();
-      for (const taskId of batch) {
+    while (this.#view.hasCandidates()) {
+      for (const taskId of this.#view.takeCandidates()) {
         if (this.#lost) return;
-        const cancelledBy =
-          this.#stop || this.#taskCancels.has(taskId) ? this.taskCancelledBy(taskId) : undefined;
-        await evaluateTask(this, taskId, by, cancelledBy, () =>
-          this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority }),
-        );
+        await evaluateTask(this, taskId, by, this.taskCancelledBy(taskId), () => this.#enqueue(taskId));
       }
     }
     this.#maybeFinish();
@@ -321,14 +308,14 @@ export class RunExecution implements AttemptHost {
 
   prepareReadyDependants(taskId: string, to: TaskState): ({ taskId: string } & PreparedTransition)[] {
     const by = `engine:${this.ctx.owner}`;
-    return readyDependants(this, this.#dependants.get(taskId) ?? [], taskId, to).map((d) => {
+    return readyDependants(this, this.#view.dependantsOf(taskId), taskId, to).map((d) => {
       const p = this.prepareTransition(d, TaskState.ready, Reason.dependenciesMet, by);
       return {
         taskId: d,
         write: p.write,
         commit: () => {
           p.commit();
-          this.#scheduler.enqueue({ runId: this.runId, taskId: d, priority: this.#run.priority });
+          this.#enqueue(d);
         },
       };
     });
@@ -346,67 +333,29 @@ export class RunExecution implements AttemptHost {
     // queued without a wait it becomes ready, or is cancelled by the readiness pass.
     const reconsider = () =>
       void this.serial(async () => {
-        if (this.task(taskId).state === TaskState.queued)
-          this.#tasks.set(taskId, { ...this.task(taskId), notBefore: null });
-        this.#candidates.add(taskId);
+        this.#view.clearWait(taskId);
         await this.#evaluate();
       }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
     this.ctx.clock.sleep(wait, this.#timers.signal).then(reconsider, reconsider);
   }
 
   /** Cancels one task: queued/ready ones at once, a running one through its runner. */
-  async cancelTask(taskId: string, by: string): Promise<void> {
-    await this.serial(async () => {
-      this.#taskCancels.set(taskId, by);
-      const t = this.task(taskId);
-      if (t.state === TaskState.ready) {
-        this.#scheduler.drain(this.runId);
-        await this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
-        this.#requeueReady();
-      } else if (t.state === TaskState.queued) {
-        await this.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
-      }
-    });
-    await this.#handles.get(taskId)?.cancel('cancel_requested', this.ctx.graceMs);
-    await this.serial(() => this.#evaluate());
+  cancelTask(taskId: string, by: string): Promise<void> {
+    return this.#stopper.cancelTask(taskId, by);
   }
 
-  #requeueReady(): void {
-    for (const t of this.#tasks.values())
-      if (t.state === TaskState.ready)
-        this.#scheduler.enqueue({ runId: this.runId, taskId: t.taskId, priority: this.#run.priority });
+  #enqueue(taskId: string): void {
+    this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority });
   }
 
   /** Stops the whole run (user cancel or run timeout). */
-  async stop(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
+  async stop(by: string, reason: StopReason): Promise<void> {
     try {
-      await this.#stopping(by, reason);
+      await this.#stopper.stop(by, reason);
     } catch (error) {
       // Given up meanwhile: the next executor sees the stored cancel request and acts on it.
       if (this.#lost === undefined) throw error;
     }
-  }
-
-  async #stopping(by: string, reason: 'cancel_requested' | 'run_timeout'): Promise<void> {
-    const stopping = await this.serial(async () => {
-      if (this.#stop || this.#finishing) return false;
-      this.#stop = { by, reason };
-      for (const t of this.#tasks.values()) if (t.state === TaskState.queued) this.#candidates.add(t.taskId);
-      void this.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
-      for (const taskId of this.#scheduler.drain(this.runId))
-        if (this.task(taskId).state === TaskState.ready)
-          await this.transitionTask(
-            taskId,
-            TaskState.cancelled,
-            reason === 'run_timeout' ? Reason.runTimeout : Reason.cancelRequested,
-            by,
-          );
-      this.#timers.abort();
-      return true;
-    });
-    if (!stopping) return;
-    await Promise.all([...this.#handles.values()].map((h) => h.cancel(reason, this.ctx.graceMs)));
-    await this.serial(() => this.#evaluate());
   }
 
   /**
@@ -422,8 +371,7 @@ export class RunExecution implements AttemptHost {
     this.#timers.abort();
     this.#scheduler.detach(this.runId);
     this.ctx.logger.warn({ runId: this.runId, why }, 'run given up by this worker');
-    const stopping = [...this.#handles.values()].map((h) => h.cancel('lease_lost', this.ctx.graceMs));
-    void Promise.allSettled(stopping).then(() => {
+    void this.#stopper.cancelRunners('lease_lost').then(() => {
       this.#span?.end();
       this.#finish(this.#run);
     });
@@ -441,10 +389,10 @@ export class RunExecution implements AttemptHost {
       this.#finishing ||
       this.#inFlight > 0 ||
       this.#deferred > 0 ||
-      this.#open > 0
+      this.#view.open > 0
     )
       return;
-    const tasks = [...this.#tasks.values()];
+    const tasks = this.#view.all();
     this.#finishing = true;
     this.#timers.abort();
     void this.serial(() => this.#close(tasks)).catch((error: unknown) => {
@@ -457,7 +405,7 @@ export class RunExecution implements AttemptHost {
   }
 
   async #close(tasks: TaskRecord[]): Promise<void> {
-    await closeRun(this, this.#stop, tasks);
+    await closeRun(this, this.#stopper.stopping, tasks);
     // Every line published so far is stored before the run is reported done.
     await this.#logs.idle();
     this.#span?.setAttribute('maestro.run.status', this.#run.status);

@@ -30,7 +30,7 @@ import type {
   FeedQuery,
   FeedTransition,
 } from '../store.ts';
-import { toAttempt, toFeedTransition, toRun, toTask, toTransition, type Row } from '../sqlite/rows.ts';
+import { toAttempt, toFeedTransition, toRun, toTask, type Row } from '../sqlite/rows.ts';
 import {
   acquire,
   checkFence,
@@ -44,10 +44,9 @@ import {
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
-import { attemptStartValues, initialRunState, interruptedFinish, newRunValues } from '../row-values.ts';
+import { attemptStartValues, interruptedFinish } from '../row-values.ts';
+import * as runs from './postgres-runs.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
-
-const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
 export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
   return new PostgresStore(await openPool(url, options), redactedUrl(url));
@@ -98,37 +97,9 @@ export class PostgresStore implements AsyncStore {
     return (await this.#db.query<Row>(sql, args)).rows;
   }
 
-  /**
-   * One statement (data-modifying CTEs), so one round trip and atomic without BEGIN/COMMIT: the
-   * run, its tasks, its executor lease (free, so claimRun can lock its row) and the transitions,
-   * the run's first and then its tasks' in plan order (as the SQLite store writes them: the
-   * INSERT … SELECT … ORDER BY takes the ids in that order).
-   */
-  async createRun(run: NewRun): Promise<RunRecord> {
-    const { rows } = await this.#write((db) =>
-      db.query<Row>(
-        `WITH run AS (
-           INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
-             status, reason, created_at, approval_digest, source, trust)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $15, $10, $11, $12, $13) RETURNING *),
-         task_ids AS (
-           SELECT task_id, position FROM unnest($16::text[]) WITH ORDINALITY AS x (task_id, position)),
-         tasks AS (
-           INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at)
-           SELECT $1, task_id, position - 1, 'queued', 'created', $10 FROM task_ids),
-         lease AS (
-           INSERT INTO leases (name, owner, token, expires_at) VALUES ('run:' || $1, '', nextval('lease_tokens'), 0)
-           ON CONFLICT (name) DO NOTHING),
-         transitions AS (
-           INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
-           SELECT $1, task_id, NULL, to_state, reason, $17, $10 FROM (
-             SELECT NULL::text AS task_id, $14::text AS to_state, $15::text AS reason, 0::bigint AS position
-             UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position)
-         SELECT * FROM run`,
-        [...newRunValues(run), ...initialRunState(run), run.plan.tasks.map((t) => t.id), run.by],
-      ),
-    );
-    return toRun(rows[0]!);
+  /** One statement (postgres-runs.ts): one round trip, atomic without BEGIN/COMMIT. */
+  createRun(run: NewRun): Promise<RunRecord> {
+    return this.#write((db) => runs.createRun(db, run));
   }
 
   async getRun(runId: string): Promise<RunRecord> {
@@ -137,28 +108,8 @@ export class PostgresStore implements AsyncStore {
     return toRun(row);
   }
 
-  async listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    const add = (clause: (p: string) => string, value: unknown) => {
-      args.push(value);
-      where.push(clause(`$${args.length}`));
-    };
-    if (filter.status?.length) add((p) => `status = ANY (${p}::text[])`, filter.status);
-    if (filter.workflow !== undefined) add((p) => `workflow = ${p}`, filter.workflow);
-    if (filter.namespace !== undefined) add((p) => `namespace = ${p}`, filter.namespace);
-    if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
-    if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
-    if (filter.namespaces) add((p) => `namespace = ANY (${p}::text[])`, filter.namespaces);
-    if (filter.before) {
-      add((p) => `created_at <= ${p}`, filter.before.createdAt);
-      args.push(filter.before.createdAt, filter.before.id);
-      where.push(`(created_at < $${args.length - 1} OR id < $${args.length})`);
-    }
-    const order = filter.before !== undefined ? 'created_at DESC, id DESC' : 'seq DESC';
-    args.push(filter.limit ?? null); // LIMIT NULL: no limit
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${args.length}`;
-    return (await this.#all(sql, args)).map(toRun);
+  listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
+    return runs.listRuns(this.#db, filter);
   }
 
   async transitionRun(
@@ -171,21 +122,9 @@ export class PostgresStore implements AsyncStore {
     patch?: RunPatch,
   ): Promise<void> {
     await this.#tx(async (c) => {
-      const startedAt = to === 'running' ? time : null;
-      const finishedAt = terminalRun.includes(to) ? time : null;
-      const { rowCount } = await c.query(
-        `UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3), finished_at = $4,
-           approval_digest = coalesce($7, approval_digest) WHERE id = $5 AND status = $6`,
-        [to, reason, startedAt, finishedAt, runId, from, patch?.approvalDigest ?? null],
-      );
-      if (rowCount !== 1) {
-        await this.getRun(runId);
-        throw new StaleStateError(`run ${runId} is no longer ${from}`);
-      }
-      await c.query(
-        'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time) VALUES ($1, NULL, $2, $3, $4, $5, $6)',
-        [runId, from, to, reason, by, time],
-      );
+      if (await runs.transitionRun(c, runId, from, to, reason, by, time, patch)) return;
+      await this.getRun(runId);
+      throw new StaleStateError(`run ${runId} is no longer ${from}`);
     });
   }
 
@@ -241,19 +180,8 @@ export class PostgresStore implements AsyncStore {
     await this.#tx((c) => transitionTask(c, runId, taskId, write));
   }
 
-  async listTransitions(runId: string, taskId?: string | null): Promise<TransitionRecord[]> {
-    const rows =
-      taskId === undefined
-        ? await this.#all('SELECT * FROM transitions WHERE run_id = $1 ORDER BY id', [runId])
-        : taskId === null
-          ? await this.#all('SELECT * FROM transitions WHERE run_id = $1 AND task_id IS NULL ORDER BY id', [
-              runId,
-            ])
-          : await this.#all('SELECT * FROM transitions WHERE run_id = $1 AND task_id = $2 ORDER BY id', [
-              runId,
-              taskId,
-            ]);
-    return rows.map(toTransition);
+  listTransitions(runId: string, taskId?: string | null): Promise<TransitionRecord[]> {
+    return runs.listTransitions(this.#db, runId, taskId);
   }
 
   async listTransitionsAfter(query: FeedQuery): Promise<FeedTransition[]> {

@@ -12,6 +12,7 @@ import type { Row } from './rows.ts';
 
 /** The statements a lease helper runs, on the store's connection. */
 export interface Sql {
+  all(sql: string, ...args: SQLInputValue[]): Row[];
   get(sql: string, ...args: SQLInputValue[]): Row | undefined;
   run(sql: string, ...args: SQLInputValue[]): number;
 }

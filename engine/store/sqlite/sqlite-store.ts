@@ -27,28 +27,12 @@ import type {
 } from '../store.ts';
 import type { Fence, SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
-import {
-  TASK_PATCH_COLUMNS,
-  attemptStartValues,
-  cacheEntryValues,
-  initialRunState,
-  interruptedFinish,
-  newRunValues,
-  receiptValues,
-} from '../row-values.ts';
+import { initialRunState, interruptedFinish, newRunValues } from '../row-values.ts';
 import { openDatabase, type Durability } from './open-database.ts';
 import * as leases from './sqlite-leases.ts';
-import {
-  toAttempt,
-  toCacheEntry,
-  toFeedTransition,
-  toLogLine,
-  toReceipt,
-  toRun,
-  toTask,
-  toTransition,
-  type Row,
-} from './rows.ts';
+import * as records from './sqlite-records.ts';
+import { closeAttempt, insertTransition, outputsOf, startAttempt, transitionTask } from './sqlite-writes.ts';
+import { toAttempt, toRun, toTask, type Row } from './rows.ts';
 
 export class SqliteStore implements SettledStore {
   readonly location: string;
@@ -62,6 +46,7 @@ export class SqliteStore implements SettledStore {
   readonly #fence: Fence | undefined;
   /** The statements the lease helpers (sqlite-leases.ts) run on this connection. */
   readonly #sql: leases.Sql = {
+    all: (sql, ...args) => this.#all(sql, ...args),
     get: (sql, ...args) => this.#get(sql, ...args),
     run: (sql, ...args) => this.#run(sql, ...args),
   };
@@ -134,39 +119,16 @@ export class SqliteStore implements SettledStore {
         ...newRunValues(run).slice(9),
         seq,
       );
-      this.#insertTransition(run.id, null, null, ...initialRunState(run), run.by, run.createdAt, null);
+      insertTransition(this.#sql, run.id, null, null, ...initialRunState(run), run.by, run.createdAt, null);
       const insertTask = this.#db.prepare(
         `INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at) VALUES (?, ?, ?, 'queued', 'created', ?)`,
       );
       run.plan.tasks.forEach((task, position) => {
         insertTask.run(run.id, task.id, position, run.createdAt);
-        this.#insertTransition(run.id, task.id, null, 'queued', 'created', run.by, run.createdAt, null);
+        insertTransition(this.#sql, run.id, task.id, null, 'queued', 'created', run.by, run.createdAt, null);
       });
       return this.getRun(run.id);
     });
-  }
-
-  #insertTransition(
-    runId: string,
-    taskId: string | null,
-    from: string | null,
-    to: string,
-    reason: string,
-    by: string,
-    time: number,
-    detail: string | null,
-  ): void {
-    this.#run(
-      'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-      runId,
-      taskId,
-      from,
-      to,
-      reason,
-      by,
-      time,
-      detail,
-    );
   }
 
   getRun(runId: string): RunRecord {
@@ -176,40 +138,7 @@ export class SqliteStore implements SettledStore {
   }
 
   listRuns(filter: RunFilter = {}): RunRecord[] {
-    const where: string[] = [];
-    const args: SQLInputValue[] = [];
-    if (filter.status?.length) {
-      where.push(`status IN (${filter.status.map(() => '?').join(', ')})`);
-      args.push(...filter.status);
-    }
-    if (filter.workflow !== undefined) {
-      where.push('workflow = ?');
-      args.push(filter.workflow);
-    }
-    if (filter.namespace !== undefined) {
-      where.push('namespace = ?');
-      args.push(filter.namespace);
-    }
-    if (filter.since !== undefined) {
-      where.push('created_at >= ?');
-      args.push(filter.since);
-    }
-    if (filter.until !== undefined) {
-      where.push('created_at <= ?');
-      args.push(filter.until);
-    }
-    if (filter.namespaces) {
-      where.push(`namespace IN (${filter.namespaces.map(() => '?').join(', ') || "''"})`);
-      args.push(...filter.namespaces);
-    }
-    if (filter.before) {
-      // The first clause lets the created_at index bound the scan; the second cuts the ties.
-      where.push('created_at <= ?', '(created_at < ? OR id < ?)');
-      args.push(filter.before.createdAt, filter.before.createdAt, filter.before.id);
-    }
-    const order = filter.before !== undefined ? 'created_at DESC, id DESC' : 'seq DESC';
-    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`;
-    return this.#all(sql, ...args, filter.limit ?? -1).map(toRun);
+    return records.listRuns(this.#sql, filter);
   }
 
   transitionRun(
@@ -241,7 +170,7 @@ export class SqliteStore implements SettledStore {
         this.getRun(runId);
         throw new StaleStateError(`run ${runId} is no longer ${from}`);
       }
-      this.#insertTransition(runId, null, from, to, reason, by, time, null);
+      insertTransition(this.#sql, runId, null, from, to, reason, by, time, null);
     });
   }
 
@@ -284,7 +213,7 @@ export class SqliteStore implements SettledStore {
     detail?: string,
   ): void {
     this.#tx(() =>
-      this.#transitionTask(runId, taskId, {
+      transitionTask(this.#sql, runId, taskId, {
         from,
         to,
         reason,
@@ -296,55 +225,12 @@ export class SqliteStore implements SettledStore {
     );
   }
 
-  #transitionTask(runId: string, taskId: string, t: TaskTransitionWrite): void {
-    const patch = t.patch ?? {};
-    const sets = ['state = ?', 'reason = ?', 'updated_at = ?'];
-    const args: SQLInputValue[] = [t.to, t.reason, t.time];
-    for (const [key, column] of TASK_PATCH_COLUMNS) {
-      const value = patch[key];
-      if (value === undefined) continue;
-      sets.push(`${column} = ?`);
-      args.push(value);
-    }
-    const changed = this.#run(
-      `UPDATE tasks SET ${sets.join(', ')} WHERE run_id = ? AND task_id = ? AND state = ?`,
-      ...args,
-      runId,
-      taskId,
-      t.from,
-    );
-    if (changed !== 1) {
-      this.getTask(runId, taskId);
-      throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
-    }
-    this.#insertTransition(runId, taskId, t.from, t.to, t.reason, t.by, t.time, t.detail ?? null);
-  }
-
   listTransitions(runId: string, taskId?: string | null): TransitionRecord[] {
-    const rows =
-      taskId === undefined
-        ? this.#all('SELECT * FROM transitions WHERE run_id = ? ORDER BY id', runId)
-        : taskId === null
-          ? this.#all('SELECT * FROM transitions WHERE run_id = ? AND task_id IS NULL ORDER BY id', runId)
-          : this.#all(
-              'SELECT * FROM transitions WHERE run_id = ? AND task_id = ? ORDER BY id',
-              runId,
-              taskId,
-            );
-    return rows.map(toTransition);
+    return records.listTransitions(this.#sql, runId, taskId);
   }
 
   listTransitionsAfter(query: FeedQuery): FeedTransition[] {
-    const only = query.namespaces
-      ? `AND r.namespace IN (${query.namespaces.map(() => '?').join(', ') || "''"})`
-      : '';
-    return this.#all(
-      `SELECT t.*, r.namespace, r.workflow FROM transitions t JOIN runs r ON r.id = t.run_id
-        WHERE t.id > ? ${only} ORDER BY t.id LIMIT ?`,
-      query.afterId,
-      ...(query.namespaces ?? []),
-      query.limit,
-    ).map(toFeedTransition);
+    return records.listTransitionsAfter(this.#sql, query);
   }
 
   lastTransitionId(): number {
@@ -352,7 +238,7 @@ export class SqliteStore implements SettledStore {
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
-    return this.#tx(() => this.#startAttempt(start, transition));
+    return this.#tx(() => startAttempt(this.#sql, start, transition));
   }
 
   /** AsyncStore.startClaimedAttempt: the claim's fence and the start in one transaction. */
@@ -361,26 +247,8 @@ export class SqliteStore implements SettledStore {
       const name = taskLeaseName(start.runId, start.taskId);
       if (claim.runId !== start.runId || claim.taskId !== start.taskId) throw new LeaseLostError(name);
       leases.checkLease(this.#sql, name, claim.token, start.startedAt);
-      return this.#startAttempt(start, transition);
+      return startAttempt(this.#sql, start, transition);
     });
-  }
-
-  #startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
-    if (transition) this.#transitionTask(start.runId, start.taskId, transition);
-    const lease = leases.acquire(
-      this.#sql,
-      `attempt:${start.id}`,
-      start.owner,
-      start.startedAt,
-      start.leaseMs,
-      false,
-    );
-    this.#run(
-      `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-         started_at, fencing_token, placement) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)`,
-      ...attemptStartValues(start, lease.token),
-    );
-    return lease.token;
   }
 
   #checkFence(attemptId: string, token: number, now: number): void {
@@ -404,42 +272,21 @@ export class SqliteStore implements SettledStore {
   ): void {
     this.#tx(() => {
       this.#checkFence(attemptId, token, now);
-      this.#closeAttempt(attemptId, finish);
+      closeAttempt(this.#sql, attemptId, finish);
       if (transition || others.length > 0) {
         const row = this.#get('SELECT run_id, task_id FROM attempts WHERE id = ?', attemptId)!;
-        if (transition) this.#transitionTask(String(row.run_id), String(row.task_id), transition);
-        for (const o of others) this.#transitionTask(String(row.run_id), o.taskId, o.write);
+        if (transition) transitionTask(this.#sql, String(row.run_id), String(row.task_id), transition);
+        for (const o of others) transitionTask(this.#sql, String(row.run_id), o.taskId, o.write);
       }
       this.#run('UPDATE leases SET expires_at = 0 WHERE name = ?', `attempt:${attemptId}`);
     });
-  }
-
-  #closeAttempt(attemptId: string, finish: AttemptFinish): void {
-    const changed = this.#run(
-      `UPDATE attempts SET status = 'finished', outcome = ?, exit_code = ?, signal = ?, retryable = ?, reason = ?,
-         message = ?, finished_at = ?, cache_hit = ?, policy_decisions = ?, state = ? WHERE id = ? AND status = 'running'`,
-      finish.outcome,
-      finish.exitCode,
-      finish.signal,
-      finish.retryable ? 1 : 0,
-      finish.reason,
-      finish.message,
-      finish.finishedAt,
-      finish.cacheHit ? 1 : 0,
-      JSON.stringify(finish.policyDecisionIds),
-      finish.state ?? null,
-      attemptId,
-    );
-    if (changed !== 1) throw new StaleStateError(`attempt ${attemptId} is not running`);
-    const insert = this.#prepare('INSERT INTO outputs (attempt_id, name, value) VALUES (?, ?, ?)');
-    for (const [name, value] of Object.entries(finish.outputs)) insert.run(attemptId, name, value);
   }
 
   interruptAttempt(attemptId: string, now: number, message: string): void {
     this.#tx(() => {
       // Bumping the token fences out the old worker even if it is somehow still alive.
       leases.acquire(this.#sql, `attempt:${attemptId}`, 'recovery', now, 0, true);
-      this.#closeAttempt(attemptId, interruptedFinish(now, message));
+      closeAttempt(this.#sql, attemptId, interruptedFinish(now, message));
     });
   }
 
@@ -452,17 +299,7 @@ export class SqliteStore implements SettledStore {
             runId,
             taskId,
           );
-    return rows.map((row) => toAttempt(row, this.#outputsOf(String(row.id))));
-  }
-
-  #outputsOf(attemptId: string): Record<string, string> {
-    const outputs: Record<string, string> = {};
-    for (const r of this.#all(
-      'SELECT name, value FROM outputs WHERE attempt_id = ? ORDER BY name',
-      attemptId,
-    ))
-      outputs[String(r.name)] = String(r.value);
-    return outputs;
+    return rows.map((row) => toAttempt(row, outputsOf(this.#sql, String(row.id))));
   }
 
   taskOutputs(runId: string, taskId: string): Record<string, string> {
@@ -472,72 +309,33 @@ export class SqliteStore implements SettledStore {
       runId,
       taskId,
     );
-    return row ? this.#outputsOf(String(row.id)) : {};
+    return row ? outputsOf(this.#sql, String(row.id)) : {};
   }
 
   appendLogs(lines: StoredLogLine[]): void {
     if (lines.length === 0) return;
-    this.#tx(() => {
-      const insert = this.#prepare(
-        'INSERT INTO logs (run_id, task_id, attempt, stream, time, text) VALUES (?, ?, ?, ?, ?, ?)',
-      );
-      for (const l of lines) insert.run(l.runId, l.taskId, l.attempt, l.stream, l.time, l.text);
-    });
+    this.#tx(() => records.appendLogs(this.#sql, lines));
   }
 
   listLogs(runId: string, taskId?: string | null, afterId = 0): (StoredLogLine & { id: number })[] {
-    const rows =
-      taskId === undefined
-        ? this.#all('SELECT * FROM logs WHERE run_id = ? AND id > ? ORDER BY id', runId, afterId)
-        : taskId === null
-          ? this.#all(
-              'SELECT * FROM logs WHERE run_id = ? AND task_id IS NULL AND id > ? ORDER BY id',
-              runId,
-              afterId,
-            )
-          : this.#all(
-              'SELECT * FROM logs WHERE run_id = ? AND task_id = ? AND id > ? ORDER BY id',
-              runId,
-              taskId,
-              afterId,
-            );
-    return rows.map(toLogLine);
+    return records.listLogs(this.#sql, runId, taskId, afterId);
   }
 
   getCacheEntry(key: string, now: number): CacheEntry | undefined {
-    const r = this.#get(
-      'SELECT * FROM cache_entries WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)',
-      key,
-      now,
-    );
-    return r ? toCacheEntry(r) : undefined;
+    return records.getCacheEntry(this.#sql, key, now);
   }
 
   putCacheEntry(e: CacheEntry): void {
-    this.#write(() =>
-      this.#run(
-        `INSERT OR REPLACE INTO cache_entries (key, run_id, task_id, attempt, outputs, artifacts_dir, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ...cacheEntryValues(e),
-      ),
-    );
+    this.#write(() => records.putCacheEntry(this.#sql, e));
   }
 
   putReceipt(r: ReceiptRecord): void {
-    this.#write(() =>
-      this.#run(
-        'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-        ...receiptValues(r),
-      ),
-    );
+    this.#write(() => records.putReceipt(this.#sql, r));
   }
 
   listReceipts(runId: string): ReceiptRecord[] {
     this.getRun(runId);
-    return this.#all(
-      'SELECT * FROM receipts WHERE run_id = ? ORDER BY created_at, task_id, attempt',
-      runId,
-    ).map(toReceipt);
+    return records.listReceipts(this.#sql, runId);
   }
 
   acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Lease {

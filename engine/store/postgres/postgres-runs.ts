@@ -1,0 +1,112 @@
+/**
+ * A run's rows on PostgreSQL: its creation (one statement), the listing with its filters and
+ * keyset, and the compare-and-set run transition PostgresStore runs inside its transaction.
+ */
+import type { PoolClient } from 'pg';
+import type { Reason, RunState } from '../../../core/index.ts';
+import type { NewRun, RunFilter, RunPatch, RunRecord, TransitionRecord } from '../store.ts';
+import { initialRunState, newRunValues } from '../row-values.ts';
+import { toRun, toTransition, type Row } from '../sqlite/rows.ts';
+import type { Db } from './reconnect.ts';
+
+const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+
+/**
+ * One statement (data-modifying CTEs), so one round trip and atomic without BEGIN/COMMIT: the
+ * run, its tasks, its executor lease (free, so claimRun can lock its row) and the transitions,
+ * the run's first and then its tasks' in plan order (as the SQLite store writes them: the
+ * INSERT … SELECT … ORDER BY takes the ids in that order).
+ */
+export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
+  const { rows } = await db.query<Row>(
+    `WITH run AS (
+       INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
+         status, reason, created_at, approval_digest, source, trust)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $15, $10, $11, $12, $13) RETURNING *),
+     task_ids AS (
+       SELECT task_id, position FROM unnest($16::text[]) WITH ORDINALITY AS x (task_id, position)),
+     tasks AS (
+       INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at)
+       SELECT $1, task_id, position - 1, 'queued', 'created', $10 FROM task_ids),
+     lease AS (
+       INSERT INTO leases (name, owner, token, expires_at) VALUES ('run:' || $1, '', nextval('lease_tokens'), 0)
+       ON CONFLICT (name) DO NOTHING),
+     transitions AS (
+       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
+       SELECT $1, task_id, NULL, to_state, reason, $17, $10 FROM (
+         SELECT NULL::text AS task_id, $14::text AS to_state, $15::text AS reason, 0::bigint AS position
+         UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position)
+     SELECT * FROM run`,
+    [...newRunValues(run), ...initialRunState(run), run.plan.tasks.map((t) => t.id), run.by],
+  );
+  return toRun(rows[0]!);
+}
+
+export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> {
+  const where: string[] = [];
+  const args: unknown[] = [];
+  const add = (clause: (p: string) => string, value: unknown) => {
+    args.push(value);
+    where.push(clause(`$${args.length}`));
+  };
+  if (filter.status?.length) add((p) => `status = ANY (${p}::text[])`, filter.status);
+  if (filter.workflow !== undefined) add((p) => `workflow = ${p}`, filter.workflow);
+  if (filter.namespace !== undefined) add((p) => `namespace = ${p}`, filter.namespace);
+  if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
+  if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
+  if (filter.namespaces) add((p) => `namespace = ANY (${p}::text[])`, filter.namespaces);
+  if (filter.before) {
+    add((p) => `created_at <= ${p}`, filter.before.createdAt);
+    args.push(filter.before.createdAt, filter.before.id);
+    where.push(`(created_at < $${args.length - 1} OR id < $${args.length})`);
+  }
+  const order = filter.before !== undefined ? 'created_at DESC, id DESC' : 'seq DESC';
+  args.push(filter.limit ?? null); // LIMIT NULL: no limit
+  const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${args.length}`;
+  return (await db.query<Row>(sql, args)).rows.map(toRun);
+}
+
+/** `UPDATE runs … WHERE status = from` and its transition row; StaleStateError when it moved. */
+export async function transitionRun(
+  c: PoolClient,
+  runId: string,
+  from: RunState,
+  to: RunState,
+  reason: Reason,
+  by: string,
+  time: number,
+  patch?: RunPatch,
+): Promise<boolean> {
+  const startedAt = to === 'running' ? time : null;
+  const finishedAt = terminalRun.includes(to) ? time : null;
+  const { rowCount } = await c.query(
+    `UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3), finished_at = $4,
+       approval_digest = coalesce($7, approval_digest) WHERE id = $5 AND status = $6`,
+    [to, reason, startedAt, finishedAt, runId, from, patch?.approvalDigest ?? null],
+  );
+  if (rowCount !== 1) return false;
+  await c.query(
+    'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time) VALUES ($1, NULL, $2, $3, $4, $5, $6)',
+    [runId, from, to, reason, by, time],
+  );
+  return true;
+}
+
+export async function listTransitions(
+  db: Db,
+  runId: string,
+  taskId?: string | null,
+): Promise<TransitionRecord[]> {
+  const { rows } =
+    taskId === undefined
+      ? await db.query<Row>('SELECT * FROM transitions WHERE run_id = $1 ORDER BY id', [runId])
+      : taskId === null
+        ? await db.query<Row>('SELECT * FROM transitions WHERE run_id = $1 AND task_id IS NULL ORDER BY id', [
+            runId,
+          ])
+        : await db.query<Row>('SELECT * FROM transitions WHERE run_id = $1 AND task_id = $2 ORDER BY id', [
+            runId,
+            taskId,
+          ]);
+  return rows.map(toTransition);
+}
