@@ -114,6 +114,8 @@ export async function startApi(
     webhook?: { path: string; ingress: WebhookIngress };
     /** Adds routes before the server listens (the console, as `maestro server` mounts it). */
     mount?: (fastify: FastifyInstance) => Promise<void>;
+    /** More of the server's environment (MAESTRO_SECRET_<NAME> secrets for trusted runs, ...). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<ApiHarness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
@@ -127,6 +129,7 @@ export async function startApi(
     LANG: 'C.UTF-8',
     MAESTRO_DATA_DIR: dataDir,
     ...(options.databaseUrl ? { MAESTRO_DATABASE_URL: options.databaseUrl } : {}),
+    ...options.env,
   };
   const logger = pino({ level: 'silent' });
   // As `maestro server` opens it: with the approval signer.

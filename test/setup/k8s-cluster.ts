@@ -35,6 +35,16 @@ export const KWOK_POD_LOG = [
   { stream: 'stdout', text: 'done' },
 ] as const;
 
+const CONTROLLERS = [
+  'job-controller',
+  'garbage-collector-controller',
+  'ttl-after-finished-controller',
+  'serviceaccount-controller',
+  'namespace-controller',
+  'pod-garbage-collector-controller',
+  'node-lifecycle-controller',
+];
+
 function binDir(): string {
   return process.env.MAESTRO_K8S_BIN ?? join(homedir(), '.cache', 'maestro', 'k8s', K8S_VERSION);
 }
@@ -55,7 +65,15 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startTestCluster(): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /**
+   * More kube-controller-manager controllers, beyond the Job set (for example
+   * `deployment-controller` and `replicaset-controller`, which roll Deployments for the runbooks).
+   */
+  extraControllers?: string[];
+}
+
+export async function startTestCluster(options: TestClusterOptions = {}): Promise<TestCluster> {
   const bin = binDir();
   for (const b of ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'])
     if (!existsSync(join(bin, b))) throw new Error(`${join(bin, b)} is missing: ${SETUP_HINT}`);
@@ -181,7 +199,7 @@ export async function startTestCluster(): Promise<TestCluster> {
 
   start('kube-controller-manager', [
     `--kubeconfig=${adminKubeconfig}`,
-    '--controllers=job-controller,garbage-collector-controller,ttl-after-finished-controller,serviceaccount-controller,namespace-controller,pod-garbage-collector-controller,node-lifecycle-controller',
+    `--controllers=${[...CONTROLLERS, ...(options.extraControllers ?? [])].join(',')}`,
     '--leader-elect=false',
     '--secure-port=0',
     '--concurrent-job-syncs=10',
