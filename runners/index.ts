@@ -11,7 +11,11 @@ export {
   type LocalRunnerOptions,
   type SpawnPathInfo,
   probeSandbox,
+  attemptLayout,
+  bwrapArgs,
+  defaultReadOnlyPaths,
   SandboxUnavailableError,
+  type SandboxLayout,
   type SandboxMode,
   type SandboxProbe,
 } from './local/index.ts';

@@ -2,168 +2,185 @@
  * bench/run: the same task graphs run by ninja (the peer) and by Maestro, on this machine, in
  * this run, at the same parallelism (the number of CPUs), interleaved so drift hits all alike.
  *
- *   node bench/run/run.ts [--runs n] [--only dag-1000,chain-40,dag-10000] [--no-cli] [--json]
+ *   node bench/run/run.ts [--runs n] [--only dag-1000,chain-40,dag-10000] [--contenders a,b] [--json]
  *
- * Contenders:
- *   ninja            `ninja -j N` on a generated build.ninja (each edge `true` through /bin/sh -c)
- *   maestro run      the real CLI: `node bin/maestro.ts run <manifest> --concurrency N --data-dir <fresh>`
- *   runner:launcher  createLocalRunner alone (C launcher path) driven in dependency order by a
- *                    tiny in-process scheduler: the floor the engine adds its overhead to
- *   runner:launcher:nosb  the launcher path with `sandbox: none`: the difference is the sandbox's cost
- *   runner:node      the same with the child_process path, for the spawn-path comparison
+ * Contenders (contenders.ts):
+ *   ninja                 `ninja -j N` on a generated build.ninja (each edge `true` through /bin/sh -c)
+ *   ninja+bwrap           the same with every command inside the local runner's own bubblewrap
+ *                         sandbox (the same layout a task gets): the like-with-like peer of a
+ *                         sandboxed `maestro run`
+ *   maestro run           the real CLI: `maestro run <manifest> --concurrency N --data-dir <fresh>`
+ *   maestro run:nosb      the same with `local: { sandbox: none }`: the like-with-like peer of ninja
+ *   start-up              `maestro run` of a one-task graph (chain-40 only): the "plus start-up"
+ *   runner:launcher[:nosb] the local runner alone through the C launcher, no engine, no store
+ *   runner:node           the same through child_process (only when named in --contenders)
+ *
+ * Then the targets of issue 18, each as a ratio beside its target. Medians of every run; the load
+ * average before and after each scenario, since the machine is shared.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { baseEnvFrom, createLocalRunner } from '../../runners/index.ts';
-import { layeredGraph, toManifest, toNinja, type BenchTask } from './graph.ts';
-import { driveGraph } from './runner-driver.ts';
+import { createLocalRunner } from '../../runners/index.ts';
+import {
+  cliHasRun,
+  maestroRun,
+  N,
+  ninja,
+  ninjaSandboxed,
+  prepareScenario,
+  runnerAlone,
+  type Contender,
+  type Sample,
+} from './contenders.ts';
+import { layeredGraph } from './graph.ts';
+import { spawnSync } from 'node:child_process';
 
-const repo = join(import.meta.dirname, '..', '..');
-const node = join(repo, 'node_modules', '.bin', 'node');
 const { values: args } = parseArgs({
   options: {
     runs: { type: 'string' },
     only: { type: 'string' },
-    'no-cli': { type: 'boolean', default: false },
+    contenders: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
-const N = availableParallelism();
 
 interface Scenario {
   name: string;
   layers: number;
   width: number;
-  runs: number;
 }
 const scenarios: Scenario[] = [
-  { name: 'dag-1000', layers: 20, width: 50, runs: 7 },
-  { name: 'chain-40', layers: 40, width: 1, runs: 7 },
-  { name: 'dag-10000', layers: 200, width: 50, runs: 3 },
+  { name: 'dag-1000', layers: 20, width: 50 },
+  { name: 'chain-40', layers: 40, width: 1 },
+  { name: 'dag-10000', layers: 200, width: 50 },
 ].filter((s) => !args.only || args.only.split(',').includes(s.name));
-
-/** Runs once and returns its wall time in seconds; setup and cleanup are not timed. */
-type Contender = (dir: string, tasks: BenchTask[]) => Promise<number>;
-
-function timed(fn: () => void): number {
-  const t0 = performance.now();
-  fn();
-  return (performance.now() - t0) / 1000;
-}
-
-function checked(command: string, argv: string[], cwd: string): void {
-  const result = spawnSync(command, argv, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (result.error) throw result.error;
-  if (result.status !== 0)
-    throw new Error(
-      `${command} ${argv.join(' ')} exited ${result.status}: ${(result.stderr || result.stdout).slice(-2000)}`,
-    );
-}
-
-const ninja: Contender = async (dir) => {
-  rmSync(join(dir, '.ninja_log'), { force: true });
-  return timed(() => checked('ninja', ['-j', String(N), '-C', dir, '--quiet'], dir));
-};
-
-const cli: Contender = async (dir) => {
-  const dataDir = mkdtempSync(join(dir, 'data-'));
-  try {
-    return timed(() =>
-      checked(
-        node,
-        [
-          join(repo, 'bin', 'maestro.ts'),
-          'run',
-          join(dir, 'manifest.yaml'),
-          '--concurrency',
-          String(N),
-          '--data-dir',
-          dataDir,
-        ],
-        dir,
-      ),
-    );
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-};
-
-const runnerAlone =
-  (spawn: 'launcher' | 'node', sandbox: 'bwrap' | 'none' = 'bwrap'): Contender =>
-  async (dir, tasks) => {
-    const runner = createLocalRunner({ spawn, sandbox, baseEnv: baseEnvFrom(process.env) });
-    const root = mkdtempSync(join(dir, `attempts-${spawn}-`));
-    try {
-      const t0 = performance.now();
-      await driveGraph(runner, tasks, N, root);
-      return (performance.now() - t0) / 1000;
-    } finally {
-      await runner.close();
-      rmSync(root, { recursive: true, force: true });
-    }
-  };
-
-function cliHasRun(): boolean {
-  if (args['no-cli']) return false;
-  const probe = spawnSync(node, [join(repo, 'bin', 'maestro.ts'), 'run', '--help'], { encoding: 'utf8' });
-  return probe.status === 0 && probe.stdout.includes('--concurrency');
-}
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 };
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
-async function main(): Promise<void> {
+function contendersFor(scenario: Scenario, cli: boolean): Array<[string, Contender]> {
+  const all: Array<[string, Contender]> = [
+    ['ninja', ninja],
+    ['ninja+bwrap', ninjaSandboxed],
+    ...(cli
+      ? ([
+          ['maestro run', maestroRun({ sandbox: 'bwrap' })],
+          ['maestro run:nosb', maestroRun({ sandbox: 'none' })],
+        ] as Array<[string, Contender]>)
+      : []),
+    ...(cli && scenario.name === 'chain-40'
+      ? ([['start-up', maestroRun({ sandbox: 'none', manifest: 'one.yaml' })]] as Array<[string, Contender]>)
+      : []),
+    ['runner:launcher', runnerAlone('launcher')],
+    ['runner:launcher:nosb', runnerAlone('launcher', 'none')],
+    ['runner:node', runnerAlone('node')],
+  ];
+  const wanted = args.contenders?.split(',');
+  return all.filter(([name]) =>
+    wanted ? wanted.includes(name) || name === 'ninja' : name !== 'runner:node',
+  );
+}
+
+type Medians = Record<string, { median: number; peakMiB?: number; runs: number[] }>;
+
+function printTable(scenario: string, tasks: number, runs: number, medians: Medians): void {
+  console.log(`${scenario}: ${tasks} tasks, -j ${N}, ${runs} runs each (median s, ratio to ninja)`);
+  const base = medians.ninja!.median;
+  for (const [name, m] of Object.entries(medians)) {
+    const peak = m.peakMiB === undefined ? '' : `  peak ${m.peakMiB.toFixed(0).padStart(4)} MiB`;
+    console.log(
+      `  ${name.padEnd(21)} ${m.median.toFixed(3).padStart(8)} s  ${(m.median / base).toFixed(2).padStart(6)}x  ${((m.median * 1000) / tasks).toFixed(3)} ms/task${peak}  [${m.runs.map((x) => x.toFixed(2)).join(' ')}]`,
+    );
+  }
+}
+
+/** The rows of issue 18's table this scenario answers: ratio, target, met or not. */
+function printTargets(scenario: string, medians: Medians, perTask: Map<string, number>): void {
+  const rows: Array<[string, number | undefined, number, string]> = [];
+  const m = (name: string) => medians[name]?.median;
+  const ratio = (a?: number, b?: number) => (a === undefined || b === undefined ? undefined : a / b);
+  const target = scenario === 'chain-40' ? 2 : 1.5;
+  const startup = m('start-up') ?? 0;
+  const less = scenario === 'chain-40' ? ' − start-up' : '';
+  const minus = (x?: number) => (x === undefined ? undefined : x - startup);
+  rows.push([
+    `maestro run${less} / ninja+bwrap`,
+    ratio(minus(m('maestro run')), m('ninja+bwrap')),
+    target,
+    '×',
+  ]);
+  rows.push([
+    `maestro run:nosb${less} / ninja`,
+    ratio(minus(m('maestro run:nosb')), m('ninja')),
+    target,
+    '×',
+  ]);
+  if (scenario === 'dag-10000') {
+    rows.push(['maestro run peak RSS', medians['maestro run']?.peakMiB, 300, ' MiB']);
+    for (const name of ['maestro run', 'maestro run:nosb']) {
+      const small = perTask.get(`dag-1000/${name}`);
+      const big = perTask.get(`dag-10000/${name}`);
+      // Linear: the per-task cost at 10,000 tasks no more than 1.2× the one at 1,000.
+      rows.push([`${name} per task, 10,000 / 1,000`, ratio(big, small), 1.2, '×']);
+    }
+  }
+  console.log('  targets (issue 18):');
+  for (const [what, value, limit, unit] of rows) {
+    const shown = value === undefined ? 'n/a' : `${value.toFixed(unit === '×' ? 2 : 0)}${unit}`;
+    const verdict = value === undefined ? '' : value <= limit ? 'met' : 'MISSED';
+    console.log(`    ${what.padEnd(38)} ${shown.padStart(9)}  target ≤ ${limit}${unit}  ${verdict}`);
+  }
+}
+
+async function checkTools(): Promise<void> {
   const warm = createLocalRunner({ spawn: 'launcher' });
   const path = await warm.spawnPath();
   await warm.close();
   if (path.fallbackReason) throw new Error(`${path.fallbackReason} (run bash scripts/setup/local-runner.sh)`);
   if (spawnSync('ninja', ['--version']).status !== 0)
     throw new Error('ninja is missing: run bash scripts/setup/ninja.sh');
-  const contenders: Array<[string, Contender]> = [
-    ['ninja', ninja],
-    ['runner:launcher', runnerAlone('launcher')],
-    // The same without the bubblewrap sandbox: the difference is the sandbox's per-task cost.
-    ['runner:launcher:nosb', runnerAlone('launcher', 'none')],
-    ['runner:node', runnerAlone('node')],
-  ];
-  if (cliHasRun()) contenders.push(['maestro run', cli]);
-  else console.log('note: `maestro run` is not available yet; measuring the runner alone\n');
+}
 
-  const report: Record<string, Record<string, { median: number; runs: number[] }>> = {};
+async function main(): Promise<void> {
+  await checkTools();
+  const cli = cliHasRun();
+  if (!cli) console.log('note: `maestro run` is not available; measuring the runner alone\n');
+  const report: Record<string, { load: [string, string]; medians: Medians }> = {};
+  const perTask = new Map<string, number>();
   for (const scenario of scenarios) {
     const tasks = layeredGraph(scenario.layers, scenario.width);
     const dir = mkdtempSync(join(tmpdir(), `maestro-bench-run-${scenario.name}-`));
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'build.ninja'), toNinja(tasks));
-    writeFileSync(join(dir, 'manifest.yaml'), toManifest(scenario.name, tasks));
-    const runs = Number(args.runs ?? scenario.runs);
-    const times = new Map<string, number[]>(contenders.map(([name]) => [name, []]));
+    prepareScenario(dir, scenario.name, tasks);
+    const runs = Number(args.runs ?? 5);
+    const contenders = contendersFor(scenario, cli);
+    const samples = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]));
+    const before = load();
     for (let i = 0; i < runs; i++)
-      for (const [name, contender] of contenders) {
-        times.get(name)?.push(await contender(dir, tasks));
-      }
-    const base = median(times.get('ninja') as number[]);
-    console.log(
-      `${scenario.name}: ${tasks.length} tasks, -j ${N}, ${runs} runs each (median s, ratio to ninja)`,
-    );
-    report[scenario.name] = {};
-    for (const [name] of contenders) {
-      const xs = times.get(name) as number[];
-      const m = median(xs);
-      report[scenario.name]![name] = { median: m, runs: xs };
-      const perTask = ((m * 1000) / tasks.length).toFixed(3);
-      console.log(
-        `  ${name.padEnd(16)} ${m.toFixed(3).padStart(8)} s  ${(m / base).toFixed(2).padStart(6)}x  ${perTask} ms/task  [${xs.map((x) => x.toFixed(2)).join(' ')}]`,
-      );
+      for (const [name, contender] of contenders) samples.get(name)?.push(await contender(dir, tasks));
+    const medians: Medians = {};
+    for (const [name, xs] of samples) {
+      const peaks = xs.flatMap((x) => (x.peakMiB === undefined ? [] : [x.peakMiB]));
+      medians[name] = {
+        median: median(xs.map((x) => x.seconds)),
+        runs: xs.map((x) => x.seconds),
+        ...(peaks.length ? { peakMiB: median(peaks) } : {}),
+      };
+      perTask.set(`${scenario.name}/${name}`, medians[name].median / tasks.length);
     }
-    console.log('');
+    printTable(scenario.name, tasks.length, runs, medians);
+    printTargets(scenario.name, medians, perTask);
+    const after = load();
+    console.log(`  load average (1, 5, 15 min): before ${before}, after ${after}\n`);
+    report[scenario.name] = { load: [before, after], medians };
     if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
   }
   if (args.json) console.log(JSON.stringify({ cpus: N, report }, null, 2));

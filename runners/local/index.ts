@@ -5,16 +5,20 @@ export {
   type LocalRunner,
   type LocalRunnerOptions,
   type SpawnPathInfo,
+  defaultReadOnlyPaths,
 } from './local-runner.ts';
+export { attemptLayout } from './sandboxed-spec.ts';
 export { localRunnerFactory } from './factory.ts';
 export { baseEnvFrom, BASE_ENV_NAMES } from './environment.ts';
 export { ensureLauncherBinary, type LauncherBuild } from './launcher-build.ts';
 export {
+  bwrapArgs,
   probeSandbox,
   HostAccessRefusedError,
   SandboxUnavailableError,
   type HostAccessGrant,
   type Isolation,
+  type SandboxLayout,
   type SandboxMode,
   type SandboxProbe,
 } from './sandbox.ts';

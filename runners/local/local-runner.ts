@@ -207,7 +207,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
 }
 
 /** This installation (catalog tasks are code in it) and the Node binary that runs them. */
-function defaultReadOnlyPaths(): string[] {
+export function defaultReadOnlyPaths(): string[] {
   return [resolvePath(import.meta.dirname, '..', '..'), process.execPath, dirname(process.execPath)];
 }
 

@@ -9,7 +9,7 @@
 import { relative, isAbsolute } from 'node:path';
 import type { RunnerStartRequest } from '../../core/index.ts';
 import { resolveProgram } from './isolation.ts';
-import { bwrapArgs, type Isolation } from './sandbox.ts';
+import { bwrapArgs, type Isolation, type SandboxLayout } from './sandbox.ts';
 import type { SpawnSpec } from './spawner.ts';
 
 export interface SandboxConfig {
@@ -23,6 +23,31 @@ function inside(path: string, parent: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/**
+ * The sandbox layout of one attempt: its workspace writable, the artifacts it receives read-only,
+ * the operator's read-only and hidden paths, its network, its HOME. Exported so that the
+ * benchmark's peer (ninja running each command in bubblewrap) uses exactly this layout.
+ */
+export function attemptLayout(
+  request: Pick<RunnerStartRequest, 'workDir' | 'artifactsDir'>,
+  network: Isolation['network'],
+  config: Pick<SandboxConfig, 'readOnly' | 'hidden'>,
+  cwd: string,
+  home: string | undefined,
+): SandboxLayout {
+  // What the tasks it needs kept: read-only, so nothing one task writes reaches another.
+  const inputs = inside(request.artifactsDir, request.workDir) ? [] : [request.artifactsDir];
+  return {
+    writable: [request.workDir],
+    inputs,
+    readOnly: config.readOnly,
+    hidden: config.hidden,
+    network,
+    cwd,
+    ...(home !== undefined ? { home } : {}),
+  };
+}
+
 export function sandboxedSpec(
   plain: SpawnSpec,
   request: Pick<RunnerStartRequest, 'workDir' | 'artifactsDir'>,
@@ -33,21 +58,10 @@ export function sandboxedSpec(
   if (program === undefined || program === '' || program.includes('\0')) return plain; // invalidSpec reports it, as on the plain path
   const found = resolveProgram(program, plain.env.PATH, plain.cwd);
   if (!found.ok) return { code: found.code, message: `spawn ${program} failed: ${found.code}` };
-  const writable = [request.workDir];
-  // What the tasks it needs kept: read-only, so nothing one task writes reaches another.
-  const inputs = inside(request.artifactsDir, request.workDir) ? [] : [request.artifactsDir];
   // The engine's TMPDIR is not inside; /tmp is the sandbox's own empty tmpfs.
   const env: Record<string, string> = { ...plain.env };
   if (env.TMPDIR !== undefined) env.TMPDIR = '/tmp';
-  const layout = {
-    writable,
-    inputs,
-    readOnly: config.readOnly,
-    hidden: config.hidden,
-    network: isolation.network,
-    cwd: plain.cwd,
-    ...(env.HOME !== undefined ? { home: env.HOME } : {}),
-  };
+  const layout = attemptLayout(request, isolation.network, config, plain.cwd, env.HOME);
   return {
     argv: [config.bwrap, ...bwrapArgs(layout), found.path, ...args],
     env,
