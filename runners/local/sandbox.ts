@@ -7,8 +7,9 @@
  * databases. Visibility is decided by mounts, never by checking paths a task names.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { isAbsolute, relative, sep } from 'node:path';
+import { hostLayoutArgs, SYSTEM_DIRS } from './host-layout.ts';
 import { Fault, MaestroError, type AttemptIsolation, type NetworkAccess } from '../../core/index.ts';
 
 /**
@@ -65,64 +66,12 @@ export interface SandboxLayout {
   home?: string;
 }
 
-/** System directories every task may read. /etc is not among them: see ETC_ENTRIES. */
-const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
-
-/**
- * The /etc entries tools need (name resolution, users, TLS roots, Debian's alternatives symlinks,
- * time zone, the dynamic linker cache); never the whole of /etc, which holds host secrets (shadow,
- * SSH host keys) a task running as the host's user would otherwise read as their owner.
- */
-const ETC_ENTRIES = [
-  'alternatives',
-  'ca-certificates',
-  'ca-certificates.conf',
-  'group',
-  'host.conf',
-  'hosts',
-  'ld.so.cache',
-  'ld.so.conf',
-  'ld.so.conf.d',
-  'localtime',
-  'mime.types',
-  'nsswitch.conf',
-  'os-release',
-  'passwd',
-  'protocols',
-  'resolv.conf',
-  'services',
-  'ssl',
-  'timezone',
-];
-
 /** The uid and gid a task has inside: never 0, so tools do not believe they are root. */
 const SANDBOX_ID = '1000';
 
 function within(path: string, parent: string): boolean {
   const rel = relative(parent, path);
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
-}
-
-/** The host's root layout: merged-/usr symlinks stay symlinks, real directories are bound. */
-function systemArgs(): string[] {
-  const args: string[] = [];
-  for (const dir of SYSTEM_DIRS) {
-    let stat;
-    try {
-      stat = lstatSync(dir);
-    } catch {
-      continue;
-    }
-    if (stat.isSymbolicLink()) args.push('--symlink', relative('/', realpathSync(dir)), dir);
-    else if (stat.isDirectory()) args.push('--ro-bind', dir, dir);
-  }
-  for (const name of ETC_ENTRIES) {
-    const path = join('/etc', name);
-    if (!existsSync(path)) continue;
-    // resolv.conf is often a link into /run: bind what it points at, at the /etc path.
-    args.push('--ro-bind', realpathSync(path), path);
-  }
-  return args;
 }
 
 /** The bwrap arguments for one attempt, up to and including `--`; the command follows. */
@@ -132,10 +81,12 @@ export function bwrapArgs(layout: SandboxLayout): string[] {
   // --die-with-parent: the sandbox ends if its launcher (or Node) dies. --new-session: the task
   // leads its own session inside, which is also the group the runner signals (see signalSandbox).
   args.push('--die-with-parent', '--new-session', '--uid', SANDBOX_ID, '--gid', SANDBOX_ID);
-  args.push(...systemArgs(), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
-  const readOnly = [...new Set(layout.readOnly)]
-    .filter((p) => existsSync(p))
-    .sort((a, b) => a.length - b.length);
+  args.push(...hostLayoutArgs(), '--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp');
+  // A path inside another read-only bind is already visible, read-only: binding it again only
+  // costs a mount (the Node binary inside the installation was two of them).
+  const readOnly: string[] = [];
+  for (const path of [...new Set(layout.readOnly)].sort((a, b) => a.length - b.length))
+    if (!readOnly.some((bound) => within(path, bound)) && existsSync(path)) readOnly.push(path);
   for (const path of readOnly) args.push('--ro-bind', path, path);
   for (const path of [...new Set(layout.hidden)].sort((a, b) => a.length - b.length)) {
     if (!readOnly.some((bound) => within(path, bound)) || !existsSync(path)) continue;
