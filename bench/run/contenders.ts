@@ -51,8 +51,12 @@ function timedProcess(command: string, argv: string[], cwd: string): Sample {
 /** Writes the scenario's files: build.ninja, build-bwrap.ninja, manifest.yaml, the runners configs. */
 export function prepareScenario(dir: string, name: string, tasks: BenchTask[]): void {
   writeFileSync(join(dir, 'build.ninja'), toNinja(tasks));
-  writeFileSync(join(dir, 'manifest.yaml'), toManifest(name, tasks));
-  writeFileSync(join(dir, 'one.yaml'), toManifest(`${name}-one`, [{ id: 'one', needs: [] }]));
+  // Maestro's files in a folder of their own: it is the run's source, layered into every
+  // workspace, so it must not hold the peer's thousands of sandbox folders or the data dirs.
+  const own = join(dir, 'maestro');
+  mkdirSync(own);
+  writeFileSync(join(own, 'manifest.yaml'), toManifest(name, tasks));
+  writeFileSync(join(own, 'one.yaml'), toManifest(`${name}-one`, [{ id: 'one', needs: [] }]));
   writeFileSync(join(dir, 'runners-none.yaml'), 'local:\n  sandbox: none\n');
   const sandboxed = join(dir, 'sandboxed');
   mkdirSync(sandboxed);
@@ -106,7 +110,7 @@ export const maestroRun =
       const argv = [
         join(repo, 'bin', 'maestro.ts'),
         'run',
-        join(dir, options.manifest ?? 'manifest.yaml'),
+        join(dir, 'maestro', options.manifest ?? 'manifest.yaml'),
         '--concurrency',
         String(N),
         '--data-dir',
