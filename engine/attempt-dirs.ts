@@ -5,7 +5,7 @@
  *   `<task>.<n>.artifacts/` what it keeps (its declared `artifacts`), for receipts and the cache
  * The last two sit outside the workspace so no file of the repository can collide with them.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { AttemptOutcome, type AttemptResult, type DigestedFile, type PlanTask } from '../core/index.ts';
 import {
@@ -54,6 +54,25 @@ export async function producersOf(
   return producers;
 }
 
+/** Makes `<base>.in` then `<base>` (over the source, if any); false when either is taken. */
+export function claim(base: string, sourceDir: string | undefined): boolean {
+  try {
+    mkdirSync(`${base}.in`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  }
+  try {
+    if (sourceDir) layerWorkspace(sourceDir, base);
+    else mkdirSync(base);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    rmdirSync(`${base}.in`); // ours, and empty: the name is taken by a leftover workspace
+    return false;
+  }
+}
+
 /**
  * Creates the workspace (over the source export, if any) and stages the needs' artifacts: from
  * the operator's object store for a task on a runner that uses one, else from the data dir.
@@ -68,17 +87,15 @@ export async function prepareAttemptDirs(
   // A crash between preparing an attempt and storing it leaves its directories behind under the
   // number the next preparation gets again (nothing was stored): that one takes a free name
   // beside them (the attempt row records its workDir). Found by the replica kill drill.
+  // Claimed by creating it (one mkdir, not two existence checks first): EEXIST means taken.
   let base = name;
-  for (let k = 2; existsSync(base) || existsSync(`${base}.in`); k++) base = `${name}~${k}`;
+  for (let k = 2; !claim(base, sourceDir); k++) base = `${name}~${k}`;
   const dirs: AttemptDirs = {
     workDir: base,
     inputsDir: `${base}.in`,
     artifactsDir: `${base}.artifacts`,
     inputArtifacts: [],
   };
-  if (sourceDir) layerWorkspace(sourceDir, base);
-  else mkdirSync(base);
-  mkdirSync(dirs.inputsDir);
   const producers = await producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
   const store = storeOf(exec.ctx, plan);
   dirs.inputArtifacts = store

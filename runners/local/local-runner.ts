@@ -162,8 +162,8 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
       };
       if (request.state !== undefined) files.state = join(request.workDir, '.maestro-state');
       try {
-        mkdirSync(request.workDir, { recursive: true });
-        mkdirSync(request.artifactsDir, { recursive: true });
+        ensureDir(request.workDir);
+        ensureDir(request.artifactsDir);
         writeFileSync(files.output, '');
         writeFileSync(files.messages, '');
         if (files.state !== undefined) writeFileSync(files.state, request.state ?? '');
@@ -209,6 +209,21 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
 /** This installation (catalog tasks are code in it) and the Node binary that runs them. */
 export function defaultReadOnlyPaths(): string[] {
   return [resolvePath(import.meta.dirname, '..', '..'), process.execPath, dirname(process.execPath)];
+}
+
+/**
+ * The engine has made both folders already (prepareAttemptDirs): one mkdir that fails EEXIST,
+ * where `mkdirSync(recursive)` costs a mkdir and a stat. A caller without them (the runner used
+ * alone) gets them made, parents too.
+ */
+function ensureDir(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(path, { recursive: true });
+    else if (code !== 'EEXIST') throw error;
+  }
 }
 
 function defaultLogRoot(): string {
