@@ -28,6 +28,11 @@ export interface RunnerFactory {
    * `runner_config_invalid` naming the bad key; the caller adds the file name.
    */
   create(section: Record<string, unknown>, context: RunnerFactoryContext): Runner;
+  /**
+   * Files of the section that hold secrets (a credentials file): the runtime hides them from every
+   * task, as it hides the data directory and the keys.
+   */
+  secretFiles?(section: Record<string, unknown>): string[];
 }
 
 export function isMapping(value: unknown): value is Record<string, unknown> {

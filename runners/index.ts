@@ -3,6 +3,7 @@ export { RUNNER_FACTORIES } from './factories.ts';
 export { isMapping, invalidRunnerConfig, type RunnerFactory, type RunnerFactoryContext } from './factory.ts';
 export { createContainerRunner, type ContainerRunnerConfig } from './container/index.ts';
 export { createKubernetesRunner, type KubernetesRunnerConfig } from './kubernetes/index.ts';
+export { createServerlessRunner, type ServerlessRunnerConfig } from './serverless/index.ts';
 export {
   createLocalRunner,
   baseEnvFrom,

@@ -12,6 +12,11 @@ export interface OpenedRunners {
 export function openRunners(setting: RunnersSetting, context: RunnerFactoryContext): OpenedRunners {
   const built: Runner[] = [];
   const where = setting.file ?? 'runners configuration';
+  // Every runner's secret files are hidden from every task (the local runner's sandbox masks them).
+  const secretFiles = Object.entries(setting.sections).flatMap(
+    ([kind, section]) => RUNNER_FACTORIES[kind]?.secretFiles?.(section) ?? [],
+  );
+  const shared = { ...context, hiddenPaths: [...context.hiddenPaths, ...secretFiles] };
   try {
     for (const [kind, section] of Object.entries(setting.sections)) {
       const factory = RUNNER_FACTORIES[kind];
@@ -19,7 +24,7 @@ export function openRunners(setting: RunnersSetting, context: RunnerFactoryConte
         throw new InputError('runner_config_invalid', `unknown runner kind \`${kind}\``, {
           hint: `the kinds are ${Object.keys(RUNNER_FACTORIES).join(', ')}`,
         });
-      built.push(factory.create(section, context));
+      built.push(factory.create(section, shared));
     }
   } catch (error) {
     for (const runner of built) void runner.close?.();

@@ -152,7 +152,34 @@ export function runnerContract(target: ContractTarget): void {
       await expectReported(target, await pythonSdkRequest(target, { answer: '42' }, token, overrides), token);
     });
 
-    if (target.executes)
+    if (target.artifactsInEvent)
+      it('artifacts (a function shares no disk with the engine): refused without an object store; with one, the received artifacts reach the function in its event, their URLs never in the log', async () => {
+        const refusedReq = target.request({ script: 'echo never', sim: {} });
+        mkdirSync(join(refusedReq.artifactsDir, 'build'), { recursive: true });
+        writeFileSync(join(refusedReq.artifactsDir, 'build', 'report.txt'), 'from-upstream\n');
+        expect(await (await target.runner().start(refusedReq)).wait()).toMatchObject({
+          outcome: 'runner_error',
+          reason: 'ArtifactsNeedObjectStore',
+          retryable: false,
+        });
+        const url = 'http://127.0.0.1:9/bucket/build/report.txt?X-Amz-Signature=capability-0123';
+        const req = target.request(
+          { script: 'echo ran', sim: {} },
+          {
+            received: [
+              { path: 'build/report.txt', digest: `sha256:${'0'.repeat(64)}`, executable: false, url },
+            ],
+          },
+        );
+        mkdirSync(join(req.artifactsDir, 'build'), { recursive: true });
+        writeFileSync(join(req.artifactsDir, 'build', 'report.txt'), 'from-upstream\n');
+        const handle = await target.runner().start(req);
+        const [lines, result] = await Promise.all([collect(handle), handle.wait()]);
+        expect(result.outcome).toBe('succeeded');
+        expect(lines.map((l) => l.text).join('\n')).toContain('received 1 artifact(s)');
+        expect(JSON.stringify([lines, result])).not.toContain('capability-0123');
+      });
+    else if (target.executes)
       it('artifacts: received ones readable and read-only under $MAESTRO_ARTIFACTS; what the task writes in its workspace reaches the host', async () => {
         const req = target.request({
           script: [
@@ -301,29 +328,35 @@ export function runnerContract(target: ContractTarget): void {
         expect(await runner.reattach!(unknown)).toBeUndefined();
       });
     else
-      it('engine killed mid-attempt: the task dies with it (its process is gone) and a new attempt runs', async () => {
-        const { request, witness } = await killEngineMidAttempt(target, {
-          script: 'echo ready; while true; do echo beat | $REPORT >/dev/null; sleep 0.1; done',
-          sim: {},
-        });
-        try {
-          await target.gone(request);
-          const beats = witness.reports('beat').length;
-          await new Promise((r) => setTimeout(r, 1000));
-          expect(witness.reports('beat').length, 'no heartbeat after the process is gone').toBe(beats);
-          const runner = target.runner();
-          // Nothing to re-attach to: the engine closes attempt 1 as interrupted and starts attempt 2.
-          expect(await runner.reattach?.(request)).toBeUndefined();
-          const next = { ...request, attempt: 2, attemptId: request.attemptId.replace(/\/1$/, '/2') };
-          next.command = { kind: 'shell', script: 'echo "answer=second" >> "$MAESTRO_OUTPUT"' };
-          next.outputs = ['answer'];
-          expect(await (await runner.start(next)).wait()).toMatchObject({
-            outcome: 'succeeded',
-            outputs: { answer: 'second' },
+      it(
+        target.afterEngineKill === 'dies-with-engine'
+          ? 'engine killed mid-attempt: the task dies with it (its process is gone) and a new attempt runs'
+          : 'engine killed mid-attempt (a function cannot be stopped nor re-attached): it runs until its own timeout ends it, and a new attempt runs',
+        async () => {
+          const { request, witness } = await killEngineMidAttempt(target, {
+            script: 'echo ready; while true; do echo beat | $REPORT >/dev/null; sleep 0.1; done',
+            sim: {},
           });
-        } finally {
-          await witness.close();
-        }
-      });
+          try {
+            await target.gone(request);
+            const beats = witness.reports('beat').length;
+            await new Promise((r) => setTimeout(r, 1000));
+            expect(witness.reports('beat').length, 'no heartbeat after the process is gone').toBe(beats);
+            const runner = target.runner();
+            // Nothing to re-attach to: the engine closes attempt 1 as interrupted and starts attempt 2.
+            expect(await runner.reattach?.(request)).toBeUndefined();
+            const next = { ...request, attempt: 2, attemptId: request.attemptId.replace(/\/1$/, '/2') };
+            next.command = { kind: 'shell', script: 'echo "answer=second" >> "$MAESTRO_OUTPUT"' };
+            next.outputs = ['answer'];
+            expect(await (await runner.start(next)).wait()).toMatchObject({
+              outcome: 'succeeded',
+              outputs: { answer: 'second' },
+            });
+          } finally {
+            await witness.close();
+          }
+        },
+        60_000,
+      );
   });
 }

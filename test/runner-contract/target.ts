@@ -15,8 +15,11 @@ export interface Program {
   sim: Record<string, string>;
 }
 
-/** After the engine holding the runner is SIGKILLed: re-attach, or the task died with it. */
-export type AfterEngineKill = 'reattached' | 'dies-with-engine';
+/**
+ * After the engine holding the runner is SIGKILLed: re-attach, the task died with it, or (a
+ * function, which nothing can stop or re-attach to) it runs on until its own timeout ends it.
+ */
+export type AfterEngineKill = 'reattached' | 'dies-with-engine' | 'runs-to-its-timeout';
 
 export interface ContractTarget {
   kind: string;
@@ -47,6 +50,11 @@ export interface ContractTarget {
   gone(request: RunnerStartRequest): Promise<void>;
   /** Whether the backend still holds the attempt (a container or Job that outlived its engine). */
   alive(ref: AttemptRef): Promise<boolean>;
+  /**
+   * Where the task shares no disk with the engine and artifacts travel in the invoke's event (a
+   * serverless function): the artifacts case checks that, and the refusal without an object store.
+   */
+  artifactsInEvent?: boolean;
   /** Checks a reduced, named assertion where the task cannot execute (see `executes`). */
   jobSpec?(request: RunnerStartRequest): Promise<Record<string, unknown>>;
   /**

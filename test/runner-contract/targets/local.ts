@@ -11,10 +11,10 @@ import type { ContractTarget } from '../target.ts';
 import { KWOK_PEM } from '../../setup/k8s-cluster.ts';
 import { requestMaker, shellOf } from './shared.ts';
 
-const MARKER = 'MAESTRO_CONTRACT_ATTEMPT';
+export const MARKER = 'MAESTRO_CONTRACT_ATTEMPT';
 
 /** Host pids of live (non-zombie) processes carrying the attempt's marker in their environment. */
-function processesOf(attemptId: string): number[] {
+export function processesOf(attemptId: string): number[] {
   const needle = `${MARKER}=${attemptId}\0`;
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
