@@ -10,6 +10,7 @@
  * request carried (never its Authorization header) and can throttle (429) the next requests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
@@ -23,11 +24,15 @@ import { waitFor } from '../helpers/wait-for.ts';
 const SETUP_HINT = 'run `bash scripts/setup/lambda-rie.sh` (builds aws-lambda-rie into ~/.cache/maestro/bin)';
 const BOOTSTRAP = join(import.meta.dirname, 'lambda-function', 'bootstrap.mjs');
 
-/** Test credentials: each part distinctive, so a test can look for any of them anywhere. */
+/**
+ * Test credentials, each part distinctive so a test can look for it anywhere, and made at run time:
+ * a literal would be in this file, so in every checkout of this repository that a task's workspace holds.
+ */
+const nonce = randomBytes(6).toString('hex').toUpperCase();
 export const TEST_CREDENTIALS = {
-  AccessKeyId: 'AKIAMAESTROTESTKEY01',
-  SecretAccessKey: 'maestro-test-secret-access-key-Zq8vT4',
-  SessionToken: 'maestro-test-session-token-Wm2pR7',
+  AccessKeyId: `AKIA${nonce}TEST`,
+  SecretAccessKey: `maestro-test-secret-${nonce}-Zq8vT4`,
+  SessionToken: `maestro-test-session-${nonce}-Wm2pR7`,
 } as const;
 
 export interface SeenRequest {
