@@ -12,7 +12,8 @@ const layers = {
   // The SIG contracts compiled, and the clients of SIG (docs/sig.md): beside the SDK.
   sig: ['core', 'schemas'],
   runners: ['core', 'schemas'],
-  tasks: ['sdk', 'core', 'schemas'],
+  // tasks/sig.ingest and tasks/sig.export speak SIG through sig/'s clients.
+  tasks: ['sdk', 'sig', 'core', 'schemas'],
   engine: ['core', 'compiler', 'policy', 'provenance', 'runners', 'schemas'],
   // Finding manifest files and compiling them with the built-in catalog: shared by cli/ and action/.
   workspace: ['core', 'compiler', 'tasks', 'schemas'],

@@ -17,6 +17,13 @@ export interface IngestBatchOptions {
   batchSize?: number;
   /** Skip negotiation (tests, or a pinned deployment). */
   version?: ContractVersion;
+  /**
+   * The first batch to send (default 0): a resumed ingest skips the batches a checkpoint says
+   * SIG stored. Batch boundaries depend only on `batchSize`, so batch i keeps its key and body.
+   */
+  fromBatch?: number;
+  /** Called after SIG stored batch i (the caller checkpoints here). */
+  onBatch?: (index: number, answer: SigIngest.BatchResult) => void | Promise<void>;
 }
 
 export interface IngestResult {
@@ -56,7 +63,8 @@ export async function ingestBatches(
     dropped: all.dropped,
     warnings: [],
   };
-  for (let start = 0, i = 0; start < records.length; start += size, i++) {
+  const from = Math.max(0, Math.floor(options.fromBatch ?? 0));
+  for (let i = from, start = from * size; start < records.length; start += size, i++) {
     const chunk = all.value.slice(start, start + size);
     const body = { schemaVersion: version, idempotencyKey: `${options.idempotencyKey}.${i}`, records: chunk };
     const answer = await sigRequest(conn, 'POST', `/v${version}/ingest/batches`, body);
@@ -67,6 +75,7 @@ export async function ingestBatches(
     result.duplicates += batch.duplicates;
     if (batch.replayed) result.replayed++;
     result.warnings.push(...(batch.warnings ?? []));
+    await options.onBatch?.(i, batch);
   }
   return result;
 }

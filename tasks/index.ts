@@ -113,26 +113,46 @@ export function sdkNodeArgs(): string[] {
  * messages), so a change to the SDK must change the plans that use the task, as a change to
  * the task's own files does: its digest then covers both, package digest, NUL, SDK digest.
  * Which tasks: those whose entry imports the SDK (the built-in tasks import it by this path).
+ * A built-in task that also runs sig/'s clients, or a sibling task's helpers (`../sig.ingest/`),
+ * adds each of those folders' digests after the SDK's, in that order: their code is its code.
  */
 export async function taskDigest(folder: string, entryName: string = entryFile): Promise<string> {
   const own = await packageDigest(folder);
   const entry = await readFile(join(folder, entryName), 'utf8').catch(() => '');
   // Built-in tasks import it by path; repository tasks by its package name (sdk/register.ts).
   if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(entry)) return own;
-  return `sha256:${createHash('sha256')
-    .update(`${own}\0${await sdkDigest()}`)
-    .digest('hex')}`;
+  const parts = [own, await flatDigest(sdkRoot)];
+  if (folder.startsWith(tasksRoot)) parts.push(...(await builtinImports(folder)));
+  return `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
 }
 
-/** The SDK is one flat folder: its top-level files, tests excluded (never a build or node_modules). */
-async function sdkDigest(): Promise<string> {
-  const names = (await readdir(sdkRoot, { withFileTypes: true }))
+/** Digests of sig/ and of sibling task folders that a built-in task's files import. */
+async function builtinImports(folder: string): Promise<string[]> {
+  const texts = await Promise.all(
+    (await readdir(folder))
+      .filter((n) => /\.[jt]s$/.test(n) && !/\.test\.[jt]s$/.test(n))
+      .map((n) => readFile(join(folder, n), 'utf8')),
+  );
+  const all = texts.join('\n');
+  const digests: string[] = [];
+  if (/from ['"]\.\.\/\.\.\/sig\/index\.[jt]s['"]/.test(all))
+    digests.push(await flatDigest(join(tasksRoot, '..', 'sig')));
+  const siblings = new Set(
+    [...all.matchAll(/from ['"]\.\.\/([a-z0-9][a-z0-9.-]*)\//g)].map((m) => m[1] as string),
+  );
+  for (const name of [...siblings].sort()) digests.push(await packageDigest(join(tasksRoot, name)));
+  return digests;
+}
+
+/** sdk/ and sig/ are flat folders: their top-level files, tests excluded (never a build or node_modules). */
+async function flatDigest(root: string): Promise<string> {
+  const names = (await readdir(root, { withFileTypes: true }))
     .filter((d) => d.isFile() && !d.name.endsWith('.test.ts') && !d.name.endsWith('.test.js'))
     .map((d) => d.name)
     .sort();
   const hash = createHash('sha256');
   for (const name of names) {
-    const bytes = await readFile(join(sdkRoot, name));
+    const bytes = await readFile(join(root, name));
     hash.update(`${name}\0${bytes.byteLength}\0`);
     hash.update(bytes);
   }

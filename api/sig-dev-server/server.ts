@@ -5,6 +5,7 @@ import { SigReceived } from './received.ts';
 import { registerIngestRoutes } from './ingest-routes.ts';
 import { registerClaimsRoutes } from './claims-routes.ts';
 import { registerTriggerRoutes } from './trigger-routes.ts';
+import { registerInspectRoutes } from './inspect-routes.ts';
 
 export interface SigDevServerOptions {
   /** The majors served per contract; default all three (a v1-only or v2 server for N-2 tests). */
@@ -64,6 +65,7 @@ export function createSigDevServer(options: SigDevServerOptions = {}): SigDevSer
   for (const v of versions.ingest) registerIngestRoutes(app, ctx, v);
   for (const v of versions.claims) registerClaimsRoutes(app, ctx, v);
   registerTriggerRoutes(app, ctx, versions['runbook-trigger']);
+  registerInspectRoutes(app, received);
   app.setNotFoundHandler((request, reply) =>
     sendProblem(
       reply,

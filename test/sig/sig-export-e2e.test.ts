@@ -1,0 +1,74 @@
+/**
+ * The delivery plan's own example (examples/sig-export: `uses: tasks/sig.export@1.0.0` with
+ * `requestId`, `${secrets.SIG_INGEST_URL}` and `${workload.identity}`, under a policy with
+ * purpose, authority and license) compiled and run by `maestro run` (local runner, sandboxed,
+ * the default policy, signed receipts) against `maestro sig-dev-server` started as its own
+ * process; what the server received is read back from it. The attack: the secret endpoint must
+ * not reach any file of the data dir (stored inputs, logs, receipts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCaptured } from '../cli-helpers.ts';
+import { repoRoot } from '../helpers/action-step.ts';
+import { tempDir } from '../helpers/engine-fixtures.ts';
+import { filesHolding } from '../helpers/find-secret.ts';
+
+let server: ChildProcess;
+let url: string;
+beforeAll(async () => {
+  server = spawn(process.execPath, ['bin/maestro.ts', 'sig-dev-server', '--port', '0'], {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn' },
+  });
+  let out = '';
+  server.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  while (!out.includes('\n')) await once(server.stdout!, 'data');
+  url = out.split('\n')[0]!;
+}, 60_000);
+afterAll(async () => {
+  server?.kill('SIGTERM');
+  if (server && server.exitCode === null) await once(server, 'exit');
+});
+
+interface Received {
+  records: Array<{ record: { id: string; payload: Record<string, unknown> } }>;
+  claims: Array<{ id: string; kind: string; statement: Record<string, unknown>; subject: { name: string } }>;
+  violations: unknown[];
+}
+
+describe('the delivery plan example against maestro sig-dev-server', () => {
+  it('maestro run exports the request: the disclosure claim and its event reach SIG; the secret URL is kept out of the data dir', async () => {
+    const dir = tempDir('maestro-sig-export-');
+    cpSync(join(repoRoot, 'examples', 'sig-export'), dir, { recursive: true });
+    const dataDir = join(dir, 'data-dir');
+    const run = await runCaptured(
+      [
+        'run',
+        '.maestro/workflows/disclosure-export.yaml',
+        '--data-dir',
+        dataDir,
+        '--param',
+        'requestId=req-42',
+      ],
+      dir,
+      { PATH: process.env.PATH, HOME: dir, MAESTRO_SECRET_SIG_INGEST_URL: url },
+    );
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const received = (await (await fetch(`${url}/_dev/received`)).json()) as Received;
+    expect(received.violations).toEqual([]);
+    expect(received.claims).toHaveLength(1);
+    const [claim] = received.claims;
+    expect(claim).toMatchObject({
+      kind: 'disclosure',
+      subject: { name: 'request/req-42' },
+      statement: { requestId: 'req-42' },
+    });
+    expect(received.records.map((r) => r.record.id)).toEqual(['disclosure.exported.req-42']);
+    expect(received.records[0]!.record.payload).toMatchObject({ claimId: claim!.id, requestId: 'req-42' });
+    expect(filesHolding(dataDir, url), 'the secret SIG_INGEST_URL reached the data dir').toEqual([]);
+    expect(filesHolding(dataDir, claim!.id).length).toBeGreaterThan(0); // the search sees outputs
+  }, 180_000);
+});
