@@ -116,9 +116,11 @@ export async function startApi(
     mount?: (fastify: FastifyInstance) => Promise<void>;
     /** More of the server's environment (MAESTRO_SECRET_<NAME> secrets for trusted runs, ...). */
     env?: Record<string, string>;
+    /** A data dir prepared beforehand (tokens made with `maestro tokens create` for a secret). */
+    dataDir?: string;
   } = {},
 ): Promise<ApiHarness> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'maestro-api-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'maestro-api-'));
   const teamsFile = options.teams === undefined ? undefined : join(dataDir, 'teams.yaml');
   if (teamsFile) writeFileSync(teamsFile, options.teams!);
   const runbooksFile = options.runbooks === undefined ? undefined : join(dataDir, 'runbooks.yaml');
