@@ -66,3 +66,4 @@ export {
   type RunApprovalGrantPredicate,
 } from './approvals/run-approval-attestation.ts';
 export * from './image/index.ts';
+export * from './sbom/index.ts';

@@ -36,12 +36,28 @@ export async function signImage(
   signer: ProvenanceSigner,
   now: Date = new Date(),
 ): Promise<ImageSignature> {
+  return attestImage(client, ref, signer, COSIGN_SIGN_PREDICATE, {}, now);
+}
+
+/**
+ * Signs an in-toto statement about the digest `ref` resolves to (cosign's `attest` with
+ * `--new-bundle-format`: the predicate type is also an annotation of the referrer, for readers to
+ * filter on; only the signed statement's own type is trusted) and stores it as a referrer.
+ */
+export async function attestImage(
+  client: RegistryClient,
+  ref: ImageReference,
+  signer: ProvenanceSigner,
+  predicateType: string,
+  predicate: unknown,
+  now: Date = new Date(),
+): Promise<ImageSignature> {
   const image = await client.resolve(ref);
-  const statement: InTotoStatement<Record<string, never>> = {
+  const statement: InTotoStatement<unknown> = {
     _type: IN_TOTO_STATEMENT_V1,
     subject: [{ name: `${ref.registry}/${ref.repository}`, digest: { sha256: image.digest.slice(7) } }],
-    predicateType: COSIGN_SIGN_PREDICATE,
-    predicate: {},
+    predicateType,
+    predicate,
   };
   const bundle = await signer.signDsse(Buffer.from(canonicalJson(statement), 'utf8'), IN_TOTO_PAYLOAD_TYPE);
   const bundleBytes = Buffer.from(JSON.stringify(bundle));
@@ -63,7 +79,7 @@ export async function signImage(
     subject: { mediaType: image.mediaType, digest: image.digest, size: image.bytes.length },
     annotations: {
       'dev.sigstore.bundle.content': 'dsse-envelope',
-      'dev.sigstore.bundle.predicateType': COSIGN_SIGN_PREDICATE,
+      'dev.sigstore.bundle.predicateType': predicateType,
       'org.opencontainers.image.created': now.toISOString().replace(/\.\d+Z$/, 'Z'),
     },
   };
@@ -84,6 +100,11 @@ export interface VerifiedImage {
   referrer: string;
 }
 
+/** A verified attestation about an image: the signed statement, whose subject is its digest. */
+export interface VerifiedAttestation extends VerifiedImage {
+  statement: InTotoStatement;
+}
+
 /**
  * Verifies that a trusted signer signed the digest `ref` resolves to (or pins). Throws ImageError:
  * ImageUnsigned (no bundle refers to it), ImageSignatureInvalid (bundles that do not verify or
@@ -94,18 +115,39 @@ export async function verifyImage(
   ref: ImageReference,
   trust: ImageTrust,
 ): Promise<VerifiedImage> {
+  const v = await verifyImageAttestation(client, ref, trust, COSIGN_SIGN_PREDICATE);
+  return { image: v.image, digest: v.digest, signer: v.signer, referrer: v.referrer };
+}
+
+/**
+ * Verifies that a trusted signer made an attestation of `predicateType` about the digest `ref`
+ * resolves to, and returns its signed statement. Referrers annotated with another predicate type
+ * are passed over (a signature is not an SBOM); the annotation is only a filter: the signed
+ * statement's own type and subject decide. Throws ImageError as verifyImage does.
+ */
+export async function verifyImageAttestation(
+  client: RegistryClient,
+  ref: ImageReference,
+  trust: ImageTrust,
+  predicateType: string,
+): Promise<VerifiedAttestation> {
   if (trust.publicKeys.length === 0 && trust.identities.length === 0)
     throw new ProvenanceError(
       RejectReason.verificationMaterialMissing,
       'no key or identity to verify the image against',
     );
   const image = await client.resolve(ref);
-  const descriptors = await client.referrers(ref, image.digest, SIGSTORE_BUNDLE_TYPE);
+  const descriptors = (await client.referrers(ref, image.digest, SIGSTORE_BUNDLE_TYPE)).filter((d) => {
+    const annotated = d.annotations?.['dev.sigstore.bundle.predicateType'];
+    return annotated === undefined || annotated === predicateType;
+  });
   const pinned = pinnedReference(ref, image.digest);
   if (descriptors.length === 0)
     throw new ImageError(
       ImageReason.unsigned,
-      `${pinned} has no signature (no Sigstore bundle refers to it)`,
+      predicateType === COSIGN_SIGN_PREDICATE
+        ? `${pinned} has no signature (no Sigstore bundle refers to it)`
+        : `${pinned} has no attestation of type ${predicateType} (no Sigstore bundle of that type refers to it)`,
       {
         hint: 'sign it with `maestro image sign` or `cosign sign --new-bundle-format`',
       },
@@ -114,8 +156,15 @@ export async function verifyImage(
   const messages: string[] = [];
   for (const descriptor of descriptors) {
     try {
-      const signer = await verifyReferrer(client, ref, image.digest, descriptor, trust);
-      return { image: pinned, digest: image.digest, signer, referrer: descriptor.digest };
+      const { signer, statement } = await verifyReferrer(
+        client,
+        ref,
+        image.digest,
+        descriptor,
+        trust,
+        predicateType,
+      );
+      return { image: pinned, digest: image.digest, signer, referrer: descriptor.digest, statement };
     } catch (error) {
       if (!(error instanceof ImageError)) throw error;
       failures.push(error.reason);
@@ -138,7 +187,8 @@ async function verifyReferrer(
   digest: string,
   descriptor: Descriptor,
   trust: ImageTrust,
-): Promise<VerifiedSigner> {
+  predicateType: string,
+): Promise<{ signer: VerifiedSigner; statement: InTotoStatement }> {
   const manifest = await client.manifest(ref, descriptor.digest);
   const subject = manifest.json.subject as Descriptor | undefined;
   const layers = (manifest.json.layers ?? []) as Descriptor[];
@@ -159,8 +209,8 @@ async function verifyReferrer(
   for (const candidate of candidates(trust)) {
     try {
       const verified = verifyBundle(bundle, candidate.options);
-      checkStatement(verified.statement, digest);
-      return verified.signer;
+      checkStatement(verified.statement, digest, predicateType);
+      return { signer: verified.signer, statement: verified.statement! };
     } catch (error) {
       if (error instanceof ImageError) throw error;
       if (!(error instanceof ProvenanceError)) throw error;
@@ -213,12 +263,12 @@ function keyMatchesHint(bundle: unknown, fingerprints: string[]): boolean {
   return fingerprints.some((f) => hint === f || hint.endsWith(f));
 }
 
-function checkStatement(statement: InTotoStatement | undefined, digest: string): void {
+function checkStatement(statement: InTotoStatement | undefined, digest: string, predicateType: string): void {
   const hex = digest.slice(7);
-  if (statement?.predicateType !== COSIGN_SIGN_PREDICATE)
+  if (statement?.predicateType !== predicateType)
     throw new ImageError(
       ImageReason.signatureInvalid,
-      `the signed statement's predicate type is ${JSON.stringify(statement?.predicateType)}, not ${COSIGN_SIGN_PREDICATE}`,
+      `the signed statement's predicate type is ${JSON.stringify(statement?.predicateType)}, not ${predicateType}`,
     );
   if (!statement.subject.some((s) => s.digest?.sha256 === hex))
     throw new ImageError(ImageReason.signatureInvalid, `the signature covers another image, not ${digest}`);

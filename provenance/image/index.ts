@@ -10,12 +10,15 @@ export {
 export { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.ts';
 export {
   signImage,
+  attestImage,
   verifyImage,
+  verifyImageAttestation,
   SIGSTORE_BUNDLE_TYPE,
   COSIGN_SIGN_PREDICATE,
   type ImageSignature,
   type ImageTrust,
   type VerifiedImage,
+  type VerifiedAttestation,
 } from './image-signature.ts';
 export { parseImagePolicy, type ImagePolicy, type PolicyFiles } from './image-policy.ts';
 export { createImageGate, type ImageDecisionRecord, type ImageGateOptions } from './image-gate.ts';
