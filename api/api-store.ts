@@ -6,6 +6,7 @@
  * `maestro tokens create` and every server replica share the tokens without a server running.
  */
 import type { ApiBody, Plan } from '../core/index.ts';
+import type { SbomComponent } from '../provenance/index.ts';
 import type { Scope } from './tokens.ts';
 
 export interface StoredWorkflow {
@@ -57,6 +58,35 @@ export interface StoredGrant {
   digest: string;
   bundle: unknown;
   grantedAt: number;
+}
+
+/**
+ * A stored CycloneDX SBOM: of a Maestro release (`kind: release`, `version` its version,
+ * `subjectDigest` the sha256 of the release's npm package) or of an image (`kind: image`,
+ * `subject` its registry/repository, `subjectDigest` its manifest digest). Only SBOMs whose
+ * signature was verified are stored (cli/commands/sbom.ts); rows are never rewritten.
+ */
+export interface StoredSbom {
+  /** `sha256:` of the document's canonical JSON. */
+  digest: string;
+  kind: 'release' | 'image';
+  subject: string;
+  version: string | null;
+  subjectDigest: string;
+  document: string;
+  createdAt: number;
+}
+
+export interface SbomMatch {
+  sbom: Omit<StoredSbom, 'document'>;
+  component: SbomComponent;
+}
+
+/** One of: the SBOM's own digest, the digest of what it describes, a release version. */
+export interface SbomLookup {
+  digest?: string;
+  subjectDigest?: string;
+  releaseVersion?: string;
 }
 
 export interface WorkflowQuery {
@@ -119,5 +149,11 @@ export interface ApiStore {
   /** Stores the grant unless the run has one (the first stored wins); returns the stored one. */
   putGrant(grant: StoredGrant): Promise<StoredGrant>;
   getGrant(runId: string): Promise<StoredGrant | undefined>;
+  /** Stores an SBOM and its components unless its digest is there; says which. */
+  putSbom(sbom: StoredSbom, components: SbomComponent[]): Promise<{ created: boolean }>;
+  /** Every stored component named `name` (`group/name` or the bare name), newest SBOM first. */
+  findSbomComponents(name: string): Promise<SbomMatch[]>;
+  /** The newest SBOM matching the lookup. */
+  getSbom(lookup: SbomLookup): Promise<StoredSbom | undefined>;
   close(): Promise<void>;
 }

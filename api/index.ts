@@ -30,3 +30,5 @@ export {
   type SigDevServer,
   type SigDevServerOptions,
 } from './sig-dev-server/index.ts';
+export type { SbomLookup, SbomMatch, StoredSbom } from './api-store.ts';
+export { findSbomMatches } from './sbom-query.ts';

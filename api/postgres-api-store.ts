@@ -5,7 +5,13 @@
  * the engine's one runner (`openPostgresPool`) under their own version table. Column names are
  * the SQLite store's, so api-rows.ts maps both.
  */
-import { openPostgresPool, redactedUrl, retrying, type PostgresSchema } from '../engine/index.ts';
+import {
+  openPostgresPool,
+  redactedUrl,
+  retrying,
+  transaction,
+  type PostgresSchema,
+} from '../engine/index.ts';
 import {
   approvalValues,
   toApproval,
@@ -17,7 +23,17 @@ import {
   workflowValues,
   type ApiRow,
 } from './api-rows.ts';
-import type { ApiStore } from './api-store.ts';
+import type { ApiStore, SbomLookup } from './api-store.ts';
+import {
+  COMPONENT_COLUMNS,
+  MATCH_SELECT,
+  SBOM_COLUMNS,
+  componentValues,
+  sbomValues,
+  toMatch,
+  toSbom,
+  uniqueComponents,
+} from './sbom-rows.ts';
 
 export const apiSchema: PostgresSchema = {
   table: 'api_schema_migrations',
@@ -101,8 +117,55 @@ CREATE TRIGGER api_run_approval_grants_append_only BEFORE UPDATE OR DELETE ON ap
   FOR EACH ROW EXECUTE FUNCTION api_append_only();
 `,
     },
+    {
+      // Stored SBOMs and their components (api/sbom-rows.ts), indexed by component name. The
+      // names are the SQLite store's (no api_ prefix in the join), so views give the shared SQL.
+      version: 4,
+      sql: `
+CREATE TABLE api_sboms (
+  digest text PRIMARY KEY,
+  kind text NOT NULL,
+  subject text NOT NULL,
+  version text,
+  subject_digest text NOT NULL,
+  document text NOT NULL,
+  created_at bigint NOT NULL
+);
+CREATE INDEX api_sboms_by_subject ON api_sboms (subject_digest);
+CREATE TABLE api_sbom_components (
+  sbom_digest text NOT NULL REFERENCES api_sboms (digest),
+  full_name text NOT NULL,
+  name text NOT NULL,
+  grp text,
+  version text NOT NULL,
+  purl text,
+  type text NOT NULL
+);
+CREATE INDEX api_sbom_components_by_full_name ON api_sbom_components (full_name);
+CREATE INDEX api_sbom_components_by_name ON api_sbom_components (name);
+`,
+    },
   ],
 };
+
+const PG_MATCH_SELECT = MATCH_SELECT.replace(
+  'FROM sbom_components c JOIN sboms s',
+  'FROM api_sbom_components c JOIN api_sboms s',
+);
+
+function sbomWhere(lookup: SbomLookup): { sql: string; args: string[] } {
+  const where: string[] = [];
+  const args: string[] = [];
+  const add = (clause: (n: number) => string, value: string) => {
+    args.push(value);
+    where.push(clause(args.length));
+  };
+  if (lookup.digest !== undefined) add((n) => `digest = $${n}`, lookup.digest);
+  if (lookup.subjectDigest !== undefined) add((n) => `subject_digest = $${n}`, lookup.subjectDigest);
+  if (lookup.releaseVersion !== undefined)
+    add((n) => `kind = 'release' AND version = $${n}`, lookup.releaseVersion);
+  return { sql: where.length ? where.join(' AND ') : '1 = 0', args };
+}
 
 /** Connections: the API's queries are single statements; the engine's store has its own pool. */
 const POOL_SIZE = 4;
@@ -220,6 +283,34 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
     },
     getGrant: async (runId) =>
       toGrant(await one('SELECT * FROM api_run_approval_grants WHERE run_id = $1', [runId])),
+    putSbom: (sbom, components) =>
+      // One transaction: a query never sees an SBOM without its components.
+      transaction(pool, async (c) => {
+        const inserted = await c.query(
+          `INSERT INTO api_sboms (${SBOM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (digest) DO NOTHING`,
+          sbomValues(sbom),
+        );
+        if (inserted.rowCount !== 1) return { created: false };
+        const rows = uniqueComponents(components).map((x) => componentValues(sbom.digest, x));
+        const column = (i: number) => rows.map((r) => r[i]);
+        await c.query(
+          `INSERT INTO api_sbom_components (${COMPONENT_COLUMNS})
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+          [0, 1, 2, 3, 4, 5, 6].map(column),
+        );
+        return { created: true };
+      }),
+    findSbomComponents: async (name) =>
+      (
+        await all(
+          `${PG_MATCH_SELECT} WHERE c.full_name = $1 OR c.name = $1 ORDER BY s.created_at DESC, s.digest, c.version`,
+          [name],
+        )
+      ).map(toMatch),
+    async getSbom(lookup) {
+      const { sql, args } = sbomWhere(lookup);
+      return toSbom(await one(`SELECT * FROM api_sboms WHERE ${sql} ORDER BY created_at DESC LIMIT 1`, args));
+    },
     close: () => pool.end(),
   };
 }

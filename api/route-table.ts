@@ -214,6 +214,19 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: 'VerificationKeys', ...authErrors },
   },
   {
+    operationId: 'querySbom',
+    method: 'GET',
+    url: '/v1/sbom',
+    summary:
+      'Which stored releases and images contain a component (`component=name` or `group/name`), optionally in a semver range (`version=^7.5`); from the SBOMs `maestro sbom add` verified and stored',
+    scope: 'sbom:read',
+    // SBOMs belong to no namespace and describe what every namespace runs: a token limited to
+    // some namespaces is refused, as for the metrics.
+    allNamespaces: true,
+    query: 'SbomQuery',
+    responses: { 200: 'SbomMatches', ...authErrors, ...errors(422) },
+  },
+  {
     operationId: 'createSession',
     method: 'POST',
     url: '/v1/session',

@@ -12,6 +12,7 @@ import { getRunGraph } from './graph-routes.ts';
 import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-routes.ts';
 import { approveRun } from './approval-routes.ts';
 import { listVerificationKeys } from './key-routes.ts';
+import { querySbom } from './sbom-routes.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
 import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
@@ -104,6 +105,7 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     listTransitions: async (r) =>
       ok(await listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
     listVerificationKeys: () => ok(listVerificationKeys(ctx)),
+    querySbom: async (r) => ok(await querySbom(ctx, r.query as ApiBody.SbomQuery)),
     createSession: (r) => createSession(ctx, r),
     getSession: (r) => getSession(ctx, r),
     deleteSession: (r) => deleteSession(ctx, r),

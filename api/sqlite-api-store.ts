@@ -18,7 +18,30 @@ import {
   workflowValues,
   type ApiRow,
 } from './api-rows.ts';
-import type { ApiStore } from './api-store.ts';
+import type { ApiStore, SbomLookup } from './api-store.ts';
+import {
+  COMPONENT_COLUMNS,
+  MATCH_SELECT,
+  SBOM_COLUMNS,
+  componentValues,
+  sbomValues,
+  toMatch,
+  toSbom,
+  uniqueComponents,
+} from './sbom-rows.ts';
+
+function sbomWhere(lookup: SbomLookup): { sql: string; args: string[] } {
+  const where: string[] = [];
+  const args: string[] = [];
+  const add = (clause: string, value: string) => {
+    where.push(clause);
+    args.push(value);
+  };
+  if (lookup.digest !== undefined) add('digest = ?', lookup.digest);
+  if (lookup.subjectDigest !== undefined) add('subject_digest = ?', lookup.subjectDigest);
+  if (lookup.releaseVersion !== undefined) add("kind = 'release' AND version = ?", lookup.releaseVersion);
+  return { sql: where.length ? where.join(' AND ') : '1 = 0', args };
+}
 
 /**
  * Version 1 is the schema from before versioning, with IF NOT EXISTS: a data dir created then is
@@ -72,6 +95,21 @@ const sqliteApiSchema: SqliteSchema = {
       BEGIN SELECT RAISE(ABORT, 'run approval grants are append-only'); END;
     CREATE TRIGGER run_approval_grants_no_delete BEFORE DELETE ON run_approval_grants
       BEGIN SELECT RAISE(ABORT, 'run approval grants are append-only'); END;
+`,
+    },
+    {
+      // Stored SBOMs and their components (api/sbom-rows.ts), indexed by component name.
+      version: 4,
+      sql: `
+    CREATE TABLE sboms (
+      digest TEXT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL, version TEXT,
+      subject_digest TEXT NOT NULL, document TEXT NOT NULL, created_at INTEGER NOT NULL);
+    CREATE INDEX sboms_by_subject ON sboms (subject_digest);
+    CREATE TABLE sbom_components (
+      sbom_digest TEXT NOT NULL REFERENCES sboms (digest), full_name TEXT NOT NULL, name TEXT NOT NULL,
+      grp TEXT, version TEXT NOT NULL, purl TEXT, type TEXT NOT NULL);
+    CREATE INDEX sbom_components_by_full_name ON sbom_components (full_name);
+    CREATE INDEX sbom_components_by_name ON sbom_components (name);
 `,
     },
   ],
@@ -187,6 +225,37 @@ export function openSqliteApiStore(dataDir: string): ApiStore {
       return toGrant(one('SELECT * FROM run_approval_grants WHERE run_id = ?', g.runId))!;
     },
     getGrant: async (runId) => toGrant(one('SELECT * FROM run_approval_grants WHERE run_id = ?', runId)),
+    async putSbom(sbom, components) {
+      // One transaction: a query never sees an SBOM without its components.
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        const { changes } = run(
+          `INSERT INTO sboms (${SBOM_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (digest) DO NOTHING`,
+          ...sbomValues(sbom),
+        );
+        if (changes === 1)
+          for (const c of uniqueComponents(components))
+            run(
+              `INSERT INTO sbom_components (${COMPONENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+              ...componentValues(sbom.digest, c),
+            );
+        db.exec('COMMIT');
+        return { created: changes === 1 };
+      } catch (error) {
+        db.exec('ROLLBACK');
+        throw error;
+      }
+    },
+    findSbomComponents: async (name) =>
+      all(
+        `${MATCH_SELECT} WHERE c.full_name = ? OR c.name = ? ORDER BY s.created_at DESC, s.digest, c.version`,
+        name,
+        name,
+      ).map(toMatch),
+    async getSbom(lookup) {
+      const { sql, args } = sbomWhere(lookup);
+      return toSbom(one(`SELECT * FROM sboms WHERE ${sql} ORDER BY created_at DESC LIMIT 1`, ...args));
+    },
     close: async () => db.close(),
   };
 }

@@ -22,6 +22,9 @@ export const SCOPES = [
   // SIG starting an allow-listed runbook (POST /v1/runbooks/…/trigger): not runs:write, so SIG's
   // token cannot start any stored workflow, only what the operator's allow-list names.
   'runbooks:trigger',
+  // Reading the stored SBOMs (GET /v1/sbom): which releases and images contain a component. Its
+  // own scope: a vulnerability scanner's token learns what is deployed, and nothing about runs.
+  'sbom:read',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

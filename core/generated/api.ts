@@ -711,3 +711,56 @@ export interface RunbookTriggered {
   decisionId: string;
   correlationId?: string;
 }
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "SbomQuery".
+ */
+export interface SbomQuery {
+  /**
+   * A component name: `name`, or `group/name` (`@sigstore/sign`).
+   */
+  component: string;
+  /**
+   * A semver range (`^7.5`, `>=2.0.0 <3`); a version that is not semver is compared by its leading major.minor.patch.
+   */
+  version?: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "SbomMatch".
+ */
+export interface SbomMatch {
+  kind: 'release' | 'image';
+  /**
+   * `summit-maestro` for a release; `registry/repository` for an image.
+   */
+  subject: string;
+  /**
+   * The release's version (releases only).
+   */
+  version?: string;
+  /**
+   * The image's manifest digest, or the sha256 of the release's npm package.
+   */
+  subjectDigest: string;
+  /**
+   * sha256 of the stored SBOM's canonical JSON.
+   */
+  sbomDigest: string;
+  component: {
+    name: string;
+    group?: string;
+    version: string;
+    purl?: string;
+    type: string;
+  };
+}
+/**
+ * Which stored releases and images contain the component (in the version range), newest SBOM first.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "SbomMatches".
+ */
+export interface SbomMatches {
+  items: SbomMatch[];
+}

@@ -46,6 +46,7 @@ function requestFor(operationId: string): CallOptions {
     deleteSession: {},
     streamEvents: { query: { namespace: 'quickstart' }, headOnly: true },
     listVerificationKeys: {},
+    querySbom: { query: { component: 'semver' } },
   };
   const request = table[operationId];
   if (!request) throw new Error(`the sweep has no request for ${operationId}: add one`);

@@ -97,6 +97,7 @@ export const ALL_SCOPES: Scope[] = [
   'metrics:read',
   'console',
   'runbooks:trigger',
+  'sbom:read',
 ];
 
 export async function startApi(

@@ -192,6 +192,50 @@ export function apiStoreContract(name: string, harness: ApiStoreHarness): void {
         await expect(db.sql(`DELETE FROM ${p}run_approval_grants`)).rejects.toThrow(/append-only/);
       }));
 
+    it('stores an SBOM with its components once, finds them by name, and looks the SBOM up', () =>
+      withStore(harness, async (s) => {
+        const release = {
+          digest: 'sha256:release-sbom',
+          kind: 'release' as const,
+          subject: 'summit-maestro',
+          version: '0.2.0',
+          subjectDigest: 'sha256:package',
+          document: '{"bomFormat":"CycloneDX"}',
+          createdAt: 1000,
+        };
+        const image = { ...release, digest: 'sha256:image-sbom', kind: 'image' as const, version: null };
+        Object.assign(image, {
+          subject: '127.0.0.1:5000/maestro',
+          subjectDigest: 'sha256:manifest',
+          createdAt: 2000,
+        });
+        const semver = { name: 'semver', version: '7.8.6', type: 'library', purl: 'pkg:npm/semver@7.8.6' };
+        const sign = { name: 'sign', group: '@sigstore', version: '4.1.1', type: 'library' };
+        expect(await s.putSbom(release, [semver, sign, semver])).toEqual({ created: true });
+        expect(await s.putSbom(release, [semver])).toEqual({ created: false });
+        await s.putSbom(image, [{ ...semver, version: '7.5.4', purl: 'pkg:npm/semver@7.5.4' }]);
+        const found = await s.findSbomComponents('semver');
+        expect(found.map((m) => [m.sbom.subject, m.sbom.kind, m.component.version])).toEqual([
+          ['127.0.0.1:5000/maestro', 'image', '7.5.4'],
+          ['summit-maestro', 'release', '7.8.6'],
+        ]);
+        expect(found[1]!.sbom).toEqual({
+          digest: release.digest,
+          kind: 'release',
+          subject: 'summit-maestro',
+          version: '0.2.0',
+          subjectDigest: 'sha256:package',
+          createdAt: 1000,
+        });
+        expect((await s.findSbomComponents('@sigstore/sign'))[0]!.component).toEqual(sign);
+        expect(await s.findSbomComponents('left-pad')).toEqual([]);
+        expect((await s.getSbom({ releaseVersion: '0.2.0' }))?.document).toBe(release.document);
+        expect((await s.getSbom({ subjectDigest: 'sha256:manifest' }))?.digest).toBe('sha256:image-sbom');
+        expect((await s.getSbom({ digest: 'sha256:release-sbom' }))?.kind).toBe('release');
+        expect(await s.getSbom({ releaseVersion: '9.9.9' })).toBeUndefined();
+        expect(await s.getSbom({})).toBeUndefined();
+      }));
+
     it('claims an idempotency key once per token, even when two replicas race', async () => {
       const db = await harness.database();
       const [a, b] = [await db.open(), await db.open()];
