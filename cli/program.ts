@@ -18,6 +18,9 @@ export async function buildProgram(
   const program = new Command('maestro')
     .description('Summit Maestro: GitOps pipeline-as-code. Compile, run, gate and prove workflows.')
     .version(packageVersion())
+    // `maestro --version` is the program's; after a command's name the option is the command's
+    // own (`maestro sbom query --version '^7'` is a semver range, not a request for ours).
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: context.io.stdout, writeErr: context.io.stderr })
     .exitOverride();

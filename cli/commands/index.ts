@@ -118,6 +118,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./image.ts')).registerImage,
   },
   {
+    name: 'sbom',
+    term: 'sbom',
+    description: 'make, store, query and compare CycloneDX SBOMs of releases and images',
+    load: async () => (await import('./sbom.ts')).registerSbom,
+  },
+  {
     name: 'sig-dev-server',
     term: 'sig-dev-server [options]',
     description:
