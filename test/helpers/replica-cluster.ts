@@ -22,6 +22,10 @@ export interface Replica {
 
 export interface Cluster {
   readonly databaseUrl: string;
+  /** The `--role api` server's base URL. */
+  readonly url: string;
+  /** Its data dir (where `maestro tokens create --data-dir` makes a token it accepts). */
+  readonly apiDir: string;
   /** Posts the manifest to the API server; returns its digest. */
   postWorkflow(manifest: string): Promise<string>;
   /** Starts a run of the workflow through the API; returns its id. */
@@ -114,6 +118,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 
   return {
     databaseUrl,
+    url: base,
+    apiDir,
     async postWorkflow(manifest) {
       return (await post('/v1/workflows', manifest, 'application/yaml')).digest!;
     },
