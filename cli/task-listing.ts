@@ -4,7 +4,7 @@
  */
 import semver from 'semver';
 import { UsageError } from '../core/index.ts';
-import type { CatalogEntry, RepositoryTasks, TaskCatalog } from '../core/index.ts';
+import type { CatalogEntry, LockedCatalogs, RepositoryTasks, TaskCatalog } from '../core/index.ts';
 
 export interface ListedTask {
   /** What a manifest writes in `uses:` (without a version for a repository task). */
@@ -15,12 +15,16 @@ export interface ListedTask {
   summary: string;
   /** task.json's `support`, else `core` for a built-in task and `repository` for one of yours. */
   support: string;
-  source: 'builtin' | 'repository';
+  source: 'builtin' | 'repository' | 'catalog';
   /** Why a repository task cannot be used (its task.json is bad, it is a symlink). */
   problem?: string;
 }
 
-export function listTasks(catalog: TaskCatalog, repository: RepositoryTasks | undefined): ListedTask[] {
+export function listTasks(
+  catalog: TaskCatalog,
+  repository: RepositoryTasks | undefined,
+  locked?: LockedCatalogs,
+): ListedTask[] {
   const listed: ListedTask[] = catalog.names().map((name) => {
     const versions = semver.rsort(catalog.versions(name).map((v) => v.version));
     const newest = catalog.versions(name).find((v) => v.version === versions[0]) as CatalogEntry;
@@ -54,7 +58,42 @@ export function listTasks(catalog: TaskCatalog, repository: RepositoryTasks | un
             problem: found.problem.message,
           },
     );
+  for (const entry of lockedEntries(locked))
+    listed.push({
+      uses: `${entry.name}@${semver.major(entry.version)}`,
+      name: entry.name,
+      versions: [entry.version],
+      summary: entry.description,
+      support: entry.support ?? 'catalog',
+      source: 'catalog',
+    });
   return listed;
+}
+
+/** The tasks `.maestro/tasks.lock` pins, as catalog entries (what the compiler resolves them to). */
+export function lockedEntries(locked: LockedCatalogs | undefined): CatalogEntry[] {
+  const tasks = locked?.lock?.tasks ?? {};
+  return Object.keys(tasks)
+    .sort()
+    .flatMap((key) => {
+      const task = tasks[key]!;
+      const url = locked?.lock?.catalogs[task.catalog]?.url;
+      return url === undefined
+        ? []
+        : [
+            {
+              name: key,
+              version: task.version,
+              description: task.description,
+              digest: task.digest,
+              inputs: task.inputs,
+              outputs: task.outputs,
+              entry: task.entry,
+              ...(task.support === undefined ? {} : { support: task.support }),
+              source: { url, commit: task.commit, path: task.path },
+            },
+          ];
+    });
 }
 
 /**
@@ -65,7 +104,10 @@ export function findTask(
   ref: string,
   catalog: TaskCatalog,
   repository: RepositoryTasks | undefined,
+  locked?: LockedCatalogs,
 ): CatalogEntry {
+  const fromLock = findLocked(ref, locked);
+  if (fromLock) return fromLock;
   const local = ref.startsWith('./.maestro/tasks/') ? ref.slice('./.maestro/tasks/'.length) : undefined;
   const bare = ref.replace(/^tasks\//, '');
   const at = bare.lastIndexOf('@');
@@ -88,10 +130,27 @@ export function findTask(
   if (found) throw new UsageError(found.problem.message, { hint: found.problem.hint });
   const known = [
     ...catalog.names(),
+    ...lockedEntries(locked).map((e) => e.name),
     ...[...(repository?.byName.keys() ?? [])].map((n) => `./.maestro/tasks/${n}`),
   ];
-  throw new UsageError(`no task ${ref} in the built-in catalog or the repository's .maestro/tasks/`, {
-    hint: `tasks: ${known.join(', ') || '(none)'} (maestro tasks list)`,
+  throw new UsageError(
+    `no task ${ref} in the built-in catalog, the repository's .maestro/tasks/ or .maestro/tasks.lock`,
+    {
+      hint: `tasks: ${known.join(', ') || '(none)'} (maestro tasks list)`,
+    },
+  );
+}
+
+/** `acme/slack-post` or `acme/slack-post@1`: the locked entry, when the lock has that name. */
+function findLocked(ref: string, locked: LockedCatalogs | undefined): CatalogEntry | undefined {
+  const at = ref.lastIndexOf('@');
+  const name = at === -1 ? ref : ref.slice(0, at);
+  const entry = lockedEntries(locked).find((e) => e.name === name);
+  if (!entry) return undefined;
+  const range = at === -1 ? '*' : ref.slice(at + 1);
+  if (semver.validRange(range) !== null && semver.satisfies(entry.version, range)) return entry;
+  throw new UsageError(`${name} is locked at ${entry.version}, which does not satisfy @${range}`, {
+    hint: 'run `maestro tasks lock` after pointing catalogs.yaml at another ref',
   });
 }
 

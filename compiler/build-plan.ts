@@ -202,14 +202,16 @@ function actionOf(model: TaskModel, env: Record<string, string>): PlanAction {
   if (Array.isArray(task.run)) return { argv: [...task.run] as [string, ...string[]], type: 'argv' };
   if (task.uses !== undefined && model.entry) {
     const e = model.entry;
-    // A repository task runs from the workspace (its entry is relative to the source root).
-    if (e.entry.startsWith('.maestro/tasks/'))
+    // A repository task runs from the workspace (its entry is relative to the source root); so
+    // does a locked catalog task, whose folder the engine fetches into the workspace (`source`).
+    if (e.entry.startsWith('.maestro/tasks/') || e.source)
       return {
         digest: e.digest,
         entry: e.entry,
         ...(e.interpreter === undefined ? {} : { interpreter: e.interpreter }),
         name: e.name,
         ref: task.uses,
+        ...(e.source ? { source: { commit: e.source.commit, path: e.source.path, url: e.source.url } } : {}),
         type: 'catalog',
         version: e.version,
       };

@@ -53,6 +53,10 @@ export const Code = {
   repositoryTaskPath: 'MS4007',
   repositoryTaskMissing: 'MS4008',
   repositoryTaskInvalid: 'MS4009',
+  catalogTaskPath: 'MS4010',
+  unknownCatalog: 'MS4011',
+  catalogLockMissing: 'MS4012',
+  catalogLockStale: 'MS4013',
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
@@ -116,4 +120,12 @@ export const codeDescriptions: Record<Code, string> = {
     "`uses: ./.maestro/tasks/<name>` names a folder the workflow's source does not have (or no source was read).",
   MS4009:
     "The repository task's folder cannot be used: its task.json is missing or invalid, or the folder (or a file in it) is a symbolic link.",
+  MS4010:
+    '`uses: <catalog>/<path>@<range>` names no plain folder of the catalog: a segment is `.` or `..`, empty, or has a character outside a-z, 0-9, `-`, `_` and `.` (or there are more than four).',
+  MS4011:
+    '`uses: <catalog>/<path>@<range>` names a catalog `.maestro/catalogs.yaml` does not declare (or no source was read).',
+  MS4012:
+    'The catalog task is not in `.maestro/tasks.lock` (there is no lock, or it was made before this `uses:`): run `maestro tasks lock`.',
+  MS4013:
+    '`.maestro/tasks.lock` does not match `.maestro/catalogs.yaml` (another url or ref, a task locked at another commit), or one of them is not valid: run `maestro tasks lock`.',
 };

@@ -88,7 +88,7 @@ export function withValidator(): (entry: CatalogEntry, value: unknown, pointer: 
         {
           code: Code.unsafeCatalogSchema,
           severity: 'error',
-          message: `the input schema of ${entry.name.startsWith('./') ? entry.name : `tasks/${entry.name}`}@${entry.version} cannot be used: ${validate}`,
+          message: `the input schema of ${entry.name.includes('/') ? entry.name : `tasks/${entry.name}`}@${entry.version} cannot be used: ${validate}`,
           hint: 'fix the task package’s task.json (its author owns it)',
           pointer,
         },

@@ -1,3 +1,8 @@
+import type { CatalogSource } from './generated/catalogs.ts';
+import type { TasksLock } from './generated/tasks-lock.ts';
+
+export type { CatalogSource, CatalogsFile } from './generated/catalogs.ts';
+export type { LockedCatalog, LockedTask, TasksLock } from './generated/tasks-lock.ts';
 /**
  * A catalog task, as the compiler resolves `uses: tasks/<name>@<range>` and the engine runs it.
  * `tasks/` builds the built-in catalog from its folders; the compiler takes a catalog as input
@@ -28,6 +33,12 @@ export interface CatalogEntry {
   targetInputs?: string[];
   /** Support tier its task.json states (`support`); `maestro tasks list` shows a default otherwise. */
   support?: string;
+  /**
+   * A locked catalog task (`uses: <catalog>/<path>@<range>`): where `.maestro/tasks.lock` pinned
+   * its code. Its `entry` is then relative to the attempt's workspace
+   * (`.maestro/catalog-tasks/<catalog>/<path>/<file>`), where the engine places the fetched folder.
+   */
+  source?: { url: string; commit: string; path: string };
 }
 
 export interface TaskCatalog {
@@ -39,6 +50,23 @@ export interface TaskCatalog {
    * source by the surface (workspace/repository-tasks.ts). Absent: no source was read.
    */
   repository?: RepositoryTasks;
+  /**
+   * The repository's shared catalogs (`uses: <catalog>/<path>@<range>`): `.maestro/catalogs.yaml`
+   * and `.maestro/tasks.lock` as the surface read them. Absent: no source was read.
+   */
+  locked?: LockedCatalogs;
+}
+
+/** What a surface found in `.maestro/catalogs.yaml` and `.maestro/tasks.lock`. */
+export interface LockedCatalogs {
+  /** Where they were read from (for messages). */
+  root: string;
+  /** catalogs.yaml by catalog name; empty when there is no catalogs.yaml. */
+  declared: ReadonlyMap<string, CatalogSource>;
+  /** The lock; absent when there is no tasks.lock. */
+  lock?: TasksLock;
+  /** Why catalogs.yaml or tasks.lock cannot be used: every catalog `uses:` line reports it. */
+  problem?: { code: string; message: string; hint: string };
 }
 
 /** What a surface found under `.maestro/tasks/` of the workflow's source. */
@@ -53,11 +81,16 @@ export type RepositoryTaskLookup =
   { entry: CatalogEntry } | { problem: { code: string; message: string; hint: string } };
 
 /** `catalog` with the repository's own tasks beside its entries. */
-export function withRepositoryTasks(catalog: TaskCatalog, repository: RepositoryTasks): TaskCatalog {
+export function withRepositoryTasks(
+  catalog: TaskCatalog,
+  repository: RepositoryTasks,
+  locked?: LockedCatalogs,
+): TaskCatalog {
   return {
     versions: (name) => catalog.versions(name),
     names: () => catalog.names(),
     repository,
+    ...(locked ? { locked } : {}),
   };
 }
 

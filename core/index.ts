@@ -23,3 +23,4 @@ export * from './redact.ts';
 export type * as SigIngest from './generated/sig-ingest.ts';
 export type * as SigClaims from './generated/sig-claims.ts';
 export type * as SigRunbookTrigger from './generated/sig-runbook-trigger.ts';
+export * from './package-digest.ts';

@@ -19,6 +19,7 @@ import { receiveArtifacts, storeOf } from './artifact-transfer.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AsyncStore } from './store/async-store.ts';
 import { layerWorkspace } from './workspace-layer.ts';
+import { placeCatalogTask } from './catalog-task.ts';
 
 export interface AttemptDirs {
   workDir: string;
@@ -96,6 +97,8 @@ export async function prepareAttemptDirs(
     artifactsDir: `${base}.artifacts`,
     inputArtifacts: [],
   };
+  // A locked catalog task's code joins its workspace, checked against the plan's digest first.
+  await placeCatalogTask(exec.ctx.source, plan, base);
   const producers = await producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
   const store = storeOf(exec.ctx, plan);
   dirs.inputArtifacts = store

@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { catalogFromEntries, InputError } from '../core/index.ts';
+import { catalogFromEntries, InputError, packageDigest } from '../core/index.ts';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
 
 const tasksRoot = fileURLToPath(new URL('.', import.meta.url));
@@ -77,23 +77,8 @@ export function parseTaskManifest(
   };
 }
 
-/**
- * sha256 over the package's files, sorted by relative path (`/`-separated): for each file its
- * path, a NUL, its byte length, a NUL and its bytes. Tests (`*.test.ts`) are not part of the package.
- */
-export async function packageDigest(folder: string): Promise<string> {
-  const files = (await readdir(folder, { recursive: true, withFileTypes: true }))
-    .filter((d) => d.isFile() && !d.name.endsWith('.test.ts'))
-    .map((d) => relative(folder, join(d.parentPath, d.name)).split(sep).join('/'))
-    .sort();
-  const hash = createHash('sha256');
-  for (const path of files) {
-    const bytes = await readFile(join(folder, path));
-    hash.update(`${path}\0${bytes.byteLength}\0`);
-    hash.update(bytes);
-  }
-  return `sha256:${hash.digest('hex')}`;
-}
+/** The package digest (core/package-digest.ts): one definition for every kind of task. */
+export { packageDigest } from '../core/index.ts';
 
 /** The task SDK's folder (its source in a checkout, its compiled files in the installed package). */
 const sdkRoot = join(tasksRoot, '..', 'sdk');

@@ -3,6 +3,7 @@ import type { TaskCatalog } from '../core/index.ts';
 import { withRepositoryTasks } from '../core/index.ts';
 import type { ManifestFile } from './find-manifests.ts';
 import { loadRepositoryTasks } from './repository-tasks.ts';
+import { loadLockedCatalogs } from './catalogs-files.ts';
 import { sourceRootOf } from './resolve-source.ts';
 import type { GitBaseEnv } from './source-git.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
@@ -52,7 +53,10 @@ export async function sourceCompiler(
     if (!catalog)
       byRoot.set(
         root,
-        (catalog = loadRepositoryTasks(root).then((tasks) => withRepositoryTasks(base, tasks))),
+        (catalog = Promise.all([
+          loadRepositoryTasks(root),
+          loadLockedCatalogs(root, { allowLocal: true }),
+        ]).then(([tasks, locked]) => withRepositoryTasks(base, tasks, locked))),
       );
     byDisplay.set(file.display, await catalog);
   }

@@ -6,6 +6,18 @@ export { builtinCompiler, builtinCatalog, sourceCompiler } from './builtin-compi
 export type { SourceCompilerOptions } from './builtin-compiler.ts';
 export { checkRepositoryTasksCommitted, loadRepositoryTasks } from './repository-tasks.ts';
 export {
+  CATALOGS_FILE,
+  LOCK_FILE,
+  catalogLocation,
+  loadLockedCatalogs,
+  lockedCatalogsOf,
+  parseCatalogsFile,
+  parseTasksLock,
+} from './catalogs-files.ts';
+export type { CatalogReadOptions } from './catalogs-files.ts';
+export { lockTasks } from './lock-tasks.ts';
+export type { LockTasksOptions, LockTasksResult } from './lock-tasks.ts';
+export {
   validateManifests,
   countDiagnostics,
   UNREADABLE_FILE_CODE,

@@ -126,7 +126,7 @@ export async function checkRepositoryTasksCommitted(
   const folders = [
     ...new Set(
       plan.tasks.flatMap((t) =>
-        t.action.type === 'catalog' && t.action.entry
+        t.action.type === 'catalog' && t.action.entry?.startsWith('.maestro/tasks/')
           ? [t.action.entry.split('/').slice(0, 3).join('/')]
           : [],
       ),

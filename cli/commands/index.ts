@@ -108,7 +108,8 @@ export const COMMANDS: readonly CommandEntry[] = [
   {
     name: 'tasks',
     term: 'tasks',
-    description: "List and describe the tasks a workflow can use: built-in and the repository's own",
+    description:
+      "List, describe, lock and test the tasks a workflow can use: built-in, the repository's own, shared catalogs",
     load: async () => (await import('./tasks.ts')).registerTasks,
   },
   {

@@ -4,10 +4,16 @@ import { resolve } from 'node:path';
 import { dump } from 'js-yaml';
 import semver from 'semver';
 import type { CatalogEntry, RepositoryTasks } from '../../core/index.ts';
-import { builtinCatalog, loadRepositoryTasks, sourceRootOfDir } from '../../workspace/index.ts';
+import {
+  builtinCatalog,
+  loadLockedCatalogs,
+  loadRepositoryTasks,
+  sourceRootOfDir,
+} from '../../workspace/index.ts';
 import type { CliContext } from '../context.ts';
 import { baseEnvOf } from '../manifest-files.ts';
 import { exampleWith, findTask, inputRows, listTasks } from '../task-listing.ts';
+import { registerTasksLock } from './tasks-lock.ts';
 
 const EXAMPLES = `
 Examples:
@@ -15,6 +21,9 @@ Examples:
   $ maestro tasks list --format json
   $ maestro tasks show http@1                 # its inputs and outputs with types, an example
   $ maestro tasks show ./.maestro/tasks/release-notes --source ../other-repo
+  $ maestro tasks show acme/slack-post@1        # a task .maestro/tasks.lock pins
+  $ maestro tasks lock                        # pin every catalog uses: into .maestro/tasks.lock
+  $ maestro tasks test .maestro/tasks/release-notes   # run its examples/*.json through the harness
 
 The repository is the git repository holding the current directory (as \`maestro run\` finds a
 manifest's), else the current directory; --source <dir> names another.`;
@@ -27,7 +36,9 @@ interface SourceOptions {
 export function registerTasks(program: Command, context: CliContext): void {
   const tasks = program
     .command('tasks')
-    .description("List and describe the tasks a workflow can use: built-in and the repository's own");
+    .description(
+      "List, describe, lock and test the tasks a workflow can use: built-in, the repository's own, shared catalogs",
+    );
   const source = () => new Option('--source <dir>', 'the repository whose .maestro/tasks/ to read');
   const format = () =>
     new Option('--format <format>', 'output format').choices(['text', 'json']).default('text');
@@ -38,8 +49,8 @@ export function registerTasks(program: Command, context: CliContext): void {
     .addOption(format())
     .addHelpText('after', EXAMPLES)
     .action(async (options: SourceOptions) => {
-      const { catalog, repository } = await load(context, options);
-      const listed = listTasks(catalog, repository);
+      const { catalog, repository, locked } = await load(context, options);
+      const listed = listTasks(catalog, repository, locked);
       if (options.format === 'json') context.io.stdout(JSON.stringify({ tasks: listed }, null, 2) + '\n');
       else
         context.io.stdout(
@@ -62,12 +73,13 @@ export function registerTasks(program: Command, context: CliContext): void {
     .addOption(format())
     .addHelpText('after', EXAMPLES)
     .action(async (ref: string, options: SourceOptions) => {
-      const { catalog, repository } = await load(context, options);
-      const entry = findTask(ref, catalog, repository);
+      const { catalog, repository, locked } = await load(context, options);
+      const entry = findTask(ref, catalog, repository, locked);
       context.io.stdout(
         options.format === 'json' ? JSON.stringify(describe(entry), null, 2) + '\n' : showText(entry),
       );
     });
+  registerTasksLock(tasks, context);
 }
 
 async function load(context: CliContext, options: SourceOptions) {
@@ -76,21 +88,25 @@ async function load(context: CliContext, options: SourceOptions) {
       ? await sourceRootOfDir(context.io.cwd, baseEnvOf(context.io))
       : resolve(context.io.cwd, options.source);
   const repository: RepositoryTasks = await loadRepositoryTasks(root);
-  return { catalog: await builtinCatalog(), repository };
+  const locked = await loadLockedCatalogs(root, { allowLocal: true });
+  return { catalog: await builtinCatalog(), repository, locked };
 }
 
 function usesOf(entry: CatalogEntry): string {
-  return entry.name.startsWith('./') ? entry.name : `tasks/${entry.name}@${semver.major(entry.version)}`;
+  if (entry.name.startsWith('./')) return entry.name;
+  return `${entry.source ? '' : 'tasks/'}${entry.name}@${semver.major(entry.version)}`;
 }
 
-function describe(entry: CatalogEntry) {
+export function describe(entry: CatalogEntry) {
   return {
     name: entry.name,
     uses: usesOf(entry),
     version: entry.version,
     summary: entry.description,
-    support: entry.support ?? (entry.name.startsWith('./') ? 'repository' : 'core'),
+    support:
+      entry.support ?? (entry.name.startsWith('./') ? 'repository' : entry.source ? 'catalog' : 'core'),
     digest: entry.digest,
+    ...(entry.source ? { locked: entry.source } : {}),
     inputs: inputRows(entry),
     outputs: entry.outputs,
     spec: { inputs: entry.inputs, outputs: entry.outputs },

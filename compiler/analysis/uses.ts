@@ -2,12 +2,14 @@ import { Code } from '../codes.ts';
 import type { Finding } from '../finding.ts';
 import { resolveUses, withValidator } from '../resolve-catalog.ts';
 import { repositoryTaskPrefix, resolveRepositoryUses } from '../resolve-repository.ts';
+import { isLockedUses, resolveLockedUses } from '../resolve-locked.ts';
 import { isRecord, taskPointer, type AnalysisState, type Rec } from './state.ts';
 
 const catalogUses = /^tasks\/.+@.+$/;
 
 /**
- * `uses`: catalog references (semver ranges) and a repository's own `./.maestro/tasks/<name>`,
+ * `uses`: catalog references (semver ranges), a repository's own `./.maestro/tasks/<name>` and a
+ * shared catalog's `<catalog>/<path>@<range>` (from `.maestro/tasks.lock`),
  * resolved to their entry; `with` checked against the entry's input schema. The entry's outputs
  * join the task's declared ones.
  */
@@ -19,11 +21,14 @@ export function resolveTaskUses(state: AnalysisState): Finding[] {
     const uses = raw.uses;
     if (typeof uses === 'string') {
       const repositoryTask = uses.startsWith(repositoryTaskPrefix);
-      if (!repositoryTask && !catalogUses.test(uses)) continue;
+      const lockedTask = !repositoryTask && isLockedUses(uses);
+      if (!repositoryTask && !lockedTask && !catalogUses.test(uses)) continue;
       const pointer = taskPointer(model, 'uses');
       const resolved = repositoryTask
         ? resolveRepositoryUses(uses, state.catalog, pointer)
-        : resolveUses(uses, state.catalog, pointer);
+        : lockedTask
+          ? resolveLockedUses(uses, state.catalog, pointer)
+          : resolveUses(uses, state.catalog, pointer);
       if ('finding' in resolved) {
         findings.push(resolved.finding);
         continue;

@@ -631,7 +631,7 @@ export interface ManifestTask {
    */
   run?: string | [string, ...string[]];
   /**
-   * A catalog task, `tasks/<name>@<version range>`: `@1` (any 1.x), `@1.2` (any 1.2.x) or `@1.2.3` (exact); or one of the repository's own tasks, `./.maestro/tasks/<name>` (a folder with a task.json, read from the workflow's source).
+   * A catalog task, `tasks/<name>@<version range>`: `@1` (any 1.x), `@1.2` (any 1.2.x) or `@1.2.3` (exact); one of the repository's own tasks, `./.maestro/tasks/<name>` (a folder with a task.json, read from the workflow's source); or a task of a shared catalog, `<catalog>/<path>@<range>` (the catalog named in `.maestro/catalogs.yaml`, pinned in `.maestro/tasks.lock` by `maestro tasks lock`).
    */
   uses?: string;
   /**

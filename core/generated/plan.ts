@@ -32,9 +32,20 @@ export type PlanAction =
        */
       digest: string;
       /**
-       * A repository task (`uses: ./.maestro/tasks/<name>`): its entry file, relative to the source root the attempt's workspace holds
+       * A repository task (`uses: ./.maestro/tasks/<name>`): its entry file, relative to the source root the attempt's workspace holds. A locked catalog task: its entry under `.maestro/catalog-tasks/<catalog>/<path>/`, where the engine places the folder it fetched (and checked against `digest`) in the attempt's workspace
        */
       entry?: string;
+      /**
+       * A locked catalog task (`uses: <catalog>/<path>@<range>`): where its code is, as `.maestro/tasks.lock` pinned it
+       */
+      source?: {
+        /**
+         * The catalog's clone URL (or, from the CLI, a local path)
+         */
+        url: string;
+        commit: string;
+        path: string;
+      };
       /**
        * A repository task in Python: the interpreter its task.json names (default python3); absent: the engine's Node
        */

@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { lockTasks, sourceRootOfDir } from '../../workspace/index.ts';
+import { resolveDataDir } from '../config.ts';
+import type { CliContext } from '../context.ts';
+import { baseEnvOf } from '../manifest-files.ts';
+
+const EXAMPLES = `
+Examples:
+  $ maestro tasks lock                      # this repository's .maestro/catalogs.yaml -> .maestro/tasks.lock
+  $ maestro tasks lock --source ../pipelines
+
+Every \`uses: <catalog>/<path>@<range>\` of the repository's workflows is resolved at the ref
+.maestro/catalogs.yaml names, to an exact commit and a digest of the task's folder, with its
+input and output spec. Commit the lock: compiling reads it alone, and a run fetches exactly the
+locked commit and checks the digest again. Re-run after changing a ref or adding a uses:.`;
+
+/** `maestro tasks lock`: the only command that reads a catalog's ref. */
+export function registerTasksLock(tasks: Command, context: CliContext): void {
+  tasks
+    .command('lock')
+    .description('Pin every catalog task the workflows use (commit, digest, spec) into .maestro/tasks.lock')
+    .option('--source <dir>', 'the repository whose .maestro/catalogs.yaml to lock')
+    .option('--data-dir <dir>', 'where catalog mirrors are kept (default: the data dir)')
+    .addHelpText('after', EXAMPLES)
+    .action(async (options: { source?: string; dataDir?: string }) => {
+      const baseEnv = baseEnvOf(context.io);
+      const root =
+        options.source === undefined
+          ? await sourceRootOfDir(context.io.cwd, baseEnv)
+          : resolve(context.io.cwd, options.source);
+      const result = await lockTasks({ root, dataDir: resolveDataDir(options.dataDir, context.io), baseEnv });
+      for (const line of result.lines) context.io.stdout(`${line}\n`);
+      context.io.stdout(
+        `wrote ${result.file} (${result.lines.length} task${result.lines.length === 1 ? '' : 's'})\n`,
+      );
+    });
+}
