@@ -11,3 +11,4 @@ export type { Outcome } from './lifecycle.ts';
 export { workspaceFile } from './workspace-file.ts';
 export { compileSchema } from './validate-inputs.ts';
 export { secretIfGiven } from './secret-if-given.ts';
+export { checkExample, type ExampleCheck, type TaskExample } from './examples.ts';

@@ -14,6 +14,7 @@ import type { CliContext } from '../context.ts';
 import { baseEnvOf } from '../manifest-files.ts';
 import { exampleWith, findTask, inputRows, listTasks } from '../task-listing.ts';
 import { registerTasksLock } from './tasks-lock.ts';
+import { registerTasksTest } from './tasks-test.ts';
 
 const EXAMPLES = `
 Examples:
@@ -80,6 +81,7 @@ export function registerTasks(program: Command, context: CliContext): void {
       );
     });
   registerTasksLock(tasks, context);
+  registerTasksTest(tasks, context);
 }
 
 async function load(context: CliContext, options: SourceOptions) {
