@@ -17,11 +17,7 @@ import { join } from 'node:path';
 import {
   AuthorizationV1Api,
   CoreV1Api,
-  createConfiguration,
   KubernetesObjectApi,
-  PatchStrategy,
-  ServerConfiguration,
-  type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
 import type { LogLine } from '../core/index.ts';
@@ -29,6 +25,7 @@ import { createKubernetesRunner } from '../runners/kubernetes/index.ts';
 import { KWOK_POD_LOG, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
 import { lintChart, renderChart } from './helpers/helm-template.ts';
 import { waitFor } from './helpers/wait-for.ts';
+import { dryRunApply as dryRun, type DryRun } from './helpers/k8s-dry-run.ts';
 
 const RELEASE = 'ci';
 const NS = 'maestro';
@@ -51,66 +48,9 @@ async function renderError(set: string[]): Promise<string> {
   throw new Error(`helm template ${set.join(' ')} rendered`);
 }
 
-/** An object API whose every response's Warning headers (RFC 7234: `299 - "text"`) land in `sink`. */
-function warningClient(kc: KubeConfig, sink: string[]): KubernetesObjectApi {
-  const configuration = createConfiguration({
-    baseServer: new ServerConfiguration(kc.getCurrentCluster()!.server, {}),
-    authMethods: { default: kc },
-    promiseMiddleware: [
-      {
-        pre: async (context) => context,
-        post: async (response) => {
-          const header = response.headers.warning;
-          if (header)
-            for (const m of header.matchAll(/\d{3} \S+ "((?:[^"\\]|\\.)*)"/g))
-              sink.push(m[1]!.replace(/\\(.)/g, '$1'));
-          return response;
-        },
-      },
-    ],
-  });
-  return new KubernetesObjectApi(configuration);
-}
-
-/** The API server's Status message of a refusal, else the error itself. */
-function statusMessage(error: unknown): string {
-  const body = (error as { body?: unknown }).body;
-  try {
-    return (JSON.parse(String(body)) as { message: string }).message;
-  } catch {
-    return String(body ?? error);
-  }
-}
-
-interface DryRun {
-  warnings: string[];
-  /** kind/name → the API server's refusal, for objects it did not accept. */
-  refused: Record<string, string>;
-  accepted: string[];
-}
-
-/**
- * Server-side apply of every object with dryRun=All (`kubectl apply --server-side
- * --dry-run=server`): validation and admission run, nothing is persisted.
- */
-async function dryRunApply(objects: KubernetesObject[], namespace?: string): Promise<DryRun> {
-  const result: DryRun = { warnings: [], refused: {}, accepted: [] };
-  const api = warningClient(cluster.admin, result.warnings);
-  for (const object of objects) {
-    const id = `${object.kind}/${object.metadata!.name}`;
-    // The chart names its namespaces (the release's, the runner's); `namespace` moves objects elsewhere.
-    const body = {
-      ...object,
-      metadata: { namespace: NS, ...object.metadata, ...(namespace ? { namespace } : {}) },
-    };
-    try {
-      await api.patch(body, undefined, 'All', 'helm-chart-test', true, PatchStrategy.ServerSideApply);
-      result.accepted.push(id);
-    } catch (error) {
-      result.refused[id] = statusMessage(error);
-    }
-  }
-  return result;
+/** Server-side dry run (test/helpers/k8s-dry-run.ts); objects without a namespace go to the release's. */
+function dryRunApply(objects: KubernetesObject[], namespace?: string): Promise<DryRun> {
+  return dryRun(cluster.admin, objects, NS, namespace);
 }
 
 /** The Deployment's pod template as a Pod, the object enforce mode checks. */

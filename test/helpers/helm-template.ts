@@ -31,8 +31,9 @@ export async function renderChart(
   release: string,
   namespace: string,
   set: string[] = [],
+  chart = CHART,
 ): Promise<KubernetesObject[]> {
-  const args = ['template', release, CHART, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])];
+  const args = ['template', release, chart, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])];
   const { stdout } = await run(helmBinary(), args, { maxBuffer: 16 * 1024 * 1024 });
   return (loadAll(stdout) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => d !== null);
 }
