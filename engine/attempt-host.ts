@@ -6,7 +6,14 @@ import type { Span } from '@opentelemetry/api';
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
-import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+import type {
+  AttemptStart,
+  RunRecord,
+  StoredLogLine,
+  TaskPatch,
+  TaskRecord,
+  TaskTransitionWrite,
+} from './store/store.ts';
 
 export interface AttemptInfo {
   attempt: number;
@@ -74,6 +81,11 @@ export interface AttemptHost {
     final: { state: TaskState; reason: Reason; detail?: string },
   ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
   afterRetryScheduled(taskId: string): void;
+  /**
+   * Stores the attempt and its `running` transition (AsyncStore.startAttempt), together with a
+   * held run start and first ready tasks when there are any (run-writer.ts); the token.
+   */
+  storeAttemptStart(start: AttemptStart, transition: TaskTransitionWrite): Promise<number>;
   /**
    * Runs `work` alone among this run's events, after those queued before it: every stretch that
    * reads the run's state, stores a transition and applies it goes through here. `work` must not

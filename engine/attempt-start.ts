@@ -31,7 +31,7 @@ export async function startAttempt(
     cacheKey: info.cacheKey,
   });
   const placement = placementOf(exec, taskId);
-  const token = await ctx.store.startAttempt(
+  const token = await exec.storeAttemptStart(
     {
       ...(placement ? { placement } : {}),
       id: attemptId,

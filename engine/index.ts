@@ -34,6 +34,9 @@ export type {
   RunFilter,
   NewRun,
   Lease,
+  RunWrite,
+  RunTransitionWrite,
+  TaskTransitionWrite,
 } from './store/store.ts';
 export { createEngine } from './engine.ts';
 export type { Engine, EngineOptions, SubmitOptions } from './engine-options.ts';

@@ -35,8 +35,15 @@ import type { Scheduler } from './scheduler.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { RunView } from './run-view.ts';
 import { RunStop, type StopReason } from './run-stop.ts';
-import { afterRunTransition, prepareTaskTransition, storeTaskWrite, transitionRun } from './transitions.ts';
-import type { RunRecord, StoredLogLine, TaskPatch, TaskRecord } from './store/store.ts';
+import { RunWriter } from './run-writer.ts';
+import type {
+  AttemptStart,
+  RunRecord,
+  StoredLogLine,
+  TaskPatch,
+  TaskRecord,
+  TaskTransitionWrite,
+} from './store/store.ts';
 import type { AttemptHost, PreparedTransition } from './attempt-host.ts';
 
 export class RunExecution implements AttemptHost {
@@ -48,9 +55,10 @@ export class RunExecution implements AttemptHost {
   readonly #events = new SerialQueue();
   /** Log lines are stored in the order they were published, apart from the events' queue. */
   readonly #logs: RunLog;
-  #run: RunRecord;
   readonly #inputs: RunInputs;
   readonly #stopper: RunStop;
+  /** Stores transitions and attempt starts; holds a new run's start (run-writer.ts). */
+  readonly #writer: RunWriter;
   #span: Span | undefined;
   #finish!: (run: RunRecord) => void;
   readonly done: Promise<RunRecord>;
@@ -65,9 +73,9 @@ export class RunExecution implements AttemptHost {
   constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
     this.ctx = ctx;
     this.runId = run.id;
-    this.#run = run;
     this.#scheduler = scheduler;
     this.#view = new RunView(run);
+    this.#writer = new RunWriter(ctx, run, this.#view);
     this.#stopper = new RunStop({
       ctx,
       view: this.#view,
@@ -84,14 +92,14 @@ export class RunExecution implements AttemptHost {
     this.#logs = new RunLog(() => this.ctx, run.id);
     this.#inputs = new RunInputs(
       ctx,
-      () => this.#run,
+      () => this.#writer.run,
       (id) => this.planTask(id),
       (text) => void this.runLog('system', text),
     );
   }
 
   get run(): RunRecord {
-    return this.#run;
+    return this.#writer.run;
   }
 
   get stopping(): { by: string; reason: string } | undefined {
@@ -134,12 +142,12 @@ export class RunExecution implements AttemptHost {
       mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
       this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
       this.#span = this.ctx.tracer.startSpan('maestro.run', {
-        attributes: runSpanAttributes(this.runId, this.#run.workflow),
+        attributes: runSpanAttributes(this.runId, this.#writer.run.workflow),
       });
       const timeoutFrom = await beginRun(this, reattached);
       this.#logTraceId();
-      if (this.#run.plan.timeoutMs !== undefined) {
-        const remaining = timeoutFrom + this.#run.plan.timeoutMs - this.ctx.clock.now();
+      if (this.#writer.run.plan.timeoutMs !== undefined) {
+        const remaining = timeoutFrom + this.#writer.run.plan.timeoutMs - this.ctx.clock.now();
         this.ctx.clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
           () => this.stop('engine', 'run_timeout').catch((error: unknown) => this.#unexpected(error)),
           () => undefined,
@@ -184,30 +192,29 @@ export class RunExecution implements AttemptHost {
     void this.runLog('system', `internal error: ${describeError(error)}`);
   }
 
-  async transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
-    const time = await transitionRun(this.ctx, this.runId, this.#run.status, to, reason, by);
-    // Only this execution changes the run's state while it holds the lease: no read-back needed.
-    this.#run = afterRunTransition(this.#run, to, reason, time);
+  transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
+    return this.#writer.transitionRun(to, reason, by);
   }
 
-  async transitionTask(
+  holdStart(by: string): void {
+    this.#writer.holdStart(by);
+  }
+
+  storeAttemptStart(start: AttemptStart, transition: TaskTransitionWrite): Promise<number> {
+    return this.#writer.storeAttemptStart(start, transition);
+  }
+
+  transitionTask(
     taskId: string,
     to: TaskState,
     reason: Reason,
     by: string,
     patch?: TaskPatch,
     detail?: string,
-  ): Promise<void> {
-    const prepared = this.prepareTransition(taskId, to, reason, by, patch, detail);
-    await storeTaskWrite(this.ctx, this.task(taskId), prepared.write);
-    prepared.commit();
+  ) {
+    return this.#writer.transitionTask(taskId, to, reason, by, patch, detail);
   }
 
-  /**
-   * Checks a transition and returns what to store; `commit()` (after the store accepted it)
-   * updates this execution's view and publishes the event. Lets a transition share the
-   * transaction of an attempt's start or finish.
-   */
   prepareTransition(
     taskId: string,
     to: TaskState,
@@ -215,16 +222,8 @@ export class RunExecution implements AttemptHost {
     by: string,
     patch?: TaskPatch,
     detail?: string,
-  ): PreparedTransition {
-    const current = this.task(taskId);
-    const prepared = prepareTaskTransition(this.ctx, current, to, reason, by, patch, detail);
-    return {
-      write: prepared.write,
-      commit: () => {
-        this.#view.applied(prepared.next, current.state);
-        prepared.emit();
-      },
-    };
+  ) {
+    return this.#writer.prepareTransition(taskId, to, reason, by, patch, detail);
   }
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
@@ -345,7 +344,7 @@ export class RunExecution implements AttemptHost {
   }
 
   #enqueue(taskId: string): void {
-    this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#run.priority });
+    this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#writer.run.priority });
   }
 
   /** Stops the whole run (user cancel or run timeout). */
@@ -373,7 +372,7 @@ export class RunExecution implements AttemptHost {
     this.ctx.logger.warn({ runId: this.runId, why }, 'run given up by this worker');
     void this.#stopper.cancelRunners('lease_lost').then(() => {
       this.#span?.end();
-      this.#finish(this.#run);
+      this.#finish(this.#writer.run);
     });
   }
 
@@ -400,7 +399,7 @@ export class RunExecution implements AttemptHost {
       this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run could not be closed');
       this.#scheduler.detach(this.runId);
       this.#span?.end();
-      this.#finish(this.#run);
+      this.#finish(this.#writer.run);
     });
   }
 
@@ -408,13 +407,13 @@ export class RunExecution implements AttemptHost {
     await closeRun(this, this.#stopper.stopping, tasks);
     // Every line published so far is stored before the run is reported done.
     await this.#logs.idle();
-    this.#span?.setAttribute('maestro.run.status', this.#run.status);
+    this.#span?.setAttribute('maestro.run.status', this.#writer.run.status);
     this.#span?.setStatus({
-      code: this.#run.status === RunState.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
+      code: this.#writer.run.status === RunState.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
     });
     this.#span?.end();
     this.#scheduler.detach(this.runId);
-    this.#finish(this.#run);
+    this.#finish(this.#writer.run);
   }
 
   get span(): Span | undefined {

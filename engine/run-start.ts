@@ -20,6 +20,7 @@ import { recoverInterrupted, type Reattached } from './recover-run.ts';
 
 export interface StartingRun extends AttemptHost {
   transitionRun(to: RunState, reason: Reason, by: string): Promise<void>;
+  holdStart(by: string): void;
 }
 
 /** Runs inside the run's serial queue; returns the time the run's timeout counts from. */
@@ -30,7 +31,8 @@ export async function beginRun(exec: StartingRun, reattached: readonly Reattache
   // the interrupted execution's start when resuming after a crash.
   let timeoutFrom = clock.now();
   if (exec.run.status === RunState.queued) {
-    await exec.transitionRun(RunState.running, Reason.started, by);
+    // Stored with the first attempt's start (or the run's next transition): run-writer.ts.
+    exec.holdStart(by);
     const policy = exec.run.plan.policy ?? {};
     void exec.runLog(
       'system',

@@ -7,7 +7,14 @@ import { isTerminalRunState, type Reason, type RunState, type TaskState } from '
 import type { EngineContext } from './context.ts';
 import type { EngineEvent } from './events.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
-import type { RunPatch, RunRecord, TaskPatch, TaskRecord, TaskTransitionWrite } from './store/store.ts';
+import type {
+  RunPatch,
+  RunRecord,
+  RunTransitionWrite,
+  TaskPatch,
+  TaskRecord,
+  TaskTransitionWrite,
+} from './store/store.ts';
 
 type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
 
@@ -21,12 +28,35 @@ export async function transitionRun(
   by: string,
   patch?: RunPatch,
 ): Promise<number> {
+  const prepared = prepareRunTransition(ctx, runId, from, to, reason, by, patch);
+  const w = prepared.write;
+  await ctx.store.transitionRun(runId, from, to, reason, by, w.time, patch);
+  prepared.emit();
+  return w.time;
+}
+
+/**
+ * Asserts a run transition and returns what to store and the event to publish after (logged and
+ * emitted by `emit`), so the transition can share a batch (`AsyncStore.commitRunWrites`).
+ */
+export function prepareRunTransition(
+  ctx: Ctx,
+  runId: string,
+  from: RunState,
+  to: RunState,
+  reason: Reason,
+  by: string,
+  patch?: RunPatch,
+): { write: RunTransitionWrite; emit(): void } {
   assertRunTransition(from, to);
   const time = ctx.clock.now();
-  await ctx.store.transitionRun(runId, from, to, reason, by, time, patch);
-  ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
-  ctx.emit({ type: 'run', runId, from, to, reason, by, time });
-  return time;
+  return {
+    write: { from, to, reason, by, time, ...(patch ? { patch } : {}) },
+    emit: () => {
+      ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
+      ctx.emit({ type: 'run', runId, from, to, reason, by, time });
+    },
+  };
 }
 
 /**

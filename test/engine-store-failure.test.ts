@@ -104,8 +104,10 @@ describe('a store failure under an execution', () => {
         trust: 'trusted',
       });
       expect((await engine.execute(runId)).status).toBe('running');
-      // Before the fix: blocked_by_policy (policy_unavailable), and the run failed.
-      expect((await store.listTasks(runId))[0]?.state).toBe('ready');
+      // Before the fix: blocked_by_policy (policy_unavailable), and the run failed. Now nothing of
+      // the start is stored: it was held for the attempt's start (engine/run-writer.ts).
+      expect((await store.listTasks(runId))[0]?.state).toBe('queued');
+      expect((await store.getRun(runId)).status).toBe('queued');
       expect((await engine.execute(runId)).status).toBe('succeeded');
       expect(asked).toEqual(['a#1', 'a#1']);
     } finally {

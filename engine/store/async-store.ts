@@ -24,6 +24,7 @@ import type {
   TransitionRecord,
   FeedQuery,
   FeedTransition,
+  RunWrite,
 } from './store.ts';
 
 /** A task claimed by a worker: the task's `task:<run>/<task>` lease and its fencing token. */
@@ -99,6 +100,14 @@ export interface AsyncStore {
    * task's transition (e.g. ready -> running) commits in the same transaction.
    */
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number>;
+  /**
+   * Several writes of one run's execution, in order, in one transaction (fenced once on a fenced
+   * view): all or nothing. A run's start, its first ready tasks and the first attempt start go
+   * in one (RunExecution defers the first two until the third). Each write is checked as its
+   * single form is (compare-and-set: StaleStateError; an attempt lease held: LeaseLostError).
+   * Resolves to the fencing tokens of the attempts started, in order.
+   */
+  commitRunWrites(runId: string, writes: readonly RunWrite[]): Promise<number[]>;
   /** Extends the attempt's lease; rejects with LeaseLostError when the token is stale or expired. */
   heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void>;
   /**
@@ -219,6 +228,7 @@ export const storeMethods = [
   'listTransitionsAfter',
   'lastTransitionId',
   'startAttempt',
+  'commitRunWrites',
   'heartbeat',
   'finishAttempt',
   'interruptAttempt',

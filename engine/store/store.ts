@@ -230,3 +230,22 @@ export interface TaskTransitionWrite {
   patch?: TaskPatch;
   detail?: string;
 }
+
+/** A run's transition as a batch carries it (RunWrite). */
+export interface RunTransitionWrite {
+  from: RunState;
+  to: RunState;
+  reason: Reason;
+  by: string;
+  time: number;
+  patch?: RunPatch;
+}
+
+/**
+ * One write of a run's execution inside a batch (`AsyncStore.commitRunWrites`): the run's
+ * transition, a task's, or an attempt's start (its row, its lease and its task's transition).
+ */
+export type RunWrite =
+  | { kind: 'run'; write: RunTransitionWrite }
+  | { kind: 'task'; taskId: string; write: TaskTransitionWrite }
+  | { kind: 'attempt'; start: AttemptStart; transition?: TaskTransitionWrite };

@@ -5,7 +5,14 @@
  * lease over, so a paused worker's late writes change nothing.
  */
 import { expect, it } from 'vitest';
-import { LeaseLostError, type AsyncStore } from '../../engine/index.ts';
+import {
+  LeaseLostError,
+  StaleStateError,
+  type AsyncStore,
+  type RunTransitionWrite,
+  type RunWrite,
+  type TaskTransitionWrite,
+} from '../../engine/index.ts';
 import { finish, newRun, startOf, withStore, type StoreHarness } from './store-contract.ts';
 
 const lease = (runId: string) => `run:${runId}`;
@@ -90,6 +97,66 @@ export function runClaimContract(harness: StoreHarness): void {
       await s.releaseLease(mine.name, 'w1', mine.token);
       await s.releaseLease(theirs.name, 'w2', mine.token);
       expect(await s.getLease(mine.name)).toMatchObject({ owner: 'w2', expiresAt: 1500 });
+    }));
+
+  it("commits a run's start, its first ready tasks and an attempt start in one fenced transaction, all or nothing", () =>
+    withStore(harness, async (s) => {
+      await s.createRun(newRun('r1', 1000));
+      const mine = (await s.claimRun('w1', 1000, 100))!;
+      const w1 = s.fenced({ name: mine.name, token: mine.token });
+      // Plain state names, as the stores' SQL compares them (the records' types are the engine's).
+      const t = (from: string, to: string, reason: string, time = 1010) =>
+        ({ from, to, reason, by: 'w1', time }) as unknown as TaskTransitionWrite & RunTransitionWrite;
+      const start: RunWrite = { kind: 'run', write: t('queued', 'running', 'started') };
+      const ready = (taskId: string): RunWrite => ({
+        kind: 'task',
+        taskId,
+        write: t('queued', 'ready', 'dependencies_met'),
+      });
+      const attempt: RunWrite = {
+        kind: 'attempt',
+        start: startOf('att-a', 'r1', 'a', 'w1'),
+        transition: t('ready', 'running', 'started', 1020),
+      };
+      const before = await s.listTransitions('r1');
+      // A stale last write (c is not running) undoes the whole batch.
+      const stale: RunWrite = { kind: 'task', taskId: 'c', write: t('running', 'succeeded', 'exit_zero') };
+      await expect(w1.commitRunWrites('r1', [start, ready('a'), attempt, stale])).rejects.toThrow(
+        StaleStateError,
+      );
+      expect((await s.getRun('r1')).status).toBe('queued');
+      expect((await s.listTasks('r1')).map((x) => x.state)).toEqual(['queued', 'queued', 'queued']);
+      expect(await s.listAttempts('r1')).toEqual([]);
+      expect(await s.listTransitions('r1')).toEqual(before);
+      // The whole start in one write: the attempt's token is its lease's.
+      const tokens = await w1.commitRunWrites('r1', [start, ready('a'), ready('c'), attempt]);
+      expect(tokens).toHaveLength(1);
+      expect(await s.getLease('attempt:att-a')).toMatchObject({ owner: 'w1', token: tokens[0] });
+      expect((await s.getRun('r1')).status).toBe('running');
+      expect((await s.listTasks('r1')).map((x) => [x.taskId, x.state])).toEqual([
+        ['a', 'running'],
+        ['b', 'queued'],
+        ['c', 'ready'],
+      ]);
+      expect(
+        (await s.listTransitions('r1')).slice(before.length).map((x) => [x.taskId, x.from, x.to]),
+      ).toEqual([
+        [null, 'queued', 'running'],
+        ['a', 'queued', 'ready'],
+        ['c', 'queued', 'ready'],
+        ['a', 'ready', 'running'],
+      ]);
+      // Taken over: a late batch of the paused worker writes nothing.
+      const theirs = (await s.claimRun('w2', 1400, 100))!;
+      const late: RunWrite = {
+        kind: 'task',
+        taskId: 'c',
+        write: t('ready', 'cancelled', 'cancel_requested'),
+      };
+      await expect(w1.commitRunWrites('r1', [late])).rejects.toThrow(LeaseLostError);
+      expect((await s.getTask('r1', 'c')).state).toBe('ready');
+      await s.fenced({ name: theirs.name, token: theirs.token }).commitRunWrites('r1', [late]);
+      expect((await s.getTask('r1', 'c')).state).toBe('cancelled');
     }));
 
   it('fences a run whose id is SQL: quotes and backslashes are data, checked like any other token', () =>

@@ -131,3 +131,27 @@ export async function claimRun(c: Db, owner: string, now: number, leaseMs: numbe
   );
   return rows[0] ? toLease(rows[0]) : null;
 }
+
+/**
+ * The fence riding inside one statement (a fenced write that needs no transaction of its own): a
+ * CTE share-locks the lease row as `tokenCheckSql` does, every write of the statement is
+ * conditioned on its token, and the statement returns the token it saw (`fence_token`), which
+ * `checkFenceToken` checks. Appends its parameters to `args`. Unfenced: no CTE, always true.
+ */
+export function fenceClause(
+  fence: Fence | undefined,
+  args: unknown[],
+): { with: string; ok: string; token: string } {
+  if (!fence) return { with: '', ok: 'TRUE', token: 'NULL::bigint AS fence_token' };
+  args.push(fence.name, fence.token);
+  return {
+    with: `fence AS (SELECT token FROM leases WHERE name = $${args.length - 1} FOR SHARE), `,
+    ok: `(SELECT token FROM fence) = $${args.length}::bigint`,
+    token: '(SELECT token FROM fence) AS fence_token',
+  };
+}
+
+/** Throws LeaseLostError when a fenced statement saw another token (or no lease row). */
+export function checkFenceToken(row: Row | undefined, fence: Fence | undefined): void {
+  if (fence && Number(row?.fence_token) !== fence.token) throw new LeaseLostError(fence.name);
+}

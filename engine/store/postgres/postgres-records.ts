@@ -1,29 +1,40 @@
-/** Logs, cache entries and receipts on PostgreSQL: single statements, no transaction needed. */
+/**
+ * Logs, cache entries and receipts on PostgreSQL: single statements, no transaction needed (on a
+ * fenced view the fence rides in the statement).
+ */
 import type { Db } from './reconnect.ts';
 import type { CacheEntry, ReceiptRecord, StoredLogLine } from '../store.ts';
 import { toCacheEntry, toLogLine, toReceipt, type Row } from '../sqlite/rows.ts';
 import { cacheEntryValues, receiptValues } from '../row-values.ts';
+import type { Fence } from '../async-store.ts';
+import { checkFenceToken, fenceClause } from './postgres-leases.ts';
 
 async function all(db: Db, sql: string, args: unknown[]): Promise<Row[]> {
   return (await db.query<Row>(sql, args)).rows;
 }
 
-export async function appendLogs(db: Db, lines: StoredLogLine[]): Promise<void> {
+/** One statement; with `fence`, the fence rides in it (postgres-leases.ts `fenceClause`). */
+export async function appendLogs(db: Db, lines: StoredLogLine[], fence?: Fence): Promise<void> {
   if (lines.length === 0) return;
-  await db.query(
-    `INSERT INTO logs (run_id, task_id, attempt, stream, time, text)
+  const args: unknown[] = [
+    lines.map((l) => l.runId),
+    lines.map((l) => l.taskId),
+    lines.map((l) => l.attempt),
+    lines.map((l) => l.stream),
+    lines.map((l) => l.time),
+    lines.map((l) => l.text),
+  ];
+  const f = fenceClause(fence, args);
+  const { rows } = await db.query<Row>(
+    `WITH ${f.with}ins AS (
+       INSERT INTO logs (run_id, task_id, attempt, stream, time, text)
          SELECT run_id, task_id, attempt, stream, time, text
            FROM unnest($1::text[], $2::text[], $3::integer[], $4::text[], $5::bigint[], $6::text[])
-             WITH ORDINALITY AS x (run_id, task_id, attempt, stream, time, text, n) ORDER BY n`,
-    [
-      lines.map((l) => l.runId),
-      lines.map((l) => l.taskId),
-      lines.map((l) => l.attempt),
-      lines.map((l) => l.stream),
-      lines.map((l) => l.time),
-      lines.map((l) => l.text),
-    ],
+             WITH ORDINALITY AS x (run_id, task_id, attempt, stream, time, text, n) WHERE ${f.ok} ORDER BY n)
+     SELECT ${f.token}`,
+    args,
   );
+  checkFenceToken(rows[0], fence);
 }
 
 export async function listLogs(
@@ -69,11 +80,18 @@ export async function putCacheEntry(db: Db, e: CacheEntry): Promise<void> {
   );
 }
 
-export async function putReceipt(db: Db, r: ReceiptRecord): Promise<void> {
-  await db.query(
-    'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-    receiptValues(r),
+/** One statement; with `fence`, the fence rides in it (postgres-leases.ts `fenceClause`). */
+export async function putReceipt(db: Db, r: ReceiptRecord, fence?: Fence): Promise<void> {
+  const args: unknown[] = receiptValues(r);
+  const f = fenceClause(fence, args);
+  const { rows } = await db.query<Row>(
+    `WITH ${f.with}ins AS (
+       INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at)
+       SELECT $1::text, $2::text, $3::integer, $4::text, $5::json, $6::bigint WHERE ${f.ok})
+     SELECT ${f.token}`,
+    args,
   );
+  checkFenceToken(rows[0], fence);
 }
 
 export async function listReceipts(db: Db, runId: string): Promise<ReceiptRecord[]> {

@@ -1,13 +1,13 @@
 /**
  * A run's rows on PostgreSQL: its creation (one statement), the listing with its filters and
- * keyset, and the compare-and-set run transition PostgresStore runs inside its transaction.
+ * keyset, and the compare-and-set run transition (one statement, the fence riding in it).
  */
-import type { PoolClient } from 'pg';
-import type { Reason, RunState } from '../../../core/index.ts';
-import type { NewRun, RunFilter, RunPatch, RunRecord, TransitionRecord } from '../store.ts';
+import type { Fence } from '../async-store.ts';
+import type { NewRun, RunFilter, RunRecord, RunTransitionWrite, TransitionRecord } from '../store.ts';
 import { initialRunState, newRunValues } from '../row-values.ts';
 import { toRun, toTransition, type Row } from '../sqlite/rows.ts';
 import type { Db } from './reconnect.ts';
+import { checkFenceToken, fenceClause } from './postgres-leases.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
@@ -66,30 +66,42 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> 
   return (await db.query<Row>(sql, args)).rows.map(toRun);
 }
 
-/** `UPDATE runs … WHERE status = from` and its transition row; StaleStateError when it moved. */
+/**
+ * `UPDATE runs … WHERE status = from` and its transition row in one statement; with `fence`,
+ * conditioned on the run lease's token (LeaseLostError). False (nothing written) when the run is
+ * not in `from`.
+ */
 export async function transitionRun(
-  c: PoolClient,
+  c: Db,
   runId: string,
-  from: RunState,
-  to: RunState,
-  reason: Reason,
-  by: string,
-  time: number,
-  patch?: RunPatch,
+  t: RunTransitionWrite,
+  fence?: Fence,
 ): Promise<boolean> {
-  const startedAt = to === 'running' ? time : null;
-  const finishedAt = terminalRun.includes(to) ? time : null;
-  const { rowCount } = await c.query(
-    `UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3), finished_at = $4,
-       approval_digest = coalesce($7, approval_digest) WHERE id = $5 AND status = $6`,
-    [to, reason, startedAt, finishedAt, runId, from, patch?.approvalDigest ?? null],
+  const startedAt = t.to === 'running' ? t.time : null;
+  const finishedAt = terminalRun.includes(t.to) ? t.time : null;
+  const args: unknown[] = [
+    t.to,
+    t.reason,
+    startedAt,
+    finishedAt,
+    runId,
+    t.from,
+    t.patch?.approvalDigest ?? null,
+  ];
+  args.push(t.by, t.time);
+  const f = fenceClause(fence, args);
+  const { rows } = await c.query<Row>(
+    `WITH ${f.with}upd AS (
+       UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3::bigint), finished_at = $4::bigint,
+         approval_digest = coalesce($7::text, approval_digest) WHERE id = $5 AND status = $6 AND ${f.ok} RETURNING 1),
+     ins AS (
+       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
+       SELECT $5, NULL, $6, $1, $2, $8::text, $9::bigint FROM upd)
+     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}`,
+    args,
   );
-  if (rowCount !== 1) return false;
-  await c.query(
-    'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time) VALUES ($1, NULL, $2, $3, $4, $5, $6)',
-    [runId, from, to, reason, by, time],
-  );
-  return true;
+  checkFenceToken(rows[0], fence);
+  return Number(rows[0]?.n) === 1;
 }
 
 export async function listTransitions(

@@ -29,6 +29,8 @@ import type {
   TransitionRecord,
   FeedQuery,
   FeedTransition,
+  RunTransitionWrite,
+  RunWrite,
 } from '../store.ts';
 import { toAttempt, toFeedTransition, toRun, toTask, type Row } from '../sqlite/rows.ts';
 import {
@@ -42,9 +44,9 @@ import {
   tokenCheckSql,
 } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
-import { closeAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
+import { closeAttempt, insertAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
-import { attemptStartValues, interruptedFinish } from '../row-values.ts';
+import { interruptedFinish } from '../row-values.ts';
 import * as runs from './postgres-runs.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
 
@@ -121,11 +123,19 @@ export class PostgresStore implements AsyncStore {
     time: number,
     patch?: RunPatch,
   ): Promise<void> {
-    await this.#tx(async (c) => {
-      if (await runs.transitionRun(c, runId, from, to, reason, by, time, patch)) return;
-      await this.getRun(runId);
-      throw new StaleStateError(`run ${runId} is no longer ${from}`);
-    });
+    await this.#transitionRun(
+      this.#db,
+      runId,
+      { from, to, reason, by, time, ...(patch ? { patch } : {}) },
+      this.#fence,
+    );
+  }
+
+  /** One statement: fenced in the statement itself, or by the transaction `c` already is. */
+  async #transitionRun(c: Db, runId: string, t: RunTransitionWrite, fence?: Fence): Promise<void> {
+    if (await runs.transitionRun(c, runId, t, fence)) return;
+    await this.getRun(runId);
+    throw new StaleStateError(`run ${runId} is no longer ${t.from}`);
   }
 
   async requestRunCancel(runId: string, by: string): Promise<void> {
@@ -177,7 +187,8 @@ export class PostgresStore implements AsyncStore {
       patch,
       ...(detail === undefined ? {} : { detail }),
     };
-    await this.#tx((c) => transitionTask(c, runId, taskId, write));
+    // One statement, the fence riding in it: no transaction of its own.
+    await transitionTask(this.#db, runId, taskId, write, this.#fence);
   }
 
   listTransitions(runId: string, taskId?: string | null): Promise<TransitionRecord[]> {
@@ -204,13 +215,19 @@ export class PostgresStore implements AsyncStore {
 
   async #startAttempt(c: PoolClient, start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
     if (transition) await transitionTask(c, start.runId, start.taskId, transition);
-    const lease = await acquire(c, `attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
-    await c.query(
-      `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-         started_at, fencing_token, placement) VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8, $9, $10, $11)`,
-      attemptStartValues(start, lease.token),
-    );
-    return lease.token;
+    return insertAttempt(c, start);
+  }
+
+  /** In one transaction, fenced once (with BEGIN); each write one statement. */
+  commitRunWrites(runId: string, writes: readonly RunWrite[]): Promise<number[]> {
+    return this.#tx(async (c) => {
+      const tokens: number[] = [];
+      for (const w of writes)
+        if (w.kind === 'run') await this.#transitionRun(c, runId, w.write);
+        else if (w.kind === 'task') await transitionTask(c, runId, w.taskId, w.write);
+        else tokens.push(await this.#startAttempt(c, w.start, w.transition));
+      return tokens;
+    });
   }
 
   async startClaimedAttempt(
@@ -289,7 +306,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
-    return this.#write((db) => records.appendLogs(db, lines));
+    return records.appendLogs(this.#db, lines, this.#fence);
   }
 
   listLogs(runId: string, taskId?: string | null, afterId = 0): Promise<(StoredLogLine & { id: number })[]> {
@@ -305,7 +322,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   putReceipt(receipt: ReceiptRecord): Promise<void> {
-    return this.#write((db) => records.putReceipt(db, receipt));
+    return records.putReceipt(this.#db, receipt, this.#fence);
   }
 
   async listReceipts(runId: string): Promise<ReceiptRecord[]> {

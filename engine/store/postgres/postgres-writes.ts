@@ -1,22 +1,32 @@
 /**
- * The writes PostgresStore composes inside one transaction: a task's compare-and-set transition
- * and an attempt's one-time result (the trigger of migrations.ts refuses any later change).
+ * The writes PostgresStore composes inside one transaction (or sends alone, fenced in the
+ * statement): a task's compare-and-set transition, an attempt's start, and its one-time result (the trigger of migrations.ts refuses any later change).
  */
 import type { PoolClient } from 'pg';
 import type { Db } from './reconnect.ts';
 import { NotFoundError } from '../../../core/index.ts';
-import { StaleStateError } from '../../errors.ts';
-import type { AttemptFinish, TaskTransitionWrite } from '../store.ts';
-import { TASK_PATCH_COLUMNS } from '../row-values.ts';
+import { LeaseLostError, StaleStateError } from '../../errors.ts';
+import type { Fence } from '../async-store.ts';
+import type { AttemptFinish, AttemptStart, TaskTransitionWrite } from '../store.ts';
+import { TASK_PATCH_COLUMNS, attemptStartValues } from '../row-values.ts';
+import { checkFenceToken, fenceClause } from './postgres-leases.ts';
 
+type Row = Record<string, unknown>;
+
+/**
+ * A task's compare-and-set transition and its transition row in one statement (one round trip,
+ * atomic without a transaction of its own); with `fence`, conditioned on the run lease's token
+ * (postgres-leases.ts `fenceClause`). StaleStateError, NotFoundError or LeaseLostError otherwise.
+ */
 export async function transitionTask(
-  c: PoolClient,
+  c: Db,
   runId: string,
   taskId: string,
   t: TaskTransitionWrite,
+  fence?: Fence,
 ): Promise<void> {
   const patch = t.patch ?? {};
-  const args: unknown[] = [t.to, t.reason, t.time];
+  const args: unknown[] = [t.to, t.reason, t.time, runId, taskId, t.from, t.by, t.detail ?? null];
   const sets = ['state = $1', 'reason = $2', 'updated_at = $3'];
   for (const [key, column] of TASK_PATCH_COLUMNS) {
     if (patch[key] === undefined) continue;
@@ -25,21 +35,44 @@ export async function transitionTask(
   }
   // Leaving `ready` ends any claim on the task: the next time it is ready it is claimable again.
   if (t.from === 'ready') sets.push('claim_expires_at = NULL');
-  args.push(runId, taskId, t.from);
-  const n = args.length;
-  const { rowCount } = await c.query(
-    `UPDATE tasks SET ${sets.join(', ')} WHERE run_id = $${n - 2} AND task_id = $${n - 1} AND state = $${n}`,
+  const f = fenceClause(fence, args);
+  const { rows } = await c.query<Row>(
+    `WITH ${f.with}upd AS (
+       UPDATE tasks SET ${sets.join(', ')} WHERE run_id = $4 AND task_id = $5 AND state = $6 AND ${f.ok} RETURNING 1),
+     ins AS (
+       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
+       SELECT $4, $5, $6, $1, $2, $7::text, $3, $8::text FROM upd)
+     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}`,
     args,
   );
-  if (rowCount !== 1) {
-    const exists = await c.query('SELECT 1 FROM tasks WHERE run_id = $1 AND task_id = $2', [runId, taskId]);
-    if (exists.rowCount === 0) throw new NotFoundError('task', `${runId}/${taskId}`);
-    throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
-  }
-  await c.query(
-    'INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
-    [runId, taskId, t.from, t.to, t.reason, t.by, t.time, t.detail ?? null],
+  checkFenceToken(rows[0], fence);
+  if (Number(rows[0]?.n) === 1) return;
+  const exists = await c.query('SELECT 1 FROM tasks WHERE run_id = $1 AND task_id = $2', [runId, taskId]);
+  if (exists.rowCount === 0) throw new NotFoundError('task', `${runId}/${taskId}`);
+  throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
+}
+
+/**
+ * The attempt row and its lease (a fresh token from `lease_tokens`) in one statement; the token.
+ * LeaseLostError when another owner holds a live lease of that name (nothing inserted).
+ */
+export async function insertAttempt(c: Db, start: AttemptStart): Promise<number> {
+  const values = attemptStartValues(start, 0);
+  values.splice(9, 1); // the token comes from the lease the statement takes
+  const { rows } = await c.query<{ fencing_token: string }>(
+    `WITH lease AS (
+       INSERT INTO leases (name, owner, token, expires_at) VALUES ($11, $12, nextval('lease_tokens'), $13)
+         ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at
+         WHERE leases.owner = excluded.owner OR leases.expires_at < $14
+       RETURNING token)
+     INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
+       started_at, fencing_token, placement)
+     SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json
+       FROM lease RETURNING fencing_token`,
+    [...values, `attempt:${start.id}`, start.owner, start.startedAt + start.leaseMs, start.startedAt],
   );
+  if (!rows[0]) throw new LeaseLostError(`attempt:${start.id}`);
+  return Number(rows[0].fencing_token);
 }
 
 /** Writes the attempt's result once; returns its run and task. */

@@ -24,6 +24,8 @@ import type {
   TransitionRecord,
   FeedQuery,
   FeedTransition,
+  RunTransitionWrite,
+  RunWrite,
 } from '../store.ts';
 import type { Fence, SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
@@ -31,7 +33,14 @@ import { initialRunState, interruptedFinish, newRunValues } from '../row-values.
 import { openDatabase, type Durability } from './open-database.ts';
 import * as leases from './sqlite-leases.ts';
 import * as records from './sqlite-records.ts';
-import { closeAttempt, insertTransition, outputsOf, startAttempt, transitionTask } from './sqlite-writes.ts';
+import {
+  closeAttempt,
+  insertTransition,
+  outputsOf,
+  startAttempt,
+  transitionRun,
+  transitionTask,
+} from './sqlite-writes.ts';
 import { toAttempt, toRun, toTask, type Row } from './rows.ts';
 
 export class SqliteStore implements SettledStore {
@@ -150,28 +159,13 @@ export class SqliteStore implements SettledStore {
     time: number,
     patch?: RunPatch,
   ): void {
-    this.#tx(() => {
-      const startedAt = to === 'running' ? time : null;
-      const finishedAt = ['succeeded', 'failed', 'cancelled', 'timed_out'].includes(to) ? time : null;
-      const changed = this.#run(
-        `UPDATE runs SET status = ?, reason = ?, started_at = coalesce(started_at, ?),
-           finished_at = CASE WHEN ? IS NULL THEN NULL ELSE ? END,
-           approval_digest = coalesce(?, approval_digest) WHERE id = ? AND status = ?`,
-        to,
-        reason,
-        startedAt,
-        finishedAt,
-        finishedAt,
-        patch?.approvalDigest ?? null,
-        runId,
-        from,
-      );
-      if (changed !== 1) {
-        this.getRun(runId);
-        throw new StaleStateError(`run ${runId} is no longer ${from}`);
-      }
-      insertTransition(this.#sql, runId, null, from, to, reason, by, time, null);
-    });
+    this.#tx(() => this.#transitionRun(runId, { from, to, reason, by, time, ...(patch ? { patch } : {}) }));
+  }
+
+  #transitionRun(runId: string, t: RunTransitionWrite): void {
+    if (transitionRun(this.#sql, runId, t)) return;
+    this.getRun(runId);
+    throw new StaleStateError(`run ${runId} is no longer ${t.from}`);
   }
 
   requestRunCancel(runId: string, by: string): void {
@@ -239,6 +233,17 @@ export class SqliteStore implements SettledStore {
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): number {
     return this.#tx(() => startAttempt(this.#sql, start, transition));
+  }
+
+  commitRunWrites(runId: string, writes: readonly RunWrite[]): number[] {
+    return this.#tx(() =>
+      writes.flatMap((w) => {
+        if (w.kind === 'run') this.#transitionRun(runId, w.write);
+        else if (w.kind === 'task') transitionTask(this.#sql, runId, w.taskId, w.write);
+        else return [startAttempt(this.#sql, w.start, w.transition)];
+        return [];
+      }),
+    );
   }
 
   /** AsyncStore.startClaimedAttempt: the claim's fence and the start in one transaction. */

@@ -6,7 +6,7 @@
 import type { SQLInputValue } from 'node:sqlite';
 import { NotFoundError } from '../../../core/index.ts';
 import { StaleStateError } from '../../errors.ts';
-import type { AttemptFinish, AttemptStart, TaskTransitionWrite } from '../store.ts';
+import type { AttemptFinish, AttemptStart, RunTransitionWrite, TaskTransitionWrite } from '../store.ts';
 import { TASK_PATCH_COLUMNS, attemptStartValues } from '../row-values.ts';
 import { acquire, type Sql } from './sqlite-leases.ts';
 
@@ -32,6 +32,30 @@ export function insertTransition(
     time,
     detail,
   );
+}
+
+const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
+
+/** `UPDATE runs … WHERE status = from` and its transition row; false (nothing written) when it moved. */
+export function transitionRun(sql: Sql, runId: string, t: RunTransitionWrite): boolean {
+  const startedAt = t.to === 'running' ? t.time : null;
+  const finishedAt = terminalRun.includes(t.to) ? t.time : null;
+  const changed = sql.run(
+    `UPDATE runs SET status = ?, reason = ?, started_at = coalesce(started_at, ?),
+       finished_at = CASE WHEN ? IS NULL THEN NULL ELSE ? END,
+       approval_digest = coalesce(?, approval_digest) WHERE id = ? AND status = ?`,
+    t.to,
+    t.reason,
+    startedAt,
+    finishedAt,
+    finishedAt,
+    t.patch?.approvalDigest ?? null,
+    runId,
+    t.from,
+  );
+  if (changed !== 1) return false;
+  insertTransition(sql, runId, null, t.from, t.to, t.reason, t.by, t.time, null);
+  return true;
 }
 
 /** `UPDATE … WHERE state = from` and its transition row; StaleStateError when the state moved. */
