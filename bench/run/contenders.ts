@@ -48,8 +48,16 @@ function timedProcess(command: string, argv: string[], cwd: string): Sample {
   return { seconds, peakMiB: kib / 1024 };
 }
 
+/** What the sandboxed peer needs of a checkout's runners/ (this one's, or `--base`'s). */
+export interface SandboxModule {
+  attemptLayout: typeof attemptLayout;
+  bwrapArgs: typeof bwrapArgs;
+  defaultReadOnlyPaths: typeof defaultReadOnlyPaths;
+}
+const thisCheckout: SandboxModule = { attemptLayout, bwrapArgs, defaultReadOnlyPaths };
+
 /** Writes the scenario's files: build.ninja, build-bwrap.ninja, manifest.yaml, the runners configs. */
-export function prepareScenario(dir: string, name: string, tasks: BenchTask[]): void {
+export function prepareScenario(dir: string, name: string, tasks: BenchTask[], base?: SandboxModule): void {
   writeFileSync(join(dir, 'build.ninja'), toNinja(tasks));
   // Maestro's files in a folder of their own: it is the run's source, layered into every
   // workspace, so it must not hold the peer's thousands of sandbox folders or the data dirs.
@@ -60,7 +68,11 @@ export function prepareScenario(dir: string, name: string, tasks: BenchTask[]): 
   writeFileSync(join(dir, 'runners-none.yaml'), 'local:\n  sandbox: none\n');
   const sandboxed = join(dir, 'sandboxed');
   mkdirSync(sandboxed);
-  writeFileSync(join(sandboxed, 'build.ninja'), toSandboxedNinja(tasks, join(sandboxed, 'ws')));
+  writeFileSync(join(sandboxed, 'build.ninja'), toSandboxedNinja(thisCheckout, tasks, join(sandboxed, 'ws')));
+  if (!base) return;
+  const old = join(dir, 'sandboxed-base');
+  mkdirSync(old);
+  writeFileSync(join(old, 'build.ninja'), toSandboxedNinja(base, tasks, join(old, 'ws')));
 }
 
 const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
@@ -71,17 +83,23 @@ const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
  * the task's own, the network on (a local run is trusted), HOME a tmpfs. The directories are made
  * here, untimed; Maestro makes its own inside the timed run.
  */
-function toSandboxedNinja(tasks: BenchTask[], root: string): string {
+function toSandboxedNinja(module: SandboxModule, tasks: BenchTask[], root: string): string {
   const home = baseEnvFrom(process.env).HOME ?? homedir();
-  const readOnly = defaultReadOnlyPaths();
+  const readOnly = module.defaultReadOnlyPaths();
   const lines = ['rule t', '  command = /usr/bin/bwrap $args /bin/sh -c true', ''];
   for (const task of tasks) {
     const workDir = join(root, task.id);
     const artifactsDir = `${workDir}.in`;
     mkdirSync(workDir, { recursive: true });
     mkdirSync(artifactsDir, { recursive: true });
-    const layout = attemptLayout({ workDir, artifactsDir }, 'on', { readOnly, hidden: [] }, workDir, home);
-    const args = bwrapArgs(layout).map(quote).join(' ').replaceAll('$', '$$');
+    const layout = module.attemptLayout(
+      { workDir, artifactsDir },
+      'on',
+      { readOnly, hidden: [] },
+      workDir,
+      home,
+    );
+    const args = module.bwrapArgs(layout).map(quote).join(' ').replaceAll('$', '$$');
     lines.push(task.needs.length ? `build ${task.id}: t ${task.needs.join(' ')}` : `build ${task.id}: t`);
     lines.push(`  args = ${args}`);
   }
@@ -100,15 +118,17 @@ const ninjaIn =
 export const ninja: Contender = ninjaIn('.');
 /** The same, each command inside the runner's bubblewrap sandbox. */
 export const ninjaSandboxed: Contender = ninjaIn('sandboxed');
+/** The same in the sandbox layout of the `--base` checkout. */
+export const ninjaSandboxedBase: Contender = ninjaIn('sandboxed-base');
 
 /** The real CLI on a fresh data dir: `maestro run <manifest> --concurrency N`. */
 export const maestroRun =
-  (options: { sandbox: 'bwrap' | 'none'; manifest?: string }): Contender =>
+  (options: { sandbox: 'bwrap' | 'none'; manifest?: string; checkout?: string }): Contender =>
   async (dir) => {
     const dataDir = mkdtempSync(join(dir, 'data-'));
     try {
       const argv = [
-        join(repo, 'bin', 'maestro.ts'),
+        join(options.checkout ?? repo, 'bin', 'maestro.ts'),
         'run',
         join(dir, 'maestro', options.manifest ?? 'manifest.yaml'),
         '--concurrency',

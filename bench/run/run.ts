@@ -29,7 +29,9 @@ import {
   N,
   ninja,
   ninjaSandboxed,
+  ninjaSandboxedBase,
   prepareScenario,
+  type SandboxModule,
   runnerAlone,
   type Contender,
   type Sample,
@@ -42,6 +44,9 @@ const { values: args } = parseArgs({
     runs: { type: 'string' },
     only: { type: 'string' },
     contenders: { type: 'string' },
+    // Another checkout (e.g. main before a change): its `maestro run` and its sandbox layout
+    // join the same interleaved rounds as `…@base`, for a before/after at the same load.
+    base: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -79,6 +84,13 @@ function contendersFor(scenario: Scenario, cli: boolean): Array<[string, Contend
       : []),
     ...(cli && scenario.name === 'chain-40'
       ? ([['start-up', maestroRun({ sandbox: 'none', manifest: 'one.yaml' })]] as Array<[string, Contender]>)
+      : []),
+    ...(args.base
+      ? ([
+          ['ninja+bwrap@base', ninjaSandboxedBase],
+          ['maestro run@base', maestroRun({ sandbox: 'bwrap', checkout: args.base })],
+          ['maestro run:nosb@base', maestroRun({ sandbox: 'none', checkout: args.base })],
+        ] as Array<[string, Contender]>)
       : []),
     ['runner:launcher', runnerAlone('launcher')],
     ['runner:launcher:nosb', runnerAlone('launcher', 'none')],
@@ -154,12 +166,15 @@ async function main(): Promise<void> {
   await checkTools();
   const cli = cliHasRun();
   if (!cli) console.log('note: `maestro run` is not available; measuring the runner alone\n');
+  const base = args.base
+    ? ((await import(join(args.base, 'runners', 'index.ts'))) as SandboxModule)
+    : undefined;
   const report: Record<string, { load: [string, string]; medians: Medians }> = {};
   const perTask = new Map<string, number>();
   for (const scenario of scenarios) {
     const tasks = layeredGraph(scenario.layers, scenario.width);
     const dir = mkdtempSync(join(tmpdir(), `maestro-bench-run-${scenario.name}-`));
-    prepareScenario(dir, scenario.name, tasks);
+    prepareScenario(dir, scenario.name, tasks, base);
     const runs = Number(args.runs ?? 5);
     const contenders = contendersFor(scenario, cli);
     const samples = new Map<string, Sample[]>(contenders.map(([name]) => [name, []]));
