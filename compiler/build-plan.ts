@@ -1,4 +1,5 @@
 import type { Manifest, ManifestRetry, Plan, PlanAction, PlanTask } from '../core/index.ts';
+import type { BlueprintPin } from './blueprint/expand.ts';
 import type { TaskModel } from './analysis/index.ts';
 import { planDigest, sealTask, userDataInOrder } from './canonical-fast.ts';
 import { topologicalOrder } from './dag.ts';
@@ -20,6 +21,7 @@ export function buildPlan(
   manifest: Manifest,
   models: readonly TaskModel[],
   declaredOrder?: readonly number[],
+  blueprint?: BlueprintPin,
 ): Plan {
   const spec = manifest.spec;
   const defaults = spec.defaults ?? {};
@@ -131,6 +133,18 @@ export function buildPlan(
     apiVersion: 'maestro/v1',
     ...(spec.approvals
       ? { approvals: { from: [...(spec.approvals.from ?? [])], required: spec.approvals.required } }
+      : {}),
+    // The blueprint the workflow was made from, pinned (exact version, folder digest): a new
+    // version of it changes the plan's digest, as a task's new code does.
+    ...(blueprint
+      ? {
+          blueprint: {
+            digest: blueprint.digest,
+            name: blueprint.name,
+            uses: blueprint.uses,
+            version: blueprint.version,
+          },
+        }
       : {}),
     ...(spec.budget
       ? { budget: { currency: spec.budget.currency ?? PlanDefaults.currency, limit: spec.budget.limit } }

@@ -57,6 +57,13 @@ export const Code = {
   unknownCatalog: 'MS4011',
   catalogLockMissing: 'MS4012',
   catalogLockStale: 'MS4013',
+  unknownBlueprint: 'MS5001',
+  blueprintVersion: 'MS5002',
+  blueprintParams: 'MS5003',
+  blueprintWithExpression: 'MS5004',
+  blueprintInvalid: 'MS5005',
+  blueprintScriptParameter: 'MS5006',
+  blueprintWithTasks: 'MS5007',
 } as const;
 export type Code = (typeof Code)[keyof typeof Code];
 
@@ -128,4 +135,14 @@ export const codeDescriptions: Record<Code, string> = {
     'The catalog task is not in `.maestro/tasks.lock` (there is no lock, or it was made before this `uses:`): run `maestro tasks lock`.',
   MS4013:
     '`.maestro/tasks.lock` does not match `.maestro/catalogs.yaml` (another url or ref, a task locked at another commit), or one of them is not valid: run `maestro tasks lock`.',
+  MS5001: '`spec.blueprint.uses` names a blueprint the catalog does not have.',
+  MS5002: 'No blueprint version satisfies the `uses` version range, or the range is not valid semver.',
+  MS5003: "`spec.blueprint.with` does not match the blueprint's parameter schema.",
+  MS5004:
+    '`spec.blueprint.with` holds a `${...}` expression: parameters are data, so a value can neither read a secret nor become an expression in the blueprint.',
+  MS5005:
+    "The instantiated blueprint has a problem (reported at the user's `uses`, naming the blueprint file and the place in it).",
+  MS5006:
+    'A blueprint puts a parameter into a `run` script (`${blueprint.x}` in `run`); parameters reach scripts only through `env`.',
+  MS5007: 'A manifest with `spec.blueprint` also lists `spec.tasks`: the blueprint supplies the tasks.',
 };

@@ -2,6 +2,7 @@ import { sortDiagnostics } from '../core/index.ts';
 import type { Diagnostic, Manifest, Plan, TaskCatalog } from '../core/index.ts';
 import { analyze } from './analysis/index.ts';
 import { buildPlan } from './build-plan.ts';
+import { expandBlueprint } from './blueprint/expand.ts';
 import { Code } from './codes.ts';
 import { decodeSource } from './decode.ts';
 import { toDiagnostic, type Finding } from './finding.ts';
@@ -95,10 +96,16 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
   if (!guarded) {
     // A reserved key is reported once, not again as an unknown property.
     const reserved = new Set(findings.filter((f) => f.code === Code.reservedKey).map((f) => f.pointer));
-    findings.push(...validateManifestSchema(value).filter((f) => !reserved.has(f.pointer)));
+    // A blueprint is instantiated first (compiler/blueprint/): the passes below see the workflow
+    // it makes, and what they find in the blueprint's part is moved to the user's `uses`.
+    const expansion = expandBlueprint(value, options.catalog);
+    const manifest = expansion.value;
+    findings.push(...expansion.findings);
+    for (const f of validateManifestSchema(manifest))
+      if (!reserved.has(f.pointer)) findings.push(expansion.remap(f));
     const schemaValid = !findings.some((f) => f.severity === 'error');
-    const analysis = analyze(value, options.catalog);
-    for (const finding of analysis.findings) findings.push(finding);
+    const analysis = analyze(manifest, options.catalog);
+    for (const finding of analysis.findings) findings.push(expansion.remap(finding));
     if (schemaValid && !findings.some((f) => f.severity === 'error')) {
       const expandedCount = analysis.tasks.reduce((n, m) => n + expansions(m.task.matrix), 0);
       if (expandedCount > Limits.maxPlanTasks)
@@ -108,7 +115,7 @@ export function compileManifest(source: string | Uint8Array, options: CompileOpt
           message: `the plan would have ${expandedCount} tasks; the limit is ${Limits.maxPlanTasks}`,
           pointer: '/spec/tasks',
         });
-      else plan = buildPlan(value as Manifest, analysis.tasks, analysis.order);
+      else plan = buildPlan(manifest as Manifest, analysis.tasks, analysis.order, expansion.pin);
     }
   }
   const diagnostics = findings.length === 0 ? [] : placeAll(text, findings, options.file);

@@ -55,6 +55,8 @@ export interface TaskCatalog {
    * and `.maestro/tasks.lock` as the surface read them. Absent: no source was read.
    */
   locked?: LockedCatalogs;
+  /** Blueprints `spec.blueprint.uses: blueprints/<name>@<range>` resolves against (docs/blueprints.md). */
+  blueprints?: BlueprintCatalog;
 }
 
 /** What a surface found in `.maestro/catalogs.yaml` and `.maestro/tasks.lock`. */
@@ -67,6 +69,39 @@ export interface LockedCatalogs {
   lock?: TasksLock;
   /** Why catalogs.yaml or tasks.lock cannot be used: every catalog `uses:` line reports it. */
   problem?: { code: string; message: string; hint: string };
+}
+
+/**
+ * A blueprint: a reusable workflow body with typed parameters, instantiated by a manifest's
+ * `spec.blueprint: { uses: blueprints/<name>@<range>, with: {…} }`. Read from
+ * `blueprints/<name>/blueprint.yaml` by tasks/load-blueprints.ts; the compiler takes it as data.
+ */
+export interface BlueprintEntry {
+  name: string;
+  /** Exact semver. */
+  version: string;
+  description: string;
+  /** sha256 of the blueprint's folder (the same digest as a task package's): pinned in the plan. */
+  digest: string;
+  /** Where it was read from, as diagnostics name it (`blueprints/ci-cd/blueprint.yaml`). */
+  file: string;
+  /** JSON Schema (2020-12) of `with`. */
+  parameters: Record<string, unknown>;
+  /** The workflow spec it instantiates (`${blueprint.<name>}` placeholders in it). */
+  workflow: Record<string, unknown>;
+  /** Runbooks it is operated with, by role (`promote`, `rollback`): paths in this install. */
+  runbooks?: Record<string, string>;
+}
+
+export interface BlueprintCatalog {
+  versions(name: string): readonly BlueprintEntry[];
+  names(): readonly string[];
+}
+
+export function blueprintCatalogFromEntries(entries: readonly BlueprintEntry[]): BlueprintCatalog {
+  const byName = new Map<string, BlueprintEntry[]>();
+  for (const entry of entries) byName.set(entry.name, [...(byName.get(entry.name) ?? []), entry]);
+  return { versions: (name) => byName.get(name) ?? [], names: () => [...byName.keys()].sort() };
 }
 
 /** What a surface found under `.maestro/tasks/` of the workflow's source. */
@@ -91,6 +126,7 @@ export function withRepositoryTasks(
     names: () => catalog.names(),
     repository,
     ...(locked ? { locked } : {}),
+    ...(catalog.blueprints ? { blueprints: catalog.blueprints } : {}),
   };
 }
 

@@ -10,7 +10,7 @@ import { build, type Plugin } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { relative, resolve, sep } from 'node:path';
-import { loadCatalogEntries } from '../tasks/index.ts';
+import { loadBlueprints, loadCatalogEntries, packageDigest } from '../tasks/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -43,6 +43,10 @@ export async function buildAction(outfile: string): Promise<void> {
     ...entry,
     entry: relative(root, entry.entry).split(sep).join('/'),
   }));
+  // The blueprints too (data: their workflows and parameter schemas), so `spec.blueprint`
+  // resolves in the Action as it does in the CLI.
+  const blueprintCatalog = await loadBlueprints(resolve(root, 'blueprints'), packageDigest);
+  const blueprints = blueprintCatalog.names().flatMap((name) => blueprintCatalog.versions(name));
   await build({
     absWorkingDir: root,
     entryPoints: ['action/index.ts'],
@@ -58,6 +62,7 @@ export async function buildAction(outfile: string): Promise<void> {
     legalComments: 'eof',
     define: {
       __MAESTRO_BUILTIN_CATALOG__: JSON.stringify(catalog),
+      __MAESTRO_BUILTIN_BLUEPRINTS__: JSON.stringify(blueprints),
       // CommonJS dependencies of dockerode read __dirname, which an ES module does not have.
       __dirname: 'import.meta.dirname',
       __filename: 'import.meta.filename',

@@ -12,7 +12,17 @@ import { join, relative } from 'node:path';
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist');
 /** Folders whose non-TypeScript files are read at run time (relative to the module that reads them). */
-const assetFolders = ['schemas', 'policy', 'tasks', 'runners', 'app', 'cli', 'engine', 'provenance'];
+const assetFolders = [
+  'schemas',
+  'policy',
+  'tasks',
+  'blueprints',
+  'runners',
+  'app',
+  'cli',
+  'engine',
+  'provenance',
+];
 const skipped = /(\.ts|README\.md|_test\.rego)$/;
 
 rmSync(dist, { recursive: true, force: true });

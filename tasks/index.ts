@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { catalogFromEntries, InputError, packageDigest } from '../core/index.ts';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
+import { loadBlueprints } from './load-blueprints.ts';
+export { loadBlueprints, parseBlueprint } from './load-blueprints.ts';
 
 const tasksRoot = fileURLToPath(new URL('.', import.meta.url));
 // A task's entry is index.ts in a checkout and index.js in the installed package (compiled by
@@ -14,7 +16,11 @@ const entryFile = import.meta.url.endsWith('.ts') ? 'index.ts' : 'index.js';
 
 /** Reads tasks/<name>/task.json for every built-in task and computes each package's digest. */
 export async function loadBuiltinCatalog(): Promise<TaskCatalog> {
-  return catalogFromEntries(await loadCatalogEntries(tasksRoot));
+  return {
+    ...catalogFromEntries(await loadCatalogEntries(tasksRoot)),
+    // The blueprints beside tasks/ (docs/blueprints.md): `spec.blueprint.uses` resolves here.
+    blueprints: await loadBlueprints(join(tasksRoot, '..', 'blueprints'), packageDigest),
+  };
 }
 
 /** Catalog entries of every task package directly under `root` (a folder with a task.json). */

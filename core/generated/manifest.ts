@@ -152,8 +152,9 @@ export interface ManifestSpec {
   triggers?: ManifestTriggers;
   timeout?: ManifestDuration;
   defaults?: ManifestDefaults;
+  blueprint?: ManifestBlueprintUse;
   /**
-   * The tasks of the workflow. Order matters only to break ties in the topological order.
+   * The tasks of the workflow. Order matters only to break ties in the topological order. With `blueprint`, the blueprint supplies them: leave this out.
    *
    * @minItems 1
    * @maxItems 100000
@@ -613,6 +614,22 @@ export interface ManifestCache {
  */
 export interface ManifestEnv {
   [k: string]: string | number | boolean;
+}
+/**
+ * Instantiate a blueprint (docs/blueprints.md): its tasks, params, policy and approvals become this workflow's; keys written beside it in `spec` (policy, approvals, triggers, params, …) take precedence. Its version is resolved like a catalog task's and pinned in the plan with its digest.
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "BlueprintUse".
+ */
+export interface ManifestBlueprintUse {
+  /**
+   * `blueprints/<name>@<range>`: the highest version satisfying the semver range.
+   */
+  uses: string;
+  /**
+   * The blueprint's parameters, checked against its JSON Schema. Data only: no `${...}` expressions (MS5004), so no secret can be passed here.
+   */
+  with?: {};
 }
 /**
  * One unit of work. It has exactly one of `run`, `uses` or `image`.

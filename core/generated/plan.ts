@@ -81,6 +81,15 @@ export interface Plan {
     required: number;
     from: string[];
   };
+  /**
+   * The blueprint the workflow was instantiated from (`spec.blueprint`), pinned: exact version and the digest of its folder.
+   */
+  blueprint?: {
+    uses: string;
+    name: string;
+    version: string;
+    digest: string;
+  };
   budget?: {
     limit: number;
     currency: string;
