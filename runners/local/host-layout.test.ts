@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import {
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -37,8 +38,9 @@ function fakeEtc(): { etc: string; run: string } {
   writeFileSync(join(etc, 'ssh', 'ssh_host_ed25519_key'), 'PRIVATE KEY\n');
   writeFileSync(join(run, 'resolv.conf'), 'nameserver 10.0.0.1\n');
   symlinkSync(join(run, 'resolv.conf'), join(etc, 'resolv.conf'));
-  mkdirSync(join(etc, 'ssl'));
+  mkdirSync(join(etc, 'ssl', 'private'), { recursive: true });
   writeFileSync(join(etc, 'ssl', 'cert.pem'), 'CERT\n');
+  writeFileSync(join(etc, 'ssl', 'private', 'host.key'), 'PRIVATE KEY\n');
   return { etc, run };
 }
 
@@ -52,7 +54,7 @@ describe('the host layout', () => {
     const view = viewOf(args);
     expect(readdirSync(view).sort()).toEqual(['passwd', 'resolv.conf', 'ssl']);
     expect(readFileSync(join(view, 'resolv.conf'), 'utf8')).toBe('nameserver 10.0.0.1\n');
-    expect(args.join(' ')).toContain(`--ro-bind ${join(etc, 'ssl')} /etc/ssl`);
+    expect(args.join(' ')).toContain(`--ro-bind ${join(etc, 'ssl')} /etc/ssl --tmpfs /etc/ssl/private`);
     expect(args.join(' ')).not.toContain('shadow');
     expect(args.join(' ')).not.toContain('ssh');
     layout.close();
@@ -88,6 +90,10 @@ describe('the host layout', () => {
     expect(run('cat /etc/passwd').stdout).toContain('root:');
     expect(run('cat /etc/shadow').status).not.toBe(0);
     expect(run('echo x > /etc/hosts').status).not.toBe(0);
+    // The TLS directory is shown, its private keys are not (read as their owner before: the
+    // sandbox maps the task to the engine's uid, root here).
+    expect(run('ls /etc/ssl/certs | head -1').stdout.trim()).not.toBe('');
+    if (existsSync('/etc/ssl/private')) expect(run('ls -A /etc/ssl/private').stdout.trim()).toBe('');
     expect(hostLayoutArgs()).toBe(hostLayoutArgs());
   });
 });

@@ -58,6 +58,13 @@ export const ETC_ENTRIES = [
   'timezone',
 ];
 
+/**
+ * Inside the allow-listed directories, what is still a host secret: TLS private keys (Debian's
+ * /etc/ssl/private, 0710 root:ssl-cert, readable to a task whose engine runs as root because
+ * the sandbox maps the task to the engine's uid). Masked with an empty tmpfs.
+ */
+const MASKED = ['ssl/private'];
+
 export interface HostLayoutOptions {
   /** The host's /etc (a test gives a directory of its own). */
   etc?: string;
@@ -140,6 +147,9 @@ export function createHostLayout(options: HostLayoutOptions = {}): HostLayout {
       if (kind === 'd') {
         mkdirSync(join(view, name)); // the mount point of its live bind
         live.push('--ro-bind', real, at);
+        for (const masked of MASKED.filter((m) => m.startsWith(`${name}/`)))
+          if (existsSync(join(real, masked.slice(name.length + 1))))
+            live.push('--tmpfs', join('/etc', masked));
         continue;
       }
       try {
