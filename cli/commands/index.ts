@@ -137,6 +137,12 @@ export const COMMANDS: readonly CommandEntry[] = [
     description: 'Fail on a breaking change to the SIG contracts (schemas/sig) since a base ref',
     load: async () => (await import('./sig-contract-check.ts')).registerSigContractCheck,
   },
+  {
+    name: 'sig-link-receipts',
+    term: 'sig-link-receipts [options] <run>',
+    description: "Link a run's signed receipts to the SIG claims its tasks made (claimId outputs)",
+    load: async () => (await import('./sig-link-receipts.ts')).registerSigLinkReceipts,
+  },
 ];
 
 /** The command a command line runs (`maestro help <command>` included), if it names one we have. */

@@ -70,5 +70,41 @@ describe('the delivery plan example against maestro sig-dev-server', () => {
     expect(received.records[0]!.record.payload).toMatchObject({ claimId: claim!.id, requestId: 'req-42' });
     expect(filesHolding(dataDir, url), 'the secret SIG_INGEST_URL reached the data dir').toEqual([]);
     expect(filesHolding(dataDir, claim!.id).length).toBeGreaterThan(0); // the search sees outputs
+
+    // The run's receipts, linked to the claim its task made, read back from SIG by claim id.
+    const env = { PATH: process.env.PATH, HOME: dir, MAESTRO_SECRET_SIG_INGEST_URL: url };
+    const runId = /run (r-[^ ]+) /.exec(run.stdout)![1]!;
+    const link = await runCaptured(
+      ['sig-link-receipts', runId, '--data-dir', dataDir, '--format', 'json'],
+      dir,
+      env,
+    );
+    expect(link.code, link.stderr).toBe(0);
+    const listed = await runCaptured(
+      ['receipts', runId, '--data-dir', dataDir, '--format', 'json'],
+      dir,
+      env,
+    );
+    const receipts = (JSON.parse(listed.stdout) as { receipts: Array<{ taskId: string; digest: string }> })
+      .receipts;
+    const mine = receipts.filter((r) => r.taskId === 'export_bundle');
+    expect(mine.length).toBeGreaterThan(0);
+    const read = (await (await fetch(`${url}/v3/claims/${encodeURIComponent(claim!.id)}`)).json()) as {
+      receipts: Array<{ digest: string; runId: string; taskId: string }>;
+    };
+    for (const r of receipts)
+      expect(read.receipts).toContainEqual(
+        expect.objectContaining({
+          runId,
+          taskId: 'export_bundle',
+          digest: expect.stringContaining(r.digest.replace(/^sha256:/, '')),
+        }),
+      );
+    const again = await runCaptured(['sig-link-receipts', runId, '--data-dir', dataDir], dir, env);
+    expect(again.code).toBe(0);
+    const reread = (await (await fetch(`${url}/v3/claims/${encodeURIComponent(claim!.id)}`)).json()) as {
+      receipts: unknown[];
+    };
+    expect(reread.receipts).toHaveLength(read.receipts.length); // linking again adds nothing
   }, 180_000);
 });
