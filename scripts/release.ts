@@ -2,7 +2,8 @@
  * Builds a release of Summit Maestro and signs where it came from. `.github/workflows/release.yml`
  * calls it; a developer can run it the same way (test/release-script.test.ts does):
  *
- *   node scripts/release.ts [--out release]
+ *   node scripts/release.ts [--out release] [--image registry/repository [--build-arg K=V]...
+ *                            [--build-volume src:dst[:O]]... [--insecure-registry host:port]...]
  *
  * Writes into --out (default release/, gitignored; never dist/, which `npm pack`'s prepack
  * deletes and rebuilds):
@@ -14,22 +15,33 @@
  *                                           provenance/'s signer: keyless in GitHub Actions with
  *                                           `id-token: write`, else MAESTRO_SIGNING_KEY, else the
  *                                           development key (stated)
+ *   summit-maestro-<v>.image.manifest.json  with --image: the image's manifest (its sha256 is the
+ *   summit-maestro-<v>.image.cdx.json       image digest) and its SBOM (scripts/release-image.ts);
+ *                                           the image is pushed, signed, and its SBOM and this
+ *                                           provenance attached to its digest as OCI referrers
  *   SHA256SUMS
- * Check it: maestro verify <provenance> --artifact <file> (--key pub.pem | --certificate-identity ...).
+ * The script ends by checking its own work as a user would: `maestro verify` on the provenance
+ * with every file, and `maestro image verify` on the image (the release key, or in Actions the
+ * workflow's keyless identity). Check it yourself the same way:
+ *   maestro verify <provenance> --artifact <file> (--key pub.pem | --certificate-identity ...)
+ *   maestro image verify <registry/repository>@sha256:… (--key pub.pem | --certificate-identity ...)
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import {
   buildReleaseStatement,
   resolveSigner,
+  SLSA_PROVENANCE_V1,
   signStatement,
   signingConfigFromEnv,
   withEmptyDsseKeyIds,
   writeTgz,
 } from '../provenance/index.ts';
 import { resolveDataDir } from '../runtime/index.ts';
+import { buildReleaseImage, publishImageAttestations, type ImageOptions } from './release-image.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const env = process.env;
@@ -97,15 +109,6 @@ function writeSbom(out: string, version: string): string {
   return file;
 }
 
-/**
- * The container image and its signature (the supply-chain issue) are built and added to the
- * release here: return their files (e.g. an OCI archive) so they become subjects of the same
- * provenance and lines of SHA256SUMS.
- */
-function releaseImage(_out: string, _version: string): string[] {
-  return [];
-}
-
 /** Where the build ran: the GitHub workflow (its ref) in Actions, else this script on a developer machine. */
 function builderId(): string {
   if (env.GITHUB_ACTIONS === 'true' && env.GITHUB_WORKFLOW_REF)
@@ -126,11 +129,11 @@ function repositoryUrl(): string {
 async function signProvenance(
   out: string,
   version: string,
-  files: ReleaseFile[],
+  subjects: { name: string; sha256: string }[],
   startedOn: Date,
-): Promise<string> {
+) {
   const statement = buildReleaseStatement({
-    subjects: files.map((f) => ({ name: f.name, sha256: f.sha256 })),
+    subjects,
     version,
     repository: repositoryUrl(),
     commit: run('git', ['rev-parse', 'HEAD']).trim(),
@@ -148,31 +151,98 @@ async function signProvenance(
   const signer = await resolveSigner(signingConfigFromEnv(env, resolveDataDir(undefined, env, root)));
   const { bundle } = await signStatement(statement, signer);
   const file = join(out, `summit-maestro-${version}.provenance.sigstore.json`);
-  writeFileSync(file, `${JSON.stringify(withEmptyDsseKeyIds(bundle), null, 2)}\n`);
+  const written = withEmptyDsseKeyIds(bundle);
+  writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
   if (signer.warning) console.warn(`release: provenance ${signer.warning}`);
-  return file;
+  return { file, bundle: written, signer };
+}
+
+/** `maestro verify` and `maestro image verify`, as a user runs them, against the signer's own trust. */
+function verifyRelease(
+  provenance: string,
+  files: string[],
+  signer: { kind: string; publicKeyPem?: string },
+  image?: string,
+): void {
+  const dir = mkdtempSync(join(tmpdir(), 'maestro-release-verify-'));
+  try {
+    let trust: string[];
+    if (signer.kind === 'keyless')
+      trust = [
+        '--certificate-identity',
+        builderId(),
+        '--certificate-oidc-issuer',
+        'https://token.actions.githubusercontent.com',
+      ];
+    else {
+      writeFileSync(join(dir, 'release.pub.pem'), signer.publicKeyPem!);
+      trust = ['--key', join(dir, 'release.pub.pem')];
+    }
+    const maestro = (args: string[]) =>
+      execFileSync(process.execPath, [join(root, 'bin', 'maestro.ts'), ...args], {
+        cwd: root,
+        env,
+        stdio: 'inherit',
+      });
+    maestro(['verify', provenance, ...files.flatMap((f) => ['--artifact', f]), ...trust]);
+    if (image) maestro(['image', 'verify', image, ...trust, ...insecureFlags()]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function argValues(name: string): string[] {
+  const argv = process.argv.slice(2);
+  return argv.flatMap((a, i) => (a === name && argv[i + 1] ? [argv[i + 1]!] : []));
+}
+
+const insecureFlags = () => argValues('--insecure-registry').flatMap((r) => ['--insecure-registry', r]);
+
+function imageOptions(): ImageOptions | undefined {
+  const [repository] = argValues('--image');
+  if (!repository) return undefined;
+  return {
+    repository,
+    buildArgs: argValues('--build-arg'),
+    buildVolumes: argValues('--build-volume'),
+    insecureRegistries: argValues('--insecure-registry'),
+    ...(env.MAESTRO_REGISTRY_PASSWORD
+      ? {
+          credentials: {
+            username: env.MAESTRO_REGISTRY_USERNAME ?? '',
+            password: env.MAESTRO_REGISTRY_PASSWORD,
+          },
+        }
+      : {}),
+  };
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  const at = argv.indexOf('--out');
-  const out = resolve(at >= 0 && argv[at + 1] ? argv[at + 1]! : join(root, 'release'));
+  const [outArg] = argValues('--out');
+  const out = resolve(outArg ?? join(root, 'release'));
   const startedOn = new Date();
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
     .version;
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
-  const paths = [
-    packPackage(out),
-    packAction(out, version),
-    writeSbom(out, version),
-    ...releaseImage(out, version),
+  const pkg = packPackage(out);
+  const options = imageOptions();
+  const image = options ? await buildReleaseImage(root, out, version, pkg, options) : undefined;
+  if (!image) console.warn('release: no --image given: the release has no container image');
+  const paths = [pkg, packAction(out, version), writeSbom(out, version), ...(image?.files ?? [])];
+  const files: ReleaseFile[] = paths.map((path) => ({ name: basename(path), path, sha256: sha256(path) }));
+  // The image by its repository and digest too: what a verifier of the image looks up.
+  const subjects = [
+    ...files.map((f) => ({ name: f.name, sha256: f.sha256 })),
+    ...(image ? [{ name: image.pinned.split('@')[0]!, sha256: image.digest.slice(7) }] : []),
   ];
-  const files = paths.map((path) => ({ name: basename(path), path, sha256: sha256(path) }));
-  const provenance = await signProvenance(out, version, files, startedOn);
-  const sums = [...files, { name: basename(provenance), sha256: sha256(provenance) }];
+  const provenance = await signProvenance(out, version, subjects, startedOn);
+  if (image) await publishImageAttestations(image, provenance.signer, provenance.bundle, SLSA_PROVENANCE_V1);
+  const sums = [...files, { name: basename(provenance.file), sha256: sha256(provenance.file) }];
   writeFileSync(join(out, 'SHA256SUMS'), sums.map((f) => `${f.sha256}  ${f.name}\n`).join(''));
+  verifyRelease(provenance.file, paths, provenance.signer, image?.pinned);
   for (const f of sums) console.log(`${f.sha256}  ${join(out, f.name)}`);
+  if (image) console.log(`image: ${image.pinned}`);
 }
 
 await main();

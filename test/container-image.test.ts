@@ -5,12 +5,12 @@
 // build fetches them from the registry instead. Everything else is the user's path.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderChart } from './helpers/helm-template.ts';
-import { nodeFirstEnv, packTarball } from './helpers/pack-tarball.ts';
+import { packTarball, warmNpmCache } from './helpers/pack-tarball.ts';
 import { ensureNodeBaseImage } from './setup/node-base-image.ts';
 
 const repo = join(import.meta.dirname, '..');
@@ -52,26 +52,6 @@ async function waitForHealthz(): Promise<void> {
   throw new Error(
     `the container never answered /healthz:\n${spawnSync('podman', ['logs', container], { encoding: 'utf8' }).stderr}`,
   );
-}
-
-/**
- * The build installs offline from the host's npm cache. A cold machine's cache holds the
- * lockfile's tarballs (from `npm ci`) but not the registry metadata that installing a tarball
- * resolves its dependencies with (the image build failed with ENOTCACHED on a fresh HOME):
- * install the tarball once on the host, where the registry is reachable, so the cache has both.
- */
-function warmNpmCache(tarball: string): void {
-  const project = mkdtempSync(join(tmpdir(), 'maestro-image-npm-'));
-  try {
-    writeFileSync(join(project, 'package.json'), '{"name":"maestro-image-warm","private":true}');
-    execFileSync(
-      'npm',
-      ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball],
-      { cwd: project, env: nodeFirstEnv, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-  } finally {
-    rmSync(project, { recursive: true, force: true });
-  }
 }
 
 beforeAll(async () => {

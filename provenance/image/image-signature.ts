@@ -60,6 +60,22 @@ export async function attestImage(
     predicate,
   };
   const bundle = await signer.signDsse(Buffer.from(canonicalJson(statement), 'utf8'), IN_TOTO_PAYLOAD_TYPE);
+  return pushBundleReferrer(client, ref, image, bundle, predicateType, now);
+}
+
+/**
+ * Stores a Sigstore bundle already signed (an attestation about `image`, e.g. a release's SLSA
+ * provenance) as a referrer of the image: the layout attestImage writes. Nothing is checked here;
+ * readers verify the bundle and its subject (verifyImageAttestation).
+ */
+export async function pushBundleReferrer(
+  client: RegistryClient,
+  ref: ImageReference,
+  image: { digest: string; mediaType: string; bytes: Buffer },
+  bundle: unknown,
+  predicateType: string,
+  now: Date = new Date(),
+): Promise<ImageSignature> {
   const bundleBytes = Buffer.from(JSON.stringify(bundle));
   const layer = await client.pushBlob(ref, bundleBytes);
   const config = await client.pushBlob(ref, EMPTY_CONFIG);

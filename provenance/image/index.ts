@@ -11,6 +11,7 @@ export { createRegistryClient, type RegistryClient, type RegistryClientOptions }
 export {
   signImage,
   attestImage,
+  pushBundleReferrer,
   verifyImage,
   verifyImageAttestation,
   SIGSTORE_BUNDLE_TYPE,

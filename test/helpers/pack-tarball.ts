@@ -4,7 +4,7 @@
  * rebuild the same dist/ under each other.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -52,4 +52,24 @@ export async function packTarball(destination: string): Promise<string> {
   const tarball = readdirSync(destination).find((name) => name.endsWith('.tgz'));
   if (!tarball) throw new Error(`npm pack wrote no tarball into ${destination}`);
   return join(destination, tarball);
+}
+
+/**
+ * The build installs offline from the host's npm cache. A cold machine's cache holds the
+ * lockfile's tarballs (from `npm ci`) but not the registry metadata that installing a tarball
+ * resolves its dependencies with (the image build failed with ENOTCACHED on a fresh HOME):
+ * install the tarball once on the host, where the registry is reachable, so the cache has both.
+ */
+export function warmNpmCache(tarball: string): void {
+  const project = mkdtempSync(join(tmpdir(), 'maestro-image-npm-'));
+  try {
+    writeFileSync(join(project, 'package.json'), '{"name":"maestro-image-warm","private":true}');
+    execFileSync(
+      'npm',
+      ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--ignore-scripts', tarball],
+      { cwd: project, env: nodeFirstEnv, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
 }

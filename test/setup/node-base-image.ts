@@ -3,6 +3,9 @@
  * registry here): a root filesystem holding the Node 24 binary of the `node` devDependency (debug
  * symbols stripped), the shared libraries `ldd` says it loads, npm (the host's, which runs on
  * Node 24) and busybox for /bin/sh, imported with `podman import`. Built once per Node version.
+ * Like the official Debian-based image, it carries a dpkg database: the host's own stanzas of the
+ * Debian packages those files came from (`dpkg -S`), and the host's os-release, so an SBOM read
+ * from the image (provenance/sbom) lists the OS packages that are really in it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import {
@@ -25,7 +28,8 @@ const HOST_NPM = '/usr/lib/node_modules/npm';
 /** Imports the base image unless it exists; returns its name for `--build-arg NODE_IMAGE=`. */
 export function ensureNodeBaseImage(): string {
   const version = execFileSync(NODE_BINARY, ['--version'], { encoding: 'utf8' }).trim();
-  const image = `localhost/maestro-node-base:${version}`;
+  // -dpkg: the images built before the dpkg database was added lack it.
+  const image = `localhost/maestro-node-base:${version}-dpkg`;
   if (spawnSync('podman', ['image', 'exists', image]).status === 0) return image;
   const root = mkdtempSync(join(tmpdir(), 'maestro-node-rootfs-'));
   try {
@@ -71,6 +75,25 @@ function populate(root: string): void {
     'root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\n',
   );
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nnode:x:1000:\n');
+  writeDpkgDatabase(root, ['/bin/busybox', ...sharedLibraries(NODE_BINARY)]);
+}
+
+/** /var/lib/dpkg/status with the host's stanzas of the packages that own `files`, and os-release. */
+function writeDpkgDatabase(root: string, files: string[]): void {
+  const owners = new Set<string>();
+  for (const file of files) {
+    const found = spawnSync('dpkg', ['-S', file], { encoding: 'utf8' });
+    for (const line of found.stdout.split('\n')) {
+      const owner = /^([^:\s,]+(?::[a-z0-9]+)?):\s/.exec(line)?.[1];
+      if (owner) owners.add(owner);
+    }
+  }
+  const stanzas = [...owners]
+    .sort()
+    .map((owner) => execFileSync('dpkg-query', ['-s', owner], { encoding: 'utf8' }).trim());
+  mkdirSync(join(root, 'var/lib/dpkg'), { recursive: true });
+  writeFileSync(join(root, 'var/lib/dpkg/status'), `${stanzas.join('\n\n')}\n`);
+  copyFileSync('/etc/os-release', join(root, 'etc/os-release'));
 }
 
 /** The absolute paths `ldd` resolves for a binary, its dynamic loader included. */
