@@ -170,6 +170,8 @@ describe('rollback (maestro run)', () => {
     // A bad release reaches staging: revision 2.
     const current = await apps.readNamespacedDeployment({ namespace: STAGING, name: 'web' });
     current.spec!.template.spec!.containers[0]!.image = 'registry.example/shop/web:1.0.1-bad';
+    // The bad release also adds an env var: the rollback must take it away, not merge around it.
+    current.spec!.template.spec!.containers[0]!.env!.push({ name: 'FEATURE_X', value: 'on' });
     await apps.replaceNamespacedDeployment({ namespace: STAGING, name: 'web', body: current });
     const bad = await rolledOut(STAGING, 'registry.example/shop/web:1.0.1-bad');
     expect(revisionOf(bad)).toBe('2');
@@ -192,6 +194,7 @@ describe('rollback (maestro run)', () => {
     expect(byImage.size).toBe(2);
     expect(byImage.get('registry.example/shop/web:1.0.0')!.spec!.replicas).toBe(2);
     expect(byImage.get('registry.example/shop/web:1.0.1-bad')!.spec!.replicas).toBe(0);
+    expect(back.spec!.template.spec!.containers[0]!.env!.map((e) => e.name)).toEqual(['SIM_RUN_FOR']);
     const store = openStore({ dataDir });
     try {
       const [run] = store.listRuns();
