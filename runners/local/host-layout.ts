@@ -19,6 +19,7 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   realpathSync,
   rmSync,
   statSync,
@@ -117,6 +118,35 @@ function defaultViewRoot(): string {
   }
 }
 
+/**
+ * The views of processes that died without their exit handler (kill -9, a test worker killed):
+ * ours (same uid) and named by a pid that no longer exists. A live pid's are never touched.
+ */
+export function removeStaleViews(root: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^maestro-sandbox-(\d+)-/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid) continue;
+    try {
+      process.kill(Number(pid), 0);
+      continue; // alive (or not ours to signal): keep
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') continue;
+    }
+    const path = join(root, name);
+    try {
+      if (lstatSync(path).uid === process.getuid?.()) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone already, or not removable: the next start tries again
+    }
+  }
+}
+
 export function createHostLayout(options: HostLayoutOptions = {}): HostLayout {
   const etc = options.etc ?? '/etc';
   const recheckMs = options.recheckMs ?? 1000;
@@ -134,7 +164,9 @@ export function createHostLayout(options: HostLayoutOptions = {}): HostLayout {
   const build = (states: string[]): { view: string; args: string[] } => {
     if (container && !existsSync(container)) container = undefined; // someone cleaned the temp dir
     if (!container) {
-      container = mkdtempSync(join(options.viewRoot ?? defaultViewRoot(), 'maestro-sandbox-'));
+      const root = options.viewRoot ?? defaultViewRoot();
+      removeStaleViews(root);
+      container = mkdtempSync(join(root, `maestro-sandbox-${process.pid}-`));
       process.once('exit', cleanup);
     }
     const view = join(container, `etc-${++views}`);
