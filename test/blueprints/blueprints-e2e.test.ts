@@ -51,6 +51,19 @@ describe('every blueprint compiles', () => {
     });
   });
 
+  it('etl’s contract stage checks against SIG’s ingest contract as it is (v3 Record), not a stale copy', () => {
+    const contract = JSON.parse(
+      readFileSync(join(repoRoot, 'schemas', 'sig', 'ingest', 'v3', 'ingest.schema.json'), 'utf8'),
+    );
+    const stage = (
+      catalog.blueprints!.versions('etl')[0]!.workflow.tasks as Array<{
+        id: string;
+        with?: { schema?: { items?: unknown } };
+      }>
+    ).find((t) => t.id === 'contract')!;
+    expect(stage.with!.schema!.items).toEqual(contract.$defs.Record);
+  });
+
   it('each environment of ci-cd has its own approvals and policy, and its runbooks exist', () => {
     const plans = Object.fromEntries(
       ['dev', 'staging', 'prod'].map((env) => {
