@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../core/index.ts';
+import { systemClock, withRepositoryTasks, type Clock } from '../core/index.ts';
 import { compileManifest } from '../compiler/index.ts';
 import type { AsyncStore, Engine } from '../engine/index.ts';
 import { defaultBundlePath, readPolicyBundleFile } from '../policy/index.ts';
@@ -76,7 +76,13 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
-  const compile: CompileFn = (source, file) => compileManifest(source, { file, catalog: runtime.catalog });
+  const compile: CompileFn = (source, file, sources) =>
+    compileManifest(source, {
+      file,
+      catalog: sources
+        ? withRepositoryTasks(runtime.catalog, sources.repository, sources.locked)
+        : runtime.catalog,
+    });
   const approvalSigner = runtime.approvalSigner!;
   // The App's tables and its deliveries live on the runtime's database: with MAESTRO_DATABASE_URL
   // every replica shares them (a redelivery another replica stored, a pusher, an attestation, a

@@ -4,8 +4,14 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { catalogFromEntries, InputError, packageDigest } from '../core/index.ts';
-import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
+import {
+  catalogFromEntries,
+  digestPackageFiles,
+  InputError,
+  isPackageFile,
+  packageDigest,
+} from '../core/index.ts';
+import type { CatalogEntry, PackageFile, TaskCatalog } from '../core/index.ts';
 import { loadBlueprints } from './load-blueprints.ts';
 export { loadBlueprints, parseBlueprint } from './load-blueprints.ts';
 
@@ -115,6 +121,20 @@ export async function taskDigest(folder: string, entryName: string = entryFile):
   const parts = [own, await flatDigest(sdkRoot)];
   if (folder.startsWith(tasksRoot)) parts.push(...(await builtinImports(folder)));
   return `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
+}
+
+/**
+ * The same digest over files already read (the App reads a repository task from git blobs): a
+ * repository task is never a built-in one, so it covers its files and, when it imports it, the SDK.
+ */
+export async function taskDigestOfFiles(files: readonly PackageFile[], entryName: string): Promise<string> {
+  const entry = files.find((f) => f.path === entryName);
+  const own = digestPackageFiles(files.filter((f) => isPackageFile(f.path)));
+  const text = entry ? Buffer.from(entry.bytes).toString('utf8') : '';
+  if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(text)) return own;
+  return `sha256:${createHash('sha256')
+    .update([own, await flatDigest(sdkRoot)].join('\0'))
+    .digest('hex')}`;
 }
 
 /** Digests of sig/ and of sibling task folders that a built-in task's files import. */

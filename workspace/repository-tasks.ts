@@ -10,12 +10,19 @@
  * the checkout. Names are plain folder names (the compiler refuses `/` and `..` before a lookup).
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { InputError } from '../core/index.ts';
-import type { CatalogEntry, Plan, RepositoryTaskLookup, RepositoryTasks, RunSource } from '../core/index.ts';
+import type {
+  CatalogEntry,
+  PackageFile,
+  Plan,
+  RepositoryTaskLookup,
+  RepositoryTasks,
+  RunSource,
+} from '../core/index.ts';
 import { gitFor, type GitBaseEnv } from './source-git.ts';
 import { isRemoteLocation } from './source-url.ts';
-import { parseTaskManifest, taskDigest } from '../tasks/index.ts';
+import { parseTaskManifest, taskDigestOfFiles } from '../tasks/index.ts';
 
 const folderName = /^[a-z0-9][a-z0-9_-]{0,99}$/;
 const entryName = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}$/;
@@ -62,16 +69,35 @@ async function lookupOf(name: string, folder: string): Promise<RepositoryTaskLoo
   const link = await firstSymlink(folder);
   if (link)
     return refuse(`${link} is a symbolic link: a repository task's folder may hold only files and folders`);
-  const file = join(folder, 'task.json');
-  const text = await readFile(file, 'utf8').catch(() => undefined);
-  if (text === undefined)
+  const files: PackageFile[] = [];
+  for (const dirent of await readdir(folder, { recursive: true, withFileTypes: true }))
+    if (dirent.isFile()) {
+      const path = relative(folder, join(dirent.parentPath, dirent.name)).split(sep).join('/');
+      files.push({ path, bytes: await readFile(join(folder, path)) });
+    }
+  return repositoryTaskFromFiles(name, folder, files);
+}
+
+/**
+ * One repository task from its folder's files (read from disk by the CLI, from git blobs by the
+ * App), its symbolic links already refused: task.json checked, the entry present, the digest
+ * over every file. `folder` names it in messages.
+ */
+export async function repositoryTaskFromFiles(
+  name: string,
+  folder: string,
+  files: readonly PackageFile[],
+): Promise<RepositoryTaskLookup> {
+  const file = `${folder}/task.json`;
+  const taskJson = files.find((f) => f.path === 'task.json');
+  if (taskJson === undefined)
     return refuse(
       `${file} is missing`,
       `a repository task is a folder with a task.json (name, version, description, inputs, outputs)`,
     );
   let manifest: ReturnType<typeof parseTaskManifest>;
   try {
-    manifest = parseTaskManifest(text, file);
+    manifest = parseTaskManifest(Buffer.from(taskJson.bytes).toString('utf8'), file);
   } catch (error) {
     return refuse((error as Error).message, 'fix the task.json: see docs/tasks.md for its shape');
   }
@@ -81,8 +107,7 @@ async function lookupOf(name: string, folder: string): Promise<RepositoryTaskLoo
       `${file}: \`entry\` must be a file name in the task's folder (no /)`,
       'e.g. "entry": "main.py"',
     );
-  const stat = await lstat(join(folder, entry)).catch(() => undefined);
-  if (!stat?.isFile())
+  if (!files.some((f) => f.path === entry))
     return refuse(
       `${file} names the entry ${entry}, which is not a file of ${folder}`,
       `add ${entry} to the folder, or name another in \`entry\``,
@@ -99,7 +124,7 @@ async function lookupOf(name: string, folder: string): Promise<RepositoryTaskLoo
     name: `./.maestro/tasks/${name}`,
     entry: `.maestro/tasks/${name}/${entry}`,
     ...(entry.endsWith('.py') ? { interpreter: python as string } : {}),
-    digest: await taskDigest(folder, entry),
+    digest: await taskDigestOfFiles(files, entry),
   };
   return { entry: result };
 }

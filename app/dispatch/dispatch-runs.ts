@@ -241,8 +241,14 @@ export async function startRun(
 ): Promise<void> {
   // The run's recorded source (new, retried, re-run or resumed) is fetched with the token of the
   // installation this run belongs to.
-  const { source } = await engine.store.getRun(runId);
+  const { source, plan } = await engine.store.getRun(runId);
   if (source?.kind === 'git') ctx.sources?.allow(source.repo, ctx.client.installationId);
+  // A locked catalog task's repository is fetched with the same installation's token, and only
+  // on the App's own GitHub (SourceAccess refuses another host): a catalog this installation
+  // cannot read fails the task, never widens what the token reaches.
+  for (const task of plan.tasks)
+    if (task.action.type === 'catalog' && task.action.source)
+      ctx.sources?.allow(task.action.source.url, ctx.client.installationId);
   const reporter = new RunReporter({
     engine,
     client: ctx.client,

@@ -2,9 +2,17 @@ import type { Diagnostic, Plan } from '../../core/index.ts';
 import { hasErrors } from '../../core/index.ts';
 import type { Lru } from './lru.ts';
 import type { RepositorySnapshot } from './read-repository.ts';
+import type { TaskSources } from './task-sources.ts';
 
-/** The compiler as the app uses it (compiler/index.ts `compileManifest`, bound to a catalog). */
-export type CompileFn = (source: Uint8Array, file: string) => { plan?: Plan; diagnostics: Diagnostic[] };
+/**
+ * The compiler as the app uses it (compiler/index.ts `compileManifest`, bound to the built-in
+ * catalog); `sources`: the commit's own tasks and shared catalogs, beside that catalog.
+ */
+export type CompileFn = (
+  source: Uint8Array,
+  file: string,
+  sources?: TaskSources,
+) => { plan?: Plan; diagnostics: Diagnostic[] };
 
 export interface CompiledManifest {
   file: string;
@@ -23,10 +31,11 @@ export function compileSnapshot(
   cache?: Lru<CompiledManifest>,
 ): CompiledManifest[] {
   return snapshot.manifests.map((file) => {
-    const key = `${file.path}\0${file.sha}`;
+    // The same file compiles to another plan when the repository's tasks or lock change.
+    const key = `${file.path}\0${file.sha}\0${snapshot.taskSources?.key ?? ''}`;
     const cached = cache?.get(key);
     if (cached) return cached;
-    const compiled = compileOne(file, compile);
+    const compiled = compileOne(file, (source, path) => compile(source, path, snapshot.taskSources));
     cache?.set(key, compiled);
     return compiled;
   });

@@ -1,5 +1,6 @@
 import type { GitHubClient } from '../github/github-client.ts';
 import type { Lru } from './lru.ts';
+import { readTaskSources, type TaskSources, type TreeEntry } from './task-sources.ts';
 
 /** A manifest as read from the repository at one commit. */
 export interface RepositoryFile {
@@ -21,6 +22,8 @@ export interface RepositorySnapshot {
   codeowners?: RepositoryFile;
   /** Policy files by path and blob SHA (not read: the gate only asks whether they changed). */
   policyFiles?: { path: string; sha: string }[];
+  /** The repository's own tasks and shared catalogs, what its workflows compile with. */
+  taskSources?: TaskSources;
 }
 
 /**
@@ -61,5 +64,27 @@ export async function readRepositorySnapshot(
   const policyFiles = entries
     .filter((entry) => POLICY_PATH.test(entry.path!))
     .map((entry) => ({ path: entry.path!, sha: entry.sha! }));
-  return { sha, manifests, ...(codeowners ? { codeowners } : {}), policyFiles };
+  // Task files are digested byte for byte (a task may hold binary files): read as bytes.
+  const bytes = async (path: string, blobSha: string): Promise<Uint8Array> => {
+    const key = `base64:${blobSha}`;
+    let base64 = blobs?.get(key);
+    if (base64 === undefined) {
+      const blob = await client.call(`read ${path}`, (octokit) =>
+        octokit.rest.git.getBlob({ owner: client.owner, repo: client.repo, file_sha: blobSha }),
+      );
+      base64 =
+        blob.data.encoding === 'base64'
+          ? blob.data.content.replace(/\s+/g, '')
+          : Buffer.from(blob.data.content, 'utf8').toString('base64');
+      blobs?.set(key, base64);
+    }
+    return Buffer.from(base64, 'base64');
+  };
+  const treeEntries = tree.data.tree.filter((e) => e.path && e.sha && e.mode && e.type) as TreeEntry[];
+  const taskSources = await readTaskSources(
+    `${client.owner}/${client.repo}@${sha.slice(0, 12)}`,
+    treeEntries,
+    bytes,
+  );
+  return { sha, manifests, ...(codeowners ? { codeowners } : {}), policyFiles, taskSources };
 }
