@@ -40,6 +40,8 @@ const layers = {
     'schemas',
     'sdk',
     'tasks',
+    // A pushed commit's repository tasks and catalog lock get the CLI's checks (docs/tasks.md).
+    'workspace',
     'runtime',
   ],
   action: [
