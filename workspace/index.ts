@@ -4,7 +4,11 @@ export { findManifests } from './find-manifests.ts';
 export type { ManifestFile, FindManifestsOptions } from './find-manifests.ts';
 export { builtinCompiler, builtinCatalog, sourceCompiler } from './builtin-compiler.ts';
 export type { SourceCompilerOptions } from './builtin-compiler.ts';
-export { checkRepositoryTasksCommitted, loadRepositoryTasks, repositoryTaskFromFiles } from './repository-tasks.ts';
+export {
+  checkRepositoryTasksCommitted,
+  loadRepositoryTasks,
+  repositoryTaskFromFiles,
+} from './repository-tasks.ts';
 export {
   CATALOGS_FILE,
   LOCK_FILE,
