@@ -5,11 +5,12 @@
  * claimed again once its lease has expired, and resumed (re-attached or re-attempted). A worker
  * executes at most `maxRuns` runs at once, so the others get the rest.
  *
- * Wake-ups: a short poll (`pollMs`), and at once when this process's API accepted a run (`wake`)
- * or one of its runs ended (a slot is free). Why not LISTEN/NOTIFY: a claim is one indexed
- * statement, a poll of every worker every quarter second costs the database nothing measurable,
- * and polling works alike on both stores and after a database restart (docs/server.md has the
- * claim latency measured).
+ * Wake-ups: at once when a run needs an executor, in any process on the same PostgreSQL (the
+ * store's LISTEN/NOTIFY, `AsyncStore.listenForRuns`), when this process's API accepted a run
+ * (`wake`), or when one of its runs ended (a slot is free); and a short poll (`pollMs`) as the
+ * fallback that makes a lost notification (the listener reconnecting, a pooler that cannot
+ * LISTEN: `notifications: false`) cost one poll, never the run. Each claim is logged with the
+ * reason of the look that made it (`wake`), and counted (`claimsBy`).
  */
 import type { Logger } from 'pino';
 import type { Engine } from '../engine/index.ts';
@@ -32,13 +33,22 @@ export interface Worker {
    */
   onClaim(listener: (seconds: number, outcome: ClaimOutcome) => void): () => void;
   /** Looks for work now (a run was just submitted through this process). */
-  wake(runId?: string): void;
+  wake(runId?: string, reason?: WakeReason): void;
+  /** Runs claimed so far, by the reason of the look that claimed them. */
+  claimsBy(): Readonly<Record<WakeReason, number>>;
   /**
    * Takes no new runs and resolves when every run this worker started has settled. Runs are
    * finished, not cancelled: a shutdown must not turn work in flight into cancelled runs.
    */
   close(): Promise<void>;
 }
+
+/**
+ * Why a worker looked for runs: `start`; `poll` (its timer); `api` (this process accepted a
+ * run); `slot` (one of its runs ended); `notify` (a notification from the database); `listening`
+ * (its listener (re)connected: notifications sent meanwhile were lost).
+ */
+export type WakeReason = 'start' | 'poll' | 'api' | 'slot' | 'notify' | 'listening';
 
 /** `claimed`: a run was taken; `none`: nothing needed an executor; `error`: the claim failed. */
 export type ClaimOutcome = 'claimed' | 'none' | 'error';
@@ -48,6 +58,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Runs this worker executes at once (default 8; MAESTRO_WORKER_RUNS). */
   maxRuns?: number;
+  /** Listen for the store's notifications where it has them (default true; MAESTRO_WAKEUPS). */
+  notifications?: boolean;
 }
 
 /** Runs one worker executes at once when MAESTRO_WORKER_RUNS does not say. */
@@ -103,18 +115,20 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
       })
       .finally(() => {
         if (running.get(runId) === settled) running.delete(runId);
-        tick();
+        tick('slot');
       });
     running.set(runId, settled);
   };
 
+  const claims: Record<WakeReason, number> = { start: 0, poll: 0, api: 0, slot: 0, notify: 0, listening: 0 };
   /** Claims runs while this worker has free slots and the store has runs that need one. */
-  const claimAll = async () => {
+  const claimAll = async (wake: WakeReason) => {
     try {
       while (!closed && running.size < maxRuns) {
         const claimed = await timeClaim();
         if (!claimed) return;
-        logger.info({ runId: claimed.runId }, 'run claimed');
+        claims[wake]++;
+        logger.info({ runId: claimed.runId, wake }, 'run claimed');
         follow(claimed.runId, claimed.done);
       }
     } catch (error) {
@@ -124,25 +138,27 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   };
 
   let polling: Promise<void> | undefined;
-  let again = false;
+  let again: WakeReason | undefined;
   // One claim loop at a time: a slow store must not pile them up; a wake during one runs another.
-  const tick = (): void => {
+  const tick = (wake: WakeReason): void => {
     if (closed) return;
     if (polling) {
-      again = true;
+      again = wake;
       return;
     }
-    polling = claimAll().finally(() => {
+    polling = claimAll(wake).finally(() => {
       polling = undefined;
       if (again) {
-        again = false;
-        tick();
+        const next = again;
+        again = undefined;
+        tick(next);
       }
     });
   };
-  tick();
-  const timer = setInterval(tick, options.pollMs ?? 250);
+  tick('start');
+  const timer = setInterval(() => tick('poll'), options.pollMs ?? 250);
   timer.unref();
+  const unlisten = listenForRuns(engine, options.notifications !== false, tick, logger);
 
   return {
     slots: () =>
@@ -157,12 +173,39 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
       claimListeners.add(listener);
       return () => claimListeners.delete(listener);
     },
-    wake: () => tick(),
+    wake: (_runId, reason = 'api') => tick(reason),
+    claimsBy: () => ({ ...claims }),
     async close() {
       closed = true;
       clearInterval(timer);
+      await (
+        await unlisten
+      )?.();
       await polling;
       await Promise.allSettled([...running.values()]);
     },
   };
+}
+
+/** The store's wake-ups, where it has them and they are wanted; a failure leaves the poll alone. */
+async function listenForRuns(
+  engine: Engine,
+  wanted: boolean,
+  tick: (wake: WakeReason) => void,
+  logger: Logger,
+): Promise<(() => Promise<void>) | undefined> {
+  const store = engine.store;
+  if (!wanted || !store.listenForRuns) return undefined;
+  try {
+    return await store.listenForRuns(
+      () => tick('notify'),
+      () => {
+        logger.info('wake-ups: listening for runs');
+        tick('listening');
+      },
+    );
+  } catch (error) {
+    logger.warn({ err: error }, 'no wake-ups from the database: polling only');
+    return undefined;
+  }
 }

@@ -21,6 +21,7 @@ import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-opt
 import type { CliContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
 import { parseConcurrency } from '../config.ts';
+import { wakeupsFrom } from './server-wakeups.ts';
 
 const ROLES = ['api', 'worker', 'app'] as const;
 type Role = (typeof ROLES)[number];
@@ -30,7 +31,9 @@ Roles (--role, comma-separated, all by default):
   api      the REST API under /v1 (docs/server.md; GET /openapi.json describes it)
   worker   claims and executes runs from the store; any number of workers may share one
            PostgreSQL (or one SQLite data dir): a dead worker's runs are resumed by another
-           after MAESTRO_LEASE_TTL (default 15s); MAESTRO_WORKER_RUNS runs at once (default 8)
+           after MAESTRO_LEASE_TTL (default 15s); MAESTRO_WORKER_RUNS runs at once (default 8);
+           on PostgreSQL woken at once by LISTEN/NOTIFY and polling every MAESTRO_WORKER_POLL_MS
+           (default 250); MAESTRO_WAKEUPS=poll polls only (a pooler that cannot LISTEN)
   app      the GitHub App's webhook ingress, when APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are set
            (skipped with a log line otherwise); see \`maestro app --help\`
 
@@ -176,6 +179,7 @@ export function registerServer(program: Command, context: CliContext): void {
         const worker: Worker | undefined = roles.has('worker')
           ? startWorker(opened.runtime.engine, logger, {
               ...(config.workerRuns === undefined ? {} : { maxRuns: config.workerRuns }),
+              ...wakeupsFrom(io),
             })
           : undefined;
         const server = await createApiServer({

@@ -160,6 +160,15 @@ export interface AsyncStore {
   releaseLease(name: string, owner: string, token?: number): Promise<void>;
   close(): Promise<void>;
   /**
+   * Wake-ups for workers (PostgreSQL: LISTEN/NOTIFY; absent on SQLite, where workers poll):
+   * `wake(runId)` is called when a run may need an executor (created `queued`, or moved back to
+   * `queued` by a retry or an approval) once that write has committed, in whichever process on
+   * the database made it; `listening()` each time the listener is (re)connected, since
+   * notifications sent while it was not are lost. Best effort by design: a worker polls as well,
+   * so a lost notification delays a run by one poll and never loses it. Resolves to `stop`.
+   */
+  listenForRuns?(wake: (runId: string) => void, listening: () => void): Promise<() => Promise<void>>;
+  /**
    * Claims the most urgent ready task (run priority, then run age, then plan position) whose
    * `notBefore` has passed and whose claim lease is free or expired, taking that lease for
    * `leaseMs` with a fresh fencing token. Two concurrent callers never receive the same task while
@@ -190,7 +199,7 @@ export interface AsyncStore {
 /** The methods every store has (the port but its location and the replicas' two). */
 export type StoreMethod = Exclude<
   keyof AsyncStore,
-  'location' | 'fenced' | 'claimReadyTask' | 'startClaimedAttempt'
+  'location' | 'fenced' | 'claimReadyTask' | 'startClaimedAttempt' | 'listenForRuns'
 >;
 
 /**
@@ -198,7 +207,7 @@ export type StoreMethod = Exclude<
  * its refusal): what `SqliteStore` implements, so the adapter's promises are the port's exactly.
  */
 export type SettledStore = {
-  readonly [K in Exclude<keyof AsyncStore, 'fenced'>]: AsyncStore[K] extends (
+  readonly [K in Exclude<keyof AsyncStore, 'fenced' | 'listenForRuns'>]: AsyncStore[K] extends (
     ...args: infer A
   ) => Promise<infer R>
     ? (...args: A) => R

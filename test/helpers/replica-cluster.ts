@@ -30,8 +30,8 @@ export interface Cluster {
   postWorkflow(manifest: string): Promise<string>;
   /** Starts a run of the workflow through the API; returns its id. */
   startRun(digest: string): Promise<string>;
-  /** Starts (or starts again) the worker replica `name` on its own data dir. */
-  startWorker(name: string): Promise<Replica>;
+  /** Starts (or starts again) the worker replica `name` on its own data dir, `env` added to the cluster's. */
+  startWorker(name: string, env?: Record<string, string>): Promise<Replica>;
   query<T>(sql: string, values?: unknown[]): Promise<T[]>;
   /** Statuses of the given runs, by id. */
   statuses(ids: readonly string[]): Promise<Map<string, string>>;
@@ -126,8 +126,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     async startRun(digest) {
       return (await post('/v1/runs', JSON.stringify({ workflow: digest }), 'application/json')).id!;
     },
-    async startWorker(name) {
-      const replica = spawnServer(name, 'worker', join(dir, name), env);
+    async startWorker(name, extra = {}) {
+      const replica = spawnServer(name, 'worker', join(dir, name), { ...env, ...extra });
       replicas.set(name, replica);
       await listening(replica);
       return replica;

@@ -1,5 +1,5 @@
 /**
- * A run's rows on PostgreSQL: its creation (one statement), the listing with its filters and
+ * A run's rows on PostgreSQL: its creation (one statement, waking the workers when queued), the listing with its filters and
  * keyset, and the compare-and-set run transition (one statement, the fence riding in it).
  */
 import type { Fence } from '../async-store.ts';
@@ -8,6 +8,7 @@ import { initialRunState, newRunValues } from '../row-values.ts';
 import { toRun, toTransition, type Row } from '../sqlite/rows.ts';
 import type { Db } from './reconnect.ts';
 import { checkFenceToken, fenceClause } from './postgres-leases.ts';
+import { RUNS_CHANNEL } from './postgres-notify.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 
@@ -35,8 +36,9 @@ export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
        INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
        SELECT $1, task_id, NULL, to_state, reason, $17, $10 FROM (
          SELECT NULL::text AS task_id, $14::text AS to_state, $15::text AS reason, 0::bigint AS position
-         UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position)
-     SELECT * FROM run`,
+         UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position),
+     notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $1) WHERE $14::text = 'queued')
+     SELECT *, (SELECT count(*) FROM notified) AS notified FROM run`,
     [...newRunValues(run), ...initialRunState(run), run.plan.tasks.map((t) => t.id), run.by],
   );
   return toRun(rows[0]!);
@@ -90,14 +92,17 @@ export async function transitionRun(
   ];
   args.push(t.by, t.time);
   const f = fenceClause(fence, args);
+  // Back to queued (a retry, an approval): it needs an executor again; wake the workers.
+  const requeued =
+    t.to === 'queued' ? `,\n     notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $5::text) FROM upd)` : '';
   const { rows } = await c.query<Row>(
     `WITH ${f.with}upd AS (
        UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3::bigint), finished_at = $4::bigint,
          approval_digest = coalesce($7::text, approval_digest) WHERE id = $5 AND status = $6 AND ${f.ok} RETURNING 1),
      ins AS (
        INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
-       SELECT $5, NULL, $6, $1, $2, $8::text, $9::bigint FROM upd)
-     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}`,
+       SELECT $5, NULL, $6, $1, $2, $8::text, $9::bigint FROM upd)${requeued}
+     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}${t.to === 'queued' ? ', (SELECT count(*) FROM notified)' : ''}`,
     args,
   );
   checkFenceToken(rows[0], fence);

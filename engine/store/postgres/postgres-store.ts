@@ -48,6 +48,7 @@ import { closeAttempt, insertAttempt, outputsOf, transitionTask } from './postgr
 import * as records from './postgres-records.ts';
 import { interruptedFinish } from '../row-values.ts';
 import * as runs from './postgres-runs.ts';
+import { listenForRuns } from './postgres-notify.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
 
 export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
@@ -380,6 +381,12 @@ export class PostgresStore implements AsyncStore {
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {
     return this.#tx((c) => claimReadyTask(c, owner, now, leaseMs));
+  }
+
+  /** LISTEN on a connection of its own (postgres-notify.ts); the pool's settings, its URL. */
+  listenForRuns(wake: (runId: string) => void, listening: () => void): Promise<() => Promise<void>> {
+    const { connectionString, types } = this.#pool.options;
+    return listenForRuns({ connectionString, types } as pg.ClientConfig, wake, listening);
   }
 
   async close(): Promise<void> {
