@@ -63,6 +63,7 @@ export async function completeAttempt(
       throw error;
     }
     next.commit();
+    exec.spend.finished(attemptId, taskId, info.startedAt, finishedAt);
     for (const r of ready) r.commit();
     exec.afterRetryScheduled(taskId);
     return true;

@@ -5,6 +5,7 @@
 import type { Span } from '@opentelemetry/api';
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
+import type { RunSpend } from './run-spend.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
 import type {
   AttemptStart,
@@ -81,6 +82,8 @@ export interface AttemptHost {
     final: { state: TaskState; reason: Reason; detail?: string },
   ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
   afterRetryScheduled(taskId: string): void;
+  /** What the run has spent, kept as its attempts start and finish (the budget guard reads it). */
+  readonly spend: RunSpend;
   /**
    * Stores the attempt and its `running` transition (AsyncStore.startAttempt), together with a
    * held run start and first ready tasks when there are any (run-writer.ts); the token.

@@ -49,6 +49,7 @@ export async function startAttempt(
     running.write,
   );
   running.commit();
+  exec.spend.started(attemptId, taskId, info.startedAt);
   const hit = info.cacheKey ? await ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   return { token, hit };
 }
@@ -103,6 +104,7 @@ export async function finishCached(
     cached.write,
   );
   cached.commit();
+  exec.spend.finished(info.attemptId, taskId, info.startedAt, now);
   void exec.taskLog(taskId, info.attempt, 'system', `cache hit ${info.cacheKey}`);
   // Signed off the critical path: the result is already stored, so dependants may start now;
   // the run does not finish before every deferred receipt is stored.

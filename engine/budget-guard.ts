@@ -4,13 +4,13 @@
  * estimated cost would take the run past it. The task fails with reason `budget_exceeded` and a
  * message with the estimate, the limit and what is spent, in its log and its transition (which
  * the check run and the console show). Spent: every attempt of the run so far, priced by its
- * measured duration (one still running counts up to now). Estimate: the task's timeout, else one
+ * measured duration (one still running counts up to now), kept incrementally (run-spend.ts). Estimate: the task's timeout, else one
  * hour, at its runner and class's price (docs/budgets.md; history-based p90 estimates are not
  * done yet). Fails closed: an estimate that cannot be made is not a zero.
  */
 import { Reason, TaskState } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
-import { DEFAULT_PRICE_TABLE, costOf, formatMoney, type PriceTable } from './cost.ts';
+import { DEFAULT_PRICE_TABLE, costOf, formatMoney } from './cost.ts';
 
 /** A task without a timeout is estimated at one hour. */
 export const DEFAULT_ESTIMATE_MS = 3_600_000;
@@ -35,22 +35,18 @@ export function budgetVerdict(
   };
 }
 
-export async function checkBudget(
-  exec: AttemptHost,
-  taskId: string,
-  attempt: number,
-  prices: PriceTable = DEFAULT_PRICE_TABLE,
-): Promise<boolean> {
+export async function checkBudget(exec: AttemptHost, taskId: string, attempt: number): Promise<boolean> {
   const budget = exec.run.plan.budget;
   if (!budget) return true;
-  const now = exec.ctx.clock.now();
-  let spent = 0;
-  for (const a of await exec.ctx.store.listAttempts(exec.runId)) {
-    const task = exec.planTask(a.taskId);
-    spent += costOf(prices, task.runner, task.resources, Math.max(0, (a.finishedAt ?? now) - a.startedAt));
-  }
+  // Kept as the run goes (run-spend.ts): one read of the store per execution, not per attempt.
+  const spent = await exec.spend.spentAt(exec.ctx.store, exec.ctx.clock.now());
   const task = exec.planTask(taskId);
-  const estimate = costOf(prices, task.runner, task.resources, task.timeoutMs ?? DEFAULT_ESTIMATE_MS);
+  const estimate = costOf(
+    DEFAULT_PRICE_TABLE,
+    task.runner,
+    task.resources,
+    task.timeoutMs ?? DEFAULT_ESTIMATE_MS,
+  );
   const verdict = budgetVerdict(budget.limit, budget.currency, spent, estimate);
   if (verdict.allowed) return true;
   void exec.taskLog(taskId, attempt, 'system', verdict.message!);

@@ -36,6 +36,7 @@ import { SerialQueue } from './serial-queue.ts';
 import { RunView } from './run-view.ts';
 import { RunStop, type StopReason } from './run-stop.ts';
 import { RunWriter } from './run-writer.ts';
+import { RunSpend } from './run-spend.ts';
 import type {
   AttemptStart,
   RunRecord,
@@ -59,6 +60,7 @@ export class RunExecution implements AttemptHost {
   readonly #stopper: RunStop;
   /** Stores transitions and attempt starts; holds a new run's start (run-writer.ts). */
   readonly #writer: RunWriter;
+  readonly spend: RunSpend;
   #span: Span | undefined;
   #finish!: (run: RunRecord) => void;
   readonly done: Promise<RunRecord>;
@@ -76,6 +78,7 @@ export class RunExecution implements AttemptHost {
     this.#scheduler = scheduler;
     this.#view = new RunView(run);
     this.#writer = new RunWriter(ctx, run, this.#view);
+    this.spend = new RunSpend(run.id, (id) => this.planTask(id));
     this.#stopper = new RunStop({
       ctx,
       view: this.#view,
