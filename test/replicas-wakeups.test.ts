@@ -6,8 +6,8 @@
  * woke the worker, not how fast it was.
  *
  * (1) A worker whose poll is 10 minutes claims a run submitted through the other server: only
- *     the notification can have woken it. Against the old worker (poll only) the run stayed
- *     queued until the wait below gave up.
+ *     the notification can have woken it (its first look, `start`, and the one after its
+ *     listener connected, `listening`, came before the run existed).
  * (2) Its listener's connection killed (pg_terminate_backend): it reconnects and is woken again.
  * (3) Notifications dropped (MAESTRO_WAKEUPS=poll: no listener at all): the 250 ms poll runs it.
  */
