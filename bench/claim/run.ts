@@ -3,7 +3,7 @@
  * `--role api` server (its `queued` transition) until an idle worker claimed and started it (its
  * `running` transition), both times as the store recorded them. Two workers, one run at a time
  * (each waits for the previous to finish, so a worker is always idle), a one-task workflow.
- * Wake-ups are the workers' 250 ms poll (api/worker.ts): the figure is what that choice costs.
+ * Wake-ups are PostgreSQL's LISTEN/NOTIFY with the 250 ms poll as the fallback (api/worker.ts).
  *
  *   node bench/claim/run.ts [runs]   (default 40)
  */
