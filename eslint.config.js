@@ -10,6 +10,7 @@ export default tseslint.config(
       'console/dist/**',
       'sdk/dist/**',
       'core/generated/**',
+      'compiler/generated/**',
       '*.cjs',
       '**/fixtures/**',
       'coverage/**',

@@ -50,6 +50,7 @@ export default defineConfig({
       exclude: [
         '**/*.test.ts',
         'core/generated/**',
+        'compiler/generated/**',
         'action/dist/**',
         'sdk/dist/**',
         'test/**',

@@ -9,7 +9,8 @@ import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-pa
 import { Fault, MaestroError, UsageError, type ApiBody } from '../core/index.ts';
 import type { CliIo } from './io.ts';
 
-export const TOKEN_ENV = 'MAESTRO_TOKEN';
+import { TOKEN_ENV } from './commands/server-option.ts';
+export { TOKEN_ENV };
 
 /** An error the server answered (problem+json), kept with its stable code. */
 export class ServerProblemError extends MaestroError {

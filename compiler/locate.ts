@@ -1,8 +1,8 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node as YamlNode, Pair } from 'yaml';
+import type { Document, LineCounter, Node as YamlNode, Pair } from 'yaml';
 import type { Diagnostic } from '../core/index.ts';
 import { Code } from './codes.ts';
 import { toDiagnostic, unescapePointer, type Finding } from './finding.ts';
+import { yamlLibrary } from './libraries.ts';
 
 /**
  * The slow path: re-reads the source with `yaml` keeping positions, only when there is something
@@ -20,6 +20,7 @@ const yamlCodes: Partial<Record<string, Finding['code']>> = {
 };
 
 export function locate(text: string): Located {
+  const { LineCounter, parseDocument } = yamlLibrary();
   const lines = new LineCounter();
   let doc: Document.Parsed | undefined;
   const syntax: Finding[] = [];
@@ -78,6 +79,7 @@ function lineStarts(text: string, lines: LineCounter): void {
 function rangeOf(finding: Finding, doc: Document.Parsed | undefined, text: string): [number, number] {
   if (finding.offset) return [finding.offset.start, finding.offset.end];
   if (!doc) return [0, 0];
+  const { isCollection, isScalar } = yamlLibrary();
   const { node, key } = resolvePointer(doc, unescapePointer(finding.pointer));
   if (finding.onKey && key?.range) return [key.range[0], key.range[1]];
   if (!node?.range) return key?.range ? [key.range[0], key.range[1]] : [0, 0];
@@ -104,6 +106,7 @@ function resolvePointer(
   doc: Document.Parsed,
   tokens: string[],
 ): { node: YamlNode | null | undefined; key: YamlNode | undefined } {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yamlLibrary();
   let node = doc.contents as YamlNode | null;
   let key: YamlNode | undefined;
   for (const token of tokens) {

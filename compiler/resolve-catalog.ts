@@ -1,12 +1,12 @@
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
-import semver from 'semver';
 import type { CatalogEntry, TaskCatalog } from '../core/index.ts';
 import { Code } from './codes.ts';
 import type { Finding } from './finding.ts';
 import { linearRegExp } from './linear-regexp.ts';
 import { ajvErrorsToFindings, closest } from './validate-schema.ts';
 import { scanTemplate } from './expressions.ts';
+import { ajv2020Library, semverLibrary } from './libraries.ts';
 
 /** `tasks/<name>@<range>` → the highest catalog version satisfying the range. */
 export function resolveUses(
@@ -17,6 +17,7 @@ export function resolveUses(
   const at = uses.lastIndexOf('@');
   const name = uses.slice('tasks/'.length, at);
   const range = uses.slice(at + 1);
+  const semver = semverLibrary();
   if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(range) && semver.validRange(range) === null)
     return {
       finding: {
@@ -71,7 +72,7 @@ export function withValidator(): (entry: CatalogEntry, value: unknown, pointer: 
     let validate = compiled.get(entry);
     if (validate === undefined) {
       try {
-        ajv ??= new Ajv2020({
+        ajv ??= new (ajv2020Library().Ajv2020)({
           allErrors: true,
           strict: false,
           verbose: true,

@@ -1,6 +1,6 @@
-import { CronExpressionParser } from 'cron-parser';
 import type { Plan } from '../core/index.ts';
 import { parseDuration } from './duration.ts';
+import { cronLibrary } from './libraries.ts';
 
 /** A schedule entry as the Plan carries it (plan.schema.json `PlanSchedule`). */
 export type PlanSchedule = NonNullable<Plan['triggers']['schedule']>[number];
@@ -48,7 +48,7 @@ export function cronProblem(cron: string): string | undefined {
   if (fields.some((field) => /h/i.test(field.replace(/thu/gi, ''))))
     return 'hashed values (`H`) are not supported';
   try {
-    CronExpressionParser.parse(text, { currentDate: EPOCH, tz: 'UTC', strict: false }).next();
+    cronLibrary().CronExpressionParser.parse(text, { currentDate: EPOCH, tz: 'UTC', strict: false }).next();
     return undefined;
   } catch (error) {
     return (error as Error).message;

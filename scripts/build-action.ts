@@ -16,17 +16,19 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 
 /**
  * runners/container/docker-library.ts loads dockerode through a createRequire'd `requireHere(...)`
- * so a CLI command pays for it only when the container runner starts.
+ * so a CLI command pays for it only when the container runner starts; compiler/libraries.ts loads
+ * yaml, ajv, semver and cron-parser the same way, for the compiles that need them.
  * esbuild cannot follow that call, and the Action's checkout has no node_modules to require from
  * (the step failed with "Cannot find module 'dockerode'"). Here the same call becomes a plain
  * `require('<literal>')`, which esbuild resolves and bundles, still evaluated on first use. The
  * Kubernetes client (20 MB bundled) stays out: the Action runs on the job's machine, and
  * runners/kubernetes says so when its library is missing.
  */
+const lazyLibraryFiles = /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries)\.ts$/;
 const bundleRunnerLibraries: Plugin = {
   name: 'bundle-runner-libraries',
   setup(b) {
-    b.onLoad({ filter: /[\\/]runners[\\/]container[\\/]docker-library\.ts$/ }, async (args) => {
+    b.onLoad({ filter: lazyLibraryFiles }, async (args) => {
       const source = await readFile(args.path, 'utf8');
       const contents = source.replace(/\brequireHere\(/g, 'require(');
       if (contents === source) throw new Error(`${args.path}: no requireHere(...) call to bundle`);

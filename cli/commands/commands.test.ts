@@ -55,6 +55,7 @@ describe('the command table', () => {
     const manifest = fileURLToPath(
       new URL('../../examples/quickstart/.maestro/workflows/hello.yaml', import.meta.url),
     );
-    expect(loaded(['validate', manifest])).toEqual(['index.ts', 'runs-remote.ts', 'validate.ts']);
+    // The --server flag's declaration, not the server client (runs-remote.ts), which only --server loads.
+    expect(loaded(['validate', manifest])).toEqual(['index.ts', 'server-option.ts', 'validate.ts']);
   });
 });

@@ -2,7 +2,6 @@
  * `maestro runs … --server <url>`: the same commands against `maestro server`'s API, printing
  * exactly what the local ones print (cli/format/runs-output.ts), from the API's generated types.
  */
-import { Option } from 'commander';
 import { NotFoundError, UsageError, type ApiBody } from '../../core/index.ts';
 import { ExitCode } from '../exit-codes.ts';
 import {
@@ -18,10 +17,9 @@ import {
 import type { CliIo } from '../io.ts';
 import { createLiveView } from '../live-view.ts';
 import { followRemoteRun, followStart, remoteLogLines } from '../server-follow.ts';
-import { openServerClient, TOKEN_ENV, type ServerClient } from '../server-client.ts';
+import { openServerClient, type ServerClient } from '../server-client.ts';
 
-export const serverOption = () =>
-  new Option('--server <url>', `talk to maestro server at this URL (the token from ${TOKEN_ENV})`);
+export { serverOption } from './server-option.ts';
 
 const runPath = (id: string) => `/v1/runs/${encodeURIComponent(id)}`;
 const PAGE = 500;

@@ -7,9 +7,7 @@ import { renderTextReport } from '../format/render-text.ts';
 import { renderJsonReport } from '../format/render-json.ts';
 import { renderGithubReport } from '../format/render-github.ts';
 import { findManifests } from '../../workspace/index.ts';
-import { openServerClient } from '../server-client.ts';
-import { serverCompiler } from '../server-compile.ts';
-import { serverOption } from './runs-remote.ts';
+import { serverOption } from './server-option.ts';
 
 const EXAMPLES = `
 Examples:
@@ -35,17 +33,20 @@ export function registerValidate(program: Command, context: CliContext): void {
     .addHelpText('after', EXAMPLES)
     .action(async (paths: string[], options: { format: 'text' | 'json' | 'github'; server?: string }) => {
       const { io } = context;
-      // With --server the server compiles (dryRun: nothing is stored), with its own catalog.
+      // With --server the server compiles (dryRun: nothing is stored), with its own catalog. Its
+      // client (and the event-stream parser under it) loads only then: a local validate never needs it.
       const compile =
         options.server === undefined
           ? undefined
-          : await serverCompiler(
-              openServerClient(options.server, io),
-              findManifests(paths, { cwd: io.cwd }),
-              {
+          : await (async (server: string) => {
+              const [{ openServerClient }, { serverCompiler }] = await Promise.all([
+                import('../server-client.ts'),
+                import('../server-compile.ts'),
+              ]);
+              return serverCompiler(openServerClient(server, io), findManifests(paths, { cwd: io.cwd }), {
                 dryRun: true,
-              },
-            );
+              });
+            })(options.server);
       const reports = await checkManifests(paths, io, compile);
       if (options.format === 'json') io.stdout(renderJsonReport(reports));
       else if (options.format === 'github') io.stdout(renderGithubReport(reports));
