@@ -11,6 +11,8 @@ export default tseslint.config(
       'sdk/dist/**',
       'core/generated/**',
       'compiler/generated/**',
+      'policy/generated/**',
+      'provenance/generated/**',
       '*.cjs',
       '**/fixtures/**',
       'coverage/**',

@@ -51,6 +51,8 @@ export default defineConfig({
         '**/*.test.ts',
         'core/generated/**',
         'compiler/generated/**',
+        'policy/generated/**',
+        'provenance/generated/**',
         'action/dist/**',
         'sdk/dist/**',
         'test/**',
