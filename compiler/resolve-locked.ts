@@ -1,7 +1,7 @@
-import semver from 'semver';
 import type { CatalogEntry, LockedCatalogs, LockedTask, TaskCatalog } from '../core/index.ts';
 import { Code } from './codes.ts';
 import type { Finding } from './finding.ts';
+import { semverLibrary } from './libraries.ts';
 
 /** `<catalog>/<path>@<range>`: a catalog name, then one to four folder names. */
 const catalogName = /^[a-z][a-z0-9-]{0,39}$/;
@@ -33,7 +33,7 @@ export function resolveLockedUses(uses: string, catalog: TaskCatalog, pointer: s
       `${JSON.stringify(uses)} does not name a task folder inside a catalog`,
       'write <catalog>/<folder>@<range>: one to four folder names in a-z, 0-9, -, _ and . (never . or ..)',
     );
-  if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(range) && semver.validRange(range) === null)
+  if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(range) && semverLibrary().validRange(range) === null)
     return fail(
       Code.invalidVersionRange,
       `${JSON.stringify(range)} is not a valid version range`,
@@ -65,7 +65,7 @@ export function resolveLockedUses(uses: string, catalog: TaskCatalog, pointer: s
         : `there is no .maestro/tasks.lock, so ${name}/${path.join('/')} cannot be resolved`,
       'run `maestro tasks lock` (it pins every catalog task the workflows use) and commit .maestro/tasks.lock',
     );
-  if (!semver.satisfies(task.version, range))
+  if (!semverLibrary().satisfies(task.version, range))
     return fail(
       Code.noMatchingVersion,
       `${name}/${task.path} is locked at ${task.version}, which does not satisfy @${range}`,

@@ -24,7 +24,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * Kubernetes client (20 MB bundled) stays out: the Action runs on the job's machine, and
  * runners/kubernetes says so when its library is missing.
  */
-const lazyLibraryFiles = /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries)\.ts$/;
+const lazyLibraryFiles =
+  /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries|workspace[\\/](catalogs-files|lock-tasks))\.ts$/;
 const bundleRunnerLibraries: Plugin = {
   name: 'bundle-runner-libraries',
   setup(b) {

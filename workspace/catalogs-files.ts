@@ -12,7 +12,9 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { createRequire } from 'node:module';
+import type * as Ajv2020Module from 'ajv/dist/2020.js';
+import type { Ajv2020 } from 'ajv/dist/2020.js';
 import { load } from 'js-yaml';
 import catalogsSchema from '../schemas/catalogs.schema.json' with { type: 'json' };
 import lockSchema from '../schemas/tasks-lock.schema.json' with { type: 'json' };
@@ -28,10 +30,17 @@ export interface CatalogReadOptions {
   allowLocal: boolean;
 }
 
+// ajv on first use (only a repository with catalogs.yaml or a lock needs it), not at import:
+// every `maestro validate` imports workspace/. scripts/build-action.ts bundles this call.
+const requireHere = createRequire(import.meta.url);
+
 function validatorFor(schema: object) {
   let compiled: ReturnType<Ajv2020['compile']> | undefined;
   return (value: unknown, file: string): void => {
-    compiled ??= new Ajv2020({ allErrors: true, strict: false }).compile(schema);
+    compiled ??= new (requireHere('ajv/dist/2020.js') as typeof Ajv2020Module).Ajv2020({
+      allErrors: true,
+      strict: false,
+    }).compile(schema);
     if (compiled(value)) return;
     const problems = (compiled.errors ?? [])
       .slice(0, 5)

@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
-import semver from 'semver';
+import { createRequire } from 'node:module';
+import type * as Semver from 'semver';
 import { InputError, packageDigest, UsageError } from '../core/index.ts';
 import type { CatalogSource, LockedTask, TasksLock } from '../core/index.ts';
 import { parseTaskManifest } from '../tasks/index.ts';
@@ -18,6 +19,11 @@ import { findManifests } from './find-manifests.ts';
 import { createSourceFetcher } from './source-fetcher.ts';
 import { gitFor, type GitBaseEnv } from './source-git.ts';
 import { fetchIntoMirror } from './source-mirror.ts';
+
+// semver on first use (locking tasks), not at import: every `maestro validate` imports workspace/.
+// scripts/build-action.ts bundles this call.
+const requireHere = createRequire(import.meta.url);
+const semverLibrary = () => requireHere('semver') as typeof Semver;
 import { isRemoteLocation } from './source-url.ts';
 
 const USES = /^([a-z][a-z0-9-]{0,39})\/([^@\s]+)@(.+)$/;
@@ -185,6 +191,7 @@ async function lockedTaskOf(
   const python = manifest.raw.python ?? 'python3';
   if (entry.endsWith('.py') && (typeof python !== 'string' || !COMMAND.test(python)))
     throw refuse('`python` must be a command name (no /)');
+  const semver = semverLibrary();
   if (!semver.valid(manifest.version))
     throw refuse(`version ${JSON.stringify(manifest.version)} is not semver`);
   if (!semver.satisfies(manifest.version, use.range))
