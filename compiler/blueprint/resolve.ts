@@ -1,6 +1,6 @@
 // `blueprints/<name>@<range>` → the highest version the catalog has that satisfies the range,
 // exactly as `uses: tasks/<name>@<range>` resolves (the same semver rules, the same hints).
-import semver from 'semver';
+import { semverLibrary } from '../libraries.ts';
 import type { BlueprintEntry, TaskCatalog } from '../../core/index.ts';
 import { Code } from '../codes.ts';
 import type { Finding } from '../finding.ts';
@@ -19,7 +19,7 @@ export function resolveBlueprint(
   const fail = (code: Finding['code'], message: string, hint: string) => ({
     finding: { code, severity: 'error' as const, message, hint, pointer },
   });
-  if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(range) && semver.validRange(range) === null)
+  if (!/^[0-9]+(\.[0-9]+){0,2}$/.test(range) && semverLibrary().validRange(range) === null)
     return fail(
       Code.blueprintVersion,
       `${JSON.stringify(range)} is not a valid version range`,
@@ -36,7 +36,7 @@ export function resolveBlueprint(
       near ? `did you mean \`blueprints/${near}\`?` : `available: ${names.join(', ') || '(none)'}`,
     );
   }
-  const best = semver.maxSatisfying(
+  const best = semverLibrary().maxSatisfying(
     versions.map((v) => v.version),
     range,
   );
@@ -45,7 +45,9 @@ export function resolveBlueprint(
     return fail(
       Code.blueprintVersion,
       `no version of blueprint \`${name}\` satisfies @${range}`,
-      `available versions: ${semver.rsort(versions.map((v) => v.version)).join(', ')}`,
+      `available versions: ${semverLibrary()
+        .rsort(versions.map((v) => v.version))
+        .join(', ')}`,
     );
   return { entry };
 }
