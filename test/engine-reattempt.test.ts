@@ -41,7 +41,12 @@ const backends: Record<string, () => Backend> = {
   },
 };
 
-const LEASE_MS = 300;
+/**
+ * Long enough that a resumed engine keeps its own leases through the stalls of a loaded CI
+ * machine (at 300 ms, a stall of the event loop under load lost the resumed attempt's lease
+ * before its result was written, about 3 runs in 15): each crash waits this out once.
+ */
+const LEASE_MS = 2_000;
 
 /** The real local runner, except that the attempts numbered in `lost` die with their engine. */
 function runner(lost: ReadonlySet<number>): Runner {
