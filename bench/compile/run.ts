@@ -24,9 +24,9 @@ function time(fn: () => unknown): number {
 
 console.log(`node ${process.version}, ${new Date().toISOString()}`);
 console.log(
-  '| tasks | file KB | parse floor: js-yaml load (ms) | full compile (ms) | ratio | compile µs/task | yaml parseDocument (ms) |',
+  '| tasks | file KB | parse floor: js-yaml load (ms) | full compile (ms) | ratio | target | compile µs/task | yaml parseDocument (ms) |',
 );
-console.log('|---:|---:|---:|---:|---:|---:|---:|');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const size of sizes) {
   const text = generateManifest(size);
   const check = compileManifest(text, { catalog });
@@ -48,6 +48,6 @@ for (const size of sizes) {
   const p = median(parse);
   const c = median(compile);
   console.log(
-    `| ${size} | ${(text.length / 1024).toFixed(0)} | ${p.toFixed(1)} | ${c.toFixed(1)} | ${(c / p).toFixed(2)} | ${((c * 1000) / size).toFixed(1)} | ${median(positional).toFixed(1)} |`,
+    `| ${size} | ${(text.length / 1024).toFixed(0)} | ${p.toFixed(1)} | ${c.toFixed(1)} | ${(c / p).toFixed(2)} | ≤ 2.00 | ${((c * 1000) / size).toFixed(1)} | ${median(positional).toFixed(1)} |`,
   );
 }
