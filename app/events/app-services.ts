@@ -14,6 +14,7 @@ import {
   type WorkflowGate,
 } from '../gate/approval-gate.ts';
 import { GitHubClient, type Octokit } from '../github/github-client.ts';
+import { InstallationTokens } from '../github/installation-tokens.ts';
 import type { SourceAccess } from '../github/source-access.ts';
 import {
   compileSnapshot,
@@ -126,6 +127,17 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
     octokits.set(installationId, octokit);
     return octokit;
   };
+  // Tokens for source fetches are minted through the App's own client (its REST base URL: the
+  // installation strategy's auth() alone asks api.github.com, whatever the App's GitHub is, when
+  // no API call has cached a token yet, as on a resumed run) and kept until shortly before expiry.
+  const sourceTokens = new InstallationTokens(
+    async (installationId) => {
+      const app = (await probot.auth()) as Octokit;
+      const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
+      return { token: minted.data.token, expiresAt: Date.parse(minted.data.expires_at) };
+    },
+    () => deps.clock.now(),
+  );
   const clientOf = (owner: string, repo: string, installationId: number): GitHubClient =>
     new GitHubClient({
       owner,
@@ -207,12 +219,6 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       );
       return response.data as PullRequestData;
     },
-    installationToken: async (installationId) => {
-      // Both strategies answer auth(): the App's installation auth with its cached token, and the
-      // plain token of a client re-minted after a refusal.
-      const octokit = await installationOctokit(installationId, false);
-      const auth = (await octokit.auth({ type: 'installation' })) as { token: string };
-      return auth.token;
-    },
+    installationToken: (installationId) => sourceTokens.token(installationId),
   };
 }
