@@ -150,6 +150,12 @@ describe('uses: <catalog>/<path>@<range> with .maestro/tasks.lock', () => {
     // No lock yet: a diagnostic at the uses: line, naming the command.
     const before = await validate(dir);
     expect(before.code).toBe(1);
+    // CI's check, with no lock committed: fails, says what to run, and writes nothing.
+    const unlocked = await cli(dir, ['tasks', 'lock', '--check', '--data-dir', dataDir]);
+    expect(unlocked.code).toBe(1);
+    expect(unlocked.stderr).toContain('tasks.lock is missing or stale');
+    expect(unlocked.stderr).toContain('run maestro tasks lock');
+    expect(() => readFileSync(join(dir, '.maestro/tasks.lock'))).toThrow();
     expect(before.diagnostics.filter((d) => d.code.startsWith('MS40'))).toMatchObject([
       { code: 'MS4012', line: 8 },
     ]);
@@ -171,6 +177,9 @@ describe('uses: <catalog>/<path>@<range> with .maestro/tasks.lock', () => {
     const text = readFileSync(join(dir, '.maestro/tasks.lock'), 'utf8');
     await lock(dir, dataDir);
     expect(readFileSync(join(dir, '.maestro/tasks.lock'), 'utf8')).toBe(text);
+    const fresh = await cli(dir, ['tasks', 'lock', '--check', '--data-dir', dataDir]);
+    expect(fresh.code).toBe(0);
+    expect(fresh.stdout).toContain('is up to date');
     commitAll(dir);
 
     expect((await validate(dir)).diagnostics).toEqual([]);
@@ -218,6 +227,12 @@ describe('uses: <catalog>/<path>@<range> with .maestro/tasks.lock', () => {
     git(catalog.work, ['tag', '-f', 'v1']);
     catalog.push();
     expect(moved).not.toBe(lockedCommit);
+    // CI's check sees the lock is behind the tag, and leaves the lock alone.
+    const lockText = readFileSync(join(dir, '.maestro/tasks.lock'), 'utf8');
+    const check = await cli(dir, ['tasks', 'lock', '--check', '--data-dir', dataDir]);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('stale');
+    expect(readFileSync(join(dir, '.maestro/tasks.lock'), 'utf8')).toBe(lockText);
 
     const still = await run(dir, dataDir);
     expect(still.code).toBe(0);

@@ -37,11 +37,15 @@ export interface LockTasksOptions {
   /** Where catalog mirrors and exports are kept (the CLI's data dir). */
   dataDir: string;
   baseEnv?: GitBaseEnv;
+  /** Resolve and compare only: the file is left as it is (`maestro tasks lock --check`, for CI). */
+  check?: boolean;
 }
 
 export interface LockTasksResult {
   lock: TasksLock;
   file: string;
+  /** Whether the file on disk already held exactly this lock (before any write). */
+  upToDate: boolean;
   /** One line per task: `acme/slack-post 1.2.0 <commit> <digest>`. */
   lines: string[];
 }
@@ -77,8 +81,10 @@ export async function lockTasks(options: LockTasksOptions): Promise<LockTasksRes
         { hint: `declare ${use.catalog} (url and ref) in ${CATALOGS_FILE}` },
       );
   const file = join(options.root, LOCK_FILE);
-  await writeFile(file, JSON.stringify(sortedLock(lock), null, 2) + '\n');
-  return { lock, file, lines };
+  const text = JSON.stringify(sortedLock(lock), null, 2) + '\n';
+  const upToDate = (await readFile(file, 'utf8').catch(() => undefined)) === text;
+  if (!options.check && !upToDate) await writeFile(file, text);
+  return { lock, file, lines, upToDate };
 }
 
 function baseEnvOf(options: LockTasksOptions): { baseEnv?: GitBaseEnv } {

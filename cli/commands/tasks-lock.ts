@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import { InputError } from '../../core/index.ts';
 import { lockTasks, sourceRootOfDir } from '../../workspace/index.ts';
 import { resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
@@ -9,6 +10,7 @@ const EXAMPLES = `
 Examples:
   $ maestro tasks lock                      # this repository's .maestro/catalogs.yaml -> .maestro/tasks.lock
   $ maestro tasks lock --source ../pipelines
+  $ maestro tasks lock --check              # in CI: fail when the committed lock is stale
 
 Every \`uses: <catalog>/<path>@<range>\` of the repository's workflows is resolved at the ref
 .maestro/catalogs.yaml names, to an exact commit and a digest of the task's folder, with its
@@ -22,15 +24,32 @@ export function registerTasksLock(tasks: Command, context: CliContext): void {
     .description('Pin every catalog task the workflows use (commit, digest, spec) into .maestro/tasks.lock')
     .option('--source <dir>', 'the repository whose .maestro/catalogs.yaml to lock')
     .option('--data-dir <dir>', 'where catalog mirrors are kept (default: the data dir)')
+    .option(
+      '--check',
+      'write nothing; fail when .maestro/tasks.lock differs from what locking now would write',
+    )
     .addHelpText('after', EXAMPLES)
-    .action(async (options: { source?: string; dataDir?: string }) => {
+    .action(async (options: { source?: string; dataDir?: string; check?: boolean }) => {
       const baseEnv = baseEnvOf(context.io);
       const root =
         options.source === undefined
           ? await sourceRootOfDir(context.io.cwd, baseEnv)
           : resolve(context.io.cwd, options.source);
-      const result = await lockTasks({ root, dataDir: resolveDataDir(options.dataDir, context.io), baseEnv });
+      const dataDir = resolveDataDir(options.dataDir, context.io);
+      const result = await lockTasks({ root, dataDir, baseEnv, check: options.check === true });
       for (const line of result.lines) context.io.stdout(`${line}\n`);
+      if (options.check) {
+        if (!result.upToDate)
+          throw new InputError(
+            'tasks_lock_stale',
+            `${result.file} is missing or stale: locking now would change it`,
+            {
+              hint: 'run maestro tasks lock and commit .maestro/tasks.lock',
+            },
+          );
+        context.io.stdout(`${result.file} is up to date\n`);
+        return;
+      }
       context.io.stdout(
         `wrote ${result.file} (${result.lines.length} task${result.lines.length === 1 ? '' : 's'})\n`,
       );
