@@ -4,13 +4,14 @@
  * estimated cost would take the run past it. The task fails with reason `budget_exceeded` and a
  * message with the estimate, the limit and what is spent, in its log and its transition (which
  * the check run and the console show). Spent: every attempt of the run so far, priced by its
- * measured duration (one still running counts up to now), kept incrementally (run-spend.ts). Estimate: the task's timeout, else one
- * hour, at its runner and class's price (docs/budgets.md; history-based p90 estimates are not
- * done yet). Fails closed: an estimate that cannot be made is not a zero.
+ * measured duration (one still running counts up to now), kept incrementally (run-spend.ts).
+ * Estimate: the task's timeout, else one hour, at its runner and class's price in the engine's
+ * price table (the operator's, else the default: docs/budgets.md). Fails closed: an estimate
+ * that cannot be made is not a zero.
  */
 import { Reason, TaskState } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
-import { DEFAULT_PRICE_TABLE, costOf, formatMoney } from './cost.ts';
+import { costOf, formatMoney } from './cost.ts';
 
 /** A task without a timeout is estimated at one hour. */
 export const DEFAULT_ESTIMATE_MS = 3_600_000;
@@ -42,7 +43,7 @@ export async function checkBudget(exec: AttemptHost, taskId: string, attempt: nu
   const spent = await exec.spend.spentAt(exec.ctx.store, exec.ctx.clock.now());
   const task = exec.planTask(taskId);
   const estimate = costOf(
-    DEFAULT_PRICE_TABLE,
+    exec.ctx.prices,
     task.runner,
     task.resources,
     task.timeoutMs ?? DEFAULT_ESTIMATE_MS,

@@ -12,6 +12,7 @@ import type {
 } from '../core/index.ts';
 import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import type { CircuitBreaker } from './breaker.ts';
+import type { PriceTable } from './cost.ts';
 import type { EngineEvent } from './events.ts';
 import type { AsyncStore } from './store/async-store.ts';
 
@@ -43,4 +44,6 @@ export interface EngineContext {
   cacheSecret: Buffer;
   /** The object store artifacts of some runners' tasks move through (artifact-transfer.ts). */
   artifacts: RemoteArtifacts | undefined;
+  /** What attempts cost: the operator's price table or the default one (cost.ts). */
+  prices: PriceTable;
 }

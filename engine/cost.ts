@@ -21,6 +21,11 @@ export interface PriceTable {
   currency: string;
   /** Per hour, by runner kind then resource class; `*` is any runner kind. */
   perHour: Record<string, Record<string, number>>;
+  /**
+   * The operator file's other sections, checked by their modules (price-table.ts
+   * PRICE_TABLE_SECTIONS): room for flavors and time-of-day prices without changing this shape.
+   */
+  sections?: Record<string, unknown>;
 }
 
 const VCPU_HOUR = 0.04048;

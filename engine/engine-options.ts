@@ -20,6 +20,7 @@ import type {
 } from '../core/index.ts';
 import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import type { BreakerOptions } from './breaker.ts';
+import type { PriceTable } from './cost.ts';
 import type { EngineListener } from './events.ts';
 import type { ReplayReport } from './replay.ts';
 import type { AsyncStore } from './store/async-store.ts';
@@ -76,6 +77,8 @@ export interface EngineOptions {
    * artifact stays in the data dir.
    */
   artifacts?: RemoteArtifacts;
+  /** What attempts cost (budgets, usage): the operator's table, else DEFAULT_PRICE_TABLE. */
+  prices?: PriceTable;
 }
 
 export interface SubmitOptions {

@@ -20,6 +20,7 @@ import {
 import { createRedactor } from '../core/index.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
+import { DEFAULT_PRICE_TABLE } from './cost.ts';
 import type { EngineContext } from './context.ts';
 import type { Engine, EngineOptions } from './engine-options.ts';
 import {
@@ -85,6 +86,7 @@ export function createEngine(options: EngineOptions): Engine {
     redactAll: createRedactor(Object.values(secrets)),
     cacheSecret: options.cacheSecret ?? loadOrCreateCacheSecret(options.dataDir),
     artifacts: options.artifacts,
+    prices: options.prices ?? DEFAULT_PRICE_TABLE,
   };
   const scheduler = new Scheduler(
     options.concurrency ?? availableParallelism(),

@@ -61,6 +61,17 @@ export {
   RunnerPlacementError,
 } from './errors.ts';
 export * from './schedules/index.ts';
+// What attempts cost (docs/budgets.md): the default price table and an operator's over it.
+export {
+  DEFAULT_PRICE_TABLE,
+  RESOURCE_CLASSES,
+  costOf,
+  formatMoney,
+  pricePerHour,
+  type ClassSize,
+  type PriceTable,
+} from './cost.ts';
+export { PRICE_TABLE_SECTIONS, parsePriceTable, priceTableError, type SectionChecker } from './price-table.ts';
 // A run's evidence for a disclosure archive (`maestro disclose`, the Action's mode `run`).
 export { gatherDisclosure, DECISION_LOG_DB, type GatherOptions } from './disclosure-gather.ts';
 export { exportReceipts, receiptFileName } from './receipt-files.ts';

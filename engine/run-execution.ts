@@ -78,7 +78,7 @@ export class RunExecution implements AttemptHost {
     this.#scheduler = scheduler;
     this.#view = new RunView(run);
     this.#writer = new RunWriter(ctx, run, this.#view);
-    this.spend = new RunSpend(run.id, (id) => this.planTask(id));
+    this.spend = new RunSpend(run.id, (id) => this.planTask(id), ctx.prices);
     this.#stopper = new RunStop({
       ctx,
       view: this.#view,

@@ -101,6 +101,27 @@ describe('runtimeConfigFromEnv', () => {
     ).toThrow(/runners\.yaml: unknown key `containers`/);
   });
 
+  it('MAESTRO_PRICE_TABLE: the operator table over the default; a bad field or a missing file names it', () => {
+    expect(runtimeConfigFromEnv(base, { cwd, socketExists: none }).prices).toBeUndefined();
+    const file = join(cwd, 'prices.yaml');
+    writeFileSync(file, 'perHour:\n  kubernetes: { large: 0.9 }\n');
+    const config = runtimeConfigFromEnv(
+      { ...base, MAESTRO_PRICE_TABLE: 'prices.yaml' },
+      { cwd, socketExists: none },
+    );
+    expect(config.prices!.perHour.kubernetes!.large).toBe(0.9);
+    writeFileSync(file, 'perHour:\n  kubernetes: { large: -1 }\n');
+    expect(() =>
+      runtimeConfigFromEnv({ ...base, MAESTRO_PRICE_TABLE: file }, { cwd, socketExists: none }),
+    ).toThrow(/prices\.yaml: perHour\.kubernetes\.large: expected a price per hour above 0/);
+    expect(() =>
+      runtimeConfigFromEnv(
+        { ...base, MAESTRO_PRICE_TABLE: join(cwd, 'nope.yaml') },
+        { cwd, socketExists: none },
+      ),
+    ).toThrow(/nope\.yaml does not exist/);
+  });
+
   it('hides the data dir, the secrets file and the operator keys from tasks', () => {
     const config = runtimeConfigFromEnv(
       {

@@ -31,6 +31,7 @@ import type {
   TraceExporter,
 } from './runtime-config.ts';
 import { loadSecrets } from './secrets-file.ts';
+import { priceTableSetting } from './price-table-file.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -55,6 +56,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
   const dataDir = resolveDataDir(flags.dataDir, env, cwd);
   // The runners file first: a bad one fails before anything else is read or opened.
   const runners = runnersSetting(flags.runners, env, cwd, source.socketExists);
+  const prices = priceTableSetting(env.MAESTRO_PRICE_TABLE, cwd);
   const signing = signingConfigFromEnv(env, dataDir);
   const artifactStore = artifactStoreFrom(env);
   return {
@@ -79,6 +81,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     ...(env.MAESTRO_LEASE_TTL === undefined ? {} : { leaseMs: leaseTtlFrom(env.MAESTRO_LEASE_TTL) }),
     ...(env.MAESTRO_WORKER_RUNS === undefined ? {} : { workerRuns: workerRunsFrom(env.MAESTRO_WORKER_RUNS) }),
     ...(artifactStore ? { artifactStore } : {}),
+    ...prices,
   };
 }
 

@@ -159,6 +159,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
     ...(config.reattempts === undefined ? {} : { reattempts: config.reattempts }),
     ...(config.leaseMs === undefined ? {} : { leaseMs: config.leaseMs }),
+    ...(config.prices ? { prices: config.prices } : {}),
   };
   const createScoped = (scope: EngineScope): Engine => {
     const registry = new RunnerRegistry();

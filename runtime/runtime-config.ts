@@ -3,7 +3,7 @@
  * (runtimeConfigFromEnv, or built by hand in a test), so the CLI, the App, the Action and the
  * server cannot wire the same parts differently.
  */
-import type { S3ArtifactStoreOptions } from '../engine/index.ts';
+import type { PriceTable, S3ArtifactStoreOptions } from '../engine/index.ts';
 import type { SigningConfig } from '../provenance/index.ts';
 
 export type Durability = 'normal' | 'full';
@@ -80,4 +80,6 @@ export interface RuntimeConfig {
    * through (credentials as a function, never a plain value). Unset: the data dir.
    */
   artifactStore?: S3ArtifactStoreOptions;
+  /** MAESTRO_PRICE_TABLE: the operator's price table over the default one (docs/budgets.md). */
+  prices?: PriceTable;
 }
