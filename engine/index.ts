@@ -71,7 +71,12 @@ export {
   type ClassSize,
   type PriceTable,
 } from './cost.ts';
-export { PRICE_TABLE_SECTIONS, parsePriceTable, priceTableError, type SectionChecker } from './price-table.ts';
+export {
+  PRICE_TABLE_SECTIONS,
+  parsePriceTable,
+  priceTableError,
+  type SectionChecker,
+} from './price-table.ts';
 // A run's evidence for a disclosure archive (`maestro disclose`, the Action's mode `run`).
 export { gatherDisclosure, DECISION_LOG_DB, type GatherOptions } from './disclosure-gather.ts';
 export { exportReceipts, receiptFileName } from './receipt-files.ts';
