@@ -115,6 +115,7 @@ describe('the Helm chart on the real API server (server-side dry-run)', () => {
       [
         'ConfigMap',
         'Deployment',
+        'NetworkPolicy',
         'PodDisruptionBudget',
         'Role',
         'RoleBinding',
@@ -128,6 +129,16 @@ describe('the Helm chart on the real API server (server-side dry-run)', () => {
     const result = await dryRunApply(objects);
     expect(result.refused).toEqual({});
     expect(result.warnings).toEqual([]);
+    // The server's own NetworkPolicy selects its pods, in both directions (the hardening check's
+    // pod-networkpolicy, once an exception).
+    const policy = objects.find((o) => o.kind === 'NetworkPolicy') as unknown as {
+      spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[] };
+    };
+    const deployment = objects.find((o) => o.kind === 'Deployment') as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> } } };
+    };
+    expect(deployment.spec.template.metadata.labels).toMatchObject(policy.spec.podSelector.matchLabels);
+    expect(policy.spec.policyTypes.sort()).toEqual(['Egress', 'Ingress']);
     expect(result.accepted).toHaveLength(objects.length);
     // The pod itself, as enforce mode sees it: admitted, no warnings.
     const pod = await dryRunApply([podOf(objects)]);

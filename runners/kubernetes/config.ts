@@ -80,6 +80,11 @@ export interface KubernetesRunnerConfig {
    * declare `artifacts:` with an object store configured; such a task fails without it.
    */
   artifactUpload?: { image: string; graceSeconds?: number };
+  /**
+   * Requests and limits of the runner's own init and sidecar containers (source fetch, artifact
+   * fetch, keep upload); default job-spec.ts's HELPER_RESOURCES.
+   */
+  helperResources?: Pick<KubernetesResourceClass, 'requests' | 'limits'>;
 }
 
 export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {

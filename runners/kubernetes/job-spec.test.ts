@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { RunnerStartRequest } from '../../core/index.ts';
 import { buildTaskSecret, escapeExpansion } from './job-secret.ts';
-import { buildAttempt, buildJob, jobName, labelValue } from './job-spec.ts';
+import {
+  buildAttempt,
+  buildJob,
+  DEFAULT_TASK_EPHEMERAL_STORAGE,
+  HELPER_RESOURCES,
+  jobName,
+  labelValue,
+} from './job-spec.ts';
 
 const request: RunnerStartRequest = {
   runId: 'Run_2026-11-23T21:00Z#7',
@@ -370,5 +377,43 @@ describe('buildAttempt: kept artifacts (the keep sidecar)', () => {
     const plain = buildAttempt(request, 'ns-a', {}, config).job.spec!.template.spec!;
     expect(plain.initContainers?.some((c) => c.name === 'keep')).toBeFalsy();
     expect(plain.terminationGracePeriodSeconds).toBeUndefined();
+  });
+});
+
+describe('resources of every container (the hardening check: container-resources, ephemeral storage)', () => {
+  const config = {
+    defaultImage: 'busybox',
+    namespaces: { 'team-a': 'ci' },
+    resourceClasses: {},
+    source: { image: 'git:local' },
+    artifactUpload: { image: 'curl:local' },
+  };
+  const sha = 'a'.repeat(40);
+  const full: RunnerStartRequest = {
+    ...request,
+    source: { kind: 'git', repo: 'https://github.com/acme/app.git', commit: sha },
+    received: [{ path: 'a.bin', digest: `sha256:${'b'.repeat(64)}`, executable: false, url: 'https://o/x' }],
+    keep: { paths: ['dist'], url: 'https://o/y', maxBytes: 1 },
+  };
+
+  it("gives the runner's init and sidecar containers fixed requests and limits, or the config's", () => {
+    const helpers = (c: object) => buildJob(full, 'ci', {}, c as never).spec!.template.spec!.initContainers!;
+    expect(helpers(config).map((c) => c.name)).toHaveLength(3);
+    for (const c of helpers(config)) expect(c.resources).toEqual(HELPER_RESOURCES);
+    const own = { requests: { cpu: '100m', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
+    for (const c of helpers({ ...config, helperResources: own })) expect(c.resources).toEqual(own);
+  });
+
+  it("bounds the task container's ephemeral storage when its class names none, and keeps a class's own", () => {
+    const task = (rc: object) =>
+      buildJob(full, 'ci', rc, config as never).spec!.template.spec!.containers[0]!;
+    expect(task({ requests: { cpu: '1' }, limits: { memory: '1Gi' } }).resources).toEqual({
+      requests: { cpu: '1', 'ephemeral-storage': DEFAULT_TASK_EPHEMERAL_STORAGE.request },
+      limits: { memory: '1Gi', 'ephemeral-storage': DEFAULT_TASK_EPHEMERAL_STORAGE.limit },
+    });
+    expect(task({ limits: { 'ephemeral-storage': '50Gi' } }).resources).toEqual({
+      requests: {},
+      limits: { 'ephemeral-storage': '50Gi' },
+    });
   });
 });

@@ -31,6 +31,37 @@ export const ANNOTATION_TASK_ID = 'maestro.dev/task-id';
 export const CONTAINER_NAME = 'task';
 export const TERMINATION_LOG = '/dev/termination-log';
 const WORK_DIR = '/maestro/work';
+
+/**
+ * The runner's own containers (source fetch, artifact fetch, keep upload) get small fixed
+ * requests and limits, so a pod's footprint is known to the scheduler and bounded on the node;
+ * `helperResources` in the runner config replaces them (a large repository's clone may need more
+ * memory). The ephemeral-storage limit covers their writable layer and logs only: what they fetch
+ * goes to the pod's emptyDir volumes, bounded by the pod's total (the sum of its containers').
+ */
+export const HELPER_RESOURCES: NonNullable<KubernetesRunnerConfig['helperResources']> = {
+  requests: { cpu: '50m', memory: '64Mi', 'ephemeral-storage': '64Mi' },
+  limits: { cpu: '1', memory: '512Mi', 'ephemeral-storage': '1Gi' },
+};
+
+/**
+ * The task container's ephemeral storage when its resource class names none: the workspace and
+ * /tmp are emptyDir volumes on the node, so without a bound one task could fill the node's disk.
+ * A class that sets `ephemeral-storage` (request or limit) keeps exactly what it sets.
+ */
+export const DEFAULT_TASK_EPHEMERAL_STORAGE = { request: '256Mi', limit: '16Gi' };
+
+function taskResources(resourceClass: KubernetesResourceClass) {
+  const named =
+    resourceClass.requests?.['ephemeral-storage'] !== undefined ||
+    resourceClass.limits?.['ephemeral-storage'] !== undefined;
+  const storage = (key: 'request' | 'limit') =>
+    named ? {} : { 'ephemeral-storage': DEFAULT_TASK_EPHEMERAL_STORAGE[key] };
+  return {
+    requests: { ...resourceClass.requests, ...storage('request') },
+    limits: { ...resourceClass.limits, ...storage('limit') },
+  };
+}
 const ARTIFACTS_DIR = '/maestro/artifacts';
 
 /** Job names become pod-name prefixes (plus 6 chars), so they stay within 52 characters. */
@@ -156,11 +187,12 @@ export function buildAttempt(
   };
   const suspended = Object.keys(secretData).length > 0;
   // The sidecar comes last: it starts once the other init containers have finished.
+  const helperResources = config.helperResources ?? HELPER_RESOURCES;
   const initContainers = [
     ...(fetched ? [fetched.container] : []),
     ...(inputs ? [inputs.container] : []),
     ...(keep ? [keep.container] : []),
-  ];
+  ].map((container) => ({ ...container, resources: structuredClone(helperResources) }));
   const grace = keep ? config.artifactUpload?.graceSeconds : undefined;
   const job: V1Job = {
     apiVersion: 'batch/v1',
@@ -200,10 +232,7 @@ export function buildAttempt(
               ...cmd,
               workingDir: WORK_DIR,
               env: envVars,
-              resources: {
-                ...(resourceClass.requests ? { requests: { ...resourceClass.requests } } : {}),
-                ...(resourceClass.limits ? { limits: { ...resourceClass.limits } } : {}),
-              },
+              resources: taskResources(resourceClass),
               terminationMessagePath: TERMINATION_LOG,
               terminationMessagePolicy: 'File',
               securityContext: containerSecurity,

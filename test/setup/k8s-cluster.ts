@@ -262,8 +262,8 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
         labels: { 'kubernetes.io/hostname': FAKE_NODE, type: 'kwok' },
       },
       status: {
-        allocatable: { cpu: '64', memory: '256Gi', pods: '1000' },
-        capacity: { cpu: '64', memory: '256Gi', pods: '1000' },
+        allocatable: { cpu: '64', memory: '256Gi', 'ephemeral-storage': '1Ti', pods: '1000' },
+        capacity: { cpu: '64', memory: '256Gi', 'ephemeral-storage': '1Ti', pods: '1000' },
       },
     },
   });
