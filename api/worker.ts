@@ -56,14 +56,21 @@ export type ClaimOutcome = 'claimed' | 'none' | 'error';
 export interface WorkerOptions {
   /** Between two looks for runs to claim (default 250 ms). */
   pollMs?: number;
-  /** Runs this worker executes at once (default 8; MAESTRO_WORKER_RUNS). */
+  /** Runs this worker executes at once (default 32; --worker-runs, MAESTRO_WORKER_RUNS). */
   maxRuns?: number;
   /** Listen for the store's notifications where it has them (default true; MAESTRO_WAKEUPS). */
   notifications?: boolean;
 }
 
-/** Runs one worker executes at once when MAESTRO_WORKER_RUNS does not say. */
-export const DEFAULT_WORKER_RUNS = 8;
+/**
+ * Runs one worker executes at once when neither --worker-runs nor MAESTRO_WORKER_RUNS says. A run
+ * holds its slot from its claim to its end, mostly waiting on its tasks' processes, pods or
+ * containers: 8 capped one worker at ~65 no-op runs/s (8 / ~120 ms a run on a loaded machine,
+ * bench/scheduler/RESULTS.md), below the 100/s of SM-102, and far below what it can hold of runs
+ * that wait on Kubernetes. An idle slot costs nothing; a held run costs one lease in the keeper's
+ * one renewal statement a second.
+ */
+export const DEFAULT_WORKER_RUNS = 32;
 
 /**
  * The server's attempt slots when neither `--concurrency` nor MAESTRO_CONCURRENCY says: at least

@@ -70,6 +70,21 @@ describe('runtimeConfigFromEnv', () => {
       );
   });
 
+  it('MAESTRO_WORKER_RUNS: unset leaves the worker default; --worker-runs wins over it; a bad value names where it came from', () => {
+    const read = (env: Record<string, string>, workerRuns?: string) =>
+      runtimeConfigFromEnv(
+        { ...base, ...env },
+        { cwd, socketExists: none, ...(workerRuns === undefined ? {} : { flags: { workerRuns } }) },
+      ).workerRuns;
+    expect(read({})).toBeUndefined();
+    expect(read({ MAESTRO_WORKER_RUNS: '64' })).toBe(64);
+    expect(read({ MAESTRO_WORKER_RUNS: '64' }, '100')).toBe(100);
+    expect(() => read({ MAESTRO_WORKER_RUNS: '0' })).toThrow(/^MAESTRO_WORKER_RUNS=0 is not a whole number/);
+    expect(() => read({ MAESTRO_WORKER_RUNS: '64' }, 'many')).toThrow(
+      /^--worker-runs many is not a whole number/,
+    );
+  });
+
   it('has the local runner always, and the container runner only where a socket is', () => {
     const sections = (env: Record<string, string>, exists = none) =>
       runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: exists }).runners.sections;

@@ -42,6 +42,8 @@ export interface RuntimeFlags {
   policy?: string;
   runners?: string;
   concurrency?: number;
+  /** `maestro server --worker-runs` (a whole number, as MAESTRO_WORKER_RUNS takes). */
+  workerRuns?: string;
 }
 
 export interface RuntimeConfigSource {
@@ -79,7 +81,7 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     ...concurrencyFrom(flags.concurrency, env.MAESTRO_CONCURRENCY),
     ...(env.MAESTRO_REATTEMPTS === undefined ? {} : { reattempts: reattemptsFrom(env.MAESTRO_REATTEMPTS) }),
     ...(env.MAESTRO_LEASE_TTL === undefined ? {} : { leaseMs: leaseTtlFrom(env.MAESTRO_LEASE_TTL) }),
-    ...(env.MAESTRO_WORKER_RUNS === undefined ? {} : { workerRuns: workerRunsFrom(env.MAESTRO_WORKER_RUNS) }),
+    ...workerRunsSetting(flags.workerRuns, env.MAESTRO_WORKER_RUNS),
     ...(artifactStore ? { artifactStore } : {}),
     ...prices,
   };
@@ -111,11 +113,17 @@ export function leaseTtlFrom(value: string): number {
   );
 }
 
-/** MAESTRO_WORKER_RUNS=n: runs one worker executes at once (default 8), so other workers get the rest. */
-export function workerRunsFrom(value: string): number {
+/** `--worker-runs`, else MAESTRO_WORKER_RUNS; neither: the worker's default. */
+function workerRunsSetting(flag: string | undefined, value: string | undefined): { workerRuns?: number } {
+  if (flag !== undefined) return { workerRuns: workerRunsFrom(flag, '--worker-runs ') };
+  return value === undefined ? {} : { workerRuns: workerRunsFrom(value) };
+}
+
+/** MAESTRO_WORKER_RUNS=n: runs one worker executes at once (default 32), so other workers get the rest. */
+export function workerRunsFrom(value: string, what = 'MAESTRO_WORKER_RUNS='): number {
   if (/^\d{1,4}$/.test(value) && Number(value) >= 1) return Number(value);
   throw new UsageError(
-    `MAESTRO_WORKER_RUNS=${value} is not a whole number from 1 to 9999 (runs one worker executes at once; default 8)`,
+    `${what}${value} is not a whole number from 1 to 9999 (runs one worker executes at once; default 32)`,
   );
 }
 

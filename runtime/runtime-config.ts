@@ -73,7 +73,7 @@ export interface RuntimeConfig {
   reattempts?: number;
   /** MAESTRO_LEASE_TTL: the engine's lease time to live in ms (engine default 15 s). */
   leaseMs?: number;
-  /** MAESTRO_WORKER_RUNS: runs the server's worker role executes at once (default 8). */
+  /** --worker-runs or MAESTRO_WORKER_RUNS: runs the server's worker role executes at once (default 32). */
   workerRuns?: number;
   /**
    * MAESTRO_ARTIFACT_STORE=s3://…: the bucket container and Kubernetes tasks' artifacts move

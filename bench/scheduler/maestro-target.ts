@@ -35,7 +35,7 @@ export interface MaestroOptions {
   nodeFlags?: string[];
   /** CPU of other processes this contender uses (the PostgreSQL server). */
   extraCpuSeconds?: () => number;
-  /** MAESTRO_CONCURRENCY / MAESTRO_WORKER_RUNS for the server; absent: the server's defaults. */
+  /** `--concurrency` / `--worker-runs` of the server; absent: the server's defaults. */
   concurrency?: number;
   workerRuns?: number;
 }
@@ -63,9 +63,12 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
     LANG: 'C.UTF-8',
     MAESTRO_RUNNERS_CONFIG: runners,
     ...(options.databaseUrl ? { MAESTRO_DATABASE_URL: options.databaseUrl } : {}),
-    ...(options.concurrency ? { MAESTRO_CONCURRENCY: String(options.concurrency) } : {}),
-    ...(options.workerRuns ? { MAESTRO_WORKER_RUNS: String(options.workerRuns) } : {}),
   };
+  // The worker's slots as a user sets them on the command line (docs/server.md); unset: its defaults.
+  const slots = [
+    ...(options.concurrency ? ['--concurrency', String(options.concurrency)] : []),
+    ...(options.workerRuns ? ['--worker-runs', String(options.workerRuns)] : []),
+  ];
   const created = spawnSync(
     node,
     [
@@ -84,12 +87,12 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
   if (created.status !== 0) throw new Error(`maestro tokens create failed: ${created.stderr}`);
   const auth = { authorization: `Bearer ${created.stdout.trim()}` };
 
-  const spawnServer = async (name: string, nodeFlags: string[], roles: string[]): Promise<Server> => {
+  const spawnServer = async (name: string, nodeFlags: string[], args: string[]): Promise<Server> => {
     const logFile = join(options.work, `server-${options.label}-${name}.log`);
     const log = openSync(logFile, 'w');
     const child: ChildProcess = spawn(
       node,
-      [...nodeFlags, 'bin/maestro.ts', 'server', ...roles, '--port', '0', '--data-dir', dataDir],
+      [...nodeFlags, 'bin/maestro.ts', 'server', ...args, '--port', '0', '--data-dir', dataDir],
       { cwd: root, env, stdio: ['ignore', log, log] },
     );
     closeSync(log);
@@ -100,7 +103,7 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
     ]);
     return { child, exited, base };
   };
-  const server = await spawnServer('measured', options.nodeFlags ?? [], []);
+  const server = await spawnServer('measured', options.nodeFlags ?? [], slots);
   const base = server.base;
   let reader: Server | undefined;
 

@@ -11,13 +11,46 @@ function times(pid: number): { own: number; children: number } {
   };
 }
 
-/**
- * CPU seconds a process and the children it has reaped have used: for `maestro server` that
- * includes every sandboxed task (bwrap, sh) it waited for.
- */
-export function cpuSeconds(pid: number): number {
+/** A process's CPU seconds and the children it has reaped. */
+function reapedCpuSeconds(pid: number): number {
   const t = times(pid);
   return t.own + t.children;
+}
+
+/** Parent of every live process (/proc), for the walks below. */
+function parents(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // the process ended between the listing and the read
+    }
+  }
+  return children;
+}
+
+/**
+ * CPU seconds of a process tree: the process, every live descendant, and the children each has
+ * reaped. For `maestro server` that includes its long-lived launcher (runners/local) and every
+ * sandboxed task (bwrap, the task) the launcher has waited for: counting the server's reaped
+ * children alone missed them all while the launcher lived, which is the whole measurement.
+ */
+export function cpuSeconds(pid: number): number {
+  const children = parents();
+  let total = 0;
+  const walk = (p: number) => {
+    try {
+      total += reapedCpuSeconds(p);
+    } catch {
+      return; // ended meanwhile: its parent has reaped it (counted there) or will
+    }
+    for (const child of children.get(p) ?? []) walk(child);
+  };
+  walk(pid);
+  return total;
 }
 
 /**
@@ -26,18 +59,7 @@ export function cpuSeconds(pid: number): number {
  */
 export function postgresCpuSeconds(dataDir: string): number {
   const postmaster = Number(readFileSync(join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
-  let total = cpuSeconds(postmaster);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || !existsSync(`/proc/${entry}/stat`)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.split(') ')[1]!.split(' ')[1]);
-      if (ppid === postmaster) total += times(Number(entry)).own;
-    } catch {
-      // the process ended between the listing and the read
-    }
-  }
-  return total;
+  return cpuSeconds(postmaster);
 }
 
 /** Polls a file until a line matches, returning the first capture group. */

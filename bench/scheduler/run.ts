@@ -35,7 +35,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string', default: CONTENDERS.join(',') },
     sandbox: { type: 'string', default: 'bwrap' },
     'peer-concurrency': { type: 'string', default: '10' },
-    // The server's MAESTRO_CONCURRENCY and MAESTRO_WORKER_RUNS; unset: its defaults.
+    // The server's --concurrency and --worker-runs; unset: its defaults.
     concurrency: { type: 'string' },
     'worker-runs': { type: 'string' },
   },
@@ -105,8 +105,8 @@ try {
   console.log(
     `open loop: ${RATE} requests/s for ${SECONDS} s (+${WARMUP} s warm-up, not measured); ` +
       `local runner sandbox: ${sandbox}; graphile-worker concurrency ${PEER_CONCURRENCY}; ` +
-      `maestro server MAESTRO_CONCURRENCY=${serverSlots.concurrency ?? 'default'} ` +
-      `MAESTRO_WORKER_RUNS=${serverSlots.workerRuns ?? 'default'}`,
+      `maestro server --concurrency ${serverSlots.concurrency ?? 'default'} ` +
+      `--worker-runs ${serverSlots.workerRuns ?? 'default (32)'}`,
   );
   for (const name of only) {
     const databaseUrl =

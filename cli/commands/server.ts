@@ -31,9 +31,9 @@ Roles (--role, comma-separated, all by default):
   api      the REST API under /v1 (docs/server.md; GET /openapi.json describes it)
   worker   claims and executes runs from the store; any number of workers may share one
            PostgreSQL (or one SQLite data dir): a dead worker's runs are resumed by another
-           after MAESTRO_LEASE_TTL (default 15s); MAESTRO_WORKER_RUNS runs at once (default 8);
-           on PostgreSQL woken at once by LISTEN/NOTIFY and polling every MAESTRO_WORKER_POLL_MS
-           (default 250); MAESTRO_WAKEUPS=poll polls only (a pooler that cannot LISTEN)
+           after MAESTRO_LEASE_TTL (default 15s); --worker-runs or MAESTRO_WORKER_RUNS runs at
+           once (default 32); on PostgreSQL woken at once by LISTEN/NOTIFY and polling every
+           MAESTRO_WORKER_POLL_MS (default 250); MAESTRO_WAKEUPS=poll polls only (a pooler that cannot LISTEN)
   app      the GitHub App's webhook ingress, when APP_ID, PRIVATE_KEY and WEBHOOK_SECRET are set
            (skipped with a log line otherwise); see \`maestro app --help\`
 
@@ -142,6 +142,7 @@ export function registerServer(program: Command, context: CliContext): void {
       '--concurrency <n>',
       'tasks this worker runs at once (default: MAESTRO_CONCURRENCY, else its run slots or the CPU count, whichever is more)',
     )
+    .option('--worker-runs <n>', 'runs this worker executes at once (default: MAESTRO_WORKER_RUNS, else 32)')
     .option('--metrics-public', 'serve GET /metrics without a token (default: a token with metrics:read)')
     .addHelpText('after', HELP)
     .action(
@@ -154,6 +155,7 @@ export function registerServer(program: Command, context: CliContext): void {
         policy?: string;
         runners?: string;
         concurrency?: string;
+        workerRuns?: string;
         metricsPublic?: boolean;
       }) => {
         const { io } = context;
