@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/index.ts';
 import { parseDuration } from '../compiler/index.ts';
-import { signingConfigFromEnv } from '../provenance/index.ts';
+import { registryAuthFile, signingConfigFromEnv } from '../provenance/index.ts';
 import { baseEnvFrom } from '../runners/index.ts';
 import { artifactStoreFrom } from './artifact-store-setting.ts';
 import { detectedContainerSection, findDockerSocket } from './docker-socket.ts';
@@ -243,5 +243,13 @@ function runnersSetting(
       notes.push(`container runner on ${found.socketPath} (${found.from}), with the safe defaults`);
     }
   }
-  return { ...(file ? { file } : {}), sections, notes, ...(imagePolicy ? { imagePolicy } : {}) };
+  // The image gate's registry credentials: the auth file Docker and Podman write for this user.
+  const registryAuth = imagePolicy ? { registryAuthFile: registryAuthFile(env, env.HOME || homedir()) } : {};
+  return {
+    ...(file ? { file } : {}),
+    sections,
+    notes,
+    ...(imagePolicy ? { imagePolicy } : {}),
+    ...registryAuth,
+  };
 }

@@ -1,13 +1,19 @@
 /**
  * The image gate of a runtime whose runners file has an `imagePolicy` (docs/supply-chain.md):
- * the policy parsed (keys and trust roots read relative to the runners file), a registry client,
+ * the policy parsed (keys and trust roots read relative to the runners file), a registry client
+ * with the runner host's registry credentials (Docker's auth file and credential helpers),
  * and every image decision appended to the decision log the policy gate writes (the same chain),
  * so `maestro policy log` and disclosure archives show image decisions beside policy ones.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError, type ImageGate } from '../core/index.ts';
-import { createImageGate, createRegistryClient, parseImagePolicy } from '../provenance/index.ts';
+import {
+  createImageGate,
+  createRegistryClient,
+  dockerConfigCredentials,
+  parseImagePolicy,
+} from '../provenance/index.ts';
 import { openPolicyLog, type DecisionLogSetting } from './open-policy.ts';
 import type { RunnersSetting } from './runtime-config.ts';
 
@@ -36,7 +42,12 @@ export async function openImageGate(
   const log = await openPolicyLog(logSetting);
   const gate = createImageGate({
     policy,
-    client: createRegistryClient({ insecureRegistries: policy.insecureRegistries }),
+    client: createRegistryClient({
+      insecureRegistries: policy.insecureRegistries,
+      ...(setting.registryAuthFile
+        ? { credentialsFor: dockerConfigCredentials({ file: setting.registryAuthFile }) }
+        : {}),
+    }),
     record: async (decision) => {
       await log.append(decision);
     },

@@ -31,6 +31,8 @@ export interface RunnersSetting {
   notes: string[];
   /** The file's `imagePolicy` section, as written (parsed by openImageGate). */
   imagePolicy?: unknown;
+  /** Where the image gate reads registry credentials (provenance registryAuthFile). */
+  registryAuthFile?: string;
 }
 
 export interface RuntimeConfig {

@@ -10,13 +10,13 @@ import type { Command } from 'commander';
 import {
   ImageError,
   ProvenanceError,
-  createRegistryClient,
   parseImageReference,
   resolveSigner,
   signImage,
   signingConfigFromEnv,
   verifyImage,
 } from '../../provenance/index.ts';
+import { cliRegistryClient } from './registry-client.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, resolveTrust, type TrustFlags } from './provenance-options.ts';
@@ -68,7 +68,7 @@ async function runSign(context: CliContext, text: string, flags: ImageFlags): Pr
       ? { dataDir, keyPath: resolve(io.cwd, flags.signingKey) }
       : signingConfigFromEnv(io.env, dataDir),
   );
-  const client = createRegistryClient({ insecureRegistries: flags.insecureRegistry });
+  const client = cliRegistryClient(io, flags.insecureRegistry);
   const signed = await signImage(client, parseImageReference(text), signer);
   if (flags.format === 'json') io.stdout(`${JSON.stringify({ ok: true, ...signed, signer: signer.kind })}\n`);
   else {
@@ -80,7 +80,7 @@ async function runSign(context: CliContext, text: string, flags: ImageFlags): Pr
 async function runVerify(context: CliContext, text: string, flags: ImageFlags): Promise<void> {
   const { io } = context;
   const trust = resolveTrust(io, flags)!;
-  const client = createRegistryClient({ insecureRegistries: flags.insecureRegistry });
+  const client = cliRegistryClient(io, flags.insecureRegistry);
   try {
     const verified = await verifyImage(client, parseImageReference(text), {
       publicKeys: trust.publicKey ? [trust.publicKey] : [],

@@ -10,13 +10,13 @@ import {
   ProvenanceError,
   SbomError,
   SbomReason,
-  createRegistryClient,
   fetchImageSbom,
   parseImageReference,
   parseSbom,
   verifyBundle,
   type ParsedSbom,
 } from '../../provenance/index.ts';
+import { cliRegistryClient } from './registry-client.ts';
 import { InputError } from '../../core/index.ts';
 import { resolveDataDir } from '../config.ts';
 import type { CliIo } from '../io.ts';
@@ -41,7 +41,7 @@ export async function verifiedImageSbom(
 ): Promise<{ stored: StoredSbom; parsed: ParsedSbom; signer: string }> {
   const trust = resolveTrust(io, flags)!;
   const ref = parseImageReference(image);
-  const client = createRegistryClient({ insecureRegistries: flags.insecureRegistry });
+  const client = cliRegistryClient(io, flags.insecureRegistry);
   const found = await fetchImageSbom(client, ref, {
     publicKeys: trust.publicKey ? [trust.publicKey] : [],
     identities: trust.trustedIdentity ? [trust.trustedIdentity] : [],

@@ -17,7 +17,6 @@ import {
   SbomError,
   attachImageSbom,
   buildImageSbom,
-  createRegistryClient,
   diffSboms,
   parseImageReference,
   parseSbom,
@@ -25,6 +24,7 @@ import {
   resolveSigner,
   signingConfigFromEnv,
 } from '../../provenance/index.ts';
+import { cliRegistryClient } from './registry-client.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, readInputFile, type TrustFlags } from './provenance-options.ts';
@@ -121,7 +121,7 @@ async function runGenerate(context: CliContext, image: string, flags: GenerateFl
     return write(context, flags.output, text);
   }
   const ref = parseImageReference(image);
-  const client = createRegistryClient({ insecureRegistries: flags.insecureRegistry });
+  const client = cliRegistryClient(io, flags.insecureRegistry);
   const { digest } = await client.resolve(ref);
   const text = await buildImageSbom({ name: `${ref.registry}/${ref.repository}`, digest }, files);
   const dataDir = dataDirOf(io, flags.dataDir);

@@ -7,6 +7,12 @@ export {
   formatImageReference,
   type ImageReference,
 } from './image-reference.ts';
+export {
+  dockerConfigCredentials,
+  registryAuthFile,
+  type BasicCredentials,
+  type CredentialLookup,
+} from './registry-auth.ts';
 export { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.ts';
 export {
   signImage,

@@ -6,12 +6,15 @@
  * the referrers API); this is the part of the spec Maestro needs and nothing more.
  *
  * Plain HTTP is used only for loopback registries and for hosts the operator lists as insecure.
- * Anonymous bearer tokens (the `WWW-Authenticate: Bearer` challenge) and basic credentials work;
- * credential helpers do not (docs/supply-chain.md).
+ * Anonymous bearer tokens (the `WWW-Authenticate: Bearer` challenge) and basic credentials work,
+ * given per host or looked up in Docker's auth file and credential helpers (registry-auth.ts).
+ * Credentials never follow a redirect to another origin (fetch drops `authorization` there; a
+ * registry sends blobs to its CDN that way).
  */
 import { createHash } from 'node:crypto';
 import { RegistryError, ImageError, ImageReason } from './image-errors.ts';
 import type { ImageReference } from './image-reference.ts';
+import type { BasicCredentials, CredentialLookup } from './registry-auth.ts';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -43,7 +46,9 @@ export interface RegistryClientOptions {
   /** Registries (`host:port`) reached over plain HTTP besides loopback ones. */
   insecureRegistries?: string[];
   /** Basic credentials per registry host. */
-  credentials?: Record<string, { username: string; password: string }>;
+  credentials?: Record<string, BasicCredentials>;
+  /** Credentials for hosts `credentials` does not name: dockerConfigCredentials (registry-auth.ts). */
+  credentialsFor?: CredentialLookup;
   fetch?: typeof fetch;
 }
 
@@ -76,7 +81,7 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
   async function send(ref: ImageReference, url: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
     const token = tokens.get(ref.registry + ref.repository);
-    const basic = options.credentials?.[ref.registry];
+    const basic = options.credentials?.[ref.registry] ?? (await options.credentialsFor?.(ref.registry));
     if (token) headers.set('authorization', `Bearer ${token}`);
     else if (basic)
       headers.set(
@@ -97,13 +102,23 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       tokens.set(ref.registry + ref.repository, await bearerToken(ref, challenge, basic));
       return send(ref, url, init);
     }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw new RegistryError(
+        `registry ${ref.registry} answered ${response.status} for ${ref.repository}: ${basic ? 'the credentials given were refused' : 'it needs credentials and none were found'}`,
+        {
+          retryable: false,
+          hint: `log in (docker login / podman login ${ref.registry}, which write the auth file REGISTRY_AUTH_FILE or ~/.docker/config.json name), or fix the credential helper`,
+        },
+      );
+    }
     return response;
   }
 
   async function bearerToken(
     ref: ImageReference,
     challenge: string,
-    basic: { username: string; password: string } | undefined,
+    basic: BasicCredentials | undefined,
   ): Promise<string> {
     const params = Object.fromEntries(
       [...challenge.slice(7).matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
