@@ -4,7 +4,14 @@
  * PostgreSQL's json as text), so one mapping serves both.
  */
 import type { ApiBody, Plan } from '../core/index.ts';
-import type { StoredApproval, StoredGrant, StoredSession, StoredToken, StoredWorkflow } from './api-store.ts';
+import type {
+  StoredApproval,
+  StoredGrant,
+  StoredPlanLayout,
+  StoredSession,
+  StoredToken,
+  StoredWorkflow,
+} from './api-store.ts';
 import type { Scope } from './tokens.ts';
 
 export type ApiRow = Record<string, unknown>;
@@ -95,6 +102,16 @@ export function toGrant(row: ApiRow | undefined): StoredGrant | undefined {
     digest: String(row.digest),
     bundle: JSON.parse(String(row.bundle)) as unknown,
     grantedAt: Number(row.granted_at),
+  };
+}
+
+export function toPlanLayout(row: ApiRow | undefined): StoredPlanLayout | undefined {
+  if (!row) return undefined;
+  return {
+    planDigest: String(row.plan_digest),
+    version: Number(row.version),
+    layout: String(row.layout),
+    createdAt: Number(row.created_at),
   };
 }
 

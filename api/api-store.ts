@@ -99,6 +99,19 @@ export interface WorkflowQuery {
   limit: number;
 }
 
+/**
+ * A plan's DAG layout (api/plan-layout.ts), kept with the stored workflow so a restarted server
+ * or another replica reads it back instead of laying the plan out again. `version` is the
+ * layout's options version: a changed layout makes old rows unread, never wrong.
+ */
+export interface StoredPlanLayout {
+  planDigest: string;
+  version: number;
+  /** The layout as JSON (api/layout-worker.ts's LayoutAnswer). */
+  layout: string;
+  createdAt: number;
+}
+
 export interface IdempotencyClaim {
   runId: string;
   bodyDigest: string;
@@ -115,6 +128,9 @@ export interface ApiStore {
   latestWorkflow(namespace: string, name: string): Promise<StoredWorkflow | undefined>;
   /** Newest first (seq descending). */
   listWorkflows(query: WorkflowQuery): Promise<StoredWorkflow[]>;
+  /** Stores a plan's layout unless one of that plan and version is there. */
+  putPlanLayout(layout: StoredPlanLayout): Promise<void>;
+  getPlanLayout(planDigest: string, version: number): Promise<StoredPlanLayout | undefined>;
   /** Rejects when the id or the hash is taken. */
   putToken(token: StoredToken): Promise<void>;
   tokenByHash(hash: string): Promise<StoredToken | undefined>;

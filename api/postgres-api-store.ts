@@ -16,6 +16,7 @@ import {
   approvalValues,
   toApproval,
   toGrant,
+  toPlanLayout,
   toSession,
   toToken,
   toWorkflow,
@@ -143,6 +144,19 @@ CREATE TABLE api_sbom_components (
 );
 CREATE INDEX api_sbom_components_by_full_name ON api_sbom_components (full_name);
 CREATE INDEX api_sbom_components_by_name ON api_sbom_components (name);
+`,
+    },
+    {
+      // The DAG layout of each stored plan (api/plan-layout.ts), read back across restarts.
+      version: 5,
+      sql: `
+CREATE TABLE api_plan_layouts (
+  plan_digest text NOT NULL,
+  version integer NOT NULL,
+  layout text NOT NULL,
+  created_at bigint NOT NULL,
+  PRIMARY KEY (plan_digest, version)
+);
 `,
     },
   ],
@@ -281,6 +295,20 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
       );
       return toGrant(await one('SELECT * FROM api_run_approval_grants WHERE run_id = $1', [g.runId]))!;
     },
+    async putPlanLayout(l) {
+      await db.query(
+        `INSERT INTO api_plan_layouts (plan_digest, version, layout, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (plan_digest, version) DO NOTHING`,
+        [l.planDigest, l.version, l.layout, l.createdAt],
+      );
+    },
+    getPlanLayout: async (planDigest, version) =>
+      toPlanLayout(
+        await one('SELECT * FROM api_plan_layouts WHERE plan_digest = $1 AND version = $2', [
+          planDigest,
+          version,
+        ]),
+      ),
     getGrant: async (runId) =>
       toGrant(await one('SELECT * FROM api_run_approval_grants WHERE run_id = $1', [runId])),
     putSbom: (sbom, components) =>

@@ -11,6 +11,7 @@ import {
   approvalValues,
   toApproval,
   toGrant,
+  toPlanLayout,
   toSession,
   toToken,
   toWorkflow,
@@ -112,6 +113,15 @@ const sqliteApiSchema: SqliteSchema = {
     CREATE INDEX sbom_components_by_name ON sbom_components (name);
 `,
     },
+    {
+      // The DAG layout of each stored plan (api/plan-layout.ts), read back across restarts.
+      version: 5,
+      sql: `
+    CREATE TABLE plan_layouts (
+      plan_digest TEXT NOT NULL, version INTEGER NOT NULL, layout TEXT NOT NULL,
+      created_at INTEGER NOT NULL, PRIMARY KEY (plan_digest, version));
+`,
+    },
   ],
 };
 
@@ -160,6 +170,20 @@ export function openSqliteApiStore(dataDir: string): ApiStore {
       const sql = `SELECT * FROM workflows ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq DESC LIMIT ?`;
       return all(sql, ...args, q.limit).map((row) => toWorkflow(row)!);
     },
+    async putPlanLayout(l) {
+      run(
+        `INSERT INTO plan_layouts (plan_digest, version, layout, created_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (plan_digest, version) DO NOTHING`,
+        l.planDigest,
+        l.version,
+        l.layout,
+        l.createdAt,
+      );
+    },
+    getPlanLayout: async (planDigest, version) =>
+      toPlanLayout(
+        one('SELECT * FROM plan_layouts WHERE plan_digest = ? AND version = ?', planDigest, version),
+      ),
     async putToken(t) {
       run(
         `INSERT INTO tokens (id, name, hash, scopes, user, namespaces, created_at, expires_at, revoked_at)

@@ -191,7 +191,7 @@ export function registerServer(program: Command, context: CliContext): void {
             clock: systemClock,
             logger,
             wake: (id) => worker?.wake(id),
-            layouts: createPlanLayouts({ logger }),
+            layouts: createPlanLayouts({ logger, store: apiStore }),
             ...(teamsFile ? { teamsFile } : {}),
             ...(runbooksFile ? { runbooksFile } : {}),
             ...(approvalTtlMs ? { approvalTtlMs } : {}),

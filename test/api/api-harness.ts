@@ -19,6 +19,7 @@ import {
   openApiStore,
   startWorker,
   type ApiStore,
+  type PlanLayouts,
   type Scope,
   type Worker,
 } from '../../api/index.ts';
@@ -76,6 +77,8 @@ export interface ApiHarness {
   dataDir: string;
   runtime: Runtime;
   apiStore: ApiStore;
+  /** The server's DAG layouts (bench/console counts the ones computed). */
+  layouts: PlanLayouts;
   /** A token with every scope but admin, for every namespace. */
   token: string;
   mint(
@@ -143,6 +146,7 @@ export async function startApi(
   const apiStore = await openApiStore({ dataDir, databaseUrl: runtime.config.databaseUrl });
   const worker: Worker | undefined =
     options.worker === false ? undefined : startWorker(runtime.engine, logger, { pollMs: 100 });
+  const layouts = createPlanLayouts({ logger, store: apiStore });
   const fastify: FastifyInstance = await createApiServer({
     context: {
       runtime,
@@ -150,7 +154,7 @@ export async function startApi(
       clock: systemClock,
       logger,
       wake: (id) => worker?.wake(id),
-      layouts: createPlanLayouts({ logger }),
+      layouts,
       ...(teamsFile ? { teamsFile } : {}),
       ...(runbooksFile ? { runbooksFile } : {}),
     },
@@ -247,6 +251,7 @@ export async function startApi(
     dataDir,
     runtime,
     apiStore,
+    layouts,
     token,
     mint,
     call,

@@ -158,6 +158,23 @@ export function apiStoreContract(name: string, harness: ApiStoreHarness): void {
         expect(await s.getWorkflow('sha256:none')).toBeUndefined();
       }));
 
+    it('keeps a plan’s layout once per plan and version, read back after re-opening', async () => {
+      const db = await harness.database();
+      const a = await db.open();
+      const layout = { planDigest: 'sha256:p1', version: 1, layout: '{"width":10}', createdAt: 1000 };
+      expect(await a.getPlanLayout('sha256:p1', 1)).toBeUndefined();
+      await a.putPlanLayout(layout);
+      await a.putPlanLayout({ ...layout, layout: '{"width":99}', createdAt: 2000 }); // the first stays
+      await a.close();
+      const again = await db.open();
+      try {
+        expect(await again.getPlanLayout('sha256:p1', 1)).toEqual(layout);
+        expect(await again.getPlanLayout('sha256:p1', 2)).toBeUndefined(); // another layout version
+      } finally {
+        await again.close();
+      }
+    });
+
     it('keeps one approval per run and approver (case-insensitive) and one grant per run, append-only', () =>
       withStore(harness, async (s, db) => {
         const approval = (approver: string, digest: string, at: number) => ({
