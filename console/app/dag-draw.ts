@@ -7,6 +7,7 @@
  * redraw, never a layout.
  */
 import type { ApiBody } from '../../core/index.ts';
+import type { LiveStates } from './live-states.ts';
 
 export interface View {
   scale: number;
@@ -37,6 +38,8 @@ export interface Scene {
   graph: ApiBody.RunGraph;
   byId: ReadonlyMap<string, ApiBody.GraphNode>;
   states: ReadonlyMap<string, string>;
+  /** The event stream's newer states, read first. */
+  live?: LiveStates;
   critical: ReadonlySet<string>;
   selected: string | null;
 }
@@ -86,7 +89,8 @@ export function draw(
   width: number,
   height: number,
 ): number {
-  const { graph, byId, states, critical } = scene;
+  const { graph, byId, critical } = scene;
+  const stateOf = (id: string) => scene.live?.stateOf(id) ?? scene.states.get(id) ?? 'pending';
   const w = graph.nodeWidth;
   const h = graph.nodeHeight;
   const detailed = view.scale * h >= 14;
@@ -124,7 +128,7 @@ export function draw(
   // Boxes: one fill per state colour.
   const byColour = new Map<string, ApiBody.GraphNode[]>();
   for (const node of visible) {
-    const colour = STATE_COLOURS[states.get(node.id) ?? 'pending'] ?? STATE_COLOURS.pending!;
+    const colour = STATE_COLOURS[stateOf(node.id)] ?? STATE_COLOURS.pending!;
     (byColour.get(colour) ?? byColour.set(colour, []).get(colour)!).push(node);
   }
   for (const [colour, nodes] of byColour) {
@@ -148,7 +152,7 @@ export function draw(
     ctx.font = '13px system-ui, sans-serif';
     ctx.textBaseline = 'middle';
     for (const n of visible) {
-      const state = states.get(n.id) ?? 'pending';
+      const state = stateOf(n.id);
       ctx.fillStyle =
         state === 'pending' || state === 'skipped' || state === 'waiting_for_approval'
           ? '#212121'

@@ -13,6 +13,7 @@ import { call } from './api.ts';
 import { criticalPath, type CriticalPath } from './critical-path.ts';
 import { draw, fitView, nodeAt, type Scene, type View } from './dag-draw.ts';
 import { duration } from './format.ts';
+import type { LiveStates } from './live-states.ts';
 
 const HEIGHT = 420;
 const RETRYABLE_TASK = ['failed', 'timed_out', 'cancelled', 'blocked_by_policy'];
@@ -25,24 +26,25 @@ export function useCriticalPath(graph: ApiBody.RunGraph | null, tasks: ApiBody.T
   );
 }
 
-/** The plan's graph, fetched once per plan digest (a state change does not fetch it again). */
-export function useRunGraph(runId: string, planDigest: string, onProblem: (e: unknown) => void) {
+/** The run's plan's graph, fetched once (a run's plan never changes; a state change does not fetch it). */
+export function useRunGraph(runId: string, onProblem: (e: unknown) => void) {
   const [graph, setGraph] = useState<ApiBody.RunGraph | null>(null);
   useEffect(() => {
-    if (!planDigest) return;
     let live = true;
     call<ApiBody.RunGraph>('GET', `/v1/runs/${encodeURIComponent(runId)}/graph`).then(
       (g) => live && setGraph(g),
       onProblem,
     );
     return () => void (live = false);
-  }, [runId, planDigest]);
+  }, [runId]);
   return graph;
 }
 
 export interface DagViewProps {
   graph: ApiBody.RunGraph;
   tasks: ApiBody.Task[];
+  /** States from the event stream, newer than `tasks` until the next reload. */
+  live: LiveStates;
   critical: CriticalPath;
   selected: string | null;
   onSelect: (task: string | null) => void;
@@ -55,6 +57,7 @@ export function DagView(props: DagViewProps) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const view = useRef<View | null>(null);
   const frame = useRef(0);
+  const draws = useRef(0);
   const drag = useRef<{ x: number; y: number; moved: boolean } | null>(null);
   const [search, setSearch] = useState('');
   const { graph } = props;
@@ -64,6 +67,7 @@ export function DagView(props: DagViewProps) {
     graph,
     byId,
     states: new Map(props.tasks.map((t) => [t.id, t.state])),
+    live: props.live,
     critical: new Set(props.critical.tasks),
     selected: props.selected,
   };
@@ -81,8 +85,12 @@ export function DagView(props: DagViewProps) {
       view.current ??= fitView(graph, width, HEIGHT);
       const drawn = draw(c.getContext('2d')!, scene.current, view.current, width, HEIGHT);
       const v = view.current;
+      draws.current += 1;
+      // Read back by the tests and bench/console: what is in view, frames drawn, events shown.
       c.dataset.view = `${v.scale},${v.tx},${v.ty}`;
       c.dataset.drawn = String(drawn);
+      c.dataset.draws = String(draws.current);
+      c.dataset.updates = String(props.live.applied);
       if (!c.dataset.painted) {
         c.dataset.painted = 'true';
         performance.mark('dag-first-paint');
@@ -90,7 +98,13 @@ export function DagView(props: DagViewProps) {
     });
   };
   useEffect(repaint); // every render: states, selection or critical path changed
-  useEffect(() => () => cancelAnimationFrame(frame.current), []);
+  useEffect(() => {
+    props.live.listen(repaint); // an event recolours in the next frame, without a render
+    return () => {
+      props.live.listen(undefined);
+      cancelAnimationFrame(frame.current);
+    };
+  }, [props.live]);
 
   const zoom = (factor: number, cx: number, cy: number) => {
     const v = view.current;

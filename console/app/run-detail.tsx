@@ -4,13 +4,15 @@
  * and cancel buttons when the session's scopes and namespaces allow them (hidden otherwise; the
  * server refuses them anyway).
  */
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { ApiBody } from '../../core/index.ts';
 import { call, may, type Session } from './api.ts';
 import { duration, when } from './format.ts';
 import { useThrottled, useLiveEvents } from './live.ts';
+import { LiveStates } from './live-states.ts';
 import { DagView, useCriticalPath, useRunGraph } from './dag-view.tsx';
 import { LogView } from './log-view.tsx';
+import { Tasks } from './tasks-table.tsx';
 import { verifyReceipt, type Verdict } from './receipt-verify.ts';
 import { Link } from './router.tsx';
 
@@ -23,24 +25,32 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
   const [busy, setBusy] = useState('');
   const [selected, setSelected] = useState<string | null>(null);
   const path = `/v1/runs/${encodeURIComponent(props.id)}`;
+  const live = useMemo(() => new LiveStates(), [props.id]);
   const load = useCallback(async () => {
+    const upTo = live.mark();
     try {
-      setDetail(await call<ApiBody.RunDetail>('GET', path));
+      const answer = await call<ApiBody.RunDetail>('GET', path);
+      live.settle(upTo);
+      setDetail(answer);
     } catch (e) {
       props.onProblem(e);
     }
-  }, [path]);
+  }, [path, live]);
   useEffect(() => void load(), [load]);
-  const reload = useThrottled(() => void load());
+  // A large run's answer is large: reloaded less often, its boxes recoloured by the events.
+  const reload = useThrottled(() => void load(), Math.max(250, (detail?.tasks.length ?? 0) / 5));
   const namespace = detail?.run.namespace;
   useLiveEvents(
     namespace,
     (event) => {
-      if (event === null || event.run === props.id) reload();
+      if (event !== null && event.run !== props.id) return;
+      if (event?.task) live.apply(event.task, event.to);
+      reload();
     },
     namespace !== undefined,
   );
-  const graph = useRunGraph(props.id, detail?.run.planDigest ?? '', props.onProblem);
+  // Asked for with the run, not after it: the layout is the plan's and the run id names it.
+  const graph = useRunGraph(props.id, props.onProblem);
   const critical = useCriticalPath(graph, detail?.tasks ?? []);
   if (!detail) return <p role="status">Loading…</p>;
   const { run } = detail;
@@ -121,6 +131,7 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
         <DagView
           graph={graph}
           tasks={detail.tasks}
+          live={live}
           critical={critical}
           selected={selected}
           onSelect={setSelected}
@@ -138,73 +149,6 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
       {log && <LogView runId={run.id} task={log.task} attempt={log.attempt} onClose={() => setLog(null)} />}
       <Receipts runId={run.id} receipts={detail.receipts} onProblem={props.onProblem} />
     </>
-  );
-}
-
-function Tasks(props: {
-  tasks: ApiBody.Task[];
-  critical: ReadonlySet<string>;
-  onSelect: ((task: string) => void) | undefined;
-  onLog: (task: string, attempt: number) => void;
-}) {
-  return (
-    <table class="tasks">
-      <caption>Tasks</caption>
-      <thead>
-        <tr>
-          {[
-            'Task',
-            'State',
-            'Reason',
-            'Attempts',
-            'Duration',
-            'Critical path',
-            'Policy decisions',
-            'Logs',
-          ].map((h) => (
-            <th scope="col">{h}</th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>
-        {props.tasks.map((task) => {
-          const last = task.attempts.at(-1);
-          return (
-            <tr key={task.id} data-task={task.id}>
-              <th scope="row">{task.id}</th>
-              <td>
-                <span class={`status ${task.state}`}>{task.state}</span>
-              </td>
-              <td>{task.reason}</td>
-              <td>{task.attempts.length}</td>
-              <td>{last ? duration(last.startedAt, last.finishedAt) : ''}</td>
-              <td>{props.critical.has(task.id) ? 'on it' : ''}</td>
-              <td>
-                {task.attempts.flatMap((a) =>
-                  a.policyDecisionIds.map((d) => (
-                    <code class="decision" title={`attempt ${a.attempt}`}>
-                      {d.slice(0, 8)}
-                    </code>
-                  )),
-                )}
-              </td>
-              <td>
-                {task.attempts.map((a) => (
-                  <button type="button" class="link" onClick={() => props.onLog(task.id, a.attempt)}>
-                    Log of {task.id} attempt {a.attempt}
-                  </button>
-                ))}
-                {props.onSelect && (
-                  <button type="button" class="link" onClick={() => props.onSelect!(task.id)}>
-                    Show {task.id} in the graph
-                  </button>
-                )}
-              </td>
-            </tr>
-          );
-        })}
-      </tbody>
-    </table>
   );
 }
 
