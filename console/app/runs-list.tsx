@@ -9,7 +9,7 @@ import { duration, shortCommit, when } from './format.ts';
 import { useThrottled, useLiveEvents } from './live.ts';
 import { Link, navigate } from './router.tsx';
 
-const FILTERS = ['status', 'workflow', 'namespace', 'since', 'until'] as const;
+const FILTERS = ['status', 'workflow', 'namespace', 'label', 'since', 'until'] as const;
 const STATUSES = [
   'queued',
   'waiting_for_approval',
@@ -133,6 +133,10 @@ function Filters(props: { params: URLSearchParams; key?: string }) {
       <label>
         Namespace
         <input name="namespace" defaultValue={value('namespace')} />
+      </label>
+      <label>
+        Label
+        <input name="label" defaultValue={value('label')} placeholder="team=data" />
       </label>
       <label>
         Since

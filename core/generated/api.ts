@@ -219,6 +219,10 @@ export interface RunListQuery {
   status?: string;
   workflow?: string;
   namespace?: string;
+  /**
+   * Comma-separated key=value pairs (at most 10) of the workflow's metadata.labels: a run is listed when its workflow has every one.
+   */
+  label?: string;
   since?: string;
   until?: string;
   cursor?: string;

@@ -184,6 +184,11 @@ export interface RunFilter {
   /** Only runs in these namespaces (a namespace-limited caller); empty: none. */
   namespaces?: readonly string[];
   /**
+   * Only runs whose plan's workflow has every one of these labels (metadata.labels). Keys are
+   * letters, digits and `._/-` (the API's pattern), so they are safe in a JSON path.
+   */
+  labels?: Readonly<Record<string, string>>;
+  /**
    * Keyset paging, newest first by (createdAt, id): with it (even null) the order is
    * (createdAt, id) descending rather than insertion order, and only runs strictly before the
    * position are listed, so a page costs its own size, not the store's.

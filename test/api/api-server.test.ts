@@ -219,6 +219,32 @@ describe('runs', () => {
     expect(tooMany.status).toBe(400);
   });
 
+  it('lists only the runs whose workflow has every label asked for (label=key=value,…)', async () => {
+    const labelled = (name: string, labels: string) =>
+      manifest(name, '    - id: a\n      run: "true"\n').replace(
+        '  namespace: quickstart\n',
+        `  namespace: quickstart\n  labels:\n${labels}`,
+      );
+    const gold = await postYaml(labelled('gold-etl', '    team: data\n    tier: gold\n'));
+    const plain = await postYaml(labelled('plain-etl', '    team: data\n'));
+    const web = await postYaml(labelled('web-app', '    team: web\n'));
+    const run = async (digest: string) =>
+      (await api.call('POST', '/v1/runs', { body: { workflow: digest } })).body.id as string;
+    const [g, p, w] = [await run(gold.body.digest), await run(plain.body.digest), await run(web.body.digest)];
+    const listed = async (label: string) =>
+      (await api.call('GET', '/v1/runs', { query: { label } })).body.items.map((r: { id: string }) => r.id);
+    expect(await listed('team=data')).toEqual([p, g]);
+    expect(await listed('team=data,tier=gold')).toEqual([g]);
+    expect(await listed('team=web')).toEqual([w]);
+    expect(await listed('team=ops')).toEqual([]);
+    const malformed = await api.call('GET', '/v1/runs', { query: { label: 'team' } });
+    expect(malformed).toMatchObject({ status: 400 });
+    const injected = await api.call('GET', '/v1/runs', { query: { label: 'te"am=data' } });
+    expect(injected).toMatchObject({ status: 400 });
+    const twice = await api.call('GET', '/v1/runs', { query: { label: 'team=data,team=web' } });
+    expect(twice).toMatchObject({ status: 400, body: { errors: [{ pointer: '/query/label' }] } });
+  });
+
   it('retries the failed part as a new attempt, once while it is live; a succeeded run is a 409', async () => {
     const { body: wf } = await postYaml(manifest('flaky', '    - id: a\n      run: "sleep 1; exit 1"\n'));
     const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });

@@ -270,6 +270,27 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await ids({ before: null, namespaces: [] })).toEqual([]);
       }));
 
+    it('lists the runs whose workflow has every label asked for, in keyset pages', () =>
+      withStore(harness, async (s) => {
+        const labelled = (id: string, at: number, labels: Record<string, string>) => {
+          const run = newRun(id, at);
+          return { ...run, plan: { ...run.plan, workflow: { ...run.plan.workflow, labels } } };
+        };
+        await s.createRun(labelled('r1', 1000, { team: 'data', tier: 'gold' }));
+        await s.createRun(labelled('r2', 1001, { team: 'data' }));
+        await s.createRun(labelled('r3', 1002, { team: 'web', tier: 'gold' }));
+        await s.createRun(labelled('r4', 1003, { 'app.kubernetes.io/part-of': 'etl' }));
+        await s.createRun(newRun('r5', 1004)); // no labels
+        const ids = async (f: Parameters<typeof s.listRuns>[0]) => (await s.listRuns(f)).map((r) => r.id);
+        expect(await ids({ labels: { team: 'data' } })).toEqual(['r2', 'r1']);
+        expect(await ids({ labels: { team: 'data', tier: 'gold' } })).toEqual(['r1']);
+        expect(await ids({ labels: { tier: 'gold' }, before: null, limit: 1 })).toEqual(['r3']);
+        expect(await ids({ labels: { tier: 'gold' }, before: { createdAt: 1002, id: 'r3' } })).toEqual(['r1']);
+        expect(await ids({ labels: { 'app.kubernetes.io/part-of': 'etl' } })).toEqual(['r4']);
+        expect(await ids({ labels: { team: 'dat' } })).toEqual([]); // exact values, not prefixes
+        expect(await ids({ labels: {} })).toEqual(['r5', 'r4', 'r3', 'r2', 'r1']);
+      }));
+
     it('lists runs newest first, filtered, with a limit', () =>
       withStore(harness, async (s) => {
         // Same createdAt for several: the order is the insertion order, not the clock.

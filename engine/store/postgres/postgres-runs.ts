@@ -57,6 +57,9 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> 
   if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
   if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
   if (filter.namespaces) add((p) => `namespace = ANY (${p}::text[])`, filter.namespaces);
+  if (filter.labels && Object.keys(filter.labels).length)
+    // Containment: the workflow's labels hold every pair asked for (keys and values as parameters).
+    add((p) => `(plan::jsonb -> 'workflow' -> 'labels') @> ${p}::jsonb`, JSON.stringify(filter.labels));
   if (filter.before) {
     add((p) => `created_at <= ${p}`, filter.before.createdAt);
     args.push(filter.before.createdAt, filter.before.id);

@@ -18,6 +18,12 @@ import { cacheEntryValues, receiptValues } from '../row-values.ts';
 import type { Sql } from './sqlite-leases.ts';
 import { toCacheEntry, toFeedTransition, toLogLine, toReceipt, toRun, toTransition } from './rows.ts';
 
+/** A label key as a JSON path member: only the characters the API lets through, never a quote. */
+function labelKey(key: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key)) throw new TypeError(`label key ${JSON.stringify(key)}`);
+  return key;
+}
+
 export function listRuns(sql: Sql, filter: RunFilter): RunRecord[] {
   const where: string[] = [];
   const args: SQLInputValue[] = [];
@@ -44,6 +50,10 @@ export function listRuns(sql: Sql, filter: RunFilter): RunRecord[] {
   if (filter.namespaces) {
     where.push(`namespace IN (${filter.namespaces.map(() => '?').join(', ') || "''"})`);
     args.push(...filter.namespaces);
+  }
+  for (const [key, value] of Object.entries(filter.labels ?? {})) {
+    where.push('json_extract(plan, ?) = ?');
+    args.push(`$.workflow.labels."${labelKey(key)}"`, value);
   }
   if (filter.before) {
     // The first clause lets the created_at index bound the scan; the second cuts the ties.
