@@ -285,7 +285,9 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await ids({ labels: { team: 'data' } })).toEqual(['r2', 'r1']);
         expect(await ids({ labels: { team: 'data', tier: 'gold' } })).toEqual(['r1']);
         expect(await ids({ labels: { tier: 'gold' }, before: null, limit: 1 })).toEqual(['r3']);
-        expect(await ids({ labels: { tier: 'gold' }, before: { createdAt: 1002, id: 'r3' } })).toEqual(['r1']);
+        expect(await ids({ labels: { tier: 'gold' }, before: { createdAt: 1002, id: 'r3' } })).toEqual([
+          'r1',
+        ]);
         expect(await ids({ labels: { 'app.kubernetes.io/part-of': 'etl' } })).toEqual(['r4']);
         expect(await ids({ labels: { team: 'dat' } })).toEqual([]); // exact values, not prefixes
         expect(await ids({ labels: {} })).toEqual(['r5', 'r4', 'r3', 'r2', 'r1']);
