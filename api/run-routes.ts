@@ -31,6 +31,8 @@ export async function createRun(
   caller: Caller,
   body: ApiBody.RunCreate,
   idempotencyKey: string | undefined,
+  /** The request's trace context (request-tracing.ts): the run's trace continues it. */
+  traceParent?: string,
 ): Promise<ApiBody.RunAccepted> {
   const workflow = await resolveWorkflow(ctx, caller, body.workflow);
   // A gated workflow's run is stored waiting (never queued) and starts only once approvals
@@ -62,6 +64,7 @@ export async function createRun(
       actor: caller.user,
       // The caller holds an operator-issued token with runs:write: an operator's run, as the CLI's.
       trust: 'trusted',
+      ...(traceParent !== undefined ? { traceParent } : {}),
       ...(gated ? { awaitApproval: true } : {}),
     });
   } catch (error) {

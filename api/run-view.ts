@@ -1,5 +1,6 @@
 /** A run as the API shows it: the engine's records turned into the API's bodies (pure). */
 import type { ApiBody } from '../core/index.ts';
+import { traceIdOfParent } from '../engine/index.ts';
 import type { AttemptRecord, ReceiptRecord, RunRecord, TaskRecord } from '../engine/index.ts';
 import type { StoredApproval } from './api-store.ts';
 
@@ -77,5 +78,6 @@ export function runDetail(
     receipts: receipts.map(receiptDigest),
     approvals: approvals.map((a) => approvalView(a, run)),
     approvalDigest: run.approvalDigest,
+    traceId: traceIdOfParent(run.traceParent) ?? null,
   };
 }

@@ -61,6 +61,8 @@ export async function triggerRunbook(
   caller: Caller,
   ref: RunbookRef,
   body: TriggerBody,
+  /** The request's trace context (request-tracing.ts): the run's trace continues it. */
+  traceParent?: string,
 ): Promise<SigRunbookTrigger.TriggerResult> {
   assertNamespace(caller, ref.namespace);
   const version = body.contractVersion ?? 1;
@@ -102,6 +104,7 @@ export async function triggerRunbook(
     actor: caller.user,
     // An operator-issued token with runbooks:trigger, for a runbook the operator allow-listed.
     trust: 'trusted',
+    ...(traceParent !== undefined ? { traceParent } : {}),
     ...(gated ? { awaitApproval: true } : {}),
   });
   if (!gated) ctx.wake(runId);

@@ -9,6 +9,7 @@ import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { getRunGraph } from './graph-routes.ts';
+import { requestTraceParent, traceRequests } from './request-tracing.ts';
 import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-routes.ts';
 import { approveRun } from './approval-routes.ts';
 import { listVerificationKeys } from './key-routes.ts';
@@ -91,9 +92,27 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     getWorkflow: async (r) =>
       ok(await getWorkflow(ctx, callerOf(r), (r.params as { digest: string }).digest)),
     createRun: async (r) =>
-      ok(await createRun(ctx, callerOf(r), r.body as ApiBody.RunCreate, idempotencyKey(r)), 202),
+      ok(
+        await createRun(
+          ctx,
+          callerOf(r),
+          r.body as ApiBody.RunCreate,
+          idempotencyKey(r),
+          requestTraceParent(r),
+        ),
+        202,
+      ),
     triggerRunbook: async (r) =>
-      ok(await triggerRunbook(ctx, callerOf(r), r.params as RunbookRef, r.body as TriggerBody), 202),
+      ok(
+        await triggerRunbook(
+          ctx,
+          callerOf(r),
+          r.params as RunbookRef,
+          r.body as TriggerBody,
+          requestTraceParent(r),
+        ),
+        202,
+      ),
     listRuns: async (r) => ok(await listRuns(ctx, callerOf(r), r.query as ApiBody.RunListQuery)),
     getRun: async (r) => ok(await getRun(ctx, callerOf(r), id(r))),
     cancelRun: async (r) => ok(await cancelRun(ctx, callerOf(r), id(r))),
@@ -314,6 +333,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // Before the routes, so every route (and the 404 handler) is counted.
   const metrics: ServerMetrics = await createServerMetrics();
   await instrumentRequests(fastify, metrics);
+  traceRequests(fastify, ctx.runtime.tracing.tracer);
   const controlPlane = await instrumentPipelines(fastify, ctx, metrics, options.worker);
   const table = handlers(ctx);
   for (const route of ROUTES) {

@@ -95,6 +95,11 @@ export interface SubmitOptions {
   /** The repository at the exact commit the tasks run on (recorded with the run, attested). */
   source?: RunSource;
   /**
+   * The W3C `traceparent` the run's trace continues (an API caller's, a webhook delivery's span);
+   * stored with the run when valid, so whichever process executes it joins that trace.
+   */
+  traceParent?: string;
+  /**
    * The run's id, chosen by the caller (`r-<uuid>` otherwise): a surface that records the id
    * before submitting (the App's idempotent dispatch) finds the same run again after a crash.
    */

@@ -40,6 +40,7 @@ import { RunExecution } from './run-execution.ts';
 import { cancelIdle, retryRun } from './run-commands.ts';
 import { Scheduler } from './scheduler.ts';
 import { transitionRun } from './transitions.ts';
+import { normalTraceParent } from './trace-context.ts';
 import { createRunKeeper, fencedStore, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
 import { runLeaseName, runOfLease } from './store/async-store.ts';
 import type { Lease, RunRecord } from './store/store.ts';
@@ -212,6 +213,8 @@ export function createEngine(options: EngineOptions): Engine {
         approvalDigest: submit.approvalDigest ?? null,
         source: submit.source ?? null,
         trust: submit.trust ?? 'untrusted',
+        // Only a well-formed one is kept: the stored value reaches logs and tasks' environments.
+        traceParent: normalTraceParent(submit.traceParent) ?? null,
         by: submit.actor ?? 'unknown',
         ...(submit.awaitApproval ? { awaitApproval: true } : {}),
       });

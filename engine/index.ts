@@ -40,6 +40,13 @@ export type {
 } from './store/store.ts';
 export { createEngine } from './engine.ts';
 export type { Engine, EngineOptions, SubmitOptions } from './engine-options.ts';
+export {
+  contextOfTraceParent,
+  normalTraceParent,
+  traceIdOf,
+  traceIdOfParent,
+  traceParentOf,
+} from './trace-context.ts';
 export type { EngineEvent, EngineListener } from './events.ts';
 export type { BreakerOptions } from './breaker.ts';
 export type { ReplayReport, ReplayTaskReport, ReplayItem } from './replay.ts';

@@ -8,7 +8,7 @@
  * reads this view, stores a transition and applies it is never interleaved with another of the
  * same run. Runners, policy decisions, source exports and signing happen outside the queue.
  */
-import { runSpanAttributes, traceIdOf } from './trace-context.ts';
+import { contextOfTraceParent, runSpanAttributes, traceIdOf } from './trace-context.ts';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Span } from '@opentelemetry/api';
@@ -144,9 +144,13 @@ export class RunExecution implements AttemptHost {
       this.#view.load(await this.ctx.store.listTasks(this.runId));
       mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
       this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
-      this.#span = this.ctx.tracer.startSpan('maestro.run', {
-        attributes: runSpanAttributes(this.runId, this.#writer.run.workflow),
-      });
+      // Under the context the run was submitted with (the API request's, the delivery's), so the
+      // run joins its caller's trace whichever process executes it.
+      this.#span = this.ctx.tracer.startSpan(
+        'maestro.run',
+        { attributes: runSpanAttributes(this.runId, this.#writer.run.workflow) },
+        contextOfTraceParent(this.#writer.run.traceParent),
+      );
       const timeoutFrom = await beginRun(this, reattached);
       this.#logTraceId();
       if (this.#writer.run.plan.timeoutMs !== undefined) {

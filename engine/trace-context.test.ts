@@ -6,7 +6,13 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { startAttemptSpan, traceEnv } from './trace-context.ts';
+import {
+  contextOfTraceParent,
+  normalTraceParent,
+  startAttemptSpan,
+  traceEnv,
+  traceIdOfParent,
+} from './trace-context.ts';
 
 const exporter = new InMemorySpanExporter();
 const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer(
@@ -41,5 +47,43 @@ describe('trace context for tasks', () => {
     });
     const invalid = trace.wrapSpanContext({ traceId: '0'.repeat(32), spanId: '0'.repeat(16), traceFlags: 0 });
     expect(traceEnv(invalid as Span)).toEqual({});
+  });
+});
+
+describe('a received traceparent', () => {
+  const valid = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it('is continued: a span started under it is in its trace, its child', () => {
+    const span = tracer.startSpan('maestro.run', {}, contextOfTraceParent(valid));
+    expect(span.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c');
+    span.end();
+    expect(exporter.getFinishedSpans().at(-1)!.parentSpanContext?.spanId).toBe('b7ad6b7169203331');
+    expect(traceIdOfParent(valid)).toBe('0af7651916cd43dd8448eb211c80319c');
+  });
+
+  // The attack: text a caller puts in the header must not reach a run's log or a task's
+  // environment (TRACEPARENT). What is stored is rebuilt from the parsed ids, never the raw text.
+  it('is stored only in the form this process writes, and not at all when it is invalid', () => {
+    expect(normalTraceParent(valid)).toBe(valid);
+    expect(normalTraceParent('cc-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-$(curl evil)')).toBe(
+      valid,
+    );
+    for (const bad of [
+      '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01-$(curl evil)',
+      '00-00000000000000000000000000000000-b7ad6b7169203331-01',
+      '00-0AF7651916CD43DD8448EB211C80319C-b7ad6b7169203331-01',
+      'ff-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      'not a traceparent',
+      '',
+      undefined,
+      null,
+    ]) {
+      expect(normalTraceParent(bad)).toBeUndefined();
+      expect(traceIdOfParent(bad)).toBeUndefined();
+    }
+    // Not a child of anything: an invalid header starts a trace of its own.
+    const span = tracer.startSpan('maestro.run', {}, contextOfTraceParent('nonsense'));
+    span.end();
+    expect(exporter.getFinishedSpans().at(-1)!.parentSpanContext).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import {
   isSpanContextValid,
   trace,
   type Attributes,
+  type Context,
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
@@ -86,6 +87,53 @@ export function traceEnv(span: Span): Record<string, string> {
   if (carrier.traceparent) env.TRACEPARENT = carrier.traceparent;
   if (carrier.tracestate) env.TRACESTATE = carrier.tracestate;
   return env;
+}
+
+/**
+ * The W3C `traceparent` of a span, for a run to store and continue (RunRecord.traceParent);
+ * undefined when the span has no valid ids (tracing off and no caller's context).
+ */
+export function traceParentOf(span: Span | undefined): string | undefined {
+  if (!span || !isSpanContextValid(span.spanContext())) return undefined;
+  const carrier: Record<string, string> = {};
+  propagator.inject(trace.setSpan(context.active(), span), carrier, {
+    set: (c, key, value) => (c[key] = value),
+  });
+  return carrier.traceparent;
+}
+
+/**
+ * The context a stored or received `traceparent` names, as a remote parent. The propagator
+ * validates it (version, 32 + 16 lowercase hex, not all zero, flags): anything else, and a
+ * missing one, is the active context unchanged, so a caller cannot inject text into a run's log
+ * or a task's environment through it.
+ */
+export function contextOfTraceParent(traceParent: string | null | undefined): Context {
+  if (typeof traceParent !== 'string') return context.active();
+  return propagator.extract(
+    context.active(),
+    { traceparent: traceParent },
+    {
+      get: (c, key) => c[key],
+      keys: (c) => Object.keys(c),
+    },
+  );
+}
+
+/**
+ * A received `traceparent` as this process would write it (version 00, the ids and the sampled
+ * flag only), or undefined when it is not a valid one: what a run stores is never the caller's
+ * raw text (a later version may carry trailing fields the propagator accepts and drops).
+ */
+export function normalTraceParent(traceParent: string | null | undefined): string | undefined {
+  const ids = trace.getSpanContext(contextOfTraceParent(traceParent));
+  return ids && isSpanContextValid(ids) ? traceParentOf(trace.wrapSpanContext(ids)) : undefined;
+}
+
+/** The trace id a stored `traceparent` names, when it is a valid one (for API answers). */
+export function traceIdOfParent(traceParent: string | null | undefined): string | undefined {
+  const ids = trace.getSpanContext(contextOfTraceParent(traceParent));
+  return ids && isSpanContextValid(ids) ? ids.traceId : undefined;
 }
 
 /** The span's trace id, for the run's log and the server's; undefined without real tracing. */

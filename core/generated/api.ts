@@ -289,6 +289,10 @@ export interface ReceiptDigest {
 export interface RunDetail {
   run: RunSummary;
   /**
+   * The W3C trace id of the run's trace (the caller's traceparent it continues, or the trace the server started for it); search the tracing backend for it. Null: the run was started with tracing off and no traceparent.
+   */
+  traceId: string | null;
+  /**
    * The run's parameters, as started.
    */
   params: {};

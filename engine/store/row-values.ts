@@ -17,7 +17,7 @@ export const TASK_PATCH_COLUMNS: readonly (readonly [keyof TaskPatch, string])[]
   ['cacheKey', 'cache_key'],
 ];
 
-/** `runs`: id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority, created_at, approval_digest, source, trust. */
+/** `runs`: id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority, created_at, approval_digest, source, trust, trace_parent. */
 export function newRunValues(run: NewRun): Value[] {
   return [
     run.id,
@@ -34,6 +34,7 @@ export function newRunValues(run: NewRun): Value[] {
     run.source ? JSON.stringify(run.source) : null,
     // A run nobody vouched for is untrusted (fail closed).
     run.trust ?? 'untrusted',
+    run.traceParent ?? null,
   ];
 }
 

@@ -35,6 +35,11 @@ export interface RunRecord {
   trust: RunTrust;
   /** Who asked to cancel the run (any process may ask; the executing engine acts on it). */
   cancelRequestedBy: string | null;
+  /**
+   * The W3C `traceparent` the run's trace continues (the API caller's, the webhook delivery's
+   * span): whichever process executes the run starts its run span under it. Null: no trace.
+   */
+  traceParent: string | null;
 }
 
 export interface TaskRecord {
@@ -198,9 +203,10 @@ export interface RunFilter {
 
 export interface NewRun extends Omit<
   RunRecord,
-  'status' | 'reason' | 'startedAt' | 'finishedAt' | 'cancelRequestedBy' | 'source' | 'trust'
+  'status' | 'reason' | 'startedAt' | 'finishedAt' | 'cancelRequestedBy' | 'source' | 'trust' | 'traceParent'
 > {
   by: string;
+  traceParent?: string | null;
   source?: RunSource | null;
   /** Default `untrusted`: a surface that does not say fails closed. */
   trust?: RunTrust;

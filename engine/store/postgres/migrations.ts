@@ -173,4 +173,9 @@ CREATE INDEX runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queue
     // before it starts: a resuming engine re-attaches there, and the receipt names it.
     sql: `ALTER TABLE attempts ADD COLUMN placement text;`,
   },
+  {
+    version: 5,
+    // The W3C traceparent the run's trace continues (engine/store/store.ts RunRecord.traceParent).
+    sql: `ALTER TABLE runs ADD COLUMN trace_parent text;`,
+  },
 ];

@@ -22,10 +22,10 @@ export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
   const { rows } = await db.query<Row>(
     `WITH run AS (
        INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
-         status, reason, created_at, approval_digest, source, trust)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $14, $15, $10, $11, $12, $13) RETURNING *),
+         status, reason, created_at, approval_digest, source, trust, trace_parent)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $15, $16, $10, $11, $12, $13, $14) RETURNING *),
      task_ids AS (
-       SELECT task_id, position FROM unnest($16::text[]) WITH ORDINALITY AS x (task_id, position)),
+       SELECT task_id, position FROM unnest($17::text[]) WITH ORDINALITY AS x (task_id, position)),
      tasks AS (
        INSERT INTO tasks (run_id, task_id, position, state, reason, updated_at)
        SELECT $1, task_id, position - 1, 'queued', 'created', $10 FROM task_ids),
@@ -34,10 +34,10 @@ export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
        ON CONFLICT (name) DO NOTHING),
      transitions AS (
        INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
-       SELECT $1, task_id, NULL, to_state, reason, $17, $10 FROM (
-         SELECT NULL::text AS task_id, $14::text AS to_state, $15::text AS reason, 0::bigint AS position
+       SELECT $1, task_id, NULL, to_state, reason, $18, $10 FROM (
+         SELECT NULL::text AS task_id, $15::text AS to_state, $16::text AS reason, 0::bigint AS position
          UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position),
-     notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $1) WHERE $14::text = 'queued')
+     notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $1) WHERE $15::text = 'queued')
      SELECT *, (SELECT count(*) FROM notified) AS notified FROM run`,
     [...newRunValues(run), ...initialRunState(run), run.plan.tasks.map((t) => t.id), run.by],
   );

@@ -147,4 +147,9 @@ CREATE TABLE leases (
     // before it starts: a resuming engine re-attaches there, and the receipt names it.
     sql: `ALTER TABLE attempts ADD COLUMN placement TEXT;`,
   },
+  {
+    version: 6,
+    // The W3C traceparent the run's trace continues (engine/store/store.ts RunRecord.traceParent).
+    sql: `ALTER TABLE runs ADD COLUMN trace_parent TEXT;`,
+  },
 ];

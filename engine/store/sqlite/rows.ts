@@ -36,6 +36,7 @@ export function toRun(r: Row): RunRecord {
     source: r.source === null || r.source === undefined ? null : (JSON.parse(String(r.source)) as RunSource),
     trust: String(r.trust) === 'trusted' ? 'trusted' : 'untrusted',
     cancelRequestedBy: optString(r.cancel_requested_by),
+    traceParent: optString(r.trace_parent),
   };
 }
 

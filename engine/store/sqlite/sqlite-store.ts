@@ -121,8 +121,8 @@ export class SqliteStore implements SettledStore {
       const seq = Number(this.#get('SELECT coalesce(max(seq), 0) + 1 AS s FROM runs')?.s ?? 1);
       this.#run(
         `INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
-           status, reason, created_at, approval_digest, source, trust, seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+           status, reason, created_at, approval_digest, source, trust, trace_parent, seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ...newRunValues(run).slice(0, 9),
         ...initialRunState(run),
         ...newRunValues(run).slice(9),
