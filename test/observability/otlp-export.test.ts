@@ -6,57 +6,18 @@
  * and attributes, the run's spans, and the resource `service.name=summit-maestro`; no run id is
  * an attribute of any metric point. Without the endpoint nothing is sent.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startServerProcess, stopServerProcess } from '../helpers/server-process.ts';
 import { attribute, startOtlpReceiver, type OtlpMetric, type OtlpReceiver } from './otlp-receiver.ts';
 
-const node = join(process.cwd(), 'node_modules/.bin/node');
 const dir = mkdtempSync(join(tmpdir(), 'maestro-otlp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const baseEnv = { PATH: process.env.PATH, HOME: dir, LANG: 'C.UTF-8' };
 const hello = readFileSync('examples/quickstart/.maestro/workflows/hello.yaml', 'utf8');
 const POLL = { timeout: 30_000, interval: 100 };
-
-async function startServer(data: string, env: Record<string, string | undefined>) {
-  const created = spawnSync(
-    node,
-    [
-      'bin/maestro.ts',
-      'tokens',
-      'create',
-      '--name',
-      'ci',
-      '--scope',
-      'runs:write,runs:read,workflows:write',
-      '--data-dir',
-      data,
-    ],
-    { env: baseEnv, encoding: 'utf8' },
-  );
-  expect(created.status).toBe(0);
-  const child = spawn(node, ['bin/maestro.ts', 'server', '--port', '0', '--data-dir', data], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-  let url: string | undefined;
-  for (let i = 0; i < 600 && !url; i += 1) {
-    url = /"url":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(output)?.[1];
-    if (!url) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!url) throw new Error(`the server did not start:\n${output}`);
-  return {
-    child,
-    url,
-    auth: { authorization: `Bearer ${created.stdout.trim()}` },
-    output: () => output,
-  };
-}
 
 // Each attempt gets its span's W3C context: the task hands what it saw back as outputs.
 const traced = `apiVersion: maestro/v1
@@ -130,11 +91,6 @@ async function runHello(server: { url: string; auth: Record<string, string> }): 
   return id;
 }
 
-async function stop(child: ChildProcess): Promise<number | null> {
-  child.kill('SIGTERM');
-  return new Promise((resolve) => child.on('exit', (c) => resolve(c)));
-}
-
 const allMetrics = (receiver: OtlpReceiver): OtlpMetric[] =>
   receiver.metrics.flatMap((r) =>
     r.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((s) => s.metrics)),
@@ -143,7 +99,7 @@ const allMetrics = (receiver: OtlpReceiver): OtlpMetric[] =>
 describe('OTLP export', () => {
   it('sends the CI/CD metrics and the run’s spans with a real service.name when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
     const receiver = await startOtlpReceiver();
-    const server = await startServer(join(dir, 'on'), {
+    const server = await startServerProcess(join(dir, 'on'), {
       ...baseEnv,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -199,14 +155,14 @@ describe('OTLP export', () => {
       expect(spans.flatMap((s) => s.scopeSpans.flatMap((x) => x.spans)).length).toBeGreaterThan(0);
       expect(receiver.rejected).toEqual([]);
     } finally {
-      expect(await stop(server.child)).toBe(0);
+      expect(await stopServerProcess(server)).toBe(0);
       await receiver.close();
     }
   });
 
   it('hands each attempt its span as TRACEPARENT, under the run span, with the CI/CD attributes', async () => {
     const receiver = await startOtlpReceiver();
-    const server = await startServer(join(dir, 'traced'), {
+    const server = await startServerProcess(join(dir, 'traced'), {
       ...baseEnv,
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -249,21 +205,24 @@ describe('OTLP export', () => {
       expect(lines.some((l) => l.runId === id && l.traceId === traceId)).toBe(true);
       expect(receiver.rejected).toEqual([]);
     } finally {
-      expect(await stop(server.child)).toBe(0);
+      expect(await stopServerProcess(server)).toBe(0);
       await receiver.close();
     }
   });
 
   it('sends nothing without an endpoint, and OTEL_SERVICE_NAME names the service', async () => {
     const receiver = await startOtlpReceiver();
-    const quiet = await startServer(join(dir, 'off'), { ...baseEnv, OTEL_METRIC_EXPORT_INTERVAL: '200' });
+    const quiet = await startServerProcess(join(dir, 'off'), {
+      ...baseEnv,
+      OTEL_METRIC_EXPORT_INTERVAL: '200',
+    });
     try {
       await runHello(quiet);
     } finally {
-      expect(await stop(quiet.child)).toBe(0);
+      expect(await stopServerProcess(quiet)).toBe(0);
     }
     expect(receiver.metrics.length + receiver.traces.length).toBe(0);
-    const named = await startServer(join(dir, 'named'), {
+    const named = await startServerProcess(join(dir, 'named'), {
       ...baseEnv,
       OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: `${receiver.url}/v1/metrics`,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
@@ -271,7 +230,7 @@ describe('OTLP export', () => {
       OTEL_SERVICE_NAME: 'maestro-eu-1',
     });
     // The interval is long: the export on shutdown is the one that arrives.
-    expect(await stop(named.child)).toBe(0);
+    expect(await stopServerProcess(named)).toBe(0);
     expect(receiver.metrics.length).toBeGreaterThan(0);
     expect(attribute(receiver.metrics[0]!.resourceMetrics[0]!.resource.attributes, 'service.name')).toBe(
       'maestro-eu-1',
