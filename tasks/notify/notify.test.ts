@@ -119,7 +119,7 @@ describe('tasks/notify against a Slack-compatible webhook receiver', () => {
     expect(received[0]).toMatchObject({ path: '/hook', body: { event: 'deployed', version: '1.2.3' } });
     expect((await runTask(notify, { kind: 'webhook', text: 'x' })).errors).toEqual([
       { path: '/payload', message: 'webhook needs payload' },
-      { path: '/text', message: 'text and blocks are for kind: slack' },
+      { path: '/text', message: 'kind webhook does not take text' },
     ]);
     expect((await runTask(notify, {})).errors).toEqual([
       { path: '/text', message: 'slack needs text or blocks' },
