@@ -7,6 +7,7 @@
  * redraw, never a layout.
  */
 import type { ApiBody } from '../../core/index.ts';
+import { groupState, type FanOut } from './fan-outs.ts';
 import type { LiveStates } from './live-states.ts';
 
 export interface View {
@@ -40,6 +41,8 @@ export interface Scene {
   states: ReadonlyMap<string, string>;
   /** The event stream's newer states, read first. */
   live?: LiveStates;
+  /** Collapsed fan-outs by their box's id: the box shows its members' most urgent state. */
+  groups?: ReadonlyMap<string, FanOut>;
   critical: ReadonlySet<string>;
   selected: string | null;
 }
@@ -90,7 +93,11 @@ export function draw(
   height: number,
 ): number {
   const { graph, byId, critical } = scene;
-  const stateOf = (id: string) => scene.live?.stateOf(id) ?? scene.states.get(id) ?? 'pending';
+  const taskState = (id: string) => scene.live?.stateOf(id) ?? scene.states.get(id) ?? 'pending';
+  const stateOf = (id: string) => {
+    const group = scene.groups?.get(id);
+    return group ? groupState(group.members.map(taskState)) : taskState(id);
+  };
   const w = graph.nodeWidth;
   const h = graph.nodeHeight;
   const detailed = view.scale * h >= 14;
@@ -157,7 +164,9 @@ export function draw(
         state === 'pending' || state === 'skipped' || state === 'waiting_for_approval'
           ? '#212121'
           : '#ffffff';
-      ctx.fillText(n.id.length > 22 ? `${n.id.slice(0, 21)}…` : n.id, n.x + 6, n.y + h / 2, w - 12);
+      const group = scene.groups?.get(n.id);
+      const label = group ? `${n.id} ×${group.members.length}` : n.id;
+      ctx.fillText(label.length > 22 ? `${label.slice(0, 21)}…` : label, n.x + 6, n.y + h / 2, w - 12);
     }
   }
   return visible.length;

@@ -12,6 +12,7 @@ import type { ApiBody } from '../../core/index.ts';
 import { call } from './api.ts';
 import { criticalPath, type CriticalPath } from './critical-path.ts';
 import { draw, fitView, nodeAt, type Scene, type View } from './dag-draw.ts';
+import { collapsedGraph, fanOutsOf, groupSummary, type FanOut } from './fan-outs.ts';
 import { duration } from './format.ts';
 import type { LiveStates } from './live-states.ts';
 
@@ -62,14 +63,33 @@ export function DagView(props: DagViewProps) {
   const [search, setSearch] = useState('');
   const { graph } = props;
   const byId = useMemo(() => new Map(graph.nodes.map((n) => [n.id, n])), [graph]);
+  // Matrix fan-outs start collapsed into one box each; a click on one expands it.
+  const fanOuts = useMemo(() => fanOutsOf(graph.nodes), [graph]);
+  const [collapsed, setCollapsed] = useState<ReadonlySet<string>>(() => new Set(fanOuts.keys()));
+  const shown = useMemo(() => collapsedGraph(graph, fanOuts, collapsed), [graph, fanOuts, collapsed]);
+  const shownById = useMemo(() => new Map(shown.nodes.map((n) => [n.id, n])), [shown]);
+  const groups = useMemo(
+    () => new Map([...collapsed].map((id): [string, FanOut] => [id, fanOuts.get(id)!])),
+    [fanOuts, collapsed],
+  );
+  const groupOf = (task: string) => [...groups.values()].find((g) => g.members.includes(task))?.id;
   const scene = useRef<Scene | null>(null);
+  const states = new Map(props.tasks.map((t) => [t.id, t.state]));
+  const critical = new Set(props.critical.tasks);
+  for (const g of groups.values()) if (g.members.some((m) => critical.has(m))) critical.add(g.id);
   scene.current = {
-    graph,
-    byId,
-    states: new Map(props.tasks.map((t) => [t.id, t.state])),
+    graph: shown,
+    byId: shownById,
+    states,
     live: props.live,
-    critical: new Set(props.critical.tasks),
+    groups,
+    critical,
     selected: props.selected,
+  };
+  const expand = (id: string) => {
+    const next = new Set(collapsed);
+    next.delete(id);
+    setCollapsed(next);
   };
   const repaint = () => {
     if (frame.current) return;
@@ -126,6 +146,8 @@ export function DagView(props: DagViewProps) {
     const node = byId.get(id);
     const c = canvas.current;
     if (!node || !c || !view.current) return;
+    const group = groupOf(id);
+    if (group) expand(group); // its members are where the layout put them
     const scale = Math.max(view.current.scale, 0.8);
     view.current = {
       scale,
@@ -172,8 +194,20 @@ export function DagView(props: DagViewProps) {
         >
           Fit
         </button>
+        {fanOuts.size > 0 && (
+          <button
+            type="button"
+            onClick={() => setCollapsed(collapsed.size ? new Set() : new Set(fanOuts.keys()))}
+          >
+            {collapsed.size ? 'Expand fan-outs' : 'Collapse fan-outs'}
+          </button>
+        )}
         <span class="dag-legend">
-          {graph.nodes.length} tasks; critical path ({props.critical.tasks.length} tasks,{' '}
+          {graph.nodes.length} tasks
+          {collapsed.size
+            ? `, ${collapsed.size} matrix fan-out(s) drawn as one box (click one to expand)`
+            : ''}
+          ; critical path ({props.critical.tasks.length} tasks,{' '}
           {duration(new Date(0).toISOString(), new Date(props.critical.totalMs).toISOString())}) outlined in
           orange
         </span>
@@ -183,10 +217,12 @@ export function DagView(props: DagViewProps) {
         class="dag-canvas"
         data-testid="dag"
         data-nodes={graph.nodes.length}
+        data-shown={shown.nodes.length}
         data-plan={graph.planDigest}
         tabIndex={0}
         role="img"
         aria-label={`Graph of ${graph.nodes.length} tasks. The Tasks table lists each task, its state and whether it is on the critical path. Arrow keys pan, plus and minus zoom.`}
+        aria-describedby={collapsed.size ? 'dag-fan-outs' : undefined}
         onWheel={(e) => {
           e.preventDefault();
           const [x, y] = point(e);
@@ -210,7 +246,9 @@ export function DagView(props: DagViewProps) {
           drag.current = null;
           if (d?.moved || !scene.current || !view.current) return;
           const [x, y] = point(e);
-          props.onSelect(nodeAt(scene.current, view.current, x, y)?.id ?? null);
+          const hit = nodeAt(scene.current, view.current, x, y)?.id ?? null;
+          if (hit !== null && groups.has(hit)) expand(hit);
+          else props.onSelect(hit);
         }}
         onKeyDown={(e) => {
           const step = 60;
@@ -229,6 +267,21 @@ export function DagView(props: DagViewProps) {
           }
         }}
       />
+      {collapsed.size > 0 && (
+        <ul id="dag-fan-outs" class="dag-fan-outs" aria-label="Collapsed matrix fan-outs">
+          {[...groups.values()].map((g) => (
+            <li key={g.id} data-fan-out={g.id}>
+              {groupSummary(
+                g,
+                g.members.map((m) => states.get(m) ?? 'pending'),
+              )}{' '}
+              <button type="button" class="link" onClick={() => expand(g.id)}>
+                Expand {g.id}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
       {selectedNode && (
         <div class="dag-selected" data-testid="dag-selected" aria-live="polite">
           <h3>
