@@ -13,6 +13,7 @@ import { LiveStates } from './live-states.ts';
 import { DagView, useCriticalPath, useRunGraph } from './dag-view.tsx';
 import { LogView } from './log-view.tsx';
 import { Tasks } from './tasks-table.tsx';
+import { Waterfall, waterfallRows } from './waterfall.tsx';
 import { verifyReceipt, type Verdict } from './receipt-verify.ts';
 import { Link } from './router.tsx';
 
@@ -140,6 +141,21 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
           onLog={(task, attempt) => setLog({ task, attempt })}
         />
       )}
+      {graph && (
+        <Waterfall
+          rows={waterfallRows(
+            critical,
+            graph,
+            new Map(detail.tasks.map((t) => [t.id, t])),
+            Date.parse(run.startedAt ?? run.createdAt),
+          )}
+        />
+      )}
+      <p>
+        <Link href={`/?${new URLSearchParams({ workflow: run.workflow, namespace: run.namespace })}`}>
+          Duration of {run.workflow}’s runs over time
+        </Link>
+      </p>
       <Tasks
         tasks={detail.tasks}
         critical={new Set(critical.tasks)}

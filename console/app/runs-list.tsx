@@ -6,6 +6,7 @@ import { useCallback, useEffect, useState } from 'preact/hooks';
 import type { ApiBody } from '../../core/index.ts';
 import { call, type Session } from './api.ts';
 import { duration, shortCommit, when } from './format.ts';
+import { DurationChart } from './duration-chart.tsx';
 import { useThrottled, useLiveEvents } from './live.ts';
 import { Link, navigate } from './router.tsx';
 
@@ -47,6 +48,13 @@ export function RunsList(props: { session: Session; search: string; onProblem: (
     <>
       <h1>Runs</h1>
       <Filters key={props.search} params={params} />
+      {params.get('workflow') && (
+        <DurationChart
+          workflow={params.get('workflow')!}
+          namespace={params.get('namespace')}
+          onProblem={props.onProblem}
+        />
+      )}
       {page === null ? (
         <p role="status">Loading…</p>
       ) : (
