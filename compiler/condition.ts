@@ -36,6 +36,24 @@ export function evaluateCondition(cel: string, scope: ExpressionScope): boolean 
   return result;
 }
 
+/**
+ * A CEL boolean over caller-named variables (the `wait` task's HTTP condition sees `status`,
+ * `body` and `headers`): the same library and the same conversions as `when`.
+ */
+export function evaluateCelBoolean(cel: string, variables: Record<string, unknown>): boolean {
+  let result: unknown;
+  try {
+    result = evaluate(cel, toCel(variables) as Record<string, unknown>);
+  } catch (error) {
+    throw new ConditionError(`condition ${JSON.stringify(cel)} failed: ${firstLine(error)}`, {
+      cause: error,
+    });
+  }
+  if (typeof result !== 'boolean')
+    throw new ConditionError(`condition ${JSON.stringify(cel)} gave ${typeof result}, not a boolean`);
+  return result;
+}
+
 /** CEL ints are bigints: JSON integers become ints, other numbers stay doubles. */
 function toCel(value: unknown): unknown {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);

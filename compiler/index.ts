@@ -4,7 +4,7 @@ export { compileManifest } from './compile.ts';
 export type { CompileOptions, CompileResult } from './compile.ts';
 export { renderTemplate } from './render.ts';
 export type { ExpressionScope } from './render.ts';
-export { evaluateCondition } from './condition.ts';
+export { evaluateCondition, evaluateCelBoolean } from './condition.ts';
 export { parseDuration, DurationError } from './duration.ts';
 export { ExpressionError, ConditionError } from './errors.ts';
 export { planToMermaid, planToDot } from './graph.ts';

@@ -83,6 +83,11 @@ export const Reason = {
   /** A new attempt after one was lost to a crash of its engine or worker (not a policy retry). */
   reattemptScheduled: 'reattempt_scheduled',
   resumed: 'resumed',
+  /**
+   * A durable timer: the task is ready but may not start before its stored `notBefore` (a `wait`
+   * task's time, a deferred task's cheapest window). Held by no process; a restart re-arms it.
+   */
+  waitingUntil: 'waiting_until',
   retriedByUser: 'retried_by_user',
   allTasksSucceeded: 'all_tasks_succeeded',
   taskFailed: 'task_failed',

@@ -65,7 +65,7 @@ export async function completeAttempt(
     next.commit();
     exec.spend.finished(attemptId, taskId, info.startedAt, finishedAt);
     for (const r of ready) r.commit();
-    exec.afterRetryScheduled(taskId);
+    exec.armTimer(taskId);
     return true;
   });
   if (!stored) return;

@@ -81,7 +81,7 @@ export interface AttemptHost {
     retryable: boolean,
     final: { state: TaskState; reason: Reason; detail?: string },
   ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
-  afterRetryScheduled(taskId: string): void;
+  armTimer(taskId: string): void;
   /** What the run has spent, kept as its attempts start and finish (the budget guard reads it). */
   readonly spend: RunSpend;
   /**

@@ -15,6 +15,7 @@ import type { CircuitBreaker } from './breaker.ts';
 import type { PriceTable } from './cost.ts';
 import type { EngineEvent } from './events.ts';
 import type { AsyncStore } from './store/async-store.ts';
+import type { HttpProbe } from './wait/http-wait.ts';
 
 export interface EngineContext {
   store: AsyncStore;
@@ -46,4 +47,6 @@ export interface EngineContext {
   artifacts: RemoteArtifacts | undefined;
   /** What attempts cost: the operator's price table or the default one (cost.ts). */
   prices: PriceTable;
+  /** A `wait` task's HTTP request (EngineOptions.httpProbe). */
+  httpProbe: HttpProbe | undefined;
 }

@@ -25,6 +25,7 @@ import type { EngineListener } from './events.ts';
 import type { ReplayReport } from './replay.ts';
 import type { AsyncStore } from './store/async-store.ts';
 import type { RunRecord } from './store/store.ts';
+import type { HttpProbe } from './wait/http-wait.ts';
 
 export interface EngineOptions {
   /** Either store (SQLite through its adapter, PostgreSQL natively: store/open-store.ts). */
@@ -79,6 +80,11 @@ export interface EngineOptions {
   artifacts?: RemoteArtifacts;
   /** What attempts cost (budgets, usage): the operator's table, else DEFAULT_PRICE_TABLE. */
   prices?: PriceTable;
+  /**
+   * The HTTP request of a `wait` task's condition (the runtime passes the http task's, with its
+   * redirect and egress rules). Unset: such a wait fails with `wait_probe_unavailable`.
+   */
+  httpProbe?: HttpProbe;
 }
 
 export interface SubmitOptions {

@@ -88,6 +88,7 @@ export function createEngine(options: EngineOptions): Engine {
     cacheSecret: options.cacheSecret ?? loadOrCreateCacheSecret(options.dataDir),
     artifacts: options.artifacts,
     prices: options.prices ?? DEFAULT_PRICE_TABLE,
+    httpProbe: options.httpProbe,
   };
   const scheduler = new Scheduler(
     options.concurrency ?? availableParallelism(),

@@ -74,13 +74,14 @@ export async function recoverInterrupted(
     );
   }
   for (const t of exec.allTasks()) {
-    if (t.state === TaskState.ready)
+    // A ready task on a durable timer stays ready: its stored time is re-armed below.
+    if (t.state === TaskState.ready && t.notBefore === null)
       await exec.transitionTask(t.taskId, TaskState.queued, Reason.resumed, by);
     if (t.state !== TaskState.running || adopted.has(t.taskId)) continue;
     await reattemptOrFail(exec, t, by);
   }
-  // Retry waits that were pending when the engine stopped continue from their stored time.
-  for (const t of exec.allTasks()) exec.afterRetryScheduled(t.taskId);
+  // Retry waits and durable timers pending when the engine stopped continue from their stored time.
+  for (const t of exec.allTasks()) exec.armTimer(t.taskId);
 }
 
 export const INTERRUPTED_BY = 'the engine executing this attempt stopped (crash or kill)';

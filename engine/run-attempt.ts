@@ -33,11 +33,15 @@ import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
 import { startAttemptSpan, traceEnv } from './trace-context.ts';
+import { waitHandle } from './wait/wait-attempt.ts';
+import { isWaitPrimitive } from './wait/wait-spec.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const task = exec.task(taskId);
   if (task.state !== TaskState.ready) return;
   const attempt = task.attempts + 1;
+  // How long a durable timer held it (read before the start clears notBefore): a wait's output.
+  const waited = task.notBefore === null ? 0 : Math.max(0, task.notBefore - task.updatedAt);
   const info = await prepareAttempt(exec, taskId, attempt);
   if (!info) return;
   const started = await exec.serial(() => startAttempt(exec, taskId, info));
@@ -53,7 +57,10 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   }
 
   const span = attemptSpan(exec, taskId, info);
-  await finishRun(exec, taskId, info, token, await execute(exec, taskId, info, token, span), span);
+  const ended = isWaitPrimitive(exec.planTask(taskId))
+    ? await followHandle(exec, taskId, info, token, waitHandle(exec, taskId, info, waited))
+    : await execute(exec, taskId, info, token, span);
+  await finishRun(exec, taskId, info, token, ended, span);
 }
 
 /** The attempt's span, a child of the run's, with the CI/CD conventions' attributes. */

@@ -7,6 +7,7 @@ import { Reason, TaskState, isSuccessfulTaskState, type PlanTask } from '../core
 import type { AttemptHost } from './attempt-host.ts';
 import { nextRetry } from './retry.ts';
 import type { TaskPatch, TaskRecord } from './store/store.ts';
+import { mayHoldTimer } from './durable-timer.ts';
 
 export interface Decision {
   state: TaskState;
@@ -73,7 +74,7 @@ export function readyDependants(
     if (t.state !== TaskState.queued || t.notBefore !== null || exec.taskCancelledBy(d) !== undefined)
       continue;
     const plan: PlanTask = exec.planTask(d);
-    if (plan.when !== undefined) continue;
+    if (plan.when !== undefined || mayHoldTimer(plan)) continue;
     if (!plan.needs.every((n) => n === taskId || isSuccessfulTaskState(exec.task(n).state))) continue;
     ready.push(d);
   }

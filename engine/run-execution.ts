@@ -327,10 +327,26 @@ export class RunExecution implements AttemptHost {
     });
   }
 
-  /** Starts the wait of a retry stored by decideAfterAttempt. */
-  afterRetryScheduled(taskId: string): void {
+  /**
+   * Arms the task's stored timer, if it has one: a retry's wait (queued, decideAfterAttempt) or a
+   * durable timer (ready, reason waiting_until: durable-timer.ts). Called when the timer is stored
+   * and again on resume, from the stored `notBefore`, so a restart neither loses nor restarts it.
+   */
+  armTimer(taskId: string): void {
     const t = this.task(taskId);
-    if (t.state === TaskState.queued && t.notBefore !== null) this.#waitForRetry(taskId, t.notBefore);
+    if (t.notBefore === null) return;
+    if (t.state === TaskState.queued) this.#waitForRetry(taskId, t.notBefore);
+    else if (t.state === TaskState.ready) this.#waitForTimer(taskId, t.notBefore);
+  }
+
+  #waitForTimer(taskId: string, notBefore: number): void {
+    const wait = Math.max(0, notBefore - this.ctx.clock.now());
+    // Aborted (the run is stopping or closing): stop() cancels timer-held tasks itself.
+    const due = () =>
+      void this.serial(async () => {
+        if (this.#view.timerEnded(taskId)) this.#enqueue(taskId);
+      }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
+    this.ctx.clock.sleep(wait, this.#timers.signal).then(due, () => undefined);
   }
 
   #waitForRetry(taskId: string, notBefore: number): void {

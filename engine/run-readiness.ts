@@ -7,6 +7,7 @@ import { Reason, TaskState, describeError, isTerminalTaskState, type PlanTask } 
 import { evaluateCondition } from '../compiler/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 import { scopeFor } from './dispatch.ts';
+import { timerFor } from './durable-timer.ts';
 
 const failedStates: ReadonlySet<TaskState> = new Set([
   TaskState.failed,
@@ -39,6 +40,19 @@ export async function evaluateTask(
     if (exec.task(taskId).state === TaskState.queued)
       await exec.transitionTask(taskId, TaskState.skipped, Reason.conditionFalse, by, undefined, plan.when);
     return;
+  }
+  const timer = await timerFor(exec, plan);
+  if (timer) {
+    // Ready, held by its stored time (durable-timer.ts): the timer enqueues it, not this pass.
+    await exec.transitionTask(
+      taskId,
+      TaskState.ready,
+      Reason.waitingUntil,
+      by,
+      { notBefore: timer.until },
+      timer.detail,
+    );
+    return exec.armTimer(taskId);
   }
   await exec.transitionTask(taskId, TaskState.ready, Reason.dependenciesMet, by);
   enqueue();

@@ -66,7 +66,9 @@ export class RunStop {
       if (t.state === TaskState.ready) {
         host.drain();
         await host.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
-        for (const r of host.view.all()) if (r.state === TaskState.ready) host.enqueue(r.taskId);
+        // A task held by its durable timer is not in the queue: its timer enqueues it.
+        for (const r of host.view.all())
+          if (r.state === TaskState.ready && !host.view.heldByTimer(r.taskId)) host.enqueue(r.taskId);
       } else if (t.state === TaskState.queued) {
         await host.transitionTask(taskId, TaskState.cancelled, Reason.cancelRequested, by);
       }
@@ -82,9 +84,11 @@ export class RunStop {
       this.#stop = { by, reason };
       for (const t of host.view.all()) if (t.state === TaskState.queued) host.view.addCandidate(t.taskId);
       void host.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
-      for (const taskId of host.drain())
-        if (host.view.task(taskId).state === TaskState.ready)
-          await host.transitionTask(taskId, TaskState.cancelled, cancelReason(reason), by);
+      const drained = new Set(host.drain());
+      // The queued ready tasks, and those held by a durable timer (never queued, never launched).
+      for (const t of host.view.all())
+        if (t.state === TaskState.ready && (drained.has(t.taskId) || host.view.heldByTimer(t.taskId)))
+          await host.transitionTask(t.taskId, TaskState.cancelled, cancelReason(reason), by);
       host.abortTimers();
       return true;
     });

@@ -11,6 +11,8 @@ export class RunView {
   readonly #tasks = new Map<string, TaskRecord>();
   /** Tasks whose readiness may have changed; a readiness pass looks only at these (linear runs). */
   readonly #candidates = new Set<string>();
+  /** Ready tasks whose durable timer ended in this execution (durable-timer.ts). */
+  readonly #timersEnded = new Set<string>();
   readonly #dependants = new Map<string, string[]>();
   /** Tasks not yet in a final state. */
   #open = 0;
@@ -72,10 +74,27 @@ export class RunView {
     this.#candidates.add(taskId);
   }
 
+  /**
+   * A durable timer ended: the ready task may start (the store keeps its `notBefore` until the
+   * attempt's start clears it). False when the task is no longer waiting (cancelled meanwhile).
+   */
+  timerEnded(taskId: string): boolean {
+    if (!this.heldByTimer(taskId)) return false;
+    this.#timersEnded.add(taskId);
+    return true;
+  }
+
+  /** Ready but held by its durable timer: in no scheduler queue, not being launched. */
+  heldByTimer(taskId: string): boolean {
+    const t = this.task(taskId);
+    return t.state === TaskState.ready && t.notBefore !== null && !this.#timersEnded.has(taskId);
+  }
+
   /** A stored transition applied: the open count, and who must be looked at again. */
   applied(next: TaskRecord, from: TaskState): void {
     const to = next.state;
     this.#tasks.set(next.taskId, next);
+    if (to === TaskState.ready) this.#timersEnded.delete(next.taskId);
     this.#open += Number(isTerminalTaskState(from)) - Number(isTerminalTaskState(to));
     if (to === TaskState.queued) this.#candidates.add(next.taskId);
     if (isTerminalTaskState(to)) for (const d of this.dependantsOf(next.taskId)) this.#candidates.add(d);

@@ -64,7 +64,8 @@ export class RunWriter {
     detail?: string,
   ): Promise<void> {
     const prepared = this.prepareTransition(taskId, to, reason, by, patch, detail);
-    if (this.#writes.length > 0 && to === TaskState.ready) {
+    // A durable timer is stored at once (carrying the held start): a restart must find its time.
+    if (this.#writes.length > 0 && to === TaskState.ready && (patch?.notBefore ?? null) === null) {
       // A first task of a held start: ready in the view now, stored with the attempt's start.
       this.#writes.push({ write: { kind: 'task', taskId, write: prepared.write }, emit: prepared.emit });
       return prepared.apply();

@@ -20,4 +20,4 @@ export {
   type SandboxMode,
   type SandboxProbe,
 } from './local/index.ts';
-export { parseOutputsFile, LineSplitter, type ParsedOutputs } from './shared/index.ts';
+export { parseOutputsFile, LineSplitter, LogChannel, type ParsedOutputs } from './shared/index.ts';

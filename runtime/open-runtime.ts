@@ -28,7 +28,7 @@ import {
   resolveSigner,
   type ProvenanceSigner,
 } from '../provenance/index.ts';
-import { loadBuiltinCatalog, sdkNodeArgs } from '../tasks/index.ts';
+import { loadBuiltinCatalog, sdkNodeArgs, sendHttpRequest } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy } from './open-policy.ts';
 import { timedGate } from './timed-gate.ts';
@@ -153,6 +153,9 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     source,
     // `import '@summit-maestro/sdk'` in a repository task resolves to this install's SDK.
     taskNodeArgs: sdkNodeArgs(),
+    // A `wait` task's HTTP condition is polled with the http task's request: one HTTP client,
+    // one set of redirect and egress rules.
+    httpProbe: (request, env) => sendHttpRequest(request, env, () => undefined),
     ...(attestor ? { attestor } : {}),
     ...(artifactStore ? { artifacts: { store: artifactStore, runners: REMOTE_ARTIFACT_RUNNERS } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),

@@ -14,6 +14,8 @@ import {
 import type { CatalogEntry, PackageFile, TaskCatalog } from '../core/index.ts';
 import { loadBlueprints } from './load-blueprints.ts';
 export { loadBlueprints, parseBlueprint } from './load-blueprints.ts';
+// The http task's request (redirects under the egress allow-list): the engine's `wait` polls with it.
+export { sendRequest as sendHttpRequest, type HttpInputs } from './http/request.ts';
 
 const tasksRoot = fileURLToPath(new URL('.', import.meta.url));
 // A task's entry is index.ts in a checkout and index.js in the installed package (compiled by

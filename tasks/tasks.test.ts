@@ -93,9 +93,11 @@ describe('built-in catalog', () => {
 
 describe('the code digest of a task on the SDK', () => {
   it("covers the SDK's code as well as the task's own files", async () => {
-    const own = await packageDigest(new URL('./wait/', import.meta.url).pathname);
-    expect(entryOf('wait').digest).toBe(await taskDigest(new URL('./wait/', import.meta.url).pathname));
-    expect(entryOf('wait').digest).not.toBe(own);
+    const own = await packageDigest(new URL('./schema-validate/', import.meta.url).pathname);
+    expect(entryOf('schema-validate').digest).toBe(
+      await taskDigest(new URL('./schema-validate/', import.meta.url).pathname),
+    );
+    expect(entryOf('schema-validate').digest).not.toBe(own);
     // A task that does not import the SDK keeps its package digest.
     expect(entryOf('echo').digest).toBe(await packageDigest(new URL('./echo/', import.meta.url).pathname));
   });
@@ -115,32 +117,10 @@ describe('tasks run as processes', () => {
     expect(r.stderr).toContain('line break');
   });
 
-  it('wait (on the SDK) runs as a process: outputs through $MAESTRO_MESSAGES; a bad duration exits 2 naming the path', async () => {
-    const r = await runTask('wait', { duration: '300ms' });
-    expect(r.code).toBe(0);
-    expect(r.outputs).toEqual({ waitedMs: '300' });
-    const bad = await runTask('wait', { duration: 'soon' });
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toBe('wait: invalid inputs: /duration: must match pattern "^[0-9]{1,9}(ms|s|m|h)$"\n');
-  });
-
-  it('wait stops at once on SIGTERM and exits 143', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [entryOf('wait').entry], {
-      env: { MAESTRO_INPUTS: JSON.stringify({ duration: '1h' }) },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    let sent = false;
-    child.stderr.on('data', (d) => {
-      stderr += d;
-      if (sent || !stderr.includes('waiting 1h')) return;
-      sent = true; // one SIGTERM, as a runner sends (then SIGKILL after the grace)
-      child.kill('SIGTERM');
-    });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    expect(code).toBe(143);
-    expect(stderr).toContain('wait [cancelled]: wait was asked to stop (SIGTERM)');
+  it('wait is an engine primitive: run as a process it refuses (exit 2), it never sleeps', async () => {
+    const r = await runTask('wait', { for: '1h' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('tasks/wait is run by the engine itself');
   });
 
   it('schema-validate reports valid and invalid values, from inline data and files', async () => {

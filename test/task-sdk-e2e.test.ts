@@ -1,6 +1,6 @@
 /**
- * A catalog task on the SDK (tasks/wait) through the whole path a user takes: `maestro run`
- * compiles the workflow, the engine starts `node tasks/wait/index.ts` in the local runner's
+ * A catalog task on the SDK (tasks/schema-validate) through the whole path a user takes: `maestro run`
+ * compiles the workflow, the engine starts `node tasks/schema-validate/index.ts` in the local runner's
  * sandbox with MAESTRO_INPUTS and MAESTRO_MESSAGES, and its output (reported as a message)
  * reaches the next task's template and the stored attempt.
  */
@@ -24,31 +24,34 @@ describe('a catalog task on the SDK, run by maestro run', () => {
     const file = writeWorkflow(
       dir,
       'sdk',
-      `    - id: pause
-      uses: tasks/wait@1.0.0
-      with: { duration: 20ms }
+      `    - id: check
+      uses: tasks/schema-validate@1.0.0
+      with: { schema: { type: object }, value: { a: 1 } }
     - id: after
-      needs: [pause]
-      run: echo "waited \${tasks.pause.outputs.waitedMs} ms"
+      needs: [check]
+      run: echo "valid \${tasks.check.outputs.valid}"
 `,
     );
     const dataDir = join(dir, 'data');
     const run = await runCaptured(['run', file, '--data-dir', dataDir], dir, env);
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
-    expect(run.stdout).toContain('waited 20 ms');
+    expect(run.stdout).toContain('valid true');
     const list = await runCaptured(['runs', 'list', '--data-dir', dataDir, '--format', 'json'], dir, env);
     const [{ id }] = JSON.parse(list.stdout) as [{ id: string }];
     const show = await runCaptured(['runs', 'show', id, '--data-dir', dataDir, '--format', 'json'], dir, env);
     const shown = JSON.parse(show.stdout) as Shown;
     expect(shown.status).toBe('succeeded');
-    expect(shown.tasks.find((t) => t.id === 'pause')!.attempts.at(-1)!.outputs).toEqual({ waitedMs: '20' });
+    expect(shown.tasks.find((t) => t.id === 'check')!.attempts.at(-1)!.outputs).toMatchObject({
+      valid: 'true',
+      errors: '0',
+    });
     // Its log message arrived through the messages file (stdout), not the fallback (stderr).
     const logs = await runCaptured(
-      ['runs', 'logs', id, '--task', 'pause', '--data-dir', dataDir, '--format', 'json'],
+      ['runs', 'logs', id, '--task', 'check', '--data-dir', dataDir, '--format', 'json'],
       dir,
       env,
     );
     const lines = JSON.parse(logs.stdout) as Array<{ stream: string; text: string }>;
-    expect(lines.map((l) => `${l.stream}: ${l.text}`)).toEqual(['stdout: waiting 20ms']);
+    expect(lines.map((l) => `${l.stream}: ${l.text}`)).toEqual(['stdout: valid']);
   });
 });

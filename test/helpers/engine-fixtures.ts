@@ -89,3 +89,54 @@ export function recordingLocalRunner(): Runner & { started: string[]; close(): P
 
 /** Names kept for tests written against the earlier stand-ins (test/provenance-e2e.test.ts). */
 export const processRunner = recordingLocalRunner;
+
+/**
+ * A clock that moves only when driven: `drive(work)` lets the event loop settle (a few real
+ * milliseconds), then jumps to the earliest pending sleep, until `work` ends. Unlike fakeClock,
+ * a lease renewal's sleep does not race ahead of a poll's: time reaches each deadline in order.
+ */
+export function steppedClock(start = 1_700_000_000_000): Clock & {
+  waits: number[];
+  drive<T>(work: Promise<T>): Promise<T>;
+} {
+  let now = start;
+  const waits: number[] = [];
+  const sleepers: { at: number; resolve: () => void }[] = [];
+  const next = () => {
+    if (sleepers.length === 0) return;
+    sleepers.sort((a, b) => a.at - b.at);
+    now = Math.max(now, sleepers[0]!.at);
+    for (const s of sleepers.filter((x) => x.at <= now)) {
+      sleepers.splice(sleepers.indexOf(s), 1);
+      s.resolve();
+    }
+  };
+  return {
+    waits,
+    now: () => now,
+    sleep: (ms, signal) =>
+      new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        waits.push(ms);
+        const entry = { at: now + ms, resolve };
+        sleepers.push(entry);
+        signal?.addEventListener('abort', () => {
+          const i = sleepers.indexOf(entry);
+          if (i >= 0) sleepers.splice(i, 1);
+          reject(signal.reason);
+        });
+      }),
+    async drive(work) {
+      let settled = false;
+      void work.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled) {
+        await new Promise((r) => setTimeout(r, 15));
+        if (!settled) next();
+      }
+      return work;
+    },
+  };
+}

@@ -222,4 +222,38 @@ export function runClaimContract(harness: StoreHarness): void {
       await two.close();
     }
   });
+
+  it('keeps a durable timer (a ready task with notBefore, reason waiting_until) through a re-open; no claim takes it early', async () => {
+    const db = await harness.database();
+    const s = await db.open();
+    await s.createRun(newRun('r1', 1000));
+    const mine = (await s.claimRun('w1', 1000, 100))!;
+    const w1 = s.fenced({ name: mine.name, token: mine.token });
+    const t = (from: string, to: string, reason: string) =>
+      ({ from, to, reason, by: 'w1', time: 1010 }) as unknown as TaskTransitionWrite & RunTransitionWrite;
+    // The held start carried by the timer's own write (run-writer.ts): both stored, or neither.
+    const timer: RunWrite = {
+      kind: 'task',
+      taskId: 'a',
+      write: { ...t('queued', 'ready', 'waiting_until'), patch: { notBefore: 3_601_010 }, detail: 'until T' },
+    };
+    await w1.commitRunWrites('r1', [{ kind: 'run', write: t('queued', 'running', 'started') }, timer]);
+    await s.close();
+    const again = await db.open();
+    try {
+      expect(await again.getTask('r1', 'a')).toMatchObject({
+        state: 'ready',
+        reason: 'waiting_until',
+        notBefore: 3_601_010,
+      });
+      expect((await again.listTransitions('r1', 'a')).at(-1)).toMatchObject({
+        reason: 'waiting_until',
+        detail: 'until T',
+      });
+      expect(await again.claimReadyTask('w2', 3_601_009, 100)).toBeNull();
+      expect((await again.claimReadyTask('w2', 3_601_010, 100))?.taskId).toBe('a');
+    } finally {
+      await again.close();
+    }
+  });
 }
