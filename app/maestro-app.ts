@@ -111,6 +111,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     approvalTtlMs: options.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
     ...(options.sources ? { sources: options.sources } : {}),
+    appId: Number(options.appId),
     track: (reporter) => {
       reporters.add(reporter);
       void reporter.done.then(() => reporters.delete(reporter));

@@ -91,7 +91,7 @@ describe('maestro app', () => {
     expect(manifest.default_permissions).toEqual({
       checks: 'write',
       contents: 'read',
-      pull_requests: 'read',
+      pull_requests: 'write',
       issues: 'read',
       members: 'read',
       metadata: 'read',

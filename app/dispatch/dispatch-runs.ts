@@ -35,6 +35,8 @@ export interface DispatchContext {
   onDispatchStep?: (step: DispatchStep) => void;
   /** Lets the source fetcher use this installation's token for the runs started here. */
   sources?: SourceAccess;
+  /** The App's id: its own pull-request comments are the only ones it updates. */
+  appId?: number;
 }
 
 /** `recorded`: the dispatch and run records are stored; `submitted`: the engine stored the run. */
@@ -61,6 +63,8 @@ export interface DispatchRequest {
    * Undefined only when the event named no clone URL: the tasks start in an empty workspace.
    */
   source: RunSource | undefined;
+  /** The pull request a pull-request event ran it for (tasks/notify's pr-comment posts there). */
+  pullRequest?: number;
 }
 
 /** A run's source from an event: the clone URL at the exact commit, and the ref it came from. */
@@ -158,7 +162,9 @@ export async function dispatchWorkflow(
         gated: request.approval.gated,
         ...(request.approval.gated && request.approval.pullRequest
           ? { pullRequest: request.approval.pullRequest.number }
-          : {}),
+          : request.pullRequest !== undefined
+            ? { pullRequest: request.pullRequest }
+            : {}),
       },
     );
     // Another replica dispatched this (key, workflow) between our read and our write: the run is
@@ -232,7 +238,7 @@ async function engineHas(engine: Engine, runId: string): Promise<boolean> {
 export async function startRun(
   ctx: Pick<
     DispatchContext,
-    'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'sources'
+    'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'sources' | 'appId'
   >,
   engine: Engine,
   runId: string,
@@ -242,6 +248,9 @@ export async function startRun(
   // The run's recorded source (new, retried, re-run or resumed) is fetched with the token of the
   // installation this run belongs to.
   const { source, plan } = await engine.store.getRun(runId);
+  // A fork's code never speaks as the App: its runs' pr-comment requests are not posted.
+  const stored = await ctx.store.getRun(runId);
+  const pullRequest = stored && !stored.fromFork ? stored.pullRequest : undefined;
   if (source?.kind === 'git') ctx.sources?.allow(source.repo, ctx.client.installationId);
   // A locked catalog task's repository is fetched with the same installation's token, and only
   // on the App's own GitHub (SourceAccess refuses another host): a catalog this installation
@@ -258,6 +267,8 @@ export async function startRun(
     headSha,
     intervalMs: ctx.runUpdateIntervalMs,
     onError: ctx.onError,
+    ...(pullRequest !== undefined ? { pullRequest } : {}),
+    ...(ctx.appId !== undefined ? { appId: ctx.appId } : {}),
   });
   ctx.track(reporter);
   reporter.start();

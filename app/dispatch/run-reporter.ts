@@ -5,6 +5,7 @@ import type { AppStore } from '../app-store.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
 import type { GitHubClient } from '../github/github-client.ts';
 import { renderRun } from '../checks/render-run.ts';
+import { postPrComments } from './pr-comments.ts';
 
 export interface RunReporterOptions {
   engine: Engine;
@@ -16,6 +17,10 @@ export interface RunReporterOptions {
   /** At most one intermediate update per this many ms; the final state is always written. */
   intervalMs: number;
   onError: (error: unknown) => void;
+  /** The pull request the run is for: its notify tasks' pr-comment requests are posted there. */
+  pullRequest?: number;
+  /** The App's id (only a comment the App wrote is updated). */
+  appId?: number;
 }
 
 /**
@@ -70,6 +75,23 @@ export class RunReporter {
     }, wait);
   }
 
+  /** notify's pr-comment requests (app/dispatch/pr-comments.ts), once the run has ended. */
+  async #postComments(): Promise<void> {
+    const { pullRequest, appId } = this.#o;
+    if (pullRequest === undefined) return;
+    try {
+      await postPrComments({
+        engine: this.#o.engine,
+        client: this.#o.client,
+        runId: this.#o.runId,
+        pullRequest,
+        ...(appId !== undefined ? { appId } : {}),
+      });
+    } catch (error) {
+      this.#o.onError(error);
+    }
+  }
+
   #flush(): void {
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -88,6 +110,7 @@ export class RunReporter {
         this.#o.onError(error);
       }
       if (final) {
+        await this.#postComments();
         this.#unsubscribe();
         this.#resolveDone();
       }

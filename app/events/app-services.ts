@@ -44,6 +44,8 @@ export interface HandlerDeps {
   sources?: SourceAccess;
   track: (reporter: RunReporter) => void;
   onError: (error: unknown) => void;
+  /** The App's id (dispatch-runs.ts DispatchContext.appId). */
+  appId?: number;
 }
 
 export interface RepoPayload {
@@ -212,6 +214,7 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       track: deps.track,
       ...(deps.onDispatchStep ? { onDispatchStep: deps.onDispatchStep } : {}),
       ...(deps.sources ? { sources: deps.sources } : {}),
+      ...(deps.appId !== undefined ? { appId: deps.appId } : {}),
     }),
     readPullRequest: async (client, pullNumber) => {
       const response = await client.call('read pull request', (octokit) =>

@@ -58,6 +58,7 @@ export async function dispatchForPull(
       // refs/pull/<n>/head: the base installation's token reads it even when the head is a
       // private fork outside the installation (whose own clone URL answers that token with 404).
       source: gitSource(pr.base.repo.clone_url, pr.head.sha, `refs/pull/${pr.number}/head`),
+      pullRequest: pr.number,
     });
   }
 }

@@ -52,6 +52,8 @@ export class GitHubStandIn {
   readonly violations: string[] = [];
   readonly requests: RecordedRequest[] = [];
   readonly checkRuns: StandInCheckRun[] = [];
+  /** Issue and pull-request comments: the App's (through the API) and any a test adds. */
+  readonly comments: StandInComment[] = [];
   /** Git smart-HTTP requests (clones and fetches of `/<owner>/<repo>.git`). */
   readonly gitRequests: GitHttpRequestRecord[] = [];
   readonly repos = new Map<string, StandInRepo>();
@@ -486,6 +488,35 @@ export class GitHubStandIn {
         applyCheckRun(run, body);
         return [200, checkRunJson(run)];
       }
+      case 'issues/list-comments':
+        return [
+          200,
+          this.comments
+            .filter((c) => c.repo === repoKey && c.issue === Number(params.issue_number))
+            .map((c) => commentJson(c)),
+        ];
+      case 'issues/create-comment': {
+        if (!repo) return notFound;
+        // Every request that reaches here carries an installation token: the App is the author.
+        const comment: StandInComment = {
+          id: (this.#nextId += 1),
+          repo: repoKey,
+          issue: Number(params.issue_number),
+          body: String(body.body),
+          login: 'summit-maestro[bot]',
+          appId: Number(this.#appId),
+          updates: 0,
+        };
+        this.comments.push(comment);
+        return [201, commentJson(comment)];
+      }
+      case 'issues/update-comment': {
+        const comment = this.comments.find((c) => c.id === Number(params.comment_id) && c.repo === repoKey);
+        if (!comment) return notFound;
+        comment.body = String(body.body);
+        comment.updates += 1;
+        return [200, commentJson(comment)];
+      }
       case 'checks/list-for-ref': {
         const name = url.searchParams.get('check_name');
         const ref = params.ref!;
@@ -504,6 +535,33 @@ export class GitHubStandIn {
         return [501, { message: `not implemented in the stand-in: ${operationId}` }];
     }
   }
+}
+
+export interface StandInComment {
+  id: number;
+  repo: string;
+  issue: number;
+  body: string;
+  login: string;
+  /** The App that wrote it (`performed_via_github_app`), when an App did. */
+  appId?: number;
+  updates: number;
+}
+
+function commentJson(c: StandInComment): Record<string, unknown> {
+  return {
+    id: c.id,
+    node_id: `IC_${c.id}`,
+    url: '',
+    html_url: '',
+    issue_url: '',
+    body: c.body,
+    user: userOf(c.login, c.login.endsWith('[bot]') ? 'Bot' : 'User'),
+    author_association: 'NONE',
+    created_at: new Date(0).toISOString(),
+    updated_at: new Date(0).toISOString(),
+    performed_via_github_app: c.appId === undefined ? null : { id: c.appId, slug: 'summit-maestro' },
+  };
 }
 
 function safeGit(dir: string, args: string[]): string | undefined {
