@@ -23,6 +23,8 @@ import type { Durability, PolicySetting } from './runtime-config.ts';
 
 export interface OpenedPolicy {
   choice: PolicyChoice;
+  /** Where the gate records its decisions; undefined with the policy off. */
+  log?: DecisionLog;
   close(): Promise<void>;
 }
 
@@ -65,5 +67,5 @@ export async function openPolicy(
   // operator's bundle keeps the worker's hard deadline (docs/policy.md "Deadline").
   const isolation = setting.kind === 'default' ? 'inline' : 'worker';
   const gate = createOpaPolicyGate({ bundle, log, clock, isolation });
-  return { choice: gate, close: () => log.close() };
+  return { choice: gate, log, close: () => log.close() };
 }

@@ -28,6 +28,7 @@ import {
   resolveSigner,
   type ProvenanceSigner,
 } from '../provenance/index.ts';
+import type { DecisionLog } from '../policy/index.ts';
 import { loadBuiltinCatalog, sdkNodeArgs, sendHttpRequest } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy } from './open-policy.ts';
@@ -68,6 +69,8 @@ export interface Runtime {
   readonly catalog: TaskCatalog;
   readonly store: AsyncStore;
   readonly policy: PolicyChoice;
+  /** The policy gate's decision log (GET /v1/runs/{id}/decisions); undefined with the policy off. */
+  readonly decisions: DecisionLog | undefined;
   readonly runners: RunnerRegistry;
   /** Signs receipts; undefined when provenance is off. */
   readonly signer: ProvenanceSigner | undefined;
@@ -178,6 +181,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     catalog,
     store,
     policy: gate,
+    decisions: policy.log,
     runners: runners.registry,
     signer,
     approvalSigner,

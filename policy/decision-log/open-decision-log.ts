@@ -36,6 +36,7 @@ CREATE TRIGGER IF NOT EXISTS policy_decision_log_chain BEFORE INSERT ON policy_d
 WHEN NEW.seq IS NOT (SELECT COALESCE(MAX(seq), 0) + 1 FROM policy_decision_log)
   OR NEW.prev_hash IS NOT COALESCE((SELECT hash FROM policy_decision_log ORDER BY seq DESC LIMIT 1), '${GENESIS_HASH}')
 BEGIN SELECT RAISE(ABORT, 'policy_decision_log insert does not continue the chain'); END;
+CREATE INDEX IF NOT EXISTS policy_decision_log_by_run ON policy_decision_log (run_id, seq);
 `;
 
 /**
@@ -49,6 +50,8 @@ export interface DecisionLog {
   append(record: DecisionRecord): Promise<DecisionLogEntry>;
   /** Every entry in seq order (row order of the table). */
   entries(): Promise<DecisionLogEntry[]>;
+  /** One run's entries in seq order (the run page's policy decisions), by an index on run_id. */
+  entriesOf(runId: string): Promise<DecisionLogEntry[]>;
   /** The live log's chain check. */
   verify(): Promise<VerifyReport>;
   /** Closes the database only when this log opened it from a path (or a pool). */
@@ -91,6 +94,7 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const all = db.prepare('SELECT * FROM policy_decision_log ORDER BY seq');
+  const ofRun = db.prepare('SELECT * FROM policy_decision_log WHERE run_id = ? ORDER BY seq');
 
   const append = (record: DecisionRecord): DecisionLogEntry => {
     // A savepoint works inside the engine's own transaction as well as outside one.
@@ -140,6 +144,7 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
   return {
     append: async (record) => append(record),
     entries: async () => entries(),
+    entriesOf: async (runId) => (ofRun.all(runId) as unknown as Row[]).map(fromRow),
     verify: async () => verifyChain(entries()),
     close: async () => {
       if (owned && db.isOpen) db.close();

@@ -129,6 +129,18 @@ export function decisionLogContract(name: string, harness: DecisionLogHarness): 
         expect(await log.entries()).toEqual([head]);
       }));
 
+    it('lists one run’s entries in seq order, and no other run’s', () =>
+      withLog(harness, async (log) => {
+        for (let i = 1; i <= 5; i++) await log.append(record(i, { runId: i % 2 ? 'run-odd' : 'run-even' }));
+        expect((await log.entriesOf('run-odd')).map((e) => e.decisionId)).toEqual(['d-1', 'd-3', 'd-5']);
+        expect((await log.entriesOf('run-even')).map((e) => [e.seq, e.reasons])).toEqual([
+          [2, []],
+          [4, []],
+        ]);
+        expect(await log.entriesOf('run-none')).toEqual([]);
+        expect((await log.entriesOf('run-odd'))[0]).toEqual((await log.entries())[0]);
+      }));
+
     it('rejects an append it cannot record (a decision id already there), recording nothing, then goes on', () =>
       withLog(harness, async (log) => {
         await log.append(record(1));

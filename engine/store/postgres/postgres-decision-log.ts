@@ -67,6 +67,11 @@ CREATE TRIGGER policy_decision_log_chain BEFORE INSERT ON policy_decision_log
   FOR EACH ROW EXECUTE FUNCTION policy_decision_log_chain();
 `,
     },
+    {
+      // One run's decisions (GET /v1/runs/{id}/decisions) without reading the whole log.
+      version: 2,
+      sql: 'CREATE INDEX policy_decision_log_by_run ON policy_decision_log (run_id, seq);',
+    },
   ],
 };
 
@@ -129,6 +134,10 @@ export async function openPostgresDecisionLog(url: string): Promise<DecisionLog 
       }
     },
     entries,
+    entriesOf: async (runId) =>
+      (
+        await db.query<Row>('SELECT * FROM policy_decision_log WHERE run_id = $1 ORDER BY seq', [runId])
+      ).rows.map(fromRow),
     verify: async () => verifyChain(await entries()),
     close: () => pool.end(),
   };
