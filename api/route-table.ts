@@ -194,6 +194,15 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: 'RunGraph', ...authErrors, ...errors(404) },
   },
   {
+    operationId: 'listRunDecisions',
+    method: 'GET',
+    url: '/v1/runs/:id/decisions',
+    summary: "The policy decisions about the run's attempts, with their reasons, oldest first",
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    responses: { 200: 'PolicyDecisionList', ...authErrors, ...errors(404) },
+  },
+  {
     operationId: 'listReceipts',
     method: 'GET',
     url: '/v1/runs/:id/receipts',

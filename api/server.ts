@@ -8,6 +8,7 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest }
 import type { WebhookIngress } from '../app/index.ts';
 import type { ApiBody } from '../core/index.ts';
 import type { ApiContext } from './api-context.ts';
+import { listRunDecisions } from './decision-routes.ts';
 import { getRunGraph } from './graph-routes.ts';
 import { requestTraceParent, traceRequests } from './request-tracing.ts';
 import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-routes.ts';
@@ -129,6 +130,7 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     getSession: (r) => getSession(ctx, r),
     deleteSession: (r) => deleteSession(ctx, r),
     getRunGraph: async (r) => ok(await getRunGraph(ctx, callerOf(r), id(r))),
+    listRunDecisions: async (r) => ok(await listRunDecisions(ctx, callerOf(r), id(r))),
     listReceipts: async (r) =>
       ok(await listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
   };

@@ -429,6 +429,42 @@ export interface VerificationKey {
   development: boolean;
 }
 /**
+ * One policy decision about an attempt, from the policy gate's hash-chained decision log.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "PolicyDecision".
+ */
+export interface PolicyDecision {
+  decisionId: string;
+  time: string;
+  task: string;
+  attempt: number;
+  allow: boolean;
+  /**
+   * The policy could not be evaluated (the decision then denies: fail closed).
+   */
+  unavailable: boolean;
+  /**
+   * Why the policy denied (empty when it allowed).
+   */
+  reasons: string[];
+  /**
+   * sha256 of the policy input the decision was made on.
+   */
+  inputDigest: string;
+  /**
+   * The policy bundle's digest.
+   */
+  bundleDigest: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "PolicyDecisionList".
+ */
+export interface PolicyDecisionList {
+  items: PolicyDecision[];
+}
+/**
  * The run's plan as a laid-out graph (elkjs, layered, left to right), the same for every run of the plan and computed once per plan digest; with each task's duration estimate from the workflow's history.
  *
  * This interface was referenced by `Api`'s JSON-Schema

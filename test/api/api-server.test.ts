@@ -132,6 +132,36 @@ describe('runs', () => {
     expect(narrowed.body.map((r: { task: string }) => r.task)).toEqual(['greet']);
   });
 
+  it('lists the policy decisions about a run’s attempts with their reasons, and only that run’s', async () => {
+    const { body: ok } = await postYaml(manifest('decided', '    - id: a\n      run: "true"\n'));
+    const { body: denied } = await postYaml(
+      manifest('refused', '    - id: b\n      run: "true"\n', '  policy:\n    license: not-a-licence\n'),
+    );
+    const allowed = (await api.call('POST', '/v1/runs', { body: { workflow: ok.digest } })).body.id;
+    const blocked = (await api.call('POST', '/v1/runs', { body: { workflow: denied.digest } })).body.id;
+    const allowedRun = (await api.settle(allowed)).body;
+    await api.settle(blocked);
+    const listed = await api.call('GET', '/v1/runs/{id}/decisions', { params: { id: allowed } });
+    expect(listed.status).toBe(200);
+    const ids = allowedRun.tasks.flatMap((t: { attempts: { policyDecisionIds: string[] }[] }) =>
+      t.attempts.flatMap((a) => a.policyDecisionIds),
+    );
+    expect(ids.length).toBeGreaterThan(0);
+    expect(listed.body.items.map((d: { decisionId: string }) => d.decisionId)).toEqual(ids);
+    expect(listed.body.items[0]).toMatchObject({ task: 'a', attempt: 1, allow: true, reasons: [] });
+    const refused = (await api.call('GET', '/v1/runs/{id}/decisions', { params: { id: blocked } })).body;
+    expect(refused.items).toHaveLength(1);
+    expect(refused.items[0]).toMatchObject({ task: 'b', allow: false });
+    expect(refused.items[0].reasons.join(' ')).toMatch(/license "not-a-licence" is not on the allow-list/);
+    const other = await api.call('GET', '/v1/runs/{id}/decisions', {
+      params: { id: allowed },
+      token: await api.mint(['runs:read'], { namespaces: ['elsewhere'] }),
+    });
+    expect(other.status).toBe(403);
+    const missing = await api.call('GET', '/v1/runs/{id}/decisions', { params: { id: 'r-nope' } });
+    expect(missing.status).toBe(404);
+  });
+
   it('lists the run’s transitions in order; `after` gives only the later ones', async () => {
     const { body: wf } = await postYaml(HELLO);
     const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
