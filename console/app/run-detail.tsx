@@ -53,6 +53,7 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
   // Asked for with the run, not after it: the layout is the plan's and the run id names it.
   const graph = useRunGraph(props.id, props.onProblem);
   const critical = useCriticalPath(graph, detail?.tasks ?? []);
+  const decisions = useDecisions(props.id, detail, props.onProblem);
   if (!detail) return <p role="status">Loading…</p>;
   const { run } = detail;
   const act = async (verb: 'retry' | 'cancel' | 'approvals', task?: string) => {
@@ -158,6 +159,7 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
       </p>
       <Tasks
         tasks={detail.tasks}
+        decisions={decisions}
         critical={new Set(critical.tasks)}
         onSelect={graph ? setSelected : undefined}
         onLog={(task, attempt) => setLog({ task, attempt })}
@@ -166,6 +168,37 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
       <Receipts runId={run.id} receipts={detail.receipts} onProblem={props.onProblem} />
     </>
   );
+}
+
+/**
+ * The run's policy decisions with their reasons, by task, fetched again when its attempts have
+ * new ones or a task was blocked (a blocked task has a decision and no attempt).
+ */
+function useDecisions(
+  runId: string,
+  detail: ApiBody.RunDetail | null,
+  onProblem: (e: unknown) => void,
+): ReadonlyMap<string, ApiBody.PolicyDecision[]> {
+  const [decisions, setDecisions] = useState<ReadonlyMap<string, ApiBody.PolicyDecision[]>>(new Map());
+  let count = 0;
+  for (const t of detail?.tasks ?? []) {
+    for (const a of t.attempts) count += a.policyDecisionIds.length;
+    if (t.state === 'blocked_by_policy') count += 1;
+  }
+  useEffect(() => {
+    if (count === 0) return;
+    let live = true;
+    call<ApiBody.PolicyDecisionList>('GET', `/v1/runs/${encodeURIComponent(runId)}/decisions`).then(
+      (list) => {
+        const byTask = new Map<string, ApiBody.PolicyDecision[]>();
+        for (const d of list.items) byTask.set(d.task, [...(byTask.get(d.task) ?? []), d]);
+        if (live) setDecisions(byTask);
+      },
+      onProblem,
+    );
+    return () => void (live = false);
+  }, [runId, count]);
+  return decisions;
 }
 
 function Approvals(props: { approvals: ApiBody.Approval[] }) {

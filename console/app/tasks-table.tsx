@@ -32,6 +32,8 @@ const HEADINGS = [
 
 export interface TasksProps {
   tasks: ApiBody.Task[];
+  /** The run's policy decisions by task (GET /v1/runs/{id}/decisions), with their reasons. */
+  decisions: ReadonlyMap<string, ApiBody.PolicyDecision[]>;
   critical: ReadonlySet<string>;
   onSelect: ((task: string) => void) | undefined;
   onLog: (task: string, attempt: number) => void;
@@ -114,6 +116,40 @@ function Spacer(props: { rows: number }) {
   );
 }
 
+/**
+ * Each of the task's policy decisions: `allowed`, or `denied: <reasons>`; the attempts' decision
+ * ids until the decisions are loaded.
+ */
+function Decisions(props: TasksProps & { task: ApiBody.Task }) {
+  const loaded = props.decisions.get(props.task.id);
+  if (!loaded)
+    return (
+      <>
+        {props.task.attempts.flatMap((a) =>
+          a.policyDecisionIds.map((d) => (
+            <code class="decision" title={`attempt ${a.attempt}`}>
+              {d.slice(0, 8)}
+            </code>
+          )),
+        )}
+      </>
+    );
+  return (
+    <>
+      {loaded.map((d) => (
+        <span
+          class={`decision ${d.allow ? 'allow' : 'deny'}`}
+          title={`attempt ${d.attempt}, decision ${d.decisionId}`}
+          data-decision={d.decisionId}
+        >
+          {d.allow ? 'allowed' : d.unavailable ? 'denied (policy unavailable)' : 'denied'}
+          {d.reasons.length ? `: ${d.reasons.join('; ')}` : ''}
+        </span>
+      ))}
+    </>
+  );
+}
+
 function Row(props: TasksProps & { task: ApiBody.Task; index: number }) {
   const { task } = props;
   const last = task.attempts.at(-1);
@@ -128,13 +164,7 @@ function Row(props: TasksProps & { task: ApiBody.Task; index: number }) {
       <td>{last ? duration(last.startedAt, last.finishedAt) : ''}</td>
       <td>{props.critical.has(task.id) ? 'on it' : ''}</td>
       <td>
-        {task.attempts.flatMap((a) =>
-          a.policyDecisionIds.map((d) => (
-            <code class="decision" title={`attempt ${a.attempt}`}>
-              {d.slice(0, 8)}
-            </code>
-          )),
-        )}
+        <Decisions {...props} />
       </td>
       <td>
         {task.attempts.map((a) => (

@@ -2,8 +2,8 @@
  * The console's other views in real Chromium against the real server (console-harness.ts): a
  * matrix fan-out drawn as one box that a click expands, the critical path's waterfall (actual
  * times for a finished run, estimates from history for a run still waiting), the duration
- * chart of a workflow from the public runs list, the label filter on the runs list, and the
- * windowed tasks table of a large run. axe-core on each page; screenshots as artifacts.
+ * chart of a workflow from the public runs list, the label filter on the runs list, the policy
+ * decisions' reasons, and the windowed tasks table of a large run. axe-core on each page; screenshots as artifacts.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ let page: Page;
 let finished = '';
 let waiting = '';
 let big = '';
+let refused = '';
 
 const TASKS = [
   '    - id: prep',
@@ -70,6 +71,12 @@ beforeAll(async () => {
   await c.api.call('POST', '/v1/runs', {
     body: { workflow: await store(manifest('unlabelled', '    - id: a\n      run: "true"\n')) },
   });
+  refused = await start(
+    await store(
+      manifest('refused', '    - id: b\n      run: "true"\n', '  policy:\n    license: not-a-licence\n'),
+    ),
+  );
+  await c.api.settle(refused);
   page = await c.page();
 }, 180_000);
 
@@ -158,6 +165,18 @@ describe('the console’s views in Chromium', () => {
     await eventually(() => page.locator('tr[data-run]').count()).toBe(2);
     expect(await page.getByLabel('Label').inputValue()).toBe('team=data');
     await checkAccessibility(page, 'the runs list filtered by label');
+  });
+
+  it('shows each attempt’s policy decisions with their reasons', async () => {
+    await page.goto(`${c.api.url}/runs/${refused}`);
+    const decision = page.locator('tr[data-task="b"] [data-decision]');
+    await eventually(() => decision.count()).toBe(1);
+    expect(await decision.innerText()).toMatch(/^denied: license "not-a-licence" is not on the allow-list/);
+    await page.goto(`${c.api.url}/runs/${finished}`);
+    await eventually(() => page.locator('tr[data-task="prep"] [data-decision]').count()).toBe(1);
+    expect(await page.locator('tr[data-task="prep"] [data-decision]').innerText()).toBe('allowed');
+    await checkAccessibility(page, 'a run with its policy decisions');
+    await screenshot(page, 'run-decisions');
   });
 
   it('windows the tasks table of a large run, with a filter that reaches any task', async () => {
