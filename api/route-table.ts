@@ -8,7 +8,7 @@ import type { Scope } from './tokens.ts';
 
 export interface RouteSpec {
   operationId: string;
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Fastify's form (`/v1/runs/:id`). */
   url: string;
   summary: string;
@@ -221,6 +221,45 @@ export const ROUTES: readonly RouteSpec[] = [
     scope: 'runs:read',
     namespaceFree: true,
     responses: { 200: 'VerificationKeys', ...authErrors },
+  },
+  {
+    operationId: 'putBudget',
+    method: 'PUT',
+    url: '/v1/budgets/:namespace',
+    summary:
+      "Set a namespace's budget (a limit per calendar period, with an optional soft threshold) and quotas (runs and tasks at once), replacing what it had",
+    scope: 'budgets:write',
+    params: 'BudgetParams',
+    body: { 'application/json': 'BudgetSet' },
+    responses: { 200: 'Budget', ...authErrors, ...errors(413, 415) },
+  },
+  {
+    operationId: 'getBudget',
+    method: 'GET',
+    url: '/v1/budgets/:namespace',
+    summary: "A namespace's budget and quotas, with what it spent in the current period",
+    scope: 'usage:read',
+    params: 'BudgetParams',
+    responses: { 200: 'Budget', ...authErrors, ...errors(404) },
+  },
+  {
+    operationId: 'listBudgets',
+    method: 'GET',
+    url: '/v1/budgets',
+    summary: "Every namespace's budget the token may read, by name, with what each spent in its period",
+    scope: 'usage:read',
+    query: 'BudgetListQuery',
+    responses: { 200: 'BudgetList', ...authErrors },
+  },
+  {
+    operationId: 'getUsage',
+    method: 'GET',
+    url: '/v1/usage',
+    summary:
+      'Estimated and actual cost, task-hours, attempts and runs of the attempts started in a window, by namespace, workflow or task (a namespace-limited token: its namespaces only)',
+    scope: 'usage:read',
+    query: 'UsageQuery',
+    responses: { 200: 'UsageReport', ...authErrors },
   },
   {
     operationId: 'querySbom',

@@ -15,6 +15,7 @@ import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-rou
 import { approveRun } from './approval-routes.ts';
 import { listVerificationKeys } from './key-routes.ts';
 import { querySbom } from './sbom-routes.ts';
+import { getBudget, getUsage, listBudgets, putBudget } from './budget-routes.ts';
 import { createApiAjv, definitionRef, describeErrors, type ValidateFunction } from './api-schemas.ts';
 import { authorize, callerOf, setCaller, type Caller } from './auth.ts';
 import { streamEvents } from './event-stream.ts';
@@ -68,6 +69,7 @@ interface Validators {
 }
 
 const id = (r: FastifyRequest) => (r.params as { id: string }).id;
+const namespaceOf = (r: FastifyRequest) => (r.params as { namespace: string }).namespace;
 
 function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply | Promise<Reply>> {
   const ok = (body: unknown, status = 200): Reply => ({ status, body });
@@ -126,6 +128,12 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
       ok(await listTransitions(ctx, callerOf(r), id(r), (r.query as ApiBody.TransitionQuery).after)),
     listVerificationKeys: () => ok(listVerificationKeys(ctx)),
     querySbom: async (r) => ok(await querySbom(ctx, r.query as ApiBody.SbomQuery)),
+    putBudget: async (r) =>
+      ok(await putBudget(ctx, callerOf(r), namespaceOf(r), r.body as ApiBody.BudgetSet)),
+    getBudget: async (r) => ok(await getBudget(ctx, callerOf(r), namespaceOf(r))),
+    listBudgets: async (r) =>
+      ok(await listBudgets(ctx, callerOf(r), (r.query as ApiBody.BudgetListQuery).namespace)),
+    getUsage: async (r) => ok(await getUsage(ctx, callerOf(r), r.query as ApiBody.UsageQuery)),
     createSession: (r) => createSession(ctx, r),
     getSession: (r) => getSession(ctx, r),
     deleteSession: (r) => deleteSession(ctx, r),

@@ -25,6 +25,12 @@ export const SCOPES = [
   // Reading the stored SBOMs (GET /v1/sbom): which releases and images contain a component. Its
   // own scope: a vulnerability scanner's token learns what is deployed, and nothing about runs.
   'sbom:read',
+  // Setting a namespace's budget and quotas (PUT /v1/budgets/…): its own scope, so a token that
+  // starts runs cannot raise the limit its runs are held to.
+  'budgets:write',
+  // Reading what namespaces spent (GET /v1/usage) and their budgets (GET /v1/budgets…): a
+  // namespace-limited token reads its own namespaces only.
+  'usage:read',
   'admin',
 ] as const;
 export type Scope = (typeof SCOPES)[number];

@@ -40,7 +40,7 @@ export interface RequestOptions {
 export interface ServerClient {
   /** The server's URL as given (no trailing slash), for messages. */
   url: string;
-  request<T>(method: 'GET' | 'POST', path: string, options?: RequestOptions): Promise<T>;
+  request<T>(method: 'GET' | 'POST' | 'PUT', path: string, options?: RequestOptions): Promise<T>;
   /** The events of a server-sent-events route, as they arrive. */
   events(path: string, options?: RequestOptions): AsyncIterable<EventSourceMessage>;
 }
@@ -112,7 +112,7 @@ export function openServerClient(server: string, io: CliIo): ServerClient {
 
   return {
     url: root,
-    async request<T>(method: 'GET' | 'POST', path: string, o: RequestOptions = {}): Promise<T> {
+    async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, o: RequestOptions = {}): Promise<T> {
       const response = await send(method, path, o, 'application/json');
       return (await response.json()) as T;
     },

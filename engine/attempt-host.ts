@@ -1,9 +1,11 @@
 /**
  * What an attempt (run-attempt, policy-check, attest, log-pump) needs from the run executing it.
- * RunExecution implements it; keeping it apart keeps the engine's files free of import cycles.
+ * RunExecution implements it; keeping it apart keeps the engine's files free of import
+ * cycles.
  */
 import type { Span } from '@opentelemetry/api';
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
+import type { BudgetPass } from './budget-guard.ts';
 import type { EngineContext } from './context.ts';
 import type { RunSpend } from './run-spend.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
@@ -29,6 +31,8 @@ export interface AttemptInfo {
   startedAt: number;
   cacheKey: string | null;
   decisionIds: string[];
+  /** Its price per hour, the guard's estimate and a soft budget warning (budget-guard.ts). */
+  cost: BudgetPass;
   /** The policy decision's egress allow-list, passed to the task (MAESTRO_EGRESS_ALLOWED_HOSTS). */
   egressAllowedHosts?: string[];
   resolved: ResolvedTask;

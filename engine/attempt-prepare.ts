@@ -23,7 +23,8 @@ export async function prepareAttempt(
   const plan = exec.planTask(taskId);
   const decision = await checkPolicy(exec, taskId, attempt);
   if (!decision.allowed) return undefined;
-  if (!(await checkBudget(exec, taskId, attempt))) return undefined;
+  const cost = await checkBudget(exec, taskId, attempt);
+  if (!cost) return undefined;
   const fail = async (what: string, error: unknown): Promise<undefined> => {
     void exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
     const by = `engine:${ctx.owner}`;
@@ -68,6 +69,7 @@ export async function prepareAttempt(
         })
       : null,
     decisionIds: decision.decisionIds,
+    cost,
     ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
     resolved,
     redact,

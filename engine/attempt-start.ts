@@ -24,12 +24,20 @@ export async function startAttempt(
   const task = exec.task(taskId);
   if (task.state !== TaskState.ready) return undefined;
   const { attemptId, attempt } = info;
-  const running = exec.prepareTransition(taskId, TaskState.running, Reason.started, by, {
-    attempts: attempt,
-    firstStartedAt: task.firstStartedAt ?? info.startedAt,
-    notBefore: null,
-    cacheKey: info.cacheKey,
-  });
+  const running = exec.prepareTransition(
+    taskId,
+    TaskState.running,
+    Reason.started,
+    by,
+    {
+      attempts: attempt,
+      firstStartedAt: task.firstStartedAt ?? info.startedAt,
+      notBefore: null,
+      cacheKey: info.cacheKey,
+    },
+    // A soft budget threshold passed: said on the transition the API, check run and console show.
+    info.cost.warning,
+  );
   const placement = placementOf(exec, taskId);
   const token = await exec.storeAttemptStart(
     {
@@ -43,6 +51,8 @@ export async function startAttempt(
       workDir: info.workDir,
       artifactsDir: info.artifactsDir,
       cacheKey: info.cacheKey,
+      pricePerHour: info.cost.pricePerHour,
+      estimatedCost: info.cost.estimatedCost,
       owner: ctx.owner,
       leaseMs: ctx.leaseMs,
     },

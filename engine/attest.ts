@@ -86,6 +86,12 @@ export async function attestAttempt(
       (a) => a.id === info.attemptId,
     )?.placement;
     if (placement) evidence.placement = placement;
+    evidence.cost = {
+      currency: exec.ctx.prices.currency,
+      pricePerHour: info.cost.pricePerHour,
+      estimated: info.cost.estimatedCost,
+      actual: (info.cost.pricePerHour * Math.max(0, end.finishedAt - info.startedAt)) / 3_600_000,
+    };
     const receipt = await attestor.attestAttempt(evidence);
     await store.putReceipt({
       runId: exec.runId,

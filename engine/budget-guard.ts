@@ -1,24 +1,36 @@
 /**
- * The budget guard, before every attempt (after policy, before anything is staged): a run whose
- * plan has a `budget` (the workflow's `spec.budget`, a per-run limit) gets no new attempt whose
- * estimated cost would take the run past it. The task fails with reason `budget_exceeded` and a
- * message with the estimate, the limit and what is spent, in its log and its transition (which
- * the check run and the console show). Spent: every attempt of the run so far, priced by its
- * measured duration (one still running counts up to now), kept incrementally (run-spend.ts).
- * Estimate: the task's timeout, else one hour, at its runner and class's price in the engine's
- * price table (the operator's, else the default: docs/budgets.md). Fails closed: an estimate
- * that cannot be made is not a zero.
+ * The budget guard, before every attempt (after policy, before anything is staged): no new
+ * attempt whose estimated cost would take its run past the workflow's `spec.budget` (a per-run
+ * limit), or its namespace past the namespace's budget for the period (`maestro budgets set`).
+ * A refusal fails the task with reason `budget_exceeded` and a message with the estimate, the
+ * limit and what is spent, in its log and its transition (which the check run and the console
+ * show). Past a namespace budget's soft threshold the attempt runs, with a warning in its log
+ * and on its `started` transition.
+ *
+ * Run spent: every attempt of the run so far, priced by its measured duration (one still running
+ * counts up to now), kept incrementally (run-spend.ts). Namespace spent: the store's sum of the
+ * namespace's attempts started in the period (price per hour × measured time). Estimate: the
+ * task's p90 from its history, else its timeout, else one hour (task-estimate.ts), at its runner
+ * and class's price in the engine's price table. Fails closed: a namespace budget in another
+ * currency than the price table cannot be compared, so the attempt is refused.
  */
-import { Reason, TaskState } from '../core/index.ts';
+import { Reason, TaskState, type Plan } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
-import { costOf, formatMoney } from './cost.ts';
-
-/** A task without a timeout is estimated at one hour. */
-export const DEFAULT_ESTIMATE_MS = 3_600_000;
+import { periodStart, periodWord } from './budget-period.ts';
+import { formatMoney, pricePerHour } from './cost.ts';
+import type { NamespaceBudget } from './store/store.ts';
+import { estimateDuration } from './task-estimate.ts';
 
 export interface BudgetVerdict {
   allowed: boolean;
   message?: string;
+}
+
+/** What an allowed attempt is stored with: its price, its estimate, and a soft warning. */
+export interface BudgetPass {
+  pricePerHour: number;
+  estimatedCost: number;
+  warning?: string;
 }
 
 /** Pure: the verdict for an attempt costing `estimate` on a run that spent `spent` of `limit`. */
@@ -36,30 +48,75 @@ export function budgetVerdict(
   };
 }
 
-export async function checkBudget(exec: AttemptHost, taskId: string, attempt: number): Promise<boolean> {
-  const budget = exec.run.plan.budget;
-  if (!budget) return true;
-  // Kept as the run goes (run-spend.ts): one read of the store per execution, not per attempt.
-  const spent = await exec.spend.spentAt(exec.ctx.store, exec.ctx.clock.now());
-  const task = exec.planTask(taskId);
-  const estimate = costOf(
-    exec.ctx.prices,
-    task.runner,
-    task.resources,
-    task.timeoutMs ?? DEFAULT_ESTIMATE_MS,
-  );
-  const verdict = budgetVerdict(budget.limit, budget.currency, spent, estimate);
-  if (verdict.allowed) return true;
-  void exec.taskLog(taskId, attempt, 'system', verdict.message!);
+/** Pure: the verdict of a namespace budget for an attempt costing `estimate` (in `currency`). */
+export function namespaceVerdict(
+  budget: NamespaceBudget,
+  currency: string,
+  spent: number,
+  estimate: number,
+): BudgetVerdict & { warning?: string } {
+  const ns = budget.namespace;
+  if (budget.limit === null) return { allowed: true };
+  if (budget.currency !== currency)
+    return {
+      allowed: false,
+      message: `budget exceeded: namespace ${ns}'s budget is in ${budget.currency} but the price table is in ${currency}, so this task's cost cannot be checked against it (maestro budgets set ${ns} --currency ${currency})`,
+    };
+  const money = (n: number) => formatMoney(n, currency);
+  const limit = `${money(budget.limit)} ${budget.period === 'day' ? 'per day' : `per ${budget.period}`}`;
+  const said = `this task's estimated cost ${money(estimate)} plus ${money(spent)} already spent by namespace ${ns} ${periodWord(budget.period)}`;
+  if (spent + estimate > budget.limit)
+    return {
+      allowed: false,
+      message: `budget exceeded: ${said} is over its budget of ${limit} (maestro budgets)`,
+    };
+  if (budget.soft !== null && spent + estimate > budget.soft * budget.limit)
+    return {
+      allowed: true,
+      warning: `budget warning: ${said} is past ${Math.round(budget.soft * 100)}% of its budget of ${limit}`,
+    };
+  return { allowed: true };
+}
+
+async function refuse(
+  exec: AttemptHost,
+  taskId: string,
+  attempt: number,
+  message: string,
+): Promise<undefined> {
+  void exec.taskLog(taskId, attempt, 'system', message);
   await exec.serial(() =>
-    exec.transitionTask(
-      taskId,
-      TaskState.failed,
-      Reason.budgetExceeded,
-      'budget',
-      undefined,
-      verdict.message,
-    ),
+    exec.transitionTask(taskId, TaskState.failed, Reason.budgetExceeded, 'budget', undefined, message),
   );
-  return false;
+  return undefined;
+}
+
+/** The attempt's price and estimate when it may start; undefined when the guard failed the task. */
+export async function checkBudget(
+  exec: AttemptHost,
+  taskId: string,
+  attempt: number,
+): Promise<BudgetPass | undefined> {
+  const { ctx, run } = exec;
+  const task = exec.planTask(taskId);
+  const price = pricePerHour(ctx.prices, task.runner, task.resources);
+  const estimate = await estimateDuration(ctx.store, run.workflow, task);
+  const estimatedCost = (price * estimate.ms) / 3_600_000;
+  const now = ctx.clock.now();
+  const budget: Plan['budget'] = run.plan.budget;
+  if (budget) {
+    // Kept as the run goes (run-spend.ts): one read of the store per execution, not per attempt.
+    const spent = await exec.spend.spentAt(ctx.store, now);
+    const verdict = budgetVerdict(budget.limit, budget.currency, spent, estimatedCost);
+    if (!verdict.allowed) return refuse(exec, taskId, attempt, verdict.message!);
+  }
+  const pass: BudgetPass = { pricePerHour: price, estimatedCost };
+  const ns = await ctx.store.getBudget(run.namespace);
+  if (!ns) return pass;
+  const since = periodStart(ns.period, now);
+  const spent = await ctx.store.namespaceSpend({ namespace: run.namespace, since, now });
+  const verdict = namespaceVerdict(ns, ctx.prices.currency, spent, estimatedCost);
+  if (!verdict.allowed) return refuse(exec, taskId, attempt, verdict.message!);
+  if (verdict.warning) void exec.taskLog(taskId, attempt, 'system', verdict.warning);
+  return verdict.warning ? { ...pass, warning: verdict.warning } : pass;
 }

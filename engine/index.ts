@@ -37,6 +37,10 @@ export type {
   RunWrite,
   RunTransitionWrite,
   TaskTransitionWrite,
+  BudgetPeriod,
+  NamespaceBudget,
+  UsageQuery,
+  UsageRow,
 } from './store/store.ts';
 export { createEngine } from './engine.ts';
 export type { Engine, EngineOptions, SubmitOptions } from './engine-options.ts';
@@ -78,6 +82,9 @@ export {
   type ClassSize,
   type PriceTable,
 } from './cost.ts';
+export { periodStart } from './budget-period.ts';
+export { budgetOf, budgetView } from './budget-view.ts';
+export { usageReport, usageCsv, DEFAULT_USAGE_WINDOW_MS, type UsageOptions } from './usage-report.ts';
 export {
   PRICE_TABLE_SECTIONS,
   parsePriceTable,

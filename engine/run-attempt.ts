@@ -5,6 +5,7 @@
  * attempt-lease.ts), and finished (the fenced result, the decision that follows, the receipt:
  * attempt-finish.ts). The result is written only while this worker holds the attempt's lease.
  */
+import { pricePerHour } from './cost.ts';
 import {
   AttemptOutcome,
   TaskState,
@@ -130,6 +131,12 @@ async function recordedInfo(
     inputArtifacts: [],
     startedAt: attempt.startedAt,
     cacheKey: attempt.cacheKey,
+    // As stored when it started (attempts from before costs were recorded: the current price).
+    cost: {
+      pricePerHour:
+        attempt.pricePerHour ?? pricePerHour(exec.ctx.prices, exec.planTask(taskId).runner, exec.planTask(taskId).resources),
+      estimatedCost: attempt.estimatedCost ?? 0,
+    },
     decisionIds,
     resolved,
     redact: createRedactor([...resolved.redact, ...Object.values(exec.ctx.secrets)]),

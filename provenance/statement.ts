@@ -62,6 +62,11 @@ export interface MaestroAttemptFields {
   reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
   /** Where the runner placed the attempt (a Kubernetes cluster and namespace). */
   placement?: { cluster: string; namespace?: string };
+  /**
+   * What the attempt cost: its runner and class's price per hour, the budget guard's estimate, and
+   * the actual cost (price × measured duration), in the price table's currency (docs/budgets.md).
+   */
+  cost?: { currency: string; pricePerHour: number; estimated: number; actual: number };
 }
 export interface MaestroRunFields {
   kind: 'run';
@@ -176,6 +181,7 @@ export function buildAttemptStatement(evidence: AttemptEvidence, builderId: stri
     ...(evidence.image ? { image: { ...evidence.image } } : {}),
     ...(evidence.reattemptOf ? { reattemptOf: { ...evidence.reattemptOf } } : {}),
     ...(evidence.placement ? { placement: { ...evidence.placement } } : {}),
+    ...(evidence.cost ? { cost: { ...evidence.cost } } : {}),
   };
   return {
     _type: IN_TOTO_STATEMENT_V1,

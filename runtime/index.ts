@@ -16,6 +16,7 @@ export type {
   TraceExporter,
 } from './runtime-config.ts';
 export { parseSecretsFile, loadSecrets } from './secrets-file.ts';
+export { priceTableSetting, readPriceTableFile } from './price-table-file.ts';
 export { findDockerSocket, detectedContainerSection, DEFAULT_CONTAINER_IMAGE } from './docker-socket.ts';
 export type { Tracing } from './open-tracing.ts';
 export { openPolicyLog, type DecisionLogSetting } from './open-policy.ts';

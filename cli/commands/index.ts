@@ -40,6 +40,18 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./run.ts')).registerRun,
   },
   {
+    name: 'budgets',
+    term: 'budgets',
+    description: "Set and show namespaces' budgets and quotas",
+    load: async () => (await import('./budgets.ts')).registerBudgets,
+  },
+  {
+    name: 'usage',
+    term: 'usage',
+    description: 'Report what namespaces, workflows and tasks cost',
+    load: async () => (await import('./usage.ts')).registerUsage,
+  },
+  {
     name: 'runs',
     term: 'runs',
     description: 'List, inspect, cancel and retry runs',

@@ -757,6 +757,147 @@ export interface RunbookTriggered {
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "BudgetParams".
+ */
+export interface BudgetParams {
+  namespace: string;
+}
+/**
+ * A namespace's budget and quotas, replacing what it had (`maestro budgets set`). `limit` null or absent: no money limit (quotas only).
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "BudgetSet".
+ */
+export interface BudgetSet {
+  /**
+   * The period's limit, in `currency`.
+   */
+  limit?: number | null;
+  /**
+   * ISO 4217; must be the price table's for the limit to be checked (else every task is refused).
+   */
+  currency: string;
+  /**
+   * A calendar period in UTC (weeks from Monday).
+   */
+  period: 'day' | 'week' | 'month';
+  /**
+   * The share of the limit past which tasks run with a warning (0.8 for 80%).
+   */
+  soft?: number | null;
+  /**
+   * Runs of the namespace executing at once; more wait queued, in order.
+   */
+  maxRuns?: number | null;
+  /**
+   * Attempts of the namespace running at once; more wait ready, in order.
+   */
+  maxTasks?: number | null;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "Budget".
+ */
+export interface Budget {
+  namespace: string;
+  limit: number | null;
+  currency: string;
+  period: 'day' | 'week' | 'month';
+  soft: number | null;
+  maxRuns: number | null;
+  maxTasks: number | null;
+  updatedAt: string;
+  updatedBy: string;
+  /**
+   * Where the current period began.
+   */
+  periodStart: string;
+  /**
+   * What the namespace's attempts started in the current period cost so far (price per hour × measured time; running ones up to now).
+   */
+  spent: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "BudgetListQuery".
+ */
+export interface BudgetListQuery {
+  /**
+   * Only this namespace's budget.
+   */
+  namespace?: string;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "BudgetList".
+ */
+export interface BudgetList {
+  items: Budget[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "UsageQuery".
+ */
+export interface UsageQuery {
+  namespace?: string;
+  /**
+   * Attempts started at or after (default: 30 days before `until`).
+   */
+  since?: string;
+  /**
+   * Attempts started before (default: now).
+   */
+  until?: string;
+  groupBy?: 'namespace' | 'workflow' | 'task';
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "UsageRow".
+ */
+export interface UsageRow {
+  namespace: string;
+  /**
+   * Null unless grouped by workflow or task.
+   */
+  workflow: string | null;
+  /**
+   * Null unless grouped by task.
+   */
+  task: string | null;
+  /**
+   * Runs with an attempt in the window.
+   */
+  runs: number;
+  attempts: number;
+  /**
+   * Hours of measured attempt time (running ones up to now).
+   */
+  taskHours: number;
+  /**
+   * The budget guard's estimates, summed.
+   */
+  estimatedCost: number;
+  /**
+   * Price per hour × measured time, summed.
+   */
+  actualCost: number;
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "UsageReport".
+ */
+export interface UsageReport {
+  since: string;
+  until: string;
+  groupBy: 'namespace' | 'workflow' | 'task';
+  /**
+   * The price table's currency.
+   */
+  currency: string;
+  items: UsageRow[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
  * via the `definition` "SbomQuery".
  */
 export interface SbomQuery {

@@ -66,6 +66,15 @@ export interface ReceiptAttemptFields {
     namespace?: string;
   };
   /**
+   * What the attempt cost, in the price table's currency (docs/budgets.md): its runner and resource class's price per hour when it started, the budget guard's estimate (the task's p90 duration from its history, else its timeout, else one hour, at that price), and the actual cost (that price times the attempt's measured duration).
+   */
+  cost?: {
+    currency: string;
+    pricePerHour: number;
+    estimated: number;
+    actual: number;
+  };
+  /**
    * Present when this attempt ran because the previous one was lost to a crash of the engine or worker running it (not a retry under the task's policy): the interrupted attempt, what the engine recorded about it, and which re-attempt of the task (since its last user retry) this is.
    */
   reattemptOf?: {

@@ -48,6 +48,11 @@ export interface AttemptEvidence {
   inputArtifacts?: DigestedFile[];
   /** Set when this attempt ran because the previous one was lost to an engine or worker crash. */
   reattemptOf?: { attempt: number; attemptId: string; interruptedBy: string; reattempt: number };
+  /**
+   * What the attempt cost: its runner and class's price per hour, the budget guard's estimate, and
+   * the actual cost (price × measured duration), in the price table's currency (docs/budgets.md).
+   */
+  cost?: { currency: string; pricePerHour: number; estimated: number; actual: number };
   /** Where the runner placed the attempt (a Kubernetes cluster and namespace), as recorded. */
   placement?: { cluster: string; namespace?: string };
 }

@@ -25,6 +25,11 @@ import type {
   FeedQuery,
   FeedTransition,
   RunWrite,
+  DurationQuery,
+  NamespaceBudget,
+  SpendQuery,
+  UsageQuery,
+  UsageRow,
 } from './store.ts';
 
 /** A task claimed by a worker: the task's `task:<run>/<task>` lease and its fencing token. */
@@ -158,6 +163,17 @@ export interface AsyncStore {
   runCancelRequests(runIds: readonly string[]): Promise<Map<string, string>>;
   /** Lets the lease go (expires it) if `owner` holds it, and with `token` only under that token. */
   releaseLease(name: string, owner: string, token?: number): Promise<void>;
+  /** Sets a namespace's budget and quotas (replacing what it had). */
+  putBudget(budget: NamespaceBudget): Promise<void>;
+  getBudget(namespace: string): Promise<NamespaceBudget | undefined>;
+  /** Every namespace's budget by name, or only those of `namespaces`. */
+  listBudgets(namespaces?: readonly string[]): Promise<NamespaceBudget[]>;
+  /** What the namespace's attempts started since `since` cost (price per hour × measured time). */
+  namespaceSpend(query: SpendQuery): Promise<number>;
+  /** The ms of a workflow's task's newest finished attempts (for its p90 estimate). */
+  taskDurations(query: DurationQuery): Promise<number[]>;
+  /** The usage report's rows: attempts started in the window, grouped. */
+  usage(query: UsageQuery): Promise<UsageRow[]>;
   close(): Promise<void>;
   /**
    * Wake-ups for workers (PostgreSQL: LISTEN/NOTIFY; absent on SQLite, where workers poll):
@@ -255,6 +271,12 @@ export const storeMethods = [
   'renewLeases',
   'runCancelRequests',
   'releaseLease',
+  'putBudget',
+  'getBudget',
+  'listBudgets',
+  'namespaceSpend',
+  'taskDurations',
+  'usage',
   'claimRun',
   'close',
 ] as const satisfies readonly StoreMethod[];

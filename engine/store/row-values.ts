@@ -45,7 +45,7 @@ export function initialRunState(run: NewRun): [string, string] {
 
 /**
  * `attempts`: id, run_id, task_id, attempt, inputs, work_dir, artifacts_dir, cache_key, started_at,
- * fencing_token, placement.
+ * fencing_token, placement, price_per_hour, estimated_cost.
  */
 export function attemptStartValues(start: AttemptStart, token: number): Value[] {
   return [
@@ -60,6 +60,8 @@ export function attemptStartValues(start: AttemptStart, token: number): Value[] 
     start.startedAt,
     token,
     start.placement ? JSON.stringify(start.placement) : null,
+    start.pricePerHour ?? null,
+    start.estimatedCost ?? null,
   ];
 }
 

@@ -102,6 +102,14 @@ export interface AttemptStart {
   cacheKey: string | null;
   /** Where its runner placed it (a Kubernetes cluster and namespace), for runners that choose. */
   placement?: RunnerPlacement;
+  /**
+   * Its runner and class's price per hour when it started (the engine's price table): its actual
+   * cost is this times its measured duration, which the store can sum for any attempt, an
+   * interrupted one too (docs/budgets.md). Absent on attempts stored before costs were.
+   */
+  pricePerHour?: number;
+  /** What the budget guard estimated it would cost (the task's p90, else timeout, else one hour). */
+  estimatedCost?: number;
   /** Lease owner (engine instance) and its time to live. */
   owner: string;
   leaseMs: number;
@@ -260,3 +268,63 @@ export type RunWrite =
   | { kind: 'run'; write: RunTransitionWrite }
   | { kind: 'task'; taskId: string; write: TaskTransitionWrite }
   | { kind: 'attempt'; start: AttemptStart; transition?: TaskTransitionWrite };
+
+/** A budget period: calendar, in UTC (the day, the ISO week from Monday, the month). */
+export type BudgetPeriod = 'day' | 'week' | 'month';
+
+/**
+ * A namespace's budget and quotas (`maestro budgets set`, PUT /v1/budgets/{namespace}), in the
+ * store so that every engine and replica checks the same numbers.
+ */
+export interface NamespaceBudget {
+  namespace: string;
+  /** The period's limit in `currency`; null: no money limit (quotas only). */
+  limit: number | null;
+  currency: string;
+  period: BudgetPeriod;
+  /** The share of the limit (0 < soft < 1) past which the guard warns; null: never. */
+  soft: number | null;
+  /** Runs of the namespace executing at once; null: no quota. */
+  maxRuns: number | null;
+  /** Attempts of the namespace running at once; null: no quota. */
+  maxTasks: number | null;
+  updatedAt: number;
+  updatedBy: string;
+}
+
+/** What a namespace's attempts cost from `since` (started then or later) up to `now`. */
+export interface SpendQuery {
+  namespace: string;
+  since: number;
+  now: number;
+}
+
+/** One finished attempt's duration, for a task's history (estimates from its p90). */
+export interface DurationQuery {
+  workflow: string;
+  taskId: string;
+  /** The newest this many (default 100). */
+  limit?: number;
+}
+
+/** The usage report's rows (`maestro usage report`, GET /v1/usage). */
+export interface UsageQuery {
+  since: number;
+  until: number;
+  /** Only these namespaces; absent: every namespace. */
+  namespaces?: readonly string[];
+  groupBy: 'namespace' | 'workflow' | 'task';
+  now: number;
+}
+
+export interface UsageRow {
+  namespace: string;
+  workflow: string | null;
+  taskId: string | null;
+  runs: number;
+  attempts: number;
+  /** Hours of measured attempt time (running ones up to now). */
+  taskHours: number;
+  estimatedCost: number;
+  actualCost: number;
+}

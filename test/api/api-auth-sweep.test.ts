@@ -47,6 +47,13 @@ function requestFor(operationId: string): CallOptions {
     streamEvents: { query: { namespace: 'quickstart' }, headOnly: true },
     listVerificationKeys: {},
     querySbom: { query: { component: 'semver' } },
+    putBudget: {
+      params: { namespace: 'quickstart' },
+      body: { limit: 1000, currency: 'USD', period: 'month' },
+    },
+    getBudget: { params: { namespace: 'quickstart' } },
+    listBudgets: { query: { namespace: 'quickstart' } },
+    getUsage: { query: { namespace: 'quickstart' } },
   };
   const request = table[operationId];
   if (!request) throw new Error(`the sweep has no request for ${operationId}: add one`);
@@ -58,7 +65,7 @@ const secured = Object.entries(openapi.paths).flatMap(([path, methods]) =>
     .filter(([, op]) => op['x-maestro-scope'] !== null)
     .map(([method, op]) => ({
       path,
-      method: method.toUpperCase() as 'GET' | 'POST' | 'DELETE',
+      method: method.toUpperCase() as 'GET' | 'POST' | 'PUT' | 'DELETE',
       scope: op['x-maestro-scope'] as Scope,
       operationId: (op as unknown as { operationId: string }).operationId,
       allNamespaces: op['x-maestro-all-namespaces'] === true,

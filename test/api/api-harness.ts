@@ -85,7 +85,7 @@ export interface ApiHarness {
     scopes: Scope[],
     options?: { namespaces?: string[]; ttlMs?: number; now?: number; user?: string },
   ): Promise<string>;
-  call(method: 'GET' | 'POST' | 'DELETE', template: string, options?: CallOptions): Promise<Answer>;
+  call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', template: string, options?: CallOptions): Promise<Answer>;
   /** Polls GET /v1/runs/{id} until the run is terminal. */
   settle(runId: string): Promise<Answer>;
   close(): Promise<void>;
@@ -101,6 +101,8 @@ export const ALL_SCOPES: Scope[] = [
   'console',
   'runbooks:trigger',
   'sbom:read',
+  'budgets:write',
+  'usage:read',
 ];
 
 export async function startApi(

@@ -15,6 +15,7 @@ import {
   type NewRun,
 } from '../../engine/index.ts';
 import { planOf, shellTask } from '../helpers/engine-fixtures.ts';
+import { budgetContract } from './budget-contract.ts';
 import { runClaimContract } from './run-claim-contract.ts';
 
 export interface StoreDatabase {
@@ -558,5 +559,6 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await s.runCancelRequestedBy('r1')).toBeNull();
       }));
     runClaimContract(harness);
+    budgetContract(harness);
   });
 }

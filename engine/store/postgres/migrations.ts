@@ -178,4 +178,27 @@ CREATE INDEX runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queue
     // The W3C traceparent the run's trace continues (engine/store/store.ts RunRecord.traceParent).
     sql: `ALTER TABLE runs ADD COLUMN trace_parent text;`,
   },
+  {
+    version: 6,
+    // Costs and budgets (docs/budgets.md): each attempt's price per hour as it started (its actual
+    // cost is that times its measured duration) and the guard's estimate; a namespace's budget
+    // and quotas, one row each, so every replica checks the same numbers.
+    sql: `
+ALTER TABLE attempts ADD COLUMN price_per_hour double precision;
+ALTER TABLE attempts ADD COLUMN estimated_cost double precision;
+CREATE INDEX attempts_started ON attempts (started_at);
+CREATE INDEX runs_workflow ON runs (workflow);
+CREATE TABLE namespace_budgets (
+  namespace text PRIMARY KEY,
+  limit_amount double precision CHECK (limit_amount IS NULL OR limit_amount >= 0),
+  currency text NOT NULL,
+  period text NOT NULL CHECK (period IN ('day', 'week', 'month')),
+  soft double precision CHECK (soft IS NULL OR (soft > 0 AND soft < 1)),
+  max_runs integer CHECK (max_runs IS NULL OR max_runs >= 1),
+  max_tasks integer CHECK (max_tasks IS NULL OR max_tasks >= 1),
+  updated_at bigint NOT NULL,
+  updated_by text NOT NULL
+);
+`,
+  },
 ];

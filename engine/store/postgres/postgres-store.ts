@@ -31,7 +31,13 @@ import type {
   FeedTransition,
   RunTransitionWrite,
   RunWrite,
+  DurationQuery,
+  NamespaceBudget,
+  SpendQuery,
+  UsageQuery,
+  UsageRow,
 } from '../store.ts';
+import * as budgets from '../budget-sql.ts';
 import { toAttempt, toFeedTransition, toRun, toTask, type Row } from '../sqlite/rows.ts';
 import {
   acquire,
@@ -365,6 +371,38 @@ export class PostgresStore implements AsyncStore {
     return new Map(rows.map((r) => [String(r.id), String(r.by)]));
   }
 
+  async putBudget(budget: NamespaceBudget): Promise<void> {
+    const { text, args } = budgets.putBudgetSql(dollar, budget);
+    await this.#write((db) => db.query(text, args));
+  }
+
+  async getBudget(namespace: string): Promise<NamespaceBudget | undefined> {
+    const row = (await this.#all('SELECT * FROM namespace_budgets WHERE namespace = $1', [namespace]))[0];
+    return row ? budgets.toBudget(row) : undefined;
+  }
+
+  async listBudgets(namespaces?: readonly string[]): Promise<NamespaceBudget[]> {
+    const rows = namespaces
+      ? await this.#all('SELECT * FROM namespace_budgets WHERE namespace = ANY($1) ORDER BY namespace', [namespaces])
+      : await this.#all('SELECT * FROM namespace_budgets ORDER BY namespace');
+    return rows.map(budgets.toBudget);
+  }
+
+  async namespaceSpend(query: SpendQuery): Promise<number> {
+    const { text, args } = budgets.spendSql(dollar, query);
+    return Number((await this.#all(text, args))[0]?.spent ?? 0);
+  }
+
+  async taskDurations(query: DurationQuery): Promise<number[]> {
+    const { text, args } = budgets.durationsSql(dollar, query);
+    return (await this.#all(text, args)).map((r) => Number(r.ms));
+  }
+
+  async usage(query: UsageQuery): Promise<UsageRow[]> {
+    const { text, args } = budgets.usageSql(dollar, query);
+    return (await this.#all(text, args)).map(budgets.toUsageRow);
+  }
+
   async releaseLease(name: string, owner: string, token?: number): Promise<void> {
     await this.#write((db) =>
       db.query(
@@ -393,3 +431,5 @@ export class PostgresStore implements AsyncStore {
     if (!this.#pool.ended) await this.#pool.end();
   }
 }
+
+const dollar = (n: number): string => `$${n}`;

@@ -59,6 +59,7 @@ export async function transitionTask(
 export async function insertAttempt(c: Db, start: AttemptStart): Promise<number> {
   const values = attemptStartValues(start, 0);
   values.splice(9, 1); // the token comes from the lease the statement takes
+  const [pricePerHour, estimatedCost] = values.splice(10, 2);
   const { rows } = await c.query<{ fencing_token: string }>(
     `WITH lease AS (
        INSERT INTO leases (name, owner, token, expires_at) VALUES ($11, $12, nextval('lease_tokens'), $13)
@@ -66,10 +67,19 @@ export async function insertAttempt(c: Db, start: AttemptStart): Promise<number>
          WHERE leases.owner = excluded.owner OR leases.expires_at < $14
        RETURNING token)
      INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-       started_at, fencing_token, placement)
-     SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json
+       started_at, fencing_token, placement, price_per_hour, estimated_cost)
+     SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json,
+       $15::double precision, $16::double precision
        FROM lease RETURNING fencing_token`,
-    [...values, `attempt:${start.id}`, start.owner, start.startedAt + start.leaseMs, start.startedAt],
+    [
+      ...values,
+      `attempt:${start.id}`,
+      start.owner,
+      start.startedAt + start.leaseMs,
+      start.startedAt,
+      pricePerHour,
+      estimatedCost,
+    ],
   );
   if (!rows[0]) throw new LeaseLostError(`attempt:${start.id}`);
   return Number(rows[0].fencing_token);

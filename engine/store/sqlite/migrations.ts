@@ -152,4 +152,27 @@ CREATE TABLE leases (
     // The W3C traceparent the run's trace continues (engine/store/store.ts RunRecord.traceParent).
     sql: `ALTER TABLE runs ADD COLUMN trace_parent TEXT;`,
   },
+  {
+    version: 7,
+    // Costs and budgets (docs/budgets.md): each attempt's price per hour as it started (its actual
+    // cost is that times its measured duration) and the guard's estimate; a namespace's budget
+    // and quotas, one row each, so every replica checks the same numbers.
+    sql: `
+ALTER TABLE attempts ADD COLUMN price_per_hour REAL;
+ALTER TABLE attempts ADD COLUMN estimated_cost REAL;
+CREATE INDEX attempts_started ON attempts (started_at);
+CREATE INDEX runs_workflow ON runs (workflow);
+CREATE TABLE namespace_budgets (
+  namespace TEXT PRIMARY KEY,
+  limit_amount REAL CHECK (limit_amount IS NULL OR limit_amount >= 0),
+  currency TEXT NOT NULL,
+  period TEXT NOT NULL CHECK (period IN ('day', 'week', 'month')),
+  soft REAL CHECK (soft IS NULL OR (soft > 0 AND soft < 1)),
+  max_runs INTEGER CHECK (max_runs IS NULL OR max_runs >= 1),
+  max_tasks INTEGER CHECK (max_tasks IS NULL OR max_tasks >= 1),
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+) STRICT;
+`,
+  },
 ];

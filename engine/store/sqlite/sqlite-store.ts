@@ -26,7 +26,13 @@ import type {
   FeedTransition,
   RunTransitionWrite,
   RunWrite,
+  DurationQuery,
+  NamespaceBudget,
+  SpendQuery,
+  UsageQuery,
+  UsageRow,
 } from '../store.ts';
+import * as budgets from '../budget-sql.ts';
 import type { Fence, SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
 import { initialRunState, interruptedFinish, newRunValues } from '../row-values.ts';
@@ -380,6 +386,38 @@ export class SqliteStore implements SettledStore {
     return new Map(rows.map((r) => [String(r.id), String(r.by)]));
   }
 
+  putBudget(budget: NamespaceBudget): void {
+    const { text, args } = budgets.putBudgetSql(numbered, budget);
+    this.#write(() => this.#run(text, ...args));
+  }
+
+  getBudget(namespace: string): NamespaceBudget | undefined {
+    const row = this.#get('SELECT * FROM namespace_budgets WHERE namespace = ?', namespace);
+    return row ? budgets.toBudget(row) : undefined;
+  }
+
+  listBudgets(namespaces?: readonly string[]): NamespaceBudget[] {
+    const only = namespaces ? `WHERE namespace IN (${namespaces.map(() => '?').join(', ') || "''"})` : '';
+    return this.#all(`SELECT * FROM namespace_budgets ${only} ORDER BY namespace`, ...(namespaces ?? [])).map(
+      budgets.toBudget,
+    );
+  }
+
+  namespaceSpend(query: SpendQuery): number {
+    const { text, args } = budgets.spendSql(numbered, query);
+    return Number(this.#get(text, ...args)?.spent ?? 0);
+  }
+
+  taskDurations(query: DurationQuery): number[] {
+    const { text, args } = budgets.durationsSql(numbered, query);
+    return this.#all(text, ...args).map((r) => Number(r.ms));
+  }
+
+  usage(query: UsageQuery): UsageRow[] {
+    const { text, args } = budgets.usageSql(numbered, query);
+    return this.#all(text, ...args).map(budgets.toUsageRow);
+  }
+
   releaseLease(name: string, owner: string, token?: number): void {
     this.#write(() =>
       this.#run(
@@ -405,3 +443,6 @@ export class SqliteStore implements SettledStore {
     if (!this.#fence && this.#db.isOpen) this.#db.close();
   }
 }
+
+/** SQLite's numbered placeholder (`?1`): budget-sql.ts may use one argument twice. */
+const numbered = (n: number): string => `?${n}`;

@@ -1,0 +1,133 @@
+/**
+ * The statements of namespace budgets, spend, task history and usage, written once for both
+ * stores: their schemas share the column names, and each store passes its own placeholder
+ * (`?` or `$n`). An attempt's actual cost is its stored price per hour times its measured
+ * duration (a running one up to `now`; never negative, should a replica's clock run behind).
+ * Pure: no I/O.
+ */
+import type { DurationQuery, NamespaceBudget, SpendQuery, UsageQuery, UsageRow } from './store.ts';
+
+type Value = string | number | null;
+export interface Statement {
+  text: string;
+  args: Value[];
+}
+/** The store's placeholder for the n-th argument (1-based). */
+export type Placeholder = (n: number) => string;
+
+function builder(ph: Placeholder) {
+  const args: Value[] = [];
+  const arg = (v: Value): string => {
+    args.push(v);
+    return ph(args.length);
+  };
+  return { args, arg };
+}
+
+/** Measured ms of attempt `a`, up to the placeholder `now` while it runs. */
+function durationSql(now: string): string {
+  const end = `COALESCE(a.finished_at, ${now})`;
+  return `(CASE WHEN ${end} > a.started_at THEN ${end} - a.started_at ELSE 0 END)`;
+}
+
+export const BUDGET_COLUMNS =
+  'namespace, limit_amount, currency, period, soft, max_runs, max_tasks, updated_at, updated_by';
+
+export function budgetValues(b: NamespaceBudget): Value[] {
+  return [
+    b.namespace,
+    b.limit,
+    b.currency,
+    b.period,
+    b.soft,
+    b.maxRuns,
+    b.maxTasks,
+    b.updatedAt,
+    b.updatedBy,
+  ];
+}
+
+/** The upsert of a namespace's budget (the same text on both stores but for placeholders). */
+export function putBudgetSql(ph: Placeholder, b: NamespaceBudget): Statement {
+  const values = budgetValues(b);
+  const list = values.map((_, i) => ph(i + 1)).join(', ');
+  const sets = BUDGET_COLUMNS.split(', ')
+    .slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  return {
+    text: `INSERT INTO namespace_budgets (${BUDGET_COLUMNS}) VALUES (${list}) ON CONFLICT (namespace) DO UPDATE SET ${sets}`,
+    args: values,
+  };
+}
+
+export function toBudget(r: Record<string, unknown>): NamespaceBudget {
+  const opt = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    namespace: String(r.namespace),
+    limit: opt(r.limit_amount),
+    currency: String(r.currency),
+    period: String(r.period) as NamespaceBudget['period'],
+    soft: opt(r.soft),
+    maxRuns: opt(r.max_runs),
+    maxTasks: opt(r.max_tasks),
+    updatedAt: Number(r.updated_at),
+    updatedBy: String(r.updated_by),
+  };
+}
+
+/** What the namespace's attempts started since `since` cost, up to `now`. */
+export function spendSql(ph: Placeholder, q: SpendQuery): Statement {
+  const { args, arg } = builder(ph);
+  const now = arg(q.now);
+  const text = `SELECT COALESCE(SUM(a.price_per_hour * ${durationSql(now)}), 0) / 3600000.0 AS spent
+    FROM attempts a JOIN runs r ON r.id = a.run_id
+   WHERE r.namespace = ${arg(q.namespace)} AND a.started_at >= ${arg(q.since)} AND a.price_per_hour IS NOT NULL`;
+  return { text, args };
+}
+
+/**
+ * The task's newest finished attempts' durations (workflow + task): those that ran to an end of
+ * their own (succeeded, failed, timed out), not cache hits, cancellations or interruptions.
+ */
+export function durationsSql(ph: Placeholder, q: DurationQuery): Statement {
+  const { args, arg } = builder(ph);
+  const text = `SELECT a.finished_at - a.started_at AS ms FROM attempts a JOIN runs r ON r.id = a.run_id
+   WHERE r.workflow = ${arg(q.workflow)} AND a.task_id = ${arg(q.taskId)} AND a.status = 'finished'
+     AND a.outcome IN ('succeeded', 'failed', 'timed_out') AND a.finished_at >= a.started_at
+   ORDER BY a.finished_at DESC LIMIT ${arg(q.limit ?? 100)}`;
+  return { text, args };
+}
+
+/** The usage report: attempts started in [since, until), grouped. */
+export function usageSql(ph: Placeholder, q: UsageQuery): Statement {
+  const { args, arg } = builder(ph);
+  const now = arg(q.now);
+  const keys = [
+    'r.namespace',
+    ...(q.groupBy === 'namespace' ? [] : ['r.workflow']),
+    ...(q.groupBy === 'task' ? ['a.task_id'] : []),
+  ];
+  const where = [`a.started_at >= ${arg(q.since)}`, `a.started_at < ${arg(q.until)}`];
+  if (q.namespaces) where.push(`r.namespace IN (${q.namespaces.map((n) => arg(n)).join(', ') || "''"})`);
+  const d = durationSql(now);
+  const text = `SELECT ${keys.join(', ')}, COUNT(DISTINCT a.run_id) AS runs, COUNT(*) AS attempts,
+       SUM(${d}) / 3600000.0 AS task_hours, COALESCE(SUM(a.estimated_cost), 0) AS estimated_cost,
+       COALESCE(SUM(COALESCE(a.price_per_hour, 0) * ${d}), 0) / 3600000.0 AS actual_cost
+    FROM attempts a JOIN runs r ON r.id = a.run_id
+   WHERE ${where.join(' AND ')} GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`;
+  return { text, args };
+}
+
+export function toUsageRow(r: Record<string, unknown>): UsageRow {
+  return {
+    namespace: String(r.namespace),
+    workflow: r.workflow === undefined ? null : String(r.workflow),
+    taskId: r.task_id === undefined ? null : String(r.task_id),
+    runs: Number(r.runs),
+    attempts: Number(r.attempts),
+    taskHours: Number(r.task_hours),
+    estimatedCost: Number(r.estimated_cost),
+    actualCost: Number(r.actual_cost),
+  };
+}

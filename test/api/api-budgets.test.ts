@@ -1,0 +1,150 @@
+/**
+ * Namespace budgets and usage through the API, on SQLite and PostgreSQL (docs/budgets.md). The
+ * attacks: a token without `budgets:write` sets no budget; a token limited to another namespace
+ * neither sets nor reads this one's budget or usage (before these routes and scopes, nothing
+ * held a namespace to a budget at all: the over-budget run below succeeded). Then the guard: a
+ * namespace budget below the task's estimate fails it before it starts; past the soft threshold
+ * it runs with a warning on its `started` transition; the receipt carries the attempt's cost;
+ * the usage report adds it up.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
+import { manifest, startApi, type ApiHarness } from './api-harness.ts';
+
+const payloadOf = (bundle: unknown) =>
+  JSON.parse(
+    Buffer.from((bundle as { dsseEnvelope: { payload: string } }).dsseEnvelope.payload, 'base64').toString(
+      'utf8',
+    ),
+  ) as { predicate: { buildDefinition: { internalParameters: { maestro: Record<string, unknown> } } } };
+
+interface Transition {
+  task: string | null;
+  to: string;
+  reason: string;
+  detail?: string;
+}
+
+for (const store of ['sqlite', 'postgres'] as const) {
+  describe(`namespace budgets through the API (${store})`, () => {
+    let api: ApiHarness;
+    let pg: PostgresServer | undefined;
+
+    beforeAll(async () => {
+      pg = store === 'postgres' ? await startPostgres() : undefined;
+      const databaseUrl = pg?.createDatabase('api_budgets');
+      api = await startApi(databaseUrl ? { databaseUrl } : {});
+    });
+    afterAll(async () => {
+      await api?.close();
+      pg?.stop();
+    });
+
+    const setBudget = (body: Record<string, unknown>, token?: string) =>
+      api.call('PUT', '/v1/budgets/{namespace}', {
+        params: { namespace: 'quickstart' },
+        body: { currency: 'USD', period: 'month', ...body },
+        ...(token ? { token } : {}),
+      });
+
+    async function runOf(name: string) {
+      const yaml = manifest(name, '    - id: work\n      run: "echo ran"\n');
+      const { body: wf } = await api.call('POST', '/v1/workflows', {
+        raw: yaml,
+        contentType: 'application/yaml',
+      });
+      const { body: run } = await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } });
+      const settled = await api.settle(run.id);
+      const { body } = await api.call('GET', '/v1/runs/{id}/transitions', { params: { id: run.id } });
+      return {
+        id: run.id as string,
+        status: settled.body.run.status as string,
+        transitions: (body.items ?? body) as Transition[],
+      };
+    }
+
+    it('refuses a token without budgets:write, and one limited to another namespace', async () => {
+      const runner = await api.mint(['runs:write', 'runs:read', 'workflows:write', 'usage:read']);
+      const denied = await setBudget({ limit: 1_000_000 }, runner);
+      expect(denied.status).toBe(403);
+      expect(denied.body.code).toBe('forbidden_scope');
+      const elsewhere = await api.mint(['budgets:write', 'usage:read'], { namespaces: ['data'] });
+      expect((await setBudget({ limit: 1_000_000 }, elsewhere)).body.code).toBe('forbidden_namespace');
+      const read = await api.call('GET', '/v1/budgets/{namespace}', {
+        params: { namespace: 'quickstart' },
+        token: elsewhere,
+      });
+      expect(read.body.code).toBe('forbidden_namespace');
+      expect(
+        (await api.call('GET', '/v1/budgets/{namespace}', { params: { namespace: 'quickstart' } })).status,
+      ).toBe(404);
+    });
+
+    it('fails a task whose estimate would take the namespace past its budget, before it starts', async () => {
+      const set = await setBudget({ limit: 0.0001 });
+      expect(set.status, JSON.stringify(set.body)).toBe(200);
+      expect(set.body).toMatchObject({
+        namespace: 'quickstart',
+        limit: 0.0001,
+        period: 'month',
+        updatedBy: 'tester',
+      });
+      const { status, transitions } = await runOf('ns-over');
+      expect(status).toBe('failed');
+      const failed = transitions.find((t) => t.reason === 'budget_exceeded');
+      // small (1 vCPU, 2 GB) for its 30 s timeout, no history yet: 0.04937 × 30 / 3600 = 0.0004114 USD.
+      expect(failed?.detail).toBe(
+        "budget exceeded: this task's estimated cost 0.0004114 USD plus 0.000 USD already spent by namespace quickstart this month is over its budget of 0.0001000 USD per month (maestro budgets)",
+      );
+      expect(transitions.some((t) => t.task === 'work' && t.to === 'running')).toBe(false);
+    });
+
+    it('runs past the soft threshold with a warning, and puts the attempt’s cost in its receipt', async () => {
+      await setBudget({ limit: 0.0005, soft: 0.8 });
+      const { id, status, transitions } = await runOf('ns-soft');
+      expect(status).toBe('succeeded');
+      const started = transitions.find((t) => t.task === 'work' && t.to === 'running');
+      expect(started?.detail).toContain('budget warning: ');
+      expect(started?.detail).toContain('is past 80% of its budget of 0.0005000 USD per month');
+      const { body: receipts } = await api.call('GET', '/v1/runs/{id}/receipts', { params: { id } });
+      const attempt = (receipts as { task: string; bundle: unknown }[]).find((r) => r.task === 'work')!;
+      const cost = payloadOf(attempt.bundle).predicate.buildDefinition.internalParameters.maestro
+        .cost as Record<string, number | string>;
+      expect(cost).toMatchObject({ currency: 'USD', pricePerHour: 0.04937 });
+      expect(cost.estimated).toBeCloseTo((0.04937 * 30) / 3600, 9);
+      expect(cost.actual).toBeGreaterThan(0);
+      expect(cost.actual).toBeLessThan(cost.estimated as number);
+      const { body: budget } = await api.call('GET', '/v1/budgets/{namespace}', {
+        params: { namespace: 'quickstart' },
+      });
+      expect(budget.spent).toBeCloseTo(cost.actual as number, 9);
+      expect(budget.periodStart).toMatch(/-01T00:00:00\.000Z$/);
+    });
+
+    it('reports usage by task, and a token limited to another namespace reads only its own', async () => {
+      const { body: report, status } = await api.call('GET', '/v1/usage', { query: { groupBy: 'task' } });
+      expect(status, JSON.stringify(report)).toBe(200);
+      expect(report.currency).toBe('USD');
+      const row = (report.items as Record<string, unknown>[]).find((r) => r.workflow === 'ns-soft');
+      expect(row).toMatchObject({ namespace: 'quickstart', task: 'work', runs: 1, attempts: 1 });
+      expect(row!.actualCost as number).toBeGreaterThan(0);
+      expect(row!.estimatedCost as number).toBeCloseTo((0.04937 * 30) / 3600, 9);
+      expect(row!.taskHours as number).toBeGreaterThan(0);
+      // The refused run made no attempt, so it costs nothing and is not in the report.
+      expect((report.items as Record<string, unknown>[]).some((r) => r.workflow === 'ns-over')).toBe(false);
+      const elsewhere = await api.mint(['usage:read'], { namespaces: ['data'] });
+      const other = await api.call('GET', '/v1/usage', {
+        query: { namespace: 'quickstart' },
+        token: elsewhere,
+      });
+      expect(other.status).toBe(403);
+      expect(other.body.code).toBe('forbidden_namespace');
+      const own = await api.call('GET', '/v1/usage', { token: elsewhere });
+      expect(own).toMatchObject({ status: 200, body: { items: [] } });
+      expect((await api.call('GET', '/v1/budgets', { token: elsewhere })).body.items).toEqual([]);
+      expect(
+        (await api.call('GET', '/v1/budgets')).body.items.map((b: { namespace: string }) => b.namespace),
+      ).toEqual(['quickstart']);
+    });
+  });
+}

@@ -1,0 +1,108 @@
+/**
+ * The store contract's budgets, costs and usage (docs/budgets.md), on both stores: a namespace's
+ * budget round-trips and is replaced; an attempt's price and estimate are kept, its actual cost
+ * is price × measured time (a running one up to now); a task's history and the usage report
+ * read the same rows.
+ */
+import { describe, expect, it } from 'vitest';
+import type { AsyncStore, NamespaceBudget } from '../../engine/index.ts';
+import { finish, newRun, startOf, withStore, type StoreHarness } from './store-contract.ts';
+
+const budget: NamespaceBudget = {
+  namespace: 'ns',
+  limit: 50,
+  currency: 'USD',
+  period: 'month',
+  soft: 0.8,
+  maxRuns: null,
+  maxTasks: 2,
+  updatedAt: 10,
+  updatedBy: 'alice',
+};
+
+const toRunning = {
+  from: 'ready',
+  to: 'running',
+  reason: 'started',
+  by: 'e',
+  time: 1000,
+} as const;
+
+/** Starts attempt `id` of task `taskId` at `startedAt` priced 3600 per hour (0.001 per ms). */
+async function start(s: AsyncStore, runId: string, taskId: string, id: string, startedAt: number) {
+  await s.transitionTask(runId, taskId, 'queued', 'ready', 'dependencies_met', 'e', startedAt);
+  return s.startAttempt(
+    { ...startOf(id, runId, taskId), startedAt, pricePerHour: 3600, estimatedCost: 5, leaseMs: 60_000 },
+    { ...toRunning, time: startedAt },
+  );
+}
+
+export function budgetContract(harness: StoreHarness): void {
+  describe('budgets, costs and usage', () => {
+    it('keeps a namespace budget and replaces it; lists them by name, limited to namespaces', () =>
+      withStore(harness, async (s) => {
+        expect(await s.getBudget('ns')).toBeUndefined();
+        await s.putBudget(budget);
+        expect(await s.getBudget('ns')).toEqual(budget);
+        await s.putBudget({ ...budget, limit: 70, soft: null, maxTasks: null, updatedAt: 11 });
+        expect(await s.getBudget('ns')).toMatchObject({ limit: 70, soft: null, maxTasks: null, updatedAt: 11 });
+        await s.putBudget({ ...budget, namespace: 'a-team', limit: null, maxRuns: 1 });
+        expect((await s.listBudgets()).map((b) => b.namespace)).toEqual(['a-team', 'ns']);
+        expect((await s.listBudgets(['ns'])).map((b) => b.namespace)).toEqual(['ns']);
+        expect(await s.listBudgets([])).toEqual([]);
+      }));
+
+    it('prices attempts by their stored price × measured time, running ones up to now', () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        await s.createRun(newRun('r2', 1000, { namespace: 'other' }));
+        const token = await start(s, 'r1', 'a', 'att1', 1000);
+        await start(s, 'r1', 'c', 'att2', 3000);
+        await start(s, 'r2', 'a', 'att3', 1000);
+        await s.finishAttempt('att1', token, 2000, { ...finish, finishedAt: 2000 });
+        const [first] = await s.listAttempts('r1', 'a');
+        expect(first).toMatchObject({ pricePerHour: 3600, estimatedCost: 5 });
+        // att1: 1000 ms finished (1.0); att2: running since 3000, so 1500 ms at 4500 (1.5).
+        expect(await s.namespaceSpend({ namespace: 'ns', since: 0, now: 4500 })).toBeCloseTo(2.5, 9);
+        // Only attempts started in the period count; a clock behind the start counts nothing.
+        expect(await s.namespaceSpend({ namespace: 'ns', since: 2500, now: 4500 })).toBeCloseTo(1.5, 9);
+        expect(await s.namespaceSpend({ namespace: 'ns', since: 2500, now: 2000 })).toBe(0);
+        expect(await s.namespaceSpend({ namespace: 'nobody', since: 0, now: 4500 })).toBe(0);
+      }));
+
+    it("reads a task's history (ran to its own end only) and the usage report grouped three ways", () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        await s.createRun(newRun('r2', 1000, { workflow: 'wf2', namespace: 'other' }));
+        const t1 = await start(s, 'r1', 'a', 'att1', 1000);
+        await s.finishAttempt('att1', t1, 1400, { ...finish, finishedAt: 1400 });
+        const t2 = await start(s, 'r1', 'c', 'att2', 1000);
+        await s.finishAttempt('att2', t2, 1100, { ...finish, outcome: 'cached', cacheHit: true, finishedAt: 1100 });
+        const t3 = await start(s, 'r2', 'a', 'att3', 1000);
+        await s.finishAttempt('att3', t3, 1700, { ...finish, outcome: 'failed', finishedAt: 1700 });
+        expect(await s.taskDurations({ workflow: 'wf', taskId: 'a' })).toEqual([400]);
+        expect(await s.taskDurations({ workflow: 'wf', taskId: 'c' })).toEqual([]);
+        const window = { since: 0, until: 10_000, now: 10_000 };
+        const byNamespace = await s.usage({ ...window, groupBy: 'namespace' });
+        expect(byNamespace).toEqual([
+          expect.objectContaining({ namespace: 'ns', workflow: null, taskId: null, runs: 1, attempts: 2 }),
+          expect.objectContaining({ namespace: 'other', runs: 1, attempts: 1 }),
+        ]);
+        expect(byNamespace[0]!.estimatedCost).toBeCloseTo(10, 9);
+        expect(byNamespace[0]!.actualCost).toBeCloseTo(0.5, 9);
+        expect(byNamespace[0]!.taskHours).toBeCloseTo(500 / 3_600_000, 12);
+        const byTask = await s.usage({ ...window, groupBy: 'task', namespaces: ['ns'] });
+        expect(byTask.map((r) => [r.workflow, r.taskId, r.attempts])).toEqual([
+          ['wf', 'a', 1],
+          ['wf', 'c', 1],
+        ]);
+        const byWorkflow = await s.usage({ ...window, groupBy: 'workflow' });
+        expect(byWorkflow.map((r) => [r.namespace, r.workflow])).toEqual([
+          ['ns', 'wf'],
+          ['other', 'wf2'],
+        ]);
+        expect(await s.usage({ ...window, groupBy: 'namespace', namespaces: [] })).toEqual([]);
+        expect(await s.usage({ since: 1001, until: 10_000, now: 10_000, groupBy: 'namespace' })).toEqual([]);
+      }));
+  });
+}
