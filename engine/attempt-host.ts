@@ -5,7 +5,7 @@
  */
 import type { Span } from '@opentelemetry/api';
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
-import type { BudgetPass } from './budget-guard.ts';
+import type { BudgetPass } from './cost.ts';
 import type { EngineContext } from './context.ts';
 import type { RunSpend } from './run-spend.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';

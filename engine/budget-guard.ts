@@ -17,20 +17,13 @@
 import { Reason, TaskState, type Plan } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 import { periodStart, periodWord } from './budget-period.ts';
-import { formatMoney, pricePerHour } from './cost.ts';
+import { formatMoney, pricePerHour, type BudgetPass } from './cost.ts';
 import type { NamespaceBudget } from './store/store.ts';
 import { estimateDuration } from './task-estimate.ts';
 
 export interface BudgetVerdict {
   allowed: boolean;
   message?: string;
-}
-
-/** What an allowed attempt is stored with: its price, its estimate, and a soft warning. */
-export interface BudgetPass {
-  pricePerHour: number;
-  estimatedCost: number;
-  warning?: string;
 }
 
 /** Pure: the verdict for an attempt costing `estimate` on a run that spent `spent` of `limit`. */

@@ -55,3 +55,10 @@ export function costOf(table: PriceTable, runner: string, resources: string, ms:
 export function formatMoney(amount: number, currency: string): string {
   return `${amount < 1 ? amount.toPrecision(4) : amount.toFixed(2)} ${currency}`;
 }
+
+/** What the budget guard lets an attempt start with: its price, its estimate, a soft warning. */
+export interface BudgetPass {
+  pricePerHour: number;
+  estimatedCost: number;
+  warning?: string;
+}

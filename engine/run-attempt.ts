@@ -134,7 +134,8 @@ async function recordedInfo(
     // As stored when it started (attempts from before costs were recorded: the current price).
     cost: {
       pricePerHour:
-        attempt.pricePerHour ?? pricePerHour(exec.ctx.prices, exec.planTask(taskId).runner, exec.planTask(taskId).resources),
+        attempt.pricePerHour ??
+        pricePerHour(exec.ctx.prices, exec.planTask(taskId).runner, exec.planTask(taskId).resources),
       estimatedCost: attempt.estimatedCost ?? 0,
     },
     decisionIds,

@@ -23,9 +23,14 @@ export interface Estimate {
   source: 'history' | 'timeout' | 'default';
 }
 
-export async function estimateDuration(store: AsyncStore, workflow: string, task: PlanTask): Promise<Estimate> {
+export async function estimateDuration(
+  store: AsyncStore,
+  workflow: string,
+  task: PlanTask,
+): Promise<Estimate> {
   const history = p90(await store.taskDurations({ workflow, taskId: task.id }));
   if (history !== undefined) return { ms: history, source: 'history' };
-  if (task.timeoutMs !== undefined && task.timeoutMs !== null) return { ms: task.timeoutMs, source: 'timeout' };
+  if (task.timeoutMs !== undefined && task.timeoutMs !== null)
+    return { ms: task.timeoutMs, source: 'timeout' };
   return { ms: DEFAULT_ESTIMATE_MS, source: 'default' };
 }

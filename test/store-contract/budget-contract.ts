@@ -45,7 +45,12 @@ export function budgetContract(harness: StoreHarness): void {
         await s.putBudget(budget);
         expect(await s.getBudget('ns')).toEqual(budget);
         await s.putBudget({ ...budget, limit: 70, soft: null, maxTasks: null, updatedAt: 11 });
-        expect(await s.getBudget('ns')).toMatchObject({ limit: 70, soft: null, maxTasks: null, updatedAt: 11 });
+        expect(await s.getBudget('ns')).toMatchObject({
+          limit: 70,
+          soft: null,
+          maxTasks: null,
+          updatedAt: 11,
+        });
         await s.putBudget({ ...budget, namespace: 'a-team', limit: null, maxRuns: 1 });
         expect((await s.listBudgets()).map((b) => b.namespace)).toEqual(['a-team', 'ns']);
         expect((await s.listBudgets(['ns'])).map((b) => b.namespace)).toEqual(['ns']);
@@ -77,7 +82,12 @@ export function budgetContract(harness: StoreHarness): void {
         const t1 = await start(s, 'r1', 'a', 'att1', 1000);
         await s.finishAttempt('att1', t1, 1400, { ...finish, finishedAt: 1400 });
         const t2 = await start(s, 'r1', 'c', 'att2', 1000);
-        await s.finishAttempt('att2', t2, 1100, { ...finish, outcome: 'cached', cacheHit: true, finishedAt: 1100 });
+        await s.finishAttempt('att2', t2, 1100, {
+          ...finish,
+          outcome: 'cached',
+          cacheHit: true,
+          finishedAt: 1100,
+        });
         const t3 = await start(s, 'r2', 'a', 'att3', 1000);
         await s.finishAttempt('att3', t3, 1700, { ...finish, outcome: 'failed', finishedAt: 1700 });
         expect(await s.taskDurations({ workflow: 'wf', taskId: 'a' })).toEqual([400]);

@@ -383,7 +383,9 @@ export class PostgresStore implements AsyncStore {
 
   async listBudgets(namespaces?: readonly string[]): Promise<NamespaceBudget[]> {
     const rows = namespaces
-      ? await this.#all('SELECT * FROM namespace_budgets WHERE namespace = ANY($1) ORDER BY namespace', [namespaces])
+      ? await this.#all('SELECT * FROM namespace_budgets WHERE namespace = ANY($1) ORDER BY namespace', [
+          namespaces,
+        ])
       : await this.#all('SELECT * FROM namespace_budgets ORDER BY namespace');
     return rows.map(budgets.toBudget);
   }

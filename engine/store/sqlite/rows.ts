@@ -81,8 +81,12 @@ export function toAttempt(r: Row, outputs: Record<string, string>): AttemptRecor
     outputs,
     state: optString(r.state),
     ...(r.placement ? { placement: JSON.parse(String(r.placement)) as RunnerPlacement } : {}),
-    ...(r.price_per_hour === null || r.price_per_hour === undefined ? {} : { pricePerHour: Number(r.price_per_hour) }),
-    ...(r.estimated_cost === null || r.estimated_cost === undefined ? {} : { estimatedCost: Number(r.estimated_cost) }),
+    ...(r.price_per_hour === null || r.price_per_hour === undefined
+      ? {}
+      : { pricePerHour: Number(r.price_per_hour) }),
+    ...(r.estimated_cost === null || r.estimated_cost === undefined
+      ? {}
+      : { estimatedCost: Number(r.estimated_cost) }),
   };
 }
 
