@@ -8,10 +8,12 @@
 # used), chromium (the console's browser tests), nats-server (tasks/nats's tests start private
 # servers, JetStream on; the package's own service is not used) and prometheus (promtool checks
 # and unit-tests ops/prometheus/; test/observability/prometheus.test.ts starts a private server
-# that scrapes a real `maestro server`; the package's own service is not used).
+# that scrapes a real `maestro server`; the package's own service is not used), and
+# openjdk-17-jre-headless with maven (scripts/setup/kafka.sh fetches an Apache Kafka broker's jars
+# from Maven Central; tasks/kafka's tests run it on this Java).
 # Idempotent and quick when everything is installed; needs root (or sudo) otherwise.
 set -euo pipefail
-packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql chromium nats-server prometheus)
+packages=(git python3 python3-venv ninja-build gcc libc6-dev bubblewrap podman runc fuse-overlayfs slirp4netns uidmap busybox-static postgresql chromium nats-server prometheus openjdk-17-jre-headless maven)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && { echo "system-packages.sh: all present"; exit 0; }
