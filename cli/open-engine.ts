@@ -39,7 +39,15 @@ export interface CliEngine {
 }
 
 export async function openCliEngine(options: DataDirOptions & RuntimeFlags, io: CliIo): Promise<CliEngine> {
-  const runtime = await openRuntime(runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags: options }));
+  const config = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags: options });
+  // Images a task builds get their SBOM stored where `maestro sbom query` reads (the API store).
+  // Loaded on first use: a run that builds no image never loads the API's modules.
+  const sbomStore = async () =>
+    (await import('../api/index.ts')).openApiStore({
+      dataDir: config.dataDir,
+      databaseUrl: config.databaseUrl,
+    });
+  const runtime = await openRuntime(config, { sbomStore });
   noteSandboxInJobSummary(runtime, io);
   return {
     engine: runtime.engine,

@@ -92,6 +92,43 @@ export async function completeAttempt(
       ...(result.image ? { image: result.image } : {}),
     }),
   );
+  if (result.outcome === AttemptOutcome.succeeded && result.builtImages?.length)
+    exec.defer(() => recordBuiltImages(exec, taskId, attempt, result.builtImages!));
+}
+
+/**
+ * Each image the task says it built gets its SBOM made, signed onto its digest and stored
+ * (runtime's BuiltImageRecorder). Off the critical path, like the receipt; a failure is written
+ * to the task's log and does not change the attempt's outcome (the image was built and pushed;
+ * its SBOM is what is missing, and the log says why).
+ */
+async function recordBuiltImages(
+  exec: AttemptHost,
+  taskId: string,
+  attempt: number,
+  images: string[],
+): Promise<void> {
+  const recorder = exec.ctx.builtImages;
+  const note = (text: string) => exec.taskLog(taskId, attempt, 'system', text);
+  if (!recorder) {
+    await note(`built images not recorded (no SBOM store configured): ${images.join(', ')}`);
+    return;
+  }
+  for (const image of images) {
+    try {
+      const stored = await recorder.record({
+        image,
+        namespace: exec.run.namespace,
+        runId: exec.runId,
+        taskId,
+        attempt,
+      });
+      await note(`sbom stored for ${image}: ${stored.components} components (${stored.sbomDigest})`);
+    } catch (error) {
+      exec.ctx.logger.warn({ err: error, image, taskId }, 'built image SBOM failed');
+      await note(`sbom not stored for ${image}: ${(error as Error).message}`);
+    }
+  }
 }
 
 /** Infrastructure-class failures count for every target; task failures only for image/catalog targets. */

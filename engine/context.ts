@@ -3,6 +3,7 @@ import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import type {
   Attestor,
+  BuiltImageRecorder,
   Clock,
   PolicyChoice,
   RandomSource,
@@ -23,6 +24,7 @@ export interface EngineContext {
   catalog: TaskCatalog | undefined;
   policy: PolicyChoice;
   attestor: Attestor | undefined;
+  builtImages: BuiltImageRecorder | undefined;
   clock: Clock;
   random: RandomSource;
   logger: Logger;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Tracer } from '@opentelemetry/api';
 import type {
   Attestor,
+  BuiltImageRecorder,
   Clock,
   Plan,
   PolicyChoice,
@@ -37,6 +38,8 @@ export interface EngineOptions {
   /** Required: a gate asked before every attempt, or the explicit policyOff(...) (never implied). */
   policy: PolicyChoice;
   attestor?: Attestor;
+  /** Stores an SBOM for each image a succeeded attempt reports it built (`image` messages). */
+  builtImages?: BuiltImageRecorder;
   clock?: Clock;
   random?: RandomSource;
   logger?: Logger;

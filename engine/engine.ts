@@ -57,6 +57,7 @@ export function createEngine(options: EngineOptions): Engine {
     catalog: options.catalog,
     policy: options.policy,
     attestor: options.attestor,
+    builtImages: options.builtImages,
     clock,
     random: options.random ?? systemRandom,
     logger: options.logger ?? pino({ level: 'silent' }),

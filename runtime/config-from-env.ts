@@ -243,13 +243,13 @@ function runnersSetting(
       notes.push(`container runner on ${found.socketPath} (${found.from}), with the safe defaults`);
     }
   }
-  // The image gate's registry credentials: the auth file Docker and Podman write for this user.
-  const registryAuth = imagePolicy ? { registryAuthFile: registryAuthFile(env, env.HOME || homedir()) } : {};
   return {
     ...(file ? { file } : {}),
     sections,
     notes,
     ...(imagePolicy ? { imagePolicy } : {}),
-    ...registryAuth,
+    // The registry credentials of the image gate and of built images' SBOMs: the auth file Docker
+    // and Podman write for this user.
+    registryAuthFile: registryAuthFile(env, env.HOME || homedir()),
   };
 }

@@ -19,6 +19,8 @@ import type { RunnersSetting } from './runtime-config.ts';
 
 export interface OpenedImageGate {
   gate: ImageGate | undefined;
+  /** The policy's plain-HTTP registries (besides loopback), for the runtime's other registry reads. */
+  insecureRegistries: string[];
   close(): Promise<void>;
 }
 
@@ -26,7 +28,8 @@ export async function openImageGate(
   setting: RunnersSetting,
   logSetting: DecisionLogSetting,
 ): Promise<OpenedImageGate> {
-  if (setting.imagePolicy === undefined) return { gate: undefined, close: async () => undefined };
+  if (setting.imagePolicy === undefined)
+    return { gate: undefined, insecureRegistries: [], close: async () => undefined };
   const where = setting.file ?? 'runners configuration';
   const base = dirname(setting.file ?? '.');
   let policy;
@@ -52,5 +55,5 @@ export async function openImageGate(
       await log.append(decision);
     },
   });
-  return { gate, close: () => log.close() };
+  return { gate, insecureRegistries: policy.insecureRegistries, close: () => log.close() };
 }

@@ -24,6 +24,8 @@ import {
 import { REMOTE_ARTIFACT_RUNNERS } from './artifact-store-setting.ts';
 import {
   createAttestor,
+  createRegistryClient,
+  dockerConfigCredentials,
   resolveApprovalSigner,
   resolveSigner,
   type ProvenanceSigner,
@@ -34,6 +36,7 @@ import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy } from './open-policy.ts';
 import { timedGate } from './timed-gate.ts';
 import { openImageGate } from './open-image-gate.ts';
+import { createBuiltImageRecorder, type SbomSink } from './built-image-sboms.ts';
 import { openRunners } from './open-runners.ts';
 import { openTracing, type Tracing } from './open-tracing.ts';
 import type { RuntimeConfig } from './runtime-config.ts';
@@ -51,6 +54,11 @@ export interface RuntimeOptions {
    * time. Without it remote sources are fetched anonymously (the CLI: local repositories, public URLs).
    */
   sourceToken?: (repo: string) => Promise<string | undefined>;
+  /**
+   * The server's SBOM store (the API store), opened on first use: with it, an image a task
+   * reports it built gets its SBOM made, signed and stored (docs/supply-chain.md).
+   */
+  sbomStore?: () => Promise<SbomSink>;
 }
 
 /**
@@ -129,6 +137,21 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   // Approval attestations have their own key: a leaked receipt key cannot forge an approval.
   const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
   const attestor: Attestor | undefined = signer ? createAttestor({ signer }) : undefined;
+  // SBOMs of images tasks build: signed with the receipts' signer, stored where the surface says.
+  const builtImages =
+    signer && options.sbomStore
+      ? createBuiltImageRecorder({
+          client: createRegistryClient({
+            insecureRegistries: images.insecureRegistries,
+            ...(config.runners.registryAuthFile
+              ? { credentialsFor: dockerConfigCredentials({ file: config.runners.registryAuthFile }) }
+              : {}),
+          }),
+          signer,
+          insecureRegistries: images.insecureRegistries,
+          openStore: options.sbomStore,
+        })
+      : undefined;
   const tracing = await openTracing(config.tracing.exporter);
   const telemetry = new TelemetryBus();
   const gate = timedGate(policy.choice, telemetry);
@@ -160,6 +183,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     // one set of redirect and egress rules.
     httpProbe: (request, env) => sendHttpRequest(request, env, () => undefined),
     ...(attestor ? { attestor } : {}),
+    ...(builtImages ? { builtImages } : {}),
     ...(artifactStore ? { artifacts: { store: artifactStore, runners: REMOTE_ARTIFACT_RUNNERS } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
@@ -193,6 +217,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     async close() {
       await runners.close();
       await images.close();
+      await builtImages?.close();
       await tracing.shutdown();
       await store.close();
       await policy.close();

@@ -84,7 +84,12 @@ async function openServerRuntime(
   }
   if (withApp) logger.info('app role skipped: APP_ID is not set (see `maestro app --help`)');
   // The approval signer too: POST /v1/runs/{id}/approvals signs with it.
-  const runtime = await openRuntime(config, { logger, approvals: true });
+  const runtime = await openRuntime(config, {
+    logger,
+    approvals: true,
+    // SBOMs of images the runs build, stored where GET /v1/sbom reads.
+    sbomStore: () => openApiStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }),
+  });
   return { runtime, close: () => runtime.close() };
 }
 

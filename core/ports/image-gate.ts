@@ -46,3 +46,22 @@ export interface ImageGate {
   /** Never throws: every failure is a refusal with its reason (fail closed). */
   check(request: ImageCheckRequest): Promise<ImageCheck>;
 }
+
+/** An image a task built and pushed, reported by its `image` message (docs/task-protocol.md). */
+export interface BuiltImageReport {
+  /** `registry/repository@sha256:…`: what was pushed, by digest. */
+  image: string;
+  namespace: string;
+  runId: string;
+  taskId: string;
+  attempt: number;
+}
+
+/**
+ * What the engine does with images its tasks built (docs/supply-chain.md, "SBOMs of images runs
+ * build"): the runtime makes the image's SBOM, signs it onto the digest as a referrer and stores
+ * it in the server's SBOM store. Resolves to what was stored; rejects naming why not.
+ */
+export interface BuiltImageRecorder {
+  record(report: BuiltImageReport): Promise<{ sbomDigest: string; components: number }>;
+}

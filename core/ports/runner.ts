@@ -182,6 +182,11 @@ export interface AttemptResult {
   state?: string;
   /** The image the attempt ran (or was refused), by digest, when an image policy checked it. */
   image?: AttemptImage;
+  /**
+   * Images the task built and pushed (its `image` messages, docs/task-protocol.md), each
+   * `registry/repository@sha256:…`: the engine stores an SBOM for each when the attempt succeeds.
+   */
+  builtImages?: string[];
 }
 
 /**

@@ -13,7 +13,12 @@ export {
   type BasicCredentials,
   type CredentialLookup,
 } from './registry-auth.ts';
-export { createRegistryClient, type RegistryClient, type RegistryClientOptions } from './registry-client.ts';
+export {
+  createRegistryClient,
+  isPlainHttpRegistry,
+  type RegistryClient,
+  type RegistryClientOptions,
+} from './registry-client.ts';
 export {
   signImage,
   attestImage,

@@ -70,11 +70,16 @@ function isLoopback(host: string): boolean {
   return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
 }
 
+/** Whether a registry is reached over plain HTTP: loopback ones, and those the operator lists. */
+export function isPlainHttpRegistry(registry: string, insecureRegistries: readonly string[] = []): boolean {
+  return isLoopback(registry) || insecureRegistries.includes(registry);
+}
+
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {
   const doFetch = options.fetch ?? fetch;
   const tokens = new Map<string, string>();
   const base = (ref: ImageReference) => {
-    const plain = isLoopback(ref.registry) || (options.insecureRegistries ?? []).includes(ref.registry);
+    const plain = isPlainHttpRegistry(ref.registry, options.insecureRegistries);
     return `${plain ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}`;
   };
 

@@ -85,6 +85,7 @@ function collectReports(o: FollowOptions, now: () => number) {
     lines: [...problems, ...messages.lines],
     refused: fromFile.refused ?? messages.refused,
     state: messages.state,
+    builtImages: messages.images,
     reason: fromFile.refused ? 'OutputsFileRefused' : 'MessagesFileRefused',
   };
 }
@@ -170,6 +171,7 @@ export function followContainer(o: FollowOptions): RunnerHandle {
         ...(verdict.message ? { message: redact(verdict.message) } : {}),
         outputs: collected.outputs,
         ...(collected.state === undefined ? {} : { state: collected.state }),
+        ...(collected.builtImages ? { builtImages: collected.builtImages } : {}),
         startedAt: o.startedAt,
         finishedAt: clock.now(),
         isolation: o.isolation,

@@ -248,6 +248,7 @@ class Attempt {
   #process: SpawnedProcess | undefined;
   #isolation: Isolation | undefined;
   #state: string | undefined;
+  #builtImages: string[] | undefined;
   #finished = false;
   #timedOut = false;
   /** We sent SIGKILL: what ended the attempt, even where the sandbox reports it as exit 128+9. */
@@ -332,6 +333,7 @@ class Attempt {
         for (const line of messages.lines) push(line);
         outputs = { ...outputs, ...messages.outputs }; // read second: a message wins over a line
         if (messages.state !== undefined) this.#state = messages.state;
+        this.#builtImages = messages.images;
         if (messages.refused && base.outcome === AttemptOutcome.succeeded)
           ending = {
             ...base,
@@ -347,6 +349,7 @@ class Attempt {
         ...ending,
         ...(ending.message ? { message: this.#redact(ending.message) } : {}),
         ...(this.#state === undefined ? {} : { state: this.#state }),
+        ...(this.#builtImages ? { builtImages: this.#builtImages } : {}),
         outputs,
       });
     });

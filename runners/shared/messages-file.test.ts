@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { createRedactor } from '../../core/index.ts';
-import { collectMessages, MAX_STATE_BYTES, readMessages } from './messages-file.ts';
+import { collectMessages, MAX_IMAGES_PER_ATTEMPT, MAX_STATE_BYTES, readMessages } from './messages-file.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'maestro-messages-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -197,5 +197,33 @@ describe('collectMessages', () => {
     expect(collectMessages(file, [], none, now).refused).toBe(
       "the task's messages file is not a regular file; it was not read",
     );
+  });
+});
+
+describe('image messages (images the task built and pushed)', () => {
+  const digest = `sha256:${'c'.repeat(64)}`;
+  it('keeps images named by digest, once each, and refuses a tag, a bare name and too many', () => {
+    const read = readMessages(
+      lines(
+        { v: 1, type: 'image', reference: `registry.example:5000/team/app@${digest}` },
+        { v: 1, type: 'image', reference: `registry.example:5000/team/app@${digest}` },
+        { v: 1, type: 'image', reference: 'registry.example/team/app:1.4' },
+        { v: 1, type: 'image', reference: 'app' },
+        ...Array.from({ length: MAX_IMAGES_PER_ATTEMPT }, (_, i) => ({
+          v: 1,
+          type: 'image',
+          reference: `registry.example/team/app${i}@${digest}`,
+        })),
+      ),
+      [],
+      none,
+      now,
+    );
+    expect(read.images).toHaveLength(MAX_IMAGES_PER_ATTEMPT);
+    expect(read.images![0]).toBe(`registry.example:5000/team/app@${digest}`);
+    const notes = read.lines.map((l) => l.text).join('\n');
+    expect(notes).toMatch(/line 3 \(image\): "reference" must name the pushed image by digest/);
+    expect(notes).toMatch(/line 4 \(image\): "reference" must name/);
+    expect(notes).toMatch(/more than 16 images; ignored/);
   });
 });

@@ -23,6 +23,8 @@ export interface ReadMessages {
   lines: LogLine[];
   /** The last checkpoint within MAX_STATE_BYTES, as JSON text redacted leaf by leaf. */
   state?: string;
+  /** Images the task built and pushed (`image` messages), each `registry/repository@sha256:…`. */
+  images?: string[];
 }
 
 /**
@@ -43,7 +45,13 @@ interface Reading {
   redact: Redactor;
   heartbeats: number;
   state?: string;
+  images: string[];
 }
+
+/** An image message names what was pushed by digest: a tag could be moved before the SBOM is made. */
+const PUSHED_IMAGE = /^[a-z0-9.-]+(:[0-9]+)?\/[a-z0-9._/-]+@sha256:[a-f0-9]{64}$/;
+/** A task cannot make the engine scan and sign an unbounded number of images. */
+export const MAX_IMAGES_PER_ATTEMPT = 16;
 
 const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error']);
 
@@ -60,6 +68,7 @@ export function readMessages(
     outputs: {},
     redact,
     heartbeats: 0,
+    images: [],
     note: (note) => lines.push({ stream: Stream.system, text: redact(note), time: now() }),
     // Through the one line splitter: a message holding line breaks becomes several lines, each
     // redacted (a multi-line secret included), each within the line cap.
@@ -79,6 +88,7 @@ export function readMessages(
     outputs: reading.outputs,
     lines,
     ...(reading.state === undefined ? {} : { state: reading.state }),
+    ...(reading.images.length > 0 ? { images: reading.images } : {}),
   };
 }
 
@@ -139,6 +149,15 @@ const HANDLERS: Record<string, (m: Message, r: Reading) => string | undefined> =
     const of = m.total === undefined ? '' : `/${m.total as number}`;
     const text = typeof m.message === 'string' ? ` ${m.message}` : '';
     r.note(`progress ${m.done === undefined ? '' : `${m.done as number}${of}`}${text}`.trimEnd());
+    return undefined;
+  },
+  image(m, r) {
+    if (typeof m.reference !== 'string' || !PUSHED_IMAGE.test(m.reference))
+      return '"reference" must name the pushed image by digest (registry/repository@sha256:…)';
+    if (r.images.includes(m.reference)) return undefined;
+    if (r.images.length >= MAX_IMAGES_PER_ATTEMPT) return `more than ${MAX_IMAGES_PER_ATTEMPT} images`;
+    r.images.push(m.reference);
+    r.note(`image reported: ${m.reference} (its SBOM is made, signed and stored when the attempt succeeds)`);
     return undefined;
   },
   heartbeat(_m, r) {
