@@ -18,6 +18,7 @@ import {
 } from '../provenance/index.ts';
 import { createKubernetesRunner, jobName, type KubernetesRunnerConfig } from '../runners/kubernetes/index.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
+import { startRegistryProxy, type RegistryProxy } from './helpers/registry-proxy.ts';
 import { startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
 import { prepareRunnerNamespaces } from './setup/k8s-runner-namespaces.ts';
 import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
@@ -25,6 +26,7 @@ import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
 const NS = 'maestro-images';
 let cluster: TestCluster;
 let registry: OciRegistry;
+let proxy: RegistryProxy;
 let batch: BatchV1Api;
 const decisions: ImageDecisionRecord[] = [];
 const images: Record<string, { reference: string; digest: string }> = {};
@@ -41,6 +43,13 @@ beforeAll(async () => {
   images.signed = registry.pushImage('k8s/app', 'signed', 'signed');
   images.unsigned = registry.pushImage('k8s/app', 'unsigned', 'unsigned');
   images.stranger = registry.pushImage('k8s/app', 'stranger', 'stranger');
+  images.moving = registry.pushImage('k8s/app', 'moving', 'moving');
+  proxy = await startRegistryProxy(registry.host);
+  await signImage(
+    client,
+    parseImageReference(images.moving.reference),
+    createLocalKeySigner({ privateKeyPem: trusted.privateKeyPem }),
+  );
   await signImage(
     client,
     parseImageReference(images.signed.reference),
@@ -54,6 +63,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await proxy?.stop();
   await registry?.stop();
   await cluster?.stop();
 });
@@ -74,6 +84,7 @@ function runner() {
           mode: 'enforce',
           rules: [
             { pattern: `${registry.host}/k8s/**`, trust: { publicKeys: [trustedPem], identities: [] } },
+            { pattern: `${proxy.host}/k8s/**`, trust: { publicKeys: [trustedPem], identities: [] } },
           ],
         },
       },
@@ -84,14 +95,14 @@ function runner() {
   return createKubernetesRunner(config, { imageGate });
 }
 
-function request(task: string): RunnerStartRequest {
+function request(task: string, image = images[task]!.reference): RunnerStartRequest {
   const runId = `run-${task}-${Date.now().toString(36)}`;
   return {
     runId,
     taskId: task,
     attempt: 1,
     attemptId: `${runId}/${task}/1`,
-    command: { kind: 'container', image: images[task]!.reference, command: ['true'] },
+    command: { kind: 'container', image, command: ['true'] },
     env: { SIM_RUN_FOR: '100ms' },
     redact: [],
     workDir: '/unused',
@@ -139,6 +150,37 @@ describe('image policy at Kubernetes-runner start', () => {
         reasons: [`image refused: ${reason}`],
       });
     }
+    await r.close?.();
+  }, 120_000);
+
+  it('the tag moves between verification and the Job: the Job still names the digest verified', async () => {
+    // The registry re-points the signed tag at unsigned content right after the runner read it.
+    proxy.moveTagAfterFirstRead('k8s/app', 'moving', images.unsigned!.digest);
+    const r = runner();
+    const req = request('moving', `${proxy.host}/k8s/app:moving`);
+    const handle = await r.start(req);
+    expect(proxy.reads('k8s/app', 'moving')).toBe(1);
+    // The move is real: whoever reads the tag now gets the unsigned image.
+    const now = await createRegistryClient().resolve(parseImageReference(`${proxy.host}/k8s/app:moving`));
+    expect(now.digest).toBe(images.unsigned!.digest);
+    expect(await jobImage(req)).toBe(`${proxy.host}/k8s/app@${images.moving!.digest}`);
+    const result = await handle.wait();
+    expect(result.image).toMatchObject({ digest: images.moving!.digest, verification: 'verified' });
+    await r.close?.();
+  }, 120_000);
+
+  it('the registry serves other bytes for the verified digest: ImageDigestChanged, no Job', async () => {
+    proxy.serveOtherBytes('k8s/app', images.signed!.digest, images.unsigned!.digest);
+    const r = runner();
+    const req = request('signed', `${proxy.host}/k8s/app@${images.signed!.digest}`);
+    const result = await (await r.start(req)).wait();
+    expect(result).toMatchObject({ outcome: 'runner_error', reason: 'ImageDigestChanged', retryable: false });
+    expect(result.image).toMatchObject({ verification: 'refused' });
+    expect(await jobImage(req)).toBeUndefined();
+    expect(decisions.find((d) => d.runId === req.runId)).toMatchObject({
+      allow: false,
+      reasons: ['image refused: ImageDigestChanged'],
+    });
     await r.close?.();
   }, 120_000);
 });

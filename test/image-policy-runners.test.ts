@@ -11,7 +11,8 @@
  * registry is plain HTTP on loopback: the test pulls each image by digest first (`podman pull
  * --tls-verify=false ref@digest`) and the runner's `pull: never` finds it by digest.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,11 +29,13 @@ import {
 } from '../provenance/index.ts';
 import { captureIo } from './cli-helpers.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
+import { startRegistryProxy, type RegistryProxy } from './helpers/registry-proxy.ts';
 import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
 import { ensurePodmanService, type PodmanService } from './setup/podman-service.ts';
 
 let podman: PodmanService;
 let registry: OciRegistry;
+let proxy: RegistryProxy;
 let dir: string;
 const images: Record<string, { reference: string; digest: string }> = {};
 
@@ -52,6 +55,12 @@ beforeAll(async () => {
   images.signed = registry.pushImage('team/app', 'signed', 'signed');
   images.unsigned = registry.pushImage('team/app', 'unsigned', 'unsigned');
   images.stranger = registry.pushImage('team/app', 'stranger', 'stranger');
+  images.moving = registry.pushImage('team/app', 'moving', 'moving');
+  await signImage(
+    client,
+    parseImageReference(images.moving.reference),
+    createLocalKeySigner({ privateKeyPem: trusted.privateKeyPem }),
+  );
   await signImage(
     client,
     parseImageReference(images.signed.reference),
@@ -63,9 +72,20 @@ beforeAll(async () => {
     createLocalKeySigner({ privateKeyPem: stranger.privateKeyPem }),
   );
   for (const image of Object.values(images)) pullByDigest(image);
+  // The same registry through a proxy that moves a tag or lies about a digest (helpers/registry-proxy.ts).
+  proxy = await startRegistryProxy(registry.host);
+  images.movingViaProxy = { reference: `${proxy.host}/team/app:moving`, digest: images.moving.digest };
+  // Not execFileSync: the proxy answers from this process, whose event loop must keep running.
+  const pinned = `${proxy.host}/team/app@${images.moving.digest}`;
+  await promisify(execFile)('podman', ['pull', '-q', '--tls-verify=false', pinned]);
+  images.lyingViaProxy = {
+    reference: `${proxy.host}/team/app@${images.signed.digest}`,
+    digest: images.signed.digest,
+  };
 }, 180_000);
 
 afterAll(async () => {
+  await proxy?.stop();
   await registry?.stop();
   await podman?.stop();
 });
@@ -92,6 +112,8 @@ const enforce = (mode: string) => `imagePolicy:
       mode: ${mode}
       rules:
         - images: "${registry.host}/team/**"
+          keys: [trusted.pub.pem]
+        - images: "${proxy.host}/team/**"
           keys: [trusted.pub.pem]
 `;
 
@@ -216,5 +238,41 @@ describe('image policy at container-runner start', () => {
       verification: 'warned',
     });
     expect(result.decisions.at(-1)).toMatchObject({ allow: true, reasons: ['image warned: ImageUnsigned'] });
+  });
+
+  it('the tag moves right after verification: the verified digest runs, never what the tag names now', async () => {
+    proxy.moveTagAfterFirstRead('team/app', 'moving', images.unsigned!.digest);
+    const result = await run(workflow(['movingViaProxy']), runnersFile('moving.yaml', enforce('enforce')));
+    expect(proxy.reads('team/app', 'moving')).toBe(1);
+    const now = await createRegistryClient().resolve(parseImageReference(images.movingViaProxy!.reference));
+    expect(now.digest).toBe(images.unsigned!.digest); // the move is real
+    expect(result.attempts.movingViaProxy, result.io.err()).toMatchObject({
+      state: 'succeeded',
+      outputs: { marker: 'moving' },
+    });
+    expect(result.attempts.movingViaProxy!.image).toMatchObject({
+      digest: images.moving!.digest,
+      verification: 'verified',
+    });
+  });
+
+  it('the registry serves other bytes for the digest: ImageDigestChanged before the container exists', async () => {
+    proxy.serveOtherBytes('team/app', images.signed!.digest, images.unsigned!.digest);
+    const result = await run(workflow(['lyingViaProxy']), runnersFile('lying.yaml', enforce('enforce')));
+    const attempt = result.attempts.lyingViaProxy!;
+    expect(attempt).toMatchObject({ reason: 'ImageDigestChanged', outputs: {} });
+    expect(attempt.state).not.toBe('succeeded');
+    expect(attempt.image).toMatchObject({
+      reference: images.lyingViaProxy!.reference,
+      verification: 'refused',
+    });
+    const decision = result.decisions.find((d) => d.decisionId === attempt.image!.decisionId);
+    expect(decision).toMatchObject({ allow: false, reasons: ['image refused: ImageDigestChanged'] });
+    const containers = execFileSync(
+      'podman',
+      ['ps', '-a', '-q', '--filter', 'label=maestro.dev/task-id=lyingViaProxy'],
+      { encoding: 'utf8' },
+    );
+    expect(containers.trim()).toBe('');
   });
 });

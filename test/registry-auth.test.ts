@@ -11,15 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import {
-  createServer,
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +19,7 @@ import { openImageGate } from '../runtime/open-image-gate.ts';
 import { runtimeConfigFromEnv } from '../runtime/index.ts';
 import { runCaptured } from './cli-helpers.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
+import { forwardTo, listenLoopback } from './helpers/registry-proxy.ts';
 import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
 
 const USER = 'robot';
@@ -39,25 +32,6 @@ let proxy: Server;
 let cdn: Server;
 let proxyHost: string;
 const cdnHeaders: IncomingHttpHeaders[] = [];
-
-/** Forwards a request to the real registry, the Location of an upload rewritten to `host`. */
-function forward(req: IncomingMessage, res: ServerResponse, host: string) {
-  const [hostname, port] = registry.host.split(':');
-  const headers = { ...req.headers, host: registry.host };
-  delete headers.authorization;
-  const upstream = httpRequest({ hostname, port, path: req.url, method: req.method, headers }, (answer) => {
-    const out = { ...answer.headers };
-    if (typeof out.location === 'string') out.location = out.location.replace(registry.host, host);
-    res.writeHead(answer.statusCode ?? 502, out);
-    answer.pipe(res);
-  });
-  req.pipe(upstream);
-}
-
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 const env = (extra: Record<string, string> = {}) => ({
   PATH: `${join(dir, 'bin')}:${process.env.PATH ?? ''}`,
@@ -83,9 +57,9 @@ beforeAll(async () => {
   registry = await startOciRegistry();
   cdn = createServer((req, res) => {
     cdnHeaders.push(req.headers);
-    forward(req, res, proxyHost);
+    forwardTo(registry.host, proxyHost, req, res);
   });
-  const cdnHost = await listen(cdn);
+  const cdnHost = await listenLoopback(cdn);
   proxy = createServer((req, res) => {
     if (req.headers.authorization !== `Basic ${basic(USER, PASSWORD)}`) {
       req.resume();
@@ -102,9 +76,9 @@ beforeAll(async () => {
       res.end();
       return;
     }
-    forward(req, res, proxyHost);
+    forwardTo(registry.host, proxyHost, req, res);
   });
-  proxyHost = await listen(proxy);
+  proxyHost = await listenLoopback(proxy);
   // Pushed to the registry itself; read (and signed) through the proxy, which shares its storage.
   const pushed = registry.pushImage('team/app', 'v1', 'authenticated');
   image = { reference: pushed.reference.replace(registry.host, proxyHost), digest: pushed.digest };
