@@ -1,4 +1,6 @@
 import type { Server } from 'node:http';
+import { trace, type Tracer } from '@opentelemetry/api';
+import { traceDelivery } from './delivery-trace.ts';
 import pino, { type Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { systemClock, type Clock } from '../core/index.ts';
@@ -37,6 +39,8 @@ export interface MaestroAppOptions {
   spoolDir: string;
   /** Ingress bounds (body size, deadline, concurrency, retention); defaults in DEFAULT_INGRESS_LIMITS. */
   ingressLimits?: Partial<IngressLimits>;
+  /** The runtime's tracer: a delivery's processing, its compile, gate and dispatch are spans of it. */
+  tracer?: Tracer;
   compile: CompileFn;
   signer: ProvenanceSigner;
   engines?: Engines;
@@ -83,6 +87,7 @@ export interface MaestroApp {
 export async function createMaestroApp(options: MaestroAppOptions): Promise<MaestroApp> {
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: 'silent' });
+  const tracer = options.tracer ?? trace.getTracer('maestro-app');
   const Octokit = ProbotOctokit.defaults((instance: Record<string, unknown>) => ({
     ...instance,
     throttle: { ...(instance.throttle as object), enabled: false },
@@ -122,7 +127,9 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
   const queue = new DeliveryQueue({
     store: options.deliveries,
     handle: (delivery, payload) =>
-      probot.receive({ id: delivery.id, name: delivery.name, payload } as Parameters<Probot['receive']>[0]),
+      traceDelivery(tracer, delivery, () =>
+        probot.receive({ id: delivery.id, name: delivery.name, payload } as Parameters<Probot['receive']>[0]),
+      ),
     onError: (delivery, error) =>
       logger.error({ err: error, delivery: delivery.id, event: delivery.name }, 'delivery failed'),
     onStoreError: (error) => logger.warn({ err: error }, 'delivery claims round failed'),
@@ -136,6 +143,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     accept: (delivery, payload) => queue.enqueue(delivery, payload),
     clock: () => clock.now(),
     logger: logger.child({ name: 'ingress' }),
+    tracer,
     ...(options.ingressLimits ? { limits: options.ingressLimits } : {}),
   });
   const server = createIngressServer({ ingress, webhookPath: options.webhookPath, isReady: () => open });

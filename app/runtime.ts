@@ -116,6 +116,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     compile,
     signer: approvalSigner,
     engines,
+    tracer: runtime.tracing.tracer,
     sensitive: options.sensitive ?? (await sensitivityOf(options.runtime.policy)),
     clock: options.clock ?? systemClock,
     runUpdateIntervalMs: options.runUpdateIntervalMs,

@@ -9,14 +9,32 @@
 import { Fault, Reason, TaskState, describeError, isMaestroError, isPolicyOff } from '../core/index.ts';
 import { policyInputFor } from '../policy/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
+import { startPolicySpan } from './trace-context.ts';
 
-export async function checkPolicy(
-  exec: AttemptHost,
-  taskId: string,
-  attempt: number,
-): Promise<{ allowed: boolean; decisionIds: string[]; egressAllowedHosts?: string[] }> {
-  const gate = exec.ctx.policy;
+type PolicyAnswer = { allowed: boolean; decisionIds: string[]; egressAllowedHosts?: string[] };
+
+export async function checkPolicy(exec: AttemptHost, taskId: string, attempt: number): Promise<PolicyAnswer> {
   // Stated once on the run's log when it starts (run-execution.ts), and in every receipt.
+  if (isPolicyOff(exec.ctx.policy)) return { allowed: true, decisionIds: [] };
+  // Each decision is a span of the run's trace, with its id (the decision log's key) and outcome.
+  const span = startPolicySpan(exec.ctx.tracer, exec.span, {
+    runId: exec.runId,
+    workflow: exec.run.workflow,
+    taskId,
+    attempt,
+  });
+  try {
+    const answer = await decide(exec, taskId, attempt);
+    span.setAttribute('maestro.policy.outcome', answer.allowed ? 'allow' : 'deny');
+    if (answer.decisionIds[0]) span.setAttribute('maestro.policy.decision_id', answer.decisionIds[0]);
+    return answer;
+  } finally {
+    span.end();
+  }
+}
+
+async function decide(exec: AttemptHost, taskId: string, attempt: number): Promise<PolicyAnswer> {
+  const gate = exec.ctx.policy;
   if (isPolicyOff(gate)) return { allowed: true, decisionIds: [] };
   const by = 'policy';
   try {

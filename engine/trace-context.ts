@@ -56,6 +56,30 @@ export function startAttemptSpan(tracer: Tracer, parent: Span | undefined, ids: 
   );
 }
 
+/**
+ * A policy decision's span, a child of the run's (the decision comes before the attempt it
+ * allows, so it is the attempt span's sibling, not its child).
+ */
+export function startPolicySpan(
+  tracer: Tracer,
+  parent: Span | undefined,
+  ids: Omit<AttemptSpanIds, 'attemptId'>,
+): Span {
+  const ctx = parent ? trace.setSpan(context.active(), parent) : context.active();
+  return tracer.startSpan(
+    'maestro.policy.decision',
+    {
+      attributes: {
+        'cicd.pipeline.name': ids.workflow,
+        'cicd.pipeline.run.id': ids.runId,
+        'cicd.pipeline.task.name': ids.taskId,
+        'maestro.attempt': ids.attempt,
+      },
+    },
+    ctx,
+  );
+}
+
 /** The conventions' `cicd.pipeline.task.run.result` for an attempt's outcome. */
 export function taskRunResult(outcome: AttemptOutcome): string {
   switch (outcome) {

@@ -1,4 +1,4 @@
-import type { Engine, TaskRecord, TransitionRecord } from '../../engine/index.ts';
+import { traceIdOfParent, type Engine, type TaskRecord, type TransitionRecord } from '../../engine/index.ts';
 import type { CheckRunAction, CheckRunWrite } from './check-runs.ts';
 
 export const RUN_CHECK_PREFIX = 'maestro / run';
@@ -52,6 +52,7 @@ export async function renderRun(
   const attempts = await engine.store.listAttempts(runId);
   const receipts = await engine.store.listReceipts(runId);
   const terminal = run.status in CONCLUSIONS;
+  const traceId = traceIdOfParent(run.traceParent);
   const status: CheckRunWrite['status'] = terminal
     ? 'completed'
     : run.status === 'running'
@@ -74,6 +75,8 @@ export async function renderRun(
     engine.policyOff
       ? `- policy: **off** (${engine.policyOff.source}): tasks ran without a policy decision`
       : '- policy: asked before every task',
+    // Where to find the run's spans (its delivery, compile, gate, policy decisions, attempts).
+    ...(traceId ? [`- trace id: \`${traceId}\``] : []),
     ...policyDenials(tasks, transitions),
     '',
     '| task | state | attempts | duration | cache hits |',

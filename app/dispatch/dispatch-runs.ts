@@ -9,6 +9,7 @@ import type { GitHubClient } from '../github/github-client.ts';
 import type { SourceAccess } from '../github/source-access.ts';
 import { workflowKey } from '../source/compile-snapshot.ts';
 import { RunReporter } from './run-reporter.ts';
+import { deliveryStep, deliveryTraceParent } from '../delivery-trace.ts';
 
 /**
  * Two engines: `trusted` for code that is on the repository (pushes, manual runs on its own
@@ -119,10 +120,27 @@ async function refuseUnconfiguredRunner(
  * dispatch: the run is resumed (on start, by resume-runs.ts) or, when the crash came before the
  * engine stored it, submitted under that same id. So a delivery yields exactly one run.
  */
-export async function dispatchWorkflow(
-  ctx: DispatchContext,
-  request: DispatchRequest,
-): Promise<DispatchOutcome> {
+export function dispatchWorkflow(ctx: DispatchContext, request: DispatchRequest): Promise<DispatchOutcome> {
+  // The dispatch (its approval gate, the submit) is a step of the delivery's trace; the run
+  // continues it (traceParent), wherever it executes.
+  return deliveryStep(
+    'maestro.dispatch',
+    {
+      'cicd.pipeline.name': request.plan.workflow.name,
+      'vcs.repository.name': ctx.client.fullName,
+      'vcs.ref.head.revision': request.headSha,
+      'maestro.approval.gated': request.approval.gated,
+    },
+    async (span) => {
+      const outcome = await dispatchTraced(ctx, request);
+      if ('runId' in outcome) span?.setAttribute('cicd.pipeline.run.id', outcome.runId);
+      else span?.setAttribute('maestro.dispatch.refused', outcome.refused);
+      return outcome;
+    },
+  );
+}
+
+async function dispatchTraced(ctx: DispatchContext, request: DispatchRequest): Promise<DispatchOutcome> {
   const { plan } = request;
   const workflow = workflowKey(plan);
   const engine = request.fromFork ? ctx.engines.untrusted : ctx.engines.trusted;
@@ -182,11 +200,14 @@ export async function dispatchWorkflow(
     trust: request.fromFork ? 'untrusted' : 'trusted',
     ...(approval.digest ? { approvalDigest: approval.digest } : {}),
     ...(request.source ? { source: request.source } : {}),
+    ...withTraceParent(deliveryTraceParent()),
   });
   ctx.onDispatchStep?.('submitted');
   await startRun(ctx, engine, runId, request.headSha, (id) => engine.execute(id));
   return { runId };
 }
+
+const withTraceParent = (traceParent: string | undefined) => (traceParent ? { traceParent } : {});
 
 /**
  * The live attestation a gated run may use, or why there is none. The stored row finds the

@@ -2,6 +2,7 @@ import type { Probot } from 'probot';
 import type { Clock } from '../../core/index.ts';
 import type { ProvenanceSigner } from '../../provenance/index.ts';
 import type { AppStore } from '../app-store.ts';
+import { deliveryStep } from '../delivery-trace.ts';
 import { writeCheckRun } from '../checks/check-runs.ts';
 import { manualRunActions, renderValidate, VALIDATE_CHECK_NAME } from '../checks/render-validate.ts';
 import type { DispatchContext, DispatchStep, Engines } from '../dispatch/dispatch-runs.ts';
@@ -108,10 +109,17 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
   const compiledCache = new Lru<CompiledManifest>(2000);
   const snapshotAt = (client: GitHubClient, sha: string) => readRepositorySnapshot(client, sha, blobs);
   const compileAll = (snapshot: RepositorySnapshot) => compileSnapshot(snapshot, deps.compile, compiledCache);
-  const commitAt = async (client: GitHubClient, sha: string): Promise<CompiledCommit> => {
-    const snapshot = await snapshotAt(client, sha);
-    return { snapshot, compiled: compileAll(snapshot) };
-  };
+  const commitAt = (client: GitHubClient, sha: string): Promise<CompiledCommit> =>
+    deliveryStep(
+      'maestro.compile',
+      { 'vcs.repository.name': client.fullName, 'vcs.ref.head.revision': sha },
+      async (span) => {
+        const snapshot = await snapshotAt(client, sha);
+        const compiled = compileAll(snapshot);
+        span?.setAttribute('maestro.compile.manifests', compiled.length);
+        return { snapshot, compiled };
+      },
+    );
   // One installation client per installation; `fresh`: the cached token was refused (expired or
   // revoked), so mint a new one with the app's JWT and use it for this installation from now on.
   const installationOctokit = async (installationId: number, fresh: boolean): Promise<Octokit> => {
@@ -194,15 +202,24 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       return { snapshot, compiled };
     },
     gateContext,
-    gate: async (client, pr, head) => {
-      const base = pr.base.sha === '' ? undefined : await commitAt(client, pr.base.sha);
-      return evaluateApprovalGate(
-        gateContext(client),
-        { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha, baseSha: pr.base.sha },
-        head,
-        base,
-      );
-    },
+    gate: (client, pr, head) =>
+      deliveryStep(
+        'maestro.gate',
+        {
+          'vcs.repository.name': client.fullName,
+          'vcs.change.id': String(pr.number),
+          'vcs.ref.head.revision': pr.head.sha,
+        },
+        async () => {
+          const base = pr.base.sha === '' ? undefined : await commitAt(client, pr.base.sha);
+          return evaluateApprovalGate(
+            gateContext(client),
+            { number: pr.number, author: pr.user?.login ?? '', headSha: pr.head.sha, baseSha: pr.base.sha },
+            head,
+            base,
+          );
+        },
+      ),
     dispatchContext: (client, engines) => ({
       client,
       store: deps.store,

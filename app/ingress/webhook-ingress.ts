@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { trace, SpanStatusCode, type Span } from '@opentelemetry/api';
+import { trace, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import {
   DEFAULT_DELIVERY_RETENTION_DAYS,
@@ -52,6 +52,8 @@ const EVENT_NAME = /^[a-z_]{1,64}$/;
 
 export interface WebhookIngressOptions {
   secret: string;
+  /** The receipt of each request is a span of it (default: the global tracer). */
+  tracer?: Tracer;
   deliveries: DeliveryStore;
   /** Directory for spooled bodies (created 0700; emptied on start). */
   spoolDir: string;
@@ -95,7 +97,7 @@ export interface WebhookIngress {
 export function createWebhookIngress(options: WebhookIngressOptions): WebhookIngress {
   const limits = { ...DEFAULT_INGRESS_LIMITS, ...options.limits };
   const spool = new Spool(options.spoolDir);
-  const tracer = trace.getTracer('maestro-app');
+  const tracer = options.tracer ?? trace.getTracer('maestro-app');
   const receiving = new Set<AbortController>();
   const running = new Set<Promise<void>>();
   let closing = false;

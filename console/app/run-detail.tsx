@@ -106,6 +106,10 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
         <dd>{when(run.startedAt ?? run.createdAt)}</dd>
         <dt>Duration</dt>
         <dd>{duration(run.startedAt, run.finishedAt)}</dd>
+        <dt>Trace</dt>
+        <dd>
+          <code data-testid="run-trace-id">{detail.traceId ?? 'none'}</code>
+        </dd>
       </dl>
       {canWrite && (
         <div class="actions">
