@@ -17,6 +17,7 @@ import {
   type ImageDecisionRecord,
 } from '../provenance/index.ts';
 import { createKubernetesRunner, jobName, type KubernetesRunnerConfig } from '../runners/kubernetes/index.ts';
+import { liftSignature } from './helpers/lift-signature.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 import { startRegistryProxy, type RegistryProxy } from './helpers/registry-proxy.ts';
 import { startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
@@ -44,6 +45,7 @@ beforeAll(async () => {
   images.unsigned = registry.pushImage('k8s/app', 'unsigned', 'unsigned');
   images.stranger = registry.pushImage('k8s/app', 'stranger', 'stranger');
   images.moving = registry.pushImage('k8s/app', 'moving', 'moving');
+  images.tampered = registry.pushImage('k8s/app', 'tampered', 'tampered');
   proxy = await startRegistryProxy(registry.host);
   await signImage(
     client,
@@ -60,6 +62,7 @@ beforeAll(async () => {
     parseImageReference(images.stranger.reference),
     createLocalKeySigner({ privateKeyPem: stranger.privateKeyPem }),
   );
+  await liftSignature(client, images.signed, images.tampered);
 }, 300_000);
 
 afterAll(async () => {
@@ -134,11 +137,12 @@ describe('image policy at Kubernetes-runner start', () => {
     await r.close?.();
   }, 120_000);
 
-  it('unsigned and wrong-signer images: no Job is created, the attempt fails with the reason', async () => {
+  it('unsigned, wrong-signer and tampered images: no Job is created, the attempt fails with the reason', async () => {
     const r = runner();
     for (const [task, reason] of [
       ['unsigned', 'ImageUnsigned'],
       ['stranger', 'ImageSignerUntrusted'],
+      ['tampered', 'ImageSignatureInvalid'],
     ] as const) {
       const req = request(task);
       const result = await (await r.start(req)).wait();

@@ -28,6 +28,7 @@ import {
   signImage,
 } from '../provenance/index.ts';
 import { captureIo } from './cli-helpers.ts';
+import { liftSignature } from './helpers/lift-signature.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 import { startRegistryProxy, type RegistryProxy } from './helpers/registry-proxy.ts';
 import { startOciRegistry, type OciRegistry } from './setup/oci-registry.ts';
@@ -56,6 +57,7 @@ beforeAll(async () => {
   images.unsigned = registry.pushImage('team/app', 'unsigned', 'unsigned');
   images.stranger = registry.pushImage('team/app', 'stranger', 'stranger');
   images.moving = registry.pushImage('team/app', 'moving', 'moving');
+  images.tampered = registry.pushImage('team/app', 'tampered', 'tampered');
   await signImage(
     client,
     parseImageReference(images.moving.reference),
@@ -71,6 +73,7 @@ beforeAll(async () => {
     parseImageReference(images.stranger.reference),
     createLocalKeySigner({ privateKeyPem: stranger.privateKeyPem }),
   );
+  await liftSignature(client, images.signed, images.tampered);
   for (const image of Object.values(images)) pullByDigest(image);
   // The same registry through a proxy that moves a tag or lies about a digest (helpers/registry-proxy.ts).
   proxy = await startRegistryProxy(registry.host);
@@ -184,9 +187,9 @@ describe('image policy at container-runner start', () => {
     expect(result.attempts.unsigned).toMatchObject({ state: 'succeeded', outputs: { marker: 'unsigned' } });
   });
 
-  it('enforce: the signed image runs by digest; unsigned and wrong-signer images never start', async () => {
+  it('enforce: the signed image runs by digest; unsigned, wrong-signer and tampered images never start', async () => {
     const result = await run(
-      workflow(['signed', 'unsigned', 'stranger']),
+      workflow(['signed', 'unsigned', 'stranger', 'tampered']),
       runnersFile('enforce.yaml', enforce('enforce')),
     );
     const { signed, unsigned, stranger } = result.attempts;
@@ -201,6 +204,14 @@ describe('image policy at container-runner start', () => {
     expect(unsigned!.image).toMatchObject({ digest: images.unsigned!.digest, verification: 'refused' });
     expect(stranger).toMatchObject({ reason: 'ImageSignerUntrusted', outputs: {} });
     expect(stranger!.image).toMatchObject({ digest: images.stranger!.digest, verification: 'refused' });
+    // Tampered: the signed image's valid bundle, referred to from another image (lifted).
+    const { tampered } = result.attempts;
+    expect(tampered).toMatchObject({ reason: 'ImageSignatureInvalid', outputs: {} });
+    expect(tampered!.image).toMatchObject({ digest: images.tampered!.digest, verification: 'refused' });
+    expect(result.decisions.find((d) => d.decisionId === tampered!.image!.decisionId)).toMatchObject({
+      allow: false,
+      reasons: ['image refused: ImageSignatureInvalid'],
+    });
     // Each decision is in the hash-chained decision log, under the id the receipt names.
     const byId = new Map(result.decisions.map((d) => [d.decisionId, d]));
     expect(byId.get(signed!.image!.decisionId!)).toMatchObject({ taskId: 'signed', allow: true });
