@@ -17,7 +17,7 @@ if [ -f "$root/.complete" ]; then
 fi
 for tool in java mvn; do
   if ! command -v "$tool" >/dev/null; then
-    echo "kafka: $tool is missing (apt-get install openjdk-17-jre-headless maven); the kafka task's tests will be skipped" >&2
+    echo "kafka: $tool is missing (apt-get install openjdk-17-jre-headless maven); tasks/kafka's tests will fail until it is installed" >&2
     exit 0
   fi
 done
