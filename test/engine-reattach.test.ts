@@ -72,7 +72,12 @@ describe('resume with a re-attaching runner', () => {
     });
     const runId = await first.submit(plan, { trust: 'trusted' });
     void first.execute(runId).catch(() => undefined);
-    while (firstStore.getTask(runId, 'job').state !== 'running') await new Promise((r) => setTimeout(r, 20));
+    // Started on its backend and stored as running. The same connection shows the engine's writes
+    // before its group commit ends the turn (engine/store/sqlite/group-commit.ts): the crash below
+    // comes after they are committed.
+    while (jobs.size === 0 || firstStore.getTask(runId, 'job').state !== 'running')
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setImmediate(r));
     firstStore.close();
     await new Promise((r) => setTimeout(r, 400));
 
@@ -110,7 +115,12 @@ describe('resume with a re-attaching runner', () => {
     });
     const runId = await first.submit(plan, { trust: 'trusted' });
     void first.execute(runId).catch(() => undefined);
-    while (firstStore.getTask(runId, 'job').state !== 'running') await new Promise((r) => setTimeout(r, 20));
+    // Started on its backend and stored as running. The same connection shows the engine's writes
+    // before its group commit ends the turn (engine/store/sqlite/group-commit.ts): the crash below
+    // comes after they are committed.
+    while (jobs.size === 0 || firstStore.getTask(runId, 'job').state !== 'running')
+      await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setImmediate(r));
     firstStore.close();
     await new Promise((r) => setTimeout(r, 400));
 

@@ -1,11 +1,13 @@
 /**
  * The embedded SQLite store behind the asynchronous port: each call runs synchronously (node:sqlite
- * is synchronous) and hands back a settled promise, so the same contract suite and the same
- * engine code drive both stores. Errors become rejections, never synchronous throws.
+ * is synchronous), and the writes of one turn share one transaction (group-commit.ts), each call's
+ * promise settling after that COMMIT, so the same contract suite and the same engine code drive
+ * both stores. Errors become rejections, never synchronous throws.
  */
 import type { AsyncStore, Fence, StoreMethod, TaskClaim } from '../async-store.ts';
 import { storeMethods } from '../async-store.ts';
 import type { AttemptStart, TaskTransitionWrite } from '../store.ts';
+import { GroupCommit } from './group-commit.ts';
 import type { Durability } from './open-database.ts';
 import { SqliteStore } from './sqlite-store.ts';
 
@@ -14,30 +16,49 @@ export interface AsyncSqliteStore extends AsyncStore {
   readonly sync: SqliteStore;
 }
 
-/** The result of a synchronous call as a settled promise (a throw becomes a rejection). */
-function settle<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (error) {
-    return Promise.reject(error as Error);
-  }
-}
+/**
+ * The methods that only read: with no batch open they run at once, outside any transaction. A
+ * method missing here is treated as a write (it opens a batch), which is never wrong, only slower.
+ */
+const reads: ReadonlySet<string> = new Set([
+  'getRun',
+  'listRuns',
+  'runCancelRequestedBy',
+  'listTasks',
+  'getTask',
+  'listTransitions',
+  'listTransitionsAfter',
+  'lastTransitionId',
+  'listAttempts',
+  'taskOutputs',
+  'listLogs',
+  'listReceipts',
+  'getLease',
+  'runCancelRequests',
+] satisfies StoreMethod[]);
 
-export function asyncSqliteStore(store: SqliteStore): AsyncSqliteStore {
+export function asyncSqliteStore(
+  store: SqliteStore,
+  group = new GroupCommit(store.connection),
+): AsyncSqliteStore {
   const methods = {} as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const name of storeMethods) {
     const method = store[name] as (...args: unknown[]) => unknown;
-    methods[name] = (...args) => settle(() => method.apply(store, args));
+    methods[name] = (...args) => group.run(() => method.apply(store, args), !reads.has(name));
   }
   return {
     ...(methods as unknown as Pick<AsyncStore, StoreMethod>),
+    close: () => {
+      group.flush();
+      return group.run(() => store.close(), false);
+    },
     location: store.location,
     sync: store,
-    fenced: (fence: Fence) => asyncSqliteStore(store.fenced(fence)),
+    fenced: (fence: Fence) => asyncSqliteStore(store.fenced(fence), group),
     claimReadyTask: (owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> =>
-      settle(() => store.claimReadyTask(owner, now, leaseMs)),
+      group.run(() => store.claimReadyTask(owner, now, leaseMs), true),
     startClaimedAttempt: (claim: TaskClaim, start: AttemptStart, transition?: TaskTransitionWrite) =>
-      settle(() => store.startClaimedAttempt(claim, start, transition)),
+      group.run(() => store.startClaimedAttempt(claim, start, transition), true),
   };
 }
 

@@ -36,6 +36,7 @@ import * as budgets from '../budget-sql.ts';
 import type { Fence, SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
 import { initialRunState, interruptedFinish, newRunValues } from '../row-values.ts';
+import { commitOtherBatches } from './group-commit.ts';
 import { openDatabase, type Durability } from './open-database.ts';
 import * as leases from './sqlite-leases.ts';
 import * as records from './sqlite-records.ts';
@@ -82,18 +83,31 @@ export class SqliteStore implements SettledStore {
     return new SqliteStore(this.location, undefined, { db: this.#db, statements: this.#statements, fence });
   }
 
-  /** BEGIN IMMEDIATE: this process is the only writer until COMMIT, fence check included. */
+  /**
+   * BEGIN IMMEDIATE: this process is the only writer until COMMIT, fence check included. Inside
+   * the asynchronous store's group commit (group-commit.ts: one BEGIN IMMEDIATE for the calls of a
+   * turn, the write lock held throughout) a savepoint instead: the same all-or-nothing, and the
+   * fence is checked against what that transaction sees, which no other writer can change.
+   */
   #tx<T>(fn: () => T): T {
-    this.#prepare('BEGIN IMMEDIATE').run();
+    const nested = this.#db.isTransaction;
+    if (!nested) commitOtherBatches(this.#db);
+    this.#prepare(nested ? 'SAVEPOINT tx' : 'BEGIN IMMEDIATE').run();
     try {
       if (this.#fence) leases.checkToken(this.#sql, this.#fence);
       const result = fn();
-      this.#prepare('COMMIT').run();
+      this.#prepare(nested ? 'RELEASE tx' : 'COMMIT').run();
       return result;
     } catch (error) {
-      this.#db.exec('ROLLBACK');
+      if (!nested) this.#db.exec('ROLLBACK');
+      else if (this.#db.isTransaction) this.#db.exec('ROLLBACK TO tx; RELEASE tx');
       throw error;
     }
+  }
+
+  /** The connection, for the asynchronous store's group commit (group-commit.ts). */
+  get connection(): DatabaseSync {
+    return this.#db;
   }
 
   /** A write outside a transaction of its own: in one when the view is fenced. */

@@ -1,0 +1,64 @@
+/**
+ * The embedded store's group commit (engine/store/sqlite/group-commit.ts): the writes of one turn
+ * share one transaction, and nothing is answered before it commits.
+ */
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { asyncSqliteStore } from '../engine/store/sqlite/async-sqlite-store.ts';
+import { SqliteStore } from '../engine/store/sqlite/sqlite-store.ts';
+import { tempDir } from './helpers/engine-fixtures.ts';
+import { newRun } from './store-contract/store-contract.ts';
+
+function stores() {
+  const dataDir = tempDir();
+  const engine = asyncSqliteStore(new SqliteStore(dataDir));
+  // Another connection, as another process sees the database: committed rows only.
+  const other = new SqliteStore(dataDir);
+  onTestFinished(async () => {
+    other.close();
+    await engine.close();
+  });
+  return { engine, other };
+}
+
+describe('SQLite group commit', () => {
+  it('commits the writes of one turn together, and answers only once they are committed', async () => {
+    const { engine, other } = stores();
+    const one = engine.createRun(newRun('r1', 1000));
+    const two = engine.createRun(newRun('r2', 1001));
+    // Both ran (the same connection's read joins the batch), neither is committed yet.
+    const read = engine.getRun('r1');
+    expect(() => other.getRun('r1')).toThrow();
+    let answered = false;
+    void read.then(() => (answered = true));
+    await Promise.resolve();
+    expect(answered).toBe(false);
+    await Promise.all([one, two]);
+    expect((await read).id).toBe('r1');
+    expect(other.getRun('r1').id).toBe('r1');
+    expect(other.getRun('r2').id).toBe('r2');
+  });
+
+  it('rolls back a failing call alone: the others of its batch commit', async () => {
+    const { engine, other } = stores();
+    await engine.createRun(newRun('r1', 1000));
+    const results = await Promise.allSettled([
+      engine.createRun(newRun('r2', 1001)),
+      engine.createRun(newRun('r1', 1002)), // the same id again: refused
+      engine.transitionRun('r1', 'queued', 'running', 'started', 'engine', 1003),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(other.getRun('r2').id).toBe('r2');
+    expect(other.getRun('r1').status).toBe('running');
+    expect(other.getRun('r1').createdAt).toBe(1000);
+  });
+
+  it('does not deadlock two connections of one process: a transaction of the second commits the first batch', async () => {
+    const { engine, other } = stores();
+    const pending = engine.createRun(newRun('r1', 1000));
+    // A synchronous write on the other connection while the batch holds the write lock.
+    other.createRun(newRun('r2', 1001));
+    await pending;
+    expect(other.getRun('r1').id).toBe('r1');
+    expect(other.getRun('r2').id).toBe('r2');
+  });
+});
