@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_WORKER_RUNS, workerConcurrency } from './worker.ts';
+import { pino } from 'pino';
+import type { Engine } from '../engine/index.ts';
+import { DEFAULT_WORKER_RUNS, startWorker, workerConcurrency } from './worker.ts';
 
 describe('workerConcurrency (maestro server without --concurrency / MAESTRO_CONCURRENCY)', () => {
   it('gives every run slot of the worker an attempt slot, even on two cores', () => {
@@ -10,5 +12,53 @@ describe('workerConcurrency (maestro server without --concurrency / MAESTRO_CONC
   it('keeps the CPU count where it is the larger', () => {
     expect(workerConcurrency(64, undefined)).toBe(64);
     expect(workerConcurrency(16, 4)).toBe(16);
+  });
+});
+
+describe('startWorker claims', () => {
+  /** An engine whose store holds `queued` runs; each claim takes one a turn later, as a store does. */
+  function fakeEngine(queued: number) {
+    let inFlight = 0;
+    const seen = { maxInFlight: 0, claims: 0, claimed: 0 };
+    const finish: (() => void)[] = [];
+    const engine = {
+      store: {},
+      async claim() {
+        seen.claims++;
+        seen.maxInFlight = Math.max(seen.maxInFlight, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        if (queued === 0) return null;
+        queued--;
+        seen.claimed++;
+        const done = new Promise<{ status: string }>((r) => finish.push(() => r({ status: 'succeeded' })));
+        return { runId: `r${seen.claimed}`, done };
+      },
+    } as unknown as Engine;
+    return { engine, seen, finish };
+  }
+
+  it('claims a backlog in doubling waves, never more runs than its slots', async () => {
+    const { engine, seen, finish } = fakeEngine(20);
+    const worker = startWorker(engine, pino({ level: 'silent' }), { maxRuns: 16, pollMs: 60_000 });
+    while (worker.slots().busy < 16) await new Promise((r) => setTimeout(r, 5));
+    // One claim at a time took a turn per run; the waves are 1, 2, 4, 8, then the one free slot.
+    expect(seen.maxInFlight).toBe(8);
+    expect(seen.claimed).toBe(16);
+    for (const end of finish.splice(0)) end();
+    while (seen.claimed < 20 || worker.slots().busy > 0) {
+      for (const end of finish.splice(0)) end();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await worker.close();
+    expect(seen.claimed).toBe(20);
+  });
+
+  it('costs one claim when nothing waits', async () => {
+    const { engine, seen } = fakeEngine(0);
+    const worker = startWorker(engine, pino({ level: 'silent' }), { pollMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    await worker.close();
+    expect(seen.claims).toBe(1);
   });
 });

@@ -128,15 +128,32 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   };
 
   const claims: Record<WakeReason, number> = { start: 0, poll: 0, api: 0, slot: 0, notify: 0, listening: 0 };
-  /** Claims runs while this worker has free slots and the store has runs that need one. */
+  /**
+   * Claims runs while this worker has free slots and the store has runs that need one, in waves
+   * that double while every claim of a wave found a run (1, 2, 4, … up to the free slots): one
+   * claim at a time was one store round trip (on SQLite one turn of the group commit) per run, so
+   * a backlog of a hundred runs took a hundred turns to start; a wake with one run waiting still
+   * costs one claim, and at most one wave's worth find nothing. Concurrent claims never get the same
+   * run (the store contract: SKIP LOCKED on PostgreSQL, one writer on SQLite).
+   */
   const claimAll = async (wake: WakeReason) => {
     try {
-      while (!closed && running.size < maxRuns) {
-        const claimed = await timeClaim();
-        if (!claimed) return;
-        claims[wake]++;
-        logger.info({ runId: claimed.runId, wake }, 'run claimed');
-        follow(claimed.runId, claimed.done);
+      for (let wave = 1; !closed && running.size < maxRuns; wave *= 2) {
+        const size = Math.min(wave, maxRuns - running.size);
+        const results = await Promise.allSettled(Array.from({ length: size }, () => timeClaim()));
+        let found = 0;
+        let failure: unknown;
+        for (const result of results) {
+          if (result.status === 'rejected') failure ??= result.reason;
+          else if (result.value) {
+            found++;
+            claims[wake]++;
+            logger.info({ runId: result.value.runId, wake }, 'run claimed');
+            follow(result.value.runId, result.value.done);
+          }
+        }
+        if (failure !== undefined) throw failure;
+        if (found < size) return;
       }
     } catch (error) {
       logger.error({ err: error }, 'worker claim failed');
