@@ -87,6 +87,24 @@ async function boxOf(task: string): Promise<{ x: number; y: number }> {
   return { x: rect.x + tx + (node.x + 4) * scale, y: rect.y + ty + (node.y + 4) * scale };
 }
 
+/** The page point at the centre of a task's box. */
+async function centreOf(task: string): Promise<{ x: number; y: number }> {
+  const graph = (await c.api.call('GET', '/v1/runs/{id}/graph', { params: { id: runId } })).body;
+  const node = graph.nodes.find((n: { id: string }) => n.id === task);
+  const canvas = page.getByTestId('dag');
+  await canvas.scrollIntoViewIfNeeded();
+  const [scale, tx, ty] = (await canvas.getAttribute('data-view'))!.split(',').map(Number) as [
+    number,
+    number,
+    number,
+  ];
+  const rect = (await canvas.boundingBox())!;
+  return {
+    x: rect.x + tx + (node.x + graph.nodeWidth / 2) * scale,
+    y: rect.y + ty + (node.y + graph.nodeHeight / 2) * scale,
+  };
+}
+
 /** The colour the canvas shows at a page point, as #rrggbb. */
 async function colourAt(point: { x: number; y: number }): Promise<string> {
   return page.getByTestId('dag').evaluate((el, p) => {
@@ -160,5 +178,21 @@ describe('the DAG view in Chromium', () => {
     ).toEqual([]);
     expect(await colourAt(await boxOf('broken'))).toBe('#c62828');
     expect(cspViolations(page)).toEqual([]);
+  });
+
+  it('far out, without labels, still shows every box in its state’s colour, and a pan moves them', async () => {
+    const canvas = page.getByTestId('dag');
+    for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Zoom out' }).click();
+    const [scale] = (await canvas.getAttribute('data-view'))!.split(',').map(Number) as [number];
+    expect(scale * 32).toBeLessThan(14); // the far-out level of detail (dag-draw.ts): no labels
+    await eventually(async () => colourAt(await centreOf('broken'))).toBe('#c62828');
+    expect(await colourAt(await centreOf('flaky'))).toBe('#2e7d32');
+    expect(await colourAt(await centreOf('setup'))).toBe('#2e7d32');
+    const before = Number(await canvas.getAttribute('data-draws'));
+    await canvas.focus();
+    await page.keyboard.press('ArrowLeft'); // a pan: the boxes move, their colours with them
+    await eventually(async () => Number(await canvas.getAttribute('data-draws'))).toBeGreaterThan(before);
+    expect(await colourAt(await centreOf('broken'))).toBe('#c62828');
+    expect(await canvas.getAttribute('data-drawn')).toBe(String(TASKS.length));
   });
 });
