@@ -789,10 +789,6 @@ export interface BudgetSet {
    * Runs of the namespace executing at once; more wait queued, in order.
    */
   maxRuns?: number | null;
-  /**
-   * Attempts of the namespace running at once; more wait ready, in order.
-   */
-  maxTasks?: number | null;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -805,7 +801,6 @@ export interface Budget {
   period: 'day' | 'week' | 'month';
   soft: number | null;
   maxRuns: number | null;
-  maxTasks: number | null;
   updatedAt: string;
   updatedBy: string;
   /**

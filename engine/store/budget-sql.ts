@@ -131,3 +131,39 @@ export function toUsageRow(r: Record<string, unknown>): UsageRow {
     actualCost: Number(r.actual_cost),
   };
 }
+
+/** The active runs of run `r`'s namespace: queued or running with a live executor lease. */
+function activeRunsSql(now: string): string {
+  return `(SELECT COUNT(*) FROM runs o JOIN leases ol ON ol.name = 'run:' || o.id
+     WHERE o.namespace = r.namespace AND o.status IN ('queued', 'running') AND ol.expires_at >= ${now})`;
+}
+
+/**
+ * A condition on a candidate run `r` of a claim (claimRun): its namespace is under its runs
+ * quota, so over the quota a run is not claimed and waits queued; with the claim's ORDER BY, the
+ * namespace's runs start in their order (priority, then age) as slots free. In the claim itself,
+ * never in a worker's memory, so replicas share the count.
+ */
+export function underRunQuotaSql(now: string): string {
+  return `NOT EXISTS (SELECT 1 FROM namespace_budgets b WHERE b.namespace = r.namespace
+     AND b.max_runs IS NOT NULL AND b.max_runs <= ${activeRunsSql(now)})`;
+}
+
+/** The one line a waiting run gets, so the wait shows in its log (GET /v1/runs/{id}/logs). */
+export const QUOTA_WAIT_PREFIX = 'waiting: namespace ';
+
+/**
+ * Says why each queued run that no executor holds waits on its namespace's runs quota, once per
+ * run: a run-level system line in its log (the claim's transaction writes it, so any replica may).
+ */
+export function quotaWaitLogSql(now: string): string {
+  return `INSERT INTO logs (run_id, task_id, attempt, stream, time, text)
+    SELECT r.id, NULL, NULL, 'system', ${now},
+           '${QUOTA_WAIT_PREFIX}' || r.namespace || ' is at its quota of ' || CAST(b.max_runs AS TEXT)
+             || ' runs at once; this run starts when one of them ends, in its turn'
+      FROM runs r JOIN namespace_budgets b ON b.namespace = r.namespace
+     WHERE r.status = 'queued' AND b.max_runs IS NOT NULL AND b.max_runs <= ${activeRunsSql(now)}
+       AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.name = 'run:' || r.id AND l.expires_at >= ${now})
+       AND NOT EXISTS (SELECT 1 FROM logs g WHERE g.run_id = r.id AND g.task_id IS NULL
+                        AND g.text LIKE '${QUOTA_WAIT_PREFIX}%')`;
+}

@@ -121,6 +121,33 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(budget.periodStart).toMatch(/-01T00:00:00\.000Z$/);
     });
 
+    it('holds a namespace to its runs quota: the second run waits queued, says why, then runs (never failed)', async () => {
+      await setBudget({ limit: 1000, maxRuns: 1 });
+      const yaml = manifest('ns-quota', '    - id: slow\n      run: "sleep 1"\n');
+      const { body: wf } = await api.call('POST', '/v1/workflows', {
+        raw: yaml,
+        contentType: 'application/yaml',
+      });
+      const first = (await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } })).body.id as string;
+      const second = (await api.call('POST', '/v1/runs', { body: { workflow: wf.digest } })).body
+        .id as string;
+      expect((await api.settle(first)).body.run.status).toBe('succeeded');
+      expect((await api.settle(second)).body.run.status).toBe('succeeded');
+      const times = async (id: string) => {
+        const { body } = await api.call('GET', '/v1/runs/{id}/transitions', { params: { id } });
+        const items = (body.items ?? body) as (Transition & { time: string })[];
+        const at = (to: string) => Date.parse(items.find((t) => t.task === null && t.to === to)!.time);
+        return { started: at('running'), finished: at('succeeded') };
+      };
+      // One at a time: the second started only once the first had finished.
+      expect((await times(second)).started).toBeGreaterThanOrEqual((await times(first)).finished);
+      const logs = await api.call('GET', '/v1/runs/{id}/logs', { params: { id: second } });
+      expect(String(logs.body)).toContain(
+        'waiting: namespace quickstart is at its quota of 1 runs at once; this run starts when one of them ends, in its turn',
+      );
+      await setBudget({ limit: 1000 });
+    });
+
     it('reports usage by task, and a token limited to another namespace reads only its own', async () => {
       const { body: report, status } = await api.call('GET', '/v1/usage', { query: { groupBy: 'task' } });
       expect(status, JSON.stringify(report)).toBe(200);

@@ -114,5 +114,52 @@ export function budgetContract(harness: StoreHarness): void {
         expect(await s.usage({ ...window, groupBy: 'namespace', namespaces: [] })).toEqual([]);
         expect(await s.usage({ since: 1001, until: 10_000, now: 10_000, groupBy: 'namespace' })).toEqual([]);
       }));
+
+    it('claims no run of a namespace at its runs quota: the rest wait queued, in order, and say so once', () =>
+      withStore(harness, async (s) => {
+        await s.putBudget({ ...budget, maxRuns: 1 });
+        await s.createRun(newRun('r1', 1000));
+        await s.createRun(newRun('r2', 1001));
+        await s.createRun(newRun('r3', 1002));
+        await s.createRun(newRun('o1', 1003, { namespace: 'other' }));
+        expect((await s.claimRun('w1', 2000, 60_000))?.name).toBe('run:r1');
+        // ns is at its quota: the other namespace's run goes first, then nothing.
+        expect((await s.claimRun('w2', 2001, 60_000))?.name).toBe('run:o1');
+        expect(await s.claimRun('w2', 2002, 60_000)).toBeNull();
+        const waits = async (id: string) =>
+          (await s.listLogs(id, null))
+            .filter((l) => l.text.startsWith('waiting: namespace '))
+            .map((l) => l.text);
+        expect(await waits('r2')).toEqual([
+          'waiting: namespace ns is at its quota of 1 runs at once; this run starts when one of them ends, in its turn',
+        ]);
+        expect(await waits('r3')).toHaveLength(1);
+        expect(await waits('r1')).toEqual([]);
+        // r1 ends: its slot goes to r2 (the older), never failed or evicted; r3 keeps waiting.
+        await s.transitionRun('r1', 'queued', 'cancelled', 'cancel_requested', 'me', 2003);
+        expect((await s.claimRun('w2', 2004, 60_000))?.name).toBe('run:r2');
+        expect(await s.claimRun('w2', 2005, 60_000)).toBeNull();
+        expect((await s.getRun('r3')).status).toBe('queued');
+        // A run whose executor died (lease expired) is not counted, so its namespace's queue moves.
+        expect((await s.claimRun('w3', 62_005, 60_000))?.name).toBe('run:r2');
+      }));
+
+    it('never lets concurrent claimers take more of a namespace than its runs quota', async () => {
+      const db = await harness.database();
+      const [one, two] = [await db.open(), await db.open()];
+      try {
+        await one.putBudget({ ...budget, maxRuns: 2 });
+        for (let i = 0; i < 8; i++) await one.createRun(newRun(`r${i}`, 1000 + i));
+        const claimsOf = (store: AsyncStore, owner: string) =>
+          Promise.all(Array.from({ length: 6 }, () => store.claimRun(owner, 2000, 60_000)));
+        const results = (await Promise.all([claimsOf(one, 'w1'), claimsOf(two, 'w2')])).flat();
+        const claimed = results.filter((c) => c !== null).map((c) => c.name);
+        // Without the quota in the claim (and its lock on PostgreSQL) more than two are taken.
+        expect(claimed.sort()).toEqual(['run:r0', 'run:r1']);
+      } finally {
+        await one.close();
+        await two.close();
+      }
+    });
   });
 }

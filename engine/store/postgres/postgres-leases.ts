@@ -4,6 +4,10 @@
  * Checking a fence locks the lease row (`FOR UPDATE`), so no other transaction can take the lease
  * over between the check and the write it guards.
  */
+import { quotaWaitLogSql, underRunQuotaSql } from '../budget-sql.ts';
+
+/** The advisory lock key of quota-bound claims ('mqta' as an integer). */
+const QUOTA_LOCK_KEY = 0x6d717461;
 import type { PoolClient } from 'pg';
 import type { Db } from './reconnect.ts';
 import { LeaseLostError } from '../../errors.ts';
@@ -119,18 +123,32 @@ export async function renew(c: Db, name: string, token: number, now: number, ttl
  * (FOR SHARE), has locked, instead of queueing on them. READ COMMITTED re-checks the expiry on
  * the locked row's newest version, so a lease renewed after this statement's snapshot is skipped.
  */
-export async function claimRun(c: Db, owner: string, now: number, leaseMs: number): Promise<Lease | null> {
+export async function claimRun(
+  c: Db,
+  owner: string,
+  now: number,
+  leaseMs: number,
+  quotas = false,
+): Promise<Lease | null> {
   const { rows } = await c.query<Row>(
     `WITH candidate AS (
        SELECT l.name FROM leases l JOIN runs r ON l.name = 'run:' || r.id
-        WHERE r.status IN ('queued', 'running') AND l.expires_at < $1
+        WHERE r.status IN ('queued', 'running') AND l.expires_at < $1 AND ${underRunQuotaSql('$1')}
         ORDER BY r.priority DESC, r.seq LIMIT 1 FOR UPDATE OF l SKIP LOCKED)
      UPDATE leases l SET owner = $2, token = nextval('lease_tokens'), expires_at = $3
        FROM candidate WHERE l.name = candidate.name AND l.expires_at < $1 RETURNING l.*`,
     [now, owner, now + leaseMs],
   );
+  if (quotas) await c.query(quotaWaitLogSql('$1'), [now]);
   return rows[0] ? toLease(rows[0]) : null;
 }
+
+/**
+ * Taken first by a claim when some namespace has a runs quota (one statement sent with BEGIN):
+ * claims then take turns, each in a snapshot that sees the claims committed before it, so two
+ * replicas cannot both take a namespace's last slot. Without quotas no row, no lock, no waiting.
+ */
+export const QUOTA_CLAIM_LOCK_SQL = `SELECT pg_advisory_xact_lock(${QUOTA_LOCK_KEY}) AS locked FROM namespace_budgets WHERE max_runs IS NOT NULL LIMIT 1`;
 
 /**
  * The fence riding inside one statement (a fenced write that needs no transaction of its own): a

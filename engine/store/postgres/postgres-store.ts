@@ -45,6 +45,7 @@ import {
   checkTokenRows,
   claimReadyTask,
   claimRun,
+  QUOTA_CLAIM_LOCK_SQL,
   renew,
   toLease,
   tokenCheckSql,
@@ -415,8 +416,13 @@ export class PostgresStore implements AsyncStore {
   }
 
   /** One statement, so no transaction around it (an empty claim, the common case, is one round trip). */
+  /** In a transaction that first takes the quota lock when any namespace has a runs quota. */
   claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null> {
-    return this.#write((db) => claimRun(db, owner, now, leaseMs));
+    return transaction(
+      this.#pool,
+      (c, opened) => claimRun(c, owner, now, leaseMs, opened.length > 0),
+      QUOTA_CLAIM_LOCK_SQL,
+    );
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {

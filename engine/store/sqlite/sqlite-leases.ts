@@ -4,6 +4,7 @@
  * that follows cannot interleave with another). A lease's token grows by one per take; the row is
  * never deleted, so a token is never reused for its lease.
  */
+import { quotaWaitLogSql, underRunQuotaSql } from '../budget-sql.ts';
 import type { SQLInputValue } from 'node:sqlite';
 import { LeaseLostError } from '../../errors.ts';
 import { runLeaseName, taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
@@ -77,11 +78,15 @@ export function renew(sql: Sql, name: string, token: number, now: number, ttlMs:
 export function claimRun(sql: Sql, owner: string, now: number, leaseMs: number): Lease | null {
   const row = sql.get(
     `SELECT r.id FROM runs r LEFT JOIN leases l ON l.name = 'run:' || r.id
-       WHERE r.status IN ('queued', 'running') AND (l.name IS NULL OR l.expires_at < ?)
+       WHERE r.status IN ('queued', 'running') AND (l.name IS NULL OR l.expires_at < ?1)
+         AND ${underRunQuotaSql('?1')}
        ORDER BY r.priority DESC, r.seq LIMIT 1`,
     now,
   );
-  return row ? acquire(sql, runLeaseName(String(row.id)), owner, now, leaseMs, false) : null;
+  const lease = row ? acquire(sql, runLeaseName(String(row.id)), owner, now, leaseMs, false) : null;
+  // Inside the claim's transaction: the runs still waiting on their namespace's quota say so.
+  sql.run(quotaWaitLogSql('?1'), now);
+  return lease;
 }
 
 /** AsyncStore.claimReadyTask: the most urgent ready task whose claim lease is free or expired. */
