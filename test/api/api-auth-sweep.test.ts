@@ -37,6 +37,7 @@ function requestFor(operationId: string): CallOptions {
     retryRun: run,
     approveRun: run,
     listReceipts: run,
+    listRunDecisions: run,
     listTransitions: run,
     getRunGraph: run,
     streamLogs: run,
