@@ -96,14 +96,11 @@ export interface AppServices {
   gateContext(client: GitHubClient): GateContext;
   dispatchContext(client: GitHubClient, engines: Engines): DispatchContext;
   readPullRequest(client: GitHubClient, pullNumber: number): Promise<PullRequestData>;
-  /** The installation's token (cached by its client, renewed before expiry); for git fetches only. */
+  /** The installation's token (the one cache the App's REST clients use too, renewed before expiry); for git fetches. */
   installationToken(installationId: number): Promise<string>;
 }
 
 export function createAppServices(probot: Probot, deps: HandlerDeps): AppServices {
-  // One installation client per installation, reused across deliveries: the auth strategy keeps
-  // its token cached and renews it before expiry; a refused token is replaced below.
-  const octokits = new Map<number, Octokit>();
   // Content-addressed caches: git blobs by SHA, compile results by path and blob SHA.
   const blobs = new Lru<string>(2000);
   const compiledCache = new Lru<CompiledManifest>(2000);
@@ -120,27 +117,13 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
         return { snapshot, compiled };
       },
     );
-  // One installation client per installation; `fresh`: the cached token was refused (expired or
-  // revoked), so mint a new one with the app's JWT and use it for this installation from now on.
-  const installationOctokit = async (installationId: number, fresh: boolean): Promise<Octokit> => {
-    if (!fresh) {
-      const known = octokits.get(installationId);
-      if (known) return known;
-      const created = (await probot.auth(installationId)) as Octokit;
-      octokits.set(installationId, created);
-      return created;
-    }
-    const app = (await probot.auth()) as Octokit;
-    const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
-    const WithDefaults = app.constructor as new (options: Record<string, unknown>) => Octokit;
-    const octokit = new WithDefaults({ auth: { token: minted.data.token } });
-    octokits.set(installationId, octokit);
-    return octokit;
-  };
-  // Tokens for source fetches are minted through the App's own client (its REST base URL: the
-  // installation strategy's auth() alone asks api.github.com, whatever the App's GitHub is, when
-  // no API call has cached a token yet, as on a resumed run) and kept until shortly before expiry.
-  const sourceTokens = new InstallationTokens(
+  // One token cache for everything the App does as an installation: its REST calls and the
+  // engine's source fetches. Tokens are minted through the App's own client (its REST base URL:
+  // the installation strategy's auth() alone asks api.github.com, whatever the App's GitHub is,
+  // when no API call has cached a token yet, as on a resumed run) and kept until shortly before
+  // expiry. Probot's own installation cache (probot.auth(id)) is not used: two caches minted two
+  // tokens per installation and renewed them on different schedules.
+  const tokens = new InstallationTokens(
     async (installationId) => {
       const app = (await probot.auth()) as Octokit;
       const minted = await app.rest.apps.createInstallationAccessToken({ installation_id: installationId });
@@ -148,6 +131,20 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
     },
     () => deps.clock.now(),
   );
+  // An installation's client for its current token (a renewed token gets a new client);
+  // `fresh`: the token was refused (expired or revoked), so it is forgotten and minted again.
+  const octokits = new Map<number, { token: string; octokit: Octokit }>();
+  const installationOctokit = async (installationId: number, fresh: boolean): Promise<Octokit> => {
+    if (fresh) tokens.forget(installationId);
+    const token = await tokens.token(installationId);
+    const known = octokits.get(installationId);
+    if (known?.token === token) return known.octokit;
+    const app = (await probot.auth()) as Octokit;
+    const WithDefaults = app.constructor as new (options: Record<string, unknown>) => Octokit;
+    const octokit = new WithDefaults({ auth: { token } });
+    octokits.set(installationId, { token, octokit });
+    return octokit;
+  };
   const clientOf = (owner: string, repo: string, installationId: number): GitHubClient =>
     new GitHubClient({
       owner,
@@ -239,6 +236,6 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       );
       return response.data as PullRequestData;
     },
-    installationToken: (installationId) => sourceTokens.token(installationId),
+    installationToken: (installationId) => tokens.token(installationId),
   };
 }

@@ -36,4 +36,16 @@ describe('InstallationTokens', () => {
     fail = false;
     expect(await tokens.token(7)).toBe('ok');
   });
+
+  it('mints again after a refused token is forgotten, whatever its expiry', async () => {
+    let mints = 0;
+    const tokens = new InstallationTokens(
+      async () => ({ token: `t-${++mints}`, expiresAt: 60 * 60_000 }),
+      () => 0,
+    );
+    expect(await tokens.token(3)).toBe('t-1');
+    tokens.forget(3);
+    expect(await tokens.token(3)).toBe('t-2');
+    expect(await tokens.token(3)).toBe('t-2');
+  });
 });

@@ -1,7 +1,8 @@
 /**
- * Installation tokens for the engine's source fetches, one per installation, minted on first use
- * and again shortly before expiry. Concurrent asks for one installation share one mint. Tokens
- * live only in memory and are never logged.
+ * The App's installation tokens, one per installation, for its REST clients and the engine's
+ * source fetches alike: minted on first use and again shortly before expiry, or at once after
+ * GitHub refused one (`forget`). Concurrent asks for one installation share one mint. Tokens live
+ * only in memory and are never logged.
  */
 export interface MintedToken {
   token: string;
@@ -20,6 +21,11 @@ export class InstallationTokens {
   constructor(mint: (installationId: number) => Promise<MintedToken>, now: () => number) {
     this.#mint = mint;
     this.#now = now;
+  }
+
+  /** Drops the installation's token (GitHub refused it): the next ask mints a new one. */
+  forget(installationId: number): void {
+    this.#tokens.delete(installationId);
   }
 
   async token(installationId: number): Promise<string> {
