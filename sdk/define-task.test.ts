@@ -208,3 +208,20 @@ async function waitUntil(condition: () => boolean): Promise<void> {
   for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setImmediate(r));
   if (!condition()) throw new Error('condition never held');
 }
+
+describe('ctx.emit.image', () => {
+  it('writes the image message the engine stores an SBOM for (docs/task-protocol.md)', async () => {
+    const reference = `registry.example/team/app@sha256:${'d'.repeat(64)}`;
+    const build = defineTask({
+      name: 'build-image',
+      version: '1.0.0',
+      spec: { inputs: { type: 'object' }, outputs: { type: 'object' } },
+      execute(_inputs, ctx) {
+        ctx.emit.image(reference);
+        return {};
+      },
+    });
+    const result = await runTask(build, {});
+    expect(result.messages).toContainEqual(expect.objectContaining({ v: 1, type: 'image', reference }));
+  });
+});

@@ -25,6 +25,11 @@ export interface Emit<Outputs> {
   metric(name: string, value: number, unit?: string): void;
   /** A file in the workspace the task produced (kept when the manifest declares it). */
   artifact(path: string): void;
+  /**
+   * An image the task built and pushed, by digest (`registry/repository@sha256:…`): when the
+   * attempt succeeds, the engine makes, signs and stores its SBOM (docs/supply-chain.md).
+   */
+  image(reference: string): void;
   /** A checkpoint: the value a retry should start from (see docs/task-protocol.md). */
   state(value: unknown): void;
   progress(progress: { done?: number; total?: number; message?: string }): void;

@@ -132,6 +132,7 @@ function contextOf(
       metric: (name, value, unit) =>
         sink.write({ v, type: 'metric', name, value, ...(unit ? { unit } : {}) }),
       artifact: (path) => sink.write({ v, type: 'artifact', path }),
+      image: (reference) => sink.write({ v, type: 'image', reference }),
       state: (value) => sink.write({ v, type: 'state', value }),
       progress: (p) => sink.write({ v, type: 'progress', ...p }),
     },

@@ -15,6 +15,7 @@ export type Message =
   | { v: 1; type: 'log'; level: LogLevel; message: string }
   | { v: 1; type: 'metric'; name: string; value: number; unit?: string }
   | { v: 1; type: 'artifact'; path: string }
+  | { v: 1; type: 'image'; reference: string }
   | { v: 1; type: 'progress'; done?: number; total?: number; message?: string }
   | { v: 1; type: 'heartbeat' }
   | { v: 1; type: 'state'; value: unknown };
@@ -68,6 +69,8 @@ function describe(message: Exclude<Message, { type: 'output' }>): string {
       return `metric ${message.name}=${message.value}${message.unit ? ` ${message.unit}` : ''}`;
     case 'artifact':
       return `artifact reported: ${message.path}`;
+    case 'image':
+      return `image reported: ${message.reference}`;
     case 'progress':
       return `progress ${message.done ?? ''}${message.total === undefined ? '' : `/${message.total}`} ${message.message ?? ''}`.trimEnd();
     case 'heartbeat':

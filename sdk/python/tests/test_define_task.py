@@ -185,3 +185,15 @@ def test_a_dataclass_output_value_is_sent_as_its_json_object():
     assert result.outcome == "succeeded"
     assert result.outputs == {"at": {"x": 1}}
     assert result.messages == [{"v": 1, "type": "output", "name": "at", "value": '{"x":1}'}]
+
+
+def test_emit_image_writes_the_message_the_engine_stores_an_sbom_for():
+    reference = "registry.example/team/app@sha256:" + "d" * 64
+
+    def execute(inputs, ctx):
+        ctx.emit.image(reference)
+        return {"greeting": "x", "count": 1}
+
+    result = run_task(define_task(name="t", version="1", spec=SPEC, execute=execute), {"who": "Ada"})
+    assert result.outcome == "succeeded"
+    assert [m["reference"] for m in result.messages if m["type"] == "image"] == [reference]

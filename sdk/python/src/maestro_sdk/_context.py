@@ -66,6 +66,11 @@ class Emit:
         """A file in the workspace the task produced (kept when the manifest declares it)."""
         self._write({"type": "artifact", "path": path})
 
+    def image(self, reference: str) -> None:
+        """An image the task built and pushed, by digest (registry/repository@sha256:...): the
+        engine makes, signs and stores its SBOM when the attempt succeeds."""
+        self._write({"type": "image", "reference": reference})
+
     def state(self, value: Any) -> None:
         """A checkpoint: the value a retry should start from (see docs/task-protocol.md)."""
         self._write({"type": "state", "value": value})
