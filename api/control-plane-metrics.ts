@@ -63,10 +63,29 @@ export async function startControlPlaneMetrics(options: {
     registers,
   });
   breakerOpen.set(0);
+  // Price-aware placement (ADR-051): savings against on-demand per namespace, attempts by flavor.
+  const savings = new client.Counter({
+    name: 'maestro_placement_savings_total',
+    help: 'What placed attempts saved against the on-demand price when their task became ready, by namespace and currency (price table units)',
+    labelNames: ['maestro_namespace', 'maestro_currency'],
+    registers,
+  });
+  const placed = new client.Counter({
+    name: 'maestro_placement_attempts_total',
+    help: 'Attempts of deferrable tasks by flavor and result (`lost`: spot capacity refused or evicted, re-attempted on on-demand)',
+    labelNames: ['maestro_flavor', 'maestro_placement_result'],
+    registers,
+  });
   const offTelemetry = options.telemetry.subscribe((signal) => {
     if (signal.kind === 'policy_decision')
       policy.observe({ maestro_policy_outcome: signal.outcome }, signal.seconds);
-    else {
+    else if (signal.kind === 'placement') {
+      placed.inc({ maestro_flavor: signal.flavor, maestro_placement_result: signal.lost ? 'lost' : 'ended' });
+      savings.inc(
+        { maestro_namespace: signal.namespace, maestro_currency: signal.currency },
+        Math.max(0, signal.savings),
+      );
+    } else {
       breakerChanges.inc({ maestro_breaker_state: signal.state });
       if (signal.state === 'open') breakerOpen.inc();
       else breakerOpen.dec();

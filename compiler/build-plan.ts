@@ -112,6 +112,9 @@ export function buildPlan(
     // Only `fail` is carried: `retry` is the default, so plans (and digests) without it are unchanged.
     if (task.onInterrupt === 'fail') draft.onInterrupt = 'fail';
     draft.outputs = model.outputs.slice();
+    // Only a deferrable placement is carried: plans (and digests) of other tasks are unchanged.
+    if (task.placement?.deferrable === true)
+      draft.placement = { deadlineMs: ms(task.placement.deadline), deferrable: true };
     draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
     draft.retry = retry;
     if (task.ifSkipped === 'run') draft.runIfSkipped = true;

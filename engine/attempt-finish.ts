@@ -10,6 +10,7 @@ import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { attestAttempt } from './attest.ts';
 import { storedState } from './checkpoint.ts';
 import { LeaseLostError } from './errors.ts';
+import { SPOT_LOST, reportPlacement, spotLost } from './placement/attempt-placement.ts';
 
 /** Stores the result fenced by the lease, with the transition that follows; then the receipt. */
 export async function completeAttempt(
@@ -24,8 +25,12 @@ export async function completeAttempt(
   const { redact, attemptId, attempt, resolved } = info;
   const outputs = redactRecord(result.outputs, redact);
   const finishedAt = ctx.clock.now();
+  // A spot attempt whose capacity went away is not the task's failure (ADR-051): stored as
+  // spot_lost (the runner's reason kept in the message) and re-attempted on on-demand.
+  const lost = spotLost(info.placement, result);
+  if (lost) result = lostResult(result);
   const stored = await exec.serial(async () => {
-    const next = nextTransition(exec, taskId, info, result);
+    const next = lost ? spotReattempt(exec, taskId) : nextTransition(exec, taskId, info, result);
     // Dependants this result makes ready commit with it: one transaction for the whole event, and
     // nothing acts on them (they are queued by commit()) before it is stored.
     const ready = exec.prepareReadyDependants(taskId, next.write.to);
@@ -69,6 +74,15 @@ export async function completeAttempt(
     return true;
   });
   if (!stored) return;
+  if (info.placement)
+    reportPlacement(
+      exec,
+      taskId,
+      attempt,
+      info.placement,
+      { ...result, startedAt: info.startedAt, finishedAt },
+      lost,
+    );
   if (result.outcome === AttemptOutcome.succeeded && info.cacheKey)
     await storeCacheEntry(exec, taskId, info, outputs);
   span.setAttribute('maestro.attempt.outcome', result.outcome);
@@ -157,6 +171,29 @@ function storeCacheEntry(
     createdAt: ctx.clock.now(),
     expiresAt: ttl === undefined ? null : ctx.clock.now() + ttl,
   });
+}
+
+function lostResult(result: AttemptResult): AttemptResult {
+  const why = [result.reason, result.message].filter((x) => x).join(': ');
+  return {
+    ...result,
+    retryable: true,
+    reason: SPOT_LOST,
+    message: `spot capacity lost${why ? ` (${why})` : ''}`,
+  };
+}
+
+/** Like an interrupted attempt (recover-run.ts): queued again, outside the retry limit. */
+function spotReattempt(exec: AttemptHost, taskId: string) {
+  const t = exec.task(taskId);
+  return exec.prepareTransition(
+    taskId,
+    TaskState.queued,
+    Reason.reattemptScheduled,
+    `engine:${exec.ctx.owner}`,
+    { retryBase: t.retryBase + 1, notBefore: null },
+    `attempt ${t.attempts} lost its spot capacity: re-attempted on on-demand`,
+  );
 }
 
 /** The task transition that follows an attempt's result, stored with the result. */

@@ -17,6 +17,7 @@ import type {
   TaskRecord,
   TaskTransitionWrite,
 } from './store/store.ts';
+import type { AttemptPlacement } from './placement/choose-placement.ts';
 
 export interface AttemptInfo {
   attempt: number;
@@ -37,6 +38,8 @@ export interface AttemptInfo {
   egressAllowedHosts?: string[];
   resolved: ResolvedTask;
   redact: (text: string) => string;
+  /** The flavor and prices price-aware placement chose for this attempt (placed tasks only). */
+  placement?: AttemptPlacement;
 }
 
 export interface PreparedTransition {

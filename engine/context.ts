@@ -10,6 +10,7 @@ import type {
   RunnerRegistry,
   SourceFetcher,
   TaskCatalog,
+  TelemetrySink,
 } from '../core/index.ts';
 import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import type { CircuitBreaker } from './breaker.ts';
@@ -49,6 +50,8 @@ export interface EngineContext {
   artifacts: RemoteArtifacts | undefined;
   /** What attempts cost: the operator's price table or the default one (cost.ts). */
   prices: PriceTable;
+  /** Where placement savings and other measurements go (EngineOptions.telemetry). */
+  telemetry: TelemetrySink | undefined;
   /** A `wait` task's HTTP request (EngineOptions.httpProbe). */
   httpProbe: HttpProbe | undefined;
 }

@@ -5,11 +5,13 @@
  * and a resumed or taken-over execution re-arms it from the store (recover-run.ts), so a kill -9
  * of the engine neither loses the wait nor restarts it. Nothing runs until T: no runner, no pod.
  *
- * Who sets one: the built-in `wait` task (`for`, `until`; wait/wait-spec.ts).
+ * Who sets one: the built-in `wait` task (`for`, `until`; wait/wait-spec.ts), and a deferrable
+ * task whose cheapest start within its deadline is later (placement/, ADR-051).
  */
 import { describeError, type PlanTask } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 import { resolveTask } from './dispatch.ts';
+import { deferral, isPlaced } from './placement/attempt-placement.ts';
 import { isWaitPrimitive, waitSpecOf, waitUntil } from './wait/wait-spec.ts';
 
 export interface Timer {
@@ -21,7 +23,7 @@ export interface Timer {
 
 /** True when a task may be held by a timer: the readiness pass, not a shortcut, must ready it. */
 export function mayHoldTimer(plan: PlanTask): boolean {
-  return isWaitPrimitive(plan);
+  return isWaitPrimitive(plan) || isPlaced(plan);
 }
 
 /**
@@ -29,6 +31,7 @@ export function mayHoldTimer(plan: PlanTask): boolean {
  * resolve or parse set no timer: the attempt then fails with the same error, in its log.
  */
 export async function timerFor(exec: AttemptHost, plan: PlanTask): Promise<Timer | undefined> {
+  if (isPlaced(plan)) return deferral(exec, plan);
   if (!isWaitPrimitive(plan)) return undefined;
   const now = exec.ctx.clock.now();
   let until: number | undefined;

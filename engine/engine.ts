@@ -90,6 +90,7 @@ export function createEngine(options: EngineOptions): Engine {
     artifacts: options.artifacts,
     prices: options.prices ?? DEFAULT_PRICE_TABLE,
     httpProbe: options.httpProbe,
+    telemetry: options.telemetry,
   };
   const scheduler = new Scheduler(
     options.concurrency ?? availableParallelism(),

@@ -8,16 +8,11 @@
  * a module that prices more (flavors, time-of-day windows: ADR-051) adds its section there and
  * reads its part from `PriceTable.sections`, without this file's two sections changing.
  */
-import { InputError } from '../core/index.ts';
 import { DEFAULT_PRICE_TABLE, RESOURCE_CLASSES, type PriceTable } from './cost.ts';
+import { checkPlacementSection } from './placement/price-section.ts';
+import { priceTableError } from './price-table-error.ts';
 
-export const PRICE_TABLE_CODE = 'price_table_invalid';
-
-export function priceTableError(file: string, field: string, message: string, hint?: string): InputError {
-  return new InputError(PRICE_TABLE_CODE, `${file}: ${field}: ${message}`, {
-    hint: hint ?? 'see docs/budgets.md (the operator price table) for the format',
-  });
-}
+export { PRICE_TABLE_CODE, priceTableError } from './price-table-error.ts';
 
 const isMapping = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -64,6 +59,8 @@ function checkPerHour(value: unknown, file: string, field: string): Record<strin
 export const PRICE_TABLE_SECTIONS: Record<string, SectionChecker> = {
   currency: checkCurrency,
   perHour: checkPerHour,
+  // Flavors and time-of-day windows (ADR-051): engine/placement/.
+  placement: checkPlacementSection,
 };
 
 /**

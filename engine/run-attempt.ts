@@ -35,6 +35,8 @@ import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
 import { startAttemptSpan, traceEnv } from './trace-context.ts';
 import { waitHandle } from './wait/wait-attempt.ts';
+import { placeAttempt } from './placement/attempt-placement.ts';
+import { ON_DEMAND } from './placement/price-section.ts';
 import { isWaitPrimitive } from './wait/wait-spec.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
@@ -43,6 +45,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const attempt = task.attempts + 1;
   // How long a durable timer held it (read before the start clears notBefore): a wait's output.
   const waited = task.notBefore === null ? 0 : Math.max(0, task.notBefore - task.updatedAt);
+  const readyAt = task.updatedAt;
   const info = await prepareAttempt(exec, taskId, attempt);
   if (!info) return;
   const started = await exec.serial(() => startAttempt(exec, taskId, info));
@@ -57,6 +60,8 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     return;
   }
 
+  const placement = await placeAttempt(exec, exec.planTask(taskId), readyAt);
+  if (placement) info.placement = placement;
   const span = attemptSpan(exec, taskId, info);
   const ended = isWaitPrimitive(exec.planTask(taskId))
     ? await followHandle(exec, taskId, info, token, waitHandle(exec, taskId, info, waited))
@@ -222,6 +227,7 @@ async function execute(
     trust: exec.run.trust,
   };
   if (plan.network === 'none') request.network = 'none';
+  if (info.placement && info.placement.flavor !== ON_DEMAND) request.flavor = info.placement.flavor;
   if (plan.hostAccess === true) {
     // Fail closed: only a runner the operator granted host access (runners config) gets the step.
     if (runner.grantsHostAccess !== true)

@@ -63,9 +63,13 @@ export type ManifestDuration5 = string;
  */
 export type ManifestIdentifier = string;
 /**
- * Timeout of one attempt.
+ * The task must be able to finish this long after it becomes ready.
  */
 export type ManifestDuration6 = string;
+/**
+ * Timeout of one attempt.
+ */
+export type ManifestDuration7 = string;
 /**
  * Where a task runs: a local process, a container, a Kubernetes Job or a serverless function.
  *
@@ -93,7 +97,7 @@ export type ManifestIdentifier1 = string;
  * This interface was referenced by `Manifest`'s JSON-Schema
  * via the `definition` "Duration".
  */
-export type ManifestDuration7 = string;
+export type ManifestDuration8 = string;
 /**
  * A lowercase DNS-label-like name.
  *
@@ -688,10 +692,20 @@ export interface ManifestTask {
   ifSkipped?: 'skip' | 'run';
   retry?: ManifestRetry;
   /**
+   * Price-aware placement (ADR-051, docs/budgets.md): `deferrable: true` lets the engine start the task later and on a cheaper flavor (spot) when the operator's price table says it is cheaper, as long as it can finish within `deadline` of becoming ready (its `timeout`, or an hour, is the estimate). The wait is a durable timer (reason `waiting_until`); a spot attempt refused or evicted is re-attempted on on-demand, not counted as a failure.
+   */
+  placement?: {
+    /**
+     * May the engine delay the task and pick a cheaper flavor.
+     */
+    deferrable: boolean;
+    deadline: ManifestDuration6;
+  };
+  /**
    * What happens when an attempt is lost to a crash of the engine or worker running it (a `kill -9` of `maestro run`, a worker whose lease expired): `retry` (default) starts a new attempt when the run is resumed, counted apart from `retry.limit` and at most `MAESTRO_REATTEMPTS` (default 3) times per task; `fail` fails the task with reason `interrupted` and skips its dependants, for steps that must never run twice (a person decides, with `maestro runs retry`).
    */
   onInterrupt?: 'retry' | 'fail';
-  timeout?: ManifestDuration6;
+  timeout?: ManifestDuration7;
   cache?: ManifestCache;
   runner?: ManifestRunner1;
   resources?: ManifestResources1;

@@ -209,6 +209,13 @@ export interface PlanTask {
    */
   network?: 'none';
   /**
+   * Present when the manifest task says `placement: { deferrable: true, deadline }`: the engine may start it later and on a cheaper flavor, finishing within deadlineMs of becoming ready (engine/placement/).
+   */
+  placement?: {
+    deadlineMs: number;
+    deferrable: true;
+  };
+  /**
    * Present when the manifest task says `onInterrupt: fail`: an attempt lost to an engine or worker crash fails the task with reason `interrupted` instead of being re-attempted.
    */
   onInterrupt?: 'fail';

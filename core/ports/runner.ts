@@ -59,6 +59,11 @@ export interface RunnerStartRequest extends AttemptRef {
   image?: string;
   /** Resource class name from the manifest (`small`, `large`, ...), mapped by operator config. */
   resources: string;
+  /**
+   * The capacity flavor price-aware placement chose (ADR-051), when not on-demand (`spot`): the
+   * Kubernetes runner maps it to the node selector and tolerations its config gives the flavor.
+   */
+  flavor?: string;
   /** The manifest's namespace, mapped by operator config for isolating runners. */
   namespace: string;
   timeoutMs?: number;

@@ -11,7 +11,20 @@ export type TelemetrySignal =
       /** `deny_unavailable`: the gate could not decide and failed closed; `error`: it threw. */
       outcome: 'allow' | 'deny' | 'deny_unavailable' | 'error';
     }
-  | { kind: 'breaker'; state: 'open' | 'closed' };
+  | { kind: 'breaker'; state: 'open' | 'closed' }
+  /**
+   * A placed attempt ended (ADR-051): its flavor, whether it was spot lost (refused, evicted), and
+   * what it saved against on-demand when it became ready. The namespace is the operator's closed
+   * set of namespaces, not a run's: the savings are reported per namespace.
+   */
+  | {
+      kind: 'placement';
+      namespace: string;
+      flavor: string;
+      lost: boolean;
+      savings: number;
+      currency: string;
+    };
 
 export interface TelemetrySink {
   emit(signal: TelemetrySignal): void;

@@ -85,6 +85,12 @@ export interface KubernetesRunnerConfig {
    * fetch, keep upload); default job-spec.ts's HELPER_RESOURCES.
    */
   helperResources?: Pick<KubernetesResourceClass, 'requests' | 'limits'>;
+  /**
+   * Capacity flavors other than on-demand (ADR-051: `spot`), as the node selector and tolerations
+   * a pod of that flavor gets on top of its resource class's. A request naming a flavor not here
+   * is refused (`flavor_not_configured`), so the engine re-attempts it on on-demand.
+   */
+  flavors?: Record<string, Pick<KubernetesResourceClass, 'nodeSelector' | 'tolerations'>>;
 }
 
 export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
@@ -108,6 +114,12 @@ export function validateKubernetesConfig(config: KubernetesRunnerConfig): void {
     !(Number.isInteger(upload.graceSeconds) && upload.graceSeconds > 0)
   )
     fail('`artifactUpload.graceSeconds` must be a positive integer');
+  for (const [name, flavor] of Object.entries(config.flavors ?? {})) {
+    if (typeof flavor !== 'object' || flavor === null || Array.isArray(flavor))
+      fail(`\`flavors.${name}\` must be a mapping with nodeSelector and/or tolerations`);
+    if (flavor.tolerations !== undefined && !Array.isArray(flavor.tolerations))
+      fail(`\`flavors.${name}.tolerations\` must be a list`);
+  }
   if (config.runAsUser !== undefined && !(Number.isInteger(config.runAsUser) && config.runAsUser > 0))
     fail('`runAsUser` must be a positive integer (the restricted profile forbids root)');
 }

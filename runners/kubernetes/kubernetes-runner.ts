@@ -22,7 +22,11 @@ import { createRedactor } from '../../core/index.ts';
 import { AttemptTracker, type KubernetesRunnerStats } from './attempt-tracker.ts';
 import { clustersOf } from './clusters.ts';
 import { connectClusters, loadClusterKubeConfig, type ClusterConnection } from './cluster-connection.ts';
-import { validateKubernetesConfig, type KubernetesRunnerConfig } from './config.ts';
+import {
+  validateKubernetesConfig,
+  type KubernetesResourceClass,
+  type KubernetesRunnerConfig,
+} from './config.ts';
 import { ANNOTATION_ATTEMPT_ID, attemptLabels, buildAttempt, jobName } from './job-spec.ts';
 import { buildTaskSecret } from './job-secret.ts';
 import { placeTask } from './placement.ts';
@@ -184,7 +188,14 @@ export function createKubernetesRunner(
       return failed(answer.refused.reason, answer.refused.message, false, request.redact);
     const namespace = answer.placement.namespace;
     const ctx = clusters.get(answer.placement.cluster)!;
-    const resourceClass = config.resourceClasses[request.resources]!;
+    const resourceClass = withFlavor(config.resourceClasses[request.resources]!, config, request.flavor);
+    if (resourceClass === undefined)
+      return failed(
+        'flavor_not_configured',
+        `flavor ${request.flavor} is not in this runner's \`flavors\` (docs/runners.md): refused, so the task runs on on-demand`,
+        false,
+        request.redact,
+      );
     const { job: body, secretName, secretData } = buildAttempt(request, namespace, resourceClass, config);
     const secret = Object.keys(secretData).length > 0 ? { name: secretName, data: secretData } : undefined;
     try {
@@ -333,5 +344,26 @@ export function createKubernetesRunner(
       for (const tracker of [...active]) tracker.detach();
       for (const ctx of clusters.values()) ctx.stop();
     },
+  };
+}
+
+/**
+ * The resource class with the flavor's node selector and tolerations added (ADR-051); the class
+ * itself for on-demand (no flavor); undefined for a flavor the operator did not configure.
+ */
+function withFlavor(
+  rc: KubernetesResourceClass,
+  config: KubernetesRunnerConfig,
+  flavor: string | undefined,
+): KubernetesResourceClass | undefined {
+  if (flavor === undefined) return rc;
+  const f = Object.hasOwn(config.flavors ?? {}, flavor) ? config.flavors![flavor] : undefined;
+  if (!f) return undefined;
+  const nodeSelector = { ...rc.nodeSelector, ...f.nodeSelector };
+  const tolerations = [...(rc.tolerations ?? []), ...(f.tolerations ?? [])];
+  return {
+    ...rc,
+    ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+    ...(tolerations.length ? { tolerations } : {}),
   };
 }

@@ -102,7 +102,15 @@ beforeAll(async () => {
     clock: Date.now,
     logger: pino({ level: 'silent' }),
   });
-  api = await startApi({ webhook: { path: '/api/github/webhooks', ingress } });
+  // A price table whose spot flavor is half the on-demand price, so a deferrable task that must
+  // start now is placed on spot and saves (the price-aware dashboard's savings panels). The local
+  // runner has no capacity to choose: the flavor is a price here, which is what is measured.
+  const prices = join(dir, 'prices.json');
+  writeFileSync(prices, JSON.stringify({ placement: { flavors: { local: { spot: 0.5 } } } }));
+  api = await startApi({
+    webhook: { path: '/api/github/webhooks', ingress },
+    env: { MAESTRO_PRICE_TABLE: prices },
+  });
   const token = await api.mint(['metrics:read']);
   const target = new URL(api.url).host;
   const port = await freePort();
@@ -181,6 +189,13 @@ describe('a real Prometheus scraping a real server', () => {
           'over-budget',
           '    - id: big\n      run: "true"\n      timeout: 1h\n',
           '  budget: { limit: 0.001, currency: USD }\n',
+        ),
+      );
+      // Placed on spot (deadline = its timeout: it starts now): savings per namespace.
+      await runToEnd(
+        manifest(
+          'placed',
+          '    - id: reindex\n      run: "true"\n      timeout: 1m\n      placement: { deferrable: true, deadline: 1m }\n',
         ),
       );
       await deliver(`ok-${round}`, true);
