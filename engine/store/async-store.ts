@@ -14,6 +14,7 @@ import type {
   Lease,
   NewRun,
   ReceiptRecord,
+  TaskApprovalRecord,
   RunFilter,
   RunPatch,
   RunRecord,
@@ -144,6 +145,14 @@ export interface AsyncStore {
   putCacheEntry(entry: CacheEntry): Promise<void>;
   putReceipt(receipt: ReceiptRecord): Promise<void>;
   listReceipts(runId: string): Promise<ReceiptRecord[]>;
+  /**
+   * Records a reviewer's approval (or an escalation) of an approval task; false when that
+   * reviewer's row was already there (dedupe: one per run, task, kind and approver, compared
+   * case-insensitively). Never fenced: an approval is a reviewer's act, not the executor's.
+   */
+  putTaskApproval(approval: TaskApprovalRecord): Promise<boolean>;
+  /** The approval rows of a run (of one task with `taskId`), oldest first. */
+  listTaskApprovals(runId: string, taskId?: string): Promise<TaskApprovalRecord[]>;
   /** Takes a named lease if it is free, expired, or already ours; returns the new token. */
   acquireLease(name: string, owner: string, now: number, ttlMs: number, force?: boolean): Promise<Lease>;
   getLease(name: string): Promise<Lease | undefined>;
@@ -278,6 +287,8 @@ export const storeMethods = [
   'taskDurations',
   'usage',
   'claimRun',
+  'putTaskApproval',
+  'listTaskApprovals',
   'close',
 ] as const satisfies readonly StoreMethod[];
 

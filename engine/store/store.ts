@@ -179,6 +179,26 @@ export interface ReceiptRecord {
   createdAt: number;
 }
 
+/**
+ * One reviewer's signed approval of one approval task of one run (`uses: tasks/approval@1`), or
+ * the record that its timeout escalated it (`kind: 'escalation'`, approver ''). Append-only; one
+ * row per (run, task, kind, approver compared case-insensitively), so the same reviewer twice is
+ * one row. What counts is decided by verifying `bundle`, never by the row alone.
+ */
+export interface TaskApprovalRecord {
+  runId: string;
+  taskId: string;
+  kind: 'approval' | 'escalation';
+  approver: string;
+  /** sha256 of the signed statement ('' for an escalation). */
+  digest: string;
+  /** The Sigstore bundle (null for an escalation). */
+  bundle: unknown;
+  /** Where it came from: `api` (POST …/approvals, the console), `github` (a pull-request review), `engine`. */
+  via: string;
+  createdAt: number;
+}
+
 export interface Lease {
   name: string;
   owner: string;

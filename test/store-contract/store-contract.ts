@@ -17,6 +17,7 @@ import {
 import { planOf, shellTask } from '../helpers/engine-fixtures.ts';
 import { budgetContract } from './budget-contract.ts';
 import { runClaimContract } from './run-claim-contract.ts';
+import { taskApprovalContract } from './task-approval-contract.ts';
 
 export interface StoreDatabase {
   /** Opens a store on this database (a new connection, or pool, each call). */
@@ -560,5 +561,6 @@ export function storeContract(name: string, harness: StoreHarness): void {
       }));
     runClaimContract(harness);
     budgetContract(harness);
+    taskApprovalContract(harness);
   });
 }

@@ -201,4 +201,32 @@ CREATE TABLE namespace_budgets (
 );
 `,
   },
+  {
+    version: 7,
+    // Approvals of `tasks/approval@1` tasks (engine/approval-task/): one row per reviewer, kept for
+    // ever; the trigger makes the database itself refuse rewriting or deleting one.
+    sql: `
+CREATE TABLE task_approvals (
+  run_id text NOT NULL REFERENCES runs (id),
+  task_id text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('approval', 'escalation')),
+  approver text NOT NULL,
+  approver_key text NOT NULL,
+  digest text NOT NULL,
+  bundle json,
+  via text NOT NULL,
+  created_at bigint NOT NULL,
+  seq bigserial,
+  PRIMARY KEY (run_id, task_id, kind, approver_key)
+);
+CREATE FUNCTION task_approvals_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'task approvals are immutable' USING ERRCODE = 'integrity_constraint_violation';
+END $$;
+CREATE TRIGGER task_approvals_immutable BEFORE UPDATE OR DELETE ON task_approvals
+  FOR EACH ROW EXECUTE FUNCTION task_approvals_immutable();
+CREATE TRIGGER task_approvals_never_truncated BEFORE TRUNCATE ON task_approvals
+  FOR EACH STATEMENT EXECUTE FUNCTION task_approvals_immutable();
+`,
+  },
 ];

@@ -19,6 +19,7 @@ import type {
   Lease,
   NewRun,
   ReceiptRecord,
+  TaskApprovalRecord,
   RunFilter,
   RunPatch,
   RunRecord,
@@ -53,6 +54,7 @@ import {
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
 import { closeAttempt, insertAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
+import * as approvals from './postgres-approvals.ts';
 import { interruptedFinish } from '../row-values.ts';
 import * as runs from './postgres-runs.ts';
 import { listenForRuns } from './postgres-notify.ts';
@@ -336,6 +338,16 @@ export class PostgresStore implements AsyncStore {
   async listReceipts(runId: string): Promise<ReceiptRecord[]> {
     await this.getRun(runId);
     return records.listReceipts(this.#db, runId);
+  }
+
+  /** Never fenced: an approval is a reviewer's act, whoever executes the run. */
+  async putTaskApproval(a: TaskApprovalRecord): Promise<boolean> {
+    await this.getRun(a.runId);
+    return approvals.putTaskApproval(this.#db, a);
+  }
+
+  listTaskApprovals(runId: string, taskId?: string): Promise<TaskApprovalRecord[]> {
+    return approvals.listTaskApprovals(this.#db, runId, taskId);
   }
 
   async acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Promise<Lease> {

@@ -175,4 +175,27 @@ CREATE TABLE namespace_budgets (
 ) STRICT;
 `,
   },
+  {
+    version: 8,
+    // Approvals of `tasks/approval@1` tasks (engine/approval-task/): one row per reviewer, kept for
+    // ever; the triggers make SQLite itself refuse rewriting or deleting one.
+    sql: `
+CREATE TABLE task_approvals (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  task_id TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('approval', 'escalation')),
+  approver TEXT NOT NULL,
+  approver_key TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  bundle TEXT,
+  via TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (run_id, task_id, kind, approver_key)
+) STRICT;
+CREATE TRIGGER task_approvals_immutable BEFORE UPDATE ON task_approvals
+  BEGIN SELECT RAISE(ABORT, 'task approvals are immutable'); END;
+CREATE TRIGGER task_approvals_never_deleted BEFORE DELETE ON task_approvals
+  BEGIN SELECT RAISE(ABORT, 'task approvals are never deleted'); END;
+`,
+  },
 ];

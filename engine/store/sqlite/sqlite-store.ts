@@ -14,6 +14,7 @@ import type {
   Lease,
   NewRun,
   ReceiptRecord,
+  TaskApprovalRecord,
   RunFilter,
   RunPatch,
   RunRecord,
@@ -39,6 +40,7 @@ import { initialRunState, interruptedFinish, newRunValues } from '../row-values.
 import { commitOtherBatches } from './group-commit.ts';
 import { openDatabase, type Durability } from './open-database.ts';
 import * as leases from './sqlite-leases.ts';
+import * as approvals from './sqlite-approvals.ts';
 import * as records from './sqlite-records.ts';
 import {
   closeAttempt,
@@ -361,6 +363,16 @@ export class SqliteStore implements SettledStore {
   listReceipts(runId: string): ReceiptRecord[] {
     this.getRun(runId);
     return records.listReceipts(this.#sql, runId);
+  }
+
+  /** Never fenced: an approval is a reviewer's act, whoever executes the run. */
+  putTaskApproval(a: TaskApprovalRecord): boolean {
+    this.getRun(a.runId);
+    return approvals.putTaskApproval(this.#sql, a);
+  }
+
+  listTaskApprovals(runId: string, taskId?: string): TaskApprovalRecord[] {
+    return approvals.listTaskApprovals(this.#sql, runId, taskId);
   }
 
   acquireLease(name: string, owner: string, now: number, ttlMs: number, force = false): Lease {
