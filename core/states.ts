@@ -78,6 +78,8 @@ export const Reason = {
   policyUnavailable: 'policy_unavailable',
   approvalRequired: 'approval_required',
   approvalGranted: 'approval_granted',
+  /** An approval task's timeout passed with `onTimeout: reject` (or after its escalation). */
+  approvalTimedOut: 'approval_timed_out',
   budgetExceeded: 'budget_exceeded',
   interrupted: 'interrupted',
   /** A new attempt after one was lost to a crash of its engine or worker (not a policy retry). */

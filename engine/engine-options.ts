@@ -25,12 +25,24 @@ import type { PriceTable } from './cost.ts';
 import type { EngineListener } from './events.ts';
 import type { ReplayReport } from './replay.ts';
 import type { AsyncStore } from './store/async-store.ts';
+import type {
+  ApprovalKeys,
+  SweepResult,
+  TaskApprovalCount,
+  TaskApprovalRequest,
+} from './approval-task/index.ts';
 import type { RunRecord } from './store/store.ts';
 import type { HttpProbe } from './wait/http-wait.ts';
 
 export interface EngineOptions {
   /** Either store (SQLite through its adapter, PostgreSQL natively: store/open-store.ts). */
   store: AsyncStore;
+  /**
+   * The approval key (and the decision log) for approval tasks (`uses: tasks/approval@1`):
+   * `approveTask` signs with it and every count verifies against it. Without it a run still parks
+   * at an approval task, and timeouts still apply, but nothing can approve it here.
+   */
+  approvals?: ApprovalKeys;
   runners: RunnerRegistry;
   /** Where attempts' work and artifacts directories live. */
   dataDir: string;
@@ -154,6 +166,20 @@ export interface Engine {
    * RunNotWaitingError when the run is not waiting (already released, cancelled, never gated).
    */
   approve(runId: string, options: { by: string; approvalDigest: string }): Promise<RunRecord>;
+  /**
+   * A reviewer approves a waiting approval task (engine/approval-task/): checked (the run's author
+   * never; only the task's reviewers or teams), signed with the approval key, stored once per
+   * reviewer, logged; once the task's count is met it succeeds and the run goes back to queued.
+   */
+  approveTask(
+    runId: string,
+    taskId: string,
+    request: TaskApprovalRequest,
+  ): Promise<{ recorded: boolean; count: TaskApprovalCount; run: RunRecord }>;
+  /** Counts an approval task's approvals as they stand (verified rows only). */
+  countTaskApprovals(runId: string, taskId: string): Promise<TaskApprovalCount>;
+  /** Applies passed approval timeouts and settles parked runs (workers call it from their loop). */
+  sweepApprovals(): Promise<SweepResult>;
   subscribe(listener: EngineListener): () => void;
   /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
   replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;

@@ -40,6 +40,16 @@ import { RunExecution } from './run-execution.ts';
 import { cancelIdle, retryRun } from './run-commands.ts';
 import { Scheduler } from './scheduler.ts';
 import { transitionRun } from './transitions.ts';
+import {
+  ApprovalKeyMissingError,
+  TaskNotWaitingError,
+  approveTask,
+  approvalSpecOf,
+  countTaskApprovals,
+  isApprovalTask,
+  isParked,
+  sweepApprovals,
+} from './approval-task/index.ts';
 import { normalTraceParent } from './trace-context.ts';
 import { createRunKeeper, fencedStore, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
 import { runLeaseName, runOfLease } from './store/async-store.ts';
@@ -260,6 +270,8 @@ export function createEngine(options: EngineOptions): Engine {
     async approve(runId, { by, approvalDigest }) {
       const run = await store.getRun(runId);
       if (run.status !== RunState.waitingForApproval) throw new RunNotWaitingError(runId, run.status);
+      // A run parked by an approval task waits for that task's approvals, never a run-level grant.
+      if (isParked(run)) throw new RunNotWaitingError(runId, 'waiting on an approval task');
       try {
         await transitionRun(ctx, runId, run.status, RunState.queued, Reason.approvalGranted, by, {
           approvalDigest,
@@ -270,6 +282,27 @@ export function createEngine(options: EngineOptions): Engine {
         throw new RunNotWaitingError(runId, (await store.getRun(runId)).status);
       }
       return store.getRun(runId);
+    },
+    approveTask(runId, taskId, request) {
+      return approveTask(ctx, options.approvals, runId, taskId, request);
+    },
+    async countTaskApprovals(runId, taskId) {
+      const run = await store.getRun(runId);
+      const plan = run.plan.tasks.find((t) => t.id === taskId);
+      if (!plan || !isApprovalTask(plan))
+        throw new TaskNotWaitingError(runId, taskId, 'not an approval task');
+      const pem = options.approvals?.signer.publicKeyPem;
+      if (!pem) throw new ApprovalKeyMissingError();
+      return countTaskApprovals(
+        run,
+        taskId,
+        approvalSpecOf(plan),
+        await store.listTaskApprovals(runId, taskId),
+        pem,
+      );
+    },
+    sweepApprovals() {
+      return sweepApprovals(ctx, options.approvals);
     },
     async replay(runId, { taskId } = {}) {
       return replayRun(ctx, await store.getRun(runId), taskId);

@@ -23,6 +23,7 @@ export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sq
 export type { SqliteStore } from './store/sqlite/sqlite-store.ts';
 export type {
   RunRecord,
+  TaskApprovalRecord,
   TaskRecord,
   TransitionRecord,
   FeedTransition,
@@ -43,6 +44,21 @@ export type {
   UsageRow,
 } from './store/store.ts';
 export { createEngine } from './engine.ts';
+export {
+  isApprovalTask,
+  isParked,
+  approvalSpecOf,
+  dueTimeouts,
+  TaskNotWaitingError,
+  ApproverIsAuthorError,
+  ApproverNotAllowedError,
+  ApprovalKeyMissingError,
+  type ApprovalKeys,
+  type ApprovalSpec,
+  type TaskApprovalCount,
+  type TaskApprovalRequest,
+  type SweepResult,
+} from './approval-task/index.ts';
 export type { Engine, EngineOptions, SubmitOptions } from './engine-options.ts';
 export {
   contextOfTraceParent,

@@ -8,6 +8,7 @@ import type { AttemptHost } from './attempt-host.ts';
 import { nextRetry } from './retry.ts';
 import type { TaskPatch, TaskRecord } from './store/store.ts';
 import { mayHoldTimer } from './durable-timer.ts';
+import { isApprovalTask } from './approval-task/approval-spec.ts';
 
 export interface Decision {
   state: TaskState;
@@ -74,7 +75,8 @@ export function readyDependants(
     if (t.state !== TaskState.queued || t.notBefore !== null || exec.taskCancelledBy(d) !== undefined)
       continue;
     const plan: PlanTask = exec.planTask(d);
-    if (plan.when !== undefined || mayHoldTimer(plan)) continue;
+    // An approval task goes through the readiness pass, which makes it wait instead (run-readiness.ts).
+    if (plan.when !== undefined || mayHoldTimer(plan) || isApprovalTask(plan)) continue;
     if (!plan.needs.every((n) => n === taskId || isSuccessfulTaskState(exec.task(n).state))) continue;
     ready.push(d);
   }

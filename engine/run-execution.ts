@@ -413,13 +413,51 @@ export class RunExecution implements AttemptHost {
       this.#deferred > 0 ||
       this.#view.open > 0
     )
-      return;
+      return this.#maybePark();
     const tasks = this.#view.all();
     this.#finishing = true;
     this.#timers.abort();
     void this.serial(() => this.#close(tasks)).catch((error: unknown) => {
       // The run stays open in the store (a resume finishes it); the caller must not hang.
       this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run could not be closed');
+      this.#scheduler.detach(this.runId);
+      this.#span?.end();
+      this.#finish(this.#writer.run);
+    });
+  }
+
+  /**
+   * Parks the run when all that is left open waits on approval tasks: nothing ready, running,
+   * deferred or waiting for a retry. The run is stored `waiting_for_approval` and this execution
+   * ends, holding no process and no lease; the approvals (or a timeout) put it back to `queued`
+   * (approval-task/), and whoever claims it then carries on from what was stored.
+   */
+  #maybePark(): void {
+    if (this.#lost !== undefined || this.#finishing || this.#inFlight > 0 || this.#deferred > 0) return;
+    if (this.#stopper.stopping) return;
+    const tasks = this.#view.all();
+    if (!tasks.some((t) => t.state === TaskState.waitingForApproval)) return;
+    const busy = (t: TaskRecord) =>
+      t.state === TaskState.ready ||
+      t.state === TaskState.running ||
+      (t.state === TaskState.queued && t.notBefore !== null);
+    if (tasks.some(busy) || this.#view.hasCandidates()) return;
+    this.#finishing = true;
+    this.#timers.abort();
+    void this.serial(async () => {
+      await this.transitionRun(
+        RunState.waitingForApproval,
+        Reason.approvalRequired,
+        `engine:${this.ctx.owner}`,
+      );
+      void this.runLog('system', 'waiting for approval: the run holds no process until its approvals arrive');
+      await this.#logs.idle();
+      this.#span?.setAttribute('maestro.run.status', RunState.waitingForApproval);
+      this.#span?.end();
+      this.#scheduler.detach(this.runId);
+      this.#finish(this.#writer.run);
+    }).catch((error: unknown) => {
+      this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run could not be parked');
       this.#scheduler.detach(this.runId);
       this.#span?.end();
       this.#finish(this.#writer.run);

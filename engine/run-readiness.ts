@@ -8,6 +8,7 @@ import { evaluateCondition } from '../compiler/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 import { scopeFor } from './dispatch.ts';
 import { timerFor } from './durable-timer.ts';
+import { approvalSpecOf, describeAllowed, isApprovalTask } from './approval-task/approval-spec.ts';
 
 const failedStates: ReadonlySet<TaskState> = new Set([
   TaskState.failed,
@@ -54,6 +55,8 @@ export async function evaluateTask(
     );
     return exec.armTimer(taskId);
   }
+  // An approval task runs nothing: it waits (stored) and the run parks once idle (run-execution.ts).
+  if (isApprovalTask(plan)) return waitForApproval(exec, plan, by);
   await exec.transitionTask(taskId, TaskState.ready, Reason.dependenciesMet, by);
   enqueue();
 }
@@ -79,4 +82,19 @@ async function condition(exec: AttemptHost, plan: PlanTask, by: string): Promise
     );
     return false;
   }
+}
+
+async function waitForApproval(exec: AttemptHost, plan: PlanTask, by: string): Promise<void> {
+  await exec.transitionTask(plan.id, TaskState.waitingForApproval, Reason.approvalRequired, by);
+  const spec = approvalSpecOf(plan);
+  const timeout =
+    spec.timeoutMs === undefined
+      ? 'no timeout'
+      : `timeout ${String(plan.with.timeout)}, then ${spec.onTimeout}`;
+  void exec.taskLog(
+    plan.id,
+    null,
+    'system',
+    `waiting for ${spec.approvals} approval(s) from ${describeAllowed(spec)} (${timeout})`,
+  );
 }

@@ -83,6 +83,10 @@ export class RunStop {
       if (this.#stop || host.finishing()) return false;
       this.#stop = { by, reason };
       for (const t of host.view.all()) if (t.state === TaskState.queued) host.view.addCandidate(t.taskId);
+      // An approval task waiting in this execution (before the run parked) waits no more.
+      for (const t of host.view.all())
+        if (t.state === TaskState.waitingForApproval)
+          await host.transitionTask(t.taskId, TaskState.cancelled, cancelReason(reason), by);
       void host.runLog('system', reason === 'run_timeout' ? 'run timed out' : `cancel requested by ${by}`);
       const drained = new Set(host.drain());
       // The queued ready tasks, and those held by a durable timer (never queued, never launched).

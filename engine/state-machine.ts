@@ -8,7 +8,8 @@ import { IllegalTransitionError } from './errors.ts';
 const T = TaskState;
 const taskEdges: Record<TaskState, readonly TaskState[]> = {
   [T.queued]: [T.ready, T.skipped, T.cancelled, T.waitingForApproval, T.blockedByPolicy, T.failed, T.cached],
-  [T.waitingForApproval]: [T.queued, T.cancelled],
+  // An approval task (`tasks/approval@1`) ends here: approved (succeeded) or timed out (failed).
+  [T.waitingForApproval]: [T.queued, T.cancelled, T.succeeded, T.failed],
   [T.ready]: [T.running, T.cached, T.skipped, T.cancelled, T.blockedByPolicy, T.failed, T.queued],
   // running -> queued is a retry (or an interrupted attempt being recovered).
   [T.running]: [T.succeeded, T.failed, T.timedOut, T.cancelled, T.queued, T.cached],
@@ -26,7 +27,8 @@ const R = RunState;
 const runEdges: Record<RunState, readonly RunState[]> = {
   [R.queued]: [R.running, R.cancelled, R.waitingForApproval],
   [R.waitingForApproval]: [R.queued, R.cancelled],
-  [R.running]: [R.succeeded, R.failed, R.cancelled, R.timedOut],
+  // running -> waiting_for_approval: an approval task parked the run (engine/approval-task/).
+  [R.running]: [R.succeeded, R.failed, R.cancelled, R.timedOut, R.waitingForApproval],
   [R.succeeded]: [],
   [R.failed]: [R.queued],
   [R.cancelled]: [R.queued],

@@ -65,5 +65,12 @@ export {
   type RunApprovalPredicate,
   type RunApprovalGrantPredicate,
 } from './approvals/run-approval-attestation.ts';
+export {
+  TASK_APPROVAL_PREDICATE_TYPE,
+  checkTaskApproval,
+  signTaskApproval,
+  type TaskApprovalBinding,
+  type TaskApprovalPredicate,
+} from './approvals/task-approval-attestation.ts';
 export * from './image/index.ts';
 export * from './sbom/index.ts';

@@ -33,7 +33,7 @@ import {
 import type { DecisionLog } from '../policy/index.ts';
 import { loadBuiltinCatalog, sdkNodeArgs, sendHttpRequest } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
-import { openPolicy } from './open-policy.ts';
+import { openPolicy, openPolicyLog } from './open-policy.ts';
 import { timedGate } from './timed-gate.ts';
 import { openImageGate } from './open-image-gate.ts';
 import { createBuiltImageRecorder, type SbomSink } from './built-image-sboms.ts';
@@ -152,6 +152,11 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
           openStore: options.sbomStore,
         })
       : undefined;
+  // Approval tasks (`uses: tasks/approval@1`) sign and verify with the approval key, and log each
+  // approval, escalation and timeout in the decision log: the policy gate's, or (policy off) one
+  // opened for them on the same chain.
+  const ownApprovalLog = approvalSigner && !policy.log ? await openPolicyLog(logSetting) : undefined;
+  const approvalLog = approvalSigner ? (policy.log ?? ownApprovalLog) : undefined;
   const tracing = await openTracing(config.tracing.exporter);
   const telemetry = new TelemetryBus();
   const gate = timedGate(policy.choice, telemetry);
@@ -184,6 +189,9 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     httpProbe: (request, env) => sendHttpRequest(request, env, () => undefined),
     ...(attestor ? { attestor } : {}),
     ...(builtImages ? { builtImages } : {}),
+    ...(approvalSigner
+      ? { approvals: { signer: approvalSigner, ...(approvalLog ? { log: approvalLog } : {}) } }
+      : {}),
     ...(artifactStore ? { artifacts: { store: artifactStore, runners: REMOTE_ARTIFACT_RUNNERS } } : {}),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(config.concurrency === undefined ? {} : { concurrency: config.concurrency }),
@@ -221,6 +229,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
       await tracing.shutdown();
       await store.close();
       await policy.close();
+      await ownApprovalLog?.close();
       artifactStore?.close();
     },
   };

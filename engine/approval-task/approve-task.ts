@@ -1,0 +1,183 @@
+/**
+ * The commands on an approval task, applied to a run nobody executes (a waiting run holds no
+ * process and no lease): a reviewer's approval (checked, signed, stored once, logged), and the
+ * settling that follows it: once a task's count is met it succeeds, and once no approval task of
+ * the run still waits the run goes back to `queued`, where any worker claims it and carries on.
+ * Each step is a compare-and-set on the stored state, so concurrent approvals, sweeps and
+ * replicas converge, and a crash between steps is finished by the next sweep (approval-sweep.ts).
+ */
+import { Reason, RunState, TaskState } from '../../core/index.ts';
+import { signTaskApproval } from '../../provenance/index.ts';
+import type { EngineContext } from '../context.ts';
+import { StaleStateError } from '../errors.ts';
+import type { RunRecord, TaskRecord } from '../store/store.ts';
+import { transitionRun, transitionTask } from '../transitions.ts';
+import { bindingOf, countTaskApprovals, type TaskApprovalCount } from './approval-count.ts';
+import {
+  ApprovalKeyMissingError,
+  ApproverIsAuthorError,
+  ApproverNotAllowedError,
+  TaskNotWaitingError,
+} from './approval-errors.ts';
+import { allowedNow, approvalSpecOf, describeAllowed, isAllowed, isApprovalTask } from './approval-spec.ts';
+import type { ApprovalKeys, TaskApprovalRequest } from './approval-types.ts';
+
+type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
+
+export function keysOf(keys: ApprovalKeys | undefined): ApprovalKeys & { publicKeyPem: string } {
+  const pem = keys?.signer.publicKeyPem;
+  if (!keys || !pem) throw new ApprovalKeyMissingError();
+  return { ...keys, publicKeyPem: pem };
+}
+
+/** A run parked by an approval task (it ran before), as opposed to a run gated before it starts. */
+export function isParked(run: RunRecord): boolean {
+  return run.status === RunState.waitingForApproval && run.startedAt !== null;
+}
+
+async function waitingTask(ctx: Ctx, run: RunRecord, taskId: string): Promise<TaskRecord> {
+  const plan = run.plan.tasks.find((t) => t.id === taskId);
+  const task = await ctx.store.getTask(run.id, taskId);
+  if (!plan || !isApprovalTask(plan)) throw new TaskNotWaitingError(run.id, taskId, 'not an approval task');
+  if (task.state !== TaskState.waitingForApproval || !isParked(run))
+    throw new TaskNotWaitingError(run.id, taskId, task.state);
+  return task;
+}
+
+/** Engine.approveTask: records `request.approver`'s approval once, then settles the run. */
+export async function approveTask(
+  ctx: Ctx,
+  approvalKeys: ApprovalKeys | undefined,
+  runId: string,
+  taskId: string,
+  request: TaskApprovalRequest,
+): Promise<{ recorded: boolean; count: TaskApprovalCount; run: RunRecord }> {
+  const keys = keysOf(approvalKeys);
+  const run = await ctx.store.getRun(runId);
+  await waitingTask(ctx, run, taskId);
+  const approver = request.approver;
+  // Fail closed on the surface's word too: the run's author never approves its own gate.
+  if (approver.toLowerCase() === run.actor.toLowerCase()) throw new ApproverIsAuthorError(approver, runId);
+  const spec = approvalSpecOf(run.plan.tasks.find((t) => t.id === taskId)!);
+  const rows = await ctx.store.listTaskApprovals(runId, taskId);
+  const allowed = allowedNow(
+    spec,
+    rows.some((r) => r.kind === 'escalation'),
+  );
+  if (!isAllowed(allowed, approver, request.teams ?? []))
+    throw new ApproverNotAllowedError(approver, taskId, describeAllowed(allowed));
+  const mine = rows.some((r) => r.kind === 'approval' && r.approver.toLowerCase() === approver.toLowerCase());
+  let recorded = false;
+  if (!mine) recorded = await record(ctx, keys, run, taskId, request);
+  await settleRun(ctx, keys, runId, `${request.via}:${approver}`);
+  const after = await ctx.store.getRun(runId);
+  const count = countTaskApprovals(
+    after,
+    taskId,
+    spec,
+    await ctx.store.listTaskApprovals(runId, taskId),
+    keys.publicKeyPem,
+  );
+  return { recorded, count, run: after };
+}
+
+async function record(
+  ctx: Ctx,
+  keys: ApprovalKeys,
+  run: RunRecord,
+  taskId: string,
+  request: TaskApprovalRequest,
+): Promise<boolean> {
+  const now = ctx.clock.now();
+  const signed = await signTaskApproval(
+    {
+      ...bindingOf(run, taskId),
+      approver: request.approver,
+      approvedAt: new Date(now).toISOString(),
+      via: request.via,
+      teams: [...(request.teams ?? [])],
+      ...(request.review ? { review: request.review } : {}),
+    },
+    keys.signer,
+  );
+  const inserted = await ctx.store.putTaskApproval({
+    runId: run.id,
+    taskId,
+    kind: 'approval',
+    approver: request.approver,
+    digest: signed.digest,
+    bundle: signed.bundle,
+    via: request.via,
+    createdAt: now,
+  });
+  if (!inserted) return false;
+  ctx.logger.info({ runId: run.id, taskId, approver: request.approver, via: request.via }, 'task approved');
+  await keys.log?.append({
+    decisionId: `approval:${signed.digest}`,
+    time: new Date(now).toISOString(),
+    runId: run.id,
+    taskId,
+    attempt: 0,
+    deliveryId: null,
+    inputDigest: signed.digest,
+    bundleDigest: run.planDigest,
+    allow: true,
+    unavailable: false,
+    reasons: [`approval by ${request.approver} via ${request.via}`],
+  });
+  return true;
+}
+
+/**
+ * Settles a parked run: each waiting approval task whose count is met succeeds; when none waits
+ * any more the run goes back to `queued`. Losing a compare-and-set to another settler is fine.
+ */
+export async function settleRun(
+  ctx: Ctx,
+  keys: ApprovalKeys & { publicKeyPem: string },
+  runId: string,
+  by: string,
+): Promise<RunRecord> {
+  const run = await ctx.store.getRun(runId);
+  if (!isParked(run)) return run;
+  const tasks = await ctx.store.listTasks(runId);
+  const rows = await ctx.store.listTaskApprovals(runId);
+  let waiting = 0;
+  for (const t of tasks) {
+    const plan = run.plan.tasks.find((p) => p.id === t.taskId);
+    if (t.state !== TaskState.waitingForApproval || !plan) continue;
+    const count = isApprovalTask(plan)
+      ? countTaskApprovals(run, t.taskId, approvalSpecOf(plan), rows, keys.publicKeyPem)
+      : undefined;
+    if (!count?.satisfied) {
+      waiting++;
+      continue;
+    }
+    const names = count.approvers.map((a) => a.approver).join(', ');
+    await cas(() =>
+      transitionTask(
+        ctx,
+        t,
+        TaskState.succeeded,
+        Reason.approvalGranted,
+        by,
+        undefined,
+        `approved by ${names}`,
+      ),
+    );
+  }
+  // Back to queued: approved, or (a timeout failed a task) to be closed by whoever claims it.
+  const rejected = tasks.some((t) => t.state === TaskState.failed && t.reason === Reason.approvalTimedOut);
+  const reason = rejected ? Reason.resumed : Reason.approvalGranted;
+  if (waiting === 0) await cas(() => transitionRun(ctx, runId, run.status, RunState.queued, reason, by));
+  return ctx.store.getRun(runId);
+}
+
+/** A compare-and-set another settler (or a cancel) won: nothing to do. */
+export async function cas(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (error) {
+    if (!(error instanceof StaleStateError)) throw error;
+  }
+}
