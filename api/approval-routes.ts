@@ -45,7 +45,7 @@ function bindingOf(run: RunRecord): RunApprovalBinding {
   };
 }
 
-function approverOf(caller: Caller): string {
+export function approverOf(caller: Caller): string {
   if (caller.user === '' || caller.user.startsWith(TOKEN_USER_PREFIX))
     throw new ApiError(403, 'approver_unknown', 'this token acts for no person, so it cannot approve', {
       hint: 'approve with a token made for you: maestro tokens create --user <login> --scope approvals:write',
@@ -62,7 +62,7 @@ function approvalSigner(ctx: ApiContext): ProvenanceSigner & { publicKeyPem: str
   return signer as ProvenanceSigner & { publicKeyPem: string };
 }
 
-function teamsOf(ctx: ApiContext): Teams {
+export function teamsOf(ctx: ApiContext): Teams {
   try {
     return readTeamsFile(ctx.teamsFile);
   } catch (error) {

@@ -51,6 +51,10 @@ const STATUS_BY_CODE: Record<string, number> = {
   run_not_approved: 409,
   task_not_retryable: 409,
   approval_pending: 409,
+  task_not_waiting: 409,
+  approver_is_author: 403,
+  approver_not_allowed: 403,
+  approval_signer_unavailable: 503,
 };
 
 export function toProblem(error: unknown): ApiBody.Problem {

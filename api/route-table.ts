@@ -156,6 +156,21 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: 'ApprovalAnswer', 201: 'ApprovalAnswer', ...authErrors, ...errors(404, 409, 503) },
   },
   {
+    operationId: 'approveTask',
+    method: 'POST',
+    url: '/v1/runs/:id/tasks/:taskId/approvals',
+    summary:
+      "Approve an approval task (uses: tasks/approval@1) the run is waiting on, as the token's user (201 recorded, 200 already recorded: one reviewer counts once); the run carries on once the task's count is met",
+    scope: 'approvals:write',
+    params: 'RunTaskParams',
+    responses: {
+      200: 'TaskApprovalAnswer',
+      201: 'TaskApprovalAnswer',
+      ...authErrors,
+      ...errors(404, 409, 503),
+    },
+  },
+  {
     operationId: 'streamLogs',
     method: 'GET',
     url: '/v1/runs/:id/logs',

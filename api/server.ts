@@ -13,6 +13,7 @@ import { getRunGraph } from './graph-routes.ts';
 import { requestTraceParent, traceRequests } from './request-tracing.ts';
 import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-routes.ts';
 import { approveRun } from './approval-routes.ts';
+import { approveTaskOfRun } from './task-approval-routes.ts';
 import { listVerificationKeys } from './key-routes.ts';
 import { querySbom } from './sbom-routes.ts';
 import { getBudget, getUsage, listBudgets, putBudget } from './budget-routes.ts';
@@ -122,6 +123,11 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     retryRun: async (r) => ok(await retryRun(ctx, callerOf(r), id(r), (r.query as ApiBody.RetryQuery).task)),
     approveRun: async (r) => {
       const answer = await approveRun(ctx, callerOf(r), id(r));
+      return ok(answer.body, answer.status);
+    },
+    approveTask: async (r) => {
+      const p = r.params as { id: string; taskId: string };
+      const answer = await approveTaskOfRun(ctx, callerOf(r), p.id, p.taskId);
       return ok(answer.body, answer.status);
     },
     listTransitions: async (r) =>

@@ -56,6 +56,8 @@ export type ClaimOutcome = 'claimed' | 'none' | 'error';
 export interface WorkerOptions {
   /** Between two looks for runs to claim (default 250 ms). */
   pollMs?: number;
+  /** Between two sweeps of approval tasks (timeouts, settling; default 1000 ms). */
+  sweepMs?: number;
   /** Runs this worker executes at once (default 32; --worker-runs, MAESTRO_WORKER_RUNS). */
   maxRuns?: number;
   /** Listen for the store's notifications where it has them (default true; MAESTRO_WAKEUPS). */
@@ -82,6 +84,8 @@ export const DEFAULT_WORKER_RUNS = 32;
 export function workerConcurrency(cpus: number, workerRuns: number | undefined): number {
   return Math.max(cpus, workerRuns ?? DEFAULT_WORKER_RUNS);
 }
+
+const DEFAULT_SWEEP_MS = 1000;
 
 export function startWorker(engine: Engine, logger: Logger, options: WorkerOptions = {}): Worker {
   const running = new Map<string, Promise<void>>();
@@ -128,6 +132,25 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   };
 
   const claims: Record<WakeReason, number> = { start: 0, poll: 0, api: 0, slot: 0, notify: 0, listening: 0 };
+  let lastSweep = -Infinity;
+  /**
+   * Approval tasks' timeouts and settling, in the same loop as claims (engine/approval-task/
+   * approval-sweep.ts): at start and at most once per `sweepMs`, so a run an approval (or a
+   * timeout) moved back to queued is claimed on this very pass.
+   */
+  const sweep = async (wake: WakeReason) => {
+    const now = performance.now();
+    if (wake !== 'start' && now - lastSweep < (options.sweepMs ?? DEFAULT_SWEEP_MS)) return;
+    lastSweep = now;
+    try {
+      const swept = await engine.sweepApprovals();
+      if (swept.settled.length + swept.escalated.length + swept.rejected.length > 0)
+        logger.info(swept, 'approval tasks swept');
+    } catch (error) {
+      logger.error({ err: error }, 'approval sweep failed');
+      reportError(error);
+    }
+  };
   /**
    * Claims runs while this worker has free slots and the store has runs that need one, in waves
    * that double while every claim of a wave found a run (1, 2, 4, … up to the free slots): one
@@ -137,6 +160,7 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
    * run (the store contract: SKIP LOCKED on PostgreSQL, one writer on SQLite).
    */
   const claimAll = async (wake: WakeReason) => {
+    await sweep(wake);
     try {
       for (let wave = 1; !closed && running.size < maxRuns; wave *= 2) {
         const size = Math.min(wave, maxRuns - running.size);

@@ -378,6 +378,51 @@ export interface ApprovalAnswer {
   approvalDigest: string | null;
 }
 /**
+ * The answer to an approval of an approval task (`uses: tasks/approval@1`): whether the caller's approval was recorded now (false: it was there already, the same reviewer counts once), the approvals that count, those that do not and why, and the task's state (succeeded once the count is met; the run is then queued again).
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "TaskApprovalAnswer".
+ */
+export interface TaskApprovalAnswer {
+  run: RunSummary;
+  task: string;
+  /**
+   * The task's state after this approval.
+   */
+  state: string;
+  recorded: boolean;
+  required: number;
+  satisfied: boolean;
+  /**
+   * Its timeout passed with onTimeout: escalate, so escalateTo may approve too.
+   */
+  escalated: boolean;
+  approvals: {
+    approver: string;
+    /**
+     * api (the API, the console) or github (a pull-request review).
+     */
+    via: string;
+    approvedAt: string;
+    /**
+     * The signed task-approval attestation (predicate type https://summit-maestro.dev/attestations/task-approval/v1).
+     */
+    digest: string;
+  }[];
+  notCounted: {
+    approver: string;
+    reason: string;
+  }[];
+}
+/**
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunTaskParams".
+ */
+export interface RunTaskParams {
+  id: string;
+  taskId: string;
+}
+/**
  * This interface was referenced by `Api`'s JSON-Schema
  * via the `definition` "Receipt".
  */

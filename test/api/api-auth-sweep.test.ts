@@ -36,6 +36,7 @@ function requestFor(operationId: string): CallOptions {
     cancelRun: run,
     retryRun: run,
     approveRun: run,
+    approveTask: { params: { id: runId, taskId: 'hello' } },
     listReceipts: run,
     listRunDecisions: run,
     listTransitions: run,
