@@ -142,4 +142,17 @@ describe('tasks/wait, an engine primitive', () => {
     expect(await store.listAttempts(runId, 'pause')).toEqual([]);
     await store.close();
   });
+
+  it('an untrusted run gets no HTTP condition: the engine host does not poll for it (fail closed)', async () => {
+    polls = 0;
+    const clock = steppedClock(T0);
+    const { engine, store } = await engineWith(clock);
+    const task = await waitTask('probe', { url: `${base}/health`, interval: '1s', timeout: '5s' });
+    const runId = await engine.submit(planOf([task]), { trust: 'untrusted' });
+    expect((await clock.drive(engine.execute(runId))).status).toBe('failed');
+    expect(polls).toBe(0);
+    const [attempt] = await store.listAttempts(runId, 'probe');
+    expect(attempt!.message).toContain('untrusted run does not have');
+    await store.close();
+  });
 });

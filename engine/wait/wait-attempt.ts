@@ -4,7 +4,13 @@
  * polls its HTTP condition in the engine (http-wait.ts). Either way a RunnerHandle, so the attempt
  * has its lease, log, cancel and receipt like any other.
  */
-import { AttemptOutcome, describeError, type AttemptResult, type RunnerHandle } from '../../core/index.ts';
+import {
+  AttemptOutcome,
+  describeError,
+  resolveNetwork,
+  type AttemptResult,
+  type RunnerHandle,
+} from '../../core/index.ts';
 import { LogChannel } from '../../runners/index.ts';
 import type { AttemptHost, AttemptInfo } from '../attempt-host.ts';
 import { startHttpWait } from './http-wait.ts';
@@ -25,6 +31,20 @@ export function waitHandle(
     return ended(clock.now(), `${describeError(error)}`, info, false);
   }
   if (spec.http) {
+    // The poll leaves from the engine's host, not a sandbox: the runners' one network rule
+    // applies (an untrusted run, or a task saying `network: none`, gets no network), fail closed.
+    const plan = exec.planTask(taskId);
+    const network = resolveNetwork({
+      trust: exec.run.trust,
+      ...(plan.network ? { network: plan.network } : {}),
+    });
+    if (network === 'none')
+      return ended(
+        clock.now(),
+        `task ${taskId}: an HTTP condition needs the network, which this ${exec.run.trust === 'trusted' ? 'task (network: none)' : 'untrusted run'} does not have`,
+        info,
+        false,
+      );
     const env: Record<string, string> = info.egressAllowedHosts
       ? { MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(info.egressAllowedHosts) }
       : {};
