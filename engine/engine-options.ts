@@ -113,6 +113,14 @@ export interface SubmitOptions {
    * executes only after `approve`. An `execute` before that is refused (ApprovalPendingError).
    */
   awaitApproval?: boolean;
+  /**
+   * This engine takes the run's lease before the run is stored, so no other replica's worker can
+   * claim it between the submit and this engine's `execute` (the App's runs: only the dispatching
+   * process holds what the run needs from GitHub and reports its check run). Needs `runId`.
+   * Unrenewed until `execute`: a process that dies before it leaves the run to any worker after
+   * one lease TTL, as a crash would.
+   */
+  reserve?: boolean;
   /** The repository at the exact commit the tasks run on (recorded with the run, attested). */
   source?: RunSource;
   /**

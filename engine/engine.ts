@@ -212,6 +212,9 @@ export function createEngine(options: EngineOptions): Engine {
       // A runner the operator has not configured is the manifest's error, before anything is stored.
       checkRunners(plan);
       const id = submit.runId ?? `r-${randomUUID()}`;
+      // The run's lease row before the run: createRun keeps an existing one (ON CONFLICT DO
+      // NOTHING on PostgreSQL; SQLite writes none), and claimRun skips a run whose lease is live.
+      if (submit.reserve) await takeRunLease(ctx, id);
       const record = await store.createRun({
         id,
         workflow: plan.workflow.name,

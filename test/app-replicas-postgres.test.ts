@@ -3,7 +3,8 @@
  * database, each with its own data dir, in front of one GitHub stand-in. What one replica
  * recorded (a delivery, a pusher, an attestation, a check run's id, a dispatch) the other must
  * see: a redelivery accepted by the second replica must not run again, and an approval recorded
- * through one must gate the run the other dispatches.
+ * through one must gate the run the other dispatches. And a run one replica's App dispatches is
+ * executed by that App, though the other replica's worker is claiming runs on the same database.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +25,8 @@ import { signedDelivery, type StandInPull, type StandInReview } from './github-s
 import { pointAtStandIn } from './github-standin/app-harness.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 import { startPostgres, type PostgresServer } from './setup/postgres-server.ts';
+import { pino } from 'pino';
+import { startWorker } from '../api/index.ts';
 
 const REPO_KEY = `${OWNER}/${REPO}`;
 const MANIFEST = '.maestro/workflows/deploy.yaml';
@@ -198,5 +201,39 @@ describe('two App replicas on one PostgreSQL', () => {
     const [runCheck, ...extra] = setup.standin.checkRunsNamed('maestro / run demo/deploy', merged);
     expect(extra).toEqual([]);
     expect(runCheck?.conclusion).toBe('success');
+  });
+
+  it("a run the App dispatches is its own to execute: another replica's worker never claims it first", async () => {
+    // B's worker looks for runs every 5 ms (and is woken by each new run's NOTIFY). Before the
+    // dispatch reserved the run's lease, B claimed some of A's runs between their submit and A's
+    // execute: they failed their source fetch (the installation token's allow-list lives in A)
+    // and their check runs, which only A reports, stayed queued.
+    const worker = startWorker(b.runtime.engines.trusted, pino({ level: 'silent' }), { pollMs: 5 });
+    try {
+      const names = ['one', 'two', 'three', 'four', 'five', 'six'];
+      const files = Object.fromEntries(
+        names.map((name) => [
+          `.maestro/workflows/${name}.yaml`,
+          deploy(name).replace('name: deploy', `name: ${name}`),
+        ]),
+      );
+      const sha = setup.repo.commit({ branch: 'main', login: 'carol', files });
+      await a.deliver(
+        'push',
+        a.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+      );
+      await idle();
+      const runs = await a.runtime.engineStore.listRuns();
+      expect(runs.map((r) => [r.workflow, r.status]).sort()).toEqual(
+        names.map((name) => [name, 'succeeded']).sort(),
+      );
+      for (const name of names) {
+        const checks = setup.standin.checkRunsNamed(`maestro / run demo/${name}`, sha);
+        expect(checks).toHaveLength(1);
+        expect(checks[0]!.conclusion).toBe('success');
+      }
+    } finally {
+      await worker.close();
+    }
   });
 });

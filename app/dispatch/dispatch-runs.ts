@@ -193,6 +193,9 @@ async function dispatchTraced(ctx: DispatchContext, request: DispatchRequest): P
   ctx.onDispatchStep?.('recorded');
   await engine.submit(plan, {
     runId,
+    // Ours to execute (startRun below): another replica's worker must not claim it first, since
+    // only this process holds the repository's token allow-list and reports the check run.
+    reserve: true,
     trigger: request.trigger,
     actor: request.actor,
     // A fork's code is untrusted: no network on any runner (core's resolveNetwork), and its
