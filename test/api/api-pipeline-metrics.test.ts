@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelsOf, parsePromText, type PromFamily, type PromSample } from '../helpers/prom-text.ts';
 import { HELLO, manifest, startApi, type ApiHarness } from './api-harness.ts';
+import { DEFAULT_WORKER_RUNS } from '../../api/index.ts';
 
 let api: ApiHarness;
 beforeAll(async () => {
@@ -128,8 +129,8 @@ describe('CI/CD pipeline metrics', () => {
     expect(value(all, 'cicd_pipeline_run_errors_total', { cicd_pipeline_name: 'hello' })).toBe(0);
     // A failing test is not an error of the CI/CD system.
     expect(value(all, 'cicd_system_errors_total')).toBe(0);
-    // The worker's 8 run slots, all free now.
-    expect(value(all, 'cicd_worker_count', { cicd_worker_state: 'available' })).toBe(8);
+    // The worker's run slots (the default), all free now.
+    expect(value(all, 'cicd_worker_count', { cicd_worker_state: 'available' })).toBe(DEFAULT_WORKER_RUNS);
     expect(value(all, 'cicd_worker_count', { cicd_worker_state: 'busy' })).toBe(0);
     // Task metrics: hello's three tasks that ran (its `shout` is skipped by its condition).
     expect(
@@ -201,7 +202,9 @@ describe('CI/CD pipeline metrics', () => {
     await expect.poll(async () => value(await now(), 'cicd_pipeline_run_active', executing), POLL).toBe(1);
     const during = await now();
     expect(value(during, 'cicd_worker_count', { cicd_worker_state: 'busy' })).toBe(1);
-    expect(value(during, 'cicd_worker_count', { cicd_worker_state: 'available' })).toBe(7);
+    expect(value(during, 'cicd_worker_count', { cicd_worker_state: 'available' })).toBe(
+      DEFAULT_WORKER_RUNS - 1,
+    );
     expect(
       value(during, 'cicd_pipeline_run_active', { ...executing, cicd_pipeline_run_state: 'pending' }),
     ).toBe(0);
