@@ -10,12 +10,9 @@
  */
 import { DEFAULT_PRICE_TABLE, RESOURCE_CLASSES, type PriceTable } from './cost.ts';
 import { checkPlacementSection } from './placement/price-section.ts';
-import { priceTableError } from './price-table-error.ts';
+import { checkClassPrices, isMapping, priceTableError } from './price-table-checks.ts';
 
-export { PRICE_TABLE_CODE, priceTableError } from './price-table-error.ts';
-
-const isMapping = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+export { PRICE_TABLE_CODE, priceTableError } from './price-table-checks.ts';
 
 /** A checker of one top-level section: throws priceTableError, returns the section's value. */
 export type SectionChecker = (value: unknown, file: string, field: string) => unknown;
@@ -33,24 +30,7 @@ function checkPerHour(value: unknown, file: string, field: string): Record<strin
     const at = `${field}.${runner}`;
     if (!isMapping(row))
       throw priceTableError(file, at, 'expected a mapping of resource class to a price per hour');
-    out[runner] = {};
-    for (const [cls, price] of Object.entries(row)) {
-      if (!(cls in RESOURCE_CLASSES))
-        throw priceTableError(
-          file,
-          `${at}.${cls}`,
-          'unknown resource class',
-          `the classes are ${Object.keys(RESOURCE_CLASSES).join(', ')}`,
-        );
-      // Zero is refused: a free class would let the budget guard wave every task through.
-      if (typeof price !== 'number' || !Number.isFinite(price) || price <= 0)
-        throw priceTableError(
-          file,
-          `${at}.${cls}`,
-          `expected a price per hour above 0, got ${JSON.stringify(price)}`,
-        );
-      out[runner][cls] = price;
-    }
+    out[runner] = checkClassPrices(row, file, at);
   }
   return out;
 }

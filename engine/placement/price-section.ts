@@ -13,8 +13,7 @@
  *
  * Checked like the table's other sections (priceTableError names the field). Pure.
  */
-import { RESOURCE_CLASSES } from '../cost.ts';
-import { priceTableError } from '../price-table-error.ts';
+import { checkClassPrices, isMapping, priceTableError } from '../price-table-checks.ts';
 
 export const ON_DEMAND = 'on-demand';
 
@@ -34,9 +33,6 @@ export interface PlacementSection {
   flavors: Record<string, Record<string, FlavorPrice>>;
   windows: PriceWindow[];
 }
-
-const isMapping = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
 
@@ -80,25 +76,7 @@ function checkFlavorPrice(price: unknown, file: string, at: string): FlavorPrice
       at,
       `expected a factor above 0 or per-class prices, got ${JSON.stringify(price)}`,
     );
-  const out: Record<string, number> = {};
-  for (const [cls, p] of Object.entries(price)) {
-    if (!(cls in RESOURCE_CLASSES))
-      throw priceTableError(
-        file,
-        `${at}.${cls}`,
-        'unknown resource class',
-        `the classes are ${Object.keys(RESOURCE_CLASSES).join(', ')}`,
-      );
-    // Zero is refused as in perHour: a free flavor would always win and cost nothing in budgets.
-    if (!positive(p))
-      throw priceTableError(
-        file,
-        `${at}.${cls}`,
-        `expected a price per hour above 0, got ${JSON.stringify(p)}`,
-      );
-    out[cls] = p;
-  }
-  return out;
+  return checkClassPrices(price, file, at);
 }
 
 function minuteOf(v: unknown, file: string, at: string): number {
