@@ -124,6 +124,12 @@ async function recordBuiltImages(
 ): Promise<void> {
   const recorder = exec.ctx.builtImages;
   const note = (text: string) => exec.taskLog(taskId, attempt, 'system', text);
+  // The recorder pulls with the host's registry credentials and signs with the receipts key: a
+  // fork's code (an untrusted run) must not make it sign an SBOM of any image it names.
+  if (exec.run.trust !== 'trusted') {
+    await note(`built images of an untrusted run are not recorded: ${images.join(', ')}`);
+    return;
+  }
   if (!recorder) {
     await note(`built images not recorded (no SBOM store configured): ${images.join(', ')}`);
     return;

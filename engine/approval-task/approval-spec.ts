@@ -5,6 +5,7 @@
  * task (it has an `entry` or a `source`), so nobody can make the engine wait with a look-alike,
  * nor run code in an approval's place.
  */
+import { parseDuration } from '../../compiler/index.ts';
 import type { PlanTask } from '../../core/index.ts';
 
 export interface ApprovalSpec {
@@ -16,6 +17,15 @@ export interface ApprovalSpec {
   onTimeout: 'reject' | 'escalate';
   /** Who is added to the allowed reviewers once an `escalate` timeout passed. */
   escalateTo: { reviewers: string[]; teams: string[] };
+  /** A list was given but is not a list of plain names: nobody may approve (never everybody). */
+  denyAll: boolean;
+}
+
+/** Who may approve: no list at all allows anyone; `denyAll` allows nobody. */
+export interface AllowedApprovers {
+  reviewers: string[];
+  teams: string[];
+  denyAll?: boolean;
 }
 
 export function isApprovalTask(task: PlanTask): boolean {
@@ -23,19 +33,24 @@ export function isApprovalTask(task: PlanTask): boolean {
   return a.type === 'catalog' && a.name === 'approval' && a.entry === undefined && a.source === undefined;
 }
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `30m`, `2h`, `7d`: the duration grammar of tasks/approval/task.json. */
-export function parseDuration(text: string): number | undefined {
-  const m = /^([0-9]{1,9})(ms|s|m|h|d)$/.exec(text);
-  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
+function logins(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter(isName) : [];
 }
 
-function logins(value: unknown): string[] {
-  // The compiler already checked the schema (plain names, no expressions); anything else here is
-  // a plan that did not come from the compiler, and allows nobody rather than everybody.
-  if (!Array.isArray(value)) return [];
-  return value.filter((v): v is string => typeof v === 'string' && !v.includes('${'));
+const isName = (v: unknown): v is string => typeof v === 'string' && !v.includes('${');
+
+// The compiler already checked the schema (plain names, no expressions); a list that is anything
+// else comes from a plan the compiler did not make, and allows nobody rather than everybody.
+const wellFormed = (value: unknown) => value === undefined || (Array.isArray(value) && value.every(isName));
+
+/** A timeout the duration grammar cannot read rejects at once rather than waiting for ever. */
+function timeoutOf(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseDuration(String(value));
+  } catch {
+    return 0;
+  }
 }
 
 /** The spec of an approval task's `with:`, read as literals (the plan digest binds them). */
@@ -48,27 +63,26 @@ export function approvalSpecOf(task: PlanTask): ApprovalSpec {
     approvals: n,
     reviewers: logins(w.reviewers),
     teams: logins(w.teams),
-    timeoutMs: typeof w.timeout === 'string' ? parseDuration(w.timeout) : undefined,
+    timeoutMs: timeoutOf(w.timeout),
     onTimeout: w.onTimeout === 'escalate' ? 'escalate' : 'reject',
     escalateTo: { reviewers: logins(escalate.reviewers), teams: logins(escalate.teams) },
+    denyAll: ![w.reviewers, w.teams, escalate.reviewers, escalate.teams].every(wellFormed),
   };
 }
 
 /** Who may approve now: the task's reviewers and teams, widened by `escalateTo` once escalated. */
-export function allowedNow(spec: ApprovalSpec, escalated: boolean): { reviewers: string[]; teams: string[] } {
-  if (!escalated) return { reviewers: spec.reviewers, teams: spec.teams };
+export function allowedNow(spec: ApprovalSpec, escalated: boolean): AllowedApprovers {
+  if (!escalated) return { reviewers: spec.reviewers, teams: spec.teams, denyAll: spec.denyAll };
   return {
     reviewers: [...spec.reviewers, ...spec.escalateTo.reviewers],
     teams: [...spec.teams, ...spec.escalateTo.teams],
+    denyAll: spec.denyAll,
   };
 }
 
 /** Whether `login` (with the teams a surface found it in) is allowed; no list at all allows anyone. */
-export function isAllowed(
-  allowed: { reviewers: string[]; teams: string[] },
-  login: string,
-  teams: readonly string[],
-): boolean {
+export function isAllowed(allowed: AllowedApprovers, login: string, teams: readonly string[]): boolean {
+  if (allowed.denyAll) return false;
   if (allowed.reviewers.length === 0 && allowed.teams.length === 0) return true;
   const lower = login.toLowerCase();
   if (allowed.reviewers.some((r) => r.toLowerCase() === lower)) return true;
@@ -76,7 +90,8 @@ export function isAllowed(
   return allowed.teams.some((t) => mine.has(t.toLowerCase()));
 }
 
-export function describeAllowed(allowed: { reviewers: string[]; teams: string[] }): string {
+export function describeAllowed(allowed: AllowedApprovers): string {
+  if (allowed.denyAll) return 'nobody (the task’s reviewer lists are not lists of names)';
   const names = [...allowed.reviewers, ...allowed.teams.map((t) => `team:${t}`)];
   return names.length === 0 ? 'anyone the surface lets approve' : names.join(', ');
 }

@@ -74,6 +74,10 @@ export function waitSpecOf(taskId: string, inputs: Record<string, unknown>): Wai
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(until))
       throw new WaitInputError(taskId, `until: ${JSON.stringify(until)} is not an RFC 3339 time with a zone`);
     spec.untilMs = Date.parse(until);
+    // The pattern passes impossible dates (month 13, day 32): Date.parse gives NaN, which no timer
+    // can be armed with.
+    if (Number.isNaN(spec.untilMs))
+      throw new WaitInputError(taskId, `until: ${JSON.stringify(until)} is not a date that exists`);
   }
   const url = text('url');
   if (url !== undefined) spec.http = httpCondition(taskId, url, inputs, duration, text);
