@@ -15,6 +15,7 @@ import {
 import type { ApiContext } from './api-context.ts';
 import { assertNamespace, type Caller } from './auth.ts';
 import { ApiError } from './problem.ts';
+import { parseTime } from './run-routes.ts';
 
 const view = (ctx: ApiContext, budget: NamespaceBudget) =>
   budgetView(ctx.runtime.store, budget, ctx.clock.now());
@@ -68,8 +69,8 @@ export async function getUsage(
         : undefined;
   const report = await usageReport(ctx.runtime.store, {
     now: ctx.clock.now(),
-    ...(query.since ? { since: Date.parse(query.since) } : {}),
-    ...(query.until ? { until: Date.parse(query.until) } : {}),
+    ...(query.since ? { since: parseTime(query.since, 'since')! } : {}),
+    ...(query.until ? { until: parseTime(query.until, 'until')! } : {}),
     groupBy: query.groupBy ?? 'namespace',
     ...(namespaces ? { namespaces } : {}),
     currency: (ctx.runtime.config.prices ?? DEFAULT_PRICE_TABLE).currency,

@@ -78,7 +78,8 @@ export async function createRun(
   return { id: runId, status: RunState.queued };
 }
 
-function parseTime(value: string | undefined, name: string): number | undefined {
+/** An RFC 3339 query parameter as epoch ms; anything else is a 400 naming the parameter. */
+export function parseTime(value: string | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = Date.parse(value);
   if (Number.isNaN(ms) || !/^\d{4}-\d\d-\d\d/.test(value))

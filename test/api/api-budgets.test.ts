@@ -168,6 +168,10 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(other.body.code).toBe('forbidden_namespace');
       const own = await api.call('GET', '/v1/usage', { token: elsewhere });
       expect(own).toMatchObject({ status: 200, body: { items: [] } });
+      // A time that does not parse is the caller's error, named, not a 500.
+      const badTime = await api.call('GET', '/v1/usage', { query: { since: '2026-13-45T99:00:00Z' } });
+      expect(badTime.status).toBe(400);
+      expect(badTime.body.errors[0].pointer).toBe('/query/since');
       expect((await api.call('GET', '/v1/budgets', { token: elsewhere })).body.items).toEqual([]);
       expect(
         (await api.call('GET', '/v1/budgets')).body.items.map((b: { namespace: string }) => b.namespace),
