@@ -83,7 +83,12 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
     return `${plain ? 'http' : 'https'}://${ref.registry}/v2/${ref.repository}`;
   };
 
-  async function send(ref: ImageReference, url: string, init: RequestInit = {}): Promise<Response> {
+  async function send(
+    ref: ImageReference,
+    url: string,
+    init: RequestInit = {},
+    reauthorised = false,
+  ): Promise<Response> {
     const headers = new Headers(init.headers);
     const token = tokens.get(ref.registry + ref.repository);
     const basic = options.credentials?.[ref.registry] ?? (await options.credentialsFor?.(ref.registry));
@@ -102,10 +107,12 @@ export function createRegistryClient(options: RegistryClientOptions = {}): Regis
       });
     }
     const challenge = response.headers.get('www-authenticate');
-    if (response.status === 401 && !token && challenge?.toLowerCase().startsWith('bearer ')) {
+    // No token yet, or the one held lacks this request's scope (a token from a pull, asked to push,
+    // or expired): the challenge names the scope; ask for it once.
+    if (response.status === 401 && !reauthorised && challenge?.toLowerCase().startsWith('bearer ')) {
       await response.body?.cancel();
       tokens.set(ref.registry + ref.repository, await bearerToken(ref, challenge, basic));
-      return send(ref, url, init);
+      return send(ref, url, init, true);
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
