@@ -6,7 +6,7 @@
  * never in a message, a URL or the output.
  */
 import { EventSourceParserStream, type EventSourceMessage } from 'eventsource-parser/stream';
-import { Fault, MaestroError, UsageError, type ApiBody } from '../core/index.ts';
+import { Fault, isLoopbackHost, MaestroError, UsageError, type ApiBody } from '../core/index.ts';
 import type { CliIo } from './io.ts';
 
 import { TOKEN_ENV } from './commands/server-option.ts';
@@ -61,8 +61,6 @@ function parseServerUrl(text: string): URL {
   return url;
 }
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 export function openServerClient(server: string, io: CliIo): ServerClient {
   const base = parseServerUrl(server);
   const token = io.env[TOKEN_ENV];
@@ -70,7 +68,7 @@ export function openServerClient(server: string, io: CliIo): ServerClient {
     throw new UsageError(`--server needs a token in ${TOKEN_ENV}, which is not set`, {
       hint: `create one with \`maestro tokens create\` where the server runs, then export ${TOKEN_ENV}`,
     });
-  if (base.protocol === 'http:' && !LOOPBACK.has(base.hostname))
+  if (base.protocol === 'http:' && !isLoopbackHost(base.hostname))
     io.stderr(`warning: the token is sent to ${base.host} over plain http; use https beyond this machine\n`);
   const root = base.href.replace(/\/+$/, '');
 

@@ -15,6 +15,7 @@ export * from './ports/image-gate.ts';
 export * from './ports/telemetry.ts';
 export * from './catalog.ts';
 export * from './private-files.ts';
+export * from './loopback.ts';
 // The REST API's request and response bodies (schemas/api/api.schema.json), as one namespace:
 // several names (Diagnostic, Task) would clash with core's own types.
 export type * as ApiBody from './generated/api.ts';

@@ -11,7 +11,7 @@
  * Fails closed: an endpoint with credentials in it, plain http to anything but a loopback address,
  * or one key without the other is a usage error naming the variable.
  */
-import { UsageError } from '../core/index.ts';
+import { isLoopbackHost, UsageError } from '../core/index.ts';
 import type { S3ArtifactStoreOptions, S3Credentials } from '../engine/index.ts';
 /** The surface's environment (config-from-env.ts's Env; not imported from there: it imports this). */
 type Env = Record<string, string | undefined>;
@@ -67,7 +67,7 @@ function endpointFrom(value: string | undefined): string | undefined {
     throw new UsageError('MAESTRO_ARTIFACT_STORE_ENDPOINT must not hold credentials', {
       hint: 'pass them in AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY',
     });
-  if (url.protocol === 'http:' && !isLoopback(url.hostname))
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
     throw new UsageError(`MAESTRO_ARTIFACT_STORE_ENDPOINT uses plain http to ${url.hostname}`, {
       hint: 'use https (plain http is allowed only to a loopback address)',
     });
@@ -76,9 +76,6 @@ function endpointFrom(value: string | undefined): string | undefined {
   return url.origin;
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
 
 function credentialsFrom(env: Env): S3Credentials | undefined {
   const id = env.AWS_ACCESS_KEY_ID ?? '';

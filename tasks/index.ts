@@ -139,7 +139,7 @@ export async function taskDigestOfFiles(files: readonly PackageFile[], entryName
     .digest('hex')}`;
 }
 
-/** Digests of sig/ and of sibling task folders that a built-in task's files import. */
+/** Digests of sig/, core/ and of sibling task folders that a built-in task's files import. */
 async function builtinImports(folder: string): Promise<string[]> {
   const texts = await Promise.all(
     (await readdir(folder))
@@ -150,6 +150,9 @@ async function builtinImports(folder: string): Promise<string[]> {
   const digests: string[] = [];
   if (/from ['"]\.\.\/\.\.\/sig\/index\.[jt]s['"]/.test(all))
     digests.push(await flatDigest(join(tasksRoot, '..', 'sig')));
+  // core/'s code runs too where a task imports a value from it (isLoopbackHost), not a type only.
+  if (/^import (?!type )[^;]*from ['"]\.\.\/\.\.\/core\/index\.[jt]s['"]/m.test(all))
+    digests.push(await flatDigest(join(tasksRoot, '..', 'core')));
   const siblings = new Set(
     [...all.matchAll(/from ['"]\.\.\/([a-z0-9][a-z0-9.-]*)\//g)].map((m) => m[1] as string),
   );
@@ -157,7 +160,7 @@ async function builtinImports(folder: string): Promise<string[]> {
   return digests;
 }
 
-/** sdk/ and sig/ are flat folders: their top-level files, tests excluded (never a build or node_modules). */
+/** sdk/, sig/ and core/'s own files are flat folders: their top-level files, tests excluded (never a build or node_modules). */
 async function flatDigest(root: string): Promise<string> {
   const names = (await readdir(root, { withFileTypes: true }))
     .filter((d) => d.isFile() && !d.name.endsWith('.test.ts') && !d.name.endsWith('.test.js'))

@@ -1,5 +1,7 @@
 // Runs each built-in task as the engine does: a real `node <entry>` process with MAESTRO_* env.
 
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
@@ -101,7 +103,33 @@ describe('the code digest of a task on the SDK', () => {
     // A task that does not import the SDK keeps its package digest.
     expect(entryOf('echo').digest).toBe(await packageDigest(new URL('./echo/', import.meta.url).pathname));
   });
+
+  it("covers core/'s own files for a task that runs core's code (notify's loopback check), not for a type import", async () => {
+    const folder = (name: string) => new URL(`./${name}/`, import.meta.url).pathname;
+    const sdk = await flatDigestOf(new URL('../sdk/', import.meta.url).pathname);
+    const core = await flatDigestOf(new URL('../core/', import.meta.url).pathname);
+    const of = (...parts: string[]) => `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
+    const telemetry = await packageDigest(folder('telemetry')); // notify's span helper, a sibling
+    expect(entryOf('notify').digest).toBe(of(await packageDigest(folder('notify')), sdk, core, telemetry));
+    // schema-validate imports no value from core/.
+    expect(entryOf('schema-validate').digest).toBe(of(await packageDigest(folder('schema-validate')), sdk));
+  });
 });
+
+/** As tasks/index.ts digests a flat folder: its top-level files, tests excluded. */
+async function flatDigestOf(root: string): Promise<string> {
+  const names = (await readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isFile() && !d.name.endsWith('.test.ts'))
+    .map((d) => d.name)
+    .sort();
+  const hash = createHash('sha256');
+  for (const name of names) {
+    const bytes = await readFile(join(root, name));
+    hash.update(`${name}\0${bytes.byteLength}\0`);
+    hash.update(bytes);
+  }
+  return `sha256:${hash.digest('hex')}`;
+}
 
 describe('tasks run as processes', () => {
   it('echo prints its message and writes outputs', async () => {

@@ -4,9 +4,8 @@
  * is a token given away. Credentials never ride in the URL: the URL is recorded with the run and
  * in its receipts, and git writes it to FETCH_HEAD; the token goes in a header instead.
  */
+import { isLoopbackHost } from '../core/index.ts';
 import { SourceRefusedError } from './source-errors.ts';
-
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export function isRemoteLocation(location: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(location);
@@ -28,7 +27,7 @@ export function checkRemoteUrl(location: string): URL {
   if (url.search || url.hash)
     throw new SourceRefusedError(location, 'the URL has a query or fragment', 'pass the plain clone URL');
   if (url.protocol === 'https:') return url;
-  if (url.protocol === 'http:' && (LOOPBACK.has(url.hostname) || url.hostname.startsWith('127.'))) return url;
+  if (url.protocol === 'http:' && isLoopbackHost(url.hostname)) return url;
   throw new SourceRefusedError(
     location,
     url.protocol === 'http:'

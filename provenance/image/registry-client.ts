@@ -12,6 +12,7 @@
  * registry sends blobs to its CDN that way).
  */
 import { createHash } from 'node:crypto';
+import { isLoopbackHost } from '../../core/index.ts';
 import { RegistryError, ImageError, ImageReason } from './image-errors.ts';
 import type { ImageReference } from './image-reference.ts';
 import type { BasicCredentials, CredentialLookup } from './registry-auth.ts';
@@ -65,14 +66,9 @@ export function sha256Of(bytes: Uint8Array): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-function isLoopback(host: string): boolean {
-  const name = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return name === 'localhost' || name === '::1' || /^127\.\d+\.\d+\.\d+$/.test(name);
-}
-
 /** Whether a registry is reached over plain HTTP: loopback ones, and those the operator lists. */
 export function isPlainHttpRegistry(registry: string, insecureRegistries: readonly string[] = []): boolean {
-  return isLoopback(registry) || insecureRegistries.includes(registry);
+  return isLoopbackHost(registry) || insecureRegistries.includes(registry);
 }
 
 export function createRegistryClient(options: RegistryClientOptions = {}): RegistryClient {

@@ -3,6 +3,7 @@
  * AWS Lambda Invoke endpoint, which function each task invokes, where the signing credentials are.
  * Validated whole here, so a bad section fails when the runners file is read, naming the key.
  */
+import { isLoopbackHost } from '../../core/index.ts';
 import { invalidRunnerConfig, isMapping } from '../factory.ts';
 
 export interface ServerlessRunnerConfig {
@@ -38,8 +39,6 @@ const KEYS = new Set([
   'retries',
 ]);
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
 /** The event carries the task's secrets: only TLS, or a loopback emulator, may carry it. */
 function validEndpoint(value: unknown): string {
   if (typeof value !== 'string' || value === '')
@@ -53,7 +52,7 @@ function validEndpoint(value: unknown): string {
   } catch {
     throw invalidRunnerConfig(`\`serverless.endpoint\` is not a URL: ${value}`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname)))
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
     throw invalidRunnerConfig(
       '`serverless.endpoint` must be https (plain http only on a loopback address)',
       "the event holds the task's secrets, which must not cross a network unencrypted",

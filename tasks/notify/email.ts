@@ -4,8 +4,8 @@
 // runner itself (a loopback address). The Message-ID is derived from the idempotency key, so
 // receivers and archives that deduplicate by it keep one copy of a re-sent message.
 import { createHash } from 'node:crypto';
-import { isIP } from 'node:net';
 import { createTransport } from 'nodemailer';
+import { isLoopbackHost } from '../../core/index.ts';
 import { TaskError } from '../../sdk/index.ts';
 
 export interface Email {
@@ -33,7 +33,7 @@ const DEFAULT_PORT = { starttls: 587, implicit: 465, none: 25 } as const;
 
 export async function sendEmail(email: Email): Promise<Sent> {
   const tls = email.tls ?? 'starttls';
-  if (tls === 'none' && email.password !== undefined && !isLoopback(email.host))
+  if (tls === 'none' && email.password !== undefined && !isLoopbackHost(email.host))
     throw new TaskError(
       'notify_smtp_insecure',
       `tls: none would send the SMTP password to ${email.host} in clear`,
@@ -105,10 +105,4 @@ function smtpError(error: unknown, host: string): TaskError {
     hint: 'check host, port and tls, and that the runner may reach the server',
     cause: error,
   });
-}
-
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1' || host === '[::1]';
 }
