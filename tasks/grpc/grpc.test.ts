@@ -1,8 +1,10 @@
 // tasks/grpc in-process (runTask) against a real @grpc/grpc-js server on 127.0.0.1 that the test
 // starts: unary and server-streaming calls described by .proto files of a workspace and by the
-// server's reflection service (@grpc/reflection), deadlines, metadata, secrets, the span.
+// server's reflection service (@grpc/reflection), deadlines, metadata, secrets, the span; TLS
+// with a private CA (test/helpers/test-ca.ts) against the same server behind TLS; secrets never
+// sent in clear beyond loopback (witnessed by a server on this machine's non-loopback address).
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpcJs from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -15,7 +17,11 @@ import {
 } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
+import { makeTestCa, type TestCa } from '../../test/helpers/test-ca.ts';
 import { grpc } from './index.ts';
+
+/** The protocol's bound on a checkpoint (docs/task-protocol.md, MAX_STATE_BYTES). */
+const MAX_CHECKPOINT_BYTES = 1 << 20;
 
 const COMMON = `syntax = "proto3";
 package demo.common;
@@ -73,7 +79,8 @@ function handlers(): grpcJs.UntypedServiceImplementation {
       placed++;
       call.sendMetadata(new grpcJs.Metadata());
       done(null, {
-        id: `order-${placed}`,
+        // 'big' answers with more than a checkpoint may hold (the protocol keeps at most 1 MiB).
+        id: call.request.item === 'big' ? 'x'.repeat(MAX_CHECKPOINT_BYTES + 1000) : `order-${placed}`,
         total: call.request.price,
         seen_idempotency_key: String(call.metadata.get('idempotency-key')[0] ?? ''),
         seen_auth: String(call.metadata.get('authorization')[0] ?? ''),
@@ -100,14 +107,26 @@ function handlers(): grpcJs.UntypedServiceImplementation {
   };
 }
 
-async function listen(s: grpcJs.Server): Promise<string> {
+async function listen(
+  s: grpcJs.Server,
+  host = '127.0.0.1',
+  creds = grpcJs.ServerCredentials.createInsecure(),
+): Promise<string> {
   const port = await new Promise<number>((resolve, reject) =>
-    s.bindAsync('127.0.0.1:0', grpcJs.ServerCredentials.createInsecure(), (e, p) =>
-      e ? reject(e) : resolve(p),
-    ),
+    s.bindAsync(`${host}:0`, creds, (e, p) => (e ? reject(e) : resolve(p))),
   );
-  return `http://127.0.0.1:${port}`;
+  return `http://${host}:${port}`;
 }
+
+/** This machine's first non-loopback IPv4 address, where one exists. */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+let lan: grpcJs.Server | undefined; // plaintext, on lanAddress
+let lanUrl = '';
+let tls: grpcJs.Server; // TLS with the test CA's certificate for 127.0.0.1
+let tlsUrl = '';
+let ca: TestCa;
 
 beforeAll(async () => {
   const pkg = definition();
@@ -121,12 +140,29 @@ beforeAll(async () => {
   bare = new grpcJs.Server();
   bare.addService(loaded.demo.orders.Orders.service, handlers());
   bareUrl = await listen(bare);
+  ca = makeTestCa();
+  tls = new grpcJs.Server();
+  tls.addService(loaded.demo.orders.Orders.service, handlers());
+  const tlsCreds = grpcJs.ServerCredentials.createSsl(
+    null,
+    [{ cert_chain: Buffer.from(ca.certPem), private_key: Buffer.from(ca.keyPem) }],
+    false,
+  );
+  tlsUrl = (await listen(tls, '127.0.0.1', tlsCreds)).replace('http://', 'https://');
+  if (lanAddress) {
+    lan = new grpcJs.Server();
+    lan.addService(loaded.demo.orders.Orders.service, handlers());
+    lanUrl = await listen(lan, lanAddress);
+  }
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
   trace.setGlobalTracerProvider(provider);
 });
 afterAll(() => {
   server.forceShutdown();
   bare.forceShutdown();
+  tls?.forceShutdown();
+  lan?.forceShutdown();
+  ca?.remove();
   rmSync(workspace, { recursive: true, force: true });
 });
 
@@ -310,6 +346,124 @@ describe('tasks/grpc against a @grpc/grpc-js server', () => {
       { workspace },
     );
     expect(escape.error).toMatchObject({ code: 'path_outside_workspace' });
+  });
+
+  it('the attack: metadataSecrets over plaintext http:// to a host beyond loopback are refused before anything is sent', async () => {
+    calls.length = 0;
+    const call = (target: string) =>
+      runTask(
+        grpc,
+        {
+          url: target,
+          service: 'demo.orders.Orders',
+          method: 'Place',
+          ...fromFiles,
+          request: { item: 'leak' },
+          metadataSecrets: { authorization: 'GRPC_AUTH' },
+        },
+        { workspace, secrets: { GRPC_AUTH: 'Bearer s3cr3t-over-the-wire' } },
+      );
+    const targets = ['http://grpc.example:50051', ...(lanUrl ? [lanUrl] : [])];
+    for (const target of targets) {
+      const refused = await call(target);
+      expect(refused.outcome, target).toBe('invalid');
+      expect(refused.errors).toEqual([
+        {
+          path: '/url',
+          message: `http:// would send metadataSecrets to ${new URL(target).hostname} in clear: use https:// (plaintext only to a loopback address)`,
+        },
+      ]);
+    }
+    // The server on this machine's own network address never saw the call (nor the secret).
+    expect(calls).toEqual([]);
+    // Plaintext to loopback still works (a server beside the runner), and without secrets anywhere.
+    expect((await call(url)).outcome).toBe('succeeded');
+    if (lanUrl)
+      expect(
+        (
+          await runTask(
+            grpc,
+            { url: lanUrl, service: 'demo.orders.Orders', method: 'Place', ...fromFiles },
+            { workspace },
+          )
+        ).outcome,
+      ).toBe('succeeded');
+  });
+
+  it('TLS with a private CA from the workspace or a secret; the system roots, or another CA, refuse the server', async () => {
+    writeFileSync(join(workspace, 'ca.pem'), ca.caPem);
+    writeFileSync(join(workspace, 'other-ca.pem'), ca.otherCaPem);
+    writeFileSync(join(workspace, 'key.pem'), ca.keyPem);
+    calls.length = 0;
+    const call = (extra: Record<string, unknown>, secrets: Record<string, string> = {}) =>
+      runTask(
+        grpc,
+        {
+          url: tlsUrl,
+          service: 'demo.orders.Orders',
+          method: 'Place',
+          ...fromFiles,
+          request: { item: 'tls' },
+          metadataSecrets: { authorization: 'GRPC_AUTH' },
+          deadlineMs: 5000,
+          ...extra,
+        },
+        { workspace, secrets: { GRPC_AUTH: 'Bearer over-tls', ...secrets } },
+      );
+    const fromFile = await call({ caFile: 'ca.pem' });
+    expect(fromFile.outcome, String(fromFile.error)).toBe('succeeded');
+    expect(fromFile.outputs.response).toMatchObject({ seen_auth: 'Bearer over-tls' });
+    const fromSecret = await call({ caSecret: 'GRPC_CA' }, { GRPC_CA: ca.caPem });
+    expect(fromSecret.outcome, String(fromSecret.error)).toBe('succeeded');
+    for (const untrusted of [{}, { caFile: 'other-ca.pem' }]) {
+      const refused = await call(untrusted);
+      expect(refused.error, JSON.stringify(untrusted)).toMatchObject({
+        code: 'grpc_call_failed',
+        retryable: true,
+      });
+      expect((refused.error as Error).message).toContain('UNAVAILABLE');
+    }
+    expect(calls).toHaveLength(2); // only the two trusted calls reached the service
+    const key = await call({ caFile: 'key.pem' });
+    expect(key.error).toMatchObject({
+      code: 'tls_ca_invalid',
+      message: '/caFile (key.pem) holds no PEM certificate',
+    });
+    expect(JSON.stringify([key, String(key.error)])).not.toContain(ca.keyPem.split('\n')[1]);
+    const plain = await runTask(grpc, {
+      url,
+      service: 'demo.orders.Orders',
+      method: 'Place',
+      reflection: true,
+      caFile: 'ca.pem',
+    });
+    expect(plain.errors).toEqual([{ path: '/caFile', message: 'is for TLS: give an https:// url' }]);
+  });
+
+  it('an answer too large to checkpoint is not lost silently: a retry refuses instead of calling again', async () => {
+    calls.length = 0;
+    const inputs = {
+      url,
+      service: 'demo.orders.Orders',
+      method: 'Place',
+      ...fromFiles,
+      request: { item: 'big' },
+      idempotencyKey: 'run-8/big',
+    };
+    const first = await runTask(grpc, inputs, { workspace });
+    expect(first.outcome, String(first.error)).toBe('succeeded');
+    expect(String((first.outputs.response as { id: string }).id)).toHaveLength(MAX_CHECKPOINT_BYTES + 1000);
+    // Every checkpoint fits the protocol's bound (a larger one the runner drops, and the retry
+    // would call again): here, that the call was made and how large its answer was.
+    expect(first.states.map((s) => Buffer.byteLength(JSON.stringify(s)) <= MAX_CHECKPOINT_BYTES)).toEqual([
+      true,
+    ]);
+    expect(first.logs.map((l) => l.message)).toContainEqual(
+      expect.stringContaining('too large to checkpoint'),
+    );
+    const retry = await runTask(grpc, inputs, { workspace, state: first.states[0] });
+    expect(retry.error).toMatchObject({ code: 'grpc_answer_not_checkpointed', retryable: false });
+    expect(calls).toHaveLength(1);
   });
 
   it('the call is a span, a child of the attempt’s TRACEPARENT, with the RPC conventions’ attributes', async () => {

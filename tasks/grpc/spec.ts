@@ -1,4 +1,6 @@
 // The grpc task's spec (task.json holds the same, checked equal by grpc.test.ts).
+import { caProperties } from '../tls/read-ca.ts';
+
 export const grpcSpec = {
   inputs: {
     type: 'object',
@@ -9,7 +11,7 @@ export const grpcSpec = {
         type: 'string',
         pattern: '^https?://',
         description:
-          'The server: https://host[:port] (TLS, the system roots) or http://host:port (plaintext HTTP/2). No credentials, path or query.',
+          'The server: https://host[:port] (TLS; the system roots, or caFile/caSecret) or http://host:port (plaintext HTTP/2; with metadataSecrets only to a loopback address). No credentials, path or query.',
       },
       service: {
         type: 'string',
@@ -65,6 +67,7 @@ export const grpcSpec = {
         maximum: 100000,
         description: 'Server-streaming: stop after this many messages (default 1000).',
       },
+      ...caProperties,
       idempotencyKey: {
         type: 'string',
         minLength: 1,

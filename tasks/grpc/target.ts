@@ -1,12 +1,14 @@
 // The grpc task's input rules a schema cannot say: where the descriptors come from, a server URL
 // without credentials, and no credential in the plain metadata (with: is stored with the plan;
 // a secret belongs in metadataSecrets, whose values name environment variables).
+import { isLoopbackHost } from '../../core/index.ts';
 import { TaskError, type ValidationIssue, type ValidationResult } from '../../sdk/index.ts';
+import { checkCaInputs, type CaInputs } from '../tls/read-ca.ts';
 
 const CREDENTIAL_KEYS = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token)$/;
 const RESERVED = /^(grpc-|:)|^(content-type|te|user-agent|host)$/;
 
-interface Inputs {
+interface Inputs extends CaInputs {
   url: string;
   protoFiles?: readonly string[];
   includeDirs?: readonly string[];
@@ -29,6 +31,17 @@ export function checkInputs(inputs: Inputs): ValidationResult {
     errors.push({ path: '/url', message: 'holds credentials, which with: would store with the plan' });
   else if ((url.pathname !== '/' && url.pathname !== '') || url.search || url.hash)
     errors.push({ path: '/url', message: 'give the server only (scheme, host, port): no path or query' });
+  else if (
+    url.protocol === 'http:' &&
+    Object.keys(inputs.metadataSecrets ?? {}).length > 0 &&
+    !isLoopbackHost(url.hostname)
+  )
+    // Plaintext HTTP/2 would hand the secret to every network hop: only the runner's own host.
+    errors.push({
+      path: '/url',
+      message: `http:// would send metadataSecrets to ${url.hostname} in clear: use https:// (plaintext only to a loopback address)`,
+    });
+  if (url) errors.push(...checkCaInputs(inputs, url.protocol === 'https:', 'give an https:// url'));
   for (const [from, keys] of [
     ['metadata', Object.keys(inputs.metadata ?? {})],
     ['metadataSecrets', Object.keys(inputs.metadataSecrets ?? {})],
