@@ -76,7 +76,6 @@ function endpointFrom(value: string | undefined): string | undefined {
   return url.origin;
 }
 
-
 function credentialsFrom(env: Env): S3Credentials | undefined {
   const id = env.AWS_ACCESS_KEY_ID ?? '';
   const secret = env.AWS_SECRET_ACCESS_KEY ?? '';

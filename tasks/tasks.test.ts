@@ -108,7 +108,8 @@ describe('the code digest of a task on the SDK', () => {
     const folder = (name: string) => new URL(`./${name}/`, import.meta.url).pathname;
     const sdk = await flatDigestOf(new URL('../sdk/', import.meta.url).pathname);
     const core = await flatDigestOf(new URL('../core/', import.meta.url).pathname);
-    const of = (...parts: string[]) => `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
+    const of = (...parts: string[]) =>
+      `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
     const telemetry = await packageDigest(folder('telemetry')); // notify's span helper, a sibling
     expect(entryOf('notify').digest).toBe(of(await packageDigest(folder('notify')), sdk, core, telemetry));
     // schema-validate imports no value from core/.
