@@ -94,14 +94,7 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
       { hint: 'set WEBHOOK_SECRET to the webhook secret configured in the GitHub App settings' },
     );
   const appId = env.APP_ID ?? '';
-  if (!/^\d+$/.test(appId))
-    throw new AppConfigError(
-      'APP_ID',
-      `APP_ID must be the numeric GitHub App id, got ${JSON.stringify(appId)}`,
-      {
-        hint: 'copy the App ID from the app settings page (General → About)',
-      },
-    );
+  readAppId(appId);
   return {
     appId,
     privateKey: readPrivateKey(env, cwd),
@@ -117,6 +110,19 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
     approvalTtlMs: readPositive(env, 'MAESTRO_APPROVAL_TTL_HOURS', 168) * 60 * 60 * 1000,
     ...withProxy(readWebhookProxyUrl(env)),
   };
+}
+
+/**
+ * The App's numeric id from APP_ID (or github-app.env), checked wherever the App starts (the CLI
+ * and createMaestroApp, which servers and tests call directly): `Number('abc')` is NaN, which
+ * probot would carry into every JWT and the App's own-comment check, failing far from the cause.
+ */
+export function readAppId(raw: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(raw))
+    throw new AppConfigError('APP_ID', `APP_ID must be the numeric GitHub App id, got ${JSON.stringify(raw)}`, {
+      hint: 'copy the App ID from the app settings page (General → About)',
+    });
+  return Number(raw);
 }
 
 function withProxy(url: string | undefined): { webhookProxyUrl?: string } {

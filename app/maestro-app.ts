@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import { trace, type Tracer } from '@opentelemetry/api';
 import { traceDelivery } from './delivery-trace.ts';
+import { readAppId } from './config.ts';
 import pino, { type Logger } from 'pino';
 import { Probot, ProbotOctokit } from 'probot';
 import { systemClock, type Clock } from '../core/index.ts';
@@ -85,6 +86,8 @@ export interface MaestroApp {
  * policy, and check-run writes are already coalesced per run.
  */
 export async function createMaestroApp(options: MaestroAppOptions): Promise<MaestroApp> {
+  // Before anything starts: a non-numeric id would become NaN in the JWTs and the comment check.
+  const appId = readAppId(options.appId);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: 'silent' });
   const tracer = options.tracer ?? trace.getTracer('maestro-app');
@@ -116,7 +119,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     approvalTtlMs: options.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
     ...(options.sources ? { sources: options.sources } : {}),
-    appId: Number(options.appId),
+    appId,
     track: (reporter) => {
       reporters.add(reporter);
       void reporter.done.then(() => reporters.delete(reporter));

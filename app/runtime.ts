@@ -14,6 +14,7 @@ import { openDeliveryStore, type DeliveryStore, type IngressLimits } from './ing
 import { createMaestroApp, type MaestroApp, type MaestroAppOptions } from './maestro-app.ts';
 import { policySensitivity } from './gate/policy-sensitivity.ts';
 import { SourceAccess } from './github/source-access.ts';
+import { readAppId } from './config.ts';
 
 export interface AppRuntimeOptions {
   appId: string;
@@ -68,6 +69,8 @@ export interface AppRuntime {
  * and store but no secrets and only the fork runner. The App adds its own store and GitHub side.
  */
 export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRuntime> {
+  // Checked before the runtime opens, so a bad id leaves nothing open behind it.
+  readAppId(options.appId);
   // Runs fetch their repository with the installation token of the event's installation.
   const sources = new SourceAccess(options.baseUrl);
   const runtime = await openRuntime(options.runtime, {
