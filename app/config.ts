@@ -119,9 +119,13 @@ export function readAppConfig(env: Record<string, string | undefined>, cwd: stri
  */
 export function readAppId(raw: string): number {
   if (!/^[1-9]\d{0,15}$/.test(raw))
-    throw new AppConfigError('APP_ID', `APP_ID must be the numeric GitHub App id, got ${JSON.stringify(raw)}`, {
-      hint: 'copy the App ID from the app settings page (General → About)',
-    });
+    throw new AppConfigError(
+      'APP_ID',
+      `APP_ID must be the numeric GitHub App id, got ${JSON.stringify(raw)}`,
+      {
+        hint: 'copy the App ID from the app settings page (General → About)',
+      },
+    );
   return Number(raw);
 }
 
