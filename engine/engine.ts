@@ -40,16 +40,7 @@ import { RunExecution } from './run-execution.ts';
 import { cancelIdle, retryRun } from './run-commands.ts';
 import { Scheduler } from './scheduler.ts';
 import { transitionRun } from './transitions.ts';
-import {
-  ApprovalKeyMissingError,
-  TaskNotWaitingError,
-  approveTask,
-  approvalSpecOf,
-  countTaskApprovals,
-  isApprovalTask,
-  isParked,
-  sweepApprovals,
-} from './approval-task/index.ts';
+import { approveTask, countApprovalsOfTask, isParked, sweepApprovals } from './approval-task/index.ts';
 import { normalTraceParent } from './trace-context.ts';
 import { createRunKeeper, fencedStore, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
 import { runLeaseName, runOfLease } from './store/async-store.ts';
@@ -289,20 +280,8 @@ export function createEngine(options: EngineOptions): Engine {
     approveTask(runId, taskId, request) {
       return approveTask(ctx, options.approvals, runId, taskId, request);
     },
-    async countTaskApprovals(runId, taskId) {
-      const run = await store.getRun(runId);
-      const plan = run.plan.tasks.find((t) => t.id === taskId);
-      if (!plan || !isApprovalTask(plan))
-        throw new TaskNotWaitingError(runId, taskId, 'not an approval task');
-      const pem = options.approvals?.signer.publicKeyPem;
-      if (!pem) throw new ApprovalKeyMissingError();
-      return countTaskApprovals(
-        run,
-        taskId,
-        approvalSpecOf(plan),
-        await store.listTaskApprovals(runId, taskId),
-        pem,
-      );
+    countTaskApprovals(runId, taskId) {
+      return countApprovalsOfTask(ctx, options.approvals, runId, taskId);
     },
     sweepApprovals() {
       return sweepApprovals(ctx, options.approvals);

@@ -6,11 +6,12 @@
  * Each step is a compare-and-set on the stored state, so concurrent approvals, sweeps and
  * replicas converge, and a crash between steps is finished by the next sweep (approval-sweep.ts).
  */
-import { Reason, RunState, TaskState } from '../../core/index.ts';
+import { NotFoundError, Reason, RunState, TaskState } from '../../core/index.ts';
 import { signTaskApproval } from '../../provenance/index.ts';
 import type { EngineContext } from '../context.ts';
 import { StaleStateError } from '../errors.ts';
-import type { RunRecord, TaskRecord } from '../store/store.ts';
+import type { PlanTask } from '../../core/index.ts';
+import type { RunRecord, TaskApprovalRecord, TaskRecord } from '../store/store.ts';
 import { transitionRun, transitionTask } from '../transitions.ts';
 import { bindingOf, countTaskApprovals, type TaskApprovalCount } from './approval-count.ts';
 import {
@@ -35,13 +36,16 @@ export function isParked(run: RunRecord): boolean {
   return run.status === RunState.waitingForApproval && run.startedAt !== null;
 }
 
-async function waitingTask(ctx: Ctx, run: RunRecord, taskId: string): Promise<TaskRecord> {
+/** The approval task `taskId` of `run`, which must be waiting for approvals (tasks as just read). */
+function waitingTask(run: RunRecord, tasks: readonly TaskRecord[], taskId: string): PlanTask {
   const plan = run.plan.tasks.find((t) => t.id === taskId);
-  const task = await ctx.store.getTask(run.id, taskId);
   if (!plan || !isApprovalTask(plan)) throw new TaskNotWaitingError(run.id, taskId, 'not an approval task');
+  const task = tasks.find((t) => t.taskId === taskId);
+  // As the store's getTask: a plan task the store has no row for is not found.
+  if (!task) throw new NotFoundError('task', `${run.id}/${taskId}`);
   if (task.state !== TaskState.waitingForApproval || !isParked(run))
     throw new TaskNotWaitingError(run.id, taskId, task.state);
-  return task;
+  return plan;
 }
 
 /** Engine.approveTask: records `request.approver`'s approval once, then settles the run. */
@@ -54,31 +58,50 @@ export async function approveTask(
 ): Promise<{ recorded: boolean; count: TaskApprovalCount; run: RunRecord }> {
   const keys = keysOf(approvalKeys);
   const run = await ctx.store.getRun(runId);
-  await waitingTask(ctx, run, taskId);
+  const tasks = await ctx.store.listTasks(runId);
+  const plan = waitingTask(run, tasks, taskId);
   const approver = request.approver;
   // Fail closed on the surface's word too: the run's author never approves its own gate.
   if (approver.toLowerCase() === run.actor.toLowerCase()) throw new ApproverIsAuthorError(approver, runId);
-  const spec = approvalSpecOf(run.plan.tasks.find((t) => t.id === taskId)!);
-  const rows = await ctx.store.listTaskApprovals(runId, taskId);
+  const spec = approvalSpecOf(plan);
+  const before = await ctx.store.listTaskApprovals(runId);
+  const ofTask = before.filter((r) => r.taskId === taskId);
   const allowed = allowedNow(
     spec,
-    rows.some((r) => r.kind === 'escalation'),
+    ofTask.some((r) => r.kind === 'escalation'),
   );
   if (!isAllowed(allowed, approver, request.teams ?? []))
     throw new ApproverNotAllowedError(approver, taskId, describeAllowed(allowed));
-  const mine = rows.some((r) => r.kind === 'approval' && r.approver.toLowerCase() === approver.toLowerCase());
-  let recorded = false;
-  if (!mine) recorded = await record(ctx, keys, run, taskId, request);
-  await settleRun(ctx, keys, runId, `${request.via}:${approver}`);
-  const after = await ctx.store.getRun(runId);
-  const count = countTaskApprovals(
-    after,
-    taskId,
-    spec,
-    await ctx.store.listTaskApprovals(runId, taskId),
-    keys.publicKeyPem,
+  const mine = ofTask.some(
+    (r) => r.kind === 'approval' && r.approver.toLowerCase() === approver.toLowerCase(),
   );
-  return { recorded, count, run: after };
+  const recorded = mine ? false : await record(ctx, keys, run, taskId, request);
+  // Read again after our insert (nothing changed when nothing was recorded): of two approvers
+  // inserting at once, the one whose read comes last sees both rows and settles the run.
+  const rows = recorded ? await ctx.store.listTaskApprovals(runId) : before;
+  const { counts } = await settleParked(ctx, keys, run, tasks, rows, `${request.via}:${approver}`);
+  const count = counts.get(taskId) ?? countTaskApprovals(run, taskId, spec, rows, keys.publicKeyPem);
+  return { recorded, count, run: await ctx.store.getRun(runId) };
+}
+
+/** Engine.countTaskApprovals: an approval task's approvals as they stand (verified rows only). */
+export async function countApprovalsOfTask(
+  ctx: Pick<Ctx, 'store'>,
+  approvalKeys: ApprovalKeys | undefined,
+  runId: string,
+  taskId: string,
+): Promise<TaskApprovalCount> {
+  const run = await ctx.store.getRun(runId);
+  const plan = run.plan.tasks.find((t) => t.id === taskId);
+  if (!plan || !isApprovalTask(plan)) throw new TaskNotWaitingError(runId, taskId, 'not an approval task');
+  const { publicKeyPem } = keysOf(approvalKeys);
+  return countTaskApprovals(
+    run,
+    taskId,
+    approvalSpecOf(plan),
+    await ctx.store.listTaskApprovals(runId, taskId),
+    publicKeyPem,
+  );
 }
 
 async function record(
@@ -142,6 +165,25 @@ export async function settleRun(
   if (!isParked(run)) return run;
   const tasks = await ctx.store.listTasks(runId);
   const rows = await ctx.store.listTaskApprovals(runId);
+  await settleParked(ctx, keys, run, tasks, rows, by);
+  return ctx.store.getRun(runId);
+}
+
+/**
+ * settleRun on what the caller has just read: counts each waiting approval task once (each row's
+ * signature verified once) and returns those counts. Every move is a compare-and-set on the state
+ * read, so a stale read loses to whoever moved the run first.
+ */
+async function settleParked(
+  ctx: Ctx,
+  keys: ApprovalKeys & { publicKeyPem: string },
+  run: RunRecord,
+  tasks: readonly TaskRecord[],
+  rows: readonly TaskApprovalRecord[],
+  by: string,
+): Promise<{ counts: Map<string, TaskApprovalCount> }> {
+  const counts = new Map<string, TaskApprovalCount>();
+  if (!isParked(run)) return { counts };
   let waiting = 0;
   for (const t of tasks) {
     const plan = run.plan.tasks.find((p) => p.id === t.taskId);
@@ -149,6 +191,7 @@ export async function settleRun(
     const count = isApprovalTask(plan)
       ? countTaskApprovals(run, t.taskId, approvalSpecOf(plan), rows, keys.publicKeyPem)
       : undefined;
+    if (count) counts.set(t.taskId, count);
     if (!count?.satisfied) {
       waiting++;
       continue;
@@ -169,8 +212,8 @@ export async function settleRun(
   // Back to queued: approved, or (a timeout failed a task) to be closed by whoever claims it.
   const rejected = tasks.some((t) => t.state === TaskState.failed && t.reason === Reason.approvalTimedOut);
   const reason = rejected ? Reason.resumed : Reason.approvalGranted;
-  if (waiting === 0) await cas(() => transitionRun(ctx, runId, run.status, RunState.queued, reason, by));
-  return ctx.store.getRun(runId);
+  if (waiting === 0) await cas(() => transitionRun(ctx, run.id, run.status, RunState.queued, reason, by));
+  return { counts };
 }
 
 /** A compare-and-set another settler (or a cancel) won: nothing to do. */

@@ -1,7 +1,7 @@
 /** Approval tasks (`uses: tasks/approval@1`): a gate in the middle of a run, an engine primitive. */
 export { isApprovalTask, approvalSpecOf, type ApprovalSpec } from './approval-spec.ts';
 export { countTaskApprovals, type TaskApprovalCount, type CountedApproval } from './approval-count.ts';
-export { approveTask, settleRun, isParked } from './approve-task.ts';
+export { approveTask, countApprovalsOfTask, settleRun, isParked } from './approve-task.ts';
 export { sweepApprovals, dueTimeouts, type SweepResult } from './approval-sweep.ts';
 export type { ApprovalKeys, TaskApprovalRequest } from './approval-types.ts';
 export * from './approval-errors.ts';
