@@ -72,6 +72,12 @@ function toFinding(error: ErrorObject, all: readonly ErrorObject[], base: string
     return finding(Code.taskAction, '`command` and `args` need `image`', {
       hint: 'add `image:`, or use `run:` with an argv list instead',
     });
+  // The spec's `anyOf` is "tasks or blueprint" (a blueprint supplies the tasks): say so, not
+  // "does not match any allowed form".
+  if (error.keyword === 'anyOf' && parent.title === 'ManifestSpec')
+    return finding(Code.missingProperty, 'the spec has neither `tasks` nor `blueprint`', {
+      hint: 'list the tasks (`tasks: [{ id: hello, run: echo hello }]`) or instantiate a blueprint (`blueprint: { uses: blueprints/<name>@<range>, with: {…} }`)',
+    });
   switch (error.keyword) {
     case 'required':
       return finding(Code.missingProperty, `missing required property \`${String(params.missingProperty)}\``);

@@ -30,6 +30,9 @@ export const manifestValidatorOptions = {
   strictRequired: false,
   allowUnionTypes: true,
   verbose: true,
+  // json-schema-to-typescript's annotation (the TypeScript type of the spec's `tasks`-or-
+  // `blueprint` alternatives, scripts/generate-types.ts): known, so strict mode accepts it.
+  keywords: ['tsType'] as string[],
 } as const;
 
 /**

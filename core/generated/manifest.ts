@@ -9,6 +9,14 @@ export type ManifestName = string;
  */
 export type ManifestName1 = string;
 /**
+ * What the workflow does and under which rules: its `tasks`, or a `blueprint` that supplies them (one of the two is required).
+ *
+ * This interface was referenced by `Manifest`'s JSON-Schema
+ * via the `definition` "Spec".
+ */
+export type ManifestSpec = Spec & Spec1;
+export type Spec = {tasks: [ManifestTask, ...ManifestTask[]]} | {blueprint: ManifestBlueprintUse};
+/**
  * A cron string (five fields: minute hour day-of-month month day-of-week, in UTC), or an object with `cron`, `timezone` and `catchUp`.
  *
  * This interface was referenced by `Manifest`'s JSON-Schema
@@ -137,13 +145,7 @@ export interface ManifestMetadata {
     [k: string]: string;
   };
 }
-/**
- * What the workflow does and under which rules.
- *
- * This interface was referenced by `Manifest`'s JSON-Schema
- * via the `definition` "Spec".
- */
-export interface ManifestSpec {
+export interface Spec1 {
   /**
    * Typed inputs of a run, referenced as `${params.<name>}`. A param without `default` is required when starting a run.
    */
@@ -163,7 +165,7 @@ export interface ManifestSpec {
    * @minItems 1
    * @maxItems 100000
    */
-  tasks: [ManifestTask, ...ManifestTask[]];
+  tasks?: [ManifestTask, ...ManifestTask[]];
 }
 /**
  * One typed param.
