@@ -8,7 +8,7 @@ import { quotaWaitLogSql, underRunQuotaSql } from '../budget-sql.ts';
 
 /** The advisory lock key of quota-bound claims ('mqta' as an integer). */
 const QUOTA_LOCK_KEY = 0x6d717461;
-import type { PoolClient } from 'pg';
+import type { PoolClient, QueryResult } from 'pg';
 import type { Db } from './reconnect.ts';
 import { LeaseLostError } from '../../errors.ts';
 import { taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
@@ -122,25 +122,34 @@ export async function renew(c: Db, name: string, token: number, now: number, ttl
  * only: `FOR UPDATE ... SKIP LOCKED` passes over rows another claimer, or a holder's fenced write
  * (FOR SHARE), has locked, instead of queueing on them. READ COMMITTED re-checks the expiry on
  * the locked row's newest version, so a lease renewed after this statement's snapshot is skipped.
+ *
+ * One round trip: the quota lock, the claim and the quota wait lines go as one simple query, which
+ * PostgreSQL runs as one implicit transaction (rolled back whole if any part fails), each
+ * statement with its own snapshot, so the claim sees every claim committed before the lock was
+ * granted. Without quotas the lock statement finds no row and takes no lock, and the wait lines
+ * select nothing. Simple queries carry no parameters: the values are literals (owner quoted).
+ * Three round trips before (BEGIN with the lock, the claim, COMMIT), at several claims a run.
  */
-export async function claimRun(
-  c: Db,
-  owner: string,
-  now: number,
-  leaseMs: number,
-  quotas = false,
-): Promise<Lease | null> {
-  const { rows } = await c.query<Row>(
-    `WITH candidate AS (
+export async function claimRun(db: Db, owner: string, now: number, leaseMs: number): Promise<Lease | null> {
+  const at = integerLiteral(now);
+  const sql = `${QUOTA_CLAIM_LOCK_SQL};
+    WITH candidate AS (
        SELECT l.name FROM leases l JOIN runs r ON l.name = 'run:' || r.id
-        WHERE r.status IN ('queued', 'running') AND l.expires_at < $1 AND ${underRunQuotaSql('$1')}
+        WHERE r.status IN ('queued', 'running') AND l.expires_at < ${at} AND ${underRunQuotaSql(at)}
         ORDER BY r.priority DESC, r.seq LIMIT 1 FOR UPDATE OF l SKIP LOCKED)
-     UPDATE leases l SET owner = $2, token = nextval('lease_tokens'), expires_at = $3
-       FROM candidate WHERE l.name = candidate.name AND l.expires_at < $1 RETURNING l.*`,
-    [now, owner, now + leaseMs],
-  );
-  if (quotas) await c.query(quotaWaitLogSql('$1'), [now]);
-  return rows[0] ? toLease(rows[0]) : null;
+     UPDATE leases l SET owner = ${loadedPg().escapeLiteral(owner)}, token = nextval('lease_tokens'),
+            expires_at = ${integerLiteral(now + leaseMs)}
+       FROM candidate WHERE l.name = candidate.name AND l.expires_at < ${at} RETURNING l.*;
+    ${quotaWaitLogSql(at)}`;
+  const results = (await db.query(sql)) as unknown as QueryResult<Row>[];
+  const row = results[1]?.rows[0];
+  return row ? toLease(row) : null;
+}
+
+/** A number written into SQL text: only a safe integer (a time or a duration in ms), never text. */
+function integerLiteral(n: number): string {
+  if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer for SQL: ${n}`);
+  return String(n);
 }
 
 /**
@@ -148,7 +157,7 @@ export async function claimRun(
  * claims then take turns, each in a snapshot that sees the claims committed before it, so two
  * replicas cannot both take a namespace's last slot. Without quotas no row, no lock, no waiting.
  */
-export const QUOTA_CLAIM_LOCK_SQL = `SELECT pg_advisory_xact_lock(${QUOTA_LOCK_KEY}) AS locked FROM namespace_budgets WHERE max_runs IS NOT NULL LIMIT 1`;
+const QUOTA_CLAIM_LOCK_SQL = `SELECT pg_advisory_xact_lock(${QUOTA_LOCK_KEY}) AS locked FROM namespace_budgets WHERE max_runs IS NOT NULL LIMIT 1`;
 
 /**
  * The fence riding inside one statement (a fenced write that needs no transaction of its own): a

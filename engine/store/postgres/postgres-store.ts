@@ -46,7 +46,6 @@ import {
   checkTokenRows,
   claimReadyTask,
   claimRun,
-  QUOTA_CLAIM_LOCK_SQL,
   renew,
   toLease,
   tokenCheckSql,
@@ -427,14 +426,9 @@ export class PostgresStore implements AsyncStore {
     );
   }
 
-  /** One statement, so no transaction around it (an empty claim, the common case, is one round trip). */
-  /** In a transaction that first takes the quota lock when any namespace has a runs quota. */
+  /** One round trip, one implicit transaction (postgres-leases.ts claimRun). */
   claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null> {
-    return transaction(
-      this.#pool,
-      (c, opened) => claimRun(c, owner, now, leaseMs, opened.length > 0),
-      QUOTA_CLAIM_LOCK_SQL,
-    );
+    return claimRun(this.#db, owner, now, leaseMs);
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {
