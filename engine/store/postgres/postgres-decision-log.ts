@@ -15,9 +15,11 @@ import {
   verifyChain,
   type DecisionLog,
   type DecisionLogEntry,
+  type DecisionRecord,
 } from '../../../policy/index.ts';
+import { loadedPg } from './load-pg.ts';
 import { openPool, redactedUrl, type PostgresSchema } from './open-pool.ts';
-import { brokenConnection, retrying, transaction } from './reconnect.ts';
+import { brokenConnection, codeOf, retrying, transaction } from './reconnect.ts';
 
 export const decisionLogSchema: PostgresSchema = {
   table: 'decision_log_schema_migrations',
@@ -79,51 +81,67 @@ CREATE TRIGGER policy_decision_log_chain BEFORE INSERT ON policy_decision_log
 const POOL_SIZE = 2;
 
 type Row = Record<string, unknown>;
+type Head = { seq: number; hash: string };
+
+const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('maestro.policy_decision_log'))`;
+const INSERT_SQL = `INSERT INTO policy_decision_log (seq, decision_id, time, run_id, task_id, attempt, delivery_id,
+  input_digest, bundle_digest, allow, unavailable, reasons, prev_hash, hash)`;
 
 export async function openPostgresDecisionLog(url: string): Promise<DecisionLog & { location: string }> {
   const pool = await openPool(url, { max: POOL_SIZE, schema: decisionLogSchema });
   const db = retrying(pool);
   const entries = async () =>
     (await db.query<Row>('SELECT * FROM policy_decision_log ORDER BY seq')).rows.map(fromRow);
+  /**
+   * The chain's head as this process last wrote it (undefined: not known). An append links to
+   * it and goes as one round trip (the lock and the INSERT in one implicit transaction); when
+   * another replica appended meanwhile, the database's chain trigger refuses the row and the
+   * append reads the head under the lock (five round trips, as every append did before).
+   */
+  let head: Head | undefined;
+  /** This process's appends one after the other, so each links to the one before it. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const link = (record: DecisionRecord, at: Head | undefined): DecisionLogEntry => {
+    const content = { ...record, seq: at ? at.seq + 1 : 1, prevHash: at ? at.hash : GENESIS_HASH };
+    return { ...content, hash: hashEntry(content) };
+  };
+  const readHeadAndAppend = (record: DecisionRecord) =>
+    transaction(pool, async (c) => {
+      await c.query(LOCK_SQL);
+      const { rows } = await c.query<Row>(
+        'SELECT seq, hash FROM policy_decision_log ORDER BY seq DESC LIMIT 1',
+      );
+      const entry = link(
+        record,
+        rows[0] ? { seq: Number(rows[0].seq), hash: String(rows[0].hash) } : undefined,
+      );
+      await c.query(`${INSERT_SQL} VALUES ${valuesLiteral(entry)}`);
+      return entry;
+    });
+  const appendOnce = async (record: DecisionRecord): Promise<DecisionLogEntry> => {
+    const known = head;
+    head = undefined; // until this append is known to have landed
+    let entry: DecisionLogEntry | undefined;
+    if (known) {
+      const linked = link(record, known);
+      try {
+        await db.query(`${LOCK_SQL}; ${INSERT_SQL} VALUES ${valuesLiteral(linked)}`);
+        entry = linked;
+      } catch (error) {
+        if (!chainRefused(error)) throw error;
+      }
+    }
+    entry ??= await readHeadAndAppend(record);
+    head = { seq: entry.seq, hash: entry.hash };
+    return entry;
+  };
   return {
     location: redactedUrl(url),
     async append(record) {
+      const appended = queue.then(() => appendOnce(record));
+      queue = appended.catch(() => undefined);
       try {
-        return await transaction(pool, async (c) => {
-          await c.query(`SELECT pg_advisory_xact_lock(hashtext('maestro.policy_decision_log'))`);
-          const { rows } = await c.query<Row>(
-            'SELECT seq, hash FROM policy_decision_log ORDER BY seq DESC LIMIT 1',
-          );
-          const head = rows[0];
-          const content = {
-            ...record,
-            seq: head ? Number(head.seq) + 1 : 1,
-            prevHash: head ? String(head.hash) : GENESIS_HASH,
-          };
-          const entry: DecisionLogEntry = { ...content, hash: hashEntry(content) };
-          await c.query(
-            `INSERT INTO policy_decision_log (seq, decision_id, time, run_id, task_id, attempt, delivery_id,
-               input_digest, bundle_digest, allow, unavailable, reasons, prev_hash, hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-            [
-              entry.seq,
-              entry.decisionId,
-              entry.time,
-              entry.runId,
-              entry.taskId,
-              entry.attempt,
-              entry.deliveryId,
-              entry.inputDigest,
-              entry.bundleDigest,
-              entry.allow,
-              entry.unavailable,
-              JSON.stringify(entry.reasons),
-              entry.prevHash,
-              entry.hash,
-            ],
-          );
-          return entry;
-        });
+        return await appended;
       } catch (error) {
         // A connection lost under the append (a restart, a failover) is the database's fault, not
         // the decision's: retryable, so the engine gives the run up and the next executor asks again.
@@ -141,6 +159,41 @@ export async function openPostgresDecisionLog(url: string): Promise<DecisionLog 
     verify: async () => verifyChain(await entries()),
     close: () => pool.end(),
   };
+}
+
+/** The chain trigger's refusal (another replica appended since this process's last append). */
+function chainRefused(error: unknown): boolean {
+  return codeOf(error) === '23000' && /does not continue the chain/.test((error as Error).message);
+}
+
+/**
+ * An entry as a VALUES list of literals: a statement sent with another in one simple query
+ * carries no parameters. Text is quoted by the driver's escapeLiteral; numbers are the entry's
+ * own integers; the booleans are written out.
+ */
+function valuesLiteral(e: DecisionLogEntry): string {
+  const text = (v: string | null) => (v === null ? 'NULL' : loadedPg().escapeLiteral(v));
+  const int = (n: number) => {
+    if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer: ${n}`);
+    return String(n);
+  };
+  const bool = (b: boolean) => (b ? 'TRUE' : 'FALSE');
+  return `(${[
+    int(e.seq),
+    text(e.decisionId),
+    text(e.time),
+    text(e.runId),
+    text(e.taskId),
+    int(e.attempt),
+    text(e.deliveryId),
+    text(e.inputDigest),
+    text(e.bundleDigest),
+    bool(e.allow),
+    bool(e.unavailable),
+    text(JSON.stringify(e.reasons)),
+    text(e.prevHash),
+    text(e.hash),
+  ].join(', ')})`;
 }
 
 function fromRow(row: Row): DecisionLogEntry {
