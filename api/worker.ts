@@ -48,7 +48,17 @@ export interface Worker {
  * run); `slot` (one of its runs ended); `notify` (a notification from the database); `listening`
  * (its listener (re)connected: notifications sent meanwhile were lost).
  */
-export type WakeReason = 'start' | 'poll' | 'api' | 'slot' | 'notify' | 'listening';
+export type WakeReason = 'start' | 'poll' | 'api' | 'slot' | 'notify' | 'listening' | 'sweep';
+
+/**
+ * One look for runs: the reason of its last wake (the one its claims are counted under), how
+ * many runs were announced to it one by one, and whether anything else woke it.
+ */
+interface Look {
+  wake: WakeReason;
+  announced: number;
+  openEnded: boolean;
+}
 
 /** `claimed`: a run was taken; `none`: nothing needed an executor; `error`: the claim failed. */
 export type ClaimOutcome = 'claimed' | 'none' | 'error';
@@ -131,38 +141,53 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
     running.set(runId, settled);
   };
 
-  const claims: Record<WakeReason, number> = { start: 0, poll: 0, api: 0, slot: 0, notify: 0, listening: 0 };
-  let lastSweep = -Infinity;
+  const claims: Record<WakeReason, number> = {
+    start: 0,
+    poll: 0,
+    api: 0,
+    slot: 0,
+    notify: 0,
+    listening: 0,
+    sweep: 0,
+  };
   /**
-   * Approval tasks' timeouts and settling, in the same loop as claims (engine/approval-task/
-   * approval-sweep.ts): at start and at most once per `sweepMs`, so a run an approval (or a
-   * timeout) moved back to queued is claimed on this very pass.
+   * Approval tasks' timeouts and settling (engine/approval-task/approval-sweep.ts): at start, then
+   * on a timer of its own every `sweepMs`, one sweep at a time. A run a sweep moved back to queued
+   * notifies (PostgreSQL) or is found by the next look. Before, the sweep ran inside the claim
+   * loop, so once a second a claim (and with it a run's start) waited for a sweep's round trips.
    */
-  const sweep = async (wake: WakeReason) => {
-    const now = performance.now();
-    if (wake !== 'start' && now - lastSweep < (options.sweepMs ?? DEFAULT_SWEEP_MS)) return;
-    lastSweep = now;
-    try {
-      const swept = await engine.sweepApprovals();
-      if (swept.settled.length + swept.escalated.length + swept.rejected.length > 0)
-        logger.info(swept, 'approval tasks swept');
-    } catch (error) {
-      logger.error({ err: error }, 'approval sweep failed');
-      reportError(error);
-    }
+  let sweeping: Promise<void> | undefined;
+  const sweep = (): Promise<void> | undefined => {
+    if (closed || sweeping) return sweeping;
+    sweeping = (async () => {
+      try {
+        const swept = await engine.sweepApprovals();
+        if (swept.settled.length + swept.escalated.length + swept.rejected.length > 0) {
+          logger.info(swept, 'approval tasks swept');
+          tick('sweep');
+        }
+      } catch (error) {
+        logger.error({ err: error }, 'approval sweep failed');
+        reportError(error);
+      }
+    })().finally(() => (sweeping = undefined));
+    return sweeping;
   };
   /**
    * Claims runs while this worker has free slots and the store has runs that need one, in waves
    * that double while every claim of a wave found a run (1, 2, 4, … up to the free slots): one
    * claim at a time was one store round trip (on SQLite one turn of the group commit) per run, so
-   * a backlog of a hundred runs took a hundred turns to start; a wake with one run waiting still
-   * costs one claim, and at most one wave's worth find nothing. Concurrent claims never get the same
-   * run (the store contract: SKIP LOCKED on PostgreSQL, one writer on SQLite).
+   * a backlog of a hundred runs took a hundred turns to start. A look made only for announced
+   * runs (`api`, `notify`: one run each) claims that many in one wave and stops: the doubling
+   * wave after it found nothing but cost two claims a run at 100 runs/s; a run announced later
+   * brings its own look. Every other look (poll, slot, start, …) may find a backlog and doubles.
+   * Concurrent claims never get the same run (SKIP LOCKED on PostgreSQL, one writer on SQLite).
    */
-  const claimAll = async (wake: WakeReason) => {
-    await sweep(wake);
+  const claimAll = async (look: Look) => {
+    const { wake } = look;
+    if (wake === 'start') await sweep();
     try {
-      for (let wave = 1; !closed && running.size < maxRuns; wave *= 2) {
+      for (let wave = Math.max(1, look.announced); !closed && running.size < maxRuns; wave *= 2) {
         const size = Math.min(wave, maxRuns - running.size);
         const results = await Promise.allSettled(Array.from({ length: size }, () => timeClaim()));
         let found = 0;
@@ -177,7 +202,7 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
           }
         }
         if (failure !== undefined) throw failure;
-        if (found < size) return;
+        if (found < size || !look.openEnded) return;
       }
     } catch (error) {
       logger.error({ err: error }, 'worker claim failed');
@@ -186,27 +211,46 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   };
 
   let polling: Promise<void> | undefined;
-  let again: WakeReason | undefined;
-  // One claim loop at a time: a slow store must not pile them up; a wake during one runs another.
+  /** The wakes that came during a look, merged into the next one. */
+  let next: Look | undefined;
+  // One claim loop at a time: a slow store must not pile them up; wakes during one make another.
   const tick = (wake: WakeReason): void => {
     if (closed) return;
-    if (polling) {
-      again = wake;
-      return;
-    }
-    polling = claimAll(wake).finally(() => {
+    const announced = wake === 'api' || wake === 'notify';
+    next = {
+      wake,
+      announced: (next?.announced ?? 0) + (announced ? 1 : 0),
+      openEnded: (next?.openEnded ?? false) || !announced,
+    };
+    startLook();
+  };
+  const startLook = (): void => {
+    if (closed || polling || !next) return;
+    const merged = next;
+    next = undefined;
+    polling = claimAll(merged).finally(() => {
       polling = undefined;
-      if (again) {
-        const next = again;
-        again = undefined;
-        tick(next);
-      }
+      startLook();
     });
   };
   tick('start');
   const timer = setInterval(() => tick('poll'), options.pollMs ?? 250);
   timer.unref();
-  const unlisten = listenForRuns(engine, options.notifications !== false, tick, logger);
+  const sweepTimer = setInterval(() => void sweep(), options.sweepMs ?? DEFAULT_SWEEP_MS);
+  sweepTimer.unref();
+  // Only where the store notifies: without notifications every announcement is a single one.
+  const hints = options.notifications !== false && engine.store.listenForRuns ? pairedHints() : undefined;
+  const hintTimer = setInterval(() => hints?.rotate(), 1000);
+  hintTimer.unref();
+  const unlisten = listenForRuns(
+    engine,
+    options.notifications !== false,
+    (runId) => {
+      if (hints?.first(runId) ?? true) tick('notify');
+    },
+    () => tick('listening'),
+    logger,
+  );
 
   return {
     slots: () =>
@@ -221,16 +265,48 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
       claimListeners.add(listener);
       return () => claimListeners.delete(listener);
     },
-    wake: (_runId, reason = 'api') => tick(reason),
+    wake: (runId, reason = 'api') => {
+      if (runId === undefined || (hints?.first(runId) ?? true)) tick(reason);
+    },
     claimsBy: () => ({ ...claims }),
     async close() {
       closed = true;
       clearInterval(timer);
+      clearInterval(sweepTimer);
+      clearInterval(hintTimer);
       await (
         await unlisten
       )?.();
       await polling;
+      await sweeping;
       await Promise.allSettled([...running.values()]);
+    },
+  };
+}
+
+/**
+ * A run this process accepted is announced twice on PostgreSQL: by its API (`wake` with the run's
+ * id) and by the database's notification of the same commit. Both come after the commit and
+ * either one makes the claim loop look (a wake during a look runs another), so the second is not
+ * needed: it was one empty claim per run. `first(runId)` is true for the first of a pair and false
+ * for the second. An id announced once only (a run accepted by another replica, a notification
+ * lost while the listener reconnected) is forgotten after two `rotate` periods, so a later
+ * announcement of the same run is at worst left to the poll. A forged notification can suppress
+ * at most one look for a run the API has already looked for.
+ */
+function pairedHints(): { first(runId: string): boolean; rotate(): void } {
+  let recent = new Set<string>();
+  let older = new Set<string>();
+  return {
+    first(runId) {
+      if (runId === '') return true;
+      if (recent.delete(runId) || older.delete(runId)) return false;
+      recent.add(runId);
+      return true;
+    },
+    rotate() {
+      older = recent;
+      recent = new Set();
     },
   };
 }
@@ -239,19 +315,17 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
 async function listenForRuns(
   engine: Engine,
   wanted: boolean,
-  tick: (wake: WakeReason) => void,
+  notified: (runId: string) => void,
+  listening: () => void,
   logger: Logger,
 ): Promise<(() => Promise<void>) | undefined> {
   const store = engine.store;
   if (!wanted || !store.listenForRuns) return undefined;
   try {
-    return await store.listenForRuns(
-      () => tick('notify'),
-      () => {
-        logger.info('wake-ups: listening for runs');
-        tick('listening');
-      },
-    );
+    return await store.listenForRuns(notified, () => {
+      logger.info('wake-ups: listening for runs');
+      listening();
+    });
   } catch (error) {
     logger.warn({ err: error }, 'no wake-ups from the database: polling only');
     return undefined;
