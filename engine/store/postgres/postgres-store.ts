@@ -334,9 +334,11 @@ export class PostgresStore implements AsyncStore {
     return records.putReceipt(this.#db, receipt, this.#fence);
   }
 
+  /** An unknown run is RunNotFoundError; a run with receipts needs no second read to say it exists. */
   async listReceipts(runId: string): Promise<ReceiptRecord[]> {
-    await this.getRun(runId);
-    return records.listReceipts(this.#db, runId);
+    const listed = await records.listReceipts(this.#db, runId);
+    if (listed.length === 0) await this.getRun(runId);
+    return listed;
   }
 
   /** Never fenced: an approval is a reviewer's act, whoever executes the run. */
