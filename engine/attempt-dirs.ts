@@ -5,7 +5,8 @@
  *   `<task>.<n>.artifacts/` what it keeps (its declared `artifacts`), for receipts and the cache
  * The last two sit outside the workspace so no file of the repository can collide with them.
  */
-import { mkdirSync, readdirSync, rmdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { mkdir, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AttemptOutcome, type AttemptResult, type DigestedFile, type PlanTask } from '../core/index.ts';
 import {
@@ -55,21 +56,25 @@ export async function producersOf(
   return producers;
 }
 
-/** Makes `<base>.in` then `<base>` (over the source, if any); false when either is taken. */
-export function claim(base: string, sourceDir: string | undefined): boolean {
+/**
+ * Makes `<base>.in` then `<base>` (over the source, if any); false when either is taken. The
+ * mkdirs are asynchronous (the thread pool, not the event loop every other run shares); a
+ * workspace layered over a source stays synchronous (layerWorkspace).
+ */
+export async function claim(base: string, sourceDir: string | undefined): Promise<boolean> {
   try {
-    mkdirSync(`${base}.in`);
+    await mkdir(`${base}.in`);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw error;
   }
   try {
     if (sourceDir) layerWorkspace(sourceDir, base);
-    else mkdirSync(base);
+    else await mkdir(base);
     return true;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    rmdirSync(`${base}.in`); // ours, and empty: the name is taken by a leftover workspace
+    await rmdir(`${base}.in`); // ours, and empty: the name is taken by a leftover workspace
     return false;
   }
 }
@@ -90,7 +95,7 @@ export async function prepareAttemptDirs(
   // beside them (the attempt row records its workDir). Found by the replica kill drill.
   // Claimed by creating it (one mkdir, not two existence checks first): EEXIST means taken.
   let base = name;
-  for (let k = 2; !claim(base, sourceDir); k++) base = `${name}~${k}`;
+  for (let k = 2; !(await claim(base, sourceDir)); k++) base = `${name}~${k}`;
   const dirs: AttemptDirs = {
     workDir: base,
     inputsDir: `${base}.in`,

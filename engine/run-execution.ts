@@ -9,7 +9,7 @@
  * same run. Runners, policy decisions, source exports and signing happen outside the queue.
  */
 import { contextOfTraceParent, runSpanAttributes, traceIdOf } from './trace-context.ts';
-import { mkdirSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Span } from '@opentelemetry/api';
 import { SpanStatusCode } from '@opentelemetry/api';
@@ -142,7 +142,7 @@ export class RunExecution implements AttemptHost {
   start(reattached: readonly Reattached[] = []): Promise<void> {
     return this.serial(async () => {
       this.#view.load(await this.ctx.store.listTasks(this.runId));
-      mkdirSync(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
+      await mkdir(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
       this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
       // Under the context the run was submitted with (the API request's, the delivery's), so the
       // run joins its caller's trace whichever process executes it.
