@@ -242,7 +242,11 @@ async function execute(
   if (info.resolved.image) request.image = info.resolved.image;
   if (exec.run.source) request.source = exec.run.source;
   if (plan.timeoutMs !== undefined) request.timeoutMs = plan.timeoutMs;
-  const state = checkpointFor(await ctx.store.listAttempts(exec.runId, taskId), info.attempt);
+  // A first attempt has no earlier one to resume from: no read of the task's attempts.
+  const state =
+    info.attempt > 1
+      ? checkpointFor(await ctx.store.listAttempts(exec.runId, taskId), info.attempt)
+      : undefined;
   if (state !== undefined) {
     request.state = state;
     void exec.taskLog(
