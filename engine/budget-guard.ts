@@ -93,7 +93,11 @@ export async function checkBudget(
   const { ctx, run } = exec;
   const task = exec.planTask(taskId);
   const price = pricePerHour(ctx.prices, task.runner, task.resources);
-  const estimate = await estimateDuration(ctx.store, run.workflow, task);
+  // Both reads at once: each is a round trip on PostgreSQL, before every attempt's start.
+  const [estimate, ns] = await Promise.all([
+    estimateDuration(ctx.store, run.workflow, task),
+    ctx.store.getBudget(run.namespace),
+  ]);
   const estimatedCost = (price * estimate.ms) / 3_600_000;
   const now = ctx.clock.now();
   const budget: Plan['budget'] = run.plan.budget;
@@ -104,7 +108,6 @@ export async function checkBudget(
     if (!verdict.allowed) return refuse(exec, taskId, attempt, verdict.message!);
   }
   const pass: BudgetPass = { pricePerHour: price, estimatedCost };
-  const ns = await ctx.store.getBudget(run.namespace);
   if (!ns) return pass;
   const since = periodStart(ns.period, now);
   const spent = await ctx.store.namespaceSpend({ namespace: run.namespace, since, now });
