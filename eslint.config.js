@@ -5,6 +5,7 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
+      '.cache/**',
       'action/dist/**',
       'dist/**',
       'console/dist/**',
