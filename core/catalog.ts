@@ -130,6 +130,23 @@ export function withRepositoryTasks(
   };
 }
 
+/**
+ * A catalog (of tasks or of blueprints) read by `load` on its first lookup, once: the built-in
+ * catalog costs a read and digest of every package, and most compiles never look one up.
+ */
+export function lazyCatalog<Entry>(
+  load: () => {
+    versions(name: string): readonly Entry[];
+    names(): readonly string[];
+  },
+): { versions(name: string): readonly Entry[]; names(): readonly string[] } {
+  let loaded: ReturnType<typeof load> | undefined;
+  return {
+    versions: (name) => (loaded ??= load()).versions(name),
+    names: () => (loaded ??= load()).names(),
+  };
+}
+
 export function catalogFromEntries(entries: readonly CatalogEntry[]): TaskCatalog {
   const byName = new Map<string, CatalogEntry[]>();
   for (const entry of entries) byName.set(entry.name, [...(byName.get(entry.name) ?? []), entry]);

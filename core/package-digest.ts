@@ -5,6 +5,7 @@
  * locked catalog task (checked again after every fetch), so the three can never disagree.
  */
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, type Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
@@ -31,10 +32,24 @@ export function isPackageFile(path: string): boolean {
 
 /** The digest of the regular files under `folder` (tests left out). */
 export async function packageDigest(folder: string): Promise<string> {
-  const paths = (await readdir(folder, { recursive: true, withFileTypes: true }))
+  const files: PackageFile[] = [];
+  for (const path of packagePaths(folder, await readdir(folder, { recursive: true, withFileTypes: true })))
+    files.push({ path, bytes: await readFile(join(folder, path)) });
+  return digestPackageFiles(files);
+}
+
+/** packageDigest without yielding: for a catalog read on first use inside a synchronous compile. */
+export function packageDigestSync(folder: string): string {
+  return digestPackageFiles(
+    packagePaths(folder, readdirSync(folder, { recursive: true, withFileTypes: true })).map((path) => ({
+      path,
+      bytes: readFileSync(join(folder, path)),
+    })),
+  );
+}
+
+function packagePaths(folder: string, dirents: readonly Dirent[]): string[] {
+  return dirents
     .filter((d) => d.isFile() && isPackageFile(d.name))
     .map((d) => relative(folder, join(d.parentPath, d.name)).split(sep).join('/'));
-  const files: PackageFile[] = [];
-  for (const path of paths) files.push({ path, bytes: await readFile(join(folder, path)) });
-  return digestPackageFiles(files);
 }

@@ -10,7 +10,8 @@ import { build, type Plugin } from 'esbuild';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { relative, resolve, sep } from 'node:path';
-import { loadBlueprints, loadCatalogEntries, packageDigest } from '../tasks/index.ts';
+import { packageDigestSync } from '../core/index.ts';
+import { loadBlueprints, loadCatalogEntries } from '../tasks/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -48,7 +49,7 @@ export async function buildAction(outfile: string): Promise<void> {
   }));
   // The blueprints too (data: their workflows and parameter schemas), so `spec.blueprint`
   // resolves in the Action as it does in the CLI.
-  const blueprintCatalog = await loadBlueprints(resolve(root, 'blueprints'), packageDigest);
+  const blueprintCatalog = await loadBlueprints(resolve(root, 'blueprints'), packageDigestSync);
   const blueprints = blueprintCatalog.names().flatMap((name) => blueprintCatalog.versions(name));
   await build({
     absWorkingDir: root,

@@ -1,7 +1,6 @@
 // The built-in task catalog: every folder under tasks/ holding a task.json is one catalog task.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
@@ -9,7 +8,8 @@ import {
   digestPackageFiles,
   InputError,
   isPackageFile,
-  packageDigest,
+  lazyCatalog,
+  packageDigestSync,
 } from '../core/index.ts';
 import type { CatalogEntry, PackageFile, TaskCatalog } from '../core/index.ts';
 import { loadBlueprints } from './load-blueprints.ts';
@@ -22,39 +22,44 @@ const tasksRoot = fileURLToPath(new URL('.', import.meta.url));
 // scripts/build-package.ts): the same extension as this module's.
 const entryFile = import.meta.url.endsWith('.ts') ? 'index.ts' : 'index.js';
 
-/** Reads tasks/<name>/task.json for every built-in task and computes each package's digest. */
+/**
+ * The built-in catalog: tasks/<name>/task.json of every built-in task with each package's digest,
+ * and the blueprints. Each half is read on first use (lazyCatalog): most manifests name no
+ * catalog task and no blueprint, and reading and digesting every package was the largest part of
+ * `maestro validate`'s start-up (~120 ms). Digests are computed from the files as they are then.
+ */
 export async function loadBuiltinCatalog(): Promise<TaskCatalog> {
   return {
-    ...catalogFromEntries(await loadCatalogEntries(tasksRoot)),
+    ...lazyCatalog(() => catalogFromEntries(loadCatalogEntries(tasksRoot))),
     // The blueprints beside tasks/ (docs/blueprints.md): `spec.blueprint.uses` resolves here.
-    blueprints: await loadBlueprints(join(tasksRoot, '..', 'blueprints'), packageDigest),
+    blueprints: lazyCatalog(() => loadBlueprints(join(tasksRoot, '..', 'blueprints'), packageDigestSync)),
   };
 }
 
 /** Catalog entries of every task package directly under `root` (a folder with a task.json). */
-export async function loadCatalogEntries(root: string): Promise<CatalogEntry[]> {
+export function loadCatalogEntries(root: string): CatalogEntry[] {
   const entries: CatalogEntry[] = [];
-  for (const dirent of (await readdir(root, { withFileTypes: true })).sort((a, b) =>
+  for (const dirent of readdirSync(root, { withFileTypes: true }).sort((a, b) =>
     a.name.localeCompare(b.name),
   )) {
     if (!dirent.isDirectory()) continue;
     const folder = join(root, dirent.name);
     let manifest: string;
     try {
-      manifest = await readFile(join(folder, 'task.json'), 'utf8');
+      manifest = readFileSync(join(folder, 'task.json'), 'utf8');
     } catch {
       continue; // not a task package
     }
-    entries.push(await entryOf(folder, manifest));
+    entries.push(entryOf(folder, manifest));
   }
   return entries;
 }
 
-async function entryOf(folder: string, manifestText: string): Promise<CatalogEntry> {
+function entryOf(folder: string, manifestText: string): CatalogEntry {
   return {
     ...parseTaskManifest(manifestText, join(folder, 'task.json')),
     entry: join(folder, entryFile),
-    digest: await taskDigest(folder),
+    digest: taskDigest(folder),
   };
 }
 
@@ -115,13 +120,18 @@ export function sdkNodeArgs(): string[] {
  * A built-in task that also runs sig/'s clients, or a sibling task's helpers (`../sig.ingest/`),
  * adds each of those folders' digests after the SDK's, in that order: their code is its code.
  */
-export async function taskDigest(folder: string, entryName: string = entryFile): Promise<string> {
-  const own = await packageDigest(folder);
-  const entry = await readFile(join(folder, entryName), 'utf8').catch(() => '');
+export function taskDigest(folder: string, entryName: string = entryFile): string {
+  const own = packageDigestSync(folder);
+  let entry = '';
+  try {
+    entry = readFileSync(join(folder, entryName), 'utf8');
+  } catch {
+    // no entry file: the package's own digest
+  }
   // Built-in tasks import it by path; repository tasks by its package name (sdk/register.ts).
   if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(entry)) return own;
-  const parts = [own, await flatDigest(sdkRoot)];
-  if (folder.startsWith(tasksRoot)) parts.push(...(await builtinImports(folder)));
+  const parts = [own, flatDigest(sdkRoot)];
+  if (folder.startsWith(tasksRoot)) parts.push(...builtinImports(folder));
   return `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
 }
 
@@ -135,40 +145,38 @@ export async function taskDigestOfFiles(files: readonly PackageFile[], entryName
   const text = entry ? Buffer.from(entry.bytes).toString('utf8') : '';
   if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(text)) return own;
   return `sha256:${createHash('sha256')
-    .update([own, await flatDigest(sdkRoot)].join('\0'))
+    .update([own, flatDigest(sdkRoot)].join('\0'))
     .digest('hex')}`;
 }
 
 /** Digests of sig/, core/ and of sibling task folders that a built-in task's files import. */
-async function builtinImports(folder: string): Promise<string[]> {
-  const texts = await Promise.all(
-    (await readdir(folder))
-      .filter((n) => /\.[jt]s$/.test(n) && !/\.test\.[jt]s$/.test(n))
-      .map((n) => readFile(join(folder, n), 'utf8')),
-  );
+function builtinImports(folder: string): string[] {
+  const texts = readdirSync(folder)
+    .filter((n) => /\.[jt]s$/.test(n) && !/\.test\.[jt]s$/.test(n))
+    .map((n) => readFileSync(join(folder, n), 'utf8'));
   const all = texts.join('\n');
   const digests: string[] = [];
   if (/from ['"]\.\.\/\.\.\/sig\/index\.[jt]s['"]/.test(all))
-    digests.push(await flatDigest(join(tasksRoot, '..', 'sig')));
+    digests.push(flatDigest(join(tasksRoot, '..', 'sig')));
   // core/'s code runs too where a task imports a value from it (isLoopbackHost), not a type only.
   if (/^import (?!type )[^;]*from ['"]\.\.\/\.\.\/core\/index\.[jt]s['"]/m.test(all))
-    digests.push(await flatDigest(join(tasksRoot, '..', 'core')));
+    digests.push(flatDigest(join(tasksRoot, '..', 'core')));
   const siblings = new Set(
     [...all.matchAll(/from ['"]\.\.\/([a-z0-9][a-z0-9.-]*)\//g)].map((m) => m[1] as string),
   );
-  for (const name of [...siblings].sort()) digests.push(await packageDigest(join(tasksRoot, name)));
+  for (const name of [...siblings].sort()) digests.push(packageDigestSync(join(tasksRoot, name)));
   return digests;
 }
 
 /** sdk/, sig/ and core/'s own files are flat folders: their top-level files, tests excluded (never a build or node_modules). */
-async function flatDigest(root: string): Promise<string> {
-  const names = (await readdir(root, { withFileTypes: true }))
+function flatDigest(root: string): string {
+  const names = readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isFile() && !d.name.endsWith('.test.ts') && !d.name.endsWith('.test.js'))
     .map((d) => d.name)
     .sort();
   const hash = createHash('sha256');
   for (const name of names) {
-    const bytes = await readFile(join(root, name));
+    const bytes = readFileSync(join(root, name));
     hash.update(`${name}\0${bytes.byteLength}\0`);
     hash.update(bytes);
   }

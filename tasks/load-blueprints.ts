@@ -2,7 +2,7 @@
 // into the catalog the compiler resolves `spec.blueprint.uses` against (the compiler stays pure).
 // A blueprint's digest is its folder's (packageDigest), so a change to it changes the plans made
 // from it. A broken blueprint file is the install's fault: it fails loudly, naming the file.
-import { readdir, readFile } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CORE_SCHEMA, load } from 'js-yaml';
 import { blueprintCatalogFromEntries, InputError } from '../core/index.ts';
@@ -12,20 +12,18 @@ type Rec = Record<string, unknown>;
 const isRecord = (v: unknown): v is Rec => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Blueprints under `root` (the `blueprints/` folder); `digestOf` digests a blueprint's folder. */
-export async function loadBlueprints(
-  root: string,
-  digestOf: (folder: string) => Promise<string>,
-): Promise<BlueprintCatalog> {
+export function loadBlueprints(root: string, digestOf: (folder: string) => string): BlueprintCatalog {
   const entries: BlueprintEntry[] = [];
-  const dirents = await readdir(root, { withFileTypes: true }).catch(() => []);
+  const dirents = existsSync(root) ? readdirSync(root, { withFileTypes: true }) : [];
   for (const dirent of dirents.sort((a, b) => a.name.localeCompare(b.name))) {
     if (!dirent.isDirectory()) continue;
     const folder = join(root, dirent.name);
-    const text = await readFile(join(folder, 'blueprint.yaml'), 'utf8').catch(() => undefined);
-    if (text === undefined) continue; // not a blueprint (runbooks/, say)
+    const file = join(folder, 'blueprint.yaml');
+    if (!existsSync(file)) continue; // not a blueprint (runbooks/, say)
+    const text = readFileSync(file, 'utf8');
     entries.push({
       ...parseBlueprint(text, `blueprints/${dirent.name}/blueprint.yaml`),
-      digest: await digestOf(folder),
+      digest: digestOf(folder),
     });
   }
   return blueprintCatalogFromEntries(entries);
