@@ -9,6 +9,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { UsageError, type RunSource } from '../core/index.ts';
 import { SourceRefUnknownError } from './source-errors.ts';
 import { exportDirectory } from './source-export.ts';
+import { findGitTopLevel } from './git-top-level.ts';
 import { exportsDir } from './source-fetcher.ts';
 import { gitFor, type GitBaseEnv } from './source-git.ts';
 import { fetchIntoMirror } from './source-mirror.ts';
@@ -97,7 +98,9 @@ export async function sourceRootOf(
 
 /** The git repository holding `dir` (its top level), else `dir` itself. */
 export async function sourceRootOfDir(dir: string, baseEnv: GitBaseEnv = {}): Promise<string> {
-  return (await gitTopLevel(dir, baseEnv)) ?? dir;
+  const found = findGitTopLevel(dir);
+  if (found === 'ask-git') return (await gitTopLevel(dir, baseEnv)) ?? dir;
+  return found ?? dir;
 }
 
 export async function resolveRunSource(options: ResolveSourceOptions): Promise<ResolvedSource> {

@@ -5,7 +5,9 @@
  * process (its environment is readable by its own user only, unlike its command line in
  * /proc/<pid>/cmdline); it is never written to a config file, a remote URL or a log line.
  */
-import { simpleGit, type SimpleGit } from 'simple-git';
+import { createRequire } from 'node:module';
+import type * as SimpleGitModule from 'simple-git';
+import type { SimpleGit } from 'simple-git';
 import { createRedactor } from '../core/index.ts';
 
 export interface GitCallOptions {
@@ -72,8 +74,13 @@ export function gitEnv(options: GitCallOptions): Record<string, string> {
   return env;
 }
 
+// simple-git (with its dependencies) loads on the first git call, not with workspace/: `maestro
+// validate` makes none. scripts/build-action.ts turns requireHere into require to bundle it.
+const requireHere = createRequire(import.meta.url);
+
 export function gitFor(options: GitCallOptions): SimpleGit {
   const env = gitEnv(options);
+  const { simpleGit } = requireHere('simple-git') as typeof SimpleGitModule;
   return simpleGit({
     baseDir: options.cwd,
     // simple-git guards these settings because a caller could use them to widen what git does;
