@@ -8,7 +8,11 @@ import { findGitTopLevel } from './git-top-level.ts';
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'maestro-toplevel-')));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 const git = (cwd: string, ...args: string[]) =>
-  execFileSync('git', args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: base } }).trim();
+  execFileSync('git', args, {
+    cwd,
+    encoding: 'utf8',
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: base },
+  }).trim();
 
 describe('findGitTopLevel', () => {
   it('answers as `git rev-parse --show-toplevel` for a repository, a worktree and a folder in neither', () => {
