@@ -4,12 +4,14 @@
 // in env: (KAFKA_USERNAME, KAFKA_PASSWORD, with `sasl`), never inputs. A produce is at most once
 // per run: the acknowledgement is checkpointed, so a retry of the task (killed after the send)
 // produces nothing again; `idempotencyKey` also goes out as each message's header for consumers
-// that deduplicate across runs. Its spec is task.json's, checked equal by kafka.test.ts.
+// that deduplicate across runs. A consume checkpoints the window it took before it commits, and a
+// retry takes that window again (consume.ts). SASL without TLS only to loopback brokers
+// (client.ts). Its spec is task.json's, checked equal by kafka.test.ts.
 import { SpanKind } from '@opentelemetry/api';
 import { defineTask, runMain, type ValidationIssue } from '../../sdk/index.ts';
 import { inTaskSpan } from '../telemetry/span.ts';
-import { kafkaClient, kafkaError } from './client.ts';
-import { consume } from './consume.ts';
+import { checkClientInputs, kafkaClient, kafkaError, type KafkaClient } from './client.ts';
+import { consume, type Window } from './consume.ts';
 import { produce, type Produced } from './produce.ts';
 import { kafkaSpec } from './spec.ts';
 
@@ -20,7 +22,7 @@ export const kafka = defineTask({
     'Produces messages to a Kafka topic (idempotent producer, acknowledged by all in-sync replicas; at most once per run) or consumes N messages (or until idle) through a consumer group, committing exactly what it output.',
   spec: kafkaSpec,
   validate(inputs) {
-    const errors: ValidationIssue[] = [];
+    const errors: ValidationIssue[] = checkClientInputs(inputs);
     const producing = inputs.operation === 'produce';
     if (producing && !inputs.messages) errors.push({ path: '/messages', message: 'produce needs messages' });
     if (!producing && !inputs.groupId) errors.push({ path: '/groupId', message: 'consume needs groupId' });
@@ -35,12 +37,12 @@ export const kafka = defineTask({
   },
   async execute(inputs, ctx) {
     const producing = inputs.operation === 'produce';
-    const earlier = ctx.state as Produced | undefined;
+    const earlier = ctx.state as (Produced & { consumed?: Window }) | undefined;
     if (producing && typeof earlier?.produced === 'number') {
       ctx.emit.log('kafka: an earlier attempt of this task produced the messages; not producing them again');
       return { ...earlier, replayed: true };
     }
-    const client = kafkaClient(inputs, ctx);
+    let client: KafkaClient | undefined;
     const attributes = {
       'messaging.system': 'kafka',
       'messaging.operation.type': producing ? 'send' : 'receive',
@@ -53,14 +55,22 @@ export const kafka = defineTask({
       { task: 'kafka', kind: producing ? SpanKind.PRODUCER : SpanKind.CONSUMER, attributes },
       async (span) => {
         try {
+          client = kafkaClient(inputs, ctx);
           if (producing) {
-            const done = await produce(client, inputs.topic, inputs.messages ?? [], inputs.idempotencyKey);
+            const done = await produce(
+              client.kafka,
+              inputs.topic,
+              inputs.messages ?? [],
+              inputs.idempotencyKey,
+            );
             ctx.emit.state(done);
             span.setAttribute('messaging.batch.message_count', done.produced);
             ctx.emit.log(`kafka: ${done.produced} message(s) acknowledged on ${inputs.topic}`);
             return { ...done, replayed: false };
           }
-          const read = await consume(client, {
+          if (earlier?.consumed)
+            ctx.emit.log('kafka: an earlier attempt took messages it may not have output; taking them again');
+          const read = await consume(client.kafka, {
             topic: inputs.topic,
             groupId: inputs.groupId as string,
             count: inputs.count ?? 100,
@@ -68,6 +78,8 @@ export const kafka = defineTask({
             fromBeginning: inputs.fromBeginning ?? true,
             signal: ctx.signal,
             onMessage: () => ctx.heartbeat(),
+            onTaken: (window) => ctx.emit.state({ consumed: window }),
+            ...(earlier?.consumed ? { replay: earlier.consumed } : {}),
           });
           span.setAttribute('messaging.batch.message_count', read.count);
           ctx.emit.metric('messages', read.count);
@@ -78,6 +90,7 @@ export const kafka = defineTask({
         } catch (error) {
           throw kafkaError(
             error,
+            client,
             inputs.brokers,
             producing ? `producing to ${inputs.topic}` : `consuming ${inputs.topic}`,
           );

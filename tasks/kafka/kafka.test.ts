@@ -2,10 +2,15 @@
 // Maven Central's jars on the machine's Java (test/setup/kafka-broker.ts, scripts/setup/kafka.sh):
 // produce with headers and the idempotency key, consume through a consumer group that continues
 // where it committed, SASL credentials from secrets (a wrong password refused, quoted nowhere),
-// a retried produce that sends nothing again.
-import { readFileSync } from 'node:fs';
-import { Kafka, logLevel } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// a retried produce that sends nothing again; TLS with the broker's private CA (PLAIN and SCRAM),
+// SASL never in clear beyond loopback (a listener advertised at this machine's non-loopback
+// address is the attacker's broker), and a commit that follows the checkpoint (a failure just
+// after it, injected at kafkajs's commitOffsets, loses no record).
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
 import { startKafka, type KafkaBroker } from '../../test/setup/kafka-broker.ts';
 import { kafka } from './index.ts';
@@ -19,12 +24,16 @@ beforeAll(async () => {
     topics: [
       { topic: 'orders', numPartitions: 1 },
       { topic: 'audit', numPartitions: 1 },
+      { topic: 'ledger', numPartitions: 1 },
     ],
     waitForLeaders: true,
   });
   await admin.disconnect();
 }, 180_000);
 afterAll(async () => broker?.stop(), 60_000);
+const workspace = mkdtempSync(join(tmpdir(), 'kafka-task-'));
+afterAll(() => rmSync(workspace, { recursive: true, force: true }));
+const credentials = () => ({ KAFKA_USERNAME: broker.user, KAFKA_PASSWORD: broker.password });
 
 const produce = (topic: string, messages: unknown[], extra: Record<string, unknown> = {}, state?: unknown) =>
   runTask(
@@ -129,6 +138,106 @@ describe('tasks/kafka against a real Kafka broker (KRaft)', () => {
     expect(missing.error).toMatchObject({ code: 'secret_missing' });
   }, 120_000);
 
+  it('the attack: SASL without TLS to a broker beyond loopback is refused, named or advertised, before the password is sent', async () => {
+    const produceTo = (brokers: string[]) =>
+      runTask(
+        kafka,
+        { operation: 'produce', brokers, topic: 'audit', messages: [{ value: 'leak' }], sasl: 'plain' },
+        { secrets: credentials() },
+      );
+    const named = ['kafka.example:9092', ...(broker.lanAddress ? [`${broker.lanAddress}:9092`] : [])];
+    for (const b of named) {
+      const refused = await produceTo([b]);
+      expect(refused.outcome, b).toBe('invalid');
+      expect(refused.errors).toEqual([
+        {
+          path: '/sasl',
+          message: `without tls, SASL would send the credentials to ${b.split(':')[0]} in clear: set tls: true (SASL without TLS only to a loopback broker)`,
+        },
+      ]);
+    }
+    // A bootstrap broker on loopback whose metadata sends the client to another host.
+    expect(broker.lanBootstrap, 'this machine has no non-loopback address to advertise').toBeDefined();
+    const before = await highOffset('audit');
+    const advertised = await produceTo([broker.lanBootstrap!]);
+    expect(advertised.error).toMatchObject({ code: 'kafka_insecure', retryable: false, fault: 'user' });
+    expect((advertised.error as Error).message).toContain(
+      `the cluster named ${broker.lanAddress} as a broker`,
+    );
+    expect(await highOffset('audit')).toBe(before); // nothing was produced through it
+    expect(JSON.stringify([advertised, String(advertised.error)])).not.toContain(broker.password);
+  }, 120_000);
+
+  it('TLS with the broker’s private CA (from a secret or the workspace) by PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512; other roots refuse it', async () => {
+    writeFileSync(join(workspace, 'kafka-ca.pem'), broker.caPem);
+    writeFileSync(join(workspace, 'other-ca.pem'), broker.otherCaPem);
+    const over = (extra: Record<string, unknown>, secrets: Record<string, string> = {}) =>
+      runTask(
+        kafka,
+        {
+          operation: 'produce',
+          brokers: [broker.tlsBroker],
+          topic: 'audit',
+          messages: [{ value: 'over tls' }],
+          tls: true,
+          timeoutMs: 5000,
+          ...extra,
+        },
+        { workspace, secrets: { ...credentials(), KAFKA_CA: broker.caPem, ...secrets } },
+      );
+    for (const sasl of ['plain', 'scram-sha-256', 'scram-sha-512']) {
+      const ok = await over({ sasl, caSecret: 'KAFKA_CA' });
+      expect(ok.outcome, `${sasl}: ${String(ok.error)}`).toBe('succeeded');
+    }
+    expect((await over({ sasl: 'scram-sha-512', caFile: 'kafka-ca.pem' })).outcome).toBe('succeeded');
+    const wrong = await over({ sasl: 'scram-sha-256', caSecret: 'KAFKA_CA' }, { KAFKA_PASSWORD: 'not-it' });
+    expect(wrong.error).toMatchObject({ code: 'kafka_auth_failed' });
+    for (const roots of [{}, { caFile: 'other-ca.pem' }]) {
+      const refused = await over({ sasl: 'plain', ...roots });
+      expect(refused.error, JSON.stringify(roots)).toMatchObject({ code: 'kafka_failed' });
+    }
+    const plain = await runTask(kafka, {
+      operation: 'produce',
+      brokers: [broker.broker],
+      topic: 'audit',
+      messages: [{ value: 'x' }],
+      caFile: 'kafka-ca.pem',
+    });
+    expect(plain.errors).toEqual([{ path: '/caFile', message: 'is for TLS: set tls: true' }]);
+  }, 180_000);
+
+  it('the commit follows the checkpoint: a failure just after it, or just before it, outputs the same records on the retry', async () => {
+    expect(
+      (
+        await produce(
+          'ledger',
+          ['a', 'b', 'c', 'd', 'e', 'f'].map((value) => ({ value })),
+        )
+      ).outcome,
+    ).toBe('succeeded');
+    const ledger = (groupId: string, state?: unknown) =>
+      runTask(
+        kafka,
+        { operation: 'consume', brokers: [broker.broker], topic: 'ledger', groupId, count: 2, idleMs: 1500 },
+        state === undefined ? {} : { state },
+      );
+    const values = (r: { outputs: Record<string, unknown> }) =>
+      (r.outputs.messages as { value: string }[] | undefined)?.map((m) => m.value);
+    for (const when of ['after', 'before'] as const) {
+      const group = `books-${when}`;
+      const failing = failCommit(when);
+      const first = await ledger(group);
+      failing.mockRestore();
+      expect(first.outcome, when).toBe('failed'); // the process died around the commit
+      expect(first.states).toEqual([{ consumed: [{ partition: 0, from: '0', next: '2' }] }]);
+      const retry = await ledger(group, first.states.at(-1));
+      expect(retry.outcome, String(retry.error)).toBe('succeeded');
+      expect(values(retry), when).toEqual(['a', 'b']); // not c, d: nothing was lost
+      // The retry committed them: the group's next run reads on.
+      expect(values(await ledger(group)), when).toEqual(['c', 'd']);
+    }
+  }, 180_000);
+
   it('credentials in brokers are refused by the spec; each operation takes its own inputs', async () => {
     const inUrl = await runTask(kafka, {
       operation: 'consume',
@@ -160,3 +269,27 @@ describe('tasks/kafka against a real Kafka broker (KRaft)', () => {
     ]);
   });
 });
+
+async function highOffset(topic: string): Promise<string | undefined> {
+  const admin = new Kafka({ brokers: [broker.broker], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    return (await admin.fetchTopicOffsets(topic))[0]?.high;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The process dying around a commit: kafkajs's commitOffsets throws just after (or before) committing. */
+function failCommit(when: 'after' | 'before') {
+  const real = Kafka.prototype.consumer;
+  return vi.spyOn(Kafka.prototype, 'consumer').mockImplementation(function (this: Kafka, config) {
+    const consumer: Consumer = real.call(this, config);
+    const commit = consumer.commitOffsets.bind(consumer);
+    consumer.commitOffsets = async (offsets) => {
+      if (when === 'after') await commit(offsets);
+      throw new Error(`killed ${when} the commit`);
+    };
+    return consumer;
+  });
+}

@@ -1,4 +1,6 @@
 // The kafka task's spec (task.json holds the same, checked equal by kafka.test.ts).
+import { caProperties } from '../tls/read-ca.ts';
+
 const name = { type: 'string', minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' } as const;
 
 export const kafkaSpec = {
@@ -57,10 +59,15 @@ export const kafkaSpec = {
         description:
           'consume: a group without committed offsets starts at the oldest message (default true), else at the newest.',
       },
-      tls: { type: 'boolean', description: 'Connect with TLS (the system roots). Default false.' },
+      tls: {
+        type: 'boolean',
+        description: 'Connect with TLS (the system roots, or caFile/caSecret). Default false.',
+      },
+      ...caProperties,
       sasl: {
         enum: ['plain', 'scram-sha-256', 'scram-sha-512'],
-        description: 'SASL mechanism; the credentials are the secrets KAFKA_USERNAME and KAFKA_PASSWORD.',
+        description:
+          'SASL mechanism; the credentials are the secrets KAFKA_USERNAME and KAFKA_PASSWORD. Without tls, only to loopback brokers.',
       },
       idempotencyKey: {
         type: 'string',
