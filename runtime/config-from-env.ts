@@ -18,7 +18,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/index.ts';
 import { parseDuration } from '../compiler/index.ts';
-import { registryAuthFile, signingConfigFromEnv } from '../provenance/index.ts';
+import { credentialHelperEnv, registryAuthFile, signingConfigFromEnv } from '../provenance/index.ts';
 import { baseEnvFrom } from '../runners/index.ts';
 import { artifactStoreFrom } from './artifact-store-setting.ts';
 import { detectedContainerSection, findDockerSocket } from './docker-socket.ts';
@@ -251,5 +251,7 @@ function runnersSetting(
     // The registry credentials of the image gate and of built images' SBOMs: the auth file Docker
     // and Podman write for this user.
     registryAuthFile: registryAuthFile(env, env.HOME || homedir()),
+    // Its credential helpers get only what they need, never the server's secrets.
+    registryHelperEnv: credentialHelperEnv(env),
   };
 }

@@ -48,7 +48,12 @@ export async function openImageGate(
     client: createRegistryClient({
       insecureRegistries: policy.insecureRegistries,
       ...(setting.registryAuthFile
-        ? { credentialsFor: dockerConfigCredentials({ file: setting.registryAuthFile }) }
+        ? {
+            credentialsFor: dockerConfigCredentials({
+              file: setting.registryAuthFile,
+              env: setting.registryHelperEnv ?? {},
+            }),
+          }
         : {}),
     }),
     record: async (decision) => {

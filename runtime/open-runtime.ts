@@ -144,7 +144,12 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
           client: createRegistryClient({
             insecureRegistries: images.insecureRegistries,
             ...(config.runners.registryAuthFile
-              ? { credentialsFor: dockerConfigCredentials({ file: config.runners.registryAuthFile }) }
+              ? {
+                  credentialsFor: dockerConfigCredentials({
+                    file: config.runners.registryAuthFile,
+                    env: config.runners.registryHelperEnv ?? {},
+                  }),
+                }
               : {}),
           }),
           signer,

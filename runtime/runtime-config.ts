@@ -33,6 +33,8 @@ export interface RunnersSetting {
   imagePolicy?: unknown;
   /** Where the image gate reads registry credentials (provenance registryAuthFile). */
   registryAuthFile?: string;
+  /** The environment credential helpers run with (provenance credentialHelperEnv: minimal). */
+  registryHelperEnv?: Record<string, string>;
 }
 
 export interface RuntimeConfig {

@@ -8,6 +8,8 @@ export {
   type ImageReference,
 } from './image-reference.ts';
 export {
+  CREDENTIAL_HELPER_ENV,
+  credentialHelperEnv,
   dockerConfigCredentials,
   registryAuthFile,
   type BasicCredentials,
