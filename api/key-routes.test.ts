@@ -23,6 +23,24 @@ describe('GET /v1/keys', () => {
     expect(JSON.stringify(answer)).not.toMatch(/PRIVATE|"d":/);
   });
 
+  it("publishes a keyless signer's identity and trust root, and nothing of its token", () => {
+    const keyless = {
+      kind: 'keyless',
+      keyless: {
+        certificateIdentity: 'https://github.com/acme/ops/.github/workflows/m.yml@refs/heads/main',
+        certificateOidcIssuer: 'https://token.actions.githubusercontent.com',
+        trustedRoot: { mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1' },
+        trustedRootSource: 'file',
+      },
+      signDsse: async () => ({}),
+    } as unknown as ProvenanceSigner;
+    expect(listVerificationKeys(withSigner(keyless))).toEqual({
+      signer: 'keyless',
+      keys: [],
+      keyless: keyless.keyless,
+    });
+  });
+
   it('names keyless signing and provenance off with no key, so a client cannot mistake them', () => {
     const keyless = { kind: 'keyless', signDsse: async () => ({}) } as unknown as ProvenanceSigner;
     expect(listVerificationKeys(withSigner(keyless))).toEqual({ signer: 'keyless', keys: [] });

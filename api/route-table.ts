@@ -232,7 +232,7 @@ export const ROUTES: readonly RouteSpec[] = [
     method: 'GET',
     url: '/v1/keys',
     summary:
-      'The public keys (PEM, JWK, keyid) receipts are signed with, or `keyless` with none, so a client verifies receipts itself instead of asking the server',
+      'The public keys (PEM, JWK, keyid) receipts are signed with, or for keyless signing the certificate identity, OIDC issuer and Sigstore trust root, so a client verifies receipts itself instead of asking the server',
     scope: 'runs:read',
     namespaceFree: true,
     responses: { 200: 'VerificationKeys', ...authErrors },

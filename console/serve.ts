@@ -1,7 +1,7 @@
 /**
  * Serves the console from the API server (the `api` role): its pages (`/`, `/runs/<id>`) are the
  * one index.html, and its assets a closed list of built files read into memory at start, so no
- * URL can name any other file (no static-file plugin needed for three files). Every answer
+ * URL can name any other file (no static-file plugin needed for four files). Every answer
  * carries a strict Content-Security-Policy: scripts, styles and connections from this origin
  * only, no inline script or style, no framing, no plugins, so a log line that contained markup
  * could not run even if it were ever rendered as HTML (it is rendered as text).
@@ -36,6 +36,7 @@ const TYPES: Record<(typeof CONSOLE_FILES)[number], string> = {
   'index.html': 'text/html; charset=utf-8',
   'app.js': 'text/javascript; charset=utf-8',
   'app.css': 'text/css; charset=utf-8',
+  'keyless-verify.js': 'text/javascript; charset=utf-8',
 };
 
 export interface ConsoleOptions {
@@ -88,4 +89,5 @@ export async function mountConsole(fastify: FastifyInstance, options: ConsoleOpt
   fastify.get('/runs/:id', (_request, reply) => send(reply, 'index.html'));
   fastify.get('/console/app.js', (_request, reply) => send(reply, 'app.js'));
   fastify.get('/console/app.css', (_request, reply) => send(reply, 'app.css'));
+  fastify.get('/console/keyless-verify.js', (_request, reply) => send(reply, 'keyless-verify.js'));
 }

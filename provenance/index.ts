@@ -41,6 +41,11 @@ export {
 } from './resolve-signer.ts';
 export { bundledTrustedRoot, SIGSTORE_PUBLIC_GOOD_TUF } from './trust-root.ts';
 export {
+  loadKeylessIdentity,
+  type KeylessIdentity,
+  type KeylessIdentitySetting,
+} from './keyless-identity.ts';
+export {
   buildReleaseStatement,
   RELEASE_BUILD_TYPE,
   type ReleaseEvidence,

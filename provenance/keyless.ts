@@ -7,6 +7,7 @@ import {
   type IdentityProvider,
 } from '@sigstore/sign';
 import { bundleToJSON } from '@sigstore/bundle';
+import type { KeylessIdentity } from './keyless-identity.ts';
 import type { ProvenanceSigner } from './signer.ts';
 
 export interface KeylessSignerOptions {
@@ -14,6 +15,8 @@ export interface KeylessSignerOptions {
   identityProvider: IdentityProvider;
   fulcioURL?: string;
   rekorURL?: string;
+  /** What GET /v1/keys publishes for verifiers: the identity and the trust root. */
+  identity?: KeylessIdentity;
 }
 
 /**
@@ -32,6 +35,7 @@ export function createKeylessSigner(options: KeylessSignerOptions): ProvenanceSi
   });
   return {
     kind: 'keyless',
+    ...(options.identity ? { keyless: options.identity } : {}),
     signDsse: async (payload, payloadType) =>
       bundleToJSON(await builder.create({ data: Buffer.from(payload), type: payloadType })),
   };

@@ -3,6 +3,7 @@ import { CIContextProvider, type IdentityProvider } from '@sigstore/sign';
 import { loadOrCreateDevKey } from './dev-key.ts';
 import { SigningConfigError } from './errors.ts';
 import { createKeylessSigner } from './keyless.ts';
+import { loadKeylessIdentity, type KeylessIdentitySetting } from './keyless-identity.ts';
 import { createLocalKeySigner } from './local-key.ts';
 import type { ProvenanceSigner } from './signer.ts';
 
@@ -17,12 +18,16 @@ export interface SigningConfig {
   identityProvider?: IdentityProvider;
   fulcioURL?: string;
   rekorURL?: string;
+  /** Keyless: the identity receipts are signed as, and the trust root, published for verifiers. */
+  keylessIdentity?: KeylessIdentitySetting;
 }
 
 /**
  * Reads signing settings from an environment object the surface passes in (only surfaces touch
  * process.env): MAESTRO_SIGNING_KEY (a PEM path); keyless when MAESTRO_SIGNING=keyless, or when
- * GitHub Actions exposes an id-token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) and no key is set.
+ * GitHub Actions exposes an id-token endpoint (ACTIONS_ID_TOKEN_REQUEST_URL) and no key is set;
+ * MAESTRO_KEYLESS_IDENTITY, MAESTRO_KEYLESS_ISSUER and MAESTRO_TRUSTED_ROOT (what GET /v1/keys
+ * publishes for a keyless signer).
  */
 export function signingConfigFromEnv(
   env: Record<string, string | undefined>,
@@ -40,17 +45,29 @@ export function signingConfigFromEnv(
     ...(keyless ? { identityProvider: new CIContextProvider('sigstore') } : {}),
     ...(env.MAESTRO_FULCIO_URL ? { fulcioURL: env.MAESTRO_FULCIO_URL } : {}),
     ...(env.MAESTRO_REKOR_URL ? { rekorURL: env.MAESTRO_REKOR_URL } : {}),
+    ...(keyless ? { keylessIdentity: keylessIdentitySetting(env) } : {}),
+  };
+}
+
+function keylessIdentitySetting(env: Record<string, string | undefined>): KeylessIdentitySetting {
+  return {
+    ...(env.MAESTRO_KEYLESS_IDENTITY ? { certificateIdentity: env.MAESTRO_KEYLESS_IDENTITY } : {}),
+    ...(env.MAESTRO_KEYLESS_ISSUER ? { certificateOidcIssuer: env.MAESTRO_KEYLESS_ISSUER } : {}),
+    ...(env.MAESTRO_TRUSTED_ROOT ? { trustedRootPath: env.MAESTRO_TRUSTED_ROOT } : {}),
   };
 }
 
 /** Keyless if an identity provider is configured, else the operator key, else the dev key. */
 export async function resolveSigner(config: SigningConfig): Promise<ProvenanceSigner> {
-  if (config.identityProvider)
+  if (config.identityProvider) {
+    const identity = await loadKeylessIdentity(config.keylessIdentity ?? {});
     return createKeylessSigner({
       identityProvider: config.identityProvider,
+      ...(identity ? { identity } : {}),
       ...(config.fulcioURL ? { fulcioURL: config.fulcioURL } : {}),
       ...(config.rekorURL ? { rekorURL: config.rekorURL } : {}),
     });
+  }
   if (config.keyPath) return readOperatorKey(config.keyPath, 'MAESTRO_SIGNING_KEY (or --signing-key)');
   return loadOrCreateDevKey(config.dataDir, 'receipts');
 }

@@ -1,4 +1,5 @@
 import type { SerializedBundle } from '@sigstore/bundle';
+import type { KeylessIdentity } from './keyless-identity.ts';
 
 /** How a signer proves who signed: an operator key, the development key, or a Fulcio certificate. */
 export type SignerKind = 'local-key' | 'development-key' | 'keyless';
@@ -20,5 +21,7 @@ export interface ProvenanceSigner {
   readonly publicKeyPem?: string;
   /** Set when receipts from this signer must carry a warning (the development key). */
   readonly warning?: string;
+  /** A keyless signer's published identity and trust root (when its operator set them). */
+  readonly keyless?: KeylessIdentity;
   signDsse(payload: Uint8Array, payloadType: string): Promise<SerializedBundle>;
 }

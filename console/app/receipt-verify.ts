@@ -1,18 +1,28 @@
 /**
  * Verifies a receipt in the browser: a Sigstore bundle (v0.3) holding a DSSE envelope over an
- * in-toto Statement v1, signed with ECDSA P-256 / SHA-256 by a key `GET /v1/keys` publishes. The
- * same checks as provenance/verify.ts's key path (media type, the signature over the DSSE PAE,
- * payload type, statement shape), plus that the statement's digest is the one the run lists.
+ * in-toto Statement v1, against what `GET /v1/keys` publishes, plus that the statement's digest is
+ * the one the run lists.
  *
- * Written on WebCrypto rather than bundling @sigstore/verify: that library is built on node:crypto
- * and Buffer, and the key path is one ECDSA verification over the PAE, which WebCrypto does
- * natively. Keyless bundles (a Fulcio certificate, Rekor entries) need a trust root and the
- * certificate chain checked; the page sends those to `maestro verify` instead of half-checking them.
+ * Key-signed (ECDSA P-256 / SHA-256): the same checks as provenance/verify.ts's key path (media
+ * type, the signature over the DSSE PAE, payload type, statement shape), on WebCrypto here: one
+ * ECDSA verification needs no library, and this path stays in the page's main bundle.
+ * Keyless (a Fulcio certificate, Rekor entries): @sigstore/verify itself, in its own bundle loaded
+ * on first need (keyless/verify-keyless.ts), against the published identity and trust root.
  */
 import type { ApiBody } from '../../core/index.ts';
+import { derToRaw } from './der-signature.ts';
+// A type only (erased): the verifier itself is fetched from KEYLESS_VERIFIER on first need.
+import type { verifyKeylessBundle } from './keyless/verify-keyless.ts';
 
 export type Verdict =
   | { state: 'verified'; keyid: string; development: boolean }
+  | {
+      state: 'verified';
+      keyid?: undefined;
+      identity: string;
+      issuer: string;
+      trustedRootSource: ApiBody.KeylessIdentity['trustedRootSource'];
+    }
   | { state: 'failed'; reason: string }
   | { state: 'offline'; reason: string };
 
@@ -50,27 +60,6 @@ function pae(payloadType: string, payload: Uint8Array): Uint8Array<ArrayBuffer> 
   return out;
 }
 
-/**
- * An ASN.1 DER ECDSA signature (what node:crypto and cosign write) as the IEEE P1363 r‖s that
- * WebCrypto verifies; null when it is not a well-formed P-256 signature.
- */
-function derToRaw(der: Uint8Array): Uint8Array<ArrayBuffer> | null {
-  if (der[0] !== 0x30 || der[1] !== der.length - 2) return null;
-  const out = new Uint8Array(64);
-  let at = 2;
-  for (const half of [0, 32]) {
-    if (der[at] !== 0x02) return null;
-    const len = der[at + 1]!;
-    let int = der.subarray(at + 2, at + 2 + len);
-    if (int.length !== len) return null;
-    while (int.length > 32 && int[0] === 0) int = int.subarray(1);
-    if (int.length > 32) return null;
-    out.set(int, half + 32 - int.length);
-    at += 2 + len;
-  }
-  return at === der.length ? out : null;
-}
-
 async function importKey(key: ApiBody.VerificationKey): Promise<CryptoKey> {
   return crypto.subtle.importKey(
     'jwk',
@@ -101,7 +90,7 @@ async function signatureVerifies(
   data: Uint8Array<ArrayBuffer>,
   sig: Uint8Array,
 ): Promise<boolean> {
-  const raw = derToRaw(sig);
+  const raw = derToRaw(sig, 32);
   if (!raw) return false;
   return crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, await importKey(key), raw, data);
 }
@@ -125,7 +114,7 @@ export async function verifyReceipt(
     return fail(`the media type ${JSON.stringify(b.mediaType)} is not a Sigstore bundle v0.3`);
   const material = b.verificationMaterial ?? {};
   if ('certificate' in material || 'x509CertificateChain' in material)
-    return { state: 'offline', reason: 'signed keyless (a certificate): verify offline with maestro verify' };
+    return verifyKeyless(bundle, keys, expectedDigest);
   const env = b.dsseEnvelope;
   if (
     !env ||
@@ -137,9 +126,11 @@ export async function verifyReceipt(
   if (env.signatures.length !== 1 || typeof env.signatures[0]!.sig !== 'string')
     return fail('the envelope must hold exactly one signature');
   if (!keys.keys.length)
-    return keys.signer === 'keyless'
-      ? { state: 'offline', reason: 'the server signs keyless: verify offline with maestro verify' }
-      : fail('the server publishes no verification key');
+    return fail(
+      keys.signer === 'keyless'
+        ? 'signed with a key, but the server signs keyless (certificates) and publishes no key'
+        : 'the server publishes no verification key',
+    );
   let payload: Uint8Array<ArrayBuffer>;
   let sig: Uint8Array;
   try {
@@ -152,11 +143,62 @@ export async function verifyReceipt(
   let signer: ApiBody.VerificationKey | undefined;
   for (const key of keys.keys) if (await signatureVerifies(key, data, sig)) signer = key;
   if (!signer) return fail('the signature does not verify with the published key');
-  if (env.payloadType !== IN_TOTO) return fail(`the payload type is ${env.payloadType}, not ${IN_TOTO}`);
-  const problem = statementProblem(payload);
+  const problem = await signedStatementProblem(env.payloadType, payload, expectedDigest);
   if (problem) return fail(problem);
+  return { state: 'verified', keyid: signer.keyid, development: signer.development };
+}
+
+/** What the signature covers, checked the same way on both paths: type, shape, digest. */
+async function signedStatementProblem(
+  payloadType: string,
+  payload: Uint8Array<ArrayBuffer>,
+  expectedDigest: string,
+): Promise<string | null> {
+  if (payloadType !== IN_TOTO) return `the payload type is ${payloadType}, not ${IN_TOTO}`;
+  const problem = statementProblem(payload);
+  if (problem) return problem;
   const digest = `sha256:${hex(await crypto.subtle.digest('SHA-256', payload))}`;
   if (digest !== expectedDigest)
-    return fail(`the signed statement is ${digest.slice(0, 19)}…, not the one the run lists`);
-  return { state: 'verified', keyid: signer.keyid, development: signer.development };
+    return `the signed statement is ${digest.slice(0, 19)}…, not the one the run lists`;
+  return null;
+}
+
+type KeylessModule = { verifyKeylessBundle: typeof verifyKeylessBundle };
+/** Served by the console beside app.js (console/serve.ts); a variable, so esbuild leaves it out. */
+const KEYLESS_VERIFIER = '/console/keyless-verify.js';
+let keylessModule: Promise<KeylessModule> | undefined;
+
+async function verifyKeyless(
+  bundle: unknown,
+  keys: ApiBody.VerificationKeys,
+  expectedDigest: string,
+): Promise<Verdict> {
+  const published = keys.keyless;
+  if (!published)
+    return {
+      state: 'offline',
+      reason:
+        keys.signer === 'keyless'
+          ? 'the server signs keyless but publishes no identity (its operator sets MAESTRO_KEYLESS_IDENTITY and MAESTRO_KEYLESS_ISSUER): verify offline with maestro verify'
+          : 'signed keyless (a certificate), and the server publishes no identity: verify offline with maestro verify',
+    };
+  let signed: { payloadType: string; payload: Uint8Array };
+  try {
+    keylessModule ??= import(/* @vite-ignore */ KEYLESS_VERIFIER) as Promise<KeylessModule>;
+    signed = await (await keylessModule).verifyKeylessBundle(bundle, published);
+  } catch (error) {
+    return fail(`keyless verification failed: ${(error as Error).message}`);
+  }
+  const problem = await signedStatementProblem(
+    signed.payloadType,
+    new Uint8Array(signed.payload),
+    expectedDigest,
+  );
+  if (problem) return fail(problem);
+  return {
+    state: 'verified',
+    identity: published.certificateIdentity,
+    issuer: published.certificateOidcIssuer,
+    trustedRootSource: published.trustedRootSource,
+  };
 }

@@ -252,7 +252,7 @@ async function download(runId: string, receipt: ApiBody.ReceiptDigest): Promise<
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Each listed receipt's verdict, checked here against GET /v1/keys (never the server's say-so). */
+/** Each listed receipt's verdict, checked here against GET /v1/keys (never the server's say-so): its key, or its keyless identity and trust root. */
 function useVerdicts(runId: string, receipts: ApiBody.ReceiptDigest[]): Record<string, Verdict> {
   const [verdicts, setVerdicts] = useState<Record<string, Verdict>>({});
   const wanted = receipts.map((r) => r.digest).join(',');
@@ -288,6 +288,15 @@ function useVerdicts(runId: string, receipts: ApiBody.ReceiptDigest[]): Record<s
 function VerdictCell(props: { verdict: Verdict | undefined }) {
   const v = props.verdict;
   if (!v) return <span>checking…</span>;
+  if (v.state === 'verified' && v.keyid === undefined)
+    return (
+      <span class="verdict verified">
+        Verified: signed keyless by <code>{v.identity}</code> (issuer {v.issuer}), under{' '}
+        {v.trustedRootSource === 'bundled'
+          ? "Sigstore public good's trust root"
+          : "the operator's trust root"}
+      </span>
+    );
   if (v.state === 'verified')
     return (
       <span class="verdict verified">

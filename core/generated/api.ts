@@ -436,7 +436,7 @@ export interface Receipt {
   bundle: {};
 }
 /**
- * What this server's receipts are signed with, for a verifier (the console, `maestro verify`): the public keys of a key signer, or, for keyless signing, no key (verify offline with `maestro verify --identity … --issuer …`).
+ * What this server's receipts are signed with, for a verifier (the console, `maestro verify`): the public keys of a key signer, or, for keyless signing, no key but the identity its certificates name and the Sigstore trust root they chain to (`keyless`, when the operator set MAESTRO_KEYLESS_IDENTITY and MAESTRO_KEYLESS_ISSUER).
  *
  * This interface was referenced by `Api`'s JSON-Schema
  * via the `definition` "VerificationKeys".
@@ -447,6 +447,7 @@ export interface VerificationKeys {
    */
   signer: 'local-key' | 'development-key' | 'keyless' | 'none';
   keys: VerificationKey[];
+  keyless?: KeylessIdentity;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -472,6 +473,30 @@ export interface VerificationKey {
    * The development key: receipts it signs are not for production trust.
    */
   development: boolean;
+}
+/**
+ * A keyless signer's published identity: a receipt verifies when its Fulcio certificate chains to `trustedRoot`, carries a valid SCT, is in a transparency log of that root, and names this identity and issuer (as `maestro verify --certificate-identity … --certificate-oidc-issuer … --trusted-root …`).
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "KeylessIdentity".
+ */
+export interface KeylessIdentity {
+  /**
+   * The certificate's subject alternative name, e.g. a workflow `https://github.com/org/repo/.github/workflows/release.yml@refs/heads/main`.
+   */
+  certificateIdentity: string;
+  /**
+   * The OIDC issuer, e.g. `https://token.actions.githubusercontent.com`.
+   */
+  certificateOidcIssuer: string;
+  /**
+   * A Sigstore `trusted_root.json` (media type application/vnd.dev.sigstore.trustedroot+json): Fulcio CA chains, Rekor and CT log keys.
+   */
+  trustedRoot: {};
+  /**
+   * `bundled`: Sigstore public good's root as shipped with the server's sigstore-js; `file`: the operator's MAESTRO_TRUSTED_ROOT.
+   */
+  trustedRootSource: 'bundled' | 'file';
 }
 /**
  * One policy decision about an attempt, from the policy gate's hash-chained decision log.

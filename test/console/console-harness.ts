@@ -27,12 +27,13 @@ export interface ConsoleHarness {
 }
 
 export async function startConsole(
-  options: { teams?: string; bodyLimit?: number } = {},
+  options: { teams?: string; bodyLimit?: number; env?: Record<string, string> } = {},
 ): Promise<ConsoleHarness> {
   mkdirSync(ARTIFACTS, { recursive: true });
   const api = await startApi({
     ...(options.teams ? { teams: options.teams } : {}),
     ...(options.bodyLimit ? { bodyLimit: options.bodyLimit } : {}),
+    ...(options.env ? { env: options.env } : {}),
     mount: (fastify) => mountConsole(fastify, { logger: pino({ level: 'silent' }) }),
   });
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox'] });

@@ -21,12 +21,34 @@ export interface AttackerSigstore {
   signer: ProvenanceSigner;
   /** The attacker's trusted_root.json (parsed JSON), trusting only the attacker's services. */
   trustedRoot: unknown;
+  /** Where the Fulcio-like CA and the Rekor log answer (MAESTRO_FULCIO_URL, MAESTRO_REKOR_URL). */
+  url: string;
+  /** Another keyless signer on the same services, whose certificates name another identity. */
+  signerAs(identity: { san: string; issuer: string }): ProvenanceSigner;
   close(): Promise<void>;
 }
 
 const keyPair = () => generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const unsignedJwt = (claims: object) =>
   `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.`;
+
+/** The identity a token claims (as Fulcio reads it from the OIDC token), else the default one. */
+function claimedIdentity(
+  token: string | undefined,
+  fallback: { san: string; issuer: string },
+): { san: string; issuer: string } {
+  try {
+    const claims = JSON.parse(Buffer.from((token ?? '').split('.')[1] ?? '', 'base64url').toString()) as {
+      sub?: unknown;
+      iss?: unknown;
+    };
+    if (typeof claims.sub === 'string' && typeof claims.iss === 'string')
+      return { san: claims.sub, issuer: claims.iss };
+  } catch {
+    // no readable token: the default identity
+  }
+  return fallback;
+}
 
 async function readBody(req: NodeJS.ReadableStream): Promise<string> {
   let body = '';
@@ -71,15 +93,19 @@ export async function startAttackerSigstore(identity: {
     void (async () => {
       const body = await readBody(req);
       if (req.url === '/api/v2/signingCert') {
-        const request = JSON.parse(body) as { publicKeyRequest: { publicKey: { content: string } } };
+        const request = JSON.parse(body) as {
+          credentials?: { oidcIdentityToken?: string };
+          publicKeyRequest: { publicKey: { content: string } };
+        };
         const pem = request.publicKeyRequest.publicKey.content;
         const der = Buffer.from(pem.replace(/-----[A-Z ]+-----/g, '').replace(/\s/g, ''), 'base64');
+        const claimed = claimedIdentity(request.credentials?.oidcIdentityToken, identity);
         const leaf = await ca.issueCertificate({
           publicKey: der,
-          subjectAltName: identity.san,
+          subjectAltName: claimed.san,
           extensions: [
-            { oid: OID_FULCIO_ISSUER_V1, value: identity.issuer, legacy: true },
-            { oid: OID_FULCIO_ISSUER_V2, value: identity.issuer },
+            { oid: OID_FULCIO_ISSUER_V1, value: claimed.issuer, legacy: true },
+            { oid: OID_FULCIO_ISSUER_V2, value: claimed.issuer },
           ],
         });
         const toPem = (d: ArrayBufferView) =>
@@ -149,14 +175,17 @@ export async function startAttackerSigstore(identity: {
     ],
     timestampAuthorities: [],
   });
-  const signer = createKeylessSigner({
-    identityProvider: { getToken: async () => unsignedJwt({ iss: identity.issuer, sub: identity.san }) },
-    fulcioURL: base,
-    rekorURL: base,
-  });
+  const signerAs = (claimed: { san: string; issuer: string }) =>
+    createKeylessSigner({
+      identityProvider: { getToken: async () => unsignedJwt({ iss: claimed.issuer, sub: claimed.san }) },
+      fulcioURL: base,
+      rekorURL: base,
+    });
   return {
-    signer,
+    signer: signerAs(identity),
+    signerAs,
     trustedRoot,
+    url: base,
     close: () => new Promise<void>((done) => server.close(() => done())),
   };
 }
