@@ -120,9 +120,10 @@ export function createEngine(options: EngineOptions): Engine {
   async function executeOnce(
     runId: string,
     opts: { signal?: AbortSignal; abortedBy?: string },
-    held?: Lease,
+    held?: Lease & { run?: RunRecord },
   ): Promise<RunRecord> {
-    let run = await store.getRun(runId);
+    // A claim may hand the run over as it read it right after taking the lease (PostgreSQL).
+    let run = held?.run ?? (await store.getRun(runId));
     if (isTerminalRunState(run.status)) {
       if (held) await store.releaseLease(held.name, ctx.owner, held.token);
       return run;
@@ -130,7 +131,9 @@ export function createEngine(options: EngineOptions): Engine {
     // Fail closed: a gated run executes nothing before its approval moved it to queued (the
     // state only ever leaves waiting_for_approval for queued or cancelled).
     if (run.status === RunState.waitingForApproval) throw new ApprovalPendingError(runId);
-    const lease = held ?? (await takeRunLease(ctx, runId));
+    const lease: Lease = held
+      ? { name: held.name, owner: held.owner, token: held.token, expiresAt: held.expiresAt }
+      : await takeRunLease(ctx, runId);
     let exec: RunExecution | undefined;
     // Every write of this execution is fenced by the lease's token (run-lease.ts).
     const runCtx: EngineContext = { ...ctx, store: fencedStore(store, lease, () => exec) };

@@ -205,9 +205,11 @@ export interface AsyncStore {
    * `running` with its `run:<id>` lease expired (its executor died or stopped renewing), taking
    * that lease for `leaseMs` under a fresh fencing token. Two concurrent callers never receive
    * the same run while its lease is live (PostgreSQL: `FOR UPDATE SKIP LOCKED` on the lease rows;
-   * SQLite: one writer at a time). Null when no run needs an executor.
+   * SQLite: one writer at a time). Null when no run needs an executor. The lease may carry the
+   * run as read after the claim took it (`run`: the same read as a `getRun` right after, saving
+   * a round trip on PostgreSQL); without it the caller reads the run.
    */
-  claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null>;
+  claimRun(owner: string, now: number, leaseMs: number): Promise<(Lease & { run?: RunRecord }) | null>;
   /**
    * `startAttempt` for a claimed task, fenced by the claim: refused with LeaseLostError (nothing
    * written) unless `claim.token` is still the current, unexpired token of the task's claim

@@ -1,9 +1,9 @@
 /** The store contract on a real PostgreSQL server (Debian's, started for this file). */
 import pg from 'pg';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAsyncStore } from '../../engine/index.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
-import { storeContract } from './store-contract.ts';
+import { newRun, storeContract } from './store-contract.ts';
 
 let server: PostgresServer;
 let databases = 0;
@@ -28,4 +28,20 @@ storeContract('postgres', {
       },
     };
   },
+});
+
+describe('claims on PostgreSQL', () => {
+  it("hand the claimed run over with the lease (read in the claim's round trip, no getRun after)", async () => {
+    const databaseUrl = server.createDatabase(`contract_${++databases}`);
+    const s = await openAsyncStore({ dataDir: '/nonexistent', databaseUrl, poolSize: 4 });
+    try {
+      await s.createRun(newRun('r1', 1000));
+      const claimed = await s.claimRun('w1', 1010, 100);
+      expect(claimed?.run).toEqual(await s.getRun('r1'));
+      // Nothing claimed: no run either, whatever this pooled connection's last claim left.
+      expect(await s.claimRun('w1', 1010, 100)).toBeNull();
+    } finally {
+      await s.close();
+    }
+  });
 });

@@ -42,6 +42,22 @@ export function runClaimContract(harness: StoreHarness): void {
       expect(await s.claimRun('w3', 2200, 100)).toBeNull();
     }));
 
+  it('hands over with a claim, when it reads the run with it, the run as a read after the claim sees it', () =>
+    withStore(harness, async (s) => {
+      await s.createRun(newRun('r1', 1000));
+      await s.createRun(newRun('r2', 1001));
+      // A write of the run's previous executor that committed before the claim is in what it hands over.
+      await s.transitionRun('r2', 'queued', 'running', 'started', 'w0', 1010);
+      const first = (await s.claimRun('w1', 1020, 100))!;
+      const second = (await s.claimRun('w1', 1020, 100))!;
+      for (const claimed of [first, second]) {
+        const runId = claimed.name.slice('run:'.length);
+        if (claimed.run !== undefined) expect(claimed.run).toEqual(await s.getRun(runId));
+      }
+      expect(second.run?.status ?? 'running').toBe('running');
+      expect(await s.claimRun('w1', 1020, 100)).toBeNull();
+    }));
+
   it("refuses a paused worker's writes once another worker took its run over, and only then", () =>
     withStore(harness, async (s) => {
       await s.createRun(newRun('r1', 1000));

@@ -123,14 +123,23 @@ export async function renew(c: Db, name: string, token: number, now: number, ttl
  * (FOR SHARE), has locked, instead of queueing on them. READ COMMITTED re-checks the expiry on
  * the locked row's newest version, so a lease renewed after this statement's snapshot is skipped.
  *
- * One round trip: the quota lock, the claim and the quota wait lines go as one simple query, which
- * PostgreSQL runs as one implicit transaction (rolled back whole if any part fails), each
- * statement with its own snapshot, so the claim sees every claim committed before the lock was
- * granted. Without quotas the lock statement finds no row and takes no lock, and the wait lines
- * select nothing. Simple queries carry no parameters: the values are literals (owner quoted).
- * Three round trips before (BEGIN with the lock, the claim, COMMIT), at several claims a run.
+ * One round trip: the quota lock, the claim, the quota wait lines and the claimed run go as one
+ * simple query, which PostgreSQL runs as one implicit transaction (rolled back whole if any part
+ * fails), each statement with its own snapshot, so the claim sees every claim committed before
+ * the lock was granted, and the run is read after the claim locked its lease (what a `getRun`
+ * right after the claim read: a late write of the run's previous executor either committed
+ * before, and is seen, or comes after and is refused by its fence). The claimed lease's name
+ * passes to that read in a transaction-local setting. Without quotas the lock statement finds
+ * no row and takes no lock, and the wait lines select nothing. Simple queries carry no
+ * parameters: the values are literals (owner quoted). Four round trips before (BEGIN with the
+ * lock, the claim, COMMIT, then the run), at several claims a run.
  */
-export async function claimRun(db: Db, owner: string, now: number, leaseMs: number): Promise<Lease | null> {
+export async function claimRun(
+  db: Db,
+  owner: string,
+  now: number,
+  leaseMs: number,
+): Promise<{ lease: Lease; run: Row | undefined } | null> {
   const at = integerLiteral(now);
   const sql = `${QUOTA_CLAIM_LOCK_SQL};
     WITH candidate AS (
@@ -139,12 +148,19 @@ export async function claimRun(db: Db, owner: string, now: number, leaseMs: numb
         ORDER BY r.priority DESC, r.seq LIMIT 1 FOR UPDATE OF l SKIP LOCKED)
      UPDATE leases l SET owner = ${loadedPg().escapeLiteral(owner)}, token = nextval('lease_tokens'),
             expires_at = ${integerLiteral(now + leaseMs)}
-       FROM candidate WHERE l.name = candidate.name AND l.expires_at < ${at} RETURNING l.*;
-    ${quotaWaitLogSql(at)}`;
+       FROM candidate WHERE l.name = candidate.name AND l.expires_at < ${at}
+     RETURNING l.*, set_config('${CLAIMED_SETTING}', l.name, true) AS claimed;
+    ${quotaWaitLogSql(at)};
+    SELECT * FROM runs WHERE id = substr(current_setting('${CLAIMED_SETTING}', true), 5)`;
   const results = (await db.query(sql)) as unknown as QueryResult<Row>[];
   const row = results[1]?.rows[0];
-  return row ? toLease(row) : null;
+  if (!row) return null;
+  const run = results[3]?.rows[0];
+  return { lease: toLease(row), run: run && `run:${String(run.id)}` === row.name ? run : undefined };
 }
+
+/** Where the claim statement leaves the lease it took for the run read after it (`run:` + id). */
+const CLAIMED_SETTING = 'maestro.claimed_lease';
 
 /** A number written into SQL text: only a safe integer (a time or a duration in ms), never text. */
 function integerLiteral(n: number): string {

@@ -429,8 +429,10 @@ export class PostgresStore implements AsyncStore {
   }
 
   /** One round trip, one implicit transaction (postgres-leases.ts claimRun). */
-  claimRun(owner: string, now: number, leaseMs: number): Promise<Lease | null> {
-    return claimRun(this.#db, owner, now, leaseMs);
+  async claimRun(owner: string, now: number, leaseMs: number): Promise<(Lease & { run?: RunRecord }) | null> {
+    const claimed = await claimRun(this.#db, owner, now, leaseMs);
+    if (!claimed) return null;
+    return claimed.run ? { ...claimed.lease, run: toRun(claimed.run) } : claimed.lease;
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {
