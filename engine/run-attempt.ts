@@ -12,6 +12,7 @@ import {
   describeError,
   isMaestroError,
   type AttemptResult,
+  type PolicyContext,
   type RunnerHandle,
   type RunnerStartRequest,
   type Runner,
@@ -215,6 +216,7 @@ async function execute(
       ...info.resolved.env,
       ...sourceEnv(exec.run.source),
       ...egressEnv(info.egressAllowedHosts),
+      ...policyEnv(exec.run.plan.policy),
       // Last: the attempt span's context, so the task's own spans join the run's trace.
       ...traceEnv(span),
     },
@@ -334,4 +336,13 @@ function sourceEnv(source: RunSource | null): Record<string, string> {
  */
 function egressEnv(hosts: string[] | undefined): Record<string, string> {
   return hosts ? { MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(hosts) } : {};
+}
+/**
+ * The policy context the attempt was checked under (the plan's `policy`: purpose, authority,
+ * license), for a task that carries it on (tasks/sig.export's claim reads `ctx.policy`): the
+ * engine's value, set after the manifest's env so a task's `env:` cannot say otherwise, and
+ * outside the recorded inputs (it is in the plan, which the receipt already binds).
+ */
+function policyEnv(policy: PolicyContext | undefined): Record<string, string> {
+  return policy && Object.keys(policy).length > 0 ? { MAESTRO_POLICY: JSON.stringify(policy) } : {};
 }

@@ -35,6 +35,13 @@ export interface Emit<Outputs> {
   progress(progress: { done?: number; total?: number; message?: string }): void;
 }
 
+/** The policy context the run was checked under (the workflow's `spec.policy`), as the engine passes it. */
+export interface TaskPolicy {
+  purpose?: string;
+  authority?: string;
+  license?: string;
+}
+
 export interface TaskContext<Outputs = Record<string, unknown>> {
   /** Aborts on cancel or deadline (the runner's SIGTERM); the grace before SIGKILL follows. */
   readonly signal: AbortSignal;
@@ -50,6 +57,12 @@ export interface TaskContext<Outputs = Record<string, unknown>> {
    * Secrets in it arrive as `***` (it is stored redacted).
    */
   readonly state: unknown;
+  /**
+   * The policy context the engine checked this attempt under (`MAESTRO_POLICY`: the workflow's
+   * `spec.policy`, purpose, authority and license), or `undefined` when the run has none. Read it
+   * here instead of asking for it again in `with:`, where it could say something else.
+   */
+  readonly policy: TaskPolicy | undefined;
   /** Says the task is alive (keeps its lease once runners follow messages live). */
   heartbeat(): void;
   /**

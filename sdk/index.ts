@@ -1,7 +1,15 @@
 // @summit-maestro/sdk: write a Maestro task in TypeScript (README.md; the protocol it speaks is
 // docs/task-protocol.md). It imports nothing of the engine: a task depends on this package alone.
 export { defineTask } from './define-task.ts';
-export type { Emit, Infer, ObjectSchema, Task, TaskContext, TaskDefinition } from './define-task.ts';
+export type {
+  Emit,
+  Infer,
+  ObjectSchema,
+  Task,
+  TaskContext,
+  TaskDefinition,
+  TaskPolicy,
+} from './define-task.ts';
 export { runTask, type RunTaskOptions, type TaskRunResult } from './run-task.ts';
 export { runMain, EXIT, type MainOptions } from './main.ts';
 export { createFakeClock, systemClock, type FakeClock, type TaskClock } from './clock.ts';

@@ -5,7 +5,7 @@
  * output check.
  */
 import type { TaskClock } from './clock.ts';
-import type { RunnableTask, TaskContext } from './define-task.ts';
+import type { RunnableTask, TaskContext, TaskPolicy } from './define-task.ts';
 import { TaskError, type ValidationIssue } from './errors.ts';
 import { outputText, PROTOCOL_VERSION, type MessageSink } from './messages.ts';
 
@@ -18,6 +18,8 @@ export interface LifecycleDeps {
   secret: (name: string) => string | undefined;
   /** The checkpoint to start from (`ctx.state`); undefined on a first attempt. */
   state?: unknown;
+  /** The run's policy context (`ctx.policy`), from MAESTRO_POLICY. */
+  policy?: TaskPolicy;
 }
 
 export type Outcome = 'succeeded' | 'invalid' | 'failed' | 'cancelled';
@@ -113,6 +115,7 @@ function contextOf(
     workspace: deps.workspace,
     artifactsDir: deps.artifactsDir,
     state: deps.state,
+    policy: deps.policy,
     heartbeat: () => sink.write({ v, type: 'heartbeat' }),
     secret(name) {
       const value = deps.secret(name);

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { systemClock, type TaskClock } from './clock.ts';
-import type { RunnableTask, Task } from './define-task.ts';
+import type { RunnableTask, Task, TaskPolicy } from './define-task.ts';
 import { TaskError } from './errors.ts';
 import { runLifecycle, type Ending } from './lifecycle.ts';
 import { fallbackSink, fileSink } from './messages.ts';
@@ -60,6 +60,7 @@ export async function runMain<Inputs, Outputs>(
     artifactsDir: env.MAESTRO_ARTIFACTS,
     secret: (name) => env[name],
     state,
+    ...policyOf(env.MAESTRO_POLICY),
   });
   return setExit(report(task.name, ending, stderr));
 }
@@ -78,6 +79,27 @@ function report(name: string, ending: Ending, stderr: (text: string) => void): n
   stderr(`${name}${code}: ${message}${details}\n`);
   if (error instanceof TaskError && error.hint) stderr(`hint: ${error.hint}\n`);
   return ending.outcome === 'cancelled' ? EXIT.cancelled : EXIT.failed;
+}
+
+/**
+ * `MAESTRO_POLICY`: the policy context the engine checked the attempt under (JSON, the plan's
+ * `policy`). Only its three string fields are kept; anything else is not the engine's.
+ */
+function policyOf(text: string | undefined): { policy?: TaskPolicy } {
+  if (!text) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  if (value === null || typeof value !== 'object') return {};
+  const policy: TaskPolicy = {};
+  for (const key of ['purpose', 'authority', 'license'] as const) {
+    const field = (value as Record<string, unknown>)[key];
+    if (typeof field === 'string') policy[key] = field;
+  }
+  return Object.keys(policy).length > 0 ? { policy } : {};
 }
 
 /** `MAESTRO_STATE` names a file holding the JSON checkpoint to start from; unset on a first attempt. */

@@ -6,7 +6,7 @@
  * test can see a secret the task would have logged.
  */
 import { systemClock, type TaskClock } from './clock.ts';
-import type { RunnableTask, Task } from './define-task.ts';
+import type { RunnableTask, Task, TaskPolicy } from './define-task.ts';
 import type { ValidationIssue } from './errors.ts';
 import { runLifecycle, type Outcome } from './lifecycle.ts';
 import { memorySink, type LogLevel, type Message } from './messages.ts';
@@ -21,6 +21,8 @@ export interface RunTaskOptions {
   artifactsDir?: string;
   /** The checkpoint a retry starts from (`ctx.state`), as the runner hands it in. */
   state?: unknown;
+  /** The run's policy context (`ctx.policy`), as the engine passes it. */
+  policy?: TaskPolicy;
 }
 
 export interface TaskRunResult<Outputs> {
@@ -54,6 +56,7 @@ export async function runTask<Inputs, Outputs>(
     artifactsDir: options.artifactsDir,
     secret: (name) => (Object.hasOwn(secrets, name) ? secrets[name] : undefined),
     state: options.state,
+    ...(options.policy ? { policy: options.policy } : {}),
   });
   const of = <T extends Message['type']>(type: T) =>
     messages.filter((m): m is Extract<Message, { type: T }> => m.type === type);

@@ -1,6 +1,7 @@
 // tasks/sig.export: the export of a disclosure request to SIG, built on the task SDK with sig/'s
 // clients. It registers a `disclosure` claim about the exported subject (a bundle file by its
-// sha256, or the request itself) with the policy it was made under, records a
+// sha256, or the request itself) with the policy the run was checked under (`ctx.policy`, which
+// the engine passes from the workflow's spec.policy), records a
 // `disclosure.exported` event, and links the receipts it is given to the claim. Every step is
 // idempotent (the claim's key `sig-export.<requestId>`, the event's id and batch key derive from
 // it) and checkpointed: a retry of this task skips the steps SIG already answered.
@@ -10,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { defineTask, runMain, TaskError, workspaceFile } from '../../sdk/index.ts';
+import { defineTask, runMain, TaskError, workspaceFile, type TaskPolicy } from '../../sdk/index.ts';
 import { ingestBatches, openClaimsClient, type ContractVersion, type RunReceipt } from '../../sig/index.ts';
 import { sigConnection } from '../sig.ingest/connection.ts';
 import { asTaskError } from '../sig.ingest/errors.ts';
@@ -34,6 +35,7 @@ export const sigExport = defineTask({
   spec: { inputs: inputSpec, outputs: outputSpec },
   async execute(inputs, ctx) {
     const { conn, host } = sigConnection(inputs, ctx);
+    const policy = claimPolicy(inputs.policy, ctx.policy);
     const key = inputs.idempotencyKey ?? `sig-export.${inputs.requestId}`.slice(0, 100);
     const subject = await subjectOf(inputs, ctx.workspace, ctx.artifactsDir);
     const earlier = ctx.state as Partial<Checkpoint> | undefined;
@@ -47,7 +49,7 @@ export const sigExport = defineTask({
           subject,
           kind: 'disclosure',
           statement: { requestId: inputs.requestId, exporter: 'maestro/sig.export@1.0.0' },
-          ...(inputs.policy ? { policy: inputs.policy } : {}),
+          ...(policy ? { policy } : {}),
         });
         Object.assign(done, {
           claimId: registered.claim.id,
@@ -89,6 +91,29 @@ export const sigExport = defineTask({
     }
   },
 });
+
+type ClaimPolicy = { purpose: string; authority: string; license: string };
+
+/**
+ * The policy the claim carries: the run's own (ctx.policy, the workflow's `spec.policy` that the
+ * engine checked every task under), not a copy in `with:` that could claim another purpose.
+ * `with.policy` counts only outside the engine, or where it says the same as the run's.
+ */
+function claimPolicy(given: ClaimPolicy | undefined, run: TaskPolicy | undefined): ClaimPolicy | undefined {
+  const fields = ['purpose', 'authority', 'license'] as const;
+  if (given && run) {
+    const differs = fields.filter((f) => run[f] !== undefined && run[f] !== given[f]);
+    if (differs.length > 0)
+      throw new TaskError(
+        'sig_export_policy_mismatch',
+        `/policy: says another ${differs.join(', ')} than the run's policy (${differs.map((f) => `${f}=${run[f]}`).join(', ')})`,
+        { hint: "leave `policy` out of with: — the claim carries the workflow's spec.policy" },
+      );
+  }
+  if (run && fields.every((f) => typeof run[f] === 'string' && run[f] !== ''))
+    return { purpose: run.purpose!, authority: run.authority!, license: run.license! };
+  return given;
+}
 
 async function subjectOf(
   inputs: { requestId: string; file?: string; subjectName?: string },

@@ -47,7 +47,7 @@ export const inputs = {
         license: { type: 'string', minLength: 1, maxLength: 200 },
       },
       description:
-        'The purpose, authority and license the export was made under, carried by the claim (v3). Without it the claim carries none.',
+        "Deprecated: the claim carries the run's own policy context (the workflow's `spec.policy`, which the engine passes and checked every task under), so leave this out. Outside the engine (no policy passed) it is the policy the claim carries; given beside the run's, it must say the same, else the task fails (sig_export_policy_mismatch).",
     },
     receipts: {
       type: 'array',

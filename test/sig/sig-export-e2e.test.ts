@@ -35,7 +35,13 @@ afterAll(async () => {
 
 interface Received {
   records: Array<{ record: { id: string; payload: Record<string, unknown> } }>;
-  claims: Array<{ id: string; kind: string; statement: Record<string, unknown>; subject: { name: string } }>;
+  claims: Array<{
+    id: string;
+    kind: string;
+    statement: Record<string, unknown>;
+    subject: { name: string };
+    policy?: Record<string, string>;
+  }>;
   violations: unknown[];
 }
 
@@ -65,6 +71,9 @@ describe('the delivery plan example against maestro sig-dev-server', () => {
       kind: 'disclosure',
       subject: { name: 'request/req-42' },
       statement: { requestId: 'req-42' },
+      // The workflow's spec.policy, passed by the engine (MAESTRO_POLICY, ctx.policy): the example
+      // does not repeat it in with:, and the claim still carries it.
+      policy: { purpose: 'disclosure', authority: 'legal:ombuds', license: 'internal' },
     });
     expect(received.records.map((r) => r.record.id)).toEqual(['disclosure.exported.req-42']);
     expect(received.records[0]!.record.payload).toMatchObject({ claimId: claim!.id, requestId: 'req-42' });

@@ -195,6 +195,25 @@ describe('tasks/sig.export', () => {
     });
   });
 
+  it('the claim carries the run’s policy context (ctx.policy), not a second copy in with:', async () => {
+    const { server, url } = await start();
+    const policy = { purpose: 'disclosure', authority: 'legal:ombuds', license: 'internal' };
+    const result = await runTask(sigExport, { requestId: 'req-50', endpoint: url }, { policy });
+    expect(result.outcome, String(result.error)).toBe('succeeded');
+    expect(server.received.claims.get(result.outputs.claimId as string)!.policy).toEqual(policy);
+    // A with: policy claiming another purpose than the run was checked under is refused, before SIG.
+    const before = server.received.claims.size;
+    const other = await runTask(
+      sigExport,
+      { requestId: 'req-51', endpoint: url, policy: { ...policy, purpose: 'marketing' } },
+      { policy },
+    );
+    expect(other.outcome).toBe('failed');
+    expect(other.error).toMatchObject({ code: 'sig_export_policy_mismatch' });
+    expect(String(other.error)).toContain('purpose=disclosure');
+    expect(server.received.claims.size).toBe(before);
+  });
+
   it('a retry after the claim skips registering it; a re-run gets the same claim', async () => {
     const { server, url, seen } = await start();
     const first = await runTask(sigExport, { requestId: 'req-43', endpoint: url });
