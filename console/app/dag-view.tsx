@@ -142,21 +142,40 @@ export function DagView(props: DagViewProps) {
     view.current = { ...view.current, tx: view.current.tx + dx, ty: view.current.ty + dy };
     repaint();
   };
-  const centre = (id: string) => {
+  // The task this view selected itself (a click, a search): anything else selected it from
+  // outside (the Tasks table's "Show … in the graph"), and the view must then reveal it too.
+  const selectedHere = useRef<string | null>(null);
+  const select = (id: string | null) => {
+    selectedHere.current = id;
+    props.onSelect(id);
+  };
+  /** Expands the task's collapsed fan-out (its box is where the layout put it) and centres it. */
+  const reveal = (id: string) => {
     const node = byId.get(id);
     const c = canvas.current;
-    if (!node || !c || !view.current) return;
+    if (!node || !c) return;
     const group = groupOf(id);
-    if (group) expand(group); // its members are where the layout put them
+    if (group) expand(group);
+    view.current ??= fitView(graph, c.clientWidth, HEIGHT);
     const scale = Math.max(view.current.scale, 0.8);
     view.current = {
       scale,
       tx: c.clientWidth / 2 - (node.x + graph.nodeWidth / 2) * scale,
       ty: HEIGHT / 2 - (node.y + graph.nodeHeight / 2) * scale,
     };
-    props.onSelect(id);
     repaint();
   };
+  const centre = (id: string) => {
+    reveal(id);
+    select(id);
+  };
+  useEffect(() => {
+    const id = props.selected;
+    if (id === null || id === selectedHere.current) return;
+    selectedHere.current = id;
+    reveal(id);
+    canvas.current?.scrollIntoView({ block: 'nearest' });
+  }, [props.selected]);
   const point = (e: PointerEvent | WheelEvent) => {
     const r = canvas.current!.getBoundingClientRect();
     return [e.clientX - r.left, e.clientY - r.top] as const;
@@ -248,7 +267,7 @@ export function DagView(props: DagViewProps) {
           const [x, y] = point(e);
           const hit = nodeAt(scene.current, view.current, x, y)?.id ?? null;
           if (hit !== null && groups.has(hit)) expand(hit);
-          else props.onSelect(hit);
+          else select(hit);
         }}
         onKeyDown={(e) => {
           const step = 60;
@@ -303,7 +322,7 @@ export function DagView(props: DagViewProps) {
               Retry task {selectedNode.id}
             </button>
           )}
-          <button type="button" onClick={() => props.onSelect(null)}>
+          <button type="button" onClick={() => select(null)}>
             Close
           </button>
         </div>

@@ -119,6 +119,23 @@ describe('the console’s views in Chromium', () => {
     expect(cspViolations(page)).toEqual([]);
   });
 
+  it("expands a collapsed fan-out and centres the task when the tasks table's Show … in the graph asks", async () => {
+    await page.goto(`${c.api.url}/runs/${finished}`);
+    const canvas = page.getByTestId('dag');
+    await eventually(() => canvas.getAttribute('data-painted')).toBe('true');
+    expect(await canvas.getAttribute('data-shown')).toBe('3');
+    await page.getByRole('button', { name: 'Show build[os=win] in the graph' }).click();
+    await eventually(() => canvas.getAttribute('data-shown')).toBe('6');
+    expect(await page.getByTestId('dag-selected').locator('h3').innerText()).toBe('Task build[os=win]');
+    // Centred: its box is inside the canvas, in the middle of it.
+    const box = await boxOf(finished, 'build[os=win]');
+    const rect = (await canvas.boundingBox())!;
+    expect(box.x).toBeGreaterThan(rect.x);
+    expect(box.x).toBeLessThan(rect.x + rect.width);
+    expect(Math.abs(box.y - (rect.y + rect.height / 2))).toBeLessThan(rect.height / 2);
+    await checkAccessibility(page, 'a task shown in the graph from the tasks table');
+  });
+
   it('shows the critical path as a waterfall: actual times when finished, estimates from history when not', async () => {
     const rows = page.locator('[data-waterfall-task]');
     const onPath = await rows.evaluateAll((r) => r.map((row) => row.getAttribute('data-waterfall-task')));
