@@ -62,3 +62,25 @@ describe('SQLite group commit', () => {
     expect(other.getRun('r2').id).toBe('r2');
   });
 });
+
+describe('SQLite reads outside a batch', () => {
+  it("answers the budget guard's and the usage report's reads at once, opening no write transaction", async () => {
+    const { engine } = stores();
+    const db = engine.sync.connection;
+    const now = 5000;
+    const reads = [
+      () => engine.getBudget('ns'),
+      () => engine.listBudgets(),
+      () => engine.namespaceSpend({ namespace: 'ns', since: 0, now }),
+      () => engine.taskDurations({ workflow: 'wf', taskId: 't' }),
+      () => engine.usage({ since: 0, until: now, now, groupBy: 'namespace' }),
+      () => engine.listTaskApprovals('r1'),
+    ];
+    for (const read of reads) {
+      const answer = read();
+      // A write would have begun BEGIN IMMEDIATE (taking the file's write lock) for this turn.
+      expect(db.isTransaction).toBe(false);
+      await answer;
+    }
+  });
+});

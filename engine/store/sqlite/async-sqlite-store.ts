@@ -35,6 +35,13 @@ const reads: ReadonlySet<string> = new Set([
   'listReceipts',
   'getLease',
   'runCancelRequests',
+  // Budgets, spend, history and usage: single SELECTs (budget-sql.ts), as are approval rows.
+  'getBudget',
+  'listBudgets',
+  'namespaceSpend',
+  'taskDurations',
+  'usage',
+  'listTaskApprovals',
 ] satisfies StoreMethod[]);
 
 export function asyncSqliteStore(
