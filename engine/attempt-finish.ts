@@ -68,7 +68,7 @@ export async function completeAttempt(
       throw error;
     }
     next.commit();
-    exec.spend.finished(attemptId, taskId, info.startedAt, finishedAt);
+    exec.spend.finished(attemptId, taskId, info.startedAt, finishedAt, info.cost.pricePerHour);
     for (const r of ready) r.commit();
     exec.armTimer(taskId);
     return true;

@@ -7,6 +7,7 @@ import type { Span } from '@opentelemetry/api';
 import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
 import type { BudgetPass } from './cost.ts';
 import type { EngineContext } from './context.ts';
+import type { BudgetReads } from './budget-reads.ts';
 import type { RunSpend } from './run-spend.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
 import type {
@@ -91,6 +92,8 @@ export interface AttemptHost {
   armTimer(taskId: string): void;
   /** What the run has spent, kept as its attempts start and finish (the budget guard reads it). */
   readonly spend: RunSpend;
+  /** The budget guard's reads kept for this execution (budget-reads.ts). */
+  readonly budgetReads: BudgetReads;
   /**
    * Stores the attempt and its `running` transition (AsyncStore.startAttempt), together with a
    * held run start and first ready tasks when there are any (run-writer.ts); the token.

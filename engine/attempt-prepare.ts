@@ -12,18 +12,20 @@ import { keyedSecretsDigest } from './cache-secret.ts';
 import { cacheKeyOf, resolveTask, type ResolvedTask } from './dispatch.ts';
 import { checkBudget } from './budget-guard.ts';
 import { checkPolicy } from './policy-check.ts';
+import type { AttemptPlacement } from './placement/choose-placement.ts';
 
 /** The attempt's info, or undefined when the task was blocked or failed before it could start. */
 export async function prepareAttempt(
   exec: AttemptHost,
   taskId: string,
   attempt: number,
+  placement?: AttemptPlacement,
 ): Promise<AttemptInfo | undefined> {
   const { ctx } = exec;
   const plan = exec.planTask(taskId);
   const decision = await checkPolicy(exec, taskId, attempt);
   if (!decision.allowed) return undefined;
-  const cost = await checkBudget(exec, taskId, attempt);
+  const cost = await checkBudget(exec, taskId, attempt, placement);
   if (!cost) return undefined;
   const fail = async (what: string, error: unknown): Promise<undefined> => {
     void exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
@@ -70,6 +72,7 @@ export async function prepareAttempt(
       : null,
     decisionIds: decision.decisionIds,
     cost,
+    ...(placement ? { placement } : {}),
     ...(decision.egressAllowedHosts ? { egressAllowedHosts: decision.egressAllowedHosts } : {}),
     resolved,
     redact,

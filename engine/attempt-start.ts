@@ -59,7 +59,7 @@ export async function startAttempt(
     running.write,
   );
   running.commit();
-  exec.spend.started(attemptId, taskId, info.startedAt);
+  exec.spend.started(attemptId, taskId, info.startedAt, info.cost.pricePerHour);
   const hit = info.cacheKey ? await ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   return { token, hit };
 }
@@ -114,7 +114,7 @@ export async function finishCached(
     cached.write,
   );
   cached.commit();
-  exec.spend.finished(info.attemptId, taskId, info.startedAt, now);
+  exec.spend.finished(info.attemptId, taskId, info.startedAt, now, info.cost.pricePerHour);
   void exec.taskLog(taskId, info.attempt, 'system', `cache hit ${info.cacheKey}`);
   // Signed off the critical path: the result is already stored, so dependants may start now;
   // the run does not finish before every deferred receipt is stored.

@@ -10,16 +10,19 @@
  * Run spent: every attempt of the run so far, priced by its measured duration (one still running
  * counts up to now), kept incrementally (run-spend.ts). Namespace spent: the store's sum of the
  * namespace's attempts started in the period (price per hour × measured time). Estimate: the
- * task's p90 from its history, else its timeout, else one hour (task-estimate.ts), at its runner
- * and class's price in the engine's price table. Fails closed: a namespace budget in another
+ * task's p90 from its history, else its timeout, else one hour (task-estimate.ts), at the price
+ * the attempt will be charged (task-price.ts: its placement's flavor, or its runner and class in
+ * the engine's price table; zero for wait and approval tasks, which hold no compute, and which
+ * the guard therefore lets through without reading anything). Fails closed: a namespace budget in another
  * currency than the price table cannot be compared, so the attempt is refused.
  */
 import { Reason, TaskState, type Plan } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
 import { periodStart, periodWord } from './budget-period.ts';
-import { formatMoney, pricePerHour, type BudgetPass } from './cost.ts';
+import { formatMoney, type BudgetPass } from './cost.ts';
+import type { AttemptPlacement } from './placement/choose-placement.ts';
 import type { NamespaceBudget } from './store/store.ts';
-import { estimateDuration } from './task-estimate.ts';
+import { taskPricePerHour } from './task-price.ts';
 
 export interface BudgetVerdict {
   allowed: boolean;
@@ -84,22 +87,28 @@ async function refuse(
   return undefined;
 }
 
-/** The attempt's price and estimate when it may start; undefined when the guard failed the task. */
+/**
+ * The attempt's price and estimate when it may start; undefined when the guard failed the task.
+ * `placement`: the flavor price-aware placement chose, whose price is the one stored and charged.
+ */
 export async function checkBudget(
   exec: AttemptHost,
   taskId: string,
   attempt: number,
+  placement?: AttemptPlacement,
 ): Promise<BudgetPass | undefined> {
   const { ctx, run } = exec;
   const task = exec.planTask(taskId);
-  const price = pricePerHour(ctx.prices, task.runner, task.resources);
-  // Both reads at once: each is a round trip on PostgreSQL, before every attempt's start.
+  const price = taskPricePerHour(ctx.prices, task, placement);
+  // Nothing that costs nothing can take a budget past its limit (a wait, an approval): no reads.
+  if (price === 0) return { pricePerHour: 0, estimatedCost: 0 };
+  const now = ctx.clock.now();
+  // Both reads at once (each a round trip on PostgreSQL when not kept: budget-reads.ts).
   const [estimate, ns] = await Promise.all([
-    estimateDuration(ctx.store, run.workflow, task),
-    ctx.store.getBudget(run.namespace),
+    exec.budgetReads.estimate(ctx.store, run.workflow, task),
+    exec.budgetReads.budget(ctx.store, run.namespace, now),
   ]);
   const estimatedCost = (price * estimate.ms) / 3_600_000;
-  const now = ctx.clock.now();
   const budget: Plan['budget'] = run.plan.budget;
   if (budget) {
     // Kept as the run goes (run-spend.ts): one read of the store per execution, not per attempt.
@@ -110,6 +119,7 @@ export async function checkBudget(
   const pass: BudgetPass = { pricePerHour: price, estimatedCost };
   if (!ns) return pass;
   const since = periodStart(ns.period, now);
+  // Always read fresh: other runs and replicas spend meanwhile (budget-reads.ts says why).
   const spent = await ctx.store.namespaceSpend({ namespace: run.namespace, since, now });
   const verdict = namespaceVerdict(ns, ctx.prices.currency, spent, estimatedCost);
   if (!verdict.allowed) return refuse(exec, taskId, attempt, verdict.message!);

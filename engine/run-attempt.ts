@@ -5,7 +5,6 @@
  * attempt-lease.ts), and finished (the fenced result, the decision that follows, the receipt:
  * attempt-finish.ts). The result is written only while this worker holds the attempt's lease.
  */
-import { pricePerHour } from './cost.ts';
 import {
   AttemptOutcome,
   TaskState,
@@ -39,6 +38,7 @@ import { waitHandle } from './wait/wait-attempt.ts';
 import { placeAttempt } from './placement/attempt-placement.ts';
 import { ON_DEMAND } from './placement/price-section.ts';
 import { isWaitPrimitive } from './wait/wait-spec.ts';
+import { taskPricePerHour } from './task-price.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const task = exec.task(taskId);
@@ -47,7 +47,10 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   // How long a durable timer held it (read before the start clears notBefore): a wait's output.
   const waited = task.notBefore === null ? 0 : Math.max(0, task.notBefore - task.updatedAt);
   const readyAt = task.updatedAt;
-  const info = await prepareAttempt(exec, taskId, attempt);
+  // Chosen first: the budget guard estimates, and the attempt's start stores, the price of the
+  // flavor it will run on, not on-demand's.
+  const placement = await placeAttempt(exec, exec.planTask(taskId), readyAt);
+  const info = await prepareAttempt(exec, taskId, attempt, placement);
   if (!info) return;
   const started = await exec.serial(() => startAttempt(exec, taskId, info));
   if (!started) return;
@@ -61,8 +64,6 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
     return;
   }
 
-  const placement = await placeAttempt(exec, exec.planTask(taskId), readyAt);
-  if (placement) info.placement = placement;
   const span = attemptSpan(exec, taskId, info);
   const ended = isWaitPrimitive(exec.planTask(taskId))
     ? await followHandle(exec, taskId, info, token, waitHandle(exec, taskId, info, waited))
@@ -139,9 +140,7 @@ async function recordedInfo(
     cacheKey: attempt.cacheKey,
     // As stored when it started (attempts from before costs were recorded: the current price).
     cost: {
-      pricePerHour:
-        attempt.pricePerHour ??
-        pricePerHour(exec.ctx.prices, exec.planTask(taskId).runner, exec.planTask(taskId).resources),
+      pricePerHour: attempt.pricePerHour ?? taskPricePerHour(exec.ctx.prices, exec.planTask(taskId)),
       estimatedCost: attempt.estimatedCost ?? 0,
     },
     decisionIds,

@@ -37,6 +37,7 @@ import { RunView } from './run-view.ts';
 import { RunStop, type StopReason } from './run-stop.ts';
 import { RunWriter } from './run-writer.ts';
 import { RunSpend } from './run-spend.ts';
+import { BudgetReads } from './budget-reads.ts';
 import type {
   AttemptStart,
   RunRecord,
@@ -61,6 +62,7 @@ export class RunExecution implements AttemptHost {
   /** Stores transitions and attempt starts; holds a new run's start (run-writer.ts). */
   readonly #writer: RunWriter;
   readonly spend: RunSpend;
+  readonly budgetReads = new BudgetReads();
   #span: Span | undefined;
   #finish!: (run: RunRecord) => void;
   readonly done: Promise<RunRecord>;

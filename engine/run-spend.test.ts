@@ -6,9 +6,9 @@ import type { AsyncStore } from './store/async-store.ts';
 import type { AttemptRecord } from './store/store.ts';
 
 const prices: PriceTable = { currency: 'USD', perHour: { '*': { small: 3.6, large: 36 } } };
-const tasks: Record<string, Pick<PlanTask, 'runner' | 'resources'>> = {
-  a: { runner: 'local', resources: 'small' },
-  b: { runner: 'local', resources: 'large' },
+const tasks: Record<string, Pick<PlanTask, 'runner' | 'resources' | 'action'>> = {
+  a: { runner: 'local', resources: 'small', action: { type: 'shell', script: 'true' } },
+  b: { runner: 'local', resources: 'large', action: { type: 'shell', script: 'true' } },
 };
 const planTask = (id: string) => tasks[id] as PlanTask;
 const cost = (id: string, ms: number) => costOf(prices, 'local', tasks[id]!.resources, ms);

@@ -4,15 +4,19 @@
  * (each counts up to now). Read from the store once per execution (the attempts before it:
  * earlier executions, interrupted ones), then updated by each attempt's start and result, so the
  * guard no longer lists every attempt of the run before every attempt (O(n²) reads over a run).
- * The same sum as the listing gave: each attempt priced by its runner and class over
- * `(finishedAt ?? now) - startedAt`, with the times the store was given.
+ * The same sum as the namespace's spend in the store: each attempt at the price per hour stored
+ * with it (its placement's flavor; zero for a wait: task-price.ts) over
+ * `(finishedAt ?? now) - startedAt`, with the times the store was given. An attempt stored
+ * before prices were recorded is priced by its task's runner and class.
  */
 import type { PlanTask } from '../core/index.ts';
-import { DEFAULT_PRICE_TABLE, costOf, type PriceTable } from './cost.ts';
+import { DEFAULT_PRICE_TABLE, type PriceTable } from './cost.ts';
 import type { AsyncStore } from './store/async-store.ts';
+import { taskPricePerHour } from './task-price.ts';
 
 interface Spend {
-  taskId: string;
+  /** Per hour, as stored with the attempt. */
+  price: number;
   startedAt: number;
   /** Undefined while the attempt runs. */
   finishedAt?: number;
@@ -38,17 +42,25 @@ export class RunSpend {
     this.#prices = prices;
   }
 
-  /** An attempt stored as started. */
-  started(attemptId: string, taskId: string, startedAt: number): void {
-    if (!this.#attempts.has(attemptId)) this.#record(attemptId, { taskId, startedAt });
+  /** An attempt stored as started, at `pricePerHour` (as stored; absent: its task's price). */
+  started(attemptId: string, taskId: string, startedAt: number, pricePerHour?: number): void {
+    if (!this.#attempts.has(attemptId))
+      this.#record(attemptId, { price: this.#price(taskId, pricePerHour), startedAt });
   }
 
   /** An attempt's result stored (its finish time as stored). */
-  finished(attemptId: string, taskId: string, startedAt: number, finishedAt: number): void {
+  finished(
+    attemptId: string,
+    taskId: string,
+    startedAt: number,
+    finishedAt: number,
+    pricePerHour?: number,
+  ): void {
     const known = this.#attempts.get(attemptId);
     if (known?.finishedAt !== undefined) return;
     if (known) this.#running.delete(attemptId);
-    this.#record(attemptId, { taskId, startedAt: known?.startedAt ?? startedAt, finishedAt });
+    const price = known?.price ?? this.#price(taskId, pricePerHour);
+    this.#record(attemptId, { price, startedAt: known?.startedAt ?? startedAt, finishedAt });
   }
 
   /** Spent at `now`: the first call reads the attempts stored before this execution saw them. */
@@ -57,7 +69,7 @@ export class RunSpend {
       for (const a of attempts)
         if (!this.#attempts.has(a.id))
           this.#record(a.id, {
-            taskId: a.taskId,
+            price: this.#price(a.taskId, a.pricePerHour ?? undefined),
             startedAt: a.startedAt,
             ...(a.finishedAt === null ? {} : { finishedAt: a.finishedAt }),
           });
@@ -66,7 +78,7 @@ export class RunSpend {
     let spent = this.#finished;
     for (const id of this.#running) {
       const a = this.#attempts.get(id)!;
-      spent += this.#cost(a.taskId, now - a.startedAt);
+      spent += cost(a.price, now - a.startedAt);
     }
     return spent;
   }
@@ -74,11 +86,14 @@ export class RunSpend {
   #record(attemptId: string, spend: Spend): void {
     this.#attempts.set(attemptId, spend);
     if (spend.finishedAt === undefined) this.#running.add(attemptId);
-    else this.#finished += this.#cost(spend.taskId, spend.finishedAt - spend.startedAt);
+    else this.#finished += cost(spend.price, spend.finishedAt - spend.startedAt);
   }
 
-  #cost(taskId: string, ms: number): number {
-    const task = this.#planTask(taskId);
-    return costOf(this.#prices, task.runner, task.resources, Math.max(0, ms));
+  #price(taskId: string, stored: number | undefined): number {
+    return stored ?? taskPricePerHour(this.#prices, this.#planTask(taskId));
   }
+}
+
+function cost(pricePerHour: number, ms: number): number {
+  return (pricePerHour * Math.max(0, ms)) / 3_600_000;
 }

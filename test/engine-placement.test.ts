@@ -94,9 +94,12 @@ async function run(evict: (r: RunnerStartRequest) => boolean) {
 
 describe('price-aware placement in the engine', () => {
   it('defers to the cheapest window within the deadline, runs on spot there, reports the savings', async () => {
-    const { done, started, signals, transitions } = await run(() => false);
+    const { done, started, signals, transitions, attempts } = await run(() => false);
     expect(done.status).toBe('succeeded');
     expect(started).toEqual([{ flavor: 'spot', at: EVENING + 2 * HOUR }]);
+    // Stored and estimated at the flavor it ran on (was: on-demand's 0.10, stored before placing).
+    expect(attempts[0]!.pricePerHour).toBeCloseTo(0.015, 9);
+    expect(attempts[0]!.estimatedCost).toBeCloseTo(0.015, 9); // its 1 h timeout, no history
     const held = transitions.find((t) => t.reason === 'waiting_until')!;
     expect(held).toMatchObject({ to: 'ready', time: EVENING });
     expect(held.detail).toContain('2026-12-01T22:00:00.000Z (placement: spot at 0.01500 USD/h');
@@ -119,6 +122,8 @@ describe('price-aware placement in the engine', () => {
     expect(done.status).toBe('succeeded');
     expect(started.map((s) => s.flavor)).toEqual(['spot', undefined]);
     expect(attempts.map((a) => a.reason)).toEqual(['spot_lost', null]);
+    // Each attempt at its own flavor's price: spot, then on-demand in the off-peak window.
+    expect(attempts.map((a) => a.pricePerHour)).toEqual([expect.closeTo(0.015, 9), expect.closeTo(0.05, 9)]);
     expect(attempts[0]!.message).toContain('Evicted');
     expect(transitions.map((t) => t.reason)).toContain('reattempt_scheduled');
     expect(

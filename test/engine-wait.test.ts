@@ -156,3 +156,30 @@ describe('tasks/wait, an engine primitive', () => {
     await store.close();
   });
 });
+
+describe('tasks/wait and the budget guard', () => {
+  it('prices a wait at zero: a six-hour wait on an xlarge class passes a budget of one cent and is stored free', async () => {
+    const clock = steppedClock(T0);
+    const { engine, store } = await engineWith(clock);
+    // At compute prices this would be 6 h × 0.3950 USD/h (xlarge, default table): 2.37 USD.
+    const pause = {
+      ...(await waitTask('pause', { for: '6h' })),
+      resources: 'xlarge',
+      timeoutMs: 7 * 3_600_000,
+    };
+    const plan = planOf([pause], { budget: { limit: 0.01, currency: 'USD' } });
+    const runId = await engine.submit(plan, { trust: 'trusted' });
+    const run = await clock.drive(engine.execute(runId));
+    expect(run.status).toBe('succeeded');
+    const [attempt] = await store.listAttempts(runId, 'pause');
+    expect(attempt).toMatchObject({ pricePerHour: 0, estimatedCost: 0 });
+    const [row] = await store.usage({
+      since: 0,
+      until: T0 + 86_400_000,
+      now: T0 + 86_400_000,
+      groupBy: 'task',
+    });
+    expect(row).toMatchObject({ taskId: 'pause', actualCost: 0, estimatedCost: 0 });
+    await store.close();
+  });
+});

@@ -9,6 +9,7 @@ import type { AttemptHost } from '../attempt-host.ts';
 import { formatMoney } from '../cost.ts';
 import { choosePlacement, flavorsOf, priceAt, type AttemptPlacement } from './choose-placement.ts';
 import { ON_DEMAND } from './price-section.ts';
+import { DEFAULT_ESTIMATE_MS } from '../task-estimate.ts';
 
 /** The stored reason of a spot attempt lost: the next attempts of the task are on-demand. */
 export const SPOT_LOST = 'spot_lost';
@@ -53,7 +54,8 @@ export async function deferral(
     resources: plan.resources,
     now,
     deadlineMs: plan.placement.deadlineMs,
-    estimateMs: plan.timeoutMs ?? HOUR_MS,
+    // The deadline must hold however long it runs: its timeout (the worst case), not the guard's p90.
+    estimateMs: plan.timeoutMs ?? DEFAULT_ESTIMATE_MS,
     ...(exclude ? { exclude } : {}),
   });
   if (choice.start <= now) return undefined;

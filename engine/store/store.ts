@@ -103,7 +103,8 @@ export interface AttemptStart {
   /** Where its runner placed it (a Kubernetes cluster and namespace), for runners that choose. */
   placement?: RunnerPlacement;
   /**
-   * Its runner and class's price per hour when it started (the engine's price table): its actual
+   * Its price per hour when it started (engine/task-price.ts: the flavor placement chose, else its
+   * runner and class in the engine's price table; zero for a wait, which holds no compute): its actual
    * cost is this times its measured duration, which the store can sum for any attempt, an
    * interrupted one too (docs/budgets.md). Absent on attempts stored before costs were.
    */

@@ -1,0 +1,50 @@
+/**
+ * What the budget guard reads from the store, kept per execution where that stays correct
+ * (budget-guard.ts):
+ * - A task's estimate (the p90 of its history, task-estimate.ts) is read once per task per
+ *   execution: the history is other attempts' finished durations; a figure a few attempts old
+ *   changes an estimate's precision, never whether a limit holds.
+ * - The namespace's budget is re-read when the copy is older than `BUDGET_FRESH_MS`: an operator
+ *   who lowers a limit (`maestro budgets set`) stops a long run's next attempts within seconds,
+ *   not at its end, and a run of many short tasks reads it a few times, not once per attempt.
+ * - The namespace's spend is never kept: other runs, on this replica and on others, start and
+ *   finish attempts all the time, and a stale figure would let the namespace overspend by
+ *   whatever they started since it was read. One SELECT per attempt, as before.
+ * A read that fails is not kept: the next attempt asks the store again.
+ */
+import type { PlanTask } from '../core/index.ts';
+import type { AsyncStore } from './store/async-store.ts';
+import type { NamespaceBudget } from './store/store.ts';
+import { estimateDuration, type Estimate } from './task-estimate.ts';
+
+/** How long a namespace budget read is used before it is read again. */
+export const BUDGET_FRESH_MS = 5_000;
+
+export class BudgetReads {
+  readonly #estimates = new Map<string, Promise<Estimate>>();
+  #budget: { at: number; value: Promise<NamespaceBudget | undefined> } | undefined;
+
+  /** The task's expected duration, read once per execution. */
+  estimate(store: AsyncStore, workflow: string, task: PlanTask): Promise<Estimate> {
+    let kept = this.#estimates.get(task.id);
+    if (!kept) {
+      kept = estimateDuration(store, workflow, task);
+      this.#estimates.set(task.id, kept);
+      kept.catch(() => this.#estimates.delete(task.id));
+    }
+    return kept;
+  }
+
+  /** The namespace's budget as read at most `BUDGET_FRESH_MS` before `now`. */
+  budget(store: AsyncStore, namespace: string, now: number): Promise<NamespaceBudget | undefined> {
+    const kept = this.#budget;
+    if (kept && now - kept.at < BUDGET_FRESH_MS && now >= kept.at) return kept.value;
+    const value = store.getBudget(namespace);
+    const entry = { at: now, value };
+    this.#budget = entry;
+    value.catch(() => {
+      if (this.#budget === entry) this.#budget = undefined;
+    });
+    return value;
+  }
+}
