@@ -300,7 +300,7 @@ async function instrumentPipelines(
   const otlp = exporting
     ? await startOtlpMetrics({
         registry: metrics.registry,
-        resource: ctx.runtime.tracing.resource,
+        resource: await ctx.runtime.tracing.resource(),
         intervalMs: exporting.intervalMs,
         timeoutMs: exporting.timeoutMs,
         logger: ctx.logger,

@@ -1,6 +1,8 @@
 // The compiler's public face: manifest → Plan with diagnostics, and the expression, condition
 // and duration helpers the engine uses at dispatch time. Pure: no fs, network, env or clock.
 export { compileManifest } from './compile.ts';
+// Loaded on first use (compiler/libraries.ts), for the layers above that parse YAML or cron too.
+export { cronLibrary, yamlLibrary } from './libraries.ts';
 export type { CompileOptions, CompileResult } from './compile.ts';
 export { renderTemplate } from './render.ts';
 export type { ExpressionScope } from './render.ts';

@@ -13,10 +13,19 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { createRequire } from 'node:module';
+import type * as OtelCore from '@opentelemetry/core';
 import type { AttemptOutcome } from '../core/index.ts';
 
-const propagator = new W3CTraceContextPropagator();
+// @opentelemetry/core (with the semantic conventions, ~40 modules) loads with the first valid
+// trace context: a local run without tracing has none and never needs it (issue 18, memory).
+// scripts/build-action.ts turns requireHere into require to bundle it.
+const requireHere = createRequire(import.meta.url);
+let propagatorOnce: OtelCore.W3CTraceContextPropagator | undefined;
+const propagator = () =>
+  (propagatorOnce ??= new (
+    requireHere('@opentelemetry/core') as typeof OtelCore
+  ).W3CTraceContextPropagator());
 
 /** The conventions' attributes of a run span (`cicd.pipeline.*`). */
 export function runSpanAttributes(runId: string, workflow: string): Attributes {
@@ -103,8 +112,10 @@ export function taskRunResult(outcome: AttemptOutcome): string {
  * so a task never sees an all-zero parent.
  */
 export function traceEnv(span: Span): Record<string, string> {
+  // The propagator writes nothing for invalid ids either; asked first, it need not be loaded.
+  if (!isSpanContextValid(span.spanContext())) return {};
   const carrier: Record<string, string> = {};
-  propagator.inject(trace.setSpan(context.active(), span), carrier, {
+  propagator().inject(trace.setSpan(context.active(), span), carrier, {
     set: (c, key, value) => (c[key] = value),
   });
   const env: Record<string, string> = {};
@@ -120,7 +131,7 @@ export function traceEnv(span: Span): Record<string, string> {
 export function traceParentOf(span: Span | undefined): string | undefined {
   if (!span || !isSpanContextValid(span.spanContext())) return undefined;
   const carrier: Record<string, string> = {};
-  propagator.inject(trace.setSpan(context.active(), span), carrier, {
+  propagator().inject(trace.setSpan(context.active(), span), carrier, {
     set: (c, key, value) => (c[key] = value),
   });
   return carrier.traceparent;
@@ -134,7 +145,7 @@ export function traceParentOf(span: Span | undefined): string | undefined {
  */
 export function contextOfTraceParent(traceParent: string | null | undefined): Context {
   if (typeof traceParent !== 'string') return context.active();
-  return propagator.extract(
+  return propagator().extract(
     context.active(),
     { traceparent: traceParent },
     {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse } from 'yaml';
+import { yamlLibrary } from '../compiler/index.ts';
 import { UsageError } from '../core/index.ts';
 import { parsePriceTable, priceTableError, type PriceTable } from '../engine/index.ts';
 
@@ -14,7 +14,7 @@ export function readPriceTableFile(file: string): PriceTable {
     throw new UsageError(`the price table ${file} does not exist`, { hint: 'check MAESTRO_PRICE_TABLE' });
   let doc: unknown;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    doc = yamlLibrary().parse(readFileSync(file, 'utf8')); // yaml loads only when the file exists
   } catch (error) {
     throw priceTableError(
       file,

@@ -4,7 +4,7 @@
  * `containers:` is an error naming the file instead of a runner silently missing.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { yamlLibrary } from '../compiler/index.ts';
 import { InputError, UsageError } from '../core/index.ts';
 import { isMapping, RUNNER_FACTORIES } from '../runners/index.ts';
 
@@ -22,7 +22,7 @@ export function readRunnersFile(file: string): Record<string, Record<string, unk
     });
   let doc: unknown;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    doc = yamlLibrary().parse(readFileSync(file, 'utf8')); // yaml loads only when the file exists
   } catch (error) {
     throw invalid(file, `not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`);
   }

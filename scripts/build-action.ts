@@ -26,7 +26,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * runners/kubernetes says so when its library is missing.
  */
 const lazyLibraryFiles =
-  /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries|workspace[\\/](catalogs-files|lock-tasks|source-git))\.ts$/;
+  /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries|engine[\\/]trace-context|workspace[\\/](catalogs-files|lock-tasks|source-git))\.ts$/;
 const bundleRunnerLibraries: Plugin = {
   name: 'bundle-runner-libraries',
   setup(b) {

@@ -120,8 +120,19 @@ describe('maestro start-up', () => {
       const loaded = packagesLoadedBy(['run', 'examples/quickstart/.maestro/workflows/hello.yaml'], env);
       // The run really ran: the engine's store and the policy engine were loaded.
       expect(loaded).toContain('@open-policy-agent/opa-wasm');
+      // Nor the tracing SDK and its resource and conventions (no exporter), the serverless
+      // runner's SigV4 signer, yaml (no runners file) or cron-parser (no schedule).
       for (const heavy of [
         'pg',
+        '@opentelemetry/sdk-trace-base',
+        '@opentelemetry/core',
+        '@opentelemetry/resources',
+        '@opentelemetry/semantic-conventions',
+        '@smithy/signature-v4',
+        '@smithy/core',
+        'yaml',
+        'cron-parser',
+        'luxon',
         '@opentelemetry/exporter-trace-otlp-http',
         '@opentelemetry/otlp-exporter-base',
         '@opentelemetry/otlp-transformer',

@@ -1,5 +1,5 @@
-import { CronExpressionParser } from 'cron-parser';
-import { MAX_CATCH_UP_SLOTS, type PlanSchedule } from '../../compiler/index.ts';
+// cron-parser (with luxon) loads with the first schedule read, not with the engine: most runs have none.
+import { cronLibrary, MAX_CATCH_UP_SLOTS, type PlanSchedule } from '../../compiler/index.ts';
 
 export interface DueWindow {
   /** Slots after this instant are candidates (the workflow's watermark: what was already looked at). */
@@ -37,7 +37,7 @@ export function slotsBetween(
 ): number[] {
   // Walk backwards from the end: a long downtime with a per-minute cron costs `cap` steps, not
   // one per minute since the watermark.
-  const expression = CronExpressionParser.parse(schedule.cron, {
+  const expression = cronLibrary().CronExpressionParser.parse(schedule.cron, {
     currentDate: new Date(throughMs + 1),
     tz: schedule.timezone,
   });
@@ -52,7 +52,7 @@ export function slotsBetween(
 
 /** The next slot of an entry after `afterMs`, for the ticker's sleep. */
 export function nextSlot(schedule: PlanSchedule, afterMs: number): number | undefined {
-  const expression = CronExpressionParser.parse(schedule.cron, {
+  const expression = cronLibrary().CronExpressionParser.parse(schedule.cron, {
     currentDate: new Date(afterMs),
     tz: schedule.timezone,
   });

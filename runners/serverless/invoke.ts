@@ -5,8 +5,6 @@
  * broken connection with the same body, so the same idempotency key (at least once).
  */
 import { readFileSync } from 'node:fs';
-import { Sha256 } from '@smithy/core/checksum';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { ServerlessRunnerConfig } from './config.ts';
 
 export interface Credentials {
@@ -70,6 +68,11 @@ async function signedRequest(config: ServerlessRunnerConfig, credentials: Creden
   const url = new URL(
     `${config.endpoint}/2015-03-31/functions/${encodeURIComponent(call.functionName)}/invocations`,
   );
+  // The SigV4 signer loads with the first invoke: every local run imports runners/, few sign.
+  const [{ Sha256 }, { SignatureV4 }] = await Promise.all([
+    import('@smithy/core/checksum'),
+    import('@smithy/signature-v4'),
+  ]);
   const signer = new SignatureV4({ credentials, region: config.region, service: 'lambda', sha256: Sha256 });
   const signed = await signer.sign({
     method: 'POST',
