@@ -38,6 +38,13 @@ export function newRunValues(run: NewRun): Value[] {
   ];
 }
 
+/** `run_labels`: the workflow's labels (metadata.labels) as [key, value] pairs, strings only. */
+export function runLabels(run: NewRun): [string, string][] {
+  const labels = (run.plan.workflow as { labels?: unknown }).labels;
+  if (typeof labels !== 'object' || labels === null) return [];
+  return Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string');
+}
+
 /** The status and reason a new run starts with (a gated run waits, in the same transaction). */
 export function initialRunState(run: NewRun): [string, string] {
   return run.awaitApproval ? ['waiting_for_approval', 'approval_required'] : ['queued', 'created'];

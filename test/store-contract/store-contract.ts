@@ -295,6 +295,42 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await ids({ labels: {} })).toEqual(['r5', 'r4', 'r3', 'r2', 'r1']);
       }));
 
+    it('filters by label through the run_labels index, backfilled from the runs stored before it', async () => {
+      const db = await harness.database();
+      const labelled = (id: string, at: number, labels: Record<string, string>) => {
+        const run = newRun(id, at);
+        return { ...run, plan: { ...run.plan, workflow: { ...run.plan.workflow, labels } } };
+      };
+      let s = await db.open();
+      await s.createRun(labelled('r1', 1000, { team: 'data' }));
+      await s.createRun(labelled('r2', 1001, { team: 'data', tier: 'gold' }));
+      await s.createRun(newRun('r3', 1002));
+      await s.close();
+      // The filter reads the index, never the plan: with the index emptied, nothing matches.
+      await db.sql('DELETE FROM run_labels');
+      s = await db.open();
+      expect((await s.listRuns({ labels: { team: 'data' } })).map((r) => r.id)).toEqual([]);
+      await s.close();
+      // A database from before the index (no table, its migration, the newest, not recorded):
+      // opening it migrates and backfills from each stored run's plan.
+      await db.sql(
+        'DROP TABLE run_labels; DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)',
+      );
+      s = await db.open();
+      try {
+        const ids = async (f: Parameters<typeof s.listRuns>[0]) => (await s.listRuns(f)).map((r) => r.id);
+        expect(await ids({ labels: { team: 'data' } })).toEqual(['r2', 'r1']);
+        expect(await ids({ labels: { team: 'data', tier: 'gold' } })).toEqual(['r2']);
+        expect(await ids({ labels: { team: 'data' }, before: { createdAt: 1001, id: 'r2' } })).toEqual([
+          'r1',
+        ]);
+        await s.createRun(labelled('r4', 1003, { tier: 'gold' })); // written with the run after it
+        expect(await ids({ labels: { tier: 'gold' } })).toEqual(['r4', 'r2']);
+      } finally {
+        await s.close();
+      }
+    });
+
     it('lists runs newest first, filtered, with a limit', () =>
       withStore(harness, async (s) => {
         // Same createdAt for several: the order is the insertion order, not the clock.

@@ -229,4 +229,23 @@ CREATE TRIGGER task_approvals_never_truncated BEFORE TRUNCATE ON task_approvals
   FOR EACH STATEMENT EXECUTE FUNCTION task_approvals_immutable();
 `,
   },
+  {
+    version: 8,
+    // The label filter (GET /v1/runs?label=) through an index instead of reading every run's plan
+    // JSON: one row per run and label of its workflow, written with the run (createRun), and
+    // backfilled here from the runs already stored.
+    sql: `
+CREATE TABLE run_labels (
+  run_id text NOT NULL REFERENCES runs (id),
+  key text NOT NULL,
+  value text NOT NULL,
+  PRIMARY KEY (key, value, run_id)
+);
+INSERT INTO run_labels (run_id, key, value)
+  SELECT r.id, l.key, l.value #>> '{}' FROM runs r,
+    jsonb_each(CASE WHEN jsonb_typeof(r.plan::jsonb -> 'workflow' -> 'labels') = 'object'
+      THEN r.plan::jsonb -> 'workflow' -> 'labels' ELSE '{}'::jsonb END) AS l
+  WHERE jsonb_typeof(l.value) = 'string';
+`,
+  },
 ];

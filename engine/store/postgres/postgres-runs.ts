@@ -4,7 +4,7 @@
  */
 import type { Fence } from '../async-store.ts';
 import type { NewRun, RunFilter, RunRecord, RunTransitionWrite, TransitionRecord } from '../store.ts';
-import { initialRunState, newRunValues } from '../row-values.ts';
+import { initialRunState, newRunValues, runLabels } from '../row-values.ts';
 import { toRun, toTransition, type Row } from '../sqlite/rows.ts';
 import type { Db } from './reconnect.ts';
 import { checkFenceToken, fenceClause } from './postgres-leases.ts';
@@ -37,9 +37,18 @@ export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
        SELECT $1, task_id, NULL, to_state, reason, $18, $10 FROM (
          SELECT NULL::text AS task_id, $15::text AS to_state, $16::text AS reason, 0::bigint AS position
          UNION ALL SELECT task_id, 'queued', 'created', position FROM task_ids) AS t ORDER BY position),
+     labels AS (
+       INSERT INTO run_labels (run_id, key, value) SELECT $1, key, value FROM unnest($19::text[], $20::text[]) AS l (key, value)),
      notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $1) WHERE $15::text = 'queued')
      SELECT *, (SELECT count(*) FROM notified) AS notified FROM run`,
-    [...newRunValues(run), ...initialRunState(run), run.plan.tasks.map((t) => t.id), run.by],
+    [
+      ...newRunValues(run),
+      ...initialRunState(run),
+      run.plan.tasks.map((t) => t.id),
+      run.by,
+      runLabels(run).map(([key]) => key),
+      runLabels(run).map(([, value]) => value),
+    ],
   );
   return toRun(rows[0]!);
 }
@@ -57,9 +66,13 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> 
   if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
   if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
   if (filter.namespaces) add((p) => `namespace = ANY (${p}::text[])`, filter.namespaces);
-  if (filter.labels && Object.keys(filter.labels).length)
-    // Containment: the workflow's labels hold every pair asked for (keys and values as parameters).
-    add((p) => `(plan::jsonb -> 'workflow' -> 'labels') @> ${p}::jsonb`, JSON.stringify(filter.labels));
+  for (const [key, value] of Object.entries(filter.labels ?? {})) {
+    // Through the label index (migration 8), not each run's plan JSON (EXISTS: see sqlite-records.ts).
+    args.push(key, value);
+    where.push(
+      `EXISTS (SELECT 1 FROM run_labels l WHERE l.key = $${args.length - 1} AND l.value = $${args.length} AND l.run_id = runs.id)`,
+    );
+  }
   if (filter.before) {
     add((p) => `created_at <= ${p}`, filter.before.createdAt);
     args.push(filter.before.createdAt, filter.before.id);

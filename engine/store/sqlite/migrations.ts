@@ -198,4 +198,21 @@ CREATE TRIGGER task_approvals_never_deleted BEFORE DELETE ON task_approvals
   BEGIN SELECT RAISE(ABORT, 'task approvals are never deleted'); END;
 `,
   },
+  {
+    version: 9,
+    // The label filter (GET /v1/runs?label=) through an index instead of reading every run's plan
+    // JSON: one row per run and label of its workflow, written with the run (createRun), and
+    // backfilled here from the runs already stored.
+    sql: `
+CREATE TABLE run_labels (
+  run_id TEXT NOT NULL REFERENCES runs (id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (key, value, run_id)
+) STRICT, WITHOUT ROWID;
+INSERT INTO run_labels (run_id, key, value)
+  SELECT runs.id, l.key, l.value FROM runs, json_each(runs.plan, '$.workflow.labels') AS l
+  WHERE json_type(runs.plan, '$.workflow.labels') = 'object' AND l.type = 'text';
+`,
+  },
 ];

@@ -18,12 +18,6 @@ import { cacheEntryValues, receiptValues } from '../row-values.ts';
 import type { Sql } from './sqlite-leases.ts';
 import { toCacheEntry, toFeedTransition, toLogLine, toReceipt, toRun, toTransition } from './rows.ts';
 
-/** A label key as a JSON path member: only the characters the API lets through, never a quote. */
-function labelKey(key: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._/-]*$/.test(key)) throw new TypeError(`label key ${JSON.stringify(key)}`);
-  return key;
-}
-
 export function listRuns(sql: Sql, filter: RunFilter): RunRecord[] {
   const where: string[] = [];
   const args: SQLInputValue[] = [];
@@ -52,8 +46,11 @@ export function listRuns(sql: Sql, filter: RunFilter): RunRecord[] {
     args.push(...filter.namespaces);
   }
   for (const [key, value] of Object.entries(filter.labels ?? {})) {
-    where.push('json_extract(plan, ?) = ?');
-    args.push(`$.workflow.labels."${labelKey(key)}"`, value);
+    // Through the label index (migration 9), not each run's plan JSON. EXISTS, probed per run in
+    // the page's order, stops at the page: `id IN (…)` reads every run with a common label first
+    // (100,000 runs, half labelled: 339 ms against 0.19 ms for a page of 51).
+    where.push('EXISTS (SELECT 1 FROM run_labels l WHERE l.key = ? AND l.value = ? AND l.run_id = runs.id)');
+    args.push(key, value);
   }
   if (filter.before) {
     // The first clause lets the created_at index bound the scan; the second cuts the ties.

@@ -36,7 +36,7 @@ import type {
 import * as budgets from '../budget-sql.ts';
 import type { Fence, SettledStore } from '../async-store.ts';
 import { taskLeaseName, type TaskClaim } from '../async-store.ts';
-import { initialRunState, interruptedFinish, newRunValues } from '../row-values.ts';
+import { initialRunState, interruptedFinish, newRunValues, runLabels } from '../row-values.ts';
 import { commitOtherBatches } from './group-commit.ts';
 import { openDatabase, type Durability } from './open-database.ts';
 import * as leases from './sqlite-leases.ts';
@@ -158,6 +158,9 @@ export class SqliteStore implements SettledStore {
         insertTask.run(run.id, task.id, position, run.createdAt);
         insertTransition(this.#sql, run.id, task.id, null, 'queued', 'created', run.by, run.createdAt, null);
       });
+      // The label index the runs list filters through (migration 9), written with the run.
+      for (const [key, value] of runLabels(run))
+        this.#run('INSERT INTO run_labels (run_id, key, value) VALUES (?, ?, ?)', run.id, key, value);
       return this.getRun(run.id);
     });
   }
