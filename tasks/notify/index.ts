@@ -8,6 +8,7 @@
 // idempotency key also goes out as the Idempotency-Key header (webhooks) or makes the
 // Message-ID (e-mail), for receivers that deduplicate. Its spec is task.json's, checked equal by
 // tasks/notify/notify.test.ts.
+import { isLoopbackHost } from '../../core/index.ts';
 import { defineTask, runMain, secretIfGiven, TaskError, type TaskContext } from '../../sdk/index.ts';
 import { inTaskSpan } from '../telemetry/span.ts';
 import { checkInputs } from './check-inputs.ts';
@@ -122,6 +123,13 @@ function webhookUrl(text: string, secret: string): URL {
     throw new TaskError(
       'notify_url_invalid',
       `the secret ${secret} is a ${url.protocol.replace(/:$/, '')} URL, not http(s)`,
+    );
+  // The URL is the credential (a Slack hook's token is its path): never in clear off this host.
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+    throw new TaskError(
+      'notify_url_insecure',
+      `the secret ${secret} is a plain http:// URL to ${url.hostname}: its token would cross the network in clear`,
+      { hint: `set ${secret} to the webhook's https:// URL (plain http only to a loopback address)` },
     );
   return url;
 }

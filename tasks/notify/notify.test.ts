@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFakeClock, runTask } from '../../sdk/index.ts';
 import { notify } from './index.ts';
@@ -26,11 +27,24 @@ const server = createServer((req, res) => {
 });
 let base = '';
 const TOKEN_PATH = '/services/T000/B000/XXXXsecretXXXXtoken';
+/** This machine's first non-loopback IPv4 address: a receiver there is "another host". */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+const lan = createServer((req, res) => {
+  received.push({ path: req.url ?? '', headers: req.headers, body: null });
+  res.writeHead(200).end('ok');
+});
+let lanBase = '';
 beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  if (lanAddress) {
+    await new Promise<void>((r) => lan.listen(0, lanAddress, r));
+    lanBase = `http://${lanAddress}:${(lan.address() as AddressInfo).port}`;
+  }
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(() => new Promise<void>((r) => server.close(() => lan.close(() => r()))));
 
 const secrets = () => ({ SLACK_WEBHOOK_URL: `${base}${TOKEN_PATH}` });
 
@@ -130,6 +144,23 @@ describe('tasks/notify against a Slack-compatible webhook receiver', () => {
       code: 'notify_url_invalid',
       message: 'the secret SLACK_WEBHOOK_URL is not a URL',
     });
+  });
+
+  it('the attack: a webhook URL (its token is its path) over plain http:// to another host is refused, nothing sent', async () => {
+    received.length = 0;
+    for (const url of [
+      'http://hooks.example/services/T1/B1/tok',
+      ...(lanBase ? [`${lanBase}${TOKEN_PATH}`] : []),
+    ]) {
+      const refused = await runTask(notify, { text: 'x' }, { secrets: { SLACK_WEBHOOK_URL: url } });
+      expect(refused.error, url).toMatchObject({
+        code: 'notify_url_insecure',
+        retryable: false,
+        fault: 'user',
+      });
+      expect(JSON.stringify([refused, String(refused.error)])).not.toContain('/services/');
+    }
+    expect(received).toEqual([]); // the receiver on this machine's network address got nothing
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {
