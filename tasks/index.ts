@@ -129,9 +129,12 @@ export function taskDigest(folder: string, entryName: string = entryFile): strin
     // no entry file: the package's own digest
   }
   // Built-in tasks import it by path; repository tasks by its package name (sdk/register.ts).
-  if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(entry)) return own;
-  const parts = [own, flatDigest(sdkRoot)];
+  const parts = [own];
+  if (/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(entry))
+    parts.push(flatDigest(sdkRoot));
+  // A built-in task not on the SDK (http) may still run core's or a sibling's code.
   if (folder.startsWith(tasksRoot)) parts.push(...builtinImports(folder));
+  if (parts.length === 1) return own;
   return `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
 }
 

@@ -112,6 +112,8 @@ describe('the code digest of a task on the SDK', () => {
       `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
     const telemetry = await packageDigest(folder('telemetry')); // notify's span helper, a sibling
     expect(entryOf('notify').digest).toBe(of(await packageDigest(folder('notify')), sdk, core, telemetry));
+    // http is not on the SDK, but runs core's loopback check: core's files, without the SDK's.
+    expect(entryOf('http').digest).toBe(of(await packageDigest(folder('http')), core));
     // schema-validate imports no value from core/.
     expect(entryOf('schema-validate').digest).toBe(of(await packageDigest(folder('schema-validate')), sdk));
   });

@@ -93,6 +93,17 @@ describe('the http task’s request', () => {
     await expect(sendRequest({ url: `${base}/ftp` }, {}, log)).rejects.toThrow(/ftp: is not http\(s\)/);
   });
 
+  it('the attack: an identity (a bearer token) over plain http:// to a host beyond loopback is refused before sending', async () => {
+    for (const url of ['http://api.example/v1', 'http://127.example.com/v1'])
+      await expect(sendRequest({ url, identity: 'tok-9f3e' }, {}, log), url).rejects.toThrow(
+        /^identity would go to .* in clear over http:\/\/: use https:\/\//,
+      );
+    // To loopback it still goes (a server beside the runner), and without an identity anywhere.
+    seen.length = 0;
+    expect((await sendRequest({ url: `${base}/ok`, identity: 'tok-9f3e' }, {}, log)).status).toBe(200);
+    expect(seen.map((s) => s.authorization)).toEqual(['Bearer tok-9f3e']);
+  });
+
   it('refuses a URL that is not http(s), and names a request that cannot be sent', async () => {
     await expect(sendRequest({ url: 'file:///etc/passwd' }, {}, log)).rejects.toThrow(/invalid url/);
     await expect(sendRequest({ url: 'not a url' }, {}, log)).rejects.toThrow(/invalid url/);

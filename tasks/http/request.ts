@@ -1,6 +1,7 @@
 // The http task's request, redirects included, as a function: index.ts is the process around it
 // (inputs from the environment, the body and outputs to files, the exit code), and tests call this
 // in-process against a local server.
+import { isLoopbackHost } from '../../core/index.ts';
 import { hostAllowed, redirectAllowList } from './egress.ts';
 
 export interface HttpInputs {
@@ -40,6 +41,11 @@ export async function sendRequest(
 ): Promise<HttpResult> {
   let url = parseUrl(inputs.url);
   const headers: Record<string, string> = { ...inputs.headers };
+  // The identity is a bearer token (`${workload.identity}`): never in clear off this host.
+  if (inputs.identity && url.protocol === 'http:' && !isLoopbackHost(url.hostname))
+    throw new HttpTaskError(
+      `identity would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`,
+    );
   if (inputs.identity) headers.authorization = `Bearer ${inputs.identity}`;
   const allowList = redirectAllowList(env, url.hostname);
   let method = inputs.method ?? 'GET';
