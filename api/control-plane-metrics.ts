@@ -76,8 +76,20 @@ export async function startControlPlaneMetrics(options: {
     labelNames: ['maestro_flavor', 'maestro_placement_result'],
     registers,
   });
+  // What attempts cost (the receipts' `cost.actual`), by namespace: the cost per namespace panel.
+  const cost = new client.Counter({
+    name: 'maestro_task_cost_total',
+    help: "What task attempts cost (price per hour when each started times its measured duration), by namespace and the price table's currency",
+    labelNames: ['maestro_namespace', 'maestro_currency'],
+    registers,
+  });
   const offTelemetry = options.telemetry.subscribe((signal) => {
-    if (signal.kind === 'policy_decision')
+    if (signal.kind === 'cost')
+      cost.inc(
+        { maestro_namespace: signal.namespace, maestro_currency: signal.currency },
+        Math.max(0, signal.amount),
+      );
+    else if (signal.kind === 'policy_decision')
       policy.observe({ maestro_policy_outcome: signal.outcome }, signal.seconds);
     else if (signal.kind === 'placement') {
       placed.inc({ maestro_flavor: signal.flavor, maestro_placement_result: signal.lost ? 'lost' : 'ended' });

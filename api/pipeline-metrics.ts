@@ -84,6 +84,7 @@ interface Instruments {
   taskRetries: Counter<'cicd_pipeline_name'>;
   cacheHits: Counter<'cicd_pipeline_name'>;
   approvalWait: Histogram<'cicd_pipeline_name' | 'maestro_approval_outcome'>;
+  recovery: Histogram<'cicd_pipeline_name'>;
 }
 
 export interface PipelineMetrics {
@@ -170,6 +171,13 @@ async function instruments(registry: Registry, slots?: () => WorkerSlots): Promi
       buckets: [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600],
       registers,
     }),
+    recovery: new client.Histogram({
+      name: 'maestro_workflow_recovery_duration_seconds',
+      help: 'Time to recovery of a workflow: from the end of its first failed run since its last success to the end of its next success, by pipeline, in seconds',
+      labelNames: ['cicd_pipeline_name'],
+      buckets: RUN_BUCKETS,
+      registers,
+    }),
   };
 }
 
@@ -248,10 +256,29 @@ function onTask(m: Instruments, track: RunTrack, name: string, e: TaskEvent): vo
   if (TERMINAL_TASK.has(e.to)) track.tasks.delete(e.taskId);
 }
 
+async function observeRecovery(
+  m: Instruments,
+  name: string,
+  e: RunEvent,
+  options: { recovery?: (runId: string, endedAt: number) => Promise<number | undefined>; logger: Logger },
+): Promise<void> {
+  try {
+    const seconds = await options.recovery!(e.runId, e.time);
+    if (seconds !== undefined) m.recovery.observe({ cicd_pipeline_name: name }, seconds);
+  } catch (error) {
+    options.logger.warn({ runId: e.runId, err: error }, 'metrics: no recovery time for a run');
+  }
+}
+
 export async function startPipelineMetrics(options: {
   registry: Registry;
   engine: Engine;
   pipelineName: (runId: string) => Promise<string>;
+  /**
+   * Seconds a workflow had been failing when this run (just succeeded at `endedAt`) ended it;
+   * undefined when it was not failing (recovery-time.ts). Without it, no recovery is measured.
+   */
+  recovery?: (runId: string, endedAt: number) => Promise<number | undefined>;
   /** The worker loop's run slots; without one (no `worker` role), no `cicd_worker_count`. */
   slots?: () => WorkerSlots;
   logger: Logger;
@@ -285,6 +312,7 @@ export async function startPipelineMetrics(options: {
       if (event.type === 'run') {
         onApprovalWait(m, t, name, event);
         onRun(m, t, name, event);
+        if (event.to === 'succeeded' && options.recovery) await observeRecovery(m, name, event, options);
       } else onTask(m, t, name, event);
       if (event.type === 'run' && pipelineResult(event.to, false) && runs.get(event.runId) === t)
         runs.delete(event.runId);

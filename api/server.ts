@@ -25,6 +25,7 @@ import { createServerMetrics, instrumentRequests, type ServerMetrics } from './m
 import { buildOpenApi } from './openapi.ts';
 import { startOtlpMetrics } from './otlp-metrics.ts';
 import { startPipelineMetrics } from './pipeline-metrics.ts';
+import { recoverySeconds } from './recovery-time.ts';
 import { ApiError, sendProblem, toProblem } from './problem.ts';
 import { readiness } from './readiness.ts';
 import { ROUTES, type RouteSpec } from './route-table.ts';
@@ -292,6 +293,7 @@ async function instrumentPipelines(
     registry: metrics.registry,
     engine: ctx.runtime.engine,
     pipelineName: async (runId) => (await ctx.runtime.store.getRun(runId)).workflow,
+    recovery: (runId, endedAt) => recoverySeconds(ctx.runtime.store, runId, endedAt),
     ...(worker ? { slots: () => worker.slots() } : {}),
     logger: ctx.logger,
   });

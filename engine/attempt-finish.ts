@@ -9,6 +9,7 @@ import { AttemptOutcome, Reason, TaskState, redactRecord, type AttemptResult } f
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { attestAttempt } from './attest.ts';
 import { storedState } from './checkpoint.ts';
+import { attemptCost } from './cost.ts';
 import { LeaseLostError } from './errors.ts';
 import { SPOT_LOST, reportPlacement, spotLost } from './placement/attempt-placement.ts';
 
@@ -74,6 +75,13 @@ export async function completeAttempt(
     return true;
   });
   if (!stored) return;
+  // What the receipt will say it cost, for the cost per namespace (docs/observability.md).
+  ctx.telemetry?.emit({
+    kind: 'cost',
+    namespace: exec.run.namespace,
+    currency: ctx.prices.currency,
+    amount: attemptCost(info.cost.pricePerHour, info.startedAt, finishedAt),
+  });
   if (info.placement)
     reportPlacement(
       exec,

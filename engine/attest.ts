@@ -14,6 +14,7 @@ import { digestArtifacts } from './artifacts.ts';
 import { inputDigests } from './dispatch.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { reattemptOrigin } from './reattempt.ts';
+import { attemptCost } from './cost.ts';
 
 export async function attestAttempt(
   exec: AttemptHost,
@@ -90,7 +91,7 @@ export async function attestAttempt(
       currency: exec.ctx.prices.currency,
       pricePerHour: info.cost.pricePerHour,
       estimated: info.cost.estimatedCost,
-      actual: (info.cost.pricePerHour * Math.max(0, end.finishedAt - info.startedAt)) / 3_600_000,
+      actual: attemptCost(info.cost.pricePerHour, info.startedAt, end.finishedAt),
     };
     const receipt = await attestor.attestAttempt(evidence);
     await store.putReceipt({

@@ -51,6 +51,14 @@ export function costOf(table: PriceTable, runner: string, resources: string, ms:
   return (pricePerHour(table, runner, resources) * ms) / 3_600_000;
 }
 
+/**
+ * What an attempt actually cost: its price per hour when it started times its measured duration
+ * (the receipt's `cost.actual`, and the cost metric's increment).
+ */
+export function attemptCost(perHour: number, startedAt: number, finishedAt: number): number {
+  return (perHour * Math.max(0, finishedAt - startedAt)) / 3_600_000;
+}
+
 /** Money as a person reads it: at least 4 significant digits for small sums. */
 export function formatMoney(amount: number, currency: string): string {
   return `${amount < 1 ? amount.toPrecision(4) : amount.toFixed(2)} ${currency}`;

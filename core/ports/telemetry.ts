@@ -24,7 +24,13 @@ export type TelemetrySignal =
       lost: boolean;
       savings: number;
       currency: string;
-    };
+    }
+  /**
+   * A task attempt's result was stored: what it cost (its price per hour when it started times its
+   * measured duration, the receipt's `cost.actual`), for the cost per namespace. The namespace, as
+   * for placement, is the run's; no run, task or attempt id.
+   */
+  | { kind: 'cost'; namespace: string; currency: string; amount: number };
 
 export interface TelemetrySink {
   emit(signal: TelemetrySignal): void;

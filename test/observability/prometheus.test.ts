@@ -5,7 +5,9 @@
  * the App's webhook ingress, a metrics:read token) while runs succeed and fail and webhooks are
  * answered, loads every rule file, and every PromQL expression of every dashboard panel and
  * every recording rule an alert compares (the series each alert watches, without its threshold)
- * returns data.
+ * returns data. Then the overview dashboard's panels are plotted from Prometheus's range query
+ * results (every panel must plot a non-empty series) and rendered to a PNG in headless Chromium,
+ * test/artifacts/observability/dashboard-maestro-overview.png (docs/images/ holds one such image).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,6 +24,7 @@ import {
   type DeliveryStore,
 } from '../../app/index.ts';
 import { HELLO, manifest, startApi, type ApiHarness } from '../api/api-harness.ts';
+import { dashboardHtml, queryPanels, renderPng } from './plot-dashboard.ts';
 
 const ALERTS = 'ops/prometheus/alerts';
 const TESTS = 'ops/prometheus/tests';
@@ -36,12 +39,17 @@ interface RuleGroup {
 const groups = ruleFiles.flatMap(
   (f) => (load(readFileSync(join(ALERTS, f), 'utf8')) as { groups: RuleGroup[] }).groups,
 );
-const panelQueries = dashboards.flatMap((f) => {
-  const dash = JSON.parse(readFileSync(join(DASHBOARDS, f), 'utf8')) as {
-    panels: { title: string; targets: { expr: string }[] }[];
-  };
-  return dash.panels.flatMap((p) => p.targets.map((t) => ({ where: `${f}: ${p.title}`, expr: t.expr })));
-});
+interface Dashboard {
+  title: string;
+  panels: { title: string; targets: { expr: string; legendFormat?: string }[] }[];
+}
+const readDashboard = (f: string) => JSON.parse(readFileSync(join(DASHBOARDS, f), 'utf8')) as Dashboard;
+const panelQueries = dashboards.flatMap((f) =>
+  readDashboard(f).panels.flatMap((p) => p.targets.map((t) => ({ where: `${f}: ${p.title}`, expr: t.expr }))),
+);
+/** The dashboard the test plots, and where the image goes (a test artifact, ignored by git). */
+const PLOTTED = 'maestro-overview.json';
+const PICTURE = 'test/artifacts/observability/dashboard-maestro-overview.png';
 
 describe('rule files (promtool)', () => {
   it('every rule file passes `promtool check rules`, and every alert has a runbook in docs/runbooks/', () => {
@@ -179,6 +187,7 @@ const POLL = { timeout: 60_000, interval: 500 };
 describe('a real Prometheus scraping a real server', () => {
   it('returns data for every dashboard panel query and every series an alert watches', async () => {
     await expect.poll(() => query('up{job="maestro"} == 1').catch(() => []), POLL).toHaveLength(1);
+    const start = Math.floor(Date.now() / 1000);
     // Twice, so that every rate() over the scrapes sees a counter move.
     for (let round = 0; round < 2; round += 1) {
       await runToEnd(HELLO);
@@ -198,6 +207,9 @@ describe('a real Prometheus scraping a real server', () => {
           '    - id: reindex\n      run: "true"\n      timeout: 1m\n      placement: { deferrable: true, deadline: 1m }\n',
         ),
       );
+      // Fails, then is fixed: one recovery a round (the MTTR panel).
+      await runToEnd(manifest('flaky', '    - id: step\n      run: "exit 1"\n'));
+      await runToEnd(manifest('flaky', '    - id: step\n      run: "true"\n'));
       await deliver(`ok-${round}`, true);
       await deliver(`bad-${round}`, false);
       await new Promise((r) => setTimeout(r, 2_500));
@@ -220,5 +232,21 @@ describe('a real Prometheus scraping a real server', () => {
     const unhealthy = rules.data.groups.flatMap((g) => g.rules).filter((r) => r.health !== 'ok');
     expect(unhealthy).toEqual([]);
     expect(panelQueries.length).toBeGreaterThanOrEqual(10);
-  }, 180_000);
+
+    // The picture: the overview's panels plotted from range queries over the test's runs.
+    const range = { start, end: Math.ceil(Date.now() / 1000), step: 1 };
+    const dashboard = readDashboard(PLOTTED);
+    const plotted = await queryPanels(promUrl, dashboard, range);
+    expect(plotted).toHaveLength(dashboard.panels.length);
+    const unplotted = plotted.filter((p) => !p.series.some((s) => s.points.length > 0)).map((p) => p.title);
+    expect(unplotted).toEqual([]);
+    expect(plotted.map((p) => p.title)).toEqual(
+      expect.arrayContaining([
+        'MTTR: mean time to recovery by workflow (last day)',
+        'Cost per namespace (last hour)',
+      ]),
+    );
+    const bytes = await renderPng(dashboardHtml(dashboard.title, plotted, range), PICTURE);
+    expect(bytes).toBeGreaterThan(10_000);
+  }, 240_000);
 });

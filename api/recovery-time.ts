@@ -1,0 +1,46 @@
+/**
+ * Time to recovery of a workflow (the MTTR panel): when a run succeeds, how long the workflow had
+ * been failing, from the end of the first failed run since its previous success to the end of
+ * this one. Read from the store, not from what this process saw: with replicas a workflow's
+ * failed run is often executed by one process and its next success by another. Only the process
+ * that stores the success observes it, so a recovery is counted once.
+ */
+import type { AsyncStore, RunRecord } from '../engine/index.ts';
+import { RunState } from '../core/index.ts';
+
+/** Runs looked back through; a streak longer than this counts from the oldest failure read. */
+const LOOK_BACK = 200;
+const FAILED = new Set<string>([RunState.failed, RunState.timedOut]);
+
+/**
+ * When the failing streak `run` (a succeeded run) ends began: the finish time of the earliest
+ * failed or timed-out run of the same workflow and namespace created after its previous success.
+ * Undefined when the run before it succeeded, or it is the workflow's first. Cancelled runs are
+ * neither: a cancelled run does not break or start a streak.
+ */
+export async function failingSince(store: AsyncStore, run: RunRecord): Promise<number | undefined> {
+  const earlier = await store.listRuns({
+    workflow: run.workflow,
+    namespace: run.namespace,
+    status: [RunState.succeeded, RunState.failed, RunState.timedOut],
+    before: { createdAt: run.createdAt, id: run.id },
+    limit: LOOK_BACK,
+  });
+  let since: number | undefined;
+  // Newest first: every failure until the previous success belongs to the streak.
+  for (const r of earlier) {
+    if (!FAILED.has(r.status)) break;
+    since = r.finishedAt ?? r.createdAt;
+  }
+  return since;
+}
+
+/** Seconds from the streak's start to `endedAt` (the success's transition), or undefined (no streak). */
+export async function recoverySeconds(
+  store: AsyncStore,
+  runId: string,
+  endedAt: number,
+): Promise<number | undefined> {
+  const since = await failingSince(store, await store.getRun(runId));
+  return since === undefined ? undefined : Math.max(0, endedAt - since) / 1000;
+}
