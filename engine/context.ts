@@ -48,6 +48,8 @@ export interface EngineContext {
   cacheSecret: Buffer;
   /** The object store artifacts of some runners' tasks move through (artifact-transfer.ts). */
   artifacts: RemoteArtifacts | undefined;
+  /** Where the console is reachable (EngineOptions.publicUrl), for the attempt span's URL. */
+  publicUrl: string | undefined;
   /** What attempts cost: the operator's price table or the default one (cost.ts). */
   prices: PriceTable;
   /** Where placement savings and other measurements go (EngineOptions.telemetry). */

@@ -56,6 +56,11 @@ export interface EngineOptions {
   random?: RandomSource;
   logger?: Logger;
   tracer?: Tracer;
+  /**
+   * Where the console is reachable (MAESTRO_PUBLIC_URL, `--public-url`): an attempt's span gets
+   * `cicd.pipeline.task.run.url.full`, its task's page there. Absent: no URL attribute.
+   */
+  publicUrl?: string;
   /** Overall concurrent attempts (default: CPU count). */
   concurrency?: number;
   /** Concurrent attempts per run (default: unlimited within the overall limit). */

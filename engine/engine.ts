@@ -90,6 +90,7 @@ export function createEngine(options: EngineOptions): Engine {
     cacheSecret: options.cacheSecret ?? loadOrCreateCacheSecret(options.dataDir),
     artifacts: options.artifacts,
     prices: options.prices ?? DEFAULT_PRICE_TABLE,
+    publicUrl: options.publicUrl,
     httpProbe: options.httpProbe,
     telemetry: options.telemetry,
   };

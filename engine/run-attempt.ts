@@ -79,6 +79,7 @@ function attemptSpan(exec: AttemptHost, taskId: string, info: AttemptInfo): Span
     taskId,
     attempt: info.attempt,
     attemptId: info.attemptId,
+    publicUrl: exec.ctx.publicUrl,
   });
 }
 

@@ -32,6 +32,20 @@ describe('trace context for tasks', () => {
     expect(ended.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
     expect(ended.attributes['cicd.pipeline.task.name']).toBe('build');
     expect(ended.attributes['cicd.pipeline.task.run.id']).toBe('a-2');
+    // No public URL: no URL to name.
+    expect(ended.attributes).not.toHaveProperty('cicd.pipeline.task.run.url.full');
+  });
+
+  it("names the task's console page as cicd.pipeline.task.run.url.full under the public URL", () => {
+    startAttemptSpan(tracer, undefined, {
+      ...ids,
+      runId: 'r 1/x',
+      taskId: 'build&deploy',
+      publicUrl: 'https://maestro.example.com/ci',
+    }).end();
+    expect(exporter.getFinishedSpans().at(-1)!.attributes['cicd.pipeline.task.run.url.full']).toBe(
+      'https://maestro.example.com/ci/runs/r%201%2Fx?task=build%26deploy&attempt=2',
+    );
   });
 
   it('carries a trace state along, and gives nothing for a span without valid ids', () => {

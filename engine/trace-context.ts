@@ -43,6 +43,20 @@ export interface AttemptSpanIds {
   taskId: string;
   attempt: number;
   attemptId: string;
+  /** The console's base URL (EngineOptions.publicUrl), without a trailing slash. */
+  publicUrl?: string | undefined;
+}
+
+/**
+ * The console's page of a task's attempt (`cicd.pipeline.task.run.url.full`): the run's page with
+ * the task and attempt as query parameters, under the operator's public URL.
+ */
+export function taskRunUrl(
+  publicUrl: string,
+  ids: Pick<AttemptSpanIds, 'runId' | 'taskId' | 'attempt'>,
+): string {
+  const query = new URLSearchParams({ task: ids.taskId, attempt: String(ids.attempt) });
+  return `${publicUrl}/runs/${encodeURIComponent(ids.runId)}?${query}`;
 }
 
 /** Starts an attempt's span under the run's span (a root span when the run has none). */
@@ -59,6 +73,7 @@ export function startAttemptSpan(tracer: Tracer, parent: Span | undefined, ids: 
         'cicd.pipeline.run.id': ids.runId,
         'cicd.pipeline.task.name': ids.taskId,
         'cicd.pipeline.task.run.id': ids.attemptId,
+        ...(ids.publicUrl ? { 'cicd.pipeline.task.run.url.full': taskRunUrl(ids.publicUrl, ids) } : {}),
       },
     },
     ctx,

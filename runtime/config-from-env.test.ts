@@ -85,6 +85,28 @@ describe('runtimeConfigFromEnv', () => {
     );
   });
 
+  it('MAESTRO_PUBLIC_URL: kept without its trailing slash; --public-url wins; a URL with a password is refused without echoing it', () => {
+    const read = (env: Record<string, string>, publicUrl?: string) =>
+      runtimeConfigFromEnv(
+        { ...base, ...env },
+        { cwd, socketExists: none, ...(publicUrl === undefined ? {} : { flags: { publicUrl } }) },
+      ).publicUrl;
+    expect(read({})).toBeUndefined();
+    expect(read({ MAESTRO_PUBLIC_URL: 'https://maestro.example.com/' })).toBe('https://maestro.example.com');
+    expect(read({ MAESTRO_PUBLIC_URL: 'https://a.example' }, 'http://b.example:8080/ci/')).toBe(
+      'http://b.example:8080/ci',
+    );
+    expect(() => read({ MAESTRO_PUBLIC_URL: 'maestro.example.com' })).toThrow(
+      /^MAESTRO_PUBLIC_URL=maestro.example.com is not an absolute URL/,
+    );
+    expect(() => read({ MAESTRO_PUBLIC_URL: 'file:///etc' })).toThrow(/is not an http or https URL/);
+    expect(() => read({ MAESTRO_PUBLIC_URL: 'https://x.example/?a=1' })).toThrow(/has a query or fragment/);
+    expect(() => read({}, 'https://ops:hunter2@x.example')).toThrow(
+      /^--public-url <redacted> holds a user or password/,
+    );
+    expect(() => read({}, 'https://ops:hunter2@x.example')).not.toThrow(/hunter2/);
+  });
+
   it('has the local runner always, and the container runner only where a socket is', () => {
     const sections = (env: Record<string, string>, exists = none) =>
       runtimeConfigFromEnv({ ...base, ...env }, { cwd, socketExists: exists }).runners.sections;

@@ -44,6 +44,8 @@ export interface RuntimeFlags {
   concurrency?: number;
   /** `maestro server --worker-runs` (a whole number, as MAESTRO_WORKER_RUNS takes). */
   workerRuns?: string;
+  /** `maestro server --public-url` (as MAESTRO_PUBLIC_URL takes). */
+  publicUrl?: string;
 }
 
 export interface RuntimeConfigSource {
@@ -84,7 +86,42 @@ export function runtimeConfigFromEnv(env: Env, source: RuntimeConfigSource): Run
     ...workerRunsSetting(flags.workerRuns, env.MAESTRO_WORKER_RUNS),
     ...(artifactStore ? { artifactStore } : {}),
     ...prices,
+    ...publicUrlSetting(flags.publicUrl, env.MAESTRO_PUBLIC_URL),
   };
+}
+
+/** `--public-url`, else MAESTRO_PUBLIC_URL; neither: no public URL. */
+function publicUrlSetting(flag: string | undefined, value: string | undefined): { publicUrl?: string } {
+  if (flag !== undefined) return { publicUrl: publicUrlFrom(flag, '--public-url ') };
+  return value === undefined || value === '' ? {} : { publicUrl: publicUrlFrom(value) };
+}
+
+/**
+ * Where the console is reachable: an absolute http(s) URL, kept without a trailing slash. No
+ * user or password (it is copied into every attempt's span, so into the trace backend), no query
+ * or fragment (task pages are paths and queries under it).
+ */
+export function publicUrlFrom(value: string, name = 'MAESTRO_PUBLIC_URL='): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const why = !url
+    ? 'is not an absolute URL'
+    : !['http:', 'https:'].includes(url.protocol)
+      ? 'is not an http or https URL'
+      : url.username || url.password
+        ? 'holds a user or password (it is copied into every trace)'
+        : url.search || url.hash
+          ? 'has a query or fragment'
+          : undefined;
+  if (why || !url)
+    throw new UsageError(
+      `${name}${url && (url.username || url.password) ? '<redacted>' : value} ${why} (where the console is reachable, such as https://maestro.example.com)`,
+    );
+  return url.href.replace(/\/+$/, '');
 }
 
 /** MAESTRO_REATTEMPTS=n: new attempts a task gets after crashes of its engine (EngineOptions.reattempts). */

@@ -203,6 +203,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     ...(config.reattempts === undefined ? {} : { reattempts: config.reattempts }),
     ...(config.leaseMs === undefined ? {} : { leaseMs: config.leaseMs }),
     ...(config.prices ? { prices: config.prices } : {}),
+    ...(config.publicUrl ? { publicUrl: config.publicUrl } : {}),
   };
   const createScoped = (scope: EngineScope): Engine => {
     const registry = new RunnerRegistry();

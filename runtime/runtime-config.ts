@@ -86,4 +86,9 @@ export interface RuntimeConfig {
   artifactStore?: S3ArtifactStoreOptions;
   /** MAESTRO_PRICE_TABLE: the operator's price table over the default one (docs/budgets.md). */
   prices?: PriceTable;
+  /**
+   * MAESTRO_PUBLIC_URL (`maestro server --public-url`): where the console is reachable, an
+   * absolute http(s) URL without a trailing slash; attempt spans link to their task's page there.
+   */
+  publicUrl?: string;
 }

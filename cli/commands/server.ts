@@ -38,7 +38,8 @@ Roles (--role, comma-separated, all by default):
            (skipped with a log line otherwise); see \`maestro app --help\`
 
 Configuration: the same as \`maestro run\` (MAESTRO_DATA_DIR, MAESTRO_RUNNERS_CONFIG,
-MAESTRO_POLICY, MAESTRO_SIGNING_KEY, ... in docs/runtime.md). Tokens: \`maestro tokens create\`.
+MAESTRO_POLICY, MAESTRO_SIGNING_KEY, ... in docs/runtime.md). --public-url or
+MAESTRO_PUBLIC_URL: where the console is reachable (attempt spans link to their task's page). Tokens: \`maestro tokens create\`.
 Approvals through the API: MAESTRO_APPROVAL_SIGNING_KEY signs them; MAESTRO_TEAMS_FILE names the
 YAML file of teams that a workflow's \`approvals.from: [team:…]\` means (docs/server.md).
 Runbook triggers (POST /v1/runbooks/{namespace}/{name}/trigger, scope runbooks:trigger):
@@ -148,6 +149,10 @@ export function registerServer(program: Command, context: CliContext): void {
       'tasks this worker runs at once (default: MAESTRO_CONCURRENCY, else its run slots or the CPU count, whichever is more)',
     )
     .option('--worker-runs <n>', 'runs this worker executes at once (default: MAESTRO_WORKER_RUNS, else 32)')
+    .option(
+      '--public-url <url>',
+      'where the console is reachable, for links in traces (default: MAESTRO_PUBLIC_URL)',
+    )
     .option('--metrics-public', 'serve GET /metrics without a token (default: a token with metrics:read)')
     .addHelpText('after', HELP)
     .action(
@@ -161,6 +166,7 @@ export function registerServer(program: Command, context: CliContext): void {
         runners?: string;
         concurrency?: string;
         workerRuns?: string;
+        publicUrl?: string;
         metricsPublic?: boolean;
       }) => {
         const { io } = context;

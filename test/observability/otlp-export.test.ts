@@ -39,7 +39,7 @@ spec:
 
 interface Detail {
   run: { status: string };
-  tasks: { id: string; attempts: { outputs: Record<string, string> }[] }[];
+  tasks: { id: string; attempts: { attempt: number; outputs: Record<string, string> }[] }[];
 }
 
 async function runWorkflow(
@@ -96,7 +96,8 @@ const allMetrics = (receiver: OtlpReceiver): OtlpMetric[] =>
     r.resourceMetrics.flatMap((rm) => rm.scopeMetrics.flatMap((s) => s.metrics)),
   );
 
-describe('OTLP export', () => {
+// Each test starts a `maestro server` process: generous bounds for a loaded machine (not timing assertions).
+describe('OTLP export', { timeout: 180_000 }, () => {
   it('sends the CI/CD metrics and the run’s spans with a real service.name when OTEL_EXPORTER_OTLP_ENDPOINT is set', async () => {
     const receiver = await startOtlpReceiver();
     const server = await startServerProcess(join(dir, 'on'), {
@@ -167,6 +168,8 @@ describe('OTLP export', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
       OTEL_BSP_SCHEDULE_DELAY: '100',
+      // Where the console is: each attempt span links to its task's page there.
+      MAESTRO_PUBLIC_URL: 'https://maestro.example.com/ci/',
     });
     try {
       const { id, detail } = await runWorkflow(server, traced);
@@ -194,6 +197,10 @@ describe('OTLP export', () => {
       expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.name')).toBe('show');
       expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.id')).toMatch(/.+/);
       expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.result')).toBe('success');
+      const attempt = detail.tasks.find((t) => t.id === 'show')!.attempts[0]!;
+      expect(attribute(attemptSpan.attributes, 'cicd.pipeline.task.run.url.full')).toBe(
+        `https://maestro.example.com/ci/runs/${id}?task=show&attempt=${attempt.attempt}`,
+      );
       // A person finds the trace id in the run's log and in the server's structured log.
       const logs = await fetch(`${server.url}/v1/runs/${id}/logs`, { headers: server.auth });
       expect(await logs.text()).toContain(`trace id ${traceId}`);
