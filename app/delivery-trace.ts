@@ -16,7 +16,7 @@ import {
   type Span,
   type Tracer,
 } from '@opentelemetry/api';
-import { traceParentOf } from '../engine/index.ts';
+import { contextOfTraceParent, traceParentOf } from '../engine/index.ts';
 
 interface Scope {
   tracer: Tracer;
@@ -48,6 +48,32 @@ export function traceDelivery<T>(
     attributes: { 'github.delivery': delivery.id, 'github.event': delivery.name },
   });
   return within({ tracer, span }, work);
+}
+
+/**
+ * Fires one schedule slot under a root span of its own, `maestro.schedule.fire`: a scheduled run
+ * has one trace, as a delivery's or an API call's run has (the compile and dispatch steps are its
+ * children, and the run continues it). Linked to the scheduler pass (`schedules tick`) that fired
+ * it, which is a trace of its own and may fire many slots.
+ */
+export function traceScheduledSlot<T>(
+  tracer: Tracer,
+  slot: { scope: string; workflow: string; slotMs: number; runId: string; tickTraceParent?: string },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
+  const tick = trace.getSpanContext(contextOfTraceParent(slot.tickTraceParent));
+  const span = tracer.startSpan('maestro.schedule.fire', {
+    root: true,
+    kind: SpanKind.INTERNAL,
+    attributes: {
+      'maestro.schedule.workflow': slot.workflow,
+      'cicd.pipeline.run.id': slot.runId,
+      'vcs.repository.name': slot.scope,
+      'maestro.schedule.slot': new Date(slot.slotMs).toISOString(),
+    },
+    ...(tick && trace.isSpanContextValid(tick) ? { links: [{ context: tick }] } : {}),
+  });
+  return within({ tracer, span }, () => work(span));
 }
 
 /** A step of the current delivery as its child span; without a delivery (a resume), no span. */

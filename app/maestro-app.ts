@@ -170,6 +170,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
           clock,
           logger,
           settings: options.schedules,
+          tracer,
         })
       : undefined;
   if (schedules && options.schedules?.start !== false) schedules.start();

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { Probot } from 'probot';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/index.ts';
@@ -10,6 +11,7 @@ import {
 } from '../../engine/index.ts';
 import type { Engines } from '../dispatch/dispatch-runs.ts';
 import type { AppServices } from '../events/app-services.ts';
+import { traceScheduledSlot } from '../delivery-trace.ts';
 import { dispatchAtBranchHead, readBranchHead } from '../events/pull-dispatch.ts';
 import type { GitHubClient, Octokit } from '../github/github-client.ts';
 import { plansByWorkflow } from '../source/compile-snapshot.ts';
@@ -52,6 +54,8 @@ export function createAppScheduler(options: {
   clock: Clock;
   logger: Logger;
   settings: AppScheduleOptions;
+  /** The runtime's tracer: each fired slot is the root of its run's trace. */
+  tracer: Tracer;
 }): CronScheduler {
   const { probot, services, engines } = options;
   const targets = new Map<string, RepoTarget>();
@@ -86,7 +90,7 @@ export function createAppScheduler(options: {
     return workflows;
   };
 
-  const fire = async (slot: SlotToFire): Promise<FireOutcome> => {
+  const fireUntraced = async (slot: SlotToFire): Promise<FireOutcome> => {
     const target = targets.get(slot.scope);
     if (!target) return { skipped: `the App has no installation for ${slot.scope} any more` };
     const client = clientOf(target);
@@ -109,6 +113,12 @@ export function createAppScheduler(options: {
     });
     return 'runId' in outcome ? outcome : { skipped: outcome.refused };
   };
+  const fire = (slot: SlotToFire) =>
+    traceScheduledSlot(options.tracer, slot, async (span) => {
+      const outcome = await fireUntraced(slot);
+      if ('skipped' in outcome) span.setAttribute('maestro.schedule.skipped', outcome.skipped);
+      return outcome;
+    });
 
   return new CronScheduler({
     source: { listScheduled },
@@ -116,6 +126,7 @@ export function createAppScheduler(options: {
     fire,
     clock: options.clock,
     logger: options.logger.child({ name: 'schedules' }),
+    tracer: options.tracer,
     ...(options.settings.intervalMs !== undefined ? { intervalMs: options.settings.intervalMs } : {}),
     ...(options.settings.leaseMs !== undefined ? { leaseMs: options.settings.leaseMs } : {}),
   });

@@ -4,6 +4,7 @@ import { SpanStatusCode, trace, type Tracer } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import type { PlanSchedule } from '../../compiler/index.ts';
 import type { Clock } from '../../core/index.ts';
+import { traceParentOf } from '../trace-context.ts';
 import { dueSlots, nextSlot } from './due-slots.ts';
 import type { ScheduleStore, SlotClaim } from './schedule-store.ts';
 
@@ -25,6 +26,8 @@ export interface SlotToFire {
   workflow: string;
   slotMs: number;
   runId: string;
+  /** The `traceparent` of the scheduler pass firing it (`schedules tick`), for a span link. */
+  tickTraceParent?: string;
 }
 
 /** `runId`: the run exists (new, or found again); `skipped`: nothing runs for this slot, and why. */
@@ -79,6 +82,8 @@ export class CronScheduler {
   };
   #loop: Promise<void> | undefined;
   #listed: ScheduledWorkflow[] = [];
+  /** The current pass's span context, handed to each slot it fires (a link, not a parent). */
+  #tick: string | undefined;
   readonly #stop = new AbortController();
 
   constructor(options: CronSchedulerOptions) {
@@ -98,6 +103,7 @@ export class CronScheduler {
   /** One pass: complete expired claims, then claim and fire every due slot. */
   async tick(): Promise<TickReport> {
     return this.#o.tracer.startActiveSpan('schedules tick', async (span) => {
+      this.#tick = traceParentOf(span);
       try {
         const report: TickReport = { fired: [], skipped: [], failed: 0 };
         const now = this.#o.clock.now();
@@ -196,6 +202,7 @@ export class CronScheduler {
         workflow: claim.workflow,
         slotMs: claim.slotMs,
         runId: claim.runId,
+        ...(this.#tick ? { tickTraceParent: this.#tick } : {}),
       });
       await this.#finish(report, claim, outcome);
     } catch (error) {

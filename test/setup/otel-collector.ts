@@ -24,6 +24,8 @@ export interface StoredSpan {
   spanId: string;
   parentSpanId?: string;
   name: string;
+  /** Spans this one links to (OTLP JSON: their trace and span ids in hex). */
+  links?: { traceId: string; spanId: string }[];
   kind?: number;
   attributes?: KeyValue[];
   /** The resource of the batch the span arrived in. */
