@@ -17,7 +17,8 @@
  * itself (schemas, the policy bundle, task packages, workers, the launcher's C source) is found
  * where the sources would find it.
  *
- *   node scripts/build-cli.ts     # writes .cache/cli/<build>/ and .cache/cli/current.json
+ *   node scripts/build-cli.ts                 # writes .cache/cli/<build>/ and .cache/cli/current.json
+ *   node scripts/build-cli.ts --if-possible   # the same, warning instead of failing (npm's prepare)
  */
 import { build, type Plugin } from 'esbuild';
 import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -96,4 +97,12 @@ function removeOldBuilds(keep: string): void {
   }
 }
 
-if (import.meta.filename === resolve(process.argv[1] ?? '')) await buildCli();
+if (import.meta.filename === resolve(process.argv[1] ?? '')) {
+  // `--if-possible` (npm's prepare): a failed build must not fail an install; the launcher then
+  // tries again at its first start and runs the sources if it still cannot.
+  if (process.argv.includes('--if-possible'))
+    await buildCli().catch((error: unknown) =>
+      console.warn(`build-cli: no CLI bundle (${(error as Error).message}); bin/maestro.js will retry`),
+    );
+  else await buildCli();
+}
