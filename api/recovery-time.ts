@@ -8,8 +8,12 @@
 import type { AsyncStore, RunRecord } from '../engine/index.ts';
 import { RunState } from '../core/index.ts';
 
-/** Runs looked back through; a streak longer than this counts from the oldest failure read. */
-const LOOK_BACK = 200;
+/**
+ * Pages of the look-back, 200 runs in all (a longer streak counts from the oldest failure read):
+ * the first is one run, as the run before a success is most often a success (one small read per
+ * succeeded run; a run record holds its plan).
+ */
+const PAGES = [1, 9, 40, 150];
 const FAILED = new Set<string>([RunState.failed, RunState.timedOut]);
 
 /**
@@ -19,18 +23,24 @@ const FAILED = new Set<string>([RunState.failed, RunState.timedOut]);
  * neither: a cancelled run does not break or start a streak.
  */
 export async function failingSince(store: AsyncStore, run: RunRecord): Promise<number | undefined> {
-  const earlier = await store.listRuns({
-    workflow: run.workflow,
-    namespace: run.namespace,
-    status: [RunState.succeeded, RunState.failed, RunState.timedOut],
-    before: { createdAt: run.createdAt, id: run.id },
-    limit: LOOK_BACK,
-  });
   let since: number | undefined;
-  // Newest first: every failure until the previous success belongs to the streak.
-  for (const r of earlier) {
-    if (!FAILED.has(r.status)) break;
-    since = r.finishedAt ?? r.createdAt;
+  let before = { createdAt: run.createdAt, id: run.id };
+  for (const limit of PAGES) {
+    const page = await store.listRuns({
+      workflow: run.workflow,
+      namespace: run.namespace,
+      status: [RunState.succeeded, RunState.failed, RunState.timedOut],
+      before,
+      limit,
+    });
+    // Newest first: every failure until the previous success belongs to the streak.
+    for (const r of page) {
+      if (!FAILED.has(r.status)) return since;
+      since = r.finishedAt ?? r.createdAt;
+    }
+    if (page.length < limit) return since;
+    const last = page.at(-1)!;
+    before = { createdAt: last.createdAt, id: last.id };
   }
   return since;
 }
