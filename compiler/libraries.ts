@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type * as Ajv2020Module from 'ajv/dist/2020.js';
 import type * as CronParser from 'cron-parser';
+import type * as Re2js from 're2js';
 import type * as Semver from 'semver';
 import type * as Yaml from 'yaml';
 
@@ -19,5 +20,7 @@ const requireHere = createRequire(import.meta.url);
 export const yamlLibrary = (): typeof Yaml => requireHere('yaml') as typeof Yaml;
 export const semverLibrary = (): typeof Semver => requireHere('semver') as typeof Semver;
 export const cronLibrary = (): typeof CronParser => requireHere('cron-parser') as typeof CronParser;
+/** RE2 (linear-time matching) for schema `pattern`s and glob filters: most compiles have neither. */
+export const re2Library = (): typeof Re2js => requireHere('re2js') as typeof Re2js;
 export const ajv2020Library = (): typeof Ajv2020Module =>
   requireHere('ajv/dist/2020.js') as typeof Ajv2020Module;

@@ -1,5 +1,6 @@
 import type { Options } from 'ajv';
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2Library } from './libraries.ts';
 
 type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
 
@@ -39,6 +40,7 @@ function compileLinear(pattern: string, flags: string): RE2JS {
     throw new UnsupportedPatternError(
       `pattern ${JSON.stringify(pattern)} uses ${unsupported}, which a linear-time engine (RE2) cannot match`,
     );
+  const { RE2JS } = re2Library();
   let re2Flags = 0;
   if (flags.includes('i')) re2Flags |= RE2JS.CASE_INSENSITIVE;
   if (flags.includes('m')) re2Flags |= RE2JS.MULTILINE;
