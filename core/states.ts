@@ -90,6 +90,11 @@ export const Reason = {
    * task's time, a deferred task's cheapest window). Held by no process; a restart re-arms it.
    */
   waitingUntil: 'waiting_until',
+  /**
+   * The task is ready but its namespace runs as many attempts at once as its tasks quota allows
+   * (`maestro budgets set --max-tasks`): it waits, in its turn, and starts when a slot frees.
+   */
+  quotaTasks: 'quota_tasks',
   retriedByUser: 'retried_by_user',
   allTasksSucceeded: 'all_tasks_succeeded',
   taskFailed: 'task_failed',

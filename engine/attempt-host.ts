@@ -90,6 +90,8 @@ export interface AttemptHost {
     final: { state: TaskState; reason: Reason; detail?: string },
   ): { state: TaskState; reason: Reason; patch?: TaskPatch; detail?: string };
   armTimer(taskId: string): void;
+  /** Launches the ready task again after `ms` (a tasks quota's wait: quota-wait.ts). */
+  armQuotaWait(taskId: string, ms: number): void;
   /** What the run has spent, kept as its attempts start and finish (the budget guard reads it). */
   readonly spend: RunSpend;
   /** The budget guard's reads kept for this execution (budget-reads.ts). */

@@ -17,9 +17,7 @@ export async function budgetView(
 ): Promise<ApiBody.Budget> {
   const since = periodStart(budget.period, now);
   const spent = await store.namespaceSpend({ namespace: budget.namespace, since, now });
-  // The tasks quota is stored for what comes next but not enforced yet, so it is not shown or taken.
-  const { maxTasks: _notEnforced, ...shown } = budget;
-  return { ...shown, updatedAt: iso(budget.updatedAt), periodStart: iso(since), spent };
+  return { ...budget, updatedAt: iso(budget.updatedAt), periodStart: iso(since), spent };
 }
 
 /** The budget a BudgetSet body (or the CLI's flags) describes. */
@@ -36,7 +34,7 @@ export function budgetOf(
     period: set.period,
     soft: set.soft ?? null,
     maxRuns: set.maxRuns ?? null,
-    maxTasks: null,
+    maxTasks: set.maxTasks ?? null,
     updatedAt: now,
     updatedBy: by,
   };

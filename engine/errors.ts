@@ -39,6 +39,25 @@ export class StoreUnusableError extends MaestroError {
   }
 }
 
+/**
+ * An attempt's start refused by its namespace's tasks quota (engine/store budget-sql.ts): nothing
+ * was written. Not a failure: the task stays ready, with reason `quota_tasks`, and starts in its
+ * turn when one of the namespace's attempts ends.
+ */
+export class TaskQuotaError extends MaestroError {
+  readonly namespace: string;
+  readonly limit: number;
+  constructor(namespace: string, limit: number) {
+    super('quota_tasks', `namespace ${namespace} is at its quota of ${limit} tasks at once`, {
+      fault: Fault.user,
+      retryable: true,
+      hint: `the task starts when one of them ends, in its turn; raise the quota with \`maestro budgets set ${namespace} --max-tasks <n>\``,
+    });
+    this.namespace = namespace;
+    this.limit = limit;
+  }
+}
+
 /** Another live process is executing this run. */
 export class RunBusyError extends MaestroError {
   constructor(runId: string, owner: string) {

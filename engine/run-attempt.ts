@@ -39,6 +39,8 @@ import { placeAttempt } from './placement/attempt-placement.ts';
 import { ON_DEMAND } from './placement/price-section.ts';
 import { isWaitPrimitive } from './wait/wait-spec.ts';
 import { taskPricePerHour } from './task-price.ts';
+import { TaskQuotaError } from './errors.ts';
+import { waitForQuota } from './quota-wait.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const task = exec.task(taskId);
@@ -52,7 +54,13 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   const placement = await placeAttempt(exec, exec.planTask(taskId), readyAt);
   const info = await prepareAttempt(exec, taskId, attempt, placement);
   if (!info) return;
-  const started = await exec.serial(() => startAttempt(exec, taskId, info));
+  let started: Awaited<ReturnType<typeof startAttempt>>;
+  try {
+    started = await exec.serial(() => startAttempt(exec, taskId, info));
+  } catch (error) {
+    if (!(error instanceof TaskQuotaError)) throw error;
+    return exec.serial(() => waitForQuota(exec, taskId, attempt, error));
+  }
   if (!started) return;
   const { token, hit } = started;
   if (hit) {

@@ -341,6 +341,15 @@ export class RunExecution implements AttemptHost {
     else if (t.state === TaskState.ready) this.#waitForTimer(taskId, t.notBefore);
   }
 
+  armQuotaWait(taskId: string, ms: number): void {
+    // Aborted (the run is stopping or closing): stop() cancels ready tasks itself.
+    const again = () =>
+      void this.serial(async () => {
+        if (this.task(taskId).state === TaskState.ready) this.#enqueue(taskId);
+      }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
+    this.ctx.clock.sleep(ms, this.#timers.signal).then(again, () => undefined);
+  }
+
   #waitForTimer(taskId: string, notBefore: number): void {
     const wait = Math.max(0, notBefore - this.ctx.clock.now());
     // Aborted (the run is stopping or closing): stop() cancels timer-held tasks itself.

@@ -64,8 +64,10 @@ export class RunWriter {
     detail?: string,
   ): Promise<void> {
     const prepared = this.prepareTransition(taskId, to, reason, by, patch, detail);
-    // A durable timer is stored at once (carrying the held start): a restart must find its time.
-    if (this.#writes.length > 0 && to === TaskState.ready && (patch?.notBefore ?? null) === null) {
+    // A durable timer is stored at once (carrying the held start): a restart must find its time;
+    // so is a quota's wait (its time is the task's place in the namespace's line).
+    const held = (patch?.notBefore ?? null) === null && reason !== Reason.quotaTasks;
+    if (this.#writes.length > 0 && to === TaskState.ready && held) {
       // A first task of a held start: ready in the view now, stored with the attempt's start.
       this.#writes.push({ write: { kind: 'task', taskId, write: prepared.write }, emit: prepared.emit });
       return prepared.apply();

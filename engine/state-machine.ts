@@ -10,7 +10,8 @@ const taskEdges: Record<TaskState, readonly TaskState[]> = {
   [T.queued]: [T.ready, T.skipped, T.cancelled, T.waitingForApproval, T.blockedByPolicy, T.failed, T.cached],
   // An approval task (`tasks/approval@1`) ends here: approved (succeeded) or timed out (failed).
   [T.waitingForApproval]: [T.queued, T.cancelled, T.succeeded, T.failed],
-  [T.ready]: [T.running, T.cached, T.skipped, T.cancelled, T.blockedByPolicy, T.failed, T.queued],
+  // ready -> ready: the task waits for its namespace's tasks quota (reason quota_tasks).
+  [T.ready]: [T.ready, T.running, T.cached, T.skipped, T.cancelled, T.blockedByPolicy, T.failed, T.queued],
   // running -> queued is a retry (or an interrupted attempt being recovered).
   [T.running]: [T.succeeded, T.failed, T.timedOut, T.cancelled, T.queued, T.cached],
   // Terminal states re-open only through a user's retry (back to queued).

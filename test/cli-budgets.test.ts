@@ -91,12 +91,23 @@ describe('maestro budgets and usage against a server', () => {
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain('this route needs the scope budgets:write');
     const writer = await api.mint(['budgets:write']);
-    const set = await remote(writer, 'budgets', 'set', 'quickstart', '--limit', '1000', '--max-runs', '2');
+    const set = await remote(
+      writer,
+      'budgets',
+      'set',
+      'quickstart',
+      '--limit',
+      '1000',
+      '--max-runs',
+      '2',
+      '--max-tasks',
+      '3',
+    );
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toContain('quickstart: 1000.00 USD per month; spent 0.000 USD since');
-    expect(set.stdout).toContain('at once: 2 runs');
+    expect(set.stdout).toContain('at once: 2 runs, 3 tasks');
     const shown = await remote(reader, 'budgets', 'show', 'quickstart', '--format', 'json');
-    expect(JSON.parse(shown.stdout)).toMatchObject({ namespace: 'quickstart', maxRuns: 2 });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ namespace: 'quickstart', maxRuns: 2, maxTasks: 3 });
     const report = await remote(reader, 'usage', 'report', '--format', 'json', '--group-by', 'workflow');
     expect(report.code, report.stderr).toBe(0);
     expect(JSON.parse(report.stdout)).toMatchObject({ groupBy: 'workflow', items: [] });

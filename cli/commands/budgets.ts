@@ -18,6 +18,7 @@ const EXAMPLES = `
 Examples:
   $ maestro budgets set data --limit 50 --currency USD --period month --soft 80%
   $ maestro budgets set ci --max-runs 4                         # a quota only: no money limit
+  $ maestro budgets set ci --max-runs 4 --max-tasks 8           # and at most 8 tasks running at once
   $ maestro budgets list
   $ maestro budgets show data --format json
   $ MAESTRO_TOKEN=mst_... maestro budgets set data --limit 50 --server https://maestro.example.com
@@ -61,7 +62,10 @@ function printBudgets(io: CliIo, budgets: ApiBody.Budget[], format: Format, one 
   for (const b of budgets) {
     const limit = b.limit === null ? 'no limit' : `${formatMoney(b.limit, b.currency)} per ${b.period}`;
     const soft = b.soft === null ? '' : `, warns past ${Math.round(b.soft * 100)}%`;
-    const quotas = b.maxRuns === null ? '' : `${b.maxRuns} runs`;
+    const quotas = [
+      ...(b.maxRuns === null ? [] : [`${b.maxRuns} runs`]),
+      ...(b.maxTasks === null ? [] : [`${b.maxTasks} tasks`]),
+    ].join(', ');
     io.stdout(
       `${b.namespace}: ${limit}${soft}; spent ${formatMoney(b.spent, b.currency)} since ${b.periodStart}${quotas ? `; at once: ${quotas}` : ''}\n`,
     );
@@ -97,7 +101,7 @@ export function registerBudgets(program: Command, context: CliContext): void {
 
   budgets
     .command('set <namespace>')
-    .description("Set a namespace's budget and runs quota (replacing what it had)")
+    .description("Set a namespace's budget and quotas (replacing what it had)")
     .option('--limit <amount>', 'the limit per period, in --currency', positive('--limit', false))
     .option('--currency <code>', "ISO 4217 code (the price table's)", 'USD')
     .addOption(
@@ -111,6 +115,11 @@ export function registerBudgets(program: Command, context: CliContext): void {
       'runs of the namespace executing at once (more wait queued, in order)',
       positive('--max-runs', true),
     )
+    .option(
+      '--max-tasks <n>',
+      'attempts of the namespace running at once, across workers (more wait ready, in turn)',
+      positive('--max-tasks', true),
+    )
     .addOption(formatOption())
     .addOption(dataDirOption())
     .addOption(serverOption())
@@ -123,6 +132,7 @@ export function registerBudgets(program: Command, context: CliContext): void {
           period: 'day' | 'week' | 'month';
           soft?: number;
           maxRuns?: number;
+          maxTasks?: number;
           format: Format;
         },
       ) => {
@@ -137,6 +147,7 @@ export function registerBudgets(program: Command, context: CliContext): void {
           limit: o.limit ?? null,
           soft: o.soft ?? null,
           maxRuns: o.maxRuns ?? null,
+          maxTasks: o.maxTasks ?? null,
         };
         const shown = o.server
           ? await openServerClient(o.server, io).request<ApiBody.Budget>('PUT', path(namespace), {

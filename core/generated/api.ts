@@ -859,6 +859,10 @@ export interface BudgetSet {
    * Runs of the namespace executing at once; more wait queued, in order.
    */
   maxRuns?: number | null;
+  /**
+   * Attempts of the namespace running at once, across every worker; more tasks wait ready (reason quota_tasks), in the order they began to wait.
+   */
+  maxTasks?: number | null;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema
@@ -871,6 +875,7 @@ export interface Budget {
   period: 'day' | 'week' | 'month';
   soft: number | null;
   maxRuns: number | null;
+  maxTasks: number | null;
   updatedAt: string;
   updatedBy: string;
   /**

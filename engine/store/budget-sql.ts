@@ -167,3 +167,53 @@ export function quotaWaitLogSql(now: string): string {
        AND NOT EXISTS (SELECT 1 FROM logs g WHERE g.run_id = r.id AND g.task_id IS NULL
                         AND g.text LIKE '${QUOTA_WAIT_PREFIX}%')`;
 }
+
+/** A tasks quota as the attempt start sees it: the limit, the attempts running, those ahead. */
+export interface TaskQuotaState {
+  namespace: string;
+  limit: number;
+  /** The namespace's attempts running under a live attempt lease. */
+  running: number;
+  /** The namespace's tasks waiting on the quota ahead of this one (under a live run lease). */
+  ahead: number;
+}
+
+/**
+ * The tasks quota of run `runId`'s namespace as task `taskId`'s attempt start sees it at `now`;
+ * no row when the namespace has none. An attempt counts while it runs under a live lease (one
+ * whose executor died stops counting when its lease expires). The waiting line is the tasks
+ * stored `ready` with reason `quota_tasks` whose run has a live executor, in the order they
+ * first waited (the time of that transition, then run, then plan position): a task that never
+ * waited is behind all of them, one that waits is behind those that waited before it. So the
+ * line is FIFO across replicas, kept in the rows every replica reads, in no process's memory.
+ */
+export function taskQuotaSql(ph: Placeholder, runId: string, taskId: string, now: number): Statement {
+  const { args, arg } = builder(ph);
+  const at = (): string => arg(now);
+  const text = `SELECT r.namespace AS namespace, b.max_tasks AS max_tasks,
+       (SELECT COUNT(*) FROM attempts a JOIN runs o ON o.id = a.run_id JOIN leases l ON l.name = 'attempt:' || a.id
+         WHERE o.namespace = r.namespace AND a.status = 'running' AND l.expires_at >= ${at()}) AS running,
+       (SELECT COUNT(*) FROM tasks w JOIN runs o ON o.id = w.run_id JOIN leases l ON l.name = 'run:' || o.id
+         WHERE o.namespace = r.namespace AND w.state = 'ready' AND w.reason = 'quota_tasks' AND l.expires_at >= ${at()}
+           AND NOT (w.run_id = t.run_id AND w.task_id = t.task_id)
+           AND (t.state <> 'ready' OR t.reason <> 'quota_tasks' OR w.updated_at < t.updated_at
+                OR (w.updated_at = t.updated_at AND (o.seq < r.seq OR (o.seq = r.seq AND w.position < t.position))))) AS ahead
+    FROM runs r JOIN tasks t ON t.run_id = r.id JOIN namespace_budgets b ON b.namespace = r.namespace
+   WHERE r.id = ${arg(runId)} AND t.task_id = ${arg(taskId)} AND b.max_tasks IS NOT NULL`;
+  return { text, args };
+}
+
+export function toTaskQuota(r: Record<string, unknown> | undefined): TaskQuotaState | undefined {
+  if (!r) return undefined;
+  return {
+    namespace: String(r.namespace),
+    limit: Number(r.max_tasks),
+    running: Number(r.running),
+    ahead: Number(r.ahead),
+  };
+}
+
+/** True when the quota leaves no slot for this task now. */
+export function overTaskQuota(q: TaskQuotaState | undefined): boolean {
+  return q !== undefined && q.running + q.ahead >= q.limit;
+}

@@ -47,8 +47,8 @@ for (const store of ['sqlite', 'postgres'] as const) {
         ...(token ? { token } : {}),
       });
 
-    async function runOf(name: string) {
-      const yaml = manifest(name, '    - id: work\n      run: "echo ran"\n');
+    async function runOf(name: string, tasks = '    - id: work\n      run: "echo ran"\n') {
+      const yaml = manifest(name, tasks);
       const { body: wf } = await api.call('POST', '/v1/workflows', {
         raw: yaml,
         contentType: 'application/yaml',
@@ -145,6 +145,34 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(String(logs.body)).toContain(
         'waiting: namespace quickstart is at its quota of 1 runs at once; this run starts when one of them ends, in its turn',
       );
+      await setBudget({ limit: 1000 });
+    });
+
+    it('holds a namespace to its tasks quota: parallel tasks run one at a time, wait ready with reason quota_tasks, none fails', async () => {
+      await setBudget({ limit: 1000, maxTasks: 1 });
+      const { body: shown } = await api.call('GET', '/v1/budgets/{namespace}', {
+        params: { namespace: 'quickstart' },
+      });
+      expect(shown.maxTasks).toBe(1);
+      const tasks = ['a', 'b', 'c'].map((t) => `    - id: ${t}\n      run: "sleep 0.5"\n`).join('');
+      const { id, status, transitions } = await runOf('ns-task-quota', tasks);
+      expect(status).toBe('succeeded');
+      const items = transitions as (Transition & { time: string; reason: string; detail?: string })[];
+      const waited = items.filter((t) => t.reason === 'quota_tasks');
+      expect(waited.length).toBeGreaterThanOrEqual(2);
+      expect(waited[0]!.detail).toBe(
+        'waiting: namespace quickstart is at its quota of 1 tasks at once; this task starts when one of them ends, in its turn',
+      );
+      // One at a time: each task started only once the one before had finished.
+      const span = (task: string) => ({
+        start: Date.parse(items.find((t) => t.task === task && t.to === 'running')!.time),
+        end: Date.parse(items.find((t) => t.task === task && t.to === 'succeeded')!.time),
+      });
+      const spans = ['a', 'b', 'c'].map(span).sort((x, y) => x.start - y.start);
+      for (let i = 1; i < spans.length; i++)
+        expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
+      const logs = await api.call('GET', '/v1/runs/{id}/logs', { params: { id } });
+      expect(String(logs.body)).toContain('is at its quota of 1 tasks at once');
       await setBudget({ limit: 1000 });
     });
 

@@ -175,6 +175,28 @@ function integerLiteral(n: number): string {
  */
 const QUOTA_CLAIM_LOCK_SQL = `SELECT pg_advisory_xact_lock(${QUOTA_LOCK_KEY}) AS locked FROM namespace_budgets WHERE max_runs IS NOT NULL LIMIT 1`;
 
+/** The advisory lock class of a namespace's tasks quota ('mqtt'); the namespace's hash is the key. */
+const TASK_QUOTA_LOCK_CLASS = 0x6d717474;
+
+/**
+ * Sent with the BEGIN of a transaction that starts attempts of run `runId` (one statement, no
+ * parameters, as tokenCheckSql): the run's namespace's advisory lock when it has a tasks quota,
+ * so starts in that namespace take turns and each one's count (taken after the lock, in a fresh
+ * snapshot) sees every start committed before it; `quota` says whether it applies. With
+ * `fence`, the fence's token too (the column tokenCheckSql returns, share-locked the same way).
+ * No quota: no lock, so namespaces without one never wait on each other. Why a lock: under READ
+ * COMMITTED two starts counting at once both see the last slot free (the store contract
+ * measured it, test/store-contract/budget-contract.ts).
+ */
+export function taskQuotaLockSql(runId: string, fence: Fence | undefined): string {
+  const pg = loadedPg();
+  const quota = `EXISTS (SELECT 1 FROM runs r JOIN namespace_budgets b ON b.namespace = r.namespace
+      CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(${TASK_QUOTA_LOCK_CLASS}, hashtext(b.namespace))) AS locked
+     WHERE r.id = ${pg.escapeLiteral(runId)} AND b.max_tasks IS NOT NULL) AS quota`;
+  const token = fence ? `(${tokenCheckSql(fence)}) AS token, ` : '';
+  return `SELECT ${token}${quota}`;
+}
+
 /**
  * The fence riding inside one statement (a fenced write that needs no transaction of its own): a
  * CTE share-locks the lease row as `tokenCheckSql` does, every write of the statement is

@@ -48,10 +48,11 @@ import {
   claimRun,
   renew,
   toLease,
+  taskQuotaLockSql,
   tokenCheckSql,
 } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
-import { closeAttempt, insertAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
+import { checkTaskQuota, closeAttempt, insertAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
 import * as approvals from './postgres-approvals.ts';
 import { interruptedFinish } from '../row-values.ts';
@@ -96,6 +97,24 @@ export class PostgresStore implements AsyncStore {
         return fn(c);
       },
       tokenCheckSql(fence),
+    );
+  }
+
+  /**
+   * A transaction that starts attempts of run `runId`: sent with its BEGIN (no extra round trip),
+   * the fence's check and, when the run's namespace has a tasks quota, that namespace's advisory
+   * lock (taskQuotaLockSql). `fn` learns whether the quota applies, so only then does each start
+   * count (one more statement, after the lock: its snapshot sees every start committed before).
+   */
+  #startTx<T>(runId: string, fn: (c: PoolClient, quota: boolean) => Promise<T>): Promise<T> {
+    const fence = this.#fence;
+    return transaction(
+      this.#pool,
+      (c, opened) => {
+        if (fence) checkTokenRows(opened, fence);
+        return fn(c, opened[0]?.quota === true);
+      },
+      taskQuotaLockSql(runId, fence),
     );
   }
 
@@ -219,24 +238,32 @@ export class PostgresStore implements AsyncStore {
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
-    return this.#tx((c) => this.#startAttempt(c, start, transition));
+    return this.#startTx(start.runId, (c, quota) => this.#startAttempt(c, start, quota, transition));
   }
 
-  async #startAttempt(c: PoolClient, start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
+  async #startAttempt(
+    c: PoolClient,
+    start: AttemptStart,
+    quota: boolean,
+    transition?: TaskTransitionWrite,
+  ): Promise<number> {
+    if (quota) await checkTaskQuota(c, start);
     if (transition) await transitionTask(c, start.runId, start.taskId, transition);
     return insertAttempt(c, start);
   }
 
   /** In one transaction, fenced once (with BEGIN); each write one statement. */
   commitRunWrites(runId: string, writes: readonly RunWrite[]): Promise<number[]> {
-    return this.#tx(async (c) => {
+    const starts = writes.some((w) => w.kind === 'attempt');
+    const commit = async (c: PoolClient, quota: boolean) => {
       const tokens: number[] = [];
       for (const w of writes)
         if (w.kind === 'run') await this.#transitionRun(c, runId, w.write);
         else if (w.kind === 'task') await transitionTask(c, runId, w.taskId, w.write);
-        else tokens.push(await this.#startAttempt(c, w.start, w.transition));
+        else tokens.push(await this.#startAttempt(c, w.start, quota, w.transition));
       return tokens;
-    });
+    };
+    return starts ? this.#startTx(runId, commit) : this.#tx((c) => commit(c, false));
   }
 
   async startClaimedAttempt(
@@ -244,11 +271,11 @@ export class PostgresStore implements AsyncStore {
     start: AttemptStart,
     transition?: TaskTransitionWrite,
   ): Promise<number> {
-    return this.#tx(async (c) => {
+    return this.#startTx(start.runId, async (c, quota) => {
       const name = taskLeaseName(start.runId, start.taskId);
       if (claim.runId !== start.runId || claim.taskId !== start.taskId) throw new LeaseLostError(name);
       await checkFence(c, name, claim.token, start.startedAt);
-      return this.#startAttempt(c, start, transition);
+      return this.#startAttempt(c, start, quota, transition);
     });
   }
 

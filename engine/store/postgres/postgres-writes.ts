@@ -5,7 +5,8 @@
 import type { PoolClient } from 'pg';
 import type { Db } from './reconnect.ts';
 import { NotFoundError } from '../../../core/index.ts';
-import { LeaseLostError, StaleStateError } from '../../errors.ts';
+import { LeaseLostError, StaleStateError, TaskQuotaError } from '../../errors.ts';
+import { overTaskQuota, taskQuotaSql, toTaskQuota } from '../budget-sql.ts';
 import type { Fence } from '../async-store.ts';
 import type { AttemptFinish, AttemptStart, TaskTransitionWrite } from '../store.ts';
 import { TASK_PATCH_COLUMNS, attemptStartValues } from '../row-values.ts';
@@ -51,6 +52,18 @@ export async function transitionTask(
   if (exists.rowCount === 0) throw new NotFoundError('task', `${runId}/${taskId}`);
   throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
 }
+
+/**
+ * The namespace's tasks quota at an attempt's start, counted after its transaction took the
+ * namespace's lock (postgres-leases.ts taskQuotaLockSql): TaskQuotaError when there is no slot.
+ */
+export async function checkTaskQuota(c: PoolClient, start: AttemptStart): Promise<void> {
+  const { text, args } = taskQuotaSql(dollar, start.runId, start.taskId, start.startedAt);
+  const quota = toTaskQuota((await c.query<Row>(text, args)).rows[0]);
+  if (overTaskQuota(quota)) throw new TaskQuotaError(quota!.namespace, quota!.limit);
+}
+
+const dollar = (n: number): string => `$${n}`;
 
 /**
  * The attempt row and its lease (a fresh token from `lease_tokens`) in one statement; the token.

@@ -5,7 +5,8 @@
  */
 import type { SQLInputValue } from 'node:sqlite';
 import { NotFoundError } from '../../../core/index.ts';
-import { StaleStateError } from '../../errors.ts';
+import { StaleStateError, TaskQuotaError } from '../../errors.ts';
+import { overTaskQuota, taskQuotaSql, toTaskQuota } from '../budget-sql.ts';
 import type { AttemptFinish, AttemptStart, RunTransitionWrite, TaskTransitionWrite } from '../store.ts';
 import { TASK_PATCH_COLUMNS, attemptStartValues } from '../row-values.ts';
 import { acquire, type Sql } from './sqlite-leases.ts';
@@ -84,8 +85,22 @@ export function transitionTask(sql: Sql, runId: string, taskId: string, t: TaskT
   insertTransition(sql, runId, taskId, t.from, t.to, t.reason, t.by, t.time, t.detail ?? null);
 }
 
+/**
+ * The namespace's tasks quota at an attempt's start: TaskQuotaError (nothing written) when it has
+ * no slot for this task. Inside the start's transaction, which holds SQLite's write lock, so two
+ * starts (two connections, two processes) never count the same slot.
+ */
+export function checkTaskQuota(sql: Sql, start: AttemptStart): void {
+  const { text, args } = taskQuotaSql(numbered, start.runId, start.taskId, start.startedAt);
+  const quota = toTaskQuota(sql.get(text, ...args));
+  if (overTaskQuota(quota)) throw new TaskQuotaError(quota!.namespace, quota!.limit);
+}
+
+const numbered = (n: number): string => `?${n}`;
+
 /** The attempt row (with its lease, under a fresh token) and its task's transition; the token. */
 export function startAttempt(sql: Sql, start: AttemptStart, transition?: TaskTransitionWrite): number {
+  checkTaskQuota(sql, start);
   if (transition) transitionTask(sql, start.runId, start.taskId, transition);
   const lease = acquire(sql, `attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
   sql.run(
