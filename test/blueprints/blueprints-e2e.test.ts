@@ -2,9 +2,8 @@
  * The two blueprints (blueprints/etl, blueprints/ci-cd) compile from every instantiation in
  * examples/blueprints, and run with `maestro run` in a real git repository made from that
  * example: ETL end to end against `maestro sig-dev-server` (what it received read back, a re-run
- * of the partition storing nothing twice); CI/CD's build and test stages (`deploy=false`; the
- * image, deploy and verify stages need Podman with host access and the Kubernetes control plane,
- * see docs/blueprints.md).
+ * of the partition storing nothing twice); CI/CD's build and test stages (`deploy=false`). CI/CD
+ * end to end (image, deploy, promotion, health check, rollback) is test/blueprints/ci-cd-e2e.test.ts.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -163,7 +162,7 @@ describe('blueprints run end to end', () => {
     expect(((await (await fetch(`${sigUrl}/_dev/received`)).json()) as Received).batches.length).toBe(before);
   }, 240_000);
 
-  it('ci-cd: the build and test stages run (deploy=false); image, deploy and verify are skipped', async () => {
+  it('ci-cd: the build and test stages run (deploy=false); image, deploy, verify, health and rollback are skipped', async () => {
     const dir = exampleRepository();
     const data = join(dir, '.data');
     const run = await runCaptured(
@@ -192,6 +191,8 @@ describe('blueprints run end to end', () => {
       image: 'skipped',
       deploy: 'skipped',
       verify: 'skipped',
+      health: 'skipped',
+      rollback: 'skipped',
     });
   }, 240_000);
 });

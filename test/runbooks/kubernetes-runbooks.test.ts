@@ -11,7 +11,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:tls';
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, RbacAuthorizationV1Api, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,6 +19,7 @@ import { openStore } from '../../engine/index.ts';
 import { startApi, type ApiHarness } from '../api/api-harness.ts';
 import { shellIo } from '../cli-helpers.ts';
 import { tempDir } from '../helpers/engine-fixtures.ts';
+import { servedChain } from '../helpers/served-chain.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startTestCluster, type TestCluster } from '../setup/k8s-cluster.ts';
 
@@ -50,29 +50,6 @@ function deployment(image: string): V1Deployment {
       },
     },
   };
-}
-
-/** The certificates the API server presents (its chain, to its self-signed root): what curl trusts. */
-function servedChain(url: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host: hostname, port: Number(port), rejectUnauthorized: false }, () => {
-      const pems: string[] = [];
-      let cert = socket.getPeerCertificate(true);
-      for (;;) {
-        const b64 = cert.raw
-          .toString('base64')
-          .replace(/(.{64})/g, '$1\n')
-          .trimEnd();
-        pems.push(`-----BEGIN CERTIFICATE-----\n${b64}\n-----END CERTIFICATE-----`);
-        if (!cert.issuerCertificate || cert.issuerCertificate === cert) break;
-        cert = cert.issuerCertificate;
-      }
-      resolve(pems.join('\n'));
-      socket.end();
-    });
-    socket.on('error', reject);
-  });
 }
 
 async function rolledOut(namespace: string, image: string): Promise<V1Deployment> {
