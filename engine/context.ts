@@ -17,6 +17,7 @@ import type { CircuitBreaker } from './breaker.ts';
 import type { PriceTable } from './cost.ts';
 import type { EngineEvent } from './events.ts';
 import type { AsyncStore } from './store/async-store.ts';
+import type { WorkloadIdentityIssuer } from './workload-identity.ts';
 import type { HttpProbe } from './wait/http-wait.ts';
 
 export interface EngineContext {
@@ -26,6 +27,8 @@ export interface EngineContext {
   policy: PolicyChoice;
   attestor: Attestor | undefined;
   builtImages: BuiltImageRecorder | undefined;
+  /** Signs `${workload.identity}` for a task that uses it; undefined: such a task fails (fail closed). */
+  workloadIdentity: WorkloadIdentityIssuer | undefined;
   clock: Clock;
   random: RandomSource;
   logger: Logger;

@@ -12,7 +12,8 @@ import type {
   TaskCatalog,
 } from '../core/index.ts';
 import { InputError, digestOf } from '../core/index.ts';
-import { MissingSecretError } from './errors.ts';
+import { MissingSecretError, WorkloadIdentityUnavailableError } from './errors.ts';
+import { usesWorkloadIdentity } from './workload-identity.ts';
 import { renderTemplate, type ExpressionScope } from '../compiler/index.ts';
 import { redactValue } from '../core/index.ts';
 
@@ -28,6 +29,8 @@ export interface DispatchContext {
   nodePath: string;
   /** Node arguments before a repository task's entry (EngineOptions.taskNodeArgs). */
   taskNodeArgs?: readonly string[];
+  /** The task's signed workload identity, minted when its templates use `${workload.identity}`. */
+  workloadIdentity?: string;
 }
 
 export interface ResolvedTask {
@@ -59,7 +62,8 @@ export function scopeFor(
   return {
     params: ctx.params,
     secrets,
-    workload: { identity: `maestro:${ctx.workflow.namespace}/${ctx.workflow.name}/${task.declaredId}` },
+    // The signed token (engine/workload-identity.ts), never a name a service could be told by anyone.
+    workload: ctx.workloadIdentity === undefined ? {} : { identity: ctx.workloadIdentity },
     tasks,
     matrix: task.matrix ?? {},
     run: { id: ctx.runId },
@@ -82,12 +86,15 @@ function asString(value: unknown): string {
 
 export function resolveTask(task: PlanTask, ctx: DispatchContext): ResolvedTask {
   const secrets = taskSecrets(task, ctx);
+  if (ctx.workloadIdentity === undefined && usesWorkloadIdentity(task))
+    throw new WorkloadIdentityUnavailableError(task.id);
   const scope = scopeFor(task, ctx, secrets);
   const render = (value: unknown): unknown => renderTemplate(value, scope);
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(task.env)) env[name] = asString(render(value));
   const withValues = (render(task.with) ?? {}) as Record<string, unknown>;
-  const redact = Object.values(secrets);
+  // The workload identity is a bearer credential: redacted wherever the secrets are.
+  const redact = [...Object.values(secrets), ...(ctx.workloadIdentity ? [ctx.workloadIdentity] : [])];
   const action = task.action;
   switch (action.type) {
     case 'shell':

@@ -34,6 +34,8 @@ import type {
 import type { RunRecord } from './store/store.ts';
 import type { HttpProbe } from './wait/http-wait.ts';
 
+import type { WorkloadIdentityIssuer } from './workload-identity.ts';
+
 export interface EngineOptions {
   /** Either store (SQLite through its adapter, PostgreSQL natively: store/open-store.ts). */
   store: AsyncStore;
@@ -50,6 +52,12 @@ export interface EngineOptions {
   /** Required: a gate asked before every attempt, or the explicit policyOff(...) (never implied). */
   policy: PolicyChoice;
   attestor?: Attestor;
+  /**
+   * Signs the run's workload identity (`${workload.identity}`) for the tasks that use it
+   * (provenance's createWorkloadIdentityIssuer over the receipts' key). Without it, such a task
+   * fails at dispatch instead of getting an unsigned name.
+   */
+  workloadIdentity?: WorkloadIdentityIssuer;
   /** Stores an SBOM for each image a succeeded attempt reports it built (`image` messages). */
   builtImages?: BuiltImageRecorder;
   clock?: Clock;

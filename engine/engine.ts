@@ -59,6 +59,7 @@ export function createEngine(options: EngineOptions): Engine {
     policy: options.policy,
     attestor: options.attestor,
     builtImages: options.builtImages,
+    workloadIdentity: options.workloadIdentity,
     clock,
     random: options.random ?? systemRandom,
     logger: options.logger ?? pino({ level: 'silent' }),

@@ -137,6 +137,20 @@ export class MissingSecretError extends MaestroError {
   }
 }
 
+/** A task uses `${workload.identity}` and this engine has no key to sign one (fail closed). */
+export class WorkloadIdentityUnavailableError extends MaestroError {
+  constructor(taskId: string) {
+    super(
+      'workload_identity_unavailable',
+      `task ${taskId} uses \${workload.identity}, and this engine cannot sign one (no receipts key)`,
+      {
+        fault: Fault.system,
+        hint: 'configure a receipts signing key (MAESTRO_SIGNING_KEY, or the development key); a keyless signer cannot sign workload identities',
+      },
+    );
+  }
+}
+
 /** A run names a source but the engine was built without a way to fetch one. */
 export class SourceUnavailableError extends MaestroError {
   constructor(repo: string) {

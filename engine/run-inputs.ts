@@ -7,6 +7,7 @@ import type { DispatchContext } from './dispatch.ts';
 import { SourceUnavailableError } from './errors.ts';
 import type { PlanTask } from '../core/index.ts';
 import type { RunRecord } from './store/store.ts';
+import { usesWorkloadIdentity } from './workload-identity.ts';
 
 export class RunInputs {
   readonly #ctx: EngineContext;
@@ -47,6 +48,21 @@ export class RunInputs {
     return this.#sourceExport;
   }
 
+  /** A signed workload identity for a task that uses one (and only then: each is a signature). */
+  async #workloadIdentity(run: RunRecord, taskId: string): Promise<{ workloadIdentity?: string }> {
+    const issue = this.#ctx.workloadIdentity;
+    const task = this.#planTask(taskId);
+    if (!issue || !usesWorkloadIdentity(task)) return {};
+    const workloadIdentity = await issue({
+      runId: run.id,
+      task: task.declaredId,
+      namespace: run.namespace,
+      workflow: run.workflow,
+      planDigest: run.planDigest,
+    });
+    return { workloadIdentity };
+  }
+
   async dispatchContext(taskId: string): Promise<DispatchContext> {
     const run = this.#run();
     // Resolution is synchronous and reads only the needs' outputs: they are read here first.
@@ -63,6 +79,7 @@ export class RunInputs {
       catalog: this.#ctx.catalog,
       nodePath: this.#ctx.nodePath,
       taskNodeArgs: this.#ctx.taskNodeArgs,
+      ...(await this.#workloadIdentity(run, taskId)),
     };
   }
 }

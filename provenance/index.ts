@@ -79,3 +79,4 @@ export {
 } from './approvals/task-approval-attestation.ts';
 export * from './image/index.ts';
 export * from './sbom/index.ts';
+export * from './workload-identity.ts';

@@ -24,6 +24,7 @@ import {
 import { REMOTE_ARTIFACT_RUNNERS } from './artifact-store-setting.ts';
 import {
   createAttestor,
+  createWorkloadIdentityIssuer,
   createRegistryClient,
   dockerConfigCredentials,
   resolveApprovalSigner,
@@ -137,6 +138,9 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   // Approval attestations have their own key: a leaked receipt key cannot forge an approval.
   const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
   const attestor: Attestor | undefined = signer ? createAttestor({ signer }) : undefined;
+  // `${workload.identity}`: signed with the receipts' key, so a service verifies it against the
+  // key GET /v1/keys publishes; none without a key signer (a task using one then fails closed).
+  const workloadIdentity = signer ? createWorkloadIdentityIssuer({ signer }) : undefined;
   // SBOMs of images tasks build: signed with the receipts' signer, stored where the surface says.
   const builtImages =
     signer && options.sbomStore
@@ -193,6 +197,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     // one set of redirect and egress rules.
     httpProbe: (request, env) => sendHttpRequest(request, env, () => undefined),
     ...(attestor ? { attestor } : {}),
+    ...(workloadIdentity ? { workloadIdentity } : {}),
     ...(builtImages ? { builtImages } : {}),
     ...(approvalSigner
       ? { approvals: { signer: approvalSigner, ...(approvalLog ? { log: approvalLog } : {}) } }

@@ -20,5 +20,7 @@ export function registerInspectRoutes(app: FastifyInstance, received: SigReceive
     claims: [...received.claims.values()],
     triggers: received.triggers,
     violations: received.violations,
+    identities: received.identities,
+    refusedIdentities: received.refusedIdentities,
   }));
 }

@@ -1,4 +1,5 @@
 import type { SigClaims, SigIngest } from '../../core/index.ts';
+import type { WorkloadIdentityClaims } from '../../provenance/index.ts';
 
 /** A request the server accepted, as a test reads it back. */
 export interface ReceivedBatch {
@@ -27,6 +28,10 @@ export class SigReceived {
   readonly claims = new Map<string, SigClaims.Claim & { version: number }>();
   readonly claimKeys = new Map<string, { id: string; bodyDigest: string }>();
   readonly triggers: ReceivedTrigger[] = [];
+  /** The workload identities accepted (when the server requires them), with their claims. */
+  readonly identities: Array<{ method: string; url: string; claims: WorkloadIdentityClaims }> = [];
+  /** Requests refused for their workload identity, with the reason. */
+  readonly refusedIdentities: Array<{ method: string; url: string; reason: string }> = [];
   readonly violations: Array<{
     method: string;
     url: string;

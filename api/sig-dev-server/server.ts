@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { verifyWorkloadIdentity } from '../../provenance/index.ts';
 import { ContractRegistry, type ContractName, type ContractVersion } from '../../sig/index.ts';
 import { sendProblem, type RouteContext, type SigFaults } from './route-context.ts';
 import { SigReceived } from './received.ts';
@@ -17,6 +18,12 @@ export interface SigDevServerOptions {
   registry?: ContractRegistry;
   /** Fastify's logger option; off by default (tests read `received`, not logs). */
   logger?: boolean;
+  /**
+   * Require a Maestro workload identity (`${workload.identity}`) as the bearer of every contract
+   * request, verified against these published keys (GET /v1/keys, or the receipts' public key)
+   * for this audience; a missing, forged, expired or other-audience token is a 401.
+   */
+  workloadIdentity?: { publicKeysPem: string[]; audience: string; now?: () => number };
 }
 
 export type { SigFaults };
@@ -49,6 +56,7 @@ export function createSigDevServer(options: SigDevServerOptions = {}): SigDevSer
     'runbook-trigger': options.versions?.['runbook-trigger'] ?? [1, 2, 3],
   };
   const ctx: RouteContext = { registry, received, faults, streamWindow: options.streamWindow ?? 64 };
+  if (options.workloadIdentity) requireWorkloadIdentity(app, received, options.workloadIdentity);
   app.addHook('onRequest', async (request, reply) => {
     const injected = faults.consumeFailure();
     if (!injected) return;
@@ -87,6 +95,38 @@ export function createSigDevServer(options: SigDevServerOptions = {}): SigDevSer
     },
     close: () => app.close(),
   };
+}
+
+/** Every request but the test-only `/_dev/` routes carries a valid workload identity. */
+function requireWorkloadIdentity(
+  app: FastifyInstance,
+  received: SigReceived,
+  check: NonNullable<SigDevServerOptions['workloadIdentity']>,
+): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.url.startsWith('/_dev/')) return;
+    const header = request.headers.authorization ?? '';
+    const token = /^Bearer (\S+)$/.exec(header)?.[1];
+    const verdict = token
+      ? verifyWorkloadIdentity(token, {
+          publicKeysPem: check.publicKeysPem,
+          audience: check.audience,
+          ...(check.now ? { now: check.now() } : {}),
+        })
+      : ({ ok: false, reason: 'no bearer workload identity' } as const);
+    if (verdict.ok) {
+      received.identities.push({ method: request.method, url: request.url, claims: verdict.claims });
+      return;
+    }
+    received.refusedIdentities.push({ method: request.method, url: request.url, reason: verdict.reason });
+    void reply.header('www-authenticate', 'Bearer error="invalid_token"');
+    return sendProblem(
+      reply,
+      401,
+      'workload_identity_refused',
+      `workload identity refused: ${verdict.reason}`,
+    );
+  });
 }
 
 function createFaults(): SigFaults &

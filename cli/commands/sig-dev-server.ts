@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from '../../core/index.ts';
 import { createSigDevServer } from '../../api/index.ts';
@@ -9,6 +10,7 @@ const EXAMPLES = `
 Examples:
   $ maestro sig-dev-server                          # every contract, v1-v3, on 127.0.0.1:8787
   $ maestro sig-dev-server --port 0 --versions 1,2  # an N-1 SIG on a free port (the URL is printed)
+  $ maestro sig-dev-server --workload-key receipts.pub.pem  # only signed workload identities get in
 
 It prints its URL on the first line of stdout, checks every request against the contract
 (docs/sig.md) and keeps what it receives in memory until it stops (SIGINT or SIGTERM).`;
@@ -23,8 +25,13 @@ export function registerSigDevServer(program: Command, context: CliContext): voi
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--versions <list>', 'contract majors to serve, comma-separated', CONTRACT_VERSIONS.join(','))
     .option('--stream-window <n>', 'records a stream client may have unacknowledged', '64')
+    .option(
+      '--workload-key <file>',
+      "require a Maestro workload identity signed by this public key (PEM: the receipts' key, GET /v1/keys)",
+    )
+    .option('--audience <aud>', 'the audience a workload identity must be for', 'sig')
     .addHelpText('after', EXAMPLES)
-    .action(async (o: { port: string; host: string; versions: string; streamWindow: string }) => {
+    .action(async (o: Options) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
         throw new UsageError(`--port ${o.port} is not a port`);
@@ -35,6 +42,9 @@ export function registerSigDevServer(program: Command, context: CliContext): voi
       const server = createSigDevServer({
         versions: { ingest: versions, claims: versions, 'runbook-trigger': versions },
         streamWindow: window,
+        ...(o.workloadKey
+          ? { workloadIdentity: { publicKeysPem: [readKey(o.workloadKey)], audience: o.audience } }
+          : {}),
       });
       const url = await server.listen(port, o.host);
       context.io.stdout(`${url}\n`);
@@ -42,6 +52,23 @@ export function registerSigDevServer(program: Command, context: CliContext): voi
       await untilSignal();
       await server.close();
     });
+}
+
+interface Options {
+  port: string;
+  host: string;
+  versions: string;
+  streamWindow: string;
+  workloadKey?: string;
+  audience: string;
+}
+
+function readKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--workload-key ${file} cannot be read (${(error as NodeJS.ErrnoException).code})`);
+  }
 }
 
 function parseVersions(list: string): ContractVersion[] {
