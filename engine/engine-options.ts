@@ -180,7 +180,11 @@ export interface Engine {
    * failed tasks (and the tasks skipped because of them): the console's "retry this task".
    * TaskNotRetryableError when one of them is unknown or did not fail.
    */
-  retry(runId: string, options?: { by?: string; tasks?: readonly string[] }): Promise<RunRecord>;
+  /** `reserve`: hold the run's lease from the move to queued (as SubmitOptions.reserve): the caller executes it. */
+  retry(
+    runId: string,
+    options?: { by?: string; tasks?: readonly string[]; reserve?: boolean },
+  ): Promise<RunRecord>;
   /**
    * Releases a run waiting for approval: `waiting_for_approval -> queued` (reason
    * `approval_granted`) with the attestation digest its receipts will cite, in one compare-and-set.
@@ -196,6 +200,8 @@ export interface Engine {
     runId: string,
     taskId: string,
     request: TaskApprovalRequest,
+    /** `reserve`: hold the run's lease when the approval sends it back to queued (see retry). */
+    options?: { reserve?: boolean },
   ): Promise<{ recorded: boolean; count: TaskApprovalCount; run: RunRecord }>;
   /** Counts an approval task's approvals as they stand (verified rows only). */
   countTaskApprovals(runId: string, taskId: string): Promise<TaskApprovalCount>;

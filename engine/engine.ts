@@ -190,6 +190,30 @@ export function createEngine(options: EngineOptions): Engine {
     return { runId, done };
   }
 
+  /**
+   * With `reserve`, runs `command` (which may move the run back to queued) holding the run's
+   * lease, as `submit` does: the caller executes the run next, and no other worker may claim it
+   * in between. The lease is let go when the run did not become queued (or the command failed).
+   */
+  async function reserved<T extends RunRecord | { run: RunRecord }>(
+    runId: string,
+    reserve: boolean | undefined,
+    command: () => Promise<T>,
+  ): Promise<T> {
+    if (!reserve) return command();
+    const lease = await takeRunLease(ctx, runId);
+    const release = () => store.releaseLease(lease.name, ctx.owner, lease.token);
+    try {
+      const result = await command();
+      const run: RunRecord = 'run' in result ? result.run : (result as RunRecord);
+      if (run.status !== RunState.queued) await release();
+      return result;
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
   function checkRunners(plan: Plan): void {
     for (const task of plan.tasks) {
       const runner = options.runners.get(task.runner);
@@ -263,8 +287,8 @@ export function createEngine(options: EngineOptions): Engine {
       // A live engine elsewhere will see the request on its next heartbeat.
       if (!alive) await cancelIdle(ctx, run, by);
     },
-    retry(runId, { by = 'unknown', tasks } = {}) {
-      return retryRun(ctx, runId, by, tasks);
+    retry(runId, { by = 'unknown', tasks, reserve } = {}) {
+      return reserved(runId, reserve, () => retryRun(ctx, runId, by, tasks));
     },
     async approve(runId, { by, approvalDigest }) {
       const run = await store.getRun(runId);
@@ -282,8 +306,8 @@ export function createEngine(options: EngineOptions): Engine {
       }
       return store.getRun(runId);
     },
-    approveTask(runId, taskId, request) {
-      return approveTask(ctx, options.approvals, runId, taskId, request);
+    approveTask(runId, taskId, request, { reserve } = {}) {
+      return reserved(runId, reserve, () => approveTask(ctx, options.approvals, runId, taskId, request));
     },
     countTaskApprovals(runId, taskId) {
       return countApprovalsOfTask(ctx, options.approvals, runId, taskId);
