@@ -22,6 +22,7 @@ import {
   type WebhookIngress,
 } from './ingress/index.ts';
 import { resumeLiveRuns } from './dispatch/resume-runs.ts';
+import { adoptClaimedRuns } from './dispatch/adopt-runs.ts';
 import { createAppScheduler, type AppScheduleOptions } from './schedules/app-schedules.ts';
 import type { CronScheduler } from '../engine/index.ts';
 import type { RunReporter } from './dispatch/run-reporter.ts';
@@ -105,6 +106,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     log: logger.child({ name: 'probot' }),
   });
   const reporters = new Set<RunReporter>();
+  const reported = (runId: string) => [...reporters].some((r) => r.runId === runId);
   const onError = (error: unknown) => logger.error({ err: error }, 'maestro app error');
   const handlers = registerHandlers(probot, {
     store: options.store,
@@ -118,7 +120,6 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     defaultApprovals: options.defaultApprovals ?? 1,
     approvalTtlMs: options.approvalTtlMs ?? DEFAULT_APPROVAL_TTL_MS,
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
-    ...(options.sources ? { sources: options.sources } : {}),
     appId,
     track: (reporter) => {
       reporters.add(reporter);
@@ -127,6 +128,17 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     onError,
   });
   options.sources?.useMinter(handlers.installationToken);
+  // App runs a worker of this process claimed (started elsewhere) are reported from here too.
+  const stopAdopting = options.engines
+    ? adoptClaimedRuns({
+        engines: options.engines,
+        store: options.store,
+        clientFor: handlers.clientFor,
+        dispatchContext: handlers.dispatchContext,
+        isReported: reported,
+        onError,
+      })
+    : () => undefined;
   const queue = new DeliveryQueue({
     store: options.deliveries,
     handle: (delivery, payload) =>
@@ -197,6 +209,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     },
     close: async () => {
       open = false;
+      stopAdopting();
       await schedules?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       await ingress.close();

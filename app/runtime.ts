@@ -75,7 +75,7 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
   const sources = new SourceAccess(options.baseUrl);
   const runtime = await openRuntime(options.runtime, {
     approvals: true,
-    sourceToken: (repo) => sources.tokenFor(repo),
+    sourceToken: (repo, context) => sources.tokenFor(repo, context),
     ...(options.clock ? { clock: options.clock } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
   });
@@ -99,6 +99,13 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     await appStore.close();
     await runtime.close();
     throw error;
+  });
+  // Any replica derives which installation fetches a run's code from the run's stored records.
+  sources.useRuns(async (runId) => {
+    const dispatched = await appStore.getRun(runId);
+    if (!dispatched) return undefined;
+    const { source, plan } = await runtime.store.getRun(runId);
+    return { installationId: dispatched.installationId, source, plan };
   });
   const trusted = runtime.engine;
   const untrusted = runtime.createEngine({

@@ -57,6 +57,7 @@ export async function placeCatalogTask(
   fetcher: SourceFetcher | undefined,
   task: PlanTask,
   workDir: string,
+  runId: string,
 ): Promise<string> {
   if (!isLockedCatalogTask(task)) return '';
   const { action } = task;
@@ -65,7 +66,7 @@ export async function placeCatalogTask(
   if (!PATH.test(path) || !action.entry?.startsWith(`.maestro/catalog-tasks/`))
     throw new CatalogTaskRefusedError(action.name, `the plan names the folder ${JSON.stringify(path)}`);
   if (!fetcher) throw new CatalogTaskRefusedError(action.name, 'this engine has no source fetcher');
-  const exported = await fetcher.export({ kind: 'git', repo: url, commit });
+  const exported = await fetcher.export({ kind: 'git', repo: url, commit }, { runId });
   const from = join(exported, path);
   const link = firstLink(exported, path.split('/')) ?? firstLinkUnder(from);
   if (link) throw new CatalogTaskRefusedError(action.name, `${link} is a symbolic link`);

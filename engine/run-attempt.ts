@@ -328,7 +328,7 @@ async function addSourceHeader(
   fetcher: SourceFetcher | undefined,
 ): Promise<void> {
   if (!runner.fetchesReceived || !request.source || !fetcher?.authHeader) return;
-  const header = await fetcher.authHeader(request.source);
+  const header = await fetcher.authHeader(request.source, { runId: request.runId });
   if (!header) return;
   request.sourceHeader = header;
   request.redact = [...request.redact, header, header.replace(/^Authorization: Basic /, '')];

@@ -35,7 +35,7 @@ export class RunInputs {
     const fetcher = this.#ctx.source;
     if (!fetcher) return Promise.reject(new SourceUnavailableError(source.repo));
     // A failed export is not memoised: the next attempt (a retry, a resume) tries again.
-    this.#sourceExport ??= fetcher.export(source).then(
+    this.#sourceExport ??= fetcher.export(source, { runId: this.#run().id }).then(
       (dir) => {
         this.#note(`source: ${source.repo} at ${source.commit}`);
         return dir;

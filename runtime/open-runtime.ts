@@ -11,6 +11,7 @@ import {
   type Attestor,
   type Clock,
   type PolicyChoice,
+  type SourceContext,
   type TaskCatalog,
 } from '../core/index.ts';
 import {
@@ -54,7 +55,7 @@ export interface RuntimeOptions {
    * The token for fetching a remote source (the App's installation token), asked for at fetch
    * time. Without it remote sources are fetched anonymously (the CLI: local repositories, public URLs).
    */
-  sourceToken?: (repo: string) => Promise<string | undefined>;
+  sourceToken?: (repo: string, context?: SourceContext) => Promise<string | undefined>;
   /**
    * The server's SBOM store (the API store), opened on first use: with it, an image a task
    * reports it built gets its SBOM made, signed and stored (docs/supply-chain.md).

@@ -22,6 +22,8 @@ import {
   type StandInSetup,
 } from './github-standin/app-harness.ts';
 import { signedDelivery, type StandInPull, type StandInReview } from './github-standin/index.ts';
+import { checkRunPayload } from './github-standin/app-harness.ts';
+import { startWitness, type Witness } from './helpers/witness.ts';
 import { pointAtStandIn } from './github-standin/app-harness.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
 import { startPostgres, type PostgresServer } from './setup/postgres-server.ts';
@@ -52,11 +54,13 @@ ${gated ? '  approvals:\n    required: 1\n    from: []\n' : ''}  triggers:
 }
 
 let server: PostgresServer;
+let witness: Witness;
 let databases = 0;
 let keys: string;
 let keyEnv: Record<string, string>;
 beforeAll(async () => {
   server = await startPostgres();
+  witness = await startWitness();
   // Replicas sign with one approval key and one receipt key (from a Secret, in the chart): with
   // each replica's own development key, one replica's attestation would not verify on another.
   keys = mkdtempSync(join(tmpdir(), 'maestro-replica-keys-'));
@@ -67,8 +71,9 @@ beforeAll(async () => {
     MAESTRO_SIGNING_KEY: join(keys, 'receipts.pem'),
   };
 });
-afterAll(() => {
+afterAll(async () => {
   server?.stop();
+  await witness?.close();
   rmSync(keys, { recursive: true, force: true });
 });
 
@@ -226,6 +231,56 @@ describe('two App replicas on one PostgreSQL', () => {
       const runs = await a.runtime.engineStore.listRuns();
       expect(runs.map((r) => [r.workflow, r.status]).sort()).toEqual(
         names.map((name) => [name, 'succeeded']).sort(),
+      );
+      for (const name of names) {
+        const checks = setup.standin.checkRunsNamed(`maestro / run demo/${name}`, sha);
+        expect(checks).toHaveLength(1);
+        expect(checks[0]!.conclusion).toBe('success');
+      }
+    } finally {
+      await worker.close();
+    }
+  });
+
+  it("a run the App retries (Retry failed) is its own to execute: another replica's worker never claims it first", async () => {
+    // Retry moves a failed run back to queued, then the App executes it. Before the retry took
+    // the run's lease first, B's worker claimed retried runs in between: A's check run, which
+    // only A reports, then never completed (and B's fetch had no token before the stored-run
+    // authorisation).
+    grantPermissions(setup.standin, { carol: 'admin' });
+    const names = ['r-one', 'r-two', 'r-three', 'r-four', 'r-five', 'r-six'];
+    const flaky = (name: string) =>
+      deploy(name)
+        .replace('name: deploy', `name: ${name}`)
+        .replace(
+          `run: echo "shipping ${name}"`,
+          `run: test "$(curl -s -X POST --data x ${witness.url}/${name}-${databases})" -gt 1`,
+        );
+    const files = Object.fromEntries(names.map((name) => [`.maestro/workflows/${name}.yaml`, flaky(name)]));
+    const sha = setup.repo.commit({ branch: 'main', login: 'carol', files });
+    await a.deliver(
+      'push',
+      a.pushPayload({ ref: 'refs/heads/main', before: '0'.repeat(40), after: sha, pusher: 'carol' }),
+    );
+    await idle();
+    for (const name of names)
+      expect(setup.standin.checkRunsNamed(`maestro / run demo/${name}`, sha)[0]!.conclusion).toBe('failure');
+    const worker = startWorker(b.runtime.engines.trusted, pino({ level: 'silent' }), { pollMs: 5 });
+    try {
+      for (const run of await a.runtime.engineStore.listRuns())
+        await a.deliver(
+          'check_run',
+          checkRunPayload(
+            'requested_action',
+            { externalId: `run:${run.id}`, headSha: sha },
+            'carol',
+            'retry_failed',
+          ),
+        );
+      await idle();
+      const runs = await a.runtime.engineStore.listRuns();
+      expect(runs.map((r) => [r.workflow, r.status]).sort()).toEqual(
+        names.map((n) => [n, 'succeeded']).sort(),
       );
       for (const name of names) {
         const checks = setup.standin.checkRunsNamed(`maestro / run demo/${name}`, sha);

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunSource, SourceFetcher } from '../core/index.ts';
+import type { RunSource, SourceContext, SourceFetcher } from '../core/index.ts';
 import { SourceChangedError, SourceFetchError } from './source-errors.ts';
 import { exportCommit, exportDirectory, exportName } from './source-export.ts';
 import { fetchIntoMirror } from './source-mirror.ts';
@@ -16,9 +16,9 @@ export interface SourceFetcherOptions {
   dataDir: string;
   /**
    * The token for a remote repository (the App's installation token), asked for at fetch time
-   * so it is fresh and never stored. Undefined: fetch anonymously.
+   * so it is fresh and never stored, for the run `context` names. Undefined: fetch anonymously.
    */
-  tokenFor?: (repo: string) => Promise<string | undefined>;
+  tokenFor?: (repo: string, context?: SourceContext) => Promise<string | undefined>;
   /** PATH and HOME for git, from the surface's environment. */
   baseEnv?: GitBaseEnv;
 }
@@ -31,7 +31,7 @@ export function createSourceFetcher(options: SourceFetcherOptions): SourceFetche
   const root = exportsDir(options.dataDir);
   const baseEnv = options.baseEnv ? { baseEnv: options.baseEnv } : {};
   return {
-    async export(source: RunSource): Promise<string> {
+    async export(source: RunSource, context?: SourceContext): Promise<string> {
       const target = join(root, exportName(source.commit));
       if (existsSync(target)) return target;
       if (source.kind === 'directory') {
@@ -40,7 +40,7 @@ export function createSourceFetcher(options: SourceFetcherOptions): SourceFetche
         return path;
       }
       if (isRemoteLocation(source.repo)) {
-        const token = await options.tokenFor?.(source.repo);
+        const token = await options.tokenFor?.(source.repo, context);
         const { dir } = await fetchIntoMirror({
           dataDir: options.dataDir,
           url: source.repo,
@@ -58,9 +58,9 @@ export function createSourceFetcher(options: SourceFetcherOptions): SourceFetche
       }
       return target;
     },
-    async authHeader(source: RunSource): Promise<string | undefined> {
+    async authHeader(source: RunSource, context?: SourceContext): Promise<string | undefined> {
       if (source.kind !== 'git' || !isRemoteLocation(source.repo)) return undefined;
-      const token = await options.tokenFor?.(source.repo);
+      const token = await options.tokenFor?.(source.repo, context);
       return token ? authorizationHeader(token) : undefined;
     },
   };

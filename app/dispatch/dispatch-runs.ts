@@ -6,7 +6,6 @@ import { writeCheckRun } from '../checks/check-runs.ts';
 import { RUN_CHECK_PREFIX, runExternalId } from '../checks/render-run.ts';
 import { checkApproval } from '../../provenance/index.ts';
 import type { GitHubClient } from '../github/github-client.ts';
-import type { SourceAccess } from '../github/source-access.ts';
 import { workflowKey } from '../source/compile-snapshot.ts';
 import { RunReporter } from './run-reporter.ts';
 import { deliveryStep, deliveryTraceParent } from '../delivery-trace.ts';
@@ -34,8 +33,6 @@ export interface DispatchContext {
   track: (reporter: RunReporter) => void;
   /** Called after each durable step of a dispatch (crash tests kill the process there). */
   onDispatchStep?: (step: DispatchStep) => void;
-  /** Lets the source fetcher use this installation's token for the runs started here. */
-  sources?: SourceAccess;
   /** The App's id: its own pull-request comments are the only ones it updates. */
   appId?: number;
 }
@@ -262,26 +259,37 @@ async function engineHas(engine: Engine, runId: string): Promise<boolean> {
 export async function startRun(
   ctx: Pick<
     DispatchContext,
-    'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'sources' | 'appId'
+    'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'appId'
   >,
   engine: Engine,
   runId: string,
   headSha: string,
   execute: (runId: string) => Promise<unknown>,
 ): Promise<void> {
-  // The run's recorded source (new, retried, re-run or resumed) is fetched with the token of the
-  // installation this run belongs to.
-  const { source, plan } = await engine.store.getRun(runId);
+  await reportRun(ctx, engine, runId, headSha);
+  execute(runId).catch(ctx.onError);
+}
+
+/**
+ * Mirrors a run into its check run until it ends (or parks on an approval task), without
+ * executing it: startRun's first half, and what a replica does for an App run its own worker
+ * claimed (dispatch/adopt-runs.ts).
+ */
+export async function reportRun(
+  ctx: Pick<
+    DispatchContext,
+    'client' | 'store' | 'clock' | 'runUpdateIntervalMs' | 'onError' | 'track' | 'appId'
+  >,
+  engine: Engine,
+  runId: string,
+  headSha: string,
+): Promise<void> {
+  // The run's recorded source (new, retried, re-run or resumed) and its locked catalogs are
+  // fetched with the token of the installation that dispatched it, derived from the stored run
+  // by whichever replica executes it (github/source-access.ts): nothing to set up here.
   // A fork's code never speaks as the App: its runs' pr-comment requests are not posted.
   const stored = await ctx.store.getRun(runId);
   const pullRequest = stored && !stored.fromFork ? stored.pullRequest : undefined;
-  if (source?.kind === 'git') ctx.sources?.allow(source.repo, ctx.client.installationId);
-  // A locked catalog task's repository is fetched with the same installation's token, and only
-  // on the App's own GitHub (SourceAccess refuses another host): a catalog this installation
-  // cannot read fails the task, never widens what the token reaches.
-  for (const task of plan.tasks)
-    if (task.action.type === 'catalog' && task.action.source)
-      ctx.sources?.allow(task.action.source.url, ctx.client.installationId);
   const reporter = new RunReporter({
     engine,
     client: ctx.client,
@@ -296,5 +304,4 @@ export async function startRun(
   });
   ctx.track(reporter);
   reporter.start();
-  execute(runId).catch(ctx.onError);
 }

@@ -46,6 +46,10 @@ export class RunReporter {
     this.#unsubscribe = options.engine.subscribe((event) => this.#onEvent(event));
   }
 
+  get runId(): string {
+    return this.#o.runId;
+  }
+
   /** Resolves after the final write (the run reached a terminal state). */
   get done(): Promise<void> {
     return this.#done;
@@ -58,7 +62,10 @@ export class RunReporter {
   #onEvent(event: EngineEvent): void {
     if (event.runId !== this.#o.runId || event.type === 'log') return;
     this.#dirty = true;
-    if (event.type === 'run' && isTerminalRunState(event.to as RunState)) {
+    // Parked by an approval task: the run holds no process until an approval sends it back to
+    // queued, and whoever executes it then reports it with a reporter of its own.
+    const parked = event.type === 'run' && event.to === 'waiting_for_approval';
+    if (event.type === 'run' && (parked || isTerminalRunState(event.to as RunState))) {
       this.#finished = true;
       this.#flush();
       return;
@@ -110,7 +117,8 @@ export class RunReporter {
         this.#o.onError(error);
       }
       if (final) {
-        await this.#postComments();
+        if (isTerminalRunState((await this.#o.engine.store.getRun(this.#o.runId)).status))
+          await this.#postComments();
         this.#unsubscribe();
         this.#resolveDone();
       }

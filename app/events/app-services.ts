@@ -16,7 +16,6 @@ import {
 } from '../gate/approval-gate.ts';
 import { GitHubClient, type Octokit } from '../github/github-client.ts';
 import { InstallationTokens } from '../github/installation-tokens.ts';
-import type { SourceAccess } from '../github/source-access.ts';
 import {
   compileSnapshot,
   digestsOf,
@@ -41,8 +40,6 @@ export interface HandlerDeps {
   /** How long an approval (and its attestation) stays valid. */
   approvalTtlMs: number;
   onDispatchStep?: (step: DispatchStep) => void;
-  /** Which installation's token fetches which run's source (app/github/source-access.ts). */
-  sources?: SourceAccess;
   track: (reporter: RunReporter) => void;
   onError: (error: unknown) => void;
   /** The App's id (dispatch-runs.ts DispatchContext.appId). */
@@ -227,7 +224,6 @@ export function createAppServices(probot: Probot, deps: HandlerDeps): AppService
       onError: deps.onError,
       track: deps.track,
       ...(deps.onDispatchStep ? { onDispatchStep: deps.onDispatchStep } : {}),
-      ...(deps.sources ? { sources: deps.sources } : {}),
       ...(deps.appId !== undefined ? { appId: deps.appId } : {}),
     }),
     readPullRequest: async (client, pullNumber) => {

@@ -78,7 +78,9 @@ export function onCheckRun(s: AppServices) {
         return;
       }
     }
-    await engine.retry(run.runId, { by: actor });
+    // Reserved from its move back to queued: another replica's worker must not claim it before
+    // this process (which reports its check run) executes it.
+    await engine.retry(run.runId, { by: actor, reserve: true });
     await startRun(s.dispatchContext(client, engines), engine, run.runId, run.headSha, (id) =>
       engine.execute(id),
     );

@@ -19,16 +19,24 @@ export interface RunSource {
   ref?: string;
 }
 
+/**
+ * Which run a fetch is for: a surface that authorises fetches (the App's installation tokens)
+ * decides from that run's stored records, so any replica executing the run can fetch its code.
+ */
+export interface SourceContext {
+  runId: string;
+}
+
 export interface SourceFetcher {
   /**
    * Materialises `source` as a read-only directory and returns its path. Calls for the same
    * commit may return the same directory: an export is never written to after it is returned.
    */
-  export(source: RunSource): Promise<string>;
+  export(source: RunSource, context?: SourceContext): Promise<string>;
   /**
    * The HTTP header git sends to fetch `source` (`Authorization: Basic …` with the App's
    * installation token, fresh), for a runner whose tasks fetch the source themselves (a pod);
    * undefined when the fetch is anonymous. A secret: runners keep it out of specs and logs.
    */
-  authHeader?(source: RunSource): Promise<string | undefined>;
+  authHeader?(source: RunSource, context?: SourceContext): Promise<string | undefined>;
 }
