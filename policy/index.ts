@@ -42,6 +42,7 @@ export { createWorkerPdp, type AsyncPdp } from './pdp/create-worker-pdp.ts';
 export {
   countApprovals,
   isBot,
+  latestVerdicts,
   NotCountedReason,
   type ApprovalFacts,
   type ApprovalResult,

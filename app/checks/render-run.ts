@@ -55,9 +55,11 @@ export async function renderRun(
   const traceId = traceIdOfParent(run.traceParent);
   const status: CheckRunWrite['status'] = terminal
     ? 'completed'
-    : run.status === 'running'
+    : run.status === 'running' || run.status === 'waiting_for_approval'
       ? 'in_progress'
       : 'queued';
+  // Parked on approval tasks: say what releases them (gate/task-approvals.ts).
+  const waiting = tasks.filter((t) => t.state === 'waiting_for_approval').map((t) => `\`${t.taskId}\``);
   const rows = tasks.map((task) => {
     const mine = attempts.filter((a) => a.taskId === task.taskId);
     const duration = mine.reduce((sum, a) => sum + ((a.finishedAt ?? a.startedAt) - a.startedAt), 0);
@@ -78,6 +80,11 @@ export async function renderRun(
     // Where to find the run's spans (its delivery, compile, gate, policy decisions, attempts).
     ...(traceId ? [`- trace id: \`${traceId}\``] : []),
     ...policyDenials(tasks, transitions),
+    ...(waiting.length > 0
+      ? [
+          `- waiting for approval: ${waiting.join(', ')}; an approving review of this commit by a reviewer the task allows (a writer, not the author or a pusher of this commit) releases it`,
+        ]
+      : []),
     '',
     '| task | state | attempts | duration | cache hits |',
     '|---|---|---|---|---|',

@@ -128,7 +128,8 @@ function rowsOf(gates: Map<string, WorkflowGate>): GateRow[] {
   );
 }
 
-async function listReviews(client: GitHubClient, pullNumber: number): Promise<ReviewFact[]> {
+/** A pull request's reviews as GitHub lists them now (never the event's word). */
+export async function listReviews(client: GitHubClient, pullNumber: number): Promise<ReviewFact[]> {
   const reviews = await client.call('list reviews', (octokit) =>
     octokit.paginate(octokit.rest.pulls.listReviews, {
       owner: client.owner,
@@ -154,7 +155,7 @@ async function listReviews(client: GitHubClient, pullNumber: number): Promise<Re
  * members from the Teams API (`team:slug` is a team of the repository's owner), cached per
  * delivery in `teams`.
  */
-async function allowedReviewers(
+export async function allowedReviewers(
   client: GitHubClient,
   entries: string[],
   teams: Map<string, Set<string>>,
