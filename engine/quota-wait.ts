@@ -5,11 +5,13 @@
  * (what the API, the console and `maestro runs` show), and says so once in its log; that
  * transition's time is its place in the namespace's waiting line, which the store keeps FIFO
  * across replicas. Then the execution tries again every `QUOTA_POLL_MS` (a slot may free in any
- * process); the store lets it start only in its turn.
+ * process); the store lets it start only in its turn. Each try first asks the store whether the
+ * turn has come (`quotaTurnPending`), so a waiting task costs one read a second, not a policy
+ * decision (a decision-log entry) and a workspace preparation a second.
  */
 import { Reason, TaskState } from '../core/index.ts';
 import type { AttemptHost } from './attempt-host.ts';
-import type { TaskQuotaError } from './errors.ts';
+import { TaskQuotaError } from './errors.ts';
 
 /** How often a waiting task asks again whether its turn has come. */
 export const QUOTA_POLL_MS = 1_000;
@@ -36,4 +38,26 @@ export async function waitForQuota(
     );
   }
   exec.armQuotaWait(taskId, QUOTA_POLL_MS);
+}
+
+/**
+ * Asks the store, before an attempt is prepared, whether a task of a namespace with a tasks quota
+ * has its turn; when it has not, the task waits (stored once, as above) and true is returned: no
+ * policy decision, no workspace, no start for a try the quota would refuse. A task of a namespace
+ * without one (the budget as the guard keeps it: budget-reads.ts) costs no read. Only the start's
+ * own count, inside its transaction, decides: a turn this read saw may be gone by then.
+ */
+export async function quotaTurnPending(exec: AttemptHost, taskId: string, attempt: number): Promise<boolean> {
+  const { store, clock } = exec.ctx;
+  const now = clock.now();
+  const budget = await exec.budgetReads.budget(store, exec.run.namespace, now);
+  const waiting = exec.task(taskId).reason === Reason.quotaTasks;
+  if (budget?.maxTasks == null && !waiting) return false;
+  if (await store.taskQuotaTurn(exec.runId, taskId, now)) return false;
+  if (waiting) exec.armQuotaWait(taskId, QUOTA_POLL_MS);
+  else {
+    const error = new TaskQuotaError(exec.run.namespace, budget!.maxTasks!);
+    await exec.serial(() => waitForQuota(exec, taskId, attempt, error));
+  }
+  return true;
 }

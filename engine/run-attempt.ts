@@ -40,7 +40,7 @@ import { ON_DEMAND } from './placement/price-section.ts';
 import { isWaitPrimitive } from './wait/wait-spec.ts';
 import { taskPricePerHour } from './task-price.ts';
 import { TaskQuotaError } from './errors.ts';
-import { waitForQuota } from './quota-wait.ts';
+import { quotaTurnPending, waitForQuota } from './quota-wait.ts';
 
 export async function runAttempt(exec: AttemptHost, taskId: string): Promise<void> {
   const task = exec.task(taskId);
@@ -49,6 +49,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   // How long a durable timer held it (read before the start clears notBefore): a wait's output.
   const waited = task.notBefore === null ? 0 : Math.max(0, task.notBefore - task.updatedAt);
   const readyAt = task.updatedAt;
+  if (await quotaTurnPending(exec, taskId, attempt)) return;
   // Chosen first: the budget guard estimates, and the attempt's start stores, the price of the
   // flavor it will run on, not on-demand's.
   const placement = await placeAttempt(exec, exec.planTask(taskId), readyAt);

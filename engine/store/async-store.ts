@@ -183,6 +183,13 @@ export interface AsyncStore {
   taskDurations(query: DurationQuery): Promise<number[]>;
   /** The usage report's rows: attempts started in the window, grouped. */
   usage(query: UsageQuery): Promise<UsageRow[]>;
+  /**
+   * Whether task `taskId` of run `runId` would get a slot of its namespace's tasks quota at `now`
+   * (true when the namespace has none): a read, outside any transaction, so a task waiting on the
+   * quota asks it before preparing another attempt. Only the start's own count, inside its
+   * transaction, decides (`startAttempt` refuses with TaskQuotaError).
+   */
+  taskQuotaTurn(runId: string, taskId: string, now: number): Promise<boolean>;
   close(): Promise<void>;
   /**
    * Wake-ups for workers (PostgreSQL: LISTEN/NOTIFY; absent on SQLite, where workers poll):
@@ -288,6 +295,7 @@ export const storeMethods = [
   'namespaceSpend',
   'taskDurations',
   'usage',
+  'taskQuotaTurn',
   'claimRun',
   'putTaskApproval',
   'listTaskApprovals',

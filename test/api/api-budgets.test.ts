@@ -154,7 +154,8 @@ for (const store of ['sqlite', 'postgres'] as const) {
         params: { namespace: 'quickstart' },
       });
       expect(shown.maxTasks).toBe(1);
-      const tasks = ['a', 'b', 'c'].map((t) => `    - id: ${t}\n      run: "sleep 0.5"\n`).join('');
+      // Long enough that a waiting task tries again (every second) while the one before it runs.
+      const tasks = ['a', 'b', 'c'].map((t) => `    - id: ${t}\n      run: "sleep 1.5"\n`).join('');
       const { id, status, transitions } = await runOf('ns-task-quota', tasks);
       expect(status).toBe('succeeded');
       const items = transitions as (Transition & { time: string; reason: string; detail?: string })[];
@@ -173,6 +174,17 @@ for (const store of ['sqlite', 'postgres'] as const) {
         expect(spans[i]!.start).toBeGreaterThanOrEqual(spans[i - 1]!.end);
       const logs = await api.call('GET', '/v1/runs/{id}/logs', { params: { id } });
       expect(String(logs.body)).toContain('is at its quota of 1 tasks at once');
+      // A waiting task asks the store for its turn; it is not prepared again each second. So a task
+      // has the policy decision of the attempt that ran, and at most one more: a first try that
+      // raced the others' starts (the read is advisory, the start's count decides). Retried once a
+      // second, c (waiting for a and b, 3 s) had one per try.
+      const { body: decisions } = await api.call('GET', '/v1/runs/{id}/decisions', { params: { id } });
+      const tasksDecided = (decisions.items as { task: string }[]).map((d) => d.task);
+      for (const task of ['a', 'b', 'c']) {
+        const n = tasksDecided.filter((t) => t === task).length;
+        expect(n, `${task}: ${tasksDecided.join(' ')}`).toBeGreaterThanOrEqual(1);
+        expect(n, `${task}: ${tasksDecided.join(' ')}`).toBeLessThanOrEqual(2);
+      }
       await setBudget({ limit: 1000 });
     });
 

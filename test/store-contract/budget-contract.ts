@@ -163,6 +163,9 @@ export function budgetContract(harness: StoreHarness): void {
         await s.transitionTask('r2', 'a', 'ready', 'ready', 'quota_tasks', 'e', 1002);
         await refused(start(s, 'r3', 'a', 'x3', 1003));
         await s.transitionTask('r3', 'a', 'ready', 'ready', 'quota_tasks', 'e', 1004);
+        // The read a waiting task asks before preparing again: no turn while r1 runs.
+        expect(await s.taskQuotaTurn('r2', 'a', 1004)).toBe(false);
+        expect(await s.taskQuotaTurn('o1', 'a', 1004)).toBe(true); // no quota there
         // Another namespace is not held.
         await start(s, 'o1', 'a', 'y1', 1005);
         // r1's attempt ends: the slot is r2's (it waited first), not r3's nor a newcomer's.
@@ -173,6 +176,9 @@ export function budgetContract(harness: StoreHarness): void {
           { ...finish, finishedAt: 1006 },
           { ...toRunning, from: 'running', to: 'succeeded', reason: 'exited_zero', time: 1006 },
         );
+        expect(await s.taskQuotaTurn('r2', 'a', 1007)).toBe(true);
+        expect(await s.taskQuotaTurn('r3', 'a', 1007)).toBe(false); // r2 waited first
+        expect(await s.taskQuotaTurn('r4', 'a', 1007)).toBe(false); // a newcomer is behind both
         await refused(start(s, 'r4', 'a', 'x4', 1007));
         const r3 = { ...startOf('x3', 'r3', 'a'), startedAt: 1008, leaseMs: 60_000 };
         await refused(s.startAttempt(r3, { ...toRunning, time: 1008 }));

@@ -441,6 +441,11 @@ export class PostgresStore implements AsyncStore {
     return (await this.#all(text, args)).map((r) => Number(r.ms));
   }
 
+  async taskQuotaTurn(runId: string, taskId: string, now: number): Promise<boolean> {
+    const { text, args } = budgets.taskQuotaSql(dollar, runId, taskId, now);
+    return !budgets.overTaskQuota(budgets.toTaskQuota((await this.#all(text, args))[0]));
+  }
+
   async usage(query: UsageQuery): Promise<UsageRow[]> {
     const { text, args } = budgets.usageSql(dollar, query);
     return (await this.#all(text, args)).map(budgets.toUsageRow);

@@ -41,6 +41,7 @@ const reads: ReadonlySet<string> = new Set([
   'namespaceSpend',
   'taskDurations',
   'usage',
+  'taskQuotaTurn',
   'listTaskApprovals',
 ] satisfies StoreMethod[]);
 

@@ -442,6 +442,11 @@ export class SqliteStore implements SettledStore {
     return this.#all(text, ...args).map((r) => Number(r.ms));
   }
 
+  taskQuotaTurn(runId: string, taskId: string, now: number): boolean {
+    const { text, args } = budgets.taskQuotaSql(numbered, runId, taskId, now);
+    return !budgets.overTaskQuota(budgets.toTaskQuota(this.#get(text, ...args)));
+  }
+
   usage(query: UsageQuery): UsageRow[] {
     const { text, args } = budgets.usageSql(numbered, query);
     return this.#all(text, ...args).map(budgets.toUsageRow);
