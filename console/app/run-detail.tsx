@@ -60,7 +60,9 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
     setBusy(verb);
     try {
       if (verb === 'approvals') {
-        await call<ApiBody.ApprovalAnswer>('POST', `${path}/approvals`);
+        // A task's approval (`uses: tasks/approval@1`) or the run's own gate.
+        const to = task === undefined ? path : `${path}/tasks/${encodeURIComponent(task)}`;
+        await call<ApiBody.ApprovalAnswer>('POST', `${to}/approvals`);
         await load();
       } else if (task !== undefined)
         setDetail(await call<ApiBody.RunDetail>('POST', `${path}/retry?task=${encodeURIComponent(task)}`));
@@ -72,8 +74,11 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
     }
   };
   const canWrite = may(props.session, 'runs:write', run.namespace);
-  const canApprove =
+  const mayApprove =
     run.status === 'waiting_for_approval' && may(props.session, 'approvals:write', run.namespace);
+  // Parked on approval tasks: each is approved on its own; the run-level grant would be refused.
+  const waitingTasks = detail.tasks.filter((t) => t.state === 'waiting_for_approval').map((t) => t.id);
+  const canApprove = mayApprove && waitingTasks.length === 0;
   return (
     <>
       <p>
@@ -130,6 +135,15 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
           <button type="button" disabled={busy !== ''} onClick={() => void act('approvals')}>
             Approve run
           </button>
+        </div>
+      )}
+      {mayApprove && waitingTasks.length > 0 && (
+        <div class="actions">
+          {waitingTasks.map((id) => (
+            <button key={id} type="button" disabled={busy !== ''} onClick={() => void act('approvals', id)}>
+              Approve task {id}
+            </button>
+          ))}
         </div>
       )}
       <Approvals approvals={detail.approvals ?? []} />

@@ -85,6 +85,12 @@ beforeAll(async () => {
     ),
   };
   Object.assign(ids, {
+    digestPaused: await store(
+      manifest(
+        'paused',
+        '    - id: gate\n      uses: tasks/approval@1\n      with: { reviewers: [alice] }\n    - id: ship\n      needs: [gate]\n      run: echo shipped\n',
+      ),
+    ),
     digestGated: digests.gated,
     digestChatty: digests.chatty,
     digestSlow: digests.slow,
@@ -243,6 +249,32 @@ describe('the console in Chromium', () => {
     await eventually(() => status(page)).toBe('succeeded');
     expect(await page.locator('tr[data-approver="alice"]').count()).toBe(1);
     await screenshot(alice, 'run-approved');
+    expect(cspViolations(alice)).toEqual([]);
+    await alice.context().close();
+  });
+
+  it('approves a task the run waits on (tasks/approval@1) from a token that may, and hides the button otherwise', async () => {
+    ids.paused = await start(ids.digestPaused!);
+    const viewer = await c.page();
+    await signInWith(viewer, c.api.url, await c.api.mint(['console', 'runs:read'], { user: 'viewer' }));
+    await viewer.goto(`${c.api.url}/runs/${ids.paused}`);
+    await eventually(() => status(viewer)).toBe('waiting_for_approval');
+    await eventually(() => taskRow(viewer, 'gate').count()).toBe(1);
+    expect(await viewer.getByRole('button', { name: 'Approve task gate' }).count()).toBe(0); // no approvals:write
+    await viewer.context().close();
+    const alice = await c.page();
+    await signInWith(
+      alice,
+      c.api.url,
+      await c.api.mint(['console', 'approvals:write', 'runs:read'], { user: 'alice' }),
+    );
+    await alice.goto(`${c.api.url}/runs/${ids.paused}`);
+    await eventually(() => alice.getByRole('button', { name: 'Approve task gate' }).count()).toBe(1);
+    // The run-level grant would be refused for a run parked on a task: not offered.
+    expect(await alice.getByRole('button', { name: 'Approve run' }).count()).toBe(0);
+    await alice.getByRole('button', { name: 'Approve task gate' }).click();
+    await eventually(() => status(alice)).toBe('succeeded');
+    expect(await alice.getByRole('button', { name: 'Approve task gate' }).count()).toBe(0);
     expect(cspViolations(alice)).toEqual([]);
     await alice.context().close();
   });
