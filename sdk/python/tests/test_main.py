@@ -128,6 +128,17 @@ def test_the_checkpoint_maestro_state_names_is_ctx_state(tmp_path):
     assert seen == [{"cursor": 500, "token": "***"}, None]
 
 
+def test_the_policy_maestro_policy_carries_is_ctx_policy():
+    seen = []
+    spec = {"inputs": {"type": "object"}, "outputs": {"type": "object", "properties": {}}}
+    t = define_task(name="t", version="1", spec=spec, execute=lambda i, c: seen.append(c.policy))
+    policy = '{"purpose": "disclosure", "authority": "dpo", "license": "CC-BY-4.0", "extra": {"x": 1}}'
+    assert run_main(t, {"MAESTRO_INPUTS": "{}", "MAESTRO_POLICY": policy}) == EXIT.OK
+    assert run_main(t, {"MAESTRO_INPUTS": "{}", "MAESTRO_POLICY": "not json"}) == EXIT.OK
+    assert run_main(t, {"MAESTRO_INPUTS": "{}"}) == EXIT.OK
+    assert seen == [{"purpose": "disclosure", "authority": "dpo", "license": "CC-BY-4.0"}, None, None]
+
+
 def test_a_checkpoint_that_is_not_json_fails_the_task_saying_so(tmp_path):
     (tmp_path / "state").write_text("{cursor")
     err = io.StringIO()

@@ -61,6 +61,7 @@ def run_task(
     workspace: str | None = None,
     artifacts_dir: str | None = None,
     state: Any = None,
+    policy: Mapping[str, str] | None = None,
 ) -> TaskRunResult:
     """Runs ``task`` on ``inputs`` (the JSON ``with:`` value, checked against the spec)."""
     sink = MemorySink()
@@ -76,6 +77,7 @@ def run_task(
             artifacts_dir=artifacts_dir,
             secret=given.get,
             state=state,
+            policy=dict(policy) if policy else None,
         ),
     )
 

@@ -69,6 +69,7 @@ def run_main(
         artifacts_dir=env.get("MAESTRO_ARTIFACTS"),
         secret=env.get,
         state=state,
+        policy=_read_policy(env.get("MAESTRO_POLICY")),
     )
     code = report(task.name, run_lifecycle(task, inputs, deps), err)
     err.flush()
@@ -81,6 +82,21 @@ def _read_state(path: str | None) -> Any:
         return None
     with open(path, encoding="utf-8") as f:
         return json.load(f)
+
+
+def _read_policy(text: str | None) -> dict[str, str] | None:
+    """``MAESTRO_POLICY``: the plan's policy context as JSON. Only its three string fields are kept
+    (anything else is not the engine's), as the TypeScript SDK does."""
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    if not isinstance(value, dict):
+        return None
+    policy = {k: v for k in ("purpose", "authority", "license") if isinstance(v := value.get(k), str)}
+    return policy or None
 
 
 def _on_sigterm(stop: Any) -> None:
