@@ -21,10 +21,11 @@ const TERMINAL = ['succeeded', 'failed', 'cancelled', 'timed_out'];
 const RETRYABLE = ['failed', 'cancelled', 'timed_out'];
 
 export function RunDetail(props: { id: string; session: Session; onProblem: (e: unknown) => void }) {
+  const [linked] = useState(() => linkedAttempt(location.search));
   const [detail, setDetail] = useState<ApiBody.RunDetail | null>(null);
-  const [log, setLog] = useState<{ task: string; attempt: number } | null>(null);
+  const [log, setLog] = useState<{ task: string; attempt: number } | null>(linked.log);
   const [busy, setBusy] = useState('');
-  const [selected, setSelected] = useState<string | null>(null);
+  const [selected, setSelected] = useState<string | null>(linked.task);
   const path = `/v1/runs/${encodeURIComponent(props.id)}`;
   const live = useMemo(() => new LiveStates(), [props.id]);
   const load = useCallback(async () => {
@@ -186,6 +187,19 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
       <Receipts runId={run.id} receipts={detail.receipts} onProblem={props.onProblem} />
     </>
   );
+}
+
+/**
+ * `?task=<id>[&attempt=<n>]`, the link an attempt's span carries as
+ * `cicd.pipeline.task.run.url.full` (MAESTRO_PUBLIC_URL): that task selected (shown in the graph,
+ * its fan-out expanded) and, with an attempt, that attempt's log open.
+ */
+function linkedAttempt(search: string): { task: string | null; log: { task: string; attempt: number } | null } {
+  const params = new URLSearchParams(search);
+  const task = params.get('task');
+  if (!task) return { task: null, log: null };
+  const attempt = Number(params.get('attempt') ?? '');
+  return { task, log: Number.isSafeInteger(attempt) && attempt >= 1 ? { task, attempt } : null };
 }
 
 /**

@@ -179,6 +179,16 @@ describe('the console in Chromium', () => {
     await screenshot(page, 'run-log');
   });
 
+  it("opens the task and attempt a trace's task URL names (?task=&attempt=), with that attempt's log", async () => {
+    await page.goto(`${c.api.url}/runs/${ids.chatty}?task=talk&attempt=1`);
+    await eventually(() => page.locator('#log-heading').textContent()).toBe('Log of talk, attempt 1');
+    await eventually(() => page.locator('.log-text').innerText()).toContain('line 6');
+    // Without an attempt: no log is opened.
+    await page.goto(`${c.api.url}/runs/${ids.chatty}?task=talk`);
+    await eventually(() => status(page)).toBe('succeeded');
+    expect(await page.locator('#log-heading').count()).toBe(0);
+  });
+
   it('retries a failed run and shows the retry’s tasks as they run', async () => {
     await page.goto(`${c.api.url}/runs/${ids.flaky}`);
     await eventually(() => status(page)).toBe('failed');
