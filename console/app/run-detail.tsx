@@ -194,7 +194,10 @@ export function RunDetail(props: { id: string; session: Session; onProblem: (e: 
  * `cicd.pipeline.task.run.url.full` (MAESTRO_PUBLIC_URL): that task selected (shown in the graph,
  * its fan-out expanded) and, with an attempt, that attempt's log open.
  */
-function linkedAttempt(search: string): { task: string | null; log: { task: string; attempt: number } | null } {
+function linkedAttempt(search: string): {
+  task: string | null;
+  log: { task: string; attempt: number } | null;
+} {
   const params = new URLSearchParams(search);
   const task = params.get('task');
   if (!task) return { task: null, log: null };
