@@ -13,6 +13,7 @@ import {
   createRegistryClient,
   dockerConfigCredentials,
   parseImagePolicy,
+  type RegistryClient,
 } from '../provenance/index.ts';
 import { openPolicyLog, type DecisionLogSetting } from './open-policy.ts';
 import type { RunnersSetting } from './runtime-config.ts';
@@ -21,7 +22,33 @@ export interface OpenedImageGate {
   gate: ImageGate | undefined;
   /** The policy's plain-HTTP registries (besides loopback), for the runtime's other registry reads. */
   insecureRegistries: string[];
+  /**
+   * The registry client with the runner host's credentials, made on first use: the gate's own,
+   * shared with the runtime's other registry reads (built-image SBOMs), so there is one
+   * credential cache and one token per registry scope, not one per reader.
+   */
+  registry(): RegistryClient;
   close(): Promise<void>;
+}
+
+/** A registry client with the host's credentials (Docker's or Podman's auth file and helpers). */
+function hostRegistryClient(setting: RunnersSetting, insecureRegistries: string[]): RegistryClient {
+  return createRegistryClient({
+    insecureRegistries,
+    ...(setting.registryAuthFile
+      ? {
+          credentialsFor: dockerConfigCredentials({
+            file: setting.registryAuthFile,
+            env: setting.registryHelperEnv ?? {},
+          }),
+        }
+      : {}),
+  });
+}
+
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 export async function openImageGate(
@@ -29,7 +56,12 @@ export async function openImageGate(
   logSetting: DecisionLogSetting,
 ): Promise<OpenedImageGate> {
   if (setting.imagePolicy === undefined)
-    return { gate: undefined, insecureRegistries: [], close: async () => undefined };
+    return {
+      gate: undefined,
+      insecureRegistries: [],
+      registry: once(() => hostRegistryClient(setting, [])),
+      close: async () => undefined,
+    };
   const where = setting.file ?? 'runners configuration';
   const base = dirname(setting.file ?? '.');
   let policy;
@@ -43,22 +75,13 @@ export async function openImageGate(
     });
   }
   const log = await openPolicyLog(logSetting);
+  const registry = once(() => hostRegistryClient(setting, policy.insecureRegistries));
   const gate = createImageGate({
     policy,
-    client: createRegistryClient({
-      insecureRegistries: policy.insecureRegistries,
-      ...(setting.registryAuthFile
-        ? {
-            credentialsFor: dockerConfigCredentials({
-              file: setting.registryAuthFile,
-              env: setting.registryHelperEnv ?? {},
-            }),
-          }
-        : {}),
-    }),
+    client: registry(),
     record: async (decision) => {
       await log.append(decision);
     },
   });
-  return { gate, insecureRegistries: policy.insecureRegistries, close: () => log.close() };
+  return { gate, insecureRegistries: policy.insecureRegistries, registry, close: () => log.close() };
 }

@@ -26,8 +26,6 @@ import { REMOTE_ARTIFACT_RUNNERS } from './artifact-store-setting.ts';
 import {
   createAttestor,
   createWorkloadIdentityIssuer,
-  createRegistryClient,
-  dockerConfigCredentials,
   resolveApprovalSigner,
   resolveSigner,
   type ProvenanceSigner,
@@ -146,17 +144,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   const builtImages =
     signer && options.sbomStore
       ? createBuiltImageRecorder({
-          client: createRegistryClient({
-            insecureRegistries: images.insecureRegistries,
-            ...(config.runners.registryAuthFile
-              ? {
-                  credentialsFor: dockerConfigCredentials({
-                    file: config.runners.registryAuthFile,
-                    env: config.runners.registryHelperEnv ?? {},
-                  }),
-                }
-              : {}),
-          }),
+          client: images.registry(),
           signer,
           insecureRegistries: images.insecureRegistries,
           openStore: options.sbomStore,
