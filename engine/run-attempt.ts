@@ -350,8 +350,10 @@ function egressEnv(hosts: string[] | undefined): Record<string, string> {
  * The policy context the attempt was checked under (the plan's `policy`: purpose, authority,
  * license), for a task that carries it on (tasks/sig.export's claim reads `ctx.policy`): the
  * engine's value, set after the manifest's env so a task's `env:` cannot say otherwise, and
- * outside the recorded inputs (it is in the plan, which the receipt already binds).
+ * outside the recorded inputs (it is in the plan, which the receipt already binds). Not named
+ * `MAESTRO_POLICY`: that is the CLI's policy bundle choice, which a step calling `maestro`
+ * inherits (the dev-bootstrap runbook's first run read this JSON as a bundle path and failed).
  */
 function policyEnv(policy: PolicyContext | undefined): Record<string, string> {
-  return policy && Object.keys(policy).length > 0 ? { MAESTRO_POLICY: JSON.stringify(policy) } : {};
+  return policy && Object.keys(policy).length > 0 ? { MAESTRO_POLICY_CONTEXT: JSON.stringify(policy) } : {};
 }

@@ -58,7 +58,7 @@ export interface TaskContext<Outputs = Record<string, unknown>> {
    */
   readonly state: unknown;
   /**
-   * The policy context the engine checked this attempt under (`MAESTRO_POLICY`: the workflow's
+   * The policy context the engine checked this attempt under (`MAESTRO_POLICY_CONTEXT`: the workflow's
    * `spec.policy`, purpose, authority and license), or `undefined` when the run has none. Read it
    * here instead of asking for it again in `with:`, where it could say something else.
    */

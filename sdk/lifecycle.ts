@@ -18,7 +18,7 @@ export interface LifecycleDeps {
   secret: (name: string) => string | undefined;
   /** The checkpoint to start from (`ctx.state`); undefined on a first attempt. */
   state?: unknown;
-  /** The run's policy context (`ctx.policy`), from MAESTRO_POLICY. */
+  /** The run's policy context (`ctx.policy`), from MAESTRO_POLICY_CONTEXT. */
   policy?: TaskPolicy;
 }
 

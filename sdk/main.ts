@@ -60,7 +60,7 @@ export async function runMain<Inputs, Outputs>(
     artifactsDir: env.MAESTRO_ARTIFACTS,
     secret: (name) => env[name],
     state,
-    ...policyOf(env.MAESTRO_POLICY),
+    ...policyOf(env.MAESTRO_POLICY_CONTEXT),
   });
   return setExit(report(task.name, ending, stderr));
 }
@@ -82,7 +82,7 @@ function report(name: string, ending: Ending, stderr: (text: string) => void): n
 }
 
 /**
- * `MAESTRO_POLICY`: the policy context the engine checked the attempt under (JSON, the plan's
+ * `MAESTRO_POLICY_CONTEXT`: the policy context the engine checked the attempt under (JSON, the plan's
  * `policy`). Only its three string fields are kept; anything else is not the engine's.
  */
 function policyOf(text: string | undefined): { policy?: TaskPolicy } {

@@ -86,7 +86,7 @@ describe('the delivery plan example against maestro sig-dev-server', () => {
       kind: 'disclosure',
       subject: { name: 'request/req-42' },
       statement: { requestId: 'req-42' },
-      // The workflow's spec.policy, passed by the engine (MAESTRO_POLICY, ctx.policy): the example
+      // The workflow's spec.policy, passed by the engine (MAESTRO_POLICY_CONTEXT, ctx.policy): the example
       // does not repeat it in with:, and the claim still carries it.
       policy: { purpose: 'disclosure', authority: 'legal:ombuds', license: 'internal' },
     });

@@ -133,8 +133,8 @@ def test_the_policy_maestro_policy_carries_is_ctx_policy():
     spec = {"inputs": {"type": "object"}, "outputs": {"type": "object", "properties": {}}}
     t = define_task(name="t", version="1", spec=spec, execute=lambda i, c: seen.append(c.policy))
     policy = '{"purpose": "disclosure", "authority": "dpo", "license": "CC-BY-4.0", "extra": {"x": 1}}'
-    assert run_main(t, {"MAESTRO_INPUTS": "{}", "MAESTRO_POLICY": policy}) == EXIT.OK
-    assert run_main(t, {"MAESTRO_INPUTS": "{}", "MAESTRO_POLICY": "not json"}) == EXIT.OK
+    assert run_main(t, {"MAESTRO_INPUTS": "{}", "MAESTRO_POLICY_CONTEXT": policy}) == EXIT.OK
+    assert run_main(t, {"MAESTRO_INPUTS": "{}", "MAESTRO_POLICY_CONTEXT": "not json"}) == EXIT.OK
     assert run_main(t, {"MAESTRO_INPUTS": "{}"}) == EXIT.OK
     assert seen == [{"purpose": "disclosure", "authority": "dpo", "license": "CC-BY-4.0"}, None, None]
 

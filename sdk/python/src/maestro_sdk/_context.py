@@ -33,7 +33,7 @@ class Deps:
     secret: Callable[[str], str | None]
     #: The checkpoint to start from (``ctx.state``); None on a first attempt.
     state: Any = None
-    #: The run's policy context (``ctx.policy``), from ``MAESTRO_POLICY``; None when it has none.
+    #: The run's policy context (``ctx.policy``), from ``MAESTRO_POLICY_CONTEXT``; None without one.
     policy: dict[str, str] | None = None
 
 
@@ -100,7 +100,7 @@ class Context:
         #: The checkpoint this attempt starts from (``MAESTRO_STATE``): the last ``emit.state`` of
         #: this task's previous failed attempt in the same run, or None. Secrets in it are ``***``.
         self.state: Any = deps.state
-        #: The policy context the engine checked this attempt under (``MAESTRO_POLICY``: the
+        #: The policy context the engine checked this attempt under (``MAESTRO_POLICY_CONTEXT``: the
         #: workflow's ``spec.policy``: ``purpose``, ``authority``, ``license``), or None when the
         #: run has none. Read it rather than asking for the same values in ``with:``.
         self.policy: dict[str, str] | None = deps.policy

@@ -69,7 +69,7 @@ def run_main(
         artifacts_dir=env.get("MAESTRO_ARTIFACTS"),
         secret=env.get,
         state=state,
-        policy=_read_policy(env.get("MAESTRO_POLICY")),
+        policy=_read_policy(env.get("MAESTRO_POLICY_CONTEXT")),
     )
     code = report(task.name, run_lifecycle(task, inputs, deps), err)
     err.flush()
@@ -85,8 +85,8 @@ def _read_state(path: str | None) -> Any:
 
 
 def _read_policy(text: str | None) -> dict[str, str] | None:
-    """``MAESTRO_POLICY``: the plan's policy context as JSON. Only its three string fields are kept
-    (anything else is not the engine's), as the TypeScript SDK does."""
+    """``MAESTRO_POLICY_CONTEXT``: the plan's policy context as JSON. Only its three string fields
+    are kept (anything else is not the engine's), as the TypeScript SDK does."""
     if not text:
         return None
     try:
