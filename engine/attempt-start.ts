@@ -7,6 +7,7 @@ import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { attestAttempt } from './attest.ts';
 import { recordedInputs } from './dispatch.ts';
 import type { CacheEntry } from './store/store.ts';
+import { holdsNoCompute } from './task-price.ts';
 
 /**
  * Stored before anything runs: the running transition and the attempt with its lease commit
@@ -53,6 +54,7 @@ export async function startAttempt(
       cacheKey: info.cacheKey,
       pricePerHour: info.cost.pricePerHour,
       estimatedCost: info.cost.estimatedCost,
+      ...baselineOf(exec, taskId, info),
       owner: ctx.owner,
       leaseMs: ctx.leaseMs,
     },
@@ -62,6 +64,16 @@ export async function startAttempt(
   exec.spend.started(attemptId, taskId, info.startedAt, info.cost.pricePerHour);
   const hit = info.cacheKey ? await ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   return { token, hit };
+}
+
+/**
+ * The on-demand price an attempt placed by price-aware placement is measured against, stored with
+ * it so the usage report sums its savings (as the placement metric counts them); none for an
+ * attempt not placed, or one that holds no compute (priced zero: it saves nothing).
+ */
+function baselineOf(exec: AttemptHost, taskId: string, info: AttemptInfo): { onDemandPerHour?: number } {
+  if (!info.placement || holdsNoCompute(exec.planTask(taskId))) return {};
+  return { onDemandPerHour: info.placement.baseline };
 }
 
 /**

@@ -47,6 +47,7 @@ const CSV_COLUMNS = [
   'taskHours',
   'estimatedCost',
   'actualCost',
+  'savings',
 ] as const;
 
 /** A CSV field as RFC 4180 has it: quoted when it holds a comma, a quote or a line break. */

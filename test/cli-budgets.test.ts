@@ -7,7 +7,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openAsyncStore } from '../engine/index.ts';
 import { runCaptured, writeWorkflow } from './cli-helpers.ts';
+import { finish, newRun, startOf } from './store-contract/store-contract.ts';
 import { startApi, type ApiHarness } from './api/api-harness.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'maestro-cli-budgets-'));
@@ -50,15 +52,46 @@ describe('maestro budgets and usage on the local store', () => {
     const csv = await cli('usage', 'report', '--group-by', 'task', '--format', 'csv');
     expect(csv.code, csv.stderr).toBe(0);
     const [header, row, ...rest] = csv.stdout.trim().split('\n');
-    expect(header).toBe('namespace,workflow,task,runs,attempts,taskHours,estimatedCost,actualCost,currency');
-    expect(row).toMatch(/^team,flow,t,1,1,[0-9.e-]+,0\.000411\d*,[0-9.e-]+,USD$/);
+    expect(header).toBe(
+      'namespace,workflow,task,runs,attempts,taskHours,estimatedCost,actualCost,savings,currency',
+    );
+    // Not placed by price-aware placement: it saved nothing against on-demand.
+    expect(row).toMatch(/^team,flow,t,1,1,[0-9.e-]+,0\.000411\d*,[0-9.e-]+,0,USD$/);
     expect(rest).toEqual([]);
     const json = JSON.parse(
       (await cli('usage', 'report', '--namespace', 'other', '--format', 'json')).stdout,
     );
     expect(json).toMatchObject({ groupBy: 'namespace', currency: 'USD', items: [] });
+    const team = JSON.parse((await cli('usage', 'report', '--namespace', 'team', '--format', 'json')).stdout);
+    expect(team.items).toEqual([expect.objectContaining({ namespace: 'team', runs: 1, savings: 0 })]);
     const list = JSON.parse((await cli('budgets', 'list', '--format', 'json')).stdout);
     expect(list.items.map((b: { namespace: string }) => b.namespace)).toEqual(['team']);
+  });
+
+  it("reports price-aware placement's savings against on-demand, in CSV and JSON", async () => {
+    // A placed attempt as the engine stores it (test/engine-placement.test.ts runs one), in the
+    // store `maestro run` uses; its run waits for approval, so nothing else touches it.
+    const store = await openAsyncStore({ dataDir: env.MAESTRO_DATA_DIR });
+    const t0 = Date.now() - 60_000;
+    try {
+      await store.createRun(newRun('spot-run', t0, { namespace: 'spotty', awaitApproval: true }));
+      await store.transitionTask('spot-run', 'a', 'queued', 'ready', 'dependencies_met', 'e', t0);
+      const start = { ...startOf('spot-1', 'spot-run', 'a'), startedAt: t0, leaseMs: 60_000 };
+      const token = await store.startAttempt(
+        { ...start, pricePerHour: 0.6, onDemandPerHour: 2.4 },
+        { from: 'ready', to: 'running', reason: 'started', by: 'e', time: t0 },
+      );
+      await store.finishAttempt('spot-1', token, t0 + 60_000, { ...finish, finishedAt: t0 + 60_000 });
+    } finally {
+      await store.close();
+    }
+    // A minute at 0.60/h against on-demand's 2.40/h: 1.8 / 60 = 0.03 saved.
+    const csv = await cli('usage', 'report', '--namespace', 'spotty', '--format', 'csv');
+    expect(csv.code, csv.stderr).toBe(0);
+    const [, row] = csv.stdout.trim().split('\n');
+    expect(Number(row!.split(',')[8])).toBeCloseTo(0.03, 9);
+    const json = await cli('usage', 'report', '--namespace', 'spotty', '--format', 'json');
+    expect(JSON.parse(json.stdout).items[0].savings).toBeCloseTo(0.03, 9);
   });
 
   it('refuses bad flags with a usage error naming them', async () => {

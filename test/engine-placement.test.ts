@@ -88,13 +88,19 @@ async function run(evict: (r: RunnerStartRequest) => boolean) {
   const done = await clock.drive(engine.execute(runId));
   const transitions = await store.listTransitions(runId, 'reindex');
   const attempts = await store.listAttempts(runId, 'reindex');
+  const [usage] = await store.usage({
+    since: 0,
+    until: clock.now() + 1,
+    now: clock.now(),
+    groupBy: 'namespace',
+  });
   await store.close();
-  return { done, started, signals, transitions, attempts };
+  return { done, started, signals, transitions, attempts, usage };
 }
 
 describe('price-aware placement in the engine', () => {
   it('defers to the cheapest window within the deadline, runs on spot there, reports the savings', async () => {
-    const { done, started, signals, transitions, attempts } = await run(() => false);
+    const { done, started, signals, transitions, attempts, usage } = await run(() => false);
     expect(done.status).toBe('succeeded');
     expect(started).toEqual([{ flavor: 'spot', at: EVENING + 2 * HOUR }]);
     // Stored and estimated at the flavor it ran on (was: on-demand's 0.10, stored before placing).
@@ -115,10 +121,12 @@ describe('price-aware placement in the engine', () => {
         currency: 'USD',
       },
     ]);
+    // The usage report sums the same savings from the stored attempt (its baseline is stored).
+    expect(usage).toMatchObject({ namespace: 'test', savings: expect.closeTo(0.0425, 9) });
   });
 
   it('an evicted spot attempt is re-attempted on on-demand, outside the retry limit (0)', async () => {
-    const { done, started, signals, transitions, attempts } = await run((r) => r.flavor === 'spot');
+    const { done, started, signals, transitions, attempts, usage } = await run((r) => r.flavor === 'spot');
     expect(done.status).toBe('succeeded');
     expect(started.map((s) => s.flavor)).toEqual(['spot', undefined]);
     expect(attempts.map((a) => a.reason)).toEqual(['spot_lost', null]);
@@ -129,5 +137,10 @@ describe('price-aware placement in the engine', () => {
     expect(
       signals.filter((s) => s.kind === 'placement').map((s) => s.kind === 'placement' && s.lost),
     ).toEqual([true, false]);
+    // The report agrees with the metric: the lost spot attempt saved nothing, nor did the
+    // on-demand re-attempt (ready again and run in the same window, at on-demand's price).
+    const signalled = signals.reduce((sum, s) => sum + (s.kind === 'placement' ? s.savings : 0), 0);
+    expect(signalled).toBe(0);
+    expect(usage).toMatchObject({ attempts: 2, savings: 0 });
   });
 });

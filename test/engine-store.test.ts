@@ -88,6 +88,25 @@ describe('sqlite store', () => {
     expect(() => openStore({ dataDir })).toThrow(/schema version 999, newer/);
   });
 
+  it('opens a database from before placement savings were stored, its attempts saving nothing', () => {
+    const { dataDir, store } = storeWithRun();
+    store.transitionTask('r1', 'a', 'queued', 'ready', 'dependencies_met', 'e', 1000);
+    const start = { id: 'x1', runId: 'r1', taskId: 'a', attempt: 1, startedAt: 1000, inputs: {} };
+    const paths = { workDir: '/tmp/w', artifactsDir: '/tmp/a', cacheKey: null, owner: 'w', leaseMs: 500 };
+    store.startAttempt({ ...start, ...paths, pricePerHour: 3600 });
+    store.close();
+    // Back to schema version 9, as a database written before the column was.
+    const db = new DatabaseSync(join(dataDir, 'maestro.db'));
+    db.exec(
+      'ALTER TABLE attempts DROP COLUMN on_demand_per_hour; DELETE FROM schema_migrations WHERE version = 10',
+    );
+    db.close();
+    const reopened = openStore({ dataDir });
+    const [row] = reopened.usage({ since: 0, until: 10_000, now: 2000, groupBy: 'namespace' });
+    expect(row).toMatchObject({ namespace: 'ns', attempts: 1, actualCost: 1, savings: 0 });
+    reopened.close();
+  });
+
   it('reports an unknown run id as not found', () => {
     const { store } = storeWithRun();
     expect(() => store.getRun('nope')).toThrow(RunNotFoundError);

@@ -1,6 +1,6 @@
 /**
- * `maestro usage report`: estimated and actual cost, task-hours, attempts and runs of the
- * attempts started in a window, by namespace, workflow or task, as CSV or JSON; from the local
+ * `maestro usage report`: estimated and actual cost, placement savings, task-hours, attempts and
+ * runs of the attempts started in a window, by namespace, workflow or task, as CSV or JSON; from the local
  * store, or from a server's GET /v1/usage with --server (scope usage:read). The same report
  * either way (engine/usage-report.ts).
  */
@@ -21,7 +21,8 @@ Examples:
   $ MAESTRO_TOKEN=mst_... maestro usage report --server https://maestro.example.com --format csv
 
 Actual cost: each attempt's price per hour (the price table when it started) times its measured
-duration; estimated: the budget guard's estimate. See docs/budgets.md.`;
+duration; estimated: the budget guard's estimate; savings: price-aware placement's against the
+on-demand price. See docs/budgets.md.`;
 
 type GroupBy = 'namespace' | 'workflow' | 'task';
 
@@ -41,7 +42,9 @@ export function registerUsage(program: Command, context: CliContext): void {
     .addHelpText('after', EXAMPLES);
   usage
     .command('report')
-    .description('Estimated and actual cost, task-hours and runs of the attempts started in a window')
+    .description(
+      'Estimated and actual cost, placement savings, task-hours and runs of the attempts started in a window',
+    )
     .option('--namespace <ns>', 'only this namespace')
     .option(
       '--since <time>',

@@ -951,6 +951,10 @@ export interface UsageRow {
    * Price per hour × measured time, summed.
    */
   actualCost: number;
+  /**
+   * Price-aware placement's savings against on-demand (ADR-051), summed: each placed attempt's on-demand price when its task became ready minus its price, × its measured time; 0 for attempts not placed and for those that lost their spot capacity (spot_lost).
+   */
+  savings: number;
 }
 /**
  * This interface was referenced by `Api`'s JSON-Schema

@@ -99,6 +99,17 @@ export function durationsSql(ph: Placeholder, q: DurationQuery): Statement {
   return { text, args };
 }
 
+/**
+ * Price-aware placement's savings (ADR-051), as engine/placement/attempt-placement.ts signals
+ * them for the metric: a placed attempt's baseline (on-demand when its task became ready) minus
+ * its price, times its measured duration; nothing for an attempt not placed (no baseline) nor one
+ * whose spot capacity was lost (reason `spot_lost`: its re-attempt on on-demand is what ran).
+ */
+function savingsSql(d: string): string {
+  return `COALESCE(SUM(CASE WHEN a.on_demand_per_hour IS NULL OR a.reason = 'spot_lost' THEN 0
+       ELSE (a.on_demand_per_hour - COALESCE(a.price_per_hour, 0)) * ${d} END), 0) / 3600000.0`;
+}
+
 /** The usage report: attempts started in [since, until), grouped. */
 export function usageSql(ph: Placeholder, q: UsageQuery): Statement {
   const { args, arg } = builder(ph);
@@ -113,7 +124,8 @@ export function usageSql(ph: Placeholder, q: UsageQuery): Statement {
   const d = durationSql(now);
   const text = `SELECT ${keys.join(', ')}, COUNT(DISTINCT a.run_id) AS runs, COUNT(*) AS attempts,
        SUM(${d}) / 3600000.0 AS task_hours, COALESCE(SUM(a.estimated_cost), 0) AS estimated_cost,
-       COALESCE(SUM(COALESCE(a.price_per_hour, 0) * ${d}), 0) / 3600000.0 AS actual_cost
+       COALESCE(SUM(COALESCE(a.price_per_hour, 0) * ${d}), 0) / 3600000.0 AS actual_cost,
+       ${savingsSql(d)} AS savings
     FROM attempts a JOIN runs r ON r.id = a.run_id
    WHERE ${where.join(' AND ')} GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`;
   return { text, args };
@@ -129,6 +141,7 @@ export function toUsageRow(r: Record<string, unknown>): UsageRow {
     taskHours: Number(r.task_hours),
     estimatedCost: Number(r.estimated_cost),
     actualCost: Number(r.actual_cost),
+    savings: Number(r.savings),
   };
 }
 

@@ -52,7 +52,7 @@ export function initialRunState(run: NewRun): [string, string] {
 
 /**
  * `attempts`: id, run_id, task_id, attempt, inputs, work_dir, artifacts_dir, cache_key, started_at,
- * fencing_token, placement, price_per_hour, estimated_cost.
+ * fencing_token, placement, price_per_hour, estimated_cost, on_demand_per_hour.
  */
 export function attemptStartValues(start: AttemptStart, token: number): Value[] {
   return [
@@ -69,6 +69,7 @@ export function attemptStartValues(start: AttemptStart, token: number): Value[] 
     start.placement ? JSON.stringify(start.placement) : null,
     start.pricePerHour ?? null,
     start.estimatedCost ?? null,
+    start.onDemandPerHour ?? null,
   ];
 }
 

@@ -111,6 +111,12 @@ export interface AttemptStart {
   pricePerHour?: number;
   /** What the budget guard estimated it would cost (the task's p90, else timeout, else one hour). */
   estimatedCost?: number;
+  /**
+   * For an attempt price-aware placement placed (ADR-051): on-demand's price per hour when its
+   * task became ready (the placement's baseline); its savings are this minus `pricePerHour`, times
+   * its measured duration, none when it ended `spot_lost`. Absent otherwise: it saved nothing.
+   */
+  onDemandPerHour?: number;
   /** Lease owner (engine instance) and its time to live. */
   owner: string;
   leaseMs: number;
@@ -348,4 +354,6 @@ export interface UsageRow {
   taskHours: number;
   estimatedCost: number;
   actualCost: number;
+  /** Price-aware placement's savings against on-demand (0 where nothing was placed). */
+  savings: number;
 }

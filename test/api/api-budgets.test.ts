@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
+import { finish, newRun, startOf } from '../store-contract/store-contract.ts';
 import { manifest, startApi, type ApiHarness } from './api-harness.ts';
 
 const payloadOf = (bundle: unknown) =>
@@ -216,6 +217,38 @@ for (const store of ['sqlite', 'postgres'] as const) {
       expect(
         (await api.call('GET', '/v1/budgets')).body.items.map((b: { namespace: string }) => b.namespace),
       ).toEqual(['quickstart']);
+    });
+
+    it("reports price-aware placement's savings per group: a spot attempt's, none for one lost", async () => {
+      // Stored as the engine stores placed attempts (test/engine-placement.test.ts runs one);
+      // the run waits for approval so no worker claims it.
+      const s = api.runtime.store;
+      const t0 = Date.now() - 60_000;
+      await s.createRun(newRun('spotty-run', t0, { namespace: 'spotty', awaitApproval: true }));
+      const placed = async (taskId: string, id: string, reason: string | null) => {
+        await s.transitionTask('spotty-run', taskId, 'queued', 'ready', 'dependencies_met', 'e', t0);
+        const start = { ...startOf(id, 'spotty-run', taskId), startedAt: t0, leaseMs: 60_000 };
+        const token = await s.startAttempt(
+          { ...start, pricePerHour: 0.015, onDemandPerHour: 0.1 },
+          { from: 'ready', to: 'running', reason: 'started', by: 'e', time: t0 },
+        );
+        const end = t0 + 1_800_000 / 60; // 30 s
+        await s.finishAttempt(id, token, end, { ...finish, reason, finishedAt: end });
+      };
+      await placed('a', 'spotty-1', null);
+      await placed('c', 'spotty-2', 'spot_lost');
+      const { body, status } = await api.call('GET', '/v1/usage', {
+        query: { namespace: 'spotty', groupBy: 'task' },
+      });
+      expect(status, JSON.stringify(body)).toBe(200);
+      const rows = body.items as { task: string; savings: number }[];
+      // 30 s at 0.015/h against on-demand's 0.10/h: 0.085 × 30 / 3600; the lost one saved nothing.
+      expect(rows.map((r) => [r.task, r.savings])).toEqual([
+        ['a', expect.closeTo((0.085 * 30) / 3600, 12)],
+        ['c', 0],
+      ]);
+      const { body: quick } = await api.call('GET', '/v1/usage', { query: { namespace: 'quickstart' } });
+      expect(quick.items[0].savings).toBe(0); // nothing placed there
     });
   });
 }

@@ -101,6 +101,8 @@ export function budgetContract(harness: StoreHarness): void {
         expect(byNamespace[0]!.estimatedCost).toBeCloseTo(10, 9);
         expect(byNamespace[0]!.actualCost).toBeCloseTo(0.5, 9);
         expect(byNamespace[0]!.taskHours).toBeCloseTo(500 / 3_600_000, 12);
+        // Nothing placed by price-aware placement: nothing saved.
+        expect(byNamespace.map((r) => r.savings)).toEqual([0, 0]);
         const byTask = await s.usage({ ...window, groupBy: 'task', namespaces: ['ns'] });
         expect(byTask.map((r) => [r.workflow, r.taskId, r.attempts])).toEqual([
           ['wf', 'a', 1],
@@ -113,6 +115,42 @@ export function budgetContract(harness: StoreHarness): void {
         ]);
         expect(await s.usage({ ...window, groupBy: 'namespace', namespaces: [] })).toEqual([]);
         expect(await s.usage({ since: 1001, until: 10_000, now: 10_000, groupBy: 'namespace' })).toEqual([]);
+      }));
+
+    it("sums price-aware placement's savings against on-demand: a spot attempt's, none for one lost", () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        const placed = async (taskId: string, id: string, price: number, onDemand?: number) => {
+          await s.transitionTask('r1', taskId, 'queued', 'ready', 'dependencies_met', 'e', 1000);
+          const start = { ...startOf(id, 'r1', taskId), startedAt: 1000, leaseMs: 60_000 };
+          const extra = onDemand === undefined ? {} : { onDemandPerHour: onDemand };
+          return s.startAttempt({ ...start, pricePerHour: price, ...extra }, toRunning);
+        };
+        // Spot at 900/h against on-demand's 3600/h for 2000 ms: (3600 - 900) × 2000 / 3.6e6 = 1.5.
+        const spot = await placed('a', 'spot', 900, 3600);
+        await s.finishAttempt('spot', spot, 3000, { ...finish, finishedAt: 3000 });
+        // Spot capacity lost after 1000 ms: it saved nothing (its re-attempt is what ran).
+        const lost = await placed('c', 'lost', 900, 3600);
+        await s.finishAttempt('lost', lost, 2000, {
+          ...finish,
+          outcome: 'runner_error',
+          retryable: true,
+          reason: 'spot_lost',
+          finishedAt: 2000,
+        });
+        // On-demand, not placed: no baseline, nothing saved; it still costs.
+        const plain = await placed('b', 'plain', 3600);
+        await s.finishAttempt('plain', plain, 2000, { ...finish, finishedAt: 2000 });
+        const window = { since: 0, until: 10_000, now: 10_000 };
+        const [ns] = await s.usage({ ...window, groupBy: 'namespace' });
+        expect(ns!.savings).toBeCloseTo(1.5, 9);
+        expect(ns!.actualCost).toBeCloseTo(0.5 + 0.25 + 1, 9);
+        const byTask = await s.usage({ ...window, groupBy: 'task' });
+        expect(byTask.map((r) => [r.taskId, r.savings])).toEqual([
+          ['a', expect.closeTo(1.5, 9)],
+          ['b', 0],
+          ['c', 0],
+        ]);
       }));
 
     it('claims no run of a namespace at its runs quota: the rest wait queued, in order, and say so once', () =>

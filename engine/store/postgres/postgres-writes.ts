@@ -72,7 +72,7 @@ const dollar = (n: number): string => `$${n}`;
 export async function insertAttempt(c: Db, start: AttemptStart): Promise<number> {
   const values = attemptStartValues(start, 0);
   values.splice(9, 1); // the token comes from the lease the statement takes
-  const [pricePerHour, estimatedCost] = values.splice(10, 2);
+  const [pricePerHour, estimatedCost, onDemandPerHour] = values.splice(10, 3);
   const { rows } = await c.query<{ fencing_token: string }>(
     `WITH lease AS (
        INSERT INTO leases (name, owner, token, expires_at) VALUES ($11, $12, nextval('lease_tokens'), $13)
@@ -80,9 +80,9 @@ export async function insertAttempt(c: Db, start: AttemptStart): Promise<number>
          WHERE leases.owner = excluded.owner OR leases.expires_at < $14
        RETURNING token)
      INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-       started_at, fencing_token, placement, price_per_hour, estimated_cost)
+       started_at, fencing_token, placement, price_per_hour, estimated_cost, on_demand_per_hour)
      SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json,
-       $15::double precision, $16::double precision
+       $15::double precision, $16::double precision, $17::double precision
        FROM lease RETURNING fencing_token`,
     [
       ...values,
@@ -92,6 +92,7 @@ export async function insertAttempt(c: Db, start: AttemptStart): Promise<number>
       start.startedAt,
       pricePerHour,
       estimatedCost,
+      onDemandPerHour,
     ],
   );
   if (!rows[0]) throw new LeaseLostError(`attempt:${start.id}`);

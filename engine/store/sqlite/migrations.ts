@@ -215,4 +215,11 @@ INSERT INTO run_labels (run_id, key, value)
   WHERE json_type(runs.plan, '$.workflow.labels') = 'object' AND l.type = 'text';
 `,
   },
+  {
+    version: 10,
+    // Price-aware placement's baseline (ADR-051): on-demand's price per hour when a placed task
+    // became ready, so the usage report sums its savings (docs/budgets.md); null on attempts that
+    // placement did not place, and on those stored before.
+    sql: `ALTER TABLE attempts ADD COLUMN on_demand_per_hour REAL;`,
+  },
 ];

@@ -105,8 +105,8 @@ export function startAttempt(sql: Sql, start: AttemptStart, transition?: TaskTra
   const lease = acquire(sql, `attempt:${start.id}`, start.owner, start.startedAt, start.leaseMs, false);
   sql.run(
     `INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-       started_at, fencing_token, placement, price_per_hour, estimated_cost)
-       VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       started_at, fencing_token, placement, price_per_hour, estimated_cost, on_demand_per_hour)
+       VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ...attemptStartValues(start, lease.token),
   );
   return lease.token;
