@@ -1,6 +1,7 @@
-// The http task's request, redirects included, as a function: index.ts is the process around it
-// (inputs from the environment, the body and outputs to files, the exit code), and tests call this
-// in-process against a local server.
+// The http task's request, redirects included, as a function: index.ts is the task around it (on
+// the SDK: inputs, the body file, outputs, the span), the engine's `wait` polls with it
+// (tasks/index.ts exports it as sendHttpRequest), and tests call it in-process against a local
+// server. It imports no SDK, so the engine's import of it stays light.
 import { isLoopbackHost } from '../../core/index.ts';
 import { hostAllowed, redirectAllowList } from './egress.ts';
 
@@ -22,8 +23,15 @@ export interface HttpResult {
   url: URL;
 }
 
-/** Why the task fails; its message is the task's last log line. */
-export class HttpTaskError extends Error {}
+/** Why the request failed: a stable `code` (the task's TaskError code) and a message naming the host. */
+export class HttpTaskError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = 'HttpTaskError';
+    this.code = code;
+  }
+}
 
 const MAX_REDIRECTS = 10;
 const REDIRECTS = [301, 302, 303, 307, 308];
@@ -32,18 +40,21 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'];
 /**
  * Sends the request. Redirects are followed by hand, never by fetch: each hop goes to a host policy
  * did not see, so it is checked against the egress allow-list first (`env` carries it, see
- * egress.ts), and credentials never follow a hop to another origin.
+ * egress.ts), and credentials never follow a hop to another origin. `signal` (the task's
+ * cancellation) aborts the request in flight.
  */
 export async function sendRequest(
   inputs: HttpInputs,
   env: NodeJS.ProcessEnv,
   log: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<HttpResult> {
   let url = parseUrl(inputs.url);
   const headers: Record<string, string> = { ...inputs.headers };
   // The identity is a bearer token (`${workload.identity}`): never in clear off this host.
   if (inputs.identity && url.protocol === 'http:' && !isLoopbackHost(url.hostname))
     throw new HttpTaskError(
+      'identity_in_clear',
       `identity would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`,
     );
   if (inputs.identity) headers.authorization = `Bearer ${inputs.identity}`;
@@ -51,14 +62,14 @@ export async function sendRequest(
   let method = inputs.method ?? 'GET';
   let requestBody = inputs.body;
   for (let hop = 0; ; hop++) {
-    const response = await send(url, method, headers, requestBody, inputs.timeoutMs ?? 30_000);
+    const response = await send(url, method, headers, requestBody, inputs.timeoutMs ?? 30_000, signal);
     const location = response.headers.get('location');
     if (!REDIRECTS.includes(response.status) || location === null)
       return { status: response.status, body: Buffer.from(await response.arrayBuffer()), method, url };
     await response.body?.cancel();
     const next = new URL(location, url);
     const refuse = (why: string) =>
-      new HttpTaskError(`redirect from ${url.origin} to ${next.origin} refused: ${why}`);
+      new HttpTaskError('redirect_refused', `redirect from ${url.origin} to ${next.origin} refused: ${why}`);
     if (hop + 1 > MAX_REDIRECTS) throw refuse(`more than ${MAX_REDIRECTS} redirects`);
     if (next.protocol !== 'http:' && next.protocol !== 'https:')
       throw refuse(`${next.protocol} is not http(s)`);
@@ -88,7 +99,7 @@ function parseUrl(raw: string): URL {
   } catch {
     // reported below
   }
-  throw new HttpTaskError(`invalid url ${JSON.stringify(raw)} (need an http or https URL)`);
+  throw new HttpTaskError('url_invalid', `invalid url ${JSON.stringify(raw)} (need an http or https URL)`);
 }
 
 async function send(
@@ -97,16 +108,21 @@ async function send(
   headers: Record<string, string>,
   body: string | undefined,
   timeoutMs: number,
+  cancel: AbortSignal | undefined,
 ): Promise<Response> {
+  const timeout = AbortSignal.timeout(timeoutMs);
   try {
     return await fetch(url, {
       method,
       headers,
       redirect: 'manual',
       ...(body === undefined ? {} : { body }),
-      signal: AbortSignal.timeout(timeoutMs),
+      signal: cancel ? AbortSignal.any([cancel, timeout]) : timeout,
     });
   } catch (error) {
-    throw new HttpTaskError(`${method} ${url.origin}${url.pathname} failed: ${(error as Error).message}`);
+    throw new HttpTaskError(
+      'request_failed',
+      `${method} ${url.origin}${url.pathname} failed: ${(error as Error).message}`,
+    );
   }
 }
