@@ -132,7 +132,7 @@ export function taskDigest(folder: string, entryName: string = entryFile): strin
   const parts = [own];
   if (/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(entry))
     parts.push(flatDigest(sdkRoot));
-  // A built-in task not on the SDK (http) may still run core's or a sibling's code.
+  // A built-in task may also run core's or a sibling's code (http: core's loopback check, telemetry's span).
   if (folder.startsWith(tasksRoot)) parts.push(...builtinImports(folder));
   if (parts.length === 1) return own;
   return `sha256:${createHash('sha256').update(parts.join('\0')).digest('hex')}`;
