@@ -89,6 +89,6 @@ describe('the http task on the SDK', () => {
       unknown
     >;
     expect(manifest.inputs).toEqual(http.spec.inputs);
-    expect(manifest.outputs).toEqual(Object.keys(http.spec.outputs.properties));
+    expect(manifest.outputs).toEqual(Object.keys(http.spec.outputs.properties ?? {}));
   });
 });
