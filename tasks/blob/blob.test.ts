@@ -109,6 +109,11 @@ describe('tasks/blob against an S3-compatible server', () => {
       expect(JSON.stringify([r.messages, String(r.error)])).not.toContain(server.credentials.secretAccessKey);
   });
 
+  it('the attack: a signed request over plain http:// beyond loopback is refused before sending', async () => {
+    const far = await run({ operation: 'list', endpoint: 'http://s3.example.com:9000' });
+    expect(far.error).toMatchObject({ code: 'blob_endpoint_insecure' });
+  });
+
   it('reports every input problem with its path', async () => {
     const result = await runTask(blob, { operation: 'put', bucket: 'reports', prefix: 'x' });
     expect(result.errors).toEqual([

@@ -9,6 +9,7 @@ import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import { defineTask, runMain, TaskError, workspaceFile, type ValidationIssue } from '../../sdk/index.ts';
 import { s3ClientFor } from './s3-client.ts';
 import { getFile, putFile } from './transfer.ts';
+import { azureExecute } from './azure.ts';
 
 const MIB = 1024 * 1024;
 const NEEDS: Record<string, readonly ('key' | 'file')[]> = {
@@ -22,7 +23,7 @@ export const blob = defineTask({
   name: 'blob',
   version: '1.0.0',
   description:
-    'Puts a workspace file into an S3 bucket (multipart above partSizeMiB), gets an object into a file, lists keys under a prefix or deletes an object; outputs size, sha256 and etag, or the keys.',
+    'Puts a workspace file into an S3 bucket or an Azure Blob container (multipart, or blocks, above partSizeMiB), gets an object into a file, lists keys under a prefix or deletes an object; outputs size, sha256 and etag, or the keys.',
   spec: {
     inputs: {
       type: 'object',
@@ -30,7 +31,16 @@ export const blob = defineTask({
       required: ['operation', 'bucket'],
       properties: {
         operation: { enum: ['put', 'get', 'list', 'delete'], description: 'What to do.' },
-        bucket: { type: 'string', minLength: 3, maxLength: 63, description: 'The bucket.' },
+        provider: {
+          enum: ['s3', 'azure'],
+          description: 'S3 (and S3-compatible servers), or Azure Blob Storage (default s3).',
+        },
+        bucket: {
+          type: 'string',
+          minLength: 3,
+          maxLength: 63,
+          description: 'The bucket (azure: the container).',
+        },
         key: {
           type: 'string',
           minLength: 1,
@@ -58,7 +68,8 @@ export const blob = defineTask({
         },
         endpoint: {
           type: 'string',
-          description: 'An S3-compatible server, http(s)://host:port (default: AWS).',
+          description:
+            'An S3-compatible server, http(s)://host:port (default: AWS); azure: the account’s blob service URL (default https://<AZURE_STORAGE_ACCOUNT>.blob.core.windows.net). http:// only to a loopback address.',
         },
         region: { type: 'string', minLength: 1, description: 'The region (default us-east-1).' },
         forcePathStyle: {
@@ -73,7 +84,15 @@ export const blob = defineTask({
         size: { type: 'integer', description: 'put, get: bytes moved.' },
         sha256: { type: 'string', description: 'put, get: the sha256 (hex) of the bytes moved.' },
         etag: { type: 'string', description: 'put, get: the object’s ETag.' },
-        parts: { type: 'integer', description: 'put: 1, or the number of parts of a multipart upload.' },
+        parts: {
+          type: 'integer',
+          description: 'put: 1, or the number of parts of a multipart upload (azure: blocks).',
+        },
+        skipped: {
+          type: 'boolean',
+          description:
+            'azure put: the blob already held these bytes (same size and sha256): nothing was sent.',
+        },
         keys: {
           type: 'array',
           items: { type: 'object' },
@@ -94,6 +113,11 @@ export const blob = defineTask({
         path: inputs.prefix !== undefined ? '/prefix' : '/maxKeys',
         message: 'only list takes it',
       });
+    if (inputs.provider === 'azure' && (inputs.region !== undefined || inputs.forcePathStyle !== undefined))
+      errors.push({
+        path: inputs.region !== undefined ? '/region' : '/forcePathStyle',
+        message: 'only provider s3 takes it',
+      });
     if (inputs.operation !== 'put' && (inputs.partSizeMiB !== undefined || inputs.contentType !== undefined))
       errors.push({
         path: inputs.partSizeMiB !== undefined ? '/partSizeMiB' : '/contentType',
@@ -102,6 +126,7 @@ export const blob = defineTask({
     return { ok: errors.length === 0, errors };
   },
   async execute(inputs, ctx) {
+    if (inputs.provider === 'azure') return await azureExecute(inputs, ctx);
     const client = s3ClientFor(inputs, ctx);
     const where = `s3://${inputs.bucket}/${inputs.key ?? inputs.prefix ?? ''}`;
     try {

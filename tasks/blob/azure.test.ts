@@ -1,0 +1,189 @@
+// tasks/blob with provider: azure in-process (runTask) against a real Azurite (the npm
+// devDependency, started here on a free port, in memory, with an account of this test's own
+// random key, so Shared Key signatures are checked): put (single and blocks), get, list,
+// delete, a retry that does not upload twice, and credentials refused in with:.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runTask } from '../../sdk/index.ts';
+import { blob } from './index.ts';
+
+const account = 'maestrotest';
+const key = randomBytes(32).toString('base64');
+const workspace = mkdtempSync(join(tmpdir(), 'maestro-azblob-'));
+const big = randomBytes(11 * 1024 * 1024 + 77); // three blocks of 5 MiB
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+let azurite: ChildProcess;
+let endpoint: string;
+let container: ContainerClient;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  const bin = new URL('../../node_modules/.bin/azurite-blob', import.meta.url).pathname;
+  azurite = spawn(
+    bin,
+    ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck'],
+    { env: { ...process.env, AZURITE_ACCOUNTS: `${account}:${key}` }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  await new Promise<void>((resolve, reject) => {
+    azurite.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('successfully listens')) resolve();
+    });
+    azurite.on('exit', (code) => reject(new Error(`azurite exited ${code}`)));
+  });
+  endpoint = `http://127.0.0.1:${port}/${account}`;
+  container = new ContainerClient(`${endpoint}/reports`, new StorageSharedKeyCredential(account, key));
+  await container.create();
+  writeFileSync(join(workspace, 'small.txt'), 'hello, container\n');
+  writeFileSync(join(workspace, 'big.bin'), big);
+}, 60_000);
+afterAll(() => azurite?.kill());
+
+const secrets = () => ({ AZURE_STORAGE_ACCOUNT: account, AZURE_STORAGE_KEY: key });
+const run = (inputs: Record<string, unknown>, options: { signal?: AbortSignal } = {}) =>
+  runTask(
+    blob,
+    { provider: 'azure', bucket: 'reports', endpoint, ...inputs },
+    { workspace, secrets: secrets(), ...options },
+  );
+const leaks = (r: unknown) => JSON.stringify(r, (_k, v: unknown) => (v instanceof Error ? String(v) : v));
+
+describe('tasks/blob provider azure against Azurite', () => {
+  it('puts a small file, gets it back byte for byte, lists, deletes', async () => {
+    const put = await run({ operation: 'put', key: 'daily/small.txt', file: 'small.txt' });
+    expect(put.outcome, String(put.error)).toBe('succeeded');
+    expect(put.outputs).toMatchObject({
+      size: 17,
+      parts: 1,
+      skipped: false,
+      sha256: sha(Buffer.from('hello, container\n')),
+    });
+    const got = await run({ operation: 'get', key: 'daily/small.txt', file: 'out/copy.txt' });
+    expect(got.outputs).toMatchObject({ size: 17, sha256: put.outputs.sha256 });
+    expect(readFileSync(join(workspace, 'out/copy.txt'), 'utf8')).toBe('hello, container\n');
+    expect((await run({ operation: 'list', prefix: 'daily/' })).outputs).toEqual({
+      keys: [{ key: 'daily/small.txt', size: 17 }],
+      count: 1,
+      truncated: false,
+    });
+    expect((await run({ operation: 'delete', key: 'daily/small.txt' })).outcome).toBe('succeeded');
+    expect((await run({ operation: 'list', prefix: 'daily/' })).outputs).toMatchObject({ count: 0 });
+    const missing = await run({ operation: 'get', key: 'daily/small.txt', file: 'x' });
+    expect(missing.error).toMatchObject({ code: 'blob_request_failed', retryable: false });
+    expect((missing.error as Error).message).toMatch(/BlobNotFound/);
+  });
+
+  it('a large file goes in blocks; a retry after a failure part-way stages only the missing block, and a second put sends nothing', async () => {
+    const stop = new AbortController();
+    const first = runTask(
+      blob,
+      {
+        provider: 'azure',
+        bucket: 'reports',
+        endpoint,
+        operation: 'put',
+        key: 'big.bin',
+        file: 'big.bin',
+        partSizeMiB: 5,
+      },
+      { workspace, secrets: secrets(), signal: stop.signal },
+    );
+    // Abort once two blocks are staged (the third never goes, the list is never committed).
+    const timer = setInterval(async () => {
+      const list = await container
+        .getBlockBlobClient('big.bin')
+        .getBlockList('uncommitted')
+        .catch(() => undefined);
+      if ((list?.uncommittedBlocks?.length ?? 0) >= 2) stop.abort();
+    }, 20);
+    const failed = await first;
+    clearInterval(timer);
+    expect(failed.outcome).not.toBe('succeeded');
+    const retry = await run({ operation: 'put', key: 'big.bin', file: 'big.bin', partSizeMiB: 5 });
+    expect(retry.outcome, String(retry.error)).toBe('succeeded');
+    expect(retry.outputs).toMatchObject({ size: big.byteLength, parts: 3, skipped: false, sha256: sha(big) });
+    const sent = retry.messages.find((m) => m.type === 'metric') as { value: number };
+    expect(sent.value).toBeLessThan(big.byteLength); // the staged blocks were not sent again
+    const committed = await container.getBlockBlobClient('big.bin').getBlockList('committed');
+    expect(committed.committedBlocks).toHaveLength(3);
+    expect(sha(await container.getBlockBlobClient('big.bin').downloadToBuffer())).toBe(sha(big));
+    const again = await run({ operation: 'put', key: 'big.bin', file: 'big.bin', partSizeMiB: 5 });
+    expect(again.outputs).toMatchObject({ skipped: true, sha256: sha(big) });
+    expect((again.messages.find((m) => m.type === 'metric') as { value: number }).value).toBe(0);
+  }, 60_000);
+
+  it('a wrong key is refused by the server; the key never appears in outputs, messages or errors', async () => {
+    const wrong = await runTask(
+      blob,
+      { provider: 'azure', bucket: 'reports', endpoint, operation: 'list' },
+      {
+        workspace,
+        secrets: { AZURE_STORAGE_ACCOUNT: account, AZURE_STORAGE_KEY: randomBytes(32).toString('base64') },
+      },
+    );
+    expect(wrong.error).toMatchObject({ code: 'blob_request_failed', fault: 'user' });
+    const ok = await run({ operation: 'put', key: 'k.txt', file: 'small.txt' });
+    for (const r of [wrong, ok, await run({ operation: 'list' })]) expect(leaks(r)).not.toContain(key);
+  });
+
+  it('credentials in with: are refused before any request: a SAS or key in the endpoint, a connection string', async () => {
+    const sas = `sv=2024-01-01&sig=${encodeURIComponent(key)}`;
+    const inputs = [
+      `${endpoint}?${sas}`,
+      `http://u:${encodeURIComponent(key)}@127.0.0.1:1/${account}`,
+      `DefaultEndpointsProtocol=http;AccountName=${account};AccountKey=${key};BlobEndpoint=${endpoint};`,
+    ];
+    for (const bad of inputs) {
+      const r = await run({ operation: 'list', endpoint: bad });
+      expect(r.error).toMatchObject({ code: 'blob_endpoint_invalid' });
+      expect(leaks(r)).not.toContain(key);
+    }
+    const extra = await runTask(blob, {
+      provider: 'azure',
+      bucket: 'reports',
+      operation: 'list',
+      accountKey: key,
+    });
+    expect(extra.outcome).not.toBe('succeeded');
+  });
+
+  it('http:// beyond loopback is refused (credentials would cross in clear); a SAS in env: works', async () => {
+    const far = await run({ operation: 'list', endpoint: 'http://storage.example.com/acct' });
+    expect(far.error).toMatchObject({ code: 'blob_endpoint_insecure' });
+    const sasToken = container.generateSasUrl
+      ? new URL(
+          await container.generateSasUrl({
+            permissions: (await import('@azure/storage-blob')).ContainerSASPermissions.parse('rl'),
+            expiresOn: new Date(Date.now() + 3600_000),
+          }),
+        ).search
+      : '';
+    const viaSas = await runTask(
+      blob,
+      { provider: 'azure', bucket: 'reports', endpoint, operation: 'list' },
+      { workspace, secrets: { AZURE_STORAGE_SAS_TOKEN: sasToken } },
+    );
+    expect(viaSas.outcome, String(viaSas.error)).toBe('succeeded');
+    const sig = new URLSearchParams(sasToken).get('sig') as string;
+    expect(leaks(viaSas)).not.toContain(sig);
+    const none = await runTask(
+      blob,
+      { provider: 'azure', bucket: 'reports', endpoint, operation: 'list' },
+      { workspace },
+    );
+    expect(none.error).toMatchObject({ code: 'secret_missing' });
+  });
+});
