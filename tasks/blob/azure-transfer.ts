@@ -8,12 +8,11 @@
 // a failure part-way stages only the blocks the service does not already hold uncommitted
 // (same id = same bytes at the same place), then commits the list.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import type { BlockBlobClient, ContainerClient } from '@azure/storage-blob';
-import type { Moved, PutRequest } from './transfer.ts';
+import { saveCounted, type Moved, type PutRequest } from './transfer.ts';
 
 export type AzureMoved = Moved & { skipped: boolean; sent: number };
 
@@ -86,19 +85,8 @@ export async function azureGet(
   const got = await container
     .getBlockBlobClient(request.key)
     .download(0, undefined, { abortSignal: request.signal });
-  const hash = createHash('sha256');
-  let size = 0;
-  const counting = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      size += chunk.byteLength;
-      callback(null, chunk);
-    },
-  });
-  await pipeline(got.readableStreamBody as Readable, counting, createWriteStream(request.file), {
-    signal: request.signal,
-  });
-  return { size, sha256: hash.digest('hex'), etag: got.etag ?? '', parts: 1 };
+  const saved = await saveCounted(got.readableStreamBody as Readable, request.file, request.signal);
+  return { ...saved, etag: got.etag ?? '', parts: 1 };
 }
 
 export async function azureList(

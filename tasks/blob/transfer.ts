@@ -110,6 +110,16 @@ export async function getFile(
   const got = await client.send(new GetObjectCommand({ Bucket: request.bucket, Key: request.key }), {
     abortSignal: request.signal,
   });
+  const saved = await saveCounted(got.Body as Readable, request.file, request.signal);
+  return { ...saved, etag: got.ETag ?? '', parts: 1 };
+}
+
+/** Streams a downloaded body into `file`, hashing and counting it on the way (both providers). */
+export async function saveCounted(
+  body: Readable,
+  file: string,
+  signal: AbortSignal,
+): Promise<{ size: number; sha256: string }> {
   const hash = createHash('sha256');
   let size = 0;
   const counting = new Transform({
@@ -119,8 +129,8 @@ export async function getFile(
       callback(null, chunk);
     },
   });
-  await pipeline(got.Body as Readable, counting, createWriteStream(request.file), { signal: request.signal });
-  return { size, sha256: hash.digest('hex'), etag: got.ETag ?? '', parts: 1 };
+  await pipeline(body, counting, createWriteStream(file), { signal });
+  return { size, sha256: hash.digest('hex') };
 }
 
 function sha256Hex(bytes: Buffer): string {
