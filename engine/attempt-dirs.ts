@@ -103,7 +103,7 @@ export async function prepareAttemptDirs(
     inputArtifacts: [],
   };
   // A locked catalog task's code joins its workspace, checked against the plan's digest first.
-  await placeCatalogTask(exec.ctx.source, plan, base, exec.runId);
+  await placeCatalogTask(exec.ctx.source, plan, base, exec.runId, exec.ctx.catalogTaskDigest);
   const producers = await producersOf(exec.ctx.store, exec.runId, plan, (id) => exec.planTask(id));
   const store = storeOf(exec.ctx, plan);
   dirs.inputArtifacts = store

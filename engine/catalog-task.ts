@@ -3,9 +3,11 @@
  * the exact commit and the folder (as `.maestro/tasks.lock` pinned them) and the folder's digest;
  * the engine exports that commit through the same SourceFetcher as the run's own source (one
  * mirror per URL, tokens only in git's environment), copies the folder to
- * `.maestro/catalog-tasks/<catalog>/<path>/` of the workspace and digests the copy. Anything
+ * `.maestro/catalog-tasks/<catalog>/<path>/` of the workspace and digests the copy (with the SDK
+ * this engine runs it with, for a task that imports `@summit-maestro/sdk`). Anything
  * other than the locked bytes fails closed (`catalog_digest_mismatch`): a lock edited to point at
- * another commit, a catalog rewritten under the same commit name, a folder that is a link.
+ * another commit, a catalog rewritten under the same commit name, a folder that is a link, an SDK other than the
+ * one the lock was made with.
  */
 import { cpSync, lstatSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,7 +24,7 @@ export class CatalogDigestMismatchError extends MaestroError {
       'catalog_digest_mismatch',
       `catalog_digest_mismatch: the catalog task ${name} at ${commit.slice(0, 12)} has digest ${actual}, but the plan (from .maestro/tasks.lock) expects ${expected}: it does not run`,
       {
-        hint: 'if the catalog changed on purpose, run `maestro tasks lock` and review the new lock; otherwise the lock or the catalog was tampered with',
+        hint: "if the catalog changed on purpose, or this Maestro's task SDK differs from the one the lock was made with (the digest of a task on the SDK covers it), run `maestro tasks lock` and review the new lock; otherwise the lock or the catalog was tampered with",
         retryable: false,
         fault: Fault.user,
       },
@@ -58,6 +60,7 @@ export async function placeCatalogTask(
   task: PlanTask,
   workDir: string,
   runId: string,
+  digestOf: (folder: string) => Promise<string> = packageDigest,
 ): Promise<string> {
   if (!isLockedCatalogTask(task)) return '';
   const { action } = task;
@@ -75,7 +78,8 @@ export async function placeCatalogTask(
   // at this path is replaced, never merged with the catalog's files.
   rmSync(to, { recursive: true, force: true });
   cpSync(from, to, { recursive: true, verbatimSymlinks: true });
-  const actual = await packageDigest(to);
+  // The folder's files and, for a task on the SDK, the SDK this engine runs it with (EngineOptions).
+  const actual = await digestOf(to);
   if (actual !== action.digest) {
     rmSync(to, { recursive: true, force: true });
     throw new CatalogDigestMismatchError(action.name, action.digest, actual, commit);

@@ -44,6 +44,8 @@ export interface EngineContext {
   reattempts: number;
   nodePath: string;
   taskNodeArgs: string[];
+  /** EngineOptions.catalogTaskDigest. */
+  catalogTaskDigest: (folder: string) => Promise<string>;
   source: SourceFetcher | undefined;
   emit: (event: EngineEvent) => void;
   redactAll: (text: string) => string;

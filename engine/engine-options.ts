@@ -95,6 +95,12 @@ export interface EngineOptions {
    */
   taskNodeArgs?: string[];
   /**
+   * The code digest of a locked catalog task's folder, checked against the plan's before it runs:
+   * the runtime passes tasks/'s (its files and the SDK those arguments make it run with).
+   * Default: the folder's package digest.
+   */
+  catalogTaskDigest?: (folder: string) => Promise<string>;
+  /**
    * Key of the HMAC over a task's secrets in its cache key (cache-secret.ts). Default: the data
    * dir's own, made on first use. Engines sharing one store across hosts pass the same key.
    */

@@ -17,7 +17,7 @@ import {
   isPolicyOff,
   type PolicyChoice,
 } from '../core/index.ts';
-import { createRedactor } from '../core/index.ts';
+import { createRedactor, packageDigest } from '../core/index.ts';
 import { CircuitBreaker } from './breaker.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import { DEFAULT_PRICE_TABLE } from './cost.ts';
@@ -77,6 +77,7 @@ export function createEngine(options: EngineOptions): Engine {
     reattempts: reattemptCap(options.reattempts),
     nodePath: options.nodePath ?? process.execPath,
     taskNodeArgs: options.taskNodeArgs ?? [],
+    catalogTaskDigest: options.catalogTaskDigest ?? packageDigest,
     source: options.source,
     emit: (event: EngineEvent) => {
       for (const listener of listeners) {

@@ -31,7 +31,7 @@ import {
   type ProvenanceSigner,
 } from '../provenance/index.ts';
 import type { DecisionLog } from '../policy/index.ts';
-import { loadBuiltinCatalog, sdkNodeArgs, sendHttpRequest } from '../tasks/index.ts';
+import { loadBuiltinCatalog, sdkNodeArgs, sendHttpRequest, taskDigestOfFolder } from '../tasks/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
 import { openPolicy, openPolicyLog } from './open-policy.ts';
 import { timedGate } from './timed-gate.ts';
@@ -182,6 +182,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     source,
     // `import '@summit-maestro/sdk'` in a repository task resolves to this install's SDK.
     taskNodeArgs: sdkNodeArgs(),
+    catalogTaskDigest: (folder) => taskDigestOfFolder(folder),
     // A `wait` task's HTTP condition is polled with the http task's request: one HTTP client,
     // one set of redirect and egress rules.
     httpProbe: (request, env) => sendHttpRequest(request, env, () => undefined),

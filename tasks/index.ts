@@ -1,7 +1,8 @@
 // The built-in task catalog: every folder under tasks/ holding a task.json is one catalog task.
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   catalogFromEntries,
@@ -139,18 +140,47 @@ export function taskDigest(folder: string, entryName: string = entryFile): strin
 }
 
 /**
- * The same digest over files already read (the App reads a repository task from git blobs): a
- * repository task is never a built-in one, so it covers its files and, when it imports it, the SDK.
+ * The code digest of a task that is not built in: a repository task (`uses: ./.maestro/tasks/…`,
+ * read from disk by the CLI, from git blobs by the App) or a locked catalog task (by
+ * `maestro tasks lock`, and by the engine again over the fetched copy before it runs). Such a
+ * task never ships the SDK it imports: `node --import sdk/register` (sdkNodeArgs) resolves
+ * `@summit-maestro/sdk` to the SDK of the Maestro that runs it, whatever the folder holds (a
+ * vendored node_modules copy is shadowed). So when any of its JS/TS files names the SDK (a static
+ * import, a dynamic one, a require), its digest is package digest, NUL, SDK digest, as a built-in
+ * task's: a changed SDK changes the plan's digest, the lock's and the receipt's. A task that
+ * bundled the SDK into its own files names no `@summit-maestro/sdk` and is covered by its files.
+ * `sdk` is the SDK folder to digest (this install's; tests pass a copy).
  */
-export async function taskDigestOfFiles(files: readonly PackageFile[], entryName: string): Promise<string> {
-  const entry = files.find((f) => f.path === entryName);
+export function taskDigestOfFiles(files: readonly PackageFile[], sdk: string = sdkRoot): string {
   const own = digestPackageFiles(files.filter((f) => isPackageFile(f.path)));
-  const text = entry ? Buffer.from(entry.bytes).toString('utf8') : '';
-  if (!/from ['"](\.\.\/\.\.\/sdk\/index\.[jt]s|@summit-maestro\/sdk)['"]/.test(text)) return own;
+  const imports = files.some(
+    (f) =>
+      CODE_FILE.test(f.path) &&
+      isPackageFile(f.path) &&
+      SDK_SPECIFIER.test(Buffer.from(f.bytes).toString('utf8')),
+  );
+  // A Maestro without its SDK folder (the Action's bundle) cannot run such a task at all.
+  if (!imports || !existsSync(sdk)) return own;
   return `sha256:${createHash('sha256')
-    .update([own, flatDigest(sdkRoot)].join('\0'))
+    .update([own, flatDigest(sdk)].join('\0'))
     .digest('hex')}`;
 }
+
+/** taskDigestOfFiles over a folder on disk (a catalog task's export, or the engine's copy of it). */
+export async function taskDigestOfFolder(folder: string, sdk: string = sdkRoot): Promise<string> {
+  const files: PackageFile[] = [];
+  for (const dirent of await readdir(folder, { recursive: true, withFileTypes: true }))
+    if (dirent.isFile()) {
+      const path = relative(folder, join(dirent.parentPath, dirent.name)).split(sep).join('/');
+      files.push({ path, bytes: await readFile(join(folder, path)) });
+    }
+  return taskDigestOfFiles(files, sdk);
+}
+
+/** The SDK's specifier in quotes, as an import, `import()` or `require()` names it. */
+const SDK_SPECIFIER = /['"]@summit-maestro\/sdk['"]/;
+/** Files Node may load as code. */
+const CODE_FILE = /\.(?:[cm]?[jt]s|[jt]sx)$/;
 
 /** Digests of sig/, core/ and of sibling task folders that a built-in task's files import. */
 function builtinImports(folder: string): string[] {

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { load } from 'js-yaml';
 import { createRequire } from 'node:module';
 import type * as Semver from 'semver';
-import { InputError, packageDigest, UsageError } from '../core/index.ts';
+import { InputError, UsageError } from '../core/index.ts';
 import type { CatalogSource, LockedTask, TasksLock } from '../core/index.ts';
-import { parseTaskManifest } from '../tasks/index.ts';
+import { parseTaskManifest, taskDigestOfFolder } from '../tasks/index.ts';
 import { CATALOGS_FILE, LOCK_FILE, parseCatalogsFile } from './catalogs-files.ts';
 import { findManifests } from './find-manifests.ts';
 import { createSourceFetcher } from './source-fetcher.ts';
@@ -216,7 +216,8 @@ async function lockedTaskOf(
     version: manifest.version,
     description: manifest.description,
     ...(manifest.support === undefined ? {} : { support: manifest.support }),
-    digest: await packageDigest(at),
+    // Its files and, when it imports it, the SDK this Maestro runs it with (tasks/index.ts).
+    digest: await taskDigestOfFolder(at),
     entry,
     ...(entry.endsWith('.py') ? { interpreter: python as string } : {}),
     inputs: manifest.inputs,

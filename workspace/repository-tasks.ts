@@ -124,7 +124,7 @@ export async function repositoryTaskFromFiles(
     name: `./.maestro/tasks/${name}`,
     entry: `.maestro/tasks/${name}/${entry}`,
     ...(entry.endsWith('.py') ? { interpreter: python as string } : {}),
-    digest: await taskDigestOfFiles(files, entry),
+    digest: taskDigestOfFiles(files),
   };
   return { entry: result };
 }
