@@ -226,6 +226,7 @@ async function execute(
       ...sourceEnv(exec.run.source),
       ...egressEnv(info.egressAllowedHosts),
       ...policyEnv(exec.run.plan.policy),
+      ...attemptEnv(exec.runId, taskId, info.attempt, plan.timeoutMs),
       // Last: the attempt span's context, so the task's own spans join the run's trace.
       ...traceEnv(span),
     },
@@ -345,6 +346,27 @@ function sourceEnv(source: RunSource | null): Record<string, string> {
  */
 function egressEnv(hosts: string[] | undefined): Record<string, string> {
   return hosts ? { MAESTRO_EGRESS_ALLOWED_HOSTS: JSON.stringify(hosts) } : {};
+}
+/**
+ * Who the attempt is and when it must end (docs/task-protocol.md): the run and task ids (the http
+ * task derives its Idempotency-Key from them, the same on every attempt of the task in the run),
+ * the attempt number, and, with a timeout, the deadline as RFC 3339, so a task waiting to retry
+ * knows it would not make it. The deadline is on the wall clock the task reads (not the engine's
+ * injected clock) and is taken before the runner starts the timer it enforces, so it is early,
+ * never late. Set after the manifest's env: a task's `env:` cannot say it is another run.
+ */
+function attemptEnv(
+  runId: string,
+  taskId: string,
+  attempt: number,
+  timeoutMs: number | undefined,
+): Record<string, string> {
+  return {
+    MAESTRO_RUN_ID: runId,
+    MAESTRO_TASK_ID: taskId,
+    MAESTRO_ATTEMPT: String(attempt),
+    ...(timeoutMs === undefined ? {} : { MAESTRO_DEADLINE: new Date(Date.now() + timeoutMs).toISOString() }),
+  };
 }
 /**
  * The policy context the attempt was checked under (the plan's `policy`: purpose, authority,

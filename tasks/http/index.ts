@@ -2,40 +2,43 @@
 // is written to `body` in the workspace: declare `artifacts: [body]` on the task to keep it. The
 // request and its redirects (each hop under the egress allow-list, MAESTRO_EGRESS_ALLOWED_HOSTS;
 // an identity only over TLS beyond loopback) are request.ts's, shared with the engine's `wait`.
-// A status >= 400 fails the task (`http_status`) after its outputs are set, unless failOnStatus
-// is false.
+// With `retry`, a retryable status or a failed send is tried again (retry.ts: Retry-After, backoff,
+// bounded by the task's deadline). A status >= 400 fails the task (`http_status`) after its
+// outputs are set, unless failOnStatus is false.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defineTask, runMain, secretIfGiven, TaskError } from '../../sdk/index.ts';
+import {
+  defineTask,
+  runMain,
+  secretIfGiven,
+  TaskError,
+  type Infer,
+  type TaskContext,
+} from '../../sdk/index.ts';
 import { inTaskSpan } from '../telemetry/span.ts';
 import { HttpTaskError, sendRequest, type HttpResult } from './request.ts';
+import { retryPolicy, withRetries } from './retry.ts';
 import { httpSpec } from './spec.ts';
+
+type Inputs = Infer<typeof httpSpec.inputs>;
 
 export const http = defineTask({
   name: 'http',
-  version: '1.0.0',
+  version: '1.1.0',
   description:
     'Sends an HTTP request; outputs the status and the sha256 digest of the body, and writes the body to the file `body` of the workspace (declare `artifacts: [body]` to keep it).',
   spec: httpSpec,
   async execute(inputs, ctx) {
     const method = inputs.method ?? 'GET';
-    // The policy's list is not a secret, but ctx.secret is the SDK's one reader of the environment.
-    const env = { MAESTRO_EGRESS_ALLOWED_HOSTS: secretIfGiven(ctx, 'MAESTRO_EGRESS_ALLOWED_HOSTS') };
     await inTaskSpan(
       ctx,
       `HTTP ${method}`,
       { task: 'http', attributes: { 'http.request.method': method, 'server.address': hostOf(inputs.url) } },
       async (span) => {
-        let result: HttpResult;
-        try {
-          result = await sendRequest(inputs, env, (line) => ctx.emit.log(line), ctx.signal);
-        } catch (error) {
-          if (error instanceof HttpTaskError)
-            throw new TaskError(error.code, error.message, { cause: error });
-          throw error;
-        }
+        const { result, resends } = await exchange(inputs, ctx);
         span.setAttribute('http.response.status_code', result.status);
+        if (resends > 0) span.setAttribute('http.request.resend_count', resends);
         const digest = `sha256:${createHash('sha256').update(result.body).digest('hex')}`;
         writeFileSync(join(ctx.workspace, 'body'), result.body);
         ctx.emit.output('status', result.status);
@@ -50,6 +53,44 @@ export const http = defineTask({
     );
   },
 });
+
+/** The request, with its retries; request.ts's and retry.ts's refusals become the task's errors. */
+async function exchange(inputs: Inputs, ctx: TaskContext): Promise<{ result: HttpResult; resends: number }> {
+  // Neither is a secret, but ctx.secret is the SDK's one reader of the environment.
+  const env = { MAESTRO_EGRESS_ALLOWED_HOSTS: secretIfGiven(ctx, 'MAESTRO_EGRESS_ALLOWED_HOSTS') };
+  const deadline = deadlineOf(secretIfGiven(ctx, 'MAESTRO_DEADLINE'));
+  const log = (line: string) => ctx.emit.log(line);
+  const method = inputs.method ?? 'GET';
+  const keyed = Object.keys(inputs.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key');
+  const notRetriable =
+    (method === 'POST' || method === 'PATCH') && !keyed
+      ? `${method} is not idempotent and no Idempotency-Key is sent`
+      : undefined;
+  try {
+    return await withRetries(
+      retryPolicy(inputs.retry),
+      {
+        clock: ctx.clock,
+        signal: ctx.signal,
+        log,
+        heartbeat: () => ctx.heartbeat(),
+        ...(deadline === undefined ? {} : { deadline }),
+        ...(notRetriable === undefined ? {} : { notRetriable }),
+      },
+      () => sendRequest(inputs, env, log, ctx.signal),
+    );
+  } catch (error) {
+    if (error instanceof HttpTaskError) throw new TaskError(error.code, error.message, { cause: error });
+    throw error;
+  }
+}
+
+/** MAESTRO_DEADLINE (RFC 3339, set by the engine when the task has a timeout) as epoch ms. */
+function deadlineOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : at;
+}
 
 /** The url's host for the span; an invalid url is request.ts's to refuse, with its message. */
 function hostOf(url: string): string {

@@ -17,6 +17,7 @@ export interface HttpInputs {
 
 export interface HttpResult {
   status: number;
+  headers: Headers;
   body: Buffer;
   /** The method and URL of the last hop (after redirects). */
   method: string;
@@ -65,7 +66,13 @@ export async function sendRequest(
     const response = await send(url, method, headers, requestBody, inputs.timeoutMs ?? 30_000, signal);
     const location = response.headers.get('location');
     if (!REDIRECTS.includes(response.status) || location === null)
-      return { status: response.status, body: Buffer.from(await response.arrayBuffer()), method, url };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: Buffer.from(await response.arrayBuffer()),
+        method,
+        url,
+      };
     await response.body?.cancel();
     const next = new URL(location, url);
     const refuse = (why: string) =>

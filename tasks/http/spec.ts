@@ -16,6 +16,42 @@ export const httpSpec = {
       identity: { type: 'string', description: 'Workload identity token, sent as a bearer token.' },
       timeoutMs: { type: 'integer', minimum: 1, description: 'Request timeout, default 30000.' },
       failOnStatus: { type: 'boolean', description: 'Fail on a status >= 400 (default true).' },
+      retry: {
+        type: 'object',
+        additionalProperties: false,
+        description:
+          'Try again on a retryable status or a request that could not be sent; off without it, `retry: {}` takes the defaults. Waits what Retry-After says (seconds or an HTTP-date), else an exponential backoff with full jitter; never past the task’s deadline. POST and PATCH are retried only with an Idempotency-Key.',
+        properties: {
+          attempts: {
+            type: 'integer',
+            minimum: 1,
+            maximum: 10,
+            description: 'Tries in all, the first included (default 3).',
+          },
+          statuses: {
+            type: 'array',
+            items: { type: 'integer', minimum: 400, maximum: 599 },
+            uniqueItems: true,
+            description: 'The statuses to retry (default [429, 500, 502, 503, 504]).',
+          },
+          initialDelayMs: {
+            type: 'integer',
+            minimum: 0,
+            description: 'The first backoff’s cap without Retry-After (default 500); doubles each retry.',
+          },
+          maxDelayMs: {
+            type: 'integer',
+            minimum: 0,
+            description:
+              'The longest single wait (default 30000); a Retry-After beyond it fails the task (retry_after_too_long) instead of sleeping.',
+          },
+          maxWaitMs: {
+            type: 'integer',
+            minimum: 0,
+            description: 'The most waited across all retries (default 120000).',
+          },
+        },
+      },
     },
   },
   outputs: {
