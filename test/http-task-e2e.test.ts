@@ -72,8 +72,8 @@ spec:
     const run = await maestroRun(dir, join(dir, 'data'));
     expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(1);
     const call = run.shown.tasks.find((t) => t.id === 'call')!;
-    expect(call.state).toBe("failed");
-    expect(run.stdout + run.stderr).toContain("retry_after_too_long");
+    expect(call.state).toBe('failed');
+    expect(run.stdout + run.stderr).toContain('retry_after_too_long');
     expect(seen).toHaveLength(1);
   }, 120_000);
 });
