@@ -12,12 +12,19 @@
  */
 import { once } from 'node:events';
 import { constants, createWriteStream, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { copyFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { finished } from 'node:stream/promises';
-import { Parser, type ReadEntry } from 'tar';
+import type * as Tar from 'tar';
+import type { ReadEntry } from 'tar';
 import { Fault, MaestroError, isMaestroError } from '../core/index.ts';
 import type { SkippedArtifact } from './artifacts.ts';
+
+// node-tar loads with the first upload: only pods' artifacts come as a tar, and every local run
+// imports the engine (issue 18, memory). scripts/build-action.ts turns requireHere into require.
+const requireHere = createRequire(import.meta.url);
+const tarLibrary = (): typeof Tar => requireHere('tar') as typeof Tar;
 
 /** Entries beyond this are refused (a tar of empty files costs 512 bytes each). */
 const MAX_ENTRIES = 100_000;
@@ -78,7 +85,7 @@ export async function extractUpload(
   const fail = (error: unknown) => {
     failure ??= isMaestroError(error) ? error : new ArtifactUploadRefusedError(String(error));
   };
-  const parser = new Parser({
+  const parser = new (tarLibrary().Parser)({
     strict: true,
     onwarn: (code, message) => fail(new ArtifactUploadRefusedError(`malformed tar (${code}): ${message}`)),
   });

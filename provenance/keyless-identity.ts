@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toTrustMaterial } from '@sigstore/verify';
 import { SigningConfigError } from './errors.ts';
+import { sigstoreVerifyLibrary } from './libraries.ts';
 import { bundledTrustedRoot } from './trust-root.ts';
 
 /**
@@ -55,7 +55,7 @@ export async function loadKeylessIdentity(
     const mediaType = (trustedRoot as { mediaType?: unknown } | null)?.mediaType;
     if (typeof mediaType !== 'string' || !mediaType.startsWith(TRUSTED_ROOT_MEDIA_TYPE))
       throw new Error(`its mediaType is ${JSON.stringify(mediaType)}`);
-    toTrustMaterial(TrustedRoot.fromJSON(trustedRoot)); // throws on keys or certificates it cannot read
+    sigstoreVerifyLibrary().toTrustMaterial(TrustedRoot.fromJSON(trustedRoot)); // throws on keys or certificates it cannot read
   } catch (cause) {
     throw new SigningConfigError(
       `MAESTRO_TRUSTED_ROOT ${trustedRootPath} is not a readable Sigstore trusted_root.json`,

@@ -1,12 +1,6 @@
-import {
-  DEFAULT_FULCIO_URL,
-  DEFAULT_REKOR_URL,
-  DSSEBundleBuilder,
-  FulcioSigner,
-  RekorWitness,
-  type IdentityProvider,
-} from '@sigstore/sign';
+import type { IdentityProvider } from '@sigstore/sign';
 import { bundleToJSON } from '@sigstore/bundle';
+import { sigstoreSignLibrary } from './libraries.ts';
 import type { KeylessIdentity } from './keyless-identity.ts';
 import type { ProvenanceSigner } from './signer.ts';
 
@@ -26,6 +20,8 @@ export interface KeylessSignerOptions {
  * the tests run it against a private Sigstore (test/helpers/attacker-sigstore.ts).
  */
 export function createKeylessSigner(options: KeylessSignerOptions): ProvenanceSigner {
+  const { DEFAULT_FULCIO_URL, DEFAULT_REKOR_URL, DSSEBundleBuilder, FulcioSigner, RekorWitness } =
+    sigstoreSignLibrary();
   const builder = new DSSEBundleBuilder({
     signer: new FulcioSigner({
       identityProvider: options.identityProvider,

@@ -1,8 +1,9 @@
 import { readFile, stat } from 'node:fs/promises';
-import { CIContextProvider, type IdentityProvider } from '@sigstore/sign';
+import type { IdentityProvider } from '@sigstore/sign';
 import { loadOrCreateDevKey } from './dev-key.ts';
 import { SigningConfigError } from './errors.ts';
 import { createKeylessSigner } from './keyless.ts';
+import { sigstoreSignLibrary } from './libraries.ts';
 import { loadKeylessIdentity, type KeylessIdentitySetting } from './keyless-identity.ts';
 import { createLocalKeySigner } from './local-key.ts';
 import type { ProvenanceSigner } from './signer.ts';
@@ -42,7 +43,7 @@ export function signingConfigFromEnv(
     dataDir,
     ...(keyPath ? { keyPath } : {}),
     ...(approvalKeyPath ? { approvalKeyPath } : {}),
-    ...(keyless ? { identityProvider: new CIContextProvider('sigstore') } : {}),
+    ...(keyless ? { identityProvider: new (sigstoreSignLibrary().CIContextProvider)('sigstore') } : {}),
     ...(env.MAESTRO_FULCIO_URL ? { fulcioURL: env.MAESTRO_FULCIO_URL } : {}),
     ...(env.MAESTRO_REKOR_URL ? { rekorURL: env.MAESTRO_REKOR_URL } : {}),
     ...(keyless ? { keylessIdentity: keylessIdentitySetting(env) } : {}),

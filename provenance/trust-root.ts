@@ -1,4 +1,4 @@
-import seeds from '@sigstore/tuf/seeds.json' with { type: 'json' };
+import { sigstoreTufSeeds } from './libraries.ts';
 
 /** The TUF repository whose trust root sigstore-js ships as its seed. */
 export const SIGSTORE_PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
@@ -10,8 +10,9 @@ export const SIGSTORE_PUBLIC_GOOD_TUF = 'https://tuf-repo-cdn.sigstore.dev';
  * `--trusted-root` (e.g. from `gh attestation trusted-root`) after Sigstore rotates keys.
  */
 export function bundledTrustedRoot(): unknown {
-  const targets = (seeds as Record<string, { targets?: Record<string, string> }>)[SIGSTORE_PUBLIC_GOOD_TUF]
-    ?.targets;
+  const targets = (sigstoreTufSeeds() as Record<string, { targets?: Record<string, string> }>)[
+    SIGSTORE_PUBLIC_GOOD_TUF
+  ]?.targets;
   const encoded = targets?.['trusted_root.json'];
   if (!encoded) throw new Error('the installed @sigstore/tuf carries no trusted_root.json seed');
   return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as unknown;

@@ -5,9 +5,10 @@ import {
   bundleFromJSON,
   type Bundle,
 } from '@sigstore/bundle';
-import { Verifier, toSignedEntity, toTrustMaterial, type TrustMaterial } from '@sigstore/verify';
+import type { TrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { ProvenanceError, RejectReason } from './errors.ts';
+import { sigstoreVerifyLibrary } from './libraries.ts';
 import { keyFingerprint } from './local-key.ts';
 import { DEV_KEY_HINT_PREFIX, DEV_KEY_WARNING } from './signer.ts';
 import { IN_TOTO_PAYLOAD_TYPE, IN_TOTO_STATEMENT_V1, type InTotoStatement } from './statement.ts';
@@ -154,6 +155,7 @@ function verifyWithKey(bundle: Bundle, key: string | KeyObject, warnings: string
     ctlogs: [],
     publicKey: () => ({ publicKey, validFor: () => true }),
   };
+  const { Verifier, toSignedEntity } = sigstoreVerifyLibrary();
   try {
     new Verifier(trust, { tlogThreshold: 0, ctlogThreshold: 0, timestampThreshold: 0 }).verify(
       toSignedEntity(bundle),
@@ -179,6 +181,7 @@ function verifyWithKey(bundle: Bundle, key: string | KeyObject, warnings: string
 }
 
 function verifyWithIdentity(bundle: Bundle, identity: TrustedIdentity): VerifiedSigner {
+  const { Verifier, toSignedEntity, toTrustMaterial } = sigstoreVerifyLibrary();
   let trust: TrustMaterial;
   try {
     trust = toTrustMaterial(TrustedRoot.fromJSON(identity.trustedRoot));

@@ -13,6 +13,7 @@
  */
 import { createPublicKey, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import type { ProvenanceSigner } from './signer.ts';
+import { preAuthEncoding } from './local-key.ts';
 
 export const WORKLOAD_IDENTITY_TYPE = 'application/vnd.maestro.workload-identity.v1+json';
 const PREFIX = 'mwi1.';
@@ -104,7 +105,7 @@ export function verifyWorkloadIdentity(token: string, check: WorkloadIdentityChe
   if (envelope.payloadType !== WORKLOAD_IDENTITY_TYPE || typeof envelope.payload !== 'string')
     return refuse('not a workload identity envelope');
   const body = Buffer.from(envelope.payload, 'base64');
-  const signed = pae(WORKLOAD_IDENTITY_TYPE, body);
+  const signed = preAuthEncoding(WORKLOAD_IDENTITY_TYPE, body);
   const sigs = (envelope.signatures ?? []).map((s) => s.sig).filter((s) => typeof s === 'string');
   const verified = check.publicKeysPem.some((pem) =>
     sigs.some((sig) => cryptoVerify('sha256', signed, createPublicKey(pem), Buffer.from(sig, 'base64'))),
@@ -125,10 +126,4 @@ export function verifyWorkloadIdentity(token: string, check: WorkloadIdentityChe
   if ((claims.exp - claims.iat) * 1000 > MAX_WORKLOAD_IDENTITY_TTL_MS)
     return refuse('lives longer than allowed');
   return { ok: true, claims };
-}
-
-/** DSSE's pre-authentication encoding: what the signature covers. */
-function pae(type: string, body: Buffer): Buffer {
-  const t = Buffer.from(type, 'utf8');
-  return Buffer.concat([Buffer.from(`DSSEv1 ${t.length} `), t, Buffer.from(` ${body.length} `), body]);
 }

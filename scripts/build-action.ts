@@ -18,7 +18,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 /**
  * runners/container/docker-library.ts loads dockerode through a createRequire'd `requireHere(...)`
  * so a CLI command pays for it only when the container runner starts; compiler/libraries.ts loads
- * yaml, ajv, semver and cron-parser the same way, for the compiles that need them.
+ * yaml, ajv, semver and cron-parser the same way, for the compiles that need them, and
+ * provenance/libraries.ts the Sigstore signer and verifier, semver and tar.
  * esbuild cannot follow that call, and the Action's checkout has no node_modules to require from
  * (the step failed with "Cannot find module 'dockerode'"). Here the same call becomes a plain
  * `require('<literal>')`, which esbuild resolves and bundles, still evaluated on first use. The
@@ -26,7 +27,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
  * runners/kubernetes says so when its library is missing.
  */
 const lazyLibraryFiles =
-  /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries|engine[\\/]trace-context|workspace[\\/](catalogs-files|lock-tasks|source-git))\.ts$/;
+  /[\\/](runners[\\/]container[\\/]docker-library|compiler[\\/]libraries|engine[\\/](trace-context|upload-extract)|provenance[\\/]libraries|workspace[\\/](catalogs-files|lock-tasks|source-git))\.ts$/;
 const bundleRunnerLibraries: Plugin = {
   name: 'bundle-runner-libraries',
   setup(b) {

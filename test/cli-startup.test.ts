@@ -24,7 +24,9 @@ registerHooks({ load(url, context, next) {
   if (m) seen.add(m[1]);
   return next(url, context);
 } });
-process.on('exit', () => writeSync(2, 'PACKAGES ' + JSON.stringify([...seen]) + '\\nMODULES ' + modules + '\\n'));
+// Node's own lazily loaded internals (fetch's undici among them) are in process.moduleLoadList.
+process.on('exit', () => writeSync(2, 'PACKAGES ' + JSON.stringify([...seen]) + '\\nMODULES ' + modules +
+  '\\nINTERNALS ' + JSON.stringify(process.moduleLoadList.filter((m) => m.includes('undici'))) + '\\n'));
 `;
 
 function packagesLoadedBy(args: string[], env: NodeJS.ProcessEnv = process.env): string[] {
@@ -35,7 +37,7 @@ function loadedBy(
   args: string[],
   env: NodeJS.ProcessEnv = process.env,
   status = 0,
-): { packages: string[]; modules: number; stdout: string } {
+): { packages: string[]; modules: number; stdout: string; internals: string[] } {
   const result = spawnSync(
     process.execPath,
     ['--import', `data:text/javascript,${encodeURIComponent(recordPackages)}`, 'bin/maestro.ts', ...args],
@@ -48,6 +50,7 @@ function loadedBy(
     packages: JSON.parse(line![1]!) as string[],
     modules: Number(/^MODULES (\d+)$/m.exec(result.stderr)?.[1]),
     stdout: result.stdout,
+    internals: JSON.parse(/^INTERNALS (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[],
   };
 }
 
@@ -126,7 +129,10 @@ describe('maestro start-up', () => {
       for (const name of Object.keys(env))
         if (name.startsWith('OTEL_') || name === 'MAESTRO_DATABASE_URL' || name === 'MAESTRO_OTEL_EXPORTER')
           delete env[name];
-      const loaded = packagesLoadedBy(['run', 'examples/quickstart/.maestro/workflows/hello.yaml'], env);
+      const { packages: loaded, internals } = loadedBy(
+        ['run', 'examples/quickstart/.maestro/workflows/hello.yaml'],
+        env,
+      );
       // The run really ran: the engine's store and the policy engine were loaded.
       expect(loaded).toContain('@open-policy-agent/opa-wasm');
       // Nor the tracing SDK and its resource and conventions (no exporter), the serverless
@@ -146,8 +152,23 @@ describe('maestro start-up', () => {
         '@opentelemetry/otlp-exporter-base',
         '@opentelemetry/otlp-transformer',
         '@opentelemetry/sdk-metrics',
+        // Issue 18, memory: receipts signed with the local key need only @sigstore/bundle; the
+        // keyless signer (Fulcio, Rekor, TUF and their fetch stack), the verifier, semver (SBOM
+        // queries) and tar (disclosure archives, pod artifact uploads) load when used.
+        '@sigstore/sign',
+        '@sigstore/verify',
+        '@sigstore/core',
+        '@sigstore/tuf',
+        'make-fetch-happen',
+        'cacache',
+        'semver',
+        'tar',
       ])
         expect(loaded).not.toContain(heavy);
+      expect(loaded).toContain('@sigstore/bundle');
+      // Nor Node's fetch (undici), which the policy engine's loadPolicy pulled in by asking
+      // `wasm instanceof Response`.
+      expect(internals).toEqual([]);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }

@@ -1,4 +1,5 @@
-import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import * as opaWasm from '@open-policy-agent/opa-wasm';
+import type { LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import { PolicyBundleError } from '../errors.ts';
 import type { PolicyBundle } from '../bundle/read-bundle.ts';
 import { compileInputCheck, type InputCheck } from './validate-input.ts';
@@ -57,7 +58,15 @@ export async function createPdp(bundle: PolicyBundle, options: PdpOptions = {}):
   const now = options.now ?? (() => performance.now());
   let policy: LoadedPolicy;
   try {
-    policy = await loadPolicy(bundle.wasm, { initial: 8, maximum: options.maxMemoryPages ?? 1024 });
+    // `loadPolicySync`, not `loadPolicy`: that one asks `wasm instanceof Response`, and the first
+    // read of the global `Response` loads Node's fetch (undici: 745 KB of source, a few MiB of a
+    // local run's peak; issue 18). The same module, instance and memory either way (a policy is
+    // ~150 KB of wasm: compiling it synchronously is sub-millisecond work). The package's ESM
+    // entry has it only on its default export (its types declare a named one it does not have).
+    policy = opaDefault().loadPolicySync(bundle.wasm, {
+      initial: 8,
+      maximum: options.maxMemoryPages ?? 1024,
+    });
     policy.setData(bundle.data);
   } catch (error) {
     throw new PolicyBundleError(`${bundle.source}: the policy wasm cannot be loaded: ${describe(error)}`, {
@@ -117,6 +126,8 @@ function readResult(raw: unknown): PdpResult {
     ...(hosts ? { allowedHosts: hosts } : {}),
   };
 }
+
+const opaDefault = () => (opaWasm as unknown as { default: typeof opaWasm }).default;
 
 /** opa-wasm throws strings and plain objects as well as Errors. */
 function describe(error: unknown): string {

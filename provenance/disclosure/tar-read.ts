@@ -1,6 +1,7 @@
 import { gunzipSync } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { ProvenanceError, RejectReason } from '../errors.ts';
+import { tarLibrary } from '../libraries.ts';
 
 export interface ReadLimits {
   /** Largest decompressed archive accepted. */
@@ -88,7 +89,7 @@ function parseTar(tar: Buffer, limits: ReadLimits): Promise<Map<string, Buffer>>
     const fail = (error: unknown) => {
       failure ??= error;
     };
-    const parser = new Parser({
+    const parser = new (tarLibrary().Parser)({
       strict: true,
       onwarn: (code, message) => fail(toArchiveError(String(code), String(message))),
     });

@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { Header, Pax } from 'tar';
+import { tarLibrary } from '../libraries.ts';
 
 /** One entry to write. `type` other than File exists so tests can build hostile archives. */
 export interface TarEntryInput {
@@ -15,6 +15,7 @@ const EPOCH = new Date(0);
 
 /** Writes a ustar archive (PAX headers for long paths) in memory, deterministically. */
 export function writeTar(entries: TarEntryInput[]): Buffer {
+  const { Header, Pax } = tarLibrary();
   const chunks: Buffer[] = [];
   for (const entry of entries) {
     const data = Buffer.from(entry.data ?? new Uint8Array());

@@ -10,7 +10,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Parser, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
+import { tarLibrary } from '../libraries.ts';
 import type { ImageFiles } from './image-sbom.ts';
 import { SbomError, SbomReason } from './sbom-errors.ts';
 
@@ -57,7 +58,7 @@ function collect(podman: string, container: string, fifo: string): Promise<Image
   const files: ImageFiles = { packageJsons: [] };
   const reads: Promise<void>[] = [];
   return new Promise((resolve, reject) => {
-    const parser = new Parser({
+    const parser = new (tarLibrary().Parser)({
       onReadEntry: (entry: ReadEntry) => {
         const kind = entry.type === 'File' ? kindOf(entry.path) : undefined;
         if (!kind || entry.size > MAX_FILE_BYTES) return entry.resume();

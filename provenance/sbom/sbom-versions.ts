@@ -4,13 +4,13 @@
  * (Debian's `2.36-9+deb12u4`, Alpine's `1.36.1-r15`) is compared by its leading
  * `major.minor.patch` (`semver.coerce`), so `--version '<2.37'` still finds that libc6.
  */
-import semver from 'semver';
+import { semverLibrary } from '../libraries.ts';
 import { componentName, type SbomComponent } from './sbom-document.ts';
 import { SbomError, SbomReason } from './sbom-errors.ts';
 
 /** Checks a range before any store is asked; the error names it. */
 export function parseVersionRange(range: string): string {
-  const valid = semver.validRange(range, { loose: true });
+  const valid = semverLibrary().validRange(range, { loose: true });
   if (valid === null)
     throw new SbomError(SbomReason.rangeInvalid, `--version ${JSON.stringify(range)} is not a semver range`, {
       hint: "give a range such as '^7.5', '>=2.0.0 <3' or '1.x'",
@@ -19,6 +19,7 @@ export function parseVersionRange(range: string): string {
 }
 
 export function versionSatisfies(version: string, range: string): boolean {
+  const semver = semverLibrary();
   const exact = semver.valid(version, { loose: true }) ?? semver.coerce(version)?.version;
   return exact !== undefined && exact !== null && semver.satisfies(exact, range, { loose: true });
 }
