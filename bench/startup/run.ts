@@ -7,7 +7,7 @@
 // shared machine's load) are both printed. Run: node bench/startup/run.ts (records nothing; copy
 // the table into bench/startup/RESULTS.md with the load average).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,11 @@ const repo = join(import.meta.dirname, '..', '..');
 const node = process.execPath;
 const manifest = 'examples/quickstart/.maestro/workflows/hello.yaml';
 const runs = 7;
+// The node flags `npm start` runs the quickstart with (package.json), so the row measures it.
+const startScript = (
+  JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start;
+const startFlags = /^node((?: --[^ ]+)*) bin\/maestro\.js/.exec(startScript)?.[1]?.trim().split(' ') ?? [];
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
 const load = () =>
   loadavg()
@@ -78,9 +83,9 @@ else
     for (let i = 0; i < 5; i++) {
       const dataDir = mkdtempSync(join(tmpdir(), 'maestro-bench-startup-'));
       try {
-        // As `npm start` runs it (package.json): the young generation capped at 4 MiB.
+        // As `npm start` runs it (package.json's node flags).
         samples.push(
-          sample(['--max-semi-space-size=4', entry, 'run', manifest], {
+          sample([...startFlags, entry, 'run', manifest], {
             ...process.env,
             MAESTRO_DATA_DIR: dataDir,
           }),
