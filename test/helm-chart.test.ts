@@ -23,9 +23,13 @@ import {
 import type { LogLine } from '../core/index.ts';
 import { createKubernetesRunner } from '../runners/kubernetes/index.ts';
 import { KWOK_POD_LOG, startTestCluster, type TestCluster } from './setup/k8s-cluster.ts';
-import { lintChart, renderChart } from './helpers/helm-template.ts';
-import { waitFor } from './helpers/wait-for.ts';
-import { dryRunApply as dryRun, type DryRun } from './helpers/k8s-dry-run.ts';
+import { lintChart, podOf, renderChart } from './helpers/helm-template.ts';
+import {
+  createNamespace as createNamespaceIn,
+  dryRunApply as dryRun,
+  RESTRICTED,
+  type DryRun,
+} from './helpers/k8s-dry-run.ts';
 
 const RELEASE = 'ci';
 const NS = 'maestro';
@@ -53,34 +57,9 @@ function dryRunApply(objects: KubernetesObject[], namespace?: string): Promise<D
   return dryRun(cluster.admin, objects, NS, namespace);
 }
 
-/** The Deployment's pod template as a Pod, the object enforce mode checks. */
-function podOf(objects: KubernetesObject[]): KubernetesObject {
-  const deployment = objects.find((o) => o.kind === 'Deployment') as KubernetesObject & {
-    spec: { template: { metadata: object; spec: object } };
-  };
-  const { metadata, spec } = deployment.spec.template;
-  return {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { ...metadata, name: 'template-probe' },
-    spec,
-  } as KubernetesObject;
+function createNamespace(name: string, labels: Record<string, string>): Promise<void> {
+  return createNamespaceIn(core, name, labels);
 }
-
-async function createNamespace(name: string, labels: Record<string, string>): Promise<void> {
-  await core.createNamespace({ body: { metadata: { name, labels } } });
-  // The ServiceAccount admission plugin needs the namespace's default service account for Pods.
-  await waitFor(`the default service account in ${name}`, async () =>
-    (await core.readNamespacedServiceAccount({ name: 'default', namespace: name })) ? true : undefined,
-  );
-}
-
-const RESTRICTED = {
-  'pod-security.kubernetes.io/enforce': 'restricted',
-  'pod-security.kubernetes.io/enforce-version': 'latest',
-  'pod-security.kubernetes.io/warn': 'restricted',
-  'pod-security.kubernetes.io/warn-version': 'latest',
-};
 
 /** Creates the rendered objects of these kinds for real (not a dry run). */
 async function applyKinds(kinds: string[], namespace?: string): Promise<void> {

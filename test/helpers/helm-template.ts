@@ -26,14 +26,26 @@ export function helmBinary(): string {
   return found;
 }
 
-/** The rendered objects; `set` are `--set` arguments. Rejects with helm's stderr on a refusal. */
+/**
+ * The rendered objects; `set` are `--set` arguments, `values` files given with `--values` (before
+ * them, as helm applies them). Rejects with helm's stderr on a refusal.
+ */
 export async function renderChart(
   release: string,
   namespace: string,
   set: string[] = [],
   chart = CHART,
+  values: string[] = [],
 ): Promise<KubernetesObject[]> {
-  const args = ['template', release, chart, '--namespace', namespace, ...set.flatMap((s) => ['--set', s])];
+  const args = [
+    'template',
+    release,
+    chart,
+    '--namespace',
+    namespace,
+    ...values.flatMap((v) => ['--values', v]),
+    ...set.flatMap((s) => ['--set', s]),
+  ];
   const { stdout } = await run(helmBinary(), args, { maxBuffer: 16 * 1024 * 1024 });
   return (loadAll(stdout) as (KubernetesObject | null)[]).filter((d): d is KubernetesObject => d !== null);
 }
@@ -43,4 +55,18 @@ export async function lintChart(set: string[] = []): Promise<string> {
   const args = ['lint', '--strict', CHART, ...set.flatMap((s) => ['--set', s])];
   const { stdout } = await run(helmBinary(), args);
   return stdout;
+}
+
+/** The Deployment's pod template as a Pod, the object Pod Security's enforce mode checks. */
+export function podOf(objects: KubernetesObject[]): KubernetesObject {
+  const deployment = objects.find((o) => o.kind === 'Deployment') as KubernetesObject & {
+    spec: { template: { metadata: object; spec: object } };
+  };
+  const { metadata, spec } = deployment.spec.template;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { ...metadata, name: 'template-probe' },
+    spec,
+  } as KubernetesObject;
 }

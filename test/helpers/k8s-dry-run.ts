@@ -1,16 +1,19 @@
 /**
  * Server-side dry runs against the test control plane's real API server, collecting the Warning
  * headers (RFC 7234: `299 - "text"`) Pod Security's `warn` mode answers with. Used by
- * test/helm-chart.test.ts (the chart) and test/hardening.test.ts (the runner's Job specs).
+ * test/helm-chart.test.ts and test/helm-clusters.test.ts (the chart) and test/hardening.test.ts
+ * (the runner's Job specs).
  */
 import {
   createConfiguration,
+  type CoreV1Api,
   KubernetesObjectApi,
   PatchStrategy,
   ServerConfiguration,
   type KubeConfig,
   type KubernetesObject,
 } from '@kubernetes/client-node';
+import { waitFor } from './wait-for.ts';
 
 /** An object API whose every response's Warning headers land in `sink`. */
 export function warningClient(kc: KubeConfig, sink: string[]): KubernetesObjectApi {
@@ -77,4 +80,24 @@ export async function dryRunApply(
     }
   }
   return result;
+}
+
+/** Pod Security labels of a namespace that enforces and warns about the restricted profile. */
+export const RESTRICTED = {
+  'pod-security.kubernetes.io/enforce': 'restricted',
+  'pod-security.kubernetes.io/enforce-version': 'latest',
+  'pod-security.kubernetes.io/warn': 'restricted',
+  'pod-security.kubernetes.io/warn-version': 'latest',
+};
+
+/** Creates a namespace and waits for its default ServiceAccount (admission of Pods needs it). */
+export async function createNamespace(
+  core: CoreV1Api,
+  name: string,
+  labels: Record<string, string>,
+): Promise<void> {
+  await core.createNamespace({ body: { metadata: { name, labels } } });
+  await waitFor(`the default service account in ${name}`, async () =>
+    (await core.readNamespacedServiceAccount({ name: 'default', namespace: name })) ? true : undefined,
+  );
 }

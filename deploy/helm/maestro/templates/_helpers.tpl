@@ -30,14 +30,82 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- default (include "maestro.fullname" .) .Values.serviceAccount.name -}}
 {{- end -}}
 
-{{/* The namespaces the Kubernetes runner maps manifest namespaces to, sorted, each once. */}}
+{{/* Where a remote cluster's kubeconfig is mounted (its Secret's key, read-only). */}}
+{{- define "maestro.kubeconfigDir" -}}
+{{- printf "/etc/maestro/clusters/%s" . -}}
+{{- end -}}
+
+{{/* The name of the cluster the chart runs in (a `clusters` entry without kubeconfigSecret), or "". */}}
+{{- define "maestro.inCluster" -}}
+{{- $k := (.Values.runners | default dict).kubernetes | default dict -}}
+{{- $found := list -}}
+{{- range $name, $c := ($k.clusters | default dict) -}}
+{{- if not ($c | default dict).kubeconfigSecret -}}{{- $found = append $found $name -}}{{- end -}}
+{{- end -}}
+{{- first $found | default "" -}}
+{{- end -}}
+
+{{/* The cluster of tasks whose namespace and class name none: defaultCluster, else the in-cluster one. */}}
+{{- define "maestro.defaultCluster" -}}
+{{- $k := (.Values.runners | default dict).kubernetes | default dict -}}
+{{- $k.defaultCluster | default (include "maestro.inCluster" .) -}}
+{{- end -}}
+
+{{/*
+The namespaces of the cluster the chart runs in that the Kubernetes runner can put a Job in,
+sorted, each once: the chart grants its Role there. Without `clusters`, every mapped namespace.
+With them: a namespace pinned to the in-cluster cluster, and a namespace pinned to none when a
+task of it can land here (the in-cluster cluster is the default, or a resource class names it).
+Namespaces of the other clusters get their RBAC there, from you (docs/server.md).
+*/}}
 {{- define "maestro.runnerNamespaces" -}}
 {{- $k := (.Values.runners | default dict).kubernetes -}}
 {{- if $k -}}
-{{- values ($k.namespaces | default dict) | uniq | sortAlpha | toJson -}}
+{{- $here := include "maestro.inCluster" . -}}
+{{- $reachable := or (not $k.clusters) (and $here (eq $here (include "maestro.defaultCluster" .))) -}}
+{{- range $class := values ($k.resourceClasses | default dict) -}}
+{{- if and $here (eq (($class | default dict).cluster | default "") $here) -}}{{- $reachable = true -}}{{- end -}}
+{{- end -}}
+{{- $out := list -}}
+{{- range $to := values ($k.namespaces | default dict) -}}
+{{- if kindIs "map" $to -}}
+{{- if and $here (eq ($to.cluster | default "") $here) -}}{{- $out = append $out $to.namespace -}}{{- end -}}
+{{- else if $reachable -}}
+{{- $out = append $out $to -}}
+{{- end -}}
+{{- end -}}
+{{- $out | uniq | sortAlpha | toJson -}}
 {{- else -}}
 []
 {{- end -}}
+{{- end -}}
+
+{{/*
+The runners file the server reads (MAESTRO_RUNNERS_CONFIG): values.runners as given, except that
+each cluster's kubeconfigSecret becomes the path its Secret is mounted at, and defaultCluster,
+when unset, is the in-cluster cluster.
+*/}}
+{{- define "maestro.runnersFile" -}}
+{{- $runners := deepCopy (.Values.runners | default dict) -}}
+{{- $k := $runners.kubernetes -}}
+{{- if and $k $k.clusters -}}
+{{- $clusters := dict -}}
+{{- range $name, $c := $k.clusters -}}
+{{- $c = $c | default dict -}}
+{{- $entry := dict -}}
+{{- if $c.kubeconfigSecret -}}
+{{- $_ := set $entry "kubeconfig" (printf "%s/kubeconfig" (include "maestro.kubeconfigDir" $name)) -}}
+{{- end -}}
+{{- if $c.context -}}{{- $_ := set $entry "context" $c.context -}}{{- end -}}
+{{- $_ := set $clusters $name $entry -}}
+{{- end -}}
+{{- $_ := set $k "clusters" $clusters -}}
+{{- $default := include "maestro.defaultCluster" . -}}
+{{- if $default -}}{{- $_ := set $k "defaultCluster" $default -}}{{- end -}}
+{{- else if $k -}}
+{{- $_ := unset $k "clusters" -}}
+{{- end -}}
+{{- toYaml $runners -}}
 {{- end -}}
 
 {{/* Refuses values that cannot work, at render time, naming the value. */}}
@@ -50,7 +118,29 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 {{- end -}}
 {{- $k := (.Values.runners | default dict).kubernetes -}}
 {{- if and $k $k.kubeconfig -}}
-{{- fail "runners.kubernetes.kubeconfig is set: in the chart the runner uses the pod's service account and the Roles the chart grants; remove it" -}}
+{{- fail "runners.kubernetes.kubeconfig is set: in the chart the runner uses the pod's service account and the Roles the chart grants; remove it (another cluster is a runners.kubernetes.clusters entry with a kubeconfigSecret)" -}}
+{{- end -}}
+{{- if and $k $k.clusters -}}
+{{- $names := keys $k.clusters | sortAlpha -}}
+{{- range $name := $names -}}
+{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$" $name) -}}
+{{- fail (printf "runners.kubernetes.clusters.%s: a cluster name must be a DNS-1123 label (lower-case letters, digits, -) of at most 52 characters" $name) -}}
+{{- end -}}
+{{- end -}}
+{{- $here := list -}}
+{{- range $name := $names -}}
+{{- if not ((get $k.clusters $name) | default dict).kubeconfigSecret -}}{{- $here = append $here $name -}}{{- end -}}
+{{- end -}}
+{{- if gt (len $here) 1 -}}
+{{- fail (printf "runners.kubernetes.clusters: %s have no kubeconfigSecret, so each would be the cluster the chart runs in; give all but one a kubeconfigSecret" (join ", " $here)) -}}
+{{- end -}}
+{{- $default := include "maestro.defaultCluster" $ -}}
+{{- if and (not $default) (gt (len $names) 1) -}}
+{{- fail (printf "runners.kubernetes.defaultCluster is not set and no cluster is the in-cluster one (an entry without kubeconfigSecret): name the cluster of tasks whose namespace and class name none (one of %s)" (join ", " $names)) -}}
+{{- end -}}
+{{- if and $default (not (has $default $names)) -}}
+{{- fail (printf "runners.kubernetes.defaultCluster is %q, which is not a key of runners.kubernetes.clusters (%s)" $default (join ", " $names)) -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
