@@ -101,6 +101,53 @@ describe('remote sources through the stand-in', () => {
     expect(readdirSync(join(dataDir, 'sources', 'mirrors'))).toHaveLength(1);
   });
 
+  it('commits wanted while a fetch runs are fetched together, each exported at its own SHA', async () => {
+    // Pushes at 10/s each want a new commit; before, each waited for the previous fetch and ran
+    // its own (one `info/refs` per commit): first tasks started at 3.6/s (bench/webhooks).
+    const commits = [3, 4, 5, 6, 7].map((n) =>
+      repo.commit({ branch: `batch-${n}`, from: second, login: 'octocat', files: { 'hello.txt': `${n}\n` } }),
+    );
+    const dataDir = tempDir('maestro-source-');
+    const { token } = standin.issueInstallationToken(42);
+    const fetcher = createSourceFetcher({ dataDir, tokenFor: async () => token });
+    const before = standin.gitRequests.length;
+    const dirs = await Promise.all(
+      commits.map((commit) => fetcher.export({ kind: 'git', repo: `${base}/acme/app.git`, commit })),
+    );
+    expect(dirs.map((dir) => readFileSync(join(dir, 'hello.txt'), 'utf8'))).toEqual([
+      '3\n',
+      '4\n',
+      '5\n',
+      '6\n',
+      '7\n',
+    ]);
+    const requests = standin.gitRequests.slice(before);
+    expect(requests.every((r) => r.token === token && r.status === 200)).toBe(true);
+    expect(requests.filter((r) => r.method === 'GET' && r.path.endsWith('/info/refs'))).toHaveLength(1);
+  });
+
+  it('a commit wanted with a refused token is never fetched with another run’s token', async () => {
+    // Attack: run B's token is refused (another installation's repository, or expired); run A's
+    // fetch of the same mirror is running. B must fail, not ride along in A's batch.
+    const [a, b] = [8, 9].map((n) =>
+      repo.commit({ branch: `batch-${n}`, from: second, login: 'octocat', files: { 'hello.txt': `${n}\n` } }),
+    );
+    const dataDir = tempDir('maestro-source-');
+    const { token } = standin.issueInstallationToken(42);
+    const bad = 'ghs_refused-token-000000000000';
+    const fetcher = createSourceFetcher({
+      dataDir,
+      tokenFor: async (_repo, context) => (context?.runId === 'b' ? bad : token),
+    });
+    const source = (commit: string) => ({ kind: 'git' as const, repo: `${base}/acme/app.git`, commit });
+    const [okA, failB] = await Promise.allSettled([
+      fetcher.export(source(a!), { runId: 'a' }),
+      fetcher.export(source(b!), { runId: 'b' }),
+    ]);
+    expect(okA.status).toBe('fulfilled');
+    expect(failB).toMatchObject({ status: 'rejected', reason: { code: 'source_fetch_failed' } });
+  });
+
   it('refuses without a valid token, without echoing the token', async () => {
     const dataDir = tempDir('maestro-source-');
     const bad = 'ghs_not-a-real-token-000000';
