@@ -3,8 +3,9 @@
 // request and its redirects (each hop under the egress allow-list, MAESTRO_EGRESS_ALLOWED_HOSTS;
 // an identity only over TLS beyond loopback) are request.ts's, shared with the engine's `wait`.
 // With `retry`, a retryable status or a failed send is tried again (retry.ts: Retry-After, backoff,
-// bounded by the task's deadline). A status >= 400 fails the task (`http_status`) after its
-// outputs are set, unless failOnStatus is false.
+// bounded by the task's deadline). A request with side effects carries an Idempotency-Key
+// (idempotency.ts). A status >= 400 fails the task (`http_status`) after its outputs are set,
+// unless failOnStatus is false; `successWhen` (CEL, condition.ts) then decides instead.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +18,8 @@ import {
   type TaskContext,
 } from '../../sdk/index.ts';
 import { inTaskSpan } from '../telemetry/span.ts';
+import { conditionProblem, evaluateCondition } from './condition.ts';
+import { idempotencyKey, keyInHeaders } from './idempotency.ts';
 import { HttpTaskError, sendRequest, type HttpResult } from './request.ts';
 import { retryPolicy, withRetries } from './retry.ts';
 import { httpSpec } from './spec.ts';
@@ -29,6 +32,15 @@ export const http = defineTask({
   description:
     'Sends an HTTP request; outputs the status and the sha256 digest of the body, and writes the body to the file `body` of the workspace (declare `artifacts: [body]` to keep it).',
   spec: httpSpec,
+  validate(inputs) {
+    const problem = inputs.successWhen === undefined ? undefined : conditionProblem(inputs.successWhen);
+    return problem === undefined
+      ? { ok: true, errors: [] }
+      : {
+          ok: false,
+          errors: [{ path: '/successWhen', message: `is not a usable CEL condition: ${problem}` }],
+        };
+  },
   async execute(inputs, ctx) {
     const method = inputs.method ?? 'GET';
     await inTaskSpan(
@@ -45,14 +57,40 @@ export const http = defineTask({
         ctx.emit.output('bodyDigest', digest);
         const where = `${result.method} ${result.url.origin}${result.url.pathname}`;
         ctx.emit.log(`${where} -> ${result.status} (${result.body.byteLength} bytes, ${digest})`);
-        if (result.status >= 400 && inputs.failOnStatus !== false)
-          throw new TaskError('http_status', `${where} answered ${result.status}`, {
-            hint: 'set failOnStatus: false to take an error status as a result',
-          });
+        judge(inputs, result, where);
       },
     );
   },
 });
+
+/**
+ * Whether the response is a success: failOnStatus (default true, false with successWhen), then
+ * successWhen. What a failure says is the status and size, never the headers or body (either may
+ * hold a secret the server echoed).
+ */
+function judge(inputs: Inputs, result: HttpResult, where: string): void {
+  const failOnStatus = inputs.failOnStatus ?? inputs.successWhen === undefined;
+  if (result.status >= 400 && failOnStatus)
+    throw new TaskError('http_status', `${where} answered ${result.status}`, {
+      hint: 'set failOnStatus: false to take an error status as a result',
+    });
+  if (inputs.successWhen === undefined) return;
+  const held = evaluateCondition(inputs.successWhen, result);
+  const seen = `${where} answered ${result.status} (${result.body.byteLength} bytes)`;
+  if (typeof held === 'string')
+    throw new TaskError(
+      'condition_error',
+      `successWhen could not be evaluated on the response: ${held}; ${seen}`,
+      {
+        hint: 'guard optional fields with has(), e.g. has(json.state) && json.state == "ready"',
+      },
+    );
+  if (!held)
+    throw new TaskError(
+      'condition_false',
+      `successWhen ${JSON.stringify(inputs.successWhen)} is false: ${seen}`,
+    );
+}
 
 /** The request, with its retries; request.ts's and retry.ts's refusals become the task's errors. */
 async function exchange(inputs: Inputs, ctx: TaskContext): Promise<{ result: HttpResult; resends: number }> {
@@ -61,7 +99,16 @@ async function exchange(inputs: Inputs, ctx: TaskContext): Promise<{ result: Htt
   const deadline = deadlineOf(secretIfGiven(ctx, 'MAESTRO_DEADLINE'));
   const log = (line: string) => ctx.emit.log(line);
   const method = inputs.method ?? 'GET';
-  const keyed = Object.keys(inputs.headers ?? {}).some((h) => h.toLowerCase() === 'idempotency-key');
+  const headers = { ...inputs.headers };
+  if (keyInHeaders(headers) === undefined) {
+    const ids = {
+      runId: secretIfGiven(ctx, 'MAESTRO_RUN_ID'),
+      taskId: secretIfGiven(ctx, 'MAESTRO_TASK_ID'),
+    };
+    const key = idempotencyKey(method, inputs.idempotencyKey, ids);
+    if (key !== undefined) headers['idempotency-key'] = key;
+  }
+  const keyed = keyInHeaders(headers) !== undefined;
   const notRetriable =
     (method === 'POST' || method === 'PATCH') && !keyed
       ? `${method} is not idempotent and no Idempotency-Key is sent`
@@ -77,7 +124,7 @@ async function exchange(inputs: Inputs, ctx: TaskContext): Promise<{ result: Htt
         ...(deadline === undefined ? {} : { deadline }),
         ...(notRetriable === undefined ? {} : { notRetriable }),
       },
-      () => sendRequest(inputs, env, log, ctx.signal),
+      () => sendRequest({ ...inputs, headers }, env, log, ctx.signal),
     );
   } catch (error) {
     if (error instanceof HttpTaskError) throw new TaskError(error.code, error.message, { cause: error });

@@ -2,6 +2,7 @@
 // (second), a name the allow-list may refuse. tasks/tasks.test.ts runs the same task as a process.
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HttpTaskError, sendRequest } from './request.ts';
 
@@ -27,6 +28,16 @@ const first = createServer(async (req, res) => {
   else if (req.url === '/ftp') res.writeHead(302, { location: 'ftp://localhost/x' }).end();
   else res.writeHead(req.url === '/missing' ? 404 : 200).end(`first ${req.url}`);
 });
+/** This machine's first non-loopback IPv4 address: a witness there is "another host". */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+const witnessed: (string | undefined)[] = [];
+const witness = createServer((req, res) => {
+  witnessed.push(req.headers.authorization ?? req.headers.cookie ?? req.headers['proxy-authorization']);
+  res.writeHead(200).end('seen');
+});
+let lanBase = '';
 let base = '';
 const lines: string[] = [];
 const log = (line: string) => void lines.push(line);
@@ -37,8 +48,13 @@ beforeAll(async () => {
   secondPort = (second.address() as AddressInfo).port;
   await new Promise<void>((resolve) => first.listen(0, '127.0.0.1', resolve));
   base = `http://localhost:${(first.address() as AddressInfo).port}`;
+  if (lanAddress) {
+    await new Promise<void>((resolve) => witness.listen(0, lanAddress, resolve));
+    lanBase = `http://${lanAddress}:${(witness.address() as AddressInfo).port}`;
+  }
 });
 afterAll(async () => {
+  if (lanAddress) await new Promise<void>((resolve) => witness.close(() => resolve()));
   await new Promise<void>((resolve) => first.close(() => resolve()));
   await new Promise<void>((resolve) => second.close(() => resolve()));
 });
@@ -102,6 +118,36 @@ describe('the http task’s request', () => {
     seen.length = 0;
     expect((await sendRequest({ url: `${base}/ok`, identity: 'tok-9f3e' }, {}, log)).status).toBe(200);
     expect(seen.map((s) => s.authorization)).toEqual(['Bearer tok-9f3e']);
+  });
+
+  it('the attack: an authorization, proxy-authorization or cookie header over plain http:// beyond loopback is refused before sending', async () => {
+    expect(lanAddress, 'this machine has no non-loopback address for the witness').toBeDefined();
+    for (const [name, value] of [
+      ['Authorization', 'Bearer tok-77ab'],
+      ['proxy-authorization', 'Basic dTpw'],
+      ['COOKIE', 'session=s-41c9'],
+    ] as const) {
+      const sent = sendRequest({ url: `${lanBase}/v1`, headers: { [name]: value } }, {}, log);
+      await expect(sent, name).rejects.toThrow(
+        new RegExp(
+          `^the ${name.toLowerCase()} header would go to ${lanAddress!.replace(/\./g, '\\.')} in clear over http://`,
+        ),
+      );
+      await expect(
+        sendRequest({ url: `${lanBase}/v1`, headers: { [name]: value } }, {}, log),
+      ).rejects.toMatchObject({
+        code: 'credential_in_clear',
+      });
+    }
+    expect(witnessed).toEqual([]);
+    // Without a credential the witness is reached (so the refusal above is the header's), and to
+    // loopback the header still goes.
+    expect((await sendRequest({ url: `${lanBase}/v1`, headers: { 'x-trace': '1' } }, {}, log)).status).toBe(
+      200,
+    );
+    seen.length = 0;
+    await sendRequest({ url: `${base}/ok`, headers: { Authorization: 'Bearer tok-77ab' } }, {}, log);
+    expect(seen.map((s) => s.authorization)).toEqual(['Bearer tok-77ab']);
   });
 
   it('refuses a URL that is not http(s), and names a request that cannot be sent', async () => {

@@ -59,6 +59,7 @@ export async function sendRequest(
       `identity would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`,
     );
   if (inputs.identity) headers.authorization = `Bearer ${inputs.identity}`;
+  refuseCredentialsInClear(url, headers);
   const allowList = redirectAllowList(env, url.hostname);
   let method = inputs.method ?? 'GET';
   let requestBody = inputs.body;
@@ -97,6 +98,22 @@ export async function sendRequest(
     log(`${response.status} ${url.origin}${url.pathname} -> ${next.origin}${next.pathname}`);
     url = next;
   }
+}
+
+/**
+ * A credential header (authorization, proxy-authorization, cookie) goes over plain http:// only
+ * to a loopback address, as an identity does: anyone on the path would read it. Checked on the
+ * first URL; a redirect to another origin drops these headers (below), and a same-origin hop
+ * keeps the scheme.
+ */
+function refuseCredentialsInClear(url: URL, headers: Record<string, string>): void {
+  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return;
+  const name = Object.keys(headers).find((h) => CREDENTIAL_HEADERS.includes(h.toLowerCase()));
+  if (name !== undefined)
+    throw new HttpTaskError(
+      'credential_in_clear',
+      `the ${name.toLowerCase()} header would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`,
+    );
 }
 
 function parseUrl(raw: string): URL {

@@ -159,7 +159,7 @@ describe('the http task’s retries', () => {
   it('does not retry a POST or PATCH that carries no Idempotency-Key, and says why', async () => {
     script = [{ status: 503 }, { status: 200 }];
     const { clock } = recordingClock();
-    const r = await run({ method: 'PATCH', retry: {} }, clock);
+    const r = await run({ method: 'PATCH', retry: {}, idempotencyKey: false }, clock);
     expect(r.outputs.status).toBe(503);
     expect(seen).toHaveLength(1);
     expect(r.logs[0]?.message).toBe(

@@ -15,7 +15,22 @@ export const httpSpec = {
       body: { type: 'string', description: 'Request body.' },
       identity: { type: 'string', description: 'Workload identity token, sent as a bearer token.' },
       timeoutMs: { type: 'integer', minimum: 1, description: 'Request timeout, default 30000.' },
-      failOnStatus: { type: 'boolean', description: 'Fail on a status >= 400 (default true).' },
+      failOnStatus: {
+        type: 'boolean',
+        description:
+          'Fail on a status >= 400 (http_status). Default true, or false when successWhen is set (the condition decides); an explicit true is checked before the condition.',
+      },
+      successWhen: {
+        type: 'string',
+        minLength: 1,
+        description:
+          "CEL over the final response (after redirects and retries): `status` (int), `headers` (map, names lower-cased), `body` (string) and `json` (the body parsed, null when not JSON), e.g. `status == 200 && json.state == 'ready'`. False fails the task (condition_false) after its outputs are set; it is not retried.",
+      },
+      idempotencyKey: {
+        anyOf: [{ type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,255}$' }, { enum: [false] }],
+        description:
+          'The Idempotency-Key header (IETF httpapi draft, sent quoted). By default POST, PUT, PATCH and DELETE send one derived from the run and task ids: the same on every retry and attempt of the task in the run, another in another run. A string is sent instead (printable ASCII, no quote or backslash); false sends none (and POST/PATCH are then not retried).',
+      },
       retry: {
         type: 'object',
         additionalProperties: false,
