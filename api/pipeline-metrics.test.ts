@@ -86,3 +86,36 @@ describe('cicd_pipeline_run_active across processes', () => {
     expect(pipelineResult('running', false)).toBeUndefined();
   });
 });
+
+describe('the pipeline name and the recovery look-back', () => {
+  it('come from the events that carry the run (`of`), with no read of the run; read only without them', async () => {
+    const listeners: EngineListener[] = [];
+    const engine = { subscribe: (l: EngineListener) => (listeners.push(l), () => {}) } as unknown as Engine;
+    const looked: string[] = [];
+    const known: unknown[] = [];
+    const registry = new Registry();
+    await startPipelineMetrics({
+      registry,
+      engine,
+      pipelineName: async (runId) => (looked.push(runId), 'read'),
+      recovery: async (_runId, _endedAt, of) => (known.push(of), undefined),
+      logger: pino({ level: 'silent' }),
+    });
+    const emit = (e: EngineEvent) => listeners.forEach((l) => l(e));
+    const of = { workflow: 'deploy', namespace: 'ns', createdAt: 1000 };
+    emit({ ...run(null, 'queued', 1000), of });
+    emit({ ...run('queued', 'running', 2000), of });
+    emit({ ...run('running', 'succeeded', 3000), of });
+    // A run this process first sees through an event without `of`: its name is read.
+    emit({ ...run(null, 'queued', 1000), runId: 'r-2' });
+    emit({ ...run('queued', 'running', 2000), runId: 'r-2' });
+    emit({ ...run('running', 'succeeded', 3000), runId: 'r-2' });
+    await settle();
+    expect(looked).toEqual(['r-2']);
+    expect(known).toEqual([of, undefined]);
+    const names = (await registry.getMetricsAsJSON())
+      .find((m) => m.name === 'cicd_pipeline_run_duration_seconds')
+      ?.values.map((v) => v.labels.cicd_pipeline_name);
+    expect(new Set(names)).toEqual(new Set(['deploy', 'read']));
+  });
+});

@@ -2,8 +2,10 @@
  * The OpenTelemetry CI/CD semantic conventions' metrics (and Maestro's own task metrics) on the
  * server's registry, under the names the OpenTelemetry Prometheus exporter gives them
  * (docs/observability.md has the mapping). Fed from the engine's events as they are published,
- * not by polling the store: the only store read is one getRun per run, for its pipeline name,
- * which the events do not carry.
+ * not by polling the store. The pipeline name comes with the run's events where the process
+ * publishing them holds the run (`of`: its submit, its executor); only a run first seen through
+ * an event without it (a cancel or an approval of a run this process neither queued nor
+ * executes) costs one getRun for its name.
  *
  * Bounded cardinality, as the conventions require: the labels are the pipeline (workflow) name,
  * closed sets (states, results, transition reasons, error codes) and nothing per run. Run ids,
@@ -16,7 +18,7 @@
  */
 import type { Logger } from 'pino';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Engine, EngineEvent } from '../engine/index.ts';
+import type { Engine, EngineEvent, RunOf } from '../engine/index.ts';
 import type { WorkerSlots } from './worker.ts';
 
 type RunEvent = Extract<EngineEvent, { type: 'run' }>;
@@ -65,6 +67,8 @@ const SYSTEM_REASONS: Record<string, string> = {
 
 interface RunTrack {
   name: Promise<string>;
+  /** The run's workflow, namespace and creation time, once an event carried them. */
+  of?: RunOf;
   chain: Promise<void>;
   pendingSince?: number;
   waitingSince?: number;
@@ -260,10 +264,14 @@ async function observeRecovery(
   m: Instruments,
   name: string,
   e: RunEvent,
-  options: { recovery?: (runId: string, endedAt: number) => Promise<number | undefined>; logger: Logger },
+  known: RunOf | undefined,
+  options: {
+    recovery?: (runId: string, endedAt: number, known?: RunOf) => Promise<number | undefined>;
+    logger: Logger;
+  },
 ): Promise<void> {
   try {
-    const seconds = await options.recovery!(e.runId, e.time);
+    const seconds = await options.recovery!(e.runId, e.time, known);
     if (seconds !== undefined) m.recovery.observe({ cicd_pipeline_name: name }, seconds);
   } catch (error) {
     options.logger.warn({ runId: e.runId, err: error }, 'metrics: no recovery time for a run');
@@ -277,8 +285,9 @@ export async function startPipelineMetrics(options: {
   /**
    * Seconds a workflow had been failing when this run (just succeeded at `endedAt`) ended it;
    * undefined when it was not failing (recovery-time.ts). Without it, no recovery is measured.
+   * `known`: the run's workflow, namespace and creation time when its events carried them.
    */
-  recovery?: (runId: string, endedAt: number) => Promise<number | undefined>;
+  recovery?: (runId: string, endedAt: number, known?: RunOf) => Promise<number | undefined>;
   /** The worker loop's run slots; without one (no `worker` role), no `cicd_worker_count`. */
   slots?: () => WorkerSlots;
   logger: Logger;
@@ -293,9 +302,11 @@ export async function startPipelineMetrics(options: {
   const off = options.engine.subscribe((event) => {
     if (event.type === 'log') return;
     let track = runs.get(event.runId);
+    const of = event.type === 'run' ? event.of : undefined;
     if (!track) {
       track = {
-        name: lookUp(event.runId),
+        name: of ? Promise.resolve(of.workflow) : lookUp(event.runId),
+        ...(of ? { of } : {}),
         chain: Promise.resolve(),
         taskFailure: false,
         systemError: false,
@@ -305,6 +316,7 @@ export async function startPipelineMetrics(options: {
       // A run queued here and executed by another replica never ends here: forget the oldest.
       if (runs.size > MAX_TRACKED_RUNS) runs.delete(runs.keys().next().value!);
     }
+    if (of) track.of = of;
     const t = track;
     // One chain per run: the name lookup is async, the events must still apply in their order.
     t.chain = t.chain.then(async () => {
@@ -312,7 +324,7 @@ export async function startPipelineMetrics(options: {
       if (event.type === 'run') {
         onApprovalWait(m, t, name, event);
         onRun(m, t, name, event);
-        if (event.to === 'succeeded' && options.recovery) await observeRecovery(m, name, event, options);
+        if (event.to === 'succeeded' && options.recovery) await observeRecovery(m, name, event, t.of, options);
       } else onTask(m, t, name, event);
       if (event.type === 'run' && pipelineResult(event.to, false) && runs.get(event.runId) === t)
         runs.delete(event.runId);

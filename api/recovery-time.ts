@@ -5,7 +5,7 @@
  * failed run is often executed by one process and its next success by another. Only the process
  * that stores the success observes it, so a recovery is counted once.
  */
-import type { AsyncStore, RunRecord } from '../engine/index.ts';
+import type { AsyncStore, RunOf, RunRecord } from '../engine/index.ts';
 import { RunState } from '../core/index.ts';
 
 /**
@@ -22,7 +22,10 @@ const FAILED = new Set<string>([RunState.failed, RunState.timedOut]);
  * Undefined when the run before it succeeded, or it is the workflow's first. Cancelled runs are
  * neither: a cancelled run does not break or start a streak.
  */
-export async function failingSince(store: AsyncStore, run: RunRecord): Promise<number | undefined> {
+export async function failingSince(
+  store: AsyncStore,
+  run: Pick<RunRecord, 'id' | 'workflow' | 'namespace' | 'createdAt'>,
+): Promise<number | undefined> {
   let since: number | undefined;
   let before = { createdAt: run.createdAt, id: run.id };
   for (const limit of PAGES) {
@@ -45,12 +48,17 @@ export async function failingSince(store: AsyncStore, run: RunRecord): Promise<n
   return since;
 }
 
-/** Seconds from the streak's start to `endedAt` (the success's transition), or undefined (no streak). */
+/**
+ * Seconds from the streak's start to `endedAt` (the success's transition), or undefined (no
+ * streak). `known`: the run's workflow, namespace and creation time when the caller has them
+ * (its events carried them); otherwise the run is read.
+ */
 export async function recoverySeconds(
   store: AsyncStore,
   runId: string,
   endedAt: number,
+  known?: RunOf,
 ): Promise<number | undefined> {
-  const since = await failingSince(store, await store.getRun(runId));
+  const since = await failingSince(store, known ? { id: runId, ...known } : await store.getRun(runId));
   return since === undefined ? undefined : Math.max(0, endedAt - since) / 1000;
 }

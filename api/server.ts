@@ -293,7 +293,7 @@ async function instrumentPipelines(
     registry: metrics.registry,
     engine: ctx.runtime.engine,
     pipelineName: async (runId) => (await ctx.runtime.store.getRun(runId)).workflow,
-    recovery: (runId, endedAt) => recoverySeconds(ctx.runtime.store, runId, endedAt),
+    recovery: (runId, endedAt, known) => recoverySeconds(ctx.runtime.store, runId, endedAt, known),
     ...(worker ? { slots: () => worker.slots() } : {}),
     logger: ctx.logger,
   });

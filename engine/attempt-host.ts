@@ -4,7 +4,15 @@
  * cycles.
  */
 import type { Span } from '@opentelemetry/api';
-import type { DigestedFile, PlanTask, Reason, RunnerHandle, Stream, TaskState } from '../core/index.ts';
+import type {
+  DigestedFile,
+  PlanTask,
+  Reason,
+  RunnerHandle,
+  RunnerPlacement,
+  Stream,
+  TaskState,
+} from '../core/index.ts';
 import type { BudgetPass } from './cost.ts';
 import type { EngineContext } from './context.ts';
 import type { BudgetReads } from './budget-reads.ts';
@@ -41,6 +49,11 @@ export interface AttemptInfo {
   redact: (text: string) => string;
   /** The flavor and prices price-aware placement chose for this attempt (placed tasks only). */
   placement?: AttemptPlacement;
+  /**
+   * Where its runner put it (a Kubernetes cluster), as stored with its start (set by the start,
+   * or from the record when rebuilt): its receipt names it without reading the attempt back.
+   */
+  runnerPlacement?: RunnerPlacement;
 }
 
 export interface PreparedTransition {

@@ -61,6 +61,8 @@ export async function startAttempt(
     running.write,
   );
   running.commit();
+  // What the store now holds for it: the receipt names it from here, not from a read-back.
+  if (placement) info.runnerPlacement = placement;
   exec.spend.started(attemptId, taskId, info.startedAt, info.cost.pricePerHour);
   const hit = info.cacheKey ? await ctx.store.getCacheEntry(info.cacheKey, ctx.clock.now()) : undefined;
   return { token, hit };

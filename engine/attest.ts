@@ -82,11 +82,9 @@ export async function attestAttempt(
       );
       if (origin) evidence.reattemptOf = origin;
     }
-    // As recorded when it started (the cluster it was created on), not today's config's answer.
-    const placement = (await store.listAttempts(exec.runId, taskId)).find(
-      (a) => a.id === info.attemptId,
-    )?.placement;
-    if (placement) evidence.placement = placement;
+    // As recorded when it started (the cluster it was created on), not today's config's answer:
+    // the start stored it and kept it in `info` (a rebuilt info has it from the record).
+    if (info.runnerPlacement) evidence.placement = info.runnerPlacement;
     evidence.cost = {
       currency: exec.ctx.prices.currency,
       pricePerHour: info.cost.pricePerHour,

@@ -263,6 +263,7 @@ export function createEngine(options: EngineOptions): Engine {
         reason: record.reason,
         by: record.actor,
         time: record.createdAt,
+        of: { workflow: record.workflow, namespace: record.namespace, createdAt: record.createdAt },
       });
       return id;
     },

@@ -8,6 +8,11 @@ export type EngineEvent =
       reason: string;
       by: string;
       time: number;
+      /**
+       * The run's workflow, namespace and creation time, where the process publishing the event
+       * holds the run's record (its submit, its executor): subscribers need not read the run.
+       */
+      of?: RunOf;
     }
   | {
       type: 'task';
@@ -30,5 +35,12 @@ export type EngineEvent =
       text: string;
       time: number;
     };
+
+/** What a run event may carry of its run (the metrics' pipeline name and recovery look-back). */
+export interface RunOf {
+  workflow: string;
+  namespace: string;
+  createdAt: number;
+}
 
 export type EngineListener = (event: EngineEvent) => void;

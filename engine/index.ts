@@ -67,7 +67,7 @@ export {
   traceIdOfParent,
   traceParentOf,
 } from './trace-context.ts';
-export type { EngineEvent, EngineListener } from './events.ts';
+export type { EngineEvent, EngineListener, RunOf } from './events.ts';
 export type { BreakerOptions } from './breaker.ts';
 export type { ReplayReport, ReplayTaskReport, ReplayItem } from './replay.ts';
 export { backoffCeiling, retryDelay, nextRetry } from './retry.ts';

@@ -155,6 +155,7 @@ async function recordedInfo(
     },
     decisionIds,
     resolved,
+    ...(attempt.placement ? { runnerPlacement: attempt.placement } : {}),
     redact: createRedactor([...resolved.redact, ...Object.values(exec.ctx.secrets)]),
   };
 }

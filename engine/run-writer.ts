@@ -15,6 +15,7 @@ import { Reason, RunState, TaskState } from '../core/index.ts';
 import type { PreparedTransition } from './attempt-host.ts';
 import type { EngineContext } from './context.ts';
 import type { RunView } from './run-view.ts';
+import type { RunOf } from './events.ts';
 import type { AttemptStart, RunRecord, RunWrite, TaskPatch, TaskTransitionWrite } from './store/store.ts';
 import { afterRunTransition, prepareRunTransition, prepareTaskTransition } from './transitions.ts';
 
@@ -39,8 +40,13 @@ export class RunWriter {
     return this.#run;
   }
 
+  #of(): RunOf {
+    const { workflow, namespace, createdAt } = this.#run;
+    return { workflow, namespace, createdAt };
+  }
+
   async transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
-    const p = prepareRunTransition(this.#ctx, this.#run.id, this.#run.status, to, reason, by);
+    const p = prepareRunTransition(this.#ctx, this.#run.id, this.#run.status, to, reason, by, undefined, this.#of());
     await this.#store({ kind: 'run', write: p.write });
     p.emit();
     // No read-back needed: the record as the store's UPDATE leaves it.
@@ -50,7 +56,16 @@ export class RunWriter {
   /** A new run's start (queued -> running), held to be stored with its first attempt's start. */
   holdStart(by: string): void {
     const { started } = Reason;
-    const p = prepareRunTransition(this.#ctx, this.#run.id, this.#run.status, RunState.running, started, by);
+    const p = prepareRunTransition(
+      this.#ctx,
+      this.#run.id,
+      this.#run.status,
+      RunState.running,
+      started,
+      by,
+      undefined,
+      this.#of(),
+    );
     this.#writes.push({ write: { kind: 'run', write: p.write }, emit: p.emit });
     this.#run = afterRunTransition(this.#run, RunState.running, started, p.write.time);
   }

@@ -5,7 +5,7 @@
  */
 import { isTerminalRunState, type Reason, type RunState, type TaskState } from '../core/index.ts';
 import type { EngineContext } from './context.ts';
-import type { EngineEvent } from './events.ts';
+import type { EngineEvent, RunOf } from './events.ts';
 import { assertRunTransition, assertTaskTransition } from './state-machine.ts';
 import type {
   RunPatch,
@@ -47,6 +47,8 @@ export function prepareRunTransition(
   reason: Reason,
   by: string,
   patch?: RunPatch,
+  /** The run's workflow etc., carried by the event (RunOf), when the caller holds its record. */
+  of?: RunOf,
 ): { write: RunTransitionWrite; emit(): void } {
   assertRunTransition(from, to);
   const time = ctx.clock.now();
@@ -54,7 +56,7 @@ export function prepareRunTransition(
     write: { from, to, reason, by, time, ...(patch ? { patch } : {}) },
     emit: () => {
       ctx.logger.info({ runId, from, to, reason, by }, 'run transition');
-      ctx.emit({ type: 'run', runId, from, to, reason, by, time });
+      ctx.emit({ type: 'run', runId, from, to, reason, by, time, ...(of ? { of } : {}) });
     },
   };
 }

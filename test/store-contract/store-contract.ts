@@ -15,6 +15,7 @@ import {
   type NewRun,
 } from '../../engine/index.ts';
 import { planOf, shellTask } from '../helpers/engine-fixtures.ts';
+import { attemptResultContract } from './attempt-result-contract.ts';
 import { budgetContract } from './budget-contract.ts';
 import { runClaimContract } from './run-claim-contract.ts';
 import { taskApprovalContract } from './task-approval-contract.ts';
@@ -598,6 +599,7 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect(await s.runCancelRequestedBy('r1')).toBeNull();
       }));
     runClaimContract(harness);
+    attemptResultContract(harness);
     budgetContract(harness);
     taskApprovalContract(harness);
   });

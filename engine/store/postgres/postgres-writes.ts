@@ -26,16 +26,8 @@ export async function transitionTask(
   t: TaskTransitionWrite,
   fence?: Fence,
 ): Promise<void> {
-  const patch = t.patch ?? {};
   const args: unknown[] = [t.to, t.reason, t.time, runId, taskId, t.from, t.by, t.detail ?? null];
-  const sets = ['state = $1', 'reason = $2', 'updated_at = $3'];
-  for (const [key, column] of TASK_PATCH_COLUMNS) {
-    if (patch[key] === undefined) continue;
-    args.push(patch[key]);
-    sets.push(`${column} = $${args.length}`);
-  }
-  // Leaving `ready` ends any claim on the task: the next time it is ready it is claimable again.
-  if (t.from === 'ready') sets.push('claim_expires_at = NULL');
+  const sets = taskSets(t, args, { state: '$1', reason: '$2', time: '$3' });
   const f = fenceClause(fence, args);
   const { rows } = await c.query<Row>(
     `WITH ${f.with}upd AS (
@@ -51,6 +43,28 @@ export async function transitionTask(
   const exists = await c.query('SELECT 1 FROM tasks WHERE run_id = $1 AND task_id = $2', [runId, taskId]);
   if (exists.rowCount === 0) throw new NotFoundError('task', `${runId}/${taskId}`);
   throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
+}
+
+/**
+ * The SET list of a task's transition: its state, reason and time (the expressions given: a
+ * parameter, or a column of the statement's own rows), then its patch's columns, each value
+ * appended to `args` as a parameter.
+ */
+export function taskSets(
+  t: TaskTransitionWrite,
+  args: unknown[],
+  base: { state: string; reason: string; time: string },
+): string[] {
+  const patch = t.patch ?? {};
+  const sets = [`state = ${base.state}`, `reason = ${base.reason}`, `updated_at = ${base.time}`];
+  for (const [key, column] of TASK_PATCH_COLUMNS) {
+    if (patch[key] === undefined) continue;
+    args.push(patch[key]);
+    sets.push(`${column} = $${args.length}`);
+  }
+  // Leaving `ready` ends any claim on the task: the next time it is ready it is claimable again.
+  if (t.from === 'ready') sets.push('claim_expires_at = NULL');
+  return sets;
 }
 
 /**

@@ -1,0 +1,148 @@
+/**
+ * An attempt's result on PostgreSQL in one statement (one round trip, atomic without BEGIN and
+ * COMMIT): the fence, the result, its outputs, the task's next transition, the transitions of the
+ * dependants it decides, and the release of the attempt's lease.
+ *
+ * It was a transaction of six or seven round trips (BEGIN with the run fence, the attempt lease
+ * `FOR UPDATE`, the result, the outputs, each transition, the release, COMMIT). The statement
+ * keeps its all-or-nothing and its order of checks without a transaction of its own: it first
+ * locks, `FOR UPDATE`, every row whose state a write depends on (the attempt's lease, the attempt,
+ * the tasks it moves; in that order, as the transaction locked them), so each lock returns the
+ * row's newest committed version (READ COMMITTED re-reads a row it had to wait for) and nothing
+ * can change them before this statement commits. Every write is conditioned on all those checks
+ * at once (`ok.all`), so either every write lands or none does; the checks come back with the
+ * row and `checkFinish` throws what the transaction threw, in its order: the run's fence
+ * (LeaseLostError), the attempt's lease (LeaseLostError: another token, expired, or released by
+ * an earlier result), an attempt no longer running (StaleStateError), a task not in the state
+ * its transition leaves (StaleStateError; NotFoundError for an unknown task).
+ */
+import type { Db } from './reconnect.ts';
+import { NotFoundError } from '../../../core/index.ts';
+import { LeaseLostError, StaleStateError } from '../../errors.ts';
+import type { Fence } from '../async-store.ts';
+import type { AttemptFinish, TaskTransitionWrite } from '../store.ts';
+import { checkFenceToken, fenceClause } from './postgres-leases.ts';
+import { taskSets } from './postgres-writes.ts';
+
+type Row = Record<string, unknown>;
+
+export interface FinishWrite {
+  attemptId: string;
+  token: number;
+  now: number;
+  finish: AttemptFinish;
+  /** The attempt's task's next transition. */
+  transition?: TaskTransitionWrite;
+  /** Other tasks of the run this result decides (dependants becoming ready). */
+  others: readonly { taskId: string; write: TaskTransitionWrite }[];
+}
+
+/** Stores the result (see the file's comment); throws as the transaction it replaces did. */
+export async function storeAttemptResult(db: Db, w: FinishWrite, fence?: Fence): Promise<void> {
+  const { text, args } = finishSql(w, fence);
+  const { rows } = await db.query<Row>(text, args);
+  checkFinish(rows[0], w, fence);
+}
+
+/** The moves in order: the attempt's task first (index 0, its id from the attempt row), then the others. */
+function movesOf(w: FinishWrite): { taskId: string | null; write: TaskTransitionWrite }[] {
+  return [...(w.transition ? [{ taskId: null, write: w.transition }] : []), ...w.others];
+}
+
+function finishSql(w: FinishWrite, fence: Fence | undefined): { text: string; args: unknown[] } {
+  const { finish } = w;
+  const moves = movesOf(w);
+  const names = Object.keys(finish.outputs);
+  const args: unknown[] = [
+    `attempt:${w.attemptId}`,
+    w.attemptId,
+    w.token,
+    w.now,
+    finish.outcome,
+    finish.exitCode,
+    finish.signal,
+    finish.retryable,
+    finish.reason,
+    finish.message,
+    finish.finishedAt,
+    finish.cacheHit,
+    JSON.stringify(finish.policyDecisionIds),
+    finish.state ?? null,
+    names,
+    names.map((n) => finish.outputs[n]),
+    moves.map((m) => m.taskId),
+    moves.map((m) => m.write.from),
+    moves.map((m) => m.write.to),
+    moves.map((m) => m.write.reason),
+    moves.map((m) => m.write.by),
+    moves.map((m) => m.write.time),
+    moves.map((m) => m.write.detail ?? null),
+  ];
+  const p = (n: number) => `$${n}`;
+  // One UPDATE per moved task: each transition sets its own columns (its patch).
+  const updates = moves.map((m, i) => {
+    const sets = taskSets(m.write, args, { state: 'm.to_state', reason: 'm.reason', time: 'm.time' });
+    return `t${i} AS (
+       UPDATE tasks t SET ${sets.join(', ')} FROM move m
+        WHERE m.ord = ${i + 1} AND t.run_id = m.run_id AND t.task_id = m.task_id AND t.state = m.from_state
+          AND (SELECT all_ok FROM ok) RETURNING m.ord)`;
+  });
+  const f = fenceClause(fence, args);
+  const moved = moves.map((_, i) => `SELECT ord FROM t${i}`).join(' UNION ALL ') || 'SELECT NULL::bigint';
+  const text = `WITH ${f.with}lease AS (
+       SELECT token, expires_at FROM leases WHERE name = ${p(1)} FOR UPDATE),
+     attempt AS (
+       SELECT run_id, task_id FROM attempts WHERE id = ${p(2)} AND status = 'running' FOR UPDATE),
+     move AS (
+       SELECT x.ord, a.run_id, coalesce(x.task_id, a.task_id) AS task_id, x.from_state, x.to_state, x.reason,
+              x.by, x.time, x.detail
+         FROM attempt a, unnest(${p(17)}::text[], ${p(18)}::text[], ${p(19)}::text[], ${p(20)}::text[],
+              ${p(21)}::text[], ${p(22)}::bigint[], ${p(23)}::text[])
+              WITH ORDINALITY AS x (task_id, from_state, to_state, reason, by, time, detail, ord)),
+     locked AS (
+       SELECT m.ord, t.state FROM tasks t JOIN move m ON t.run_id = m.run_id AND t.task_id = m.task_id
+        ORDER BY m.ord FOR UPDATE OF t),
+     checks AS (
+       SELECT coalesce((SELECT token = ${p(3)}::bigint AND expires_at >= ${p(4)}::bigint FROM lease), false) AS leased,
+              ${f.ok} AS fenced,
+              EXISTS (SELECT 1 FROM attempt) AS running,
+              (SELECT coalesce(array_agg(m.ord ORDER BY m.ord), '{}') FROM move m
+                WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.ord = m.ord AND l.state = m.from_state)) AS stale,
+              (SELECT coalesce(array_agg(m.ord), '{}') FROM move m
+                WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.ord = m.ord)) AS missing),
+     ok AS (SELECT leased AND fenced AND running AND cardinality(stale) = 0 AS all_ok FROM checks),
+     closed AS (
+       UPDATE attempts SET status = 'finished', outcome = ${p(5)}, exit_code = ${p(6)}, signal = ${p(7)},
+         retryable = ${p(8)}, reason = ${p(9)}, message = ${p(10)}, finished_at = ${p(11)}, cache_hit = ${p(12)},
+         policy_decisions = ${p(13)}, state = ${p(14)}
+        WHERE id = ${p(2)} AND status = 'running' AND (SELECT all_ok FROM ok) RETURNING 1),
+     outs AS (
+       INSERT INTO outputs (attempt_id, name, value)
+       SELECT ${p(2)}, name, value FROM unnest(${p(15)}::text[], ${p(16)}::text[]) AS x (name, value)
+        WHERE (SELECT all_ok FROM ok)),
+     ${updates.map((u) => `${u},\n     `).join('')}ins AS (
+       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
+       SELECT m.run_id, m.task_id, m.from_state, m.to_state, m.reason, m.by, m.time, m.detail
+         FROM move m WHERE m.ord IN (${moved}) ORDER BY m.ord),
+     released AS (
+       UPDATE leases SET expires_at = 0 WHERE name = ${p(1)} AND (SELECT all_ok FROM ok) RETURNING 1)
+     SELECT c.leased, c.running, c.stale, c.missing, (SELECT run_id FROM attempt) AS run_id,
+            (SELECT task_id FROM attempt) AS task_id, (SELECT count(*) FROM closed)::int AS closed,
+            ${f.token}
+       FROM checks c`;
+  return { text, args };
+}
+
+/** What the transaction threw, in its order of checks; nothing was written when it throws. */
+function checkFinish(row: Row | undefined, w: FinishWrite, fence: Fence | undefined): void {
+  checkFenceToken(row, fence);
+  if (row?.leased !== true) throw new LeaseLostError(`attempt:${w.attemptId}`);
+  const first = (row.stale as unknown[]).map(Number)[0];
+  if (row.running !== true || (first === undefined && Number(row.closed) !== 1))
+    throw new StaleStateError(`attempt ${w.attemptId} is not running`);
+  if (first === undefined) return;
+  const move = movesOf(w)[first - 1]!;
+  const task = `${String(row.run_id)}/${move.taskId ?? String(row.task_id)}`;
+  if ((row.missing as unknown[]).map(Number).includes(first)) throw new NotFoundError('task', task);
+  throw new StaleStateError(`task ${task} is no longer ${move.write.from}`);
+}
