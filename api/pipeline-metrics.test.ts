@@ -26,7 +26,7 @@ async function processWithMetrics() {
   };
 }
 
-const run = (from: string | null, to: string, time: number): EngineEvent => ({
+const run = (from: string | null, to: string, time: number): Extract<EngineEvent, { type: 'run' }> => ({
   type: 'run',
   runId: 'r-1',
   from,

@@ -324,7 +324,8 @@ export async function startPipelineMetrics(options: {
       if (event.type === 'run') {
         onApprovalWait(m, t, name, event);
         onRun(m, t, name, event);
-        if (event.to === 'succeeded' && options.recovery) await observeRecovery(m, name, event, t.of, options);
+        if (event.to === 'succeeded' && options.recovery)
+          await observeRecovery(m, name, event, t.of, options);
       } else onTask(m, t, name, event);
       if (event.type === 'run' && pipelineResult(event.to, false) && runs.get(event.runId) === t)
         runs.delete(event.runId);

@@ -44,7 +44,7 @@ import { approveTask, countApprovalsOfTask, isParked, sweepApprovals } from './a
 import { normalTraceParent } from './trace-context.ts';
 import { createRunKeeper, fencedStore, ownerIsDeadHere, takeRunLease } from './run-lease.ts';
 import { runLeaseName, runOfLease } from './store/async-store.ts';
-import type { Lease, RunRecord } from './store/store.ts';
+import type { Lease, RunRecord, TaskRecord } from './store/store.ts';
 
 export function createEngine(options: EngineOptions): Engine {
   // The type already requires it; JavaScript callers and casts are refused here (fail closed).
@@ -123,7 +123,7 @@ export function createEngine(options: EngineOptions): Engine {
   async function executeOnce(
     runId: string,
     opts: { signal?: AbortSignal; abortedBy?: string },
-    held?: Lease & { run?: RunRecord },
+    held?: Lease & { run?: RunRecord; tasks?: TaskRecord[] },
   ): Promise<RunRecord> {
     // A claim may hand the run over as it read it right after taking the lease (PostgreSQL).
     let run = held?.run ?? (await store.getRun(runId));
@@ -159,7 +159,8 @@ export function createEngine(options: EngineOptions): Engine {
         cancelRequested: (by) => quietly(watcher.stop(by, 'cancel_requested')),
       });
       opts.signal?.addEventListener('abort', onAbort, { once: true });
-      await exec.start(reattached);
+      // A claim that handed the run over handed its tasks over too (read under the lease).
+      await exec.start(reattached, held?.run ? held.tasks : undefined);
       if (run.cancelRequestedBy) quietly(exec.stop(run.cancelRequestedBy, 'cancel_requested'));
       return await exec.done;
     } finally {

@@ -140,10 +140,13 @@ export class RunExecution implements AttemptHost {
     return this.#inputs.dispatchContext(taskId);
   }
 
-  /** Recovers what a crash left behind, then starts scheduling. */
-  start(reattached: readonly Reattached[] = []): Promise<void> {
+  /**
+   * Recovers what a crash left behind, then starts scheduling. `tasks`: the run's tasks as read
+   * under the lease already (a claim hands them over); otherwise they are read here.
+   */
+  start(reattached: readonly Reattached[] = [], tasks?: readonly TaskRecord[]): Promise<void> {
     return this.serial(async () => {
-      this.#view.load(await this.ctx.store.listTasks(this.runId));
+      this.#view.load(tasks ?? (await this.ctx.store.listTasks(this.runId)));
       await mkdir(join(this.ctx.dataDir, 'work', this.runId), { recursive: true });
       this.#scheduler.attach(this.runId, { launch: (taskId) => this.#launch(taskId) });
       // Under the context the run was submitted with (the API request's, the delivery's), so the

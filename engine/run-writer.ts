@@ -46,7 +46,16 @@ export class RunWriter {
   }
 
   async transitionRun(to: RunState, reason: Reason, by: string): Promise<void> {
-    const p = prepareRunTransition(this.#ctx, this.#run.id, this.#run.status, to, reason, by, undefined, this.#of());
+    const p = prepareRunTransition(
+      this.#ctx,
+      this.#run.id,
+      this.#run.status,
+      to,
+      reason,
+      by,
+      undefined,
+      this.#of(),
+    );
     await this.#store({ kind: 'run', write: p.write });
     p.emit();
     // No read-back needed: the record as the store's UPDATE leaves it.

@@ -214,9 +214,14 @@ export interface AsyncStore {
    * the same run while its lease is live (PostgreSQL: `FOR UPDATE SKIP LOCKED` on the lease rows;
    * SQLite: one writer at a time). Null when no run needs an executor. The lease may carry the
    * run as read after the claim took it (`run`: the same read as a `getRun` right after, saving
-   * a round trip on PostgreSQL); without it the caller reads the run.
+   * a round trip on PostgreSQL) and, with it, the run's tasks (`tasks`: as `listTasks` right
+   * after); without them the caller reads them.
    */
-  claimRun(owner: string, now: number, leaseMs: number): Promise<(Lease & { run?: RunRecord }) | null>;
+  claimRun(
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<(Lease & { run?: RunRecord; tasks?: TaskRecord[] }) | null>;
   /**
    * `startAttempt` for a claimed task, fenced by the claim: refused with LeaseLostError (nothing
    * written) unless `claim.token` is still the current, unexpired token of the task's claim

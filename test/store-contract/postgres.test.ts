@@ -31,13 +31,15 @@ storeContract('postgres', {
 });
 
 describe('claims on PostgreSQL', () => {
-  it("hand the claimed run over with the lease (read in the claim's round trip, no getRun after)", async () => {
+  it("hand the claimed run and its tasks over with the lease (read in the claim's round trip, no getRun or listTasks after)", async () => {
     const databaseUrl = server.createDatabase(`contract_${++databases}`);
     const s = await openAsyncStore({ dataDir: '/nonexistent', databaseUrl, poolSize: 4 });
     try {
       await s.createRun(newRun('r1', 1000));
       const claimed = await s.claimRun('w1', 1010, 100);
       expect(claimed?.run).toEqual(await s.getRun('r1'));
+      expect(claimed?.tasks).toEqual(await s.listTasks('r1'));
+      expect(claimed?.tasks?.map((t) => t.taskId)).toEqual(['a', 'b', 'c']);
       // Nothing claimed: no run either, whatever this pooled connection's last claim left.
       expect(await s.claimRun('w1', 1010, 100)).toBeNull();
     } finally {

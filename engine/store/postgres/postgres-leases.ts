@@ -128,7 +128,8 @@ export async function renew(c: Db, name: string, token: number, now: number, ttl
  * fails), each statement with its own snapshot, so the claim sees every claim committed before
  * the lock was granted, and the run is read after the claim locked its lease (what a `getRun`
  * right after the claim read: a late write of the run's previous executor either committed
- * before, and is seen, or comes after and is refused by its fence). The claimed lease's name
+ * before, and is seen, or comes after and is refused by its fence), and so are its tasks (what
+ * the execution's `listTasks` read, the statement after). The claimed lease's name
  * passes to that read in a transaction-local setting. Without quotas the lock statement finds
  * no row and takes no lock, and the wait lines select nothing. Simple queries carry no
  * parameters: the values are literals (owner quoted). Four round trips before (BEGIN with the
@@ -139,7 +140,7 @@ export async function claimRun(
   owner: string,
   now: number,
   leaseMs: number,
-): Promise<{ lease: Lease; run: Row | undefined } | null> {
+): Promise<{ lease: Lease; run: Row | undefined; tasks?: Row[] } | null> {
   const at = integerLiteral(now);
   const sql = `${QUOTA_CLAIM_LOCK_SQL};
     WITH candidate AS (
@@ -151,12 +152,14 @@ export async function claimRun(
        FROM candidate WHERE l.name = candidate.name AND l.expires_at < ${at}
      RETURNING l.*, set_config('${CLAIMED_SETTING}', l.name, true) AS claimed;
     ${quotaWaitLogSql(at)};
-    SELECT * FROM runs WHERE id = substr(current_setting('${CLAIMED_SETTING}', true), 5)`;
+    SELECT * FROM runs WHERE id = substr(current_setting('${CLAIMED_SETTING}', true), 5);
+    SELECT * FROM tasks WHERE run_id = substr(current_setting('${CLAIMED_SETTING}', true), 5) ORDER BY position`;
   const results = (await db.query(sql)) as unknown as QueryResult<Row>[];
   const row = results[1]?.rows[0];
   if (!row) return null;
   const run = results[3]?.rows[0];
-  return { lease: toLease(row), run: run && `run:${String(run.id)}` === row.name ? run : undefined };
+  if (!run || `run:${String(run.id)}` !== row.name) return { lease: toLease(row), run: undefined };
+  return { lease: toLease(row), run, tasks: results[4]?.rows ?? [] };
 }
 
 /** Where the claim statement leaves the lease it took for the run read after it (`run:` + id). */

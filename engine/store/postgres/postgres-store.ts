@@ -458,10 +458,15 @@ export class PostgresStore implements AsyncStore {
   }
 
   /** One round trip, one implicit transaction (postgres-leases.ts claimRun). */
-  async claimRun(owner: string, now: number, leaseMs: number): Promise<(Lease & { run?: RunRecord }) | null> {
+  async claimRun(
+    owner: string,
+    now: number,
+    leaseMs: number,
+  ): Promise<(Lease & { run?: RunRecord; tasks?: TaskRecord[] }) | null> {
     const claimed = await claimRun(this.#db, owner, now, leaseMs);
     if (!claimed) return null;
-    return claimed.run ? { ...claimed.lease, run: toRun(claimed.run) } : claimed.lease;
+    if (!claimed.run) return claimed.lease;
+    return { ...claimed.lease, run: toRun(claimed.run), tasks: (claimed.tasks ?? []).map(toTask) };
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {
