@@ -11,6 +11,7 @@ import {
   type RuntimeFlags,
   type Tracing,
 } from '../runtime/index.ts';
+import { catalogCredentialFor } from '../workspace/index.ts';
 import { resolveDataDir } from './config.ts';
 import type { CliIo } from './io.ts';
 import { noteSandboxInJobSummary } from './local-runner.ts';
@@ -47,7 +48,11 @@ export async function openCliEngine(options: DataDirOptions & RuntimeFlags, io: 
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl,
     });
-  const runtime = await openRuntime(config, { sbomStore });
+  // A locked catalog task from a private catalog is fetched with the same credentials as
+  // `maestro tasks lock` (the environment's per-host token, else the git credential helper).
+  const baseEnv = { PATH: io.env.PATH, HOME: io.env.HOME };
+  const sourceToken = (repo: string) => catalogCredentialFor(repo, { env: io.env, baseEnv });
+  const runtime = await openRuntime(config, { sbomStore, sourceToken });
   noteSandboxInJobSummary(runtime, io);
   return {
     engine: runtime.engine,

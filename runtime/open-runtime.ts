@@ -32,7 +32,7 @@ import {
 } from '../provenance/index.ts';
 import type { DecisionLog } from '../policy/index.ts';
 import { loadBuiltinCatalog, sdkNodeArgs, sendHttpRequest, taskDigestOfFolder } from '../tasks/index.ts';
-import { createSourceFetcher } from '../workspace/index.ts';
+import { createSourceFetcher, type GitCredential } from '../workspace/index.ts';
 import { openPolicy, openPolicyLog } from './open-policy.ts';
 import { timedGate } from './timed-gate.ts';
 import { openImageGate } from './open-image-gate.ts';
@@ -53,7 +53,7 @@ export interface RuntimeOptions {
    * The token for fetching a remote source (the App's installation token), asked for at fetch
    * time. Without it remote sources are fetched anonymously (the CLI: local repositories, public URLs).
    */
-  sourceToken?: (repo: string, context?: SourceContext) => Promise<string | undefined>;
+  sourceToken?: (repo: string, context?: SourceContext) => Promise<string | GitCredential | undefined>;
   /**
    * The server's SBOM store (the API store), opened on first use: with it, an image a task
    * reports it built gets its SBOM made, signed and stored (docs/supply-chain.md).

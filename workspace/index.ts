@@ -33,7 +33,8 @@ export type { JsonReport, JsonDiagnostic } from './json-report.ts';
 // Sources: a run's code at an exact commit, exported read-only once and shared by its tasks.
 export { createSourceFetcher } from './source-fetcher.ts';
 export type { SourceFetcherOptions } from './source-fetcher.ts';
-export type { GitBaseEnv } from './source-git.ts';
+export type { GitBaseEnv, GitCredential } from './source-git.ts';
+export { catalogCredentialFor, catalogTokenVariable } from './catalog-credentials.ts';
 export { resolveRunSource, sourceRootOf, sourceRootOfDir } from './resolve-source.ts';
 export type { ResolveSourceOptions, ResolvedSource } from './resolve-source.ts';
 export { checkRemoteUrl, isRemoteLocation } from './source-url.ts';

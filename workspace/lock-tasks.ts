@@ -16,15 +16,16 @@ import type { CatalogSource, LockedTask, TasksLock } from '../core/index.ts';
 import { parseTaskManifest, taskDigestOfFolder } from '../tasks/index.ts';
 import { CATALOGS_FILE, LOCK_FILE, parseCatalogsFile } from './catalogs-files.ts';
 import { findManifests } from './find-manifests.ts';
+import { catalogTokenVariable } from './catalog-credentials.ts';
 import { createSourceFetcher } from './source-fetcher.ts';
-import { gitFor, type GitBaseEnv } from './source-git.ts';
+import { gitFor, type GitBaseEnv, type GitCredential } from './source-git.ts';
 import { fetchIntoMirror } from './source-mirror.ts';
 
 // semver on first use (locking tasks), not at import: every `maestro validate` imports workspace/.
 // scripts/build-action.ts bundles this call.
 const requireHere = createRequire(import.meta.url);
 const semverLibrary = () => requireHere('semver') as typeof Semver;
-import { isRemoteLocation } from './source-url.ts';
+import { checkRemoteUrl, isRemoteLocation } from './source-url.ts';
 
 const USES = /^([a-z][a-z0-9-]{0,39})\/([^@\s]+)@(.+)$/;
 const SEGMENT = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
@@ -39,6 +40,12 @@ export interface LockTasksOptions {
   baseEnv?: GitBaseEnv;
   /** Resolve and compare only: the file is left as it is (`maestro tasks lock --check`, for CI). */
   check?: boolean;
+  /**
+   * The credential for a private catalog's URL (catalog-credentials.ts: the CLI's environment and
+   * git credential helper), asked per fetch. It is sent in git's environment only: nothing of it
+   * is in the lock, the mirror or a message.
+   */
+  credentials?: (url: string) => Promise<GitCredential | undefined>;
 }
 
 export interface LockTasksResult {
@@ -60,7 +67,11 @@ export async function lockTasks(options: LockTasksOptions): Promise<LockTasksRes
   const uses = catalogUses(options.root);
   const lock: TasksLock = { lockVersion: 1, catalogs: {}, tasks: {} };
   const lines: string[] = [];
-  const exportOf = createSourceFetcher({ dataDir: options.dataDir, ...baseEnvOf(options) });
+  const exportOf = createSourceFetcher({
+    dataDir: options.dataDir,
+    ...baseEnvOf(options),
+    ...(options.credentials ? { tokenFor: options.credentials } : {}),
+  });
   for (const [name, source] of [...declared].sort(([a], [b]) => a.localeCompare(b))) {
     const commit = await resolveRef(source, options);
     lock.catalogs[name] = { url: source.url, ref: source.ref, commit };
@@ -136,15 +147,20 @@ function catalogUses(root: string): CatalogUse[] {
 }
 
 async function resolveRef(source: CatalogSource, options: LockTasksOptions): Promise<string> {
-  if (isRemoteLocation(source.url))
+  if (isRemoteLocation(source.url)) {
+    const { hostname } = checkRemoteUrl(source.url); // before any credential is looked up for it
+    const credential = await options.credentials?.(source.url);
     return (
       await fetchIntoMirror({
         dataDir: options.dataDir,
         url: source.url,
         want: source.ref,
+        ...(credential ? { token: credential.token, username: credential.username } : {}),
         ...baseEnvOf(options),
+        failureHint: `check the url and ref in ${CATALOGS_FILE}; a private catalog needs ${catalogTokenVariable(hostname)} (its user ${catalogTokenVariable(hostname, 'USER')}, default x-access-token) or a git credential helper that knows ${hostname}`,
       })
     ).commit;
+  }
   try {
     const out = await gitFor({ cwd: source.url, ...baseEnvOf(options) }).raw([
       'rev-parse',

@@ -9,16 +9,17 @@ import type { RunSource, SourceContext, SourceFetcher } from '../core/index.ts';
 import { SourceChangedError, SourceFetchError } from './source-errors.ts';
 import { exportCommit, exportDirectory, exportName } from './source-export.ts';
 import { fetchIntoMirror } from './source-mirror.ts';
-import { authorizationHeader, type GitBaseEnv } from './source-git.ts';
+import { authorizationHeader, credentialOf, type GitBaseEnv, type GitCredential } from './source-git.ts';
 import { isRemoteLocation } from './source-url.ts';
 
 export interface SourceFetcherOptions {
   dataDir: string;
   /**
    * The token for a remote repository (the App's installation token), asked for at fetch time
-   * so it is fresh and never stored, for the run `context` names. Undefined: fetch anonymously.
+   * so it is fresh and never stored, for the run `context` names; or a token with its Basic user
+   * (the CLI's catalog credentials, workspace/catalog-credentials.ts). Undefined: anonymously.
    */
-  tokenFor?: (repo: string, context?: SourceContext) => Promise<string | undefined>;
+  tokenFor?: (repo: string, context?: SourceContext) => Promise<string | GitCredential | undefined>;
   /** PATH and HOME for git, from the surface's environment. */
   baseEnv?: GitBaseEnv;
 }
@@ -40,12 +41,13 @@ export function createSourceFetcher(options: SourceFetcherOptions): SourceFetche
         return path;
       }
       if (isRemoteLocation(source.repo)) {
-        const token = await options.tokenFor?.(source.repo, context);
+        const found = await options.tokenFor?.(source.repo, context);
+        const credential = found ? credentialOf(found) : undefined;
         const { dir } = await fetchIntoMirror({
           dataDir: options.dataDir,
           url: source.repo,
           want: source.commit,
-          ...(token ? { token } : {}),
+          ...(credential ? { token: credential.token, username: credential.username } : {}),
           ...baseEnv,
         });
         await exportCommit({ cwd: dir, isolated: true, ...baseEnv }, source.commit, target);
@@ -60,8 +62,10 @@ export function createSourceFetcher(options: SourceFetcherOptions): SourceFetche
     },
     async authHeader(source: RunSource, context?: SourceContext): Promise<string | undefined> {
       if (source.kind !== 'git' || !isRemoteLocation(source.repo)) return undefined;
-      const token = await options.tokenFor?.(source.repo, context);
-      return token ? authorizationHeader(token) : undefined;
+      const found = await options.tokenFor?.(source.repo, context);
+      if (!found) return undefined;
+      const { token, username } = credentialOf(found);
+      return authorizationHeader(token, username);
     },
   };
 }

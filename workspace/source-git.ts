@@ -15,6 +15,8 @@ export interface GitCallOptions {
   cwd: string;
   /** An installation token: sent as HTTP Basic `x-access-token:<token>`, as GitHub expects. */
   token?: string;
+  /** The Basic user sent with `token` (a catalog credential's): default `x-access-token`. */
+  username?: string;
   /**
    * Ignore the user's global and system git config (the App's mirrors: no credential helper,
    * URL rewrite or filter driver of the host may act on a repository we fetch for others).
@@ -37,13 +39,30 @@ function configEntries(options: GitCallOptions): [string, string][] {
     ['credential.helper', ''],
     ['core.hooksPath', '/dev/null'],
   ];
-  if (options.token !== undefined) entries.push(['http.extraHeader', authorizationHeader(options.token)]);
+  if (options.token !== undefined)
+    entries.push(['http.extraHeader', authorizationHeader(options.token, options.username)]);
   return entries;
 }
 
-/** The header git sends with an installation token: HTTP Basic `x-access-token:<token>`, as GitHub expects. */
-export function authorizationHeader(token: string): string {
-  return `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+/**
+ * A token and the Basic user to send it as (a catalog host's credential: docs/tasks.md). A bare
+ * token string is an installation token, sent as `x-access-token`.
+ */
+export interface GitCredential {
+  username: string;
+  token: string;
+}
+
+/** Which user a token goes as, and the token: a bare string is GitHub's `x-access-token`. */
+export function credentialOf(credential: string | GitCredential): GitCredential {
+  return typeof credential === 'string' ? { username: DEFAULT_USER, token: credential } : credential;
+}
+
+const DEFAULT_USER = 'x-access-token';
+
+/** The header git sends with a token: HTTP Basic `<username>:<token>` (GitHub: `x-access-token`). */
+export function authorizationHeader(token: string, username: string = DEFAULT_USER): string {
+  return `Authorization: Basic ${Buffer.from(`${username}:${token}`).toString('base64')}`;
 }
 
 /** PATH and HOME from a surface's environment (HOME: the user's safe.directory and identity). */
@@ -103,7 +122,7 @@ export function gitFor(options: GitCallOptions): SimpleGit {
  * Removes a token (and its Basic form) from a git error message before anyone sees it, with the
  * one redactor every log and stored value goes through.
  */
-export function scrubToken(text: string, token: string | undefined): string {
+export function scrubToken(text: string, token: string | undefined, username: string = DEFAULT_USER): string {
   if (!token) return text;
-  return createRedactor([token, Buffer.from(`x-access-token:${token}`).toString('base64')])(text);
+  return createRedactor([token, Buffer.from(`${username}:${token}`).toString('base64')])(text);
 }

@@ -76,7 +76,11 @@ export async function fetchIntoMirror(options: {
   url: string;
   want: string;
   token?: string;
+  /** The Basic user the token goes as (default `x-access-token`). */
+  username?: string;
   baseEnv?: GitBaseEnv;
+  /** What to tell the user when the fetch fails (the CLI: where a catalog's credential comes from). */
+  failureHint?: string;
 }): Promise<{ dir: string; commit: string }> {
   const url = checkRemoteUrl(options.url).href;
   const dir = mirrorDir(options.dataDir, url);
@@ -87,7 +91,13 @@ export async function fetchIntoMirror(options: {
   });
 }
 
-type FetchOptions = { want: string; token?: string; baseEnv?: GitBaseEnv };
+type FetchOptions = {
+  want: string;
+  token?: string;
+  username?: string;
+  baseEnv?: GitBaseEnv;
+  failureHint?: string;
+};
 
 /** Commits wanted from one mirror with one token, not yet being fetched. */
 interface Batch {
@@ -107,7 +117,13 @@ const MAX_BATCH = 200;
  * environment share a batch: a run's commit is never fetched with another installation's token.
  */
 function fetchCommit(dir: string, url: string, options: FetchOptions): Promise<string> {
-  const key = JSON.stringify([dir, options.token ?? null, options.baseEnv ?? null]);
+  const key = JSON.stringify([
+    dir,
+    options.token ?? null,
+    options.username ?? null,
+    options.baseEnv ?? null,
+    options.failureHint ?? null,
+  ]);
   let batch = openBatches.get(key);
   if (!batch || batch.commits.size >= MAX_BATCH) {
     const commits = new Set<string>();
@@ -155,6 +171,7 @@ async function fetchCommits(
     cwd: dir,
     isolated: true,
     ...(options.token ? { token: options.token } : {}),
+    ...(options.username ? { username: options.username } : {}),
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
   });
   try {
@@ -198,6 +215,7 @@ async function fetchWanted(dir: string, url: string, options: FetchOptions): Pro
     cwd: dir,
     isolated: true,
     ...(options.token ? { token: options.token } : {}),
+    ...(options.username ? { username: options.username } : {}),
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
   });
   const isCommit = COMMIT.test(options.want);
@@ -211,10 +229,18 @@ async function fetchWanted(dir: string, url: string, options: FetchOptions): Pro
     // Another process fetched the same commit at the same time and took the pin's lock first.
     if (isCommit && (await hasCommit(dir, options.want, options.baseEnv))) return options.want;
     // git reports a missing ref only in its message; this classifies git's text, not ours.
-    const message = scrubToken(error instanceof Error ? error.message : String(error), options.token);
+    const message = scrubToken(
+      error instanceof Error ? error.message : String(error),
+      options.token,
+      options.username,
+    );
     if (/couldn't find remote ref|not our ref|unadvertised object|no such remote ref/i.test(message))
       throw new SourceRefUnknownError(url, options.want);
-    throw new SourceFetchError(url, message.trim().split('\n').slice(-2).join(' '));
+    throw new SourceFetchError(
+      url,
+      message.trim().split('\n').slice(-2).join(' '),
+      options.failureHint ? { hint: options.failureHint } : {},
+    );
   }
   return (await git.raw(['rev-parse', `${pin}^{commit}`])).trim();
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { InputError } from '../../core/index.ts';
-import { lockTasks, sourceRootOfDir } from '../../workspace/index.ts';
+import { catalogCredentialFor, lockTasks, sourceRootOfDir } from '../../workspace/index.ts';
 import { resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
 import { baseEnvOf } from '../manifest-files.ts';
@@ -15,7 +15,11 @@ Examples:
 Every \`uses: <catalog>/<path>@<range>\` of the repository's workflows is resolved at the ref
 .maestro/catalogs.yaml names, to an exact commit and a digest of the task's folder, with its
 input and output spec. Commit the lock: compiling reads it alone, and a run fetches exactly the
-locked commit and checks the digest again. Re-run after changing a ref or adding a uses:.`;
+locked commit and checks the digest again. Re-run after changing a ref or adding a uses:.
+
+A private catalog over https: MAESTRO_CATALOG_TOKEN_<host> (the host with . as _ and - as __,
+e.g. MAESTRO_CATALOG_TOKEN_git_example_com; the user MAESTRO_CATALOG_USER_<host>, default
+x-access-token), else your git credential helper. Sent to that host only, never stored.`;
 
 /** `maestro tasks lock`: the only command that reads a catalog's ref. */
 export function registerTasksLock(tasks: Command, context: CliContext): void {
@@ -36,7 +40,13 @@ export function registerTasksLock(tasks: Command, context: CliContext): void {
           ? await sourceRootOfDir(context.io.cwd, baseEnv)
           : resolve(context.io.cwd, options.source);
       const dataDir = resolveDataDir(options.dataDir, context.io);
-      const result = await lockTasks({ root, dataDir, baseEnv, check: options.check === true });
+      const result = await lockTasks({
+        root,
+        dataDir,
+        baseEnv,
+        check: options.check === true,
+        credentials: (url) => catalogCredentialFor(url, { env: context.io.env, baseEnv }),
+      });
       for (const line of result.lines) context.io.stdout(`${line}\n`);
       if (options.check) {
         if (!result.upToDate)
