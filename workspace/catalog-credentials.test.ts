@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { catalogCredentialFor, catalogTokenVariable } from './catalog-credentials.ts';
 
 // No git credential helper can answer: HOME has no git config.
-const baseEnv = { PATH: process.env.PATH, HOME: '/nonexistent' };
+const baseEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/nonexistent' };
 
 describe('catalog credentials from the environment', () => {
   it("names a host's variable as Terraform does (. as _, - as __)", () => {
