@@ -167,13 +167,7 @@ async function fetchCommits(
   const missing = commits.filter((c) => !present.has(c));
   for (const c of present) results.set(c, undefined);
   if (missing.length === 0) return results;
-  const git = gitFor({
-    cwd: dir,
-    isolated: true,
-    ...(options.token ? { token: options.token } : {}),
-    ...(options.username ? { username: options.username } : {}),
-    ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
-  });
+  const git = mirrorGit(dir, options);
   try {
     const refspecs = missing.map((c) => `+${c}:refs/maestro/commits/${c}`);
     await git.raw(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', url, ...refspecs]);
@@ -210,14 +204,19 @@ async function commitsIn(
   }
 }
 
-async function fetchWanted(dir: string, url: string, options: FetchOptions): Promise<string> {
-  const git = gitFor({
+/** git in the mirror with the want's credential (in git's environment only) and environment. */
+function mirrorGit(dir: string, options: FetchOptions) {
+  return gitFor({
     cwd: dir,
     isolated: true,
     ...(options.token ? { token: options.token } : {}),
     ...(options.username ? { username: options.username } : {}),
     ...(options.baseEnv ? { baseEnv: options.baseEnv } : {}),
   });
+}
+
+async function fetchWanted(dir: string, url: string, options: FetchOptions): Promise<string> {
+  const git = mirrorGit(dir, options);
   const isCommit = COMMIT.test(options.want);
   if (isCommit && (await hasCommit(dir, options.want, options.baseEnv))) return options.want;
   const pin = isCommit
