@@ -90,7 +90,10 @@ describe('webhook ingress memory under unfinished, wrongly signed bodies', () =>
     console.log(
       `app RSS before ${(before / MiB).toFixed(1)} MiB, with ${BODIES} bodies in flight ${(during / MiB).toFixed(1)} MiB, growth ${(growth / MiB).toFixed(1)} MiB`,
     );
-    expect(growth).toBeLessThan(8 * MiB);
+    // Below what one body sends (SENT, 19 MiB): a single body held in memory fails this. (8 MiB was measured
+    // at 6.2–6.4 MiB of growth on a quiet machine and 9.2 MiB once in a full parallel suite, where
+    // other processes' load delays the app's GC; that is allocator noise, not a buffered body.)
+    expect(growth).toBeLessThan(16 * MiB);
 
     // The bytes went to private spool files under the data dir instead.
     const spool = join(dataDir, 'ingress-spool');
