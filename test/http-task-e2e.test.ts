@@ -4,12 +4,12 @@
  * MAESTRO_RUN_ID, MAESTRO_TASK_ID) reaches it, and what the task does with it.
  */
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { runCaptured } from './cli-helpers.ts';
 import { tempDir } from './helpers/engine-fixtures.ts';
+import { useLoopbackServer } from './helpers/loopback-http.ts';
 
 const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
 const server = createServer((req, res) => {
@@ -20,14 +20,7 @@ const server = createServer((req, res) => {
   res.writeHead(200).end('ok');
 });
 let base = '';
-beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+useLoopbackServer(server, (url) => (base = url));
 beforeEach(() => void (seen.length = 0));
 
 function workspaceWith(workflow: string): string {

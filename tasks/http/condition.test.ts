@@ -1,12 +1,12 @@
 // successWhen and the Idempotency-Key, in-process on the SDK's harness against a local server.
 import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
 import { http } from './index.ts';
+import { useLoopbackServer } from '../../test/helpers/loopback-http.ts';
 
 const keys: (string | undefined)[] = [];
 let fails = 0;
@@ -20,14 +20,7 @@ const server = createServer((req, res) => {
   res.writeHead(200, { 'content-type': 'application/json' }).end('{"state":"ready","count":3}');
 });
 let base = '';
-beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+useLoopbackServer(server, (url) => (base = url));
 const opts = (secrets: Record<string, string> = {}) => ({
   workspace: mkdtempSync(join(tmpdir(), 'maestro-http-cond-')),
   secrets,

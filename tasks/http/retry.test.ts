@@ -3,13 +3,13 @@
 // records what was asked of it and moves its time on at once, so no test sleeps or times.
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createFakeClock, runTask, type TaskClock } from '../../sdk/index.ts';
 import { http } from './index.ts';
 import { retryAfterMs } from './retry.ts';
+import { useLoopbackServer } from '../../test/helpers/loopback-http.ts';
 
 const START = Date.parse('2026-12-02T08:00:00Z');
 type Reply = { status: number; headers?: Record<string, string> };
@@ -22,14 +22,7 @@ const server = createServer((req, res) => {
   res.writeHead(reply.status, reply.headers).end(`answer ${reply.status}`);
 });
 let base = '';
-beforeAll(async () => {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+useLoopbackServer(server, (url) => (base = url));
 beforeEach(() => {
   script = [];
   seen.length = 0;
