@@ -4,6 +4,7 @@
 // its locked digest covers this folder alone and stays valid across Maestro versions (a catalog
 // task on the SDK is locked with the SDK of the Maestro that locks it: docs/tasks.md).
 import { appendFileSync } from 'node:fs';
+import process from 'node:process';
 
 const inputs = JSON.parse(process.env.MAESTRO_INPUTS ?? '{}');
 const problems = [];
@@ -20,4 +21,4 @@ const subtotal = Number(inputs.subtotalCents);
 // Integer arithmetic on cents: rate in basis points, rounded half up.
 const taxCents = Math.floor((subtotal * Math.round(inputs.ratePercent * 100) + 5000) / 10000);
 appendFileSync(process.env.MAESTRO_OUTPUT, `taxCents=${taxCents}\ntotalCents=${subtotal + taxCents}\n`);
-console.log(`tax at ${inputs.ratePercent}% on ${subtotal} cents: ${taxCents} cents`);
+process.stdout.write(`tax at ${inputs.ratePercent}% on ${subtotal} cents: ${taxCents} cents\n`);
