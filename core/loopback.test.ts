@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isLoopbackHost } from './loopback.ts';
+import { credentialInClear, isLoopbackHost } from './loopback.ts';
 
 describe('isLoopbackHost', () => {
   it('takes localhost, 127.0.0.0/8 and ::1 in every spelling, with or without a port', () => {
@@ -35,5 +35,16 @@ describe('isLoopbackHost', () => {
       '',
     ])
       expect(isLoopbackHost(host), host).toBe(false);
+  });
+});
+
+describe('credentialInClear', () => {
+  it('refuses plain http:// beyond loopback, naming what and where; allows https:// and loopback http', () => {
+    expect(credentialInClear(new URL('http://sig.example:8787/v3'), 'the bearer token')).toBe(
+      'the bearer token would go to sig.example in clear over http://: use https:// (plain http only to a loopback address)',
+    );
+    expect(credentialInClear(new URL('http://127.example.com/'), 'x')).toMatch(/127\.example\.com in clear/);
+    for (const url of ['https://sig.example/', 'http://127.0.0.1:8787/', 'http://[::1]/', 'http://localhost/'])
+      expect(credentialInClear(new URL(url), 'x'), url).toBeUndefined();
   });
 });

@@ -20,6 +20,18 @@ export function isLoopbackHost(host: string): boolean {
   return LOOPBACK.check(name, family === 6 ? 'ipv6' : 'ipv4');
 }
 
+/**
+ * Why a credential (`what`: "the bearer token", "the authorization header") may not be sent to
+ * `url`, or undefined where it may: over plain http:// only to a loopback address, since anyone on
+ * the path would read it. The one rule and message behind every `credential_in_clear` refusal
+ * (the http task's credential headers and identity, the SIG clients' bearer), so they cannot
+ * drift apart; callers throw it as their own error type with that code.
+ */
+export function credentialInClear(url: URL, what: string): string | undefined {
+  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return undefined;
+  return `${what} would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`;
+}
+
 /** The host of `host`, `host:port`, `[v6]` or `[v6]:port`; a bare IPv6 address stays whole. */
 function hostPart(host: string): string {
   const bracketed = /^\[([^\]]*)\](?::\d+)?$/.exec(host);

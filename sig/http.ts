@@ -1,4 +1,12 @@
-import { systemClock, systemRandom, type Clock, type RandomSource } from '../core/index.ts';
+import {
+  credentialInClear,
+  Fault,
+  MaestroError,
+  systemClock,
+  systemRandom,
+  type Clock,
+  type RandomSource,
+} from '../core/index.ts';
 import { SigRequestError, SigUnreachableError } from './errors.ts';
 
 /** What every SIG client is given: where SIG is, and the seams tests replace. */
@@ -45,7 +53,9 @@ export async function sigRequest(
   const retry = { ...DEFAULT_RETRY, ...conn.retry };
   const clock = conn.clock ?? systemClock;
   const random = conn.random ?? systemRandom;
-  const url = new URL(path, conn.baseUrl).href;
+  const target = new URL(path, conn.baseUrl);
+  const authorization = bearerHeader(conn, target);
+  const url = target.href;
   for (let attempt = 1; ; attempt++) {
     let failure: SigRequestError | SigUnreachableError;
     let retryAfterMs = 0;
@@ -55,7 +65,7 @@ export async function sigRequest(
         headers: {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...(conn.token ? { authorization: `Bearer ${conn.token}` } : {}),
+          ...authorization,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         ...(conn.signal ? { signal: conn.signal } : {}),
@@ -72,6 +82,22 @@ export async function sigRequest(
     const ceiling = Math.min(retry.maxMs, retry.initialMs * 2 ** (attempt - 1));
     await clock.sleep(Math.max(retryAfterMs, Math.floor(random() * ceiling)), conn.signal);
   }
+}
+
+/**
+ * The Authorization header for a request to `url`: none without a token, and refused
+ * (`credential_in_clear`, before anything is sent) where the bearer would cross the network in
+ * clear, plain http:// beyond loopback. Every SIG client sends its token through this.
+ */
+export function bearerHeader(conn: Pick<SigConnection, 'token'>, url: URL): { authorization?: string } {
+  if (!conn.token) return {};
+  const why = credentialInClear(url, 'the bearer token');
+  if (why)
+    throw new MaestroError('credential_in_clear', why, {
+      fault: Fault.user,
+      hint: 'give SIG as https://host (SIG_INGEST_URL); plain http:// is for a server on this machine (maestro sig-dev-server)',
+    });
+  return { authorization: `Bearer ${conn.token}` };
 }
 
 async function readJson(response: Response): Promise<unknown> {

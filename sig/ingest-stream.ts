@@ -4,7 +4,7 @@ import { systemClock, systemRandom, type SigIngest } from '../core/index.ts';
 import type { ContractVersion } from './contract-documents.ts';
 import { recordsForVersion } from './downgrade.ts';
 import { SigStreamError } from './errors.ts';
-import { DEFAULT_RETRY, type SigConnection } from './http.ts';
+import { bearerHeader, DEFAULT_RETRY, type SigConnection } from './http.ts';
 import { ndjsonLines } from './ndjson-lines.ts';
 import { negotiateVersion } from './negotiate.ts';
 
@@ -68,13 +68,14 @@ async function streamOnce(
   state: StreamResult,
 ): Promise<void> {
   const url = new URL(`/v${version}/ingest/streams/${encodeURIComponent(streamId)}`, conn.baseUrl);
+  const authorization = bearerHeader(conn, url);
   const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
     method: 'POST',
     // A connection of its own, closed with the stream: a pooled keep-alive socket would outlive it.
     agent: false,
     headers: {
       'content-type': 'application/x-ndjson',
-      ...(conn.token ? { authorization: `Bearer ${conn.token}` } : {}),
+      ...authorization,
     },
     ...(conn.signal ? { signal: conn.signal } : {}),
   });

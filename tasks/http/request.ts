@@ -2,7 +2,7 @@
 // the SDK: inputs, the body file, outputs, the span), the engine's `wait` polls with it
 // (tasks/index.ts exports it as sendHttpRequest), and tests call it in-process against a local
 // server. It imports no SDK, so the engine's import of it stays light.
-import { isLoopbackHost } from '../../core/index.ts';
+import { credentialInClear } from '../../core/index.ts';
 import { hostAllowed, redirectAllowList } from './egress.ts';
 
 export interface HttpInputs {
@@ -53,11 +53,8 @@ export async function sendRequest(
   let url = parseUrl(inputs.url);
   const headers: Record<string, string> = { ...inputs.headers };
   // The identity is a bearer token (`${workload.identity}`): never in clear off this host.
-  if (inputs.identity && url.protocol === 'http:' && !isLoopbackHost(url.hostname))
-    throw new HttpTaskError(
-      'identity_in_clear',
-      `identity would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`,
-    );
+  const identityInClear = inputs.identity ? credentialInClear(url, 'identity') : undefined;
+  if (identityInClear) throw new HttpTaskError('identity_in_clear', identityInClear);
   if (inputs.identity) headers.authorization = `Bearer ${inputs.identity}`;
   refuseCredentialsInClear(url, headers);
   const allowList = redirectAllowList(env, url.hostname);
@@ -107,13 +104,9 @@ export async function sendRequest(
  * keeps the scheme.
  */
 function refuseCredentialsInClear(url: URL, headers: Record<string, string>): void {
-  if (url.protocol !== 'http:' || isLoopbackHost(url.hostname)) return;
   const name = Object.keys(headers).find((h) => CREDENTIAL_HEADERS.includes(h.toLowerCase()));
-  if (name !== undefined)
-    throw new HttpTaskError(
-      'credential_in_clear',
-      `the ${name.toLowerCase()} header would go to ${url.hostname} in clear over http://: use https:// (plain http only to a loopback address)`,
-    );
+  const why = name === undefined ? undefined : credentialInClear(url, `the ${name.toLowerCase()} header`);
+  if (why) throw new HttpTaskError('credential_in_clear', why);
 }
 
 function parseUrl(raw: string): URL {

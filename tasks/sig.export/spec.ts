@@ -22,7 +22,7 @@ export const inputs = {
       minLength: 1,
       maxLength: 8192,
       description:
-        'The bearer credential presented to SIG: the run’s workload identity, `${workload.identity}`. Default: the secret SIG_TOKEN when env: passes it, else none. Never written into the claim.',
+        'The bearer credential presented to SIG: the run’s workload identity, `${workload.identity}`. Default: the secret SIG_TOKEN when env: passes it, else none. Never written into the claim. Sent over https://, or plain http:// only to a loopback address (else `credential_in_clear`, before anything is sent).',
     },
     file: {
       type: 'string',

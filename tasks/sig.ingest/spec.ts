@@ -18,7 +18,7 @@ export const inputs = {
       minLength: 1,
       maxLength: 8192,
       description:
-        'The bearer credential presented to SIG: the run’s workload identity, `${workload.identity}`. Default: the secret SIG_TOKEN when env: passes it, else none.',
+        'The bearer credential presented to SIG: the run’s workload identity, `${workload.identity}`. Default: the secret SIG_TOKEN when env: passes it, else none. Sent over https://, or plain http:// only to a loopback address (else `credential_in_clear`, before anything is sent).',
     },
     records: {
       type: 'array',
