@@ -44,7 +44,12 @@ describe('credentialInClear', () => {
       'the bearer token would go to sig.example in clear over http://: use https:// (plain http only to a loopback address)',
     );
     expect(credentialInClear(new URL('http://127.example.com/'), 'x')).toMatch(/127\.example\.com in clear/);
-    for (const url of ['https://sig.example/', 'http://127.0.0.1:8787/', 'http://[::1]/', 'http://localhost/'])
+    for (const url of [
+      'https://sig.example/',
+      'http://127.0.0.1:8787/',
+      'http://[::1]/',
+      'http://localhost/',
+    ])
       expect(credentialInClear(new URL(url), 'x'), url).toBeUndefined();
   });
 });

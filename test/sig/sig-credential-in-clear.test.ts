@@ -27,7 +27,8 @@ const seen: Array<{ server: string; request: string; auth: string | undefined }>
 const watch = (server: SigDevServer, name: string) =>
   server.app.addHook(
     'onRequest',
-    async (req) => void seen.push({ server: name, request: `${req.method} ${req.url}`, auth: req.headers.authorization }),
+    async (req) =>
+      void seen.push({ server: name, request: `${req.method} ${req.url}`, auth: req.headers.authorization }),
   );
 
 beforeAll(async () => {
@@ -47,12 +48,14 @@ beforeEach(() => void (seen.length = 0));
 const records = (n: number) =>
   Array.from({ length: n }, (_, i) => ({
     id: `c${i}`,
-    kind: 'metric',
+    kind: 'metric' as const,
     occurredAt: '2026-02-01T03:00:00Z',
     payload: { i },
   }));
 const refusal = (host: string) =>
-  new RegExp(`the bearer token would go to ${host.replace(/\./g, '\\.')} in clear over http://: use https://`);
+  new RegExp(
+    `the bearer token would go to ${host.replace(/\./g, '\\.')} in clear over http://: use https://`,
+  );
 
 describe('the SIG bearer over plain http:// beyond loopback', () => {
   it('the attack: sig.ingest (batches and stream, identity or SIG_TOKEN) and sig.export refuse before sending', async () => {
@@ -125,7 +128,11 @@ describe('the SIG bearer over plain http:// beyond loopback', () => {
   });
 
   it('without a bearer the same server is reached, and to loopback the bearer still goes', async () => {
-    const bare = await runTask(sigIngest, { endpoint: remoteUrl, records: records(2), idempotencyKey: 'clear-0004' });
+    const bare = await runTask(sigIngest, {
+      endpoint: remoteUrl,
+      records: records(2),
+      idempotencyKey: 'clear-0004',
+    });
     expect(bare.outcome, String(bare.error)).toBe('succeeded');
     const loopback = await runTask(sigIngest, {
       endpoint: localUrl,
