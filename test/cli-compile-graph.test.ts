@@ -9,6 +9,7 @@ const examples = [
   'examples/quickstart/.maestro/workflows/hello.yaml',
   'examples/ci-build-test-deploy/.maestro/workflows/build-test-deploy.yaml',
   'examples/data-pipeline/.maestro/workflows/nightly-etl.yaml',
+  'examples/http-task/.maestro/workflows/deploy-hook.yaml',
 ];
 const broken = 'examples/quickstart/broken/.maestro/workflows/broken.yaml';
 
