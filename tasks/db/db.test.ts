@@ -1,7 +1,8 @@
 // tasks/db in-process (runTask, the lifecycle the runner starts) against a real PostgreSQL
 // (initdb + pg_ctl, test/setup/postgres-server.ts) and a real SQLite file.
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -125,6 +126,48 @@ describe('tasks/db on PostgreSQL', () => {
       const said = JSON.stringify([String(r.error), (r.error as { hint?: string }).hint, r.messages]);
       expect(said).not.toContain(password);
       expect(said).not.toContain('not-the-password-5e1f');
+    }
+  });
+
+  it('the attack: a server beyond loopback without TLS asking for the password in clear gets nothing', async () => {
+    const attacker = await startPasswordThief();
+    try {
+      const far = (query = '') => `postgres://app:pw-pg-8c3d@${lanAddress}:${attacker.port}/orders${query}`;
+      const plain = await runTask(
+        db,
+        { driver: 'postgres', sql: 'SELECT 1' },
+        { secrets: { DATABASE_URL: far() } },
+      );
+      // Against the old task the thief read the password in the clear (and the task failed after).
+      expect(attacker.passwords).toEqual([]);
+      expect(plain.error).toMatchObject({
+        code: 'credential_in_clear',
+        retryable: false,
+        message: `the PostgreSQL credentials would go to ${lanAddress} in clear: the URL asks for no verified TLS`,
+      });
+      expect(JSON.stringify([String(plain.error), plain.messages])).not.toContain('pw-pg-8c3d');
+      for (const query of ['?sslmode=disable', '?sslmode=no-verify', '?sslmode=require&uselibpqcompat=true'])
+        expect(
+          (
+            await runTask(
+              db,
+              { driver: 'postgres', sql: 'SELECT 1' },
+              { secrets: { DATABASE_URL: far(query) } },
+            )
+          ).error,
+          query,
+        ).toMatchObject({ code: 'credential_in_clear' });
+      // Asking for TLS, the task connects, and the server that offers none gets no password either.
+      const tls = await runTask(
+        db,
+        { driver: 'postgres', sql: 'SELECT 1' },
+        { secrets: { DATABASE_URL: far('?sslmode=verify-full') } },
+      );
+      expect(tls.error).toMatchObject({ code: 'db_connect_failed', message: expect.stringMatching(/SSL/) });
+      expect(attacker.passwords).toEqual([]);
+      expect(attacker.connections).toBe(1);
+    } finally {
+      await attacker.close();
     }
   });
 
@@ -253,3 +296,37 @@ describe('tasks/db inputs', () => {
     ]);
   });
 });
+
+/** This machine's first non-loopback IPv4 address: a server there is "another host". */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+/**
+ * A man in the middle on `lanAddress` posing as PostgreSQL: it answers a startup message with
+ * AuthenticationCleartextPassword, as a server may, and keeps the password message it gets; an
+ * SSLRequest it answers `N` (no TLS here).
+ */
+async function startPasswordThief() {
+  if (!lanAddress) throw new Error('this machine has no non-loopback address for the thief');
+  const passwords: string[] = [];
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.on('error', () => undefined);
+    socket.on('data', (data: Buffer) => {
+      if (data.length === 8 && data.readInt32BE(4) === 80877103) socket.write('N');
+      else if (data[0] === 0x70) passwords.push(data.subarray(5, data.length - 1).toString('utf8'));
+      else socket.write(Buffer.from([0x52, 0, 0, 0, 8, 0, 0, 0, 3])); // 'R', length 8, cleartext
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, lanAddress, resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    passwords,
+    get connections() {
+      return connections;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

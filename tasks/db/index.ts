@@ -35,7 +35,7 @@ export const db = defineTask({
           type: 'string',
           pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
           description:
-            'postgres: the environment variable (a secret passed in env:) holding the URL with its credentials. Default DATABASE_URL when url is absent.',
+            'postgres: the environment variable (a secret passed in env:) holding the URL with its credentials. Default DATABASE_URL when url is absent. Beyond loopback the URL must ask for verified TLS (sslmode=verify-full), else credential_in_clear.',
         },
         sql: {
           type: 'string',

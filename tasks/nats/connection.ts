@@ -1,7 +1,10 @@
 // The connection of one nats task. Credentials are secrets passed in env: (NATS_TOKEN, or
 // NATS_USER with NATS_PASSWORD), never in `servers` (which with: would store with the plan), and
-// no message quotes them: a refused connection names the servers only.
+// no message quotes them: a refused connection names the servers only. Credentials cross the
+// network only inside TLS: to a server beyond loopback the connection must be TLS before CONNECT
+// (which carries them in plain JSON), else it fails `credential_in_clear`.
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { isLoopbackHost } from '../../core/index.ts';
 import { secretIfGiven, TaskError, type TaskContext } from '../../sdk/index.ts';
 
 export async function connectTo(
@@ -9,10 +12,11 @@ export async function connectTo(
   timeoutMs: number,
   ctx: Pick<TaskContext, 'secret'>,
 ): Promise<NatsConnection> {
-  for (const [index, server] of servers.entries()) checkServer(server, `/servers/${index}`);
+  const hosts = servers.map((server, index) => checkServer(server, `/servers/${index}`));
   const token = secretIfGiven(ctx, 'NATS_TOKEN');
   const user = secretIfGiven(ctx, 'NATS_USER');
   const pass = secretIfGiven(ctx, 'NATS_PASSWORD');
+  const remote = token || user || pass ? hosts.find((host) => !isLoopbackHost(host)) : undefined;
   try {
     return await connect({
       servers: [...servers],
@@ -20,11 +24,23 @@ export async function connectTo(
       // A task is short-lived: fail now rather than reconnect in the background past its deadline.
       reconnect: false,
       name: 'maestro-task-nats',
+      // With `tls` set the client refuses a server whose INFO offers no TLS before it says
+      // CONNECT, and verifies the certificate (system roots) before it does.
+      ...(remote === undefined ? {} : { tls: {} }),
       ...(token ? { token } : {}),
       ...(user ? { user } : {}),
       ...(pass ? { pass } : {}),
     });
   } catch (error) {
+    if (remote !== undefined && /does not support 'tls'/.test(String((error as Error).message)))
+      throw new TaskError(
+        'credential_in_clear',
+        `the NATS credentials would go to ${remote} in clear: the server offers no TLS`,
+        {
+          hint: 'serve NATS over TLS (credentials in plain text only to a loopback address)',
+          cause: error,
+        },
+      );
     const auth = /authoriz|authentic/i.test(String((error as Error).message));
     throw new TaskError(
       auth ? 'nats_auth_failed' : 'nats_connect_failed',
@@ -41,7 +57,8 @@ export async function connectTo(
   }
 }
 
-function checkServer(text: string, path: string): void {
+/** Checks one `servers` entry and returns its host. */
+function checkServer(text: string, path: string): string {
   let url: URL;
   try {
     url = new URL(text.includes('://') ? text : `nats://${text}`);
@@ -58,4 +75,5 @@ function checkServer(text: string, path: string): void {
         hint: 'pass NATS_USER and NATS_PASSWORD (or NATS_TOKEN) as secrets in env:',
       },
     );
+  return url.hostname;
 }

@@ -28,7 +28,8 @@ export const nats = defineTask({
           type: 'array',
           minItems: 1,
           items: { type: 'string', minLength: 1 },
-          description: 'nats://host:4222 addresses, without credentials.',
+          description:
+            'nats://host:4222 addresses, without credentials. With credentials, a server beyond loopback must offer TLS (else credential_in_clear, before they are sent).',
         },
         subject: {
           type: 'string',

@@ -2,6 +2,8 @@
 // a password: test/setup/nats-server.ts): publish, request/reply, JetStream publish deduplicated
 // by msgId, consume N or until idle through a durable consumer, and refused credentials.
 import { readFileSync } from 'node:fs';
+import { connect as dial, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,6 +141,34 @@ describe('tasks/nats against nats-server', () => {
     }
   });
 
+  it('the attack: credentials to a server beyond loopback without TLS are refused before CONNECT (a relay on this machine’s non-loopback address read them)', async () => {
+    const relay = await startRelay(Number(new URL(server.url).port));
+    try {
+      const far = `nats://${lanAddress}:${relay.port}`;
+      const publish = { operation: 'publish', subject: 'deploys.far', data: 'x', servers: [far] };
+      const withPassword = await runTask(nats, publish, { secrets: secrets() });
+      const withToken = await runTask(nats, publish, { secrets: { NATS_TOKEN: 'tok-nats-5d2a' } });
+      // Against the old task the relay carried CONNECT with the password, and the publish succeeded.
+      expect(relay.carried()).not.toContain(server.password);
+      expect(relay.carried()).not.toContain('tok-nats-5d2a');
+      for (const r of [withPassword, withToken])
+        expect(r.error).toMatchObject({
+          code: 'credential_in_clear',
+          retryable: false,
+          message: expect.stringMatching(
+            new RegExp(`^the NATS credentials would go to ${lanAddress!.replace(/\./g, '\\.')} in clear`),
+          ),
+        });
+      // The relay was reached (so the refusal is the credentials'): a connection without them goes.
+      expect(relay.carried()).toContain('INFO');
+      const bare = await runTask(nats, publish, { secrets: {} });
+      expect(bare.error).toMatchObject({ code: 'nats_auth_failed' });
+      expect(relay.carried()).toContain('CONNECT');
+    } finally {
+      await relay.close();
+    }
+  });
+
   it('reports every input problem with its path', async () => {
     const result = await runTask(nats, {
       operation: 'publish',
@@ -170,3 +200,40 @@ describe('tasks/nats against nats-server', () => {
     ]);
   });
 });
+
+/** This machine's first non-loopback IPv4 address: a server there is "another host". */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+
+/**
+ * A man in the middle on `lanAddress`: relays every connection to the nats-server on loopback and
+ * keeps what both sides said, as anyone on the path could.
+ */
+async function startRelay(target: number) {
+  if (!lanAddress) throw new Error('this machine has no non-loopback address for the relay');
+  const bytes: Buffer[] = [];
+  const sockets: Socket[] = [];
+  const relay: Server = createServer((client) => {
+    const upstream = dial(target, '127.0.0.1');
+    sockets.push(client, upstream);
+    client.on('data', (d: Buffer) => void (bytes.push(d), upstream.write(d)));
+    upstream.on('data', (d: Buffer) => void (bytes.push(d), client.write(d)));
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => relay.listen(0, lanAddress, resolve));
+  return {
+    port: (relay.address() as AddressInfo).port,
+    carried: () => Buffer.concat(bytes).toString('latin1'),
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => relay.close(() => resolve()));
+    },
+  };
+}
