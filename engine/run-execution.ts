@@ -73,6 +73,8 @@ export class RunExecution implements AttemptHost {
   #inFlight = 0;
   /** Deferred work (receipts being signed) not yet settled; the run waits for it before closing. */
   #deferred = 0;
+  /** Ready tasks waiting for the run's source before they queue for a slot (drained like queued ones). */
+  readonly #awaitingSource = new Set<string>();
 
   constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
     this.ctx = ctx;
@@ -87,7 +89,7 @@ export class RunExecution implements AttemptHost {
       serial: (work) => this.serial(work),
       transitionTask: (taskId, to, reason, by) => this.transitionTask(taskId, to, reason, by),
       runLog: (stream, text) => this.runLog(stream, text),
-      drain: () => this.#scheduler.drain(this.runId),
+      drain: () => this.#drain(),
       enqueue: (taskId) => this.#enqueue(taskId),
       evaluate: () => this.#evaluate(),
       finishing: () => this.#finishing,
@@ -380,8 +382,28 @@ export class RunExecution implements AttemptHost {
     return this.#stopper.cancelTask(taskId, by);
   }
 
+  /**
+   * Hands a ready task to the scheduler, once the run's source is exported (RunInputs.sourceReady):
+   * waiting tasks hold no slot. They wait in the order they became ready, and a stop or cancel
+   * drains them as it drains the scheduler's queue.
+   */
   #enqueue(taskId: string): void {
-    this.#scheduler.enqueue({ runId: this.runId, taskId, priority: this.#writer.run.priority });
+    const item = { runId: this.runId, taskId, priority: this.#writer.run.priority };
+    const ready = this.#inputs.sourceReady();
+    if (!ready) return this.#scheduler.enqueue(item);
+    this.#awaitingSource.add(taskId);
+    void ready.then(() => {
+      // Drained meanwhile (a stop, a cancel), or this execution ended: nothing to launch.
+      if (!this.#awaitingSource.delete(taskId) || this.#lost !== undefined || this.#finishing) return;
+      this.#scheduler.enqueue(item);
+    });
+  }
+
+  /** Takes the run's ready tasks out of the scheduler's queue and the source wait; returns them. */
+  #drain(): string[] {
+    const waiting = [...this.#awaitingSource];
+    this.#awaitingSource.clear();
+    return [...this.#scheduler.drain(this.runId), ...waiting];
   }
 
   /** Stops the whole run (user cancel or run timeout). */

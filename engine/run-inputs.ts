@@ -15,6 +15,10 @@ export class RunInputs {
   readonly #planTask: (taskId: string) => PlanTask;
   readonly #note: (text: string) => void;
   #sourceExport: Promise<string | undefined> | undefined;
+  /** The export succeeded: every later attempt finds it at once. */
+  #exported = false;
+  /** The export started ahead of the run's attempts, settled either way (sourceReady). */
+  #ready: Promise<void> | undefined;
 
   constructor(
     ctx: EngineContext,
@@ -37,6 +41,7 @@ export class RunInputs {
     // A failed export is not memoised: the next attempt (a retry, a resume) tries again.
     this.#sourceExport ??= fetcher.export(source, { runId: this.#run().id }).then(
       (dir) => {
+        this.#exported = true;
         this.#note(`source: ${source.repo} at ${source.commit}`);
         return dir;
       },
@@ -46,6 +51,27 @@ export class RunInputs {
       },
     );
     return this.#sourceExport;
+  }
+
+  /**
+   * Starts the run's source export before any of its tasks takes one of the engine's slots, and
+   * settles when it did, either way: a slot then holds a running task, never a fetch (at 10
+   * pushes/s, waiting for a slot held by another run's fetch was most of push → first task).
+   * Undefined when there is nothing to wait for (no source, or already exported). A failed
+   * export is not memoised: the attempt tries again and fails with its own error, as before.
+   */
+  sourceReady(): Promise<void> | undefined {
+    if (this.#exported || !this.#run().source || !this.#ctx.source) return undefined;
+    if (this.#ready) return this.#ready;
+    const ready = this.sourceExport().then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#ready = ready;
+    void ready.then(() => {
+      if (this.#ready === ready) this.#ready = undefined;
+    });
+    return ready;
   }
 
   /** A signed workload identity for a task that uses one (and only then: each is a signature). */
