@@ -20,3 +20,38 @@ export { workspaceFile } from './workspace-file.ts';
 export { compileSchema } from './validate-inputs.ts';
 export { secretIfGiven } from './secret-if-given.ts';
 export { checkExample, type ExampleCheck, type TaskExample } from './examples.ts';
+export {
+  defineSource,
+  SOURCE_OPERATIONS,
+  type Source,
+  type SourceContext,
+  type SourceDefinition,
+  type SourceInputs,
+  type SourceOperation,
+  type SourceOutputs,
+} from './source.ts';
+export {
+  defineDestination,
+  DESTINATION_OPERATIONS,
+  type Destination,
+  type DestinationContext,
+  type DestinationDefinition,
+  type DestinationInputs,
+  type DestinationOperation,
+  type DestinationOutputs,
+} from './destination.ts';
+export type { ConnectorContext, ConnectorEmit } from './connector.ts';
+export {
+  catalogSchema,
+  configuredCatalogSchema,
+  configureAll,
+  type Catalog,
+  type ConfiguredCatalog,
+  type ConfiguredStream,
+  type ConnectionStatus,
+  type RecordLine,
+  type Stream,
+  type StreamStates,
+  type SyncMode,
+} from './connector-protocol.ts';
+export { readRecords } from './records-file.ts';

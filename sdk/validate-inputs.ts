@@ -13,7 +13,9 @@ export function compileSchema(schema: unknown): (value: unknown) => ValidationRe
   const validate: ValidateFunction = ajv.compile(schema as object);
   return (value) => {
     if (validate(value)) return { ok: true, errors: [] };
-    return { ok: false, errors: (validate.errors ?? []).map(issueOf) };
+    // `if`'s own error ("must match \"else\" schema") only says that a branch's errors follow.
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+    return { ok: false, errors: errors.map(issueOf) };
   };
 }
 
