@@ -13,7 +13,7 @@
  * reason of the look that made it (`wake`), and counted (`claimsBy`).
  */
 import type { Logger } from 'pino';
-import type { Engine } from '../engine/index.ts';
+import { startApprovalSweeper, type Engine } from '../engine/index.ts';
 
 /** `cicd.worker.count` by `cicd.worker.state`: each run slot of this worker is one CI/CD worker. */
 export interface WorkerSlots {
@@ -68,6 +68,8 @@ export interface WorkerOptions {
   pollMs?: number;
   /** Between two sweeps of approval tasks (timeouts, settling; default 1000 ms). */
   sweepMs?: number;
+  /** Sweep approval tasks (default true; false when the process runs its own sweeper). */
+  sweeps?: boolean;
   /** Runs this worker executes at once (default 32; --worker-runs, MAESTRO_WORKER_RUNS). */
   maxRuns?: number;
   /** Listen for the store's notifications where it has them (default true; MAESTRO_WAKEUPS). */
@@ -94,8 +96,6 @@ export const DEFAULT_WORKER_RUNS = 32;
 export function workerConcurrency(cpus: number, workerRuns: number | undefined): number {
   return Math.max(cpus, workerRuns ?? DEFAULT_WORKER_RUNS);
 }
-
-const DEFAULT_SWEEP_MS = 1000;
 
 export function startWorker(engine: Engine, logger: Logger, options: WorkerOptions = {}): Worker {
   const running = new Map<string, Promise<void>>();
@@ -151,28 +151,19 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
     sweep: 0,
   };
   /**
-   * Approval tasks' timeouts and settling (engine/approval-task/approval-sweep.ts): at start, then
-   * on a timer of its own every `sweepMs`, one sweep at a time. A run a sweep moved back to queued
-   * notifies (PostgreSQL) or is found by the next look. Before, the sweep ran inside the claim
-   * loop, so once a second a claim (and with it a run's start) waited for a sweep's round trips.
+   * Approval tasks' timeouts and settling (engine/approval-task/approval-sweeper.ts), unless the
+   * process sweeps for itself (`sweeps: false`: `maestro server` runs one sweeper for all its
+   * roles). A run a sweep moved back to queued notifies (PostgreSQL) or is found by a look now.
    */
-  let sweeping: Promise<void> | undefined;
-  const sweep = (): Promise<void> | undefined => {
-    if (closed || sweeping) return sweeping;
-    sweeping = (async () => {
-      try {
-        const swept = await engine.sweepApprovals();
-        if (swept.settled.length + swept.escalated.length + swept.rejected.length > 0) {
-          logger.info(swept, 'approval tasks swept');
-          tick('sweep');
-        }
-      } catch (error) {
-        logger.error({ err: error }, 'approval sweep failed');
-        reportError(error);
-      }
-    })().finally(() => (sweeping = undefined));
-    return sweeping;
-  };
+  const sweeper =
+    options.sweeps === false
+      ? undefined
+      : startApprovalSweeper(() => engine.sweepApprovals(), {
+          logger,
+          ...(options.sweepMs === undefined ? {} : { intervalMs: options.sweepMs }),
+          onSettled: () => tick('sweep'),
+          onError: reportError,
+        });
   /**
    * Claims runs while this worker has free slots and the store has runs that need one, in waves
    * that double while every claim of a wave found a run (1, 2, 4, … up to the free slots): one
@@ -185,7 +176,6 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
    */
   const claimAll = async (look: Look) => {
     const { wake } = look;
-    if (wake === 'start') await sweep();
     try {
       for (let wave = Math.max(1, look.announced); !closed && running.size < maxRuns; wave *= 2) {
         const size = Math.min(wave, maxRuns - running.size);
@@ -236,8 +226,6 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
   tick('start');
   const timer = setInterval(() => tick('poll'), options.pollMs ?? 250);
   timer.unref();
-  const sweepTimer = setInterval(() => void sweep(), options.sweepMs ?? DEFAULT_SWEEP_MS);
-  sweepTimer.unref();
   // Only where the store notifies: without notifications every announcement is a single one.
   const hints = options.notifications !== false && engine.store.listenForRuns ? pairedHints() : undefined;
   const hintTimer = setInterval(() => hints?.rotate(), 1000);
@@ -272,13 +260,12 @@ export function startWorker(engine: Engine, logger: Logger, options: WorkerOptio
     async close() {
       closed = true;
       clearInterval(timer);
-      clearInterval(sweepTimer);
       clearInterval(hintTimer);
       await (
         await unlisten
       )?.();
       await polling;
-      await sweeping;
+      await sweeper?.close();
       await Promise.allSettled([...running.values()]);
     },
   };

@@ -23,8 +23,9 @@ import {
 } from './ingress/index.ts';
 import { resumeLiveRuns } from './dispatch/resume-runs.ts';
 import { adoptClaimedRuns } from './dispatch/adopt-runs.ts';
+import { sweepAppApprovals } from './dispatch/sweep-runs.ts';
 import { createAppScheduler, type AppScheduleOptions } from './schedules/app-schedules.ts';
-import type { CronScheduler } from '../engine/index.ts';
+import { startApprovalSweeper, type CronScheduler } from '../engine/index.ts';
 import type { RunReporter } from './dispatch/run-reporter.ts';
 import type { SourceAccess } from './github/source-access.ts';
 
@@ -63,6 +64,19 @@ export interface MaestroAppOptions {
   schedules?: AppScheduleOptions;
   /** Gets the installation tokens that fetch runs' sources (the runtime's sourceToken asks it). */
   sources?: SourceAccess;
+  /**
+   * Between two approval sweeps of this process (dispatch/sweep-runs.ts; default 1000 ms); the
+   * sweeper runs whenever the App has engines: the App executes its own runs, so it must also
+   * time out those parked on an approval task.
+   */
+  approvalSweepMs?: number;
+  /**
+   * Receive webhooks (default true). false: this process only executes runs (`maestro server
+   * --role worker` with the App's credentials): it reports the check runs of the App's runs its
+   * worker claims and times out their approvals, but processes no delivery, fires no schedule and
+   * leaves the App's live runs to the claims of the workers (no resume at start).
+   */
+  webhooks?: boolean;
 }
 
 export const DEFAULT_APPROVAL_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -75,6 +89,8 @@ export interface MaestroApp {
   /** The schedule firer, when schedules are on (tests call its tick()). */
   readonly schedules: CronScheduler | undefined;
   listen(port: number, host?: string): Promise<number>;
+  /** Sweeps approval timeouts now (tests; the App's timer does it every approvalSweepMs). */
+  sweepApprovals(): Promise<void>;
   /** Waits until every accepted delivery and every live run's final check-run write is done. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -162,18 +178,35 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     ...(options.ingressLimits ? { limits: options.ingressLimits } : {}),
   });
   const server = createIngressServer({ ingress, webhookPath: options.webhookPath, isReady: () => open });
+  const webhooks = options.webhooks !== false;
   // Runs that were live when the app stopped are executed again and their check runs finished.
-  if (options.engines)
+  if (options.engines && webhooks)
     await resumeLiveRuns({
       engines: options.engines,
       store: options.store,
       clientFor: handlers.clientFor,
       dispatchContext: handlers.dispatchContext,
     });
+  // Approval timeouts of parked runs, after the resume (which executes the runs already queued).
+  const sweeper = options.engines
+    ? startApprovalSweeper(
+        () =>
+          sweepAppApprovals({
+            engines: options.engines!,
+            store: options.store,
+            clientFor: handlers.clientFor,
+            dispatchContext: handlers.dispatchContext,
+          }),
+        {
+          logger,
+          ...(options.approvalSweepMs === undefined ? {} : { intervalMs: options.approvalSweepMs }),
+        },
+      )
+    : undefined;
   // Schedules start after the resume above: a run a previous life dispatched is live again
   // before a claim it left behind is completed.
   const schedules =
-    options.engines && options.schedules
+    options.engines && options.schedules && webhooks
       ? createAppScheduler({
           probot,
           services: handlers.services,
@@ -191,15 +224,17 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
   // database only those whose claimer's claim ran out are (another replica may be on the rest).
   const now = clock.now();
   const orphansAt = options.deliveries.shared ? now : Number.MAX_SAFE_INTEGER;
-  for (const delivery of await options.deliveries.claimPending(orphansAt, now + claimMs))
-    queue.enqueue(delivery);
-  const stopClaims = queue.keepClaims(claimMs, () => clock.now());
+  if (webhooks)
+    for (const delivery of await options.deliveries.claimPending(orphansAt, now + claimMs))
+      queue.enqueue(delivery);
+  const stopClaims = webhooks ? queue.keepClaims(claimMs, () => clock.now()) : () => undefined;
   return {
     server,
     ingress,
     probot,
     schedules,
     listen: (port, host = '0.0.0.0') => listen(server, port, host),
+    sweepApprovals: async () => sweeper?.sweep(),
     idle: async () => {
       for (;;) {
         await queue.drain();
@@ -209,6 +244,7 @@ export async function createMaestroApp(options: MaestroAppOptions): Promise<Maes
     },
     close: async () => {
       open = false;
+      await sweeper?.close();
       stopAdopting();
       await schedules?.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

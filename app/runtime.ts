@@ -42,6 +42,10 @@ export interface AppRuntimeOptions {
   approvalTtlMs?: number;
   /** See MaestroAppOptions.onDispatchStep (tests only). */
   onDispatchStep?: MaestroAppOptions['onDispatchStep'];
+  /** See MaestroAppOptions.approvalSweepMs. */
+  approvalSweepMs?: number;
+  /** See MaestroAppOptions.webhooks (false: a worker replica that executes and reports App runs). */
+  webhooks?: boolean;
   /** See MaestroAppOptions.schedules (`maestro app` turns them on). */
   schedules?: MaestroAppOptions['schedules'];
 }
@@ -135,6 +139,8 @@ export async function openAppRuntime(options: AppRuntimeOptions): Promise<AppRun
     ...(options.defaultApprovals !== undefined ? { defaultApprovals: options.defaultApprovals } : {}),
     ...(options.approvalTtlMs !== undefined ? { approvalTtlMs: options.approvalTtlMs } : {}),
     ...(options.onDispatchStep ? { onDispatchStep: options.onDispatchStep } : {}),
+    ...(options.approvalSweepMs !== undefined ? { approvalSweepMs: options.approvalSweepMs } : {}),
+    ...(options.webhooks === false ? { webhooks: false } : {}),
     ...(options.schedules ? { schedules: options.schedules } : {}),
     sources,
   });

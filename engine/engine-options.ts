@@ -27,6 +27,7 @@ import type { ReplayReport } from './replay.ts';
 import type { AsyncStore } from './store/async-store.ts';
 import type {
   ApprovalKeys,
+  SweepOptions,
   SweepResult,
   TaskApprovalCount,
   TaskApprovalRequest,
@@ -211,8 +212,17 @@ export interface Engine {
   ): Promise<{ recorded: boolean; count: TaskApprovalCount; run: RunRecord }>;
   /** Counts an approval task's approvals as they stand (verified rows only). */
   countTaskApprovals(runId: string, taskId: string): Promise<TaskApprovalCount>;
-  /** Applies passed approval timeouts and settles parked runs (workers call it from their loop). */
-  sweepApprovals(): Promise<SweepResult>;
+  /**
+   * Applies passed approval timeouts and settles parked runs, holding the store's named lease
+   * `sweep:approvals` (skipped while another sweeper holds it); every process that serves a role
+   * calls it on a timer (startApprovalSweeper).
+   */
+  sweepApprovals(options?: SweepOptions): Promise<SweepResult>;
+  /**
+   * Takes the run's lease for this engine (RunBusyError while another live engine holds it), so
+   * that no worker claims the run before this engine executes it; resolves to its release.
+   */
+  reserve(runId: string): Promise<() => Promise<void>>;
   subscribe(listener: EngineListener): () => void;
   /** Re-executes a run's successful tasks with their recorded inputs and compares the results. */
   replay(runId: string, options?: { taskId?: string }): Promise<ReplayReport>;

@@ -315,8 +315,12 @@ export function createEngine(options: EngineOptions): Engine {
     countTaskApprovals(runId, taskId) {
       return countApprovalsOfTask(ctx, options.approvals, runId, taskId);
     },
-    sweepApprovals() {
-      return sweepApprovals(ctx, options.approvals);
+    sweepApprovals(sweep) {
+      return sweepApprovals(ctx, options.approvals, sweep);
+    },
+    async reserve(runId) {
+      const lease = await takeRunLease(ctx, runId);
+      return () => store.releaseLease(lease.name, ctx.owner, lease.token);
     },
     async replay(runId, { taskId } = {}) {
       return replayRun(ctx, await store.getRun(runId), taskId);

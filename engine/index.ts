@@ -58,6 +58,11 @@ export {
   type TaskApprovalCount,
   type TaskApprovalRequest,
   type SweepResult,
+  type SweepOptions,
+  SWEEP_LEASE,
+  startApprovalSweeper,
+  DEFAULT_SWEEP_MS,
+  type ApprovalSweeper,
 } from './approval-task/index.ts';
 export type { Engine, EngineOptions, SubmitOptions } from './engine-options.ts';
 export {

@@ -16,6 +16,7 @@ import {
 } from '../../api/index.ts';
 import { mountConsole } from '../../console/index.ts';
 import { systemClock, UsageError } from '../../core/index.ts';
+import { startApprovalSweeper } from '../../engine/index.ts';
 import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } from '../../runtime/index.ts';
 import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
 import type { CliContext } from '../context.ts';
@@ -61,25 +62,38 @@ function parseRoles(text: string): Set<Role> {
 interface Opened {
   runtime: Runtime;
   webhook?: Parameters<typeof createApiServer>[0]['webhook'];
+  /** The App sweeps approval timeouts itself (and executes its own runs a timeout sends back). */
+  sweeps: boolean;
   close(): Promise<void>;
 }
 
-/** One runtime either way: the App's (which opens it with the approval signer) or a plain one. */
+/**
+ * One runtime either way: the App's (which opens it with the approval signer) or a plain one.
+ * The App's runtime also for a worker without the app role when the App is configured: a worker
+ * that claims an App run fetches its source with the installation's token and reports its check
+ * run, which only the App's credentials can do (docs/server.md, "The App's role on several replicas").
+ */
 async function openServerRuntime(
   config: RuntimeConfig,
-  withApp: boolean,
+  roles: ReadonlySet<Role>,
   io: CliIo,
   logger: Logger,
 ): Promise<Opened> {
-  if (withApp && io.env.APP_ID) {
+  const withApp = roles.has('app');
+  if (io.env.APP_ID && (withApp || roles.has('worker'))) {
     // Loaded here: probot and octokit take most of a second to import.
     const { openAppRuntime, readAppConfig } = await import('../../app/index.ts');
     const app = readAppConfig(io.env, io.cwd);
-    const appRuntime = await openAppRuntime(appRuntimeOptions(app, config, logger));
-    logger.info({ webhookPath: app.webhookPath }, 'app role: GitHub webhooks mounted');
+    const appRuntime = await openAppRuntime({
+      ...appRuntimeOptions(app, config, logger),
+      ...(withApp ? {} : { webhooks: false }),
+    });
+    if (withApp) logger.info({ webhookPath: app.webhookPath }, 'app role: GitHub webhooks mounted');
+    else logger.info('worker: the App is configured, so its runs claimed here report their check runs');
     return {
       runtime: appRuntime.runtime,
-      webhook: { path: app.webhookPath, ingress: appRuntime.app.ingress },
+      ...(withApp ? { webhook: { path: app.webhookPath, ingress: appRuntime.app.ingress } } : {}),
+      sweeps: true,
       close: () => appRuntime.close(),
     };
   }
@@ -91,7 +105,7 @@ async function openServerRuntime(
     // SBOMs of images the runs build, stored where GET /v1/sbom reads.
     sbomStore: () => openApiStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }),
   });
-  return { runtime, close: () => runtime.close() };
+  return { runtime, sweeps: false, close: () => runtime.close() };
 }
 
 /** MAESTRO_TEAMS_FILE, resolved and checked at start (a broken file fails here, not at the first approval). */
@@ -186,15 +200,25 @@ export function registerServer(program: Command, context: CliContext): void {
         const runbooksFile = runbooksFileFrom(io);
         const approvalTtlMs = approvalTtlFrom(io);
         const logger = serverLogger(io);
-        const opened = await openServerRuntime(config, roles.has('app'), io, logger);
+        const opened = await openServerRuntime(config, roles, io, logger);
         // The same database as the runtime's store (MAESTRO_DATABASE_URL, or the data dir).
         const apiStore = await openApiStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
         const worker: Worker | undefined = roles.has('worker')
           ? startWorker(opened.runtime.engine, logger, {
               ...(config.workerRuns === undefined ? {} : { maxRuns: config.workerRuns }),
               ...wakeupsFrom(io),
+              sweeps: false,
             })
           : undefined;
+        // One approval sweeper per process whatever its roles (the App's, else this one), so a
+        // deployment whose workers run elsewhere still times parked runs out; the sweep's lease
+        // keeps it to one replica at a time.
+        const sweeper = opened.sweeps
+          ? undefined
+          : startApprovalSweeper(() => opened.runtime.engine.sweepApprovals(), {
+              logger,
+              onSettled: () => worker?.wake(undefined, 'sweep'),
+            });
         const server = await createApiServer({
           context: {
             runtime: opened.runtime,
@@ -219,6 +243,7 @@ export function registerServer(program: Command, context: CliContext): void {
         await untilSignal();
         logger.info('shutting down: finishing runs in flight');
         await server.close();
+        await sweeper?.close();
         await worker?.close();
         await opened.close();
         await apiStore.close();

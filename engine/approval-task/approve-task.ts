@@ -154,19 +154,19 @@ async function record(
 /**
  * Settles a parked run: each waiting approval task whose count is met succeeds; when none waits
  * any more the run goes back to `queued`. Losing a compare-and-set to another settler is fine.
+ * True when this call is the one that sent the run back to queued.
  */
 export async function settleRun(
   ctx: Ctx,
   keys: ApprovalKeys & { publicKeyPem: string },
   runId: string,
   by: string,
-): Promise<RunRecord> {
+): Promise<boolean> {
   const run = await ctx.store.getRun(runId);
-  if (!isParked(run)) return run;
+  if (!isParked(run)) return false;
   const tasks = await ctx.store.listTasks(runId);
   const rows = await ctx.store.listTaskApprovals(runId);
-  await settleParked(ctx, keys, run, tasks, rows, by);
-  return ctx.store.getRun(runId);
+  return (await settleParked(ctx, keys, run, tasks, rows, by)).moved;
 }
 
 /**
@@ -181,9 +181,9 @@ async function settleParked(
   tasks: readonly TaskRecord[],
   rows: readonly TaskApprovalRecord[],
   by: string,
-): Promise<{ counts: Map<string, TaskApprovalCount> }> {
+): Promise<{ counts: Map<string, TaskApprovalCount>; moved: boolean }> {
   const counts = new Map<string, TaskApprovalCount>();
-  if (!isParked(run)) return { counts };
+  if (!isParked(run)) return { counts, moved: false };
   let waiting = 0;
   for (const t of tasks) {
     const plan = run.plan.tasks.find((p) => p.id === t.taskId);
@@ -212,15 +212,18 @@ async function settleParked(
   // Back to queued: approved, or (a timeout failed a task) to be closed by whoever claims it.
   const rejected = tasks.some((t) => t.state === TaskState.failed && t.reason === Reason.approvalTimedOut);
   const reason = rejected ? Reason.resumed : Reason.approvalGranted;
-  if (waiting === 0) await cas(() => transitionRun(ctx, run.id, run.status, RunState.queued, reason, by));
-  return { counts };
+  const moved =
+    waiting === 0 && (await cas(() => transitionRun(ctx, run.id, run.status, RunState.queued, reason, by)));
+  return { counts, moved };
 }
 
-/** A compare-and-set another settler (or a cancel) won: nothing to do. */
-export async function cas(write: () => Promise<unknown>): Promise<void> {
+/** A compare-and-set another settler (or a cancel) may win: false then, with nothing to do. */
+export async function cas(write: () => Promise<unknown>): Promise<boolean> {
   try {
     await write();
+    return true;
   } catch (error) {
     if (!(error instanceof StaleStateError)) throw error;
+    return false;
   }
 }

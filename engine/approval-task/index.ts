@@ -2,6 +2,13 @@
 export { isApprovalTask, approvalSpecOf, type ApprovalSpec } from './approval-spec.ts';
 export { countTaskApprovals, type TaskApprovalCount, type CountedApproval } from './approval-count.ts';
 export { approveTask, countApprovalsOfTask, settleRun, isParked } from './approve-task.ts';
-export { sweepApprovals, dueTimeouts, type SweepResult } from './approval-sweep.ts';
+export {
+  sweepApprovals,
+  dueTimeouts,
+  SWEEP_LEASE,
+  type SweepOptions,
+  type SweepResult,
+} from './approval-sweep.ts';
+export { startApprovalSweeper, DEFAULT_SWEEP_MS, type ApprovalSweeper } from './approval-sweeper.ts';
 export type { ApprovalKeys, TaskApprovalRequest } from './approval-types.ts';
 export * from './approval-errors.ts';
