@@ -1,56 +1,35 @@
 // tasks/blob with provider: azure in-process (runTask) against a real Azurite (the npm
-// devDependency, started here on a free port, in memory, with an account of this test's own
+// devDependency, test/setup/azurite.ts: a free port, in memory, an account of this test's own
 // random key, so Shared Key signatures are checked): put (single and blocks), get, list,
 // delete, a retry that does not upload twice, and credentials refused in with:.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
+import { startAzurite, type Azurite } from '../../test/setup/azurite.ts';
 import { blob } from './index.ts';
 
-const account = 'maestrotest';
-const key = randomBytes(32).toString('base64');
 const workspace = mkdtempSync(join(tmpdir(), 'maestro-azblob-'));
 const big = randomBytes(11 * 1024 * 1024 + 77); // three blocks of 5 MiB
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
-let azurite: ChildProcess;
+let azurite: Azurite;
+let account: string;
+let key: string;
 let endpoint: string;
 let container: ContainerClient;
 
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 beforeAll(async () => {
-  const port = await freePort();
-  const bin = new URL('../../node_modules/.bin/azurite-blob', import.meta.url).pathname;
-  azurite = spawn(
-    bin,
-    ['--blobHost', '127.0.0.1', '--blobPort', String(port), '--inMemoryPersistence', '--skipApiVersionCheck'],
-    { env: { ...process.env, AZURITE_ACCOUNTS: `${account}:${key}` }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  await new Promise<void>((resolve, reject) => {
-    azurite.stdout!.on('data', (d: Buffer) => {
-      if (d.toString().includes('successfully listens')) resolve();
-    });
-    azurite.on('exit', (code) => reject(new Error(`azurite exited ${code}`)));
-  });
-  endpoint = `http://127.0.0.1:${port}/${account}`;
+  azurite = await startAzurite();
+  ({ account, key, endpoint } = azurite);
   container = new ContainerClient(`${endpoint}/reports`, new StorageSharedKeyCredential(account, key));
   await container.create();
   writeFileSync(join(workspace, 'small.txt'), 'hello, container\n');
   writeFileSync(join(workspace, 'big.bin'), big);
 }, 60_000);
-afterAll(() => azurite?.kill());
+afterAll(() => azurite?.stop());
 
 const secrets = () => ({ AZURE_STORAGE_ACCOUNT: account, AZURE_STORAGE_KEY: key });
 const run = (inputs: Record<string, unknown>, options: { signal?: AbortSignal } = {}) =>
