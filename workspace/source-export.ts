@@ -1,6 +1,6 @@
 /**
- * Writing a read-only export of a source: a git commit (read-tree into a throwaway index, then
- * checkout-index: git writes the files directly, no archive to unpack) or a plain directory.
+ * Writing a read-only export of a source: a git commit (`read-tree -u` into a throwaway index:
+ * one git process writes the files directly, no archive to unpack) or a plain directory.
  * Exports are built under a temporary name and renamed into place (atomic-dir.ts), so a directory
  * at the final path is always complete; they are keyed by commit, so runs of the same commit share one.
  *
@@ -42,9 +42,13 @@ export async function exportCommit(
   const index = `${tmp}.index`;
   mkdirSync(tmp);
   try {
-    const g = gitFor({ ...git, indexFile: index, workTree: tmp });
-    await g.raw(['read-tree', commit]);
-    await g.raw(['checkout-index', '--all', '--force']);
+    // `^{commit}`: a tree or a tag named by the run's SHA is refused, not exported.
+    await gitFor({ ...git, indexFile: index, workTree: tmp }).raw([
+      'read-tree',
+      '--reset',
+      '-u',
+      `${commit}^{commit}`,
+    ]);
     sealReadOnly(tmp);
     publish(tmp, target);
   } finally {

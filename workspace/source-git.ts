@@ -39,6 +39,8 @@ function configEntries(options: GitCallOptions): [string, string][] {
     ['credential.helper', ''],
     ['core.hooksPath', '/dev/null'],
   ];
+  // An export writes the whole tree, whatever sparse checkout the repository's own config sets.
+  if (options.workTree !== undefined) entries.push(['core.sparseCheckout', 'false']);
   if (options.token !== undefined)
     entries.push(['http.extraHeader', authorizationHeader(options.token, options.username)]);
   return entries;
