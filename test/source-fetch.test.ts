@@ -6,13 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { policyOff, RunnerRegistry, type RunSource } from '../core/index.ts';
 import { asyncSqliteStore, createEngine, openStore } from '../engine/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
+import { fetchIntoMirror } from '../workspace/source-mirror.ts';
 import { GitHubStandIn, TestRepository } from './github-standin/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
@@ -146,6 +147,28 @@ describe('remote sources through the stand-in', () => {
     ]);
     expect(okA.status).toBe('fulfilled');
     expect(failB).toMatchObject({ status: 'rejected', reason: { code: 'source_fetch_failed' } });
+  });
+
+  it('packs a mirror’s pins every 100 fetches, apart from them (git’s own auto-maintenance is off)', async () => {
+    const dataDir = tempDir('maestro-source-');
+    const { token } = standin.issueInstallationToken(42);
+    const want = (commit: string) =>
+      fetchIntoMirror({ dataDir, url: `${base}/acme/app.git`, want: commit, token });
+    const { dir } = await want(first);
+    const loose = join(dir, 'refs', 'maestro', 'commits', first);
+    // 97 fetches of a commit the mirror holds (no network) and one of another: 99 in all, the
+    // pins are still loose refs.
+    for (let i = 2; i < 99; i++) await want(first);
+    await want(second);
+    expect(existsSync(loose)).toBe(true);
+    expect(existsSync(join(dir, 'packed-refs'))).toBe(false);
+    // The 100th queues the upkeep behind it; the next fetch waits for it in the mirror's queue.
+    await want(first);
+    await want(first);
+    expect(existsSync(loose)).toBe(false);
+    const packed = readFileSync(join(dir, 'packed-refs'), 'utf8');
+    expect(packed).toContain(`${first} refs/maestro/commits/${first}`);
+    expect(packed).toContain(`${second} refs/maestro/commits/${second}`);
   });
 
   it('refuses without a valid token, without echoing the token', async () => {

@@ -39,6 +39,9 @@ function configEntries(options: GitCallOptions): [string, string][] {
     ['credential.helper', ''],
     ['core.hooksPath', '/dev/null'],
   ];
+  // A mirror's fetch would spawn `git maintenance run --auto` on a push's path: the mirror's
+  // upkeep runs apart, behind its fetches (source-mirror.ts).
+  if (options.isolated) entries.push(['maintenance.auto', 'false']);
   // An export writes the whole tree, whatever sparse checkout the repository's own config sets.
   if (options.workTree !== undefined) entries.push(['core.sparseCheckout', 'false']);
   if (options.token !== undefined)

@@ -53,6 +53,28 @@ function oneAtATime<T>(dir: string, work: () => Promise<T>): Promise<T> {
   return next;
 }
 
+/** Fetches into each mirror since its last upkeep, in this process. */
+const fetchesSince = new Map<string, number>();
+const UPKEEP_EVERY = 100;
+
+/**
+ * git's own auto-maintenance is off in the mirrors (maintenance.auto=false, source-git.ts), or
+ * every fetch would spawn `git maintenance run --auto` on a push's path. Instead, every
+ * UPKEEP_EVERY fetches the mirror's pins are packed (thousands of loose refs slow every fetch's
+ * connectivity check) and `gc --auto` runs by git's own thresholds, queued after the fetch
+ * that counted, not awaited by its runs. A failure is only a missed clean-up: the next one retries.
+ */
+function afterFetch(dir: string, baseEnv: GitBaseEnv | undefined): void {
+  const count = (fetchesSince.get(dir) ?? 0) + 1;
+  if (count < UPKEEP_EVERY) return void fetchesSince.set(dir, count);
+  fetchesSince.set(dir, 0);
+  const git = gitFor({ cwd: dir, isolated: true, ...(baseEnv ? { baseEnv } : {}) });
+  void oneAtATime(dir, async () => {
+    await git.raw(['pack-refs', '--all']);
+    await git.raw(['gc', '--auto', '--quiet']);
+  }).catch(() => undefined);
+}
+
 async function hasCommit(dir: string, commit: string, baseEnv: GitBaseEnv | undefined): Promise<boolean> {
   try {
     await gitFor({ cwd: dir, isolated: true, ...(baseEnv ? { baseEnv } : {}) }).raw([
@@ -87,7 +109,10 @@ export async function fetchIntoMirror(options: {
   if (COMMIT.test(options.want)) return { dir, commit: await fetchCommit(dir, url, options) };
   return oneAtATime(dir, async () => {
     await ensureMirror(dir, options.baseEnv);
-    return { dir, commit: await fetchWanted(dir, url, options) };
+    return {
+      dir,
+      commit: await fetchWanted(dir, url, options).finally(() => afterFetch(dir, options.baseEnv)),
+    };
   });
 }
 
@@ -132,7 +157,7 @@ function fetchCommit(dir: string, url: string, options: FetchOptions): Promise<s
       done: oneAtATime(dir, async () => {
         if (openBatches.get(key) === created) openBatches.delete(key);
         await ensureMirror(dir, options.baseEnv);
-        return fetchCommits(dir, url, [...commits], options);
+        return fetchCommits(dir, url, [...commits], options).finally(() => afterFetch(dir, options.baseEnv));
       }),
     };
     openBatches.set(key, created);
