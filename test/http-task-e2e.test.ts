@@ -12,9 +12,17 @@ import { tempDir } from './helpers/engine-fixtures.ts';
 import { useLoopbackServer } from './helpers/loopback-http.ts';
 
 const seen: { url?: string; headers: IncomingHttpHeaders }[] = [];
+const charged = new Set<string>();
 const server = createServer((req, res) => {
   seen.push({ url: req.url, headers: req.headers });
   req.resume();
+  // The charge is made, then the connection drops before any answer: the first try of each key
+  // fails after the server acted on it, as a timeout after the work would.
+  if (req.url === '/charge') {
+    const key = String(req.headers['idempotency-key']);
+    if (!charged.has(key)) return void (charged.add(key), req.socket.destroy());
+    return void res.writeHead(200).end('charged once');
+  }
   // Busy for an hour: only a task that knows its deadline can tell it cannot wait that long.
   if (req.url === '/busy') return void res.writeHead(503, { 'retry-after': '3600' }).end('busy');
   res.writeHead(200).end('ok');
@@ -44,7 +52,12 @@ async function maestroRun(dir: string, dataDir: string) {
 }
 interface ShownRun {
   status: string;
-  tasks: { id: string; state: string; reason: string; attempts: { reason?: string; message?: string }[] }[];
+  tasks: {
+    id: string;
+    state: string;
+    reason: string;
+    attempts: { outcome: string; reason?: string; message?: string }[];
+  }[];
 }
 
 describe('the http task in a run', () => {
@@ -68,5 +81,35 @@ spec:
     expect(call.state).toBe('failed');
     expect(run.stdout + run.stderr).toContain('retry_after_too_long');
     expect(seen).toHaveLength(1);
+  }, 120_000);
+
+  it('sends one Idempotency-Key on both attempts of a task in a run, and another in the next run', async () => {
+    const dir = workspaceWith(`apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: flow, namespace: demo }
+spec:
+  defaults: { runner: local }
+  tasks:
+    - id: charge
+      uses: tasks/http@1
+      retry: { limit: 1, backoff: { initial: 1s } }
+      with: { url: "${base}/charge", method: POST, body: '{"cents":1250}' }
+`);
+    const dataDir = join(dir, 'data');
+    const first = await maestroRun(dir, dataDir);
+    const second = await maestroRun(dir, dataDir);
+    for (const run of [first, second]) {
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+      const charge = run.shown.tasks.find((t) => t.id === 'charge')!;
+      // The engine's retry, not the task's: attempt 1 failed (the answer never came), 2 succeeded.
+      expect(charge.attempts.map((a) => a.outcome)).toEqual(['failed', 'succeeded']);
+    }
+    const keys = seen.map((s) => s.headers['idempotency-key']);
+    expect(seen.map((s) => s.url)).toEqual(Array(4).fill('/charge'));
+    expect(keys[0]).toMatch(/^"[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"$/);
+    expect(keys[1]).toBe(keys[0]);
+    expect(keys[2]).not.toBe(keys[0]);
+    expect(keys[3]).toBe(keys[2]);
+    expect(charged.size).toBe(2); // one charge per run, each re-sent once under its key
   }, 120_000);
 });
