@@ -79,4 +79,46 @@ describe('the Idempotency-Key', () => {
     await runTask(http, { url: `${base}/ok`, method: 'DELETE', idempotencyKey: false }, opts(ids('run-1')));
     expect(keys).toEqual([undefined, '"order-7"', undefined]);
   });
+
+  it('holding a quote or a backslash, is sent as an RFC 8941 string that parses back to itself', async () => {
+    keys.length = 0;
+    const key = 'order "7" \\ eu';
+    const r = await runTask(
+      http,
+      { url: `${base}/ok`, method: 'PUT', idempotencyKey: key },
+      opts(ids('run-1')),
+    );
+    expect(r.outcome).toBe('succeeded');
+    expect(keys).toEqual(['"order \\"7\\" \\\\ eu"']);
+    expect(parseSfString(keys[0]!)).toBe(key);
+  });
+
+  it('outside printable ASCII (or empty, or over 255), is an input error at /idempotencyKey; nothing is sent', async () => {
+    keys.length = 0;
+    for (const key of ['café', 'a\tb', 'line\nbreak', '', 'k'.repeat(256)]) {
+      const r = await runTask(http, { url: `${base}/ok`, method: 'PUT', idempotencyKey: key }, opts());
+      expect(r.outcome, JSON.stringify(key)).toBe('invalid');
+      expect(r.errors.map((e) => e.path)).toContain('/idempotencyKey');
+    }
+    expect(keys).toEqual([]);
+  });
 });
+
+/** RFC 8941 §4.2.5, parsing an sf-string: what a server that reads the header as a Structured Field gets. */
+function parseSfString(field: string): string {
+  if (field[0] !== '"') throw new Error('not a string');
+  let out = '';
+  for (let i = 1; i < field.length; i++) {
+    const c = field[i]!;
+    if (c === '\\') {
+      const next = field[++i];
+      if (next !== '"' && next !== '\\') throw new Error(`bad escape at ${i}`);
+      out += next;
+    } else if (c === '"') {
+      if (i !== field.length - 1) throw new Error(`the string ends at ${i}, before the field does`);
+      return out;
+    } else if (c < ' ' || c > '~') throw new Error(`not printable ASCII at ${i}`);
+    else out += c;
+  }
+  throw new Error('no closing quote');
+}

@@ -24,7 +24,7 @@ export function idempotencyKey(
   deps: KeyDeps,
 ): string | undefined {
   if (input === false) return undefined;
-  if (typeof input === 'string') return `"${input}"`;
+  if (typeof input === 'string') return sfString(input);
   if (!WITH_SIDE_EFFECTS.includes(method)) return undefined;
   if (deps.runId === undefined || deps.taskId === undefined) return `"${randomUUID()}"`;
   const digest = createHash('sha256')
@@ -33,6 +33,15 @@ export function idempotencyKey(
   // UUID-shaped (version 8, RFC 9562's custom form): what servers that check the shape expect.
   const hex = `${digest.slice(0, 12)}8${digest.slice(13, 16)}${((parseInt(digest[16]!, 16) & 0x3) | 0x8).toString(16)}${digest.slice(17, 32)}`;
   return `"${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}"`;
+}
+
+/**
+ * RFC 8941's sf-string for a key of printable ASCII (the input's schema allows %x20-7E): in double
+ * quotes, with `"` and `\` escaped by a backslash, so a key holding either is still one string
+ * the server parses back to the same characters (unescaped, a quote would end it early).
+ */
+export function sfString(value: string): string {
+  return `"${value.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 }
 
 /** The name of an Idempotency-Key the caller put in `headers`, if any (any case). */

@@ -28,7 +28,7 @@ type Inputs = Infer<typeof httpSpec.inputs>;
 
 export const http = defineTask({
   name: 'http',
-  version: '1.1.0',
+  version: '1.2.0',
   description:
     'Sends an HTTP request; outputs the status and the sha256 digest of the body, and writes the body to the file `body` of the workspace (declare `artifacts: [body]` to keep it).',
   spec: httpSpec,

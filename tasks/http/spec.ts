@@ -27,9 +27,9 @@ export const httpSpec = {
           "CEL over the final response (after redirects and retries): `status` (int), `headers` (map, names lower-cased), `body` (string) and `json` (the body parsed, null when not JSON), e.g. `status == 200 && json.state == 'ready'`. False fails the task (condition_false) after its outputs are set; it is not retried.",
       },
       idempotencyKey: {
-        anyOf: [{ type: 'string', pattern: '^[\\x21\\x23-\\x5b\\x5d-\\x7e]{1,255}$' }, { enum: [false] }],
+        anyOf: [{ type: 'string', pattern: '^[\\x20-\\x7e]{1,255}$' }, { enum: [false] }],
         description:
-          'The Idempotency-Key header (IETF httpapi draft, sent quoted). By default POST, PUT, PATCH and DELETE send one derived from the run and task ids: the same on every retry and attempt of the task in the run, another in another run. A string is sent instead (printable ASCII, no quote or backslash); false sends none (and POST/PATCH are then not retried).',
+          'The Idempotency-Key header (IETF httpapi draft, sent quoted). By default POST, PUT, PATCH and DELETE send one derived from the run and task ids: the same on every retry and attempt of the task in the run, another in another run. A string is sent instead: 1 to 255 printable ASCII characters (space to ~), a quote or backslash escaped as RFC 8941 says; false sends none (and POST/PATCH are then not retried).',
       },
       retry: {
         type: 'object',
