@@ -1,11 +1,12 @@
 /**
  * examples/end-to-end, as its README tells a user to run it: the folder copied out as a repository
- * of its own, its `shop` catalog made by make-catalog.sh, then `maestro validate` and `maestro run`
- * (local runner, SQLite store, receipts on), offline. What it proves: the committed tasks.lock is what `maestro tasks lock` writes from the
- * example's catalog folder (the same commit and digest; the URL is where the catalog was put), the
- * repository task (TypeScript SDK), the locked catalog task and the three reference tasks
- * (schema-validate, wait, db on SQLite) run with their outputs and artifacts flowing, a param
- * reaches them, and each attempt's receipt names the code that ran.
+ * of its own, its `shop` catalog made by make-catalog.sh, then `maestro validate`, `maestro tasks
+ * test` and `maestro run` (local runner, SQLite store, receipts on), offline. What it proves: the
+ * committed tasks.lock is what `maestro tasks lock` writes from the example's catalog folder (the
+ * same commit and digest; the URL is where the catalog was put); the repository task (TypeScript
+ * SDK, its examples passing), the locked catalog task and the three reference tasks
+ * (schema-validate, wait, db on SQLite) run with their outputs and artifacts flowing and a param
+ * reaching them; and each attempt's receipt names the code that ran.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -108,6 +109,14 @@ describe('examples/end-to-end', () => {
     commit(dir);
     const validated = await runCaptured(['validate', '.'], dir, env(dir));
     expect(validated.code, validated.stdout + validated.stderr).toBe(0);
+    // The repository task's own examples (its documentation and unit tests).
+    const tested = await runCaptured(
+      ['tasks', 'test', '.maestro/tasks/order-lines', '--format', 'json'],
+      dir,
+      env(dir),
+    );
+    expect(tested.code, tested.stdout + tested.stderr).toBe(0);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ task: 'order-lines', passed: 2, failed: 0 });
 
     const dataDir = join(dir, '..', 'data');
     const ran = await run(dir, dataDir, []);
