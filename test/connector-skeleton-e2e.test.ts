@@ -140,6 +140,8 @@ describe('examples/connector-skeleton/typescript', () => {
     // The retry read the users after the checkpoint only: 501..1000.
     expect(read[1]!.outputs).toMatchObject({ records: '500', streams: '{"users":500}' });
     expect(result.logs).toContain('reading users after id 500');
+    // Each attempt has a fresh workspace here: the retry's records file starts anew.
+    expect(result.logs).toContain('out/users.ndjson starts anew');
     expect(result.logs).toContain('starting from the checkpoint of an earlier attempt');
   }, 120_000);
 
