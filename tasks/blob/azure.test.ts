@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { ContainerClient, StorageSharedKeyCredential } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { startAzurite, type Azurite } from '../../test/setup/azurite.ts';
 import { blob } from './index.ts';
 
@@ -20,6 +22,7 @@ let account: string;
 let key: string;
 let endpoint: string;
 let container: ContainerClient;
+const spans = recordTaskSpans();
 
 beforeAll(async () => {
   azurite = await startAzurite();
@@ -103,6 +106,35 @@ describe('tasks/blob provider azure against Azurite', () => {
     expect(again.outputs).toMatchObject({ skipped: true, sha256: sha(big) });
     expect((again.messages.find((m) => m.type === 'metric') as { value: number }).value).toBe(0);
   }, 60_000);
+
+  it('each operation is a span, a child of the attempt’s TRACEPARENT: provider, operation, bytes sent; a failure’s code', async () => {
+    spans.take();
+    const options = { workspace, secrets: { ...secrets(), TRACEPARENT } };
+    const inputs = {
+      provider: 'azure',
+      bucket: 'reports',
+      endpoint,
+      operation: 'put',
+      key: 'span/small.txt',
+      file: 'small.txt',
+    };
+    expect((await runTask(blob, inputs, options)).outcome).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'blob');
+    expect([span.name, span.status.code]).toEqual(['blob put', SpanStatusCode.OK]);
+    expect(span.attributes).toEqual({
+      'cloud.provider': 'azure',
+      'maestro.blob.operation': 'put',
+      'maestro.blob.bytes_sent': 17,
+    });
+    const missing = { ...inputs, operation: 'get', key: 'span/none', file: 'none.txt' };
+    expect((await runTask(blob, missing, options)).outcome).toBe('failed');
+    const failed = childSpanOf(spans.take(), 'blob');
+    expect([failed.name, failed.status.code, failed.attributes['error.type']]).toEqual([
+      'blob get',
+      SpanStatusCode.ERROR,
+      'blob_request_failed',
+    ]);
+  });
 
   it('a wrong key is refused by the server; the key never appears in outputs, messages or errors', async () => {
     const wrong = await runTask(

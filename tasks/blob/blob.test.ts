@@ -6,12 +6,15 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { startS3Server, type S3Server } from '../../test/setup/s3-server.ts';
 import { blob } from './index.ts';
 
 let server: S3Server;
+const spans = recordTaskSpans();
 const workspace = mkdtempSync(join(tmpdir(), 'maestro-blob-'));
 const big = randomBytes(11 * 1024 * 1024 + 123); // three parts of 5 MiB
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
@@ -112,6 +115,43 @@ describe('tasks/blob against an S3-compatible server', () => {
   it('the attack: a signed request over plain http:// beyond loopback is refused before sending', async () => {
     const far = await run({ operation: 'list', endpoint: 'http://s3.example.com:9000' });
     expect(far.error).toMatchObject({ code: 'blob_endpoint_insecure' });
+  });
+
+  it('each operation is a span, a child of the attempt’s TRACEPARENT: its provider, operation, bucket, bytes, and a failure’s code', async () => {
+    spans.take();
+    const put = await runTask(
+      blob,
+      {
+        bucket: 'reports',
+        endpoint: server.endpoint,
+        operation: 'put',
+        key: 'span/small.txt',
+        file: 'small.txt',
+      },
+      { workspace, secrets: { ...secrets(), TRACEPARENT } },
+    );
+    expect(put.outcome, String(put.error)).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'blob');
+    expect(span.name).toBe('blob put');
+    expect(span.status.code).toBe(SpanStatusCode.OK);
+    expect(span.attributes).toEqual({
+      'maestro.blob.provider': 's3',
+      'maestro.blob.operation': 'put',
+      'aws.s3.bucket': 'reports',
+      'maestro.blob.bytes': 14,
+    });
+    const missing = await runTask(
+      blob,
+      { bucket: 'reports', endpoint: server.endpoint, operation: 'get', key: 'span/none', file: 'none.txt' },
+      { workspace, secrets: { ...secrets(), TRACEPARENT } },
+    );
+    expect(missing.outcome).toBe('failed');
+    const failed = childSpanOf(spans.take(), 'blob');
+    expect([failed.name, failed.status.code, failed.attributes['error.type']]).toEqual([
+      'blob get',
+      SpanStatusCode.ERROR,
+      'blob_request_failed',
+    ]);
   });
 
   it('reports every input problem with its path', async () => {

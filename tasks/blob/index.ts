@@ -2,7 +2,8 @@
 // A put above partSizeMiB is a multipart upload. The access keys are secrets passed in env:
 // (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, optionally AWS_SESSION_TOKEN), never inputs. A put
 // is idempotent by key: the same file to the same key leaves the same object (its sha256 is an
-// output). Its spec is task.json's, checked equal by tasks/blob/blob.test.ts.
+// output). Each operation is an OpenTelemetry span (tasks/telemetry/span.ts), on both providers.
+// Its spec is task.json's, checked equal by tasks/blob/blob.test.ts.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DeleteObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -10,6 +11,7 @@ import { defineTask, runMain, TaskError, workspaceFile, type ValidationIssue } f
 import { s3ClientFor } from './s3-client.ts';
 import { getFile, putFile } from './transfer.ts';
 import { azureExecute } from './azure.ts';
+import { inTaskSpan } from '../telemetry/span.ts';
 
 const MIB = 1024 * 1024;
 const NEEDS: Record<string, readonly ('key' | 'file')[]> = {
@@ -127,47 +129,56 @@ export const blob = defineTask({
   },
   async execute(inputs, ctx) {
     if (inputs.provider === 'azure') return await azureExecute(inputs, ctx);
-    const client = s3ClientFor(inputs, ctx);
-    const where = `s3://${inputs.bucket}/${inputs.key ?? inputs.prefix ?? ''}`;
-    try {
-      if (inputs.operation === 'list')
-        return await list(client, inputs.bucket, inputs.prefix, inputs.maxKeys ?? 1000, ctx.signal);
-      if (inputs.operation === 'delete') {
-        await client.send(new DeleteObjectCommand({ Bucket: inputs.bucket, Key: inputs.key }), {
-          abortSignal: ctx.signal,
-        });
-        ctx.emit.log(`blob: deleted ${where}`);
-        return {};
+    // The same span as Azure's (azure.ts): `blob <operation>`, its provider and bucket, the bytes.
+    const attributes = {
+      'maestro.blob.provider': 's3',
+      'maestro.blob.operation': inputs.operation,
+      'aws.s3.bucket': inputs.bucket,
+    };
+    return await inTaskSpan(ctx, `blob ${inputs.operation}`, { task: 'blob', attributes }, async (span) => {
+      const client = s3ClientFor(inputs, ctx);
+      const where = `s3://${inputs.bucket}/${inputs.key ?? inputs.prefix ?? ''}`;
+      try {
+        if (inputs.operation === 'list')
+          return await list(client, inputs.bucket, inputs.prefix, inputs.maxKeys ?? 1000, ctx.signal);
+        if (inputs.operation === 'delete') {
+          await client.send(new DeleteObjectCommand({ Bucket: inputs.bucket, Key: inputs.key }), {
+            abortSignal: ctx.signal,
+          });
+          ctx.emit.log(`blob: deleted ${where}`);
+          return {};
+        }
+        const file = workspaceFile(ctx.workspace, inputs.file as string, '/file');
+        const key = inputs.key as string;
+        if (inputs.operation === 'get') mkdirSync(dirname(file), { recursive: true });
+        const moved =
+          inputs.operation === 'put'
+            ? await putFile(client, {
+                bucket: inputs.bucket,
+                key,
+                file,
+                partSize: (inputs.partSizeMiB ?? 8) * MIB,
+                signal: ctx.signal,
+                onPart: (done, total) => {
+                  ctx.emit.progress({ done, total, message: 'parts uploaded' });
+                  ctx.heartbeat();
+                },
+                ...(inputs.contentType ? { contentType: inputs.contentType } : {}),
+              })
+            : await getFile(client, { bucket: inputs.bucket, key, file, signal: ctx.signal });
+        if (inputs.operation === 'get') ctx.emit.artifact(inputs.file as string);
+        span.setAttribute('maestro.blob.bytes', moved.size);
+        ctx.emit.log(`blob: ${inputs.operation} ${where}: ${moved.size} bytes, sha256 ${moved.sha256}`);
+        ctx.emit.metric('bytes', moved.size, 'By');
+        return inputs.operation === 'put'
+          ? moved
+          : { size: moved.size, sha256: moved.sha256, etag: moved.etag };
+      } catch (error) {
+        throw failure(error, inputs.operation, where, ctx.signal);
+      } finally {
+        client.destroy();
       }
-      const file = workspaceFile(ctx.workspace, inputs.file as string, '/file');
-      const key = inputs.key as string;
-      if (inputs.operation === 'get') mkdirSync(dirname(file), { recursive: true });
-      const moved =
-        inputs.operation === 'put'
-          ? await putFile(client, {
-              bucket: inputs.bucket,
-              key,
-              file,
-              partSize: (inputs.partSizeMiB ?? 8) * MIB,
-              signal: ctx.signal,
-              onPart: (done, total) => {
-                ctx.emit.progress({ done, total, message: 'parts uploaded' });
-                ctx.heartbeat();
-              },
-              ...(inputs.contentType ? { contentType: inputs.contentType } : {}),
-            })
-          : await getFile(client, { bucket: inputs.bucket, key, file, signal: ctx.signal });
-      if (inputs.operation === 'get') ctx.emit.artifact(inputs.file as string);
-      ctx.emit.log(`blob: ${inputs.operation} ${where}: ${moved.size} bytes, sha256 ${moved.sha256}`);
-      ctx.emit.metric('bytes', moved.size, 'By');
-      return inputs.operation === 'put'
-        ? moved
-        : { size: moved.size, sha256: moved.sha256, etag: moved.etag };
-    } catch (error) {
-      throw failure(error, inputs.operation, where, ctx.signal);
-    } finally {
-      client.destroy();
-    }
+    });
   },
 });
 

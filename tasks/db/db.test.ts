@@ -8,11 +8,14 @@ import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { runTask } from '../../sdk/index.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { startPostgres, type PostgresServer } from '../../test/setup/postgres-server.ts';
 import { db } from './index.ts';
 
 let server: PostgresServer;
 let url: string;
+const spans = recordTaskSpans();
 beforeAll(async () => {
   server = await startPostgres();
   url = server.createDatabase('tasks_db');
@@ -169,6 +172,32 @@ describe('tasks/db on PostgreSQL', () => {
     } finally {
       await attacker.close();
     }
+  });
+
+  it('the statements are a span, a child of the attempt’s TRACEPARENT: the system, the batch, the rows; a failure’s code', async () => {
+    spans.take();
+    const sql = 'SELECT n FROM generate_series(1, 3) AS n';
+    const ok = await runTask(db, { driver: 'postgres', sql }, { secrets: { ...secrets(), TRACEPARENT } });
+    expect(ok.outcome, String(ok.error)).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'db');
+    expect([span.name, span.status.code]).toEqual(['db postgres', SpanStatusCode.OK]);
+    expect(span.attributes).toEqual({
+      'db.system.name': 'postgresql',
+      'db.operation.batch.size': 1,
+      'db.response.returned_rows': 3,
+      'maestro.db.affected': 0,
+    });
+    const bad = await runTask(
+      db,
+      { driver: 'postgres', sql: 'SELECT nope' },
+      { secrets: { ...secrets(), TRACEPARENT } },
+    );
+    expect(bad.outcome).toBe('failed');
+    const failed = childSpanOf(spans.take(), 'db');
+    expect([failed.status.code, failed.attributes['error.type']]).toEqual([
+      SpanStatusCode.ERROR,
+      'db_statement_failed',
+    ]);
   });
 
   it('more rows than maxRows fail, pointing at resultFile', async () => {

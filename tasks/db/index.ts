@@ -5,6 +5,7 @@
 // secret (env:), never from `with:` (which is stored with the plan): a `url` holding a password is
 // refused. Its spec is task.json's, checked equal by tasks/db/db.test.ts.
 import { defineTask, runMain, TaskError, workspaceFile, type ValidationIssue } from '../../sdk/index.ts';
+import { inTaskSpan } from '../telemetry/span.ts';
 import { resolveTarget, type DbInputs } from './connection.ts';
 import { runPostgres } from './postgres.ts';
 import { runSqlite } from './sqlite.ts';
@@ -121,44 +122,56 @@ export const db = defineTask({
     return { ok: errors.length === 0, errors };
   },
   async execute(inputs, ctx) {
-    const target = resolveTarget(inputs as DbInputs, ctx);
-    const statements: Statement[] = inputs.statements ?? [
-      { sql: inputs.sql as string, params: inputs.params },
-    ];
-    const plan = {
-      statements,
-      transaction: inputs.transaction ?? true,
-      idempotencyKey: inputs.idempotencyKey,
-      signal: ctx.signal,
+    // The database conventions' span: its system, the statements, and what they returned.
+    const attributes = {
+      'db.system.name': inputs.driver === 'postgres' ? 'postgresql' : 'sqlite',
+      'db.operation.batch.size': inputs.statements?.length ?? 1,
     };
-    ctx.emit.log(`db: ${statements.length} statement(s) on ${target.describe}`);
-    const done: Execution =
-      target.driver === 'postgres' ? await runPostgres(target.url, plan) : runSqlite(target.file, plan);
-    if (done.skipped) {
-      ctx.emit.log(
-        `db: idempotency key ${JSON.stringify(inputs.idempotencyKey)} already applied; nothing ran`,
-      );
-      return { rowCount: 0, affected: 0, skipped: true };
-    }
-    ctx.emit.metric('rows', done.rows.length, 'rows');
-    ctx.emit.metric('affected', done.affected, 'rows');
-    const summary = { rowCount: done.rows.length, affected: done.affected, skipped: false };
-    if (inputs.resultFile !== undefined) {
-      const file = workspaceFile(ctx.workspace, inputs.resultFile, '/resultFile');
-      writeRows(file, done, inputs.format ?? 'json');
-      ctx.emit.artifact(inputs.resultFile);
-      return { ...summary, resultFile: inputs.resultFile };
-    }
-    const maxRows = inputs.maxRows ?? 1000;
-    if (done.rows.length > maxRows)
-      throw new TaskError(
-        'db_too_many_rows',
-        `the last statement returned ${done.rows.length} rows, over /maxRows (${maxRows})`,
-        {
-          hint: 'write them to a file with resultFile (and keep it with artifacts:), or raise maxRows',
-        },
-      );
-    return { ...summary, rows: done.rows };
+    return await inTaskSpan(ctx, `db ${inputs.driver}`, { task: 'db', attributes }, async (span) => {
+      const target = resolveTarget(inputs as DbInputs, ctx);
+      const statements: Statement[] = inputs.statements ?? [
+        { sql: inputs.sql as string, params: inputs.params },
+      ];
+      const plan = {
+        statements,
+        transaction: inputs.transaction ?? true,
+        idempotencyKey: inputs.idempotencyKey,
+        signal: ctx.signal,
+      };
+      ctx.emit.log(`db: ${statements.length} statement(s) on ${target.describe}`);
+      const done: Execution =
+        target.driver === 'postgres' ? await runPostgres(target.url, plan) : runSqlite(target.file, plan);
+      if (done.skipped) {
+        ctx.emit.log(
+          `db: idempotency key ${JSON.stringify(inputs.idempotencyKey)} already applied; nothing ran`,
+        );
+        span.setAttribute('maestro.db.skipped', true);
+        return { rowCount: 0, affected: 0, skipped: true };
+      }
+      ctx.emit.metric('rows', done.rows.length, 'rows');
+      ctx.emit.metric('affected', done.affected, 'rows');
+      span.setAttributes({
+        'db.response.returned_rows': done.rows.length,
+        'maestro.db.affected': done.affected,
+      });
+      const summary = { rowCount: done.rows.length, affected: done.affected, skipped: false };
+      if (inputs.resultFile !== undefined) {
+        const file = workspaceFile(ctx.workspace, inputs.resultFile, '/resultFile');
+        writeRows(file, done, inputs.format ?? 'json');
+        ctx.emit.artifact(inputs.resultFile);
+        return { ...summary, resultFile: inputs.resultFile };
+      }
+      const maxRows = inputs.maxRows ?? 1000;
+      if (done.rows.length > maxRows)
+        throw new TaskError(
+          'db_too_many_rows',
+          `the last statement returned ${done.rows.length} rows, over /maxRows (${maxRows})`,
+          {
+            hint: 'write them to a file with resultFile (and keep it with artifacts:), or raise maxRows',
+          },
+        );
+      return { ...summary, rows: done.rows };
+    });
   },
 });
 

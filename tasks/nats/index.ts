@@ -3,9 +3,11 @@
 // Credentials are secrets in env: (NATS_TOKEN, or NATS_USER and NATS_PASSWORD). A JetStream
 // publish with `msgId` is idempotent within the stream's duplicate window: a retried attempt's
 // second publish is acknowledged as a duplicate, not stored twice. Its spec is task.json's,
-// checked equal by tasks/nats/nats.test.ts.
+// checked equal by tasks/nats/nats.test.ts. Each operation is a span (tasks/telemetry/span.ts).
 import type { NatsConnection } from '@nats-io/transport-node';
+import { SpanKind } from '@opentelemetry/api';
 import { defineTask, runMain, type ValidationIssue } from '../../sdk/index.ts';
+import { inTaskSpan } from '../telemetry/span.ts';
 import { connectTo } from './connection.ts';
 import { consume, publish, publishJetStream, request } from './operations.ts';
 
@@ -111,44 +113,63 @@ export const nats = defineTask({
   },
   async execute(inputs, ctx) {
     const timeoutMs = inputs.timeoutMs ?? 5000;
-    const nc: NatsConnection = await connectTo(inputs.servers, timeoutMs, ctx);
-    try {
-      const message = {
-        subject: inputs.subject as string,
-        data: Object.hasOwn(inputs, 'json') ? JSON.stringify(inputs.json) : (inputs.data ?? ''),
-        ...(inputs.headers ? { headers: inputs.headers } : {}),
-      };
-      switch (inputs.operation) {
-        case 'publish':
-          ctx.emit.log(`nats: publish ${message.subject} (${Buffer.byteLength(message.data)} bytes)`);
-          return await publish(nc, message);
-        case 'request':
-          ctx.emit.log(`nats: request ${message.subject}`);
-          return await request(nc, message, timeoutMs);
-        case 'jetstream-publish': {
-          const ack = await publishJetStream(nc, message, inputs.msgId, timeoutMs);
-          ctx.emit.log(
-            `nats: ${message.subject} stored in ${ack.stream} as ${ack.seq}${ack.duplicate ? ' (a duplicate of msgId, not stored again)' : ''}`,
-          );
-          return ack;
+    const receiving = inputs.operation === 'consume';
+    const destination = (receiving ? inputs.stream : inputs.subject) as string;
+    // The messaging conventions' span: `send <subject>` (a request is a CLIENT call), `receive <stream>`.
+    const attributes = {
+      'messaging.system': 'nats',
+      'messaging.operation.type': receiving ? 'receive' : 'send',
+      'messaging.destination.name': destination,
+      'maestro.nats.operation': inputs.operation,
+    };
+    const kind = receiving
+      ? SpanKind.CONSUMER
+      : inputs.operation === 'request'
+        ? SpanKind.CLIENT
+        : SpanKind.PRODUCER;
+    const name = `${receiving ? 'receive' : 'send'} ${destination}`;
+    return await inTaskSpan(ctx, name, { task: 'nats', kind, attributes }, async (span) => {
+      const nc: NatsConnection = await connectTo(inputs.servers, timeoutMs, ctx);
+      try {
+        const message = {
+          subject: inputs.subject as string,
+          data: Object.hasOwn(inputs, 'json') ? JSON.stringify(inputs.json) : (inputs.data ?? ''),
+          ...(inputs.headers ? { headers: inputs.headers } : {}),
+        };
+        switch (inputs.operation) {
+          case 'publish':
+            ctx.emit.log(`nats: publish ${message.subject} (${Buffer.byteLength(message.data)} bytes)`);
+            return await publish(nc, message);
+          case 'request':
+            ctx.emit.log(`nats: request ${message.subject}`);
+            return await request(nc, message, timeoutMs);
+          case 'jetstream-publish': {
+            const ack = await publishJetStream(nc, message, inputs.msgId, timeoutMs);
+            ctx.emit.log(
+              `nats: ${message.subject} stored in ${ack.stream} as ${ack.seq}${ack.duplicate ? ' (a duplicate of msgId, not stored again)' : ''}`,
+            );
+            span.setAttribute('maestro.nats.seq', ack.seq);
+            return ack;
+          }
+          case 'consume': {
+            const read = await consume(nc, {
+              stream: inputs.stream as string,
+              consumer: inputs.consumer,
+              count: inputs.count ?? 100,
+              idleMs: inputs.idleMs ?? 2000,
+              signal: ctx.signal,
+              onMessage: () => ctx.heartbeat(),
+            });
+            ctx.emit.log(`nats: read ${read.count} message(s) from ${inputs.stream}`);
+            ctx.emit.metric('messages', read.count);
+            span.setAttribute('messaging.batch.message_count', read.count);
+            return read;
+          }
         }
-        case 'consume': {
-          const read = await consume(nc, {
-            stream: inputs.stream as string,
-            consumer: inputs.consumer,
-            count: inputs.count ?? 100,
-            idleMs: inputs.idleMs ?? 2000,
-            signal: ctx.signal,
-            onMessage: () => ctx.heartbeat(),
-          });
-          ctx.emit.log(`nats: read ${read.count} message(s) from ${inputs.stream}`);
-          ctx.emit.metric('messages', read.count);
-          return read;
-        }
+      } finally {
+        await nc.close().catch(() => undefined);
       }
-    } finally {
-      await nc.close().catch(() => undefined);
-    }
+    });
   },
 });
 

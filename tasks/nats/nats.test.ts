@@ -8,11 +8,14 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { AckPolicy, jetstreamManager } from '@nats-io/jetstream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { startNats, type NatsServer } from '../../test/setup/nats-server.ts';
 import { nats } from './index.ts';
 
 let server: NatsServer;
 let peer: NatsConnection;
+const spans = recordTaskSpans();
 beforeAll(async () => {
   server = await startNats();
   peer = await connect({ servers: server.url, user: server.user, pass: server.password });
@@ -167,6 +170,35 @@ describe('tasks/nats against nats-server', () => {
     } finally {
       await relay.close();
     }
+  });
+
+  it('each operation is a span with the messaging conventions, a child of the attempt’s TRACEPARENT; a failure’s code', async () => {
+    spans.take();
+    const published = await run(
+      { operation: 'jetstream-publish', subject: 'orders.span', data: 'x', msgId: 'span-1' },
+      { ...secrets(), TRACEPARENT },
+    );
+    expect(published.outcome, String(published.error)).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'nats');
+    expect([span.name, span.kind, span.status.code]).toEqual([
+      'send orders.span',
+      SpanKind.PRODUCER,
+      SpanStatusCode.OK,
+    ]);
+    expect(span.attributes).toEqual({
+      'messaging.system': 'nats',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': 'orders.span',
+      'maestro.nats.operation': 'jetstream-publish',
+      'maestro.nats.seq': published.outputs.seq,
+    });
+    const refused = await run({ operation: 'publish', subject: 's', data: 'x' }, { TRACEPARENT });
+    expect(refused.outcome).toBe('failed');
+    const failed = childSpanOf(spans.take(), 'nats');
+    expect([failed.status.code, failed.attributes['error.type']]).toEqual([
+      SpanStatusCode.ERROR,
+      'nats_auth_failed',
+    ]);
   });
 
   it('reports every input problem with its path', async () => {

@@ -4,6 +4,7 @@
 // `valid`, the number of `errors` and the `violations`. Its spec is task.json's, checked equal by
 // tasks/schema-validate/schema-validate.test.ts.
 import { readFileSync } from 'node:fs';
+import { SpanKind } from '@opentelemetry/api';
 import {
   compileSchema,
   defineTask,
@@ -12,6 +13,7 @@ import {
   workspaceFile,
   type ValidationIssue,
 } from '../../sdk/index.ts';
+import { inTaskSpan } from '../telemetry/span.ts';
 
 const MAX_VIOLATIONS = 100;
 
@@ -71,45 +73,55 @@ export const schemaValidate = defineTask({
       errors.push({ path: '/value', message: 'give exactly one of value, file and artifact' });
     return { ok: errors.length === 0, errors };
   },
-  execute(inputs, ctx) {
-    const schema =
-      inputs.schema ??
-      readJson(workspaceFile(ctx.workspace, inputs.schemaFile as string, '/schemaFile'), '/schemaFile');
-    let check: ReturnType<typeof compileSchema>;
-    try {
-      check = compileSchema(schema);
-    } catch (error) {
-      throw new TaskError(
-        'schema_invalid',
-        `${inputs.schema ? '/schema' : '/schemaFile'} is not a valid JSON Schema: ${(error as Error).message}`,
-        {
-          hint: 'check it against JSON Schema 2020-12 (a draft-07 $schema is not read)',
-        },
+  async execute(inputs, ctx) {
+    // No peer: an INTERNAL span, so the check shows in the run's trace with its verdict.
+    const source = inputs.file !== undefined ? 'file' : inputs.artifact !== undefined ? 'artifact' : 'value';
+    const attributes = { 'maestro.schema.source': source };
+    const options = { task: 'schema-validate', kind: SpanKind.INTERNAL, attributes };
+    return await inTaskSpan(ctx, 'schema-validate', options, async (span) => {
+      const schema =
+        inputs.schema ??
+        readJson(workspaceFile(ctx.workspace, inputs.schemaFile as string, '/schemaFile'), '/schemaFile');
+      let check: ReturnType<typeof compileSchema>;
+      try {
+        check = compileSchema(schema);
+      } catch (error) {
+        throw new TaskError(
+          'schema_invalid',
+          `${inputs.schema ? '/schema' : '/schemaFile'} is not a valid JSON Schema: ${(error as Error).message}`,
+          {
+            hint: 'check it against JSON Schema 2020-12 (a draft-07 $schema is not read)',
+          },
+        );
+      }
+      const value =
+        inputs.file !== undefined
+          ? readJson(workspaceFile(ctx.workspace, inputs.file, '/file'), '/file')
+          : inputs.artifact !== undefined
+            ? readJson(artifactFile(ctx.artifactsDir, inputs.artifact), '/artifact')
+            : inputs.value;
+      const result = check(value);
+      for (const v of result.errors.slice(0, MAX_VIOLATIONS)) ctx.emit.log(`${v.path || '/'} ${v.message}`);
+      ctx.emit.log(result.ok ? 'valid' : `invalid (${result.errors.length} errors)`);
+      ctx.emit.output('valid', result.ok);
+      span.setAttributes({
+        'maestro.schema.valid': result.ok,
+        'maestro.schema.errors': result.errors.length,
+      });
+      ctx.emit.output('errors', result.errors.length);
+      ctx.emit.output(
+        'violations',
+        result.errors.slice(0, MAX_VIOLATIONS).map(({ path, message }) => ({ path, message })),
       );
-    }
-    const value =
-      inputs.file !== undefined
-        ? readJson(workspaceFile(ctx.workspace, inputs.file, '/file'), '/file')
-        : inputs.artifact !== undefined
-          ? readJson(artifactFile(ctx.artifactsDir, inputs.artifact), '/artifact')
-          : inputs.value;
-    const result = check(value);
-    for (const v of result.errors.slice(0, MAX_VIOLATIONS)) ctx.emit.log(`${v.path || '/'} ${v.message}`);
-    ctx.emit.log(result.ok ? 'valid' : `invalid (${result.errors.length} errors)`);
-    ctx.emit.output('valid', result.ok);
-    ctx.emit.output('errors', result.errors.length);
-    ctx.emit.output(
-      'violations',
-      result.errors.slice(0, MAX_VIOLATIONS).map(({ path, message }) => ({ path, message })),
-    );
-    if (!result.ok && inputs.failOnInvalid)
-      throw new TaskError(
-        'value_invalid',
-        `the value does not match the schema (${result.errors.length} violations)`,
-        {
-          hint: 'the violations are in the log and the violations output',
-        },
-      );
+      if (!result.ok && inputs.failOnInvalid)
+        throw new TaskError(
+          'value_invalid',
+          `the value does not match the schema (${result.errors.length} violations)`,
+          {
+            hint: 'the violations are in the log and the violations output',
+          },
+        );
+    });
   },
 });
 

@@ -5,7 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTask } from '../../sdk/index.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { schemaValidate } from './index.ts';
+
+const spans = recordTaskSpans();
 
 const schema = {
   type: 'object',
@@ -85,6 +89,25 @@ describe('tasks/schema-validate on the SDK', () => {
     expect((await runTask(schemaValidate, { value: 1, file: 'x' })).errors).toEqual([
       { path: '/schema', message: 'give exactly one of schema and schemaFile' },
       { path: '/value', message: 'give exactly one of value, file and artifact' },
+    ]);
+  });
+
+  it('the check is a span, a child of the attempt’s TRACEPARENT, with its verdict; a failure’s code', async () => {
+    spans.take();
+    await runTask(schemaValidate, { schema, value: { rows: [-1] } }, { secrets: { TRACEPARENT } });
+    const span = childSpanOf(spans.take(), 'schema-validate');
+    expect([span.name, span.status.code]).toEqual(['schema-validate', SpanStatusCode.OK]);
+    expect(span.attributes).toEqual({
+      'maestro.schema.source': 'value',
+      'maestro.schema.valid': false,
+      'maestro.schema.errors': 2,
+    });
+    const failing = { schema, value: {}, failOnInvalid: true };
+    expect((await runTask(schemaValidate, failing, { secrets: { TRACEPARENT } })).outcome).toBe('failed');
+    const failed = childSpanOf(spans.take(), 'schema-validate');
+    expect([failed.status.code, failed.attributes['error.type']]).toEqual([
+      SpanStatusCode.ERROR,
+      'value_invalid',
     ]);
   });
 
