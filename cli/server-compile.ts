@@ -24,10 +24,18 @@ function toDiagnostic(d: ApiBody.Diagnostic): Diagnostic {
   };
 }
 
-async function compileOnServer(client: ServerClient, text: string, dryRun: boolean): Promise<CompileOutcome> {
+async function compileOnServer(
+  client: ServerClient,
+  text: string,
+  options: { dryRun: boolean; source?: ApiBody.SourceRef | undefined },
+): Promise<CompileOutcome> {
+  const { dryRun, source } = options;
   try {
     const answer = await client.request<ApiBody.WorkflowCreated>('POST', '/v1/workflows', {
-      text: { body: text, contentType: 'application/yaml' },
+      // With a source, the JSON form, which carries it; the manifest text is sent unchanged.
+      ...(source
+        ? { json: { manifest: text, source } satisfies ApiBody.WorkflowCreate }
+        : { text: { body: text, contentType: 'application/yaml' } }),
       ...(dryRun ? { query: { dryRun: true } } : {}),
     });
     const plan = answer.plan as unknown as Plan;
@@ -47,12 +55,13 @@ async function compileOnServer(client: ServerClient, text: string, dryRun: boole
 
 /**
  * Posts every readable manifest and returns a CompileFn answering from the server's verdicts,
- * for validateManifests / compileOne. `dryRun: false` stores the valid ones (for `run`).
+ * for validateManifests / compileOne. `dryRun: false` stores the valid ones (for `run`), with
+ * `source` (cli/server-source.ts) recorded beside them.
  */
 export async function serverCompiler(
   client: ServerClient,
   files: readonly ManifestFile[],
-  options: { dryRun: boolean },
+  options: { dryRun: boolean; source?: ApiBody.SourceRef | undefined },
 ): Promise<CompileFn> {
   const outcomes = new Map<string, CompileOutcome>();
   for (const file of files) {
@@ -63,7 +72,7 @@ export async function serverCompiler(
     } catch {
       continue;
     }
-    outcomes.set(file.display, await compileOnServer(client, text, options.dryRun));
+    outcomes.set(file.display, await compileOnServer(client, text, options));
   }
   return (_source, display) => outcomes.get(display) ?? { diagnostics: [] };
 }

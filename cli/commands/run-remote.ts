@@ -2,7 +2,8 @@
  * `maestro run <manifest> --server <url>`: the manifest is posted to the server (compiled and
  * stored there; its diagnostics print as they do locally), a run of it is started, and it is
  * followed with the same live view and the same last line and exit code as a local run. Ctrl-C
- * asks the server to cancel the run, as it cancels a local one.
+ * asks the server to cancel the run, as it cancels a local one. From a git checkout the
+ * manifest carries its source (repo and commit: cli/server-source.ts, which refuses a dirty one).
  */
 import { UsageError, type ApiBody } from '../../core/index.ts';
 import { findManifests } from '../../workspace/index.ts';
@@ -14,6 +15,7 @@ import { createLiveView } from '../live-view.ts';
 import { openServerClient } from '../server-client.ts';
 import { serverCompiler } from '../server-compile.ts';
 import { followRemoteRun } from '../server-follow.ts';
+import { serverSourceOf } from '../server-source.ts';
 import { refuseLocalFlags } from './runs-remote.ts';
 
 const LOCAL_FLAGS = {
@@ -37,10 +39,16 @@ export async function runOnServer(
   refuseLocalFlags(options, LOCAL_FLAGS);
   if (manifest === undefined) throw new UsageError('pass a manifest to run on the server');
   const params = parseParams(options.param);
+  // Before anything is posted: a dirty checkout or an unpushed commit is refused here.
+  const found = await serverSourceOf(manifest, io);
   const client = openServerClient(server, io);
-  const compile = await serverCompiler(client, findManifests([manifest], { cwd: io.cwd }), { dryRun: false });
+  const compile = await serverCompiler(client, findManifests([manifest], { cwd: io.cwd }), {
+    dryRun: false,
+    source: found?.source,
+  });
   const plan = await compileOne(manifest, io, compile);
   if (!plan) return ExitCode.inputErrors;
+  if (found) io.stderr(`${found.note}\n`);
   const accepted = await client.request<ApiBody.RunAccepted>('POST', '/v1/runs', {
     json: { workflow: plan.digest, params } satisfies ApiBody.RunCreate,
   });
