@@ -4,7 +4,8 @@
  * deliveries). (1) A replica with only `--role app`, no worker anywhere: a run parked on an
  * approval task whose timeout passes is rejected and its check run completes; before, only
  * replicas with the worker role swept approval timeouts, so the run stayed parked and its check
- * run in progress for ever. (2) An App run finished by a `--role worker` replica (its App replica
+ * run in progress for ever. Two such replicas on one PostgreSQL reject it once (one log line,
+ * one check run, no failed sweep). (2) An App run finished by a `--role worker` replica (its App replica
  * killed mid-run): the worker fetches the source with the installation's token and completes the
  * check run; before, a worker-only replica had neither the token (its fetch was refused) nor the
  * App's poster (the check run stayed in progress).
@@ -19,6 +20,29 @@ import { startWitness, type Witness } from './helpers/witness.ts';
 import { startPostgres, type PostgresServer } from './setup/postgres-server.ts';
 
 const portOf = (server: AppServer) => Number(new URL(server.url).port);
+
+/** A push-triggered workflow parked on an approval task whose timeout rejects after 2 s. */
+const RELEASE = `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: release, namespace: demo }
+spec:
+  triggers:
+    push: { branches: [main] }
+  defaults:
+    runner: local
+  tasks:
+    - id: build
+      run: cat README.md
+    - id: gate
+      uses: tasks/approval@1
+      needs: [build]
+      with: { reviewers: [alice], timeout: 2s }
+    - id: ship
+      run: echo shipped
+      needs: [gate]
+`;
+const rejectionLines = (servers: AppServer[]) =>
+  servers.flatMap((s) => s.output().split('\n')).filter((l) => l.includes('timed out: rejected'));
 
 let witness: Witness;
 beforeAll(async () => {
@@ -60,25 +84,7 @@ describe('the App with its roles in separate replicas', () => {
         branch: 'main',
         login: 'carol',
         files: {
-          '.maestro/workflows/release.yaml': `apiVersion: maestro/v1
-kind: Workflow
-metadata: { name: release, namespace: demo }
-spec:
-  triggers:
-    push: { branches: [main] }
-  defaults:
-    runner: local
-  tasks:
-    - id: build
-      run: cat README.md
-    - id: gate
-      uses: tasks/approval@1
-      needs: [build]
-      with: { reviewers: [alice], timeout: 2s }
-    - id: ship
-      run: echo shipped
-      needs: [gate]
-`,
+          '.maestro/workflows/release.yaml': RELEASE,
           'README.md': 'code',
         },
       });
@@ -104,6 +110,33 @@ spec:
       pg = await startPostgres();
     });
     afterAll(() => pg?.stop());
+
+    it('two `--role app` replicas sweeping the same database reject a timed-out run once, and one of them completes its check run', async () => {
+      const setup = await startStandIn();
+      const env = { MAESTRO_DATABASE_URL: pg.createDatabase('app_server_sweeps') };
+      const a = await startAppServer(setup, 'app', env);
+      const b = await startAppServer(setup, 'app', env);
+      try {
+        const sha = setup.repo.commit({
+          branch: 'main',
+          login: 'carol',
+          files: { '.maestro/workflows/release.yaml': RELEASE, 'README.md': 'code' },
+        });
+        expect(await postSignedPush(portOf(a), setup, sha)).toBe(202);
+        const check = await completed(setup, 'maestro / run demo/release', sha, [a, b]);
+        expect(check.conclusion).toBe('failure');
+        // Both keep sweeping each second; a few more turns change nothing.
+        await new Promise((r) => setTimeout(r, 3000));
+        expect(rejectionLines([a, b])).toHaveLength(1);
+        expect(setup.standin.checkRunsNamed('maestro / run demo/release', sha)).toHaveLength(1);
+        const failed = [a, b]
+          .flatMap((s) => s.output().split('\n'))
+          .filter((l) => /sweep failed|maestro app error/.test(l));
+        expect(failed).toEqual([]);
+      } finally {
+        await finish(setup, [a, b]);
+      }
+    }, 180_000);
 
     it('a `--role worker` replica that finishes an App run (its App replica killed) completes the check run', async () => {
       const setup = await startStandIn();
