@@ -102,6 +102,7 @@ export class RunExecution implements AttemptHost {
       () => this.#writer.run,
       (id) => this.planTask(id),
       (text) => void this.runLog('system', text),
+      () => this.#span,
     );
   }
 

@@ -2,6 +2,7 @@
  * What a run's tasks are resolved from: the run's source export (made once per run) and the
  * dispatch context (params, secrets, the needs' outputs read from the store).
  */
+import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { EngineContext } from './context.ts';
 import type { DispatchContext } from './dispatch.ts';
 import { SourceUnavailableError } from './errors.ts';
@@ -14,6 +15,7 @@ export class RunInputs {
   readonly #run: () => RunRecord;
   readonly #planTask: (taskId: string) => PlanTask;
   readonly #note: (text: string) => void;
+  readonly #runSpan: () => Span | undefined;
   #sourceExport: Promise<string | undefined> | undefined;
   /** The export succeeded: every later attempt finds it at once. */
   #exported = false;
@@ -25,7 +27,9 @@ export class RunInputs {
     run: () => RunRecord,
     planTask: (taskId: string) => PlanTask,
     note: (text: string) => void,
+    runSpan: () => Span | undefined,
   ) {
+    this.#runSpan = runSpan;
     this.#ctx = ctx;
     this.#run = run;
     this.#planTask = planTask;
@@ -38,15 +42,26 @@ export class RunInputs {
     if (!source) return Promise.resolve(undefined);
     const fetcher = this.#ctx.source;
     if (!fetcher) return Promise.reject(new SourceUnavailableError(source.repo));
+    if (this.#sourceExport) return this.#sourceExport;
+    // A span of the run's: the fetch and export are the start of push → first task running.
+    const parent = this.#runSpan();
+    const span = this.#ctx.tracer.startSpan(
+      'maestro.source.export',
+      { attributes: { 'maestro.run.id': this.#run().id, 'vcs.ref.head.revision': source.commit } },
+      parent ? trace.setSpan(context.active(), parent) : context.active(),
+    );
     // A failed export is not memoised: the next attempt (a retry, a resume) tries again.
-    this.#sourceExport ??= fetcher.export(source, { runId: this.#run().id }).then(
+    this.#sourceExport = fetcher.export(source, { runId: this.#run().id }).then(
       (dir) => {
         this.#exported = true;
+        span.end();
         this.#note(`source: ${source.repo} at ${source.commit}`);
         return dir;
       },
       (error: unknown) => {
         this.#sourceExport = undefined;
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
         throw error;
       },
     );

@@ -6,6 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPairSync } from 'node:crypto';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { policyOff, RunnerRegistry, type RunSource } from '../core/index.ts';
 import { asyncSqliteStore, createEngine, openStore } from '../engine/index.ts';
 import { createSourceFetcher } from '../workspace/index.ts';
@@ -42,7 +47,10 @@ function setup() {
   let asked = 0;
   const runner = recordingLocalRunner();
   const store = openStore({ dataDir });
+  const spans = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }).getTracer('t');
   const engine = createEngine({
+    tracer,
     policy: policyOff('source test: scheduling, not policy'),
     store: asyncSqliteStore(store),
     dataDir,
@@ -61,12 +69,12 @@ function setup() {
   const untilAsked = async () => {
     while (asked === 0) await new Promise((r) => setTimeout(r, 10));
   };
-  return { engine, store, runner, source, release, untilAsked };
+  return { engine, store, runner, source, release, untilAsked, spans };
 }
 
 describe('the source is fetched before a slot is taken', () => {
   it('a run without a source runs in the only slot while another run’s fetch is held', async () => {
-    const { engine, store, runner, source, release, untilAsked } = setup();
+    const { engine, store, runner, source, release, untilAsked, spans } = setup();
     const fetching = await engine.submit(planOf([shellTask('checkout', 'cat hello.txt')]), { source });
     const fetched = engine.execute(fetching);
     await untilAsked();
@@ -78,6 +86,19 @@ describe('the source is fetched before a slot is taken', () => {
     expect((await fetched).status).toBe('succeeded');
     expect(store.listLogs(fetching).map((l) => l.text)).toContain('fetched');
     expect(runner.started).toEqual(['other#1', 'checkout#1']);
+    // The fetch is a span of the run's, ended before the attempt's began.
+    const finished = spans.getFinishedSpans();
+    const exported = finished.find((s) => s.name === 'maestro.source.export')!;
+    const run = finished.find(
+      (s) => s.name === 'maestro.run' && s.attributes['maestro.run.id'] === fetching,
+    )!;
+    const attempt = finished.find(
+      (s) => s.name === 'maestro.attempt' && s.spanContext().traceId === run.spanContext().traceId,
+    )!;
+    expect(exported.parentSpanContext?.spanId).toBe(run.spanContext().spanId);
+    expect(exported.attributes['vcs.ref.head.revision']).toBe(commit);
+    const ns = ([sec, nanos]: [number, number]) => BigInt(sec) * 1_000_000_000n + BigInt(nanos);
+    expect(ns(exported.endTime) <= ns(attempt.startTime)).toBe(true);
     await runner.close();
     store.close();
   }, 30_000);
