@@ -29,9 +29,11 @@ export async function firstLine(child: ChildProcess, contains: string): Promise<
 }
 
 /** CPU seconds (user + system) a process has used, from /proc (Linux). */
-export function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number, options: { children?: boolean } = {}): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  // utime + stime; with `children`, also cutime + cstime: the children it has waited for (git).
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (options.children ? own + Number(fields[13]) + Number(fields[14]) : own) / 100;
 }
 
 /** The App's RSA key pair, written as `app.pem` (PKCS#1) and `app.pub.pem` under `work`. */

@@ -117,6 +117,7 @@ try {
   children.push(app.child);
 
   const cpuBefore = cpuSeconds(app.child.pid!);
+  const cpuAllBefore = cpuSeconds(app.child.pid!, { children: true });
   const sentAt = new Map<string, number>();
   const statuses: Promise<number>[] = [];
   const interval = 1000 / RATE;
@@ -158,6 +159,7 @@ try {
   while (now() < deadline && [...sentAt.keys()].some((sha) => !witness.reports.has(sha)))
     await new Promise((r) => setTimeout(r, 100));
   const cpuMs = ((cpuSeconds(app.child.pid!) - cpuBefore) * 1000) / COUNT;
+  const cpuAllMs = ((cpuSeconds(app.child.pid!, { children: true }) - cpuAllBefore) * 1000) / COUNT;
   const records = (await (await fetch(`${standin.control}/records`)).json()) as { violations: string[] };
 
   const measured = [...sentAt];
@@ -177,7 +179,7 @@ try {
     `push → first task running: open-loop ${RATE} pushes/s to main for ${SECONDS} s (+${WARMUP} warm-up pushes), ${measured.length} measured, ${late} sent late`,
   );
   console.log(
-    `sent ${(measured.length / ((lastSent - firstMeasured) / 1000)).toFixed(1)}/s, first tasks ${(ends.length / ((Math.max(...ends) - firstMeasured) / 1000)).toFixed(1)}/s; maestro app CPU ${cpuMs.toFixed(1)} ms per push`,
+    `sent ${(measured.length / ((lastSent - firstMeasured) / 1000)).toFixed(1)}/s, first tasks ${(ends.length / ((Math.max(...ends) - firstMeasured) / 1000)).toFixed(1)}/s; maestro app CPU ${cpuMs.toFixed(1)} ms per push (${cpuAllMs.toFixed(1)} ms with the child processes it reaped: git)`,
   );
   console.log(
     `delivery sent → first task running p50 ${ms(s.p50)}  p95 ${ms(s.p95)}  p99 ${ms(s.p99)}  max ${ms(s.max)}`,
