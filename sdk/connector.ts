@@ -7,7 +7,7 @@
  * connector as they run any task, through the same lifecycle.
  */
 import type { TaskClock } from './clock.ts';
-import type { ObjectSchema, Task, TaskContext } from './define-task.ts';
+import type { Infer, ObjectSchema, Task, TaskContext } from './define-task.ts';
 import { TaskError, type ValidationResult } from './errors.ts';
 import type { LogLevel } from './messages.ts';
 import {
@@ -26,6 +26,53 @@ export interface ConnectorEmit {
   log(message: string, level?: LogLevel): void;
   metric(name: string, value: number, unit?: string): void;
   progress(progress: { done?: number; total?: number; message?: string }): void;
+}
+
+/** What every connector's definition says: who it is, its config, and how to check it. */
+export interface ConnectorDefinition<C extends ObjectSchema> {
+  name: string;
+  version: string;
+  description?: string;
+  documentationUrl?: string;
+  /** `config`: the JSON Schema of the connector's configuration; `airbyte_secret: true` marks a secret. */
+  spec: { config: C };
+  check(config: NoInfer<Infer<C>>, ctx: ConnectorContext): ConnectionStatus | Promise<ConnectionStatus>;
+}
+
+/** A definition with its config type erased (the SDK only passes the checked config through). */
+interface AnyDefinition {
+  name: string;
+  version: string;
+  description?: string;
+  documentationUrl?: string;
+  spec: { config: ObjectSchema };
+  check(config: never, ctx: ConnectorContext): ConnectionStatus | Promise<ConnectionStatus>;
+}
+
+/** The part of a connector's shape its definition gives. */
+export function describedBy(
+  definition: AnyDefinition,
+): Pick<ConnectorShape, 'name' | 'version' | 'description' | 'documentationUrl' | 'config'> {
+  return {
+    name: definition.name,
+    version: definition.version,
+    ...(definition.description ? { description: definition.description } : {}),
+    ...(definition.documentationUrl ? { documentationUrl: definition.documentationUrl } : {}),
+    config: definition.spec.config,
+  };
+}
+
+/** `spec` and `check`, the operations every connector has; undefined for the others. */
+export async function commonOperation(
+  operation: string,
+  definition: AnyDefinition,
+  config: never,
+  run: ConnectorRun,
+): Promise<Record<string, unknown> | undefined> {
+  if (operation === 'spec') return specOutputs({ ...definition, config: definition.spec.config });
+  if (operation === 'check')
+    return checkOutputs(definition.name, () => definition.check(config, run.connector), run);
+  return undefined;
 }
 
 /** What a connector's `check`, `discover`, `read` and `write` are handed. */

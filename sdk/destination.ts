@@ -9,16 +9,12 @@ import type { JSONSchema } from 'json-schema-to-ts';
 import type { Infer, ObjectSchema, Task } from './define-task.ts';
 import { TaskError } from './errors.ts';
 import { workspaceFile } from './workspace-file.ts';
+import { configuredCatalogSchema, type ConfiguredCatalog, type RecordLine } from './connector-protocol.ts';
 import {
-  configuredCatalogSchema,
-  type ConfiguredCatalog,
-  type ConnectionStatus,
-  type RecordLine,
-} from './connector-protocol.ts';
-import {
-  checkOutputs,
+  commonOperation,
   connectorTask,
-  specOutputs,
+  describedBy,
+  type ConnectorDefinition,
   type ConnectorContext,
   type ConnectorRun,
 } from './connector.ts';
@@ -32,13 +28,7 @@ export interface DestinationContext extends ConnectorContext {
   checkpoint(): void;
 }
 
-export interface DestinationDefinition<C extends ObjectSchema> {
-  name: string;
-  version: string;
-  description?: string;
-  documentationUrl?: string;
-  spec: { config: C };
-  check(config: NoInfer<Infer<C>>, ctx: ConnectorContext): ConnectionStatus | Promise<ConnectionStatus>;
+export interface DestinationDefinition<C extends ObjectSchema> extends ConnectorDefinition<C> {
   write(
     config: NoInfer<Infer<C>>,
     catalog: ConfiguredCatalog | undefined,
@@ -82,11 +72,7 @@ export function defineDestination<const C extends ObjectSchema>(
   definition: DestinationDefinition<C>,
 ): Destination<Infer<C>> {
   const task = connectorTask<DestinationInputs<Infer<C>>, DestinationOutputs>({
-    name: definition.name,
-    version: definition.version,
-    ...(definition.description ? { description: definition.description } : {}),
-    ...(definition.documentationUrl ? { documentationUrl: definition.documentationUrl } : {}),
-    config: definition.spec.config,
+    ...describedBy(definition),
     operations: DESTINATION_OPERATIONS,
     inputs: {
       catalog: {
@@ -116,9 +102,8 @@ export function defineDestination<const C extends ObjectSchema>(
     },
     async run(operation, inputs, run) {
       const config = inputs.config as never; // checked against spec.config by the lifecycle
-      if (operation === 'spec') return specOutputs({ ...definition, config: definition.spec.config });
-      if (operation === 'check')
-        return checkOutputs(definition.name, () => definition.check(config, run.connector), run);
+      const common = await commonOperation(operation, definition, config, run);
+      if (common) return common;
       return write<C>(definition, config, inputs, run);
     },
   });

@@ -40,7 +40,7 @@ export {
   type DestinationOperation,
   type DestinationOutputs,
 } from './destination.ts';
-export type { ConnectorContext, ConnectorEmit } from './connector.ts';
+export type { ConnectorContext, ConnectorDefinition, ConnectorEmit } from './connector.ts';
 export {
   catalogSchema,
   configuredCatalogSchema,

@@ -17,13 +17,13 @@ import {
   configureAll,
   type Catalog,
   type ConfiguredCatalog,
-  type ConnectionStatus,
   type StreamStates,
 } from './connector-protocol.ts';
 import {
-  checkOutputs,
+  commonOperation,
   connectorTask,
-  specOutputs,
+  describedBy,
+  type ConnectorDefinition,
   type ConnectorContext,
   type ConnectorEmit,
   type ConnectorRun,
@@ -45,14 +45,7 @@ export interface SourceContext extends ConnectorContext {
   checkpoint(stream: string, state: unknown): void;
 }
 
-export interface SourceDefinition<C extends ObjectSchema> {
-  name: string;
-  version: string;
-  description?: string;
-  documentationUrl?: string;
-  /** `config`: the JSON Schema of the connector's configuration; `airbyte_secret: true` marks a secret. */
-  spec: { config: C };
-  check(config: NoInfer<Infer<C>>, ctx: ConnectorContext): ConnectionStatus | Promise<ConnectionStatus>;
+export interface SourceDefinition<C extends ObjectSchema> extends ConnectorDefinition<C> {
   discover(config: NoInfer<Infer<C>>, ctx: ConnectorContext): Catalog | Promise<Catalog>;
   read(
     config: NoInfer<Infer<C>>,
@@ -110,11 +103,7 @@ export function defineSource<const C extends ObjectSchema>(
 ): Source<Infer<C>> {
   const checkCatalog = compileSchema(catalogSchema);
   const task = connectorTask<SourceInputs<Infer<C>>, SourceOutputs>({
-    name: definition.name,
-    version: definition.version,
-    ...(definition.description ? { description: definition.description } : {}),
-    ...(definition.documentationUrl ? { documentationUrl: definition.documentationUrl } : {}),
-    config: definition.spec.config,
+    ...describedBy(definition),
     operations: SOURCE_OPERATIONS,
     inputs: {
       catalog: {
@@ -144,9 +133,8 @@ export function defineSource<const C extends ObjectSchema>(
           );
         return catalog;
       };
-      if (operation === 'spec') return specOutputs({ ...definition, config: definition.spec.config });
-      if (operation === 'check')
-        return checkOutputs(definition.name, () => definition.check(config, run.connector), run);
+      const common = await commonOperation(operation, definition, config, run);
+      if (common) return common;
       if (operation === 'discover') {
         const catalog = await discover();
         run.connector.emit.log(
