@@ -52,7 +52,7 @@ interface Transition {
   time: string;
 }
 
-export async function startMaestro(options: MaestroOptions): Promise<Target> {
+export async function startMaestro(options: MaestroOptions): Promise<Target & { pid(): number }> {
   const dataDir = join(options.work, `data-${options.label}`);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const runners = join(options.work, `runners-${options.label}.yaml`);
@@ -157,6 +157,7 @@ export async function startMaestro(options: MaestroOptions): Promise<Target> {
       return started;
     },
     cpuSeconds: () => cpuSeconds(server.child.pid!) + (options.extraCpuSeconds?.() ?? 0),
+    pid: () => server.child.pid!,
     async close() {
       server.child.kill('SIGKILL');
       await server.exited;

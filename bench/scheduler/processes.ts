@@ -74,3 +74,26 @@ export async function waitForLine(file: string, pattern: RegExp, timeoutMs: numb
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/**
+ * CPU seconds of one process's threads by name (`/proc/<pid>/task/<tid>/stat`): the main thread
+ * (its tid is the pid) as `main`, the rest by their name (V8's `V8Worker` GC/compile helpers,
+ * libuv's `libuv-worker` pool, worker_threads as `node`…). The main thread is what limits a
+ * Node server's rate; the other threads run beside it on the other core.
+ */
+export function threadCpuSeconds(pid: number): Map<string, number> {
+  const byName = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+      const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+      byName.set(name, (byName.get(name) ?? 0) + seconds);
+    } catch {
+      // the thread ended between the listing and the read (its time is then lost: short-lived
+      // threads are rare in a server that keeps its pools)
+    }
+  }
+  return byName;
+}

@@ -1,0 +1,154 @@
+/**
+ * CPU per run of `maestro server`, split by where it is spent: the server's main thread (what
+ * limits its rate: one thread, one core), its other threads by name (V8's GC and compiler helpers,
+ * libuv's pool), its child processes (the local runner's launcher and every sandboxed task it
+ * reaped) and, on PostgreSQL, the database server. A fixed number of runs of the bench's no-op
+ * workflow are posted open loop at a fixed rate below saturation and awaited; the counters come
+ * from /proc (CPU time, not wall time), so two versions can be compared on a busy machine in the
+ * same session, which the latencies of `run.ts` cannot.
+ *
+ *   node bench/scheduler/cpu-per-run.ts [--runs 500] [--rate 50] [--repeat 3]
+ *     [--only sqlite,postgres] [--prof <dir>] [--statements]
+ *
+ * `--prof` writes a CPU profile of each server (`node --cpu-prof`) on a clean stop.
+ * `--statements` loads pg_stat_statements into the PostgreSQL server and prints, for the measured
+ * windows, the statements with the most execution time (calls and milliseconds per run).
+ * A diagnosis beside the bench, like pg-statements.ts; RESULTS.md quotes it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { startPostgres, type PostgresServer } from '../../test/setup/postgres-server.ts';
+import { startMaestro } from './maestro-target.ts';
+import { openLoopSchedule, runOpenLoop } from './open-loop.ts';
+import { cpuSeconds, postgresCpuSeconds, threadCpuSeconds } from './processes.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '500' },
+    rate: { type: 'string', default: '50' },
+    repeat: { type: 'string', default: '3' },
+    only: { type: 'string', default: 'sqlite,postgres' },
+    prof: { type: 'string' },
+    statements: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(flags.runs);
+const RATE = Number(flags.rate);
+const REPEAT = Number(flags.repeat);
+for (const [name, value] of [['runs', RUNS], ['rate', RATE], ['repeat', REPEAT]] as const)
+  if (!(value > 0)) throw new Error(`--${name} must be a number > 0`);
+const stores = String(flags.only).split(',');
+for (const s of stores) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`--only ${s}: sqlite or postgres`);
+
+type Counters = Map<string, number>;
+
+/** Every counter at one moment: threads of the server by name, its children, the database. */
+function snapshot(pid: number, pgCpu?: () => number): Counters {
+  const c: Counters = new Map();
+  let own = 0;
+  for (const [name, s] of threadCpuSeconds(pid)) {
+    const key = name === 'main' ? 'main thread' : /^V8|DelayedTask/.test(name) ? 'V8 helpers' : name;
+    c.set(key, (c.get(key) ?? 0) + s);
+    own += s;
+  }
+  c.set('children (launcher, tasks)', cpuSeconds(pid) - own);
+  if (pgCpu) c.set('postgresql', pgCpu());
+  return c;
+}
+
+function perRun(before: Counters, after: Counters, runs: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let total = 0;
+  for (const [k, v] of after) {
+    const ms = ((v - (before.get(k) ?? 0)) * 1000) / runs;
+    out.set(k, ms);
+    total += ms;
+  }
+  out.set('total', total);
+  return out;
+}
+
+/** pg_stat_statements in the server (a restart to preload it) and the contender's database. */
+async function statementStats(server: PostgresServer, url: string) {
+  const query = async <R extends pg.QueryResultRow>(text: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query<R>(text)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  const [row] = await query<{ shared_preload_libraries: string }>('SHOW shared_preload_libraries');
+  const loaded = row?.shared_preload_libraries ?? '';
+  if (!loaded.includes('pg_stat_statements')) {
+    await query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
+    server.restart();
+  }
+  await query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  return {
+    reset: () => query('SELECT pg_stat_statements_reset()'),
+    async print(runs: number) {
+      const rows = await query<{ calls: string; ms: number; query: string }>(
+        `SELECT calls, total_exec_time AS ms, query FROM pg_stat_statements
+          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+          ORDER BY total_exec_time DESC LIMIT 25`,
+      );
+      console.log('  statements by execution time (calls/run, ms/run):');
+      for (const r of rows)
+        console.log(
+          `  ${(Number(r.calls) / runs).toFixed(2).padStart(6)} ${(r.ms / runs).toFixed(3).padStart(7)}  ` +
+            r.query.replace(/\s+/g, ' ').slice(0, 140),
+        );
+    },
+  };
+}
+
+const work = mkdtempSync(join(tmpdir(), 'maestro-cpu-per-run-'));
+let postgres: PostgresServer | undefined;
+try {
+  console.log(`${RUNS} runs at ${RATE}/s, ${REPEAT} windows per store (ms of CPU per run; /proc ticks are 10 ms)`);
+  for (const store of stores) {
+    if (store === 'postgres') postgres ??= await startPostgres();
+    const databaseUrl = store === 'postgres' ? postgres!.createDatabase(`cpu_${Date.now()}`) : undefined;
+    const statements = databaseUrl && flags.statements ? await statementStats(postgres!, databaseUrl) : undefined;
+    const pgCpu = databaseUrl ? () => postgresCpuSeconds(join(postgres!.socketDir, 'data')) : undefined;
+    const target = await startMaestro({
+      label: `cpu-${store}`,
+      work,
+      sandbox: 'bwrap',
+      ...(flags.prof ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', join(flags.prof, store)] } : {}),
+      ...(databaseUrl ? { databaseUrl } : {}),
+    });
+    try {
+      const send = async (count: number) => {
+        const sent = await runOpenLoop(openLoopSchedule(RATE, count / RATE), (i) => target.submit(i));
+        const failed = sent.filter((s) => s.result === undefined).length;
+        await target.settle([], 120_000);
+        if (failed) console.log(`  ${failed} of ${count} requests failed`);
+      };
+      await send(Math.min(100, RUNS)); // warm-up: JIT, the policy bundle, prepared statements
+      await statements?.reset();
+      const windows: Map<string, number>[] = [];
+      for (let i = 0; i < REPEAT; i++) {
+        const before = snapshot(target.pid(), pgCpu);
+        await send(RUNS);
+        windows.push(perRun(before, snapshot(target.pid(), pgCpu), RUNS));
+      }
+      console.log(`maestro-${store}  (load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+      const keys = [...windows[0]!.keys()].filter((k) => windows.some((w) => w.get(k)! >= 0.05) || k === 'total');
+      for (const k of keys)
+        console.log(`  ${k.padEnd(28)} ${windows.map((w) => w.get(k)!.toFixed(2).padStart(7)).join(' ')}`);
+      await statements?.print(RUNS * REPEAT);
+      if (flags.prof) await target.collect([]); // a clean stop writes the profile
+    } finally {
+      await target.close();
+    }
+  }
+} finally {
+  postgres?.stop();
+  rmSync(work, { recursive: true, force: true });
+}
