@@ -98,7 +98,7 @@ describe('sqlite store', () => {
     // Back to schema version 9, as a database written before the column was.
     const db = new DatabaseSync(join(dataDir, 'maestro.db'));
     db.exec(
-      'ALTER TABLE attempts DROP COLUMN on_demand_per_hour; DELETE FROM schema_migrations WHERE version = 10',
+      'ALTER TABLE attempts DROP COLUMN on_demand_per_hour; DELETE FROM schema_migrations WHERE version >= 10',
     );
     db.close();
     const reopened = openStore({ dataDir });

@@ -313,11 +313,11 @@ export function storeContract(name: string, harness: StoreHarness): void {
       expect((await s.listRuns({ labels: { team: 'data' } })).map((r) => r.id)).toEqual([]);
       await s.close();
       // A database from before the index (no table, its migration and the newer placement
-      // baseline's, the two newest, not recorded): opening it migrates and backfills from each
+      // baseline's and the history indexes', the three newest, not recorded): opening it migrates and backfills from each
       // stored run's plan.
       await db.sql(
         'DROP TABLE run_labels; ALTER TABLE attempts DROP COLUMN on_demand_per_hour; ' +
-          'DELETE FROM schema_migrations WHERE version >= (SELECT max(version) - 1 FROM schema_migrations)',
+          'DELETE FROM schema_migrations WHERE version >= (SELECT max(version) - 2 FROM schema_migrations)',
       );
       s = await db.open();
       try {

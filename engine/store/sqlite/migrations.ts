@@ -222,4 +222,20 @@ INSERT INTO run_labels (run_id, key, value)
     // placement did not place, and on those stored before.
     sql: `ALTER TABLE attempts ADD COLUMN on_demand_per_hour REAL;`,
   },
+  {
+    version: 11,
+    // Two reads of every run that were linear in a workflow's history (bench/scheduler: 15 % of
+    // the server's main thread after 900 runs, growing with every run): the recovery look-back
+    // (api/recovery-time.ts: the workflow's newest finished run before this one, newest first)
+    // walked every run of the workflow and sorted them; the budget guard's duration history
+    // (budget-sql.ts durationsSql: a task's newest 100 finished attempts) every attempt of every
+    // run of the workflow. With these, each reads about the rows it returns (the durations: the
+    // task id's newest attempts, of any workflow, until 100 are this one's). runs_workflow is a prefix
+    // of the first, so it goes (one index fewer to write per run).
+    sql: `
+CREATE INDEX IF NOT EXISTS runs_workflow_created ON runs (workflow, created_at, id);
+DROP INDEX IF EXISTS runs_workflow;
+CREATE INDEX IF NOT EXISTS attempts_task_finished ON attempts (task_id, finished_at);
+`,
+  },
 ];
