@@ -105,7 +105,7 @@ export async function checkBudget(
   const now = ctx.clock.now();
   // Both reads at once (each a round trip on PostgreSQL when not kept: budget-reads.ts).
   const [estimate, ns] = await Promise.all([
-    exec.budgetReads.estimate(ctx.store, run.workflow, task),
+    exec.budgetReads.estimate(ctx.store, run.workflow, task, now, ctx.estimates),
     exec.budgetReads.budget(ctx.store, run.namespace, now),
   ]);
   const estimatedCost = (price * estimate.ms) / 3_600_000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanTask } from '../core/index.ts';
-import { BUDGET_FRESH_MS, BudgetReads } from './budget-reads.ts';
+import { BUDGET_FRESH_MS, BudgetReads, SharedEstimates } from './budget-reads.ts';
 import type { AsyncStore } from './store/async-store.ts';
 import type { NamespaceBudget } from './store/store.ts';
 
@@ -29,9 +29,28 @@ describe('BudgetReads: the guard’s reads kept per execution', () => {
   it('reads a task’s history once per execution, per task', async () => {
     const { store, calls } = counting();
     const reads = new BudgetReads();
-    for (let i = 0; i < 5; i++) expect((await reads.estimate(store, 'wf', task('a'))).ms).toBe(2000);
-    await reads.estimate(store, 'wf', task('b'));
+    // A shared copy read at 0 is stale at BUDGET_FRESH_MS; the execution's own is not.
+    for (let i = 0; i < 5; i++)
+      expect((await reads.estimate(store, 'wf', task('a'), i * BUDGET_FRESH_MS, new SharedEstimates())).ms).toBe(2000);
+    await reads.estimate(store, 'wf', task('b'), 0, new SharedEstimates());
     expect(calls.durations).toBe(2);
+  });
+
+  it('shares a task’s estimate between executions on one store for BUDGET_FRESH_MS, then reads it again', async () => {
+    const { store, calls } = counting();
+    const shared = new SharedEstimates();
+    const execution = () => new BudgetReads();
+    for (let i = 0; i < 5; i++) await execution().estimate(store, 'wf', task('a'), i * 1000, shared);
+    expect(calls.durations).toBe(1);
+    // Another workflow's task of the same id has its own history; another engine its own copy.
+    await execution().estimate(store, 'other', task('a'), 0, shared);
+    await execution().estimate(store, 'wf', task('a'), 0, new SharedEstimates());
+    expect(calls.durations).toBe(3);
+    await execution().estimate(store, 'wf', task('a'), BUDGET_FRESH_MS, shared);
+    expect(calls.durations).toBe(4);
+    // A clock gone back (another replica's time) is not fresh either.
+    await execution().estimate(store, 'wf', task('a'), 0, shared);
+    expect(calls.durations).toBe(5);
   });
 
   it('re-reads the namespace budget once its copy is older than BUDGET_FRESH_MS, so a lowered limit bites', async () => {
@@ -51,10 +70,13 @@ describe('BudgetReads: the guard’s reads kept per execution', () => {
     const { store, calls, failNext } = counting();
     const reads = new BudgetReads();
     failNext(true);
-    await expect(reads.estimate(store, 'wf', task('a'))).rejects.toThrow('down');
+    const shared = new SharedEstimates();
+    await expect(reads.estimate(store, 'wf', task('a'), 0, shared)).rejects.toThrow('down');
     await expect(reads.budget(store, 'ns', 0)).rejects.toThrow('down');
     failNext(false);
-    expect((await reads.estimate(store, 'wf', task('a'))).ms).toBe(2000);
+    // Nor is it shared: another execution asks too.
+    expect((await new BudgetReads().estimate(store, 'wf', task('a'), 0, shared)).ms).toBe(2000);
+    expect((await reads.estimate(store, 'wf', task('a'), 0, shared)).ms).toBe(2000);
     expect((await reads.budget(store, 'ns', 1))?.limit).toBe(10);
     expect(calls).toEqual({ durations: 2, budget: 2 });
   });

@@ -14,6 +14,7 @@ import type {
 } from '../core/index.ts';
 import type { RemoteArtifacts } from './artifact-store/artifact-store.ts';
 import type { CircuitBreaker } from './breaker.ts';
+import type { SharedEstimates } from './budget-reads.ts';
 import type { PriceTable } from './cost.ts';
 import type { EngineEvent } from './events.ts';
 import type { AsyncStore } from './store/async-store.ts';
@@ -57,6 +58,8 @@ export interface EngineContext {
   publicUrl: string | undefined;
   /** What attempts cost: the operator's price table or the default one (cost.ts). */
   prices: PriceTable;
+  /** Task estimates shared by this engine's executions for a few seconds (budget-reads.ts). */
+  estimates: SharedEstimates;
   /** Where placement savings and other measurements go (EngineOptions.telemetry). */
   telemetry: TelemetrySink | undefined;
   /** A `wait` task's HTTP request (EngineOptions.httpProbe). */

@@ -19,6 +19,7 @@ import {
 } from '../core/index.ts';
 import { createRedactor, packageDigest } from '../core/index.ts';
 import { CircuitBreaker } from './breaker.ts';
+import { SharedEstimates } from './budget-reads.ts';
 import { loadOrCreateCacheSecret } from './cache-secret.ts';
 import { DEFAULT_PRICE_TABLE } from './cost.ts';
 import type { EngineContext } from './context.ts';
@@ -92,6 +93,7 @@ export function createEngine(options: EngineOptions): Engine {
     cacheSecret: options.cacheSecret ?? loadOrCreateCacheSecret(options.dataDir),
     artifacts: options.artifacts,
     prices: options.prices ?? DEFAULT_PRICE_TABLE,
+    estimates: new SharedEstimates(),
     publicUrl: options.publicUrl,
     httpProbe: options.httpProbe,
     telemetry: options.telemetry,
