@@ -8,14 +8,20 @@
  * same session, which the latencies of `run.ts` cannot.
  *
  *   node bench/scheduler/cpu-per-run.ts [--runs 500] [--rate 50] [--repeat 3]
- *     [--only sqlite,postgres] [--prof <dir>] [--statements]
+ *     [--only sqlite,postgres] [--prof <dir>] [--statements] [--perf <dir>]
  *
+ * `--perf` records the server's threads with `perf record -e cpu-clock` (samples only while a
+ * thread is on a core, unlike `--cpu-prof`, whose wall-clock samples on a loaded machine pile up
+ * wherever the main thread was preempted: at syscalls) during the measured windows, JS functions
+ * named through `--perf-basic-prof-only-functions`; `perf report -i <dir>/<store>.data --no-children
+ * --sort comm,dso,sym` reads it.
  * `--prof` writes a CPU profile of each server (`node --cpu-prof`) on a clean stop.
  * `--statements` loads pg_stat_statements into the PostgreSQL server and prints, for the measured
  * windows, the statements with the most execution time (calls and milliseconds per run).
  * A diagnosis beside the bench, like pg-statements.ts; RESULTS.md quotes it.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -33,6 +39,7 @@ const { values: flags } = parseArgs({
     only: { type: 'string', default: 'sqlite,postgres' },
     prof: { type: 'string' },
     statements: { type: 'boolean', default: false },
+    perf: { type: 'string' },
   },
 });
 const RUNS = Number(flags.runs);
@@ -69,6 +76,23 @@ function perRun(before: Counters, after: Counters, runs: number): Map<string, nu
   }
   out.set('total', total);
   return out;
+}
+
+/** `perf record` of every thread of `pid` until `stop()`. */
+function record(pid: number, dir: string, store: string) {
+  mkdirSync(dir, { recursive: true });
+  const out = join(dir, `${store}.data`);
+  const perf = spawn('perf', ['record', '-q', '-g', '-e', 'cpu-clock', '-F', '997', '-p', String(pid), '-o', out], {
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => perf.once('exit', resolve));
+  return {
+    async stop() {
+      perf.kill('SIGINT');
+      await exited;
+      console.log(`  perf: ${out}`);
+    },
+  };
 }
 
 /** pg_stat_statements in the server (a restart to preload it) and the contender's database. */
@@ -121,6 +145,7 @@ try {
       work,
       sandbox: 'bwrap',
       ...(flags.prof ? { nodeFlags: ['--cpu-prof', '--cpu-prof-dir', join(flags.prof, store)] } : {}),
+      ...(flags.perf ? { nodeFlags: ['--perf-basic-prof-only-functions'] } : {}),
       ...(databaseUrl ? { databaseUrl } : {}),
     });
     try {
@@ -132,6 +157,7 @@ try {
       };
       await send(Math.min(100, RUNS)); // warm-up: JIT, the policy bundle, prepared statements
       await statements?.reset();
+      const perf = flags.perf ? record(target.pid(), flags.perf, store) : undefined;
       const windows: Map<string, number>[] = [];
       for (let i = 0; i < REPEAT; i++) {
         const before = snapshot(target.pid(), pgCpu);
@@ -142,6 +168,7 @@ try {
       const keys = [...windows[0]!.keys()].filter((k) => windows.some((w) => w.get(k)! >= 0.05) || k === 'total');
       for (const k of keys)
         console.log(`  ${k.padEnd(28)} ${windows.map((w) => w.get(k)!.toFixed(2).padStart(7)).join(' ')}`);
+      await perf?.stop();
       await statements?.print(RUNS * REPEAT);
       if (flags.prof) await target.collect([]); // a clean stop writes the profile
     } finally {
