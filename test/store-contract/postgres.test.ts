@@ -2,8 +2,9 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAsyncStore } from '../../engine/index.ts';
+import { migrations } from '../../engine/store/postgres/migrations.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
-import { newRun, storeContract } from './store-contract.ts';
+import { labelsVersion, newRun, storeContract } from './store-contract.ts';
 
 let server: PostgresServer;
 let databases = 0;
@@ -13,6 +14,7 @@ beforeAll(async () => {
 afterAll(() => server?.stop());
 
 storeContract('postgres', {
+  labelsVersion: labelsVersion(migrations),
   database: async () => {
     const databaseUrl = server.createDatabase(`contract_${++databases}`);
     return {

@@ -2,10 +2,12 @@
 import { DatabaseSync } from 'node:sqlite';
 import { join } from 'node:path';
 import { openAsyncStore } from '../../engine/index.ts';
+import { migrations } from '../../engine/store/sqlite/migrations.ts';
 import { tempDir } from '../helpers/engine-fixtures.ts';
-import { storeContract } from './store-contract.ts';
+import { labelsVersion, storeContract } from './store-contract.ts';
 
 storeContract('sqlite', {
+  labelsVersion: labelsVersion(migrations),
   database: async () => {
     const dataDir = tempDir('maestro-contract-');
     return {

@@ -30,6 +30,8 @@ export interface StoreDatabase {
 export interface StoreHarness {
   /** A fresh, empty database. */
   database(): Promise<StoreDatabase>;
+  /** The schema version whose migration made the label index (its upgrade test goes back before it). */
+  labelsVersion: number;
 }
 
 export const finish = {
@@ -104,6 +106,13 @@ export async function withStore<T>(
   } finally {
     await store.close();
   }
+}
+
+/** The version of the migration that creates run_labels, in a store's migration list. */
+export function labelsVersion(migrations: readonly { version: number; sql: string }[]): number {
+  const found = migrations.find((m) => m.sql.includes('CREATE TABLE run_labels'));
+  if (!found) throw new Error('no migration creates run_labels');
+  return found.version;
 }
 
 export function storeContract(name: string, harness: StoreHarness): void {
@@ -312,12 +321,12 @@ export function storeContract(name: string, harness: StoreHarness): void {
       s = await db.open();
       expect((await s.listRuns({ labels: { team: 'data' } })).map((r) => r.id)).toEqual([]);
       await s.close();
-      // A database from before the index (no table, its migration and the newer placement
-      // baseline's and the history indexes', the three newest, not recorded): opening it migrates and backfills from each
-      // stored run's plan.
+      // A database from before the index (no table; neither its migration nor any newer one,
+      // such as the placement baseline's column, recorded): opening it migrates and backfills
+      // from each stored run's plan.
       await db.sql(
         'DROP TABLE run_labels; ALTER TABLE attempts DROP COLUMN on_demand_per_hour; ' +
-          'DELETE FROM schema_migrations WHERE version >= (SELECT max(version) - 2 FROM schema_migrations)',
+          `DELETE FROM schema_migrations WHERE version >= ${harness.labelsVersion}`,
       );
       s = await db.open();
       try {

@@ -238,4 +238,11 @@ DROP INDEX IF EXISTS runs_workflow;
 CREATE INDEX IF NOT EXISTS attempts_task_finished ON attempts (task_id, finished_at);
 `,
   },
+  {
+    version: 12,
+    // The run claim's order (sqlite-leases.ts claimRun), as PostgreSQL's runs_claimable: the
+    // claim walks it from the most urgent run and stops at the first it can take, instead of
+    // reading and sorting every queued and running run (6 ms a claim with 3,000 queued).
+    sql: `CREATE INDEX IF NOT EXISTS runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queued', 'running');`,
+  },
 ];

@@ -74,10 +74,14 @@ export function renew(sql: Sql, name: string, token: number, now: number, ttlMs:
   return { ...current, expiresAt: now + ttlMs };
 }
 
-/** AsyncStore.claimRun: the most urgent queued run, or running one whose lease expired. */
+/**
+ * AsyncStore.claimRun: the most urgent queued run, or running one whose lease expired. Through
+ * runs_claimable (migration 12), in its order, stopping at the first free run: SQLite's planner
+ * otherwise takes runs_status and sorts every queued and running run, for every claim.
+ */
 export function claimRun(sql: Sql, owner: string, now: number, leaseMs: number): Lease | null {
   const row = sql.get(
-    `SELECT r.id FROM runs r LEFT JOIN leases l ON l.name = 'run:' || r.id
+    `SELECT r.id FROM runs r INDEXED BY runs_claimable LEFT JOIN leases l ON l.name = 'run:' || r.id
        WHERE r.status IN ('queued', 'running') AND (l.name IS NULL OR l.expires_at < ?1)
          AND ${underRunQuotaSql('?1')}
        ORDER BY r.priority DESC, r.seq LIMIT 1`,
