@@ -31,7 +31,9 @@ describe('BudgetReads: the guard’s reads kept per execution', () => {
     const reads = new BudgetReads();
     // A shared copy read at 0 is stale at BUDGET_FRESH_MS; the execution's own is not.
     for (let i = 0; i < 5; i++)
-      expect((await reads.estimate(store, 'wf', task('a'), i * BUDGET_FRESH_MS, new SharedEstimates())).ms).toBe(2000);
+      expect(
+        (await reads.estimate(store, 'wf', task('a'), i * BUDGET_FRESH_MS, new SharedEstimates())).ms,
+      ).toBe(2000);
     await reads.estimate(store, 'wf', task('b'), 0, new SharedEstimates());
     expect(calls.durations).toBe(2);
   });

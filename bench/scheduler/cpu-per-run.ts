@@ -45,10 +45,15 @@ const { values: flags } = parseArgs({
 const RUNS = Number(flags.runs);
 const RATE = Number(flags.rate);
 const REPEAT = Number(flags.repeat);
-for (const [name, value] of [['runs', RUNS], ['rate', RATE], ['repeat', REPEAT]] as const)
+for (const [name, value] of [
+  ['runs', RUNS],
+  ['rate', RATE],
+  ['repeat', REPEAT],
+] as const)
   if (!(value > 0)) throw new Error(`--${name} must be a number > 0`);
 const stores = String(flags.only).split(',');
-for (const s of stores) if (s !== 'sqlite' && s !== 'postgres') throw new Error(`--only ${s}: sqlite or postgres`);
+for (const s of stores)
+  if (s !== 'sqlite' && s !== 'postgres') throw new Error(`--only ${s}: sqlite or postgres`);
 
 type Counters = Map<string, number>;
 
@@ -82,9 +87,13 @@ function perRun(before: Counters, after: Counters, runs: number): Map<string, nu
 function record(pid: number, dir: string, store: string) {
   mkdirSync(dir, { recursive: true });
   const out = join(dir, `${store}.data`);
-  const perf = spawn('perf', ['record', '-q', '-g', '-e', 'cpu-clock', '-F', '997', '-p', String(pid), '-o', out], {
-    stdio: 'ignore',
-  });
+  const perf = spawn(
+    'perf',
+    ['record', '-q', '-g', '-e', 'cpu-clock', '-F', '997', '-p', String(pid), '-o', out],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise((resolve) => perf.once('exit', resolve));
   return {
     async stop() {
@@ -134,11 +143,14 @@ async function statementStats(server: PostgresServer, url: string) {
 const work = mkdtempSync(join(tmpdir(), 'maestro-cpu-per-run-'));
 let postgres: PostgresServer | undefined;
 try {
-  console.log(`${RUNS} runs at ${RATE}/s, ${REPEAT} windows per store (ms of CPU per run; /proc ticks are 10 ms)`);
+  console.log(
+    `${RUNS} runs at ${RATE}/s, ${REPEAT} windows per store (ms of CPU per run; /proc ticks are 10 ms)`,
+  );
   for (const store of stores) {
     if (store === 'postgres') postgres ??= await startPostgres();
     const databaseUrl = store === 'postgres' ? postgres!.createDatabase(`cpu_${Date.now()}`) : undefined;
-    const statements = databaseUrl && flags.statements ? await statementStats(postgres!, databaseUrl) : undefined;
+    const statements =
+      databaseUrl && flags.statements ? await statementStats(postgres!, databaseUrl) : undefined;
     const pgCpu = databaseUrl ? () => postgresCpuSeconds(join(postgres!.socketDir, 'data')) : undefined;
     const target = await startMaestro({
       label: `cpu-${store}`,
@@ -164,8 +176,15 @@ try {
         await send(RUNS);
         windows.push(perRun(before, snapshot(target.pid(), pgCpu), RUNS));
       }
-      console.log(`maestro-${store}  (load ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')})`);
-      const keys = [...windows[0]!.keys()].filter((k) => windows.some((w) => w.get(k)! >= 0.05) || k === 'total');
+      console.log(
+        `maestro-${store}  (load ${(await import('node:os'))
+          .loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')})`,
+      );
+      const keys = [...windows[0]!.keys()].filter(
+        (k) => windows.some((w) => w.get(k)! >= 0.05) || k === 'total',
+      );
       for (const k of keys)
         console.log(`  ${k.padEnd(28)} ${windows.map((w) => w.get(k)!.toFixed(2).padStart(7)).join(' ')}`);
       await perf?.stop();
