@@ -14,6 +14,7 @@ import { basename } from 'node:path';
 import { defineTask, runMain, TaskError, workspaceFile, type TaskPolicy } from '../../sdk/index.ts';
 import { ingestBatches, openClaimsClient, type ContractVersion, type RunReceipt } from '../../sig/index.ts';
 import { sigConnection } from '../sig.ingest/connection.ts';
+import { inTaskSpan } from '../telemetry/span.ts';
 import { asTaskError } from '../sig.ingest/errors.ts';
 import { inputs as inputSpec, outputs as outputSpec } from './spec.ts';
 
@@ -35,60 +36,67 @@ export const sigExport = defineTask({
   spec: { inputs: inputSpec, outputs: outputSpec },
   async execute(inputs, ctx) {
     const { conn, host } = sigConnection(inputs, ctx);
-    const policy = claimPolicy(inputs.policy, ctx.policy);
-    const key = inputs.idempotencyKey ?? `sig-export.${inputs.requestId}`.slice(0, 100);
-    const subject = await subjectOf(inputs, ctx.workspace, ctx.artifactsDir);
-    const earlier = ctx.state as Partial<Checkpoint> | undefined;
-    const done: Checkpoint = earlier?.key === key ? { ...earlier, key } : { key };
-    const pinned = inputs.version as ContractVersion | undefined;
-    try {
-      const claims = await openClaimsClient(conn, pinned);
-      if (done.claimId === undefined) {
-        const registered = await claims.register({
-          idempotencyKey: key,
-          subject,
-          kind: 'disclosure',
-          statement: { requestId: inputs.requestId, exporter: 'maestro/sig.export@1.0.0' },
-          ...(policy ? { policy } : {}),
-        });
-        Object.assign(done, {
-          claimId: registered.claim.id,
-          at: registered.claim.createdAt,
-          created: registered.created,
-          version: claims.version,
-        });
-        for (const field of registered.dropped)
-          ctx.emit.log(`sig.export: left out for a v${claims.version} SIG: ${field}`, 'warn');
-        ctx.emit.state(done);
-      } else ctx.emit.log(`sig.export: claim ${done.claimId} was registered by an earlier attempt`);
-      const claimId = done.claimId as string;
-      if (!done.recorded) {
-        await ingestBatches(
-          conn,
-          [exportEvent(inputs.requestId, claimId, subject.digest, done.at ?? new Date(0).toISOString())],
-          {
-            idempotencyKey: `${key}.event`,
-            ...(pinned ? { version: pinned } : {}),
-          },
+    const attributes = { 'server.address': host };
+    return await inTaskSpan(ctx, 'sig.export', { task: 'sig.export', attributes }, async (span) => {
+      const policy = claimPolicy(inputs.policy, ctx.policy);
+      const key = inputs.idempotencyKey ?? `sig-export.${inputs.requestId}`.slice(0, 100);
+      const subject = await subjectOf(inputs, ctx.workspace, ctx.artifactsDir);
+      const earlier = ctx.state as Partial<Checkpoint> | undefined;
+      const done: Checkpoint = earlier?.key === key ? { ...earlier, key } : { key };
+      const pinned = inputs.version as ContractVersion | undefined;
+      try {
+        const claims = await openClaimsClient(conn, pinned);
+        if (done.claimId === undefined) {
+          const registered = await claims.register({
+            idempotencyKey: key,
+            subject,
+            kind: 'disclosure',
+            statement: { requestId: inputs.requestId, exporter: 'maestro/sig.export@1.0.0' },
+            ...(policy ? { policy } : {}),
+          });
+          Object.assign(done, {
+            claimId: registered.claim.id,
+            at: registered.claim.createdAt,
+            created: registered.created,
+            version: claims.version,
+          });
+          for (const field of registered.dropped)
+            ctx.emit.log(`sig.export: left out for a v${claims.version} SIG: ${field}`, 'warn');
+          ctx.emit.state(done);
+        } else ctx.emit.log(`sig.export: claim ${done.claimId} was registered by an earlier attempt`);
+        const claimId = done.claimId as string;
+        if (!done.recorded) {
+          await ingestBatches(
+            conn,
+            [exportEvent(inputs.requestId, claimId, subject.digest, done.at ?? new Date(0).toISOString())],
+            {
+              idempotencyKey: `${key}.event`,
+              ...(pinned ? { version: pinned } : {}),
+            },
+          );
+          done.recorded = true;
+          ctx.emit.state(done);
+        }
+        const receipts = (inputs.receipts ?? []) as RunReceipt[];
+        if (receipts.length > 0) await claims.link(claimId, receipts.map(linkOf));
+        ctx.emit.log(
+          `sig.export: request ${inputs.requestId} exported to ${host} as claim ${claimId} (${receipts.length} receipt(s) linked)`,
         );
-        done.recorded = true;
-        ctx.emit.state(done);
+        span.setAttributes({
+          'maestro.sig.created': done.created === true,
+          'maestro.sig.linked': receipts.length,
+        });
+        return {
+          claimId,
+          digest: subject.digest,
+          created: done.created === true,
+          version: done.version ?? claims.version,
+          linked: receipts.length,
+        };
+      } catch (error) {
+        throw asTaskError(error, host);
       }
-      const receipts = (inputs.receipts ?? []) as RunReceipt[];
-      if (receipts.length > 0) await claims.link(claimId, receipts.map(linkOf));
-      ctx.emit.log(
-        `sig.export: request ${inputs.requestId} exported to ${host} as claim ${claimId} (${receipts.length} receipt(s) linked)`,
-      );
-      return {
-        claimId,
-        digest: subject.digest,
-        created: done.created === true,
-        version: done.version ?? claims.version,
-        linked: receipts.length,
-      };
-    } catch (error) {
-      throw asTaskError(error, host);
-    }
+    });
   },
 });
 

@@ -9,13 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSigDevServer, type SigDevServer, type SigDevServerOptions } from '../../api/index.ts';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { createFakeClock, runTask } from '../../sdk/index.ts';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../helpers/task-spans.ts';
 import { sigIngest } from '../../tasks/sig.ingest/index.ts';
 import { sigExport } from '../../tasks/sig.export/index.ts';
 import * as ingestSpec from '../../tasks/sig.ingest/spec.ts';
 import * as exportSpec from '../../tasks/sig.export/spec.ts';
 
 const servers: SigDevServer[] = [];
+const spans = recordTaskSpans();
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
@@ -229,5 +232,49 @@ describe('tasks/sig.export', () => {
     const rerun = await runTask(sigExport, { requestId: 'req-43', endpoint: url });
     expect(rerun.outputs).toMatchObject({ claimId: first.outputs.claimId, created: false });
     expect(server.received.claims.size).toBe(1);
+  });
+});
+
+describe('the spans of sig.ingest and sig.export', () => {
+  it('each run is a span under the attempt’s TRACEPARENT naming SIG’s host only, with what SIG accepted; a failure’s code', async () => {
+    const { url } = await start();
+    const host = new URL(url).host;
+    spans.take();
+    const ingest = await runTask(
+      sigIngest,
+      { endpoint: url, records: records(3), idempotencyKey: 'span-0001' },
+      { secrets: { TRACEPARENT } },
+    );
+    expect(ingest.outcome, String(ingest.error)).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'sig.ingest');
+    expect([span.name, span.status.code]).toEqual(['sig.ingest batch', SpanStatusCode.OK]);
+    expect(span.attributes).toEqual({
+      'server.address': host,
+      'maestro.sig.mode': 'batch',
+      'maestro.sig.version': 3,
+      'maestro.sig.accepted': 3,
+    });
+    const exported = await runTask(
+      sigExport,
+      { requestId: 'req-span', endpoint: url },
+      { secrets: { TRACEPARENT } },
+    );
+    expect(exported.outcome, String(exported.error)).toBe('succeeded');
+    const exportSpan = childSpanOf(spans.take(), 'sig.export');
+    expect([exportSpan.name, exportSpan.attributes]).toEqual([
+      'sig.export',
+      { 'server.address': host, 'maestro.sig.created': true, 'maestro.sig.linked': 0 },
+    ]);
+    const bad = await runTask(
+      sigIngest,
+      { endpoint: url, records: records(2, 1), idempotencyKey: 'span-0002', version: 3 },
+      { secrets: { TRACEPARENT } },
+    );
+    expect(bad.outcome).toBe('failed');
+    const failed = childSpanOf(spans.take(), 'sig.ingest');
+    expect([failed.status.code, failed.attributes['error.type']]).toEqual([
+      SpanStatusCode.ERROR,
+      'contract_violation',
+    ]);
   });
 });
