@@ -11,11 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { runTask } from '../../sdk/index.ts';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { startKafka, type KafkaBroker } from '../../test/setup/kafka-broker.ts';
 import { kafka } from './index.ts';
 
 let broker: KafkaBroker;
+const spans = recordTaskSpans();
 beforeAll(async () => {
   broker = await startKafka();
   const admin = new Kafka({ brokers: [broker.broker], logLevel: logLevel.NOTHING }).admin();
@@ -25,6 +28,7 @@ beforeAll(async () => {
       { topic: 'orders', numPartitions: 1 },
       { topic: 'audit', numPartitions: 1 },
       { topic: 'ledger', numPartitions: 1 },
+      { topic: 'spans', numPartitions: 1 },
     ],
     waitForLeaders: true,
   });
@@ -254,6 +258,33 @@ describe('tasks/kafka against a real Kafka broker (KRaft)', () => {
       { path: '/messages', message: 'consume does not take messages' },
     ]);
   });
+
+  it('a produce is a PRODUCER span with the messaging conventions, a child of the attempt’s TRACEPARENT', async () => {
+    spans.take();
+    const result = await runTask(
+      kafka,
+      {
+        operation: 'produce',
+        brokers: [broker.broker],
+        topic: 'spans',
+        messages: [{ value: 'a' }, { value: 'b' }],
+      },
+      { secrets: { TRACEPARENT } },
+    );
+    expect(result.outcome, String(result.error)).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'kafka');
+    expect([span.name, span.kind, span.status.code]).toEqual([
+      'send spans',
+      SpanKind.PRODUCER,
+      SpanStatusCode.OK,
+    ]);
+    expect(span.attributes).toMatchObject({
+      'messaging.system': 'kafka',
+      'messaging.operation.type': 'send',
+      'messaging.destination.name': 'spans',
+      'messaging.batch.message_count': 2,
+    });
+  }, 60_000);
 
   it('its spec is the catalog’s (task.json)', () => {
     const manifest = JSON.parse(readFileSync(new URL('./task.json', import.meta.url), 'utf8')) as Record<

@@ -5,7 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SpanStatusCode } from '@opentelemetry/api';
 import { createFakeClock, runTask } from '../../sdk/index.ts';
+import { childSpanOf, recordTaskSpans, TRACEPARENT } from '../../test/helpers/task-spans.ts';
 import { notify } from './index.ts';
 import { retryAfterMs } from './deliver.ts';
 
@@ -46,6 +48,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => lan.close(() => r()))));
 
+const spans = recordTaskSpans();
 const secrets = () => ({ SLACK_WEBHOOK_URL: `${base}${TOKEN_PATH}` });
 
 async function untilAsleep(clock: { sleepers: number }): Promise<void> {
@@ -161,6 +164,30 @@ describe('tasks/notify against a Slack-compatible webhook receiver', () => {
       expect(JSON.stringify([refused, String(refused.error)])).not.toContain('/services/');
     }
     expect(received).toEqual([]); // the receiver on this machine's network address got nothing
+  });
+
+  it('a delivery is a span under the attempt’s TRACEPARENT naming the host only, never the URL’s token; a failure’s code', async () => {
+    spans.take();
+    received.length = 0;
+    const ok = await runTask(notify, { text: 'span' }, { secrets: { ...secrets(), TRACEPARENT } });
+    expect(ok.outcome, String(ok.error)).toBe('succeeded');
+    const span = childSpanOf(spans.take(), 'notify');
+    expect([span.name, span.status.code]).toEqual(['notify slack', SpanStatusCode.OK]);
+    expect(span.attributes).toEqual({
+      'notify.kind': 'slack',
+      'server.address': '127.0.0.1',
+      'http.response.status_code': 200,
+    });
+    answers = [{ status: 400, body: 'invalid_payload' }];
+    await runTask(notify, { text: 'x' }, { secrets: { ...secrets(), TRACEPARENT } });
+    const failed = childSpanOf(spans.take(), 'notify');
+    expect([failed.status.code, failed.attributes['error.type']]).toEqual([
+      SpanStatusCode.ERROR,
+      'notify_rejected',
+    ]);
+    expect(JSON.stringify([span, failed].map((s) => [s.name, s.attributes]))).not.toContain(
+      'XXXXsecretXXXXtoken',
+    );
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {
