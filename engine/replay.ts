@@ -64,7 +64,8 @@ export async function replayRun(ctx: EngineContext, run: RunRecord, taskId?: str
     runId: run.id,
     workflow: { name: run.workflow, namespace: run.namespace },
     params: run.params,
-    secrets: ctx.secrets,
+    // As in the run (run-inputs.ts): an untrusted run's tasks get no secrets.
+    secrets: run.trust === 'trusted' ? ctx.secrets : {},
     outputsOf: (id) => outputs.get(id) ?? {},
     declaredIdOf: (id) => plans.get(id)?.declaredId ?? id,
     catalog: ctx.catalog,

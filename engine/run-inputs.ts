@@ -114,7 +114,9 @@ export class RunInputs {
       runId: run.id,
       workflow: { name: run.workflow, namespace: run.namespace },
       params: run.params,
-      secrets: this.#ctx.secrets,
+      // Only a trusted run's tasks get this engine's secrets: a fork's run executed by the trusted
+      // engine (a worker's claim) must fare as on the untrusted engine, which has none.
+      secrets: run.trust === 'trusted' ? this.#ctx.secrets : {},
       outputsOf: (id) => outputs.get(id) ?? {},
       declaredIdOf: (id) => this.#planTask(id).declaredId,
       catalog: this.#ctx.catalog,

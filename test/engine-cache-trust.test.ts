@@ -62,10 +62,10 @@ const stateOf = (store: SqliteStore, runId: string, taskId: string) => store.get
 describe('cache keys cover the secrets a task receives', () => {
   it('a rotated secret misses the cache; the same secret hits it', async () => {
     const { store, engine } = world();
-    const first = await runOnce(engine({ TOKEN: 'token-v1' }), withSecret());
-    const again = await runOnce(engine({ TOKEN: 'token-v1' }), withSecret());
+    const first = await runOnce(engine({ TOKEN: 'token-v1' }), withSecret(), 'trusted');
+    const again = await runOnce(engine({ TOKEN: 'token-v1' }), withSecret(), 'trusted');
     expect(stateOf(store, again, 'deploy')).toBe('cached');
-    const rotated = await runOnce(engine({ TOKEN: 'token-v2-rotated' }), withSecret());
+    const rotated = await runOnce(engine({ TOKEN: 'token-v2-rotated' }), withSecret(), 'trusted');
     expect(stateOf(store, rotated, 'deploy')).toBe('succeeded');
     expect(store.getTask(rotated, 'deploy').cacheKey).not.toBe(store.getTask(first, 'deploy').cacheKey);
   });
@@ -73,8 +73,8 @@ describe('cache keys cover the secrets a task receives', () => {
   it('the key is an HMAC under a per-data-dir key kept 0600: a guess of the secret cannot be checked', async () => {
     const a = world();
     const b = world();
-    const ra = await runOnce(a.engine({ TOKEN: 'same-token' }), withSecret());
-    const rb = await runOnce(b.engine({ TOKEN: 'same-token' }), withSecret());
+    const ra = await runOnce(a.engine({ TOKEN: 'same-token' }), withSecret(), 'trusted');
+    const rb = await runOnce(b.engine({ TOKEN: 'same-token' }), withSecret(), 'trusted');
     // Same plan, same secret, two data dirs: the keys differ, because only the HMAC key differs.
     expect(a.store.getTask(ra, 'deploy').cacheKey).not.toBe(b.store.getTask(rb, 'deploy').cacheKey);
     const keyFile = join(a.dataDir, 'keys', 'cache-hmac.key');

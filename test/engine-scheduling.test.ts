@@ -230,6 +230,7 @@ describe('engine scheduling with real processes', () => {
           },
         ),
       ]),
+      { trust: 'trusted' }, // only a trusted run's tasks get secrets
     );
     await engine.execute(runId);
     const text = JSON.stringify([store.listLogs(runId), store.listAttempts(runId)]);

@@ -52,6 +52,17 @@ describe('a narrowed engine of the runtime', () => {
     expect((await runtime.store.listTransitions(runId, 'deploy')).at(-1)?.detail).toMatch(/secret TOKEN/);
   });
 
+  it('an untrusted run executed by the trusted engine (a worker claiming a fork’s App run) gets none of its secrets', async () => {
+    // Workers claim every run with the runtime's trusted engine: a fork's run whose App replica
+    // died, or that an API approval sent back to queued, is executed there. Before, its tasks
+    // received the operator's secrets (the untrusted engine, which has none, never saw it).
+    const runtime = await runtimeWithSecret();
+    const runId = await runtime.engine.submit(needsToken(), { trust: 'untrusted' });
+    await runtime.engine.execute(runId);
+    expect((await runtime.store.getTask(runId, 'deploy')).state).toBe('failed');
+    expect((await runtime.store.listTransitions(runId, 'deploy')).at(-1)?.detail).toMatch(/secret TOKEN/);
+  });
+
   it('given no runner kinds in its scope, it has no runner', async () => {
     const runtime = await runtimeWithSecret();
     const narrowed = runtime.createEngine({ secrets: {} } as unknown as EngineScope);
