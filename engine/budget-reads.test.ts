@@ -82,4 +82,16 @@ describe('BudgetReads: the guard’s reads kept per execution', () => {
     expect((await reads.budget(store, 'ns', 1))?.limit).toBe(10);
     expect(calls).toEqual({ durations: 2, budget: 2 });
   });
+
+  it('fails only the execution whose store failed: one that joined its estimate reads through its own', async () => {
+    const lost = counting();
+    lost.failNext(true); // the first execution's run lease was lost: its store refuses every call
+    const live = counting();
+    const shared = new SharedEstimates();
+    const first = new BudgetReads().estimate(lost.store, 'wf', task('a'), 0, shared);
+    const joined = new BudgetReads().estimate(live.store, 'wf', task('a'), 1, shared);
+    await expect(first).rejects.toThrow('down');
+    expect((await joined).ms).toBe(2000);
+    expect(live.calls.durations).toBe(1);
+  });
 });

@@ -34,8 +34,11 @@ const fresh = <T>(kept: Kept<T> | undefined, now: number): kept is Kept<T> =>
 
 /**
  * Estimates shared by the executions of one engine (EngineContext.estimates), by workflow and
- * task id. Entries are replaced when stale, never swept: one per task id of the workflows this
- * process ran.
+ * task id. A read is made through the store of the execution that asked first (its run's fenced
+ * view); if it fails, that execution gets the error and no other does: they read through their
+ * own (a run whose lease was lost meanwhile refuses every call, which must not fail another
+ * run's task). Entries are replaced when stale, never swept: one per task id of the workflows
+ * this process ran.
  */
 export class SharedEstimates {
   readonly #byTask = new Map<string, Kept<Estimate>>();
@@ -43,7 +46,7 @@ export class SharedEstimates {
   get(store: AsyncStore, workflow: string, task: PlanTask, now: number): Promise<Estimate> {
     const key = `${workflow}\0${task.id}`;
     const kept = this.#byTask.get(key);
-    if (fresh(kept, now)) return kept.value;
+    if (fresh(kept, now)) return kept.value.catch(() => estimateDuration(store, workflow, task));
     const entry = { at: now, value: estimateDuration(store, workflow, task) };
     this.#byTask.set(key, entry);
     entry.value.catch(() => {
