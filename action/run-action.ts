@@ -2,17 +2,11 @@ import { info, setFailed, setOutput, summary } from '@actions/core';
 import { describeError } from '../core/index.ts';
 import { probeSandbox, type SandboxProbe } from '../runners/index.ts';
 import { planToMermaid } from '../compiler/index.ts';
-import {
-  builtinCompiler,
-  countDiagnostics,
-  findManifests,
-  toJsonReport,
-  validateManifests,
-} from '../workspace/index.ts';
+import { countDiagnostics, findManifests, toJsonReport, validateManifests } from '../workspace/index.ts';
 import { annotate } from './annotate.ts';
-import { embeddedCatalog } from './embedded-catalog.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { runMode } from './run-mode.ts';
+import { actionCompiler } from './source-compiler.ts';
 import { summaryMarkdown } from './summary.ts';
 import { verifyMode } from './verify-mode.ts';
 import type { ActionEnvironment } from './environment.ts';
@@ -44,13 +38,13 @@ export async function runAction(env: ActionEnvironment): Promise<void> {
 }
 
 /**
- * Mode `validate`: check every manifest under the inputs' paths with the same code as
- * `maestro validate`, annotate each diagnostic, write the job summary, set outputs, and fail the
+ * Mode `validate`: check every manifest under the inputs' paths with the same code and the same
+ * catalog as `maestro validate` (built-in, repository and locked catalog tasks), annotate each diagnostic, write the job summary, set outputs, and fail the
  * step on errors.
  */
 async function validateMode(inputs: ActionInputs, env: ActionEnvironment): Promise<void> {
   const files = findManifests(inputs.paths, { cwd: env.cwd, root: env.workspace });
-  const reports = validateManifests(files, await builtinCompiler(embeddedCatalog()));
+  const reports = validateManifests(files, await actionCompiler(files, env));
   annotate(reports);
   if (inputs.format === 'json') info(JSON.stringify(toJsonReport(reports), null, 2));
   else

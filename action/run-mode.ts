@@ -5,18 +5,13 @@ import { describeError, systemClock, UsageError, type Plan } from '../core/index
 import { planToMermaid } from '../compiler/index.ts';
 import { exportReceipts, gatherDisclosure } from '../engine/index.ts';
 import { packDisclosure } from '../provenance/index.ts';
-import {
-  builtinCatalog,
-  builtinCompiler,
-  findManifests,
-  resolveRunSource,
-  validateManifests,
-} from '../workspace/index.ts';
+import { builtinCatalog, findManifests, resolveRunSource, validateManifests } from '../workspace/index.ts';
 import { annotate } from './annotate.ts';
 import { embeddedCatalog } from './embedded-catalog.ts';
 import type { ActionInputs } from './inputs.ts';
 import { openActionEngine, type ActionEngine } from './open-engine.ts';
 import { runSummaryMarkdown, type RunResult } from './run-summary.ts';
+import { actionCompiler } from './source-compiler.ts';
 import { runTrustFromEvent } from './run-trust.ts';
 import type { ActionEnvironment } from './environment.ts';
 
@@ -79,7 +74,7 @@ async function compileWorkflows(inputs: ActionInputs, env: ActionEnvironment): P
     cwd: env.cwd,
     root: env.workspace,
   });
-  const reports = validateManifests(files, await builtinCompiler(embeddedCatalog()));
+  const reports = validateManifests(files, await actionCompiler(files, env));
   annotate(reports);
   const invalid = reports.filter((r) => !r.valid);
   if (invalid.length > 0) {

@@ -11,7 +11,7 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { relative, resolve, sep } from 'node:path';
 import { packageDigestSync } from '../core/index.ts';
-import { loadBlueprints, loadCatalogEntries } from '../tasks/index.ts';
+import { loadBlueprints, loadCatalogEntries, sdkDigest } from '../tasks/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -68,6 +68,8 @@ export async function buildAction(outfile: string): Promise<void> {
     define: {
       __MAESTRO_BUILTIN_CATALOG__: JSON.stringify(catalog),
       __MAESTRO_BUILTIN_BLUEPRINTS__: JSON.stringify(blueprints),
+      // And sdk/'s digest: a repository or catalog task on the SDK digests over it (tasks/index.ts).
+      __MAESTRO_SDK_DIGEST__: JSON.stringify(sdkDigest()),
       // CommonJS dependencies of dockerode read __dirname, which an ES module does not have.
       __dirname: 'import.meta.dirname',
       __filename: 'import.meta.filename',

@@ -102,6 +102,20 @@ export { packageDigest } from '../core/index.ts';
 
 /** The task SDK's folder (its source in a checkout, its compiled files in the installed package). */
 const sdkRoot = join(tasksRoot, '..', 'sdk');
+// Replaced by scripts/build-action.ts (esbuild `define`) with sdkDigest() of sdk/ at build time:
+// the Action's bundle has no sdk/ folder beside it, yet it must digest a repository task on the
+// SDK as `maestro validate` does (the bundle's staleness test keeps the two equal).
+declare const __MAESTRO_SDK_DIGEST__: string | undefined;
+
+/**
+ * The digest of the SDK folder `sdk` (this install's by default): in the Action's bundle, the one
+ * embedded at build time; undefined when there is no such folder (a task on the SDK is then
+ * covered by its own files only).
+ */
+export function sdkDigest(sdk: string = sdkRoot): string | undefined {
+  if (sdk === sdkRoot && typeof __MAESTRO_SDK_DIGEST__ === 'string') return __MAESTRO_SDK_DIGEST__;
+  return existsSync(sdk) ? flatDigest(sdk) : undefined;
+}
 
 /**
  * Node arguments that make `import '@summit-maestro/sdk'` resolve to this install's SDK: what a
@@ -159,11 +173,9 @@ export function taskDigestOfFiles(files: readonly PackageFile[], sdk: string = s
       isPackageFile(f.path) &&
       SDK_SPECIFIER.test(Buffer.from(f.bytes).toString('utf8')),
   );
-  // A Maestro without its SDK folder (the Action's bundle) cannot run such a task at all.
-  if (!imports || !existsSync(sdk)) return own;
-  return `sha256:${createHash('sha256')
-    .update([own, flatDigest(sdk)].join('\0'))
-    .digest('hex')}`;
+  const sdkPart = imports ? sdkDigest(sdk) : undefined;
+  if (sdkPart === undefined) return own;
+  return `sha256:${createHash('sha256').update([own, sdkPart].join('\0')).digest('hex')}`;
 }
 
 /** taskDigestOfFiles over a folder on disk (a catalog task's export, or the engine's copy of it). */
