@@ -14,24 +14,33 @@ import {
   type ValidationIssue,
 } from '../../sdk/index.ts';
 import { inTaskSpan } from '../telemetry/span.ts';
+import { compileAvro } from './avro.ts';
 
 const MAX_VIOLATIONS = 100;
 
 export const schemaValidate = defineTask({
   name: 'schema-validate',
-  version: '1.0.0',
+  version: '1.1.0',
   description:
-    'Validates a JSON value (inline, from a workspace file or from an artifact) against a JSON Schema (2020-12); outputs `valid`, the number of `errors` and each violation with its path.',
+    'Validates a JSON value (inline, from a workspace file or from an artifact) against a JSON Schema (2020-12) or an Avro schema; outputs `valid`, the number of `errors` and each violation with its path.',
   spec: {
     inputs: {
       type: 'object',
       additionalProperties: false,
       properties: {
-        schema: { type: 'object', description: 'The JSON Schema, inline.' },
+        schema: {
+          type: 'object',
+          description: 'The schema, inline (a JSON Schema, or an Avro schema with `format: avro`).',
+        },
         schemaFile: {
           type: 'string',
           minLength: 1,
-          description: 'A JSON Schema file, relative to the workspace (instead of `schema`).',
+          description: 'A schema file (JSON), relative to the workspace (instead of `schema`).',
+        },
+        format: {
+          enum: ['json-schema', 'avro'],
+          description:
+            'The schema language (default `json-schema`, 2020-12). `avro`: the value is in Avro\'s JSON encoding (a non-null union value wrapped as `{"<branch>": value}`).',
         },
         value: { description: 'The value to validate, inline.' },
         file: {
@@ -76,21 +85,27 @@ export const schemaValidate = defineTask({
   async execute(inputs, ctx) {
     // No peer: an INTERNAL span, so the check shows in the run's trace with its verdict.
     const source = inputs.file !== undefined ? 'file' : inputs.artifact !== undefined ? 'artifact' : 'value';
-    const attributes = { 'maestro.schema.source': source };
+    const attributes = {
+      'maestro.schema.source': source,
+      'maestro.schema.format': inputs.format === 'avro' ? 'avro' : 'json-schema',
+    };
     const options = { task: 'schema-validate', kind: SpanKind.INTERNAL, attributes };
     return await inTaskSpan(ctx, 'schema-validate', options, async (span) => {
       const schema =
         inputs.schema ??
         readJson(workspaceFile(ctx.workspace, inputs.schemaFile as string, '/schemaFile'), '/schemaFile');
-      let check: ReturnType<typeof compileSchema>;
+      const avro = inputs.format === 'avro';
+      let check: (value: unknown) => { ok: boolean; errors: ValidationIssue[] };
       try {
-        check = compileSchema(schema);
+        check = avro ? compileAvro(schema) : compileSchema(schema);
       } catch (error) {
         throw new TaskError(
           'schema_invalid',
-          `${inputs.schema ? '/schema' : '/schemaFile'} is not a valid JSON Schema: ${(error as Error).message}`,
+          `${inputs.schema ? '/schema' : '/schemaFile'} is not a valid ${avro ? 'Avro schema' : 'JSON Schema'}: ${(error as Error).message}`,
           {
-            hint: 'check it against JSON Schema 2020-12 (a draft-07 $schema is not read)',
+            hint: avro
+              ? 'check it against the Avro 1.11 specification (every named type needs a name, every field a type)'
+              : 'check it against JSON Schema 2020-12 (a draft-07 $schema is not read)',
           },
         );
       }

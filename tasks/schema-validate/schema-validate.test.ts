@@ -99,6 +99,7 @@ describe('tasks/schema-validate on the SDK', () => {
     expect([span.name, span.status.code]).toEqual(['schema-validate', SpanStatusCode.OK]);
     expect(span.attributes).toEqual({
       'maestro.schema.source': 'value',
+      'maestro.schema.format': 'json-schema',
       'maestro.schema.valid': false,
       'maestro.schema.errors': 2,
     });
@@ -109,6 +110,95 @@ describe('tasks/schema-validate on the SDK', () => {
       SpanStatusCode.ERROR,
       'value_invalid',
     ]);
+  });
+
+  const avroSchema = {
+    type: 'record',
+    name: 'Order',
+    fields: [
+      { name: 'id', type: 'string' },
+      { name: 'lines', type: { type: 'array', items: 'int' } },
+      { name: 'note', type: ['null', 'string'], default: null },
+      { name: 'state', type: { type: 'enum', name: 'State', symbols: ['OPEN', 'SHIPPED'] } },
+      { name: 'tags', type: { type: 'map', values: 'long' } },
+    ],
+  };
+
+  it('Avro (format: avro): a value in Avro’s JSON encoding, valid, from a file and an artifact', async () => {
+    const order = { id: 'o-1', lines: [1, 2], note: { string: 'gift' }, state: 'OPEN', tags: { a: 1 } };
+    const inline = await runTask(schemaValidate, { format: 'avro', schema: avroSchema, value: order });
+    expect(inline.outputs).toEqual({ valid: true, errors: 0, violations: [] });
+    const workspace = mkdtempSync(join(tmpdir(), 'maestro-sv-avro-'));
+    const artifacts = mkdtempSync(join(tmpdir(), 'maestro-sv-avro-art-'));
+    writeFileSync(join(workspace, 'order.avsc'), JSON.stringify(avroSchema));
+    writeFileSync(join(workspace, 'order.json'), JSON.stringify({ ...order, note: null }));
+    mkdirSync(join(artifacts, 'extract'));
+    writeFileSync(join(artifacts, 'extract', 'order.json'), JSON.stringify({ ...order, id: 7 }));
+    const fromFile = await runTask(
+      schemaValidate,
+      { format: 'avro', schemaFile: 'order.avsc', file: 'order.json' },
+      { workspace },
+    );
+    expect(fromFile.outputs).toEqual({ valid: true, errors: 0, violations: [] });
+    const fromArtifact = await runTask(
+      schemaValidate,
+      { format: 'avro', schemaFile: 'order.avsc', artifact: 'extract/order.json' },
+      { workspace, artifactsDir: artifacts },
+    );
+    expect(fromArtifact.outputs).toMatchObject({ valid: false, errors: 1, violations: [{ path: '/id' }] });
+  });
+
+  it('Avro: every violation with its JSON Pointer path (missing field, array item, union, enum, map value)', async () => {
+    spans.take();
+    const value = { lines: [1, 'x', 2.5], note: 'unwrapped', state: 'LOST', tags: { 'a/b': 'n' }, extra: 1 };
+    const result = await runTask(
+      schemaValidate,
+      { format: 'avro', schema: avroSchema, value },
+      { secrets: { TRACEPARENT } },
+    );
+    expect(result.outcome).toBe('succeeded');
+    expect(result.outputs).toEqual({
+      valid: false,
+      errors: 6,
+      violations: [
+        { path: '/id', message: 'is required' },
+        { path: '/lines/1', message: 'must be int' },
+        { path: '/lines/2', message: 'must be int' },
+        {
+          path: '/note',
+          message: 'must be one of null, string (a non-null branch wrapped as {"<branch>": value})',
+        },
+        { path: '/state', message: 'must be one of OPEN, SHIPPED' },
+        { path: '/tags/a~1b', message: 'must be long' },
+      ],
+    });
+    expect(childSpanOf(spans.take(), 'schema-validate').attributes).toEqual({
+      'maestro.schema.source': 'value',
+      'maestro.schema.format': 'avro',
+      'maestro.schema.valid': false,
+      'maestro.schema.errors': 6,
+    });
+  });
+
+  it('Avro: a schema that is not one is an input error naming the field', async () => {
+    const bad = { type: 'record', name: 'R', fields: [{ name: 'a', type: 'nope' }] };
+    expect((await runTask(schemaValidate, { format: 'avro', schema: bad, value: {} })).error).toMatchObject({
+      code: 'schema_invalid',
+      message: '/schema is not a valid Avro schema: undefined type name: nope',
+    });
+    const workspace = mkdtempSync(join(tmpdir(), 'maestro-sv-avro-'));
+    writeFileSync(join(workspace, 'bad.avsc'), JSON.stringify({ type: 'enum', name: 'E' }));
+    const fromFile = await runTask(
+      schemaValidate,
+      { format: 'avro', schemaFile: 'bad.avsc', value: 'A' },
+      { workspace },
+    );
+    expect(fromFile.error).toMatchObject({
+      code: 'schema_invalid',
+      message: expect.stringMatching(/^\/schemaFile is not a valid Avro schema: /),
+    });
+    const unknown = await runTask(schemaValidate, { format: 'xsd', schema: {}, value: 1 });
+    expect([unknown.outcome, unknown.errors?.[0]?.path]).toEqual(['invalid', '/format']);
   });
 
   it('its spec is the catalog’s (task.json)', () => {
