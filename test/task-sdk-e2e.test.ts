@@ -25,7 +25,7 @@ describe('a catalog task on the SDK, run by maestro run', () => {
       dir,
       'sdk',
       `    - id: check
-      uses: tasks/schema-validate@1.0.0
+      uses: tasks/schema-validate@1.1.0
       with: { schema: { type: object }, value: { a: 1 } }
     - id: after
       needs: [check]
