@@ -1,6 +1,6 @@
 /**
- * The first phase of an attempt, before anything is stored: the policy's decision, the task
- * resolved, the run's source exported, the workspace and received artifacts staged, and the cache
+ * The first phase of an attempt, before anything is stored: the task resolved, the policy's
+ * decision on it, the run's source exported, the workspace and received artifacts staged, and the cache
  * key over all of them. A step that cannot be done fails the task (runner_error) with the reason
  * in its log; nothing has started, so there is no attempt to close.
  */
@@ -23,7 +23,18 @@ export async function prepareAttempt(
 ): Promise<AttemptInfo | undefined> {
   const { ctx } = exec;
   const plan = exec.planTask(taskId);
-  const decision = await checkPolicy(exec, taskId, attempt);
+  // Resolved once, before policy: the hosts policy checks are those of the very values the task
+  // receives (a URL from a param, a secret or an output), never of a second resolution.
+  let resolved: ResolvedTask | undefined;
+  let unresolved: unknown;
+  try {
+    resolved = resolveTask(plan, await exec.dispatchContext(taskId));
+  } catch (error) {
+    unresolved = error;
+  }
+  // A task that cannot be resolved is still asked about first (its hosts unknown), so a denial
+  // stays a denial; allowed, it fails below on the resolution error.
+  const decision = await checkPolicy(exec, taskId, attempt, resolved?.with);
   if (!decision.allowed) return undefined;
   const cost = await checkBudget(exec, taskId, attempt, placement);
   if (!cost) return undefined;
@@ -36,12 +47,7 @@ export async function prepareAttempt(
     return undefined;
   };
 
-  let resolved: ResolvedTask;
-  try {
-    resolved = resolveTask(plan, await exec.dispatchContext(taskId));
-  } catch (error) {
-    return await fail('dispatch', error);
-  }
+  if (!resolved) return await fail('dispatch', unresolved);
   const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
   let sourceDir: string | undefined;
   try {

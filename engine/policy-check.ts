@@ -13,7 +13,17 @@ import { startPolicySpan } from './trace-context.ts';
 
 type PolicyAnswer = { allowed: boolean; decisionIds: string[]; egressAllowedHosts?: string[] };
 
-export async function checkPolicy(exec: AttemptHost, taskId: string, attempt: number): Promise<PolicyAnswer> {
+/**
+ * `resolvedWith`: the task's `with` as dispatch resolved it (engine/attempt-prepare.ts), so a
+ * catalog task's target hosts are those it will contact. Only hosts leave it: policyInputFor
+ * reads the host of each target input and nothing else.
+ */
+export async function checkPolicy(
+  exec: AttemptHost,
+  taskId: string,
+  attempt: number,
+  resolvedWith?: Record<string, unknown>,
+): Promise<PolicyAnswer> {
   // Stated once on the run's log when it starts (run-execution.ts), and in every receipt.
   if (isPolicyOff(exec.ctx.policy)) return { allowed: true, decisionIds: [] };
   // Each decision is a span of the run's trace, with its id (the decision log's key) and outcome.
@@ -24,7 +34,7 @@ export async function checkPolicy(exec: AttemptHost, taskId: string, attempt: nu
     attempt,
   });
   try {
-    const answer = await decide(exec, taskId, attempt);
+    const answer = await decide(exec, taskId, attempt, resolvedWith);
     span.setAttribute('maestro.policy.outcome', answer.allowed ? 'allow' : 'deny');
     if (answer.decisionIds[0]) span.setAttribute('maestro.policy.decision_id', answer.decisionIds[0]);
     return answer;
@@ -33,7 +43,12 @@ export async function checkPolicy(exec: AttemptHost, taskId: string, attempt: nu
   }
 }
 
-async function decide(exec: AttemptHost, taskId: string, attempt: number): Promise<PolicyAnswer> {
+async function decide(
+  exec: AttemptHost,
+  taskId: string,
+  attempt: number,
+  resolvedWith: Record<string, unknown> | undefined,
+): Promise<PolicyAnswer> {
   const gate = exec.ctx.policy;
   if (isPolicyOff(gate)) return { allowed: true, decisionIds: [] };
   const by = 'policy';
@@ -50,6 +65,7 @@ async function decide(exec: AttemptHost, taskId: string, attempt: number): Promi
       ...(posture ? { posture } : {}),
       ...(exec.ctx.catalog ? { catalog: exec.ctx.catalog } : {}),
       ...(run.approvalDigest ? { approvalDigest: run.approvalDigest } : {}),
+      ...(resolvedWith ? { resolvedWith } : {}),
     });
     const decision = await gate.decide(input, { runId: exec.runId, taskId, attempt });
     if (decision.allow)

@@ -77,6 +77,32 @@ describe('policyInputFor', () => {
     expect(decide('fetch_secret').reasons[0]).toContain('target hosts are unknown');
   });
 
+  it('with the resolved `with`, a secret URL gives its host only: never its userinfo, path or query', () => {
+    const p = plan(manifest);
+    const secretUrl = 'https://svc:pw-s3cr3t@Hooks.Example.com:8443/t0k3n/path?sig=q-s3cr3t#frag';
+    const input = policyInputFor(p, 'fetch_secret', {
+      actor: 'a',
+      catalog,
+      resolvedWith: { url: secretUrl },
+    });
+    expect(input.task.targetHosts).toEqual(['hooks.example.com']);
+    const text = JSON.stringify(input);
+    for (const part of ['pw-s3cr3t', 'svc', 't0k3n', 'q-s3cr3t', '8443', 'frag'])
+      expect(text).not.toContain(part);
+    expect(pdp.evaluate(input).reasons).toEqual([
+      'task fetch_secret contacts host hooks.example.com, which is not on the outbound allow-list',
+    ]);
+  });
+
+  it('a resolved value that is not a URL with a host is unknown: the default rules refuse it', () => {
+    const p = plan(manifest);
+    for (const url of ['not a url', 'file:///etc/passwd', '', 42, 'https://${params.host}/x']) {
+      const input = policyInputFor(p, 'fetch_ok', { actor: 'a', catalog, resolvedWith: { url } });
+      expect(input.task.targetHosts, String(url)).toEqual([]);
+      expect(pdp.evaluate(input).reasons[0], String(url)).toContain('target hosts are unknown');
+    }
+  });
+
   it('a sensitive label without the policy context denies every task of the workflow', () => {
     const p = plan(
       manifest.replace('  policy: { purpose: disclosure, authority: legal:ombuds, license: internal }\n', ''),

@@ -5,7 +5,11 @@ export interface PolicyInputOptions {
   /** Resolves catalog tasks' `targetInputs` (which `with` keys hold the hosts they contact). */
   catalog?: TaskCatalog;
   approvalDigest?: string;
-  /** The task's `with` after expression resolution, when known; else the plan's literal values. */
+  /**
+   * The task's `with` as dispatch resolved it (the engine passes it before every attempt); else
+   * the plan's literal values. Only the host of each target input is read from it: never a URL's
+   * path, query or userinfo, so a URL held in a secret gives policy its host and nothing more.
+   */
   resolvedWith?: Record<string, unknown>;
   /**
    * What the task's runner is configured to grant (Runner.posture). The engine always passes it;
@@ -16,9 +20,10 @@ export interface PolicyInputOptions {
 
 /**
  * The policy input document for one plan task (schemas/policy-input.schema.json). Pure: used by
- * `maestro policy eval`, and usable by the engine before each attempt. Hosts come from the
- * catalog entry's targetInputs whose values are URLs; a value still holding an expression gives
- * no host (the default rules then treat an HTTP task's hosts as unknown).
+ * `maestro policy eval`, and by the engine before each attempt (with `resolvedWith`). Hosts come
+ * from the catalog entry's targetInputs whose values are URLs; a value still holding an
+ * expression, or not a URL with a host, gives no host (the default rules then treat an HTTP
+ * task's hosts as unknown: fail closed).
  */
 export function policyInputFor(plan: Plan, taskId: string, options: PolicyInputOptions): PolicyInput {
   const task = plan.tasks.find((t) => t.id === taskId);
