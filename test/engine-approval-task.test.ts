@@ -6,6 +6,12 @@
  * timeouts apply with no executor alive (a fresh engine on the same data dir carries on).
  * Attack cases first: each was run against a count that skipped its check (see the report).
  */
+import { SpanStatusCode, type Tracer } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
 import { compileManifest } from '../compiler/index.ts';
 import { policyOff, RunnerRegistry, type Plan } from '../core/index.ts';
@@ -14,6 +20,7 @@ import { createLocalKeySigner, signTaskApproval } from '../provenance/index.ts';
 import { loadBuiltinCatalog } from '../tasks/index.ts';
 import { fakeClock, recordingLocalRunner, tempDir } from './helpers/engine-fixtures.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
+import { PARENT_SPAN_ID, TRACE_ID, TRACEPARENT } from './helpers/task-spans.ts';
 
 const catalog = await loadBuiltinCatalog();
 const key = freshKeyPairPem();
@@ -42,7 +49,7 @@ ${withBlock}
   return result.plan;
 }
 
-function setup(dataDir = tempDir(), clock = fakeClock()) {
+function setup(dataDir = tempDir(), clock = fakeClock(), tracer?: Tracer) {
   const runner = recordingLocalRunner();
   const store: AsyncStore = asyncSqliteStore(openStore({ dataDir }));
   const engine = createEngine({
@@ -52,6 +59,7 @@ function setup(dataDir = tempDir(), clock = fakeClock()) {
     clock,
     runners: new RunnerRegistry().register(runner),
     approvals: { signer },
+    ...(tracer ? { tracer } : {}),
   });
   return { engine, runner, store, dataDir, clock };
 }
@@ -202,6 +210,87 @@ describe('an approval task', () => {
       engine.approve(id, { by: 'alice', approvalDigest: `sha256:${'c'.repeat(64)}` }),
     ).rejects.toMatchObject({
       code: 'run_not_waiting',
+    });
+  });
+});
+
+describe('the span of an approval gate (maestro.approval)', () => {
+  const exporter = new InMemorySpanExporter();
+  const tracer = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }).getTracer(
+    'test',
+  );
+  const gateSpans = () => exporter.getFinishedSpans().filter((s) => s.name === 'maestro.approval');
+  const ms = ([s, ns]: [number, number]) => s * 1000 + ns / 1e6;
+
+  async function tracedPark(withBlock: string) {
+    const s = setup(tempDir(), fakeClock(), tracer);
+    const id = await s.engine.submit(manifest(withBlock), {
+      actor: 'mallory',
+      trust: 'trusted',
+      traceParent: TRACEPARENT,
+    });
+    await s.engine.execute(id);
+    return { ...s, id };
+  }
+
+  it('granted: from the wait to the last approval, in the run’s trace, settled by another engine', async () => {
+    exporter.reset();
+    const a = await tracedPark('        approvals: 2\n        reviewers: [alice, bob]');
+    await a.clock.sleep(5 * 60_000);
+    await a.engine.approveTask(a.id, 'gate', { approver: 'alice', via: 'api' });
+    expect(gateSpans()).toEqual([]);
+    await a.clock.sleep(5 * 60_000);
+    // Another engine on the same data dir (a restart, another replica) ends the gate.
+    const b = setup(a.dataDir, a.clock, tracer);
+    await b.engine.approveTask(a.id, 'gate', { approver: 'bob', via: 'api' });
+    await a.engine.sweepApprovals(); // a later settler finds nothing to end: still one span
+    const [span, ...more] = gateSpans();
+    expect(more).toEqual([]);
+    expect(span!.spanContext().traceId).toBe(TRACE_ID);
+    expect(span!.parentSpanContext?.spanId).toBe(PARENT_SPAN_ID);
+    expect(ms(span!.duration)).toBe(10 * 60_000);
+    expect(span!.status.code).not.toBe(SpanStatusCode.ERROR);
+    expect(span!.attributes).toEqual({
+      'maestro.run.id': a.id,
+      'maestro.workflow': 'deploy',
+      'cicd.pipeline.name': 'deploy',
+      'cicd.pipeline.run.id': a.id,
+      'maestro.task.id': 'gate',
+      'cicd.pipeline.task.name': 'gate',
+      'maestro.approval.required': 2,
+      'maestro.approval.received': 2,
+      'maestro.approval.escalated': false,
+      'maestro.approval.outcome': 'granted',
+    });
+    expect(JSON.stringify(span!.attributes)).not.toMatch(/alice|bob/);
+  });
+
+  it('timed out: an error span with error.type, once, after an escalation and one approval short', async () => {
+    exporter.reset();
+    const spec =
+      '        approvals: 2\n        reviewers: [alice, bob]\n        timeout: 1h\n        onTimeout: escalate\n        escalateTo: { reviewers: [oncall] }';
+    const { engine, id, clock } = await tracedPark(spec);
+    await engine.approveTask(id, 'gate', { approver: 'alice', via: 'api' });
+    await clock.sleep(3_600_000);
+    expect((await engine.sweepApprovals()).escalated).toEqual([`${id}/gate`]);
+    expect(gateSpans()).toEqual([]);
+    await clock.sleep(3_600_000);
+    expect((await engine.sweepApprovals()).rejected).toEqual([`${id}/gate`]);
+    await engine.sweepApprovals();
+    const [span, ...more] = gateSpans();
+    expect(more).toEqual([]);
+    expect([span!.spanContext().traceId, span!.parentSpanContext?.spanId]).toEqual([
+      TRACE_ID,
+      PARENT_SPAN_ID,
+    ]);
+    expect(ms(span!.duration)).toBe(2 * 3_600_000);
+    expect(span!.status.code).toBe(SpanStatusCode.ERROR);
+    expect(span!.attributes).toMatchObject({
+      'maestro.approval.required': 2,
+      'maestro.approval.received': 1,
+      'maestro.approval.escalated': true,
+      'maestro.approval.outcome': 'timed_out',
+      'error.type': 'approval_timed_out',
     });
   });
 });

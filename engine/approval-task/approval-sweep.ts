@@ -25,8 +25,10 @@ import { LeaseLostError } from '../errors.ts';
 import { approvalSpecOf, isApprovalTask, describeAllowed, type ApprovalSpec } from './approval-spec.ts';
 import { cas, isParked, keysOf, settleRun } from './approve-task.ts';
 import type { ApprovalKeys } from './approval-types.ts';
+import { countTaskApprovals } from './approval-count.ts';
+import { recordApprovalSpan } from './approval-span.ts';
 
-type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger' | 'owner' | 'leaseMs'>;
+type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger' | 'owner' | 'leaseMs' | 'tracer'>;
 const BY = 'engine:approval-timeout';
 /** The store's named lease one sweep at a time holds, whichever replica and role runs it. */
 export const SWEEP_LEASE = 'sweep:approvals';
@@ -124,7 +126,7 @@ async function sweepRun(
     const won =
       d.action === 'escalate'
         ? await escalate(ctx, approvalKeys, run, d, now)
-        : await reject(ctx, approvalKeys, run, d, now);
+        : await reject(ctx, approvalKeys, run, d, now, rows);
     if (!won) continue;
     rejectedHere ||= d.action === 'reject';
     result[d.action === 'escalate' ? 'escalated' : 'rejected'].push(`${run.id}/${d.task.taskId}`);
@@ -195,12 +197,23 @@ async function reject(
   run: RunRecord,
   d: Due,
   now: number,
+  rows: readonly TaskApprovalRecord[],
 ): Promise<boolean> {
   const detail = `no ${d.spec.approvals} approval(s) within the timeout`;
   const won = await cas(() =>
     transitionTask(ctx, d.task, TaskState.failed, Reason.approvalTimedOut, BY, undefined, detail),
   );
   if (!won) return false;
+  // Verified approvals only (without the key none can be verified, so none counted).
+  const pem = keys?.signer.publicKeyPem;
+  const counted = pem ? countTaskApprovals(run, d.task.taskId, d.spec, rows, pem).approvers.length : 0;
+  recordApprovalSpan(ctx.tracer, run, d.task, {
+    outcome: 'timed_out',
+    required: d.spec.approvals,
+    received: counted,
+    escalated: rows.some((r) => r.kind === 'escalation' && r.taskId === d.task.taskId),
+    at: now,
+  });
   const text = `approval of ${d.task.taskId} timed out: rejected (${detail})`;
   ctx.logger.warn({ runId: run.id, taskId: d.task.taskId }, text);
   await ctx.store.appendLogs([

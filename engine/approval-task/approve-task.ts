@@ -22,8 +22,9 @@ import {
 } from './approval-errors.ts';
 import { allowedNow, approvalSpecOf, describeAllowed, isAllowed, isApprovalTask } from './approval-spec.ts';
 import type { ApprovalKeys, TaskApprovalRequest } from './approval-types.ts';
+import { recordApprovalSpan } from './approval-span.ts';
 
-type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger'>;
+type Ctx = Pick<EngineContext, 'store' | 'clock' | 'emit' | 'logger' | 'tracer'>;
 
 export function keysOf(keys: ApprovalKeys | undefined): ApprovalKeys & { publicKeyPem: string } {
   const pem = keys?.signer.publicKeyPem;
@@ -197,7 +198,7 @@ async function settleParked(
       continue;
     }
     const names = count.approvers.map((a) => a.approver).join(', ');
-    await cas(() =>
+    const won = await cas(() =>
       transitionTask(
         ctx,
         t,
@@ -208,6 +209,15 @@ async function settleParked(
         `approved by ${names}`,
       ),
     );
+    // Only the settler whose compare-and-set won ends the gate's span: one span per gate.
+    if (won)
+      recordApprovalSpan(ctx.tracer, run, t, {
+        outcome: 'granted',
+        required: count.required,
+        received: count.approvers.length,
+        escalated: count.escalatedAt !== undefined,
+        at: ctx.clock.now(),
+      });
   }
   // Back to queued: approved, or (a timeout failed a task) to be closed by whoever claims it.
   const rejected = tasks.some((t) => t.state === TaskState.failed && t.reason === Reason.approvalTimedOut);
