@@ -27,6 +27,32 @@ describe('createRedactor', () => {
     expect(createRedactor(['ab', 'a"b']).longest).toBe('a\\"b'.length);
   });
 
+  it('hides the parts of a secret URL a task quotes on their own (a failed request names origin and path)', () => {
+    // A webhook URL kept as a secret carries its credential in the path or query; the http task's
+    // error quotes `${origin}${pathname}`, which is not the secret whole and escaped redaction.
+    const redact = createRedactor(['https://hooks.example.com/services/T0/B0/s3cr3tTok?sig=abc123def456']);
+    const failed = 'POST https://hooks.example.com/services/T0/B0/s3cr3tTok failed: ECONNRESET';
+    expect(redact(failed)).toBe('POST *** failed: ECONNRESET');
+    expect(redact('redirected to /services/T0/B0/s3cr3tTok')).toBe('redirected to ***');
+    expect(redact('query ?sig=abc123def456')).toBe('query ***');
+    // The normalised form (a URL object's href) is hidden too.
+    expect(
+      createRedactor(['HTTPS://Hooks.Example.com:443/a/b/c/token9'])(
+        'GET https://hooks.example.com/a/b/c/token9',
+      ),
+    ).toBe('GET ***');
+    expect(
+      createRedactor(['postgres://app:pa%24%24word-123@db.internal:5432/shop'])('auth pa$$word-123 refused'),
+    ).toBe('auth *** refused');
+    // A URL's host alone is no secret (policy decisions name it), nor is a short path.
+    expect(createRedactor(['https://api.example.com/v1?k=0123456789'])('to https://api.example.com/v1')).toBe(
+      'to ***',
+    );
+    expect(createRedactor(['https://api.example.com/v1?k=0123456789'])('host api.example.com path /v1')).toBe(
+      'host api.example.com path /v1',
+    );
+  });
+
   it('never leaves a secret in text that contains it (property)', () => {
     fc.assert(
       fc.property(fc.string({ minLength: 1 }), fc.string(), fc.string(), (secret, before, after) => {

@@ -3,6 +3,7 @@
  * logged or stored. Each value is hidden as `***` wherever it appears:
  * - whole, and also line by line when it spans lines: logs are redacted one line at a time, so a
  *   multi-line secret (a PEM key) never reaches the redactor whole;
+ * - when it is a URL, its parts quoted on their own (urlPiecesOf);
  * - in its JSON-escaped form too (newline as `\n`, `"` as `\"`, `\` as `\\`), because values
  *   reach logs and environment variables serialised (MAESTRO_INPUTS, a task echoing JSON).
  * Pieces are replaced longest first, so a secret that contains another is hidden whole.
@@ -15,8 +16,40 @@ export interface Redactor {
   readonly longest: number;
 }
 
+/** Shorter parts of a secret URL are not hidden on their own: `/v1` would hide every `/v1`. */
+const MIN_URL_PART = 8;
+
+/**
+ * The parts of a secret URL that code quotes on their own: its normalised form, origin and path
+ * (an error naming the request), path, query and password. A webhook URL kept as a secret carries
+ * its credential there. The host alone is not hidden: policy decisions name it.
+ */
+function urlPiecesOf(value: string): string[] {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return [];
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return [];
+  }
+  const pieces = [url.href];
+  // Non-special schemes (postgres://, amqp://) have no origin; their password still counts.
+  if (url.origin !== 'null') pieces.push(`${url.origin}${url.pathname}`);
+  for (const part of [url.pathname, url.search, url.hash, url.password, decoded(url.password)])
+    if (part.length >= MIN_URL_PART) pieces.push(part);
+  return pieces;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text; // a malformed escape: the raw form is already a piece
+  }
+}
+
 function piecesOf(value: string): string[] {
-  const pieces = [value];
+  const pieces = [value, ...urlPiecesOf(value)];
   if (/[\r\n]/.test(value))
     for (const line of value.split(/\r?\n|\r/)) if (line.trim().length > 0) pieces.push(line);
   // JSON escaping of each piece: the forms a serialised copy of the value contains.
