@@ -151,6 +151,34 @@ describe('plan pinned to the compiler before the planner rewrite', () => {
     );
   });
 
+  it('a run string with more expressions than the short search takes (repeats, `$${`, ${HOME}) keeps its bytes', () => {
+    // More than eight expressions: the planner numbers them through a Map instead of a search.
+    // Values computed by the compiler at 538403d, before the planner's env and action change.
+    const params = Array.from({ length: 10 }, (_, i) => `    p${i}: { type: string, default: v${i} }`);
+    const refs = Array.from({ length: 12 }, (_, i) => `\${params.p${(i * 7) % 10}}`).join(' ');
+    const plan = planOf(
+      [
+        'apiVersion: maestro/v1',
+        'kind: Workflow',
+        'metadata: { name: many }',
+        'spec:',
+        '  params:',
+        ...params,
+        '  tasks:',
+        '    - id: many',
+        `      run: "echo ${refs} \${params.p3} $\${kept} \${HOME}"`,
+        '      env: { Z: "1", A: "2" }',
+        '    - id: plain',
+        '      run: "echo $${only} and ${HOME}"',
+        '',
+      ].join('\n'),
+    );
+    expect(plan.digest).toBe('sha256:2375f5ed4b870c79f72520b03ceb770f0ba446dea0c97256296de225a3153e83');
+    expect(sha256(JSON.stringify(plan))).toBe(
+      'dc861c695f9dcdbf045a3a45158b4dc5279bd270400a134b555882772cf8eab4',
+    );
+  });
+
   it('generated manifests of every size: digests are core digestOf of the plan and of each task', () => {
     for (const count of [1, 7, 23, 61]) {
       const plan = planOf(generated(count));

@@ -1,0 +1,199 @@
+import type { Manifest, ManifestRetry, PlanAction, PlanTask } from '../core/index.ts';
+import type { TaskModel } from './analysis/index.ts';
+import { parseDuration } from './duration.ts';
+import { scanTemplate } from './expressions.ts';
+
+/** Defaults the plan applies where neither the task nor `spec.defaults` says. */
+export const PlanDefaults = {
+  runner: 'local',
+  resources: 'small',
+  namespace: 'default',
+  currency: 'USD',
+  retry: { limit: 0, initial: '1s', factor: 2, max: '5m', jitter: 'full' },
+} as const;
+
+/** One expansion of a declared task: the task itself, or one combination of its matrix. */
+export interface Expansion {
+  model: TaskModel;
+  matrix?: Record<string, string | number | boolean>;
+  id: string;
+}
+
+/** What every task of one plan shares: the defaults, parsed durations, the common retry policy. */
+export class TaskPlanner {
+  private readonly durations = new Map<string, number>();
+  private sharedRetry: PlanTask['retry'] | undefined;
+  readonly defaults: NonNullable<Manifest['spec']['defaults']>;
+  constructor(defaults: NonNullable<Manifest['spec']['defaults']>) {
+    this.defaults = defaults;
+  }
+
+  /** Milliseconds of a duration text, parsed once per distinct text. */
+  ms(text: string): number {
+    let value = this.durations.get(text);
+    if (value === undefined) this.durations.set(text, (value = parseDuration(text)));
+    return value;
+  }
+
+  /** Tasks without their own retry share one (immutable) merged policy: fewer allocations. */
+  retry(own: ManifestRetry | undefined): PlanTask['retry'] {
+    if (own === undefined) return (this.sharedRetry ??= mergeRetry(this.defaults.retry, undefined, this));
+    return mergeRetry(this.defaults.retry, own, this);
+  }
+
+  /**
+   * The plan task, `definitionDigest` still undefined (sealTask fills it). Members are added in
+   * sorted key order (insertion order is enumeration order), so canonical JSON is plain
+   * JSON.stringify (canonical-fast.ts). Assignments, not conditional spreads: a spread in an
+   * object literal is a runtime call per member.
+   */
+  task(expansion: Expansion, needs: string[]): PlanTask {
+    const { model, matrix, id } = expansion;
+    const task = model.task;
+    const defaults = this.defaults;
+    const cacheEnabled =
+      task.cache?.never === true ? false : (task.cache?.enabled ?? defaults.cache?.enabled ?? false);
+    const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
+    const timeout = task.timeout ?? defaults.timeout;
+    const expressions: string[] = [];
+    const draft: Record<string, unknown> = { action: actionOf(model, expressions) };
+    // Folder paths are kept without their trailing `/`: `dist/` and `dist` are the same artifact.
+    if (task.artifacts) draft.artifacts = task.artifacts.map((p) => p.replace(/\/+$/, ''));
+    draft.cache =
+      cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: this.ms(ttl) } : { enabled: cacheEnabled };
+    draft.declaredId = model.id;
+    draft.definitionDigest = undefined; // filled by sealTask, in this key position
+    draft.env = envOf(defaults.env, task.env, expressions);
+    if (task.hostAccess === true) draft.hostAccess = true;
+    draft.id = id;
+    if (matrix) draft.matrix = matrix;
+    draft.needs = needs;
+    if (task.network === 'none') draft.network = 'none';
+    // Only `fail` is carried: `retry` is the default, so plans (and digests) without it are unchanged.
+    if (task.onInterrupt === 'fail') draft.onInterrupt = 'fail';
+    draft.outputs = model.outputs.slice();
+    // Only a deferrable placement is carried: plans (and digests) of other tasks are unchanged.
+    if (task.placement?.deferrable === true)
+      draft.placement = { deadlineMs: this.ms(task.placement.deadline), deferrable: true };
+    draft.resources = task.resources ?? defaults.resources ?? PlanDefaults.resources;
+    draft.retry = this.retry(task.retry);
+    if (task.ifSkipped === 'run') draft.runIfSkipped = true;
+    draft.runner = task.runner ?? defaults.runner ?? PlanDefaults.runner;
+    draft.secrets = model.secrets === undefined ? [] : [...model.secrets].sort();
+    if (timeout !== undefined) draft.timeoutMs = this.ms(timeout);
+    if (task.when !== undefined) draft.when = task.when;
+    draft.with = task.with === undefined ? {} : sortDeep(task.with);
+    return draft as unknown as PlanTask;
+  }
+}
+
+type EnvValues = Record<string, string | number | boolean> | undefined;
+
+/**
+ * The task's env, keys in sorted order: `defaults.env`, the task's own values over them, then
+ * `MAESTRO_EXPR_<n>` for the n-th distinct expression of a `run` string. Built once, and copied
+ * in sorted order only when the names did not arrive sorted. Names match the schema's
+ * `^[A-Za-z_][A-Za-z0-9_]*$` (ASCII, so `<` is canonical order) and values are strings: the
+ * result is canonical JSON as built, with no check needed.
+ */
+function envOf(defaults: EnvValues, own: EnvValues, expressions: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (defaults) for (const k of Object.keys(defaults)) env[k] = String(defaults[k]);
+  if (own) for (const k of Object.keys(own)) env[k] = String(own[k]);
+  for (let n = 0; n < expressions.length; n++) env[`MAESTRO_EXPR_${n}`] = expressions[n] as string;
+  const keys = Object.keys(env);
+  let sorted = true;
+  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) < (keys[i] as string);
+  if (sorted) return env;
+  const out: Record<string, string> = {};
+  for (const key of keys.sort()) out[key] = env[key] as string;
+  return out;
+}
+
+/**
+ * The action. A `run` string keeps its text, with each expression replaced by a reference to an
+ * environment variable bound to the expression (pushed to `expressions`, first use first):
+ * values reach the shell as data, never as code.
+ */
+function actionOf(model: TaskModel, expressions: string[]): PlanAction {
+  const task = model.task;
+  if (typeof task.run === 'string')
+    return { script: shellScript(task.run, model, expressions), type: 'shell' };
+  if (Array.isArray(task.run)) return { argv: [...task.run] as [string, ...string[]], type: 'argv' };
+  if (task.uses !== undefined && model.entry) {
+    const e = model.entry;
+    // A repository task runs from the workspace (its entry is relative to the source root); so
+    // does a locked catalog task, whose folder the engine fetches into the workspace (`source`).
+    if (e.entry.startsWith('.maestro/tasks/') || e.source)
+      return {
+        digest: e.digest,
+        entry: e.entry,
+        ...(e.interpreter === undefined ? {} : { interpreter: e.interpreter }),
+        name: e.name,
+        ref: task.uses,
+        ...(e.source ? { source: { commit: e.source.commit, path: e.source.path, url: e.source.url } } : {}),
+        type: 'catalog',
+        version: e.version,
+      };
+    return { digest: e.digest, name: e.name, ref: task.uses, type: 'catalog', version: e.version };
+  }
+  return {
+    ...(task.args ? { args: [...task.args] } : {}),
+    ...(task.command ? { command: [...task.command] } : {}),
+    image: task.image as string,
+    type: 'container',
+  };
+}
+
+/** `run` with `${MAESTRO_EXPR_<n>}` for each expression and `$${` unescaped to `${`. */
+function shellScript(run: string, model: TaskModel, expressions: string[]): string {
+  const refs = (model.runScan ?? scanTemplate(run)).refs;
+  let script = run;
+  if (refs.length > 0) {
+    // A few expressions (the usual case) are searched, not hashed: no Map per task.
+    const numbers = refs.length > 8 ? new Map<string, number>() : undefined;
+    script = '';
+    let at = 0;
+    for (const ref of refs) {
+      let n = numbers ? (numbers.get(ref.text) ?? -1) : expressions.indexOf(ref.text);
+      if (n === -1) {
+        n = expressions.length;
+        expressions.push(ref.text);
+        numbers?.set(ref.text, n);
+      }
+      script += `${run.slice(at, ref.start)}\${MAESTRO_EXPR_${n}}`;
+      at = ref.end;
+    }
+    script += run.slice(at);
+  }
+  return script.includes('$${') ? script.replaceAll('$${', '${') : script;
+}
+
+function mergeRetry(
+  base: ManifestRetry | undefined,
+  own: ManifestRetry | undefined,
+  durations: Pick<TaskPlanner, 'ms'>,
+): PlanTask['retry'] {
+  const d = PlanDefaults.retry;
+  const backoff = { ...base?.backoff, ...own?.backoff };
+  const maxDuration = backoff.maxDuration;
+  return {
+    backoff: {
+      factor: backoff.factor ?? d.factor,
+      initialMs: durations.ms(backoff.initial ?? d.initial),
+      ...(maxDuration === undefined ? {} : { maxDurationMs: durations.ms(maxDuration) }),
+      maxMs: durations.ms(backoff.max ?? d.max),
+    },
+    jitter: own?.jitter ?? base?.jitter ?? d.jitter,
+    limit: own?.limit ?? base?.limit ?? d.limit,
+  };
+}
+
+/** A deep copy with every object's keys inserted in sorted order (user data: `with`, defaults). */
+export function sortDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortDeep);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = sortDeep((value as Record<string, unknown>)[key]);
+  return out;
+}
