@@ -1,54 +1,76 @@
 import type { Manifest, Plan, PlanTask } from '../core/index.ts';
 import type { BlueprintPin } from './blueprint/expand.ts';
 import type { TaskModel } from './analysis/index.ts';
-import { planDigest, sealTask, userDataInOrder } from './canonical-fast.ts';
+import { PlanHasher, sealTask, userDataInOrder } from './canonical-fast.ts';
 import { topologicalOrder } from './dag.ts';
 import { PlanDefaults, sortDeep, TaskPlanner, type Expansion } from './plan-task.ts';
 import { normaliseSchedule } from './schedule.ts';
 
 export { PlanDefaults } from './plan-task.ts';
 
-/** Builds the plan from a manifest that passed every check. Pure and deterministic. */
+/**
+ * Builds the plan from a manifest that passed every check. Pure and deterministic. The plan's
+ * members are in sorted key order (so canonical JSON is JSON.stringify, canonical-fast.ts); its
+ * digest is hashed as the tasks are built.
+ */
 export function buildPlan(
   manifest: Manifest,
   models: readonly TaskModel[],
   declaredOrder?: readonly number[],
   blueprint?: BlueprintPin,
 ): Plan {
-  const spec = manifest.spec;
-  const defaults = spec.defaults ?? {};
+  const planner = new TaskPlanner(manifest.spec.defaults ?? {});
   const { expanded, expansionsOf } = expandMatrices(models);
-  // model.deps index `models` directly (analyze builds both in the same order).
-  // Without matrices every task expands to itself: its deps are already the plan indices, and
-  // the analysis' topological order is the plan's.
+  // model.deps index `models` directly (analyze builds both in the same order). Without
+  // matrices every task expands to itself: its deps are already the plan indices, and the
+  // analysis' topological order is the plan's.
   const unexpanded = expanded.length === models.length;
   const needs: number[][] = unexpanded
     ? models.map((m) => m.deps)
     : expanded.map(({ model }) => model.deps.flatMap((d) => expansionsOf[d] as number[]));
   const order = (unexpanded ? declaredOrder : undefined) ?? topologicalOrder(needs).order;
-  const planner = new TaskPlanner(defaults);
-  const ms = (text: string) => planner.ms(text);
+  const needIds = order.map((i) => idsOf(needs[i] as number[], expanded));
+  const head = planHead(manifest, blueprint, edgesOf(order, needIds, expanded));
+  const hasher = new PlanHasher(head, userDataInOrder(head.params) && userDataInOrder(head.policy));
   const tasks: PlanTask[] = [];
-  const taskTexts: string[] = [];
-  // Whether all user data (maps from the manifest) enumerates in canonical order; see canonical-fast.ts.
-  let allOrdered = true;
-  const edges: Plan['edges'] = [];
-  for (const i of order) {
-    const expansion = expanded[i] as Expansion;
-    const id = expansion.id;
-    const needIndices = needs[i] as number[];
-    const taskNeeds: string[] = new Array<string>(needIndices.length);
-    for (let k = 0; k < needIndices.length; k++)
-      taskNeeds[k] = (expanded[needIndices[k] as number] as Expansion).id;
-    const planTask = planner.task(expansion, taskNeeds);
-    const ordered = userDataInOrder(planTask.with) && userDataInOrder(planTask.matrix);
-    allOrdered &&= ordered;
-    taskTexts.push(sealTask(planTask, ordered));
-    tasks.push(planTask);
-    for (const from of taskNeeds) edges.push({ from, to: id });
+  for (let k = 0; k < order.length; k++) {
+    const task = planner.task(expanded[order[k] as number] as Expansion, needIds[k] as string[]);
+    hasher.task(sealTask(task, userDataInOrder(task.with) && userDataInOrder(task.matrix)));
+    tasks.push(task);
   }
-  // Keys in sorted order (see planTask above); `digest` is filled last, in its position.
-  const plan: Plan = {
+  const tail = planTail(manifest, planner);
+  // Members appended in key order: `tasks` sorts after the head's, before the tail's.
+  const plan = Object.assign(head, { tasks }, tail) as Plan;
+  plan.digest = hasher.finish(tail, userDataInOrder(tail.workflow));
+  return plan;
+}
+
+/** The plan ids of the tasks at `indices` of `expanded`. */
+function idsOf(indices: readonly number[], expanded: readonly Expansion[]): string[] {
+  const ids = new Array<string>(indices.length);
+  for (let k = 0; k < indices.length; k++) ids[k] = (expanded[indices[k] as number] as Expansion).id;
+  return ids;
+}
+
+/** One edge per need, in plan order then need order. */
+function edgesOf(order: readonly number[], needIds: readonly string[][], expanded: readonly Expansion[]) {
+  const edges: Plan['edges'] = [];
+  for (let k = 0; k < order.length; k++) {
+    const to = (expanded[order[k] as number] as Expansion).id;
+    for (const from of needIds[k] as string[]) edges.push({ from, to });
+  }
+  return edges;
+}
+
+type PlanHead = Pick<
+  Plan,
+  'apiVersion' | 'approvals' | 'blueprint' | 'budget' | 'digest' | 'edges' | 'kind' | 'params' | 'policy'
+>;
+
+/** The plan's members that sort before `tasks`, `digest` undefined in its position. */
+function planHead(manifest: Manifest, blueprint: BlueprintPin | undefined, edges: Plan['edges']): PlanHead {
+  const spec = manifest.spec;
+  return {
     apiVersion: 'maestro/v1',
     ...(spec.approvals
       ? { approvals: { from: [...(spec.approvals.from ?? [])], required: spec.approvals.required } }
@@ -85,8 +107,16 @@ export function buildPlan(
       ),
     ),
     ...(spec.policy ? { policy: sortKeys(spec.policy) } : {}),
-    tasks,
-    ...(spec.timeout === undefined ? {} : { timeoutMs: ms(spec.timeout) }),
+  };
+}
+
+type PlanTail = Pick<Plan, 'timeoutMs' | 'triggers' | 'workflow'>;
+
+/** The plan's members that sort after `tasks`. */
+function planTail(manifest: Manifest, planner: TaskPlanner): PlanTail {
+  const spec = manifest.spec;
+  return {
+    ...(spec.timeout === undefined ? {} : { timeoutMs: planner.ms(spec.timeout) }),
     triggers: triggersOf(spec.triggers),
     workflow: {
       kind: manifest.kind,
@@ -95,10 +125,6 @@ export function buildPlan(
       namespace: manifest.metadata.namespace ?? PlanDefaults.namespace,
     },
   };
-  allOrdered &&=
-    userDataInOrder(plan.params) && userDataInOrder(plan.workflow) && userDataInOrder(plan.policy);
-  plan.digest = planDigest(plan, allOrdered, taskTexts);
-  return plan;
 }
 
 /** Expands matrices; expanded index order = declaration order, then matrix order. */

@@ -1,5 +1,5 @@
 import { createHash, hash } from 'node:crypto';
-import type { Plan, PlanTask } from '../core/index.ts';
+import type { PlanTask } from '../core/index.ts';
 
 /**
  * RFC 8785 canonical JSON, the same algorithm as core's `canonicalJson` (keys sorted by UTF-16
@@ -109,25 +109,32 @@ export function sealTask(task: PlanTask, ordered: boolean): string {
   return `${text.slice(0, at)},"definitionDigest":${JSON.stringify(task.definitionDigest)}${text.slice(at)}`;
 }
 
-/** Stands in for the tasks while serialising the rest of the plan; see planDigest. */
-const tasksSentinel = '\ud800tasks';
-
 /**
- * The plan's digest: sha256 of its canonical JSON without `digest` (undefined while computed).
- * The tasks' texts from sealTask are spliced in where a sentinel string stands: JSON.stringify
- * writes it as `"\ud800tasks"`, and no user string can produce `:"\ud800` (lone surrogates
- * are refused by the guard, and other escapes are `\u00xx`).
+ * The plan's digest, hashed as the plan is written: sha256 of its canonical JSON without
+ * `digest`. The members that sort before `tasks` (`head`, with `digest` undefined) and after it
+ * (`tail`) are serialised on their own, and each task's text (sealTask) is hashed as soon as the
+ * task is sealed: no text outlives its task, and no copy of the plan or of its ~2 MB of task
+ * texts is built. Canonical JSON is the same bytes whichever way it is cut.
  */
-export function planDigest(plan: Plan, ordered: boolean, taskTexts: readonly string[]): string {
-  if (!ordered) return sha256(canonicalSlow(plan));
-  const text = JSON.stringify({ ...plan, tasks: tasksSentinel as unknown as Plan['tasks'] });
-  const marker = '"tasks":"\\ud800tasks"';
-  const at = text.lastIndexOf(marker);
-  // Hashed piece by piece: the same bytes as the joined text, without building a copy of it.
-  const digest = createHash('sha256');
-  digest.update(`${text.slice(0, at)}"tasks":[`);
-  for (let i = 0; i < taskTexts.length; i++)
-    digest.update(i === 0 ? (taskTexts[i] as string) : `,${taskTexts[i] as string}`);
-  digest.update(`]${text.slice(at + marker.length)}`);
-  return `sha256:${digest.digest('hex')}`;
+export class PlanHasher {
+  private readonly digest = createHash('sha256');
+  private tasks = 0;
+
+  /** `ordered`: the user data in `head` enumerates in canonical order (userDataInOrder). */
+  constructor(head: object, ordered: boolean) {
+    const text = ordered ? JSON.stringify(head) : canonicalSlow(head);
+    // `head` always holds `apiVersion`: its text is `{…}` with at least one member.
+    this.digest.update(`${text.slice(0, -1)},"tasks":[`);
+  }
+
+  task(text: string): void {
+    this.digest.update(this.tasks++ === 0 ? text : `,${text}`);
+  }
+
+  /** `tail` always holds `triggers` and `workflow`. */
+  finish(tail: object, ordered: boolean): string {
+    const text = ordered ? JSON.stringify(tail) : canonicalSlow(tail);
+    this.digest.update(`],${text.slice(1)}`);
+    return `sha256:${this.digest.digest('hex')}`;
+  }
 }
