@@ -34,7 +34,7 @@ import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
 import { pumpLogs } from './log-pump.ts';
 import { startAttemptSpan, traceEnv } from './trace-context.ts';
-import { waitHandle } from './wait/wait-attempt.ts';
+import { waitHandle, waitSpanAttributes } from './wait/wait-attempt.ts';
 import { placeAttempt } from './placement/attempt-placement.ts';
 import { ON_DEMAND } from './placement/price-section.ts';
 import { isWaitPrimitive } from './wait/wait-spec.ts';
@@ -49,6 +49,7 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   // How long a durable timer held it (read before the start clears notBefore): a wait's output.
   const waited = task.notBefore === null ? 0 : Math.max(0, task.notBefore - task.updatedAt);
   const readyAt = task.updatedAt;
+  const until = task.notBefore;
   if (await quotaTurnPending(exec, taskId, attempt)) return;
   // Chosen first: the budget guard estimates, and the attempt's start stores, the price of the
   // flavor it will run on, not on-demand's.
@@ -74,7 +75,9 @@ export async function runAttempt(exec: AttemptHost, taskId: string): Promise<voi
   }
 
   const span = attemptSpan(exec, taskId, info);
-  const ended = isWaitPrimitive(exec.planTask(taskId))
+  const wait = isWaitPrimitive(exec.planTask(taskId));
+  if (wait) span.setAttributes(waitSpanAttributes(info.resolved.with, waited, until));
+  const ended = wait
     ? await followHandle(exec, taskId, info, token, waitHandle(exec, taskId, info, waited))
     : await execute(exec, taskId, info, token, span);
   await finishRun(exec, taskId, info, token, ended, span);

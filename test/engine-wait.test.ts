@@ -6,6 +6,12 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Tracer } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyOff, RunnerRegistry, type Clock, type PlanTask, type Runner } from '../core/index.ts';
 import { createEngine, openAsyncStore, type AsyncStore } from '../engine/index.ts';
@@ -52,7 +58,7 @@ async function waitTask(id: string, inputs: Record<string, unknown>): Promise<Pl
   };
 }
 
-async function engineWith(clock: Clock) {
+async function engineWith(clock: Clock, tracer?: Tracer) {
   const dataDir = tempDir('maestro-wait-');
   const store: AsyncStore = await openAsyncStore({ dataDir });
   const engine = createEngine({
@@ -65,6 +71,7 @@ async function engineWith(clock: Clock) {
     // Leases that outlast the test's jumps in time: renewals are not what is tested here.
     leaseMs: 86_400_000,
     httpProbe: (request, env) => sendHttpRequest(request, env, () => undefined),
+    ...(tracer ? { tracer } : {}),
   });
   return { engine, store };
 }
@@ -120,6 +127,37 @@ describe('tasks/wait, an engine primitive', () => {
     const held = (await store.listTransitions(runId, 'later')).find((t) => t.reason === 'waiting_until')!;
     expect(held.detail).toContain(new Date(T0 + 3_600_000).toISOString());
     expect((await store.listAttempts(runId, 'later'))[0]!.startedAt).toBe(T0 + 3_600_000);
+    await store.close();
+  });
+
+  it('a wait attempt’s maestro.attempt span says a durable timer held it: how long, until when', async () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const clock = steppedClock(T0);
+    const { engine, store } = await engineWith(clock, provider.getTracer('test'));
+    const timer = await waitTask('pause', { for: '10m' });
+    const now = await waitTask('now', { until: new Date(T0 - 1000).toISOString() });
+    const probe = await waitTask('probe', { url: `${base}/health`, interval: '1s' });
+    const plan = planOf([timer, { ...now, needs: ['pause'] }, { ...probe, needs: ['now'] }]);
+    const runId = await engine.submit(plan, { trust: 'trusted' });
+    expect((await clock.drive(engine.execute(runId))).status).toBe('succeeded');
+    const attempts = exporter.getFinishedSpans().filter((s) => s.name === 'maestro.attempt');
+    const of = (id: string) =>
+      attempts.find((s) => s.attributes['cicd.pipeline.task.name'] === id)!.attributes;
+    expect(of('pause')).toMatchObject({
+      'cicd.pipeline.task.run.result': 'success',
+      'maestro.wait.durable_timer': true,
+      'maestro.wait.timer_ms': 600_000,
+      'maestro.wait.until': new Date(T0 + 600_000).toISOString(),
+      'maestro.wait.condition': 'none',
+    });
+    // A time already past stores no timer; an HTTP condition is polled after none.
+    expect(of('now')).toMatchObject({ 'maestro.wait.durable_timer': false, 'maestro.wait.timer_ms': 0 });
+    expect(of('now')['maestro.wait.until']).toBeUndefined();
+    expect(of('probe')).toMatchObject({
+      'maestro.wait.durable_timer': false,
+      'maestro.wait.condition': 'http',
+    });
     await store.close();
   });
 

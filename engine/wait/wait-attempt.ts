@@ -16,6 +16,24 @@ import type { AttemptHost, AttemptInfo } from '../attempt-host.ts';
 import { startHttpWait } from './http-wait.ts';
 import { waitSpecOf } from './wait-spec.ts';
 
+/**
+ * A wait attempt's span attributes (set on its `maestro.attempt`): the durable timer that held
+ * the task before the attempt (stored, so no process slept through it: the attempt span starts
+ * when the timer ends), its length and end, and whether an HTTP condition is polled after it.
+ */
+export function waitSpanAttributes(
+  inputs: Record<string, unknown>,
+  waitedBefore: number,
+  until: number | null,
+): Record<string, string | number | boolean> {
+  return {
+    'maestro.wait.durable_timer': until !== null,
+    'maestro.wait.timer_ms': waitedBefore,
+    ...(until !== null ? { 'maestro.wait.until': new Date(until).toISOString() } : {}),
+    'maestro.wait.condition': typeof inputs.url === 'string' ? 'http' : 'none',
+  };
+}
+
 /** `waitedBefore`: how long the task's stored timer held it (its `notBefore` minus its ready time). */
 export function waitHandle(
   exec: AttemptHost,
