@@ -169,19 +169,7 @@ async function escalate(
   if (!inserted) return false;
   const to = describeAllowed({ reviewers: d.spec.escalateTo.reviewers, teams: d.spec.escalateTo.teams });
   const text = `approval of ${d.task.taskId} timed out: escalated to ${to}; rejected if still unapproved in ${d.spec.timeoutMs} ms`;
-  ctx.logger.warn({ runId: run.id, taskId: d.task.taskId }, text);
-  await ctx.store.appendLogs([
-    { runId: run.id, taskId: d.task.taskId, attempt: null, stream: 'system', time: now, text },
-  ]);
-  ctx.emit({
-    type: 'log',
-    runId: run.id,
-    taskId: d.task.taskId,
-    attempt: null,
-    stream: 'system',
-    time: now,
-    text,
-  });
+  await systemLine(ctx, run, d, now, text);
   await logDecision(keys, run, d, now, `approval escalated to ${to}`);
   return true;
 }
@@ -215,21 +203,24 @@ async function reject(
     at: now,
   });
   const text = `approval of ${d.task.taskId} timed out: rejected (${detail})`;
+  await systemLine(ctx, run, d, now, text);
+  await logDecision(keys, run, d, now, `approval timed out: ${detail}`);
+  return true;
+}
+
+/** A line of the sweep's outcome: the process log, the run's stored log and its live events. */
+async function systemLine(ctx: Ctx, run: RunRecord, d: Due, now: number, text: string): Promise<void> {
   ctx.logger.warn({ runId: run.id, taskId: d.task.taskId }, text);
-  await ctx.store.appendLogs([
-    { runId: run.id, taskId: d.task.taskId, attempt: null, stream: 'system', time: now, text },
-  ]);
-  ctx.emit({
-    type: 'log',
+  const line = {
     runId: run.id,
     taskId: d.task.taskId,
     attempt: null,
-    stream: 'system',
+    stream: 'system' as const,
     time: now,
     text,
-  });
-  await logDecision(keys, run, d, now, `approval timed out: ${detail}`);
-  return true;
+  };
+  await ctx.store.appendLogs([line]);
+  ctx.emit({ type: 'log', ...line });
 }
 
 async function logDecision(
