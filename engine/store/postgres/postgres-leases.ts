@@ -14,6 +14,7 @@ import { LeaseLostError } from '../../errors.ts';
 import { taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
 import type { Lease } from '../store.ts';
 import { loadedPg } from './load-pg.ts';
+import { prepared, type Prepared } from './prepared.ts';
 
 type Row = Record<string, unknown>;
 
@@ -26,6 +27,15 @@ export function toLease(r: Row): Lease {
   };
 }
 
+const ACQUIRE = prepared(
+  `INSERT INTO leases (name, owner, token, expires_at) VALUES ($1, $2, nextval('lease_tokens'), $3)
+     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at
+     WHERE $4 OR leases.owner = excluded.owner OR leases.expires_at < $5
+   RETURNING *`,
+);
+const LEASE_OWNER = prepared('SELECT owner FROM leases WHERE name = $1');
+const CHECK_FENCE = prepared('SELECT token, expires_at FROM leases WHERE name = $1 FOR UPDATE');
+
 /** Takes the lease when free, expired, ours, or forced; one statement, so it cannot interleave. */
 export async function acquire(
   c: Db,
@@ -35,23 +45,15 @@ export async function acquire(
   ttlMs: number,
   force: boolean,
 ): Promise<Lease> {
-  const { rows } = await c.query<Row>(
-    `INSERT INTO leases (name, owner, token, expires_at) VALUES ($1, $2, nextval('lease_tokens'), $3)
-       ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at
-       WHERE $4 OR leases.owner = excluded.owner OR leases.expires_at < $5
-     RETURNING *`,
-    [name, owner, now + ttlMs, force, now],
-  );
+  const { rows } = await c.query<Row>(ACQUIRE, [name, owner, now + ttlMs, force, now]);
   if (rows[0]) return toLease(rows[0]);
-  const current = await c.query<Row>('SELECT owner FROM leases WHERE name = $1', [name]);
+  const current = await c.query<Row>(LEASE_OWNER, [name]);
   throw new LeaseLostError(name, { details: { owner: String(current.rows[0]?.owner) } });
 }
 
 /** Throws LeaseLostError unless `token` is the lease's current, unexpired token; locks the row. */
 export async function checkFence(c: PoolClient, name: string, token: number, now: number): Promise<void> {
-  const { rows } = await c.query<Row>('SELECT token, expires_at FROM leases WHERE name = $1 FOR UPDATE', [
-    name,
-  ]);
+  const { rows } = await c.query<Row>(CHECK_FENCE, [name]);
   const lease = rows[0];
   if (!lease || Number(lease.token) !== token || Number(lease.expires_at) < now)
     throw new LeaseLostError(name);
@@ -70,8 +72,17 @@ export async function claimReadyTask(
   now: number,
   leaseMs: number,
 ): Promise<TaskClaim | null> {
-  const { rows } = await c.query<Row>(
-    `WITH candidate AS (
+  const { rows } = await c.query<Row>(CLAIM_READY_TASK, [now, now + leaseMs]);
+  const row = rows[0];
+  if (!row) return null;
+  const runId = String(row.run_id);
+  const taskId = String(row.task_id);
+  const lease = await acquire(c, taskLeaseName(runId, taskId), owner, now, leaseMs, true);
+  return { runId, taskId, owner, token: lease.token, expiresAt: lease.expiresAt };
+}
+
+const CLAIM_READY_TASK = prepared(
+  `WITH candidate AS (
        SELECT t.run_id, t.task_id FROM tasks t JOIN runs r ON r.id = t.run_id
         WHERE t.state = 'ready' AND (t.not_before IS NULL OR t.not_before <= $1)
           AND (t.claim_expires_at IS NULL OR t.claim_expires_at < $1)
@@ -81,15 +92,7 @@ export async function claimReadyTask(
         LIMIT 1 FOR UPDATE OF t SKIP LOCKED)
      UPDATE tasks t SET claim_expires_at = $2 FROM candidate c
       WHERE t.run_id = c.run_id AND t.task_id = c.task_id RETURNING t.run_id, t.task_id`,
-    [now, now + leaseMs],
-  );
-  const row = rows[0];
-  if (!row) return null;
-  const runId = String(row.run_id);
-  const taskId = String(row.task_id);
-  const lease = await acquire(c, taskLeaseName(runId, taskId), owner, now, leaseMs, true);
-  return { runId, taskId, owner, token: lease.token, expiresAt: lease.expiresAt };
-}
+);
 
 /**
  * A fenced write's check (AsyncStore.fenced): the token only, under a share lock on the lease row,
@@ -106,12 +109,11 @@ export function checkTokenRows(rows: readonly Row[], fence: Fence): void {
   if (Number(rows[0]?.token) !== fence.token) throw new LeaseLostError(fence.name);
 }
 
+const RENEW = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2 AND token = $3 RETURNING *');
+
 /** Extends a lease under its current token (AsyncStore.renewLease). */
 export async function renew(c: Db, name: string, token: number, now: number, ttlMs: number): Promise<Lease> {
-  const { rows } = await c.query<Row>(
-    'UPDATE leases SET expires_at = $1 WHERE name = $2 AND token = $3 RETURNING *',
-    [now + ttlMs, name, token],
-  );
+  const { rows } = await c.query<Row>(RENEW, [now + ttlMs, name, token]);
   if (!rows[0]) throw new LeaseLostError(name);
   return toLease(rows[0]);
 }
@@ -216,6 +218,28 @@ export function fenceClause(
     with: `fence AS (SELECT token FROM leases WHERE name = $${args.length - 1} FOR SHARE), `,
     ok: `(SELECT token FROM fence) = $${args.length}::bigint`,
     token: '(SELECT token FROM fence) AS fence_token',
+  };
+}
+
+/** A clause's SQL, as fenceClause returns it. */
+export type FenceSql = ReturnType<typeof fenceClause>;
+
+/**
+ * A statement the fence may ride in, prepared (prepared.ts) in its two texts, unfenced and
+ * fenced, the fence's parameters after the `argCount` others. Given the call's arguments (that
+ * many), it appends the fence's as fenceClause does and returns the text to send.
+ */
+export function fencedStatement(
+  argCount: number,
+  build: (f: FenceSql) => string,
+): (fence: Fence | undefined, args: unknown[]) => Prepared {
+  const placeholder = { name: '', token: 0 };
+  const plain = prepared(build(fenceClause(undefined, [])));
+  const fenced = prepared(build(fenceClause(placeholder, new Array<unknown>(argCount))));
+  return (fence, args) => {
+    if (args.length !== argCount) throw new Error(`${argCount} arguments expected, ${args.length} given`);
+    fenceClause(fence, args);
+    return fence ? fenced : plain;
   };
 }
 

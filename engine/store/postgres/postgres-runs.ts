@@ -7,7 +7,8 @@ import type { NewRun, RunFilter, RunRecord, RunTransitionWrite, TransitionRecord
 import { initialRunState, newRunValues, runLabels } from '../row-values.ts';
 import { toRun, toTransition, type Row } from '../sqlite/rows.ts';
 import type { Db } from './reconnect.ts';
-import { checkFenceToken, fenceClause } from './postgres-leases.ts';
+import { checkFenceToken, fencedStatement, type FenceSql } from './postgres-leases.ts';
+import { prepared } from './prepared.ts';
 import { RUNS_CHANNEL } from './postgres-notify.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -19,8 +20,19 @@ const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
  * INSERT … SELECT … ORDER BY takes the ids in that order).
  */
 export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
-  const { rows } = await db.query<Row>(
-    `WITH run AS (
+  const { rows } = await db.query<Row>(CREATE_RUN, [
+    ...newRunValues(run),
+    ...initialRunState(run),
+    run.plan.tasks.map((t) => t.id),
+    run.by,
+    runLabels(run).map(([key]) => key),
+    runLabels(run).map(([, value]) => value),
+  ]);
+  return toRun(rows[0]!);
+}
+
+const CREATE_RUN = prepared(
+  `WITH run AS (
        INSERT INTO runs (id, workflow, namespace, plan_digest, plan, params, trigger, actor, priority,
          status, reason, created_at, approval_digest, source, trust, trace_parent)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $15, $16, $10, $11, $12, $13, $14) RETURNING *),
@@ -41,17 +53,7 @@ export async function createRun(db: Db, run: NewRun): Promise<RunRecord> {
        INSERT INTO run_labels (run_id, key, value) SELECT $1, key, value FROM unnest($19::text[], $20::text[]) AS l (key, value)),
      notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $1) WHERE $15::text = 'queued')
      SELECT *, (SELECT count(*) FROM notified) AS notified FROM run`,
-    [
-      ...newRunValues(run),
-      ...initialRunState(run),
-      run.plan.tasks.map((t) => t.id),
-      run.by,
-      runLabels(run).map(([key]) => key),
-      runLabels(run).map(([, value]) => value),
-    ],
-  );
-  return toRun(rows[0]!);
-}
+);
 
 export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> {
   const where: string[] = [];
@@ -107,23 +109,28 @@ export async function transitionRun(
     t.patch?.approvalDigest ?? null,
   ];
   args.push(t.by, t.time);
-  const f = fenceClause(fence, args);
+  const statement = (t.to === 'queued' ? TRANSITION_RUN_REQUEUED : TRANSITION_RUN)(fence, args);
+  const { rows } = await c.query<Row>(statement, args);
+  checkFenceToken(rows[0], fence);
+  return Number(rows[0]?.n) === 1;
+}
+
+/** The run transition's text: fenced or not, and waking the workers when the run is requeued. */
+function transitionRunSql(f: FenceSql, requeue: boolean): string {
   // Back to queued (a retry, an approval): it needs an executor again; wake the workers.
-  const requeued =
-    t.to === 'queued' ? `,\n     notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $5::text) FROM upd)` : '';
-  const { rows } = await c.query<Row>(
-    `WITH ${f.with}upd AS (
+  const requeued = requeue
+    ? `,\n     notified AS (SELECT pg_notify('${RUNS_CHANNEL}', $5::text) FROM upd)`
+    : '';
+  return `WITH ${f.with}upd AS (
        UPDATE runs SET status = $1, reason = $2, started_at = coalesce(started_at, $3::bigint), finished_at = $4::bigint,
          approval_digest = coalesce($7::text, approval_digest) WHERE id = $5 AND status = $6 AND ${f.ok} RETURNING 1),
      ins AS (
        INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time)
        SELECT $5, NULL, $6, $1, $2, $8::text, $9::bigint FROM upd)${requeued}
-     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}${t.to === 'queued' ? ', (SELECT count(*) FROM notified)' : ''}`,
-    args,
-  );
-  checkFenceToken(rows[0], fence);
-  return Number(rows[0]?.n) === 1;
+     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}${requeue ? ', (SELECT count(*) FROM notified)' : ''}`;
 }
+const TRANSITION_RUN = fencedStatement(9, (f) => transitionRunSql(f, false));
+const TRANSITION_RUN_REQUEUED = fencedStatement(9, (f) => transitionRunSql(f, true));
 
 export async function listTransitions(
   db: Db,
@@ -132,14 +139,15 @@ export async function listTransitions(
 ): Promise<TransitionRecord[]> {
   const { rows } =
     taskId === undefined
-      ? await db.query<Row>('SELECT * FROM transitions WHERE run_id = $1 ORDER BY id', [runId])
+      ? await db.query<Row>(TRANSITIONS_ALL, [runId])
       : taskId === null
-        ? await db.query<Row>('SELECT * FROM transitions WHERE run_id = $1 AND task_id IS NULL ORDER BY id', [
-            runId,
-          ])
-        : await db.query<Row>('SELECT * FROM transitions WHERE run_id = $1 AND task_id = $2 ORDER BY id', [
-            runId,
-            taskId,
-          ]);
+        ? await db.query<Row>(TRANSITIONS_RUN, [runId])
+        : await db.query<Row>(TRANSITIONS_TASK, [runId, taskId]);
   return rows.map(toTransition);
 }
+
+const TRANSITIONS_ALL = prepared('SELECT * FROM transitions WHERE run_id = $1 ORDER BY id');
+const TRANSITIONS_RUN = prepared(
+  'SELECT * FROM transitions WHERE run_id = $1 AND task_id IS NULL ORDER BY id',
+);
+const TRANSITIONS_TASK = prepared('SELECT * FROM transitions WHERE run_id = $1 AND task_id = $2 ORDER BY id');

@@ -60,6 +60,7 @@ import { interruptedFinish } from '../row-values.ts';
 import * as runs from './postgres-runs.ts';
 import { listenForRuns } from './postgres-notify.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
+import { prepared, type Prepared } from './prepared.ts';
 
 export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
   return new PostgresStore(await openPool(url, options), redactedUrl(url));
@@ -124,7 +125,7 @@ export class PostgresStore implements AsyncStore {
     return this.#fence ? this.#tx((c) => fn(c)) : fn(this.#db);
   }
 
-  async #all(sql: string, args: unknown[] = []): Promise<Row[]> {
+  async #all(sql: string | Prepared, args: unknown[] = []): Promise<Row[]> {
     return (await this.#db.query<Row>(sql, args)).rows;
   }
 
@@ -134,7 +135,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getRun(runId: string): Promise<RunRecord> {
-    const row = (await this.#all('SELECT * FROM runs WHERE id = $1', [runId]))[0];
+    const row = (await this.#all(GET_RUN, [runId]))[0];
     if (!row) throw new RunNotFoundError(runId);
     return toRun(row);
   }
@@ -168,30 +169,26 @@ export class PostgresStore implements AsyncStore {
   }
 
   async requestRunCancel(runId: string, by: string): Promise<void> {
-    const { rowCount } = await this.#write((db) =>
-      db.query('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2', [by, runId]),
-    );
+    const { rowCount } = await this.#write((db) => db.query(REQUEST_CANCEL, [by, runId]));
     if (rowCount !== 1) throw new RunNotFoundError(runId);
   }
 
   async runCancelRequestedBy(runId: string): Promise<string | null> {
-    const row = (await this.#all('SELECT cancel_requested_by AS by FROM runs WHERE id = $1', [runId]))[0];
+    const row = (await this.#all(CANCEL_REQUESTED_BY, [runId]))[0];
     if (!row) throw new RunNotFoundError(runId);
     return row.by === null ? null : String(row.by);
   }
 
   async clearRunCancel(runId: string): Promise<void> {
-    await this.#write((db) => db.query('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1', [runId]));
+    await this.#write((db) => db.query(CLEAR_CANCEL, [runId]));
   }
 
   async listTasks(runId: string): Promise<TaskRecord[]> {
-    return (await this.#all('SELECT * FROM tasks WHERE run_id = $1 ORDER BY position', [runId])).map(toTask);
+    return (await this.#all(LIST_TASKS, [runId])).map(toTask);
   }
 
   async getTask(runId: string, taskId: string): Promise<TaskRecord> {
-    const row = (
-      await this.#all('SELECT * FROM tasks WHERE run_id = $1 AND task_id = $2', [runId, taskId])
-    )[0];
+    const row = (await this.#all(GET_TASK, [runId, taskId]))[0];
     if (!row) throw new NotFoundError('task', `${runId}/${taskId}`);
     return toTask(row);
   }
@@ -283,10 +280,7 @@ export class PostgresStore implements AsyncStore {
   async heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void> {
     await this.#tx(async (c) => {
       await checkFence(c, `attempt:${attemptId}`, token, now);
-      await c.query('UPDATE leases SET expires_at = $1 WHERE name = $2', [
-        now + leaseMs,
-        `attempt:${attemptId}`,
-      ]);
+      await c.query(HEARTBEAT, [now + leaseMs, `attempt:${attemptId}`]);
     });
   }
 
@@ -314,11 +308,8 @@ export class PostgresStore implements AsyncStore {
   async listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
     const rows =
       taskId === undefined
-        ? await this.#all('SELECT * FROM attempts WHERE run_id = $1 ORDER BY started_at, attempt', [runId])
-        : await this.#all('SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY attempt', [
-            runId,
-            taskId,
-          ]);
+        ? await this.#all(RUN_ATTEMPTS, [runId])
+        : await this.#all(TASK_ATTEMPTS, [runId, taskId]);
     const outputs = await outputsOf(
       this.#db,
       rows.map((r) => String(r.id)),
@@ -327,13 +318,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async taskOutputs(runId: string, taskId: string): Promise<Record<string, string>> {
-    const row = (
-      await this.#all(
-        `SELECT id FROM attempts WHERE run_id = $1 AND task_id = $2 AND outcome IN ('succeeded', 'cached')
-           ORDER BY attempt DESC LIMIT 1`,
-        [runId, taskId],
-      )
-    )[0];
+    const row = (await this.#all(LAST_SUCCESS, [runId, taskId]))[0];
     if (!row) return {};
     return (await outputsOf(this.#db, [String(row.id)])).get(String(row.id)) ?? {};
   }
@@ -380,7 +365,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getLease(name: string): Promise<Lease | undefined> {
-    const r = (await this.#all('SELECT * FROM leases WHERE name = $1', [name]))[0];
+    const r = (await this.#all(GET_LEASE, [name]))[0];
     return r ? toLease(r) : undefined;
   }
 
@@ -391,21 +376,18 @@ export class PostgresStore implements AsyncStore {
   async renewLeases(held: readonly Fence[], now: number, ttlMs: number): Promise<string[]> {
     if (held.length === 0) return [];
     const { rows } = await this.#write((db) =>
-      db.query<{ name: string }>(
-        `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS x (name, token)
-          WHERE l.name = x.name AND l.token = x.token RETURNING l.name`,
-        [now + ttlMs, held.map((f) => f.name), held.map((f) => f.token)],
-      ),
+      db.query<{ name: string }>(RENEW_LEASES, [
+        now + ttlMs,
+        held.map((f) => f.name),
+        held.map((f) => f.token),
+      ]),
     );
     return rows.map((r) => r.name);
   }
 
   async runCancelRequests(runIds: readonly string[]): Promise<Map<string, string>> {
     if (runIds.length === 0) return new Map();
-    const rows = await this.#all(
-      'SELECT id, cancel_requested_by AS by FROM runs WHERE id = ANY ($1::text[]) AND cancel_requested_by IS NOT NULL',
-      [runIds],
-    );
+    const rows = await this.#all(CANCEL_REQUESTS, [runIds]);
     return new Map(rows.map((r) => [String(r.id), String(r.by)]));
   }
 
@@ -415,7 +397,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async getBudget(namespace: string): Promise<NamespaceBudget | undefined> {
-    const row = (await this.#all('SELECT * FROM namespace_budgets WHERE namespace = $1', [namespace]))[0];
+    const row = (await this.#all(GET_BUDGET, [namespace]))[0];
     return row ? budgets.toBudget(row) : undefined;
   }
 
@@ -449,12 +431,7 @@ export class PostgresStore implements AsyncStore {
   }
 
   async releaseLease(name: string, owner: string, token?: number): Promise<void> {
-    await this.#write((db) =>
-      db.query(
-        'UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2 AND ($3::bigint IS NULL OR token = $3)',
-        [name, owner, token ?? null],
-      ),
-    );
+    await this.#write((db) => db.query(RELEASE_LEASE, [name, owner, token ?? null]));
   }
 
   /** One round trip, one implicit transaction (postgres-leases.ts claimRun). */
@@ -485,3 +462,30 @@ export class PostgresStore implements AsyncStore {
 }
 
 const dollar = (n: number): string => `$${n}`;
+
+// The constant texts, prepared once per connection (prepared.ts).
+const GET_RUN = prepared('SELECT * FROM runs WHERE id = $1');
+const REQUEST_CANCEL = prepared('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2');
+const CANCEL_REQUESTED_BY = prepared('SELECT cancel_requested_by AS by FROM runs WHERE id = $1');
+const CLEAR_CANCEL = prepared('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1');
+const LIST_TASKS = prepared('SELECT * FROM tasks WHERE run_id = $1 ORDER BY position');
+const GET_TASK = prepared('SELECT * FROM tasks WHERE run_id = $1 AND task_id = $2');
+const HEARTBEAT = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2');
+const RUN_ATTEMPTS = prepared('SELECT * FROM attempts WHERE run_id = $1 ORDER BY started_at, attempt');
+const TASK_ATTEMPTS = prepared('SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY attempt');
+const LAST_SUCCESS = prepared(
+  `SELECT id FROM attempts WHERE run_id = $1 AND task_id = $2 AND outcome IN ('succeeded', 'cached')
+     ORDER BY attempt DESC LIMIT 1`,
+);
+const GET_LEASE = prepared('SELECT * FROM leases WHERE name = $1');
+const RENEW_LEASES = prepared(
+  `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS x (name, token)
+    WHERE l.name = x.name AND l.token = x.token RETURNING l.name`,
+);
+const CANCEL_REQUESTS = prepared(
+  'SELECT id, cancel_requested_by AS by FROM runs WHERE id = ANY ($1::text[]) AND cancel_requested_by IS NOT NULL',
+);
+const GET_BUDGET = prepared('SELECT * FROM namespace_budgets WHERE namespace = $1');
+const RELEASE_LEASE = prepared(
+  'UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2 AND ($3::bigint IS NULL OR token = $3)',
+);

@@ -11,6 +11,7 @@ import type { Fence } from '../async-store.ts';
 import type { AttemptFinish, AttemptStart, TaskTransitionWrite } from '../store.ts';
 import { TASK_PATCH_COLUMNS, attemptStartValues } from '../row-values.ts';
 import { checkFenceToken, fenceClause } from './postgres-leases.ts';
+import { prepared } from './prepared.ts';
 
 type Row = Record<string, unknown>;
 
@@ -40,10 +41,12 @@ export async function transitionTask(
   );
   checkFenceToken(rows[0], fence);
   if (Number(rows[0]?.n) === 1) return;
-  const exists = await c.query('SELECT 1 FROM tasks WHERE run_id = $1 AND task_id = $2', [runId, taskId]);
+  const exists = await c.query(TASK_EXISTS, [runId, taskId]);
   if (exists.rowCount === 0) throw new NotFoundError('task', `${runId}/${taskId}`);
   throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
 }
+
+const TASK_EXISTS = prepared('SELECT 1 FROM tasks WHERE run_id = $1 AND task_id = $2');
 
 /**
  * The SET list of a task's transition: its state, reason and time (the expressions given: a
@@ -87,8 +90,22 @@ export async function insertAttempt(c: Db, start: AttemptStart): Promise<number>
   const values = attemptStartValues(start, 0);
   values.splice(9, 1); // the token comes from the lease the statement takes
   const [pricePerHour, estimatedCost, onDemandPerHour] = values.splice(10, 3);
-  const { rows } = await c.query<{ fencing_token: string }>(
-    `WITH lease AS (
+  const { rows } = await c.query<{ fencing_token: string }>(INSERT_ATTEMPT, [
+    ...values,
+    `attempt:${start.id}`,
+    start.owner,
+    start.startedAt + start.leaseMs,
+    start.startedAt,
+    pricePerHour,
+    estimatedCost,
+    onDemandPerHour,
+  ]);
+  if (!rows[0]) throw new LeaseLostError(`attempt:${start.id}`);
+  return Number(rows[0].fencing_token);
+}
+
+const INSERT_ATTEMPT = prepared(
+  `WITH lease AS (
        INSERT INTO leases (name, owner, token, expires_at) VALUES ($11, $12, nextval('lease_tokens'), $13)
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at
          WHERE leases.owner = excluded.owner OR leases.expires_at < $14
@@ -98,20 +115,7 @@ export async function insertAttempt(c: Db, start: AttemptStart): Promise<number>
      SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json,
        $15::double precision, $16::double precision, $17::double precision
        FROM lease RETURNING fencing_token`,
-    [
-      ...values,
-      `attempt:${start.id}`,
-      start.owner,
-      start.startedAt + start.leaseMs,
-      start.startedAt,
-      pricePerHour,
-      estimatedCost,
-      onDemandPerHour,
-    ],
-  );
-  if (!rows[0]) throw new LeaseLostError(`attempt:${start.id}`);
-  return Number(rows[0].fencing_token);
-}
+);
 
 /** Writes the attempt's result once; returns its run and task. */
 export async function closeAttempt(
@@ -119,43 +123,46 @@ export async function closeAttempt(
   attemptId: string,
   finish: AttemptFinish,
 ): Promise<{ runId: string; taskId: string }> {
-  const { rows } = await c.query<{ run_id: string; task_id: string }>(
-    `UPDATE attempts SET status = 'finished', outcome = $1, exit_code = $2, signal = $3, retryable = $4, reason = $5,
-       message = $6, finished_at = $7, cache_hit = $8, policy_decisions = $9, state = $11 WHERE id = $10 AND status = 'running'
-     RETURNING run_id, task_id`,
-    [
-      finish.outcome,
-      finish.exitCode,
-      finish.signal,
-      finish.retryable,
-      finish.reason,
-      finish.message,
-      finish.finishedAt,
-      finish.cacheHit,
-      JSON.stringify(finish.policyDecisionIds),
-      attemptId,
-      finish.state ?? null,
-    ],
-  );
+  const { rows } = await c.query<{ run_id: string; task_id: string }>(CLOSE_ATTEMPT, [
+    finish.outcome,
+    finish.exitCode,
+    finish.signal,
+    finish.retryable,
+    finish.reason,
+    finish.message,
+    finish.finishedAt,
+    finish.cacheHit,
+    JSON.stringify(finish.policyDecisionIds),
+    attemptId,
+    finish.state ?? null,
+  ]);
   const row = rows[0];
   if (!row) throw new StaleStateError(`attempt ${attemptId} is not running`);
   const names = Object.keys(finish.outputs);
   if (names.length > 0)
-    await c.query(
-      'INSERT INTO outputs (attempt_id, name, value) SELECT $1, name, value FROM unnest($2::text[], $3::text[]) AS x (name, value)',
-      [attemptId, names, names.map((n) => finish.outputs[n])],
-    );
+    await c.query(INSERT_OUTPUTS, [attemptId, names, names.map((n) => finish.outputs[n])]);
   return { runId: row.run_id, taskId: row.task_id };
 }
+
+const CLOSE_ATTEMPT = prepared(
+  `UPDATE attempts SET status = 'finished', outcome = $1, exit_code = $2, signal = $3, retryable = $4, reason = $5,
+     message = $6, finished_at = $7, cache_hit = $8, policy_decisions = $9, state = $11 WHERE id = $10 AND status = 'running'
+   RETURNING run_id, task_id`,
+);
+const INSERT_OUTPUTS = prepared(
+  'INSERT INTO outputs (attempt_id, name, value) SELECT $1, name, value FROM unnest($2::text[], $3::text[]) AS x (name, value)',
+);
+const OUTPUTS_OF = prepared(
+  'SELECT attempt_id, name, value FROM outputs WHERE attempt_id = ANY ($1::text[]) ORDER BY attempt_id, name',
+);
 
 /** The outputs of several attempts in one query. */
 export async function outputsOf(db: Db, attemptIds: string[]): Promise<Map<string, Record<string, string>>> {
   const byAttempt = new Map<string, Record<string, string>>();
   if (attemptIds.length === 0) return byAttempt;
-  const { rows } = await db.query<{ attempt_id: string; name: string; value: string }>(
-    'SELECT attempt_id, name, value FROM outputs WHERE attempt_id = ANY ($1::text[]) ORDER BY attempt_id, name',
-    [attemptIds],
-  );
+  const { rows } = await db.query<{ attempt_id: string; name: string; value: string }>(OUTPUTS_OF, [
+    attemptIds,
+  ]);
   for (const r of rows) {
     const outputs = byAttempt.get(r.attempt_id) ?? {};
     outputs[r.name] = r.value;

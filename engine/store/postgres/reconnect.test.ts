@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { brokenConnection, safeToRetry } from './reconnect.ts';
+import { brokenConnection, safeToRetry, stalePlan } from './reconnect.ts';
 
 const withCode = (code?: string) => Object.assign(new Error('x'), code === undefined ? {} : { code });
 
@@ -21,5 +21,12 @@ describe('which PostgreSQL failures are the connection', () => {
     // Ambiguous: a COMMIT may have landed before the socket went.
     expect(safeToRetry(withCode('ECONNRESET'))).toBe(false);
     expect(safeToRetry(withCode(undefined))).toBe(false);
+  });
+
+  it('counts a plan a migration made stale as retryable on another connection, no other 0A000', () => {
+    const stale = Object.assign(new Error('cached plan must not change result type'), { code: '0A000' });
+    expect([stalePlan(stale), safeToRetry(stale), brokenConnection(stale)]).toEqual([true, true, true]);
+    const other = Object.assign(new Error('LOCK TABLE is not supported here'), { code: '0A000' });
+    expect([stalePlan(other), safeToRetry(other), brokenConnection(other)]).toEqual([false, false, false]);
   });
 });

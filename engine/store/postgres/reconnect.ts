@@ -11,10 +11,13 @@
  */
 import type pg from 'pg';
 import type { QueryResult, QueryResultRow } from 'pg';
+import type { Prepared } from './prepared.ts';
 
 const goneBeforeRunning = new Set(['57P01', '57P02', '57P03']);
 const rolledBack = new Set(['40001', '40P01']);
 const attempts = 4;
+/** Stale plans are retried apart from `attempts`: each costs one connection, of a pool's few. */
+const stalePlanAttempts = 16;
 /** How long a call waits for an unreachable server before it fails (a restart, a failover). */
 const unreachableMs = 30_000;
 
@@ -23,10 +26,23 @@ export const codeOf = (error: unknown): string | undefined => {
   return typeof code === 'string' ? code : undefined;
 };
 
+/**
+ * A named statement (prepared.ts) prepared before a migration changed the columns it returns
+ * (`SELECT *` on a table another version's pod added a column to, in a rolling upgrade):
+ * PostgreSQL refuses the old plan and the statement did not run. The connection is discarded,
+ * and with it what it had prepared, and the call runs again on another.
+ */
+export function stalePlan(error: unknown): boolean {
+  return (
+    codeOf(error) === '0A000' &&
+    /cached plan must not change result type/.test(String((error as Error).message))
+  );
+}
+
 /** Whether a failed statement certainly did not take effect and may run again. */
 export function safeToRetry(error: unknown): boolean {
   const code = codeOf(error);
-  return code !== undefined && (goneBeforeRunning.has(code) || rolledBack.has(code));
+  return code !== undefined && (goneBeforeRunning.has(code) || rolledBack.has(code) || stalePlan(error));
 }
 
 /**
@@ -36,12 +52,19 @@ export function safeToRetry(error: unknown): boolean {
  */
 export function brokenConnection(error: unknown): boolean {
   const code = codeOf(error);
-  return code === undefined || goneBeforeRunning.has(code) || code.startsWith('08') || /^E[A-Z]+$/.test(code);
+  return (
+    code === undefined ||
+    goneBeforeRunning.has(code) ||
+    code.startsWith('08') ||
+    /^E[A-Z]+$/.test(code) ||
+    stalePlan(error)
+  );
 }
 
+/** A pool or a connection: a text sent as it is, or a named statement (prepared.ts). */
 export interface Db {
   query<R extends QueryResultRow = Record<string, unknown>>(
-    sql: string,
+    sql: string | Prepared,
     args?: unknown[],
   ): Promise<QueryResult<R>>;
 }
@@ -69,11 +92,22 @@ async function whileUnreachable<T>(fn: () => Promise<T>): Promise<T> {
 /** Single statements on the pool, retried when the failure proves they did not run. */
 export function retrying(pool: pg.Pool): Db {
   return {
-    async query<R extends QueryResultRow>(sql: string, args: unknown[] = []): Promise<QueryResult<R>> {
-      for (let attempt = 1; ; attempt++) {
+    async query<R extends QueryResultRow>(
+      sql: string | Prepared,
+      args: unknown[] = [],
+    ): Promise<QueryResult<R>> {
+      // pool.query destroys the connection on any error, so a retry after a restart runs on a
+      // fresh one, which prepares a named statement anew.
+      const send = () =>
+        typeof sql === 'string' ? pool.query<R>(sql, args) : pool.query<R>({ ...sql, values: args });
+      for (let attempt = 1, stale = 0; ; attempt++) {
         try {
-          return await whileUnreachable(() => pool.query<R>(sql, args));
+          return await whileUnreachable(send);
         } catch (error) {
+          if (stalePlan(error) && ++stale < stalePlanAttempts) {
+            attempt--; // not one of `attempts`
+            continue;
+          }
           if (attempt < attempts && safeToRetry(error)) continue;
           throw error;
         }
@@ -91,7 +125,7 @@ export async function transaction<T>(
   fn: (c: pg.PoolClient, opened: QueryResultRow[]) => Promise<T>,
   opening?: string,
 ): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1, stale = 0; ; attempt++) {
     const c = await whileUnreachable(() => pool.connect());
     // A checked-out client reports its connection dying as an 'error' event as well as by
     // rejecting the pending query; without a listener that event would crash the process.
@@ -109,6 +143,10 @@ export async function transaction<T>(
     } catch (error) {
       failure = error;
       if (!brokenConnection(error)) await c.query('ROLLBACK').catch(() => {});
+      if (stalePlan(error) && ++stale < stalePlanAttempts) {
+        attempt--; // not one of `attempts`
+        continue;
+      }
       if (attempt < attempts && (safeToRetry(error) || (!sent && brokenConnection(error)))) continue;
       throw error;
     } finally {
