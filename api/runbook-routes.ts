@@ -3,13 +3,17 @@
  * order, each refusal before anything is stored: the token's namespaces, the server's allow-list
  * (runbooks-file.ts; no file allows nothing), the stored workflow the runbook names, then the
  * policy decision point, asked for every task of the plan with the request's purpose, authority
- * and license as the input's `policy` (the runbook gives the workflow and task facts). Each
+ * and license as the input's `policy` (the runbook gives the workflow and task facts) and each
+ * task's `with` rendered with the request's params (engine/params.ts withBeforeRun), so the hosts
+ * a param names are the hosts policy judges; a host only a secret knows stays unknown and is
+ * denied. Each
  * decision lands in the hash-chained decision log under the run id the trigger would get (attempt
  * 0: a trigger, not an attempt). Only when every task is allowed is that exact plan submitted,
  * as POST /v1/runs would: the policy then asks again before each attempt, as for any run.
  */
 import { randomUUID } from 'node:crypto';
 import { isPolicyOff, type PolicyDecision, type SigRunbookTrigger } from '../core/index.ts';
+import { resolveParams, withBeforeRun } from '../engine/index.ts';
 import { policyInputFor } from '../policy/index.ts';
 import type { ApiContext } from './api-context.ts';
 import { assertNamespace, type Caller } from './auth.ts';
@@ -47,9 +51,15 @@ async function decideEveryTask(
     throw new ApiError(403, 'policy_off', 'runbook triggers need a policy decision point; policy is off', {
       hint: `the server runs with policy off (${gate.source}); start it with --policy default or a bundle`,
     });
+  // Unknown or ill-typed params are refused here (400), before any decision is logged.
+  const params = resolveParams(plan, body.params ?? {});
   const decisions: PolicyDecision[] = [];
   for (const task of plan.tasks) {
-    const input = policyInputFor(plan, task.id, { actor: caller.user, catalog: ctx.runtime.catalog });
+    const input = policyInputFor(plan, task.id, {
+      actor: caller.user,
+      catalog: ctx.runtime.catalog,
+      resolvedWith: withBeforeRun(task, params),
+    });
     input.policy = { purpose: body.purpose, authority: body.authority, license: body.license };
     decisions.push(await gate.decide(input, { runId, taskId: task.id, attempt: 0 }));
   }

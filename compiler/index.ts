@@ -4,7 +4,7 @@ export { compileManifest } from './compile.ts';
 // Loaded on first use (compiler/libraries.ts), for the layers above that parse YAML or cron too.
 export { cronLibrary, yamlLibrary } from './libraries.ts';
 export type { CompileOptions, CompileResult } from './compile.ts';
-export { renderTemplate } from './render.ts';
+export { renderKnown, renderTemplate } from './render.ts';
 export type { ExpressionScope } from './render.ts';
 export { evaluateCondition, evaluateCelBoolean } from './condition.ts';
 export { parseDuration, DurationError } from './duration.ts';

@@ -20,13 +20,35 @@ export interface ExpressionScope {
  * text (objects as JSON). `$${` becomes a literal `${`. Throws ExpressionError for a missing value.
  */
 export function renderTemplate(value: unknown, scope: ExpressionScope): unknown {
-  if (typeof value === 'string') return renderString(value, scope);
-  if (Array.isArray(value)) return value.map((v) => renderTemplate(v, scope));
+  return walk(value, (text) => renderString(text, scope));
+}
+
+/**
+ * Renders what the scope can resolve and leaves the rest as written: a string with any expression
+ * the scope has no value for (a secret, an upstream output) stays unrendered. Policy asked before
+ * a run exists (a runbook trigger, `maestro policy eval`) sees the hosts the run's params name,
+ * while a host only a secret knows stays unknown, so policy still fails closed on it.
+ */
+export function renderKnown(value: unknown, scope: ExpressionScope): unknown {
+  return walk(value, (text) => {
+    try {
+      return renderString(text, scope);
+    } catch (error) {
+      if (error instanceof ExpressionError) return text;
+      throw error;
+    }
+  });
+}
+
+function walk(value: unknown, renderText: (text: string) => unknown): unknown {
+  if (typeof value === 'string') return renderText(value);
+  if (Array.isArray(value)) return value.map((v) => walk(v, renderText));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
+    // defineProperty, not assignment: a key named __proto__ stays an own key.
     for (const [k, v] of Object.entries(value))
       Object.defineProperty(out, k, {
-        value: renderTemplate(v, scope),
+        value: walk(v, renderText),
         enumerable: true,
         writable: true,
         configurable: true,

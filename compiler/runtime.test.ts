@@ -10,6 +10,7 @@ import {
   parseDuration,
   planToDot,
   planToMermaid,
+  renderKnown,
   renderTemplate,
 } from './index.ts';
 import type { ExpressionScope } from './index.ts';
@@ -61,6 +62,28 @@ describe('renderTemplate', () => {
     ) as Record<string, unknown>;
     expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
+
+describe('renderKnown', () => {
+  it('renders what the scope knows and leaves a string with anything unknown as written', () => {
+    const before = { params: { url: 'https://data.example.org/x' }, matrix: { os: 'linux' } };
+    expect(
+      renderKnown(
+        {
+          url: '${params.url}',
+          mixed: '${params.url}?token=${secrets.TOKEN}',
+          list: ['${matrix.os}', '${tasks.build.outputs.version}'],
+          n: 1,
+        },
+        before,
+      ),
+    ).toEqual({
+      url: 'https://data.example.org/x',
+      mixed: '${params.url}?token=${secrets.TOKEN}',
+      list: ['linux', '${tasks.build.outputs.version}'],
+      n: 1,
+    });
   });
 });
 

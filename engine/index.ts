@@ -15,6 +15,8 @@ export {
 } from './store/postgres/open-pool.ts';
 export { retrying, transaction, type Db } from './store/postgres/reconnect.ts';
 export { migrateSqlite, type SqliteSchema } from './store/sqlite/open-database.ts';
+// Params as a run would get them, and a task's `with` as far as it is known before the run starts.
+export { resolveParams, withBeforeRun } from './params.ts';
 // The policy decision log on PostgreSQL (policy/ defines it and keeps it on SQLite).
 export { openPostgresDecisionLog } from './store/postgres/postgres-decision-log.ts';
 export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';

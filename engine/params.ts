@@ -2,7 +2,8 @@
  * Run parameters against the plan's declarations: defaults applied, required ones checked,
  * unknown ones refused, and strings from a command line converted to the declared type.
  */
-import { InputError, type Plan } from '../core/index.ts';
+import { renderKnown } from '../compiler/index.ts';
+import { InputError, type Plan, type PlanTask } from '../core/index.ts';
 
 function convert(name: string, type: string, value: unknown): unknown {
   if (typeof value !== 'string' || type === 'string') return value;
@@ -46,4 +47,13 @@ export function resolveParams(plan: Plan, given: Record<string, unknown>): Recor
       });
   }
   return params;
+}
+
+/**
+ * A task's `with` as far as it is known before the run starts: params and matrix values rendered,
+ * secrets and upstream outputs left as written. Policy asked ahead of a run (a runbook trigger,
+ * `maestro policy eval`) sees the hosts the params name, as the engine's check at dispatch will.
+ */
+export function withBeforeRun(task: PlanTask, params: Record<string, unknown>): Record<string, unknown> {
+  return renderKnown(task.with, { params, matrix: task.matrix ?? {} }) as Record<string, unknown>;
 }

@@ -86,6 +86,46 @@ describe('maestro policy', () => {
     expect((await maestro(['policy', 'eval', '--task', 'hello', 'wf.yaml'])).code).toBe(0);
   });
 
+  it('eval --param judges the host the param names, as the run will (not "hosts unknown")', async () => {
+    write(
+      join(repo, 'pull.yaml'),
+      `apiVersion: maestro/v1
+kind: Workflow
+metadata: { name: pull, namespace: data }
+spec:
+  params:
+    url: { type: string }
+  tasks:
+    - id: fetch
+      uses: tasks/http@1
+      with: { url: "\${params.url}" }
+`,
+    );
+    const built = await maestro(['policy', 'build', '--format', 'json']);
+    const bundle = (JSON.parse(built.stdout) as { bundle: string }).bundle;
+    const evalWith = (url: string) =>
+      maestro([
+        'policy',
+        'eval',
+        '--task',
+        'fetch',
+        '--bundle',
+        bundle,
+        '--param',
+        `url=${url}`,
+        'pull.yaml',
+      ]);
+    const allowed = await evalWith('https://data.example.org/daily.csv');
+    expect(allowed.code, allowed.stdout + allowed.stderr).toBe(0);
+    expect(allowed.stdout).toContain('decision: ALLOW');
+    const denied = await evalWith('https://evil.example/x');
+    expect(denied.code).toBe(1);
+    expect(denied.stdout).toContain('task fetch contacts host evil.example');
+    const missing = await maestro(['policy', 'eval', '--task', 'fetch', '--bundle', bundle, 'pull.yaml']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('needs the parameter url');
+  });
+
   it('eval names the tasks when the one asked for does not exist', async () => {
     const result = await maestro(['policy', 'eval', '--task', 'nope', 'wf.yaml']);
     expect(result.code).toBe(2);

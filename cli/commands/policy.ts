@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UsageError } from '../../core/index.ts';
+import { resolveParams, withBeforeRun } from '../../engine/index.ts';
 import {
   buildPolicyBundle,
   createPdp,
@@ -20,6 +21,7 @@ import {
 } from '../../policy/index.ts';
 import { loadBuiltinCatalog } from '../../tasks/index.ts';
 import { compileOne } from '../compile-one.ts';
+import { parseParams } from '../config.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
@@ -29,6 +31,7 @@ Examples:
   $ maestro policy build                 # default rules + .maestro/policy/*.rego -> .maestro/policy-bundle.tar.gz
   $ maestro policy test                  # opa test over the default and the repository's *_test.rego
   $ maestro policy eval --task export_bundle .maestro/workflows/nightly.yaml
+  $ maestro policy eval --task fetch --param url=https://data.example.org/x .maestro/workflows/pull.yaml
 
 Repository policies live in .maestro/policy/: Rego in package maestro.repo adding \`deny\` rules,
 and config.json overriding the default allow-lists. docs/policy.md has the rules.`;
@@ -91,21 +94,33 @@ export function registerPolicy(program: Command, context: CliContext): void {
     .requiredOption('--task <id>', 'the task id (as in the plan)')
     .option('--bundle <file>', 'a bundle from `maestro policy build` (default: the built-in default bundle)')
     .option('--actor <name>', 'who would run it', 'cli')
+    .option(
+      '--param <key=value>',
+      'a workflow parameter, as `maestro run` takes it (repeatable): the hosts it names are judged',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(
-      async (manifest: string, flags: { task: string; bundle?: string; actor: string; format: string }) => {
+      async (
+        manifest: string,
+        flags: { task: string; bundle?: string; actor: string; param: string[]; format: string },
+      ) => {
         const plan = await compileOne(manifest, context.io);
         if (!plan) {
           context.exitCode = ExitCode.inputErrors;
           return;
         }
-        if (!plan.tasks.some((t) => t.id === flags.task))
+        const task = plan.tasks.find((t) => t.id === flags.task);
+        if (!task)
           throw new UsageError(`no task ${JSON.stringify(flags.task)} in ${manifest}`, {
             hint: `tasks: ${plan.tasks.map((t) => t.id).join(', ')}`,
           });
+        // The task's `with` as the run would render it from these params (secrets stay unknown).
         const input = policyInputFor(plan, flags.task, {
           actor: flags.actor,
           catalog: await loadBuiltinCatalog(),
+          resolvedWith: withBeforeRun(task, resolveParams(plan, parseParams(flags.param))),
         });
         const bundle = flags.bundle
           ? await readPolicyBundleFile(resolve(context.io.cwd, flags.bundle))

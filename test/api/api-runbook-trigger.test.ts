@@ -7,6 +7,8 @@
  * this route the attacks were "refused" only because the route did not exist (404
  * route_not_found), so each test also checks the success path it guards.
  */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import { HELLO, manifest, startApi, type ApiHarness } from './api-harness.ts';
 
 const PATH = '/v1/runbooks/{namespace}/{name}/trigger';
 const RUNBOOKS = `namespaces:
-  quickstart: [hello]
+  quickstart: [hello, fetch, fetch-secret]
   ops: [rollback]
 `;
 const ROLLBACK = manifest('rollback', `    - id: step\n      run: echo rolled back\n`);
@@ -28,8 +30,23 @@ const body = {
   params: { who: 'sig' },
 };
 
+// An http task whose host comes from a param, and one whose host only a secret knows.
+const FETCH = manifest(
+  'fetch',
+  `    - id: get\n      uses: tasks/http@1\n      with: { url: "\${params.target}" }\n`,
+  `  params:\n    target: { type: string, default: "none" }\n`,
+);
+const FETCH_SECRET = manifest(
+  'fetch-secret',
+  `    - id: get\n      uses: tasks/http@1\n      with: { url: "\${secrets.TARGET_URL}" }\n`,
+);
+
 let api: ApiHarness;
 let trigger: string;
+// The loopback receiver the allowed fetch contacts (127.0.0.1 is on the default allow-list).
+let receiver: Server;
+let receiverUrl: string;
+const received: string[] = [];
 
 interface LogRow {
   decision_id: string;
@@ -58,14 +75,23 @@ async function runCount(): Promise<number> {
 }
 
 beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    received.push(req.url ?? '');
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+  });
+  await new Promise<void>((done) => receiver.listen(0, '127.0.0.1', done));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   api = await startApi({ runbooks: RUNBOOKS });
-  for (const yaml of [HELLO, ROLLBACK])
+  for (const yaml of [HELLO, ROLLBACK, FETCH, FETCH_SECRET])
     expect(
       (await api.call('POST', '/v1/workflows', { raw: yaml, contentType: 'application/yaml' })).status,
     ).toBe(201);
   trigger = await api.mint(['runbooks:trigger'], { user: 'sig', namespaces: ['quickstart'] });
 });
-afterAll(async () => api?.close());
+afterAll(async () => {
+  await api?.close();
+  receiver?.close();
+});
 
 describe('POST /v1/runbooks/{namespace}/{name}/trigger', () => {
   it('runs an allow-listed runbook after the policy allows it, and logs the decisions', async () => {
@@ -129,6 +155,48 @@ describe('POST /v1/runbooks/{namespace}/{name}/trigger', () => {
     expect(decisionsOf(row.run_id).every((d) => d.allow === 0)).toBe(true);
     expect(await runCount()).toBe(before);
     expect((await api.call('GET', '/v1/runs/{id}', { params: { id: row.run_id } })).status).toBe(404);
+  });
+
+  it('judges the hosts the params name: an allowed host runs, another is refused with no run', async () => {
+    const fetch = { namespace: 'quickstart', name: 'fetch' };
+    const allowed = await api.call('POST', PATH, {
+      token: trigger,
+      params: fetch,
+      body: { ...body, params: { target: `${receiverUrl}/runbook` } },
+    });
+    expect(allowed.status, JSON.stringify(allowed.body)).toBe(202);
+    expect((await api.settle(allowed.body.runId)).body.run.status).toBe('succeeded');
+    expect(received).toContain('/runbook');
+
+    const before = await runCount();
+    const exfil = await api.call('POST', PATH, {
+      token: trigger,
+      params: fetch,
+      body: { ...body, params: { target: 'http://exfil.example.net/x' } },
+    });
+    expect(exfil).toMatchObject({ status: 403, body: { code: 'policy_denied' } });
+    expect(exfil.body.detail).toContain('contacts host exfil.example.net');
+    expect(await runCount()).toBe(before);
+  });
+
+  it('still refuses a host only a secret knows, and an unknown param by name', async () => {
+    const before = await runCount();
+    const secret = await api.call('POST', PATH, {
+      token: trigger,
+      params: { namespace: 'quickstart', name: 'fetch-secret' },
+      body: { ...body, params: {} },
+    });
+    expect(secret).toMatchObject({ status: 403, body: { code: 'policy_denied' } });
+    expect(secret.body.detail).toContain('target hosts are unknown');
+    const typo = await api.call('POST', PATH, {
+      token: trigger,
+      params: { namespace: 'quickstart', name: 'fetch' },
+      body: { ...body, params: { tagret: 'http://127.0.0.1/' } },
+    });
+    expect(typo.status).toBeGreaterThanOrEqual(400);
+    expect(typo.status).toBeLessThan(500);
+    expect(typo.body.detail).toContain('tagret');
+    expect(await runCount()).toBe(before);
   });
 
   it('refuses 403 a runbook not on the allow-list, and one allowed only in another namespace', async () => {
