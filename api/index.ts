@@ -2,13 +2,7 @@
 export { createApiServer, DEFAULT_BODY_LIMIT, OPENAPI_VERSION, type ApiServerOptions } from './server.ts';
 export type { ApiStore, StoredToken, StoredWorkflow } from './api-store.ts';
 export { openApiStore, type OpenApiStoreOptions } from './open-api-store.ts';
-export {
-  DEFAULT_WORKER_RUNS,
-  startWorker,
-  workerConcurrency,
-  type Worker,
-  type WakeReason,
-} from './worker.ts';
+export { startWorker, type Worker, type WakeReason } from './worker.ts';
 export type { ApiContext } from './api-context.ts';
 export { createPlanLayouts, type PlanLayouts } from './plan-layout.ts';
 export { buildOpenApi, openApiPath } from './openapi.ts';

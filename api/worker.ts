@@ -14,6 +14,7 @@
  */
 import type { Logger } from 'pino';
 import { startApprovalSweeper, type Engine } from '../engine/index.ts';
+import { DEFAULT_WORKER_RUNS } from '../runtime/index.ts';
 
 /** `cicd.worker.count` by `cicd.worker.state`: each run slot of this worker is one CI/CD worker. */
 export interface WorkerSlots {
@@ -74,27 +75,6 @@ export interface WorkerOptions {
   maxRuns?: number;
   /** Listen for the store's notifications where it has them (default true; MAESTRO_WAKEUPS). */
   notifications?: boolean;
-}
-
-/**
- * Runs one worker executes at once when neither --worker-runs nor MAESTRO_WORKER_RUNS says. A run
- * holds its slot from its claim to its end, mostly waiting on its tasks' processes, pods or
- * containers: 8 capped one worker at ~65 no-op runs/s (8 / ~120 ms a run on a loaded machine,
- * bench/scheduler/RESULTS.md), below the 100/s of SM-102, and far below what it can hold of runs
- * that wait on Kubernetes. An idle slot costs nothing; a held run costs one lease in the keeper's
- * one renewal statement a second.
- */
-export const DEFAULT_WORKER_RUNS = 32;
-
-/**
- * The server's attempt slots when neither `--concurrency` nor MAESTRO_CONCURRENCY says: at least
- * one per run this worker may hold, so every claimed run can start a task at once. The CPU count
- * (what `maestro run` uses) is the wrong bound here: a task mostly waits on its process, pod or
- * container, and a worker holding 8 runs with 2 slots kept 6 leased runs that nobody ran
- * (bench/scheduler/RESULTS.md).
- */
-export function workerConcurrency(cpus: number, workerRuns: number | undefined): number {
-  return Math.max(cpus, workerRuns ?? DEFAULT_WORKER_RUNS);
 }
 
 export function startWorker(engine: Engine, logger: Logger, options: WorkerOptions = {}): Worker {

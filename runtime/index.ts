@@ -15,6 +15,7 @@ export type {
   Durability,
   TraceExporter,
 } from './runtime-config.ts';
+export { DEFAULT_WORKER_RUNS, workerConcurrency, withExecutingConcurrency } from './executing-concurrency.ts';
 export { parseSecretsFile, loadSecrets } from './secrets-file.ts';
 export { priceTableSetting, readPriceTableFile } from './price-table-file.ts';
 export { findDockerSocket, detectedContainerSection, DEFAULT_CONTAINER_IMAGE } from './docker-socket.ts';

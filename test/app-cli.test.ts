@@ -2,10 +2,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_WORKER_RUNS } from '../runtime/index.ts';
 
 const node = join(process.cwd(), 'node_modules/.bin/node');
 const dir = mkdtempSync(join(tmpdir(), 'maestro-app-cli-'));
@@ -70,6 +71,9 @@ describe('maestro app', () => {
     for (let i = 0; i < 200 && !output.includes('maestro app listening'); i += 1)
       await new Promise((r) => setTimeout(r, 50));
     expect(output).toContain('"baseUrl":"http://127.0.0.1:9/api/v3"');
+    // It executes the runs it dispatches, so it takes a worker's slots, not the CPU count
+    // (with the CPU count a push's first task queued behind others' source fetches).
+    expect(output).toContain(`"concurrency":${Math.max(availableParallelism(), DEFAULT_WORKER_RUNS)}`);
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${port}/readyz`)).status).toBe(200);
     const unsigned = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {

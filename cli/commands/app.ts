@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type * as AppIndex from '../../app/index.ts';
-import { runtimeConfigFromEnv } from '../../runtime/index.ts';
+import { runtimeConfigFromEnv, withExecutingConcurrency } from '../../runtime/index.ts';
 import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
 import { resolveDataDir } from '../config.ts';
 import type { CliContext } from '../context.ts';
@@ -52,8 +52,11 @@ export function registerApp(program: Command, context: CliContext): void {
       const env = app.withStoredCredentials(io.env, setupDataDir);
       if (app.needsSetup(env)) return serveSetup(app, env, setupDataDir, io.cwd, logger);
       const config = app.readAppConfig(env, io.cwd);
-      // The same reading of the environment as `maestro run`, so a push runs where the CLI would.
-      const runtimeConfig = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags: options });
+      // The same reading of the environment as `maestro run`, so a push runs where the CLI would;
+      // the slots of a process that executes runs and mostly waits on them, as a worker's.
+      const runtimeConfig = withExecutingConcurrency(
+        runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags: options }),
+      );
       const dataDir = runtimeConfig.dataDir;
       const runtime = await app.openAppRuntime({
         ...appRuntimeOptions(config, runtimeConfig, logger),
@@ -62,7 +65,13 @@ export function registerApp(program: Command, context: CliContext): void {
       });
       const port = await runtime.app.listen(config.port, config.host);
       logger.info(
-        { port, webhookPath: config.webhookPath, baseUrl: config.baseUrl, dataDir },
+        {
+          port,
+          webhookPath: config.webhookPath,
+          baseUrl: config.baseUrl,
+          dataDir,
+          concurrency: runtimeConfig.concurrency,
+        },
         'maestro app listening',
       );
       if (runtime.signer?.warning) logger.warn(runtime.signer.warning);

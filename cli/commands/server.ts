@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
-import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import {
   createApiServer,
@@ -11,13 +10,18 @@ import {
   TEAMS_FILE_VARIABLE,
   readRunbooksFile,
   RUNBOOKS_FILE_VARIABLE,
-  workerConcurrency,
   type Worker,
 } from '../../api/index.ts';
 import { mountConsole } from '../../console/index.ts';
 import { systemClock, UsageError } from '../../core/index.ts';
 import { startApprovalSweeper } from '../../engine/index.ts';
-import { openRuntime, runtimeConfigFromEnv, type Runtime, type RuntimeConfig } from '../../runtime/index.ts';
+import {
+  openRuntime,
+  runtimeConfigFromEnv,
+  withExecutingConcurrency,
+  type Runtime,
+  type RuntimeConfig,
+} from '../../runtime/index.ts';
 import { appRuntimeOptions, serverLogger, untilSignal } from '../app-runtime-options.ts';
 import type { CliContext } from '../context.ts';
 import type { CliIo } from '../io.ts';
@@ -192,10 +196,9 @@ export function registerServer(program: Command, context: CliContext): void {
         const parsed = parseConcurrency(concurrency);
         const flags = { ...paths, ...(parsed === undefined ? {} : { concurrency: parsed }) };
         const fromEnv = runtimeConfigFromEnv(io.env, { cwd: io.cwd, flags });
+        // A worker executes the runs it claims, the App those it dispatches: both mostly wait.
         const config: RuntimeConfig =
-          fromEnv.concurrency === undefined && roles.has('worker')
-            ? { ...fromEnv, concurrency: workerConcurrency(availableParallelism(), fromEnv.workerRuns) }
-            : fromEnv;
+          roles.has('worker') || roles.has('app') ? withExecutingConcurrency(fromEnv) : fromEnv;
         const teamsFile = teamsFileFrom(io);
         const runbooksFile = runbooksFileFrom(io);
         const approvalTtlMs = approvalTtlFrom(io);
@@ -239,7 +242,10 @@ export function registerServer(program: Command, context: CliContext): void {
         // The console (its pages and assets) with the API role: it uses only the API.
         if (roles.has('api')) await mountConsole(server, { logger });
         const url = await server.listen({ port, host: o.host });
-        logger.info({ url, roles: [...roles], dataDir: config.dataDir }, 'maestro server listening');
+        logger.info(
+          { url, roles: [...roles], dataDir: config.dataDir, concurrency: config.concurrency },
+          'maestro server listening',
+        );
         await untilSignal();
         logger.info('shutting down: finishing runs in flight');
         await server.close();

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { labelsOf, parsePromText, type PromFamily, type PromSample } from '../helpers/prom-text.ts';
 import { HELLO, manifest, startApi, type ApiHarness } from './api-harness.ts';
-import { DEFAULT_WORKER_RUNS } from '../../api/index.ts';
+import { DEFAULT_WORKER_RUNS } from '../../runtime/index.ts';
 
 let api: ApiHarness;
 beforeAll(async () => {

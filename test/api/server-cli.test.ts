@@ -7,10 +7,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../cli/index.ts';
+import { DEFAULT_WORKER_RUNS } from '../../runtime/index.ts';
 import { captureIo } from '../cli-helpers.ts';
 
 const node = join(process.cwd(), 'node_modules/.bin/node');
@@ -115,6 +116,10 @@ describe('maestro server', () => {
     const server = await startServer(['--data-dir', join(dir, 'two'), '--role', 'api,app'], env);
     try {
       expect(server.output()).toContain('app role: GitHub webhooks mounted');
+      // The App executes the runs it dispatches: a worker's slots, not the CPU count.
+      expect(server.output()).toContain(
+        `"concurrency":${Math.max(availableParallelism(), DEFAULT_WORKER_RUNS)}`,
+      );
       const unsigned = await fetch(`${server.url}/api/github/webhooks`, {
         method: 'POST',
         body: '{}',
