@@ -12,10 +12,9 @@ import { contextOfTraceParent, runSpanAttributes, traceIdOf } from './trace-cont
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Span } from '@opentelemetry/api';
-import { SpanStatusCode } from '@opentelemetry/api';
+import type { RunState } from '../core/index.ts';
 import {
   Reason,
-  RunState,
   TaskState,
   describeError,
   type PlanTask,
@@ -25,12 +24,15 @@ import {
 import type { EngineContext } from './context.ts';
 import type { DispatchContext } from './dispatch.ts';
 import type { Reattached } from './recover-run.ts';
-import { continueAttempt, runAttempt } from './run-attempt.ts';
+import { adoptAttempt, launchAttempt } from './run-launch.ts';
 import { decideAfterAttempt, readyDependants, type Decision } from './run-decisions.ts';
 import { RunInputs } from './run-inputs.ts';
 import { RunLog } from './run-log.ts';
 import { evaluateTask } from './run-readiness.ts';
-import { beginRun, closeRun } from './run-start.ts';
+import { beginRun } from './run-start.ts';
+import { RunEnding } from './run-ending.ts';
+import { RunHandoff } from './run-handoff.ts';
+import { RunTimers } from './run-timers.ts';
 import type { Scheduler } from './scheduler.ts';
 import { SerialQueue } from './serial-queue.ts';
 import { RunView } from './run-view.ts';
@@ -42,7 +44,6 @@ import type {
   AttemptStart,
   RunRecord,
   StoredLogLine,
-  TaskPatch,
   TaskRecord,
   TaskTransitionWrite,
 } from './store/store.ts';
@@ -53,7 +54,7 @@ export class RunExecution implements AttemptHost {
   readonly runId: string;
   readonly #scheduler: Scheduler;
   readonly #view: RunView;
-  readonly #timers = new AbortController();
+  readonly #timers: RunTimers;
   readonly #events = new SerialQueue();
   /** Log lines are stored in the order they were published, apart from the events' queue. */
   readonly #logs: RunLog;
@@ -64,17 +65,15 @@ export class RunExecution implements AttemptHost {
   readonly spend: RunSpend;
   readonly budgetReads = new BudgetReads();
   #span: Span | undefined;
-  #finish!: (run: RunRecord) => void;
-  readonly done: Promise<RunRecord>;
-  #finishing = false;
+  /** Closing, parking, and `done` (run-ending.ts). */
+  readonly #ending: RunEnding;
+  readonly #handoff: RunHandoff;
   /** Why this worker gave the run up (abandon), if it did: nothing more is written. */
   #lost: string | undefined;
   /** Attempts still being processed (their receipts may not be stored yet). */
   #inFlight = 0;
   /** Deferred work (receipts being signed) not yet settled; the run waits for it before closing. */
   #deferred = 0;
-  /** Ready tasks waiting for the run's source before they queue for a slot (drained like queued ones). */
-  readonly #awaitingSource = new Set<string>();
 
   constructor(ctx: EngineContext, run: RunRecord, scheduler: Scheduler) {
     this.ctx = ctx;
@@ -89,13 +88,20 @@ export class RunExecution implements AttemptHost {
       serial: (work) => this.serial(work),
       transitionTask: (taskId, to, reason, by) => this.transitionTask(taskId, to, reason, by),
       runLog: (stream, text) => this.runLog(stream, text),
-      drain: () => this.#drain(),
-      enqueue: (taskId) => this.#enqueue(taskId),
+      drain: () => this.#handoff.drain(),
+      enqueue: (taskId) => this.#handoff.enqueue(taskId),
       evaluate: () => this.#evaluate(),
-      finishing: () => this.#finishing,
+      finishing: () => this.#ending.finishing,
       abortTimers: () => this.#timers.abort(),
     });
-    this.done = new Promise((resolve) => (this.#finish = resolve));
+    this.#timers = new RunTimers({
+      ctx,
+      view: this.#view,
+      serial: (work) => this.serial(work),
+      enqueue: (taskId) => this.#handoff.enqueue(taskId),
+      evaluate: () => this.#evaluate(),
+      runLog: (stream, text) => this.runLog(stream, text),
+    });
     this.#logs = new RunLog(() => this.ctx, run.id);
     this.#inputs = new RunInputs(
       ctx,
@@ -104,6 +110,32 @@ export class RunExecution implements AttemptHost {
       (text) => void this.runLog('system', text),
       () => this.#span,
     );
+    this.#handoff = new RunHandoff({
+      runId: run.id,
+      scheduler,
+      inputs: this.#inputs,
+      priority: () => this.#writer.run.priority,
+      live: () => this.#lost === undefined && !this.#ending.finishing,
+    });
+    this.#ending = new RunEnding({
+      ctx,
+      runId: run.id,
+      view: this.#view,
+      exec: this,
+      run: () => this.run,
+      span: () => this.#span,
+      stopping: () => this.#stopper.stopping,
+      serial: (work) => this.serial(work),
+      transitionRun: (to, reason, by) => this.transitionRun(to, reason, by),
+      runLog: (stream, text) => this.runLog(stream, text),
+      logsIdle: () => this.#logs.idle(),
+      abortTimers: () => this.#timers.abort(),
+      detach: () => void this.#scheduler.detach(this.runId),
+    });
+  }
+
+  get done(): Promise<RunRecord> {
+    return this.#ending.done;
   }
 
   get run(): RunRecord {
@@ -161,13 +193,11 @@ export class RunExecution implements AttemptHost {
       );
       const timeoutFrom = await beginRun(this, reattached);
       this.#logTraceId();
-      if (this.#writer.run.plan.timeoutMs !== undefined) {
-        const remaining = timeoutFrom + this.#writer.run.plan.timeoutMs - this.ctx.clock.now();
-        this.ctx.clock.sleep(Math.max(0, remaining), this.#timers.signal).then(
-          () => this.stop('engine', 'run_timeout').catch((error: unknown) => this.#unexpected(error)),
-          () => undefined,
-        );
-      }
+      const timeoutMs = this.#writer.run.plan.timeoutMs;
+      if (timeoutMs !== undefined)
+        this.#timers.armRunTimeout(timeoutFrom, timeoutMs, () => {
+          this.stop('engine', 'run_timeout').catch((error: unknown) => this.#unexpected(error));
+        });
       for (const r of reattached) void this.#adopt(r);
       await this.#evaluate();
     });
@@ -184,11 +214,7 @@ export class RunExecution implements AttemptHost {
   /** Follows an attempt re-attached from a previous engine, like a launched one. */
   async #adopt(r: Reattached): Promise<void> {
     this.#inFlight++;
-    try {
-      await continueAttempt(this, r.attempt, r.handle, r.token);
-    } catch (error) {
-      void this.runLog('system', `internal error in task ${r.attempt.taskId}: ${describeError(error)}`);
-    }
+    await adoptAttempt(this, r);
     await this.#settled();
   }
 
@@ -219,26 +245,12 @@ export class RunExecution implements AttemptHost {
     return this.#writer.storeAttemptStart(start, transition);
   }
 
-  transitionTask(
-    taskId: string,
-    to: TaskState,
-    reason: Reason,
-    by: string,
-    patch?: TaskPatch,
-    detail?: string,
-  ) {
-    return this.#writer.transitionTask(taskId, to, reason, by, patch, detail);
+  transitionTask(...args: Parameters<RunWriter['transitionTask']>): Promise<void> {
+    return this.#writer.transitionTask(...args);
   }
 
-  prepareTransition(
-    taskId: string,
-    to: TaskState,
-    reason: Reason,
-    by: string,
-    patch?: TaskPatch,
-    detail?: string,
-  ) {
-    return this.#writer.prepareTransition(taskId, to, reason, by, patch, detail);
+  prepareTransition(...args: Parameters<RunWriter['prepareTransition']>): PreparedTransition {
+    return this.#writer.prepareTransition(...args);
   }
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
@@ -277,38 +289,18 @@ export class RunExecution implements AttemptHost {
     while (this.#view.hasCandidates()) {
       for (const taskId of this.#view.takeCandidates()) {
         if (this.#lost) return;
-        await evaluateTask(this, taskId, by, this.taskCancelledBy(taskId), () => this.#enqueue(taskId));
+        await evaluateTask(this, taskId, by, this.taskCancelledBy(taskId), () =>
+          this.#handoff.enqueue(taskId),
+        );
       }
     }
     this.#maybeFinish();
   }
 
+  /** A task the scheduler launched, followed to its end (run-launch.ts), then counted out. */
   async #launch(taskId: string): Promise<void> {
     this.#inFlight++;
-    try {
-      await runAttempt(this, taskId);
-    } catch (error) {
-      // Given up (abandon): the next executor recovers the attempt; nothing is written here.
-      if (this.#lost !== undefined) return this.#settled();
-      // A bug or a store failure: record it on the run's log, fail the task if we still can.
-      this.ctx.logger.error(
-        { runId: this.runId, taskId, err: this.ctx.redactAll(describeError(error)) },
-        'attempt failed',
-      );
-      void this.runLog('system', `internal error in task ${taskId}: ${describeError(error)}`);
-      await this.serial(async () => {
-        const state = this.task(taskId).state;
-        if (state === TaskState.ready || state === TaskState.running)
-          await this.transitionTask(
-            taskId,
-            TaskState.failed,
-            Reason.runnerError,
-            `engine:${this.ctx.owner}`,
-            undefined,
-            describeError(error),
-          );
-      }).catch((failed: unknown) => void this.runLog('system', `task ${taskId}: ${describeError(failed)}`));
-    }
+    await launchAttempt(this, taskId);
     await this.#settled();
   }
 
@@ -329,82 +321,27 @@ export class RunExecution implements AttemptHost {
         write: p.write,
         commit: () => {
           p.commit();
-          this.#enqueue(d);
+          this.#handoff.enqueue(d);
         },
       };
     });
   }
 
   /**
-   * Arms the task's stored timer, if it has one: a retry's wait (queued, decideAfterAttempt) or a
-   * durable timer (ready, reason waiting_until: durable-timer.ts). Called when the timer is stored
-   * and again on resume, from the stored `notBefore`, so a restart neither loses nor restarts it.
+   * Arms the task's stored timer, if it has one: a retry's wait or a durable timer (run-timers.ts).
+   * Called when the timer is stored and again on resume, from the stored `notBefore`.
    */
   armTimer(taskId: string): void {
-    const t = this.task(taskId);
-    if (t.notBefore === null) return;
-    if (t.state === TaskState.queued) this.#waitForRetry(taskId, t.notBefore);
-    else if (t.state === TaskState.ready) this.#waitForTimer(taskId, t.notBefore);
+    this.#timers.arm(taskId);
   }
 
   armQuotaWait(taskId: string, ms: number): void {
-    // Aborted (the run is stopping or closing): stop() cancels ready tasks itself.
-    const again = () =>
-      void this.serial(async () => {
-        if (this.task(taskId).state === TaskState.ready) this.#enqueue(taskId);
-      }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
-    this.ctx.clock.sleep(ms, this.#timers.signal).then(again, () => undefined);
-  }
-
-  #waitForTimer(taskId: string, notBefore: number): void {
-    const wait = Math.max(0, notBefore - this.ctx.clock.now());
-    // Aborted (the run is stopping or closing): stop() cancels timer-held tasks itself.
-    const due = () =>
-      void this.serial(async () => {
-        if (this.#view.timerEnded(taskId)) this.#enqueue(taskId);
-      }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
-    this.ctx.clock.sleep(wait, this.#timers.signal).then(due, () => undefined);
-  }
-
-  #waitForRetry(taskId: string, notBefore: number): void {
-    const wait = Math.max(0, notBefore - this.ctx.clock.now());
-    // Either way (the wait ended, or a cancel or timeout aborted it) the task is looked at again:
-    // queued without a wait it becomes ready, or is cancelled by the readiness pass.
-    const reconsider = () =>
-      void this.serial(async () => {
-        this.#view.clearWait(taskId);
-        await this.#evaluate();
-      }).catch((error: unknown) => void this.runLog('system', `internal error: ${describeError(error)}`));
-    this.ctx.clock.sleep(wait, this.#timers.signal).then(reconsider, reconsider);
+    this.#timers.quotaWait(taskId, ms);
   }
 
   /** Cancels one task: queued/ready ones at once, a running one through its runner. */
   cancelTask(taskId: string, by: string): Promise<void> {
     return this.#stopper.cancelTask(taskId, by);
-  }
-
-  /**
-   * Hands a ready task to the scheduler, once the run's source is exported (RunInputs.sourceReady):
-   * waiting tasks hold no slot. They wait in the order they became ready, and a stop or cancel
-   * drains them as it drains the scheduler's queue.
-   */
-  #enqueue(taskId: string): void {
-    const item = { runId: this.runId, taskId, priority: this.#writer.run.priority };
-    const ready = this.#inputs.sourceReady();
-    if (!ready) return this.#scheduler.enqueue(item);
-    this.#awaitingSource.add(taskId);
-    void ready.then(() => {
-      // Drained meanwhile (a stop, a cancel), or this execution ended: nothing to launch.
-      if (!this.#awaitingSource.delete(taskId) || this.#lost !== undefined || this.#finishing) return;
-      this.#scheduler.enqueue(item);
-    });
-  }
-
-  /** Takes the run's ready tasks out of the scheduler's queue and the source wait; returns them. */
-  #drain(): string[] {
-    const waiting = [...this.#awaitingSource];
-    this.#awaitingSource.clear();
-    return [...this.#scheduler.drain(this.runId), ...waiting];
   }
 
   /** Stops the whole run (user cancel or run timeout). */
@@ -425,15 +362,12 @@ export class RunExecution implements AttemptHost {
    * failed mid-write may have committed it; the stored state is the only truth left.
    */
   abandon(why: string): void {
-    if (this.#lost !== undefined || this.#finishing) return;
+    if (this.#lost !== undefined || this.#ending.finishing) return;
     this.#lost = why;
     this.#timers.abort();
     this.#scheduler.detach(this.runId);
     this.ctx.logger.warn({ runId: this.runId, why }, 'run given up by this worker');
-    void this.#stopper.cancelRunners('lease_lost').then(() => {
-      this.#span?.end();
-      this.#finish(this.#writer.run);
-    });
+    void this.#stopper.cancelRunners('lease_lost').then(() => this.#ending.end(false));
   }
 
   /** Why this execution gave the run up; undefined while it holds it (the fenced store reads it). */
@@ -441,77 +375,10 @@ export class RunExecution implements AttemptHost {
     return this.#lost;
   }
 
-  /** Called inside the queue: closes the run once nothing is open, running or deferred. */
+  /** Called inside the queue: closes (or parks) the run once nothing is running or deferred. */
   #maybeFinish(): void {
-    if (
-      this.#lost !== undefined ||
-      this.#finishing ||
-      this.#inFlight > 0 ||
-      this.#deferred > 0 ||
-      this.#view.open > 0
-    )
-      return this.#maybePark();
-    const tasks = this.#view.all();
-    this.#finishing = true;
-    this.#timers.abort();
-    void this.serial(() => this.#close(tasks)).catch((error: unknown) => {
-      // The run stays open in the store (a resume finishes it); the caller must not hang.
-      this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run could not be closed');
-      this.#scheduler.detach(this.runId);
-      this.#span?.end();
-      this.#finish(this.#writer.run);
-    });
-  }
-
-  /**
-   * Parks the run when all that is left open waits on approval tasks: nothing ready, running,
-   * deferred or waiting for a retry. The run is stored `waiting_for_approval` and this execution
-   * ends, holding no process and no lease; the approvals (or a timeout) put it back to `queued`
-   * (approval-task/), and whoever claims it then carries on from what was stored.
-   */
-  #maybePark(): void {
-    if (this.#lost !== undefined || this.#finishing || this.#inFlight > 0 || this.#deferred > 0) return;
-    if (this.#stopper.stopping) return;
-    const tasks = this.#view.all();
-    if (!tasks.some((t) => t.state === TaskState.waitingForApproval)) return;
-    const busy = (t: TaskRecord) =>
-      t.state === TaskState.ready ||
-      t.state === TaskState.running ||
-      (t.state === TaskState.queued && t.notBefore !== null);
-    if (tasks.some(busy) || this.#view.hasCandidates()) return;
-    this.#finishing = true;
-    this.#timers.abort();
-    void this.serial(async () => {
-      await this.transitionRun(
-        RunState.waitingForApproval,
-        Reason.approvalRequired,
-        `engine:${this.ctx.owner}`,
-      );
-      void this.runLog('system', 'waiting for approval: the run holds no process until its approvals arrive');
-      await this.#logs.idle();
-      this.#span?.setAttribute('maestro.run.status', RunState.waitingForApproval);
-      this.#span?.end();
-      this.#scheduler.detach(this.runId);
-      this.#finish(this.#writer.run);
-    }).catch((error: unknown) => {
-      this.ctx.logger.error({ runId: this.runId, err: describeError(error) }, 'run could not be parked');
-      this.#scheduler.detach(this.runId);
-      this.#span?.end();
-      this.#finish(this.#writer.run);
-    });
-  }
-
-  async #close(tasks: TaskRecord[]): Promise<void> {
-    await closeRun(this, this.#stopper.stopping, tasks);
-    // Every line published so far is stored before the run is reported done.
-    await this.#logs.idle();
-    this.#span?.setAttribute('maestro.run.status', this.#writer.run.status);
-    this.#span?.setStatus({
-      code: this.#writer.run.status === RunState.succeeded ? SpanStatusCode.OK : SpanStatusCode.ERROR,
-    });
-    this.#span?.end();
-    this.#scheduler.detach(this.runId);
-    this.#finish(this.#writer.run);
+    if (this.#lost !== undefined || this.#inFlight > 0 || this.#deferred > 0) return;
+    this.#ending.whenIdle();
   }
 
   get span(): Span | undefined {
