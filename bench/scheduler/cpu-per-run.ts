@@ -16,8 +16,9 @@
  * named through `--perf-basic-prof-only-functions`; `perf report -i <dir>/<store>.data --no-children
  * --sort comm,dso,sym` reads it.
  * `--prof` writes a CPU profile of each server (`node --cpu-prof`) on a clean stop.
- * `--statements` loads pg_stat_statements into the PostgreSQL server and prints, for the measured
- * windows, the statements with the most execution time (calls and milliseconds per run).
+ * `--statements` loads pg_stat_statements (with `track_planning`) into the PostgreSQL server and
+ * prints, for the measured windows, the statements, transactions and plans per run, the time spent
+ * executing and planning, and the statements with the most of it (calls and milliseconds per run).
  * A diagnosis beside the bench, like pg-statements.ts; RESULTS.md quotes it.
  */
 import { spawn } from 'node:child_process';
@@ -121,20 +122,47 @@ async function statementStats(server: PostgresServer, url: string) {
     await query("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'");
     server.restart();
   }
+  // Planning time too: what a statement sent without a name pays on every call (known once loaded).
+  await query("ALTER SYSTEM SET pg_stat_statements.track_planning = 'on'");
+  await query('SELECT pg_reload_conf()');
   await query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+  const commits = async () =>
+    Number(
+      (
+        await query<{ n: string }>(
+          'SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = current_database()',
+        )
+      )[0]?.n,
+    );
+  let commitsAtReset = 0;
   return {
-    reset: () => query('SELECT pg_stat_statements_reset()'),
+    async reset() {
+      await query('SELECT pg_stat_statements_reset()');
+      commitsAtReset = await commits();
+    },
     async print(runs: number) {
-      const rows = await query<{ calls: string; ms: number; query: string }>(
-        `SELECT calls, total_exec_time AS ms, query FROM pg_stat_statements
-          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-          ORDER BY total_exec_time DESC LIMIT 25`,
+      const where = 'WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())';
+      const rows = await query<{ calls: string; ms: number; plan: number; query: string }>(
+        `SELECT calls, total_exec_time AS ms, total_plan_time AS plan, query FROM pg_stat_statements
+          ${where} ORDER BY total_exec_time + total_plan_time DESC LIMIT 25`,
       );
-      console.log('  statements by execution time (calls/run, ms/run):');
+      const [sum] = await query<{ calls: string; ms: number; plan: number; plans: string }>(
+        `SELECT sum(calls) AS calls, sum(total_exec_time) AS ms, sum(total_plan_time) AS plan,
+                sum(plans) AS plans FROM pg_stat_statements ${where}`,
+      );
+      // The counters read and reset themselves go through the same database: a handful in all.
+      const per = (n: unknown) => (Number(n) / runs).toFixed(2);
+      console.log(
+        `  per run: ${per(sum?.calls)} statements, ${per(sum?.plans)} planned, ` +
+          `${per((await commits()) - commitsAtReset)} transactions; ` +
+          `execution ${(Number(sum?.ms) / runs).toFixed(3)} ms, planning ${(Number(sum?.plan) / runs).toFixed(3)} ms`,
+      );
+      console.log('  statements by execution + planning time (calls/run, exec ms/run, plan ms/run):');
       for (const r of rows)
         console.log(
-          `  ${(Number(r.calls) / runs).toFixed(2).padStart(6)} ${(r.ms / runs).toFixed(3).padStart(7)}  ` +
-            r.query.replace(/\s+/g, ' ').slice(0, 140),
+          `  ${(Number(r.calls) / runs).toFixed(2).padStart(6)} ${(r.ms / runs).toFixed(3).padStart(7)} ` +
+            `${(r.plan / runs).toFixed(3).padStart(7)}  ` +
+            r.query.replace(/\s+/g, ' ').slice(0, 130),
         );
     },
   };
