@@ -7,10 +7,12 @@
  */
 import {
   openPostgresPool,
+  prepared,
   redactedUrl,
   retrying,
   transaction,
   type PostgresSchema,
+  type Prepared,
 } from '../engine/index.ts';
 import {
   approvalValues,
@@ -184,11 +186,26 @@ function sbomWhere(lookup: SbomLookup): { sql: string; args: string[] } {
 /** Connections: the API's queries are single statements; the engine's store has its own pool. */
 const POOL_SIZE = 4;
 
+// What every request reads (its token, its workflow, its idempotency key), prepared once per
+// connection (engine's prepared.ts) instead of parsed and planned on every call.
+const TOKEN_BY_HASH = prepared('SELECT * FROM api_tokens WHERE hash = $1');
+const SESSION_BY_HASH = prepared('SELECT * FROM api_sessions WHERE hash = $1');
+const WORKFLOW_BY_DIGEST = prepared('SELECT * FROM api_workflows WHERE digest = $1');
+const LATEST_WORKFLOW = prepared(
+  'SELECT * FROM api_workflows WHERE namespace = $1 AND name = $2 ORDER BY seq DESC LIMIT 1',
+);
+const PUT_IDEMPOTENCY_KEY = prepared(
+  `INSERT INTO api_idempotency_keys (key, token_id, body_digest, run_id, created_at)
+   VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key, token_id) DO NOTHING`,
+);
+const IDEMPOTENCY_KEY = prepared('SELECT * FROM api_idempotency_keys WHERE key = $1 AND token_id = $2');
+
 export async function openPostgresApiStore(url: string): Promise<ApiStore> {
   const pool = await openPostgresPool(url, { max: POOL_SIZE, schema: apiSchema });
   const db = retrying(pool);
-  const all = async (sql: string, args: unknown[] = []) => (await db.query<ApiRow>(sql, args)).rows;
-  const one = async (sql: string, args: unknown[]) => (await all(sql, args))[0];
+  const all = async (sql: string | Prepared, args: unknown[] = []) =>
+    (await db.query<ApiRow>(sql, args)).rows;
+  const one = async (sql: string | Prepared, args: unknown[]) => (await all(sql, args))[0];
   return {
     location: redactedUrl(url),
     async putWorkflow(w) {
@@ -199,15 +216,8 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
       );
       return { created: result.rowCount === 1 };
     },
-    getWorkflow: async (digest) =>
-      toWorkflow(await one('SELECT * FROM api_workflows WHERE digest = $1', [digest])),
-    latestWorkflow: async (namespace, name) =>
-      toWorkflow(
-        await one(
-          'SELECT * FROM api_workflows WHERE namespace = $1 AND name = $2 ORDER BY seq DESC LIMIT 1',
-          [namespace, name],
-        ),
-      ),
+    getWorkflow: async (digest) => toWorkflow(await one(WORKFLOW_BY_DIGEST, [digest])),
+    latestWorkflow: async (namespace, name) => toWorkflow(await one(LATEST_WORKFLOW, [namespace, name])),
     async listWorkflows(q) {
       const where: string[] = [];
       const args: unknown[] = [];
@@ -230,7 +240,7 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
         tokenValues(t),
       );
     },
-    tokenByHash: async (hash) => toToken(await one('SELECT * FROM api_tokens WHERE hash = $1', [hash])),
+    tokenByHash: async (hash) => toToken(await one(TOKEN_BY_HASH, [hash])),
     listTokens: async () =>
       (await all('SELECT * FROM api_tokens ORDER BY created_at, id')).map((row) => toToken(row)!),
     revokeToken: async (id, now) =>
@@ -244,15 +254,8 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
       // Two statements on purpose: at READ COMMITTED, an INSERT that met a concurrent claim waits
       // for it to commit and does nothing; the SELECT after it (a new snapshot) then sees that
       // claim. One statement (a CTE) would read with the snapshot from before the wait and miss it.
-      await db.query(
-        `INSERT INTO api_idempotency_keys (key, token_id, body_digest, run_id, created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key, token_id) DO NOTHING`,
-        [key, tokenId, bodyDigest, runId, now],
-      );
-      const row = (await one('SELECT * FROM api_idempotency_keys WHERE key = $1 AND token_id = $2', [
-        key,
-        tokenId,
-      ]))!;
+      await db.query(PUT_IDEMPOTENCY_KEY, [key, tokenId, bodyDigest, runId, now]);
+      const row = (await one(IDEMPOTENCY_KEY, [key, tokenId]))!;
       return { runId: String(row.run_id), bodyDigest: String(row.body_digest), fresh: row.run_id === runId };
     },
     async releaseIdempotencyKey(key, tokenId) {
@@ -265,7 +268,7 @@ export async function openPostgresApiStore(url: string): Promise<ApiStore> {
         [session.hash, session.tokenHash, session.createdAt, session.expiresAt],
       );
     },
-    sessionByHash: async (hash) => toSession(await one('SELECT * FROM api_sessions WHERE hash = $1', [hash])),
+    sessionByHash: async (hash) => toSession(await one(SESSION_BY_HASH, [hash])),
     deleteSession: async (hash) =>
       (await db.query('DELETE FROM api_sessions WHERE hash = $1', [hash])).rowCount === 1,
     async putApproval(a) {

@@ -14,6 +14,7 @@ export {
   type PostgresSchema,
 } from './store/postgres/open-pool.ts';
 export { retrying, transaction, type Db } from './store/postgres/reconnect.ts';
+export { prepared, type Prepared } from './store/postgres/prepared.ts';
 export { migrateSqlite, type SqliteSchema } from './store/sqlite/open-database.ts';
 // Params as a run would get them, and a task's `with` as far as it is known before the run starts.
 export { resolveParams, withBeforeRun } from './params.ts';

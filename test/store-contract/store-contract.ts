@@ -409,6 +409,60 @@ export function storeContract(name: string, harness: StoreHarness): void {
         await expect(s.finishAttempt('att1', token, 1900, finish)).rejects.toThrow(LeaseLostError);
       }));
 
+    it("writes each moved task's own patch with a result, a null clearing its column, no patch leaving it", () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        await s.transitionTask('r1', 'a', 'queued', 'ready', 'dependencies_met', 'e', 1000, {
+          notBefore: 900,
+          cacheKey: 'old',
+        });
+        await s.transitionTask('r1', 'c', 'queued', 'skipped', 'dependency_failed', 'e', 1000, {
+          notBefore: 50,
+        });
+        const token = await s.startAttempt(startOf('att1'), {
+          from: 'ready',
+          to: 'running',
+          reason: 'started',
+          by: 'e',
+          time: 1000,
+          patch: { attempts: 1, firstStartedAt: 1000 },
+        });
+        await s.finishAttempt(
+          'att1',
+          token,
+          1200,
+          finish,
+          {
+            from: 'running',
+            to: 'ready',
+            reason: 'retry_scheduled',
+            by: 'e',
+            time: 1200,
+            patch: { attempts: 2, retryBase: 1, notBefore: null, cacheKey: 'new' },
+          },
+          [{ taskId: 'b', write: { ...toReady, time: 1200, patch: { notBefore: 7 } } }],
+        );
+        const [a, b, c] = await s.listTasks('r1');
+        expect(a).toMatchObject({ state: 'ready', attempts: 2, retryBase: 1, firstStartedAt: 1000 });
+        expect(a).toMatchObject({ notBefore: null, cacheKey: 'new', updatedAt: 1200 });
+        expect(b).toMatchObject({
+          state: 'ready',
+          attempts: 0,
+          notBefore: 7,
+          cacheKey: null,
+          updatedAt: 1200,
+        });
+        expect(c).toMatchObject({ state: 'skipped', notBefore: 50, updatedAt: 1000 });
+        await s.transitionTask('r1', 'b', 'ready', 'skipped', 'dependency_failed', 'e', 1900, {
+          notBefore: null,
+        });
+        expect(await s.getTask('r1', 'b')).toMatchObject({
+          state: 'skipped',
+          notBefore: null,
+          updatedAt: 1900,
+        });
+      }));
+
     it('keeps a finished attempt immutable in the database itself (direct UPDATE and DELETE refused)', async () => {
       const db = await harness.database();
       const s = await db.open();

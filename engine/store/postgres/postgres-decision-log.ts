@@ -17,9 +17,9 @@ import {
   type DecisionLogEntry,
   type DecisionRecord,
 } from '../../../policy/index.ts';
-import { loadedPg } from './load-pg.ts';
 import { openPool, redactedUrl, type PostgresSchema } from './open-pool.ts';
 import { brokenConnection, codeOf, retrying, transaction } from './reconnect.ts';
+import { prepared } from './prepared.ts';
 
 export const decisionLogSchema: PostgresSchema = {
   table: 'decision_log_schema_migrations',
@@ -84,19 +84,30 @@ type Row = Record<string, unknown>;
 type Head = { seq: number; hash: string };
 
 const LOCK_SQL = `SELECT pg_advisory_xact_lock(hashtext('maestro.policy_decision_log'))`;
-const INSERT_SQL = `INSERT INTO policy_decision_log (seq, decision_id, time, run_id, task_id, attempt, delivery_id,
-  input_digest, bundle_digest, allow, unavailable, reasons, prev_hash, hash)`;
+const COLUMNS = `seq, decision_id, time, run_id, task_id, attempt, delivery_id, input_digest, bundle_digest, allow,
+  unavailable, reasons, prev_hash, hash`;
+const VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14';
+/** An append under the lock, known head: one prepared statement, the lock taken by its first part. */
+const APPEND = prepared(
+  `WITH locked AS (${LOCK_SQL}) INSERT INTO policy_decision_log (${COLUMNS}) SELECT ${VALUES} FROM locked`,
+);
+/** The append inside readHeadAndAppend's transaction, which took the lock itself. */
+const INSERT = prepared(`INSERT INTO policy_decision_log (${COLUMNS}) VALUES (${VALUES})`);
+const LOCK = prepared(LOCK_SQL);
+const HEAD = prepared('SELECT seq, hash FROM policy_decision_log ORDER BY seq DESC LIMIT 1');
+const ALL = prepared('SELECT * FROM policy_decision_log ORDER BY seq');
+const OF_RUN = prepared('SELECT * FROM policy_decision_log WHERE run_id = $1 ORDER BY seq');
 
 export async function openPostgresDecisionLog(url: string): Promise<DecisionLog & { location: string }> {
   const pool = await openPool(url, { max: POOL_SIZE, schema: decisionLogSchema });
   const db = retrying(pool);
-  const entries = async () =>
-    (await db.query<Row>('SELECT * FROM policy_decision_log ORDER BY seq')).rows.map(fromRow);
+  const entries = async () => (await db.query<Row>(ALL)).rows.map(fromRow);
   /**
    * The chain's head as this process last wrote it (undefined: not known). An append links to
-   * it and goes as one round trip (the lock and the INSERT in one implicit transaction); when
-   * another replica appended meanwhile, the database's chain trigger refuses the row and the
-   * append reads the head under the lock (five round trips, as every append did before).
+   * it and goes as one round trip: one statement, whose first part takes the lock (so the chain
+   * trigger, which reads the head in a snapshot of its own, runs under it). When another replica
+   * appended meanwhile, the trigger refuses the row and the append reads the head under the lock
+   * (five round trips, as every append did before).
    */
   let head: Head | undefined;
   /** This process's appends one after the other, so each links to the one before it. */
@@ -107,15 +118,13 @@ export async function openPostgresDecisionLog(url: string): Promise<DecisionLog 
   };
   const readHeadAndAppend = (record: DecisionRecord) =>
     transaction(pool, async (c) => {
-      await c.query(LOCK_SQL);
-      const { rows } = await c.query<Row>(
-        'SELECT seq, hash FROM policy_decision_log ORDER BY seq DESC LIMIT 1',
-      );
+      await c.query(LOCK);
+      const { rows } = await c.query<Row>(HEAD);
       const entry = link(
         record,
         rows[0] ? { seq: Number(rows[0].seq), hash: String(rows[0].hash) } : undefined,
       );
-      await c.query(`${INSERT_SQL} VALUES ${valuesLiteral(entry)}`);
+      await c.query(INSERT, values(entry));
       return entry;
     });
   const appendOnce = async (record: DecisionRecord): Promise<DecisionLogEntry> => {
@@ -125,7 +134,7 @@ export async function openPostgresDecisionLog(url: string): Promise<DecisionLog 
     if (known) {
       const linked = link(record, known);
       try {
-        await db.query(`${LOCK_SQL}; ${INSERT_SQL} VALUES ${valuesLiteral(linked)}`);
+        await db.query(APPEND, values(linked));
         entry = linked;
       } catch (error) {
         if (!chainRefused(error)) throw error;
@@ -152,10 +161,7 @@ export async function openPostgresDecisionLog(url: string): Promise<DecisionLog 
       }
     },
     entries,
-    entriesOf: async (runId) =>
-      (
-        await db.query<Row>('SELECT * FROM policy_decision_log WHERE run_id = $1 ORDER BY seq', [runId])
-      ).rows.map(fromRow),
+    entriesOf: async (runId) => (await db.query<Row>(OF_RUN, [runId])).rows.map(fromRow),
     verify: async () => verifyChain(await entries()),
     close: () => pool.end(),
   };
@@ -166,34 +172,24 @@ function chainRefused(error: unknown): boolean {
   return codeOf(error) === '23000' && /does not continue the chain/.test((error as Error).message);
 }
 
-/**
- * An entry as a VALUES list of literals: a statement sent with another in one simple query
- * carries no parameters. Text is quoted by the driver's escapeLiteral; numbers are the entry's
- * own integers; the booleans are written out.
- */
-function valuesLiteral(e: DecisionLogEntry): string {
-  const text = (v: string | null) => (v === null ? 'NULL' : loadedPg().escapeLiteral(v));
-  const int = (n: number) => {
-    if (!Number.isSafeInteger(n)) throw new TypeError(`not an integer: ${n}`);
-    return String(n);
-  };
-  const bool = (b: boolean) => (b ? 'TRUE' : 'FALSE');
-  return `(${[
-    int(e.seq),
-    text(e.decisionId),
-    text(e.time),
-    text(e.runId),
-    text(e.taskId),
-    int(e.attempt),
-    text(e.deliveryId),
-    text(e.inputDigest),
-    text(e.bundleDigest),
-    bool(e.allow),
-    bool(e.unavailable),
-    text(JSON.stringify(e.reasons)),
-    text(e.prevHash),
-    text(e.hash),
-  ].join(', ')})`;
+/** An entry's parameters in COLUMNS' order (the digest and the reasons as the chain hashes them). */
+function values(e: DecisionLogEntry): unknown[] {
+  return [
+    e.seq,
+    e.decisionId,
+    e.time,
+    e.runId,
+    e.taskId,
+    e.attempt,
+    e.deliveryId,
+    e.inputDigest,
+    e.bundleDigest,
+    e.allow,
+    e.unavailable,
+    JSON.stringify(e.reasons),
+    e.prevHash,
+    e.hash,
+  ];
 }
 
 function fromRow(row: Row): DecisionLogEntry {

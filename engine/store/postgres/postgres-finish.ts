@@ -21,8 +21,8 @@ import { NotFoundError } from '../../../core/index.ts';
 import { LeaseLostError, StaleStateError } from '../../errors.ts';
 import type { Fence } from '../async-store.ts';
 import type { AttemptFinish, TaskTransitionWrite } from '../store.ts';
-import { checkFenceToken, fenceClause } from './postgres-leases.ts';
-import { taskSets } from './postgres-writes.ts';
+import { checkFenceToken, fencedStatement } from './postgres-leases.ts';
+import { patchJson, resultSets, resultValues, taskPatchSets } from './postgres-writes.ts';
 
 type Row = Record<string, unknown>;
 
@@ -39,8 +39,8 @@ export interface FinishWrite {
 
 /** Stores the result (see the file's comment); throws as the transaction it replaces did. */
 export async function storeAttemptResult(db: Db, w: FinishWrite, fence?: Fence): Promise<void> {
-  const { text, args } = finishSql(w, fence);
-  const { rows } = await db.query<Row>(text, args);
+  const args = finishArgs(w);
+  const { rows } = await db.query<Row>(FINISH(fence, args), args);
   checkFinish(rows[0], w, fence);
 }
 
@@ -49,25 +49,17 @@ function movesOf(w: FinishWrite): { taskId: string | null; write: TaskTransition
   return [...(w.transition ? [{ taskId: null, write: w.transition }] : []), ...w.others];
 }
 
-function finishSql(w: FinishWrite, fence: Fence | undefined): { text: string; args: unknown[] } {
+/** FINISH's parameters: the moves, whatever their number and patches, go as arrays. */
+function finishArgs(w: FinishWrite): unknown[] {
   const { finish } = w;
   const moves = movesOf(w);
   const names = Object.keys(finish.outputs);
-  const args: unknown[] = [
+  return [
     `attempt:${w.attemptId}`,
     w.attemptId,
     w.token,
     w.now,
-    finish.outcome,
-    finish.exitCode,
-    finish.signal,
-    finish.retryable,
-    finish.reason,
-    finish.message,
-    finish.finishedAt,
-    finish.cacheHit,
-    JSON.stringify(finish.policyDecisionIds),
-    finish.state ?? null,
+    ...resultValues(finish), // $5 to $14
     names,
     names.map((n) => finish.outputs[n]),
     moves.map((m) => m.taskId),
@@ -77,33 +69,31 @@ function finishSql(w: FinishWrite, fence: Fence | undefined): { text: string; ar
     moves.map((m) => m.write.by),
     moves.map((m) => m.write.time),
     moves.map((m) => m.write.detail ?? null),
+    moves.map((m) => patchJson(m.write)),
   ];
-  const p = (n: number) => `$${n}`;
-  // One UPDATE per moved task: each transition sets its own columns (its patch).
-  const updates = moves.map((m, i) => {
-    const sets = taskSets(m.write, args, { state: 'm.to_state', reason: 'm.reason', time: 'm.time' });
-    return `t${i} AS (
-       UPDATE tasks t SET ${sets.join(', ')} FROM move m
-        WHERE m.ord = ${i + 1} AND t.run_id = m.run_id AND t.task_id = m.task_id AND t.state = m.from_state
-          AND (SELECT all_ok FROM ok) RETURNING m.ord)`;
-  });
-  const f = fenceClause(fence, args);
-  const moved = moves.map((_, i) => `SELECT ord FROM t${i}`).join(' UNION ALL ') || 'SELECT NULL::bigint';
-  const text = `WITH ${f.with}lease AS (
-       SELECT token, expires_at FROM leases WHERE name = ${p(1)} FOR UPDATE),
+}
+
+/**
+ * The statement, in its two texts (fenced or not), prepared: one UPDATE moves every task, each
+ * row with its own transition and patch (taskPatchSets), so the text does not depend on the moves.
+ */
+const FINISH = fencedStatement(
+  24,
+  (f) => `WITH ${f.with}lease AS (
+       SELECT token, expires_at FROM leases WHERE name = $1 FOR UPDATE),
      attempt AS (
-       SELECT run_id, task_id FROM attempts WHERE id = ${p(2)} AND status = 'running' FOR UPDATE),
+       SELECT run_id, task_id FROM attempts WHERE id = $2 AND status = 'running' FOR UPDATE),
      move AS (
        SELECT x.ord, a.run_id, coalesce(x.task_id, a.task_id) AS task_id, x.from_state, x.to_state, x.reason,
-              x.by, x.time, x.detail
-         FROM attempt a, unnest(${p(17)}::text[], ${p(18)}::text[], ${p(19)}::text[], ${p(20)}::text[],
-              ${p(21)}::text[], ${p(22)}::bigint[], ${p(23)}::text[])
-              WITH ORDINALITY AS x (task_id, from_state, to_state, reason, by, time, detail, ord)),
+              x.by, x.time, x.detail, x.patch::jsonb AS patch
+         FROM attempt a, unnest($17::text[], $18::text[], $19::text[], $20::text[], $21::text[], $22::bigint[],
+              $23::text[], $24::text[])
+              WITH ORDINALITY AS x (task_id, from_state, to_state, reason, by, time, detail, patch, ord)),
      locked AS (
        SELECT m.ord, t.state FROM tasks t JOIN move m ON t.run_id = m.run_id AND t.task_id = m.task_id
         ORDER BY m.ord FOR UPDATE OF t),
      checks AS (
-       SELECT coalesce((SELECT token = ${p(3)}::bigint AND expires_at >= ${p(4)}::bigint FROM lease), false) AS leased,
+       SELECT coalesce((SELECT token = $3::bigint AND expires_at >= $4::bigint FROM lease), false) AS leased,
               ${f.ok} AS fenced,
               EXISTS (SELECT 1 FROM attempt) AS running,
               (SELECT coalesce(array_agg(m.ord ORDER BY m.ord), '{}') FROM move m
@@ -112,26 +102,29 @@ function finishSql(w: FinishWrite, fence: Fence | undefined): { text: string; ar
                 WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.ord = m.ord)) AS missing),
      ok AS (SELECT leased AND fenced AND running AND cardinality(stale) = 0 AS all_ok FROM checks),
      closed AS (
-       UPDATE attempts SET status = 'finished', outcome = ${p(5)}, exit_code = ${p(6)}, signal = ${p(7)},
-         retryable = ${p(8)}, reason = ${p(9)}, message = ${p(10)}, finished_at = ${p(11)}, cache_hit = ${p(12)},
-         policy_decisions = ${p(13)}, state = ${p(14)}
-        WHERE id = ${p(2)} AND status = 'running' AND (SELECT all_ok FROM ok) RETURNING 1),
+       UPDATE attempts SET ${resultSets(5)}
+        WHERE id = $2 AND status = 'running' AND (SELECT all_ok FROM ok) RETURNING 1),
      outs AS (
        INSERT INTO outputs (attempt_id, name, value)
-       SELECT ${p(2)}, name, value FROM unnest(${p(15)}::text[], ${p(16)}::text[]) AS x (name, value)
+       SELECT $2, name, value FROM unnest($15::text[], $16::text[]) AS x (name, value)
         WHERE (SELECT all_ok FROM ok)),
-     ${updates.map((u) => `${u},\n     `).join('')}ins AS (
+     moved AS (
+       UPDATE tasks t SET state = m.to_state, reason = m.reason, updated_at = m.time,
+              ${taskPatchSets('m.patch', 'm.from_state')}
+         FROM move m
+        WHERE t.run_id = m.run_id AND t.task_id = m.task_id AND t.state = m.from_state
+          AND (SELECT all_ok FROM ok) RETURNING m.ord),
+     ins AS (
        INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
        SELECT m.run_id, m.task_id, m.from_state, m.to_state, m.reason, m.by, m.time, m.detail
-         FROM move m WHERE m.ord IN (${moved}) ORDER BY m.ord),
+         FROM move m WHERE m.ord IN (SELECT ord FROM moved) ORDER BY m.ord),
      released AS (
-       UPDATE leases SET expires_at = 0 WHERE name = ${p(1)} AND (SELECT all_ok FROM ok) RETURNING 1)
+       UPDATE leases SET expires_at = 0 WHERE name = $1 AND (SELECT all_ok FROM ok) RETURNING 1)
      SELECT c.leased, c.running, c.stale, c.missing, (SELECT run_id FROM attempt) AS run_id,
             (SELECT task_id FROM attempt) AS task_id, (SELECT count(*) FROM closed)::int AS closed,
             ${f.token}
-       FROM checks c`;
-  return { text, args };
-}
+       FROM checks c`,
+);
 
 /** What the transaction threw, in its order of checks; nothing was written when it throws. */
 function checkFinish(row: Row | undefined, w: FinishWrite, fence: Fence | undefined): void {

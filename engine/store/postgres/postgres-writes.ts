@@ -10,15 +10,25 @@ import { overTaskQuota, taskQuotaSql, toTaskQuota } from '../budget-sql.ts';
 import type { Fence } from '../async-store.ts';
 import type { AttemptFinish, AttemptStart, TaskTransitionWrite } from '../store.ts';
 import { TASK_PATCH_COLUMNS, attemptStartValues } from '../row-values.ts';
-import { checkFenceToken, fenceClause } from './postgres-leases.ts';
+import { checkFenceToken, fencedStatement } from './postgres-leases.ts';
 import { prepared } from './prepared.ts';
 
 type Row = Record<string, unknown>;
+
+/** The SQL type of each patchable task column (TASK_PATCH_COLUMNS; migrations.ts). */
+const PATCH_TYPES: Record<string, string> = {
+  attempts: 'integer',
+  retry_base: 'integer',
+  first_started_at: 'bigint',
+  not_before: 'bigint',
+  cache_key: 'text',
+};
 
 /**
  * A task's compare-and-set transition and its transition row in one statement (one round trip,
  * atomic without a transaction of its own); with `fence`, conditioned on the run lease's token
  * (postgres-leases.ts `fenceClause`). StaleStateError, NotFoundError or LeaseLostError otherwise.
+ * The text is one of two (fenced or not), prepared: the patch goes as a parameter (taskPatchSets).
  */
 export async function transitionTask(
   c: Db,
@@ -27,18 +37,18 @@ export async function transitionTask(
   t: TaskTransitionWrite,
   fence?: Fence,
 ): Promise<void> {
-  const args: unknown[] = [t.to, t.reason, t.time, runId, taskId, t.from, t.by, t.detail ?? null];
-  const sets = taskSets(t, args, { state: '$1', reason: '$2', time: '$3' });
-  const f = fenceClause(fence, args);
-  const { rows } = await c.query<Row>(
-    `WITH ${f.with}upd AS (
-       UPDATE tasks SET ${sets.join(', ')} WHERE run_id = $4 AND task_id = $5 AND state = $6 AND ${f.ok} RETURNING 1),
-     ins AS (
-       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
-       SELECT $4, $5, $6, $1, $2, $7::text, $3, $8::text FROM upd)
-     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}`,
-    args,
-  );
+  const args: unknown[] = [
+    t.to,
+    t.reason,
+    t.time,
+    runId,
+    taskId,
+    t.from,
+    t.by,
+    t.detail ?? null,
+    patchJson(t),
+  ];
+  const { rows } = await c.query<Row>(TRANSITION_TASK(fence, args), args);
   checkFenceToken(rows[0], fence);
   if (Number(rows[0]?.n) === 1) return;
   const exists = await c.query(TASK_EXISTS, [runId, taskId]);
@@ -46,28 +56,84 @@ export async function transitionTask(
   throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
 }
 
+const TRANSITION_TASK = fencedStatement(
+  9,
+  (f) => `WITH ${f.with}upd AS (
+       UPDATE tasks t SET state = $1, reason = $2, updated_at = $3, ${taskPatchSets('$9::jsonb', '$6')}
+        WHERE run_id = $4 AND task_id = $5 AND state = $6 AND ${f.ok} RETURNING 1),
+     ins AS (
+       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
+       SELECT $4, $5, $6, $1, $2, $7::text, $3, $8::text FROM upd)
+     SELECT (SELECT count(*) FROM upd)::int AS n, ${f.token}`,
+);
+
 const TASK_EXISTS = prepared('SELECT 1 FROM tasks WHERE run_id = $1 AND task_id = $2');
 
 /**
- * The SET list of a task's transition: its state, reason and time (the expressions given: a
- * parameter, or a column of the statement's own rows), then its patch's columns, each value
- * appended to `args` as a parameter.
+ * The patch of a transition as one parameter: a JSON object of the columns it sets, by column
+ * name (a `null` value sets NULL; an absent key leaves the column), so one statement text serves
+ * every patch (taskPatchSets) and can be prepared.
  */
-export function taskSets(
-  t: TaskTransitionWrite,
-  args: unknown[],
-  base: { state: string; reason: string; time: string },
-): string[] {
+export function patchJson(t: TaskTransitionWrite): string {
   const patch = t.patch ?? {};
-  const sets = [`state = ${base.state}`, `reason = ${base.reason}`, `updated_at = ${base.time}`];
-  for (const [key, column] of TASK_PATCH_COLUMNS) {
-    if (patch[key] === undefined) continue;
-    args.push(patch[key]);
-    sets.push(`${column} = $${args.length}`);
-  }
-  // Leaving `ready` ends any claim on the task: the next time it is ready it is claimable again.
-  if (t.from === 'ready') sets.push('claim_expires_at = NULL');
-  return sets;
+  const set: Record<string, unknown> = {};
+  for (const [key, column] of TASK_PATCH_COLUMNS) if (patch[key] !== undefined) set[column] = patch[key];
+  return JSON.stringify(set);
+}
+
+/**
+ * The SET list of a task's patch columns read from a `patchJson` expression (`patch`) of an
+ * UPDATE of `tasks t`, then the end of a claim: leaving `ready` (`from`, the state left) ends any
+ * claim on the task, so the next time it is ready it is claimable again. Constant for given
+ * expressions.
+ */
+export function taskPatchSets(patch: string, from: string): string {
+  const sets = TASK_PATCH_COLUMNS.map(
+    ([, column]) =>
+      `${column} = CASE WHEN ${patch} ? '${column}' THEN (${patch} ->> '${column}')::${PATCH_TYPES[column]} ELSE t.${column} END`,
+  );
+  sets.push(`claim_expires_at = CASE WHEN ${from} = 'ready' THEN NULL ELSE t.claim_expires_at END`);
+  return sets.join(', ');
+}
+
+/**
+ * The result columns an attempt's finish writes (closeAttempt, postgres-finish.ts), in the order
+ * of `resultValues`: the one list of them on PostgreSQL.
+ */
+const RESULT_COLUMNS = [
+  'outcome',
+  'exit_code',
+  'signal',
+  'retryable',
+  'reason',
+  'message',
+  'finished_at',
+  'cache_hit',
+  'policy_decisions',
+  'state',
+] as const;
+
+/** A finish's values in RESULT_COLUMNS' order. */
+export function resultValues(finish: AttemptFinish): unknown[] {
+  return [
+    finish.outcome,
+    finish.exitCode,
+    finish.signal,
+    finish.retryable,
+    finish.reason,
+    finish.message,
+    finish.finishedAt,
+    finish.cacheHit,
+    JSON.stringify(finish.policyDecisionIds),
+    finish.state ?? null,
+  ];
+}
+
+/** `status = 'finished'` and the SET list of RESULT_COLUMNS from parameters `$first` on. */
+export function resultSets(first: number): string {
+  return [`status = 'finished'`, ...RESULT_COLUMNS.map((column, i) => `${column} = $${first + i}`)].join(
+    ', ',
+  );
 }
 
 /**
@@ -124,17 +190,8 @@ export async function closeAttempt(
   finish: AttemptFinish,
 ): Promise<{ runId: string; taskId: string }> {
   const { rows } = await c.query<{ run_id: string; task_id: string }>(CLOSE_ATTEMPT, [
-    finish.outcome,
-    finish.exitCode,
-    finish.signal,
-    finish.retryable,
-    finish.reason,
-    finish.message,
-    finish.finishedAt,
-    finish.cacheHit,
-    JSON.stringify(finish.policyDecisionIds),
     attemptId,
-    finish.state ?? null,
+    ...resultValues(finish),
   ]);
   const row = rows[0];
   if (!row) throw new StaleStateError(`attempt ${attemptId} is not running`);
@@ -145,9 +202,7 @@ export async function closeAttempt(
 }
 
 const CLOSE_ATTEMPT = prepared(
-  `UPDATE attempts SET status = 'finished', outcome = $1, exit_code = $2, signal = $3, retryable = $4, reason = $5,
-     message = $6, finished_at = $7, cache_hit = $8, policy_decisions = $9, state = $11 WHERE id = $10 AND status = 'running'
-   RETURNING run_id, task_id`,
+  `UPDATE attempts SET ${resultSets(2)} WHERE id = $1 AND status = 'running' RETURNING run_id, task_id`,
 );
 const INSERT_OUTPUTS = prepared(
   'INSERT INTO outputs (attempt_id, name, value) SELECT $1, name, value FROM unnest($2::text[], $3::text[]) AS x (name, value)',
