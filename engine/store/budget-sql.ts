@@ -155,7 +155,9 @@ function activeRunsSql(now: string): string {
  * A condition on a candidate run `r` of a claim (claimRun): its namespace is under its runs
  * quota, so over the quota a run is not claimed and waits queued; with the claim's ORDER BY, the
  * namespace's runs start in their order (priority, then age) as slots free. In the claim itself,
- * never in a worker's memory, so replicas share the count.
+ * never in a worker's memory, so replicas share the count. PostgreSQL's claim runs a frozen copy
+ * of this and of quotaWaitLogSql in its function (postgres/migrations.ts 11): a change to either
+ * is a new migration there too.
  */
 export function underRunQuotaSql(now: string): string {
   return `NOT EXISTS (SELECT 1 FROM namespace_budgets b WHERE b.namespace = r.namespace
