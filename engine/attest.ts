@@ -114,7 +114,7 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
   const attemptReceipts: Record<string, string> = {};
   // Every attempt's receipt is stored by now (the run closes after its deferred signing), and run
   // receipts are written only here, in the run's queue: one read serves both uses below.
-  const stored = await store.listReceipts(exec.runId);
+  const stored = await store.listReceiptDigests(exec.runId);
   for (const r of stored) if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
   try {
     const evidence = {

@@ -171,7 +171,7 @@ async function recordedInfo(
 export async function attestMissingReceipts(exec: AttemptHost): Promise<void> {
   const { attestor, store } = exec.ctx;
   if (!attestor) return;
-  const signed = new Set((await store.listReceipts(exec.runId)).map((r) => `${r.taskId}#${r.attempt}`));
+  const signed = new Set((await store.listReceiptDigests(exec.runId)).map((r) => `${r.taskId}#${r.attempt}`));
   for (const a of await store.listAttempts(exec.runId)) {
     if (a.status !== 'finished' || a.outcome === null || a.outcome === 'interrupted') continue;
     if (signed.has(`${a.taskId}#${a.attempt}`)) continue;

@@ -84,3 +84,51 @@ describe('SQLite reads outside a batch', () => {
     }
   });
 });
+
+describe('SQLite writes that wait for a batch (receipts)', () => {
+  const receipt = (attempt: number) => ({
+    runId: 'r1',
+    taskId: 'a',
+    attempt,
+    digest: `sha256:${attempt}`,
+    bundle: { n: attempt },
+    createdAt: 10 + attempt,
+  });
+
+  it('commits a receipt with the next write, and answers it only once that batch is committed', async () => {
+    const { engine, other } = stores();
+    await engine.createRun(newRun('r1', 1000));
+    let stored = false;
+    const put = engine.putReceipt(receipt(1)).then(() => (stored = true));
+    // No batch of its own: nothing holds the write lock, nothing is written yet.
+    expect(engine.sync.connection.isTransaction).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stored).toBe(false);
+    expect(other.listReceipts('r1')).toEqual([]);
+    // A write something acts on opens the batch: the receipt runs first in it, both commit.
+    const write = engine.transitionRun('r1', 'queued', 'running', 'started', 'engine', 1003);
+    expect(engine.sync.connection.isTransaction).toBe(true);
+    await Promise.all([put, write]);
+    expect(stored).toBe(true);
+    expect(other.listReceipts('r1').map((r) => r.attempt)).toEqual([1]);
+    expect(other.getRun('r1').status).toBe('running');
+  });
+
+  it('stores a waiting receipt on its own when no other write comes', async () => {
+    const { engine, other } = stores();
+    await engine.createRun(newRun('r1', 1000));
+    await engine.putReceipt(receipt(1));
+    expect(other.listReceipts('r1').map((r) => r.digest)).toEqual(['sha256:1']);
+  });
+
+  it('lets no read go around a waiting receipt, and stores the waiting ones on close', async () => {
+    const { engine, other } = stores();
+    await engine.createRun(newRun('r1', 1000));
+    void engine.putReceipt(receipt(1));
+    // The read opens the batch, the waiting write first: it reads what it will be told is stored.
+    expect((await engine.listReceiptDigests('r1')).map((r) => r.attempt)).toEqual([1]);
+    void engine.putReceipt(receipt(2));
+    await engine.close();
+    expect(other.listReceipts('r1').map((r) => r.attempt)).toEqual([1, 2]);
+  });
+});

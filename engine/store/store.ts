@@ -186,6 +186,9 @@ export interface ReceiptRecord {
   createdAt: number;
 }
 
+/** A stored receipt without its bundle: which attempts are signed, and their digests. */
+export type ReceiptDigest = Pick<ReceiptRecord, 'taskId' | 'attempt' | 'digest'>;
+
 /**
  * One reviewer's signed approval of one approval task of one run (`uses: tasks/approval@1`), or
  * the record that its timeout escalated it (`kind: 'escalation'`, approver ''). Append-only; one

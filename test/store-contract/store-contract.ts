@@ -656,6 +656,11 @@ export function storeContract(name: string, harness: StoreHarness): void {
         });
         expect((await s.listReceipts('r1')).map((r) => r.bundle)).toEqual([{ b: [1] }, 'text']);
         await expect(s.listReceipts('nope')).rejects.toThrow(RunNotFoundError);
+        expect(await s.listReceiptDigests('r1')).toEqual([
+          { taskId: 'a', attempt: 1, digest: 'sha256:x' },
+          { taskId: '', attempt: 0, digest: 'sha256:y' },
+        ]);
+        await expect(s.listReceiptDigests('nope')).rejects.toThrow(RunNotFoundError);
         await s.requestRunCancel('r1', 'alice');
         expect(await s.runCancelRequestedBy('r1')).toBe('alice');
         await s.clearRunCancel('r1');

@@ -3,7 +3,7 @@
  * fenced view the fence rides in the statement).
  */
 import type { Db } from './reconnect.ts';
-import type { CacheEntry, ReceiptRecord, StoredLogLine } from '../store.ts';
+import type { CacheEntry, ReceiptDigest, ReceiptRecord, StoredLogLine } from '../store.ts';
 import { toCacheEntry, toLogLine, toReceipt, type Row } from '../sqlite/rows.ts';
 import { cacheEntryValues, receiptValues } from '../row-values.ts';
 import type { Fence } from '../async-store.ts';
@@ -93,6 +93,18 @@ const PUT_RECEIPT = fencedStatement(
      SELECT ${f.token}`,
 );
 const RECEIPTS = prepared('SELECT * FROM receipts WHERE run_id = $1 ORDER BY created_at, task_id, attempt');
+
+const RECEIPT_DIGESTS = prepared(
+  'SELECT task_id, attempt, digest FROM receipts WHERE run_id = $1 ORDER BY created_at, task_id, attempt',
+);
+
+export async function listReceiptDigests(db: Db, runId: string): Promise<ReceiptDigest[]> {
+  return (await all(db, RECEIPT_DIGESTS, [runId])).map((r) => ({
+    taskId: String(r.task_id),
+    attempt: Number(r.attempt),
+    digest: String(r.digest),
+  }));
+}
 
 export async function listReceipts(db: Db, runId: string): Promise<ReceiptRecord[]> {
   return (await all(db, RECEIPTS, [runId])).map(toReceipt);

@@ -18,6 +18,7 @@ import type {
   CacheEntry,
   Lease,
   NewRun,
+  ReceiptDigest,
   ReceiptRecord,
   TaskApprovalRecord,
   RunFilter,
@@ -341,6 +342,13 @@ export class PostgresStore implements AsyncStore {
 
   putReceipt(receipt: ReceiptRecord): Promise<void> {
     return records.putReceipt(this.#db, receipt, this.#fence);
+  }
+
+  /** An unknown run is RunNotFoundError; a run with receipts needs no second read to say it exists. */
+  async listReceiptDigests(runId: string): Promise<ReceiptDigest[]> {
+    const listed = await records.listReceiptDigests(this.#db, runId);
+    if (listed.length === 0) await this.getRun(runId);
+    return listed;
   }
 
   /** An unknown run is RunNotFoundError; a run with receipts needs no second read to say it exists. */

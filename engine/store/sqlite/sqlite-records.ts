@@ -8,6 +8,7 @@ import type {
   CacheEntry,
   FeedQuery,
   FeedTransition,
+  ReceiptDigest,
   ReceiptRecord,
   RunFilter,
   RunRecord,
@@ -141,6 +142,15 @@ export function putReceipt(sql: Sql, r: ReceiptRecord): void {
     'INSERT INTO receipts (run_id, task_id, attempt, digest, bundle, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     ...receiptValues(r),
   );
+}
+
+export function listReceiptDigests(sql: Sql, runId: string): ReceiptDigest[] {
+  return sql
+    .all(
+      'SELECT task_id, attempt, digest FROM receipts WHERE run_id = ? ORDER BY created_at, task_id, attempt',
+      runId,
+    )
+    .map((r) => ({ taskId: String(r.task_id), attempt: Number(r.attempt), digest: String(r.digest) }));
 }
 
 export function listReceipts(sql: Sql, runId: string): ReceiptRecord[] {

@@ -13,6 +13,7 @@ import type {
   CacheEntry,
   Lease,
   NewRun,
+  ReceiptDigest,
   ReceiptRecord,
   TaskApprovalRecord,
   RunFilter,
@@ -366,6 +367,13 @@ export class SqliteStore implements SettledStore {
   listReceipts(runId: string): ReceiptRecord[] {
     this.getRun(runId);
     return records.listReceipts(this.#sql, runId);
+  }
+
+  /** An unknown run is RunNotFoundError; a run with receipts needs no second read to say it exists. */
+  listReceiptDigests(runId: string): ReceiptDigest[] {
+    const listed = records.listReceiptDigests(this.#sql, runId);
+    if (listed.length === 0) this.getRun(runId);
+    return listed;
   }
 
   /** Never fenced: an approval is a reviewer's act, whoever executes the run. */
