@@ -237,6 +237,7 @@ async function execute(
     redact: info.resolved.redact,
     workDir: info.workDir,
     artifactsDir: info.inputsDir,
+    dirsMade: true,
     resources: plan.resources,
     namespace: exec.run.namespace,
     outputs: plan.outputs,

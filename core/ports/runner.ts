@@ -55,6 +55,11 @@ export interface RunnerStartRequest extends AttemptRef {
   workDir: string;
   /** Host directory the task writes artifacts into (mounted where the task runs). */
   artifactsDir: string;
+  /**
+   * Both directories exist already (the engine made them: engine/attempt-dirs.ts), so a runner
+   * that uses them on this host need not make them again. Absent: the runner makes them.
+   */
+  dirsMade?: true;
   /** Container image for shell/argv commands on runners that need one; ignored by `local`. */
   image?: string;
   /** Resource class name from the manifest (`small`, `large`, ...), mapped by operator config. */

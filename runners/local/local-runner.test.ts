@@ -109,6 +109,20 @@ describe.each(['launcher', 'node'] as const)('local runner, %s spawn path', (pat
     expect(ok.finishedAt).toBeGreaterThanOrEqual(ok.startedAt);
   });
 
+  it('makes the attempt folders unless the caller says it made them (dirsMade)', async () => {
+    const made = request(sh('test -d "$MAESTRO_ARTIFACTS" && pwd'));
+    const [lines, result] = await (async () => {
+      const handle = await runner.start(made);
+      return Promise.all([collect(handle), handle.wait()]);
+    })();
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0 });
+    expect(texts(lines, 'stdout')).toEqual([realpathSync(made.workDir)]);
+    // Trusted to exist: a missing one is the caller's mistake, reported before anything runs.
+    const missing = await (await runner.start(request(sh('true'), { dirsMade: true }))).wait();
+    expect(missing).toMatchObject({ outcome: 'runner_error', reason: 'ENOENT' });
+    expect(existsSync(made.workDir)).toBe(true);
+  });
+
   it('passes argv elements verbatim, never through a shell', async () => {
     const tricky = [
       'a value with spaces',

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { accessSync, close, constants, mkdtempSync, open, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -166,10 +166,11 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         // Asynchronous: on the thread pool, not the event loop, which serves every other run of
         // the process meanwhile (a mkdir took ~0.75 ms on the bench's disk; the sync calls here
         // were 7 % of a busy server's main thread, bench/scheduler/RESULTS.md).
-        await Promise.all([ensureDir(request.workDir), ensureDir(request.artifactsDir)]);
+        if (!request.dirsMade)
+          await Promise.all([ensureDir(request.workDir), ensureDir(request.artifactsDir)]);
         await Promise.all([
-          writeFile(files.output, ''),
-          writeFile(files.messages, ''),
+          createEmpty(files.output),
+          createEmpty(files.messages),
           ...(files.state === undefined ? [] : [writeFile(files.state, request.state ?? '')]),
         ]);
       } catch (error) {
@@ -217,9 +218,8 @@ export function defaultReadOnlyPaths(): string[] {
 }
 
 /**
- * The engine has made both folders already (prepareAttemptDirs): one mkdir that fails EEXIST,
- * where a recursive mkdir costs a mkdir and a stat. A caller without them (the runner used
- * alone) gets them made, parents too.
+ * For a caller that did not make the folders (the runner used alone; the engine says `dirsMade`):
+ * one mkdir, EEXIST when there, where a recursive mkdir costs a mkdir and a stat; parents too.
  */
 async function ensureDir(path: string): Promise<void> {
   try {
@@ -229,6 +229,20 @@ async function ensureDir(path: string): Promise<void> {
     if (code === 'ENOENT') await mkdir(path, { recursive: true });
     else if (code !== 'EEXIST') throw error;
   }
+}
+
+/**
+ * Creates (or empties) `path`: an open and a close on the thread pool. `fs/promises` writeFile
+ * wraps the same two calls in a FileHandle whose close cost the main thread ~0.1 ms per file
+ * (bench/run/RESULTS.md); two files per attempt.
+ */
+function createEmpty(path: string): Promise<void> {
+  return new Promise((resolve, reject) =>
+    open(path, 'w', 0o666, (error, fd) => {
+      if (error) return reject(error);
+      close(fd, (closing) => (closing ? reject(closing) : resolve()));
+    }),
+  );
 }
 
 function defaultLogRoot(): string {
