@@ -20,6 +20,9 @@ import {
   collectMessages,
   deadlineExceeded,
   LineSplitter,
+  LOG_DRAIN_MS,
+  logCutOff,
+  logStreamDrained,
   nonZeroExit,
   oomKilled,
   parseOutputsFile,
@@ -154,10 +157,11 @@ export function followContainer(o: FollowOptions): RunnerHandle {
           Math.max(0, o.deadline - clock.now()),
         );
       const waited = (await container.wait()) as { StatusCode: number };
-      // The log stream closes shortly after exit; bound the wait so a stuck stream cannot hang us.
-      await Promise.race([streamEnded, clock.sleep(2000)]);
+      // The rest of the output, however long the engine takes to copy it (runners/shared/log-drain.ts).
+      const complete = await logStreamDrained(streamEnded, clock);
       stdout.end();
       stderr.end();
+      if (!complete) push({ stream: 'system', text: logCutOff(LOG_DRAIN_MS), time: now() });
       const info = await container.inspect();
       const collected = collectReports(o, now);
       for (const line of collected.lines) push(line);

@@ -15,7 +15,14 @@ import {
   type LogLine,
   type RunnerHandle,
 } from '../../core/index.ts';
-import { cancelledBy, LineSplitter, LogChannel, parseOutputsFile } from '../shared/index.ts';
+import {
+  cancelledBy,
+  LineSplitter,
+  logCutOff,
+  LogChannel,
+  logStreamDrained,
+  parseOutputsFile,
+} from '../shared/index.ts';
 import { type Redactor } from '../../core/index.ts';
 import { classifyJob, classifyStuckPod, type Verdict } from './classify.ts';
 import type { KubernetesRunnerConfig } from './config.ts';
@@ -23,6 +30,9 @@ import { secretNameOf } from './job-secret.ts';
 import { CONTAINER_NAME } from './job-spec.ts';
 import type { WatchStats } from './resilient-watch.ts';
 import type { NamespaceWatchHub } from './watch-hub.ts';
+
+/** How long after the pod's container ends its followed log may take to end (see #finish). */
+const KUBELET_LOG_DRAIN_MS = 2000;
 
 export interface KubernetesRunnerStats {
   /** Non-watch API requests made by the runner (create, read, list, delete). */
@@ -180,7 +190,9 @@ export class AttemptTracker implements RunnerHandle {
     // The client pipes its own response stream into `sink`; aborting that stream makes it emit an
     // error nobody listens to, so listen here (an aborted log stream is expected at the end).
     sink.on('pipe', (source: NodeJS.ReadableStream) => source.on('error', () => sink.end()));
+    let noStream: () => void = () => {};
     this.#logEnded = new Promise<void>((resolve) => {
+      noStream = resolve;
       sink.once('finish', resolve);
       sink.once('close', resolve);
       sink.once('error', () => resolve());
@@ -192,6 +204,7 @@ export class AttemptTracker implements RunnerHandle {
       .log(this.#attempt.namespace, pod.metadata!.name!, CONTAINER_NAME, sink, { follow: true })
       .then((controller) => abort.signal.addEventListener('abort', () => controller.abort(), { once: true }))
       .catch((error: unknown) => {
+        noStream(); // no stream will come: nothing to wait for at the end
         if (!this.#done)
           this.#system(`logs are not available for pod ${pod.metadata?.name}: ${(error as Error).message}`);
       });
@@ -239,11 +252,16 @@ export class AttemptTracker implements RunnerHandle {
   #finish(verdict: Verdict): void {
     if (this.#done) return;
     this.#done = true;
-    // The container has ended, so a followed log stream ends too; give its last lines a moment.
+    // The container has ended, so a followed log stream ends too; give its last lines a moment,
+    // and say so when they may be cut off. Only a moment: with no kubelet to answer (kwok, a
+    // partitioned node) the stream neither ends nor fails, and every attempt would wait it out.
     const drained = this.#logEnded
-      ? Promise.race([this.#logEnded, this.#ctx.clock.sleep(2000)])
-      : Promise.resolve();
-    void drained.then(() => this.#complete(verdict));
+      ? logStreamDrained(this.#logEnded, this.#ctx.clock, KUBELET_LOG_DRAIN_MS)
+      : Promise.resolve(true);
+    void drained.then((complete) => {
+      if (!complete) this.#system(logCutOff(KUBELET_LOG_DRAIN_MS));
+      this.#complete(verdict);
+    });
   }
 
   #complete(verdict: Verdict): void {

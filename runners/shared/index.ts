@@ -3,6 +3,7 @@
 export { LineSplitter, MAX_LINE_CHARS } from './line-splitter.ts';
 export { parseOutputsFile, type ParsedOutputs } from './outputs-file.ts';
 export { LogChannel } from './log-channel.ts';
+export { LOG_DRAIN_MS, logCutOff, logStreamDrained } from './log-drain.ts';
 export { cancelledBy, deadlineExceeded, nonZeroExit, oomKilled } from './endings.ts';
 export { takeOutputsFile, MAX_OUTPUTS_BYTES } from './take-outputs-file.ts';
 export {
