@@ -1,8 +1,9 @@
 import type { Manifest, Plan, PlanTask } from '../core/index.ts';
 import type { BlueprintPin } from './blueprint/expand.ts';
 import type { TaskModel } from './analysis/index.ts';
-import { PlanHasher, sealTask, userDataInOrder } from './canonical-fast.ts';
+import { userDataInOrder } from './canonical-fast.ts';
 import { topologicalOrder } from './dag.ts';
+import { PlanHasher } from './plan-hasher.ts';
 import { PlanDefaults, sortDeep, TaskPlanner, type Expansion } from './plan-task.ts';
 import { normaliseSchedule } from './schedule.ts';
 
@@ -35,7 +36,7 @@ export function buildPlan(
   const tasks: PlanTask[] = [];
   for (let k = 0; k < order.length; k++) {
     const task = planner.task(expanded[order[k] as number] as Expansion, needIds[k] as string[]);
-    hasher.task(sealTask(task, userDataInOrder(task.with) && userDataInOrder(task.matrix)));
+    hasher.task(task, userDataInOrder(task.with) && userDataInOrder(task.matrix));
     tasks.push(task);
   }
   const tail = planTail(manifest, planner);
@@ -127,17 +128,23 @@ function planTail(manifest: Manifest, planner: TaskPlanner): PlanTail {
   };
 }
 
-/** Expands matrices; expanded index order = declaration order, then matrix order. */
+/**
+ * Expands matrices; expanded index order = declaration order, then matrix order. `expansionsOf`
+ * (declared index → its expanded indices) is empty when no task has a matrix.
+ */
 function expandMatrices(models: readonly TaskModel[]): { expanded: Expansion[]; expansionsOf: number[][] } {
   const expanded: Expansion[] = [];
-  const expansionsOf: number[][] = [];
-  for (const model of models) {
+  // Made at the first matrix: until then each task's only expansion has its own index.
+  let expansionsOf: number[][] | undefined;
+  for (let d = 0; d < models.length; d++) {
+    const model = models[d] as TaskModel;
     if (model.matrixKeys.length === 0 || !model.task.matrix) {
       // The common case: the task is its own single expansion.
-      expansionsOf.push([expanded.length]);
+      expansionsOf?.push([expanded.length]);
       expanded.push({ model, id: model.id });
       continue;
     }
+    expansionsOf ??= Array.from({ length: d }, (_, i) => [i]);
     const indices: number[] = [];
     for (const combo of combinations(model)) {
       indices.push(expanded.length);
@@ -153,7 +160,7 @@ function expandMatrices(models: readonly TaskModel[]): { expanded: Expansion[]; 
     }
     expansionsOf.push(indices);
   }
-  return { expanded, expansionsOf };
+  return { expanded, expansionsOf: expansionsOf ?? [] };
 }
 
 function combinations(model: TaskModel): (Record<string, string | number | boolean> | undefined)[] {

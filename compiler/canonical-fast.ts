@@ -1,6 +1,3 @@
-import { createHash, hash } from 'node:crypto';
-import type { PlanTask } from '../core/index.ts';
-
 /**
  * RFC 8785 canonical JSON, the same algorithm as core's `canonicalJson` (keys sorted by UTF-16
  * code units, JSON.stringify for strings and numbers), fast: when every object in the value
@@ -81,60 +78,12 @@ function canonicalSlow(value: unknown): string {
   }
 }
 
-/** `sha256:<hex>` like core's sha256Digest, through the one-shot hash (no Hash object per call). */
-function sha256(text: string): string {
-  return `sha256:${hash('sha256', text, 'hex')}`;
+/** Canonical JSON of a value whose objects were built in key order when `ordered` (userDataInOrder). */
+export function canonicalText(value: unknown, ordered: boolean): string {
+  return ordered ? JSON.stringify(value) : canonicalSlow(value);
 }
 
 /** True when every object of user data (`with`, `env`, labels, defaults) enumerates keys in canonical order. */
 export function userDataInOrder(value: unknown): boolean {
   return value === undefined || isCanonicalOrder(value);
-}
-
-/**
- * Seals a task: its `definitionDigest` is the digest of its canonical JSON without that field.
- * The planner builds the task with keys in sorted order and `definitionDigest: undefined` in its
- * position (canonical JSON and JSON.stringify both skip undefined members); when the user data in
- * it is in canonical order too (`ordered`), JSON.stringify is its canonical JSON. Returns the
- * task's full canonical text too, so the plan digest does not serialise the tasks again.
- */
-export function sealTask(task: PlanTask, ordered: boolean): string {
-  const text = ordered ? JSON.stringify(task) : canonicalSlow(task);
-  task.definitionDigest = sha256(text);
-  // `definitionDigest` sorts right after `declaredId`. The first `,"declaredId":<id>` is the
-  // top-level member: inside strings every quote is escaped, and no nested object before it
-  // (`action`, `cache`) has a `declaredId` key.
-  const member = `,"declaredId":${JSON.stringify(task.declaredId)}`;
-  const at = text.indexOf(member) + member.length;
-  return `${text.slice(0, at)},"definitionDigest":${JSON.stringify(task.definitionDigest)}${text.slice(at)}`;
-}
-
-/**
- * The plan's digest, hashed as the plan is written: sha256 of its canonical JSON without
- * `digest`. The members that sort before `tasks` (`head`, with `digest` undefined) and after it
- * (`tail`) are serialised on their own, and each task's text (sealTask) is hashed as soon as the
- * task is sealed: no text outlives its task, and no copy of the plan or of its ~2 MB of task
- * texts is built. Canonical JSON is the same bytes whichever way it is cut.
- */
-export class PlanHasher {
-  private readonly digest = createHash('sha256');
-  private tasks = 0;
-
-  /** `ordered`: the user data in `head` enumerates in canonical order (userDataInOrder). */
-  constructor(head: object, ordered: boolean) {
-    const text = ordered ? JSON.stringify(head) : canonicalSlow(head);
-    // `head` always holds `apiVersion`: its text is `{…}` with at least one member.
-    this.digest.update(`${text.slice(0, -1)},"tasks":[`);
-  }
-
-  task(text: string): void {
-    this.digest.update(this.tasks++ === 0 ? text : `,${text}`);
-  }
-
-  /** `tail` always holds `triggers` and `workflow`. */
-  finish(tail: object, ordered: boolean): string {
-    const text = ordered ? JSON.stringify(tail) : canonicalSlow(tail);
-    this.digest.update(`],${text.slice(1)}`);
-    return `sha256:${this.digest.digest('hex')}`;
-  }
 }

@@ -179,6 +179,67 @@ describe('plan pinned to the compiler before the planner rewrite', () => {
     );
   });
 
+  it('non-ASCII task texts and a task larger than the hasher buffer (64 KB) keep their bytes', () => {
+    // The plan hasher writes task texts as UTF-8 into a reused buffer and splices each
+    // definition digest into the bytes. Values computed by the compiler at 321add7, before that.
+    const long = 'x'.repeat(9_000);
+    const wideEnv = Array.from({ length: 8 }, (_, i) => `E${i}: "${long}${i} ñ"`).join(', ');
+    const plan = planOf(
+      [
+        'apiVersion: maestro/v1',
+        'kind: Workflow',
+        'metadata: { name: wide }',
+        'spec:',
+        '  params: { region: { type: string, default: "ré-1" } }',
+        '  tasks:',
+        '    - id: accents',
+        '      run: "echo café ${params.region} 日本 🎉"',
+        '      env: { GREETING: "héllo", ZED: "ß" }',
+        '    - id: huge',
+        '      needs: [accents]',
+        `      run: "echo ${long} ñ \${params.region}"`,
+        `      env: { ${wideEnv} }`,
+        '    - id: after',
+        '      needs: [huge]',
+        '      run: "echo ünïcode"',
+        '',
+      ].join('\n'),
+    );
+    expect(plan.digest).toBe('sha256:8bf145bbca233de32abe1e45a0671e9093c86eb286dd51ee8d1d394d97f25a62');
+    expect(sha256(JSON.stringify(plan))).toBe(
+      'f7f6783be591c5cc59d16ca817875646ca66921c53a365c64c44f342c35e47eb',
+    );
+  });
+
+  it('env: task values over defaults, and more than ten expressions (`_10` sorts before `_2`), keep their bytes', () => {
+    // Values computed by the compiler at 321add7, before the env was built from sorted names.
+    const params = Array.from({ length: 12 }, (_, i) => `    p${i}: { type: string, default: v${i} }`);
+    const refs = Array.from({ length: 12 }, (_, i) => `\${params.p${11 - i}}`).join(' ');
+    const plan = planOf(
+      [
+        'apiVersion: maestro/v1',
+        'kind: Workflow',
+        'metadata: { name: overrides }',
+        'spec:',
+        '  params:',
+        ...params,
+        '  defaults: { env: { SHARED: from-defaults, ONLY_DEFAULT: d, A_FIRST: "1" } }',
+        '  tasks:',
+        '    - id: twelve',
+        `      run: "echo ${refs}"`,
+        '      env: { SHARED: from-task, Z_LAST: z, M: 3 }',
+        '    - id: inherits',
+        '      run: "echo ${params.p0}"',
+        '',
+      ].join('\n'),
+    );
+    expect(plan.tasks[0]?.env.SHARED).toBe('from-task');
+    expect(plan.digest).toBe('sha256:6e86608ffea3b043b20b3997bc1814c4b0b771eab024346c0449a552608747de');
+    expect(sha256(JSON.stringify(plan))).toBe(
+      'e2b6a0d8e90b43efc58d1f76f4289c26366acbea273c985066275c92085e1265',
+    );
+  });
+
   it('generated manifests of every size: digests are core digestOf of the plan and of each task', () => {
     for (const count of [1, 7, 23, 61]) {
       const plan = planOf(generated(count));

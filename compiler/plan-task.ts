@@ -42,7 +42,7 @@ export class TaskPlanner {
   }
 
   /**
-   * The plan task, `definitionDigest` still undefined (sealTask fills it). Members are added in
+   * The plan task, `definitionDigest` still undefined (PlanHasher.task fills it). Members are added in
    * sorted key order (insertion order is enumeration order), so canonical JSON is plain
    * JSON.stringify (canonical-fast.ts). Assignments, not conditional spreads: a spread in an
    * object literal is a runtime call per member.
@@ -62,7 +62,7 @@ export class TaskPlanner {
     draft.cache =
       cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: this.ms(ttl) } : { enabled: cacheEnabled };
     draft.declaredId = model.id;
-    draft.definitionDigest = undefined; // filled by sealTask, in this key position
+    draft.definitionDigest = undefined; // filled by PlanHasher.task, in this key position
     draft.env = envOf(defaults.env, task.env, expressions);
     if (task.hostAccess === true) draft.hostAccess = true;
     draft.id = id;
@@ -91,24 +91,56 @@ type EnvValues = Record<string, string | number | boolean> | undefined;
 
 /**
  * The task's env, keys in sorted order: `defaults.env`, the task's own values over them, then
- * `MAESTRO_EXPR_<n>` for the n-th distinct expression of a `run` string. Built once, and copied
- * in sorted order only when the names did not arrive sorted. Names match the schema's
- * `^[A-Za-z_][A-Za-z0-9_]*$` (ASCII, so `<` is canonical order) and values are strings: the
- * result is canonical JSON as built, with no check needed.
+ * `MAESTRO_EXPR_<n>` for the n-th distinct expression of a `run` string (no manifest may set a
+ * `MAESTRO_*` name, check-env.ts, so these never collide). The names are sorted in a small array
+ * and the object built once, in order. Names match the schema's `^[A-Za-z_][A-Za-z0-9_]*$`
+ * (ASCII, so `<` is canonical order) and values are strings: the result is canonical JSON as
+ * built, with no check needed.
  */
 function envOf(defaults: EnvValues, own: EnvValues, expressions: readonly string[]): Record<string, string> {
+  const names: string[] = [];
+  const values: string[] = [];
+  if (defaults)
+    for (const k in defaults) {
+      names.push(k);
+      values.push(String(own !== undefined && Object.hasOwn(own, k) ? own[k] : defaults[k]));
+    }
+  if (own)
+    for (const k in own) {
+      if (defaults !== undefined && Object.hasOwn(defaults, k)) continue;
+      names.push(k);
+      values.push(String(own[k]));
+    }
+  for (let n = 0; n < expressions.length; n++) {
+    names.push(expressionName(n));
+    values.push(expressions[n] as string);
+  }
+  sortPairs(names, values);
   const env: Record<string, string> = {};
-  if (defaults) for (const k of Object.keys(defaults)) env[k] = String(defaults[k]);
-  if (own) for (const k of Object.keys(own)) env[k] = String(own[k]);
-  for (let n = 0; n < expressions.length; n++) env[`MAESTRO_EXPR_${n}`] = expressions[n] as string;
-  const keys = Object.keys(env);
-  let sorted = true;
-  for (let i = 1; i < keys.length && sorted; i++) sorted = (keys[i - 1] as string) < (keys[i] as string);
-  if (sorted) return env;
-  const out: Record<string, string> = {};
-  for (const key of keys.sort()) out[key] = env[key] as string;
-  return out;
+  for (let i = 0; i < names.length; i++) env[names[i] as string] = values[i] as string;
+  return env;
 }
+
+/** Insertion sort of `names` (distinct), `values` moved alongside: envs are short, and it allocates nothing. */
+function sortPairs(names: string[], values: string[]): void {
+  for (let i = 1; i < names.length; i++) {
+    const name = names[i] as string;
+    const value = values[i] as string;
+    let j = i - 1;
+    for (; j >= 0 && name < (names[j] as string); j--) {
+      names[j + 1] = names[j] as string;
+      values[j + 1] = values[j] as string;
+    }
+    names[j + 1] = name;
+    values[j + 1] = value;
+  }
+}
+
+/** `MAESTRO_EXPR_<n>` and its `${…}` reference, made once per process for the usual few. */
+const expressionNames = Array.from({ length: 16 }, (_, n) => `MAESTRO_EXPR_${n}`);
+const expressionRefs = expressionNames.map((name) => `\${${name}}`);
+const expressionName = (n: number): string => expressionNames[n] ?? `MAESTRO_EXPR_${n}`;
+const expressionRef = (n: number): string => expressionRefs[n] ?? `\${MAESTRO_EXPR_${n}}`;
 
 /**
  * The action. A `run` string keeps its text, with each expression replaced by a reference to an
@@ -161,7 +193,7 @@ function shellScript(run: string, model: TaskModel, expressions: string[]): stri
         expressions.push(ref.text);
         numbers?.set(ref.text, n);
       }
-      script += `${run.slice(at, ref.start)}\${MAESTRO_EXPR_${n}}`;
+      script += run.slice(at, ref.start) + expressionRef(n);
       at = ref.end;
     }
     script += run.slice(at);
