@@ -45,8 +45,20 @@ function ascendingUnique(deps: number[]): number[] {
       break;
     }
   if (ordered) return deps;
-  const sorted = deps.slice().sort((x, y) => x - y);
-  return sorted.filter((d, k) => k === 0 || d !== sorted[k - 1]);
+  // Insertion sort of a copy, repeats dropped in place: lists are short, one array, no comparator calls.
+  const sorted = deps.slice();
+  let kept = 0;
+  for (let k = 0; k < sorted.length; k++) {
+    const d = sorted[k] as number;
+    let j = kept - 1;
+    while (j >= 0 && (sorted[j] as number) > d) j--;
+    if (j >= 0 && sorted[j] === d) continue;
+    for (let m = kept; m > j + 1; m--) sorted[m] = sorted[m - 1] as number;
+    sorted[j + 1] = d;
+    kept++;
+  }
+  sorted.length = kept;
+  return sorted;
 }
 
 /**
