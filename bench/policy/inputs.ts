@@ -33,7 +33,7 @@ export function generateInputs(count: number, seed = 42): PolicyInput[] {
   for (let i = 0; i < count; i++) {
     const kind = pick(r, ['shell', 'argv', 'container', 'catalog', 'catalog'] as const);
     const uses =
-      kind === 'catalog' ? pick(r, ['http@1.0.0', 'sig.export@1.0.0', 'schema-validate@1.0.0']) : undefined;
+      kind === 'catalog' ? pick(r, ['http@1.2.0', 'sig.export@1.0.0', 'schema-validate@1.1.0']) : undefined;
     const targetHosts = uses?.startsWith('http')
       ? Array.from({ length: Math.floor(r() * 3) }, () => pick(r, hosts))
       : [];
