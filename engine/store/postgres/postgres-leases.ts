@@ -8,7 +8,8 @@ import type { PoolClient } from 'pg';
 import type { Db } from './reconnect.ts';
 import { LeaseLostError } from '../../errors.ts';
 import { taskLeaseName, type Fence, type TaskClaim } from '../async-store.ts';
-import type { Lease } from '../store.ts';
+import type { Lease, RunRecord, TaskRecord } from '../store.ts';
+import { toRun, toTask } from '../sqlite/rows.ts';
 import { loadedPg } from './load-pg.ts';
 import { prepared, type Prepared } from './prepared.ts';
 
@@ -106,6 +107,34 @@ export function checkTokenRows(rows: readonly Row[], fence: Fence): void {
 }
 
 const RENEW = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2 AND token = $3 RETURNING *');
+const EXTEND = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2');
+const RENEW_HELD = prepared(
+  `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS x (name, token)
+    WHERE l.name = x.name AND l.token = x.token RETURNING l.name`,
+);
+const RELEASE = prepared(
+  'UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2 AND ($3::bigint IS NULL OR token = $3)',
+);
+
+/** Moves a lease's expiry, whoever holds it: for a caller that checked the fence in its transaction. */
+export async function extend(c: Db, name: string, expiresAt: number): Promise<void> {
+  await c.query(EXTEND, [expiresAt, name]);
+}
+
+/** Renews every lease of `held` still under its token, in one statement; the names renewed. */
+export async function renewHeld(db: Db, held: readonly Fence[], expiresAt: number): Promise<string[]> {
+  const { rows } = await db.query<{ name: string }>(RENEW_HELD, [
+    expiresAt,
+    held.map((f) => f.name),
+    held.map((f) => f.token),
+  ]);
+  return rows.map((r) => r.name);
+}
+
+/** Ends the lease now if `owner` holds it (under `token`, when given). */
+export async function release(db: Db, name: string, owner: string, token?: number): Promise<void> {
+  await db.query(RELEASE, [name, owner, token ?? null]);
+}
 
 /** Extends a lease under its current token (AsyncStore.renewLease). */
 export async function renew(c: Db, name: string, token: number, now: number, ttlMs: number): Promise<Lease> {
@@ -137,14 +166,17 @@ export async function claimRun(
   owner: string,
   now: number,
   leaseMs: number,
-): Promise<{ lease: Lease; run: Row | undefined; tasks?: Row[] } | null> {
+): Promise<RunClaim | null> {
   const { rows } = await db.query<Row>(CLAIM_RUN, [owner, now, now + leaseMs]);
   const row = rows[0];
   if (!row) return null;
   const run = row.run === null ? undefined : jsonColumnsAsText(JSON.parse(String(row.run)) as Row);
-  if (!run || `run:${String(run.id)}` !== row.name) return { lease: toLease(row), run: undefined };
-  return { lease: toLease(row), run, tasks: JSON.parse(String(row.tasks)) as Row[] };
+  if (!run || `run:${String(run.id)}` !== row.name) return toLease(row);
+  return { ...toLease(row), run: toRun(run), tasks: (JSON.parse(String(row.tasks)) as Row[]).map(toTask) };
 }
+
+/** A claimed run's lease, with the run and its tasks as the claim read them. */
+export type RunClaim = Lease & { run?: RunRecord; tasks?: TaskRecord[] };
 
 const CLAIM_RUN = prepared('SELECT * FROM maestro_claim_run($1, $2::bigint, $3::bigint)');
 

@@ -3,12 +3,13 @@
  * keyset, and the compare-and-set run transition (one statement, the fence riding in it).
  */
 import type { Fence } from '../async-store.ts';
+import { RunNotFoundError } from '../../errors.ts';
 import type { NewRun, RunFilter, RunRecord, RunTransitionWrite, TransitionRecord } from '../store.ts';
 import { initialRunState, newRunValues, runLabels } from '../row-values.ts';
 import { toRun, toTransition, type Row } from '../sqlite/rows.ts';
 import type { Db } from './reconnect.ts';
 import { checkFenceToken, fencedStatement, type FenceSql } from './postgres-leases.ts';
-import { prepared } from './prepared.ts';
+import { prepared, type Prepared } from './prepared.ts';
 import { RUNS_CHANNEL } from './postgres-notify.ts';
 
 const terminalRun = ['succeeded', 'failed', 'cancelled', 'timed_out'];
@@ -55,6 +56,19 @@ const CREATE_RUN = prepared(
      SELECT *, (SELECT count(*) FROM notified) AS notified FROM run`,
 );
 
+/** Records who asked to cancel run `runId`; RunNotFoundError for an unknown run. */
+export async function requestCancel(db: Db, runId: string, by: string): Promise<void> {
+  const { rowCount } = await db.query(REQUEST_CANCEL, [by, runId]);
+  if (rowCount !== 1) throw new RunNotFoundError(runId);
+}
+
+export async function clearCancel(db: Db, runId: string): Promise<void> {
+  await db.query(CLEAR_CANCEL, [runId]);
+}
+
+const REQUEST_CANCEL = prepared('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2');
+const CLEAR_CANCEL = prepared('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1');
+
 export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> {
   const where: string[] = [];
   const args: unknown[] = [];
@@ -83,8 +97,24 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> 
   const order = filter.before !== undefined ? 'created_at DESC, id DESC' : 'seq DESC';
   args.push(filter.limit ?? null); // LIMIT NULL: no limit
   const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT $${args.length}`;
-  return (await db.query<Row>(sql, args)).rows.map(toRun);
+  return (await db.query<Row>(listStatement(sql, filter.labels), args)).rows.map(toRun);
 }
+
+/**
+ * The listing's text, prepared when it filters on no label: its text is then one of a bounded
+ * set (each filter there or not, two orders: at most 128 texts, a handful in use), and one of
+ * them runs once per succeeded run (the recovery look-back, api/recovery-time.ts), so parsing and
+ * planning it every time cost more than running it. A label filter's text grows with its labels:
+ * never prepared (prepared.ts).
+ */
+function listStatement(sql: string, labels: RunFilter['labels']): string | Prepared {
+  if (Object.keys(labels ?? {}).length > 0) return sql;
+  let statement = listTexts.get(sql);
+  if (!statement) listTexts.set(sql, (statement = prepared(sql)));
+  return statement;
+}
+
+const listTexts = new Map<string, Prepared>();
 
 /**
  * `UPDATE runs … WHERE status = from` and its transition row in one statement; with `fence`,

@@ -8,8 +8,7 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import type { Reason, RunState, TaskState } from '../../../core/index.ts';
-import { NotFoundError } from '../../../core/index.ts';
-import { LeaseLostError, RunNotFoundError, StaleStateError } from '../../errors.ts';
+import { LeaseLostError, StaleStateError } from '../../errors.ts';
 import { taskLeaseName, type AsyncStore, type Fence, type TaskClaim } from '../async-store.ts';
 import type {
   AttemptFinish,
@@ -39,29 +38,31 @@ import type {
   UsageQuery,
   UsageRow,
 } from '../store.ts';
-import * as budgets from '../budget-sql.ts';
-import { toAttempt, toFeedTransition, toRun, toTask, type Row } from '../sqlite/rows.ts';
+import * as pgBudgets from './postgres-budgets.ts';
 import {
   acquire,
   checkFence,
   checkTokenRows,
   claimReadyTask,
   claimRun,
+  extend,
+  release,
   renew,
-  toLease,
+  renewHeld,
+  type RunClaim,
   taskQuotaLockSql,
   tokenCheckSql,
 } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
-import { checkTaskQuota, closeAttempt, insertAttempt, outputsOf, transitionTask } from './postgres-writes.ts';
+import { checkTaskQuota, closeAttempt, insertAttempt, transitionTask } from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
+import * as reads from './postgres-reads.ts';
 import { storeAttemptResult } from './postgres-finish.ts';
 import * as approvals from './postgres-approvals.ts';
 import { interruptedFinish } from '../row-values.ts';
 import * as runs from './postgres-runs.ts';
 import { listenForRuns } from './postgres-notify.ts';
 import { retrying, transaction, type Db } from './reconnect.ts';
-import { prepared, type Prepared } from './prepared.ts';
 
 export async function openPostgresStore(url: string, options: PoolOptions = {}): Promise<PostgresStore> {
   return new PostgresStore(await openPool(url, options), redactedUrl(url));
@@ -126,19 +127,13 @@ export class PostgresStore implements AsyncStore {
     return this.#fence ? this.#tx((c) => fn(c)) : fn(this.#db);
   }
 
-  async #all(sql: string | Prepared, args: unknown[] = []): Promise<Row[]> {
-    return (await this.#db.query<Row>(sql, args)).rows;
-  }
-
   /** One statement (postgres-runs.ts): one round trip, atomic without BEGIN/COMMIT. */
   createRun(run: NewRun): Promise<RunRecord> {
     return this.#write((db) => runs.createRun(db, run));
   }
 
-  async getRun(runId: string): Promise<RunRecord> {
-    const row = (await this.#all(GET_RUN, [runId]))[0];
-    if (!row) throw new RunNotFoundError(runId);
-    return toRun(row);
+  getRun(runId: string): Promise<RunRecord> {
+    return reads.getRun(this.#db, runId);
   }
 
   listRuns(filter: RunFilter = {}): Promise<RunRecord[]> {
@@ -169,29 +164,24 @@ export class PostgresStore implements AsyncStore {
     throw new StaleStateError(`run ${runId} is no longer ${t.from}`);
   }
 
-  async requestRunCancel(runId: string, by: string): Promise<void> {
-    const { rowCount } = await this.#write((db) => db.query(REQUEST_CANCEL, [by, runId]));
-    if (rowCount !== 1) throw new RunNotFoundError(runId);
+  requestRunCancel(runId: string, by: string): Promise<void> {
+    return this.#write((db) => runs.requestCancel(db, runId, by));
   }
 
-  async runCancelRequestedBy(runId: string): Promise<string | null> {
-    const row = (await this.#all(CANCEL_REQUESTED_BY, [runId]))[0];
-    if (!row) throw new RunNotFoundError(runId);
-    return row.by === null ? null : String(row.by);
+  runCancelRequestedBy(runId: string): Promise<string | null> {
+    return reads.runCancelRequestedBy(this.#db, runId);
   }
 
-  async clearRunCancel(runId: string): Promise<void> {
-    await this.#write((db) => db.query(CLEAR_CANCEL, [runId]));
+  clearRunCancel(runId: string): Promise<void> {
+    return this.#write((db) => runs.clearCancel(db, runId));
   }
 
-  async listTasks(runId: string): Promise<TaskRecord[]> {
-    return (await this.#all(LIST_TASKS, [runId])).map(toTask);
+  listTasks(runId: string): Promise<TaskRecord[]> {
+    return reads.listTasks(this.#db, runId);
   }
 
-  async getTask(runId: string, taskId: string): Promise<TaskRecord> {
-    const row = (await this.#all(GET_TASK, [runId, taskId]))[0];
-    if (!row) throw new NotFoundError('task', `${runId}/${taskId}`);
-    return toTask(row);
+  getTask(runId: string, taskId: string): Promise<TaskRecord> {
+    return reads.getTask(this.#db, runId, taskId);
   }
 
   async transitionTask(
@@ -222,18 +212,12 @@ export class PostgresStore implements AsyncStore {
     return runs.listTransitions(this.#db, runId, taskId);
   }
 
-  async listTransitionsAfter(query: FeedQuery): Promise<FeedTransition[]> {
-    const only = query.namespaces ? 'AND r.namespace = ANY($3::text[])' : '';
-    const rows = await this.#all(
-      `SELECT t.*, r.namespace, r.workflow FROM transitions t JOIN runs r ON r.id = t.run_id
-        WHERE t.id > $1 ${only} ORDER BY t.id LIMIT $2`,
-      [query.afterId, query.limit, ...(query.namespaces ? [query.namespaces] : [])],
-    );
-    return rows.map(toFeedTransition);
+  listTransitionsAfter(query: FeedQuery): Promise<FeedTransition[]> {
+    return reads.listTransitionsAfter(this.#db, query);
   }
 
-  async lastTransitionId(): Promise<number> {
-    return Number((await this.#all('SELECT COALESCE(MAX(id), 0) AS id FROM transitions'))[0]!.id);
+  lastTransitionId(): Promise<number> {
+    return reads.lastTransitionId(this.#db);
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
@@ -281,7 +265,7 @@ export class PostgresStore implements AsyncStore {
   async heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void> {
     await this.#tx(async (c) => {
       await checkFence(c, `attempt:${attemptId}`, token, now);
-      await c.query(HEARTBEAT, [now + leaseMs, `attempt:${attemptId}`]);
+      await extend(c, `attempt:${attemptId}`, now + leaseMs);
     });
   }
 
@@ -306,22 +290,12 @@ export class PostgresStore implements AsyncStore {
     });
   }
 
-  async listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
-    const rows =
-      taskId === undefined
-        ? await this.#all(RUN_ATTEMPTS, [runId])
-        : await this.#all(TASK_ATTEMPTS, [runId, taskId]);
-    const outputs = await outputsOf(
-      this.#db,
-      rows.map((r) => String(r.id)),
-    );
-    return rows.map((row) => toAttempt(row, outputs.get(String(row.id)) ?? {}));
+  listAttempts(runId: string, taskId?: string): Promise<AttemptRecord[]> {
+    return reads.listAttempts(this.#db, runId, taskId);
   }
 
-  async taskOutputs(runId: string, taskId: string): Promise<Record<string, string>> {
-    const row = (await this.#all(LAST_SUCCESS, [runId, taskId]))[0];
-    if (!row) return {};
-    return (await outputsOf(this.#db, [String(row.id)])).get(String(row.id)) ?? {};
+  taskOutputs(runId: string, taskId: string): Promise<Record<string, string>> {
+    return reads.taskOutputs(this.#db, runId, taskId);
   }
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
@@ -372,9 +346,8 @@ export class PostgresStore implements AsyncStore {
     return this.#write((db) => acquire(db, name, owner, now, ttlMs, force));
   }
 
-  async getLease(name: string): Promise<Lease | undefined> {
-    const r = (await this.#all(GET_LEASE, [name]))[0];
-    return r ? toLease(r) : undefined;
+  getLease(name: string): Promise<Lease | undefined> {
+    return reads.getLease(this.#db, name);
   }
 
   renewLease(name: string, token: number, now: number, ttlMs: number): Promise<Lease> {
@@ -382,76 +355,48 @@ export class PostgresStore implements AsyncStore {
   }
 
   async renewLeases(held: readonly Fence[], now: number, ttlMs: number): Promise<string[]> {
-    if (held.length === 0) return [];
-    const { rows } = await this.#write((db) =>
-      db.query<{ name: string }>(RENEW_LEASES, [
-        now + ttlMs,
-        held.map((f) => f.name),
-        held.map((f) => f.token),
-      ]),
-    );
-    return rows.map((r) => r.name);
+    return held.length === 0 ? [] : this.#write((db) => renewHeld(db, held, now + ttlMs));
   }
 
-  async runCancelRequests(runIds: readonly string[]): Promise<Map<string, string>> {
-    if (runIds.length === 0) return new Map();
-    const rows = await this.#all(CANCEL_REQUESTS, [runIds]);
-    return new Map(rows.map((r) => [String(r.id), String(r.by)]));
+  runCancelRequests(runIds: readonly string[]): Promise<Map<string, string>> {
+    return reads.runCancelRequests(this.#db, runIds);
   }
 
-  async putBudget(budget: NamespaceBudget): Promise<void> {
-    const { text, args } = budgets.putBudgetSql(dollar, budget);
-    await this.#write((db) => db.query(text, args));
+  putBudget(budget: NamespaceBudget): Promise<void> {
+    return this.#write((db) => pgBudgets.putBudget(db, budget));
   }
 
-  async getBudget(namespace: string): Promise<NamespaceBudget | undefined> {
-    const row = (await this.#all(GET_BUDGET, [namespace]))[0];
-    return row ? budgets.toBudget(row) : undefined;
+  getBudget(namespace: string): Promise<NamespaceBudget | undefined> {
+    return pgBudgets.getBudget(this.#db, namespace);
   }
 
-  async listBudgets(namespaces?: readonly string[]): Promise<NamespaceBudget[]> {
-    const rows = namespaces
-      ? await this.#all('SELECT * FROM namespace_budgets WHERE namespace = ANY($1) ORDER BY namespace', [
-          namespaces,
-        ])
-      : await this.#all('SELECT * FROM namespace_budgets ORDER BY namespace');
-    return rows.map(budgets.toBudget);
+  listBudgets(namespaces?: readonly string[]): Promise<NamespaceBudget[]> {
+    return pgBudgets.listBudgets(this.#db, namespaces);
   }
 
-  async namespaceSpend(query: SpendQuery): Promise<number> {
-    const { text, args } = budgets.spendSql(dollar, query);
-    return Number((await this.#all(text, args))[0]?.spent ?? 0);
+  namespaceSpend(query: SpendQuery): Promise<number> {
+    return pgBudgets.namespaceSpend(this.#db, query);
   }
 
-  async taskDurations(query: DurationQuery): Promise<number[]> {
-    const { text, args } = budgets.durationsSql(dollar, query);
-    return (await this.#all(text, args)).map((r) => Number(r.ms));
+  taskDurations(query: DurationQuery): Promise<number[]> {
+    return pgBudgets.taskDurations(this.#db, query);
   }
 
-  async taskQuotaTurn(runId: string, taskId: string, now: number): Promise<boolean> {
-    const { text, args } = budgets.taskQuotaSql(dollar, runId, taskId, now);
-    return !budgets.overTaskQuota(budgets.toTaskQuota((await this.#all(text, args))[0]));
+  taskQuotaTurn(runId: string, taskId: string, now: number): Promise<boolean> {
+    return pgBudgets.taskQuotaTurn(this.#db, runId, taskId, now);
   }
 
-  async usage(query: UsageQuery): Promise<UsageRow[]> {
-    const { text, args } = budgets.usageSql(dollar, query);
-    return (await this.#all(text, args)).map(budgets.toUsageRow);
+  usage(query: UsageQuery): Promise<UsageRow[]> {
+    return pgBudgets.usage(this.#db, query);
   }
 
-  async releaseLease(name: string, owner: string, token?: number): Promise<void> {
-    await this.#write((db) => db.query(RELEASE_LEASE, [name, owner, token ?? null]));
+  releaseLease(name: string, owner: string, token?: number): Promise<void> {
+    return this.#write((db) => release(db, name, owner, token));
   }
 
   /** One round trip, one implicit transaction (postgres-leases.ts claimRun). */
-  async claimRun(
-    owner: string,
-    now: number,
-    leaseMs: number,
-  ): Promise<(Lease & { run?: RunRecord; tasks?: TaskRecord[] }) | null> {
-    const claimed = await claimRun(this.#db, owner, now, leaseMs);
-    if (!claimed) return null;
-    if (!claimed.run) return claimed.lease;
-    return { ...claimed.lease, run: toRun(claimed.run), tasks: (claimed.tasks ?? []).map(toTask) };
+  claimRun(owner: string, now: number, leaseMs: number): Promise<RunClaim | null> {
+    return claimRun(this.#db, owner, now, leaseMs);
   }
 
   async claimReadyTask(owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> {
@@ -468,32 +413,3 @@ export class PostgresStore implements AsyncStore {
     if (!this.#pool.ended) await this.#pool.end();
   }
 }
-
-const dollar = (n: number): string => `$${n}`;
-
-// The constant texts, prepared once per connection (prepared.ts).
-const GET_RUN = prepared('SELECT * FROM runs WHERE id = $1');
-const REQUEST_CANCEL = prepared('UPDATE runs SET cancel_requested_by = $1 WHERE id = $2');
-const CANCEL_REQUESTED_BY = prepared('SELECT cancel_requested_by AS by FROM runs WHERE id = $1');
-const CLEAR_CANCEL = prepared('UPDATE runs SET cancel_requested_by = NULL WHERE id = $1');
-const LIST_TASKS = prepared('SELECT * FROM tasks WHERE run_id = $1 ORDER BY position');
-const GET_TASK = prepared('SELECT * FROM tasks WHERE run_id = $1 AND task_id = $2');
-const HEARTBEAT = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2');
-const RUN_ATTEMPTS = prepared('SELECT * FROM attempts WHERE run_id = $1 ORDER BY started_at, attempt');
-const TASK_ATTEMPTS = prepared('SELECT * FROM attempts WHERE run_id = $1 AND task_id = $2 ORDER BY attempt');
-const LAST_SUCCESS = prepared(
-  `SELECT id FROM attempts WHERE run_id = $1 AND task_id = $2 AND outcome IN ('succeeded', 'cached')
-     ORDER BY attempt DESC LIMIT 1`,
-);
-const GET_LEASE = prepared('SELECT * FROM leases WHERE name = $1');
-const RENEW_LEASES = prepared(
-  `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS x (name, token)
-    WHERE l.name = x.name AND l.token = x.token RETURNING l.name`,
-);
-const CANCEL_REQUESTS = prepared(
-  'SELECT id, cancel_requested_by AS by FROM runs WHERE id = ANY ($1::text[]) AND cancel_requested_by IS NOT NULL',
-);
-const GET_BUDGET = prepared('SELECT * FROM namespace_budgets WHERE namespace = $1');
-const RELEASE_LEASE = prepared(
-  'UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2 AND ($3::bigint IS NULL OR token = $3)',
-);

@@ -8,10 +8,11 @@
  * may keep a generic plan. Parameter types are inferred at that parse exactly as for an unnamed
  * statement (node-pg sends no types either way).
  *
- * Only for texts that are constant, or one of a fixed handful of variants (fenced or not):
- * never a text built per call (a list's filters, a transition's patch columns, an IN list), as
- * every distinct text stays prepared on every connection for the connection's life, an
- * unbounded cache. Named statements need a session per client: behind PgBouncer in transaction
+ * Only for texts that are constant, or one of a bounded set of variants (fenced or not; the run
+ * listing's filters without labels, postgres-runs.ts): never a text that grows with a call's
+ * values (an IN list, a label per filter), as every distinct text stays prepared on every
+ * connection for the connection's life, an unbounded cache. Values that vary in shape go as
+ * one parameter instead (a transition's patch as JSON, a result's moves as arrays). Named statements need a session per client: behind PgBouncer in transaction
  * mode that means PgBouncer 1.21 or later with `max_prepared_statements` set (docs/server.md).
  */
 import { createHash } from 'node:crypto';
