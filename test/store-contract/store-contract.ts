@@ -14,6 +14,7 @@ import {
   type AsyncStore,
   type NewRun,
 } from '../../engine/index.ts';
+import { NotFoundError } from '../../core/index.ts';
 import { planOf, shellTask } from '../helpers/engine-fixtures.ts';
 import { attemptResultContract } from './attempt-result-contract.ts';
 import { budgetContract } from './budget-contract.ts';
@@ -407,6 +408,27 @@ export function storeContract(name: string, harness: StoreHarness): void {
         expect((await s.listTasks('r1')).map((t) => t.state)).toEqual(['succeeded', 'ready', 'queued']);
         // A second result for the same attempt is refused, whatever the token.
         await expect(s.finishAttempt('att1', token, 1900, finish)).rejects.toThrow(LeaseLostError);
+      }));
+
+    it("starts no attempt when its task's move to running is refused, and moves no task when its lease is held", () =>
+      withStore(harness, async (s) => {
+        await s.createRun(newRun('r1', 1000));
+        const toRunning = { from: 'ready', to: 'running', reason: 'started', by: 'e', time: 1000 } as const;
+        // a is still queued: the move is stale, nothing is written.
+        await expect(s.startAttempt(startOf('att1'), toRunning)).rejects.toThrow(StaleStateError);
+        await expect(s.startAttempt(startOf('att2', 'r1', 'nope'), toRunning)).rejects.toThrow(NotFoundError);
+        expect(await s.listAttempts('r1')).toEqual([]);
+        expect(await s.getLease('attempt:att1')).toBeUndefined();
+        // a is ready, but another owner holds the attempt's lease: the task stays ready.
+        await s.transitionTask('r1', 'a', 'queued', 'ready', 'dependencies_met', 'e', 1000);
+        await s.acquireLease('attempt:att3', 'w2', 1000, 5000);
+        await expect(s.startAttempt(startOf('att3'), toRunning)).rejects.toThrow(LeaseLostError);
+        expect(await s.getTask('r1', 'a')).toMatchObject({ state: 'ready', attempts: 0 });
+        expect((await s.listTransitions('r1', 'a')).map((t) => t.to)).toEqual(['queued', 'ready']);
+        expect(await s.listAttempts('r1')).toEqual([]);
+        const token = await s.startAttempt(startOf('att4'), { ...toRunning, patch: { attempts: 1 } });
+        expect(await s.getTask('r1', 'a')).toMatchObject({ state: 'running', attempts: 1 });
+        expect((await s.getLease('attempt:att4'))?.token).toBe(token);
       }));
 
     it("writes each moved task's own patch with a result, a null clearing its column, no patch leaving it", () =>

@@ -230,7 +230,9 @@ export class PostgresStore implements AsyncStore {
     quota: boolean,
     transition?: TaskTransitionWrite,
   ): Promise<number> {
-    if (quota) await checkTaskQuota(c, start);
+    if (!quota) return insertAttempt(c, start, transition); // the transition rides in it
+    // Over a tasks quota the count comes first: nothing moves when there is no slot.
+    await checkTaskQuota(c, start);
     if (transition) await transitionTask(c, start.runId, start.taskId, transition);
     return insertAttempt(c, start);
   }

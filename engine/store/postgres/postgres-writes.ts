@@ -50,7 +50,11 @@ export async function transitionTask(
   ];
   const { rows } = await c.query<Row>(TRANSITION_TASK(fence, args), args);
   checkFenceToken(rows[0], fence);
-  if (Number(rows[0]?.n) === 1) return;
+  if (Number(rows[0]?.n) !== 1) await throwNotMoved(c, runId, taskId, t);
+}
+
+/** Why a task's compare-and-set transition moved nothing: NotFoundError or StaleStateError. */
+async function throwNotMoved(c: Db, runId: string, taskId: string, t: TaskTransitionWrite): Promise<never> {
   const exists = await c.query(TASK_EXISTS, [runId, taskId]);
   if (exists.rowCount === 0) throw new NotFoundError('task', `${runId}/${taskId}`);
   throw new StaleStateError(`task ${runId}/${taskId} is no longer ${t.from}`);
@@ -150,13 +154,20 @@ const dollar = (n: number): string => `$${n}`;
 
 /**
  * The attempt row and its lease (a fresh token from `lease_tokens`) in one statement; the token.
- * LeaseLostError when another owner holds a live lease of that name (nothing inserted).
+ * LeaseLostError when another owner holds a live lease of that name (nothing inserted). With
+ * `transition` (the task's move to `running`) the task's compare-and-set transition rides in the
+ * same statement, one round trip fewer: the lease and the attempt are written only when it moved
+ * the task, and otherwise it throws as transitionTask does (nothing written).
  */
-export async function insertAttempt(c: Db, start: AttemptStart): Promise<number> {
+export async function insertAttempt(
+  c: Db,
+  start: AttemptStart,
+  transition?: TaskTransitionWrite,
+): Promise<number> {
   const values = attemptStartValues(start, 0);
   values.splice(9, 1); // the token comes from the lease the statement takes
   const [pricePerHour, estimatedCost, onDemandPerHour] = values.splice(10, 3);
-  const { rows } = await c.query<{ fencing_token: string }>(INSERT_ATTEMPT, [
+  const args: unknown[] = [
     ...values,
     `attempt:${start.id}`,
     start.owner,
@@ -165,22 +176,43 @@ export async function insertAttempt(c: Db, start: AttemptStart): Promise<number>
     pricePerHour,
     estimatedCost,
     onDemandPerHour,
-  ]);
-  if (!rows[0]) throw new LeaseLostError(`attempt:${start.id}`);
+  ];
+  if (transition) {
+    const t = transition;
+    args.push(t.to, t.reason, t.time, t.from, t.by, t.detail ?? null, patchJson(t));
+  }
+  const { rows } = await c.query<Row>(transition ? START_MOVED : START, args);
+  if (transition && Number(rows[0]?.n) !== 1) await throwNotMoved(c, start.runId, start.taskId, transition);
+  if (rows[0]?.fencing_token === null || rows[0]?.fencing_token === undefined)
+    throw new LeaseLostError(`attempt:${start.id}`);
   return Number(rows[0].fencing_token);
 }
 
-const INSERT_ATTEMPT = prepared(
-  `WITH lease AS (
-       INSERT INTO leases (name, owner, token, expires_at) VALUES ($11, $12, nextval('lease_tokens'), $13)
+/** The attempt's lease and row, from parameters $1 to $17; written once per row of `from` (none: once). */
+function attemptSql(from: string): string {
+  return `lease AS (
+       INSERT INTO leases (name, owner, token, expires_at) SELECT $11, $12, nextval('lease_tokens'), $13${from}
          ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, token = excluded.token, expires_at = excluded.expires_at
          WHERE leases.owner = excluded.owner OR leases.expires_at < $14
-       RETURNING token)
-     INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
-       started_at, fencing_token, placement, price_per_hour, estimated_cost, on_demand_per_hour)
-     SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json,
-       $15::double precision, $16::double precision, $17::double precision
-       FROM lease RETURNING fencing_token`,
+       RETURNING token),
+     ins AS (
+       INSERT INTO attempts (id, run_id, task_id, attempt, status, inputs, work_dir, artifacts_dir, cache_key,
+         started_at, fencing_token, placement, price_per_hour, estimated_cost, on_demand_per_hour)
+       SELECT $1, $2, $3, $4::integer, 'running', $5::json, $6::text, $7::text, $8::text, $9::bigint, lease.token, $10::json,
+         $15::double precision, $16::double precision, $17::double precision
+         FROM lease RETURNING fencing_token)`;
+}
+
+const START = prepared(`WITH ${attemptSql('')} SELECT (SELECT fencing_token FROM ins) AS fencing_token`);
+const START_MOVED = prepared(
+  `WITH upd AS (
+       UPDATE tasks t SET state = $18, reason = $19, updated_at = $20, ${taskPatchSets('$24::jsonb', '$21')}
+        WHERE run_id = $2 AND task_id = $3 AND state = $21 RETURNING 1),
+     moved AS (
+       INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
+       SELECT $2, $3, $21, $18, $19, $22::text, $20, $23::text FROM upd),
+     ${attemptSql(' FROM upd')}
+     SELECT (SELECT count(*) FROM upd)::int AS n, (SELECT fencing_token FROM ins) AS fencing_token`,
 );
 
 /** Writes the attempt's result once; returns its run and task. */
