@@ -194,23 +194,21 @@ function jsonColumnsAsText(run: Row): Row {
 const TASK_QUOTA_LOCK_CLASS = 0x6d717474;
 
 /**
- * Sent with the BEGIN of a transaction that starts attempts of run `runId` (one statement, no
- * parameters, as tokenCheckSql): the run's namespace's advisory lock when it has a tasks quota,
- * so starts in that namespace take turns and each one's count (taken after the lock, in a fresh
- * snapshot) sees every start committed before it; `quota` says whether it applies. With
- * `fence`, the fence's token too (the column tokenCheckSql returns, share-locked the same way).
- * No quota: no lock, so namespaces without one never wait on each other. Why a lock: under READ
- * COMMITTED two starts counting at once both see the last slot free (the store contract
- * measured it, test/store-contract/budget-contract.ts).
+ * Takes run `runId`'s namespace's tasks quota lock (transaction-scoped) when it has a tasks
+ * quota, so attempt starts in that namespace take turns and each one's count (taken after the
+ * lock, in a fresh snapshot) sees every start committed before it (insertAttempt says when this
+ * is needed). Namespaces without a quota never wait on each other. Why a lock: under READ
+ * COMMITTED two starts counting at once both see the last slot free (the store contract measured
+ * it, test/store-contract/budget-contract.ts).
  */
-export function taskQuotaLockSql(runId: string, fence: Fence | undefined): string {
-  const pg = loadedPg();
-  const quota = `EXISTS (SELECT 1 FROM runs r JOIN namespace_budgets b ON b.namespace = r.namespace
-      CROSS JOIN LATERAL (SELECT pg_advisory_xact_lock(${TASK_QUOTA_LOCK_CLASS}, hashtext(b.namespace))) AS locked
-     WHERE r.id = ${pg.escapeLiteral(runId)} AND b.max_tasks IS NOT NULL) AS quota`;
-  const token = fence ? `(${tokenCheckSql(fence)}) AS token, ` : '';
-  return `SELECT ${token}${quota}`;
+export async function lockTaskQuota(c: Db, runId: string): Promise<void> {
+  await c.query(LOCK_TASK_QUOTA, [runId]);
 }
+
+const LOCK_TASK_QUOTA = prepared(
+  `SELECT pg_advisory_xact_lock(${TASK_QUOTA_LOCK_CLASS}, hashtext(b.namespace)) AS locked
+     FROM runs r JOIN namespace_budgets b ON b.namespace = r.namespace WHERE r.id = $1 AND b.max_tasks IS NOT NULL`,
+);
 
 /**
  * The fence riding inside one statement (a fenced write that needs no transaction of its own): a

@@ -50,11 +50,18 @@ import {
   renew,
   renewHeld,
   type RunClaim,
-  taskQuotaLockSql,
+  lockTaskQuota,
   tokenCheckSql,
 } from './postgres-leases.ts';
 import { openPool, redactedUrl, type PoolOptions } from './open-pool.ts';
-import { checkTaskQuota, closeAttempt, insertAttempt, transitionTask } from './postgres-writes.ts';
+import {
+  QUOTA_APPLIES,
+  checkTaskQuota,
+  closeAttempt,
+  insertAttempt,
+  insertCountedAttempt,
+  transitionTask,
+} from './postgres-writes.ts';
 import * as records from './postgres-records.ts';
 import * as reads from './postgres-reads.ts';
 import { storeAttemptResult } from './postgres-finish.ts';
@@ -101,24 +108,6 @@ export class PostgresStore implements AsyncStore {
         return fn(c);
       },
       tokenCheckSql(fence),
-    );
-  }
-
-  /**
-   * A transaction that starts attempts of run `runId`: sent with its BEGIN (no extra round trip),
-   * the fence's check and, when the run's namespace has a tasks quota, that namespace's advisory
-   * lock (taskQuotaLockSql). `fn` learns whether the quota applies, so only then does each start
-   * count (one more statement, after the lock: its snapshot sees every start committed before).
-   */
-  #startTx<T>(runId: string, fn: (c: PoolClient, quota: boolean) => Promise<T>): Promise<T> {
-    const fence = this.#fence;
-    return transaction(
-      this.#pool,
-      (c, opened) => {
-        if (fence) checkTokenRows(opened, fence);
-        return fn(c, opened[0]?.quota === true);
-      },
-      taskQuotaLockSql(runId, fence),
     );
   }
 
@@ -221,34 +210,34 @@ export class PostgresStore implements AsyncStore {
   }
 
   startAttempt(start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
-    return this.#startTx(start.runId, (c, quota) => this.#startAttempt(c, start, quota, transition));
+    return this.#tx((c) => this.#startAttempt(c, start, transition));
   }
 
-  async #startAttempt(
-    c: PoolClient,
-    start: AttemptStart,
-    quota: boolean,
-    transition?: TaskTransitionWrite,
-  ): Promise<number> {
-    if (!quota) return insertAttempt(c, start, transition); // the transition rides in it
-    // Over a tasks quota the count comes first: nothing moves when there is no slot.
-    await checkTaskQuota(c, start);
+  /**
+   * The attempt with its task's move in one statement, unless the run's namespace has a tasks
+   * quota (the statement then writes nothing and says so): starts there take turns under the
+   * namespace's lock, each counting after it (a snapshot that sees every start committed before;
+   * under READ COMMITTED two starts counting at once both saw the last slot free).
+   */
+  async #startAttempt(c: PoolClient, start: AttemptStart, transition?: TaskTransitionWrite): Promise<number> {
+    const started = await insertAttempt(c, start, transition);
+    if (started !== QUOTA_APPLIES) return started;
+    await lockTaskQuota(c, start.runId);
+    await checkTaskQuota(c, start); // nothing moves when there is no slot
     if (transition) await transitionTask(c, start.runId, start.taskId, transition);
-    return insertAttempt(c, start);
+    return insertCountedAttempt(c, start);
   }
 
   /** In one transaction, fenced once (with BEGIN); each write one statement. */
   commitRunWrites(runId: string, writes: readonly RunWrite[]): Promise<number[]> {
-    const starts = writes.some((w) => w.kind === 'attempt');
-    const commit = async (c: PoolClient, quota: boolean) => {
+    return this.#tx(async (c) => {
       const tokens: number[] = [];
       for (const w of writes)
         if (w.kind === 'run') await this.#transitionRun(c, runId, w.write);
         else if (w.kind === 'task') await transitionTask(c, runId, w.taskId, w.write);
-        else tokens.push(await this.#startAttempt(c, w.start, quota, w.transition));
+        else tokens.push(await this.#startAttempt(c, w.start, w.transition));
       return tokens;
-    };
-    return starts ? this.#startTx(runId, commit) : this.#tx((c) => commit(c, false));
+    });
   }
 
   async startClaimedAttempt(
@@ -256,11 +245,11 @@ export class PostgresStore implements AsyncStore {
     start: AttemptStart,
     transition?: TaskTransitionWrite,
   ): Promise<number> {
-    return this.#startTx(start.runId, async (c, quota) => {
+    return this.#tx(async (c) => {
       const name = taskLeaseName(start.runId, start.taskId);
       if (claim.runId !== start.runId || claim.taskId !== start.taskId) throw new LeaseLostError(name);
       await checkFence(c, name, claim.token, start.startedAt);
-      return this.#startAttempt(c, start, quota, transition);
+      return this.#startAttempt(c, start, transition);
     });
   }
 

@@ -142,7 +142,7 @@ export function resultSets(first: number): string {
 
 /**
  * The namespace's tasks quota at an attempt's start, counted after its transaction took the
- * namespace's lock (postgres-leases.ts taskQuotaLockSql): TaskQuotaError when there is no slot.
+ * namespace's lock (postgres-leases.ts lockTaskQuota): TaskQuotaError when there is no slot.
  */
 export async function checkTaskQuota(c: PoolClient, start: AttemptStart): Promise<void> {
   const { text, args } = taskQuotaSql(dollar, start.runId, start.taskId, start.startedAt);
@@ -152,22 +152,51 @@ export async function checkTaskQuota(c: PoolClient, start: AttemptStart): Promis
 
 const dollar = (n: number): string => `$${n}`;
 
+/** insertAttempt wrote nothing: the run's namespace has a tasks quota, so the start must count first. */
+export const QUOTA_APPLIES = 'quota applies';
+
 /**
  * The attempt row and its lease (a fresh token from `lease_tokens`) in one statement; the token.
  * LeaseLostError when another owner holds a live lease of that name (nothing inserted). With
  * `transition` (the task's move to `running`) the task's compare-and-set transition rides in the
  * same statement, one round trip fewer: the lease and the attempt are written only when it moved
- * the task, and otherwise it throws as transitionTask does (nothing written).
+ * the task, and otherwise it throws as transitionTask does (nothing written). When the run's
+ * namespace has a tasks quota the statement writes nothing and QUOTA_APPLIES comes back: the
+ * caller takes the quota's lock, counts, and then writes with insertCountedAttempt.
  */
 export async function insertAttempt(
   c: Db,
   start: AttemptStart,
   transition?: TaskTransitionWrite,
-): Promise<number> {
+): Promise<number | typeof QUOTA_APPLIES> {
+  const args = attemptArgs(start);
+  if (transition) {
+    const t = transition;
+    args.push(t.to, t.reason, t.time, t.from, t.by, t.detail ?? null, patchJson(t));
+  }
+  const { rows } = await c.query<Row>(transition ? START_MOVED : START, args);
+  if (rows[0]?.quota === true) return QUOTA_APPLIES;
+  if (transition && Number(rows[0]?.n) !== 1) await throwNotMoved(c, start.runId, start.taskId, transition);
+  return leaseToken(rows[0], start);
+}
+
+/** The attempt and its lease once its tasks quota was counted (insertAttempt's QUOTA_APPLIES). */
+export async function insertCountedAttempt(c: Db, start: AttemptStart): Promise<number> {
+  return leaseToken((await c.query<Row>(START_COUNTED, attemptArgs(start))).rows[0], start);
+}
+
+function leaseToken(row: Row | undefined, start: AttemptStart): number {
+  if (row?.fencing_token === null || row?.fencing_token === undefined)
+    throw new LeaseLostError(`attempt:${start.id}`);
+  return Number(row.fencing_token);
+}
+
+/** Parameters $1 to $17 of attemptSql. */
+function attemptArgs(start: AttemptStart): unknown[] {
   const values = attemptStartValues(start, 0);
   values.splice(9, 1); // the token comes from the lease the statement takes
   const [pricePerHour, estimatedCost, onDemandPerHour] = values.splice(10, 3);
-  const args: unknown[] = [
+  return [
     ...values,
     `attempt:${start.id}`,
     start.owner,
@@ -177,15 +206,6 @@ export async function insertAttempt(
     estimatedCost,
     onDemandPerHour,
   ];
-  if (transition) {
-    const t = transition;
-    args.push(t.to, t.reason, t.time, t.from, t.by, t.detail ?? null, patchJson(t));
-  }
-  const { rows } = await c.query<Row>(transition ? START_MOVED : START, args);
-  if (transition && Number(rows[0]?.n) !== 1) await throwNotMoved(c, start.runId, start.taskId, transition);
-  if (rows[0]?.fencing_token === null || rows[0]?.fencing_token === undefined)
-    throw new LeaseLostError(`attempt:${start.id}`);
-  return Number(rows[0].fencing_token);
 }
 
 /** The attempt's lease and row, from parameters $1 to $17; written once per row of `from` (none: once). */
@@ -203,16 +223,29 @@ function attemptSql(from: string): string {
          FROM lease RETURNING fencing_token)`;
 }
 
-const START = prepared(`WITH ${attemptSql('')} SELECT (SELECT fencing_token FROM ins) AS fencing_token`);
+/** Whether run $2's namespace has a tasks quota (then the guarded statements write nothing). */
+const QUOTA_SQL = `quota AS (
+       SELECT EXISTS (SELECT 1 FROM runs r JOIN namespace_budgets b ON b.namespace = r.namespace
+                       WHERE r.id = $2 AND b.max_tasks IS NOT NULL) AS applies)`;
+
+const START = prepared(
+  `WITH ${QUOTA_SQL}, ${attemptSql(' FROM quota WHERE NOT quota.applies')}
+   SELECT (SELECT applies FROM quota) AS quota, (SELECT fencing_token FROM ins) AS fencing_token`,
+);
+const START_COUNTED = prepared(
+  `WITH ${attemptSql('')} SELECT (SELECT fencing_token FROM ins) AS fencing_token`,
+);
 const START_MOVED = prepared(
-  `WITH upd AS (
+  `WITH ${QUOTA_SQL},
+     upd AS (
        UPDATE tasks t SET state = $18, reason = $19, updated_at = $20, ${taskPatchSets('$24::jsonb', '$21')}
-        WHERE run_id = $2 AND task_id = $3 AND state = $21 RETURNING 1),
+        WHERE run_id = $2 AND task_id = $3 AND state = $21 AND NOT (SELECT applies FROM quota) RETURNING 1),
      moved AS (
        INSERT INTO transitions (run_id, task_id, from_state, to_state, reason, by, time, detail)
        SELECT $2, $3, $21, $18, $19, $22::text, $20, $23::text FROM upd),
      ${attemptSql(' FROM upd')}
-     SELECT (SELECT count(*) FROM upd)::int AS n, (SELECT fencing_token FROM ins) AS fencing_token`,
+     SELECT (SELECT applies FROM quota) AS quota, (SELECT count(*) FROM upd)::int AS n,
+            (SELECT fencing_token FROM ins) AS fencing_token`,
 );
 
 /** Writes the attempt's result once; returns its run and task. */
