@@ -228,6 +228,23 @@ export const ROUTES: readonly RouteSpec[] = [
     responses: { 200: 'ReceiptList', ...authErrors, ...errors(404) },
   },
   {
+    operationId: 'getDisclosure',
+    method: 'GET',
+    url: '/v1/runs/:id/disclosure',
+    summary:
+      "The run's disclosure bundle, as `maestro disclose` packs it: plan, manifest, receipts, attested artifacts, policy decisions and approval under a signed index (verify it offline with `maestro disclose verify`)",
+    scope: 'runs:read',
+    params: 'RunIdParams',
+    responses: { ...authErrors, ...errors(404, 409) },
+    rawResponses: {
+      200: {
+        media: 'application/gzip',
+        description:
+          'A gzipped tar: index.json signed by the server (index.sigstore.json), the plan, the receipts, the artifacts they attest, the policy decisions and the approval attestation.',
+      },
+    },
+  },
+  {
     operationId: 'listVerificationKeys',
     method: 'GET',
     url: '/v1/keys',

@@ -12,6 +12,7 @@ import { listRunDecisions } from './decision-routes.ts';
 import { getRunGraph } from './graph-routes.ts';
 import { requestTraceParent, traceRequests } from './request-tracing.ts';
 import { triggerRunbook, type RunbookRef, type TriggerBody } from './runbook-routes.ts';
+import { DISCLOSURE_MEDIA, getDisclosure } from './disclosure-routes.ts';
 import { approveRun } from './approval-routes.ts';
 import { approveTaskOfRun } from './task-approval-routes.ts';
 import { listVerificationKeys } from './key-routes.ts';
@@ -148,6 +149,14 @@ function handlers(ctx: ApiContext): Record<string, (r: FastifyRequest) => Reply 
     listRunDecisions: async (r) => ok(await listRunDecisions(ctx, callerOf(r), id(r))),
     listReceipts: async (r) =>
       ok(await listReceipts(ctx, callerOf(r), id(r), (r.query as { task?: string }).task)),
+    getDisclosure: async (r) => ({
+      status: 200,
+      body: await getDisclosure(ctx, callerOf(r), id(r)),
+      headers: {
+        'content-type': DISCLOSURE_MEDIA,
+        'content-disposition': `attachment; filename="${id(r)}.disclosure.tgz"`,
+      },
+    }),
   };
 }
 

@@ -38,6 +38,7 @@ function requestFor(operationId: string): CallOptions {
     approveRun: run,
     approveTask: { params: { id: runId, taskId: 'hello' } },
     listReceipts: run,
+    getDisclosure: run,
     listRunDecisions: run,
     listTransitions: run,
     getRunGraph: run,

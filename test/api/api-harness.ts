@@ -70,6 +70,8 @@ export interface Answer {
   status: number;
   contentType: string;
   body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- checked against openapi.json
+  /** The response headers, for an archive. */
+  headers?: Headers;
 }
 
 export interface ApiHarness {
@@ -219,7 +221,11 @@ export async function startApi(
     });
     const contentType = (response.headers.get('content-type') ?? '').split(';')[0]!;
     if (o.headOnly && contentType === 'text/event-stream') await response.body?.cancel();
-    const text = o.headOnly && contentType === 'text/event-stream' ? '' : await response.text();
+    const bytes =
+      o.headOnly && contentType === 'text/event-stream'
+        ? Buffer.alloc(0)
+        : Buffer.from(await response.arrayBuffer());
+    const text = bytes.toString('utf8');
     const documented = operation.responses[String(response.status)];
     if (!documented)
       throw new Error(`${method} ${template} answered ${response.status}, not documented: ${text}`);
@@ -230,6 +236,9 @@ export async function startApi(
     // Server-sent events and the metrics are text; their shape is checked by the tests that read them.
     if (contentType === 'text/event-stream' || contentType === 'text/plain')
       return { status: response.status, contentType, body: text };
+    // An archive (the disclosure bundle): its bytes, checked by the test that reads them.
+    if (contentType === 'application/gzip')
+      return { status: response.status, contentType, body: bytes, headers: response.headers };
     const parsed = JSON.parse(text) as unknown;
     checkAgainst(
       pointer(

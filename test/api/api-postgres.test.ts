@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyDisclosure } from '../../provenance/index.ts';
 import { runCaptured } from '../cli-helpers.ts';
 import { startPostgres, type PostgresServer } from '../setup/postgres-server.ts';
 import { HELLO, startApi, type ApiHarness } from './api-harness.ts';
@@ -98,5 +99,31 @@ describe('the API store on PostgreSQL', () => {
     expect(second).toMatchObject({ status: 202, body: { id: first.body.id } });
     const conflict = await b.call('POST', '/v1/runs', { token, body: { ...body, priority: 5 }, headers });
     expect(conflict.status).toBe(409);
+  });
+
+  it('a run on PostgreSQL is disclosed with its receipts and policy decisions from the database', async () => {
+    const worker = await startApi({ databaseUrl: url });
+    try {
+      const accepted = await worker.call('POST', '/v1/runs', {
+        body: { workflow: { namespace: 'quickstart', name: 'hello' }, params: { who: 'pg' } },
+      });
+      expect((await worker.settle(accepted.body.id)).body.run.status).toBe('succeeded');
+      const archive = await worker.call('GET', '/v1/runs/{id}/disclosure', {
+        params: { id: accepted.body.id },
+      });
+      expect(archive).toMatchObject({ status: 200, contentType: 'application/gzip' });
+      const keys = await worker.call('GET', '/v1/keys');
+      const report = await verifyDisclosure(archive.body as Buffer, {
+        publicKey: keys.body.keys[0].publicKeyPem,
+      });
+      expect(report).toMatchObject({ runId: accepted.body.id, trust: 'pinned' });
+      expect(report.receipts).toBeGreaterThan(0);
+      // The decisions came from PostgreSQL's log (this replica's data dir has no decisions.db).
+      expect(existsSync(join(worker.dataDir, 'decisions.db'))).toBe(false);
+      const { gunzipSync } = await import('node:zlib');
+      expect(gunzipSync(archive.body as Buffer).toString('latin1')).toContain('policy/decisions.jsonl');
+    } finally {
+      await worker.close();
+    }
   });
 });
