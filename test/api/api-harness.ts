@@ -88,7 +88,7 @@ export interface ApiHarness {
     options?: { namespaces?: string[]; ttlMs?: number; now?: number; user?: string },
   ): Promise<string>;
   call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', template: string, options?: CallOptions): Promise<Answer>;
-  /** Polls GET /v1/runs/{id} until the run is terminal. */
+  /** Polls GET /v1/runs/{id} until the run is terminal and its run receipt is stored (5 s at most). */
   settle(runId: string): Promise<Answer>;
   close(): Promise<void>;
 }
@@ -267,10 +267,17 @@ export async function startApi(
     mint,
     call,
     async settle(runId) {
+      // The run receipt attests the run's end, so it is signed and stored just after the terminal
+      // state: wait for it too (a few seconds at most), so later reads see what this one saw.
+      let endedAt: number | undefined;
       for (;;) {
         const answer = await call('GET', '/v1/runs/{id}', { params: { id: runId } });
         expect(answer.status).toBe(200);
-        if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(answer.body.run.status)) return answer;
+        if (['succeeded', 'failed', 'cancelled', 'timed_out'].includes(answer.body.run.status)) {
+          endedAt ??= Date.now();
+          const signed = (answer.body.receipts as { task: string | null }[]).some((r) => r.task === null);
+          if (signed || !runtime.signer || Date.now() - endedAt > 5000) return answer;
+        }
         await new Promise((r) => setTimeout(r, 50));
       }
     },
