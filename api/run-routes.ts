@@ -129,6 +129,7 @@ export async function listRuns(
     ...(statuses ? { status: statuses as RunStateT[] } : {}),
     ...(query.workflow !== undefined ? { workflow: query.workflow } : {}),
     ...(query.namespace !== undefined ? { namespace: query.namespace } : {}),
+    ...(query.sha !== undefined ? { sha: query.sha } : {}),
     ...(caller.namespaces.length ? { namespaces: caller.namespaces } : {}),
     ...(labels ? { labels } : {}),
     ...(since !== undefined ? { since } : {}),

@@ -220,6 +220,10 @@ export interface RunListQuery {
   workflow?: string;
   namespace?: string;
   /**
+   * Only runs whose source is this exact commit: the full 40-hex git SHA (the run's `commit`), or a directory source's tree digest.
+   */
+  sha?: string;
+  /**
    * Comma-separated key=value pairs (at most 10) of the workflow's metadata.labels: a run is listed when its workflow has every one.
    */
   label?: string;

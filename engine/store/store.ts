@@ -220,6 +220,8 @@ export interface RunFilter {
   status?: RunState[];
   workflow?: string;
   namespace?: string;
+  /** Only runs whose source is this exact commit (RunSource.commit: a git SHA, or a tree digest). */
+  sha?: string;
   /** createdAt bounds, ms since epoch. */
   since?: number;
   until?: number;

@@ -247,6 +247,13 @@ describe('runs', () => {
     expect(badTime).toMatchObject({ status: 400, body: { errors: [{ pointer: '/query/since' }] } });
     const tooMany = await api.call('GET', '/v1/runs', { query: { limit: 501 } });
     expect(tooMany.status).toBe(400);
+    // `sha`: the runs of one source commit (these API runs have none; the store contract lists some).
+    const noSource = await api.call('GET', '/v1/runs', {
+      query: { workflow: 'listed', sha: 'a'.repeat(40) },
+    });
+    expect(noSource).toMatchObject({ status: 200, body: { items: [] } });
+    const shortSha = await api.call('GET', '/v1/runs', { query: { sha: 'abc123' } });
+    expect(shortSha).toMatchObject({ status: 400, body: { errors: [{ pointer: '/query/sha' }] } });
   });
 
   it('lists only the runs whose workflow has every label asked for (label=key=value,…)', async () => {

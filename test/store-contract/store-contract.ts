@@ -366,6 +366,24 @@ export function storeContract(name: string, harness: StoreHarness): void {
         ]);
       }));
 
+    it("lists the runs of one source commit (the API's `sha`), with the other filters", () =>
+      withStore(harness, async (s) => {
+        const at = (commit: string) => ({
+          source: { kind: 'git' as const, repo: 'https://example.org/o/r', commit },
+        });
+        const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+        await s.createRun(newRun('r1', 1000, at(a)));
+        await s.createRun(newRun('r2', 1001, at(b)));
+        await s.createRun(newRun('r3', 1002, { ...at(a), namespace: 'other' }));
+        await s.createRun(newRun('r4', 1003)); // no source
+        const ids = async (filter: Parameters<typeof s.listRuns>[0]) =>
+          (await s.listRuns(filter)).map((r) => r.id);
+        expect(await ids({ sha: a })).toEqual(['r3', 'r1']);
+        expect(await ids({ sha: a, namespace: 'ns' })).toEqual(['r1']);
+        expect(await ids({ sha: b, before: null })).toEqual(['r2']);
+        expect(await ids({ sha: 'c'.repeat(40) })).toEqual([]);
+      }));
+
     it('records an attempt with its transition, result and outputs in one write each', () =>
       withStore(harness, async (s) => {
         await s.createRun(newRun('r1', 1000));

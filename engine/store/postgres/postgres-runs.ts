@@ -79,6 +79,7 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> 
   if (filter.status?.length) add((p) => `status = ANY (${p}::text[])`, filter.status);
   if (filter.workflow !== undefined) add((p) => `workflow = ${p}`, filter.workflow);
   if (filter.namespace !== undefined) add((p) => `namespace = ${p}`, filter.namespace);
+  if (filter.sha !== undefined) add((p) => `source ->> 'commit' = ${p}`, filter.sha);
   if (filter.since !== undefined) add((p) => `created_at >= ${p}`, filter.since);
   if (filter.until !== undefined) add((p) => `created_at <= ${p}`, filter.until);
   if (filter.namespaces) add((p) => `namespace = ANY (${p}::text[])`, filter.namespaces);
@@ -102,7 +103,7 @@ export async function listRuns(db: Db, filter: RunFilter): Promise<RunRecord[]> 
 
 /**
  * The listing's text, prepared when it filters on no label: its text is then one of a bounded
- * set (each filter there or not, two orders: at most 128 texts, a handful in use), and one of
+ * set (each filter there or not, two orders: at most 256 texts, a handful in use), and one of
  * them runs once per succeeded run (the recovery look-back, api/recovery-time.ts), so parsing and
  * planning it every time cost more than running it. A label filter's text grows with its labels:
  * never prepared (prepared.ts).

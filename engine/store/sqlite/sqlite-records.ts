@@ -34,6 +34,10 @@ export function listRuns(sql: Sql, filter: RunFilter): RunRecord[] {
     where.push('namespace = ?');
     args.push(filter.namespace);
   }
+  if (filter.sha !== undefined) {
+    where.push("json_extract(source, '$.commit') = ?");
+    args.push(filter.sha);
+  }
   if (filter.since !== undefined) {
     where.push('created_at >= ?');
     args.push(filter.since);
