@@ -105,6 +105,20 @@ function parseLabels(text: string | undefined): Record<string, string> | undefin
   return labels;
 }
 
+/**
+ * `fields=id,status,…`: each item with only those RunSummary properties (and `id`, which a caller
+ * needs to ask for more), so a poller of many runs reads what it uses. The schema's pattern has
+ * already refused any other name.
+ */
+function fieldsOf(fields: string | undefined): (summary: ApiBody.RunSummary) => ApiBody.RunSummaryFields {
+  if (fields === undefined) return (summary) => summary;
+  const wanted = new Set(['id', ...fields.split(',')]);
+  return (summary) =>
+    Object.fromEntries(
+      Object.entries(summary).filter(([key]) => wanted.has(key)),
+    ) as unknown as ApiBody.RunSummaryFields;
+}
+
 export async function listRuns(
   ctx: ApiContext,
   caller: Caller,
@@ -139,8 +153,9 @@ export async function listRuns(
   });
   const page = rows.slice(0, limit);
   const last = page.at(-1);
+  const project = fieldsOf(query.fields);
   return {
-    items: page.map(runSummary),
+    items: page.map((run) => project(runSummary(run))),
     nextCursor: rows.length > limit && last ? encodeCursor({ c: last.createdAt, i: last.id }) : null,
   };
 }

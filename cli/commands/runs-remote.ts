@@ -98,7 +98,8 @@ async function list(client: ServerClient, io: CliIo, o: ListFilter): Promise<voi
         cursor,
       },
     });
-    items.push(...page.items.map(listItem));
+    // Asked without `fields`, so every item is a whole summary.
+    items.push(...(page.items as ApiBody.RunSummary[]).map(listItem));
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   printRunList(io, items, o.format);

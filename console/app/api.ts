@@ -1,3 +1,6 @@
+/** GET /v1/runs asked without `fields` (as the console always asks): every item is a whole summary. */
+export type RunPage = Omit<ApiBody.RunList, 'items'> & { items: ApiBody.RunSummary[] };
+
 /**
  * The console's only way to the server: the public REST API, with the session cookie the
  * browser holds (HttpOnly: this code never sees it) and the session's CSRF token on every

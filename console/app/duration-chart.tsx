@@ -7,7 +7,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { ApiBody } from '../../core/index.ts';
-import { call } from './api.ts';
+import { call, type RunPage } from './api.ts';
 import { duration, when } from './format.ts';
 
 const CHART_RUNS = 100;
@@ -46,7 +46,7 @@ export function DurationChart(props: {
     });
     if (props.namespace) query.set('namespace', props.namespace);
     let live = true;
-    call<ApiBody.RunList>('GET', `/v1/runs?${query}`).then(
+    call<RunPage>('GET', `/v1/runs?${query}`).then(
       (page) => live && setPoints(pointsOf(page.items)),
       props.onProblem,
     );

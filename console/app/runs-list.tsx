@@ -3,8 +3,7 @@
  * the API's cursor, and live updates from the event stream.
  */
 import { useCallback, useEffect, useState } from 'preact/hooks';
-import type { ApiBody } from '../../core/index.ts';
-import { call, type Session } from './api.ts';
+import { call, type RunPage, type Session } from './api.ts';
 import { duration, shortCommit, when } from './format.ts';
 import { DurationChart } from './duration-chart.tsx';
 import { useThrottled, useLiveEvents } from './live.ts';
@@ -24,7 +23,7 @@ const PAGE = 50;
 
 export function RunsList(props: { session: Session; search: string; onProblem: (e: unknown) => void }) {
   const params = new URLSearchParams(props.search);
-  const [page, setPage] = useState<ApiBody.RunList | null>(null);
+  const [page, setPage] = useState<RunPage | null>(null);
   const load = useCallback(async () => {
     const query = new URLSearchParams();
     for (const key of [...FILTERS, 'cursor'] as const) {
@@ -33,7 +32,7 @@ export function RunsList(props: { session: Session; search: string; onProblem: (
     }
     query.set('limit', String(PAGE));
     try {
-      setPage(await call<ApiBody.RunList>('GET', `/v1/runs?${query}`));
+      setPage(await call<RunPage>('GET', `/v1/runs?${query}`));
     } catch (e) {
       props.onProblem(e);
     }

@@ -201,11 +201,38 @@ export interface RunSummary {
   commit: string | null;
 }
 /**
+ * A run summary holding only the properties `fields` asked for (and `id`): the same properties as RunSummary.
+ *
+ * This interface was referenced by `Api`'s JSON-Schema
+ * via the `definition` "RunSummaryFields".
+ */
+export interface RunSummaryFields {
+  id: string;
+  workflow?: string;
+  namespace?: string;
+  planDigest?: string;
+  status?: string;
+  reason?: string;
+  priority?: number;
+  actor?: string;
+  createdAt?: string;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  /**
+   * What started the run: push, pull_request, schedule, manual, api, …
+   */
+  trigger?: string;
+  /**
+   * The source commit the run's tasks ran on (null: no source).
+   */
+  commit?: string | null;
+}
+/**
  * This interface was referenced by `Api`'s JSON-Schema
  * via the `definition` "RunList".
  */
 export interface RunList {
-  items: RunSummary[];
+  items: (RunSummary | RunSummaryFields)[];
   nextCursor: string | null;
 }
 /**
@@ -223,6 +250,10 @@ export interface RunListQuery {
    * Only runs whose source is this exact commit: the full 40-hex git SHA (the run's `commit`), or a directory source's tree digest.
    */
   sha?: string;
+  /**
+   * Comma-separated RunSummary properties to answer with (`id` always comes too), to leave out what a caller does not need; without it every item is the whole summary.
+   */
+  fields?: string;
   /**
    * Comma-separated key=value pairs (at most 10) of the workflow's metadata.labels: a run is listed when its workflow has every one.
    */

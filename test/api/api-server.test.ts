@@ -254,6 +254,16 @@ describe('runs', () => {
     expect(noSource).toMatchObject({ status: 200, body: { items: [] } });
     const shortSha = await api.call('GET', '/v1/runs', { query: { sha: 'abc123' } });
     expect(shortSha).toMatchObject({ status: 400, body: { errors: [{ pointer: '/query/sha' }] } });
+    // `fields`: only the properties asked for, and the id.
+    const slim = await api.call('GET', '/v1/runs', {
+      query: { workflow: 'listed', fields: 'status,commit' },
+    });
+    expect(slim.status).toBe(200);
+    expect(slim.body.items).toHaveLength(3);
+    for (const item of slim.body.items as Record<string, unknown>[])
+      expect(Object.keys(item).sort()).toEqual(['commit', 'id', 'status']);
+    const unknownField = await api.call('GET', '/v1/runs', { query: { fields: 'status,plan' } });
+    expect(unknownField).toMatchObject({ status: 400, body: { errors: [{ pointer: '/query/fields' }] } });
   });
 
   it('lists only the runs whose workflow has every label asked for (label=key=value,…)', async () => {
