@@ -51,7 +51,8 @@ export async function getDisclosure(ctx: ApiContext, caller: Caller, id: string)
   } catch (error) {
     // The run's stored evidence no longer matches what its receipts attest: not the caller's fault.
     if (error instanceof InputError && isMaestroError(error) && error.code.startsWith('disclose_'))
-      throw new ApiError(409, error.code, error.message, {
+      // The server's own paths stay out of the answer.
+      throw new ApiError(409, error.code, error.message.replaceAll(config.dataDir, '<data-dir>'), {
         hint: 'the artifacts of the run in the data dir are not those its receipts attest',
       });
     throw error;

@@ -6,7 +6,7 @@
  * stored with; a token of another namespace, an unknown run and an artifact changed after it was
  * attested are refused with nothing packed. Before this route the path was a 404 route_not_found.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyDisclosure } from '../../provenance/index.ts';
@@ -76,7 +76,7 @@ describe('GET /v1/runs/{id}/disclosure', () => {
     expect(unknown).toMatchObject({ status: 404, body: { code: 'run_not_found' } });
   });
 
-  it('refuses 409 when an attested artifact changed in the data dir, naming it', async () => {
+  it('refuses 409 when an attested artifact changed or is gone from the data dir, naming it', async () => {
     // The kept copy the receipt attests (<run>/build.1.artifacts/), not the workspace's.
     const kept = filesUnder(api.dataDir).find((f) => f.endsWith(`${runId}/build.1.artifacts/built.txt`));
     expect(kept, 'the attested artifact in the data dir').toBeDefined();
@@ -84,5 +84,11 @@ describe('GET /v1/runs/{id}/disclosure', () => {
     const answer = await api.call('GET', '/v1/runs/{id}/disclosure', { params: { id: runId } });
     expect(answer).toMatchObject({ status: 409, body: { code: 'disclose_artifact_changed' } });
     expect(answer.body.detail).toContain('built.txt');
+    // Gone: a 409 too, naming the file but not the server's data dir.
+    rmSync(kept!);
+    const gone = await api.call('GET', '/v1/runs/{id}/disclosure', { params: { id: runId } });
+    expect(gone).toMatchObject({ status: 409, body: { code: 'disclose_artifact_missing' } });
+    expect(gone.body.detail).toContain('<data-dir>/');
+    expect(gone.body.detail).not.toContain(api.dataDir);
   });
 });
