@@ -144,12 +144,20 @@ describe('the runbooks act with a scoped service-account token', () => {
 
 describe('rollback (maestro run)', () => {
   it('returns the Deployment to its previous revision and verifies the rollout', async () => {
-    // A bad release reaches staging: revision 2.
-    const current = await apps.readNamespacedDeployment({ namespace: STAGING, name: 'web' });
-    current.spec!.template.spec!.containers[0]!.image = 'registry.example/shop/web:1.0.1-bad';
-    // The bad release also adds an env var: the rollback must take it away, not merge around it.
-    current.spec!.template.spec!.containers[0]!.env!.push({ name: 'FEATURE_X', value: 'on' });
-    await apps.replaceNamespacedDeployment({ namespace: STAGING, name: 'web', body: current });
+    // A bad release reaches staging: revision 2. Read, change, replace: again on a 409, since the
+    // controllers may still be writing the Deployment's status (its resourceVersion moves).
+    for (let tries = 1; ; tries += 1) {
+      const current = await apps.readNamespacedDeployment({ namespace: STAGING, name: 'web' });
+      current.spec!.template.spec!.containers[0]!.image = 'registry.example/shop/web:1.0.1-bad';
+      // The bad release also adds an env var: the rollback must take it away, not merge around it.
+      current.spec!.template.spec!.containers[0]!.env!.push({ name: 'FEATURE_X', value: 'on' });
+      try {
+        await apps.replaceNamespacedDeployment({ namespace: STAGING, name: 'web', body: current });
+        break;
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409 || tries === 10) throw error;
+      }
+    }
     const bad = await rolledOut(STAGING, 'registry.example/shop/web:1.0.1-bad');
     expect(revisionOf(bad)).toBe('2');
 
