@@ -12,6 +12,7 @@ import { buildPolicyBundle, defaultPolicyDir } from '../policy/index.ts';
 import { verifyBundle } from '../provenance/index.ts';
 import { closeChecked, startHarness, type Harness } from './github-standin/app-harness.ts';
 import { requireOpa } from './policy-support.ts';
+import { waitFor } from './helpers/wait-for.ts';
 
 function workflow(name: string, license: string, namespace = 'demo'): string {
   return `apiVersion: maestro/v1
@@ -102,7 +103,12 @@ describe('policy on the GitHub path', () => {
     expect(log).toContain(
       'policy off (MAESTRO_POLICY=off): tasks run without a policy decision; receipts say so',
     );
-    const receipts = await h.runtime.engineStore.listReceipts(run!.id);
+    // The run receipt attests the run's end, so it is stored just after the check run completes.
+    const store = h.runtime.engineStore;
+    const receipts = await waitFor('the run receipt', async () => {
+      const stored = await store.listReceipts(run!.id);
+      return stored.some((r) => r.taskId === '') ? stored : undefined;
+    });
     expect(receipts.map((r) => r.taskId).sort()).toEqual(['', 'build']);
     for (const receipt of receipts) {
       const verified = verifyBundle(receipt.bundle, { publicKey: h.runtime.runtime.signer!.publicKeyPem! });
