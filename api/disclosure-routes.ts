@@ -9,7 +9,7 @@
  * run that does not exist); 409 when this server signs nothing (provenance off) or when an
  * attested artifact is gone from the data dir or changed since it was attested.
  */
-import { InputError, isMaestroError, systemClock } from '../core/index.ts';
+import { InputError } from '../core/index.ts';
 import { gatherDisclosure } from '../engine/index.ts';
 import { bundledTrustedRoot, packDisclosure } from '../provenance/index.ts';
 import type { ApiContext } from './api-context.ts';
@@ -39,7 +39,7 @@ export async function getDisclosure(ctx: ApiContext, caller: Caller, id: string)
     const input = await gatherDisclosure(ctx.runtime.store, id, {
       dataDir: config.dataDir,
       databaseUrl: config.databaseUrl,
-      now: systemClock.now(),
+      now: ctx.clock.now(),
       ...(workflow ? { manifest: workflow.manifest } : {}),
       ...(grant ? { approval: grant.bundle } : {}),
       // Keyless receipts travel with the trust root they verify against (offline verification).
@@ -50,7 +50,7 @@ export async function getDisclosure(ctx: ApiContext, caller: Caller, id: string)
     return await packDisclosure(input, signer);
   } catch (error) {
     // The run's stored evidence no longer matches what its receipts attest: not the caller's fault.
-    if (error instanceof InputError && isMaestroError(error) && error.code.startsWith('disclose_'))
+    if (error instanceof InputError && error.code.startsWith('disclose_'))
       // The server's own paths stay out of the answer.
       throw new ApiError(409, error.code, error.message.replaceAll(config.dataDir, '<data-dir>'), {
         hint: 'the artifacts of the run in the data dir are not those its receipts attest',
