@@ -12,7 +12,8 @@
  * their size and mtime), else runs the sources if it cannot.
  *
  * Packages stay external (resolved from node_modules at run time, as from the sources: bundling
- * them took 6 s instead of 1.5 s, too slow for a rebuild on first run). `import.meta.url`,
+ * them took 6 s instead of 1.5 s, too slow for a rebuild on first run), but for a few bundled
+ * for memory (scripts/cli-bundle-memory.ts). `import.meta.url`,
  * `.dirname` and `.filename` become the source file's own, so every file a module reads beside
  * itself (schemas, the policy bundle, task packages, workers, the launcher's C source) is found
  * where the sources would find it.
@@ -25,6 +26,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } f
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { asciiChunks, bundledPackages } from './cli-bundle-memory.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_CACHE = join(root, '.cache', 'cli');
@@ -64,19 +66,28 @@ export async function buildCli(): Promise<CliBuild> {
     platform: 'node',
     format: 'esm',
     target: 'node24',
-    packages: 'external',
+    // Packages external but for the few scripts/cli-bundle-memory.ts bundles (memory: see there).
+    // A bundled CommonJS module's `require` of an external one needs a `require` in its chunk.
+    banner: {
+      js: "import { createRequire as createRequireOfChunk } from 'node:module';\nconst require = createRequireOfChunk(import.meta.url);",
+    },
     metafile: true,
-    plugins: [sourceImportMeta],
+    plugins: [sourceImportMeta, bundledPackages],
     logLevel: 'warning',
   });
-  // The build options live here and path aliases in tsconfig.json: a change to either is a change.
+  asciiChunks(Object.keys(result.metafile.outputs).map((path) => resolve(root, path)));
+  // The build options live here and in cli-bundle-memory.ts, path aliases in tsconfig.json: a
+  // change to any of them is a change.
   // A file changed after the build started may not be in it: recorded with size -1, never fresh.
-  const inputs = [...Object.keys(result.metafile.inputs), 'scripts/build-cli.ts', 'tsconfig.json'].map(
-    (path): [string, number, number] => {
-      const stat = statSync(resolve(root, path));
-      return [path, stat.mtimeMs >= started ? -1 : stat.size, stat.mtimeMs];
-    },
-  );
+  const inputs = [
+    ...Object.keys(result.metafile.inputs),
+    'scripts/build-cli.ts',
+    'scripts/cli-bundle-memory.ts',
+    'tsconfig.json',
+  ].map((path): [string, number, number] => {
+    const stat = statSync(resolve(root, path));
+    return [path, stat.mtimeMs >= started ? -1 : stat.size, stat.mtimeMs];
+  });
   const built: CliBuild = { dir, inputs };
   // Written whole, then renamed: a launcher starting meanwhile reads the old build or this one.
   const temp = join(CLI_CACHE, `current.json.${process.pid}`);

@@ -5,7 +5,8 @@
  * the process loads and prints, never by time.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -14,26 +15,32 @@ const repo = fileURLToPath(new URL('..', import.meta.url));
 const current = join(repo, '.cache', 'cli', 'current.json');
 const manifest = 'examples/quickstart/.maestro/workflows/hello.yaml';
 
-// Runs before the CLI: counts the modules loaded from .ts files.
+// Runs before the CLI: counts the modules loaded from .ts files, and lists the packages' files.
 const countTs = `
 import { registerHooks } from 'node:module';
 import { writeSync } from 'node:fs';
 let ts = 0;
-registerHooks({ load(url, context, next) { if (/\\.[cm]?ts$/.test(url)) ts++; return next(url, context); } });
-process.on('exit', () => writeSync(2, 'TS_MODULES ' + ts + '\\n'));
+const packages = [];
+registerHooks({ load(url, context, next) {
+  if (/\\.[cm]?ts$/.test(url)) ts++;
+  if (url.includes('/node_modules/')) packages.push(url.split('/node_modules/').slice(1).join('/node_modules/'));
+  return next(url, context);
+} });
+process.on('exit', () => writeSync(2, 'TS_MODULES ' + ts + '\\nPACKAGE_FILES ' + JSON.stringify(packages) + '\\n'));
 `;
 
-function maestro(entry: string, args: string[]) {
+function maestro(entry: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
   const result = spawnSync(
     process.execPath,
     ['--import', `data:text/javascript,${encodeURIComponent(countTs)}`, entry, ...args],
-    { cwd: repo, encoding: 'utf8', timeout: 120_000 },
+    { cwd: repo, encoding: 'utf8', timeout: 120_000, env },
   );
   return {
     status: result.status,
     stdout: result.stdout,
     stderr: result.stderr,
     ts: Number(/^TS_MODULES (\d+)$/m.exec(result.stderr)?.[1]),
+    packageFiles: JSON.parse(/^PACKAGE_FILES (.*)$/m.exec(result.stderr)?.[1] ?? '[]') as string[],
   };
 }
 
@@ -47,6 +54,44 @@ describe('bin/maestro.js (the bundled CLI)', () => {
       expect(bundled.ts, bundled.stderr).toBe(0);
       expect(sources.ts).toBeGreaterThan(10);
     }
+  });
+
+  it('runs the quickstart as the sources do, without the modules it never calls', () => {
+    const run = (entry: string) => {
+      const dataDir = mkdtempSync(join(tmpdir(), 'maestro-cli-bundle-'));
+      try {
+        const result = maestro(entry, ['run', manifest], { ...process.env, MAESTRO_DATA_DIR: dataDir });
+        return { ...result, stdout: result.stdout.replace(/r-[0-9a-f-]{36}/g, '<run>') };
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    };
+    const bundled = run('bin/maestro.js');
+    const sources = run('bin/maestro.ts');
+    expect(bundled.status, bundled.stderr).toBe(0);
+    expect(bundled.stdout).toBe(sources.stdout);
+    expect(bundled.stdout).toContain('report | Hello, world! (13 characters)');
+    // opa-wasm's yaml 1.x, pino's worker-thread transport and the OTel API's modules: the sources
+    // load them, the bundle does not (scripts/cli-bundle-memory.ts).
+    for (const file of [
+      '@open-policy-agent/opa-wasm/node_modules/yaml/',
+      'thread-stream/',
+      '@opentelemetry/api/',
+    ]) {
+      expect(sources.packageFiles.some((f) => f.startsWith(file))).toBe(true);
+      expect(bundled.packageFiles.filter((f) => f.startsWith(file))).toEqual([]);
+    }
+  });
+
+  it('writes chunks V8 can keep as one-byte strings (ASCII only)', () => {
+    maestro('bin/maestro.js', ['--help']); // a build exists
+    const { dir } = JSON.parse(readFileSync(current, 'utf8')) as { dir: string };
+    const chunks = readdirSync(join(repo, '.cache', 'cli', dir)).filter((f) => f.endsWith('.js'));
+    expect(chunks.length).toBeGreaterThan(10);
+    const nonAscii = chunks.filter((f) =>
+      /[\u0080-\uffff]/.test(readFileSync(join(repo, '.cache', 'cli', dir, f), 'utf8')),
+    );
+    expect(nonAscii).toEqual([]);
   });
 
   it('rebuilds the bundle when an input no longer matches it', () => {
