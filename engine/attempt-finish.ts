@@ -8,12 +8,16 @@ import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import { AttemptOutcome, Reason, TaskState, redactRecord, type AttemptResult } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { attestAttempt } from './attest.ts';
+import type { HeldLines } from './run-log.ts';
 import { storedState } from './checkpoint.ts';
 import { attemptCost } from './cost.ts';
 import { LeaseLostError } from './errors.ts';
 import { SPOT_LOST, reportPlacement, spotLost } from './placement/attempt-placement.ts';
 
-/** Stores the result fenced by the lease, with the transition that follows; then the receipt. */
+/**
+ * Stores the result fenced by the lease, with the transition that follows and the attempt's last
+ * log lines (`tail`, held in their place in the run's order); then the receipt.
+ */
 export async function completeAttempt(
   exec: AttemptHost,
   taskId: string,
@@ -21,6 +25,7 @@ export async function completeAttempt(
   token: number,
   result: AttemptResult,
   span: Span,
+  tail?: HeldLines,
 ): Promise<void> {
   const { ctx } = exec;
   const { redact, attemptId, attempt, resolved } = info;
@@ -35,6 +40,8 @@ export async function completeAttempt(
     // Dependants this result makes ready commit with it: one transaction for the whole event, and
     // nothing acts on them (they are queued by commit()) before it is stored.
     const ready = exec.prepareReadyDependants(taskId, next.write.to);
+    // After every line published before them is stored: the run's lines keep their order.
+    const lines = (await tail?.take()) ?? [];
     try {
       await ctx.store.finishAttempt(
         attemptId,
@@ -55,8 +62,12 @@ export async function completeAttempt(
         },
         next.write,
         ready.map((r) => ({ taskId: r.taskId, write: r.write })),
+        lines,
       );
+      void tail?.settle(true);
     } catch (error) {
+      // Refused with the result: the lines are stored alone, before anything gives the run up.
+      await tail?.settle(false);
       span.end();
       if (error instanceof LeaseLostError) {
         // Another worker owns this attempt now, or its lease ran out unrenewed (a slow store): our

@@ -18,6 +18,7 @@ import type { EngineContext } from './context.ts';
 import type { BudgetReads } from './budget-reads.ts';
 import type { RunSpend } from './run-spend.ts';
 import type { DispatchContext, ResolvedTask } from './dispatch.ts';
+import type { HeldLines } from './run-log.ts';
 import type {
   AttemptStart,
   RunRecord,
@@ -125,6 +126,8 @@ export interface AttemptHost {
    * they are stored (rejects if the store refused them).
    */
   appendLogs(lines: StoredLogLine[]): Promise<void>;
+  /** Holds lines in their place in the order for the write that stores them (RunLog.hold). */
+  holdLogs(lines: StoredLogLine[]): HeldLines;
   /**
    * The dependants of `taskId` that become ready once it reaches `to`, prepared to be stored in
    * the same transaction as the result that decides them; their commit() also queues them.

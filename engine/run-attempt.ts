@@ -32,6 +32,7 @@ import { resolveTask, type ResolvedTask } from './dispatch.ts';
 import { createRedactor } from '../core/index.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AttemptRecord } from './store/store.ts';
+import type { HeldLines } from './run-log.ts';
 import { pumpLogs } from './log-pump.ts';
 import { startAttemptSpan, traceEnv } from './trace-context.ts';
 import { waitHandle, waitSpanAttributes } from './wait/wait-attempt.ts';
@@ -95,19 +96,25 @@ function attemptSpan(exec: AttemptHost, taskId: string, info: AttemptInfo): Span
   });
 }
 
+/** How an attempt ended: the runner's result, and its last log lines, held to be stored with it. */
+interface Ended {
+  result: AttemptResult;
+  tail?: HeldLines;
+}
+
 /** Keeps the declared artifacts (from the pod's upload, where the runner made one), ships, finishes. */
 async function finishRun(
   exec: AttemptHost,
   taskId: string,
   info: AttemptInfo,
   token: number,
-  ended: AttemptResult,
+  ended: Ended,
   span: Span,
 ): Promise<void> {
-  const uploaded = await receiveUpload(exec, taskId, info, ended);
+  const uploaded = await receiveUpload(exec, taskId, info, ended.result);
   const kept = keepArtifacts(exec, taskId, uploaded.info, uploaded.result);
   const result = await shipArtifacts(exec, taskId, info, kept);
-  await completeAttempt(exec, taskId, info, token, result, span);
+  await completeAttempt(exec, taskId, info, token, result, span, ended.tail);
 }
 
 /**
@@ -193,18 +200,20 @@ async function execute(
   info: AttemptInfo,
   token: number,
   span: Span,
-): Promise<AttemptResult> {
+): Promise<Ended> {
   const { ctx } = exec;
   const plan = exec.planTask(taskId);
-  const fail = (reason: string, message: string, retryable: boolean): AttemptResult => ({
-    outcome: AttemptOutcome.runnerError,
-    exitCode: null,
-    retryable,
-    reason,
-    message,
-    outputs: {},
-    startedAt: info.startedAt,
-    finishedAt: ctx.clock.now(),
+  const fail = (reason: string, message: string, retryable: boolean): Ended => ({
+    result: {
+      outcome: AttemptOutcome.runnerError,
+      exitCode: null,
+      retryable,
+      reason,
+      message,
+      outputs: {},
+      startedAt: info.startedAt,
+      finishedAt: ctx.clock.now(),
+    },
   });
   if (ctx.breaker.isOpen(info.resolved.target))
     return fail(
@@ -300,14 +309,17 @@ async function execute(
   return followHandle(exec, taskId, info, token, handle);
 }
 
-/** Follows a started (or re-attached) attempt to its end: heartbeats, logs, result. */
+/**
+ * Follows a started (or re-attached) attempt to its end: heartbeats, logs, result. The last log
+ * lines come back held (log-pump.ts), for the result's transaction to store them with it.
+ */
 async function followHandle(
   exec: AttemptHost,
   taskId: string,
   info: AttemptInfo,
   token: number,
   handle: RunnerHandle,
-): Promise<AttemptResult> {
+): Promise<Ended> {
   const { ctx } = exec;
   exec.registerHandle(taskId, handle);
   if (exec.taskCancelledBy(taskId)) void handle.cancel('cancel_requested', ctx.graceMs);
@@ -318,8 +330,7 @@ async function followHandle(
     // must not count as unhandled, which would end the process while the task still runs.
     logs.catch(() => undefined);
     const result = await handle.wait();
-    await logs;
-    return result;
+    return { result, tail: await logs };
   } finally {
     await heartbeat.stop();
     exec.registerHandle(taskId, undefined);

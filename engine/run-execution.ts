@@ -27,7 +27,7 @@ import type { Reattached } from './recover-run.ts';
 import { adoptAttempt, launchAttempt } from './run-launch.ts';
 import { decideAfterAttempt, readyDependants, type Decision } from './run-decisions.ts';
 import { RunInputs } from './run-inputs.ts';
-import { RunLog } from './run-log.ts';
+import { RunLog, type HeldLines } from './run-log.ts';
 import { evaluateTask } from './run-readiness.ts';
 import { beginRun } from './run-start.ts';
 import { RunEnding } from './run-ending.ts';
@@ -255,6 +255,10 @@ export class RunExecution implements AttemptHost {
 
   appendLogs(lines: StoredLogLine[]): Promise<void> {
     return this.#logs.append(lines);
+  }
+
+  holdLogs(lines: StoredLogLine[]): HeldLines {
+    return this.#logs.hold(lines);
   }
 
   runLog(stream: Stream, text: string): Promise<void> {

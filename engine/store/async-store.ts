@@ -121,7 +121,9 @@ export interface AsyncStore {
    * Writes the result once; rejects with LeaseLostError when the token is stale or expired. With
    * `transition`, the task's following transition commits atomically with the result; `others`
    * are transitions of other tasks of the same run that this result decides (dependants becoming
-   * ready), committed in the same transaction so one commit covers the whole event.
+   * ready), committed in the same transaction so one commit covers the whole event. `lines` are
+   * the attempt's last log lines (the log pump's last batch), stored in that transaction too,
+   * before the result: all or nothing with it (refused with it, so the caller stores them alone).
    */
   finishAttempt(
     attemptId: string,
@@ -130,6 +132,7 @@ export interface AsyncStore {
     finish: AttemptFinish,
     transition?: TaskTransitionWrite,
     others?: readonly { taskId: string; write: TaskTransitionWrite }[],
+    lines?: readonly StoredLogLine[],
   ): Promise<void>;
   /** Recovery: takes over an abandoned attempt's lease (bumping the token) and closes it. */
   interruptAttempt(attemptId: string, now: number, message: string): Promise<void>;

@@ -3,7 +3,7 @@
  * is all or nothing (a stale or unknown task among them leaves the attempt running, its outputs,
  * tasks and lease as they were, so the right result can still land), the transitions are stored
  * in the order given, and a result on a fenced view is refused once the run's lease moved, with
- * nothing written.
+ * nothing written. The attempt's last log lines ride in the same transaction, all or nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../core/index.ts';
@@ -46,6 +46,51 @@ export function attemptResultContract(harness: StoreHarness): void {
         expect((await s.getTask('r1', 'b')).notBefore).toBe(9000);
         expect(await s.taskOutputs('r1', 'a')).toEqual(finish.outputs);
         expect((await s.getLease('attempt:att1'))!.expiresAt).toBe(0);
+      }));
+
+    it("stores the attempt's last log lines with its result, in order, before lines written after it", () =>
+      withStore(harness, async (s) => {
+        const token = await running(s);
+        const line = (text: string) => ({
+          runId: 'r1',
+          taskId: 'a',
+          attempt: 1,
+          stream: 'stdout' as const,
+          time: 1400,
+          text,
+        });
+        await s.appendLogs([line('first')]);
+        await s.finishAttempt('att1', token, 1400, finish, succeeded, [], [line('last 1'), line('last 2')]);
+        await s.appendLogs([{ ...line('after'), stream: 'system' as const }]);
+        expect((await s.listLogs('r1', 'a')).map((l) => l.text)).toEqual([
+          'first',
+          'last 1',
+          'last 2',
+          'after',
+        ]);
+        expect((await s.listAttempts('r1'))[0]).toMatchObject({ status: 'finished', outcome: 'succeeded' });
+      }));
+
+    it('stores none of the last log lines when the result is refused (stale, or fenced out)', () =>
+      withStore(harness, async (s) => {
+        const token = await running(s);
+        const lines = [
+          { runId: 'r1', taskId: 'a', attempt: 1, stream: 'stdout' as const, time: 1400, text: 'last' },
+        ];
+        await expect(
+          s.finishAttempt('att1', token, 1400, finish, { ...succeeded, from: 'ready' }, [], lines),
+        ).rejects.toThrow(StaleStateError);
+        await expect(s.finishAttempt('att1', token + 1, 1400, finish, succeeded, [], lines)).rejects.toThrow(
+          LeaseLostError,
+        );
+        const mine = await s.acquireLease('run:r1', 'w1', 1000, 100);
+        await s.acquireLease('run:r1', 'w2', 1200, 100);
+        const late = s.fenced({ name: mine.name, token: mine.token });
+        await expect(late.finishAttempt('att1', token, 1400, finish, succeeded, [], lines)).rejects.toThrow(
+          LeaseLostError,
+        );
+        expect(await s.listLogs('r1')).toEqual([]);
+        await untouched(s, token);
       }));
 
     it('writes nothing when a transition it carries is stale, so the right result can still land', () =>

@@ -1,7 +1,7 @@
 /**
  * An attempt's result on PostgreSQL in one statement (one round trip, atomic without BEGIN and
- * COMMIT): the fence, the result, its outputs, the task's next transition, the transitions of the
- * dependants it decides, and the release of the attempt's lease.
+ * COMMIT): the fence, the attempt's last log lines, the result, its outputs, the task's next
+ * transition, the transitions of the dependants it decides, and the release of the attempt's lease.
  *
  * It was a transaction of six or seven round trips (BEGIN with the run fence, the attempt lease
  * `FOR UPDATE`, the result, the outputs, each transition, the release, COMMIT). The statement
@@ -20,7 +20,7 @@ import type { Db } from './reconnect.ts';
 import { NotFoundError } from '../../../core/index.ts';
 import { LeaseLostError, StaleStateError } from '../../errors.ts';
 import type { Fence } from '../async-store.ts';
-import type { AttemptFinish, TaskTransitionWrite } from '../store.ts';
+import type { AttemptFinish, StoredLogLine, TaskTransitionWrite } from '../store.ts';
 import { checkFenceToken, fencedStatement } from './postgres-leases.ts';
 import { patchJson, resultSets, resultValues, taskPatchSets } from './postgres-writes.ts';
 
@@ -35,6 +35,8 @@ export interface FinishWrite {
   transition?: TaskTransitionWrite;
   /** Other tasks of the run this result decides (dependants becoming ready). */
   others: readonly { taskId: string; write: TaskTransitionWrite }[];
+  /** The attempt's last log lines, stored before the result (lower ids), only with it. */
+  lines: readonly StoredLogLine[];
 }
 
 /** Stores the result (see the file's comment); throws as the transaction it replaces did. */
@@ -70,6 +72,12 @@ function finishArgs(w: FinishWrite): unknown[] {
     moves.map((m) => m.write.time),
     moves.map((m) => m.write.detail ?? null),
     moves.map((m) => patchJson(m.write)),
+    w.lines.map((l) => l.runId),
+    w.lines.map((l) => l.taskId),
+    w.lines.map((l) => l.attempt),
+    w.lines.map((l) => l.stream),
+    w.lines.map((l) => l.time),
+    w.lines.map((l) => l.text),
   ];
 }
 
@@ -78,7 +86,7 @@ function finishArgs(w: FinishWrite): unknown[] {
  * row with its own transition and patch (taskPatchSets), so the text does not depend on the moves.
  */
 const FINISH = fencedStatement(
-  24,
+  30,
   (f) => `WITH ${f.with}lease AS (
        SELECT token, expires_at FROM leases WHERE name = $1 FOR UPDATE),
      attempt AS (
@@ -101,6 +109,12 @@ const FINISH = fencedStatement(
               (SELECT coalesce(array_agg(m.ord), '{}') FROM move m
                 WHERE NOT EXISTS (SELECT 1 FROM locked l WHERE l.ord = m.ord)) AS missing),
      ok AS (SELECT leased AND fenced AND running AND cardinality(stale) = 0 AS all_ok FROM checks),
+     lines AS (
+       INSERT INTO logs (run_id, task_id, attempt, stream, time, text)
+       SELECT run_id, task_id, attempt, stream, time, text
+         FROM unnest($25::text[], $26::text[], $27::integer[], $28::text[], $29::bigint[], $30::text[])
+              WITH ORDINALITY AS x (run_id, task_id, attempt, stream, time, text, n)
+        WHERE (SELECT all_ok FROM ok) ORDER BY n),
      closed AS (
        UPDATE attempts SET ${resultSets(5)}
         WHERE id = $2 AND status = 'running' AND (SELECT all_ok FROM ok) RETURNING 1),

@@ -267,9 +267,10 @@ export class PostgresStore implements AsyncStore {
     finish: AttemptFinish,
     transition?: TaskTransitionWrite,
     others: readonly { taskId: string; write: TaskTransitionWrite }[] = [],
+    lines: readonly StoredLogLine[] = [],
   ): Promise<void> {
     // One statement, the fences riding in it (postgres-finish.ts): one round trip, was seven.
-    const write = { attemptId, token, now, finish, others, ...(transition ? { transition } : {}) };
+    const write = { attemptId, token, now, finish, others, lines, ...(transition ? { transition } : {}) };
     await storeAttemptResult(this.#db, write, this.#fence);
   }
 

@@ -92,7 +92,7 @@ export function listTransitionsAfter(sql: Sql, query: FeedQuery): FeedTransition
     .map(toFeedTransition);
 }
 
-export function appendLogs(sql: Sql, lines: StoredLogLine[]): void {
+export function appendLogs(sql: Sql, lines: readonly StoredLogLine[]): void {
   for (const l of lines)
     sql.run(
       'INSERT INTO logs (run_id, task_id, attempt, stream, time, text) VALUES (?, ?, ?, ?, ?, ?)',

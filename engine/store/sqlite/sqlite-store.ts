@@ -300,9 +300,11 @@ export class SqliteStore implements SettledStore {
     finish: AttemptFinish,
     transition?: TaskTransitionWrite,
     others: readonly { taskId: string; write: TaskTransitionWrite }[] = [],
+    lines: readonly StoredLogLine[] = [],
   ): void {
     this.#tx(() => {
       this.#checkFence(attemptId, token, now);
+      records.appendLogs(this.#sql, lines);
       closeAttempt(this.#sql, attemptId, finish);
       if (transition || others.length > 0) {
         const row = this.#get('SELECT run_id, task_id FROM attempts WHERE id = ?', attemptId)!;
