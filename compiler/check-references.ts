@@ -32,18 +32,32 @@ export interface ReferenceUse {
 /** What a reference to a param, run or workload uses: nothing (shared, never changed). */
 const usesNothing: ReferenceUse = Object.freeze({});
 
+/** What is wrong with a reference; `referenceFinding` places it. */
+export interface ReferenceProblem {
+  problem: { code: Finding['code']; message: string; hint: string | undefined };
+}
+
+/** The finding of a reference's problem, at its place (pointer and span). */
+export function referenceFinding(
+  { problem }: ReferenceProblem,
+  place: Pick<Finding, 'pointer' | 'span'>,
+): Finding {
+  const { code, message, hint } = problem;
+  return { code, severity: 'error', message, ...(hint ? { hint } : {}), ...place };
+}
+
+const fail = (code: Finding['code'], message: string, hint?: string): ReferenceProblem => ({
+  problem: { code, message, hint },
+});
+
 /**
- * Checks one dotted reference (`params.x`, `tasks.a.outputs.b`, ...). Returns the finding to
- * report, or what the reference uses. `place` gives pointer and span, computed only on failure.
+ * Checks one dotted reference (`params.x`, `tasks.a.outputs.b`, ...). Returns its problem, or
+ * what the reference uses; the caller places a problem (the place is only computed for one).
  */
 export function checkReference(
   path: readonly string[],
   context: ReferenceContext,
-  place: () => Pick<Finding, 'pointer' | 'span'>,
-): { finding: Finding } | ReferenceUse {
-  const fail = (code: Finding['code'], message: string, hint?: string) => ({
-    finding: { code, severity: 'error' as const, message, ...(hint ? { hint } : {}), ...place() },
-  });
+): ReferenceProblem | ReferenceUse {
   // Indexed, not destructured with a rest element: this runs for every expression of a manifest.
   const root = path[0];
   const a = path[1];

@@ -1,4 +1,4 @@
-import { checkReference } from '../check-references.ts';
+import { checkReference, referenceFinding } from '../check-references.ts';
 import { Code } from '../codes.ts';
 import { conditionChecker } from '../condition.ts';
 import type { ConditionCheck } from '../condition.ts';
@@ -23,10 +23,10 @@ export function checkConditions(state: AnalysisState): Finding[] {
     const context = taskContext(state, model, false);
     let refProblem = false;
     check.refs.forEach((ref, k) => {
-      const result = checkReference(ref.path, context, () => conditionPlace(when, check.refs, k, pointer()));
-      if ('finding' in result) {
+      const result = checkReference(ref.path, context);
+      if ('problem' in result) {
         refProblem = true;
-        findings.push(result.finding);
+        findings.push(referenceFinding(result, conditionPlace(when, check.refs, k, pointer())));
       } else if (result.dependsOn !== undefined) model.deps.push(state.byId.get(result.dependsOn) as number);
     });
     if (check.error && (check.error.kind === 'syntax' || !refProblem))

@@ -5,6 +5,14 @@ import { pointerOf } from '../finding.ts';
 import { reservedKeys } from '../limits.ts';
 import { isRecord, type AnalysisState } from './state.ts';
 
+/** The keys of a task without a matrix, shared (frozen: nothing may add to it). */
+const noMatrixKeys = Object.freeze([]) as unknown as string[];
+
+function holdsReservedName(list: readonly unknown[]): boolean {
+  for (const o of list) if (reservedKeys.has(String(o))) return true;
+  return false;
+}
+
 /**
  * Declares the tasks: one model per task with a string id (the first of each id), reserved
  * names and duplicate ids refused. Every later pass works on `state.models`.
@@ -18,7 +26,7 @@ export function declareTasks(state: AnalysisState): Finding[] {
     const id = raw.id;
     const outputs = Array.isArray(raw.outputs) ? raw.outputs : undefined;
     const reservedId = reservedKeys.has(id);
-    if (reservedId || outputs?.some((o) => reservedKeys.has(String(o))))
+    if (reservedId || (outputs !== undefined && holdsReservedName(outputs)))
       findings.push({
         code: Code.reservedKey,
         severity: 'error',
@@ -43,7 +51,7 @@ export function declareTasks(state: AnalysisState): Finding[] {
       task: raw as unknown as ManifestTask,
       deps: [],
       outputs: outputs ? outputs.filter((o): o is string => typeof o === 'string') : [],
-      matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : [],
+      matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : noMatrixKeys,
     });
   }
   return findings;

@@ -1,8 +1,8 @@
 import type { ReferenceContext } from '../check-references.ts';
-import { checkReference, type ReferenceUse } from '../check-references.ts';
+import { checkReference, referenceFinding, type ReferenceUse } from '../check-references.ts';
 import { Code } from '../codes.ts';
 import { forEachTemplate, scanTemplate } from '../expressions.ts';
-import type { ScanResult } from '../expressions.ts';
+import type { ExpressionRef, ScanResult } from '../expressions.ts';
 import type { Finding } from '../finding.ts';
 import { pointerOf } from '../finding.ts';
 import { isRecord, taskContext, type AnalysisState, type Rec, type TaskModel } from './state.ts';
@@ -93,37 +93,65 @@ function checkString(
 ): void {
   const { refs, malformed } = scanned ?? scanTemplate(text);
   if (refs.length === 0 && malformed.length === 0) return;
-  let cached: string | undefined;
-  const pointerAt = () => (cached ??= pointerOf(...base, ...path()));
-  let seen: Map<string, number> | undefined; // only malformed expressions and findings need it
-  const occurrenceOf = (t: string) => {
-    seen ??= new Map<string, number>();
-    const n = seen.get(t) ?? 0;
-    seen.set(t, n + 1);
-    return n;
-  };
-  for (const bad of malformed)
+  // Made for the first finding or use that wants a place: a clean string allocates nothing here.
+  let places: StringPlaces | undefined;
+  for (const bad of malformed) {
+    places ??= new StringPlaces(base, path, refs);
     findings.push({
       code: Code.badExpression,
       severity: 'error',
       message: `malformed expression ${bad.text}`,
       hint: 'an expression is a dotted path such as ${params.region}; write $${ for a literal ${',
-      pointer: pointerAt(),
-      span: { text: bad.text, occurrence: occurrenceOf(bad.text) },
+      pointer: places.pointer(),
+      span: { text: bad.text, occurrence: places.occurrenceOf(bad.text) },
     });
-  // Which occurrence of its text each reference is (counted after the malformed ones, as above):
-  // needed only to place a finding, so computed on first demand, once for the whole string.
-  let occurrences: number[] | undefined;
-  const occurrenceAt = (k: number): number => {
-    occurrences ??= refs.map((r) => occurrenceOf(r.text));
-    return occurrences[k] as number;
-  };
+  }
   for (let k = 0; k < refs.length; k++) {
-    const ref = refs[k] as (typeof refs)[number];
-    const place = () => ({ pointer: pointerAt(), span: { text: ref.text, occurrence: occurrenceAt(k) } });
-    const result = checkReference(ref.path, context, place);
-    if ('finding' in result) findings.push(result.finding);
-    else if (onUse && (result.dependsOn !== undefined || result.secret !== undefined)) onUse(result, place);
+    const result = checkReference((refs[k] as ExpressionRef).path, context);
+    if ('problem' in result) {
+      places ??= new StringPlaces(base, path, refs);
+      findings.push(referenceFinding(result, places.ref(k)));
+    } else if (onUse && (result.dependsOn !== undefined || result.secret !== undefined)) {
+      const at = (places ??= new StringPlaces(base, path, refs));
+      onUse(result, () => at.ref(k));
+    }
+  }
+}
+
+/**
+ * Where the findings of one string go: its pointer, and for an expression which occurrence of
+ * its text it is (malformed expressions are counted first, then every reference at once).
+ */
+class StringPlaces {
+  private cachedPointer: string | undefined;
+  private readonly seen = new Map<string, number>();
+  private occurrences: number[] | undefined;
+  private readonly base: (string | number)[];
+  private readonly path: () => (string | number)[];
+  private readonly refs: readonly ExpressionRef[];
+  constructor(base: (string | number)[], path: () => (string | number)[], refs: readonly ExpressionRef[]) {
+    this.base = base;
+    this.path = path;
+    this.refs = refs;
+  }
+
+  pointer(): string {
+    return (this.cachedPointer ??= pointerOf(...this.base, ...this.path()));
+  }
+
+  occurrenceOf(text: string): number {
+    const n = this.seen.get(text) ?? 0;
+    this.seen.set(text, n + 1);
+    return n;
+  }
+
+  /** The place of the k-th reference. */
+  ref(k: number): Pick<Finding, 'pointer' | 'span'> {
+    this.occurrences ??= this.refs.map((r) => this.occurrenceOf(r.text));
+    return {
+      pointer: this.pointer(),
+      span: { text: (this.refs[k] as ExpressionRef).text, occurrence: this.occurrences[k] as number },
+    };
   }
 }
 
