@@ -3,7 +3,7 @@ import type { PlanTask } from '../core/index.ts';
 import { canonicalText } from './canonical-fast.ts';
 
 /** `,"definitionDigest":"sha256:` + 64 hex digits + `"`: the member sealing inserts, always this long. */
-const digestKey = Buffer.from(',"definitionDigest":"', 'latin1');
+const digestKey = ',"definitionDigest":"';
 const digestMemberBytes = digestKey.length + 'sha256:'.length + 64 + 1;
 const chunkBytes = 1 << 16;
 /** The buffer of the last finished hasher, taken by the next: one 64 KB allocation per process, not per plan. */
@@ -50,11 +50,9 @@ export class PlanHasher {
     const buffer = this.buffer;
     const length = buffer.write(text, at, 'utf8');
     const split = at + splitOffset(text, task.declaredId, length);
-    // Open the gap for the digest member and write it there.
+    // Open the gap for the digest member and write it there (ASCII: one latin1 write).
     buffer.copyWithin(split + digestMemberBytes, split, at + length);
-    digestKey.copy(buffer, split);
-    buffer.write(task.definitionDigest, split + digestKey.length, 'latin1');
-    buffer[split + digestMemberBytes - 1] = 0x22; // '"'
+    buffer.write(`${digestKey}${task.definitionDigest}"`, split, 'latin1');
     this.used = at + length + digestMemberBytes;
   }
 
@@ -90,7 +88,12 @@ export class PlanHasher {
  * the text's length the text is ASCII and offsets in both agree.
  */
 function splitOffset(text: string, declaredId: string, bytes: number): number {
-  const member = `,"declaredId":${JSON.stringify(declaredId)}`;
-  const at = text.indexOf(member) + member.length;
+  // An identifier (the schema's pattern) is its own JSON text in quotes: no member string to build.
+  const member = plainId.test(declaredId) ? declaredIdKey : `,"declaredId":${JSON.stringify(declaredId)}`;
+  const at =
+    text.indexOf(member) + (member === declaredIdKey ? member.length + declaredId.length + 1 : member.length);
   return bytes === text.length ? at : Buffer.byteLength(text.slice(0, at));
 }
+
+const declaredIdKey = ',"declaredId":"';
+const plainId = /^[A-Za-z0-9_-]*$/;

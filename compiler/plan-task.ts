@@ -23,6 +23,9 @@ export interface Expansion {
 export class TaskPlanner {
   private readonly durations = new Map<string, number>();
   private sharedRetry: PlanTask['retry'] | undefined;
+  /** envOf's work arrays, emptied and reused for each task (no two arrays per task). */
+  private readonly envNames: string[] = [];
+  private readonly envValues: string[] = [];
   readonly defaults: NonNullable<Manifest['spec']['defaults']>;
   constructor(defaults: NonNullable<Manifest['spec']['defaults']>) {
     this.defaults = defaults;
@@ -63,7 +66,7 @@ export class TaskPlanner {
       cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: this.ms(ttl) } : { enabled: cacheEnabled };
     draft.declaredId = model.id;
     draft.definitionDigest = undefined; // filled by PlanHasher.task, in this key position
-    draft.env = envOf(defaults.env, task.env, expressions);
+    draft.env = envOf(defaults.env, task.env, expressions, this.envNames, this.envValues);
     if (task.hostAccess === true) draft.hostAccess = true;
     draft.id = id;
     if (matrix) draft.matrix = matrix;
@@ -93,37 +96,43 @@ type EnvValues = Record<string, string | number | boolean> | undefined;
  * The task's env, keys in sorted order: `defaults.env`, the task's own values over them, then
  * `MAESTRO_EXPR_<n>` for the n-th distinct expression of a `run` string (no manifest may set a
  * `MAESTRO_*` name, check-env.ts, so these never collide). The names are sorted in a small array
- * and the object built once, in order. Names match the schema's `^[A-Za-z_][A-Za-z0-9_]*$`
+ * (the planner's, reused from task to task) and the object built once, in order. Names match the schema's `^[A-Za-z_][A-Za-z0-9_]*$`
  * (ASCII, so `<` is canonical order) and values are strings: the result is canonical JSON as
  * built, with no check needed.
  */
-function envOf(defaults: EnvValues, own: EnvValues, expressions: readonly string[]): Record<string, string> {
-  const names: string[] = [];
-  const values: string[] = [];
+function envOf(
+  defaults: EnvValues,
+  own: EnvValues,
+  expressions: readonly string[],
+  names: string[],
+  values: string[],
+): Record<string, string> {
+  // `count`, not `length`: emptying an array by its length drops its backing store.
+  let count = 0;
   if (defaults)
     for (const k in defaults) {
-      names.push(k);
-      values.push(String(own !== undefined && Object.hasOwn(own, k) ? own[k] : defaults[k]));
+      names[count] = k;
+      values[count++] = String(own !== undefined && Object.hasOwn(own, k) ? own[k] : defaults[k]);
     }
   if (own)
     for (const k in own) {
       if (defaults !== undefined && Object.hasOwn(defaults, k)) continue;
-      names.push(k);
-      values.push(String(own[k]));
+      names[count] = k;
+      values[count++] = String(own[k]);
     }
   for (let n = 0; n < expressions.length; n++) {
-    names.push(expressionName(n));
-    values.push(expressions[n] as string);
+    names[count] = expressionName(n);
+    values[count++] = expressions[n] as string;
   }
-  sortPairs(names, values);
+  sortPairs(names, values, count);
   const env: Record<string, string> = {};
-  for (let i = 0; i < names.length; i++) env[names[i] as string] = values[i] as string;
+  for (let i = 0; i < count; i++) env[names[i] as string] = values[i] as string;
   return env;
 }
 
-/** Insertion sort of `names` (distinct), `values` moved alongside: envs are short, and it allocates nothing. */
-function sortPairs(names: string[], values: string[]): void {
-  for (let i = 1; i < names.length; i++) {
+/** Insertion sort of the first `count` `names` (distinct), `values` moved alongside: envs are short, and it allocates nothing. */
+function sortPairs(names: string[], values: string[], count: number): void {
+  for (let i = 1; i < count; i++) {
     const name = names[i] as string;
     const value = values[i] as string;
     let j = i - 1;
