@@ -21,13 +21,32 @@ function scanTemplateReference(text: string): ScanResult {
 
 describe('scanTemplate', () => {
   it('finds exactly what the regular expression finds, on any string of the characters that matter', () => {
-    const chars = fc.constantFrom('$', '$', '{', '}', '.', '.', 'a', 'b', '-', ' ', '\t', '*', 'é');
+    // Letters, digits and `_` with the characters next to their ranges (`@`, `[`, `/`, `:`, `` ` ``):
+    // the segment check compares character codes.
+    const chars = fc.constantFrom(
+      ...['$', '$', '{', '}', '.', '.', 'a', 'b', 'z', '-', ' ', '\t', '*', 'é'],
+      ...['A', 'Z', '0', '9', '_', '@', '[', '/', ':', '`'],
+    );
     fc.assert(
       fc.property(fc.array(chars, { maxLength: 40 }), (list) => {
         const text = list.join('');
         expect(scanTemplate(text)).toEqual(scanTemplateReference(text));
       }),
       { numRuns: 20_000 },
+    );
+  });
+
+  it('reads a dotted body as the regular expression does, whatever characters its segments hold', () => {
+    const chars = fc.constantFrom(
+      ...['.', '.', 'a', 'z', 'A', 'Z', '0', '9', '_', '-', ' ', 'é'],
+      ...['@', '[', '/', ':', '`', '{', '^', ',', '+'],
+    );
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 12 }), (list) => {
+        const text = `run \${${list.join('')}} and \${params.${list.join('')}}`;
+        expect(scanTemplate(text)).toEqual(scanTemplateReference(text));
+      }),
+      { numRuns: 5_000 },
     );
   });
 
