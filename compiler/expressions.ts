@@ -54,28 +54,33 @@ export function scanTemplate(text: string): ScanResult {
     if (!body.includes('.')) continue; // a shell variable such as ${HOME}
     const path = dottedPath(body);
     const whole = text.slice(matchStart, end);
-    if (path) (refs ??= []).push({ text: whole, path, start: matchStart, end });
-    else (malformed ??= []).push({ text: whole, start: matchStart });
+    // `[x]`, not a push to `[]`: a pushed-to empty array reserves 17 slots, and the analysis keeps
+    // the scan of every `run`.
+    if (path) {
+      const ref = { text: whole, path, start: matchStart, end };
+      if (refs) refs.push(ref);
+      else refs = [ref];
+    } else if (malformed) malformed.push({ text: whole, start: matchStart });
+    else malformed = [{ text: whole, start: matchStart }];
   }
   return { refs: refs ?? (noRefs as ExpressionRef[]), malformed: malformed ?? noMalformed };
 }
 
 /**
- * `body.split('.')` when every segment matches `^[A-Za-z0-9_-]+$`, else undefined: one pass
- * over the characters instead of a split and a RegExp test per segment.
+ * `body.split('.')` when every segment matches `^[A-Za-z0-9_-]+$`, else undefined: the
+ * characters checked in one pass instead of a RegExp test per segment. (split, not pushes: its
+ * array is exactly as long, and the analysis keeps it.)
  */
 function dottedPath(body: string): string[] | undefined {
-  const path: string[] = [];
   let from = 0;
   for (let i = 0; i <= body.length; i++) {
     const c = i === body.length ? 0x2e /* . */ : body.charCodeAt(i);
     if (c === 0x2e) {
       if (i === from) return undefined; // an empty segment
-      path.push(body.slice(from, i));
       from = i + 1;
     } else if (!isSegmentChar(c)) return undefined;
   }
-  return path;
+  return body.split('.');
 }
 
 function isSegmentChar(c: number): boolean {

@@ -36,7 +36,10 @@ export function checkCycles(state: AnalysisState): Finding[] {
   return findings;
 }
 
-/** Sorted, without repeats; the array itself when it already is (the usual case). */
+/**
+ * Sorted, without repeats, exactly as long (the passes pushed to an empty array, which reserves
+ * 17 slots, and the plan is built while these are alive).
+ */
 function ascendingUnique(deps: number[]): number[] {
   let ordered = true;
   for (let k = 1; k < deps.length; k++)
@@ -44,7 +47,7 @@ function ascendingUnique(deps: number[]): number[] {
       ordered = false;
       break;
     }
-  if (ordered) return deps;
+  if (ordered) return deps.length === 0 ? deps : deps.slice();
   // Insertion sort of a copy, repeats dropped in place: lists are short, one array, no comparator calls.
   const sorted = deps.slice();
   let kept = 0;

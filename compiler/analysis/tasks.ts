@@ -49,6 +49,10 @@ export function declareTasks(state: AnalysisState): Finding[] {
       index,
       id,
       task: raw as unknown as ManifestTask,
+      // Members later passes set, present from the start: kept in the object, no second store.
+      entry: undefined,
+      secrets: undefined,
+      runScan: undefined,
       deps: [],
       outputs: outputs ? outputs.filter((o): o is string => typeof o === 'string') : [],
       matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : noMatrixKeys,
