@@ -53,6 +53,7 @@ export function createLauncherSpawner(options: LauncherSpawnerOptions): Spawner 
 
 class LauncherSpawner implements Spawner {
   readonly kind = 'launcher' as const;
+  readonly makesProtocolFiles = true;
   readonly #options: LauncherSpawnerOptions;
   readonly #pending = new Map<string, Pending>();
   #child: ChildProcess | undefined;
@@ -167,18 +168,22 @@ class LauncherSpawner implements Spawner {
       if (entry.pendingSignal) entry.signal(entry.pid, entry.pendingSignal);
       entry.timer = setInterval(() => this.#tail(entry), this.#options.tailMs);
       entry.timer.unref();
-    } else if (type === 'E') {
+    } else if (type === 'E' || type === 'P') {
       const code = errnoNames.get(Number(parts[2])) ?? `errno ${parts[2]}`;
-      this.#finish(id as string, entry, { kind: 'spawn_error', code, message: `spawn failed: ${code}` });
+      const message =
+        type === 'E' ? `spawn failed: ${code}` : `cannot create the task's protocol files: ${code}`;
+      this.#finish(id as string, entry, { kind: 'spawn_error', code, message });
     } else if (type === 'X') {
       const value = Number(parts[3]);
       const signaled = parts[2] === '1';
       this.#drain(entry.out, Number(parts[4]), (c) => entry.sink.stdout(c));
       this.#drain(entry.err, Number(parts[5]), (c) => entry.sink.stderr(c));
+      const flags = parts[6] ?? '';
       this.#finish(id as string, entry, {
         kind: 'exited',
         exitCode: signaled ? null : value,
         signal: signaled ? (signalNames.get(value) ?? `SIG${value}`) : null,
+        ...(flags === '-' || flags === '' ? {} : { protocolFilesToTake: [...flags].map((f) => f !== '0') }),
       });
     }
   }
@@ -234,10 +239,23 @@ class LauncherSpawner implements Spawner {
   }
 }
 
-/** u32 little-endian length, then NUL-terminated fields: id, cwd, argc, argv..., envc, env... */
+/**
+ * u32 little-endian length, then NUL-terminated fields: id, cwd, argc, argv..., envc, env...,
+ * filec, files...
+ */
 function encodeRequest(id: string, spec: SpawnSpec): Buffer {
   const env = Object.entries(spec.env).map(([k, v]) => `${k}=${v}`);
-  const fields = [id, spec.cwd, String(spec.argv.length), ...spec.argv, String(env.length), ...env];
+  const files = spec.protocolFiles ?? [];
+  const fields = [
+    id,
+    spec.cwd,
+    String(spec.argv.length),
+    ...spec.argv,
+    String(env.length),
+    ...env,
+    String(files.length),
+    ...files,
+  ];
   const body = Buffer.from(fields.join('\0') + '\0', 'utf8');
   const frame = Buffer.allocUnsafe(4 + body.length);
   frame.writeUInt32LE(body.length, 0);

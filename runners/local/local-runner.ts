@@ -19,7 +19,7 @@ import { ensureLauncherBinary } from './launcher-build.ts';
 import { createLauncherSpawner } from './launcher-spawner.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { createNodeSpawner } from './node-spawner.ts';
-import { outcomeOf, isRetryableSpawnError, type Ending } from './outcome.ts';
+import { outcomeOf, isRetryableSpawnError } from './outcome.ts';
 import { sandboxedSpec } from './sandboxed-spec.ts';
 import { decideIsolation } from './isolation.ts';
 import {
@@ -29,7 +29,7 @@ import {
   type SandboxMode,
   type SandboxProbe,
 } from './sandbox.ts';
-import type { SpawnedProcess, Spawner, SpawnSpec } from './spawner.ts';
+import type { SpawnedProcess, SpawnEnd, Spawner, SpawnSpec } from './spawner.ts';
 import { collectMessages, LineSplitter, parseOutputsFile, takeOutputsFile } from '../shared/index.ts';
 import { createRedactor, type Redactor } from '../../core/index.ts';
 
@@ -162,27 +162,12 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         messages: join(request.workDir, '.maestro-messages'),
       };
       if (request.state !== undefined) files.state = join(request.workDir, '.maestro-state');
-      try {
-        // Asynchronous: on the thread pool, not the event loop, which serves every other run of
-        // the process meanwhile (a mkdir took ~0.75 ms on the bench's disk; the sync calls here
-        // were 7 % of a busy server's main thread, bench/scheduler/RESULTS.md).
-        if (!request.dirsMade)
-          await Promise.all([ensureDir(request.workDir), ensureDir(request.artifactsDir)]);
-        await Promise.all([
-          createEmpty(files.output),
-          createEmpty(files.messages),
-          ...(files.state === undefined ? [] : [writeFile(files.state, request.state ?? '')]),
-        ]);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
-        attempt.finishEarly(code, `cannot prepare the attempt's directories: ${(error as Error).message}`);
-        return attempt.handle();
-      }
       const { spawner, info } = await resolve();
       if (!spawner) {
         attempt.finishEarly('launcher_unavailable', info.fallbackReason ?? 'the launcher is not available');
         return attempt.handle();
       }
+      if (!(await prepareFiles(attempt, request, files, spawner.makesProtocolFiles))) return attempt.handle();
       const argv =
         request.command.kind === 'shell' ? ['/bin/sh', '-c', request.command.script] : request.command.argv;
       const env = taskEnv(options.baseEnv ?? {}, request.env, files, request.artifactsDir);
@@ -199,6 +184,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         attempt.finishEarly(spec.code, spec.message);
         return attempt.handle();
       }
+      if (spawner.makesProtocolFiles) spec.protocolFiles = [files.output, files.messages];
       attempt.describeIsolation(isolation);
       active.add(attempt);
       attempt.run(spawner, spec, files, () => active.delete(attempt));
@@ -218,6 +204,34 @@ export function defaultReadOnlyPaths(): string[] {
 }
 
 /**
+ * The attempt's folders (unless the engine made them) and files; false, the attempt ended early
+ * (runner_error), when one cannot be made. Asynchronous: on the thread pool, not the event loop,
+ * which serves every other run of the process meanwhile (the sync calls here were 7 % of a busy
+ * server's main thread, bench/scheduler/RESULTS.md). A launcher makes the two empty protocol
+ * files itself, just before the task starts, and says at the end whether they hold anything: on
+ * this side they cost four calls through the thread pool per attempt and a read of each at the
+ * end, on the engine's busiest thread (bench/run/RESULTS.md).
+ */
+async function prepareFiles(
+  attempt: Attempt,
+  request: RunnerStartRequest,
+  files: { output: string; messages: string; state?: string },
+  spawnerMakesThem: boolean,
+): Promise<boolean> {
+  try {
+    if (!request.dirsMade) await Promise.all([ensureDir(request.workDir), ensureDir(request.artifactsDir)]);
+    const writes = spawnerMakesThem ? [] : [createEmpty(files.output), createEmpty(files.messages)];
+    if (files.state !== undefined) writes.push(writeFile(files.state, request.state ?? ''));
+    if (writes.length > 0) await Promise.all(writes);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'EIO';
+    attempt.finishEarly(code, `cannot prepare the attempt's directories: ${(error as Error).message}`);
+    return false;
+  }
+}
+
+/**
  * For a caller that did not make the folders (the runner used alone; the engine says `dirsMade`):
  * one mkdir, EEXIST when there, where a recursive mkdir costs a mkdir and a stat; parents too.
  */
@@ -232,13 +246,16 @@ async function ensureDir(path: string): Promise<void> {
 }
 
 /**
- * Creates (or empties) `path`: an open and a close on the thread pool. `fs/promises` writeFile
- * wraps the same two calls in a FileHandle whose close cost the main thread ~0.1 ms per file
- * (bench/run/RESULTS.md); two files per attempt.
+ * Creates (or empties) `path`: an open and a close on the thread pool (`fs/promises` writeFile
+ * wraps the same two calls in a FileHandle whose close cost the main thread ~0.1 ms per file,
+ * bench/run/RESULTS.md). Never through a link (the repository's own, layered into the workspace,
+ * would truncate what it points at) and non-blocking (a FIFO cannot hang it): as the launcher does.
  */
+const CREATE_EMPTY =
+  constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 function createEmpty(path: string): Promise<void> {
   return new Promise((resolve, reject) =>
-    open(path, 'w', 0o666, (error, fd) => {
+    open(path, CREATE_EMPTY, 0o666, (error, fd) => {
       if (error) return reject(error);
       close(fd, (closing) => (closing ? reject(closing) : resolve()));
     }),
@@ -334,7 +351,7 @@ class Attempt {
         this.#system(`timed out after ${timeoutMs} ms; stopping the process group`);
         this.#terminate(this.#graceMs);
       }, timeoutMs);
-    void proc.ended.then((end: Ending) => {
+    void proc.ended.then((end: SpawnEnd) => {
       out.end();
       err.end();
       onDone();
@@ -347,8 +364,12 @@ class Attempt {
       let outputs: Record<string, string> = {};
       let ending = base;
       if (end.kind === 'exited') {
-        outputs = this.#takeOutputs(files.output);
-        const messages = collectMessages(files.messages, this.#request.outputs, this.#redact, now);
+        // The launcher already removed what was empty or gone: nothing there to take.
+        const [takeOutput = true, takeMessages = true] = end.protocolFilesToTake ?? [];
+        if (takeOutput) outputs = this.#takeOutputs(files.output);
+        const messages = takeMessages
+          ? collectMessages(files.messages, this.#request.outputs, this.#redact, now)
+          : { outputs: {}, lines: [] };
         for (const line of messages.lines) push(line);
         outputs = { ...outputs, ...messages.outputs }; // read second: a message wins over a line
         if (messages.state !== undefined) this.#state = messages.state;

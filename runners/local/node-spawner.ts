@@ -18,6 +18,7 @@ import {
 export function createNodeSpawner(): Spawner {
   return {
     kind: 'node',
+    makesProtocolFiles: false,
     spawn: spawnWithNode,
     close: async () => {},
   };

@@ -16,6 +16,12 @@ export interface SpawnSpec {
    * to bwrap's monitor, which would die at once on SIGTERM and take the task's grace period with it.
    */
   sandboxed?: boolean;
+  /**
+   * The task's protocol files ($MAESTRO_OUTPUT, $MAESTRO_MESSAGES), created empty just before the
+   * command starts, never through a link. Only a spawner whose `makesProtocolFiles` is true takes
+   * them; the caller makes them otherwise.
+   */
+  protocolFiles?: string[];
 }
 
 export interface SpawnSink {
@@ -24,7 +30,16 @@ export interface SpawnSink {
 }
 
 export type SpawnEnd =
-  | { kind: 'exited'; exitCode: number | null; signal: string | null }
+  | {
+      kind: 'exited';
+      exitCode: number | null;
+      signal: string | null;
+      /**
+       * Per protocol file, whether the caller must take it: false when it is gone or was an empty
+       * regular file (already removed). Absent: take every one.
+       */
+      protocolFilesToTake?: boolean[];
+    }
   | { kind: 'spawn_error'; code: string; message: string };
 
 export interface SpawnedProcess {
@@ -36,6 +51,8 @@ export interface SpawnedProcess {
 
 export interface Spawner {
   readonly kind: 'launcher' | 'node';
+  /** It creates `SpawnSpec.protocolFiles` itself, and says at the end which hold anything. */
+  readonly makesProtocolFiles: boolean;
   spawn(spec: SpawnSpec, sink: SpawnSink): SpawnedProcess;
   close(): Promise<void>;
 }
@@ -86,5 +103,6 @@ export function invalidSpec(spec: SpawnSpec): string | undefined {
     if (value.includes('\0')) return `environment variable ${key} contains a NUL byte`;
   }
   if (spec.cwd.includes('\0')) return 'the working directory contains a NUL byte';
+  if (spec.protocolFiles?.some((f) => f.includes('\0'))) return 'a protocol file path contains a NUL byte';
   return undefined;
 }

@@ -5,17 +5,26 @@
  * Usage: maestro-launcher <log-dir>
  *
  * Requests arrive on stdin, each a 4-byte little-endian length then that many bytes of
- * NUL-terminated fields:  id, cwd, argc, argv[0..argc), envc, env[0..envc)  (argc/envc in decimal).
- * For each request the launcher opens <log-dir>/<id>.out and <id>.err, and posix_spawn()s the
- * command in a new session (so it leads its own process group) with stdin from /dev/null and
- * stdout/stderr into those files. argv[0] without a slash is searched in the request's PATH.
+ * NUL-terminated fields:  id, cwd, argc, argv[0..argc), envc, env[0..envc), filec,
+ * file[0..filec)  (counts in decimal). For each request the launcher creates each `file` empty
+ * (the task's protocol files: $MAESTRO_OUTPUT, $MAESTRO_MESSAGES; never through a link), opens
+ * <log-dir>/<id>.out and <id>.err, and posix_spawn()s the command in a new session (so it leads
+ * its own process group) with stdin from /dev/null and stdout/stderr into those files. argv[0]
+ * without a slash is searched in the request's PATH. The protocol files are made here, not by
+ * the runner, because on the runner's side each cost an open and a close through Node's thread
+ * pool and their callbacks on the engine's busy main thread (bench/run/RESULTS.md).
  *
  * Replies go to stdout, one text line each:
  *   S <id> <pid>                              started
  *   E <id> <errno>                            could not start (files are removed)
- *   X <id> <0|1> <code-or-signal> <out-bytes> <err-bytes>   ended (0: exit code, 1: signal)
+ *   P <id> <errno>                            could not create a protocol file; not started
+ *   X <id> <0|1> <code-or-signal> <out-bytes> <err-bytes> <flags>
+ *                                             ended (0: exit code, 1: signal)
  * When the leader ends, whatever is left of its process group is SIGKILLed before the X reply:
- * an attempt's processes do not outlive it. Empty log files are removed before the reply.
+ * an attempt's processes do not outlive it. Empty log files are removed before the reply. <flags>
+ * has one character per protocol file: `0` when it is gone or an empty regular file (removed
+ * here: there is nothing to read), `1` when the runner must take it (anything else: contents, a
+ * link, a FIFO, a directory; the runner's own checks decide what is read). `-` when none.
  * On end of stdin (the runner closed, or Node died) every running group is SIGKILLed and the
  * launcher exits, so tasks do not outlive the engine either.
  */
@@ -39,6 +48,8 @@ struct task {
   int out_fd, err_fd;
   char id[64];
   char out_path[4096], err_path[4096];
+  size_t nfiles;
+  char *files[4]; /* the protocol files, owned (strdup) */
 };
 
 static struct task *tasks;
@@ -126,6 +137,48 @@ static int spawn_one(pid_t *pid, const char *cwd, char **argv, char **envp, int 
   return rc;
 }
 
+/*
+ * Creates (or empties) each protocol file. O_NOFOLLOW: a link of that name in the workspace (the
+ * repository's own, layered in) is refused, never followed to truncate what it points at;
+ * O_NONBLOCK: a FIFO there cannot hang the launcher. 0666 under the umask, as the runner did.
+ */
+static int create_files(char **files, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    int fd = open(files[i], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+    if (fd < 0) return errno;
+    close(fd);
+  }
+  return 0;
+}
+
+static void free_files(struct task *t) {
+  for (size_t i = 0; i < t->nfiles; i++) free(t->files[i]);
+  t->nfiles = 0;
+}
+
+/*
+ * After the attempt: '0' for a protocol file the runner need not read (gone, or an empty regular
+ * file, which is removed as the runner would have: nothing of the task's stays behind), '1' for
+ * any other (the runner takes it with its own checks). unlink removes a link itself, never its
+ * target, and is only reached for a regular file.
+ */
+static void check_files(struct task *t, char *flags) {
+  size_t i = 0;
+  for (; i < t->nfiles; i++) {
+    struct stat st;
+    if (lstat(t->files[i], &st) != 0) {
+      flags[i] = errno == ENOENT ? '0' : '1';
+    } else if (S_ISREG(st.st_mode) && st.st_size == 0 && unlink(t->files[i]) == 0) {
+      flags[i] = '0';
+    } else {
+      flags[i] = '1';
+    }
+  }
+  if (i == 0) flags[i++] = '-';
+  flags[i] = '\0';
+  free_files(t);
+}
+
 static void handle_request(char *buf, uint32_t len) {
   char *fields[8192 + 16];
   size_t nf = 0;
@@ -140,7 +193,10 @@ static void handle_request(char *buf, uint32_t len) {
   size_t argc = strtoul(fields[2], NULL, 10);
   if (argc == 0 || 3 + argc >= nf) goto bad;
   size_t envc = strtoul(fields[3 + argc], NULL, 10);
-  if (4 + argc + envc > nf) goto bad;
+  if (4 + argc + envc >= nf) goto bad;
+  size_t filec = strtoul(fields[4 + argc + envc], NULL, 10);
+  if (filec > 4 || 5 + argc + envc + filec > nf) goto bad;
+  char **files = fields + 5 + argc + envc;
   char **argv = calloc(argc + 1, sizeof *argv);
   char **envp = calloc(envc + 1, sizeof *envp);
   for (size_t i = 0; i < argc; i++) argv[i] = fields[3 + i];
@@ -152,6 +208,16 @@ static void handle_request(char *buf, uint32_t len) {
   }
   struct task *t = &tasks[ntasks];
   snprintf(t->id, sizeof t->id, "%s", id);
+  int prc = create_files(files, filec);
+  if (prc != 0) {
+    free(argv);
+    free(envp);
+    int n = snprintf(line, sizeof line, "P %s %d\n", t->id, prc);
+    reply(line, (size_t)n);
+    return;
+  }
+  t->nfiles = filec;
+  for (size_t i = 0; i < filec; i++) t->files[i] = strdup(files[i]);
   snprintf(t->out_path, sizeof t->out_path, "%s/%s.out", log_dir, id);
   snprintf(t->err_path, sizeof t->err_path, "%s/%s.err", log_dir, id);
   t->out_fd = open(t->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -165,6 +231,7 @@ static void handle_request(char *buf, uint32_t len) {
     if (t->err_fd >= 0) close(t->err_fd);
     unlink(t->out_path);
     unlink(t->err_path);
+    free_files(t);
     int n = snprintf(line, sizeof line, "E %s %d\n", t->id, rc);
     reply(line, (size_t)n);
     return;
@@ -198,10 +265,12 @@ static void reap(void) {
       kill(-pid, SIGKILL); /* leftovers of the attempt's group, if any */
       long long out = (long long)finish_file(t.out_fd, t.out_path);
       long long err = (long long)finish_file(t.err_fd, t.err_path);
+      char flags[8];
+      check_files(&t, flags);
       char line[256];
       int kind = WIFSIGNALED(status) ? 1 : 0;
       int value = kind ? WTERMSIG(status) : WEXITSTATUS(status);
-      int n = snprintf(line, sizeof line, "X %s %d %d %lld %lld\n", t.id, kind, value, out, err);
+      int n = snprintf(line, sizeof line, "X %s %d %d %lld %lld %s\n", t.id, kind, value, out, err, flags);
       reply(line, (size_t)n);
       break;
     }
