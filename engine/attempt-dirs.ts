@@ -19,7 +19,7 @@ import {
 import { receiveArtifacts, storeOf } from './artifact-transfer.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import type { AsyncStore } from './store/async-store.ts';
-import { layerWorkspace } from './workspace-layer.ts';
+import { layerExport } from './workspace-layer.ts';
 import { placeCatalogTask } from './catalog-task.ts';
 
 export interface AttemptDirs {
@@ -57,9 +57,9 @@ export async function producersOf(
 }
 
 /**
- * Makes `<base>.in` then `<base>` (over the source, if any); false when either is taken. The
- * mkdirs are asynchronous (the thread pool, not the event loop every other run shares); a
- * workspace layered over a source stays synchronous (layerWorkspace).
+ * Makes `<base>.in` then `<base>` (over the source, if any); false when either is taken. All on
+ * the thread pool, not the event loop every other run shares: a synchronous mkdir on ext4 cost
+ * the main thread 30–100 µs, a queued one 10–16 µs (bench/run/RESULTS.md).
  */
 export async function claim(base: string, sourceDir: string | undefined): Promise<boolean> {
   try {
@@ -69,7 +69,7 @@ export async function claim(base: string, sourceDir: string | undefined): Promis
     throw error;
   }
   try {
-    if (sourceDir) layerWorkspace(sourceDir, base);
+    if (sourceDir) await layerExport(sourceDir, base);
     else await mkdir(base);
     return true;
   } catch (error) {

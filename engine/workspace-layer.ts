@@ -19,12 +19,17 @@ import {
   readlinkSync,
   symlinkSync,
 } from 'node:fs';
+import { copyFile, link, mkdir, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export type LayerMode = 'link' | 'copy';
 
+let uid: number | undefined;
+
+/** Asked once per process (a syscall per attempt before): a process's uid does not change. */
 export function defaultLayerMode(): LayerMode {
-  return process.getuid?.() === 0 ? 'link' : 'copy';
+  uid ??= process.getuid?.() ?? -1;
+  return uid === 0 ? 'link' : 'copy';
 }
 
 /** Creates `workDir` holding the export's tree; returns the number of files placed. */
@@ -49,6 +54,70 @@ export function layerWorkspace(
     }
   };
   walk(exportDir, workDir);
+  return files;
+}
+
+/** One entry of an export, relative to it; a folder comes before what it holds. */
+interface ExportEntry {
+  path: string;
+  kind: 'dir' | 'file' | 'symlink';
+  /** A symlink's target, as written. */
+  target?: string;
+}
+
+/** Each export's tree, read once: an export is sealed and never changes (source-export.ts). */
+const listings = new Map<string, ExportEntry[]>();
+const LISTINGS_KEPT = 16;
+
+function listExport(exportDir: string): ExportEntry[] {
+  const known = listings.get(exportDir);
+  if (known) return known;
+  const entries: ExportEntry[] = [];
+  const walk = (from: string, rel: string): void => {
+    for (const entry of readdirSync(from, { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      const src = join(from, entry.name);
+      if (entry.isDirectory()) {
+        entries.push({ path, kind: 'dir' });
+        walk(src, path);
+      } else if (entry.isSymbolicLink()) entries.push({ path, kind: 'symlink', target: readlinkSync(src) });
+      else if (entry.isFile()) entries.push({ path, kind: 'file' });
+    }
+  };
+  walk(exportDir, '');
+  if (listings.size >= LISTINGS_KEPT) listings.delete(listings.keys().next().value as string);
+  listings.set(exportDir, entries);
+  return entries;
+}
+
+/**
+ * `layerWorkspace` for the engine's attempts, over an export (sealed: its tree is listed once per
+ * process): the folders and files are made on the thread pool, the files of a folder in parallel.
+ * Synchronously, the mkdir and the two copies of the bench's two-file source cost the engine's
+ * main thread ~0.2 ms per attempt; queued, ~15 µs each (bench/run/RESULTS.md). Fails with EEXIST
+ * when `workDir` is there (attempt-dirs.ts claims the name by it). Returns the files placed.
+ */
+export async function layerExport(
+  exportDir: string,
+  workDir: string,
+  mode: LayerMode = defaultLayerMode(),
+): Promise<number> {
+  await mkdir(workDir);
+  const entries = listExport(exportDir);
+  let files = 0;
+  // Folders one after the other (parents first, as listed), then every file and link at once.
+  for (const entry of entries) if (entry.kind === 'dir') await mkdir(join(workDir, entry.path));
+  const placing: Promise<void>[] = [];
+  for (const entry of entries) {
+    const src = join(exportDir, entry.path);
+    const dst = join(workDir, entry.path);
+    if (entry.kind === 'symlink') placing.push(symlink(entry.target as string, dst));
+    else if (entry.kind === 'file') {
+      placing.push(mode === 'link' ? link(src, dst) : copyFile(src, dst));
+      files++;
+    }
+  }
+  await Promise.all(placing);
   return files;
 }
 
