@@ -3,6 +3,8 @@
 // random key, so Shared Key signatures are checked): put (single and blocks), get, list,
 // delete, a retry that does not upload twice, and credentials refused in with:.
 import { createHash, randomBytes } from 'node:crypto';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +43,47 @@ const run = (inputs: Record<string, unknown>, options: { signal?: AbortSignal } 
     { provider: 'azure', bucket: 'reports', endpoint, ...inputs },
     { workspace, secrets: secrets(), ...options },
   );
+/**
+ * A proxy in front of Azurite that forwards every request until the third Put Block, then aborts
+ * `stop` and never answers it. Shared Key signs the path, not the host, so signatures still hold.
+ */
+async function cancelOnThirdBlock(target: string, stop: AbortController) {
+  const upstream = new URL(target);
+  let blocks = 0;
+  const server = createServer((req, res) => {
+    if (req.method === 'PUT' && /[?&]comp=block(&|$)/.test(req.url ?? '') && ++blocks >= 3) {
+      stop.abort(new Error('cancelled at the third block'));
+      return; // held: the client's abort closes it
+    }
+    const forwarded = request(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        path: req.url,
+        method: req.method,
+        headers: req.headers,
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}${upstream.pathname}`,
+    get blocks() {
+      return blocks;
+    },
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((done) => server.close(() => done()));
+    },
+  };
+}
 const leaks = (r: unknown) => JSON.stringify(r, (_k, v: unknown) => (v instanceof Error ? String(v) : v));
 
 describe('tasks/blob provider azure against Azurite', () => {
@@ -69,13 +112,17 @@ describe('tasks/blob provider azure against Azurite', () => {
   });
 
   it('a large file goes in blocks; a retry after a failure part-way stages only the missing block, and a second put sends nothing', async () => {
+    // Cancel the put when it asks to stage its third block (the list is never committed). A
+    // proxy decides this on the request itself: watching Azurite's uncommitted list from here
+    // raced the upload under load (the put sometimes committed before the abort landed).
     const stop = new AbortController();
+    const proxy = await cancelOnThirdBlock(endpoint, stop);
     const first = runTask(
       blob,
       {
         provider: 'azure',
         bucket: 'reports',
-        endpoint,
+        endpoint: proxy.endpoint,
         operation: 'put',
         key: 'big.bin',
         file: 'big.bin',
@@ -83,16 +130,9 @@ describe('tasks/blob provider azure against Azurite', () => {
       },
       { workspace, secrets: secrets(), signal: stop.signal },
     );
-    // Abort once two blocks are staged (the third never goes, the list is never committed).
-    const timer = setInterval(async () => {
-      const list = await container
-        .getBlockBlobClient('big.bin')
-        .getBlockList('uncommitted')
-        .catch(() => undefined);
-      if ((list?.uncommittedBlocks?.length ?? 0) >= 2) stop.abort();
-    }, 20);
     const failed = await first;
-    clearInterval(timer);
+    await proxy.close();
+    expect(proxy.blocks).toBe(3);
     expect(failed.outcome).not.toBe('succeeded');
     const retry = await run({ operation: 'put', key: 'big.bin', file: 'big.bin', partSizeMiB: 5 });
     expect(retry.outcome, String(retry.error)).toBe('succeeded');
