@@ -10,6 +10,8 @@ import type { AsyncStore } from './store/async-store.ts';
 import { formatDecisionLog, openDecisionLog, type DecisionLog } from '../policy/index.ts';
 import { databaseKind } from './store/open-store.ts';
 import { openPostgresDecisionLog } from './store/postgres/postgres-decision-log.ts';
+import type { AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';
+import { LEGACY_DECISION_LOG, sqliteDecisionLog } from './store/sqlite/sqlite-decision-log.ts';
 import { ARTIFACT_SUBJECT_PREFIX, type DisclosureInput, type ReceiptStatement } from '../provenance/index.ts';
 
 export interface GatherOptions {
@@ -23,8 +25,12 @@ export interface GatherOptions {
   databaseUrl?: string | undefined;
 }
 
-/** The policy decision log the CLI engine writes (cli/open-engine.ts, action/open-engine.ts), read when --decisions is not given. */
-export const DECISION_LOG_DB = 'decisions.db';
+/**
+ * Where a data dir kept the policy decision log before it moved into the store's `maestro.db`
+ * (store/sqlite/sqlite-decision-log.ts): read when present (a data dir no engine of this version
+ * opened yet), when --decisions is not given.
+ */
+export const DECISION_LOG_DB = LEGACY_DECISION_LOG;
 
 export async function gatherDisclosure(
   store: AsyncStore,
@@ -63,7 +69,7 @@ export async function gatherDisclosure(
   const decisions =
     options.decisions !== undefined
       ? filterDecisions(options.decisions.toString('utf8'), decisionIds)
-      : await runDecisions(options, runId);
+      : await runDecisions(store, options, runId);
   return {
     runId,
     createdAt: options.now,
@@ -111,17 +117,20 @@ function readArtifact(dir: string, path: string): Buffer {
  * This run's entries of the hash-chained decision log, as exported JSON lines. Each entry keeps
  * its own hash (verifiable alone); its prevHash points into the full log, kept by the operator.
  */
-async function runDecisions(options: GatherOptions, runId: string): Promise<string | undefined> {
+async function runDecisions(
+  store: AsyncStore,
+  options: GatherOptions,
+  runId: string,
+): Promise<string | undefined> {
   let log: DecisionLog;
+  const legacy = join(options.dataDir, DECISION_LOG_DB);
   if (databaseKind(options.databaseUrl) === 'postgres')
     log = await openPostgresDecisionLog(options.databaseUrl!);
-  else {
-    const path = join(options.dataDir, DECISION_LOG_DB);
-    if (!existsSync(path)) return undefined;
-    log = openDecisionLog(path);
-  }
+  else if (existsSync(legacy)) log = openDecisionLog(legacy);
+  else if ('sync' in store) log = sqliteDecisionLog(store as AsyncSqliteStore, options.dataDir);
+  else return undefined;
   try {
-    const entries = (await log.entries()).filter((entry) => entry.runId === runId);
+    const entries = await log.entriesOf(runId);
     return entries.length ? formatDecisionLog(entries) : undefined;
   } finally {
     await log.close();

@@ -20,6 +20,7 @@ export { migrateSqlite, type SqliteSchema } from './store/sqlite/open-database.t
 export { resolveParams, withBeforeRun } from './params.ts';
 // The policy decision log on PostgreSQL (policy/ defines it and keeps it on SQLite).
 export { openPostgresDecisionLog } from './store/postgres/postgres-decision-log.ts';
+export { sqliteDecisionLog, LEGACY_DECISION_LOG } from './store/sqlite/sqlite-decision-log.ts';
 export { taskLeaseName, type AsyncStore, type TaskClaim } from './store/async-store.ts';
 export { PostgresStore, openPostgresStore } from './store/postgres/postgres-store.ts';
 export { asyncSqliteStore, type AsyncSqliteStore } from './store/sqlite/async-sqlite-store.ts';

@@ -21,7 +21,12 @@ export {
 } from './build/build-bundle.ts';
 export { createPdp, type Pdp, type PdpOptions, type PdpResult } from './pdp/create-pdp.ts';
 export { GENESIS_HASH, hashEntry, type DecisionLogEntry, type DecisionRecord } from './decision-log/entry.ts';
-export { openDecisionLog, parseReasons, type DecisionLog } from './decision-log/open-decision-log.ts';
+export {
+  openDecisionLog,
+  parseReasons,
+  type DecisionLog,
+  type Through,
+} from './decision-log/open-decision-log.ts';
 export {
   verifyChain,
   TamperKind,

@@ -8,6 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InputError, type ImageGate } from '../core/index.ts';
+import type { AsyncStore } from '../engine/index.ts';
+import type { DecisionLog } from '../policy/index.ts';
 import {
   createImageGate,
   createRegistryClient,
@@ -51,9 +53,14 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= { value: make() }).value;
 }
 
+/**
+ * `store`: the engine's store, opened after the runners (a bad runners file fails before anything
+ * is opened); the log, in its database on SQLite, is opened at the first image decision.
+ */
 export async function openImageGate(
   setting: RunnersSetting,
   logSetting: DecisionLogSetting,
+  store: () => AsyncStore,
 ): Promise<OpenedImageGate> {
   if (setting.imagePolicy === undefined)
     return {
@@ -74,14 +81,18 @@ export async function openImageGate(
       hint: 'see docs/supply-chain.md, "The image policy"',
     });
   }
-  const log = await openPolicyLog(logSetting);
+  let log: Promise<DecisionLog> | undefined;
   const registry = once(() => hostRegistryClient(setting, policy.insecureRegistries));
   const gate = createImageGate({
     policy,
     client: registry(),
     record: async (decision) => {
-      await log.append(decision);
+      log ??= openPolicyLog(logSetting, store());
+      await (await log).append(decision);
     },
   });
-  return { gate, insecureRegistries: policy.insecureRegistries, registry, close: () => log.close() };
+  const close = async () => {
+    if (log) await (await log.catch(() => undefined))?.close();
+  };
+  return { gate, insecureRegistries: policy.insecureRegistries, registry, close };
 }

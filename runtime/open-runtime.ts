@@ -104,7 +104,9 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     databaseUrl: config.databaseUrl,
   };
   if (config.runners.imagePolicy !== undefined) ensurePrivateDir(config.dataDir);
-  const images = await openImageGate(config.runners, logSetting);
+  // The store opens after the runners; the image gate logs its decisions in it (first use).
+  const opened: { store?: AsyncStore } = {};
+  const images = await openImageGate(config.runners, logSetting, () => opened.store!);
   let runners: ReturnType<typeof openRunners>;
   try {
     runners = openRunners(config.runners, {
@@ -128,11 +130,9 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     databaseUrl: config.databaseUrl,
     durability: config.durability,
   });
-  const policy = await openPolicy(
-    config.policy,
-    { dataDir: config.dataDir, durability: config.durability, databaseUrl: config.databaseUrl },
-    options.clock,
-  );
+  opened.store = store;
+  // The decision log lives in the store's database on SQLite (one file, one group commit).
+  const policy = await openPolicy(config.policy, logSetting, store, options.clock);
   const signer = config.provenance === 'on' ? await resolveSigner(config.signing) : undefined;
   // Approval attestations have their own key: a leaked receipt key cannot forge an approval.
   const approvalSigner = options.approvals ? await resolveApprovalSigner(config.signing) : undefined;
@@ -153,7 +153,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
   // Approval tasks (`uses: tasks/approval@1`) sign and verify with the approval key, and log each
   // approval, escalation and timeout in the decision log: the policy gate's, or (policy off) one
   // opened for them on the same chain.
-  const ownApprovalLog = approvalSigner && !policy.log ? await openPolicyLog(logSetting) : undefined;
+  const ownApprovalLog = approvalSigner && !policy.log ? await openPolicyLog(logSetting, store) : undefined;
   const approvalLog = approvalSigner ? (policy.log ?? ownApprovalLog) : undefined;
   const tracing = await openTracing(config.tracing.exporter);
   const telemetry = new TelemetryBus();
@@ -228,9 +228,10 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
       await images.close();
       await builtImages?.close();
       await tracing.shutdown();
-      await store.close();
+      // The logs first: on SQLite they share the store's connection, which its close ends.
       await policy.close();
       await ownApprovalLog?.close();
+      await store.close();
       artifactStore?.close();
     },
   };

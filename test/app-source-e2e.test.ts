@@ -19,7 +19,7 @@ import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDecisionLog } from '../policy/index.ts';
+import { DatabaseSync } from 'node:sqlite';
 import { verifyBundle } from '../provenance/index.ts';
 import { startHarness, type Harness } from './github-standin/app-harness.ts';
 import { ensurePodmanService, TEST_IMAGE, type PodmanService } from './setup/podman-service.ts';
@@ -143,10 +143,20 @@ async function checkRun(h: Harness, runner: string) {
     expect(attempt!.policyDecisionIds).toHaveLength(1);
   }
 
-  // Policy: one recorded decision per task, allowing it, in the decision log of the data dir.
-  const log = openDecisionLog(join(h.dataDir, 'decisions.db'));
-  const decisions = (await log.entries()).filter((d) => d.runId === run.id);
-  await log.close();
+  // Policy: one recorded decision per task, allowing it, in the decision log of the data dir
+  // (in the store's maestro.db; read-only, beside the runtime's own connection).
+  const db = new DatabaseSync(join(h.dataDir, 'maestro.db'), { readOnly: true });
+  const decisions = (
+    db
+      .prepare('SELECT task_id, allow, decision_id, bundle_digest FROM policy_decision_log WHERE run_id = ?')
+      .all(run.id) as { task_id: string; allow: number; decision_id: string; bundle_digest: string }[]
+  ).map((r) => ({
+    taskId: r.task_id,
+    allow: r.allow === 1,
+    decisionId: r.decision_id,
+    bundleDigest: r.bundle_digest,
+  }));
+  db.close();
   expect(decisions.map((d) => [d.taskId, d.allow]).sort()).toEqual([
     ['build', true],
     ['test', true],

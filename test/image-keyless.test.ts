@@ -16,6 +16,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRegistryClient, parseImageReference, signImage } from '../provenance/index.ts';
 import { runtimeConfigFromEnv } from '../runtime/index.ts';
+import { openAsyncStore } from '../engine/index.ts';
 import { openImageGate } from '../runtime/open-image-gate.ts';
 import { runCaptured } from './cli-helpers.ts';
 import { startAttackerSigstore, type AttackerSigstore } from './helpers/attacker-sigstore.ts';
@@ -123,10 +124,13 @@ describe('keyless image signatures, verified by identity without the internet', 
         { HOME: dir, MAESTRO_DATA_DIR: join(dir, 'data'), MAESTRO_RUNNERS_CONFIG: 'runners.yaml' },
         { cwd: dir, socketExists: () => false },
       );
-      const opened = await openImageGate(config.runners, {
-        dataDir: config.dataDir,
-        durability: config.durability,
-      });
+      // The gate's decisions go to the decision log in the engine store's database.
+      const store = await openAsyncStore({ dataDir: config.dataDir });
+      const opened = await openImageGate(
+        config.runners,
+        { dataDir: config.dataDir, durability: config.durability },
+        () => store,
+      );
       try {
         return await opened.gate!.check({
           runId: 'r',
@@ -137,6 +141,7 @@ describe('keyless image signatures, verified by identity without the internet', 
         });
       } finally {
         await opened.close();
+        await store.close();
       }
     };
     const allowed = await check(SAN);

@@ -175,7 +175,7 @@ async function run(manifest: string, runners: string) {
   } finally {
     store.close();
   }
-  const db = new DatabaseSync(join(dataDir, 'decisions.db'));
+  const db = new DatabaseSync(join(dataDir, 'maestro.db'));
   const decisions = await openDecisionLog(db).entries();
   db.close();
   return { code, io, attempts, decisions };

@@ -151,7 +151,7 @@ describe('maestro audit', () => {
   it('exports the live log as JSON lines and verifies it, then names a tampered line', async () => {
     const dataDir = join(repo, 'data');
     mkdirSync(dataDir, { recursive: true });
-    // Where `maestro run` keeps it (cli/open-engine.ts).
+    // Where a data dir kept it before it moved into maestro.db: audit still reads it there.
     const log = openDecisionLog(join(dataDir, 'decisions.db'));
     const gate = createOpaPolicyGate({
       bundle: readDefaultBundle(),

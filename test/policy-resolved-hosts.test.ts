@@ -126,7 +126,7 @@ describe('the egress policy sees resolved hosts (maestro run, real OPA)', () => 
     expect(audit.code, audit.stderr).toBe(0);
     expect(audit.stdout).toContain('contacts host 127.0.0.1');
     for (const part of [secret, 'p-s3cr3t-path', 's3cr3t-query']) {
-      // The data dir holds the store, the decision log (decisions.db), the logs and stored inputs.
+      // The data dir holds the store, the decision log (in maestro.db), the logs and stored inputs.
       expect(filesHolding(dataDir, part), `${part} reached the data dir`).toEqual([]);
       expect(ran.out + logs + audit.stdout).not.toContain(part);
     }

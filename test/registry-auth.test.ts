@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openImageGate } from '../runtime/open-image-gate.ts';
+import { openAsyncStore } from '../engine/index.ts';
 import { runtimeConfigFromEnv } from '../runtime/index.ts';
 import { runCaptured } from './cli-helpers.ts';
 import { freshKeyPairPem } from './helpers/provenance-keys.ts';
@@ -168,10 +169,13 @@ describe('registry credentials from the auth file Docker and Podman write', () =
         cwd: dir,
         socketExists: () => false,
       });
-      const opened = await openImageGate(config.runners, {
-        dataDir: config.dataDir,
-        durability: config.durability,
-      });
+      // The gate's decisions go to the decision log in the engine store's database.
+      const store = await openAsyncStore({ dataDir: config.dataDir });
+      const opened = await openImageGate(
+        config.runners,
+        { dataDir: config.dataDir, durability: config.durability },
+        () => store,
+      );
       try {
         return await opened.gate!.check({
           runId: 'r',
@@ -182,6 +186,7 @@ describe('registry credentials from the auth file Docker and Podman write', () =
         });
       } finally {
         await opened.close();
+        await store.close();
       }
     };
     const allowed = await check({ REGISTRY_AUTH_FILE: authFile(PASSWORD) });

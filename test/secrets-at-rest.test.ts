@@ -126,9 +126,8 @@ describe('secrets at rest after maestro run', () => {
     for (const needle of NEEDLES) expect(io.out() + io.err()).not.toContain(needle);
     expect(lstatSync(dataDir).mode & 0o777).toBe(0o700);
     const databases = filesUnder(dataDir).filter((f) => /\.(db|sqlite)(-wal|-shm|-journal)?$/.test(f));
-    expect(databases.map((f) => f.slice(dataDir.length))).toEqual(
-      expect.arrayContaining(['/maestro.db', '/decisions.db']),
-    );
+    // The decision log is in maestro.db (engine/store/sqlite/sqlite-decision-log.ts).
+    expect(databases.map((f) => f.slice(dataDir.length))).toEqual(expect.arrayContaining(['/maestro.db']));
     for (const file of databases) expect([file, lstatSync(file).mode & 0o777]).toEqual([file, 0o600]);
   }, 120_000);
 

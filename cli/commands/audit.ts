@@ -21,8 +21,10 @@ import { ExitCode } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
 
 /**
- * Where a data dir keeps the decision log: `decisions.db` (what `maestro run` uses,
- * cli/open-engine.ts), else the engine's own `maestro.db` when an embedder passed its database.
+ * Where a data dir keeps the decision log: the engine store's `maestro.db` (where `maestro run`
+ * writes it, engine/store/sqlite/sqlite-decision-log.ts); `decisions.db` first, while it is there:
+ * a data dir from before the move that no engine of this version opened yet (which copies it
+ * into `maestro.db` and renames it `decisions.db.migrated`).
  */
 const LOG_FILES = ['decisions.db', 'maestro.db'];
 

@@ -53,7 +53,7 @@ export function registerDisclose(program: Command, context: CliContext): void {
     .option('--manifest <file>', 'the workflow manifest to include')
     .option(
       '--decisions <file>',
-      "exported policy decision log (JSON Lines; default: this run's entries of <data-dir>/decisions.db)",
+      "exported policy decision log (JSON Lines; default: this run's entries of the data dir's store (maestro.db))",
     )
     .option('--approval <file>', "the run's approval attestation (Sigstore bundle)")
     .option('--trusted-root <file>', 'Sigstore trusted_root.json to include for keyless receipts')

@@ -75,8 +75,18 @@ interface Row {
   hash: string;
 }
 
+/**
+ * How the log's statements reach a database it shares: `write` for an append. The engine's store
+ * passes its group commit (engine/store/sqlite/group-commit.ts), so an append joins the batch of
+ * the attempt start it allows and is answered only after that batch's COMMIT. Without it each
+ * call runs at once (an append in a transaction of its own, or a savepoint of the caller's).
+ */
+export type Through = <T>(fn: () => T, write: boolean) => Promise<T>;
+
+const atOnce: Through = async (fn) => fn();
+
 /** Opens (and creates if needed) the decision log in a SQLite database: a DatabaseSync or a file path. */
-export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
+export function openDecisionLog(database: DatabaseSync | string, through: Through = atOnce): DecisionLog {
   const owned = typeof database === 'string';
   let db: DatabaseSync;
   try {
@@ -139,13 +149,21 @@ export function openDecisionLog(database: DatabaseSync | string): DecisionLog {
     }
   };
 
-  // node:sqlite is synchronous: each method runs at once and returns a settled promise.
+  // node:sqlite is synchronous: each method runs when `through` runs it.
   const entries = () => (all.all() as unknown as Row[]).map(fromRow);
   return {
-    append: async (record) => append(record),
-    entries: async () => entries(),
-    entriesOf: async (runId) => (ofRun.all(runId) as unknown as Row[]).map(fromRow),
-    verify: async () => verifyChain(entries()),
+    append: (record) =>
+      through(() => append(record), true).catch((error: unknown) => {
+        // The batch's COMMIT failed (a full disk): not recorded, so the task must not run.
+        if (error instanceof DecisionLogError) throw error;
+        throw new DecisionLogError(
+          `cannot record policy decision ${record.decisionId}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }),
+    entries: () => through(entries, false),
+    entriesOf: (runId) => through(() => (ofRun.all(runId) as unknown as Row[]).map(fromRow), false),
+    verify: () => through(() => verifyChain(entries()), false),
     close: async () => {
       if (owned && db.isOpen) db.close();
     },

@@ -58,7 +58,7 @@ interface LogRow {
 }
 
 function decisionsOf(runId: string): LogRow[] {
-  const db = new DatabaseSync(join(api.dataDir, 'decisions.db'), { readOnly: true });
+  const db = new DatabaseSync(join(api.dataDir, 'maestro.db'), { readOnly: true });
   try {
     return db
       .prepare(
@@ -145,7 +145,7 @@ describe('POST /v1/runbooks/{namespace}/{name}/trigger', () => {
     expect(answer.contentType).toContain('application/problem+json');
     expect(answer.body.detail).toContain('license "WTFPL" is not on the allow-list');
     const decisionId = /decision ([0-9a-f-]+)/.exec(answer.body.detail)![1]!;
-    const db = new DatabaseSync(join(api.dataDir, 'decisions.db'), { readOnly: true });
+    const db = new DatabaseSync(join(api.dataDir, 'maestro.db'), { readOnly: true });
     const row = db
       .prepare('SELECT run_id, allow, reasons FROM policy_decision_log WHERE decision_id = ?')
       .get(decisionId) as { run_id: string; allow: number; reasons: string };

@@ -14,6 +14,11 @@ import { SqliteStore } from './sqlite-store.ts';
 export interface AsyncSqliteStore extends AsyncStore {
   /** The synchronous store underneath (tests read the database through it). */
   readonly sync: SqliteStore;
+  /**
+   * Runs `fn` on the store's connection through its group commit, as a store call is (`write`: it
+   * opens a batch; settles after its COMMIT): the decision log sharing the database goes through it.
+   */
+  batch<T>(fn: () => T, write: boolean): Promise<T>;
 }
 
 /**
@@ -83,6 +88,7 @@ export function asyncSqliteStore(
     },
     location: store.location,
     sync: store,
+    batch: (fn, write) => group.run(fn, write),
     fenced: (fence: Fence) => asyncSqliteStore(store.fenced(fence), group),
     claimReadyTask: (owner: string, now: number, leaseMs: number): Promise<TaskClaim | null> =>
       group.run(() => store.claimReadyTask(owner, now, leaseMs), true),
