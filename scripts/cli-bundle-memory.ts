@@ -30,6 +30,9 @@ export const BUNDLED_PACKAGES = [
   '@open-policy-agent/opa-wasm',
   'sprintf-js', // opa-wasm's string builtins
   'pino',
+  'commander',
+  'simple-git',
+  '@marcbachmann/cel-js',
 ];
 
 /** Modules of bundled packages replaced by a stand-in that loads the real one on first call: the
@@ -80,6 +83,26 @@ export function deferredStandIn(path: string): string {
   return `${load}module.exports = {\n${forwards.join('\n')}\n};\n`;
 }
 
+/**
+ * An external package imported by a bundled one is resolved at run time from the chunk's folder,
+ * not from the importing package's: refuse to build when that finds another copy (a version
+ * nested in the package's own node_modules).
+ */
+function sameFromChunk(specifier: string, importer: string): void {
+  if (!importer.includes('/node_modules/') || specifier.startsWith('node:')) return;
+  const where = (from: string) => {
+    try {
+      return createRequire(from).resolve(specifier);
+    } catch {
+      return undefined;
+    }
+  };
+  const fromImporter = where(importer);
+  const fromChunk = where(join(dirname(require.resolve('../package.json')), '.cache', 'cli', 'chunk.js'));
+  if (fromImporter !== fromChunk)
+    throw new Error(`${importer} imports ${specifier} (${fromImporter}), a chunk would load ${fromChunk}`);
+}
+
 /** Bundles BUNDLED_PACKAGES (every other package external) and puts the stand-ins in. */
 export const bundledPackages: Plugin = {
   name: 'bundled-packages',
@@ -88,7 +111,10 @@ export const bundledPackages: Plugin = {
     b.onResolve({ filter: /^[^./]/ }, async (args) => {
       if (args.pluginData === 'resolving') return undefined;
       const pkg = /^(@[^/]+\/)?[^/]+/.exec(args.path)?.[0] ?? args.path;
-      if (!BUNDLED_PACKAGES.includes(pkg)) return { external: true };
+      if (!BUNDLED_PACKAGES.includes(pkg)) {
+        sameFromChunk(args.path, args.importer);
+        return { external: true };
+      }
       const { kind, resolveDir, importer } = args;
       return b.resolve(args.path, { kind, resolveDir, importer, pluginData: 'resolving' });
     });
