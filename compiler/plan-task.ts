@@ -1,4 +1,4 @@
-import type { Manifest, ManifestRetry, PlanAction, PlanTask } from '../core/index.ts';
+import type { Manifest, ManifestRetry, ManifestTask, PlanAction, PlanTask } from '../core/index.ts';
 import type { TaskModel } from './analysis/index.ts';
 import { parseDuration } from './duration.ts';
 import { scanTemplate } from './expressions.ts';
@@ -51,19 +51,58 @@ export class TaskPlanner {
    * object literal is a runtime call per member.
    */
   task(expansion: Expansion, needs: string[]): PlanTask {
-    const { model, matrix, id } = expansion;
+    const task = expansion.model.task;
+    // Most tasks carry none of the optional members that sort among the others: those are built
+    // by one literal, whose members V8 keeps inside the object (assigned one by one, fifteen
+    // members grow a separate store five times, garbage each time, alive while the plan is built).
+    const draft =
+      expansion.matrix === undefined &&
+      task.artifacts === undefined &&
+      task.hostAccess !== true &&
+      task.network !== 'none' &&
+      task.onInterrupt !== 'fail' &&
+      task.placement?.deferrable !== true &&
+      task.ifSkipped !== 'run'
+        ? this.plainDraft(expansion, needs)
+        : this.fullDraft(expansion, needs);
+    // The members that sort after `secrets`, in order.
+    const timeout = task.timeout ?? this.defaults.timeout;
+    if (timeout !== undefined) draft.timeoutMs = this.ms(timeout);
+    if (task.when !== undefined) draft.when = task.when;
+    draft.with = task.with === undefined ? {} : sortDeep(task.with);
+    return draft as unknown as PlanTask;
+  }
+
+  /** The members up to `secrets` of a task with none of the optional ones among them. */
+  private plainDraft({ model, id }: Expansion, needs: string[]): Record<string, unknown> {
     const task = model.task;
     const defaults = this.defaults;
-    const cacheEnabled =
-      task.cache?.never === true ? false : (task.cache?.enabled ?? defaults.cache?.enabled ?? false);
-    const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
-    const timeout = task.timeout ?? defaults.timeout;
+    const expressions: string[] = []; // actionOf fills it, envOf binds it: action comes first
+    return {
+      action: actionOf(model, expressions),
+      cache: this.cache(task),
+      declaredId: model.id,
+      definitionDigest: undefined, // filled by PlanHasher.task, in this key position
+      env: envOf(defaults.env, task.env, expressions, this.envNames, this.envValues),
+      id,
+      needs,
+      outputs: model.outputs.slice(),
+      resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
+      retry: this.retry(task.retry),
+      runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
+      secrets: model.secrets === undefined ? [] : [...model.secrets].sort(),
+    };
+  }
+
+  /** The members up to `secrets`, each optional one where it sorts. */
+  private fullDraft({ model, matrix, id }: Expansion, needs: string[]): Record<string, unknown> {
+    const task = model.task;
+    const defaults = this.defaults;
     const expressions: string[] = [];
     const draft: Record<string, unknown> = { action: actionOf(model, expressions) };
     // Folder paths are kept without their trailing `/`: `dist/` and `dist` are the same artifact.
     if (task.artifacts) draft.artifacts = task.artifacts.map((p) => p.replace(/\/+$/, ''));
-    draft.cache =
-      cacheEnabled && ttl !== undefined ? { enabled: true, ttlMs: this.ms(ttl) } : { enabled: cacheEnabled };
+    draft.cache = this.cache(task);
     draft.declaredId = model.id;
     draft.definitionDigest = undefined; // filled by PlanHasher.task, in this key position
     draft.env = envOf(defaults.env, task.env, expressions, this.envNames, this.envValues);
@@ -83,10 +122,15 @@ export class TaskPlanner {
     if (task.ifSkipped === 'run') draft.runIfSkipped = true;
     draft.runner = task.runner ?? defaults.runner ?? PlanDefaults.runner;
     draft.secrets = model.secrets === undefined ? [] : [...model.secrets].sort();
-    if (timeout !== undefined) draft.timeoutMs = this.ms(timeout);
-    if (task.when !== undefined) draft.when = task.when;
-    draft.with = task.with === undefined ? {} : sortDeep(task.with);
-    return draft as unknown as PlanTask;
+    return draft;
+  }
+
+  private cache(task: ManifestTask): PlanTask['cache'] {
+    const defaults = this.defaults;
+    const enabled =
+      task.cache?.never === true ? false : (task.cache?.enabled ?? defaults.cache?.enabled ?? false);
+    const ttl = task.cache?.ttl ?? defaults.cache?.ttl;
+    return enabled && ttl !== undefined ? { enabled: true, ttlMs: this.ms(ttl) } : { enabled };
   }
 }
 
