@@ -30,6 +30,11 @@ export interface OpenedImageGate {
    * credential cache and one token per registry scope, not one per reader.
    */
   registry(): RegistryClient;
+  /**
+   * Opens the decision log now (the runtime calls it once its store is open, before any run):
+   * on SQLite opening it may move an older `decisions.db` in, which needs no batch open.
+   */
+  openLog(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -67,6 +72,7 @@ export async function openImageGate(
       gate: undefined,
       insecureRegistries: [],
       registry: once(() => hostRegistryClient(setting, [])),
+      openLog: async () => undefined,
       close: async () => undefined,
     };
   const where = setting.file ?? 'runners configuration';
@@ -82,17 +88,20 @@ export async function openImageGate(
     });
   }
   let log: Promise<DecisionLog> | undefined;
+  const opened = () => (log ??= openPolicyLog(logSetting, store()));
   const registry = once(() => hostRegistryClient(setting, policy.insecureRegistries));
   const gate = createImageGate({
     policy,
     client: registry(),
     record: async (decision) => {
-      log ??= openPolicyLog(logSetting, store());
-      await (await log).append(decision);
+      await (await opened()).append(decision);
     },
   });
   const close = async () => {
     if (log) await (await log.catch(() => undefined))?.close();
   };
-  return { gate, insecureRegistries: policy.insecureRegistries, registry, close };
+  const openLog = async () => {
+    await opened();
+  };
+  return { gate, insecureRegistries: policy.insecureRegistries, registry, openLog, close };
 }

@@ -131,6 +131,7 @@ export async function openRuntime(config: RuntimeConfig, options: RuntimeOptions
     durability: config.durability,
   });
   opened.store = store;
+  await images.openLog();
   // The decision log lives in the store's database on SQLite (one file, one group commit).
   const policy = await openPolicy(config.policy, logSetting, store, options.clock);
   const signer = config.provenance === 'on' ? await resolveSigner(config.signing) : undefined;
