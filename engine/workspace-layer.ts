@@ -95,8 +95,9 @@ function listExport(exportDir: string): ExportEntry[] {
 /**
  * `layerWorkspace` for the engine's attempts, over an export (sealed: its tree is listed once per
  * process): the folders and files are made on the thread pool, the files of a folder in parallel.
- * Synchronously, the mkdir and the two copies of the bench's two-file source cost the engine's
- * main thread ~0.2 ms per attempt; queued, ~15 µs each (bench/run/RESULTS.md). Fails with EEXIST
+ * Not to save CPU: on the bench's two-file source the main thread spends as much either way, and
+ * queued costs the process more (bench/run/RESULTS.md); but a synchronous copy of a large source
+ * would hold the event loop every other run shares for all of its files. Fails with EEXIST
  * when `workDir` is there (attempt-dirs.ts claims the name by it). Returns the files placed.
  */
 export async function layerExport(
