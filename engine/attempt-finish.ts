@@ -80,6 +80,7 @@ export async function completeAttempt(
       throw error;
     }
     next.commit();
+    if (result.outcome === AttemptOutcome.succeeded) exec.storedOutputs(taskId, outputs);
     exec.spend.finished(attemptId, taskId, info.startedAt, finishedAt, info.cost.pricePerHour);
     for (const r of ready) r.commit();
     exec.armTimer(taskId);

@@ -74,6 +74,11 @@ export interface AttemptHost {
   planTask(taskId: string): PlanTask;
   /** What resolving `taskId` needs: its needs' outputs are read from the store first. */
   dispatchContext(taskId: string): Promise<DispatchContext>;
+  /**
+   * The outputs of a successful (or cached) result this execution just stored: its dependants'
+   * dispatch context takes them from here instead of reading them back (RunInputs).
+   */
+  storedOutputs(taskId: string, outputs: Record<string, string>): void;
   /** The run's read-only source export, made once per run (undefined: the run has no source). */
   sourceExport(): Promise<string | undefined>;
   taskCancelledBy(taskId: string): string | undefined;

@@ -128,6 +128,7 @@ export async function finishCached(
     cached.write,
   );
   cached.commit();
+  exec.storedOutputs(taskId, hit.outputs);
   exec.spend.finished(info.attemptId, taskId, info.startedAt, now, info.cost.pricePerHour);
   void exec.taskLog(taskId, info.attempt, 'system', `cache hit ${info.cacheKey}`);
   // Signed off the critical path: the result is already stored, so dependants may start now;

@@ -171,6 +171,10 @@ export class RunExecution implements AttemptHost {
     return this.#inputs.sourceExport();
   }
 
+  storedOutputs(taskId: string, outputs: Record<string, string>): void {
+    this.#inputs.storedOutputs(taskId, outputs);
+  }
+
   dispatchContext(taskId: string): Promise<DispatchContext> {
     return this.#inputs.dispatchContext(taskId);
   }

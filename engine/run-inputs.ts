@@ -1,6 +1,7 @@
 /**
  * What a run's tasks are resolved from: the run's source export (made once per run) and the
- * dispatch context (params, secrets, the needs' outputs read from the store).
+ * dispatch context (params, secrets, the needs' outputs: kept from the results this execution
+ * stored, else read from the store).
  */
 import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import type { EngineContext } from './context.ts';
@@ -21,6 +22,13 @@ export class RunInputs {
   #exported = false;
   /** The export started ahead of the run's attempts, settled either way (sourceReady). */
   #ready: Promise<void> | undefined;
+  /**
+   * The latest successful outputs of each task this execution stored (storedOutputs), as
+   * `taskOutputs` would read them back: this execution is the run's only writer (its store is
+   * fenced by the run lease), so they stay what the store holds until it stores another success.
+   * A task stored by an earlier execution (a resume) is read from the store.
+   */
+  readonly #outputs = new Map<string, Record<string, string>>();
 
   constructor(
     ctx: EngineContext,
@@ -104,12 +112,18 @@ export class RunInputs {
     return { workloadIdentity };
   }
 
+  /** Keeps `outputs` in the order the store reads them back (by name). */
+  storedOutputs(taskId: string, outputs: Record<string, string>): void {
+    const byName = Object.keys(outputs).sort();
+    this.#outputs.set(taskId, Object.fromEntries(byName.map((name) => [name, outputs[name]!])));
+  }
+
   async dispatchContext(taskId: string): Promise<DispatchContext> {
     const run = this.#run();
     // Resolution is synchronous and reads only the needs' outputs: they are read here first.
     const outputs = new Map<string, Record<string, string>>();
     for (const need of this.#planTask(taskId).needs)
-      outputs.set(need, await this.#ctx.store.taskOutputs(run.id, need));
+      outputs.set(need, this.#outputs.get(need) ?? (await this.#ctx.store.taskOutputs(run.id, need)));
     return {
       runId: run.id,
       workflow: { name: run.workflow, namespace: run.namespace },

@@ -14,7 +14,11 @@ import { DecisionLogError } from '../policy/index.ts';
 import { asyncSqliteStore, createEngine, openStore, type AsyncStore } from '../engine/index.ts';
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
-/** The store, with the first `taskOutputs` call of any fenced view failing as a dropped connection does. */
+/**
+ * The store, with the first read of b's preparation (its duration history, for the budget guard)
+ * on any fenced view failing as a dropped connection does. It was the read of b's need's outputs,
+ * which the execution that stored a's result now keeps (engine/run-inputs.ts) instead of reading.
+ */
 function droppingOnce(store: AsyncStore, state = { dropped: false }): AsyncStore {
   return new Proxy(store, {
     get(target, name, receiver) {
@@ -23,7 +27,7 @@ function droppingOnce(store: AsyncStore, state = { dropped: false }): AsyncStore
       if (name === 'fenced')
         return (fence: Parameters<AsyncStore['fenced']>[0]) => droppingOnce(target.fenced(fence), state);
       return async (...args: unknown[]) => {
-        if (name === 'taskOutputs' && !state.dropped) {
+        if (name === 'taskDurations' && (args[0] as { taskId?: string }).taskId === 'b' && !state.dropped) {
           state.dropped = true;
           throw new Error('Connection terminated unexpectedly');
         }
