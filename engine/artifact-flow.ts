@@ -30,7 +30,7 @@ import {
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { DigestedFile } from '../core/index.ts';
-import { digestArtifacts, kindOf, openRegularFile, type SkippedArtifact } from './artifacts.ts';
+import { digestArtifacts, kindOf, openRegularFile, readdirIfThere, type SkippedArtifact } from './artifacts.ts';
 import { defaultLayerMode, type LayerMode } from './workspace-layer.ts';
 
 const OWNER = 65534;
@@ -178,6 +178,5 @@ export function sealFolders(dir: string): void {
 
 /** Entries a task wrote at the top of $MAESTRO_ARTIFACTS (the old place for outputs): to warn. */
 export function strayInputs(inputsDir: string, staged: ReadonlySet<string>): string[] {
-  if (!existsSync(inputsDir)) return [];
-  return readdirSync(inputsDir).filter((name) => !staged.has(name));
+  return readdirIfThere(inputsDir).filter((name) => !staged.has(name));
 }

@@ -73,7 +73,22 @@ function digestRegularFile(full: string): { digest: string; size: number } | und
   }
 }
 
+/**
+ * The names in `dir`, or none when it is not there: one syscall where the folder is usually there
+ * (an attempt's inputs folder), not an existence check and then the listing.
+ */
+export function readdirIfThere(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
 export function digestArtifacts(dir: string, onSkip?: (skipped: SkippedArtifact) => void): DigestedFile[] {
+  // Checked first, not caught: the folder is missing for most tasks (no artifacts), and a thrown
+  // ENOENT costs the main thread ~4.8 µs against ~0.9 µs for existsSync (bench/run/RESULTS.md).
   if (!existsSync(dir)) return [];
   const files: DigestedFile[] = [];
   const walk = (current: string): void => {
