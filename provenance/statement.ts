@@ -109,9 +109,9 @@ export function sourceDescriptor(source: RunSource): ResourceDescriptor {
     const uri = /^[a-z]+:\/\//i.test(source.repo)
       ? `git+${source.repo}${ref}`
       : `git+file://${source.repo}${ref}`;
-    return { name: 'source', uri, digest: { gitCommit: source.commit } };
+    return { digest: { gitCommit: source.commit }, name: 'source', uri };
   }
-  return { name: 'source', uri: `file://${source.repo}`, digest: toDigestSet(source.commit) };
+  return { digest: toDigestSet(source.commit), name: 'source', uri: `file://${source.repo}` };
 }
 
 /** `sha256:<hex>` → in-toto's `{ sha256: <hex> }`; other algorithms pass through by name. */
@@ -132,83 +132,94 @@ export function outputsDocument(outputs: Record<string, string>): string {
  * engine computed itself. Nothing here is read from task output beyond those digests.
  */
 export function buildAttemptStatement(evidence: AttemptEvidence, builderId: string): ReceiptStatement {
+  // Every object below is built with its keys in canonical (UTF-16) order, so the signer's
+  // canonicalJson takes JSON.stringify's fast path instead of a sorted copy (core/canonical.ts).
   const outputsDigest = sha256Digest(outputsDocument(evidence.outputs));
   const subject: ResourceDescriptor[] = evidence.artifacts.map((file) => ({
-    name: `${ARTIFACT_SUBJECT_PREFIX}${file.path}`,
     digest: toDigestSet(file.digest),
+    name: `${ARTIFACT_SUBJECT_PREFIX}${file.path}`,
   }));
-  if (subject.length === 0) subject.push({ name: OUTPUTS_SUBJECT, digest: toDigestSet(outputsDigest) });
+  if (subject.length === 0) subject.push({ digest: toDigestSet(outputsDigest), name: OUTPUTS_SUBJECT });
   const resolvedDependencies: ResourceDescriptor[] = [
-    { name: 'task-definition', digest: toDigestSet(evidence.definitionDigest) },
+    { digest: toDigestSet(evidence.definitionDigest), name: 'task-definition' },
   ];
   if (evidence.codeDigest)
-    resolvedDependencies.push({ name: 'task-code', digest: toDigestSet(evidence.codeDigest) });
+    resolvedDependencies.push({ digest: toDigestSet(evidence.codeDigest), name: 'task-code' });
   if (evidence.source) resolvedDependencies.push(sourceDescriptor(evidence.source));
   // The image that ran is a dependency of the attempt, by digest (SLSA: what the build ran on).
   if (evidence.image?.digest && evidence.image.verification !== 'refused')
     resolvedDependencies.push({
+      digest: toDigestSet(evidence.image.digest),
       name: 'image',
       uri: `oci://${evidence.image.reference}`,
-      digest: toDigestSet(evidence.image.digest),
     });
   // What the attempt received from the tasks it needs: the same digests as their receipts' subjects.
   for (const file of evidence.inputArtifacts ?? [])
     resolvedDependencies.push({
-      name: `${ARTIFACT_SUBJECT_PREFIX}${file.path}`,
       digest: toDigestSet(file.digest),
+      name: `${ARTIFACT_SUBJECT_PREFIX}${file.path}`,
     });
   for (const name of Object.keys(evidence.inputDigests).sort())
-    resolvedDependencies.push({ name: `input:${name}`, digest: toDigestSet(evidence.inputDigests[name]!) });
-  const maestro: MaestroAttemptFields = {
-    kind: 'attempt',
-    runId: evidence.runId,
-    taskId: evidence.taskId,
-    attempt: evidence.attempt,
-    attemptId: evidence.attemptId,
-    runner: evidence.runner,
-    definitionDigest: evidence.definitionDigest,
-    status: evidence.status,
-    exitCode: evidence.exitCode,
-    outputsDigest,
-    cache: compact({ hit: evidence.cache.hit, key: evidence.cache.key }) as MaestroAttemptFields['cache'],
-    policy: compact({
-      decisionIds: [...evidence.policy.decisionIds],
-      bundleDigest: evidence.policy.bundleDigest,
-      off: evidence.policy.off,
-    }) as MaestroAttemptFields['policy'],
-    ...(evidence.approvalDigest ? { approvalDigest: evidence.approvalDigest } : {}),
-    ...(evidence.isolation ? { isolation: { ...evidence.isolation } } : {}),
-    ...(evidence.image ? { image: { ...evidence.image } } : {}),
-    ...(evidence.reattemptOf ? { reattemptOf: { ...evidence.reattemptOf } } : {}),
-    ...(evidence.placement ? { placement: { ...evidence.placement } } : {}),
-    ...(evidence.cost ? { cost: { ...evidence.cost } } : {}),
-  };
+    resolvedDependencies.push({ digest: toDigestSet(evidence.inputDigests[name]!), name: `input:${name}` });
   return {
     _type: IN_TOTO_STATEMENT_V1,
-    subject,
-    predicateType: SLSA_PROVENANCE_V1,
     predicate: {
       buildDefinition: {
         buildType: ATTEMPT_BUILD_TYPE,
         externalParameters: {
-          planDigest: evidence.planDigest,
           params: evidence.params,
-          workflow: { name: evidence.workflow.name, namespace: evidence.workflow.namespace },
+          planDigest: evidence.planDigest,
           taskId: evidence.taskId,
+          workflow: { name: evidence.workflow.name, namespace: evidence.workflow.namespace },
         },
-        internalParameters: { maestro },
+        internalParameters: { maestro: attemptFields(evidence, outputsDigest) },
         resolvedDependencies,
       },
       runDetails: {
         builder: { id: builderId },
         metadata: {
+          finishedOn: new Date(evidence.finishedAt).toISOString(),
           invocationId: `${evidence.runId}/${evidence.attemptId}`,
           startedOn: new Date(evidence.startedAt).toISOString(),
-          finishedOn: new Date(evidence.finishedAt).toISOString(),
         },
       },
     },
+    predicateType: SLSA_PROVENANCE_V1,
+    subject,
   };
+}
+
+/** Maestro's fields of an attempt's statement, keys in canonical order (the optional ones too). */
+function attemptFields(evidence: AttemptEvidence, outputsDigest: string): MaestroAttemptFields {
+  const { policy } = evidence;
+  return compact({
+    approvalDigest: evidence.approvalDigest || undefined,
+    attempt: evidence.attempt,
+    attemptId: evidence.attemptId,
+    cache: compact({ hit: evidence.cache.hit, key: evidence.cache.key }),
+    cost: sortedShallow(evidence.cost),
+    definitionDigest: evidence.definitionDigest,
+    exitCode: evidence.exitCode,
+    image: sortedShallow(evidence.image),
+    isolation: sortedShallow(evidence.isolation),
+    kind: 'attempt',
+    outputsDigest,
+    placement: sortedShallow(evidence.placement),
+    policy: compact({ bundleDigest: policy.bundleDigest, decisionIds: [...policy.decisionIds], off: policy.off }),
+    reattemptOf: sortedShallow(evidence.reattemptOf),
+    runId: evidence.runId,
+    runner: evidence.runner,
+    status: evidence.status,
+    taskId: evidence.taskId,
+  }) as MaestroAttemptFields;
+}
+
+/** A copy of a flat evidence object with its keys sorted (they are few, and plain names). */
+function sortedShallow<T extends object>(value: T | undefined): T | undefined {
+  if (!value) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) out[key] = (value as Record<string, unknown>)[key];
+  return out as T;
 }
 
 /** The run's statement: its subjects are the attempt receipts, so one signature covers the set. */
