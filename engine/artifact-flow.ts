@@ -30,7 +30,13 @@ import {
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { DigestedFile } from '../core/index.ts';
-import { digestArtifacts, kindOf, openRegularFile, readdirIfThere, type SkippedArtifact } from './artifacts.ts';
+import {
+  digestArtifacts,
+  kindOf,
+  openRegularFile,
+  readdirIfThere,
+  type SkippedArtifact,
+} from './artifacts.ts';
 import { defaultLayerMode, type LayerMode } from './workspace-layer.ts';
 
 const OWNER = 65534;

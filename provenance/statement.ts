@@ -205,7 +205,11 @@ function attemptFields(evidence: AttemptEvidence, outputsDigest: string): Maestr
     kind: 'attempt',
     outputsDigest,
     placement: sortedShallow(evidence.placement),
-    policy: compact({ bundleDigest: policy.bundleDigest, decisionIds: [...policy.decisionIds], off: policy.off }),
+    policy: compact({
+      bundleDigest: policy.bundleDigest,
+      decisionIds: [...policy.decisionIds],
+      off: policy.off,
+    }),
     reattemptOf: sortedShallow(evidence.reattemptOf),
     runId: evidence.runId,
     runner: evidence.runner,
