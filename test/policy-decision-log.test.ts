@@ -8,27 +8,9 @@ import {
   openDecisionLog,
   parseDecisionLog,
   verifyChain,
-  type DecisionLog,
   type DecisionLogEntry,
 } from '../policy/index.ts';
-
-async function fill(log: DecisionLog, n: number): Promise<DecisionLogEntry[]> {
-  for (let i = 1; i <= n; i++)
-    await log.append({
-      decisionId: `d-${i}`,
-      time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-      runId: 'run-1',
-      taskId: `t${i}`,
-      attempt: 1,
-      deliveryId: null,
-      inputDigest: `sha256:${String(i).repeat(64).slice(0, 64)}`,
-      bundleDigest: 'sha256:b',
-      allow: i % 2 === 0,
-      unavailable: false,
-      reasons: i % 2 === 0 ? [] : [`reason ${i}`],
-    });
-  return log.entries();
-}
+import { appendDecisions as fill } from './helpers/decision-records.ts';
 
 async function exported(n = 5): Promise<string[]> {
   const log = openDecisionLog(':memory:');

@@ -5,7 +5,8 @@
  * database, which the database itself must refuse.
  */
 import { describe, expect, it } from 'vitest';
-import { hashEntry, type DecisionLog, type DecisionRecord } from '../../policy/index.ts';
+import { hashEntry, type DecisionLog } from '../../policy/index.ts';
+import { decisionRecord as record } from '../helpers/decision-records.ts';
 
 export interface DecisionLogDatabase {
   /** Opens the log on this database (a new connection, or pool, each call). */
@@ -17,21 +18,6 @@ export interface DecisionLogDatabase {
 export interface DecisionLogHarness {
   database(): Promise<DecisionLogDatabase>;
 }
-
-const record = (i: number, extra: Partial<DecisionRecord> = {}): DecisionRecord => ({
-  decisionId: `d-${i}`,
-  time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  runId: 'run-1',
-  taskId: `t${i}`,
-  attempt: 1,
-  deliveryId: i % 3 === 0 ? `delivery-${i}` : null,
-  inputDigest: `sha256:${String(i % 10).repeat(64)}`,
-  bundleDigest: 'sha256:b',
-  allow: i % 2 === 0,
-  unavailable: i % 5 === 0,
-  reasons: i % 2 === 0 ? [] : [`reason ${i}`, 'with "quotes" and ünïcode'],
-  ...extra,
-});
 
 const INSERT = `INSERT INTO policy_decision_log (seq, decision_id, time, run_id, task_id, attempt, delivery_id,
   input_digest, bundle_digest, allow, unavailable, reasons, prev_hash, hash)`;
