@@ -15,9 +15,10 @@ import { asyncSqliteStore, createEngine, openStore, type AsyncStore } from '../e
 import { planOf, recordingLocalRunner, shellTask, tempDir } from './helpers/engine-fixtures.ts';
 
 /**
- * The store, with the first read of b's preparation (its duration history, for the budget guard)
- * on any fenced view failing as a dropped connection does. It was the read of b's need's outputs,
- * which the execution that stored a's result now keeps (engine/run-inputs.ts) instead of reading.
+ * The store, with the first read of b's preparation that it turns into a failure of its own (the
+ * attempts of its need a, to receive a's artifacts) failing as a dropped connection does, on any
+ * fenced view. The drill's read was of a need's outputs, which the execution that stored a's
+ * result now keeps (engine/run-inputs.ts) instead of reading.
  */
 function droppingOnce(store: AsyncStore, state = { dropped: false }): AsyncStore {
   return new Proxy(store, {
@@ -27,7 +28,7 @@ function droppingOnce(store: AsyncStore, state = { dropped: false }): AsyncStore
       if (name === 'fenced')
         return (fence: Parameters<AsyncStore['fenced']>[0]) => droppingOnce(target.fenced(fence), state);
       return async (...args: unknown[]) => {
-        if (name === 'taskDurations' && (args[0] as { taskId?: string }).taskId === 'b' && !state.dropped) {
+        if (name === 'listAttempts' && args[1] === 'a' && !state.dropped) {
           state.dropped = true;
           throw new Error('Connection terminated unexpectedly');
         }
@@ -50,14 +51,18 @@ describe('a store failure under an execution', () => {
     });
     try {
       const plan = planOf([
-        shellTask('a', 'echo "n=1" >> "$MAESTRO_OUTPUT"', { outputs: ['n'] }),
+        shellTask('a', 'echo "n=1" >> "$MAESTRO_OUTPUT" && echo a > out.txt', {
+          outputs: ['n'],
+          artifacts: ['out.txt'],
+        }),
         shellTask('b', 'echo b', { needs: ['a'] }),
       ]);
       const runId = await engine.submit(plan, { actor: 'tester', trust: 'trusted' });
       const given = await engine.execute(runId);
       expect(given.status).toBe('running');
       const b = (await store.listTasks(runId)).find((t) => t.taskId === 'b');
-      // Before the fix: failed (runner_error, "cannot dispatch: Connection terminated unexpectedly").
+      // Before the fix: failed (runner_error, "cannot prepare the workspace: Connection terminated
+      // unexpectedly"); checked again with the fenced store's given-up refusal (run-lease.ts) removed.
       expect(b?.state).toBe('ready');
       const history = await store.listTransitions(runId);
       expect(history.filter((t) => t.to === 'failed')).toEqual([]);
