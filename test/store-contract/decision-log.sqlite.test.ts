@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { openAsyncSqliteStore } from '../../engine/store/sqlite/async-sqlite-store.ts';
-import { openDecisionLog, type DecisionLog, type DecisionRecord } from '../../policy/index.ts';
+import { openDecisionLog, type DecisionLog } from '../../policy/index.ts';
+import { decisionRecord as record } from '../helpers/decision-records.ts';
 import { openPolicyLog } from '../../runtime/index.ts';
 import { tempDir } from '../helpers/engine-fixtures.ts';
 import { decisionLogContract } from './decision-log-contract.ts';
@@ -43,20 +44,6 @@ decisionLogContract('sqlite', {
       },
     };
   },
-});
-
-const record = (i: number): DecisionRecord => ({
-  decisionId: `d-${i}`,
-  time: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  runId: 'run-1',
-  taskId: `t${i}`,
-  attempt: 1,
-  deliveryId: null,
-  inputDigest: `sha256:${'1'.repeat(64)}`,
-  bundleDigest: 'sha256:b',
-  allow: true,
-  unavailable: false,
-  reasons: [],
 });
 
 /** A data dir whose `decisions.db` holds `n` decisions, written as before the move. */
@@ -106,5 +93,48 @@ describe('an older data dir’s decisions.db', () => {
     await fork.close();
     await expect(openLog(dataDir)).rejects.toThrow(/do not continue the decision log in maestro.db/);
     expect(existsSync(join(dataDir, 'decisions.db'))).toBe(true);
+  });
+});
+
+describe('an older maestro still holding decisions.db open while this one moves it', () => {
+  it('cannot append after the move: its decision fails instead of landing outside the live log', async () => {
+    const dataDir = await legacyDataDir(2);
+    // The older version's open log, as a server of that version holds it across the move.
+    const old = openDecisionLog(join(dataDir, 'decisions.db'));
+    try {
+      await (await openLog(dataDir)).close();
+      expect(existsSync(join(dataDir, 'decisions.db'))).toBe(false);
+      await expect(old.append(record(3))).rejects.toThrow(/cannot record policy decision d-3: .*readonly/);
+    } finally {
+      await old.close();
+    }
+    const log = await openLog(dataDir);
+    try {
+      expect((await log.entries()).map((e) => e.decisionId)).toEqual(['d-1', 'd-2']);
+      expect(await log.verify()).toMatchObject({ ok: true, entries: 2 });
+    } finally {
+      await log.close();
+    }
+  });
+
+  it('waits for an append in flight and refuses the move, leaving the file in place, if it does not end', async () => {
+    const dataDir = await legacyDataDir(1);
+    const writer = new DatabaseSync(join(dataDir, 'decisions.db'));
+    writer.exec('BEGIN IMMEDIATE'); // an old writer mid-append, holding its file's write lock
+    try {
+      await expect(openLog(dataDir)).rejects.toThrow(
+        /cannot move .*decisions\.db into maestro\.db: another process holds it/,
+      );
+      expect(existsSync(join(dataDir, 'decisions.db'))).toBe(true);
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+    const log = await openLog(dataDir);
+    try {
+      expect((await log.entries()).map((e) => e.decisionId)).toEqual(['d-1']);
+    } finally {
+      await log.close();
+    }
   });
 });

@@ -11,6 +11,12 @@
  * rename is completed on the next open (the entries already copied are recognised by their
  * hashes). Two logs that do not continue each other (a `decisions.db` written by an older
  * version after the move) are refused: the chain would fork.
+ *
+ * An older maestro still running on the data dir may append meanwhile. The copy holds an
+ * exclusive lock on the old file from before it reads until after the rename, so an append in
+ * flight finishes first and is copied, and one that starts later waits and then finds its file
+ * moved: SQLite refuses to write a database whose file was renamed (SQLITE_READONLY_DBMOVED),
+ * so that decision fails, and its task with it, instead of landing outside the live log.
  */
 import { existsSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,20 +36,32 @@ export function sqliteDecisionLog(store: AsyncSqliteStore, dataDir: string): Dec
   return { ...log, close: async () => undefined };
 }
 
+/** SQLite's primary result code for a lock held by another connection. */
+const SQLITE_BUSY = 5;
+
 type Head = { seq: number; hash: string } | undefined;
 
 function adoptLegacyLog(db: DatabaseSync, file: string): void {
   db.prepare('ATTACH DATABASE ? AS legacy').run(file);
   try {
+    // The lock the copy takes is kept until DETACH, past its COMMIT and the rename.
+    db.exec('PRAGMA legacy.locking_mode = EXCLUSIVE');
     const hasLog = db
       .prepare("SELECT 1 FROM legacy.sqlite_master WHERE type = 'table' AND name = 'policy_decision_log'")
       .get();
     if (hasLog) copyEntries(db, file);
+    for (const suffix of ['', '-wal', '-shm'])
+      if (existsSync(file + suffix)) renameSync(file + suffix, `${file}.migrated${suffix}`);
+  } catch (error) {
+    if (((error as { errcode?: number }).errcode ?? 0) % 256 !== SQLITE_BUSY) throw error;
+    throw new DecisionLogError(
+      `cannot move ${file} into maestro.db: another process holds it (an older maestro still running on this ` +
+        'data dir?); stop it, then start this one again',
+      { cause: error },
+    );
   } finally {
     db.exec('DETACH DATABASE legacy');
   }
-  for (const suffix of ['', '-wal', '-shm'])
-    if (existsSync(file + suffix)) renameSync(file + suffix, `${file}.migrated${suffix}`);
 }
 
 /** The legacy entries past maestro.db's head, in one transaction; refuses a fork. */
@@ -52,7 +70,8 @@ function copyEntries(db: DatabaseSync, file: string): void {
     db.prepare(`SELECT seq, hash FROM ${schema}.policy_decision_log ORDER BY seq DESC LIMIT 1`).get() as Head;
   const hashAt = (schema: string, seq: number) =>
     (db.prepare(`SELECT hash FROM ${schema}.policy_decision_log WHERE seq = ?`).get(seq) as Head)?.hash;
-  db.exec('BEGIN IMMEDIATE');
+  // EXCLUSIVE: no old writer holds or takes the old file's lock while this reads it.
+  db.exec('BEGIN EXCLUSIVE');
   try {
     const head = last('main');
     const legacy = last('legacy');
