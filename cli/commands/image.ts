@@ -20,14 +20,13 @@ import { cliRegistryClient } from './registry-client.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, resolveTrust, type TrustFlags } from './provenance-options.ts';
+import { repeatable } from '../repeatable.ts';
 
 interface ImageFlags extends TrustFlags {
   insecureRegistry: string[];
   signingKey?: string;
   format: string;
 }
-
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerImage(program: Command, context: CliContext): void {
   const image = program.command('image').description('sign and verify container images in an OCI registry');
@@ -39,7 +38,7 @@ export function registerImage(program: Command, context: CliContext): void {
     .option(
       '--insecure-registry <host:port>',
       'reach this registry over plain HTTP (repeatable)',
-      collect,
+      repeatable,
       [],
     )
     .option('--data-dir <dir>', 'Maestro data directory (for the development key)')
@@ -53,7 +52,7 @@ export function registerImage(program: Command, context: CliContext): void {
       .option(
         '--insecure-registry <host:port>',
         'reach this registry over plain HTTP (repeatable)',
-        collect,
+        repeatable,
         [],
       )
       .option('--format <format>', 'text or json', 'text'),

@@ -25,6 +25,7 @@ import { parseParams } from '../config.ts';
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import type { CliIo } from '../io.ts';
+import { repeatable } from '../repeatable.ts';
 
 const EXAMPLES = `
 Examples:
@@ -97,7 +98,7 @@ export function registerPolicy(program: Command, context: CliContext): void {
     .option(
       '--param <key=value>',
       'a workflow parameter, as `maestro run` takes it (repeatable): the hosts it names are judged',
-      (v: string, acc: string[]) => [...acc, v],
+      repeatable,
       [],
     )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))

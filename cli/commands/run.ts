@@ -10,6 +10,7 @@ import { checkRunnerKind, withRunner } from '../runners-config.ts';
 import { checkRepositoryTasksCommitted, isRemoteLocation, resolveRunSource } from '../../workspace/index.ts';
 import { runOnServer } from './run-remote.ts';
 import { serverOption } from './runs-remote.ts';
+import { repeatable } from '../repeatable.ts';
 
 const EXAMPLES = `
 Examples:
@@ -48,12 +49,7 @@ export function registerRun(program: Command, context: CliContext): void {
     .command('run')
     .description('Run a workflow end to end on this machine, with a live view of its tasks')
     .argument('[manifest]', 'the workflow manifest to run')
-    .option(
-      '--param <key=value>',
-      'a workflow parameter (repeatable)',
-      (v: string, acc: string[]) => [...acc, v],
-      [],
-    )
+    .option('--param <key=value>', 'a workflow parameter (repeatable)', repeatable, [])
     .option('--concurrency <n>', 'tasks running at once (default: CPU count)')
     .option('--data-dir <dir>', 'where runs are stored (default: MAESTRO_DATA_DIR or a per-user directory)')
     .option('--secrets <file>', 'a NAME=value secrets file for local development')

@@ -29,8 +29,7 @@ import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, dataDirOf, readInputFile, type TrustFlags } from './provenance-options.ts';
 import { openSbomStore, storedSbom, verifiedImageSbom, verifiedReleaseSbom } from './sbom-store.ts';
-
-const collect = (value: string, previous: string[]) => [...previous, value];
+import { repeatable } from '../repeatable.ts';
 
 const EXAMPLES = `
 Examples:
@@ -66,7 +65,7 @@ export function registerSbom(program: Command, context: CliContext): void {
     .option(
       '--insecure-registry <host:port>',
       'reach this registry over plain HTTP (repeatable)',
-      collect,
+      repeatable,
       [],
     )
     .option('--data-dir <dir>', 'Maestro data directory (for the development key)')
@@ -84,7 +83,7 @@ export function registerSbom(program: Command, context: CliContext): void {
       .option(
         '--insecure-registry <host:port>',
         'reach this registry over plain HTTP (repeatable)',
-        collect,
+        repeatable,
         [],
       )
       .option('--format <format>', 'text or json', 'text'),

@@ -8,6 +8,7 @@ import { ProvenanceError, verifyBundle, type VerifiedBundle } from '../../proven
 import type { CliContext } from '../context.ts';
 import { ExitCode } from '../exit-codes.ts';
 import { addTrustOptions, readInputFile, resolveTrust, type TrustFlags } from './provenance-options.ts';
+import { repeatable } from '../repeatable.ts';
 
 interface VerifyFlags extends TrustFlags {
   artifact: string[];
@@ -20,13 +21,14 @@ export function registerVerify(program: Command, context: CliContext): void {
       .command('verify')
       .description('verify a receipt bundle (.sigstore.json) offline: signature, signer and artifact digests')
       .argument('<bundle>', 'a Sigstore bundle file')
-      .option('--artifact <file>', 'a file that must be a subject of the receipt (repeatable)', collect, [])
+      .option(
+        '--artifact <file>',
+        'a file that must be a subject of the receipt (repeatable)',
+        repeatable,
+        [],
+      )
       .option('--format <format>', 'text or json', 'text'),
   ).action((bundlePath: string, flags: VerifyFlags) => runVerify(context, bundlePath, flags));
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function runVerify(context: CliContext, bundlePath: string, flags: VerifyFlags): void {
