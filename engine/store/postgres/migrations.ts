@@ -321,4 +321,10 @@ BEGIN
 END $$;
 `,
   },
+  {
+    version: 12,
+    // `GET /runs?sha=` (postgres-runs.ts: the runs of one commit) read every run's source; an
+    // index on the filter's own expression reads that commit's runs only.
+    sql: `CREATE INDEX IF NOT EXISTS runs_commit ON runs ((source ->> 'commit'));`,
+  },
 ];

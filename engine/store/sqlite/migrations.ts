@@ -245,4 +245,11 @@ CREATE INDEX IF NOT EXISTS attempts_task_finished ON attempts (task_id, finished
     // reading and sorting every queued and running run (6 ms a claim with 3,000 queued).
     sql: `CREATE INDEX IF NOT EXISTS runs_claimable ON runs (priority DESC, seq) WHERE status IN ('queued', 'running');`,
   },
+  {
+    version: 13,
+    // `GET /runs?sha=` (sqlite-records.ts listRuns: the runs of one commit, what a CI status page
+    // or a re-run asks) read every run's source JSON; an index on the very expression the filter
+    // uses reads the runs of that commit only.
+    sql: `CREATE INDEX IF NOT EXISTS runs_commit ON runs (json_extract(source, '$.commit'));`,
+  },
 ];

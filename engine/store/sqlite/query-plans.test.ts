@@ -24,7 +24,7 @@ function capture() {
 
 /**
  * Statements made for every run whose cost must not grow with the history or the queue
- * (migrations 11 and 12): the plans read the rows they return through an index, in order, never
+ * (migrations 11 to 13): the plans read the rows they return through an index, in order, never
  * every run of a workflow or every queued run and a sort (what they did before: linear in the
  * history or the backlog, bench/scheduler/RESULTS.md).
  */
@@ -61,5 +61,12 @@ describe('SQLite: the per-run reads go through their indexes', () => {
     expect(claim).not.toMatch(/TEMP B-TREE/);
     // The namespaces with a runs quota first (usually none), never every queued run.
     expect(waitLines).toMatch(/^SCAN b\n/);
+  });
+
+  it("the runs of one commit (GET /runs?sha=) through the commit's index (migration 13)", () => {
+    const { sql, seen } = capture();
+    listRuns(sql, { sha: 'a'.repeat(40), limit: 50 });
+    const p = plan(db, seen[0]!.text, seen[0]!.args);
+    expect(p).toMatch(/USING INDEX runs_commit \(<expr>=\?\)/);
   });
 });
