@@ -114,8 +114,12 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
   const attemptReceipts: Record<string, string> = {};
   // Every attempt's receipt is stored by now (the run closes after its deferred signing), and run
   // receipts are written only here, in the run's queue: one read serves both uses below.
-  const stored = await store.listReceiptDigests(exec.runId);
-  for (const r of stored) if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
+  // A run attested again after a user retry gets a new row under a later attempt number. The
+  // listed rows (one per attempt) are not kept: the run's memory peaks while its receipt is signed.
+  let previous = 0;
+  for (const r of await store.listReceiptDigests(exec.runId))
+    if (r.taskId !== '') attemptReceipts[`${r.taskId}#${r.attempt}`] = r.digest;
+    else previous++;
   try {
     const evidence = {
       runId: run.id,
@@ -131,8 +135,6 @@ export async function attestRunEnd(exec: AttemptHost): Promise<void> {
       ...(run.source ? { source: run.source } : {}),
     };
     const receipt = await attestor.attestRun(evidence);
-    // A run attested again after a user retry gets a new row under a later attempt number.
-    const previous = stored.filter((r) => r.taskId === '').length;
     await store.putReceipt({
       runId: run.id,
       taskId: '',

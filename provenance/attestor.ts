@@ -1,9 +1,10 @@
 import type { AttemptEvidence, Attestor, RunEvidence, SignedReceipt } from '../core/index.ts';
 import { InputError } from '../core/index.ts';
 import { compileMaestroFieldsCheck } from './maestro-fields.ts';
-import { signStatement } from './sign.ts';
+import { runFields, runStatementBytes } from './run-statement-bytes.ts';
+import { signPayload, signStatement } from './sign.ts';
 import type { ProvenanceSigner } from './signer.ts';
-import { buildAttemptStatement, buildRunStatement, type ReceiptStatement } from './statement.ts';
+import { buildAttemptStatement, type ReceiptStatement } from './statement.ts';
 
 export const DEFAULT_BUILDER_ID = 'https://summit-maestro.dev/builders/control-plane/v1';
 
@@ -30,13 +31,16 @@ export function createAttestor(options: CreateAttestorOptions): MaestroAttestor 
   const builderId = options.builderId ?? DEFAULT_BUILDER_ID;
   const check = compileMaestroFieldsCheck();
   // Never sign a receipt whose Maestro fields break the published schema.
-  const signChecked = (statement: ReceiptStatement) => {
-    const problem = check(statement.predicate.buildDefinition.internalParameters.maestro);
+  const checkFields = (fields: unknown) => {
+    const problem = check(fields);
     if (problem)
       throw new InputError(
         'evidence_invalid',
         `receipt fields do not match receipt-maestro.schema.json: ${problem}`,
       );
+  };
+  const signChecked = (statement: ReceiptStatement) => {
+    checkFields(statement.predicate.buildDefinition.internalParameters.maestro);
     return signStatement(statement, options.signer);
   };
   return {
@@ -50,7 +54,9 @@ export function createAttestor(options: CreateAttestorOptions): MaestroAttestor 
       checkDigest('planDigest', evidence.planDigest);
       for (const [key, digest] of Object.entries(evidence.attemptReceipts))
         checkDigest(`attemptReceipts.${key}`, digest);
-      return signChecked(buildRunStatement(evidence, builderId));
+      checkFields(runFields(evidence));
+      // Written as bytes, not built as an object: its 2 × N entries set the run's peak memory.
+      return signPayload(runStatementBytes(evidence, builderId), options.signer);
     },
   };
 }

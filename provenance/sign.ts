@@ -15,7 +15,14 @@ export async function signStatement(
     throw new TypeError(`statement _type must be ${IN_TOTO_STATEMENT_V1}, got ${String(statement._type)}`);
   if (!Array.isArray(statement.subject) || statement.subject.length === 0)
     throw new TypeError('statement must have at least one subject');
-  const payload = canonicalJson(statement);
-  const bundle = await signer.signDsse(Buffer.from(payload, 'utf8'), IN_TOTO_PAYLOAD_TYPE);
-  return { digest: sha256Digest(payload), bundle };
+  return signPayload(Buffer.from(canonicalJson(statement), 'utf8'), signer);
+}
+
+/**
+ * Signs a statement's canonical JSON already written as bytes (the run statement,
+ * run-statement-bytes.ts): the digest and the signature are over exactly these bytes.
+ */
+export async function signPayload(payload: Buffer, signer: ProvenanceSigner): Promise<SignedReceipt> {
+  const digest = sha256Digest(payload);
+  return { digest, bundle: await signer.signDsse(payload, IN_TOTO_PAYLOAD_TYPE) };
 }
