@@ -68,7 +68,7 @@ export function runClaimContract(harness: StoreHarness): void {
       // Late (past its lease) but not replaced: the token is still current, writes and renewals land.
       await w1.transitionTask('r1', 'c', 'queued', 'ready', 'dependencies_met', 'w1', 1200);
       await s.renewLease(mine.name, mine.token, 1200, 100);
-      await w1.startAttempt(startOf('att-a', 'r1', 'a', 'w1'), {
+      const attemptToken = await w1.startAttempt(startOf('att-a', 'r1', 'a', 'w1'), {
         from: 'ready',
         to: 'running',
         reason: 'started',
@@ -95,6 +95,9 @@ export function runClaimContract(harness: StoreHarness): void {
       await refused((x) =>
         x.putReceipt({ runId: 'r1', taskId: 'a', attempt: 1, digest: 'sha256:l', bundle: {}, createdAt: 1 }),
       );
+      const attemptLease = await s.getLease('attempt:att-a');
+      await refused((x) => x.heartbeat('att-a', attemptToken, 1410, 500));
+      expect(await s.getLease('attempt:att-a')).toEqual(attemptLease); // not extended
       await refused((x) => x.interruptAttempt('att-a', 1410, 'late'));
       await refused((x) => x.startAttempt(startOf('att-c', 'r1', 'c', 'w1')));
       await expect(s.renewLease(mine.name, mine.token, 1410, 100)).rejects.toThrow(LeaseLostError);

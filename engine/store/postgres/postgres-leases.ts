@@ -107,7 +107,6 @@ export function checkTokenRows(rows: readonly Row[], fence: Fence): void {
 }
 
 const RENEW = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2 AND token = $3 RETURNING *');
-const EXTEND = prepared('UPDATE leases SET expires_at = $1 WHERE name = $2');
 const RENEW_HELD = prepared(
   `UPDATE leases l SET expires_at = $1 FROM unnest($2::text[], $3::bigint[]) AS x (name, token)
     WHERE l.name = x.name AND l.token = x.token RETURNING l.name`,
@@ -115,11 +114,6 @@ const RENEW_HELD = prepared(
 const RELEASE = prepared(
   'UPDATE leases SET expires_at = 0 WHERE name = $1 AND owner = $2 AND ($3::bigint IS NULL OR token = $3)',
 );
-
-/** Moves a lease's expiry, whoever holds it: for a caller that checked the fence in its transaction. */
-export async function extend(c: Db, name: string, expiresAt: number): Promise<void> {
-  await c.query(EXTEND, [expiresAt, name]);
-}
 
 /** Renews every lease of `held` still under its token, in one statement; the names renewed. */
 export async function renewHeld(db: Db, held: readonly Fence[], expiresAt: number): Promise<string[]> {
@@ -250,6 +244,35 @@ export function fencedStatement(
     return fence ? fenced : plain;
   };
 }
+
+/**
+ * An attempt's heartbeat in one statement (was a transaction of four round trips: BEGIN with the
+ * run's fence, the lease row locked and checked, its expiry moved, COMMIT): the lease is extended
+ * only while it holds `token` and has not expired, and, on a fenced view, while the run's lease
+ * holds the fence's token; which of the two refused is told apart as the transaction did.
+ */
+export async function heartbeatAttempt(
+  db: Db,
+  attemptId: string,
+  token: number,
+  now: number,
+  expiresAt: number,
+  fence?: Fence,
+): Promise<void> {
+  const name = `attempt:${attemptId}`;
+  const args: unknown[] = [name, token, now, expiresAt];
+  const { rows } = await db.query<Row>(HEARTBEAT(fence, args), args);
+  checkFenceToken(rows[0], fence);
+  if (!rows[0]?.beat) throw new LeaseLostError(name);
+}
+
+const HEARTBEAT = fencedStatement(
+  4,
+  (f) => `WITH ${f.with}beat AS (
+       UPDATE leases SET expires_at = $4::bigint
+        WHERE name = $1 AND token = $2::bigint AND expires_at >= $3::bigint AND ${f.ok} RETURNING 1)
+     SELECT EXISTS (SELECT 1 FROM beat) AS beat, ${f.token}`,
+);
 
 /** Throws LeaseLostError when a fenced statement saw another token (or no lease row). */
 export function checkFenceToken(row: Row | undefined, fence: Fence | undefined): void {

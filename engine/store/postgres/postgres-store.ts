@@ -45,7 +45,7 @@ import {
   checkTokenRows,
   claimReadyTask,
   claimRun,
-  extend,
+  heartbeatAttempt,
   release,
   renew,
   renewHeld,
@@ -253,11 +253,9 @@ export class PostgresStore implements AsyncStore {
     });
   }
 
-  async heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void> {
-    await this.#tx(async (c) => {
-      await checkFence(c, `attempt:${attemptId}`, token, now);
-      await extend(c, `attempt:${attemptId}`, now + leaseMs);
-    });
+  /** One statement, the fences riding in it (postgres-leases.ts heartbeatAttempt). */
+  heartbeat(attemptId: string, token: number, now: number, leaseMs: number): Promise<void> {
+    return heartbeatAttempt(this.#db, attemptId, token, now, now + leaseMs, this.#fence);
   }
 
   async finishAttempt(
