@@ -19,6 +19,8 @@ export function keyFingerprint(publicKey: KeyObject): string {
   return sha256Digest(publicKey.export({ type: 'spki', format: 'der' }));
 }
 
+const STAND_IN = Buffer.from([0]);
+
 /** Parses a P-256 private key or says exactly why it cannot be used. */
 function loadP256PrivateKey(pem: string, source: string): KeyObject {
   let key: KeyObject;
@@ -57,14 +59,22 @@ export function createLocalKeySigner(options: LocalKeySignerOptions): Provenance
       // A view of the caller's bytes, not a copy (a run statement's are megabytes; nothing
       // changes them while they are signed).
       const artifact = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-      const bundle = toDSSEBundle({
-        artifact,
-        artifactType: payloadType,
-        signature: await signOffThread(preAuthEncoding(payloadType, artifact), privateKey),
-        keyHint: hint,
-        certificateChain: false,
-      });
-      return withEmptyDsseKeyIds(bundleToJSON(bundle));
+      const signature = await signOffThread(preAuthEncoding(payloadType, artifact), privateKey);
+      // bundleToJSON base64s a copy of the payload (@sigstore/protobuf-specs' base64FromBytes
+      // copies it first): the envelope is made around a one-byte stand-in, then given the
+      // payload's base64 in the same member, so the JSON is the same and the payload is encoded
+      // once. An empty payload has no member at all (protobuf JSON), so it goes through as is.
+      const json = bundleToJSON(
+        toDSSEBundle({
+          artifact: artifact.length > 0 ? STAND_IN : artifact,
+          artifactType: payloadType,
+          signature,
+          keyHint: hint,
+          certificateChain: false,
+        }),
+      );
+      if (artifact.length > 0 && json.dsseEnvelope) json.dsseEnvelope.payload = artifact.toString('base64');
+      return withEmptyDsseKeyIds(json);
     },
   };
 }
