@@ -20,6 +20,7 @@ import { createLauncherSpawner } from './launcher-spawner.ts';
 import { LogBuffer } from './log-buffer.ts';
 import { createNodeSpawner } from './node-spawner.ts';
 import { outcomeOf, isRetryableSpawnError } from './outcome.ts';
+import { protocolFiles } from './protocol-files.ts';
 import { sandboxedSpec } from './sandboxed-spec.ts';
 import { decideIsolation } from './isolation.ts';
 import {
@@ -109,6 +110,14 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         ? { ok: false, reason: 'the runners config says `sandbox: none`' }
         : probeSandbox(options.bwrap ?? '/usr/bin/bwrap'));
 
+  let protocolDir: string | undefined;
+  let protocolSeq = 0;
+  /** Where an unsandboxed attempt's protocol files go: see `protocolFiles`. */
+  const privateDir = (): { dir: string; seq: number } => ({
+    dir: (protocolDir ??= mkdtempSync(join(options.logDir ?? defaultLogRoot(), 'maestro-protocol-'))),
+    seq: ++protocolSeq,
+  });
+
   const resolve = (): Promise<Resolved> =>
     (resolved ??= (async (): Promise<Resolved> => {
       if (mode === 'node') return { spawner: createNodeSpawner(), info: { kind: 'node' } };
@@ -157,16 +166,12 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         attempt.finishEarly(isolation.code, `${isolation.message}\nhint: ${isolation.hint ?? ''}`);
         return attempt.handle();
       }
-      const files: { output: string; messages: string; state?: string } = {
-        output: join(request.workDir, '.maestro-output'),
-        messages: join(request.workDir, '.maestro-messages'),
-      };
-      if (request.state !== undefined) files.state = join(request.workDir, '.maestro-state');
       const { spawner, info } = await resolve();
       if (!spawner) {
         attempt.finishEarly('launcher_unavailable', info.fallbackReason ?? 'the launcher is not available');
         return attempt.handle();
       }
+      const files = protocolFiles(request, isolation.sandbox === 'none' ? privateDir() : undefined);
       if (!(await prepareFiles(attempt, request, files, spawner.makesProtocolFiles))) return attempt.handle();
       const argv =
         request.command.kind === 'shell' ? ['/bin/sh', '-c', request.command.script] : request.command.argv;
@@ -194,6 +199,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
       await Promise.all([...active].map((attempt) => attempt.cancel('the local runner closed', 0)));
       if (resolved) await (await resolved).spawner?.close();
       if (logDir) rmSync(logDir, { recursive: true, force: true });
+      if (protocolDir) rmSync(protocolDir, { recursive: true, force: true });
     },
   };
 }
