@@ -1,9 +1,6 @@
 // The runners: each backend, and the factory map (RUNNER_FACTORIES) the runtime builds them from.
 export { RUNNER_FACTORIES } from './factories.ts';
 export { isMapping, invalidRunnerConfig, type RunnerFactory, type RunnerFactoryContext } from './factory.ts';
-export { createContainerRunner, type ContainerRunnerConfig } from './container/index.ts';
-export { createKubernetesRunner, type KubernetesRunnerConfig } from './kubernetes/index.ts';
-export { createServerlessRunner, type ServerlessRunnerConfig } from './serverless/index.ts';
 export {
   createLocalRunner,
   baseEnvFrom,
