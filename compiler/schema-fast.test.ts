@@ -106,7 +106,29 @@ describe('schema-fast: the schema it restates', () => {
 // Values near each rule's edges, valid and not, per member; plus members the walk leaves to ajv.
 const long = (n: number, c = 'a') => c.repeat(n);
 const pools: Record<string, unknown[]> = {
-  id: ['a', 'task_1', 'A-b', long(64), long(65), '1a', '', 'a b', 'é', 7, null],
+  id: [
+    'a',
+    'task_1',
+    'A-b',
+    '_',
+    'a-',
+    'Z9',
+    long(64),
+    long(65),
+    '1a',
+    '-a',
+    '',
+    'a b',
+    'a.b',
+    '@',
+    '[',
+    '`',
+    '{',
+    'é',
+    'ſ',
+    7,
+    null,
+  ],
   description: ['', 'x', long(1024), long(1025), '😀'.repeat(600), 3],
   run: ['echo hi', '', long(65536), long(65537), ['echo'], [], 5, null, { a: 1 }],
   env: [
@@ -123,6 +145,9 @@ const pools: Record<string, unknown[]> = {
     Object.fromEntries([...Array(257)].map((_, i) => [`K${i}`, 'v'])),
     { [long(128, 'A')]: 'v' },
     { [long(129, 'A')]: 'v' },
+    { _: 'v', a_9: 'v', Z: 'v' },
+    { '9': 'v' },
+    { '@': 'v' },
     'A=1',
   ] as unknown[],
   needs: [

@@ -11,9 +11,24 @@
  * and checks the walk against ajv on generated tasks, so a schema change cannot pass unnoticed.
  */
 
-const identifier = /^[A-Za-z_][A-Za-z0-9_-]{0,63}$/;
-const envName = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 const duration = /^([0-9]{1,9}(ms|s|m|h|d))+$/;
+
+/**
+ * `^[A-Za-z_][A-Za-z0-9_${dash}]{0,max-1}$` by its characters (a loop, not a RegExp call: this runs
+ * for each id, output and env name of every task). `dash`: whether `-` is allowed after the first.
+ */
+function name(v: string, max: number, dash: boolean): boolean {
+  if (v.length === 0 || v.length > max) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i) | 0x20; // lower case for letters
+    if (c >= 0x61 && c <= 0x7a) continue; // a-z, A-Z
+    const d = v.charCodeAt(i);
+    if (d === 0x5f || (i > 0 && ((d >= 0x30 && d <= 0x39) || (dash && d === 0x2d)))) continue; // _ 0-9 -
+    return false;
+  }
+  return true;
+}
+const identifier = (v: unknown): boolean => typeof v === 'string' && name(v, 64, true);
 
 /**
  * A string of `min` to `max` characters (the schema counts code points, which are never more
@@ -34,9 +49,9 @@ const plainObject = (v: unknown): v is Record<string, unknown> =>
 function envValid(v: unknown): boolean {
   if (!plainObject(v)) return false;
   let count = 0;
-  for (const name in v) {
-    const value = v[name];
-    if (++count > 256 || !envName.test(name)) return false;
+  for (const key in v) {
+    const value = v[key];
+    if (++count > 256 || !name(key, 128, false)) return false;
     if (
       typeof value === 'number'
         ? !Number.isFinite(value)
@@ -56,19 +71,21 @@ function listOf(v: unknown, max: number, item: (x: unknown) => boolean): v is un
 
 /** `outputs`: identifiers, unique (a quadratic search for the usual few, undecided past 16). */
 function outputsValid(v: unknown): boolean {
-  if (!listOf(v, 16, (x) => typeof x === 'string' && identifier.test(x))) return false;
+  if (!listOf(v, 16, identifier)) return false;
   for (let i = 1; i < v.length; i++) if (v.indexOf(v[i], 0) < i) return false;
   return true;
 }
 
+const needName = (v: unknown): boolean => text(v, 0, 64);
+
 /** The members the walk decides, each with the schema's rule for it. */
 const members: Record<string, (v: unknown) => boolean> = {
-  id: (v) => typeof v === 'string' && identifier.test(v),
+  id: identifier,
   description: (v) => text(v, 0, 1024),
   // `oneOf` string or list: a string of this length matches its first branch only.
   run: (v) => text(v, 1, 65536),
   env: envValid,
-  needs: (v) => listOf(v, 1024, (x) => text(x, 0, 64)),
+  needs: (v) => listOf(v, 1024, needName),
   when: (v) => text(v, 1, 4096),
   outputs: outputsValid,
   timeout: (v) => text(v, 0, 64) && duration.test(v as string),
