@@ -3,8 +3,8 @@ import type { PlanTask } from '../core/index.ts';
 import { canonicalText } from './canonical-fast.ts';
 
 /** `,"definitionDigest":"sha256:` + 64 hex digits + `"`: the member sealing inserts, always this long. */
-const digestKey = ',"definitionDigest":"';
-const digestMemberBytes = digestKey.length + 'sha256:'.length + 64 + 1;
+const digestKey = ',"definitionDigest":"sha256:';
+const digestMemberBytes = digestKey.length + 64 + 1;
 const chunkBytes = 1 << 16;
 /** The buffer of the last finished hasher, taken by the next: one 64 KB allocation per process, not per plan. */
 let spare: Buffer | undefined;
@@ -44,18 +44,20 @@ export class PlanHasher {
   task(task: PlanTask, ordered: boolean): void {
     const text = canonicalText(task, ordered);
     // The one-shot hash of the string is faster than of a view of the buffer (no view to make).
-    task.definitionDigest = `sha256:${hash('sha256', text, 'hex')}`;
+    const hex = hash('sha256', text, 'hex');
+    task.definitionDigest = `sha256:${hex}`;
     let at = this.reserve(1 + 3 * text.length + digestMemberBytes);
     if (this.tasks++ > 0) this.buffer[at++] = 0x2c; // ','
     const buffer = this.buffer;
     const length = buffer.write(text, at);
     const split = at + splitOffset(text, task.declaredId, length);
     // Open the gap for the digest member and write it there: ASCII, so UTF-8 is its bytes, and
-    // `write` without an encoding takes its fast path (latin1 looks the encoding up per call);
-    // two writes and the quote, no joined string.
+    // `write` without an encoding takes its fast path (latin1 looks the encoding up per call).
+    // The key with `sha256:`, then the hex digits: the task's `sha256:…` string stays as built
+    // (writing it would flatten it, one more 88-byte string kept per task).
     buffer.copyWithin(split + digestMemberBytes, split, at + length);
     const value = buffer.write(digestKey, split) + split;
-    buffer[value + buffer.write(task.definitionDigest, value)] = 0x22; // '"'
+    buffer[value + buffer.write(hex, value)] = 0x22; // '"'
     this.used = at + length + digestMemberBytes;
   }
 
