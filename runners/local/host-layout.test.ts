@@ -77,19 +77,6 @@ describe('the host layout', () => {
     layout.close();
   });
 
-  it('removes the views of dead processes, never a live one', () => {
-    const root = temp();
-    const dead = join(root, 'maestro-sandbox-999999999-abc'); // beyond pid_max: never a live pid
-    const live = join(root, `maestro-sandbox-${process.ppid}-abc`);
-    mkdirSync(join(dead, 'etc-1'), { recursive: true });
-    mkdirSync(join(live, 'etc-1'), { recursive: true });
-    const layout = createHostLayout({ etc: fakeEtc().etc, viewRoot: root });
-    layout.args();
-    expect(existsSync(dead)).toBe(false);
-    expect(existsSync(live)).toBe(true);
-    layout.close();
-  });
-
   it('a real sandbox reads /etc/passwd but has no /etc/shadow and nothing off the allow-list', () => {
     const workDir = temp();
     const layout = { writable: [workDir], readOnly: [], hidden: [], network: 'none' as const, cwd: workDir };

@@ -18,8 +18,6 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
-  readdirSync,
   realpathSync,
   rmSync,
   statSync,
@@ -28,6 +26,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { makePrivateDir, sweepOnce } from './private-dirs.ts';
 
 /** System directories every task may read. /etc is not among them: see ETC_ENTRIES. */
 export const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -118,35 +117,6 @@ function defaultViewRoot(): string {
   }
 }
 
-/**
- * The views of processes that died without their exit handler (kill -9, a test worker killed):
- * ours (same uid) and named by a pid that no longer exists. A live pid's are never touched.
- */
-export function removeStaleViews(root: string): void {
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const pid = /^maestro-sandbox-(\d+)-/.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid) continue;
-    try {
-      process.kill(Number(pid), 0);
-      continue; // alive (or not ours to signal): keep
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ESRCH') continue;
-    }
-    const path = join(root, name);
-    try {
-      if (lstatSync(path).uid === process.getuid?.()) rmSync(path, { recursive: true, force: true });
-    } catch {
-      // gone already, or not removable: the next start tries again
-    }
-  }
-}
-
 export function createHostLayout(options: HostLayoutOptions = {}): HostLayout {
   const etc = options.etc ?? '/etc';
   const recheckMs = options.recheckMs ?? 1000;
@@ -165,8 +135,8 @@ export function createHostLayout(options: HostLayoutOptions = {}): HostLayout {
     if (container && !existsSync(container)) container = undefined; // someone cleaned the temp dir
     if (!container) {
       const root = options.viewRoot ?? defaultViewRoot();
-      removeStaleViews(root);
-      container = mkdtempSync(join(root, `maestro-sandbox-${process.pid}-`));
+      sweepOnce(root); // the views of processes killed without their exit handler
+      container = makePrivateDir(root, 'sandbox');
       process.once('exit', cleanup);
     }
     const view = join(container, `etc-${++views}`);

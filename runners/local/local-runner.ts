@@ -1,4 +1,4 @@
-import { accessSync, close, constants, mkdtempSync, open, rmSync } from 'node:fs';
+import { accessSync, close, constants, open, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
@@ -21,6 +21,7 @@ import { LogBuffer } from './log-buffer.ts';
 import { createNodeSpawner } from './node-spawner.ts';
 import { outcomeOf, isRetryableSpawnError } from './outcome.ts';
 import { protocolFiles } from './protocol-files.ts';
+import { makePrivateDir, sweepOnce } from './private-dirs.ts';
 import { sandboxedSpec } from './sandboxed-spec.ts';
 import { decideIsolation } from './isolation.ts';
 import {
@@ -110,11 +111,15 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         ? { ok: false, reason: 'the runners config says `sandbox: none`' }
         : probeSandbox(options.bwrap ?? '/usr/bin/bwrap'));
 
+  const logRoot = options.logDir ?? defaultLogRoot();
+  // Once per process, at the runner's start rather than at a task's: the folders of processes
+  // killed without their exit code (kill -9, OOM) are removed (private-dirs.ts).
+  sweepOnce(logRoot);
   let protocolDir: string | undefined;
   let protocolSeq = 0;
   /** Where an unsandboxed attempt's protocol files go: see `protocolFiles`. */
   const privateDir = (): { dir: string; seq: number } => ({
-    dir: (protocolDir ??= mkdtempSync(join(options.logDir ?? defaultLogRoot(), 'maestro-protocol-'))),
+    dir: (protocolDir ??= makePrivateDir(logRoot, 'protocol')),
     seq: ++protocolSeq,
   });
 
@@ -126,7 +131,7 @@ export function createLocalRunner(options: LocalRunnerOptions = {}): LocalRunner
         options.cc,
       );
       if (build.ok) {
-        logDir = mkdtempSync(join(options.logDir ?? defaultLogRoot(), 'maestro-launcher-'));
+        logDir = makePrivateDir(logRoot, 'launcher');
         const spawner = createLauncherSpawner({ binary: build.path, logDir, tailMs: options.tailMs ?? 200 });
         return { spawner, info: { kind: 'launcher' } };
       }
