@@ -1,7 +1,7 @@
 import type { Manifest, ManifestRetry, ManifestTask, PlanAction, PlanTask } from '../core/index.ts';
 import type { TaskModel } from './analysis/index.ts';
 import { parseDuration } from './duration.ts';
-import { scanTemplate } from './expressions.ts';
+import { scanTemplate, spansOf } from './expressions.ts';
 
 /** Defaults the plan applies where neither the task nor `spec.defaults` says. */
 export const PlanDefaults = {
@@ -86,7 +86,8 @@ export class TaskPlanner {
       env: envOf(defaults.env, task.env, expressions, this.envNames, this.envValues),
       id,
       needs,
-      outputs: model.outputs.slice(),
+      // The model's own array (declareTasks copied it), and this is its only expansion: no copy.
+      outputs: model.outputs,
       resources: task.resources ?? defaults.resources ?? PlanDefaults.resources,
       retry: this.retry(task.retry),
       runner: task.runner ?? defaults.runner ?? PlanDefaults.runner,
@@ -232,22 +233,25 @@ function actionOf(model: TaskModel, expressions: string[]): PlanAction {
 
 /** `run` with `${MAESTRO_EXPR_<n>}` for each expression and `$${` unescaped to `${`. */
 function shellScript(run: string, model: TaskModel, expressions: string[]): string {
-  const refs = (model.runScan ?? scanTemplate(run)).refs;
+  const spans = model.runSpans ?? spansOf(scanTemplate(run).refs);
   let script = run;
-  if (refs.length > 0) {
+  if (spans.length > 0) {
     // A few expressions (the usual case) are searched, not hashed: no Map per task.
-    const numbers = refs.length > 8 ? new Map<string, number>() : undefined;
+    const numbers = spans.length > 16 ? new Map<string, number>() : undefined;
     script = '';
     let at = 0;
-    for (const ref of refs) {
-      let n = numbers ? (numbers.get(ref.text) ?? -1) : expressions.indexOf(ref.text);
+    for (let k = 0; k < spans.length; k += 2) {
+      const start = spans[k] as number;
+      const end = spans[k + 1] as number;
+      const text = run.slice(start, end);
+      let n = numbers ? (numbers.get(text) ?? -1) : expressions.indexOf(text);
       if (n === -1) {
         n = expressions.length;
-        expressions.push(ref.text);
-        numbers?.set(ref.text, n);
+        expressions.push(text);
+        numbers?.set(text, n);
       }
-      script += run.slice(at, ref.start) + expressionRef(n);
-      at = ref.end;
+      script += run.slice(at, start) + expressionRef(n);
+      at = end;
     }
     script += run.slice(at);
   }

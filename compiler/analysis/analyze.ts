@@ -23,7 +23,7 @@ export const passes: readonly Pass[] = [
   resolveTaskUses, // -> model.entry, catalog outputs
   checkMatrices,
   indexTasks, // -> taskInfo (needs every output)
-  checkExpressions, // -> runScan, secrets, deps
+  checkExpressions, // -> runSpans, secrets, deps
   checkConditions, // -> deps
   checkNeeds, // -> deps
   checkCycles, // -> deps ascending and unique, order

@@ -1,6 +1,5 @@
 import type { CatalogEntry, ManifestTask, TaskCatalog } from '../../core/index.ts';
 import type { ReferenceContext } from '../check-references.ts';
-import type { ScanResult } from '../expressions.ts';
 import type { Finding } from '../finding.ts';
 import { pointerOf } from '../finding.ts';
 
@@ -19,8 +18,8 @@ export interface TaskModel {
   secrets?: Set<string>;
   outputs: string[];
   matrixKeys: string[];
-  /** The expressions of a `run` string, scanned once (templates pass) and reused by the planner. */
-  runScan?: ScanResult;
+  /** Where the expressions of a `run` string are (spansOf), scanned once (templates pass) for the planner. */
+  runSpans?: readonly number[];
 }
 
 export type Rec = Record<string, unknown>;

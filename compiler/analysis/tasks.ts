@@ -13,6 +13,17 @@ function holdsReservedName(list: readonly unknown[]): boolean {
   return false;
 }
 
+/** The strings of `list`, in an array of exactly their number (`filter` reserves spare slots, and the analysis keeps one per task). */
+function stringsOf(list: readonly unknown[]): string[] {
+  let count = 0;
+  for (const o of list) if (typeof o === 'string') count++;
+  if (count === list.length) return list.slice() as string[];
+  const out = new Array<string>(count);
+  let k = 0;
+  for (const o of list) if (typeof o === 'string') out[k++] = o;
+  return out;
+}
+
 /**
  * Declares the tasks: one model per task with a string id (the first of each id), reserved
  * names and duplicate ids refused. Every later pass works on `state.models`.
@@ -52,9 +63,9 @@ export function declareTasks(state: AnalysisState): Finding[] {
       // Members later passes set, present from the start: kept in the object, no second store.
       entry: undefined,
       secrets: undefined,
-      runScan: undefined,
+      runSpans: undefined,
       deps: [],
-      outputs: outputs ? outputs.filter((o): o is string => typeof o === 'string') : [],
+      outputs: outputs ? stringsOf(outputs) : [],
       matrixKeys: isRecord(raw.matrix) ? Object.keys(raw.matrix).sort() : noMatrixKeys,
     });
   }

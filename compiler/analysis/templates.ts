@@ -1,7 +1,7 @@
 import type { ReferenceContext } from '../check-references.ts';
 import { checkReference, referenceFinding, type ReferenceUse } from '../check-references.ts';
 import { Code } from '../codes.ts';
-import { forEachTemplate, scanTemplate } from '../expressions.ts';
+import { forEachTemplate, scanTemplate, spansOf } from '../expressions.ts';
 import type { ExpressionRef, ScanResult } from '../expressions.ts';
 import type { Finding } from '../finding.ts';
 import { pointerOf } from '../finding.ts';
@@ -43,7 +43,8 @@ export function checkExpressions(state: AnalysisState): Finding[] {
   };
   for (const model of state.models) {
     const raw = model.task as unknown as Rec;
-    if (typeof raw.run === 'string') model.runScan = scanTemplate(raw.run);
+    const runScan = typeof raw.run === 'string' ? scanTemplate(raw.run) : undefined;
+    if (runScan) model.runSpans = spansOf(runScan.refs);
     current = model;
     let context: ReferenceContext | undefined;
     for (const field of templateFields) {
@@ -56,7 +57,7 @@ export function checkExpressions(state: AnalysisState): Finding[] {
         context,
         findings,
         record,
-        field === 'run' ? model.runScan : undefined,
+        field === 'run' ? runScan : undefined,
       );
     }
   }
