@@ -6,7 +6,7 @@
  */
 import { Reason, TaskState, describeError, sha256Digest } from '../core/index.ts';
 import { createRedactor } from '../core/index.ts';
-import { prepareAttemptDirs, type AttemptDirs } from './attempt-dirs.ts';
+import { claimAttemptDirs, releaseAttemptDirs, stageAttemptDirs, type AttemptDirs } from './attempt-dirs.ts';
 import type { AttemptHost, AttemptInfo } from './attempt-host.ts';
 import { keyedSecretsDigest } from './cache-secret.ts';
 import { cacheKeyOf, resolveTask, type ResolvedTask } from './dispatch.ts';
@@ -32,12 +32,19 @@ export async function prepareAttempt(
   } catch (error) {
     unresolved = error;
   }
+  // The folders are claimed while the policy decides (folders of the data dir only, removed
+  // again when the attempt does not start): the claim's round trips through the thread pool were
+  // the longest part of a hand-off, after the decision (bench/run/RESULTS.md, 2026-12-04).
+  const claimed = claimDirs(exec, taskId, attempt);
   // A task that cannot be resolved is still asked about first (its hosts unknown), so a denial
   // stays a denial; allowed, it fails below on the resolution error.
   const decision = await checkPolicy(exec, taskId, attempt, resolved?.with);
-  if (!decision.allowed) return undefined;
-  const cost = await checkBudget(exec, taskId, attempt, placement);
-  if (!cost) return undefined;
+  const cost = decision.allowed ? await checkBudget(exec, taskId, attempt, placement) : undefined;
+  const got = await claimed;
+  if (!decision.allowed || !cost || !resolved || !('dirs' in got)) {
+    if ('dirs' in got) await releaseAttemptDirs(got.dirs);
+    if (!decision.allowed || !cost) return undefined;
+  }
   const fail = async (what: string, error: unknown): Promise<undefined> => {
     void exec.taskLog(taskId, attempt, 'system', `cannot ${what}: ${describeError(error)}`);
     const by = `engine:${ctx.owner}`;
@@ -48,19 +55,15 @@ export async function prepareAttempt(
   };
 
   if (!resolved) return await fail('dispatch', unresolved);
+  if (!('dirs' in got)) return await fail(got.what, got.error);
   const redact = createRedactor([...resolved.redact, ...Object.values(ctx.secrets)]);
-  let sourceDir: string | undefined;
-  try {
-    sourceDir = await exec.sourceExport();
-  } catch (error) {
-    return await fail('prepare the source', error);
-  }
   const attemptId = `a-${sha256Digest(`${exec.runId}/${taskId}/${attempt}`).slice(7, 31)}`;
   // The workspace and the artifacts received come first: both count in the cache key.
   let dirs: AttemptDirs;
   try {
-    dirs = await prepareAttemptDirs(exec, plan, attempt, sourceDir);
+    dirs = await stageAttemptDirs(exec, plan, got.dirs);
   } catch (error) {
+    await releaseAttemptDirs(got.dirs);
     return await fail('prepare the workspace', error);
   }
   return {
@@ -83,4 +86,21 @@ export async function prepareAttempt(
     resolved,
     redact,
   };
+}
+
+type Claimed = { dirs: AttemptDirs } | { what: string; error: unknown };
+
+/** The run's source exported and the attempt's folders claimed over it; never rejects. */
+async function claimDirs(exec: AttemptHost, taskId: string, attempt: number): Promise<Claimed> {
+  let sourceDir: string | undefined;
+  try {
+    sourceDir = await exec.sourceExport();
+  } catch (error) {
+    return { what: 'prepare the source', error };
+  }
+  try {
+    return { dirs: await claimAttemptDirs(exec, exec.planTask(taskId), attempt, sourceDir) };
+  } catch (error) {
+    return { what: 'prepare the workspace', error };
+  }
 }

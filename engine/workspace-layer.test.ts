@@ -27,14 +27,14 @@ describe('layerExport', () => {
   it("copies the export's folders, files (their modes too) and links into a new workspace", async () => {
     const exported = exportTree();
     const ws = join(mkdtempSync(join(tmpdir(), 'maestro-layer-ws-')), 'ws');
-    expect(await layerExport(exported, ws, 'copy')).toBe(2);
+    expect(await layerExport(exported, ws, { mode: 'copy' })).toBe(2);
     expect(readFileSync(join(ws, 'top.txt'), 'utf8')).toBe('top\n');
     expect(lstatSync(join(ws, 'src', 'deep', 'run.sh')).mode & 0o777).toBe(0o555);
     expect(readlinkSync(join(ws, 'src', 'link'))).toBe('deep/run.sh');
     expect(sharesInode(join(ws, 'top.txt'), join(exported, 'top.txt'))).toBe(false);
     // A second workspace of the same export (its listing remembered) is as complete.
     const again = join(mkdtempSync(join(tmpdir(), 'maestro-layer-ws-')), 'ws');
-    expect(await layerExport(exported, again, 'link')).toBe(2);
+    expect(await layerExport(exported, again, { mode: 'link' })).toBe(2);
     expect(sharesInode(join(again, 'src', 'deep', 'run.sh'), join(exported, 'src', 'deep', 'run.sh'))).toBe(
       true,
     );
@@ -43,7 +43,7 @@ describe('layerExport', () => {
   it('fails with EEXIST on a workspace already there, touching nothing in it', async () => {
     const exported = exportTree();
     const ws = mkdtempSync(join(tmpdir(), 'maestro-layer-taken-'));
-    await expect(layerExport(exported, ws, 'copy')).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(layerExport(exported, ws, { mode: 'copy' })).rejects.toMatchObject({ code: 'EEXIST' });
     expect(() => lstatSync(join(ws, 'top.txt'))).toThrow();
   });
 });

@@ -98,14 +98,16 @@ function listExport(exportDir: string): ExportEntry[] {
  * Not to save CPU: on the bench's two-file source the main thread spends as much either way, and
  * queued costs the process more (bench/run/RESULTS.md); but a synchronous copy of a large source
  * would hold the event loop every other run shares for all of its files. Fails with EEXIST
- * when `workDir` is there (attempt-dirs.ts claims the name by it). Returns the files placed.
+ * when `workDir` is there, unless `made` says the caller just made it (attempt-dirs.ts claims the
+ * name by that mkdir). Returns the files placed.
  */
 export async function layerExport(
   exportDir: string,
   workDir: string,
-  mode: LayerMode = defaultLayerMode(),
+  options: { mode?: LayerMode; made?: boolean } = {},
 ): Promise<number> {
-  await mkdir(workDir);
+  const mode = options.mode ?? defaultLayerMode();
+  if (!options.made) await mkdir(workDir);
   const entries = listExport(exportDir);
   let files = 0;
   // Folders one after the other (parents first, as listed), then every file and link at once.

@@ -4,6 +4,7 @@
  * exporter.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BasicTracerProvider,
@@ -61,9 +62,9 @@ describe('policy seam (real OPA gate, default bundle)', () => {
     );
   });
 
-  it('blocks a denied task with the reasons in its log, and never runs it', async () => {
+  it('blocks a denied task with the reasons in its log, and never runs it nor leaves its folders', async () => {
     const dataDir = tempDir();
-    const { engine, store } = setup({ policy: opaGate(dataDir) });
+    const { engine, store, dataDir: engineDir } = setup({ policy: opaGate(dataDir) });
     const plan = planOf([shellTask('t', 'true')], { policy: { license: 'no-such-license' } });
     const runId = await engine.submit(plan);
     expect((await engine.execute(runId)).status).toBe('failed');
@@ -72,6 +73,10 @@ describe('policy seam (real OPA gate, default bundle)', () => {
     expect(store.listLogs(runId, 't')[0]!.text).toMatch(
       /policy denied .*license "no-such-license" is not on the allow-list/,
     );
+    // The folders are claimed while the policy decides (engine/attempt-prepare.ts): a denied
+    // attempt's are removed again, so nothing of it is left in the data dir.
+    const work = join(engineDir, 'work', runId);
+    expect(existsSync(work) ? readdirSync(work) : []).toEqual([]);
   });
 
   it('hands the policy the workflow labels, so a workflow labelled sensitive needs its purpose', async () => {
